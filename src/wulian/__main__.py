@@ -1,0 +1,3 @@
+from wulian.cli import main
+
+main()

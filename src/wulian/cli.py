@@ -1,0 +1,364 @@
+"""The `wulian` command: serve, demo, database, users and API tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.panel import Panel
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy.orm import Session
+
+from wulian.core import audit
+from wulian.core.auth import service as auth_service
+from wulian.core.db import create_engine, migrate, session_factory, unit_of_work
+from wulian.core.errors import InvalidInput, WulianError
+from wulian.core.permissions import SCOPES, Actor, Role
+from wulian.core.settings import Settings, get_settings
+from wulian.enterprises import service as enterprise_service
+
+app = typer.Typer(
+    help="wulian 五链：五链融合工作平台", no_args_is_help=True, pretty_exceptions_enable=False
+)
+db_app = typer.Typer(help="数据库结构管理", no_args_is_help=True)
+user_app = typer.Typer(help="用户管理", no_args_is_help=True)
+token_app = typer.Typer(help="API 令牌管理", no_args_is_help=True)
+department_app = typer.Typer(help="部门管理", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
+app.add_typer(department_app, name="department")
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _cli_actor() -> Actor:
+    try:
+        who = getpass.getuser()
+    except (KeyError, OSError):
+        who = "unknown"
+    return Actor.system(label=f"命令行:{who}")
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    err_console.print(f"[bold red]错误：[/]{message}")
+    return typer.Exit(code)
+
+
+@contextmanager
+def _work(settings: Settings | None = None) -> Iterator[Session]:
+    """One unit of work on a current database, attributed to the operator; errors become exits."""
+    settings = settings or get_settings()
+    engine = create_engine(settings.database_url)
+    try:
+        migrate.ensure_current(engine)
+        with unit_of_work(session_factory(engine)) as session:
+            audit.track(session, _cli_actor())
+            yield session
+    except WulianError as error:
+        raise _fail(error.message) from None
+    finally:
+        engine.dispose()
+
+
+# ---------------------------------------------------------------- server and demo
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="监听地址")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="监听端口")] = 8000,
+    forwarded_allow_ips: Annotated[
+        str, typer.Option(help="信任其 X-Forwarded-* 头的反向代理地址")
+    ] = "127.0.0.1",
+) -> None:
+    """启动 Web 服务（页面、/api/v1 接口、/api/docs 文档）。"""
+    import uvicorn
+
+    from wulian.web.app import create_app
+
+    settings = get_settings()
+    try:
+        application = create_app(settings)
+    except WulianError as error:
+        raise _fail(error.message, code=1) from None
+    console.print(f"[green]wulian 已启动：[/]http://{host}:{port}  （Ctrl+C 停止）")
+    uvicorn.run(
+        application,
+        host=host,
+        port=port,
+        access_log=False,
+        proxy_headers=True,
+        forwarded_allow_ips=forwarded_allow_ips,
+        log_level="warning",
+    )
+
+
+@app.command()
+def demo() -> None:
+    """建立示例园区（只建一次；再次运行不改变已有数据）。"""
+    from wulian.demo import build
+
+    settings = get_settings()
+    engine = create_engine(settings.database_url)
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
+    ) as progress:
+        task = progress.add_task("升级数据库结构", total=2)
+        migrate.upgrade(engine)
+        progress.update(task, advance=1, description="建立示例园区")
+        with unit_of_work(session_factory(engine)) as session:
+            result = build.build(session, actor=_cli_actor())
+        progress.update(task, advance=1, description="示例园区就绪")
+    engine.dispose()
+    console.print(f"示例园区“{settings.zone_name}”，数据库：{settings.database_url}")
+    if result.created_departments:
+        console.print(f"已创建 {result.created_departments} 个工作部门。")
+    if result.admin_password:
+        console.print(
+            Panel(
+                f"用户名：[bold]{build.ADMIN_USERNAME}[/]\n初始密码：[bold yellow]{result.admin_password}[/]\n"
+                "此密码只显示这一次，首次登录后须修改。",
+                title="管理员账号",
+                border_style="yellow",
+            )
+        )
+    else:
+        console.print(
+            f"管理员账号 {build.ADMIN_USERNAME} 已存在（忘记密码可运行："
+            f"wulian user reset-password {build.ADMIN_USERNAME}）。"
+        )
+
+
+# ---------------------------------------------------------------- database
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """把数据库结构升级到当前版本。"""
+    settings = get_settings()
+    engine = create_engine(settings.database_url)
+    before = migrate.current_revisions(engine)
+    migrate.upgrade(engine)
+    after = migrate.current_revisions(engine)
+    engine.dispose()
+    if before == after:
+        console.print(f"数据库已是最新版本：{', '.join(sorted(after))}")
+    else:
+        old = ", ".join(sorted(before)) or "空库"
+        console.print(f"[green]已升级：[/]{old} → {', '.join(sorted(after))}")
+
+
+@db_app.command("status")
+def db_status() -> None:
+    """显示数据库结构版本是否为最新。"""
+    engine = create_engine(get_settings().database_url)
+    current, heads = migrate.current_revisions(engine), migrate.head_revisions(engine)
+    engine.dispose()
+    console.print(f"数据库版本：{', '.join(sorted(current)) or '空库'}；程序需要：{', '.join(sorted(heads))}")
+    if current != heads:
+        raise _fail("数据库结构落后，请运行 wulian db upgrade", code=1)
+
+
+# ---------------------------------------------------------------- users
+
+
+def _read_password(username: str) -> str:
+    if sys.stdin.isatty():
+        first = getpass.getpass(f"为 {username} 设置密码：")
+        second = getpass.getpass("再次输入密码：")
+        if first != second:
+            raise InvalidInput("两次输入的密码不一致")
+        return first
+    line = sys.stdin.readline().rstrip("\r\n")
+    if not line:
+        raise InvalidInput("标准输入中没有读到密码（第一行应为密码）；或使用 --generate 生成随机密码")
+    return line
+
+
+@user_app.command("create")
+def user_create(
+    username: Annotated[str, typer.Option(help="用户名（小写字母、数字、点、下划线、连字符）")],
+    role: Annotated[Role, typer.Option(help="角色", case_sensitive=False)],
+    department: Annotated[str | None, typer.Option(help="部门代码（部门工作人员必填）")] = None,
+    enterprise: Annotated[
+        str | None, typer.Option(help="企业统一社会信用代码（企业用户必填）")
+    ] = None,
+    display_name: Annotated[str, typer.Option(help="姓名")] = "",
+    generate: Annotated[
+        bool, typer.Option("--generate", help="生成随机初始密码并显示一次（登录后须修改）")
+    ] = False,
+    no_force_change: Annotated[
+        bool, typer.Option("--no-force-change", help="不要求首次登录时修改密码")
+    ] = False,
+) -> None:
+    """创建用户。密码从提示符或标准输入读取，不接受命令行参数。"""
+    with _work() as session:
+        actor = audit.actor_of(session)
+        assert actor is not None
+        try:
+            password = None if generate else _read_password(username)
+        except InvalidInput as error:
+            raise _fail(error.message) from None
+        department_id = (
+            auth_service.get_department_by_code_or_raise(session, code=department).id
+            if department
+            else None
+        )
+        enterprise_id = (
+            enterprise_service.get_by_uscc_or_raise(session, code=enterprise).id
+            if enterprise
+            else None
+        )
+        created = auth_service.create_user(
+            session,
+            actor=actor,
+            username=username,
+            role=role,
+            display_name=display_name,
+            password=password,
+            department_id=department_id,
+            enterprise_id=enterprise_id,
+            must_change_password=not no_force_change,
+        )
+    console.print(f"[green]已创建用户[/] {created.user.username}（{role.label}）")
+    if created.generated_password:
+        console.print(f"初始密码（只显示这一次）：[bold yellow]{created.generated_password}[/]")
+
+
+@user_app.command("reset-password")
+def user_reset_password(username: Annotated[str, typer.Argument(help="用户名")]) -> None:
+    """为用户生成新的初始密码（显示一次），并使其所有登录失效。"""
+    with _work() as session:
+        actor = audit.actor_of(session)
+        assert actor is not None
+        user = auth_service.get_user_by_username(session, username=username)
+        if user is None:
+            raise _fail(f"用户不存在：{username}")
+        password = auth_service.reset_password(session, actor=actor, user_id=user.id)
+    console.print(f"{username} 的新初始密码（只显示这一次）：[bold yellow]{password}[/]")
+
+
+@user_app.command("list")
+def user_list() -> None:
+    """列出全部用户。"""
+    with _work() as session:
+        actor = audit.actor_of(session)
+        assert actor is not None
+        table = Table("用户名", "姓名", "角色", "部门", "状态")
+        for user in auth_service.get_all_users(session, actor=actor):
+            table.add_row(
+                user.username,
+                user.display_name,
+                user.role.label,
+                user.department.name if user.department else "",
+                "启用" if user.is_active else "停用",
+            )
+    console.print(table)
+
+
+# ---------------------------------------------------------------- departments
+
+
+@department_app.command("create")
+def department_create(
+    code: Annotated[str, typer.Option(help="部门代码，如 science")],
+    name: Annotated[str, typer.Option(help="部门名称，如 科技局")],
+) -> None:
+    """创建部门。"""
+    with _work() as session:
+        actor = audit.actor_of(session)
+        assert actor is not None
+        department = auth_service.create_department(session, actor=actor, code=code, name=name)
+    console.print(f"[green]已创建部门[/] {department.name}（{department.code}）")
+
+
+@department_app.command("list")
+def department_list() -> None:
+    """列出全部部门。"""
+    with _work() as session:
+        actor = audit.actor_of(session)
+        assert actor is not None
+        table = Table("代码", "名称")
+        for department in auth_service.get_all_departments(session, actor=actor):
+            table.add_row(department.code, department.name)
+    console.print(table)
+
+
+# ---------------------------------------------------------------- tokens
+
+
+@token_app.command("create")
+def token_create(
+    name: Annotated[str, typer.Option(help="令牌名称，如 某银行接口")],
+    scope: Annotated[list[str], typer.Option(help=f"权限范围，可多次指定：{', '.join(SCOPES)}")],
+    enterprise: Annotated[
+        str | None, typer.Option(help="限定为某企业的统一社会信用代码（企业自有系统）")
+    ] = None,
+    expires: Annotated[str | None, typer.Option(help="到期日期 YYYY-MM-DD（北京时间当日结束）")] = None,
+) -> None:
+    """创建 API 令牌；明文只显示这一次。"""
+    settings = get_settings()
+    expires_at = None
+    if expires:
+        try:
+            day = dt.date.fromisoformat(expires)
+        except ValueError:
+            raise _fail(f"到期日期“{expires}”格式应为 YYYY-MM-DD") from None
+        china = dt.timezone(dt.timedelta(hours=8))
+        expires_at = dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=china)
+    with _work(settings) as session:
+        actor = audit.actor_of(session)
+        assert actor is not None
+        enterprise_id = (
+            enterprise_service.get_by_uscc_or_raise(session, code=enterprise).id
+            if enterprise
+            else None
+        )
+        created = auth_service.create_token(
+            session,
+            actor=actor,
+            name=name,
+            scopes=scope,
+            secret=settings.session_secret,
+            enterprise_id=enterprise_id,
+            expires_at=expires_at,
+        )
+    console.print(f"[green]已创建令牌[/] #{created.token.id} {created.token.name}")
+    console.print(f"令牌明文（只显示这一次）：[bold yellow]{created.plaintext}[/]")
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: Annotated[int, typer.Argument(help="令牌编号")]) -> None:
+    """吊销 API 令牌，立即失效。"""
+    with _work() as session:
+        actor = audit.actor_of(session)
+        assert actor is not None
+        token = auth_service.revoke_token(session, actor=actor, token_id=token_id)
+    console.print(f"[green]已吊销令牌[/] #{token.id} {token.name}")
+
+
+@token_app.command("list")
+def token_list() -> None:
+    """列出全部 API 令牌。"""
+    with _work() as session:
+        actor = audit.actor_of(session)
+        assert actor is not None
+        table = Table("编号", "名称", "前缀", "权限范围", "状态")
+        for token in auth_service.get_all_tokens(session, actor=actor):
+            state = "已吊销" if token.revoked_at else "有效"
+            table.add_row(str(token.id), token.name, f"wlt_{token.prefix}", ", ".join(token.scopes), state)
+    console.print(table)
+
+
+def main() -> None:
+    """Entry point of the `wulian` console script."""
+    app()

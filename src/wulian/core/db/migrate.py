@@ -1,0 +1,51 @@
+"""Alembic, driven from code: upgrade, current revision and the check that refuses a stale schema."""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Engine
+
+from wulian.core.errors import DatabaseBehind
+
+
+def alembic_config(engine: Engine) -> Config:
+    """An Alembic config for engine, reading scripts from the installed package."""
+    config = Config()
+    config.set_main_option("script_location", "wulian.core.db:migrations")
+    config.attributes["engine"] = engine
+    return config
+
+
+def head_revisions(engine: Engine) -> set[str]:
+    """The revisions the code expects."""
+    return set(ScriptDirectory.from_config(alembic_config(engine)).get_heads())
+
+
+def current_revisions(engine: Engine) -> set[str]:
+    """The revisions the database is at (empty for a new database)."""
+    with engine.connect() as connection:
+        return set(MigrationContext.configure(connection).get_current_heads())
+
+
+def upgrade(engine: Engine, revision: str = "heads") -> None:
+    """Bring the database up to revision (all heads by default)."""
+    command.upgrade(alembic_config(engine), revision)
+
+
+def is_current(engine: Engine) -> bool:
+    """Whether the database schema matches the code."""
+    return current_revisions(engine) == head_revisions(engine)
+
+
+def ensure_current(engine: Engine) -> None:
+    """Refuse to go on with a database that is behind the code."""
+    current, heads = current_revisions(engine), head_revisions(engine)
+    if current != heads:
+        state = "尚未初始化" if not current else f"当前版本 {', '.join(sorted(current))}"
+        raise DatabaseBehind(
+            f"数据库结构版本落后（{state}，需要 {', '.join(sorted(heads))}）。"
+            "请先运行：wulian db upgrade",
+        )

@@ -1,0 +1,116 @@
+"""Request dependencies: the unit of work and the acting user or token."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from wulian.core import audit
+from wulian.core.auth import service as auth_service
+from wulian.core.auth.models import UserSession
+from wulian.core.errors import InvalidToken, NotAuthenticated, PasswordChangeRequired
+from wulian.core.permissions import Actor
+from wulian.core.settings import Settings
+from wulian.core.auth.cookies import SESSION_COOKIE
+
+
+def settings_of(request: Request) -> Settings:
+    """The app's settings."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def login_policy(settings: Settings) -> auth_service.LoginPolicy:
+    """Sign-in and session limits from settings."""
+    return auth_service.LoginPolicy(
+        max_failures=settings.login_max_failures,
+        lock_minutes=settings.login_lock_minutes,
+        session_idle_minutes=settings.session_idle_minutes,
+        session_max_hours=settings.session_max_hours,
+    )
+
+
+def client_ip(request: Request) -> str | None:
+    """The client address as the server sees it (behind a proxy: uvicorn --forwarded-allow-ips)."""
+    return request.client.host if request.client else None
+
+
+def _db(request: Request) -> Iterator[Session]:
+    """One unit of work per request: committed before the response, rolled back on error."""
+    session: Session = request.app.state.session_factory()
+    state = request.scope.setdefault("state", {})
+    audit.set_request(
+        session, audit.RequestMeta(ip=client_ip(request), request_id=state.get("request_id"))
+    )
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+DB = Annotated[Session, Depends(_db, scope="function")]
+
+
+def _resolve(request: Request, db: Session) -> Actor | None:
+    settings = settings_of(request)
+    authorization = request.headers.get("authorization")
+    actor: Actor | None = None
+    if authorization and request.url.path.startswith("/api/"):
+        scheme, _, value = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            raise InvalidToken("Authorization 头格式应为：Bearer <令牌>")
+        token = auth_service.resolve_token(
+            db, plaintext=value.strip(), secret=settings.session_secret
+        )
+        actor = auth_service.actor_for_token(token)
+    elif cookie := request.cookies.get(SESSION_COOKIE):
+        user, row = auth_service.resolve_session(
+            db, token=cookie, secret=settings.session_secret, policy=login_policy(settings)
+        )
+        request.state.user_session = row
+        actor = auth_service.actor_for_user(user)
+    if actor is not None:
+        request.state.actor = actor
+        audit.track(db, actor)
+    return actor
+
+
+def _optional_actor(request: Request, db: DB) -> Actor | None:
+    try:
+        return _resolve(request, db)
+    except NotAuthenticated:
+        return None
+
+
+def _actor(request: Request, db: DB) -> Actor:
+    actor = _resolve(request, db)
+    if actor is None:
+        raise NotAuthenticated()
+    if actor.must_change_password:
+        raise PasswordChangeRequired("请先修改初始密码，再进行其他操作")
+    return actor
+
+
+def _actor_allowing_password_change(request: Request, db: DB) -> Actor:
+    actor = _resolve(request, db)
+    if actor is None:
+        raise NotAuthenticated()
+    return actor
+
+
+def current_session(request: Request) -> UserSession | None:
+    """The browser session of this request, if signed in with a cookie."""
+    row = getattr(request.state, "user_session", None)
+    return row if isinstance(row, UserSession) else None
+
+
+OptionalActor = Annotated[Actor | None, Depends(_optional_actor)]
+CurrentActor = Annotated[Actor, Depends(_actor)]
+ActorPendingPasswordChange = Annotated[Actor, Depends(_actor_allowing_password_change)]

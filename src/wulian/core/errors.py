@@ -1,0 +1,124 @@
+"""Errors a user can cause: each has a stable code, an HTTP status and a Chinese message."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class WulianError(Exception):
+    """Base of every error shown to a user. Raising it changes nothing: the unit of work rolls back."""
+
+    code = "error"
+    status = 400
+    title = "请求有误"
+
+    def __init__(self, message: str | None = None, **extra: Any) -> None:
+        self.message = message or self.title
+        self.extra = extra
+        super().__init__(self.message)
+
+    def problem(self, instance: str | None = None) -> dict[str, Any]:
+        """The RFC 9457 problem document for this error."""
+        body: dict[str, Any] = {
+            "type": f"urn:wulian:error:{self.code}",
+            "title": self.title,
+            "status": self.status,
+            "detail": self.message,
+            "code": self.code,
+        }
+        if instance:
+            body["instance"] = instance
+        body.update(self.extra)
+        return body
+
+
+class InvalidInput(WulianError):
+    code = "invalid_input"
+    status = 422
+    title = "输入内容不符合要求"
+
+
+class MalformedJSON(WulianError):
+    code = "malformed_json"
+    status = 400
+    title = "请求内容不是有效的 JSON"
+
+
+class NotAuthenticated(WulianError):
+    code = "not_authenticated"
+    status = 401
+    title = "请先登录"
+
+
+class SessionExpired(NotAuthenticated):
+    code = "session_expired"
+    title = "登录已过期，请重新登录"
+
+
+class InvalidCredentials(WulianError):
+    code = "invalid_credentials"
+    status = 401
+    title = "用户名或密码错误"
+
+
+class AccountLocked(WulianError):
+    code = "account_locked"
+    status = 429
+    title = "登录失败次数过多，已暂时锁定"
+
+
+class AccountDisabled(WulianError):
+    code = "account_disabled"
+    status = 403
+    title = "账号已停用，请联系管理员"
+
+
+class InvalidToken(NotAuthenticated):
+    code = "invalid_token"
+    title = "API 令牌无效、已过期或已吊销"
+
+
+class PermissionDenied(WulianError):
+    code = "permission_denied"
+    status = 403
+    title = "没有权限执行此操作"
+
+
+class MissingScope(PermissionDenied):
+    code = "missing_scope"
+    title = "API 令牌缺少所需的权限范围"
+
+
+class PasswordChangeRequired(PermissionDenied):
+    code = "password_change_required"
+    title = "请先修改初始密码"
+
+
+class CSRFFailed(WulianError):
+    code = "csrf_failed"
+    status = 403
+    title = "页面已失效（安全校验未通过），请刷新页面后重试"
+
+
+class RequestTooLarge(WulianError):
+    code = "request_too_large"
+    status = 413
+    title = "请求内容过大"
+
+
+class NotFound(WulianError):
+    code = "not_found"
+    status = 404
+    title = "没有找到对应的内容"
+
+
+class Conflict(WulianError):
+    code = "conflict"
+    status = 409
+    title = "与已有数据冲突"
+
+
+class DatabaseBehind(WulianError):
+    code = "database_behind"
+    status = 503
+    title = "数据库结构版本落后"

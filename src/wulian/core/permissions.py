@@ -1,0 +1,127 @@
+"""Roles, permissions, API-token scopes and the actor every service function checks.
+
+Permissions are checked in service functions (never only in templates). A service function
+receives the `Actor` and calls `actor.require(...)` before it reads or writes anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Literal
+
+from wulian.core.errors import MissingScope, PasswordChangeRequired, PermissionDenied
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    ANALYST = "analyst"
+    OFFICER = "officer"
+    ENTERPRISE = "enterprise"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS: dict[Role, str] = {
+    Role.ADMIN: "系统管理员",
+    Role.ANALYST: "分析员",
+    Role.OFFICER: "部门工作人员",
+    Role.ENTERPRISE: "企业用户",
+}
+
+
+class Permission(StrEnum):
+    ZONE_READ = "zone.read"  # zone-wide counts, cockpit, chain overviews
+    ENTERPRISES_READ = "enterprises.read"  # registry; bound actors see only their own firm
+    ENTERPRISES_WRITE = "enterprises.write"
+    ANALYSES_WRITE = "analyses.write"  # evaluation runs, lists, analyses
+    USERS_MANAGE = "users.manage"
+    DEPARTMENTS_MANAGE = "departments.manage"
+    TOKENS_MANAGE = "tokens.manage"
+    AUDIT_READ = "audit.read"
+
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.ADMIN: frozenset(Permission),
+    Role.ANALYST: frozenset(
+        {Permission.ZONE_READ, Permission.ENTERPRISES_READ, Permission.ANALYSES_WRITE}
+    ),
+    Role.OFFICER: frozenset({Permission.ZONE_READ, Permission.ENTERPRISES_READ}),
+    Role.ENTERPRISE: frozenset({Permission.ENTERPRISES_READ}),
+}
+
+
+@dataclass(frozen=True)
+class Scope:
+    key: str
+    label: str
+    permissions: frozenset[Permission]
+
+
+SCOPES: dict[str, Scope] = {
+    scope.key: scope
+    for scope in (
+        Scope("zone:read", "读取园区汇总数据", frozenset({Permission.ZONE_READ})),
+        Scope("enterprises:read", "读取企业名录", frozenset({Permission.ENTERPRISES_READ})),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: a signed-in user, an API token, or the system (CLI and demo builder)."""
+
+    kind: Literal["user", "token", "system"]
+    id: int | None
+    label: str
+    permissions: frozenset[Permission]
+    role: Role | None = None
+    department_id: int | None = None
+    enterprise_id: int | None = None
+    scopes: frozenset[str] = field(default_factory=frozenset)
+    must_change_password: bool = False
+
+    @classmethod
+    def system(cls, label: str = "系统") -> Actor:
+        """The actor of CLI commands run by the operator of the server."""
+        return cls(kind="system", id=None, label=label, permissions=frozenset(Permission))
+
+    def has(self, permission: Permission) -> bool:
+        return permission in self.permissions
+
+    def require(self, permission: Permission) -> None:
+        """Raise unless this actor holds permission."""
+        if self.must_change_password:
+            raise PasswordChangeRequired("请先修改初始密码，再进行其他操作")
+        if permission in self.permissions:
+            return
+        if self.kind == "token":
+            wanted = [s.key for s in SCOPES.values() if permission in s.permissions]
+            raise MissingScope(
+                f"API 令牌缺少权限范围：{', '.join(wanted) or permission.value}",
+                required_scopes=wanted,
+            )
+        raise PermissionDenied()
+
+    def require_enterprise(self, enterprise_id: int) -> None:
+        """Raise unless this actor may read the data of enterprise_id."""
+        self.require(Permission.ENTERPRISES_READ)
+        if self.enterprise_id is not None and self.enterprise_id != enterprise_id:
+            raise PermissionDenied("只能查看本企业的数据")
+
+    def require_department(self, department_id: int | None) -> None:
+        """Raise unless this actor may see an item assigned to department_id."""
+        if self.role in (Role.OFFICER,) and self.department_id != department_id:
+            raise PermissionDenied("只能查看分派给本部门的事项")
+        if self.enterprise_id is not None:
+            raise PermissionDenied()
+
+
+def scope_permissions(scopes: list[str] | frozenset[str]) -> frozenset[Permission]:
+    """The permissions granted by a set of token scopes."""
+    granted: set[Permission] = set()
+    for key in scopes:
+        granted |= SCOPES[key].permissions
+    return frozenset(granted)

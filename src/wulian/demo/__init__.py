@@ -1,0 +1,1 @@
+"""The synthetic demo zone (示例高新区)."""

@@ -1,0 +1,48 @@
+"""Build the demo zone once: schema, the zone's departments and the first administrator."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from wulian.core import audit
+from wulian.core.auth import service as auth_service
+from wulian.core.permissions import Actor, Role
+
+ADMIN_USERNAME = "admin"
+
+# The offices that run 五链融合 in a zone (see docs/guide/accounts.md).
+DEPARTMENTS: tuple[tuple[str, str], ...] = (
+    ("leaders", "管委会领导"),
+    ("chain-office", "产业链专班（链长办）"),
+    ("investment", "投资促进局（招商）"),
+    ("science", "科技局"),
+    ("economy", "经济信息化局"),
+    ("business-env", "营商环境办（企业服务中心）"),
+    ("talent", "人才办"),
+    ("finance", "金融办"),
+)
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    created_departments: int
+    admin_password: str | None  # shown once, when the administrator is created
+
+
+def build(session: Session, *, actor: Actor) -> DemoResult:
+    """Create what the demo zone lacks; running it again changes nothing."""
+    audit.track(session, actor)
+    created = 0
+    for code, name in DEPARTMENTS:
+        if auth_service.get_department_by_code(session, code=code) is None:
+            auth_service.create_department(session, actor=actor, code=code, name=name)
+            created += 1
+    password = None
+    if auth_service.get_user_by_username(session, username=ADMIN_USERNAME) is None:
+        result = auth_service.create_user(
+            session, actor=actor, username=ADMIN_USERNAME, role=Role.ADMIN, display_name="系统管理员"
+        )
+        password = result.generated_password
+    return DemoResult(created_departments=created, admin_password=password)

@@ -1,0 +1,32 @@
+"""API shapes of the enterprise registry."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel, ConfigDict
+
+
+class EnterpriseOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    uscc: str | None
+    name: str
+    in_zone: bool
+    created_at: dt.datetime
+
+
+class EnterpriseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    uscc: str | None = None
+    in_zone: bool = True
+
+
+class EnterprisePageOut(BaseModel):
+    total: int
+    page: int
+    per_page: int
+    items: list[EnterpriseOut]

@@ -1,0 +1,7 @@
+"""Every table of the platform, imported so that migrations see one complete metadata."""
+
+from wulian.core.audit.models import AuditEntry
+from wulian.core.auth.models import ApiToken, Department, LoginThrottle, User, UserSession
+from wulian.enterprises.models import Enterprise
+
+__all__ = ["ApiToken", "AuditEntry", "Department", "Enterprise", "LoginThrottle", "User", "UserSession"]

@@ -1,0 +1,508 @@
+"""Administration: users, departments, API tokens and the audit log, as pages and as API."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from wulian.core.audit import service as audit_service
+from wulian.core.auth import service as auth_service
+from wulian.core.auth.schemas import (
+    CreatedTokenOut,
+    CreatedUserOut,
+    DepartmentIn,
+    DepartmentOut,
+    PasswordOut,
+    TokenIn,
+    TokenOut,
+    UserIn,
+    UserOut,
+    UserPatch,
+)
+from wulian.core.errors import InvalidInput, WulianError
+from wulian.core.permissions import SCOPES, Actor, Permission, Role
+from wulian.enterprises import service as enterprise_service
+from wulian.core.deps import DB, CurrentActor, settings_of
+from wulian.web.templating import CHINA_TIME
+
+pages = APIRouter(include_in_schema=False, prefix="/admin")
+api = APIRouter(tags=["系统管理"])
+
+T = TypeVar("T")
+
+
+def attempt(db: Session, action: Callable[[], T]) -> tuple[T | None, WulianError | None]:
+    """Run a form's action; on a user error roll back everything it did and return the error."""
+    try:
+        return action(), None
+    except WulianError as error:
+        db.rollback()
+        return None, error
+
+
+def _department_id(db: Session, code: str | None) -> int | None:
+    if not code or not code.strip():
+        return None
+    return auth_service.get_department_by_code_or_raise(db, code=code).id
+
+
+def _enterprise_id(db: Session, code: str | None) -> int | None:
+    if not code or not code.strip():
+        return None
+    return enterprise_service.get_by_uscc_or_raise(db, code=code.strip()).id
+
+
+def _render(request: Request, name: str, status: int = 200, **context: Any) -> Response:
+    return request.app.state.templates.TemplateResponse(
+        request, name, context, status_code=status
+    )
+
+
+# ---------------------------------------------------------------- users
+
+
+def _users_page(
+    request: Request, db: Session, actor: Actor, status: int = 200, **context: Any
+) -> Response:
+    users = auth_service.get_all_users(db, actor=actor)
+    departments = auth_service.get_all_departments(db, actor=actor)
+    return _render(
+        request,
+        "admin/users.html",
+        status,
+        actor=actor,
+        users=users,
+        departments={d.id: d for d in departments},
+        roles=list(Role),
+        form=context.pop("form", {}),
+        **context,
+    )
+
+
+@pages.get("/users")
+def users_page(request: Request, db: DB, actor: CurrentActor) -> Response:
+    actor.require(Permission.USERS_MANAGE)
+    return _users_page(request, db, actor)
+
+
+@pages.post("/users")
+def users_create(
+    request: Request,
+    db: DB,
+    actor: CurrentActor,
+    username: Annotated[str, Form(max_length=64)] = "",
+    role: Annotated[str, Form(max_length=16)] = "",
+    display_name: Annotated[str, Form(max_length=100)] = "",
+    department_code: Annotated[str, Form(max_length=32)] = "",
+    enterprise_uscc: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    actor.require(Permission.USERS_MANAGE)
+    created, error = attempt(
+        db,
+        lambda: auth_service.create_user(
+            db,
+            actor=actor,
+            username=username,
+            role=role,
+            display_name=display_name,
+            department_id=_department_id(db, department_code),
+            enterprise_id=_enterprise_id(db, enterprise_uscc),
+        ),
+    )
+    form = {
+        "username": username,
+        "role": role,
+        "display_name": display_name,
+        "department_code": department_code,
+        "enterprise_uscc": enterprise_uscc,
+    }
+    if error:
+        return _users_page(request, db, actor, error.status, error=error, form=form)
+    assert created is not None
+    return _users_page(request, db, actor, created=created)
+
+
+@pages.get("/users/{user_id}")
+def user_page(request: Request, user_id: int, db: DB, actor: CurrentActor) -> Response:
+    user = auth_service.get_user_or_raise(db, actor=actor, user_id=user_id)
+    departments = auth_service.get_all_departments(db, actor=actor)
+    enterprise = (
+        enterprise_service.get(db, actor=actor, enterprise_id=user.enterprise_id)
+        if user.enterprise_id
+        else None
+    )
+    return _render(
+        request,
+        "admin/user.html",
+        actor=actor,
+        user=user,
+        departments=departments,
+        enterprise=enterprise,
+        roles=list(Role),
+    )
+
+
+@pages.post("/users/{user_id}")
+def user_update(
+    request: Request,
+    user_id: int,
+    db: DB,
+    actor: CurrentActor,
+    role: Annotated[str, Form(max_length=16)] = "",
+    display_name: Annotated[str, Form(max_length=100)] = "",
+    department_code: Annotated[str, Form(max_length=32)] = "",
+    enterprise_uscc: Annotated[str, Form(max_length=40)] = "",
+    is_active: Annotated[str, Form(max_length=8)] = "",
+) -> Response:
+    _, error = attempt(
+        db,
+        lambda: auth_service.update_user(
+            db,
+            actor=actor,
+            user_id=user_id,
+            role=role,
+            display_name=display_name,
+            department_id=_department_id(db, department_code),
+            enterprise_id=_enterprise_id(db, enterprise_uscc),
+            is_active=is_active == "on",
+        ),
+    )
+    if error:
+        user = auth_service.get_user_or_raise(db, actor=actor, user_id=user_id)
+        return _render(
+            request,
+            "admin/user.html",
+            error.status,
+            actor=actor,
+            user=user,
+            departments=auth_service.get_all_departments(db, actor=actor),
+            enterprise=None,
+            roles=list(Role),
+            error=error,
+        )
+    return RedirectResponse(f"/admin/users/{user_id}?saved=1", 303)
+
+
+@pages.post("/users/{user_id}/reset-password")
+def user_reset_password(request: Request, user_id: int, db: DB, actor: CurrentActor) -> Response:
+    password = auth_service.reset_password(db, actor=actor, user_id=user_id)
+    user = auth_service.get_user_or_raise(db, actor=actor, user_id=user_id)
+    return _render(
+        request,
+        "admin/user.html",
+        actor=actor,
+        user=user,
+        departments=auth_service.get_all_departments(db, actor=actor),
+        enterprise=None,
+        roles=list(Role),
+        new_password=password,
+    )
+
+
+@api.get("/users", summary="用户列表")
+def api_users(db: DB, actor: CurrentActor) -> list[UserOut]:
+    return [UserOut.model_validate(u) for u in auth_service.get_all_users(db, actor=actor)]
+
+
+@api.post("/users", status_code=201, summary="创建用户")
+def api_user_create(body: UserIn, db: DB, actor: CurrentActor) -> CreatedUserOut:
+    actor.require(Permission.USERS_MANAGE)
+    created = auth_service.create_user(
+        db,
+        actor=actor,
+        username=body.username,
+        role=body.role,
+        display_name=body.display_name,
+        password=body.password,
+        department_id=_department_id(db, body.department_code),
+        enterprise_id=_enterprise_id(db, body.enterprise_uscc),
+    )
+    return CreatedUserOut(
+        user=UserOut.model_validate(created.user), generated_password=created.generated_password
+    )
+
+
+@api.patch("/users/{user_id}", summary="修改用户")
+def api_user_update(user_id: int, body: UserPatch, db: DB, actor: CurrentActor) -> UserOut:
+    user = auth_service.get_user_or_raise(db, actor=actor, user_id=user_id)
+    fields = body.model_fields_set
+    department_id = (
+        _department_id(db, body.department_code)
+        if "department_code" in fields
+        else user.department_id
+    )
+    enterprise_id = (
+        _enterprise_id(db, body.enterprise_uscc)
+        if "enterprise_uscc" in fields
+        else user.enterprise_id
+    )
+    updated = auth_service.update_user(
+        db,
+        actor=actor,
+        user_id=user_id,
+        display_name=body.display_name,
+        role=body.role,
+        department_id=department_id,
+        enterprise_id=enterprise_id,
+        is_active=body.is_active,
+    )
+    return UserOut.model_validate(updated)
+
+
+@api.post("/users/{user_id}/reset-password", summary="重置密码（生成新初始密码）")
+def api_user_reset_password(user_id: int, db: DB, actor: CurrentActor) -> PasswordOut:
+    return PasswordOut(
+        generated_password=auth_service.reset_password(db, actor=actor, user_id=user_id)
+    )
+
+
+# ---------------------------------------------------------------- departments
+
+
+def _departments_page(
+    request: Request, db: Session, actor: Actor, status: int = 200, **context: Any
+) -> Response:
+    actor.require(Permission.DEPARTMENTS_MANAGE)
+    departments = auth_service.get_all_departments(db, actor=actor)
+    return _render(
+        request,
+        "admin/departments.html",
+        status,
+        actor=actor,
+        departments=departments,
+        form=context.pop("form", {}),
+        **context,
+    )
+
+
+@pages.get("/departments")
+def departments_page(request: Request, db: DB, actor: CurrentActor) -> Response:
+    return _departments_page(request, db, actor)
+
+
+@pages.post("/departments")
+def departments_create(
+    request: Request,
+    db: DB,
+    actor: CurrentActor,
+    code: Annotated[str, Form(max_length=32)] = "",
+    name: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    created, error = attempt(
+        db, lambda: auth_service.create_department(db, actor=actor, code=code, name=name)
+    )
+    if error:
+        form = {"code": code, "name": name}
+        return _departments_page(request, db, actor, error.status, error=error, form=form)
+    return _departments_page(request, db, actor, created=created)
+
+
+@api.get("/departments", summary="部门列表")
+def api_departments(db: DB, actor: CurrentActor) -> list[DepartmentOut]:
+    departments = auth_service.get_all_departments(db, actor=actor)
+    return [DepartmentOut.model_validate(d) for d in departments]
+
+
+@api.post("/departments", status_code=201, summary="创建部门")
+def api_department_create(body: DepartmentIn, db: DB, actor: CurrentActor) -> DepartmentOut:
+    department = auth_service.create_department(db, actor=actor, code=body.code, name=body.name)
+    return DepartmentOut.model_validate(department)
+
+
+# ---------------------------------------------------------------- API tokens
+
+
+def _parse_expiry(value: str) -> dt.datetime | None:
+    if not value.strip():
+        return None
+    try:
+        day = dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidInput(f"到期日期“{value}”格式应为 YYYY-MM-DD", field="expires_on") from None
+    return dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=CHINA_TIME)
+
+
+def _tokens_page(
+    request: Request, db: Session, actor: Actor, status: int = 200, **context: Any
+) -> Response:
+    tokens = auth_service.get_all_tokens(db, actor=actor)
+    return _render(
+        request,
+        "admin/tokens.html",
+        status,
+        actor=actor,
+        tokens=tokens,
+        all_scopes=SCOPES,
+        form=context.pop("form", {}),
+        **context,
+    )
+
+
+@pages.get("/tokens")
+def tokens_page(request: Request, db: DB, actor: CurrentActor) -> Response:
+    return _tokens_page(request, db, actor)
+
+
+@pages.post("/tokens")
+async def tokens_create(request: Request, db: DB, actor: CurrentActor) -> Response:
+    form = await request.form()
+    name = str(form.get("name", ""))[:100]
+    enterprise_uscc = str(form.get("enterprise_uscc", ""))[:40]
+    expires_on = str(form.get("expires_on", ""))[:20]
+    scopes = [str(s) for s in form.getlist("scopes")][: len(SCOPES) + 1]
+    created, error = attempt(
+        db,
+        lambda: auth_service.create_token(
+            db,
+            actor=actor,
+            name=name,
+            scopes=scopes,
+            secret=settings_of(request).session_secret,
+            enterprise_id=_enterprise_id(db, enterprise_uscc),
+            expires_at=_parse_expiry(expires_on),
+        ),
+    )
+    if error:
+        values = {
+            "name": name,
+            "scopes": scopes,
+            "enterprise_uscc": enterprise_uscc,
+            "expires_on": expires_on,
+        }
+        return _tokens_page(request, db, actor, error.status, error=error, form=values)
+    return _tokens_page(request, db, actor, created=created)
+
+
+@pages.post("/tokens/{token_id}/revoke")
+def tokens_revoke(token_id: int, db: DB, actor: CurrentActor) -> Response:
+    auth_service.revoke_token(db, actor=actor, token_id=token_id)
+    return RedirectResponse("/admin/tokens?revoked=1", 303)
+
+
+@api.get("/tokens", summary="API 令牌列表")
+def api_tokens(db: DB, actor: CurrentActor) -> list[TokenOut]:
+    return [TokenOut.model_validate(t) for t in auth_service.get_all_tokens(db, actor=actor)]
+
+
+@api.post("/tokens", status_code=201, summary="创建 API 令牌（明文只返回一次）")
+def api_token_create(
+    request: Request, body: TokenIn, db: DB, actor: CurrentActor
+) -> CreatedTokenOut:
+    actor.require(Permission.TOKENS_MANAGE)
+    created = auth_service.create_token(
+        db,
+        actor=actor,
+        name=body.name,
+        scopes=body.scopes,
+        secret=settings_of(request).session_secret,
+        enterprise_id=_enterprise_id(db, body.enterprise_uscc),
+        expires_at=body.expires_at,
+    )
+    return CreatedTokenOut(token=TokenOut.model_validate(created.token), plaintext=created.plaintext)
+
+
+@api.post("/tokens/{token_id}/revoke", summary="吊销 API 令牌")
+def api_token_revoke(token_id: int, db: DB, actor: CurrentActor) -> TokenOut:
+    return TokenOut.model_validate(auth_service.revoke_token(db, actor=actor, token_id=token_id))
+
+
+# ---------------------------------------------------------------- audit log
+
+
+def _day(value: str | None, field: str) -> dt.datetime | None:
+    if not value:
+        return None
+    try:
+        return dt.datetime.combine(dt.date.fromisoformat(value), dt.time(), tzinfo=CHINA_TIME)
+    except ValueError:
+        raise InvalidInput(f"日期“{value}”格式应为 YYYY-MM-DD", field=field) from None
+
+
+@pages.get("/audit")
+def audit_page(
+    request: Request,
+    db: DB,
+    actor: CurrentActor,
+    action: Annotated[str | None, Query(max_length=64)] = None,
+    object_type: Annotated[str | None, Query(max_length=64)] = None,
+    who: Annotated[str | None, Query(max_length=200)] = None,
+    since: Annotated[str | None, Query(max_length=10)] = None,
+    until: Annotated[str | None, Query(max_length=10)] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
+    since_at, until_day = _day(since, "since"), _day(until, "until")
+    result = audit_service.get_all(
+        db,
+        actor=actor,
+        action=action or None,
+        object_type=object_type or None,
+        actor_label=who or None,
+        since=since_at,
+        until=until_day + dt.timedelta(days=1) if until_day else None,
+        page=page,
+    )
+    actions, types = audit_service.distinct_values(db, actor=actor)
+    filters = {
+        "action": action or "",
+        "object_type": object_type or "",
+        "who": who or "",
+        "since": since or "",
+        "until": until or "",
+    }
+    return _render(
+        request,
+        "admin/audit.html",
+        actor=actor,
+        result=result,
+        actions=actions,
+        types=types,
+        filters=filters,
+    )
+
+
+@api.get("/audit", summary="审计日志（最新在前）")
+def api_audit(
+    db: DB,
+    actor: CurrentActor,
+    action: Annotated[str | None, Query(max_length=64)] = None,
+    object_type: Annotated[str | None, Query(max_length=64)] = None,
+    who: Annotated[str | None, Query(max_length=200)] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> dict[str, Any]:
+    result = audit_service.get_all(
+        db,
+        actor=actor,
+        action=action,
+        object_type=object_type,
+        actor_label=who,
+        page=page,
+        per_page=per_page,
+    )
+    return {
+        "total": result.total,
+        "page": result.page,
+        "per_page": result.per_page,
+        "items": [
+            {
+                "id": e.id,
+                "at": e.at.isoformat(),
+                "actor_kind": e.actor_kind,
+                "actor_id": e.actor_id,
+                "actor_label": e.actor_label,
+                "action": e.action,
+                "object_type": e.object_type,
+                "object_id": e.object_id,
+                "before": e.before,
+                "after": e.after,
+                "ip": e.ip,
+                "request_id": e.request_id,
+            }
+            for e in result.entries
+        ],
+    }

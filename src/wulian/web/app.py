@@ -1,0 +1,75 @@
+"""The application factory: one FastAPI app serving HTML pages, the JSON API and static files."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
+from sqlalchemy.engine import Engine
+
+from wulian import __version__
+from wulian.core.db import create_engine, migrate, session_factory
+from wulian.core.settings import Settings, get_settings
+from wulian.enterprises import views as enterprise_views
+from wulian.web import accounts, admin, errors, views
+from wulian.web.middleware import GuardMiddleware, RequestLogMiddleware
+from wulian.web.templating import build_templates
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def configure_logging() -> None:
+    """Request log lines go to standard error as JSON, one per line."""
+    logger = logging.getLogger("wulian")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+
+
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
+    """The wulian web application. Refuses a database whose schema is behind the code."""
+    settings = settings or get_settings()
+    engine = engine or create_engine(settings.database_url)
+    migrate.ensure_current(engine)
+    settings.session_secret  # noqa: B018  (create the secret now, not on the first request)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPIOffline(
+        title="wulian 五链 API",
+        version=__version__,
+        description="五链融合工作平台的 JSON 接口。机器客户端使用 `Authorization: Bearer <令牌>`。",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+        static_url="/api/docs-assets",
+        favicon_url="/static/img/favicon.svg",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = session_factory(engine)
+    app.state.templates = build_templates(settings.zone_name)
+
+    errors.install(app)
+    app.add_middleware(GuardMiddleware, settings=settings, render_error=errors.render_error)
+    if settings.log_requests:
+        configure_logging()
+        app.add_middleware(RequestLogMiddleware)
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    for module in (views, accounts, admin, enterprise_views):
+        app.include_router(module.pages)
+        app.include_router(module.api, prefix="/api/v1")
+    return app

@@ -1,0 +1,183 @@
+"""ASGI middleware: request id and JSON request log; body size limits and CSRF checks."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import secrets
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import parse_qs
+
+from starlette.datastructures import Headers
+from starlette.requests import Request, cookie_parser
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from wulian.core.errors import CSRFFailed, RequestTooLarge, WulianError
+from wulian.core.settings import Settings
+from wulian.core.auth.cookies import (
+    CSRF_FIELD,
+    CSRF_HEADER,
+    PRE_COOKIE,
+    SESSION_COOKIE,
+    csrf_binding,
+    csrf_valid,
+    is_secure,
+)
+
+log = logging.getLogger("wulian.request")
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+ErrorRenderer = Callable[[Request, WulianError], Awaitable[Response]]
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+def _cookies(headers: Headers) -> dict[str, str]:
+    return cookie_parser(headers.get("cookie", ""))
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise _BodyTooLarge
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+class GuardMiddleware:
+    """Request ids, size limits, CSRF on unsafe methods, and the pre-session cookie."""
+
+    def __init__(self, app: ASGIApp, settings: Settings, render_error: ErrorRenderer) -> None:
+        self.app = app
+        self.settings = settings
+        self.render_error = render_error
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, error: WulianError) -> None:
+        response = await self.render_error(Request(scope, receive), error)
+        await response(scope, receive, send)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        state = scope.setdefault("state", {})
+        incoming_id = headers.get("x-request-id", "")
+        state["request_id"] = incoming_id if _REQUEST_ID.match(incoming_id) else uuid.uuid4().hex
+        cookies = _cookies(headers)
+        fresh_pre = None
+        if SESSION_COOKIE not in cookies and PRE_COOKIE not in cookies:
+            fresh_pre = state["pre_token"] = secrets.token_urlsafe(24)
+
+        content_type = headers.get("content-type", "")
+        is_upload = content_type.startswith("multipart/form-data")
+        limit = self.settings.max_upload_bytes if is_upload else self.settings.max_request_bytes
+        too_large = RequestTooLarge(f"请求内容超过上限 {limit // 1024} KiB", limit_bytes=limit)
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            await self._refuse(scope, receive, send, too_large)
+            return
+
+        if scope["method"] not in SAFE_METHODS:
+            try:
+                body = await _read_body(receive, limit)
+            except _BodyTooLarge:
+                await self._refuse(scope, receive, send, too_large)
+                return
+            receive = _replay(body, receive)
+            uses_token = headers.get("authorization", "").lower().startswith("bearer ")
+            if not uses_token:
+                provided = headers.get(CSRF_HEADER)
+                if not provided and content_type.startswith("application/x-www-form-urlencoded"):
+                    fields = parse_qs(body.decode("latin-1"), keep_blank_values=True)
+                    provided = (fields.get(CSRF_FIELD) or [None])[0]
+                elif not provided and is_upload:
+                    async with Request(scope, _replay(body, receive)).form() as form:
+                        value = form.get(CSRF_FIELD)
+                        provided = value if isinstance(value, str) else None
+                binding = csrf_binding(cookies)
+                if not csrf_valid(self.settings.session_secret, binding, provided):
+                    await self._refuse(scope, receive, send, CSRFFailed())
+                    return
+
+        secure = is_secure(Request(scope), self.settings)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                extra = [(b"x-request-id", state["request_id"].encode())]
+                if fresh_pre:
+                    cookie = f"{PRE_COOKIE}={fresh_pre}; Path=/; HttpOnly; SameSite=Lax"
+                    extra.append((b"set-cookie", (cookie + ("; Secure" if secure else "")).encode()))
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class RequestLogMiddleware:
+    """One JSON line per request: method, path, status, duration, user and request id."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def capture(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, capture)
+        finally:
+            state: dict[str, Any] = scope.get("state", {})
+            actor = state.get("actor")
+            client = scope.get("client")
+            record = {
+                "event": "request",
+                "method": scope["method"],
+                "path": scope["path"],
+                "status": status,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                "user_id": getattr(actor, "id", None) if getattr(actor, "kind", "") == "user" else None,
+                "actor": getattr(actor, "label", None),
+                "request_id": state.get("request_id"),
+                "ip": client[0] if client else None,
+            }
+            log.info(json.dumps(record, ensure_ascii=False))

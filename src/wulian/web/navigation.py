@@ -1,0 +1,87 @@
+"""The menu: the five chains, the cockpit and administration, shown by permission."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from wulian.core.permissions import Actor, Permission
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    label: str
+    href: str
+    permission: Permission | None = None
+    zone_staff_only: bool = False  # hidden from enterprise users and tokens bound to a firm
+
+
+@dataclass(frozen=True)
+class MenuSection:
+    title: str
+    items: tuple[MenuItem, ...]
+
+
+CHAINS: dict[str, tuple[str, str]] = {
+    "industry": ("产业链", "产业链引领"),
+    "innovation": ("创新链", "创新链驱动"),
+    "talent": ("人才链", "人才链支撑"),
+    "capital": ("资金链", "资金链赋能"),
+    "service": ("服务链", "服务链保障"),
+}
+
+MENU: tuple[MenuSection, ...] = (
+    MenuSection(
+        "总览",
+        (
+            MenuItem("首页", "/"),
+            MenuItem("领导驾驶舱", "/cockpit", Permission.ZONE_READ, zone_staff_only=True),
+        ),
+    ),
+    MenuSection(
+        "五链融合",
+        tuple(
+            MenuItem(label, f"/chains/{key}", Permission.ZONE_READ, zone_staff_only=True)
+            for key, (label, _) in CHAINS.items()
+        ),
+    ),
+    MenuSection(
+        "企业",
+        (MenuItem("企业名录", "/enterprises", Permission.ENTERPRISES_READ, zone_staff_only=True),),
+    ),
+    MenuSection(
+        "系统管理",
+        (
+            MenuItem("用户管理", "/admin/users", Permission.USERS_MANAGE),
+            MenuItem("部门管理", "/admin/departments", Permission.DEPARTMENTS_MANAGE),
+            MenuItem("API 令牌", "/admin/tokens", Permission.TOKENS_MANAGE),
+            MenuItem("审计日志", "/admin/audit", Permission.AUDIT_READ),
+        ),
+    ),
+)
+
+
+def menu_for(actor: Actor | None) -> list[MenuSection]:
+    """The sections and items actor may open."""
+    if actor is None:
+        return []
+    sections = []
+    for section in MENU:
+        items = tuple(
+            item
+            for item in section.items
+            if (item.permission is None or actor.has(item.permission))
+            and not (item.zone_staff_only and actor.enterprise_id is not None)
+        )
+        if items:
+            sections.append(MenuSection(section.title, items))
+    if actor.enterprise_id is not None:
+        mine = MenuItem("我的企业", f"/enterprises/{actor.enterprise_id}")
+        sections.insert(1, MenuSection("企业", (mine,)))
+    return sections
+
+
+def is_active(href: str, path: str) -> bool:
+    """Whether the menu item href is the current page or one of its children."""
+    if href == "/":
+        return path == "/"
+    return path == href or path.startswith(href + "/")

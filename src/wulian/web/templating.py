@@ -1,0 +1,54 @@
+"""Jinja2 templates with the layout's helpers: CSRF token, menu, dates in China time."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from fastapi.templating import Jinja2Templates
+
+from wulian import __version__
+from wulian.core.permissions import ROLE_LABELS, SCOPES
+from wulian.web.navigation import is_active, menu_for
+from wulian.core.auth.cookies import csrf_token
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+CHINA_TIME = dt.timezone(dt.timedelta(hours=8), "CST")  # no daylight saving in China
+
+
+def china_time(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A timestamp shown in China Standard Time."""
+    if value is None:
+        return "—"
+    return value.astimezone(CHINA_TIME).strftime(fmt)
+
+
+def thousands(value: int | float | None) -> str:
+    """A count with thousands separators; missing is shown as a dash, never as 0."""
+    if value is None:
+        return "—"
+    return f"{value:,}"
+
+
+def static(path: str) -> str:
+    """The URL of a packaged static file, versioned so that upgrades refresh browser caches."""
+    return f"/static/{path}?v={__version__}"
+
+
+def build_templates(zone_name: str) -> Jinja2Templates:
+    """The template environment of the app."""
+    templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+    env = templates.env
+    env.globals.update(
+        csrf_token=csrf_token,
+        static=static,
+        menu_for=menu_for,
+        is_active=is_active,
+        zone_name=zone_name,
+        version=__version__,
+        role_labels=ROLE_LABELS,
+        scopes=SCOPES,
+    )
+    env.filters.update(china_time=china_time, thousands=thousands)
+    env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}
+    return templates

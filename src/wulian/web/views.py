@@ -1,0 +1,152 @@
+"""The shell's own pages: home, cockpit, the five chains' overviews, health check."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from wulian.core.auth import service as auth_service
+from wulian.core.db import migrate
+from wulian.core.errors import NotFound
+from wulian.core.permissions import Actor, Permission
+from wulian.enterprises import service as enterprise_service
+from wulian.core.deps import DB, CurrentActor
+from wulian.web.navigation import CHAINS
+
+pages = APIRouter(include_in_schema=False)
+api = APIRouter(tags=["园区"])
+
+
+@dataclass(frozen=True)
+class ZoneSummary:
+    enterprises_in_zone: int
+    enterprises_external: int
+    departments: int
+    users: int
+
+
+def zone_summary(db: Session, actor: Actor) -> ZoneSummary:
+    """The zone's headline counts, straight from the database."""
+    actor.require(Permission.ZONE_READ)
+    registry = enterprise_service.counts(db, actor=actor)
+    return ZoneSummary(
+        enterprises_in_zone=registry.in_zone,
+        enterprises_external=registry.external,
+        departments=len(auth_service.get_all_departments(db, actor=actor)),
+        users=auth_service.count_users(db),
+    )
+
+
+# Modules of each chain, in the order they are built; a module without a page is marked as
+# not yet available rather than shown with invented numbers.
+CHAIN_MODULES: dict[str, list[tuple[str, str | None]]] = {
+    "industry": [
+        ("产业链图谱（上中下游环节、链上企业）", None),
+        ("链主企业与“N个一”工作清单", None),
+        ("强链、补链、延链与招商目标", None),
+        ("亩均效益评价（A/B/C/D 分类）", None),
+    ],
+    "innovation": [
+        ("创新积分评价与领跑榜、竞跑榜、进取榜", None),
+        ("梯度培育：科技型中小企业、高新技术企业、专精特新、小巨人", None),
+        ("企业名录与科技标签", "/enterprises"),
+    ],
+    "talent": [
+        ("人才需求与供给匹配", None),
+        ("企业自主认定人才", None),
+    ],
+    "capital": [
+        ("产业基金与金融产品", None),
+        ("创新积分贷、知识价值信用评价", None),
+    ],
+    "service": [
+        ("企呼我应：诉求受理、交办、办结、评价", None),
+        ("免申即享：政策兑现", None),
+    ],
+}
+
+
+@pages.get("/")
+def home(request: Request, db: DB, actor: CurrentActor) -> Response:
+    templates = request.app.state.templates
+    if actor.enterprise_id is not None:
+        enterprise = enterprise_service.get_or_raise(
+            db, actor=actor, enterprise_id=actor.enterprise_id
+        )
+        return templates.TemplateResponse(
+            request, "home_enterprise.html", {"actor": actor, "enterprise": enterprise}
+        )
+    summary = zone_summary(db, actor) if actor.has(Permission.ZONE_READ) else None
+    return templates.TemplateResponse(
+        request, "home.html", {"actor": actor, "summary": summary, "chains": CHAINS}
+    )
+
+
+@pages.get("/cockpit")
+def cockpit(request: Request, db: DB, actor: CurrentActor) -> Response:
+    summary = zone_summary(db, actor)
+    departments = auth_service.get_all_departments(db, actor=actor)
+    return request.app.state.templates.TemplateResponse(
+        request,
+        "cockpit.html",
+        {
+            "actor": actor,
+            "summary": summary,
+            "departments": departments,
+            "chains": CHAINS,
+            "modules": CHAIN_MODULES,
+        },
+    )
+
+
+@pages.get("/chains/{key}")
+def chain(request: Request, key: str, db: DB, actor: CurrentActor) -> Response:
+    actor.require(Permission.ZONE_READ)
+    if key not in CHAINS:
+        raise NotFound(f"没有名为“{key}”的链")
+    label, motto = CHAINS[key]
+    summary = zone_summary(db, actor)
+    return request.app.state.templates.TemplateResponse(
+        request,
+        "chains/chain.html",
+        {
+            "actor": actor,
+            "key": key,
+            "label": label,
+            "motto": motto,
+            "modules": CHAIN_MODULES[key],
+            "summary": summary,
+        },
+    )
+
+
+@pages.get("/healthz")
+def healthz(request: Request) -> Response:
+    """200 with the database status when the database answers and its schema is current."""
+    engine = request.app.state.engine
+    try:
+        with engine.connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+        schema = "current" if migrate.is_current(engine) else "behind"
+    except Exception:  # noqa: BLE001  (any failure means the database is unavailable)
+        return JSONResponse({"status": "error", "database": "unavailable"}, status_code=503)
+    status = 200 if schema == "current" else 503
+    body = {"status": "ok" if status == 200 else "error", "database": "ok", "schema": schema}
+    return JSONResponse(body, status_code=status)
+
+
+class ZoneSummaryOut(BaseModel):
+    enterprises_in_zone: int
+    enterprises_external: int
+    departments: int
+    users: int
+
+
+@api.get("/zone/summary", summary="园区概况计数")
+def api_zone_summary(db: DB, actor: CurrentActor) -> ZoneSummaryOut:
+    return ZoneSummaryOut(**asdict(zone_summary(db, actor)))
