@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.panel import Panel
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -36,8 +37,8 @@ app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(department_app, name="department")
 
-console = Console()
-err_console = Console(stderr=True)
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 def _cli_actor() -> Actor:
@@ -49,7 +50,7 @@ def _cli_actor() -> Actor:
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    err_console.print(f"[bold red]错误：[/]{message}")
+    err_console.print(f"[bold red]错误：[/]{escape(message)}")
     return typer.Exit(code)
 
 
@@ -119,13 +120,13 @@ def demo() -> None:
             result = build.build(session, actor=_cli_actor())
         progress.update(task, advance=1, description="示例园区就绪")
     engine.dispose()
-    console.print(f"示例园区“{settings.zone_name}”，数据库：{settings.database_url}")
+    console.print(f"示例园区“{escape(settings.zone_name)}”，数据库：{escape(settings.database_url)}")
     if result.created_departments:
         console.print(f"已创建 {result.created_departments} 个工作部门。")
     if result.admin_password:
         console.print(
             Panel(
-                f"用户名：[bold]{build.ADMIN_USERNAME}[/]\n初始密码：[bold yellow]{result.admin_password}[/]\n"
+                f"用户名：[bold]{build.ADMIN_USERNAME}[/]\n初始密码：[bold yellow]{escape(result.admin_password)}[/]\n"
                 "此密码只显示这一次，首次登录后须修改。",
                 title="管理员账号",
                 border_style="yellow",
@@ -229,9 +230,9 @@ def user_create(
             enterprise_id=enterprise_id,
             must_change_password=not no_force_change,
         )
-    console.print(f"[green]已创建用户[/] {created.user.username}（{role.label}）")
+    console.print(f"[green]已创建用户[/] {escape(created.user.username)}（{role.label}）")
     if created.generated_password:
-        console.print(f"初始密码（只显示这一次）：[bold yellow]{created.generated_password}[/]")
+        console.print(f"初始密码（只显示这一次）：[bold yellow]{escape(created.generated_password)}[/]")
 
 
 @user_app.command("reset-password")
@@ -244,7 +245,7 @@ def user_reset_password(username: Annotated[str, typer.Argument(help="用户名"
         if user is None:
             raise _fail(f"用户不存在：{username}")
         password = auth_service.reset_password(session, actor=actor, user_id=user.id)
-    console.print(f"{username} 的新初始密码（只显示这一次）：[bold yellow]{password}[/]")
+    console.print(f"{escape(username)} 的新初始密码（只显示这一次）：[bold yellow]{escape(password)}[/]")
 
 
 @user_app.command("list")
@@ -256,10 +257,10 @@ def user_list() -> None:
         table = Table("用户名", "姓名", "角色", "部门", "状态")
         for user in auth_service.get_all_users(session, actor=actor):
             table.add_row(
-                user.username,
-                user.display_name,
+                escape(user.username),
+                escape(user.display_name),
                 user.role.label,
-                user.department.name if user.department else "",
+                escape(user.department.name) if user.department else "",
                 "启用" if user.is_active else "停用",
             )
     console.print(table)
@@ -278,7 +279,7 @@ def department_create(
         actor = audit.actor_of(session)
         assert actor is not None
         department = auth_service.create_department(session, actor=actor, code=code, name=name)
-    console.print(f"[green]已创建部门[/] {department.name}（{department.code}）")
+    console.print(f"[green]已创建部门[/] {escape(department.name)}（{department.code}）")
 
 
 @department_app.command("list")
@@ -289,7 +290,7 @@ def department_list() -> None:
         assert actor is not None
         table = Table("代码", "名称")
         for department in auth_service.get_all_departments(session, actor=actor):
-            table.add_row(department.code, department.name)
+            table.add_row(department.code, escape(department.name))
     console.print(table)
 
 
@@ -332,8 +333,8 @@ def token_create(
             enterprise_id=enterprise_id,
             expires_at=expires_at,
         )
-    console.print(f"[green]已创建令牌[/] #{created.token.id} {created.token.name}")
-    console.print(f"令牌明文（只显示这一次）：[bold yellow]{created.plaintext}[/]")
+    console.print(f"[green]已创建令牌[/] #{created.token.id} {escape(created.token.name)}")
+    console.print(f"令牌明文（只显示这一次）：[bold yellow]{escape(created.plaintext)}[/]")
 
 
 @token_app.command("revoke")
@@ -343,7 +344,7 @@ def token_revoke(token_id: Annotated[int, typer.Argument(help="令牌编号")]) 
         actor = audit.actor_of(session)
         assert actor is not None
         token = auth_service.revoke_token(session, actor=actor, token_id=token_id)
-    console.print(f"[green]已吊销令牌[/] #{token.id} {token.name}")
+    console.print(f"[green]已吊销令牌[/] #{token.id} {escape(token.name)}")
 
 
 @token_app.command("list")
@@ -355,7 +356,9 @@ def token_list() -> None:
         table = Table("编号", "名称", "前缀", "权限范围", "状态")
         for token in auth_service.get_all_tokens(session, actor=actor):
             state = "已吊销" if token.revoked_at else "有效"
-            table.add_row(str(token.id), token.name, f"wlt_{token.prefix}", ", ".join(token.scopes), state)
+            table.add_row(
+                str(token.id), escape(token.name), f"wlt_{token.prefix}", ", ".join(token.scopes), state
+            )
     console.print(table)
 
 
