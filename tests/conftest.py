@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
-from psycopg import sql
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
+from psycopg import sql
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy.engine import Engine
@@ -74,7 +74,9 @@ def pg_database() -> Iterator[str]:
     engine.dispose()
     yield url
     with psycopg.connect(PG_MAINTENANCE, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,6 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
-from tests.conftest import SYSTEM
 from wulian.cli import app
 from wulian.core.audit.models import AuditEntry
 from wulian.core.auth import service as auth_service
@@ -50,7 +49,14 @@ def test_demo_builds_once_and_prints_the_admin_password_once(run, world):
 def test_user_create_reads_the_password_from_stdin(run, world):
     world.department("science", "科技局")
     result = run(
-        "user", "create", "--username", "li.si", "--role", "officer", "--department", "science",
+        "user",
+        "create",
+        "--username",
+        "li.si",
+        "--role",
+        "officer",
+        "--department",
+        "science",
         stdin="Good-Pass-2026\n",
     )
     assert result.exit_code == 0, result.output
@@ -61,7 +67,9 @@ def test_user_create_reads_the_password_from_stdin(run, world):
 
 
 def test_password_is_never_taken_from_an_argument(run, world):
-    result = run("user", "create", "--username", "x1", "--role", "admin", "--password", "Secret-2026!")
+    result = run(
+        "user", "create", "--username", "x1", "--role", "admin", "--password", "Secret-2026!"
+    )
     assert result.exit_code == 2
     assert world.scalar(sa.select(sa.func.count(User.id))) == 0
 
@@ -75,8 +83,15 @@ def test_bad_user_input_gets_chinese_messages_and_changes_nothing(run, world):
     unbound = run("user", "create", "--username", "firm1", "--role", "enterprise", "--generate")
     assert "企业用户必须绑定一家企业" in unbound.output
     unknown_firm = run(
-        "user", "create", "--username", "firm1", "--role", "enterprise", "--generate",
-        "--enterprise", "91330800MA28F3A00X",
+        "user",
+        "create",
+        "--username",
+        "firm1",
+        "--role",
+        "enterprise",
+        "--generate",
+        "--enterprise",
+        "91330800MA28F3A00X",
     )
     assert "校验位不正确" in unknown_firm.output
     assert world.scalar(sa.select(sa.func.count(User.id))) == 0
@@ -92,7 +107,14 @@ def test_generated_password_for_an_enterprise_user(run, world, monkeypatch):
     code = "91330800MA28F3A00" + uscc.calc_check_digit("91330800MA28F3A00")
     firm = world.enterprise("甲材料科技有限公司", code)
     result = run(
-        "user", "create", "--username", "firm-a", "--role", "enterprise", "--enterprise", code,
+        "user",
+        "create",
+        "--username",
+        "firm-a",
+        "--role",
+        "enterprise",
+        "--enterprise",
+        code,
         "--generate",
     )
     assert result.exit_code == 0, result.output
@@ -108,7 +130,9 @@ def test_token_create_list_and_revoke(run, world, settings):
     assert created.exit_code == 0, created.output
     plaintext = re.search(r"(wlt_[0-9a-f]{12}_\S+)", created.output).group(1)
     with session_factory(world.engine)() as session:
-        token = auth_service.resolve_token(session, plaintext=plaintext, secret=settings.session_secret)
+        token = auth_service.resolve_token(
+            session, plaintext=plaintext, secret=settings.session_secret
+        )
         assert token.scopes == ["zone:read"]
     listed = run("token", "list")
     assert "某银行" in listed.output

@@ -55,15 +55,16 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
 
 
 @contextmanager
-def _work(settings: Settings | None = None) -> Iterator[Session]:
+def _work(settings: Settings | None = None) -> Iterator[tuple[Session, Actor]]:
     """One unit of work on a current database, attributed to the operator; errors become exits."""
     settings = settings or get_settings()
     engine = create_engine(settings.database_url)
+    actor = _cli_actor()
     try:
         migrate.ensure_current(engine)
         with unit_of_work(session_factory(engine)) as session:
-            audit.track(session, _cli_actor())
-            yield session
+            audit.track(session, actor)
+            yield session, actor
     except WulianError as error:
         raise _fail(error.message) from None
     finally:
@@ -120,13 +121,16 @@ def demo() -> None:
             result = build.build(session, actor=_cli_actor())
         progress.update(task, advance=1, description="示例园区就绪")
     engine.dispose()
-    console.print(f"示例园区“{escape(settings.zone_name)}”，数据库：{escape(settings.database_url)}")
+    console.print(
+        f"示例园区“{escape(settings.zone_name)}”，数据库：{escape(settings.database_url)}"
+    )
     if result.created_departments:
         console.print(f"已创建 {result.created_departments} 个工作部门。")
     if result.admin_password:
         console.print(
             Panel(
-                f"用户名：[bold]{build.ADMIN_USERNAME}[/]\n初始密码：[bold yellow]{escape(result.admin_password)}[/]\n"
+                f"用户名：[bold]{build.ADMIN_USERNAME}[/]\n"
+                f"初始密码：[bold yellow]{escape(result.admin_password)}[/]\n"
                 "此密码只显示这一次，首次登录后须修改。",
                 title="管理员账号",
                 border_style="yellow",
@@ -164,7 +168,9 @@ def db_status() -> None:
     engine = create_engine(get_settings().database_url)
     current, heads = migrate.current_revisions(engine), migrate.head_revisions(engine)
     engine.dispose()
-    console.print(f"数据库版本：{', '.join(sorted(current)) or '空库'}；程序需要：{', '.join(sorted(heads))}")
+    console.print(
+        f"数据库版本：{', '.join(sorted(current)) or '空库'}；程序需要：{', '.join(sorted(heads))}"
+    )
     if current != heads:
         raise _fail("数据库结构落后，请运行 wulian db upgrade", code=1)
 
@@ -181,7 +187,9 @@ def _read_password(username: str) -> str:
         return first
     line = sys.stdin.readline().rstrip("\r\n")
     if not line:
-        raise InvalidInput("标准输入中没有读到密码（第一行应为密码）；或使用 --generate 生成随机密码")
+        raise InvalidInput(
+            "标准输入中没有读到密码（第一行应为密码）；或使用 --generate 生成随机密码"
+        )
     return line
 
 
@@ -202,9 +210,7 @@ def user_create(
     ] = False,
 ) -> None:
     """创建用户。密码从提示符或标准输入读取，不接受命令行参数。"""
-    with _work() as session:
-        actor = audit.actor_of(session)
-        assert actor is not None
+    with _work() as (session, actor):
         try:
             password = None if generate else _read_password(username)
         except InvalidInput as error:
@@ -232,28 +238,28 @@ def user_create(
         )
     console.print(f"[green]已创建用户[/] {escape(created.user.username)}（{role.label}）")
     if created.generated_password:
-        console.print(f"初始密码（只显示这一次）：[bold yellow]{escape(created.generated_password)}[/]")
+        console.print(
+            f"初始密码（只显示这一次）：[bold yellow]{escape(created.generated_password)}[/]"
+        )
 
 
 @user_app.command("reset-password")
 def user_reset_password(username: Annotated[str, typer.Argument(help="用户名")]) -> None:
     """为用户生成新的初始密码（显示一次），并使其所有登录失效。"""
-    with _work() as session:
-        actor = audit.actor_of(session)
-        assert actor is not None
+    with _work() as (session, actor):
         user = auth_service.get_user_by_username(session, username=username)
         if user is None:
             raise _fail(f"用户不存在：{username}")
         password = auth_service.reset_password(session, actor=actor, user_id=user.id)
-    console.print(f"{escape(username)} 的新初始密码（只显示这一次）：[bold yellow]{escape(password)}[/]")
+    console.print(
+        f"{escape(username)} 的新初始密码（只显示这一次）：[bold yellow]{escape(password)}[/]"
+    )
 
 
 @user_app.command("list")
 def user_list() -> None:
     """列出全部用户。"""
-    with _work() as session:
-        actor = audit.actor_of(session)
-        assert actor is not None
+    with _work() as (session, actor):
         table = Table("用户名", "姓名", "角色", "部门", "状态")
         for user in auth_service.get_all_users(session, actor=actor):
             table.add_row(
@@ -275,9 +281,7 @@ def department_create(
     name: Annotated[str, typer.Option(help="部门名称，如 科技局")],
 ) -> None:
     """创建部门。"""
-    with _work() as session:
-        actor = audit.actor_of(session)
-        assert actor is not None
+    with _work() as (session, actor):
         department = auth_service.create_department(session, actor=actor, code=code, name=name)
     console.print(f"[green]已创建部门[/] {escape(department.name)}（{department.code}）")
 
@@ -285,9 +289,7 @@ def department_create(
 @department_app.command("list")
 def department_list() -> None:
     """列出全部部门。"""
-    with _work() as session:
-        actor = audit.actor_of(session)
-        assert actor is not None
+    with _work() as (session, actor):
         table = Table("代码", "名称")
         for department in auth_service.get_all_departments(session, actor=actor):
             table.add_row(department.code, escape(department.name))
@@ -304,7 +306,9 @@ def token_create(
     enterprise: Annotated[
         str | None, typer.Option(help="限定为某企业的统一社会信用代码（企业自有系统）")
     ] = None,
-    expires: Annotated[str | None, typer.Option(help="到期日期 YYYY-MM-DD（北京时间当日结束）")] = None,
+    expires: Annotated[
+        str | None, typer.Option(help="到期日期 YYYY-MM-DD（北京时间当日结束）")
+    ] = None,
 ) -> None:
     """创建 API 令牌；明文只显示这一次。"""
     settings = get_settings()
@@ -316,9 +320,7 @@ def token_create(
             raise _fail(f"到期日期“{expires}”格式应为 YYYY-MM-DD") from None
         china = dt.timezone(dt.timedelta(hours=8))
         expires_at = dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=china)
-    with _work(settings) as session:
-        actor = audit.actor_of(session)
-        assert actor is not None
+    with _work(settings) as (session, actor):
         enterprise_id = (
             enterprise_service.get_by_uscc_or_raise(session, code=enterprise).id
             if enterprise
@@ -340,9 +342,7 @@ def token_create(
 @token_app.command("revoke")
 def token_revoke(token_id: Annotated[int, typer.Argument(help="令牌编号")]) -> None:
     """吊销 API 令牌，立即失效。"""
-    with _work() as session:
-        actor = audit.actor_of(session)
-        assert actor is not None
+    with _work() as (session, actor):
         token = auth_service.revoke_token(session, actor=actor, token_id=token_id)
     console.print(f"[green]已吊销令牌[/] #{token.id} {escape(token.name)}")
 
@@ -350,14 +350,16 @@ def token_revoke(token_id: Annotated[int, typer.Argument(help="令牌编号")]) 
 @token_app.command("list")
 def token_list() -> None:
     """列出全部 API 令牌。"""
-    with _work() as session:
-        actor = audit.actor_of(session)
-        assert actor is not None
+    with _work() as (session, actor):
         table = Table("编号", "名称", "前缀", "权限范围", "状态")
         for token in auth_service.get_all_tokens(session, actor=actor):
             state = "已吊销" if token.revoked_at else "有效"
             table.add_row(
-                str(token.id), escape(token.name), f"wlt_{token.prefix}", ", ".join(token.scopes), state
+                str(token.id),
+                escape(token.name),
+                f"wlt_{token.prefix}",
+                ", ".join(token.scopes),
+                state,
             )
     console.print(table)
 

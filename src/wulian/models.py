@@ -4,4 +4,12 @@ from wulian.core.audit.models import AuditEntry
 from wulian.core.auth.models import ApiToken, Department, LoginThrottle, User, UserSession
 from wulian.enterprises.models import Enterprise
 
-__all__ = ["ApiToken", "AuditEntry", "Department", "Enterprise", "LoginThrottle", "User", "UserSession"]
+__all__ = [
+    "ApiToken",
+    "AuditEntry",
+    "Department",
+    "Enterprise",
+    "LoginThrottle",
+    "User",
+    "UserSession",
+]

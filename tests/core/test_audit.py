@@ -27,13 +27,17 @@ def test_create_update_delete_are_recorded_with_values(world):
 
     def rename(session):
         auth_service.update_user(
-            session, actor=SYSTEM, user_id=user_id, display_name="王晓", role=Role.ANALYST,
+            session,
+            actor=SYSTEM,
+            user_id=user_id,
+            display_name="王晓",
+            role=Role.ANALYST,
             department_id=None,
         )
 
     world.run(rename)
     rows = entries(world)
-    created = [e for e in rows if e.action == "create" and e.object_type == "users"][0]
+    created = next(e for e in rows if e.action == "create" and e.object_type == "users")
     assert created.actor_label == "测试"
     assert created.after["username"] == "alice"
     assert created.after["password_hash"] == "***"  # recorded, never revealed

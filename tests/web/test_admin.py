@@ -21,14 +21,20 @@ def _admin(client, world):
     assert login(client, "root").status_code == 303
 
 
-def test_admin_creates_an_officer_who_must_change_the_generated_password(client, world, make_client):
+def test_admin_creates_an_officer_who_must_change_the_generated_password(
+    client, world, make_client
+):
     _admin(client, world)
     world.department("science", "科技局")
     response = post_form(
         client,
         "/admin/users",
-        {"username": "Zhang.San", "role": "officer", "display_name": "张三",
-         "department_code": "science"},
+        {
+            "username": "Zhang.San",
+            "role": "officer",
+            "display_name": "张三",
+            "department_code": "science",
+        },
         page="/admin/users",
     )
     assert response.status_code == 200
@@ -53,8 +59,10 @@ def test_invalid_user_form_keeps_values_and_writes_nothing(client, world):
         ({"username": "officer2", "role": "officer"}, "部门工作人员必须绑定一个部门"),
         ({"username": "firm2", "role": "enterprise"}, "企业用户必须绑定一家企业"),
         ({"username": "firm3", "role": "enterprise", "enterprise_uscc": "123"}, "长度应为 18 位"),
-        ({"username": "firm4", "role": "enterprise", "enterprise_uscc": FIRM_CODE},
-         f"没有统一社会信用代码为 {FIRM_CODE} 的企业"),
+        (
+            {"username": "firm4", "role": "enterprise", "enterprise_uscc": FIRM_CODE},
+            f"没有统一社会信用代码为 {FIRM_CODE} 的企业",
+        ),
         ({"username": "root", "role": "analyst"}, "用户名已存在：root"),
         ({"username": "x9", "role": "officer", "department_code": "nope"}, "部门代码不存在：nope"),
     ]
@@ -70,7 +78,8 @@ def test_enterprise_user_is_bound_by_credit_code(client, world):
     _admin(client, world)
     firm = world.enterprise("甲材料科技有限公司", FIRM_CODE)
     response = post_form(
-        client, "/admin/users",
+        client,
+        "/admin/users",
         {"username": "firm-a", "role": "enterprise", "enterprise_uscc": FIRM_CODE.lower()},
         page="/admin/users",
     )
@@ -83,7 +92,8 @@ def test_update_user_and_the_last_administrator_stays(client, world):
     root_id = world.get_user("root").id
     analyst_id = world.user("ana", Role.ANALYST)
     response = post_form(
-        client, f"/admin/users/{analyst_id}",
+        client,
+        f"/admin/users/{analyst_id}",
         {"role": "analyst", "display_name": "李四", "is_active": ""},
         page=f"/admin/users/{analyst_id}",
     )
@@ -91,7 +101,9 @@ def test_update_user_and_the_last_administrator_stays(client, world):
     user = world.get_user("ana")
     assert (user.display_name, user.is_active) == ("李四", False)
     refused = post_form(
-        client, f"/admin/users/{root_id}", {"role": "analyst", "is_active": "on"},
+        client,
+        f"/admin/users/{root_id}",
+        {"role": "analyst", "is_active": "on"},
         page=f"/admin/users/{root_id}",
     )
     assert refused.status_code == 422
@@ -115,11 +127,19 @@ def test_reset_password_ends_the_users_sessions(client, world, make_client):
 
 def test_departments_page_creates_and_refuses_duplicates(client, world):
     _admin(client, world)
-    created = post_form(client, "/admin/departments", {"code": "Science", "name": "科技局"},
-                        page="/admin/departments")
+    created = post_form(
+        client,
+        "/admin/departments",
+        {"code": "Science", "name": "科技局"},
+        page="/admin/departments",
+    )
     assert "已创建部门 科技局（science）" in created.text
-    duplicate = post_form(client, "/admin/departments", {"code": "science", "name": "另一个局"},
-                          page="/admin/departments")
+    duplicate = post_form(
+        client,
+        "/admin/departments",
+        {"code": "science", "name": "另一个局"},
+        page="/admin/departments",
+    )
     assert duplicate.status_code == 409
     assert "部门代码已存在：science" in duplicate.text
 
@@ -165,8 +185,12 @@ def test_token_form_errors(client, world):
 
 def test_audit_page_lists_and_filters(client, world):
     _admin(client, world)
-    post_form(client, "/admin/departments", {"code": "science", "name": "科技局"},
-              page="/admin/departments")
+    post_form(
+        client,
+        "/admin/departments",
+        {"code": "science", "name": "科技局"},
+        page="/admin/departments",
+    )
     page = client.get("/admin/audit", params={"object_type": "departments"})
     assert page.status_code == 200
     assert "科技局" in page.text  # the after-value, unescaped Chinese

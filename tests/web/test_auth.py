@@ -117,7 +117,7 @@ def test_expired_session_asks_to_sign_in_again(client, world):
     world.user("alice", Role.ANALYST)
     login(client, "alice")
     with world.engine.begin() as conn:
-        old = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=3))
+        old = dt.datetime.now(dt.UTC) - dt.timedelta(hours=3)
         conn.execute(sa.update(UserSession).values(last_seen_at=old))
     page = client.get("/cockpit")
     assert page.status_code == 303
@@ -132,7 +132,7 @@ def test_session_past_its_absolute_lifetime_is_expired(client, world):
     world.user("alice", Role.ANALYST)
     login(client, "alice")
     with world.engine.begin() as conn:
-        old = (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1))
+        old = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
         conn.execute(sa.update(UserSession).values(expires_at=old))
     response = client.get("/api/v1/me")
     assert response.status_code == 401
@@ -278,8 +278,11 @@ def test_oversized_request_is_refused_before_it_is_read(client, world, settings)
     )
     assert response.status_code == 413
     assert response.json()["code"] == "request_too_large"
-    page = client.post("/login", content=b"a=" + b"x" * (settings.max_request_bytes + 10),
-                       headers={"Content-Type": "application/x-www-form-urlencoded"})
+    page = client.post(
+        "/login",
+        content=b"a=" + b"x" * (settings.max_request_bytes + 10),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert page.status_code == 413
     assert "请求内容过大" in page.text
 

@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from stdnum.cn import uscc
 
 from tests.conftest import login, page_csrf
-from wulian.core.permissions import Actor, Permission, Role
 from wulian.core.errors import MissingScope, PasswordChangeRequired, PermissionDenied
+from wulian.core.permissions import Actor, Permission, Role
 
 
 def valid_uscc(body: str) -> str:
@@ -67,7 +67,9 @@ def callers(world, make_client, settings) -> dict[str, Any]:
     result["tok_firm"] = Caller(
         make_client(), world.token("企业系统", ["enterprises:read"], secret, firm_a)
     )
-    result["tok_ents"] = Caller(make_client(), world.token("名录接口", ["enterprises:read"], secret))
+    result["tok_ents"] = Caller(
+        make_client(), world.token("名录接口", ["enterprises:read"], secret)
+    )
     return result
 
 
@@ -75,15 +77,22 @@ def _expand(path: str, ids: dict[str, int]) -> str:
     return path.replace("{A}", str(ids["A"])).replace("{B}", str(ids["B"]))
 
 
-def _check(callers: dict[str, Any], method: str, path: str, expected: dict[str, int],
-           body: dict[str, Any] | None = None) -> None:
+def _check(
+    callers: dict[str, Any],
+    method: str,
+    path: str,
+    expected: dict[str, int],
+    body: dict[str, Any] | None = None,
+) -> None:
     path = _expand(path, callers["ids"])
     for who in WHO:
         if who not in expected:
             continue
         response = callers[who].call(method, path, body)
         want = expected[who]
-        assert response.status_code == want, f"{who} {method} {path}: {response.status_code} {response.text[:300]}"
+        assert response.status_code == want, (
+            f"{who} {method} {path}: {response.status_code} {response.text[:300]}"
+        )
         if want in (401, 403):
             for secret in SECRETS:
                 assert secret not in response.text, f"{who} {path} leaked {secret!r}"
@@ -93,7 +102,11 @@ def _check(callers: dict[str, Any], method: str, path: str, expected: dict[str, 
                 assert problem["status"] == want
                 assert problem["detail"]
             else:
-                assert "没有权限" in response.text or "安全校验" in response.text or "只能查看" in response.text
+                assert (
+                    "没有权限" in response.text
+                    or "安全校验" in response.text
+                    or "只能查看" in response.text
+                )
         if who in ("enterprise", "tok_firm") and want == 200:
             for secret in SECRETS[:2]:
                 assert secret not in response.text, f"{who} saw another firm on {path}"
@@ -107,8 +120,14 @@ PAGES = [
     ("/cockpit", ALL_STAFF_PAGE),
     ("/chains/industry", ALL_STAFF_PAGE),
     ("/chains/service", ALL_STAFF_PAGE),
-    ("/enterprises", {"admin": 200, "analyst": 200, "officer": 200, "enterprise": 200, "anon": 303}),
-    ("/enterprises/{A}", {"admin": 200, "analyst": 200, "officer": 200, "enterprise": 200, "anon": 303}),
+    (
+        "/enterprises",
+        {"admin": 200, "analyst": 200, "officer": 200, "enterprise": 200, "anon": 303},
+    ),
+    (
+        "/enterprises/{A}",
+        {"admin": 200, "analyst": 200, "officer": 200, "enterprise": 200, "anon": 303},
+    ),
     ("/enterprises/{B}", ALL_STAFF_PAGE),
     ("/admin/users", ADMIN_PAGE),
     ("/admin/departments", ADMIN_PAGE),
@@ -122,10 +141,26 @@ def test_pages(callers, path, expected):
     _check(callers, "GET", path, expected)
 
 
-def _api(admin: int, analyst: int, officer: int, enterprise: int, tok_zone: int,
-         tok_firm: int, tok_ents: int, anon: int = 401) -> dict[str, int]:
-    return {"admin": admin, "analyst": analyst, "officer": officer, "enterprise": enterprise,
-            "anon": anon, "tok_zone": tok_zone, "tok_firm": tok_firm, "tok_ents": tok_ents}
+def _api(
+    admin: int,
+    analyst: int,
+    officer: int,
+    enterprise: int,
+    tok_zone: int,
+    tok_firm: int,
+    tok_ents: int,
+    anon: int = 401,
+) -> dict[str, int]:
+    return {
+        "admin": admin,
+        "analyst": analyst,
+        "officer": officer,
+        "enterprise": enterprise,
+        "anon": anon,
+        "tok_zone": tok_zone,
+        "tok_firm": tok_firm,
+        "tok_ents": tok_ents,
+    }
 
 
 API_READS = [
@@ -200,13 +235,25 @@ def test_revoked_and_invalid_tokens_are_refused(callers, world, settings):
 
 
 def test_actor_rules():
-    officer = Actor(kind="user", id=1, label="o", role=Role.OFFICER, department_id=7,
-                    permissions=frozenset({Permission.ZONE_READ, Permission.ENTERPRISES_READ}))
+    officer = Actor(
+        kind="user",
+        id=1,
+        label="o",
+        role=Role.OFFICER,
+        department_id=7,
+        permissions=frozenset({Permission.ZONE_READ, Permission.ENTERPRISES_READ}),
+    )
     officer.require_department(7)
     with pytest.raises(PermissionDenied):
         officer.require_department(8)
-    firm = Actor(kind="user", id=2, label="e", role=Role.ENTERPRISE, enterprise_id=3,
-                 permissions=frozenset({Permission.ENTERPRISES_READ}))
+    firm = Actor(
+        kind="user",
+        id=2,
+        label="e",
+        role=Role.ENTERPRISE,
+        enterprise_id=3,
+        permissions=frozenset({Permission.ENTERPRISES_READ}),
+    )
     firm.require_enterprise(3)
     with pytest.raises(PermissionDenied):
         firm.require_enterprise(4)
@@ -215,7 +262,8 @@ def test_actor_rules():
     token = Actor(kind="token", id=3, label="t", permissions=frozenset())
     with pytest.raises(MissingScope):
         token.require(Permission.ZONE_READ)
-    pending = Actor(kind="user", id=4, label="p", permissions=frozenset(Permission),
-                    must_change_password=True)
+    pending = Actor(
+        kind="user", id=4, label="p", permissions=frozenset(Permission), must_change_password=True
+    )
     with pytest.raises(PasswordChangeRequired):
         pending.require(Permission.ZONE_READ)

@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi.responses import Response
+from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
 from wulian.core import audit
 from wulian.core.auth import service as auth_service
+from wulian.core.auth.cookies import SESSION_COOKIE
 from wulian.core.auth.models import UserSession
 from wulian.core.errors import InvalidToken, NotAuthenticated, PasswordChangeRequired
 from wulian.core.permissions import Actor
 from wulian.core.settings import Settings
-from wulian.core.auth.cookies import SESSION_COOKIE
+
+
+def render(
+    request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200
+) -> Response:
+    """A page rendered with the app's templates (layout, menu and CSRF helpers included)."""
+    templates: Jinja2Templates = request.app.state.templates
+    return templates.TemplateResponse(request, name, context or {}, status_code=status_code)
 
 
 def settings_of(request: Request) -> Settings:

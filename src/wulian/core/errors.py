@@ -6,7 +6,7 @@ from typing import Any
 
 
 class WulianError(Exception):
-    """Base of every error shown to a user. Raising it changes nothing: the unit of work rolls back."""
+    """Base of every error shown to a user; raising it rolls the unit of work back."""
 
     code = "error"
     status = 400

@@ -11,7 +11,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-SECRET_FILE = "session-secret"
+SECRET_FILE = "session-secret"  # noqa: S105  (a file name)
 
 
 class Settings(BaseSettings):
@@ -19,13 +19,17 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="WULIAN_", extra="ignore")
 
-    data_dir: Path = Field(default=Path("wulian-data"), description="数据目录（数据库、密钥、上传文件）")
+    data_dir: Path = Field(
+        default=Path("wulian-data"), description="数据目录（数据库、密钥、上传文件）"
+    )
     database_url: str = Field(
         default="sqlite:///./wulian-data/wulian.db", description="SQLAlchemy 数据库地址"
     )
     zone_name: str = Field(default="示例高新区", description="园区名称")
     max_request_bytes: int = Field(default=1 * 1024 * 1024, description="普通请求体上限（字节）")
-    max_upload_bytes: int = Field(default=50 * 1024 * 1024, description="文件上传请求体上限（字节）")
+    max_upload_bytes: int = Field(
+        default=50 * 1024 * 1024, description="文件上传请求体上限（字节）"
+    )
     session_idle_minutes: int = Field(default=120, description="会话空闲超时（分钟）")
     session_max_hours: int = Field(default=12, description="会话最长有效期（小时）")
     login_max_failures: int = Field(default=5, description="连续失败多少次后锁定")
@@ -48,18 +52,23 @@ def load_or_create_secret(data_dir: Path) -> bytes:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IRUSR | stat.S_IWUSR)
     except FileExistsError:
-        mode = stat.S_IMODE(path.stat().st_mode)
-        if mode & (stat.S_IRWXG | stat.S_IRWXO):
-            raise PermissionError(
-                f"密钥文件 {path} 的权限过宽（{oct(mode)}），请执行 chmod 600 {path}"
-            ) from None
-        value = bytes.fromhex(path.read_text(encoding="ascii").strip())
-        if len(value) < 32:
-            raise ValueError(f"密钥文件 {path} 内容无效，请删除后重新启动以生成新密钥")
-        return value
+        return _read_secret(path)
     value = secrets.token_bytes(32)
     with os.fdopen(fd, "w", encoding="ascii") as handle:
         handle.write(value.hex())
+    return value
+
+
+def _read_secret(path: Path) -> bytes:
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise PermissionError(f"密钥文件 {path} 的权限过宽（{oct(mode)}），请执行 chmod 600 {path}")
+    try:
+        value = bytes.fromhex(path.read_text(encoding="ascii").strip())
+    except ValueError:
+        value = b""
+    if len(value) < 32:
+        raise ValueError(f"密钥文件 {path} 内容无效，请删除后重新启动以生成新密钥")
     return value
 
 

@@ -42,7 +42,11 @@ def build(session: Session, *, actor: Actor) -> DemoResult:
     password = None
     if auth_service.get_user_by_username(session, username=ADMIN_USERNAME) is None:
         result = auth_service.create_user(
-            session, actor=actor, username=ADMIN_USERNAME, role=Role.ADMIN, display_name="系统管理员"
+            session,
+            actor=actor,
+            username=ADMIN_USERNAME,
+            role=Role.ADMIN,
+            display_name="系统管理员",
         )
         password = result.generated_password
     return DemoResult(created_departments=created, admin_password=password)

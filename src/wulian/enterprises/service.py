@@ -30,7 +30,9 @@ def get_or_raise(session: Session, *, actor: Actor, enterprise_id: int) -> Enter
 
 def get_by_uscc(session: Session, *, code: str) -> Enterprise | None:
     """The enterprise registered under a unified social credit code, if any."""
-    return session.scalar(sa.select(Enterprise).where(Enterprise.uscc == uscc_check.normalise(code)))
+    return session.scalar(
+        sa.select(Enterprise).where(Enterprise.uscc == uscc_check.normalise(code))
+    )
 
 
 def get_by_uscc_or_raise(session: Session, *, code: str) -> Enterprise:

@@ -7,14 +7,16 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from wulian.core.deps import DB, CurrentActor, render
 from wulian.enterprises import service
 from wulian.enterprises.schemas import EnterpriseIn, EnterpriseOut, EnterprisePageOut
-from wulian.core.deps import DB, CurrentActor
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(tags=["企业"])
 
-Search = Annotated[str | None, Query(max_length=100, description="企业名称关键词或统一社会信用代码")]
+Search = Annotated[
+    str | None, Query(max_length=100, description="企业名称关键词或统一社会信用代码")
+]
 Page = Annotated[int, Query(ge=1, le=100_000)]
 
 
@@ -23,7 +25,7 @@ def list_page(
     request: Request, db: DB, actor: CurrentActor, q: Search = None, page: Page = 1
 ) -> Response:
     result = service.get_all(db, actor=actor, q=q, page=page)
-    return request.app.state.templates.TemplateResponse(
+    return render(
         request, "enterprises/list.html", {"actor": actor, "result": result, "q": q or ""}
     )
 
@@ -31,9 +33,7 @@ def list_page(
 @pages.get("/enterprises/{enterprise_id}")
 def detail_page(request: Request, enterprise_id: int, db: DB, actor: CurrentActor) -> Response:
     enterprise = service.get_or_raise(db, actor=actor, enterprise_id=enterprise_id)
-    return request.app.state.templates.TemplateResponse(
-        request, "enterprises/detail.html", {"actor": actor, "enterprise": enterprise}
-    )
+    return render(request, "enterprises/detail.html", {"actor": actor, "enterprise": enterprise})
 
 
 @api.get("/enterprises", summary="企业名录（企业用户与绑定企业的令牌只能看到本企业）")

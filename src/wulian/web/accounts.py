@@ -9,8 +9,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from wulian.core.auth import service as auth_service
+from wulian.core.auth.cookies import SESSION_COOKIE, clear_session_cookie, set_session_cookie
 from wulian.core.auth.schemas import MeOut
-from wulian.core.errors import InvalidInput, WulianError
 from wulian.core.deps import (
     DB,
     ActorPendingPasswordChange,
@@ -18,9 +18,10 @@ from wulian.core.deps import (
     client_ip,
     current_session,
     login_policy,
+    render,
     settings_of,
 )
-from wulian.core.auth.cookies import SESSION_COOKIE, clear_session_cookie, set_session_cookie
+from wulian.core.errors import InvalidInput, WulianError
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(tags=["账号"])
@@ -46,7 +47,7 @@ def _login_page(
     error: WulianError | None = None,
     notice: str | None = None,
 ) -> Response:
-    return request.app.state.templates.TemplateResponse(
+    return render(
         request,
         "account/login.html",
         {"next": next_url, "username": username, "error": error, "notice": notice},
@@ -106,9 +107,7 @@ def _password_page(
 ) -> Response:
     error = context.get("error")
     status = error.status if isinstance(error, WulianError) else 200
-    return request.app.state.templates.TemplateResponse(
-        request, "account/password.html", {"actor": actor, **context}, status_code=status
-    )
+    return render(request, "account/password.html", {"actor": actor, **context}, status_code=status)
 
 
 @pages.get("/account/password")

@@ -24,10 +24,10 @@ from wulian.core.auth.schemas import (
     UserOut,
     UserPatch,
 )
+from wulian.core.deps import DB, CurrentActor, render, settings_of
 from wulian.core.errors import InvalidInput, WulianError
 from wulian.core.permissions import SCOPES, Actor, Permission, Role
 from wulian.enterprises import service as enterprise_service
-from wulian.core.deps import DB, CurrentActor, settings_of
 from wulian.web.templating import CHINA_TIME
 
 pages = APIRouter(include_in_schema=False, prefix="/admin")
@@ -58,9 +58,7 @@ def _enterprise_id(db: Session, code: str | None) -> int | None:
 
 
 def _render(request: Request, name: str, status: int = 200, **context: Any) -> Response:
-    return request.app.state.templates.TemplateResponse(
-        request, name, context, status_code=status
-    )
+    return render(request, name, context, status_code=status)
 
 
 # ---------------------------------------------------------------- users
@@ -121,9 +119,9 @@ def users_create(
         "department_code": department_code,
         "enterprise_uscc": enterprise_uscc,
     }
-    if error:
-        return _users_page(request, db, actor, error.status, error=error, form=form)
-    assert created is not None
+    if error or created is None:
+        status = error.status if error else 500
+        return _users_page(request, db, actor, status, error=error, form=form)
     return _users_page(request, db, actor, created=created)
 
 
@@ -403,7 +401,9 @@ def api_token_create(
         enterprise_id=_enterprise_id(db, body.enterprise_uscc),
         expires_at=body.expires_at,
     )
-    return CreatedTokenOut(token=TokenOut.model_validate(created.token), plaintext=created.plaintext)
+    return CreatedTokenOut(
+        token=TokenOut.model_validate(created.token), plaintext=created.plaintext
+    )
 
 
 @api.post("/tokens/{token_id}/revoke", summary="吊销 API 令牌")

@@ -12,6 +12,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from wulian.core.auth.cookies import clear_session_cookie
+from wulian.core.deps import render
 from wulian.core.errors import (
     InvalidInput,
     MalformedJSON,
@@ -21,7 +23,6 @@ from wulian.core.errors import (
     SessionExpired,
     WulianError,
 )
-from wulian.core.auth.cookies import clear_session_cookie
 
 log = logging.getLogger("wulian.errors")
 PROBLEM_JSON = "application/problem+json"
@@ -88,7 +89,9 @@ async def render_error(request: Request, error: WulianError) -> Response:
             headers["Retry-After"] = str(error.extra["retry_after_seconds"])
         if error.status == 401:
             headers["WWW-Authenticate"] = "Bearer"
-        return JSONResponse(body, status_code=error.status, media_type=PROBLEM_JSON, headers=headers)
+        return JSONResponse(
+            body, status_code=error.status, media_type=PROBLEM_JSON, headers=headers
+        )
     if _wants_login(request, error):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         reason = "&expired=1" if isinstance(error, SessionExpired) else ""
@@ -98,13 +101,8 @@ async def render_error(request: Request, error: WulianError) -> Response:
         return response
     if isinstance(error, PasswordChangeRequired):
         return RedirectResponse("/account/password", 303)
-    templates = request.app.state.templates
-    return templates.TemplateResponse(
-        request,
-        "errors/error.html",
-        {"error": error, "actor": request.scope.get("state", {}).get("actor")},
-        status_code=error.status,
-    )
+    actor = request.scope.get("state", {}).get("actor")
+    return render(request, "errors/error.html", {"error": error, "actor": actor}, error.status)
 
 
 def _validation_error(exc: RequestValidationError) -> WulianError:
@@ -124,15 +122,18 @@ def install(app: FastAPI) -> None:
     """Register the error handlers on app."""
 
     async def wulian_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, WulianError)
+        if not isinstance(exc, WulianError):
+            raise exc
         return await render_error(request, exc)
 
     async def validation_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, RequestValidationError)
+        if not isinstance(exc, RequestValidationError):
+            raise exc
         return await render_error(request, _validation_error(exc))
 
     async def http_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, StarletteHTTPException)
+        if not isinstance(exc, StarletteHTTPException):
+            raise exc
         code, message = _HTTP_ERRORS.get(exc.status_code, ("http_error", "请求无法处理"))
         if exc.status_code == 404:
             return await render_error(request, NotFound(message))

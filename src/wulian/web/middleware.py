@@ -17,8 +17,6 @@ from starlette.requests import Request, cookie_parser
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from wulian.core.errors import CSRFFailed, RequestTooLarge, WulianError
-from wulian.core.settings import Settings
 from wulian.core.auth.cookies import (
     CSRF_FIELD,
     CSRF_HEADER,
@@ -28,6 +26,8 @@ from wulian.core.auth.cookies import (
     csrf_valid,
     is_secure,
 )
+from wulian.core.errors import CSRFFailed, RequestTooLarge, WulianError
+from wulian.core.settings import Settings
 
 log = logging.getLogger("wulian.request")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -36,7 +36,7 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 ErrorRenderer = Callable[[Request, WulianError], Awaitable[Response]]
 
 
-class _BodyTooLarge(Exception):
+class _BodyTooLargeError(Exception):
     pass
 
 
@@ -54,7 +54,7 @@ async def _read_body(receive: Receive, limit: int) -> bytes:
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
-            raise _BodyTooLarge
+            raise _BodyTooLargeError
         chunks.append(chunk)
         if not message.get("more_body", False):
             break
@@ -111,7 +111,7 @@ class GuardMiddleware:
         if scope["method"] not in SAFE_METHODS:
             try:
                 body = await _read_body(receive, limit)
-            except _BodyTooLarge:
+            except _BodyTooLargeError:
                 await self._refuse(scope, receive, send, too_large)
                 return
             receive = _replay(body, receive)
@@ -120,7 +120,7 @@ class GuardMiddleware:
                 provided = headers.get(CSRF_HEADER)
                 if not provided and content_type.startswith("application/x-www-form-urlencoded"):
                     fields = parse_qs(body.decode("latin-1"), keep_blank_values=True)
-                    provided = (fields.get(CSRF_FIELD) or [None])[0]
+                    provided = next(iter(fields.get(CSRF_FIELD, [])), None)
                 elif not provided and is_upload:
                     async with Request(scope, _replay(body, receive)).form() as form:
                         value = form.get(CSRF_FIELD)
@@ -137,7 +137,9 @@ class GuardMiddleware:
                 extra = [(b"x-request-id", state["request_id"].encode())]
                 if fresh_pre:
                     cookie = f"{PRE_COOKIE}={fresh_pre}; Path=/; HttpOnly; SameSite=Lax"
-                    extra.append((b"set-cookie", (cookie + ("; Secure" if secure else "")).encode()))
+                    extra.append(
+                        (b"set-cookie", (cookie + ("; Secure" if secure else "")).encode())
+                    )
                 message = {**message, "headers": [*message.get("headers", []), *extra]}
             await send(message)
 
@@ -175,7 +177,9 @@ class RequestLogMiddleware:
                 "path": scope["path"],
                 "status": status,
                 "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                "user_id": getattr(actor, "id", None) if getattr(actor, "kind", "") == "user" else None,
+                "user_id": getattr(actor, "id", None)
+                if getattr(actor, "kind", "") == "user"
+                else None,
                 "actor": getattr(actor, "label", None),
                 "request_id": state.get("request_id"),
                 "ip": client[0] if client else None,

@@ -8,9 +8,9 @@ from pathlib import Path
 from fastapi.templating import Jinja2Templates
 
 from wulian import __version__
+from wulian.core.auth.cookies import csrf_token
 from wulian.core.permissions import ROLE_LABELS, SCOPES
 from wulian.web.navigation import is_active, menu_for
-from wulian.core.auth.cookies import csrf_token
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 CHINA_TIME = dt.timezone(dt.timedelta(hours=8), "CST")  # no daylight saving in China

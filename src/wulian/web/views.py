@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session
 
 from wulian.core.auth import service as auth_service
 from wulian.core.db import migrate
+from wulian.core.deps import DB, CurrentActor, render
 from wulian.core.errors import NotFound
 from wulian.core.permissions import Actor, Permission
 from wulian.enterprises import service as enterprise_service
-from wulian.core.deps import DB, CurrentActor
 from wulian.web.navigation import CHAINS
 
 pages = APIRouter(include_in_schema=False)
@@ -73,25 +73,20 @@ CHAIN_MODULES: dict[str, list[tuple[str, str | None]]] = {
 
 @pages.get("/")
 def home(request: Request, db: DB, actor: CurrentActor) -> Response:
-    templates = request.app.state.templates
     if actor.enterprise_id is not None:
         enterprise = enterprise_service.get_or_raise(
             db, actor=actor, enterprise_id=actor.enterprise_id
         )
-        return templates.TemplateResponse(
-            request, "home_enterprise.html", {"actor": actor, "enterprise": enterprise}
-        )
+        return render(request, "home_enterprise.html", {"actor": actor, "enterprise": enterprise})
     summary = zone_summary(db, actor) if actor.has(Permission.ZONE_READ) else None
-    return templates.TemplateResponse(
-        request, "home.html", {"actor": actor, "summary": summary, "chains": CHAINS}
-    )
+    return render(request, "home.html", {"actor": actor, "summary": summary, "chains": CHAINS})
 
 
 @pages.get("/cockpit")
 def cockpit(request: Request, db: DB, actor: CurrentActor) -> Response:
     summary = zone_summary(db, actor)
     departments = auth_service.get_all_departments(db, actor=actor)
-    return request.app.state.templates.TemplateResponse(
+    return render(
         request,
         "cockpit.html",
         {
@@ -111,7 +106,7 @@ def chain(request: Request, key: str, db: DB, actor: CurrentActor) -> Response:
         raise NotFound(f"没有名为“{key}”的链")
     label, motto = CHAINS[key]
     summary = zone_summary(db, actor)
-    return request.app.state.templates.TemplateResponse(
+    return render(
         request,
         "chains/chain.html",
         {
@@ -133,7 +128,7 @@ def healthz(request: Request) -> Response:
         with engine.connect() as connection:
             connection.execute(sa.text("SELECT 1"))
         schema = "current" if migrate.is_current(engine) else "behind"
-    except Exception:  # noqa: BLE001  (any failure means the database is unavailable)
+    except Exception:
         return JSONResponse({"status": "error", "database": "unavailable"}, status_code=503)
     status = 200 if schema == "current" else 503
     body = {"status": "ok" if status == 200 else "error", "database": "ok", "schema": schema}

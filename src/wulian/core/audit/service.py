@@ -72,7 +72,7 @@ def _jsonable(value: Any) -> Any:
 
 def _columns(obj: Any) -> dict[str, Any]:
     mapper = inspect(obj).mapper
-    masked = getattr(obj, "__audit_mask__", frozenset())
+    masked: frozenset[str] = getattr(obj, "__audit_mask__", frozenset())
     values = {}
     for attr in mapper.column_attrs:
         value = getattr(obj, attr.key)
@@ -82,8 +82,8 @@ def _columns(obj: Any) -> dict[str, Any]:
 
 def _changes(obj: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     state = inspect(obj)
-    masked = getattr(obj, "__audit_mask__", frozenset())
-    ignored = getattr(obj, "__audit_ignore__", frozenset())
+    masked: frozenset[str] = getattr(obj, "__audit_mask__", frozenset())
+    ignored: frozenset[str] = getattr(obj, "__audit_ignore__", frozenset())
     before: dict[str, Any] = {}
     after: dict[str, Any] = {}
     for attr in state.mapper.column_attrs:

@@ -50,7 +50,7 @@ from wulian.core.permissions import (
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,63}$")
 DEPARTMENT_CODE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{1,31}$")
-TOKEN_PREFIX = "wlt_"
+TOKEN_PREFIX = "wlt_"  # noqa: S105  (a public prefix, not a secret)
 LAST_SEEN_RESOLUTION = dt.timedelta(minutes=1)
 
 
@@ -381,7 +381,9 @@ def login(
     audit.track(session, Actor(kind="user", id=None, label=name or "(空)", permissions=frozenset()))
     locked = _locked_until(session, keys, now)
     if locked:
-        audit.record(session, action="login.refused_locked", object_type="users", after={"username": name})
+        audit.record(
+            session, action="login.refused_locked", object_type="users", after={"username": name}
+        )
         return LoginResult(error=_locked_error(locked, now))
     user = get_user_by_username(session, username=name) if name else None
     ok, new_hash = verify_password(password, user.password_hash if user else None)
@@ -408,7 +410,9 @@ def login(
         return LoginResult(error=InvalidCredentials("用户名或密码错误"))
     audit.track(session, actor_for_user(user))
     if not user.is_active:
-        audit.record(session, action="login.refused_disabled", object_type="users", object_id=user.id)
+        audit.record(
+            session, action="login.refused_disabled", object_type="users", object_id=user.id
+        )
         return LoginResult(error=AccountDisabled())
     session.execute(sa.delete(LoginThrottle).where(LoginThrottle.key == keys[0]))
     if new_hash:

@@ -75,7 +75,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def create_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for url; SQLite gets WAL, foreign keys and a busy timeout, and its folder is made."""
+    """An engine for url; SQLite gets WAL, foreign keys, a busy timeout and its folder."""
     sa_url = sa.make_url(url)
     if sa_url.get_backend_name() == "sqlite":
         database = sa_url.database

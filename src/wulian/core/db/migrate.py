@@ -1,4 +1,4 @@
-"""Alembic, driven from code: upgrade, current revision and the check that refuses a stale schema."""
+"""Alembic driven from code: upgrade, current revision, and refusing a stale schema."""
 
 from __future__ import annotations
 
