@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import getpass
 import sys
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from wulian.core import audit
 from wulian.core.auth import service as auth_service
+from wulian.core.calendar import end_of_day, parse_day
 from wulian.core.db import create_engine, migrate, session_factory, unit_of_work
 from wulian.core.errors import InvalidInput, WulianError
 from wulian.core.permissions import SCOPES, Actor, Role
@@ -215,16 +215,8 @@ def user_create(
             password = None if generate else _read_password(username)
         except InvalidInput as error:
             raise _fail(error.message) from None
-        department_id = (
-            auth_service.get_department_by_code_or_raise(session, code=department).id
-            if department
-            else None
-        )
-        enterprise_id = (
-            enterprise_service.get_by_uscc_or_raise(session, code=enterprise).id
-            if enterprise
-            else None
-        )
+        department_id = auth_service.department_id_for_code(session, code=department)
+        enterprise_id = enterprise_service.id_for_uscc(session, code=enterprise)
         created = auth_service.create_user(
             session,
             actor=actor,
@@ -312,20 +304,10 @@ def token_create(
 ) -> None:
     """创建 API 令牌；明文只显示这一次。"""
     settings = get_settings()
-    expires_at = None
-    if expires:
-        try:
-            day = dt.date.fromisoformat(expires)
-        except ValueError:
-            raise _fail(f"到期日期“{expires}”格式应为 YYYY-MM-DD") from None
-        china = dt.timezone(dt.timedelta(hours=8))
-        expires_at = dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=china)
     with _work(settings) as (session, actor):
-        enterprise_id = (
-            enterprise_service.get_by_uscc_or_raise(session, code=enterprise).id
-            if enterprise
-            else None
-        )
+        day = parse_day(expires or "", field="expires")
+        expires_at = end_of_day(day) if day else None
+        enterprise_id = enterprise_service.id_for_uscc(session, code=enterprise)
         created = auth_service.create_token(
             session,
             actor=actor,

@@ -72,7 +72,7 @@ def test_audit_listing_is_for_administrators_and_filters(world):
             audit_service.get_all(session, actor=analyst)
         page = audit_service.get_all(session, actor=SYSTEM, object_type="departments")
         assert page.total == 2
-        assert [e.after["code"] for e in page.entries] == ["talent", "science"]  # newest first
+        assert [e.after["code"] for e in page.items] == ["talent", "science"]  # newest first
         assert audit_service.get_all(session, actor=SYSTEM, actor_label="测").total == 3
 
 

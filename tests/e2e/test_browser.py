@@ -107,7 +107,9 @@ def test_wrong_password_shows_a_chinese_error(page, live_server, world):
 def test_nothing_is_fetched_from_outside_the_server(page, live_server, world):
     world.user("root", Role.ADMIN)
     requested: list[str] = []
+    console_errors: list[str] = []
     page.on("request", lambda request: requested.append(request.url))
+    page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
     sign_in(page, live_server, "root")
     page.goto(f"{live_server}/cockpit")
     page.goto(f"{live_server}/admin/audit")
@@ -115,4 +117,5 @@ def test_nothing_is_fetched_from_outside_the_server(page, live_server, world):
     expect(page.locator(".swagger-ui .title")).to_contain_text("wulian")
     outside = [url for url in requested if not url.startswith(live_server)]
     assert outside == []
+    assert console_errors == []  # nothing blocked by the content security policy
     assert any(url.endswith("swagger-ui-bundle.js") for url in requested)

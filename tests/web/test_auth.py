@@ -330,3 +330,12 @@ def test_open_redirect_after_login_is_refused(client, world):
         data={"username": "alice", "password": PASSWORD, "next": "/cockpit", "csrf_token": token},
     )
     assert response.headers["location"] == "/cockpit"
+
+
+def test_responses_carry_security_headers(client):
+    response = client.get("/login")
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["x-frame-options"] == "DENY"
+    assert "default-src 'self'" in response.headers["content-security-policy"]
+    assert "unsafe-inline" not in response.headers["content-security-policy"]
+    assert len(response.headers["x-request-id"]) == 32

@@ -14,6 +14,7 @@ from wulian.core import audit
 from wulian.core.auth import service as auth_service
 from wulian.core.auth.cookies import SESSION_COOKIE
 from wulian.core.auth.models import UserSession
+from wulian.core.db import unit_of_work
 from wulian.core.errors import InvalidToken, NotAuthenticated, PasswordChangeRequired
 from wulian.core.permissions import Actor
 from wulian.core.settings import Settings
@@ -50,19 +51,11 @@ def client_ip(request: Request) -> str | None:
 
 def _db(request: Request) -> Iterator[Session]:
     """One unit of work per request: committed before the response, rolled back on error."""
-    session: Session = request.app.state.session_factory()
     state = request.scope.setdefault("state", {})
-    audit.set_request(
-        session, audit.RequestMeta(ip=client_ip(request), request_id=state.get("request_id"))
-    )
-    try:
+    meta = audit.RequestMeta(ip=client_ip(request), request_id=state.get("request_id"))
+    with unit_of_work(request.app.state.session_factory) as session:
+        audit.set_request(session, meta)
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 DB = Annotated[Session, Depends(_db, scope="function")]

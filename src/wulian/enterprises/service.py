@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from wulian.core.errors import Conflict, InvalidInput, NotFound
+from wulian.core.pagination import Page, paginate
 from wulian.core.permissions import Actor, Permission
 from wulian.enterprises import uscc as uscc_check
 from wulian.enterprises.models import Enterprise
@@ -43,16 +43,11 @@ def get_by_uscc_or_raise(session: Session, *, code: str) -> Enterprise:
     return enterprise
 
 
-@dataclass(frozen=True)
-class EnterprisePage:
-    items: Sequence[Enterprise]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+def id_for_uscc(session: Session, *, code: str | None) -> int | None:
+    """The id of the enterprise registered under code; None when no code is given."""
+    if code is None or not code.strip():
+        return None
+    return get_by_uscc_or_raise(session, code=code.strip()).id
 
 
 def get_all(
@@ -63,7 +58,7 @@ def get_all(
     in_zone: bool | None = None,
     page: int = 1,
     per_page: int = 50,
-) -> EnterprisePage:
+) -> Page[Enterprise]:
     """Enterprises visible to actor, filtered by name or code, by name."""
     actor.require(Permission.ENTERPRISES_READ)
     query = sa.select(Enterprise)
@@ -79,12 +74,8 @@ def get_all(
         )
     if in_zone is not None:
         query = query.where(Enterprise.in_zone == in_zone)
-    total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
-    page = max(1, page)
-    items = session.scalars(
-        query.order_by(Enterprise.name, Enterprise.id).offset((page - 1) * per_page).limit(per_page)
-    ).all()
-    return EnterprisePage(items=items, total=total, page=page, per_page=per_page)
+    query = query.order_by(Enterprise.name, Enterprise.id)
+    return paginate(session, query, page=page, per_page=per_page)
 
 
 def create(

@@ -24,11 +24,11 @@ from wulian.core.auth.schemas import (
     UserOut,
     UserPatch,
 )
+from wulian.core.calendar import end_of_day, parse_day, start_of_day
 from wulian.core.deps import DB, CurrentActor, render, settings_of
-from wulian.core.errors import InvalidInput, WulianError
+from wulian.core.errors import WulianError
 from wulian.core.permissions import SCOPES, Actor, Permission, Role
 from wulian.enterprises import service as enterprise_service
-from wulian.web.templating import CHINA_TIME
 
 pages = APIRouter(include_in_schema=False, prefix="/admin")
 api = APIRouter(tags=["系统管理"])
@@ -43,18 +43,6 @@ def attempt(db: Session, action: Callable[[], T]) -> tuple[T | None, WulianError
     except WulianError as error:
         db.rollback()
         return None, error
-
-
-def _department_id(db: Session, code: str | None) -> int | None:
-    if not code or not code.strip():
-        return None
-    return auth_service.get_department_by_code_or_raise(db, code=code).id
-
-
-def _enterprise_id(db: Session, code: str | None) -> int | None:
-    if not code or not code.strip():
-        return None
-    return enterprise_service.get_by_uscc_or_raise(db, code=code.strip()).id
 
 
 def _render(request: Request, name: str, status: int = 200, **context: Any) -> Response:
@@ -108,8 +96,8 @@ def users_create(
             username=username,
             role=role,
             display_name=display_name,
-            department_id=_department_id(db, department_code),
-            enterprise_id=_enterprise_id(db, enterprise_uscc),
+            department_id=auth_service.department_id_for_code(db, code=department_code),
+            enterprise_id=enterprise_service.id_for_uscc(db, code=enterprise_uscc),
         ),
     )
     form = {
@@ -165,8 +153,8 @@ def user_update(
             user_id=user_id,
             role=role,
             display_name=display_name,
-            department_id=_department_id(db, department_code),
-            enterprise_id=_enterprise_id(db, enterprise_uscc),
+            department_id=auth_service.department_id_for_code(db, code=department_code),
+            enterprise_id=enterprise_service.id_for_uscc(db, code=enterprise_uscc),
             is_active=is_active == "on",
         ),
     )
@@ -217,8 +205,8 @@ def api_user_create(body: UserIn, db: DB, actor: CurrentActor) -> CreatedUserOut
         role=body.role,
         display_name=body.display_name,
         password=body.password,
-        department_id=_department_id(db, body.department_code),
-        enterprise_id=_enterprise_id(db, body.enterprise_uscc),
+        department_id=auth_service.department_id_for_code(db, code=body.department_code),
+        enterprise_id=enterprise_service.id_for_uscc(db, code=body.enterprise_uscc),
     )
     return CreatedUserOut(
         user=UserOut.model_validate(created.user), generated_password=created.generated_password
@@ -230,12 +218,12 @@ def api_user_update(user_id: int, body: UserPatch, db: DB, actor: CurrentActor) 
     user = auth_service.get_user_or_raise(db, actor=actor, user_id=user_id)
     fields = body.model_fields_set
     department_id = (
-        _department_id(db, body.department_code)
+        auth_service.department_id_for_code(db, code=body.department_code)
         if "department_code" in fields
         else user.department_id
     )
     enterprise_id = (
-        _enterprise_id(db, body.enterprise_uscc)
+        enterprise_service.id_for_uscc(db, code=body.enterprise_uscc)
         if "enterprise_uscc" in fields
         else user.enterprise_id
     )
@@ -316,13 +304,8 @@ def api_department_create(body: DepartmentIn, db: DB, actor: CurrentActor) -> De
 
 
 def _parse_expiry(value: str) -> dt.datetime | None:
-    if not value.strip():
-        return None
-    try:
-        day = dt.date.fromisoformat(value.strip())
-    except ValueError:
-        raise InvalidInput(f"到期日期“{value}”格式应为 YYYY-MM-DD", field="expires_on") from None
-    return dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=CHINA_TIME)
+    day = parse_day(value, field="expires_on")
+    return end_of_day(day) if day else None
 
 
 def _tokens_page(
@@ -347,12 +330,15 @@ def tokens_page(request: Request, db: DB, actor: CurrentActor) -> Response:
 
 
 @pages.post("/tokens")
-async def tokens_create(request: Request, db: DB, actor: CurrentActor) -> Response:
-    form = await request.form()
-    name = str(form.get("name", ""))[:100]
-    enterprise_uscc = str(form.get("enterprise_uscc", ""))[:40]
-    expires_on = str(form.get("expires_on", ""))[:20]
-    scopes = [str(s) for s in form.getlist("scopes")][: len(SCOPES) + 1]
+def tokens_create(
+    request: Request,
+    db: DB,
+    actor: CurrentActor,
+    name: Annotated[str, Form(max_length=100)] = "",
+    scopes: Annotated[list[str], Form(max_length=64)] = [],  # noqa: B006  (FastAPI copies it)
+    enterprise_uscc: Annotated[str, Form(max_length=40)] = "",
+    expires_on: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
     created, error = attempt(
         db,
         lambda: auth_service.create_token(
@@ -361,7 +347,7 @@ async def tokens_create(request: Request, db: DB, actor: CurrentActor) -> Respon
             name=name,
             scopes=scopes,
             secret=settings_of(request).session_secret,
-            enterprise_id=_enterprise_id(db, enterprise_uscc),
+            enterprise_id=enterprise_service.id_for_uscc(db, code=enterprise_uscc),
             expires_at=_parse_expiry(expires_on),
         ),
     )
@@ -398,7 +384,7 @@ def api_token_create(
         name=body.name,
         scopes=body.scopes,
         secret=settings_of(request).session_secret,
-        enterprise_id=_enterprise_id(db, body.enterprise_uscc),
+        enterprise_id=enterprise_service.id_for_uscc(db, code=body.enterprise_uscc),
         expires_at=body.expires_at,
     )
     return CreatedTokenOut(
@@ -415,12 +401,8 @@ def api_token_revoke(token_id: int, db: DB, actor: CurrentActor) -> TokenOut:
 
 
 def _day(value: str | None, field: str) -> dt.datetime | None:
-    if not value:
-        return None
-    try:
-        return dt.datetime.combine(dt.date.fromisoformat(value), dt.time(), tzinfo=CHINA_TIME)
-    except ValueError:
-        raise InvalidInput(f"日期“{value}”格式应为 YYYY-MM-DD", field=field) from None
+    day = parse_day(value or "", field=field)
+    return start_of_day(day) if day else None
 
 
 @pages.get("/audit")
@@ -503,6 +485,6 @@ def api_audit(
                 "ip": e.ip,
                 "request_id": e.request_id,
             }
-            for e in result.entries
+            for e in result.items
         ],
     }

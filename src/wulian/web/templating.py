@@ -9,11 +9,11 @@ from fastapi.templating import Jinja2Templates
 
 from wulian import __version__
 from wulian.core.auth.cookies import csrf_token
+from wulian.core.calendar import CHINA_TIME
 from wulian.core.permissions import ROLE_LABELS, SCOPES
 from wulian.web.navigation import is_active, menu_for
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
-CHINA_TIME = dt.timezone(dt.timedelta(hours=8), "CST")  # no daylight saving in China
 
 
 def china_time(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:

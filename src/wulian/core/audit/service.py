@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import enum
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from wulian.core.audit.models import AuditEntry
 from wulian.core.db import utcnow
+from wulian.core.pagination import Page, paginate
 from wulian.core.permissions import Actor, Permission
 
 MASK = "***"
@@ -168,18 +168,6 @@ def record(
     session.connection().execute(sa.insert(AuditEntry), [entry])
 
 
-@dataclass(frozen=True)
-class AuditPage:
-    entries: Sequence[AuditEntry]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-
 def get_all(
     session: Session,
     *,
@@ -191,7 +179,7 @@ def get_all(
     until: dt.datetime | None = None,
     page: int = 1,
     per_page: int = 50,
-) -> AuditPage:
+) -> Page[AuditEntry]:
     """Audit entries, newest first, filtered; administrators only."""
     actor.require(Permission.AUDIT_READ)
     query = sa.select(AuditEntry)
@@ -205,12 +193,7 @@ def get_all(
         query = query.where(AuditEntry.at >= since)
     if until:
         query = query.where(AuditEntry.at < until)
-    total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
-    page = max(1, page)
-    entries = session.scalars(
-        query.order_by(AuditEntry.id.desc()).offset((page - 1) * per_page).limit(per_page)
-    ).all()
-    return AuditPage(entries=entries, total=total, page=page, per_page=per_page)
+    return paginate(session, query.order_by(AuditEntry.id.desc()), page=page, per_page=per_page)
 
 
 def distinct_values(session: Session, *, actor: Actor) -> tuple[list[str], list[str]]:

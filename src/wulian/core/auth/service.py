@@ -103,6 +103,13 @@ def get_department_by_code_or_raise(session: Session, *, code: str) -> Departmen
     return department
 
 
+def department_id_for_code(session: Session, *, code: str | None) -> int | None:
+    """The id of the department with code; None when no code is given."""
+    if code is None or not code.strip():
+        return None
+    return get_department_by_code_or_raise(session, code=code).id
+
+
 def get_all_departments(session: Session, *, actor: Actor) -> Sequence[Department]:
     """All departments, by code, for zone staff."""
     actor.require(Permission.ZONE_READ)
