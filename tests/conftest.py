@@ -36,6 +36,8 @@ from wulian.enterprises import service as enterprise_service
 from wulian.enterprises.models import Enterprise
 from wulian.web.app import create_app
 
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("WULIAN_SHARED_DATA", ROOT.parent / "shared" / "data"))
 PG_MAINTENANCE = os.environ.get("WULIAN_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 SYSTEM = Actor.system("测试")
@@ -49,6 +51,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/e2e/" in str(item.path).replace(os.sep, "/"):
             item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The reference tables beside the checkout (read in place, never copied)."""
+    if not (SHARED_DATA / "gbt4754").is_dir():
+        message = f"没有找到参考数据目录 {SHARED_DATA}"
+        if IN_CI:
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    return SHARED_DATA
 
 
 # ---------------------------------------------------------------- databases

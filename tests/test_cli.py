@@ -14,6 +14,8 @@ from wulian.core.auth import service as auth_service
 from wulian.core.auth.models import ApiToken, Department, User
 from wulian.core.auth.passwords import verify_password
 from wulian.core.db import session_factory
+from wulian.reference import catalogue
+from wulian.reference.models import Industry, Metric
 
 
 @pytest.fixture
@@ -37,6 +39,7 @@ def test_demo_builds_once_and_prints_the_admin_password_once(run, world):
     assert admin.must_change_password
     assert verify_password(password, admin.password_hash)[0]
     assert world.scalar(sa.select(sa.func.count(Department.id))) == 8
+    assert world.scalar(sa.select(sa.func.count(Metric.key))) == len(catalogue.shipped())
     second = run("demo")
     assert second.exit_code == 0
     assert "初始密码" not in second.output
@@ -168,3 +171,27 @@ def test_serve_refuses_a_database_that_is_behind(tmp_path, monkeypatch):
     assert upgraded.exit_code == 0
     assert "已升级：空库 → " in upgraded.output
     assert runner.invoke(app, ["db", "status"]).exit_code == 0
+
+
+def test_reference_import_from_the_command_line(run, world, shared_data, tmp_path):
+    folder = shared_data / "gbt4754"
+    result = run(
+        "reference",
+        "import",
+        "gbt4754",
+        str(folder / "gbt4754_2017_notes.csv"),
+        "--tags",
+        str(folder / "industry_special_tags.csv"),
+        "--strategic",
+        str(folder / "strategic_emerging_2018_to_gbt4754.csv"),
+    )
+    assert result.exit_code == 0, result.output
+    assert "已导入 1972 个行业代码（小类 1382 个）" in result.output
+    bad = tmp_path / "bad.csv"
+    bad.write_text("code,name,parent_code,level\nC,制造业,,1\n3841,锂离子电池制造,384,4\n")
+    refused = run("reference", "import", "gbt4754", str(bad))
+    assert refused.exit_code == 2
+    assert "第 3 行“parent_code”列（值：384）：上级应为已列出的中类" in refused.output
+    assert world.scalar(sa.select(sa.func.count(Industry.code))) == 1972
+    synced = run("reference", "sync-metrics")
+    assert "新增" in synced.output

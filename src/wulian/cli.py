@@ -6,6 +6,7 @@ import getpass
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -32,10 +33,14 @@ db_app = typer.Typer(help="数据库结构管理", no_args_is_help=True)
 user_app = typer.Typer(help="用户管理", no_args_is_help=True)
 token_app = typer.Typer(help="API 令牌管理", no_args_is_help=True)
 department_app = typer.Typer(help="部门管理", no_args_is_help=True)
+reference_app = typer.Typer(help="参考数据：行业分类、指标目录", no_args_is_help=True)
+reference_import_app = typer.Typer(help="导入参考数据", no_args_is_help=True)
+reference_app.add_typer(reference_import_app, name="import")
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(department_app, name="department")
+app.add_typer(reference_app, name="reference")
 
 console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
@@ -126,6 +131,8 @@ def demo() -> None:
     )
     if result.created_departments:
         console.print(f"已创建 {result.created_departments} 个工作部门。")
+    if result.metrics_added:
+        console.print(f"指标目录已载入 {result.metrics_added} 个指标。")
     if result.admin_password:
         console.print(
             Panel(
@@ -344,6 +351,49 @@ def token_list() -> None:
                 state,
             )
     console.print(table)
+
+
+# ---------------------------------------------------------------- reference data
+
+
+@reference_import_app.command("gbt4754")
+def reference_import_gbt4754(
+    notes: Annotated[
+        Path,
+        typer.Argument(
+            exists=True, dir_okay=False, help="分类表 CSV：code,name,parent_code,level,notes"
+        ),
+    ],
+    tags: Annotated[
+        Path | None, typer.Option(exists=True, dir_okay=False, help="特殊类别标签表 CSV")
+    ] = None,
+    strategic: Annotated[
+        Path | None,
+        typer.Option(exists=True, dir_okay=False, help="战略性新兴产业与行业代码对照表 CSV"),
+    ] = None,
+) -> None:
+    """导入 GB/T 4754-2017 国民经济行业分类（整表导入：要么全部成功，要么不写入）。"""
+    from wulian.reference import service as reference_service
+
+    with _work() as (session, actor):
+        result = reference_service.import_gbt4754(
+            session, actor=actor, notes=notes, tags=tags, strategic=strategic
+        )
+    console.print(
+        f"[green]已导入[/] {result.industries} 个行业代码（小类 {result.leaves} 个），"
+        f"特殊类别标签 {result.tags} 条"
+        + (f"，删除 {result.removed} 个旧代码" if result.removed else "")
+    )
+
+
+@reference_app.command("sync-metrics")
+def reference_sync_metrics() -> None:
+    """把指标目录与随程序发布的 metrics.yaml 同步。"""
+    from wulian.reference import service as reference_service
+
+    with _work() as (session, actor):
+        result = reference_service.sync_metrics(session, actor=actor)
+    console.print(f"指标目录：新增 {result.added} 个，更新 {result.updated} 个")
 
 
 def main() -> None:

@@ -3,13 +3,17 @@
 from wulian.core.audit.models import AuditEntry
 from wulian.core.auth.models import ApiToken, Department, LoginThrottle, User, UserSession
 from wulian.enterprises.models import Enterprise
+from wulian.reference.models import Industry, IndustryTag, Metric
 
 __all__ = [
     "ApiToken",
     "AuditEntry",
     "Department",
     "Enterprise",
+    "Industry",
+    "IndustryTag",
     "LoginThrottle",
+    "Metric",
     "User",
     "UserSession",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from typing import Any
 
 
@@ -36,6 +37,41 @@ class InvalidInput(WulianError):
     code = "invalid_input"
     status = 422
     title = "输入内容不符合要求"
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """One problem found in an uploaded file: where it is, what was there, and why it is wrong."""
+
+    row: int | None  # the line number a person sees in the file (header = 1); None: whole file
+    column: str | None
+    value: str | None
+    reason: str
+
+    def describe(self) -> str:
+        where = []
+        if self.row is not None:
+            where.append(f"第 {self.row} 行")
+        if self.column:
+            where.append(f"“{self.column}”列")
+        value = f"（值：{self.value}）" if self.value not in (None, "") else ""
+        return f"{''.join(where)}{value}：{self.reason}" if where else self.reason
+
+
+class InvalidFile(WulianError):
+    code = "invalid_file"
+    status = 422
+    title = "文件内容有误，未写入任何数据"
+    shown = 5
+
+    def __init__(self, problems: list[RowProblem], source: str = "文件") -> None:
+        self.problems = problems
+        head = "；".join(p.describe() for p in problems[: self.shown])
+        more = f"；另有 {len(problems) - self.shown} 处问题" if len(problems) > self.shown else ""
+        super().__init__(
+            f"{source}有 {len(problems)} 处问题，未写入任何数据。{head}{more}",
+            problems=[asdict(p) for p in problems],
+        )
 
 
 class MalformedJSON(WulianError):

@@ -41,6 +41,7 @@ class Permission(StrEnum):
     DEPARTMENTS_MANAGE = "departments.manage"
     TOKENS_MANAGE = "tokens.manage"
     AUDIT_READ = "audit.read"
+    REFERENCE_MANAGE = "reference.manage"  # taxonomies and the metric catalogue
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {

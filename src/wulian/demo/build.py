@@ -1,4 +1,4 @@
-"""Build the demo zone once: schema, the zone's departments and the first administrator."""
+"""Build the demo zone once: schema, departments, the metric catalogue, the first administrator."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from wulian.core import audit
 from wulian.core.auth import service as auth_service
 from wulian.core.permissions import Actor, Role
+from wulian.reference import service as reference_service
 
 ADMIN_USERNAME = "admin"
 
@@ -28,6 +29,7 @@ DEPARTMENTS: tuple[tuple[str, str], ...] = (
 @dataclass(frozen=True)
 class DemoResult:
     created_departments: int
+    metrics_added: int
     admin_password: str | None  # shown once, when the administrator is created
 
 
@@ -39,6 +41,7 @@ def build(session: Session, *, actor: Actor) -> DemoResult:
         if auth_service.get_department_by_code(session, code=code) is None:
             auth_service.create_department(session, actor=actor, code=code, name=name)
             created += 1
+    metrics = reference_service.sync_metrics(session, actor=actor)
     password = None
     if auth_service.get_user_by_username(session, username=ADMIN_USERNAME) is None:
         result = auth_service.create_user(
@@ -49,4 +52,6 @@ def build(session: Session, *, actor: Actor) -> DemoResult:
             display_name="系统管理员",
         )
         password = result.generated_password
-    return DemoResult(created_departments=created, admin_password=password)
+    return DemoResult(
+        created_departments=created, metrics_added=metrics.added, admin_password=password
+    )

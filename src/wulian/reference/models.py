@@ -1,0 +1,57 @@
+"""Reference tables: the GB/T 4754 industry taxonomy, its special-category tags, the metrics."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from wulian.core.db import Base, JSONType, utcnow
+
+
+class Industry(Base):
+    """A node of GB/T 4754-2017: 门类 (level 1, a letter) down to 小类 (level 4, four digits)."""
+
+    __tablename__ = "industries"
+    __audit__ = False  # loaded in bulk; each import is recorded as one audit event
+
+    code: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    parent_code: Mapped[str | None] = mapped_column(sa.String(8), index=True)
+    level: Mapped[int]
+    notes: Mapped[str] = mapped_column(sa.Text, default="")
+
+
+class IndustryTag(Base):
+    """A special category an industry code belongs to (战略性新兴产业, 高技术制造业, …)."""
+
+    __tablename__ = "industry_tags"
+    __audit__ = False
+    __table_args__ = (sa.UniqueConstraint("code", "tag", "category_path"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.ForeignKey("industries.code"), index=True)
+    tag: Mapped[str] = mapped_column(sa.String(32), index=True)
+    tag_name: Mapped[str] = mapped_column(sa.String(100))
+    partial: Mapped[bool] = mapped_column(default=False)  # only part of the code belongs
+    category_path: Mapped[str] = mapped_column(sa.String(300), default="")
+
+
+class Metric(Base):
+    """A metric of the catalogue (kept in step with the shipped metrics.yaml)."""
+
+    __tablename__ = "metrics"
+
+    key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(100))
+    unit: Mapped[str] = mapped_column(sa.String(32))
+    period: Mapped[str] = mapped_column(sa.String(8))
+    value_type: Mapped[str] = mapped_column(sa.String(16))
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    min_value: Mapped[float | None]
+    max_value: Mapped[float | None]
+    formula: Mapped[str | None] = mapped_column(sa.String(200))
+    definition: Mapped[str] = mapped_column(sa.Text, default="")
+    used_by: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
