@@ -84,6 +84,11 @@ def pg_database() -> Iterator[str]:
     )
     engine = create_engine(url)
     migrate.upgrade(engine)
+    with engine.connect() as connection:
+        for table in Base.metadata.sorted_tables:
+            rows = [dict(r._mapping) for r in connection.execute(sa.select(table))]
+            if rows:
+                _PG_SEED[table.name] = rows
     engine.dispose()
     yield url
     with psycopg.connect(PG_MAINTENANCE, autocommit=True) as conn:
@@ -110,6 +115,9 @@ def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+_PG_SEED: dict[str, list[dict[str, object]]] = {}  # rows the migrations seed, restored per test
+
+
 def _empty_postgres(url: str) -> None:
     engine = create_engine(url)
     tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
@@ -117,6 +125,9 @@ def _empty_postgres(url: str) -> None:
         # Test cleanup only: replica mode skips the audit log's append-only trigger.
         connection.exec_driver_sql("SET LOCAL session_replication_role = replica")
         connection.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+        for table in Base.metadata.sorted_tables:
+            if table.name in _PG_SEED:
+                connection.execute(sa.insert(table), _PG_SEED[table.name])
     engine.dispose()
 
 

@@ -2,7 +2,7 @@
 
 from wulian.core.audit.models import AuditEntry
 from wulian.core.auth.models import ApiToken, Department, LoginThrottle, User, UserSession
-from wulian.enterprises.models import Enterprise
+from wulian.enterprises.models import Enterprise, Fact, FactSource
 from wulian.reference.models import Industry, IndustryTag, Metric
 
 __all__ = [
@@ -10,6 +10,8 @@ __all__ = [
     "AuditEntry",
     "Department",
     "Enterprise",
+    "Fact",
+    "FactSource",
     "Industry",
     "IndustryTag",
     "LoginThrottle",

@@ -42,6 +42,8 @@ class Permission(StrEnum):
     TOKENS_MANAGE = "tokens.manage"
     AUDIT_READ = "audit.read"
     REFERENCE_MANAGE = "reference.manage"  # taxonomies and the metric catalogue
+    FACTS_WRITE = "facts.write"  # enterprise users: their own firm, as self-reports only
+    FACTS_VERIFY = "facts.verify"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -49,8 +51,15 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ANALYST: frozenset(
         {Permission.ZONE_READ, Permission.ENTERPRISES_READ, Permission.ANALYSES_WRITE}
     ),
-    Role.OFFICER: frozenset({Permission.ZONE_READ, Permission.ENTERPRISES_READ}),
-    Role.ENTERPRISE: frozenset({Permission.ENTERPRISES_READ}),
+    Role.OFFICER: frozenset(
+        {
+            Permission.ZONE_READ,
+            Permission.ENTERPRISES_READ,
+            Permission.FACTS_WRITE,
+            Permission.FACTS_VERIFY,
+        }
+    ),
+    Role.ENTERPRISE: frozenset({Permission.ENTERPRISES_READ, Permission.FACTS_WRITE}),
 }
 
 

@@ -1,0 +1,335 @@
+"""Facts: enterprise × metric × period → value, and the one function that builds input frames.
+
+The service module of the facts tables (the registry's is `service.py`): only these functions read
+and write `facts` and `fact_sources`, and each checks the actor's permission first.
+
+Unknown is not zero: a value nobody reported is absent from the store and null in every frame,
+and `Matrix.missing` lists it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import polars as pl
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from wulian.core.db import utcnow
+from wulian.core.errors import InvalidInput, NotFound, PermissionDenied
+from wulian.core.permissions import Actor, Permission
+from wulian.enterprises.models import Enterprise, Fact, FactSource, FactStatus
+from wulian.reference.models import Metric
+
+SELF_REPORT = "self"
+PERIOD_PATTERNS = {
+    "year": re.compile(r"^(19|20)\d{2}$"),
+    "month": re.compile(r"^(19|20)\d{2}-(0[1-9]|1[0-2])$"),
+}
+PERIOD_FORMS = {"year": "YYYY（如 2024）", "month": "YYYY-MM（如 2024-03）"}
+
+
+# ---------------------------------------------------------------- sources
+
+
+def get_all_sources(session: Session) -> Sequence[FactSource]:
+    """The sources, most trusted first."""
+    return session.scalars(sa.select(FactSource).order_by(FactSource.priority)).all()
+
+
+def set_source_priority(session: Session, *, actor: Actor, code: str, priority: int) -> FactSource:
+    """Change how much a source is trusted (lower number wins)."""
+    actor.require(Permission.REFERENCE_MANAGE)
+    source = session.get(FactSource, code)
+    if source is None:
+        raise NotFound(f"数据来源不存在：{code}")
+    if not 0 <= priority <= 1000:
+        raise InvalidInput("优先级应为 0–1000 的整数（数字越小越优先）", field="priority")
+    source.priority = priority
+    session.flush()
+    return source
+
+
+# ---------------------------------------------------------------- checks shared with imports
+
+
+def check_period(metric: Metric, period: str) -> str | None:
+    """Why period does not fit metric, or None."""
+    pattern = PERIOD_PATTERNS[metric.period]
+    if not pattern.match(period):
+        return f"“{metric.name}”的期间应为 {PERIOD_FORMS[metric.period]}"
+    return None
+
+
+def check_value(metric: Metric, value: float) -> str | None:
+    """Why value is not valid for metric, or None (ranges and types of the catalogue)."""
+    if math.isnan(value) or math.isinf(value):
+        return "不是有效的数字"
+    if metric.value_type == "integer" and not float(value).is_integer():
+        return f"“{metric.name}”应为整数"
+    if metric.min_value is not None and value < metric.min_value:
+        return f"“{metric.name}”不能小于 {metric.min_value:g} {metric.unit}"
+    if metric.max_value is not None and value > metric.max_value:
+        return f"“{metric.name}”不能大于 {metric.max_value:g} {metric.unit}"
+    return None
+
+
+# ---------------------------------------------------------------- writing
+
+
+def record(
+    session: Session,
+    *,
+    actor: Actor,
+    enterprise_id: int,
+    metric_key: str,
+    period: str,
+    value: float,
+    source: str,
+    as_of: dt.date,
+    evidence_path: str | None = None,
+    note: str = "",
+) -> Fact:
+    """Record a value; it supersedes the current value of the same source. Same value: no-op."""
+    actor.require(Permission.FACTS_WRITE)
+    if actor.enterprise_id is not None:
+        if actor.enterprise_id != enterprise_id:
+            raise PermissionDenied("只能填报本企业的数据")
+        if source != SELF_REPORT:
+            raise PermissionDenied("企业用户填报的数据来源只能是“企业自报”")
+    if session.get(Enterprise, enterprise_id) is None:
+        raise NotFound(f"企业不存在：{enterprise_id}")
+    metric = session.get(Metric, metric_key)
+    if metric is None:
+        raise NotFound(f"指标目录中没有“{metric_key}”")
+    if metric.kind != "input":
+        raise InvalidInput(f"“{metric.name}”是计算指标，由评价自动计算，不能直接填报")
+    source_row = session.get(FactSource, source)
+    if source_row is None or not source_row.is_active:
+        raise InvalidInput(f"数据来源“{source}”不存在或已停用", field="source")
+    for problem in (check_period(metric, period), check_value(metric, value)):
+        if problem:
+            raise InvalidInput(problem, field="value", value=value)
+    if as_of > dt.date.today() + dt.timedelta(days=1):
+        raise InvalidInput("数据日期不能晚于今天", field="as_of")
+    current = session.scalar(
+        sa.select(Fact).where(
+            Fact.enterprise_id == enterprise_id,
+            Fact.metric_key == metric_key,
+            Fact.period == period,
+            Fact.source == source,
+            Fact.is_current,
+        )
+    )
+    if current is not None and current.value == value and current.as_of == as_of:
+        return current
+    if current is not None:
+        current.is_current = False
+        current.superseded_at = utcnow()
+    fact = Fact(
+        enterprise_id=enterprise_id,
+        metric_key=metric_key,
+        period=period,
+        value=float(value),
+        source=source,
+        as_of=as_of,
+        status=FactStatus.REPORTED,
+        evidence_path=evidence_path,
+        note=note.strip()[:2000],
+        entered_by=actor.label,
+    )
+    session.add(fact)
+    session.flush()
+    return fact
+
+
+def _review(session: Session, actor: Actor, fact_id: int) -> Fact:
+    actor.require(Permission.FACTS_VERIFY)
+    fact = session.get(Fact, fact_id)
+    if fact is None:
+        raise NotFound(f"数据不存在：{fact_id}")
+    if fact.status is not FactStatus.REPORTED:
+        raise InvalidInput("这条数据已经审核过")
+    if not fact.is_current:
+        raise InvalidInput("这条数据已被更新的数据取代，请审核最新的值")
+    return fact
+
+
+def verify(session: Session, *, actor: Actor, fact_id: int) -> Fact:
+    """Confirm a reported value."""
+    fact = _review(session, actor, fact_id)
+    fact.status = FactStatus.VERIFIED
+    fact.reviewed_by, fact.reviewed_at = actor.label, utcnow()
+    session.flush()
+    return fact
+
+
+def reject(session: Session, *, actor: Actor, fact_id: int, reason: str) -> Fact:
+    """Reject a reported value, with the reason the firm will see."""
+    if not reason.strip():
+        raise InvalidInput("驳回时必须填写理由", field="reason")
+    fact = _review(session, actor, fact_id)
+    fact.status = FactStatus.REJECTED
+    fact.reviewed_by, fact.reviewed_at = actor.label, utcnow()
+    fact.review_reason = reason.strip()[:2000]
+    session.flush()
+    return fact
+
+
+# ---------------------------------------------------------------- reading
+
+
+def history(
+    session: Session, *, actor: Actor, enterprise_id: int, metric_key: str, period: str
+) -> Sequence[Fact]:
+    """Every value ever recorded for one firm, metric and period, newest first."""
+    actor.require_enterprise(enterprise_id)
+    return session.scalars(
+        sa.select(Fact)
+        .where(
+            Fact.enterprise_id == enterprise_id,
+            Fact.metric_key == metric_key,
+            Fact.period == period,
+        )
+        .order_by(Fact.id.desc())
+    ).all()
+
+
+@dataclass(frozen=True)
+class Matrix:
+    """The input of an evaluation.
+
+    frame: one row per enterprise in scope, one Float64 column per metric (null = unknown).
+    missing: (enterprise_id, metric_key) for every null of frame.
+    provenance: for every value used, the fact it came from (id, source, as_of, status).
+    """
+
+    frame: pl.DataFrame
+    missing: pl.DataFrame
+    provenance: pl.DataFrame
+    period: str
+    as_of: dt.date | None
+
+
+def build_matrix(
+    session: Session,
+    *,
+    actor: Actor,
+    metrics: Sequence[str],
+    period: str,
+    as_of: dt.date | None = None,
+    enterprise_ids: Sequence[int] | None = None,
+    in_zone: bool | None = True,
+) -> Matrix:
+    """Metrics × enterprises for period, each value chosen by source priority, then verified
+    before reported, then the latest as-of date. With as_of, only what was known by that date."""
+    if actor.enterprise_id is not None:
+        if enterprise_ids is None or set(enterprise_ids) != {actor.enterprise_id}:
+            raise PermissionDenied("只能查看本企业的数据")
+        actor.require(Permission.ENTERPRISES_READ)
+    else:
+        actor.require(Permission.ZONE_READ)
+    keys = list(dict.fromkeys(metrics))
+    known = set(session.scalars(sa.select(Metric.key).where(Metric.key.in_(keys))))
+    unknown = [k for k in keys if k not in known]
+    if unknown:
+        raise InvalidInput(f"指标目录中没有：{', '.join(unknown)}", field="metrics")
+
+    scope = sa.select(Enterprise.id)
+    if enterprise_ids is not None:
+        scope = scope.where(Enterprise.id.in_(list(enterprise_ids)))
+    if in_zone is not None and enterprise_ids is None:
+        scope = scope.where(Enterprise.in_zone == in_zone)
+    ids = pl.DataFrame(
+        {"enterprise_id": list(session.scalars(scope.order_by(Enterprise.id)))},
+        schema={"enterprise_id": pl.Int64},
+    )
+
+    conditions = [
+        Fact.period == period,
+        Fact.metric_key.in_(keys),
+        Fact.status != FactStatus.REJECTED,
+    ]
+    if as_of is None:
+        conditions.append(Fact.is_current == sa.true())
+    else:
+        conditions.append(Fact.as_of <= as_of)
+    if enterprise_ids is not None:
+        conditions.append(Fact.enterprise_id.in_(list(enterprise_ids)))
+    rank = (
+        sa.func.row_number()
+        .over(
+            partition_by=(Fact.enterprise_id, Fact.metric_key),
+            order_by=(
+                FactSource.priority,
+                sa.case((Fact.status == FactStatus.VERIFIED, 0), else_=1),
+                Fact.as_of.desc(),
+                Fact.id.desc(),
+            ),
+        )
+        .label("rank")
+    )
+    ranked = (
+        sa.select(
+            Fact.enterprise_id,
+            Fact.metric_key,
+            Fact.value,
+            Fact.id,
+            Fact.source,
+            Fact.as_of,
+            Fact.status,
+            rank,
+        )
+        .join(FactSource, FactSource.code == Fact.source)
+        .where(*conditions)
+        .subquery()
+    )
+    chosen = sa.select(
+        ranked.c.enterprise_id,
+        ranked.c.metric_key,
+        ranked.c.value,
+        ranked.c.id,
+        ranked.c.source,
+        ranked.c.as_of,
+        ranked.c.status,
+    ).where(ranked.c.rank == 1)
+    rows = session.execute(chosen).all()
+    long = pl.DataFrame(
+        rows,
+        schema={
+            "enterprise_id": pl.Int64,
+            "metric_key": pl.String,
+            "value": pl.Float64,
+            "fact_id": pl.Int64,
+            "source": pl.String,
+            "as_of": pl.Date,
+            "status": pl.String,
+        },
+        orient="row",
+    )
+    if enterprise_ids is None and in_zone is not None:
+        long = long.join(ids, on="enterprise_id", how="semi")
+    wide = long.pivot(on="metric_key", index="enterprise_id", values="value") if len(long) else None
+    frame = ids
+    if wide is not None:
+        frame = frame.join(wide, on="enterprise_id", how="left")
+    frame = frame.with_columns(
+        [
+            pl.col(k).cast(pl.Float64) if k in frame.columns else pl.lit(None, pl.Float64).alias(k)
+            for k in keys
+        ]
+    ).select("enterprise_id", *keys)
+    missing = (
+        frame.unpivot(
+            index="enterprise_id", on=keys, variable_name="metric_key", value_name="value"
+        )
+        .filter(pl.col("value").is_null())
+        .select("enterprise_id", "metric_key")
+        .sort("enterprise_id", "metric_key")
+    )
+    provenance = long.select("enterprise_id", "metric_key", "fact_id", "source", "as_of", "status")
+    return Matrix(frame=frame, missing=missing, provenance=provenance, period=period, as_of=as_of)
