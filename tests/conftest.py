@@ -33,7 +33,6 @@ from wulian.core.db import Base, create_engine, migrate, session_factory, unit_o
 from wulian.core.permissions import Actor, Role
 from wulian.core.settings import Settings
 from wulian.enterprises import service as enterprise_service
-from wulian.enterprises.models import Enterprise
 from wulian.web.app import create_app
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -238,9 +237,6 @@ class World:
             user = session.scalar(sa.select(User).where(User.username == username))
             assert user is not None
             return user
-
-    def enterprise_count(self) -> int:
-        return int(self.scalar(sa.select(sa.func.count(Enterprise.id))))  # type: ignore[call-overload]
 
 
 @pytest.fixture

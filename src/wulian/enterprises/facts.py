@@ -36,11 +36,6 @@ PERIOD_FORMS = {"year": "YYYY（如 2024）", "month": "YYYY-MM（如 2024-03）
 # ---------------------------------------------------------------- sources
 
 
-def get_all_sources(session: Session) -> Sequence[FactSource]:
-    """The sources, most trusted first."""
-    return session.scalars(sa.select(FactSource).order_by(FactSource.priority)).all()
-
-
 def set_source_priority(session: Session, *, actor: Actor, code: str, priority: int) -> FactSource:
     """Change how much a source is trusted (lower number wins)."""
     actor.require(Permission.REFERENCE_MANAGE)

@@ -225,18 +225,6 @@ def get_leaf_or_raise(session: Session, *, code: str) -> Industry:
     return industry
 
 
-def tags_of(session: Session, *, code: str) -> Sequence[IndustryTag]:
-    """The special categories an industry code belongs to."""
-    return session.scalars(
-        sa.select(IndustryTag).where(IndustryTag.code == code).order_by(IndustryTag.tag)
-    ).all()
-
-
-def count_industries(session: Session) -> int:
-    """How many industry codes are loaded."""
-    return session.scalar(sa.select(sa.func.count(Industry.code))) or 0
-
-
 # ---------------------------------------------------------------- metrics
 
 
@@ -274,19 +262,3 @@ def sync_metrics(session: Session, *, actor: Actor) -> MetricSync:
             updated += 1
     session.flush()
     return MetricSync(added=added, updated=updated)
-
-
-def get_all_metrics(session: Session, *, kind: str | None = None) -> Sequence[Metric]:
-    """The catalogue, by key."""
-    query = sa.select(Metric).order_by(Metric.key)
-    if kind:
-        query = query.where(Metric.kind == kind)
-    return session.scalars(query).all()
-
-
-def get_metric_or_raise(session: Session, *, key: str) -> Metric:
-    """The metric with key, or a clear error."""
-    metric = session.get(Metric, key)
-    if metric is None:
-        raise NotFound(f"指标目录中没有“{key}”")
-    return metric

@@ -213,12 +213,7 @@ def create_user(
             "以字母或数字开头",
             field="username",
         )
-    try:
-        role = Role(role)
-    except ValueError:
-        raise InvalidInput(
-            f"角色“{role}”无效，可选：{', '.join(r.value for r in Role)}", field="role"
-        ) from None
+    role = _parse_role(role)
     _check_bindings(role, department_id, enterprise_id)
     if get_user_by_username(session, username=username):
         raise Conflict(f"用户名已存在：{username}", field="username")
@@ -285,7 +280,9 @@ def _parse_role(role: Role | str) -> Role:
     try:
         return Role(role)
     except ValueError:
-        raise InvalidInput(f"角色“{role}”无效", field="role") from None
+        raise InvalidInput(
+            f"角色“{role}”无效，可选：{', '.join(r.value for r in Role)}", field="role"
+        ) from None
 
 
 def reset_password(session: Session, *, actor: Actor, user_id: int) -> str:
