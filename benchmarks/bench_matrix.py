@@ -38,13 +38,16 @@ def build(path: Path, firms: int, metric_keys: list[str]) -> None:
         reference_service.sync_metrics(session, actor=SYSTEM)
         session.commit()
     engine.dispose()
+    metric_ids = dict(connection_rows(path, "SELECT key, id FROM metrics"))
+    source_ids = dict(connection_rows(path, "SELECT code, id FROM fact_sources"))
     rng = random.Random(7)
     now = dt.datetime.now(dt.UTC).isoformat(sep=" ")
     connection = sqlite3.connect(path)
     connection.execute("PRAGMA synchronous=OFF")
     connection.executemany(
-        "INSERT INTO enterprises (id, name, in_zone, created_at, updated_at) VALUES (?,?,1,?,?)",
-        ((i, f"企业{i:06d}", now, now) for i in range(1, firms + 1)),
+        "INSERT INTO enterprises (id, name, name_key, former_names, in_zone, created_at,"
+        " updated_at) VALUES (?,?,?,'[]',1,?,?)",
+        ((i, f"企业{i:06d}", f"企业{i:06d}", now, now) for i in range(1, firms + 1)),
     )
 
     def rows():
@@ -52,12 +55,15 @@ def build(path: Path, firms: int, metric_keys: list[str]) -> None:
             for key in metric_keys:
                 if rng.random() < 0.05:  # about 5 % unknown
                     continue
-                yield (firm, key, "2024", rng.lognormvariate(6, 1.5), "stats", "2025-03-01")
+                metric = metric_ids[key]
+                value = rng.lognormvariate(6, 1.5)
+                yield (firm, metric, "2024", value, source_ids["stats"], "2025-03-01")
                 if rng.random() < 0.1:  # a second source for some values
-                    yield (firm, key, "2024", rng.lognormvariate(6, 1.5), "tax", "2025-04-01")
+                    value = rng.lognormvariate(6, 1.5)
+                    yield (firm, metric, "2024", value, source_ids["tax"], "2025-04-01")
 
     connection.executemany(
-        "INSERT INTO facts (enterprise_id, metric_key, period, value, source, as_of, status,"
+        "INSERT INTO facts (enterprise_id, metric_id, period, value, source_id, as_of, status,"
         " is_current, note, entered_by, created_at) VALUES (?,?,?,?,?,?,'reported',1,'','bench',?)",
         ((*row, now) for row in rows()),
     )
@@ -66,17 +72,25 @@ def build(path: Path, firms: int, metric_keys: list[str]) -> None:
     connection.close()
 
 
+def connection_rows(path: Path, query: str) -> list[tuple]:
+    connection = sqlite3.connect(path)
+    rows = connection.execute(query).fetchall()
+    connection.close()
+    return rows
+
+
 def reference(path: Path, metric_keys: list[str]) -> int:
     connection = sqlite3.connect(path)
-    priority = dict(connection.execute("SELECT code, priority FROM fact_sources"))
-    best: dict[tuple[int, str], tuple[tuple[int, str, int], float]] = {}
+    priority = dict(connection.execute("SELECT id, priority FROM fact_sources"))
+    metric_ids = dict(connection.execute("SELECT key, id FROM metrics"))
+    best: dict[tuple[int, int], tuple[tuple[int, str, int], float]] = {}
     placeholders = ",".join("?" * len(metric_keys))
     query = (
-        "SELECT enterprise_id, metric_key, value, source, as_of, id FROM facts WHERE period = ?"  # noqa: S608  (placeholders only)
-        f" AND is_current AND status != 'rejected' AND metric_key IN ({placeholders})"
+        "SELECT enterprise_id, metric_id, value, source_id, as_of, id FROM facts WHERE period = ?"  # noqa: S608  (placeholders only)
+        f" AND is_current AND status != 'rejected' AND metric_id IN ({placeholders})"
     )
     for firm, key, value, source, as_of, fact_id in connection.execute(
-        query, ["2024", *metric_keys]
+        query, ["2024", *(metric_ids[k] for k in metric_keys)]
     ):
         rank = (priority[source], as_of, fact_id)
         current = best.get((firm, key))
@@ -87,7 +101,10 @@ def reference(path: Path, metric_keys: list[str]) -> int:
         ):
             best[(firm, key)] = (rank, value)
     firms = [row[0] for row in connection.execute("SELECT id FROM enterprises WHERE in_zone")]
-    table = [[best.get((firm, key), (None, None))[1] for key in metric_keys] for firm in firms]
+    table = [
+        [best.get((firm, metric_ids[key]), (None, None))[1] for key in metric_keys]
+        for firm in firms
+    ]
     connection.close()
     return len(table)
 

@@ -90,15 +90,40 @@ def test_unknown_is_null_never_zero_and_is_reported_missing(world, zone):
     }
 
 
-def test_source_priority_then_verification_then_date(world, zone):
+def test_the_most_trusted_source_wins_and_provenance_names_it(world, zone):
     put(world, zone["a"], "revenue", 900.0, source="self", as_of=D3)
     put(world, zone["a"], "revenue", 1000.0, source="tax", as_of=D1)
-    result = matrix(world, ["revenue"])
+    result = matrix(world, ["revenue"], with_provenance=True)
     row = result.provenance.filter(pl.col("enterprise_id") == zone["a"]).row(0, named=True)
-    assert (row["source"], result.frame["revenue"][0]) == ("tax", 1000.0)
+    assert (row["source"], row["as_of"], row["status"]) == ("tax", D1, "reported")
+    assert result.frame["revenue"][0] == 1000.0
+    assert matrix(world, ["revenue"]).provenance is None  # only when asked for
     # Priorities are configuration: trust the firm's own report more, and it wins.
     world.run(lambda s: facts.set_source_priority(s, actor=SYSTEM, code="self", priority=1))
     assert matrix(world, ["revenue"]).frame["revenue"][0] == 900.0
+
+
+def test_two_sources_cannot_share_a_priority(world, zone):
+    with pytest.raises(InvalidInput, match="优先级 10 已由“税务部门”使用"):
+        world.run(lambda s: facts.set_source_priority(s, actor=SYSTEM, code="self", priority=10))
+
+
+def test_a_matrix_sees_values_written_earlier_in_the_same_transaction(world, zone):
+    def write_then_read(s):
+        facts.record(
+            s,
+            actor=SYSTEM,
+            enterprise_id=zone["b"],
+            metric_key="revenue",
+            period="2024",
+            value=77.0,
+            source="stats",
+            as_of=D1,
+        )
+        return facts.build_matrix(s, actor=SYSTEM, metrics=["revenue"], period="2024")
+
+    frame = world.run(write_then_read).frame
+    assert frame.filter(pl.col("enterprise_id") == zone["b"])["revenue"].item() == 77.0
 
 
 def test_rejected_values_are_not_used(world, zone):
@@ -219,6 +244,11 @@ def test_matrix_agrees_with_a_plain_python_reference(world, zone, seed):
                 )
                 expected[(firm, metric)] = best["value"]
     frame = matrix(world, metrics).frame
+    detailed = matrix(world, metrics, with_provenance=True)
+    assert detailed.frame.equals(frame)
+    assert detailed.provenance is not None
+    known = frame.drop("enterprise_id").unpivot().drop_nulls().height
+    assert detailed.provenance.height == known
     for row in frame.iter_rows(named=True):
         for metric in metrics:
             assert row[metric] == expected.get((row["enterprise_id"], metric)), (row, metric)

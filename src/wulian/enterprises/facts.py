@@ -14,12 +14,14 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from wulian.core.db import utcnow
+from wulian.core.db.columnar import read_frame
 from wulian.core.errors import InvalidInput, NotFound, PermissionDenied
 from wulian.core.permissions import Actor, Permission
 from wulian.enterprises.models import Enterprise, Fact, FactSource, FactStatus
@@ -44,6 +46,13 @@ def set_source_priority(session: Session, *, actor: Actor, code: str, priority: 
         raise NotFound(f"数据来源不存在：{code}")
     if not 0 <= priority <= 1000:
         raise InvalidInput("优先级应为 0–1000 的整数（数字越小越优先）", field="priority")
+    taken = session.scalar(
+        sa.select(FactSource.name).where(FactSource.priority == priority, FactSource.code != code)
+    )
+    if taken is not None:
+        raise InvalidInput(
+            f"优先级 {priority} 已由“{taken}”使用；各来源的优先级必须不同", field="priority"
+        )
     source.priority = priority
     session.flush()
     return source
@@ -76,6 +85,20 @@ def check_value(metric: Metric, value: float) -> str | None:
 # ---------------------------------------------------------------- writing
 
 
+def metric_or_raise(session: Session, key: str) -> Metric:
+    metric = session.scalar(sa.select(Metric).where(Metric.key == key))
+    if metric is None:
+        raise NotFound(f"指标目录中没有“{key}”")
+    return metric
+
+
+def source_or_raise(session: Session, code: str) -> FactSource:
+    source = session.get(FactSource, code)
+    if source is None or not source.is_active:
+        raise InvalidInput(f"数据来源“{code}”不存在或已停用", field="source")
+    return source
+
+
 def record(
     session: Session,
     *,
@@ -98,14 +121,10 @@ def record(
             raise PermissionDenied("企业用户填报的数据来源只能是“企业自报”")
     if session.get(Enterprise, enterprise_id) is None:
         raise NotFound(f"企业不存在：{enterprise_id}")
-    metric = session.get(Metric, metric_key)
-    if metric is None:
-        raise NotFound(f"指标目录中没有“{metric_key}”")
+    metric = metric_or_raise(session, metric_key)
     if metric.kind != "input":
         raise InvalidInput(f"“{metric.name}”是计算指标，由评价自动计算，不能直接填报")
-    source_row = session.get(FactSource, source)
-    if source_row is None or not source_row.is_active:
-        raise InvalidInput(f"数据来源“{source}”不存在或已停用", field="source")
+    source_row = source_or_raise(session, source)
     for problem in (check_period(metric, period), check_value(metric, value)):
         if problem:
             raise InvalidInput(problem, field="value", value=value)
@@ -114,9 +133,9 @@ def record(
     current = session.scalar(
         sa.select(Fact).where(
             Fact.enterprise_id == enterprise_id,
-            Fact.metric_key == metric_key,
+            Fact.metric_id == metric.id,
             Fact.period == period,
-            Fact.source == source,
+            Fact.source_id == source_row.id,
             Fact.is_current,
         )
     )
@@ -127,10 +146,10 @@ def record(
         current.superseded_at = utcnow()
     fact = Fact(
         enterprise_id=enterprise_id,
-        metric_key=metric_key,
+        metric=metric,
         period=period,
         value=float(value),
-        source=source,
+        source=source_row,
         as_of=as_of,
         status=FactStatus.REPORTED,
         evidence_path=evidence_path,
@@ -187,7 +206,7 @@ def history(
         sa.select(Fact)
         .where(
             Fact.enterprise_id == enterprise_id,
-            Fact.metric_key == metric_key,
+            Fact.metric_id == metric_or_raise(session, metric_key).id,
             Fact.period == period,
         )
         .order_by(Fact.id.desc())
@@ -200,12 +219,13 @@ class Matrix:
 
     frame: one row per enterprise in scope, one Float64 column per metric (null = unknown).
     missing: (enterprise_id, metric_key) for every null of frame.
-    provenance: for every value used, the fact it came from (id, source, as_of, status).
+    provenance: when asked for, the fact behind every value used (fact_id, source, as_of,
+    status); None otherwise.
     """
 
     frame: pl.DataFrame
     missing: pl.DataFrame
-    provenance: pl.DataFrame
+    provenance: pl.DataFrame | None
     period: str
     as_of: dt.date | None
 
@@ -219,9 +239,15 @@ def build_matrix(
     as_of: dt.date | None = None,
     enterprise_ids: Sequence[int] | None = None,
     in_zone: bool | None = True,
+    with_provenance: bool = False,
 ) -> Matrix:
-    """Metrics × enterprises for period, each value chosen by source priority, then verified
-    before reported, then the latest as-of date. With as_of, only what was known by that date."""
+    """Metrics × enterprises for period; each value comes from the most trusted source that has
+    one (source priorities are distinct). With as_of, only what was known by that date: the latest
+    as-of value of that source, then the latest recorded.
+
+    For speed the candidates are read as plain numbers through a covering index and chosen and
+    pivoted in Polars (docs/benchmarks.md); provenance reads a few more columns.
+    """
     if actor.enterprise_id is not None:
         if enterprise_ids is None or set(enterprise_ids) != {actor.enterprise_id}:
             raise PermissionDenied("只能查看本企业的数据")
@@ -229,95 +255,71 @@ def build_matrix(
     else:
         actor.require(Permission.ZONE_READ)
     keys = list(dict.fromkeys(metrics))
-    known = set(session.scalars(sa.select(Metric.key).where(Metric.key.in_(keys))))
-    unknown = [k for k in keys if k not in known]
+    catalogue = {m.key: m for m in session.scalars(sa.select(Metric).where(Metric.key.in_(keys)))}
+    unknown = [k for k in keys if k not in catalogue]
     if unknown:
         raise InvalidInput(f"指标目录中没有：{', '.join(unknown)}", field="metrics")
+    if not any(p.match(period) for p in PERIOD_PATTERNS.values()):
+        raise InvalidInput("期间应为 YYYY 或 YYYY-MM", field="period", value=period)
+    metric_keys = {catalogue[k].id: k for k in keys}
 
     scope = sa.select(Enterprise.id)
     if enterprise_ids is not None:
-        scope = scope.where(Enterprise.id.in_(list(enterprise_ids)))
-    if in_zone is not None and enterprise_ids is None:
+        scope = scope.where(Enterprise.id.in_([int(i) for i in enterprise_ids]))
+    elif in_zone is not None:
         scope = scope.where(Enterprise.in_zone == in_zone)
     ids = pl.DataFrame(
         {"enterprise_id": list(session.scalars(scope.order_by(Enterprise.id)))},
         schema={"enterprise_id": pl.Int64},
     )
 
+    detail = with_provenance or as_of is not None
     conditions = [
         Fact.period == period,
-        Fact.metric_key.in_(keys),
-        Fact.status != FactStatus.REJECTED,
+        Fact.metric_id.in_(list(metric_keys)),
+        Fact.status != FactStatus.REJECTED.value,
     ]
     if as_of is None:
         conditions.append(Fact.is_current == sa.true())
     else:
-        conditions.append(Fact.as_of <= as_of)
+        conditions.append(Fact.as_of <= sa.literal(as_of.isoformat()))
     if enterprise_ids is not None:
-        conditions.append(Fact.enterprise_id.in_(list(enterprise_ids)))
-    rank = (
-        sa.func.row_number()
-        .over(
-            partition_by=(Fact.enterprise_id, Fact.metric_key),
-            order_by=(
-                FactSource.priority,
-                sa.case((Fact.status == FactStatus.VERIFIED, 0), else_=1),
-                Fact.as_of.desc(),
-                Fact.id.desc(),
-            ),
-        )
-        .label("rank")
+        conditions.append(Fact.enterprise_id.in_([int(i) for i in enterprise_ids]))
+    columns: list[Any] = [
+        Fact.enterprise_id,
+        Fact.metric_id,
+        Fact.source_id,
+        Fact.value,
+    ]
+    schema: dict[str, Any] = {
+        "enterprise_id": pl.Int64,
+        "metric_id": pl.Int64,
+        "source_id": pl.Int64,
+        "value": pl.Float64,
+    }
+    if detail:
+        columns += [Fact.as_of, Fact.id, Fact.status]
+        schema |= {"as_of": pl.Date, "fact_id": pl.Int64, "status": pl.String}
+    candidates = read_frame(session, sa.select(*columns).where(*conditions), schema)
+    sources = session.execute(sa.select(FactSource.id, FactSource.code, FactSource.priority)).all()
+    chosen = _choose(
+        candidates.join(ids, on="enterprise_id", how="semi"),
+        {i: p for i, _, p in sources},
+        detail=detail,
+    ).with_columns(
+        pl.col("metric_id").replace_strict(metric_keys, return_dtype=pl.String).alias("metric_key")
     )
-    ranked = (
-        sa.select(
-            Fact.enterprise_id,
-            Fact.metric_key,
-            Fact.value,
-            Fact.id,
-            Fact.source,
-            Fact.as_of,
-            Fact.status,
-            rank,
-        )
-        .join(FactSource, FactSource.code == Fact.source)
-        .where(*conditions)
-        .subquery()
-    )
-    chosen = sa.select(
-        ranked.c.enterprise_id,
-        ranked.c.metric_key,
-        ranked.c.value,
-        ranked.c.id,
-        ranked.c.source,
-        ranked.c.as_of,
-        ranked.c.status,
-    ).where(ranked.c.rank == 1)
-    rows = session.execute(chosen).all()
-    long = pl.DataFrame(
-        rows,
-        schema={
-            "enterprise_id": pl.Int64,
-            "metric_key": pl.String,
-            "value": pl.Float64,
-            "fact_id": pl.Int64,
-            "source": pl.String,
-            "as_of": pl.Date,
-            "status": pl.String,
-        },
-        orient="row",
-    )
-    if enterprise_ids is None and in_zone is not None:
-        long = long.join(ids, on="enterprise_id", how="semi")
-    wide = long.pivot(on="metric_key", index="enterprise_id", values="value") if len(long) else None
     frame = ids
-    if wide is not None:
+    if chosen.height:
+        wide = chosen.pivot(on="metric_key", index="enterprise_id", values="value")
         frame = frame.join(wide, on="enterprise_id", how="left")
-    frame = frame.with_columns(
-        [
+    frame = frame.select(
+        "enterprise_id",
+        *[
             pl.col(k).cast(pl.Float64) if k in frame.columns else pl.lit(None, pl.Float64).alias(k)
             for k in keys
-        ]
-    ).select("enterprise_id", *keys)
+        ],
+    )
     missing = (
         frame.unpivot(
             index="enterprise_id", on=keys, variable_name="metric_key", value_name="value"
@@ -326,5 +328,42 @@ def build_matrix(
         .select("enterprise_id", "metric_key")
         .sort("enterprise_id", "metric_key")
     )
-    provenance = long.select("enterprise_id", "metric_key", "fact_id", "source", "as_of", "status")
+    provenance = None
+    if with_provenance:
+        codes = {i: code for i, code, _ in sources}
+        provenance = chosen.select(
+            "enterprise_id",
+            "metric_key",
+            "fact_id",
+            pl.col("source_id").replace_strict(codes, return_dtype=pl.String).alias("source"),
+            "as_of",
+            "status",
+        ).sort("enterprise_id", "metric_key")
     return Matrix(frame=frame, missing=missing, provenance=provenance, period=period, as_of=as_of)
+
+
+def _choose(candidates: pl.DataFrame, priority: dict[int, int], *, detail: bool) -> pl.DataFrame:
+    """Keep one candidate per (enterprise, metric): the most trusted source; within a source
+    (history read with as_of) the latest as-of date, then the latest recorded.
+
+    Without detail, each source has one current value, so the choice is the lowest priority. The
+    pair and the priority are packed into one 64-bit key so that one integer sort does the work.
+    """
+    ranked = candidates.with_columns(
+        pl.col("source_id").replace_strict(priority, return_dtype=pl.Int64).alias("priority")
+    )
+    if detail:
+        return (
+            ranked.sort(
+                ["enterprise_id", "metric_id", "priority", "as_of", "fact_id"],
+                descending=[False, False, False, True, True],
+            )
+            .unique(subset=["enterprise_id", "metric_id"], keep="first", maintain_order=True)
+            .drop("priority")
+        )
+    # enterprise id < 2^31, metric id < 2^16, priority ≤ 1000 < 2^11 (checked on change).
+    pair = (pl.col("enterprise_id") * (1 << 16) + pl.col("metric_id")) * (1 << 11)
+    packed = ranked.with_columns((pair + pl.col("priority")).alias("packed")).sort("packed")
+    pair_of = pl.col("packed") // (1 << 11)
+    first = pair_of != pair_of.shift(1)
+    return packed.filter(first.fill_null(True)).drop("priority", "packed")

@@ -6,9 +6,12 @@ import datetime as dt
 from enum import StrEnum
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from wulian.core.db import Base, utcnow
+from wulian.core.db import Base, JSONType, utcnow
+from wulian.reference.models import Metric
+
+FACT_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 class Enterprise(Base):
@@ -17,9 +20,45 @@ class Enterprise(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     uscc: Mapped[str | None] = mapped_column(sa.String(18), unique=True)
     name: Mapped[str] = mapped_column(sa.String(200), index=True)
+    # The name folded for duplicate detection (width, spaces, brackets, company-form suffixes).
+    name_key: Mapped[str] = mapped_column(sa.String(200), index=True, default="")
+    former_names: Mapped[list[str]] = mapped_column(JSONType, default=list)
     in_zone: Mapped[bool] = mapped_column(default=True)
+    legal_rep: Mapped[str | None] = mapped_column(sa.String(100))
+    founded_on: Mapped[dt.date | None]
+    registered_capital: Mapped[float | None]  # 万元
+    address: Mapped[str | None] = mapped_column(sa.String(300))
+    region_code: Mapped[str | None] = mapped_column(sa.ForeignKey("regions.code"), index=True)
+    industry_code: Mapped[str | None] = mapped_column(sa.ForeignKey("industries.code"), index=True)
+    chain: Mapped[str | None] = mapped_column(sa.String(32), index=True)
+    staff_size: Mapped[int | None]
+    land_area: Mapped[float | None]  # 亩
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    tags: Mapped[list[EnterpriseTag]] = relationship(
+        back_populates="enterprise", cascade="all, delete-orphan", order_by="EnterpriseTag.tag"
+    )
+
+
+class EnterpriseTag(Base):
+    """A title a firm holds (规上, 高新技术企业, …) with its certificate data where it has one."""
+
+    __tablename__ = "enterprise_tags"
+    __table_args__ = (sa.UniqueConstraint("enterprise_id", "tag"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("enterprises.id", ondelete="CASCADE"), index=True
+    )
+    tag: Mapped[str] = mapped_column(sa.String(32), index=True)
+    number: Mapped[str | None] = mapped_column(sa.String(64))  # certificate no. or stock code
+    exchange: Mapped[str | None] = mapped_column(sa.String(16))  # for listed firms
+    year: Mapped[int | None]
+    valid_from: Mapped[dt.date | None]
+    valid_to: Mapped[dt.date | None]
+
+    enterprise: Mapped[Enterprise] = relationship(back_populates="tags")
 
 
 class FactSource(Base):
@@ -28,6 +67,7 @@ class FactSource(Base):
     __tablename__ = "fact_sources"
 
     code: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    id: Mapped[int] = mapped_column(unique=True)  # compact key used by the facts table
     name: Mapped[str] = mapped_column(sa.String(100))
     priority: Mapped[int]
     is_active: Mapped[bool] = mapped_column(default=True)
@@ -43,22 +83,33 @@ class Fact(Base):
     """One value: enterprise × metric × period, with where it came from and whether it is checked.
 
     A newer value from the same source supersedes the current one (`is_current`); history stays.
+    Metric and source are integer keys so that evaluations read the table as plain numbers.
     """
 
     __tablename__ = "facts"
     __table_args__ = (
-        sa.Index("ix_facts_lookup", "metric_key", "period", "is_current"),
-        sa.Index("ix_facts_enterprise", "enterprise_id", "metric_key", "period"),
+        # Covers build_matrix: it reads only these columns.
+        sa.Index(
+            "ix_facts_matrix",
+            "period",
+            "is_current",
+            "metric_id",
+            "enterprise_id",
+            "source_id",
+            "status",
+            "value",
+            "as_of",
+            "id",
+        ),
+        sa.Index("ix_facts_enterprise", "enterprise_id", "metric_id", "period"),
     )
 
-    id: Mapped[int] = mapped_column(
-        sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True
-    )
+    id: Mapped[int] = mapped_column(FACT_ID, primary_key=True)
     enterprise_id: Mapped[int] = mapped_column(sa.ForeignKey("enterprises.id", ondelete="CASCADE"))
-    metric_key: Mapped[str] = mapped_column(sa.ForeignKey("metrics.key"))
+    metric_id: Mapped[int] = mapped_column(sa.ForeignKey("metrics.id"))
     period: Mapped[str] = mapped_column(sa.String(7))  # YYYY or YYYY-MM
     value: Mapped[float]
-    source: Mapped[str] = mapped_column(sa.ForeignKey("fact_sources.code"))
+    source_id: Mapped[int] = mapped_column(sa.ForeignKey("fact_sources.id"))
     as_of: Mapped[dt.date]
     status: Mapped[FactStatus] = mapped_column(
         sa.Enum(
@@ -75,3 +126,14 @@ class Fact(Base):
     reviewed_by: Mapped[str | None] = mapped_column(sa.String(200))
     reviewed_at: Mapped[dt.datetime | None]
     review_reason: Mapped[str | None] = mapped_column(sa.Text)
+
+    metric: Mapped[Metric] = relationship(lazy="joined", innerjoin=True)
+    source: Mapped[FactSource] = relationship(lazy="joined", innerjoin=True)
+
+    @property
+    def metric_key(self) -> str:
+        return self.metric.key
+
+    @property
+    def source_code(self) -> str:
+        return self.source.code

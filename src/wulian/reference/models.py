@@ -44,6 +44,7 @@ class Metric(Base):
     __tablename__ = "metrics"
 
     key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    id: Mapped[int] = mapped_column(unique=True)  # compact key used by the facts table
     name: Mapped[str] = mapped_column(sa.String(100))
     unit: Mapped[str] = mapped_column(sa.String(32))
     period: Mapped[str] = mapped_column(sa.String(8))
@@ -55,3 +56,17 @@ class Metric(Base):
     definition: Mapped[str] = mapped_column(sa.Text, default="")
     used_by: Mapped[list[str]] = mapped_column(JSONType, default=list)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Region(Base):
+    """A province, city or county of China (adcodes as cpca ships them), with its centre."""
+
+    __tablename__ = "regions"
+    __audit__ = False  # loaded once from cpca's table by the migration
+
+    code: Mapped[str] = mapped_column(sa.String(6), primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(100))
+    level: Mapped[int]  # 1 province, 2 city, 3 county
+    parent_code: Mapped[str | None] = mapped_column(sa.String(6), index=True)
+    longitude: Mapped[float | None]
+    latitude: Mapped[float | None]

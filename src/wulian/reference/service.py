@@ -238,6 +238,7 @@ def sync_metrics(session: Session, *, actor: Actor) -> MetricSync:
     """Bring the metrics table in step with the shipped catalogue (added and changed entries)."""
     actor.require(Permission.REFERENCE_MANAGE)
     existing = {m.key: m for m in session.scalars(sa.select(Metric))}
+    next_id = max((m.id for m in existing.values()), default=0) + 1
     added = updated = 0
     for spec in catalogue.shipped():
         values = {
@@ -254,7 +255,8 @@ def sync_metrics(session: Session, *, actor: Actor) -> MetricSync:
         }
         metric = existing.get(spec.key)
         if metric is None:
-            session.add(Metric(key=spec.key, **values))
+            session.add(Metric(key=spec.key, id=next_id, **values))
+            next_id += 1
             added += 1
         elif any(getattr(metric, k) != v for k, v in values.items()):
             for k, v in values.items():

@@ -105,3 +105,22 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+_WROTE = "wulian.wrote"
+
+
+@event.listens_for(Session, "after_flush")
+def _mark_written(session: Session, _context: Any) -> None:
+    session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _clear_written(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:
+        session.info.pop(_WROTE, None)
+
+
+def wrote_in_transaction(session: Session) -> bool:
+    """Whether session holds changes other connections cannot see yet."""
+    return bool(session.info.get(_WROTE) or session.new or session.dirty or session.deleted)
