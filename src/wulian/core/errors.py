@@ -47,6 +47,7 @@ class RowProblem:
     column: str | None
     value: str | None
     reason: str
+    kind: str = ""  # a short Chinese label for counting problems by kind (imports)
 
     def describe(self) -> str:
         where = []

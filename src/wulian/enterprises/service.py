@@ -12,6 +12,7 @@ from wulian.core.pagination import Page, paginate
 from wulian.core.permissions import Actor, Permission
 from wulian.enterprises import uscc as uscc_check
 from wulian.enterprises.models import Enterprise
+from wulian.enterprises.names import clean_name, name_key
 
 
 def get(session: Session, *, actor: Actor, enterprise_id: int) -> Enterprise | None:
@@ -89,7 +90,9 @@ def create(
     normalised = uscc_check.normalise(code) if code else None
     if normalised and session.scalar(sa.select(Enterprise.id).where(Enterprise.uscc == normalised)):
         raise Conflict(f"统一社会信用代码已登记：{normalised}", field="uscc")
-    enterprise = Enterprise(name=name, uscc=normalised, in_zone=in_zone)
+    enterprise = Enterprise(
+        name=clean_name(name), name_key=name_key(name), uscc=normalised, in_zone=in_zone
+    )
     session.add(enterprise)
     session.flush()
     return enterprise

@@ -22,3 +22,15 @@ def normalise(code: str) -> str:
     except exceptions.ValidationError as error:
         reason = next((text for kind, text in _REASONS.items() if isinstance(error, kind)), "无效")
         raise InvalidInput(f"统一社会信用代码“{code}”{reason}", field="uscc", value=code) from None
+
+
+def synthetic(number: int, region: str = "330800") -> str:
+    """A valid but plainly made-up code (organisation part MA + a base-32 serial) for demos
+    and tests."""
+    alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+    serial = ""
+    for _ in range(7):
+        number, digit = divmod(number, len(alphabet))
+        serial = alphabet[digit] + serial
+    body = f"91{region}MA{serial}"
+    return body + _uscc.calc_check_digit(body)

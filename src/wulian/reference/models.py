@@ -70,3 +70,19 @@ class Region(Base):
     parent_code: Mapped[str | None] = mapped_column(sa.String(6), index=True)
     longitude: Mapped[float | None]
     latitude: Mapped[float | None]
+
+
+class HeaderAlias(Base):
+    """An administrator's addition to the header alias table (the shipped table is aliases.yaml).
+
+    target is a metric key, or "field:<name>" for a registry field, or "field:ignore".
+    """
+
+    __tablename__ = "header_aliases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alias: Mapped[str] = mapped_column(sa.String(100), unique=True)  # folded form
+    label: Mapped[str] = mapped_column(sa.String(100))  # as the administrator typed it
+    target: Mapped[str] = mapped_column(sa.String(80))
+    created_by: Mapped[str] = mapped_column(sa.String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

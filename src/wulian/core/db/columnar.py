@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from wulian.core.db import wrote_in_transaction
@@ -45,7 +44,7 @@ def connectorx_uri(session: Session) -> str | None:
     return None
 
 
-def read_frame(session: Session, query: sa.Select[Any], schema: dict[str, Any]) -> pl.DataFrame:
+def read_frame(session: Session, query: Any, schema: dict[str, Any]) -> pl.DataFrame:
     """Run query; a Polars frame with schema (column name → Polars type, in select order)."""
     uri = connectorx_uri(session)
     if uri is None:

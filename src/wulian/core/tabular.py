@@ -1,0 +1,180 @@
+"""Read the spreadsheets people actually send: .xlsx/.xls (python-calamine) and CSV in UTF-8
+(with or without BOM), GBK or GB18030.
+
+Every cell comes back as text (numbers in their shortest exact form, dates as YYYY-MM-DD), so
+that the checks that follow can report the value a person sees, with its row and column.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import python_calamine
+
+from wulian.core.errors import InvalidFile, RowProblem
+
+EXCEL = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
+TEXT = (".csv", ".txt")
+HEADER_SEARCH_ROWS = 10  # a title or notes above the header are skipped
+
+
+@dataclass(frozen=True)
+class Table:
+    """Cells as text; `rows[i]` is the spreadsheet row number a person sees for frame row i."""
+
+    frame: pl.DataFrame
+    rows: pl.Series
+    header_row: int
+    sheet: str | None
+    encoding: str | None
+
+    @property
+    def headers(self) -> list[str]:
+        return list(self.frame.columns)
+
+
+def read_table(
+    data: bytes,
+    filename: str,
+    *,
+    is_header: Callable[[Sequence[str]], bool] | None = None,
+    sheet: str | None = None,
+) -> Table:
+    """The first sheet (or `sheet`) of an Excel file, or a CSV file, as a Table.
+
+    is_header tells a header line from a title line; the first of the first ten non-empty lines
+    it accepts is the header (line 1 when none is accepted).
+    """
+    suffix = Path(filename).suffix.lower()
+    if suffix in EXCEL:
+        grid, sheet_name = _excel_grid(data, filename, sheet)
+        encoding = None
+    elif suffix in TEXT:
+        grid, encoding = _csv_grid(data, filename)
+        sheet_name = None
+    else:
+        raise InvalidFile(
+            [RowProblem(None, None, suffix, "只接受 .xlsx、.xls 或 .csv 文件")], filename
+        )
+    return _table(grid, filename, is_header, sheet_name, encoding)
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def _excel_grid(data: bytes, filename: str, sheet: str | None) -> tuple[list[list[str]], str]:
+    try:
+        workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+        names = workbook.sheet_names
+        if sheet is not None and sheet not in names:
+            raise InvalidFile(
+                [RowProblem(None, None, sheet, f"没有这个工作表；文件中有：{'、'.join(names)}")],
+                filename,
+            )
+        chosen = sheet or names[0]
+        values = workbook.get_sheet_by_name(chosen).to_python(skip_empty_area=False)
+    except InvalidFile:
+        raise
+    except Exception as error:  # calamine raises several types for damaged files
+        raise InvalidFile(
+            [
+                RowProblem(
+                    None, None, None, f"无法读取 Excel 文件（文件损坏或不是 Excel 格式）：{error}"
+                )
+            ],
+            filename,
+        ) from None
+    return [[_cell_text(v) for v in row] for row in values], chosen
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """Text of a file in UTF-8 (BOM or not), else GB18030 (a superset of GBK and GB2312)."""
+    try:
+        return data.decode("utf-8-sig"), "UTF-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030"), "GB18030/GBK"
+    except UnicodeDecodeError as error:
+        raise InvalidFile(
+            [RowProblem(None, None, None, f"无法识别文件编码（第 {error.start} 字节）")]
+        ) from None
+
+
+def _csv_grid(data: bytes, filename: str) -> tuple[list[list[str]], str]:
+    try:
+        text, encoding = decode(data)
+    except InvalidFile as error:
+        raise InvalidFile(error.problems, filename) from None
+    import csv
+
+    try:
+        grid = [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text))]
+    except csv.Error as error:
+        raise InvalidFile(
+            [RowProblem(None, None, None, f"不是有效的 CSV：{error}")], filename
+        ) from None
+    return grid, encoding
+
+
+def _table(
+    grid: list[list[str]],
+    filename: str,
+    is_header: Callable[[Sequence[str]], bool] | None,
+    sheet: str | None,
+    encoding: str | None,
+) -> Table:
+    numbered = [(number, row) for number, row in enumerate(grid, start=1) if any(row)]
+    if not numbered:
+        raise InvalidFile([RowProblem(None, None, None, "文件是空的")], filename)
+    start = 0
+    if is_header is not None:
+        for index, (_, row) in enumerate(numbered[:HEADER_SEARCH_ROWS]):
+            if is_header(row):
+                start = index
+                break
+    header_row, header = numbered[start]
+    width = max(len(row) for _, row in numbered[start:])
+    header = header + [""] * (width - len(header))
+    problems: list[RowProblem] = []
+    seen: dict[str, int] = {}
+    names: list[str] = []
+    for position, title in enumerate(header):
+        name = " ".join(title.split())
+        if not name:
+            # An unnamed column is fine when it is empty (a stray border or formatting).
+            name = f"（第 {position + 1} 列）"
+        if name in seen:
+            problems.append(RowProblem(header_row, name, None, "表头重复"))
+        seen[name] = position
+        names.append(name)
+    if problems:
+        raise InvalidFile(problems, filename)
+    body = numbered[start + 1 :]
+    columns = {
+        name: [row[i] if i < len(row) else "" for _, row in body] for i, name in enumerate(names)
+    }
+    frame = pl.DataFrame(columns, schema=dict.fromkeys(names, pl.String))
+    empty_unnamed = [
+        n for n in names if n.startswith("（第 ") and frame[n].str.len_chars().sum() in (0, None)
+    ]
+    frame = frame.drop(empty_unnamed)
+    rows = pl.Series("row", [number for number, _ in body], dtype=pl.Int64)
+    return Table(frame=frame, rows=rows, header_row=header_row, sheet=sheet, encoding=encoding)

@@ -1,0 +1,788 @@
+"""Data import: spreadsheets from tax, statistics, market-regulation and science systems → facts
+and the registry.
+
+Every cell is checked; the result is an `ImportReport` with each problem's row, column, value and
+reason in Chinese. By default a file with any problem writes nothing (all-or-nothing); `partial`
+writes the rows without problems and reports the rest; `dry_run` only checks. Importing the same
+file again changes nothing: a value equal to the current value of the same source is skipped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from wulian.core import audit
+from wulian.core.db import utcnow
+from wulian.core.db.columnar import read_frame
+from wulian.core.errors import InvalidInput, PermissionDenied, RowProblem
+from wulian.core.permissions import Actor, Permission
+from wulian.core.tabular import Table, read_table
+from wulian.enterprises import uscc as uscc_check
+from wulian.enterprises.facts import PERIOD_FORMS, PERIOD_PATTERNS, source_or_raise
+from wulian.enterprises.models import Enterprise, Fact, FactStatus
+from wulian.enterprises.names import clean_name, name_key
+from wulian.reference import units
+from wulian.reference.aliases import Resolver
+from wulian.reference.models import Metric
+
+MAX_PROBLEMS = 100_000  # a report lists at most this many problems (the counts stay exact)
+PREVIEW_ROWS = 10
+EMPTY = ("", "-", "—", "--", "/", "／", "无", "空", "null", "NULL", "N/A", "n/a", "#N/A")
+
+# Combinations that cannot be true in one firm's figures for one period: (part, whole, reason).
+IMPOSSIBLE: tuple[tuple[str, str, str], ...] = (
+    ("rd_expense", "revenue", "研发费用大于营业收入"),
+    ("rd_expense_domestic", "rd_expense", "境内研发费用大于研发费用总额"),
+    ("main_business_revenue", "revenue", "主营业务收入大于营业收入"),
+    ("hightech_product_revenue", "revenue", "高新技术产品（服务）收入大于营业收入"),
+    ("tech_staff", "staff_total", "科技人员数大于职工总数"),
+    ("postgraduate_staff", "staff_total", "研究生以上学历人员数大于职工总数"),
+    ("new_graduates_hired", "staff_total", "吸纳应届毕业生人数大于职工总数"),
+    ("net_assets", "total_assets", "净资产大于资产总额"),
+)
+
+# Problem kinds, in the order a report lists their counts.
+BAD_CODE = "代码无效"
+UNKNOWN_FIRM = "未登记企业"
+UNKNOWN_HEADER = "未知表头"
+NOT_NUMBER = "不是数字"
+OUT_OF_RANGE = "超出范围"
+IMPOSSIBLE_KIND = "数据矛盾"
+CONFLICT = "重复且不一致"
+BAD_PERIOD = "期间有误"
+BAD_UNIT = "单位有误"
+MISSING = "缺少必填项"
+BAD_VALUE = "取值有误"
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    target: str  # what the platform took it for, in Chinese
+    unit: str | None
+    note: str = ""
+
+
+@dataclass
+class ImportReport:
+    """What an import found and did."""
+
+    filename: str
+    kind: str  # "facts" or "enterprises"
+    layout: str = ""  # "wide" or "long" (facts)
+    sheet: str | None = None
+    encoding: str | None = None
+    header_row: int = 1
+    columns: list[Column] = field(default_factory=list)
+    rows_total: int = 0
+    rows_rejected: int = 0
+    problems: list[RowProblem] = field(default_factory=list)
+    problem_count: int = 0
+    preview: list[dict[str, str]] = field(default_factory=list)
+    mode: str = "all"  # all | partial | dry-run
+    committed: bool = False
+    added: int = 0
+    superseded: int = 0
+    unchanged: int = 0
+    missing_values: int = 0
+    created: int = 0
+    updated: int = 0
+
+    def add(self, problems: Iterable[RowProblem]) -> None:
+        for problem in problems:
+            self.problem_count += 1
+            if len(self.problems) < MAX_PROBLEMS:
+                self.problems.append(problem)
+
+    @property
+    def ok(self) -> bool:
+        return self.problem_count == 0
+
+    def counts_by_kind(self) -> list[tuple[str, int]]:
+        return Counter(p.kind or BAD_VALUE for p in self.problems).most_common()
+
+    def summary(self) -> str:
+        """One Chinese sentence for the CLI, the page and the audit trail."""
+        head = f"{self.filename}：{self.rows_total} 行"
+        if self.problem_count:
+            head += f"，发现 {self.problem_count} 处问题（涉及 {self.rows_rejected} 行）"
+        if not self.committed:
+            reason = "仅检查" if self.mode == "dry-run" else "有问题，未写入任何数据"
+            return f"{head}；{reason}"
+        if self.kind == "facts":
+            done = f"新增 {self.added} 条，更新 {self.superseded} 条，未变 {self.unchanged} 条"
+            if self.created:
+                done += f"，新登记企业 {self.created} 家"
+        else:
+            done = f"新登记 {self.created} 家，更新 {self.updated} 家，未变 {self.unchanged} 家"
+        skipped = "；有问题的行已跳过" if self.problem_count else ""
+        return f"{head}；已写入：{done}{skipped}"
+
+
+# ---------------------------------------------------------------- numbers
+
+
+def parse_numbers(raw: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """(value, is_empty, is_percent) of text cells: thousands separators, spaces and a trailing
+    % are allowed; the empty markers of EMPTY mean unknown (no value, not an error)."""
+    text = raw.str.strip_chars().str.replace_all(r"[,，\s]", "")
+    is_empty = raw.is_null() | raw.str.strip_chars().is_in(EMPTY)
+    is_percent = text.str.ends_with("%") | text.str.ends_with("％")
+    number = text.str.strip_suffix("%").str.strip_suffix("％").cast(pl.Float64, strict=False)
+    return number, is_empty, is_percent
+
+
+# ---------------------------------------------------------------- facts
+
+
+FACT_FIELDS = ("uscc", "name", "period", "metric", "value", "unit")
+
+
+def import_facts(
+    session: Session,
+    *,
+    actor: Actor,
+    data: bytes,
+    filename: str,
+    period: str | None = None,
+    source: str = "officer",
+    as_of: dt.date | None = None,
+    partial: bool = False,
+    dry_run: bool = False,
+    create_firms: bool = False,
+) -> ImportReport:
+    """Check a facts file and, unless told otherwise or it has problems, write its values."""
+    actor.require(Permission.FACTS_WRITE)
+    if actor.enterprise_id is not None:
+        raise PermissionDenied("企业用户请在“我的企业”页面填报本企业数据")
+    if create_firms:
+        actor.require(Permission.ENTERPRISES_WRITE)
+    source_row = source_or_raise(session, source)
+    as_of = as_of or dt.date.today()
+    if period is not None and not any(p.match(period) for p in PERIOD_PATTERNS.values()):
+        raise InvalidInput("期间应为 YYYY（如 2024）或 YYYY-MM", field="period", value=period)
+    resolver = Resolver(session, fields=FACT_FIELDS, metrics=True)
+    table = read_table(data, filename, is_header=resolver.is_header)
+    report = ImportReport(
+        filename=filename,
+        kind="facts",
+        sheet=table.sheet,
+        encoding=table.encoding,
+        header_row=table.header_row,
+        rows_total=table.frame.height,
+        mode="dry-run" if dry_run else "partial" if partial else "all",
+        preview=table.frame.head(PREVIEW_ROWS).to_dicts(),
+    )
+    long = _facts_long(table, resolver, report, period)
+    if long is None:
+        return report
+    long = _check_values(long, resolver.catalogue, report)
+    long = _attach_firms(session, long, report, create_firms=create_firms)
+    long = _check_conflicts(long, report)
+    long = _check_combinations(long, report)
+    bad_rows = _bad_rows(report)
+    report.rows_rejected = len(bad_rows)
+    if dry_run or (report.problem_count and not partial):
+        return report
+    clean = long.filter(~pl.col("row").is_in(list(bad_rows)))
+    if create_firms:
+        clean = _create_firms(session, actor, clean, report)
+    _write_facts(session, actor, clean, source_row.id, as_of, report)
+    report.committed = True
+    audit.record(
+        session,
+        action="import.facts",
+        object_type="facts",
+        after={
+            "file": filename,
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "source": source,
+            "period": period,
+            "mode": report.mode,
+            "added": report.added,
+            "superseded": report.superseded,
+            "unchanged": report.unchanged,
+            "created_firms": report.created,
+            "problems": report.problem_count,
+        },
+    )
+    return report
+
+
+def _problem_rows(frame: pl.DataFrame, column: str, kind: str, reason: pl.Expr) -> list[RowProblem]:
+    rows = frame.select("row", pl.col(column).alias("column"), "raw", reason.alias("reason"))
+    return [RowProblem(r, c, v, why, kind) for r, c, v, why in rows.iter_rows()]
+
+
+def _facts_long(
+    table: Table, resolver: Resolver, report: ImportReport, period: str | None
+) -> pl.DataFrame | None:
+    """One row per (spreadsheet row, metric) with the raw text, its unit factor and period."""
+    catalogue = resolver.catalogue
+    fields: dict[str, str] = {}
+    metric_columns: list[tuple[str, str, float]] = []  # header, metric key, factor
+    file_problems: list[RowProblem] = []
+    for header in table.headers:
+        resolved = resolver.resolve(header)
+        if resolved.field == "ignore":
+            report.columns.append(Column(header, "（忽略）", None))
+        elif resolved.field is not None:
+            fields.setdefault(resolved.field, header)
+            report.columns.append(Column(header, _FIELD_LABELS[resolved.field], resolved.unit))
+        elif resolved.metric is not None:
+            metric = catalogue[resolved.metric]
+            if metric.kind != "input":
+                file_problems.append(
+                    RowProblem(
+                        table.header_row,
+                        header,
+                        None,
+                        f"“{metric.name}”是计算指标，由评价自动计算，不能导入",
+                        UNKNOWN_HEADER,
+                    )
+                )
+                continue
+            factor, note = _factor(resolved.unit, metric)
+            if factor is None:
+                file_problems.append(
+                    RowProblem(table.header_row, header, resolved.unit, note, BAD_UNIT)
+                )
+                continue
+            metric_columns.append((header, metric.key, factor))
+            report.columns.append(Column(header, f"指标：{metric.name}", resolved.unit, note))
+        else:
+            if table.frame[header].str.strip_chars().str.len_chars().sum() in (0, None):
+                report.columns.append(Column(header, "（空列，忽略）", None))
+                continue
+            hint = resolver.suggest(header)
+            reason = "不认识这个表头；管理员可在“系统管理 → 表头别名”中添加"
+            if hint:
+                reason += f"（是否指“{hint}”？）"
+            file_problems.append(RowProblem(table.header_row, header, None, reason, UNKNOWN_HEADER))
+    if "uscc" not in fields and "name" not in fields:
+        file_problems.append(
+            RowProblem(
+                table.header_row, None, None, "缺少“统一社会信用代码”或“企业名称”列", MISSING
+            )
+        )
+    if period is None and "period" not in fields:
+        file_problems.append(
+            RowProblem(table.header_row, None, None, "缺少“年度”列；或在导入时指定期间", MISSING)
+        )
+    long_layout = "metric" in fields and "value" in fields
+    if not long_layout and not metric_columns:
+        file_problems.append(
+            RowProblem(
+                table.header_row, None, None, "没有找到任何指标列（或“指标”“数值”两列）", MISSING
+            )
+        )
+    report.add(file_problems)
+    if any(p.kind == MISSING for p in file_problems):
+        report.rows_rejected = table.frame.height
+        return None
+    report.layout = "long" if long_layout else "wide"
+
+    base = table.frame.with_columns(table.rows.alias("row"))
+    ident = [
+        pl.col(fields["uscc"]).alias("uscc") if "uscc" in fields else pl.lit("").alias("uscc"),
+        pl.col(fields["name"]).alias("name") if "name" in fields else pl.lit("").alias("name"),
+        (
+            pl.col(fields["period"]).str.strip_chars().str.replace(r"年$", "").alias("period")
+            if "period" in fields
+            else pl.lit(period).alias("period")
+        ),
+    ]
+    if report.layout == "wide":
+        parts = [
+            base.select(
+                "row",
+                *ident,
+                pl.lit(header).alias("column"),
+                pl.lit(key).alias("metric_key"),
+                pl.col(header).alias("raw"),
+                pl.lit(factor).alias("factor"),
+            )
+            for header, key, factor in metric_columns
+        ]
+        long = pl.concat(parts) if parts else None
+    else:
+        long = _long_layout(base, ident, fields, resolver, report)
+    if long is None:
+        return None
+    if "period" in fields and period is not None:
+        # A period given on the command line must agree with the file's own.
+        long = long.with_columns(
+            pl.when(pl.col("period") == "").then(pl.lit(period)).otherwise("period").alias("period")
+        )
+    return long
+
+
+def _long_layout(
+    base: pl.DataFrame,
+    ident: list[pl.Expr],
+    fields: dict[str, str],
+    resolver: Resolver,
+    report: ImportReport,
+) -> pl.DataFrame | None:
+    value_header = fields["value"]
+    long = base.select(
+        "row",
+        *ident,
+        pl.lit(value_header).alias("column"),
+        pl.col(fields["metric"]).str.strip_chars().alias("metric_name"),
+        pl.col(value_header).alias("raw"),
+        (pl.col(fields["unit"]).str.strip_chars() if "unit" in fields else pl.lit("")).alias(
+            "unit_text"
+        ),
+    )
+    header_unit = resolver.resolve(value_header).unit
+    names: dict[str, str | None] = {}
+    for name in long["metric_name"].unique().to_list():
+        target = resolver.resolve(name).metric if name else None
+        names[name] = target if target and resolver.catalogue[target].kind == "input" else None
+    unknown = long.filter(pl.col("metric_name").replace_strict(names, default=None).is_null())
+    report.add(
+        RowProblem(r, fields["metric"], n, "不认识这个指标名称（或它是计算指标）", UNKNOWN_HEADER)
+        for r, n in unknown.select("row", "metric_name").iter_rows()
+    )
+    long = long.with_columns(
+        pl.col("metric_name").replace_strict(names, default=None).alias("metric_key")
+    )
+    long = long.filter(pl.col("metric_key").is_not_null())
+    factors: dict[tuple[str, str], float | None] = {}
+    pairs = long.select("metric_key", "unit_text").unique().iter_rows()
+    for key, unit_text in pairs:
+        factor, _ = _factor(unit_text or header_unit, resolver.catalogue[key])
+        factors[(key, unit_text)] = factor
+    rows = long.select("metric_key", "unit_text").iter_rows()
+    long = long.with_columns(pl.Series("factor", [factors[p] for p in rows], dtype=pl.Float64))
+    bad = long.filter(pl.col("factor").is_null())
+    report.add(
+        RowProblem(
+            r,
+            fields.get("unit", value_header),
+            u,
+            f"单位不能换算为“{resolver.catalogue[k].unit}”",
+            BAD_UNIT,
+        )
+        for r, k, u in bad.select("row", "metric_key", "unit_text").iter_rows()
+    )
+    return long.filter(pl.col("factor").is_not_null()).drop("metric_name", "unit_text")
+
+
+def _factor(unit_name: str | None, metric: Metric) -> tuple[float | None, str]:
+    """The factor from unit_name to the metric's unit, with a note for the mapping table."""
+    if not unit_name:
+        return 1.0, f"未注明单位，按 {metric.unit}"
+    try:
+        factor = units.factor(unit_name, metric.unit)
+    except InvalidInput as error:
+        return None, error.message
+    return factor, "" if factor == 1 else f"由 {unit_name} 换算为 {metric.unit}"
+
+
+def _check_values(
+    long: pl.DataFrame, catalogue: dict[str, Metric], report: ImportReport
+) -> pl.DataFrame:
+    """Numbers, units, ranges, periods; empty cells are unknown and are dropped, not errors."""
+    number, is_empty, is_percent = parse_numbers(pl.col("raw"))
+    limits = pl.DataFrame(
+        [
+            (
+                m.key,
+                m.name,
+                m.unit,
+                m.min_value,
+                m.max_value,
+                "" if m.min_value is None else f"{m.min_value:g}",
+                "" if m.max_value is None else f"{m.max_value:g}",
+                m.value_type == "integer",
+                m.period,
+            )
+            for m in catalogue.values()
+        ],
+        schema={
+            "metric_key": pl.String,
+            "metric_name": pl.String,
+            "metric_unit": pl.String,
+            "min": pl.Float64,
+            "max": pl.Float64,
+            "min_text": pl.String,
+            "max_text": pl.String,
+            "integer": pl.Boolean,
+            "period_kind": pl.String,
+        },
+        orient="row",
+    )
+    long = long.with_columns(
+        number.alias("number"), is_empty.alias("empty"), is_percent.alias("percent")
+    ).join(limits, on="metric_key", how="left")
+    report.missing_values = long.filter(pl.col("empty")).height
+    long = long.filter(~pl.col("empty"))
+    ratio = pl.col("metric_unit") == "比例"
+    value = (
+        pl.when(pl.col("percent") & ratio)
+        .then(pl.col("number") * 0.01)
+        .when(pl.col("percent"))
+        .then(None)  # 12% of 万元 means nothing
+        .otherwise(pl.col("number") * pl.col("factor"))
+    )
+    long = long.with_columns(value.alias("value"))
+    invalid = pl.col("value").is_null() | pl.col("value").is_infinite()
+    reason = (
+        pl.when(pl.col("percent") & pl.col("number").is_not_null())
+        .then(pl.lit("百分数只能用于比例类指标"))
+        .otherwise(pl.lit("不是数字"))
+    )
+    report.add(_problem_rows(long.filter(invalid), "column", NOT_NUMBER, reason))
+    long = long.filter(~invalid)
+    year = PERIOD_PATTERNS["year"].pattern
+    month = PERIOD_PATTERNS["month"].pattern
+    period_ok = (
+        pl.when(pl.col("period_kind") == "year")
+        .then(pl.col("period").str.contains(year))
+        .otherwise(pl.col("period").str.contains(month))
+    )
+    bad_period = long.filter(~period_ok.fill_null(False))
+    report.add(
+        RowProblem(r, c, p, f"期间应为 {PERIOD_FORMS.get(k, k)}", BAD_PERIOD)
+        for r, c, p, k in bad_period.select("row", "column", "period", "period_kind").iter_rows()
+    )
+    long = long.filter(period_ok.fill_null(False))
+    low = pl.col("min").is_not_null() & (pl.col("value") < pl.col("min"))
+    high = pl.col("max").is_not_null() & (pl.col("value") > pl.col("max"))
+    fraction = pl.col("integer") & ((pl.col("value") - pl.col("value").round(0)).abs() > 1e-9)
+    bounds = (
+        pl.when(low)
+        .then(pl.format("不能小于 {} {}", pl.col("min_text"), pl.col("metric_unit")))
+        .when(high)
+        .then(pl.format("不能大于 {} {}", pl.col("max_text"), pl.col("metric_unit")))
+        .otherwise(pl.lit("应为整数"))
+    )
+    out = long.filter(low | high | fraction)
+    report.add(
+        _problem_rows(
+            out, "column", OUT_OF_RANGE, pl.format("“{}”", pl.col("metric_name")) + bounds
+        )
+    )
+    return long.filter(~(low | high | fraction))
+
+
+def _attach_firms(
+    session: Session, long: pl.DataFrame, report: ImportReport, *, create_firms: bool
+) -> pl.DataFrame:
+    """enterprise_id for every row: by credit code, else by the exact (folded) name."""
+    codes: dict[str, str | None] = {}
+    reasons: dict[str, str] = {}
+    for code in long["uscc"].unique().to_list():
+        if not code:
+            continue
+        try:
+            codes[code] = uscc_check.normalise(code)
+        except InvalidInput as error:
+            codes[code] = None
+            reasons[code] = error.message
+    registry = session.execute(sa.select(Enterprise.uscc, Enterprise.id, Enterprise.name_key)).all()
+    by_code = {c: i for c, i, _ in registry if c}
+    by_name: dict[str, int | None] = {}
+    for _, i, key in registry:
+        by_name[key] = None if key in by_name else i  # ambiguous names match nothing
+    long = long.with_columns(
+        pl.col("uscc").replace_strict(codes, default=None, return_dtype=pl.String).alias("code"),
+        pl.col("name")
+        .replace_strict({n: name_key(n) for n in long["name"].unique()}, return_dtype=pl.String)
+        .alias("name_key"),
+    )
+    code_ids = pl.col("code").replace_strict(by_code, default=None, return_dtype=pl.Int64)
+    name_ids = pl.col("name_key").replace_strict(by_name, default=None, return_dtype=pl.Int64)
+    long = long.with_columns(
+        pl.when(pl.col("uscc") != "").then(code_ids).otherwise(name_ids).alias("enterprise_id")
+    )
+    bad_code = long.filter((pl.col("uscc") != "") & pl.col("code").is_null())
+    rows = bad_code.select("row", "uscc").unique("row", keep="first").sort("row").iter_rows()
+    report.add(
+        RowProblem(r, "统一社会信用代码", c, reasons.get(c, "无效"), BAD_CODE) for r, c in rows
+    )
+    unknown = long.filter(
+        pl.col("enterprise_id").is_null() & ~pl.col("row").is_in(bad_code["row"].to_list())
+    )
+    if create_firms:
+        needs = unknown.filter((pl.col("code").is_null()) | (pl.col("name") == ""))
+        unknown_rows = needs
+    else:
+        unknown_rows = unknown
+    firms = unknown_rows.select("row", "uscc", "name").unique("row", keep="first").sort("row")
+    for r, code, name in firms.iter_rows():
+        if create_firms:
+            reason = "新企业须同时给出有效的统一社会信用代码和企业名称"
+        elif code:
+            reason = "未登记的企业（可先导入企业名录，或导入时选择自动登记新企业）"
+        else:
+            reason = "按名称找不到唯一对应的已登记企业；请填写统一社会信用代码"
+        report.add(
+            [
+                RowProblem(
+                    r,
+                    "统一社会信用代码" if code else "企业名称",
+                    code or name,
+                    reason,
+                    UNKNOWN_FIRM,
+                )
+            ]
+        )
+    return long
+
+
+def _check_conflicts(long: pl.DataFrame, report: ImportReport) -> pl.DataFrame:
+    """The same firm, metric and period twice: fine when the values agree, a problem when not."""
+    firm = pl.coalesce(pl.col("enterprise_id").cast(pl.String), pl.col("code"), pl.col("name_key"))
+    long = long.with_columns(firm.alias("firm"))
+    key = ["firm", "metric_key", "period"]
+    groups = long.group_by(key).agg(
+        pl.col("value").n_unique().alias("values"), pl.col("row").sort().alias("rows")
+    )
+    clashes = groups.filter(pl.col("values") > 1)
+    if clashes.height:
+        clashing = long.join(clashes.select(*key, "rows"), on=key, how="inner")
+        report.add(
+            RowProblem(
+                r,
+                c,
+                v,
+                "同一企业、指标和期间在第 " + "、".join(str(x) for x in rows) + " 行的值不一致",
+                CONFLICT,
+            )
+            for r, c, v, rows in clashing.select("row", "column", "raw", "rows").iter_rows()
+        )
+    return long.unique(subset=key, keep="first", maintain_order=True)
+
+
+def _check_combinations(long: pl.DataFrame, report: ImportReport) -> pl.DataFrame:
+    wanted = {k for pair in IMPOSSIBLE for k in pair[:2]}
+    relevant = long.filter(pl.col("metric_key").is_in(list(wanted)))
+    if not relevant.height:
+        return long
+    for part, whole, reason in IMPOSSIBLE:
+        left = relevant.filter(pl.col("metric_key") == part).select(
+            "firm", "period", "row", "column", "raw", pl.col("value").alias("part")
+        )
+        right = relevant.filter(pl.col("metric_key") == whole).select(
+            "firm", "period", pl.col("value").alias("whole"), pl.col("row").alias("whole_row")
+        )
+        wrong = left.join(right, on=["firm", "period"]).filter(pl.col("part") > pl.col("whole"))
+        report.add(
+            RowProblem(r, c, v, f"{reason}（第 {w} 行）" if w != r else reason, IMPOSSIBLE_KIND)
+            for r, c, v, w in wrong.select("row", "column", "raw", "whole_row").iter_rows()
+        )
+    return long
+
+
+def _bad_rows(report: ImportReport) -> set[int]:
+    return {p.row for p in report.problems if p.row is not None and p.row != report.header_row}
+
+
+def _create_firms(
+    session: Session, actor: Actor, clean: pl.DataFrame, report: ImportReport
+) -> pl.DataFrame:
+    new = (
+        clean.filter(pl.col("enterprise_id").is_null())
+        .select("code", "name")
+        .unique("code", keep="first", maintain_order=True)
+    )
+    created: dict[str, int] = {}
+    for code, name in new.iter_rows():
+        enterprise = Enterprise(
+            uscc=code,
+            name=clean_name(name),
+            name_key=name_key(name),
+            former_names=[],
+            in_zone=True,
+        )
+        session.add(enterprise)
+        session.flush()
+        created[code] = enterprise.id
+    report.created = len(created)
+    if not created:
+        return clean
+    fill = pl.col("code").replace_strict(created, default=None, return_dtype=pl.Int64)
+    return clean.with_columns(pl.coalesce("enterprise_id", fill).alias("enterprise_id"))
+
+
+def _write_facts(
+    session: Session,
+    actor: Actor,
+    clean: pl.DataFrame,
+    source_id: int,
+    as_of: dt.date,
+    report: ImportReport,
+) -> None:
+    """Insert new values, supersede changed ones, skip the unchanged: in bulk."""
+    metric_ids = dict(session.execute(sa.select(Metric.key, Metric.id)).all())
+    incoming = clean.filter(pl.col("enterprise_id").is_not_null()).select(
+        "enterprise_id",
+        pl.col("metric_key").replace_strict(metric_ids, return_dtype=pl.Int64).alias("metric_id"),
+        "period",
+        "value",
+    )
+    if not incoming.height:
+        return
+    periods = incoming["period"].unique().to_list()
+    current = read_frame(
+        session,
+        sa.select(Fact.id, Fact.enterprise_id, Fact.metric_id, Fact.period, Fact.value).where(
+            Fact.source_id == source_id,
+            Fact.is_current == sa.true(),
+            Fact.period.in_(periods),
+            Fact.metric_id.in_(incoming["metric_id"].unique().to_list()),
+        ),
+        {
+            "old_id": pl.Int64,
+            "enterprise_id": pl.Int64,
+            "metric_id": pl.Int64,
+            "period": pl.String,
+            "old_value": pl.Float64,
+        },
+    )
+    merged = incoming.join(current, on=["enterprise_id", "metric_id", "period"], how="left")
+    same = merged.filter(pl.col("old_value") == pl.col("value"))
+    changed = merged.filter(
+        pl.col("old_id").is_not_null() & (pl.col("old_value") != pl.col("value"))
+    )
+    fresh = merged.filter(pl.col("old_id").is_null())
+    now = utcnow()
+    old_ids = changed["old_id"].to_list()
+    for start in range(0, len(old_ids), 10_000):
+        session.execute(
+            sa.update(Fact)
+            .where(Fact.id.in_(old_ids[start : start + 10_000]))
+            .values(is_current=False, superseded_at=now),
+            execution_options={"synchronize_session": False},
+        )
+    to_insert = pl.concat([changed, fresh]).select("enterprise_id", "metric_id", "period", "value")
+    constants = {
+        "source_id": source_id,
+        "as_of": as_of,
+        "status": FactStatus.REPORTED.value,
+        "is_current": True,
+        "evidence_path": None,
+        "note": "",
+        "entered_by": actor.label,
+        "created_at": now,
+    }
+    connection = session.connection()
+    batch: list[dict[str, Any]] = []
+    for enterprise_id, metric_id, period, value in to_insert.iter_rows():
+        batch.append(
+            {
+                "enterprise_id": enterprise_id,
+                "metric_id": metric_id,
+                "period": period,
+                "value": value,
+                **constants,
+            }
+        )
+        if len(batch) == 50_000:
+            connection.execute(sa.insert(Fact), batch)
+            batch = []
+    if batch:
+        connection.execute(sa.insert(Fact), batch)
+    report.added = fresh.height
+    report.superseded = changed.height
+    report.unchanged = same.height
+
+
+_FIELD_LABELS = {
+    "uscc": "统一社会信用代码",
+    "name": "企业名称",
+    "period": "期间",
+    "metric": "指标名称",
+    "value": "数值",
+    "unit": "单位",
+    "former_names": "曾用名",
+    "legal_rep": "法定代表人",
+    "founded_on": "成立日期",
+    "registered_capital": "注册资本（万元）",
+    "address": "地址",
+    "region_code": "区县代码",
+    "industry_code": "行业代码（GB/T 4754 小类）",
+    "chain": "所属产业链",
+    "staff_size": "从业人数",
+    "land_area": "用地面积（亩）",
+    "in_zone": "是否园区企业",
+    "tag_guishang": "规上企业",
+    "tag_gaoxin": "高新技术企业",
+    "gaoxin_number": "高企证书编号",
+    "gaoxin_from": "高企发证日期",
+    "gaoxin_to": "高企有效期至",
+    "tag_kexing": "科技型中小企业",
+    "kexing_number": "科小入库编号",
+    "kexing_year": "科小入库年度",
+    "tag_zhuanjing": "专精特新",
+    "tag_xiaojuren": "专精特新小巨人",
+    "tag_danxiang": "单项冠军",
+    "tag_lianzhu": "链主企业",
+    "tag_listed": "上市企业",
+    "listed_exchange": "上市交易所",
+    "listed_code": "股票代码",
+}
+
+
+def field_label(name: str) -> str:
+    return _FIELD_LABELS.get(name, name)
+
+
+def report_xlsx(report: ImportReport) -> bytes:
+    """The report as an xlsx workbook: problems (row, column, value, kind, reason) and mapping."""
+    import io
+
+    import xlsxwriter
+
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_numbers": False})
+    bold = workbook.add_format({"bold": True, "bg_color": "#E8EEF7", "border": 1})
+    sheet = workbook.add_worksheet("问题清单")
+    sheet.write_row(0, 0, ["行号", "列", "值", "问题类型", "原因"], bold)
+    for index, problem in enumerate(report.problems, start=1):
+        sheet.write_row(
+            index,
+            0,
+            [
+                problem.row if problem.row is not None else "",
+                problem.column or "",
+                problem.value or "",
+                problem.kind or BAD_VALUE,
+                problem.reason,
+            ],
+        )
+    sheet.set_column(0, 0, 8)
+    sheet.set_column(1, 3, 22)
+    sheet.set_column(4, 4, 60)
+    sheet.freeze_panes(1, 0)
+    summary = workbook.add_worksheet("导入概况")
+    summary.write_row(0, 0, ["项目", "内容"], bold)
+    lines: Sequence[tuple[str, Any]] = [
+        ("文件", report.filename),
+        ("结果", report.summary()),
+        ("表头所在行", report.header_row),
+        ("数据行数", report.rows_total),
+        ("问题数", report.problem_count),
+        *[(f"问题：{kind}", count) for kind, count in report.counts_by_kind()],
+    ]
+    for index, (label, value) in enumerate(lines, start=1):
+        summary.write_row(index, 0, [label, value])
+    summary.write_row(len(lines) + 2, 0, ["表头", "识别为", "单位", "说明"], bold)
+    for index, column in enumerate(report.columns, start=len(lines) + 3):
+        summary.write_row(index, 0, [column.header, column.target, column.unit or "", column.note])
+    summary.set_column(0, 0, 28)
+    summary.set_column(1, 3, 36)
+    workbook.close()
+    return buffer.getvalue()
