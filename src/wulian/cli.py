@@ -25,6 +25,7 @@ from wulian.core.errors import InvalidInput, WulianError
 from wulian.core.permissions import SCOPES, Actor, Role
 from wulian.core.settings import Settings, get_settings
 from wulian.enterprises import service as enterprise_service
+from wulian.enterprises.imports import ImportReport
 
 app = typer.Typer(
     help="wulian 五链：五链融合工作平台", no_args_is_help=True, pretty_exceptions_enable=False
@@ -36,6 +37,10 @@ department_app = typer.Typer(help="部门管理", no_args_is_help=True)
 reference_app = typer.Typer(help="参考数据：行业分类、指标目录", no_args_is_help=True)
 reference_import_app = typer.Typer(help="导入参考数据", no_args_is_help=True)
 reference_app.add_typer(reference_import_app, name="import")
+import_app = typer.Typer(help="导入企业名录与企业数据（Excel 或 CSV）", no_args_is_help=True)
+alias_app = typer.Typer(help="表头别名：把表格里的中文表头对应到字段或指标", no_args_is_help=True)
+reference_app.add_typer(alias_app, name="alias")
+app.add_typer(import_app, name="import")
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
@@ -123,7 +128,7 @@ def demo() -> None:
         migrate.upgrade(engine)
         progress.update(task, advance=1, description="建立示例园区")
         with unit_of_work(session_factory(engine)) as session:
-            result = build.build(session, actor=_cli_actor())
+            result = build.build(session, actor=_cli_actor(), data_dir=settings.data_dir)
         progress.update(task, advance=1, description="示例园区就绪")
     engine.dispose()
     console.print(
@@ -133,6 +138,14 @@ def demo() -> None:
         console.print(f"已创建 {result.created_departments} 个工作部门。")
     if result.metrics_added:
         console.print(f"指标目录已载入 {result.metrics_added} 个指标。")
+    if result.zone:
+        console.print(
+            f"已生成园区企业 {result.zone.in_zone} 家、"
+            f"园外企业（招商对象）{result.zone.external} 家，企业数据 {result.zone.facts} 条，"
+            f"待审核的企业自报 {result.zone.pending_reports} 条。"
+        )
+    if result.sample:
+        console.print(f"示例导入文件（含几处故意的错误）：{escape(str(result.sample))}")
     if result.admin_password:
         console.print(
             Panel(
@@ -394,6 +407,162 @@ def reference_sync_metrics() -> None:
     with _work() as (session, actor):
         result = reference_service.sync_metrics(session, actor=actor)
     console.print(f"指标目录：新增 {result.added} 个，更新 {result.updated} 个")
+
+
+# ---------------------------------------------------------------- imports
+
+ReportOption = Annotated[
+    Path | None, typer.Option("--report", help="把检查报告（问题清单）写成 xlsx 文件")
+]
+PartialOption = Annotated[
+    bool,
+    typer.Option(
+        "--partial", help="只写入没有问题的行，其余写入报告（默认：有问题则整个文件不写入）"
+    ),
+]
+DryRunOption = Annotated[bool, typer.Option("--dry-run", help="只检查，不写入")]
+
+
+def _show_report(report: ImportReport, report_path: Path | None) -> None:
+    from wulian.enterprises.imports import report_xlsx
+
+    table = Table(title="表头识别", show_lines=False)
+    for title in ("表头", "识别为", "单位", "说明"):
+        table.add_column(title)
+    for column in report.columns:
+        table.add_row(
+            escape(column.header),
+            escape(column.target),
+            escape(column.unit or ""),
+            escape(column.note),
+        )
+    console.print(table)
+    for problem in report.problems[:20]:
+        err_console.print(f"  [yellow]•[/] {escape(problem.describe())}")
+    if report.problem_count > 20:
+        err_console.print(f"  …… 另有 {report.problem_count - 20} 处问题，见报告文件")
+    if report.problem_count:
+        counts = "，".join(f"{kind} {count}" for kind, count in report.counts_by_kind())
+        err_console.print(f"问题分类：{escape(counts)}")
+    if report_path is not None:
+        report_path.write_bytes(report_xlsx(report))
+        console.print(f"检查报告已写入 {escape(str(report_path))}")
+    style = "green" if report.committed else "yellow" if report.mode == "dry-run" else "red"
+    console.print(f"[{style}]{escape(report.summary())}[/]")
+
+
+def _read_upload(path: Path) -> bytes:
+    settings = get_settings()
+    if path.stat().st_size > settings.max_upload_bytes:
+        raise _fail(f"文件超过 {settings.max_upload_bytes // (1024 * 1024)} MB 上限：{path}")
+    return path.read_bytes()
+
+
+@import_app.command("facts")
+def import_facts_command(
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="xlsx、xls 或 csv 文件")
+    ],
+    period: Annotated[
+        str | None, typer.Option(help="数据期间（YYYY 或 YYYY-MM）；文件中有“年度”列时可省略")
+    ] = None,
+    source: Annotated[
+        str, typer.Option(help="数据来源：tax stats market science economy officer self")
+    ] = "officer",
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="数据日期 YYYY-MM-DD，默认今天")
+    ] = None,
+    create_firms: Annotated[
+        bool, typer.Option("--create-firms", help="文件里未登记的企业自动登记（须有代码和名称）")
+    ] = False,
+    partial: PartialOption = False,
+    dry_run: DryRunOption = False,
+    report: ReportOption = None,
+) -> None:
+    """导入企业数据（宽表：每行一家企业、每列一个指标；长表：企业、指标、期间、数值）。"""
+    from wulian.enterprises.imports import import_facts
+
+    data = _read_upload(file)
+    try:
+        day = parse_day(as_of, field="as_of") if as_of else None
+    except InvalidInput as error:
+        raise _fail(error.message) from None
+    with _work() as (session, actor):
+        result = import_facts(
+            session,
+            actor=actor,
+            data=data,
+            filename=file.name,
+            period=period,
+            source=source,
+            as_of=day,
+            partial=partial,
+            dry_run=dry_run,
+            create_firms=create_firms,
+        )
+    _show_report(result, report)
+    if result.problem_count and not (partial and result.committed):
+        raise typer.Exit(1)
+
+
+@import_app.command("enterprises")
+def import_enterprises_command(
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="xlsx、xls 或 csv 文件")
+    ],
+    external: Annotated[
+        bool, typer.Option("--external", help="新登记的企业为园区外企业（招商对象）")
+    ] = False,
+    partial: PartialOption = False,
+    dry_run: DryRunOption = False,
+    report: ReportOption = None,
+) -> None:
+    """导入企业名录：按统一社会信用代码（没有代码时按名称）新增或更新企业。"""
+    from wulian.enterprises.registry_import import import_enterprises
+
+    data = _read_upload(file)
+    with _work() as (session, actor):
+        result = import_enterprises(
+            session,
+            actor=actor,
+            data=data,
+            filename=file.name,
+            in_zone=not external,
+            partial=partial,
+            dry_run=dry_run,
+        )
+    _show_report(result, report)
+    if result.problem_count and not (partial and result.committed):
+        raise typer.Exit(1)
+
+
+@alias_app.command("add")
+def alias_add(
+    label: Annotated[str, typer.Argument(help="表头，如“年度销售额”")],
+    target: Annotated[
+        str, typer.Argument(help="指标键（如 revenue）或 field:字段名（如 field:uscc）")
+    ],
+) -> None:
+    """添加表头别名。"""
+    from wulian.reference import aliases
+
+    with _work() as (session, actor):
+        alias = aliases.add_alias(session, actor=actor, label=label, target=target)
+        console.print(f"已添加：{escape(alias.label)} → {escape(alias.target)}")
+
+
+@alias_app.command("list")
+def alias_list() -> None:
+    """列出管理员添加的表头别名。"""
+    from wulian.reference import aliases
+
+    with _work() as (session, actor):
+        table = Table("编号", "表头", "对应", "添加人")
+        for alias in aliases.list_aliases(session, actor=actor):
+            table.add_row(
+                str(alias.id), escape(alias.label), escape(alias.target), escape(alias.created_by)
+            )
+    console.print(table)
 
 
 def main() -> None:

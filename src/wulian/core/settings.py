@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(
         default=50 * 1024 * 1024, description="文件上传请求体上限（字节）"
     )
+    max_evidence_bytes: int = Field(
+        default=10 * 1024 * 1024, description="企业填报佐证材料（PDF 或图片）单个文件上限（字节）"
+    )
     session_idle_minutes: int = Field(default=120, description="会话空闲超时（分钟）")
     session_max_hours: int = Field(default=12, description="会话最长有效期（小时）")
     login_max_failures: int = Field(default=5, description="连续失败多少次后锁定")

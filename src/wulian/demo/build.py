@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from wulian.core import audit
 from wulian.core.auth import service as auth_service
 from wulian.core.permissions import Actor, Role
+from wulian.demo import zone
+from wulian.demo.zone import ZoneResult
+from wulian.enterprises.models import Enterprise
 from wulian.reference import service as reference_service
+from wulian.reference.models import Industry
 
 ADMIN_USERNAME = "admin"
 
@@ -31,9 +38,11 @@ class DemoResult:
     created_departments: int
     metrics_added: int
     admin_password: str | None  # shown once, when the administrator is created
+    zone: ZoneResult | None  # None when the zone already had firms
+    sample: Path | None  # the sample import file, when written
 
 
-def build(session: Session, *, actor: Actor) -> DemoResult:
+def build(session: Session, *, actor: Actor, data_dir: Path | None = None) -> DemoResult:
     """Create what the demo zone lacks; running it again changes nothing."""
     audit.track(session, actor)
     created = 0
@@ -42,6 +51,30 @@ def build(session: Session, *, actor: Actor) -> DemoResult:
             auth_service.create_department(session, actor=actor, code=code, name=name)
             created += 1
     metrics = reference_service.sync_metrics(session, actor=actor)
+    if session.scalar(sa.select(sa.func.count()).select_from(Industry)) == 0:
+        subset = resources.files("wulian.demo").joinpath("data/gbt4754_subset.csv")
+        with resources.as_file(subset) as path:
+            reference_service.import_gbt4754(session, actor=actor, notes=path)
+    zone_result = None
+    if session.scalar(sa.select(sa.func.count()).select_from(Enterprise)) == 0:
+        zone_result = zone.build_zone(session, actor_label=actor.label)
+        audit.record(
+            session,
+            action="demo.build",
+            object_type="enterprises",
+            after={
+                "in_zone": zone_result.in_zone,
+                "external": zone_result.external,
+                "facts": zone_result.facts,
+                "seed": zone.SEED,
+            },
+        )
+    sample = None
+    if data_dir is not None:
+        sample = data_dir / zone.SAMPLE_NAME
+        if not sample.exists():
+            data_dir.mkdir(parents=True, exist_ok=True)
+            sample.write_bytes(zone.sample_import(session))
     password = None
     if auth_service.get_user_by_username(session, username=ADMIN_USERNAME) is None:
         result = auth_service.create_user(
@@ -53,5 +86,9 @@ def build(session: Session, *, actor: Actor) -> DemoResult:
         )
         password = result.generated_password
     return DemoResult(
-        created_departments=created, metrics_added=metrics.added, admin_password=password
+        created_departments=created,
+        metrics_added=metrics.added,
+        admin_password=password,
+        zone=zone_result,
+        sample=sample,
     )

@@ -587,6 +587,7 @@ def _check_combinations(long: pl.DataFrame, report: ImportReport) -> pl.DataFram
 
 
 def _bad_rows(report: ImportReport) -> set[int]:
+    report.problems.sort(key=lambda p: (p.row or 0, p.column or ""))
     return {p.row for p in report.problems if p.row is not None and p.row != report.header_row}
 
 
