@@ -10,9 +10,10 @@ import pytest
 from fastapi.testclient import TestClient
 from stdnum.cn import uscc
 
-from tests.conftest import login, page_csrf
+from tests.conftest import SYSTEM, login, page_csrf
 from wulian.core.errors import MissingScope, PasswordChangeRequired, PermissionDenied
 from wulian.core.permissions import Actor, Permission, Role
+from wulian.reference import service as reference_service
 
 
 def valid_uscc(body: str) -> str:
@@ -44,6 +45,7 @@ class Caller:
 
 @pytest.fixture
 def callers(world, make_client, settings) -> dict[str, Any]:
+    world.run(lambda s: reference_service.sync_metrics(s, actor=SYSTEM))
     science = world.department("science", "科技局")
     firm_a = world.enterprise(*FIRM_A)
     firm_b = world.enterprise(*FIRM_B, in_zone=False)
@@ -129,6 +131,17 @@ PAGES = [
         {"admin": 200, "analyst": 200, "officer": 200, "enterprise": 200, "anon": 303},
     ),
     ("/enterprises/{B}", ALL_STAFF_PAGE),
+    (
+        "/enterprises/export.xlsx",
+        {"admin": 200, "analyst": 200, "officer": 200, "enterprise": 200, "anon": 303},
+    ),
+    (
+        "/enterprises/{A}/history?metric=revenue&period=2024",
+        {"admin": 200, "analyst": 200, "officer": 200, "enterprise": 200, "anon": 303},
+    ),
+    ("/enterprises/{B}/history?metric=revenue&period=2024", ALL_STAFF_PAGE),
+    ("/imports", {"admin": 200, "analyst": 403, "officer": 200, "enterprise": 403, "anon": 303}),
+    ("/reviews", {"admin": 200, "analyst": 403, "officer": 200, "enterprise": 403, "anon": 303}),
     ("/admin/users", ADMIN_PAGE),
     ("/admin/departments", ADMIN_PAGE),
     ("/admin/tokens", ADMIN_PAGE),

@@ -10,10 +10,12 @@ and `Matrix.missing` lists it.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -23,6 +25,7 @@ from sqlalchemy.orm import Session
 from wulian.core.db import utcnow
 from wulian.core.db.columnar import read_frame
 from wulian.core.errors import InvalidInput, NotFound, PermissionDenied
+from wulian.core.pagination import Page, paginate
 from wulian.core.permissions import Actor, Permission
 from wulian.enterprises.models import Enterprise, Fact, FactSource, FactStatus
 from wulian.reference.models import Metric
@@ -367,3 +370,100 @@ def _choose(candidates: pl.DataFrame, priority: dict[int, int], *, detail: bool)
     pair_of = pl.col("packed") // (1 << 11)
     first = pair_of != pair_of.shift(1)
     return packed.filter(first.fill_null(True)).drop("priority", "packed")
+
+
+# ---------------------------------------------------------------- one firm, reviews, evidence
+
+
+@dataclass(frozen=True)
+class FirmValue:
+    """The value an evaluation uses for one metric and period, and how many sources have one."""
+
+    fact: Fact
+    alternatives: int
+
+
+def firm_values(
+    session: Session, *, actor: Actor, enterprise_id: int
+) -> dict[str, dict[str, FirmValue]]:
+    """metric key → period → the value used (most trusted source), for one firm's page."""
+    actor.require_enterprise(enterprise_id)
+    current = session.scalars(
+        sa.select(Fact)
+        .where(
+            Fact.enterprise_id == enterprise_id,
+            Fact.is_current == sa.true(),
+            Fact.status != FactStatus.REJECTED.value,
+        )
+        .order_by(Fact.period)
+    ).all()
+    grouped: dict[tuple[str, str], list[Fact]] = {}
+    for fact in current:
+        grouped.setdefault((fact.metric.key, fact.period), []).append(fact)
+    result: dict[str, dict[str, FirmValue]] = {}
+    for (key, period), candidates in grouped.items():
+        best = min(candidates, key=lambda f: (f.source.priority, -f.id))
+        result.setdefault(key, {})[period] = FirmValue(best, len(candidates) - 1)
+    return result
+
+
+def firm_reports(session: Session, *, actor: Actor, enterprise_id: int) -> Sequence[Fact]:
+    """A firm's own reports, newest first, with their review status."""
+    actor.require_enterprise(enterprise_id)
+    return session.scalars(
+        sa.select(Fact)
+        .join(FactSource, FactSource.id == Fact.source_id)
+        .where(Fact.enterprise_id == enterprise_id, FactSource.code == SELF_REPORT)
+        .order_by(Fact.id.desc())
+        .limit(200)
+    ).all()
+
+
+def pending_reviews(session: Session, *, actor: Actor, page: int = 1) -> Page[Fact]:
+    """Current values waiting for an officer: firms' own reports first, oldest first."""
+    actor.require(Permission.FACTS_VERIFY)
+    query = (
+        sa.select(Fact)
+        .join(FactSource, FactSource.id == Fact.source_id)
+        .where(
+            Fact.status == FactStatus.REPORTED.value,
+            Fact.is_current == sa.true(),
+            FactSource.code == SELF_REPORT,
+        )
+        .order_by(Fact.id)
+    )
+    return paginate(session, query, page=page, per_page=50)
+
+
+EVIDENCE_TYPES = {b"%PDF-": ".pdf", b"\x89PNG\r\n\x1a\n": ".png", b"\xff\xd8\xff": ".jpg"}
+
+
+def store_evidence(data_dir: Path, enterprise_id: int, content: bytes, limit: int) -> str:
+    """Keep an uploaded evidence file (PDF, PNG or JPEG, at most limit bytes); its stored path
+    relative to data_dir. The type is read from the file's first bytes, not from its name."""
+    if not content:
+        raise InvalidInput("佐证材料是空文件", field="evidence")
+    if len(content) > limit:
+        raise InvalidInput(f"佐证材料不能超过 {limit // (1024 * 1024)} MB", field="evidence")
+    suffix = next((s for magic, s in EVIDENCE_TYPES.items() if content.startswith(magic)), None)
+    if suffix is None:
+        raise InvalidInput("佐证材料只接受 PDF、PNG 或 JPG 文件", field="evidence")
+    digest = hashlib.sha256(content).hexdigest()
+    relative = f"evidence/{enterprise_id}/{digest}{suffix}"
+    path = data_dir / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        path.write_bytes(content)
+    return relative
+
+
+def evidence_of(session: Session, *, actor: Actor, fact_id: int) -> str:
+    """The stored evidence path of a fact, for the firm itself and for officers."""
+    fact = session.get(Fact, fact_id)
+    if fact is None or fact.evidence_path is None:
+        raise NotFound("没有这份佐证材料")
+    if actor.enterprise_id is not None:
+        actor.require_enterprise(fact.enterprise_id)
+    else:
+        actor.require(Permission.FACTS_VERIFY)
+    return fact.evidence_path

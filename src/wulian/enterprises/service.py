@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from wulian.core.errors import Conflict, InvalidInput, NotFound
 from wulian.core.pagination import Page, paginate
 from wulian.core.permissions import Actor, Permission
 from wulian.enterprises import uscc as uscc_check
-from wulian.enterprises.models import Enterprise
+from wulian.enterprises.models import Enterprise, EnterpriseTag
 from wulian.enterprises.names import clean_name, name_key
+from wulian.enterprises.tags import TAGS
+from wulian.reference.models import Region
 
 
 def get(session: Session, *, actor: Actor, enterprise_id: int) -> Enterprise | None:
@@ -51,32 +54,181 @@ def id_for_uscc(session: Session, *, code: str | None) -> int | None:
     return get_by_uscc_or_raise(session, code=code.strip()).id
 
 
+SIZES: dict[str, tuple[str, int, int | None]] = {
+    "micro": ("微型（20 人以下）", 0, 20),
+    "small": ("小型（20–299 人）", 20, 300),
+    "medium": ("中型（300–999 人）", 300, 1000),
+    "large": ("大型（1000 人及以上）", 1000, None),
+}
+SORTS = {
+    "name": (Enterprise.name, Enterprise.id),
+    "-staff": (Enterprise.staff_size.desc().nulls_last(), Enterprise.id),
+    "-founded": (Enterprise.founded_on.desc().nulls_last(), Enterprise.id),
+    "founded": (Enterprise.founded_on.asc().nulls_last(), Enterprise.id),
+    "-capital": (Enterprise.registered_capital.desc().nulls_last(), Enterprise.id),
+}
+
+
+@dataclass(frozen=True)
+class Filters:
+    q: str | None = None
+    in_zone: bool | None = None
+    chain: str | None = None
+    tag: str | None = None
+    region: str | None = None
+    size: str | None = None
+    sort: str = "name"
+
+
+def _filtered(actor: Actor, filters: Filters) -> sa.Select[Enterprise]:
+    query = sa.select(Enterprise)
+    if actor.enterprise_id is not None:
+        query = query.where(Enterprise.id == actor.enterprise_id)
+    if filters.q:
+        term = filters.q.strip()
+        query = query.where(
+            sa.or_(
+                Enterprise.name.contains(term, autoescape=True),
+                Enterprise.name_key.contains(name_key(term), autoescape=True),
+                Enterprise.uscc == term.upper(),
+            )
+        )
+    if filters.in_zone is not None:
+        query = query.where(Enterprise.in_zone == filters.in_zone)
+    if filters.chain:
+        query = query.where(Enterprise.chain == filters.chain)
+    if filters.region:
+        query = query.where(Enterprise.region_code == filters.region)
+    if filters.tag:
+        held = sa.select(EnterpriseTag.id).where(
+            EnterpriseTag.enterprise_id == Enterprise.id, EnterpriseTag.tag == filters.tag
+        )
+        query = query.where(held.exists())
+    if filters.size in SIZES:
+        _, low, high = SIZES[filters.size]
+        query = query.where(Enterprise.staff_size >= low)
+        if high is not None:
+            query = query.where(Enterprise.staff_size < high)
+    return query.order_by(*SORTS.get(filters.sort, SORTS["name"]))
+
+
 def get_all(
     session: Session,
     *,
     actor: Actor,
     q: str | None = None,
     in_zone: bool | None = None,
+    filters: Filters | None = None,
     page: int = 1,
     per_page: int = 50,
 ) -> Page[Enterprise]:
-    """Enterprises visible to actor, filtered by name or code, by name."""
+    """Enterprises visible to actor, filtered and sorted (by name unless told otherwise)."""
     actor.require(Permission.ENTERPRISES_READ)
-    query = sa.select(Enterprise)
-    if actor.enterprise_id is not None:
-        query = query.where(Enterprise.id == actor.enterprise_id)
-    if q:
-        term = q.strip()
-        query = query.where(
-            sa.or_(
-                Enterprise.name.contains(term, autoescape=True),
-                Enterprise.uscc == term.upper(),
-            )
-        )
-    if in_zone is not None:
-        query = query.where(Enterprise.in_zone == in_zone)
-    query = query.order_by(Enterprise.name, Enterprise.id)
+    filters = filters or Filters(q=q, in_zone=in_zone)
+    query = _filtered(actor, filters).options(selectinload(Enterprise.tags))
     return paginate(session, query, page=page, per_page=per_page)
+
+
+@dataclass(frozen=True)
+class Facets:
+    chains: list[str]
+    regions: list[tuple[str, str]]  # code, name
+    tags: list[tuple[str, str]]  # key, label
+    sizes: list[tuple[str, str]]
+
+
+def facets(session: Session, *, actor: Actor) -> Facets:
+    """The values the list can be filtered by."""
+    actor.require(Permission.ENTERPRISES_READ)
+    chains = session.scalars(
+        sa.select(Enterprise.chain).where(Enterprise.chain.is_not(None)).distinct()
+    ).all()
+    regions = session.execute(
+        sa.select(Region.code, Region.name)
+        .where(Region.code.in_(sa.select(Enterprise.region_code).where(Enterprise.in_zone)))
+        .order_by(Region.code)
+    ).all()
+    return Facets(
+        chains=sorted(c for c in chains if c),
+        regions=[(code, name) for code, name in regions],
+        tags=[(t.key, t.label) for t in TAGS.values()],
+        sizes=[(key, label) for key, (label, _, _) in SIZES.items()],
+    )
+
+
+EXPORT_LIMIT = 200_000
+
+
+def export_xlsx(session: Session, *, actor: Actor, filters: Filters) -> bytes:
+    """The filtered list as an xlsx workbook with Chinese headers."""
+    import io
+
+    import xlsxwriter
+
+    actor.require(Permission.ENTERPRISES_READ)
+    regions = dict(session.execute(sa.select(Region.code, Region.name)).all())
+    query = _filtered(actor, filters).options(selectinload(Enterprise.tags)).limit(EXPORT_LIMIT)
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_numbers": False})
+    bold = workbook.add_format({"bold": True, "bg_color": "#E8EEF7", "border": 1})
+    day = workbook.add_format({"num_format": "yyyy-mm-dd"})
+    sheet = workbook.add_worksheet("企业名录")
+    headers = [
+        "统一社会信用代码",
+        "企业名称",
+        "园区内外",
+        "所属产业链",
+        "行业代码",
+        "区县",
+        "法定代表人",
+        "成立日期",
+        "注册资本（万元）",
+        "从业人数",
+        "用地面积（亩）",
+        "资质标签",
+    ]
+    sheet.write_row(0, 0, headers, bold)
+    for row, e in enumerate(session.scalars(query), start=1):
+        values = [
+            e.uscc or "",
+            e.name,
+            "园区内" if e.in_zone else "园区外",
+            e.chain or "",
+            e.industry_code or "",
+            regions.get(e.region_code or "", ""),
+            e.legal_rep or "",
+        ]
+        sheet.write_row(row, 0, values)
+        if e.founded_on:
+            sheet.write_datetime(row, 7, dt.datetime.combine(e.founded_on, dt.time()), day)
+        for column, number in ((8, e.registered_capital), (9, e.staff_size), (10, e.land_area)):
+            if number is not None:
+                sheet.write_number(row, column, number)
+        sheet.write(row, 11, "、".join(TAGS[t.tag].label for t in e.tags if t.tag in TAGS))
+    sheet.set_column(0, 1, 28)
+    sheet.set_column(2, 11, 14)
+    sheet.freeze_panes(1, 2)
+    workbook.close()
+    return buffer.getvalue()
+
+
+def likely_duplicates(session: Session, *, actor: Actor) -> list[list[Enterprise]]:
+    """Groups of firms whose folded names agree where at least one has no credit code."""
+    actor.require(Permission.ZONE_READ)
+    shared = (
+        sa.select(Enterprise.name_key)
+        .group_by(Enterprise.name_key)
+        .having(sa.func.count() > 1, sa.func.count(Enterprise.uscc) < sa.func.count())
+    )
+    rows = session.scalars(
+        sa.select(Enterprise)
+        .where(Enterprise.name_key.in_(shared))
+        .order_by(Enterprise.name_key, Enterprise.id)
+    ).all()
+    groups: dict[str, list[Enterprise]] = {}
+    for enterprise in rows:
+        groups.setdefault(enterprise.name_key, []).append(enterprise)
+    return list(groups.values())
 
 
 def create(

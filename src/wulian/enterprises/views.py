@@ -1,15 +1,26 @@
-"""Enterprise registry pages and API."""
+"""Enterprise registry pages and API: the list, a firm's page, imports, self-reports, reviews."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import datetime as dt
+import json
+import re
+import secrets
+from pathlib import Path
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi.responses import FileResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
-from wulian.core.deps import DB, CurrentActor, render
-from wulian.enterprises import service
+from wulian.core.deps import DB, CurrentActor, render, settings_of
+from wulian.core.errors import InvalidFile, InvalidInput, NotFound, PermissionDenied, WulianError
+from wulian.core.permissions import Actor, Permission
+from wulian.enterprises import facts, imports, registry_import, service
+from wulian.enterprises.models import FactSource
 from wulian.enterprises.schemas import EnterpriseIn, EnterpriseOut, EnterprisePageOut
+from wulian.enterprises.tags import TAGS
+from wulian.reference.models import Metric, Region
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(tags=["企业"])
@@ -18,22 +29,394 @@ Search = Annotated[
     str | None, Query(max_length=100, description="企业名称关键词或统一社会信用代码")
 ]
 Page = Annotated[int, Query(ge=1, le=100_000)]
+Short = Annotated[str | None, Query(max_length=40)]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _filters(
+    q: str | None, zone: str | None, chain: str | None, tag: str | None, region: str | None,
+    size: str | None, sort: str | None,
+) -> service.Filters:  # fmt: skip
+    in_zone = {"in": True, "out": False}.get(zone or "")
+    return service.Filters(
+        q=q or None,
+        in_zone=in_zone,
+        chain=chain or None,
+        tag=tag or None,
+        region=region or None,
+        size=size or None,
+        sort=sort if sort in service.SORTS else "name",
+    )
 
 
 @pages.get("/enterprises")
 def list_page(
-    request: Request, db: DB, actor: CurrentActor, q: Search = None, page: Page = 1
+    request: Request,
+    db: DB,
+    actor: CurrentActor,
+    q: Search = None,
+    zone: Short = None,
+    chain: Short = None,
+    tag: Short = None,
+    region: Short = None,
+    size: Short = None,
+    sort: Short = None,
+    page: Page = 1,
 ) -> Response:
-    result = service.get_all(db, actor=actor, q=q, page=page)
+    filters = _filters(q, zone, chain, tag, region, size, sort)
+    result = service.get_all(db, actor=actor, filters=filters, page=page)
+    params = {
+        "q": q or "",
+        "zone": zone or "",
+        "chain": chain or "",
+        "tag": tag or "",
+        "region": region or "",
+        "size": size or "",
+        "sort": filters.sort,
+    }
+    query = "&".join(f"{k}={_quote(v)}" for k, v in params.items() if v)
     return render(
-        request, "enterprises/list.html", {"actor": actor, "result": result, "q": q or ""}
+        request,
+        "enterprises/list.html",
+        {
+            "actor": actor,
+            "result": result,
+            "params": params,
+            "query": query,
+            "facets": service.facets(db, actor=actor),
+            "tags": TAGS,
+            "regions": dict(service.facets(db, actor=actor).regions),
+        },
     )
+
+
+def _quote(value: str) -> str:
+    from urllib.parse import quote
+
+    return quote(value, safe="")
+
+
+@pages.get("/enterprises/export.xlsx")
+def export(
+    db: DB,
+    actor: CurrentActor,
+    q: Search = None,
+    zone: Short = None,
+    chain: Short = None,
+    tag: Short = None,
+    region: Short = None,
+    size: Short = None,
+    sort: Short = None,
+) -> Response:
+    filters = _filters(q, zone, chain, tag, region, size, sort)
+    content = service.export_xlsx(db, actor=actor, filters=filters)
+    name = f"企业名录-{dt.date.today():%Y%m%d}.xlsx"
+    return Response(
+        content,
+        media_type=XLSX,
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{_quote(name)}"},
+    )
+
+
+def _detail_context(db: Session, actor: Actor, enterprise_id: int) -> dict[str, Any]:
+    enterprise = service.get_or_raise(db, actor=actor, enterprise_id=enterprise_id)
+    values = facts.firm_values(db, actor=actor, enterprise_id=enterprise_id)
+    metrics = {m.key: m for m in db.query(Metric).filter(Metric.kind == "input")}
+    periods = sorted({p for by_period in values.values() for p in by_period}, reverse=True)[:3]
+    region = db.get(Region, enterprise.region_code) if enterprise.region_code else None
+    own = actor.enterprise_id == enterprise_id
+    return {
+        "actor": actor,
+        "enterprise": enterprise,
+        "values": values,
+        "metrics": metrics,
+        "periods": periods,
+        "region": region,
+        "tags": TAGS,
+        "own": own,
+        "reports": facts.firm_reports(db, actor=actor, enterprise_id=enterprise_id)
+        if own or actor.has(Permission.FACTS_VERIFY)
+        else [],
+        "missing": [m for m in metrics.values() if m.key not in values],
+        "this_year": str(dt.date.today().year - 1),
+    }
 
 
 @pages.get("/enterprises/{enterprise_id}")
 def detail_page(request: Request, enterprise_id: int, db: DB, actor: CurrentActor) -> Response:
+    context = _detail_context(db, actor, enterprise_id)
+    return render(request, "enterprises/detail.html", context)
+
+
+@pages.get("/enterprises/{enterprise_id}/history")
+def history_page(
+    request: Request,
+    enterprise_id: int,
+    db: DB,
+    actor: CurrentActor,
+    metric: Annotated[str, Query(max_length=64)],
+    period: Annotated[str, Query(max_length=7)],
+) -> Response:
     enterprise = service.get_or_raise(db, actor=actor, enterprise_id=enterprise_id)
-    return render(request, "enterprises/detail.html", {"actor": actor, "enterprise": enterprise})
+    rows = facts.history(
+        db, actor=actor, enterprise_id=enterprise_id, metric_key=metric, period=period
+    )
+    return render(
+        request,
+        "enterprises/history.html",
+        {
+            "actor": actor,
+            "enterprise": enterprise,
+            "rows": rows,
+            "metric": facts.metric_or_raise(db, metric),
+            "period": period,
+        },
+    )
+
+
+@pages.post("/enterprises/{enterprise_id}/reports")
+async def self_report(
+    request: Request,
+    enterprise_id: int,
+    db: DB,
+    actor: CurrentActor,
+    metric: Annotated[str, Form(max_length=64)],
+    period: Annotated[str, Form(max_length=7)],
+    value: Annotated[str, Form(max_length=40)],
+    note: Annotated[str, Form(max_length=2000)] = "",
+    evidence: Annotated[UploadFile | None, File()] = None,
+) -> Response:
+    """An enterprise user fills in a value their firm is missing, with evidence."""
+    settings = settings_of(request)
+    try:
+        if actor.enterprise_id != enterprise_id:
+            raise PermissionDenied("只能填报本企业的数据")
+        try:
+            number = float(value.replace(",", "").strip())
+        except ValueError:
+            raise InvalidInput("数值不是数字", field="value", value=value) from None
+        path = None
+        if evidence is not None and evidence.filename:
+            content = await evidence.read(settings.max_evidence_bytes + 1)
+            path = facts.store_evidence(
+                settings.data_dir, enterprise_id, content, settings.max_evidence_bytes
+            )
+        facts.record(
+            db,
+            actor=actor,
+            enterprise_id=enterprise_id,
+            metric_key=metric,
+            period=period.strip(),
+            value=number,
+            source=facts.SELF_REPORT,
+            as_of=dt.date.today(),
+            evidence_path=path,
+            note=note,
+        )
+    except WulianError as error:
+        db.rollback()
+        if isinstance(error, PermissionDenied):
+            raise
+        context = _detail_context(db, actor, enterprise_id)
+        context |= {"error": error, "form": {"metric": metric, "period": period, "value": value}}
+        return render(request, "enterprises/detail.html", context, status_code=error.status)
+    return RedirectResponse(f"/enterprises/{enterprise_id}?reported=1#reports", status_code=303)
+
+
+@pages.get("/facts/{fact_id}/evidence")
+def evidence(request: Request, fact_id: int, db: DB, actor: CurrentActor) -> Response:
+    relative = facts.evidence_of(db, actor=actor, fact_id=fact_id)
+    root = settings_of(request).data_dir.resolve()
+    path = (root / relative).resolve()
+    if not path.is_relative_to(root) or not path.exists():
+        raise NotFound("没有这份佐证材料")
+    media = {".pdf": "application/pdf", ".png": "image/png", ".jpg": "image/jpeg"}
+    return FileResponse(path, media_type=media[path.suffix])
+
+
+# ---------------------------------------------------------------- reviews
+
+
+@pages.get("/reviews")
+def reviews_page(request: Request, db: DB, actor: CurrentActor, page: Page = 1) -> Response:
+    result = facts.pending_reviews(db, actor=actor, page=page)
+    return render(request, "enterprises/reviews.html", {"actor": actor, "result": result})
+
+
+@pages.post("/reviews/{fact_id}")
+def review(
+    request: Request,
+    fact_id: int,
+    db: DB,
+    actor: CurrentActor,
+    decision: Annotated[str, Form(max_length=16)],
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    try:
+        if decision == "verify":
+            fact = facts.verify(db, actor=actor, fact_id=fact_id)
+        elif decision == "reject":
+            fact = facts.reject(db, actor=actor, fact_id=fact_id, reason=reason)
+        else:
+            raise InvalidInput("请选择通过或驳回", field="decision")
+    except WulianError as error:
+        db.rollback()
+        if isinstance(error, PermissionDenied):
+            raise
+        result = facts.pending_reviews(db, actor=actor)
+        return render(
+            request,
+            "enterprises/reviews.html",
+            {"actor": actor, "result": result, "error": error},
+            status_code=error.status,
+        )
+    verb = "通过" if decision == "verify" else "驳回"
+    return RedirectResponse(f"/reviews?done={verb}&fact={fact.id}", status_code=303)
+
+
+# ---------------------------------------------------------------- imports
+
+
+def _uploads(request: Request) -> Path:
+    folder = settings_of(request).data_dir / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,40}$")
+
+
+def _run_import(
+    db: Session, actor: Actor, meta: dict[str, Any], data: bytes, *, dry_run: bool
+) -> imports.ImportReport:
+    if meta["kind"] == "enterprises":
+        return registry_import.import_enterprises(
+            db,
+            actor=actor,
+            data=data,
+            filename=meta["filename"],
+            in_zone=not meta["external"],
+            partial=meta["partial"],
+            dry_run=dry_run,
+        )
+    return imports.import_facts(
+        db,
+        actor=actor,
+        data=data,
+        filename=meta["filename"],
+        period=meta["period"] or None,
+        source=meta["source"],
+        partial=meta["partial"],
+        dry_run=dry_run,
+        create_firms=meta["create_firms"],
+    )
+
+
+def _import_context(db: Session, actor: Actor, **extra: Any) -> dict[str, Any]:
+    sources = db.query(FactSource).filter(FactSource.is_active).order_by(FactSource.priority)
+    return {
+        "actor": actor,
+        "sources": list(sources),
+        "can_registry": actor.has(Permission.ENTERPRISES_WRITE),
+        "form": {"kind": "facts", "source": "officer", "period": "", "partial": False},
+        **extra,
+    }
+
+
+def _require_importer(actor: Actor) -> None:
+    actor.require(Permission.FACTS_WRITE)
+    if actor.enterprise_id is not None:
+        raise PermissionDenied("企业用户请在“我的企业”页面填报本企业数据")
+
+
+@pages.get("/imports")
+def imports_page(request: Request, db: DB, actor: CurrentActor) -> Response:
+    _require_importer(actor)
+    return render(request, "enterprises/import.html", _import_context(db, actor))
+
+
+@pages.post("/imports")
+async def import_preview(
+    request: Request,
+    db: DB,
+    actor: CurrentActor,
+    file: Annotated[UploadFile, File()],
+    kind: Annotated[str, Form(max_length=16)] = "facts",
+    period: Annotated[str, Form(max_length=7)] = "",
+    source: Annotated[str, Form(max_length=32)] = "officer",
+    partial: Annotated[bool, Form()] = False,
+    create_firms: Annotated[bool, Form()] = False,
+    external: Annotated[bool, Form()] = False,
+) -> Response:
+    """Upload and check a file; nothing is written until the preview is confirmed."""
+    _require_importer(actor)
+    meta = {
+        "kind": "enterprises" if kind == "enterprises" else "facts",
+        "filename": Path(file.filename or "upload").name[:200],
+        "period": period.strip(),
+        "source": source,
+        "partial": partial,
+        "create_firms": create_firms,
+        "external": external,
+        "actor": f"{actor.kind}:{actor.id}",
+    }
+    data = await file.read()
+    try:
+        report = _run_import(db, actor, meta, data, dry_run=True)
+    except WulianError as error:
+        db.rollback()
+        if isinstance(error, PermissionDenied):
+            raise
+        problems = error.problems if isinstance(error, InvalidFile) else []
+        context = _import_context(db, actor, error=error, problems=problems, form=meta)
+        return render(request, "enterprises/import.html", context, status_code=error.status)
+    token = secrets.token_urlsafe(18)
+    folder = _uploads(request)
+    (folder / f"{token}.data").write_bytes(data)
+    (folder / f"{token}.json").write_text(json.dumps(meta, ensure_ascii=False), "utf-8")
+    (folder / f"{token}.report.xlsx").write_bytes(imports.report_xlsx(report))
+    context = _import_context(db, actor, report=report, token=token, form=meta)
+    return render(request, "enterprises/import.html", context)
+
+
+def _stored(request: Request, actor: Actor, token: str) -> tuple[dict[str, Any], Path]:
+    if not _TOKEN.match(token):
+        raise NotFound("导入记录不存在或已过期")
+    folder = _uploads(request)
+    meta_path = folder / f"{token}.json"
+    if not meta_path.exists():
+        raise NotFound("导入记录不存在或已过期，请重新上传")
+    meta: dict[str, Any] = json.loads(meta_path.read_text("utf-8"))
+    if meta["actor"] != f"{actor.kind}:{actor.id}":
+        raise PermissionDenied("只能确认自己上传的文件")
+    return meta, folder
+
+
+@pages.post("/imports/{token}/commit")
+def import_commit(request: Request, token: str, db: DB, actor: CurrentActor) -> Response:
+    _require_importer(actor)
+    meta, folder = _stored(request, actor, token)
+    data = (folder / f"{token}.data").read_bytes()
+    report = _run_import(db, actor, meta, data, dry_run=False)
+    if report.committed:
+        for suffix in (".data", ".json"):
+            (folder / f"{token}{suffix}").unlink(missing_ok=True)
+    context = _import_context(db, actor, report=report, token=token, form=meta, done=True)
+    return render(request, "enterprises/import.html", context)
+
+
+@pages.get("/imports/{token}/report.xlsx")
+def import_report(request: Request, token: str, actor: CurrentActor) -> Response:
+    _require_importer(actor)
+    if not _TOKEN.match(token):
+        raise NotFound("导入记录不存在或已过期")
+    path = _uploads(request) / f"{token}.report.xlsx"
+    if not path.exists():
+        raise NotFound("检查报告不存在或已过期")
+    return FileResponse(path, media_type=XLSX, filename="导入检查报告.xlsx")
+
+
+# ---------------------------------------------------------------- API
 
 
 @api.get("/enterprises", summary="企业名录（企业用户与绑定企业的令牌只能看到本企业）")

@@ -46,7 +46,11 @@ MENU: tuple[MenuSection, ...] = (
     ),
     MenuSection(
         "企业",
-        (MenuItem("企业名录", "/enterprises", Permission.ENTERPRISES_READ, zone_staff_only=True),),
+        (
+            MenuItem("企业名录", "/enterprises", Permission.ENTERPRISES_READ, zone_staff_only=True),
+            MenuItem("数据导入", "/imports", Permission.FACTS_WRITE, zone_staff_only=True),
+            MenuItem("数据审核", "/reviews", Permission.FACTS_VERIFY, zone_staff_only=True),
+        ),
     ),
     MenuSection(
         "系统管理",

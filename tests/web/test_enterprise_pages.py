@@ -1,0 +1,181 @@
+"""Enterprise pages end to end over HTTP: list filters and export, a firm's page and the history
+of a value, the import preview and commit, self-reports with evidence, the review queue."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+import python_calamine
+import sqlalchemy as sa
+import xlsxwriter
+
+from tests.conftest import SYSTEM, csrf_from, login, page_csrf
+from wulian.core.permissions import Role
+from wulian.enterprises import facts
+from wulian.enterprises.models import Fact, FactStatus
+from wulian.enterprises.uscc import synthetic
+from wulian.reference import service as reference_service
+
+A, B = synthetic(11), synthetic(12)
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def workbook(rows):
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    sheet = book.add_worksheet()
+    for r, row in enumerate(rows):
+        sheet.write_row(r, 0, row)
+    book.close()
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def zone(world):
+    world.run(lambda s: reference_service.sync_metrics(s, actor=SYSTEM))
+    a = world.enterprise("衢州甲材料有限公司", code=A)
+    b = world.enterprise("衢州乙科技有限公司", code=B, in_zone=False)
+    world.user("officer1", Role.OFFICER, department_id=world.department())
+    world.user("analyst1", Role.ANALYST)
+    world.user("firm-a", Role.ENTERPRISE, enterprise_id=a)
+    world.user("firm-b", Role.ENTERPRISE, enterprise_id=b)
+    return {"a": a, "b": b}
+
+
+def token_in(html):
+    match = re.search(r"/imports/([A-Za-z0-9_-]+)/(commit|report)", html)
+    assert match, "no import token on the page"
+    return match.group(1)
+
+
+def upload(client, data, filename="data.xlsx", **fields):
+    token = page_csrf(client, "/imports")
+    form = {"csrf_token": token, "kind": "facts", "period": "2024", "source": "tax", **fields}
+    return client.post("/imports", data=form, files={"file": (filename, data)})
+
+
+def test_import_preview_then_commit(client, world, zone):
+    login(client, "officer1")
+    data = workbook([["统一社会信用代码", "营业收入（万元）"], [A, 1200], [B, "abc"]])
+    preview = upload(client, data)
+    assert preview.status_code == 200
+    assert "发现 1 处问题" in preview.text
+    assert "不是数字" in preview.text
+    assert 'id="commit"' not in preview.text  # all-or-nothing: nothing to confirm
+    assert world.scalar(sa.select(sa.func.count(Fact.id))) == 0
+    token = preview.text.split("/imports/")[1].split("/report.xlsx")[0]
+    report = client.get(f"/imports/{token}/report.xlsx")
+    sheet = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(report.content))
+    rows = sheet.get_sheet_by_index(0).to_python()
+    assert rows[1][:4] == [3.0, "营业收入（万元）", "abc", "不是数字"]
+
+    partial = upload(client, data, partial="true")
+    assert 'id="commit"' in partial.text
+    token = token_in(partial.text)
+    done = client.post(f"/imports/{token}/commit", data={"csrf_token": csrf_from(partial.text)})
+    assert "已写入：新增 1 条" in done.text
+    assert world.scalar(sa.select(sa.func.count(Fact.id))) == 1
+
+
+def test_a_preview_belongs_to_its_uploader(make_client, world, zone):
+    officer, admin_client = make_client(), make_client()
+    world.user("admin2", Role.ADMIN)
+    login(officer, "officer1")
+    login(admin_client, "admin2")
+    preview = upload(officer, workbook([["统一社会信用代码", "营业收入（万元）"], [A, 1]]))
+    token = token_in(preview.text)
+    stolen = admin_client.post(
+        f"/imports/{token}/commit", data={"csrf_token": page_csrf(admin_client, "/imports")}
+    )
+    assert stolen.status_code == 403
+    assert world.scalar(sa.select(sa.func.count(Fact.id))) == 0
+
+
+def test_a_broken_upload_gets_a_chinese_message(client, zone):
+    login(client, "officer1")
+    response = upload(client, b"garbage", filename="x.xlsx")
+    assert response.status_code == 422
+    assert "无法读取 Excel 文件" in response.text
+
+
+def test_self_report_with_evidence_then_review(make_client, world, zone):
+    firm, officer = make_client(), make_client()
+    login(firm, "firm-a")
+    login(officer, "officer1")
+    page = firm.get(f"/enterprises/{zone['a']}")
+    assert "填报缺失数据" in page.text
+    form = {
+        "csrf_token": csrf_from(page.text),
+        "metric": "rd_expense",
+        "period": "2024",
+        "value": "88.5",
+    }
+    bad = firm.post(
+        f"/enterprises/{zone['a']}/reports", data=form, files={"evidence": ("x.exe", b"MZ..")}
+    )
+    assert bad.status_code == 422
+    assert "只接受 PDF、PNG 或 JPG" in bad.text
+    done = firm.post(
+        f"/enterprises/{zone['a']}/reports", data=form, files={"evidence": ("证明.pdf", PDF)}
+    )
+    assert done.status_code == 303
+    fact_id = world.scalar(sa.select(Fact.id))
+    assert firm.get(f"/facts/{fact_id}/evidence").content == PDF
+    # Another firm cannot report for firm A nor read its evidence.
+    other = make_client()
+    login(other, "firm-b")
+    assert other.get(f"/facts/{fact_id}/evidence").status_code == 403
+    form_b = {**form, "csrf_token": page_csrf(other, f"/enterprises/{zone['b']}")}
+    assert other.post(f"/enterprises/{zone['a']}/reports", data=form_b).status_code == 403
+
+    queue = officer.get("/reviews")
+    assert "研发费用" in queue.text
+    rejected = officer.post(
+        f"/reviews/{fact_id}",
+        data={"csrf_token": csrf_from(queue.text), "decision": "reject", "reason": " "},
+    )
+    assert "必须填写理由" in rejected.text
+    verified = officer.post(
+        f"/reviews/{fact_id}", data={"csrf_token": csrf_from(queue.text), "decision": "verify"}
+    )
+    assert verified.status_code == 303
+    assert world.scalar(sa.select(Fact.status).where(Fact.id == fact_id)) == FactStatus.VERIFIED
+    assert "已通过" in firm.get(f"/enterprises/{zone['a']}").text
+
+
+def test_list_filters_export_and_history(client, world, zone):
+    def put(session, value, source):
+        facts.record(
+            session,
+            actor=SYSTEM,
+            enterprise_id=zone["a"],
+            metric_key="revenue",
+            period="2024",
+            value=value,
+            source=source,
+            as_of=__import__("datetime").date(2025, 3, 1),
+        )
+
+    world.run(lambda s: put(s, 100.0, "stats"))
+    world.run(lambda s: put(s, 120.0, "stats"))
+    login(client, "analyst1")
+    outside = client.get("/enterprises?zone=out")
+    assert "衢州乙科技" in outside.text
+    assert "衢州甲材料" not in outside.text
+    found = client.get("/enterprises?q=甲材料有限责任公司")  # folded name matches
+    assert "衢州甲材料" in found.text
+    export = client.get("/enterprises/export.xlsx?zone=in")
+    rows = (
+        python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(export.content))
+        .get_sheet_by_index(0)
+        .to_python()
+    )
+    assert rows[0][:2] == ["统一社会信用代码", "企业名称"]
+    assert [r[1] for r in rows[1:]] == ["衢州甲材料有限公司"]
+    page = client.get(f"/enterprises/{zone['a']}")
+    assert "120" in page.text
+    assert "缺失" in page.text
+    history = client.get(f"/enterprises/{zone['a']}/history?metric=revenue&period=2024")
+    assert history.text.count("已被取代") == 1
