@@ -66,6 +66,11 @@ def read_table(
 
 
 def _cell_text(value: Any) -> str:
+    kind = type(value)
+    if kind is str:
+        return value.strip()  # type: ignore[no-any-return]
+    if kind is float:
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -89,7 +94,8 @@ def _excel_grid(data: bytes, filename: str, sheet: str | None) -> tuple[list[lis
                 filename,
             )
         chosen = sheet or names[0]
-        values = workbook.get_sheet_by_name(chosen).to_python(skip_empty_area=False)
+        rows = workbook.get_sheet_by_name(chosen).iter_rows()
+        grid = [[_cell_text(v) for v in row] for row in rows]  # one row of objects at a time
     except InvalidFile:
         raise
     except Exception as error:  # calamine raises several types for damaged files
@@ -101,7 +107,7 @@ def _excel_grid(data: bytes, filename: str, sheet: str | None) -> tuple[list[lis
             ],
             filename,
         ) from None
-    return [[_cell_text(v) for v in row] for row in values], chosen
+    return grid, chosen
 
 
 def decode(data: bytes) -> tuple[str, str]:

@@ -194,6 +194,7 @@ def import_facts(
     if dry_run or (report.problem_count and not partial):
         return report
     clean = long.filter(~pl.col("row").is_in(list(bad_rows)))
+    del long
     if create_firms:
         clean = _create_firms(session, actor, clean, report)
     _write_facts(session, actor, clean, source_row.id, as_of, report)
@@ -306,7 +307,7 @@ def _facts_long(
             base.select(
                 "row",
                 *ident,
-                pl.lit(header).alias("column"),
+                pl.lit(header, dtype=pl.Categorical).alias("column"),
                 pl.lit(key).alias("metric_key"),
                 pl.col(header).alias("raw"),
                 pl.lit(factor).alias("factor"),
@@ -474,25 +475,29 @@ def _check_values(
             out, "column", OUT_OF_RANGE, pl.format("“{}”", pl.col("metric_name")) + bounds
         )
     )
-    return long.filter(~(low | high | fraction))
+    keep = ["row", "uscc", "name", "column", "metric_key", "period", "raw", "value"]
+    return long.filter(~(low | high | fraction)).select(keep)
 
 
 def _attach_firms(
     session: Session, long: pl.DataFrame, report: ImportReport, *, create_firms: bool
 ) -> pl.DataFrame:
     """enterprise_id for every row: by credit code, else by the exact (folded) name."""
+    registry = session.execute(sa.select(Enterprise.uscc, Enterprise.id, Enterprise.name_key)).all()
+    by_code = {c: i for c, i, _ in registry if c}
     codes: dict[str, str | None] = {}
     reasons: dict[str, str] = {}
     for code in long["uscc"].unique().to_list():
         if not code:
+            continue
+        if code in by_code:  # registered codes were checked when they were registered
+            codes[code] = code
             continue
         try:
             codes[code] = uscc_check.normalise(code)
         except InvalidInput as error:
             codes[code] = None
             reasons[code] = error.message
-    registry = session.execute(sa.select(Enterprise.uscc, Enterprise.id, Enterprise.name_key)).all()
-    by_code = {c: i for c, i, _ in registry if c}
     by_name: dict[str, int | None] = {}
     for _, i, key in registry:
         by_name[key] = None if key in by_name else i  # ambiguous names match nothing
@@ -544,15 +549,21 @@ def _attach_firms(
 
 def _check_conflicts(long: pl.DataFrame, report: ImportReport) -> pl.DataFrame:
     """The same firm, metric and period twice: fine when the values agree, a problem when not."""
-    firm = pl.coalesce(pl.col("enterprise_id").cast(pl.String), pl.col("code"), pl.col("name_key"))
+    # A firm is its id when registered, else a negative number per code (or folded name).
+    unregistered = pl.coalesce(pl.col("code"), pl.col("name_key")).rank("dense").cast(pl.Int64)
+    firm = pl.coalesce(pl.col("enterprise_id"), -unregistered)
     long = long.with_columns(firm.alias("firm"))
     key = ["firm", "metric_key", "period"]
-    groups = long.group_by(key).agg(
+    repeated = long.select(key).is_duplicated()
+    if not repeated.any():
+        return long
+    twice = long.filter(repeated)
+    groups = twice.group_by(key).agg(
         pl.col("value").n_unique().alias("values"), pl.col("row").sort().alias("rows")
     )
     clashes = groups.filter(pl.col("values") > 1)
     if clashes.height:
-        clashing = long.join(clashes.select(*key, "rows"), on=key, how="inner")
+        clashing = twice.join(clashes.select(*key, "rows"), on=key, how="inner")
         report.add(
             RowProblem(
                 r,
@@ -674,31 +685,57 @@ def _write_facts(
         "as_of": as_of,
         "status": FactStatus.REPORTED.value,
         "is_current": True,
-        "evidence_path": None,
         "note": "",
         "entered_by": actor.label,
         "created_at": now,
     }
-    connection = session.connection()
-    batch: list[dict[str, Any]] = []
-    for enterprise_id, metric_id, period, value in to_insert.iter_rows():
-        batch.append(
-            {
-                "enterprise_id": enterprise_id,
-                "metric_id": metric_id,
-                "period": period,
-                "value": value,
-                **constants,
-            }
-        )
-        if len(batch) == 50_000:
-            connection.execute(sa.insert(Fact), batch)
-            batch = []
-    if batch:
-        connection.execute(sa.insert(Fact), batch)
+    bulk_insert(session, Fact.__table__, to_insert, constants)  # type: ignore[arg-type]
     report.added = fresh.height
     report.superseded = changed.height
     report.unchanged = same.height
+
+
+def bulk_insert(
+    session: Session, table: sa.Table, frame: pl.DataFrame, constants: dict[str, Any]
+) -> None:
+    """Insert frame's rows (plus constant columns) in the session's transaction, fast: COPY on
+    PostgreSQL, executemany of plain tuples on SQLite. Column names come from the table, never
+    from input; values are bound, and constants go through their column type's bind processor
+    so that they are stored exactly as the ORM would store them."""
+    if not frame.height:
+        return
+    connection = session.connection()
+    dialect = connection.dialect
+    names = [*frame.columns, *constants]
+    for name in names:
+        if name not in table.c:
+            raise ValueError(f"{table.name} has no column {name}")
+    raw = connection.connection.driver_connection
+    if dialect.name == "postgresql":
+        from psycopg import sql
+
+        statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+            sql.Identifier(table.name), sql.SQL(", ").join(map(sql.Identifier, names))
+        )
+        fixed = tuple(constants.values())
+        with raw.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
+            for row in frame.iter_rows():
+                copy.write_row((*row, *fixed))
+        return
+    processed = []
+    for name, value in constants.items():
+        bind = table.c[name].type.bind_processor(dialect)
+        processed.append(bind(value) if bind else value)
+    fixed = tuple(processed)
+    columns = ", ".join(names)
+    marks = ", ".join("?" * len(names))
+    insert = f"INSERT INTO {table.name} ({columns}) VALUES ({marks})"  # noqa: S608  (table's own names)
+    cursor = raw.cursor()  # type: ignore[union-attr]
+    try:
+        for chunk in frame.iter_slices(100_000):
+            cursor.executemany(insert, [(*row, *fixed) for row in chunk.iter_rows()])
+    finally:
+        cursor.close()
 
 
 _FIELD_LABELS = {
