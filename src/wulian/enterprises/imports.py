@@ -116,7 +116,7 @@ class ImportReport:
         if self.problem_count:
             head += f"，发现 {self.problem_count} 处问题（涉及 {self.rows_rejected} 行）"
         if not self.committed:
-            reason = "仅检查" if self.mode == "dry-run" else "有问题，未写入任何数据"
+            reason = "仅检查，尚未写入" if self.mode == "dry-run" else "有问题，未写入任何数据"
             return f"{head}；{reason}"
         if self.kind == "facts":
             done = f"新增 {self.added} 条，更新 {self.superseded} 条，未变 {self.unchanged} 条"

@@ -1,0 +1,72 @@
+"""In a real browser, on the demo zone: the enterprise list with a filter, a firm's page, the
+sample import file previewed with its deliberate errors, and an enterprise user's own page."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from tests.conftest import SYSTEM
+from tests.e2e.test_browser import sign_in
+from wulian.core.permissions import Role
+from wulian.demo import build, zone
+
+
+def test_demo_zone_pages_and_the_sample_import(page: Page, live_server, world, tmp_path):
+    result = world.run(lambda s: build.build(s, actor=SYSTEM, data_dir=tmp_path))
+    assert result.zone is not None
+    world.user("officer1", Role.OFFICER, department_id=world.department())
+    sign_in(page, live_server, "officer1")
+
+    page.goto(f"{live_server}/enterprises")
+    expect(page.get_by_role("heading", name="企业名录")).to_be_visible()
+    page.get_by_label("产业链").select_option("芯片及传感器")
+    page.get_by_label("园区内外").select_option("in")
+    page.get_by_role("button", name="查询").click()
+    expect(page).to_have_url(re.compile(r"chain=%E8%8A%AF"))
+    rows = page.locator("#enterprise-list tbody tr")
+    expect(rows.first).to_contain_text("示例")
+    expect(page.locator("#enterprise-list")).to_contain_text("芯片及传感器")
+    rows.first.get_by_role("link").click()
+    expect(page.locator("#facts-table")).to_contain_text("营业收入")
+    expect(page.locator("#facts-table thead")).to_contain_text("2025")
+
+    page.goto(f"{live_server}/imports")
+    page.get_by_label("文件").set_input_files(str(result.sample))
+    page.get_by_label("期间").fill("2025")
+    page.get_by_label("数据来源").select_option("tax")
+    page.get_by_role("button", name="上传并检查").click()
+    expect(page.locator("#import-summary")).to_contain_text("尚未写入")
+    expect(page.get_by_role("button", name="确认导入")).to_have_count(0)
+    counts = page.locator("#problem-counts")
+    for kind in (
+        "代码无效",
+        "未登记企业",
+        "不是数字",
+        "超出范围",
+        "重复且不一致",
+        "数据矛盾",
+        "未知表头",
+    ):
+        expect(counts).to_contain_text(kind)
+    expect(page.locator("#mapping")).to_contain_text("由 千元 换算为 万元")
+    page.get_by_label("只导入没有问题的行").check()
+    page.get_by_label("文件").set_input_files(str(result.sample))
+    page.get_by_role("button", name="上传并检查").click()
+    page.get_by_role("button", name="确认导入").click()
+    expect(page.locator("#import-summary")).to_contain_text("已写入")
+
+    page.goto(f"{live_server}/reviews")
+    expect(page.locator("#review-queue tbody tr").first).to_be_visible()
+
+
+def test_an_enterprise_user_sees_only_their_firm(page: Page, live_server, world, tmp_path):
+    world.run(lambda s: build.build(s, actor=SYSTEM, data_dir=tmp_path))
+    world.user("firm1", Role.ENTERPRISE, enterprise_id=1)
+    sign_in(page, live_server, "firm1")
+    page.get_by_role("link", name="我的企业").click()
+    expect(page.get_by_role("heading", name="填报缺失数据")).to_be_visible()
+    page.goto(f"{live_server}/enterprises/2")
+    expect(page.locator("body")).to_contain_text("只能查看本企业")
+    assert zone.IN_ZONE == 2_000
