@@ -179,3 +179,15 @@ def test_list_filters_export_and_history(client, world, zone):
     assert "缺失" in page.text
     history = client.get(f"/enterprises/{zone['a']}/history?metric=revenue&period=2024")
     assert history.text.count("已被取代") == 1
+
+
+def test_an_administrator_adds_a_header_alias_in_the_ui(client, world, zone):
+    world.user("admin1", Role.ADMIN)
+    login(client, "admin1")
+    page = client.get("/admin/aliases")
+    form = {"csrf_token": csrf_from(page.text), "label": "年度销售额", "target": "revenue"}
+    added = client.post("/admin/aliases", data=form)
+    assert "已添加：年度销售额 → revenue" in added.text
+    again = client.post("/admin/aliases", data=form)
+    assert again.status_code == 409
+    assert "已有对应关系" in again.text

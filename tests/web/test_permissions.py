@@ -146,6 +146,7 @@ PAGES = [
     ("/admin/departments", ADMIN_PAGE),
     ("/admin/tokens", ADMIN_PAGE),
     ("/admin/audit", ADMIN_PAGE),
+    ("/admin/aliases", ADMIN_PAGE),
 ]
 
 

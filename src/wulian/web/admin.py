@@ -488,3 +488,59 @@ def api_audit(
             for e in result.items
         ],
     }
+
+
+# ---------------------------------------------------------------- header aliases
+
+
+def _aliases_page(
+    request: Request, db: Session, actor: Actor, status: int = 200, **context: Any
+) -> Response:
+    from wulian.reference import aliases
+    from wulian.reference.models import Metric
+
+    metrics = db.query(Metric).filter(Metric.kind == "input").order_by(Metric.name).all()
+    return _render(
+        request,
+        "admin/aliases.html",
+        status,
+        actor=actor,
+        aliases=aliases.list_aliases(db, actor=actor),
+        metrics=metrics,
+        form=context.pop("form", {}),
+        **context,
+    )
+
+
+@pages.get("/aliases")
+def aliases_page(request: Request, db: DB, actor: CurrentActor) -> Response:
+    actor.require(Permission.REFERENCE_MANAGE)
+    return _aliases_page(request, db, actor)
+
+
+@pages.post("/aliases")
+def aliases_create(
+    request: Request,
+    db: DB,
+    actor: CurrentActor,
+    label: Annotated[str, Form(max_length=100)] = "",
+    target: Annotated[str, Form(max_length=80)] = "",
+) -> Response:
+    from wulian.reference import aliases
+
+    created, error = attempt(
+        db, lambda: aliases.add_alias(db, actor=actor, label=label, target=target)
+    )
+    if error or created is None:
+        status = error.status if error else 500
+        form = {"label": label, "target": target}
+        return _aliases_page(request, db, actor, status, error=error, form=form)
+    return _aliases_page(request, db, actor, created=created)
+
+
+@pages.post("/aliases/{alias_id}/delete")
+def aliases_delete(request: Request, alias_id: int, db: DB, actor: CurrentActor) -> Response:
+    from wulian.reference import aliases
+
+    aliases.remove_alias(db, actor=actor, alias_id=alias_id)
+    return RedirectResponse("/admin/aliases", status_code=303)

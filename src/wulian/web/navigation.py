@@ -59,6 +59,7 @@ MENU: tuple[MenuSection, ...] = (
             MenuItem("部门管理", "/admin/departments", Permission.DEPARTMENTS_MANAGE),
             MenuItem("API 令牌", "/admin/tokens", Permission.TOKENS_MANAGE),
             MenuItem("审计日志", "/admin/audit", Permission.AUDIT_READ),
+            MenuItem("表头别名", "/admin/aliases", Permission.REFERENCE_MANAGE),
         ),
     ),
 )
