@@ -446,3 +446,17 @@ def test_officers_cannot_import_the_registry(world, zone):
                 s, actor=officer, data=b"", filename="x.csv"
             )
         )
+
+
+def test_likely_duplicates_are_flagged_by_folded_name(world, zone):
+    from wulian.enterprises import service
+    from wulian.enterprises.names import name_key
+
+    assert name_key("衢州甲材料（集团）有限责任公司") == name_key("衢州甲材料(集团) 有限公司")
+    assert name_key("衢州甲材料有限公司杭州分公司") != name_key("衢州甲材料有限公司")
+    world.enterprise("衢州甲材料有限责任公司")  # no code: likely the same as firm a
+    world.enterprise("衢州乙科技有限公司分公司")
+    groups = world.run(
+        lambda s: [[e.name for e in g] for g in service.likely_duplicates(s, actor=SYSTEM)]
+    )
+    assert groups == [["衢州甲材料有限公司", "衢州甲材料有限责任公司"]]
