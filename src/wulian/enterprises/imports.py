@@ -128,6 +128,31 @@ class ImportReport:
         return f"{head}；已写入：{done}{skipped}"
 
 
+def start_report(
+    table: Table, filename: str, kind: str, *, partial: bool, dry_run: bool
+) -> ImportReport:
+    """The report of an import of table, before any checks."""
+    return ImportReport(
+        filename=filename,
+        kind=kind,
+        sheet=table.sheet,
+        encoding=table.encoding,
+        header_row=table.header_row,
+        rows_total=table.frame.height,
+        mode="dry-run" if dry_run else "partial" if partial else "all",
+        preview=table.frame.head(PREVIEW_ROWS).to_dicts(),
+    )
+
+
+def unknown_header(resolver: Resolver, table: Table, header: str) -> RowProblem:
+    """The problem of a header the platform does not know, with the closest known name."""
+    reason = "不认识这个表头；管理员可在“系统管理 → 表头别名”中添加"
+    hint = resolver.suggest(header)
+    if hint:
+        reason += f"（是否指“{hint}”？）"
+    return RowProblem(table.header_row, header, None, reason, UNKNOWN_HEADER)
+
+
 # ---------------------------------------------------------------- numbers
 
 
@@ -172,16 +197,7 @@ def import_facts(
         raise InvalidInput("期间应为 YYYY（如 2024）或 YYYY-MM", field="period", value=period)
     resolver = Resolver(session, fields=FACT_FIELDS, metrics=True)
     table = read_table(data, filename, is_header=resolver.is_header)
-    report = ImportReport(
-        filename=filename,
-        kind="facts",
-        sheet=table.sheet,
-        encoding=table.encoding,
-        header_row=table.header_row,
-        rows_total=table.frame.height,
-        mode="dry-run" if dry_run else "partial" if partial else "all",
-        preview=table.frame.head(PREVIEW_ROWS).to_dicts(),
-    )
+    report = start_report(table, filename, "facts", partial=partial, dry_run=dry_run)
     long = _facts_long(table, resolver, report, period)
     if long is None:
         return report
@@ -264,11 +280,7 @@ def _facts_long(
             if table.frame[header].str.strip_chars().str.len_chars().sum() in (0, None):
                 report.columns.append(Column(header, "（空列，忽略）", None))
                 continue
-            hint = resolver.suggest(header)
-            reason = "不认识这个表头；管理员可在“系统管理 → 表头别名”中添加"
-            if hint:
-                reason += f"（是否指“{hint}”？）"
-            file_problems.append(RowProblem(table.header_row, header, None, reason, UNKNOWN_HEADER))
+            file_problems.append(unknown_header(resolver, table, header))
     if "uscc" not in fields and "name" not in fields:
         file_problems.append(
             RowProblem(

@@ -114,16 +114,7 @@ def import_enterprises(
     actor.require(Permission.ENTERPRISES_WRITE)
     resolver = Resolver(session, fields=REGISTRY_FIELDS, metrics=False)
     table = read_table(data, filename, is_header=resolver.is_header)
-    report = ImportReport(
-        filename=filename,
-        kind="enterprises",
-        sheet=table.sheet,
-        encoding=table.encoding,
-        header_row=table.header_row,
-        rows_total=table.frame.height,
-        mode="dry-run" if dry_run else "partial" if partial else "all",
-        preview=table.frame.head(imports.PREVIEW_ROWS).to_dicts(),
-    )
+    report = imports.start_report(table, filename, "enterprises", partial=partial, dry_run=dry_run)
     columns: dict[str, tuple[str, str | None]] = {}  # field → (header, unit)
     for header in table.headers:
         resolved = resolver.resolve(header)
@@ -131,19 +122,7 @@ def import_enterprises(
         if name is None:
             if table.frame[header].str.strip_chars().str.len_chars().sum() in (0, None):
                 continue
-            hint = resolver.suggest(header)
-            reason = "不认识这个表头；管理员可在“系统管理 → 表头别名”中添加"
-            report.add(
-                [
-                    RowProblem(
-                        table.header_row,
-                        header,
-                        None,
-                        reason + (f"（是否指“{hint}”？）" if hint else ""),
-                        imports.UNKNOWN_HEADER,
-                    )
-                ]
-            )
+            report.add([imports.unknown_header(resolver, table, header)])
             continue
         if name != "ignore":
             columns.setdefault(name, (header, resolved.unit))

@@ -75,6 +75,7 @@ def list_page(
         "sort": filters.sort,
     }
     query = "&".join(f"{k}={_quote(v)}" for k, v in params.items() if v)
+    facets = service.facets(db, actor=actor)
     return render(
         request,
         "enterprises/list.html",
@@ -83,9 +84,9 @@ def list_page(
             "result": result,
             "params": params,
             "query": query,
-            "facets": service.facets(db, actor=actor),
+            "facets": facets,
             "tags": TAGS,
-            "regions": dict(service.facets(db, actor=actor).regions),
+            "regions": dict(facets.regions),
         },
     )
 

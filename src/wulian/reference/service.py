@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from wulian.core import audit
 from wulian.core.errors import InvalidFile, NotFound, RowProblem
 from wulian.core.permissions import Actor, Permission
+from wulian.core.tabular import decode
 from wulian.reference import catalogue
 from wulian.reference.models import Industry, IndustryTag, Metric
 
@@ -29,15 +30,10 @@ MAX_PROBLEMS = 200
 
 def read_csv_text(path: Path) -> pl.DataFrame:
     """A CSV file as strings (UTF-8 with or without BOM, else GB18030), header on line 1."""
-    raw = path.read_bytes()
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:  # pragma: no cover - gb18030 decodes any byte string
-        raise InvalidFile([RowProblem(None, None, None, "无法识别文件编码")], path.name)
+    try:
+        text, _ = decode(path.read_bytes())
+    except InvalidFile as error:
+        raise InvalidFile(error.problems, path.name) from None
     try:
         frame = pl.read_csv(text.encode("utf-8"), infer_schema=False)
         return frame.with_columns(pl.all().fill_null(""))
