@@ -170,6 +170,7 @@ def parse_numbers(raw: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
 
 
 FACT_FIELDS = ("uscc", "name", "period", "metric", "value", "unit")
+FACT_KEY = ("firm", "metric_key", "period")
 
 
 def import_facts(
@@ -198,21 +199,24 @@ def import_facts(
     resolver = Resolver(session, fields=FACT_FIELDS, metrics=True)
     table = read_table(data, filename, is_header=resolver.is_header)
     report = start_report(table, filename, "facts", partial=partial, dry_run=dry_run)
-    long = _facts_long(table, resolver, report, period)
-    if long is None:
+    shaped = _facts_long(table, resolver, report, period)
+    if shaped is None:
         return report
-    long = _check_values(long, resolver.catalogue, report)
-    long = _attach_firms(session, long, report, create_firms=create_firms)
+    firms, long = shaped
+    firms = _attach_firms(session, firms, report, create_firms=create_firms)
+    long = long.join(firms.select("row", "firm"), on="row", maintain_order="left")
+    long = _check_values(long, resolver, report)
     long = _check_conflicts(long, report)
-    long = _check_combinations(long, report)
+    _check_combinations(long, report)
     bad_rows = _bad_rows(report)
     report.rows_rejected = len(bad_rows)
     if dry_run or (report.problem_count and not partial):
         return report
-    clean = long.filter(~pl.col("row").is_in(list(bad_rows)))
+    clean = long.filter(~pl.col("row").is_in(list(bad_rows))).select("firm", *FACT_KEY[1:], "value")
     del long
     if create_firms:
-        clean = _create_firms(session, actor, clean, report)
+        fresh = firms.filter(~pl.col("row").is_in(list(bad_rows)))
+        clean = _create_firms(session, fresh, clean, report)
     _write_facts(session, actor, clean, source_row.id, as_of, report)
     report.committed = True
     audit.record(
@@ -242,8 +246,12 @@ def _problem_rows(frame: pl.DataFrame, column: str, kind: str, reason: pl.Expr) 
 
 def _facts_long(
     table: Table, resolver: Resolver, report: ImportReport, period: str | None
-) -> pl.DataFrame | None:
-    """One row per (spreadsheet row, metric) with the raw text, its unit factor and period."""
+) -> tuple[pl.DataFrame, pl.DataFrame] | None:
+    """(firms, long): who each spreadsheet row is about (row, uscc, name), and one row per
+    (spreadsheet row, metric) with the raw text, its unit factor and its period.
+
+    The long frame has a row per cell (two million for a large file), so it holds only numbers
+    and categoricals; the firm's code and name are checked once per spreadsheet row."""
     catalogue = resolver.catalogue
     fields: dict[str, str] = {}
     metric_columns: list[tuple[str, str, float]] = []  # header, metric key, factor
@@ -305,52 +313,43 @@ def _facts_long(
     report.layout = "long" if long_layout else "wide"
 
     base = table.frame.with_columns(table.rows.alias("row"))
-    ident = [
-        pl.col(fields["uscc"]).alias("uscc") if "uscc" in fields else pl.lit("").alias("uscc"),
-        pl.col(fields["name"]).alias("name") if "name" in fields else pl.lit("").alias("name"),
-        (
-            pl.col(fields["period"]).str.strip_chars().str.replace(r"年$", "").alias("period")
-            if "period" in fields
-            else pl.lit(period).alias("period")
-        ),
-    ]
+    given = pl.lit(period, dtype=pl.String)
+    if "period" in fields:
+        # A period given on the command line fills the file's empty period cells.
+        stated = pl.col(fields["period"]).str.strip_chars().str.replace(r"年$", "")
+        period_of = pl.when(stated == "").then(given).otherwise(stated) if period else stated
+    else:
+        period_of = given
+    firms = base.select(
+        "row",
+        (pl.col(fields["uscc"]) if "uscc" in fields else pl.lit("")).alias("uscc"),
+        (pl.col(fields["name"]) if "name" in fields else pl.lit("")).alias("name"),
+    )
+    periods = base.select("row", period_of.cast(pl.Categorical).alias("period"))
     if report.layout == "wide":
         parts = [
             base.select(
                 "row",
-                *ident,
                 pl.lit(header, dtype=pl.Categorical).alias("column"),
-                pl.lit(key).alias("metric_key"),
+                pl.lit(key, dtype=pl.Categorical).alias("metric_key"),
                 pl.col(header).alias("raw"),
                 pl.lit(factor).alias("factor"),
             )
             for header, key, factor in metric_columns
         ]
-        long = pl.concat(parts) if parts else None
+        long = pl.concat(parts)
     else:
-        long = _long_layout(base, ident, fields, resolver, report)
-    if long is None:
-        return None
-    if "period" in fields and period is not None:
-        # A period given on the command line must agree with the file's own.
-        long = long.with_columns(
-            pl.when(pl.col("period") == "").then(pl.lit(period)).otherwise("period").alias("period")
-        )
-    return long
+        long = _long_layout(base, fields, resolver, report)
+    return firms, long.join(periods, on="row", maintain_order="left")
 
 
 def _long_layout(
-    base: pl.DataFrame,
-    ident: list[pl.Expr],
-    fields: dict[str, str],
-    resolver: Resolver,
-    report: ImportReport,
-) -> pl.DataFrame | None:
+    base: pl.DataFrame, fields: dict[str, str], resolver: Resolver, report: ImportReport
+) -> pl.DataFrame:
     value_header = fields["value"]
     long = base.select(
         "row",
-        *ident,
-        pl.lit(value_header).alias("column"),
+        pl.lit(value_header, dtype=pl.Categorical).alias("column"),
         pl.col(fields["metric"]).str.strip_chars().alias("metric_name"),
         pl.col(value_header).alias("raw"),
         (pl.col(fields["unit"]).str.strip_chars() if "unit" in fields else pl.lit("")).alias(
@@ -368,7 +367,10 @@ def _long_layout(
         for r, n in unknown.select("row", "metric_name").iter_rows()
     )
     long = long.with_columns(
-        pl.col("metric_name").replace_strict(names, default=None).alias("metric_key")
+        pl.col("metric_name")
+        .replace_strict(names, default=None, return_dtype=pl.String)
+        .cast(pl.Categorical)
+        .alias("metric_key")
     )
     long = long.filter(pl.col("metric_key").is_not_null())
     factors: dict[tuple[str, str], float | None] = {}
@@ -389,7 +391,8 @@ def _long_layout(
         )
         for r, k, u in bad.select("row", "metric_key", "unit_text").iter_rows()
     )
-    return long.filter(pl.col("factor").is_not_null()).drop("metric_name", "unit_text")
+    long = long.filter(pl.col("factor").is_not_null())
+    return long.select("row", "column", "metric_key", "raw", "factor")
 
 
 def _factor(unit_name: str | None, metric: Metric) -> tuple[float | None, str]:
@@ -403,53 +406,42 @@ def _factor(unit_name: str | None, metric: Metric) -> tuple[float | None, str]:
     return factor, "" if factor == 1 else f"由 {unit_name} 换算为 {metric.unit}"
 
 
-def _check_values(
-    long: pl.DataFrame, catalogue: dict[str, Metric], report: ImportReport
-) -> pl.DataFrame:
-    """Numbers, units, ranges, periods; empty cells are unknown and are dropped, not errors."""
-    number, is_empty, is_percent = parse_numbers(pl.col("raw"))
+def _check_values(long: pl.DataFrame, resolver: Resolver, report: ImportReport) -> pl.DataFrame:
+    """Numbers, units, ranges, periods; empty cells are unknown and are dropped, not errors.
+
+    Only numbers are joined onto the long frame; the metric's name and unit are looked up for
+    the cells that have a problem."""
+    catalogue = resolver.catalogue
     limits = pl.DataFrame(
         [
-            (
-                m.key,
-                m.name,
-                m.unit,
-                m.min_value,
-                m.max_value,
-                "" if m.min_value is None else f"{m.min_value:g}",
-                "" if m.max_value is None else f"{m.max_value:g}",
-                m.value_type == "integer",
-                m.period,
-            )
+            (m.key, m.min_value, m.max_value, m.value_type == "integer", m.unit == "比例", m.period)
             for m in catalogue.values()
         ],
         schema={
-            "metric_key": pl.String,
-            "metric_name": pl.String,
-            "metric_unit": pl.String,
+            "metric_key": pl.Categorical,
             "min": pl.Float64,
             "max": pl.Float64,
-            "min_text": pl.String,
-            "max_text": pl.String,
             "integer": pl.Boolean,
-            "period_kind": pl.String,
+            "ratio": pl.Boolean,
+            "monthly": pl.String,
         },
         orient="row",
+    ).with_columns(pl.col("monthly") == "month")
+    number, is_empty, is_percent = parse_numbers(pl.col("raw"))
+    long = long.with_columns(number.alias("number"), is_empty.alias("empty"))
+    report.missing_values = int(long["empty"].sum())
+    long = long.filter(~pl.col("empty")).drop("empty")
+    long = long.with_columns(is_percent.alias("percent")).join(
+        limits, on="metric_key", how="left", maintain_order="left"
     )
-    long = long.with_columns(
-        number.alias("number"), is_empty.alias("empty"), is_percent.alias("percent")
-    ).join(limits, on="metric_key", how="left")
-    report.missing_values = long.filter(pl.col("empty")).height
-    long = long.filter(~pl.col("empty"))
-    ratio = pl.col("metric_unit") == "比例"
     value = (
-        pl.when(pl.col("percent") & ratio)
+        pl.when(pl.col("percent") & pl.col("ratio"))
         .then(pl.col("number") * 0.01)
         .when(pl.col("percent"))
         .then(None)  # 12% of 万元 means nothing
         .otherwise(pl.col("number") * pl.col("factor"))
     )
-    long = long.with_columns(value.alias("value"))
+    long = long.with_columns(value.alias("value")).drop("factor")
     invalid = pl.col("value").is_null() | pl.col("value").is_infinite()
     reason = (
         pl.when(pl.col("percent") & pl.col("number").is_not_null())
@@ -457,49 +449,53 @@ def _check_values(
         .otherwise(pl.lit("不是数字"))
     )
     report.add(_problem_rows(long.filter(invalid), "column", NOT_NUMBER, reason))
-    long = long.filter(~invalid)
-    year = PERIOD_PATTERNS["year"].pattern
-    month = PERIOD_PATTERNS["month"].pattern
+    long = long.filter(~invalid).drop("number", "percent", "ratio")
+
+    stated = [p for p in long["period"].unique().cast(pl.String).to_list() if p]
+    years = [p for p in stated if PERIOD_PATTERNS["year"].match(p)]
+    months = [p for p in stated if PERIOD_PATTERNS["month"].match(p)]
     period_ok = (
-        pl.when(pl.col("period_kind") == "year")
-        .then(pl.col("period").str.contains(year))
-        .otherwise(pl.col("period").str.contains(month))
+        pl.when(pl.col("monthly"))
+        .then(pl.col("period").is_in(months))
+        .otherwise(pl.col("period").is_in(years))
+        .fill_null(False)
     )
-    bad_period = long.filter(~period_ok.fill_null(False))
+    long = long.with_columns(period_ok.alias("period_ok"))
+    bad_period = long.filter(~pl.col("period_ok"))
     report.add(
-        RowProblem(r, c, p, f"期间应为 {PERIOD_FORMS.get(k, k)}", BAD_PERIOD)
-        for r, c, p, k in bad_period.select("row", "column", "period", "period_kind").iter_rows()
+        RowProblem(r, c, p, f"期间应为 {PERIOD_FORMS['month' if m else 'year']}", BAD_PERIOD)
+        for r, c, p, m in bad_period.select("row", "column", "period", "monthly").iter_rows()
     )
-    long = long.filter(period_ok.fill_null(False))
-    low = pl.col("min").is_not_null() & (pl.col("value") < pl.col("min"))
-    high = pl.col("max").is_not_null() & (pl.col("value") > pl.col("max"))
+    long = long.filter(pl.col("period_ok")).drop("period_ok", "monthly")
+
+    low = pl.col("value") < pl.col("min")
+    high = pl.col("value") > pl.col("max")
     fraction = pl.col("integer") & ((pl.col("value") - pl.col("value").round(0)).abs() > 1e-9)
-    bounds = (
-        pl.when(low)
-        .then(pl.format("不能小于 {} {}", pl.col("min_text"), pl.col("metric_unit")))
-        .when(high)
-        .then(pl.format("不能大于 {} {}", pl.col("max_text"), pl.col("metric_unit")))
-        .otherwise(pl.lit("应为整数"))
-    )
-    out = long.filter(low | high | fraction)
-    report.add(
-        _problem_rows(
-            out, "column", OUT_OF_RANGE, pl.format("“{}”", pl.col("metric_name")) + bounds
-        )
-    )
-    keep = ["row", "uscc", "name", "column", "metric_key", "period", "raw", "value"]
-    return long.filter(~(low | high | fraction)).select(keep)
+    wrong = (low | high | fraction).fill_null(False)
+    out = long.filter(wrong)
+    for r, c, k, v, raw in out.select("row", "column", "metric_key", "value", "raw").iter_rows():
+        metric = catalogue[k]
+        if metric.min_value is not None and v < metric.min_value:
+            bound = f"不能小于 {metric.min_value:g} {metric.unit}"
+        elif metric.max_value is not None and v > metric.max_value:
+            bound = f"不能大于 {metric.max_value:g} {metric.unit}"
+        else:
+            bound = "应为整数"
+        report.add([RowProblem(r, c, raw, f"“{metric.name}”{bound}", OUT_OF_RANGE)])
+    return long.filter(~wrong).drop("min", "max", "integer")
 
 
 def _attach_firms(
-    session: Session, long: pl.DataFrame, report: ImportReport, *, create_firms: bool
+    session: Session, firms: pl.DataFrame, report: ImportReport, *, create_firms: bool
 ) -> pl.DataFrame:
-    """enterprise_id for every row: by credit code, else by the exact (folded) name."""
+    """The firm of every spreadsheet row: its enterprise_id by credit code, else by the exact
+    (folded) name; `firm` is the enterprise_id, or for a firm not registered yet a negative
+    number per credit code (or folded name), so that its rows can be compared."""
     registry = session.execute(sa.select(Enterprise.uscc, Enterprise.id, Enterprise.name_key)).all()
     by_code = {c: i for c, i, _ in registry if c}
     codes: dict[str, str | None] = {}
     reasons: dict[str, str] = {}
-    for code in long["uscc"].unique().to_list():
+    for code in firms["uscc"].unique().to_list():
         if not code:
             continue
         if code in by_code:  # registered codes were checked when they were registered
@@ -513,69 +509,58 @@ def _attach_firms(
     by_name: dict[str, int | None] = {}
     for _, i, key in registry:
         by_name[key] = None if key in by_name else i  # ambiguous names match nothing
-    long = long.with_columns(
+    firms = firms.with_columns(
         pl.col("uscc").replace_strict(codes, default=None, return_dtype=pl.String).alias("code"),
         pl.col("name")
-        .replace_strict({n: name_key(n) for n in long["name"].unique()}, return_dtype=pl.String)
+        .replace_strict({n: name_key(n) for n in firms["name"].unique()}, return_dtype=pl.String)
         .alias("name_key"),
     )
     code_ids = pl.col("code").replace_strict(by_code, default=None, return_dtype=pl.Int64)
     name_ids = pl.col("name_key").replace_strict(by_name, default=None, return_dtype=pl.Int64)
-    long = long.with_columns(
+    firms = firms.with_columns(
         pl.when(pl.col("uscc") != "").then(code_ids).otherwise(name_ids).alias("enterprise_id")
     )
-    bad_code = long.filter((pl.col("uscc") != "") & pl.col("code").is_null())
-    rows = bad_code.select("row", "uscc").unique("row", keep="first").sort("row").iter_rows()
+    bad = (pl.col("uscc") != "") & pl.col("code").is_null()
+    rows = firms.filter(bad).select("row", "uscc").sort("row").iter_rows()
     report.add(
         RowProblem(r, "统一社会信用代码", c, reasons.get(c, "无效"), BAD_CODE) for r, c in rows
     )
-    unknown = long.filter(
-        pl.col("enterprise_id").is_null() & ~pl.col("row").is_in(bad_code["row"].to_list())
-    )
-    if create_firms:
-        needs = unknown.filter((pl.col("code").is_null()) | (pl.col("name") == ""))
-        unknown_rows = needs
-    else:
-        unknown_rows = unknown
-    firms = unknown_rows.select("row", "uscc", "name").unique("row", keep="first").sort("row")
-    for r, code, name in firms.iter_rows():
+    unknown = firms.filter(pl.col("enterprise_id").is_null() & ~bad)
+    if create_firms:  # a new firm needs both a valid code and a name
+        unknown = unknown.filter(pl.col("code").is_null() | (pl.col("name") == ""))
+    for r, code, name in unknown.select("row", "uscc", "name").sort("row").iter_rows():
         if create_firms:
             reason = "新企业须同时给出有效的统一社会信用代码和企业名称"
         elif code:
             reason = "未登记的企业（可先导入企业名录，或导入时选择自动登记新企业）"
         else:
             reason = "按名称找不到唯一对应的已登记企业；请填写统一社会信用代码"
-        report.add(
-            [
-                RowProblem(
-                    r,
-                    "统一社会信用代码" if code else "企业名称",
-                    code or name,
-                    reason,
-                    UNKNOWN_FIRM,
-                )
-            ]
-        )
-    return long
+        column = "统一社会信用代码" if code else "企业名称"
+        report.add([RowProblem(r, column, code or name, reason, UNKNOWN_FIRM)])
+    unregistered = pl.coalesce(pl.col("code"), pl.col("name_key")).rank("dense").cast(pl.Int64)
+    return firms.with_columns(pl.coalesce(pl.col("enterprise_id"), -unregistered).alias("firm"))
 
 
 def _check_conflicts(long: pl.DataFrame, report: ImportReport) -> pl.DataFrame:
     """The same firm, metric and period twice: fine when the values agree, a problem when not."""
-    # A firm is its id when registered, else a negative number per code (or folded name).
-    unregistered = pl.coalesce(pl.col("code"), pl.col("name_key")).rank("dense").cast(pl.Int64)
-    firm = pl.coalesce(pl.col("enterprise_id"), -unregistered)
-    long = long.with_columns(firm.alias("firm"))
-    key = ["firm", "metric_key", "period"]
-    repeated = long.select(key).is_duplicated()
+    # One integer per (firm, metric, period): hashing it takes a fraction of the memory that
+    # hashing the three columns together does on a two-million-row frame.
+    metric = pl.col("metric_key").to_physical().rank("dense").cast(pl.Int64) - 1
+    period = pl.col("period").to_physical().rank("dense").cast(pl.Int64) - 1
+    metrics = long["metric_key"].n_unique()
+    periods = long["period"].n_unique()
+    key = (pl.col("firm") * metrics + metric) * periods + period
+    long = long.with_columns(key.alias("key"))
+    repeated = long["key"].is_duplicated()
     if not repeated.any():
-        return long
+        return long.drop("key")
     twice = long.filter(repeated)
-    groups = twice.group_by(key).agg(
+    groups = twice.group_by("key").agg(
         pl.col("value").n_unique().alias("values"), pl.col("row").sort().alias("rows")
     )
     clashes = groups.filter(pl.col("values") > 1)
     if clashes.height:
-        clashing = twice.join(clashes.select(*key, "rows"), on=key, how="inner")
+        clashing = twice.join(clashes.select("key", "rows"), on="key", how="inner")
         report.add(
             RowProblem(
                 r,
@@ -586,14 +571,12 @@ def _check_conflicts(long: pl.DataFrame, report: ImportReport) -> pl.DataFrame:
             )
             for r, c, v, rows in clashing.select("row", "column", "raw", "rows").iter_rows()
         )
-    return long.unique(subset=key, keep="first", maintain_order=True)
+    return long.unique(subset="key", keep="first", maintain_order=True).drop("key")
 
 
-def _check_combinations(long: pl.DataFrame, report: ImportReport) -> pl.DataFrame:
+def _check_combinations(long: pl.DataFrame, report: ImportReport) -> None:
     wanted = {k for pair in IMPOSSIBLE for k in pair[:2]}
     relevant = long.filter(pl.col("metric_key").is_in(list(wanted)))
-    if not relevant.height:
-        return long
     for part, whole, reason in IMPOSSIBLE:
         left = relevant.filter(pl.col("metric_key") == part).select(
             "firm", "period", "row", "column", "raw", pl.col("value").alias("part")
@@ -606,7 +589,6 @@ def _check_combinations(long: pl.DataFrame, report: ImportReport) -> pl.DataFram
             RowProblem(r, c, v, f"{reason}（第 {w} 行）" if w != r else reason, IMPOSSIBLE_KIND)
             for r, c, v, w in wrong.select("row", "column", "raw", "whole_row").iter_rows()
         )
-    return long
 
 
 def _bad_rows(report: ImportReport) -> set[int]:
@@ -615,15 +597,16 @@ def _bad_rows(report: ImportReport) -> set[int]:
 
 
 def _create_firms(
-    session: Session, actor: Actor, clean: pl.DataFrame, report: ImportReport
+    session: Session, firms: pl.DataFrame, clean: pl.DataFrame, report: ImportReport
 ) -> pl.DataFrame:
+    """Register the clean rows' firms that are not registered yet; their facts get the new ids."""
     new = (
-        clean.filter(pl.col("enterprise_id").is_null())
-        .select("code", "name")
-        .unique("code", keep="first", maintain_order=True)
+        firms.filter(pl.col("enterprise_id").is_null())
+        .select("firm", "code", "name")
+        .unique("firm", keep="first", maintain_order=True)
     )
-    created: dict[str, int] = {}
-    for code, name in new.iter_rows():
+    created: dict[int, int] = {}
+    for firm, code, name in new.iter_rows():
         enterprise = Enterprise(
             uscc=code,
             name=clean_name(name),
@@ -633,12 +616,11 @@ def _create_firms(
         )
         session.add(enterprise)
         session.flush()
-        created[code] = enterprise.id
+        created[firm] = enterprise.id
     report.created = len(created)
     if not created:
         return clean
-    fill = pl.col("code").replace_strict(created, default=None, return_dtype=pl.Int64)
-    return clean.with_columns(pl.coalesce("enterprise_id", fill).alias("enterprise_id"))
+    return clean.with_columns(pl.col("firm").replace(created))
 
 
 def _write_facts(
@@ -651,10 +633,13 @@ def _write_facts(
 ) -> None:
     """Insert new values, supersede changed ones, skip the unchanged: in bulk."""
     metric_ids = dict(session.execute(sa.select(Metric.key, Metric.id)).all())
-    incoming = clean.filter(pl.col("enterprise_id").is_not_null()).select(
-        "enterprise_id",
-        pl.col("metric_key").replace_strict(metric_ids, return_dtype=pl.Int64).alias("metric_id"),
-        "period",
+    incoming = clean.filter(pl.col("firm") > 0).select(
+        pl.col("firm").alias("enterprise_id"),
+        pl.col("metric_key")
+        .cast(pl.String)
+        .replace_strict(metric_ids, return_dtype=pl.Int64)
+        .alias("metric_id"),
+        pl.col("period").cast(pl.String),
         "value",
     )
     if not incoming.height:
@@ -676,14 +661,22 @@ def _write_facts(
             "old_value": pl.Float64,
         },
     )
-    merged = incoming.join(current, on=["enterprise_id", "metric_id", "period"], how="left")
-    same = merged.filter(pl.col("old_value") == pl.col("value"))
-    changed = merged.filter(
-        pl.col("old_id").is_not_null() & (pl.col("old_value") != pl.col("value"))
+    # Joined on one integer per (firm, metric, period): a join on the three columns (one of them
+    # text) takes several times the memory on millions of rows.
+    period_index = {p: i for i, p in enumerate(periods)}
+    width = max(metric_ids.values(), default=0) + 1
+    key = (pl.col("enterprise_id") * width + pl.col("metric_id")) * len(periods) + pl.col(
+        "period"
+    ).replace_strict(period_index, return_dtype=pl.Int64)
+    merged = incoming.with_columns(key.alias("key")).join(
+        current.select(key.alias("key"), "old_id", "old_value"), on="key", how="left"
     )
-    fresh = merged.filter(pl.col("old_id").is_null())
+    del incoming, current
+    fresh = pl.col("old_id").is_null()
+    changed = pl.col("old_id").is_not_null() & (pl.col("old_value") != pl.col("value"))
+    counts = merged.select(fresh.sum().alias("fresh"), changed.sum().alias("changed"))
     now = utcnow()
-    old_ids = changed["old_id"].to_list()
+    old_ids = merged.filter(changed)["old_id"].to_list()
     for start in range(0, len(old_ids), 10_000):
         session.execute(
             sa.update(Fact)
@@ -691,7 +684,7 @@ def _write_facts(
             .values(is_current=False, superseded_at=now),
             execution_options={"synchronize_session": False},
         )
-    to_insert = pl.concat([changed, fresh]).select("enterprise_id", "metric_id", "period", "value")
+    to_insert = merged.filter(fresh | changed).drop("key", "old_id", "old_value")
     constants = {
         "source_id": source_id,
         "as_of": as_of,
@@ -702,9 +695,9 @@ def _write_facts(
         "created_at": now,
     }
     bulk_insert(session, Fact.__table__, to_insert, constants)  # type: ignore[arg-type]
-    report.added = fresh.height
-    report.superseded = changed.height
-    report.unchanged = same.height
+    report.added = counts["fresh"].item()
+    report.superseded = counts["changed"].item()
+    report.unchanged = merged.height - report.added - report.superseded
 
 
 def bulk_insert(
@@ -738,15 +731,24 @@ def bulk_insert(
     for name, value in constants.items():
         bind = table.c[name].type.bind_processor(dialect)
         processed.append(bind(value) if bind else value)
-    fixed = tuple(processed)
-    columns = ", ".join(names)
-    marks = ", ".join("?" * len(names))
-    insert = f"INSERT INTO {table.name} ({columns}) VALUES ({marks})"  # noqa: S608  (table's own names)
+    # The rows go into an unindexed temporary table first, and from there into the table in one
+    # statement that adds the constants: SQLite then updates the indexes in C, not per call.
+    staged = f"staged_{table.name}"
+    columns = ", ".join(frame.columns)
+    marks = ", ".join("?" * frame.width)
+    constant_marks = ", ".join("?" * len(processed))
     cursor = raw.cursor()  # type: ignore[union-attr]
     try:
+        cursor.execute(f"CREATE TEMP TABLE {staged} ({columns})")
         for chunk in frame.iter_slices(100_000):
-            cursor.executemany(insert, [(*row, *fixed) for row in chunk.iter_rows()])
+            cursor.executemany(f"INSERT INTO {staged} VALUES ({marks})", chunk.iter_rows())  # noqa: S608
+        cursor.execute(
+            f"INSERT INTO {table.name} ({', '.join(names)})"  # noqa: S608  (the table's own names)
+            f" SELECT {columns}, {constant_marks} FROM {staged}",
+            processed,
+        )
     finally:
+        cursor.execute(f"DROP TABLE IF EXISTS {staged}")
         cursor.close()
 
 
