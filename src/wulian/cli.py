@@ -142,7 +142,8 @@ def demo() -> None:
         console.print(
             f"已生成园区企业 {result.zone.in_zone} 家、"
             f"园外企业（招商对象）{result.zone.external} 家，企业数据 {result.zone.facts} 条，"
-            f"待审核的企业自报 {result.zone.pending_reports} 条。"
+            f"待审核的企业自报 {result.zone.pending_reports} 条，"
+            f"旧台账中缺代码的疑似重复记录 {result.zone.likely_duplicates} 条。"
         )
     if result.sample:
         console.print(f"示例导入文件（含几处故意的错误）：{escape(str(result.sample))}")

@@ -70,3 +70,17 @@ def test_an_enterprise_user_sees_only_their_firm(page: Page, live_server, world,
     page.goto(f"{live_server}/enterprises/2")
     expect(page.locator("body")).to_contain_text("只能查看本企业")
     assert zone.IN_ZONE == 2_000
+
+
+def test_an_administrator_merges_a_demo_ledger_duplicate(page: Page, live_server, world, tmp_path):
+    world.run(lambda s: build.build(s, actor=SYSTEM, data_dir=tmp_path))
+    world.user("admin1", Role.ADMIN)
+    sign_in(page, live_server, "admin1")
+    page.get_by_role("link", name="疑似重复").click()
+    groups = page.locator("table.duplicate-group")
+    expect(groups).to_have_count(len(zone.LEGACY_DUPLICATES))
+    first = groups.first
+    expect(first).to_contain_text("无")  # the ledger record has no credit code
+    first.get_by_role("button", name="合并到所选企业").click()
+    expect(page.get_by_role("status")).to_contain_text("已合并到")
+    expect(groups).to_have_count(len(zone.LEGACY_DUPLICATES) - 1)

@@ -191,3 +191,40 @@ def test_an_administrator_adds_a_header_alias_in_the_ui(client, world, zone):
     again = client.post("/admin/aliases", data=form)
     assert again.status_code == 409
     assert "已有对应关系" in again.text
+
+
+def test_likely_duplicates_page_and_merge(make_client, world, zone):
+    ledger = world.enterprise("衢州甲材料 有限责任公司")  # no code: likely firm a
+    world.user("admin1", Role.ADMIN)
+    analyst = make_client()
+    login(analyst, "analyst1")
+    seen = analyst.get("/enterprises/duplicates")
+    assert seen.text.count('class="table duplicate-group"') == 1
+    assert "衢州甲材料 有限责任公司" in seen.text
+    assert "合并到所选企业" not in seen.text  # reading is not merging
+    token = csrf_from(seen.text)
+    refused = analyst.post(
+        f"/enterprises/{ledger}/merge", data={"csrf_token": token, "keep": zone["a"]}
+    )
+    assert refused.status_code == 403
+
+    admin = make_client()
+    login(admin, "admin1")
+    page = admin.get("/enterprises/duplicates")
+    assert "合并到所选企业" in page.text
+    wrong = admin.post(
+        f"/enterprises/{zone['a']}/merge",
+        data={"csrf_token": csrf_from(page.text), "keep": ledger},
+    )
+    assert wrong.status_code == 422
+    assert "保留有统一社会信用代码" in wrong.text
+    done = admin.post(
+        f"/enterprises/{ledger}/merge", data={"csrf_token": csrf_from(page.text), "keep": zone["a"]}
+    )
+    assert done.status_code == 303
+    after = admin.get(done.headers["location"])
+    assert "已合并到" in after.text
+    assert "移入数据 0 条" in after.text
+    assert 'id="no-duplicates"' in after.text
+    firm = admin.get(f"/enterprises/{zone['a']}")
+    assert "衢州甲材料 有限责任公司" in firm.text  # now a former name

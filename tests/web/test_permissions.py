@@ -131,6 +131,7 @@ PAGES = [
         {"admin": 200, "analyst": 200, "officer": 200, "enterprise": 200, "anon": 303},
     ),
     ("/enterprises/{B}", ALL_STAFF_PAGE),
+    ("/enterprises/duplicates", ALL_STAFF_PAGE),
     (
         "/enterprises/export.xlsx",
         {"admin": 200, "analyst": 200, "officer": 200, "enterprise": 200, "anon": 303},

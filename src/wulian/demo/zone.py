@@ -28,6 +28,14 @@ IN_ZONE = 2_000
 EXTERNAL = 5_000
 MISSING_SHARE = 0.05
 ZONE_COUNTIES = ("330802", "330803")  # 柯城区, 衢江区 (the zone's two host districts)
+# Records copied in from old ledgers, without credit codes, under a variant of a zone firm's name
+# (index of the firm, text in its name, written instead as): the likely-duplicates page has work.
+LEGACY_DUPLICATES = (
+    (6, "有限公司", "有限责任公司"),
+    (41, "有限公司", " 有限公司"),
+    (132, "示例", "示例 "),
+    (511, "有限公司", "有限责任公司"),
+)
 
 
 @dataclass(frozen=True)
@@ -146,6 +154,7 @@ class ZoneResult:
     external: int
     facts: int
     pending_reports: int
+    likely_duplicates: int  # codeless ledger records that duplicate a zone firm
 
 
 def build_zone(session: Session, *, actor_label: str) -> ZoneResult:
@@ -185,12 +194,42 @@ def build_zone(session: Session, *, actor_label: str) -> ZoneResult:
                 "updated_at": now,
             }
         )
+    for index, written, instead in LEGACY_DUPLICATES:
+        original = rows[index]
+        variant = original["name"].replace(written, instead, 1)
+        rows.append(
+            {
+                "id": len(rows) + 1,
+                "uscc": None,
+                "name": variant,
+                "name_key": name_key(variant),
+                "former_names": [],
+                "in_zone": True,
+                "legal_rep": original["legal_rep"],
+                "founded_on": None,
+                "registered_capital": None,
+                "address": original["address"],
+                "region_code": original["region_code"],
+                "industry_code": None,
+                "chain": original["chain"],
+                "staff_size": None,
+                "land_area": None,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
     session.execute(sa.insert(Enterprise), rows)
     tags = _tags(rng, firms)
     if tags:
         session.execute(sa.insert(EnterpriseTag), tags)
     facts, pending = _facts(session, rng, firms, actor_label, now)
-    return ZoneResult(in_zone=IN_ZONE, external=EXTERNAL, facts=facts, pending_reports=pending)
+    return ZoneResult(
+        in_zone=IN_ZONE,
+        external=EXTERNAL,
+        facts=facts,
+        pending_reports=pending,
+        likely_duplicates=len(LEGACY_DUPLICATES),
+    )
 
 
 def _firms(rng: np.random.Generator) -> list[dict[str, Any]]:

@@ -6,13 +6,16 @@ import datetime as dt
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, aliased, selectinload
 
+from wulian.core import audit
+from wulian.core.auth.models import User
+from wulian.core.db import utcnow
 from wulian.core.errors import Conflict, InvalidInput, NotFound
 from wulian.core.pagination import Page, paginate
 from wulian.core.permissions import Actor, Permission
 from wulian.enterprises import uscc as uscc_check
-from wulian.enterprises.models import Enterprise, EnterpriseTag
+from wulian.enterprises.models import Enterprise, EnterpriseTag, Fact
 from wulian.enterprises.names import clean_name, name_key
 from wulian.enterprises.tags import TAGS
 from wulian.reference.models import Region
@@ -229,6 +232,157 @@ def likely_duplicates(session: Session, *, actor: Actor) -> list[list[Enterprise
     for enterprise in rows:
         groups.setdefault(enterprise.name_key, []).append(enterprise)
     return list(groups.values())
+
+
+def current_fact_counts(session: Session, *, actor: Actor, ids: list[int]) -> dict[int, int]:
+    """How many current values each of the firms ids holds (for telling duplicates apart)."""
+    actor.require(Permission.ENTERPRISES_READ)
+    counts = dict.fromkeys(ids, 0)
+    for firm, count in session.execute(
+        sa.select(Fact.enterprise_id, sa.func.count())
+        .where(Fact.enterprise_id.in_(ids), Fact.is_current == sa.true())
+        .group_by(Fact.enterprise_id)
+    ):
+        counts[firm] = count
+    return counts
+
+
+# Profile fields a merge copies from the duplicate where the kept firm has none.
+MERGE_FILLS = (
+    "legal_rep",
+    "founded_on",
+    "registered_capital",
+    "address",
+    "region_code",
+    "industry_code",
+    "chain",
+    "staff_size",
+    "land_area",
+)
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    kept: Enterprise
+    facts_moved: int
+    facts_superseded: int  # moved, but the kept firm already had a current value from that source
+    tags_moved: int
+    fields_filled: list[str]
+
+
+def merge(session: Session, *, actor: Actor, keep_id: int, drop_id: int) -> MergeResult:
+    """Fold a duplicate record without a credit code into the firm it duplicates.
+
+    The duplicate's facts move over (where the kept firm already has a current value of the same
+    metric, period and source, the moved value stays as history), its titles move where the kept
+    firm lacks them, its empty-elsewhere profile fields fill the kept firm's blanks, and its name
+    becomes a former name. Then the duplicate is deleted. Two firms with credit codes are two
+    firms and are never merged."""
+    actor.require(Permission.ENTERPRISES_WRITE)
+    if keep_id == drop_id:
+        raise InvalidInput("不能把企业合并到它自己", field="keep")
+    keep = get_or_raise(session, actor=actor, enterprise_id=keep_id)
+    drop = get_or_raise(session, actor=actor, enterprise_id=drop_id)
+    if drop.uscc:
+        if keep.uscc:
+            raise Conflict(
+                f"两条记录都有统一社会信用代码（{keep.uscc}、{drop.uscc}），是两家不同的企业，不能合并"
+            )
+        raise InvalidInput(
+            "请保留有统一社会信用代码的那一条，把没有代码的记录合并进来", field="keep"
+        )
+    accounts = session.scalar(
+        sa.select(sa.func.count()).select_from(User).where(User.enterprise_id == drop_id)
+    )
+    if accounts:
+        raise Conflict(f"“{drop.name}”已关联 {accounts} 个企业账号，请先把账号改关联到保留的企业")
+    before = {"kept": _snapshot(keep), "dropped": _snapshot(drop)}
+
+    now = utcnow()
+    moved = aliased(Fact, name="moved")
+    clashing = session.scalars(
+        sa.select(moved.id).where(
+            moved.enterprise_id == drop_id,
+            moved.is_current == sa.true(),
+            sa.select(Fact.id)
+            .where(
+                Fact.enterprise_id == keep_id,
+                Fact.is_current == sa.true(),
+                Fact.metric_id == moved.metric_id,
+                Fact.period == moved.period,
+                Fact.source_id == moved.source_id,
+            )
+            .exists(),
+        )
+    ).all()
+    if clashing:
+        session.execute(
+            sa.update(Fact)
+            .where(Fact.id.in_(clashing))
+            .values(is_current=False, superseded_at=now),
+            execution_options={"synchronize_session": False},
+        )
+    facts_moved = session.scalar(
+        sa.select(sa.func.count()).select_from(Fact).where(Fact.enterprise_id == drop_id)
+    )
+    session.execute(
+        sa.update(Fact).where(Fact.enterprise_id == drop_id).values(enterprise_id=keep_id),
+        execution_options={"synchronize_session": False},
+    )
+    held_tags = {t.tag for t in keep.tags}
+    tags_moved = 0
+    for tag in list(drop.tags):
+        if tag.tag not in held_tags:
+            drop.tags.remove(tag)
+            tag.enterprise_id = keep_id
+            keep.tags.append(tag)
+            tags_moved += 1
+    filled = []
+    for name in MERGE_FILLS:
+        if getattr(keep, name) is None and getattr(drop, name) is not None:
+            setattr(keep, name, getattr(drop, name))
+            filled.append(name)
+    former = [*keep.former_names]
+    for name in (drop.name, *drop.former_names):
+        if name != keep.name and name not in former:
+            former.append(name)
+    keep.former_names = former
+    if not keep.in_zone and drop.in_zone:
+        keep.in_zone = True
+        filled.append("in_zone")
+    session.delete(drop)
+    session.flush()
+    result = MergeResult(keep, facts_moved or 0, len(clashing), tags_moved, filled)
+    audit.record(
+        session,
+        action="enterprise.merge",
+        object_type="enterprise",
+        object_id=keep_id,
+        before=before,
+        after={
+            "kept": _snapshot(keep),
+            "facts_moved": result.facts_moved,
+            "facts_superseded": len(clashing),
+            "tags_moved": tags_moved,
+            "fields_filled": filled,
+        },
+    )
+    return result
+
+
+def _snapshot(enterprise: Enterprise) -> dict[str, object]:
+    return {
+        "id": enterprise.id,
+        "uscc": enterprise.uscc,
+        "name": enterprise.name,
+        "former_names": list(enterprise.former_names),
+        "tags": [t.tag for t in enterprise.tags],
+        **{name: _plain(getattr(enterprise, name)) for name in MERGE_FILLS},
+    }
+
+
+def _plain(value: object) -> object:
+    return value.isoformat() if isinstance(value, dt.date) else value
 
 
 def create(

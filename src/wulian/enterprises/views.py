@@ -119,6 +119,54 @@ def export(
     )
 
 
+@pages.get("/enterprises/duplicates")
+def duplicates_page(request: Request, db: DB, actor: CurrentActor) -> Response:
+    return render(request, "enterprises/duplicates.html", _duplicates_context(db, actor))
+
+
+def _duplicates_context(db: Session, actor: Actor, **extra: Any) -> dict[str, Any]:
+    groups = service.likely_duplicates(db, actor=actor)
+    ids = [e.id for group in groups for e in group]
+    return {
+        "actor": actor,
+        "groups": groups,
+        "counts": service.current_fact_counts(db, actor=actor, ids=ids),
+        "can_merge": actor.has(Permission.ENTERPRISES_WRITE),
+        **extra,
+    }
+
+
+@pages.post("/enterprises/{enterprise_id}/merge")
+def merge(
+    request: Request,
+    enterprise_id: int,
+    db: DB,
+    actor: CurrentActor,
+    keep: Annotated[int, Form(ge=1)],
+) -> Response:
+    try:
+        result = service.merge(db, actor=actor, keep_id=keep, drop_id=enterprise_id)
+    except WulianError as error:
+        db.rollback()
+        if isinstance(error, PermissionDenied):
+            raise
+        return render(
+            request,
+            "enterprises/duplicates.html",
+            _duplicates_context(db, actor, error=error),
+            status_code=error.status,
+        )
+    done = {
+        "merged": result.kept.id,
+        "facts": result.facts_moved,
+        "superseded": result.facts_superseded,
+        "tags": result.tags_moved,
+        "filled": len(result.fields_filled),
+    }
+    query = "&".join(f"{k}={v}" for k, v in done.items())
+    return RedirectResponse(f"/enterprises/duplicates?{query}", status_code=303)
+
+
 def _detail_context(db: Session, actor: Actor, enterprise_id: int) -> dict[str, Any]:
     enterprise = service.get_or_raise(db, actor=actor, enterprise_id=enterprise_id)
     values = facts.firm_values(db, actor=actor, enterprise_id=enterprise_id)

@@ -50,6 +50,9 @@ MENU: tuple[MenuSection, ...] = (
             MenuItem("企业名录", "/enterprises", Permission.ENTERPRISES_READ, zone_staff_only=True),
             MenuItem("数据导入", "/imports", Permission.FACTS_WRITE, zone_staff_only=True),
             MenuItem("数据审核", "/reviews", Permission.FACTS_VERIFY, zone_staff_only=True),
+            MenuItem(
+                "疑似重复", "/enterprises/duplicates", Permission.ZONE_READ, zone_staff_only=True
+            ),
         ),
     ),
     MenuSection(
