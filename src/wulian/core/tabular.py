@@ -22,6 +22,8 @@ from wulian.core.errors import InvalidFile, RowProblem
 EXCEL = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
 TEXT = (".csv", ".txt")
 HEADER_SEARCH_ROWS = 10  # a title or notes above the header are skipped
+# Cells that mean "no value" (unknown, not zero).
+EMPTY = ("", "-", "—", "--", "/", "／", "无", "空", "null", "NULL", "N/A", "n/a", "#N/A")
 
 
 @dataclass(frozen=True)
@@ -184,3 +186,13 @@ def _table(
     frame = frame.drop(empty_unnamed)
     rows = pl.Series("row", [number for number, _ in body], dtype=pl.Int64)
     return Table(frame=frame, rows=rows, header_row=header_row, sheet=sheet, encoding=encoding)
+
+
+def parse_numbers(raw: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """(value, is_empty, is_percent) of text cells: thousands separators, spaces and a trailing
+    % are allowed; the empty markers of EMPTY mean unknown (no value, not an error)."""
+    text = raw.str.strip_chars().str.replace_all(r"[,，\s]", "")
+    is_empty = raw.is_null() | raw.str.strip_chars().is_in(EMPTY)
+    is_percent = text.str.ends_with("%") | text.str.ends_with("％")
+    number = text.str.strip_suffix("%").str.strip_suffix("％").cast(pl.Float64, strict=False)
+    return number, is_empty, is_percent

@@ -25,7 +25,7 @@ from wulian.core.db import utcnow
 from wulian.core.db.columnar import read_frame
 from wulian.core.errors import InvalidInput, PermissionDenied, RowProblem
 from wulian.core.permissions import Actor, Permission
-from wulian.core.tabular import Table, read_table
+from wulian.core.tabular import Table, parse_numbers, read_table
 from wulian.enterprises import uscc as uscc_check
 from wulian.enterprises.facts import PERIOD_FORMS, PERIOD_PATTERNS, source_or_raise
 from wulian.enterprises.models import Enterprise, Fact, FactStatus
@@ -36,7 +36,6 @@ from wulian.reference.models import Metric
 
 MAX_PROBLEMS = 100_000  # a report lists at most this many problems (the counts stay exact)
 PREVIEW_ROWS = 10
-EMPTY = ("", "-", "—", "--", "/", "／", "无", "空", "null", "NULL", "N/A", "n/a", "#N/A")
 
 # Combinations that cannot be true in one firm's figures for one period: (part, whole, reason).
 IMPOSSIBLE: tuple[tuple[str, str, str], ...] = (
@@ -154,16 +153,6 @@ def unknown_header(resolver: Resolver, table: Table, header: str) -> RowProblem:
 
 
 # ---------------------------------------------------------------- numbers
-
-
-def parse_numbers(raw: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
-    """(value, is_empty, is_percent) of text cells: thousands separators, spaces and a trailing
-    % are allowed; the empty markers of EMPTY mean unknown (no value, not an error)."""
-    text = raw.str.strip_chars().str.replace_all(r"[,，\s]", "")
-    is_empty = raw.is_null() | raw.str.strip_chars().is_in(EMPTY)
-    is_percent = text.str.ends_with("%") | text.str.ends_with("％")
-    number = text.str.strip_suffix("%").str.strip_suffix("％").cast(pl.Float64, strict=False)
-    return number, is_empty, is_percent
 
 
 # ---------------------------------------------------------------- facts

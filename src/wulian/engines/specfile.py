@@ -1,0 +1,160 @@
+"""Spec files: YAML read with the line of every value kept, validated by a pydantic model, and
+refused with messages that name the file, line and field in Chinese.
+
+    spec = load_spec(text, "innovation.yaml", IndexSpec)
+
+Semantic checks that pydantic cannot express (unknown references, cycles) raise `SpecProblem`
+from the model's validators with the path of the offending field; it is reported at that line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from wulian.core.errors import InvalidFile, RowProblem
+
+Model = TypeVar("Model", bound=BaseModel)
+Path = tuple[str | int, ...]
+
+# pydantic error types → Chinese
+_MESSAGES = {
+    "missing": "缺少必填项",
+    "extra_forbidden": "不认识这个字段",
+    "float_parsing": "应为数字",
+    "float_type": "应为数字",
+    "int_parsing": "应为整数",
+    "int_type": "应为整数",
+    "int_from_float": "应为整数",
+    "bool_parsing": "应为 true 或 false",
+    "bool_type": "应为 true 或 false",
+    "string_type": "应为文字",
+    "list_type": "应为列表",
+    "dict_type": "应为键值表",
+    "model_type": "应为键值表",
+    "greater_than": "应大于 {gt}",
+    "greater_than_equal": "应不小于 {ge}",
+    "less_than": "应小于 {lt}",
+    "less_than_equal": "应不大于 {le}",
+    "too_short": "至少需要 {min_length} 项",
+    "too_long": "最多 {max_length} 项",
+    "string_too_short": "不能为空",
+    "string_too_long": "太长（最多 {max_length} 个字）",
+    "finite_number": "应为有限的数",
+    "union_tag_invalid": "不认识的取值“{tag}”；可选：{expected_tags}",
+    "union_tag_not_found": "缺少“{discriminator}”",
+}
+
+
+class SpecProblem(ValueError):
+    """A semantic problem found by a model validator: `path` is relative to that model."""
+
+    def __init__(self, message: str, path: Sequence[str | int] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = tuple(path)
+
+
+def _plain(node: yaml.Node, path: Path, lines: dict[Path, int]) -> Any:
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = yaml.safe_load(yaml.serialize(key_node))
+            if key in out:
+                raise InvalidFile(
+                    [RowProblem(key_node.start_mark.line + 1, str(key), None, "字段重复")]
+                )
+            out[key] = _plain(value_node, (*path, str(key)), lines)
+            lines.setdefault((*path, str(key)), key_node.start_mark.line + 1)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_plain(item, (*path, i), lines) for i, item in enumerate(node.value)]
+    return yaml.safe_load(yaml.serialize(node))
+
+
+def read_yaml(text: str, filename: str) -> tuple[Any, dict[Path, int]]:
+    """The plain data of a YAML text and the line of every path in it."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(error, "problem", None) or str(error)
+        raise InvalidFile(
+            [RowProblem(line, None, None, f"不是有效的 YAML：{problem}")], filename
+        ) from None
+    if node is None:
+        raise InvalidFile([RowProblem(None, None, None, "文件是空的")], filename)
+    lines: dict[Path, int] = {}
+    try:
+        data = _plain(node, (), lines)
+    except InvalidFile as error:
+        raise InvalidFile(error.problems, filename) from None
+    return data, lines
+
+
+def _line(lines: dict[Path, int], path: Path) -> int | None:
+    for end in range(len(path), -1, -1):
+        if path[:end] in lines:
+            return lines[path[:end]]
+    return None
+
+
+def _where(path: Path) -> str:
+    return ".".join(str(p) for p in path) or "（文件）"
+
+
+def load_spec(text: str, filename: str, model: type[Model]) -> Model:
+    """text validated as model; InvalidFile with every problem at its line otherwise."""
+    data, lines = read_yaml(text, filename)
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        problems = []
+        for item in error.errors():
+            path = _file_path(item["loc"])
+            cause = item.get("ctx", {}).get("error")
+            if isinstance(cause, SpecProblem):
+                path = path + cause.path
+                message = cause.message
+            else:
+                template = _MESSAGES.get(item["type"])
+                try:
+                    message = template.format(**item.get("ctx", {})) if template else item["msg"]
+                except (KeyError, IndexError):
+                    message = item["msg"]
+            value = None if item["type"] == "missing" else _short(item.get("input"))
+            problems.append(RowProblem(_line(lines, path), _where(path), value, message))
+        raise InvalidFile(problems, filename) from None
+
+
+def _file_path(loc: tuple[str | int, ...]) -> Path:
+    """The path as the file spells it: pydantic puts the member of a tagged union chosen for a
+    list item ("normalise") and wrapper names ("function-after[…]") into its paths."""
+    path: list[str | int] = []
+    for part in loc:
+        if isinstance(part, str) and "[" in part:
+            continue
+        if isinstance(part, str) and part in _UNION_TAGS and path and isinstance(path[-1], int):
+            continue
+        path.append(part)
+    return tuple(path)
+
+
+_UNION_TAGS: set[str] = set()
+
+
+def union_tags(*tags: str) -> None:
+    """Declare the tag values of a model's tagged unions, so that paths read as the file does."""
+    _UNION_TAGS.update(tags)
+
+
+def _short(value: Any) -> str | None:
+    if value is None or isinstance(value, dict | list):
+        return None
+    text = str(value)
+    return text if len(text) <= 60 else text[:57] + "…"
