@@ -44,6 +44,7 @@ _MESSAGES = {
     "string_too_short": "不能为空",
     "string_too_long": "太长（最多 {max_length} 个字）",
     "finite_number": "应为有限的数",
+    "literal_error": "应为以下之一：{expected}",
     "union_tag_invalid": "不认识的取值“{tag}”；可选：{expected_tags}",
     "union_tag_not_found": "缺少“{discriminator}”",
 }

@@ -63,10 +63,17 @@ class _Sums:
         d = values - self.c
         self.s = [float(np.sum(d**p)) for p in (1, 2, 3, 4)]
 
-    def move(self, old: float, new: float, count: int) -> None:
+    def move(self, old: float, new: float, count: int) -> bool:
+        """Change count points from old to new; False when the sums lost their precision (the
+        points removed outweighed the rest by many orders) and must be computed afresh."""
         a, b = old - self.c, new - self.c
+        removed = count * a**4
         for p in range(4):
             self.s[p] += count * (b ** (p + 1) - a ** (p + 1))
+        n, mean = self.n, self.s[0] / self.n
+        variance = (self.s[1] - n * mean**2) / n
+        # Moments about a centre far from the new mean cancel catastrophically.
+        return self.s[3] > removed * 1e-6 and mean**2 <= 1e3 * variance
 
     def stats(self) -> tuple[float, float] | None:
         n = self.n
@@ -108,8 +115,10 @@ def winsorise(
         current, replacement = float(ends[high][at[high]]), float(ends[high][at[high] + 1])
         mask = x == current
         count = int(np.count_nonzero(mask))
-        sums.move(current, replacement, count)
+        precise = sums.move(current, replacement, count)
         x[mask] = replacement
+        if not precise:
+            sums = _Sums(x)
         at[high] += 1
         changed[high] = count  # every point at the cap, including those moved before
         stats = sums.stats()

@@ -1,0 +1,260 @@
+"""The index engine's properties (hypothesis), its refusals of bad specs and data with the line
+or row, and its defined behaviour at the edges: a cohort of one, zero variance, all missing."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from wulian.cli import app
+from wulian.core.errors import InvalidFile, InvalidInput
+from wulian.engines.index import pipeline, sensitivity, spec, treat
+
+BASE = """
+id: test
+name: 测试指数
+unit: id
+cohort:
+  column: revenue
+  name: 阶段
+  bands:
+    - {label: 初创期, below: 500}
+    - {label: 成长期, min: 500, below: 2000}
+    - {label: 稳定期, min: 2000}
+indicators:
+  - {key: rd, name: 研发费用, parent: tech, weight: 2}
+  - {key: staff, name: 科技人员, parent: tech}
+  - {key: debt, name: 负债率, parent: health, direction: -1}
+aggregates:
+  - {key: tech, name: 技术创新, parent: total, weight: 3}
+  - {key: health, name: 经营, parent: total}
+  - {key: total, name: 总分}
+pipeline:
+  - {stage: normalise, method: minmax, range: [0, 100], within: cohort}
+  - {stage: aggregate}
+  - {stage: rank, ties: min, within: cohort}
+  - stage: band
+    within: cohort
+    bands:
+      - {label: 领跑, top: 0.05}
+      - {label: 竞跑, top: 0.10}
+      - {label: 进取, top: 0.20}
+"""
+
+values = st.floats(min_value=0, max_value=1e6, allow_nan=False)
+
+
+def frame(rows):
+    return pl.DataFrame(
+        rows, schema=["id", "revenue", "rd", "staff", "debt"], orient="row"
+    ).with_columns(pl.col("id").cast(pl.String))
+
+
+row_lists = st.lists(st.tuples(values, values, values, values), min_size=3, max_size=30).map(
+    lambda rows: [(f"F{i:03d}", *r) for i, r in enumerate(rows)]
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(row_lists, st.randoms())
+def test_row_order_does_not_matter(rows, rng):
+    model = spec.load(BASE)
+    first = pipeline.run(model, frame(rows)).scores
+    rng.shuffle(rows)
+    again = pipeline.run(model, frame(rows)).scores
+    assert first.equals(again)
+
+
+@settings(max_examples=60, deadline=None)
+@given(row_lists, st.floats(min_value=0.001, max_value=1e5))
+def test_a_better_value_never_lowers_the_score(rows, step):
+    model = spec.load(BASE.split("cohort:")[0] + "indicators:" + BASE.split("indicators:")[1])
+    before = pipeline.run(model, frame(rows)).scores["total"][0]
+    better = list(rows)
+    first = list(better[0])
+    first[2] += step  # more R&D (a positive indicator)
+    first[4] = max(0.0, first[4] - step)  # less debt (a negative one)
+    better[0] = tuple(first)
+    after = pipeline.run(model, frame(better)).scores["total"][0]
+    assert after is None or before is None or after >= before - 1e-9
+
+
+@settings(max_examples=40, deadline=None)
+@given(row_lists, st.floats(min_value=0.01, max_value=100))
+def test_weights_are_scale_free_among_siblings(rows, factor):
+    model = spec.load(BASE)
+    scaled = spec.load(
+        BASE.replace("parent: tech, weight: 2}", f"parent: tech, weight: {2 * factor}}}").replace(
+            "{key: staff, name: 科技人员, parent: tech}",
+            f"{{key: staff, name: 科技人员, parent: tech, weight: {factor}}}",
+        )
+    )
+    a = pipeline.run(model, frame(rows)).scores["total"].to_numpy()
+    b = pipeline.run(scaled, frame(rows)).scores["total"].to_numpy()
+    assert np.allclose(a, b, equal_nan=True)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.floats(min_value=-1e6, max_value=1e6), min_size=4, max_size=60))
+def test_fast_winsorisation_agrees_with_the_literal_loop(xs):
+    from tests.engines.index.test_published import naive_winsorise
+
+    x = np.array(xs)
+    if treat.skew_kurtosis(x) is None:
+        return
+    fast, _ = treat.winsorise(x, skew=2, kurtosis=3.5, winmax=5, fallback="log_ct")
+    assert np.allclose(fast, naive_winsorise(x, 5), rtol=1e-9, atol=1e-9)
+
+
+def test_bands_ranks_and_explanations_within_cohorts():
+    rows = [(f"F{i:03d}", 100.0, float(i), 5.0, 0.5) for i in range(40)]
+    rows += [("B001", 5000.0, 1.0, 1.0, 0.5)]  # alone in its cohort
+    result = pipeline.run(spec.load(BASE), frame(rows))
+    scores = result.scores.filter(pl.col("__cohort") == "初创期").sort("rank_total")
+    assert scores["band_total"].head(8).to_list() == ["领跑"] * 2 + ["竞跑"] * 2 + ["进取"] * 4
+    assert scores["band_total"][8] is None
+    alone = result.explain("B001")
+    assert alone.cohort == "稳定期"
+    assert alone.ranks == {"total": 1}
+    # a cohort of one: every min-max score is the middle of the range (no spread to measure)
+    assert {line.normalised for line in alone.indicators} == {50.0}
+    top = result.explain("F039")
+    assert sum(line.contribution for line in top.indicators) == pytest.approx(top.scores["total"])
+
+
+def test_missing_stays_missing_unless_imputed_and_zero_variance_is_defined():
+    rows = [
+        ("A", 100.0, None, 5.0, 0.5),
+        ("B", 100.0, None, 5.0, 0.4),
+        ("C", 100.0, None, 5.0, 0.3),
+    ]
+    result = pipeline.run(spec.load(BASE), frame(rows))
+    assert result.normalised["rd"].null_count() == 3  # all missing: not a number
+    assert result.normalised["staff"].to_list() == [50.0] * 3  # zero variance: the middle
+    assert result.scores["tech"].to_list() == [50.0] * 3  # re-weighted over what is there
+    failing = spec.load(
+        BASE.replace(
+            "{key: tech, name: 技术创新, parent: total, weight: 3}",
+            "{key: tech, name: 技术创新, parent: total, weight: 3, missing: fail}",
+        )
+    )
+    failed = pipeline.run(failing, frame(rows)).scores
+    assert failed["tech"].null_count() == 3  # a missing child fails its parent
+    assert failed["total"].to_list() == failed["health"].to_list()  # the root re-weights
+    zero = spec.load(
+        BASE.replace(
+            "{key: tech, name: 技术创新, parent: total, weight: 3}",
+            "{key: tech, name: 技术创新, parent: total, weight: 3, missing: zero}",
+        )
+    )
+    flagged = pipeline.run(zero, frame(rows))
+    assert flagged.scores["tech"].to_list() == [50 / 3] * 3
+    assert flagged.flags.height == 3
+    assert "按 0 计" in flagged.explain("A").notes[0]
+
+
+BAD_SPECS = [
+    # (replace, with, the text on the line reported, words in the message)
+    ("parent: tech, weight: 2}", "parent: tech, weight: 二}", "weight: 二", "应为数字"),
+    (
+        "- {stage: aggregate}",
+        "- {stage: normalise, method: minmax, indicators: [patents]}\n  - {stage: aggregate}",
+        "[patents]",
+        "不是已定义的指标",
+    ),
+    (
+        "parent: total, weight: 3}\n  - {key: health, name: 经营, parent: total}",
+        "parent: health, weight: 3}\n  - {key: health, name: 经营, parent: tech}",
+        "key: tech",
+        "成环",
+    ),
+    ("{label: 进取, top: 0.20}", "{label: 进取, top: 1.2}", "top: 1.2", "超过 100%"),
+    ("min: 500, below: 2000}", "min: 600, below: 2000}", "min: 600", "空缺"),
+    ("min: 500, below: 2000}", "min: 400, below: 2000}", "min: 400", "重叠"),
+    ("method: minmax", "method: maxmin", "maxmin", "应为以下之一"),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "marker", "words"), BAD_SPECS)
+def test_bad_specs_are_refused_at_their_line(old, new, marker, words):
+    assert old in BASE
+    text = BASE.replace(old, new, 1)
+    line = next(i for i, t in enumerate(text.splitlines(), start=1) if marker in t)
+    with pytest.raises(InvalidFile) as caught:
+        spec.load(text, "bad.yaml")
+    problem = caught.value.problems[0]
+    assert words in problem.reason
+    assert problem.row == line
+    assert "bad.yaml" in caught.value.message
+
+
+def test_bad_data_is_refused_with_row_and_column(tmp_path):
+    model = spec.load(BASE)
+    duplicated = frame([("A", 1.0, 1.0, 1.0, 1.0), ("A", 2.0, 2.0, 2.0, 2.0)])
+    with pytest.raises(InvalidInput, match="重复编号：A"):
+        pipeline.run(model, duplicated)
+    with pytest.raises(InvalidInput, match="缺少这些列：debt"):
+        pipeline.run(model, frame([("A", 1.0, 1.0, 1.0, 1.0)]).drop("debt"))
+
+
+def test_sensitivity_is_reproducible_and_collapses_without_uncertainty():
+    rng = np.random.default_rng(3)
+    rows = [(f"F{i:03d}", 100.0, *rng.uniform(0, 10, 3)) for i in range(50)]
+    model = spec.load(BASE)
+    still = sensitivity.run(model, frame(rows), sensitivity.Settings(draws=20, noise=0.0))
+    assert (still["interval"] == 0).all()
+    assert (still["median_rank"] == still["rank"].cast(pl.Float64)).all()
+    shaken = sensitivity.Settings(draws=200, seed=5, noise=0.5, normalisers=("rank", "zscore"))
+    a = sensitivity.run(model, frame(rows), shaken)
+    b = sensitivity.run(model, frame(rows), shaken)
+    assert a.equals(b)
+    assert a["interval"].max() > 0
+    with pytest.raises(InvalidInput, match="不支持"):
+        sensitivity.run(model, frame(rows), sensitivity.Settings(normalisers=("magic",)))
+
+
+def test_the_cli_on_plain_files(tmp_path, hdi_text):
+    (tmp_path / "hdi.yaml").write_text(hdi_text, encoding="utf-8")
+    data = "country,le,eys,mys,gni\n瑞士,84.3,16.6,13.9,69433\n中国,78.6,15.2,8.1,18025\n"
+    (tmp_path / "hdi.csv").write_bytes(data.encode("gbk"))
+    runner = CliRunner()
+    args = [
+        "index",
+        "run",
+        "--spec",
+        str(tmp_path / "hdi.yaml"),
+        "--data",
+        str(tmp_path / "hdi.csv"),
+    ]
+    done = runner.invoke(
+        app,
+        [
+            *args,
+            "--out",
+            str(tmp_path / "out.csv"),
+            "--stages-dir",
+            str(tmp_path / "stages"),
+            "--explain",
+            "中国",
+        ],
+    )
+    assert done.exit_code == 0, done.output
+    out = pl.read_csv(tmp_path / "out.csv")
+    assert dict(out.select("country", "hdi").iter_rows()) == {"中国": 0.788, "瑞士": 0.967}
+    assert (tmp_path / "stages" / "00_raw.csv").exists()
+    assert "单位 中国（全部）" in done.output
+    assert "hdi 0.788" in done.output
+    (tmp_path / "bad.csv").write_text(
+        "country,le,eys,mys,gni\n瑞士,84.3,很多,13.9,69433\n,1,1,1,1\n"
+    )
+    refused = runner.invoke(
+        app, [*args[:-1], str(tmp_path / "bad.csv"), "--out", str(tmp_path / "x.csv")]
+    )
+    assert refused.exit_code == 2
+    assert "第 2 行" in refused.output
+    assert "很多" in refused.output
+    assert "第 3 行" in refused.output
