@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
@@ -104,8 +104,9 @@ def test_fast_winsorisation_agrees_with_the_literal_loop(xs):
     from tests.engines.index.test_published import naive_winsorise
 
     x = np.array(xs)
-    if treat.skew_kurtosis(x) is None:
-        return
+    stats = treat.skew_kurtosis(x)
+    # on a threshold, rounding alone decides: no implementation can agree with another there
+    assume(stats is not None and abs(abs(stats[0]) - 2) > 1e-6 and abs(stats[1] - 3.5) > 1e-6)
     fast, _ = treat.winsorise(x, skew=2, kurtosis=3.5, winmax=5, fallback="log_ct")
     assert np.allclose(fast, naive_winsorise(x, 5), rtol=1e-9, atol=1e-9)
 

@@ -251,7 +251,8 @@ def until_aggregate(
     keys = [i.key for i in spec.indicators]
     base: list[pl.Expr] = [pl.col(spec.unit)]
     if spec.cohort is not None:
-        base.append(_cohorts(spec, data).alias(COHORT))
+        # categorical: windows over the cohort group by small integer codes
+        base.append(_cohorts(spec, data).cast(pl.Categorical).alias(COHORT))
     work = data.select(
         *base, *(pl.col(i.source).cast(pl.Float64).alias(i.key) for i in spec.indicators)
     )
@@ -273,7 +274,8 @@ def until_aggregate(
         elif isinstance(step, Normalise):
             if "_treated" not in stages:  # the values as they go into the first normalisation
                 stages["_treated"] = work.select(spec.unit, *keys)
-            work = work.with_columns(_normalise(spec, step, k) for k in chosen)
+            groups = _Groups(work) if step.within == "cohort" and spec.cohort is not None else None
+            work = work.with_columns(_normalise(spec, step, k, work, groups) for k in chosen)
         elif isinstance(step, Round):
             work = work.with_columns(pl.col(k).round(step.digits) for k in (step.keys or chosen))
         counts[step.stage] += 1
@@ -356,33 +358,45 @@ def _treat(
         return work.with_columns(expressions), [
             {"indicator": k, "applied": step.method, "changed": None} for k in chosen
         ]
-    groups = (
-        work[COHORT].to_numpy()
-        if step.within == "cohort" and spec.cohort is not None
-        else np.zeros(work.height, dtype=np.int8)
-    )
-    labels = np.unique(groups)
+    if step.within == "cohort" and spec.cohort is not None:
+        cohort = work[COHORT]
+        codes = cohort.to_physical().to_numpy()
+        order = np.argsort(codes, kind="stable")
+        labels_sorted = codes[order]
+        starts = np.flatnonzero(np.r_[True, labels_sorted[1:] != labels_sorted[:-1]])
+        ends = [*starts[1:], codes.size]
+        bounds = [(int(a), int(b)) for a, b in zip(starts, ends, strict=True)]
+        names = [str(cohort[int(order[a])]) for a, _ in bounds]
+    else:
+        order = None
+        bounds, names = [(0, work.height)], ["全部"]
     done: list[dict[str, Any]] = []
     columns = []
     for key in chosen:
-        values = work[key].to_numpy(allow_copy=True).astype(np.float64, copy=True)
-        for label in labels:
-            inside = (groups == label) & ~np.isnan(values)
+        values = work[key].cast(pl.Float64).fill_null(np.nan).to_numpy()
+        ordered = values[order] if order is not None else values.copy()
+        for (start, end), name in zip(bounds, names, strict=True):
+            segment = ordered[start:end]
+            present = ~np.isnan(segment)
             if step.method == "log_ct":
-                present = values[inside]
-                if present.size:
-                    values[inside] = treat_module.log_ct(present)
-                done.append({"indicator": key, "group": str(label), "applied": "log_ct"})
+                if present.any():
+                    segment[present] = treat_module.log_ct(segment[present])
+                done.append({"indicator": key, "group": name, "applied": "log_ct"})
                 continue
             treated, info = treat_module.winsorise(
-                values[inside],
+                segment[present],
                 skew=step.skew,
                 kurtosis=step.kurtosis,
                 winmax=step.winmax,
                 fallback=step.fallback,
             )
-            values[inside] = treated
-            done.append({"indicator": key, "group": str(label), **info.__dict__})
+            segment[present] = treated
+            done.append({"indicator": key, "group": name, **info.__dict__})
+        if order is not None:
+            values = np.empty_like(ordered)
+            values[order] = ordered
+        else:
+            values = ordered
         columns.append(pl.Series(key, values).fill_nan(None))
     return work.with_columns(columns), done
 
@@ -393,7 +407,28 @@ def _over(spec: IndexSpec, expr: pl.Expr, within: str) -> pl.Expr:
     return expr
 
 
-def _normalise(spec: IndexSpec, step: Normalise, key: str) -> pl.Expr:
+class _Groups:
+    """The cohorts of a frame's rows, for per-cohort extremes computed in one pass."""
+
+    def __init__(self, work: pl.DataFrame) -> None:
+        codes = work[COHORT].to_physical().to_numpy()
+        _, self.inverse = np.unique(codes, return_inverse=True)
+        self.order = np.argsort(self.inverse, kind="stable")
+        ordered = self.inverse[self.order]
+        self.starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+
+    def extremes(self, values: np.ndarray) -> tuple[pl.Series, pl.Series]:
+        """Each row's cohort minimum and maximum of values (NaN = missing, ignored)."""
+        ordered = values[self.order]
+        with np.errstate(invalid="ignore"):
+            low = np.fmin.reduceat(ordered, self.starts)[self.inverse]
+            high = np.fmax.reduceat(ordered, self.starts)[self.inverse]
+        return pl.Series(low).fill_nan(None), pl.Series(high).fill_nan(None)
+
+
+def _normalise(
+    spec: IndexSpec, step: Normalise, key: str, work: pl.DataFrame, groups: _Groups | None
+) -> pl.Expr:
     x = pl.col(key)
     direction = next(i.direction for i in spec.indicators if i.key == key)
     low, high = step.range
@@ -403,7 +438,12 @@ def _normalise(spec: IndexSpec, step: Normalise, key: str) -> pl.Expr:
         return _over(spec, expr, step.within)
 
     if step.method == "minmax":
-        lo, hi = over(x.min()), over(x.max())
+        if groups is not None:
+            values = work[key].cast(pl.Float64).fill_null(np.nan).to_numpy()
+            low_s, high_s = groups.extremes(values)
+            lo, hi = pl.lit(low_s), pl.lit(high_s)
+        else:
+            lo, hi = x.min(), x.max()
         share = (x - lo) / (hi - lo) if direction == 1 else (hi - x) / (hi - lo)
         # One value for everyone (zero variance, or a cohort of one): the middle of the range.
         expr = pl.when(hi == lo).then(pl.lit((low + high) / 2)).otherwise(low + share * span)
@@ -505,26 +545,30 @@ def aggregate_arrays(
 
 
 def _combine(matrix: np.ndarray, present: np.ndarray, w: np.ndarray, method: str) -> np.ndarray:
-    filled = np.where(present, matrix, 0.0)
-    wp = present * w  # weights of the children present
-    total = wp.sum(axis=1)
+    complete = bool(present.all())
+    if complete:
+        total = np.full(matrix.shape[0], w.sum())
+        filled = matrix
+    else:
+        filled = np.where(present, matrix, 0.0)
+        total = present.astype(np.float64) @ w  # the weights of the children present
     none = total == 0
     with np.errstate(divide="ignore", invalid="ignore"):
         if method == "arithmetic":
-            score = (filled * w).sum(axis=1) / total
+            score = (filled @ w) / total
         elif method == "sum":
             # re-weighted: the present children stand for the missing ones
-            score = (filled * w).sum(axis=1) * (w.sum() / total)
+            score = (filled @ w) * (w.sum() / total)
         elif method == "geometric":
-            positive = np.where(present, matrix, 1.0)
+            positive = filled if complete else np.where(present, matrix, 1.0)
             zero = (present & (positive <= 0)).any(axis=1)
             logs = np.log(np.where(positive > 0, positive, 1.0))
-            score = np.exp((logs * wp).sum(axis=1) / total)
+            score = np.exp((logs @ w) / total)
             score = np.where(zero, 0.0, score)
         elif method == "harmonic":
-            safe = np.where(present & (matrix > 0), matrix, 1.0)
+            safe = np.where(present & (matrix > 0), matrix, np.inf)
             zero = (present & (matrix <= 0)).any(axis=1)
-            score = total / (wp / safe).sum(axis=1)
+            score = total / ((1.0 / safe) @ w)
             score = np.where(zero, 0.0, score)
         else:  # min
             score = np.where(present, matrix, np.inf).min(axis=1)
@@ -550,6 +594,7 @@ def _after_normalise(
         }
     )
     started = False
+    ranked_by: dict[tuple[str, str], str] = {}  # (level, within) → its min-rank column
     for step in spec.pipeline:
         if isinstance(step, Aggregation):
             started = True
@@ -564,6 +609,8 @@ def _after_normalise(
             )
         elif isinstance(step, Rank):
             level = step.level or spec.root
+            if step.ties == "min":
+                ranked_by[(level, step.within)] = f"rank_{level}"
             scores = scores.with_columns(
                 _over(
                     spec,
@@ -575,17 +622,19 @@ def _after_normalise(
             )
         elif isinstance(step, Banding):
             level = step.level or spec.root
-            scores = scores.with_columns(_band(spec, step, level).alias(f"band_{level}"))
+            ranked = ranked_by.get((level, step.within))
+            scores = scores.with_columns(_band(spec, step, level, ranked).alias(f"band_{level}"))
     return scores, flag_frame
 
 
-def _band(spec: IndexSpec, step: Banding, level: str) -> pl.Expr:
+def _band(spec: IndexSpec, step: Banding, level: str, ranked: str | None) -> pl.Expr:
     score = pl.col(level)
     expr: Any = pl.lit(None, dtype=pl.String)
     if step.by == "share":
-        share = _over(spec, score.rank("min", descending=True), step.within) / _over(
-            spec, score.count(), step.within
-        )
+        rank = pl.col(ranked) if ranked else score.rank("min", descending=True)
+        if not ranked:
+            rank = _over(spec, rank, step.within)
+        share = rank / _over(spec, score.count(), step.within)
         for band in reversed(step.bands):
             expr = pl.when(share <= band.top).then(pl.lit(band.label)).otherwise(expr)
     else:

@@ -35,13 +35,14 @@ def skew_kurtosis(values: np.ndarray) -> tuple[float, float] | None:
     n = values.size
     if n < 4:
         return None
-    centred = values - values.mean()
-    return _moments(n, *(float(np.sum(centred**p)) for p in (2, 3, 4)))
+    d = values - values.mean()
+    d2 = d * d
+    return _moments(n, float(d2.sum()), float(np.dot(d2, d)), float(np.dot(d2, d2)))
 
 
 def _moments(n: int, m2: float, m3: float, m4: float) -> tuple[float, float] | None:
     # m_p: sums of powers of deviations from the mean
-    if m2 <= 0 or not np.isfinite(m2):
+    if m2 <= 0 or not np.isfinite(m2) or m2**2 == 0:  # no spread (or too little to measure)
         return None
     g1 = np.sqrt(n) * m3 / m2**1.5
     skew = g1 * np.sqrt(n * (n - 1)) / (n - 2)
@@ -61,7 +62,8 @@ class _Sums:
         self.n = values.size
         self.c = float(values.mean())
         d = values - self.c
-        self.s = [float(np.sum(d**p)) for p in (1, 2, 3, 4)]
+        d2 = d * d
+        self.s = [float(d.sum()), float(d2.sum()), float(np.dot(d2, d)), float(np.dot(d2, d2))]
 
     def move(self, old: float, new: float, count: int) -> bool:
         """Change count points from old to new; False when the sums lost their precision (the
