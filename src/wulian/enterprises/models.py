@@ -14,6 +14,20 @@ from wulian.reference.models import Metric
 FACT_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
+# The profile columns of Enterprise that imports set and merges carry over.
+PROFILE_FIELDS = (
+    "legal_rep",
+    "founded_on",
+    "registered_capital",
+    "address",
+    "region_code",
+    "industry_code",
+    "chain",
+    "staff_size",
+    "land_area",
+)
+
+
 class Enterprise(Base):
     __tablename__ = "enterprises"
 

@@ -23,7 +23,7 @@ from wulian.core.tabular import read_table
 from wulian.enterprises import imports, regions
 from wulian.enterprises import uscc as uscc_check
 from wulian.enterprises.imports import Column, ImportReport, field_label
-from wulian.enterprises.models import Enterprise, EnterpriseTag
+from wulian.enterprises.models import PROFILE_FIELDS, Enterprise, EnterpriseTag
 from wulian.enterprises.names import clean_name, name_key
 from wulian.enterprises.tags import TAGS
 from wulian.reference import units
@@ -34,15 +34,7 @@ REGISTRY_FIELDS = (
     "uscc",
     "name",
     "former_names",
-    "legal_rep",
-    "founded_on",
-    "registered_capital",
-    "address",
-    "region_code",
-    "industry_code",
-    "chain",
-    "staff_size",
-    "land_area",
+    *PROFILE_FIELDS,
     "in_zone",
     "tag_guishang",
     "tag_gaoxin",

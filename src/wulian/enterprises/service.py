@@ -15,7 +15,7 @@ from wulian.core.errors import Conflict, InvalidInput, NotFound
 from wulian.core.pagination import Page, paginate
 from wulian.core.permissions import Actor, Permission
 from wulian.enterprises import uscc as uscc_check
-from wulian.enterprises.models import Enterprise, EnterpriseTag, Fact
+from wulian.enterprises.models import PROFILE_FIELDS, Enterprise, EnterpriseTag, Fact
 from wulian.enterprises.names import clean_name, name_key
 from wulian.enterprises.tags import TAGS
 from wulian.reference.models import Region
@@ -247,20 +247,6 @@ def current_fact_counts(session: Session, *, actor: Actor, ids: list[int]) -> di
     return counts
 
 
-# Profile fields a merge copies from the duplicate where the kept firm has none.
-MERGE_FILLS = (
-    "legal_rep",
-    "founded_on",
-    "registered_capital",
-    "address",
-    "region_code",
-    "industry_code",
-    "chain",
-    "staff_size",
-    "land_area",
-)
-
-
 @dataclass(frozen=True)
 class MergeResult:
     kept: Enterprise
@@ -338,7 +324,7 @@ def merge(session: Session, *, actor: Actor, keep_id: int, drop_id: int) -> Merg
             keep.tags.append(tag)
             tags_moved += 1
     filled = []
-    for name in MERGE_FILLS:
+    for name in PROFILE_FIELDS:
         if getattr(keep, name) is None and getattr(drop, name) is not None:
             setattr(keep, name, getattr(drop, name))
             filled.append(name)
@@ -377,7 +363,7 @@ def _snapshot(enterprise: Enterprise) -> dict[str, object]:
         "name": enterprise.name,
         "former_names": list(enterprise.former_names),
         "tags": [t.tag for t in enterprise.tags],
-        **{name: _plain(getattr(enterprise, name)) for name in MERGE_FILLS},
+        **{name: _plain(getattr(enterprise, name)) for name in PROFILE_FIELDS},
     }
 
 
