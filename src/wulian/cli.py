@@ -7,7 +7,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -26,6 +26,9 @@ from wulian.core.permissions import SCOPES, Actor, Role
 from wulian.core.settings import Settings, get_settings
 from wulian.enterprises import service as enterprise_service
 from wulian.enterprises.imports import ImportReport
+
+if TYPE_CHECKING:
+    from wulian.engines.index.pipeline import Explanation
 
 app = typer.Typer(
     help="wulian 五链：五链融合工作平台", no_args_is_help=True, pretty_exceptions_enable=False
@@ -607,10 +610,7 @@ def index_run(
         raise _fail(error.message) from None
 
 
-def _print_explanation(explanation: object) -> None:
-    from wulian.engines.index.pipeline import Explanation
-
-    assert isinstance(explanation, Explanation)  # noqa: S101
+def _print_explanation(explanation: Explanation) -> None:
     head = "、".join(
         f"{key} {value:.4g}" if value is not None else f"{key} 缺失"
         for key, value in explanation.scores.items()
@@ -676,7 +676,7 @@ def index_sensitivity(
         result = sensitivity.run(model, frame, settings)
     except WulianError as error:
         raise _fail(error.message) from None
-    result.write_csv(out) if out.suffix.lower() != ".xlsx" else result.write_excel(out)
+    files.write_table(result, out)
     console.print(f"已完成 {draws} 次抽样，{result.height} 个单位的排名区间写入 {escape(str(out))}")
 
 

@@ -294,19 +294,7 @@ def apply_profile(enterprise: Enterprise, values: dict[str, Any]) -> bool:
             enterprise.former_names = [*enterprise.former_names, enterprise.name]
         enterprise.name, enterprise.name_key = name, name_key(name)
         changed = enterprise.id is not None
-    for field in (
-        "uscc",
-        "legal_rep",
-        "founded_on",
-        "registered_capital",
-        "address",
-        "region_code",
-        "industry_code",
-        "chain",
-        "staff_size",
-        "land_area",
-        "in_zone",
-    ):
+    for field in ("uscc", *PROFILE_FIELDS, "in_zone"):
         if field in values and getattr(enterprise, field) != values[field]:
             setattr(enterprise, field, values[field])
             changed = True

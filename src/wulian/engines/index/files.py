@@ -58,17 +58,18 @@ def read_data(path: Path, spec: IndexSpec) -> pl.DataFrame:
 
 
 def write_result(result: Result, out: Path, stages_dir: Path | None = None) -> None:
-    _write(result.output(), out)
+    write_table(result.output(), out)
     if stages_dir is not None:
         stages_dir.mkdir(parents=True, exist_ok=True)
         for index, (name, frame) in enumerate(result.stages.items()):
-            _write(frame, stages_dir / f"{index:02d}_{name}.csv")
-        _write(result.imputed, stages_dir / "imputed.csv")
+            write_table(frame, stages_dir / f"{index:02d}_{name}.csv")
+        write_table(result.imputed, stages_dir / "imputed.csv")
         if result.treatments:
-            _write(pl.DataFrame(result.treatments), stages_dir / "treatments.csv")
+            write_table(pl.DataFrame(result.treatments), stages_dir / "treatments.csv")
 
 
-def _write(frame: pl.DataFrame, path: Path) -> None:
+def write_table(frame: pl.DataFrame, path: Path) -> None:
+    """frame as xlsx when path ends in .xlsx, else as CSV."""
     if path.suffix.lower() == ".xlsx":
         frame.write_excel(path)
     else:

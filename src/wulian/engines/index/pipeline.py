@@ -35,7 +35,6 @@ from wulian.engines.index.spec import (
     Treat,
 )
 
-UNIT = "__unit"
 COHORT = "__cohort"
 
 
