@@ -127,6 +127,29 @@ def test_bands_ranks_and_explanations_within_cohorts():
     assert sum(line.contribution for line in top.indicators) == pytest.approx(top.scores["total"])
 
 
+def test_weights_can_differ_by_cohort_and_explanations_use_the_units_own():
+    staged = spec.load(
+        BASE.replace(
+            "{key: tech, name: 技术创新, parent: total, weight: 3}",
+            "{key: tech, name: 技术创新, parent: total, weight: 3, cohort_weights: {稳定期: 1}}",
+        )
+    )
+    rows = [("S1", 100.0, 1.0, 2.0, 0.2), ("S2", 100.0, 3.0, 1.0, 0.6)]
+    rows += [("L1", 5000.0, 1.0, 2.0, 0.2), ("L2", 5000.0, 3.0, 1.0, 0.6)]
+    result = pipeline.run(staged, frame(rows))
+    scores = dict(zip(result.scores["id"], result.scores["total"], strict=True))
+    # S2: tech = (2×100 + 1×0)/3, health = 0 (more debt); 初创期 keeps tech 3 : health 1
+    assert scores["S2"] == pytest.approx((200 / 3 * 3 + 0) / 4)
+    # 稳定期 weighs them 1 : 1
+    assert scores["L2"] == pytest.approx((200 / 3 + 0) / 2)
+    for unit in ("S2", "L2"):
+        told = result.explain(unit)
+        assert sum(line.weight for line in told.indicators) == pytest.approx(1.0)
+        assert sum(line.contribution for line in told.indicators) == pytest.approx(scores[unit])
+    drawn = sensitivity.run(staged, frame(rows), sensitivity.Settings(draws=5, noise=0.0))
+    assert drawn["median_rank"].to_list() == drawn["rank"].cast(pl.Float64).to_list()
+
+
 def test_missing_stays_missing_unless_imputed_and_zero_variance_is_defined():
     rows = [
         ("A", 100.0, None, 5.0, 0.5),
@@ -177,6 +200,12 @@ BAD_SPECS = [
     ("min: 500, below: 2000}", "min: 600, below: 2000}", "min: 600", "空缺"),
     ("min: 500, below: 2000}", "min: 400, below: 2000}", "min: 400", "重叠"),
     ("method: minmax", "method: maxmin", "maxmin", "应为以下之一"),
+    (
+        "parent: total, weight: 3}",
+        "parent: total, weight: 3, cohort_weights: {成熟期: 2}}",
+        "成熟期",
+        "不是 cohort 的分档",
+    ),
 ]
 
 

@@ -33,6 +33,7 @@ from wulian.engines.index.spec import (
     Rank,
     Round,
     Treat,
+    weight_in,
 )
 
 COHORT = "__cohort"
@@ -84,8 +85,8 @@ class Result:
         except ValueError:
             raise InvalidInput(f"没有这个单位：{unit}", field="unit") from None
         cohort = self.scores[COHORT][row] if COHORT in self.scores.columns else None
-        weights = spec.effective_weights()
-        additive = _additive_shares(spec)
+        weights = spec.effective_weights(cohort)
+        additive = _additive_shares(spec, cohort)
         frame = self.normalised
         ranks = [
             (pl.col(i.key).rank("max") / pl.col(i.key).count() * 100).alias(i.key)
@@ -141,7 +142,7 @@ class Result:
         return frame
 
 
-def _additive_shares(spec: IndexSpec) -> dict[str, float]:
+def _additive_shares(spec: IndexSpec, cohort: str | None = None) -> dict[str, float]:
     """For indicators whose every level above is an arithmetic mean or a sum: the factor that turns
     the normalised value into its part of the root score."""
     by_key = {a.key: a for a in spec.aggregates}
@@ -153,10 +154,10 @@ def _additive_shares(spec: IndexSpec) -> dict[str, float]:
         ok = True
         while parent is not None:
             if parent.method == "arithmetic":
-                total = sum(k.weight for k in spec.children(parent.key))
-                factor *= item.weight / total if total else 0.0
+                total = sum(weight_in(k, cohort) for k in spec.children(parent.key))
+                factor *= weight_in(item, cohort) / total if total else 0.0
             elif parent.method == "sum":
-                factor *= item.weight
+                factor *= weight_in(item, cohort)
             else:
                 ok = False
                 break
@@ -516,17 +517,19 @@ def aggregate_arrays(
     values: dict[str, np.ndarray],
     weights: dict[str, float] | None = None,
     methods: dict[str, str] | None = None,
+    cohorts: dict[str, np.ndarray] | None = None,
 ) -> tuple[dict[str, np.ndarray], list[tuple[str, np.ndarray, str]]]:
     """Scores of every aggregate from the normalised indicators (NaN = missing), children before
-    parents. weights and methods override the spec's (sensitivity analysis). Also returns flags:
-    (level, mask of units, note)."""
+    parents. weights and methods override the spec's (sensitivity analysis; an overridden weight
+    scales the node's cohort weights in proportion). cohorts (label → mask of units) is needed
+    when weights differ by cohort. Also returns flags: (level, mask of units, note)."""
     weights = weights or {}
     methods = methods or {}
     flags: list[tuple[str, np.ndarray, str]] = []
     for aggregate in spec.order():
         kids = spec.children(aggregate.key)
         matrix = np.column_stack([values[k.key] for k in kids])
-        w = np.array([weights.get(k.key, k.weight) for k in kids], dtype=np.float64)
+        w = _weights(kids, weights, cohorts, matrix.shape[0])
         method = methods.get(aggregate.key, aggregate.method)
         present = ~np.isnan(matrix)
         complete = present.all(axis=1)
@@ -543,31 +546,71 @@ def aggregate_arrays(
     return values, flags
 
 
+def _weights(
+    kids: list[Indicator | Aggregate],
+    overrides: dict[str, float],
+    cohorts: dict[str, np.ndarray] | None,
+    rows: int,
+) -> np.ndarray:
+    """The children's weights: a vector, or a units × children matrix where they differ by
+    cohort."""
+    w = np.array([overrides.get(k.key, k.weight) for k in kids], dtype=np.float64)
+    if not any(k.cohort_weights for k in kids):
+        return w
+    if cohorts is None:
+        raise ValueError("weights differ by cohort: the cohort of each unit is needed")
+    matrix = np.tile(w, (rows, 1))
+    for j, kid in enumerate(kids):
+        scale = w[j] / kid.weight if kid.weight else 1.0
+        for label, weight in (kid.cohort_weights or {}).items():
+            mask = cohorts.get(label)
+            if mask is not None:
+                matrix[mask, j] = weight * scale
+    return matrix
+
+
+def _dot(matrix: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Row-wise weighted sums, for one weight vector or one weight row per unit."""
+    return matrix @ w if w.ndim == 1 else np.einsum("ij,ij->i", matrix, w)
+
+
+def cohort_masks(spec: IndexSpec, work: pl.DataFrame) -> dict[str, np.ndarray] | None:
+    """Cohort label → mask of units, when the spec's weights differ by cohort (else None)."""
+    if not spec.cohort_weighted or COHORT not in work.columns:
+        return None
+    labels = work[COHORT].cast(pl.String)
+    return {
+        label: (labels == label).fill_null(False).to_numpy()
+        for label in labels.unique().drop_nulls().to_list()
+    }
+
+
 def _combine(matrix: np.ndarray, present: np.ndarray, w: np.ndarray, method: str) -> np.ndarray:
     complete = bool(present.all())
+    w_total = w.sum() if w.ndim == 1 else w.sum(axis=1)
     if complete:
-        total = np.full(matrix.shape[0], w.sum())
+        total = np.broadcast_to(w_total, (matrix.shape[0],)).astype(np.float64)
         filled = matrix
     else:
         filled = np.where(present, matrix, 0.0)
-        total = present.astype(np.float64) @ w  # the weights of the children present
+        total = _dot(present.astype(np.float64), w)  # the weights of the children present
     none = total == 0
     with np.errstate(divide="ignore", invalid="ignore"):
         if method == "arithmetic":
-            score = (filled @ w) / total
+            score = _dot(filled, w) / total
         elif method == "sum":
             # re-weighted: the present children stand for the missing ones
-            score = (filled @ w) * (w.sum() / total)
+            score = _dot(filled, w) * (w_total / total)
         elif method == "geometric":
             positive = filled if complete else np.where(present, matrix, 1.0)
             zero = (present & (positive <= 0)).any(axis=1)
             logs = np.log(np.where(positive > 0, positive, 1.0))
-            score = np.exp((logs @ w) / total)
+            score = np.exp(_dot(logs, w) / total)
             score = np.where(zero, 0.0, score)
         elif method == "harmonic":
             safe = np.where(present & (matrix > 0), matrix, np.inf)
             zero = (present & (matrix <= 0)).any(axis=1)
-            score = total / ((1.0 / safe) @ w)
+            score = total / _dot(1.0 / safe, w)
             score = np.where(zero, 0.0, score)
         else:  # min
             score = np.where(present, matrix, np.inf).min(axis=1)
@@ -579,7 +622,7 @@ def _after_normalise(
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     keys = [i.key for i in spec.indicators]
     values = {k: work[k].cast(pl.Float64).fill_null(np.nan).to_numpy() for k in keys}
-    scored, flags = aggregate_arrays(spec, values)
+    scored, flags = aggregate_arrays(spec, values, cohorts=cohort_masks(spec, work))
     levels = [a.key for a in spec.aggregates]
     head = [spec.unit] + ([COHORT] if spec.cohort is not None else [])
     scores = work.select(head).with_columns(pl.Series(k, scored[k]).fill_nan(None) for k in levels)

@@ -75,6 +75,7 @@ def run(spec: IndexSpec, data: pl.DataFrame, settings: Settings) -> pl.DataFrame
             k: work[k].cast(pl.Float64).fill_null(np.nan).to_numpy() for k in keys
         }
     choices = list(prepared)
+    cohorts = pipeline.cohort_masks(spec, nominal.scores)
     nodes = spec.nodes()
     base = {n.key: n.weight for n in nodes}
     scores = np.empty((nominal.scores.height, settings.draws))
@@ -88,7 +89,7 @@ def run(spec: IndexSpec, data: pl.DataFrame, settings: Settings) -> pl.DataFrame
                 if pick:
                     methods[aggregate.key] = pick
         values = dict(prepared[choices[rng.integers(len(choices))]])
-        scored, _ = pipeline.aggregate_arrays(spec, values, weights, methods)
+        scored, _ = pipeline.aggregate_arrays(spec, values, weights, methods, cohorts)
         scores[:, draw] = scored[level]
     head = [spec.unit] + ([pipeline.COHORT] if spec.cohort is not None else [])
     frame = nominal.scores.select(head).with_columns(

@@ -72,6 +72,7 @@ class Indicator(Strict):
     name: str = Field(min_length=1, max_length=100)
     parent: Key
     weight: Weight = 1.0
+    cohort_weights: dict[str, Weight] | None = None  # cohort label → weight there (else weight)
     direction: Literal[1, -1] = 1
     unit: str = ""
     column: str | None = None  # the data column; the key when not given
@@ -92,6 +93,7 @@ class Aggregate(Strict):
     name: str = Field(min_length=1, max_length=100)
     parent: Key | None = None  # None: the root (exactly one)
     weight: Weight = 1.0
+    cohort_weights: dict[str, Weight] | None = None  # cohort label → weight there (else weight)
     method: Literal["arithmetic", "geometric", "harmonic", "sum", "min"] = "arithmetic"
     missing: Literal["reweight", "fail", "zero"] = "reweight"
 
@@ -307,7 +309,35 @@ class IndexSpec(Strict):
             if not children[aggregate.key]:
                 raise SpecProblem(f"汇总项“{aggregate.key}”下没有任何指标", ("aggregates", i))
         self._check_pipeline(set(names), {i.key for i in self.indicators})
+        self._check_cohort_weights()
         return self
+
+    def _check_cohort_weights(self) -> None:
+        labels = None
+        if self.cohort is not None and self.cohort.bands is not None:
+            labels = [b.label for b in self.cohort.bands]
+        for part, i, item in self._located():
+            if not item.cohort_weights:
+                continue
+            if self.cohort is None:
+                raise SpecProblem("没有定义 cohort 时不能按分组设权重", (part, i, "cohort_weights"))
+            for label in item.cohort_weights:
+                if labels is not None and label not in labels:
+                    raise SpecProblem(
+                        f"“{label}”不是 cohort 的分档；分档有：{'、'.join(labels)}",
+                        (part, i, "cohort_weights", label),
+                    )
+
+    @property
+    def cohort_weighted(self) -> bool:
+        """Whether some weight differs by cohort."""
+        return any(item.cohort_weights for item in self.nodes())
+
+    def cohort_labels(self) -> list[str]:
+        """The labels of the cohort bands, in order (empty without bands)."""
+        if self.cohort is None or self.cohort.bands is None:
+            return []
+        return [b.label for b in self.cohort.bands]
 
     def nodes(self) -> list[Indicator | Aggregate]:
         """Indicators, then aggregates."""
@@ -371,15 +401,16 @@ class IndexSpec(Strict):
             depth[aggregate.key] = d
         return sorted(self.aggregates, key=lambda a: -depth[a.key])
 
-    def effective_weights(self) -> dict[str, float]:
+    def effective_weights(self, cohort: str | None = None) -> dict[str, float]:
         """Each indicator's share of the root: its weight among its siblings, times its parent's
-        share, up to the root."""
+        share, up to the root (with the weights of cohort where they differ by cohort)."""
         share: dict[str, float] = {self.root: 1.0}
         for aggregate in reversed(self.order()):
             kids = self.children(aggregate.key)
-            total = sum(k.weight for k in kids)
+            total = sum(weight_in(k, cohort) for k in kids)
             for kid in kids:
-                share[kid.key] = share[aggregate.key] * (kid.weight / total if total else 0.0)
+                part = weight_in(kid, cohort) / total if total else 0.0
+                share[kid.key] = share[aggregate.key] * part
         return {i.key: share[i.key] for i in self.indicators}
 
     def numeric_columns(self, available: list[str]) -> list[str]:
@@ -402,6 +433,13 @@ class IndexSpec(Strict):
             if item.key == key:
                 return item.name
         return key
+
+
+def weight_in(item: Indicator | Aggregate, cohort: str | None) -> float:
+    """The weight of item for units of cohort (its own weight where the cohort has none)."""
+    if cohort is not None and item.cohort_weights and cohort in item.cohort_weights:
+        return item.cohort_weights[cohort]
+    return item.weight
 
 
 def load(text: str, filename: str = "spec.yaml") -> IndexSpec:
