@@ -3,19 +3,31 @@
 from wulian.core.audit.models import AuditEntry
 from wulian.core.auth.models import ApiToken, Department, LoginThrottle, User, UserSession
 from wulian.enterprises.models import Enterprise, Fact, FactSource
+from wulian.innovation.models import (
+    CreditConsent,
+    InnovationResult,
+    InnovationRun,
+    InnovationSpec,
+    Objection,
+)
 from wulian.reference.models import Industry, IndustryTag, Metric
 
 __all__ = [
     "ApiToken",
     "AuditEntry",
+    "CreditConsent",
     "Department",
     "Enterprise",
     "Fact",
     "FactSource",
     "Industry",
     "IndustryTag",
+    "InnovationResult",
+    "InnovationRun",
+    "InnovationSpec",
     "LoginThrottle",
     "Metric",
+    "Objection",
     "User",
     "UserSession",
 ]

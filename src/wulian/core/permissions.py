@@ -44,6 +44,7 @@ class Permission(StrEnum):
     REFERENCE_MANAGE = "reference.manage"  # taxonomies and the metric catalogue
     FACTS_WRITE = "facts.write"  # enterprise users: their own firm, as self-reports only
     FACTS_VERIFY = "facts.verify"
+    CREDIT_READ = "credit.read"  # partner banks: innovation points of firms that consent
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -75,6 +76,11 @@ SCOPES: dict[str, Scope] = {
     for scope in (
         Scope("zone:read", "读取园区汇总数据", frozenset({Permission.ZONE_READ})),
         Scope("enterprises:read", "读取企业名录", frozenset({Permission.ENTERPRISES_READ})),
+        Scope(
+            "innovation:credit",
+            "合作银行：读取已授权企业的创新积分与授信参考额度",
+            frozenset({Permission.CREDIT_READ}),
+        ),
     )
 }
 

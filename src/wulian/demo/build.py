@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -15,10 +16,13 @@ from wulian.core.permissions import Actor, Role
 from wulian.demo import zone
 from wulian.demo.zone import ZoneResult
 from wulian.enterprises.models import Enterprise
+from wulian.innovation import service as innovation_service
+from wulian.innovation.models import InnovationResult
 from wulian.reference import service as reference_service
 from wulian.reference.models import Industry
 
 ADMIN_USERNAME = "admin"
+NOTICE_2024 = dt.date(2025, 6, 3)  # the demo's 2024 innovation-points notice
 
 # The offices that run 五链融合 in a zone (see docs/guide/accounts.md).
 DEPARTMENTS: tuple[tuple[str, str], ...] = (
@@ -39,6 +43,7 @@ class DemoResult:
     metrics_added: int
     admin_password: str | None  # shown once, when the administrator is created
     zone: ZoneResult | None  # None when the zone already had firms
+    innovation_runs: int  # innovation-points runs made for the demo
     sample: Path | None  # the sample import file, when written
 
 
@@ -69,6 +74,8 @@ def build(session: Session, *, actor: Actor, data_dir: Path | None = None) -> De
                 "seed": zone.SEED,
             },
         )
+    innovation_service.install_shipped(session, actor=actor)
+    runs = _innovation_runs(session, actor=actor) if zone_result is not None else 0
     sample = None
     if data_dir is not None:
         sample = data_dir / zone.SAMPLE_NAME
@@ -90,5 +97,33 @@ def build(session: Session, *, actor: Actor, data_dir: Path | None = None) -> De
         metrics_added=metrics.added,
         admin_password=password,
         zone=zone_result,
+        innovation_runs=runs,
         sample=sample,
     )
+
+
+def _innovation_runs(session: Session, *, actor: Actor) -> int:
+    """Innovation points on the national spec: 2024 published after its notice, 2025 on notice
+    from today; every third scored firm lets banks read its points."""
+    national = innovation_service.latest_version(session, code="national")
+    credit = innovation_service.latest_version(session, code="credit")
+    if national is None or credit is None:
+        raise RuntimeError("内置的创新积分方案没有载入")
+    last = innovation_service.create_run(
+        session, actor=actor, spec_id=national.id, period="2024", credit_spec_id=credit.id
+    )
+    innovation_service.start_notice(session, actor=actor, run_id=last.id, today=NOTICE_2024)
+    innovation_service.publish(
+        session, actor=actor, run_id=last.id, today=NOTICE_2024 + dt.timedelta(days=8)
+    )
+    current = innovation_service.create_run(
+        session, actor=actor, spec_id=national.id, period="2025", credit_spec_id=credit.id
+    )
+    innovation_service.start_notice(session, actor=actor, run_id=current.id)
+    scored = session.scalars(
+        sa.select(InnovationResult.enterprise_id)
+        .where(InnovationResult.run_id == current.id, InnovationResult.points.is_not(None))
+        .order_by(InnovationResult.enterprise_id)
+    ).all()
+    innovation_service.grant_consents(session, actor=actor, enterprise_ids=list(scored[::3]))
+    return 2

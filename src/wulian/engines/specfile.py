@@ -133,6 +133,18 @@ def load_spec(text: str, filename: str, model: type[Model]) -> Model:
         raise InvalidFile(problems, filename) from None
 
 
+def refuse(text: str, filename: str, problems: Sequence[tuple[Path, Any, str]]) -> InvalidFile:
+    """InvalidFile for problems found after loading: (path in the file, value, reason) each."""
+    _, lines = read_yaml(text, filename)
+    return InvalidFile(
+        [
+            RowProblem(_line(lines, path), _where(path), _short(value), why)
+            for path, value, why in problems
+        ],
+        filename,
+    )
+
+
 def _file_path(loc: tuple[str | int, ...]) -> Path:
     """The path as the file spells it: pydantic puts the member of a tagged union chosen for a
     list item ("normalise") and wrapper names ("function-after[…]") into its paths."""

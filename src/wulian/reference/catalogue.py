@@ -6,10 +6,14 @@ Pure: reads the YAML file into validated `MetricSpec`s; the database copy is kep
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Literal
 
+import polars as pl
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -17,6 +21,30 @@ from wulian.core.errors import InvalidInput
 from wulian.reference.units import unit
 
 EVALUATIONS = frozenset({"innovation", "landuse", "ladder"})
+# The formulas of computed indicators: a ratio of two inputs, or growth over last period.
+FORMULA = re.compile(r"^(?P<num>[a-z_]+) / (?P<prev>上年 )?(?P<den>[a-z_]+)(?P<less> - 1)?$")
+
+
+@dataclass(frozen=True)
+class Formula:
+    """numerator / denominator (last period's when previous), less one when growth."""
+
+    numerator: str
+    denominator: str
+    previous: bool
+    less_one: bool
+
+    @classmethod
+    def parse(cls, text: str) -> Formula:
+        match = FORMULA.match(text.strip())
+        if match is None:
+            raise ValueError(f"公式“{text}”无法识别：应为“a / b”或“a / 上年 a - 1”")
+        return cls(
+            numerator=match["num"],
+            denominator=match["den"],
+            previous=match["prev"] is not None,
+            less_one=match["less"] is not None,
+        )
 
 
 class MetricSpec(BaseModel):
@@ -41,6 +69,8 @@ class MetricSpec(BaseModel):
             raise ValueError("min 大于 max")
         if self.kind == "indicator" and not self.formula:
             raise ValueError("计算指标必须给出 formula")
+        if self.formula is not None:
+            Formula.parse(self.formula)
         unknown = set(self.used_by) - EVALUATIONS
         if unknown:
             raise ValueError(f"未知的评价：{', '.join(sorted(unknown))}")
@@ -76,3 +106,64 @@ def shipped() -> tuple[MetricSpec, ...]:
     """The catalogue that ships with the package."""
     text = resources.files("wulian.reference").joinpath("data/metrics.yaml").read_text("utf-8")
     return parse(text)
+
+
+def formulas() -> dict[str, Formula]:
+    """Computed indicator key → its formula, from the shipped catalogue."""
+    return {m.key: Formula.parse(m.formula) for m in shipped() if m.formula is not None}
+
+
+@dataclass(frozen=True)
+class Needs:
+    """The inputs a set of metrics needs: this period's, and last period's."""
+
+    current: tuple[str, ...]
+    previous: tuple[str, ...]
+
+
+def needs(keys: Iterable[str]) -> Needs:
+    """Which stored inputs compute keys (an input needs itself)."""
+    known = formulas()
+    current: list[str] = []
+    previous: list[str] = []
+    for key in keys:
+        formula = known.get(key)
+        if formula is None:
+            current.append(key)
+            continue
+        current.append(formula.numerator)
+        (previous if formula.previous else current).append(formula.denominator)
+    return Needs(tuple(dict.fromkeys(current)), tuple(dict.fromkeys(previous)))
+
+
+def derive(
+    current: pl.DataFrame,
+    previous: pl.DataFrame | None,
+    keys: Iterable[str],
+    *,
+    on: str = "enterprise_id",
+) -> pl.DataFrame:
+    """on + one column per key: inputs as given, computed indicators from their formulas.
+
+    A ratio whose denominator is zero or missing is missing (unknown, not zero or infinite).
+    previous holds last period's inputs (same column names), for growth rates.
+    """
+    known = formulas()
+    frame = current
+    if previous is not None:
+        last = previous.select(
+            on, *[pl.col(c).alias(f"{c}__prev") for c in previous.columns if c != on]
+        )
+        frame = frame.join(last, on=on, how="left")
+    columns = []
+    for key in dict.fromkeys(keys):
+        formula = known.get(key)
+        if formula is None:
+            columns.append(pl.col(key))
+            continue
+        numerator = pl.col(formula.numerator)
+        name = f"{formula.denominator}__prev" if formula.previous else formula.denominator
+        denominator = pl.col(name) if name in frame.columns else pl.lit(None, pl.Float64)
+        ratio = pl.when(denominator != 0).then(numerator / denominator)
+        columns.append((ratio - 1 if formula.less_one else ratio).cast(pl.Float64).alias(key))
+    return frame.select(on, *columns)

@@ -56,6 +56,13 @@ MENU: tuple[MenuSection, ...] = (
         ),
     ),
     MenuSection(
+        "评价",
+        (
+            MenuItem("创新积分", "/innovation", Permission.ZONE_READ, zone_staff_only=True),
+            MenuItem("评价方案", "/innovation/specs", Permission.ZONE_READ, zone_staff_only=True),
+        ),
+    ),
+    MenuSection(
         "系统管理",
         (
             MenuItem("用户管理", "/admin/users", Permission.USERS_MANAGE),
@@ -84,7 +91,9 @@ def menu_for(actor: Actor | None) -> list[MenuSection]:
             sections.append(MenuSection(section.title, items))
     if actor.enterprise_id is not None:
         mine = MenuItem("我的企业", f"/enterprises/{actor.enterprise_id}")
-        sections.insert(1, MenuSection("企业", (mine,)))
+        points = MenuItem("我的创新积分", f"/innovation/portrait/{actor.enterprise_id}")
+        lists = MenuItem("创新积分榜单", "/innovation")
+        sections.insert(1, MenuSection("企业", (mine, points, lists)))
     return sections
 
 

@@ -571,7 +571,8 @@ def _weights(
 
 def _dot(matrix: np.ndarray, w: np.ndarray) -> np.ndarray:
     """Row-wise weighted sums, for one weight vector or one weight row per unit."""
-    return matrix @ w if w.ndim == 1 else np.einsum("ij,ij->i", matrix, w)
+    summed: np.ndarray = matrix @ w if w.ndim == 1 else np.einsum("ij,ij->i", matrix, w)
+    return summed
 
 
 def cohort_masks(spec: IndexSpec, work: pl.DataFrame) -> dict[str, np.ndarray] | None:

@@ -1,0 +1,60 @@
+"""API shapes of innovation points (the partner-bank read)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel, Field
+
+if TYPE_CHECKING:
+    from wulian.core.pagination import Page
+    from wulian.innovation.models import InnovationRun
+    from wulian.innovation.service import Listed
+
+
+class ScoreOut(BaseModel):
+    uscc: str | None = Field(description="统一社会信用代码")
+    name: str = Field(description="企业名称")
+    points: float | None = Field(description="创新积分")
+    stage: str = Field(description="发展阶段")
+    rank: int | None = Field(description="阶段内排名（阶段未知时为空）")
+    stage_size: int = Field(description="阶段内企业数")
+    percentile: float | None = Field(description="阶段内百分位（0–100，越高越好）")
+    band: str | None = Field(description="所在榜单（领跑榜、竞跑榜、进取榜）")
+    credit_line: float | None = Field(description="授信参考额度（万元）")
+
+
+class ScoresPage(BaseModel):
+    period: str | None = Field(description="评价年度")
+    spec: str | None = Field(description="评价方案及版本")
+    published_at: dt.datetime | None
+    total: int
+    page: int
+    per_page: int
+    items: list[ScoreOut]
+
+    @classmethod
+    def build(cls, run: InnovationRun | None, page: Page[Listed]) -> ScoresPage:
+        return cls(
+            period=run.period if run else None,
+            spec=f"{run.spec.name}（第 {run.spec.version} 版）" if run else None,
+            published_at=run.published_at if run else None,
+            total=page.total,
+            page=page.page,
+            per_page=page.per_page,
+            items=[
+                ScoreOut(
+                    uscc=item.enterprise.uscc,
+                    name=item.enterprise.name,
+                    points=item.result.points,
+                    stage=item.result.cohort,
+                    rank=item.result.rank,
+                    stage_size=item.result.cohort_size,
+                    percentile=item.result.percentile,
+                    band=item.result.band,
+                    credit_line=item.result.credit_line,
+                )
+                for item in page.items
+            ],
+        )

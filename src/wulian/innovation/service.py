@@ -1,0 +1,938 @@
+"""Innovation points: the only module that reads and writes the innovation tables.
+
+Specs are versioned files (an edit is a new version); a run evaluates one spec version on one
+period's facts and keeps its input, results and statistics; a run goes draft → notice → published,
+and objections raised during the notice must be answered before it is published.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import hashlib
+import io
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import polars as pl
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, undefer
+
+from wulian.core import audit
+from wulian.core.calendar import CHINA_TIME
+from wulian.core.db import utcnow
+from wulian.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from wulian.core.pagination import Page
+from wulian.core.permissions import Actor, Permission
+from wulian.engines.index import sensitivity
+from wulian.engines.index import spec as index_spec
+from wulian.engines.index.spec import IndexSpec
+from wulian.enterprises import facts
+from wulian.enterprises.models import Enterprise
+from wulian.innovation import credit, evaluate
+from wulian.innovation.models import (
+    CreditConsent,
+    InnovationResult,
+    InnovationRun,
+    InnovationSpec,
+    Objection,
+    ObjectionOutcome,
+    RunStatus,
+    SpecKind,
+)
+from wulian.reference.catalogue import derive, needs
+from wulian.reference.catalogue import shipped as shipped_metrics
+
+SHIPPED: tuple[tuple[str, SpecKind], ...] = (
+    ("national", SpecKind.INDEX),
+    ("binjiang", SpecKind.INDEX),
+    ("longwan", SpecKind.INDEX),
+    ("credit", SpecKind.CREDIT),
+)
+NOTICE_DAYS = 7  # a public notice of about a week (calendar days, both ends included)
+VISIBLE_TO_FIRMS = (RunStatus.NOTICE.value, RunStatus.PUBLISHED.value)
+
+
+def today_in_china() -> dt.date:
+    """Today's date in China."""
+    return dt.datetime.now(CHINA_TIME).date()
+
+
+# ---------------------------------------------------------------- specs
+
+
+def shipped_text(code: str) -> str:
+    """The text of a spec file shipped with the platform."""
+    return resources.files("wulian.innovation").joinpath(f"specs/{code}.yaml").read_text("utf-8")
+
+
+def parse(kind: str, text: str, filename: str = "方案文件") -> IndexSpec | credit.CreditSpec:
+    """A spec of kind from text, validated (index specs also against the metric catalogue)."""
+    if kind == SpecKind.CREDIT:
+        return credit.load(text, filename)
+    model = index_spec.load(text, filename)
+    evaluate.check_columns(model, text, filename, (m.key for m in shipped_metrics()))
+    return model
+
+
+def index_model(spec: InnovationSpec) -> IndexSpec:
+    """The index spec stored in a version (stored versions were validated when saved)."""
+    model = parse(SpecKind.INDEX, spec.text, f"{spec.code} v{spec.version}")
+    if not isinstance(model, IndexSpec):
+        raise InvalidInput(f"“{spec.name}”不是指数评价方案", field="spec")
+    return model
+
+
+def credit_model(spec: InnovationSpec) -> credit.CreditSpec:
+    """The credit-tier spec stored in a version."""
+    model = parse(SpecKind.CREDIT, spec.text, f"{spec.code} v{spec.version}")
+    if not isinstance(model, credit.CreditSpec):
+        raise InvalidInput(f"“{spec.name}”不是授信方案", field="credit_spec")
+    return model
+
+
+def install_shipped(session: Session, *, actor: Actor) -> int:
+    """Load the shipped spec files that are not in the database yet (as version 1)."""
+    actor.require(Permission.ANALYSES_WRITE)
+    added = 0
+    for code, kind in SHIPPED:
+        if session.scalar(sa.select(InnovationSpec.id).where(InnovationSpec.code == code)):
+            continue
+        text = shipped_text(code)
+        model = parse(kind, text, f"{code}.yaml")
+        session.add(
+            InnovationSpec(
+                code=code,
+                version=1,
+                kind=kind.value,
+                name=model.name,
+                text=text,
+                note="平台内置方案",
+                shipped=True,
+                created_by=actor.label,
+            )
+        )
+        added += 1
+    session.flush()
+    return added
+
+
+def get_specs(session: Session, *, actor: Actor) -> list[InnovationSpec]:
+    """Every spec version, by code, newest version first."""
+    actor.require(Permission.ZONE_READ)
+    _staff_only(actor)
+    return list(
+        session.scalars(
+            sa.select(InnovationSpec).order_by(InnovationSpec.code, InnovationSpec.version.desc())
+        )
+    )
+
+
+def get_spec_or_raise(session: Session, *, actor: Actor, spec_id: int) -> InnovationSpec:
+    """One spec version."""
+    actor.require(Permission.ZONE_READ)
+    _staff_only(actor)
+    spec = session.get(InnovationSpec, spec_id)
+    if spec is None:
+        raise NotFound(f"评价方案不存在：{spec_id}")
+    return spec
+
+
+def latest_version(session: Session, *, code: str) -> InnovationSpec | None:
+    """The newest version of code."""
+    return session.scalar(
+        sa.select(InnovationSpec)
+        .where(InnovationSpec.code == code)
+        .order_by(InnovationSpec.version.desc())
+        .limit(1)
+    )
+
+
+def save_spec(
+    session: Session,
+    *,
+    actor: Actor,
+    text: str,
+    based_on_id: int,
+    copy: bool = False,
+    note: str = "",
+) -> InnovationSpec:
+    """A new version of the spec based_on belongs to, or with copy a new spec (version 1) under
+    the id written in text. Refused, with the line, when the text is not a valid spec."""
+    actor.require(Permission.ANALYSES_WRITE)
+    base = session.get(InnovationSpec, based_on_id)
+    if base is None:
+        raise NotFound(f"评价方案不存在：{based_on_id}")
+    if len(text) > 200_000:
+        raise InvalidInput("方案文件过长（最多 200,000 个字符）", field="text")
+    text = text.replace("\r\n", "\n")
+    model = parse(base.kind, text, "方案文件")
+    if copy:
+        if latest_version(session, code=model.id) is not None:
+            raise Conflict(f"方案编号“{model.id}”已存在：复制时请在文件中把 id 改成新的编号")
+        version = 1
+    else:
+        if model.id != base.code:
+            raise InvalidInput(
+                f"修改方案时不能改 id（{base.code}）；要另建方案，请用“复制为新方案”",
+                field="text",
+            )
+        latest = latest_version(session, code=base.code) or base
+        if latest.text == text:
+            raise InvalidInput("内容与最新版本相同，没有保存新版本", field="text")
+        version = latest.version + 1
+    spec = InnovationSpec(
+        code=model.id,
+        version=version,
+        kind=base.kind,
+        name=model.name,
+        text=text,
+        note=note.strip()[:500],
+        shipped=False,
+        based_on_id=base.id,
+        created_by=actor.label,
+    )
+    session.add(spec)
+    session.flush()
+    return spec
+
+
+def diff(older: InnovationSpec | None, newer: InnovationSpec) -> list[tuple[str, str]]:
+    """The lines of a unified diff from older to newer, each with its kind (file, hunk, add, del,
+    same)."""
+    if older is None:
+        return []
+    lines = difflib.unified_diff(
+        older.text.splitlines(),
+        newer.text.splitlines(),
+        fromfile=f"{older.code} 第 {older.version} 版",
+        tofile=f"{newer.code} 第 {newer.version} 版",
+        lineterm="",
+    )
+    out = []
+    for line in lines:
+        if line.startswith(("---", "+++")):
+            kind = "file"
+        elif line.startswith("@@"):
+            kind = "hunk"
+        elif line.startswith("+"):
+            kind = "add"
+        elif line.startswith("-"):
+            kind = "del"
+        else:
+            kind = "same"
+        out.append((kind, line))
+    return out
+
+
+def previous_version(session: Session, spec: InnovationSpec) -> InnovationSpec | None:
+    """The version spec was made from (for a copy, the spec it copied)."""
+    if spec.based_on_id is None:
+        return None
+    return session.get(InnovationSpec, spec.based_on_id)
+
+
+# ---------------------------------------------------------------- runs
+
+
+def _staff_only(actor: Actor) -> None:
+    if actor.enterprise_id is not None:
+        raise PermissionDenied("企业用户只能查看公示和发布的结果")
+
+
+def build_input(session: Session, *, actor: Actor, spec: IndexSpec, period: str) -> pl.DataFrame:
+    """The input frame of spec for period from the facts store: one row per zone firm with at
+    least one known value; indicators computed from the catalogue's formulas (last year's inputs
+    for growth rates); unknown stays null."""
+    if not facts.PERIOD_PATTERNS["year"].match(period):
+        raise InvalidInput("创新积分按年度评价，期间应为 YYYY（如 2025）", field="period")
+    columns = evaluate.columns_of(spec)
+    need = needs(columns)
+    current = facts.build_matrix(session, actor=actor, metrics=need.current, period=period).frame
+    previous = None
+    if need.previous:
+        last = str(int(period) - 1)
+        previous = facts.build_matrix(
+            session, actor=actor, metrics=need.previous, period=last
+        ).frame
+    frame = derive(current, previous, columns)
+    known = pl.any_horizontal(pl.col(c).is_not_null() for c in columns)
+    return frame.filter(known).sort(evaluate.UNIT)
+
+
+def snapshot_hash(spec_text: str, period: str, frame: pl.DataFrame) -> str:
+    """SHA-256 of the spec text, the period and the input frame."""
+    digest = hashlib.sha256()
+    digest.update(spec_text.encode())
+    digest.update(period.encode())
+    digest.update(frame.write_csv().encode())
+    return digest.hexdigest()
+
+
+def create_run(
+    session: Session,
+    *,
+    actor: Actor,
+    spec_id: int,
+    period: str,
+    credit_spec_id: int | None = None,
+    note: str = "",
+) -> InnovationRun:
+    """Evaluate a spec version on period's facts and keep the result as a draft run."""
+    actor.require(Permission.ANALYSES_WRITE)
+    spec_row = session.get(InnovationSpec, spec_id)
+    if spec_row is None or spec_row.kind != SpecKind.INDEX:
+        raise NotFound(f"评价方案不存在：{spec_id}")
+    credit_row = None
+    credit_spec = None
+    if credit_spec_id is not None:
+        credit_row = session.get(InnovationSpec, credit_spec_id)
+        if credit_row is None or credit_row.kind != SpecKind.CREDIT:
+            raise NotFound(f"授信方案不存在：{credit_spec_id}")
+        credit_spec = credit_model(credit_row)
+    model = index_model(spec_row)
+    frame = build_input(session, actor=actor, spec=model, period=period)
+    if frame.is_empty():
+        raise InvalidInput(f"{period} 年度没有任何企业的评价数据，无法评价", field="period")
+    result = evaluate.evaluate(model, frame, credit_spec)
+    buffer = io.BytesIO()
+    frame.write_parquet(buffer, compression="zstd")
+    columns = evaluate.columns_of(model)
+    missing = int(
+        frame.select(pl.sum_horizontal(pl.col(c).is_null() for c in columns).sum()).item()
+    )
+    run = InnovationRun(
+        spec_id=spec_row.id,
+        credit_spec_id=credit_row.id if credit_row else None,
+        period=period,
+        status=RunStatus.DRAFT.value,
+        snapshot_hash=snapshot_hash(spec_row.text, period, frame),
+        firms=frame.height,
+        scored=int(result.rows["points"].count()),
+        missing_values=missing,
+        cohort_stats=result.stats,
+        inputs=buffer.getvalue(),
+        note=note.strip()[:500],
+        created_by=actor.label,
+    )
+    session.add(run)
+    session.flush()
+    records = result.rows.with_columns(pl.lit(run.id).alias("run_id")).to_dicts()
+    for record, detail in zip(records, result.details, strict=True):
+        record["detail"] = detail
+    for start in range(0, len(records), 5_000):
+        session.execute(sa.insert(InnovationResult), records[start : start + 5_000])
+    audit.record(
+        session,
+        action="innovation.run",
+        object_type="innovation_runs",
+        object_id=run.id,
+        after={
+            "spec": f"{spec_row.code} v{spec_row.version}",
+            "period": period,
+            "firms": run.firms,
+            "scored": run.scored,
+            "snapshot_hash": run.snapshot_hash,
+        },
+    )
+    return run
+
+
+def get_runs(session: Session, *, actor: Actor) -> list[InnovationRun]:
+    """Runs, newest first (enterprise users: only those in notice or published)."""
+    query = sa.select(InnovationRun).order_by(InnovationRun.id.desc())
+    if actor.enterprise_id is not None:
+        actor.require(Permission.ENTERPRISES_READ)
+        query = query.where(InnovationRun.status.in_(VISIBLE_TO_FIRMS))
+    else:
+        actor.require(Permission.ZONE_READ)
+    return list(session.scalars(query))
+
+
+def get_run_or_raise(session: Session, *, actor: Actor, run_id: int) -> InnovationRun:
+    """One run, if actor may see it."""
+    run = session.get(InnovationRun, run_id)
+    if actor.enterprise_id is not None:
+        actor.require(Permission.ENTERPRISES_READ)
+        if run is not None and run.status not in VISIBLE_TO_FIRMS:
+            run = None
+    else:
+        actor.require(Permission.ZONE_READ)
+    if run is None:
+        raise NotFound(f"评价不存在：{run_id}")
+    return run
+
+
+def start_notice(
+    session: Session,
+    *,
+    actor: Actor,
+    run_id: int,
+    days: int = NOTICE_DAYS,
+    today: dt.date | None = None,
+) -> InnovationRun:
+    """Put a draft run on public notice for days calendar days from today."""
+    actor.require(Permission.ANALYSES_WRITE)
+    run = get_run_or_raise(session, actor=actor, run_id=run_id)
+    if run.status != RunStatus.DRAFT:
+        raise Conflict(f"只有草稿可以公示；本评价{RunStatus(run.status).label}")
+    if not 1 <= days <= 30:
+        raise InvalidInput("公示期应为 1–30 天", field="days", value=str(days))
+    standing = session.scalar(
+        sa.select(InnovationRun.id)
+        .join(InnovationSpec, InnovationRun.spec_id == InnovationSpec.id)
+        .where(
+            InnovationRun.period == run.period,
+            InnovationRun.status.in_(VISIBLE_TO_FIRMS),
+            InnovationSpec.code == run.spec.code,
+            InnovationRun.id != run.id,
+        )
+    )
+    if standing is not None:
+        raise Conflict(
+            f"{run.period} 年度“{run.spec.name}”已有公示中或已发布的评价（#{standing}），请先撤回它"
+        )
+    start = today or today_in_china()
+    run.status = RunStatus.NOTICE.value
+    run.notice_from = start
+    run.notice_until = start + dt.timedelta(days=days - 1)
+    session.flush()
+    return run
+
+
+def publish(
+    session: Session, *, actor: Actor, run_id: int, today: dt.date | None = None
+) -> InnovationRun:
+    """Publish a run whose notice has ended and whose objections are all answered."""
+    actor.require(Permission.ANALYSES_WRITE)
+    run = get_run_or_raise(session, actor=actor, run_id=run_id)
+    if run.status != RunStatus.NOTICE:
+        raise Conflict(f"只有公示中的评价可以发布；本评价{RunStatus(run.status).label}")
+    day = today or today_in_china()
+    if run.notice_until is not None and day <= run.notice_until:
+        raise Conflict(f"公示期到 {run.notice_until:%Y年%m月%d日} 结束，结束后才能发布")
+    open_count = session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Objection)
+        .where(Objection.run_id == run.id, Objection.outcome == ObjectionOutcome.OPEN.value)
+    )
+    if open_count:
+        raise Conflict(f"还有 {open_count} 条异议没有答复，答复后才能发布")
+    run.status = RunStatus.PUBLISHED.value
+    run.published_at = utcnow()
+    run.published_by = actor.label
+    session.flush()
+    return run
+
+
+def withdraw(session: Session, *, actor: Actor, run_id: int, reason: str) -> InnovationRun:
+    """Withdraw a run (for example after an upheld objection), with the reason."""
+    actor.require(Permission.ANALYSES_WRITE)
+    run = get_run_or_raise(session, actor=actor, run_id=run_id)
+    if run.status == RunStatus.WITHDRAWN:
+        raise Conflict("本评价已撤回")
+    if not reason.strip():
+        raise InvalidInput("请填写撤回原因", field="reason")
+    run.status = RunStatus.WITHDRAWN.value
+    run.note = f"撤回：{reason.strip()}"[:500]
+    session.flush()
+    return run
+
+
+# ---------------------------------------------------------------- objections
+
+
+def raise_objection(
+    session: Session,
+    *,
+    actor: Actor,
+    run_id: int,
+    enterprise_id: int,
+    text: str,
+    today: dt.date | None = None,
+) -> Objection:
+    """Record a firm's objection to its result, during the notice only. Enterprise users object
+    for their own firm; analysts may record one received on paper."""
+    if actor.enterprise_id is not None:
+        actor.require_enterprise(enterprise_id)
+        actor.require(Permission.FACTS_WRITE)
+    else:
+        actor.require(Permission.ANALYSES_WRITE)
+    run = get_run_or_raise(session, actor=actor, run_id=run_id)
+    day = today or today_in_china()
+    if (
+        run.status != RunStatus.NOTICE
+        or run.notice_from is None
+        or run.notice_until is None
+        or not run.notice_from <= day <= run.notice_until
+    ):
+        raise Conflict("只能在公示期内提出异议")
+    text = text.strip()
+    if not 5 <= len(text) <= 2000:
+        raise InvalidInput("异议内容应为 5–2000 字，请写明哪项数据或结果有误", field="text")
+    if not session.scalar(
+        sa.select(InnovationResult.id).where(
+            InnovationResult.run_id == run.id, InnovationResult.enterprise_id == enterprise_id
+        )
+    ):
+        raise NotFound("该企业不在本次评价范围内")
+    objection = Objection(
+        run_id=run.id, enterprise_id=enterprise_id, text=text, submitted_by=actor.label
+    )
+    session.add(objection)
+    session.flush()
+    return objection
+
+
+def answer_objection(
+    session: Session, *, actor: Actor, objection_id: int, outcome: str, answer: str
+) -> Objection:
+    """Answer an objection: upheld (the data will be corrected and the run redone) or rejected."""
+    actor.require(Permission.ANALYSES_WRITE)
+    objection = session.get(Objection, objection_id)
+    if objection is None:
+        raise NotFound(f"异议不存在：{objection_id}")
+    if objection.outcome != ObjectionOutcome.OPEN:
+        raise Conflict("该异议已答复")
+    if outcome not in (ObjectionOutcome.UPHELD, ObjectionOutcome.REJECTED):
+        raise InvalidInput("答复结论应为“成立”或“不成立”", field="outcome", value=outcome)
+    if not answer.strip():
+        raise InvalidInput("请填写答复内容", field="answer")
+    objection.outcome = outcome
+    objection.answer = answer.strip()[:2000]
+    objection.answered_by = actor.label
+    objection.answered_at = utcnow()
+    session.flush()
+    return objection
+
+
+def objections(
+    session: Session, *, actor: Actor, run_id: int, enterprise_id: int | None = None
+) -> list[tuple[Objection, Enterprise]]:
+    """The objections to a run (an enterprise user sees its own firm's)."""
+    run = get_run_or_raise(session, actor=actor, run_id=run_id)
+    query = (
+        sa.select(Objection, Enterprise)
+        .join(Enterprise, Enterprise.id == Objection.enterprise_id)
+        .where(Objection.run_id == run.id)
+        .order_by(Objection.id)
+    )
+    if actor.enterprise_id is not None:
+        query = query.where(Objection.enterprise_id == actor.enterprise_id)
+    elif enterprise_id is not None:
+        query = query.where(Objection.enterprise_id == enterprise_id)
+    return [(o, e) for o, e in session.execute(query).all()]
+
+
+# ---------------------------------------------------------------- lists
+
+
+@dataclass(frozen=True)
+class Listed:
+    result: InnovationResult
+    enterprise: Enterprise
+
+
+def listing(
+    session: Session,
+    *,
+    actor: Actor,
+    run_id: int,
+    cohort: str | None = None,
+    band: str | None = None,
+    top: int | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> Page[Listed]:
+    """A run's results by stage and rank. Enterprise users see the published lists (firms in a
+    band) only, as the public does."""
+    run = get_run_or_raise(session, actor=actor, run_id=run_id)
+    query = (
+        sa.select(InnovationResult, Enterprise)
+        .join(Enterprise, Enterprise.id == InnovationResult.enterprise_id)
+        .where(InnovationResult.run_id == run.id)
+    )
+    if cohort:
+        query = query.where(InnovationResult.cohort == cohort)
+    if band:
+        query = query.where(InnovationResult.band == band)
+    elif actor.enterprise_id is not None:
+        query = query.where(InnovationResult.band.is_not(None))
+    if top:
+        query = query.where(InnovationResult.rank <= top)
+    query = query.order_by(
+        InnovationResult.cohort,
+        InnovationResult.rank.is_(None),
+        InnovationResult.rank,
+        Enterprise.name,
+    )
+    return paginate_pairs(session, query, page=page, per_page=per_page)
+
+
+def cohorts(session: Session, *, run: InnovationRun) -> list[str]:
+    """The stages of a run in the spec's order (then any others, such as 未分阶段)."""
+    model = index_model(run.spec)
+    present = set(run.cohort_stats)
+    ordered = [c for c in model.cohort_labels() if c in present]
+    return ordered + sorted(present - set(ordered))
+
+
+def bands(run: InnovationRun) -> list[str]:
+    """The band labels of a run's spec, best first."""
+    model = index_model(run.spec)
+    for step in model.pipeline:
+        if isinstance(step, index_spec.Banding) and (step.level in (None, model.root)):
+            return [b.label for b in step.bands]
+    return []
+
+
+@dataclass(frozen=True)
+class PoolEntry:
+    result: InnovationResult
+    enterprise: Enterprise
+    threshold: float  # the lowest points that made the last band in the stage
+    gap: float
+
+
+def cultivation_pool(
+    session: Session, *, actor: Actor, run_id: int, margin: float = 5.0
+) -> list[PoolEntry]:
+    """Firms just below the last band of their stage: within margin points of its threshold."""
+    actor.require(Permission.ZONE_READ)
+    _staff_only(actor)
+    run = get_run_or_raise(session, actor=actor, run_id=run_id)
+    labels = bands(run)
+    if not labels:
+        return []
+    if not 0 < margin <= 50:
+        raise InvalidInput("差距应在 0–50 分之间", field="margin", value=str(margin))
+    entries: list[PoolEntry] = []
+    for cohort, stats in run.cohort_stats.items():
+        threshold = stats.get("band_min", {}).get(labels[-1])
+        if threshold is None:
+            continue
+        rows = session.execute(
+            sa.select(InnovationResult, Enterprise)
+            .join(Enterprise, Enterprise.id == InnovationResult.enterprise_id)
+            .where(
+                InnovationResult.run_id == run.id,
+                InnovationResult.cohort == cohort,
+                InnovationResult.band.is_(None),
+                InnovationResult.points >= threshold - margin,
+            )
+            .order_by(InnovationResult.rank)
+        ).all()
+        entries += [PoolEntry(r, e, threshold, threshold - (r.points or 0)) for r, e in rows]
+    return entries
+
+
+def export_xlsx(session: Session, *, actor: Actor, run_id: int) -> bytes:
+    """The published lists as a workbook: one sheet per band, stages one after another."""
+    from wulian.innovation.exports import lists_workbook
+
+    run = get_run_or_raise(session, actor=actor, run_id=run_id)
+    labels = bands(run)
+    rows = session.execute(
+        sa.select(InnovationResult, Enterprise)
+        .join(Enterprise, Enterprise.id == InnovationResult.enterprise_id)
+        .where(InnovationResult.run_id == run.id, InnovationResult.band.is_not(None))
+        .order_by(InnovationResult.cohort, InnovationResult.rank, Enterprise.name)
+    ).all()
+    by_band: dict[str, list[tuple[InnovationResult, Enterprise]]] = {b: [] for b in labels}
+    for result, enterprise in rows:
+        by_band.setdefault(result.band or "", []).append((result, enterprise))
+    order = {c: i for i, c in enumerate(cohorts(session, run=run))}
+    for items in by_band.values():
+        items.sort(key=lambda x: (order.get(x[0].cohort, 99), x[0].rank or 0))
+    return lists_workbook(run, by_band)
+
+
+# ---------------------------------------------------------------- portraits
+
+
+@dataclass(frozen=True)
+class Portrait:
+    run: InnovationRun
+    model: IndexSpec
+    result: InnovationResult
+    enterprise: Enterprise
+    categories: list[tuple[str, str, float | None, float | None]]  # key, name, firm, median
+    indicators: list[dict[str, Any]]  # key, name, parent, raw, normalised, median, unit
+    strengths: list[dict[str, Any]]
+    weaknesses: list[dict[str, Any]]
+    missing: list[str]  # names of indicators without data
+    gains: list[evaluate.Gain]
+    previous: InnovationResult | None  # last year's result under the same spec
+    objections: list[Objection]
+
+
+def portrait_runs(session: Session, *, actor: Actor, enterprise_id: int) -> list[InnovationRun]:
+    """The runs with a result for the firm that actor may see, newest period first."""
+    actor.require_enterprise(enterprise_id)
+    query = (
+        sa.select(InnovationRun)
+        .join(InnovationResult, InnovationResult.run_id == InnovationRun.id)
+        .where(
+            InnovationResult.enterprise_id == enterprise_id,
+            InnovationRun.status != RunStatus.WITHDRAWN.value,
+        )
+        .order_by(InnovationRun.period.desc(), InnovationRun.id.desc())
+    )
+    if actor.enterprise_id is not None:
+        query = query.where(InnovationRun.status.in_(VISIBLE_TO_FIRMS))
+    return list(session.scalars(query))
+
+
+def portrait(
+    session: Session, *, actor: Actor, enterprise_id: int, run_id: int | None = None
+) -> Portrait | None:
+    """A firm's innovation portrait in a run (default: the newest it may see); None without any."""
+    actor.require_enterprise(enterprise_id)
+    runs = portrait_runs(session, actor=actor, enterprise_id=enterprise_id)
+    if run_id is not None:
+        runs = [r for r in runs if r.id == run_id]
+        if not runs:
+            raise NotFound("该企业在这次评价中没有结果")
+    if not runs:
+        return None
+    run = runs[0]
+    result = session.scalar(
+        sa.select(InnovationResult).where(
+            InnovationResult.run_id == run.id, InnovationResult.enterprise_id == enterprise_id
+        )
+    )
+    enterprise = session.get(Enterprise, enterprise_id)
+    if result is None or enterprise is None:
+        raise NotFound("该企业在这次评价中没有结果")
+    model = index_model(run.spec)
+    stats = run.cohort_stats.get(result.cohort, {})
+    median = stats.get("median", {})
+    detail = result.detail
+    categories = [
+        (a.key, a.name, detail["scores"].get(a.key), median.get(a.key))
+        for a in model.aggregates
+        if a.parent == model.root
+    ]
+    indicators = []
+    for indicator in model.indicators:
+        value = detail["normalised"].get(indicator.key)
+        indicators.append(
+            {
+                "key": indicator.key,
+                "name": indicator.name,
+                "parent": model.label(indicator.parent),
+                "unit": indicator.unit,
+                "raw": detail["raw"].get(indicator.key),
+                "normalised": value,
+                "median": median.get(indicator.key),
+                "imputed": indicator.key in detail.get("imputed", []),
+            }
+        )
+    compared = [
+        i | {"difference": i["normalised"] - i["median"]}
+        for i in indicators
+        if i["normalised"] is not None and i["median"] is not None
+    ]
+    compared.sort(key=lambda i: -i["difference"])
+    strengths = [i for i in compared[:3] if i["difference"] > 0]
+    weaknesses = [i for i in reversed(compared[-3:]) if i["difference"] < 0]
+    previous = _previous_result(session, actor=actor, run=run, enterprise_id=enterprise_id)
+    objection_rows = session.scalars(
+        sa.select(Objection)
+        .where(Objection.run_id == run.id, Objection.enterprise_id == enterprise_id)
+        .order_by(Objection.id)
+    ).all()
+    return Portrait(
+        run=run,
+        model=model,
+        result=result,
+        enterprise=enterprise,
+        categories=categories,
+        indicators=indicators,
+        strengths=strengths,
+        weaknesses=weaknesses,
+        missing=[i["name"] for i in indicators if i["raw"] is None],
+        gains=evaluate.marginal_gains(model, detail, result.cohort, run.cohort_stats),
+        previous=previous,
+        objections=list(objection_rows),
+    )
+
+
+def _previous_result(
+    session: Session, *, actor: Actor, run: InnovationRun, enterprise_id: int
+) -> InnovationResult | None:
+    """The firm's result in the newest visible run of last year under the same spec code."""
+    statuses = (
+        VISIBLE_TO_FIRMS
+        if actor.enterprise_id is not None
+        else (*VISIBLE_TO_FIRMS, RunStatus.DRAFT.value)
+    )
+    return session.scalar(
+        sa.select(InnovationResult)
+        .join(InnovationRun, InnovationRun.id == InnovationResult.run_id)
+        .join(InnovationSpec, InnovationSpec.id == InnovationRun.spec_id)
+        .where(
+            InnovationResult.enterprise_id == enterprise_id,
+            InnovationRun.period == str(int(run.period) - 1),
+            InnovationSpec.code == run.spec.code,
+            InnovationRun.status.in_(statuses),
+        )
+        .order_by(
+            (InnovationRun.status == RunStatus.PUBLISHED.value).desc(), InnovationRun.id.desc()
+        )
+        .limit(1)
+    )
+
+
+# ---------------------------------------------------------------- sensitivity
+
+
+def rank_intervals(
+    session: Session,
+    *,
+    actor: Actor,
+    run_id: int,
+    cohort: str,
+    draws: int = 500,
+    noise: float = 0.25,
+    seed: int = 1,
+) -> pl.DataFrame:
+    """Each firm of a stage: its rank and its 5–95% rank interval when the weights vary by ±noise
+    (Monte Carlo on the run's own input), best first."""
+    actor.require(Permission.ZONE_READ)
+    _staff_only(actor)
+    if not 10 <= draws <= 2000:
+        raise InvalidInput("抽样次数应在 10–2000 之间", field="draws", value=str(draws))
+    if not 0 < noise <= 0.9:
+        raise InvalidInput("权重扰动幅度应在 0–90% 之间", field="noise", value=str(noise))
+    run = session.scalar(
+        sa.select(InnovationRun)
+        .options(undefer(InnovationRun.inputs))
+        .where(InnovationRun.id == run_id)
+    )
+    if run is None:
+        raise NotFound(f"评价不存在：{run_id}")
+    model = index_model(run.spec)
+    frame = pl.read_parquet(io.BytesIO(run.inputs))
+    settings = sensitivity.Settings(draws=draws, seed=seed, noise=noise)
+    out = sensitivity.run(model, frame, settings)
+    if "cohort" in out.columns:
+        out = out.filter(pl.col("cohort") == cohort)
+    names = dict(
+        session.execute(
+            sa.select(Enterprise.id, Enterprise.name).where(
+                Enterprise.id.in_(out[evaluate.UNIT].to_list())
+            )
+        ).all()
+    )
+    return (
+        out.filter(pl.col("rank").is_not_null())
+        .sort("rank")
+        .with_columns(
+            pl.col(evaluate.UNIT)
+            .replace_strict(names, default="", return_dtype=pl.String)
+            .alias("name")
+        )
+    )
+
+
+# ---------------------------------------------------------------- banks
+
+
+def consent_of(session: Session, *, actor: Actor, enterprise_id: int) -> bool:
+    """Whether the firm lets partner banks read its points."""
+    actor.require_enterprise(enterprise_id)
+    row = session.get(CreditConsent, enterprise_id)
+    return bool(row and row.granted)
+
+
+def set_consent(session: Session, *, actor: Actor, enterprise_id: int, granted: bool) -> None:
+    """A firm grants or withdraws its consent (its own users, or an administrator)."""
+    if actor.enterprise_id is not None:
+        actor.require_enterprise(enterprise_id)
+        actor.require(Permission.FACTS_WRITE)
+    else:
+        actor.require(Permission.ENTERPRISES_WRITE)
+    if session.get(Enterprise, enterprise_id) is None:
+        raise NotFound(f"企业不存在：{enterprise_id}")
+    row = session.get(CreditConsent, enterprise_id)
+    if row is None:
+        row = CreditConsent(enterprise_id=enterprise_id, granted=granted, changed_by=actor.label)
+        session.add(row)
+    else:
+        row.granted = granted
+        row.changed_by = actor.label
+    session.flush()
+
+
+def grant_consents(session: Session, *, actor: Actor, enterprise_ids: list[int]) -> int:
+    """Record consent for many firms at once (the demo zone; a bank's signed batch), audited as
+    one entry. Firms that already decided keep their decision."""
+    actor.require(Permission.ENTERPRISES_WRITE)
+    decided = set(session.scalars(sa.select(CreditConsent.enterprise_id)))
+    rows = [
+        {"enterprise_id": i, "granted": True, "changed_by": actor.label, "changed_at": utcnow()}
+        for i in dict.fromkeys(enterprise_ids)
+        if i not in decided
+    ]
+    if rows:
+        session.execute(sa.insert(CreditConsent), rows)
+        audit.record(
+            session,
+            action="innovation.consents",
+            object_type="innovation_credit_consents",
+            after={"granted": len(rows)},
+        )
+    return len(rows)
+
+
+def bank_scores(
+    session: Session,
+    *,
+    actor: Actor,
+    period: str | None = None,
+    uscc: str | None = None,
+    page: int = 1,
+    per_page: int = 100,
+) -> tuple[InnovationRun | None, Page[Listed]]:
+    """Scores of consenting firms in the newest published run (of period when given)."""
+    actor.require(Permission.CREDIT_READ)
+    query = sa.select(InnovationRun).where(InnovationRun.status == RunStatus.PUBLISHED.value)
+    if period:
+        query = query.where(InnovationRun.period == period)
+    run = session.scalar(
+        query.order_by(InnovationRun.period.desc(), InnovationRun.published_at.desc()).limit(1)
+    )
+    if run is None:
+        return None, Page(items=[], total=0, page=1, per_page=per_page)
+    rows = (
+        sa.select(InnovationResult, Enterprise)
+        .join(Enterprise, Enterprise.id == InnovationResult.enterprise_id)
+        .join(CreditConsent, CreditConsent.enterprise_id == Enterprise.id)
+        .where(
+            InnovationResult.run_id == run.id,
+            CreditConsent.granted == sa.true(),
+            InnovationResult.points.is_not(None),
+        )
+        .order_by(Enterprise.uscc)
+    )
+    if uscc:
+        rows = rows.where(Enterprise.uscc == uscc.strip().upper())
+    return run, paginate_pairs(session, rows, page=page, per_page=per_page)
+
+
+def paginate_pairs(
+    session: Session,
+    query: sa.Select[InnovationResult, Enterprise],
+    *,
+    page: int,
+    per_page: int,
+) -> Page[Listed]:
+    """paginate for a (result, enterprise) query."""
+    total = session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
+    page = max(1, page)
+    rows = session.execute(query.offset((page - 1) * per_page).limit(per_page)).all()
+    return Page(
+        items=[Listed(r, e) for r, e in rows], total=total or 0, page=page, per_page=per_page
+    )

@@ -1,0 +1,484 @@
+"""Innovation-points pages (specs, runs, lists, pool, sensitivity, portraits) and the bank API."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode
+
+import polars as pl
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from wulian.core.deps import DB, CurrentActor, render
+from wulian.core.errors import PermissionDenied, WulianError
+from wulian.core.permissions import Actor, Permission
+from wulian.innovation import charts, schemas, service
+from wulian.innovation.models import ObjectionOutcome, RunStatus, SpecKind
+
+pages = APIRouter(include_in_schema=False)
+api = APIRouter(tags=["创新积分"])
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+Short = Annotated[str | None, Query(max_length=40)]
+PageNo = Annotated[int, Query(ge=1, le=100_000)]
+
+
+def _fail(
+    request: Request, db: Session, error: WulianError, template: str, context: Any
+) -> Response:
+    """Roll back and show the page again with the error (permission errors go to the 403 page)."""
+    db.rollback()
+    if isinstance(error, PermissionDenied):
+        raise error
+    return render(request, template, context(error), status_code=error.status)
+
+
+# ---------------------------------------------------------------- runs
+
+
+def _index_context(db: Session, actor: Actor, error: WulianError | None = None) -> dict[str, Any]:
+    runs = service.get_runs(db, actor=actor)
+    staff = actor.enterprise_id is None
+    specs = service.get_specs(db, actor=actor) if staff else []
+    latest: dict[str, Any] = {}
+    for spec in specs:
+        latest.setdefault(spec.code, spec)
+    return {
+        "actor": actor,
+        "runs": runs,
+        "index_specs": [s for s in latest.values() if s.kind == SpecKind.INDEX],
+        "credit_specs": [s for s in latest.values() if s.kind == SpecKind.CREDIT],
+        "can_run": actor.has(Permission.ANALYSES_WRITE),
+        "error": error,
+        "statuses": RunStatus,
+    }
+
+
+@pages.get("/innovation")
+def index(request: Request, db: DB, actor: CurrentActor) -> Response:
+    return render(request, "innovation/index.html", _index_context(db, actor))
+
+
+@pages.post("/innovation/runs")
+def create_run(
+    request: Request,
+    db: DB,
+    actor: CurrentActor,
+    spec_id: Annotated[int, Form()],
+    period: Annotated[str, Form(max_length=7)],
+    credit_spec_id: Annotated[str, Form(max_length=12)] = "",
+    note: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    try:
+        run = service.create_run(
+            db,
+            actor=actor,
+            spec_id=spec_id,
+            period=period.strip(),
+            credit_spec_id=int(credit_spec_id) if credit_spec_id.strip().isdigit() else None,
+            note=note,
+        )
+    except WulianError as error:
+        return _fail(
+            request, db, error, "innovation/index.html", lambda e: _index_context(db, actor, e)
+        )
+    return RedirectResponse(f"/innovation/runs/{run.id}", status_code=303)
+
+
+def _run_context(
+    db: Session,
+    actor: Actor,
+    run_id: int,
+    *,
+    cohort: str | None = None,
+    band: str | None = None,
+    top: int | None = None,
+    page: int = 1,
+    error: WulianError | None = None,
+) -> dict[str, Any]:
+    run = service.get_run_or_raise(db, actor=actor, run_id=run_id)
+    stages = service.cohorts(db, run=run)
+    cohort = cohort if cohort in stages else (stages[0] if stages else None)
+    listing = service.listing(
+        db, actor=actor, run_id=run.id, cohort=cohort, band=band or None, top=top, page=page
+    )
+    params = {"cohort": cohort or "", "band": band or "", "top": top or ""}
+    return {
+        "actor": actor,
+        "run": run,
+        "status": RunStatus(run.status),
+        "stages": stages,
+        "cohort": cohort,
+        "band": band or "",
+        "top": top,
+        "bands": service.bands(run),
+        "listing": listing,
+        "base": f"/innovation/runs/{run.id}?{urlencode({k: v for k, v in params.items() if v})}&",
+        "objections": service.objections(db, actor=actor, run_id=run.id),
+        "outcomes": ObjectionOutcome,
+        "can_manage": actor.has(Permission.ANALYSES_WRITE) and actor.enterprise_id is None,
+        "today": service.today_in_china(),
+        "error": error,
+    }
+
+
+@pages.get("/innovation/runs/{run_id}")
+def run_page(
+    request: Request,
+    run_id: int,
+    db: DB,
+    actor: CurrentActor,
+    cohort: Short = None,
+    band: Short = None,
+    top: Annotated[int | None, Query(ge=1, le=10_000)] = None,
+    page: PageNo = 1,
+) -> Response:
+    context = _run_context(db, actor, run_id, cohort=cohort, band=band, top=top, page=page)
+    return render(request, "innovation/run.html", context)
+
+
+def _run_action(request: Request, db: Session, actor: Actor, run_id: int, action: Any) -> Response:
+    try:
+        action()
+    except WulianError as error:
+        return _fail(
+            request,
+            db,
+            error,
+            "innovation/run.html",
+            lambda e: _run_context(db, actor, run_id, error=e),
+        )
+    return RedirectResponse(f"/innovation/runs/{run_id}", status_code=303)
+
+
+@pages.post("/innovation/runs/{run_id}/notice")
+def start_notice(
+    request: Request,
+    run_id: int,
+    db: DB,
+    actor: CurrentActor,
+    days: Annotated[int, Form(ge=1, le=30)] = service.NOTICE_DAYS,
+) -> Response:
+    return _run_action(
+        request,
+        db,
+        actor,
+        run_id,
+        lambda: service.start_notice(db, actor=actor, run_id=run_id, days=days),
+    )
+
+
+@pages.post("/innovation/runs/{run_id}/publish")
+def publish(request: Request, run_id: int, db: DB, actor: CurrentActor) -> Response:
+    return _run_action(
+        request, db, actor, run_id, lambda: service.publish(db, actor=actor, run_id=run_id)
+    )
+
+
+@pages.post("/innovation/runs/{run_id}/withdraw")
+def withdraw(
+    request: Request,
+    run_id: int,
+    db: DB,
+    actor: CurrentActor,
+    reason: Annotated[str, Form(max_length=400)] = "",
+) -> Response:
+    return _run_action(
+        request,
+        db,
+        actor,
+        run_id,
+        lambda: service.withdraw(db, actor=actor, run_id=run_id, reason=reason),
+    )
+
+
+@pages.post("/innovation/runs/{run_id}/objections")
+def raise_objection(
+    request: Request,
+    run_id: int,
+    db: DB,
+    actor: CurrentActor,
+    enterprise_id: Annotated[int, Form(ge=1)],
+    text: Annotated[str, Form(max_length=2000)],
+) -> Response:
+    try:
+        service.raise_objection(
+            db, actor=actor, run_id=run_id, enterprise_id=enterprise_id, text=text
+        )
+    except WulianError as error:
+        if actor.enterprise_id is not None:
+            return _fail(
+                request,
+                db,
+                error,
+                "innovation/portrait.html",
+                lambda e: _portrait_context(db, actor, enterprise_id, run_id, error=e),
+            )
+        return _fail(
+            request,
+            db,
+            error,
+            "innovation/run.html",
+            lambda e: _run_context(db, actor, run_id, error=e),
+        )
+    if actor.enterprise_id is not None:
+        return RedirectResponse(
+            f"/innovation/portrait/{enterprise_id}?run={run_id}&objected=1", status_code=303
+        )
+    return RedirectResponse(f"/innovation/runs/{run_id}#objections", status_code=303)
+
+
+@pages.post("/innovation/objections/{objection_id}/answer")
+def answer_objection(
+    request: Request,
+    objection_id: int,
+    db: DB,
+    actor: CurrentActor,
+    run_id: Annotated[int, Form(ge=1)],
+    outcome: Annotated[str, Form(max_length=16)],
+    answer: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    return _run_action(
+        request,
+        db,
+        actor,
+        run_id,
+        lambda: service.answer_objection(
+            db, actor=actor, objection_id=objection_id, outcome=outcome, answer=answer
+        ),
+    )
+
+
+@pages.get("/innovation/runs/{run_id}/export.xlsx")
+def export(run_id: int, db: DB, actor: CurrentActor) -> Response:
+    run = service.get_run_or_raise(db, actor=actor, run_id=run_id)
+    content = service.export_xlsx(db, actor=actor, run_id=run_id)
+    name = f"{run.period}年度企业创新积分榜单-{RunStatus(run.status).label}.xlsx"
+    return Response(
+        content,
+        media_type=XLSX,
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"},
+    )
+
+
+@pages.get("/innovation/runs/{run_id}/pool")
+def pool(
+    request: Request,
+    run_id: int,
+    db: DB,
+    actor: CurrentActor,
+    margin: Annotated[float, Query(gt=0, le=50)] = 5.0,
+) -> Response:
+    run = service.get_run_or_raise(db, actor=actor, run_id=run_id)
+    entries = service.cultivation_pool(db, actor=actor, run_id=run_id, margin=margin)
+    bands = service.bands(run)
+    return render(
+        request,
+        "innovation/pool.html",
+        {
+            "actor": actor,
+            "run": run,
+            "entries": entries,
+            "margin": margin,
+            "last_band": bands[-1] if bands else "",
+        },
+    )
+
+
+@pages.get("/innovation/runs/{run_id}/sensitivity")
+def sensitivity_page(
+    request: Request,
+    run_id: int,
+    db: DB,
+    actor: CurrentActor,
+    cohort: Short = None,
+    draws: Annotated[int, Query(ge=10, le=2000)] = 300,
+    noise: Annotated[float, Query(gt=0, le=0.9)] = 0.25,
+    show: Annotated[int, Query(ge=5, le=200)] = 30,
+) -> Response:
+    run = service.get_run_or_raise(db, actor=actor, run_id=run_id)
+    stages = service.cohorts(db, run=run)
+    cohort = cohort if cohort in stages else (stages[0] if stages else "")
+    frame = service.rank_intervals(
+        db, actor=actor, run_id=run_id, cohort=cohort, draws=draws, noise=noise
+    )
+    worst = float(frame.select(pl.col("rank").max()).item() or 1) if frame.height else 1.0
+    rows = [
+        charts.Interval(
+            label=r["name"] or str(r["enterprise_id"]),
+            rank=float(r["rank"]),
+            low=float(r["rank_q05"]),
+            median=float(r["median_rank"]),
+            high=float(r["rank_q95"]),
+        )
+        for r in frame.head(show).iter_rows(named=True)
+    ]
+    widest = frame.head(show).sort("interval", descending=True).head(5).to_dicts()
+    return render(
+        request,
+        "innovation/sensitivity.html",
+        {
+            "actor": actor,
+            "run": run,
+            "stages": stages,
+            "cohort": cohort,
+            "draws": draws,
+            "noise": noise,
+            "show": show,
+            "chart": charts.intervals(rows, worst=worst),
+            "widest": widest,
+            "count": frame.height,
+        },
+    )
+
+
+# ---------------------------------------------------------------- specs
+
+
+@pages.get("/innovation/specs")
+def specs(request: Request, db: DB, actor: CurrentActor) -> Response:
+    versions = service.get_specs(db, actor=actor)
+    grouped: dict[str, list[Any]] = {}
+    for spec in versions:
+        grouped.setdefault(spec.code, []).append(spec)
+    return render(request, "innovation/specs.html", {"actor": actor, "grouped": grouped})
+
+
+def _spec_context(
+    db: Session,
+    actor: Actor,
+    spec_id: int,
+    *,
+    text: str | None = None,
+    note: str = "",
+    error: WulianError | None = None,
+) -> dict[str, Any]:
+    spec = service.get_spec_or_raise(db, actor=actor, spec_id=spec_id)
+    previous = service.previous_version(db, spec)
+    return {
+        "actor": actor,
+        "spec": spec,
+        "previous": previous,
+        "diff": service.diff(previous, spec),
+        "text": spec.text if text is None else text,
+        "note": note,
+        "latest": service.latest_version(db, code=spec.code),
+        "can_edit": actor.has(Permission.ANALYSES_WRITE),
+        "error": error,
+    }
+
+
+@pages.get("/innovation/specs/{spec_id}")
+def spec_page(request: Request, spec_id: int, db: DB, actor: CurrentActor) -> Response:
+    return render(request, "innovation/spec.html", _spec_context(db, actor, spec_id))
+
+
+@pages.post("/innovation/specs/{spec_id}")
+def save_spec(
+    request: Request,
+    spec_id: int,
+    db: DB,
+    actor: CurrentActor,
+    text: Annotated[str, Form(max_length=200_000)],
+    note: Annotated[str, Form(max_length=500)] = "",
+    as_copy: Annotated[str, Form(max_length=5)] = "",
+) -> Response:
+    try:
+        spec = service.save_spec(
+            db, actor=actor, text=text, based_on_id=spec_id, copy=bool(as_copy), note=note
+        )
+    except WulianError as error:
+        return _fail(
+            request,
+            db,
+            error,
+            "innovation/spec.html",
+            lambda e: _spec_context(db, actor, spec_id, text=text, note=note, error=e),
+        )
+    return RedirectResponse(f"/innovation/specs/{spec.id}?saved=1", status_code=303)
+
+
+# ---------------------------------------------------------------- portraits
+
+
+def _portrait_context(
+    db: Session,
+    actor: Actor,
+    enterprise_id: int,
+    run_id: int | None,
+    error: WulianError | None = None,
+) -> dict[str, Any]:
+    from wulian.enterprises import service as enterprise_service
+
+    enterprise = enterprise_service.get_or_raise(db, actor=actor, enterprise_id=enterprise_id)
+    portrait = service.portrait(db, actor=actor, enterprise_id=enterprise_id, run_id=run_id)
+    radar = ""
+    if portrait is not None:
+        radar = charts.radar(
+            [charts.Axis(name, value, median) for _, name, value, median in portrait.categories]
+            + (
+                []
+                if len(portrait.categories) >= 3
+                else [
+                    charts.Axis(i["name"][:8], i["normalised"], i["median"])
+                    for i in portrait.indicators[:6]
+                ]
+            )
+        )
+    own = actor.enterprise_id == enterprise_id
+    return {
+        "actor": actor,
+        "enterprise": enterprise,
+        "portrait": portrait,
+        "runs": service.portrait_runs(db, actor=actor, enterprise_id=enterprise_id),
+        "radar": radar,
+        "own": own,
+        "consent": service.consent_of(db, actor=actor, enterprise_id=enterprise_id),
+        "can_consent": own or actor.has(Permission.ENTERPRISES_WRITE),
+        "today": service.today_in_china(),
+        "error": error,
+    }
+
+
+@pages.get("/innovation/portrait/{enterprise_id}")
+def portrait_page(
+    request: Request,
+    enterprise_id: int,
+    db: DB,
+    actor: CurrentActor,
+    run: Annotated[int | None, Query(ge=1)] = None,
+) -> Response:
+    context = _portrait_context(db, actor, enterprise_id, run)
+    return render(request, "innovation/portrait.html", context)
+
+
+@pages.post("/innovation/portrait/{enterprise_id}/consent")
+def consent(
+    enterprise_id: int,
+    db: DB,
+    actor: CurrentActor,
+    granted: Annotated[str, Form(max_length=5)] = "",
+) -> Response:
+    service.set_consent(db, actor=actor, enterprise_id=enterprise_id, granted=granted == "1")
+    return RedirectResponse(f"/innovation/portrait/{enterprise_id}", status_code=303)
+
+
+# ---------------------------------------------------------------- API for partner banks
+
+
+@api.get("/innovation/scores", response_model=schemas.ScoresPage)
+def bank_scores(
+    db: DB,
+    actor: CurrentActor,
+    period: Annotated[str | None, Query(pattern=r"^\d{4}$", description="年度，如 2025")] = None,
+    uscc: Annotated[str | None, Query(max_length=18, description="统一社会信用代码")] = None,
+    page: PageNo = 1,
+    per_page: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> schemas.ScoresPage:
+    """已发布的创新积分中，授权给银行查看的企业的积分、阶段排名与授信参考额度。需要
+    `innovation:credit` 范围的令牌。"""
+    run, result = service.bank_scores(
+        db, actor=actor, period=period, uscc=uscc, page=page, per_page=per_page
+    )
+    return schemas.ScoresPage.build(run, result)
