@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import Depends, Request
 from fastapi.responses import Response
@@ -26,6 +27,18 @@ def render(
     """A page rendered with the app's templates (layout, menu and CSRF helpers included)."""
     templates: Jinja2Templates = request.app.state.templates
     return templates.TemplateResponse(request, name, context or {}, status_code=status_code)
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def xlsx_download(content: bytes, name: str) -> Response:
+    """An xlsx workbook sent as a download under a Chinese file name (RFC 5987)."""
+    return Response(
+        content,
+        media_type=XLSX,
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name, safe='')}"},
+    )
 
 
 def settings_of(request: Request) -> Settings:

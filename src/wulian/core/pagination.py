@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, TypeVarTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 T = TypeVar("T")
+Ts = TypeVarTuple("Ts")
 
 
 @dataclass(frozen=True)
@@ -25,8 +26,17 @@ class Page(Generic[T]):
 
 
 def paginate(session: Session, query: sa.Select[Any], *, page: int, per_page: int) -> Page[Any]:
-    """The rows of query (already ordered) on page, counted in the same transaction."""
+    """The objects of query (already ordered) on page, counted in the same transaction."""
+    rows = paginate_rows(session, query, page=page, per_page=per_page)
+    items = [row[0] for row in rows.items]
+    return Page(items=items, total=rows.total, page=rows.page, per_page=per_page)
+
+
+def paginate_rows(
+    session: Session, query: sa.Select[*Ts], *, page: int, per_page: int
+) -> Page[sa.Row[*Ts]]:
+    """Like paginate, for a query of several entities or columns: whole rows."""
     total = session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
     page = max(1, page)
-    items = session.scalars(query.offset((page - 1) * per_page).limit(per_page)).all()
+    items = session.execute(query.offset((page - 1) * per_page).limit(per_page)).all()
     return Page(items=items, total=total or 0, page=page, per_page=per_page)

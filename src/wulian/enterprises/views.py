@@ -13,7 +13,7 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from wulian.core.deps import DB, CurrentActor, render, settings_of
+from wulian.core.deps import DB, XLSX, CurrentActor, render, settings_of, xlsx_download
 from wulian.core.errors import InvalidFile, InvalidInput, NotFound, PermissionDenied, WulianError
 from wulian.core.permissions import Actor, Permission
 from wulian.enterprises import facts, imports, registry_import, service
@@ -30,7 +30,6 @@ Search = Annotated[
 ]
 Page = Annotated[int, Query(ge=1, le=100_000)]
 Short = Annotated[str | None, Query(max_length=40)]
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _filters(
@@ -112,11 +111,7 @@ def export(
     filters = _filters(q, zone, chain, tag, region, size, sort)
     content = service.export_xlsx(db, actor=actor, filters=filters)
     name = f"企业名录-{dt.date.today():%Y%m%d}.xlsx"
-    return Response(
-        content,
-        media_type=XLSX,
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{_quote(name)}"},
-    )
+    return xlsx_download(content, name)
 
 
 @pages.get("/enterprises/duplicates")

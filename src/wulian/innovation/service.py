@@ -12,6 +12,7 @@ import difflib
 import hashlib
 import io
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 from typing import Any
 
@@ -23,7 +24,7 @@ from wulian.core import audit
 from wulian.core.calendar import CHINA_TIME
 from wulian.core.db import utcnow
 from wulian.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from wulian.core.pagination import Page
+from wulian.core.pagination import Page, paginate_rows
 from wulian.core.permissions import Actor, Permission
 from wulian.engines.index import sensitivity
 from wulian.engines.index import spec as index_spec
@@ -76,9 +77,15 @@ def parse(kind: str, text: str, filename: str = "方案文件") -> IndexSpec | c
     return model
 
 
+@lru_cache(maxsize=64)
+def _parsed(kind: str, text: str, filename: str) -> IndexSpec | credit.CreditSpec:
+    """parse, remembered: stored versions never change and the models are immutable."""
+    return parse(kind, text, filename)
+
+
 def index_model(spec: InnovationSpec) -> IndexSpec:
     """The index spec stored in a version (stored versions were validated when saved)."""
-    model = parse(SpecKind.INDEX, spec.text, f"{spec.code} v{spec.version}")
+    model = _parsed(SpecKind.INDEX, spec.text, f"{spec.code} v{spec.version}")
     if not isinstance(model, IndexSpec):
         raise InvalidInput(f"“{spec.name}”不是指数评价方案", field="spec")
     return model
@@ -86,7 +93,7 @@ def index_model(spec: InnovationSpec) -> IndexSpec:
 
 def credit_model(spec: InnovationSpec) -> credit.CreditSpec:
     """The credit-tier spec stored in a version."""
-    model = parse(SpecKind.CREDIT, spec.text, f"{spec.code} v{spec.version}")
+    model = _parsed(SpecKind.CREDIT, spec.text, f"{spec.code} v{spec.version}")
     if not isinstance(model, credit.CreditSpec):
         raise InvalidInput(f"“{spec.name}”不是授信方案", field="credit_spec")
     return model
@@ -570,7 +577,7 @@ def listing(
     return paginate_pairs(session, query, page=page, per_page=per_page)
 
 
-def cohorts(session: Session, *, run: InnovationRun) -> list[str]:
+def cohorts(run: InnovationRun) -> list[str]:
     """The stages of a run in the spec's order (then any others, such as 未分阶段)."""
     model = index_model(run.spec)
     present = set(run.cohort_stats)
@@ -642,7 +649,7 @@ def export_xlsx(session: Session, *, actor: Actor, run_id: int) -> bytes:
     by_band: dict[str, list[tuple[InnovationResult, Enterprise]]] = {b: [] for b in labels}
     for result, enterprise in rows:
         by_band.setdefault(result.band or "", []).append((result, enterprise))
-    order = {c: i for i, c in enumerate(cohorts(session, run=run))}
+    order = {c: i for i, c in enumerate(cohorts(run))}
     for items in by_band.values():
         items.sort(key=lambda x: (order.get(x[0].cohort, 99), x[0].rank or 0))
     return lists_workbook(run, by_band)
@@ -930,9 +937,6 @@ def paginate_pairs(
     per_page: int,
 ) -> Page[Listed]:
     """paginate for a (result, enterprise) query."""
-    total = session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
-    page = max(1, page)
-    rows = session.execute(query.offset((page - 1) * per_page).limit(per_page)).all()
-    return Page(
-        items=[Listed(r, e) for r, e in rows], total=total or 0, page=page, per_page=per_page
-    )
+    rows = paginate_rows(session, query, page=page, per_page=per_page)
+    items = [Listed(r, e) for r, e in rows.items]
+    return Page(items=items, total=rows.total, page=rows.page, per_page=per_page)

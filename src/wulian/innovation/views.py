@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 import polars as pl
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from wulian.core.deps import DB, CurrentActor, render
+from wulian.core.deps import DB, CurrentActor, render, xlsx_download
 from wulian.core.errors import PermissionDenied, WulianError
 from wulian.core.permissions import Actor, Permission
 from wulian.innovation import charts, schemas, service
@@ -19,7 +19,6 @@ from wulian.innovation.models import ObjectionOutcome, RunStatus, SpecKind
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(tags=["创新积分"])
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 Short = Annotated[str | None, Query(max_length=40)]
 PageNo = Annotated[int, Query(ge=1, le=100_000)]
 
@@ -98,7 +97,7 @@ def _run_context(
     error: WulianError | None = None,
 ) -> dict[str, Any]:
     run = service.get_run_or_raise(db, actor=actor, run_id=run_id)
-    stages = service.cohorts(db, run=run)
+    stages = service.cohorts(run)
     cohort = cohort if cohort in stages else (stages[0] if stages else None)
     listing = service.listing(
         db, actor=actor, run_id=run.id, cohort=cohort, band=band or None, top=top, page=page
@@ -255,11 +254,7 @@ def export(run_id: int, db: DB, actor: CurrentActor) -> Response:
     run = service.get_run_or_raise(db, actor=actor, run_id=run_id)
     content = service.export_xlsx(db, actor=actor, run_id=run_id)
     name = f"{run.period}年度企业创新积分榜单-{RunStatus(run.status).label}.xlsx"
-    return Response(
-        content,
-        media_type=XLSX,
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"},
-    )
+    return xlsx_download(content, name)
 
 
 @pages.get("/innovation/runs/{run_id}/pool")
@@ -298,7 +293,7 @@ def sensitivity_page(
     show: Annotated[int, Query(ge=5, le=200)] = 30,
 ) -> Response:
     run = service.get_run_or_raise(db, actor=actor, run_id=run_id)
-    stages = service.cohorts(db, run=run)
+    stages = service.cohorts(run)
     cohort = cohort if cohort in stages else (stages[0] if stages else "")
     frame = service.rank_intervals(
         db, actor=actor, run_id=run_id, cohort=cohort, draws=draws, noise=noise
