@@ -12,9 +12,13 @@ was imputed is recorded.
 
 from __future__ import annotations
 
+import os
 from collections import Counter
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import cached_property, partial
+from typing import Any, TypeVar
 
 import numpy as np
 import polars as pl
@@ -37,6 +41,9 @@ from wulian.engines.index.spec import (
 )
 
 COHORT = "__cohort"
+PARALLEL_FROM = 50_000  # units: below this, one thread does the stages faster
+Values = list[np.ndarray]  # an array per indicator, the units at their places
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -64,17 +71,65 @@ class Explanation:
     notes: list[str]
 
 
-@dataclass
 class Result:
-    spec: IndexSpec
-    scores: pl.DataFrame  # unit, cohort, aggregates, rank_*, band_*
-    stages: dict[str, pl.DataFrame]  # stage name → unit + indicator columns after it
-    raw: pl.DataFrame
-    treated: pl.DataFrame  # the indicators as they went into normalisation
-    normalised: pl.DataFrame
-    imputed: pl.DataFrame  # unit + a boolean per indicator
-    treatments: list[dict[str, Any]] = field(default_factory=list)
-    flags: pl.DataFrame = field(default_factory=pl.DataFrame)  # unit, level, note
+    """A run's scores, flags and treatments; the indicators after each stage are made into frames
+    (in id order) when first asked for."""
+
+    def __init__(
+        self,
+        spec: IndexSpec,
+        scores: pl.DataFrame,
+        work: Work,
+        aggregated: pl.DataFrame | None,
+        flags: pl.DataFrame,
+    ) -> None:
+        self.spec = spec
+        self.scores = scores  # unit, cohort, aggregates, rank_*, band_*
+        self.flags = flags  # unit, level, note
+        self.treatments = work.treatments
+        self._work = work
+        self._aggregated = aggregated
+
+    def _frame(self, values: Values) -> pl.DataFrame:
+        keys = [i.key for i in self.spec.indicators]
+        return self._work.layout.frame(values, keys, self.spec.unit)
+
+    @cached_property
+    def stages(self) -> dict[str, pl.DataFrame]:
+        """stage name → unit + indicator columns after it; "aggregate": the scores as aggregated."""
+        frames = {name: self._frame(values) for name, values in self._work.snapshots.items()}
+        if self._aggregated is not None:
+            frames["aggregate"] = self._aggregated
+        return frames
+
+    @property
+    def raw(self) -> pl.DataFrame:
+        return self.stages["raw"]
+
+    @cached_property
+    def treated(self) -> pl.DataFrame:
+        """The indicators as they went into normalisation."""
+        return self._frame(self._work.treated)
+
+    @cached_property
+    def normalised(self) -> pl.DataFrame:
+        """The indicators as they went into aggregation."""
+        return self._frame(self._work.values)
+
+    @cached_property
+    def imputed(self) -> pl.DataFrame:
+        """unit + a boolean per indicator: missing in the data, filled by the run."""
+        work = self._work
+        pairs = zip(self.spec.indicators, work.snapshots["raw"], work.values, strict=True)
+        return pl.DataFrame(
+            [
+                work.layout.ids.alias(self.spec.unit),
+                *(
+                    pl.Series(i.key, work.layout.to_ids(np.isnan(raw) & ~np.isnan(now)))
+                    for i, raw, now in pairs
+                ),
+            ]
+        )
 
     def explain(self, unit: Any) -> Explanation:
         """What made a unit's score: see `Explanation`."""
@@ -171,7 +226,8 @@ def _additive_shares(spec: IndexSpec, cohort: str | None = None) -> dict[str, fl
 
 
 def prepare(spec: IndexSpec, data: pl.DataFrame) -> pl.DataFrame:
-    """The columns the spec reads, checked: ids present and unique, numbers numeric; by id."""
+    """data, checked: the columns the spec reads are present, ids present and unique, numbers
+    numeric."""
     columns = set(data.columns)
     needed = [spec.unit, *{i.source for i in spec.indicators}]
     for step in spec.pipeline:
@@ -199,10 +255,10 @@ def prepare(spec: IndexSpec, data: pl.DataFrame) -> pl.DataFrame:
         dtype = data.schema[column]
         if not (dtype.is_numeric() or dtype == pl.Null or dtype == pl.Boolean):
             raise InvalidInput(f"“{column}”列应为数字，实际为 {dtype}", field=column)
-    return data.sort(spec.unit)
+    return data
 
 
-def _cohorts(spec: IndexSpec, data: pl.DataFrame) -> pl.Expr:
+def _cohorts(spec: IndexSpec) -> pl.Expr:
     cohort = spec.cohort
     if cohort is None:
         return pl.lit(None, dtype=pl.String)
@@ -220,185 +276,304 @@ def _cohorts(spec: IndexSpec, data: pl.DataFrame) -> pl.Expr:
     return expr  # type: ignore[no-any-return]
 
 
+class Layout:
+    """Where the units sit while the stages run: by cohort, and by id within a cohort, so that
+    each cohort is one contiguous slice of an indicator's array (statistics by cohort are then
+    slices, not group-bys). Outputs are put back in the order of the ids."""
+
+    def __init__(self, spec: IndexSpec, data: pl.DataFrame) -> None:
+        ids = data[spec.unit]
+        size = data.height
+        by_id = None if ids.is_sorted() else ids.arg_sort().to_numpy()
+        self.ids = ids if by_id is None else ids.gather(by_id)
+        self.cohort: pl.Series | None = None  # each unit's cohort, in id order
+        self.rows = by_id  # the data row at each place (None: the data's own order)
+        self.places: np.ndarray | None = None  # each unit's place, in id order (None: same)
+        self.units: np.ndarray | None = None  # the unit (in id order) at each place
+        self.segments: list[tuple[int, int, str | None]] = [(0, size, None)] if size else []
+        if spec.cohort is None or not size:
+            return
+        labels = data.select(_cohorts(spec).alias(COHORT)).to_series()
+        if by_id is not None:
+            labels = labels.gather(by_id)
+        names = spec.cohort_labels()
+        names = [*names, spec.cohort.missing_label] if names else labels.unique().sort().to_list()
+        codes = labels.cast(pl.Enum(names)).to_physical().to_numpy()
+        self.units = within = np.argsort(codes, kind="stable")
+        self.rows = within if by_id is None else by_id[within]
+        self.places = np.empty(size, dtype=np.intp)
+        self.places[within] = np.arange(size)
+        ordered = codes[within]
+        starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+        ends = [*starts[1:].tolist(), size]
+        self.segments = [
+            (int(a), int(b), names[int(ordered[a])]) for a, b in zip(starts, ends, strict=True)
+        ]
+        self.cohort = labels.cast(pl.Categorical).alias(COHORT)
+
+    @property
+    def size(self) -> int:
+        return self.ids.len()
+
+    def take(self, column: pl.Series) -> np.ndarray:
+        """A data column as numbers at the units' places (NaN = missing)."""
+        return self.take_all(column.to_frame(), [column.name])[0]
+
+    def take_all(self, data: pl.DataFrame, columns: list[str]) -> Values:
+        """Data columns as numbers at the units' places (NaN = missing), an array each."""
+        frame = data.select(pl.col(c).cast(pl.Float64).fill_null(np.nan) for c in columns)
+        if self.rows is not None:
+            frame = frame.gather(self.rows)
+        return [column.to_numpy() for column in frame.iter_columns()]
+
+    def in_place_order(self, column: pl.Series) -> pl.Series:
+        return column.gather(self.rows) if self.rows is not None else column
+
+    def cohort_at_places(self) -> pl.Series | None:
+        if self.cohort is None or self.units is None:
+            return None
+        return self.cohort.gather(self.units)
+
+    def to_ids(self, values: np.ndarray) -> np.ndarray:
+        """values at the units' places → in id order."""
+        return values[self.places] if self.places is not None else values
+
+    def frame(self, values: Values, keys: list[str], unit: str) -> pl.DataFrame:
+        """unit + a column per array of values (missing as null), in id order."""
+        return pl.DataFrame(
+            [
+                self.ids.alias(unit),
+                *(pl.Series(k, self.to_ids(x)) for k, x in zip(keys, values, strict=True)),
+            ]
+        ).with_columns(pl.col(keys).fill_nan(None))
+
+    def masks(self) -> dict[str, np.ndarray]:
+        """cohort label → mask of the places of its units."""
+        masks = {}
+        for start, end, label in self.segments:
+            if label is not None:
+                mask = np.zeros(self.size, dtype=bool)
+                mask[start:end] = True
+                masks[label] = mask
+        return masks
+
+
 # ---------------------------------------------------------------- the run
+
+
+@dataclass
+class Work:
+    """The indicators through the stages before aggregation, at the units' places."""
+
+    spec: IndexSpec
+    layout: Layout
+    values: Values  # an array per indicator, NaN = missing
+    snapshots: dict[str, Values]  # stage name → values after it
+    treated: Values  # as they went into the first normalisation
+    treatments: list[dict[str, Any]]
+
+    def by_id(self) -> dict[str, np.ndarray]:
+        return {
+            i.key: self.layout.to_ids(x)
+            for i, x in zip(self.spec.indicators, self.values, strict=True)
+        }
 
 
 def run(spec: IndexSpec, data: pl.DataFrame) -> Result:
     """Run every stage of spec on data (see the module docstring)."""
-    data = prepare(spec, data)
-    work, stages, imputed, treatments = until_aggregate(spec, data)
-    raw = stages["raw"]
-    normalised = work.select(spec.unit, *(i.key for i in spec.indicators))
-    treated = stages.get("_treated", raw)
-    stages.pop("_treated", None)
-    scores, flags = _after_normalise(spec, work, stages)
-    return Result(
-        spec=spec,
-        scores=scores,
-        stages=stages,
-        raw=raw,
-        treated=treated,
-        normalised=normalised,
-        imputed=imputed,
-        treatments=treatments,
-        flags=flags,
-    )
+    work = until_aggregate(spec, prepare(spec, data))
+    scores, flags, aggregated = _after_normalise(spec, work)
+    return Result(spec, scores, work, aggregated, flags)
 
 
-def until_aggregate(
-    spec: IndexSpec, data: pl.DataFrame
-) -> tuple[pl.DataFrame, dict[str, pl.DataFrame], pl.DataFrame, list[dict[str, Any]]]:
+def until_aggregate(spec: IndexSpec, data: pl.DataFrame) -> Work:
+    """The stages before aggregation, on checked data (see `prepare`). A stage makes new arrays
+    for the indicators it changes and shares the others with the stage before."""
     keys = [i.key for i in spec.indicators]
-    base: list[pl.Expr] = [pl.col(spec.unit)]
-    if spec.cohort is not None:
-        # categorical: windows over the cohort group by small integer codes
-        base.append(_cohorts(spec, data).cast(pl.Categorical).alias(COHORT))
-    work = data.select(
-        *base, *(pl.col(i.source).cast(pl.Float64).alias(i.key) for i in spec.indicators)
-    )
-    stages: dict[str, pl.DataFrame] = {"raw": work.select(spec.unit, *keys)}
-    was_missing = work.select(pl.col(k).is_null() for k in keys)
+    layout = Layout(spec, data)
+    values = layout.take_all(data, [i.source for i in spec.indicators])
+    snapshots = {"raw": values}
+    treated: Values | None = None
     treatments: list[dict[str, Any]] = []
     counts: Counter[str] = Counter()
     for step in spec.pipeline:
         if isinstance(step, Aggregation):
             break
-        chosen: list[str] = getattr(step, "indicators", None) or keys
+        chosen = [keys.index(k) for k in (getattr(step, "indicators", None) or keys)]
         if isinstance(step, Denominate):
-            work = work.with_columns(_denominate(step, data, k) for k in chosen)
+            values = _denominate(step, layout.take(data[step.by]), values, chosen)
         elif isinstance(step, Impute):
-            work = _impute(spec, step, data, work, chosen)
+            values = _impute(spec, step, data, layout, values, chosen)
         elif isinstance(step, Treat):
-            work, done = _treat(spec, step, work, chosen)
+            values, done = _treat(spec, step, layout, values, chosen)
             treatments.extend(done)
         elif isinstance(step, Normalise):
-            if "_treated" not in stages:  # the values as they go into the first normalisation
-                stages["_treated"] = work.select(spec.unit, *keys)
-            groups = _Groups(work) if step.within == "cohort" and spec.cohort is not None else None
-            work = work.with_columns(_normalise(spec, step, k, work, groups) for k in chosen)
+            treated = values if treated is None else treated
+            values = _normalise(spec, step, layout, values, chosen)
         elif isinstance(step, Round):
-            work = work.with_columns(pl.col(k).round(step.digits) for k in (step.keys or chosen))
+            rounded = [keys.index(k) for k in step.keys] if step.keys else chosen
+            values = _each(values, rounded, partial(_round, digits=step.digits))
         counts[step.stage] += 1
         name = step.stage if counts[step.stage] == 1 else f"{step.stage}_{counts[step.stage]}"
-        stages[name] = work.select(spec.unit, *keys)
-    imputed = pl.concat(
-        [
-            work.select(spec.unit),
-            pl.DataFrame([(was_missing[k] & work[k].is_not_null()).alias(k) for k in keys]),
-        ],
-        how="horizontal",
-    )
-    return work, stages, imputed, treatments
+        snapshots[name] = values
+    treated = snapshots["raw"] if treated is None else treated
+    return Work(spec, layout, values, snapshots, treated, treatments)
 
 
-def _denominate(step: Denominate, data: pl.DataFrame, key: str) -> pl.Expr:
-    by = pl.lit(data[step.by].cast(pl.Float64))
-    return (
-        pl.when(by.is_null() | (by == 0))
-        .then(None)
-        .otherwise(pl.col(key) / by * step.scale)
-        .alias(key)
-    )
+def _each(
+    values: Values, chosen: list[int], change: Callable[[int, np.ndarray], np.ndarray]
+) -> Values:
+    """values with each chosen array j replaced by change(j, array), see `_parallel`."""
+    out = list(values)
+    changed_all = _parallel(chosen, lambda j: change(j, values[j]), values)
+    for j, changed in zip(chosen, changed_all, strict=True):
+        out[j] = changed
+    return out
 
 
-def _group(spec: IndexSpec, name: str | None) -> pl.Expr | None:
-    if name is None or name == "cohort":
-        return pl.col(COHORT) if spec.cohort is not None else None
-    return pl.col(f"__group_{name}")
+def _parallel(chosen: list[int], work: Callable[[int], _T], values: Values) -> list[_T]:
+    """work(j) for each j, on every core when the arrays are large: NumPy lets go of the
+    interpreter lock in its loops, and each indicator is independent of the others."""
+    workers = min(len(chosen), os.cpu_count() or 1)
+    if workers < 2 or not values or values[0].size < PARALLEL_FROM:
+        return [work(j) for j in chosen]
+    with ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(work, chosen))
+
+
+def _round(_: int, x: np.ndarray, digits: int) -> np.ndarray:
+    rounded: np.ndarray = pl.Series(x).round(digits).to_numpy()
+    return rounded
+
+
+def _segments(spec: IndexSpec, layout: Layout, within: str) -> list[tuple[int, int, str | None]]:
+    if within == "cohort" and spec.cohort is not None:
+        return layout.segments
+    return [(0, layout.size, None)] if layout.size else []
+
+
+def _denominate(step: Denominate, by: np.ndarray, values: Values, chosen: list[int]) -> Values:
+    usable = ~np.isnan(by) & (by != 0)
+    safe = np.where(usable, by, 1.0)
+    return _each(values, chosen, lambda _, x: np.where(usable, x / safe * step.scale, np.nan))
 
 
 def _impute(
-    spec: IndexSpec, step: Impute, data: pl.DataFrame, work: pl.DataFrame, chosen: list[str]
-) -> pl.DataFrame:
+    spec: IndexSpec,
+    step: Impute,
+    data: pl.DataFrame,
+    layout: Layout,
+    values: Values,
+    chosen: list[int],
+) -> Values:
     if step.method == "none":
-        return work
-    if step.group and step.group != "cohort":
-        work = work.with_columns(data[step.group].cast(pl.String).alias(f"__group_{step.group}"))
-    group = _group(spec, step.group)
-    source = {i.key: i.source for i in spec.indicators}
-    fills: list[pl.Expr] = []
-    for key in chosen:
-        column = pl.col(key)
-        if step.method == "mean":
-            fill: pl.Expr = column.mean()
-        elif step.method == "median":
-            fill = column.median()
-        elif step.method == "group_mean":
-            fill = column.mean().over(group) if group is not None else column.mean()
-        elif step.method == "group_median":
-            fill = column.median().over(group) if group is not None else column.median()
-        elif step.method == "zero":
-            fill = pl.lit(0.0)
-        elif step.method == "constant":
-            fill = pl.lit(step.value)
-        else:  # previous
-            previous = step.previous.format(column=source[key])
-            if previous not in data.columns:
-                raise InvalidInput(f"按上期值补缺需要“{previous}”列", field=previous)
-            fill = pl.lit(data[previous].cast(pl.Float64))
-        fills.append(column.fill_null(fill).alias(key))
-    work = work.with_columns(fills)
-    return work.drop([c for c in work.columns if c.startswith("__group_")])
+        return values
+    if step.method in ("group_mean", "group_median") and step.group not in (None, "cohort"):
+        group = layout.in_place_order(data[str(step.group)].cast(pl.String)).alias("g")
+        statistic = "mean" if step.method == "group_mean" else "median"
+
+        def by_group(_: int, x: np.ndarray) -> np.ndarray:
+            column = pl.col("x")
+            frame = pl.DataFrame([pl.Series("x", x).fill_nan(None), group])
+            filled = frame.select(column.fill_null(getattr(column, statistic)().over("g")))
+            return filled.to_series().cast(pl.Float64).fill_null(np.nan).to_numpy()
+
+        return _each(values, chosen, by_group)
+    if step.method == "previous":
+        previous = {}
+        for j in chosen:
+            name = step.previous.format(column=spec.indicators[j].source)
+            if name not in data.columns:
+                raise InvalidInput(f"按上期值补缺需要“{name}”列", field=name)
+            previous[j] = name
+    within = "cohort" if step.method.startswith("group_") else "all"
+    segments = _segments(spec, layout, within)
+
+    def fill(j: int, x: np.ndarray) -> np.ndarray:
+        missing = np.isnan(x)
+        if not missing.any():
+            return x
+        x = x.copy()
+        if step.method in ("zero", "constant"):
+            x[missing] = 0.0 if step.method == "zero" else float(step.value or 0.0)
+        elif step.method == "previous":
+            x[missing] = layout.take(data[previous[j]])[missing]
+        else:
+            for start, end, _ in segments:
+                part, gaps = x[start:end], missing[start:end]
+                if gaps.any() and not gaps.all():
+                    present = part[~gaps]  # a copy: the median may reorder it
+                    middle = (
+                        np.median(present, overwrite_input=True)
+                        if step.method.endswith("median")
+                        else present.mean()
+                    )
+                    part[gaps] = middle
+        return x
+
+    return _each(values, chosen, fill)
 
 
 def _treat(
-    spec: IndexSpec, step: Treat, work: pl.DataFrame, chosen: list[str]
-) -> tuple[pl.DataFrame, list[dict[str, Any]]]:
+    spec: IndexSpec, step: Treat, layout: Layout, values: Values, chosen: list[int]
+) -> tuple[Values, list[dict[str, Any]]]:
+    keys = [i.key for i in spec.indicators]
     if step.method in ("log", "sqrt", "clip"):
-        expressions = []
-        for key in chosen:
-            column = pl.col(key)
-            if step.method == "log":
-                expr = pl.when(column > 0).then(column.log()).otherwise(None)
-            elif step.method == "sqrt":
-                expr = pl.when(column >= 0).then(column.sqrt()).otherwise(None)
-            else:
-                expr = column.clip(step.min, step.max)
-            expressions.append(expr.alias(key))
-        return work.with_columns(expressions), [
-            {"indicator": k, "applied": step.method, "changed": None} for k in chosen
-        ]
-    if step.within == "cohort" and spec.cohort is not None:
-        cohort = work[COHORT]
-        codes = cohort.to_physical().to_numpy()
-        order = np.argsort(codes, kind="stable")
-        labels_sorted = codes[order]
-        starts = np.flatnonzero(np.r_[True, labels_sorted[1:] != labels_sorted[:-1]])
-        ends = [*starts[1:], codes.size]
-        bounds = [(int(a), int(b)) for a, b in zip(starts, ends, strict=True)]
-        names = [str(cohort[int(order[a])]) for a, _ in bounds]
-    else:
-        order = None
-        bounds, names = [(0, work.height)], ["全部"]
-    done: list[dict[str, Any]] = []
-    columns = []
-    for key in chosen:
-        values = work[key].cast(pl.Float64).fill_null(np.nan).to_numpy()
-        ordered = values[order] if order is not None else values.copy()
-        for (start, end), name in zip(bounds, names, strict=True):
-            segment = ordered[start:end]
+        low = -np.inf if step.min is None else step.min
+        high = np.inf if step.max is None else step.max
+
+        def transform(_: int, x: np.ndarray) -> np.ndarray:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                if step.method == "log":
+                    return np.where(x > 0, np.log(np.where(x > 0, x, 1.0)), np.nan)
+                if step.method == "sqrt":
+                    return np.where(x >= 0, np.sqrt(np.where(x >= 0, x, 0.0)), np.nan)
+                clipped: np.ndarray = np.clip(x, low, high)
+                return clipped
+
+        done = [{"indicator": keys[j], "applied": step.method, "changed": None} for j in chosen]
+        return _each(values, chosen, transform), done
+    segments = _segments(spec, layout, step.within)
+
+    def treat(j: int) -> tuple[np.ndarray, list[dict[str, Any]]]:
+        x = values[j]
+        changed: np.ndarray | None = None  # a copy, once a segment changes
+        done = []
+        for start, end, name in segments:
+            segment = x[start:end]
             present = ~np.isnan(segment)
+            whole = bool(present.all())
+            kept = segment if whole else segment[present]
+            group = name or "全部"
             if step.method == "log_ct":
-                if present.any():
-                    segment[present] = treat_module.log_ct(segment[present])
-                done.append({"indicator": key, "group": name, "applied": "log_ct"})
+                treated = treat_module.log_ct(kept) if kept.size else kept
+                done.append({"indicator": keys[j], "group": group, "applied": "log_ct"})
+            else:
+                treated, info = treat_module.winsorise(
+                    kept,
+                    skew=step.skew,
+                    kurtosis=step.kurtosis,
+                    winmax=step.winmax,
+                    fallback=step.fallback,
+                )
+                done.append({"indicator": keys[j], "group": group, **info.__dict__})
+            if treated is kept:
                 continue
-            treated, info = treat_module.winsorise(
-                segment[present],
-                skew=step.skew,
-                kurtosis=step.kurtosis,
-                winmax=step.winmax,
-                fallback=step.fallback,
-            )
-            segment[present] = treated
-            done.append({"indicator": key, "group": name, **info.__dict__})
-        if order is not None:
-            values = np.empty_like(ordered)
-            values[order] = ordered
-        else:
-            values = ordered
-        columns.append(pl.Series(key, values).fill_nan(None))
-    return work.with_columns(columns), done
+            if changed is None:
+                changed = x.copy()
+            if whole:
+                changed[start:end] = treated
+            else:
+                changed[start:end][present] = treated
+        return (x if changed is None else changed), done
+
+    out = list(values)
+    treatments = []
+    # one thread: the many small steps of winsorisation gain nothing from a second
+    for j, (x, done) in zip(chosen, [treat(j) for j in chosen], strict=True):
+        out[j] = x
+        treatments.extend(done)
+    return out, treatments
 
 
 def _over(spec: IndexSpec, expr: pl.Expr, within: str) -> pl.Expr:
@@ -407,47 +582,62 @@ def _over(spec: IndexSpec, expr: pl.Expr, within: str) -> pl.Expr:
     return expr
 
 
-class _Groups:
-    """The cohorts of a frame's rows, for per-cohort extremes computed in one pass."""
-
-    def __init__(self, work: pl.DataFrame) -> None:
-        codes = work[COHORT].to_physical().to_numpy()
-        _, self.inverse = np.unique(codes, return_inverse=True)
-        self.order = np.argsort(self.inverse, kind="stable")
-        ordered = self.inverse[self.order]
-        self.starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
-
-    def extremes(self, values: np.ndarray) -> tuple[pl.Series, pl.Series]:
-        """Each row's cohort minimum and maximum of values (NaN = missing, ignored)."""
-        ordered = values[self.order]
-        with np.errstate(invalid="ignore"):
-            low = np.fmin.reduceat(ordered, self.starts)[self.inverse]
-            high = np.fmax.reduceat(ordered, self.starts)[self.inverse]
-        return pl.Series(low).fill_nan(None), pl.Series(high).fill_nan(None)
-
-
 def _normalise(
-    spec: IndexSpec, step: Normalise, key: str, work: pl.DataFrame, groups: _Groups | None
-) -> pl.Expr:
+    spec: IndexSpec, step: Normalise, layout: Layout, values: Values, chosen: list[int]
+) -> Values:
+    directions = [i.direction for i in spec.indicators]
+    if step.method == "minmax":
+        low, high = step.range
+        segments = _segments(spec, layout, step.within)
+
+        def rescale(j: int, x: np.ndarray) -> np.ndarray:
+            out = np.empty_like(x)
+            for start, end, _ in segments:
+                _minmax(x[start:end], out[start:end], low, high, directions[j])
+            return out
+
+        return _each(values, chosen, rescale)
+    keys = [i.key for i in spec.indicators]
+    columns = [pl.Series(keys[j], values[j]).fill_nan(None) for j in chosen]
+    cohort = layout.cohort_at_places()
+    frame = pl.DataFrame(columns + ([cohort] if cohort is not None else []))
+    normalised = frame.select(_normalised(spec, step, keys[j], directions[j]) for j in chosen)
+    out = list(values)
+    for j in chosen:
+        out[j] = normalised[keys[j]].cast(pl.Float64).fill_null(np.nan).to_numpy()
+    return out
+
+
+def _minmax(x: np.ndarray, out: np.ndarray, low: float, high: float, direction: int) -> None:
+    """x (a cohort's values, NaN = missing) rescaled to low–high into out; one value for
+    everyone (zero variance, or a cohort of one) scores the middle of the range."""
+    if not x.size:
+        return
+    with np.errstate(invalid="ignore"):
+        lo, hi = np.fmin.reduce(x), np.fmax.reduce(x)
+    if np.isnan(lo):
+        out[...] = x
+    elif hi == lo:
+        np.copyto(out, np.where(np.isnan(x), np.nan, (low + high) / 2))
+    else:  # low + (x − lo) / (hi − lo) × (high − low), without temporaries
+        if direction == 1:
+            np.subtract(x, lo, out=out)
+        else:
+            np.subtract(hi, x, out=out)
+        out /= hi - lo
+        out *= high - low
+        out += low
+
+
+def _normalised(spec: IndexSpec, step: Normalise, key: str, direction: int) -> pl.Expr:
+    """The methods other than min-max, as an expression on the indicator's column."""
     x = pl.col(key)
-    direction = next(i.direction for i in spec.indicators if i.key == key)
     low, high = step.range
     span = high - low
 
     def over(expr: pl.Expr) -> pl.Expr:
         return _over(spec, expr, step.within)
 
-    if step.method == "minmax":
-        if groups is not None:
-            values = work[key].cast(pl.Float64).fill_null(np.nan).to_numpy()
-            low_s, high_s = groups.extremes(values)
-            lo, hi = pl.lit(low_s), pl.lit(high_s)
-        else:
-            lo, hi = x.min(), x.max()
-        share = (x - lo) / (hi - lo) if direction == 1 else (hi - x) / (hi - lo)
-        # One value for everyone (zero variance, or a cohort of one): the middle of the range.
-        expr = pl.when(hi == lo).then(pl.lit((low + high) / 2)).otherwise(low + share * span)
-        return pl.when(x.is_null()).then(None).otherwise(expr).alias(key)
     if step.method == "goalposts":
         lo_v, hi_v = float(step.min or 0.0), float(step.max or 0.0)  # both given: spec check
         value = x
@@ -528,19 +718,25 @@ def aggregate_arrays(
     flags: list[tuple[str, np.ndarray, str]] = []
     for aggregate in spec.order():
         kids = spec.children(aggregate.key)
-        matrix = np.column_stack([values[k.key] for k in kids])
-        w = _weights(kids, weights, cohorts, matrix.shape[0])
+        columns = [values[k.key] for k in kids]
+        w = _weights(kids, weights, cohorts, columns[0].size)
         method = methods.get(aggregate.key, aggregate.method)
-        present = ~np.isnan(matrix)
-        complete = present.all(axis=1)
+        present: list[np.ndarray | None] = []  # None: every unit has the child
+        for column in columns:
+            known = ~np.isnan(column)
+            present.append(None if known.all() else known)
+        gaps = [p for p in present if p is not None]
+        complete = np.logical_and.reduce(gaps) if gaps else None
         if aggregate.missing == "zero":
-            incomplete = ~complete
-            if incomplete.any():
-                flags.append((aggregate.key, incomplete, f"“{aggregate.name}”有缺失项，按 0 计"))
-            matrix = np.where(present, matrix, 0.0)
-            present = np.ones_like(present)
-        score = _combine(matrix, present, w, method)
-        if aggregate.missing == "fail":
+            if complete is not None:
+                flags.append((aggregate.key, ~complete, f"“{aggregate.name}”有缺失项，按 0 计"))
+            columns = [
+                c if p is None else np.where(p, c, 0.0)
+                for c, p in zip(columns, present, strict=True)
+            ]
+            present = [None] * len(columns)
+        score = _combine(columns, present, w, method)
+        if aggregate.missing == "fail" and complete is not None:
             score = np.where(complete, score, np.nan)
         values[aggregate.key] = score
     return values, flags
@@ -550,29 +746,26 @@ def _weights(
     kids: list[Indicator | Aggregate],
     overrides: dict[str, float],
     cohorts: dict[str, np.ndarray] | None,
-    rows: int,
-) -> np.ndarray:
-    """The children's weights: a vector, or a units × children matrix where they differ by
+    size: int,
+) -> list[Any]:
+    """Each child's weight: a number, or an array (a weight per unit) where it differs by
     cohort."""
-    w = np.array([overrides.get(k.key, k.weight) for k in kids], dtype=np.float64)
-    if not any(k.cohort_weights for k in kids):
-        return w
-    if cohorts is None:
-        raise ValueError("weights differ by cohort: the cohort of each unit is needed")
-    matrix = np.tile(w, (rows, 1))
-    for j, kid in enumerate(kids):
-        scale = w[j] / kid.weight if kid.weight else 1.0
-        for label, weight in (kid.cohort_weights or {}).items():
+    weights: list[Any] = []
+    for kid in kids:
+        w = float(overrides.get(kid.key, kid.weight))
+        if not kid.cohort_weights:
+            weights.append(w)
+            continue
+        if cohorts is None:
+            raise ValueError("weights differ by cohort: the cohort of each unit is needed")
+        scale = w / kid.weight if kid.weight else 1.0
+        per_unit = np.full(size, w)
+        for label, weight in kid.cohort_weights.items():
             mask = cohorts.get(label)
             if mask is not None:
-                matrix[mask, j] = weight * scale
-    return matrix
-
-
-def _dot(matrix: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Row-wise weighted sums, for one weight vector or one weight row per unit."""
-    summed: np.ndarray = matrix @ w if w.ndim == 1 else np.einsum("ij,ij->i", matrix, w)
-    return summed
+                per_unit[mask] = weight * scale
+        weights.append(per_unit)
+    return weights
 
 
 def cohort_masks(spec: IndexSpec, work: pl.DataFrame) -> dict[str, np.ndarray] | None:
@@ -586,62 +779,87 @@ def cohort_masks(spec: IndexSpec, work: pl.DataFrame) -> dict[str, np.ndarray] |
     }
 
 
-def _combine(matrix: np.ndarray, present: np.ndarray, w: np.ndarray, method: str) -> np.ndarray:
-    complete = bool(present.all())
-    w_total = w.sum() if w.ndim == 1 else w.sum(axis=1)
-    if complete:
-        total = np.broadcast_to(w_total, (matrix.shape[0],)).astype(np.float64)
-        filled = matrix
-    else:
-        filled = np.where(present, matrix, 0.0)
-        total = _dot(present.astype(np.float64), w)  # the weights of the children present
-    none = total == 0
+def _combine(
+    columns: list[np.ndarray], present: list[np.ndarray | None], w: list[Any], method: str
+) -> np.ndarray:
+    """The children's scores combined unit by unit over the children each unit has, one child
+    at a time (no units × children matrix)."""
+
+    size = columns[0].size
+    scratch = np.empty(size)
+
+    def weighted_sum(terms: Iterator[np.ndarray]) -> np.ndarray:
+        total = np.zeros(size)
+        for weight, term in zip(w, terms, strict=True):
+            total += np.multiply(term, weight, out=scratch)
+        return total
+
+    def where(known: np.ndarray | None, x: np.ndarray, fill: float) -> np.ndarray:
+        return x if known is None else np.where(known, x, fill)
+
+    w_total = sum(w)
+    if all(p is None for p in present):
+        total = np.broadcast_to(w_total, size)
+    else:  # the weights of the children each unit has
+        ones = np.ones(size)
+        total = weighted_sum(ones if p is None else p for p in present)
     with np.errstate(divide="ignore", invalid="ignore"):
-        if method == "arithmetic":
-            score = _dot(filled, w) / total
-        elif method == "sum":
-            # re-weighted: the present children stand for the missing ones
-            score = _dot(filled, w) * (w_total / total)
-        elif method == "geometric":
-            positive = filled if complete else np.where(present, matrix, 1.0)
-            zero = (present & (positive <= 0)).any(axis=1)
-            logs = np.log(np.where(positive > 0, positive, 1.0))
-            score = np.exp(_dot(logs, w) / total)
-            score = np.where(zero, 0.0, score)
-        elif method == "harmonic":
-            safe = np.where(present & (matrix > 0), matrix, np.inf)
-            zero = (present & (matrix <= 0)).any(axis=1)
-            score = total / _dot(1.0 / safe, w)
+        if method in ("arithmetic", "sum"):
+            score = weighted_sum(where(p, x, 0.0) for x, p in zip(columns, present, strict=True))
+            # a sum is re-weighted: the present children stand for the missing ones
+            score = score / total if method == "arithmetic" else score * (w_total / total)
+        elif method in ("geometric", "harmonic"):
+            zero = np.zeros(columns[0].size, dtype=bool)
+            for x, p in zip(columns, present, strict=True):
+                zero |= x <= 0 if p is None else p & (x <= 0)
+            if method == "geometric":
+                logs = (np.log(where(p, x, 1.0)) for x, p in zip(columns, present, strict=True))
+                score = np.exp(weighted_sum(logs) / total)
+            else:
+                inverse = (1.0 / where(p, x, np.inf) for x, p in zip(columns, present, strict=True))
+                score = total / weighted_sum(inverse)
             score = np.where(zero, 0.0, score)
         else:  # min
-            score = np.where(present, matrix, np.inf).min(axis=1)
-    return np.where(none, np.nan, score)
+            score = np.minimum.reduce(
+                [where(p, x, np.inf) for x, p in zip(columns, present, strict=True)]
+            )
+    return np.where(total == 0, np.nan, score)
 
 
 def _after_normalise(
-    spec: IndexSpec, work: pl.DataFrame, stages: dict[str, pl.DataFrame]
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    keys = [i.key for i in spec.indicators]
-    values = {k: work[k].cast(pl.Float64).fill_null(np.nan).to_numpy() for k in keys}
-    scored, flags = aggregate_arrays(spec, values, cohorts=cohort_masks(spec, work))
+    spec: IndexSpec, work: Work
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame | None]:
+    """Scores (in id order) with ranks and bands, flags, and the scores as aggregated."""
+    layout = work.layout
+    values = {i.key: x for i, x in zip(spec.indicators, work.values, strict=True)}
+    masks = layout.masks() if spec.cohort_weighted else None
+    scored, flags = aggregate_arrays(spec, values, cohorts=masks)
     levels = [a.key for a in spec.aggregates]
-    head = [spec.unit] + ([COHORT] if spec.cohort is not None else [])
-    scores = work.select(head).with_columns(pl.Series(k, scored[k]).fill_nan(None) for k in levels)
+    ordered = [layout.to_ids(scored[k]) for k in levels]
+    head = [layout.ids.alias(spec.unit)]
+    if spec.cohort is not None:
+        head.append(
+            layout.cohort
+            if layout.cohort is not None
+            else pl.Series(COHORT, [], dtype=pl.Categorical)
+        )
+    scores = pl.DataFrame(head + [pl.Series(k, ordered[i]) for i, k in enumerate(levels)])
+    scores = scores.with_columns(pl.col(levels).fill_nan(None))
+    units = [layout.ids.filter(pl.Series(layout.to_ids(mask))) for _, mask, _ in flags]
     flag_frame = pl.DataFrame(
         {
-            spec.unit: pl.concat([work[spec.unit].filter(pl.Series(mask)) for _, mask, _ in flags])
-            if flags
-            else work[spec.unit].head(0),
-            "level": [level for level, mask, _ in flags for _ in range(int(mask.sum()))],
-            "note": [note for _, mask, note in flags for _ in range(int(mask.sum()))],
+            spec.unit: pl.concat(units) if units else layout.ids.head(0),
+            "level": [level for (level, _, _), u in zip(flags, units, strict=True) for _ in u],
+            "note": [note for (_, _, note), u in zip(flags, units, strict=True) for _ in u],
         }
     )
+    aggregated: pl.DataFrame | None = None
     started = False
     ranked_by: dict[tuple[str, str], str] = {}  # (level, within) → its min-rank column
     for step in spec.pipeline:
         if isinstance(step, Aggregation):
             started = True
-            stages["aggregate"] = scores.select(spec.unit, *levels)
+            aggregated = scores.select(spec.unit, *levels)
             continue
         if not started:
             continue
@@ -667,7 +885,7 @@ def _after_normalise(
             level = step.level or spec.root
             ranked = ranked_by.get((level, step.within))
             scores = scores.with_columns(_band(spec, step, level, ranked).alias(f"band_{level}"))
-    return scores, flag_frame
+    return scores, flag_frame, aggregated
 
 
 def _band(spec: IndexSpec, step: Banding, level: str, ranked: str | None) -> pl.Expr:

@@ -63,17 +63,13 @@ def run(spec: IndexSpec, data: pl.DataFrame, settings: Settings) -> pl.DataFrame
     level = settings.level or spec.root
     rng = np.random.default_rng(settings.seed)
     nominal = pipeline.run(spec, data)
-    keys = [i.key for i in spec.indicators]
     prepared: dict[tuple[str | None, str | None], dict[str, np.ndarray]] = {}
     for normaliser, imputation in product(
         (None, *settings.normalisers), (None, *settings.imputations)
     ):
         alt = _alternative(spec, normaliser, imputation)
-        frame = pipeline.prepare(alt, data)
-        work, *_ = pipeline.until_aggregate(alt, frame)
-        prepared[(normaliser, imputation)] = {
-            k: work[k].cast(pl.Float64).fill_null(np.nan).to_numpy() for k in keys
-        }
+        work = pipeline.until_aggregate(alt, pipeline.prepare(alt, data))
+        prepared[(normaliser, imputation)] = work.by_id()
     choices = list(prepared)
     cohorts = pipeline.cohort_masks(spec, nominal.scores)
     nodes = spec.nodes()

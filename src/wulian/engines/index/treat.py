@@ -7,13 +7,14 @@ when the skew is negative) by the next value, one distinct value at a time, unti
 passes or `winmax` points have been changed. If it still fails, the original values are
 log-transformed instead: ln(x − min + 0.01 × (max − min)) ("log_ct").
 
-The statistics are updated from power sums as points change, so an indicator of a million values
-costs a partition and a few passes, not a sort per step.
+The statistics are updated from power sums as points change, and the next value inwards is found
+in one pass, so an indicator of a million values costs a few passes per point changed, not a sort
+per step.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -36,8 +37,9 @@ def skew_kurtosis(values: np.ndarray) -> tuple[float, float] | None:
     if n < 4:
         return None
     d = values - values.mean()
-    d2 = d * d
-    return _moments(n, float(d2.sum()), float(np.dot(d2, d)), float(np.dot(d2, d2)))
+    m2 = float(np.dot(d, d))
+    d2 = np.multiply(d, d)
+    return _moments(n, m2, float(np.dot(d2, d)), float(np.dot(d2, d2)))
 
 
 def _moments(n: int, m2: float, m3: float, m4: float) -> tuple[float, float] | None:
@@ -90,45 +92,45 @@ class _Sums:
 def winsorise(
     values: np.ndarray, *, skew: float, kurtosis: float, winmax: int, fallback: str
 ) -> tuple[np.ndarray, Treatment]:
-    """values (no NaN) treated as COINr's default treatment does; the input is not changed."""
-    before = skew_kurtosis(values)
-    if before is None:
+    """values (no NaN) treated as COINr's default treatment does; the input is not changed (and
+    is returned as it is when no treatment is needed)."""
+    sums = _Sums(values) if values.size >= 4 else None
+    before = sums.stats() if sums is not None else None
+    if sums is None or before is None:
         note = "少于 4 个值或全部相同，未处理" if values.size else "没有值"
         return values, Treatment("skipped", 0, None, None, None, None, note)
     if _passes(before, skew, kurtosis):
         return values, Treatment("none", 0, *before, *before)
     x = values.copy()
-    sums = _Sums(x)
-    region = min(x.size, 2 * winmax + 2)
-    ends = {  # distinct values from each end, most extreme first
-        True: np.unique(np.partition(x, x.size - region)[x.size - region :])[::-1],
-        False: np.unique(np.partition(x, region - 1)[:region]),
-    }
-    at = {True: 0, False: 0}
+    cap = {True: float(x.max()), False: float(x.min())}  # the current extreme of each end
     changed = {True: 0, False: 0}  # points now at the high (low) cap
     stats: tuple[float, float] | None = before
     while not _passes(stats, skew, kurtosis) and sum(changed.values()) < winmax:
         high = stats is None or stats[0] >= 0
-        if at[high] + 1 >= ends[high].size:  # past the partitioned part: take every value
-            ends[high] = np.unique(x)[::-1] if high else np.unique(x)
-            at[high] = 0
-            if ends[high].size < 2:
-                break
-        current, replacement = float(ends[high][at[high]]), float(ends[high][at[high] + 1])
+        current = cap[high]
+        # the next distinct value inwards: one pass, where a sort would cost n log n
+        if high:
+            replacement = float(np.max(x, where=x < current, initial=-np.inf))
+        else:
+            replacement = float(np.min(x, where=x > current, initial=np.inf))
+        if not np.isfinite(replacement):  # one distinct value left
+            break
         mask = x == current
         count = int(np.count_nonzero(mask))
         precise = sums.move(current, replacement, count)
         x[mask] = replacement
         if not precise:
             sums = _Sums(x)
-        at[high] += 1
+        cap[high] = replacement
         changed[high] = count  # every point at the cap, including those moved before
         stats = sums.stats()
     total = sum(changed.values())
+    skew_after, kurtosis_after = stats or (None, None)
+    done = Treatment("winsorise", total, *before, skew_after, kurtosis_after)
     if _passes(stats, skew, kurtosis):
-        return x, _treatment("winsorise", total, before, x)
+        return x, done
     if fallback == "none":
-        return x, _treatment("winsorise", total, before, x, f"缩尾 {total} 个值后仍超出阈值")
+        return x, replace(done, note=f"缩尾 {total} 个值后仍超出阈值")
     logged = log_ct(values)
     note = f"缩尾 {total} 个值后仍超出阈值，改用对数变换"
     return logged, _treatment("log_ct", 0, before, logged, note)
@@ -146,4 +148,7 @@ def log_ct(values: np.ndarray) -> np.ndarray:
     lo, hi = float(values.min()), float(values.max())
     if hi == lo:
         return np.zeros_like(values)
-    return np.log(values - lo + 0.01 * (hi - lo))
+    out = np.subtract(values, lo)  # one array, changed in place: no temporaries
+    out += 0.01 * (hi - lo)
+    logged: np.ndarray = np.log(out, out=out)
+    return logged
