@@ -897,7 +897,10 @@ def _band(spec: IndexSpec, step: Banding, level: str, ranked: str | None) -> pl.
             rank = _over(spec, rank, step.within)
         share = rank / _over(spec, score.count(), step.within)
         for band in reversed(step.bands):
-            expr = pl.when(share <= band.top).then(pl.lit(band.label)).otherwise(expr)
+            # a share on the boundary (19 of 20 against 95%) is inside the band, even where
+            # the division was done as a multiplication by the reciprocal and rounded up
+            inside = share <= (band.top or 0.0) + 1e-12
+            expr = pl.when(inside).then(pl.lit(band.label)).otherwise(expr)
     else:
         for band in reversed(step.bands):
             expr = pl.when(score >= band.min).then(pl.lit(band.label)).otherwise(expr)
