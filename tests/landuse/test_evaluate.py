@@ -32,7 +32,7 @@ def firm(eid, *, above=True, tax=482.0, land=10.0, va=2000.0, energy=500.0, emis
 
 
 def frame(rows):
-    schema = {c: pl.Float64 for c in INPUTS} | {"founded_on": pl.Date}
+    schema = dict.fromkeys(INPUTS, pl.Float64) | {"founded_on": pl.Date}
     return pl.DataFrame(rows, schema_overrides=schema)
 
 
@@ -125,7 +125,9 @@ def test_what_moves_a_firm_up_a_class_does_move_it():
     b_firm = evaluation.rows.filter(pl.col("class") == "B").sort("score", descending=True)
     eid = int(b_firm["enterprise_id"][0])
     move = ev.to_next_class(model, evaluation, eid)
-    assert move is not None and move["class"] == "A" and move["gap"] > 0
+    assert move is not None
+    assert move["class"] == "A"
+    assert move["gap"] > 0
     needed_tax_per_mu = move["routes"]["tax_per_mu"]
     rows[eid - 1]["tax_paid"] = needed_tax_per_mu * 10 + 1e-6  # land is 10 亩
     again = run(rows, text).rows.filter(pl.col("enterprise_id") == eid)

@@ -165,7 +165,7 @@ def _status(spec: LanduseSpec, year: int) -> pl.Expr:
             pl.when(condition)
             .then(pl.struct(status=pl.lit(status), reason=pl.lit(reason)))
             .otherwise(expr)
-        )  # noqa: E501
+        )
     return expr  # type: ignore[no-any-return]
 
 
