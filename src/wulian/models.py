@@ -10,6 +10,7 @@ from wulian.innovation.models import (
     InnovationSpec,
     Objection,
 )
+from wulian.landuse.models import LanduseResult, LanduseRun, LanduseSpec
 from wulian.reference.models import Industry, IndustryTag, Metric
 
 __all__ = [
@@ -25,6 +26,9 @@ __all__ = [
     "InnovationResult",
     "InnovationRun",
     "InnovationSpec",
+    "LanduseResult",
+    "LanduseRun",
+    "LanduseSpec",
     "LoginThrottle",
     "Metric",
     "Objection",

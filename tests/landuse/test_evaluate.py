@@ -62,10 +62,10 @@ def test_class_shares_and_ties_share_the_better_class():
     rows[15]["tax_paid"] = rows[16]["tax_paid"]  # firms 16 and 17 tie for 4th place
     result = run(rows).rows.sort("rank")
     assert result["rank"].to_list()[:5] == [1, 2, 3, 4, 4]
-    counts = result.group_by("class").len().sort("class")
+    counts = result.group_by("grade").len().sort("grade")
     # A: top 20% = 4 firms, and the tie at 4th place takes the better class (5); D: last 5% = 1
     assert dict(counts.iter_rows()) == {"A": 5, "B": 7, "C": 7, "D": 1}
-    assert result.filter(pl.col("enterprise_id").is_in([16, 17]))["class"].to_list() == ["A"] * 2
+    assert result.filter(pl.col("enterprise_id").is_in([16, 17]))["grade"].to_list() == ["A"] * 2
 
 
 def test_t_cases_rented_land_and_scope():
@@ -86,7 +86,7 @@ def test_t_cases_rented_land_and_scope():
     assert "成立不满 2 年" in reasons[3]
     assert "在建" in reasons[4]
     assert "不足 3 亩" in reasons[6]
-    classes = dict(zip(result["enterprise_id"], result["class"], strict=True))
+    classes = dict(zip(result["enterprise_id"], result["grade"], strict=True))
     assert classes[2] == classes[3] == classes[4] == "T"
     assert classes[5] is None  # rented: scored against the same benchmarks, not classed
     assert result.filter(pl.col("enterprise_id") == 5)["score"][0] == pytest.approx(
@@ -114,7 +114,7 @@ def test_zero_or_unknown_land_is_refused_with_the_reason_not_divided(land, words
     assert result["status"].to_list() == ["rated", "incomplete"]
     assert words in result["reason"][1]
     assert result["score"][1] is None
-    assert result["class"][1] is None
+    assert result["grade"][1] is None
 
 
 def test_what_moves_a_firm_up_a_class_does_move_it():
@@ -122,17 +122,17 @@ def test_what_moves_a_firm_up_a_class_does_move_it():
     text = SHIPPED
     evaluation = run(rows, text)
     model = landuse_spec.load(text)
-    b_firm = evaluation.rows.filter(pl.col("class") == "B").sort("score", descending=True)
+    b_firm = evaluation.rows.filter(pl.col("grade") == "B").sort("score", descending=True)
     eid = int(b_firm["enterprise_id"][0])
     move = ev.to_next_class(model, evaluation, eid)
     assert move is not None
-    assert move["class"] == "A"
+    assert move["grade"] == "A"
     assert move["gap"] > 0
     needed_tax_per_mu = move["routes"]["tax_per_mu"]
     rows[eid - 1]["tax_paid"] = needed_tax_per_mu * 10 + 1e-6  # land is 10 亩
     again = run(rows, text).rows.filter(pl.col("enterprise_id") == eid)
-    assert again["class"][0] == "A"
-    top = evaluation.rows.filter(pl.col("class") == "A")["enterprise_id"][0]
+    assert again["grade"][0] == "A"
+    top = evaluation.rows.filter(pl.col("grade") == "A")["enterprise_id"][0]
     assert ev.to_next_class(model, evaluation, int(top)) is None
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from wulian.core import audit
+from wulian.core import audit, specversions
 from wulian.core.auth import service as auth_service
 from wulian.core.permissions import Actor, Role
 from wulian.demo import zone
@@ -18,6 +18,8 @@ from wulian.demo.zone import ZoneResult
 from wulian.enterprises.models import Enterprise
 from wulian.innovation import service as innovation_service
 from wulian.innovation.models import InnovationResult
+from wulian.landuse import service as landuse_service
+from wulian.landuse.models import LanduseSpec
 from wulian.reference import service as reference_service
 from wulian.reference.models import Industry
 
@@ -75,7 +77,10 @@ def build(session: Session, *, actor: Actor, data_dir: Path | None = None) -> De
             },
         )
     innovation_service.install_shipped(session, actor=actor)
+    landuse_service.install_shipped(session, actor=actor)
     runs = _innovation_runs(session, actor=actor) if zone_result is not None else 0
+    if zone_result is not None:
+        runs += _landuse_runs(session, actor=actor)
     sample = None
     if data_dir is not None:
         sample = data_dir / zone.SAMPLE_NAME
@@ -100,6 +105,17 @@ def build(session: Session, *, actor: Actor, data_dir: Path | None = None) -> De
         innovation_runs=runs,
         sample=sample,
     )
+
+
+def _landuse_runs(session: Session, *, actor: Actor) -> int:
+    """亩均效益 on the shipped spec: 2024 published, 2025 a draft."""
+    spec = specversions.latest(session, LanduseSpec, "huangyan")
+    if spec is None:
+        raise RuntimeError("内置的亩均效益方案没有载入")
+    last = landuse_service.create_run(session, actor=actor, spec_id=spec.id, year=2024)
+    landuse_service.publish(session, actor=actor, run_id=last.id)
+    landuse_service.create_run(session, actor=actor, spec_id=spec.id, year=2025)
+    return 2
 
 
 def _innovation_runs(session: Session, *, actor: Actor) -> int:

@@ -297,6 +297,11 @@ def _tags(rng: np.random.Generator, firms: list[dict[str, Any]]) -> list[dict[st
             continue
         if firm["revenue"] >= 2000:
             tags.append({"enterprise_id": enterprise_id, "tag": "guishang"})
+        # 亩均效益 cases, by number so that the random draws below stay as they were
+        if enterprise_id % 29 == 0:
+            tags.append({"enterprise_id": enterprise_id, "tag": "zudi"})
+        elif enterprise_id % 113 == 0:
+            tags.append({"enterprise_id": enterprise_id, "tag": "zaijian"})
         if firm["rd"] >= 0.03 and rng.random() < 0.55:
             start = dt.date(int(rng.choice([2022, 2023, 2024])), 12, int(rng.integers(1, 28)))
             tags.append(
@@ -447,7 +452,7 @@ def _year_values(
         "land_area": firm["land"],
         "energy_use": energy,
         "electricity_use": round(energy * float(rng.uniform(0.6, 1.2)), 1),
-        "emissions": round(energy * float(rng.lognormal(-3, 0.5)), 3),
+        "emissions": round(energy * float(rng.lognormal(-7.5, 0.5)), 4),
     }
 
 

@@ -36,6 +36,8 @@ TAGS: dict[str, Tag] = {
         Tag("xiaojuren", "专精特新“小巨人”", "tag_xiaojuren"),
         Tag("danxiang", "制造业单项冠军", "tag_danxiang"),
         Tag("lianzhu", "链主企业", "tag_lianzhu"),
+        Tag("zudi", "租用土地", "tag_zudi"),  # 亩均效益: listed apart
+        Tag("zaijian", "重大项目在建", "tag_zaijian"),  # 亩均效益: not rated (T)
         Tag(
             "listed",
             "上市企业",

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from wulian.core.db import Base, JSONType, utcnow
+from wulian.core.specversions import SpecVersion
 
 
 class SpecKind(StrEnum):
@@ -37,23 +38,13 @@ RUN_STATUS_LABELS = {
 }
 
 
-class InnovationSpec(Base):
+class InnovationSpec(SpecVersion, Base):
     """One version of a spec file. Versions are never edited: an edit is a new version."""
 
     __tablename__ = "innovation_specs"
     __table_args__ = (sa.UniqueConstraint("code", "version"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(sa.String(64), index=True)
-    version: Mapped[int]
     kind: Mapped[str] = mapped_column(sa.String(16))
-    name: Mapped[str] = mapped_column(sa.String(100))
-    text: Mapped[str] = mapped_column(sa.Text)
-    note: Mapped[str] = mapped_column(sa.String(500), default="")
-    shipped: Mapped[bool] = mapped_column(default=False)  # as shipped with the platform
-    based_on_id: Mapped[int | None] = mapped_column(sa.ForeignKey("innovation_specs.id"))
-    created_by: Mapped[str] = mapped_column(sa.String(100))
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 class InnovationRun(Base):

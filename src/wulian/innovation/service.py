@@ -8,7 +8,6 @@ and objections raised during the notice must be answered before it is published.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import hashlib
 import io
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, undefer
 
-from wulian.core import audit
+from wulian.core import audit, specversions
 from wulian.core.calendar import CHINA_TIME
 from wulian.core.db import utcnow
 from wulian.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -148,12 +147,7 @@ def get_spec_or_raise(session: Session, *, actor: Actor, spec_id: int) -> Innova
 
 def latest_version(session: Session, *, code: str) -> InnovationSpec | None:
     """The newest version of code."""
-    return session.scalar(
-        sa.select(InnovationSpec)
-        .where(InnovationSpec.code == code)
-        .order_by(InnovationSpec.version.desc())
-        .limit(1)
-    )
+    return specversions.latest(session, InnovationSpec, code)
 
 
 def save_spec(
@@ -171,73 +165,30 @@ def save_spec(
     base = session.get(InnovationSpec, based_on_id)
     if base is None:
         raise NotFound(f"评价方案不存在：{based_on_id}")
-    if len(text) > 200_000:
-        raise InvalidInput("方案文件过长（最多 200,000 个字符）", field="text")
-    text = text.replace("\r\n", "\n")
+    text = specversions.checked_text(text)
     model = parse(base.kind, text, "方案文件")
-    if copy:
-        if latest_version(session, code=model.id) is not None:
-            raise Conflict(f"方案编号“{model.id}”已存在：复制时请在文件中把 id 改成新的编号")
-        version = 1
-    else:
-        if model.id != base.code:
-            raise InvalidInput(
-                f"修改方案时不能改 id（{base.code}）；要另建方案，请用“复制为新方案”",
-                field="text",
-            )
-        latest = latest_version(session, code=base.code) or base
-        if latest.text == text:
-            raise InvalidInput("内容与最新版本相同，没有保存新版本", field="text")
-        version = latest.version + 1
-    spec = InnovationSpec(
-        code=model.id,
-        version=version,
-        kind=base.kind,
-        name=model.name,
+    return specversions.save(
+        session,
+        InnovationSpec,
+        base=base,
         text=text,
-        note=note.strip()[:500],
-        shipped=False,
-        based_on_id=base.id,
+        spec_id=model.id,
+        name=model.name,
+        copy=copy,
+        note=note,
         created_by=actor.label,
+        kind=base.kind,
     )
-    session.add(spec)
-    session.flush()
-    return spec
 
 
 def diff(older: InnovationSpec | None, newer: InnovationSpec) -> list[tuple[str, str]]:
-    """The lines of a unified diff from older to newer, each with its kind (file, hunk, add, del,
-    same)."""
-    if older is None:
-        return []
-    lines = difflib.unified_diff(
-        older.text.splitlines(),
-        newer.text.splitlines(),
-        fromfile=f"{older.code} 第 {older.version} 版",
-        tofile=f"{newer.code} 第 {newer.version} 版",
-        lineterm="",
-    )
-    out = []
-    for line in lines:
-        if line.startswith(("---", "+++")):
-            kind = "file"
-        elif line.startswith("@@"):
-            kind = "hunk"
-        elif line.startswith("+"):
-            kind = "add"
-        elif line.startswith("-"):
-            kind = "del"
-        else:
-            kind = "same"
-        out.append((kind, line))
-    return out
+    """The lines of a unified diff from older to newer, each with its kind."""
+    return specversions.diff(older, newer)
 
 
 def previous_version(session: Session, spec: InnovationSpec) -> InnovationSpec | None:
     """The version spec was made from (for a copy, the spec it copied)."""
-    if spec.based_on_id is None:
-        return None
-    return session.get(InnovationSpec, spec.based_on_id)
+    return specversions.previous(session, InnovationSpec, spec)
 
 
 # ---------------------------------------------------------------- runs

@@ -337,7 +337,19 @@ def specs(request: Request, db: DB, actor: CurrentActor) -> Response:
     grouped: dict[str, list[Any]] = {}
     for spec in versions:
         grouped.setdefault(spec.code, []).append(spec)
-    return render(request, "innovation/specs.html", {"actor": actor, "grouped": grouped})
+    return render(
+        request,
+        "specs/list.html",
+        {
+            "actor": actor,
+            "grouped": grouped,
+            "base": "/innovation/specs",
+            "kinds": {"credit": "授信参考", "index": "积分指数"},
+            "intro": "每个方案是一个规格文件：指标、层级、权重、分阶段方式和计算流程。修改会保存为"
+            "新版本，旧版本保留，历次评价记录所用的版本。平台内置方案中，国家核心指标的官方"
+            "分阶段权重未公开，所列权重为平台默认值。",
+        },
+    )
 
 
 def _spec_context(
@@ -361,12 +373,18 @@ def _spec_context(
         "latest": service.latest_version(db, code=spec.code),
         "can_edit": actor.has(Permission.ANALYSES_WRITE),
         "error": error,
+        "base": "/innovation/specs",
+        "hint": "格式见用户手册“综合指数引擎”。保存前逐项检查：指标必须在指标目录中，权重必须是"
+        "数字，层级不能成环，阶段分档不能有空缺或重叠，榜单比例不能超过 100%。有错时不保存，"
+        "并指出行号。",
+        "shipped_note": "平台内置。国家核心指标的分阶段权重官方未公开，这里是平台默认值，请按本地"
+        "方案修改。",
     }
 
 
 @pages.get("/innovation/specs/{spec_id}")
 def spec_page(request: Request, spec_id: int, db: DB, actor: CurrentActor) -> Response:
-    return render(request, "innovation/spec.html", _spec_context(db, actor, spec_id))
+    return render(request, "specs/version.html", _spec_context(db, actor, spec_id))
 
 
 @pages.post("/innovation/specs/{spec_id}")
@@ -388,7 +406,7 @@ def save_spec(
             request,
             db,
             error,
-            "innovation/spec.html",
+            "specs/version.html",
             lambda e: _spec_context(db, actor, spec_id, text=text, note=note, error=e),
         )
     return RedirectResponse(f"/innovation/specs/{spec.id}?saved=1", status_code=303)

@@ -37,7 +37,7 @@ STATUS_NAMES = {
 
 @dataclass
 class Evaluation:
-    rows: pl.DataFrame  # enterprise_id, name, group, status, reason, score, rank, size, class, …
+    rows: pl.DataFrame  # enterprise_id, name, group, status, reason, score, rank, size, grade, …
     benchmarks: dict[str, dict[str, float]]  # group → item → the benchmark used
     averages: dict[str, dict[str, float]]  # group → item → Σ numerator / Σ denominator
     details: dict[int, dict[str, dict[str, float | None]]] = field(default_factory=dict)
@@ -79,24 +79,24 @@ def evaluate(
                 result = _run(spec, group, benchmarks[group.key], part, classify)
                 scored.append(result[0])
                 details.update(result[1])
-    columns = ["enterprise_id", "score", "rank", "size", "class"]
+    columns = ["enterprise_id", "score", "rank", "size", "grade"]
     scores = pl.concat(scored, how="diagonal") if scored else pl.DataFrame(
         schema={"enterprise_id": pl.Int64, "score": pl.Float64, "rank": pl.Int64,
-                "size": pl.Int64, "class": pl.String}
+                "size": pl.Int64, "grade": pl.String}
     )  # fmt: skip
     rows = frame.join(scores.select(columns), on="enterprise_id", how="left")
     rows = rows.with_columns(
         pl.when(pl.col("status") == "T")
         .then(pl.lit("T"))
-        .otherwise(pl.col("class"))
-        .alias("class"),
+        .otherwise(pl.col("grade"))
+        .alias("grade"),
         (
             pl.col("status").is_in(["rated", "rented", "incomplete"])
             & (pl.col("tax_per_mu") < spec.scope.low_tax_per_mu)
         ).fill_null(False).alias("low"),
     )  # fmt: skip
     head = ["enterprise_id", "name", "group", "status", "reason", "score", "rank", "size"]
-    rows = rows.select(*head, "class", "low", *keys).sort("enterprise_id")
+    rows = rows.select(*head, "grade", "low", *keys).sort("enterprise_id")
     return Evaluation(rows, benchmarks, averages, details)
 
 
@@ -140,6 +140,12 @@ def _status(spec: LanduseSpec, year: int) -> pl.Expr:
     land = pl.col("land_area")
     rules: list[tuple[pl.Expr, str, str]] = [
         (~pl.col("group").is_in(groups), "out", "本方案不评价这一类企业"),
+        (pl.col("section").is_null(), "out", "行业分类未填报，无法确定是否为工业企业"),
+        (
+            ~pl.col("section").is_in(scope.sections),
+            "out",
+            f"不属于参评行业门类（{'、'.join(scope.sections)}）",
+        ),
         (
             pl.col("section").is_in(scope.exempt_sections).fill_null(False),
             "T",
@@ -180,21 +186,32 @@ def _incomplete(spec: LanduseSpec, frame: pl.DataFrame) -> pl.DataFrame:
         pl.when(land.is_null()).then(pl.lit("用地面积未填报，无法计算亩均指标"))
         .when(land <= 0).then(pl.lit("用地面积为 0，无法计算亩均指标"))
     )  # fmt: skip
+    land_ok = land.is_not_null() & (land > 0)
     for group in spec.groups:
         for item in group.items:
             if item.missing == "average":
                 continue
             formula = known[item.key]
-            needs = [formula.numerator, formula.denominator]
+            numerator, denominator = pl.col(formula.numerator), pl.col(formula.denominator)
+            label = item.name or names[item.key]
             lacking = pl.concat_str(
-                [pl.when(pl.col(n).is_null()).then(pl.lit(names.get(n, n))) for n in needs],
+                [
+                    pl.when(pl.col(n).is_null()).then(pl.lit(names.get(n, n)))
+                    for n in (formula.numerator, formula.denominator)
+                ],
                 separator="、",
                 ignore_nulls=True,
             )
+            zero = f"{names.get(formula.denominator, formula.denominator)}为 0（{label}）"
+            mine = (pl.col("group") == group.key) & pl.col(item.key).is_null()
+            if formula.denominator == "land_area":
+                mine = mine & land_ok  # the land reason above says it already
             reasons.append(
-                pl.when((pl.col("group") == group.key) & pl.col(item.key).is_null())
-                .then(pl.format("缺少{}（{}）", lacking, pl.lit(item.name or names[item.key])))
-            )  # fmt: skip
+                pl.when(mine & (numerator.is_null() | denominator.is_null()))
+                .then(pl.format("缺少{}（{}）", lacking, pl.lit(label)))
+                .when(mine)
+                .then(pl.lit(zero))
+            )
     reason = pl.concat_str(reasons, separator="；", ignore_nulls=True)
     open_ = pl.col("status").is_in(["rated", "rented"])
     flagged = frame.with_columns(reason.alias("__why"))
@@ -275,7 +292,7 @@ def _run(
         "enterprise_id",
         pl.col("total").alias("score"),
         *(
-            [pl.col("rank_total").alias("rank"), pl.col("band_total").alias("class"),
+            [pl.col("rank_total").alias("rank"), pl.col("band_total").alias("grade"),
              pl.lit(part.height, pl.Int64).alias("size")]
             if classify else []
         ),
@@ -310,12 +327,12 @@ def to_next_class(
     me = rows.filter(pl.col("enterprise_id") == enterprise_id)
     if not me.height or me["status"][0] != "rated":
         return None
-    group, mine, score = me["group"][0], me["class"][0], me["score"][0]
+    group, mine, score = me["group"][0], me["grade"][0], me["score"][0]
     labels = [b.label for b in spec.classes.bands]
     if mine not in labels or labels.index(mine) == 0:
         return None
     better = labels[labels.index(mine) - 1]
-    peers = rows.filter((pl.col("group") == group) & (pl.col("class") == better))
+    peers = rows.filter((pl.col("group") == group) & (pl.col("grade") == better))
     target: float | None
     if spec.classes.by == "score":
         target = spec.classes.bands[labels.index(better)].min
@@ -337,4 +354,4 @@ def to_next_class(
         else:
             benchmark = evaluation.benchmarks[group][item.key]
             routes[item.key] = float(value) + gap / item.weight * benchmark
-    return {"class": better, "target": target, "gap": gap, "routes": routes}
+    return {"grade": better, "target": target, "gap": gap, "routes": routes}

@@ -105,7 +105,8 @@ class Classes(Strict):
 class Scope(Strict):
     below_min_land: Number = Field(default=3.0, ge=0)  # 规下 firms need this much own land (亩)
     min_age_years: int = Field(default=2, ge=0)  # younger firms are not rated (T)
-    exempt_sections: list[str] = ["D"]  # GB/T 4754 sections not rated (utilities)
+    sections: list[str] = ["B", "C", "D"]  # GB/T 4754 门类 evaluated: industry
+    exempt_sections: list[str] = ["D"]  # 门类 not rated (utilities): class T
     low_tax_per_mu: Number = Field(default=5.0, ge=0)  # 万元/亩: the low-efficiency line
 
 

@@ -260,3 +260,17 @@ def sync_metrics(session: Session, *, actor: Actor) -> MetricSync:
             updated += 1
     session.flush()
     return MetricSync(added=added, updated=updated)
+
+
+def sections(session: Session) -> dict[str, str]:
+    """Every industry code → its 门类 (the level-1 letter it belongs to)."""
+    parents = dict(session.execute(sa.select(Industry.code, Industry.parent_code)).all())
+    out: dict[str, str] = {}
+    for code in parents:
+        at: str | None = code
+        seen = 0
+        while at is not None and parents.get(at) is not None and seen < 5:
+            at, seen = parents[at], seen + 1
+        if at is not None:
+            out[code] = at
+    return out

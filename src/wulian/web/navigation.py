@@ -60,6 +60,8 @@ MENU: tuple[MenuSection, ...] = (
         (
             MenuItem("创新积分", "/innovation", Permission.ZONE_READ, zone_staff_only=True),
             MenuItem("评价方案", "/innovation/specs", Permission.ZONE_READ, zone_staff_only=True),
+            MenuItem("亩均效益", "/landuse", Permission.ZONE_READ, zone_staff_only=True),
+            MenuItem("亩均评价方案", "/landuse/specs", Permission.ZONE_READ, zone_staff_only=True),
         ),
     ),
     MenuSection(
@@ -93,7 +95,8 @@ def menu_for(actor: Actor | None) -> list[MenuSection]:
         mine = MenuItem("我的企业", f"/enterprises/{actor.enterprise_id}")
         points = MenuItem("我的创新积分", f"/innovation/portrait/{actor.enterprise_id}")
         lists = MenuItem("创新积分榜单", "/innovation")
-        sections.insert(1, MenuSection("企业", (mine, points, lists)))
+        landuse = MenuItem("我的亩均效益评价", f"/landuse/card/{actor.enterprise_id}")
+        sections.insert(1, MenuSection("企业", (mine, points, lists, landuse)))
     return sections
 
 

@@ -1,0 +1,71 @@
+"""The 亩均效益 lists as the bureau publishes them: the classes of each group, the low-efficiency
+list with its history, and the firms not rated with the reason."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from wulian.core.xlsx import ListWorkbook
+from wulian.landuse.evaluate import STATUS_NAMES
+from wulian.landuse.models import LanduseRunStatus
+
+if TYPE_CHECKING:
+    from wulian.enterprises.models import Enterprise
+    from wulian.landuse.models import LanduseResult, LanduseRun
+    from wulian.landuse.service import LowFirm
+    from wulian.landuse.spec import LanduseSpec
+
+
+def workbook(
+    run: LanduseRun,
+    spec: LanduseSpec,
+    pairs: list[tuple[LanduseResult, Enterprise]],
+    low: list[LowFirm],
+) -> bytes:
+    book = ListWorkbook()
+    status = "正式发布" if run.status == LanduseRunStatus.PUBLISHED.value else "草稿，未发布"
+    notice = f"评价方案：{run.spec.name}（第 {run.spec.version} 版）"
+    for group in spec.groups:
+        rated = [(r, e) for r, e in pairs if r.group == group.key and r.status == "rated"]
+        rows = [
+            (i, e.name, e.uscc or "", r.grade, r.score, r.rank, r.size, r.tax_per_mu,
+             r.value_added_per_mu, r.low)
+            for i, (r, e) in enumerate(rated, start=1)
+        ]  # fmt: skip
+        book.sheet(
+            f"{group.label}分类",
+            title=f"{run.year} 年度{group.label}亩均效益综合评价分类名单（{status}）",
+            notice=notice,
+            headers=("序号", "企业名称", "统一社会信用代码", "类别", "综合得分", "排名",
+                     "参评企业数", "亩均税收（万元/亩）", "亩均增加值（万元/亩）", "低效企业"),
+            rows=rows,
+            widths=(6, 36, 22, 6, 10, 8, 10, 16, 18, 9),
+        )  # fmt: skip
+    years = sorted({y for firm in low for y in firm.history})
+    book.sheet(
+        "低效企业",
+        title=f"{run.year} 年度低效企业名单（亩均税收低于 {spec.scope.low_tax_per_mu:g} 万元/亩）",
+        notice=notice,
+        headers=("序号", "企业名称", "统一社会信用代码", "连续低效年数",
+                 *(f"{y} 年亩均税收" for y in years)),
+        rows=[
+            (i, f.enterprise.name, f.enterprise.uscc or "", f.years_low,
+             *(f.history.get(y) for y in years))
+            for i, f in enumerate(low, start=1)
+        ],
+        widths=(6, 36, 22, 12, *(14 for _ in years)),
+    )  # fmt: skip
+    apart = [(r, e) for r, e in pairs if r.status != "rated"]
+    book.sheet(
+        "未分类企业",
+        title=f"{run.year} 年度未参与分类的企业",
+        notice=notice,
+        headers=("序号", "企业名称", "统一社会信用代码", "情况", "类别", "综合得分", "说明"),
+        rows=[
+            (i, e.name, e.uscc or "", STATUS_NAMES.get(r.status, r.status), r.grade, r.score,
+             r.reason or "")
+            for i, (r, e) in enumerate(apart, start=1)
+        ],
+        widths=(6, 36, 22, 16, 6, 10, 48),
+    )  # fmt: skip
+    return book.close()

@@ -1,0 +1,34 @@
+"""API shapes of 亩均效益 (the published classes, read by the systems that apply differential
+prices and land policy)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel, Field
+
+
+class GradeOut(BaseModel):
+    uscc: str | None = Field(description="统一社会信用代码")
+    name: str = Field(description="企业名称")
+    group: str = Field(description="分组：above 规上，below 规下")
+    grade: str | None = Field(description="类别：A、B、C、D，T 为不定等级；租地企业等为空")
+    status: str = Field(
+        description="rated 参评、T 不定等级、rented 租地、out 不在范围、incomplete 数据不全"
+    )
+    score: float | None = Field(description="综合得分")
+    rank: int | None = Field(description="组内排名")
+    size: int | None = Field(description="组内参评企业数")
+    low: bool = Field(description="是否为低效企业（亩均税收低于标准）")
+    tax_per_mu: float | None = Field(description="亩均税收（万元/亩）")
+    policy: str | None = Field(description="该类别执行的差别化政策")
+
+
+class GradesPage(BaseModel):
+    year: int | None = Field(description="评价年度")
+    spec: str | None = Field(description="评价方案及版本")
+    published_at: dt.datetime | None
+    total: int
+    page: int
+    per_page: int
+    items: list[GradeOut]

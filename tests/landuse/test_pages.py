@@ -1,0 +1,103 @@
+"""亩均效益 pages over HTTP: an analyst runs, filters, publishes and edits the spec; an officer
+reads but may not run; a firm's user lands on its own published report card."""
+
+from __future__ import annotations
+
+from tests.conftest import login, post_form
+
+
+def test_an_analyst_runs_reads_every_page_and_publishes(client, zone):
+    login(client, "analyst1")
+    home = client.get("/landuse")
+    assert "新建评价" in home.text
+    made = post_form(
+        client, "/landuse/runs", {"spec_id": zone["spec"], "year": 2024}, page="/landuse"
+    )
+    assert made.status_code == 303
+    run_url = made.headers["location"]
+    page = client.get(run_url)
+    assert page.status_code == 200
+    for words in ("亩均测试07有限公司", "基准值与平均值", "24.0970", "各产业链的分类", "草稿"):
+        assert words in page.text
+    only_d = client.get(run_url + "?grade=D")
+    assert "亩均测试00有限公司" in only_d.text
+    assert "亩均测试07有限公司" not in only_d.text
+    incomplete = client.get(run_url + "?status=incomplete")
+    assert "用地面积为 0" in incomplete.text
+    assert client.get(run_url + "/low").status_code == 200
+    card = client.get(f"{run_url}/firms/{zone['ids'][3]}")
+    assert "怎样进入" in card.text
+    assert "适用政策" in card.text
+    export = client.get(f"{run_url}/export.xlsx")
+    assert export.headers["content-type"].startswith("application/vnd.openxmlformats")
+    published = post_form(client, f"{run_url}/publish", {}, page=run_url)
+    assert published.status_code == 303
+    assert "已发布" in client.get(run_url).text
+    again = post_form(client, f"{run_url}/publish", {}, page=run_url)
+    assert again.status_code == 409
+
+
+def test_bad_year_and_bad_spec_are_shown_not_saved(client, zone):
+    login(client, "analyst1")
+    refused = post_form(
+        client, "/landuse/runs", {"spec_id": zone["spec"], "year": 2001}, page="/landuse"
+    )
+    assert refused.status_code == 422
+    assert "没有可参评的企业" in refused.text
+    url = f"/landuse/specs/{zone['spec']}"
+    text = client.get(url).text
+    assert "亩均效益综合评价（黄岩口径）" in text
+    from wulian.landuse.service import shipped_text
+
+    bad = shipped_text("huangyan").replace("benchmark: 24.097}", "benchmark: 0}")
+    shown = post_form(client, url, {"text": bad, "note": ""}, page=url)
+    assert shown.status_code == 422
+    line = next(i for i, t in enumerate(bad.splitlines(), 1) if "benchmark: 0}" in t)
+    assert f"第 {line} 行" in shown.text
+    assert "基准值应大于 0" in shown.text
+
+
+def test_an_officer_reads_but_may_not_run_and_a_firm_sees_its_own_card(client, make_client, zone):
+    login(client, "analyst1")
+    made = post_form(
+        client, "/landuse/runs", {"spec_id": zone["spec"], "year": 2024}, page="/landuse"
+    )
+    run_url = made.headers["location"]
+    officer = make_client()
+    login(officer, "officer1")
+    assert officer.get(run_url).status_code == 200
+    assert "新建评价" not in officer.get("/landuse").text
+    assert (
+        post_form(officer, "/landuse/runs", {"spec_id": zone["spec"], "year": 2024}).status_code
+        == 403
+    )
+    firm = make_client()
+    login(firm, "firm0")
+    assert firm.get(run_url).status_code == 404  # a draft is not the firm's to see
+    assert firm.get(f"/landuse/card/{zone['ids'][0]}").status_code == 404
+    post_form(client, f"{run_url}/publish", {}, page=run_url)
+    landed = firm.get("/landuse")
+    assert landed.status_code == 303
+    card = firm.get(landed.headers["location"], follow_redirects=True)
+    assert "亩均测试00有限公司" in card.text
+    assert "D 类" in card.text
+    assert firm.get(f"{run_url}/firms/{zone['ids'][1]}").status_code == 403
+    assert firm.get(f"{run_url}/low").status_code == 403
+
+
+def test_the_grades_api_serves_the_published_run_only(client, zone):
+    login(client, "analyst1")
+    made = post_form(
+        client, "/landuse/runs", {"spec_id": zone["spec"], "year": 2024}, page="/landuse"
+    )
+    run_url = made.headers["location"]
+    empty = client.get("/api/v1/landuse/grades").json()
+    assert empty["total"] == 0  # a draft is not served
+    post_form(client, f"{run_url}/publish", {}, page=run_url)
+    body = client.get("/api/v1/landuse/grades?year=2024&per_page=500").json()
+    assert body["year"] == 2024
+    by_name = {item["name"]: item for item in body["items"]}
+    assert by_name["亩均测试07有限公司"]["grade"] == "A"
+    assert "优先" in by_name["亩均测试07有限公司"]["policy"]
+    assert by_name["亩均电力有限公司"]["grade"] == "T"
+    assert by_name["亩均租地有限公司"]["status"] == "rented"
