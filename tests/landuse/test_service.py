@@ -143,3 +143,19 @@ def test_benchmarks_from_last_years_published_averages(world, zone):
 
     benchmarks, last = world.run(read)
     assert benchmarks["above"]["tax_per_mu"] == pytest.approx(last["above"]["tax_per_mu"] * 1.1)
+
+
+def test_a_duplicate_that_has_results_is_not_merged_away(world, zone):
+    from wulian.core.errors import Conflict
+    from wulian.enterprises import service as enterprise_service
+    from wulian.enterprises.models import EnterpriseTag
+
+    duplicate = world.enterprise("亩均测试00有限公司（台账）")
+    world.run(lambda s: s.add(EnterpriseTag(enterprise_id=duplicate, tag="guishang")))
+    run_year(world, zone, 2024)
+    with pytest.raises(Conflict, match="评价结果"):
+        world.run(
+            lambda s: enterprise_service.merge(
+                s, actor=SYSTEM, keep_id=zone["ids"][0], drop_id=duplicate
+            )
+        )

@@ -46,6 +46,7 @@ class DemoResult:
     admin_password: str | None  # shown once, when the administrator is created
     zone: ZoneResult | None  # None when the zone already had firms
     innovation_runs: int  # innovation-points runs made for the demo
+    landuse_runs: int  # 亩均效益 runs made for the demo
     sample: Path | None  # the sample import file, when written
 
 
@@ -79,8 +80,7 @@ def build(session: Session, *, actor: Actor, data_dir: Path | None = None) -> De
     innovation_service.install_shipped(session, actor=actor)
     landuse_service.install_shipped(session, actor=actor)
     runs = _innovation_runs(session, actor=actor) if zone_result is not None else 0
-    if zone_result is not None:
-        runs += _landuse_runs(session, actor=actor)
+    landuse_runs = _landuse_runs(session, actor=actor) if zone_result is not None else 0
     sample = None
     if data_dir is not None:
         sample = data_dir / zone.SAMPLE_NAME
@@ -103,6 +103,7 @@ def build(session: Session, *, actor: Actor, data_dir: Path | None = None) -> De
         admin_password=password,
         zone=zone_result,
         innovation_runs=runs,
+        landuse_runs=landuse_runs,
         sample=sample,
     )
 

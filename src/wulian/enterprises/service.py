@@ -256,6 +256,26 @@ class MergeResult:
     fields_filled: list[str]
 
 
+REGISTRY_TABLES = {"facts", "enterprise_tags", "users"}  # moved (or checked) by merge itself
+
+
+def _held_elsewhere(session: Session, enterprise_id: int) -> str:
+    """The other tables (evaluation results, objections, …) with rows that point at the firm, as
+    “table n 条”; empty when none."""
+    found = []
+    for table in Enterprise.metadata.sorted_tables:
+        if table.name in REGISTRY_TABLES:
+            continue
+        for key in table.foreign_keys:
+            if key.column.table.name == Enterprise.__tablename__:
+                count = session.scalar(
+                    sa.select(sa.func.count()).select_from(table).where(key.parent == enterprise_id)
+                )
+                if count:
+                    found.append(f"{table.name} {count} 条")
+    return "、".join(found)
+
+
 def merge(session: Session, *, actor: Actor, keep_id: int, drop_id: int) -> MergeResult:
     """Fold a duplicate record without a credit code into the firm it duplicates.
 
@@ -282,6 +302,11 @@ def merge(session: Session, *, actor: Actor, keep_id: int, drop_id: int) -> Merg
     )
     if accounts:
         raise Conflict(f"“{drop.name}”已关联 {accounts} 个企业账号，请先把账号改关联到保留的企业")
+    held = _held_elsewhere(session, drop_id)
+    if held:
+        raise Conflict(
+            f"“{drop.name}”已出现在评价结果等记录中（{held}），合并会改写已有的结果，不能合并"
+        )
     before = {"kept": _snapshot(keep), "dropped": _snapshot(drop)}
 
     now = utcnow()

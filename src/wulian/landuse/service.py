@@ -171,6 +171,10 @@ def build_input(
         pl.col("enterprise_id").is_in(held[BUILDING_TAG]).alias("building"),
         *(pl.col("enterprise_id").is_in(held[b.tag]).alias(f"tag_{b.tag}") for b in spec.bonus),
     )
+    # the firms the year concerns: 规上 ones (listed even without data, as incomplete) and
+    # those with at least one of the year's inputs
+    reported = pl.any_horizontal(pl.col(c).is_not_null() for c in inputs if c != "land_area")
+    frame = frame.filter(pl.col("guishang") | reported)
     return frame.drop("registry_land").sort("enterprise_id")
 
 
