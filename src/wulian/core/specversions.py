@@ -51,6 +51,28 @@ def latest(session: Session, model: type[Row], code: str) -> Row | None:
     )
 
 
+def install(
+    session: Session,
+    model: type[Row],
+    *,
+    code: str,
+    text: str,
+    name: str,
+    created_by: str,
+    **extra: Any,
+) -> bool:
+    """A shipped spec file as version 1 of code, unless code is already there."""
+    if latest(session, model, code) is not None:
+        return False
+    fields: dict[str, Any] = {
+        "code": code, "version": 1, "name": name, "text": text, "note": "平台内置方案",
+        "shipped": True, "created_by": created_by,
+    }  # fmt: skip
+    session.add(model(**fields, **extra))
+    session.flush()
+    return True
+
+
 def checked_text(text: str) -> str:
     """text with Unix line ends; refused when too long."""
     if len(text) > MAX_TEXT:

@@ -103,24 +103,12 @@ def install_shipped(session: Session, *, actor: Actor) -> int:
     actor.require(Permission.ANALYSES_WRITE)
     added = 0
     for code, kind in SHIPPED:
-        if session.scalar(sa.select(InnovationSpec.id).where(InnovationSpec.code == code)):
-            continue
         text = shipped_text(code)
-        model = parse(kind, text, f"{code}.yaml")
-        session.add(
-            InnovationSpec(
-                code=code,
-                version=1,
-                kind=kind.value,
-                name=model.name,
-                text=text,
-                note="平台内置方案",
-                shipped=True,
-                created_by=actor.label,
-            )
-        )
-        added += 1
-    session.flush()
+        name = parse(kind, text, f"{code}.yaml").name
+        added += specversions.install(
+            session, InnovationSpec, code=code, text=text, name=name,
+            created_by=actor.label, kind=kind.value,
+        )  # fmt: skip
     return added
 
 

@@ -62,23 +62,11 @@ def install_shipped(session: Session, *, actor: Actor) -> int:
     actor.require(Permission.ANALYSES_WRITE)
     added = 0
     for code in SHIPPED:
-        if specversions.latest(session, LanduseSpec, code) is not None:
-            continue
         text = shipped_text(code)
-        model = parse(text, f"{code}.yaml")
-        session.add(
-            LanduseSpec(
-                code=code,
-                version=1,
-                name=model.name,
-                text=text,
-                note="平台内置方案",
-                shipped=True,
-                created_by=actor.label,
-            )
+        name = parse(text, f"{code}.yaml").name
+        added += specversions.install(
+            session, LanduseSpec, code=code, text=text, name=name, created_by=actor.label
         )
-        added += 1
-    session.flush()
     return added
 
 
