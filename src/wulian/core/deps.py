@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -16,7 +16,13 @@ from wulian.core.auth import service as auth_service
 from wulian.core.auth.cookies import SESSION_COOKIE
 from wulian.core.auth.models import UserSession
 from wulian.core.db import unit_of_work
-from wulian.core.errors import InvalidToken, NotAuthenticated, PasswordChangeRequired
+from wulian.core.errors import (
+    InvalidToken,
+    NotAuthenticated,
+    PasswordChangeRequired,
+    PermissionDenied,
+    WulianError,
+)
 from wulian.core.permissions import Actor
 from wulian.core.settings import Settings
 
@@ -27,6 +33,20 @@ def render(
     """A page rendered with the app's templates (layout, menu and CSRF helpers included)."""
     templates: Jinja2Templates = request.app.state.templates
     return templates.TemplateResponse(request, name, context or {}, status_code=status_code)
+
+
+def render_failure(
+    request: Request,
+    db: Session,
+    error: WulianError,
+    template: str,
+    context: Callable[[WulianError], dict[str, Any]],
+) -> Response:
+    """Roll back and show the page again with the error (permission errors go to the 403 page)."""
+    db.rollback()
+    if isinstance(error, PermissionDenied):
+        raise error
+    return render(request, template, context(error), status_code=error.status)
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -10,27 +10,18 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from wulian.core.deps import DB, CurrentActor, render, xlsx_download
-from wulian.core.errors import PermissionDenied, WulianError
+from wulian.core.deps import DB, CurrentActor, render, render_failure, xlsx_download
+from wulian.core.errors import WulianError
 from wulian.core.permissions import Actor, Permission
+from wulian.core.specpages import SpecPages, spec_router
 from wulian.innovation import charts, schemas, service
-from wulian.innovation.models import ObjectionOutcome, RunStatus, SpecKind
+from wulian.innovation.models import InnovationSpec, ObjectionOutcome, RunStatus, SpecKind
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(tags=["创新积分"])
 
 Short = Annotated[str | None, Query(max_length=40)]
 PageNo = Annotated[int, Query(ge=1, le=100_000)]
-
-
-def _fail(
-    request: Request, db: Session, error: WulianError, template: str, context: Any
-) -> Response:
-    """Roll back and show the page again with the error (permission errors go to the 403 page)."""
-    db.rollback()
-    if isinstance(error, PermissionDenied):
-        raise error
-    return render(request, template, context(error), status_code=error.status)
 
 
 # ---------------------------------------------------------------- runs
@@ -79,7 +70,7 @@ def create_run(
             note=note,
         )
     except WulianError as error:
-        return _fail(
+        return render_failure(
             request, db, error, "innovation/index.html", lambda e: _index_context(db, actor, e)
         )
     return RedirectResponse(f"/innovation/runs/{run.id}", status_code=303)
@@ -141,7 +132,7 @@ def _run_action(request: Request, db: Session, actor: Actor, run_id: int, action
     try:
         action()
     except WulianError as error:
-        return _fail(
+        return render_failure(
             request,
             db,
             error,
@@ -207,14 +198,14 @@ def raise_objection(
         )
     except WulianError as error:
         if actor.enterprise_id is not None:
-            return _fail(
+            return render_failure(
                 request,
                 db,
                 error,
                 "innovation/portrait.html",
                 lambda e: _portrait_context(db, actor, enterprise_id, run_id, error=e),
             )
-        return _fail(
+        return render_failure(
             request,
             db,
             error,
@@ -330,86 +321,26 @@ def sensitivity_page(
 
 # ---------------------------------------------------------------- specs
 
-
-@pages.get("/innovation/specs")
-def specs(request: Request, db: DB, actor: CurrentActor) -> Response:
-    versions = service.get_specs(db, actor=actor)
-    grouped: dict[str, list[Any]] = {}
-    for spec in versions:
-        grouped.setdefault(spec.code, []).append(spec)
-    return render(
-        request,
-        "specs/list.html",
-        {
-            "actor": actor,
-            "grouped": grouped,
-            "base": "/innovation/specs",
-            "kinds": {"credit": "授信参考", "index": "积分指数"},
-            "intro": "每个方案是一个规格文件：指标、层级、权重、分阶段方式和计算流程。修改会保存为"
+pages.include_router(
+    spec_router(
+        SpecPages(
+            base="/innovation/specs",
+            model=InnovationSpec,
+            get_specs=service.get_specs,
+            get_spec=service.get_spec_or_raise,
+            save=service.save_spec,
+            kinds={"credit": "授信参考", "index": "积分指数"},
+            intro="每个方案是一个规格文件：指标、层级、权重、分阶段方式和计算流程。修改会保存为"
             "新版本，旧版本保留，历次评价记录所用的版本。平台内置方案中，国家核心指标的官方"
             "分阶段权重未公开，所列权重为平台默认值。",
-        },
+            hint="格式见用户手册“综合指数引擎”。保存前逐项检查：指标必须在指标目录中，权重必须是"
+            "数字，层级不能成环，阶段分档不能有空缺或重叠，榜单比例不能超过 100%。有错时不保存，"
+            "并指出行号。",
+            shipped_note="平台内置。国家核心指标的分阶段权重官方未公开，这里是平台默认值，请按本地"
+            "方案修改。",
+        )
     )
-
-
-def _spec_context(
-    db: Session,
-    actor: Actor,
-    spec_id: int,
-    *,
-    text: str | None = None,
-    note: str = "",
-    error: WulianError | None = None,
-) -> dict[str, Any]:
-    spec = service.get_spec_or_raise(db, actor=actor, spec_id=spec_id)
-    previous = service.previous_version(db, spec)
-    return {
-        "actor": actor,
-        "spec": spec,
-        "previous": previous,
-        "diff": service.diff(previous, spec),
-        "text": spec.text if text is None else text,
-        "note": note,
-        "latest": service.latest_version(db, code=spec.code),
-        "can_edit": actor.has(Permission.ANALYSES_WRITE),
-        "error": error,
-        "base": "/innovation/specs",
-        "hint": "格式见用户手册“综合指数引擎”。保存前逐项检查：指标必须在指标目录中，权重必须是"
-        "数字，层级不能成环，阶段分档不能有空缺或重叠，榜单比例不能超过 100%。有错时不保存，"
-        "并指出行号。",
-        "shipped_note": "平台内置。国家核心指标的分阶段权重官方未公开，这里是平台默认值，请按本地"
-        "方案修改。",
-    }
-
-
-@pages.get("/innovation/specs/{spec_id}")
-def spec_page(request: Request, spec_id: int, db: DB, actor: CurrentActor) -> Response:
-    return render(request, "specs/version.html", _spec_context(db, actor, spec_id))
-
-
-@pages.post("/innovation/specs/{spec_id}")
-def save_spec(
-    request: Request,
-    spec_id: int,
-    db: DB,
-    actor: CurrentActor,
-    text: Annotated[str, Form(max_length=200_000)],
-    note: Annotated[str, Form(max_length=500)] = "",
-    as_copy: Annotated[str, Form(max_length=5)] = "",
-) -> Response:
-    try:
-        spec = service.save_spec(
-            db, actor=actor, text=text, based_on_id=spec_id, copy=bool(as_copy), note=note
-        )
-    except WulianError as error:
-        return _fail(
-            request,
-            db,
-            error,
-            "specs/version.html",
-            lambda e: _spec_context(db, actor, spec_id, text=text, note=note, error=e),
-        )
-    return RedirectResponse(f"/innovation/specs/{spec.id}?saved=1", status_code=303)
+)
 
 
 # ---------------------------------------------------------------- portraits

@@ -178,7 +178,7 @@ def _status(spec: LanduseSpec, year: int) -> pl.Expr:
 def _incomplete(spec: LanduseSpec, frame: pl.DataFrame) -> pl.DataFrame:
     """Rated and rented firms with zero or unknown land, or an item they must have, become
     incomplete, with the reason; nothing is divided by zero."""
-    names = {m.key: m.name for m in catalogue.shipped()}
+    names = catalogue.names()
     known = catalogue.formulas()
     reasons: list[pl.Expr] = []
     land = pl.col("land_area")

@@ -31,6 +31,7 @@ from wulian.enterprises.models import Enterprise, EnterpriseTag
 from wulian.landuse import evaluate
 from wulian.landuse import spec as landuse_spec
 from wulian.landuse.models import LanduseResult, LanduseRun, LanduseRunStatus, LanduseSpec
+from wulian.reference import catalogue
 from wulian.reference import service as reference
 
 SHIPPED = ("huangyan",)
@@ -455,9 +456,7 @@ def card(session: Session, *, actor: Actor, run_id: int, enterprise_id: int) -> 
 
 
 def metric_name(key: str) -> str:
-    from wulian.reference.catalogue import shipped
-
-    return next((m.name for m in shipped() if m.key == key), key)
+    return catalogue.names().get(key, key)
 
 
 def _next_class(

@@ -157,7 +157,7 @@ def index_spec(
     """The engine's spec for one group: each item as its ratio to the benchmark (numbers here),
     summed with the weights; bonus points as one more item of weight 1; ranks and classes over
     the whole group."""
-    names = {m.key: m.name for m in catalogue.shipped()}
+    names = catalogue.names()
     indicators: list[dict[str, object]] = [
         {"key": i.key, "name": i.name or names.get(i.key, i.key), "parent": "total",
          "weight": i.weight}

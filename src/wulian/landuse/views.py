@@ -11,10 +11,10 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from wulian.core import specversions
-from wulian.core.deps import DB, CurrentActor, render, xlsx_download
-from wulian.core.errors import NotFound, PermissionDenied, WulianError
+from wulian.core.deps import DB, CurrentActor, render, render_failure, xlsx_download
+from wulian.core.errors import NotFound, WulianError
 from wulian.core.permissions import Actor, Permission
+from wulian.core.specpages import SpecPages, spec_router
 from wulian.landuse import schemas, service
 from wulian.landuse.evaluate import STATUS_NAMES
 from wulian.landuse.models import LanduseResult, LanduseRun, LanduseRunStatus, LanduseSpec
@@ -25,17 +25,6 @@ api = APIRouter(tags=["亩均效益"])
 
 Short = Annotated[str | None, Query(max_length=40)]
 PageNo = Annotated[int, Query(ge=1, le=100_000)]
-SPECS = "/landuse/specs"
-
-
-def _fail(
-    request: Request, db: Session, error: WulianError, template: str, context: Any
-) -> Response:
-    """Roll back and show the page again with the error (permission errors go to the 403 page)."""
-    db.rollback()
-    if isinstance(error, PermissionDenied):
-        raise error
-    return render(request, template, context(error), status_code=error.status)
 
 
 def _index_context(db: Session, actor: Actor, error: WulianError | None = None) -> dict[str, Any]:
@@ -72,7 +61,7 @@ def create_run(
     try:
         run = service.create_run(db, actor=actor, spec_id=spec_id, year=year, note=note)
     except WulianError as error:
-        return _fail(
+        return render_failure(
             request, db, error, "landuse/index.html", lambda e: _index_context(db, actor, e)
         )
     return RedirectResponse(f"/landuse/runs/{run.id}", status_code=303)
@@ -146,7 +135,7 @@ def publish(request: Request, run_id: int, db: DB, actor: CurrentActor) -> Respo
     try:
         service.publish(db, actor=actor, run_id=run_id)
     except WulianError as error:
-        return _fail(
+        return render_failure(
             request, db, error, "landuse/run.html",
             lambda e: _run_context(db, actor, run_id, service.Filters(), error=e),
         )  # fmt: skip
@@ -204,74 +193,24 @@ def latest_card(enterprise_id: int, db: DB, actor: CurrentActor) -> Response:
 
 # ---------------------------------------------------------------- specs
 
-
-@pages.get(SPECS)
-def specs(request: Request, db: DB, actor: CurrentActor) -> Response:
-    grouped: dict[str, list[Any]] = {}
-    for row in service.get_specs(db, actor=actor):
-        grouped.setdefault(row.code, []).append(row)
-    intro = (
-        "每个方案是一个规格文件：参评范围、规上与规下的指标、权重和基准值、分类比例、加减分和各类"
-        "的差别化政策。修改会保存为新版本，旧版本保留，历次评价记录所用的版本。"
-    )
-    context = {"actor": actor, "grouped": grouped, "base": SPECS, "kinds": None, "intro": intro}
-    return render(request, "specs/list.html", context)
-
-
-def _spec_context(
-    db: Session,
-    actor: Actor,
-    spec_id: int,
-    *,
-    text: str | None = None,
-    note: str = "",
-    error: WulianError | None = None,
-) -> dict[str, Any]:
-    row = service.get_spec_or_raise(db, actor=actor, spec_id=spec_id)
-    previous = specversions.previous(db, LanduseSpec, row)
-    return {
-        "actor": actor,
-        "spec": row,
-        "previous": previous,
-        "diff": specversions.diff(previous, row),
-        "text": row.text if text is None else text,
-        "note": note,
-        "latest": specversions.latest(db, LanduseSpec, row.code),
-        "can_edit": actor.has(Permission.ANALYSES_WRITE),
-        "error": error,
-        "base": SPECS,
-        "hint": "格式见用户手册“亩均效益”。保存前逐项检查：指标必须是指标目录中的计算指标，权重"
-        "和基准值必须是大于 0 的数字，分类比例从小到大且最后一类为 1。有错时不保存，并指出行号。",
-        "shipped_note": "平台内置（黄岩 2022 年口径）。基准值每年重新公布，请按当年数值另存"
-        "新版本。",
-    }
-
-
-@pages.get(SPECS + "/{spec_id}")
-def spec_page(request: Request, spec_id: int, db: DB, actor: CurrentActor) -> Response:
-    return render(request, "specs/version.html", _spec_context(db, actor, spec_id))
-
-
-@pages.post(SPECS + "/{spec_id}")
-def save_spec(
-    request: Request,
-    spec_id: int,
-    db: DB,
-    actor: CurrentActor,
-    text: Annotated[str, Form(max_length=200_000)],
-    note: Annotated[str, Form(max_length=500)] = "",
-    as_copy: Annotated[str, Form(max_length=5)] = "",
-) -> Response:
-    try:
-        row = service.save_spec(
-            db, actor=actor, text=text, based_on_id=spec_id, copy=bool(as_copy), note=note
+pages.include_router(
+    spec_router(
+        SpecPages(
+            base="/landuse/specs",
+            model=LanduseSpec,
+            get_specs=service.get_specs,
+            get_spec=service.get_spec_or_raise,
+            save=service.save_spec,
+            intro="每个方案是一个规格文件：参评范围、规上与规下的指标、权重和基准值、分类比例、"
+            "加减分和各类的差别化政策。修改会保存为新版本，旧版本保留，历次评价记录所用的版本。",
+            hint="格式见用户手册“亩均效益”。保存前逐项检查：指标必须是指标目录中的计算指标，权重"
+            "和基准值必须是大于 0 的数字，分类比例从小到大且最后一类为 1。有错时不保存，并指出"
+            "行号。",
+            shipped_note="平台内置（黄岩 2022 年口径）。基准值每年重新公布，请按当年数值另存"
+            "新版本。",
         )
-    except WulianError as error:
-        return _fail(
-            request, db, error, "specs/version.html",
-            lambda e: _spec_context(db, actor, spec_id, text=text, note=note, error=e),
-        )  # fmt: skip
-    return RedirectResponse(f"{SPECS}/{row.id}?saved=1", status_code=303)
+    )
+)
 
 
 # ---------------------------------------------------------------- API

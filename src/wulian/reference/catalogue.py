@@ -108,6 +108,11 @@ def shipped() -> tuple[MetricSpec, ...]:
     return parse(text)
 
 
+def names() -> dict[str, str]:
+    """Metric key → its Chinese name, from the shipped catalogue."""
+    return {m.key: m.name for m in shipped()}
+
+
 def formulas() -> dict[str, Formula]:
     """Computed indicator key → its formula, from the shipped catalogue."""
     return {m.key: Formula.parse(m.formula) for m in shipped() if m.formula is not None}

@@ -1,0 +1,102 @@
+"""The pages of versioned spec files, the same for every module that keeps them: the versions of
+each spec, one version with its diff, and the editor that saves a new version or a copy.
+
+    pages.include_router(spec_router(SpecPages(base="/landuse/specs", model=LanduseSpec, …)))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from wulian.core import specversions
+from wulian.core.deps import DB, CurrentActor, render, render_failure
+from wulian.core.errors import WulianError
+from wulian.core.permissions import Actor, Permission
+from wulian.core.specversions import SpecVersion
+
+
+@dataclass(frozen=True)
+class SpecPages:
+    base: str  # the address of the list; a version is base/{id}
+    model: type[SpecVersion]
+    get_specs: Callable[..., list[Any]]  # (session, actor=) → every version
+    get_spec: Callable[..., Any]  # (session, actor=, spec_id=) → one version, or NotFound
+    save: Callable[..., Any]  # (session, actor=, text=, based_on_id=, copy=, note=) → new version
+    intro: str  # above the list
+    hint: str  # above the editor: the format and what is checked
+    shipped_note: str  # on a version shipped with the platform
+    kinds: dict[str, str] | None = None  # kind → label, where specs are of several kinds
+
+
+def spec_router(pages: SpecPages) -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+
+    def context(
+        db: Session,
+        actor: Actor,
+        spec_id: int,
+        *,
+        text: str | None = None,
+        note: str = "",
+        error: WulianError | None = None,
+    ) -> dict[str, Any]:
+        spec = pages.get_spec(db, actor=actor, spec_id=spec_id)
+        previous = specversions.previous(db, pages.model, spec)
+        return {
+            "actor": actor,
+            "spec": spec,
+            "previous": previous,
+            "diff": specversions.diff(previous, spec),
+            "text": spec.text if text is None else text,
+            "note": note,
+            "latest": specversions.latest(db, pages.model, spec.code),
+            "can_edit": actor.has(Permission.ANALYSES_WRITE),
+            "error": error,
+            "base": pages.base,
+            "hint": pages.hint,
+            "shipped_note": pages.shipped_note,
+        }
+
+    @router.get(pages.base)
+    def versions(request: Request, db: DB, actor: CurrentActor) -> Response:
+        grouped: dict[str, list[Any]] = {}
+        for spec in pages.get_specs(db, actor=actor):
+            grouped.setdefault(spec.code, []).append(spec)
+        listed = {
+            "actor": actor, "grouped": grouped, "base": pages.base, "kinds": pages.kinds,
+            "intro": pages.intro,
+        }  # fmt: skip
+        return render(request, "specs/list.html", listed)
+
+    @router.get(pages.base + "/{spec_id}")
+    def version(request: Request, spec_id: int, db: DB, actor: CurrentActor) -> Response:
+        return render(request, "specs/version.html", context(db, actor, spec_id))
+
+    @router.post(pages.base + "/{spec_id}")
+    def save(
+        request: Request,
+        spec_id: int,
+        db: DB,
+        actor: CurrentActor,
+        text: Annotated[str, Form(max_length=specversions.MAX_TEXT)],
+        note: Annotated[str, Form(max_length=500)] = "",
+        as_copy: Annotated[str, Form(max_length=5)] = "",
+    ) -> Response:
+        try:
+            spec = pages.save(
+                db, actor=actor, text=text, based_on_id=spec_id, copy=bool(as_copy), note=note
+            )
+        except WulianError as error:
+            return render_failure(
+                request, db, error, "specs/version.html",
+                lambda e: context(db, actor, spec_id, text=text, note=note, error=e),
+            )  # fmt: skip
+        return RedirectResponse(f"{pages.base}/{spec.id}?saved=1", status_code=303)
+
+    return router
