@@ -64,7 +64,7 @@ def _plain(node: yaml.Node, path: Path, lines: dict[Path, int]) -> Any:
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = yaml.safe_load(yaml.serialize(key_node))
+            key = yaml.constructor.SafeConstructor().construct_object(key_node, deep=True)
             if key in out:
                 raise InvalidFile(
                     [RowProblem(key_node.start_mark.line + 1, str(key), None, "字段重复")]
@@ -74,7 +74,7 @@ def _plain(node: yaml.Node, path: Path, lines: dict[Path, int]) -> Any:
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_plain(item, (*path, i), lines) for i, item in enumerate(node.value)]
-    return yaml.safe_load(yaml.serialize(node))
+    return yaml.constructor.SafeConstructor().construct_object(node, deep=True)
 
 
 def read_yaml(text: str, filename: str) -> tuple[Any, dict[Path, int]]:

@@ -1,0 +1,550 @@
+"""Every unit against every policy at once: eligible, ineligible or unknown, the amount, the
+inputs missing, the conditions failed and by how much, and on request a trace of every
+comparison.
+
+    result = evaluate(policies, frame, period=2024)
+    result.frames["kexing"]      # one row per unit: status, amount, score, missing, failed, …
+    result.long()                # one row per unit × policy, missing and failed as names
+    result.explain("91330100…")  # one unit, every policy, in Chinese
+
+Each policy is one lazy Polars query (derived values, point items, conditions, benefit), and all
+of them run together (`pl.collect_all`). Missing inputs and failed conditions are 64-bit masks
+(bit i = the policy's i-th input or condition), decoded to names only where they are shown.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from wulian.core.errors import InvalidFile, RowProblem
+from wulian.engines.rules import expr
+from wulian.engines.rules.policy import STATUS_NAMES, Dated, Policy, parameter_values
+
+STATUS = pl.Enum(["eligible", "ineligible", "unknown"])
+DTYPES: dict[str, pl.DataType] = {
+    "number": pl.Float64(),
+    "bool": pl.Boolean(),
+    "code": pl.String(),
+    "tags": pl.List(pl.String()),
+}
+
+
+@dataclass(frozen=True)
+class Near:
+    """Near misses: ineligible units failing at most max_failed conditions, each by at most
+    margin (a share of its threshold), form the cultivation pool."""
+
+    max_failed: int = 2
+    margin: float = 0.2
+
+
+def period_end(period: int) -> dt.date:
+    return dt.date(period, 12, 31)
+
+
+def required_columns(policies: Sequence[Policy]) -> dict[str, str]:
+    """Every input column the policies read, with its type; InvalidFile if two policies give
+    one name two types."""
+    types: dict[str, str] = {}
+    problems: list[RowProblem] = []
+    for policy in policies:
+        for key, item in policy.inputs.items():
+            if types.setdefault(key, item.type) != item.type:
+                problems.append(
+                    RowProblem(
+                        policy.line_of("inputs", key),
+                        f"inputs.{key}",
+                        item.type,
+                        f"与其他政策中同名输入的类型（{types[key]}）不一致",
+                    )
+                )
+    if problems:
+        raise InvalidFile(problems, "政策文件")
+    return types
+
+
+class _Compiled:
+    """One policy compiled for one period: its lazy query over the data."""
+
+    def __init__(self, policy: Policy, period: int, day: dt.date) -> None:
+        self.policy = policy
+        self.params: dict[str, Dated] = parameter_values(policy, day)
+        constants: dict[str, pl.Expr] = {"period": pl.lit(float(period), pl.Float64)}
+        for key, dated in self.params.items():
+            value = dated.value
+            if isinstance(value, bool):
+                constants[key] = pl.lit(value, pl.Boolean)
+            elif isinstance(value, str):
+                constants[key] = pl.lit(value, pl.String)
+            else:
+                constants[key] = pl.lit(float(value), pl.Float64)
+        self.compiler = expr.Compiler(
+            policy.symbols,
+            lambda name: constants.get(name, pl.col(name)),
+            expr.Checker("", policy.symbols),
+        )
+
+    def query(self, data: pl.LazyFrame, unit: str, near: Near, trace: bool) -> pl.LazyFrame:
+        policy, compile_ = self.policy, self.compiler.compile
+        frame = data
+        for i, value in enumerate(policy.values):
+            frame = frame.with_columns(compile_(policy.tree("values", i)).alias(value.key))
+        if policy.score:
+            items = [
+                compile_(policy.tree("score", i)).alias(s.key) for i, s in enumerate(policy.score)
+            ]
+            frame = frame.with_columns(items)
+            total = pl.col(policy.score[0].key)
+            for item in policy.score[1:]:
+                total = total + pl.col(item.key)  # unknown if any item is unknown
+            frame = frame.with_columns(total.alias("score"))
+        conditions = [f"c.{c.key}" for c in policy.conditions]
+        frame = frame.with_columns(
+            compile_(policy.tree("conditions", i)).alias(conditions[i])
+            for i in range(len(policy.conditions))
+        )
+        eligible = pl.all_horizontal(pl.col(c) for c in conditions)
+        amount: pl.Expr | None = None
+        benefit = policy.benefit
+        if benefit is not None:
+            amount = compile_(policy.tree("benefit"))
+            if benefit.cap is not None:
+                cap = (
+                    self.params[benefit.cap].value if isinstance(benefit.cap, str) else benefit.cap
+                )
+                amount = (
+                    pl.when(amount.is_null())
+                    .then(None)
+                    .otherwise(
+                        pl.min_horizontal(amount, pl.lit(float(cap)))
+                    )
+                )
+            amount = expr.round_half_up(amount, benefit.digits)
+            frame = frame.with_columns(amount.alias("a.raw"))
+        amount_known = pl.col("a.raw").is_not_null() if amount is not None else pl.lit(True)
+        status = (
+            pl.when(eligible.is_null())
+            .then(pl.lit("unknown"))
+            .when(eligible & ~amount_known)
+            .then(pl.lit("unknown"))
+            .when(eligible)
+            .then(pl.lit("eligible"))
+            .otherwise(pl.lit("ineligible"))
+            .cast(STATUS)
+        )
+        frame = frame.with_columns(status.alias("status"))
+        unknown = pl.col("status") == "unknown"
+        missing_bits = []
+        inputs = list(policy.inputs)
+        for bit, key in enumerate(inputs):
+            users = [
+                f"c.{c}" for c, deps in policy.depends.items() if key in deps and c != "benefit"
+            ]
+            reasons = [pl.col(c).is_null() for c in users]
+            if amount is not None and key in policy.depends.get("benefit", frozenset()):
+                reasons.append(pl.col("a.raw").is_null())
+            if not reasons:
+                continue
+            missing_bits.append(
+                pl.when(unknown & pl.col(key).is_null() & pl.any_horizontal(reasons))
+                .then(pl.lit(1 << bit, pl.UInt64))
+                .otherwise(pl.lit(0, pl.UInt64))
+            )
+        failed_bits = [
+            pl.when(pl.col(c) == False)  # noqa: E712 - null stays out of the mask
+            .then(pl.lit(1 << bit, pl.UInt64))
+            .otherwise(pl.lit(0, pl.UInt64))
+            for bit, c in enumerate(conditions)
+        ]
+        shortfalls = [
+            expr.shortfall(policy.tree("conditions", i), self.compiler).alias(f"s.{c.key}")
+            for i, c in enumerate(policy.conditions)
+        ]
+        frame = frame.with_columns(
+            pl.sum_horizontal(missing_bits).cast(pl.UInt64).alias("missing")
+            if missing_bits
+            else pl.lit(0, pl.UInt64).alias("missing"),
+            pl.sum_horizontal(failed_bits).cast(pl.UInt64).alias("failed"),
+            pl.sum_horizontal(pl.col(c) == False for c in conditions)  # noqa: E712
+            .cast(pl.Int32)
+            .alias("n_failed"),
+            *shortfalls,
+        )
+        worst = pl.max_horizontal(
+            pl.when(pl.col(c) == False).then(pl.col(f"s.{k.key}"))  # noqa: E712
+            for c, k in zip(conditions, policy.conditions, strict=True)
+        )
+        frame = frame.with_columns(
+            pl.when(pl.col("status") == "ineligible").then(worst).alias("worst"),
+        ).with_columns(
+            (
+                (pl.col("status") == "ineligible")
+                & (pl.col("n_failed") <= near.max_failed)
+                & (pl.col("worst") <= near.margin)
+            ).alias("near"),
+            (
+                pl.when(pl.col("status") == "eligible")
+                .then(pl.col("a.raw"))
+                .when(pl.col("status") == "ineligible")
+                .then(0.0)
+                if amount is not None
+                else pl.lit(None, pl.Float64)
+            ).alias("amount"),
+        )
+        core = [unit, "status", "amount", "missing", "failed", "n_failed", "worst", "near"]
+        if policy.score:
+            core.insert(3, "score")
+        if not trace:
+            return frame.select(core)
+        sides = []
+        for i, condition in enumerate(policy.conditions):
+            for k, comparison in enumerate(expr.comparisons(policy.tree("conditions", i))):
+                sides += [
+                    compile_(comparison.left).alias(f"t.{condition.key}.{k}.l"),
+                    compile_(comparison.right).alias(f"t.{condition.key}.{k}.r"),
+                ]
+        keep = [
+            *core,
+            *policy.inputs,
+            *(v.key for v in policy.values),
+            *(s.key for s in policy.score),
+            *conditions,
+            *(f"s.{c.key}" for c in policy.conditions),
+        ]
+        return frame.select(*list(dict.fromkeys(keep)), *sides)
+
+
+@dataclass
+class Evaluation:
+    policies: dict[str, Policy]
+    frames: dict[str, pl.DataFrame]
+    period: int
+    day: dt.date
+    unit: str
+    parameters: dict[str, dict[str, Dated]]
+    skipped: dict[str, str] = field(default_factory=dict)  # policy id → why not evaluated
+    traced: bool = False
+
+    def long(self) -> pl.DataFrame:
+        """One row per unit × policy: status, amount, score, missing inputs and failed
+        conditions (keys, joined by ;), and the reasons in Chinese."""
+        parts = []
+        for key, frame in self.frames.items():
+            policy = self.policies[key]
+            inputs = list(policy.inputs)
+            conditions = [c.key for c in policy.conditions]
+            parts.append(
+                frame.select(
+                    pl.col(self.unit).cast(pl.String).alias("id"),
+                    pl.lit(key).alias("policy"),
+                    pl.col("status").cast(pl.String),
+                    "amount",
+                    (
+                        pl.col("score") if "score" in frame.columns else pl.lit(None, pl.Float64)
+                    ).alias("score"),
+                    _decode(pl.col("missing"), inputs).alias("missing"),
+                    _decode(pl.col("failed"), conditions).alias("failed"),
+                    "near",
+                )
+            )
+        schema = {
+            "id": pl.String,
+            "policy": pl.String,
+            "status": pl.String,
+            "amount": pl.Float64,
+            "score": pl.Float64,
+            "missing": pl.String,
+            "failed": pl.String,
+            "near": pl.Boolean,
+        }
+        return pl.concat(parts) if parts else pl.DataFrame(schema=schema)
+
+    def explain(self, unit: Any) -> list[Explanation]:
+        """One unit against every policy, with the trace (needs evaluate(..., trace=True))."""
+        if not self.traced:
+            raise ValueError("explain needs an evaluation with trace=True")
+        out = []
+        for key, frame in self.frames.items():
+            rows = frame.filter(pl.col(self.unit).cast(pl.String) == str(unit))
+            if rows.height:
+                out.append(
+                    explain_row(self.policies[key], rows.row(0, named=True), self.parameters[key])
+                )
+        return out
+
+
+def _decode(mask: pl.Expr, names: Sequence[str]) -> pl.Expr:
+    parts = [pl.when((mask & (1 << bit)) != 0).then(pl.lit(name)) for bit, name in enumerate(names)]
+    if not parts:
+        return pl.lit("")
+    return pl.concat_str(parts, separator=";", ignore_nulls=True)
+
+
+def names_of(mask: int, names: Sequence[str]) -> list[str]:
+    return [name for bit, name in enumerate(names) if mask >> bit & 1]
+
+
+def check_data(policies: Sequence[Policy], data: pl.DataFrame, unit: str) -> pl.DataFrame:
+    """data with each input column of its type; every absent column and every column of the
+    wrong type refused at once."""
+    types = required_columns(policies)
+    problems = []
+    if unit not in data.columns:
+        problems.append(RowProblem(None, unit, None, "缺少单位编号列"))
+    casts = []
+    for key, kind in types.items():
+        if key not in data.columns:
+            needed = [p.id for p in policies if key in p.inputs]
+            problems.append(
+                RowProblem(None, key, None, f"缺少输入列（政策 {'、'.join(needed)} 需要）")
+            )
+            continue
+        wanted = DTYPES[kind]
+        have = data.schema[key]
+        if have == wanted:
+            continue
+        if kind == "number" and have.is_numeric():
+            casts.append(pl.col(key).cast(pl.Float64))
+        elif have == pl.Null:
+            casts.append(pl.col(key).cast(wanted))
+        else:
+            problems.append(RowProblem(None, key, str(have), f"类型应为{expr.TYPE_NAMES[kind]}"))
+    if problems:
+        raise InvalidFile(problems, "数据")
+    return data.with_columns(casts) if casts else data
+
+
+def evaluate(
+    policies: Sequence[Policy],
+    data: pl.DataFrame,
+    *,
+    period: int,
+    day: dt.date | None = None,
+    unit: str = "id",
+    trace: bool = False,
+    near: Near = Near(),
+) -> Evaluation:
+    """Every row of data (one unit each, unit = its id column) against every policy in effect on
+    day (the end of the period unless given)."""
+    day = day or period_end(period)
+    ids = [p.id for p in policies]
+    duplicated = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicated:
+        raise InvalidFile(
+            [RowProblem(None, "id", d, "政策编号重复") for d in duplicated], "政策文件"
+        )
+    data = check_data(policies, data, unit)
+    active = [p for p in policies if p.in_effect(day)]
+    skipped = {
+        p.id: f"不在有效期内（{p.effective.start} 至 {p.effective.end or '长期'}）"
+        for p in policies
+        if not p.in_effect(day)
+    }
+    compiled = [_Compiled(p, period, day) for p in active]
+    lazy = data.lazy()
+    queries = []
+    for item in compiled:
+        columns = [unit, *item.policy.inputs]
+        queries.append(item.query(lazy.select(list(dict.fromkeys(columns))), unit, near, trace))
+    frames = pl.collect_all(queries) if queries else []
+    return Evaluation(
+        policies={p.id: p for p in policies},
+        frames={item.policy.id: frame for item, frame in zip(compiled, frames, strict=True)},
+        period=period,
+        day=day,
+        unit=unit,
+        parameters={item.policy.id: item.params for item in compiled},
+        skipped=skipped,
+        traced=trace,
+    )
+
+
+# ---------------------------------------------------------------- explanations in Chinese
+
+
+def fmt(value: Any, unit: str = "", percent: bool = False) -> str:
+    """A value as a person reads it: 2.6%, 18,500,000 元, 是, 缺失."""
+    if value is None:
+        return "缺失"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list | tuple):
+        return "、".join(value) or "无"
+    number = float(value)
+    if math.isinf(number):
+        return "∞"
+    if percent:
+        return f"{_plain(number * 100)}%"
+    text = _plain(number)
+    return f"{text} {unit}".strip() if unit and unit != "%" else text
+
+
+def _plain(number: float) -> str:
+    if number == int(number) and abs(number) < 1e15:
+        return f"{int(number):,}"
+    return f"{number:,.6g}" if abs(number) >= 1e-4 else f"{number:.3g}"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One comparison of a condition, with the unit's value and the threshold."""
+
+    left: str
+    left_value: str
+    op: str
+    right: str
+    right_value: str
+    holds: bool | None
+
+    def text(self) -> str:
+        right = (
+            self.right_value
+            if self.right == self.right_value
+            else f"{self.right} {self.right_value}"
+        )
+        return f"{self.left} {self.left_value}，需 {self.op} {right}"
+
+
+@dataclass(frozen=True)
+class ConditionLine:
+    key: str
+    name: str
+    rule: str  # the expression in readable Chinese
+    holds: bool | None
+    shortfall: float | None
+    checks: list[Check]
+
+    def reason(self) -> str:
+        failing = [c.text() for c in self.checks if c.holds is False]
+        return "；".join(failing) or self.name
+
+
+@dataclass(frozen=True)
+class Explanation:
+    policy: str
+    title: str
+    document: str
+    status: str
+    amount: float | None
+    unit: str  # of the amount
+    score: float | None
+    items: list[tuple[str, str, str]]  # point items: name, points, max
+    values: list[tuple[str, str]]  # derived values: name, value
+    conditions: list[ConditionLine]
+    missing: list[tuple[str, str]]  # inputs: key, name
+    parameters: list[tuple[str, str, str]]  # name, value, legal reference
+    near: bool
+
+    @property
+    def status_name(self) -> str:
+        return STATUS_NAMES[self.status]
+
+    def lines(self) -> list[str]:
+        head = f"{self.title}（{self.document}）：{self.status_name}"
+        if self.amount is not None and self.status == "eligible":
+            head += f"，{fmt(self.amount, self.unit)}"
+        if self.score is not None:
+            head += f"，总分 {fmt(self.score)}"
+        out = [head]
+        out += [
+            f"  得分 {name}：{points}" + (f" / {top}" if top else "")
+            for name, points, top in self.items
+        ]
+        out += [f"  {name}：{value}" for name, value in self.values]
+        for line in self.conditions:
+            mark = {True: "✓", False: "✗", None: "?"}[line.holds]
+            detail = "；".join(
+                f"{c.left} {c.left_value} {c.op} {c.right_value}" for c in line.checks
+            )
+            out.append(f"  {mark} {line.name}" + (f"（{detail}）" if detail else ""))
+        if self.missing:
+            out.append("  缺少数据：" + "、".join(name for _, name in self.missing))
+        out += [f"  参数 {name} = {value}（{ref}）" for name, value, ref in self.parameters]
+        return out
+
+
+_OPS = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "==": "=", "!=": "≠"}
+
+
+def explain_row(policy: Policy, row: dict[str, Any], params: dict[str, Dated]) -> Explanation:
+    """A traced row of one policy's frame, in Chinese."""
+
+    def value_of(name: str) -> Any:
+        if name in params:
+            return params[name].value
+        return row.get(name)
+
+    def side(node: expr.Node, other: expr.Node, value: Any) -> tuple[str, str]:
+        percent = _percent(policy, node) or _percent(policy, other)
+        if isinstance(node, expr.Num):
+            return fmt(value, percent=percent), fmt(value, percent=percent)
+        label = expr.render(node, policy.label, symbols=True)
+        unit = policy.unit(node.name) if isinstance(node, expr.Name) else ""
+        return label, fmt(value, unit, percent)
+
+    conditions = []
+    for i, condition in enumerate(policy.conditions):
+        checks = []
+        for k, comparison in enumerate(expr.comparisons(policy.tree("conditions", i))):
+            left_value = row.get(f"t.{condition.key}.{k}.l")
+            right_value = row.get(f"t.{condition.key}.{k}.r")
+            left, left_text = side(comparison.left, comparison.right, left_value)
+            right, right_text = side(comparison.right, comparison.left, right_value)
+            holds = expr.interpret(
+                expr.Compare(0, comparison.op, expr.Name(0, "l"), expr.Name(0, "r")),
+                {"l": left_value, "r": right_value},
+                {},
+            )
+            checks.append(Check(left, left_text, _OPS[comparison.op], right, right_text, holds))  # type: ignore[arg-type]
+        conditions.append(
+            ConditionLine(
+                condition.key,
+                condition.name,
+                expr.render(policy.tree("conditions", i), policy.label, symbols=True),
+                row.get(f"c.{condition.key}"),
+                row.get(f"s.{condition.key}"),
+                checks,
+            )
+        )
+    missing = names_of(row["missing"], list(policy.inputs))
+    return Explanation(
+        policy=policy.id,
+        title=policy.title,
+        document=policy.document,
+        status=str(row["status"]),
+        amount=row.get("amount"),
+        unit=policy.benefit.unit if policy.benefit else "",
+        score=row.get("score"),
+        items=[
+            (s.name, fmt(row.get(s.key)), fmt(s.max) if s.max is not None else "")
+            for s in policy.score
+        ],
+        values=[(v.name, fmt(row.get(v.key), v.unit, v.percent)) for v in policy.values],
+        conditions=conditions,
+        missing=[(key, policy.inputs[key].name) for key in missing],
+        parameters=[
+            (
+                policy.parameters[key].name,
+                fmt(d.value, policy.parameters[key].unit, policy.parameters[key].percent),
+                d.reference,
+            )
+            for key, d in params.items()
+        ],
+        near=bool(row.get("near")),
+    )
+
+
+def _percent(policy: Policy, node: expr.Node) -> bool:
+    if isinstance(node, expr.Name):
+        return policy.is_percent(node.name)
+    if isinstance(node, expr.Num):
+        return node.written.endswith("%")
+    return False

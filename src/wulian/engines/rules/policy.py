@@ -1,0 +1,466 @@
+"""The policy file: one policy as declarative data, checked on load.
+
+A policy names its issuing body, document number (文号) and category, its effective period, the
+inputs it needs (with where a platform finds them), dated parameters (each value with its legal
+reference), tables (value bands → points, or codes → values), derived values, point items, the
+eligibility conditions, an optional benefit formula with a cap, and test cases beside it. Every
+expression is parsed and type-checked on load; a malformed one is refused with its line and
+column. See docs/guide/policy.md for the format.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from functools import cached_property
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+
+from wulian.core.errors import InvalidFile, RowProblem
+from wulian.engines.rules import expr
+from wulian.engines.specfile import SpecProblem, load_spec, read_yaml
+
+Key = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+Label = Annotated[str, Field(min_length=1, max_length=200)]
+Number = Annotated[float, Field(allow_inf_nan=False)]
+CATEGORIES = ("减免", "奖补", "权益", "资质")
+BUILTINS = {"period": "评价年度", "score": "总分"}
+MAX_INPUTS = 63  # the missing-input set of a firm is one 64-bit mask
+MAX_CONDITIONS = 63
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Source(Strict):
+    """Where a platform finds an input; the engine itself reads the column of the input's key.
+
+    metric: a metric of the facts store (lag years back); tag: whether the firm holds a registry
+    title; field: a registry field (age_years, industry_code, section, chain, region_code,
+    in_zone); landuse: the firm's published 亩均效益 class; supplied: only the firm or an
+    officer can supply it (a document, an expert score), unknown until they do."""
+
+    metric: str | None = None
+    lag: int = Field(0, ge=0, le=5)
+    tag: str | None = None
+    field: str | None = None
+    landuse: Literal["grade"] | None = None
+    supplied: bool = False
+
+    @model_validator(mode="after")
+    def _one(self) -> Source:
+        kinds = [self.metric, self.tag, self.field, self.landuse, self.supplied or None]
+        if sum(k is not None for k in kinds) != 1:
+            raise SpecProblem("来源应为 metric、tag、field、landuse、supplied 之一，且只写一个")
+        if self.lag and self.metric is None:
+            raise SpecProblem("lag 只用于 metric", ("lag",))
+        return self
+
+    @property
+    def kind(self) -> str:
+        for kind in ("metric", "tag", "field", "landuse"):
+            if getattr(self, kind) is not None:
+                return kind
+        return "supplied"
+
+
+class Input(Strict):
+    name: Label
+    type: Literal["number", "bool", "code", "tags"] = "number"
+    unit: str = Field("", max_length=20)
+    percent: bool = False  # a share, shown as a percentage
+    source: Source | None = None
+
+
+class Dated(Strict):
+    """One value of a parameter, from a date (and to a date, inclusive), with its reference."""
+
+    start: dt.date = Field(alias="from")
+    end: dt.date | None = Field(None, alias="to")
+    value: Number | bool | str
+    reference: Label  # the article of the document that sets it
+
+    @model_validator(mode="after")
+    def _order(self) -> Dated:
+        if self.end is not None and self.end < self.start:
+            raise SpecProblem("to 早于 from", ("to",))
+        return self
+
+
+class Parameter(Strict):
+    name: Label
+    unit: str = Field("", max_length=20)
+    percent: bool = False
+    values: list[Dated] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _no_overlap(self) -> Parameter:
+        kinds = {_kind(v.value) for v in self.values}
+        if len(kinds) > 1:
+            raise SpecProblem("各期取值的类型不一致（数字、是非、代码不能混用）", ("values",))
+        ordered = sorted(range(len(self.values)), key=lambda i: self.values[i].start)
+        for before, after in itertools.pairwise(ordered):
+            first, second = self.values[before], self.values[after]
+            if first.end is None or first.end >= second.start:
+                raise SpecProblem(
+                    f"取值期间重叠：{first.start} 起的取值"
+                    + (f"到 {first.end} 为止" if first.end else "没有截止日期")
+                    + f"，与 {second.start} 起的取值重叠",
+                    ("values", after, "from"),
+                )
+        return self
+
+    def at(self, day: dt.date) -> Dated | None:
+        for value in self.values:
+            if value.start <= day and (value.end is None or day <= value.end):
+                return value
+        return None
+
+
+def _kind(value: object) -> expr.Type:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, str):
+        return "code"
+    return "number"
+
+
+class Band(Strict):
+    min: Number  # inclusive lower bound
+    value: Number
+
+
+class Table(Strict):
+    """Value bands → points (band), or codes → values (lookup); `else` for everything else."""
+
+    name: Label
+    bands: list[Band] | None = None
+    codes: dict[str, Number] | None = None
+    otherwise: Number = Field(alias="else")
+
+    @model_validator(mode="after")
+    def _one(self) -> Table:
+        if (self.bands is None) == (self.codes is None):
+            raise SpecProblem("应写 bands（数值分档）或 codes（代码取值）之一")
+        if self.bands is not None:
+            if not self.bands:
+                raise SpecProblem("至少需要一档", ("bands",))
+            lows = [b.min for b in self.bands]
+            for i, low in enumerate(lows):
+                if lows.index(low) != i:
+                    raise SpecProblem(f"下限 {low:g} 重复", ("bands", i, "min"))
+        return self
+
+    @property
+    def symbol(self) -> expr.Symbol:
+        if self.bands is not None:
+            ordered = sorted(((b.min, b.value) for b in self.bands), reverse=True)
+            return expr.Symbol("table", bands=tuple(ordered), otherwise=self.otherwise)
+        return expr.Symbol(
+            "codetable", codes=tuple((self.codes or {}).items()), otherwise=self.otherwise
+        )
+
+
+class Derived(Strict):
+    key: Key
+    name: Label
+    expr: str = Field(min_length=1, max_length=2000)
+    unit: str = Field("", max_length=20)
+    percent: bool = False
+
+
+class ScoreItem(Strict):
+    key: Key
+    name: Label
+    expr: str = Field(min_length=1, max_length=2000)
+    max: Number | None = None
+
+
+class Condition(Strict):
+    key: Key
+    name: Label
+    expr: str = Field(min_length=1, max_length=2000)
+
+
+class Benefit(Strict):
+    name: Label = "金额"
+    expr: str = Field(min_length=1, max_length=2000)
+    cap: Number | Key | None = None  # a number or a parameter's key
+    unit: str = Field("万元", max_length=20)
+    digits: int = Field(2, ge=0, le=6)
+
+
+class Effective(Strict):
+    start: dt.date = Field(alias="from")
+    end: dt.date | None = Field(None, alias="to")
+
+
+class Expect(Strict):
+    status: Literal["eligible", "ineligible", "unknown"]
+    amount: Number | None = None
+    score: Number | None = None
+    failed: list[Key] | None = None  # exactly these conditions fail
+    missing: list[Key] | None = None  # exactly these inputs are reported missing
+    values: dict[str, Number | bool | str] | None = None  # derived values and point items
+
+
+class Case(Strict):
+    name: Label
+    period: int = Field(ge=1990, le=2100)
+    on: dt.date | None = None
+    input: dict[str, Number | bool | str | list[str] | None]
+    expect: Expect
+
+
+STATUS_NAMES = {"eligible": "符合", "ineligible": "不符合", "unknown": "待补充数据"}
+
+
+class Policy(Strict):
+    id: Key
+    title: Label
+    issuer: Label
+    document: Label  # 文号
+    reference: str = Field("", max_length=500)  # a link, or where the text is published
+    category: Literal["减免", "奖补", "权益", "资质"]
+    summary: str = Field("", max_length=2000)
+    effective: Effective
+    grants: Key | None = None  # the registry title this qualification gives (资质)
+    rung: int | None = Field(None, ge=1, le=20)  # its place on the cultivation ladder
+    inputs: dict[Key, Input] = Field(min_length=1)
+    parameters: dict[Key, Parameter] = Field(default_factory=dict)
+    tables: dict[Key, Table] = Field(default_factory=dict)
+    values: list[Derived] = Field(default_factory=list)
+    score: list[ScoreItem] = Field(default_factory=list)
+    conditions: list[Condition] = Field(min_length=1)
+    benefit: Benefit | None = None
+    tests: list[Case] = Field(default_factory=list)
+
+    _trees: dict[str, expr.Node] = PrivateAttr(default_factory=dict)
+    _types: dict[str, expr.Type] = PrivateAttr(default_factory=dict)
+    _source: tuple[str, str] = PrivateAttr(default=("", "policy.yaml"))  # (text, filename)
+
+    @model_validator(mode="after")
+    def _check(self) -> Policy:
+        if len(self.inputs) > MAX_INPUTS:
+            raise SpecProblem(f"输入最多 {MAX_INPUTS} 项", ("inputs",))
+        if len(self.conditions) > MAX_CONDITIONS:
+            raise SpecProblem(f"条件最多 {MAX_CONDITIONS} 项", ("conditions",))
+        self._names()
+        symbols: dict[str, expr.Symbol] = {"period": expr.Symbol("number")}
+        symbols |= {k: expr.Symbol(i.type) for k, i in self.inputs.items()}
+        symbols |= {k: expr.Symbol(_kind(p.values[0].value)) for k, p in self.parameters.items()}
+        symbols |= {k: t.symbol for k, t in self.tables.items()}
+        for i, value in enumerate(self.values):
+            symbols[value.key] = expr.Symbol(self._typed(value.expr, ("values", i), symbols))
+        for i, item in enumerate(self.score):
+            self._typed(item.expr, ("score", i), symbols, "number")
+        for item in self.score:
+            symbols[item.key] = expr.Symbol("number")
+        if self.score:
+            symbols["score"] = expr.Symbol("number")
+        for i, condition in enumerate(self.conditions):
+            self._typed(condition.expr, ("conditions", i), symbols, "bool")
+        if self.benefit is not None:
+            self._typed(self.benefit.expr, ("benefit",), symbols, "number")
+            cap = self.benefit.cap
+            if isinstance(cap, str) and symbols.get(cap, expr.Symbol("code")).type != "number":
+                raise SpecProblem(f"封顶应为数字或数值参数，“{cap}”不是", ("benefit", "cap"))
+            if isinstance(cap, str) and cap not in self.parameters:
+                raise SpecProblem(f"封顶“{cap}”不是参数", ("benefit", "cap"))
+        for i, case in enumerate(self.tests):
+            unknown = sorted(set(case.input) - set(self.inputs))
+            if unknown:
+                raise SpecProblem(f"未声明的输入：{'、'.join(unknown)}", ("tests", i, "input"))
+            expect = case.expect
+            named = {c.key for c in self.conditions}
+            for key in expect.failed or []:
+                if key not in named:
+                    raise SpecProblem(f"没有条件“{key}”", ("tests", i, "expect", "failed"))
+            for key in expect.missing or []:
+                if key not in self.inputs:
+                    raise SpecProblem(f"没有输入“{key}”", ("tests", i, "expect", "missing"))
+            derived = {v.key for v in self.values} | {s.key for s in self.score}
+            for key in expect.values or {}:
+                if key not in derived:
+                    raise SpecProblem(
+                        f"“{key}”不是中间值或得分项", ("tests", i, "expect", "values")
+                    )
+        self._symbols = symbols
+        return self
+
+    def _names(self) -> None:
+        seen: dict[str, str] = {}
+        groups: list[tuple[str, list[str]]] = [
+            ("inputs", list(self.inputs)),
+            ("parameters", list(self.parameters)),
+            ("tables", list(self.tables)),
+            ("values", [v.key for v in self.values]),
+            ("score", [s.key for s in self.score]),
+            ("conditions", [c.key for c in self.conditions]),
+        ]
+        for group, keys in groups:
+            for i, key in enumerate(keys):
+                where: tuple[str | int, ...] = (group, key) if group in (
+                    "inputs", "parameters", "tables"
+                ) else (group, i, "key")  # fmt: skip
+                if key in BUILTINS or key in expr.KEYWORDS or key in expr.FUNCTIONS:
+                    raise SpecProblem(f"“{key}”是保留名称，请换一个", where)
+                if key in seen:
+                    raise SpecProblem(f"名称“{key}”与 {seen[key]} 中的重复", where)
+                seen[key] = group
+
+    def _typed(
+        self,
+        source: str,
+        path: tuple[str | int, ...],
+        symbols: dict[str, expr.Symbol],
+        wanted: expr.Type | None = None,
+    ) -> expr.Type:
+        where = (*path, "expr")
+        try:
+            tree = expr.parse(source)
+            found = expr.Checker(source, symbols).type(tree)
+        except expr.ExprError as error:
+            at = (
+                f"第 {error.column} 列"
+                if error.line == 1
+                else f"第 {error.line} 行第 {error.column} 列"
+            )
+            raise SpecProblem(f"表达式{at}：{error.message}", where) from None
+        if wanted is not None and found != wanted:
+            raise SpecProblem(
+                f"表达式应得出{expr.TYPE_NAMES[wanted]}，实际得出{expr.TYPE_NAMES[found]}", where
+            )
+        self._trees[".".join(str(p) for p in path)] = tree
+        return found
+
+    _symbols: dict[str, expr.Symbol] = PrivateAttr(default_factory=dict)
+
+    # ------------------------------------------------------------ for the evaluator
+
+    @property
+    def symbols(self) -> dict[str, expr.Symbol]:
+        return self._symbols
+
+    def tree(self, *path: str | int) -> expr.Node:
+        return self._trees[".".join(str(p) for p in path)]
+
+    @property
+    def filename(self) -> str:
+        return self._source[1]
+
+    @property
+    def text(self) -> str:
+        return self._source[0]
+
+    def line_of(self, *path: str | int) -> int | None:
+        _, lines = read_yaml(self.text, self.filename)
+        for end in range(len(path), -1, -1):
+            if path[:end] in lines:
+                return lines[path[:end]]
+        return None
+
+    def label(self, name: str) -> str:
+        """The Chinese name of anything an expression can name."""
+        if name in BUILTINS:
+            return BUILTINS[name]
+        for group in (self.inputs, self.parameters, self.tables):
+            if name in group:
+                return group[name].name
+        items: list[Derived | ScoreItem | Condition] = [*self.values, *self.score, *self.conditions]
+        for item in items:
+            if item.key == name:
+                return item.name
+        return name
+
+    def is_percent(self, name: str) -> bool:
+        if name in self.inputs:
+            return self.inputs[name].percent
+        if name in self.parameters:
+            return self.parameters[name].percent
+        return any(v.key == name and v.percent for v in self.values)
+
+    def unit(self, name: str) -> str:
+        if name in self.inputs:
+            return self.inputs[name].unit
+        if name in self.parameters:
+            return self.parameters[name].unit
+        for value in self.values:
+            if value.key == name:
+                return value.unit
+        if name == "score" or any(s.key == name for s in self.score):
+            return "分"
+        return ""
+
+    @cached_property
+    def depends(self) -> dict[str, frozenset[str]]:
+        """For each condition key (and "benefit"), the inputs it depends on, through derived
+        values and point items."""
+        through: dict[str, frozenset[str]] = {}
+
+        def inputs_of(tree: expr.Node) -> frozenset[str]:
+            found: set[str] = set()
+            for name in expr.names(tree):
+                if name in self.inputs:
+                    found.add(name)
+                elif name in through:
+                    found |= through[name]
+            return frozenset(found)
+
+        for i, value in enumerate(self.values):
+            through[value.key] = inputs_of(self.tree("values", i))
+        for i, item in enumerate(self.score):
+            through[item.key] = inputs_of(self.tree("score", i))
+        if self.score:
+            through["score"] = frozenset().union(*(through[s.key] for s in self.score))
+        out = {c.key: inputs_of(self.tree("conditions", i)) for i, c in enumerate(self.conditions)}
+        if self.benefit is not None:
+            out["benefit"] = inputs_of(self.tree("benefit"))
+        return out
+
+    def in_effect(self, day: dt.date) -> bool:
+        return self.effective.start <= day and (
+            self.effective.end is None or day <= self.effective.end
+        )
+
+
+def load(text: str, filename: str = "policy.yaml") -> Policy:
+    """A policy from YAML text; InvalidFile naming file, line and reason otherwise."""
+    policy = load_spec(text, filename, Policy)
+    policy._source = (text, filename)
+    return policy
+
+
+def parameter_values(policy: Policy, day: dt.date) -> dict[str, Dated]:
+    """Each parameter's value on day; InvalidFile at the parameter's line when one has none."""
+    values: dict[str, Dated] = {}
+    problems: list[RowProblem] = []
+    for key, parameter in policy.parameters.items():
+        value = parameter.at(day)
+        if value is None:
+            problems.append(
+                RowProblem(
+                    policy.line_of("parameters", key),
+                    f"parameters.{key}",
+                    None,
+                    f"“{parameter.name}”在 {day.isoformat()} 没有取值",
+                )
+            )
+        else:
+            values[key] = value
+    if problems:
+        raise InvalidFile(problems, policy.filename)
+    return values
+
+
+def describe(policy: Policy) -> dict[str, Any]:
+    """A plain summary of a policy for listings."""
+    return {
+        "id": policy.id,
+        "title": policy.title,
+        "category": policy.category,
+        "document": policy.document,
+        "issuer": policy.issuer,
+    }
