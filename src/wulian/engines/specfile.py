@@ -59,22 +59,42 @@ class SpecProblem(ValueError):
         self.path = tuple(path)
 
 
+_MERGE = "tag:yaml.org,2002:merge"
+
+
+def _scalar(node: yaml.Node) -> Any:
+    return yaml.constructor.SafeConstructor().construct_object(node, deep=True)
+
+
 def _plain(node: yaml.Node, path: Path, lines: dict[Path, int]) -> Any:
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
+        merged: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = yaml.constructor.SafeConstructor().construct_object(key_node, deep=True)
+            if key_node.tag == _MERGE:  # "<<: *anchor": the anchor's entries, unless written here
+                sources = (
+                    value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+                )
+                for source in sources:
+                    base = _plain(source, path, {})
+                    if not isinstance(base, dict):
+                        raise InvalidFile(
+                            [RowProblem(key_node.start_mark.line + 1, "<<", None, "只能合并键值表")]
+                        )
+                    merged = base | merged
+                continue
+            key = _scalar(key_node)
             if key in out:
                 raise InvalidFile(
                     [RowProblem(key_node.start_mark.line + 1, str(key), None, "字段重复")]
                 )
             out[key] = _plain(value_node, (*path, str(key)), lines)
             lines.setdefault((*path, str(key)), key_node.start_mark.line + 1)
-        return out
+        return merged | out
     if isinstance(node, yaml.SequenceNode):
         return [_plain(item, (*path, i), lines) for i, item in enumerate(node.value)]
-    return yaml.constructor.SafeConstructor().construct_object(node, deep=True)
+    return _scalar(node)
 
 
 def read_yaml(text: str, filename: str) -> tuple[Any, dict[Path, int]]:

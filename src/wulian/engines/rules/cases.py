@@ -46,9 +46,13 @@ def run_case(policy: Policy, index: int, case: Case) -> CaseResult:
         [policy], frame_of(policy, case.input), period=case.period, day=case.on, trace=True
     )
     problems: list[str] = []
-    if policy.id in evaluation.skipped:
-        problems.append(evaluation.skipped[policy.id])
-        return CaseResult(policy.id, index, case.name, policy.line_of("tests", index), problems)
+    line = policy.line_of("tests", index)
+    if policy.id in evaluation.skipped or case.expect.status == "not_in_effect":
+        if policy.id not in evaluation.skipped:
+            problems.append(f"应不在有效期内，实际在有效期内（{evaluation.day}）")
+        elif case.expect.status != "not_in_effect":
+            problems.append(evaluation.skipped[policy.id])
+        return CaseResult(policy.id, index, case.name, line, problems)
     row = evaluation.frames[policy.id].row(0, named=True)
     expect = case.expect
     if row["status"] != expect.status:
@@ -79,7 +83,7 @@ def run_case(policy: Policy, index: int, case: Case) -> CaseResult:
         missing = names_of(row["missing"], list(policy.inputs))
         if sorted(missing) != sorted(expect.missing):
             problems.append(f"缺少的数据应为 {_keys(expect.missing)}，实际为 {_keys(missing)}")
-    return CaseResult(policy.id, index, case.name, policy.line_of("tests", index), problems)
+    return CaseResult(policy.id, index, case.name, line, problems)
 
 
 def _same(wanted: Any, got: Any) -> bool:

@@ -121,9 +121,7 @@ class _Compiled:
                 amount = (
                     pl.when(amount.is_null())
                     .then(None)
-                    .otherwise(
-                        pl.min_horizontal(amount, pl.lit(float(cap)))
-                    )
+                    .otherwise(pl.min_horizontal(amount, pl.lit(float(cap))))
                 )
             amount = expr.round_half_up(amount, benefit.digits)
             frame = frame.with_columns(amount.alias("a.raw"))

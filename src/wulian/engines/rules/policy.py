@@ -38,9 +38,10 @@ class Source(Strict):
     """Where a platform finds an input; the engine itself reads the column of the input's key.
 
     metric: a metric of the facts store (lag years back); tag: whether the firm holds a registry
-    title; field: a registry field (age_years, industry_code, section, chain, region_code,
-    in_zone); landuse: the firm's published 亩均效益 class; supplied: only the firm or an
-    officer can supply it (a document, an expert score), unknown until they do."""
+    title; field: a registry field (age_years, section, industry_code, chain, on_chain,
+    region_code, gaoxin_since); landuse: the firm's published 亩均效益 class. supplied (with a
+    metric): no government system holds it, the firm or an officer supplies it (an expert score,
+    a document), so it is unknown until they do and never counts as a trusted source."""
 
     metric: str | None = None
     lag: int = Field(0, ge=0, le=5)
@@ -51,11 +52,13 @@ class Source(Strict):
 
     @model_validator(mode="after")
     def _one(self) -> Source:
-        kinds = [self.metric, self.tag, self.field, self.landuse, self.supplied or None]
+        kinds = [self.metric, self.tag, self.field, self.landuse]
         if sum(k is not None for k in kinds) != 1:
-            raise SpecProblem("来源应为 metric、tag、field、landuse、supplied 之一，且只写一个")
+            raise SpecProblem("来源应为 metric、tag、field、landuse 之一，且只写一个")
         if self.lag and self.metric is None:
             raise SpecProblem("lag 只用于 metric", ("lag",))
+        if self.supplied and self.metric is None:
+            raise SpecProblem("supplied 只用于 metric（由企业或工作人员填报的指标）", ("supplied",))
         return self
 
     @property
@@ -63,7 +66,7 @@ class Source(Strict):
         for kind in ("metric", "tag", "field", "landuse"):
             if getattr(self, kind) is not None:
                 return kind
-        return "supplied"
+        raise AssertionError  # pragma: no cover - the validator requires one
 
 
 class Input(Strict):
@@ -198,7 +201,7 @@ class Effective(Strict):
 
 
 class Expect(Strict):
-    status: Literal["eligible", "ineligible", "unknown"]
+    status: Literal["eligible", "ineligible", "unknown", "not_in_effect"]
     amount: Number | None = None
     score: Number | None = None
     failed: list[Key] | None = None  # exactly these conditions fail
