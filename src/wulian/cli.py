@@ -48,6 +48,11 @@ index_app = typer.Typer(
     help="综合指数引擎：在普通文件上运行指标体系（不需要数据库）", no_args_is_help=True
 )
 app.add_typer(index_app, name="index")
+policy_app = typer.Typer(
+    help="规则引擎：在普通文件上评估政策、运行政策文件中的测试用例（不需要数据库）",
+    no_args_is_help=True,
+)
+app.add_typer(policy_app, name="policy")
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
@@ -678,6 +683,92 @@ def index_sensitivity(
         raise _fail(error.message) from None
     files.write_table(result, out)
     console.print(f"已完成 {draws} 次抽样，{result.height} 个单位的排名区间写入 {escape(str(out))}")
+
+
+# ---------------------------------------------------------------- rules engine on plain files
+
+PoliciesOption = Annotated[
+    Path, typer.Option("--policies", help="政策文件（YAML），或包含政策文件的目录", exists=True)
+]
+
+
+@policy_app.command("evaluate")
+def policy_evaluate(
+    policies: PoliciesOption,
+    data: DataOption,
+    period: Annotated[int, typer.Option("--period", help="评价年度，如 2024")],
+    out: OutOption,
+    on: Annotated[
+        str | None, typer.Option("--on", help="参数取值日期（默认为年度最后一天），YYYY-MM-DD")
+    ] = None,
+    explain: Annotated[str | None, typer.Option("--explain", help="逐条解释某个单位的结论")] = None,
+    unit: Annotated[str, typer.Option("--id", help="数据表中的编号列")] = "id",
+) -> None:
+    """每个单位 × 每项政策：结论、金额、缺少的数据、不满足的条件。"""
+    from wulian.core.calendar import parse_day
+    from wulian.engines.index.files import write_table
+    from wulian.engines.rules import evaluate, files
+    from wulian.engines.rules.policy import STATUS_NAMES
+
+    try:
+        day = parse_day(on, field="--on") if on else None
+        loaded = files.read_policies(policies)
+        frame = files.read_data(data, loaded, unit)
+        result = evaluate.evaluate(
+            loaded, frame, period=period, day=day, unit=unit, trace=bool(explain)
+        )
+        table = result.long()
+        write_table(table, out)
+        counts = table.group_by("status").len()
+        summary = "，".join(
+            f"{STATUS_NAMES[s]} {n}" for s, n in sorted(counts.iter_rows())
+        )
+        console.print(
+            f"已评估 {frame.height} 个单位 × {len(result.frames)} 项政策：{summary}；"
+            f"结果写入 {escape(str(out))}"
+        )
+        for key, why in result.skipped.items():
+            console.print(f"未评估 {escape(key)}：{escape(why)}")
+        if explain is not None:
+            found = result.explain(explain)
+            if not found:
+                raise _fail(f"数据中没有编号为 {explain} 的单位")
+            for explanation in found:
+                for line in explanation.lines():
+                    console.print(escape(line))
+    except WulianError as error:
+        raise _fail(error.message) from None
+
+
+@policy_app.command("test")
+def policy_test(
+    path: Annotated[Path, typer.Argument(help="政策文件或目录", exists=True)],
+) -> None:
+    """运行政策文件中的测试用例；有失败时以非零状态退出。"""
+    from wulian.engines.rules import cases, files
+
+    try:
+        loaded = files.read_policies(path)
+    except WulianError as error:
+        raise _fail(error.message) from None
+    total = failed = 0
+    for policy in loaded:
+        for result in cases.run_cases(policy):
+            total += 1
+            if result.passed:
+                continue
+            failed += 1
+            where = f"{policy.filename} 第 {result.line} 行" if result.line else policy.filename
+            err_console.print(
+                f"[bold red]失败[/] {escape(where)} {escape(result.name)}："
+                + escape("；".join(result.problems))
+            )
+    untested = [p.id for p in loaded if not p.tests]
+    if untested:
+        console.print(f"没有测试用例的政策：{escape('、'.join(untested))}")
+    console.print(f"{len(loaded)} 项政策，{total} 个用例，通过 {total - failed}，失败 {failed}")
+    if failed or total == 0:
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -249,6 +249,12 @@ class Evaluation:
                     _decode(pl.col("missing"), inputs).alias("missing"),
                     _decode(pl.col("failed"), conditions).alias("failed"),
                     "near",
+                    _decode(
+                        pl.col("missing"), [i.name for i in policy.inputs.values()], "、"
+                    ).alias("missing_names"),
+                    _decode(pl.col("failed"), [c.name for c in policy.conditions], "；").alias(
+                        "failed_names"
+                    ),
                 )
             )
         schema = {
@@ -260,6 +266,8 @@ class Evaluation:
             "missing": pl.String,
             "failed": pl.String,
             "near": pl.Boolean,
+            "missing_names": pl.String,
+            "failed_names": pl.String,
         }
         return pl.concat(parts) if parts else pl.DataFrame(schema=schema)
 
@@ -277,11 +285,11 @@ class Evaluation:
         return out
 
 
-def _decode(mask: pl.Expr, names: Sequence[str]) -> pl.Expr:
+def _decode(mask: pl.Expr, names: Sequence[str], separator: str = ";") -> pl.Expr:
     parts = [pl.when((mask & (1 << bit)) != 0).then(pl.lit(name)) for bit, name in enumerate(names)]
     if not parts:
         return pl.lit("")
-    return pl.concat_str(parts, separator=";", ignore_nulls=True)
+    return pl.concat_str(parts, separator=separator, ignore_nulls=True)
 
 
 def names_of(mask: int, names: Sequence[str]) -> list[str]:

@@ -1,0 +1,111 @@
+"""Plain files for `wulian policy`: policy files (one file, or every .yaml under a folder), a data
+table (CSV in UTF-8 or GBK, or xlsx) with one column per input, the outcomes as CSV or xlsx."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from wulian.core.errors import InvalidFile, RowProblem
+from wulian.core.tabular import EMPTY, parse_numbers, read_table
+from wulian.engines.rules import policy as policy_module
+from wulian.engines.rules.evaluate import required_columns
+from wulian.engines.rules.policy import Policy
+
+TRUE = ("是", "有", "true", "TRUE", "True", "1", "Y", "y", "yes", "√")
+FALSE = ("否", "无", "false", "FALSE", "False", "0", "N", "n", "no", "×")
+TAG_SEPARATORS = r"[;；,，、\s]+"
+
+
+def policy_paths(path: Path) -> list[Path]:
+    if path.is_dir():
+        found = sorted([*path.rglob("*.yaml"), *path.rglob("*.yml")])
+        if not found:
+            raise InvalidFile(
+                [RowProblem(None, None, None, "目录中没有政策文件（.yaml）")], str(path)
+            )
+        return found
+    return [path]
+
+
+def read_policies(path: Path) -> list[Policy]:
+    """Every policy under path; all problems of all files at once."""
+    policies: list[Policy] = []
+    problems: list[RowProblem] = []
+    for file in policy_paths(path):
+        try:
+            text = file.read_text("utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            problems.append(RowProblem(None, None, None, f"{file.name}：无法读取：{error}"))
+            continue
+        try:
+            policies.append(policy_module.load(text, file.name))
+        except InvalidFile as error:
+            problems += [
+                RowProblem(p.row, f"{file.name} {p.column or ''}".strip(), p.value, p.reason)
+                for p in error.problems
+            ]
+    if problems:
+        raise InvalidFile(problems, str(path))
+    return policies
+
+
+def read_data(path: Path, policies: list[Policy], unit: str = "id") -> pl.DataFrame:
+    """The table at path with each input column of its type (numbers, 是/否, codes, tags split
+    on ; 、 ,); every cell that does not fit refused with its row and column. An empty cell is
+    unknown."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise InvalidFile([RowProblem(None, None, None, f"无法读取：{error}")], path.name) from None
+    table = read_table(data, path.name, is_header=lambda cells: unit in cells)
+    frame = table.frame.with_columns(table.rows.alias("__row"))
+    if unit not in frame.columns:
+        raise InvalidFile([RowProblem(table.header_row, unit, None, "缺少编号列")], path.name)
+    problems: list[RowProblem] = []
+    no_id = frame.filter(pl.col(unit).str.strip_chars().fill_null("") == "")
+    problems += [RowProblem(r, unit, None, "缺少编号") for r in no_id["__row"]]
+    converted: list[pl.Expr] = []
+    for column, kind in required_columns(policies).items():
+        if column not in frame.columns:
+            continue  # reported with every other absent column by the evaluation
+        raw = pl.col(column)
+        empty = raw.is_null() | raw.str.strip_chars().is_in(EMPTY)
+        if kind == "number":
+            number, _, percent = parse_numbers(raw)
+            value = pl.when(empty).then(None).when(percent).then(number / 100).otherwise(number)
+            why = "不是数字"
+        elif kind == "bool":
+            text = raw.str.strip_chars()
+            value = (
+                pl.when(empty)
+                .then(None)
+                .when(text.is_in(TRUE))
+                .then(True)
+                .when(text.is_in(FALSE))
+                .then(False)
+            )
+            why = "应为 是 或 否"
+        elif kind == "code":
+            value = pl.when(empty).then(None).otherwise(raw.str.strip_chars())
+            why = ""
+        else:
+            value = (
+                pl.when(raw.is_null() | (raw.str.strip_chars() == ""))
+                .then(pl.lit([], pl.List(pl.String)))
+                .otherwise(
+                    raw.str.strip_chars().str.replace_all(TAG_SEPARATORS, ";").str.split(";")
+                )
+            )
+            why = ""
+        if why:
+            checked = frame.select("__row", raw.alias("raw"), value.alias("v"), empty.alias("e"))
+            bad = checked.filter(pl.col("v").is_null() & ~pl.col("e"))
+            problems += [
+                RowProblem(r, column, v, why) for r, v in bad.select("__row", "raw").iter_rows()
+            ]
+        converted.append(value.alias(column))
+    if problems:
+        raise InvalidFile(sorted(problems, key=lambda p: p.row or 0), path.name)
+    return frame.with_columns(converted).drop("__row")
