@@ -720,9 +720,7 @@ def policy_evaluate(
         table = result.long()
         write_table(table, out)
         counts = table.group_by("status").len()
-        summary = "，".join(
-            f"{STATUS_NAMES[s]} {n}" for s, n in sorted(counts.iter_rows())
-        )
+        summary = "，".join(f"{STATUS_NAMES[s]} {n}" for s, n in sorted(counts.iter_rows()))
         console.print(
             f"已评估 {frame.height} 个单位 × {len(result.frames)} 项政策：{summary}；"
             f"结果写入 {escape(str(out))}"

@@ -651,7 +651,7 @@ class Compiler:
                         _compare("==", item, pl.lit(v, pl.Float64), True) for v in values
                     )
                 else:
-                    found = item.is_in(pl.lit(pl.Series(values, dtype=pl.String)))
+                    found = item.is_in([str(v) for v in values])
                 found = pl.when(item.is_null()).then(None).otherwise(found)
             return ~found if node.negate else found
         if isinstance(node, Call):
@@ -683,9 +683,10 @@ class Compiler:
         if function == "lookup":
             symbol = self.symbols[args[0].name]  # type: ignore[attr-defined]
             code = self.compile(args[1])
-            return code.replace_strict(
+            found = code.replace_strict(
                 dict(symbol.codes), default=symbol.otherwise, return_dtype=pl.Float64
             )
+            return pl.when(code.is_null()).then(None).otherwise(found)
         if function == "known":
             return self.compile(args[0]).is_not_null()
         raise TypeError(function)  # pragma: no cover
@@ -896,7 +897,7 @@ def render(node: Node, label: Callable[[str], str] = str, *, symbols: bool = Fal
 
     def out(node: Node) -> str:
         if isinstance(node, Num):
-            return node.written or f"{node.value:g}"
+            return node.written or repr(node.value)
         if isinstance(node, Text):
             return f"'{node.value}'"
         if isinstance(node, Bool):
