@@ -41,7 +41,11 @@ def check(source: str) -> expr.Node:
 
 def compiled(tree: expr.Node, frame: pl.DataFrame) -> list[Any]:
     compiler = expr.Compiler(SYMBOLS, pl.col, expr.Checker("", SYMBOLS))
-    return frame.with_columns(compiler.compile(tree).alias("out"))["out"].to_list()
+    return (
+        frame.with_columns(expr.ones())
+        .with_columns(compiler.compile(tree).alias("out"))["out"]
+        .to_list()
+    )
 
 
 def run(source: str, **row: Any) -> Any:

@@ -81,7 +81,7 @@ def test_a_parameter_without_a_value_on_the_date_is_refused_at_evaluation() -> N
     with pytest.raises(InvalidFile) as caught:
         evaluate([policy], frame, period=2023, day=dt.date(2022, 12, 31))
     problem = caught.value.problems[0]
-    assert problem.row == 12
+    assert problem.row == 13
     assert "在 2022-12-31 没有取值" in problem.reason
 
 

@@ -356,8 +356,8 @@ def evaluate(
     lazy = data.lazy()
     queries = []
     for item in compiled:
-        columns = [unit, *item.policy.inputs]
-        queries.append(item.query(lazy.select(list(dict.fromkeys(columns))), unit, near, trace))
+        columns = [pl.col(c) for c in dict.fromkeys([unit, *item.policy.inputs])]
+        queries.append(item.query(lazy.select(*columns, expr.ones()), unit, near, trace))
     frames = pl.collect_all(queries) if queries else []
     return Evaluation(
         policies={p.id: p for p in policies},

@@ -37,6 +37,16 @@ from typing import Any, Literal
 import polars as pl
 
 TOLERANCE = 1e-9
+# Polars divides by a constant by multiplying with its reciprocal (3 / 10 gives
+# 0.30000000000000004); dividing by a column is exact IEEE division. So every divisor is
+# multiplied by this column of ones, which frames given to compiled expressions must carry.
+ONES = "__one"
+
+
+def ones() -> pl.Expr:
+    """The column of ones, materialised (a broadcast literal would divide as a constant)."""
+    return (pl.int_range(pl.len(), dtype=pl.Int64) * 0 + 1).cast(pl.Float64).alias(ONES)
+
 
 Type = Literal["number", "bool", "code", "tags", "table", "codetable"]
 TYPE_NAMES = {
@@ -582,7 +592,7 @@ def round_half_up(x: pl.Expr, digits: int) -> pl.Expr:
     """x to digits decimals, halves away from zero (四舍五入), a hair of tolerance so that 2.675
     stored as 2.67499… still rounds up; `interpret` rounds the same way."""
     scale = 10.0**digits
-    out: pl.Expr = x.sign() * ((x.abs() * scale + 0.5 + TOLERANCE).floor() / scale)
+    out: pl.Expr = x.sign() * ((x.abs() * scale + 0.5 + TOLERANCE).floor() / (scale * pl.col(ONES)))
     return out.cast(pl.Float64)
 
 
@@ -622,7 +632,7 @@ class Compiler:
                 return left - right
             if node.op == "*":
                 return left * right
-            return pl.when(right == 0).then(None).otherwise(left / right)
+            return pl.when(right == 0).then(None).otherwise(left / (right * pl.col(ONES)))
         if isinstance(node, Compare):
             numeric = self.checker.type(node.left) == "number"
             return _compare(node.op, self.compile(node.left), self.compile(node.right), numeric)
