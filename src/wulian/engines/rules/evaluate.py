@@ -15,7 +15,9 @@ of them run together (`pl.collect_all`). Missing inputs and failed conditions ar
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -84,10 +86,17 @@ class _Compiled:
                 constants[key] = pl.lit(value, pl.String)
             else:
                 constants[key] = pl.lit(float(value), pl.Float64)
+        numbers = {"period": float(period)}
+        numbers |= {
+            key: float(d.value)
+            for key, d in self.params.items()
+            if isinstance(d.value, int | float) and not isinstance(d.value, bool)
+        }
         self.compiler = expr.Compiler(
             policy.symbols,
             lambda name: constants.get(name, pl.col(name)),
             expr.Checker("", policy.symbols),
+            numbers,
         )
 
     def query(self, data: pl.LazyFrame, unit: str, near: Near, trace: bool) -> pl.LazyFrame:
@@ -138,22 +147,33 @@ class _Compiled:
         )
         frame = frame.with_columns(status.alias("status"))
         unknown = pl.col("status") == "unknown"
-        missing_bits = []
+        # missing: the unknown inputs that feed a condition (or the amount) that is unknown
         inputs = list(policy.inputs)
-        for bit, key in enumerate(inputs):
-            users = [
-                f"c.{c}" for c, deps in policy.depends.items() if key in deps and c != "benefit"
-            ]
-            reasons = [pl.col(c).is_null() for c in users]
-            if amount is not None and key in policy.depends.get("benefit", frozenset()):
-                reasons.append(pl.col("a.raw").is_null())
-            if not reasons:
+        bit = {key: 1 << i for i, key in enumerate(inputs)}
+        null_mask = pl.sum_horizontal(
+            pl.when(pl.col(key).is_null())
+            .then(pl.lit(bit[key], pl.UInt64))
+            .otherwise(pl.lit(0, pl.UInt64))
+            for key in inputs
+        )
+        feeding = []
+        for key, deps in policy.depends.items():
+            mask = sum(bit[d] for d in deps)
+            if not mask:
                 continue
-            missing_bits.append(
-                pl.when(unknown & pl.col(key).is_null() & pl.any_horizontal(reasons))
-                .then(pl.lit(1 << bit, pl.UInt64))
+            column = pl.col("a.raw") if key == "benefit" else pl.col(f"c.{key}")
+            feeding.append(
+                pl.when(column.is_null())
+                .then(pl.lit(mask, pl.UInt64))
                 .otherwise(pl.lit(0, pl.UInt64))
             )
+        missing = (
+            pl.when(unknown)
+            .then(null_mask & functools.reduce(operator.or_, feeding))
+            .otherwise(pl.lit(0, pl.UInt64))
+            if feeding
+            else pl.lit(0, pl.UInt64)
+        )
         failed_bits = [
             pl.when(pl.col(c) == False)  # noqa: E712 - null stays out of the mask
             .then(pl.lit(1 << bit, pl.UInt64))
@@ -161,13 +181,13 @@ class _Compiled:
             for bit, c in enumerate(conditions)
         ]
         shortfalls = [
-            expr.shortfall(policy.tree("conditions", i), self.compiler).alias(f"s.{c.key}")
+            expr.shortfall(policy.tree("conditions", i), self.compiler, pl.col(f"c.{c.key}")).alias(
+                f"s.{c.key}"
+            )
             for i, c in enumerate(policy.conditions)
         ]
         frame = frame.with_columns(
-            pl.sum_horizontal(missing_bits).cast(pl.UInt64).alias("missing")
-            if missing_bits
-            else pl.lit(0, pl.UInt64).alias("missing"),
+            missing.cast(pl.UInt64).alias("missing"),
             pl.sum_horizontal(failed_bits).cast(pl.UInt64).alias("failed"),
             pl.sum_horizontal(pl.col(c) == False for c in conditions)  # noqa: E712
             .cast(pl.Int32)
@@ -554,3 +574,49 @@ def _percent(policy: Policy, node: expr.Node) -> bool:
     if isinstance(node, expr.Num):
         return node.written.endswith("%")
     return False
+
+
+# ---------------------------------------------------------------- the plain reference
+
+
+def interpret_policy(
+    policy: Policy, row: dict[str, Any], params: dict[str, Dated], period: int
+) -> tuple[str, float | None]:
+    """(status, amount) of one unit, row by row in plain Python through `expr.interpret`: the
+    reference the compiled evaluation is checked and timed against."""
+    env: dict[str, Any] = dict(row)
+    env["period"] = float(period)
+    env |= {key: d.value for key, d in params.items()}
+    symbols = policy.symbols
+    for i, value in enumerate(policy.values):
+        env[value.key] = expr.interpret(policy.tree("values", i), env, symbols)
+    if policy.score:
+        total: float | None = 0.0
+        for i, item in enumerate(policy.score):
+            points = expr.interpret(policy.tree("score", i), env, symbols)
+            env[item.key] = points
+            total = None if total is None or points is None else total + points  # type: ignore[operator]
+        env["score"] = total
+    holds = [
+        expr.interpret(policy.tree("conditions", i), env, symbols)
+        for i in range(len(policy.conditions))
+    ]
+    if any(h is False for h in holds):
+        return "ineligible", 0.0 if policy.benefit is not None else None
+    if any(h is None for h in holds):
+        return "unknown", None
+    if policy.benefit is None:
+        return "eligible", None
+    amount = expr.interpret(policy.tree("benefit"), env, symbols)
+    if amount is None:
+        return "unknown", None
+    cap = policy.benefit.cap
+    if cap is not None:
+        limit = float(params[cap].value) if isinstance(cap, str) else cap
+        amount = min(float(amount), limit)  # type: ignore[arg-type]
+    rounded = expr.interpret(
+        expr.Call(0, "round", (expr.Name(0, "a"), expr.Num(0, float(policy.benefit.digits)))),
+        {"a": amount},
+        {},
+    )
+    return "eligible", rounded  # type: ignore[return-value]

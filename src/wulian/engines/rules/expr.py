@@ -16,10 +16,11 @@ Unknown is not zero: a missing input is null, and so is everything computed from
 where logic decides without it (false and unknown is false; true or unknown is true — Kleene's
 three-valued logic, which Polars implements for & and |). Division by zero is unknown too.
 
-Numbers compare with a relative tolerance of TOLERANCE (64-bit floats): two numbers whose
-difference is at most TOLERANCE × the larger magnitude are equal, so a ratio that is exactly on a
-threshold (740,000 / 18,500,000 against 4%) is on it, and sums of decimal amounts that differ from
-the threshold only by binary rounding do not fall below it.
+Numbers compare with a tolerance relative to the threshold (the right-hand side t, 64-bit
+floats): a value within TOLERANCE × |t| of t is on it, so a ratio that is exactly on a threshold
+(740,000 / 18,500,000 against 4%) is on it, and sums of decimal amounts that differ from the
+threshold only by binary rounding do not fall below it. a ≥ t is a ≥ t − TOLERANCE·|t|, a > t is
+a > t + TOLERANCE·|t|, and so on; when t is a constant its bounds are computed once.
 
 `interpret` evaluates an expression for one row in plain Python, by the same rules; it is the
 reference the compiled form is tested against.
@@ -567,24 +568,32 @@ class Checker:
 # ---------------------------------------------------------------- compiled to Polars
 
 
-def _tolerance(left: pl.Expr, right: pl.Expr) -> pl.Expr:
-    return TOLERANCE * pl.max_horizontal(left.abs(), right.abs())
+def _bounds(t: float) -> tuple[float, float]:
+    slack = TOLERANCE * abs(t)
+    return t - slack, t + slack
 
 
-def _compare(op: str, left: pl.Expr, right: pl.Expr, numeric: bool) -> pl.Expr:
+def _compare(op: str, left: pl.Expr, right: pl.Expr | float, numeric: bool = True) -> pl.Expr:
+    """left op right; numbers with the tolerance relative to right (a Python float when it is a
+    constant, so that its bounds are folded)."""
     if not numeric:
         return left == right if op == "==" else left != right
-    diff = left - right
-    slack = _tolerance(left, right)
+    if isinstance(right, float):
+        low, high = _bounds(right)
+        lo: pl.Expr | float = low
+        hi: pl.Expr | float = high
+    else:
+        slack = TOLERANCE * right.abs()
+        lo, hi = right - slack, right + slack
     if op == ">=":
-        return diff >= -slack
+        return left >= lo
     if op == ">":
-        return diff > slack
+        return left > hi
     if op == "<=":
-        return diff <= slack
+        return left <= hi
     if op == "<":
-        return diff < -slack
-    equal = diff.abs() <= slack
+        return left < lo
+    equal = (left >= lo) & (left <= hi)
     return equal if op == "==" else ~equal
 
 
@@ -608,10 +617,27 @@ class Compiler:
         symbols: Mapping[str, Symbol],
         column: Callable[[str], pl.Expr],
         checker: Checker,
+        constants: Mapping[str, float] | None = None,
     ) -> None:
         self.symbols = symbols
         self.column = column
         self.checker = checker
+        self.constants = constants or {}
+
+    def constant(self, node: Node) -> float | None:
+        """The value of a numeric node that is the same for every row (a number, a parameter)."""
+        if isinstance(node, Num):
+            return node.value
+        if isinstance(node, Name) and node.name in self.constants:
+            return self.constants[node.name]
+        if isinstance(node, Neg):
+            inner = self.constant(node.operand)
+            return None if inner is None else -inner
+        return None
+
+    def threshold(self, node: Node) -> pl.Expr | float:
+        value = self.constant(node)
+        return self.compile(node) if value is None else value
 
     def compile(self, node: Node) -> pl.Expr:
         if isinstance(node, Num):
@@ -635,7 +661,9 @@ class Compiler:
             return pl.when(right == 0).then(None).otherwise(left / (right * pl.col(ONES)))
         if isinstance(node, Compare):
             numeric = self.checker.type(node.left) == "number"
-            return _compare(node.op, self.compile(node.left), self.compile(node.right), numeric)
+            if not numeric:
+                return _compare(node.op, self.compile(node.left), self.compile(node.right), False)
+            return _compare(node.op, self.compile(node.left), self.threshold(node.right))
         if isinstance(node, Logic):
             items = [self.compile(item) for item in node.items]
             return pl.all_horizontal(items) if node.op == "and" else pl.any_horizontal(items)
@@ -657,9 +685,7 @@ class Compiler:
             else:
                 values = [m.value for m in node.within if isinstance(m, Num | Text)]
                 if self.checker.type(node.item) == "number":
-                    found = pl.any_horizontal(
-                        _compare("==", item, pl.lit(v, pl.Float64), True) for v in values
-                    )
+                    found = pl.any_horizontal(_compare("==", item, float(v)) for v in values)
                 else:
                     found = item.is_in([str(v) for v in values])
                 found = pl.when(item.is_null()).then(None).otherwise(found)
@@ -685,9 +711,7 @@ class Compiler:
             x = self.compile(args[1])
             chain: Any = pl.when(x.is_null()).then(None)
             for lower, points in symbol.bands:
-                chain = chain.when(_compare(">=", x, pl.lit(lower, pl.Float64), True)).then(
-                    pl.lit(points, pl.Float64)
-                )
+                chain = chain.when(_compare(">=", x, lower)).then(pl.lit(points, pl.Float64))
             out: pl.Expr = chain.otherwise(pl.lit(symbol.otherwise, pl.Float64))
             return out
         if function == "lookup":
@@ -708,17 +732,16 @@ Value = float | str | bool | tuple[str, ...] | None
 
 
 def _close(op: str, left: float, right: float) -> bool:
-    diff = left - right
-    slack = TOLERANCE * max(abs(left), abs(right))
+    low, high = _bounds(right)
     if op == ">=":
-        return diff >= -slack
+        return left >= low
     if op == ">":
-        return diff > slack
+        return left > high
     if op == "<=":
-        return diff <= slack
+        return left <= high
     if op == "<":
-        return diff < -slack
-    equal = abs(diff) <= slack
+        return left < low
+    equal = low <= left <= high
     return equal if op == "==" else not equal
 
 
@@ -841,28 +864,29 @@ def _interpret_call(
 # ---------------------------------------------------------------- how far from true
 
 
-def shortfall(node: Node, compiler: Compiler) -> pl.Expr:
+def shortfall(node: Node, compiler: Compiler, holds: pl.Expr | None = None) -> pl.Expr:
     """How far a condition is from holding, as a share of its threshold: 0 when it holds; for a
-    failed comparison a ≥ t, (t − a) / |t|; `and` the largest of its parts, `or` the smallest;
-    anything else that fails, infinity. Null where the condition is unknown."""
+    failed comparison a ≥ t, (t − a) / |t| (|t| = 0 counts as 1); `and` the largest of its parts,
+    `or` the smallest; anything else that fails, infinity. Null where the condition is unknown.
+    holds: the condition's value when it is already a column."""
+    holds = compiler.compile(node) if holds is None else holds
     if (
         isinstance(node, Compare)
-        and compiler.checker.type(node.left) == "number"
         and node.op != "!="
+        and compiler.checker.type(node.left) == "number"
     ):
-        a, t = compiler.compile(node.left), compiler.compile(node.right)
-        holds = compiler.compile(node)
-        gap = (a - t).abs() / pl.when(t == 0).then(1.0).otherwise(t.abs())
-        if node.op == "==":
-            gap = pl.when(holds).then(0.0).otherwise(gap)
-        return pl.when(holds.is_null()).then(None).when(holds).then(0.0).otherwise(gap)
-    if isinstance(node, Logic):
+        a = compiler.compile(node.left)
+        t = compiler.threshold(node.right)
+        if isinstance(t, float):
+            gap = (a - t).abs() * (1.0 / (abs(t) or 1.0))
+        else:
+            gap = (a - t).abs() / pl.when(t == 0).then(1.0).otherwise(t.abs())
+    elif isinstance(node, Logic):
         parts = [shortfall(item, compiler) for item in node.items]
-        combined = pl.max_horizontal(parts) if node.op == "and" else pl.min_horizontal(parts)
-        holds = compiler.compile(node)
-        return pl.when(holds.is_null()).then(None).when(holds).then(0.0).otherwise(combined)
-    holds = compiler.compile(node)
-    return pl.when(holds.is_null()).then(None).when(holds).then(0.0).otherwise(math.inf)
+        gap = pl.max_horizontal(parts) if node.op == "and" else pl.min_horizontal(parts)
+    else:
+        gap = pl.lit(math.inf)
+    return pl.when(holds.is_null()).then(None).when(holds).then(0.0).otherwise(gap)
 
 
 def comparisons(node: Node) -> list[Compare]:
