@@ -11,6 +11,7 @@ from wulian.innovation.models import (
     Objection,
 )
 from wulian.landuse.models import LanduseResult, LanduseRun, LanduseSpec
+from wulian.policy.models import Payout, PolicyOutcome, PolicyRun, PolicyVersion
 from wulian.reference.models import Industry, IndustryTag, Metric
 
 __all__ = [
@@ -32,6 +33,10 @@ __all__ = [
     "LoginThrottle",
     "Metric",
     "Objection",
+    "Payout",
+    "PolicyOutcome",
+    "PolicyRun",
+    "PolicyVersion",
     "User",
     "UserSession",
 ]

@@ -45,6 +45,7 @@ class Permission(StrEnum):
     FACTS_WRITE = "facts.write"  # enterprise users: their own firm, as self-reports only
     FACTS_VERIFY = "facts.verify"
     CREDIT_READ = "credit.read"  # partner banks: innovation points of firms that consent
+    PAYOUTS_APPROVE = "payouts.approve"  # approve a policy's payouts (兑现)
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -58,6 +59,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.ENTERPRISES_READ,
             Permission.FACTS_WRITE,
             Permission.FACTS_VERIFY,
+            Permission.PAYOUTS_APPROVE,
         }
     ),
     Role.ENTERPRISE: frozenset({Permission.ENTERPRISES_READ, Permission.FACTS_WRITE}),

@@ -36,6 +36,8 @@ TAGS: dict[str, Tag] = {
         Tag("xiaojuren", "专精特新“小巨人”", "tag_xiaojuren"),
         Tag("danxiang", "制造业单项冠军", "tag_danxiang"),
         Tag("lianzhu", "链主企业", "tag_lianzhu"),
+        Tag("keji_jiang", "近五年国家级科技奖励（前三名）", "tag_keji_jiang"),  # 梯度培育直通
+        Tag("biaozhun", "近五年主导制定国际、国家或行业标准", "tag_biaozhun"),  # 梯度培育直通
         Tag("zudi", "租用土地", "tag_zudi"),  # 亩均效益: listed apart
         Tag("zaijian", "重大项目在建", "tag_zaijian"),  # 亩均效益: not rated (T)
         Tag(

@@ -28,6 +28,8 @@ FAMILIES: dict[str, str] = {
     "money_per_mass": "万元/吨",
     "money_per_person": "万元/人",
     "money_per_electricity": "万元/万千瓦时",
+    "points": "分",
+    "flag": "是否（1 = 是，0 = 否）",
 }
 
 _UNITS: tuple[Unit, ...] = (
@@ -68,6 +70,8 @@ _UNITS: tuple[Unit, ...] = (
     Unit("万元/吨", "money_per_mass", 1.0),
     Unit("万元/人", "money_per_person", 1.0),
     Unit("万元/万千瓦时", "money_per_electricity", 1.0),
+    Unit("分", "points", 1.0),
+    Unit("是否", "flag", 1.0),
 )
 UNITS: dict[str, Unit] = {unit.name.lower(): unit for unit in _UNITS}
 
