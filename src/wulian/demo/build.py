@@ -20,6 +20,8 @@ from wulian.innovation import service as innovation_service
 from wulian.innovation.models import InnovationResult
 from wulian.landuse import service as landuse_service
 from wulian.landuse.models import LanduseSpec
+from wulian.policy import service as policy_service
+from wulian.policy.models import PolicyOutcome
 from wulian.reference import service as reference_service
 from wulian.reference.models import Industry
 
@@ -47,6 +49,7 @@ class DemoResult:
     zone: ZoneResult | None  # None when the zone already had firms
     innovation_runs: int  # innovation-points runs made for the demo
     landuse_runs: int  # 亩均效益 runs made for the demo
+    policy_runs: int  # policy evaluation runs made for the demo
     sample: Path | None  # the sample import file, when written
 
 
@@ -79,8 +82,10 @@ def build(session: Session, *, actor: Actor, data_dir: Path | None = None) -> De
         )
     innovation_service.install_shipped(session, actor=actor)
     landuse_service.install_shipped(session, actor=actor)
+    policy_service.install_shipped(session, actor=actor)
     runs = _innovation_runs(session, actor=actor) if zone_result is not None else 0
     landuse_runs = _landuse_runs(session, actor=actor) if zone_result is not None else 0
+    policy_runs = _policy_runs(session, actor=actor) if zone_result is not None else 0
     sample = None
     if data_dir is not None:
         sample = data_dir / zone.SAMPLE_NAME
@@ -104,6 +109,7 @@ def build(session: Session, *, actor: Actor, data_dir: Path | None = None) -> De
         zone=zone_result,
         innovation_runs=runs,
         landuse_runs=landuse_runs,
+        policy_runs=policy_runs,
         sample=sample,
     )
 
@@ -116,6 +122,27 @@ def _landuse_runs(session: Session, *, actor: Actor) -> int:
     last = landuse_service.create_run(session, actor=actor, spec_id=spec.id, year=2024)
     landuse_service.publish(session, actor=actor, run_id=last.id)
     landuse_service.create_run(session, actor=actor, spec_id=spec.id, year=2025)
+    return 2
+
+
+def _policy_runs(session: Session, *, actor: Actor) -> int:
+    """Every policy on 2024 (the R&D subsidy paid to its first ten firms) and on 2025."""
+    last = policy_service.create_run(session, actor=actor, period=2024)
+    paid = session.scalars(
+        sa.select(PolicyOutcome.enterprise_id)
+        .where(
+            PolicyOutcome.run_id == last.id,
+            PolicyOutcome.policy_code == "rd_subsidy",
+            PolicyOutcome.status == "eligible",
+        )
+        .order_by(PolicyOutcome.enterprise_id)
+        .limit(10)
+    ).all()
+    if paid:
+        policy_service.approve(
+            session, actor=actor, run_id=last.id, code="rd_subsidy", enterprise_ids=list(paid)
+        )
+    policy_service.create_run(session, actor=actor, period=2025)
     return 2
 
 

@@ -327,6 +327,11 @@ def _tags(rng: np.random.Generator, firms: list[dict[str, Any]]) -> list[dict[st
             tags.append({"enterprise_id": enterprise_id, "tag": "zhuanjing"})
             if rng.random() < 0.2:
                 tags.append({"enterprise_id": enterprise_id, "tag": "xiaojuren"})
+        # 梯度培育 direct routes, by number so that the random draws stay as they were
+        if firm["rd"] >= 0.05 and enterprise_id % 7 == 0:
+            tags.append({"enterprise_id": enterprise_id, "tag": "keji_jiang"})
+        if firm["rd"] >= 0.04 and enterprise_id % 11 == 3:
+            tags.append({"enterprise_id": enterprise_id, "tag": "biaozhun"})
         if firm["anchor"]:
             tags.append({"enterprise_id": enterprise_id, "tag": "lianzhu"})
             if rng.random() < 0.5:

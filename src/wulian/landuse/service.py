@@ -387,6 +387,33 @@ def published_grades(
     return run, paginate_rows(session, rows, page=page, per_page=per_page)
 
 
+def grades_up_to(
+    session: Session, *, actor: Actor, year: int, enterprise_ids: list[int] | None = None
+) -> dict[int, str]:
+    """Each firm's class in the newest published run of year or before (differential policies
+    of a year apply the classes published by then)."""
+    if actor.enterprise_id is not None and (
+        enterprise_ids is None or set(enterprise_ids) != {actor.enterprise_id}
+    ):
+        raise PermissionDenied("只能查看本企业的评价结果")
+    if actor.enterprise_id is None:
+        actor.require(Permission.ZONE_READ)
+    run = session.scalar(
+        sa.select(LanduseRun)
+        .where(LanduseRun.status == LanduseRunStatus.PUBLISHED.value, LanduseRun.year <= year)
+        .order_by(LanduseRun.year.desc(), LanduseRun.published_at.desc())
+        .limit(1)
+    )
+    if run is None:
+        return {}
+    query = sa.select(LanduseResult.enterprise_id, LanduseResult.grade).where(
+        LanduseResult.run_id == run.id, LanduseResult.grade.is_not(None)
+    )
+    if enterprise_ids is not None:
+        query = query.where(LanduseResult.enterprise_id.in_(enterprise_ids))
+    return {i: g for i, g in session.execute(query).all() if g is not None}
+
+
 # ---------------------------------------------------------------- report card
 
 
