@@ -309,15 +309,13 @@ def build_input(
     data: dict[str, list[Any]] = {"enterprise_id": ids}
     trusted: dict[str, list[Any]] = {"enterprise_id": ids}
     # registry fields
-    gaoxin_since: dict[int, dt.date | None] = dict(
-        session.execute(
-            sa.select(EnterpriseTag.enterprise_id, EnterpriseTag.valid_from).where(
-                EnterpriseTag.tag == "gaoxin"
-            )
+    gaoxin_since: dict[int, dt.date | None] = {}
+    for enterprise_id, start in session.execute(
+        sa.select(EnterpriseTag.enterprise_id, EnterpriseTag.valid_from).where(
+            EnterpriseTag.tag == "gaoxin"
         )
-        .tuples()
-        .all()
-    )
+    ):
+        gaoxin_since[enterprise_id] = start
     field_values: dict[str, list[Any]] = {
         "age_years": [_years_between(r.founded_on, day) for r in registry],
         "gaoxin_since": [
@@ -389,6 +387,16 @@ def build_input(
     schema: dict[str, Any] = {"enterprise_id": pl.Int64}
     schema |= {key: rules.DTYPES[kind] for key, kind in kinds.items()}
     frame = pl.DataFrame({k: data[k] for k in schema}, schema=schema)
+    if enterprise_ids is None:
+        # the firms the period concerns: those with a value of the year or a title the policies
+        # read (a registry record with neither, such as an old ledger's duplicate, is left out)
+        current = [k for k, s in sources.items() if (s.metric is not None and s.lag == 0) or s.tag]
+        if current:
+            keep = pl.any_horizontal(
+                (pl.col(k) == True) if kinds[k] == "bool" else pl.col(k).is_not_null()  # noqa: E712
+                for k in current
+            )
+            frame = frame.filter(keep)
     trust = pl.DataFrame(
         {k: trusted[k] for k in schema if k in trusted},
         schema={k: (pl.Int64 if k == "enterprise_id" else pl.Boolean) for k in schema},

@@ -18,6 +18,7 @@ from wulian.core.settings import Settings, get_settings
 from wulian.enterprises import views as enterprise_views
 from wulian.innovation import views as innovation_views
 from wulian.landuse import views as landuse_views
+from wulian.policy import views as policy_views
 from wulian.web import accounts, admin, errors, views
 from wulian.web.middleware import GuardMiddleware, RequestLogMiddleware
 from wulian.web.templating import build_templates
@@ -71,7 +72,15 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         app.add_middleware(RequestLogMiddleware)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (views, accounts, admin, enterprise_views, innovation_views, landuse_views):
+    for module in (
+        views,
+        accounts,
+        admin,
+        enterprise_views,
+        innovation_views,
+        landuse_views,
+        policy_views,
+    ):
         app.include_router(module.pages)
         app.include_router(module.api, prefix="/api/v1")
     return app

@@ -65,6 +65,17 @@ MENU: tuple[MenuSection, ...] = (
         ),
     ),
     MenuSection(
+        "政策",
+        (
+            MenuItem("政策库", "/policies"),
+            MenuItem("政策兑现", "/policies/runs", Permission.ZONE_READ, zone_staff_only=True),
+            MenuItem("梯度培育", "/policies/pools", Permission.ZONE_READ, zone_staff_only=True),
+            MenuItem(
+                "政策计算器", "/policies/calculator", Permission.ZONE_READ, zone_staff_only=True
+            ),
+        ),
+    ),
+    MenuSection(
         "系统管理",
         (
             MenuItem("用户管理", "/admin/users", Permission.USERS_MANAGE),
@@ -96,7 +107,8 @@ def menu_for(actor: Actor | None) -> list[MenuSection]:
         points = MenuItem("我的创新积分", f"/innovation/portrait/{actor.enterprise_id}")
         lists = MenuItem("创新积分榜单", "/innovation")
         landuse = MenuItem("我的亩均效益评价", f"/landuse/card/{actor.enterprise_id}")
-        sections.insert(1, MenuSection("企业", (mine, points, lists, landuse)))
+        policies = MenuItem("我可享受的政策", f"/policies/calculator/{actor.enterprise_id}")
+        sections.insert(1, MenuSection("企业", (mine, points, lists, landuse, policies)))
     return sections
 
 

@@ -872,7 +872,7 @@ def shortfall(node: Node, compiler: Compiler, holds: pl.Expr | None = None) -> p
     holds = compiler.compile(node) if holds is None else holds
     if (
         isinstance(node, Compare)
-        and node.op != "!="
+        and node.op not in ("==", "!=")
         and compiler.checker.type(node.left) == "number"
     ):
         a = compiler.compile(node.left)

@@ -1,0 +1,286 @@
+"""Policy pages: the library (list, search, a policy in readable form with its tests and
+versions), evaluation runs, payout lists with approval and export, what-if, cultivation pools,
+and the policy calculator of a firm."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from wulian.core.deps import DB, CurrentActor, render, render_failure, xlsx_download
+from wulian.core.errors import InvalidInput, NotFound, WulianError
+from wulian.core.permissions import Actor, Permission
+from wulian.core.specpages import SpecPages, spec_router
+from wulian.engines.rules import cases as rule_cases
+from wulian.engines.rules.policy import CATEGORIES, STATUS_NAMES
+from wulian.enterprises.models import Enterprise
+from wulian.policy import service
+from wulian.policy.models import PolicyVersion
+
+pages = APIRouter(include_in_schema=False)
+api = APIRouter(tags=["政策"])
+
+Period = Annotated[int | None, Query(ge=1990, le=2100)]
+
+
+@pages.get("/policies")
+def library(
+    request: Request,
+    db: DB,
+    actor: CurrentActor,
+    q: Annotated[str, Query(max_length=100)] = "",
+    category: Annotated[str, Query(max_length=8)] = "",
+) -> Response:
+    items = service.library(db, actor=actor, q=q, category=category)
+    context = {
+        "actor": actor, "items": items, "q": q, "category": category, "categories": CATEGORIES,
+        "staff": actor.enterprise_id is None,
+    }  # fmt: skip
+    return render(request, "policy/library.html", context)
+
+
+@pages.get("/policies/detail/{code}")
+def detail(request: Request, code: str, db: DB, actor: CurrentActor) -> Response:
+    rows = [r for r in service.get_versions(db, actor=actor) if r.code == code]
+    if not rows:
+        raise NotFound(f"政策不存在：{code}")
+    policy = service.parse(rows[0].text)
+    context = {
+        "actor": actor,
+        "row": rows[0],
+        "versions": rows,
+        "policy": policy,
+        "readable": service.readable(policy),
+        "sources": {k: service.source_of(policy, k) for k in policy.inputs},
+        "fields": service.FIELDS,
+        "results": rule_cases.run_cases(policy),
+        "status_names": STATUS_NAMES,
+    }
+    return render(request, "policy/detail.html", context)
+
+
+pages.include_router(
+    spec_router(
+        SpecPages(
+            base="/policies/versions",
+            model=PolicyVersion,
+            get_specs=service.get_versions,
+            get_spec=service.get_version_or_raise,
+            save=service.save_version,
+            intro="每项政策是一个 YAML 文件：适用范围、分期参数（每个取值附法律依据）、条件、"
+            "评分表、金额公式和测试用例。修改保存为新版本，保存前必须通过文件中的全部测试用例。",
+            hint="格式见《政策文件格式》（docs/guide/policy.md）。保存时检查：表达式的语法和类型"
+            "（出错时指出行和列）、输入的来源、参数的日期区间不重叠，并运行全部测试用例。",
+            shipped_note="平台内置政策：依据文件原文编写，附测试用例。",
+        )
+    )
+)
+
+
+# ---------------------------------------------------------------- runs
+
+
+def _runs_context(db: Session, actor: Actor, error: WulianError | None = None) -> dict[str, Any]:
+    return {
+        "actor": actor,
+        "runs": service.get_runs(db, actor=actor),
+        "can_run": actor.has(Permission.ANALYSES_WRITE),
+        "this_year": dt.date.today().year,
+        "error": error,
+    }
+
+
+@pages.get("/policies/runs")
+def runs(request: Request, db: DB, actor: CurrentActor) -> Response:
+    return render(request, "policy/runs.html", _runs_context(db, actor))
+
+
+@pages.post("/policies/runs")
+def create_run(
+    request: Request,
+    db: DB,
+    actor: CurrentActor,
+    period: Annotated[int, Form(ge=1990, le=2100)],
+    note: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    try:
+        run = service.create_run(db, actor=actor, period=period, note=note)
+    except WulianError as error:
+        return render_failure(
+            request, db, error, "policy/runs.html", lambda e: _runs_context(db, actor, e)
+        )
+    return RedirectResponse(f"/policies/runs/{run.id}", status_code=303)
+
+
+@pages.get("/policies/runs/{run_id}")
+def run_page(request: Request, run_id: int, db: DB, actor: CurrentActor) -> Response:
+    run = service.get_run_or_raise(db, actor=actor, run_id=run_id)
+    policies = {code: service.run_policy(db, run, code)[1] for code in run.versions}
+    ordered = sorted(
+        policies.items(), key=lambda kv: (CATEGORIES.index(kv[1].category), kv[1].rung or 99, kv[0])
+    )
+    context = {"actor": actor, "run": run, "policies": ordered}
+    return render(request, "policy/run.html", context)
+
+
+def _list_context(
+    db: Session, actor: Actor, run_id: int, code: str, status: str, error: WulianError | None = None
+) -> dict[str, Any]:
+    run, policy, lines = service.payout_list(
+        db, actor=actor, run_id=run_id, code=code, status=status
+    )
+    return {
+        "actor": actor,
+        "run": run,
+        "code": code,
+        "policy": policy,
+        "lines": lines,
+        "status": status,
+        "can_approve": actor.has(Permission.PAYOUTS_APPROVE) and status == "eligible",
+        "numeric": [
+            k for k, p in policy.parameters.items() if not isinstance(p.values[0].value, bool | str)
+        ],
+        "error": error,
+        "total": sum(line.outcome.amount or 0.0 for line in lines),
+    }
+
+
+@pages.get("/policies/runs/{run_id}/{code}")
+def payout_page(
+    request: Request,
+    run_id: int,
+    code: str,
+    db: DB,
+    actor: CurrentActor,
+    status: Annotated[str, Query(max_length=12)] = "eligible",
+) -> Response:
+    return render(request, "policy/payouts.html", _list_context(db, actor, run_id, code, status))
+
+
+@pages.post("/policies/runs/{run_id}/{code}/approve")
+async def approve(
+    request: Request, run_id: int, code: str, db: DB, actor: CurrentActor
+) -> Response:
+    form = await request.form()
+    try:
+        ids = [int(str(v)) for v in form.getlist("enterprise_id")]
+    except ValueError:
+        ids = []
+    try:
+        payouts = service.approve(db, actor=actor, run_id=run_id, code=code, enterprise_ids=ids)
+    except WulianError as error:
+        return render_failure(
+            request, db, error, "policy/payouts.html",
+            lambda e: _list_context(db, actor, run_id, code, "eligible", e),
+        )  # fmt: skip
+    return RedirectResponse(
+        f"/policies/runs/{run_id}/{code}?approved={len(payouts)}", status_code=303
+    )
+
+
+@pages.get("/policies/runs/{run_id}/{code}/export.xlsx")
+def export(run_id: int, code: str, db: DB, actor: CurrentActor) -> Response:
+    content = service.export_xlsx(db, actor=actor, run_id=run_id, code=code)
+    return xlsx_download(content, f"兑现清单-{code}-{run_id}.xlsx")
+
+
+@pages.get("/policies/runs/{run_id}/{code}/whatif")
+def what_if(
+    request: Request,
+    run_id: int,
+    code: str,
+    db: DB,
+    actor: CurrentActor,
+    parameter: Annotated[str, Query(max_length=64)],
+    value: Annotated[str, Query(max_length=40)],
+) -> Response:
+    try:
+        number = float(value.strip().rstrip("%")) / (100 if value.strip().endswith("%") else 1)
+    except ValueError:
+        raise InvalidInput("试算值应为数字（比例可写 15%）", field="value", value=value) from None
+    result = service.what_if(
+        db, actor=actor, run_id=run_id, code=code, parameter=parameter, value=number
+    )
+    run = service.get_run_or_raise(db, actor=actor, run_id=run_id)
+    context = {"actor": actor, "run": run, "code": code, "result": result, "value": value}
+    return render(request, "policy/whatif.html", context)
+
+
+@pages.get("/policies/pools")
+def latest_pools(db: DB, actor: CurrentActor) -> Response:
+    runs = service.get_runs(db, actor=actor)
+    if not runs:
+        return RedirectResponse("/policies/runs", status_code=303)
+    return RedirectResponse(f"/policies/runs/{runs[0].id}/pools", status_code=303)
+
+
+@pages.get("/policies/runs/{run_id}/pools")
+def pools(request: Request, run_id: int, db: DB, actor: CurrentActor) -> Response:
+    run, found = service.pools(db, actor=actor, run_id=run_id)
+    return render(request, "policy/pools.html", {"actor": actor, "run": run, "pools": found})
+
+
+# ---------------------------------------------------------------- the calculator
+
+
+@pages.get("/policies/calculator")
+def calculator_start(
+    request: Request,
+    db: DB,
+    actor: CurrentActor,
+    enterprise: Annotated[str, Query(max_length=40)] = "",
+) -> Response:
+    if actor.enterprise_id is not None:
+        return RedirectResponse(f"/policies/calculator/{actor.enterprise_id}", status_code=303)
+    error = None
+    text = enterprise.strip()
+    if text:
+        query = sa.select(Enterprise.id).where(
+            (Enterprise.uscc == text.upper()) | (Enterprise.name == text)
+        )
+        if text.isdigit():
+            query = sa.select(Enterprise.id).where(Enterprise.id == int(text))
+        found = db.scalar(query.limit(1))
+        if found is not None:
+            return RedirectResponse(f"/policies/calculator/{found}", status_code=303)
+        error = NotFound(f"没有找到企业：{text}（请输入统一社会信用代码、企业全称或编号）")
+    return render(
+        request,
+        "policy/calculator_start.html",
+        {"actor": actor, "enterprise": text, "error": error},
+    )
+
+
+@pages.get("/policies/calculator/{enterprise_id}")
+def calculator(
+    request: Request, enterprise_id: int, db: DB, actor: CurrentActor, period: Period = None
+) -> Response:
+    year = period or dt.date.today().year - 1
+    result = service.calculator(db, actor=actor, enterprise_id=enterprise_id, period=year)
+    context = {"actor": actor, "result": result, "status_names": STATUS_NAMES}
+    return render(request, "policy/calculator.html", context)
+
+
+# ---------------------------------------------------------------- API
+
+
+@api.get("/policies", summary="政策库：每项政策的最新版本")
+def api_policies(db: DB, actor: CurrentActor) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": i.policy.id,
+            "title": i.policy.title,
+            "category": i.policy.category,
+            "document": i.policy.document,
+            "issuer": i.policy.issuer,
+            "version": i.row.version,
+            "effective_from": i.policy.effective.start.isoformat(),
+            "effective_to": i.policy.effective.end.isoformat() if i.policy.effective.end else None,
+        }
+        for i in service.library(db, actor=actor)
+    ]

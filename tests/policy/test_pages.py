@@ -1,0 +1,75 @@
+"""Policy pages over HTTP: the library and a policy in readable form; an analyst runs and reads
+the payout list, exports it and tries a parameter; an officer approves; a firm sees its own
+calculator only."""
+
+from __future__ import annotations
+
+from tests.conftest import login, post_form
+
+
+def test_library_and_detail_for_every_signed_in_user(client, zone):
+    login(client, "firm0")
+    page = client.get("/policies?category=资质")
+    assert page.status_code == 200
+    for words in ("科技型中小企业评价", "高新技术企业认定", "专精特新“小巨人”企业认定"):
+        assert words in page.text
+    assert "企业研发投入增量补助" not in page.text
+    detail = client.get("/policies/detail/kexing")
+    for words in ("国科发政〔2022〕16号", "职工总数 ≤ 职工总数上限", "第六条（二）", "通过"):
+        assert words in detail.text
+    assert client.get("/policies/runs").status_code == 403
+
+
+def test_an_analyst_runs_and_an_officer_approves(client, make_client, zone):
+    login(client, "analyst1")
+    made = post_form(client, "/policies/runs", {"period": 2024}, page="/policies/runs")
+    assert made.status_code == 303
+    run_url = made.headers["location"]
+    summary = client.get(run_url)
+    assert "企业研发投入增量补助" in summary.text
+    listing = client.get(f"{run_url}/rd_subsidy")
+    for words in ("政策甲科技有限公司", "免申即享", "快申快享", "研发费用", "130.00"):
+        assert words in listing.text
+    assert "批准所选企业兑现" not in listing.text  # analysts do not approve
+    unknown = client.get(f"{run_url}/rd_subsidy?status=unknown")
+    assert "上年研发费用" in unknown.text
+    export = client.get(f"{run_url}/rd_subsidy/export.xlsx")
+    assert export.headers["content-type"].startswith("application/vnd.openxmlformats")
+    tried = client.get(f"{run_url}/rd_subsidy/whatif?parameter=rate&value=20%25")
+    assert "130.00 → 160.00" in tried.text
+    bad = post_form(client, "/policies/runs", {"period": 1800}, page="/policies/runs")
+    assert bad.status_code == 422
+
+    officer = make_client()
+    login(officer, "officer1")
+    page = officer.get(f"{run_url}/rd_subsidy")
+    assert "批准所选企业兑现" in page.text
+    first = zone["ids"][0]
+    done = post_form(
+        officer,
+        f"{run_url}/rd_subsidy/approve",
+        {"enterprise_id": first},
+        page=f"{run_url}/rd_subsidy",
+    )
+    assert done.status_code == 303
+    assert "已兑现" in officer.get(f"{run_url}/rd_subsidy").text
+    again = post_form(
+        officer,
+        f"{run_url}/rd_subsidy/approve",
+        {"enterprise_id": first},
+        page=f"{run_url}/rd_subsidy",
+    )
+    assert again.status_code == 409
+    assert "不能重复兑现" in again.text
+
+
+def test_a_firm_sees_only_its_own_calculator(client, zone):
+    login(client, "firm0")
+    own = client.get(f"/policies/calculator/{zone['ids'][0]}?period=2024")
+    assert own.status_code == 200
+    assert "企业研发投入增量补助" in own.text
+    assert "免申即享" in own.text
+    other = client.get(f"/policies/calculator/{zone['ids'][1]}?period=2024")
+    assert other.status_code == 403
+    start = client.get("/policies/calculator")
+    assert start.headers["location"] == f"/policies/calculator/{zone['ids'][0]}"
