@@ -128,6 +128,20 @@ def run_page(request: Request, run_id: int, db: DB, actor: CurrentActor) -> Resp
     return render(request, "policy/run.html", context)
 
 
+@pages.get("/policies/pools")
+def latest_pools(db: DB, actor: CurrentActor) -> Response:
+    runs = service.get_runs(db, actor=actor)
+    if not runs:
+        return RedirectResponse("/policies/runs", status_code=303)
+    return RedirectResponse(f"/policies/runs/{runs[0].id}/pools", status_code=303)
+
+
+@pages.get("/policies/runs/{run_id}/pools")
+def pools(request: Request, run_id: int, db: DB, actor: CurrentActor) -> Response:
+    run, found = service.pools(db, actor=actor, run_id=run_id)
+    return render(request, "policy/pools.html", {"actor": actor, "run": run, "pools": found})
+
+
 def _list_context(
     db: Session, actor: Actor, run_id: int, code: str, status: str, error: WulianError | None = None
 ) -> dict[str, Any]:
@@ -209,20 +223,6 @@ def what_if(
     run = service.get_run_or_raise(db, actor=actor, run_id=run_id)
     context = {"actor": actor, "run": run, "code": code, "result": result, "value": value}
     return render(request, "policy/whatif.html", context)
-
-
-@pages.get("/policies/pools")
-def latest_pools(db: DB, actor: CurrentActor) -> Response:
-    runs = service.get_runs(db, actor=actor)
-    if not runs:
-        return RedirectResponse("/policies/runs", status_code=303)
-    return RedirectResponse(f"/policies/runs/{runs[0].id}/pools", status_code=303)
-
-
-@pages.get("/policies/runs/{run_id}/pools")
-def pools(request: Request, run_id: int, db: DB, actor: CurrentActor) -> Response:
-    run, found = service.pools(db, actor=actor, run_id=run_id)
-    return render(request, "policy/pools.html", {"actor": actor, "run": run, "pools": found})
 
 
 # ---------------------------------------------------------------- the calculator

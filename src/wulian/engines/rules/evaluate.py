@@ -408,7 +408,8 @@ def fmt(value: Any, unit: str = "", percent: bool = False) -> str:
     if math.isinf(number):
         return "∞"
     if percent:
-        return f"{_plain(number * 100)}%"
+        text = f"{number * 100:.2f}".rstrip("0").rstrip(".")
+        return f"{'0' if text == '-0' else text}%"
     text = _plain(number)
     return f"{text} {unit}".strip() if unit and unit != "%" else text
 
