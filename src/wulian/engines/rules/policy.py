@@ -456,14 +456,3 @@ def parameter_values(policy: Policy, day: dt.date) -> dict[str, Dated]:
     if problems:
         raise InvalidFile(problems, policy.filename)
     return values
-
-
-def describe(policy: Policy) -> dict[str, Any]:
-    """A plain summary of a policy for listings."""
-    return {
-        "id": policy.id,
-        "title": policy.title,
-        "category": policy.category,
-        "document": policy.document,
-        "issuer": policy.issuer,
-    }
