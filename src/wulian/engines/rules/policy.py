@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from functools import cached_property
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
