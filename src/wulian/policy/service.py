@@ -29,8 +29,10 @@ from wulian.core.errors import Conflict, InvalidInput, NotFound, PermissionDenie
 from wulian.core.permissions import Actor, Permission
 from wulian.engines.rules import cases as rule_cases
 from wulian.engines.rules import evaluate as rules
+from wulian.engines.rules import expr
 from wulian.engines.rules import policy as rule_policy
 from wulian.engines.rules.policy import STATUS_NAMES, Policy, Source
+from wulian.engines.specfile import refuse
 from wulian.enterprises import facts
 from wulian.enterprises.models import Enterprise, EnterpriseTag
 from wulian.enterprises.tags import TAGS
@@ -116,8 +118,6 @@ def check_sources(session: Session, policy: Policy) -> None:
         if source.metric is not None and item.type not in ("number", "bool"):
             problems.append((where, item.type, "指标输入的类型应为 number 或 bool"))
     if problems:
-        from wulian.engines.specfile import refuse
-
         raise refuse(policy.text, policy.filename, problems)
 
 
@@ -243,8 +243,6 @@ class Readable:
 
 
 def readable(policy: Policy) -> Readable:
-    from wulian.engines.rules import expr
-
     def text(*path: str | int) -> str:
         return expr.render(policy.tree(*path), policy.label, symbols=True)
 

@@ -77,26 +77,10 @@ class _Compiled:
     def __init__(self, policy: Policy, period: int, day: dt.date) -> None:
         self.policy = policy
         self.params: dict[str, Dated] = parameter_values(policy, day)
-        constants: dict[str, pl.Expr] = {"period": pl.lit(float(period), pl.Float64)}
-        for key, dated in self.params.items():
-            value = dated.value
-            if isinstance(value, bool):
-                constants[key] = pl.lit(value, pl.Boolean)
-            elif isinstance(value, str):
-                constants[key] = pl.lit(value, pl.String)
-            else:
-                constants[key] = pl.lit(float(value), pl.Float64)
-        numbers = {"period": float(period)}
-        numbers |= {
-            key: float(d.value)
-            for key, d in self.params.items()
-            if isinstance(d.value, int | float) and not isinstance(d.value, bool)
-        }
+        constants: dict[str, float | bool | str] = {"period": float(period)}
+        constants |= {key: dated.value for key, dated in self.params.items()}
         self.compiler = expr.Compiler(
-            policy.symbols,
-            lambda name: constants.get(name, pl.col(name)),
-            expr.Checker("", policy.symbols),
-            numbers,
+            policy.symbols, pl.col, expr.Checker("", policy.symbols), constants
         )
 
     def query(self, data: pl.LazyFrame, unit: str, near: Near, trace: bool) -> pl.LazyFrame:
@@ -615,9 +599,4 @@ def interpret_policy(
     if cap is not None:
         limit = float(params[cap].value) if isinstance(cap, str) else cap
         amount = min(float(amount), limit)  # type: ignore[arg-type]
-    rounded = expr.interpret(
-        expr.Call(0, "round", (expr.Name(0, "a"), expr.Num(0, float(policy.benefit.digits)))),
-        {"a": amount},
-        {},
-    )
-    return "eligible", rounded  # type: ignore[return-value]
+    return "eligible", expr.round_value(float(amount), policy.benefit.digits)  # type: ignore[arg-type]

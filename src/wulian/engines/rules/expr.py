@@ -597,6 +597,22 @@ def _compare(op: str, left: pl.Expr, right: pl.Expr | float, numeric: bool = Tru
     return equal if op == "==" else ~equal
 
 
+def _literal(value: float | bool | str) -> pl.Expr:
+    if isinstance(value, bool):
+        return pl.lit(value, pl.Boolean)
+    if isinstance(value, str):
+        return pl.lit(value, pl.String)
+    return pl.lit(float(value), pl.Float64)
+
+
+def round_value(value: float, digits: int) -> float:
+    """`round_half_up` for one Python float, by the same arithmetic."""
+    if not value:
+        return 0.0
+    scale = 10.0**digits
+    return math.copysign(1.0, value) * (math.floor(abs(value) * scale + 0.5 + TOLERANCE) / scale)
+
+
 def round_half_up(x: pl.Expr, digits: int) -> pl.Expr:
     """x to digits decimals, halves away from zero (四舍五入), a hair of tolerance so that 2.675
     stored as 2.67499… still rounds up; `interpret` rounds the same way."""
@@ -610,14 +626,15 @@ def _unknown_if_any(args: Sequence[pl.Expr], value: pl.Expr) -> pl.Expr:
 
 
 class Compiler:
-    """A checked expression as a Polars expression over columns named by `column(name)`."""
+    """A checked expression as a Polars expression over columns named by `column(name)`;
+    names in constants (parameters, the period) are literals, the same for every row."""
 
     def __init__(
         self,
         symbols: Mapping[str, Symbol],
         column: Callable[[str], pl.Expr],
         checker: Checker,
-        constants: Mapping[str, float] | None = None,
+        constants: Mapping[str, float | bool | str] | None = None,
     ) -> None:
         self.symbols = symbols
         self.column = column
@@ -629,7 +646,8 @@ class Compiler:
         if isinstance(node, Num):
             return node.value
         if isinstance(node, Name) and node.name in self.constants:
-            return self.constants[node.name]
+            value = self.constants[node.name]
+            return None if isinstance(value, bool | str) else float(value)
         if isinstance(node, Neg):
             inner = self.constant(node.operand)
             return None if inner is None else -inner
@@ -647,6 +665,8 @@ class Compiler:
         if isinstance(node, Bool):
             return pl.lit(node.value, pl.Boolean)
         if isinstance(node, Name):
+            if node.name in self.constants:
+                return _literal(self.constants[node.name])
             return self.column(node.name)
         if isinstance(node, Neg):
             return -self.compile(node.operand)
@@ -832,15 +852,8 @@ def _interpret_call(
         return None if x is None else abs(x)  # type: ignore[arg-type]
     if function == "round":
         x = run(args[0])
-        if x is None:
-            return None
-        scale = 10.0 ** int(args[1].value)  # type: ignore[attr-defined]
-        value = float(x)  # type: ignore[arg-type]
-        return (
-            math.copysign(1.0, value) * (math.floor(abs(value) * scale + 0.5 + TOLERANCE) / scale)
-            if value
-            else 0.0
-        )
+        digits = int(args[1].value)  # type: ignore[attr-defined]
+        return None if x is None else round_value(float(x), digits)  # type: ignore[arg-type]
     if function == "band":
         symbol = symbols[args[0].name]  # type: ignore[attr-defined]
         x = run(args[1])
