@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
+import polars as pl
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -53,6 +54,11 @@ policy_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(policy_app, name="policy")
+classify_app = typer.Typer(
+    help="文本分类引擎：把经营范围、主营产品等短文本归到分类表的节点（不需要数据库）",
+    no_args_is_help=True,
+)
+app.add_typer(classify_app, name="classify")
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
@@ -767,6 +773,70 @@ def policy_test(
     console.print(f"{len(loaded)} 项政策，{total} 个用例，通过 {total - failed}，失败 {failed}")
     if failed or total == 0:
         raise typer.Exit(1)
+
+
+# ------------------------------------------------------------- classify engine on plain files
+
+
+@classify_app.command("train")
+def classify_train(
+    taxonomy: Annotated[
+        Path,
+        typer.Option(
+            "--taxonomy", help="分类表：code, name, parent_code, description", exists=True
+        ),
+    ],
+    model: Annotated[Path, typer.Option("--model", help="模型文件（写入）")],
+    examples: Annotated[
+        Path | None, typer.Option("--examples", help="带标注的样本：text, code", exists=True)
+    ] = None,
+) -> None:
+    """用分类表（名称、说明、关键词）和可选的标注样本训练模型。"""
+    from wulian.engines.classify import files
+    from wulian.engines.classify import model as classify_model
+
+    try:
+        tree = files.read_taxonomy(taxonomy)
+        labelled = files.read_examples(examples, tree) if examples else []
+        trained = classify_model.train(tree, labelled)
+        classify_model.save(trained, model)
+    except WulianError as error:
+        raise _fail(error.message) from None
+    console.print(
+        f"已训练：{len(tree)} 个节点，{len(labelled)} 条样本，"
+        f"{trained.features} 个特征，温度 {trained.temperature}；模型写入 {escape(str(model))}"
+    )
+
+
+@classify_app.command("predict")
+def classify_predict(
+    model: Annotated[Path, typer.Option("--model", help="模型文件", exists=True)],
+    input_path: Annotated[Path, typer.Option("--input", help="待分类文本：id, text", exists=True)],
+    out: OutOption,
+    top_k: Annotated[int, typer.Option("--top-k", min=1, max=20, help="每条文本给出前几个")] = 3,
+    threshold: Annotated[
+        float, typer.Option("--threshold", min=0, max=1, help="最高置信度低于此值的标为待审核")
+    ] = 0.5,
+) -> None:
+    """给每条文本排出最可能的节点、置信度和起决定作用的词。"""
+    from wulian.engines.classify import files
+    from wulian.engines.classify import model as classify_model
+    from wulian.engines.index.files import write_table
+
+    try:
+        loaded = classify_model.load(model)
+        ids, texts = files.read_input(input_path)
+        prediction = classify_model.predict(loaded, texts, top_k)
+        table = files.output(ids, prediction, threshold)
+        write_table(table, out)
+    except WulianError as error:
+        raise _fail(error.message) from None
+    review = table.filter(pl.col("rank").is_null() | (pl.col("rank") == 1))
+    waiting = review.filter(pl.col("review") == "是").height
+    console.print(
+        f"已分类 {len(texts)} 条文本（空文本 {len(prediction.empty)} 条），"
+        f"待审核 {waiting} 条；结果写入 {escape(str(out))}"
+    )
 
 
 def main() -> None:

@@ -1,0 +1,105 @@
+"""Short Chinese texts to features: normalised, then character 1–3-grams and jieba words.
+
+Normalisation: traditional characters to simplified (OpenCC t2s), full-width forms to their
+normal width (NFKC), Latin letters to lower case, runs of spaces to one. Texts longer than
+MAX_CHARS are cut there. Every character that is neither a letter nor a digit (punctuation,
+spaces, symbols) is a boundary.
+
+Character n-grams never cross a boundary. An n-gram is an integer key built from its code points
+(c1·2⁴² + c2·2²¹ + c3 for a 3-gram; keys of different lengths cannot collide, and each key can be
+turned back into its text), so a million texts are featurised with array operations, not one
+Python string at a time.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+from functools import lru_cache
+
+import numpy as np
+import opencc
+import rjieba
+
+MAX_CHARS = 1000
+NGRAMS = (1, 2, 3)
+_SHIFT = np.int64(21)
+_ROW_END = "\n"
+
+
+@lru_cache(maxsize=1)
+def _converter() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+@lru_cache(maxsize=1)
+def _word_character_table() -> np.ndarray:
+    """True for the code points (of the Basic Multilingual Plane) that are letters or digits."""
+    return np.array([chr(c).isalnum() for c in range(0x10000)], dtype=bool)
+
+
+def normalise(texts: Sequence[str | None]) -> list[str]:
+    """Each text normalised; None becomes the empty text. Done on the joined texts at once."""
+    cleaned = [(t or "").replace("\r", " ").replace("\n", " ") for t in texts]
+    if not cleaned:
+        return []
+    joined = unicodedata.normalize("NFKC", _ROW_END.join(cleaned))
+    joined = _converter().convert(joined).lower()
+    parts = joined.split(_ROW_END)
+    if len(parts) != len(cleaned):  # a character normalised into a line break: go one by one
+        parts = [_converter().convert(unicodedata.normalize("NFKC", t)).lower() for t in cleaned]
+    return [_bounded(p) for p in parts]
+
+
+def _bounded(text: str) -> str:
+    return " ".join(text[:MAX_CHARS].split())
+
+
+def code_points(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The code points of the normalised texts joined by row ends, and whether each one is a
+    boundary (anything but a letter or digit, including the row ends)."""
+    joined = _ROW_END.join(texts) + _ROW_END
+    points = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+    table = _word_character_table()
+    boundary = np.ones(points.shape, dtype=bool)
+    low = points < 0x10000
+    boundary[low] = ~table[points[low]]
+    boundary[~low] = False  # characters beyond the BMP are kept as they are
+    return points, boundary
+
+
+def ngram_keys(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(row, key) of every character n-gram of every normalised text, in row order."""
+    points, boundary = code_points(texts)
+    row = np.cumsum(points == ord(_ROW_END)) - (points == ord(_ROW_END))
+    rows: list[np.ndarray] = []
+    keys: list[np.ndarray] = []
+    size = points.shape[0]
+    for n in NGRAMS:
+        if size < n:
+            continue
+        span = size - n + 1
+        ok = ~boundary[:span]
+        key = points[:span].copy()
+        for offset in range(1, n):
+            ok &= ~boundary[offset : offset + span]
+            key = (key << _SHIFT) | points[offset : offset + span]
+        rows.append(row[:span][ok])
+        keys.append(key[ok])
+    if not rows:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return np.concatenate(rows), np.concatenate(keys)
+
+
+def key_text(key: int) -> str:
+    """The n-gram a key stands for."""
+    chars = []
+    while key:
+        chars.append(chr(key & 0x1FFFFF))
+        key >>= 21
+    return "".join(reversed(chars))
+
+
+def words(text: str) -> list[str]:
+    """The jieba words of a normalised text that are at least two characters long."""
+    return [w for w in rjieba.cut(text) if len(w) > 1 and w.isalnum()]
