@@ -1,0 +1,187 @@
+"""The chain spec: one industry chain as its segments, nodes, supply edges and "N个一" items.
+
+A spec file (YAML) names the chain and lists its nodes (segment 上游/中游/下游, description,
+keywords, typical products, GB/T 4754 codes, 战略性新兴产业 categories, strategic weight), the
+edges “A supplies B” (with the input's share of B where known), the chain's work items ("N个一":
+chain leader, office, anchor firms, key projects …) and the rules that rate a node 强/弱/缺.
+Checked on load with the line of every problem: unknown nodes, duplicate keys, a supply cycle.
+See docs/guide/chains.md for the format.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from wulian.engines.classify.taxonomy import Taxonomy
+from wulian.engines.specfile import SpecProblem, load_spec
+
+Key = Annotated[str, Field(min_length=1, max_length=48, pattern=r"^[a-z][a-z0-9_]*$")]
+Segment = Literal["上游", "中游", "下游"]
+SEGMENTS: tuple[Segment, ...] = ("上游", "中游", "下游")
+GbtCode = Annotated[str, Field(pattern=r"^\d{4}$")]
+ItemStatus = Literal["未启动", "推进中", "已落实"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Node(Strict):
+    key: Key
+    name: str = Field(min_length=1, max_length=40)
+    segment: Segment
+    description: str = Field(default="", max_length=500)
+    keywords: list[str] = Field(default_factory=list)
+    products: list[str] = Field(default_factory=list)
+    gbt: list[GbtCode] = Field(default_factory=list)
+    sei: list[str] = Field(default_factory=list)  # 战略性新兴产业分类 (2018) categories
+    weight: int = Field(default=3, ge=1, le=5)  # strategic weight, 5 = most important
+
+
+class Edge(Strict):
+    source: Key = Field(alias="from")
+    target: Key = Field(alias="to")
+    share: float | None = Field(default=None, gt=0, le=1)  # of the target's inputs
+
+
+class Item(Strict):
+    """One of the chain's "N个一" work items."""
+
+    key: Key
+    name: str = Field(min_length=1, max_length=40)
+    owner: str = Field(default="", max_length=60)
+    status: ItemStatus = "未启动"
+    note: str = Field(default="", max_length=300)
+
+
+class Rating(Strict):
+    """A node is 强 when it has at least strong_firms firms and strong_revenue (万元) of revenue
+    or an anchor firm; 缺 when it has no firm; otherwise 弱."""
+
+    strong_firms: int = Field(default=3, ge=1)
+    strong_revenue: float = Field(default=100_000, ge=0)  # 万元, the node's firms together
+    anchor_is_strong: bool = True
+
+
+class ChainSpec(Strict):
+    id: Key
+    name: str = Field(min_length=1, max_length=40)
+    summary: str = Field(default="", max_length=1000)
+    nodes: list[Node] = Field(min_length=1)
+    edges: list[Edge] = Field(default_factory=list)
+    items: list[Item] = Field(default_factory=list)
+    rating: Rating = Rating()
+
+    @model_validator(mode="after")
+    def _check(self) -> ChainSpec:
+        keys: dict[str, int] = {}
+        for i, node in enumerate(self.nodes):
+            if node.key in keys:
+                raise SpecProblem(f"环节编号“{node.key}”重复", ("nodes", i, "key"))
+            keys[node.key] = i
+        pairs: set[tuple[str, str]] = set()
+        for i, edge in enumerate(self.edges):
+            for end, field in ((edge.source, "from"), (edge.target, "to")):
+                if end not in keys:
+                    raise SpecProblem(f"没有编号为“{end}”的环节", ("edges", i, field))
+            if edge.source == edge.target:
+                raise SpecProblem("环节不能供给自己", ("edges", i))
+            if (edge.source, edge.target) in pairs:
+                raise SpecProblem("这条供给关系重复", ("edges", i))
+            pairs.add((edge.source, edge.target))
+        cycle = _cycle([(e.source, e.target) for e in self.edges])
+        if cycle:
+            at = next(
+                i
+                for i, e in enumerate(self.edges)
+                if (e.source, e.target) == (cycle[-2], cycle[-1])
+            )
+            raise SpecProblem("供给关系成环：" + " → ".join(cycle), ("edges", at))
+        seen: set[str] = set()
+        for i, item in enumerate(self.items):
+            if item.key in seen:
+                raise SpecProblem(f"工作事项编号“{item.key}”重复", ("items", i, "key"))
+            seen.add(item.key)
+        return self
+
+    def node(self, key: str) -> Node:
+        return next(n for n in self.nodes if n.key == key)
+
+    def suppliers(self, key: str) -> list[Edge]:
+        return [e for e in self.edges if e.target == key]
+
+    def customers(self, key: str) -> list[Edge]:
+        return [e for e in self.edges if e.source == key]
+
+    def layers(self) -> dict[str, int]:
+        """Each node's column on the map: its segment, then its depth along the supply edges."""
+        depth = {n.key: 0 for n in self.nodes}
+        for _ in range(len(self.nodes)):  # longest path; no cycles, so this settles
+            changed = False
+            for e in self.edges:
+                if depth[e.target] < depth[e.source] + 1:
+                    depth[e.target] = depth[e.source] + 1
+                    changed = True
+            if not changed:
+                break
+        return depth
+
+
+def _cycle(edges: list[tuple[str, str]]) -> list[str]:
+    """A cycle among the edges as the list of its nodes (first = last), or []."""
+    out: dict[str, list[str]] = {}
+    for a, b in edges:
+        out.setdefault(a, []).append(b)
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str]:
+        state[node] = 1
+        stack.append(node)
+        for nxt in out.get(node, []):
+            if state.get(nxt) == 1:
+                return [*stack[stack.index(nxt) :], nxt]
+            if not state.get(nxt):
+                found = visit(nxt)
+                if found:
+                    return found
+        stack.pop()
+        state[node] = 2
+        return []
+
+    for start in list(out):
+        if not state.get(start):
+            found = visit(start)
+            if found:
+                return found
+    return []
+
+
+def load(text: str, filename: str = "chain.yaml") -> ChainSpec:
+    return load_spec(text, filename, ChainSpec)
+
+
+def taxonomy(specs: list[ChainSpec]) -> Taxonomy:
+    """The chains as one taxonomy for the classify engine: chain → node. A node's text is its
+    name, description, and keywords, products and 战略性新兴产业 categories as keywords."""
+    codes: list[str] = []
+    names: list[str] = []
+    parents: list[int] = []
+    descriptions: list[str] = []
+    keywords: list[list[str]] = []
+    for spec in specs:
+        top = len(codes)
+        codes.append(spec.id)
+        names.append(spec.name)
+        parents.append(-1)
+        descriptions.append(spec.summary)
+        keywords.append([])
+        for node in spec.nodes:
+            codes.append(f"{spec.id}.{node.key}")
+            names.append(node.name)
+            parents.append(top)
+            descriptions.append(node.description)
+            keywords.append([*node.keywords, *node.products, *node.sei])
+    return Taxonomy(codes, names, parents, descriptions, keywords)
