@@ -52,7 +52,8 @@ HOLDOUT_SHARE = 10  # one example in ten, by a hash of its text, to fit the temp
 MIN_EXAMPLES_TO_CALIBRATE = 200
 CHUNK = 20_000
 TERMS = 5
-CITATION = re.compile(r"列入\s*([A-Za-z]?\d{0,4}[A-Za-z]?)\s*[（(]")
+# After “列入”, each code followed by its name in brackets (on normalised text).
+CITATION = re.compile(r"(?<![0-9a-z_.\-])([0-9a-z][0-9a-z_.\-]*)\s*\(")
 
 
 @dataclass
@@ -285,7 +286,7 @@ def predict(
     empty: list[int] = []
     for start in range(0, len(texts), CHUNK):
         chunk = textmod.normalise(texts[start : start + CHUNK])
-        empty += [start + i for i, t in enumerate(chunk) if not t]
+        empty += [start + i for i, t in enumerate(chunk) if textmod.is_empty(t)]
         frames.append(_predict_chunk(model, chunk, start, top_k, beam, terms))
     frame = pl.concat(frames) if frames else _empty_frame()
     return Prediction(frame, empty)
@@ -308,11 +309,12 @@ def _excluded(model: Model, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarra
     """(row, node) pairs ruled out because the text says the thing belongs under that code."""
     rows: list[int] = []
     nodes: list[int] = []
+    lower = {c.lower(): i for i, c in enumerate(model.taxonomy.codes)}
     for row, text in enumerate(texts):
         if "列入" not in text:
             continue
-        for code in CITATION.findall(text):
-            node = model.taxonomy.index.get(code.upper())
+        for code in CITATION.findall(text[text.index("列入") :]):
+            node = lower.get(code)
             if node is not None:
                 rows.append(row)
                 nodes.append(node)
@@ -370,7 +372,7 @@ def _predict_chunk(
     rank = _rank_within(rows)
     keep = rank < top_k
     rows, nodes, logp, rank = rows[keep], nodes[keep], logp[keep], rank[keep]
-    empty_rows = np.array([not t for t in texts])
+    empty_rows = np.array([textmod.is_empty(t) for t in texts], dtype=bool)
     keep = ~empty_rows[rows]
     rows, nodes, logp, rank = rows[keep], nodes[keep], logp[keep], rank[keep]
     codes = np.array(model.taxonomy.codes, dtype=object)

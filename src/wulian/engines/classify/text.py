@@ -55,6 +55,11 @@ def _bounded(text: str) -> str:
     return " ".join(text[:MAX_CHARS].split())
 
 
+def is_empty(text: str) -> bool:
+    """No letter and no digit: nothing to classify by."""
+    return not any(ch.isalnum() for ch in text)
+
+
 def code_points(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """The code points of the normalised texts joined by row ends, and whether each one is a
     boundary (anything but a letter or digit, including the row ends)."""
