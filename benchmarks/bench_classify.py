@@ -140,7 +140,8 @@ def main() -> None:
     fit = seconds(start)
     top1, top3 = accuracy(ours(model, test_texts), truth)
     print(
-        f"wulian      top-1 {top1:.3f}  top-3 {top3:.3f}  (训练 {fit:.1f} s，温度 {model.temperature})"
+        f"wulian      top-1 {top1:.3f}  top-3 {top3:.3f}"
+        f"  (训练 {fit:.1f} s，温度 {model.temperature})"
     )
     zero = engine.train(taxonomy, [])
     z1, z3 = accuracy(ours(zero, test_texts), truth)

@@ -21,8 +21,13 @@ def shipped() -> list[chain_spec.ChainSpec]:
 def test_the_six_demo_chains_load_with_all_three_segments() -> None:
     specs = shipped()
     assert {s.name for s in specs} == {
-        "氟硅新材料", "锂电新材料", "电子化学材料", "特种纸与特色轻工", "芯片及传感器", "生物医药与大健康",
-    }  # fmt: skip
+        "氟硅新材料",
+        "锂电新材料",
+        "电子化学材料",
+        "特种纸与特色轻工",
+        "芯片及传感器",
+        "生物医药与大健康",
+    }
     for spec in specs:
         assert {n.segment for n in spec.nodes} == {"上游", "中游", "下游"}, spec.id
         assert len(spec.nodes) >= 10

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
+from benchmarks.bench_classify import accuracy, gbt_split, ours
 from typer.testing import CliRunner
 
-from benchmarks.bench_classify import accuracy, gbt_split, ours
 from wulian.cli import app
 from wulian.engines.classify import model as engine
 
