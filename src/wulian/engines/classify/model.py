@@ -27,9 +27,11 @@ import hashlib
 import io
 import json
 import math
+import os
 import re
 import warnings
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -184,71 +186,95 @@ def _fit(taxonomy: Taxonomy, labelled: Sequence[tuple[str, int]], temperature: f
     ngrams, words, idf = _vocabulary(texts)
     model = Model(taxonomy, ngrams, words, idf, {}, temperature, {"format": FORMAT})
     matrix = _tfidf(_counts(ngrams, words, texts), idf)
-    paths = [taxonomy.path(int(n)) for n in targets]
     # For each node with children: the examples below it and the child they go to.
     below: dict[int, list[tuple[int, int]]] = {}
-    for example, path in enumerate(paths):
+    for example, node in enumerate(targets.tolist()):
         parent = -1
-        for node in path:
-            below.setdefault(parent, []).append((example, node))
-            parent = node
+        for step in taxonomy.path(node):
+            below.setdefault(parent, []).append((example, step))
+            parent = step
+    # One binary problem per (node, child), largest first, on every core: liblinear releases
+    # the interpreter lock, and this is exactly what LinearSVC does one class after another.
+    jobs: list[tuple[int, int, sp.csr_matrix, np.ndarray]] = []
     for parent, children in taxonomy.children.items():
-        kids = np.array(children, np.int64)
-        if len(kids) < 2:
+        if len(children) < 2:
             continue
-        pairs = below.get(parent, [])
-        rows = np.array([p[0] for p in pairs], np.int64)
-        labels = np.array([p[1] for p in pairs], np.int64)
-        model.nodes[parent] = _fit_node(parent, kids, matrix[rows], labels, matrix.shape[1])
+        pairs = np.array(below.get(parent, []), np.int64).reshape(-1, 2)
+        rows, labels = pairs[:, 0], pairs[:, 1]
+        present = np.unique(labels)
+        model.nodes[parent] = NodeModel(
+            parent,
+            np.array(children, np.int64),
+            sp.csr_matrix((matrix.shape[1], len(children)), dtype=np.float32),
+            np.full(len(children), -1.0, np.float32),  # a child with no text is never likely
+        )
+        if len(present) == 1:
+            model.nodes[parent].intercepts[children.index(int(present[0]))] = 1.0
+            continue
+        sub = matrix[rows]
+        targets_of = present if len(present) > 2 else present[1:]
+        jobs += [(parent, int(child), sub, labels == child) for child in targets_of]
+    jobs.sort(key=lambda job: -job[2].nnz)
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        fitted = list(pool.map(_fit_binary, jobs))
+    columns: dict[int, dict[int, tuple[np.ndarray, float]]] = {}
+    for (parent, child, _, _), result in zip(jobs, fitted, strict=True):
+        columns.setdefault(parent, {})[child] = result
+    for parent, by_child in columns.items():
+        node_model = model.nodes[parent]
+        kids = node_model.children.tolist()
+        if len(by_child) == 1:  # two children: one score, the second against the first
+            child, (coef, bias) = next(iter(by_child.items()))
+            other = next(int(k) for k in np.unique(_labels_below(below, parent)) if k != child)
+            by_child = {child: (coef / 2, bias / 2), other: (-coef / 2, -bias / 2)}
+        weights = np.zeros((matrix.shape[1], len(kids)), np.float32)
+        for child, (coef, bias) in by_child.items():
+            weights[:, kids.index(child)] = coef
+            node_model.intercepts[kids.index(child)] = bias
+        node_model.weights = sp.csr_matrix(weights)
+        node_model.weights.eliminate_zeros()
     return model
 
 
-def _fit_node(
-    parent: int, kids: np.ndarray, matrix: sp.csr_matrix, labels: np.ndarray, features: int
-) -> NodeModel:
-    present = np.unique(labels)
-    weights = np.zeros((features, len(kids)), np.float32)
-    intercepts = np.full(len(kids), -1.0, np.float32)  # a child with no text is never likely
-    column = {int(k): i for i, k in enumerate(kids)}
-    if len(present) == 1:
-        intercepts[column[int(present[0])]] = 1.0
-    else:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            svm = LinearSVC(C=C).fit(matrix, labels)
-        coef = svm.coef_.astype(np.float32)
-        bias = svm.intercept_.astype(np.float32)
-        if len(svm.classes_) == 2:  # one score: the second class against the first
-            coef = np.vstack([-coef[0] / 2, coef[0] / 2])
-            bias = np.array([-bias[0] / 2, bias[0] / 2], np.float32)
-        for i, label in enumerate(svm.classes_):
-            weights[:, column[int(label)]] = coef[i]
-            intercepts[column[int(label)]] = bias[i]
-    matrix_w = sp.csr_matrix(weights)
-    matrix_w.eliminate_zeros()
-    return NodeModel(parent, kids, matrix_w, intercepts)
+def _labels_below(below: dict[int, list[tuple[int, int]]], parent: int) -> np.ndarray:
+    return np.array([child for _, child in below[parent]], np.int64)
+
+
+def _fit_binary(job: tuple[int, int, sp.csr_matrix, np.ndarray]) -> tuple[np.ndarray, float]:
+    _, _, matrix, positive = job
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        svm = LinearSVC(C=C).fit(matrix, positive)
+    return svm.coef_[0].astype(np.float32), float(svm.intercept_[0])
 
 
 def _fit_temperature(model: Model, held: Sequence[tuple[str, int]]) -> float:
     """The temperature under which the held-out texts' right leaves are most probable."""
-    texts = textmod.normalise([t for t, _ in held])
-    matrix = vectorise(model, texts)
+    matrix = vectorise(model, textmod.normalise([t for t, _ in held]))
+    # Each node's scores for the held-out texts that pass through it, and the child they take.
+    steps: dict[int, tuple[list[int], list[int]]] = {}
+    for example, (_, node) in enumerate(held):
+        parent = -1
+        for step in model.taxonomy.path(node):
+            node_model = model.nodes.get(parent)
+            if node_model is not None:
+                entry = steps.setdefault(parent, ([], []))
+                entry[0].append(example)
+                entry[1].append(_col(node_model, step))
+            parent = step
+    scored = []
+    for parent, (examples, chosen) in steps.items():
+        node_model = model.nodes[parent]
+        rows = np.array(examples, np.int64)
+        scores = (matrix[rows] @ node_model.weights).toarray() + node_model.intercepts
+        scored.append((rows, np.array(chosen, np.int64), scores))
     best, best_loss = DEFAULT_TEMPERATURE, math.inf
     for temperature in TEMPERATURES:
-        loss = 0.0
-        for (_, node), row in zip(held, range(matrix.shape[0]), strict=True):
-            logp = 0.0
-            parent = -1
-            for step in model.taxonomy.path(node):
-                node_model = model.nodes.get(parent)
-                parent = step
-                if node_model is None:
-                    continue
-                scores = (matrix[row] @ node_model.weights).toarray()[0] + node_model.intercepts
-                logp += float(
-                    _log_softmax(scores[None, :] / temperature)[0, _col(node_model, step)]
-                )
-            loss -= max(logp, -50.0)
+        logp = np.zeros(len(held))
+        for at, taken, scores in scored:
+            picked = _log_softmax(scores / temperature)[np.arange(len(at)), taken]
+            np.add.at(logp, at, picked)
+        loss = float(-np.maximum(logp, -50.0).sum())
         if loss < best_loss:
             best, best_loss = temperature, loss
     return best
