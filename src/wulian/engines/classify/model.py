@@ -27,13 +27,15 @@ import hashlib
 import io
 import json
 import math
+import multiprocessing
 import os
 import re
 import warnings
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -52,7 +54,9 @@ TEMPERATURES = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.7, 1.0)
 DEFAULT_TEMPERATURE = 0.3
 HOLDOUT_SHARE = 10  # one example in ten, by a hash of its text, to fit the temperature
 MIN_EXAMPLES_TO_CALIBRATE = 200
-CHUNK = 20_000
+CHUNK = 125_000
+PRUNE = 9.0
+DENSE_SHARE = 0.3
 TERMS = 5
 # After “列入”, each code followed by its name in brackets (on normalised text).
 CITATION = re.compile(r"(?<![0-9a-z_.\-])([0-9a-z][0-9a-z_.\-]*)\s*\(")
@@ -64,6 +68,20 @@ class NodeModel:
     children: np.ndarray  # node indices
     weights: sp.csr_matrix  # features × children
     intercepts: np.ndarray
+    dense: np.ndarray | None = None  # the weights as an array where most are not zero
+    _columns: sp.csr_matrix | None = field(default=None, repr=False, compare=False)
+
+    def column(self, child: int) -> sp.csr_matrix:
+        """The weights of one child as a 1 × features row."""
+        columns = self._columns
+        if columns is None:
+            columns = self._columns = self.weights.T.tocsr()
+        return columns[int(np.flatnonzero(self.children == child)[0])]
+
+    def densify(self) -> None:
+        rows, columns = self.weights.shape
+        if self.weights.nnz > DENSE_SHARE * rows * columns:
+            self.dense = self.weights.toarray()
 
 
 @dataclass
@@ -87,6 +105,17 @@ class Model:
 
     def __post_init__(self) -> None:
         self._word_of = {i: w for w, i in self.words.items()}
+        self._paths: np.ndarray | None = None
+
+    def paths(self) -> np.ndarray:
+        """Each node's path from the top as a row of node indices, padded with -2."""
+        if self._paths is None:
+            all_paths = [self.taxonomy.path(n) for n in range(len(self.taxonomy))]
+            out = np.full((len(all_paths), max(map(len, all_paths), default=1)), -2, np.int64)
+            for node, path in enumerate(all_paths):
+                out[node, : len(path)] = path
+            self._paths = out
+        return self._paths
 
 
 # ------------------------------------------------------------------------------------ features
@@ -233,6 +262,7 @@ def _fit(taxonomy: Taxonomy, labelled: Sequence[tuple[str, int]], temperature: f
             node_model.intercepts[kids.index(child)] = bias
         node_model.weights = sp.csr_matrix(weights)
         node_model.weights.eliminate_zeros()
+        node_model.densify()
     return model
 
 
@@ -307,28 +337,67 @@ def predict(
 ) -> Prediction:
     if top_k < 1:
         raise ValueError("top_k ≥ 1")
-    beam = max(top_k, 5)
-    frames: list[pl.DataFrame] = []
-    empty: list[int] = []
-    for start in range(0, len(texts), CHUNK):
-        chunk = textmod.normalise(texts[start : start + CHUNK])
-        empty += [start + i for i, t in enumerate(chunk) if textmod.is_empty(t)]
-        frames.append(_predict_chunk(model, chunk, start, top_k, beam, terms))
-    frame = pl.concat(frames) if frames else _empty_frame()
-    return Prediction(frame, empty)
+    jobs = [
+        (start, list(texts[start : start + CHUNK]), top_k, terms)
+        for start in range(0, len(texts), CHUNK)
+    ]
+    workers = min(os.cpu_count() or 1, len(jobs))
+    global _SHARED
+    _SHARED = model
+    try:
+        if workers > 1:  # chunks in forked processes, which share the model's memory
+            context = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+                done = list(pool.map(_chunk_job, jobs))
+        else:
+            done = [_chunk_job(job) for job in jobs]
+    finally:
+        _SHARED = None
+    if not done:
+        return Prediction(_empty_frame(), [])
+    codes = pl.Series(model.taxonomy.codes, dtype=pl.String)
+    names = pl.Series(model.taxonomy.names, dtype=pl.String)
+    nodes = np.concatenate([columns["node"] for columns, _ in done])
+    frame = pl.DataFrame(
+        {
+            "row": np.concatenate([columns["row"] for columns, _ in done]),
+            "rank": np.concatenate([columns["rank"] for columns, _ in done]),
+            "code": codes.gather(nodes),
+            "name": names.gather(nodes),
+            "score": np.concatenate([columns["score"] for columns, _ in done]),
+            "terms": [t for columns, _ in done for t in columns["terms"]],
+        },
+        schema=_SCHEMA,
+    )
+    return Prediction(frame, [i for _, empty in done for i in empty])
+
+
+_SHARED: Model | None = None  # the model a chunk job reads (inherited by forked workers)
+_SCHEMA = {
+    "row": pl.Int64,
+    "rank": pl.Int32,
+    "code": pl.String,
+    "name": pl.String,
+    "score": pl.Float64,
+    "terms": pl.String,
+}
+
+
+def _chunk_job(
+    job: tuple[int, list[str | None], int, bool],
+) -> tuple[dict[str, Any], list[int]]:
+    """One chunk of texts: plain lists back (no Polars in the workers)."""
+    start, texts, top_k, terms = job
+    model = _SHARED
+    if model is None:  # pragma: no cover - set by predict
+        raise RuntimeError("no model")
+    chunk = textmod.normalise(texts)
+    empty = [start + i for i, t in enumerate(chunk) if textmod.is_empty(t)]
+    return _predict_chunk(model, chunk, start, top_k, max(top_k, 5), terms), empty
 
 
 def _empty_frame() -> pl.DataFrame:
-    return pl.DataFrame(
-        schema={
-            "row": pl.Int64,
-            "rank": pl.Int32,
-            "code": pl.String,
-            "name": pl.String,
-            "score": pl.Float64,
-            "terms": pl.String,
-        }
-    )
+    return pl.DataFrame(schema=_SCHEMA)
 
 
 def _excluded(model: Model, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -349,7 +418,7 @@ def _excluded(model: Model, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarra
 
 def _predict_chunk(
     model: Model, texts: list[str], offset: int, top_k: int, beam: int, terms: bool
-) -> pl.DataFrame:
+) -> dict[str, Any]:
     matrix = vectorise(model, texts)
     n = len(texts)
     size = len(model.taxonomy)
@@ -360,7 +429,9 @@ def _predict_chunk(
     nodes = np.full(n, -1, np.int64)
     logp = np.zeros(n, np.float64)
     history: list[tuple[np.ndarray, np.ndarray]] = []  # per step: (row, node) of each candidate
-    active = np.array([bool(model.taxonomy.children.get(-1))] * n)
+    has_children = np.zeros(size + 1, dtype=bool)  # index -1 (the top) is the last
+    has_children[list(model.taxonomy.children)] = True
+    active = has_children[nodes]
     while active.any():
         new_rows = [rows[~active]]
         new_nodes = [nodes[~active]]
@@ -375,12 +446,14 @@ def _predict_chunk(
             if node_model is None:  # a single child: passed through
                 child_logp = np.zeros((len(group), 1))
             else:
-                scores = (matrix[rows[group]] @ node_model.weights).toarray()
+                scores = _scores(node_model, matrix[rows[group]])
                 child_logp = _log_softmax((scores + node_model.intercepts) / model.temperature)
                 kids = node_model.children
-            new_rows.append(np.repeat(rows[group], len(kids)))
-            new_nodes.append(np.tile(kids, len(group)))
-            new_logp.append((logp[group][:, None] + child_logp).ravel())
+            # Children less than e⁻⁹ as likely as the best one cannot reach the top k.
+            at, kid = np.nonzero(child_logp > child_logp.max(axis=1, keepdims=True) - PRUNE)
+            new_rows.append(rows[group][at])
+            new_nodes.append(kids[kid])
+            new_logp.append(logp[group][at] + child_logp[at, kid])
         rows = np.concatenate(new_rows)
         nodes = np.concatenate(new_nodes)
         logp = np.concatenate(new_logp)
@@ -394,27 +467,34 @@ def _predict_chunk(
         keep = rank < beam
         rows, nodes, logp = rows[keep], nodes[keep], logp[keep]
         history.append((rows, nodes))
-        active = np.array([n_ in model.taxonomy.children for n_ in nodes.tolist()], dtype=bool)
+        active = has_children[nodes]
     rank = _rank_within(rows)
     keep = rank < top_k
     rows, nodes, logp, rank = rows[keep], nodes[keep], logp[keep], rank[keep]
     empty_rows = np.array([textmod.is_empty(t) for t in texts], dtype=bool)
     keep = ~empty_rows[rows]
     rows, nodes, logp, rank = rows[keep], nodes[keep], logp[keep], rank[keep]
-    codes = np.array(model.taxonomy.codes, dtype=object)
-    names = np.array(model.taxonomy.names, dtype=object)
-    term_text = _terms(model, matrix, rows, nodes) if terms else [""] * len(rows)
-    return pl.DataFrame(
-        {
-            "row": rows + offset,
-            "rank": (rank + 1).astype(np.int32),
-            "code": codes[nodes].tolist(),
-            "name": names[nodes].tolist(),
-            "score": np.round(np.exp(logp), 4),
-            "terms": term_text,
-        },
-        schema_overrides={"rank": pl.Int32},
-    )
+    term_text = [""] * len(rows)
+    if terms:  # for the best leaf of each text
+        first = np.flatnonzero(rank == 0)
+        found = _terms(model, matrix, rows[first], nodes[first])
+        for position, text in zip(first.tolist(), found, strict=True):
+            term_text[position] = text
+    return {
+        "row": rows + offset,
+        "rank": (rank + 1).astype(np.int32),
+        "node": nodes,
+        "score": np.round(np.exp(logp), 4),
+        "terms": term_text,
+    }
+
+
+def _scores(node_model: NodeModel, rows: sp.csr_matrix) -> np.ndarray:
+    if node_model.dense is not None:
+        out: np.ndarray = rows @ node_model.dense
+        return out
+    result: np.ndarray = (rows @ node_model.weights).toarray()
+    return result
 
 
 def _rank_within(sorted_rows: np.ndarray) -> np.ndarray:
@@ -429,39 +509,46 @@ def _rank_within(sorted_rows: np.ndarray) -> np.ndarray:
 
 def _terms(model: Model, matrix: sp.csr_matrix, rows: np.ndarray, nodes: np.ndarray) -> list[str]:
     """For each (row, leaf): the features that added most to the scores along the leaf's path."""
-    steps: dict[tuple[int, int], list[int]] = {}  # (parent, child) → candidate indices
-    for candidate, node in enumerate(nodes.tolist()):
-        parent = -1
-        for step in model.taxonomy.path(node):
-            if parent in model.nodes:
-                steps.setdefault((parent, step), []).append(candidate)
-            parent = step
-    parts: list[sp.coo_matrix] = []
-    for (parent, child), candidates in steps.items():
+    paths = model.paths()
+    steps: dict[tuple[int, int], np.ndarray] = {}  # (parent, child) → candidate indices
+    for depth in range(paths.shape[1]):
+        child = paths[nodes, depth]
+        parent = paths[nodes, depth - 1] if depth else np.full(len(nodes), -1)
+        on = np.flatnonzero((child >= 0) & np.isin(parent, list(model.nodes)))
+        key = parent[on] * (len(model.taxonomy) + 1) + child[on]
+        order = np.argsort(key, kind="stable")
+        split = np.flatnonzero(np.diff(key[order])) + 1
+        for group in np.split(on[order], split):
+            if len(group):
+                steps[(int(parent[group[0]]), int(child[group[0]]))] = group
+    cand_parts: list[np.ndarray] = []
+    feat_parts: list[np.ndarray] = []
+    value_parts: list[np.ndarray] = []
+    for (parent, child), picked in steps.items():
         node_model = model.nodes[parent]
-        column = node_model.weights[:, _col(node_model, child)].T
-        picked = np.array(candidates, np.int64)
+        column = node_model.column(child)
         contribution = matrix[rows[picked]].multiply(column).tocoo()
-        parts.append(
-            sp.coo_matrix(
-                (contribution.data, (picked[contribution.row], contribution.col)),
-                shape=(len(nodes), model.features),
-            )
-        )
-    if not parts:
+        cand_parts.append(picked[contribution.row])
+        feat_parts.append(contribution.col.astype(np.int64))
+        value_parts.append(contribution.data)
+    if not cand_parts:
         return [""] * len(nodes)
-    total = sp.csr_matrix(parts[0])
-    for part in parts[1:]:
-        total = total + part
+    total = sp.coo_matrix(
+        (np.concatenate(value_parts), (np.concatenate(cand_parts), np.concatenate(feat_parts))),
+        shape=(len(nodes), model.features),
+    ).tocsr()  # sums each feature's contributions over the path
     total = total.tocoo()
     positive = total.data > 0
     cand, feat, value = total.row[positive], total.col[positive], total.data[positive]
     order = np.lexsort((-value, cand))
     cand, feat = cand[order], feat[order]
-    keep = _rank_within(cand) < 4 * TERMS
+    keep = _rank_within(cand) < 3 * TERMS
+    cand, feat = cand[keep], feat[keep]
+    unique, inverse = np.unique(feat, return_inverse=True)
+    names = [model.feature_text(int(f)) for f in unique]
     found: list[list[str]] = [[] for _ in range(len(nodes))]
-    for c, f in zip(cand[keep].tolist(), feat[keep].tolist(), strict=True):
-        term = model.feature_text(f)
+    for c, f in zip(cand.tolist(), inverse.tolist(), strict=True):
+        term = names[f]
         if term not in found[c]:  # a word is often also one of the n-grams
             found[c].append(term)
     # Single characters say little to a reader: shown only where nothing longer decided.
@@ -536,4 +623,5 @@ def load(path: Path) -> Model:
             shape=(len(idf), len(children)),
         )
         nodes[node] = NodeModel(node, children, weights, archive[f"n{i}_intercepts"])
+        nodes[node].densify()
     return Model(taxonomy, ngrams, words, idf, nodes, float(header["temperature"]), header["info"])
