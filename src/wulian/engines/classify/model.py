@@ -76,7 +76,7 @@ class NodeModel:
         columns = self._columns
         if columns is None:
             columns = self._columns = self.weights.T.tocsr()
-        return columns[int(np.flatnonzero(self.children == child)[0])]
+        return columns[_col(self, child)]
 
     def densify(self) -> None:
         rows, columns = self.weights.shape
@@ -424,11 +424,10 @@ def _predict_chunk(
     size = len(model.taxonomy)
     ex_rows, ex_nodes = _excluded(model, texts)
     excluded = set((ex_rows * size + ex_nodes).tolist())
-    # Candidates: row, node, log-probability, and the node each came from (for the path).
+    # Candidates: row, node, log-probability of the path to the node.
     rows = np.arange(n, dtype=np.int64)
     nodes = np.full(n, -1, np.int64)
     logp = np.zeros(n, np.float64)
-    history: list[tuple[np.ndarray, np.ndarray]] = []  # per step: (row, node) of each candidate
     has_children = np.zeros(size + 1, dtype=bool)  # index -1 (the top) is the last
     has_children[list(model.taxonomy.children)] = True
     active = has_children[nodes]
@@ -466,7 +465,6 @@ def _predict_chunk(
         rank = _rank_within(rows)
         keep = rank < beam
         rows, nodes, logp = rows[keep], nodes[keep], logp[keep]
-        history.append((rows, nodes))
         active = has_children[nodes]
     rank = _rank_within(rows)
     keep = rank < top_k
