@@ -225,6 +225,7 @@ def _fit(taxonomy: Taxonomy, labelled: Sequence[tuple[str, int]], temperature: f
     # One binary problem per (node, child), largest first, on every core: liblinear releases
     # the interpreter lock, and this is exactly what LinearSVC does one class after another.
     jobs: list[tuple[int, int, sp.csr_matrix, np.ndarray]] = []
+    against: dict[int, int] = {}  # a node with two children → the child scored negatively
     for parent, children in taxonomy.children.items():
         if len(children) < 2:
             continue
@@ -241,8 +242,10 @@ def _fit(taxonomy: Taxonomy, labelled: Sequence[tuple[str, int]], temperature: f
             model.nodes[parent].intercepts[children.index(int(present[0]))] = 1.0
             continue
         sub = matrix[rows]
-        targets_of = present if len(present) > 2 else present[1:]
-        jobs += [(parent, int(child), sub, labels == child) for child in targets_of]
+        if len(present) == 2:  # one problem: the second child against the first
+            against[parent] = int(present[0])
+            present = present[1:]
+        jobs += [(parent, int(child), sub, labels == child) for child in present]
     jobs.sort(key=lambda job: -job[2].nnz)
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         fitted = list(pool.map(_fit_binary, jobs))
@@ -252,10 +255,9 @@ def _fit(taxonomy: Taxonomy, labelled: Sequence[tuple[str, int]], temperature: f
     for parent, by_child in columns.items():
         node_model = model.nodes[parent]
         kids = node_model.children.tolist()
-        if len(by_child) == 1:  # two children: one score, the second against the first
+        if parent in against:
             child, (coef, bias) = next(iter(by_child.items()))
-            other = next(int(k) for k in np.unique(_labels_below(below, parent)) if k != child)
-            by_child = {child: (coef / 2, bias / 2), other: (-coef / 2, -bias / 2)}
+            by_child = {child: (coef / 2, bias / 2), against[parent]: (-coef / 2, -bias / 2)}
         weights = np.zeros((matrix.shape[1], len(kids)), np.float32)
         for child, (coef, bias) in by_child.items():
             weights[:, kids.index(child)] = coef
@@ -264,10 +266,6 @@ def _fit(taxonomy: Taxonomy, labelled: Sequence[tuple[str, int]], temperature: f
         node_model.weights.eliminate_zeros()
         node_model.densify()
     return model
-
-
-def _labels_below(below: dict[int, list[tuple[int, int]]], parent: int) -> np.ndarray:
-    return np.array([child for _, child in below[parent]], np.int64)
 
 
 def _fit_binary(job: tuple[int, int, sp.csr_matrix, np.ndarray]) -> tuple[np.ndarray, float]:
@@ -392,8 +390,9 @@ def _chunk_job(
     if model is None:  # pragma: no cover - set by predict
         raise RuntimeError("no model")
     chunk = textmod.normalise(texts)
-    empty = [start + i for i, t in enumerate(chunk) if textmod.is_empty(t)]
-    return _predict_chunk(model, chunk, start, top_k, max(top_k, 5), terms), empty
+    empty = np.array([textmod.is_empty(t) for t in chunk], dtype=bool)
+    found = _predict_chunk(model, chunk, empty, start, top_k, max(top_k, 5), terms)
+    return found, (np.flatnonzero(empty) + start).tolist()
 
 
 def _empty_frame() -> pl.DataFrame:
@@ -417,7 +416,13 @@ def _excluded(model: Model, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarra
 
 
 def _predict_chunk(
-    model: Model, texts: list[str], offset: int, top_k: int, beam: int, terms: bool
+    model: Model,
+    texts: list[str],
+    empty: np.ndarray,
+    offset: int,
+    top_k: int,
+    beam: int,
+    terms: bool,
 ) -> dict[str, Any]:
     matrix = vectorise(model, texts)
     n = len(texts)
@@ -469,8 +474,7 @@ def _predict_chunk(
     rank = _rank_within(rows)
     keep = rank < top_k
     rows, nodes, logp, rank = rows[keep], nodes[keep], logp[keep], rank[keep]
-    empty_rows = np.array([textmod.is_empty(t) for t in texts], dtype=bool)
-    keep = ~empty_rows[rows]
+    keep = ~empty[rows]
     rows, nodes, logp, rank = rows[keep], nodes[keep], logp[keep], rank[keep]
     term_text = [""] * len(rows)
     if terms:  # for the best leaf of each text
