@@ -163,6 +163,12 @@ def demo() -> None:
             f"待审核的企业自报 {result.zone.pending_reports} 条，"
             f"旧台账中缺代码的疑似重复记录 {result.zone.likely_duplicates} 条。"
         )
+    if result.placement:
+        counts = result.placement
+        placed = sum(n for k, n in counts.items() if k.endswith(".placed"))
+        console.print(
+            f"产业链归链：自动归入环节 {placed} 家，待人工复核 {counts.get('model.review', 0)} 家。"
+        )
     if result.sample:
         console.print(f"示例导入文件（含几处故意的错误）：{escape(str(result.sample))}")
     if result.admin_password:

@@ -1,5 +1,6 @@
 """Every table of the platform, imported so that migrations see one complete metadata."""
 
+from wulian.chains.models import ChainItem, ChainMembership, ChainPlacement, ChainSpecRow
 from wulian.core.audit.models import AuditEntry
 from wulian.core.auth.models import ApiToken, Department, LoginThrottle, User, UserSession
 from wulian.enterprises.models import Enterprise, Fact, FactSource
@@ -17,6 +18,10 @@ from wulian.reference.models import Industry, IndustryTag, Metric
 __all__ = [
     "ApiToken",
     "AuditEntry",
+    "ChainItem",
+    "ChainMembership",
+    "ChainPlacement",
+    "ChainSpecRow",
     "CreditConsent",
     "Department",
     "Enterprise",

@@ -46,6 +46,7 @@ class Permission(StrEnum):
     FACTS_VERIFY = "facts.verify"
     CREDIT_READ = "credit.read"  # partner banks: innovation points of firms that consent
     PAYOUTS_APPROVE = "payouts.approve"  # approve a policy's payouts (兑现)
+    CHAINS_MANAGE = "chains.manage"  # chain specs, placing firms on nodes, the N个一 items
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -60,6 +61,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.FACTS_WRITE,
             Permission.FACTS_VERIFY,
             Permission.PAYOUTS_APPROVE,
+            Permission.CHAINS_MANAGE,
         }
     ),
     Role.ENTERPRISE: frozenset({Permission.ENTERPRISES_READ, Permission.FACTS_WRITE}),

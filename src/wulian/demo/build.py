@@ -10,6 +10,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from wulian.chains import service as chains_service
 from wulian.core import audit, specversions
 from wulian.core.auth import service as auth_service
 from wulian.core.permissions import Actor, Role
@@ -50,6 +51,7 @@ class DemoResult:
     innovation_runs: int  # innovation-points runs made for the demo
     landuse_runs: int  # 亩均效益 runs made for the demo
     policy_runs: int  # policy evaluation runs made for the demo
+    placement: dict[str, int] | None  # firms placed on chain nodes, by outcome
     sample: Path | None  # the sample import file, when written
 
 
@@ -83,6 +85,8 @@ def build(session: Session, *, actor: Actor, data_dir: Path | None = None) -> De
     innovation_service.install_shipped(session, actor=actor)
     landuse_service.install_shipped(session, actor=actor)
     policy_service.install_shipped(session, actor=actor)
+    chains_service.install_shipped(session, actor=actor)
+    placed = chains_service.place(session, actor=actor) if zone_result is not None else None
     runs = _innovation_runs(session, actor=actor) if zone_result is not None else 0
     landuse_runs = _landuse_runs(session, actor=actor) if zone_result is not None else 0
     policy_runs = _policy_runs(session, actor=actor) if zone_result is not None else 0
@@ -110,6 +114,7 @@ def build(session: Session, *, actor: Actor, data_dir: Path | None = None) -> De
         innovation_runs=runs,
         landuse_runs=landuse_runs,
         policy_runs=policy_runs,
+        placement=placed.counts if placed is not None else None,
         sample=sample,
     )
 

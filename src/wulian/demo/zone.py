@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from wulian.core.db import utcnow
+from wulian.demo.chains import firm_texts
 from wulian.enterprises.models import Enterprise, EnterpriseTag, Fact, FactSource
 from wulian.enterprises.names import name_key
 from wulian.enterprises.uscc import synthetic
@@ -168,8 +169,10 @@ def build_zone(session: Session, *, actor_label: str) -> ZoneResult:
         if not code.startswith("3308")
     ]
     external_regions = rng.choice(counties, size=EXTERNAL)
+    texts_rng = np.random.default_rng(SEED + 2)  # its own stream: the draws above stay as they were
     rows: list[dict[str, Any]] = []
     for index, firm in enumerate(firms):
+        _, products, scope = firm_texts(texts_rng, firm["chain"], in_zone=firm["in_zone"])
         region = (
             ZONE_COUNTIES[index % 2] if firm["in_zone"] else str(external_regions[index - IN_ZONE])
         )
@@ -190,6 +193,8 @@ def build_zone(session: Session, *, actor_label: str) -> ZoneResult:
                 "chain": firm["chain"],
                 "staff_size": firm["staff"],
                 "land_area": firm["land"],
+                "main_products": products,
+                "business_scope": scope,
                 "created_at": now,
                 "updated_at": now,
             }
@@ -214,6 +219,8 @@ def build_zone(session: Session, *, actor_label: str) -> ZoneResult:
                 "chain": original["chain"],
                 "staff_size": None,
                 "land_area": None,
+                "main_products": None,
+                "business_scope": None,
                 "created_at": now,
                 "updated_at": now,
             }

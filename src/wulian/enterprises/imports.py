@@ -758,6 +758,8 @@ _FIELD_LABELS = {
     "chain": "所属产业链",
     "staff_size": "从业人数",
     "land_area": "用地面积（亩）",
+    "main_products": "主营产品",
+    "business_scope": "经营范围",
     "in_zone": "是否园区企业",
     "tag_guishang": "规上企业",
     "tag_gaoxin": "高新技术企业",

@@ -25,6 +25,8 @@ PROFILE_FIELDS = (
     "chain",
     "staff_size",
     "land_area",
+    "main_products",
+    "business_scope",
 )
 
 
@@ -47,6 +49,8 @@ class Enterprise(Base):
     chain: Mapped[str | None] = mapped_column(sa.String(32), index=True)
     staff_size: Mapped[int | None]
     land_area: Mapped[float | None]  # 亩
+    main_products: Mapped[str | None] = mapped_column(sa.String(500))  # 主营产品
+    business_scope: Mapped[str | None] = mapped_column(sa.Text)  # 经营范围, as registered
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

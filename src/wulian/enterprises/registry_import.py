@@ -225,6 +225,8 @@ class _RowReader:
             ("land_area", _amount(columns.get("land_area"), "亩"), ""),
             ("staff_size", _count, ""),
             ("address", lambda t: t[:300], ""),
+            ("main_products", lambda t: t[:500], ""),
+            ("business_scope", lambda t: t[:4000], ""),
             ("chain", lambda t: t[:32], ""),
             ("in_zone", parse_flag, ""),
             ("region_code", lambda t: _region(t, known_regions), ""),

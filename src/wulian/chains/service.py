@@ -1,0 +1,659 @@
+"""The chain atlas: the only module that reads and writes the chain tables.
+
+Chain specs are versioned files; the newest version of each is the atlas. A placement puts every
+firm an officer has not yet decided on a node: by rule where the firm's main products name a
+typical product of exactly one node, else by the classify engine trained on the specs and on the
+officers' decisions so far; a proposal below the threshold waits in the review queue instead.
+Officers confirm, move or reject; a decided firm is never moved by a later placement.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import polars as pl
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from wulian.chains import health as chain_health
+from wulian.chains import spec as chain_spec
+from wulian.chains.models import (
+    COUNTED,
+    ChainItem,
+    ChainMembership,
+    ChainPlacement,
+    ChainSpecRow,
+    MembershipSource,
+    MembershipStatus,
+)
+from wulian.core import audit, specversions
+from wulian.core.db import utcnow
+from wulian.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from wulian.core.pagination import Page, paginate
+from wulian.core.permissions import Actor, Permission
+from wulian.engines.classify import model as classify
+from wulian.enterprises import facts
+from wulian.enterprises.models import Enterprise, EnterpriseTag, Fact
+from wulian.reference.models import Metric, Region
+
+SHIPPED = (
+    "fluorosilicon",
+    "lithium",
+    "electronic_chemicals",
+    "special_paper",
+    "chips_sensors",
+    "biomedicine",
+)
+THRESHOLD = 0.3  # a model proposal below this confidence goes to review (see the guide)
+ANCHOR_TAG = "lianzhu"
+ITEM_STATUSES = ("未启动", "推进中", "已落实")
+MIN_PRODUCT_CHARS = 3  # shorter typical products are too generic for the rule
+
+
+def shipped_text(code: str) -> str:
+    return resources.files("wulian.chains").joinpath(f"specs/{code}.yaml").read_text("utf-8")
+
+
+@lru_cache(maxsize=64)
+def parse(text: str, filename: str = "产业链文件") -> chain_spec.ChainSpec:
+    """A chain spec from its text (parsed once per text)."""
+    return chain_spec.load(text, filename)
+
+
+def _staff_only(actor: Actor) -> None:
+    actor.require(Permission.ZONE_READ)
+    if actor.enterprise_id is not None:
+        raise PermissionDenied("企业用户只能查看本企业的产业链位置")
+
+
+def firm_text(name: str, products: str | None, scope: str | None) -> str:
+    """What the classifier reads of a firm: its name, main products and business scope."""
+    parts = [name]
+    if products:
+        parts.append(f"主营产品：{products}")
+    if scope:
+        parts.append(f"经营范围：{scope}")
+    return "；".join(parts)
+
+
+# ---------------------------------------------------------------- specs and items
+
+
+def install_shipped(session: Session, *, actor: Actor) -> int:
+    """Load the shipped chain specs that are not in the database yet (as version 1), with their
+    N个一 items."""
+    actor.require(Permission.CHAINS_MANAGE)
+    added = 0
+    for code in SHIPPED:
+        text = shipped_text(code)
+        name = parse(text, f"{code}.yaml").name
+        added += specversions.install(
+            session, ChainSpecRow, code=code, text=text, name=name, created_by=actor.label
+        )
+        _sync_items(session, actor, parse(text))
+    return added
+
+
+def get_specs(session: Session, *, actor: Actor) -> list[ChainSpecRow]:
+    """Every chain spec version, by code, newest version first."""
+    _staff_only(actor)
+    query = sa.select(ChainSpecRow).order_by(ChainSpecRow.code, ChainSpecRow.version.desc())
+    return list(session.scalars(query))
+
+
+def get_spec_or_raise(session: Session, *, actor: Actor, spec_id: int) -> ChainSpecRow:
+    _staff_only(actor)
+    row = session.get(ChainSpecRow, spec_id)
+    if row is None:
+        raise NotFound(f"产业链文件不存在：{spec_id}")
+    return row
+
+
+def save_spec(
+    session: Session,
+    *,
+    actor: Actor,
+    text: str,
+    based_on_id: int,
+    copy: bool = False,
+    note: str = "",
+) -> ChainSpecRow:
+    """A new version of a chain spec (or with copy a new chain); refused with the line when the
+    text is not a valid spec. New N个一 items are added to the chain's list."""
+    actor.require(Permission.CHAINS_MANAGE)
+    base = session.get(ChainSpecRow, based_on_id)
+    if base is None:
+        raise NotFound(f"产业链文件不存在：{based_on_id}")
+    text = specversions.checked_text(text)
+    model = parse(text)
+    row = specversions.save(
+        session, ChainSpecRow, base=base, text=text, spec_id=model.id, name=model.name,
+        copy=copy, note=note, created_by=actor.label,
+    )  # fmt: skip
+    _sync_items(session, actor, model)
+    return row
+
+
+def _sync_items(session: Session, actor: Actor, spec: chain_spec.ChainSpec) -> None:
+    have = set(session.scalars(sa.select(ChainItem.key).where(ChainItem.chain == spec.id)))
+    for position, item in enumerate(spec.items):
+        if item.key not in have:
+            session.add(
+                ChainItem(
+                    chain=spec.id, key=item.key, name=item.name, position=position,
+                    owner=item.owner, status=item.status, note=item.note, updated_by=actor.label,
+                )
+            )  # fmt: skip
+    session.flush()
+
+
+@dataclass(frozen=True)
+class Chain:
+    row: ChainSpecRow
+    spec: chain_spec.ChainSpec
+
+
+def chains(session: Session, *, actor: Actor) -> list[Chain]:
+    """The atlas: the newest version of every chain spec, in the shipped order."""
+    actor.require(Permission.ENTERPRISES_READ)
+    newest: dict[str, ChainSpecRow] = {}
+    for row in session.scalars(
+        sa.select(ChainSpecRow).order_by(ChainSpecRow.code, ChainSpecRow.version.desc())
+    ):
+        newest.setdefault(row.code, row)
+    order = {code: i for i, code in enumerate(SHIPPED)}
+    rows = sorted(newest.values(), key=lambda r: (order.get(r.code, len(order)), r.code))
+    return [Chain(row, parse(row.text)) for row in rows]
+
+
+def chain_or_raise(session: Session, *, actor: Actor, code: str) -> Chain:
+    for chain in chains(session, actor=actor):
+        if chain.spec.id == code:
+            return chain
+    raise NotFound(f"没有编号为“{code}”的产业链")
+
+
+def node_or_raise(chain: Chain, key: str) -> chain_spec.Node:
+    for node in chain.spec.nodes:
+        if node.key == key:
+            return node
+    raise NotFound(f"产业链“{chain.spec.name}”没有编号为“{key}”的环节")
+
+
+def get_items(session: Session, *, actor: Actor, chain: str) -> list[ChainItem]:
+    _staff_only(actor)
+    query = sa.select(ChainItem).where(ChainItem.chain == chain).order_by(ChainItem.position)
+    return list(session.scalars(query))
+
+
+def update_item(
+    session: Session, *, actor: Actor, item_id: int, owner: str, status: str, note: str
+) -> ChainItem:
+    """Change an N个一 item's owner, status and note."""
+    actor.require(Permission.CHAINS_MANAGE)
+    _staff_only(actor)
+    item = session.get(ChainItem, item_id)
+    if item is None:
+        raise NotFound(f"工作事项不存在：{item_id}")
+    if status not in ITEM_STATUSES:
+        raise InvalidInput(
+            f"状态只能是{'、'.join(ITEM_STATUSES)}，不能是“{status}”", field="status"
+        )
+    owner, note = owner.strip(), note.strip()
+    if len(owner) > 60:
+        raise InvalidInput("责任单位最多 60 个字", field="owner")
+    if len(note) > 300:
+        raise InvalidInput("备注最多 300 个字", field="note")
+    item.owner, item.status, item.note, item.updated_by = owner, status, note, actor.label
+    session.flush()
+    return item
+
+
+# ---------------------------------------------------------------- placement
+
+
+def _rule_index(specs: list[chain_spec.ChainSpec]) -> dict[str, set[str]]:
+    """Typical product → the node codes that list it."""
+    index: dict[str, set[str]] = {}
+    for spec in specs:
+        for node in spec.nodes:
+            for product in node.products:
+                if len(product) >= MIN_PRODUCT_CHARS:
+                    index.setdefault(product.lower(), set()).add(f"{spec.id}.{node.key}")
+    return index
+
+
+def rule_node(index: dict[str, set[str]], products: str | None) -> tuple[str, str] | None:
+    """(node code, product) when the main products name typical products of exactly one node."""
+    if not products:
+        return None
+    text = products.lower()
+    hits = {code: product for product, codes in index.items() if product in text for code in codes}
+    if len(hits) != 1:
+        return None
+    code, product = next(iter(hits.items()))
+    return code, product
+
+
+def _examples(session: Session, codes: set[str]) -> list[tuple[str, str]]:
+    """The officers' decisions as (firm text, node code), for nodes still in the atlas."""
+    rows = session.execute(
+        sa.select(
+            Enterprise.name, Enterprise.main_products, Enterprise.business_scope,
+            ChainMembership.chain, ChainMembership.node,
+        )
+        .join(ChainMembership.enterprise)
+        .where(ChainMembership.status == MembershipStatus.CONFIRMED.value)
+        .order_by(ChainMembership.id)
+    ).all()  # fmt: skip
+    return [
+        (firm_text(name, products, scope), f"{chain}.{node}")
+        for name, products, scope, chain, node in rows
+        if f"{chain}.{node}" in codes
+    ]
+
+
+def place(session: Session, *, actor: Actor, threshold: float = THRESHOLD) -> ChainPlacement:
+    """Place every firm not yet decided by an officer; earlier automatic proposals are replaced."""
+    actor.require(Permission.CHAINS_MANAGE)
+    _staff_only(actor)
+    if not 0 < threshold < 1:
+        raise InvalidInput("置信度阈值应在 0 和 1 之间", field="threshold")
+    atlas = chains(session, actor=actor)
+    if not atlas:
+        raise Conflict("还没有产业链文件：请先载入或新建产业链")
+    specs = [c.spec for c in atlas]
+    taxonomy = chain_spec.taxonomy(specs)
+    codes = set(taxonomy.codes)
+    examples = _examples(session, codes)
+    model = classify.train(taxonomy, examples)
+    decided = sa.select(ChainMembership.enterprise_id).where(
+        ChainMembership.status.in_([MembershipStatus.CONFIRMED.value,
+                                    MembershipStatus.REJECTED.value])
+    )  # fmt: skip
+    undecided = [MembershipStatus.PLACED.value, MembershipStatus.REVIEW.value]
+    session.execute(sa.delete(ChainMembership).where(ChainMembership.status.in_(undecided)))
+    firms = session.execute(
+        sa.select(Enterprise.id, Enterprise.name, Enterprise.main_products,
+                  Enterprise.business_scope)
+        .where(Enterprise.id.not_in(decided))
+        .order_by(Enterprise.id)
+    ).all()  # fmt: skip
+    placement = ChainPlacement(
+        specs={c.spec.id: c.row.id for c in atlas}, threshold=threshold, examples=len(examples),
+        created_by=actor.label,
+    )  # fmt: skip
+    session.add(placement)
+    session.flush()
+    rules = _rule_index(specs)
+    texts = [firm_text(name, products, scope) for _, name, products, scope in firms]
+    prediction = classify.predict(model, texts, top_k=3)
+    by_row: dict[int, list[dict[str, Any]]] = {}
+    for row in prediction.frame.iter_rows(named=True):
+        by_row.setdefault(row["row"], []).append(row)
+    now = utcnow()
+    rows: list[dict[str, Any]] = []
+    counts: Counter[str] = Counter()
+    for position, (enterprise_id, _, products, _) in enumerate(firms):
+        ranked = by_row.get(position, [])
+        alternatives = [[r["code"], round(r["score"], 4)] for r in ranked]
+        ruled = rule_node(rules, products)
+        if ruled is not None:
+            code, terms = ruled
+            source, status, confidence = MembershipSource.RULE, MembershipStatus.PLACED, None
+        elif ranked:
+            best = ranked[0]
+            code, terms, confidence = best["code"], best["terms"], float(best["score"])
+            source = MembershipSource.MODEL
+            status = MembershipStatus.PLACED if confidence >= threshold else MembershipStatus.REVIEW
+        else:
+            counts["empty"] += 1
+            continue
+        counts[f"{source.value}.{status.value}"] += 1
+        chain, node = code.split(".", 1)
+        rows.append(
+            {
+                "enterprise_id": enterprise_id, "chain": chain, "node": node,
+                "source": source.value, "status": status.value, "confidence": confidence,
+                "terms": (terms or "")[:300], "alternatives": alternatives,
+                "placement_id": placement.id, "note": "", "created_at": now,
+            }
+        )  # fmt: skip
+    for start in range(0, len(rows), 5_000):
+        session.execute(sa.insert(ChainMembership), rows[start : start + 5_000])
+    counts["decided"] = int(
+        session.scalar(sa.select(sa.func.count(sa.distinct(ChainMembership.enterprise_id))).where(
+            ChainMembership.status.in_([MembershipStatus.CONFIRMED.value,
+                                        MembershipStatus.REJECTED.value])
+        )) or 0
+    )  # fmt: skip
+    placement.counts = dict(counts)
+    session.flush()
+    audit.record(
+        session,
+        action="chains.place",
+        object_type="chain_placements",
+        object_id=placement.id,
+        after={"threshold": threshold, "examples": len(examples), **counts},
+    )
+    return placement
+
+
+def latest_placement(session: Session, *, actor: Actor) -> ChainPlacement | None:
+    _staff_only(actor)
+    return session.scalar(sa.select(ChainPlacement).order_by(ChainPlacement.id.desc()).limit(1))
+
+
+# ---------------------------------------------------------------- officers' decisions
+
+
+def _membership(session: Session, membership_id: int) -> ChainMembership:
+    row = session.get(ChainMembership, membership_id)
+    if row is None:
+        raise NotFound(f"归链记录不存在：{membership_id}")
+    return row
+
+
+def _decide(row: ChainMembership, actor: Actor, status: MembershipStatus) -> None:
+    row.status = status.value
+    row.confirmed_by = actor.label
+    row.confirmed_at = utcnow()
+
+
+def confirm(session: Session, *, actor: Actor, membership_id: int) -> ChainMembership:
+    """Confirm a proposal as it stands."""
+    actor.require(Permission.CHAINS_MANAGE)
+    _staff_only(actor)
+    row = _membership(session, membership_id)
+    if row.status == MembershipStatus.REJECTED.value:
+        raise Conflict("这条记录已标为“不在链上”，请改用“改归环节”")
+    _decide(row, actor, MembershipStatus.CONFIRMED)
+    session.flush()
+    return row
+
+
+def move(
+    session: Session, *, actor: Actor, membership_id: int, node_code: str, note: str = ""
+) -> ChainMembership:
+    """Put the firm of a membership on another node (chain.node) instead; kept as an officer's
+    decision and used as a training example by later placements."""
+    actor.require(Permission.CHAINS_MANAGE)
+    _staff_only(actor)
+    row = _membership(session, membership_id)
+    chain_code, _, node_key = node_code.partition(".")
+    node_or_raise(chain_or_raise(session, actor=actor, code=chain_code), node_key)
+    clash = session.scalar(
+        sa.select(ChainMembership).where(
+            ChainMembership.enterprise_id == row.enterprise_id,
+            ChainMembership.chain == chain_code,
+            ChainMembership.node == node_key,
+            ChainMembership.id != row.id,
+        )
+    )
+    if clash is not None:
+        session.delete(row)
+        row = clash
+    row.chain, row.node = chain_code, node_key
+    row.source = MembershipSource.OFFICER.value
+    row.confidence = None
+    row.terms = ""
+    row.note = note.strip()[:300]
+    _decide(row, actor, MembershipStatus.CONFIRMED)
+    session.flush()
+    return row
+
+
+def reject(
+    session: Session, *, actor: Actor, membership_id: int, note: str = ""
+) -> ChainMembership:
+    """Say the firm is on no node of the atlas; later placements leave it alone."""
+    actor.require(Permission.CHAINS_MANAGE)
+    _staff_only(actor)
+    row = _membership(session, membership_id)
+    row.note = note.strip()[:300]
+    _decide(row, actor, MembershipStatus.REJECTED)
+    session.flush()
+    return row
+
+
+def bulk_confirm(session: Session, *, actor: Actor, membership_ids: list[int]) -> int:
+    """Confirm several proposals at once; refused whole when one is missing."""
+    actor.require(Permission.CHAINS_MANAGE)
+    _staff_only(actor)
+    if not membership_ids:
+        raise InvalidInput("请先勾选要确认的企业", field="ids")
+    for membership_id in membership_ids:
+        confirm(session, actor=actor, membership_id=membership_id)
+    return len(membership_ids)
+
+
+@dataclass(frozen=True)
+class Filters:
+    chain: str | None = None
+    node: str | None = None
+    status: str | None = None
+    in_zone: bool | None = True
+    q: str | None = None
+
+
+def memberships(
+    session: Session, *, actor: Actor, filters: Filters, page: int = 1, per_page: int = 50
+) -> Page[ChainMembership]:
+    """Memberships with their firms: the review queue (status review, least sure first) and the
+    firms of a node (biggest first)."""
+    _staff_only(actor)
+    query = sa.select(ChainMembership).join(ChainMembership.enterprise)
+    if filters.chain:
+        query = query.where(ChainMembership.chain == filters.chain)
+    if filters.node:
+        query = query.where(ChainMembership.node == filters.node)
+    if filters.status:
+        query = query.where(ChainMembership.status == filters.status)
+    else:
+        query = query.where(ChainMembership.status.in_(COUNTED))
+    if filters.in_zone is not None:
+        query = query.where(Enterprise.in_zone == filters.in_zone)
+    if filters.q:
+        query = query.where(Enterprise.name.contains(filters.q, autoescape=True))
+    if filters.status == MembershipStatus.REVIEW.value:
+        query = query.order_by(ChainMembership.confidence.desc().nulls_last(), ChainMembership.id)
+    else:
+        query = query.order_by(Enterprise.name, ChainMembership.id)
+    return paginate(session, query, page=page, per_page=per_page)
+
+
+def review_counts(session: Session, *, actor: Actor) -> dict[str, int]:
+    """Proposals waiting for review, per chain (zone firms)."""
+    _staff_only(actor)
+    rows = session.execute(
+        sa.select(ChainMembership.chain, sa.func.count())
+        .join(ChainMembership.enterprise)
+        .where(ChainMembership.status == MembershipStatus.REVIEW.value, Enterprise.in_zone)
+        .group_by(ChainMembership.chain)
+    ).all()
+    return {chain: int(n) for chain, n in rows}
+
+
+@dataclass(frozen=True)
+class Position:
+    chain: str
+    chain_name: str
+    node: str
+    node_name: str
+    segment: str
+    membership: ChainMembership
+
+
+def positions(session: Session, *, actor: Actor, enterprise_id: int) -> list[Position]:
+    """A firm's places on the chains (proposals waiting for review included, rejected not)."""
+    actor.require_enterprise(enterprise_id)
+    atlas = {c.spec.id: c.spec for c in chains(session, actor=actor)}
+    rows = session.scalars(
+        sa.select(ChainMembership)
+        .where(ChainMembership.enterprise_id == enterprise_id,
+               ChainMembership.status != MembershipStatus.REJECTED.value)
+        .order_by(ChainMembership.chain, ChainMembership.node)
+    )  # fmt: skip
+    out = []
+    for row in rows:
+        spec = atlas.get(row.chain)
+        node = next((n for n in spec.nodes if n.key == row.node), None) if spec else None
+        if spec is None or node is None:
+            continue  # a node the current atlas no longer has
+        out.append(Position(spec.id, spec.name, node.key, node.name, node.segment, row))
+    return out
+
+
+# ---------------------------------------------------------------- health and gaps
+
+
+def latest_year(session: Session) -> int | None:
+    """The newest year with revenue figures."""
+    period = session.scalar(
+        sa.select(sa.func.max(Fact.period))
+        .join(Fact.metric)
+        .where(Metric.key == "revenue", sa.func.length(Fact.period) == 4, Fact.is_current)
+    )
+    return int(period) if period else None
+
+
+def member_frame(
+    session: Session, *, actor: Actor, chain: str, year: int, in_zone: bool = True
+) -> pl.DataFrame:
+    """One row per counted membership of the chain: firm, node, anchor, the year's revenue,
+    output and R&D and last year's revenue (null where unknown)."""
+    _staff_only(actor)
+    rows = session.execute(
+        sa.select(ChainMembership.enterprise_id, ChainMembership.node, Enterprise.name)
+        .join(ChainMembership.enterprise)
+        .where(ChainMembership.chain == chain, ChainMembership.status.in_(COUNTED),
+               Enterprise.in_zone == in_zone)
+    ).all()  # fmt: skip
+    members = pl.DataFrame(
+        rows, schema={"enterprise_id": pl.Int64, "node": pl.String, "name": pl.String},
+        orient="row",
+    )  # fmt: skip
+    ids = sorted(set(members["enterprise_id"].to_list()))
+    anchors = set(
+        session.scalars(
+            sa.select(EnterpriseTag.enterprise_id).where(
+                EnterpriseTag.tag == ANCHOR_TAG, EnterpriseTag.enterprise_id.in_(ids)
+            )
+        )
+    )
+    metrics = ["revenue", "industrial_value_added", "rd_expense"]
+    now = facts.build_matrix(
+        session, actor=actor, metrics=metrics, period=str(year), enterprise_ids=ids, in_zone=None
+    ).frame.rename({"industrial_value_added": "output", "rd_expense": "rd"})
+    before = facts.build_matrix(
+        session, actor=actor, metrics=["revenue"], period=str(year - 1), enterprise_ids=ids,
+        in_zone=None,
+    ).frame.rename({"revenue": "revenue_prev"})  # fmt: skip
+    frame = (
+        members.join(now, on="enterprise_id", how="left")
+        .join(before, on="enterprise_id", how="left")
+        .with_columns(pl.col("enterprise_id").is_in(list(anchors)).alias("anchor"))
+    )
+    return frame.select(list(chain_health.FIRM_SCHEMA))
+
+
+@dataclass(frozen=True)
+class ChainState:
+    chain: Chain
+    year: int | None
+    health: chain_health.ChainHealth
+    gaps: list[chain_health.Gap]
+    waiting: int  # zone firms waiting for review on this chain
+
+
+def state(session: Session, *, actor: Actor, chain: str, year: int | None = None) -> ChainState:
+    """Health and gaps of one chain in year (default: the newest year with revenue figures)."""
+    _staff_only(actor)
+    found = chain_or_raise(session, actor=actor, code=chain)
+    year = year or latest_year(session)
+    if year is None:
+        frame = pl.DataFrame(schema=chain_health.FIRM_SCHEMA)
+    else:
+        frame = member_frame(session, actor=actor, chain=chain, year=year)
+    result = chain_health.health(found.spec, frame)
+    return ChainState(
+        chain=found,
+        year=year,
+        health=result,
+        gaps=chain_health.gaps(found.spec, result),
+        waiting=review_counts(session, actor=actor).get(chain, 0),
+    )
+
+
+def candidates(
+    session: Session, *, actor: Actor, chain: str, node: str, year: int | None, limit: int = 5
+) -> list[tuple[Enterprise, float | None]]:
+    """External firms placed on the node, biggest first: whom investment promotion could
+    approach to fill it."""
+    _staff_only(actor)
+    ids = list(
+        session.scalars(
+            sa.select(ChainMembership.enterprise_id)
+            .join(ChainMembership.enterprise)
+            .where(ChainMembership.chain == chain, ChainMembership.node == node,
+                   ChainMembership.status.in_(COUNTED), Enterprise.in_zone == sa.false())
+        )
+    )  # fmt: skip
+    if not ids:
+        return []
+    revenue: dict[int, float | None] = {}
+    if year is not None:
+        frame = facts.build_matrix(
+            session, actor=actor, metrics=["revenue"], period=str(year), enterprise_ids=ids,
+            in_zone=False,
+        ).frame  # fmt: skip
+        revenue = dict(zip(frame["enterprise_id"].to_list(), frame["revenue"].to_list(),
+                           strict=True))  # fmt: skip
+    ranked = sorted(ids, key=lambda i: (revenue.get(i) is None, -(revenue.get(i) or 0), i))
+    firms = {e.id: e for e in session.scalars(sa.select(Enterprise).where(Enterprise.id.in_(
+        ranked[:limit])))}  # fmt: skip
+    return [(firms[i], revenue.get(i)) for i in ranked[:limit]]
+
+
+@dataclass(frozen=True)
+class RegionCount:
+    code: str
+    name: str
+    zone: int
+    external: int
+
+
+def regions(session: Session, *, actor: Actor, chain: str) -> list[RegionCount]:
+    """The chain's firms by county: zone firms and external firms (招商 candidates)."""
+    _staff_only(actor)
+    chain_or_raise(session, actor=actor, code=chain)
+    rows = session.execute(
+        sa.select(Enterprise.region_code, Enterprise.in_zone,
+                  sa.func.count(sa.distinct(Enterprise.id)))
+        .join(ChainMembership, ChainMembership.enterprise_id == Enterprise.id)
+        .where(ChainMembership.chain == chain, ChainMembership.status.in_(COUNTED))
+        .group_by(Enterprise.region_code, Enterprise.in_zone)
+    ).all()  # fmt: skip
+    names = dict(session.execute(sa.select(Region.code, Region.name)).all())
+    counts: dict[str, list[int]] = {}
+    for code, in_zone, n in rows:
+        counts.setdefault(code or "", [0, 0])[0 if in_zone else 1] += int(n)
+    out = [
+        RegionCount(code, names.get(code, "未知地区") if code else "地区未知", zone, external)
+        for code, (zone, external) in counts.items()
+    ]
+    return sorted(out, key=lambda r: (-r.zone, -r.external, r.code))
+
+
+def period_years(session: Session) -> list[int]:
+    """Years with revenue figures, newest first."""
+    periods = session.scalars(
+        sa.select(sa.distinct(Fact.period))
+        .join(Fact.metric)
+        .where(Metric.key == "revenue", sa.func.length(Fact.period) == 4)
+    )
+    return sorted((int(p) for p in periods), reverse=True)
