@@ -487,6 +487,14 @@ class Position:
     segment: str
     membership: ChainMembership
 
+    @property
+    def source_label(self) -> str:
+        return MembershipSource(self.membership.source).label
+
+    @property
+    def status_label(self) -> str:
+        return MembershipStatus(self.membership.status).label
+
 
 def positions(session: Session, *, actor: Actor, enterprise_id: int) -> list[Position]:
     """A firm's places on the chains (proposals waiting for review included, rejected not)."""
@@ -589,6 +597,20 @@ def state(session: Session, *, actor: Actor, chain: str, year: int | None = None
     )
 
 
+def revenues(
+    session: Session, *, actor: Actor, ids: list[int], year: int | None
+) -> dict[int, float | None]:
+    """The firms' revenue in year (None where unknown)."""
+    _staff_only(actor)
+    if not ids or year is None:
+        return {}
+    frame = facts.build_matrix(
+        session, actor=actor, metrics=["revenue"], period=str(year), enterprise_ids=ids,
+        in_zone=None,
+    ).frame  # fmt: skip
+    return dict(zip(frame["enterprise_id"].to_list(), frame["revenue"].to_list(), strict=True))
+
+
 def candidates(
     session: Session, *, actor: Actor, chain: str, node: str, year: int | None, limit: int = 5
 ) -> list[tuple[Enterprise, float | None]]:
@@ -605,14 +627,7 @@ def candidates(
     )  # fmt: skip
     if not ids:
         return []
-    revenue: dict[int, float | None] = {}
-    if year is not None:
-        frame = facts.build_matrix(
-            session, actor=actor, metrics=["revenue"], period=str(year), enterprise_ids=ids,
-            in_zone=False,
-        ).frame  # fmt: skip
-        revenue = dict(zip(frame["enterprise_id"].to_list(), frame["revenue"].to_list(),
-                           strict=True))  # fmt: skip
+    revenue = revenues(session, actor=actor, ids=ids, year=year)
     ranked = sorted(ids, key=lambda i: (revenue.get(i) is None, -(revenue.get(i) or 0), i))
     firms = {e.id: e for e in session.scalars(sa.select(Enterprise).where(Enterprise.id.in_(
         ranked[:limit])))}  # fmt: skip
@@ -652,7 +667,8 @@ def regions(session: Session, *, actor: Actor, chain: str) -> list[RegionCount]:
 def period_years(session: Session) -> list[int]:
     """Years with revenue figures, newest first."""
     periods = session.scalars(
-        sa.select(sa.distinct(Fact.period))
+        sa.select(Fact.period)
+        .distinct()
         .join(Fact.metric)
         .where(Metric.key == "revenue", sa.func.length(Fact.period) == 4)
     )

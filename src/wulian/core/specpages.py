@@ -32,6 +32,7 @@ class SpecPages:
     hint: str  # above the editor: the format and what is checked
     shipped_note: str  # on a version shipped with the platform
     kinds: dict[str, str] | None = None  # kind → label, where specs are of several kinds
+    edit_permission: Permission = Permission.ANALYSES_WRITE  # who sees the editor
 
 
 def spec_router(pages: SpecPages) -> APIRouter:
@@ -56,7 +57,7 @@ def spec_router(pages: SpecPages) -> APIRouter:
             "text": spec.text if text is None else text,
             "note": note,
             "latest": specversions.latest(db, pages.model, spec.code),
-            "can_edit": actor.has(Permission.ANALYSES_WRITE),
+            "can_edit": actor.has(pages.edit_permission),
             "error": error,
             "base": pages.base,
             "hint": pages.hint,

@@ -233,6 +233,9 @@ class Matrix:
     as_of: dt.date | None
 
 
+SMALL_READ = 20_000  # firms × metrics below which a matrix is read through the session
+
+
 def build_matrix(
     session: Session,
     *,
@@ -303,7 +306,8 @@ def build_matrix(
     if detail:
         columns += [Fact.as_of, Fact.id, Fact.status]
         schema |= {"as_of": pl.Date, "fact_id": pl.Int64, "status": pl.String}
-    candidates = read_frame(session, sa.select(*columns).where(*conditions), schema)
+    small = enterprise_ids is not None and len(enterprise_ids) * len(keys) <= SMALL_READ
+    candidates = read_frame(session, sa.select(*columns).where(*conditions), schema, small=small)
     sources = session.execute(sa.select(FactSource.id, FactSource.code, FactSource.priority)).all()
     chosen = _choose(
         candidates.join(ids, on="enterprise_id", how="semi"),

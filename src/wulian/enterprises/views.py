@@ -13,6 +13,7 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from wulian.chains import service as chains_service
 from wulian.core.deps import DB, XLSX, CurrentActor, render, settings_of, xlsx_download
 from wulian.core.errors import InvalidFile, InvalidInput, NotFound, PermissionDenied, WulianError
 from wulian.core.permissions import Actor, Permission
@@ -183,6 +184,8 @@ def _detail_context(db: Session, actor: Actor, enterprise_id: int) -> dict[str, 
         else [],
         "missing": [m for m in metrics.values() if m.key not in values],
         "this_year": str(dt.date.today().year - 1),
+        "positions": chains_service.positions(db, actor=actor, enterprise_id=enterprise_id),
+        "can_place": actor.has(Permission.CHAINS_MANAGE) and actor.enterprise_id is None,
     }
 
 

@@ -13,6 +13,7 @@ from fastapi_offline import FastAPIOffline
 from sqlalchemy.engine import Engine
 
 from wulian import __version__
+from wulian.chains import views as chain_views
 from wulian.core.db import create_engine, migrate, session_factory
 from wulian.core.settings import Settings, get_settings
 from wulian.enterprises import views as enterprise_views
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         innovation_views,
         landuse_views,
         policy_views,
+        chain_views,
     ):
         app.include_router(module.pages)
         app.include_router(module.api, prefix="/api/v1")

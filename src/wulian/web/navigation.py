@@ -45,6 +45,14 @@ MENU: tuple[MenuSection, ...] = (
         ),
     ),
     MenuSection(
+        "产业链",
+        (
+            MenuItem("产业链图谱", "/atlas", Permission.ZONE_READ, zone_staff_only=True),
+            MenuItem("归链复核", "/atlas/review", Permission.ZONE_READ, zone_staff_only=True),
+            MenuItem("产业链文件", "/atlas/specs", Permission.ZONE_READ, zone_staff_only=True),
+        ),
+    ),
+    MenuSection(
         "企业",
         (
             MenuItem("企业名录", "/enterprises", Permission.ENTERPRISES_READ, zone_staff_only=True),

@@ -8,6 +8,7 @@ from pathlib import Path
 from fastapi.templating import Jinja2Templates
 
 from wulian import __version__
+from wulian.chains.health import money
 from wulian.core.auth.cookies import csrf_token
 from wulian.core.calendar import CHINA_TIME
 from wulian.core.permissions import ROLE_LABELS, SCOPES
@@ -23,10 +24,13 @@ def china_time(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return value.astimezone(CHINA_TIME).strftime(fmt)
 
 
-def thousands(value: int | float | None) -> str:
-    """A count with thousands separators; missing is shown as a dash, never as 0."""
+def thousands(value: int | float | str | None) -> str:
+    """A count with thousands separators; missing is shown as a dash, never as 0; text (a figure
+    already formatted) as it is."""
     if value is None:
         return "—"
+    if isinstance(value, str):
+        return value
     return f"{value:,}"
 
 
@@ -49,6 +53,6 @@ def build_templates(zone_name: str) -> Jinja2Templates:
         role_labels=ROLE_LABELS,
         scopes=SCOPES,
     )
-    env.filters.update(china_time=china_time, thousands=thousands)
+    env.filters.update(china_time=china_time, thousands=thousands, money=money)
     env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}
     return templates

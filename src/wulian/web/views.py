@@ -46,14 +46,15 @@ def zone_summary(db: Session, actor: Actor) -> ZoneSummary:
 # not yet available rather than shown with invented numbers.
 CHAIN_MODULES: dict[str, list[tuple[str, str | None]]] = {
     "industry": [
-        ("产业链图谱（上中下游环节、链上企业）", None),
-        ("链主企业与“N个一”工作清单", None),
-        ("强链、补链、延链与招商目标", None),
-        ("亩均效益评价（A/B/C/D 分类）", None),
+        ("产业链图谱（上中下游环节、链上企业）", "/atlas"),
+        ("链主企业与“N个一”工作清单", "/atlas"),
+        ("强链、补链、延链与招商目标", "/atlas"),
+        ("企业归链复核", "/atlas/review"),
+        ("亩均效益评价（A/B/C/D 分类）", "/landuse"),
     ],
     "innovation": [
-        ("创新积分评价与领跑榜、竞跑榜、进取榜", None),
-        ("梯度培育：科技型中小企业、高新技术企业、专精特新、小巨人", None),
+        ("创新积分评价与领跑榜、竞跑榜、进取榜", "/innovation"),
+        ("梯度培育：科技型中小企业、高新技术企业、专精特新、小巨人", "/policies/pools"),
         ("企业名录与科技标签", "/enterprises"),
     ],
     "talent": [
@@ -66,7 +67,7 @@ CHAIN_MODULES: dict[str, list[tuple[str, str | None]]] = {
     ],
     "service": [
         ("企呼我应：诉求受理、交办、办结、评价", None),
-        ("免申即享：政策兑现", None),
+        ("免申即享：政策兑现", "/policies/runs"),
     ],
 }
 

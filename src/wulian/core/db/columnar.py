@@ -44,9 +44,12 @@ def connectorx_uri(session: Session) -> str | None:
     return None
 
 
-def read_frame(session: Session, query: Any, schema: dict[str, Any]) -> pl.DataFrame:
-    """Run query; a Polars frame with schema (column name → Polars type, in select order)."""
-    uri = connectorx_uri(session)
+def read_frame(
+    session: Session, query: Any, schema: dict[str, Any], *, small: bool = False
+) -> pl.DataFrame:
+    """Run query; a Polars frame with schema (column name → Polars type, in select order). A
+    result known to be small comes through the session (no separate reader to start)."""
+    uri = None if small else connectorx_uri(session)
     if uri is None:
         rows = session.execute(query).all()
         return pl.DataFrame(rows, schema=schema, orient="row")

@@ -1,0 +1,372 @@
+"""Chain atlas pages and API: the atlas, a chain's map and dashboard, a node, the regional
+distribution, the review queue, the N个一 items and the chain spec files."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from wulian.chains import charts, schemas, service
+from wulian.chains.models import ChainSpecRow, MembershipStatus
+from wulian.core.deps import DB, CurrentActor, render, render_failure
+from wulian.core.errors import InvalidInput, WulianError
+from wulian.core.permissions import Actor, Permission
+from wulian.core.specpages import SpecPages, spec_router
+
+pages = APIRouter(include_in_schema=False)
+api = APIRouter(tags=["产业链"])
+
+PageNo = Annotated[int, Query(ge=1, le=100_000)]
+Year = Annotated[int | None, Query(ge=1900, le=2999)]
+Short = Annotated[str | None, Query(max_length=100)]
+
+pages.include_router(
+    spec_router(
+        SpecPages(
+            base="/atlas/specs",
+            model=ChainSpecRow,
+            get_specs=service.get_specs,
+            get_spec=service.get_spec_or_raise,
+            save=service.save_spec,
+            intro="每条产业链一份文件：上中下游环节（名称、说明、关键词、典型产品、国民经济行业代码、"
+            "战略性新兴产业分类、战略权重）、环节之间的供给关系与投入占比、“N个一”工作事项和强弱缺评级规则。"
+            "修改后保存为新版本，图谱、归链和链健康度都按最新版本计算。",
+            hint="YAML 格式，见使用手册“产业链图谱”。保存前逐行校验："
+            "环节编号重复、供给关系指向不存在的环节、供给关系成环等问题会指出所在行。",
+            shipped_note="这是平台内置的产业链文件，由公开资料整理，请按本地实际修改。",
+            edit_permission=Permission.CHAINS_MANAGE,
+        )
+    )
+)
+
+
+def _placement_context(db: Session, actor: Actor) -> dict[str, Any]:
+    return {
+        "placement": service.latest_placement(db, actor=actor),
+        "can_manage": actor.has(Permission.CHAINS_MANAGE),
+        "threshold": service.THRESHOLD,
+    }
+
+
+def _atlas_context(
+    db: Session, actor: Actor, year: int | None, error: WulianError | None = None
+) -> dict[str, Any]:
+    states = [
+        service.state(db, actor=actor, chain=c.spec.id, year=year)
+        for c in service.chains(db, actor=actor)
+    ]
+    return {
+        "actor": actor,
+        "states": states,
+        "years": service.period_years(db),
+        "year": states[0].year if states else year,
+        "error": error,
+        **_placement_context(db, actor),
+    }
+
+
+@pages.get("/atlas")
+def atlas(request: Request, db: DB, actor: CurrentActor, year: Year = None) -> Response:
+    return render(request, "chains/atlas.html", _atlas_context(db, actor, year))
+
+
+@pages.post("/atlas/place")
+def place(
+    request: Request,
+    db: DB,
+    actor: CurrentActor,
+    threshold: Annotated[float, Form(ge=0, le=1)] = service.THRESHOLD,
+) -> Response:
+    try:
+        placement = service.place(db, actor=actor, threshold=threshold)
+    except WulianError as error:
+        return render_failure(
+            request, db, error, "chains/atlas.html", lambda e: _atlas_context(db, actor, None, e)
+        )
+    return RedirectResponse(f"/atlas?placed={placement.id}", status_code=303)
+
+
+# ---------------------------------------------------------------- review queue
+
+STATUS_CHOICES = {
+    "review": "待复核",
+    "placed": "自动归链",
+    "confirmed": "已确认",
+    "rejected": "不在链上",
+    "all": "全部",
+}
+
+
+def _review_filters(chain: str | None, status: str | None, q: str | None) -> service.Filters:
+    status = status or MembershipStatus.REVIEW.value
+    if status not in STATUS_CHOICES:
+        raise InvalidInput(f"没有“{status}”这种归链状态", field="status")
+    wanted = None if status == "all" else status
+    return service.Filters(
+        chain=chain or None, status=wanted, in_zone=True if status != "all" else None, q=q or None
+    )
+
+
+def _review_context(
+    db: Session,
+    actor: Actor,
+    *,
+    chain: str | None,
+    status: str | None,
+    q: str | None,
+    page: int,
+    error: WulianError | None = None,
+) -> dict[str, Any]:
+    filters = _review_filters(chain, status, q)
+    atlas = service.chains(db, actor=actor)
+    names = {c.spec.id: (c.spec.name, {n.key: n.name for n in c.spec.nodes}) for c in atlas}
+    query = {"chain": chain or "", "status": status or "review", "q": q or ""}
+    return {
+        "actor": actor,
+        "result": service.memberships(db, actor=actor, filters=filters, page=page, per_page=20),
+        "atlas": atlas,
+        "names": names,
+        "counts": service.review_counts(db, actor=actor),
+        "chain": chain or "",
+        "status": status or "review",
+        "q": q or "",
+        "choices": STATUS_CHOICES,
+        "base": "/atlas/review?" + urlencode(query) + "&",
+        "back": "/atlas/review?" + urlencode({**query, "page": page}),
+        "error": error,
+        **_placement_context(db, actor),
+    }
+
+
+@pages.get("/atlas/review")
+def review(
+    request: Request,
+    db: DB,
+    actor: CurrentActor,
+    chain: Short = None,
+    status: Short = None,
+    q: Short = None,
+    page: PageNo = 1,
+) -> Response:
+    context = _review_context(db, actor, chain=chain, status=status, q=q, page=page)
+    return render(request, "chains/review.html", context)
+
+
+def _decided(
+    request: Request, db: Session, actor: Actor, back: str, action: Any
+) -> Response:  # fmt: skip
+    try:
+        action()
+    except WulianError as error:
+        params = request.query_params
+        return render_failure(
+            request, db, error, "chains/review.html",
+            lambda e: _review_context(
+                db, actor, chain=params.get("chain"), status=params.get("status"),
+                q=params.get("q"), page=1, error=e,
+            ),
+        )  # fmt: skip
+    return RedirectResponse(_safe_back(back), status_code=303)
+
+
+def _safe_back(back: str) -> str:
+    """Only a page of the review queue or of the atlas to go back to."""
+    return (
+        back
+        if back.startswith(("/atlas/review", "/atlas/")) and "//" not in back
+        else "/atlas/review"
+    )
+
+
+Back = Annotated[str, Form(max_length=500)]
+
+
+@pages.post("/atlas/memberships/{membership_id}/confirm")
+def confirm(
+    request: Request, membership_id: int, db: DB, actor: CurrentActor, back: Back = "/atlas/review"
+) -> Response:
+    return _decided(
+        request, db, actor, back,
+        lambda: service.confirm(db, actor=actor, membership_id=membership_id),
+    )  # fmt: skip
+
+
+@pages.post("/atlas/memberships/{membership_id}/move")
+def move(
+    request: Request,
+    membership_id: int,
+    db: DB,
+    actor: CurrentActor,
+    node: Annotated[str, Form(max_length=100)],
+    note: Annotated[str, Form(max_length=300)] = "",
+    back: Back = "/atlas/review",
+) -> Response:
+    return _decided(
+        request, db, actor, back,
+        lambda: service.move(db, actor=actor, membership_id=membership_id, node_code=node,
+                             note=note),
+    )  # fmt: skip
+
+
+@pages.post("/atlas/memberships/{membership_id}/reject")
+def reject(
+    request: Request,
+    membership_id: int,
+    db: DB,
+    actor: CurrentActor,
+    note: Annotated[str, Form(max_length=300)] = "",
+    back: Back = "/atlas/review",
+) -> Response:
+    return _decided(
+        request, db, actor, back,
+        lambda: service.reject(db, actor=actor, membership_id=membership_id, note=note),
+    )  # fmt: skip
+
+
+@pages.post("/atlas/review/confirm")
+def bulk_confirm(
+    request: Request,
+    db: DB,
+    actor: CurrentActor,
+    ids: Annotated[list[int], Form(max_length=200)] = [],  # noqa: B006 (FastAPI form default)
+    back: Back = "/atlas/review",
+) -> Response:
+    return _decided(
+        request, db, actor, back,
+        lambda: service.bulk_confirm(db, actor=actor, membership_ids=ids),
+    )  # fmt: skip
+
+
+# ---------------------------------------------------------------- one chain
+
+
+def _chain_context(
+    db: Session, actor: Actor, chain: str, year: int | None, error: WulianError | None = None
+) -> dict[str, Any]:
+    state = service.state(db, actor=actor, chain=chain, year=year)
+    candidates = {
+        gap.node.key: service.candidates(
+            db, actor=actor, chain=chain, node=gap.node.key, year=state.year, limit=3
+        )
+        for gap in state.gaps
+    }
+    return {
+        "actor": actor,
+        "state": state,
+        "spec": state.chain.spec,
+        "map": charts.chain_map(state.chain.spec, state.health, f"/atlas/{chain}/nodes"),
+        "candidates": candidates,
+        "items": service.get_items(db, actor=actor, chain=chain),
+        "statuses": service.ITEM_STATUSES,
+        "years": service.period_years(db),
+        "can_manage": actor.has(Permission.CHAINS_MANAGE),
+        "error": error,
+    }
+
+
+@pages.get("/atlas/{chain}")
+def chain_page(
+    request: Request, chain: str, db: DB, actor: CurrentActor, year: Year = None
+) -> Response:
+    return render(request, "chains/dashboard.html", _chain_context(db, actor, chain, year))
+
+
+@pages.post("/atlas/{chain}/items/{item_id}")
+def update_item(
+    request: Request,
+    chain: str,
+    item_id: int,
+    db: DB,
+    actor: CurrentActor,
+    status: Annotated[str, Form(max_length=8)],
+    owner: Annotated[str, Form(max_length=60)] = "",
+    note: Annotated[str, Form(max_length=300)] = "",
+) -> Response:
+    try:
+        service.update_item(db, actor=actor, item_id=item_id, owner=owner, status=status, note=note)
+    except WulianError as error:
+        return render_failure(
+            request, db, error, "chains/dashboard.html",
+            lambda e: _chain_context(db, actor, chain, None, e),
+        )  # fmt: skip
+    return RedirectResponse(f"/atlas/{chain}#items", status_code=303)
+
+
+@pages.get("/atlas/{chain}/regions")
+def regions_page(request: Request, chain: str, db: DB, actor: CurrentActor) -> Response:
+    found = service.chain_or_raise(db, actor=actor, code=chain)
+    rows = service.regions(db, actor=actor, chain=chain)
+    top = [(r.name, r.zone, r.external) for r in rows[:20]]
+    context = {
+        "actor": actor,
+        "spec": found.spec,
+        "rows": rows,
+        "chart": charts.region_bars(top),
+        "zone_total": sum(r.zone for r in rows),
+        "external_total": sum(r.external for r in rows),
+    }
+    return render(request, "chains/regions.html", context)
+
+
+@pages.get("/atlas/{chain}/nodes/{node}")
+def node_page(
+    request: Request,
+    chain: str,
+    node: str,
+    db: DB,
+    actor: CurrentActor,
+    year: Year = None,
+    page: PageNo = 1,
+) -> Response:
+    state = service.state(db, actor=actor, chain=chain, year=year)
+    spec_node = service.node_or_raise(state.chain, node)
+    firms = service.memberships(
+        db, actor=actor, filters=service.Filters(chain=chain, node=node), page=page
+    )
+    revenue = service.revenues(
+        db, actor=actor, ids=[m.enterprise_id for m in firms.items], year=state.year
+    )
+    context = {
+        "actor": actor,
+        "state": state,
+        "spec": state.chain.spec,
+        "node": spec_node,
+        "health": state.health.node(node),
+        "gap": next((g for g in state.gaps if g.node.key == node), None),
+        "firms": firms,
+        "revenue": revenue,
+        "candidates": service.candidates(
+            db, actor=actor, chain=chain, node=node, year=state.year, limit=10
+        ),
+        "can_manage": actor.has(Permission.CHAINS_MANAGE),
+        "base": f"/atlas/{chain}/nodes/{node}?" + (f"year={year}&" if year else ""),
+    }
+    return render(request, "chains/node.html", context)
+
+
+# ---------------------------------------------------------------- API
+
+
+@api.get("/chains", summary="产业链列表与健康度")
+def api_chains(db: DB, actor: CurrentActor, year: Year = None) -> list[schemas.ChainOut]:
+    return [
+        schemas.chain_out(service.state(db, actor=actor, chain=c.spec.id, year=year))
+        for c in service.chains(db, actor=actor)
+    ]
+
+
+@api.get("/chains/{chain}", summary="一条产业链：各环节健康度与缺链弱链")
+def api_chain(db: DB, actor: CurrentActor, chain: str, year: Year = None) -> schemas.ChainDetailOut:
+    return schemas.chain_detail_out(service.state(db, actor=actor, chain=chain, year=year))
+
+
+@api.get("/enterprises/{enterprise_id}/chain-positions", summary="企业的产业链位置")
+def api_positions(db: DB, actor: CurrentActor, enterprise_id: int) -> list[schemas.PositionOut]:
+    return [
+        schemas.position_out(p)
+        for p in service.positions(db, actor=actor, enterprise_id=enterprise_id)
+    ]
