@@ -228,11 +228,14 @@ def _rule_index(specs: list[chain_spec.ChainSpec]) -> dict[str, set[str]]:
 
 
 def rule_node(index: dict[str, set[str]], products: str | None) -> tuple[str, str] | None:
-    """(node code, product) when the main products name typical products of exactly one node."""
+    """(node code, product) when the main products name typical products of exactly one node.
+    A product named only as part of a longer one (磷酸铁 in 磷酸铁锂正极) does not count."""
     if not products:
         return None
     text = products.lower()
-    hits = {code: product for product, codes in index.items() if product in text for code in codes}
+    named = [product for product in index if product in text]
+    named = [p for p in named if not any(p != q and p in q for q in named)]
+    hits = {code: product for product in named for code in index[product]}
     if len(hits) != 1:
         return None
     code, product = next(iter(hits.items()))
