@@ -327,6 +327,8 @@ def test_registry_import_creates_updates_and_tags(world, zone, shared_data):
         "高企有效期至",
         "股票代码",
         "上市交易所",
+        "主营产品",
+        "经营范围",
     ]
     data = xlsx(
         [
@@ -347,6 +349,8 @@ def test_registry_import_creates_updates_and_tags(world, zone, shared_data):
                 dt.date(2026, 12, 7),
                 "600000",
                 "上交所",
+                "聚偏氟乙烯、有机硅单体",
+                "一般项目：化工产品生产（不含许可类化工产品）；技术服务。",
             ],
             [
                 C,
@@ -359,6 +363,8 @@ def test_registry_import_creates_updates_and_tags(world, zone, shared_data):
                 "芯片及传感器",
                 "",
                 "否",
+                "",
+                "",
                 "",
                 "",
                 "",
@@ -393,6 +399,9 @@ def test_registry_import_creates_updates_and_tags(world, zone, shared_data):
     assert tags["gaoxin"].valid_to == dt.date(2026, 12, 7)
     assert (tags["listed"].exchange, tags["listed"].number) == ("SSE", "600000")
     assert "guishang" in tags
+    assert a.main_products == "聚偏氟乙烯、有机硅单体"
+    assert a.business_scope.startswith("一般项目：化工产品生产")
+    assert (c.main_products, c.business_scope) == (None, None)
     # The same file again changes nothing.
     again = world.run(
         lambda s: registry_import.import_enterprises(
