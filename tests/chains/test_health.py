@@ -14,7 +14,9 @@ from wulian.chains.service import parse, shipped_text
 LITHIUM = parse(shipped_text("lithium"))
 NODES = [n.key for n in LITHIUM.nodes]
 
-revenue = st.one_of(st.none(), st.floats(min_value=0, max_value=1e7, allow_nan=False))
+revenue = st.one_of(
+    st.none(), st.floats(min_value=0, max_value=1e7, allow_nan=False, allow_subnormal=False)
+)
 firm = st.tuples(st.sampled_from(NODES), revenue, revenue, st.booleans())
 
 

@@ -101,16 +101,12 @@ def install_shipped(session: Session, *, actor: Actor) -> int:
 def get_specs(session: Session, *, actor: Actor) -> list[ChainSpecRow]:
     """Every chain spec version, by code, newest version first."""
     _staff_only(actor)
-    query = sa.select(ChainSpecRow).order_by(ChainSpecRow.code, ChainSpecRow.version.desc())
-    return list(session.scalars(query))
+    return specversions.versions(session, ChainSpecRow)
 
 
 def get_spec_or_raise(session: Session, *, actor: Actor, spec_id: int) -> ChainSpecRow:
     _staff_only(actor)
-    row = session.get(ChainSpecRow, spec_id)
-    if row is None:
-        raise NotFound(f"产业链文件不存在：{spec_id}")
-    return row
+    return specversions.get_or_raise(session, ChainSpecRow, spec_id, "产业链文件")
 
 
 def save_spec(
@@ -125,9 +121,7 @@ def save_spec(
     """A new version of a chain spec (or with copy a new chain); refused with the line when the
     text is not a valid spec. New N个一 items are added to the chain's list."""
     actor.require(Permission.CHAINS_MANAGE)
-    base = session.get(ChainSpecRow, based_on_id)
-    if base is None:
-        raise NotFound(f"产业链文件不存在：{based_on_id}")
+    base = specversions.get_or_raise(session, ChainSpecRow, based_on_id, "产业链文件")
     text = specversions.checked_text(text)
     model = parse(text)
     row = specversions.save(
@@ -161,9 +155,7 @@ def chains(session: Session, *, actor: Actor) -> list[Chain]:
     """The atlas: the newest version of every chain spec, in the shipped order."""
     actor.require(Permission.ENTERPRISES_READ)
     newest: dict[str, ChainSpecRow] = {}
-    for row in session.scalars(
-        sa.select(ChainSpecRow).order_by(ChainSpecRow.code, ChainSpecRow.version.desc())
-    ):
+    for row in specversions.versions(session, ChainSpecRow):
         newest.setdefault(row.code, row)
     order = {code: i for i, code in enumerate(SHIPPED)}
     rows = sorted(newest.values(), key=lambda r: (order.get(r.code, len(order)), r.code))

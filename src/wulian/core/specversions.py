@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column
 
 from wulian.core.db import utcnow
-from wulian.core.errors import Conflict, InvalidInput
+from wulian.core.errors import Conflict, InvalidInput, NotFound
 
 MAX_TEXT = 200_000
 
@@ -49,6 +49,19 @@ def latest(session: Session, model: type[Row], code: str) -> Row | None:
     return session.scalar(
         sa.select(model).where(model.code == code).order_by(model.version.desc()).limit(1)
     )
+
+
+def versions(session: Session, model: type[Row]) -> list[Row]:
+    """Every version of every spec of model, by code, newest version first."""
+    return list(session.scalars(sa.select(model).order_by(model.code, model.version.desc())))
+
+
+def get_or_raise(session: Session, model: type[Row], spec_id: int, what: str) -> Row:
+    """One version; NotFound naming what it is (评价方案, 产业链文件 …) when there is none."""
+    row = session.get(model, spec_id)
+    if row is None:
+        raise NotFound(f"{what}不存在：{spec_id}")
+    return row
 
 
 def install(

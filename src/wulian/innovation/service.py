@@ -116,21 +116,14 @@ def get_specs(session: Session, *, actor: Actor) -> list[InnovationSpec]:
     """Every spec version, by code, newest version first."""
     actor.require(Permission.ZONE_READ)
     _staff_only(actor)
-    return list(
-        session.scalars(
-            sa.select(InnovationSpec).order_by(InnovationSpec.code, InnovationSpec.version.desc())
-        )
-    )
+    return specversions.versions(session, InnovationSpec)
 
 
 def get_spec_or_raise(session: Session, *, actor: Actor, spec_id: int) -> InnovationSpec:
     """One spec version."""
     actor.require(Permission.ZONE_READ)
     _staff_only(actor)
-    spec = session.get(InnovationSpec, spec_id)
-    if spec is None:
-        raise NotFound(f"评价方案不存在：{spec_id}")
-    return spec
+    return specversions.get_or_raise(session, InnovationSpec, spec_id, "评价方案")
 
 
 def latest_version(session: Session, *, code: str) -> InnovationSpec | None:
@@ -150,9 +143,7 @@ def save_spec(
     """A new version of the spec based_on belongs to, or with copy a new spec (version 1) under
     the id written in text. Refused, with the line, when the text is not a valid spec."""
     actor.require(Permission.ANALYSES_WRITE)
-    base = session.get(InnovationSpec, based_on_id)
-    if base is None:
-        raise NotFound(f"评价方案不存在：{based_on_id}")
+    base = specversions.get_or_raise(session, InnovationSpec, based_on_id, "评价方案")
     text = specversions.checked_text(text)
     model = parse(base.kind, text, "方案文件")
     return specversions.save(

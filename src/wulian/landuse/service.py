@@ -75,17 +75,13 @@ def get_specs(session: Session, *, actor: Actor) -> list[LanduseSpec]:
     """Every spec version, by code, newest version first."""
     actor.require(Permission.ZONE_READ)
     _staff_only(actor)
-    query = sa.select(LanduseSpec).order_by(LanduseSpec.code, LanduseSpec.version.desc())
-    return list(session.scalars(query))
+    return specversions.versions(session, LanduseSpec)
 
 
 def get_spec_or_raise(session: Session, *, actor: Actor, spec_id: int) -> LanduseSpec:
     actor.require(Permission.ZONE_READ)
     _staff_only(actor)
-    row = session.get(LanduseSpec, spec_id)
-    if row is None:
-        raise NotFound(f"评价方案不存在：{spec_id}")
-    return row
+    return specversions.get_or_raise(session, LanduseSpec, spec_id, "评价方案")
 
 
 def save_spec(
@@ -100,9 +96,7 @@ def save_spec(
     """A new version of based_on's spec (or with copy a new spec); refused with the line when the
     text is not a valid spec."""
     actor.require(Permission.ANALYSES_WRITE)
-    base = session.get(LanduseSpec, based_on_id)
-    if base is None:
-        raise NotFound(f"评价方案不存在：{based_on_id}")
+    base = specversions.get_or_raise(session, LanduseSpec, based_on_id, "评价方案")
     text = specversions.checked_text(text)
     model = parse(text)
     return specversions.save(

@@ -139,16 +139,12 @@ def install_shipped(session: Session, *, actor: Actor) -> int:
 def get_versions(session: Session, *, actor: Actor) -> list[PolicyVersion]:
     """Every version of every policy, by code, newest first."""
     _read(actor)
-    query = sa.select(PolicyVersion).order_by(PolicyVersion.code, PolicyVersion.version.desc())
-    return list(session.scalars(query))
+    return specversions.versions(session, PolicyVersion)
 
 
 def get_version_or_raise(session: Session, *, actor: Actor, spec_id: int) -> PolicyVersion:
     _read(actor)
-    row = session.get(PolicyVersion, spec_id)
-    if row is None:
-        raise NotFound(f"政策版本不存在：{spec_id}")
-    return row
+    return specversions.get_or_raise(session, PolicyVersion, spec_id, "政策版本")
 
 
 def save_version(
@@ -163,9 +159,7 @@ def save_version(
     """A new version of a policy (or with copy a new policy): refused with file, line and reason
     when the text is invalid, an input's source is unknown, or a test case fails."""
     actor.require(Permission.ANALYSES_WRITE)
-    base = session.get(PolicyVersion, based_on_id)
-    if base is None:
-        raise NotFound(f"政策版本不存在：{based_on_id}")
+    base = specversions.get_or_raise(session, PolicyVersion, based_on_id, "政策版本")
     text = specversions.checked_text(text)
     policy = parse(text)
     check_sources(session, policy)
