@@ -187,3 +187,29 @@ def test_what_each_role_may_do(world, atlas):
         world.run(lambda s: service.bulk_confirm(s, actor=officer, membership_ids=[some, 10**6]))
     # refused whole: the first of the two was not confirmed again by the failed call
     assert world.run(lambda s: s.get(ChainMembership, some).status) == "confirmed"
+
+
+def test_a_merged_duplicate_brings_the_officers_decisions_along(world, atlas):
+    from wulian.enterprises import service as enterprise_service
+    from wulian.enterprises.models import Enterprise
+
+    ledger = world.enterprise("锂测正极二（旧台账）有限公司", code=None)
+
+    def describe(session):
+        firm = session.get(Enterprise, ledger)
+        firm.main_products = "锂电池隔膜"
+
+    world.run(describe)
+    place(world)
+    officer = actor_of(world, "officer1")
+    placed = memberships(world)
+    world.run(lambda s: service.move(s, actor=officer, membership_id=placed[ledger][3],
+                                     node_code="lithium.anode"))  # fmt: skip
+    keep = atlas["ids"][1]
+    world.run(lambda s: enterprise_service.merge(s, actor=SYSTEM, keep_id=keep, drop_id=ledger))
+    rows = world.run(lambda s: sorted(
+        (m.node, m.status) for m in s.scalars(
+            sa.select(ChainMembership).where(ChainMembership.enterprise_id == keep))
+    ))  # fmt: skip
+    assert ("anode", "confirmed") in rows  # the officer's decision moved over
+    assert ledger not in memberships(world)

@@ -426,6 +426,31 @@ def bulk_confirm(session: Session, *, actor: Actor, membership_ids: list[int]) -
     return len(membership_ids)
 
 
+def fold_firm(session: Session, *, actor: Actor, keep_id: int, drop_id: int) -> int:
+    """When the registry merges a duplicate record into a firm: the officers' decisions on the
+    duplicate move to the firm where it has none for that node; automatic proposals are dropped
+    (the next placement places the firm). Returns the decisions moved."""
+    actor.require(Permission.ENTERPRISES_WRITE)
+    held = {
+        (m.chain, m.node)
+        for m in session.scalars(
+            sa.select(ChainMembership).where(ChainMembership.enterprise_id == keep_id)
+        )
+    }
+    moved = 0
+    decided = (MembershipStatus.CONFIRMED.value, MembershipStatus.REJECTED.value)
+    for row in session.scalars(
+        sa.select(ChainMembership).where(ChainMembership.enterprise_id == drop_id)
+    ):
+        if row.status in decided and (row.chain, row.node) not in held:
+            row.enterprise_id = keep_id
+            moved += 1
+        else:
+            session.delete(row)
+    session.flush()
+    return moved
+
+
 @dataclass(frozen=True)
 class Filters:
     chain: str | None = None

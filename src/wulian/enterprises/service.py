@@ -282,7 +282,8 @@ def merge(session: Session, *, actor: Actor, keep_id: int, drop_id: int) -> Merg
     The duplicate's facts move over (where the kept firm already has a current value of the same
     metric, period and source, the moved value stays as history), its titles move where the kept
     firm lacks them, its empty-elsewhere profile fields fill the kept firm's blanks, and its name
-    becomes a former name. Then the duplicate is deleted. Two firms with credit codes are two
+    becomes a former name; officers' chain placements move over, automatic ones are dropped.
+    Then the duplicate is deleted. Two firms with credit codes are two
     firms and are never merged."""
     actor.require(Permission.ENTERPRISES_WRITE)
     if keep_id == drop_id:
@@ -302,6 +303,9 @@ def merge(session: Session, *, actor: Actor, keep_id: int, drop_id: int) -> Merg
     )
     if accounts:
         raise Conflict(f"“{drop.name}”已关联 {accounts} 个企业账号，请先把账号改关联到保留的企业")
+    from wulian.chains import service as chains_service  # the chains build on the registry
+
+    chains_service.fold_firm(session, actor=actor, keep_id=keep_id, drop_id=drop_id)
     held = _held_elsewhere(session, drop_id)
     if held:
         raise Conflict(
