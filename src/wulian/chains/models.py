@@ -40,6 +40,9 @@ class MembershipStatus(StrEnum):
 
 # Memberships that count in the atlas and its health figures.
 COUNTED = (MembershipStatus.PLACED.value, MembershipStatus.CONFIRMED.value)
+# An officer's decisions, which no placement changes; the rest are a placement's proposals.
+DECIDED = (MembershipStatus.CONFIRMED.value, MembershipStatus.REJECTED.value)
+PROPOSED = (MembershipStatus.PLACED.value, MembershipStatus.REVIEW.value)
 
 
 class ChainSpecRow(SpecVersion, Base):

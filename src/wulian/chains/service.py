@@ -23,6 +23,8 @@ from wulian.chains import health as chain_health
 from wulian.chains import spec as chain_spec
 from wulian.chains.models import (
     COUNTED,
+    DECIDED,
+    PROPOSED,
     ChainItem,
     ChainMembership,
     ChainPlacement,
@@ -266,12 +268,12 @@ def place(session: Session, *, actor: Actor, threshold: float = THRESHOLD) -> Ch
     codes = set(taxonomy.codes)
     examples = _examples(session, codes)
     model = classify.train(taxonomy, examples)
-    decided = sa.select(ChainMembership.enterprise_id).where(
-        ChainMembership.status.in_([MembershipStatus.CONFIRMED.value,
-                                    MembershipStatus.REJECTED.value])
-    )  # fmt: skip
-    undecided = [MembershipStatus.PLACED.value, MembershipStatus.REVIEW.value]
-    session.execute(sa.delete(ChainMembership).where(ChainMembership.status.in_(undecided)))
+    decided = (
+        sa.select(ChainMembership.enterprise_id)
+        .where(ChainMembership.status.in_(DECIDED))
+        .distinct()
+    )
+    session.execute(sa.delete(ChainMembership).where(ChainMembership.status.in_(PROPOSED)))
     firms = session.execute(
         sa.select(Enterprise.id, Enterprise.name, Enterprise.main_products,
                   Enterprise.business_scope)
@@ -321,11 +323,8 @@ def place(session: Session, *, actor: Actor, threshold: float = THRESHOLD) -> Ch
     for start in range(0, len(rows), 5_000):
         session.execute(sa.insert(ChainMembership), rows[start : start + 5_000])
     counts["decided"] = int(
-        session.scalar(sa.select(sa.func.count(sa.distinct(ChainMembership.enterprise_id))).where(
-            ChainMembership.status.in_([MembershipStatus.CONFIRMED.value,
-                                        MembershipStatus.REJECTED.value])
-        )) or 0
-    )  # fmt: skip
+        session.scalar(sa.select(sa.func.count()).select_from(decided.subquery())) or 0
+    )
     placement.counts = dict(counts)
     session.flush()
     audit.record(
@@ -438,11 +437,10 @@ def fold_firm(session: Session, *, actor: Actor, keep_id: int, drop_id: int) -> 
         )
     }
     moved = 0
-    decided = (MembershipStatus.CONFIRMED.value, MembershipStatus.REJECTED.value)
     for row in session.scalars(
         sa.select(ChainMembership).where(ChainMembership.enterprise_id == drop_id)
     ):
-        if row.status in decided and (row.chain, row.node) not in held:
+        if row.status in DECIDED and (row.chain, row.node) not in held:
             row.enterprise_id = keep_id
             moved += 1
         else:
@@ -602,18 +600,32 @@ def state(session: Session, *, actor: Actor, chain: str, year: int | None = None
     """Health and gaps of one chain in year (default: the newest year with revenue figures)."""
     _staff_only(actor)
     found = chain_or_raise(session, actor=actor, code=chain)
+    return _state(session, actor, found, year or latest_year(session), review_counts(
+        session, actor=actor))  # fmt: skip
+
+
+def states(session: Session, *, actor: Actor, year: int | None = None) -> list[ChainState]:
+    """Health and gaps of every chain of the atlas in year."""
+    _staff_only(actor)
     year = year or latest_year(session)
+    waiting = review_counts(session, actor=actor)
+    return [_state(session, actor, found, year, waiting) for found in chains(session, actor=actor)]
+
+
+def _state(
+    session: Session, actor: Actor, found: Chain, year: int | None, waiting: dict[str, int]
+) -> ChainState:
     if year is None:
         frame = pl.DataFrame(schema=chain_health.FIRM_SCHEMA)
     else:
-        frame = member_frame(session, actor=actor, chain=chain, year=year)
+        frame = member_frame(session, actor=actor, chain=found.spec.id, year=year)
     result = chain_health.health(found.spec, frame)
     return ChainState(
         chain=found,
         year=year,
         health=result,
         gaps=chain_health.gaps(found.spec, result),
-        waiting=review_counts(session, actor=actor).get(chain, 0),
+        waiting=waiting.get(found.spec.id, 0),
     )
 
 

@@ -55,10 +55,7 @@ def _placement_context(db: Session, actor: Actor) -> dict[str, Any]:
 def _atlas_context(
     db: Session, actor: Actor, year: int | None, error: WulianError | None = None
 ) -> dict[str, Any]:
-    states = [
-        service.state(db, actor=actor, chain=c.spec.id, year=year)
-        for c in service.chains(db, actor=actor)
-    ]
+    states = service.states(db, actor=actor, year=year)
     return {
         "actor": actor,
         "states": states,
@@ -353,10 +350,7 @@ def node_page(
 
 @api.get("/chains", summary="产业链列表与健康度")
 def api_chains(db: DB, actor: CurrentActor, year: Year = None) -> list[schemas.ChainOut]:
-    return [
-        schemas.chain_out(service.state(db, actor=actor, chain=c.spec.id, year=year))
-        for c in service.chains(db, actor=actor)
-    ]
+    return [schemas.chain_out(state) for state in service.states(db, actor=actor, year=year)]
 
 
 @api.get("/chains/{chain}", summary="一条产业链：各环节健康度与缺链弱链")
