@@ -600,8 +600,8 @@ def state(session: Session, *, actor: Actor, chain: str, year: int | None = None
     """Health and gaps of one chain in year (default: the newest year with revenue figures)."""
     _staff_only(actor)
     found = chain_or_raise(session, actor=actor, code=chain)
-    return _state(session, actor, found, year or latest_year(session), review_counts(
-        session, actor=actor))  # fmt: skip
+    waiting = review_counts(session, actor=actor)
+    return _state(session, actor, found, year or latest_year(session), waiting)
 
 
 def states(session: Session, *, actor: Actor, year: int | None = None) -> list[ChainState]:
