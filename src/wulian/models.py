@@ -3,6 +3,13 @@
 from wulian.chains.models import ChainItem, ChainMembership, ChainPlacement, ChainSpecRow
 from wulian.core.audit.models import AuditEntry
 from wulian.core.auth.models import ApiToken, Department, LoginThrottle, User, UserSession
+from wulian.desk.models import (
+    DeskAttachment,
+    DeskConfigVersion,
+    DeskEvent,
+    DeskRequest,
+    DeskSurvey,
+)
 from wulian.enterprises.models import Enterprise, Fact, FactSource
 from wulian.innovation.models import (
     CreditConsent,
@@ -24,6 +31,11 @@ __all__ = [
     "ChainSpecRow",
     "CreditConsent",
     "Department",
+    "DeskAttachment",
+    "DeskConfigVersion",
+    "DeskEvent",
+    "DeskRequest",
+    "DeskSurvey",
     "Enterprise",
     "Fact",
     "FactSource",

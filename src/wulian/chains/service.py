@@ -705,3 +705,24 @@ def period_years(session: Session) -> list[int]:
         .where(Metric.key == "revenue", sa.func.length(Fact.period) == 4)
     )
     return sorted((int(p) for p in periods), reverse=True)
+
+
+def chain_of(session: Session, *, enterprise_id: int) -> str | None:
+    """The chain a firm is counted on (confirmed before automatic, then by confidence), for other
+    domains' service functions that have already checked the actor's access to the firm."""
+    return session.scalar(
+        sa.select(ChainMembership.chain)
+        .where(ChainMembership.enterprise_id == enterprise_id,
+               ChainMembership.status.in_(COUNTED))
+        .order_by((ChainMembership.status == MembershipStatus.CONFIRMED.value).desc(),
+                  ChainMembership.confidence.desc().nulls_last(), ChainMembership.id)
+        .limit(1)
+    )  # fmt: skip
+
+
+def chain_names(session: Session) -> dict[str, str]:
+    """Chain id → name, for other domains' pages and statistics."""
+    newest: dict[str, ChainSpecRow] = {}
+    for row in specversions.versions(session, ChainSpecRow):
+        newest.setdefault(row.code, row)
+    return {code: parse(row.text).name for code, row in newest.items()}

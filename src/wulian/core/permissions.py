@@ -47,12 +47,21 @@ class Permission(StrEnum):
     CREDIT_READ = "credit.read"  # partner banks: innovation points of firms that consent
     PAYOUTS_APPROVE = "payouts.approve"  # approve a policy's payouts (兑现)
     CHAINS_MANAGE = "chains.manage"  # chain specs, placing firms on nodes, the N个一 items
+    DESK_SUBMIT = "desk.submit"  # enterprise users: submit and follow their own firm's requests
+    DESK_HANDLE = "desk.handle"  # officers: act on requests of their department
+    DESK_READ = "desk.read"  # every request and the desk's statistics (leaders, analysts)
+    DESK_ADMIN = "desk.admin"  # the desk's configuration: states, actions, routes, deadlines
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
     Role.ANALYST: frozenset(
-        {Permission.ZONE_READ, Permission.ENTERPRISES_READ, Permission.ANALYSES_WRITE}
+        {
+            Permission.ZONE_READ,
+            Permission.ENTERPRISES_READ,
+            Permission.ANALYSES_WRITE,
+            Permission.DESK_READ,
+        }
     ),
     Role.OFFICER: frozenset(
         {
@@ -62,9 +71,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.FACTS_VERIFY,
             Permission.PAYOUTS_APPROVE,
             Permission.CHAINS_MANAGE,
+            Permission.DESK_HANDLE,
         }
     ),
-    Role.ENTERPRISE: frozenset({Permission.ENTERPRISES_READ, Permission.FACTS_WRITE}),
+    Role.ENTERPRISE: frozenset(
+        {Permission.ENTERPRISES_READ, Permission.FACTS_WRITE, Permission.DESK_SUBMIT}
+    ),
 }
 
 
@@ -84,6 +96,16 @@ SCOPES: dict[str, Scope] = {
             "innovation:credit",
             "合作银行：读取已授权企业的创新积分与授信参考额度",
             frozenset({Permission.CREDIT_READ}),
+        ),
+        Scope(
+            "desk:submit",
+            "企呼我应：以绑定企业的名义提交、查询和补充诉求",
+            frozenset({Permission.DESK_SUBMIT}),
+        ),
+        Scope(
+            "desk:read",
+            "企呼我应：读取全部诉求与统计（如 12345 热线对接）",
+            frozenset({Permission.DESK_READ}),
         ),
     )
 }

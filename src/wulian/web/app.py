@@ -16,6 +16,7 @@ from wulian import __version__
 from wulian.chains import views as chain_views
 from wulian.core.db import create_engine, migrate, session_factory
 from wulian.core.settings import Settings, get_settings
+from wulian.desk import views as desk_views
 from wulian.enterprises import views as enterprise_views
 from wulian.innovation import views as innovation_views
 from wulian.landuse import views as landuse_views
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         landuse_views,
         policy_views,
         chain_views,
+        desk_views,
     ):
         app.include_router(module.pages)
         app.include_router(module.api, prefix="/api/v1")

@@ -53,6 +53,15 @@ MENU: tuple[MenuSection, ...] = (
         ),
     ),
     MenuSection(
+        "服务链",
+        (
+            MenuItem("企呼我应", "/desk", Permission.ZONE_READ, zone_staff_only=True),
+            MenuItem("待回访", "/desk/surveys", Permission.ZONE_READ, zone_staff_only=True),
+            MenuItem("诉求统计", "/desk/stats", Permission.ZONE_READ, zone_staff_only=True),
+            MenuItem("服务台配置", "/desk/config", Permission.DESK_ADMIN),
+        ),
+    ),
+    MenuSection(
         "企业",
         (
             MenuItem("企业名录", "/enterprises", Permission.ENTERPRISES_READ, zone_staff_only=True),
@@ -117,6 +126,8 @@ def menu_for(actor: Actor | None) -> list[MenuSection]:
         landuse = MenuItem("我的亩均效益评价", f"/landuse/card/{actor.enterprise_id}")
         policies = MenuItem("我可享受的政策", f"/policies/calculator/{actor.enterprise_id}")
         sections.insert(1, MenuSection("企业", (mine, points, lists, landuse, policies)))
+        desk = (MenuItem("我的诉求", "/desk"), MenuItem("提交诉求", "/desk/new"))
+        sections.insert(2, MenuSection("企呼我应", desk))
     return sections
 
 

@@ -66,7 +66,8 @@ CHAIN_MODULES: dict[str, list[tuple[str, str | None]]] = {
         ("创新积分贷、知识价值信用评价", None),
     ],
     "service": [
-        ("企呼我应：诉求受理、交办、办结、评价", None),
+        ("企呼我应：诉求受理、交办、办结、评价", "/desk"),
+        ("诉求统计：按类别、产业链、区域、部门，按时率与满意率", "/desk/stats"),
         ("免申即享：政策兑现", "/policies/runs"),
     ],
 }

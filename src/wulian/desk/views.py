@@ -1,0 +1,529 @@
+"""Request desk pages (the firm's portal, the officers' workbench, a request's page with its
+actions, follow-ups, the leaders' statistics, the configuration) and the Open311-style API."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from wulian.core import audit
+from wulian.core.calendar import parse_day
+from wulian.core.deps import DB, CurrentActor, render, settings_of, xlsx_download
+from wulian.core.errors import InvalidInput, PermissionDenied, WulianError
+from wulian.core.permissions import Actor, Permission
+from wulian.core.specpages import SpecPages, spec_router
+from wulian.desk import service, stats
+from wulian.desk.deadlines import STATUS_NAMES
+from wulian.desk.models import DeskConfigVersion, DeskRequest
+from wulian.desk.schemas import (
+    ActionIn,
+    RequestIn,
+    RequestOut,
+    ServiceDefinitionOut,
+    ServiceOut,
+    SubmittedOut,
+    UpdateOut,
+    request_out,
+    service_definition,
+    services_out,
+    update_out,
+)
+from wulian.enterprises.models import Enterprise
+
+pages = APIRouter(include_in_schema=False)
+api = APIRouter(tags=["企呼我应（Open311）"])
+
+PageNo = Annotated[int, Query(ge=1, le=100_000)]
+
+
+def refused(
+    db: Session, actor: Actor, error: WulianError, request_id: int | None, what: str
+) -> None:
+    """Roll back an attempt that failed and record it (who tried what), committed on its own."""
+    db.rollback()
+    audit.track(db, actor)
+    audit.record(
+        db, action="desk.refused", object_type="desk_requests", object_id=request_id,
+        after={"attempt": what, "code": error.code, "message": error.message},
+    )  # fmt: skip
+    db.commit()
+
+
+async def _uploads(files: list[UploadFile] | None, limit: int) -> list[service.Upload]:
+    out = []
+    for file in files or []:
+        if not file.filename:
+            continue
+        content = await file.read(limit + 1)
+        out.append(service.Upload(file.filename, content))
+    return out
+
+
+def _attachment_limit(db: Session) -> int:
+    _, spec = service.current(db)
+    return spec.settings.max_attachment_mb * 1024 * 1024
+
+
+# ---------------------------------------------------------------- lists
+
+
+def _queue_context(
+    db: Session, actor: Actor, filters: service.Filters, page: int
+) -> dict[str, Any]:
+    _, spec = service.current(db)
+    result = service.queue(db, actor=actor, filters=filters, page=page)
+    query = {
+        k: v
+        for k, v in {
+            "state": filters.state, "category": filters.category, "due": filters.due,
+            "mine": "1" if filters.mine else "", "escalated": "1" if filters.escalated else "",
+            "q": filters.q,
+            "department": "" if filters.department_id is None else str(filters.department_id),
+        }.items()
+        if v
+    }  # fmt: skip
+    where = service.reach(db, actor, spec)
+    return {
+        "actor": actor,
+        "spec": spec,
+        "result": result,
+        "filters": filters,
+        "base": "/desk?" + urlencode(query) + ("&" if query else ""),
+        "names": service.department_names(db),
+        "firms": _firm_names(db, [r.enterprise_id for r in result.items]),
+        "counts": service.counts_by_state(db, actor=actor),
+        "departments": service.departments(db),
+        "can_assign": where.dispatcher,
+        "staff": actor.enterprise_id is None,
+        "now": dt.datetime.now(dt.UTC),
+        "clock_names": STATUS_NAMES,
+    }
+
+
+def _firm_names(db: Session, ids: list[int]) -> dict[int, str]:
+    import sqlalchemy as sa
+
+    if not ids:
+        return {}
+    rows = db.execute(sa.select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(ids)))
+    return dict(rows.all())
+
+
+@pages.get("/desk")
+def workbench(
+    request: Request,
+    db: DB,
+    actor: CurrentActor,
+    state: Annotated[str, Query(max_length=32)] = "",
+    category: Annotated[str, Query(max_length=32)] = "",
+    due: Annotated[str, Query(pattern="^(|overdue|soon)$")] = "",
+    mine: Annotated[str, Query(max_length=1)] = "",
+    escalated: Annotated[str, Query(max_length=1)] = "",
+    department: Annotated[int | None, Query()] = None,
+    q: Annotated[str, Query(max_length=100)] = "",
+    page: PageNo = 1,
+) -> Response:
+    filters = service.Filters(
+        state=state, category=category, due=due, mine=bool(mine), escalated=bool(escalated),
+        department_id=department, q=q,
+    )  # fmt: skip
+    return render(request, "desk/queue.html", _queue_context(db, actor, filters, page))
+
+
+@pages.post("/desk/bulk-assign")
+async def bulk_assign(request: Request, db: DB, actor: CurrentActor) -> Response:
+    form = await request.form()
+    try:
+        ids = [int(str(v)) for v in form.getlist("request_id")]
+    except ValueError:
+        ids = []
+    department = str(form.get("department") or "")
+    try:
+        count = service.bulk_assign(db, actor=actor, request_ids=ids, department=department)
+    except WulianError as error:
+        refused(db, actor, error, None, f"批量交办 {ids} → {department}")
+        if isinstance(error, PermissionDenied):
+            raise
+        context = _queue_context(db, actor, service.Filters(state="accepted"), 1)
+        return render(request, "desk/queue.html", context | {"error": error}, error.status)
+    return RedirectResponse(f"/desk?state=assigned&assigned={count}", status_code=303)
+
+
+# ---------------------------------------------------------------- submitting
+
+
+def _new_context(db: Session, actor: Actor, **extra: Any) -> dict[str, Any]:
+    _, spec = service.current(db)
+    firm = None
+    if actor.enterprise_id is not None:
+        firm = db.get(Enterprise, actor.enterprise_id)
+    return {"actor": actor, "spec": spec, "firm": firm, "form": {}, "channels": service.CHANNELS,
+            "error": None} | extra  # fmt: skip
+
+
+@pages.get("/desk/new")
+def new_request(request: Request, db: DB, actor: CurrentActor) -> Response:
+    if not (actor.has(Permission.DESK_SUBMIT) or actor.has(Permission.DESK_HANDLE)):
+        actor.require(Permission.DESK_SUBMIT)
+    return render(request, "desk/new.html", _new_context(db, actor))
+
+
+@pages.post("/desk/new")
+async def create_request(
+    request: Request,
+    db: DB,
+    actor: CurrentActor,
+    title: Annotated[str, Form(max_length=200)] = "",
+    description: Annotated[str, Form(max_length=service.MAX_DESCRIPTION + 100)] = "",
+    category: Annotated[str, Form(max_length=32)] = "",
+    priority: Annotated[str, Form(max_length=16)] = "normal",
+    common: Annotated[str, Form(max_length=1)] = "",
+    contact_name: Annotated[str, Form(max_length=60)] = "",
+    contact_phone: Annotated[str, Form(max_length=40)] = "",
+    enterprise: Annotated[str, Form(max_length=40)] = "",
+    channel: Annotated[str, Form(max_length=16)] = "portal",
+    attachments: Annotated[list[UploadFile] | None, File()] = None,
+) -> Response:
+    form = await request.form()
+    attributes = {
+        str(k)[len("attribute[") : -1]: str(v)
+        for k, v in form.items()
+        if str(k).startswith("attribute[") and str(k).endswith("]")
+    }
+    values = {"title": title, "description": description, "category": category,
+              "priority": priority, "contact_name": contact_name, "contact_phone": contact_phone,
+              "enterprise": enterprise, "channel": channel, "common": common} | {
+        f"attribute[{k}]": v for k, v in attributes.items()}  # fmt: skip
+    try:
+        enterprise_id = None if actor.enterprise_id is not None else _find_firm(db, enterprise)
+        uploads = await _uploads(attachments, _attachment_limit(db))
+        created = service.submit(
+            db, actor=actor, title=title, description=description, category=category,
+            enterprise_id=enterprise_id, priority=priority, common=bool(common),
+            channel=channel if actor.enterprise_id is None else "portal",
+            contact_name=contact_name, contact_phone=contact_phone, attributes=attributes,
+            uploads=uploads, data_dir=settings_of(request).data_dir,
+        )  # fmt: skip
+    except WulianError as error:
+        db.rollback()
+        if isinstance(error, PermissionDenied):
+            raise
+        context = _new_context(db, actor, form=values, error=error)
+        return render(request, "desk/new.html", context, status_code=error.status)
+    return RedirectResponse(f"/desk/requests/{created.id}?submitted=1", status_code=303)
+
+
+def _find_firm(db: Session, text: str) -> int:
+    import sqlalchemy as sa
+
+    text = text.strip()
+    if not text:
+        raise InvalidInput(
+            "请填写提出诉求的企业（统一社会信用代码、全称或编号）", field="enterprise"
+        )
+    query = sa.select(Enterprise.id).where(
+        (Enterprise.uscc == text.upper()) | (Enterprise.name == text)
+    )
+    if text.isdigit():
+        query = sa.select(Enterprise.id).where(Enterprise.id == int(text))
+    found = db.scalar(query.limit(1))
+    if found is None:
+        raise InvalidInput(f"没有找到企业：{text}", field="enterprise", value=text)
+    return int(found)
+
+
+# ---------------------------------------------------------------- one request
+
+
+def _detail_context(db: Session, actor: Actor, request_id: int, **extra: Any) -> dict[str, Any]:
+    item = service.get_or_raise(db, actor=actor, request_id=request_id)
+    spec = service.config_of(db, item)
+    where = service.reach(db, actor, spec)
+    survey = service.survey_of(db, request=item)
+    firm = db.get(Enterprise, item.enterprise_id)
+    return {
+        "actor": actor,
+        "item": item,
+        "spec": spec,
+        "firm": firm,
+        "events": service.events(db, actor=actor, request=item),
+        "files": service.attachments(db, request=item),
+        "actions": service.actions_for(db, actor=actor, request=item),
+        "clocks": service.clock_results(db, item, spec),
+        "clock_status": STATUS_NAMES,
+        "names": service.department_names(db),
+        "departments": service.departments(db),
+        "officers": service.officers(db, department_id=item.department_id),
+        "survey": survey if survey is not None and survey.answered_at is None else None,
+        "answered": survey if survey is not None and survey.answered_at is not None else None,
+        "duplicate": db.get(DeskRequest, item.duplicate_of_id) if item.duplicate_of_id else None,
+        "staff": actor.enterprise_id is None,
+        "channels": service.CHANNELS,
+        "dispatcher": where.dispatcher,
+        "error": None,
+        "now": dt.datetime.now(dt.UTC),
+    } | extra
+
+
+@pages.get("/desk/requests/{request_id}")
+def detail(request: Request, request_id: int, db: DB, actor: CurrentActor) -> Response:
+    return render(request, "desk/detail.html", _detail_context(db, actor, request_id))
+
+
+@pages.post("/desk/requests/{request_id}/act")
+async def take_action(
+    request: Request,
+    request_id: int,
+    db: DB,
+    actor: CurrentActor,
+    action: Annotated[str, Form(max_length=32)],
+    reason: Annotated[str, Form(max_length=600)] = "",
+    note: Annotated[str, Form(max_length=service.MAX_DESCRIPTION + 100)] = "",
+    department: Annotated[str, Form(max_length=32)] = "",
+    assignee: Annotated[str, Form(max_length=12)] = "",
+    category: Annotated[str, Form(max_length=32)] = "",
+    rating: Annotated[str, Form(max_length=2)] = "",
+    into: Annotated[str, Form(max_length=20)] = "",
+    revision: Annotated[int | None, Form()] = None,
+    attachments: Annotated[list[UploadFile] | None, File()] = None,
+) -> Response:
+    try:
+        uploads = await _uploads(attachments, _attachment_limit(db))
+        step = service.Command(
+            action=action, reason=reason, note=note, department=department,
+            assignee_id=int(assignee) if assignee.isdigit() else None, category=category,
+            rating=int(rating) if rating.isdigit() else None, into=into, revision=revision,
+            uploads=uploads,
+        )  # fmt: skip
+        service.act(
+            db, actor=actor, request_id=request_id, step=step,
+            data_dir=settings_of(request).data_dir,
+        )  # fmt: skip
+    except WulianError as error:
+        refused(db, actor, error, request_id, action)
+        if isinstance(error, PermissionDenied):
+            raise
+        context = _detail_context(db, actor, request_id, error=error)
+        return render(request, "desk/detail.html", context, status_code=error.status)
+    return RedirectResponse(f"/desk/requests/{request_id}?done={action}", status_code=303)
+
+
+@pages.post("/desk/requests/{request_id}/survey")
+def answer_survey(
+    request: Request,
+    request_id: int,
+    db: DB,
+    actor: CurrentActor,
+    solved: Annotated[str, Form(pattern="^(yes|no)$")],
+    satisfaction: Annotated[int, Form(ge=1, le=5)],
+    comment: Annotated[str, Form(max_length=500)] = "",
+    channel: Annotated[str, Form(max_length=16)] = "phone",
+) -> Response:
+    try:
+        service.answer_survey(
+            db, actor=actor, request_id=request_id, solved=solved == "yes",
+            satisfaction=satisfaction, comment=comment, channel=channel,
+        )  # fmt: skip
+    except WulianError as error:
+        refused(db, actor, error, request_id, "survey")
+        if isinstance(error, PermissionDenied):
+            raise
+        context = _detail_context(db, actor, request_id, error=error)
+        return render(request, "desk/detail.html", context, status_code=error.status)
+    return RedirectResponse(f"/desk/requests/{request_id}?done=survey", status_code=303)
+
+
+@pages.get("/desk/attachments/{attachment_id}")
+def attachment(request: Request, attachment_id: int, db: DB, actor: CurrentActor) -> Response:
+    row, content = service.attachment_file(
+        db, actor=actor, attachment_id=attachment_id, data_dir=settings_of(request).data_dir
+    )
+    from urllib.parse import quote
+
+    return Response(
+        content,
+        media_type=row.content_type,
+        headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(row.filename, safe='')}",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+# ---------------------------------------------------------------- follow-ups and statistics
+
+
+@pages.get("/desk/surveys")
+def surveys(request: Request, db: DB, actor: CurrentActor) -> Response:
+    due = service.surveys_due(db, actor=actor)
+    firms = _firm_names(db, [r.enterprise_id for _, r in due])
+    return render(request, "desk/surveys.html", {"actor": actor, "due": due, "firms": firms})
+
+
+def _period(since: str, until: str) -> tuple[dt.date | None, dt.date | None]:
+    return parse_day(since, field="since"), parse_day(until, field="until")
+
+
+@pages.get("/desk/stats")
+def statistics(
+    request: Request,
+    db: DB,
+    actor: CurrentActor,
+    since: Annotated[str, Query(max_length=10)] = "",
+    until: Annotated[str, Query(max_length=10)] = "",
+) -> Response:
+    start, end = _period(since, until)
+    figures = stats.overview(db, actor=actor, since=start, until=end)
+    _, spec = service.current(db)
+    firms = _firm_names(db, [r.enterprise_id for r in figures.overdue_list])
+    context = {"actor": actor, "figures": figures, "since": since, "until": until, "spec": spec,
+               "firms": firms}  # fmt: skip
+    return render(request, "desk/stats.html", context)
+
+
+@pages.get("/desk/stats.xlsx")
+def statistics_xlsx(
+    db: DB,
+    actor: CurrentActor,
+    since: Annotated[str, Query(max_length=10)] = "",
+    until: Annotated[str, Query(max_length=10)] = "",
+) -> Response:
+    start, end = _period(since, until)
+    figures = stats.overview(db, actor=actor, since=start, until=end)
+    content = stats.export_xlsx(db, actor=actor, figures=figures)
+    return xlsx_download(content, f"企呼我应统计-{start or '全部'}-{end or '至今'}.xlsx")
+
+
+pages.include_router(
+    spec_router(
+        SpecPages(
+            base="/desk/config",
+            model=DeskConfigVersion,
+            get_specs=service.get_configs,
+            get_spec=service.get_config_or_raise,
+            save=service.save_config,
+            intro="服务台配置是一个 YAML 文件：诉求状态、允许的动作（谁可以操作、是否需要理由）、"
+            "类别与其属性、路由规则、期限（按类别与优先级，工作小时或工作日）、日历和服务台设置。"
+            "修改保存为新版本；已提交的诉求沿用提交时的版本。",
+            hint="格式见《企呼我应》手册（docs/guide/desk.md）。保存时检查：状态与动作互相引用、"
+            "平台依赖的动作齐全、路由与期限有兜底、部门代码存在、日历时段有效，出错时指出行号。",
+            shipped_note="平台内置配置：期限参考中山、珠海、泉州公布的办理时限。",
+            edit_permission=Permission.DESK_ADMIN,
+        )
+    )
+)
+
+
+# ---------------------------------------------------------------- API (Open311 GeoReport v2 style)
+
+
+@api.get("/open311/services", summary="服务列表（诉求类别）")
+def api_services(db: DB, actor: CurrentActor) -> list[ServiceOut]:
+    service.reach(db, actor, service.current(db)[1])
+    return services_out(service.current(db)[1])
+
+
+@api.get("/open311/services/{code}", summary="服务定义（类别的属性）")
+def api_service(code: str, db: DB, actor: CurrentActor) -> ServiceDefinitionOut:
+    _, spec = service.current(db)
+    service.reach(db, actor, spec)
+    return service_definition(spec, code)
+
+
+@api.post("/open311/requests", summary="提交诉求", status_code=201)
+def api_submit(
+    body: RequestIn, request: Request, db: DB, actor: CurrentActor
+) -> list[SubmittedOut]:
+    uploads = [a.upload() for a in body.attachments]
+    try:
+        created = service.submit(
+            db, actor=actor, title=body.title, description=body.description,
+            category=body.service_code, enterprise_id=body.enterprise_id,
+            priority=body.priority, common=body.common, channel=body.channel or "api",
+            contact_name=body.contact_name, contact_phone=body.contact_phone,
+            attributes=body.attribute, uploads=uploads, data_dir=settings_of(request).data_dir,
+        )  # fmt: skip
+    except WulianError as error:
+        refused(db, actor, error, None, "submit")
+        raise
+    spec = service.config_of(db, created)
+    return [
+        SubmittedOut(
+            service_request_id=created.tracking_no or "",
+            service_notice=f"已收到，受理编号 {created.tracking_no}",
+            expected_datetime=created.due_at,
+            status=spec.state_map[created.state].name,
+        )
+    ]
+
+
+@api.get("/open311/requests", summary="诉求列表（分页）")
+def api_requests(
+    response: Response,
+    db: DB,
+    actor: CurrentActor,
+    status: Annotated[str, Query(pattern="^(|open|closed)$")] = "",
+    service_code: Annotated[str, Query(max_length=32)] = "",
+    page: PageNo = 1,
+    per_page: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> list[RequestOut]:
+    filters = service.Filters(state=status, category=service_code)
+    result = service.queue(db, actor=actor, filters=filters, page=page, per_page=per_page)
+    response.headers["X-Total-Count"] = str(result.total)
+    response.headers["X-Page"] = str(result.page)
+    response.headers["X-Pages"] = str(result.pages)
+    names = service.department_names(db)
+    return [request_out(db, r, names) for r in result.items]
+
+
+@api.get("/open311/requests/{tracking_no}", summary="一件诉求")
+def api_request(tracking_no: str, db: DB, actor: CurrentActor) -> list[RequestOut]:
+    item = service.get_by_tracking_or_raise(db, actor=actor, tracking_no=tracking_no)
+    return [request_out(db, item, service.department_names(db))]
+
+
+@api.get("/open311/requests/{tracking_no}/updates", summary="办理过程")
+def api_updates(tracking_no: str, db: DB, actor: CurrentActor) -> list[UpdateOut]:
+    item = service.get_by_tracking_or_raise(db, actor=actor, tracking_no=tracking_no)
+    spec = service.config_of(db, item)
+    names = service.department_names(db)
+    return [update_out(e, spec, names) for e in service.events(db, actor=actor, request=item)]
+
+
+@api.post("/open311/requests/{tracking_no}/updates", summary="执行动作（补充说明、受理、交办……）")
+def api_act(
+    tracking_no: str, body: ActionIn, request: Request, db: DB, actor: CurrentActor
+) -> list[RequestOut]:
+    item = service.get_by_tracking_or_raise(db, actor=actor, tracking_no=tracking_no)
+    try:
+        service.act(
+            db, actor=actor, request_id=item.id, data_dir=settings_of(request).data_dir,
+            step=service.Command(
+                action=body.action, reason=body.reason, note=body.note,
+                department=body.department, category=body.category, rating=body.rating,
+                into=body.into, revision=body.revision,
+                uploads=[a.upload() for a in body.attachments],
+            ),
+        )  # fmt: skip
+    except WulianError as error:
+        refused(db, actor, error, item.id, body.action)
+        raise
+    return [request_out(db, item, service.department_names(db))]
+
+
+@api.get("/desk/suggest", summary="按诉求文字推荐类别")
+def api_suggest(
+    db: DB, actor: CurrentActor, text: Annotated[str, Query(min_length=1, max_length=2000)]
+) -> dict[str, Any]:
+    found = service.suggest(db, actor=actor, text=text)
+    if found is None:
+        return {"category": None, "name": None, "score": None, "terms": ""}
+    _, spec = service.current(db)
+    code, score, terms = found
+    return {"category": code, "name": spec.category_map[code].name, "score": round(score, 3),
+            "terms": terms}  # fmt: skip
