@@ -9,6 +9,7 @@ import datetime as dt
 import pytest
 
 from tests.conftest import SYSTEM
+from wulian.core import audit
 from wulian.core.auth import service as auth_service
 from wulian.core.calendar import CHINA_TIME
 from wulian.core.permissions import Role
@@ -64,6 +65,7 @@ def submit(world, username="firm1", when=None, **fields):
     } | fields
 
     def run(session):
+        audit.track(session, actor)
         request = service.submit(
             session, actor=actor, now=when or china(2026, 9, 28, 10, 0), **values
         )
@@ -76,6 +78,7 @@ def act(world, username, request_id, action, when, **fields):
     actor = actor_of(world, username)
 
     def run(session):
+        audit.track(session, actor)
         request = service.act(
             session,
             actor=actor,
