@@ -169,6 +169,12 @@ def demo() -> None:
         console.print(
             f"产业链归链：自动归入环节 {placed} 家，待人工复核 {counts.get('model.review', 0)} 家。"
         )
+    if result.requests:
+        desk = result.requests
+        console.print(
+            f"企呼我应示例诉求 {desk.requests} 件：已结束 {desk.closed} 件，办理中 {desk.open} 件，"
+            f"其中已督办 {desk.escalated} 件。"
+        )
     if result.sample:
         console.print(f"示例导入文件（含几处故意的错误）：{escape(str(result.sample))}")
     if result.admin_password:

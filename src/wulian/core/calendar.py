@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import chinese_calendar
 
@@ -59,6 +60,16 @@ class CalendarMissing(InvalidInput):
         )
 
 
+@lru_cache(maxsize=8192)
+def _statutory_workday(day: dt.date) -> bool | None:
+    """Whether day is a working day by the State Council's notices; None for a year
+    chinese-calendar does not cover."""
+    try:
+        return bool(chinese_calendar.is_workday(day))
+    except NotImplementedError:
+        return None
+
+
 @dataclass(frozen=True)
 class WorkCalendar:
     """Working days and hours in China time.
@@ -82,10 +93,10 @@ class WorkCalendar:
         if day.year in self.years:
             holidays, workdays = self.years[day.year]
             return day in workdays or (day.weekday() < 5 and day not in holidays)
-        try:
-            return bool(chinese_calendar.is_workday(day))
-        except NotImplementedError:
-            raise CalendarMissing(day.year, self.name) from None
+        statutory = _statutory_workday(day)
+        if statutory is None:
+            raise CalendarMissing(day.year, self.name)
+        return statutory
 
     def periods(self, day: dt.date) -> list[tuple[dt.datetime, dt.datetime]]:
         """The working periods of day (none on a day off)."""

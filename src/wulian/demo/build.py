@@ -14,8 +14,10 @@ from wulian.chains import service as chains_service
 from wulian.core import audit, specversions
 from wulian.core.auth import service as auth_service
 from wulian.core.permissions import Actor, Role
+from wulian.demo import desk as demo_desk
 from wulian.demo import zone
 from wulian.demo.zone import ZoneResult
+from wulian.desk import service as desk_service
 from wulian.enterprises.models import Enterprise
 from wulian.innovation import service as innovation_service
 from wulian.innovation.models import InnovationResult
@@ -39,6 +41,9 @@ DEPARTMENTS: tuple[tuple[str, str], ...] = (
     ("business-env", "营商环境办（企业服务中心）"),
     ("talent", "人才办"),
     ("finance", "金融办"),
+    ("planning", "自然资源和规划分局"),
+    ("approval", "行政审批局"),
+    ("transport", "交通运输局"),
 )
 
 
@@ -52,6 +57,7 @@ class DemoResult:
     landuse_runs: int  # 亩均效益 runs made for the demo
     policy_runs: int  # policy evaluation runs made for the demo
     placement: dict[str, int] | None  # firms placed on chain nodes, by outcome
+    requests: demo_desk.DeskDemo | None  # the request desk's demo requests
     sample: Path | None  # the sample import file, when written
 
 
@@ -86,7 +92,9 @@ def build(session: Session, *, actor: Actor, data_dir: Path | None = None) -> De
     landuse_service.install_shipped(session, actor=actor)
     policy_service.install_shipped(session, actor=actor)
     chains_service.install_shipped(session, actor=actor)
+    desk_service.install_shipped(session, actor=actor)
     placed = chains_service.place(session, actor=actor) if zone_result is not None else None
+    requests = demo_desk.build(session) if zone_result is not None else None
     runs = _innovation_runs(session, actor=actor) if zone_result is not None else 0
     landuse_runs = _landuse_runs(session, actor=actor) if zone_result is not None else 0
     policy_runs = _policy_runs(session, actor=actor) if zone_result is not None else 0
@@ -115,6 +123,7 @@ def build(session: Session, *, actor: Actor, data_dir: Path | None = None) -> De
         landuse_runs=landuse_runs,
         policy_runs=policy_runs,
         placement=placed.counts if placed is not None else None,
+        requests=requests,
         sample=sample,
     )
 

@@ -855,7 +855,8 @@ def act(
     )  # fmt: skip
     event.from_department_id = department_before
     session.add(event)
-    session.flush()
+    if step.uploads:
+        session.flush()  # the event's id, for its attachments
     _attach(session, request, step.uploads, spec, data_dir, actor, event)
     if action.key == "close":
         _schedule_survey(session, request, spec, at)
