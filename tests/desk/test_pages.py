@@ -76,6 +76,9 @@ def test_a_request_from_portal_to_rating(make_client, world, desk, settings):
     login(centre, "centre1")
     queue = centre.get("/desk")
     assert tracking in queue.text
+    searched = centre.get(f"/desk?state=&category=&due=&department=&q={tracking}")
+    assert searched.status_code == 200
+    assert tracking in searched.text
     assert act(centre, rid, "accept", category="land").status_code == 303
     assert act(centre, rid, "assign", department="planning").status_code == 303
 

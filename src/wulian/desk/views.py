@@ -119,18 +119,20 @@ def workbench(
     request: Request,
     db: DB,
     actor: CurrentActor,
-    state: Annotated[str, Query(max_length=32)] = "",
+    state: Annotated[str | None, Query(max_length=32)] = None,
     category: Annotated[str, Query(max_length=32)] = "",
     due: Annotated[str, Query(pattern="^(|overdue|soon)$")] = "",
     mine: Annotated[str, Query(max_length=1)] = "",
     escalated: Annotated[str, Query(max_length=1)] = "",
-    department: Annotated[int | None, Query()] = None,
+    department: Annotated[str, Query(pattern=r"^\d{0,9}$")] = "",
     q: Annotated[str, Query(max_length=100)] = "",
     page: PageNo = 1,
 ) -> Response:
+    if state is None:  # staff start from what is still open; a firm sees all its requests
+        state = "open" if actor.enterprise_id is None else ""
     filters = service.Filters(
         state=state, category=category, due=due, mine=bool(mine), escalated=bool(escalated),
-        department_id=department, q=q,
+        department_id=int(department) if department else None, q=q,
     )  # fmt: skip
     return render(request, "desk/queue.html", _queue_context(db, actor, filters, page))
 
@@ -190,10 +192,10 @@ async def create_request(
     attachments: Annotated[list[UploadFile] | None, File()] = None,
 ) -> Response:
     form = await request.form()
-    attributes = {
+    attributes = {  # the fields of other categories come empty from the same form
         str(k)[len("attribute[") : -1]: str(v)
         for k, v in form.items()
-        if str(k).startswith("attribute[") and str(k).endswith("]")
+        if str(k).startswith("attribute[") and str(k).endswith("]") and str(v).strip()
     }
     values = {"title": title, "description": description, "category": category,
               "priority": priority, "contact_name": contact_name, "contact_phone": contact_phone,

@@ -8,6 +8,7 @@
   function showFields() {
     document.querySelectorAll("fieldset.attributes").forEach(function (box) {
       box.hidden = box.dataset.category !== select.value;
+      box.disabled = box.hidden;
     });
   }
   select.addEventListener("change", showFields);
