@@ -42,6 +42,7 @@ reference_app = typer.Typer(help="参考数据：行业分类、指标目录", n
 reference_import_app = typer.Typer(help="导入参考数据", no_args_is_help=True)
 reference_app.add_typer(reference_import_app, name="import")
 import_app = typer.Typer(help="导入企业名录与企业数据（Excel 或 CSV）", no_args_is_help=True)
+desk_app = typer.Typer(help="企呼我应：期限巡检", no_args_is_help=True)
 alias_app = typer.Typer(help="表头别名：把表格里的中文表头对应到字段或指标", no_args_is_help=True)
 reference_app.add_typer(alias_app, name="alias")
 app.add_typer(import_app, name="import")
@@ -60,6 +61,7 @@ classify_app = typer.Typer(
 )
 app.add_typer(classify_app, name="classify")
 app.add_typer(db_app, name="db")
+app.add_typer(desk_app, name="desk")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(department_app, name="department")
@@ -195,6 +197,16 @@ def demo() -> None:
 
 
 # ---------------------------------------------------------------- database
+
+
+@desk_app.command("sweep")
+def desk_sweep() -> None:
+    """期限巡检：即将到期的诉求预警，超期的诉求自动督办（各一次）。建议每 10 分钟运行一次。"""
+    from wulian.desk import service as desk_service
+
+    with _work() as (session, actor):
+        result = desk_service.sweep(session, actor=actor)
+    console.print(f"期限预警 {result.warned} 件，自动督办 {result.escalated} 件。")
 
 
 @db_app.command("upgrade")
