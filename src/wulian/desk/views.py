@@ -277,6 +277,18 @@ def detail(request: Request, request_id: int, db: DB, actor: CurrentActor) -> Re
     return render(request, "desk/detail.html", _detail_context(db, actor, request_id))
 
 
+def _detail_again(
+    request: Request, db: Session, actor: Actor, error: WulianError, request_id: int, what: str
+) -> Response:
+    """A refused action: recorded, nothing changed, the request's page again with the error
+    (a permission error goes to the 403 page)."""
+    refused(db, actor, error, request_id, what)
+    if isinstance(error, PermissionDenied):
+        raise error
+    context = _detail_context(db, actor, request_id, error=error)
+    return render(request, "desk/detail.html", context, status_code=error.status)
+
+
 @pages.post("/desk/requests/{request_id}/act")
 async def take_action(
     request: Request,
@@ -307,11 +319,7 @@ async def take_action(
             data_dir=settings_of(request).data_dir,
         )  # fmt: skip
     except WulianError as error:
-        refused(db, actor, error, request_id, action)
-        if isinstance(error, PermissionDenied):
-            raise
-        context = _detail_context(db, actor, request_id, error=error)
-        return render(request, "desk/detail.html", context, status_code=error.status)
+        return _detail_again(request, db, actor, error, request_id, action)
     return RedirectResponse(f"/desk/requests/{request_id}?done={action}", status_code=303)
 
 
@@ -332,11 +340,7 @@ def answer_survey(
             satisfaction=satisfaction, comment=comment, channel=channel,
         )  # fmt: skip
     except WulianError as error:
-        refused(db, actor, error, request_id, "survey")
-        if isinstance(error, PermissionDenied):
-            raise
-        context = _detail_context(db, actor, request_id, error=error)
-        return render(request, "desk/detail.html", context, status_code=error.status)
+        return _detail_again(request, db, actor, error, request_id, "survey")
     return RedirectResponse(f"/desk/requests/{request_id}?done=survey", status_code=303)
 
 
