@@ -8,12 +8,14 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
+from tests.conftest import SYSTEM
 from wulian.cli import app
 from wulian.core.audit.models import AuditEntry
 from wulian.core.auth import service as auth_service
 from wulian.core.auth.models import ApiToken, Department, User
 from wulian.core.auth.passwords import verify_password
 from wulian.core.db import session_factory
+from wulian.core.permissions import Role
 from wulian.reference import catalogue
 from wulian.reference.models import Industry, Metric
 
@@ -38,13 +40,14 @@ def test_demo_builds_once_and_prints_the_admin_password_once(run, world):
     admin = world.get_user("admin")
     assert admin.must_change_password
     assert verify_password(password, admin.password_hash)[0]
-    assert world.scalar(sa.select(sa.func.count(Department.id))) == 8
+    assert world.scalar(sa.select(sa.func.count(Department.id))) == 11  # incl. those requests go to
     assert world.scalar(sa.select(sa.func.count(Metric.key))) == len(catalogue.shipped())
+    assert "企呼我应示例诉求 300 件" in first.output
     second = run("demo")
     assert second.exit_code == 0
     assert "初始密码" not in second.output
     assert "已存在" in second.output
-    assert world.scalar(sa.select(sa.func.count(Department.id))) == 8
+    assert world.scalar(sa.select(sa.func.count(Department.id))) == 11
     labels = world.scalar(sa.select(sa.func.min(AuditEntry.actor_label)))
     assert labels.startswith("命令行:")
 
@@ -195,3 +198,20 @@ def test_reference_import_from_the_command_line(run, world, shared_data, tmp_pat
     assert world.scalar(sa.select(sa.func.count(Industry.code))) == 1972
     synced = run("reference", "sync-metrics")
     assert "新增" in synced.output
+
+
+def test_desk_sweep_escalates_overdue_requests(run, world):
+    from tests.desk.conftest import DEPARTMENTS, china, submit
+    from wulian.desk import service as desk_service
+
+    for code, name in DEPARTMENTS.items():
+        world.department(code, name)
+    world.run(lambda s: desk_service.install_shipped(s, actor=SYSTEM))
+    firm = world.enterprise("巡检测试有限公司")
+    world.user("firm1", Role.ENTERPRISE, enterprise_id=firm)
+    submit(world, when=china(2026, 3, 2, 9, 0))  # long overdue by now
+    result = run("desk", "sweep")
+    assert result.exit_code == 0, result.output
+    assert "自动督办 1 件" in result.output
+    again = run("desk", "sweep")
+    assert "自动督办 0 件" in again.output
