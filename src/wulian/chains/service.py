@@ -156,12 +156,17 @@ class Chain:
 def chains(session: Session, *, actor: Actor) -> list[Chain]:
     """The atlas: the newest version of every chain spec, in the shipped order."""
     actor.require(Permission.ENTERPRISES_READ)
+    order = {code: i for i, code in enumerate(SHIPPED)}
+    rows = sorted(_newest(session), key=lambda r: (order.get(r.code, len(order)), r.code))
+    return [Chain(row, parse(row.text)) for row in rows]
+
+
+def _newest(session: Session) -> list[ChainSpecRow]:
+    """The newest version of every chain spec."""
     newest: dict[str, ChainSpecRow] = {}
     for row in specversions.versions(session, ChainSpecRow):
         newest.setdefault(row.code, row)
-    order = {code: i for i, code in enumerate(SHIPPED)}
-    rows = sorted(newest.values(), key=lambda r: (order.get(r.code, len(order)), r.code))
-    return [Chain(row, parse(row.text)) for row in rows]
+    return list(newest.values())
 
 
 def chain_or_raise(session: Session, *, actor: Actor, code: str) -> Chain:
@@ -722,7 +727,4 @@ def chain_of(session: Session, *, enterprise_id: int) -> str | None:
 
 def chain_names(session: Session) -> dict[str, str]:
     """Chain id → name, for other domains' pages and statistics."""
-    newest: dict[str, ChainSpecRow] = {}
-    for row in specversions.versions(session, ChainSpecRow):
-        newest.setdefault(row.code, row)
-    return {code: parse(row.text).name for code, row in newest.items()}
+    return {row.code: parse(row.text).name for row in _newest(session)}

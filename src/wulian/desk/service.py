@@ -285,14 +285,10 @@ def actions_for(session: Session, *, actor: Actor, request: DeskRequest) -> list
     return [
         a
         for a in spec.allowed(request.state)
-        if roles & set(a.by) and a.key not in ("review",) and _extra_allowed(a, request, spec)
+        if roles & set(a.by)
+        and a.key != "review"  # the platform's own step
+        and not (a.key == "rate" and request.rating is not None)  # rated once
     ]
-
-
-def _extra_allowed(action: Action, request: DeskRequest, spec: DeskConfig) -> bool:
-    if action.key == "rate":
-        return request.rating is None
-    return True
 
 
 @dataclass(frozen=True)

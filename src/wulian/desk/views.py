@@ -7,13 +7,14 @@ import datetime as dt
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
+import sqlalchemy as sa
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from wulian.core import audit
 from wulian.core.calendar import parse_day
-from wulian.core.deps import DB, CurrentActor, render, settings_of, xlsx_download
+from wulian.core.deps import DB, CurrentActor, download, render, settings_of, xlsx_download
 from wulian.core.errors import InvalidInput, PermissionDenied, WulianError
 from wulian.core.permissions import Actor, Permission
 from wulian.core.specpages import SpecPages, spec_router
@@ -33,6 +34,7 @@ from wulian.desk.schemas import (
     services_out,
     update_out,
 )
+from wulian.enterprises import service as enterprise_service
 from wulian.enterprises.models import Enterprise
 
 pages = APIRouter(include_in_schema=False)
@@ -106,8 +108,6 @@ def _queue_context(
 
 
 def _firm_names(db: Session, ids: list[int]) -> dict[int, str]:
-    import sqlalchemy as sa
-
     if not ids:
         return {}
     rows = db.execute(sa.select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(ids)))
@@ -221,19 +221,12 @@ async def create_request(
 
 
 def _find_firm(db: Session, text: str) -> int:
-    import sqlalchemy as sa
-
     text = text.strip()
     if not text:
         raise InvalidInput(
             "请填写提出诉求的企业（统一社会信用代码、全称或编号）", field="enterprise"
         )
-    query = sa.select(Enterprise.id).where(
-        (Enterprise.uscc == text.upper()) | (Enterprise.name == text)
-    )
-    if text.isdigit():
-        query = sa.select(Enterprise.id).where(Enterprise.id == int(text))
-    found = db.scalar(query.limit(1))
+    found = enterprise_service.find_id(db, text=text)
     if found is None:
         raise InvalidInput(f"没有找到企业：{text}", field="enterprise", value=text)
     return int(found)
@@ -349,16 +342,7 @@ def attachment(request: Request, attachment_id: int, db: DB, actor: CurrentActor
     row, content = service.attachment_file(
         db, actor=actor, attachment_id=attachment_id, data_dir=settings_of(request).data_dir
     )
-    from urllib.parse import quote
-
-    return Response(
-        content,
-        media_type=row.content_type,
-        headers={
-            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(row.filename, safe='')}",
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
+    return download(content, row.filename, row.content_type)
 
 
 # ---------------------------------------------------------------- follow-ups and statistics
@@ -430,8 +414,9 @@ pages.include_router(
 
 @api.get("/open311/services", summary="服务列表（诉求类别）")
 def api_services(db: DB, actor: CurrentActor) -> list[ServiceOut]:
-    service.reach(db, actor, service.current(db)[1])
-    return services_out(service.current(db)[1])
+    _, spec = service.current(db)
+    service.reach(db, actor, spec)
+    return services_out(spec)
 
 
 @api.get("/open311/services/{code}", summary="服务定义（类别的属性）")

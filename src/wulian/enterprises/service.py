@@ -50,6 +50,18 @@ def get_by_uscc_or_raise(session: Session, *, code: str) -> Enterprise:
     return enterprise
 
 
+def find_id(session: Session, *, text: str) -> int | None:
+    """The id of the firm a person named by its number, credit code or full name, if any."""
+    text = text.strip()
+    if text.isdigit():
+        query = sa.select(Enterprise.id).where(Enterprise.id == int(text))
+    else:
+        query = sa.select(Enterprise.id).where(
+            (Enterprise.uscc == text.upper()) | (Enterprise.name == text)
+        )
+    return session.scalar(query.limit(1))
+
+
 def id_for_uscc(session: Session, *, code: str | None) -> int | None:
     """The id of the enterprise registered under code; None when no code is given."""
     if code is None or not code.strip():

@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
@@ -18,7 +17,7 @@ from wulian.core.permissions import Actor, Permission
 from wulian.core.specpages import SpecPages, spec_router
 from wulian.engines.rules import cases as rule_cases
 from wulian.engines.rules.policy import CATEGORIES, STATUS_NAMES
-from wulian.enterprises.models import Enterprise
+from wulian.enterprises import service as enterprise_service
 from wulian.policy import service
 from wulian.policy.models import PolicyVersion
 
@@ -240,12 +239,7 @@ def calculator_start(
     error = None
     text = enterprise.strip()
     if text:
-        query = sa.select(Enterprise.id).where(
-            (Enterprise.uscc == text.upper()) | (Enterprise.name == text)
-        )
-        if text.isdigit():
-            query = sa.select(Enterprise.id).where(Enterprise.id == int(text))
-        found = db.scalar(query.limit(1))
+        found = enterprise_service.find_id(db, text=text)
         if found is not None:
             return RedirectResponse(f"/policies/calculator/{found}", status_code=303)
         error = NotFound(f"没有找到企业：{text}（请输入统一社会信用代码、企业全称或编号）")
