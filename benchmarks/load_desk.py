@@ -115,14 +115,14 @@ def prepare(kind: str, folder: Path) -> tuple[str, list[tuple[int, str]]]:
     return url, firms
 
 
-def start_server(url: str, folder: Path, port: int) -> subprocess.Popen[bytes]:
+def start_server(url: str, folder: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
     env = os.environ | {
         "WULIAN_DATABASE_URL": url,
         "WULIAN_DATA_DIR": str(folder),
         "WULIAN_LOG_REQUESTS": "false",
     }
     process = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "wulian", "serve", "--port", str(port)],
+        [sys.executable, "-m", "wulian", "serve", "--port", str(port), "--workers", str(workers)],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )  # fmt: skip
     deadline = time.monotonic() + 60
@@ -246,11 +246,12 @@ def main() -> int:
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--workers", type=int, default=2, help="the server's worker processes")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="wulian-load-"))
     url, firms = prepare(args.database, folder)
     port = free_port()
-    server = start_server(url, folder, port)
+    server = start_server(url, folder, port, args.workers)
     record = Record()
     started = time.monotonic()
     stop = started + args.seconds
@@ -261,7 +262,7 @@ def main() -> int:
     before = sum(len(v) for v in record.latencies.values())
     kill(server)
     killed_at = time.monotonic() - started
-    server = start_server(url, folder, port)
+    server = start_server(url, folder, port, args.workers)
     restarted = time.monotonic() - started - killed_at
     for client in clients:
         client.join()

@@ -156,6 +156,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         database_url=database_url,
         data_dir=tmp_path / "data",
         log_requests=False,
+        warm_up=False,
         max_request_bytes=64 * 1024,
         max_upload_bytes=256 * 1024,
     )

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import getpass
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import polars as pl
 import typer
@@ -108,6 +109,9 @@ def _work(settings: Settings | None = None) -> Iterator[tuple[Session, Actor]]:
 def serve(
     host: Annotated[str, typer.Option(help="监听地址")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="监听端口")] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, max=32, help="工作进程数（默认每个处理器核心一个，最多 4 个）")
+    ] = min(4, os.cpu_count() or 1),
     forwarded_allow_ips: Annotated[
         str, typer.Option(help="信任其 X-Forwarded-* 头的反向代理地址")
     ] = "127.0.0.1",
@@ -115,23 +119,35 @@ def serve(
     """启动 Web 服务（页面、/api/v1 接口、/api/docs 文档）。"""
     import uvicorn
 
-    from wulian.web.app import create_app
-
     settings = get_settings()
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "access_log": False,
+        "proxy_headers": True,
+        "forwarded_allow_ips": forwarded_allow_ips,
+        "log_level": "warning",
+    }
     try:
-        application = create_app(settings)
+        if workers == 1:
+            from wulian.web.app import create_app
+
+            application = create_app(settings)
+        else:  # refuse a database behind the code before starting the workers
+            engine = create_engine(settings.database_url)
+            try:
+                migrate.ensure_current(engine)
+            finally:
+                engine.dispose()
     except WulianError as error:
         raise _fail(error.message, code=1) from None
-    console.print(f"[green]wulian 已启动：[/]http://{host}:{port}  （Ctrl+C 停止）")
-    uvicorn.run(
-        application,
-        host=host,
-        port=port,
-        access_log=False,
-        proxy_headers=True,
-        forwarded_allow_ips=forwarded_allow_ips,
-        log_level="warning",
+    console.print(
+        f"[green]wulian 已启动：[/]http://{host}:{port}  （{workers} 个工作进程；Ctrl+C 停止）"
     )
+    if workers == 1:
+        uvicorn.run(application, **options)
+    else:  # each worker process builds its own app (engine, caches) from the same settings
+        uvicorn.run("wulian.web.app:create_app", factory=True, workers=workers, **options)
 
 
 @app.command()
@@ -229,7 +245,7 @@ def db_upgrade() -> None:
 def db_status() -> None:
     """显示数据库结构版本是否为最新。"""
     engine = create_engine(get_settings().database_url)
-    current, heads = migrate.current_revisions(engine), migrate.head_revisions(engine)
+    current, heads = migrate.current_revisions(engine), migrate.head_revisions()
     engine.dispose()
     console.print(
         f"数据库版本：{', '.join(sorted(current)) or '空库'}；程序需要：{', '.join(sorted(heads))}"

@@ -45,7 +45,7 @@ def test_healthz_reports_the_database(app, engine):
         assert response.status_code == 200
         assert response.json() == {"status": "ok", "database": "ok", "schema": "current"}
         # The schema falls behind while the server runs (a newer release was deployed elsewhere).
-        (head,) = migrate.head_revisions(engine)
+        (head,) = migrate.head_revisions()
         with engine.begin() as connection:
             connection.execute(sa.text("UPDATE alembic_version SET version_num = 'older'"))
         try:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+from fastapi.testclient import TestClient
 
 from tests.conftest import SYSTEM
 from tests.desk.conftest import act, actor_of, china, read, submit
@@ -15,6 +16,7 @@ from wulian.core.calendar import CalendarMissing
 from wulian.core.errors import Conflict, InvalidInput, PermissionDenied
 from wulian.desk import service, stats
 from wulian.desk.models import DeskEvent, DeskRequest, DeskSurvey
+from wulian.web.app import create_app
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\n%%EOF\n"
 
@@ -289,3 +291,13 @@ def test_every_write_is_audited(world, desk):
     assert ("firm1", "desk_requests", "create") in entries
     assert ("centre1", "desk_events", "create") in entries
     assert ("centre1", "desk_requests", "update") in entries
+
+
+def test_a_server_trains_the_category_model_before_the_first_request(world, settings, engine):
+    assert world.run(service.warm_up) is False  # nothing to train before the desk is configured
+    world.run(lambda s: service.install_shipped(s, actor=SYSTEM))
+    service.SUGGESTER.models.clear()
+    app = create_app(settings.model_copy(update={"warm_up": True}), engine=engine)
+    with TestClient(app) as client:  # the server's start-up
+        assert service.SUGGESTER.models, "the model is trained before any request"
+        assert client.get("/healthz").status_code == 200

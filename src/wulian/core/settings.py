@@ -41,6 +41,9 @@ class Settings(BaseSettings):
         default=None, description="强制 Secure Cookie；为空时按请求是否为 HTTPS 决定"
     )
     log_requests: bool = Field(default=True, description="每个请求输出一行 JSON 日志")
+    warm_up: bool = Field(
+        default=True, description="启动时先预热（映射、诉求分类模型），再接受请求"
+    )
 
     @cached_property
     def session_secret(self) -> bytes:

@@ -399,6 +399,17 @@ def _examples(session: Session, spec: DeskConfig) -> list[tuple[str, str]]:
 SUGGESTER = _Suggester()
 
 
+def warm_up(session: Session) -> bool:
+    """Train the category model of the current configuration now (a server does this before it
+    takes requests, so the first firm to submit does not wait for it); False when the desk has
+    no configuration yet."""
+    row = specversions.latest(session, DeskConfigVersion, CODE)
+    if row is None:
+        return False
+    SUGGESTER.suggest(session, row.id, parse(row.text), "")
+    return True
+
+
 def suggest(session: Session, *, actor: Actor, text: str) -> tuple[str, float, str] | None:
     """The category the classifier suggests for a request's text, with its confidence and the
     terms that decided it; None when the text has nothing to go by."""

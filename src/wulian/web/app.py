@@ -7,15 +7,18 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import configure_mappers
 
 from wulian import __version__
 from wulian.chains import views as chain_views
 from wulian.core.db import create_engine, migrate, session_factory
 from wulian.core.settings import Settings, get_settings
+from wulian.desk import service as desk_service
 from wulian.desk import views as desk_views
 from wulian.enterprises import views as enterprise_views
 from wulian.innovation import views as innovation_views
@@ -39,6 +42,19 @@ def configure_logging() -> None:
         logger.propagate = False
 
 
+def warm_up(app: FastAPI, engine: Engine) -> None:
+    """What the first requests would otherwise wait for (about 0.7 s): FastAPI's per-route
+    request models, which it builds on first match, the ORM's mapper configuration and the
+    request desk's category model. Runs before the server accepts connections."""
+    for route in app.router.routes:
+        build = getattr(route, "effective_candidates", None)  # an included router's routes
+        if callable(build):
+            build()
+    configure_mappers()
+    with session_factory(engine)() as session:
+        desk_service.warm_up(session)
+
+
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
     """The wulian web application. Refuses a database whose schema is behind the code."""
     settings = settings or get_settings()
@@ -47,7 +63,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     settings.session_secret  # noqa: B018  (create the secret now, not on the first request)
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.warm_up:
+            await anyio.to_thread.run_sync(warm_up, app, engine)
         yield
         engine.dispose()
 

@@ -40,8 +40,6 @@ from typing import Any
 import numpy as np
 import polars as pl
 import scipy.sparse as sp
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.svm import LinearSVC
 
 from wulian.core.errors import InvalidFile, RowProblem
 from wulian.engines.classify import text as textmod
@@ -269,6 +267,11 @@ def _fit(taxonomy: Taxonomy, labelled: Sequence[tuple[str, int]], temperature: f
 
 
 def _fit_binary(job: tuple[int, int, sp.csr_matrix, np.ndarray]) -> tuple[np.ndarray, float]:
+    # scikit-learn (and the SciPy statistics it loads) costs two seconds to import; only
+    # training needs it, so a server or a prediction run does not pay for it.
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.svm import LinearSVC
+
     _, _, matrix, positive = job
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
