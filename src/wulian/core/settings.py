@@ -41,6 +41,12 @@ class Settings(BaseSettings):
         default=None, description="强制 Secure Cookie；为空时按请求是否为 HTTPS 决定"
     )
     log_requests: bool = Field(default=True, description="每个请求输出一行 JSON 日志")
+    max_concurrent_requests: int = Field(
+        default=16,
+        ge=1,
+        le=200,
+        description="每个工作进程同时处理的请求数上限；其余在事件循环里排队，不占线程和数据库连接",
+    )
     warm_up: bool = Field(
         default=True, description="启动时先预热（映射、诉求分类模型），再接受请求"
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import threading
+import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -96,12 +97,18 @@ def get_config_or_raise(session: Session, *, actor: Actor, spec_id: int) -> Desk
     return specversions.get_or_raise(session, DeskConfigVersion, spec_id, "服务台配置")
 
 
-def current(session: Session) -> tuple[DeskConfigVersion, DeskConfig]:
-    """The newest configuration version and its parsed content."""
-    row = specversions.latest(session, DeskConfigVersion, CODE)
-    if row is None:
+def current(session: Session) -> tuple[int, DeskConfig]:
+    """The newest configuration version's id and its parsed content (the text is read once per
+    version: versions never change)."""
+    config_id = session.scalar(
+        sa.select(DeskConfigVersion.id)
+        .where(DeskConfigVersion.code == CODE)
+        .order_by(DeskConfigVersion.version.desc())
+        .limit(1)
+    )
+    if config_id is None:
         raise Conflict("服务台尚未配置：请管理员载入服务台配置")
-    return row, parse(row.text)
+    return config_id, _config_text(session, config_id)
 
 
 def config_of(session: Session, request: DeskRequest) -> DeskConfig:
@@ -110,16 +117,23 @@ def config_of(session: Session, request: DeskRequest) -> DeskConfig:
 
 
 def _config_text(session: Session, config_id: int) -> DeskConfig:
-    text = _TEXTS.get(config_id)
+    key = (_database(session), config_id)
+    text = _TEXTS.get(key)
     if text is None:
         row = session.get(DeskConfigVersion, config_id)
         if row is None:
             raise NotFound(f"服务台配置不存在：{config_id}")
-        text = _TEXTS[config_id] = row.text
+        text = _TEXTS[key] = row.text
     return parse(text)
 
 
-_TEXTS: dict[int, str] = {}  # config version id → text (versions never change)
+def _database(session: Session) -> str:
+    """Which database session reads (caches keyed by row ids must not mix two databases)."""
+    return session.get_bind().engine.url.render_as_string()
+
+
+# (database, config version id) → text: versions never change, so each is read once.
+_TEXTS: dict[tuple[str, int], str] = {}
 
 
 def save_config(
@@ -354,30 +368,40 @@ def queue(
 class _Suggester:
     """The category model of a configuration version, trained once from its categories' names,
     descriptions and keywords plus the requests officers have accepted, and retrained when
-    fifty more have been accepted. Shared by the server's threads."""
+    fifty more have been accepted (counted at most once a minute, not on every request).
+    Shared by the server's threads."""
+
+    RECOUNT_SECONDS = 60.0
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.models: dict[int, tuple[int, classify.Model]] = {}
+        # (database, config version id) → (accepts counted, model); and when last counted
+        self.models: dict[tuple[str, int], tuple[int, classify.Model]] = {}
+        self.counted: dict[tuple[str, int], float] = {}
 
     def suggest(
         self, session: Session, config_id: int, spec: DeskConfig, text: str
     ) -> tuple[str, float, str] | None:
+        key = (_database(session), config_id)
         with self.lock:
-            known = self.models.get(config_id)
-            count = (
-                session.scalar(
-                    sa.select(sa.func.count())
-                    .select_from(DeskEvent)
-                    .where(DeskEvent.action == "accept")
+            known = self.models.get(key)
+            now = time.monotonic()
+            if known is None or now - self.counted.get(key, 0.0) >= self.RECOUNT_SECONDS:
+                self.counted[key] = now
+                count = (
+                    session.scalar(
+                        sa.select(sa.func.count())
+                        .select_from(DeskEvent)
+                        .where(DeskEvent.action == "accept")
+                    )
+                    or 0
                 )
-                or 0
-            )
-            if known is None or count - known[0] >= 50:
-                examples = _examples(session, spec)
-                known = (count, classify.train(spec.taxonomy(), examples))
-                self.models[config_id] = known
-            prediction = classify.predict(known[1], [text], top_k=1)
+                if known is None or count - known[0] >= 50:
+                    examples = _examples(session, spec)
+                    known = (count, classify.train(spec.taxonomy(), examples))
+                    self.models[key] = known
+            model = known[1]
+        prediction = classify.predict(model, [text], top_k=1)
         if prediction.frame.is_empty():
             return None
         row = prediction.frame.row(0, named=True)
@@ -403,10 +427,11 @@ def warm_up(session: Session) -> bool:
     """Train the category model of the current configuration now (a server does this before it
     takes requests, so the first firm to submit does not wait for it); False when the desk has
     no configuration yet."""
-    row = specversions.latest(session, DeskConfigVersion, CODE)
-    if row is None:
+    try:
+        config_id, spec = current(session)
+    except Conflict:
         return False
-    SUGGESTER.suggest(session, row.id, parse(row.text), "")
+    SUGGESTER.suggest(session, config_id, spec, "")
     return True
 
 
@@ -415,8 +440,8 @@ def suggest(session: Session, *, actor: Actor, text: str) -> tuple[str, float, s
     terms that decided it; None when the text has nothing to go by."""
     if not (actor.has(Permission.DESK_SUBMIT) or actor.has(Permission.DESK_HANDLE)):
         actor.require(Permission.DESK_SUBMIT)
-    row, spec = current(session)
-    return SUGGESTER.suggest(session, row.id, spec, text[:MAX_DESCRIPTION])
+    config_id, spec = current(session)
+    return SUGGESTER.suggest(session, config_id, spec, text[:MAX_DESCRIPTION])
 
 
 # ---------------------------------------------------------------- attachments
@@ -515,25 +540,21 @@ def _attach(
         row.created_by = actor.label
         row.event_id = event.id if event is not None else None
         session.add(row)
+    session.flush()
 
 
 # ---------------------------------------------------------------- submitting
 
 
-def _similar(a: str, b: str) -> float:
-    """Jaccard similarity of the two texts' character bigrams (after normalising)."""
-    x, y = classify_text.normalise([a, b])
-    grams_a = {x[i : i + 2] for i in range(len(x) - 1)}
-    grams_b = {y[i : i + 2] for i in range(len(y) - 1)}
-    if not grams_a or not grams_b:
-        return 0.0
-    return len(grams_a & grams_b) / len(grams_a | grams_b)
+def _bigrams(text: str) -> set[str]:
+    return {text[i : i + 2] for i in range(len(text) - 1)}
 
 
 def _duplicate_of(
     session: Session, spec: DeskConfig, enterprise_id: int, text: str, exclude: int | None = None
 ) -> int | None:
-    """An open request of the same firm whose text is at least as similar as the setting."""
+    """An open request of the same firm whose text is at least as similar as the setting: the
+    Jaccard similarity of the two texts' character bigrams, after normalising."""
     rows = session.execute(
         sa.select(DeskRequest.id, DeskRequest.title, DeskRequest.description)
         .where(DeskRequest.enterprise_id == enterprise_id,
@@ -542,13 +563,19 @@ def _duplicate_of(
         .order_by(DeskRequest.id.desc())
         .limit(50)
     ).all()  # fmt: skip
+    rows = [r for r in rows if r.id != exclude]
+    if not rows:
+        return None
+    new, *others = classify_text.normalise([text] + [f"{r.title} {r.description}" for r in rows])
+    grams = _bigrams(new)
     best, found = spec.settings.duplicate_similarity, None
-    for request_id, title, description in rows:
-        if request_id == exclude:
+    for row, other in zip(rows, others, strict=True):
+        theirs = _bigrams(other)
+        if not grams or not theirs:
             continue
-        score = _similar(text, f"{title} {description}")
+        score = len(grams & theirs) / len(grams | theirs)
         if score >= best:
-            best, found = score, request_id
+            best, found = score, row.id
     return found
 
 
@@ -635,7 +662,7 @@ def submit(
             raise InvalidInput(f"受理渠道应为：{'、'.join(CHANNELS)}", field="channel")
     if session.get(Enterprise, enterprise_id) is None:
         raise NotFound(f"企业不存在：{enterprise_id}")
-    row, spec = current(session)
+    config_id, spec = current(session)
     title = _clean(title, "标题", "title", MAX_TITLE)
     description = _clean(description, "诉求内容", "description", MAX_DESCRIPTION)
     contact_name = _clean(contact_name, "联系人", "contact_name", 50, required=False)
@@ -643,7 +670,7 @@ def submit(
     if priority not in spec.priorities:
         raise InvalidInput(f"优先级应为：{'、'.join(spec.priorities)}", field="priority")
     text = f"{title} {description}"
-    suggestion = SUGGESTER.suggest(session, row.id, spec, text)
+    suggestion = SUGGESTER.suggest(session, config_id, spec, text)
     category = (category or "").strip()
     if not category:
         if suggestion is None or suggestion[1] < SUGGEST_THRESHOLD:
@@ -663,7 +690,7 @@ def submit(
     routed = codes.get(spec.route(category=category, level=level, chain=chain, common=common))
     at = now or utcnow()
     request = DeskRequest(
-        enterprise_id=enterprise_id, config_id=row.id, title=title, description=description,
+        enterprise_id=enterprise_id, config_id=config_id, title=title, description=description,
         category=category, priority=priority, level=level, chain=chain, common=common,
         channel=channel, contact_name=contact_name, contact_phone=contact_phone,
         attributes=clean_attributes, state=spec.initial.key,
@@ -686,10 +713,11 @@ def submit(
     event = _event(request, actor, "submit", None, request.state, at, data=data)
     event.department_id = request.department_id
     session.add(event)
+    # The submission is the request's only event so far: its clocks start from it, without
+    # reading it back (one flush less on the busiest path).
+    _recompute(session, request, spec, steps=[deadlines.Step(at, "submit", request.state)])
     session.flush()
     _attach(session, request, uploads, spec, data_dir, actor, event)
-    _recompute(session, request, spec)
-    session.flush()
     return request
 
 
@@ -727,13 +755,17 @@ def _steps(session: Session, request: DeskRequest) -> list[deadlines.Step]:
 
 
 def clock_results(
-    session: Session, request: DeskRequest, spec: DeskConfig | None = None
+    session: Session,
+    request: DeskRequest,
+    spec: DeskConfig | None = None,
+    steps: list[deadlines.Step] | None = None,
 ) -> list[tuple[str, deadlines.ClockResult, str]]:
-    """Each deadline clock of request replayed from its events, with the target's label."""
+    """Each deadline clock of request replayed from its events (read from the database unless
+    given), with the target's label."""
     spec = spec or config_of(session, request)
     policy = spec.deadline(category=request.category, priority=request.priority)
     calendar = spec.calendar(policy.calendar)
-    steps = _steps(session, request)
+    steps = _steps(session, request) if steps is None else steps
     out = []
     for key in CLOCKS:
         target = getattr(policy, key)
@@ -748,8 +780,13 @@ def clock_results(
     return out
 
 
-def _recompute(session: Session, request: DeskRequest, spec: DeskConfig) -> None:
-    results = clock_results(session, request, spec)
+def _recompute(
+    session: Session,
+    request: DeskRequest,
+    spec: DeskConfig,
+    steps: list[deadlines.Step] | None = None,
+) -> None:
+    results = clock_results(session, request, spec, steps)
     running = [r for _, r, _ in results if r.status == "running" and r.due_at is not None]
     nearest = min(running, key=lambda r: r.due_at or dt.datetime.max) if running else None
     request.due_at = nearest.due_at if nearest else None
@@ -1153,6 +1190,21 @@ def bulk_assign(
 def departments(session: Session) -> list[Department]:
     return list(session.scalars(sa.select(Department).where(Department.is_active)
                                 .order_by(Department.code)))  # fmt: skip
+
+
+def latest_notes(session: Session, request_ids: Sequence[int]) -> dict[int, str]:
+    """Each request's newest public note (requests without one are left out)."""
+    if not request_ids:
+        return {}
+    newest = (
+        sa.select(sa.func.max(DeskEvent.id))
+        .where(DeskEvent.request_id.in_(request_ids), DeskEvent.public, DeskEvent.note != "")
+        .group_by(DeskEvent.request_id)
+    )
+    rows = session.execute(
+        sa.select(DeskEvent.request_id, DeskEvent.note).where(DeskEvent.id.in_(newest))
+    )
+    return {request_id: note for request_id, note in rows}  # noqa: C416 (rows are not pairs)
 
 
 def department_names(session: Session) -> dict[int, str]:

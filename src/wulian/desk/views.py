@@ -29,7 +29,7 @@ from wulian.desk.schemas import (
     ServiceOut,
     SubmittedOut,
     UpdateOut,
-    request_out,
+    requests_out,
     service_definition,
     services_out,
     update_out,
@@ -468,14 +468,13 @@ def api_requests(
     response.headers["X-Total-Count"] = str(result.total)
     response.headers["X-Page"] = str(result.page)
     response.headers["X-Pages"] = str(result.pages)
-    names = service.department_names(db)
-    return [request_out(db, r, names) for r in result.items]
+    return requests_out(db, result.items)
 
 
 @api.get("/open311/requests/{tracking_no}", summary="一件诉求")
 def api_request(tracking_no: str, db: DB, actor: CurrentActor) -> list[RequestOut]:
     item = service.get_by_tracking_or_raise(db, actor=actor, tracking_no=tracking_no)
-    return [request_out(db, item, service.department_names(db))]
+    return requests_out(db, [item])
 
 
 @api.get("/open311/requests/{tracking_no}/updates", summary="办理过程")
@@ -504,7 +503,7 @@ def api_act(
     except WulianError as error:
         refused(db, actor, error, item.id, body.action)
         raise
-    return [request_out(db, item, service.department_names(db))]
+    return requests_out(db, [item])
 
 
 @api.get("/desk/suggest", summary="按诉求文字推荐类别")

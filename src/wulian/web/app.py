@@ -25,7 +25,7 @@ from wulian.innovation import views as innovation_views
 from wulian.landuse import views as landuse_views
 from wulian.policy import views as policy_views
 from wulian.web import accounts, admin, errors, views
-from wulian.web.middleware import GuardMiddleware, RequestLogMiddleware
+from wulian.web.middleware import AdmissionMiddleware, GuardMiddleware, RequestLogMiddleware
 from wulian.web.templating import build_templates
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -58,7 +58,10 @@ def warm_up(app: FastAPI, engine: Engine) -> None:
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
     """The wulian web application. Refuses a database whose schema is behind the code."""
     settings = settings or get_settings()
-    engine = engine or create_engine(settings.database_url)
+    # Every admitted request may hold one connection; a few more for health checks.
+    engine = engine or create_engine(
+        settings.database_url, pool_size=settings.max_concurrent_requests + 4, max_overflow=4
+    )
     migrate.ensure_current(engine)
     settings.session_secret  # noqa: B018  (create the secret now, not on the first request)
 
@@ -87,6 +90,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
     errors.install(app)
     app.add_middleware(GuardMiddleware, settings=settings, render_error=errors.render_error)
+    app.add_middleware(AdmissionMiddleware, limit=settings.max_concurrent_requests)
     if settings.log_requests:
         configure_logging()
         app.add_middleware(RequestLogMiddleware)

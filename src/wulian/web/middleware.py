@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -163,6 +164,27 @@ class GuardMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class AdmissionMiddleware:
+    """At most `limit` requests inside the application at once (static files aside); the rest
+    wait here, in the event loop, holding neither a thread nor a database connection.
+
+    Without it, requests past the thread pool's size hold a connection while they wait for a
+    thread to finish their session (FastAPI runs a dependency's clean-up in the pool), while the
+    threads wait for a connection: nothing moves until the pool's 30-second timeout. With it,
+    every admitted request is sure of its connection (the pool is sized to the limit)."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.slots = asyncio.Semaphore(limit)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith("/static/"):
+            await self.app(scope, receive, send)
+            return
+        async with self.slots:
+            await self.app(scope, receive, send)
 
 
 class RequestLogMiddleware:

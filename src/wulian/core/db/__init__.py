@@ -81,6 +81,9 @@ def create_engine(url: str, **kwargs: Any) -> Engine:
         database = sa_url.database
         if database and database != ":memory:" and not database.startswith("file:"):
             Path(database).parent.mkdir(parents=True, exist_ok=True)
+        if not database or database == ":memory:" or database.startswith("file:"):
+            kwargs.pop("pool_size", None)  # a single shared connection, no pool to size
+            kwargs.pop("max_overflow", None)
         engine = sa.create_engine(sa_url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine

@@ -30,6 +30,7 @@ import math
 import multiprocessing
 import os
 import re
+import threading
 import warnings
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
@@ -343,17 +344,18 @@ def predict(
         for start in range(0, len(texts), CHUNK)
     ]
     workers = min(os.cpu_count() or 1, len(jobs))
-    global _SHARED
-    _SHARED = model
-    try:
-        if workers > 1:  # chunks in forked processes, which share the model's memory
-            context = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-                done = list(pool.map(_chunk_job, jobs))
-        else:
-            done = [_chunk_job(job) for job in jobs]
-    finally:
-        _SHARED = None
+    if workers > 1:  # chunks in forked processes, which share the model's memory
+        global _SHARED
+        with _FORKING:
+            _SHARED = model
+            try:
+                context = multiprocessing.get_context("fork")
+                with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+                    done = list(pool.map(_chunk_job, jobs))
+            finally:
+                _SHARED = None
+    else:  # in this thread; threads may predict at the same time
+        done = [_chunk_job(job, model) for job in jobs]
     if not done:
         return Prediction(_empty_frame(), [])
     codes = pl.Series(model.taxonomy.codes, dtype=pl.String)
@@ -374,6 +376,7 @@ def predict(
 
 
 _SHARED: Model | None = None  # the model a chunk job reads (inherited by forked workers)
+_FORKING = threading.Lock()  # one forked prediction at a time (they share _SHARED)
 _SCHEMA = {
     "row": pl.Int64,
     "rank": pl.Int32,
@@ -385,11 +388,11 @@ _SCHEMA = {
 
 
 def _chunk_job(
-    job: tuple[int, list[str | None], int, bool],
+    job: tuple[int, list[str | None], int, bool], model: Model | None = None
 ) -> tuple[dict[str, Any], list[int]]:
     """One chunk of texts: plain lists back (no Polars in the workers)."""
     start, texts, top_k, terms = job
-    model = _SHARED
+    model = model or _SHARED
     if model is None:  # pragma: no cover - set by predict
         raise RuntimeError("no model")
     chunk = textmod.normalise(texts)
