@@ -164,10 +164,11 @@ def test_serve_refuses_a_database_that_is_behind(tmp_path, monkeypatch):
     monkeypatch.setenv("WULIAN_DATABASE_URL", f"sqlite:///{tmp_path}/new.db")
     monkeypatch.setenv("WULIAN_DATA_DIR", str(tmp_path))
     runner = CliRunner()
-    result = runner.invoke(app, ["serve"])
-    assert result.exit_code == 1
-    assert "数据库结构版本落后" in result.output
-    assert "wulian db upgrade" in result.output
+    for workers in ("1", "2"):  # checked in the process itself, or before starting workers
+        result = runner.invoke(app, ["serve", "--workers", workers])
+        assert result.exit_code == 1
+        assert "数据库结构版本落后" in result.output
+        assert "wulian db upgrade" in result.output
     status = runner.invoke(app, ["db", "status"])
     assert status.exit_code == 1
     upgraded = runner.invoke(app, ["db", "upgrade"])

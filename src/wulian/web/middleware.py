@@ -173,18 +173,40 @@ class AdmissionMiddleware:
     Without it, requests past the thread pool's size hold a connection while they wait for a
     thread to finish their session (FastAPI runs a dependency's clean-up in the pool), while the
     threads wait for a connection: nothing moves until the pool's 30-second timeout. With it,
-    every admitted request is sure of its connection (the pool is sized to the limit)."""
+    every admitted request is sure of its connection (the pool is sized to the limit).
+
+    A worker with a long queue answers with `Connection: close`: its keep-alive clients connect
+    again, and the less busy worker process, quicker to accept, takes them. (Otherwise the
+    worker that came up first after a restart keeps every client that reconnected at once.)"""
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
         self.app = app
         self.slots = asyncio.Semaphore(limit)
+        self.waiting = 0
+        self.shed_above = 4 * limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith("/static/"):
             await self.app(scope, receive, send)
             return
-        async with self.slots:
-            await self.app(scope, receive, send)
+        self.waiting += 1
+        try:
+            await self.slots.acquire()
+        finally:
+            self.waiting -= 1
+        try:
+            await self.app(scope, receive, self._shedding(send))
+        finally:
+            self.slots.release()
+
+    def _shedding(self, send: Send) -> Send:
+        async def send_shedding(message: Message) -> None:
+            if message["type"] == "http.response.start" and self.waiting > self.shed_above:
+                headers = [*message.get("headers", []), (b"connection", b"close")]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        return send_shedding
 
 
 class RequestLogMiddleware:
