@@ -7,14 +7,18 @@ when the skew is negative) by the next value, one distinct value at a time, unti
 passes or `winmax` points have been changed. If it still fails, the original values are
 log-transformed instead: ln(x − min + 0.01 × (max − min)) ("log_ct").
 
-The statistics are updated from power sums as points change, and the next value inwards is found
-in one pass, so an indicator of a million values costs a few passes per point changed, not a sort
-per step.
+The statistics are updated from power sums as points change. The next value inwards is read from
+the winmax + 1 lowest and highest values, found by one partition of the data; where ties run past
+those, it is found by a pass over the data per point changed. Either way no step sorts the data.
 """
 
 from __future__ import annotations
 
+import copy
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import partial
 
 import numpy as np
 
@@ -30,16 +34,34 @@ class Treatment:
     note: str = ""
 
 
+_LOCAL = threading.local()
+
+
+def _scratch(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Two work arrays of n values for this thread, kept from call to call: fresh arrays of a few
+    MiB cost more in page faults than the arithmetic done in them."""
+    held: tuple[np.ndarray, np.ndarray] | None = getattr(_LOCAL, "arrays", None)
+    if held is None or held[0].size < n:
+        held = _LOCAL.arrays = (np.empty(n), np.empty(n))
+    return held[0][:n], held[1][:n]
+
+
+def _power_sums(values: np.ndarray, centre: float) -> list[float]:
+    """The sums of the first four powers of values − centre."""
+    d, d2 = _scratch(values.size)
+    np.subtract(values, centre, out=d)
+    np.multiply(d, d, out=d2)
+    return [float(d.sum()), float(np.dot(d, d)), float(np.dot(d2, d)), float(np.dot(d2, d2))]
+
+
 def skew_kurtosis(values: np.ndarray) -> tuple[float, float] | None:
     """(skewness, excess kurtosis) as Excel's SKEW and KURT; None below four values or when all
     values are equal."""
     n = values.size
     if n < 4:
         return None
-    d = values - values.mean()
-    m2 = float(np.dot(d, d))
-    d2 = np.multiply(d, d)
-    return _moments(n, m2, float(np.dot(d2, d)), float(np.dot(d2, d2)))
+    _, m2, m3, m4 = _power_sums(values, float(values.mean()))
+    return _moments(n, m2, m3, m4)
 
 
 def _moments(n: int, m2: float, m3: float, m4: float) -> tuple[float, float] | None:
@@ -63,9 +85,12 @@ class _Sums:
     def __init__(self, values: np.ndarray) -> None:
         self.n = values.size
         self.c = float(values.mean())
-        d = values - self.c
-        d2 = d * d
-        self.s = [float(d.sum()), float(d2.sum()), float(np.dot(d2, d)), float(np.dot(d2, d2))]
+        self.s = _power_sums(values, self.c)
+
+    def copy(self) -> _Sums:
+        twin = copy.copy(self)
+        twin.s = list(self.s)
+        return twin
 
     def move(self, old: float, new: float, count: int) -> bool:
         """Change count points from old to new; False when the sums lost their precision (the
@@ -89,6 +114,78 @@ class _Sums:
         return _moments(n, m2, m3, m4)
 
 
+class _Unknown(Exception):
+    """The extremes kept do not tell the next value inwards: the data must be passed over."""
+
+
+class _Passes:
+    """Winsorisation on a copy of the values, a pass over them for each point changed."""
+
+    def __init__(self, values: np.ndarray) -> None:
+        self.x = values.copy()
+
+    def step(self, high: bool, current: float) -> tuple[float, int] | None:
+        """(the next distinct value inwards of current, the points now at current), or None when
+        current is the only value left; the points at current take the next value."""
+        x = self.x
+        # the next distinct value inwards: one pass, where a sort would cost n log n
+        if high:
+            replacement = float(np.max(x, where=x < current, initial=-np.inf))
+        else:
+            replacement = float(np.min(x, where=x > current, initial=np.inf))
+        if not np.isfinite(replacement):
+            return None
+        mask = x == current
+        x[mask] = replacement
+        return replacement, int(np.count_nonzero(mask))
+
+    def values(self, low: float, high: float) -> np.ndarray:
+        return self.x
+
+
+def _extreme(values: np.ndarray, k: int, high: bool) -> np.ndarray:
+    """The k highest (lowest) values, in ascending order. Every value at or beyond the k-th
+    highest (lowest) of a sample is a candidate (there are at least k of them), so only the
+    candidates are partitioned: one comparison over the data, where a partition of all of it
+    costs several times that."""
+    sample = values[:: max(1, values.size // 4096)]
+    if sample.size > 4 * k:
+        if high:
+            values = values[values >= np.partition(sample, sample.size - k)[sample.size - k]]
+        else:
+            values = values[values <= np.partition(sample, k - 1)[k - 1]]
+    if high:
+        return np.sort(np.partition(values, values.size - k)[values.size - k :])
+    return np.sort(np.partition(values, k - 1)[:k])
+
+
+class _Extremes:
+    """Winsorisation from the winmax + 1 lowest and highest values alone (one partition of the
+    data): the points at a cap are the original points beyond it, and the next value inwards is
+    among the extremes kept unless ties run past them (then `_Unknown`)."""
+
+    def __init__(self, values: np.ndarray, winmax: int) -> None:
+        k = winmax + 1
+        self.original = values
+        self.high = _extreme(values, k, high=True)
+        self.low = _extreme(values, k, high=False)
+
+    def step(self, high: bool, current: float) -> tuple[float, int]:
+        if high:
+            at = int(np.searchsorted(self.high, current, "left"))  # the first point at current
+            if at == 0:
+                raise _Unknown
+            return float(self.high[at - 1]), self.high.size - at
+        beyond = int(np.searchsorted(self.low, current, "right"))  # the points at current
+        if beyond == self.low.size:
+            raise _Unknown
+        return float(self.low[beyond]), beyond
+
+    def values(self, low: float, high: float) -> np.ndarray:
+        clipped: np.ndarray = np.clip(self.original, low, high)
+        return clipped
+
+
 def winsorise(
     values: np.ndarray, *, skew: float, kurtosis: float, winmax: int, fallback: str
 ) -> tuple[np.ndarray, Treatment]:
@@ -101,39 +198,54 @@ def winsorise(
         return values, Treatment("skipped", 0, None, None, None, None, note)
     if _passes(before, skew, kurtosis):
         return values, Treatment("none", 0, *before, *before)
-    x = values.copy()
-    cap = {True: float(x.max()), False: float(x.min())}  # the current extreme of each end
-    changed = {True: 0, False: 0}  # points now at the high (low) cap
-    stats: tuple[float, float] | None = before
-    while not _passes(stats, skew, kurtosis) and sum(changed.values()) < winmax:
-        high = stats is None or stats[0] >= 0
-        current = cap[high]
-        # the next distinct value inwards: one pass, where a sort would cost n log n
-        if high:
-            replacement = float(np.max(x, where=x < current, initial=-np.inf))
-        else:
-            replacement = float(np.min(x, where=x > current, initial=np.inf))
-        if not np.isfinite(replacement):  # one distinct value left
-            break
-        mask = x == current
-        count = int(np.count_nonzero(mask))
-        precise = sums.move(current, replacement, count)
-        x[mask] = replacement
-        if not precise:
-            sums = _Sums(x)
-        cap[high] = replacement
-        changed[high] = count  # every point at the cap, including those moved before
-        stats = sums.stats()
-    total = sum(changed.values())
+    done: tuple[Callable[[], np.ndarray], int, tuple[float, float] | None] | None = None
+    if 2 * (winmax + 1) < values.size:
+        try:
+            done = _winsorise(
+                _Extremes(values, winmax), sums.copy(), values, skew, kurtosis, winmax
+            )
+        except _Unknown:
+            done = None
+    if done is None:
+        done = _winsorise(_Passes(values), sums, values, skew, kurtosis, winmax)
+    winsorised, total, stats = done
     skew_after, kurtosis_after = stats or (None, None)
-    done = Treatment("winsorise", total, *before, skew_after, kurtosis_after)
+    treatment = Treatment("winsorise", total, *before, skew_after, kurtosis_after)
     if _passes(stats, skew, kurtosis):
-        return x, done
+        return winsorised(), treatment
     if fallback == "none":
-        return x, replace(done, note=f"缩尾 {total} 个值后仍超出阈值")
+        return winsorised(), replace(treatment, note=f"缩尾 {total} 个值后仍超出阈值")
     logged = log_ct(values)
     note = f"缩尾 {total} 个值后仍超出阈值，改用对数变换"
     return logged, _treatment("log_ct", 0, before, logged, note)
+
+
+def _winsorise(
+    points: _Passes | _Extremes,
+    sums: _Sums,
+    values: np.ndarray,
+    skew: float,
+    kurtosis: float,
+    winmax: int,
+) -> tuple[Callable[[], np.ndarray], int, tuple[float, float] | None]:
+    """COINr's loop: (the values winsorised, made when asked for; the points changed; their
+    statistics); sums are those of values, and change with them."""
+    cap = {True: float(values.max()), False: float(values.min())}  # each end's current extreme
+    changed = {True: 0, False: 0}  # points now at the high (low) cap
+    stats = sums.stats()
+    while not _passes(stats, skew, kurtosis) and sum(changed.values()) < winmax:
+        high = stats is None or stats[0] >= 0
+        step = points.step(high, cap[high])
+        if step is None:  # one distinct value left
+            break
+        replacement, count = step
+        if not sums.move(cap[high], replacement, count):
+            cap[high] = replacement
+            sums = _Sums(points.values(cap[False], cap[True]))
+        cap[high] = replacement
+        changed[high] = count  # every point at the cap, including those moved before
+        stats = sums.stats()
+    return partial(points.values, cap[False], cap[True]), sum(changed.values()), stats
 
 
 def _treatment(
