@@ -146,6 +146,37 @@ def test_winsorisation_of_a_large_skewed_indicator_changes_only_its_extremes():
     assert x.max() == 900.0  # the input is not changed
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.one_of(st.none(), st.floats(-100, 3000), st.sampled_from([0.0, 10.0, 500.0, 2000.0])),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_cohort_bands_place_each_unit_as_the_bounds_say(revenues):
+    """Bounds are inclusive below and exclusive above; a value outside every band, or missing,
+    falls in the missing label's cohort."""
+    bounded = spec.load(
+        BASE.replace("{label: 初创期, below: 500}", "{label: 初创期, min: 10, below: 500}").replace(
+            "{label: 稳定期, min: 2000}", "{label: 稳定期, min: 2000, below: 2500}"
+        )
+    )
+    data = pl.DataFrame(
+        {"id": [f"F{i:03d}" for i in range(len(revenues))], "revenue": revenues},
+        schema_overrides={"revenue": pl.Float64},
+    )
+    layout = pipeline.Layout(bounded, data)
+    assert layout.cohort is not None
+
+    def expected(value: float | None) -> str:
+        if value is None or not 10 <= value < 2500:
+            return "未分组"
+        return "初创期" if value < 500 else "成长期" if value < 2000 else "稳定期"
+
+    assert layout.cohort.cast(pl.String).to_list() == [expected(v) for v in revenues]
+
+
 def test_bands_ranks_and_explanations_within_cohorts():
     rows = [(f"F{i:03d}", 100.0, float(i), 5.0, 0.5) for i in range(40)]
     rows += [("B001", 5000.0, 1.0, 1.0, 0.5)]  # alone in its cohort

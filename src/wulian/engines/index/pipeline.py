@@ -30,6 +30,7 @@ from wulian.engines.index.spec import (
     Aggregate,
     Aggregation,
     Banding,
+    CohortBand,
     Denominate,
     Impute,
     IndexSpec,
@@ -277,6 +278,27 @@ def _cohorts(spec: IndexSpec) -> pl.Expr:
     return expr  # type: ignore[no-any-return]
 
 
+def _band_codes(bands: list[CohortBand], value: pl.Series) -> np.ndarray:
+    """Each value's band, by its index (len(bands): outside every band, or missing). The bands
+    follow one another without gaps (the spec is checked for that), so a value's band is the
+    number of inner bounds at or below it."""
+    x = value.cast(pl.Float64).fill_null(np.nan).to_numpy()
+    inner = [float(band.min) for band in bands[1:] if band.min is not None]
+    if len(bands) < 16:  # a comparison per bound beats a binary search; a byte per code sorts
+        codes = np.zeros(x.size, dtype=np.uint8)  # by radix in NumPy's stable sort
+        for bound in inner:
+            codes += x >= bound
+    else:
+        codes = np.searchsorted(np.array(inner), x, side="right").astype(np.uint32)
+    outside = np.isnan(x)
+    if bands[0].min is not None:
+        outside |= x < bands[0].min
+    if bands[-1].below is not None:
+        outside |= x >= bands[-1].below
+    codes[outside] = len(bands)
+    return codes
+
+
 class Layout:
     """Where the units sit while the stages run: by cohort, and by id within a cohort, so that
     each cohort is one contiguous slice of an indicator's array (statistics by cohort are then
@@ -294,12 +316,17 @@ class Layout:
         self.segments: list[tuple[int, int, str | None]] = [(0, size, None)] if size else []
         if spec.cohort is None or not size:
             return
-        labels = data.select(_cohorts(spec).alias(COHORT)).to_series()
-        if by_id is not None:
-            labels = labels.gather(by_id)
-        names = spec.cohort_labels()
-        names = [*names, spec.cohort.missing_label] if names else labels.unique().sort().to_list()
-        codes = labels.cast(pl.Enum(names)).to_physical().to_numpy()
+        if spec.cohort.bands is not None:
+            names = [*spec.cohort_labels(), spec.cohort.missing_label]
+            value = data[spec.cohort.column]
+            codes = _band_codes(spec.cohort.bands, value if by_id is None else value.gather(by_id))
+            labels = pl.Series(COHORT, names, dtype=pl.Categorical).gather(codes)
+        else:
+            labels = data.select(_cohorts(spec).alias(COHORT)).to_series()
+            if by_id is not None:
+                labels = labels.gather(by_id)
+            names = labels.unique().sort().to_list()
+            codes = labels.cast(pl.Enum(names)).to_physical().to_numpy()
         self.units = within = np.argsort(codes, kind="stable")
         self.rows = within if by_id is None else by_id[within]
         self.places = np.empty(size, dtype=np.intp)
@@ -732,7 +759,8 @@ def aggregate_arrays(
     weights = weights or {}
     methods = methods or {}
     flags: list[tuple[str, np.ndarray, str]] = []
-    for aggregate in spec.order():
+
+    def score(aggregate: Aggregate) -> tuple[np.ndarray, tuple[str, np.ndarray, str] | None]:
         kids = spec.children(aggregate.key)
         columns = [values[k.key] for k in kids]
         w = _weights(kids, weights, cohorts, columns[0].size)
@@ -743,19 +771,32 @@ def aggregate_arrays(
             present.append(None if known.all() else known)
         gaps = [p for p in present if p is not None]
         complete = np.logical_and.reduce(gaps) if gaps else None
+        flag = None
         if aggregate.missing == "zero":
             if complete is not None:
-                flags.append((aggregate.key, ~complete, f"“{aggregate.name}”有缺失项，按 0 计"))
+                flag = (aggregate.key, ~complete, f"“{aggregate.name}”有缺失项，按 0 计")
             columns = [
                 c if p is None else np.where(p, c, 0.0)
                 for c, p in zip(columns, present, strict=True)
             ]
             present = [None] * len(columns)
-        score = _combine(columns, present, w, method)
+        combined = _combine(columns, present, w, method)
         if aggregate.missing == "fail" and complete is not None:
-            score = np.where(complete, score, np.nan)
-        values[aggregate.key] = score
+            combined = np.where(complete, combined, np.nan)
+        return combined, flag
+
+    some = next(iter(values.values()))
+    for level in spec.levels():  # those of a level side by side, see `_parallel`
+        done = _parallel(list(range(len(level))), partial(_nth, score, level), [some])
+        for aggregate, (combined, flag) in zip(level, done, strict=True):
+            values[aggregate.key] = combined
+            if flag is not None:
+                flags.append(flag)
     return values, flags
+
+
+def _nth(work: Callable[[Any], _T], items: list[Any], i: int) -> _T:
+    return work(items[i])
 
 
 def _weights(
@@ -900,18 +941,34 @@ def _after_normalise(
         elif isinstance(step, Banding):
             level = step.level or spec.root
             ranked = ranked_by.get((level, step.within))
-            scores = scores.with_columns(_band(spec, step, level, ranked).alias(f"band_{level}"))
+            counted = _counted(spec, layout, scored[level], step.within)
+            scores = scores.with_columns(
+                _band(spec, step, level, ranked, counted).alias(f"band_{level}")
+            )
     return scores, flag_frame, aggregated
 
 
-def _band(spec: IndexSpec, step: Banding, level: str, ranked: str | None) -> pl.Expr:
+def _counted(spec: IndexSpec, layout: Layout, score: np.ndarray, within: str) -> pl.Series:
+    """For each unit (in id order), how many units of its cohort (or of all) have a score: what a
+    rank is a share of. Counted on the cohorts' slices, where a window over the cohort column
+    would group the units first."""
+    known = ~np.isnan(score)
+    counts = np.empty(score.size)
+    for start, end, _ in _segments(spec, layout, within):
+        counts[start:end] = np.count_nonzero(known[start:end])
+    return pl.Series(layout.to_ids(counts))
+
+
+def _band(
+    spec: IndexSpec, step: Banding, level: str, ranked: str | None, counted: pl.Series
+) -> pl.Expr:
     score = pl.col(level)
     expr: Any = pl.lit(None, dtype=pl.String)
     if step.by == "share":
         rank = pl.col(ranked) if ranked else score.rank("min", descending=True)
         if not ranked:
             rank = _over(spec, rank, step.within)
-        share = rank / _over(spec, score.count(), step.within)
+        share = rank / pl.lit(counted)
         for band in reversed(step.bands):
             # a share on the boundary (19 of 20 against 95%) is inside the band, even where
             # the division was done as a multiplication by the reciprocal and rounded up
