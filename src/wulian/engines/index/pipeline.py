@@ -581,7 +581,8 @@ def _treat(
 
     def treat(j: int) -> tuple[np.ndarray, list[dict[str, Any]]]:
         x = values[j]
-        changed: np.ndarray | None = None  # a copy, once a segment changes
+        changed: np.ndarray | None = None  # made when a segment first changes
+        kept_as_is = []  # the segments left as they were, copied over at the end
         done = []
         for start, end, name in segments:
             segment = x[start:end]
@@ -602,14 +603,20 @@ def _treat(
                 )
                 done.append({"indicator": keys[j], "group": group, **info.__dict__})
             if treated is kept:
+                kept_as_is.append((start, end))
                 continue
             if changed is None:
-                changed = x.copy()
+                changed = np.empty_like(x)
             if whole:
                 changed[start:end] = treated
             else:
+                changed[start:end] = segment
                 changed[start:end][present] = treated
-        return (x if changed is None else changed), done
+        if changed is None:
+            return x, done
+        for start, end in kept_as_is:  # the segments cover every unit
+            changed[start:end] = x[start:end]
+        return changed, done
 
     out = list(values)
     treatments = []
