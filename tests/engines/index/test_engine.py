@@ -177,6 +177,44 @@ def test_cohort_bands_place_each_unit_as_the_bounds_say(revenues):
     assert layout.cohort.cast(pl.String).to_list() == [expected(v) for v in revenues]
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from([100.0, 1000.0, 5000.0]), st.one_of(st.none(), st.integers(0, 5))
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    st.sampled_from(["min", "dense", "ordinal"]),
+    st.sampled_from(["cohort", "all"]),
+)
+def test_ranks_are_those_of_a_window_over_the_cohort(rows, ties, within):
+    """Ranks with many ties and missing scores agree with Polars' rank over the cohort column,
+    ordinal ties going by unit id."""
+    model = spec.load(BASE)
+    data = pl.DataFrame(
+        {
+            "id": [f"F{(i * 7) % 41:03d}" for i in range(len(rows))],  # ids not in row order
+            "revenue": [r for r, _ in rows],
+            "score": [float(v) if v is not None else None for _, v in rows],
+        },
+        schema_overrides={"score": pl.Float64},
+    ).unique("id", keep="first")
+    layout = pipeline.Layout(model, data)
+    scores = data.sort("id").with_columns(layout.cohort)
+    step = spec.Rank(stage="rank", ties=ties, within=within)
+    ours = pipeline._ranks(model, layout, scores["score"], step)
+    window = pl.col("score").rank(ties, descending=True)
+    if within == "cohort":
+        window = window.over(pipeline.COHORT)
+    expected = scores.select(window.cast(pl.Int64)).to_series().to_list()
+    assert ours.to_list() == expected
+    by_id = scores["score"].fill_null(np.nan).to_numpy()
+    at_places = by_id if layout.units is None else by_id[layout.units]
+    assert pipeline._ranks(model, layout, scores["score"], step, at_places).to_list() == expected
+
+
 def test_bands_ranks_and_explanations_within_cohorts():
     rows = [(f"F{i:03d}", 100.0, float(i), 5.0, 0.5) for i in range(40)]
     rows += [("B001", 5000.0, 1.0, 1.0, 0.5)]  # alone in its cohort

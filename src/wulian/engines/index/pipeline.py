@@ -899,7 +899,6 @@ def _after_normalise(
     masks = layout.masks() if spec.cohort_weighted else None
     scored, flags = aggregate_arrays(spec, values, cohorts=masks)
     levels = [a.key for a in spec.aggregates]
-    ordered = [layout.to_ids(scored[k]) for k in levels]
     head = [layout.ids.alias(spec.unit)]
     if spec.cohort is not None:
         head.append(
@@ -907,8 +906,10 @@ def _after_normalise(
             if layout.cohort is not None
             else pl.Series(COHORT, [], dtype=pl.Categorical)
         )
-    scores = pl.DataFrame(head + [pl.Series(k, ordered[i]) for i, k in enumerate(levels)])
-    scores = scores.with_columns(pl.col(levels).fill_nan(None))
+    at_places = pl.DataFrame([pl.Series(k, scored[k]) for k in levels])
+    if layout.places is not None:  # one gather of every level, the columns side by side
+        at_places = at_places.gather(layout.places)
+    scores = pl.DataFrame(head).hstack(at_places.with_columns(pl.col(levels).fill_nan(None)))
     units = [layout.ids.filter(pl.Series(layout.to_ids(mask))) for _, mask, _ in flags]
     flag_frame = pl.DataFrame(
         {
@@ -920,6 +921,7 @@ def _after_normalise(
     aggregated: pl.DataFrame | None = None
     started = False
     ranked_by: dict[tuple[str, str], str] = {}  # (level, within) → its min-rank column
+    rounded: set[str] = set()  # levels no longer as aggregated (at the units' places)
     for step in spec.pipeline:
         if isinstance(step, Aggregation):
             started = True
@@ -929,6 +931,7 @@ def _after_normalise(
             continue
         if isinstance(step, Round):
             chosen = step.keys or levels
+            rounded.update(chosen)
             scores = scores.with_columns(
                 pl.col(k).round(step.digits) for k in chosen if k in levels
             )
@@ -936,14 +939,9 @@ def _after_normalise(
             level = step.level or spec.root
             if step.ties == "min":
                 ranked_by[(level, step.within)] = f"rank_{level}"
+            unchanged = None if level in rounded else scored[level]
             scores = scores.with_columns(
-                _over(
-                    spec,
-                    pl.col(level).rank(step.ties, descending=True),
-                    step.within,
-                )
-                .cast(pl.Int64)
-                .alias(f"rank_{level}")
+                _ranks(spec, layout, scores[level], step, unchanged).alias(f"rank_{level}")
             )
         elif isinstance(step, Banding):
             level = step.level or spec.root
@@ -953,6 +951,55 @@ def _after_normalise(
                 _band(spec, step, level, ranked, counted).alias(f"band_{level}")
             )
     return scores, flag_frame, aggregated
+
+
+def _ranks(
+    spec: IndexSpec,
+    layout: Layout,
+    score: pl.Series,
+    step: Rank,
+    at_places: np.ndarray | None = None,
+) -> pl.Series:
+    """Each unit's rank (1 = the highest score; missing scores have none), in id order, within
+    its cohort or among all; at_places: the same scores at the units' places, where known.
+    Ranked on the cohorts' slices, with NumPy's vectorised sort: twice as fast as a window over
+    the cohort column. Ties in `ordinal` go by id."""
+    by_cohort = step.within == "cohort" and spec.cohort is not None and layout.units is not None
+    if by_cohort and at_places is not None:
+        x = at_places  # each cohort a slice, by id within it
+    else:
+        x = score.cast(pl.Float64).fill_null(np.nan).to_numpy()
+        if by_cohort and layout.units is not None:
+            x = x[layout.units]
+    ranks = np.zeros(x.size, dtype=np.int64)  # 0: no score
+    for start, end, _ in layout.segments if by_cohort else [(0, x.size, None)]:
+        ranks[start:end] = _rank_slice(x[start:end], step.ties)
+    if by_cohort:
+        ranks = layout.to_ids(ranks)
+    column = pl.col("rank")
+    return pl.DataFrame({"rank": ranks}).select(pl.when(column > 0).then(column)).to_series()
+
+
+def _rank_slice(x: np.ndarray, ties: str) -> np.ndarray:
+    """Ranks of x, highest first (0 for NaN)."""
+    out = np.zeros(x.size, dtype=np.int64)
+    known = np.flatnonzero(~np.isnan(x))
+    if not known.size:
+        return out
+    values = -x[known]
+    # an ordinal rank needs equal values in their order; the others do not see the order of ties
+    order = np.argsort(values, kind="stable" if ties == "ordinal" else "quicksort")
+    ranked = values[order]
+    if ties == "ordinal":
+        at = np.arange(1, known.size + 1)
+    else:
+        starts = np.r_[True, ranked[1:] != ranked[:-1]]
+        if ties == "dense":
+            at = np.cumsum(starts)
+        else:  # min: the place of the first of the equal values
+            at = np.maximum.accumulate(np.where(starts, np.arange(1, known.size + 1), 0))
+    out[known[order]] = at
+    return out
 
 
 def _counted(spec: IndexSpec, layout: Layout, score: np.ndarray, within: str) -> pl.Series:
