@@ -528,20 +528,22 @@ def _impute(
 
     def fill(j: int, x: np.ndarray) -> np.ndarray:
         missing = np.isnan(x)
-        if not missing.any():
+        gaps = np.flatnonzero(missing)  # few, as a rule: filled by position, not by mask
+        if not gaps.size:
             return x
         x = x.copy()
         if step.method in ("zero", "constant"):
-            x[missing] = 0.0 if step.method == "zero" else float(step.value or 0.0)
+            x[gaps] = 0.0 if step.method == "zero" else float(step.value or 0.0)
         elif step.method == "previous":
-            x[missing] = layout.take(data[previous[j]])[missing]
+            x[gaps] = layout.take(data[previous[j]])[gaps]
         else:
             for start, end, _ in segments:
-                part, gaps = x[start:end], missing[start:end]
-                if gaps.any() and not gaps.all():
-                    present = part[~gaps]  # a copy: the median reorders it
-                    middle = _median(present) if step.method.endswith("median") else present.mean()
-                    part[gaps] = middle
+                first, last = np.searchsorted(gaps, [start, end])
+                if first == last or last - first == end - start:  # none missing, or all
+                    continue
+                present = x[start:end][~missing[start:end]]  # a copy: the median reorders it
+                middle = _median(present) if step.method.endswith("median") else present.mean()
+                x[gaps[first:last]] = middle
         return x
 
     return _each(values, chosen, fill)
@@ -972,8 +974,13 @@ def _ranks(
         if by_cohort and layout.units is not None:
             x = x[layout.units]
     ranks = np.zeros(x.size, dtype=np.int64)  # 0: no score
-    for start, end, _ in layout.segments if by_cohort else [(0, x.size, None)]:
+    slices = [(a, b) for a, b, _ in layout.segments] if by_cohort else [(0, x.size)]
+
+    def rank(i: int) -> None:  # the cohorts side by side: NumPy's sort lets go of the lock
+        start, end = slices[i]
         ranks[start:end] = _rank_slice(x[start:end], step.ties)
+
+    _parallel(list(range(len(slices))), rank, [x])
     if by_cohort:
         ranks = layout.to_ids(ranks)
     column = pl.col("rank")
