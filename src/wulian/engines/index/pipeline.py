@@ -776,8 +776,8 @@ def aggregate_arrays(
         method = methods.get(aggregate.key, aggregate.method)
         present: list[np.ndarray | None] = []  # None: every unit has the child
         for column in columns:
-            known = ~np.isnan(column)
-            present.append(None if known.all() else known)
+            absent = np.isnan(column)
+            present.append(np.logical_not(absent, out=absent) if absent.any() else None)
         gaps = [p for p in present if p is not None]
         complete = np.logical_and.reduce(gaps) if gaps else None
         flag = None
@@ -864,6 +864,14 @@ def _combine(
         return x if known is None else np.where(known, x, fill)
 
     w_total = sum(w)
+    plain = all(p is None for p in present) and all(isinstance(x, float) for x in w)
+    if plain and method in ("arithmetic", "sum"):  # every child known, one weight each
+        if w_total == 0:
+            return np.full(size, np.nan)
+        score = weighted_sum(iter(columns))
+        if method == "arithmetic":
+            score /= w_total
+        return score
     if all(p is None for p in present):
         total = np.broadcast_to(w_total, size)
     else:  # the weights of the children each unit has
