@@ -583,7 +583,7 @@ def _treat(
 
     def treat(j: int) -> tuple[np.ndarray, list[dict[str, Any]]]:
         x = values[j]
-        changed: np.ndarray | None = None  # made when a segment first changes
+        changed = np.empty_like(x)  # filled segment by segment (no page is touched before)
         kept_as_is = []  # the segments left as they were, copied over at the end
         done = []
         for start, end, name in segments:
@@ -591,9 +591,10 @@ def _treat(
             present = ~np.isnan(segment)
             whole = bool(present.all())
             kept = segment if whole else segment[present]
+            into = changed[start:end] if whole else None  # a log transform is written there
             group = name or "全部"
             if step.method == "log_ct":
-                treated = treat_module.log_ct(kept) if kept.size else kept
+                treated = treat_module.log_ct(kept, into) if kept.size else kept
                 done.append({"indicator": keys[j], "group": group, "applied": "log_ct"})
             else:
                 treated, info = treat_module.winsorise(
@@ -602,19 +603,17 @@ def _treat(
                     kurtosis=step.kurtosis,
                     winmax=step.winmax,
                     fallback=step.fallback,
+                    out=into,
                 )
                 done.append({"indicator": keys[j], "group": group, **info.__dict__})
             if treated is kept:
                 kept_as_is.append((start, end))
-                continue
-            if changed is None:
-                changed = np.empty_like(x)
-            if whole:
-                changed[start:end] = treated
-            else:
+            elif into is None:
                 changed[start:end] = segment
                 changed[start:end][present] = treated
-        if changed is None:
+            elif treated is not into:
+                changed[start:end] = treated
+        if len(kept_as_is) == len(segments):
             return x, done
         for start, end in kept_as_is:  # the segments cover every unit
             changed[start:end] = x[start:end]

@@ -187,10 +187,17 @@ class _Extremes:
 
 
 def winsorise(
-    values: np.ndarray, *, skew: float, kurtosis: float, winmax: int, fallback: str
+    values: np.ndarray,
+    *,
+    skew: float,
+    kurtosis: float,
+    winmax: int,
+    fallback: str,
+    out: np.ndarray | None = None,
 ) -> tuple[np.ndarray, Treatment]:
     """values (no NaN) treated as COINr's default treatment does; the input is not changed (and
-    is returned as it is when no treatment is needed)."""
+    is returned as it is when no treatment is needed). out: where a log transform is written,
+    when it comes to that."""
     sums = _Sums(values) if values.size >= 4 else None
     before = sums.stats() if sums is not None else None
     if sums is None or before is None:
@@ -215,7 +222,7 @@ def winsorise(
         return winsorised(), treatment
     if fallback == "none":
         return winsorised(), replace(treatment, note=f"缩尾 {total} 个值后仍超出阈值")
-    logged = log_ct(values)
+    logged = log_ct(values, out)
     note = f"缩尾 {total} 个值后仍超出阈值，改用对数变换"
     return logged, _treatment("log_ct", 0, before, logged, note)
 
@@ -255,12 +262,16 @@ def _treatment(
     return Treatment(applied, changed, before[0], before[1], after[0], after[1], note)
 
 
-def log_ct(values: np.ndarray) -> np.ndarray:
-    """ln(x − min + 0.01 × (max − min)): defined for any values, order kept."""
+def log_ct(values: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """ln(x − min + 0.01 × (max − min)): defined for any values, order kept; written into out
+    where given (else a new array)."""
     lo, hi = float(values.min()), float(values.max())
     if hi == lo:
-        return np.zeros_like(values)
-    out = np.subtract(values, lo)  # one array, changed in place: no temporaries
+        if out is None:
+            return np.zeros_like(values)
+        out[...] = 0.0
+        return out
+    out = np.subtract(values, lo, out=out)  # one array, changed in place: no temporaries
     out += 0.01 * (hi - lo)
     logged: np.ndarray = np.log(out, out=out)
     return logged
