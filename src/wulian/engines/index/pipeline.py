@@ -793,18 +793,13 @@ def aggregate_arrays(
             combined = np.where(complete, combined, np.nan)
         return combined, flag
 
-    some = next(iter(values.values()))
-    for level in spec.levels():  # those of a level side by side, see `_parallel`
-        done = _parallel(list(range(len(level))), partial(_nth, score, level), [some])
-        for aggregate, (combined, flag) in zip(level, done, strict=True):
-            values[aggregate.key] = combined
-            if flag is not None:
-                flags.append(flag)
+    # one thread: each step is a pass over memory, which a second thread slows down
+    for aggregate in spec.order():
+        combined, flag = score(aggregate)
+        values[aggregate.key] = combined
+        if flag is not None:
+            flags.append(flag)
     return values, flags
-
-
-def _nth(work: Callable[[Any], _T], items: list[Any], i: int) -> _T:
-    return work(items[i])
 
 
 def _weights(

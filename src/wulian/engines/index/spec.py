@@ -391,11 +391,6 @@ class IndexSpec(Strict):
 
     def order(self) -> list[Aggregate]:
         """Aggregates, children before parents."""
-        return [a for level in self.levels() for a in level]
-
-    def levels(self) -> list[list[Aggregate]]:
-        """Aggregates by their distance from the root, farthest first: an aggregate's children
-        are all in earlier levels, so those of one level can be computed side by side."""
         depth: dict[str, int] = {}
         by_key = {a.key: a for a in self.aggregates}
         for aggregate in self.aggregates:
@@ -404,10 +399,7 @@ class IndexSpec(Strict):
                 d += 1
                 at = by_key[at.parent]
             depth[aggregate.key] = d
-        return [
-            [a for a in self.aggregates if depth[a.key] == d]
-            for d in sorted(set(depth.values()), reverse=True)
-        ]
+        return sorted(self.aggregates, key=lambda a: -depth[a.key])
 
     def effective_weights(self, cohort: str | None = None) -> dict[str, float]:
         """Each indicator's share of the root: its weight among its siblings, times its parent's
