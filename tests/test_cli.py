@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import threading
+import time
 
 import pytest
 import sqlalchemy as sa
@@ -175,6 +177,38 @@ def test_serve_refuses_a_database_that_is_behind(tmp_path, monkeypatch):
     assert upgraded.exit_code == 0
     assert "已升级：空库 → " in upgraded.output
     assert runner.invoke(app, ["db", "status"]).exit_code == 0
+
+
+def test_serve_sweeps_the_desk_while_it_runs(run, world, monkeypatch):
+    """No cron job needed: `wulian serve` escalates an overdue request while the server runs,
+    and stops its sweeper when the server stops."""
+    import uvicorn
+
+    from tests.desk.conftest import DEPARTMENTS, china, submit
+    from wulian.desk import service as desk_service
+    from wulian.desk.models import DeskRequest
+
+    for code, name in DEPARTMENTS.items():
+        world.department(code, name)
+    world.run(lambda s: desk_service.install_shipped(s, actor=SYSTEM))
+    firm = world.enterprise("巡检测试有限公司")
+    world.user("firm1", Role.ENTERPRISE, enterprise_id=firm)
+    overdue, _ = submit(world, when=china(2026, 3, 2, 9, 0))
+    seen = []
+
+    def server(*args, **kwargs):  # the server runs until the request is escalated
+        for _ in range(1000):
+            if world.run(lambda s: s.get(DeskRequest, overdue).escalated_at) is not None:
+                seen.append(True)
+                return
+            time.sleep(0.02)
+
+    monkeypatch.setattr(uvicorn, "run", server)
+    monkeypatch.setenv("WULIAN_DESK_SWEEP_MINUTES", "60")
+    result = run("serve", "--workers", "2")
+    assert result.exit_code == 0, result.output
+    assert seen == [True]
+    assert not any(t.name == "desk-sweeper" for t in threading.enumerate())
 
 
 def test_reference_import_from_the_command_line(run, world, shared_data, tmp_path):

@@ -141,13 +141,23 @@ def serve(
                 engine.dispose()
     except WulianError as error:
         raise _fail(error.message, code=1) from None
+    sweeper = None
+    if settings.desk_sweep_minutes > 0:  # one for the server, in this process, not per worker
+        from wulian.desk.sweeper import Sweeper
+
+        sweeper = Sweeper(settings.database_url, settings.desk_sweep_minutes * 60)
+        sweeper.start()
     console.print(
         f"[green]wulian 已启动：[/]http://{host}:{port}  （{workers} 个工作进程；Ctrl+C 停止）"
     )
-    if workers == 1:
-        uvicorn.run(application, **options)
-    else:  # each worker process builds its own app (engine, caches) from the same settings
-        uvicorn.run("wulian.web.app:create_app", factory=True, workers=workers, **options)
+    try:
+        if workers == 1:
+            uvicorn.run(application, **options)
+        else:  # each worker process builds its own app (engine, caches) from the same settings
+            uvicorn.run("wulian.web.app:create_app", factory=True, workers=workers, **options)
+    finally:
+        if sweeper is not None:
+            sweeper.stop()
 
 
 @app.command()

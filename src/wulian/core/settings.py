@@ -53,6 +53,12 @@ class Settings(BaseSettings):
     warm_up: bool = Field(
         default=True, description="启动时先预热（映射、诉求分类模型），再接受请求"
     )
+    desk_sweep_minutes: float = Field(
+        default=10,
+        ge=0,
+        le=1440,
+        description="wulian serve 每隔多少分钟做一次诉求期限巡检（预警、超期督办）；0 为不做",
+    )
 
     @cached_property
     def session_secret(self) -> bytes:
