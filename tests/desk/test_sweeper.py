@@ -14,6 +14,17 @@ from wulian.desk.models import DeskEvent, DeskRequest
 from wulian.desk.sweeper import Sweeper
 
 
+def _run_until(database_url, condition):
+    """A sweeper every 50 ms, stopped once condition(sweeper) holds."""
+    sweeper = Sweeper(database_url, seconds=0.05)
+    sweeper.start()
+    try:
+        _wait(lambda: condition(sweeper))
+    finally:
+        sweeper.stop()
+    return sweeper
+
+
 def _wait(condition, seconds=20.0):
     deadline = time.monotonic() + seconds
     while not condition():
@@ -34,12 +45,7 @@ def _escalations(world, request_id):
 
 def test_the_running_server_escalates_an_overdue_request_once(world, desk, database_url):
     overdue, _ = submit(world, when=china(2026, 3, 2, 9, 0))  # long overdue by now
-    sweeper = Sweeper(database_url, seconds=0.05)
-    sweeper.start()
-    try:
-        _wait(lambda: sweeper.sweeps >= 3)
-    finally:
-        sweeper.stop()
+    sweeper = _run_until(database_url, lambda sweeper: sweeper.sweeps >= 3)
     assert sweeper.failures == 0
     assert _escalations(world, overdue) == 1
     request = world.run(lambda s: s.get(DeskRequest, overdue))
@@ -53,13 +59,9 @@ def test_the_running_server_escalates_an_overdue_request_once(world, desk, datab
 
 
 def test_a_failing_sweep_is_logged_and_tried_again(tmp_path, caplog):
-    sweeper = Sweeper(f"sqlite:///{tmp_path / 'empty.db'}", seconds=0.05)  # no tables
+    empty = f"sqlite:///{tmp_path / 'empty.db'}"  # no tables
     with caplog.at_level(logging.ERROR, logger="wulian.desk.sweeper"):
-        sweeper.start()
-        try:
-            _wait(lambda: sweeper.failures >= 2)
-        finally:
-            sweeper.stop()
+        sweeper = _run_until(empty, lambda sweeper: sweeper.failures >= 2)
     assert sweeper.sweeps == 0
     assert "期限巡检失败" in caplog.text
 
