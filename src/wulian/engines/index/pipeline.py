@@ -767,8 +767,8 @@ def aggregate_arrays(
     weights = weights or {}
     methods = methods or {}
     flags: list[tuple[str, np.ndarray, str]] = []
-
-    def score(aggregate: Aggregate) -> tuple[np.ndarray, tuple[str, np.ndarray, str] | None]:
+    # one thread: each step is a pass over memory, which a second thread slows down
+    for aggregate in spec.order():
         kids = spec.children(aggregate.key)
         columns = [values[k.key] for k in kids]
         w = _weights(kids, weights, cohorts, columns[0].size)
@@ -779,26 +779,18 @@ def aggregate_arrays(
             present.append(np.logical_not(absent, out=absent) if absent.any() else None)
         gaps = [p for p in present if p is not None]
         complete = np.logical_and.reduce(gaps) if gaps else None
-        flag = None
         if aggregate.missing == "zero":
             if complete is not None:
-                flag = (aggregate.key, ~complete, f"“{aggregate.name}”有缺失项，按 0 计")
+                flags.append((aggregate.key, ~complete, f"“{aggregate.name}”有缺失项，按 0 计"))
             columns = [
                 c if p is None else np.where(p, c, 0.0)
                 for c, p in zip(columns, present, strict=True)
             ]
             present = [None] * len(columns)
-        combined = _combine(columns, present, w, method)
+        score = _combine(columns, present, w, method)
         if aggregate.missing == "fail" and complete is not None:
-            combined = np.where(complete, combined, np.nan)
-        return combined, flag
-
-    # one thread: each step is a pass over memory, which a second thread slows down
-    for aggregate in spec.order():
-        combined, flag = score(aggregate)
-        values[aggregate.key] = combined
-        if flag is not None:
-            flags.append(flag)
+            score = np.where(complete, score, np.nan)
+        values[aggregate.key] = score
     return values, flags
 
 
@@ -858,15 +850,15 @@ def _combine(
         return x if known is None else np.where(known, x, fill)
 
     w_total = sum(w)
-    plain = all(p is None for p in present) and all(isinstance(x, float) for x in w)
-    if plain and method in ("arithmetic", "sum"):  # every child known, one weight each
-        if w_total == 0:
+    every_child = all(p is None for p in present)
+    if every_child and method in ("arithmetic", "sum") and all(isinstance(x, float) for x in w):
+        if w_total == 0:  # one weight each, every child known: nothing to re-weight
             return np.full(size, np.nan)
         score = weighted_sum(iter(columns))
         if method == "arithmetic":
             score /= w_total
         return score
-    if all(p is None for p in present):
+    if every_child:
         total = np.broadcast_to(w_total, size)
     else:  # the weights of the children each unit has
         ones = np.ones(size)
@@ -950,10 +942,8 @@ def _after_normalise(
         elif isinstance(step, Banding):
             level = step.level or spec.root
             ranked = ranked_by.get((level, step.within))
-            counted = _counted(spec, layout, scored[level], step.within)
-            scores = scores.with_columns(
-                _band(spec, step, level, ranked, counted).alias(f"band_{level}")
-            )
+            banded = _band(spec, step, level, ranked, layout, scored[level])
+            scores = scores.with_columns(banded.alias(f"band_{level}"))
     return scores, flag_frame, aggregated
 
 
@@ -1023,15 +1013,21 @@ def _counted(spec: IndexSpec, layout: Layout, score: np.ndarray, within: str) ->
 
 
 def _band(
-    spec: IndexSpec, step: Banding, level: str, ranked: str | None, counted: pl.Series
+    spec: IndexSpec,
+    step: Banding,
+    level: str,
+    ranked: str | None,
+    layout: Layout,
+    at_places: np.ndarray,
 ) -> pl.Expr:
+    """The band of each unit's score (at_places: the level's scores at the units' places)."""
     score = pl.col(level)
     expr: Any = pl.lit(None, dtype=pl.String)
     if step.by == "share":
         rank = pl.col(ranked) if ranked else score.rank("min", descending=True)
         if not ranked:
             rank = _over(spec, rank, step.within)
-        share = rank / pl.lit(counted)
+        share = rank / pl.lit(_counted(spec, layout, at_places, step.within))
         for band in reversed(step.bands):
             # a share on the boundary (19 of 20 against 95%) is inside the band, even where
             # the division was done as a multiplication by the reciprocal and rounded up
