@@ -8,6 +8,7 @@ import re
 
 from tests.chains.conftest import memberships, place
 from tests.conftest import login, post_form
+from wulian.core.permissions import Role
 
 
 def test_the_chain_officer_works_through_the_atlas(client, world, atlas):
@@ -93,3 +94,24 @@ def test_the_analyst_reads_and_the_firm_sees_only_its_own_positions(client, worl
     assert client.get(f"/api/v1/enterprises/{atlas['ids'][1]}/chain-positions").status_code == 403
     mine = client.get(f"/api/v1/enterprises/{atlas['ids'][0]}/chain-positions").json()
     assert [p["node"] for p in mine] == ["cathode"]
+
+
+def test_an_officer_of_another_department_reads_the_chain_office_s_chains(client, world, atlas):
+    place(world, threshold=0.99)
+    science = world.department("science", "科技局")
+    world.user("officer2", Role.OFFICER, department_id=science)
+    login(client, "officer2")
+    home = client.get("/atlas")
+    assert "锂电新材料" in home.text
+    assert 'action="/atlas/place"' not in home.text
+    queue = client.get("/atlas/review")
+    assert queue.status_code == 200
+    assert "锂测" in queue.text
+    assert "/confirm" not in queue.text
+    assert 'name="node"' not in queue.text
+    dashboard = client.get("/atlas/lithium")
+    assert 'action="/atlas/lithium/items/' not in dashboard.text
+    some = next(iter(memberships(world).values()))[3]
+    refused = post_form(client, f"/atlas/memberships/{some}/confirm", {}, page="/atlas/review")
+    assert refused.status_code == 403
+    assert "产业链专班（链长办）" in refused.text

@@ -13,6 +13,7 @@ from wulian.chains import service
 from wulian.chains.models import ChainItem, ChainMembership
 from wulian.core.audit.models import AuditEntry
 from wulian.core.errors import InvalidFile, InvalidInput, NotFound, PermissionDenied
+from wulian.core.permissions import Role
 
 
 def by_name(atlas, placed):
@@ -213,3 +214,76 @@ def test_a_merged_duplicate_brings_the_officers_decisions_along(world, atlas):
     ))  # fmt: skip
     assert ("anode", "confirmed") in rows  # the officer's decision moved over
     assert ledger not in memberships(world)
+
+
+def test_each_chain_is_managed_by_its_office(world, atlas):
+    """Officers manage the chains whose spec names their department as office; other officers
+    read them; handing a chain to another department is for administrators."""
+    place(world)
+    science = world.department("science", "科技局")
+    world.user("officer2", Role.OFFICER, department_id=science)
+    world.user("admin1", Role.ADMIN)
+    office, other, admin = (actor_of(world, u) for u in ("officer1", "officer2", "admin1"))
+    lithium = next(m for m in memberships(world).values() if m[0].startswith("lithium."))[3]
+    spec_id = world.run(lambda s: next(c.row.id for c in service.chains(s, actor=SYSTEM)
+                                       if c.spec.id == "lithium"))  # fmt: skip
+    item = world.run(
+        lambda s: s.scalar(sa.select(ChainItem.id).where(ChainItem.chain == "lithium"))
+    )
+    text = service.shipped_text("lithium")
+    assert world.run(lambda s: service.managed(s, other)) == set()
+    assert world.run(lambda s: service.managed(s, office)) == set(service.SHIPPED)
+    assert world.run(lambda s: service.can_place(s, office))
+    # another department reads the chain but changes nothing on it
+    assert world.run(lambda s: service.state(s, actor=other, chain="lithium").year) == 2025
+    for act in (
+        lambda s: service.place(s, actor=other),
+        lambda s: service.confirm(s, actor=other, membership_id=lithium),
+        lambda s: service.move(s, actor=other, membership_id=lithium, node_code="lithium.cell"),
+        lambda s: service.reject(s, actor=other, membership_id=lithium),
+        lambda s: service.bulk_confirm(s, actor=other, membership_ids=[lithium]),
+        lambda s: service.update_item(s, actor=other, item_id=item, owner="", status="未启动",
+                                      note=""),
+        lambda s: service.save_spec(s, actor=other, text=text + "\n", based_on_id=spec_id),
+        lambda s: service.install_shipped(s, actor=other),
+    ):  # fmt: skip
+        with pytest.raises(PermissionDenied, match=r"不由本部门管理|链长办"):
+            world.run(act)
+    assert world.run(lambda s: s.get(ChainMembership, lithium).status) != "confirmed"
+    # a new chain of one's own is fine; one for another department is not
+    copied = text.replace("id: lithium", "id: lithium_b").replace(
+        "name: 锂电新材料", "name: 锂电乙"
+    )
+    with pytest.raises(PermissionDenied, match="office: science"):
+        world.run(lambda s: service.save_spec(s, actor=other, text=copied, based_on_id=spec_id,
+                                              copy=True))  # fmt: skip
+    own = copied.replace("office: chain-office", "office: science")
+    world.run(lambda s: service.save_spec(s, actor=other, text=own, based_on_id=spec_id,
+                                          copy=True))  # fmt: skip
+    assert world.run(lambda s: service.managed(s, other)) == {"lithium_b"}
+    # the office cannot give its chain away, nor name a department that does not exist
+    handed = text.replace("office: chain-office", "office: science")
+    with pytest.raises(PermissionDenied, match="只有管理员"):
+        world.run(lambda s: service.save_spec(s, actor=office, text=handed, based_on_id=spec_id))
+    with pytest.raises(InvalidInput, match="nowhere"):
+        world.run(
+            lambda s: service.save_spec(
+                s, actor=admin, text=text.replace("chain-office", "nowhere"), based_on_id=spec_id
+            )
+        )
+    # the administrator hands lithium to the science bureau: the rights follow
+    world.run(lambda s: service.save_spec(s, actor=admin, text=handed, based_on_id=spec_id))
+    assert world.run(lambda s: service.managed(s, other)) == {"lithium", "lithium_b"}
+    world.run(lambda s: service.confirm(s, actor=other, membership_id=lithium))
+    with pytest.raises(PermissionDenied, match="由科技局管理"):
+        world.run(lambda s: service.reject(s, actor=office, membership_id=lithium))
+    # placement proposes on every chain: now neither office alone may run it
+    assert not world.run(lambda s: service.can_place(s, office))
+    with pytest.raises(PermissionDenied):
+        world.run(lambda s: service.place(s, actor=office))
+    assert world.run(lambda s: service.can_place(s, admin))
+    # a chain without an office is the administrators' alone
+    orphan = text.replace("office: chain-office\n", "")
+    world.run(lambda s: service.save_spec(s, actor=admin, text=orphan, based_on_id=spec_id))
+    with pytest.raises(PermissionDenied, match="没有指定管理部门"):
+        world.run(lambda s: service.confirm(s, actor=other, membership_id=lithium))

@@ -33,10 +33,11 @@ from wulian.chains.models import (
     MembershipStatus,
 )
 from wulian.core import audit, specversions
+from wulian.core.auth.models import Department
 from wulian.core.db import utcnow
 from wulian.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from wulian.core.pagination import Page, paginate
-from wulian.core.permissions import Actor, Permission
+from wulian.core.permissions import Actor, Permission, Role
 from wulian.engines.classify import model as classify
 from wulian.enterprises import facts
 from wulian.enterprises.models import Enterprise, EnterpriseTag, Fact
@@ -72,6 +73,51 @@ def _staff_only(actor: Actor) -> None:
         raise PermissionDenied("企业用户只能查看本企业的产业链位置")
 
 
+def managed(session: Session, actor: Actor) -> set[str]:
+    """The codes of the chains this actor manages: every chain for administrators and the
+    system; for an officer, the chains whose spec names the officer's department as office."""
+    if not actor.has(Permission.CHAINS_MANAGE) or actor.enterprise_id is not None:
+        return set()
+    everything = actor.kind == "system" or actor.role == Role.ADMIN
+    if not everything and actor.department_id is None:
+        return set()
+    own = session.get(Department, actor.department_id) if actor.department_id else None
+    return {
+        row.code
+        for row in _newest(session)
+        if everything or (own is not None and parse(row.text).office == own.code)
+    }
+
+
+def can_place(session: Session, actor: Actor) -> bool:
+    """Whether this actor may place firms: placement proposes on every chain."""
+    codes = {row.code for row in _newest(session)}
+    return bool(codes) and codes <= managed(session, actor)
+
+
+def _require_manage(session: Session, actor: Actor, *codes: str) -> None:
+    """Raise unless this actor manages every one of the chains codes."""
+    actor.require(Permission.CHAINS_MANAGE)
+    _staff_only(actor)
+    allowed = managed(session, actor)
+    for code in codes:
+        if code not in allowed:
+            raise PermissionDenied(_not_yours(session, code))
+
+
+def _not_yours(session: Session, code: str) -> str:
+    rows = [r for r in _newest(session) if r.code == code]
+    if not rows:
+        return f"没有编号为“{code}”的产业链"
+    spec = parse(rows[0].text)
+    office = spec.office and session.scalar(
+        sa.select(Department.name).where(Department.code == spec.office)
+    )
+    if office:
+        return f"产业链“{spec.name}”由{office}管理，本部门不能修改"
+    return f"产业链“{spec.name}”没有指定管理部门，只有管理员可以修改"
+
+
 def firm_text(name: str, products: str | None, scope: str | None) -> str:
     """What the classifier reads of a firm: its name, main products and business scope."""
     parts = [name]
@@ -87,12 +133,17 @@ def firm_text(name: str, products: str | None, scope: str | None) -> str:
 
 def install_shipped(session: Session, *, actor: Actor) -> int:
     """Load the shipped chain specs that are not in the database yet (as version 1), with their
-    N个一 items."""
+    N个一 items. Officers may load those their department is the office of."""
     actor.require(Permission.CHAINS_MANAGE)
+    everything = actor.kind == "system" or actor.role == Role.ADMIN
+    own = session.get(Department, actor.department_id) if actor.department_id else None
     added = 0
     for code in SHIPPED:
         text = shipped_text(code)
-        name = parse(text, f"{code}.yaml").name
+        shipped = parse(text, f"{code}.yaml")
+        name = shipped.name
+        if not everything and (own is None or shipped.office != own.code):
+            raise PermissionDenied(f"内置产业链“{name}”不由本部门管理，请管理员载入")
         added += specversions.install(
             session, ChainSpecRow, code=code, text=text, name=name, created_by=actor.label
         )
@@ -121,17 +172,41 @@ def save_spec(
     note: str = "",
 ) -> ChainSpecRow:
     """A new version of a chain spec (or with copy a new chain); refused with the line when the
-    text is not a valid spec. New N个一 items are added to the chain's list."""
+    text is not a valid spec. New N个一 items are added to the chain's list.
+
+    An officer edits the chains of the officer's department and may start a new chain only with
+    that department as its office; handing a chain to another department is for administrators."""
     actor.require(Permission.CHAINS_MANAGE)
+    _staff_only(actor)
     base = specversions.get_or_raise(session, ChainSpecRow, based_on_id, "产业链文件")
     text = specversions.checked_text(text)
     model = parse(text)
+    _check_office(session, actor, model, None if copy else parse(base.text))
     row = specversions.save(
         session, ChainSpecRow, base=base, text=text, spec_id=model.id, name=model.name,
         copy=copy, note=note, created_by=actor.label,
     )  # fmt: skip
     _sync_items(session, actor, model)
     return row
+
+
+def _check_office(
+    session: Session, actor: Actor, new: chain_spec.ChainSpec, old: chain_spec.ChainSpec | None
+) -> None:
+    if new.office is not None and (
+        session.scalar(sa.select(Department.id).where(Department.code == new.office)) is None
+    ):
+        raise InvalidInput(f"office（管理部门）“{new.office}”不是已有的部门代码", field="text")
+    if actor.kind == "system" or actor.role == Role.ADMIN:
+        return
+    own = session.get(Department, actor.department_id) if actor.department_id else None
+    if old is not None:
+        _require_manage(session, actor, old.id)
+        if new.office != old.office:
+            raise PermissionDenied("只有管理员可以更改产业链的管理部门（office）")
+    elif own is None or new.office != own.code:
+        code = own.code if own else "本部门代码"
+        raise PermissionDenied(f"新建的产业链须由本部门管理：请写 office: {code}")
 
 
 def _sync_items(session: Session, actor: Actor, spec: chain_spec.ChainSpec) -> None:
@@ -198,6 +273,7 @@ def update_item(
     item = session.get(ChainItem, item_id)
     if item is None:
         raise NotFound(f"工作事项不存在：{item_id}")
+    _require_manage(session, actor, item.chain)
     if status not in ITEM_STATUSES:
         raise InvalidInput(
             f"状态只能是{'、'.join(ITEM_STATUSES)}，不能是“{status}”", field="status"
@@ -260,9 +336,9 @@ def _examples(session: Session, codes: set[str]) -> list[tuple[str, str]]:
 
 
 def place(session: Session, *, actor: Actor, threshold: float = THRESHOLD) -> ChainPlacement:
-    """Place every firm not yet decided by an officer; earlier automatic proposals are replaced."""
-    actor.require(Permission.CHAINS_MANAGE)
-    _staff_only(actor)
+    """Place every firm not yet decided by an officer; earlier automatic proposals are replaced.
+    It proposes on every chain, so it needs the right to manage every chain."""
+    _require_manage(session, actor, *(row.code for row in _newest(session)))
     if not 0 < threshold < 1:
         raise InvalidInput("置信度阈值应在 0 和 1 之间", field="threshold")
     atlas = chains(session, actor=actor)
@@ -350,10 +426,14 @@ def latest_placement(session: Session, *, actor: Actor) -> ChainPlacement | None
 # ---------------------------------------------------------------- officers' decisions
 
 
-def _membership(session: Session, membership_id: int) -> ChainMembership:
+def _membership(session: Session, actor: Actor, membership_id: int) -> ChainMembership:
+    """A membership on a chain this actor manages."""
+    actor.require(Permission.CHAINS_MANAGE)
+    _staff_only(actor)
     row = session.get(ChainMembership, membership_id)
     if row is None:
         raise NotFound(f"归链记录不存在：{membership_id}")
+    _require_manage(session, actor, row.chain)
     return row
 
 
@@ -365,9 +445,7 @@ def _decide(row: ChainMembership, actor: Actor, status: MembershipStatus) -> Non
 
 def confirm(session: Session, *, actor: Actor, membership_id: int) -> ChainMembership:
     """Confirm a proposal as it stands."""
-    actor.require(Permission.CHAINS_MANAGE)
-    _staff_only(actor)
-    row = _membership(session, membership_id)
+    row = _membership(session, actor, membership_id)
     if row.status == MembershipStatus.REJECTED.value:
         raise Conflict("这条记录已标为“不在链上”，请改用“改归环节”")
     _decide(row, actor, MembershipStatus.CONFIRMED)
@@ -380,11 +458,10 @@ def move(
 ) -> ChainMembership:
     """Put the firm of a membership on another node (chain.node) instead; kept as an officer's
     decision and used as a training example by later placements."""
-    actor.require(Permission.CHAINS_MANAGE)
-    _staff_only(actor)
-    row = _membership(session, membership_id)
+    row = _membership(session, actor, membership_id)
     chain_code, _, node_key = node_code.partition(".")
     node_or_raise(chain_or_raise(session, actor=actor, code=chain_code), node_key)
+    _require_manage(session, actor, chain_code)
     clash = session.scalar(
         sa.select(ChainMembership).where(
             ChainMembership.enterprise_id == row.enterprise_id,
@@ -410,9 +487,7 @@ def reject(
     session: Session, *, actor: Actor, membership_id: int, note: str = ""
 ) -> ChainMembership:
     """Say the firm is on no node of the atlas; later placements leave it alone."""
-    actor.require(Permission.CHAINS_MANAGE)
-    _staff_only(actor)
-    row = _membership(session, membership_id)
+    row = _membership(session, actor, membership_id)
     row.note = note.strip()[:300]
     _decide(row, actor, MembershipStatus.REJECTED)
     session.flush()

@@ -3,7 +3,8 @@
 A spec file (YAML) names the chain and lists its nodes (segment 上游/中游/下游, description,
 keywords, typical products, GB/T 4754 codes, 战略性新兴产业 categories, strategic weight), the
 edges “A supplies B” (with the input's share of B where known), the chain's work items ("N个一":
-chain leader, office, anchor firms, key projects …) and the rules that rate a node 强/弱/缺.
+chain leader, office, anchor firms, key projects …), the rules that rate a node 强/弱/缺 and the
+department (链长办) whose officers manage the chain.
 Checked on load with the line of every problem: unknown nodes, duplicate keys, a supply cycle.
 See docs/guide/chains.md for the format.
 """
@@ -22,6 +23,7 @@ Segment = Literal["上游", "中游", "下游"]
 SEGMENTS: tuple[Segment, ...] = ("上游", "中游", "下游")
 GbtCode = Annotated[str, Field(pattern=r"^\d{4}$")]
 ItemStatus = Literal["未启动", "推进中", "已落实"]
+DepartmentCode = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{1,31}$")]
 
 
 class Strict(BaseModel):
@@ -69,6 +71,9 @@ class ChainSpec(Strict):
     id: Key
     name: str = Field(min_length=1, max_length=40)
     summary: str = Field(default="", max_length=1000)
+    # The department (its code) whose officers manage this chain: its spec, its N个一 items and
+    # the firms placed on it. Without one, only administrators do.
+    office: DepartmentCode | None = None
     nodes: list[Node] = Field(min_length=1)
     edges: list[Edge] = Field(default_factory=list)
     items: list[Item] = Field(default_factory=list)

@@ -45,9 +45,12 @@ pages.include_router(
 
 
 def _placement_context(db: Session, actor: Actor) -> dict[str, Any]:
+    managed = service.managed(db, actor)
     return {
         "placement": service.latest_placement(db, actor=actor),
-        "can_manage": actor.has(Permission.CHAINS_MANAGE),
+        "managed": managed,
+        "can_manage": bool(managed),
+        "can_place": service.can_place(db, actor),
         "threshold": service.THRESHOLD,
     }
 
@@ -260,7 +263,7 @@ def _chain_context(
         "items": service.get_items(db, actor=actor, chain=chain),
         "statuses": service.ITEM_STATUSES,
         "years": service.period_years(db),
-        "can_manage": actor.has(Permission.CHAINS_MANAGE),
+        "can_manage": chain in service.managed(db, actor),
         "error": error,
     }
 
@@ -339,7 +342,7 @@ def node_page(
         "candidates": service.candidates(
             db, actor=actor, chain=chain, node=node, year=state.year, limit=10
         ),
-        "can_manage": actor.has(Permission.CHAINS_MANAGE),
+        "can_manage": chain in service.managed(db, actor),
         "base": f"/atlas/{chain}/nodes/{node}?" + (f"year={year}&" if year else ""),
     }
     return render(request, "chains/node.html", context)
