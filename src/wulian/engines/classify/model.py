@@ -12,7 +12,8 @@ choosing among them; a text goes down the tree by beam search.
   sees more classes than one node has children.
 - Confidence: a node's scores become probabilities by a softmax at temperature τ; a leaf's
   confidence is the product along its path. τ is fitted on a tenth of the examples held out
-  (minimum log loss of the right leaf), then the model is trained again on everything.
+  (minimum log loss of the right leaf) by a trial model trained on the rest (every n-th of them
+  where they are more than 30,000), then the model is trained again on everything.
 - A text that names a code as where it belongs instead (“列入3443（…）”, the way the GB/T 4754
   notes refer elsewhere) never gets that code or anything under it.
 - Terms: the features that added most to the chosen path's scores.
@@ -48,14 +49,16 @@ from wulian.engines.classify.taxonomy import Taxonomy
 
 FORMAT = "wulian-classify"
 VERSION = 1
-C = 0.5
+C = 2.0
 TEMPERATURES = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.7, 1.0)
 DEFAULT_TEMPERATURE = 0.3
 HOLDOUT_SHARE = 10  # one example in ten, by a hash of its text, to fit the temperature
 MIN_EXAMPLES_TO_CALIBRATE = 200
+TRIAL_EXAMPLES = 30_000  # at most this many (every n-th) train the trial model
 CHUNK = 125_000
 PRUNE = 9.0
 DENSE_SHARE = 0.3
+DENSE_ROWS = 32  # texts per 32 features or more: scored against the weights as an array
 TERMS = 5
 # After “列入”, each code followed by its name in brackets (on normalised text).
 CITATION = re.compile(r"(?<![0-9a-z_.\-])([0-9a-z][0-9a-z_.\-]*)\s*\(")
@@ -160,8 +163,10 @@ def vectorise(model: Model, texts: Sequence[str]) -> sp.csr_matrix:
 
 def _vocabulary(texts: Sequence[str]) -> tuple[np.ndarray, dict[str, int], np.ndarray]:
     rows, keys = textmod.ngram_keys(texts)
-    pairs = np.unique(np.stack([keys, rows]), axis=1)  # one per text and key: document counts
-    ngrams, df_ngrams = np.unique(pairs[0], return_counts=True)
+    # Document counts: each (key, text) pair once, then counted per key.
+    counted = pl.DataFrame({"key": keys, "row": rows}).unique().group_by("key").len().sort("key")
+    ngrams = counted["key"].to_numpy()
+    df_ngrams = counted["len"].to_numpy().astype(np.int64)
     df_words: dict[str, int] = {}
     for text in texts:
         for w in set(textmod.words(text)):
@@ -191,6 +196,8 @@ def train(
         kept = [e for e in labelled if _hash_share(e[0]) != 0]
         held = [e for e in labelled if _hash_share(e[0]) == 0]
         if held and kept:
+            # The trial model that the temperature is fitted on needs no more than a sample.
+            kept = kept[:: math.ceil(len(kept) / TRIAL_EXAMPLES)]
             trial = _fit(taxonomy, own + kept, DEFAULT_TEMPERATURE)
             temperature = _fit_temperature(trial, held)
     model = _fit(taxonomy, own + labelled, temperature)
@@ -431,55 +438,10 @@ def _predict_chunk(
     terms: bool,
 ) -> dict[str, Any]:
     matrix = vectorise(model, texts)
-    n = len(texts)
-    size = len(model.taxonomy)
     ex_rows, ex_nodes = _excluded(model, texts)
-    excluded = set((ex_rows * size + ex_nodes).tolist())
-    # Candidates: row, node, log-probability of the path to the node.
-    rows = np.arange(n, dtype=np.int64)
-    nodes = np.full(n, -1, np.int64)
-    logp = np.zeros(n, np.float64)
-    has_children = np.zeros(size + 1, dtype=bool)  # index -1 (the top) is the last
-    has_children[list(model.taxonomy.children)] = True
-    active = has_children[nodes]
-    while active.any():
-        new_rows = [rows[~active]]
-        new_nodes = [nodes[~active]]
-        new_logp = [logp[~active]]
-        expanding = np.flatnonzero(active)
-        order = expanding[np.argsort(nodes[expanding], kind="stable")]
-        groups = np.split(order, np.flatnonzero(np.diff(nodes[order])) + 1)
-        for group in groups:
-            parent = int(nodes[group[0]])
-            kids = np.array(model.taxonomy.children[parent], np.int64)
-            node_model = model.nodes.get(parent)
-            if node_model is None:  # a single child: passed through
-                child_logp = np.zeros((len(group), 1))
-            else:
-                scores = _scores(node_model, matrix[rows[group]])
-                child_logp = _log_softmax((scores + node_model.intercepts) / model.temperature)
-                kids = node_model.children
-            # Children less than e⁻⁹ as likely as the best one cannot reach the top k.
-            at, kid = np.nonzero(child_logp > child_logp.max(axis=1, keepdims=True) - PRUNE)
-            new_rows.append(rows[group][at])
-            new_nodes.append(kids[kid])
-            new_logp.append(logp[group][at] + child_logp[at, kid])
-        rows = np.concatenate(new_rows)
-        nodes = np.concatenate(new_nodes)
-        logp = np.concatenate(new_logp)
-        if excluded:
-            keys = rows * size + nodes
-            keep = ~np.isin(keys, np.fromiter(excluded, np.int64))
-            rows, nodes, logp = rows[keep], nodes[keep], logp[keep]
-        order = np.lexsort((-logp, rows))
-        rows, nodes, logp = rows[order], nodes[order], logp[order]
-        rank = _rank_within(rows)
-        keep = rank < beam
-        rows, nodes, logp = rows[keep], nodes[keep], logp[keep]
-        active = has_children[nodes]
-    rank = _rank_within(rows)
-    keep = rank < top_k
-    rows, nodes, logp, rank = rows[keep], nodes[keep], logp[keep], rank[keep]
+    best_nodes, best_logp = _beam(model, matrix, ex_rows, ex_nodes, beam)
+    rows, rank = np.nonzero(np.isfinite(best_logp[:, :top_k]))
+    nodes, logp = best_nodes[rows, rank], best_logp[rows, rank]
     keep = ~empty[rows]
     rows, nodes, logp, rank = rows[keep], nodes[keep], logp[keep], rank[keep]
     term_text = [""] * len(rows)
@@ -497,10 +459,70 @@ def _predict_chunk(
     }
 
 
+def _beam(
+    model: Model, matrix: sp.csr_matrix, ex_rows: np.ndarray, ex_nodes: np.ndarray, beam: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Down the tree by beam search: for each text (row of matrix) the beam most likely leaves
+    as rows of nodes and of log-probabilities, best first (-inf where there are fewer).
+
+    Each level, every candidate in the beam offers its likeliest children (no other child can
+    be among the beam best), so the next beam is chosen from a small array per text."""
+    n, size = matrix.shape[0], len(model.taxonomy)
+    has_children = np.zeros(size + 1, dtype=bool)  # index -1 (the top) is the last
+    has_children[list(model.taxonomy.children)] = True
+    excluded = np.unique(ex_rows * size + ex_nodes)
+    citing = np.unique(ex_rows)  # the texts that rule codes out
+    width = beam + (int(np.bincount(ex_rows).max()) if len(ex_rows) else 0)
+    nodes = np.full((n, 1), -1, np.int64)
+    logp = np.zeros((n, 1))
+    while True:
+        active = np.isfinite(logp) & has_children[nodes]
+        if not active.any():
+            return nodes, logp
+        offered_logp = np.full((n, nodes.shape[1], width), -np.inf)
+        offered_nodes = np.full((n, nodes.shape[1], width), -2, np.int64)
+        stay = np.isfinite(logp) & ~active  # leaves reached already
+        offered_logp[stay, 0], offered_nodes[stay, 0] = logp[stay], nodes[stay]
+        at, slot = np.nonzero(active)
+        parents = nodes[at, slot]
+        order = np.argsort(parents, kind="stable")
+        at, slot, parents = at[order], slot[order], parents[order]
+        for group in np.split(np.arange(len(at)), np.flatnonzero(np.diff(parents)) + 1):
+            parent = int(parents[group[0]])
+            node_model = model.nodes.get(parent)
+            if node_model is None:  # a single child: passed through
+                kids = np.array(model.taxonomy.children[parent], np.int64)
+                child_logp = np.zeros((len(group), 1))
+            else:
+                scores = _scores(node_model, matrix[at[group]])
+                child_logp = _log_softmax((scores + node_model.intercepts) / model.temperature)
+                kids = node_model.children
+            take = min(width, len(kids))
+            likeliest = np.argsort(-child_logp, axis=1, kind="stable")[:, :take]
+            chosen = np.take_along_axis(child_logp, likeliest, axis=1)
+            # Children less than e⁻⁹ as likely as the best one cannot reach the top k.
+            chosen[chosen < chosen[:, :1] - PRUNE] = -np.inf
+            where = at[group], slot[group]
+            offered_logp[where[0], where[1], :take] = logp[where][:, None] + chosen
+            offered_nodes[where[0], where[1], :take] = kids[likeliest]
+        offered_logp = offered_logp.reshape(n, -1)
+        offered_nodes = offered_nodes.reshape(n, -1)
+        if len(excluded):
+            keys = citing[:, None] * size + offered_nodes[citing]
+            offered_logp[citing] = np.where(np.isin(keys, excluded), -np.inf, offered_logp[citing])
+        best = np.argsort(-offered_logp, axis=1, kind="stable")[:, :beam]
+        logp = np.take_along_axis(offered_logp, best, axis=1)
+        nodes = np.take_along_axis(offered_nodes, best, axis=1)
+
+
 def _scores(node_model: NodeModel, rows: sp.csr_matrix) -> np.ndarray:
     if node_model.dense is not None:
         out: np.ndarray = rows @ node_model.dense
         return out
+    if rows.shape[0] * DENSE_ROWS > node_model.weights.shape[0]:
+        # Many texts: faster with the weights as an array for the while.
+        dense: np.ndarray = rows @ node_model.weights.toarray()
+        return dense
     result: np.ndarray = (rows @ node_model.weights).toarray()
     return result
 
@@ -517,8 +539,61 @@ def _rank_within(sorted_rows: np.ndarray) -> np.ndarray:
 
 def _terms(model: Model, matrix: sp.csr_matrix, rows: np.ndarray, nodes: np.ndarray) -> list[str]:
     """For each (row, leaf): the features that added most to the scores along the leaf's path."""
+    picked = matrix[rows]  # one row per candidate
+    picked.sort_indices()
+    counts = np.diff(picked.indptr)
+    total = np.zeros(picked.nnz, np.float32)  # each feature's contributions over the path
+    weights = np.zeros(model.features, np.float32)  # one child's weights at a time
+    for (parent, child), at in _steps(model, nodes).items():
+        column = model.nodes[parent].column(child)
+        weights[column.indices] = column.data
+        entries = _ranges(picked.indptr[at], counts[at])
+        total[entries] += picked.data[entries] * weights[picked.indices[entries]]
+        weights[column.indices] = 0
+    positive = total > 0
+    cand = np.repeat(np.arange(len(nodes), dtype=np.int64), counts)[positive]
+    feat, value = picked.indices[positive], total[positive]
+    # Within each candidate the largest first, ties in feature order: positive float32 values
+    # sort as their bit patterns do, so one stable sort of an integer key does it.
+    key = (cand << 32) | (np.int64(0x7FFFFFFF) - value.view(np.int32).astype(np.int64))
+    order = np.argsort(key, kind="stable")
+    cand, feat = cand[order], feat[order]
+    keep = _rank_within(cand) < 3 * TERMS
+    cand, feat = cand[keep], feat[keep]
+    # One id per distinct text: a word is often also one of the n-grams.
+    unique, inverse = np.unique(feat, return_inverse=True)
+    ids: dict[str, int] = {}
+    text_id = np.array(
+        [ids.setdefault(model.feature_text(int(f)), len(ids)) for f in unique], np.int64
+    )
+    texts = list(ids)
+    term = text_id[inverse]
+    first = np.zeros(len(term), dtype=bool)  # the first time a candidate meets a text
+    first[np.unique(cand * len(texts) + term, return_index=True)[1]] = True
+    cand, term = cand[first], term[first]
+    # Single characters say little to a reader: shown only where nothing longer decided.
+    longer = np.array([len(t) > 1 for t in texts], dtype=bool)[term]
+    has_longer = np.zeros(len(nodes), dtype=bool)
+    has_longer[cand[longer]] = True
+    keep = longer | ~has_longer[cand]
+    cand, term = cand[keep], term[keep]
+    keep = _rank_within(cand) < TERMS
+    cand, term = cand[keep], term[keep]
+    out = [""] * len(nodes)
+    if not len(cand):
+        return out
+    starts = np.r_[0, np.flatnonzero(np.diff(cand)) + 1]
+    ends = np.r_[starts[1:], len(cand)]
+    words = [texts[t] for t in term.tolist()]
+    for c, start, end in zip(cand[starts].tolist(), starts.tolist(), ends.tolist(), strict=True):
+        out[c] = "、".join(words[start:end])
+    return out
+
+
+def _steps(model: Model, nodes: np.ndarray) -> dict[tuple[int, int], np.ndarray]:
+    """(parent, child) → the candidates whose path takes that step, for parents with a model."""
     paths = model.paths()
-    steps: dict[tuple[int, int], np.ndarray] = {}  # (parent, child) → candidate indices
+    steps: dict[tuple[int, int], np.ndarray] = {}
     for depth in range(paths.shape[1]):
         child = paths[nodes, depth]
         parent = paths[nodes, depth - 1] if depth else np.full(len(nodes), -1)
@@ -529,41 +604,14 @@ def _terms(model: Model, matrix: sp.csr_matrix, rows: np.ndarray, nodes: np.ndar
         for group in np.split(on[order], split):
             if len(group):
                 steps[(int(parent[group[0]]), int(child[group[0]]))] = group
-    cand_parts: list[np.ndarray] = []
-    feat_parts: list[np.ndarray] = []
-    value_parts: list[np.ndarray] = []
-    for (parent, child), picked in steps.items():
-        node_model = model.nodes[parent]
-        column = node_model.column(child)
-        contribution = matrix[rows[picked]].multiply(column).tocoo()
-        cand_parts.append(picked[contribution.row])
-        feat_parts.append(contribution.col.astype(np.int64))
-        value_parts.append(contribution.data)
-    if not cand_parts:
-        return [""] * len(nodes)
-    total = sp.coo_matrix(
-        (np.concatenate(value_parts), (np.concatenate(cand_parts), np.concatenate(feat_parts))),
-        shape=(len(nodes), model.features),
-    ).tocsr()  # sums each feature's contributions over the path
-    total = total.tocoo()
-    positive = total.data > 0
-    cand, feat, value = total.row[positive], total.col[positive], total.data[positive]
-    order = np.lexsort((-value, cand))
-    cand, feat = cand[order], feat[order]
-    keep = _rank_within(cand) < 3 * TERMS
-    cand, feat = cand[keep], feat[keep]
-    unique, inverse = np.unique(feat, return_inverse=True)
-    names = [model.feature_text(int(f)) for f in unique]
-    found: list[list[str]] = [[] for _ in range(len(nodes))]
-    for c, f in zip(cand.tolist(), inverse.tolist(), strict=True):
-        term = names[f]
-        if term not in found[c]:  # a word is often also one of the n-grams
-            found[c].append(term)
-    # Single characters say little to a reader: shown only where nothing longer decided.
-    out = []
-    for terms in found:
-        longer = [t for t in terms if len(t) > 1]
-        out.append("、".join((longer or terms)[:TERMS]))
+    return steps
+
+
+def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The positions start, start + 1 … start + length - 1 of every range, one after another."""
+    ends = np.cumsum(lengths)
+    out: np.ndarray = np.arange(ends[-1] if len(ends) else 0)
+    out += np.repeat(starts - ends + lengths, lengths)
     return out
 
 
