@@ -10,6 +10,10 @@ log-transformed instead: ln(x − min + 0.01 × (max − min)) ("log_ct").
 The statistics are updated from power sums as points change. The next value inwards is read from
 the winmax + 1 lowest and highest values, found by one partition of the data; where ties run past
 those, it is found by a pass over the data per point changed. Either way no step sorts the data.
+
+The arithmetic goes through the data a block at a time (`BLOCK` values), so the temporaries of a
+block stay in the processor's cache: power sums are one read of the data, and the log transform
+one read and one write that also yield the statistics of the transformed values.
 """
 
 from __future__ import annotations
@@ -34,34 +38,52 @@ class Treatment:
     note: str = ""
 
 
+BLOCK = 65_536  # values: a block and two work arrays of it, 1.5 MiB, inside a core's cache
+SAMPLE = 4_096  # values whose mean is the centre of the power sums
+
 _LOCAL = threading.local()
 
 
-def _scratch(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Two work arrays of n values for this thread, kept from call to call: fresh arrays of a few
-    MiB cost more in page faults than the arithmetic done in them."""
+def _scratch() -> tuple[np.ndarray, np.ndarray]:
+    """Two work arrays of a block for this thread, kept from call to call."""
     held: tuple[np.ndarray, np.ndarray] | None = getattr(_LOCAL, "arrays", None)
-    if held is None or held[0].size < n:
-        held = _LOCAL.arrays = (np.empty(n), np.empty(n))
-    return held[0][:n], held[1][:n]
+    if held is None:
+        held = _LOCAL.arrays = (np.empty(BLOCK), np.empty(BLOCK))
+    return held
+
+
+def _centre(values: np.ndarray) -> float:
+    """The mean of an even sample of values: near enough to the mean for the power sums about it
+    to keep their precision (the moments are taken about the true mean, see `_Sums.stats`)."""
+    return float(values[:: max(1, values.size // SAMPLE)].mean())
 
 
 def _power_sums(values: np.ndarray, centre: float) -> list[float]:
     """The sums of the first four powers of values − centre."""
-    d, d2 = _scratch(values.size)
-    np.subtract(values, centre, out=d)
+    sums = [0.0, 0.0, 0.0, 0.0]
+    for start in range(0, values.size, BLOCK):
+        _add_power_sums(sums, values[start : start + BLOCK], centre)
+    return sums
+
+
+def _add_power_sums(sums: list[float], block: np.ndarray, centre: float) -> None:
+    """Add the power sums of one block (at most BLOCK values) to sums."""
+    work, squares = _scratch()
+    d, d2 = work[: block.size], squares[: block.size]
+    np.subtract(block, centre, out=d)
     np.multiply(d, d, out=d2)
-    return [float(d.sum()), float(np.dot(d, d)), float(np.dot(d2, d)), float(np.dot(d2, d2))]
+    sums[0] += float(d.sum())
+    sums[1] += float(np.dot(d, d))
+    sums[2] += float(np.dot(d2, d))
+    sums[3] += float(np.dot(d2, d2))
 
 
 def skew_kurtosis(values: np.ndarray) -> tuple[float, float] | None:
     """(skewness, excess kurtosis) as Excel's SKEW and KURT; None below four values or when all
     values are equal."""
-    n = values.size
-    if n < 4:
+    if values.size < 4:
         return None
-    _, m2, m3, m4 = _power_sums(values, float(values.mean()))
-    return _moments(n, m2, m3, m4)
+    return _Sums(values).stats()
 
 
 def _moments(n: int, m2: float, m3: float, m4: float) -> tuple[float, float] | None:
@@ -82,9 +104,9 @@ def _passes(stats: tuple[float, float] | None, skew: float, kurtosis: float) -> 
 class _Sums:
     """Power sums of x about a fixed centre, updated as values change."""
 
-    def __init__(self, values: np.ndarray) -> None:
+    def __init__(self, values: np.ndarray, centre: float | None = None) -> None:
         self.n = values.size
-        self.c = float(values.mean())
+        self.c = _centre(values) if centre is None else centre
         self.s = _power_sums(values, self.c)
 
     def copy(self) -> _Sums:
@@ -123,6 +145,7 @@ class _Passes:
 
     def __init__(self, values: np.ndarray) -> None:
         self.x = values.copy()
+        self.lowest, self.highest = float(values.min()), float(values.max())
 
     def step(self, high: bool, current: float) -> tuple[float, int] | None:
         """(the next distinct value inwards of current, the points now at current), or None when
@@ -169,6 +192,7 @@ class _Extremes:
         self.original = values
         self.high = _extreme(values, k, high=True)
         self.low = _extreme(values, k, high=False)
+        self.lowest, self.highest = float(self.low[0]), float(self.high[-1])
 
     def step(self, high: bool, current: float) -> tuple[float, int]:
         if high:
@@ -205,7 +229,7 @@ def winsorise(
         return values, Treatment("skipped", 0, None, None, None, None, note)
     if _passes(before, skew, kurtosis):
         return values, Treatment("none", 0, *before, *before)
-    done: tuple[Callable[[], np.ndarray], int, tuple[float, float] | None] | None = None
+    done: _Done | None = None
     if 2 * (winmax + 1) < values.size:
         try:
             done = _winsorise(
@@ -215,16 +239,19 @@ def winsorise(
             done = None
     if done is None:
         done = _winsorise(_Passes(values), sums, values, skew, kurtosis, winmax)
-    winsorised, total, stats = done
+    winsorised, total, stats, (lowest, highest) = done
     skew_after, kurtosis_after = stats or (None, None)
     treatment = Treatment("winsorise", total, *before, skew_after, kurtosis_after)
     if _passes(stats, skew, kurtosis):
         return winsorised(), treatment
     if fallback == "none":
         return winsorised(), replace(treatment, note=f"缩尾 {total} 个值后仍超出阈值")
-    logged = log_ct(values, out)
+    logged, after = _log_ct(values, out, lowest, highest)
     note = f"缩尾 {total} 个值后仍超出阈值，改用对数变换"
-    return logged, _treatment("log_ct", 0, before, logged, note)
+    return logged, Treatment("log_ct", 0, *before, *(after or (None, None)), note)
+
+
+_Done = tuple[Callable[[], np.ndarray], int, tuple[float, float] | None, tuple[float, float]]
 
 
 def _winsorise(
@@ -234,10 +261,12 @@ def _winsorise(
     skew: float,
     kurtosis: float,
     winmax: int,
-) -> tuple[Callable[[], np.ndarray], int, tuple[float, float] | None]:
+) -> _Done:
     """COINr's loop: (the values winsorised, made when asked for; the points changed; their
-    statistics); sums are those of values, and change with them."""
-    cap = {True: float(values.max()), False: float(values.min())}  # each end's current extreme
+    statistics; the lowest and highest of values); sums are those of values, and change with
+    them."""
+    extremes = points.lowest, points.highest
+    cap = {True: extremes[1], False: extremes[0]}  # each end's current extreme
     changed = {True: 0, False: 0}  # points now at the high (low) cap
     stats = sums.stats()
     while not _passes(stats, skew, kurtosis) and sum(changed.values()) < winmax:
@@ -252,26 +281,36 @@ def _winsorise(
         cap[high] = replacement
         changed[high] = count  # every point at the cap, including those moved before
         stats = sums.stats()
-    return partial(points.values, cap[False], cap[True]), sum(changed.values()), stats
-
-
-def _treatment(
-    applied: str, changed: int, before: tuple[float, float], x: np.ndarray, note: str = ""
-) -> Treatment:
-    after = skew_kurtosis(x) or (None, None)
-    return Treatment(applied, changed, before[0], before[1], after[0], after[1], note)
+    return partial(points.values, cap[False], cap[True]), sum(changed.values()), stats, extremes
 
 
 def log_ct(values: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """ln(x − min + 0.01 × (max − min)): defined for any values, order kept; written into out
     where given (else a new array)."""
-    lo, hi = float(values.min()), float(values.max())
+    return _log_ct(values, out, float(values.min()), float(values.max()))[0]
+
+
+def _log_ct(
+    values: np.ndarray, out: np.ndarray | None, lo: float, hi: float
+) -> tuple[np.ndarray, tuple[float, float] | None]:
+    """log_ct with the lowest and highest of values known, and the skewness and kurtosis of the
+    result, taken block by block as it is written."""
+    if out is None:
+        out = np.empty_like(values)
     if hi == lo:
-        if out is None:
-            return np.zeros_like(values)
         out[...] = 0.0
-        return out
-    out = np.subtract(values, lo, out=out)  # one array, changed in place: no temporaries
-    out += 0.01 * (hi - lo)
-    logged: np.ndarray = np.log(out, out=out)
-    return logged
+        return out, None
+    margin = 0.01 * (hi - lo)
+    centre = float(np.log(values[:: max(1, values.size // SAMPLE)] - lo + margin).mean())
+    sums = [0.0, 0.0, 0.0, 0.0]
+    for start in range(0, values.size, BLOCK):
+        block = out[start : start + BLOCK]  # changed in place: no temporaries
+        np.subtract(values[start : start + BLOCK], lo, out=block)
+        block += margin
+        np.log(block, out=block)
+        _add_power_sums(sums, block, centre)
+    if values.size < 4:
+        return out, None
+    after = _Sums.__new__(_Sums)
+    after.n, after.c, after.s = values.size, centre, sums
+    return out, after.stats()
