@@ -248,7 +248,8 @@ def winsorise(
         return winsorised(), replace(treatment, note=f"缩尾 {total} 个值后仍超出阈值")
     logged, after = _log_ct(values, out, lowest, highest)
     note = f"缩尾 {total} 个值后仍超出阈值，改用对数变换"
-    return logged, Treatment("log_ct", 0, *before, *(after or (None, None)), note)
+    skew_after, kurtosis_after = after or (None, None)
+    return logged, Treatment("log_ct", 0, *before, skew_after, kurtosis_after, note)
 
 
 _Done = tuple[Callable[[], np.ndarray], int, tuple[float, float] | None, tuple[float, float]]
