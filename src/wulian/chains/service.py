@@ -202,7 +202,8 @@ def _check_office(
     own = session.get(Department, actor.department_id) if actor.department_id else None
     if old is not None:
         _require_manage(session, actor, old.id)
-        if new.office != old.office:
+        current = next((r for r in _newest(session) if r.code == old.id), None)
+        if new.office != (parse(current.text) if current else old).office:
             raise PermissionDenied("只有管理员可以更改产业链的管理部门（office）")
     elif own is None or new.office != own.code:
         code = own.code if own else "本部门代码"
