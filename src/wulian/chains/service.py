@@ -89,10 +89,12 @@ def managed(session: Session, actor: Actor) -> set[str]:
     }
 
 
-def can_place(session: Session, actor: Actor) -> bool:
-    """Whether this actor may place firms: placement proposes on every chain."""
+def can_place(session: Session, actor: Actor, managed_by_actor: set[str] | None = None) -> bool:
+    """Whether this actor may place firms: placement proposes on every chain. managed_by_actor:
+    what `managed` gave for this actor, where the caller has it already."""
     codes = {row.code for row in _newest(session)}
-    return bool(codes) and codes <= managed(session, actor)
+    mine = managed(session, actor) if managed_by_actor is None else managed_by_actor
+    return bool(codes) and codes <= mine
 
 
 def _require_manage(session: Session, actor: Actor, *codes: str) -> None:

@@ -50,7 +50,7 @@ def _placement_context(db: Session, actor: Actor) -> dict[str, Any]:
         "placement": service.latest_placement(db, actor=actor),
         "managed": managed,
         "can_manage": bool(managed),
-        "can_place": service.can_place(db, actor),
+        "can_place": service.can_place(db, actor, managed),
         "threshold": service.THRESHOLD,
     }
 

@@ -52,10 +52,10 @@ def _scratch() -> tuple[np.ndarray, np.ndarray]:
     return held
 
 
-def _centre(values: np.ndarray) -> float:
-    """The mean of an even sample of values: near enough to the mean for the power sums about it
-    to keep their precision (the moments are taken about the true mean, see `_Sums.stats`)."""
-    return float(values[:: max(1, values.size // SAMPLE)].mean())
+def _sample(values: np.ndarray) -> np.ndarray:
+    """About SAMPLE values evenly spread over values: their mean is near enough to the mean to be
+    the centre of power sums (the moments are taken about the true mean, see `_Sums.stats`)."""
+    return values[:: max(1, values.size // SAMPLE)]
 
 
 def _power_sums(values: np.ndarray, centre: float) -> list[float]:
@@ -83,7 +83,7 @@ def skew_kurtosis(values: np.ndarray) -> tuple[float, float] | None:
     values are equal."""
     if values.size < 4:
         return None
-    return _Sums(values).stats()
+    return _Sums.of(values).stats()
 
 
 def _moments(n: int, m2: float, m3: float, m4: float) -> tuple[float, float] | None:
@@ -104,10 +104,13 @@ def _passes(stats: tuple[float, float] | None, skew: float, kurtosis: float) -> 
 class _Sums:
     """Power sums of x about a fixed centre, updated as values change."""
 
-    def __init__(self, values: np.ndarray, centre: float | None = None) -> None:
-        self.n = values.size
-        self.c = _centre(values) if centre is None else centre
-        self.s = _power_sums(values, self.c)
+    def __init__(self, n: int, centre: float, sums: list[float]) -> None:
+        self.n, self.c, self.s = n, centre, sums
+
+    @classmethod
+    def of(cls, values: np.ndarray) -> _Sums:
+        centre = float(_sample(values).mean())
+        return cls(values.size, centre, _power_sums(values, centre))
 
     def copy(self) -> _Sums:
         twin = copy.copy(self)
@@ -222,7 +225,7 @@ def winsorise(
     """values (no NaN) treated as COINr's default treatment does; the input is not changed (and
     is returned as it is when no treatment is needed). out: where a log transform is written,
     when it comes to that."""
-    sums = _Sums(values) if values.size >= 4 else None
+    sums = _Sums.of(values) if values.size >= 4 else None
     before = sums.stats() if sums is not None else None
     if sums is None or before is None:
         note = "少于 4 个值或全部相同，未处理" if values.size else "没有值"
@@ -278,7 +281,7 @@ def _winsorise(
         replacement, count = step
         if not sums.move(cap[high], replacement, count):
             cap[high] = replacement
-            sums = _Sums(points.values(cap[False], cap[True]))
+            sums = _Sums.of(points.values(cap[False], cap[True]))
         cap[high] = replacement
         changed[high] = count  # every point at the cap, including those moved before
         stats = sums.stats()
@@ -302,7 +305,7 @@ def _log_ct(
         out[...] = 0.0
         return out, None
     margin = 0.01 * (hi - lo)
-    centre = float(np.log(values[:: max(1, values.size // SAMPLE)] - lo + margin).mean())
+    centre = float(np.log(_sample(values) - lo + margin).mean())
     sums = [0.0, 0.0, 0.0, 0.0]
     for start in range(0, values.size, BLOCK):
         block = out[start : start + BLOCK]  # changed in place: no temporaries
@@ -310,8 +313,4 @@ def _log_ct(
         block += margin
         np.log(block, out=block)
         _add_power_sums(sums, block, centre)
-    if values.size < 4:
-        return out, None
-    after = _Sums.__new__(_Sums)
-    after.n, after.c, after.s = values.size, centre, sums
-    return out, after.stats()
+    return out, _Sums(values.size, centre, sums).stats() if values.size >= 4 else None
