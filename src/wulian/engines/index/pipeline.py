@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property, partial
@@ -22,9 +22,9 @@ from typing import Any, TypeVar
 
 import numpy as np
 import polars as pl
-from threadpoolctl import threadpool_limits
 
 from wulian.core.errors import InvalidInput
+from wulian.engines.index import kernels
 from wulian.engines.index import treat as treat_module
 from wulian.engines.index.spec import (
     Aggregate,
@@ -344,15 +344,24 @@ class Layout:
         return self.ids.len()
 
     def take(self, column: pl.Series) -> np.ndarray:
-        """A data column as numbers at the units' places (NaN = missing)."""
-        return self.take_all(column.to_frame(), [column.name])[0]
+        """A data column as numbers at the units' places (NaN = missing), read from its Arrow
+        buffers in one pass (values and nulls together)."""
+        numbers = column.cast(pl.Float64).rechunk().to_arrow()
+        valid, buffer = numbers.buffers()
+        values = np.frombuffer(buffer, dtype=np.float64)
+        start = numbers.offset
+        if valid is None or not numbers.null_count:
+            if self.rows is None:
+                return values[start : start + len(numbers)]
+            bits = np.empty(0, dtype=np.uint8)
+        else:
+            bits = np.frombuffer(valid, dtype=np.uint8)
+        rows = np.arange(len(numbers)) if self.rows is None else self.rows
+        return kernels.gather(values, bits, start, rows)
 
     def take_all(self, data: pl.DataFrame, columns: list[str]) -> Values:
         """Data columns as numbers at the units' places (NaN = missing), an array each."""
-        frame = data.select(pl.col(c).cast(pl.Float64).fill_null(np.nan) for c in columns)
-        if self.rows is not None:
-            frame = frame.gather(self.rows)
-        return [column.to_numpy() for column in frame.iter_columns()]
+        return _parallel(range(len(columns)), lambda j: self.take(data[columns[j]]), data.height)
 
     def in_place_order(self, column: pl.Series) -> pl.Series:
         return column.gather(self.rows) if self.rows is not None else column
@@ -416,16 +425,7 @@ def run(spec: IndexSpec, data: pl.DataFrame) -> Result:
 
 def until_aggregate(spec: IndexSpec, data: pl.DataFrame) -> Work:
     """The stages before aggregation, on checked data (see `prepare`). A stage makes new arrays
-    for the indicators it changes and shares the others with the stage before.
-
-    The stages share the cores out by indicator (see `_parallel`), so BLAS (NumPy's dot
-    products) is held to one thread meanwhile: its own threads would only fight them for the
-    cores, which made the outlier treatment three times slower."""
-    with threadpool_limits(1, user_api="blas"):
-        return _until_aggregate(spec, data)
-
-
-def _until_aggregate(spec: IndexSpec, data: pl.DataFrame) -> Work:
+    for the indicators it changes and shares the others with the stage before."""
     keys = [i.key for i in spec.indicators]
     layout = Layout(spec, data)
     values = layout.take_all(data, [i.source for i in spec.indicators])
@@ -462,20 +462,25 @@ def _each(
 ) -> Values:
     """values with each chosen array j replaced by change(j, array), see `_parallel`."""
     out = list(values)
-    changed_all = _parallel(chosen, lambda j: change(j, values[j]), values)
+    changed_all = _parallel(chosen, lambda j: change(j, values[j]), _units(values))
     for j, changed in zip(chosen, changed_all, strict=True):
         out[j] = changed
     return out
 
 
-def _parallel(chosen: list[int], work: Callable[[int], _T], values: Values) -> list[_T]:
-    """work(j) for each j, on every core when the arrays are large: NumPy lets go of the
-    interpreter lock in its loops, and each indicator is independent of the others."""
+def _parallel(chosen: Sequence[int], work: Callable[[int], _T], units: int) -> list[_T]:
+    """work(j) for each j, on every core when there are many units: NumPy and the compiled
+    kernels let go of the interpreter lock in their loops, and each indicator is independent of
+    the others."""
     workers = min(len(chosen), os.cpu_count() or 1)
-    if workers < 2 or not values or values[0].size < PARALLEL_FROM:
+    if workers < 2 or units < PARALLEL_FROM:
         return [work(j) for j in chosen]
     with ThreadPoolExecutor(workers) as pool:
         return list(pool.map(work, chosen))
+
+
+def _units(values: Values) -> int:
+    return values[0].size if values else 0
 
 
 def _round(_: int, x: np.ndarray, digits: int) -> np.ndarray:
@@ -527,24 +532,30 @@ def _impute(
     segments = _segments(spec, layout, within)
 
     def fill(j: int, x: np.ndarray) -> np.ndarray:
-        missing = np.isnan(x)
-        gaps = np.flatnonzero(missing)  # few, as a rule: filled by position, not by mask
-        if not gaps.size:
+        if step.method in ("zero", "constant", "previous"):
+            missing = np.isnan(x)
+            gaps = np.flatnonzero(missing)  # few, as a rule: filled by position, not by mask
+            if not gaps.size:
+                return x
+            x = x.copy()
+            if step.method == "previous":
+                x[gaps] = layout.take(data[previous[j]])[gaps]
+            else:
+                x[gaps] = 0.0 if step.method == "zero" else float(step.value or 0.0)
             return x
-        x = x.copy()
-        if step.method in ("zero", "constant"):
-            x[gaps] = 0.0 if step.method == "zero" else float(step.value or 0.0)
-        elif step.method == "previous":
-            x[gaps] = layout.take(data[previous[j]])[gaps]
-        else:
-            for start, end, _ in segments:
-                first, last = np.searchsorted(gaps, [start, end])
-                if first == last or last - first == end - start:  # none missing, or all
-                    continue
-                present = x[start:end][~missing[start:end]]  # a copy: the median reorders it
-                middle = _median(present) if step.method.endswith("median") else present.mean()
-                x[gaps[first:last]] = middle
-        return x
+        out = np.empty_like(x)  # also where a segment's values are put for its median
+        changed = False
+        for start, end, _ in segments:
+            present = out[start:end]  # the median reorders them; filling overwrites them
+            count = kernels.present(x[start:end], present)
+            if count in (0, end - start):  # all missing, or none: nothing to fill
+                out[start:end] = x[start:end]
+                continue
+            present = present[:count]
+            middle = _median(present) if step.method.endswith("median") else present.mean()
+            kernels.fill_missing(x[start:end], out[start:end], middle)
+            changed = True
+        return out if changed else x
 
     return _each(values, chosen, fill)
 
@@ -621,7 +632,7 @@ def _treat(
 
     out = list(values)
     treatments = []
-    for j, (x, done) in zip(chosen, _parallel(chosen, treat, values), strict=True):
+    for j, (x, done) in zip(chosen, _parallel(chosen, treat, _units(values)), strict=True):
         out[j] = x
         treatments.extend(done)
     return out, treatments
@@ -665,19 +676,14 @@ def _minmax(x: np.ndarray, out: np.ndarray, low: float, high: float, direction: 
     if not x.size:
         return
     with np.errstate(invalid="ignore"):
-        lo, hi = np.fmin.reduce(x), np.fmax.reduce(x)
+        lo, hi = float(np.fmin.reduce(x)), float(np.fmax.reduce(x))
     if np.isnan(lo):
         out[...] = x
     elif hi == lo:
         np.copyto(out, np.where(np.isnan(x), np.nan, (low + high) / 2))
-    else:  # low + (x − lo) / (hi − lo) × (high − low), without temporaries
-        if direction == 1:
-            np.subtract(x, lo, out=out)
-        else:
-            np.subtract(hi, x, out=out)
-        out /= hi - lo
-        out *= high - low
-        out += low
+    else:  # low + (x − lo) / (hi − lo) × (high − low), in one pass
+        origin = lo if direction == 1 else hi
+        kernels.rescale(x, out, origin, direction == 1, hi - lo, high - low, low)
 
 
 def _normalised(spec: IndexSpec, step: Normalise, key: str, direction: int) -> pl.Expr:
@@ -773,6 +779,13 @@ def aggregate_arrays(
         columns = [values[k.key] for k in kids]
         w = _weights(kids, weights, cohorts, columns[0].size)
         method = methods.get(aggregate.key, aggregate.method)
+        if method in ("arithmetic", "sum") and all(isinstance(x, float) for x in w) and sum(w):
+            # the usual case first, in one pass: every child known to every unit
+            divisor = sum(w) if method == "arithmetic" else 1.0
+            score, missing = kernels.weighted_sum(columns, w, divisor)
+            if not missing:
+                values[aggregate.key] = score
+                continue
         present: list[np.ndarray | None] = []  # None: every unit has the child
         for column in columns:
             absent = np.isnan(column)
@@ -942,7 +955,7 @@ def _after_normalise(
         elif isinstance(step, Banding):
             level = step.level or spec.root
             ranked = ranked_by.get((level, step.within))
-            banded = _band(spec, step, level, ranked, layout, scored[level])
+            banded = _band(spec, step, scores, level, ranked, layout, scored[level])
             scores = scores.with_columns(banded.alias(f"band_{level}"))
     return scores, flag_frame, aggregated
 
@@ -972,7 +985,7 @@ def _ranks(
         start, end = slices[i]
         ranks[start:end] = _rank_slice(x[start:end], step.ties)
 
-    _parallel(list(range(len(slices))), rank, [x])
+    _parallel(range(len(slices)), rank, x.size)
     if by_cohort:
         ranks = layout.to_ids(ranks)
     column = pl.col("rank")
@@ -982,26 +995,14 @@ def _ranks(
 def _rank_slice(x: np.ndarray, ties: str) -> np.ndarray:
     """Ranks of x, highest first (0 for NaN)."""
     out = np.zeros(x.size, dtype=np.int64)
-    known = np.flatnonzero(~np.isnan(x))
-    if not known.size:
-        return out
-    values = -x[known]
-    # an ordinal rank needs equal values in their order; the others do not see the order of ties
-    order = np.argsort(values, kind="stable" if ties == "ordinal" else "quicksort")
-    ranked = values[order]
-    if ties == "ordinal":
-        at = np.arange(1, known.size + 1)
-    else:
-        starts = np.r_[True, ranked[1:] != ranked[:-1]]
-        if ties == "dense":
-            at = np.cumsum(starts)
-        else:  # min: the place of the first of the equal values
-            at = np.maximum.accumulate(np.where(starts, np.arange(1, known.size + 1), 0))
-    out[known[order]] = at
+    # highest first, NaN last; an ordinal rank needs equal values in their order, the others
+    # do not see the order of ties
+    order = np.argsort(np.negative(x), kind="stable" if ties == "ordinal" else "quicksort")
+    kernels.ranks(x, order, ties, out)
     return out
 
 
-def _counted(spec: IndexSpec, layout: Layout, score: np.ndarray, within: str) -> pl.Series:
+def _counted(spec: IndexSpec, layout: Layout, score: np.ndarray, within: str) -> np.ndarray:
     """For each unit (in id order), how many units of its cohort (or of all) have a score: what a
     rank is a share of. Counted on the cohorts' slices, where a window over the cohort column
     would group the units first."""
@@ -1009,31 +1010,36 @@ def _counted(spec: IndexSpec, layout: Layout, score: np.ndarray, within: str) ->
     counts = np.empty(score.size)
     for start, end, _ in _segments(spec, layout, within):
         counts[start:end] = np.count_nonzero(known[start:end])
-    return pl.Series(layout.to_ids(counts))
+    return layout.to_ids(counts)
 
 
 def _band(
     spec: IndexSpec,
     step: Banding,
+    scores: pl.DataFrame,
     level: str,
     ranked: str | None,
     layout: Layout,
     at_places: np.ndarray,
-) -> pl.Expr:
-    """The band of each unit's score (at_places: the level's scores at the units' places)."""
-    score = pl.col(level)
-    expr: Any = pl.lit(None, dtype=pl.String)
+) -> pl.Series:
+    """The band of each unit's score, in id order (at_places: the level's scores at the units'
+    places, as aggregated); none where the score is missing."""
+    codes = np.full(layout.size, len(step.bands), dtype=np.uint32)  # the last: no band
     if step.by == "share":
-        rank = pl.col(ranked) if ranked else score.rank("min", descending=True)
-        if not ranked:
-            rank = _over(spec, rank, step.within)
-        share = rank / pl.lit(_counted(spec, layout, at_places, step.within))
-        for band in reversed(step.bands):
+        if ranked is None:
+            rank_step = Rank(stage="rank", level=level, within=step.within, ties="min")
+            rank = _ranks(spec, layout, scores[level], rank_step)
+        else:
+            rank = scores[ranked]
+        with np.errstate(invalid="ignore"):  # 0 / 0 in a cohort without scores: no band
+            share = rank.fill_null(0).to_numpy() / _counted(spec, layout, at_places, step.within)
+        for i, band in reversed(list(enumerate(step.bands))):
             # a share on the boundary (19 of 20 against 95%) is inside the band, even where
             # the division was done as a multiplication by the reciprocal and rounded up
-            inside = share <= (band.top or 0.0) + 1e-12
-            expr = pl.when(inside).then(pl.lit(band.label)).otherwise(expr)
+            codes[(share > 0) & (share <= (band.top or 0.0) + 1e-12)] = i
     else:
-        for band in reversed(step.bands):
-            expr = pl.when(score >= band.min).then(pl.lit(band.label)).otherwise(expr)
-    return pl.when(score.is_null()).then(None).otherwise(expr)
+        score = scores[level].cast(pl.Float64).fill_null(np.nan).to_numpy()
+        for i, band in reversed(list(enumerate(step.bands))):
+            codes[score >= (band.min or 0.0)] = i
+    labels = pl.Series([band.label for band in step.bands] + [None], dtype=pl.String)
+    return labels.gather(codes)

@@ -19,12 +19,13 @@ one read and one write that also yield the statistics of the transformed values.
 from __future__ import annotations
 
 import copy
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
 
 import numpy as np
+
+from wulian.engines.index import kernels
 
 
 @dataclass(frozen=True)
@@ -38,18 +39,8 @@ class Treatment:
     note: str = ""
 
 
-BLOCK = 65_536  # values: a block and two work arrays of it, 1.5 MiB, inside a core's cache
+BLOCK = 65_536  # values: 512 KiB, inside a core's cache
 SAMPLE = 4_096  # values whose mean is the centre of the power sums
-
-_LOCAL = threading.local()
-
-
-def _scratch() -> tuple[np.ndarray, np.ndarray]:
-    """Two work arrays of a block for this thread, kept from call to call."""
-    held: tuple[np.ndarray, np.ndarray] | None = getattr(_LOCAL, "arrays", None)
-    if held is None:
-        held = _LOCAL.arrays = (np.empty(BLOCK), np.empty(BLOCK))
-    return held
 
 
 def _sample(values: np.ndarray) -> np.ndarray:
@@ -68,14 +59,8 @@ def _power_sums(values: np.ndarray, centre: float) -> list[float]:
 
 def _add_power_sums(sums: list[float], block: np.ndarray, centre: float) -> None:
     """Add the power sums of one block (at most BLOCK values) to sums."""
-    work, squares = _scratch()
-    d, d2 = work[: block.size], squares[: block.size]
-    np.subtract(block, centre, out=d)
-    np.multiply(d, d, out=d2)
-    sums[0] += float(d.sum())
-    sums[1] += float(np.dot(d, d))
-    sums[2] += float(np.dot(d2, d))
-    sums[3] += float(np.dot(d2, d2))
+    for p, s in enumerate(kernels.power_sums(block, centre)):
+        sums[p] += s
 
 
 def skew_kurtosis(values: np.ndarray) -> tuple[float, float] | None:
