@@ -543,6 +543,8 @@ def _impute(
             else:
                 x[gaps] = 0.0 if step.method == "zero" else float(step.value or 0.0)
             return x
+        if not np.isnan(x).any():
+            return x
         out = np.empty_like(x)  # also where a segment's values are put for its median
         changed = False
         for start, end, _ in segments:
