@@ -66,7 +66,8 @@ def test_a_weighted_sum_is_numpy_s_and_counts_what_it_left_missing(columns_weigh
     for column, weight in zip(columns, weights, strict=True):
         expected += column * weight
     expected /= divisor
-    got, missing = kernels.weighted_sum(columns, weights, divisor)
+    got = np.empty(40)
+    missing = kernels.weighted_sum(columns, weights, divisor, got)
     np.testing.assert_array_equal(got, expected)
     assert missing == np.count_nonzero(np.isnan(expected))
 
@@ -160,3 +161,14 @@ def test_bands_are_those_of_the_polars_expressions(rows, by, within, ranked_firs
     expected = pl.when(score.is_null()).then(None).otherwise(expected)
     got = pipeline._band(model, step, scores, "total", ranked, layout, at_places)
     assert got.to_list() == scores.select(expected).to_series().to_list()
+
+
+def test_a_weighted_sum_shared_out_among_the_cores_is_the_same():
+    rng = np.random.default_rng(4)
+    columns = [rng.normal(size=120_001) for _ in range(3)]
+    columns[1][::7] = np.nan
+    whole = np.empty(120_001)
+    missing = kernels.weighted_sum(columns, [1.0, 2.5, 0.5], 4.0, whole)
+    shared, missing_shared = pipeline._weighted_sum(columns, [1.0, 2.5, 0.5], 4.0)
+    np.testing.assert_array_equal(shared, whole)
+    assert missing_shared == missing == np.count_nonzero(np.isnan(columns[1]))

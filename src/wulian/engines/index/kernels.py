@@ -30,14 +30,12 @@ def power_sums(x: np.ndarray, centre: float) -> tuple[float, float, float, float
 
 
 def weighted_sum(
-    columns: list[np.ndarray], weights: list[float], divisor: float = 1.0
-) -> tuple[np.ndarray, int]:
-    """(Σ weight × column) / divisor unit by unit, the terms added in order from 0; and how many
-    units it left NaN (a missing term, or infinities that cancel)."""
-    out = np.empty(columns[0].size)
+    columns: list[np.ndarray], weights: list[float], divisor: float, out: np.ndarray
+) -> int:
+    """Into out: (Σ weight × column) / divisor unit by unit, the terms added in order from 0.
+    Returns how many units it left NaN (a missing term, or infinities that cancel)."""
     arrays = tuple(np.ascontiguousarray(c, dtype=np.float64) for c in columns)
-    missing = _weighted_sum(arrays, np.asarray(weights, dtype=np.float64), divisor, out)
-    return out, int(missing)
+    return int(_weighted_sum(arrays, np.asarray(weights, dtype=np.float64), divisor, out))
 
 
 def rescale(
@@ -72,6 +70,11 @@ def gather(values: np.ndarray, valid: np.ndarray, offset: int, rows: np.ndarray)
     out = np.empty(rows.size)
     _gather(values, valid, offset, rows, out)
     return out
+
+
+def beyond(x: np.ndarray, threshold: float, high: bool) -> np.ndarray:
+    """The values of x at or above threshold (high), or at or below it, in their order."""
+    return _beyond(x, threshold, high)  # type: ignore[no-any-return]
 
 
 def ranks(x: np.ndarray, order: np.ndarray, ties: str, out: np.ndarray) -> None:
@@ -150,6 +153,20 @@ def _gather(values: Any, valid: Any, offset: int, rows: Any, out: Any) -> None:
             out[i] = np.nan
         else:
             out[i] = values[r]
+
+
+@_compiled
+def _beyond(x: Any, threshold: float, high: bool) -> Any:
+    count = 0
+    for i in range(x.size):  # counted first, so that nothing larger than the result is made
+        count += (x[i] >= threshold) if high else (x[i] <= threshold)
+    out = np.empty(count)
+    at = 0
+    for i in range(x.size):
+        if (x[i] >= threshold) if high else (x[i] <= threshold):
+            out[at] = x[i]
+            at += 1
+    return out
 
 
 @_compiled

@@ -543,7 +543,7 @@ def _impute(
             else:
                 x[gaps] = 0.0 if step.method == "zero" else float(step.value or 0.0)
             return x
-        if not np.isnan(x).any():
+        if not _may_miss(x):
             return x
         out = np.empty_like(x)  # also where a segment's values are put for its median
         changed = False
@@ -560,6 +560,13 @@ def _impute(
         return out if changed else x
 
     return _each(values, chosen, fill)
+
+
+def _may_miss(x: np.ndarray) -> bool:
+    """Whether x may have a missing value: False when none is, found without a mask (the sum of
+    values is NaN where one is NaN, or where infinities cancel)."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        return bool(np.isnan(np.add.reduce(x)))
 
 
 def _median(values: np.ndarray) -> float:
@@ -601,9 +608,9 @@ def _treat(
         done = []
         for start, end, name in segments:
             segment = x[start:end]
-            present = ~np.isnan(segment)
-            whole = bool(present.all())
-            kept = segment if whole else segment[present]
+            whole = not _may_miss(segment)
+            present = None if whole else ~np.isnan(segment)
+            kept = segment if present is None else segment[present]
             into = changed[start:end] if whole else None  # a log transform is written there
             group = name or "全部"
             if step.method == "log_ct":
@@ -784,7 +791,7 @@ def aggregate_arrays(
         if method in ("arithmetic", "sum") and all(isinstance(x, float) for x in w) and sum(w):
             # the usual case first, in one pass: every child known to every unit
             divisor = sum(w) if method == "arithmetic" else 1.0
-            score, missing = kernels.weighted_sum(columns, w, divisor)
+            score, missing = _weighted_sum(columns, w, divisor)
             if not missing:
                 values[aggregate.key] = score
                 continue
@@ -833,6 +840,23 @@ def _weights(
                 per_unit[mask] = weight * scale
         weights.append(per_unit)
     return weights
+
+
+def _weighted_sum(
+    columns: list[np.ndarray], weights: list[float], divisor: float
+) -> tuple[np.ndarray, int]:
+    """kernels.weighted_sum, the units shared out among the cores in contiguous parts; with how
+    many units it left NaN."""
+    size = columns[0].size
+    out = np.empty(size)
+    parts = min(os.cpu_count() or 1, max(1, size // PARALLEL_FROM))
+    bounds = [size * i // parts for i in range(parts + 1)]
+
+    def part(i: int) -> int:
+        a, b = bounds[i], bounds[i + 1]
+        return kernels.weighted_sum([c[a:b] for c in columns], weights, divisor, out[a:b])
+
+    return out, sum(_parallel(range(parts), part, size))
 
 
 def cohort_masks(spec: IndexSpec, work: pl.DataFrame) -> dict[str, np.ndarray] | None:
@@ -920,7 +944,8 @@ def _after_normalise(
     at_places = pl.DataFrame([pl.Series(k, scored[k]) for k in levels])
     if layout.places is not None:  # one gather of every level, the columns side by side
         at_places = at_places.gather(layout.places)
-    scores = pl.DataFrame(head).hstack(at_places.with_columns(pl.col(levels).fill_nan(None)))
+    missing = [k for k in levels if _may_miss(scored[k])]
+    scores = pl.DataFrame(head).hstack(at_places.with_columns(pl.col(missing).fill_nan(None)))
     units = [layout.ids.filter(pl.Series(layout.to_ids(mask))) for _, mask, _ in flags]
     flag_frame = pl.DataFrame(
         {
@@ -990,6 +1015,8 @@ def _ranks(
     _parallel(range(len(slices)), rank, x.size)
     if by_cohort:
         ranks = layout.to_ids(ranks)
+    if np.count_nonzero(ranks) == ranks.size:  # every unit ranked
+        return pl.Series("rank", ranks)
     column = pl.col("rank")
     return pl.DataFrame({"rank": ranks}).select(pl.when(column > 0).then(column)).to_series()
 

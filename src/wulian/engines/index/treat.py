@@ -161,10 +161,8 @@ def _extreme(values: np.ndarray, k: int, high: bool) -> np.ndarray:
     costs several times that."""
     sample = values[:: max(1, values.size // 4096)]
     if sample.size > 4 * k:
-        if high:
-            values = values[values >= np.partition(sample, sample.size - k)[sample.size - k]]
-        else:
-            values = values[values <= np.partition(sample, k - 1)[k - 1]]
+        at = sample.size - k if high else k - 1
+        values = kernels.beyond(values, float(np.partition(sample, at)[at]), high)
     if high:
         return np.sort(np.partition(values, values.size - k)[values.size - k :])
     return np.sort(np.partition(values, k - 1)[:k])
