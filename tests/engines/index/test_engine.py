@@ -206,32 +206,39 @@ def test_cohort_bands_place_each_unit_as_the_bounds_say(revenues):
     assert layout.cohort.cast(pl.String).to_list() == [expected(v) for v in revenues]
 
 
+def cohort_scores(top: int, max_size: int) -> st.SearchStrategy[list[tuple[float, int | None]]]:
+    """(revenue, score) rows in three cohorts, with many ties and missing scores."""
+    score = st.one_of(st.none(), st.integers(0, top))
+    revenue = st.sampled_from([100.0, 1000.0, 5000.0])
+    return st.lists(st.tuples(revenue, score), min_size=1, max_size=max_size)
+
+
+def scored_units(rows, column):
+    """The spec BASE, the units' layout and their scores (in id order, with the cohort column)
+    from (revenue, score) rows; ids are not in row order."""
+    model = spec.load(BASE)
+    data = pl.DataFrame(
+        {
+            "id": [f"F{(i * 7) % 61:03d}" for i in range(len(rows))],
+            "revenue": [r for r, _ in rows],
+            column: [float(v) if v is not None else None for _, v in rows],
+        },
+        schema_overrides={column: pl.Float64},
+    ).unique("id", keep="first")
+    layout = pipeline.Layout(model, data)
+    return model, layout, data.sort("id").with_columns(layout.cohort)
+
+
 @settings(max_examples=60, deadline=None)
 @given(
-    st.lists(
-        st.tuples(
-            st.sampled_from([100.0, 1000.0, 5000.0]), st.one_of(st.none(), st.integers(0, 5))
-        ),
-        min_size=1,
-        max_size=40,
-    ),
+    cohort_scores(5, 40),
     st.sampled_from(["min", "dense", "ordinal"]),
     st.sampled_from(["cohort", "all"]),
 )
 def test_ranks_are_those_of_a_window_over_the_cohort(rows, ties, within):
     """Ranks with many ties and missing scores agree with Polars' rank over the cohort column,
     ordinal ties going by unit id."""
-    model = spec.load(BASE)
-    data = pl.DataFrame(
-        {
-            "id": [f"F{(i * 7) % 41:03d}" for i in range(len(rows))],  # ids not in row order
-            "revenue": [r for r, _ in rows],
-            "score": [float(v) if v is not None else None for _, v in rows],
-        },
-        schema_overrides={"score": pl.Float64},
-    ).unique("id", keep="first")
-    layout = pipeline.Layout(model, data)
-    scores = data.sort("id").with_columns(layout.cohort)
+    model, layout, scores = scored_units(rows, "score")
     step = spec.Rank(stage="rank", ties=ties, within=within)
     ours = pipeline._ranks(model, layout, scores["score"], step)
     window = pl.col("score").rank(ties, descending=True)

@@ -13,7 +13,7 @@ from hypothesis.extra import numpy as hnp
 
 from wulian.engines.index import kernels, pipeline, spec
 
-from .test_engine import BASE
+from .test_engine import BASE, cohort_scores, scored_units
 
 finite = st.floats(min_value=-1e9, max_value=1e9, allow_nan=False, allow_subnormal=False)
 maybe = st.one_of(st.none(), finite)
@@ -103,13 +103,7 @@ def test_power_sums_are_numpy_s_up_to_the_order_of_addition(x, centre):
 
 @settings(max_examples=60, deadline=None)
 @given(
-    st.lists(
-        st.tuples(
-            st.sampled_from([100.0, 1000.0, 5000.0]), st.one_of(st.none(), st.integers(0, 9))
-        ),
-        min_size=1,
-        max_size=60,
-    ),
+    cohort_scores(9, 60),
     st.sampled_from(["share", "score"]),
     st.sampled_from(["cohort", "all"]),
     st.booleans(),
@@ -117,17 +111,7 @@ def test_power_sums_are_numpy_s_up_to_the_order_of_addition(x, centre):
 def test_bands_are_those_of_the_polars_expressions(rows, by, within, ranked_first):
     """By share of the units ranked (with a rank stage before it, or without) or by score, in
     the cohort or among all; missing scores get no band."""
-    model = spec.load(BASE)
-    data = pl.DataFrame(
-        {
-            "id": [f"F{(i * 7) % 61:03d}" for i in range(len(rows))],
-            "revenue": [r for r, _ in rows],
-            "total": [float(v) if v is not None else None for _, v in rows],
-        },
-        schema_overrides={"total": pl.Float64},
-    ).unique("id", keep="first")
-    layout = pipeline.Layout(model, data)
-    scores = data.sort("id").with_columns(layout.cohort)
+    model, layout, scores = scored_units(rows, "total")
     by_id = scores["total"].fill_null(np.nan).to_numpy()
     at_places = by_id if layout.units is None else by_id[layout.units]
     if by == "share":
