@@ -11,9 +11,10 @@ The statistics are updated from power sums as points change. The next value inwa
 the winmax + 1 lowest and highest values, found by one partition of the data; where ties run past
 those, it is found by a pass over the data per point changed. Either way no step sorts the data.
 
-The arithmetic goes through the data a block at a time (`BLOCK` values), so the temporaries of a
-block stay in the processor's cache: power sums are one read of the data, and the log transform
-one read and one write that also yield the statistics of the transformed values.
+Power sums are one compiled pass over the data (`kernels.power_sums`). The log transform goes
+through the data a block at a time (`BLOCK` values): each block is still in the processor's
+cache when its power sums are taken, so one read and one write also yield the statistics of the
+transformed values.
 """
 
 from __future__ import annotations
