@@ -20,6 +20,22 @@ def by_name(atlas, placed):
     return {atlas["names"][e]: value for e, value in placed.items()}
 
 
+def writes(world, actor, membership):
+    """Every write on a firm's placement and on the lithium chain's first N个一 item."""
+    item = world.run(
+        lambda s: s.scalar(sa.select(ChainItem.id).where(ChainItem.chain == "lithium"))
+    )
+    return (
+        lambda s: service.place(s, actor=actor),
+        lambda s: service.confirm(s, actor=actor, membership_id=membership),
+        lambda s: service.move(s, actor=actor, membership_id=membership, node_code="lithium.cell"),
+        lambda s: service.reject(s, actor=actor, membership_id=membership),
+        lambda s: service.bulk_confirm(s, actor=actor, membership_ids=[membership]),
+        lambda s: service.update_item(s, actor=actor, item_id=item, owner="", status="未启动",
+                                      note=""),
+    )  # fmt: skip
+
+
 def test_placement_by_rule_and_model_and_review_below_the_threshold(world, atlas):
     counts = place(world)
     placed = by_name(atlas, memberships(world))
@@ -157,14 +173,7 @@ def test_what_each_role_may_do(world, atlas):
     some = next(iter(memberships(world).values()))[3]
     # the analyst reads the atlas but changes nothing
     assert world.run(lambda s: service.state(s, actor=analyst, chain="lithium").year) == 2025
-    for act in (
-        lambda s: service.place(s, actor=analyst),
-        lambda s: service.confirm(s, actor=analyst, membership_id=some),
-        lambda s: service.move(s, actor=analyst, membership_id=some, node_code="lithium.cell"),
-        lambda s: service.reject(s, actor=analyst, membership_id=some),
-        lambda s: service.update_item(s, actor=analyst, item_id=1, owner="", status="未启动",
-                                      note=""),
-    ):  # fmt: skip
+    for act in writes(world, analyst, some):
         with pytest.raises(PermissionDenied):
             world.run(act)
     # a firm sees its own positions and nothing else of the atlas
@@ -227,9 +236,6 @@ def test_each_chain_is_managed_by_its_office(world, atlas):
     lithium = next(m for m in memberships(world).values() if m[0].startswith("lithium."))[3]
     spec_id = world.run(lambda s: next(c.row.id for c in service.chains(s, actor=SYSTEM)
                                        if c.spec.id == "lithium"))  # fmt: skip
-    item = world.run(
-        lambda s: s.scalar(sa.select(ChainItem.id).where(ChainItem.chain == "lithium"))
-    )
     text = service.shipped_text("lithium")
     assert world.run(lambda s: service.managed(s, other)) == set()
     assert world.run(lambda s: service.managed(s, office)) == set(service.SHIPPED)
@@ -237,13 +243,7 @@ def test_each_chain_is_managed_by_its_office(world, atlas):
     # another department reads the chain but changes nothing on it
     assert world.run(lambda s: service.state(s, actor=other, chain="lithium").year) == 2025
     for act in (
-        lambda s: service.place(s, actor=other),
-        lambda s: service.confirm(s, actor=other, membership_id=lithium),
-        lambda s: service.move(s, actor=other, membership_id=lithium, node_code="lithium.cell"),
-        lambda s: service.reject(s, actor=other, membership_id=lithium),
-        lambda s: service.bulk_confirm(s, actor=other, membership_ids=[lithium]),
-        lambda s: service.update_item(s, actor=other, item_id=item, owner="", status="未启动",
-                                      note=""),
+        *writes(world, other, lithium),
         lambda s: service.save_spec(s, actor=other, text=text + "\n", based_on_id=spec_id),
         lambda s: service.install_shipped(s, actor=other),
     ):  # fmt: skip
