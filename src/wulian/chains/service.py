@@ -37,7 +37,7 @@ from wulian.core.auth.models import Department
 from wulian.core.db import utcnow
 from wulian.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from wulian.core.pagination import Page, paginate
-from wulian.core.permissions import Actor, Permission, Role
+from wulian.core.permissions import Actor, Permission
 from wulian.engines.classify import model as classify
 from wulian.enterprises import facts
 from wulian.enterprises.models import Enterprise, EnterpriseTag, Fact
@@ -78,15 +78,19 @@ def managed(session: Session, actor: Actor) -> set[str]:
     system; for an officer, the chains whose spec names the officer's department as office."""
     if not actor.has(Permission.CHAINS_MANAGE) or actor.enterprise_id is not None:
         return set()
-    everything = actor.kind == "system" or actor.role == Role.ADMIN
+    everything = actor.answers_for_all
     if not everything and actor.department_id is None:
         return set()
-    own = session.get(Department, actor.department_id) if actor.department_id else None
+    own = _department(session, actor)
     return {
         row.code
         for row in _newest(session)
         if everything or (own is not None and parse(row.text).office == own.code)
     }
+
+
+def _department(session: Session, actor: Actor) -> Department | None:
+    return session.get(Department, actor.department_id) if actor.department_id else None
 
 
 def can_place(session: Session, actor: Actor, managed_by_actor: set[str] | None = None) -> bool:
@@ -137,8 +141,8 @@ def install_shipped(session: Session, *, actor: Actor) -> int:
     """Load the shipped chain specs that are not in the database yet (as version 1), with their
     N个一 items. Officers may load those their department is the office of."""
     actor.require(Permission.CHAINS_MANAGE)
-    everything = actor.kind == "system" or actor.role == Role.ADMIN
-    own = session.get(Department, actor.department_id) if actor.department_id else None
+    everything = actor.answers_for_all
+    own = _department(session, actor)
     added = 0
     for code in SHIPPED:
         text = shipped_text(code)
@@ -199,9 +203,9 @@ def _check_office(
         session.scalar(sa.select(Department.id).where(Department.code == new.office)) is None
     ):
         raise InvalidInput(f"office（管理部门）“{new.office}”不是已有的部门代码", field="text")
-    if actor.kind == "system" or actor.role == Role.ADMIN:
+    if actor.answers_for_all:
         return
-    own = session.get(Department, actor.department_id) if actor.department_id else None
+    own = _department(session, actor)
     if old is not None:
         _require_manage(session, actor, old.id)
         current = next((r for r in _newest(session) if r.code == old.id), None)

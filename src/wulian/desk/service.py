@@ -194,7 +194,7 @@ def reach(session: Session, actor: Actor, spec: DeskConfig) -> Reach:
     if actor.enterprise_id is not None:
         actor.require(Permission.DESK_SUBMIT)
         return Reach(enterprise_id=actor.enterprise_id)
-    if actor.kind == "system" or actor.role == Role.ADMIN:
+    if actor.answers_for_all:
         return Reach(all=True, dispatcher=True, supervisor=True)
     codes = _department_codes(session)
     dispatcher = actor.department_id is not None and actor.department_id == codes.get(
