@@ -17,7 +17,7 @@ from wulian.demo import build
 def test_innovation_points_on_the_demo_zone(page: Page, live_server, world, tmp_path):
     result = world.run(lambda s: build.build(s, actor=SYSTEM, data_dir=tmp_path))
     assert result.innovation_runs == 2
-    world.user("analyst1", Role.ANALYST)
+    world.user("analyst1", Role.ANALYST, department_id=world.department())
     sign_in(page, live_server, "analyst1")
 
     page.get_by_role("link", name="创新积分", exact=True).click()

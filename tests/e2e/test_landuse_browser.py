@@ -14,7 +14,7 @@ from wulian.demo import build
 
 def test_landuse_on_the_demo_zone(page: Page, live_server, world, tmp_path):
     world.run(lambda s: build.build(s, actor=SYSTEM, data_dir=tmp_path))
-    world.user("analyst1", Role.ANALYST)
+    world.user("analyst1", Role.ANALYST, department_id=world.department("economy", "经济信息化局"))
     sign_in(page, live_server, "analyst1")
 
     page.get_by_role("link", name="亩均效益", exact=True).click()

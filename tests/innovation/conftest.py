@@ -18,6 +18,7 @@ AS_OF = dt.date(2025, 4, 30)
 MINI = """\
 id: mini
 name: 测试积分
+department: science
 unit: enterprise_id
 cohort:
   column: revenue
@@ -60,6 +61,7 @@ def zone(world):
     """Firms 0–9 in the small stage, one big firm, one without revenue; facts for 2023–2024."""
     world.run(lambda s: reference_service.sync_metrics(s, actor=SYSTEM))
     world.run(lambda s: service.install_shipped(s, actor=SYSTEM))
+    world.department()  # science: the bureau that runs the spec below
     ids = [world.enterprise(f"测试创新{i:02d}有限公司", code=synthetic(100 + i)) for i in range(12)]
 
     def write(session):
@@ -91,7 +93,7 @@ def zone(world):
         ).id
 
     spec_id = world.run(write)
-    world.user("analyst1", Role.ANALYST)
+    world.user("analyst1", Role.ANALYST, department_id=world.department())
     world.user("officer1", Role.OFFICER, department_id=world.department())
     world.user("firm0", Role.ENTERPRISE, enterprise_id=ids[0])
     world.user("firm9", Role.ENTERPRISE, enterprise_id=ids[9])

@@ -84,7 +84,7 @@ def zone(world):
         return specversions_latest(session)
 
     spec_id = world.run(write)
-    world.user("analyst1", Role.ANALYST)
+    world.user("analyst1", Role.ANALYST, department_id=world.department("economy", "经济信息化局"))
     world.user("officer1", Role.OFFICER, department_id=world.department())
     world.user("firm0", Role.ENTERPRISE, enterprise_id=ids[0])
     return {

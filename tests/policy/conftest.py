@@ -63,7 +63,7 @@ def zone(world):
         service.install_shipped(session, actor=SYSTEM)
 
     world.run(write)
-    world.user("analyst1", Role.ANALYST)
+    world.user("analyst1", Role.ANALYST, department_id=world.department())
     world.user("officer1", Role.OFFICER, department_id=world.department())
     world.user("firm0", Role.ENTERPRISE, enterprise_id=ids[0])
     return {"ids": ids}

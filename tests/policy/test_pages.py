@@ -5,6 +5,7 @@ calculator only."""
 from __future__ import annotations
 
 from tests.conftest import login, post_form
+from wulian.core.permissions import Role
 
 
 def test_library_and_detail_for_every_signed_in_user(client, zone):
@@ -20,7 +21,7 @@ def test_library_and_detail_for_every_signed_in_user(client, zone):
     assert client.get("/policies/runs").status_code == 403
 
 
-def test_an_analyst_runs_and_an_officer_approves(client, make_client, zone):
+def test_an_analyst_runs_and_an_officer_approves(client, make_client, world, zone):
     login(client, "analyst1")
     made = post_form(client, "/policies/runs", {"period": 2024}, page="/policies/runs")
     assert made.status_code == 303
@@ -39,6 +40,22 @@ def test_an_analyst_runs_and_an_officer_approves(client, make_client, zone):
     assert "130.00 → 160.00" in tried.text
     bad = post_form(client, "/policies/runs", {"period": 1800}, page="/policies/runs")
     assert bad.status_code == 422
+
+    # an officer of another department sees the list and its owner, without the action
+    world.user(
+        "officer_economy", Role.OFFICER, department_id=world.department("economy", "经济信息化局")
+    )
+    other = make_client()
+    login(other, "officer_economy")
+    seen = other.get(f"{run_url}/rd_subsidy")
+    assert "主管部门：科技局" in seen.text
+    assert "批准所选企业兑现" not in seen.text
+    refused = post_form(
+        other, f"{run_url}/rd_subsidy/approve", {"enterprise_id": zone["ids"][0]},
+        page=f"{run_url}/rd_subsidy",
+    )  # fmt: skip
+    assert refused.status_code == 403
+    assert "由科技局负责" in refused.text
 
     officer = make_client()
     login(officer, "officer1")

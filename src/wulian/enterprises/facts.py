@@ -22,6 +22,8 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from wulian.core.auth import service as auth_service
+from wulian.core.auth.models import Department
 from wulian.core.db import utcnow
 from wulian.core.db.columnar import read_frame
 from wulian.core.errors import InvalidInput, NotFound, PermissionDenied
@@ -173,6 +175,9 @@ def _review(session: Session, actor: Actor, fact_id: int) -> Fact:
         raise InvalidInput("这条数据已经审核过")
     if not fact.is_current:
         raise InvalidInput("这条数据已被更新的数据取代，请审核最新的值")
+    auth_service.require_owner(
+        session, actor=actor, department=fact.metric.owner, what=f"“{fact.metric.name}”数据的审核"
+    )
     return fact
 
 
@@ -436,6 +441,9 @@ def pending_reviews(session: Session, *, actor: Actor, page: int = 1) -> Page[Fa
         )
         .order_by(Fact.id)
     )
+    if not actor.answers_for_all:  # an officer reviews the metrics their department owns
+        owned = sa.select(Metric.id).join(Department, Department.code == Metric.owner)
+        query = query.where(Fact.metric_id.in_(owned.where(Department.id == actor.department_id)))
     return paginate(session, query, page=page, per_page=50)
 
 

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, undefer
 
 from wulian.core import audit, specversions
+from wulian.core.auth import service as auth_service
 from wulian.core.calendar import CHINA_TIME
 from wulian.core.db import utcnow
 from wulian.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -146,6 +147,12 @@ def save_spec(
     base = specversions.get_or_raise(session, InnovationSpec, based_on_id, "评价方案")
     text = specversions.checked_text(text)
     model = parse(base.kind, text, "方案文件")
+    if isinstance(model, IndexSpec):
+        current = index_model(specversions.latest(session, InnovationSpec, base.code) or base)
+        auth_service.check_owner_change(
+            session, actor=actor, new=model.department, old=current.department, copy=copy,
+            what=f"评价方案“{model.name if copy else current.name}”",
+        )  # fmt: skip
     return specversions.save(
         session,
         InnovationSpec,
@@ -229,6 +236,7 @@ def create_run(
             raise NotFound(f"授信方案不存在：{credit_spec_id}")
         credit_spec = credit_model(credit_row)
     model = index_model(spec_row)
+    _require_owner(session, actor, model)
     frame = build_input(session, actor=actor, spec=model, period=period)
     if frame.is_empty():
         raise InvalidInput(f"{period} 年度没有任何企业的评价数据，无法评价", field="period")
@@ -276,6 +284,13 @@ def create_run(
     return run
 
 
+def _require_owner(session: Session, actor: Actor, model: IndexSpec) -> None:
+    """Runs of a spec, their notice, publication and objections are its department's work."""
+    auth_service.require_owner(
+        session, actor=actor, department=model.department, what=f"“{model.name}”的评价"
+    )
+
+
 def get_runs(session: Session, *, actor: Actor) -> list[InnovationRun]:
     """Runs, newest first (enterprise users: only those in notice or published)."""
     query = sa.select(InnovationRun).order_by(InnovationRun.id.desc())
@@ -312,6 +327,7 @@ def start_notice(
     """Put a draft run on public notice for days calendar days from today."""
     actor.require(Permission.ANALYSES_WRITE)
     run = get_run_or_raise(session, actor=actor, run_id=run_id)
+    _require_owner(session, actor, index_model(run.spec))
     if run.status != RunStatus.DRAFT:
         raise Conflict(f"只有草稿可以公示；本评价{RunStatus(run.status).label}")
     if not 1 <= days <= 30:
@@ -344,6 +360,7 @@ def publish(
     """Publish a run whose notice has ended and whose objections are all answered."""
     actor.require(Permission.ANALYSES_WRITE)
     run = get_run_or_raise(session, actor=actor, run_id=run_id)
+    _require_owner(session, actor, index_model(run.spec))
     if run.status != RunStatus.NOTICE:
         raise Conflict(f"只有公示中的评价可以发布；本评价{RunStatus(run.status).label}")
     day = today or today_in_china()
@@ -367,6 +384,7 @@ def withdraw(session: Session, *, actor: Actor, run_id: int, reason: str) -> Inn
     """Withdraw a run (for example after an upheld objection), with the reason."""
     actor.require(Permission.ANALYSES_WRITE)
     run = get_run_or_raise(session, actor=actor, run_id=run_id)
+    _require_owner(session, actor, index_model(run.spec))
     if run.status == RunStatus.WITHDRAWN:
         raise Conflict("本评价已撤回")
     if not reason.strip():
@@ -430,6 +448,8 @@ def answer_objection(
     objection = session.get(Objection, objection_id)
     if objection is None:
         raise NotFound(f"异议不存在：{objection_id}")
+    run = get_run_or_raise(session, actor=actor, run_id=objection.run_id)
+    _require_owner(session, actor, index_model(run.spec))
     if objection.outcome != ObjectionOutcome.OPEN:
         raise Conflict("该异议已答复")
     if outcome not in (ObjectionOutcome.UPHELD, ObjectionOutcome.REJECTED):

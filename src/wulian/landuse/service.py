@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from wulian.core import audit, specversions
+from wulian.core.auth import service as auth_service
 from wulian.core.db import utcnow
 from wulian.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from wulian.core.pagination import Page, paginate_rows
@@ -99,6 +100,11 @@ def save_spec(
     base = specversions.get_or_raise(session, LanduseSpec, based_on_id, "评价方案")
     text = specversions.checked_text(text)
     model = parse(text)
+    current = parse((specversions.latest(session, LanduseSpec, base.code) or base).text)
+    auth_service.check_owner_change(
+        session, actor=actor, new=model.department, old=current.department, copy=copy,
+        what=f"评价方案“{model.name if copy else current.name}”",
+    )  # fmt: skip
     return specversions.save(
         session, LanduseSpec, base=base, text=text, spec_id=model.id, name=model.name,
         copy=copy, note=note, created_by=actor.label,
@@ -180,6 +186,13 @@ def previous_averages(session: Session, *, year: int) -> dict[str, dict[str, flo
     return None if run is None else run.averages
 
 
+def _require_owner(session: Session, actor: Actor, model: landuse_spec.LanduseSpec) -> None:
+    """Runs of a spec and their publication are its department's work."""
+    auth_service.require_owner(
+        session, actor=actor, department=model.department, what=f"“{model.name}”的评价"
+    )
+
+
 def create_run(
     session: Session, *, actor: Actor, spec_id: int, year: int, note: str = ""
 ) -> LanduseRun:
@@ -192,6 +205,7 @@ def create_run(
     if not 2000 <= year <= dt.date.today().year:
         raise InvalidInput("评价年度应在 2000 年到今年之间", field="year")
     model = parse(row.text)
+    _require_owner(session, actor, model)
     frame = build_input(session, actor=actor, spec=model, year=year)
     result = evaluate.evaluate(
         model, frame, year=year, previous_averages=previous_averages(session, year=year)
@@ -259,6 +273,7 @@ def publish(session: Session, *, actor: Actor, run_id: int) -> LanduseRun:
     actor.require(Permission.ANALYSES_WRITE)
     _staff_only(actor)
     run = get_run_or_raise(session, actor=actor, run_id=run_id)
+    _require_owner(session, actor, parse(run.spec.text))
     if run.status != LanduseRunStatus.DRAFT.value:
         raise Conflict("只有草稿可以发布")
     before = {"status": run.status}

@@ -120,6 +120,8 @@ class LanduseSpec(Strict):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]{1,39}$")
     name: str = Field(min_length=1, max_length=100)
     description: str = ""
+    # the department that runs and publishes the evaluation (a code, e.g. economy for 经信局)
+    department: str | None = Field(None, pattern=r"^[a-z][a-z0-9_-]{0,31}$")
     scope: Scope = Scope()
     groups: list[Group] = Field(min_length=1, max_length=2)
     classes: Classes

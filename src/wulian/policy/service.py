@@ -25,6 +25,7 @@ import yaml
 from sqlalchemy.orm import Session
 
 from wulian.core import specversions
+from wulian.core.auth import service as auth_service
 from wulian.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from wulian.core.permissions import Actor, Permission
 from wulian.engines.rules import cases as rule_cases
@@ -163,12 +164,46 @@ def save_version(
     text = specversions.checked_text(text)
     policy = parse(text)
     check_sources(session, policy)
+    current = current_policy(session, base.code)
+    auth_service.check_owner_change(
+        session, actor=actor, new=policy.department,
+        old=current.department if current is not None else None, copy=copy,
+        what=f"政策“{policy.title if copy or current is None else current.title}”",
+    )  # fmt: skip
     rule_cases.check_cases(policy)
     return specversions.save(
         session, PolicyVersion, base=base, text=text, spec_id=policy.id, name=policy.title,
         copy=copy, note=note, created_by=actor.label, category=policy.category,
         document=policy.document,
     )  # fmt: skip
+
+
+def may_approve(session: Session, *, actor: Actor, policy: Policy) -> bool:
+    """Whether actor may approve the payouts of policy (to show the action only where it works)."""
+    return (
+        actor.has(Permission.PAYOUTS_APPROVE)
+        and actor.enterprise_id is None
+        and auth_service.acts_for(session, actor=actor, department=policy.department)
+    )
+
+
+def department_name(session: Session, policy: Policy) -> str:
+    """The name of the policy's department (主管部门), for pages."""
+    if policy.department is None:
+        return "未指定（仅系统管理员可审核兑现）"
+    found = auth_service.get_department_by_code(session, code=policy.department)
+    return found.name if found is not None else f"{policy.department}（未建立的部门）"
+
+
+def current_policy(session: Session, code: str) -> Policy | None:
+    """The newest version of a policy, parsed; None for a policy not in the library."""
+    row = session.scalar(
+        sa.select(PolicyVersion)
+        .where(PolicyVersion.code == code)
+        .order_by(PolicyVersion.version.desc())
+        .limit(1)
+    )
+    return parse(row.text) if row is not None else None
 
 
 def newest(session: Session) -> list[PolicyVersion]:
@@ -588,6 +623,9 @@ def approve(
     _staff_only(actor)
     run = get_run_or_raise(session, actor=actor, run_id=run_id)
     version, policy = run_policy(session, run, code)
+    auth_service.require_owner(
+        session, actor=actor, department=policy.department, what=f"政策“{policy.title}”的兑现"
+    )
     ids = sorted(set(enterprise_ids))
     if not ids:
         raise InvalidInput("请至少选择一家企业", field="enterprise_ids")

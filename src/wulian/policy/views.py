@@ -54,6 +54,7 @@ def detail(request: Request, code: str, db: DB, actor: CurrentActor) -> Response
         "row": rows[0],
         "versions": rows,
         "policy": policy,
+        "department": service.department_name(db, policy),
         "readable": service.readable(policy),
         "sources": {k: service.source_of(policy, k) for k in policy.inputs},
         "fields": service.FIELDS,
@@ -154,7 +155,8 @@ def _list_context(
         "policy": policy,
         "lines": lines,
         "status": status,
-        "can_approve": actor.has(Permission.PAYOUTS_APPROVE) and status == "eligible",
+        "can_approve": service.may_approve(db, actor=actor, policy=policy) and status == "eligible",
+        "department": service.department_name(db, policy),
         "numeric": [
             k for k, p in policy.parameters.items() if not isinstance(p.values[0].value, bool | str)
         ],

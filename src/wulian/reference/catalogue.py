@@ -56,6 +56,7 @@ class MetricSpec(BaseModel):
     period: Literal["year", "month"] = "year"
     type: Literal["number", "integer", "ratio"]
     kind: Literal["input", "indicator"] = "input"
+    owner: str | None = Field(None, pattern=r"^[a-z][a-z0-9_-]{0,31}$")  # department code
     min: float | None = None
     max: float | None = None
     formula: str | None = None

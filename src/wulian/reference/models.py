@@ -50,6 +50,8 @@ class Metric(Base):
     period: Mapped[str] = mapped_column(sa.String(8))
     value_type: Mapped[str] = mapped_column(sa.String(16))
     kind: Mapped[str] = mapped_column(sa.String(16))
+    # the department that verifies reported values of this metric (its code; None: administrators)
+    owner: Mapped[str | None] = mapped_column(sa.String(32))
     min_value: Mapped[float | None]
     max_value: Mapped[float | None]
     formula: Mapped[str | None] = mapped_column(sa.String(200))

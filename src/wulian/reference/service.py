@@ -243,6 +243,7 @@ def sync_metrics(session: Session, *, actor: Actor) -> MetricSync:
             "period": spec.period,
             "value_type": spec.type,
             "kind": spec.kind,
+            "owner": spec.owner,
             "min_value": spec.min,
             "max_value": spec.max,
             "formula": spec.formula,

@@ -110,6 +110,48 @@ def department_id_for_code(session: Session, *, code: str | None) -> int | None:
     return get_department_by_code_or_raise(session, code=code).id
 
 
+def acts_for(session: Session, *, actor: Actor, department: str | None) -> bool:
+    """Whether actor may act for the department with code `department`: administrators and the
+    system for every department; anyone else only for the department they belong to. Nobody but
+    an administrator acts for something that names no department."""
+    if actor.answers_for_all:
+        return True
+    if department is None or actor.department_id is None:
+        return False
+    return actor.department_id == session.scalar(
+        sa.select(Department.id).where(Department.code == department)
+    )
+
+
+def require_owner(session: Session, *, actor: Actor, department: str | None, what: str) -> None:
+    """Raise unless actor may act for `department`, the owner of `what` (a Chinese noun phrase:
+    “政策“X”的兑现”); the message names the owning department."""
+    if acts_for(session, actor=actor, department=department):
+        return
+    owner = department and session.scalar(
+        sa.select(Department.name).where(Department.code == department)
+    )
+    if not owner:
+        raise PermissionDenied(f"{what}没有指定主管部门，只有系统管理员可以办理")
+    raise PermissionDenied(f"{what}由{owner}负责，只有该部门的人员或系统管理员可以办理")
+
+
+def check_owner_change(
+    session: Session, *, actor: Actor, new: str | None, old: str | None, copy: bool, what: str
+) -> None:
+    """A file that names its department (a policy, an evaluation spec) is edited by that
+    department: `new` must be a department that exists, the actor must act for it and, for a
+    new version (not a copy), for `old` too; handing it to another department is for
+    administrators."""
+    if new is not None and get_department_by_code(session, code=new) is None:
+        raise InvalidInput(f"department（主管部门）“{new}”不是已有的部门代码", field="text")
+    if not copy:
+        require_owner(session, actor=actor, department=old, what=what)
+        if new != old and not actor.answers_for_all:
+            raise PermissionDenied("只有系统管理员可以更改主管部门（department）")
+    require_owner(session, actor=actor, department=new, what=what)
+
+
 def get_all_departments(session: Session, *, actor: Actor) -> Sequence[Department]:
     """All departments, by code, for zone staff."""
     actor.require(Permission.ZONE_READ)

@@ -266,6 +266,8 @@ class IndexSpec(Strict):
     name: str = Field(min_length=1, max_length=100)
     version: int | str = 1
     description: str = ""
+    # the department that publishes the index's results (a code; metadata the engine carries)
+    department: str | None = Field(None, pattern=r"^[a-z][a-z0-9_-]{0,31}$")
     unit: str = Field(min_length=1)  # the id column
     unit_name: str | None = None  # a column with a display name, optional
     cohort: Cohort | None = None

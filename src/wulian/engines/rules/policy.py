@@ -224,6 +224,9 @@ class Policy(Strict):
     id: Key
     title: Label
     issuer: Label
+    # the code of the department that administers the policy and approves its payouts (主管部门);
+    # without one, only administrators approve them
+    department: str | None = Field(None, pattern=r"^[a-z][a-z0-9_-]{0,31}$")
     document: Label  # 文号
     reference: str = Field("", max_length=500)  # a link, or where the text is published
     category: Literal["减免", "奖补", "权益", "资质"]
