@@ -291,6 +291,16 @@ def _require_owner(session: Session, actor: Actor, model: IndexSpec) -> None:
     )
 
 
+def may_run(session: Session, *, actor: Actor, spec: InnovationSpec) -> bool:
+    """Whether actor may run spec and manage its runs (to show those actions only where they
+    work)."""
+    return (
+        actor.has(Permission.ANALYSES_WRITE)
+        and actor.enterprise_id is None
+        and auth_service.acts_for(session, actor=actor, department=index_model(spec).department)
+    )
+
+
 def get_runs(session: Session, *, actor: Actor) -> list[InnovationRun]:
     """Runs, newest first (enterprise users: only those in notice or published)."""
     query = sa.select(InnovationRun).order_by(InnovationRun.id.desc())

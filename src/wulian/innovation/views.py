@@ -34,12 +34,17 @@ def _index_context(db: Session, actor: Actor, error: WulianError | None = None) 
     latest: dict[str, Any] = {}
     for spec in specs:
         latest.setdefault(spec.code, spec)
+    runnable = [
+        s
+        for s in latest.values()
+        if s.kind == SpecKind.INDEX and service.may_run(db, actor=actor, spec=s)
+    ]
     return {
         "actor": actor,
         "runs": runs,
-        "index_specs": [s for s in latest.values() if s.kind == SpecKind.INDEX],
+        "index_specs": runnable,
         "credit_specs": [s for s in latest.values() if s.kind == SpecKind.CREDIT],
-        "can_run": actor.has(Permission.ANALYSES_WRITE),
+        "can_run": bool(runnable),
         "error": error,
         "statuses": RunStatus,
     }
@@ -107,7 +112,7 @@ def _run_context(
         "base": f"/innovation/runs/{run.id}?{urlencode({k: v for k, v in params.items() if v})}&",
         "objections": service.objections(db, actor=actor, run_id=run.id),
         "outcomes": ObjectionOutcome,
-        "can_manage": actor.has(Permission.ANALYSES_WRITE) and actor.enterprise_id is None,
+        "can_manage": service.may_run(db, actor=actor, spec=run.spec),
         "today": service.today_in_china(),
         "error": error,
     }

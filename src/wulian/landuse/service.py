@@ -193,6 +193,16 @@ def _require_owner(session: Session, actor: Actor, model: landuse_spec.LanduseSp
     )
 
 
+def may_run(session: Session, *, actor: Actor, spec: LanduseSpec) -> bool:
+    """Whether actor may run spec and publish its runs (to show those actions only where they
+    work)."""
+    return (
+        actor.has(Permission.ANALYSES_WRITE)
+        and actor.enterprise_id is None
+        and auth_service.acts_for(session, actor=actor, department=parse(spec.text).department)
+    )
+
+
 def create_run(
     session: Session, *, actor: Actor, spec_id: int, year: int, note: str = ""
 ) -> LanduseRun:

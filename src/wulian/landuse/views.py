@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from wulian.core.deps import DB, CurrentActor, render, render_failure, xlsx_download
 from wulian.core.errors import NotFound, WulianError
-from wulian.core.permissions import Actor, Permission
+from wulian.core.permissions import Actor
 from wulian.core.specpages import SpecPages, spec_router
 from wulian.landuse import schemas, service
 from wulian.landuse.evaluate import STATUS_NAMES
@@ -32,11 +32,12 @@ def _index_context(db: Session, actor: Actor, error: WulianError | None = None) 
     latest: dict[str, LanduseSpec] = {}
     for row in service.get_specs(db, actor=actor) if staff else []:
         latest.setdefault(row.code, row)
+    runnable = [s for s in latest.values() if service.may_run(db, actor=actor, spec=s)]
     return {
         "actor": actor,
         "runs": service.get_runs(db, actor=actor),
-        "specs": list(latest.values()),
-        "can_run": actor.has(Permission.ANALYSES_WRITE) and staff,
+        "specs": runnable,
+        "can_run": bool(runnable),
         "statuses": LanduseRunStatus,
         "error": error,
     }
@@ -97,7 +98,7 @@ def _run_context(
         "groups": {g.key: g.label for g in spec.groups},
         "status_names": STATUS_NAMES,
         "item_names": _item_names(spec),
-        "can_manage": actor.has(Permission.ANALYSES_WRITE) and actor.enterprise_id is None,
+        "can_manage": service.may_run(db, actor=actor, spec=run.spec),
         "error": error,
     }
 
