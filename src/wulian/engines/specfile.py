@@ -66,7 +66,36 @@ def _scalar(node: yaml.Node) -> Any:
     return yaml.constructor.SafeConstructor().construct_object(node, deep=True)
 
 
-def _plain(node: yaml.Node, path: Path, lines: dict[Path, int]) -> Any:
+MAX_BYTES = 512 * 1024  # the largest shipped spec is under 10 KB
+MAX_NODES = 100_000  # values after aliases are expanded: refuses "billion laughs"
+MAX_DEPTH = 40  # nesting of mappings and lists
+
+
+class _Budget:
+    """How many values may still be read; aliases count each time they are expanded."""
+
+    def __init__(self) -> None:
+        self.left = MAX_NODES
+
+    def spend(self, node: yaml.Node, depth: int) -> None:
+        self.left -= 1
+        line = node.start_mark.line + 1
+        if self.left < 0:
+            raise InvalidFile(
+                [RowProblem(line, None, None, f"展开后的内容太多（超过 {MAX_NODES:,} 项），"
+                            "请不要用锚点（&）和引用（*）层层复制")]
+            )  # fmt: skip
+        if depth > MAX_DEPTH:
+            raise InvalidFile(
+                [RowProblem(line, None, None, f"嵌套太深（最多 {MAX_DEPTH} 层），"
+                            "或者锚点引用了它自己")]
+            )  # fmt: skip
+
+
+def _plain(
+    node: yaml.Node, path: Path, lines: dict[Path, int], budget: _Budget, depth: int = 0
+) -> Any:
+    budget.spend(node, depth)
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
@@ -77,7 +106,7 @@ def _plain(node: yaml.Node, path: Path, lines: dict[Path, int]) -> Any:
                     value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
                 )
                 for source in sources:
-                    base = _plain(source, path, {})
+                    base = _plain(source, path, {}, budget, depth + 1)
                     if not isinstance(base, dict):
                         raise InvalidFile(
                             [RowProblem(key_node.start_mark.line + 1, "<<", None, "只能合并键值表")]
@@ -89,18 +118,30 @@ def _plain(node: yaml.Node, path: Path, lines: dict[Path, int]) -> Any:
                 raise InvalidFile(
                     [RowProblem(key_node.start_mark.line + 1, str(key), None, "字段重复")]
                 )
-            out[key] = _plain(value_node, (*path, str(key)), lines)
+            out[key] = _plain(value_node, (*path, str(key)), lines, budget, depth + 1)
             lines.setdefault((*path, str(key)), key_node.start_mark.line + 1)
         return merged | out
     if isinstance(node, yaml.SequenceNode):
-        return [_plain(item, (*path, i), lines) for i, item in enumerate(node.value)]
+        return [
+            _plain(item, (*path, i), lines, budget, depth + 1) for i, item in enumerate(node.value)
+        ]
     return _scalar(node)
 
 
 def read_yaml(text: str, filename: str) -> tuple[Any, dict[Path, int]]:
-    """The plain data of a YAML text and the line of every path in it."""
+    """The plain data of a YAML text and the line of every path in it. Refused, with the line:
+    text over MAX_BYTES, values nested deeper than MAX_DEPTH (a recursive anchor included) and
+    more than MAX_NODES values once aliases are expanded."""
+    size = len(text.encode("utf-8"))
+    if size > MAX_BYTES:
+        raise InvalidFile(
+            [RowProblem(None, None, None, f"文件太大（{size:,} 字节，最多 {MAX_BYTES:,} 字节）")],
+            filename,
+        )
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except RecursionError:
+        raise InvalidFile([RowProblem(None, None, None, "嵌套太深")], filename) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -112,7 +153,7 @@ def read_yaml(text: str, filename: str) -> tuple[Any, dict[Path, int]]:
         raise InvalidFile([RowProblem(None, None, None, "文件是空的")], filename)
     lines: dict[Path, int] = {}
     try:
-        data = _plain(node, (), lines)
+        data = _plain(node, (), lines, _Budget())
     except InvalidFile as error:
         raise InvalidFile(error.problems, filename) from None
     return data, lines

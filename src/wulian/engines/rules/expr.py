@@ -218,6 +218,10 @@ def _number(text: str) -> float:
 # ---------------------------------------------------------------- parser
 
 
+MAX_TOKENS = 400  # the longest shipped expression has a few dozen
+MAX_NESTING = 30
+
+
 class _Parser:
     """Recursive descent, lowest precedence first: if, or, and, not, comparison/in, + -, * /,
     unary minus, atoms."""
@@ -225,7 +229,19 @@ class _Parser:
     def __init__(self, source: str) -> None:
         self.source = source
         self.tokens = tokens(source)
+        if len(self.tokens) > MAX_TOKENS + 1:
+            raise _error(
+                source, self.tokens[MAX_TOKENS].at, f"表达式太长（最多 {MAX_TOKENS} 个词）"
+            )
         self.i = 0
+        self.depth = 0
+
+    def nested(self) -> None:
+        """Count one more level of nesting (brackets, if, not, minus): deep nesting is refused
+        with its position instead of exhausting the interpreter's stack."""
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise self.fail(f"表达式嵌套太深（最多 {MAX_NESTING} 层）")
 
     @property
     def token(self) -> Token:
@@ -261,6 +277,13 @@ class _Parser:
         return node
 
     def expression(self) -> Node:
+        self.nested()
+        try:
+            return self._expression()
+        finally:
+            self.depth -= 1
+
+    def _expression(self) -> Node:
         start = self.token
         if self.accept("if"):
             condition = self.expression()
@@ -287,7 +310,10 @@ class _Parser:
     def negation(self) -> Node:
         start = self.token
         if self.accept("not"):
-            return Not(start.at, self.negation())
+            self.nested()
+            node = Not(start.at, self.negation())
+            self.depth -= 1
+            return node
         return self.comparison()
 
     def comparison(self) -> Node:
@@ -352,7 +378,10 @@ class _Parser:
     def unary(self) -> Node:
         start = self.token
         if self.accept("-"):
-            return Neg(start.at, self.unary())
+            self.nested()
+            node = Neg(start.at, self.unary())
+            self.depth -= 1
+            return node
         return self.atom()
 
     def atom(self) -> Node:
