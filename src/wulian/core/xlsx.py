@@ -1,5 +1,10 @@
-"""Published lists as xlsx: a sheet per list with a title row, a notice row, Chinese headers and
-bordered cells; None is an empty cell, floats get two decimals."""
+"""Every workbook the platform writes: `workbook` (the one way to open one) and published lists
+(`ListWorkbook`: a sheet per list with a title row, a notice row, Chinese headers and bordered
+cells; None is an empty cell, floats get two decimals).
+
+Text is always stored as text: a firm name or a cell value that starts with “=”, “+”, “-” or “@”
+never becomes a formula, and text that looks like a number or a link stays as written.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +14,25 @@ from typing import Any
 
 import xlsxwriter
 
+# xlsxwriter's write() turns strings that start with “=” into formulas and strings that look
+# like links into hyperlinks unless told otherwise; user text must never be either.
+OPTIONS = {
+    "in_memory": True,
+    "strings_to_numbers": False,
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+}
+
+
+def workbook(buffer: io.BytesIO) -> xlsxwriter.Workbook:
+    """A new workbook writing into buffer, storing every string as text."""
+    return xlsxwriter.Workbook(buffer, OPTIONS)
+
 
 class ListWorkbook:
     def __init__(self) -> None:
         self._buffer = io.BytesIO()
-        self._book = xlsxwriter.Workbook(
-            self._buffer, {"in_memory": True, "strings_to_numbers": False}
-        )
+        self._book = workbook(self._buffer)
         self._title = self._book.add_format({"bold": True, "font_size": 14, "align": "center"})
         self._header = self._book.add_format(
             {"bold": True, "bg_color": "#E8EEF7", "border": 1, "align": "center"}

@@ -16,6 +16,7 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from wulian.core import xlsx
 from wulian.core.db import utcnow
 from wulian.demo.chains import firm_texts
 from wulian.enterprises.models import Enterprise, EnterpriseTag, Fact, FactSource
@@ -480,8 +481,6 @@ def sample_import(session: Session) -> bytes:
     """
     import io
 
-    import xlsxwriter
-
     firms = session.execute(
         sa.select(Enterprise.uscc, Enterprise.name)
         .where(Enterprise.in_zone == sa.true())
@@ -523,7 +522,7 @@ def sample_import(session: Session) -> bytes:
         [firms[34][0], firms[34][1], 1000, 40_000, 350, "12%"],
     ]
     buffer = io.BytesIO()
-    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    workbook = xlsx.workbook(buffer)
     sheet = workbook.add_worksheet("2025年度")
     bold = workbook.add_format({"bold": True})
     sheet.write(0, 0, "示例高新区 2025 年度重点企业纳税情况（税务系统导出）", bold)

@@ -20,7 +20,7 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from wulian.core import audit
+from wulian.core import audit, xlsx
 from wulian.core.db import utcnow
 from wulian.core.db.columnar import read_frame
 from wulian.core.errors import InvalidInput, PermissionDenied, RowProblem
@@ -787,10 +787,8 @@ def report_xlsx(report: ImportReport) -> bytes:
     """The report as an xlsx workbook: problems (row, column, value, kind, reason) and mapping."""
     import io
 
-    import xlsxwriter
-
     buffer = io.BytesIO()
-    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_numbers": False})
+    workbook = xlsx.workbook(buffer)
     bold = workbook.add_format({"bold": True, "bg_color": "#E8EEF7", "border": 1})
     sheet = workbook.add_worksheet("问题清单")
     sheet.write_row(0, 0, ["行号", "列", "值", "问题类型", "原因"], bold)

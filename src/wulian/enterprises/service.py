@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased, selectinload
 
-from wulian.core import audit
+from wulian.core import audit, xlsx
 from wulian.core.auth.models import User
 from wulian.core.db import utcnow
 from wulian.core.errors import Conflict, InvalidInput, NotFound
@@ -178,13 +178,11 @@ def export_xlsx(session: Session, *, actor: Actor, filters: Filters) -> bytes:
     """The filtered list as an xlsx workbook with Chinese headers."""
     import io
 
-    import xlsxwriter
-
     actor.require(Permission.ENTERPRISES_READ)
     regions = dict(session.execute(sa.select(Region.code, Region.name)).all())
     query = _filtered(actor, filters).options(selectinload(Enterprise.tags)).limit(EXPORT_LIMIT)
     buffer = io.BytesIO()
-    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_numbers": False})
+    workbook = xlsx.workbook(buffer)
     bold = workbook.add_format({"bold": True, "bg_color": "#E8EEF7", "border": 1})
     day = workbook.add_format({"num_format": "yyyy-mm-dd"})
     sheet = workbook.add_worksheet("企业名录")
