@@ -12,7 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
+import os
 import re
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -464,9 +466,44 @@ def store_evidence(data_dir: Path, enterprise_id: int, content: bytes, limit: in
     relative = f"evidence/{enterprise_id}/{digest}{suffix}"
     path = data_dir / relative
     path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.exists():
-        path.write_bytes(content)
+    if not _intact(path):
+        _write_atomically(path, content)
     return relative
+
+
+def _intact(path: Path) -> bool:
+    """Whether the evidence file at path exists and its content still has the hash it is named
+    after (a write cut short, say by a full disk, leaves no such file)."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest() == path.stem
+    except OSError:
+        return False
+
+
+def _write_atomically(path: Path, content: bytes) -> None:
+    """Write to a temporary file beside path, check it, then rename it into place: a reader sees
+    the whole file or none."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.part")
+    try:
+        with temporary.open("xb") as out:
+            out.write(content)
+            out.flush()
+            os.fsync(out.fileno())
+        if temporary.stat().st_size != len(content):
+            raise InvalidInput("佐证材料保存不完整，请重新上传", field="evidence")
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def evidence_file(data_dir: Path, relative: str) -> Path:
+    """The stored evidence file of a path from `evidence_of`, checked against its hash; NotFound
+    when it is missing, outside data_dir or damaged."""
+    root = data_dir.resolve()
+    path = (root / relative).resolve()
+    if not path.is_relative_to(root) or not _intact(path):
+        raise NotFound("没有这份佐证材料，或文件已损坏，请企业重新上传")
+    return path
 
 
 def evidence_of(session: Session, *, actor: Actor, fact_id: int) -> str:

@@ -273,10 +273,7 @@ async def self_report(
 @pages.get("/facts/{fact_id}/evidence")
 def evidence(request: Request, fact_id: int, db: DB, actor: CurrentActor) -> Response:
     relative = facts.evidence_of(db, actor=actor, fact_id=fact_id)
-    root = settings_of(request).data_dir.resolve()
-    path = (root / relative).resolve()
-    if not path.is_relative_to(root) or not path.exists():
-        raise NotFound("没有这份佐证材料")
+    path = facts.evidence_file(settings_of(request).data_dir, relative)
     media = {".pdf": "application/pdf", ".png": "image/png", ".jpg": "image/jpeg"}
     return FileResponse(path, media_type=media[path.suffix])
 
