@@ -89,7 +89,7 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
 def _work(settings: Settings | None = None) -> Iterator[tuple[Session, Actor]]:
     """One unit of work on a current database, attributed to the operator; errors become exits."""
     settings = settings or get_settings()
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, timeouts=settings.db_command_timeouts)
     actor = _cli_actor()
     try:
         migrate.ensure_current(engine)
@@ -134,7 +134,7 @@ def serve(
 
             application = create_app(settings)
         else:  # refuse a database behind the code before starting the workers
-            engine = create_engine(settings.database_url)
+            engine = create_engine(settings.database_url, timeouts=settings.db_command_timeouts)
             try:
                 migrate.ensure_current(engine)
             finally:
@@ -145,7 +145,9 @@ def serve(
     if settings.desk_sweep_minutes > 0:  # one for the server, in this process, not per worker
         from wulian.desk.sweeper import Sweeper
 
-        sweeper = Sweeper(settings.database_url, settings.desk_sweep_minutes * 60)
+        sweeper = Sweeper(
+            settings.database_url, settings.desk_sweep_minutes * 60, timeouts=settings.db_timeouts
+        )
         sweeper.start()
     console.print(
         f"[green]wulian 已启动：[/]http://{host}:{port}  （{workers} 个工作进程；Ctrl+C 停止）"
@@ -166,7 +168,7 @@ def demo() -> None:
     from wulian.demo import build
 
     settings = get_settings()
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, timeouts=settings.db_command_timeouts)
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
     ) as progress:
@@ -239,7 +241,7 @@ def desk_sweep() -> None:
 def db_upgrade() -> None:
     """把数据库结构升级到当前版本。"""
     settings = get_settings()
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, timeouts=settings.db_command_timeouts)
     before = migrate.current_revisions(engine)
     migrate.upgrade(engine)
     after = migrate.current_revisions(engine)
@@ -254,7 +256,8 @@ def db_upgrade() -> None:
 @db_app.command("status")
 def db_status() -> None:
     """显示数据库结构版本是否为最新。"""
-    engine = create_engine(get_settings().database_url)
+    settings = get_settings()
+    engine = create_engine(settings.database_url, timeouts=settings.db_command_timeouts)
     current, heads = migrate.current_revisions(engine), migrate.head_revisions()
     engine.dispose()
     console.print(

@@ -155,6 +155,20 @@ class Conflict(WulianError):
     title = "与已有数据冲突"
 
 
+class Busy(WulianError):
+    """A lock another request holds was not released in time (a double submit, say)."""
+
+    code = "busy"
+    status = 409
+    title = "数据正被其他操作修改，请稍后重试"
+
+
+class TimedOut(WulianError):
+    code = "timeout"
+    status = 503
+    title = "数据库处理超时，请稍后重试"
+
+
 class DatabaseBehind(WulianError):
     code = "database_behind"
     status = 503

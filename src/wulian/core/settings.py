@@ -11,6 +11,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from wulian.core.db import Timeouts
+
 SECRET_FILE = "session-secret"  # noqa: S105  (a file name)
 
 
@@ -59,6 +61,37 @@ class Settings(BaseSettings):
         le=1440,
         description="wulian serve 每隔多少分钟做一次诉求期限巡检（预警、超期督办）；0 为不做",
     )
+
+    db_lock_timeout_ms: int = Field(
+        default=5_000,
+        ge=0,
+        description="等待其他请求持有的行锁或写锁的最长时间（毫秒）；超时返回 409，不会一直等下去",
+    )
+    db_statement_timeout_ms: int = Field(
+        default=60_000,
+        ge=0,
+        description="单条数据库语句的最长执行时间（毫秒，PostgreSQL）；0 为不限",
+    )
+    db_idle_in_transaction_timeout_ms: int = Field(
+        default=120_000,
+        ge=0,
+        description="事务在两条语句之间空闲的最长时间（毫秒，PostgreSQL）；0 为不限",
+    )
+
+    @property
+    def db_timeouts(self) -> Timeouts:
+        """The database timeouts of the web server and of short commands."""
+        return Timeouts(
+            lock_ms=self.db_lock_timeout_ms,
+            statement_ms=self.db_statement_timeout_ms,
+            idle_ms=self.db_idle_in_transaction_timeout_ms,
+        )
+
+    @property
+    def db_command_timeouts(self) -> Timeouts:
+        """The timeouts of command-line work (imports, migrations, the demo build): the same
+        wait for locks, no limit on a long statement."""
+        return Timeouts(lock_ms=self.db_lock_timeout_ms, statement_ms=0, idle_ms=0)
 
     @cached_property
     def session_secret(self) -> bytes:

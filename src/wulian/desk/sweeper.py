@@ -15,7 +15,7 @@ import threading
 from sqlalchemy.engine import Engine
 
 from wulian.core import audit
-from wulian.core.db import create_engine, session_factory, unit_of_work
+from wulian.core.db import Timeouts, create_engine, session_factory, unit_of_work
 from wulian.core.permissions import Actor
 from wulian.desk import service
 
@@ -27,11 +27,13 @@ class Sweeper:
     """Sweeps the desk at `start()` and every `seconds` after, in a daemon thread, until
     `stop()`."""
 
-    def __init__(self, database_url: str, seconds: float) -> None:
+    def __init__(
+        self, database_url: str, seconds: float, *, timeouts: Timeouts | None = None
+    ) -> None:
         if seconds <= 0:
             raise ValueError("seconds > 0")
         self.seconds = seconds
-        self._engine: Engine = create_engine(database_url)
+        self._engine: Engine = create_engine(database_url, timeouts=timeouts)
         self._sessions = session_factory(self._engine)
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="desk-sweeper", daemon=True)

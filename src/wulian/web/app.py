@@ -60,7 +60,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     settings = settings or get_settings()
     # Every admitted request may hold one connection; a few more for health checks.
     engine = engine or create_engine(
-        settings.database_url, pool_size=settings.max_concurrent_requests + 4, max_overflow=4
+        settings.database_url,
+        timeouts=settings.db_timeouts,
+        pool_size=settings.max_concurrent_requests + 4,
+        max_overflow=4,
     )
     migrate.ensure_current(engine)
     settings.session_secret  # noqa: B018  (create the secret now, not on the first request)

@@ -6,6 +6,7 @@ import logging
 from typing import Any
 from urllib.parse import quote
 
+import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -13,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from wulian.core.auth.cookies import clear_session_cookie
+from wulian.core.db import gave_up
 from wulian.core.deps import render
 from wulian.core.errors import (
     InvalidInput,
@@ -139,6 +141,13 @@ def install(app: FastAPI) -> None:
             return await render_error(request, NotFound(message))
         return await render_error(request, HTTPStatusError(exc.status_code, message, code))
 
+    async def database_error(request: Request, exc: Exception) -> Response:
+        waited = gave_up(exc)  # a lock or statement timeout: the user may simply try again
+        if waited is None:
+            return await unhandled(request, exc)
+        log.warning("database wait gave up on %s %s: %s", request.method, request.url.path, exc)
+        return await render_error(request, waited)
+
     async def unhandled(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return await render_error(request, UnhandledError())
@@ -146,4 +155,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(WulianError, wulian_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(sa.exc.DBAPIError, database_error)
     app.add_exception_handler(Exception, unhandled)

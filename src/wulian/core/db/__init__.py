@@ -7,8 +7,9 @@ Service functions never commit; `unit_of_work` does.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,8 @@ from sqlalchemy import event
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+from wulian.core.errors import Busy, TimedOut, WulianError
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -65,17 +68,34 @@ class Base(DeclarativeBase):
     type_annotation_map = {dt.datetime: UTCDateTime()}  # noqa: RUF012
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
+@dataclass(frozen=True)
+class Timeouts:
+    """How long a statement may wait. lock: for a row or table lock (PostgreSQL lock_timeout,
+    SQLite busy_timeout); statement: for any one statement; idle: a transaction left open
+    between statements (PostgreSQL idle_in_transaction_session_timeout). Milliseconds; 0 turns
+    a limit off."""
+
+    lock_ms: int = 5_000
+    statement_ms: int = 60_000
+    idle_ms: int = 120_000
 
 
-def create_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for url; SQLite gets WAL, foreign keys, a busy timeout and its folder."""
+def _sqlite_pragmas(busy_ms: int) -> Callable[[Any, Any], None]:
+    def connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    return connect
+
+
+def create_engine(url: str, *, timeouts: Timeouts | None = None, **kwargs: Any) -> Engine:
+    """An engine for url with every connection's timeouts set (`Timeouts`); SQLite also gets
+    WAL, foreign keys and its folder."""
+    limits = timeouts or Timeouts()
     sa_url = sa.make_url(url)
     if sa_url.get_backend_name() == "sqlite":
         database = sa_url.database
@@ -85,10 +105,37 @@ def create_engine(url: str, **kwargs: Any) -> Engine:
             kwargs.pop("pool_size", None)  # a single shared connection, no pool to size
             kwargs.pop("max_overflow", None)
         engine = sa.create_engine(sa_url, **kwargs)
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_pragmas(limits.lock_ms))
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    if sa_url.get_backend_name() == "postgresql":
+        options = (
+            f"-c lock_timeout={int(limits.lock_ms)} -c statement_timeout={int(limits.statement_ms)}"
+            f" -c idle_in_transaction_session_timeout={int(limits.idle_ms)}"
+        )
+        connect_args = dict(kwargs.pop("connect_args", {}))
+        connect_args["options"] = f"{connect_args.get('options', '')} {options}".strip()
+        kwargs["connect_args"] = connect_args
     return sa.create_engine(sa_url, **kwargs)
+
+
+# SQLSTATEs of waits the database gave up on: lock_not_available, deadlock_detected;
+# query_canceled (statement_timeout), idle_in_transaction_session_timeout.
+_BUSY_STATES = frozenset({"55P03", "40P01"})
+_TIMEOUT_STATES = frozenset({"57014", "25P03"})
+
+
+def gave_up(error: BaseException) -> WulianError | None:
+    """The user's error for a database error caused by a wait that timed out (a lock another
+    request holds, a statement running too long); None for any other error."""
+    if not isinstance(error, sa.exc.DBAPIError):
+        return None
+    state = getattr(error.orig, "sqlstate", None)
+    if state in _BUSY_STATES or "database is locked" in str(error.orig):
+        return Busy("这条数据正被其他操作修改，请稍后重试（如重复点击，请刷新页面查看结果）")
+    if state in _TIMEOUT_STATES:
+        return TimedOut("数据库处理超时，操作未完成、没有写入任何数据，请稍后重试")
+    return None
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
