@@ -171,7 +171,7 @@ def test_each_item_counts_between_its_floor_and_its_cap():
     assert {(i.ratio_cap, i.floor, i.cap_basis) for g in model.groups for i in g.items} == {
         (2.0, 0.0, "default")
     }
-    assert model.groups[0].items[0].limits == "上限 60 分（权重的 2 倍），下限 0 分（平台默认）"
+    assert model.groups[0].items[0].limits == "上限 60 分（权重的 2 倍），下限 0 分；平台默认"
     # a cap written in points: 亩均税收 at most 45 points (1.5 × its weight), official
     points = SHIPPED.replace(
         "weight: 30, benchmark: 24.097, cap: 2, floor: 0, cap_basis: default",
@@ -179,7 +179,7 @@ def test_each_item_counts_between_its_floor_and_its_cap():
     )
     rich = run([firm(1, tax=4_000.0)], points).details[1]["tax_per_mu"]
     assert rich["points"] == pytest.approx(45.0)
-    assert landuse_spec.load(points).groups[0].items[0].limits.endswith("（官方口径）")
+    assert landuse_spec.load(points).groups[0].items[0].limits.endswith("；官方口径")
 
 
 def test_a_small_firm_with_unknown_land_is_incomplete_not_out_of_scope():

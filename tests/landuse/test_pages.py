@@ -20,7 +20,7 @@ def test_an_analyst_runs_reads_every_page_and_publishes(client, zone):
     for words in ("亩均测试07有限公司", "基准值与平均值", "24.0970", "各产业链的分类", "草稿"):
         assert words in page.text
     # each item's limits, and whether they are official or the platform's default
-    assert "上限 60 分（权重的 2 倍），下限 0 分（平台默认）" in page.text
+    assert "上限 60 分（权重的 2 倍），下限 0 分；平台默认" in page.text
     only_d = client.get(run_url + "?grade=D")
     assert "亩均测试00有限公司" in only_d.text
     assert "亩均测试07有限公司" not in only_d.text

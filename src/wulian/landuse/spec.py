@@ -73,8 +73,8 @@ class Item(Strict):
 
     @property
     def limits(self) -> str | None:
-        """The item's limits in words, with their basis: “上限 60 分（权重的 2 倍），下限 0 分
-        （平台默认）”; None when it has none."""
+        """The item's limits in words, with their basis: “上限 60 分（权重的 2 倍），下限 0 分；
+        平台默认”; None when it has none."""
         parts = []
         if (cap := self.ratio_cap) is not None:
             parts.append(f"上限 {cap * self.weight:g} 分（权重的 {cap:g} 倍）")
@@ -82,7 +82,7 @@ class Item(Strict):
             parts.append(f"下限 {self.floor * self.weight:g} 分")
         if not parts:
             return None
-        return f"{'，'.join(parts)}（{CAP_BASIS[self.cap_basis]}）"
+        return f"{'，'.join(parts)}；{CAP_BASIS[self.cap_basis]}"
 
 
 class Group(Strict):
