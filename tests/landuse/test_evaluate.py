@@ -5,6 +5,7 @@ firm up a class, and refused specs."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from importlib import resources
 
 import polars as pl
@@ -15,6 +16,8 @@ from wulian.landuse import evaluate as ev
 from wulian.landuse import spec as landuse_spec
 
 SHIPPED = resources.files("wulian.landuse").joinpath("specs/huangyan.yaml").read_text("utf-8")
+# the published formula itself says nothing of caps: the shipped spec without its default limits
+UNCAPPED, LIMITS = re.subn(r",\s*cap: 2,\s*floor: 0,\s*cap_basis: default", "", SHIPPED)
 INPUTS = ("tax_paid", "land_area", "industrial_value_added", "energy_use", "emissions",
           "staff_average", "rd_expense", "revenue", "electricity_use")  # fmt: skip
 
@@ -43,7 +46,7 @@ def run(rows, text=SHIPPED, year=2022, **kw):
 def test_the_published_formula_to_four_decimals():
     rows = [firm(1), firm(2, tax=120.5, va=900.0, energy=300.0, emissions=0.2, staff=60.0,
                           rd=40.0, revenue=2000.0)]  # fmt: skip
-    result = run(rows).rows.sort("enterprise_id")
+    result = run(rows, UNCAPPED).rows.sort("enterprise_id")
     # Σ value / benchmark × weight with Huangyan's 2022 benchmarks, written out by hand
     first = (48.2 / 24.097 * 30 + 200 / 136.16 * 20 + 4 / 2.694 * 20 + 4000 / 4929.81 * 10
              + 25 / 18.14 * 10 + 0.03 / 0.0302 * 10)  # fmt: skip
@@ -51,7 +54,7 @@ def test_the_published_formula_to_four_decimals():
               + 15 / 18.14 * 10 + 0.02 / 0.0302 * 10)  # fmt: skip
     assert round(first, 4) == 150.9097  # 60.0075 + 29.3772 + 29.6956 + 8.1139 + 13.7817 + 9.9338
     assert [round(s, 4) for s in result["score"]] == [round(first, 4), round(second, 4)]
-    below = run([firm(3, above=False, tax=60.0, land=5.0, power=40.0)]).rows
+    below = run([firm(3, above=False, tax=60.0, land=5.0, power=40.0)], UNCAPPED).rows
     # 规下: 亩均税收 12 and 单位电耗税收 1.5 against 11.5932 and 0.2352, 50 each
     assert round(below["score"][0], 4) == round(12 / 11.5932 * 50 + 1.5 / 0.2352 * 50, 4)
     assert below["group"][0] == "below"
@@ -137,19 +140,71 @@ def test_what_moves_a_firm_up_a_class_does_move_it():
 
 
 def test_benchmarks_from_the_scope_and_from_last_year():
-    pooled = SHIPPED.replace("benchmark: 24.097}", "benchmark: average}")
+    pooled = SHIPPED.replace("benchmark: 24.097,", "benchmark: average,")
     evaluation = run([firm(1, tax=100.0), firm(2, tax=300.0, land=30.0)], pooled)
     # the group's total tax / total land, not the mean of the firms' ratios
     assert evaluation.benchmarks["above"]["tax_per_mu"] == pytest.approx(400 / 40)
-    last = SHIPPED.replace("benchmark: 24.097}", "benchmark: {previous_average: 1.05}}")
+    last = SHIPPED.replace("benchmark: 24.097,", "benchmark: {previous_average: 1.05},")
     with pytest.raises(InvalidInput, match="上年"):
         run([firm(1)], last)
     shifted = run([firm(1)], last, previous_averages={"above": {"tax_per_mu": 20.0}})
     assert shifted.benchmarks["above"]["tax_per_mu"] == pytest.approx(21.0)
 
 
+def test_each_item_counts_between_its_floor_and_its_cap():
+    # the demo's case: 亩均增加值 3,532.74 万元/亩, 26 times the benchmark
+    rows = [firm(1), firm(2, va=35_327.4), firm(3, va=-300.0), firm(4, tax=-20.0)]
+    uncapped = run(rows, UNCAPPED)
+    assert uncapped.details[2]["value_added_per_mu"]["points"] == pytest.approx(518.91, abs=0.01)
+    evaluation = run(rows)
+    far, loss, refund = (evaluation.details[i] for i in (2, 3, 4))
+    assert far["value_added_per_mu"]["points"] == pytest.approx(40.0)  # 2 × its weight of 20
+    assert far["value_added_per_mu"]["limited"] == 1
+    assert loss["value_added_per_mu"]["points"] == 0.0  # a loss gives 0, not minus points
+    assert loss["value_added_per_mu"]["limited"] == -1
+    assert refund["tax_per_mu"]["points"] == 0.0
+    scores = evaluation.rows.sort("enterprise_id")["score"].to_list()
+    assert max(scores) <= 200.0
+    assert min(scores) >= 0.0
+    assert LIMITS == 8  # every shipped item is capped and floored, said to be a default
+    model = landuse_spec.load(SHIPPED)
+    assert {(i.ratio_cap, i.floor, i.cap_basis) for g in model.groups for i in g.items} == {
+        (2.0, 0.0, "default")
+    }
+    assert model.groups[0].items[0].limits == "上限 60 分（权重的 2 倍），下限 0 分；平台默认"
+    # a cap written in points: 亩均税收 at most 45 points (1.5 × its weight), official
+    points = SHIPPED.replace(
+        "weight: 30, benchmark: 24.097, cap: 2, floor: 0, cap_basis: default",
+        "weight: 30, benchmark: 24.097, max_points: 45, floor: 0, cap_basis: official",
+    )
+    rich = run([firm(1, tax=4_000.0)], points).details[1]["tax_per_mu"]
+    assert rich["points"] == pytest.approx(45.0)
+    assert landuse_spec.load(points).groups[0].items[0].limits.endswith("；官方口径")
+
+
+def test_a_small_firm_with_unknown_land_is_incomplete_not_out_of_scope():
+    rows = [firm(1, above=False, land=3.0, power=10.0, tax=12.0),
+            firm(2, above=False, land=None, power=10.0, tax=12.0),
+            firm(3, above=False, land=None, power=None, tax=12.0)]  # fmt: skip
+    result = run(rows).rows.sort("enterprise_id")
+    assert result["status"].to_list() == ["rated", "incomplete", "incomplete"]
+    assert "用地面积未填报" in result["reason"][1]
+    assert "不足" not in result["reason"][1]
+    # everything that is missing is named
+    assert "用地面积未填报" in result["reason"][2]
+    assert "用电量" in result["reason"][2]
+    assert result["score"][1] is None
+
+
 BAD = [
-    ("benchmark: 24.097}", "benchmark: 0}", "基准值应大于 0"),
+    ("benchmark: 24.097,", "benchmark: 0,", "基准值应大于 0"),
+    (
+        "benchmark: 24.097, cap: 2,",
+        "benchmark: 24.097, cap: 2, max_points: 60,",
+        "只写一个",
+    ),
+    ("benchmark: 24.097, cap: 2, floor: 0,", "benchmark: 24.097, cap: 2, floor: 2,", "floor"),
+    ("floor: 0, cap_basis: default}", "floor: 0, cap_basis: 官方}", "应为以下之一"),
     ("{key: tax_per_mu, weight: 30", "{key: tax_per_acre, weight: 30", "不是指标目录"),
     ("{label: D, top: 1.0}", "{label: D, top: 0.99}", "应为 1"),
     ("{label: D, top: 1.0}", "{label: T, top: 1.0}", "不能用 T"),

@@ -19,6 +19,8 @@ def test_an_analyst_runs_reads_every_page_and_publishes(client, zone):
     assert page.status_code == 200
     for words in ("亩均测试07有限公司", "基准值与平均值", "24.0970", "各产业链的分类", "草稿"):
         assert words in page.text
+    # each item's limits, and whether they are official or the platform's default
+    assert "上限 60 分（权重的 2 倍），下限 0 分；平台默认" in page.text
     only_d = client.get(run_url + "?grade=D")
     assert "亩均测试00有限公司" in only_d.text
     assert "亩均测试07有限公司" not in only_d.text
@@ -49,10 +51,10 @@ def test_bad_year_and_bad_spec_are_shown_not_saved(client, zone):
     assert "亩均效益综合评价（黄岩口径）" in text
     from wulian.landuse.service import shipped_text
 
-    bad = shipped_text("huangyan").replace("benchmark: 24.097}", "benchmark: 0}")
+    bad = shipped_text("huangyan").replace("benchmark: 24.097,", "benchmark: 0,")
     shown = post_form(client, url, {"text": bad, "note": ""}, page=url)
     assert shown.status_code == 422
-    line = next(i for i, t in enumerate(bad.splitlines(), 1) if "benchmark: 0}" in t)
+    line = next(i for i, t in enumerate(bad.splitlines(), 1) if "benchmark: 0," in t)
     assert f"第 {line} 行" in shown.text
     assert "基准值应大于 0" in shown.text
 
@@ -101,3 +103,26 @@ def test_the_grades_api_serves_the_published_run_only(client, zone):
     assert "优先" in by_name["亩均测试07有限公司"]["policy"]
     assert by_name["亩均电力有限公司"]["grade"] == "T"
     assert by_name["亩均租地有限公司"]["status"] == "rented"
+
+
+def test_the_low_efficiency_list_is_shown_next_to_the_class(client, world, zone):
+    from tests.landuse.test_service import make_a_class_and_low
+
+    listed = zone["ids"][0]
+    make_a_class_and_low(world, listed)
+    login(client, "analyst1")
+    made = post_form(
+        client, "/landuse/runs", {"spec_id": zone["spec"], "year": 2024}, page="/landuse"
+    )
+    run_url = made.headers["location"]
+    page = client.get(run_url + "?grade=A").text
+    row = next(r for r in page.split("<tr") if "亩均测试00有限公司" in r)
+    cells = row.split("<td")
+    assert "grade-A" in cells[2]
+    assert "低效" in cells[2]  # in the class cell itself
+    assert "其中低效企业 1 家" in page
+    card = client.get(f"{run_url}/firms/{listed}").text
+    assert "同时列入低效企业名单" in card
+    assert "已封顶" in card  # 亩均增加值 far above its benchmark counts as 2×
+    low = client.get(run_url + "/low").text
+    assert "grade-A" in low

@@ -130,7 +130,7 @@ def test_benchmarks_from_last_years_published_averages(world, zone):
         from wulian.landuse.models import LanduseSpec
 
         base = session.get(LanduseSpec, zone["spec"])
-        text = base.text.replace("benchmark: 24.097}", "benchmark: {previous_average: 1.1}}")
+        text = base.text.replace("benchmark: 24.097,", "benchmark: {previous_average: 1.1},")
         return service.save_spec(session, actor=SYSTEM, text=text, based_on_id=base.id).id
 
     spec_id = world.run(edit)
@@ -159,3 +159,101 @@ def test_a_duplicate_that_has_results_is_not_merged_away(world, zone):
                 s, actor=SYSTEM, keep_id=zone["ids"][0], drop_id=duplicate
             )
         )
+
+
+def make_a_class_and_low(world, enterprise_id):
+    """2024 facts that put a firm first on everything but 亩均税收, 4 万元/亩 (40 on 10 亩)."""
+    from tests.landuse.conftest import AS_OF
+    from wulian.enterprises import facts
+
+    values = {"tax_paid": 40.0, "industrial_value_added": 35_000.0, "energy_use": 100.0,
+              "emissions": 0.1, "staff_average": 50.0, "rd_expense": 2_000.0,
+              "revenue": 20_000.0}  # fmt: skip
+
+    def write(session):
+        for key, value in values.items():
+            facts.record(
+                session, actor=SYSTEM, enterprise_id=enterprise_id, metric_key=key,
+                period="2024", value=value, source="stats", as_of=AS_OF,
+            )  # fmt: skip
+
+    world.run(write)
+
+
+def test_a_listed_a_class_firm_is_shown_as_listed_and_not_paid_by_the_a_class_policies(world, zone):
+    from wulian.policy import service as policy_service
+
+    listed, clean = zone["ids"][0], zone["ids"][7]
+    make_a_class_and_low(world, listed)
+
+    def wider_a(session):  # A takes the top 30%: two of the eight rated 规上 firms
+        from wulian.landuse.models import LanduseSpec
+
+        base = session.get(LanduseSpec, zone["spec"])
+        text = base.text.replace("{label: A, top: 0.20}", "{label: A, top: 0.30}")
+        spec = service.save_spec(session, actor=SYSTEM, text=text, based_on_id=base.id)
+        run = service.create_run(session, actor=SYSTEM, spec_id=spec.id, year=2024)
+        return service.publish(session, actor=SYSTEM, run_id=run.id).id
+
+    run_id = world.run(wider_a)
+    world.run(lambda s: policy_service.install_shipped(s, actor=SYSTEM))
+    got = results(world, run_id)
+    assert got[listed][:2] == ("rated", "A")
+    assert got[clean][:2] == ("rated", "A")
+
+    def read(session):
+        low = service.low_list(session, actor=SYSTEM, run_id=run_id)
+        book = service.export_xlsx(session, actor=SYSTEM, run_id=run_id)
+        standing = service.standing_up_to(session, actor=SYSTEM, year=2025)
+        return low, book, standing
+
+    low, book, standing = world.run(read)
+    assert [(f.enterprise.id, f.result.grade) for f in low] == [(listed, "A")]
+    assert standing[listed] == {"grade": "A", "low": True}
+    assert standing[clean] == {"grade": "A", "low": False}
+    sheet = openpyxl.load_workbook(io.BytesIO(book))["规上企业分类"]
+    headers = [c.value for c in sheet[3]]
+    assert headers[3:5] == ["类别", "列入低效企业名单"]  # the list sits next to the class
+    marks = {r[1]: (r[3], r[4]) for r in sheet.iter_rows(min_row=4, values_only=True)}
+    assert marks[zone["names"][listed]] == ("A", "是")
+    assert marks[zone["names"][clean]] == ("A", "")
+
+    def paid(enterprise_id):
+        calc = world.run(
+            lambda s: policy_service.calculator(
+                s, actor=SYSTEM, enterprise_id=enterprise_id, period=2024
+            )
+        )
+        everything = [*calc.eligible, *calc.near, *calc.unknown, *calc.ineligible]
+        return {e.policy: e for e in everything if e.policy.startswith("landuse_")}
+
+    for code in ("landuse_tax", "landuse_priority"):
+        assert paid(clean)[code].status == "eligible"
+        refused = paid(listed)[code]
+        assert refused.status == "ineligible"
+        assert [c.key for c in refused.conditions if c.holds is False] == ["not_low"]
+
+
+def test_the_score_histogram_has_few_bins_whatever_the_scores(world, zone):
+    from tests.landuse.test_evaluate import UNCAPPED
+
+    make_a_class_and_low(world, zone["ids"][0])  # 亩均增加值 3,500 万元/亩: 26× the benchmark
+
+    def uncapped(session):
+        from wulian.landuse.models import LanduseSpec
+
+        base = session.get(LanduseSpec, zone["spec"])
+        return service.save_spec(session, actor=SYSTEM, text=UNCAPPED, based_on_id=base.id).id
+
+    spec_id = world.run(uncapped)
+    for spec in (zone["spec"], spec_id):
+        run_id = world.run(
+            lambda s, spec=spec: service.create_run(s, actor=SYSTEM, spec_id=spec, year=2024).id
+        )
+        view = world.run(lambda s, run_id=run_id: service.zone_view(s, actor=SYSTEM, run_id=run_id))
+        rated = sum(1 for status, *_ in results(world, run_id).values() if status == "rated")
+        assert 1 < len(view.histogram) <= 30
+        assert sum(n for _, n in view.histogram) == rated
+    # uncapped, the far firm sits in an open last bin instead of stretching the scale
+    assert view.histogram[-1][0].startswith("≥")
+    assert view.histogram[-1][1] == 1

@@ -37,7 +37,10 @@ def test_a_run_says_who_gets_what_and_how(world, zone):
     ]
     # 亩均 classes were never published: unknown, never "not eligible"
     assert {o[0] for o in outcomes(world, run_id, "landuse_tax")} == {"unknown"}
-    assert all(o[3] == ["grade", "land_area"] for o in outcomes(world, run_id, "landuse_tax"))
+    assert all(
+        o[3] == ["grade", "landuse_low", "land_area"]
+        for o in outcomes(world, run_id, "landuse_tax")
+    )
 
 
 def test_payouts_are_approved_once_per_firm_policy_and_period(world, zone):
@@ -96,7 +99,11 @@ def test_the_calculator_explains_in_chinese(world, zone):
     grew = next(line for line in subsidy.conditions if line.key == "grew")
     assert grew.reason() == "研发费用增量 -200 万元，需 > 0"
     unknown = next(e for e in result.unknown if e.policy == "landuse_tax")
-    assert unknown.missing == [("grade", "亩均效益评价类别"), ("land_area", "用地面积")]
+    assert unknown.missing == [
+        ("grade", "亩均效益评价类别"),
+        ("landuse_low", "列入低效企业名单"),
+        ("land_area", "用地面积"),
+    ]
     kexing = next(
         e
         for e in (*result.eligible, *result.near, *result.ineligible, *result.unknown)

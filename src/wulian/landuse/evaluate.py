@@ -22,7 +22,7 @@ import polars as pl
 
 from wulian.core.errors import InvalidInput
 from wulian.engines.index import pipeline
-from wulian.landuse.spec import Group, LanduseSpec, PreviousAverage, index_spec
+from wulian.landuse.spec import Group, Item, LanduseSpec, PreviousAverage, index_spec
 from wulian.reference import catalogue
 
 FIRM_COLUMNS = ("enterprise_id", "name", "guishang", "rented", "building", "section", "founded_on")
@@ -160,7 +160,8 @@ def _status(spec: LanduseSpec, year: int) -> pl.Expr:
         (pl.col("building").fill_null(False), "T", "重大项目在建，不定等级"),
         (pl.col("rented").fill_null(False), "rented", "租用土地，另列"),
         (
-            (pl.col("group") == "below") & (land.fill_null(0) < scope.below_min_land),
+            # unknown land is not "too little": such a firm is incomplete, with what is missing
+            ((pl.col("group") == "below") & (land < scope.below_min_land)).fill_null(False),
             "out",
             f"规下企业自有用地不足 {scope.below_min_land:g} 亩",
         ),
@@ -310,12 +311,25 @@ def _run(
                 "points": None if ratio[item.key] is None else ratio[item.key] * item.weight,
                 "weight": item.weight,
                 "averaged": 1.0 if imputed[firm][item.key] else 0.0,
+                "limited": _limited(item, raw[firm][item.key], benchmarks[item.key]),
             }
             for item in group.items
         }
         if spec.bonus:
             details[int(firm)]["bonus"] = {"points": raw[firm]["bonus"]}
     return scores, details
+
+
+def _limited(item: Item, value: float | None, benchmark: float) -> float:
+    """1 when the item's cap held its ratio down, −1 when its floor held it up, 0 otherwise."""
+    if value is None:
+        return 0.0
+    ratio = value / benchmark
+    if item.ratio_cap is not None and ratio > item.ratio_cap:
+        return 1.0
+    if item.floor is not None and ratio < item.floor:
+        return -1.0
+    return 0.0
 
 
 def to_next_class(
@@ -348,7 +362,8 @@ def to_next_class(
     for item in found.items if found else []:
         line = detail.get(item.key, {})
         ratio, value = line.get("ratio"), line.get("value")
-        headroom = None if item.cap is None or ratio is None else (item.cap - ratio) * item.weight
+        cap = item.ratio_cap
+        headroom = None if cap is None or ratio is None else (cap - ratio) * item.weight
         if value is None or (headroom is not None and headroom < gap):
             routes[item.key] = None  # this item alone cannot close the gap
         else:

@@ -9,6 +9,11 @@ from wulian.core.xlsx import ListWorkbook
 from wulian.landuse.evaluate import STATUS_NAMES
 from wulian.landuse.models import LanduseRunStatus
 
+# the class ranks the total score; the low-efficiency list reads 亩均税收 alone: both can hold
+LOW_NOTE = (
+    "类别按综合得分排名，低效企业按亩均税收认定，二者分别列示；排除低效企业的差别化政策对其不适用"
+)
+
 if TYPE_CHECKING:
     from wulian.enterprises.models import Enterprise
     from wulian.landuse.models import LanduseResult, LanduseRun
@@ -28,32 +33,33 @@ def workbook(
     for group in spec.groups:
         rated = [(r, e) for r, e in pairs if r.group == group.key and r.status == "rated"]
         rows = [
-            (i, e.name, e.uscc or "", r.grade, r.score, r.rank, r.size, r.tax_per_mu,
-             r.value_added_per_mu, r.low)
+            (i, e.name, e.uscc or "", r.grade, r.low, r.score, r.rank, r.size, r.tax_per_mu,
+             r.value_added_per_mu)
             for i, (r, e) in enumerate(rated, start=1)
         ]  # fmt: skip
         book.sheet(
             f"{group.label}分类",
             title=f"{run.year} 年度{group.label}亩均效益综合评价分类名单（{status}）",
-            notice=notice,
-            headers=("序号", "企业名称", "统一社会信用代码", "类别", "综合得分", "排名",
-                     "参评企业数", "亩均税收（万元/亩）", "亩均增加值（万元/亩）", "低效企业"),
+            notice=f"{notice}；{LOW_NOTE}",
+            headers=("序号", "企业名称", "统一社会信用代码", "类别", "列入低效企业名单",
+                     "综合得分", "排名", "参评企业数", "亩均税收（万元/亩）",
+                     "亩均增加值（万元/亩）"),
             rows=rows,
-            widths=(6, 36, 22, 6, 10, 8, 10, 16, 18, 9),
+            widths=(6, 36, 22, 6, 10, 10, 8, 10, 16, 18),
         )  # fmt: skip
     years = sorted({y for firm in low for y in firm.history})
     book.sheet(
         "低效企业",
         title=f"{run.year} 年度低效企业名单（亩均税收低于 {spec.scope.low_tax_per_mu:g} 万元/亩）",
         notice=notice,
-        headers=("序号", "企业名称", "统一社会信用代码", "连续低效年数",
+        headers=("序号", "企业名称", "统一社会信用代码", "类别", "连续低效年数",
                  *(f"{y} 年亩均税收" for y in years)),
         rows=[
-            (i, f.enterprise.name, f.enterprise.uscc or "", f.years_low,
+            (i, f.enterprise.name, f.enterprise.uscc or "", f.result.grade or "", f.years_low,
              *(f.history.get(y) for y in years))
             for i, f in enumerate(low, start=1)
         ],
-        widths=(6, 36, 22, 12, *(14 for _ in years)),
+        widths=(6, 36, 22, 6, 12, *(14 for _ in years)),
     )  # fmt: skip
     apart = [(r, e) for r, e in pairs if r.status != "rated"]
     book.sheet(

@@ -14,7 +14,6 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from itertools import pairwise
 from typing import Any
 
 import polars as pl
@@ -29,7 +28,7 @@ from wulian.core.pagination import Page, paginate_rows
 from wulian.core.permissions import Actor, Permission
 from wulian.enterprises import facts
 from wulian.enterprises.models import Enterprise, EnterpriseTag
-from wulian.landuse import evaluate
+from wulian.landuse import charts, evaluate
 from wulian.landuse import spec as landuse_spec
 from wulian.landuse.models import LanduseResult, LanduseRun, LanduseRunStatus, LanduseSpec
 from wulian.reference import catalogue
@@ -39,6 +38,7 @@ SHIPPED = ("huangyan",)
 RENTED_TAG = "zudi"  # 租用土地
 BUILDING_TAG = "zaijian"  # 重大项目在建
 GRADE_ORDER = {"A": 0, "B": 1, "C": 2, "D": 3, "T": 4}
+LOW_CANDIDATES = ("rated", "rented", "incomplete")  # the statuses the low-efficiency line reads
 
 
 def shipped_text(code: str) -> str:
@@ -228,6 +228,8 @@ def create_run(
     counts: Counter[str] = Counter(rows["status"].to_list())
     counts.update(f"grade:{g}" for g in rows["grade"].drop_nulls().to_list())
     counts["low"] = int(rows["low"].sum())
+    # a class and the low-efficiency list can both hold: how many of each class are listed
+    counts.update(f"low:{g}" for g in rows.filter(pl.col("low"))["grade"].drop_nulls().to_list())
     run = LanduseRun(
         spec_id=row.id, year=year, status=LanduseRunStatus.DRAFT.value,
         snapshot_hash=snapshot_hash(row.text, year, frame), benchmarks=result.benchmarks,
@@ -406,11 +408,13 @@ def published_grades(
     return run, paginate_rows(session, rows, page=page, per_page=per_page)
 
 
-def grades_up_to(
+def standing_up_to(
     session: Session, *, actor: Actor, year: int, enterprise_ids: list[int] | None = None
-) -> dict[int, str]:
-    """Each firm's class in the newest published run of year or before (differential policies
-    of a year apply the classes published by then)."""
+) -> dict[int, dict[str, Any]]:
+    """Each firm's standing in the newest published run of year or before (differential policies
+    of a year apply the results published by then): grade, its class (None when not classed),
+    and low, whether it is on that run's low-efficiency list (None when its 亩均税收 is unknown,
+    so that the list cannot say)."""
     if actor.enterprise_id is not None and (
         enterprise_ids is None or set(enterprise_ids) != {actor.enterprise_id}
     ):
@@ -425,12 +429,17 @@ def grades_up_to(
     )
     if run is None:
         return {}
-    query = sa.select(LanduseResult.enterprise_id, LanduseResult.grade).where(
-        LanduseResult.run_id == run.id, LanduseResult.grade.is_not(None)
-    )
+    query = sa.select(
+        LanduseResult.enterprise_id, LanduseResult.grade, LanduseResult.low,
+        LanduseResult.tax_per_mu, LanduseResult.status,
+    ).where(LanduseResult.run_id == run.id)  # fmt: skip
     if enterprise_ids is not None:
         query = query.where(LanduseResult.enterprise_id.in_(enterprise_ids))
-    return {i: g for i, g in session.execute(query).all() if g is not None}
+    out: dict[int, dict[str, Any]] = {}
+    for enterprise_id, grade, low, tax_per_mu, status in session.execute(query).all():
+        unknown = not low and tax_per_mu is None and status in LOW_CANDIDATES
+        out[enterprise_id] = {"grade": grade, "low": None if unknown else bool(low)}
+    return out
 
 
 # ---------------------------------------------------------------- report card
@@ -445,6 +454,8 @@ class CardLine:
     weight: float
     points: float | None
     averaged: bool
+    limits: str | None  # the item's cap and floor in words, official or a platform default
+    limited: int  # 1: held at its cap; −1: held at its floor; 0: neither
 
 
 @dataclass(frozen=True)
@@ -473,14 +484,15 @@ def card(session: Session, *, actor: Actor, run_id: int, enterprise_id: int) -> 
     result, enterprise = pair
     spec = parse(run.spec.text)
     group = spec.group(result.group)
-    names = {i.key: i.name or metric_name(i.key) for i in (group.items if group else [])}
+    items = {i.key: i for i in (group.items if group else [])}
     lines = [
         CardLine(
-            key=key, name=names[key], value=detail.get("value"),
+            key=key, name=items[key].name or metric_name(key), value=detail.get("value"),
             benchmark=detail.get("benchmark"), weight=float(detail.get("weight") or 0),
             points=detail.get("points"), averaged=bool(detail.get("averaged")),
+            limits=items[key].limits, limited=int(detail.get("limited") or 0),
         )
-        for key, detail in result.detail.items() if key in names
+        for key, detail in result.detail.items() if key in items
     ]  # fmt: skip
     bonus = (result.detail.get("bonus") or {}).get("points")
     past = session.execute(
@@ -576,19 +588,25 @@ def zone_view(session: Session, *, actor: Actor, run_id: int) -> ZoneView:
     for year, grade, n in years:
         if grade is not None:
             by_year.setdefault(year, {})[grade] = by_year.get(year, {}).get(grade, 0) + n
-    scores = rated["score"].drop_nulls()
-    histogram: list[tuple[str, int]] = []
-    if scores.len():
-        step = 20.0
-        top = float(scores.max())  # type: ignore[arg-type]
-        edges = [step * i for i in range(int(top // step) + 2)]
-        for low, high in pairwise(edges):
-            n = int(((scores >= low) & (scores < high)).sum())
-            histogram.append((f"{low:g}–{high:g}", n))
+    histogram = charts.histogram(
+        rated["score"].drop_nulls().to_list(), top=highest_score(parse(run.spec.text))
+    )
     return ZoneView(
         grades=grades, by_chain=counts("chain"), by_region=counts("region_name"),
         by_year=sorted(by_year.items()), per_mu=per_mu, histogram=histogram,
     )  # fmt: skip
+
+
+def highest_score(spec: landuse_spec.LanduseSpec) -> float | None:
+    """The highest score the spec allows in any group (every item at its cap, every bonus
+    earned); None when some item has no cap."""
+    tops = []
+    for group in spec.groups:
+        caps = [i.ratio_cap for i in group.items]
+        if any(c is None for c in caps):
+            return None
+        tops.append(sum(c * i.weight for c, i in zip(caps, group.items, strict=True) if c))
+    return max(tops) + sum(max(b.points, 0.0) for b in spec.bonus)
 
 
 def _pooled(frame: pl.DataFrame) -> tuple[float | None, float | None, int]:

@@ -3,8 +3,9 @@ benchmarks, the classes, bonus points and the policy text of each class.
 
     spec = load(text, "huangyan.yaml")
 
-A group's score is Σ item / benchmark × weight (each ratio optionally capped), plus bonus
-points; it compiles to an index-engine spec (`index_spec`) with the benchmarks as numbers.
+A group's score is Σ item / benchmark × weight (each ratio optionally held between a floor and
+a cap, said to be official or a platform default), plus bonus points; it compiles to an
+index-engine spec (`index_spec`) with the benchmarks as numbers.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from wulian.reference import catalogue
 
 Number = Annotated[float, Field(allow_inf_nan=False)]
 GROUPS = {"above": "规上企业", "below": "规下企业"}
+CAP_BASIS = {"official": "官方口径", "default": "平台默认"}
 
 
 class Strict(BaseModel):
@@ -39,7 +41,14 @@ class Item(Strict):
     # a number (the published benchmark), "average" (the group's total numerator / total
     # denominator), "mean" (the mean of the firms' values) or {previous_average: 1.05}
     benchmark: Benchmark
-    cap: Number | None = Field(default=None, gt=0)  # the ratio counts up to this
+    # the item's limits: cap, the most the ratio counts (points at most cap × weight), or
+    # max_points, the most points it gives; floor, the least the ratio counts (0: a loss or a
+    # negative value gives 0 points, not minus points); cap_basis, whether the limits are the
+    # scheme's published rule (official) or the platform's default where the scheme says none
+    cap: Number | None = Field(default=None, gt=0)
+    max_points: Number | None = Field(default=None, gt=0)
+    floor: Number | None = None
+    cap_basis: Literal["official", "default"] = "default"
     missing: Literal["refuse", "average"] = "refuse"  # average: the group's mean value
 
     @model_validator(mode="after")
@@ -48,7 +57,32 @@ class Item(Strict):
             raise SpecProblem(f"“{self.key}”不是指标目录中的计算指标（如 tax_per_mu）", ("key",))
         if isinstance(self.benchmark, float) and self.benchmark <= 0:
             raise SpecProblem("基准值应大于 0", ("benchmark",))
+        if self.cap is not None and self.max_points is not None:
+            raise SpecProblem("cap（比值上限）与 max_points（得分上限）只写一个", ("max_points",))
+        cap = self.ratio_cap
+        if cap is not None and self.floor is not None and self.floor >= cap:
+            raise SpecProblem("floor（比值下限）应小于上限", ("floor",))
         return self
+
+    @property
+    def ratio_cap(self) -> float | None:
+        """The most the ratio value / benchmark counts: cap, or max_points / weight."""
+        if self.max_points is not None:
+            return self.max_points / self.weight
+        return self.cap
+
+    @property
+    def limits(self) -> str | None:
+        """The item's limits in words, with their basis: “上限 60 分（权重的 2 倍），下限 0 分；
+        平台默认”; None when it has none."""
+        parts = []
+        if (cap := self.ratio_cap) is not None:
+            parts.append(f"上限 {cap * self.weight:g} 分（权重的 {cap:g} 倍）")
+        if self.floor is not None:
+            parts.append(f"下限 {self.floor * self.weight:g} 分")
+        if not parts:
+            return None
+        return f"{'，'.join(parts)}；{CAP_BASIS[self.cap_basis]}"
 
 
 class Group(Strict):
@@ -174,8 +208,10 @@ def index_spec(
             "stage": "normalise", "method": "ratio", "indicators": [item.key],
             "benchmark": benchmarks[item.key],
         }  # fmt: skip
-        if item.cap is not None:
-            step["ratio_cap"] = item.cap
+        if item.ratio_cap is not None:
+            step["ratio_cap"] = item.ratio_cap
+        if item.floor is not None:
+            step["ratio_floor"] = item.floor
         pipeline.append(step)
     if spec.bonus:
         indicators.append({"key": "bonus", "name": "加减分", "parent": "total", "weight": 1})

@@ -114,8 +114,10 @@ def check_sources(session: Session, policy: Policy) -> None:
                 )
         if source.tag is not None and item.type != "bool":
             problems.append((where, item.type, "称号输入的类型应为 bool"))
-        if source.landuse is not None and item.type != "code":
+        if source.landuse == "grade" and item.type != "code":
             problems.append((where, item.type, "亩均效益类别的类型应为 code"))
+        if source.landuse == "low" and item.type != "bool":
+            problems.append((where, item.type, "是否列入低效企业名单的类型应为 bool"))
         if source.metric is not None and item.type not in ("number", "bool"):
             problems.append((where, item.type, "指标输入的类型应为 number 或 bool"))
     if problems:
@@ -368,10 +370,10 @@ def build_input(
         for enterprise_id, tag, start, end in rows:
             if (start is None or start <= day) and (end is None or day <= end):
                 held[tag].add(enterprise_id)
-    # 亩均效益: the newest published class up to the period
-    grades: dict[int, str] = {}
+    # 亩均效益: the newest published class and low-efficiency list up to the period
+    standing: dict[int, dict[str, Any]] = {}
     if any(s.landuse is not None for s in sources.values()):
-        grades = landuse.grades_up_to(session, actor=actor, year=period, enterprise_ids=ids)
+        standing = landuse.standing_up_to(session, actor=actor, year=period, enterprise_ids=ids)
     # metrics, by how many years back
     by_lag: dict[int, dict[str, str]] = defaultdict(dict)  # lag → input key → metric
     for key, source in sources.items():
@@ -409,7 +411,7 @@ def build_input(
             data[key] = [i in held[source.tag] for i in ids]
             trusted[key] = [True] * len(ids)
         elif source.landuse is not None:
-            data[key] = [grades.get(i) for i in ids]
+            data[key] = [standing.get(i, {}).get(source.landuse) for i in ids]
             trusted[key] = [True] * len(ids)
     schema: dict[str, Any] = {"enterprise_id": pl.Int64}
     schema |= {key: rules.DTYPES[kind] for key, kind in kinds.items()}

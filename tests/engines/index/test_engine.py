@@ -454,3 +454,29 @@ def test_no_units_give_no_scores():
     result = pipeline.run(spec.load(BASE), empty)
     assert result.scores.height == 0
     assert result.normalised.height == 0
+
+
+def test_a_ratio_counts_between_its_floor_and_its_cap():
+    text = """
+id: capped
+name: 上下限
+unit: id
+indicators:
+  - {key: tax, name: 税收, parent: total, weight: 30}
+aggregates:
+  - {key: total, name: 总分}
+pipeline:
+  - {stage: normalise, method: ratio, benchmark: 10, ratio_cap: 2, ratio_floor: 0}
+  - {stage: aggregate}
+"""
+    data = pl.DataFrame({"id": ["far", "near", "loss"], "tax": [250.0, 15.0, -40.0]})
+    result = pipeline.run(spec.load(text), data).normalised.sort("id")
+    # 25× the benchmark counts as 2×; a loss counts as 0, not as −4× the weight
+    assert dict(zip(result["id"], result["tax"], strict=True)) == {
+        "far": 2.0,
+        "loss": 0.0,
+        "near": 1.5,
+    }
+    with pytest.raises(InvalidFile) as caught:
+        spec.load(text.replace("ratio_floor: 0", "ratio_floor: 3"), "bad.yaml")
+    assert "ratio_floor 应小于 ratio_cap" in caught.value.problems[0].reason

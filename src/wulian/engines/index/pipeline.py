@@ -741,8 +741,8 @@ def _normalised(spec: IndexSpec, step: Normalise, key: str, direction: int) -> p
         ratio = x / benchmark if direction == 1 else benchmark / x
         ratio = pl.when(ratio.is_infinite() | ratio.is_nan()).then(None).otherwise(ratio)
         expr = ratio * step.scale
-        if step.ratio_cap is not None:
-            expr = expr.clip(upper_bound=step.ratio_cap)
+        if step.ratio_cap is not None or step.ratio_floor is not None:
+            expr = expr.clip(lower_bound=step.ratio_floor, upper_bound=step.ratio_cap)
         return expr.alias(key)
     if step.method == "steps":
         expr_s: Any = pl.lit(None, dtype=pl.Float64)

@@ -165,6 +165,7 @@ class Normalise(Step):
     benchmark: Number | Literal["mean", "median", "max"] | None = None  # ratio
     scale: Number = 1.0  # ratio: value / benchmark × scale
     ratio_cap: Number | None = None  # ratio: at most this (after scale)
+    ratio_floor: Number | None = None  # ratio: at least this (after scale), e.g. 0
     steps: list[PointStep] | None = None  # steps: value bands → points
     true_points: Number = 1.0  # boolean
     false_points: Number = 0.0  # boolean
@@ -185,6 +186,12 @@ class Normalise(Step):
             )
         if self.method == "ratio" and self.benchmark == 0:
             raise SpecProblem("benchmark 不能为 0", ("benchmark",))
+        if (
+            self.ratio_cap is not None
+            and self.ratio_floor is not None
+            and self.ratio_floor >= self.ratio_cap
+        ):
+            raise SpecProblem("ratio_floor 应小于 ratio_cap", ("ratio_floor",))
         if self.method == "steps":
             if not self.steps:
                 raise SpecProblem("method: steps 需要 steps 分档表", ("method",))

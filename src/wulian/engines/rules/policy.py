@@ -39,7 +39,8 @@ class Source(Strict):
 
     metric: a metric of the facts store (lag years back); tag: whether the firm holds a registry
     title; field: a registry field (age_years, section, industry_code, chain, on_chain,
-    region_code, gaoxin_since); landuse: the firm's published 亩均效益 class. supplied (with a
+    region_code, gaoxin_since); landuse: the firm's published 亩均效益 result (grade: its class;
+    low: whether it is on the low-efficiency list). supplied (with a
     metric): no government system holds it, the firm or an officer supplies it (an expert score,
     a document), so it is unknown until they do and never counts as a trusted source."""
 
@@ -47,7 +48,7 @@ class Source(Strict):
     lag: int = Field(0, ge=0, le=5)
     tag: str | None = None
     field: str | None = None
-    landuse: Literal["grade"] | None = None
+    landuse: Literal["grade", "low"] | None = None
     supplied: bool = False
 
     @model_validator(mode="after")
