@@ -23,49 +23,12 @@ from wulian.core.errors import (
     PasswordChangeRequired,
     SessionExpired,
     WulianError,
+    validation_message,
 )
 
 log = logging.getLogger("wulian.errors")
 PROBLEM_JSON = "application/problem+json"
 
-# pydantic's error types in Chinese; {…} are filled from the error's context (its bounds).
-_PYDANTIC_ZH = {
-    "missing": "缺少必填字段",
-    "string_type": "应为文本",
-    "string_too_short": "至少 {min_length} 个字",
-    "string_too_long": "最多 {max_length} 个字",
-    "string_pattern_mismatch": "格式不正确",
-    "int_type": "应为整数",
-    "int_parsing": "应为整数",
-    "int_from_float": "应为整数",
-    "float_type": "应为数字",
-    "float_parsing": "应为数字",
-    "finite_number": "应为有效的数字",
-    "bool_type": "应为是或否",
-    "bool_parsing": "应为是或否（true 或 false）",
-    "list_type": "应为列表",
-    "too_short": "至少 {min_length} 项",
-    "too_long": "最多 {max_length} 项",
-    "dict_type": "应为对象",
-    "model_type": "应为对象",
-    "model_attributes_type": "应为对象",
-    "enum": "取值不在允许范围内",
-    "literal_error": "取值不在允许范围内",
-    "date_type": "应为日期（YYYY-MM-DD）",
-    "date_parsing": "应为日期（YYYY-MM-DD）",
-    "date_from_datetime_parsing": "应为日期（YYYY-MM-DD）",
-    "datetime_type": "应为日期时间（ISO 8601）",
-    "datetime_parsing": "应为日期时间（ISO 8601）",
-    "datetime_from_date_parsing": "应为日期时间（ISO 8601）",
-    "extra_forbidden": "不允许的字段",
-    "greater_than_equal": "不能小于 {ge}",
-    "greater_than": "应大于 {gt}",
-    "less_than_equal": "不能大于 {le}",
-    "less_than": "应小于 {lt}",
-    "multiple_of": "应为 {multiple_of} 的倍数",
-    "uuid_parsing": "格式不正确",
-    "url_parsing": "应为网址",
-}
 # Labels of parameter and field names that carry no title of their own (Form(title=…) and
 # Field(title=…) take precedence). A name missing from both is a fault a test catches.
 FIELD_LABELS = {
@@ -192,24 +155,6 @@ FIELD_LABELS = {
 }
 
 
-def _bound(value: Any) -> str:
-    """A bound as a person writes it: 2100, 0.5 (not 2100.0)."""
-    return f"{value:g}" if isinstance(value, float) else str(value)
-
-
-def describe_validation(error: dict[str, Any]) -> str:
-    """One pydantic error in Chinese, without the field (the label is said by the caller)."""
-    kind = str(error.get("type", ""))
-    if kind == "value_error":  # our own validators raise Chinese messages
-        return str(error.get("msg", "")).removeprefix("Value error, ") or "取值不符合要求"
-    template = _PYDANTIC_ZH.get(kind, "取值不符合要求")
-    context = {k: _bound(v) for k, v in (error.get("ctx") or {}).items()}
-    try:
-        return template.format(**context)
-    except (KeyError, IndexError):
-        return template.split(" {")[0]
-
-
 class UnhandledError(WulianError):
     code = "internal_error"
     status = 500
@@ -307,7 +252,7 @@ def _validation_error(exc: RequestValidationError, request: Request | None = Non
                 break
         if not label and location:
             label = FIELD_LABELS.get(location[-1], "")
-        message = describe_validation(e)
+        message = validation_message(e)
         fields.append({"field": ".".join(location), "label": label, "message": message})
     summary = "；".join(f"“{f['label']}”：{f['message']}" if f["label"] else f["message"]
                        for f in fields)  # fmt: skip
