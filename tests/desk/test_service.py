@@ -8,12 +8,14 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 
 from tests.conftest import SYSTEM
 from tests.desk.conftest import act, actor_of, china, read, submit
 from wulian.core.audit.models import AuditEntry
 from wulian.core.calendar import CalendarMissing
 from wulian.core.errors import Conflict, InvalidInput, PermissionDenied
+from wulian.desk import config as desk_config
 from wulian.desk import service, stats
 from wulian.desk.models import DeskEvent, DeskRequest, DeskSurvey
 from wulian.web.app import create_app
@@ -99,6 +101,35 @@ def test_transitions_follow_the_table_and_bad_input_changes_nothing(world, desk)
     with pytest.raises(InvalidInput, match="应为数字"):
         submit(world, category="financing", attributes={"amount_wan": "很多"})
     assert count(world, DeskRequest) == 1
+
+
+@pytest.mark.parametrize(
+    ("amount", "message"),
+    [
+        ("-500", "“融资金额（万元）”不能小于 0.01"),
+        ("0", "“融资金额（万元）”不能小于 0.01"),
+        ("1e12", "“融资金额（万元）”不能大于 1000000"),
+        ("nan", "“融资金额（万元）”应为数字"),
+        ("inf", "“融资金额（万元）”应为数字"),
+    ],
+)
+def test_a_number_attribute_outside_its_declared_range_is_refused(world, desk, amount, message):
+    with pytest.raises(InvalidInput, match=message):
+        submit(world, category="financing", attributes={"amount_wan": amount})
+    assert count(world, DeskRequest) == 0
+    rid, _ = submit(world, category="financing", attributes={"amount_wan": "1,500"})
+    assert read(world, rid).attributes["amount_wan"] == 1500.0
+
+
+def test_every_number_attribute_declares_its_range_and_a_range_is_checked():
+    shipped = desk_config.load(service.shipped_text())
+    numbers = [a for c in shipped.categories for a in c.attributes if a.datatype == "number"]
+    assert numbers
+    assert all(a.min is not None and a.max is not None for a in numbers)
+    with pytest.raises(ValidationError, match="只有数字属性"):
+        desk_config.Attribute(code="x", name="x", datatype="string", min=0)
+    with pytest.raises(ValidationError, match="大于 max"):
+        desk_config.Attribute(code="x", name="x", datatype="number", min=5, max=1)
 
 
 def test_a_pause_and_a_transfer_keep_the_deadline(world, desk):

@@ -252,3 +252,16 @@ def test_matrix_agrees_with_a_plain_python_reference(world, zone, seed):
     for row in frame.iter_rows(named=True):
         for metric in metrics:
             assert row[metric] == expected.get((row["enterprise_id"], metric)), (row, metric)
+
+
+def test_a_period_not_yet_begun_or_absurdly_old_is_refused(world, zone):
+    """A value is for a period that had begun by its as-of date, and not before 1990."""
+    with pytest.raises(InvalidInput, match="期间 2099 尚未开始"):
+        put(world, zone["a"], "revenue", 1.0, period="2099")
+    with pytest.raises(InvalidInput, match="期间 2026 尚未开始（数据日期 2025-03-01）"):
+        put(world, zone["a"], "revenue", 1.0, period="2026", as_of=D1)
+    with pytest.raises(InvalidInput, match="1990 年以前"):
+        put(world, zone["a"], "revenue", 1.0, period="1901")
+    assert world.scalar(sa.select(sa.func.count(Fact.id))) == 0
+    put(world, zone["a"], "revenue", 1.0, period="2025", as_of=D1)  # the year under way
+    assert world.scalar(sa.select(sa.func.count(Fact.id))) == 1

@@ -469,3 +469,18 @@ def test_likely_duplicates_are_flagged_by_folded_name(world, zone):
         lambda s: [[e.name for e in g] for g in service.likely_duplicates(s, actor=SYSTEM)]
     )
     assert groups == [["衢州甲材料有限公司", "衢州甲材料有限责任公司"]]
+
+
+def test_a_period_not_yet_begun_or_absurdly_old_is_a_row_problem(world, zone):
+    rows = [
+        ["统一社会信用代码", "年度", "指标名称", "数值"],
+        [A, "2024", "营业收入", "1500"],
+        [A, "2099", "营业收入", "1600"],
+        [B, "1901", "营业收入", "800"],
+    ]
+    report = run_facts(world, csv_bytes(rows, "utf-8"), filename="统计.csv", period=None)
+    assert [(p.row, p.value, p.reason) for p in report.problems] == [
+        (3, "2099", "期间 2099 尚未开始（数据日期 2025-05-01），不能填报未来期间的数据"),
+        (4, "1901", "期间 1901 过早：不接受 1990 年以前的数据"),
+    ]
+    assert fact_count(world) == 0

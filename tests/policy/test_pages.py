@@ -38,6 +38,14 @@ def test_an_analyst_runs_and_an_officer_approves(client, make_client, world, zon
     assert export.headers["content-type"].startswith("application/vnd.openxmlformats")
     tried = client.get(f"{run_url}/rd_subsidy/whatif?parameter=rate&value=20%25")
     assert "130.00 → 160.00" in tried.text
+    assert "补助比例（0%–100%）" in listing.text  # the range is stated at the form
+    for value, shown in (("-20%", "-20%"), ("500%", "500%")):
+        refused = client.get(
+            f"{run_url}/rd_subsidy/whatif", params={"parameter": "rate", "value": value}
+        )
+        assert refused.status_code == 422
+        assert f"“补助比例”应在 0% 至 100% 之间（给出的是 {shown}）" in refused.text
+        assert 'id="whatif"' in refused.text  # back at the form
     bad = post_form(client, "/policies/runs", {"period": 1800}, page="/policies/runs")
     assert bad.status_code == 422
 

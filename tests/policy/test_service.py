@@ -3,6 +3,8 @@ and period, the calculator, what-if, pools, versions that must pass their tests;
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import sqlalchemy as sa
 
@@ -126,6 +128,38 @@ def test_what_if_shows_the_change_before_publishing(world, zone):
     with pytest.raises(InvalidInput, match="没有参数"):
         world.run(lambda s: service.what_if(s, actor=analyst, run_id=run_id, code="rd_subsidy",
                                             parameter="nope", value=1))  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("parameter", "value", "message"),
+    [
+        ("rate", -0.2, "“补助比例”应在 0% 至 100% 之间（给出的是 -20%）"),
+        ("rate", 5.0, "“补助比例”应在 0% 至 100% 之间（给出的是 500%）"),
+        ("cap", -10.0, "“单个企业年度补助上限”应在 0 万元 至 10000 万元 之间"),
+        ("rate", float("nan"), "“补助比例”应为数字"),
+    ],
+)
+def test_a_what_if_outside_a_parameters_declared_range_is_refused(
+    world, zone, parameter, value, message
+):
+    analyst = actor_of(world, "analyst1")
+    run_id = world.run(lambda s: service.create_run(s, actor=analyst, period=2024).id)
+    with pytest.raises(InvalidInput, match=re.escape(message)):
+        world.run(lambda s: service.what_if(s, actor=analyst, run_id=run_id, code="rd_subsidy",
+                                            parameter=parameter, value=value))  # fmt: skip
+
+
+def test_a_what_if_at_the_edge_of_the_range_stays_within_cap_and_floor(world, zone):
+    analyst = actor_of(world, "analyst1")
+    run_id = world.run(lambda s: service.create_run(s, actor=analyst, period=2024).id)
+    result = world.run(
+        lambda s: service.what_if(
+            s, actor=analyst, run_id=run_id, code="rd_subsidy", parameter="rate", value=1.0
+        )
+    )
+    changes = result.gainers + result.losers
+    assert changes
+    assert all(0 <= (c.amount_after or 0) <= 100 for c in changes)
 
 
 def test_a_new_version_must_pass_its_tests_and_name_known_sources(world, zone):

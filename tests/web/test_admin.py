@@ -11,7 +11,7 @@ from stdnum.cn import uscc
 
 from tests.conftest import login, page_csrf, post_form
 from wulian.core.auth.models import ApiToken, User
-from wulian.core.permissions import Role
+from wulian.core.permissions import ROLE_PERMISSIONS, Role
 
 FIRM_CODE = "91330800MA28F3A00" + uscc.calc_check_digit("91330800MA28F3A00")
 
@@ -49,6 +49,15 @@ def test_admin_creates_an_officer_who_must_change_the_generated_password(
     assert password not in client.get("/admin/users").text
     newcomer = make_client()
     assert login(newcomer, "zhang.san", password).headers["location"] == "/account/password"
+
+
+def test_the_new_user_form_starts_with_the_least_privileged_role(client, world):
+    world.user("root", Role.ADMIN)
+    login(client, "root")
+    page = client.get("/admin/users").text
+    selected = re.findall(r'<option value="(\w+)" selected>', page.split('name="role"')[1])
+    assert selected == ["enterprise"]  # 企业用户: its own firm only
+    assert min(Role, key=lambda r: len(ROLE_PERMISSIONS[r])) == Role.ENTERPRISE
 
 
 def test_invalid_user_form_keeps_values_and_writes_nothing(client, world):

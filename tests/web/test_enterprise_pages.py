@@ -228,3 +228,15 @@ def test_likely_duplicates_page_and_merge(make_client, world, zone):
     assert 'id="no-duplicates"' in after.text
     firm = admin.get(f"/enterprises/{zone['a']}")
     assert "衢州甲材料 有限责任公司" in firm.text  # now a former name
+
+
+def test_a_self_report_for_a_future_period_is_refused_and_nothing_waits_for_review(
+    client, world, zone
+):
+    login(client, "firm-a")
+    page = client.get(f"/enterprises/{zone['a']}")
+    form = {"csrf_token": csrf_from(page.text), "metric": "rd_expense", "value": "88.5"}
+    response = client.post(f"/enterprises/{zone['a']}/reports", data={**form, "period": "2099"})
+    assert response.status_code == 422
+    assert "“研发费用”的期间 2099 尚未开始" in response.text
+    assert world.scalar(sa.select(sa.func.count(Fact.id))) == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -173,3 +174,76 @@ class DatabaseBehind(WulianError):
     code = "database_behind"
     status = 503
     title = "数据库结构版本落后"
+
+
+# ---------------------------------------------------------------- validation messages
+
+# pydantic's error types in Chinese; {…} are filled from the error's context (its bounds). The one
+# table for every place that validates: request fields (web), spec and policy files (engines).
+VALIDATION_MESSAGES = {
+    "missing": "缺少必填字段",
+    "extra_forbidden": "不认识这个字段",
+    "string_type": "应为文字",
+    "string_too_short": "至少 {min_length} 个字",
+    "string_too_long": "最多 {max_length} 个字",
+    "string_pattern_mismatch": "格式不正确",
+    "int_type": "应为整数",
+    "int_parsing": "应为整数",
+    "int_from_float": "应为整数",
+    "float_type": "应为数字",
+    "float_parsing": "应为数字",
+    "finite_number": "应为有效的数字",
+    "bool_type": "应为是或否（true 或 false）",
+    "bool_parsing": "应为是或否（true 或 false）",
+    "list_type": "应为列表",
+    "too_short": "至少需要 {min_length} 项",
+    "too_long": "最多 {max_length} 项",
+    "dict_type": "应为键值表",
+    "model_type": "应为键值表",
+    "model_attributes_type": "应为键值表",
+    "enum": "取值不在允许范围内",
+    "literal_error": "应为以下之一：{expected}",
+    "union_tag_invalid": "不认识的取值“{tag}”；可选：{expected_tags}",
+    "union_tag_not_found": "缺少“{discriminator}”",
+    "date_type": "应为日期（YYYY-MM-DD）",
+    "date_parsing": "应为日期（YYYY-MM-DD）",
+    "date_from_datetime_parsing": "应为日期（YYYY-MM-DD）",
+    "datetime_type": "应为日期时间（ISO 8601）",
+    "datetime_parsing": "应为日期时间（ISO 8601）",
+    "datetime_from_date_parsing": "应为日期时间（ISO 8601）",
+    "greater_than": "应大于 {gt}",
+    "greater_than_equal": "不能小于 {ge}",
+    "less_than": "应小于 {lt}",
+    "less_than_equal": "不能大于 {le}",
+    "multiple_of": "应为 {multiple_of} 的倍数",
+    "uuid_parsing": "格式不正确",
+    "url_parsing": "应为网址",
+}
+FALLBACK_MESSAGE = "取值不符合要求"
+
+
+def _context_text(value: Any) -> str:
+    """A bound or a list of choices as a person writes it: 2100 (not 2100.0), a、b、c."""
+    if isinstance(value, float):
+        return f"{value:.15g}"
+    text = str(value)
+    return text.replace("', '", "、").replace("' or '", "、").replace(" or ", "、").strip("'")
+
+
+def validation_message(error: Mapping[str, Any]) -> str:
+    """One pydantic error (an item of ValidationError.errors()) in Chinese, without the field:
+    the caller names it. A validator's own message (raised in Chinese) is kept; pydantic's
+    English text never is."""
+    kind = str(error.get("type", ""))
+    if kind in ("value_error", "assertion_error"):
+        cause = (error.get("ctx") or {}).get("error")
+        text = str(cause) if cause is not None else str(error.get("msg", ""))
+        return text.removeprefix("Value error, ").removeprefix("Assertion failed, ") or (
+            FALLBACK_MESSAGE
+        )
+    template = VALIDATION_MESSAGES.get(kind, FALLBACK_MESSAGE)
+    context = {k: _context_text(v) for k, v in (error.get("ctx") or {}).items()}
+    try:
+        return template.format(**context)
+    except (KeyError, IndexError):
+        return template.split("{")[0].rstrip("：（ ") or FALLBACK_MESSAGE

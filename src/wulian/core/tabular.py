@@ -100,16 +100,27 @@ def _excel_grid(data: bytes, filename: str, sheet: str | None) -> tuple[list[lis
         grid = [[_cell_text(v) for v in row] for row in rows]  # one row of objects at a time
     except InvalidFile:
         raise
-    except Exception as error:  # calamine raises several types for damaged files
+    except Exception:  # calamine raises several types, with English text, for damaged files
         raise InvalidFile(
-            [
-                RowProblem(
-                    None, None, None, f"无法读取 Excel 文件（文件损坏或不是 Excel 格式）：{error}"
-                )
-            ],
-            filename,
+            [RowProblem(None, None, None, _unreadable_excel(data))], filename
         ) from None
     return grid, chosen
+
+
+ZIP_MAGIC = b"PK\x03\x04"  # .xlsx, .xlsm, .ods
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, and encrypted workbooks
+
+
+def _unreadable_excel(data: bytes) -> str:
+    """Why an Excel file could not be read, in words a person can act on."""
+    if not data:
+        return "文件是空的"
+    if data.startswith((ZIP_MAGIC, OLE_MAGIC)):
+        return "无法读取 Excel 文件：文件已损坏或设置了打开密码，请另存为不加密的 .xlsx 后重新上传"
+    return (
+        "无法读取 Excel 文件：无法识别文件格式，内容不是 Excel 表格（扩展名与内容不符？"
+        "如为 CSV 文本，请以 .csv 扩展名上传，或在 Excel 中另存为 .xlsx）"
+    )
 
 
 def decode(data: bytes) -> tuple[str, str]:
@@ -133,11 +144,20 @@ def _csv_grid(data: bytes, filename: str) -> tuple[list[list[str]], str]:
         raise InvalidFile(error.problems, filename) from None
     import csv
 
+    reader = csv.reader(io.StringIO(text))
     try:
-        grid = [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text))]
-    except csv.Error as error:
+        grid = [[cell.strip() for cell in row] for row in reader]
+    except csv.Error:  # a cell over the csv module's size limit, a stray quote
         raise InvalidFile(
-            [RowProblem(None, None, None, f"不是有效的 CSV：{error}")], filename
+            [
+                RowProblem(
+                    reader.line_num or None,
+                    None,
+                    None,
+                    "不是有效的 CSV 文本（单元格过长或引号不成对），请在 Excel 中另存为 .xlsx",
+                )
+            ],
+            filename,
         ) from None
     return grid, encoding
 

@@ -64,6 +64,17 @@ class Attribute(Strict):
     datatype: Literal["string", "number", "datetime", "text", "singlevaluelist"] = "string"
     required: bool = False
     values: list[str] = Field(default_factory=list)  # for singlevaluelist
+    # The valid range of a number (inclusive); a firm's value outside it is refused.
+    min: float | None = Field(default=None, allow_inf_nan=False)
+    max: float | None = Field(default=None, allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _range(self) -> Attribute:
+        if (self.min is not None or self.max is not None) and self.datatype != "number":
+            raise SpecProblem("只有数字属性（datatype: number）可以设定 min、max", ("min",))
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise SpecProblem(f"min（{self.min:g}）大于 max（{self.max:g}）", ("min",))
+        return self
 
 
 class Category(Strict):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 import threading
 import time
 from collections import Counter
@@ -588,6 +589,25 @@ def _clean(value: str, label: str, field_name: str, limit: int, required: bool =
     return value
 
 
+def _number(attribute: desk_config.Attribute, text: str, *, field: str) -> float:
+    """A number attribute's value, within the range the category declares."""
+    try:
+        number = float(text.replace(",", "").replace("，", ""))
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number):
+        raise InvalidInput(f"“{attribute.name}”应为数字", field=field, value=text)
+    if attribute.min is not None and number < attribute.min:
+        raise InvalidInput(
+            f"“{attribute.name}”不能小于 {attribute.min:.15g}", field=field, value=text
+        )
+    if attribute.max is not None and number > attribute.max:
+        raise InvalidInput(
+            f"“{attribute.name}”不能大于 {attribute.max:.15g}", field=field, value=text
+        )
+    return number
+
+
 def _attributes(spec: DeskConfig, category: str, given: dict[str, Any]) -> dict[str, Any]:
     """The category's typed attributes, checked (Open311 service definition)."""
     known = {a.code: a for a in spec.category_map[category].attributes}
@@ -604,11 +624,7 @@ def _attributes(spec: DeskConfig, category: str, given: dict[str, Any]) -> dict[
             continue
         text = str(value).strip()
         if attribute.datatype == "number":
-            try:
-                out[code] = float(text.replace(",", ""))
-            except ValueError:
-                raise InvalidInput(f"“{attribute.name}”应为数字", field=f"attribute[{code}]",
-                                   value=text) from None  # fmt: skip
+            out[code] = _number(attribute, text, field=f"attribute[{code}]")
         elif attribute.datatype == "singlevaluelist":
             if text not in attribute.values:
                 raise InvalidInput(

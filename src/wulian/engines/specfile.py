@@ -15,39 +15,12 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from wulian.core.errors import InvalidFile, RowProblem
+from wulian.core.errors import InvalidFile, RowProblem, validation_message
 
 Model = TypeVar("Model", bound=BaseModel)
 Path = tuple[str | int, ...]
 
 # pydantic error types → Chinese
-_MESSAGES = {
-    "missing": "缺少必填项",
-    "extra_forbidden": "不认识这个字段",
-    "float_parsing": "应为数字",
-    "float_type": "应为数字",
-    "int_parsing": "应为整数",
-    "int_type": "应为整数",
-    "int_from_float": "应为整数",
-    "bool_parsing": "应为 true 或 false",
-    "bool_type": "应为 true 或 false",
-    "string_type": "应为文字",
-    "list_type": "应为列表",
-    "dict_type": "应为键值表",
-    "model_type": "应为键值表",
-    "greater_than": "应大于 {gt}",
-    "greater_than_equal": "应不小于 {ge}",
-    "less_than": "应小于 {lt}",
-    "less_than_equal": "应不大于 {le}",
-    "too_short": "至少需要 {min_length} 项",
-    "too_long": "最多 {max_length} 项",
-    "string_too_short": "不能为空",
-    "string_too_long": "太长（最多 {max_length} 个字）",
-    "finite_number": "应为有限的数",
-    "literal_error": "应为以下之一：{expected}",
-    "union_tag_invalid": "不认识的取值“{tag}”；可选：{expected_tags}",
-    "union_tag_not_found": "缺少“{discriminator}”",
-}
 
 
 class SpecProblem(ValueError):
@@ -184,11 +157,7 @@ def load_spec(text: str, filename: str, model: type[Model]) -> Model:
                 path = path + cause.path
                 message = cause.message
             else:
-                template = _MESSAGES.get(item["type"])
-                try:
-                    message = template.format(**item.get("ctx", {})) if template else item["msg"]
-                except (KeyError, IndexError):
-                    message = item["msg"]
+                message = validation_message(item)
             value = None if item["type"] == "missing" else _short(item.get("input"))
             problems.append(RowProblem(_line(lines, path), _where(path), value, message))
         raise InvalidFile(problems, filename) from None

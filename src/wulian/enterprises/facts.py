@@ -68,12 +68,33 @@ def set_source_priority(session: Session, *, actor: Actor, code: str, priority: 
 # ---------------------------------------------------------------- checks shared with imports
 
 
-def check_period(metric: Metric, period: str) -> str | None:
-    """Why period does not fit metric, or None."""
-    pattern = PERIOD_PATTERNS[metric.period]
-    if not pattern.match(period):
-        return f"“{metric.name}”的期间应为 {PERIOD_FORMS[metric.period]}"
+EARLIEST_YEAR = 1990  # no figure of a firm in the zone is older; an earlier period is a typo
+
+
+def period_start(period: str) -> dt.date:
+    """The first day of a YYYY or YYYY-MM period (already matched by PERIOD_PATTERNS)."""
+    year, _, month = period.partition("-")
+    return dt.date(int(year), int(month or 1), 1)
+
+
+def period_problem(kind: str, period: str, as_of: dt.date) -> str | None:
+    """Why period is not a period of kind ("year" or "month") a value known on as_of can be
+    for, or None: its form, not before EARLIEST_YEAR, and begun by as_of (a figure for a year
+    or month that has not begun cannot have been measured)."""
+    if not PERIOD_PATTERNS[kind].match(period):
+        return f"期间应为 {PERIOD_FORMS[kind]}"
+    start = period_start(period)
+    if start.year < EARLIEST_YEAR:
+        return f"期间 {period} 过早：不接受 {EARLIEST_YEAR} 年以前的数据"
+    if start > as_of:
+        return f"期间 {period} 尚未开始（数据日期 {as_of.isoformat()}），不能填报未来期间的数据"
     return None
+
+
+def check_period(metric: Metric, period: str, as_of: dt.date) -> str | None:
+    """Why period does not fit metric for a value known on as_of, or None."""
+    problem = period_problem(metric.period, period, as_of)
+    return f"“{metric.name}”的{problem}" if problem else None
 
 
 def check_value(metric: Metric, value: float) -> str | None:
@@ -132,11 +153,14 @@ def record(
     if metric.kind != "input":
         raise InvalidInput(f"“{metric.name}”是计算指标，由评价自动计算，不能直接填报")
     source_row = source_or_raise(session, source)
-    for problem in (check_period(metric, period), check_value(metric, value)):
-        if problem:
-            raise InvalidInput(problem, field="value", value=value)
     if as_of > dt.date.today() + dt.timedelta(days=1):
         raise InvalidInput("数据日期不能晚于今天", field="as_of")
+    problem = check_period(metric, period, as_of)
+    if problem:
+        raise InvalidInput(problem, field="period", value=period)
+    problem = check_value(metric, value)
+    if problem:
+        raise InvalidInput(problem, field="value", value=value)
     current = session.scalar(
         sa.select(Fact).where(
             Fact.enterprise_id == enterprise_id,

@@ -27,7 +27,7 @@ from wulian.core.errors import InvalidInput, PermissionDenied, RowProblem
 from wulian.core.permissions import Actor, Permission
 from wulian.core.tabular import Table, parse_numbers, read_table
 from wulian.enterprises import uscc as uscc_check
-from wulian.enterprises.facts import PERIOD_FORMS, PERIOD_PATTERNS, source_or_raise
+from wulian.enterprises.facts import PERIOD_PATTERNS, period_problem, source_or_raise
 from wulian.enterprises.models import Enterprise, Fact, FactStatus
 from wulian.enterprises.names import clean_name, name_key
 from wulian.reference import units
@@ -194,7 +194,7 @@ def import_facts(
     firms, long = shaped
     firms = _attach_firms(session, firms, report, create_firms=create_firms)
     long = long.join(firms.select("row", "firm"), on="row", maintain_order="left")
-    long = _check_values(long, resolver, report)
+    long = _check_values(long, resolver, report, as_of)
     long = _check_conflicts(long, report)
     _check_combinations(long, report)
     bad_rows = _bad_rows(report)
@@ -395,7 +395,9 @@ def _factor(unit_name: str | None, metric: Metric) -> tuple[float | None, str]:
     return factor, "" if factor == 1 else f"由 {unit_name} 换算为 {metric.unit}"
 
 
-def _check_values(long: pl.DataFrame, resolver: Resolver, report: ImportReport) -> pl.DataFrame:
+def _check_values(
+    long: pl.DataFrame, resolver: Resolver, report: ImportReport, as_of: dt.date
+) -> pl.DataFrame:
     """Numbers, units, ranges, periods; empty cells are unknown and are dropped, not errors.
 
     Only numbers are joined onto the long frame; the metric's name and unit are looked up for
@@ -441,8 +443,8 @@ def _check_values(long: pl.DataFrame, resolver: Resolver, report: ImportReport) 
     long = long.filter(~invalid).drop("number", "percent", "ratio")
 
     stated = [p for p in long["period"].unique().cast(pl.String).to_list() if p]
-    years = [p for p in stated if PERIOD_PATTERNS["year"].match(p)]
-    months = [p for p in stated if PERIOD_PATTERNS["month"].match(p)]
+    years = [p for p in stated if not period_problem("year", p, as_of)]
+    months = [p for p in stated if not period_problem("month", p, as_of)]
     period_ok = (
         pl.when(pl.col("monthly"))
         .then(pl.col("period").is_in(months))
@@ -452,7 +454,9 @@ def _check_values(long: pl.DataFrame, resolver: Resolver, report: ImportReport) 
     long = long.with_columns(period_ok.alias("period_ok"))
     bad_period = long.filter(~pl.col("period_ok"))
     report.add(
-        RowProblem(r, c, p, f"期间应为 {PERIOD_FORMS['month' if m else 'year']}", BAD_PERIOD)
+        RowProblem(
+            r, c, p, period_problem("month" if m else "year", p or "", as_of) or "", BAD_PERIOD
+        )
         for r, c, p, m in bad_period.select("row", "column", "period", "monthly").iter_rows()
     )
     long = long.filter(pl.col("period_ok")).drop("period_ok", "monthly")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
@@ -801,6 +802,15 @@ def with_parameter(policy: Policy, key: str, value: float, day: dt.date) -> Poli
         raise InvalidInput(f"参数在 {day} 没有取值", field="parameter", value=key)
     if isinstance(current.value, bool | str):
         raise InvalidInput("只能试算数值参数（门槛、比例、上限）", field="parameter", value=key)
+    parameter = policy.parameters[key]
+    if not parameter.declared:
+        raise InvalidInput(
+            f"政策文件没有为“{parameter.name}”声明取值范围（min、max），不能试算",
+            field="parameter", value=key,
+        )  # fmt: skip
+    problem = parameter.problem(value) if math.isfinite(value) else f"“{parameter.name}”应为数字"
+    if problem:
+        raise InvalidInput(problem, field="value", value=value)
     for item in values:
         if item["from"] == current.start:
             item["value"] = value

@@ -215,12 +215,22 @@ def what_if(
     value: Annotated[str, Query(max_length=40)],
 ) -> Response:
     try:
-        number = float(value.strip().rstrip("%")) / (100 if value.strip().endswith("%") else 1)
-    except ValueError:
-        raise InvalidInput("试算值应为数字（比例可写 15%）", field="value", value=value) from None
-    result = service.what_if(
-        db, actor=actor, run_id=run_id, code=code, parameter=parameter, value=number
-    )
+        text = value.strip().replace("％", "%")
+        try:
+            number = float(text.rstrip("%")) / (100 if text.endswith("%") else 1)
+        except ValueError:
+            raise InvalidInput(
+                "试算值应为数字（比例可写 15%）", field="value", value=value
+            ) from None
+        result = service.what_if(
+            db, actor=actor, run_id=run_id, code=code, parameter=parameter, value=number
+        )
+    except InvalidInput as error:  # back to the list and its what-if form, with the reason
+        return render_failure(
+            request, db, error, "policy/payouts.html",
+            lambda e: _list_context(db, actor, run_id, code, "eligible", e) | {"tried": {
+                "parameter": parameter, "value": value}},
+        )  # fmt: skip
     run = service.get_run_or_raise(db, actor=actor, run_id=run_id)
     context = {"actor": actor, "run": run, "code": code, "result": result, "value": value}
     return render(request, "policy/whatif.html", context)

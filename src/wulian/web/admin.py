@@ -27,7 +27,7 @@ from wulian.core.auth.schemas import (
 from wulian.core.calendar import end_of_day, parse_day, start_of_day
 from wulian.core.deps import DB, CurrentActor, render, settings_of
 from wulian.core.errors import WulianError
-from wulian.core.permissions import SCOPES, Actor, Permission, Role
+from wulian.core.permissions import ROLE_PERMISSIONS, SCOPES, Actor, Permission, Role
 from wulian.enterprises import service as enterprise_service
 
 pages = APIRouter(include_in_schema=False, prefix="/admin")
@@ -52,6 +52,11 @@ def _render(request: Request, name: str, status: int = 200, **context: Any) -> R
 # ---------------------------------------------------------------- users
 
 
+# The role a new user's form starts with: the one that may do least, so that a slip gives too
+# little rather than too much.
+DEFAULT_ROLE = min(Role, key=lambda role: len(ROLE_PERMISSIONS[role]))
+
+
 def _users_page(
     request: Request, db: Session, actor: Actor, status: int = 200, **context: Any
 ) -> Response:
@@ -65,7 +70,7 @@ def _users_page(
         users=users,
         departments={d.id: d for d in departments},
         roles=list(Role),
-        form=context.pop("form", {}),
+        form=context.pop("form", None) or {"role": DEFAULT_ROLE.value},
         **context,
     )
 

@@ -89,7 +89,14 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = session_factory(engine)
-    app.state.templates = build_templates(settings.zone_name)
+    app.state.templates = build_templates(
+        settings.zone_name,
+        limits={
+            "upload": settings.max_upload_bytes,
+            "form": settings.max_request_bytes,
+            "evidence": settings.max_evidence_bytes,
+        },
+    )
 
     errors.install(app)
     app.add_middleware(GuardMiddleware, settings=settings, render_error=errors.render_error)

@@ -11,11 +11,11 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, parse_qsl, quote, urlsplit
 
 from starlette.datastructures import Headers
 from starlette.requests import Request, cookie_parser
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from wulian.core.auth.cookies import (
@@ -29,6 +29,7 @@ from wulian.core.auth.cookies import (
 )
 from wulian.core.errors import CSRFFailed, RequestTooLarge, WulianError
 from wulian.core.settings import Settings
+from wulian.web.templating import size_text
 
 log = logging.getLogger("wulian.request")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -76,6 +77,32 @@ async def _read_body(receive: Receive, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+DRAIN_LIMIT = 512 * 1024 * 1024  # past this, the connection is dropped rather than read
+
+
+async def _drain(receive: Receive, limit: int) -> None:
+    """Read and discard the rest of a request body (at most limit bytes)."""
+    size = 0
+    while size <= limit:
+        message = await receive()
+        if message["type"] == "http.disconnect" or not message.get("more_body", False):
+            return
+        size += len(message.get("body", b""))
+
+
+def _same_origin_page(scope: Scope) -> str | None:
+    """The path (and query) of the page of this site a browser's form was sent from, or None."""
+    headers = Headers(scope=scope)
+    referer = headers.get("referer", "")
+    if not referer:
+        return None
+    parts = urlsplit(referer)
+    if parts.netloc != headers.get("host", "") or not parts.path.startswith("/"):
+        return None
+    query = "&".join(f"{k}={quote(v)}" for k, v in parse_qsl(parts.query) if k != "too_large")
+    return parts.path + (f"?{query}" if query else "")
+
+
 def _replay(body: bytes, receive: Receive) -> Receive:
     sent = False
 
@@ -101,6 +128,20 @@ class GuardMiddleware:
         response = await self.render_error(Request(scope, receive), error)
         await response(scope, receive, send)
 
+    async def _too_large(
+        self, scope: Scope, receive: Receive, send: Send, error: WulianError, kind: str
+    ) -> None:
+        """An oversize body: a browser's form goes back to the page it was sent from, which says
+        why (`?too_large=upload|form`); the API and a form without a referring page get the
+        error itself (problem+json, or the Chinese error page)."""
+        back = None if scope["path"].startswith("/api/") else _same_origin_page(scope)
+        if back is None:
+            await self._refuse(scope, receive, send, error)
+            return
+        await _drain(receive, DRAIN_LIMIT)  # a browser shows nothing while it is still sending
+        separator = "&" if urlsplit(back).query else "?"
+        await RedirectResponse(f"{back}{separator}too_large={kind}", 303)(scope, receive, send)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
@@ -117,17 +158,22 @@ class GuardMiddleware:
         content_type = headers.get("content-type", "")
         is_upload = content_type.startswith("multipart/form-data")
         limit = self.settings.max_upload_bytes if is_upload else self.settings.max_request_bytes
-        too_large = RequestTooLarge(f"请求内容超过上限 {limit // 1024} KiB", limit_bytes=limit)
+        too_large = RequestTooLarge(
+            f"{'上传的文件' if is_upload else '提交的内容'}超过 {size_text(limit)} 的上限，"
+            "未保存任何内容",
+            limit_bytes=limit,
+        )
+        kind = "upload" if is_upload else "form"
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
-            await self._refuse(scope, receive, send, too_large)
+            await self._too_large(scope, receive, send, too_large, kind)
             return
 
         if scope["method"] not in SAFE_METHODS:
             try:
                 body = await _read_body(receive, limit)
             except _BodyTooLargeError:
-                await self._refuse(scope, receive, send, too_large)
+                await self._too_large(scope, receive, send, too_large, kind)
                 return
             receive = _replay(body, receive)
             uses_token = headers.get("authorization", "").lower().startswith("bearer ")

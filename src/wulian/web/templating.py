@@ -39,8 +39,16 @@ def static(path: str) -> str:
     return f"/static/{path}?v={__version__}"
 
 
-def build_templates(zone_name: str) -> Jinja2Templates:
-    """The template environment of the app."""
+def size_text(size: int) -> str:
+    """A byte count as a person reads it: 50 MB, 64 KB."""
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.3g} MB"
+    return f"{size / 1024:.3g} KB"
+
+
+def build_templates(zone_name: str, limits: dict[str, int] | None = None) -> Jinja2Templates:
+    """The template environment of the app; limits (upload, form, evidence: bytes) are stated
+    on the pages that take files and in the message of an oversize form."""
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
     env = templates.env
     env.globals.update(
@@ -52,6 +60,7 @@ def build_templates(zone_name: str) -> Jinja2Templates:
         version=__version__,
         role_labels=ROLE_LABELS,
         scopes=SCOPES,
+        limits={k: size_text(v) for k, v in (limits or {}).items()},
     )
     env.filters.update(china_time=china_time, thousands=thousands, money=money)
     env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}

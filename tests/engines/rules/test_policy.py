@@ -179,6 +179,49 @@ def test_every_shipped_policy_passes_its_cases(path: Path) -> None:
     assert failing == []
 
 
+@pytest.mark.parametrize("path", shipped(), ids=lambda p: p.stem)
+def test_every_shipped_parameter_declares_its_range_and_every_benefit_its_floor(
+    path: Path,
+) -> None:
+    policy = load(path.read_text("utf-8"), path.name)
+    assert [k for k, p in policy.parameters.items() if not p.declared] == []
+    assert policy.benefit is None or policy.benefit.min == 0
+
+
+def test_a_dated_value_outside_its_declared_range_is_refused_at_its_line() -> None:
+    text = BASE.replace(
+        "    percent: true\n    values:",
+        "    percent: true\n    min: 0\n    max: 0.25\n    values:",
+    )
+    assert load(text, "demo.yaml").parameters["rate"].declared
+    problems = refused(text.replace("value: 0.2, reference", "value: 2, reference"))
+    assert problems == [(19, "“补助比例”应在 0% 至 25% 之间（给出的是 200%）")]
+    problems = refused(text.replace("min: 0\n    max: 0.25", "min: 1\n    max: 0.25"))
+    assert problems[0][1] == "min 大于 max"
+
+
+def test_a_benefit_with_a_floor_is_never_below_it() -> None:
+    negative = BASE.replace("rate * rd, cap: 50}", "rate * (rd - 100), cap: 50, min: 0}")
+    data = frame(rd=[30.0, 900.0], revenue=[1000.0, 1000.0], region=["A", "A"])
+    assert evaluate([load(negative, "demo.yaml")], data, period=2024).long()[
+        "amount"
+    ].to_list() == [
+        0.0,
+        50.0,
+    ]
+    unfloored = BASE.replace("rate * rd, cap: 50}", "rate * (rd - 100), cap: 50}")
+    amounts = evaluate([load(unfloored, "demo.yaml")], data, period=2024).long()["amount"]
+    assert amounts.to_list() == [-7.0, 50.0]  # the policy did not say
+    case = negative + (
+        "tests:\n"
+        "  - name: 负数保底为0\n"
+        "    period: 2024\n"
+        "    input: {rd: 30, revenue: 1000, region: A}\n"
+        "    expect: {status: eligible, amount: 0}\n"
+    )
+    assert all(r.passed for r in cases.run_cases(load(case, "demo.yaml")))  # row by row too
+
+
 def test_the_ladder_is_complete() -> None:
     ladder = {p.stem: load(p.read_text("utf-8"), p.name) for p in shipped()}
     rungs = {key: p.rung for key, p in ladder.items() if p.category == "资质"}

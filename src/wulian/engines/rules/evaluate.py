@@ -116,6 +116,12 @@ class _Compiled:
                     .then(None)
                     .otherwise(pl.min_horizontal(amount, pl.lit(float(cap))))
                 )
+            if benefit.min is not None:
+                amount = (
+                    pl.when(amount.is_null())
+                    .then(None)
+                    .otherwise(pl.max_horizontal(amount, pl.lit(float(benefit.min))))
+                )
             amount = expr.round_half_up(amount, benefit.digits)
             frame = frame.with_columns(amount.alias("a.raw"))
         amount_known = pl.col("a.raw").is_not_null() if amount is not None else pl.lit(True)
@@ -599,4 +605,6 @@ def interpret_policy(
     if cap is not None:
         limit = float(params[cap].value) if isinstance(cap, str) else cap
         amount = min(float(amount), limit)  # type: ignore[arg-type]
+    if policy.benefit.min is not None:
+        amount = max(float(amount), policy.benefit.min)  # type: ignore[arg-type]
     return "eligible", expr.round_value(float(amount), policy.benefit.digits)  # type: ignore[arg-type]

@@ -98,12 +98,28 @@ class Parameter(Strict):
     unit: str = Field("", max_length=20)
     percent: bool = False
     values: list[Dated] = Field(min_length=1)
+    # The values the parameter may take: a range for a number (inclusive), a domain for a code.
+    # Every dated value must lie in it, and a what-if may not leave it.
+    min: Number | None = None
+    max: Number | None = None
+    choices: list[str] | None = Field(None, min_length=1)
 
     @model_validator(mode="after")
     def _no_overlap(self) -> Parameter:
         kinds = {_kind(v.value) for v in self.values}
         if len(kinds) > 1:
             raise SpecProblem("各期取值的类型不一致（数字、是非、代码不能混用）", ("values",))
+        kind = kinds.pop()
+        if (self.min is not None or self.max is not None) and kind != "number":
+            raise SpecProblem("只有数值参数可以设定 min、max", ("min",))
+        if self.choices is not None and kind != "code":
+            raise SpecProblem("只有代码参数可以设定 choices", ("choices",))
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise SpecProblem("min 大于 max", ("min",))
+        for i, dated in enumerate(self.values):
+            problem = self.problem(dated.value)
+            if problem:
+                raise SpecProblem(problem, ("values", i, "value"))
         ordered = sorted(range(len(self.values)), key=lambda i: self.values[i].start)
         for before, after in itertools.pairwise(ordered):
             first, second = self.values[before], self.values[after]
@@ -115,6 +131,34 @@ class Parameter(Strict):
                     ("values", after, "from"),
                 )
         return self
+
+    @property
+    def declared(self) -> bool:
+        """Whether the parameter declares the values it may take (a range or a domain)."""
+        return self.min is not None or self.max is not None or self.choices is not None
+
+    def shown(self, value: float) -> str:
+        """A value of the parameter as a person reads it: 15%, 100 万元."""
+        if self.percent:
+            return f"{value * 100:.15g}%"
+        return f"{value:.15g}{' ' + self.unit if self.unit else ''}"
+
+    def problem(self, value: object) -> str | None:
+        """Why value is outside the parameter's declared range or domain, or None."""
+        if self.choices is not None and value not in self.choices:
+            return f"“{self.name}”应为以下之一：{'、'.join(self.choices)}"
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return None
+        low, high = self.min, self.max
+        if (low is not None and value < low) or (high is not None and value > high):
+            if low is not None and high is not None:
+                bounds = f"应在 {self.shown(low)} 至 {self.shown(high)} 之间"
+            elif low is not None:
+                bounds = f"不能小于 {self.shown(low)}"
+            else:
+                bounds = f"不能大于 {self.shown(high)}"  # type: ignore[arg-type]
+            return f"“{self.name}”{bounds}（给出的是 {self.shown(value)}）"
+        return None
 
     def at(self, day: dt.date) -> Dated | None:
         for value in self.values:
@@ -192,6 +236,7 @@ class Benefit(Strict):
     name: Label = "金额"
     expr: str = Field(min_length=1, max_length=2000)
     cap: Number | Key | None = None  # a number or a parameter's key
+    min: Number | None = None  # the least amount (0: never negative), where the policy says so
     unit: str = Field("万元", max_length=20)
     digits: int = Field(2, ge=0, le=6)
 
