@@ -9,6 +9,7 @@ import zipfile
 
 import pytest
 
+from wulian.core import tabular
 from wulian.core.errors import InvalidFile
 from wulian.core.tabular import read_table
 
@@ -39,3 +40,39 @@ def test_unreadable_files_are_explained_in_chinese(data, filename, expected):
     message = caught.value.message.replace(filename, "").replace("Excel", "").replace("CSV", "")
     assert expected in caught.value.message
     assert not ENGLISH.search(message), message
+
+
+def _workbook(cells: list[tuple[int, int, object]], sheet: str = "数据") -> bytes:
+    import xlsxwriter
+
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    first = book.add_worksheet("说明")
+    first.write(0, 0, "封面")
+    target = book.add_worksheet(sheet)
+    for row, column, value in cells:
+        target.write(row, column, value)
+    book.close()
+    return buffer.getvalue()
+
+
+def test_a_sheet_spanning_the_whole_grid_is_refused_before_it_is_read():
+    # 5 KB: two cells at A1 and XFD1048576 would make the reader allocate 17 billion cells
+    data = _workbook([(0, 0, "企业名称"), (1_048_575, 16_383, "x")])
+    assert len(data) < 10_000
+    with pytest.raises(InvalidFile, match="工作表范围过大") as refused:
+        read_table(data, "名录.xlsx", sheet="数据")
+    assert "17,179,869,184" in str(refused.value)
+
+
+def test_a_small_file_spanning_three_million_cells_is_refused():
+    data = _workbook([(r, 999 if r % 2 else 0, 1) for r in range(3000)])
+    with pytest.raises(InvalidFile, match="3,000,000 格"):
+        read_table(data, "稀疏.xlsx", sheet="数据")
+
+
+def test_the_span_is_that_of_the_sheet_asked_for():
+    data = _workbook([(0, 0, "企业名称"), (0, 1, "营业收入"), (1, 0, "甲公司"), (1, 1, 12.5)])
+    assert tabular._sheet_span(data, "数据") == 4
+    table = read_table(data, "名录.xlsx", sheet="数据")
+    assert table.frame.to_dicts() == [{"企业名称": "甲公司", "营业收入": "12.5"}]

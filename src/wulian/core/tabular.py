@@ -8,8 +8,11 @@ that the checks that follow can report the value a person sees, with its row and
 from __future__ import annotations
 
 import datetime as dt
+import html
 import io
-from collections.abc import Callable, Sequence
+import re
+import zipfile
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -86,7 +89,127 @@ def _cell_text(value: Any) -> str:
     return str(value).strip()
 
 
+MAX_CELLS = 2_500_000  # the grid a sheet spans (first to last row × first to last column)
+MAX_SHEET_XML = 512 * 1024 * 1024  # a sheet's XML once unzipped
+# cell and row references (r="B12" on cells, r="12" on rows), read as bytes without parsing
+_REF_LETTERS = re.compile(rb" r=\"([A-Z]{1,3})[0-9]")
+_REF_NUMBERS = re.compile(rb" r=\"[A-Z]{0,3}([0-9]{1,7})\"")
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number
+
+
+_TAG = re.compile(rb"<(?:\w+:)?(sheet|Relationship)\b([^>]*)>")
+_ATTRIBUTE = re.compile(rb"([\w:]+)=\"([^\"]*)\"")
+
+
+def _tags(archive: zipfile.ZipFile, path: str, name: bytes) -> list[dict[bytes, str]]:
+    """The attributes of every <name …> tag of a small part of the archive (read as text: no
+    XML parser touches the file)."""
+    info = archive.NameToInfo.get(path)
+    if info is None or info.file_size > 4 * 1024 * 1024:
+        return []
+    found = []
+    for tag, attributes in _TAG.findall(archive.read(path)):
+        if tag == name:
+            found.append(
+                {k.split(b":")[-1]: html.unescape(v.decode("utf-8", "replace"))
+                 for k, v in _ATTRIBUTE.findall(attributes)}
+            )  # fmt: skip
+    return found
+
+
+def _sheet_paths(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name → the path of its XML in an .xlsx archive (empty when the parts are missing;
+    the reader then reports the damage)."""
+    targets = {
+        r.get(b"Id"): r.get(b"Target", "")
+        for r in _tags(archive, "xl/_rels/workbook.xml.rels", b"Relationship")
+    }
+    paths: dict[str, str] = {}
+    for sheet in _tags(archive, "xl/workbook.xml", b"sheet"):
+        target = targets.get(sheet.get(b"id"), "")
+        if target:
+            paths[sheet.get(b"name", "")] = (
+                target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+            )
+    return paths
+
+
+def _sheet_span(data: bytes, sheet: str | None) -> int | None:
+    """The number of cells an .xlsx sheet's grid spans, read from its XML without building the
+    grid (the reader allocates rows × columns between the first and last cell, so two cells at
+    A1 and XFD1048576 would ask for 17 billion); None when data is not an .xlsx archive. Stops
+    as soon as the span is over MAX_CELLS."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        return None
+    with archive:
+        paths = _sheet_paths(archive)
+        path = paths.get(sheet) if sheet is not None else next(iter(paths.values()), None)
+        if path is None or path not in archive.NameToInfo:
+            return None
+        if archive.getinfo(path).file_size > MAX_SHEET_XML:
+            return MAX_CELLS + 1
+        rows = _Extent()
+        columns = _Extent()
+        cells = 0
+        tail = b""
+        read = 0
+        with archive.open(path) as stream:
+            while chunk := stream.read(1 << 22):
+                read += len(chunk)
+                if read > MAX_SHEET_XML:
+                    return MAX_CELLS + 1
+                text = tail + chunk
+                cut = text.rfind(b"<")  # a tag cut by the chunk's end is read with the next
+                body, tail = (text[:cut], text[cut:]) if cut >= 0 else (text, b"")
+                cells += body.count(b"<c ") + body.count(b"<c>")
+                columns.add(_column_number(x) for x in set(_REF_LETTERS.findall(body)))
+                rows.add(int(x) for x in set(_REF_NUMBERS.findall(body)))
+                if max(cells, rows.size * columns.size) > MAX_CELLS:
+                    break
+        return max(cells, rows.size * columns.size)
+
+
+class _Extent:
+    """The first and last of the numbers seen."""
+
+    def __init__(self) -> None:
+        self.low: int | None = None
+        self.high: int | None = None
+
+    def add(self, numbers: Iterable[int]) -> None:
+        seen = list(numbers)
+        if seen:
+            low, high = min(seen), max(seen)
+            self.low = low if self.low is None else min(self.low, low)
+            self.high = high if self.high is None else max(self.high, high)
+
+    @property
+    def size(self) -> int:
+        return 0 if self.low is None or self.high is None else self.high - self.low + 1
+
+
+_TOO_WIDE = (
+    "工作表范围过大：从第一个到最后一个单元格共约 {span:,} 格，"
+    "最多 {limit:,} 格（约 10 万行 × 25 列）。"
+    "请删除表格远处的零散单元格（如只把数据区域复制到新工作表），或拆分为几个文件后上传"
+)
+
+
 def _excel_grid(data: bytes, filename: str, sheet: str | None) -> tuple[list[list[str]], str]:
+    span = _sheet_span(data, sheet)
+    if span is not None and span > MAX_CELLS:
+        raise InvalidFile(
+            [RowProblem(None, None, None, _TOO_WIDE.format(span=span, limit=MAX_CELLS))],
+            filename,
+        )  # fmt: skip
     try:
         workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
         names = workbook.sheet_names
