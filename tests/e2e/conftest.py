@@ -109,6 +109,18 @@ def demo_template(
         )
 
 
+@pytest.fixture
+def database_url(
+    database_url: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[str]:
+    """For a test marked `demo`: a copy of the demo zone instead of an empty database."""
+    if request.node.get_closest_marker("demo") is None:
+        yield database_url
+        return
+    with demo_copy(request.getfixturevalue("demo_template"), tmp_path) as url:
+        yield url
+
+
 @contextmanager
 def demo_copy(template: str, folder: Path) -> Iterator[str]:
     """A fresh copy of the demo database (a file copy, or a PostgreSQL database made from the
