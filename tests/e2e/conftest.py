@@ -1,17 +1,27 @@
-"""A live server on the test database and Debian's chromium driven by Playwright."""
+"""A live server on the test database and Debian's chromium driven by Playwright; the demo
+zone built once per database kind and run, copied for the tests that use it."""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import psycopg
 import pytest
 import uvicorn
+from psycopg import sql
+
+from tests.conftest import PG_MAINTENANCE, SYSTEM
+from wulian.core.db import create_engine, migrate, session_factory, unit_of_work
+from wulian.demo import build
 
 CHROMIUM = os.environ.get("WULIAN_CHROMIUM", "/usr/bin/chromium")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -24,9 +34,9 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture
-def live_server(app: object) -> Iterator[str]:
-    """The app served by uvicorn on a free loopback port, for the length of one test."""
+@contextmanager
+def serving(app: object) -> Iterator[str]:
+    """The app served by uvicorn on a free loopback port, in a thread of this process."""
     port = _free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")  # type: ignore[arg-type]
     server = uvicorn.Server(config)
@@ -40,6 +50,98 @@ def live_server(app: object) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server(app: object) -> Iterator[str]:
+    """The app served for the length of one test."""
+    with serving(app) as base:
+        yield base
+
+
+# ---------------------------------------------------------------- the demo zone
+
+
+def _pg_url(name: str) -> str:
+    return re.sub(r"/[^/]*$", f"/{name}", PG_MAINTENANCE).replace(
+        "postgresql://", "postgresql+psycopg://", 1
+    )
+
+
+def _pg_name(url: str) -> str:
+    return url.rsplit("/", 1)[1]
+
+
+def _pg(statement: sql.Composable) -> None:
+    with psycopg.connect(PG_MAINTENANCE, autocommit=True) as conn:
+        conn.execute(statement)
+
+
+@pytest.fixture(scope="session")
+def demo_template(
+    backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A database holding the demo zone, built once per database kind and run (it takes
+    minutes); tests never write to it, they get a copy (`demo_copy`)."""
+    if backend == "sqlite":
+        path = tmp_path_factory.mktemp("demo") / "demo.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        url = f"sqlite:///{path}"
+    else:
+        request.getfixturevalue("pg_database")  # skips (or fails in CI) without PostgreSQL
+        url = _pg_url(f"wulian_demo_{uuid.uuid4().hex[:12]}")
+        _pg(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(_pg_name(url))))
+    engine = create_engine(url)
+    try:
+        if backend != "sqlite":
+            migrate.upgrade(engine)
+        with unit_of_work(session_factory(engine)) as session:
+            build.build(session, actor=SYSTEM)
+        if backend == "sqlite":
+            with engine.connect() as connection:
+                connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        engine.dispose()
+    yield url
+    if backend != "sqlite":
+        _pg(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(_pg_name(url)))
+        )
+
+
+@pytest.fixture
+def database_url(
+    database_url: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[str]:
+    """For a test marked `demo`: a copy of the demo zone instead of an empty database."""
+    if request.node.get_closest_marker("demo") is None:
+        yield database_url
+        return
+    with demo_copy(request.getfixturevalue("demo_template"), tmp_path) as url:
+        yield url
+
+
+@contextmanager
+def demo_copy(template: str, folder: Path) -> Iterator[str]:
+    """A fresh copy of the demo database (a file copy, or a PostgreSQL database made from the
+    template), dropped afterwards."""
+    if template.startswith("sqlite"):
+        path = folder / "demo.db"
+        shutil.copy(template.removeprefix("sqlite:///"), path)
+        yield f"sqlite:///{path}"
+        return
+    url = _pg_url(f"wulian_demo_copy_{uuid.uuid4().hex[:12]}")
+    _pg(
+        sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+            sql.Identifier(_pg_name(url)), sql.Identifier(_pg_name(template))
+        )
+    )
+    try:
+        yield url
+    finally:
+        _pg(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(_pg_name(url)))
+        )
 
 
 @pytest.fixture(scope="session")

@@ -4,16 +4,15 @@ updates an N个一 item."""
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import Page, expect
 
-from tests.conftest import SYSTEM
 from tests.e2e.test_browser import sign_in
 from wulian.core.permissions import Role
-from wulian.demo import build
 
 
-def test_the_chain_office_on_the_demo_zone(page: Page, live_server, world, tmp_path):
-    world.run(lambda s: build.build(s, actor=SYSTEM, data_dir=tmp_path))
+@pytest.mark.demo
+def test_the_chain_office_on_the_demo_zone(page: Page, live_server, world):
     office = world.department("chain-office", "产业链专班（链长办）")
     world.user("chain1", Role.OFFICER, department_id=office)
     sign_in(page, live_server, "chain1")

@@ -6,17 +6,15 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import Page, expect
 
-from tests.conftest import SYSTEM
 from tests.e2e.test_browser import sign_in, sign_out
 from wulian.core.permissions import Role
-from wulian.demo import build
 
 
-def test_innovation_points_on_the_demo_zone(page: Page, live_server, world, tmp_path):
-    result = world.run(lambda s: build.build(s, actor=SYSTEM, data_dir=tmp_path))
-    assert result.innovation_runs == 2
+@pytest.mark.demo
+def test_innovation_points_on_the_demo_zone(page: Page, live_server, world):
     world.user("analyst1", Role.ANALYST, department_id=world.department())
     sign_in(page, live_server, "analyst1")
 
