@@ -1,5 +1,8 @@
 """Deadline clocks replayed from a request's events (pure: no database).
 
+A deadline counted on days that no official source decides (a year before the State Council's
+notice is entered) is provisional (暂定), and is counted again once the notice is there.
+
 A clock (首次响应, 进展反馈, 办结) starts at the first event whose action starts it and stops at
 the first later event whose action stops it; a reopening starts it again. Its budget is working
 time on the request's calendar: so many working hours, or up to the end of the N-th working day
@@ -55,6 +58,7 @@ class ClockResult:
     budget: float  # working seconds
     used: float  # working seconds counted so far (up to the last event, or the stop)
     warn_at: dt.datetime | None  # when it becomes due soon
+    provisional: bool = False  # counted on days not decided by an official source (暂定)
 
     @property
     def remaining(self) -> float:
@@ -68,6 +72,11 @@ def _budget_seconds(budget: Budget, calendar: WorkCalendar, start: dt.datetime) 
     end = calendar.end_of_workday(start, whole) if whole else start
     seconds = calendar.working_seconds(start, end)
     return seconds + (budget.amount - whole) * calendar.day_seconds()
+
+
+def _budget_end(budget: Budget, calendar: WorkCalendar, start: dt.datetime) -> dt.datetime | None:
+    whole = int(budget.amount)
+    return calendar.end_of_workday(start, whole) if budget.unit == "days" and whole else None
 
 
 def replay(
@@ -113,9 +122,15 @@ def replay(
             due = calendar.add(last, seconds - used)
         left = seconds * warn
         warn_at = due if used >= seconds - left else calendar.add(last, seconds - used - left)
+    # The budget of a days target is counted to the end of its N-th working day, so the span
+    # the calendar decided reaches at least that far.
+    reach = max(t for t in (stopped, due, last, _budget_end(budget, calendar, started)) if t)
+    provisional = calendar.provisional(started, reach)
     if status == "paused":
         due = None
-    return ClockResult(budget.key, status, started, stopped, due, seconds, used, warn_at)
+    return ClockResult(
+        budget.key, status, started, stopped, due, seconds, used, warn_at, provisional
+    )
 
 
 def breached_by(result: ClockResult, now: dt.datetime) -> bool:

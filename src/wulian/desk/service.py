@@ -27,11 +27,12 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from wulian.core import audit, specversions
 from wulian.core.auth.models import Department, User
-from wulian.core.calendar import CHINA_TIME
+from wulian.core.calendar import CHINA_TIME, WorkCalendar
 from wulian.core.db import utcnow
 from wulian.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from wulian.core.pagination import Page, paginate
 from wulian.core.permissions import Actor, Permission, Role
+from wulian.core.workdays import service as workdays
 from wulian.desk import config as desk_config
 from wulian.desk import deadlines
 from wulian.desk.config import CLOCKS, PREVIOUS, SAME, Action, DeskConfig
@@ -745,6 +746,11 @@ def _event(
 # ---------------------------------------------------------------- deadlines
 
 
+def _calendar(session: Session, spec: DeskConfig, key: str) -> WorkCalendar:
+    """The calendar key of spec, with the holiday notices an administrator has entered."""
+    return spec.calendar(key, workdays.tables(session))
+
+
 def _steps(session: Session, request: DeskRequest) -> list[deadlines.Step]:
     rows = session.execute(
         sa.select(DeskEvent.at, DeskEvent.action, DeskEvent.to_state)
@@ -764,7 +770,7 @@ def clock_results(
     given), with the target's label."""
     spec = spec or config_of(session, request)
     policy = spec.deadline(category=request.category, priority=request.priority)
-    calendar = spec.calendar(policy.calendar)
+    calendar = _calendar(session, spec, policy.calendar)
     steps = _steps(session, request) if steps is None else steps
     out = []
     for key in CLOCKS:
@@ -792,6 +798,7 @@ def _recompute(
     request.due_at = nearest.due_at if nearest else None
     request.warn_at = nearest.warn_at if nearest else None
     request.due_clock = nearest.key if nearest else None
+    request.provisional = any(r.provisional for _, r, _ in results)
     request.clocks = {
         key: {
             "status": r.status,
@@ -801,9 +808,27 @@ def _recompute(
             "used_hours": round(r.used / 3600, 2),
             "budget_hours": round(r.budget / 3600, 2),
             "target": label,
+            "provisional": r.provisional,
         }
         for key, r, label in results
     }
+
+
+def recompute_provisional(session: Session, *, actor: Actor) -> int:
+    """Count again the deadlines of every open request that were provisional (after a holiday
+    notice is entered); returns how many requests were counted again."""
+    actor.require(Permission.CALENDAR_MANAGE)
+    rows = session.scalars(
+        sa.select(DeskRequest).where(DeskRequest.provisional.is_(True)).order_by(DeskRequest.id)
+    ).all()
+    count = 0
+    for request in rows:
+        spec = config_of(session, request)
+        if not spec.state_map[request.state].closed:
+            _recompute(session, request, spec)
+            count += 1
+    session.flush()
+    return count
 
 
 # ---------------------------------------------------------------- acting
@@ -876,7 +901,7 @@ def act(
         and "enterprise" in _roles(actor, where, request)
         and (actor.enterprise_id is not None)
     ):
-        _check_reopen_window(spec, request, at)
+        _check_reopen_window(session, spec, request, at)
     if action.key == "merge":
         _merge(session, actor, request, step, data)
     if action.key == "escalate":
@@ -978,11 +1003,13 @@ def _rate(request: DeskRequest, step: Command, data: dict[str, Any], at: dt.date
     data["rating"] = step.rating
 
 
-def _check_reopen_window(spec: DeskConfig, request: DeskRequest, at: dt.datetime) -> None:
+def _check_reopen_window(
+    session: Session, spec: DeskConfig, request: DeskRequest, at: dt.datetime
+) -> None:
     if request.closed_at is None:
         return
     policy = spec.deadline(category=request.category, priority=request.priority)
-    calendar = spec.calendar(policy.calendar)
+    calendar = _calendar(session, spec, policy.calendar)
     days = spec.settings.reopen_days
     if days == 0 or at > calendar.end_of_workday(request.closed_at, days):
         raise Conflict(f"办结超过 {days} 个工作日后不能重新办理，请提交新的诉求")
@@ -1014,7 +1041,7 @@ def _schedule_survey(
     session: Session, request: DeskRequest, spec: DeskConfig, at: dt.datetime
 ) -> None:
     policy = spec.deadline(category=request.category, priority=request.priority)
-    calendar = spec.calendar(policy.calendar)
+    calendar = _calendar(session, spec, policy.calendar)
     due = (
         calendar.end_of_workday(at, spec.settings.survey_days) if spec.settings.survey_days else at
     )
