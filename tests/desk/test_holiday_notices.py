@@ -17,7 +17,6 @@ from wulian.core.audit.models import AuditEntry
 from wulian.core.calendar import ChineseCalendar, HolidaysPackage, WeekendsOnly
 from wulian.core.permissions import Role
 from wulian.core.workdays.models import HolidayNotice
-from wulian.desk.models import DeskRequest
 
 # The packages as they stand at the end of 2026 (chinese-calendar 1.11.0 holds up to 2026),
 # whatever version is installed.
@@ -75,13 +74,15 @@ def test_entering_the_notice_counts_the_provisional_deadlines_again(world, desk,
     spring, _ = submit(world, when=china(2027, 2, 3, 10, 0), category="other")
     later, _ = submit(world, when=china(2028, 1, 24, 10, 0), category="other")
     before = read(world, spring)
-    assert before.provisional and read(world, later).provisional
+    assert before.provisional
+    assert read(world, later).provisional
     # closure 5 working days by rule: 4 February, then 11, 12, 15, 16 February 2027
     assert before.clocks["closure"]["due_at"] == china(2027, 2, 16, 17, 30).isoformat()
     _admin(client, world, clock=china(2027, 1, 20, 9, 0))
     page = client.get("/admin/calendar")
     assert page.status_code == 200
-    assert "暂定" in page.text and "国务院办公厅" in page.text
+    assert "暂定" in page.text
+    assert "国务院办公厅" in page.text
     saved = post_form(client, "/admin/calendar", NOTICE_2027, page="/admin/calendar")
     assert saved.status_code == 200, saved.text
     assert "已保存 2027 年放假安排（国办发明电〔2026〕9号）" in saved.text
@@ -105,9 +106,11 @@ def test_entering_the_notice_counts_the_provisional_deadlines_again(world, desk,
             AuditEntry.object_type == "holiday_notices"
         ),
     )
-    assert len(entered) == 1 and "root" in entered[0][1]
+    assert len(entered) == 1
+    assert "root" in entered[0][1]
     holidays, workdays = rows(world, sa.select(HolidayNotice.holidays, HolidayNotice.workdays))[0]
-    assert "2027-02-08" in holidays and "2027-10-07" in holidays
+    assert "2027-02-08" in holidays
+    assert "2027-10-07" in holidays
     assert workdays == ["2027-02-14", "2027-02-20"]
 
 
@@ -119,7 +122,8 @@ def test_the_marks_show_on_the_request_and_in_the_queue(world, desk, client):
     assert detail.status_code == 200
     assert 'class="tag tag-warn provisional"' in detail.text
     queue = client.get("/desk")
-    assert tracking in queue.text and "暂定" in queue.text
+    assert tracking in queue.text
+    assert "暂定" in queue.text
 
 
 def test_the_administrators_are_warned_from_60_days_before_the_official_data_ends(
@@ -129,7 +133,9 @@ def test_the_administrators_are_warned_from_60_days_before_the_official_data_end
     assert 'id="calendar-warning"' not in client.get("/admin/calendar").text
     client.app.state.clock = lambda: china(2026, 11, 1, 9, 0)
     warned = client.get("/admin/calendar").text
-    assert 'id="calendar-warning"' in warned and "只覆盖到 2026 年" in warned
+    assert 'id="calendar-warning"' in warned
+    assert "只覆盖到 2026 年" in warned
+    assert "只覆盖到 2026 年" in client.get("/").text  # on the home page too
     post_form(client, "/admin/calendar", NOTICE_2027, page="/admin/calendar")
     assert 'id="calendar-warning"' not in client.get("/admin/calendar").text
     client.app.state.clock = lambda: china(2028, 3, 1, 9, 0)

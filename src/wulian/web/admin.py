@@ -26,8 +26,8 @@ from wulian.core.auth.schemas import (
     UserOut,
     UserPatch,
 )
-from wulian.core.calendar import CHINA_TIME, end_of_day, parse_day, start_of_day
-from wulian.core.deps import DB, CurrentActor, render, settings_of
+from wulian.core.calendar import end_of_day, parse_day, start_of_day
+from wulian.core.deps import DB, CurrentActor, render, settings_of, today_of
 from wulian.core.errors import WulianError
 from wulian.core.permissions import SCOPES, Actor, Permission, Role
 from wulian.core.workdays import service as workdays
@@ -551,12 +551,6 @@ def aliases_delete(request: Request, alias_id: int, db: DB, actor: CurrentActor)
 
 
 # ---------------------------------------------------------------- holiday notices
-
-
-def today_of(request: Request) -> dt.date:
-    """Today in China (the app's clock when one is set, as tests do)."""
-    clock: Callable[[], dt.datetime] | None = getattr(request.app.state, "clock", None)
-    return (clock() if clock else dt.datetime.now(dt.UTC)).astimezone(CHINA_TIME).date()
 
 
 def _calendar_page(
