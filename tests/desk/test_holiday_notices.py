@@ -6,6 +6,7 @@ administration page counts every provisional deadline of the open requests again
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 import sqlalchemy as sa
@@ -115,15 +116,28 @@ def test_entering_the_notice_counts_the_provisional_deadlines_again(world, desk,
 
 
 def test_the_marks_show_on_the_request_and_in_the_queue(world, desk, client):
-    rid, tracking = submit(world, when=china(2027, 3, 1, 10, 0), category="other")
-    act(world, "centre1", rid, "accept", china(2027, 3, 1, 10, 30))
+    # 政策咨询: one working hour to respond, two working days to close (no progress clock)
+    late, tracking = submit(world, when=china(2026, 12, 30, 10, 0), category="policy")
+    early, plain = submit(world, when=china(2026, 12, 1, 10, 0), category="other")
+    act(world, "centre1", early, "accept", china(2026, 12, 1, 10, 30))
     _admin(client, world)
-    detail = client.get(f"/desk/requests/{rid}")
-    assert detail.status_code == 200
-    assert 'class="tag tag-warn provisional"' in detail.text
-    queue = client.get("/desk")
-    assert tracking in queue.text
-    assert "暂定" in queue.text
+    detail = client.get(f"/desk/requests/{late}").text
+    rows = dict(re.findall(r'data-clock="(\w+)"(.*?)</tr>', detail, re.S))
+    assert "暂定" in rows["closure"]
+    assert "暂定" not in rows["response"]  # one working hour on 30 December: official
+    # The queue shows the nearest deadline: the late request's response clock (not provisional)
+    queue = client.get("/desk").text
+    assert tracking in queue
+    assert plain in queue
+    assert "暂定" not in queue
+    act(world, "centre1", late, "accept", china(2026, 12, 30, 10, 30))  # response met
+    queue = client.get("/desk").text
+    row = re.search(rf"{tracking}.*?</tr>", queue, re.S)
+    assert row is not None
+    assert "暂定" in row.group(0)  # now the closure deadline, in 2027
+    other = re.search(rf"{plain}.*?</tr>", queue, re.S)
+    assert other is not None
+    assert "暂定" not in other.group(0)
 
 
 def test_the_administrators_are_warned_from_60_days_before_the_official_data_ends(
