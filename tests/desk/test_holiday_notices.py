@@ -11,13 +11,20 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import login, page_csrf, post_form
+from tests.conftest import SYSTEM, login, page_csrf, post_form
 from tests.desk.conftest import act, china, read, submit
 from wulian.core import calendar
 from wulian.core.audit.models import AuditEntry
-from wulian.core.calendar import ChineseCalendar, HolidaysPackage, WeekendsOnly
+from wulian.core.calendar import (
+    ChineseCalendar,
+    HolidaysPackage,
+    NoticeTables,
+    WeekendsOnly,
+    YearTable,
+)
 from wulian.core.permissions import Role
 from wulian.core.workdays.models import HolidayNotice
+from wulian.desk import service
 
 # The packages as they stand at the end of 2026 (chinese-calendar 1.11.0 holds up to 2026),
 # whatever version is installed.
@@ -97,10 +104,17 @@ def test_entering_the_notice_counts_the_provisional_deadlines_again(world, desk,
     changed = rows(
         world,
         sa.select(AuditEntry.object_id).where(
-            AuditEntry.object_type == "desk_requests", AuditEntry.actor_label.contains("root")
+            AuditEntry.object_type == "desk_requests",
+            AuditEntry.action == "update",
+            AuditEntry.actor_label.contains("root"),
         ),
     )
     assert {oid for (oid,) in changed} == {str(spring), str(later)}
+    (summary,) = rows(
+        world,
+        sa.select(AuditEntry.after).where(AuditEntry.action == "desk.recompute_provisional"),
+    )
+    assert summary[0] == {"requests": [spring, later]}
     entered = rows(
         world,
         sa.select(AuditEntry.action, AuditEntry.actor_label).where(
@@ -193,3 +207,19 @@ def test_only_administrators_enter_notices(world, desk, client):
     assert notices(world) == 0
     without_csrf = client.post("/admin/calendar", data=NOTICE_2027)
     assert without_csrf.status_code in (400, 403)
+
+
+def test_the_sweep_counts_again_when_a_newer_package_holds_the_year(world, desk, monkeypatch):
+    rid, _ = submit(world, when=china(2026, 12, 30, 10, 0), category="other")
+    assert read(world, rid).provisional
+    first = world.run(lambda s: service.sweep(s, actor=SYSTEM, now=china(2026, 12, 30, 11, 0)))
+    assert first.recounted == 0
+    assert read(world, rid).provisional  # nothing new: still estimated
+    # A newer chinese-calendar that holds 2027 (here: its table, as the package would give it)
+    newer = NoticeTables(
+        {2027: YearTable(frozenset({dt.date(2027, 1, 1)}))}, label="chinese-calendar"
+    )
+    monkeypatch.setattr(calendar, "statutory_sources", lambda: (newer, *PACKAGES))
+    result = world.run(lambda s: service.sweep(s, actor=SYSTEM, now=china(2026, 12, 30, 11, 0)))
+    assert result.recounted == 1
+    assert not read(world, rid).provisional

@@ -814,21 +814,43 @@ def _recompute(
     }
 
 
+def _provisional_open(session: Session) -> list[tuple[DeskRequest, DeskConfig]]:
+    rows = session.scalars(
+        sa.select(DeskRequest).where(DeskRequest.provisional.is_(True)).order_by(DeskRequest.id)
+    ).all()
+    out = []
+    for request in rows:
+        spec = config_of(session, request)
+        if not spec.state_map[request.state].closed:
+            out.append((request, spec))
+    return out
+
+
 def recompute_provisional(session: Session, *, actor: Actor) -> int:
     """Count again the deadlines of every open request that were provisional (after a holiday
     notice is entered); returns how many requests were counted again."""
     actor.require(Permission.CALENDAR_MANAGE)
-    rows = session.scalars(
-        sa.select(DeskRequest).where(DeskRequest.provisional.is_(True)).order_by(DeskRequest.id)
-    ).all()
-    count = 0
-    for request in rows:
-        spec = config_of(session, request)
-        if not spec.state_map[request.state].closed:
-            _recompute(session, request, spec)
-            count += 1
+    found = _provisional_open(session)
+    for request, spec in found:
+        _recompute(session, request, spec)
+    audit.record(session, action="desk.recompute_provisional", object_type="desk_requests",
+                 after={"requests": [r.id for r, _ in found]})  # fmt: skip
     session.flush()
-    return count
+    return len(found)
+
+
+def _now_official(session: Session, request: DeskRequest, spec: DeskConfig) -> bool:
+    """Whether a provisional clock of request now spans official years only (the packages
+    were upgraded since it was counted)."""
+    policy = spec.deadline(category=request.category, priority=request.priority)
+    calendar = _calendar(session, spec, policy.calendar)
+    for clock in request.clocks.values():
+        start, end = clock.get("started_at"), clock.get("due_at") or clock.get("stopped_at")
+        if clock.get("provisional") and start:
+            began = dt.datetime.fromisoformat(start)
+            if not calendar.provisional(began, dt.datetime.fromisoformat(end) if end else began):
+                return True
+    return False
 
 
 # ---------------------------------------------------------------- acting
@@ -1144,6 +1166,7 @@ def answer_survey(
 class SweepResult:
     warned: int
     escalated: int
+    recounted: int = 0  # provisional deadlines whose years became official (a newer package)
 
 
 def sweep(session: Session, *, actor: Actor, now: dt.datetime | None = None) -> SweepResult:
@@ -1152,6 +1175,11 @@ def sweep(session: Session, *, actor: Actor, now: dt.datetime | None = None) -> 
         actor.require(Permission.DESK_ADMIN)
     at = now or utcnow()
     warned = escalated = 0
+    recounted = [r for r, spec in _provisional_open(session) if _now_official(session, r, spec)]
+    for request in recounted:
+        _recompute(session, request, config_of(session, request))
+    if recounted:
+        session.flush()
     soon = session.scalars(
         sa.select(DeskRequest).where(
             DeskRequest.warn_at <= at, DeskRequest.due_at >= at, DeskRequest.warned_at.is_(None)
@@ -1175,10 +1203,11 @@ def sweep(session: Session, *, actor: Actor, now: dt.datetime | None = None) -> 
             act(session, actor=system, request_id=request.id,
                 step=Command("escalate", reason=reason), now=at)  # fmt: skip
             escalated += 1
-    if warned or escalated:
+    if warned or escalated or recounted:
         audit.record(session, action="desk.sweep", object_type="desk_requests",
-                     after={"warned": warned, "escalated": escalated})  # fmt: skip
-    return SweepResult(warned, escalated)
+                     after={"warned": warned, "escalated": escalated,
+                            "recounted": [r.id for r in recounted]})  # fmt: skip
+    return SweepResult(warned, escalated, len(recounted))
 
 
 def spec_allows(spec: DeskConfig, state: str, action: str) -> bool:
