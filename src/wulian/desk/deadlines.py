@@ -1,14 +1,14 @@
 """Deadline clocks replayed from a request's events (pure: no database).
 
-A deadline counted on days that no official source decides (a year before the State Council's
-notice is entered) is provisional (暂定), and is counted again once the notice is there.
-
 A clock (首次响应, 进展反馈, 办结) starts at the first event whose action starts it and stops at
 the first later event whose action stops it; a reopening starts it again. Its budget is working
 time on the request's calendar: so many working hours, or up to the end of the N-th working day
 after the day it started. Time spent in a pausing state (waiting for the firm) does not count,
 and a transfer changes nothing, so replaying the trail always gives the same deadline, whatever
 happened in between.
+
+A deadline counted on days that no official source decides (a year before the State Council's
+notice is entered) is provisional (暂定), and is counted again once the notice is there.
 """
 
 from __future__ import annotations
@@ -65,18 +65,16 @@ class ClockResult:
         return self.budget - self.used
 
 
-def _budget_seconds(budget: Budget, calendar: WorkCalendar, start: dt.datetime) -> float:
+def _budget_seconds(
+    budget: Budget, calendar: WorkCalendar, start: dt.datetime
+) -> tuple[float, dt.datetime | None]:
+    """The budget in working seconds, and for a days target the end of its last whole day."""
     if budget.unit == "hours":
-        return budget.amount * 3600.0
+        return budget.amount * 3600.0, None
     whole = int(budget.amount)
     end = calendar.end_of_workday(start, whole) if whole else start
     seconds = calendar.working_seconds(start, end)
-    return seconds + (budget.amount - whole) * calendar.day_seconds()
-
-
-def _budget_end(budget: Budget, calendar: WorkCalendar, start: dt.datetime) -> dt.datetime | None:
-    whole = int(budget.amount)
-    return calendar.end_of_workday(start, whole) if budget.unit == "days" and whole else None
+    return seconds + (budget.amount - whole) * calendar.day_seconds(), end
 
 
 def replay(
@@ -95,7 +93,7 @@ def replay(
     if start_index is None:
         return ClockResult(budget.key, "pending", None, None, None, 0.0, 0.0, None)
     started = steps[start_index].at
-    seconds = _budget_seconds(budget, calendar, started)
+    seconds, budget_end = _budget_seconds(budget, calendar, started)
     used = 0.0
     due: dt.datetime | None = None
     stopped: dt.datetime | None = None
@@ -124,7 +122,7 @@ def replay(
         warn_at = due if used >= seconds - left else calendar.add(last, seconds - used - left)
     # The budget of a days target is counted to the end of its N-th working day, so the span
     # the calendar decided reaches at least that far.
-    reach = max(t for t in (stopped, due, last, _budget_end(budget, calendar, started)) if t)
+    reach = max(t for t in (stopped, due, last, budget_end) if t)
     provisional = calendar.provisional(started, reach)
     if status == "paused":
         due = None
