@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Protocol
 
 import chinese_calendar
@@ -90,6 +90,7 @@ class NoticeTables:
         return self.tables[day.year].is_workday(day)
 
 
+@lru_cache(maxsize=1)
 def _chinese_calendar_last_year() -> int:
     return int(max(day.year for day in chinese_calendar.constants.holidays))
 
@@ -234,13 +235,21 @@ class WorkCalendar:
     years: Mapping[int, YearTable] = field(default_factory=dict)
     sources: tuple[Source, ...] = field(default_factory=lambda: statutory_sources())
 
+    @cached_property
     def chain(self) -> tuple[Source, ...]:
         """The sources in order of precedence, the administrator's tables first."""
         return (NoticeTables(self.years), *self.sources) if self.years else self.sources
 
+    @cached_property
+    def _deciding(self) -> dict[int, Source]:
+        return {}
+
     def source(self, year: int) -> Source:
         """The source that decides the days of year."""
-        return next(s for s in self.chain() if s.covers(year))
+        found = self._deciding.get(year)
+        if found is None:
+            found = self._deciding[year] = next(s for s in self.chain if s.covers(year))
+        return found
 
     def is_workday(self, day: dt.date) -> bool:
         """Whether day is a working day."""
