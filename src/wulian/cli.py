@@ -234,7 +234,8 @@ def desk_sweep() -> None:
 
     with _work() as (session, actor):
         result = desk_service.sweep(session, actor=actor)
-    console.print(f"期限预警 {result.warned} 件，自动督办 {result.escalated} 件。")
+    recounted = f"，重新计算暂定期限 {result.recounted} 件" if result.recounted else ""
+    console.print(f"期限预警 {result.warned} 件，自动督办 {result.escalated} 件{recounted}。")
 
 
 @db_app.command("upgrade")

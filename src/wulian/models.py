@@ -3,6 +3,7 @@
 from wulian.chains.models import ChainItem, ChainMembership, ChainPlacement, ChainSpecRow
 from wulian.core.audit.models import AuditEntry
 from wulian.core.auth.models import ApiToken, Department, LoginThrottle, User, UserSession
+from wulian.core.workdays.models import HolidayNotice
 from wulian.desk.models import (
     DeskAttachment,
     DeskConfigVersion,
@@ -39,6 +40,7 @@ __all__ = [
     "Enterprise",
     "Fact",
     "FactSource",
+    "HolidayNotice",
     "Industry",
     "IndustryTag",
     "InnovationResult",

@@ -1,5 +1,6 @@
 """Working time and deadline clocks, without a database: statutory holidays, make-up working
-weekends (调休), working hours, pauses, transfers, reopening, and a year without holiday data."""
+weekends (调休), working hours, pauses, transfers, reopening, and the years no notice covers yet
+(provisional deadlines from the holidays package, the administrator's notice winning)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.desk.conftest import china
-from wulian.core.calendar import CalendarMissing, WorkCalendar
+from wulian.core.calendar import (
+    ChineseCalendar,
+    HolidaysPackage,
+    NoticeTables,
+    WeekendsOnly,
+    WorkCalendar,
+    YearTable,
+    coverage_warning,
+    official_until,
+)
 from wulian.desk import deadlines
 from wulian.desk.deadlines import Budget, Step
 
@@ -114,19 +124,96 @@ def test_met_breached_and_reopened():
     assert reopened.due_at == china(2026, 11, 18, 17, 30)
 
 
-def test_a_year_without_holiday_data_is_an_error_not_a_guess():
-    with pytest.raises(CalendarMissing) as error:
-        replay([(china(2026, 12, 28, 10, 0), "submit", "submitted")])  # runs into 2027
-    assert "2027" in error.value.message
-    assert "chinese-calendar" in error.value.message
-    # The administrator enters the State Council's notice for 2027 in the configuration:
-    notice = WorkCalendar(
-        "法定工作日",
-        years={2027: (frozenset({dt.date(2027, 1, 1)}), frozenset({dt.date(2027, 1, 2)}))},
-    )
-    result = replay([(china(2026, 12, 28, 10, 0), "submit", "submitted")], calendar=notice)
-    # 29, 30, 31 December, 2 January 2027 (a make-up Saturday; the 1st is a holiday), 4 January
-    assert result.due_at == china(2027, 1, 4, 17, 30)
+# The packages as they stand at the end of 2026: chinese-calendar holds the notices up to 2026.
+PACKAGES = (ChineseCalendar(last_year=2026), HolidaysPackage(), WeekendsOnly())
+YEAR_END = WorkCalendar("法定工作日", sources=PACKAGES)
+NOTICE_2027 = YearTable(  # a notice for 2027 as an administrator would enter it
+    holidays=frozenset({dt.date(2027, 1, 1)} | {dt.date(2027, 2, d) for d in range(5, 12)}),
+    workdays=frozenset({dt.date(2027, 1, 2), dt.date(2027, 2, 14)}),
+    notice="国办发明电〔2026〕9号",
+)
+
+
+@pytest.mark.parametrize("day", [24, 30])
+def test_a_request_at_the_year_end_gets_a_provisional_deadline_not_a_refusal(day):
+    ten_days = Budget("closure", 10, "days", frozenset({"submit"}), frozenset({"close"}))
+    result = replay([(china(2026, 12, day, 10, 0), "submit", "submitted")], ten_days, YEAR_END)
+    assert result.status == "running"
+    assert result.due_at is not None
+    assert result.due_at.year == 2027
+    assert result.provisional
+    # Within 2026 the notice is known (chinese-calendar): nothing provisional.
+    inside = replay([(china(2026, 12, 21, 10, 0), "submit", "submitted")], CLOSURE, YEAR_END)
+    assert inside.due_at == china(2026, 12, 28, 17, 30)
+    assert not inside.provisional
+
+
+def test_an_unannounced_year_counts_the_holidays_by_rule():
+    # 30 December 2026 + 5 working days: 31 December, then 1 January 2027 is 元旦 by rule, so
+    # 4, 5, 6, 7 January; weekends alone would have counted the 1st.
+    result = replay([(china(2026, 12, 30, 10, 0), "submit", "submitted")], CLOSURE, YEAR_END)
+    assert result.due_at == china(2027, 1, 7, 17, 30)
+    assert result.provisional
+    weekends = WorkCalendar("法定工作日", sources=(WeekendsOnly(),))
+    plain = replay([(china(2026, 12, 30, 10, 0), "submit", "submitted")], CLOSURE, weekends)
+    assert plain.due_at == china(2027, 1, 6, 17, 30)
+    assert plain.provisional
+
+
+def test_the_administrators_notice_wins_and_is_official():
+    entered = WorkCalendar("法定工作日", years={2027: NOTICE_2027}, sources=PACKAGES)
+    result = replay([(china(2026, 12, 30, 10, 0), "submit", "submitted")], CLOSURE, entered)
+    # 31 December, 2 January (a make-up Saturday; the 1st is a holiday), 4, 5, 6 January
+    assert result.due_at == china(2027, 1, 6, 17, 30)
+    assert not result.provisional
+    assert entered.source(2027).official
+    assert entered.source(2027).label.startswith("国务院")
+    assert not YEAR_END.source(2027).official
+
+
+def test_the_clock_in_2027_and_2028():
+    # 2027 春节 by rule: 5 February (除夕) to 10 February off; no make-up Saturdays are known.
+    two_days = Budget("closure", 2, "days", frozenset({"submit"}), frozenset({"close"}))
+    spring = replay([(china(2027, 2, 4, 10, 0), "submit", "submitted")], two_days, YEAR_END)
+    assert spring.due_at == china(2027, 2, 12, 17, 30)  # 11 and 12 February
+    assert spring.provisional
+    entered = WorkCalendar("法定工作日", years={2027: NOTICE_2027}, sources=PACKAGES)
+    official = replay([(china(2027, 2, 4, 10, 0), "submit", "submitted")], two_days, entered)
+    assert official.due_at == china(2027, 2, 14, 17, 30)  # 11 February is off, 14th worked
+    assert not official.provisional
+    # 2028: 春节 25 to 28 January by rule; the next working days are 31 January, 1 February.
+    later = replay([(china(2028, 1, 24, 10, 0), "submit", "submitted")], two_days, entered)
+    assert later.due_at == china(2028, 2, 1, 17, 30)
+    assert later.provisional  # 2028 is not in the notice entered for 2027
+    hours = replay([(china(2028, 6, 5, 10, 0), "submit", "submitted")], RESPONSE, entered)
+    assert hours.due_at == china(2028, 6, 5, 11, 0)
+    assert hours.provisional
+
+
+def test_the_holidays_package_knows_make_up_days_only_for_announced_years():
+    package = HolidaysPackage()
+    assert package.is_workday(dt.date(2026, 1, 4))  # a Sunday worked for 元旦 2026
+    assert not package.is_workday(dt.date(2026, 1, 2))
+    assert not package.is_workday(dt.date(2027, 10, 1))
+    assert not package.is_workday(dt.date(2027, 2, 7))  # a Sunday of the Spring Festival
+    assert not package.official
+
+
+def test_administrators_are_warned_60_days_before_the_official_years_run_out():
+    assert official_until(PACKAGES, dt.date(2026, 12, 3)) == 2026
+    assert coverage_warning(PACKAGES, dt.date(2026, 10, 31)) is None  # 61 days before the end
+    assert coverage_warning(PACKAGES, dt.date(2026, 11, 1)) is not None  # 60 days before
+    warning = coverage_warning(PACKAGES, dt.date(2026, 12, 3))
+    assert warning is not None
+    assert "2026" in warning
+    assert "2027" in warning
+    with_notice = (NoticeTables({2027: NOTICE_2027}), *PACKAGES)
+    assert coverage_warning(with_notice, dt.date(2026, 12, 3)) is None
+    assert coverage_warning(with_notice, dt.date(2027, 10, 31)) is None
+    assert "2028" in (coverage_warning(with_notice, dt.date(2027, 11, 1)) or "")
+    # In 2028 with no notice entered for 2027 or 2028, the official data ended with 2026.
+    assert official_until(PACKAGES, dt.date(2028, 3, 1)) == 2026
+    assert "2026" in (coverage_warning(PACKAGES, dt.date(2028, 3, 1)) or "")
 
 
 instants = st.datetimes(min_value=dt.datetime(2026, 1, 5), max_value=dt.datetime(2026, 11, 30)).map(

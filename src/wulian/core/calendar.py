@@ -4,10 +4,14 @@ and working time follows the State Council's holiday notice of each year."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
+from typing import Protocol
 
 import chinese_calendar
+import chinese_calendar.constants
+import holidays
 
 from wulian.core.errors import InvalidInput
 
@@ -45,25 +49,54 @@ OFFICE_HOURS: tuple[tuple[dt.time, dt.time], ...] = (
 _SEARCH_DAYS = 3 * 366  # no calendar leaves three years without a working day
 
 
-class CalendarMissing(InvalidInput):
-    """A date in a year for which there is no holiday data: never guessed."""
+@dataclass(frozen=True)
+class YearTable:
+    """One year of the State Council's holiday notice: weekdays off and weekends worked (调休)."""
 
-    code = "calendar_missing"
-    title = "缺少工作日历数据"
+    holidays: frozenset[dt.date] = frozenset()
+    workdays: frozenset[dt.date] = frozenset()
+    notice: str = ""  # the notice's number, e.g. 国办发明电〔2025〕7号
 
-    def __init__(self, year: int, calendar: str) -> None:
-        super().__init__(
-            f"日历“{calendar}”没有 {year} 年的法定节假日安排，无法计算期限。请管理员升级 "
-            f"chinese-calendar，或在服务台配置的 calendars 中录入国务院办公厅公布的 {year} 年"
-            "放假与调休安排。",
-            year=year,
-        )
+    def is_workday(self, day: dt.date) -> bool:
+        return day in self.workdays or (day.weekday() < 5 and day not in self.holidays)
+
+
+class Source(Protocol):
+    """Where working days come from, for the years it covers."""
+
+    @property
+    def label(self) -> str: ...
+
+    @property
+    def official(self) -> bool: ...  # transcribed from the State Council's notices
+
+    def covers(self, year: int) -> bool: ...
+
+    def is_workday(self, day: dt.date) -> bool: ...  # only asked for a covered year
+
+
+@dataclass(frozen=True)
+class NoticeTables:
+    """The State Council's notices entered by an administrator, by year."""
+
+    tables: Mapping[int, YearTable] = field(default_factory=dict)
+    label: str = "国务院办公厅放假通知（管理员录入）"
+    official: bool = True
+
+    def covers(self, year: int) -> bool:
+        return year in self.tables
+
+    def is_workday(self, day: dt.date) -> bool:
+        return self.tables[day.year].is_workday(day)
+
+
+@lru_cache(maxsize=1)
+def _chinese_calendar_last_year() -> int:
+    return int(max(day.year for day in chinese_calendar.constants.holidays))
 
 
 @lru_cache(maxsize=8192)
 def _statutory_workday(day: dt.date) -> bool | None:
-    """Whether day is a working day by the State Council's notices; None for a year
-    chinese-calendar does not cover."""
     try:
         return bool(chinese_calendar.is_workday(day))
     except NotImplementedError:
@@ -71,32 +104,167 @@ def _statutory_workday(day: dt.date) -> bool | None:
 
 
 @dataclass(frozen=True)
+class ChineseCalendar:
+    """The chinese-calendar package: the notices transcribed, up to its last year of data."""
+
+    last_year: int = field(default_factory=_chinese_calendar_last_year)
+    first_year: int = 2004
+    label: str = "chinese-calendar"
+    official: bool = True
+
+    def covers(self, year: int) -> bool:
+        return self.first_year <= year <= self.last_year
+
+    def is_workday(self, day: dt.date) -> bool:
+        statutory = _statutory_workday(day)
+        if statutory is None:  # the package knows fewer years than it was said to
+            raise CalendarMissing(day.year, self.label)
+        return statutory
+
+
+@lru_cache(maxsize=64)
+def _estimated_year(year: int) -> YearTable:
+    """The `holidays` package's China calendar for year: statutory holidays by the lunar and
+    solar rules for any year, make-up working weekends only for years whose notice it carries."""
+    china = holidays.country_holidays("CN", years=year)
+    off = frozenset(day for day in china if day.year == year)
+    # Its table of days off moved by a notice: (month off, day off, month worked, day worked).
+    special = getattr(china, "special_public_holidays", {}).get(year, ())
+    worked = frozenset(
+        dt.date(year, entry[2], entry[3])
+        for entry in special
+        if len(entry) == 4 and all(isinstance(part, int) for part in entry)
+    )
+    return YearTable(off, worked)
+
+
+@dataclass(frozen=True)
+class HolidaysPackage:
+    """The `holidays` package's China calendar: not transcribed from a notice, so provisional."""
+
+    label: str = "holidays 程序包（推算）"
+    official: bool = False
+
+    def covers(self, year: int) -> bool:
+        return 1950 <= year <= 2100
+
+    def is_workday(self, day: dt.date) -> bool:
+        return _estimated_year(day.year).is_workday(day)
+
+
+@dataclass(frozen=True)
+class WeekendsOnly:
+    """Monday to Friday: the last resort, provisional."""
+
+    label: str = "仅按周末（推算）"
+    official: bool = False
+
+    def covers(self, year: int) -> bool:
+        return True
+
+    def is_workday(self, day: dt.date) -> bool:
+        return day.weekday() < 5
+
+
+def statutory_sources() -> tuple[Source, ...]:
+    """The packaged sources after the administrator's tables, in order of precedence."""
+    return (ChineseCalendar(), HolidaysPackage(), WeekendsOnly())
+
+
+class CalendarMissing(InvalidInput):
+    """A source asked about a year it does not hold (a package older than it claims)."""
+
+    code = "calendar_missing"
+    title = "缺少工作日历数据"
+
+    def __init__(self, year: int, calendar: str) -> None:
+        super().__init__(f"日历来源“{calendar}”没有 {year} 年的法定节假日安排", year=year)
+
+
+def official_until(sources: Sequence[Source], today: dt.date) -> int:
+    """The last year of the run of years covered by an official source that today falls in, or
+    (when today's year is not covered) the last covered year before it."""
+
+    def covered(year: int) -> bool:
+        return any(s.official and s.covers(year) for s in sources)
+
+    year = today.year
+    if covered(year):
+        while covered(year + 1) and year < today.year + 100:
+            year += 1
+        return year
+    while not covered(year) and year > today.year - 100:
+        year -= 1
+    return year
+
+
+WARN_DAYS = 60
+
+
+def coverage_warning(sources: Sequence[Source], today: dt.date) -> str | None:
+    """A warning for administrators from WARN_DAYS days before the end of the last year covered
+    by an official source; None before then."""
+    last = official_until(sources, today)
+    if today < dt.date(last, 12, 31) - dt.timedelta(days=WARN_DAYS):
+        return None
+    following = last + 1
+    return (
+        f"官方节假日安排（国务院办公厅通知）目前只覆盖到 {last} 年。{following} 年的办理期限将按 "
+        f"holidays 程序包推算的节假日（不含调休上班日）暂定计算，并在诉求上标注“暂定”。"
+        f"国务院办公厅公布 {following} 年放假安排后，请在“节假日安排”页录入；"
+        "录入后所有暂定期限将重新计算。"
+    )
+
+
+@dataclass(frozen=True)
 class WorkCalendar:
     """Working days and hours in China time.
 
-    Working days follow the State Council's yearly holiday notice (chinese-calendar): statutory
-    holidays are off, make-up working weekends (调休) are on. A year the library does not cover
-    can be given here (`years`: its holidays falling on weekdays and its working weekends); a
-    year covered by neither is `CalendarMissing`, never a guess. `natural` calendars count every
-    hour of every day (自然日).
+    Working days come from an ordered list of sources, the first that covers a day's year
+    deciding: the State Council's notices entered by an administrator (`years`, which win), then
+    chinese-calendar, then the `holidays` package's China calendar, then weekends only. A day
+    decided by a source that is not official (the last two) makes a deadline provisional
+    (`provisional`); nothing is ever refused for want of a calendar. `natural` calendars count
+    every hour of every day (自然日). The sources are injected (`sources`), so tests choose what
+    the packages are taken to cover.
     """
 
     name: str
     hours: tuple[tuple[dt.time, dt.time], ...] = OFFICE_HOURS
     natural: bool = False
-    years: dict[int, tuple[frozenset[dt.date], frozenset[dt.date]]] = field(default_factory=dict)
+    years: Mapping[int, YearTable] = field(default_factory=dict)
+    sources: tuple[Source, ...] = field(default_factory=lambda: statutory_sources())
+
+    @cached_property
+    def chain(self) -> tuple[Source, ...]:
+        """The sources in order of precedence, the administrator's tables first."""
+        return (NoticeTables(self.years), *self.sources) if self.years else self.sources
+
+    @cached_property
+    def _deciding(self) -> dict[int, Source]:
+        return {}
+
+    def source(self, year: int) -> Source:
+        """The source that decides the days of year."""
+        found = self._deciding.get(year)
+        if found is None:
+            found = self._deciding[year] = next(s for s in self.chain if s.covers(year))
+        return found
 
     def is_workday(self, day: dt.date) -> bool:
         """Whether day is a working day."""
         if self.natural:
             return True
-        if day.year in self.years:
-            holidays, workdays = self.years[day.year]
-            return day in workdays or (day.weekday() < 5 and day not in holidays)
-        statutory = _statutory_workday(day)
-        if statutory is None:
-            raise CalendarMissing(day.year, self.name)
-        return statutory
+        return self.source(day.year).is_workday(day)
+
+    def official(self, year: int) -> bool:
+        """Whether the working days of year come from an official source."""
+        return self.natural or self.source(year).official
+
+    def provisional(self, start: dt.datetime, end: dt.datetime) -> bool:
+        """Whether a span of time runs through a year whose working days are only estimated."""
+        first, last = sorted((start.astimezone(CHINA_TIME).year, end.astimezone(CHINA_TIME).year))
+        return any(not self.official(year) for year in range(first, last + 1))
 
     def periods(self, day: dt.date) -> list[tuple[dt.datetime, dt.datetime]]:
         """The working periods of day (none on a day off)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -15,6 +16,7 @@ from wulian.core import audit
 from wulian.core.auth import service as auth_service
 from wulian.core.auth.cookies import SESSION_COOKIE
 from wulian.core.auth.models import UserSession
+from wulian.core.calendar import CHINA_TIME
 from wulian.core.db import unit_of_work
 from wulian.core.errors import (
     InvalidToken,
@@ -67,6 +69,12 @@ def download(content: bytes, name: str, media_type: str) -> Response:
 def xlsx_download(content: bytes, name: str) -> Response:
     """An xlsx workbook sent as a download under a Chinese file name."""
     return download(content, name, XLSX)
+
+
+def today_of(request: Request) -> dt.date:
+    """Today in China (the app's clock when one is set, as tests do)."""
+    clock: Callable[[], dt.datetime] | None = getattr(request.app.state, "clock", None)
+    return (clock() if clock else dt.datetime.now(dt.UTC)).astimezone(CHINA_TIME).date()
 
 
 def settings_of(request: Request) -> Settings:

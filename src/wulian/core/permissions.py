@@ -51,6 +51,7 @@ class Permission(StrEnum):
     DESK_HANDLE = "desk.handle"  # officers: act on requests of their department
     DESK_READ = "desk.read"  # every request and the desk's statistics (leaders, analysts)
     DESK_ADMIN = "desk.admin"  # the desk's configuration: states, actions, routes, deadlines
+    CALENDAR_MANAGE = "calendar.manage"  # the State Council's holiday notices (working days)
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {

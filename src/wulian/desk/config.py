@@ -12,12 +12,14 @@ problem. See docs/guide/desk.md for the format.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from functools import cached_property
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from wulian.core.calendar import WorkCalendar
+from wulian.core import calendar as workcal
+from wulian.core.calendar import Source, WorkCalendar, YearTable
 from wulian.engines.classify.taxonomy import Taxonomy
 from wulian.engines.specfile import SpecProblem, load_spec
 
@@ -127,7 +129,8 @@ class Clock(Strict):
 
 
 class YearNotice(Strict):
-    """One year of the State Council's holiday notice, for a year chinese-calendar lacks."""
+    """One year of the State Council's holiday notice written in the file (the notices entered on
+    the administration page win over it)."""
 
     year: int = Field(ge=2000, le=2100)
     holidays: list[dt.date] = Field(default_factory=list)  # weekdays off
@@ -287,13 +290,24 @@ class DeskConfig(Strict):
                     return d
         raise AssertionError("validated: a fallback deadline exists")
 
-    def calendar(self, key: str) -> WorkCalendar:
+    def calendar(
+        self,
+        key: str,
+        notices: Mapping[int, YearTable] | None = None,
+        sources: tuple[Source, ...] | None = None,
+    ) -> WorkCalendar:
+        """The working-time calendar named key. The notices entered by an administrator win over
+        the years written in this file; after them come sources (the packages by default)."""
         spec = next(c for c in self.calendars if c.key == key)
+        years = {
+            y.year: YearTable(frozenset(y.holidays), frozenset(y.workdays)) for y in spec.years
+        }
         return WorkCalendar(
             name=spec.name,
             hours=tuple(_span(h) for h in spec.hours),
             natural=spec.natural,
-            years={y.year: (frozenset(y.holidays), frozenset(y.workdays)) for y in spec.years},
+            years=years | dict(notices or {}),
+            sources=workcal.statutory_sources() if sources is None else sources,
         )
 
     def taxonomy(self) -> Taxonomy:

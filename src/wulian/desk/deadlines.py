@@ -6,6 +6,9 @@ time on the request's calendar: so many working hours, or up to the end of the N
 after the day it started. Time spent in a pausing state (waiting for the firm) does not count,
 and a transfer changes nothing, so replaying the trail always gives the same deadline, whatever
 happened in between.
+
+A deadline counted on days that no official source decides (a year before the State Council's
+notice is entered) is provisional (暂定), and is counted again once the notice is there.
 """
 
 from __future__ import annotations
@@ -55,19 +58,23 @@ class ClockResult:
     budget: float  # working seconds
     used: float  # working seconds counted so far (up to the last event, or the stop)
     warn_at: dt.datetime | None  # when it becomes due soon
+    provisional: bool = False  # counted on days not decided by an official source (暂定)
 
     @property
     def remaining(self) -> float:
         return self.budget - self.used
 
 
-def _budget_seconds(budget: Budget, calendar: WorkCalendar, start: dt.datetime) -> float:
+def _budget_seconds(
+    budget: Budget, calendar: WorkCalendar, start: dt.datetime
+) -> tuple[float, dt.datetime | None]:
+    """The budget in working seconds, and for a days target the end of its last whole day."""
     if budget.unit == "hours":
-        return budget.amount * 3600.0
+        return budget.amount * 3600.0, None
     whole = int(budget.amount)
     end = calendar.end_of_workday(start, whole) if whole else start
     seconds = calendar.working_seconds(start, end)
-    return seconds + (budget.amount - whole) * calendar.day_seconds()
+    return seconds + (budget.amount - whole) * calendar.day_seconds(), end
 
 
 def replay(
@@ -86,7 +93,7 @@ def replay(
     if start_index is None:
         return ClockResult(budget.key, "pending", None, None, None, 0.0, 0.0, None)
     started = steps[start_index].at
-    seconds = _budget_seconds(budget, calendar, started)
+    seconds, budget_end = _budget_seconds(budget, calendar, started)
     used = 0.0
     due: dt.datetime | None = None
     stopped: dt.datetime | None = None
@@ -113,9 +120,15 @@ def replay(
             due = calendar.add(last, seconds - used)
         left = seconds * warn
         warn_at = due if used >= seconds - left else calendar.add(last, seconds - used - left)
+    # The budget of a days target is counted to the end of its N-th working day, so the span
+    # the calendar decided reaches at least that far.
+    reach = max(t for t in (stopped, due, last, budget_end) if t)
+    provisional = calendar.provisional(started, reach)
     if status == "paused":
         due = None
-    return ClockResult(budget.key, status, started, stopped, due, seconds, used, warn_at)
+    return ClockResult(
+        budget.key, status, started, stopped, due, seconds, used, warn_at, provisional
+    )
 
 
 def breached_by(result: ClockResult, now: dt.datetime) -> bool:

@@ -59,6 +59,9 @@ class DeskRequest(Base):
     due_clock: Mapped[str | None] = mapped_column(sa.String(16))
     clocks: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)  # key → status …
     warn_at: Mapped[dt.datetime | None]  # when the nearest deadline becomes due soon
+    # Some clock was counted on days no official source decides (暂定; which one: clocks[key]
+    # ["provisional"]): counted again when the State Council's notice for that year is entered.
+    provisional: Mapped[bool] = mapped_column(default=False, index=True)
     warned_at: Mapped[dt.datetime | None]
     escalated_at: Mapped[dt.datetime | None]
     rating: Mapped[int | None]

@@ -28,11 +28,12 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from wulian.core import audit, specversions
 from wulian.core.auth.models import Department, User
-from wulian.core.calendar import CHINA_TIME
+from wulian.core.calendar import CHINA_TIME, WorkCalendar
 from wulian.core.db import utcnow
 from wulian.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from wulian.core.pagination import Page, paginate
 from wulian.core.permissions import Actor, Permission, Role
+from wulian.core.workdays import service as workdays
 from wulian.desk import config as desk_config
 from wulian.desk import deadlines
 from wulian.desk.config import CLOCKS, PREVIOUS, SAME, Action, DeskConfig
@@ -761,6 +762,11 @@ def _event(
 # ---------------------------------------------------------------- deadlines
 
 
+def _calendar(session: Session, spec: DeskConfig, key: str) -> WorkCalendar:
+    """The calendar key of spec, with the holiday notices an administrator has entered."""
+    return spec.calendar(key, workdays.tables(session))
+
+
 def _steps(session: Session, request: DeskRequest) -> list[deadlines.Step]:
     rows = session.execute(
         sa.select(DeskEvent.at, DeskEvent.action, DeskEvent.to_state)
@@ -780,7 +786,7 @@ def clock_results(
     given), with the target's label."""
     spec = spec or config_of(session, request)
     policy = spec.deadline(category=request.category, priority=request.priority)
-    calendar = spec.calendar(policy.calendar)
+    calendar = _calendar(session, spec, policy.calendar)
     steps = _steps(session, request) if steps is None else steps
     out = []
     for key in CLOCKS:
@@ -808,6 +814,7 @@ def _recompute(
     request.due_at = nearest.due_at if nearest else None
     request.warn_at = nearest.warn_at if nearest else None
     request.due_clock = nearest.key if nearest else None
+    request.provisional = any(r.provisional for _, r, _ in results)
     request.clocks = {
         key: {
             "status": r.status,
@@ -817,9 +824,49 @@ def _recompute(
             "used_hours": round(r.used / 3600, 2),
             "budget_hours": round(r.budget / 3600, 2),
             "target": label,
+            "provisional": r.provisional,
         }
         for key, r, label in results
     }
+
+
+def _provisional_open(session: Session) -> list[tuple[DeskRequest, DeskConfig]]:
+    rows = session.scalars(
+        sa.select(DeskRequest).where(DeskRequest.provisional.is_(True)).order_by(DeskRequest.id)
+    ).all()
+    out = []
+    for request in rows:
+        spec = config_of(session, request)
+        if not spec.state_map[request.state].closed:
+            out.append((request, spec))
+    return out
+
+
+def recompute_provisional(session: Session, *, actor: Actor) -> int:
+    """Count again the deadlines of every open request that were provisional (after a holiday
+    notice is entered); returns how many requests were counted again."""
+    actor.require(Permission.CALENDAR_MANAGE)
+    found = _provisional_open(session)
+    for request, spec in found:
+        _recompute(session, request, spec)
+    audit.record(session, action="desk.recompute_provisional", object_type="desk_requests",
+                 after={"requests": [r.id for r, _ in found]})  # fmt: skip
+    session.flush()
+    return len(found)
+
+
+def _now_official(session: Session, request: DeskRequest, spec: DeskConfig) -> bool:
+    """Whether a provisional clock of request now spans official years only (the packages
+    were upgraded since it was counted)."""
+    policy = spec.deadline(category=request.category, priority=request.priority)
+    calendar = _calendar(session, spec, policy.calendar)
+    for clock in request.clocks.values():
+        start, end = clock.get("started_at"), clock.get("due_at") or clock.get("stopped_at")
+        if clock.get("provisional") and start:
+            began = dt.datetime.fromisoformat(start)
+            if not calendar.provisional(began, dt.datetime.fromisoformat(end) if end else began):
+                return True
+    return False
 
 
 # ---------------------------------------------------------------- acting
@@ -892,7 +939,7 @@ def act(
         and "enterprise" in _roles(actor, where, request)
         and (actor.enterprise_id is not None)
     ):
-        _check_reopen_window(spec, request, at)
+        _check_reopen_window(session, spec, request, at)
     if action.key == "merge":
         _merge(session, actor, request, step, data)
     if action.key == "escalate":
@@ -994,11 +1041,13 @@ def _rate(request: DeskRequest, step: Command, data: dict[str, Any], at: dt.date
     data["rating"] = step.rating
 
 
-def _check_reopen_window(spec: DeskConfig, request: DeskRequest, at: dt.datetime) -> None:
+def _check_reopen_window(
+    session: Session, spec: DeskConfig, request: DeskRequest, at: dt.datetime
+) -> None:
     if request.closed_at is None:
         return
     policy = spec.deadline(category=request.category, priority=request.priority)
-    calendar = spec.calendar(policy.calendar)
+    calendar = _calendar(session, spec, policy.calendar)
     days = spec.settings.reopen_days
     if days == 0 or at > calendar.end_of_workday(request.closed_at, days):
         raise Conflict(f"办结超过 {days} 个工作日后不能重新办理，请提交新的诉求")
@@ -1030,7 +1079,7 @@ def _schedule_survey(
     session: Session, request: DeskRequest, spec: DeskConfig, at: dt.datetime
 ) -> None:
     policy = spec.deadline(category=request.category, priority=request.priority)
-    calendar = spec.calendar(policy.calendar)
+    calendar = _calendar(session, spec, policy.calendar)
     due = (
         calendar.end_of_workday(at, spec.settings.survey_days) if spec.settings.survey_days else at
     )
@@ -1133,6 +1182,7 @@ def answer_survey(
 class SweepResult:
     warned: int
     escalated: int
+    recounted: int = 0  # provisional deadlines whose years became official (a newer package)
 
 
 def sweep(session: Session, *, actor: Actor, now: dt.datetime | None = None) -> SweepResult:
@@ -1141,6 +1191,11 @@ def sweep(session: Session, *, actor: Actor, now: dt.datetime | None = None) -> 
         actor.require(Permission.DESK_ADMIN)
     at = now or utcnow()
     warned = escalated = 0
+    recounted = [r for r, spec in _provisional_open(session) if _now_official(session, r, spec)]
+    for request in recounted:
+        _recompute(session, request, config_of(session, request))
+    if recounted:
+        session.flush()
     soon = session.scalars(
         sa.select(DeskRequest).where(
             DeskRequest.warn_at <= at, DeskRequest.due_at >= at, DeskRequest.warned_at.is_(None)
@@ -1164,10 +1219,11 @@ def sweep(session: Session, *, actor: Actor, now: dt.datetime | None = None) -> 
             act(session, actor=system, request_id=request.id,
                 step=Command("escalate", reason=reason), now=at)  # fmt: skip
             escalated += 1
-    if warned or escalated:
+    if warned or escalated or recounted:
         audit.record(session, action="desk.sweep", object_type="desk_requests",
-                     after={"warned": warned, "escalated": escalated})  # fmt: skip
-    return SweepResult(warned, escalated)
+                     after={"warned": warned, "escalated": escalated,
+                            "recounted": [r.id for r in recounted]})  # fmt: skip
+    return SweepResult(warned, escalated, len(recounted))
 
 
 def spec_allows(spec: DeskConfig, state: str, action: str) -> bool:

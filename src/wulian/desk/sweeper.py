@@ -67,7 +67,12 @@ class Sweeper:
                 log.exception("期限巡检失败，%s 秒后重试", self.seconds)
             else:
                 self.sweeps += 1
-                if result.warned or result.escalated:
-                    log.info("期限巡检：预警 %s 件，督办 %s 件", result.warned, result.escalated)
+                if result.warned or result.escalated or result.recounted:
+                    log.info(
+                        "期限巡检：预警 %s 件，督办 %s 件，重新计算暂定期限 %s 件",
+                        result.warned,
+                        result.escalated,
+                        result.recounted,
+                    )
             if self._stopped.wait(self.seconds):
                 return

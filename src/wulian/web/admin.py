@@ -1,4 +1,5 @@
-"""Administration: users, departments, API tokens and the audit log, as pages and as API."""
+"""Administration: users, departments, API tokens, the audit log and the State Council's holiday
+notices, as pages and as API."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from wulian.core import calendar
 from wulian.core.audit import service as audit_service
 from wulian.core.auth import service as auth_service
 from wulian.core.auth.schemas import (
@@ -25,9 +27,11 @@ from wulian.core.auth.schemas import (
     UserPatch,
 )
 from wulian.core.calendar import end_of_day, parse_day, start_of_day
-from wulian.core.deps import DB, CurrentActor, render, settings_of
+from wulian.core.deps import DB, CurrentActor, render, settings_of, today_of
 from wulian.core.errors import WulianError
 from wulian.core.permissions import ROLE_PERMISSIONS, SCOPES, Actor, Permission, Role
+from wulian.core.workdays import service as workdays
+from wulian.desk import service as desk_service
 from wulian.enterprises import service as enterprise_service
 
 pages = APIRouter(include_in_schema=False, prefix="/admin")
@@ -549,3 +553,70 @@ def aliases_delete(request: Request, alias_id: int, db: DB, actor: CurrentActor)
 
     aliases.remove_alias(db, actor=actor, alias_id=alias_id)
     return RedirectResponse("/admin/aliases", status_code=303)
+
+
+# ---------------------------------------------------------------- holiday notices
+
+
+def _calendar_page(
+    request: Request, db: Session, actor: Actor, status: int = 200, **context: Any
+) -> Response:
+    notices = workdays.get_all(db, actor=actor)
+    today = today_of(request)
+    sources = workdays.sources(db)
+    return _render(
+        request,
+        "admin/calendar.html",
+        status,
+        actor=actor,
+        notices=notices,
+        warning=calendar.coverage_warning(sources, today),
+        last_official=calendar.official_until(sources, today),
+        year_sources=[
+            (year, next(s for s in sources if s.covers(year)))
+            for year in range(today.year - 1, today.year + 3)
+        ],
+        form=context.pop("form", {"year": str(today.year + 1)}),
+        **context,
+    )
+
+
+@pages.get("/calendar")
+def calendar_page(request: Request, db: DB, actor: CurrentActor) -> Response:
+    return _calendar_page(request, db, actor)
+
+
+@pages.post("/calendar")
+def calendar_save(
+    request: Request,
+    db: DB,
+    actor: CurrentActor,
+    year: Annotated[str, Form(max_length=10)] = "",
+    notice_no: Annotated[str, Form(max_length=100)] = "",
+    holidays: Annotated[str, Form(max_length=5000)] = "",
+    workdays_text: Annotated[str, Form(alias="workdays", max_length=5000)] = "",
+) -> Response:
+    def save() -> tuple[Any, int]:
+        notice = workdays.save(
+            db,
+            actor=actor,
+            year=year,
+            notice_no=notice_no,
+            holidays=holidays,
+            workdays=workdays_text,
+        )
+        return notice, desk_service.recompute_provisional(db, actor=actor)
+
+    saved, error = attempt(db, save)
+    if error or saved is None:
+        form = {
+            "year": year,
+            "notice_no": notice_no,
+            "holidays": holidays,
+            "workdays": workdays_text,
+        }
+        return _calendar_page(
+            request, db, actor, error.status if error else 500, error=error, form=form
+        )
+    notice, recomputed = saved
+    return _calendar_page(request, db, actor, saved=notice, recomputed=recomputed)

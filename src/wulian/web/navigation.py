@@ -100,6 +100,7 @@ MENU: tuple[MenuSection, ...] = (
             MenuItem("API 令牌", "/admin/tokens", Permission.TOKENS_MANAGE),
             MenuItem("审计日志", "/admin/audit", Permission.AUDIT_READ),
             MenuItem("表头别名", "/admin/aliases", Permission.REFERENCE_MANAGE),
+            MenuItem("节假日安排", "/admin/calendar", Permission.CALENDAR_MANAGE),
         ),
     ),
 )

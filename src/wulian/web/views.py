@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session
 
 from wulian.core.auth import service as auth_service
 from wulian.core.db import migrate
-from wulian.core.deps import DB, CurrentActor, render
+from wulian.core.deps import DB, CurrentActor, render, today_of
 from wulian.core.errors import NotFound
 from wulian.core.permissions import Actor, Permission
+from wulian.core.workdays import service as workdays
 from wulian.enterprises import service as enterprise_service
 from wulian.web.navigation import CHAINS
 
@@ -81,7 +82,21 @@ def home(request: Request, db: DB, actor: CurrentActor) -> Response:
         )
         return render(request, "home_enterprise.html", {"actor": actor, "enterprise": enterprise})
     summary = zone_summary(db, actor) if actor.has(Permission.ZONE_READ) else None
-    return render(request, "home.html", {"actor": actor, "summary": summary, "chains": CHAINS})
+    calendar_warning = (
+        workdays.warning(db, today=today_of(request))
+        if actor.has(Permission.CALENDAR_MANAGE)
+        else None
+    )
+    return render(
+        request,
+        "home.html",
+        {
+            "actor": actor,
+            "summary": summary,
+            "chains": CHAINS,
+            "calendar_warning": calendar_warning,
+        },
+    )
 
 
 @pages.get("/cockpit")
