@@ -1112,7 +1112,8 @@ def field_label(name: str) -> str:
 
 
 def report_xlsx(report: ImportReport) -> bytes:
-    """The report as an xlsx workbook: problems (row, column, value, kind, reason) and mapping."""
+    """The report as an xlsx workbook: problems (row, firm, column, value, kind, reason), the
+    warnings with old and new values, and the summary with exact counts and the mapping."""
     import io
 
     import xlsxwriter
@@ -1121,13 +1122,14 @@ def report_xlsx(report: ImportReport) -> bytes:
     workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_numbers": False})
     bold = workbook.add_format({"bold": True, "bg_color": "#E8EEF7", "border": 1})
     sheet = workbook.add_worksheet("问题清单")
-    sheet.write_row(0, 0, ["行号", "列", "值", "问题类型", "原因"], bold)
+    sheet.write_row(0, 0, ["行号", "企业名称", "列", "值", "问题类型", "原因"], bold)
     for index, problem in enumerate(report.problems, start=1):
         sheet.write_row(
             index,
             0,
             [
                 problem.row if problem.row is not None else "",
+                report.row_names.get(problem.row, "") if problem.row is not None else "",
                 problem.column or "",
                 problem.value or "",
                 problem.kind or BAD_VALUE,
@@ -1135,9 +1137,42 @@ def report_xlsx(report: ImportReport) -> bytes:
             ],
         )
     sheet.set_column(0, 0, 8)
-    sheet.set_column(1, 3, 22)
-    sheet.set_column(4, 4, 60)
+    sheet.set_column(1, 1, 30)
+    sheet.set_column(2, 4, 22)
+    sheet.set_column(5, 5, 60)
     sheet.freeze_panes(1, 0)
+    warnings = workbook.add_worksheet("警告清单")
+    warnings.write_row(
+        0,
+        0,
+        ["行号", "企业名称", "统一社会信用代码", "类型", "指标", "现行值", "现行值来源", "新值",
+         "单位", "变化", "已确认", "说明"],
+        bold,
+    )  # fmt: skip
+    for index, item in enumerate(report.flags, start=1):
+        warnings.write_row(
+            index,
+            0,
+            [
+                item.row,
+                item.firm,
+                item.code,
+                item.kind,
+                item.metric or item.column,
+                "" if item.old is None else item.old,
+                item.old_source,
+                "" if item.new is None else item.new,
+                item.unit,
+                item.change,
+                "是" if item.row in report.confirmed_rows else "否",
+                item.reason,
+            ],
+        )
+    warnings.set_column(0, 0, 8)
+    warnings.set_column(1, 2, 28)
+    warnings.set_column(3, 10, 14)
+    warnings.set_column(11, 11, 70)
+    warnings.freeze_panes(1, 0)
     summary = workbook.add_worksheet("导入概况")
     summary.write_row(0, 0, ["项目", "内容"], bold)
     lines: Sequence[tuple[str, Any]] = [
@@ -1146,7 +1181,11 @@ def report_xlsx(report: ImportReport) -> bytes:
         ("表头所在行", report.header_row),
         ("数据行数", report.rows_total),
         ("问题数", report.problem_count),
+        ("有问题的行数", report.rows_rejected),
         *[(f"问题：{kind}", count) for kind, count in report.counts_by_kind()],
+        ("警告数", report.flag_count),
+        *[(f"警告：{kind}", count) for kind, count in report.flags_by_kind()],
+        *([("清单说明", report.capped_note())] if report.capped_note() else []),
     ]
     for index, (label, value) in enumerate(lines, start=1):
         summary.write_row(index, 0, [label, value])
