@@ -20,7 +20,7 @@ from typing import Any
 
 import polars as pl
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from wulian.core.db import utcnow
 from wulian.core.db.columnar import read_frame
@@ -497,15 +497,29 @@ def firm_reports(session: Session, *, actor: Actor, enterprise_id: int) -> Seque
 
 
 def pending_reviews(session: Session, *, actor: Actor, page: int = 1) -> Page[Fact]:
-    """Current values waiting for an officer: firms' own reports first, oldest first."""
+    """Current values waiting for an officer, oldest first: firms' own reports, and values an
+    import stored beside a verified value of the same source (in use until one is verified)."""
     actor.require(Permission.FACTS_VERIFY)
+    sibling = aliased(Fact)
+    beside_verified = (
+        sa.exists()
+        .where(
+            sibling.enterprise_id == Fact.enterprise_id,
+            sibling.metric_id == Fact.metric_id,
+            sibling.period == Fact.period,
+            sibling.source_id == Fact.source_id,
+            sibling.is_current == sa.true(),
+            sibling.status == FactStatus.VERIFIED.value,
+        )
+        .correlate(Fact)
+    )
     query = (
         sa.select(Fact)
         .join(FactSource, FactSource.id == Fact.source_id)
         .where(
             Fact.status == FactStatus.REPORTED.value,
             Fact.is_current == sa.true(),
-            FactSource.code == SELF_REPORT,
+            sa.or_(FactSource.code == SELF_REPORT, beside_verified),
         )
         .order_by(Fact.id)
     )

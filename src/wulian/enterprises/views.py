@@ -288,8 +288,16 @@ def evidence(request: Request, fact_id: int, db: DB, actor: CurrentActor) -> Res
 
 @pages.get("/reviews")
 def reviews_page(request: Request, db: DB, actor: CurrentActor, page: Page = 1) -> Response:
+    return render(request, "enterprises/reviews.html", _reviews_context(request, db, actor, page))
+
+
+def _reviews_context(
+    request: Request, db: Session, actor: Actor, page: int = 1, **extra: Any
+) -> dict[str, Any]:
     result = facts.pending_reviews(db, actor=actor, page=page)
-    return render(request, "enterprises/reviews.html", {"actor": actor, "result": result})
+    bounds = catalogue.change_bounds(settings_of(request).change_bounds)
+    changes = facts.review_changes(db, actor=actor, pending=result.items, bounds=bounds)
+    return {"actor": actor, "result": result, "changes": changes, **extra}
 
 
 @pages.post("/reviews/{fact_id}")
@@ -312,11 +320,10 @@ def review(
         db.rollback()
         if isinstance(error, PermissionDenied):
             raise
-        result = facts.pending_reviews(db, actor=actor)
         return render(
             request,
             "enterprises/reviews.html",
-            {"actor": actor, "result": result, "error": error},
+            _reviews_context(request, db, actor, error=error),
             status_code=error.status,
         )
     verb = "通过" if decision == "verify" else "驳回"
