@@ -92,7 +92,7 @@ def test_a_sharp_change_is_a_warning_with_old_and_new_and_is_not_written_unconfi
     )
     assert (flag.old, flag.new, flag.metric, flag.unit) == (VERIFIED, 668.7, "营业收入", "万元")
     assert flag.change == "-99.7%"
-    assert "税务部门（已核实）" == flag.old_source
+    assert flag.old_source == "税务部门（已核实）"
     assert current(world) == {zone["a"]: VERIFIED, zone["b"]: 1000.0}
 
     partial = run_facts(world, data, partial=True)  # unconfirmed rows are skipped
@@ -111,7 +111,8 @@ def test_a_confirmed_change_is_stored_beside_the_verified_value_until_it_is_veri
     assert current(world) == {zone["a"]: VERIFIED, zone["b"]: None}  # evaluations keep it
 
     again = run_facts(world, data)  # the same file again: nothing new, nothing to confirm
-    assert again.committed and not again.flags
+    assert again.committed
+    assert not again.flags
     assert (again.added, again.superseded, again.beside, again.unchanged) == (0, 0, 0, 1)
 
     queue = world.run(lambda s: [f.value for f in facts.pending_reviews(s, actor=SYSTEM).items])
@@ -125,7 +126,8 @@ def test_a_confirmed_change_is_stored_beside_the_verified_value_until_it_is_veri
 def test_a_verified_value_is_not_replaced_by_a_report_of_its_own_source(world, zone):
     put(world, zone["a"], 1000.0)
     report = run_facts(world, tax_file([A, "衢州甲材料有限公司", 11_000]))  # +10 %: no warning
-    assert report.committed and not report.flags
+    assert report.committed
+    assert not report.flags
     assert report.beside == 1
     assert current(world)[zone["a"]] == 1000.0
     fact_id = put(world, zone["a"], 1200.0, verify=False)  # a single value (API, form) too
@@ -149,7 +151,8 @@ def test_a_lower_priority_source_is_stored_beside_the_value_in_use(world, zone):
 def test_bounds_come_from_the_catalogue_by_metric_and_settings_override_them(world, zone):
     bounds = catalogue.change_bounds()
     assert bounds["revenue"].ratio == 3
-    assert bounds["debt_ratio"].jump == 0.2 and bounds["debt_ratio"].ratio is None
+    assert bounds["debt_ratio"].jump == 0.2
+    assert bounds["debt_ratio"].ratio is None
     assert bounds["invention_patent_applications"].floor == 10  # small counts move freely
     frame = pl.DataFrame({"old": [100.0, 100.0, 0.5, 2.0], "new": [34.0, 33.0, 0.75, 9.0]})
     revenue = bounds["revenue"]
@@ -187,7 +190,8 @@ def test_a_code_registered_under_another_name_is_a_warning_with_both_names(world
     assert not report.committed
     [flag] = report.flags
     assert (flag.row, flag.kind) == (2, imports.OTHER_NAME)
-    assert "衢州甲材料有限公司" in flag.reason and "衢州乙科技有限公司" in flag.reason
+    assert "衢州甲材料有限公司" in flag.reason
+    assert "衢州乙科技有限公司" in flag.reason
     assert current(world) == {zone["a"]: None, zone["b"]: None}
 
     book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(imports.report_xlsx(report)))
