@@ -198,7 +198,7 @@ class ImportReport:
         if self.problem_count:
             head += f"，发现 {self.problem_count} 处问题（涉及 {self.rows_rejected} 行）"
         if self.flag_count:
-            rows = len(self.flagged_rows - self.bad_rows)
+            rows = len(self.flagged_rows)
             waiting = len(self.unconfirmed_rows)
             head += f"，{self.flag_count} 处警告（涉及 {rows} 行，其中 {waiting} 行待确认）"
         if not self.committed:
