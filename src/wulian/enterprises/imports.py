@@ -312,9 +312,11 @@ def import_facts(
     long = _check_values(long, resolver, report)
     long = _check_conflicts(long, report)
     _check_combinations(long, report)
+    if report.bad_rows:
+        long = long.filter(~pl.col("row").is_in(list(report.bad_rows)))
     compared = _compare(
         session,
-        long.filter(~pl.col("row").is_in(list(report.bad_rows))),
+        long,
         firms,
         resolver,
         source_row.id,
@@ -820,22 +822,25 @@ def _compare(
 
     Returns row, firm, metric_id, period, value and those columns, for `_write_facts`."""
     metric_ids = dict(session.execute(sa.select(Metric.key, Metric.id)).all())
+    # Metric and period stay categorical on the (possibly two-million-row) frame.
     frame = long.select(
         "row",
         "column",
         "firm",
-        pl.col("metric_key").cast(pl.String),
-        pl.col("period").cast(pl.String),
+        "metric_key",
+        "period",
         "value",
-    ).with_columns(
-        pl.col("metric_key").replace_strict(metric_ids, return_dtype=pl.Int64).alias("metric_id")
+        pl.col("metric_key")
+        .cast(pl.String)
+        .replace_strict(metric_ids, return_dtype=pl.Int64)
+        .alias("metric_id"),
     )
-    periods = [p for p in frame["period"].unique().to_list() if p is not None]
+    periods = [p for p in frame["period"].cast(pl.String).unique().to_list() if p is not None]
     schema = {
         "old_value": pl.Float64,
         "old_rank": pl.Int64,
         "old_source": pl.Int64,
-        "old_status": pl.String,
+        "old_verified": pl.Boolean,
         "ver_value": pl.Float64,
         "rep_id": pl.Int64,
         "rep_value": pl.Float64,
@@ -854,10 +859,19 @@ def _compare(
     width = max(metric_ids.values(), default=0) + 1
 
     def key(of: pl.Expr) -> pl.Expr:
-        position = pl.col("period").replace_strict(period_index, return_dtype=pl.Int64)
+        position = (
+            pl.col("period").cast(pl.String).replace_strict(period_index, return_dtype=pl.Int64)
+        )
         return ((of * width + pl.col("metric_id")) * len(periods) + position).alias("key")
 
-    current = current.with_columns(key(pl.col("enterprise_id")))
+    current = current.select(
+        key(pl.col("enterprise_id")),
+        "source_id",
+        (pl.col("status") == FactStatus.VERIFIED.value).alias("verified"),
+        "value",
+        "fact_id",
+        "rank",
+    )
     chosen = (
         current.sort(["key", "rank", "fact_id"], descending=[False, False, True])
         .unique("key", keep="first")
@@ -866,14 +880,14 @@ def _compare(
             pl.col("value").alias("old_value"),
             pl.col("rank").alias("old_rank"),
             pl.col("source_id").alias("old_source"),
-            pl.col("status").alias("old_status"),
+            pl.col("verified").alias("old_verified"),
         )
     )
     own = current.filter(pl.col("source_id") == source_id)
-    verified = own.filter(pl.col("status") == FactStatus.VERIFIED.value)
+    verified = own.filter(pl.col("verified"))
     verified = verified.group_by("key").agg(pl.col("value").first().alias("ver_value"))
     reported = (
-        own.filter(pl.col("status") != FactStatus.VERIFIED.value)
+        own.filter(~pl.col("verified"))
         .sort("fact_id", descending=True)
         .group_by("key")
         .agg(pl.col("fact_id").first().alias("rep_id"), pl.col("value").first().alias("rep_value"))
@@ -898,22 +912,22 @@ def _flag_sharp_changes(
     bounds: Mapping[str, ChangeBound],
     report: ImportReport,
 ) -> None:
-    limits = pl.DataFrame(
-        [(k, b.ratio, b.jump, b.floor) for k, b in bounds.items()],
-        schema={
-            "metric_key": pl.String,
-            "ratio": pl.Float64,
-            "jump": pl.Float64,
-            "floor": pl.Float64,
-        },
-        orient="row",
-    )
+    def bound(name: str) -> pl.Expr:
+        values = {k: getattr(b, name) for k, b in bounds.items()}
+        values = {k: None if v is None else float(v) for k, v in values.items()}
+        return (
+            pl.col("metric_key")
+            .cast(pl.String)
+            .replace_strict(values, default=None, return_dtype=pl.Float64)
+        )
+
     unchanged = (pl.col("value") == pl.col("ver_value")) | (pl.col("value") == pl.col("rep_value"))
     moved = catalogue.sharp(
-        pl.col("old_value"), pl.col("value"), pl.col("ratio"), pl.col("jump"), pl.col("floor")
+        pl.col("old_value"), pl.col("value"), bound("ratio"), bound("jump"), bound("floor")
     )
-    candidates = frame.filter(pl.col("old_value").is_not_null() & ~unchanged.fill_null(False))
-    sharp = candidates.join(limits, on="metric_key", how="inner").filter(moved)
+    known = pl.col("metric_key").cast(pl.String).is_in(list(bounds))
+    candidates = pl.col("old_value").is_not_null() & ~unchanged.fill_null(False) & known
+    sharp = frame.filter(candidates & moved)
     if not sharp.height:
         return
     sharp = sharp.sort("row", "column").join(
@@ -927,12 +941,12 @@ def _flag_sharp_changes(
         return
     sources = dict(session.execute(sa.select(FactSource.id, FactSource.name)).all())
     catalogue_rows = resolver.catalogue
-    for row, column, key, old, new, source, status, code, name in sharp.head(room).select(
-        "row", "column", "metric_key", "old_value", "value", "old_source", "old_status",
+    for row, column, key, old, new, source, verified, code, name in sharp.head(room).select(
+        "row", "column", "metric_key", "old_value", "value", "old_source", "old_verified",
         "uscc", "firm_name",
     ).iter_rows():  # fmt: skip
         metric = catalogue_rows[key]
-        checked = "已核实" if status == FactStatus.VERIFIED.value else "已报送"
+        checked = "已核实" if verified else "已报送"
         item = Flag(
             row=row,
             kind=SHARP_CHANGE,
@@ -946,10 +960,10 @@ def _flag_sharp_changes(
             old_source=f"{sources.get(source, '')}（{checked}）",
             reason="",
         )
-        bound = bounds[key].describe(metric.unit)
+        limit = bounds[key].describe(metric.unit)
         reason = (
             f"“{metric.name}”现行值 {_number(old)}，新值 {_number(new)} {metric.unit}"
-            f"（{item.change}），超出界限：{bound}；请核对单位和数值，确认无误后勾选此行"
+            f"（{item.change}），超出界限：{limit}；请核对单位和数值，确认无误后勾选此行"
         )
         report.flags.append(dataclasses.replace(item, reason=reason))
 
@@ -999,7 +1013,7 @@ def _write_facts(
             execution_options={"synchronize_session": False},
         )
     to_insert = merged.filter(pl.col("write")).select(
-        "enterprise_id", "metric_id", "period", "value"
+        "enterprise_id", "metric_id", pl.col("period").cast(pl.String), "value"
     )
     constants = {
         "source_id": source_id,

@@ -60,7 +60,7 @@ class ChangeBound(BaseModel):
 
     ratio: float | None = Field(default=None, gt=1)
     jump: float | None = Field(default=None, gt=0)
-    floor: float = Field(default=0, ge=0)
+    floor: float = Field(default=0.0, ge=0)
 
     @model_validator(mode="after")
     def _check(self) -> ChangeBound:
