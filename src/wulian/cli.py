@@ -517,6 +517,19 @@ def _show_report(report: ImportReport, report_path: Path | None) -> None:
     if report.problem_count:
         counts = "，".join(f"{kind} {count}" for kind, count in report.counts_by_kind())
         err_console.print(f"问题分类：{escape(counts)}")
+    for flag in report.flags[:20]:
+        mark = "已确认" if flag.row in report.confirmed_rows else "待确认"
+        err_console.print(
+            f"  [yellow]![/] 第 {flag.row} 行 {escape(flag.firm)}（{mark}）：{escape(flag.reason)}"
+        )
+    if report.flag_count > 20:
+        err_console.print(f"  …… 另有 {report.flag_count - 20} 处警告，见报告文件")
+    if report.unconfirmed_rows:
+        err_console.print(
+            "有警告的行须确认后才写入：--confirm-rows 行号,行号 或 --confirm-all（逐条核对后）"
+        )
+    if report.capped_note():
+        err_console.print(escape(report.capped_note()))
     if report_path is not None:
         report_path.write_bytes(report_xlsx(report))
         console.print(f"检查报告已写入 {escape(str(report_path))}")
@@ -548,18 +561,30 @@ def import_facts_command(
     create_firms: Annotated[
         bool, typer.Option("--create-firms", help="文件里未登记的企业自动登记（须有代码和名称）")
     ] = False,
+    confirm_rows: Annotated[
+        str | None,
+        typer.Option("--confirm-rows", help="确认这些行的警告（大幅变动、名称不符），如 5,8,12"),
+    ] = None,
+    confirm_all: Annotated[
+        bool, typer.Option("--confirm-all", help="确认全部警告（请先用 --dry-run 逐条核对）")
+    ] = False,
     partial: PartialOption = False,
     dry_run: DryRunOption = False,
     report: ReportOption = None,
 ) -> None:
     """导入企业数据（宽表：每行一家企业、每列一个指标；长表：企业、指标、期间、数值）。"""
     from wulian.enterprises.imports import import_facts
+    from wulian.reference import catalogue
 
     data = _read_upload(file)
     try:
         day = parse_day(as_of, field="as_of") if as_of else None
+        bounds = catalogue.change_bounds(get_settings().change_bounds)
     except InvalidInput as error:
         raise _fail(error.message) from None
+    rows = [r.strip() for r in (confirm_rows or "").replace("，", ",").split(",") if r.strip()]
+    if not all(r.isdigit() for r in rows):
+        raise _fail(f"--confirm-rows 应为逗号分隔的行号：{confirm_rows}")
     with _work() as (session, actor):
         result = import_facts(
             session,
@@ -572,9 +597,12 @@ def import_facts_command(
             partial=partial,
             dry_run=dry_run,
             create_firms=create_firms,
+            confirm_rows={int(r) for r in rows},
+            confirm_all=confirm_all,
+            bounds=bounds,
         )
     _show_report(result, report)
-    if result.problem_count and not (partial and result.committed):
+    if (result.problem_count or result.unconfirmed_rows) and not (partial and result.committed):
         raise typer.Exit(1)
 
 

@@ -11,6 +11,7 @@ from tests.conftest import SYSTEM
 from tests.e2e.test_browser import sign_in
 from wulian.core.permissions import Role
 from wulian.demo import build, zone
+from wulian.enterprises import facts
 
 
 def test_demo_zone_pages_and_the_sample_import(page: Page, live_server, world, tmp_path):
@@ -51,13 +52,32 @@ def test_demo_zone_pages_and_the_sample_import(page: Page, live_server, world, t
     ):
         expect(counts).to_contain_text(kind)
     expect(page.locator("#mapping")).to_contain_text("由 千元 换算为 万元")
+    warnings = page.locator("#warnings")
+    expect(warnings).to_contain_text("大幅变动")  # row 8: 万元 under the 千元 header
+    expect(warnings).to_contain_text("名称不符")  # row 12: another firm's name
+    expect(counts).to_contain_text("警告：大幅变动")
+
+    def in_use(session):
+        matrix = facts.build_matrix(
+            session, actor=SYSTEM, metrics=["revenue"], period="2025", enterprise_ids=[5]
+        )
+        return matrix.frame["revenue"].item()
+
+    before = world.run(in_use)
     page.get_by_label("只导入没有问题的行").check()
     page.get_by_label("文件").set_input_files(str(result.sample))
     page.get_by_role("button", name="上传并检查").click()
+    page.get_by_label("确认第 8 行").check()
     page.get_by_role("button", name="确认导入").click()
-    expect(page.locator("#import-summary")).to_contain_text("已写入")
+    summary = page.locator("#import-summary")
+    expect(summary).to_contain_text("已写入")
+    expect(summary).to_contain_text("存于已核实或更可信的值旁")
+    expect(summary).to_contain_text("未确认警告的 1 行已跳过")  # row 12
+    assert world.run(in_use) == before  # the verified revenue stays in use
 
     page.goto(f"{live_server}/reviews")
+    expect(page.locator("#review-queue")).to_contain_text("大幅变动")
+
     expect(page.locator("#review-queue tbody tr").first).to_be_visible()
 
 

@@ -178,8 +178,9 @@ def test_every_kind_of_problem_is_reported_with_row_column_value_and_nothing_is_
         io.BytesIO(imports.report_xlsx(report))
     )
     sheet = workbook.get_sheet_by_name("问题清单").to_python()
-    assert sheet[0] == ["行号", "列", "值", "问题类型", "原因"]
+    assert sheet[0] == ["行号", "企业名称", "列", "值", "问题类型", "原因"]
     assert len(sheet) == len(report.problems) + 1
+    assert [2.0, "衢州甲材料有限公司"] in [row[:2] for row in sheet]  # the registered name
     assert dict(report.counts_by_kind())[imports.UNKNOWN_HEADER] == 1
 
 

@@ -3,6 +3,7 @@ of a value, the import preview and commit, self-reports with evidence, the revie
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 
@@ -69,7 +70,7 @@ def test_import_preview_then_commit(client, world, zone):
     report = client.get(f"/imports/{token}/report.xlsx")
     sheet = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(report.content))
     rows = sheet.get_sheet_by_index(0).to_python()
-    assert rows[1][:4] == [3.0, "营业收入（万元）", "abc", "不是数字"]
+    assert rows[1][:5] == [3.0, "衢州乙科技有限公司", "营业收入（万元）", "abc", "不是数字"]
 
     partial = upload(client, data, partial="true")
     assert 'id="commit"' in partial.text
@@ -77,6 +78,66 @@ def test_import_preview_then_commit(client, world, zone):
     done = client.post(f"/imports/{token}/commit", data={"csrf_token": csrf_from(partial.text)})
     assert "已写入：新增 1 条" in done.text
     assert world.scalar(sa.select(sa.func.count(Fact.id))) == 1
+
+
+def test_sharp_changes_are_written_only_when_their_rows_are_ticked(client, world, zone):
+    def verified(session):
+        fact = facts.record(
+            session,
+            actor=SYSTEM,
+            enterprise_id=zone["a"],
+            metric_key="revenue",
+            period="2024",
+            value=260_280.8,
+            source="tax",
+            as_of=dt.date(2025, 4, 30),
+        )
+        facts.verify(session, actor=SYSTEM, fact_id=fact.id)
+
+    world.run(verified)
+    login(client, "officer1")
+    data = workbook([["统一社会信用代码", "营业收入（千元）"], [A, 6687]])
+    preview = upload(client, data)
+    assert 'id="warnings"' in preview.text
+    assert "260,280.8" in preview.text
+    assert "668.7" in preview.text
+    assert "-99.7%" in preview.text
+    assert 'name="confirm" value="2"' in preview.text
+    token = token_in(preview.text)
+    refused = client.post(f"/imports/{token}/commit", data={"csrf_token": csrf_from(preview.text)})
+    assert "有警告的行尚未确认，未写入任何数据" in refused.text
+    assert world.scalar(sa.select(sa.func.count(Fact.id))) == 1
+    ticked = client.post(
+        f"/imports/{token}/commit",
+        data={"csrf_token": csrf_from(refused.text), "confirm": ["2"]},
+    )
+    assert "已写入" in ticked.text
+    assert "1 条存于已核实或更可信的值旁" in ticked.text
+    assert world.scalar(sa.select(sa.func.count(Fact.id))) == 2
+    queue = client.get("/reviews")
+    assert "668.7" in queue.text
+    assert "大幅变动" in queue.text
+
+
+def test_an_unconfirmed_upload_expires_after_the_set_time(client, app, world, zone, settings):
+    now = [dt.datetime(2026, 3, 1, 8, 0, tzinfo=dt.UTC)]
+    app.state.clock = lambda: now[0]
+    login(client, "officer1")
+    preview = upload(client, workbook([["统一社会信用代码", "营业收入（万元）"], [A, 1]]))
+    token = token_in(preview.text)
+    assert "保留 24 小时" in preview.text
+    folder = settings.data_dir / "uploads"
+    assert len(list(folder.iterdir())) == 3
+    now[0] += dt.timedelta(hours=23)
+    assert client.get(f"/imports/{token}/report.xlsx").status_code == 200
+    now[0] += dt.timedelta(hours=1)
+    assert client.get(f"/imports/{token}/report.xlsx").status_code == 404
+    late = client.post(f"/imports/{token}/commit", data={"csrf_token": csrf_from(preview.text)})
+    assert late.status_code == 404
+    assert "已过期" in late.text
+    client.get("/imports")
+    assert list(folder.iterdir()) == []
+    assert world.scalar(sa.select(sa.func.count(Fact.id))) == 0
 
 
 def test_a_preview_belongs_to_its_uploader(make_client, world, zone):

@@ -35,6 +35,17 @@ class Settings(BaseSettings):
     max_evidence_bytes: int = Field(
         default=10 * 1024 * 1024, description="企业填报佐证材料（PDF 或图片）单个文件上限（字节）"
     )
+    upload_keep_hours: float = Field(
+        default=24,
+        gt=0,
+        le=24 * 30,
+        description="上传后未确认的导入文件及其检查报告保留多少小时，过期删除",
+    )
+    change_bounds: dict[str, dict[str, float]] = Field(
+        default_factory=dict,
+        description='按指标覆盖大幅变动的界限，如 {"revenue": {"ratio": 2}}'
+        "（ratio 倍数、jump 绝对变动、floor 不计的小变动）；未列出的按指标目录",
+    )
     session_idle_minutes: int = Field(default=120, description="会话空闲超时（分钟）")
     session_max_hours: int = Field(default=12, description="会话最长有效期（小时）")
     login_max_failures: int = Field(default=5, description="连续失败多少次后锁定")

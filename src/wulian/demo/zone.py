@@ -475,18 +475,36 @@ SAMPLE_NAME = "示例导入-2025年度税务数据.xlsx"
 def sample_import(session: Session) -> bytes:
     """A tax-system export for the import page, with a handful of deliberate errors.
 
-    Rows 4–33 are clean. Then: a credit code with a wrong check digit, a firm not registered in
-    the zone, “待核实” where a number belongs, a negative tax figure, one firm twice with two
-    different revenues, R&D above revenue, and a column the platform does not know (利润率).
+    Rows 4–33 restate the firms' stored 2025 figures within a few per cent (in 千元 and 元, as
+    the tax system exports them), except two that an officer must confirm: row 8 gives the
+    revenue in 万元 under the 千元 header (a tenth of the stored value, a sharp change) and
+    row 12 puts another firm's name beside a credit code. Then: a credit code with a wrong check
+    digit, a firm not registered in the zone, “待核实” where a number belongs, a negative tax
+    figure, one firm twice with two different revenues, R&D above revenue, and a column the
+    platform does not know (利润率).
     """
     import io
 
     firms = session.execute(
-        sa.select(Enterprise.uscc, Enterprise.name)
+        sa.select(Enterprise.id, Enterprise.uscc, Enterprise.name)
         .where(Enterprise.in_zone == sa.true())
         .order_by(Enterprise.id)
         .limit(40)
     ).all()
+    stored = {
+        (enterprise_id, key): value
+        for enterprise_id, key, value in session.execute(
+            sa.select(Fact.enterprise_id, Metric.key, Fact.value)
+            .join(Metric, Metric.id == Fact.metric_id)
+            .where(
+                Fact.enterprise_id.in_([f[0] for f in firms]),
+                Fact.period == YEARS[-1],
+                Fact.is_current == sa.true(),
+                Metric.key.in_(["revenue", "tax_paid", "rd_expense"]),
+            )
+            .order_by(Fact.id)
+        )
+    }
     rng = np.random.default_rng(SEED + 1)
     header = [
         "序号",
@@ -497,29 +515,29 @@ def sample_import(session: Session) -> bytes:
         "研发费用（万元）",
         "利润率",
     ]
+
+    def near(value: float | None, fallback: float) -> float:
+        base = fallback if value is None else value
+        return base * float(rng.uniform(0.97, 1.03))
+
     rows: list[list[Any]] = []
-    for code, name in firms[:30]:
-        revenue = round(float(np.exp(rng.normal(8.5, 1.0))) * 10, 0)  # 千元
-        rows.append(
-            [
-                code,
-                name,
-                revenue,
-                round(revenue * 1000 * 0.045, 0),
-                round(revenue / 10 * 0.04, 1),
-                "",
-            ]
-        )
-    code30 = str(firms[30][0])
+    for index, (enterprise_id, code, name) in enumerate(firms[:30]):
+        revenue = near(stored.get((enterprise_id, "revenue")), float(rng.lognormal(7.5, 1.0)))
+        tax = near(stored.get((enterprise_id, "tax_paid")), revenue * 0.045)
+        rd = min(near(stored.get((enterprise_id, "rd_expense")), revenue * 0.04), revenue * 0.9)
+        shown = revenue if index == 4 else revenue * 10  # row 8: 万元 under a 千元 header
+        rows.append([code, name, round(shown, 0), round(tax * 10_000, 0), round(rd, 1), ""])
+    rows[8][1] = firms[9][2]  # row 12: another firm's name beside this code
+    code30 = str(firms[30][1])
     bad_code = code30[:-1] + ("0" if code30[-1] != "0" else "1")
     rows += [
-        [bad_code, firms[30][1], 52000, 2_100_000, 180, ""],
+        [bad_code, firms[30][2], 52000, 2_100_000, 180, ""],
         [synthetic(99_999, "330881"), "示例外来未登记有限公司", 8000, 320_000, 20, ""],
-        [firms[31][0], firms[31][1], "待核实", 150_000, 12, ""],
-        [firms[32][0], firms[32][1], 36000, -5000, 90, ""],
-        [firms[33][0], firms[33][1], 41000, 1_500_000, 100, ""],
-        [firms[33][0], firms[33][1], 44000, 1_500_000, 100, ""],
-        [firms[34][0], firms[34][1], 1000, 40_000, 350, "12%"],
+        [firms[31][1], firms[31][2], "待核实", 150_000, 12, ""],
+        [firms[32][1], firms[32][2], 36000, -5000, 90, ""],
+        [firms[33][1], firms[33][2], 41000, 1_500_000, 100, ""],
+        [firms[33][1], firms[33][2], 44000, 1_500_000, 100, ""],
+        [firms[34][1], firms[34][2], 1000, 40_000, 350, "12%"],
     ]
     buffer = io.BytesIO()
     workbook = xlsx.workbook(buffer)

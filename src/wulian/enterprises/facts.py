@@ -22,7 +22,7 @@ from typing import Any
 
 import polars as pl
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from wulian.core.auth import service as auth_service
 from wulian.core.auth.models import Department
@@ -32,6 +32,8 @@ from wulian.core.errors import InvalidInput, NotFound, PermissionDenied
 from wulian.core.pagination import Page, paginate
 from wulian.core.permissions import Actor, Permission
 from wulian.enterprises.models import Enterprise, Fact, FactSource, FactStatus
+from wulian.reference import catalogue
+from wulian.reference.catalogue import ChangeBound
 from wulian.reference.models import Metric
 
 SELF_REPORT = "self"
@@ -140,7 +142,10 @@ def record(
     evidence_path: str | None = None,
     note: str = "",
 ) -> Fact:
-    """Record a value; it supersedes the current value of the same source. Same value: no-op."""
+    """Record a value; it supersedes the current value of the same source. Same value: no-op.
+
+    A verified current value is not superseded: the new value is stored beside it and the
+    verified one stays in use until an officer verifies the new one (`verify`)."""
     actor.require(Permission.FACTS_WRITE)
     if actor.enterprise_id is not None:
         if actor.enterprise_id != enterprise_id:
@@ -161,7 +166,7 @@ def record(
     problem = check_value(metric, value)
     if problem:
         raise InvalidInput(problem, field="value", value=value)
-    current = session.scalar(
+    current = session.scalars(
         sa.select(Fact).where(
             Fact.enterprise_id == enterprise_id,
             Fact.metric_id == metric.id,
@@ -169,12 +174,14 @@ def record(
             Fact.source_id == source_row.id,
             Fact.is_current,
         )
-    )
-    if current is not None and current.value == value and current.as_of == as_of:
-        return current
-    if current is not None:
-        current.is_current = False
-        current.superseded_at = utcnow()
+    ).all()
+    same = next((f for f in current if f.value == value and f.as_of == as_of), None)
+    if same is not None:
+        return same
+    for old in current:
+        if old.status is not FactStatus.VERIFIED:  # a verified value stays until one replaces it
+            old.is_current = False
+            old.superseded_at = utcnow()
     fact = Fact(
         enterprise_id=enterprise_id,
         metric=metric,
@@ -208,10 +215,24 @@ def _review(session: Session, actor: Actor, fact_id: int) -> Fact:
 
 
 def verify(session: Session, *, actor: Actor, fact_id: int) -> Fact:
-    """Confirm a reported value."""
+    """Confirm a reported value; it supersedes the value of the same source it was stored
+    beside (a verified value that a new report did not replace)."""
     fact = _review(session, actor, fact_id)
     fact.status = FactStatus.VERIFIED
     fact.reviewed_by, fact.reviewed_at = actor.label, utcnow()
+    session.execute(
+        sa.update(Fact)
+        .where(
+            Fact.enterprise_id == fact.enterprise_id,
+            Fact.metric_id == fact.metric_id,
+            Fact.period == fact.period,
+            Fact.source_id == fact.source_id,
+            Fact.is_current == sa.true(),
+            Fact.id != fact.id,
+        )
+        .values(is_current=False, superseded_at=fact.reviewed_at),
+        execution_options={"synchronize_session": "fetch"},
+    )
     session.flush()
     return fact
 
@@ -327,16 +348,18 @@ def build_matrix(
         Fact.metric_id,
         Fact.source_id,
         Fact.value,
+        Fact.status,
     ]
     schema: dict[str, Any] = {
         "enterprise_id": pl.Int64,
         "metric_id": pl.Int64,
         "source_id": pl.Int64,
         "value": pl.Float64,
+        "status": pl.String,
     }
     if detail:
-        columns += [Fact.as_of, Fact.id, Fact.status]
-        schema |= {"as_of": pl.Date, "fact_id": pl.Int64, "status": pl.String}
+        columns += [Fact.as_of, Fact.id]
+        schema |= {"as_of": pl.Date, "fact_id": pl.Int64}
     small = enterprise_ids is not None and len(enterprise_ids) * len(keys) <= SMALL_READ
     candidates = read_frame(session, sa.select(*columns).where(*conditions), schema, small=small)
     sources = session.execute(sa.select(FactSource.id, FactSource.code, FactSource.priority)).all()
@@ -347,6 +370,8 @@ def build_matrix(
     ).with_columns(
         pl.col("metric_id").replace_strict(metric_keys, return_dtype=pl.String).alias("metric_key")
     )
+    if not detail:
+        chosen = chosen.drop("status")
     frame = ids
     if chosen.height:
         wide = chosen.pivot(on="metric_key", index="enterprise_id", values="value")
@@ -380,16 +405,23 @@ def build_matrix(
     return Matrix(frame=frame, missing=missing, provenance=provenance, period=period, as_of=as_of)
 
 
-def _choose(candidates: pl.DataFrame, priority: dict[int, int], *, detail: bool) -> pl.DataFrame:
-    """Keep one candidate per (enterprise, metric): the most trusted source; within a source
-    (history read with as_of) the latest as-of date, then the latest recorded.
+def rank(priority: dict[int, int]) -> pl.Expr:
+    """How trusted a candidate is (lower wins): its source's priority, and within a source a
+    verified value before one reported beside it."""
+    source = pl.col("source_id").replace_strict(priority, return_dtype=pl.Int64)
+    return source * 2 + (pl.col("status") != FactStatus.VERIFIED.value).cast(pl.Int64)
 
-    Without detail, each source has one current value, so the choice is the lowest priority. The
-    pair and the priority are packed into one 64-bit key so that one integer sort does the work.
+
+def _choose(candidates: pl.DataFrame, priority: dict[int, int], *, detail: bool) -> pl.DataFrame:
+    """Keep one candidate per (enterprise, metric): the most trusted source, a verified value
+    before one reported beside it; within that (history read with as_of) the latest as-of
+    date, then the latest recorded.
+
+    Without detail, each source has one current value (or a verified one and a report beside
+    it), so the choice is the lowest rank. The pair and the rank are packed into one 64-bit key
+    so that one integer sort does the work.
     """
-    ranked = candidates.with_columns(
-        pl.col("source_id").replace_strict(priority, return_dtype=pl.Int64).alias("priority")
-    )
+    ranked = candidates.with_columns(rank(priority).alias("priority"))
     if detail:
         return (
             ranked.sort(
@@ -399,12 +431,48 @@ def _choose(candidates: pl.DataFrame, priority: dict[int, int], *, detail: bool)
             .unique(subset=["enterprise_id", "metric_id"], keep="first", maintain_order=True)
             .drop("priority")
         )
-    # enterprise id < 2^31, metric id < 2^16, priority ≤ 1000 < 2^11 (checked on change).
-    pair = (pl.col("enterprise_id") * (1 << 16) + pl.col("metric_id")) * (1 << 11)
+    # enterprise id < 2^31, metric id < 2^16, rank ≤ 2 × 1000 + 1 < 2^12 (checked on change).
+    pair = (pl.col("enterprise_id") * (1 << 16) + pl.col("metric_id")) * (1 << 12)
     packed = ranked.with_columns((pair + pl.col("priority")).alias("packed")).sort("packed")
-    pair_of = pl.col("packed") // (1 << 11)
+    pair_of = pl.col("packed") // (1 << 12)
     first = pair_of != pair_of.shift(1)
     return packed.filter(first.fill_null(True)).drop("priority", "packed")
+
+
+def current_values(
+    session: Session, *, metric_ids: Sequence[int], periods: Sequence[str]
+) -> pl.DataFrame:
+    """Every current, not rejected value of metric_ids in periods, with its rank (lower is
+    more trusted, as `build_matrix` chooses): enterprise_id, metric_id, period, source_id,
+    status, value, fact_id, rank. Imports compare their values with these."""
+    frame = read_frame(
+        session,
+        sa.select(
+            Fact.enterprise_id,
+            Fact.metric_id,
+            Fact.period,
+            Fact.source_id,
+            Fact.status,
+            Fact.value,
+            Fact.id,
+        ).where(
+            Fact.is_current == sa.true(),
+            Fact.status != FactStatus.REJECTED.value,
+            Fact.period.in_(list(periods)),
+            Fact.metric_id.in_(list(metric_ids)),
+        ),
+        {
+            "enterprise_id": pl.Int64,
+            "metric_id": pl.Int64,
+            "period": pl.String,
+            "source_id": pl.Int64,
+            "status": pl.String,
+            "value": pl.Float64,
+            "fact_id": pl.Int64,
+        },
+    )
+    priority = dict(session.execute(sa.select(FactSource.id, FactSource.priority)).all())
+    return frame.with_columns(rank(priority).alias("rank"))
 
 
 # ---------------------------------------------------------------- one firm, reviews, evidence
@@ -437,9 +505,14 @@ def firm_values(
         grouped.setdefault((fact.metric.key, fact.period), []).append(fact)
     result: dict[str, dict[str, FirmValue]] = {}
     for (key, period), candidates in grouped.items():
-        best = min(candidates, key=lambda f: (f.source.priority, -f.id))
+        best = min(candidates, key=_trust)
         result.setdefault(key, {})[period] = FirmValue(best, len(candidates) - 1)
     return result
+
+
+def _trust(fact: Fact) -> tuple[int, bool, int]:
+    """The order in which build_matrix prefers current values (see `rank`)."""
+    return fact.source.priority, fact.status is not FactStatus.VERIFIED, -fact.id
 
 
 def firm_reports(session: Session, *, actor: Actor, enterprise_id: int) -> Sequence[Fact]:
@@ -455,15 +528,29 @@ def firm_reports(session: Session, *, actor: Actor, enterprise_id: int) -> Seque
 
 
 def pending_reviews(session: Session, *, actor: Actor, page: int = 1) -> Page[Fact]:
-    """Current values waiting for an officer: firms' own reports first, oldest first."""
+    """Current values waiting for an officer, oldest first: firms' own reports, and values an
+    import stored beside a verified value of the same source (in use until one is verified)."""
     actor.require(Permission.FACTS_VERIFY)
+    sibling = aliased(Fact)
+    beside_verified = (
+        sa.exists()
+        .where(
+            sibling.enterprise_id == Fact.enterprise_id,
+            sibling.metric_id == Fact.metric_id,
+            sibling.period == Fact.period,
+            sibling.source_id == Fact.source_id,
+            sibling.is_current == sa.true(),
+            sibling.status == FactStatus.VERIFIED.value,
+        )
+        .correlate(Fact)
+    )
     query = (
         sa.select(Fact)
         .join(FactSource, FactSource.id == Fact.source_id)
         .where(
             Fact.status == FactStatus.REPORTED.value,
             Fact.is_current == sa.true(),
-            FactSource.code == SELF_REPORT,
+            sa.or_(FactSource.code == SELF_REPORT, beside_verified),
         )
         .order_by(Fact.id)
     )
@@ -471,6 +558,57 @@ def pending_reviews(session: Session, *, actor: Actor, page: int = 1) -> Page[Fa
         owned = sa.select(Metric.id).join(Department, Department.code == Metric.owner)
         query = query.where(Fact.metric_id.in_(owned.where(Department.id == actor.department_id)))
     return paginate(session, query, page=page, per_page=50)
+
+
+@dataclass(frozen=True)
+class Change:
+    """A pending value against the value in use before it (for the review queue)."""
+
+    old: Fact
+    sharp: bool
+    bound: str  # the bound it was measured against, in Chinese
+
+
+def review_changes(
+    session: Session,
+    *,
+    actor: Actor,
+    pending: Sequence[Fact],
+    bounds: dict[str, ChangeBound] | None = None,
+) -> dict[int, Change]:
+    """Pending fact id → the value in use for the same firm, metric and period without it (the
+    most trusted other current value, else the report it superseded), and whether the new one
+    moved from it beyond the metric's bound."""
+    actor.require(Permission.FACTS_VERIFY)
+    bounds = bounds if bounds is not None else catalogue.change_bounds()
+    out: dict[int, Change] = {}
+    for fact in pending:
+        same = (
+            Fact.enterprise_id == fact.enterprise_id,
+            Fact.metric_id == fact.metric_id,
+            Fact.period == fact.period,
+            Fact.id != fact.id,
+            Fact.status != FactStatus.REJECTED.value,
+        )
+        others = session.scalars(sa.select(Fact).where(*same, Fact.is_current == sa.true())).all()
+        old = min(others, key=_trust) if others else None
+        if old is None:
+            old = session.scalar(
+                sa.select(Fact)
+                .where(*same, Fact.source_id == fact.source_id, Fact.id < fact.id)
+                .order_by(Fact.id.desc())
+                .limit(1)
+            )
+        bound = bounds.get(fact.metric.key)
+        if old is None or bound is None:
+            continue
+        moved = pl.select(
+            catalogue.sharp(
+                pl.lit(old.value), pl.lit(fact.value), bound.ratio, bound.jump, bound.floor
+            )
+        ).item()
+        out[fact.id] = Change(old=old, sharp=bool(moved), bound=bound.describe(fact.metric.unit))
+    return out
 
 
 EVIDENCE_TYPES = {b"%PDF-": ".pdf", b"\x89PNG\r\n\x1a\n": ".png", b"\xff\xd8\xff": ".jpg"}

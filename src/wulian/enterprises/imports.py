@@ -5,14 +5,22 @@ Every cell is checked; the result is an `ImportReport` with each problem's row, 
 reason in Chinese. By default a file with any problem writes nothing (all-or-nothing); `partial`
 writes the rows without problems and reports the rest; `dry_run` only checks. Importing the same
 file again changes nothing: a value equal to the current value of the same source is skipped.
+
+Each value is also compared with the value in use for its firm, metric and period: a move beyond
+the metric's bound (`reference.catalogue.ChangeBound`) is a warning with the old and new values,
+and so is a credit code registered under another name. Warned rows are written only when the
+officer confirms them; until then the whole file is refused (with `partial`, those rows are
+skipped). A value never displaces a verified value of its own source or a value of a more
+trusted source: it is stored beside it, and evaluations keep using the trusted one.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,19 +30,25 @@ from sqlalchemy.orm import Session
 
 from wulian.core import audit, xlsx
 from wulian.core.db import utcnow
-from wulian.core.db.columnar import read_frame
 from wulian.core.errors import InvalidInput, PermissionDenied, RowProblem
 from wulian.core.permissions import Actor, Permission
 from wulian.core.tabular import Table, parse_numbers, read_table
 from wulian.enterprises import uscc as uscc_check
-from wulian.enterprises.facts import PERIOD_PATTERNS, period_problem, source_or_raise
-from wulian.enterprises.models import Enterprise, Fact, FactStatus
+from wulian.enterprises.facts import (
+    PERIOD_PATTERNS,
+    current_values,
+    period_problem,
+    source_or_raise,
+)
+from wulian.enterprises.models import Enterprise, Fact, FactSource, FactStatus
 from wulian.enterprises.names import clean_name, name_key
-from wulian.reference import units
+from wulian.reference import catalogue, units
 from wulian.reference.aliases import Resolver
+from wulian.reference.catalogue import ChangeBound
 from wulian.reference.models import Metric
 
 MAX_PROBLEMS = 100_000  # a report lists at most this many problems (the counts stay exact)
+MAX_FLAGS = 100_000  # and at most this many warnings
 PREVIEW_ROWS = 10
 
 # Combinations that cannot be true in one firm's figures for one period: (part, whole, reason).
@@ -62,6 +76,36 @@ BAD_UNIT = "单位有误"
 MISSING = "缺少必填项"
 BAD_VALUE = "取值有误"
 
+# Warning kinds: written only when the officer confirms the row.
+SHARP_CHANGE = "大幅变动"
+OTHER_NAME = "名称不符"
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A value that may be right but must be confirmed: a sharp change or another firm's name."""
+
+    row: int
+    kind: str
+    firm: str  # the registered name (else the name in the file)
+    code: str
+    column: str
+    reason: str
+    metric: str = ""  # the metric's Chinese name (sharp changes)
+    unit: str = ""
+    old: float | None = None
+    new: float | None = None
+    old_source: str = ""  # where the value in use came from, and whether it is verified
+
+    @property
+    def change(self) -> str:
+        """The change as a Chinese percentage (or 由 0 起) for the report."""
+        if self.old is None or self.new is None:
+            return ""
+        if self.old == 0:
+            return "原值为 0"
+        return f"{(self.new - self.old) / abs(self.old) * 100:+.1f}%"
+
 
 @dataclass(frozen=True)
 class Column:
@@ -86,11 +130,20 @@ class ImportReport:
     rows_rejected: int = 0
     problems: list[RowProblem] = field(default_factory=list)
     problem_count: int = 0
+    kind_counts: Counter[str] = field(default_factory=Counter)  # exact, however many are listed
+    bad_rows: set[int] = field(default_factory=set)  # every row with a problem
+    flags: list[Flag] = field(default_factory=list)
+    flag_count: int = 0
+    flag_counts: Counter[str] = field(default_factory=Counter)
+    flagged_rows: set[int] = field(default_factory=set)
+    confirmed_rows: set[int] = field(default_factory=set)  # flagged rows the officer confirmed
+    row_names: dict[int, str] = field(default_factory=dict)  # firm of a listed row
     preview: list[dict[str, str]] = field(default_factory=list)
     mode: str = "all"  # all | partial | dry-run
     committed: bool = False
     added: int = 0
     superseded: int = 0
+    beside: int = 0  # written beside a verified or more trusted value, which stays in use
     unchanged: int = 0
     missing_values: int = 0
     created: int = 0
@@ -99,32 +152,87 @@ class ImportReport:
     def add(self, problems: Iterable[RowProblem]) -> None:
         for problem in problems:
             self.problem_count += 1
+            self.kind_counts[problem.kind or BAD_VALUE] += 1
+            if problem.row is not None and problem.row != self.header_row:
+                self.bad_rows.add(problem.row)
             if len(self.problems) < MAX_PROBLEMS:
                 self.problems.append(problem)
+        self.rows_rejected = len(self.bad_rows)
+
+    def flag(self, flags: Iterable[Flag]) -> None:
+        for item in flags:
+            self.flag_count += 1
+            self.flag_counts[item.kind] += 1
+            self.flagged_rows.add(item.row)
+            if len(self.flags) < MAX_FLAGS:
+                self.flags.append(item)
 
     @property
     def ok(self) -> bool:
         return self.problem_count == 0
 
+    @property
+    def capped(self) -> bool:
+        """Whether the problem list stops short of the count (the counts are exact)."""
+        return len(self.problems) < self.problem_count
+
+    @property
+    def flags_capped(self) -> bool:
+        return len(self.flags) < self.flag_count
+
+    @property
+    def unconfirmed_rows(self) -> set[int]:
+        """Flagged rows without problems that the officer has not confirmed."""
+        return self.flagged_rows - self.confirmed_rows - self.bad_rows
+
     def counts_by_kind(self) -> list[tuple[str, int]]:
-        return Counter(p.kind or BAD_VALUE for p in self.problems).most_common()
+        """Problems by kind, exact (they add up to `problem_count`)."""
+        return self.kind_counts.most_common()
+
+    def flags_by_kind(self) -> list[tuple[str, int]]:
+        return self.flag_counts.most_common()
 
     def summary(self) -> str:
         """One Chinese sentence for the CLI, the page and the audit trail."""
         head = f"{self.filename}：{self.rows_total} 行"
         if self.problem_count:
             head += f"，发现 {self.problem_count} 处问题（涉及 {self.rows_rejected} 行）"
+        if self.flag_count:
+            rows = len(self.flagged_rows)
+            waiting = len(self.unconfirmed_rows)
+            head += f"，{self.flag_count} 处警告（涉及 {rows} 行，其中 {waiting} 行待确认）"
         if not self.committed:
-            reason = "仅检查，尚未写入" if self.mode == "dry-run" else "有问题，未写入任何数据"
+            if self.mode == "dry-run":
+                reason = "仅检查，尚未写入"
+            elif self.problem_count and self.mode != "partial":
+                reason = "有问题，未写入任何数据"
+            else:
+                reason = "有警告的行尚未确认，未写入任何数据"
             return f"{head}；{reason}"
         if self.kind == "facts":
             done = f"新增 {self.added} 条，更新 {self.superseded} 条，未变 {self.unchanged} 条"
+            if self.beside:
+                done += f"，{self.beside} 条存于已核实或更可信的值旁（评价仍用原值）"
             if self.created:
                 done += f"，新登记企业 {self.created} 家"
         else:
             done = f"新登记 {self.created} 家，更新 {self.updated} 家，未变 {self.unchanged} 家"
-        skipped = "；有问题的行已跳过" if self.problem_count else ""
-        return f"{head}；已写入：{done}{skipped}"
+        skipped = []
+        if self.problem_count:
+            skipped.append("有问题的行已跳过")
+        if self.unconfirmed_rows:
+            skipped.append(f"未确认警告的 {len(self.unconfirmed_rows)} 行已跳过")
+        tail = "；" + "，".join(skipped) if skipped else ""
+        return f"{head}；已写入：{done}{tail}"
+
+    def capped_note(self) -> str:
+        """Says so when the lists hold fewer entries than the counts."""
+        notes = []
+        if self.capped:
+            notes.append(f"问题清单只列出前 {len(self.problems)} 处（共 {self.problem_count} 处）")
+        if self.flags_capped:
+            notes.append(f"警告清单只列出前 {len(self.flags)} 处（共 {self.flag_count} 处）")
+        return "；".join(notes)
 
 
 def start_report(
@@ -174,8 +282,15 @@ def import_facts(
     partial: bool = False,
     dry_run: bool = False,
     create_firms: bool = False,
+    confirm_rows: Collection[int] = (),
+    confirm_all: bool = False,
+    bounds: Mapping[str, ChangeBound] | None = None,
 ) -> ImportReport:
-    """Check a facts file and, unless told otherwise or it has problems, write its values."""
+    """Check a facts file and, unless told otherwise or it has problems, write its values.
+
+    Rows with warnings (a sharp change, a code registered under another name) are written only
+    when confirmed: listed in confirm_rows, or all of them with confirm_all. bounds: metric key
+    → its bound on sharp changes (default: the catalogue's)."""
     actor.require(Permission.FACTS_WRITE)
     if actor.enterprise_id is not None:
         raise PermissionDenied("企业用户请在“我的企业”页面填报本企业数据")
@@ -197,14 +312,29 @@ def import_facts(
     long = _check_values(long, resolver, report, as_of)
     long = _check_conflicts(long, report)
     _check_combinations(long, report)
-    bad_rows = _bad_rows(report)
-    report.rows_rejected = len(bad_rows)
-    if dry_run or (report.problem_count and not partial):
-        return report
-    clean = long.filter(~pl.col("row").is_in(list(bad_rows))).select("firm", *FACT_KEY[1:], "value")
+    if report.bad_rows:
+        long = long.filter(~pl.col("row").is_in(list(report.bad_rows)))
+    compared = _compare(
+        session,
+        long,
+        firms,
+        resolver,
+        source_row.id,
+        catalogue.change_bounds() if bounds is None else bounds,
+        report,
+    )
     del long
+    _sort_lists(report)
+    report.confirmed_rows = set(report.flagged_rows) if confirm_all else set(confirm_rows)
+    _name_listed_rows(report, firms)
+    waiting = report.unconfirmed_rows
+    if dry_run or (report.problem_count and not partial) or (waiting and not partial):
+        return report
+    skipped = list(report.bad_rows | waiting)
+    clean = compared.filter(~pl.col("row").is_in(skipped)).drop("row")
+    del compared
     if create_firms:
-        fresh = firms.filter(~pl.col("row").is_in(list(bad_rows)))
+        fresh = firms.filter(~pl.col("row").is_in(skipped))
         clean = _create_firms(session, fresh, clean, report)
     _write_facts(session, actor, clean, source_row.id, as_of, report)
     report.committed = True
@@ -220,9 +350,12 @@ def import_facts(
             "mode": report.mode,
             "added": report.added,
             "superseded": report.superseded,
+            "beside": report.beside,
             "unchanged": report.unchanged,
             "created_firms": report.created,
             "problems": report.problem_count,
+            "warnings": report.flag_count,
+            "confirmed_rows": sorted(report.confirmed_rows & report.flagged_rows)[:1000],
         },
     )
     return report
@@ -486,6 +619,7 @@ def _attach_firms(
     number per credit code (or folded name), so that its rows can be compared."""
     registry = session.execute(sa.select(Enterprise.uscc, Enterprise.id, Enterprise.name_key)).all()
     by_code = {c: i for c, i, _ in registry if c}
+    names = _registered_names(session, firms)
     codes: dict[str, str | None] = {}
     reasons: dict[str, str] = {}
     for code in firms["uscc"].unique().to_list():
@@ -531,7 +665,61 @@ def _attach_firms(
         column = "统一社会信用代码" if code else "企业名称"
         report.add([RowProblem(r, column, code or name, reason, UNKNOWN_FIRM)])
     unregistered = pl.coalesce(pl.col("code"), pl.col("name_key")).rank("dense").cast(pl.Int64)
-    return firms.with_columns(pl.coalesce(pl.col("enterprise_id"), -unregistered).alias("firm"))
+    firms = firms.with_columns(
+        pl.coalesce(pl.col("enterprise_id"), -unregistered).alias("firm"),
+        pl.coalesce(
+            pl.col("enterprise_id").replace_strict(
+                {i: n for i, (n, _) in names.items()}, default=None, return_dtype=pl.String
+            ),
+            pl.col("name"),
+        ).alias("firm_name"),
+    )
+    _check_names(firms, names, report)
+    return firms
+
+
+def _registered_names(session: Session, firms: pl.DataFrame) -> dict[int, tuple[str, set[str]]]:
+    """enterprise_id → (name, folded name and former names) of the firms the rows' codes name."""
+    codes = [c for c in firms["uscc"].unique().to_list() if c]
+    out: dict[int, tuple[str, set[str]]] = {}
+    for start in range(0, len(codes), 10_000):
+        rows = session.execute(
+            sa.select(
+                Enterprise.id, Enterprise.name, Enterprise.name_key, Enterprise.former_names
+            ).where(Enterprise.uscc.in_(codes[start : start + 10_000]))
+        ).all()
+        for i, name, key, former in rows:
+            out[i] = (name, {key, *(name_key(f) for f in former or [])})
+    return out
+
+
+def _check_names(
+    firms: pl.DataFrame, names: dict[int, tuple[str, set[str]]], report: ImportReport
+) -> None:
+    """A row whose credit code is registered under another name (not a former one) is flagged:
+    the code may be mistyped, and the values would land on another firm."""
+    by_code = firms.filter(
+        pl.col("enterprise_id").is_not_null() & (pl.col("uscc") != "") & (pl.col("name") != "")
+    )
+    flags = []
+    for row, code, name, key, firm in by_code.select(
+        "row", "uscc", "name", "name_key", "enterprise_id"
+    ).iter_rows():
+        registered, known = names[firm]
+        if key in known:
+            continue
+        flags.append(
+            Flag(
+                row=row,
+                kind=OTHER_NAME,
+                firm=registered,
+                code=code,
+                column="企业名称",
+                reason=f"统一社会信用代码 {code} 登记的企业是“{registered}”，文件中写的是"
+                f"“{name}”（也不是它的曾用名）；请核对代码是否填错",
+            )
+        )
+    report.flag(flags)
 
 
 def _check_conflicts(long: pl.DataFrame, report: ImportReport) -> pl.DataFrame:
@@ -584,9 +772,16 @@ def _check_combinations(long: pl.DataFrame, report: ImportReport) -> None:
         )
 
 
-def _bad_rows(report: ImportReport) -> set[int]:
+def _sort_lists(report: ImportReport) -> None:
     report.problems.sort(key=lambda p: (p.row or 0, p.column or ""))
-    return {p.row for p in report.problems if p.row is not None and p.row != report.header_row}
+    report.flags.sort(key=lambda f: (f.row, f.column))
+
+
+def _name_listed_rows(report: ImportReport, firms: pl.DataFrame) -> None:
+    """The firm of every row the report lists, for the downloadable report."""
+    rows = {p.row for p in report.problems if p.row is not None} | {f.row for f in report.flags}
+    listed = firms.filter(pl.col("row").is_in(list(rows))).select("row", "firm_name")
+    report.row_names = dict(listed.iter_rows())
 
 
 def _create_firms(
@@ -616,6 +811,171 @@ def _create_firms(
     return clean.with_columns(pl.col("firm").replace(created))
 
 
+def _compare(
+    session: Session,
+    long: pl.DataFrame,
+    firms: pl.DataFrame,
+    resolver: Resolver,
+    source_id: int,
+    bounds: Mapping[str, ChangeBound],
+    report: ImportReport,
+) -> pl.DataFrame:
+    """Each clean value beside what the store holds: the value in use (`old_value`, its rank)
+    and the current values of the importing source (`ver_value` verified; `rep_id`, `rep_value`
+    reported). A value that moved from the value in use beyond its metric's bound is flagged.
+
+    Returns row, firm, metric_id, period, value and those columns, for `_write_facts`."""
+    metric_ids = dict(session.execute(sa.select(Metric.key, Metric.id)).all())
+    # Metric and period stay categorical on the (possibly two-million-row) frame.
+    frame = long.select(
+        "row",
+        "column",
+        "firm",
+        "metric_key",
+        "period",
+        "value",
+        pl.col("metric_key")
+        .cast(pl.String)
+        .replace_strict(metric_ids, return_dtype=pl.Int64)
+        .alias("metric_id"),
+    )
+    periods = [p for p in frame["period"].cast(pl.String).unique().to_list() if p is not None]
+    schema = {
+        "old_value": pl.Float64,
+        "old_rank": pl.Int64,
+        "old_source": pl.Int64,
+        "old_verified": pl.Boolean,
+        "ver_value": pl.Float64,
+        "rep_id": pl.Int64,
+        "rep_value": pl.Float64,
+    }
+    registered = frame.filter(pl.col("firm") > 0)
+    if not registered.height:
+        return frame.with_columns(pl.lit(None, t).alias(c) for c, t in schema.items()).drop(
+            "column", "metric_key"
+        )
+    current = current_values(
+        session, metric_ids=registered["metric_id"].unique().to_list(), periods=periods
+    )
+    # Joined on one integer per (firm, metric, period): a join on the three columns (one of them
+    # text) takes several times the memory on millions of rows.
+    period_index = {p: i for i, p in enumerate(periods)}
+    width = max(metric_ids.values(), default=0) + 1
+
+    def key(of: pl.Expr) -> pl.Expr:
+        position = (
+            pl.col("period").cast(pl.String).replace_strict(period_index, return_dtype=pl.Int64)
+        )
+        return ((of * width + pl.col("metric_id")) * len(periods) + position).alias("key")
+
+    current = current.select(
+        key(pl.col("enterprise_id")),
+        "source_id",
+        (pl.col("status") == FactStatus.VERIFIED.value).alias("verified"),
+        "value",
+        "fact_id",
+        "rank",
+    )
+    chosen = (
+        current.sort(["key", "rank", "fact_id"], descending=[False, False, True])
+        .unique("key", keep="first")
+        .select(
+            "key",
+            pl.col("value").alias("old_value"),
+            pl.col("rank").alias("old_rank"),
+            pl.col("source_id").alias("old_source"),
+            pl.col("verified").alias("old_verified"),
+        )
+    )
+    own = current.filter(pl.col("source_id") == source_id)
+    verified = own.filter(pl.col("verified"))
+    verified = verified.group_by("key").agg(pl.col("value").first().alias("ver_value"))
+    reported = (
+        own.filter(~pl.col("verified"))
+        .sort("fact_id", descending=True)
+        .group_by("key")
+        .agg(pl.col("fact_id").first().alias("rep_id"), pl.col("value").first().alias("rep_value"))
+    )
+    del current, own
+    frame = (
+        frame.with_columns(key(pl.col("firm")))
+        .join(chosen, on="key", how="left")
+        .join(verified, on="key", how="left")
+        .join(reported, on="key", how="left")
+        .drop("key")
+    )
+    _flag_sharp_changes(session, frame, firms, resolver, bounds, report)
+    return frame.drop("column", "metric_key")
+
+
+def _flag_sharp_changes(
+    session: Session,
+    frame: pl.DataFrame,
+    firms: pl.DataFrame,
+    resolver: Resolver,
+    bounds: Mapping[str, ChangeBound],
+    report: ImportReport,
+) -> None:
+    def bound(name: str) -> pl.Expr:
+        values = {k: getattr(b, name) for k, b in bounds.items()}
+        values = {k: None if v is None else float(v) for k, v in values.items()}
+        return (
+            pl.col("metric_key")
+            .cast(pl.String)
+            .replace_strict(values, default=None, return_dtype=pl.Float64)
+        )
+
+    unchanged = (pl.col("value") == pl.col("ver_value")) | (pl.col("value") == pl.col("rep_value"))
+    moved = catalogue.sharp(
+        pl.col("old_value"), pl.col("value"), bound("ratio"), bound("jump"), bound("floor")
+    )
+    known = pl.col("metric_key").cast(pl.String).is_in(list(bounds))
+    candidates = pl.col("old_value").is_not_null() & ~unchanged.fill_null(False) & known
+    sharp = frame.filter(candidates & moved)
+    if not sharp.height:
+        return
+    sharp = sharp.sort("row", "column").join(
+        firms.select("row", "uscc", "firm_name"), on="row", how="left"
+    )
+    report.flag_count += sharp.height
+    report.flag_counts[SHARP_CHANGE] += sharp.height
+    report.flagged_rows.update(sharp["row"].unique().to_list())
+    room = MAX_FLAGS - len(report.flags)
+    if room <= 0:
+        return
+    sources = dict(session.execute(sa.select(FactSource.id, FactSource.name)).all())
+    catalogue_rows = resolver.catalogue
+    for row, column, key, old, new, source, verified, code, name in sharp.head(room).select(
+        "row", "column", "metric_key", "old_value", "value", "old_source", "old_verified",
+        "uscc", "firm_name",
+    ).iter_rows():  # fmt: skip
+        metric = catalogue_rows[key]
+        checked = "已核实" if verified else "已报送"
+        item = Flag(
+            row=row,
+            kind=SHARP_CHANGE,
+            firm=name or "",
+            code=code or "",
+            column=str(column),
+            metric=metric.name,
+            unit=metric.unit,
+            old=old,
+            new=new,
+            old_source=f"{sources.get(source, '')}（{checked}）",
+            reason="",
+        )
+        limit = bounds[key].describe(metric.unit)
+        reason = (
+            f"“{metric.name}”现行值 {_number(old)}，新值 {_number(new)} {metric.unit}"
+            f"（{item.change}），超出界限：{limit}；请核对单位和数值，确认无误后勾选此行"
+        )
+        report.flags.append(dataclasses.replace(item, reason=reason))
+
+
+def _number(value: float) -> str:
+    return f"{value:,.4f}".rstrip("0").rstrip(".")
+
+
 def _write_facts(
     session: Session,
     actor: Actor,
@@ -624,52 +984,31 @@ def _write_facts(
     as_of: dt.date,
     report: ImportReport,
 ) -> None:
-    """Insert new values, supersede changed ones, skip the unchanged: in bulk."""
-    metric_ids = dict(session.execute(sa.select(Metric.key, Metric.id)).all())
-    incoming = clean.filter(pl.col("firm") > 0).select(
-        pl.col("firm").alias("enterprise_id"),
-        pl.col("metric_key")
-        .cast(pl.String)
-        .replace_strict(metric_ids, return_dtype=pl.Int64)
-        .alias("metric_id"),
-        pl.col("period").cast(pl.String),
-        "value",
-    )
+    """Insert new values, supersede changed reported ones, skip the unchanged: in bulk.
+
+    A verified value of the same source is not superseded, and a value of a more trusted source
+    is not displaced: the new value is stored beside it (counted as `beside`), and evaluations
+    keep using the trusted one until an officer verifies the new value."""
+    incoming = clean.filter(pl.col("firm") > 0).rename({"firm": "enterprise_id"})
     if not incoming.height:
         return
-    periods = incoming["period"].unique().to_list()
-    current = read_frame(
-        session,
-        sa.select(Fact.id, Fact.enterprise_id, Fact.metric_id, Fact.period, Fact.value).where(
-            Fact.source_id == source_id,
-            Fact.is_current == sa.true(),
-            Fact.period.in_(periods),
-            Fact.metric_id.in_(incoming["metric_id"].unique().to_list()),
-        ),
-        {
-            "old_id": pl.Int64,
-            "enterprise_id": pl.Int64,
-            "metric_id": pl.Int64,
-            "period": pl.String,
-            "old_value": pl.Float64,
-        },
+    priority = session.scalar(sa.select(FactSource.priority).where(FactSource.id == source_id))
+    new_rank = int(priority or 0) * 2 + 1  # a reported value of this source (facts.rank)
+    unchanged = (
+        (pl.col("value") == pl.col("ver_value")) | (pl.col("value") == pl.col("rep_value"))
+    ).fill_null(False)
+    fresh = pl.col("ver_value").is_null() & pl.col("rep_id").is_null()
+    beside = (pl.col("old_rank") < new_rank).fill_null(False)
+    merged = incoming.with_columns(
+        (~unchanged).alias("write"), fresh.alias("fresh"), beside.alias("beside")
     )
-    # Joined on one integer per (firm, metric, period): a join on the three columns (one of them
-    # text) takes several times the memory on millions of rows.
-    period_index = {p: i for i, p in enumerate(periods)}
-    width = max(metric_ids.values(), default=0) + 1
-    key = (pl.col("enterprise_id") * width + pl.col("metric_id")) * len(periods) + pl.col(
-        "period"
-    ).replace_strict(period_index, return_dtype=pl.Int64)
-    merged = incoming.with_columns(key.alias("key")).join(
-        current.select(key.alias("key"), "old_id", "old_value"), on="key", how="left"
+    counts = merged.select(
+        (pl.col("write") & pl.col("beside")).sum().alias("beside"),
+        (pl.col("write") & ~pl.col("beside") & pl.col("fresh")).sum().alias("fresh"),
+        (pl.col("write") & ~pl.col("beside") & ~pl.col("fresh")).sum().alias("changed"),
     )
-    del incoming, current
-    fresh = pl.col("old_id").is_null()
-    changed = pl.col("old_id").is_not_null() & (pl.col("old_value") != pl.col("value"))
-    counts = merged.select(fresh.sum().alias("fresh"), changed.sum().alias("changed"))
     now = utcnow()
-    old_ids = merged.filter(changed)["old_id"].to_list()
+    old_ids = merged.filter(pl.col("write") & pl.col("rep_id").is_not_null())["rep_id"].to_list()
     for start in range(0, len(old_ids), 10_000):
         session.execute(
             sa.update(Fact)
@@ -677,7 +1016,9 @@ def _write_facts(
             .values(is_current=False, superseded_at=now),
             execution_options={"synchronize_session": False},
         )
-    to_insert = merged.filter(fresh | changed).drop("key", "old_id", "old_value")
+    to_insert = merged.filter(pl.col("write")).select(
+        "enterprise_id", "metric_id", pl.col("period").cast(pl.String), "value"
+    )
     constants = {
         "source_id": source_id,
         "as_of": as_of,
@@ -688,9 +1029,10 @@ def _write_facts(
         "created_at": now,
     }
     bulk_insert(session, Fact.__table__, to_insert, constants)  # type: ignore[arg-type]
+    report.beside = counts["beside"].item()
     report.added = counts["fresh"].item()
     report.superseded = counts["changed"].item()
-    report.unchanged = merged.height - report.added - report.superseded
+    report.unchanged = merged.height - report.added - report.superseded - report.beside
 
 
 def bulk_insert(
@@ -788,20 +1130,22 @@ def field_label(name: str) -> str:
 
 
 def report_xlsx(report: ImportReport) -> bytes:
-    """The report as an xlsx workbook: problems (row, column, value, kind, reason) and mapping."""
+    """The report as an xlsx workbook: problems (row, firm, column, value, kind, reason), the
+    warnings with old and new values, and the summary with exact counts and the mapping."""
     import io
 
     buffer = io.BytesIO()
     workbook = xlsx.workbook(buffer)
     bold = workbook.add_format({"bold": True, "bg_color": "#E8EEF7", "border": 1})
     sheet = workbook.add_worksheet("问题清单")
-    sheet.write_row(0, 0, ["行号", "列", "值", "问题类型", "原因"], bold)
+    sheet.write_row(0, 0, ["行号", "企业名称", "列", "值", "问题类型", "原因"], bold)
     for index, problem in enumerate(report.problems, start=1):
         sheet.write_row(
             index,
             0,
             [
                 problem.row if problem.row is not None else "",
+                report.row_names.get(problem.row, "") if problem.row is not None else "",
                 problem.column or "",
                 problem.value or "",
                 problem.kind or BAD_VALUE,
@@ -809,9 +1153,42 @@ def report_xlsx(report: ImportReport) -> bytes:
             ],
         )
     sheet.set_column(0, 0, 8)
-    sheet.set_column(1, 3, 22)
-    sheet.set_column(4, 4, 60)
+    sheet.set_column(1, 1, 30)
+    sheet.set_column(2, 4, 22)
+    sheet.set_column(5, 5, 60)
     sheet.freeze_panes(1, 0)
+    warnings = workbook.add_worksheet("警告清单")
+    warnings.write_row(
+        0,
+        0,
+        ["行号", "企业名称", "统一社会信用代码", "类型", "指标", "现行值", "现行值来源", "新值",
+         "单位", "变化", "已确认", "说明"],
+        bold,
+    )  # fmt: skip
+    for index, item in enumerate(report.flags, start=1):
+        warnings.write_row(
+            index,
+            0,
+            [
+                item.row,
+                item.firm,
+                item.code,
+                item.kind,
+                item.metric or item.column,
+                "" if item.old is None else item.old,
+                item.old_source,
+                "" if item.new is None else item.new,
+                item.unit,
+                item.change,
+                "是" if item.row in report.confirmed_rows else "否",
+                item.reason,
+            ],
+        )
+    warnings.set_column(0, 0, 8)
+    warnings.set_column(1, 2, 28)
+    warnings.set_column(3, 10, 14)
+    warnings.set_column(11, 11, 70)
+    warnings.freeze_panes(1, 0)
     summary = workbook.add_worksheet("导入概况")
     summary.write_row(0, 0, ["项目", "内容"], bold)
     lines: Sequence[tuple[str, Any]] = [
@@ -820,7 +1197,11 @@ def report_xlsx(report: ImportReport) -> bytes:
         ("表头所在行", report.header_row),
         ("数据行数", report.rows_total),
         ("问题数", report.problem_count),
+        ("有问题的行数", report.rows_rejected),
         *[(f"问题：{kind}", count) for kind, count in report.counts_by_kind()],
+        ("警告数", report.flag_count),
+        *[(f"警告：{kind}", count) for kind, count in report.flags_by_kind()],
+        *([("清单说明", report.capped_note())] if report.capped_note() else []),
     ]
     for index, (label, value) in enumerate(lines, start=1):
         summary.write_row(index, 0, [label, value])

@@ -161,8 +161,11 @@ def import_enterprises(
             continue
         parsed.append((row_number, values))
 
-    bad_rows = {p.row for p in report.problems if p.row != table.header_row}
-    report.rows_rejected = len(bad_rows)
+    report.problems.sort(key=lambda p: (p.row or 0, p.column or ""))
+    names = table.frame[columns["name"][0]].to_list()
+    rows = table.rows.to_list()
+    listed = {p.row for p in report.problems}
+    report.row_names = {r: n for r, n in zip(rows, names, strict=True) if r in listed}
     if dry_run or (report.problem_count and not partial):
         return report
     for _, values in parsed:

@@ -3,24 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
-import re
-import secrets
+from collections.abc import Collection
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import Path as Path_
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from wulian.chains import service as chains_service
+from wulian.core.db import utcnow
 from wulian.core.deps import DB, XLSX, CurrentActor, render, settings_of, xlsx_download
-from wulian.core.errors import InvalidFile, InvalidInput, NotFound, PermissionDenied, WulianError
+from wulian.core.errors import InvalidFile, InvalidInput, PermissionDenied, WulianError
 from wulian.core.permissions import Actor, Permission
+from wulian.core.uploads import Uploads
 from wulian.enterprises import facts, imports, registry_import, service
 from wulian.enterprises.models import FactSource
 from wulian.enterprises.schemas import EnterpriseIn, EnterpriseOut, EnterprisePageOut
 from wulian.enterprises.tags import TAGS
+from wulian.reference import catalogue
 from wulian.reference.models import Metric, Region
 
 pages = APIRouter(include_in_schema=False)
@@ -283,8 +285,16 @@ def evidence(request: Request, fact_id: int, db: DB, actor: CurrentActor) -> Res
 
 @pages.get("/reviews")
 def reviews_page(request: Request, db: DB, actor: CurrentActor, page: Page = 1) -> Response:
+    return render(request, "enterprises/reviews.html", _reviews_context(request, db, actor, page))
+
+
+def _reviews_context(
+    request: Request, db: Session, actor: Actor, page: int = 1, **extra: Any
+) -> dict[str, Any]:
     result = facts.pending_reviews(db, actor=actor, page=page)
-    return render(request, "enterprises/reviews.html", {"actor": actor, "result": result})
+    bounds = catalogue.change_bounds(settings_of(request).change_bounds)
+    changes = facts.review_changes(db, actor=actor, pending=result.items, bounds=bounds)
+    return {"actor": actor, "result": result, "changes": changes, **extra}
 
 
 @pages.post("/reviews/{fact_id}")
@@ -307,11 +317,10 @@ def review(
         db.rollback()
         if isinstance(error, PermissionDenied):
             raise
-        result = facts.pending_reviews(db, actor=actor)
         return render(
             request,
             "enterprises/reviews.html",
-            {"actor": actor, "result": result, "error": error},
+            _reviews_context(request, db, actor, error=error),
             status_code=error.status,
         )
     verb = "通过" if decision == "verify" else "驳回"
@@ -321,17 +330,25 @@ def review(
 # ---------------------------------------------------------------- imports
 
 
-def _uploads(request: Request) -> Path:
-    folder = settings_of(request).data_dir / "uploads"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,40}$")
+def _uploads(request: Request) -> Uploads:
+    """The uploads waiting for confirmation (the clock can be replaced on the app's state)."""
+    settings = settings_of(request)
+    return Uploads(
+        folder=settings.data_dir / "uploads",
+        keep=dt.timedelta(hours=settings.upload_keep_hours),
+        clock=getattr(request.app.state, "clock", utcnow),
+    )
 
 
 def _run_import(
-    db: Session, actor: Actor, meta: dict[str, Any], data: bytes, *, dry_run: bool
+    request: Request,
+    db: Session,
+    actor: Actor,
+    meta: dict[str, Any],
+    data: bytes,
+    *,
+    dry_run: bool,
+    confirm_rows: Collection[int] = (),
 ) -> imports.ImportReport:
     if meta["kind"] == "enterprises":
         return registry_import.import_enterprises(
@@ -353,6 +370,8 @@ def _run_import(
         partial=meta["partial"],
         dry_run=dry_run,
         create_firms=meta["create_firms"],
+        confirm_rows=confirm_rows,
+        bounds=catalogue.change_bounds(settings_of(request).change_bounds),
     )
 
 
@@ -376,11 +395,13 @@ def _require_importer(actor: Actor) -> None:
 @pages.get("/imports")
 def imports_page(request: Request, db: DB, actor: CurrentActor) -> Response:
     _require_importer(actor)
-    return render(request, "enterprises/import.html", _import_context(db, actor))
+    _uploads(request).purge()
+    context = _import_context(db, actor, keep_hours=settings_of(request).upload_keep_hours)
+    return render(request, "enterprises/import.html", context)
 
 
 @pages.post("/imports")
-async def import_preview(
+def import_preview(
     request: Request,
     db: DB,
     actor: CurrentActor,
@@ -404,9 +425,9 @@ async def import_preview(
         "external": external,
         "actor": f"{actor.kind}:{actor.id}",
     }
-    data = await file.read()
+    data = file.file.read()  # a plain route: FastAPI runs it in a worker thread
     try:
-        report = _run_import(db, actor, meta, data, dry_run=True)
+        report = _run_import(request, db, actor, meta, data, dry_run=True)
     except WulianError as error:
         db.rollback()
         if isinstance(error, PermissionDenied):
@@ -414,49 +435,65 @@ async def import_preview(
         problems = error.problems if isinstance(error, InvalidFile) else []
         context = _import_context(db, actor, error=error, problems=problems, form=meta)
         return render(request, "enterprises/import.html", context, status_code=error.status)
-    token = secrets.token_urlsafe(18)
-    folder = _uploads(request)
-    (folder / f"{token}.data").write_bytes(data)
-    (folder / f"{token}.json").write_text(json.dumps(meta, ensure_ascii=False), "utf-8")
-    (folder / f"{token}.report.xlsx").write_bytes(imports.report_xlsx(report))
-    context = _import_context(db, actor, report=report, token=token, form=meta)
+    uploads = _uploads(request)
+    token = uploads.save(data=data, meta=meta, report=imports.report_xlsx(report))
+    context = _import_context(
+        db,
+        actor,
+        report=report,
+        token=token,
+        form=meta,
+        keep_hours=settings_of(request).upload_keep_hours,
+    )
     return render(request, "enterprises/import.html", context)
 
 
-def _stored(request: Request, actor: Actor, token: str) -> tuple[dict[str, Any], Path]:
-    if not _TOKEN.match(token):
-        raise NotFound("导入记录不存在或已过期")
-    folder = _uploads(request)
-    meta_path = folder / f"{token}.json"
-    if not meta_path.exists():
-        raise NotFound("导入记录不存在或已过期，请重新上传")
-    meta: dict[str, Any] = json.loads(meta_path.read_text("utf-8"))
+def _stored(request: Request, actor: Actor, token: str) -> dict[str, Any]:
+    meta = _uploads(request).meta(token)
     if meta["actor"] != f"{actor.kind}:{actor.id}":
         raise PermissionDenied("只能确认自己上传的文件")
-    return meta, folder
+    return meta
+
+
+def _rows(values: list[str]) -> set[int]:
+    """Row numbers from the confirmation checkboxes (anything else is ignored)."""
+    return {int(v) for v in values if v.isdigit() and len(v) <= 9}
 
 
 @pages.post("/imports/{token}/commit")
-def import_commit(request: Request, token: str, db: DB, actor: CurrentActor) -> Response:
+def import_commit(
+    request: Request,
+    token: Annotated[str, Path_(max_length=40)],
+    db: DB,
+    actor: CurrentActor,
+    confirm: Annotated[list[str] | None, Form()] = None,
+) -> Response:
+    """Write a checked file; rows with warnings only when their boxes are ticked."""
     _require_importer(actor)
-    meta, folder = _stored(request, actor, token)
-    data = (folder / f"{token}.data").read_bytes()
-    report = _run_import(db, actor, meta, data, dry_run=False)
+    meta = _stored(request, actor, token)
+    uploads = _uploads(request)
+    data = uploads.data(token)
+    confirmed = _rows(confirm or [])
+    report = _run_import(request, db, actor, meta, data, dry_run=False, confirm_rows=confirmed)
     if report.committed:
-        for suffix in (".data", ".json"):
-            (folder / f"{token}{suffix}").unlink(missing_ok=True)
-    context = _import_context(db, actor, report=report, token=token, form=meta, done=True)
+        uploads.used(token)
+    uploads.replace_report(token, imports.report_xlsx(report))
+    context = _import_context(
+        db,
+        actor,
+        report=report,
+        token=token,
+        form=meta,
+        done=report.committed,
+        keep_hours=settings_of(request).upload_keep_hours,
+    )
     return render(request, "enterprises/import.html", context)
 
 
 @pages.get("/imports/{token}/report.xlsx")
 def import_report(request: Request, token: str, actor: CurrentActor) -> Response:
     _require_importer(actor)
-    if not _TOKEN.match(token):
-        raise NotFound("导入记录不存在或已过期")
-    path = _uploads(request) / f"{token}.report.xlsx"
-    if not path.exists():
-        raise NotFound("检查报告不存在或已过期")
+    path = _uploads(request).report(token)
     return FileResponse(path, media_type=XLSX, filename="导入检查报告.xlsx")
 
 

@@ -7,7 +7,7 @@ Pure: reads the YAML file into validated `MetricSpec`s; the database copy is kep
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -47,6 +47,47 @@ class Formula:
         )
 
 
+class ChangeBound(BaseModel):
+    """How far a new value may move from the stored current value before an import or a
+    self-report lists it as a sharp change for an officer to confirm.
+
+    ratio: sharp when the new value is below old / ratio or above old × ratio (both positive);
+    jump: sharp when |new − old| exceeds jump (for ratios and percentages, in the metric's unit);
+    floor: never sharp when |new − old| is at most floor (small counts: 1 → 4 patents).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    ratio: float | None = Field(default=None, gt=1)
+    jump: float | None = Field(default=None, gt=0)
+    floor: float = Field(default=0.0, ge=0)
+
+    @model_validator(mode="after")
+    def _check(self) -> ChangeBound:
+        if self.ratio is None and self.jump is None:
+            raise ValueError("change 须给出 ratio（倍数）或 jump（绝对变动）")
+        return self
+
+    def describe(self, unit: str) -> str:
+        """The bound in Chinese, for the check report."""
+        parts = []
+        if self.ratio is not None:
+            parts.append(f"不到原值的 1/{self.ratio:g} 或超过 {self.ratio:g} 倍")
+        if self.jump is not None:
+            shown = f"{self.jump * 100:g} 个百分点" if unit == "比例" else f"{self.jump:g} {unit}"
+            parts.append(f"变动超过 {shown}")
+        return "或".join(parts)
+
+
+# Defaults by type when a metric names no bound: amounts may triple or fall to a third; ratios
+# may move 20 percentage points; counts as amounts, but a change of 10 or fewer is never sharp.
+DEFAULT_CHANGE = {
+    "number": ChangeBound(ratio=3),
+    "integer": ChangeBound(ratio=3, floor=10),
+    "ratio": ChangeBound(jump=0.2),
+}
+
+
 class MetricSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -62,6 +103,12 @@ class MetricSpec(BaseModel):
     formula: str | None = None
     definition: str = ""
     used_by: tuple[str, ...] = ()
+    change: ChangeBound | None = None
+
+    @property
+    def change_bound(self) -> ChangeBound:
+        """This metric's bound on sharp changes (its own, else the default of its type)."""
+        return self.change or DEFAULT_CHANGE[self.type]
 
     @model_validator(mode="after")
     def _check(self) -> MetricSpec:
@@ -112,6 +159,40 @@ def shipped() -> tuple[MetricSpec, ...]:
 def names() -> dict[str, str]:
     """Metric key → its Chinese name, from the shipped catalogue."""
     return {m.key: m.name for m in shipped()}
+
+
+def change_bounds(
+    overrides: Mapping[str, Mapping[str, float]] | None = None,
+) -> dict[str, ChangeBound]:
+    """Metric key → its bound on sharp changes: the catalogue's, with overrides from the
+    settings (`WULIAN_CHANGE_BOUNDS`, e.g. {"revenue": {"ratio": 2}}) taking precedence."""
+    bounds = {m.key: m.change_bound for m in shipped()}
+    for key, given in (overrides or {}).items():
+        if key not in bounds:
+            raise InvalidInput(f"设置 change_bounds 中的指标“{key}”不在指标目录中")
+        try:
+            bounds[key] = ChangeBound.model_validate(dict(given))
+        except ValidationError as error:
+            raise InvalidInput(f"设置 change_bounds 中“{key}”的变动界限无效：{error}") from None
+    return bounds
+
+
+def sharp(
+    old: pl.Expr,
+    new: pl.Expr,
+    ratio: pl.Expr | float | None,
+    jump: pl.Expr | float | None,
+    floor: pl.Expr | float = 0.0,
+) -> pl.Expr:
+    """True where new moved from old beyond the bound (ratio, jump, floor as in `ChangeBound`;
+    a null bound does not apply); false where old is unknown."""
+    ratio = pl.lit(ratio, pl.Float64) if not isinstance(ratio, pl.Expr) else ratio
+    jump = pl.lit(jump, pl.Float64) if not isinstance(jump, pl.Expr) else jump
+    floor = pl.lit(floor, pl.Float64) if not isinstance(floor, pl.Expr) else floor
+    moved = (new - old).abs()
+    by_ratio = (old > 0) & (new >= 0) & ((new * ratio < old) | (new > old * ratio))
+    by_jump = moved > jump
+    return (by_ratio.fill_null(False) | by_jump.fill_null(False)) & (moved > floor).fill_null(False)
 
 
 def formulas() -> dict[str, Formula]:

@@ -15,6 +15,14 @@ document.addEventListener("DOMContentLoaded", () => {
       }
     });
   });
+  document.querySelectorAll("input[data-check-all]").forEach((box) => {
+    box.addEventListener("change", () => {
+      const name = box.dataset.checkAll;
+      document.querySelectorAll(`input[type=checkbox][name="${name}"]`).forEach((other) => {
+        other.checked = box.checked;
+      });
+    });
+  });
   const toggle = document.querySelector("[data-toggle-menu]");
   if (toggle) {
     toggle.addEventListener("click", () => document.body.classList.toggle("menu-open"));
