@@ -222,7 +222,7 @@ def history_page(
 
 
 @pages.post("/enterprises/{enterprise_id}/reports")
-async def self_report(
+def self_report(
     request: Request,
     enterprise_id: int,
     db: DB,
@@ -244,7 +244,7 @@ async def self_report(
             raise InvalidInput("数值不是数字", field="value", value=value) from None
         path = None
         if evidence is not None and evidence.filename:
-            content = await evidence.read(settings.max_evidence_bytes + 1)
+            content = evidence.file.read(settings.max_evidence_bytes + 1)
             path = facts.store_evidence(
                 settings.data_dir, enterprise_id, content, settings.max_evidence_bytes
             )
@@ -380,7 +380,7 @@ def imports_page(request: Request, db: DB, actor: CurrentActor) -> Response:
 
 
 @pages.post("/imports")
-async def import_preview(
+def import_preview(
     request: Request,
     db: DB,
     actor: CurrentActor,
@@ -404,7 +404,7 @@ async def import_preview(
         "external": external,
         "actor": f"{actor.kind}:{actor.id}",
     }
-    data = await file.read()
+    data = file.file.read()
     try:
         report = _run_import(db, actor, meta, data, dry_run=True)
     except WulianError as error:
