@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -301,3 +302,17 @@ def post_form(client: TestClient, path: str, data: dict[str, object], page: str 
     """Submit a form as a signed-in browser (CSRF token taken from page)."""
     token = page_csrf(client, page)
     return client.post(path, data={**data, "csrf_token": token})
+
+
+def app_routes(app: object) -> list[Any]:
+    """Every route of app as declared, through included routers."""
+
+    def walk(routes: list[Any]) -> Iterator[Any]:
+        for route in routes:
+            included = getattr(route, "effective_candidates", None)
+            if callable(included):
+                yield from walk(included())
+            else:
+                yield route
+
+    return list(walk(app.router.routes))  # type: ignore[attr-defined]

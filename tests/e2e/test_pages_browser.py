@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from playwright.sync_api import Browser, ConsoleMessage, Page, Request, Response, expect
 from sqlalchemy.orm import Session
 
-from tests.conftest import PASSWORD, SYSTEM, World
+from tests.conftest import PASSWORD, SYSTEM, World, app_routes
 from tests.e2e.conftest import demo_copy, serving
 from wulian.chains import service as chains_service
 from wulian.chains.models import ChainSpecRow
@@ -81,18 +81,9 @@ _PARAM = re.compile(r"{(\w+)(?::\w+)?}")
 
 def get_routes(app: Any) -> list[str]:
     """The paths of the app's GET routes, as declared (included routers walked through)."""
-
-    def walk(routes: list[Any]) -> Iterator[Any]:
-        for route in routes:
-            included = getattr(route, "effective_candidates", None)
-            if callable(included):
-                yield from walk(included())
-            else:
-                yield route
-
     paths = {
         route.path
-        for route in walk(app.router.routes)
+        for route in app_routes(app)
         if "GET" in (getattr(route, "methods", None) or ()) and not route.path.startswith(NOT_PAGES)
     }
     return sorted(paths)

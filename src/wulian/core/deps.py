@@ -11,6 +11,7 @@ from fastapi import Depends, Request
 from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from wulian.core import audit
 from wulian.core.auth import service as auth_service
@@ -108,6 +109,18 @@ def _db(request: Request) -> Iterator[Session]:
 
 
 DB = Annotated[Session, Depends(_db, scope="function")]
+
+
+async def _form(request: Request) -> FormData:
+    """The request's form, read on the event loop (reading the body is asynchronous), so that
+    the route itself can be a plain function that runs in the thread pool."""
+    return await request.form()
+
+
+# Routes that touch the database are plain `def` (run in the thread pool): a blocking call on
+# the event loop would stop every other request of the worker while it waits, for a lock say.
+# A route that needs the raw form (repeated or dynamic fields) takes it as FormFields.
+FormFields = Annotated[FormData, Depends(_form)]
 
 
 def _resolve(request: Request, db: Session) -> Actor | None:

@@ -14,7 +14,15 @@ from sqlalchemy.orm import Session
 
 from wulian.core import audit
 from wulian.core.calendar import parse_day
-from wulian.core.deps import DB, CurrentActor, download, render, settings_of, xlsx_download
+from wulian.core.deps import (
+    DB,
+    CurrentActor,
+    FormFields,
+    download,
+    render,
+    settings_of,
+    xlsx_download,
+)
 from wulian.core.errors import InvalidInput, PermissionDenied, WulianError
 from wulian.core.permissions import Actor, Permission
 from wulian.core.specpages import SpecPages, spec_router
@@ -56,12 +64,12 @@ def refused(
     db.commit()
 
 
-async def _uploads(files: list[UploadFile] | None, limit: int) -> list[service.Upload]:
+def _uploads(files: list[UploadFile] | None, limit: int) -> list[service.Upload]:
     out = []
     for file in files or []:
         if not file.filename:
             continue
-        content = await file.read(limit + 1)
+        content = file.file.read(limit + 1)  # the spooled file, in the route's thread
         out.append(service.Upload(file.filename, content))
     return out
 
@@ -138,8 +146,7 @@ def workbench(
 
 
 @pages.post("/desk/bulk-assign")
-async def bulk_assign(request: Request, db: DB, actor: CurrentActor) -> Response:
-    form = await request.form()
+def bulk_assign(request: Request, db: DB, actor: CurrentActor, form: FormFields) -> Response:
     try:
         ids = [int(str(v)) for v in form.getlist("request_id")]
     except ValueError:
@@ -176,10 +183,11 @@ def new_request(request: Request, db: DB, actor: CurrentActor) -> Response:
 
 
 @pages.post("/desk/new")
-async def create_request(
+def create_request(
     request: Request,
     db: DB,
     actor: CurrentActor,
+    form: FormFields,
     title: Annotated[str, Form(max_length=200)] = "",
     description: Annotated[str, Form(max_length=service.MAX_DESCRIPTION + 100)] = "",
     category: Annotated[str, Form(max_length=32)] = "",
@@ -191,7 +199,6 @@ async def create_request(
     channel: Annotated[str, Form(max_length=16)] = "portal",
     attachments: Annotated[list[UploadFile] | None, File()] = None,
 ) -> Response:
-    form = await request.form()
     attributes = {  # the fields of other categories come empty from the same form
         str(k)[len("attribute[") : -1]: str(v)
         for k, v in form.items()
@@ -203,7 +210,7 @@ async def create_request(
         f"attribute[{k}]": v for k, v in attributes.items()}  # fmt: skip
     try:
         enterprise_id = None if actor.enterprise_id is not None else _find_firm(db, enterprise)
-        uploads = await _uploads(attachments, _attachment_limit(db))
+        uploads = _uploads(attachments, _attachment_limit(db))
         created = service.submit(
             db, actor=actor, title=title, description=description, category=category,
             enterprise_id=enterprise_id, priority=priority, common=bool(common),
@@ -283,7 +290,7 @@ def _detail_again(
 
 
 @pages.post("/desk/requests/{request_id}/act")
-async def take_action(
+def take_action(
     request: Request,
     request_id: int,
     db: DB,
@@ -300,7 +307,7 @@ async def take_action(
     attachments: Annotated[list[UploadFile] | None, File()] = None,
 ) -> Response:
     try:
-        uploads = await _uploads(attachments, _attachment_limit(db))
+        uploads = _uploads(attachments, _attachment_limit(db))
         step = service.Command(
             action=action, reason=reason, note=note, department=department,
             assignee_id=int(assignee) if assignee.isdigit() else None, category=category,

@@ -224,7 +224,7 @@ def history_page(
 
 
 @pages.post("/enterprises/{enterprise_id}/reports")
-async def self_report(
+def self_report(
     request: Request,
     enterprise_id: int,
     db: DB,
@@ -246,7 +246,7 @@ async def self_report(
             raise InvalidInput("数值不是数字", field="value", value=value) from None
         path = None
         if evidence is not None and evidence.filename:
-            content = await evidence.read(settings.max_evidence_bytes + 1)
+            content = evidence.file.read(settings.max_evidence_bytes + 1)
             path = facts.store_evidence(
                 settings.data_dir, enterprise_id, content, settings.max_evidence_bytes
             )

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from wulian.core.deps import DB, CurrentActor, render, render_failure, xlsx_download
+from wulian.core.deps import DB, CurrentActor, FormFields, render, render_failure, xlsx_download
 from wulian.core.errors import InvalidInput, NotFound, WulianError
 from wulian.core.permissions import Actor, Permission
 from wulian.core.specpages import SpecPages, spec_router
@@ -178,10 +178,9 @@ def payout_page(
 
 
 @pages.post("/policies/runs/{run_id}/{code}/approve")
-async def approve(
-    request: Request, run_id: int, code: str, db: DB, actor: CurrentActor
+def approve(
+    request: Request, run_id: int, code: str, db: DB, actor: CurrentActor, form: FormFields
 ) -> Response:
-    form = await request.form()
     try:
         ids = [int(str(v)) for v in form.getlist("enterprise_id")]
     except ValueError:
