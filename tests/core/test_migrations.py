@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -9,9 +11,16 @@ from alembic.runtime.migration import MigrationContext
 from fastapi.testclient import TestClient
 
 import wulian.models  # noqa: F401
-from wulian.core.db import Base, create_engine, migrate
+from tests.conftest import SYSTEM
+from wulian.core import audit
+from wulian.core.audit.models import AuditEntry
+from wulian.core.db import Base, create_engine, migrate, session_factory, unit_of_work
 from wulian.core.errors import DatabaseBehind
 from wulian.core.settings import Settings
+from wulian.enterprises import facts
+from wulian.enterprises import service as enterprise_service
+from wulian.enterprises.models import Fact
+from wulian.reference import service as reference_service
 from wulian.web.app import create_app
 
 
@@ -57,3 +66,31 @@ def test_healthz_reports_the_database(app, engine):
                 connection.execute(
                     sa.text("UPDATE alembic_version SET version_num = :head"), {"head": head}
                 )
+
+
+def test_the_upgrade_repairs_duplicate_current_facts_and_records_it(tmp_path):
+    """Concurrent imports of older versions could leave two current values of one key: the
+    migration that adds the unique indexes keeps the newest, supersedes the rest, and audits."""
+    engine = create_engine(f"sqlite:///{tmp_path}/dup.db")
+    migrate.upgrade(engine, "0012")
+    with unit_of_work(session_factory(engine)) as session:
+        audit.track(session, SYSTEM)
+        reference_service.sync_metrics(session, actor=SYSTEM)
+        firm = enterprise_service.create(session, actor=SYSTEM, name="甲公司")
+        metric = facts.metric_or_raise(session, "revenue")
+        source = facts.source_or_raise(session, "tax")
+        for value in (1.0, 2.0, 3.0):  # what two racing writers used to leave
+            session.add(
+                Fact(enterprise_id=firm.id, metric_id=metric.id, period="2024", value=value,
+                     source_id=source.id, as_of=dt.date(2025, 5, 1), entered_by="导入")
+            )  # fmt: skip
+            session.flush()
+    migrate.upgrade(engine)
+    with engine.connect() as connection:
+        current = connection.execute(sa.select(Fact.value).where(Fact.is_current)).all()
+        audited = connection.execute(
+            sa.select(AuditEntry.after).where(AuditEntry.action == "facts.repair_duplicates")
+        ).scalar()
+    assert current == [(3.0,)]
+    assert audited == {"superseded": 2, "kept": "每组中最新的一条"}
+    engine.dispose()

@@ -166,6 +166,7 @@ def record(
     problem = check_value(metric, value)
     if problem:
         raise InvalidInput(problem, field="value", value=value)
+    lock_source(session, source_row.id)
     current = session.scalars(
         sa.select(Fact).where(
             Fact.enterprise_id == enterprise_id,
@@ -212,6 +213,14 @@ def _review(session: Session, actor: Actor, fact_id: int) -> Fact:
         session, actor=actor, department=fact.metric.owner, what=f"“{fact.metric.name}”数据的审核"
     )
     return fact
+
+
+def lock_source(session: Session, source_id: int) -> None:
+    """Hold the source's row until the transaction ends, before reading what is current: two
+    writers of the same source's values (two officers committing one file, a double-clicked
+    self-report) then take turns, and the second sees what the first wrote instead of adding a
+    second current value beside it. (SQLite lets one writer in at a time anyway.)"""
+    session.execute(sa.select(FactSource.id).where(FactSource.id == source_id).with_for_update())
 
 
 def verify(session: Session, *, actor: Actor, fact_id: int) -> Fact:

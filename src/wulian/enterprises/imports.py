@@ -33,6 +33,7 @@ from wulian.core.db import utcnow
 from wulian.core.errors import InvalidInput, PermissionDenied, RowProblem
 from wulian.core.permissions import Actor, Permission
 from wulian.core.tabular import Table, parse_numbers, read_table
+from wulian.enterprises import facts
 from wulian.enterprises import uscc as uscc_check
 from wulian.enterprises.facts import (
     PERIOD_PATTERNS,
@@ -314,6 +315,8 @@ def import_facts(
     _check_combinations(long, report)
     if report.bad_rows:
         long = long.filter(~pl.col("row").is_in(list(report.bad_rows)))
+    if not dry_run:
+        facts.lock_source(session, source_row.id)  # compare with what is current once it is ours
     compared = _compare(
         session,
         long,

@@ -97,6 +97,12 @@ class FactStatus(StrEnum):
     REJECTED = "rejected"
 
 
+CURRENT_KINDS = {
+    "verified": sa.text("is_current AND status = 'verified'"),
+    "open": sa.text("is_current AND status <> 'verified'"),
+}
+
+
 class Fact(Base):
     """One value: enterprise × metric × period, with where it came from and whether it is checked.
 
@@ -120,6 +126,21 @@ class Fact(Base):
             "id",
         ),
         sa.Index("ix_facts_enterprise", "enterprise_id", "metric_id", "period"),
+        # One current value per firm, metric, period and source, and beside it at most one
+        # verified value a newer report has not replaced yet: concurrent writers cannot double it.
+        *(
+            sa.Index(
+                f"uq_facts_current_{name}",
+                "enterprise_id",
+                "metric_id",
+                "period",
+                "source_id",
+                unique=True,
+                sqlite_where=where,
+                postgresql_where=where,
+            )
+            for name, where in CURRENT_KINDS.items()
+        ),
     )
 
     id: Mapped[int] = mapped_column(FACT_ID, primary_key=True)

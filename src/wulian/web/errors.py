@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from wulian.core.auth.cookies import clear_session_cookie
-from wulian.core.db import gave_up
+from wulian.core.db import DRIVER_ERRORS, gave_up
 from wulian.core.deps import render
 from wulian.core.errors import (
     InvalidInput,
@@ -296,5 +296,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(WulianError, wulian_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
-    app.add_exception_handler(sa.exc.DBAPIError, database_error)
+    for kind in (sa.exc.DBAPIError, *DRIVER_ERRORS):
+        app.add_exception_handler(kind, database_error)
     app.add_exception_handler(Exception, unhandled)

@@ -7,12 +7,14 @@ Service functions never commit; `unit_of_work` does.
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql
@@ -119,6 +121,7 @@ def create_engine(url: str, *, timeouts: Timeouts | None = None, **kwargs: Any) 
     return sa.create_engine(sa_url, **kwargs)
 
 
+DRIVER_ERRORS = (sqlite3.Error, psycopg.Error)
 # SQLSTATEs of waits the database gave up on: lock_not_available, deadlock_detected;
 # query_canceled (statement_timeout), idle_in_transaction_session_timeout.
 _BUSY_STATES = frozenset({"55P03", "40P01"})
@@ -128,11 +131,17 @@ _TIMEOUT_STATES = frozenset({"57014", "25P03"})
 def gave_up(error: BaseException) -> WulianError | None:
     """The user's error for a database error caused by a wait that timed out (a lock another
     request holds, a statement running too long); None for any other error."""
-    if not isinstance(error, sa.exc.DBAPIError):
+    orig = error.orig if isinstance(error, sa.exc.DBAPIError) else error
+    if not isinstance(orig, DRIVER_ERRORS):  # bulk writes use the drivers directly
         return None
-    state = getattr(error.orig, "sqlstate", None)
-    if state in _BUSY_STATES or "database is locked" in str(error.orig):
+    state = getattr(orig, "sqlstate", None)
+    if state in _BUSY_STATES or "database is locked" in str(orig):
         return Busy("这条数据正被其他操作修改，请稍后重试（如重复点击，请刷新页面查看结果）")
+    text = str(orig)
+    if (state == "23505" and "uq_facts_current" in text) or (
+        "UNIQUE constraint failed: facts.enterprise_id" in text
+    ):
+        return Busy("同一批数据正被另一项操作同时写入，本次没有写入，请刷新后重新检查再提交")
     if state in _TIMEOUT_STATES:
         return TimedOut("数据库处理超时，操作未完成、没有写入任何数据，请稍后重试")
     return None
