@@ -160,6 +160,23 @@ def test_missing_or_wrong_csrf_token_is_refused_and_changes_nothing(client, worl
     assert world.scalar(sa.select(sa.func.count(Department.id))) == 0
 
 
+def test_a_bearer_header_does_not_skip_csrf_where_the_cookie_authenticates(client, world):
+    """Outside /api/ the session cookie signs the request in whatever Authorization says, so a
+    forged form with any bearer header is still refused."""
+    world.user("alice", Role.ADMIN)
+    login(client, "alice")
+    response = client.post(
+        "/admin/departments",
+        data={"code": "x1", "name": "某局"},
+        headers={"Authorization": "Bearer anything"},
+    )
+    assert response.status_code == 403
+    assert 'data-error-code="csrf_failed"' in response.text
+    from wulian.core.auth.models import Department
+
+    assert world.scalar(sa.select(sa.func.count(Department.id))) == 0
+
+
 def test_login_form_without_csrf_is_refused(client, world):
     world.user("alice", Role.ANALYST)
     client.get("/login")

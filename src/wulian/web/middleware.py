@@ -176,7 +176,12 @@ class GuardMiddleware:
                 await self._too_large(scope, receive, send, too_large, kind)
                 return
             receive = _replay(body, receive)
-            uses_token = headers.get("authorization", "").lower().startswith("bearer ")
+            # A bearer token authenticates only under /api/ (and there the cookie is ignored);
+            # elsewhere the cookie does, so the form must carry its CSRF token whatever else
+            # the request says.
+            uses_token = scope["path"].startswith("/api/") and headers.get(
+                "authorization", ""
+            ).lower().startswith("bearer ")
             if not uses_token:
                 provided = headers.get(CSRF_HEADER)
                 if not provided and content_type.startswith("application/x-www-form-urlencoded"):
