@@ -4,6 +4,7 @@ consent and the partner-bank API, each with its refusals and permissions."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 
@@ -331,6 +332,11 @@ def test_banks_read_only_consenting_firms_of_published_runs(world, zone):
         return run.id, [(i.enterprise.id, i.result.credit_line) for i in page.items]
 
     assert world.run(names) == (run_id, [(ids[9], pytest.approx(330.0))])
+    # a token bound to another firm reads that firm only, even when others consent
+    bound = dataclasses.replace(bank, enterprise_id=ids[0])
+    assert world.run(lambda s: service.bank_scores(s, actor=bound)[1].total) == 0
+    bound9 = dataclasses.replace(bank, enterprise_id=ids[9])
+    assert world.run(lambda s: service.bank_scores(s, actor=bound9)[1].total) == 1
     world.run(lambda s: service.set_consent(s, actor=firm9, enterprise_id=ids[9], granted=False))
     assert world.run(names) == (run_id, [])
     with pytest.raises(Exception, match=r"innovation:credit|权限"):

@@ -863,7 +863,8 @@ def bank_scores(
     page: int = 1,
     per_page: int = 100,
 ) -> tuple[InnovationRun | None, Page[Listed]]:
-    """Scores of consenting firms in the newest published run (of period when given)."""
+    """Scores of consenting firms in the newest published run (of period when given); for a
+    token bound to a firm, that firm's only."""
     actor.require(Permission.CREDIT_READ)
     query = sa.select(InnovationRun).where(InnovationRun.status == RunStatus.PUBLISHED.value)
     if period:
@@ -884,6 +885,8 @@ def bank_scores(
         )
         .order_by(Enterprise.uscc)
     )
+    if actor.enterprise_id is not None:  # a token bound to one firm reads that firm only
+        rows = rows.where(Enterprise.id == actor.enterprise_id)
     if uscc:
         rows = rows.where(Enterprise.uscc == uscc.strip().upper())
     return run, paginate_pairs(session, rows, page=page, per_page=per_page)
