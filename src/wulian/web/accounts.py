@@ -134,9 +134,11 @@ def change_password(
             current_password=current_password,
             new_password=new_password,
             keep_session_id=session_row.id if session_row else None,
+            policy=login_policy(settings_of(request)),
         )
     except WulianError as error:
-        db.rollback()
+        # nothing of the account changes before every check passes; what is kept is the count
+        # of wrong current passwords and its audit entry
         return _password_page(request, actor, error=error)
     return RedirectResponse("/?password_changed=1", 303)
 

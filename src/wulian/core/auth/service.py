@@ -11,10 +11,11 @@ import hashlib
 import hmac
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from wulian.core import audit
@@ -345,16 +346,33 @@ def change_password(
     current_password: str,
     new_password: str,
     keep_session_id: int | None = None,
+    policy: LoginPolicy | None = None,
 ) -> User:
-    """A user changes their own password; their other sessions end."""
+    """A user changes their own password; their other sessions end. Wrong current passwords
+    are counted and locked like failed sign-ins (policy), and audited; the caller commits in
+    every case so that the count is kept."""
     if actor.kind != "user" or actor.id is None:
         raise PermissionDenied("只有登录用户可以修改自己的密码")
     user = session.get(User, actor.id)
     if user is None or not user.is_active:
         raise NotAuthenticated()
+    policy = policy or LoginPolicy()
+    now = utcnow()
+    throttles = _claim(session, [f"password:{user.id}"], now)
+    locked = _locked_until(throttles.values(), now)
+    if locked:
+        raise _locked_error(locked, now)
     ok, _ = verify_password(current_password, user.password_hash)
     if not ok:
+        lock = _count_failure(throttles.values(), policy, now)
+        audit.record(
+            session, action="password.change_failure", object_type="users", object_id=user.id
+        )
+        session.flush()
+        if lock:
+            raise _locked_error(lock, now)
         raise InvalidInput("当前密码不正确", field="current_password")
+    session.execute(sa.delete(LoginThrottle).where(LoginThrottle.key == f"password:{user.id}"))
     if new_password == current_password:
         raise InvalidInput("新密码不能与当前密码相同", field="new_password")
     _check_password(new_password, user.username)
@@ -386,18 +404,44 @@ class LoginPolicy:
     session_max_hours: int = 12
 
 
-def _throttle(session: Session, key: str) -> LoginThrottle:
-    row = session.get(LoginThrottle, key)
-    if row is None:
-        row = LoginThrottle(key=key, failures=0, window_started_at=utcnow())
-        session.add(row)
-    return row
+def _claim(session: Session, keys: list[str], now: dt.datetime) -> dict[str, LoginThrottle]:
+    """The throttle rows of keys, created if missing and held until the transaction ends: two
+    sign-ins with the same name or from the same address are checked and counted one after the
+    other, so no guess slips past the count and no first failure collides with another."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(
+        insert(LoginThrottle.__table__)  # type: ignore[arg-type]
+        .values([{"key": k, "failures": 0, "window_started_at": now} for k in keys])
+        .on_conflict_do_nothing(index_elements=["key"])
+    )
+    rows = session.scalars(
+        sa.select(LoginThrottle)
+        .where(LoginThrottle.key.in_(keys))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    return {row.key: row for row in rows}
 
 
-def _locked_until(session: Session, keys: list[str], now: dt.datetime) -> dt.datetime | None:
-    rows = session.scalars(sa.select(LoginThrottle).where(LoginThrottle.key.in_(keys))).all()
+def _locked_until(rows: Iterable[LoginThrottle], now: dt.datetime) -> dt.datetime | None:
     until = [r.locked_until for r in rows if r.locked_until and r.locked_until > now]
     return max(until) if until else None
+
+
+def _count_failure(
+    rows: Iterable[LoginThrottle], policy: LoginPolicy, now: dt.datetime
+) -> dt.datetime | None:
+    """Count one failure on each row; the end of the lock it causes, if any."""
+    lock = None
+    for row in rows:
+        if now - row.window_started_at > dt.timedelta(minutes=policy.lock_minutes):
+            row.failures, row.window_started_at = 0, now
+        row.failures += 1
+        if row.failures >= policy.max_failures:
+            row.failures, row.locked_until = 0, now + dt.timedelta(minutes=policy.lock_minutes)
+            lock = row.locked_until
+    return lock
 
 
 def _locked_error(until: dt.datetime, now: dt.datetime) -> AccountLocked:
@@ -425,7 +469,8 @@ def login(
     keys = [f"user:{name}", f"ip:{ip or 'unknown'}"]
     now = utcnow()
     audit.track(session, Actor(kind="user", id=None, label=name or "(空)", permissions=frozenset()))
-    locked = _locked_until(session, keys, now)
+    throttles = _claim(session, keys, now)
+    locked = _locked_until(throttles.values(), now)
     if locked:
         audit.record(
             session, action="login.refused_locked", object_type="users", after={"username": name}
@@ -434,15 +479,7 @@ def login(
     user = get_user_by_username(session, username=name) if name else None
     ok, new_hash = verify_password(password, user.password_hash if user else None)
     if not ok or user is None:
-        lock = None
-        for key in keys:
-            row = _throttle(session, key)
-            if now - row.window_started_at > dt.timedelta(minutes=policy.lock_minutes):
-                row.failures, row.window_started_at = 0, now
-            row.failures += 1
-            if row.failures >= policy.max_failures:
-                row.failures, row.locked_until = 0, now + dt.timedelta(minutes=policy.lock_minutes)
-                lock = row.locked_until
+        lock = _count_failure(throttles.values(), policy, now)
         audit.record(
             session,
             action="login.failure",
