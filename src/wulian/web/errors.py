@@ -6,7 +6,6 @@ import logging
 from typing import Any
 from urllib.parse import quote
 
-import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
@@ -15,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from wulian.core.auth.cookies import clear_session_cookie
-from wulian.core.db import DRIVER_ERRORS, gave_up
+from wulian.core.db import WAIT_ERRORS, gave_up
 from wulian.core.deps import render
 from wulian.core.errors import (
     InvalidInput,
@@ -296,6 +295,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(WulianError, wulian_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
-    for kind in (sa.exc.DBAPIError, *DRIVER_ERRORS):
+    for kind in WAIT_ERRORS:
         app.add_exception_handler(kind, database_error)
     app.add_exception_handler(Exception, unhandled)

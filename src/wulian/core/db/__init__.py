@@ -20,8 +20,9 @@ from sqlalchemy import event
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 
-from wulian.core.errors import Busy, TimedOut, WulianError
+from wulian.core.errors import Busy, Conflict, TimedOut, WulianError
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -122,6 +123,8 @@ def create_engine(url: str, *, timeouts: Timeouts | None = None, **kwargs: Any) 
 
 
 DRIVER_ERRORS = (sqlite3.Error, psycopg.Error)
+# what `gave_up` may turn into a user's error (the web layer hands these to it)
+WAIT_ERRORS = (sa.exc.DBAPIError, StaleDataError, *DRIVER_ERRORS)
 # SQLSTATEs of waits the database gave up on: lock_not_available, deadlock_detected;
 # query_canceled (statement_timeout), idle_in_transaction_session_timeout.
 _BUSY_STATES = frozenset({"55P03", "40P01"})
@@ -131,6 +134,8 @@ _TIMEOUT_STATES = frozenset({"57014", "25P03"})
 def gave_up(error: BaseException) -> WulianError | None:
     """The user's error for a database error caused by a wait that timed out (a lock another
     request holds, a statement running too long); None for any other error."""
+    if isinstance(error, StaleDataError):  # a row's version moved under us (optimistic lock)
+        return Conflict("这条记录刚被其他人更新过，本次没有保存，请刷新页面后重试")
     orig = error.orig if isinstance(error, sa.exc.DBAPIError) else error
     if not isinstance(orig, DRIVER_ERRORS):  # bulk writes use the drivers directly
         return None
