@@ -62,6 +62,23 @@ def test_the_audit_log_refuses_update_and_delete(world):
     assert {e.action for e in entries(world)} == {"create"}
 
 
+def test_an_audit_row_cannot_be_replaced_in_place(world, backend):
+    """SQLite's INSERT OR REPLACE (PostgreSQL's ON CONFLICT DO UPDATE) would overwrite a row
+    without an UPDATE: the append-only guard refuses it too."""
+    world.department()
+    entry_id = entries(world)[0].id
+    forge = {
+        "sqlite": "INSERT OR REPLACE INTO audit_log (id, at, actor_kind, actor_label, action,"
+        " object_type) VALUES (:id, '2026-01-01', 'user', 'x', 'forged', 'x')",
+        "postgresql": "INSERT INTO audit_log (id, at, actor_kind, actor_label, action,"
+        " object_type) VALUES (:id, now(), 'user', 'x', 'forged', 'x')"
+        " ON CONFLICT (id) DO UPDATE SET action = 'forged'",
+    }[backend]
+    with pytest.raises(DBAPIError, match="append-only"), world.engine.begin() as conn:
+        conn.execute(sa.text(forge), {"id": entry_id})
+    assert {e.action for e in entries(world)} == {"create"}
+
+
 def test_audit_listing_is_for_administrators_and_filters(world):
     world.department("science", "科技局")
     world.department("talent", "人才办")
