@@ -61,6 +61,8 @@ classify_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(classify_app, name="classify")
+audit_app = typer.Typer(help="审计日志：封存与校验", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
 app.add_typer(db_app, name="db")
 app.add_typer(desk_app, name="desk")
 app.add_typer(user_app, name="user")
@@ -236,6 +238,27 @@ def desk_sweep() -> None:
         result = desk_service.sweep(session, actor=actor)
     recounted = f"，重新计算暂定期限 {result.recounted} 件" if result.recounted else ""
     console.print(f"期限预警 {result.warned} 件，自动督办 {result.escalated} 件{recounted}。")
+
+
+@audit_app.command("seal")
+def audit_seal() -> None:
+    """把尚未封存的审计记录加入哈希链（wulian serve 每次期限巡检后也会自动封存）。"""
+    with _work() as (session, _actor):
+        count = audit.seal(session)
+    console.print(f"已封存 {count} 条审计记录")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """逐环校验审计日志的哈希链，报告第一处断开的位置；有断开时退出码为 1。"""
+    with _work() as (session, _actor):
+        check = audit.verify(session)
+    if check.broken is not None:
+        seq, entry_id, why = check.broken
+        where = f"第 {seq} 环" + (f"（审计记录 #{entry_id}）" if entry_id is not None else "")
+        console.print(f"[red]审计日志被改动：{where}：{why}[/red]；此前 {check.checked} 环完好")
+        raise typer.Exit(1)
+    console.print(f"审计日志完好：{check.checked} 环全部校验通过；尚未封存 {check.unsealed} 条")
 
 
 @db_app.command("upgrade")

@@ -41,11 +41,15 @@ class Sweeper:
         self.failures = 0  # failed since start
 
     def run_once(self) -> service.SweepResult:
-        """One sweep, in its own unit of work."""
+        """One sweep, in its own unit of work; then the audit entries written since the last
+        time are sealed into the audit trail's hash chain, in another."""
         actor = Actor.system(label=LABEL)
         with unit_of_work(self._sessions) as session:
             audit.track(session, actor)
-            return service.sweep(session, actor=actor)
+            result = service.sweep(session, actor=actor)
+        with unit_of_work(self._sessions) as session:
+            audit.seal(session)
+        return result
 
     def start(self) -> None:
         self._thread.start()

@@ -1,5 +1,23 @@
-"""The audit trail of every write."""
+"""The audit trail of every write, and its hash chain."""
 
-from wulian.core.audit.service import RequestMeta, actor_of, record, set_request, track
+from wulian.core.audit.service import (
+    ChainCheck,
+    RequestMeta,
+    actor_of,
+    record,
+    seal,
+    set_request,
+    track,
+    verify,
+)
 
-__all__ = ["RequestMeta", "actor_of", "record", "set_request", "track"]
+__all__ = [
+    "ChainCheck",
+    "RequestMeta",
+    "actor_of",
+    "record",
+    "seal",
+    "set_request",
+    "track",
+    "verify",
+]

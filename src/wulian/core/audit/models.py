@@ -27,3 +27,19 @@ class AuditEntry(Base):
     after: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     ip: Mapped[str | None] = mapped_column(sa.String(64))
     request_id: Mapped[str | None] = mapped_column(sa.String(64))
+
+
+class AuditSeal(Base):
+    """A link of the audit trail's hash chain: entry `entry_id` is link `seq`; `hash` is
+    SHA-256 of the previous link's hash and the entry's content. Links are added in commit
+    order by `audit.seal`, so an entry committed late is simply sealed later. Changing, deleting
+    or replacing a sealed entry, or a link, breaks the chain at that point."""
+
+    __tablename__ = "audit_seals"
+    __audit__ = False
+
+    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    entry_id: Mapped[int] = mapped_column(unique=True)
+    prev_hash: Mapped[str] = mapped_column(sa.String(64))
+    hash: Mapped[str] = mapped_column(sa.String(64))
+    sealed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

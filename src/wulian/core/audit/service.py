@@ -13,6 +13,8 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import enum
+import hashlib
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
-from wulian.core.audit.models import AuditEntry
+from wulian.core.audit.models import AuditEntry, AuditSeal
 from wulian.core.db import utcnow
 from wulian.core.pagination import Page, paginate
 from wulian.core.permissions import Actor, Permission
@@ -204,3 +206,99 @@ def distinct_values(session: Session, *, actor: Actor) -> tuple[list[str], list[
         sa.select(AuditEntry.object_type).distinct().order_by(AuditEntry.object_type)
     )
     return list(actions), list(types)
+
+
+# ---------------------------------------------------------------- the hash chain
+
+GENESIS = "0" * 64
+SEAL_BATCH = 5_000
+
+
+def _content(entry: AuditEntry) -> bytes:
+    """An entry's content as the chain hashes it: every column, in a canonical JSON form that
+    reads the same on both databases."""
+    at = entry.at.astimezone(dt.UTC).replace(tzinfo=None).isoformat(timespec="microseconds")
+    fields = [
+        entry.id, at, entry.actor_kind, entry.actor_id, entry.actor_label, entry.action,
+        entry.object_type, entry.object_id, entry.before, entry.after, entry.ip, entry.request_id,
+    ]  # fmt: skip
+    return json.dumps(fields, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+
+
+def link_hash(prev_hash: str, entry: AuditEntry) -> str:
+    """The hash of the link that seals entry after prev_hash."""
+    return hashlib.sha256(prev_hash.encode("ascii") + b"\n" + _content(entry)).hexdigest()
+
+
+def seal(session: Session) -> int:
+    """Add every committed entry not yet in the chain, oldest first; how many were sealed.
+    Sealers take turns on the chain's last link (a second one waits, then goes on from it).
+    Run it in a session of its own: it empties the session between batches."""
+    last = session.scalar(
+        sa.select(AuditSeal).order_by(AuditSeal.seq.desc()).limit(1).with_for_update()
+    )
+    seq, prev = (last.seq, last.hash) if last is not None else (0, GENESIS)
+    sealed = 0
+    while True:
+        entries = session.scalars(
+            sa.select(AuditEntry)
+            .outerjoin(AuditSeal, AuditSeal.entry_id == AuditEntry.id)
+            .where(AuditSeal.seq.is_(None))
+            .order_by(AuditEntry.id)
+            .limit(SEAL_BATCH)
+        ).all()
+        if not entries:
+            return sealed
+        links = []
+        for entry in entries:
+            seq += 1
+            digest = link_hash(prev, entry)
+            links.append(
+                {"seq": seq, "entry_id": entry.id, "prev_hash": prev, "hash": digest,
+                 "sealed_at": utcnow()}
+            )  # fmt: skip
+            prev = digest
+        session.execute(sa.insert(AuditSeal), links)
+        sealed += len(links)
+        session.expunge_all()
+
+
+@dataclass(frozen=True)
+class ChainCheck:
+    """What `verify` found: links checked, the first broken one (seq, entry id, why) if any,
+    and entries not yet sealed."""
+
+    checked: int
+    broken: tuple[int, int | None, str] | None
+    unsealed: int
+
+
+def verify(session: Session) -> ChainCheck:
+    """Recompute the chain link by link; stops at the first broken link."""
+    prev, expected, checked = GENESIS, 1, 0
+    query = (
+        sa.select(AuditSeal, AuditEntry)
+        .outerjoin(AuditEntry, AuditEntry.id == AuditSeal.entry_id)
+        .order_by(AuditSeal.seq)
+        .execution_options(yield_per=SEAL_BATCH)
+    )
+    broken: tuple[int, int | None, str] | None = None
+    for link, entry in session.execute(query):
+        if link.seq != expected:
+            broken = (expected, None, f"第 {expected} 环缺失（链条在此断开）")
+        elif link.prev_hash != prev:
+            broken = (link.seq, link.entry_id, "与上一环不衔接（前一环被改动或删除）")
+        elif entry is None:
+            broken = (link.seq, link.entry_id, "这一环对应的审计记录已被删除")
+        elif link_hash(prev, entry) != link.hash:
+            broken = (link.seq, link.entry_id, "审计记录的内容与封存时不同（已被改动）")
+        if broken is not None:
+            break
+        prev, expected, checked = link.hash, expected + 1, checked + 1
+    unsealed = session.scalar(
+        sa.select(sa.func.count())
+        .select_from(AuditEntry)
+        .outerjoin(AuditSeal, AuditSeal.entry_id == AuditEntry.id)
+        .where(AuditSeal.seq.is_(None))
+    )
+    return ChainCheck(checked=checked, broken=broken, unsealed=int(unsealed or 0))
