@@ -15,7 +15,7 @@ from tests.conftest import SYSTEM
 from wulian.core import audit
 from wulian.core.audit.models import AuditEntry
 from wulian.core.db import Base, create_engine, migrate, session_factory, unit_of_work
-from wulian.core.errors import DatabaseBehind
+from wulian.core.errors import DatabaseAhead, DatabaseBehind
 from wulian.core.settings import Settings
 from wulian.enterprises import facts
 from wulian.enterprises import service as enterprise_service
@@ -48,24 +48,51 @@ def test_the_server_refuses_a_database_that_is_behind(tmp_path):
     engine.dispose()
 
 
-def test_healthz_reports_the_database(app, engine):
+def test_healthz_reports_the_database(app, engine, settings):
     with TestClient(app) as client:
         response = client.get("/healthz")
         assert response.status_code == 200
-        assert response.json() == {"status": "ok", "database": "ok", "schema": "current"}
-        # The schema falls behind while the server runs (a newer release was deployed elsewhere).
+        assert response.json() == {
+            "status": "ok", "database": "ok", "schema": "current", "data_dir": "ok"
+        }  # fmt: skip
         (head,) = migrate.head_revisions()
-        with engine.begin() as connection:
-            connection.execute(sa.text("UPDATE alembic_version SET version_num = 'older'"))
-        try:
-            behind = client.get("/healthz")
-            assert behind.status_code == 503
-            assert behind.json()["schema"] == "behind"
-        finally:
+        # an older revision: a newer release's upgrade is due; an unknown (newer) one: this code
+        # is older than the database and must not be taken for one that is merely behind
+        for version, state in (("0001", "behind"), ("9999", "ahead")):
             with engine.begin() as connection:
                 connection.execute(
-                    sa.text("UPDATE alembic_version SET version_num = :head"), {"head": head}
+                    sa.text("UPDATE alembic_version SET version_num = :v"), {"v": version}
                 )
+            try:
+                answer = client.get("/healthz")
+                assert answer.status_code == 503
+                assert answer.json()["schema"] == state
+            finally:
+                with engine.begin() as connection:
+                    connection.execute(
+                        sa.text("UPDATE alembic_version SET version_num = :head"), {"head": head}
+                    )
+        # the data directory cannot be written (a full or read-only disk, a broken mount)
+        blocker = settings.data_dir.parent / "not-a-folder"
+        blocker.write_text("x")
+        kept, settings.data_dir = settings.data_dir, blocker / "data"
+        try:
+            unwritable = client.get("/healthz")
+        finally:
+            settings.data_dir = kept
+        assert unwritable.status_code == 503
+        assert unwritable.json()["data_dir"] == "unwritable"
+
+
+def test_the_server_refuses_a_database_newer_than_the_code(tmp_path):
+    url = f"sqlite:///{tmp_path}/new.db"
+    engine = create_engine(url)
+    migrate.upgrade(engine)
+    with engine.begin() as connection:
+        connection.execute(sa.text("UPDATE alembic_version SET version_num = '9999'"))
+    with pytest.raises(DatabaseAhead, match="比本程序新"):
+        create_app(Settings(database_url=url, data_dir=tmp_path, log_requests=False), engine=engine)
+    engine.dispose()
 
 
 def test_the_upgrade_repairs_duplicate_current_facts_and_records_it(tmp_path):

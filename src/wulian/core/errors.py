@@ -176,6 +176,13 @@ class DatabaseBehind(WulianError):
     title = "数据库结构版本落后"
 
 
+class DatabaseAhead(DatabaseBehind):
+    """The database was upgraded by a newer wulian: older code must not run on it."""
+
+    code = "database_ahead"
+    title = "数据库结构版本比程序新"
+
+
 # ---------------------------------------------------------------- validation messages
 
 # pydantic's error types in Chinese; {…} are filled from the error's context (its bounds). The one

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Request
@@ -12,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from wulian.core.auth import service as auth_service
 from wulian.core.db import migrate
-from wulian.core.deps import DB, CurrentActor, render, today_of
+from wulian.core.deps import DB, CurrentActor, render, settings_of, today_of
 from wulian.core.errors import NotFound
 from wulian.core.permissions import Actor, Permission
 from wulian.core.workdays import service as workdays
@@ -144,12 +147,28 @@ def healthz(request: Request) -> Response:
     try:
         with engine.connect() as connection:
             connection.execute(sa.text("SELECT 1"))
-        schema = "current" if migrate.is_current(engine) else "behind"
+        schema = migrate.schema_state(engine)
     except Exception:
         return JSONResponse({"status": "error", "database": "unavailable"}, status_code=503)
-    status = 200 if schema == "current" else 503
-    body = {"status": "ok" if status == 200 else "error", "database": "ok", "schema": schema}
-    return JSONResponse(body, status_code=status)
+    storage = "ok" if _writable(settings_of(request).data_dir) else "unwritable"
+    healthy = schema == "current" and storage == "ok"
+    body = {"status": "ok" if healthy else "error", "database": "ok", "schema": schema,
+            "data_dir": storage}  # fmt: skip
+    return JSONResponse(body, status_code=200 if healthy else 503)
+
+
+def _writable(folder: Path) -> bool:
+    """Whether files (uploads, evidence) can be written to folder now: a file is created,
+    synced and removed."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".healthz-") as probe:
+            probe.write(b"ok")
+            probe.flush()
+            os.fsync(probe.fileno())
+    except OSError:
+        return False
+    return True
 
 
 class ZoneSummaryOut(BaseModel):

@@ -10,7 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
-from wulian.core.errors import DatabaseBehind
+from wulian.core.errors import DatabaseAhead, DatabaseBehind
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -51,9 +51,25 @@ def is_current(engine: Engine) -> bool:
     return current_revisions(engine) == head_revisions()
 
 
-def ensure_current(engine: Engine) -> None:
-    """Refuse to go on with a database that is behind the code."""
+def schema_state(engine: Engine) -> str:
+    """ "current", "behind" (the code knows newer revisions: run wulian db upgrade) or "ahead"
+    (the database was upgraded by a newer version of wulian: this code must not run on it)."""
     current, heads = current_revisions(engine), head_revisions()
+    if current == heads:
+        return "current"
+    script = ScriptDirectory.from_config(alembic_config(engine))
+    known = {r.revision for r in script.walk_revisions()}
+    return "ahead" if current - known else "behind"
+
+
+def ensure_current(engine: Engine) -> None:
+    """Refuse to go on with a database that is behind the code, or ahead of it."""
+    current, heads = current_revisions(engine), head_revisions()
+    if current != heads and schema_state(engine) == "ahead":
+        raise DatabaseAhead(
+            f"数据库结构版本（{', '.join(sorted(current))}）比本程序新：数据库已由更新版本的"
+            " wulian 升级过，请使用该版本或更新的程序，不要用旧程序打开它",
+        )
     if current != heads:
         state = "尚未初始化" if not current else f"当前版本 {', '.join(sorted(current))}"
         raise DatabaseBehind(
