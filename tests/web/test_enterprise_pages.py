@@ -114,6 +114,13 @@ def test_sharp_changes_are_written_only_when_their_rows_are_ticked(client, world
     assert "已写入" in ticked.text
     assert "1 条存于已核实或更可信的值旁" in ticked.text
     assert world.scalar(sa.select(sa.func.count(Fact.id))) == 2
+    # revenue is the economy bureau's to verify: its officers see the value in their queue
+    assert "668.7" not in client.get("/reviews").text
+    world.user(
+        "officer_economy", Role.OFFICER, department_id=world.department("economy", "经济信息化局")
+    )
+    client.post("/logout", data={"csrf_token": page_csrf(client, "/")})
+    login(client, "officer_economy")
     queue = client.get("/reviews")
     assert "668.7" in queue.text
     assert "大幅变动" in queue.text
