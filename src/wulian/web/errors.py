@@ -290,7 +290,11 @@ def install(app: FastAPI) -> None:
 
     async def unhandled(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return await render_error(request, UnhandledError())
+        response = await render_error(request, UnhandledError())
+        # the server drops the connection after an unhandled error: say so, so that a client
+        # does not send its next request on it
+        response.headers["Connection"] = "close"
+        return response
 
     app.add_exception_handler(WulianError, wulian_error)
     app.add_exception_handler(RequestValidationError, validation_error)
