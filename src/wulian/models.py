@@ -1,8 +1,9 @@
 """Every table of the platform, imported so that migrations see one complete metadata."""
 
 from wulian.chains.models import ChainItem, ChainMembership, ChainPlacement, ChainSpecRow
-from wulian.core.audit.models import AuditEntry
+from wulian.core.audit.models import AuditEntry, AuditSeal
 from wulian.core.auth.models import ApiToken, Department, LoginThrottle, User, UserSession
+from wulian.core.forms import FormSubmission
 from wulian.core.workdays.models import HolidayNotice
 from wulian.desk.models import (
     DeskAttachment,
@@ -26,6 +27,7 @@ from wulian.reference.models import Industry, IndustryTag, Metric
 __all__ = [
     "ApiToken",
     "AuditEntry",
+    "AuditSeal",
     "ChainItem",
     "ChainMembership",
     "ChainPlacement",
@@ -40,6 +42,7 @@ __all__ = [
     "Enterprise",
     "Fact",
     "FactSource",
+    "FormSubmission",
     "HolidayNotice",
     "Industry",
     "IndustryTag",

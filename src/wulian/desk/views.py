@@ -12,7 +12,7 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from wulian.core import audit
+from wulian.core import audit, forms
 from wulian.core.calendar import parse_day
 from wulian.core.deps import (
     DB,
@@ -197,8 +197,11 @@ def create_request(
     contact_phone: Annotated[str, Form(max_length=40)] = "",
     enterprise: Annotated[str, Form(max_length=40)] = "",
     channel: Annotated[str, Form(max_length=16)] = "portal",
+    form_key: Annotated[str, Form(max_length=64)] = "",
     attachments: Annotated[list[UploadFile] | None, File()] = None,
 ) -> Response:
+    if (done := forms.once(db, form_key)) is not None:  # a double-click: the first one acted
+        return RedirectResponse(done or "/desk", status_code=303)
     attributes = {  # the fields of other categories come empty from the same form
         str(k)[len("attribute[") : -1]: str(v)
         for k, v in form.items()
@@ -224,7 +227,9 @@ def create_request(
             raise
         context = _new_context(db, actor, form=values, error=error)
         return render(request, "desk/new.html", context, status_code=error.status)
-    return RedirectResponse(f"/desk/requests/{created.id}?submitted=1", status_code=303)
+    location = f"/desk/requests/{created.id}?submitted=1"
+    forms.remember(db, form_key, location)
+    return RedirectResponse(location, status_code=303)
 
 
 def _find_firm(db: Session, text: str) -> int:
@@ -304,8 +309,11 @@ def take_action(
     rating: Annotated[str, Form(max_length=2)] = "",
     into: Annotated[str, Form(max_length=20)] = "",
     revision: Annotated[int | None, Form()] = None,
+    form_key: Annotated[str, Form(max_length=64)] = "",
     attachments: Annotated[list[UploadFile] | None, File()] = None,
 ) -> Response:
+    if (done := forms.once(db, form_key)) is not None:  # a double-click: the first one acted
+        return RedirectResponse(done or f"/desk/requests/{request_id}", status_code=303)
     try:
         uploads = _uploads(attachments, _attachment_limit(db))
         step = service.Command(
@@ -320,7 +328,9 @@ def take_action(
         )  # fmt: skip
     except WulianError as error:
         return _detail_again(request, db, actor, error, request_id, action)
-    return RedirectResponse(f"/desk/requests/{request_id}?done={action}", status_code=303)
+    location = f"/desk/requests/{request_id}?done={action}"
+    forms.remember(db, form_key, location)
+    return RedirectResponse(location, status_code=303)
 
 
 @pages.post("/desk/requests/{request_id}/survey")

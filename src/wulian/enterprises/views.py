@@ -13,6 +13,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from wulian.chains import service as chains_service
+from wulian.core import forms
 from wulian.core.db import utcnow
 from wulian.core.deps import DB, XLSX, CurrentActor, render, settings_of, xlsx_download
 from wulian.core.errors import InvalidFile, InvalidInput, PermissionDenied, WulianError
@@ -233,9 +234,12 @@ def self_report(
     period: Annotated[str, Form(max_length=7)],
     value: Annotated[str, Form(max_length=40)],
     note: Annotated[str, Form(max_length=2000)] = "",
+    form_key: Annotated[str, Form(max_length=64)] = "",
     evidence: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
     """An enterprise user fills in a value their firm is missing, with evidence."""
+    if (done := forms.once(db, form_key)) is not None:  # a double-click: the first one acted
+        return RedirectResponse(done or f"/enterprises/{enterprise_id}#reports", status_code=303)
     settings = settings_of(request)
     try:
         if actor.enterprise_id != enterprise_id:
@@ -269,7 +273,9 @@ def self_report(
         context = _detail_context(db, actor, enterprise_id)
         context |= {"error": error, "form": {"metric": metric, "period": period, "value": value}}
         return render(request, "enterprises/detail.html", context, status_code=error.status)
-    return RedirectResponse(f"/enterprises/{enterprise_id}?reported=1#reports", status_code=303)
+    location = f"/enterprises/{enterprise_id}?reported=1#reports"
+    forms.remember(db, form_key, location)
+    return RedirectResponse(location, status_code=303)
 
 
 @pages.get("/facts/{fact_id}/evidence")

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from wulian.core import forms
 from wulian.core.deps import DB, CurrentActor, FormFields, render, render_failure, xlsx_download
 from wulian.core.errors import InvalidInput, NotFound, WulianError
 from wulian.core.permissions import Actor, Permission
@@ -181,6 +182,9 @@ def payout_page(
 def approve(
     request: Request, run_id: int, code: str, db: DB, actor: CurrentActor, form: FormFields
 ) -> Response:
+    key = str(form.get("form_key") or "")
+    if (done := forms.once(db, key)) is not None:  # a double-click: the first one acted
+        return RedirectResponse(done or f"/policies/runs/{run_id}/{code}", status_code=303)
     try:
         ids = [int(str(v)) for v in form.getlist("enterprise_id")]
     except ValueError:
@@ -192,9 +196,9 @@ def approve(
             request, db, error, "policy/payouts.html",
             lambda e: _list_context(db, actor, run_id, code, "eligible", e),
         )  # fmt: skip
-    return RedirectResponse(
-        f"/policies/runs/{run_id}/{code}?approved={len(payouts)}", status_code=303
-    )
+    location = f"/policies/runs/{run_id}/{code}?approved={len(payouts)}"
+    forms.remember(db, key, location)
+    return RedirectResponse(location, status_code=303)
 
 
 @pages.get("/policies/runs/{run_id}/{code}/export.xlsx")

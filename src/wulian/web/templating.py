@@ -9,6 +9,7 @@ from fastapi.templating import Jinja2Templates
 
 from wulian import __version__
 from wulian.chains.health import money
+from wulian.core import forms
 from wulian.core.auth.cookies import csrf_token
 from wulian.core.calendar import CHINA_TIME
 from wulian.core.permissions import ROLE_LABELS, SCOPES
@@ -53,6 +54,7 @@ def build_templates(zone_name: str, limits: dict[str, int] | None = None) -> Jin
     env = templates.env
     env.globals.update(
         csrf_token=csrf_token,
+        form_key=forms.new_key,
         static=static,
         menu_for=menu_for,
         is_active=is_active,

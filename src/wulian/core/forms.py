@@ -1,0 +1,74 @@
+"""One-time form keys: a form a person can double-click carries a random key, and the second
+submission of a key does not act again; it is sent where the first one went.
+
+    done = forms.once(session, key)
+    if done is not None:
+        return RedirectResponse(done or fallback, 303)
+    ...                                    # act
+    forms.remember(session, key, location)
+
+The key's row is inserted at once in the request's transaction: a concurrent duplicate waits for
+the first transaction (a unique key), then finds its row. Keys are kept for KEEP_DAYS.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import secrets
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from wulian.core.db import Base, utcnow
+
+KEY = re.compile(r"^[0-9a-f]{32}$")
+KEEP_DAYS = 7
+
+
+class FormSubmission(Base):
+    """A one-time form key that was submitted, and where its submission led."""
+
+    __tablename__ = "form_submissions"
+    __audit__ = False  # bookkeeping: the action the form caused is audited itself
+
+    key: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    location: Mapped[str | None] = mapped_column(sa.String(500))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+
+
+def new_key() -> str:
+    """A fresh key for a form being rendered."""
+    return secrets.token_hex(16)
+
+
+def once(session: Session, key: str) -> str | None:
+    """None the first time key is submitted (it is now taken); after that, where the first
+    submission led ("" when it led nowhere, for example when it failed). A missing or malformed
+    key (an old page, a script) is never taken: the form simply acts."""
+    if not KEY.match(key or ""):
+        return None
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    taken = session.scalar(
+        insert(FormSubmission.__table__)  # type: ignore[arg-type]
+        .values(key=key, created_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(FormSubmission.key)
+    )
+    if taken is not None:
+        if secrets.randbelow(100) == 0:  # now and then, forget keys older than KEEP_DAYS
+            cutoff = utcnow() - dt.timedelta(days=KEEP_DAYS)
+            session.execute(sa.delete(FormSubmission).where(FormSubmission.created_at < cutoff))
+        return None
+    location = session.scalar(sa.select(FormSubmission.location).where(FormSubmission.key == key))
+    return location or ""
+
+
+def remember(session: Session, key: str, location: str) -> None:
+    """Where the submission of key led, for a second submission of the same key."""
+    if KEY.match(key or ""):
+        session.execute(
+            sa.update(FormSubmission).where(FormSubmission.key == key).values(location=location)
+        )
