@@ -227,8 +227,8 @@ def verify(session: Session, *, actor: Actor, fact_id: int) -> Fact:
     """Confirm a reported value; it supersedes the value of the same source it was stored
     beside (a verified value that a new report did not replace)."""
     fact = _review(session, actor, fact_id)
-    fact.status = FactStatus.VERIFIED
-    fact.reviewed_by, fact.reviewed_at = actor.label, utcnow()
+    reviewed_at = utcnow()
+    # the value it was stored beside leaves first: one current verified value at any moment
     session.execute(
         sa.update(Fact)
         .where(
@@ -239,9 +239,11 @@ def verify(session: Session, *, actor: Actor, fact_id: int) -> Fact:
             Fact.is_current == sa.true(),
             Fact.id != fact.id,
         )
-        .values(is_current=False, superseded_at=fact.reviewed_at),
+        .values(is_current=False, superseded_at=reviewed_at),
         execution_options={"synchronize_session": "fetch"},
     )
+    fact.status = FactStatus.VERIFIED
+    fact.reviewed_by, fact.reviewed_at = actor.label, reviewed_at
     session.flush()
     return fact
 
