@@ -294,10 +294,9 @@ def _require_owner(session: Session, actor: Actor, model: IndexSpec) -> None:
 def may_run(session: Session, *, actor: Actor, spec: InnovationSpec) -> bool:
     """Whether actor may run spec and manage its runs (to show those actions only where they
     work)."""
-    return (
-        actor.has(Permission.ANALYSES_WRITE)
-        and actor.enterprise_id is None
-        and auth_service.acts_for(session, actor=actor, department=index_model(spec).department)
+    department = index_model(spec).department
+    return auth_service.may_act(
+        session, actor=actor, permission=Permission.ANALYSES_WRITE, department=department
     )
 
 

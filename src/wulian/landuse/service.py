@@ -196,10 +196,9 @@ def _require_owner(session: Session, actor: Actor, model: landuse_spec.LanduseSp
 def may_run(session: Session, *, actor: Actor, spec: LanduseSpec) -> bool:
     """Whether actor may run spec and publish its runs (to show those actions only where they
     work)."""
-    return (
-        actor.has(Permission.ANALYSES_WRITE)
-        and actor.enterprise_id is None
-        and auth_service.acts_for(session, actor=actor, department=parse(spec.text).department)
+    department = parse(spec.text).department
+    return auth_service.may_act(
+        session, actor=actor, permission=Permission.ANALYSES_WRITE, department=department
     )
 
 

@@ -183,10 +183,8 @@ def save_version(
 
 def may_approve(session: Session, *, actor: Actor, policy: Policy) -> bool:
     """Whether actor may approve the payouts of policy (to show the action only where it works)."""
-    return (
-        actor.has(Permission.PAYOUTS_APPROVE)
-        and actor.enterprise_id is None
-        and auth_service.acts_for(session, actor=actor, department=policy.department)
+    return auth_service.may_act(
+        session, actor=actor, permission=Permission.PAYOUTS_APPROVE, department=policy.department
     )
 
 

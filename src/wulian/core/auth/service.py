@@ -124,6 +124,18 @@ def acts_for(session: Session, *, actor: Actor, department: str | None) -> bool:
     )
 
 
+def may_act(
+    session: Session, *, actor: Actor, permission: Permission, department: str | None
+) -> bool:
+    """Whether a member of staff holding permission may use it for `department`'s work (to show
+    an action only where it works; the service still checks with `require_owner`)."""
+    return (
+        actor.has(permission)
+        and actor.enterprise_id is None
+        and acts_for(session, actor=actor, department=department)
+    )
+
+
 def require_owner(session: Session, *, actor: Actor, department: str | None, what: str) -> None:
     """Raise unless actor may act for `department`, the owner of `what` (a Chinese noun phrase:
     “政策“X”的兑现”); the message names the owning department."""
