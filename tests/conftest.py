@@ -145,6 +145,28 @@ def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -
 
 
 @pytest.fixture
+def blank_database_url(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[str]:
+    """A database of the current backend with no schema at all (for migration tests); a
+    PostgreSQL one is created for the test and dropped after it."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'blank.db'}"
+        return
+    request.getfixturevalue("pg_database")  # fails in CI, skips elsewhere, without a server
+    name = f"wulian_blank_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_MAINTENANCE, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    yield re.sub(r"/[^/]*$", f"/{name}", PG_MAINTENANCE).replace(
+        "postgresql://", "postgresql+psycopg://", 1
+    )
+    with psycopg.connect(PG_MAINTENANCE, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+
+
+@pytest.fixture
 def engine(database_url: str) -> Iterator[Engine]:
     engine = create_engine(database_url)
     yield engine

@@ -95,10 +95,11 @@ def test_the_server_refuses_a_database_newer_than_the_code(tmp_path):
     engine.dispose()
 
 
-def test_the_upgrade_repairs_duplicate_current_facts_and_records_it(tmp_path):
+def test_the_upgrade_repairs_duplicate_current_facts_and_records_it(blank_database_url):
     """Concurrent imports of older versions could leave two current values of one key: the
-    migration that adds the unique indexes keeps the newest, supersedes the rest, and audits."""
-    engine = create_engine(f"sqlite:///{tmp_path}/dup.db")
+    migration that adds the unique indexes keeps the newest, supersedes the rest, and audits.
+    Both databases."""
+    engine = create_engine(blank_database_url)
     migrate.upgrade(engine, "0012")
     with unit_of_work(session_factory(engine)) as session:
         audit.track(session, SYSTEM)
