@@ -31,6 +31,7 @@ from wulian.enterprises.imports import ImportReport
 
 if TYPE_CHECKING:
     from wulian.engines.index.pipeline import Explanation
+    from wulian.install import InstallResult
 
 app = typer.Typer(
     help="wulian 五链：五链融合工作平台", no_args_is_help=True, pretty_exceptions_enable=False
@@ -184,10 +185,7 @@ def demo() -> None:
     console.print(
         f"示例园区“{escape(settings.zone_name)}”，数据库：{escape(settings.database_url)}"
     )
-    if result.created_departments:
-        console.print(f"已创建 {result.created_departments} 个工作部门。")
-    if result.metrics_added:
-        console.print(f"指标目录已载入 {result.metrics_added} 个指标。")
+    _show_install(result.installed)
     if result.zone:
         console.print(
             f"已生成园区企业 {result.zone.in_zone} 家、"
@@ -262,19 +260,67 @@ def audit_verify() -> None:
 
 
 @db_app.command("upgrade")
-def db_upgrade() -> None:
-    """把数据库结构升级到当前版本。"""
+def db_upgrade(
+    gbt4754: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            help="同时导入 GB/T 4754 行业分类表 CSV（code,name,parent_code,level,notes）",
+        ),
+    ] = None,
+) -> None:
+    """把数据库结构升级到当前版本，并载入随程序发布的参考数据与方案（可重复运行）。"""
+    from wulian.install import install
+
     settings = get_settings()
     engine = create_engine(settings.database_url, timeouts=settings.db_command_timeouts)
-    before = migrate.current_revisions(engine)
-    migrate.upgrade(engine)
-    after = migrate.current_revisions(engine)
-    engine.dispose()
+    try:
+        before = migrate.current_revisions(engine)
+        migrate.upgrade(engine)
+        after = migrate.current_revisions(engine)
+        with unit_of_work(session_factory(engine)) as session:
+            result = install(session, actor=_cli_actor(), gbt4754=gbt4754)
+    except WulianError as error:
+        raise _fail(error.message) from None
+    finally:
+        engine.dispose()
     if before == after:
-        console.print(f"数据库已是最新版本：{', '.join(sorted(after))}")
+        console.print(f"数据库结构已是最新版本：{', '.join(sorted(after))}")
     else:
         old = ", ".join(sorted(before)) or "空库"
-        console.print(f"[green]已升级：[/]{old} → {', '.join(sorted(after))}")
+        console.print(f"[green]数据库结构已升级：[/]{old} → {', '.join(sorted(after))}")
+    _show_install(result)
+
+
+def _show_install(result: InstallResult) -> None:
+    """What the production install did, and what waits for an administrator."""
+    if result.departments:
+        console.print(f"已按模板创建 {result.departments} 个工作部门。")
+    if result.metrics_added or result.metrics_updated:
+        console.print(
+            f"指标目录：新增 {result.metrics_added} 个，更新 {result.metrics_updated} 个。"
+        )
+    if result.industries:
+        console.print(f"已导入 GB/T 4754 行业代码 {result.industries} 个。")
+    for specs in result.specs:
+        if specs.added or specs.updated:
+            console.print(
+                f"{specs.label}：新载入 {len(specs.added)} 个，更新到新的内置版本 "
+                f"{len(specs.updated)} 个。"
+            )
+    for label, code in result.offered():
+        console.print(
+            f"[yellow]{escape(label)}“{escape(code)}”有新的内置版本；本地修改过，未覆盖。"
+            "管理员可在该方案的页面查看差异并采用。[/]"
+        )
+    if not result.industries_present:
+        console.print(
+            "尚未导入 GB/T 4754 行业分类：运行 wulian reference import gbt4754 分类表.csv"
+            "（或 wulian db upgrade --gbt4754 分类表.csv）。"
+        )
+    if not result.changed and not result.offered():
+        console.print("参考数据与内置方案已是最新。")
 
 
 @db_app.command("status")

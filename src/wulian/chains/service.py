@@ -137,24 +137,32 @@ def firm_text(name: str, products: str | None, scope: str | None) -> str:
 # ---------------------------------------------------------------- specs and items
 
 
-def install_shipped(session: Session, *, actor: Actor) -> int:
+SHIPPED_SPECS = specversions.Shipped(
+    key="chains",
+    label="产业链文件",
+    model=ChainSpecRow,
+    files=lambda: {code: shipped_text(code) for code in SHIPPED},
+    describe=lambda session, code, text: {"name": parse(text, f"{code}.yaml").name},
+    installed=lambda session, code, text: _sync_items(
+        session, Actor.system(label="平台内置产业链"), parse(text, f"{code}.yaml")
+    ),
+)
+
+
+def install_shipped(session: Session, *, actor: Actor) -> specversions.Installed:
     """Load the shipped chain specs that are not in the database yet (as version 1), with their
     N个一 items. Officers may load those their department is the office of."""
     actor.require(Permission.CHAINS_MANAGE)
-    everything = actor.answers_for_all
     own = _department(session, actor)
-    added = 0
-    for code in SHIPPED:
-        text = shipped_text(code)
-        shipped = parse(text, f"{code}.yaml")
-        name = shipped.name
-        if not everything and (own is None or shipped.office != own.code):
-            raise PermissionDenied(f"内置产业链“{name}”不由本部门管理，请管理员载入")
-        added += specversions.install(
-            session, ChainSpecRow, code=code, text=text, name=name, created_by=actor.label
-        )
-        _sync_items(session, actor, parse(text))
-    return added
+    if not actor.answers_for_all:
+        for code, text in SHIPPED_SPECS.files().items():
+            shipped = parse(text, f"{code}.yaml")
+            if own is None or shipped.office != own.code:
+                raise PermissionDenied(f"内置产业链“{shipped.name}”不由本部门管理，请管理员载入")
+    done = specversions.install(session, SHIPPED_SPECS, created_by=actor.label)
+    for code, text in SHIPPED_SPECS.files().items():  # items of specs installed before, too
+        _sync_items(session, actor, parse(text, f"{code}.yaml"))
+    return done
 
 
 def get_specs(session: Session, *, actor: Actor) -> list[ChainSpecRow]:

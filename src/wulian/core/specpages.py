@@ -33,6 +33,7 @@ class SpecPages:
     shipped_note: str  # on a version shipped with the platform
     kinds: dict[str, str] | None = None  # kind → label, where specs are of several kinds
     edit_permission: Permission = Permission.ANALYSES_WRITE  # who sees the editor
+    shipped: specversions.Shipped | None = None  # the platform's files: newer ones are offered
 
 
 def spec_router(pages: SpecPages) -> APIRouter:
@@ -49,6 +50,8 @@ def spec_router(pages: SpecPages) -> APIRouter:
     ) -> dict[str, Any]:
         spec = pages.get_spec(db, actor=actor, spec_id=spec_id)
         previous = specversions.previous(db, pages.model, spec)
+        latest = specversions.latest(db, pages.model, spec.code)
+        offer = None if pages.shipped is None else specversions.offer(db, pages.shipped, spec.code)
         return {
             "actor": actor,
             "spec": spec,
@@ -56,7 +59,10 @@ def spec_router(pages: SpecPages) -> APIRouter:
             "diff": specversions.diff(previous, spec),
             "text": spec.text if text is None else text,
             "note": note,
-            "latest": specversions.latest(db, pages.model, spec.code),
+            "latest": latest,
+            "offer_diff": None
+            if offer is None or latest is None
+            else specversions.diff_texts(latest, offer, "平台内置新版本"),
             "can_edit": actor.has(pages.edit_permission),
             "error": error,
             "base": pages.base,
@@ -99,5 +105,26 @@ def spec_router(pages: SpecPages) -> APIRouter:
                 lambda e: context(db, actor, spec_id, text=text, note=note, error=e),
             )  # fmt: skip
         return RedirectResponse(f"{pages.base}/{spec.id}?saved=1", status_code=303)
+
+    @router.post(pages.base + "/{spec_id}/adopt")
+    def adopt(request: Request, spec_id: int, db: DB, actor: CurrentActor) -> Response:
+        """A newer shipped file saved as the next version of this spec (who may edit may adopt)."""
+        spec = pages.get_spec(db, actor=actor, spec_id=spec_id)
+        offer = None if pages.shipped is None else specversions.offer(db, pages.shipped, spec.code)
+        latest = specversions.latest(db, pages.model, spec.code)
+        if offer is None or latest is None:  # adopted meanwhile, or nothing to adopt
+            return RedirectResponse(f"{pages.base}/{spec_id}", status_code=303)
+        try:
+            row = pages.save(
+                db, actor=actor, text=offer, based_on_id=latest.id, copy=False,
+                note="采用平台内置的新版本",
+            )  # fmt: skip
+        except WulianError as error:
+            return render_failure(
+                request, db, error, "specs/version.html",
+                lambda e: context(db, actor, spec_id, error=e),
+            )  # fmt: skip
+        specversions.mark_shipped(row)
+        return RedirectResponse(f"{pages.base}/{row.id}?saved=1", status_code=303)
 
     return router

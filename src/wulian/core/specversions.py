@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -64,26 +66,89 @@ def get_or_raise(session: Session, model: type[Row], spec_id: int, what: str) ->
     return row
 
 
-def install(
-    session: Session,
-    model: type[Row],
-    *,
-    code: str,
-    text: str,
-    name: str,
-    created_by: str,
-    **extra: Any,
-) -> bool:
-    """A shipped spec file as version 1 of code, unless code is already there."""
-    if latest(session, model, code) is not None:
-        return False
-    fields: dict[str, Any] = {
-        "code": code, "version": 1, "name": name, "text": text, "note": "平台内置方案",
-        "shipped": True, "created_by": created_by,
-    }  # fmt: skip
-    session.add(model(**fields, **extra))
-    session.flush()
-    return True
+@dataclass(frozen=True)
+class Shipped:
+    """The spec files of one kind that ship with the platform, declared once by the domain that
+    keeps them: what `wulian db upgrade` installs and what the spec pages offer to adopt.
+
+    files() gives code → text; describe(session, code, text) validates a text and gives the
+    columns of its version row besides the common ones (at least "name"); installed(session,
+    code, text) runs after a version of code was added (e.g. to sync rows derived from it)."""
+
+    key: str
+    label: str  # 评价方案, 政策文件, 产业链文件 …
+    model: type[SpecVersion]
+    files: Callable[[], dict[str, str]]
+    describe: Callable[[Session, str, str], dict[str, Any]]
+    installed: Callable[[Session, str, str], None] | None = None
+
+
+@dataclass
+class Installed:
+    """What installing one kind of shipped spec did, by code."""
+
+    label: str
+    added: list[str] = field(default_factory=list)  # new codes, as version 1
+    updated: list[str] = field(default_factory=list)  # untouched specs brought to the new file
+    offered: list[str] = field(
+        default_factory=list
+    )  # edited here: the new file waits to be adopted
+    unchanged: int = 0
+
+
+def _newest_shipped(session: Session, model: type[Row], code: str) -> Row | None:
+    return session.scalar(
+        sa.select(model)
+        .where(model.code == code, model.shipped == sa.true())
+        .order_by(model.version.desc())
+        .limit(1)
+    )
+
+
+def offer(session: Session, shipped: Shipped, code: str) -> str | None:
+    """The text of a shipped file of code that is newer than the platform version stored here,
+    when the spec was edited here since (so installing did not take it): it waits to be adopted."""
+    text = shipped.files().get(code)
+    if text is None:
+        return None
+    newest = latest(session, shipped.model, code)
+    if newest is None or newest.shipped or newest.text == text:
+        return None
+    stored = _newest_shipped(session, shipped.model, code)
+    return None if stored is not None and stored.text == text else text
+
+
+def install(session: Session, shipped: Shipped, *, created_by: str) -> Installed:
+    """Bring the stored specs of a kind to the shipped files, never over an edit made here:
+    a missing code is added as version 1; a spec nobody edited since its shipped version gets
+    the newer file as a new version; an edited spec keeps its versions and the newer file is
+    offered (`offer`) for an administrator to adopt. Running it again changes nothing."""
+    done = Installed(label=shipped.label)
+    for code, text in shipped.files().items():
+        newest = latest(session, shipped.model, code)
+        if newest is not None and (newest.text == text or not newest.shipped):
+            if not newest.shipped and offer(session, shipped, code) is not None:
+                done.offered.append(code)
+            else:
+                done.unchanged += 1
+            continue
+        fields: dict[str, Any] = {
+            "code": code, "version": 1 if newest is None else newest.version + 1, "text": text,
+            "note": "平台内置方案" if newest is None else "平台内置方案的新版本",
+            "shipped": True, "created_by": created_by,
+            "based_on_id": None if newest is None else newest.id,
+        }  # fmt: skip
+        session.add(shipped.model(**fields, **shipped.describe(session, code, text)))
+        session.flush()
+        (done.added if newest is None else done.updated).append(code)
+        if shipped.installed is not None:
+            shipped.installed(session, code, text)
+    return done
+
+
+def mark_shipped(row: SpecVersion) -> None:
+    """A version saved from a shipped file (an adopted offer) counts as the platform's version."""
+    row.shipped = True
 
 
 def checked_text(text: str) -> str:
@@ -151,12 +216,20 @@ def diff(older: SpecVersion | None, newer: SpecVersion) -> list[tuple[str, str]]
     same)."""
     if older is None:
         return []
+    return _diff_lines(
+        older.text, newer.text, f"{older.code} 第 {older.version} 版",
+        f"{newer.code} 第 {newer.version} 版",
+    )  # fmt: skip
+
+
+def diff_texts(older: SpecVersion, text: str, label: str) -> list[tuple[str, str]]:
+    """As `diff`, from a stored version to a text that is not stored (a shipped file)."""
+    return _diff_lines(older.text, text, f"{older.code} 第 {older.version} 版", label)
+
+
+def _diff_lines(old: str, new: str, old_label: str, new_label: str) -> list[tuple[str, str]]:
     lines = difflib.unified_diff(
-        older.text.splitlines(),
-        newer.text.splitlines(),
-        fromfile=f"{older.code} 第 {older.version} 版",
-        tofile=f"{newer.code} 第 {newer.version} 版",
-        lineterm="",
+        old.splitlines(), new.splitlines(), fromfile=old_label, tofile=new_label, lineterm=""
     )
     out = []
     for line in lines:

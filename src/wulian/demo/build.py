@@ -1,4 +1,5 @@
-"""Build the demo zone once: schema, departments, the metric catalogue, the first administrator."""
+"""Build the demo zone once: the production install (`wulian.install`), a GB/T 4754 subset, the
+synthetic zone with its runs and requests, and the first administrator."""
 
 from __future__ import annotations
 
@@ -17,10 +18,10 @@ from wulian.core.permissions import Actor, Role
 from wulian.demo import desk as demo_desk
 from wulian.demo import zone
 from wulian.demo.zone import ZoneResult
-from wulian.desk import service as desk_service
 from wulian.enterprises.models import Enterprise
 from wulian.innovation import service as innovation_service
 from wulian.innovation.models import InnovationResult
+from wulian.install import InstallResult, install
 from wulian.landuse import service as landuse_service
 from wulian.landuse.models import LanduseSpec
 from wulian.policy import service as policy_service
@@ -31,26 +32,10 @@ from wulian.reference.models import Industry
 ADMIN_USERNAME = "admin"
 NOTICE_2024 = dt.date(2025, 6, 3)  # the demo's 2024 innovation-points notice
 
-# The offices that run 五链融合 in a zone (see docs/guide/accounts.md).
-DEPARTMENTS: tuple[tuple[str, str], ...] = (
-    ("leaders", "管委会领导"),
-    ("chain-office", "产业链专班（链长办）"),
-    ("investment", "投资促进局（招商）"),
-    ("science", "科技局"),
-    ("economy", "经济信息化局"),
-    ("business-env", "营商环境办（企业服务中心）"),
-    ("talent", "人才办"),
-    ("finance", "金融办"),
-    ("planning", "自然资源和规划分局"),
-    ("approval", "行政审批局"),
-    ("transport", "交通运输局"),
-)
-
 
 @dataclass(frozen=True)
 class DemoResult:
-    created_departments: int
-    metrics_added: int
+    installed: InstallResult  # the shipped reference data and specs (as `wulian db upgrade`)
     admin_password: str | None  # shown once, when the administrator is created
     zone: ZoneResult | None  # None when the zone already had firms
     innovation_runs: int  # innovation-points runs made for the demo
@@ -63,13 +48,7 @@ class DemoResult:
 
 def build(session: Session, *, actor: Actor, data_dir: Path | None = None) -> DemoResult:
     """Create what the demo zone lacks; running it again changes nothing."""
-    audit.track(session, actor)
-    created = 0
-    for code, name in DEPARTMENTS:
-        if auth_service.get_department_by_code(session, code=code) is None:
-            auth_service.create_department(session, actor=actor, code=code, name=name)
-            created += 1
-    metrics = reference_service.sync_metrics(session, actor=actor)
+    installed = install(session, actor=actor)
     if session.scalar(sa.select(sa.func.count()).select_from(Industry)) == 0:
         subset = resources.files("wulian.demo").joinpath("data/gbt4754_subset.csv")
         with resources.as_file(subset) as path:
@@ -88,11 +67,6 @@ def build(session: Session, *, actor: Actor, data_dir: Path | None = None) -> De
                 "seed": zone.SEED,
             },
         )
-    innovation_service.install_shipped(session, actor=actor)
-    landuse_service.install_shipped(session, actor=actor)
-    policy_service.install_shipped(session, actor=actor)
-    chains_service.install_shipped(session, actor=actor)
-    desk_service.install_shipped(session, actor=actor)
     placed = chains_service.place(session, actor=actor) if zone_result is not None else None
     requests = demo_desk.build(session) if zone_result is not None else None
     runs = _innovation_runs(session, actor=actor) if zone_result is not None else 0
@@ -115,8 +89,7 @@ def build(session: Session, *, actor: Actor, data_dir: Path | None = None) -> De
         )
         password = result.generated_password
     return DemoResult(
-        created_departments=created,
-        metrics_added=metrics.added,
+        installed=installed,
         admin_password=password,
         zone=zone_result,
         innovation_runs=runs,

@@ -79,13 +79,18 @@ def parse(text: str) -> DeskConfig:
     return desk_config.load(text)
 
 
-def install_shipped(session: Session, *, actor: Actor) -> bool:
-    """The shipped configuration as version 1, unless there is one."""
-    text = shipped_text()
-    spec = parse(text)
-    return specversions.install(
-        session, DeskConfigVersion, code=CODE, text=text, name=spec.name, created_by=actor.label
-    )
+SHIPPED_SPECS = specversions.Shipped(
+    key="desk",
+    label="服务台配置",
+    model=DeskConfigVersion,
+    files=lambda: {CODE: shipped_text()},
+    describe=lambda session, code, text: {"name": parse(text).name},
+)
+
+
+def install_shipped(session: Session, *, actor: Actor) -> specversions.Installed:
+    """Bring the stored configuration to the shipped one (`specversions.install`)."""
+    return specversions.install(session, SHIPPED_SPECS, created_by=actor.label)
 
 
 def get_configs(session: Session, *, actor: Actor) -> list[DeskConfigVersion]:

@@ -411,6 +411,7 @@ pages.include_router(
         SpecPages(
             base="/desk/config",
             model=DeskConfigVersion,
+            shipped=service.SHIPPED_SPECS,
             get_specs=service.get_configs,
             get_spec=service.get_config_or_raise,
             save=service.save_config,

@@ -99,18 +99,24 @@ def credit_model(spec: InnovationSpec) -> credit.CreditSpec:
     return model
 
 
-def install_shipped(session: Session, *, actor: Actor) -> int:
-    """Load the shipped spec files that are not in the database yet (as version 1)."""
+def _describe(session: Session, code: str, text: str) -> dict[str, object]:
+    kind = dict(SHIPPED)[code]
+    return {"name": parse(kind, text, f"{code}.yaml").name, "kind": kind.value}
+
+
+SHIPPED_SPECS = specversions.Shipped(
+    key="innovation",
+    label="创新积分评价方案",
+    model=InnovationSpec,
+    files=lambda: {code: shipped_text(code) for code, _ in SHIPPED},
+    describe=_describe,
+)
+
+
+def install_shipped(session: Session, *, actor: Actor) -> specversions.Installed:
+    """Bring the stored spec files to the shipped ones (`specversions.install`)."""
     actor.require(Permission.ANALYSES_WRITE)
-    added = 0
-    for code, kind in SHIPPED:
-        text = shipped_text(code)
-        name = parse(kind, text, f"{code}.yaml").name
-        added += specversions.install(
-            session, InnovationSpec, code=code, text=text, name=name,
-            created_by=actor.label, kind=kind.value,
-        )  # fmt: skip
-    return added
+    return specversions.install(session, SHIPPED_SPECS, created_by=actor.label)
 
 
 def get_specs(session: Session, *, actor: Actor) -> list[InnovationSpec]:

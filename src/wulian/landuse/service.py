@@ -59,17 +59,19 @@ def _staff_only(actor: Actor) -> None:
 # ---------------------------------------------------------------- specs
 
 
-def install_shipped(session: Session, *, actor: Actor) -> int:
-    """Load the shipped spec files that are not in the database yet (as version 1)."""
+SHIPPED_SPECS = specversions.Shipped(
+    key="landuse",
+    label="亩均效益评价方案",
+    model=LanduseSpec,
+    files=lambda: {code: shipped_text(code) for code in SHIPPED},
+    describe=lambda session, code, text: {"name": parse(text, f"{code}.yaml").name},
+)
+
+
+def install_shipped(session: Session, *, actor: Actor) -> specversions.Installed:
+    """Bring the stored spec files to the shipped ones (`specversions.install`)."""
     actor.require(Permission.ANALYSES_WRITE)
-    added = 0
-    for code in SHIPPED:
-        text = shipped_text(code)
-        name = parse(text, f"{code}.yaml").name
-        added += specversions.install(
-            session, LanduseSpec, code=code, text=text, name=name, created_by=actor.label
-        )
-    return added
+    return specversions.install(session, SHIPPED_SPECS, created_by=actor.label)
 
 
 def get_specs(session: Session, *, actor: Actor) -> list[LanduseSpec]:

@@ -199,6 +199,7 @@ pages.include_router(
         SpecPages(
             base="/landuse/specs",
             model=LanduseSpec,
+            shipped=service.SHIPPED_SPECS,
             get_specs=service.get_specs,
             get_spec=service.get_spec_or_raise,
             save=service.save_spec,

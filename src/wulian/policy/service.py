@@ -125,19 +125,32 @@ def check_sources(session: Session, policy: Policy) -> None:
         raise refuse(policy.text, policy.filename, problems)
 
 
-def install_shipped(session: Session, *, actor: Actor) -> int:
-    """The shipped policy files that are not in the database yet, as version 1."""
+def _shipped_files() -> dict[str, str]:
+    """The shipped policy files by policy id (the file name is the id)."""
+    return {code: shipped_text(code) for code in shipped_codes()}
+
+
+def _describe(session: Session, code: str, text: str) -> dict[str, object]:
+    policy = parse(text, f"{code}.yaml")
+    if policy.id != code:
+        raise InvalidInput(f"内置政策文件 {code}.yaml 的 id 应为“{code}”（文件里是“{policy.id}”）")
+    check_sources(session, policy)
+    return {"name": policy.title, "category": policy.category, "document": policy.document}
+
+
+SHIPPED_SPECS = specversions.Shipped(
+    key="policy",
+    label="政策文件",
+    model=PolicyVersion,
+    files=_shipped_files,
+    describe=_describe,
+)
+
+
+def install_shipped(session: Session, *, actor: Actor) -> specversions.Installed:
+    """Bring the stored policy files to the shipped ones (`specversions.install`)."""
     actor.require(Permission.ANALYSES_WRITE)
-    added = 0
-    for code in shipped_codes():
-        text = shipped_text(code)
-        policy = parse(text, f"{code}.yaml")
-        check_sources(session, policy)
-        added += specversions.install(
-            session, PolicyVersion, code=policy.id, text=text, name=policy.title,
-            created_by=actor.label, category=policy.category, document=policy.document,
-        )  # fmt: skip
-    return added
+    return specversions.install(session, SHIPPED_SPECS, created_by=actor.label)
 
 
 def get_versions(session: Session, *, actor: Actor) -> list[PolicyVersion]:

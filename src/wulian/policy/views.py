@@ -70,6 +70,7 @@ pages.include_router(
         SpecPages(
             base="/policies/versions",
             model=PolicyVersion,
+            shipped=service.SHIPPED_SPECS,
             get_specs=service.get_versions,
             get_spec=service.get_version_or_raise,
             save=service.save_version,
