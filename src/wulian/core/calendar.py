@@ -18,6 +18,12 @@ from wulian.core.errors import InvalidInput
 CHINA_TIME = dt.timezone(dt.timedelta(hours=8), "CST")
 
 
+def today(now: dt.datetime | None = None) -> dt.date:
+    """Today's date in China (UTC+8 all year, as Asia/Shanghai), whatever the host's zone: the one
+    "today" of the platform. now is an injected clock reading (aware); None reads the clock."""
+    return (now or dt.datetime.now(dt.UTC)).astimezone(CHINA_TIME).date()
+
+
 def parse_day(value: str, *, field: str) -> dt.date | None:
     """A YYYY-MM-DD date typed by a user; empty is None; anything else is a clear error."""
     value = value.strip()

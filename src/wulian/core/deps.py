@@ -13,11 +13,10 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from wulian.core import audit
+from wulian.core import audit, calendar
 from wulian.core.auth import service as auth_service
 from wulian.core.auth.cookies import SESSION_COOKIE
 from wulian.core.auth.models import UserSession
-from wulian.core.calendar import CHINA_TIME
 from wulian.core.db import unit_of_work
 from wulian.core.errors import (
     InvalidToken,
@@ -75,7 +74,7 @@ def xlsx_download(content: bytes, name: str) -> Response:
 def today_of(request: Request) -> dt.date:
     """Today in China (the app's clock when one is set, as tests do)."""
     clock: Callable[[], dt.datetime] | None = getattr(request.app.state, "clock", None)
-    return (clock() if clock else dt.datetime.now(dt.UTC)).astimezone(CHINA_TIME).date()
+    return calendar.today(clock() if clock else None)
 
 
 def settings_of(request: Request) -> Settings:

@@ -24,6 +24,7 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
+from wulian.core import calendar
 from wulian.core.auth import service as auth_service
 from wulian.core.auth.models import Department
 from wulian.core.db import utcnow
@@ -158,7 +159,7 @@ def record(
     if metric.kind != "input":
         raise InvalidInput(f"“{metric.name}”是计算指标，由评价自动计算，不能直接填报")
     source_row = source_or_raise(session, source)
-    if as_of > dt.date.today() + dt.timedelta(days=1):
+    if as_of > calendar.today() + dt.timedelta(days=1):
         raise InvalidInput("数据日期不能晚于今天", field="as_of")
     problem = check_period(metric, period, as_of)
     if problem:

@@ -28,7 +28,7 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from wulian.core import audit, xlsx
+from wulian.core import audit, calendar, xlsx
 from wulian.core.db import utcnow
 from wulian.core.errors import InvalidInput, PermissionDenied, RowProblem
 from wulian.core.permissions import Actor, Permission
@@ -298,7 +298,7 @@ def import_facts(
     if create_firms:
         actor.require(Permission.ENTERPRISES_WRITE)
     source_row = source_or_raise(session, source)
-    as_of = as_of or dt.date.today()
+    as_of = as_of or calendar.today()
     if period is not None and not any(p.match(period) for p in PERIOD_PATTERNS.values()):
         raise InvalidInput("期间应为 YYYY（如 2024）或 YYYY-MM", field="period", value=period)
     resolver = Resolver(session, fields=FACT_FIELDS, metrics=True)

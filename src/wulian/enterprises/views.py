@@ -13,7 +13,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from wulian.chains import service as chains_service
-from wulian.core import forms
+from wulian.core import calendar, forms
 from wulian.core.db import utcnow
 from wulian.core.deps import DB, XLSX, CurrentActor, render, settings_of, xlsx_download
 from wulian.core.errors import InvalidFile, InvalidInput, PermissionDenied, WulianError
@@ -114,7 +114,7 @@ def export(
 ) -> Response:
     filters = _filters(q, zone, chain, tag, region, size, sort)
     content = service.export_xlsx(db, actor=actor, filters=filters)
-    name = f"企业名录-{dt.date.today():%Y%m%d}.xlsx"
+    name = f"企业名录-{calendar.today():%Y%m%d}.xlsx"
     return xlsx_download(content, name)
 
 
@@ -186,7 +186,7 @@ def _detail_context(db: Session, actor: Actor, enterprise_id: int) -> dict[str, 
         if own or actor.has(Permission.FACTS_VERIFY)
         else [],
         "missing": [m for m in metrics.values() if m.key not in values],
-        "this_year": str(dt.date.today().year - 1),
+        "this_year": str(calendar.today().year - 1),
         "positions": chains_service.positions(db, actor=actor, enterprise_id=enterprise_id),
         "can_place": actor.has(Permission.CHAINS_MANAGE) and actor.enterprise_id is None,
     }
@@ -262,7 +262,7 @@ def self_report(
             period=period.strip(),
             value=number,
             source=facts.SELF_REPORT,
-            as_of=dt.date.today(),
+            as_of=calendar.today(),
             evidence_path=path,
             note=note,
         )

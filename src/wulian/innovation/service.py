@@ -19,9 +19,8 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, undefer
 
-from wulian.core import audit, specversions
+from wulian.core import audit, calendar, specversions
 from wulian.core.auth import service as auth_service
-from wulian.core.calendar import CHINA_TIME
 from wulian.core.db import utcnow
 from wulian.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from wulian.core.pagination import Page, paginate_rows
@@ -53,11 +52,6 @@ SHIPPED: tuple[tuple[str, SpecKind], ...] = (
 )
 NOTICE_DAYS = 7  # a public notice of about a week (calendar days, both ends included)
 VISIBLE_TO_FIRMS = (RunStatus.NOTICE.value, RunStatus.PUBLISHED.value)
-
-
-def today_in_china() -> dt.date:
-    """Today's date in China."""
-    return dt.datetime.now(CHINA_TIME).date()
 
 
 # ---------------------------------------------------------------- specs
@@ -361,7 +355,7 @@ def start_notice(
         raise Conflict(
             f"{run.period} 年度“{run.spec.name}”已有公示中或已发布的评价（#{standing}），请先撤回它"
         )
-    start = today or today_in_china()
+    start = today or calendar.today()
     run.status = RunStatus.NOTICE.value
     run.notice_from = start
     run.notice_until = start + dt.timedelta(days=days - 1)
@@ -378,7 +372,7 @@ def publish(
     _require_owner(session, actor, index_model(run.spec))
     if run.status != RunStatus.NOTICE:
         raise Conflict(f"只有公示中的评价可以发布；本评价{RunStatus(run.status).label}")
-    day = today or today_in_china()
+    day = today or calendar.today()
     if run.notice_until is not None and day <= run.notice_until:
         raise Conflict(f"公示期到 {run.notice_until:%Y年%m月%d日} 结束，结束后才能发布")
     open_count = session.scalar(
@@ -430,7 +424,7 @@ def raise_objection(
     else:
         actor.require(Permission.ANALYSES_WRITE)
     run = get_run_or_raise(session, actor=actor, run_id=run_id)
-    day = today or today_in_china()
+    day = today or calendar.today()
     if (
         run.status != RunStatus.NOTICE
         or run.notice_from is None

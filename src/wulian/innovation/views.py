@@ -10,6 +10,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from wulian.core import calendar
 from wulian.core.deps import DB, CurrentActor, render, render_failure, xlsx_download
 from wulian.core.errors import WulianError
 from wulian.core.permissions import Actor, Permission
@@ -113,7 +114,7 @@ def _run_context(
         "objections": service.objections(db, actor=actor, run_id=run.id),
         "outcomes": ObjectionOutcome,
         "can_manage": service.may_run(db, actor=actor, spec=run.spec),
-        "today": service.today_in_china(),
+        "today": calendar.today(),
         "error": error,
     }
 
@@ -386,7 +387,7 @@ def _portrait_context(
         "own": own,
         "consent": service.consent_of(db, actor=actor, enterprise_id=enterprise_id),
         "can_consent": own or actor.has(Permission.ENTERPRISES_WRITE),
-        "today": service.today_in_china(),
+        "today": calendar.today(),
         "error": error,
     }
 

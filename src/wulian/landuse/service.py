@@ -7,7 +7,6 @@ averages feed benchmarks written as {previous_average: factor}.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import io
 from collections import Counter
@@ -20,7 +19,7 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from wulian.core import audit, specversions
+from wulian.core import audit, calendar, specversions
 from wulian.core.auth import service as auth_service
 from wulian.core.db import utcnow
 from wulian.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -213,7 +212,7 @@ def create_run(
     row = session.get(LanduseSpec, spec_id)
     if row is None:
         raise NotFound(f"评价方案不存在：{spec_id}")
-    if not 2000 <= year <= dt.date.today().year:
+    if not 2000 <= year <= calendar.today().year:
         raise InvalidInput("评价年度应在 2000 年到今年之间", field="year")
     model = parse(row.text)
     _require_owner(session, actor, model)

@@ -4,14 +4,13 @@ and the policy calculator of a firm."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from wulian.core import forms
+from wulian.core import calendar, forms
 from wulian.core.deps import DB, CurrentActor, FormFields, render, render_failure, xlsx_download
 from wulian.core.errors import InvalidInput, NotFound, WulianError
 from wulian.core.permissions import Actor, Permission
@@ -92,7 +91,7 @@ def _runs_context(db: Session, actor: Actor, error: WulianError | None = None) -
         "actor": actor,
         "runs": service.get_runs(db, actor=actor),
         "can_run": actor.has(Permission.ANALYSES_WRITE),
-        "this_year": dt.date.today().year,
+        "this_year": calendar.today().year,
         "error": error,
     }
 
@@ -270,7 +269,7 @@ def calculator_start(
 def calculator(
     request: Request, enterprise_id: int, db: DB, actor: CurrentActor, period: Period = None
 ) -> Response:
-    year = period or dt.date.today().year - 1
+    year = period or calendar.today().year - 1
     result = service.calculator(db, actor=actor, enterprise_id=enterprise_id, period=year)
     context = {"actor": actor, "result": result, "status_names": STATUS_NAMES}
     return render(request, "policy/calculator.html", context)

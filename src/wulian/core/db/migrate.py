@@ -16,7 +16,7 @@ from wulian.core.errors import DatabaseAhead, DatabaseBehind
 def alembic_config(engine: Engine) -> Config:
     """An Alembic config for engine, reading scripts from the installed package."""
     config = Config()
-    config.set_main_option("script_location", "wulian.core.db:migrations")
+    config.set_main_option("script_location", "wulian:migrations")
     config.attributes["engine"] = engine
     return config
 
@@ -26,7 +26,7 @@ def _code_heads() -> frozenset[str]:
     # The scripts ship with the package and do not change while it runs; reading them costs
     # about 25 ms, too much for every health check.
     config = Config()
-    config.set_main_option("script_location", "wulian.core.db:migrations")
+    config.set_main_option("script_location", "wulian:migrations")
     return frozenset(ScriptDirectory.from_config(config).get_heads())
 
 

@@ -9,18 +9,37 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import unicodedata
 from importlib import resources
 
 import sqlalchemy as sa
 from alembic import op
 
 import wulian.core.db
-from wulian.enterprises.names import name_key
 
 revision = "0004"
 down_revision = "0003"
 branch_labels = None
 depends_on = None
+
+# name_key as it was when this revision was written (frozen: later changes to the registry's
+# folding must not change what this migration wrote).
+_BRACKETS = re.compile(r"[()\[\]{}<>〔〕【】《》「」『』]")
+_SPACES = re.compile(r"[\s\u3000·.。、,，-]+")
+_SUFFIXES = ("股份有限公司", "有限责任公司", "有限公司", "股份公司", "公司")
+
+
+def name_key(name: str) -> str:
+    text = unicodedata.normalize("NFKC", name).lower()
+    text = _BRACKETS.sub("", text)
+    text = _SPACES.sub("", text)
+    if text.endswith("分公司"):
+        return text
+    for suffix in _SUFFIXES:
+        if text.endswith(suffix) and len(text) > len(suffix):
+            return text[: -len(suffix)]
+    return text
 
 
 def _regions() -> list[dict[str, object]]:
