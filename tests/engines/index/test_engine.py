@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from wulian.cli import app
 from wulian.core.errors import InvalidFile, InvalidInput
 from wulian.engines.index import pipeline, sensitivity, spec, treat
+from wulian.engines.index.pipeline import aggregate
 
 BASE = """
 id: test
@@ -240,7 +241,7 @@ def test_ranks_are_those_of_a_window_over_the_cohort(rows, ties, within):
     ordinal ties going by unit id."""
     model, layout, scores = scored_units(rows, "score")
     step = spec.Rank(stage="rank", ties=ties, within=within)
-    ours = pipeline._ranks(model, layout, scores["score"], step)
+    ours = aggregate._ranks(model, layout, scores["score"], step)
     window = pl.col("score").rank(ties, descending=True)
     if within == "cohort":
         window = window.over(pipeline.COHORT)
@@ -248,7 +249,7 @@ def test_ranks_are_those_of_a_window_over_the_cohort(rows, ties, within):
     assert ours.to_list() == expected
     by_id = scores["score"].fill_null(np.nan).to_numpy()
     at_places = by_id if layout.units is None else by_id[layout.units]
-    assert pipeline._ranks(model, layout, scores["score"], step, at_places).to_list() == expected
+    assert aggregate._ranks(model, layout, scores["score"], step, at_places).to_list() == expected
 
 
 def test_bands_ranks_and_explanations_within_cohorts():

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from wulian.engines.index import kernels, pipeline, spec
+from wulian.engines.index.pipeline import aggregate
 
 from .test_engine import BASE, cohort_scores, scored_units
 
@@ -123,7 +124,7 @@ def test_bands_are_those_of_the_polars_expressions(rows, by, within, ranked_firs
     if ranked_first:
         rank = spec.Rank(stage="rank", within=within)
         scores = scores.with_columns(
-            pipeline._ranks(model, layout, scores["total"], rank).alias("rank_total")
+            aggregate._ranks(model, layout, scores["total"], rank).alias("rank_total")
         )
         ranked = "rank_total"
 
@@ -143,7 +144,7 @@ def test_bands_are_those_of_the_polars_expressions(rows, by, within, ranked_firs
         for band in reversed(bands):
             expected = pl.when(score >= band.min).then(pl.lit(band.label)).otherwise(expected)
     expected = pl.when(score.is_null()).then(None).otherwise(expected)
-    got = pipeline._band(model, step, scores, "total", ranked, layout, at_places)
+    got = aggregate._band(model, step, scores, "total", ranked, layout, at_places)
     assert got.to_list() == scores.select(expected).to_series().to_list()
 
 
@@ -153,6 +154,6 @@ def test_a_weighted_sum_shared_out_among_the_cores_is_the_same():
     columns[1][::7] = np.nan
     whole = np.empty(120_001)
     missing = kernels.weighted_sum(columns, [1.0, 2.5, 0.5], 4.0, whole)
-    shared, missing_shared = pipeline._weighted_sum(columns, [1.0, 2.5, 0.5], 4.0)
+    shared, missing_shared = aggregate._weighted_sum(columns, [1.0, 2.5, 0.5], 4.0)
     np.testing.assert_array_equal(shared, whole)
     assert missing_shared == missing == np.count_nonzero(np.isnan(columns[1]))
