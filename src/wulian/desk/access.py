@@ -1,0 +1,304 @@
+"""Who may see and do what on a request (by role, department and the firm it concerns), reading
+requests and their events, the officers' queue, and the shapes of a command and an upload.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TypeVarTuple
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from wulian.core.auth.models import Department, User
+from wulian.core.calendar import CHINA_TIME
+from wulian.core.db import utcnow
+from wulian.core.errors import Conflict, NotFound, PermissionDenied
+from wulian.core.pagination import Page, paginate
+from wulian.core.permissions import Actor, Permission, Role
+from wulian.desk import config as desk_config
+from wulian.desk.config import Action, DeskConfig
+from wulian.desk.models import DeskAttachment, DeskEvent, DeskRequest
+from wulian.desk.versions import config_of, current
+
+MAX_TITLE = 100
+
+MAX_DESCRIPTION = 5000
+
+SYSTEM_LABEL = "系统"
+
+Ts = TypeVarTuple("Ts")
+
+
+class InvalidTransition(Conflict):
+    code = "invalid_transition"
+    title = "当前状态不允许此操作"
+
+
+def department_codes(session: Session) -> dict[str, int]:
+    return dict(session.execute(sa.select(Department.code, Department.id)).all())
+
+
+@dataclass(frozen=True)
+class Reach:
+    """What an actor may see on the desk: everything, one firm's requests, or departments'."""
+
+    all: bool = False
+    enterprise_id: int | None = None
+    departments: frozenset[int] = frozenset()
+    dispatcher: bool = False
+    supervisor: bool = False
+
+
+def reach(session: Session, actor: Actor, spec: DeskConfig) -> Reach:
+    """The requests actor may see (and, for officers, act on)."""
+    if actor.enterprise_id is not None:
+        actor.require(Permission.DESK_SUBMIT)
+        return Reach(enterprise_id=actor.enterprise_id)
+    if actor.answers_for_all:
+        return Reach(all=True, dispatcher=True, supervisor=True)
+    codes = department_codes(session)
+    dispatcher = actor.department_id is not None and actor.department_id == codes.get(
+        spec.settings.dispatcher
+    )
+    supervisor = actor.department_id is not None and actor.department_id == codes.get(
+        spec.settings.supervisor
+    )
+    if actor.has(Permission.DESK_HANDLE):
+        own = frozenset({actor.department_id} if actor.department_id is not None else set())
+        return Reach(
+            all=dispatcher or supervisor or actor.has(Permission.DESK_READ),
+            departments=own,
+            dispatcher=dispatcher,
+            supervisor=supervisor,
+        )
+    actor.require(Permission.DESK_READ)
+    return Reach(all=True)
+
+
+def visible(query: sa.Select[*Ts], where: Reach) -> sa.Select[*Ts]:
+    if where.enterprise_id is not None:
+        return query.where(DeskRequest.enterprise_id == where.enterprise_id)
+    if where.all:
+        return query
+    return query.where(DeskRequest.department_id.in_(where.departments))
+
+
+def _may_see(where: Reach, request: DeskRequest) -> bool:
+    if where.enterprise_id is not None:
+        return request.enterprise_id == where.enterprise_id
+    return where.all or request.department_id in where.departments
+
+
+def roles_of(actor: Actor, where: Reach, request: DeskRequest) -> set[str]:
+    """The roles of the configuration's action table that actor holds for request."""
+    roles: set[str] = set()
+    if actor.kind == "system":
+        return {"system", "officer", "supervisor"}
+    if where.enterprise_id is not None and request.enterprise_id == where.enterprise_id:
+        roles.add("enterprise")
+    if actor.enterprise_id is None and actor.has(Permission.DESK_HANDLE):
+        if (
+            actor.role == Role.ADMIN
+            or where.dispatcher
+            or (request.department_id is not None and request.department_id in where.departments)
+        ):
+            roles.add("officer")
+        if actor.role == Role.ADMIN or where.supervisor:
+            roles.add("supervisor")
+    return roles
+
+
+def get_or_raise(session: Session, *, actor: Actor, request_id: int) -> DeskRequest:
+    """One request, when actor may see it."""
+    request = session.get(DeskRequest, request_id)
+    if request is None:
+        raise NotFound(f"诉求不存在：{request_id}")
+    where = reach(session, actor, config_of(session, request))
+    if not _may_see(where, request):
+        if actor.enterprise_id is not None:
+            raise PermissionDenied("只能查看本企业的诉求")
+        raise PermissionDenied("只能查看分派给本部门的诉求")
+    return request
+
+
+def get_by_tracking_or_raise(session: Session, *, actor: Actor, tracking_no: str) -> DeskRequest:
+    found = session.scalar(
+        sa.select(DeskRequest.id).where(DeskRequest.tracking_no == tracking_no.strip().upper())
+    )
+    if found is None:
+        raise NotFound(f"没有受理编号为 {tracking_no} 的诉求")
+    return get_or_raise(session, actor=actor, request_id=found)
+
+
+def events(session: Session, *, actor: Actor, request: DeskRequest) -> list[DeskEvent]:
+    """The request's timeline; the firm sees the public steps only."""
+    query = sa.select(DeskEvent).where(DeskEvent.request_id == request.id)
+    if actor.enterprise_id is not None:
+        query = query.where(DeskEvent.public)
+    return list(session.scalars(query.order_by(DeskEvent.at, DeskEvent.id)))
+
+
+def attachments(session: Session, *, request: DeskRequest) -> list[DeskAttachment]:
+    return list(
+        session.scalars(
+            sa.select(DeskAttachment)
+            .where(DeskAttachment.request_id == request.id)
+            .order_by(DeskAttachment.id)
+        )
+    )
+
+
+def actions_for(session: Session, *, actor: Actor, request: DeskRequest) -> list[Action]:
+    """The actions actor may take on request now (for the buttons of its page)."""
+    spec = config_of(session, request)
+    where = reach(session, actor, spec)
+    roles = roles_of(actor, where, request)
+    return [
+        a
+        for a in spec.allowed(request.state)
+        if roles & set(a.by)
+        and a.key != "review"  # the platform's own step
+        and not (a.key == "rate" and request.rating is not None)  # rated once
+    ]
+
+
+@dataclass(frozen=True)
+class Filters:
+    state: str = ""  # a state key, "open" or "closed"
+    category: str = ""
+    department_id: int | None = None
+    enterprise_id: int | None = None
+    due: str = ""  # overdue | soon
+    escalated: bool = False
+    mine: bool = False
+    q: str = ""
+
+
+def queue(
+    session: Session,
+    *,
+    actor: Actor,
+    filters: Filters = Filters(),
+    now: dt.datetime | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> Page[DeskRequest]:
+    """Requests actor may see, nearest deadline first (closed ones last, newest first)."""
+    _, spec = current(session)
+    where = reach(session, actor, spec)
+    now = now or utcnow()
+    query = visible(sa.select(DeskRequest), where)
+    closed = [s.key for s in spec.states if s.closed]
+    if filters.state == "open":
+        query = query.where(DeskRequest.state.not_in(closed))
+    elif filters.state == "closed":
+        query = query.where(DeskRequest.state.in_(closed))
+    elif filters.state:
+        query = query.where(DeskRequest.state == filters.state)
+    if filters.category:
+        query = query.where(DeskRequest.category == filters.category)
+    if filters.department_id is not None:
+        query = query.where(DeskRequest.department_id == filters.department_id)
+    if filters.enterprise_id is not None:
+        query = query.where(DeskRequest.enterprise_id == filters.enterprise_id)
+    if filters.due == "overdue":
+        query = query.where(DeskRequest.due_at < now)
+    elif filters.due == "soon":
+        query = query.where(DeskRequest.warn_at <= now, DeskRequest.due_at >= now)
+    if filters.escalated:
+        query = query.where(DeskRequest.escalated_at.is_not(None))
+    if filters.mine and actor.id is not None:
+        query = query.where(DeskRequest.assignee_id == actor.id)
+    if filters.q.strip():
+        text = filters.q.strip()
+        query = query.where(
+            DeskRequest.title.contains(text, autoescape=True)
+            | (DeskRequest.tracking_no == text.upper())
+        )
+    query = query.order_by(DeskRequest.due_at.is_(None), DeskRequest.due_at, DeskRequest.id.desc())
+    return paginate(session, query, page=page, per_page=per_page)
+
+
+@dataclass(frozen=True)
+class Upload:
+    filename: str
+    content: bytes
+    sha256: str | None = None  # the checksum the client sent, if any
+
+
+@dataclass(frozen=True)
+class Command:
+    """What an actor asks to do to a request."""
+
+    action: str
+    reason: str = ""
+    note: str = ""
+    department: str = ""  # department code, for 交办 and 转办
+    assignee_id: int | None = None
+    category: str = ""  # an officer may correct the category when accepting
+    rating: int | None = None
+    into: str = ""  # the tracking number a request is merged into
+    revision: int | None = None  # the revision the actor saw (a concurrent change is refused)
+    uploads: Sequence[Upload] = field(default_factory=tuple)
+
+
+def spec_allows(spec: DeskConfig, state: str, action: str) -> bool:
+    return any(a.key == action for a in spec.allowed(state))
+
+
+def deadlines_label(request: DeskRequest) -> str:
+    return desk_config.CLOCK_NAMES.get(request.due_clock or "", "期限") + "期限"
+
+
+def local_time(value: dt.datetime | None) -> str:
+    return value.astimezone(CHINA_TIME).strftime("%Y-%m-%d %H:%M") if value else "—"
+
+
+def departments(session: Session) -> list[Department]:
+    return list(session.scalars(sa.select(Department).where(Department.is_active)
+                                .order_by(Department.code)))  # fmt: skip
+
+
+def latest_notes(session: Session, request_ids: Sequence[int]) -> dict[int, str]:
+    """Each request's newest public note (requests without one are left out)."""
+    if not request_ids:
+        return {}
+    newest = (
+        sa.select(sa.func.max(DeskEvent.id))
+        .where(DeskEvent.request_id.in_(request_ids), DeskEvent.public, DeskEvent.note != "")
+        .group_by(DeskEvent.request_id)
+    )
+    rows = session.execute(
+        sa.select(DeskEvent.request_id, DeskEvent.note).where(DeskEvent.id.in_(newest))
+    )
+    return {request_id: note for request_id, note in rows}  # noqa: C416 (rows are not pairs)
+
+
+def department_names(session: Session) -> dict[int, str]:
+    return dict(session.execute(sa.select(Department.id, Department.name)).all())
+
+
+def officers(session: Session, *, department_id: int | None) -> list[User]:
+    if department_id is None:
+        return []
+    return list(
+        session.scalars(
+            sa.select(User)
+            .where(User.department_id == department_id, User.is_active,
+                   User.role == Role.OFFICER)
+            .order_by(User.username)
+        )
+    )  # fmt: skip
+
+
+def counts_by_state(session: Session, *, actor: Actor) -> Counter[str]:
+    _, spec = current(session)
+    where = reach(session, actor, spec)
+    query = visible(
+        sa.select(DeskRequest.state, sa.func.count()).group_by(DeskRequest.state), where
+    )
+    return Counter(dict(session.execute(query).all()))
