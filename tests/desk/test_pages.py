@@ -174,7 +174,7 @@ def test_the_configuration_is_edited_as_versions(make_client, world, desk):
         r"<textarea[^>]*>(.*?)</textarea>", admin.get(f"/desk/config/{version}").text, re.S
     ).group(1)
     text = html.unescape(text)  # the editor shows the text escaped
-    broken = text.replace("to: accepted, by: [officer]}", "to: nowhere, by: [officer]}")
+    broken = text.replace("to: accepted, by: [officer]", "to: nowhere, by: [officer]")
     saved = form_post(admin, f"/desk/config/{version}", {"text": broken}, f"/desk/config/{version}")
     assert saved.status_code == 422
     assert "没有名为“nowhere”的状态" in saved.text

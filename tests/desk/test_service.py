@@ -5,6 +5,8 @@ and escalations, attachments and their checksums, and bad input that changes not
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
@@ -13,7 +15,8 @@ from pydantic import ValidationError
 from tests.conftest import SYSTEM
 from tests.desk.conftest import act, actor_of, china, read, submit
 from wulian.core.audit.models import AuditEntry
-from wulian.core.errors import Conflict, InvalidInput, PermissionDenied
+from wulian.core.errors import Conflict, InvalidFile, InvalidInput, PermissionDenied
+from wulian.core.permissions import Role
 from wulian.desk import config as desk_config
 from wulian.desk import service, stats
 from wulian.desk.models import DeskEvent, DeskRequest, DeskSurvey
@@ -325,3 +328,61 @@ def test_a_server_trains_the_category_model_before_the_first_request(world, sett
     with TestClient(app) as client:  # the server's start-up
         assert service.SUGGESTER.models, "the model is trained before any request"
         assert client.get("/healthz").status_code == 200
+
+
+def _configure(world, change):
+    """A new configuration version made from the shipped one by change(text)."""
+    base = world.run(lambda s: service.current(s)[0])
+    text = change(service.shipped_text())
+    admin = world.user("config_admin", Role.ADMIN)
+    actor = actor_of(world, "config_admin")
+    world.run(
+        lambda s: service.save_config(
+            s, actor=actor, text=text, based_on_id=base, copy=False, note="效果"
+        )
+    )
+    return admin
+
+
+def test_an_action_does_what_its_effects_declare(world, desk):
+    """A follow-up survey is scheduled by the action that declares schedule_survey, whatever
+    its name: here the reply, and no longer the closing."""
+
+    def move(text):
+        text = text.replace(
+            "to: closed, by: [officer], effects: [schedule_survey]}",
+            "to: closed, by: [officer], effects: []}",
+        )
+        return text.replace(
+            "to: replied, by: [officer], note: true}",
+            "to: replied, by: [officer], note: true, effects: [schedule_survey]}",
+        )
+
+    _configure(world, move)
+    when = china(2026, 11, 2, 9, 0)
+    rid, _ = submit(world, category="other", when=when)
+    for user, action, minutes, fields in (
+        ("centre1", "accept", 10, {}),
+        ("centre1", "assign", 20, {"department": "planning"}),
+        ("land1", "handle", 30, {}),
+        ("land1", "reply", 40, {"note": "已协调解决"}),
+    ):
+        act(world, user, rid, action, when.replace(minute=minutes), **fields)
+    surveys = sa.select(sa.func.count()).where(DeskSurvey.request_id == rid)
+    assert world.scalar(surveys) == 1  # scheduled by the reply
+    act(world, "land1", rid, "close", when.replace(minute=50))
+    assert world.scalar(surveys) == 1  # the closing schedules none now
+
+
+def test_effects_are_checked_when_the_configuration_is_saved(world, desk):
+    text = service.shipped_text()
+    unknown = text.replace("effects: [take_request]", "effects: [take_requests]")
+    with pytest.raises(InvalidFile, match=r"第 41 行.*take_requests.*应为以下之一"):
+        desk_config.load(unknown)
+    silent = text.replace("effects: [mark_escalated]", "effects: []")
+    with pytest.raises(InvalidFile, match="须有效果 mark_escalated"):
+        desk_config.load(silent)
+    # a file written before actions declared effects keeps the platform's defaults
+    legacy = desk_config.load(re.sub(r", effects: \[[a-z_, ]*\]", "", text))
+    assert legacy.action_map["close"].effects == ("schedule_survey",)
+    assert legacy.action_map["rate"].effects == ("rate", "review_low_rating")

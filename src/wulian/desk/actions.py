@@ -13,7 +13,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from wulian.core.db import utcnow
 from wulian.core.errors import Conflict, InvalidInput, PermissionDenied
-from wulian.core.permissions import Actor, Role
+from wulian.core.permissions import Actor
+from wulian.desk import effects
 from wulian.desk.access import (
     MAX_DESCRIPTION,
     Command,
@@ -24,15 +25,7 @@ from wulian.desk.access import (
 )
 from wulian.desk.clocks import recompute
 from wulian.desk.config import PREVIOUS, SAME, Action, DeskConfig
-from wulian.desk.effects import (
-    assign_person,
-    check_reopen_window,
-    merge_into,
-    move_department,
-    rate,
-    review,
-    schedule_survey,
-)
+from wulian.desk.effects import assign_person, move_department
 from wulian.desk.files import attach
 from wulian.desk.intake import clean_text, record_event
 from wulian.desk.models import DeskEvent, DeskRequest
@@ -78,31 +71,10 @@ def act(
         move_department(session, request, spec, step, data)
     if step.assignee_id is not None and "officer" in action.by:
         assign_person(session, request, step.assignee_id, data)
-    if action.key == "accept" and step.category and step.category != request.category:
-        if step.category not in spec.category_map:
-            raise InvalidInput(f"诉求类别“{step.category}”不存在", field="category")
-        data["category"] = {"from": request.category, "to": step.category}
-        request.category = step.category
-    if action.key == "rate":
-        rate(request, step, data, at)
-    if (
-        action.key == "reopen"
-        and "enterprise" in roles_of(actor, where, request)
-        and (actor.enterprise_id is not None)
-    ):
-        check_reopen_window(session, spec, request, at)
-    if action.key == "merge":
-        merge_into(session, actor, request, step, data)
-    if action.key == "escalate":
-        request.escalated_at = at
-    if action.key == "handle" and request.assignee_id is None and actor.role == Role.OFFICER:
-        request.assignee_id = actor.id  # who starts handling it is its officer
-    if action.key == "reopen":
-        request.reopened += 1
-        request.closed_at = None
-        request.rating = None
-        request.rating_comment = ""
-        request.rated_at = None
+    moment = effects.Moment(
+        session, actor, roles_of(actor, where, request), request, spec, action, step, data, at
+    )
+    effects.run(moment, "before")
     request.state = after
     request.updated_at = at
     if spec.state_map[after].closed and not spec.state_map[before].closed:
@@ -116,12 +88,8 @@ def act(
     if step.uploads:
         session.flush()  # the event's id, for its attachments
     attach(session, request, step.uploads, spec, data_dir, actor, event)
-    if action.key == "close":
-        schedule_survey(session, request, spec, at)
     recompute(session, request, spec)
-    low = spec.settings.low_rating
-    if action.key == "rate" and request.rating is not None and request.rating <= low:
-        review(session, request, spec, at, f"企业评价 {request.rating} 分")
+    effects.run(moment, "after")
     try:
         session.flush()
     except StaleDataError:

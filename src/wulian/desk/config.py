@@ -28,8 +28,37 @@ Role = Literal["officer", "enterprise", "supervisor", "system"]
 SAME = "@same"  # an action that leaves the state as it is (督办, 评价, 回访)
 PREVIOUS = "@previous"  # back to the state before the pause (补充材料, 恢复办理)
 ANY = "*"
-# Actions the platform gives a meaning beyond their transition; the file must define them.
+# Actions the platform itself takes or offers (the sweep escalates, a low rating is reviewed, the
+# workbench offers 受理/交办/转办/合并); the file must define them.
 REQUIRED_ACTIONS = ("accept", "assign", "transfer", "escalate", "rate", "reopen", "review", "merge")
+# What an action may do besides moving the request's state (see desk/effects.py), by name.
+EFFECTS = {
+    "choose_category": "受理时可改正诉求类别",
+    "other_department": "须转到另一个部门",
+    "take_request": "开始处置的工作人员成为承办人（尚无承办人时）",
+    "mark_escalated": "记为已督办（巡检不再重复督办）",
+    "rate": "记录企业的评分（1–5）",
+    "review_low_rating": "评分不高于 settings.low_rating 时转入复核",
+    "reopen": "重新办理：企业须在办结后的期限内；清除办结时间和评价",
+    "merge": "合并到同一企业的另一件未结束诉求",
+    "schedule_survey": "按 settings.survey_days 安排回访",
+}
+Effect = Literal[
+    "choose_category", "other_department", "take_request", "mark_escalated", "rate",
+    "review_low_rating", "reopen", "merge", "schedule_survey",
+]  # fmt: skip
+# The effects of an action whose file does not list them (configurations written before actions
+# declared their effects keep their meaning).
+DEFAULT_EFFECTS: dict[str, tuple[Effect, ...]] = {
+    "accept": ("choose_category",),
+    "transfer": ("other_department",),
+    "handle": ("take_request",),
+    "escalate": ("mark_escalated",),
+    "rate": ("rate", "review_low_rating"),
+    "reopen": ("reopen",),
+    "merge": ("merge",),
+    "close": ("schedule_survey",),
+}
 CLOCKS = ("response", "progress", "closure")
 CLOCK_NAMES = {"response": "首次响应", "progress": "进展反馈", "closure": "办结"}
 
@@ -56,6 +85,15 @@ class Action(Strict):
     note: bool = False  # a note to the firm must be given (反馈)
     department: bool = False  # the action names the receiving department (交办, 转办)
     public: bool = True  # shown to the firm on its timeline
+    effects_: list[Effect] | None = Field(default=None, alias="effects")  # see EFFECTS
+
+    @property
+    def effects(self) -> tuple[Effect, ...]:
+        """What the action does besides moving the state: as listed, or the platform's default
+        for its key when the file lists none."""
+        if self.effects_ is not None:
+            return tuple(self.effects_)
+        return DEFAULT_EFFECTS.get(self.key, ())
 
 
 class Attribute(Strict):
@@ -181,11 +219,19 @@ class DeskConfig(Strict):
             if key not in actions:
                 raise SpecProblem(f"缺少平台依赖的动作“{key}”", ("actions",))
         for i, action in enumerate(self.actions):
+            if len(set(action.effects)) != len(action.effects):
+                raise SpecProblem("效果重复", ("actions", i, "effects"))
             for j, source in enumerate(action.source):
                 if source != ANY and source not in states:
                     raise SpecProblem(f"没有名为“{source}”的状态", ("actions", i, "from", j))
             if action.target not in (SAME, PREVIOUS) and action.target not in states:
                 raise SpecProblem(f"没有名为“{action.target}”的状态", ("actions", i, "to"))
+        at = [a.key for a in self.actions].index("escalate")
+        if "mark_escalated" not in self.actions[at].effects:
+            where = ("actions", at, "effects")
+            raise SpecProblem(
+                "督办动作（escalate）须有效果 mark_escalated，否则巡检会重复督办", where
+            )
         for name, clock in self.clocks.items():
             for field_name, keys in (("starts", clock.starts), ("stops", clock.stops)):
                 for j, key in enumerate(keys):

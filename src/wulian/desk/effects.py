@@ -1,11 +1,17 @@
 """What an action does besides moving the request's state: the side effects an action declares in
-the configuration (`effects:`), each a function of the request, the command and the moment.
+the configuration (`effects: [...]`, names in `config.EFFECTS`). Each effect is a function of the
+moment (`Moment`: the request, its configuration, the command, who acts and when); those of the
+phase "before" run before the event is written (they may refuse the action), those of "after"
+once the event and the deadlines are written. A new effect is a function here and a name in
+`config.EFFECTS`; no code keys on an action's name.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -16,7 +22,7 @@ from wulian.core.errors import Conflict, InvalidInput
 from wulian.core.permissions import Actor, Role
 from wulian.desk.access import SYSTEM_LABEL, Command
 from wulian.desk.clocks import calendar_of, recompute
-from wulian.desk.config import SAME, DeskConfig
+from wulian.desk.config import SAME, Action, DeskConfig, Effect
 from wulian.desk.intake import record_event
 from wulian.desk.models import DeskRequest, DeskSurvey
 from wulian.desk.versions import config_of
@@ -31,7 +37,9 @@ def move_department(
     department = session.scalar(sa.select(Department).where(Department.code == code))
     if department is None or not department.is_active:
         raise InvalidInput(f"部门不存在或已停用：{code}", field="department", value=code)
-    if step.action == "transfer" and department.id == request.department_id:
+    if "other_department" in spec.action_map[step.action].effects and (
+        department.id == request.department_id
+    ):
         raise InvalidInput("转办须转到其他部门", field="department", value=code)
     data["department"] = {"from": request.department_id, "to": department.id}
     if request.routed_department_id is not None and department.id != request.routed_department_id:
@@ -124,3 +132,96 @@ def review(
     request.state = target
     session.flush()
     recompute(session, request, spec)
+
+
+# ---------------------------------------------------------------- the declared effects
+
+
+@dataclass
+class Moment:
+    """What an effect sees and may change: the request, its configuration, the action and the
+    command taking it, who acts (and the roles they act in) and when; data collects what the
+    action's event records."""
+
+    session: Session
+    actor: Actor
+    roles: set[str]
+    request: DeskRequest
+    spec: DeskConfig
+    action: Action
+    step: Command
+    data: dict[str, Any]
+    at: dt.datetime
+
+
+def _choose_category(m: Moment) -> None:
+    step, request = m.step, m.request
+    if step.category and step.category != request.category:
+        if step.category not in m.spec.category_map:
+            raise InvalidInput(f"诉求类别“{step.category}”不存在", field="category")
+        m.data["category"] = {"from": request.category, "to": step.category}
+        request.category = step.category
+
+
+def _take_request(m: Moment) -> None:
+    if m.request.assignee_id is None and m.actor.role == Role.OFFICER:
+        m.request.assignee_id = m.actor.id  # who starts handling it is its officer
+
+
+def _mark_escalated(m: Moment) -> None:
+    m.request.escalated_at = m.at
+
+
+def _rate(m: Moment) -> None:
+    rate(m.request, m.step, m.data, m.at)
+
+
+def _review_low_rating(m: Moment) -> None:
+    rating = m.request.rating
+    if rating is not None and rating <= m.spec.settings.low_rating:
+        review(m.session, m.request, m.spec, m.at, f"企业评价 {rating} 分")
+
+
+def _reopen(m: Moment) -> None:
+    request = m.request
+    if "enterprise" in m.roles and m.actor.enterprise_id is not None:
+        check_reopen_window(m.session, m.spec, request, m.at)
+    request.reopened += 1
+    request.closed_at = None
+    request.rating = None
+    request.rating_comment = ""
+    request.rated_at = None
+
+
+def _merge(m: Moment) -> None:
+    merge_into(m.session, m.actor, m.request, m.step, m.data)
+
+
+def _schedule_survey(m: Moment) -> None:
+    schedule_survey(m.session, m.request, m.spec, m.at)
+
+
+def _checked_by_move(m: Moment) -> None:
+    """other_department is checked where the department is chosen (`move_department`)."""
+
+
+Phase = Literal["before", "after"]
+EFFECTS: dict[Effect, tuple[Phase, Callable[[Moment], None]]] = {
+    "choose_category": ("before", _choose_category),
+    "other_department": ("before", _checked_by_move),
+    "take_request": ("before", _take_request),
+    "mark_escalated": ("before", _mark_escalated),
+    "rate": ("before", _rate),
+    "reopen": ("before", _reopen),
+    "merge": ("before", _merge),
+    "schedule_survey": ("after", _schedule_survey),
+    "review_low_rating": ("after", _review_low_rating),
+}
+
+
+def run(moment: Moment, phase: Phase) -> None:
+    """The action's declared effects of phase, in the order the file lists them."""
+    for name in moment.action.effects:
+        when, effect = EFFECTS[name]
+        if when == phase:
+            effect(moment)
