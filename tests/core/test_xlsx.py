@@ -12,7 +12,7 @@ import openpyxl
 from tests.conftest import SYSTEM
 from wulian.core.errors import RowProblem
 from wulian.core.xlsx import ListWorkbook
-from wulian.enterprises import imports
+from wulian.enterprises import importreport
 from wulian.enterprises import service as enterprise_service
 
 HOSTILE = '=HYPERLINK("http://example.invalid/","点击查看")'
@@ -40,9 +40,9 @@ def test_a_published_list_keeps_text_as_text():
 
 
 def test_the_import_report_keeps_cell_values_as_text():
-    report = imports.ImportReport(filename="x.xlsx", kind="facts")
+    report = importreport.ImportReport(filename="x.xlsx", kind="facts")
     report.problems.append(RowProblem(2, "企业名称", HOSTILE, "不认识的企业"))
-    _no_formula(imports.report_xlsx(report))
+    _no_formula(importreport.report_xlsx(report))
 
 
 def test_the_registry_export_keeps_firm_names_as_text(world):

@@ -17,7 +17,7 @@ from tests.conftest import SYSTEM
 from tests.enterprises.test_imports import A, B, current, run_facts, xlsx
 from wulian.core.errors import NotFound
 from wulian.core.uploads import Uploads
-from wulian.enterprises import facts, imports
+from wulian.enterprises import facts, importreport, imports
 from wulian.enterprises.models import Enterprise, Fact, FactStatus
 from wulian.reference import catalogue
 from wulian.reference import service as reference_service
@@ -86,7 +86,7 @@ def test_a_sharp_change_is_a_warning_with_old_and_new_and_is_not_written_unconfi
     [flag] = report.flags
     assert (flag.row, flag.kind, flag.firm, flag.code) == (
         2,
-        imports.SHARP_CHANGE,
+        importreport.SHARP_CHANGE,
         "衢州甲材料有限公司",
         A,
     )
@@ -189,15 +189,17 @@ def test_a_code_registered_under_another_name_is_a_warning_with_both_names(world
     report = run_facts(world, data)
     assert not report.committed
     [flag] = report.flags
-    assert (flag.row, flag.kind) == (2, imports.OTHER_NAME)
+    assert (flag.row, flag.kind) == (2, importreport.OTHER_NAME)
     assert "衢州甲材料有限公司" in flag.reason
     assert "衢州乙科技有限公司" in flag.reason
     assert current(world) == {zone["a"]: None, zone["b"]: None}
 
-    book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(imports.report_xlsx(report)))
+    book = python_calamine.CalamineWorkbook.from_filelike(
+        io.BytesIO(importreport.report_xlsx(report))
+    )
     warnings = book.get_sheet_by_name("警告清单").to_python()
     assert warnings[0][:4] == ["行号", "企业名称", "统一社会信用代码", "类型"]
-    assert warnings[1][:4] == [2.0, "衢州甲材料有限公司", A, imports.OTHER_NAME]
+    assert warnings[1][:4] == [2.0, "衢州甲材料有限公司", A, importreport.OTHER_NAME]
 
     confirmed = run_facts(world, data, confirm_all=True)
     assert confirmed.committed
@@ -207,7 +209,9 @@ def test_a_code_registered_under_another_name_is_a_warning_with_both_names(world
 def test_the_downloadable_report_names_the_firm_of_each_problem(world, zone):
     data = tax_file([A, "衢州甲材料有限公司", "一千"], [B, "衢州乙科技有限公司", -5])
     report = run_facts(world, data)
-    book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(imports.report_xlsx(report)))
+    book = python_calamine.CalamineWorkbook.from_filelike(
+        io.BytesIO(importreport.report_xlsx(report))
+    )
     problems = book.get_sheet_by_name("问题清单").to_python()
     assert problems[0][:3] == ["行号", "企业名称", "列"]
     assert [row[:2] for row in problems[1:]] == [
@@ -217,7 +221,7 @@ def test_the_downloadable_report_names_the_firm_of_each_problem(world, zone):
 
 
 def test_counts_agree_with_each_other_and_say_when_the_list_is_capped(world, zone, monkeypatch):
-    monkeypatch.setattr(imports, "MAX_PROBLEMS", 5)
+    monkeypatch.setattr(importreport, "MAX_PROBLEMS", 5)
     bad = "91330800MA2A00001X"
     rows = [[bad, "坏代码公司", 10, 1]] * 8 + [[A, "衢州甲材料有限公司", "abc", "x"]]
     rows += [[B, "衢州乙科技有限公司", 100, 5]]
@@ -226,14 +230,14 @@ def test_counts_agree_with_each_other_and_say_when_the_list_is_capped(world, zon
     assert report.problem_count == 10  # 8 codes, 2 numbers
     assert len(report.problems) == 5
     assert sum(count for _, count in report.counts_by_kind()) == report.problem_count
-    assert dict(report.counts_by_kind()) == {imports.BAD_CODE: 8, imports.NOT_NUMBER: 2}
+    assert dict(report.counts_by_kind()) == {importreport.BAD_CODE: 8, importreport.NOT_NUMBER: 2}
     assert report.rows_rejected == 9  # every row with a problem, listed or not
     assert "只列出前 5 处（共 10 处）" in report.capped_note()
     assert "发现 10 处问题（涉及 9 行）" in report.summary()
     # partial writes only the clean row: a problem beyond the list still keeps its row out
     assert current(world) == {zone["a"]: None, zone["b"]: 100.0}
     summary = (
-        python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(imports.report_xlsx(report)))
+        python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(importreport.report_xlsx(report)))
         .get_sheet_by_name("导入概况")
         .to_python()
     )

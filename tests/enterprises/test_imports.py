@@ -15,7 +15,7 @@ from tests.conftest import SYSTEM
 from wulian.core.audit.models import AuditEntry
 from wulian.core.errors import InvalidFile, PermissionDenied
 from wulian.core.permissions import ROLE_PERMISSIONS, Actor, Role
-from wulian.enterprises import facts, imports, registry_import
+from wulian.enterprises import facts, importreport, imports, registry_import
 from wulian.enterprises.models import Enterprise, EnterpriseTag, Fact
 from wulian.enterprises.uscc import synthetic
 from wulian.reference import aliases
@@ -160,28 +160,28 @@ def test_every_kind_of_problem_is_reported_with_row_column_value_and_nothing_is_
     assert not report.committed
     assert fact_count(world) == 0
     found = {(p.row, p.column, p.kind) for p in report.problems}
-    assert (1, "利润率", imports.UNKNOWN_HEADER) in found
-    assert (2, "研发费用(万元)", imports.IMPOSSIBLE_KIND) in found
-    assert (3, "统一社会信用代码", imports.BAD_CODE) in found
-    assert (4, "统一社会信用代码", imports.UNKNOWN_FIRM) in found
-    assert (5, "营业收入(万元)", imports.NOT_NUMBER) in found
-    assert (5, "职工总数", imports.OUT_OF_RANGE) in found
-    assert (6, "营业收入(万元)", imports.OUT_OF_RANGE) in found
-    assert (5, "研发费用(万元)", imports.CONFLICT) not in found  # same value twice is fine
-    assert (5, "科技人员数", imports.CONFLICT) in found
+    assert (1, "利润率", importreport.UNKNOWN_HEADER) in found
+    assert (2, "研发费用(万元)", importreport.IMPOSSIBLE_KIND) in found
+    assert (3, "统一社会信用代码", importreport.BAD_CODE) in found
+    assert (4, "统一社会信用代码", importreport.UNKNOWN_FIRM) in found
+    assert (5, "营业收入(万元)", importreport.NOT_NUMBER) in found
+    assert (5, "职工总数", importreport.OUT_OF_RANGE) in found
+    assert (6, "营业收入(万元)", importreport.OUT_OF_RANGE) in found
+    assert (5, "研发费用(万元)", importreport.CONFLICT) not in found  # same value twice is fine
+    assert (5, "科技人员数", importreport.CONFLICT) in found
     reasons = {p.reason for p in report.problems}
     assert "研发费用大于营业收入" in "".join(reasons)
     assert any(p.value == "91330800MA2A00001X" and "校验位" in p.reason for p in report.problems)
     assert "“营业收入”不能小于 0 万元" in reasons
     # The xlsx report has the same rows, readable by anyone.
     workbook = python_calamine.CalamineWorkbook.from_filelike(
-        io.BytesIO(imports.report_xlsx(report))
+        io.BytesIO(importreport.report_xlsx(report))
     )
     sheet = workbook.get_sheet_by_name("问题清单").to_python()
     assert sheet[0] == ["行号", "企业名称", "列", "值", "问题类型", "原因"]
     assert len(sheet) == len(report.problems) + 1
     assert [2.0, "衢州甲材料有限公司"] in [row[:2] for row in sheet]  # the registered name
-    assert dict(report.counts_by_kind())[imports.UNKNOWN_HEADER] == 1
+    assert dict(report.counts_by_kind())[importreport.UNKNOWN_HEADER] == 1
 
 
 def test_partial_writes_only_the_clean_rows(world, zone):
@@ -249,13 +249,13 @@ def test_firms_are_found_by_name_when_the_code_is_missing(world, zone):
     data = xlsx([["企业名称", "营业收入（万元）"], ["衢州甲材料有限责任公司", 10], ["无名公司", 5]])
     report = run_facts(world, data, partial=True)
     assert current(world)[zone["a"]] == 10.0  # 有限责任公司 ≈ 有限公司
-    assert [(p.row, p.kind) for p in report.problems] == [(3, imports.UNKNOWN_FIRM)]
+    assert [(p.row, p.kind) for p in report.problems] == [(3, importreport.UNKNOWN_FIRM)]
 
 
 def test_an_administrator_teaches_a_new_header(world, zone):
     data = xlsx([["统一社会信用代码", "年度销售额（万元）"], [A, 10]])
     report = run_facts(world, data)
-    assert [p.kind for p in report.problems] == [imports.UNKNOWN_HEADER, imports.MISSING]
+    assert [p.kind for p in report.problems] == [importreport.UNKNOWN_HEADER, importreport.MISSING]
     world.run(lambda s: aliases.add_alias(s, actor=SYSTEM, label="年度销售额", target="revenue"))
     assert run_facts(world, data).committed
     assert current(world)[zone["a"]] == 10.0
@@ -264,7 +264,7 @@ def test_an_administrator_teaches_a_new_header(world, zone):
 def test_units_that_cannot_convert_and_percentages_are_refused(world, zone):
     data = xlsx([["统一社会信用代码", "营业收入（亩）", "研发费用（万元）"], [A, 10, 1]])
     report = run_facts(world, data)
-    assert [(p.kind, p.value) for p in report.problems] == [(imports.BAD_UNIT, "亩")]
+    assert [(p.kind, p.value) for p in report.problems] == [(importreport.BAD_UNIT, "亩")]
     data = xlsx([["统一社会信用代码", "营业收入（万元）", "资产负债率"], [A, "5%", "45%"]])
     report = run_facts(world, data, partial=True)
     assert [(p.column, p.reason) for p in report.problems] == [

@@ -13,7 +13,7 @@ from wulian.cli.common import console, err_console, fail, work
 from wulian.core.calendar import parse_day
 from wulian.core.errors import InvalidInput
 from wulian.core.settings import get_settings
-from wulian.enterprises.imports import ImportReport
+from wulian.enterprises.importreport import ImportReport
 
 import_app = typer.Typer(help="导入企业名录与企业数据（Excel 或 CSV）", no_args_is_help=True)
 
@@ -33,7 +33,7 @@ DryRunOption = Annotated[bool, typer.Option("--dry-run", help="只检查，不�
 
 
 def _show_report(report: ImportReport, report_path: Path | None) -> None:
-    from wulian.enterprises.imports import report_xlsx
+    from wulian.enterprises.importreport import report_xlsx
 
     table = Table(title="表头识别", show_lines=False)
     for title in ("表头", "识别为", "单位", "说明"):

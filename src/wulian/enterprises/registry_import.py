@@ -20,9 +20,9 @@ from wulian.core import audit
 from wulian.core.errors import InvalidInput, RowProblem
 from wulian.core.permissions import Actor, Permission
 from wulian.core.tabular import read_table
-from wulian.enterprises import imports, regions
+from wulian.enterprises import importreport, regions
 from wulian.enterprises import uscc as uscc_check
-from wulian.enterprises.imports import Column, ImportReport, field_label
+from wulian.enterprises.importreport import Column, ImportReport, field_label
 from wulian.enterprises.models import PROFILE_FIELDS, Enterprise, EnterpriseTag
 from wulian.enterprises.names import clean_name, name_key
 from wulian.enterprises.tags import TAGS
@@ -106,7 +106,9 @@ def import_enterprises(
     actor.require(Permission.ENTERPRISES_WRITE)
     resolver = Resolver(session, fields=REGISTRY_FIELDS, metrics=False)
     table = read_table(data, filename, is_header=resolver.is_header)
-    report = imports.start_report(table, filename, "enterprises", partial=partial, dry_run=dry_run)
+    report = importreport.start_report(
+        table, filename, "enterprises", partial=partial, dry_run=dry_run
+    )
     columns: dict[str, tuple[str, str | None]] = {}  # field → (header, unit)
     for header in table.headers:
         resolved = resolver.resolve(header)
@@ -114,13 +116,15 @@ def import_enterprises(
         if name is None:
             if table.frame[header].str.strip_chars().str.len_chars().sum() in (0, None):
                 continue
-            report.add([imports.unknown_header(resolver, table, header)])
+            report.add([importreport.unknown_header(resolver, table, header)])
             continue
         if name != "ignore":
             columns.setdefault(name, (header, resolved.unit))
         report.columns.append(Column(header, field_label(name), resolved.unit))
     if "name" not in columns:
-        report.add([RowProblem(table.header_row, None, None, "缺少“企业名称”列", imports.MISSING)])
+        report.add(
+            [RowProblem(table.header_row, None, None, "缺少“企业名称”列", importreport.MISSING)]
+        )
         report.rows_rejected = table.frame.height
         return report
 
@@ -148,7 +152,7 @@ def import_enterprises(
                     columns["uscc"][0],
                     code,
                     f"与第 {seen_codes[code]} 行的统一社会信用代码重复",
-                    imports.CONFLICT,
+                    importreport.CONFLICT,
                 )
             )
         elif code:
@@ -220,10 +224,10 @@ class _RowReader:
     ) -> None:
         self.columns = columns
         self.parsers: list[tuple[str, Callable[[str], Any], str]] = [
-            ("uscc", uscc_check.normalise, imports.BAD_CODE),
-            ("legal_rep", lambda t: t[:100], imports.BAD_VALUE),
-            ("former_names", _names, imports.BAD_VALUE),
-            ("founded_on", parse_date, imports.BAD_VALUE),
+            ("uscc", uscc_check.normalise, importreport.BAD_CODE),
+            ("legal_rep", lambda t: t[:100], importreport.BAD_VALUE),
+            ("former_names", _names, importreport.BAD_VALUE),
+            ("founded_on", parse_date, importreport.BAD_VALUE),
             ("registered_capital", _amount(columns.get("registered_capital"), "万元"), ""),
             ("land_area", _amount(columns.get("land_area"), "亩"), ""),
             ("staff_size", _count, ""),
@@ -255,7 +259,7 @@ class _RowReader:
         name = cell("name")
         if not name:
             problems.append(
-                RowProblem(row, columns["name"][0], None, "企业名称不能为空", imports.MISSING)
+                RowProblem(row, columns["name"][0], None, "企业名称不能为空", importreport.MISSING)
             )
         elif len(name) > 200:
             problems.append(RowProblem(row, columns["name"][0], name[:50], "企业名称超过 200 个字"))
@@ -270,7 +274,9 @@ class _RowReader:
             except (ValueError, InvalidInput) as error:
                 message = error.message if isinstance(error, InvalidInput) else str(error)
                 problems.append(
-                    RowProblem(row, columns[field][0], text, message, kind or imports.BAD_VALUE)
+                    RowProblem(
+                        row, columns[field][0], text, message, kind or importreport.BAD_VALUE
+                    )
                 )
         start, end = values.get("gaoxin_from"), values.get("gaoxin_to")
         if start and end and end <= start:
@@ -280,7 +286,7 @@ class _RowReader:
                     columns["gaoxin_to"][0],
                     cell("gaoxin_to"),
                     "有效期至应晚于发证日期",
-                    imports.IMPOSSIBLE_KIND,
+                    importreport.IMPOSSIBLE_KIND,
                 )
             )
         return values, problems

@@ -19,7 +19,7 @@ from wulian.core.deps import DB, XLSX, CurrentActor, render, settings_of, xlsx_d
 from wulian.core.errors import InvalidFile, InvalidInput, PermissionDenied, WulianError
 from wulian.core.permissions import Actor, Permission
 from wulian.core.uploads import Uploads
-from wulian.enterprises import facts, imports, registry_import, service
+from wulian.enterprises import facts, importreport, imports, registry_import, service
 from wulian.enterprises.models import FactSource
 from wulian.enterprises.schemas import EnterpriseIn, EnterpriseOut, EnterprisePageOut
 from wulian.enterprises.tags import TAGS
@@ -355,7 +355,7 @@ def _run_import(
     *,
     dry_run: bool,
     confirm_rows: Collection[int] = (),
-) -> imports.ImportReport:
+) -> importreport.ImportReport:
     if meta["kind"] == "enterprises":
         return registry_import.import_enterprises(
             db,
@@ -442,7 +442,7 @@ def import_preview(
         context = _import_context(db, actor, error=error, problems=problems, form=meta)
         return render(request, "enterprises/import.html", context, status_code=error.status)
     uploads = _uploads(request)
-    token = uploads.save(data=data, meta=meta, report=imports.report_xlsx(report))
+    token = uploads.save(data=data, meta=meta, report=importreport.report_xlsx(report))
     context = _import_context(
         db,
         actor,
@@ -483,7 +483,7 @@ def import_commit(
     report = _run_import(request, db, actor, meta, data, dry_run=False, confirm_rows=confirmed)
     if report.committed:
         uploads.used(token)
-    uploads.replace_report(token, imports.report_xlsx(report))
+    uploads.replace_report(token, importreport.report_xlsx(report))
     context = _import_context(
         db,
         actor,
