@@ -9,6 +9,7 @@ Officers confirm, move or reject; a decided firm is never moved by a later place
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
@@ -39,9 +40,8 @@ from wulian.core.errors import Conflict, InvalidInput, NotFound, PermissionDenie
 from wulian.core.pagination import Page, paginate
 from wulian.core.permissions import Actor, Permission
 from wulian.engines.classify import model as classify
-from wulian.enterprises import facts
-from wulian.enterprises.models import Enterprise, EnterpriseTag, Fact
-from wulian.reference.models import Metric, Region
+from wulian.enterprises import facts, read
+from wulian.reference.models import Region
 
 SHIPPED = (
     "fluorosilicon",
@@ -327,18 +327,15 @@ def rule_node(index: dict[str, set[str]], products: str | None) -> tuple[str, st
 def _examples(session: Session, codes: set[str]) -> list[tuple[str, str]]:
     """The officers' decisions as (firm text, node code), for nodes still in the atlas."""
     rows = session.execute(
-        sa.select(
-            Enterprise.name, Enterprise.main_products, Enterprise.business_scope,
-            ChainMembership.chain, ChainMembership.node,
-        )
-        .join(ChainMembership.enterprise)
+        sa.select(ChainMembership.enterprise_id, ChainMembership.chain, ChainMembership.node)
         .where(ChainMembership.status == MembershipStatus.CONFIRMED.value)
         .order_by(ChainMembership.id)
-    ).all()  # fmt: skip
+    ).all()
+    firms = read.records(session, {r[0] for r in rows})
     return [
-        (firm_text(name, products, scope), f"{chain}.{node}")
-        for name, products, scope, chain, node in rows
-        if f"{chain}.{node}" in codes
+        (firm_text(firm.name, firm.main_products, firm.business_scope), f"{chain}.{node}")
+        for enterprise_id, chain, node in rows
+        if f"{chain}.{node}" in codes and (firm := firms.get(enterprise_id)) is not None
     ]
 
 
@@ -362,12 +359,9 @@ def place(session: Session, *, actor: Actor, threshold: float = THRESHOLD) -> Ch
         .distinct()
     )
     session.execute(sa.delete(ChainMembership).where(ChainMembership.status.in_(PROPOSED)))
-    firms = session.execute(
-        sa.select(Enterprise.id, Enterprise.name, Enterprise.main_products,
-                  Enterprise.business_scope)
-        .where(Enterprise.id.not_in(decided))
-        .order_by(Enterprise.id)
-    ).all()  # fmt: skip
+    held = set(session.scalars(decided))
+    registry = read.firms(session, columns=("name", "main_products", "business_scope"))
+    firms = list(registry.filter(~pl.col("enterprise_id").is_in(sorted(held))).iter_rows())
     placement = ChainPlacement(
         specs={c.spec.id: c.row.id for c in atlas}, threshold=threshold, examples=len(examples),
         created_by=actor.label,
@@ -551,7 +545,7 @@ def memberships(
     """Memberships with their firms: the review queue (status review, least sure first) and the
     firms of a node (biggest first)."""
     _staff_only(actor)
-    query = sa.select(ChainMembership).join(ChainMembership.enterprise)
+    query = sa.select(ChainMembership)
     if filters.chain:
         query = query.where(ChainMembership.chain == filters.chain)
     if filters.node:
@@ -560,14 +554,18 @@ def memberships(
         query = query.where(ChainMembership.status == filters.status)
     else:
         query = query.where(ChainMembership.status.in_(COUNTED))
-    if filters.in_zone is not None:
-        query = query.where(Enterprise.in_zone == filters.in_zone)
-    if filters.q:
-        query = query.where(Enterprise.name.contains(filters.q, autoescape=True))
+    if filters.in_zone is not None or filters.q:
+        query = query.where(
+            ChainMembership.enterprise_id.in_(
+                read.ids_where(in_zone=filters.in_zone, name_contains=filters.q or None)
+            )
+        )
     if filters.status == MembershipStatus.REVIEW.value:
         query = query.order_by(ChainMembership.confidence.desc().nulls_last(), ChainMembership.id)
     else:
-        query = query.order_by(Enterprise.name, ChainMembership.id)
+        query = query.order_by(
+            read.field_of(ChainMembership.enterprise_id, "name"), ChainMembership.id
+        )
     return paginate(session, query, page=page, per_page=per_page)
 
 
@@ -576,8 +574,10 @@ def review_counts(session: Session, *, actor: Actor) -> dict[str, int]:
     _staff_only(actor)
     rows = session.execute(
         sa.select(ChainMembership.chain, sa.func.count())
-        .join(ChainMembership.enterprise)
-        .where(ChainMembership.status == MembershipStatus.REVIEW.value, Enterprise.in_zone)
+        .where(
+            ChainMembership.status == MembershipStatus.REVIEW.value,
+            ChainMembership.enterprise_id.in_(read.ids_where(in_zone=True)),
+        )
         .group_by(ChainMembership.chain)
     ).all()
     return {chain: int(n) for chain, n in rows}
@@ -626,38 +626,29 @@ def positions(session: Session, *, actor: Actor, enterprise_id: int) -> list[Pos
 
 def latest_year(session: Session) -> int | None:
     """The newest year with revenue figures."""
-    period = session.scalar(
-        sa.select(sa.func.max(Fact.period))
-        .join(Fact.metric)
-        .where(Metric.key == "revenue", sa.func.length(Fact.period) == 4, Fact.is_current)
-    )
-    return int(period) if period else None
+    found = facts.years(session, metric="revenue", current_only=True)
+    return found[0] if found else None
 
 
 def member_frame(
     session: Session, *, actor: Actor, chain: str, year: int, in_zone: bool = True
 ) -> pl.DataFrame:
     """One row per counted membership of the chain: firm, node, anchor, the year's revenue,
-    output and R&D and last year's revenue (null where unknown)."""
+    output and R&D and last year's revenue (null where unknown). A firm is an anchor when it
+    holds the title on 31 December of the year (the rule of `enterprises.read.titles`)."""
     _staff_only(actor)
     rows = session.execute(
-        sa.select(ChainMembership.enterprise_id, ChainMembership.node, Enterprise.name)
-        .join(ChainMembership.enterprise)
-        .where(ChainMembership.chain == chain, ChainMembership.status.in_(COUNTED),
-               Enterprise.in_zone == in_zone)
+        sa.select(ChainMembership.enterprise_id, ChainMembership.node)
+        .where(ChainMembership.chain == chain, ChainMembership.status.in_(COUNTED))
+        .order_by(ChainMembership.id)
     ).all()  # fmt: skip
-    members = pl.DataFrame(
-        rows, schema={"enterprise_id": pl.Int64, "node": pl.String, "name": pl.String},
-        orient="row",
-    )  # fmt: skip
-    ids = sorted(set(members["enterprise_id"].to_list()))
-    anchors = set(
-        session.scalars(
-            sa.select(EnterpriseTag.enterprise_id).where(
-                EnterpriseTag.tag == ANCHOR_TAG, EnterpriseTag.enterprise_id.in_(ids)
-            )
-        )
+    placed = pl.DataFrame(rows, schema={"enterprise_id": pl.Int64, "node": pl.String}, orient="row")
+    registry = read.firms(
+        session, ids=placed["enterprise_id"].to_list(), in_zone=in_zone, columns=("name",)
     )
+    members = placed.join(registry, on="enterprise_id", how="inner", maintain_order="left")
+    ids = sorted(set(members["enterprise_id"].to_list()))
+    anchors = read.holders(session, tag=ANCHOR_TAG, on=dt.date(year, 12, 31), ids=ids)
     metrics = ["revenue", "industrial_value_added", "rd_expense"]
     now = facts.build_matrix(
         session, actor=actor, metrics=metrics, period=str(year), enterprise_ids=ids, in_zone=None
@@ -732,24 +723,23 @@ def revenues(
 
 def candidates(
     session: Session, *, actor: Actor, chain: str, node: str, year: int | None, limit: int = 5
-) -> list[tuple[Enterprise, float | None]]:
+) -> list[tuple[read.Firm, float | None]]:
     """External firms placed on the node, biggest first: whom investment promotion could
     approach to fill it."""
     _staff_only(actor)
     ids = list(
         session.scalars(
             sa.select(ChainMembership.enterprise_id)
-            .join(ChainMembership.enterprise)
             .where(ChainMembership.chain == chain, ChainMembership.node == node,
-                   ChainMembership.status.in_(COUNTED), Enterprise.in_zone == sa.false())
+                   ChainMembership.status.in_(COUNTED),
+                   ChainMembership.enterprise_id.in_(read.ids_where(in_zone=False)))
         )
     )  # fmt: skip
     if not ids:
         return []
     revenue = revenues(session, actor=actor, ids=ids, year=year)
     ranked = sorted(ids, key=lambda i: (revenue.get(i) is None, -(revenue.get(i) or 0), i))
-    firms = {e.id: e for e in session.scalars(sa.select(Enterprise).where(Enterprise.id.in_(
-        ranked[:limit])))}  # fmt: skip
+    firms = read.records(session, ranked[:limit])
     return [(firms[i], revenue.get(i)) for i in ranked[:limit]]
 
 
@@ -765,17 +755,16 @@ def regions(session: Session, *, actor: Actor, chain: str) -> list[RegionCount]:
     """The chain's firms by county: zone firms and external firms (招商 candidates)."""
     _staff_only(actor)
     chain_or_raise(session, actor=actor, code=chain)
-    rows = session.execute(
-        sa.select(Enterprise.region_code, Enterprise.in_zone,
-                  sa.func.count(sa.distinct(Enterprise.id)))
-        .join(ChainMembership, ChainMembership.enterprise_id == Enterprise.id)
+    placed = session.scalars(
+        sa.select(ChainMembership.enterprise_id)
         .where(ChainMembership.chain == chain, ChainMembership.status.in_(COUNTED))
-        .group_by(Enterprise.region_code, Enterprise.in_zone)
-    ).all()  # fmt: skip
+        .distinct()
+    ).all()
+    firms = read.firms(session, ids=placed, columns=("region_code", "in_zone"))
     names = dict(session.execute(sa.select(Region.code, Region.name)).all())
     counts: dict[str, list[int]] = {}
-    for code, in_zone, n in rows:
-        counts.setdefault(code or "", [0, 0])[0 if in_zone else 1] += int(n)
+    for _, code, in_zone in firms.iter_rows():
+        counts.setdefault(code or "", [0, 0])[0 if in_zone else 1] += 1
     out = [
         RegionCount(code, names.get(code, "未知地区") if code else "地区未知", zone, external)
         for code, (zone, external) in counts.items()
@@ -785,13 +774,7 @@ def regions(session: Session, *, actor: Actor, chain: str) -> list[RegionCount]:
 
 def period_years(session: Session) -> list[int]:
     """Years with revenue figures, newest first."""
-    periods = session.scalars(
-        sa.select(Fact.period)
-        .distinct()
-        .join(Fact.metric)
-        .where(Metric.key == "revenue", sa.func.length(Fact.period) == 4)
-    )
-    return sorted((int(p) for p in periods), reverse=True)
+    return facts.years(session, metric="revenue")
 
 
 def chain_of(session: Session, *, enterprise_id: int) -> str | None:

@@ -279,6 +279,20 @@ def history(
     ).all()
 
 
+def years(session: Session, *, metric: str, current_only: bool = False) -> list[int]:
+    """The years (periods YYYY) with values of metric, newest first; with current_only, only
+    years that still have a current value."""
+    query = (
+        sa.select(Fact.period)
+        .distinct()
+        .join(Fact.metric)
+        .where(Metric.key == metric, sa.func.length(Fact.period) == 4)
+    )
+    if current_only:
+        query = query.where(Fact.is_current)
+    return sorted((int(p) for p in session.scalars(query)), reverse=True)
+
+
 @dataclass(frozen=True)
 class Matrix:
     """The input of an evaluation.

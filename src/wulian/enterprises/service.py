@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased, selectinload
@@ -269,6 +271,31 @@ class MergeResult:
 REGISTRY_TABLES = {"facts", "enterprise_tags", "users"}  # moved (or checked) by merge itself
 
 
+class MergeHook(Protocol):
+    """What another domain does with its own rows when the registry merges merged_id into
+    kept_id; it runs in the merge's transaction, so raising undoes the whole merge."""
+
+    def __call__(self, session: Session, *, kept_id: int, merged_id: int, actor: Actor) -> None: ...
+
+
+_MERGE_HOOKS: list[MergeHook] = []
+
+
+def on_merge(hook: MergeHook) -> MergeHook:
+    """Register hook to run at every merge, before the duplicate is deleted (once per function,
+    in the order registered); usable as a decorator. Domains that keep rows about firms register
+    at import, so that the registry need not know them."""
+    if hook not in _MERGE_HOOKS:
+        _MERGE_HOOKS.append(hook)
+    return hook
+
+
+def remove_merge_hook(hook: Callable[..., None]) -> None:
+    """Unregister hook (tests)."""
+    if hook in _MERGE_HOOKS:
+        _MERGE_HOOKS.remove(hook)
+
+
 def _held_elsewhere(session: Session, enterprise_id: int) -> str:
     """The other tables (evaluation results, objections, …) with rows that point at the firm, as
     “table n 条”; empty when none."""
@@ -292,9 +319,10 @@ def merge(session: Session, *, actor: Actor, keep_id: int, drop_id: int) -> Merg
     The duplicate's facts move over (where the kept firm already has a current value of the same
     metric, period and source, the moved value stays as history), its titles move where the kept
     firm lacks them, its empty-elsewhere profile fields fill the kept firm's blanks, and its name
-    becomes a former name; officers' chain placements move over, automatic ones are dropped.
-    Then the duplicate is deleted. Two firms with credit codes are two
-    firms and are never merged."""
+    becomes a former name. First the merge hooks of other domains (`on_merge`) fold their own
+    rows (the chains move officers' placements over and drop automatic ones); a hook that
+    raises undoes the merge with the rest of the unit of work. Then the duplicate is deleted.
+    Two firms with credit codes are two firms and are never merged."""
     actor.require(Permission.ENTERPRISES_WRITE)
     if keep_id == drop_id:
         raise InvalidInput("不能把企业合并到它自己", field="keep")
@@ -313,9 +341,8 @@ def merge(session: Session, *, actor: Actor, keep_id: int, drop_id: int) -> Merg
     )
     if accounts:
         raise Conflict(f"“{drop.name}”已关联 {accounts} 个企业账号，请先把账号改关联到保留的企业")
-    from wulian.chains import service as chains_service  # the chains build on the registry
-
-    chains_service.fold_firm(session, actor=actor, keep_id=keep_id, drop_id=drop_id)
+    for hook in list(_MERGE_HOOKS):
+        hook(session, kept_id=keep_id, merged_id=drop_id, actor=actor)
     held = _held_elsewhere(session, drop_id)
     if held:
         raise Conflict(

@@ -26,8 +26,8 @@ from wulian.core.db import utcnow
 from wulian.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from wulian.core.pagination import Page, paginate_rows
 from wulian.core.permissions import Actor, Permission
-from wulian.enterprises import facts
-from wulian.enterprises.models import Enterprise, EnterpriseTag
+from wulian.enterprises import facts, read
+from wulian.enterprises.models import Enterprise
 from wulian.landuse import charts, evaluate
 from wulian.landuse import spec as landuse_spec
 from wulian.landuse.models import LanduseResult, LanduseRun, LanduseRunStatus, LanduseSpec
@@ -119,33 +119,18 @@ def build_input(
 ) -> pl.DataFrame:
     """One row per zone firm: the registry facts evaluate needs (规上, rented land, building,
     门类, founding date, tags for bonus points) and the year's inputs from the facts store; the
-    registry's land area stands in where no land fact was reported for the year."""
+    registry's land area stands in where no land fact was reported for the year. Titles count
+    when held on 31 December of the year (the rule of `enterprises.read.titles`)."""
     actor.require(Permission.ZONE_READ)
     _staff_only(actor)
     inputs = spec.inputs()
     matrix = facts.build_matrix(session, actor=actor, metrics=inputs, period=str(year)).frame
-    firms = pl.DataFrame(
-        session.execute(
-            sa.select(
-                Enterprise.id, Enterprise.name, Enterprise.industry_code, Enterprise.founded_on,
-                Enterprise.land_area, Enterprise.chain, Enterprise.region_code,
-            ).where(Enterprise.in_zone)
-        ).all(),
-        schema={"enterprise_id": pl.Int64, "name": pl.String, "industry_code": pl.String,
-                "founded_on": pl.Date, "registry_land": pl.Float64, "chain": pl.String,
-                "region_code": pl.String},
-        orient="row",
-    )  # fmt: skip
+    firms = read.firms(
+        session, actor=actor, in_zone=True,
+        columns=("name", "industry_code", "founded_on", "land_area", "chain", "region_code"),
+    ).rename({"land_area": "registry_land"})  # fmt: skip
     wanted = {"guishang", RENTED_TAG, BUILDING_TAG, *(b.tag for b in spec.bonus)}
-    tags = pl.DataFrame(
-        session.execute(
-            sa.select(EnterpriseTag.enterprise_id, EnterpriseTag.tag).where(
-                EnterpriseTag.tag.in_(wanted)
-            )
-        ).all(),
-        schema={"enterprise_id": pl.Int64, "tag": pl.String},
-        orient="row",
-    )
+    tags = read.titles(session, on=dt.date(year, 12, 31), tags=wanted)
     sections = reference.sections(session)
     frame = firms.join(matrix, on="enterprise_id", how="left")
     for column in inputs:

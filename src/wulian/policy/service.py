@@ -35,7 +35,7 @@ from wulian.engines.rules import expr
 from wulian.engines.rules import policy as rule_policy
 from wulian.engines.rules.policy import STATUS_NAMES, Policy, Source
 from wulian.engines.specfile import refuse
-from wulian.enterprises import facts
+from wulian.enterprises import facts, read
 from wulian.enterprises.models import Enterprise, EnterpriseTag
 from wulian.enterprises.tags import TAGS
 from wulian.landuse import service as landuse
@@ -322,53 +322,39 @@ def build_input(
             source = source_of(policy, key)
             if sources.setdefault(key, source) != source:
                 raise InvalidInput(f"输入“{key}”在不同政策中的来源不一致，请统一", field="inputs")
-    scope = sa.select(
-        Enterprise.id, Enterprise.founded_on, Enterprise.industry_code, Enterprise.chain,
-        Enterprise.region_code, Enterprise.in_zone,
-    )  # fmt: skip
-    scope = (
-        scope.where(Enterprise.id.in_(enterprise_ids))
-        if enterprise_ids is not None
-        else scope.where(Enterprise.in_zone)
-    )
-    registry = session.execute(scope.order_by(Enterprise.id)).all()
-    ids = [r.id for r in registry]
+    registry = read.firms(
+        session, ids=enterprise_ids, in_zone=None if enterprise_ids is not None else True,
+        columns=("founded_on", "industry_code", "chain", "region_code", "in_zone"),
+    ).to_dicts()  # fmt: skip
+    ids = [r["enterprise_id"] for r in registry]
     sections = reference.sections(session)
     data: dict[str, list[Any]] = {"enterprise_id": ids}
     trusted: dict[str, list[Any]] = {"enterprise_id": ids}
     # registry fields
-    gaoxin_since: dict[int, dt.date | None] = {}
-    for enterprise_id, start in session.execute(
-        sa.select(EnterpriseTag.enterprise_id, EnterpriseTag.valid_from).where(
-            EnterpriseTag.tag == "gaoxin"
-        )
-    ):
-        gaoxin_since[enterprise_id] = start
+    gaoxin_since: dict[int, dt.date | None] = dict(
+        read.titles(session, on=None, tags=["gaoxin"], with_dates=True)
+        .select("enterprise_id", "valid_from")
+        .iter_rows()
+    )
     field_values: dict[str, list[Any]] = {
-        "age_years": [_years_between(r.founded_on, day) for r in registry],
+        "age_years": [_years_between(r["founded_on"], day) for r in registry],
         "gaoxin_since": [
-            float(start.year) if (start := gaoxin_since.get(r.id)) else None for r in registry
+            float(start.year) if (start := gaoxin_since.get(r["enterprise_id"])) else None
+            for r in registry
         ],
-        "on_chain": [r.chain is not None for r in registry],
-        "in_zone": [bool(r.in_zone) for r in registry],
-        "section": [sections.get(r.industry_code or "") for r in registry],
-        "industry_code": [r.industry_code for r in registry],
-        "chain": [r.chain for r in registry],
-        "region_code": [r.region_code for r in registry],
+        "on_chain": [r["chain"] is not None for r in registry],
+        "in_zone": [bool(r["in_zone"]) for r in registry],
+        "section": [sections.get(r["industry_code"] or "") for r in registry],
+        "industry_code": [r["industry_code"] for r in registry],
+        "chain": [r["chain"] for r in registry],
+        "region_code": [r["region_code"] for r in registry],
     }
-    # titles held on the last day of the period
+    # titles held on the last day of the period (the rule of enterprises.read.titles)
     wanted_tags = {s.tag for s in sources.values() if s.tag is not None}
     held: dict[str, set[int]] = {tag: set() for tag in wanted_tags}
     if wanted_tags:
-        rows = session.execute(
-            sa.select(
-                EnterpriseTag.enterprise_id, EnterpriseTag.tag, EnterpriseTag.valid_from,
-                EnterpriseTag.valid_to,
-            ).where(EnterpriseTag.tag.in_(wanted_tags))
-        ).all()  # fmt: skip
-        for enterprise_id, tag, start, end in rows:
-            if (start is None or start <= day) and (end is None or day <= end):
-                held[tag].add(enterprise_id)
+        for enterprise_id, tag in read.titles(session, on=day, tags=wanted_tags).iter_rows():
+            held[tag].add(enterprise_id)
     # 亩均效益: the newest published class and low-efficiency list up to the period
     standing: dict[int, dict[str, Any]] = {}
     if any(s.landuse is not None for s in sources.values()):
