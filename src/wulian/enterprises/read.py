@@ -14,8 +14,9 @@ recorded without dates is held on every day.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import polars as pl
 import sqlalchemy as sa
@@ -24,6 +25,8 @@ from sqlalchemy.orm import Mapped, Session
 from wulian.core.errors import NotFound, PermissionDenied
 from wulian.core.permissions import Actor, Permission
 from wulian.enterprises.models import Enterprise, EnterpriseTag
+
+T = TypeVar("T")
 
 # The registry fields `firms` can return, with their Polars types.
 FIRM_SCHEMA: dict[str, type[pl.DataType] | pl.DataType] = {
@@ -177,6 +180,14 @@ def records(session: Session, ids: Iterable[int]) -> dict[int, Firm]:
         Enterprise.id.in_(wanted)
     )
     return {row[0]: Firm(*row) for row in session.execute(query)}
+
+
+def attach(session: Session, items: Iterable[T], key: Callable[[T], int]) -> list[tuple[T, Firm]]:
+    """Each item with the record of its firm (key gives the firm's id), in the items' order; items
+    whose firm is not registered are left out (as an inner join would)."""
+    listed = list(items)
+    found = records(session, (key(item) for item in listed))
+    return [(item, found[key(item)]) for item in listed if key(item) in found]
 
 
 def get(session: Session, enterprise_id: int, *, actor: Actor | None = None) -> Firm | None:
