@@ -27,7 +27,6 @@ from wulian.core.errors import Conflict, InvalidInput, NotFound, PermissionDenie
 from wulian.core.pagination import Page, paginate_rows
 from wulian.core.permissions import Actor, Permission
 from wulian.enterprises import facts, read
-from wulian.enterprises.models import Enterprise
 from wulian.landuse import charts, evaluate
 from wulian.landuse import spec as landuse_spec
 from wulian.landuse.models import LanduseResult, LanduseRun, LanduseRunStatus, LanduseSpec
@@ -298,15 +297,11 @@ class Filters:
 
 def listing(
     session: Session, *, actor: Actor, run_id: int, filters: Filters, page: int, per_page: int = 50
-) -> Page[sa.Row[LanduseResult, Enterprise]]:
+) -> Page[tuple[LanduseResult, read.Firm]]:
     """A run's firms with their results: classes in order, then by rank."""
     run = get_run_or_raise(session, actor=actor, run_id=run_id)
     _staff_only(actor)
-    query = (
-        sa.select(LanduseResult, Enterprise)
-        .join(Enterprise, Enterprise.id == LanduseResult.enterprise_id)
-        .where(LanduseResult.run_id == run.id)
-    )
+    query = sa.select(LanduseResult).where(LanduseResult.run_id == run.id)
     if filters.group:
         query = query.where(LanduseResult.group == filters.group)
     if filters.grade:
@@ -316,17 +311,28 @@ def listing(
     if filters.low:
         query = query.where(LanduseResult.low)
     if filters.q:
-        query = query.where(Enterprise.name.contains(filters.q.strip()[:50], autoescape=True))
+        named = read.ids_where(name_contains=filters.q.strip()[:50])
+        query = query.where(LanduseResult.enterprise_id.in_(named))
     query = query.order_by(
         LanduseResult.group, LanduseResult.grade.is_(None), LanduseResult.grade,
-        LanduseResult.rank.is_(None), LanduseResult.rank, Enterprise.id,
+        LanduseResult.rank.is_(None), LanduseResult.rank, LanduseResult.enterprise_id,
     )  # fmt: skip
-    return paginate_rows(session, query, page=page, per_page=per_page)
+    return _with_firms(session, query, page=page, per_page=per_page)
+
+
+def _with_firms(
+    session: Session, query: sa.Select[LanduseResult], *, page: int, per_page: int
+) -> Page[tuple[LanduseResult, read.Firm]]:
+    """A page of results, each with its firm's record."""
+    rows = paginate_rows(session, query, page=page, per_page=per_page)
+    results = [row[0] for row in rows.items]
+    items = read.attach(session, results, lambda r: r.enterprise_id)
+    return Page(items=items, total=rows.total, page=rows.page, per_page=per_page)
 
 
 @dataclass(frozen=True)
 class LowFirm:
-    enterprise: Enterprise
+    enterprise: read.Firm
     result: LanduseResult
     history: dict[int, float | None]  # year → 亩均税收 in the published runs (and this one)
     years_low: int  # consecutive years below the line, up to this one
@@ -339,12 +345,12 @@ def low_list(session: Session, *, actor: Actor, run_id: int) -> list[LowFirm]:
     _staff_only(actor)
     spec = parse(run.spec.text)
     line = spec.scope.low_tax_per_mu
-    pairs = session.execute(
-        sa.select(LanduseResult, Enterprise)
-        .join(Enterprise, Enterprise.id == LanduseResult.enterprise_id)
+    results = session.scalars(
+        sa.select(LanduseResult)
         .where(LanduseResult.run_id == run.id, LanduseResult.low)
-        .order_by(LanduseResult.tax_per_mu, Enterprise.id)
-    ).all()
+        .order_by(LanduseResult.tax_per_mu, LanduseResult.enterprise_id)
+    )
+    pairs = read.attach(session, results, lambda r: r.enterprise_id)
     ids = [r.enterprise_id for r, _ in pairs]
     history: dict[int, dict[int, float | None]] = {i: {} for i in ids}
     if ids:
@@ -372,7 +378,7 @@ def low_list(session: Session, *, actor: Actor, run_id: int) -> list[LowFirm]:
 
 def published_grades(
     session: Session, *, actor: Actor, year: int | None, page: int, per_page: int = 100
-) -> tuple[LanduseRun | None, Page[sa.Row[LanduseResult, Enterprise]]]:
+) -> tuple[LanduseRun | None, Page[tuple[LanduseResult, read.Firm]]]:
     """The newest published run (of year, when given) and a page of its firms."""
     actor.require(Permission.ZONE_READ)
     _staff_only(actor)
@@ -383,13 +389,12 @@ def published_grades(
         query.order_by(LanduseRun.year.desc(), LanduseRun.published_at.desc()).limit(1)
     )
     rows = (
-        sa.select(LanduseResult, Enterprise)
-        .join(Enterprise, Enterprise.id == LanduseResult.enterprise_id)
+        sa.select(LanduseResult)
         .where(LanduseResult.run_id == (run.id if run else -1))
         .order_by(LanduseResult.group, LanduseResult.rank.is_(None), LanduseResult.rank,
-                  Enterprise.id)
+                  LanduseResult.enterprise_id)
     )  # fmt: skip
-    return run, paginate_rows(session, rows, page=page, per_page=per_page)
+    return run, _with_firms(session, rows, page=page, per_page=per_page)
 
 
 def standing_up_to(
@@ -445,7 +450,7 @@ class CardLine:
 @dataclass(frozen=True)
 class Card:
     run: LanduseRun
-    enterprise: Enterprise
+    enterprise: read.Firm
     result: LanduseResult
     lines: list[CardLine]
     bonus: float | None
@@ -458,14 +463,15 @@ def card(session: Session, *, actor: Actor, run_id: int, enterprise_id: int) -> 
     """A firm's report card in a run; an enterprise user sees only its own, once published."""
     run = get_run_or_raise(session, actor=actor, run_id=run_id)
     actor.require_enterprise(enterprise_id)
-    pair = session.execute(
-        sa.select(LanduseResult, Enterprise)
-        .join(Enterprise, Enterprise.id == LanduseResult.enterprise_id)
-        .where(LanduseResult.run_id == run.id, LanduseResult.enterprise_id == enterprise_id)
-    ).first()
-    if pair is None:
+    found = session.scalar(
+        sa.select(LanduseResult).where(
+            LanduseResult.run_id == run.id, LanduseResult.enterprise_id == enterprise_id
+        )
+    )
+    enterprise = read.get(session, enterprise_id)
+    if found is None or enterprise is None:
         raise NotFound("这家企业不在本次评价中")
-    result, enterprise = pair
+    result = found
     spec = parse(run.spec.text)
     group = spec.group(result.group)
     items = {i.key: i for i in (group.items if group else [])}
@@ -635,12 +641,12 @@ def export_xlsx(session: Session, *, actor: Actor, run_id: int) -> bytes:
 
     run = get_run_or_raise(session, actor=actor, run_id=run_id)
     _staff_only(actor)
-    pairs = session.execute(
-        sa.select(LanduseResult, Enterprise)
-        .join(Enterprise, Enterprise.id == LanduseResult.enterprise_id)
+    results = session.scalars(
+        sa.select(LanduseResult)
         .where(LanduseResult.run_id == run.id)
         .order_by(LanduseResult.group, LanduseResult.rank.is_(None), LanduseResult.rank,
-                  Enterprise.id)
-    ).all()  # fmt: skip
-    return exports.workbook(run, parse(run.spec.text), [(r, e) for r, e in pairs],
+                  LanduseResult.enterprise_id)
+    )  # fmt: skip
+    pairs = read.attach(session, results, lambda r: r.enterprise_id)
+    return exports.workbook(run, parse(run.spec.text), pairs,
                             low_list(session, actor=actor, run_id=run_id))  # fmt: skip
