@@ -36,7 +36,6 @@ from wulian.engines.rules import policy as rule_policy
 from wulian.engines.rules.policy import STATUS_NAMES, Policy, Source
 from wulian.engines.specfile import refuse
 from wulian.enterprises import facts, read
-from wulian.enterprises.models import Enterprise, EnterpriseTag
 from wulian.enterprises.tags import TAGS
 from wulian.landuse import service as landuse
 from wulian.policy.models import Payout, PolicyOutcome, PolicyRun, PolicyVersion
@@ -568,7 +567,7 @@ def run_inputs(session: Session, run: PolicyRun) -> tuple[pl.DataFrame, pl.DataF
 @dataclass(frozen=True)
 class PayoutLine:
     outcome: PolicyOutcome
-    enterprise: Enterprise
+    enterprise: read.Firm
     paid: Payout | None
 
 
@@ -582,16 +581,15 @@ def payout_list(
     if status not in ("eligible", "unknown", "near"):
         raise InvalidInput("状态应为 eligible、unknown 或 near", field="status", value=status)
     query = (
-        sa.select(PolicyOutcome, Enterprise)
-        .join(Enterprise, Enterprise.id == PolicyOutcome.enterprise_id)
+        sa.select(PolicyOutcome)
         .where(PolicyOutcome.run_id == run.id, PolicyOutcome.policy_code == code)
-        .order_by(PolicyOutcome.amount.desc().nulls_last(), Enterprise.id)
+        .order_by(PolicyOutcome.amount.desc().nulls_last(), PolicyOutcome.enterprise_id)
     )
     if status == "near":
         query = query.where(PolicyOutcome.near == sa.true())
     else:
         query = query.where(PolicyOutcome.status == status)
-    rows = session.execute(query).all()
+    rows = read.attach(session, session.scalars(query), lambda o: o.enterprise_id)
     paid = {
         p.enterprise_id: p
         for p in session.scalars(
@@ -632,19 +630,14 @@ def approve(
             f"以下企业在本批次中不符合条件，不能兑现：{'、'.join(map(str, not_eligible))}",
             field="enterprise_ids",
         )
-    already = (
-        session.execute(
-            sa.select(Enterprise.name)
-            .join(Payout, Payout.enterprise_id == Enterprise.id)
-            .where(
-                Payout.policy_code == code,
-                Payout.period == run.period,
-                Payout.enterprise_id.in_(ids),
-            )
+    paid_ids = session.scalars(
+        sa.select(Payout.enterprise_id).where(
+            Payout.policy_code == code,
+            Payout.period == run.period,
+            Payout.enterprise_id.in_(ids),
         )
-        .scalars()
-        .all()
-    )
+    ).all()
+    already = sorted(read.names(session, paid_ids).values())
     if already:
         names = "、".join(already)
         raise Conflict(
@@ -703,7 +696,7 @@ def export_xlsx(session: Session, *, actor: Actor, run_id: int, code: str) -> by
 
 @dataclass(frozen=True)
 class Calculation:
-    enterprise: Enterprise
+    enterprise: read.Firm
     period: int
     eligible: list[rules.Explanation]
     near: list[rules.Explanation]
@@ -719,9 +712,7 @@ def calculator(session: Session, *, actor: Actor, enterprise_id: int, period: in
     if actor.enterprise_id is not None and actor.enterprise_id != enterprise_id:
         raise PermissionDenied("只能查看本企业的政策计算结果")
     _read(actor)
-    enterprise = session.get(Enterprise, enterprise_id)
-    if enterprise is None:
-        raise NotFound(f"企业不存在：{enterprise_id}")
+    enterprise = read.get_or_raise(session, enterprise_id)
     versions = newest(session)
     policies = [parse(v.text) for v in versions]
     frame, trust = build_input(
@@ -822,13 +813,7 @@ def what_if(
     both = before.select("enterprise_id", "status", "amount").join(
         after.select("enterprise_id", "status", "amount"), on="enterprise_id", suffix="_after"
     )
-    names = dict(
-        session.execute(
-            sa.select(Enterprise.id, Enterprise.name).where(
-                Enterprise.id.in_(both["enterprise_id"].to_list())
-            )
-        ).all()
-    )
+    names = read.names(session, both["enterprise_id"].to_list())
     gainers: list[Change] = []
     losers: list[Change] = []
     for unit, s0, a0, s1, a1 in both.iter_rows():
@@ -863,7 +848,7 @@ def what_if(
 
 @dataclass(frozen=True)
 class PoolMember:
-    enterprise: Enterprise
+    enterprise: read.Firm
     explanation: rules.Explanation
 
 
@@ -878,8 +863,9 @@ class Pool:
 
 
 def pools(session: Session, *, actor: Actor, run_id: int) -> tuple[PolicyRun, list[Pool]]:
-    """For each title of the ladder, the firms that do not hold it and nearly qualify (at most
-    two conditions failed, each by at most 20%), with their gaps, by chain."""
+    """For each title of the ladder, the firms that do not hold it on the period's last day and
+    nearly qualify (at most two conditions failed, each by at most 20%), with their gaps, by
+    chain."""
     run = get_run_or_raise(session, actor=actor, run_id=run_id)
     frame, _ = run_inputs(session, run)
     out: list[Pool] = []
@@ -887,11 +873,8 @@ def pools(session: Session, *, actor: Actor, run_id: int) -> tuple[PolicyRun, li
         _, policy = run_policy(session, run, code)
         if policy.grants is None:
             continue
-        held = set(
-            session.scalars(
-                sa.select(EnterpriseTag.enterprise_id).where(EnterpriseTag.tag == policy.grants)
-            )
-        )
+        # the title held on the period's last day, as the policy's own inputs read titles
+        held = read.holders(session, tag=policy.grants, on=rules.period_end(run.period))
         near = [
             i
             for i in session.scalars(
@@ -909,10 +892,7 @@ def pools(session: Session, *, actor: Actor, run_id: int) -> tuple[PolicyRun, li
                 "enterprise_id", *policy.inputs
             )
             traced = evaluate_all([policy], subset, run.period, trace=True)
-            firms = {
-                e.id: e
-                for e in session.scalars(sa.select(Enterprise).where(Enterprise.id.in_(near)))
-            }
+            firms = read.records(session, near)
             for explanation_row in traced.frames[code].iter_rows(named=True):
                 firm = firms[explanation_row["enterprise_id"]]
                 explanation = rules.explain_row(policy, explanation_row, traced.parameters[code])
