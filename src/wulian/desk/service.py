@@ -41,7 +41,7 @@ from wulian.desk.models import DeskAttachment, DeskConfigVersion, DeskEvent, Des
 from wulian.engines.classify import model as classify
 from wulian.engines.classify import text as classify_text
 from wulian.engines.specfile import refuse
-from wulian.enterprises.models import Enterprise
+from wulian.enterprises import read
 
 CODE = "desk"
 CHANNELS = {"portal": "企业门户", "api": "接口", "hotline": "服务热线", "visit": "走访发现"}
@@ -677,8 +677,7 @@ def submit(
             raise InvalidInput("请指定提出诉求的企业", field="enterprise_id")
         if channel not in CHANNELS:
             raise InvalidInput(f"受理渠道应为：{'、'.join(CHANNELS)}", field="channel")
-    if session.get(Enterprise, enterprise_id) is None:
-        raise NotFound(f"企业不存在：{enterprise_id}")
+    read.get_or_raise(session, enterprise_id)
     config_id, spec = current(session)
     title = _clean(title, "标题", "title", MAX_TITLE)
     description = _clean(description, "诉求内容", "description", MAX_DESCRIPTION)
