@@ -17,6 +17,7 @@ from wulian.core.auth.models import Department
 from wulian.core.db import create_engine
 from wulian.core.permissions import Role
 from wulian.desk import service as desk_service
+from wulian.desk import versions as desk_versions
 from wulian.desk.models import DeskConfigVersion
 from wulian.enterprises.models import Enterprise, Fact
 from wulian.enterprises.uscc import synthetic
@@ -98,7 +99,7 @@ def test_a_newer_shipped_file_updates_untouched_specs_and_is_offered_over_edits(
     landuse_new = landuse_service.shipped_text("huangyan") + "\n# 平台更新\n"
     desk_new = desk_service.shipped_text() + "\n# 平台更新\n"
     monkeypatch.setattr(landuse_service, "shipped_text", lambda code: landuse_new)
-    monkeypatch.setattr(desk_service, "shipped_text", lambda: desk_new)
+    monkeypatch.setattr(desk_versions, "shipped_text", lambda: desk_new)
 
     result = world.run(lambda s: install.install(s, actor=SYSTEM))
     assert result.offered() == [("亩均效益评价方案", "huangyan")]

@@ -17,7 +17,7 @@ from tests.conftest import SYSTEM
 from tests.enterprises.test_imports import A, B, current, run_facts, xlsx
 from wulian.core.errors import NotFound
 from wulian.core.uploads import Uploads
-from wulian.enterprises import facts, importreport, imports
+from wulian.enterprises import facts, importreport
 from wulian.enterprises.models import Enterprise, Fact, FactStatus
 from wulian.reference import catalogue
 from wulian.reference import service as reference_service

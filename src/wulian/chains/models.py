@@ -80,6 +80,8 @@ class ChainMembership(Base):
     confirmed_by: Mapped[str | None] = mapped_column(sa.String(100))
     confirmed_at: Mapped[dt.datetime | None]
 
+    # For display only (pages show the firm's name and products); the chains query the registry
+    # through wulian.enterprises.read, never through this relationship.
     enterprise: Mapped[Enterprise] = relationship()
 
 

@@ -9,6 +9,7 @@ Officers confirm, move or reject; a decided firm is never moved by a later place
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
@@ -39,9 +40,8 @@ from wulian.core.errors import Conflict, InvalidInput, NotFound, PermissionDenie
 from wulian.core.pagination import Page, paginate
 from wulian.core.permissions import Actor, Permission
 from wulian.engines.classify import model as classify
-from wulian.enterprises import facts
-from wulian.enterprises.models import Enterprise, EnterpriseTag, Fact
-from wulian.reference.models import Metric, Region
+from wulian.enterprises import facts, read
+from wulian.reference.models import Region
 
 SHIPPED = (
     "fluorosilicon",
@@ -67,10 +67,7 @@ def parse(text: str, filename: str = "产业链文件") -> chain_spec.ChainSpec:
     return chain_spec.load(text, filename)
 
 
-def _staff_only(actor: Actor) -> None:
-    actor.require(Permission.ZONE_READ)
-    if actor.enterprise_id is not None:
-        raise PermissionDenied("企业用户只能查看本企业的产业链位置")
+STAFF_ONLY = "企业用户只能查看本企业的产业链位置"
 
 
 def managed(session: Session, actor: Actor) -> set[str]:
@@ -104,7 +101,7 @@ def can_place(session: Session, actor: Actor, managed_by_actor: set[str] | None 
 def _require_manage(session: Session, actor: Actor, *codes: str) -> None:
     """Raise unless this actor manages every one of the chains codes."""
     actor.require(Permission.CHAINS_MANAGE)
-    _staff_only(actor)
+    actor.require_staff(STAFF_ONLY, Permission.ZONE_READ)
     allowed = managed(session, actor)
     for code in codes:
         if code not in allowed:
@@ -167,12 +164,12 @@ def install_shipped(session: Session, *, actor: Actor) -> specversions.Installed
 
 def get_specs(session: Session, *, actor: Actor) -> list[ChainSpecRow]:
     """Every chain spec version, by code, newest version first."""
-    _staff_only(actor)
+    actor.require_staff(STAFF_ONLY, Permission.ZONE_READ)
     return specversions.versions(session, ChainSpecRow)
 
 
 def get_spec_or_raise(session: Session, *, actor: Actor, spec_id: int) -> ChainSpecRow:
-    _staff_only(actor)
+    actor.require_staff(STAFF_ONLY, Permission.ZONE_READ)
     return specversions.get_or_raise(session, ChainSpecRow, spec_id, "产业链文件")
 
 
@@ -191,7 +188,7 @@ def save_spec(
     An officer edits the chains of the officer's department and may start a new chain only with
     that department as its office; handing a chain to another department is for administrators."""
     actor.require(Permission.CHAINS_MANAGE)
-    _staff_only(actor)
+    actor.require_staff(STAFF_ONLY, Permission.ZONE_READ)
     base = specversions.get_or_raise(session, ChainSpecRow, based_on_id, "产业链文件")
     text = specversions.checked_text(text)
     model = parse(text)
@@ -274,7 +271,7 @@ def node_or_raise(chain: Chain, key: str) -> chain_spec.Node:
 
 
 def get_items(session: Session, *, actor: Actor, chain: str) -> list[ChainItem]:
-    _staff_only(actor)
+    actor.require_staff(STAFF_ONLY, Permission.ZONE_READ)
     query = sa.select(ChainItem).where(ChainItem.chain == chain).order_by(ChainItem.position)
     return list(session.scalars(query))
 
@@ -284,7 +281,7 @@ def update_item(
 ) -> ChainItem:
     """Change an N个一 item's owner, status and note."""
     actor.require(Permission.CHAINS_MANAGE)
-    _staff_only(actor)
+    actor.require_staff(STAFF_ONLY, Permission.ZONE_READ)
     item = session.get(ChainItem, item_id)
     if item is None:
         raise NotFound(f"工作事项不存在：{item_id}")
@@ -335,18 +332,15 @@ def rule_node(index: dict[str, set[str]], products: str | None) -> tuple[str, st
 def _examples(session: Session, codes: set[str]) -> list[tuple[str, str]]:
     """The officers' decisions as (firm text, node code), for nodes still in the atlas."""
     rows = session.execute(
-        sa.select(
-            Enterprise.name, Enterprise.main_products, Enterprise.business_scope,
-            ChainMembership.chain, ChainMembership.node,
-        )
-        .join(ChainMembership.enterprise)
+        sa.select(ChainMembership.enterprise_id, ChainMembership.chain, ChainMembership.node)
         .where(ChainMembership.status == MembershipStatus.CONFIRMED.value)
         .order_by(ChainMembership.id)
-    ).all()  # fmt: skip
+    ).all()
+    firms = read.records(session, {r[0] for r in rows})
     return [
-        (firm_text(name, products, scope), f"{chain}.{node}")
-        for name, products, scope, chain, node in rows
-        if f"{chain}.{node}" in codes
+        (firm_text(firm.name, firm.main_products, firm.business_scope), f"{chain}.{node}")
+        for enterprise_id, chain, node in rows
+        if f"{chain}.{node}" in codes and (firm := firms.get(enterprise_id)) is not None
     ]
 
 
@@ -370,12 +364,9 @@ def place(session: Session, *, actor: Actor, threshold: float = THRESHOLD) -> Ch
         .distinct()
     )
     session.execute(sa.delete(ChainMembership).where(ChainMembership.status.in_(PROPOSED)))
-    firms = session.execute(
-        sa.select(Enterprise.id, Enterprise.name, Enterprise.main_products,
-                  Enterprise.business_scope)
-        .where(Enterprise.id.not_in(decided))
-        .order_by(Enterprise.id)
-    ).all()  # fmt: skip
+    held = set(session.scalars(decided))
+    registry = read.firms(session, columns=("name", "main_products", "business_scope"))
+    firms = list(registry.filter(~pl.col("enterprise_id").is_in(sorted(held))).iter_rows())
     placement = ChainPlacement(
         specs={c.spec.id: c.row.id for c in atlas}, threshold=threshold, examples=len(examples),
         created_by=actor.label,
@@ -434,7 +425,7 @@ def place(session: Session, *, actor: Actor, threshold: float = THRESHOLD) -> Ch
 
 
 def latest_placement(session: Session, *, actor: Actor) -> ChainPlacement | None:
-    _staff_only(actor)
+    actor.require_staff(STAFF_ONLY, Permission.ZONE_READ)
     return session.scalar(sa.select(ChainPlacement).order_by(ChainPlacement.id.desc()).limit(1))
 
 
@@ -444,7 +435,7 @@ def latest_placement(session: Session, *, actor: Actor) -> ChainPlacement | None
 def _membership(session: Session, actor: Actor, membership_id: int) -> ChainMembership:
     """A membership on a chain this actor manages."""
     actor.require(Permission.CHAINS_MANAGE)
-    _staff_only(actor)
+    actor.require_staff(STAFF_ONLY, Permission.ZONE_READ)
     row = session.get(ChainMembership, membership_id)
     if row is None:
         raise NotFound(f"归链记录不存在：{membership_id}")
@@ -512,7 +503,7 @@ def reject(
 def bulk_confirm(session: Session, *, actor: Actor, membership_ids: list[int]) -> int:
     """Confirm several proposals at once; refused whole when one is missing."""
     actor.require(Permission.CHAINS_MANAGE)
-    _staff_only(actor)
+    actor.require_staff(STAFF_ONLY, Permission.ZONE_READ)
     if not membership_ids:
         raise InvalidInput("请先勾选要确认的企业", field="ids")
     for membership_id in membership_ids:
@@ -558,8 +549,8 @@ def memberships(
 ) -> Page[ChainMembership]:
     """Memberships with their firms: the review queue (status review, least sure first) and the
     firms of a node (biggest first)."""
-    _staff_only(actor)
-    query = sa.select(ChainMembership).join(ChainMembership.enterprise)
+    actor.require_staff(STAFF_ONLY, Permission.ZONE_READ)
+    query = sa.select(ChainMembership)
     if filters.chain:
         query = query.where(ChainMembership.chain == filters.chain)
     if filters.node:
@@ -568,24 +559,30 @@ def memberships(
         query = query.where(ChainMembership.status == filters.status)
     else:
         query = query.where(ChainMembership.status.in_(COUNTED))
-    if filters.in_zone is not None:
-        query = query.where(Enterprise.in_zone == filters.in_zone)
-    if filters.q:
-        query = query.where(Enterprise.name.contains(filters.q, autoescape=True))
+    if filters.in_zone is not None or filters.q:
+        query = query.where(
+            ChainMembership.enterprise_id.in_(
+                read.ids_where(in_zone=filters.in_zone, name_contains=filters.q or None)
+            )
+        )
     if filters.status == MembershipStatus.REVIEW.value:
         query = query.order_by(ChainMembership.confidence.desc().nulls_last(), ChainMembership.id)
     else:
-        query = query.order_by(Enterprise.name, ChainMembership.id)
+        query = query.order_by(
+            read.field_of(ChainMembership.enterprise_id, "name"), ChainMembership.id
+        )
     return paginate(session, query, page=page, per_page=per_page)
 
 
 def review_counts(session: Session, *, actor: Actor) -> dict[str, int]:
     """Proposals waiting for review, per chain (zone firms)."""
-    _staff_only(actor)
+    actor.require_staff(STAFF_ONLY, Permission.ZONE_READ)
     rows = session.execute(
         sa.select(ChainMembership.chain, sa.func.count())
-        .join(ChainMembership.enterprise)
-        .where(ChainMembership.status == MembershipStatus.REVIEW.value, Enterprise.in_zone)
+        .where(
+            ChainMembership.status == MembershipStatus.REVIEW.value,
+            ChainMembership.enterprise_id.in_(read.ids_where(in_zone=True)),
+        )
         .group_by(ChainMembership.chain)
     ).all()
     return {chain: int(n) for chain, n in rows}
@@ -634,38 +631,29 @@ def positions(session: Session, *, actor: Actor, enterprise_id: int) -> list[Pos
 
 def latest_year(session: Session) -> int | None:
     """The newest year with revenue figures."""
-    period = session.scalar(
-        sa.select(sa.func.max(Fact.period))
-        .join(Fact.metric)
-        .where(Metric.key == "revenue", sa.func.length(Fact.period) == 4, Fact.is_current)
-    )
-    return int(period) if period else None
+    found = facts.years(session, metric="revenue", current_only=True)
+    return found[0] if found else None
 
 
 def member_frame(
     session: Session, *, actor: Actor, chain: str, year: int, in_zone: bool = True
 ) -> pl.DataFrame:
     """One row per counted membership of the chain: firm, node, anchor, the year's revenue,
-    output and R&D and last year's revenue (null where unknown)."""
-    _staff_only(actor)
+    output and R&D and last year's revenue (null where unknown). A firm is an anchor when it
+    holds the title on 31 December of the year (the rule of `enterprises.read.titles`)."""
+    actor.require_staff(STAFF_ONLY, Permission.ZONE_READ)
     rows = session.execute(
-        sa.select(ChainMembership.enterprise_id, ChainMembership.node, Enterprise.name)
-        .join(ChainMembership.enterprise)
-        .where(ChainMembership.chain == chain, ChainMembership.status.in_(COUNTED),
-               Enterprise.in_zone == in_zone)
+        sa.select(ChainMembership.enterprise_id, ChainMembership.node)
+        .where(ChainMembership.chain == chain, ChainMembership.status.in_(COUNTED))
+        .order_by(ChainMembership.id)
     ).all()  # fmt: skip
-    members = pl.DataFrame(
-        rows, schema={"enterprise_id": pl.Int64, "node": pl.String, "name": pl.String},
-        orient="row",
-    )  # fmt: skip
-    ids = sorted(set(members["enterprise_id"].to_list()))
-    anchors = set(
-        session.scalars(
-            sa.select(EnterpriseTag.enterprise_id).where(
-                EnterpriseTag.tag == ANCHOR_TAG, EnterpriseTag.enterprise_id.in_(ids)
-            )
-        )
+    placed = pl.DataFrame(rows, schema={"enterprise_id": pl.Int64, "node": pl.String}, orient="row")
+    registry = read.firms(
+        session, ids=placed["enterprise_id"].to_list(), in_zone=in_zone, columns=("name",)
     )
+    members = placed.join(registry, on="enterprise_id", how="inner", maintain_order="left")
+    ids = sorted(set(members["enterprise_id"].to_list()))
+    anchors = read.holders(session, tag=ANCHOR_TAG, on=dt.date(year, 12, 31), ids=ids)
     metrics = ["revenue", "industrial_value_added", "rd_expense"]
     now = facts.build_matrix(
         session, actor=actor, metrics=metrics, period=str(year), enterprise_ids=ids, in_zone=None
@@ -693,7 +681,7 @@ class ChainState:
 
 def state(session: Session, *, actor: Actor, chain: str, year: int | None = None) -> ChainState:
     """Health and gaps of one chain in year (default: the newest year with revenue figures)."""
-    _staff_only(actor)
+    actor.require_staff(STAFF_ONLY, Permission.ZONE_READ)
     found = chain_or_raise(session, actor=actor, code=chain)
     waiting = review_counts(session, actor=actor)
     return _state(session, actor, found, year or latest_year(session), waiting)
@@ -701,7 +689,7 @@ def state(session: Session, *, actor: Actor, chain: str, year: int | None = None
 
 def states(session: Session, *, actor: Actor, year: int | None = None) -> list[ChainState]:
     """Health and gaps of every chain of the atlas in year."""
-    _staff_only(actor)
+    actor.require_staff(STAFF_ONLY, Permission.ZONE_READ)
     year = year or latest_year(session)
     waiting = review_counts(session, actor=actor)
     return [_state(session, actor, found, year, waiting) for found in chains(session, actor=actor)]
@@ -728,7 +716,7 @@ def revenues(
     session: Session, *, actor: Actor, ids: list[int], year: int | None
 ) -> dict[int, float | None]:
     """The firms' revenue in year (None where unknown)."""
-    _staff_only(actor)
+    actor.require_staff(STAFF_ONLY, Permission.ZONE_READ)
     if not ids or year is None:
         return {}
     frame = facts.build_matrix(
@@ -740,24 +728,23 @@ def revenues(
 
 def candidates(
     session: Session, *, actor: Actor, chain: str, node: str, year: int | None, limit: int = 5
-) -> list[tuple[Enterprise, float | None]]:
+) -> list[tuple[read.Firm, float | None]]:
     """External firms placed on the node, biggest first: whom investment promotion could
     approach to fill it."""
-    _staff_only(actor)
+    actor.require_staff(STAFF_ONLY, Permission.ZONE_READ)
     ids = list(
         session.scalars(
             sa.select(ChainMembership.enterprise_id)
-            .join(ChainMembership.enterprise)
             .where(ChainMembership.chain == chain, ChainMembership.node == node,
-                   ChainMembership.status.in_(COUNTED), Enterprise.in_zone == sa.false())
+                   ChainMembership.status.in_(COUNTED),
+                   ChainMembership.enterprise_id.in_(read.ids_where(in_zone=False)))
         )
     )  # fmt: skip
     if not ids:
         return []
     revenue = revenues(session, actor=actor, ids=ids, year=year)
     ranked = sorted(ids, key=lambda i: (revenue.get(i) is None, -(revenue.get(i) or 0), i))
-    firms = {e.id: e for e in session.scalars(sa.select(Enterprise).where(Enterprise.id.in_(
-        ranked[:limit])))}  # fmt: skip
+    firms = read.records(session, ranked[:limit])
     return [(firms[i], revenue.get(i)) for i in ranked[:limit]]
 
 
@@ -771,19 +758,18 @@ class RegionCount:
 
 def regions(session: Session, *, actor: Actor, chain: str) -> list[RegionCount]:
     """The chain's firms by county: zone firms and external firms (招商 candidates)."""
-    _staff_only(actor)
+    actor.require_staff(STAFF_ONLY, Permission.ZONE_READ)
     chain_or_raise(session, actor=actor, code=chain)
-    rows = session.execute(
-        sa.select(Enterprise.region_code, Enterprise.in_zone,
-                  sa.func.count(sa.distinct(Enterprise.id)))
-        .join(ChainMembership, ChainMembership.enterprise_id == Enterprise.id)
+    placed = session.scalars(
+        sa.select(ChainMembership.enterprise_id)
         .where(ChainMembership.chain == chain, ChainMembership.status.in_(COUNTED))
-        .group_by(Enterprise.region_code, Enterprise.in_zone)
-    ).all()  # fmt: skip
+        .distinct()
+    ).all()
+    firms = read.firms(session, ids=placed, columns=("region_code", "in_zone"))
     names = dict(session.execute(sa.select(Region.code, Region.name)).all())
     counts: dict[str, list[int]] = {}
-    for code, in_zone, n in rows:
-        counts.setdefault(code or "", [0, 0])[0 if in_zone else 1] += int(n)
+    for _, code, in_zone in firms.iter_rows():
+        counts.setdefault(code or "", [0, 0])[0 if in_zone else 1] += 1
     out = [
         RegionCount(code, names.get(code, "未知地区") if code else "地区未知", zone, external)
         for code, (zone, external) in counts.items()
@@ -793,13 +779,7 @@ def regions(session: Session, *, actor: Actor, chain: str) -> list[RegionCount]:
 
 def period_years(session: Session) -> list[int]:
     """Years with revenue figures, newest first."""
-    periods = session.scalars(
-        sa.select(Fact.period)
-        .distinct()
-        .join(Fact.metric)
-        .where(Metric.key == "revenue", sa.func.length(Fact.period) == 4)
-    )
-    return sorted((int(p) for p in periods), reverse=True)
+    return facts.years(session, metric="revenue")
 
 
 def chain_of(session: Session, *, enterprise_id: int) -> str | None:

@@ -16,9 +16,12 @@ from wulian.core.deps import DB, CurrentActor, render, render_failure
 from wulian.core.errors import InvalidInput, WulianError
 from wulian.core.permissions import Actor, Permission
 from wulian.core.specpages import SpecPages, spec_router
+from wulian.enterprises import views as enterprise_views
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(tags=["产业链"])
+
+enterprise_views.profile_part("positions", service.positions)  # a firm's places on the chains
 
 PageNo = Annotated[int, Query(ge=1, le=100_000)]
 Year = Annotated[int | None, Query(ge=1900, le=2999)]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, TypeVarTuple
 
 import sqlalchemy as sa
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 T = TypeVar("T")
@@ -23,6 +24,22 @@ class Page(Generic[T]):
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.per_page))
+
+
+class PageOut(BaseModel, Generic[T]):
+    """One page of a list in the API, the same fields in every list: the total, which page, how
+    many per page, and the items (lists with a context, such as the evaluation they belong to,
+    add its fields in a subclass)."""
+
+    total: int = Field(description="符合条件的总条数")
+    page: int = Field(description="页码（从 1 开始）")
+    per_page: int = Field(description="每页条数")
+    items: list[T]
+
+    @staticmethod
+    def fields(page: Page[Any]) -> dict[str, int]:
+        """The paging fields of page, for building a subclass with extra fields."""
+        return {"total": page.total, "page": page.page, "per_page": page.per_page}
 
 
 def paginate(session: Session, query: sa.Select[Any], *, page: int, per_page: int) -> Page[Any]:

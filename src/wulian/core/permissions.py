@@ -153,6 +153,14 @@ class Actor:
             )
         raise PermissionDenied()
 
+    def require_staff(self, why: str, permission: Permission | None = None) -> None:
+        """Raise unless this actor works for the zone (not a firm's user), saying why a firm's user
+        is refused; with permission, it must also hold that permission."""
+        if permission is not None:
+            self.require(permission)
+        if self.enterprise_id is not None:
+            raise PermissionDenied(why)
+
     def require_enterprise(self, enterprise_id: int) -> None:
         """Raise unless this actor may read the data of enterprise_id."""
         self.require(Permission.ENTERPRISES_READ)

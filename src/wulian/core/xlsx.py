@@ -1,6 +1,7 @@
-"""Every workbook the platform writes: `workbook` (the one way to open one) and published lists
-(`ListWorkbook`: a sheet per list with a title row, a notice row, Chinese headers and bordered
-cells; None is an empty cell, floats get two decimals).
+"""Every workbook the platform writes: `workbook` (the one way to open one) and `ListWorkbook`, the
+one writer of lists: published lists (`sheet`: a title row, a notice row, Chinese headers) and
+plain tables meant to be read back or filtered (`table`: headers in the first row). Cells are
+bordered; None is an empty cell, floats get two decimals, dates are dates.
 
 Text is always stored as text: a firm name or a cell value that starts with “=”, “+”, “-” or “@”
 never becomes a formula, and text that looks like a number or a link stays as written.
@@ -8,6 +9,7 @@ never becomes a formula, and text that looks like a number or a link stays as wr
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -29,6 +31,13 @@ def workbook(buffer: io.BytesIO) -> xlsxwriter.Workbook:
     return xlsxwriter.Workbook(buffer, OPTIONS)
 
 
+class Header:
+    """A cell written in the header style inside a table (a second header row further down)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
 class ListWorkbook:
     def __init__(self) -> None:
         self._buffer = io.BytesIO()
@@ -39,6 +48,7 @@ class ListWorkbook:
         )
         self._cell = self._book.add_format({"border": 1})
         self._number = self._book.add_format({"border": 1, "num_format": "0.00"})
+        self._date = self._book.add_format({"border": 1, "num_format": "yyyy-mm-dd"})
 
     def sheet(
         self,
@@ -55,9 +65,32 @@ class ListWorkbook:
         sheet.merge_range(0, 0, 0, last, title, self._title)
         sheet.merge_range(1, 0, 1, last, notice)
         sheet.write_row(2, 0, headers, self._header)
-        for r, values in enumerate(rows, start=3):
+        self._write(sheet, rows, start=3)
+        self._widths(sheet, widths)
+        sheet.freeze_panes(3, 0)
+
+    def table(
+        self,
+        name: str,
+        *,
+        headers: Sequence[str],
+        rows: Iterable[Sequence[Any]],
+        widths: Sequence[int],
+        frozen_columns: int = 0,
+    ) -> None:
+        """A plain sheet: headers in the first row, the rows below."""
+        sheet = self._book.add_worksheet(name[:31] or "数据")
+        sheet.write_row(0, 0, headers, self._header)
+        self._write(sheet, rows, start=1)
+        self._widths(sheet, widths)
+        sheet.freeze_panes(1, frozen_columns)
+
+    def _write(self, sheet: Any, rows: Iterable[Sequence[Any]], start: int) -> None:
+        for r, values in enumerate(rows, start=start):
             for c, value in enumerate(values):
-                if value is None:
+                if isinstance(value, Header):
+                    sheet.write_string(r, c, value.text, self._header)
+                elif value is None:
                     sheet.write_blank(r, c, None, self._cell)
                 elif isinstance(value, bool):
                     sheet.write_string(r, c, "是" if value else "", self._cell)
@@ -65,11 +98,16 @@ class ListWorkbook:
                     sheet.write_number(r, c, value, self._cell)
                 elif isinstance(value, float):
                     sheet.write_number(r, c, value, self._number)
+                elif isinstance(value, dt.date):
+                    day = dt.datetime.combine(value, dt.time()) if type(value) is dt.date else value
+                    sheet.write_datetime(r, c, day, self._date)
                 else:
                     sheet.write_string(r, c, str(value), self._cell)
+
+    @staticmethod
+    def _widths(sheet: Any, widths: Sequence[int]) -> None:
         for c, width in enumerate(widths):
             sheet.set_column(c, c, width)
-        sheet.freeze_panes(3, 0)
 
     def close(self) -> bytes:
         self._book.close()

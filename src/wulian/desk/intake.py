@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from wulian.core.calendar import CHINA_TIME
 from wulian.core.db import utcnow
-from wulian.core.errors import InvalidInput, NotFound, PermissionDenied
+from wulian.core.errors import InvalidInput, PermissionDenied
 from wulian.core.permissions import Actor, Permission
 from wulian.desk import config as desk_config
 from wulian.desk import deadlines
@@ -27,7 +27,7 @@ from wulian.desk.models import DeskEvent, DeskRequest
 from wulian.desk.suggest import SUGGEST_THRESHOLD, SUGGESTER
 from wulian.desk.versions import current
 from wulian.engines.classify import text as classify_text
-from wulian.enterprises.models import Enterprise
+from wulian.enterprises import read
 
 CHANNELS = {"portal": "企业门户", "api": "接口", "hotline": "服务热线", "visit": "走访发现"}
 
@@ -161,8 +161,7 @@ def submit(
             raise InvalidInput("请指定提出诉求的企业", field="enterprise_id")
         if channel not in CHANNELS:
             raise InvalidInput(f"受理渠道应为：{'、'.join(CHANNELS)}", field="channel")
-    if session.get(Enterprise, enterprise_id) is None:
-        raise NotFound(f"企业不存在：{enterprise_id}")
+    read.get_or_raise(session, enterprise_id)
     config_id, spec = current(session)
     title = clean_text(title, "标题", "title", MAX_TITLE)
     description = clean_text(description, "诉求内容", "description", MAX_DESCRIPTION)

@@ -29,7 +29,7 @@ from wulian.core.xlsx import ListWorkbook
 from wulian.desk import service
 from wulian.desk.models import DeskRequest
 from wulian.engines.classify import text as classify_text
-from wulian.enterprises.models import Enterprise
+from wulian.enterprises import read
 from wulian.reference.models import Region
 
 SATISFIED = 3
@@ -98,16 +98,20 @@ def overview(
     _, spec = service.current(session)
     _require_all(session, actor)
     now = now or utcnow()
-    query = sa.select(DeskRequest, Enterprise.region_code).join(
-        Enterprise, Enterprise.id == DeskRequest.enterprise_id
-    )
+    query = sa.select(DeskRequest)
     if since is not None:
         start = dt.datetime.combine(since, dt.time(), tzinfo=CHINA_TIME)
         query = query.where(DeskRequest.created_at >= start)
     if until is not None:
         end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), tzinfo=CHINA_TIME)
         query = query.where(DeskRequest.created_at < end)
-    rows = session.execute(query.order_by(DeskRequest.id)).all()
+    requests = session.scalars(query.order_by(DeskRequest.id)).all()
+    firm_regions = dict(
+        read.firms(
+            session, ids={r.enterprise_id for r in requests}, columns=("region_code",)
+        ).iter_rows()
+    )
+    rows = [(r, firm_regions[r.enterprise_id]) for r in requests if r.enterprise_id in firm_regions]
     closed_states = {s.key for s in spec.states if s.closed}
     done = "closed" if "closed" in spec.state_map else next(iter(closed_states))
     ended = closed_states - {done}  # sent back, merged: not counted as to be closed

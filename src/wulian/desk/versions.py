@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from wulian.core import specversions
 from wulian.core.auth.models import Department
-from wulian.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from wulian.core.errors import Conflict, InvalidInput, NotFound
 from wulian.core.permissions import Actor, Permission
 from wulian.desk import config as desk_config
 from wulian.desk.config import DeskConfig
@@ -126,7 +126,6 @@ def save_config(
 
 def staff_only(actor: Actor) -> None:
     """Refuse enterprise users and officers without a desk permission."""
-    if actor.enterprise_id is not None:
-        raise PermissionDenied("企业用户只能查看本企业的诉求")
+    actor.require_staff("企业用户只能查看本企业的诉求")
     if not (actor.has(Permission.DESK_HANDLE) or actor.has(Permission.DESK_READ)):
         actor.require(Permission.DESK_READ)

@@ -7,7 +7,6 @@ import datetime as dt
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-import sqlalchemy as sa
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
@@ -42,8 +41,8 @@ from wulian.desk.schemas import (
     services_out,
     update_out,
 )
+from wulian.enterprises import read
 from wulian.enterprises import service as enterprise_service
-from wulian.enterprises.models import Enterprise
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(tags=["企呼我应（Open311）"])
@@ -116,10 +115,7 @@ def _queue_context(
 
 
 def _firm_names(db: Session, ids: list[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    rows = db.execute(sa.select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(ids)))
-    return dict(rows.all())
+    return read.names(db, ids)
 
 
 @pages.get("/desk")
@@ -170,7 +166,7 @@ def _new_context(db: Session, actor: Actor, **extra: Any) -> dict[str, Any]:
     _, spec = service.current(db)
     firm = None
     if actor.enterprise_id is not None:
-        firm = db.get(Enterprise, actor.enterprise_id)
+        firm = read.get(db, actor.enterprise_id)
     return {"actor": actor, "spec": spec, "firm": firm, "form": {}, "channels": service.CHANNELS,
             "error": None} | extra  # fmt: skip
 
@@ -252,7 +248,7 @@ def _detail_context(db: Session, actor: Actor, request_id: int, **extra: Any) ->
     spec = service.config_of(db, item)
     where = service.reach(db, actor, spec)
     survey = service.survey_of(db, request=item)
-    firm = db.get(Enterprise, item.enterprise_id)
+    firm = read.get(db, item.enterprise_id)
     return {
         "actor": actor,
         "item": item,

@@ -10,11 +10,8 @@ and `Matrix.missing` lists it.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import math
-import os
 import re
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +21,7 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
-from wulian.core import calendar
+from wulian.core import calendar, files
 from wulian.core.auth import service as auth_service
 from wulian.core.auth.models import Department
 from wulian.core.db import utcnow
@@ -278,6 +275,20 @@ def history(
         )
         .order_by(Fact.id.desc())
     ).all()
+
+
+def years(session: Session, *, metric: str, current_only: bool = False) -> list[int]:
+    """The years (periods YYYY) with values of metric, newest first; with current_only, only
+    years that still have a current value."""
+    query = (
+        sa.select(Fact.period)
+        .distinct()
+        .join(Fact.metric)
+        .where(Metric.key == metric, sa.func.length(Fact.period) == 4)
+    )
+    if current_only:
+        query = query.where(Fact.is_current)
+    return sorted((int(p) for p in session.scalars(query)), reverse=True)
 
 
 @dataclass(frozen=True)
@@ -623,61 +634,22 @@ def review_changes(
     return out
 
 
-EVIDENCE_TYPES = {b"%PDF-": ".pdf", b"\x89PNG\r\n\x1a\n": ".png", b"\xff\xd8\xff": ".jpg"}
-
-
 def store_evidence(data_dir: Path, enterprise_id: int, content: bytes, limit: int) -> str:
-    """Keep an uploaded evidence file (PDF, PNG or JPEG, at most limit bytes); its stored path
-    relative to data_dir. The type is read from the file's first bytes, not from its name."""
-    if not content:
-        raise InvalidInput("佐证材料是空文件", field="evidence")
-    if len(content) > limit:
-        raise InvalidInput(f"佐证材料不能超过 {limit // (1024 * 1024)} MB", field="evidence")
-    suffix = next((s for magic, s in EVIDENCE_TYPES.items() if content.startswith(magic)), None)
-    if suffix is None:
-        raise InvalidInput("佐证材料只接受 PDF、PNG 或 JPG 文件", field="evidence")
-    digest = hashlib.sha256(content).hexdigest()
-    relative = f"evidence/{enterprise_id}/{digest}{suffix}"
-    path = data_dir / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not _intact(path):
-        _write_atomically(path, content)
-    return relative
-
-
-def _intact(path: Path) -> bool:
-    """Whether the evidence file at path exists and its content still has the hash it is named
-    after (a write cut short, say by a full disk, leaves no such file)."""
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest() == path.stem
-    except OSError:
-        return False
-
-
-def _write_atomically(path: Path, content: bytes) -> None:
-    """Write to a temporary file beside path, check it, then rename it into place: a reader sees
-    the whole file or none."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.part")
-    try:
-        with temporary.open("xb") as out:
-            out.write(content)
-            out.flush()
-            os.fsync(out.fileno())
-        if temporary.stat().st_size != len(content):
-            raise InvalidInput("佐证材料保存不完整，请重新上传", field="evidence")
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
+    """Keep an uploaded evidence file (PDF, PNG or JPEG, at most limit bytes) in the upload store
+    (`core.files`); its stored path relative to data_dir."""
+    return files.store(
+        data_dir, f"evidence/{enterprise_id}", content, what="佐证材料", field="evidence",
+        kinds=("pdf", "png", "jpg"), limit=limit,
+    ).path  # fmt: skip
 
 
 def evidence_file(data_dir: Path, relative: str) -> Path:
     """The stored evidence file of a path from `evidence_of`, checked against its hash; NotFound
     when it is missing, outside data_dir or damaged."""
-    root = data_dir.resolve()
-    path = (root / relative).resolve()
-    if not path.is_relative_to(root) or not _intact(path):
-        raise NotFound("没有这份佐证材料，或文件已损坏，请企业重新上传")
-    return path
+    try:
+        return files.checked_path(data_dir, relative)
+    except (files.Missing, files.Damaged):
+        raise NotFound("没有这份佐证材料，或文件已损坏，请企业重新上传") from None
 
 
 def evidence_of(session: Session, *, actor: Actor, fact_id: int) -> str:

@@ -277,66 +277,38 @@ def field_label(name: str) -> str:
 def report_xlsx(report: ImportReport) -> bytes:
     """The report as an xlsx workbook: problems (row, firm, column, value, kind, reason), the
     warnings with old and new values, and the summary with exact counts and the mapping."""
-    import io
-
-    buffer = io.BytesIO()
-    workbook = xlsx.workbook(buffer)
-    bold = workbook.add_format({"bold": True, "bg_color": "#E8EEF7", "border": 1})
-    sheet = workbook.add_worksheet("问题清单")
-    sheet.write_row(0, 0, ["行号", "企业名称", "列", "值", "问题类型", "原因"], bold)
-    for index, problem in enumerate(report.problems, start=1):
-        sheet.write_row(
-            index,
-            0,
+    book = xlsx.ListWorkbook()
+    book.table(
+        "问题清单",
+        headers=["行号", "企业名称", "列", "值", "问题类型", "原因"],
+        rows=(
             [
-                problem.row if problem.row is not None else "",
+                problem.row,
                 report.row_names.get(problem.row, "") if problem.row is not None else "",
                 problem.column or "",
                 problem.value or "",
                 problem.kind or BAD_VALUE,
                 problem.reason,
-            ],
-        )
-    sheet.set_column(0, 0, 8)
-    sheet.set_column(1, 1, 30)
-    sheet.set_column(2, 4, 22)
-    sheet.set_column(5, 5, 60)
-    sheet.freeze_panes(1, 0)
-    warnings = workbook.add_worksheet("警告清单")
-    warnings.write_row(
-        0,
-        0,
-        ["行号", "企业名称", "统一社会信用代码", "类型", "指标", "现行值", "现行值来源", "新值",
-         "单位", "变化", "已确认", "说明"],
-        bold,
-    )  # fmt: skip
-    for index, item in enumerate(report.flags, start=1):
-        warnings.write_row(
-            index,
-            0,
+            ]
+            for problem in report.problems
+        ),
+        widths=[8, 30, 22, 22, 22, 60],
+    )
+    book.table(
+        "警告清单",
+        headers=["行号", "企业名称", "统一社会信用代码", "类型", "指标", "现行值", "现行值来源",
+                 "新值", "单位", "变化", "已确认", "说明"],
+        rows=(
             [
-                item.row,
-                item.firm,
-                item.code,
-                item.kind,
-                item.metric or item.column,
-                "" if item.old is None else item.old,
-                item.old_source,
-                "" if item.new is None else item.new,
-                item.unit,
-                item.change,
-                "是" if item.row in report.confirmed_rows else "否",
-                item.reason,
-            ],
-        )
-    warnings.set_column(0, 0, 8)
-    warnings.set_column(1, 2, 28)
-    warnings.set_column(3, 10, 14)
-    warnings.set_column(11, 11, 70)
-    warnings.freeze_panes(1, 0)
-    summary = workbook.add_worksheet("导入概况")
-    summary.write_row(0, 0, ["项目", "内容"], bold)
-    lines: Sequence[tuple[str, Any]] = [
+                item.row, item.firm, item.code, item.kind, item.metric or item.column, item.old,
+                item.old_source, item.new, item.unit, item.change,
+                "是" if item.row in report.confirmed_rows else "否", item.reason,
+            ]
+            for item in report.flags
+        ),
+        widths=[8, 28, 28, 14, 14, 14, 14, 14, 14, 14, 14, 70],
+    )  # fmt: skip
+    lines: Sequence[tuple[Any, ...]] = [
         ("文件", report.filename),
         ("结果", report.summary()),
         ("表头所在行", report.header_row),
@@ -347,13 +319,9 @@ def report_xlsx(report: ImportReport) -> bytes:
         ("警告数", report.flag_count),
         *[(f"警告：{kind}", count) for kind, count in report.flags_by_kind()],
         *([("清单说明", report.capped_note())] if report.capped_note() else []),
+        (),
+        tuple(xlsx.Header(h) for h in ("表头", "识别为", "单位", "说明")),
+        *[(c.header, c.target, c.unit or "", c.note) for c in report.columns],
     ]
-    for index, (label, value) in enumerate(lines, start=1):
-        summary.write_row(index, 0, [label, value])
-    summary.write_row(len(lines) + 2, 0, ["表头", "识别为", "单位", "说明"], bold)
-    for index, column in enumerate(report.columns, start=len(lines) + 3):
-        summary.write_row(index, 0, [column.header, column.target, column.unit or "", column.note])
-    summary.set_column(0, 0, 28)
-    summary.set_column(1, 3, 36)
-    workbook.close()
-    return buffer.getvalue()
+    book.table("导入概况", headers=["项目", "内容"], rows=lines, widths=[28, 36, 36, 36])
+    return book.close()

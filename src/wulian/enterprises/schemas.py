@@ -6,6 +6,8 @@ import datetime as dt
 
 from pydantic import BaseModel, ConfigDict
 
+from wulian.core.pagination import PageOut
+
 
 class EnterpriseOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -25,8 +27,5 @@ class EnterpriseIn(BaseModel):
     in_zone: bool = True
 
 
-class EnterprisePageOut(BaseModel):
-    total: int
-    page: int
-    per_page: int
-    items: list[EnterpriseOut]
+class EnterprisePageOut(PageOut[EnterpriseOut]):
+    """One page of the registry."""

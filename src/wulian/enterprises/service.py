@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased, selectinload
@@ -176,33 +178,15 @@ EXPORT_LIMIT = 200_000
 
 def export_xlsx(session: Session, *, actor: Actor, filters: Filters) -> bytes:
     """The filtered list as an xlsx workbook with Chinese headers."""
-    import io
-
     actor.require(Permission.ENTERPRISES_READ)
     regions = dict(session.execute(sa.select(Region.code, Region.name)).all())
     query = _filtered(actor, filters).options(selectinload(Enterprise.tags)).limit(EXPORT_LIMIT)
-    buffer = io.BytesIO()
-    workbook = xlsx.workbook(buffer)
-    bold = workbook.add_format({"bold": True, "bg_color": "#E8EEF7", "border": 1})
-    day = workbook.add_format({"num_format": "yyyy-mm-dd"})
-    sheet = workbook.add_worksheet("企业名录")
     headers = [
-        "统一社会信用代码",
-        "企业名称",
-        "园区内外",
-        "所属产业链",
-        "行业代码",
-        "区县",
-        "法定代表人",
-        "成立日期",
-        "注册资本（万元）",
-        "从业人数",
-        "用地面积（亩）",
-        "资质标签",
-    ]
-    sheet.write_row(0, 0, headers, bold)
-    for row, e in enumerate(session.scalars(query), start=1):
-        values = [
+        "统一社会信用代码", "企业名称", "园区内外", "所属产业链", "行业代码", "区县", "法定代表人",
+        "成立日期", "注册资本（万元）", "从业人数", "用地面积（亩）", "资质标签",
+    ]  # fmt: skip
+    rows = (
+        [
             e.uscc or "",
             e.name,
             "园区内" if e.in_zone else "园区外",
@@ -210,19 +194,19 @@ def export_xlsx(session: Session, *, actor: Actor, filters: Filters) -> bytes:
             e.industry_code or "",
             regions.get(e.region_code or "", ""),
             e.legal_rep or "",
+            e.founded_on,
+            e.registered_capital,
+            e.staff_size,
+            e.land_area,
+            "、".join(TAGS[t.tag].label for t in e.tags if t.tag in TAGS),
         ]
-        sheet.write_row(row, 0, values)
-        if e.founded_on:
-            sheet.write_datetime(row, 7, dt.datetime.combine(e.founded_on, dt.time()), day)
-        for column, number in ((8, e.registered_capital), (9, e.staff_size), (10, e.land_area)):
-            if number is not None:
-                sheet.write_number(row, column, number)
-        sheet.write(row, 11, "、".join(TAGS[t.tag].label for t in e.tags if t.tag in TAGS))
-    sheet.set_column(0, 1, 28)
-    sheet.set_column(2, 11, 14)
-    sheet.freeze_panes(1, 2)
-    workbook.close()
-    return buffer.getvalue()
+        for e in session.scalars(query)
+    )
+    book = xlsx.ListWorkbook()
+    book.table(
+        "企业名录", headers=headers, rows=rows, widths=[28, 28, *[14] * 10], frozen_columns=2
+    )
+    return book.close()
 
 
 def likely_duplicates(session: Session, *, actor: Actor) -> list[list[Enterprise]]:
@@ -269,6 +253,31 @@ class MergeResult:
 REGISTRY_TABLES = {"facts", "enterprise_tags", "users"}  # moved (or checked) by merge itself
 
 
+class MergeHook(Protocol):
+    """What another domain does with its own rows when the registry merges merged_id into
+    kept_id; it runs in the merge's transaction, so raising undoes the whole merge."""
+
+    def __call__(self, session: Session, *, kept_id: int, merged_id: int, actor: Actor) -> None: ...
+
+
+_MERGE_HOOKS: list[MergeHook] = []
+
+
+def on_merge(hook: MergeHook) -> MergeHook:
+    """Register hook to run at every merge, before the duplicate is deleted (once per function,
+    in the order registered); usable as a decorator. Domains that keep rows about firms register
+    at import, so that the registry need not know them."""
+    if hook not in _MERGE_HOOKS:
+        _MERGE_HOOKS.append(hook)
+    return hook
+
+
+def remove_merge_hook(hook: Callable[..., None]) -> None:
+    """Unregister hook (tests)."""
+    if hook in _MERGE_HOOKS:
+        _MERGE_HOOKS.remove(hook)
+
+
 def _held_elsewhere(session: Session, enterprise_id: int) -> str:
     """The other tables (evaluation results, objections, …) with rows that point at the firm, as
     “table n 条”; empty when none."""
@@ -292,9 +301,10 @@ def merge(session: Session, *, actor: Actor, keep_id: int, drop_id: int) -> Merg
     The duplicate's facts move over (where the kept firm already has a current value of the same
     metric, period and source, the moved value stays as history), its titles move where the kept
     firm lacks them, its empty-elsewhere profile fields fill the kept firm's blanks, and its name
-    becomes a former name; officers' chain placements move over, automatic ones are dropped.
-    Then the duplicate is deleted. Two firms with credit codes are two
-    firms and are never merged."""
+    becomes a former name. First the merge hooks of other domains (`on_merge`) fold their own
+    rows (the chains move officers' placements over and drop automatic ones); a hook that
+    raises undoes the merge with the rest of the unit of work. Then the duplicate is deleted.
+    Two firms with credit codes are two firms and are never merged."""
     actor.require(Permission.ENTERPRISES_WRITE)
     if keep_id == drop_id:
         raise InvalidInput("不能把企业合并到它自己", field="keep")
@@ -313,9 +323,8 @@ def merge(session: Session, *, actor: Actor, keep_id: int, drop_id: int) -> Merg
     )
     if accounts:
         raise Conflict(f"“{drop.name}”已关联 {accounts} 个企业账号，请先把账号改关联到保留的企业")
-    from wulian.chains import service as chains_service  # the chains build on the registry
-
-    chains_service.fold_firm(session, actor=actor, keep_id=keep_id, drop_id=drop_id)
+    for hook in list(_MERGE_HOOKS):
+        hook(session, kept_id=keep_id, merged_id=drop_id, actor=actor)
     held = _held_elsewhere(session, drop_id)
     if held:
         raise Conflict(

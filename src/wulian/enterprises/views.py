@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,7 +12,6 @@ from fastapi import Path as Path_
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from wulian.chains import service as chains_service
 from wulian.core import calendar, forms
 from wulian.core.db import utcnow
 from wulian.core.deps import DB, XLSX, CurrentActor, render, settings_of, xlsx_download
@@ -28,6 +27,17 @@ from wulian.reference.models import Metric, Region
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(tags=["企业"])
+
+# What other domains show on a firm's page: context key → function of (session, actor,
+# enterprise_id). Registered by those domains' views (the chains: its places on the chains).
+ProfilePart = Callable[..., Any]
+_PROFILE_PARTS: dict[str, ProfilePart] = {}
+
+
+def profile_part(key: str, part: ProfilePart) -> None:
+    """Show part(session, *, actor, enterprise_id) on a firm's page as context[key]."""
+    _PROFILE_PARTS[key] = part
+
 
 Search = Annotated[
     str | None, Query(max_length=100, description="企业名称关键词或统一社会信用代码")
@@ -187,7 +197,11 @@ def _detail_context(db: Session, actor: Actor, enterprise_id: int) -> dict[str, 
         else [],
         "missing": [m for m in metrics.values() if m.key not in values],
         "this_year": str(calendar.today().year - 1),
-        "positions": chains_service.positions(db, actor=actor, enterprise_id=enterprise_id),
+        "positions": [],
+        **{
+            key: part(db, actor=actor, enterprise_id=enterprise_id)
+            for key, part in _PROFILE_PARTS.items()
+        },
         "can_place": actor.has(Permission.CHAINS_MANAGE) and actor.enterprise_id is None,
     }
 
@@ -517,9 +531,7 @@ def api_list(
 ) -> EnterprisePageOut:
     result = service.get_all(db, actor=actor, q=q, in_zone=in_zone, page=page, per_page=per_page)
     return EnterprisePageOut(
-        total=result.total,
-        page=result.page,
-        per_page=result.per_page,
+        **EnterprisePageOut.fields(result),
         items=[EnterpriseOut.model_validate(e) for e in result.items],
     )
 

@@ -9,7 +9,7 @@ from wulian.core.xlsx import ListWorkbook
 from wulian.innovation.models import RunStatus
 
 if TYPE_CHECKING:
-    from wulian.enterprises.models import Enterprise
+    from wulian.enterprises.read import Firm
     from wulian.innovation.models import InnovationResult, InnovationRun
 
 HEADERS = (
@@ -24,7 +24,7 @@ HEADERS = (
 
 
 def lists_workbook(
-    run: InnovationRun, by_band: dict[str, list[tuple[InnovationResult, Enterprise]]]
+    run: InnovationRun, by_band: dict[str, list[tuple[InnovationResult, Firm]]]
 ) -> bytes:
     """One sheet per band; each row a firm of the band, by stage and rank."""
     book = ListWorkbook()

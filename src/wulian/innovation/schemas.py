@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
+from wulian.core.pagination import PageOut
+
 if TYPE_CHECKING:
     from wulian.core.pagination import Page
     from wulian.innovation.models import InnovationRun
@@ -25,14 +27,10 @@ class ScoreOut(BaseModel):
     credit_line: float | None = Field(description="授信参考额度（万元）")
 
 
-class ScoresPage(BaseModel):
+class ScoresPage(PageOut[ScoreOut]):
     period: str | None = Field(description="评价年度")
     spec: str | None = Field(description="评价方案及版本")
     published_at: dt.datetime | None
-    total: int
-    page: int
-    per_page: int
-    items: list[ScoreOut]
 
     @classmethod
     def build(cls, run: InnovationRun | None, page: Page[Listed]) -> ScoresPage:
@@ -40,9 +38,7 @@ class ScoresPage(BaseModel):
             period=run.period if run else None,
             spec=f"{run.spec.name}（第 {run.spec.version} 版）" if run else None,
             published_at=run.published_at if run else None,
-            total=page.total,
-            page=page.page,
-            per_page=page.per_page,
+            **PageOut.fields(page),
             items=[
                 ScoreOut(
                     uscc=item.enterprise.uscc,

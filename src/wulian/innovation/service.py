@@ -22,14 +22,13 @@ from sqlalchemy.orm import Session, undefer
 from wulian.core import audit, calendar, specversions
 from wulian.core.auth import service as auth_service
 from wulian.core.db import utcnow
-from wulian.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from wulian.core.errors import Conflict, InvalidInput, NotFound
 from wulian.core.pagination import Page, paginate_rows
 from wulian.core.permissions import Actor, Permission
 from wulian.engines.index import sensitivity
 from wulian.engines.index import spec as index_spec
 from wulian.engines.index.spec import IndexSpec
-from wulian.enterprises import facts
-from wulian.enterprises.models import Enterprise
+from wulian.enterprises import facts, read
 from wulian.innovation import credit, evaluate
 from wulian.innovation.models import (
     CreditConsent,
@@ -116,14 +115,14 @@ def install_shipped(session: Session, *, actor: Actor) -> specversions.Installed
 def get_specs(session: Session, *, actor: Actor) -> list[InnovationSpec]:
     """Every spec version, by code, newest version first."""
     actor.require(Permission.ZONE_READ)
-    _staff_only(actor)
+    actor.require_staff(STAFF_ONLY)
     return specversions.versions(session, InnovationSpec)
 
 
 def get_spec_or_raise(session: Session, *, actor: Actor, spec_id: int) -> InnovationSpec:
     """One spec version."""
     actor.require(Permission.ZONE_READ)
-    _staff_only(actor)
+    actor.require_staff(STAFF_ONLY)
     return specversions.get_or_raise(session, InnovationSpec, spec_id, "评价方案")
 
 
@@ -180,9 +179,7 @@ def previous_version(session: Session, spec: InnovationSpec) -> InnovationSpec |
 # ---------------------------------------------------------------- runs
 
 
-def _staff_only(actor: Actor) -> None:
-    if actor.enterprise_id is not None:
-        raise PermissionDenied("企业用户只能查看公示和发布的结果")
+STAFF_ONLY = "企业用户只能查看公示和发布的结果"
 
 
 def build_input(session: Session, *, actor: Actor, spec: IndexSpec, period: str) -> pl.DataFrame:
@@ -475,20 +472,15 @@ def answer_objection(
 
 def objections(
     session: Session, *, actor: Actor, run_id: int, enterprise_id: int | None = None
-) -> list[tuple[Objection, Enterprise]]:
+) -> list[tuple[Objection, read.Firm]]:
     """The objections to a run (an enterprise user sees its own firm's)."""
     run = get_run_or_raise(session, actor=actor, run_id=run_id)
-    query = (
-        sa.select(Objection, Enterprise)
-        .join(Enterprise, Enterprise.id == Objection.enterprise_id)
-        .where(Objection.run_id == run.id)
-        .order_by(Objection.id)
-    )
+    query = sa.select(Objection).where(Objection.run_id == run.id).order_by(Objection.id)
     if actor.enterprise_id is not None:
         query = query.where(Objection.enterprise_id == actor.enterprise_id)
     elif enterprise_id is not None:
         query = query.where(Objection.enterprise_id == enterprise_id)
-    return [(o, e) for o, e in session.execute(query).all()]
+    return read.attach(session, session.scalars(query), lambda o: o.enterprise_id)
 
 
 # ---------------------------------------------------------------- lists
@@ -497,7 +489,7 @@ def objections(
 @dataclass(frozen=True)
 class Listed:
     result: InnovationResult
-    enterprise: Enterprise
+    enterprise: read.Firm
 
 
 def listing(
@@ -514,11 +506,7 @@ def listing(
     """A run's results by stage and rank. Enterprise users see the published lists (firms in a
     band) only, as the public does."""
     run = get_run_or_raise(session, actor=actor, run_id=run_id)
-    query = (
-        sa.select(InnovationResult, Enterprise)
-        .join(Enterprise, Enterprise.id == InnovationResult.enterprise_id)
-        .where(InnovationResult.run_id == run.id)
-    )
+    query = sa.select(InnovationResult).where(InnovationResult.run_id == run.id)
     if cohort:
         query = query.where(InnovationResult.cohort == cohort)
     if band:
@@ -531,7 +519,7 @@ def listing(
         InnovationResult.cohort,
         InnovationResult.rank.is_(None),
         InnovationResult.rank,
-        Enterprise.name,
+        read.field_of(InnovationResult.enterprise_id, "name"),
     )
     return paginate_pairs(session, query, page=page, per_page=per_page)
 
@@ -556,7 +544,7 @@ def bands(run: InnovationRun) -> list[str]:
 @dataclass(frozen=True)
 class PoolEntry:
     result: InnovationResult
-    enterprise: Enterprise
+    enterprise: read.Firm
     threshold: float  # the lowest points that made the last band in the stage
     gap: float
 
@@ -566,7 +554,7 @@ def cultivation_pool(
 ) -> list[PoolEntry]:
     """Firms just below the last band of their stage: within margin points of its threshold."""
     actor.require(Permission.ZONE_READ)
-    _staff_only(actor)
+    actor.require_staff(STAFF_ONLY)
     run = get_run_or_raise(session, actor=actor, run_id=run_id)
     labels = bands(run)
     if not labels:
@@ -578,9 +566,8 @@ def cultivation_pool(
         threshold = stats.get("band_min", {}).get(labels[-1])
         if threshold is None:
             continue
-        rows = session.execute(
-            sa.select(InnovationResult, Enterprise)
-            .join(Enterprise, Enterprise.id == InnovationResult.enterprise_id)
+        results = session.scalars(
+            sa.select(InnovationResult)
             .where(
                 InnovationResult.run_id == run.id,
                 InnovationResult.cohort == cohort,
@@ -588,7 +575,8 @@ def cultivation_pool(
                 InnovationResult.points >= threshold - margin,
             )
             .order_by(InnovationResult.rank)
-        ).all()
+        )
+        rows = read.attach(session, results, lambda r: r.enterprise_id)
         entries += [PoolEntry(r, e, threshold, threshold - (r.points or 0)) for r, e in rows]
     return entries
 
@@ -599,13 +587,17 @@ def export_xlsx(session: Session, *, actor: Actor, run_id: int) -> bytes:
 
     run = get_run_or_raise(session, actor=actor, run_id=run_id)
     labels = bands(run)
-    rows = session.execute(
-        sa.select(InnovationResult, Enterprise)
-        .join(Enterprise, Enterprise.id == InnovationResult.enterprise_id)
+    results = session.scalars(
+        sa.select(InnovationResult)
         .where(InnovationResult.run_id == run.id, InnovationResult.band.is_not(None))
-        .order_by(InnovationResult.cohort, InnovationResult.rank, Enterprise.name)
-    ).all()
-    by_band: dict[str, list[tuple[InnovationResult, Enterprise]]] = {b: [] for b in labels}
+        .order_by(
+            InnovationResult.cohort,
+            InnovationResult.rank,
+            read.field_of(InnovationResult.enterprise_id, "name"),
+        )
+    )
+    rows = read.attach(session, results, lambda r: r.enterprise_id)
+    by_band: dict[str, list[tuple[InnovationResult, read.Firm]]] = {b: [] for b in labels}
     for result, enterprise in rows:
         by_band.setdefault(result.band or "", []).append((result, enterprise))
     order = {c: i for i, c in enumerate(cohorts(run))}
@@ -622,7 +614,7 @@ class Portrait:
     run: InnovationRun
     model: IndexSpec
     result: InnovationResult
-    enterprise: Enterprise
+    enterprise: read.Firm
     categories: list[tuple[str, str, float | None, float | None]]  # key, name, firm, median
     indicators: list[dict[str, Any]]  # key, name, parent, raw, normalised, median, unit
     strengths: list[dict[str, Any]]
@@ -668,7 +660,7 @@ def portrait(
             InnovationResult.run_id == run.id, InnovationResult.enterprise_id == enterprise_id
         )
     )
-    enterprise = session.get(Enterprise, enterprise_id)
+    enterprise = read.get(session, enterprise_id)
     if result is None or enterprise is None:
         raise NotFound("该企业在这次评价中没有结果")
     model = index_model(run.spec)
@@ -767,7 +759,7 @@ def rank_intervals(
     """Each firm of a stage: its rank and its 5–95% rank interval when the weights vary by ±noise
     (Monte Carlo on the run's own input), best first."""
     actor.require(Permission.ZONE_READ)
-    _staff_only(actor)
+    actor.require_staff(STAFF_ONLY)
     if not 10 <= draws <= 2000:
         raise InvalidInput("抽样次数应在 10–2000 之间", field="draws", value=str(draws))
     if not 0 < noise <= 0.9:
@@ -785,13 +777,7 @@ def rank_intervals(
     out = sensitivity.run(model, frame, settings)
     if "cohort" in out.columns:
         out = out.filter(pl.col("cohort") == cohort)
-    names = dict(
-        session.execute(
-            sa.select(Enterprise.id, Enterprise.name).where(
-                Enterprise.id.in_(out[evaluate.UNIT].to_list())
-            )
-        ).all()
-    )
+    names = read.names(session, out[evaluate.UNIT].to_list())
     return (
         out.filter(pl.col("rank").is_not_null())
         .sort("rank")
@@ -820,8 +806,7 @@ def set_consent(session: Session, *, actor: Actor, enterprise_id: int, granted: 
         actor.require(Permission.FACTS_WRITE)
     else:
         actor.require(Permission.ENTERPRISES_WRITE)
-    if session.get(Enterprise, enterprise_id) is None:
-        raise NotFound(f"企业不存在：{enterprise_id}")
+    read.get_or_raise(session, enterprise_id)
     row = session.get(CreditConsent, enterprise_id)
     if row is None:
         row = CreditConsent(enterprise_id=enterprise_id, granted=granted, changed_by=actor.label)
@@ -874,31 +859,33 @@ def bank_scores(
     if run is None:
         return None, Page(items=[], total=0, page=1, per_page=per_page)
     rows = (
-        sa.select(InnovationResult, Enterprise)
-        .join(Enterprise, Enterprise.id == InnovationResult.enterprise_id)
-        .join(CreditConsent, CreditConsent.enterprise_id == Enterprise.id)
+        sa.select(InnovationResult)
+        .join(CreditConsent, CreditConsent.enterprise_id == InnovationResult.enterprise_id)
         .where(
             InnovationResult.run_id == run.id,
             CreditConsent.granted == sa.true(),
             InnovationResult.points.is_not(None),
         )
-        .order_by(Enterprise.uscc)
+        .order_by(read.field_of(InnovationResult.enterprise_id, "uscc"))
     )
     if actor.enterprise_id is not None:  # a token bound to one firm reads that firm only
-        rows = rows.where(Enterprise.id == actor.enterprise_id)
+        rows = rows.where(InnovationResult.enterprise_id == actor.enterprise_id)
     if uscc:
-        rows = rows.where(Enterprise.uscc == uscc.strip().upper())
+        rows = rows.where(
+            InnovationResult.enterprise_id.in_(read.ids_where(uscc=uscc.strip().upper()))
+        )
     return run, paginate_pairs(session, rows, page=page, per_page=per_page)
 
 
 def paginate_pairs(
     session: Session,
-    query: sa.Select[InnovationResult, Enterprise],
+    query: sa.Select[InnovationResult],
     *,
     page: int,
     per_page: int,
 ) -> Page[Listed]:
-    """paginate for a (result, enterprise) query."""
+    """paginate for a query of results, each with its firm's record."""
     rows = paginate_rows(session, query, page=page, per_page=per_page)
-    items = [Listed(r, e) for r, e in rows.items]
+    results = [row[0] for row in rows.items]
+    items = [Listed(r, e) for r, e in read.attach(session, results, lambda r: r.enterprise_id)]
     return Page(items=items, total=rows.total, page=rows.page, per_page=per_page)

@@ -15,7 +15,7 @@ LOW_NOTE = (
 )
 
 if TYPE_CHECKING:
-    from wulian.enterprises.models import Enterprise
+    from wulian.enterprises.read import Firm
     from wulian.landuse.models import LanduseResult, LanduseRun
     from wulian.landuse.service import LowFirm
     from wulian.landuse.spec import LanduseSpec
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 def workbook(
     run: LanduseRun,
     spec: LanduseSpec,
-    pairs: list[tuple[LanduseResult, Enterprise]],
+    pairs: list[tuple[LanduseResult, Firm]],
     low: list[LowFirm],
 ) -> bytes:
     book = ListWorkbook()

@@ -7,6 +7,8 @@ import datetime as dt
 
 from pydantic import BaseModel, Field
 
+from wulian.core.pagination import PageOut
+
 
 class GradeOut(BaseModel):
     uscc: str | None = Field(description="统一社会信用代码")
@@ -24,11 +26,7 @@ class GradeOut(BaseModel):
     policy: str | None = Field(description="该类别执行的差别化政策")
 
 
-class GradesPage(BaseModel):
+class GradesPage(PageOut[GradeOut]):
     year: int | None = Field(description="评价年度")
     spec: str | None = Field(description="评价方案及版本")
     published_at: dt.datetime | None
-    total: int
-    page: int
-    per_page: int
-    items: list[GradeOut]

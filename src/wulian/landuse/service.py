@@ -7,6 +7,7 @@ averages feed benchmarks written as {previous_average: factor}.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 from collections import Counter
@@ -25,8 +26,7 @@ from wulian.core.db import utcnow
 from wulian.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from wulian.core.pagination import Page, paginate_rows
 from wulian.core.permissions import Actor, Permission
-from wulian.enterprises import facts
-from wulian.enterprises.models import Enterprise, EnterpriseTag
+from wulian.enterprises import facts, read
 from wulian.landuse import charts, evaluate
 from wulian.landuse import spec as landuse_spec
 from wulian.landuse.models import LanduseResult, LanduseRun, LanduseRunStatus, LanduseSpec
@@ -50,9 +50,7 @@ def parse(text: str, filename: str = "方案文件") -> landuse_spec.LanduseSpec
     return landuse_spec.load(text, filename)
 
 
-def _staff_only(actor: Actor) -> None:
-    if actor.enterprise_id is not None:
-        raise PermissionDenied("企业用户只能查看本企业已发布的评价结果")
+STAFF_ONLY = "企业用户只能查看本企业已发布的评价结果"
 
 
 # ---------------------------------------------------------------- specs
@@ -76,13 +74,13 @@ def install_shipped(session: Session, *, actor: Actor) -> specversions.Installed
 def get_specs(session: Session, *, actor: Actor) -> list[LanduseSpec]:
     """Every spec version, by code, newest version first."""
     actor.require(Permission.ZONE_READ)
-    _staff_only(actor)
+    actor.require_staff(STAFF_ONLY)
     return specversions.versions(session, LanduseSpec)
 
 
 def get_spec_or_raise(session: Session, *, actor: Actor, spec_id: int) -> LanduseSpec:
     actor.require(Permission.ZONE_READ)
-    _staff_only(actor)
+    actor.require_staff(STAFF_ONLY)
     return specversions.get_or_raise(session, LanduseSpec, spec_id, "评价方案")
 
 
@@ -120,33 +118,18 @@ def build_input(
 ) -> pl.DataFrame:
     """One row per zone firm: the registry facts evaluate needs (规上, rented land, building,
     门类, founding date, tags for bonus points) and the year's inputs from the facts store; the
-    registry's land area stands in where no land fact was reported for the year."""
+    registry's land area stands in where no land fact was reported for the year. Titles count
+    when held on 31 December of the year (the rule of `enterprises.read.titles`)."""
     actor.require(Permission.ZONE_READ)
-    _staff_only(actor)
+    actor.require_staff(STAFF_ONLY)
     inputs = spec.inputs()
     matrix = facts.build_matrix(session, actor=actor, metrics=inputs, period=str(year)).frame
-    firms = pl.DataFrame(
-        session.execute(
-            sa.select(
-                Enterprise.id, Enterprise.name, Enterprise.industry_code, Enterprise.founded_on,
-                Enterprise.land_area, Enterprise.chain, Enterprise.region_code,
-            ).where(Enterprise.in_zone)
-        ).all(),
-        schema={"enterprise_id": pl.Int64, "name": pl.String, "industry_code": pl.String,
-                "founded_on": pl.Date, "registry_land": pl.Float64, "chain": pl.String,
-                "region_code": pl.String},
-        orient="row",
-    )  # fmt: skip
+    firms = read.firms(
+        session, actor=actor, in_zone=True,
+        columns=("name", "industry_code", "founded_on", "land_area", "chain", "region_code"),
+    ).rename({"land_area": "registry_land"})  # fmt: skip
     wanted = {"guishang", RENTED_TAG, BUILDING_TAG, *(b.tag for b in spec.bonus)}
-    tags = pl.DataFrame(
-        session.execute(
-            sa.select(EnterpriseTag.enterprise_id, EnterpriseTag.tag).where(
-                EnterpriseTag.tag.in_(wanted)
-            )
-        ).all(),
-        schema={"enterprise_id": pl.Int64, "tag": pl.String},
-        orient="row",
-    )
+    tags = read.titles(session, on=dt.date(year, 12, 31), tags=wanted)
     sections = reference.sections(session)
     frame = firms.join(matrix, on="enterprise_id", how="left")
     for column in inputs:
@@ -208,7 +191,7 @@ def create_run(
 ) -> LanduseRun:
     """Evaluate a spec version on year's data and keep the result as a draft run."""
     actor.require(Permission.ANALYSES_WRITE)
-    _staff_only(actor)
+    actor.require_staff(STAFF_ONLY)
     row = session.get(LanduseSpec, spec_id)
     if row is None:
         raise NotFound(f"评价方案不存在：{spec_id}")
@@ -283,7 +266,7 @@ def get_run_or_raise(session: Session, *, actor: Actor, run_id: int) -> LanduseR
 def publish(session: Session, *, actor: Actor, run_id: int) -> LanduseRun:
     """Publish a draft run: its lists become the year's official ones."""
     actor.require(Permission.ANALYSES_WRITE)
-    _staff_only(actor)
+    actor.require_staff(STAFF_ONLY)
     run = get_run_or_raise(session, actor=actor, run_id=run_id)
     _require_owner(session, actor, parse(run.spec.text))
     if run.status != LanduseRunStatus.DRAFT.value:
@@ -314,15 +297,11 @@ class Filters:
 
 def listing(
     session: Session, *, actor: Actor, run_id: int, filters: Filters, page: int, per_page: int = 50
-) -> Page[sa.Row[LanduseResult, Enterprise]]:
+) -> Page[tuple[LanduseResult, read.Firm]]:
     """A run's firms with their results: classes in order, then by rank."""
     run = get_run_or_raise(session, actor=actor, run_id=run_id)
-    _staff_only(actor)
-    query = (
-        sa.select(LanduseResult, Enterprise)
-        .join(Enterprise, Enterprise.id == LanduseResult.enterprise_id)
-        .where(LanduseResult.run_id == run.id)
-    )
+    actor.require_staff(STAFF_ONLY)
+    query = sa.select(LanduseResult).where(LanduseResult.run_id == run.id)
     if filters.group:
         query = query.where(LanduseResult.group == filters.group)
     if filters.grade:
@@ -332,17 +311,28 @@ def listing(
     if filters.low:
         query = query.where(LanduseResult.low)
     if filters.q:
-        query = query.where(Enterprise.name.contains(filters.q.strip()[:50], autoescape=True))
+        named = read.ids_where(name_contains=filters.q.strip()[:50])
+        query = query.where(LanduseResult.enterprise_id.in_(named))
     query = query.order_by(
         LanduseResult.group, LanduseResult.grade.is_(None), LanduseResult.grade,
-        LanduseResult.rank.is_(None), LanduseResult.rank, Enterprise.id,
+        LanduseResult.rank.is_(None), LanduseResult.rank, LanduseResult.enterprise_id,
     )  # fmt: skip
-    return paginate_rows(session, query, page=page, per_page=per_page)
+    return _with_firms(session, query, page=page, per_page=per_page)
+
+
+def _with_firms(
+    session: Session, query: sa.Select[LanduseResult], *, page: int, per_page: int
+) -> Page[tuple[LanduseResult, read.Firm]]:
+    """A page of results, each with its firm's record."""
+    rows = paginate_rows(session, query, page=page, per_page=per_page)
+    results = [row[0] for row in rows.items]
+    items = read.attach(session, results, lambda r: r.enterprise_id)
+    return Page(items=items, total=rows.total, page=rows.page, per_page=per_page)
 
 
 @dataclass(frozen=True)
 class LowFirm:
-    enterprise: Enterprise
+    enterprise: read.Firm
     result: LanduseResult
     history: dict[int, float | None]  # year → 亩均税收 in the published runs (and this one)
     years_low: int  # consecutive years below the line, up to this one
@@ -352,15 +342,15 @@ def low_list(session: Session, *, actor: Actor, run_id: int) -> list[LowFirm]:
     """The run's low-efficiency firms with their 亩均税收 over the published years: the list a
     three-year clear-out plan tracks."""
     run = get_run_or_raise(session, actor=actor, run_id=run_id)
-    _staff_only(actor)
+    actor.require_staff(STAFF_ONLY)
     spec = parse(run.spec.text)
     line = spec.scope.low_tax_per_mu
-    pairs = session.execute(
-        sa.select(LanduseResult, Enterprise)
-        .join(Enterprise, Enterprise.id == LanduseResult.enterprise_id)
+    results = session.scalars(
+        sa.select(LanduseResult)
         .where(LanduseResult.run_id == run.id, LanduseResult.low)
-        .order_by(LanduseResult.tax_per_mu, Enterprise.id)
-    ).all()
+        .order_by(LanduseResult.tax_per_mu, LanduseResult.enterprise_id)
+    )
+    pairs = read.attach(session, results, lambda r: r.enterprise_id)
     ids = [r.enterprise_id for r, _ in pairs]
     history: dict[int, dict[int, float | None]] = {i: {} for i in ids}
     if ids:
@@ -388,10 +378,10 @@ def low_list(session: Session, *, actor: Actor, run_id: int) -> list[LowFirm]:
 
 def published_grades(
     session: Session, *, actor: Actor, year: int | None, page: int, per_page: int = 100
-) -> tuple[LanduseRun | None, Page[sa.Row[LanduseResult, Enterprise]]]:
+) -> tuple[LanduseRun | None, Page[tuple[LanduseResult, read.Firm]]]:
     """The newest published run (of year, when given) and a page of its firms."""
     actor.require(Permission.ZONE_READ)
-    _staff_only(actor)
+    actor.require_staff(STAFF_ONLY)
     query = sa.select(LanduseRun).where(LanduseRun.status == LanduseRunStatus.PUBLISHED.value)
     if year is not None:
         query = query.where(LanduseRun.year == year)
@@ -399,13 +389,12 @@ def published_grades(
         query.order_by(LanduseRun.year.desc(), LanduseRun.published_at.desc()).limit(1)
     )
     rows = (
-        sa.select(LanduseResult, Enterprise)
-        .join(Enterprise, Enterprise.id == LanduseResult.enterprise_id)
+        sa.select(LanduseResult)
         .where(LanduseResult.run_id == (run.id if run else -1))
         .order_by(LanduseResult.group, LanduseResult.rank.is_(None), LanduseResult.rank,
-                  Enterprise.id)
+                  LanduseResult.enterprise_id)
     )  # fmt: skip
-    return run, paginate_rows(session, rows, page=page, per_page=per_page)
+    return run, _with_firms(session, rows, page=page, per_page=per_page)
 
 
 def standing_up_to(
@@ -461,7 +450,7 @@ class CardLine:
 @dataclass(frozen=True)
 class Card:
     run: LanduseRun
-    enterprise: Enterprise
+    enterprise: read.Firm
     result: LanduseResult
     lines: list[CardLine]
     bonus: float | None
@@ -474,14 +463,15 @@ def card(session: Session, *, actor: Actor, run_id: int, enterprise_id: int) -> 
     """A firm's report card in a run; an enterprise user sees only its own, once published."""
     run = get_run_or_raise(session, actor=actor, run_id=run_id)
     actor.require_enterprise(enterprise_id)
-    pair = session.execute(
-        sa.select(LanduseResult, Enterprise)
-        .join(Enterprise, Enterprise.id == LanduseResult.enterprise_id)
-        .where(LanduseResult.run_id == run.id, LanduseResult.enterprise_id == enterprise_id)
-    ).first()
-    if pair is None:
+    found = session.scalar(
+        sa.select(LanduseResult).where(
+            LanduseResult.run_id == run.id, LanduseResult.enterprise_id == enterprise_id
+        )
+    )
+    enterprise = read.get(session, enterprise_id)
+    if found is None or enterprise is None:
         raise NotFound("这家企业不在本次评价中")
-    result, enterprise = pair
+    result = found
     spec = parse(run.spec.text)
     group = spec.group(result.group)
     items = {i.key: i for i in (group.items if group else [])}
@@ -559,7 +549,7 @@ def zone_view(session: Session, *, actor: Actor, run_id: int) -> ZoneView:
     """Class counts by chain, region and year; per-mu tax and value added of the zone and of each
     chain (Σ tax / Σ land over the rated firms); the distribution of scores."""
     run = get_run_or_raise(session, actor=actor, run_id=run_id)
-    _staff_only(actor)
+    actor.require_staff(STAFF_ONLY)
     frame = _inputs_with_results(session, run)
     grades = [b.label for b in parse(run.spec.text).classes.bands] + ["T"]
 
@@ -650,13 +640,13 @@ def export_xlsx(session: Session, *, actor: Actor, run_id: int) -> bytes:
     from wulian.landuse import exports
 
     run = get_run_or_raise(session, actor=actor, run_id=run_id)
-    _staff_only(actor)
-    pairs = session.execute(
-        sa.select(LanduseResult, Enterprise)
-        .join(Enterprise, Enterprise.id == LanduseResult.enterprise_id)
+    actor.require_staff(STAFF_ONLY)
+    results = session.scalars(
+        sa.select(LanduseResult)
         .where(LanduseResult.run_id == run.id)
         .order_by(LanduseResult.group, LanduseResult.rank.is_(None), LanduseResult.rank,
-                  Enterprise.id)
-    ).all()  # fmt: skip
-    return exports.workbook(run, parse(run.spec.text), [(r, e) for r, e in pairs],
+                  LanduseResult.enterprise_id)
+    )  # fmt: skip
+    pairs = read.attach(session, results, lambda r: r.enterprise_id)
+    return exports.workbook(run, parse(run.spec.text), pairs,
                             low_list(session, actor=actor, run_id=run_id))  # fmt: skip

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from wulian.core.deps import DB, CurrentActor, render, render_failure, xlsx_download
 from wulian.core.errors import NotFound, WulianError
+from wulian.core.pagination import PageOut
 from wulian.core.permissions import Actor
 from wulian.core.specpages import SpecPages, spec_router
 from wulian.landuse import schemas, service
@@ -234,9 +235,7 @@ def grades(
         year=run.year if run else None,
         spec=f"{run.spec.name}（第 {run.spec.version} 版）" if run else None,
         published_at=run.published_at if run else None,
-        total=rows.total,
-        page=rows.page,
-        per_page=rows.per_page,
+        **PageOut.fields(rows),
         items=[
             schemas.GradeOut(
                 uscc=e.uscc, name=e.name, group=r.group, grade=r.grade, status=r.status,

@@ -35,8 +35,7 @@ from wulian.engines.rules import expr
 from wulian.engines.rules import policy as rule_policy
 from wulian.engines.rules.policy import STATUS_NAMES, Policy, Source
 from wulian.engines.specfile import refuse
-from wulian.enterprises import facts
-from wulian.enterprises.models import Enterprise, EnterpriseTag
+from wulian.enterprises import facts, read
 from wulian.enterprises.tags import TAGS
 from wulian.landuse import service as landuse
 from wulian.policy.models import Payout, PolicyOutcome, PolicyRun, PolicyVersion
@@ -80,9 +79,7 @@ def source_of(policy: Policy, key: str) -> Source:
     return policy.inputs[key].source or Source(metric=key)
 
 
-def _staff_only(actor: Actor) -> None:
-    if actor.enterprise_id is not None:
-        raise PermissionDenied("企业用户只能使用本企业的政策计算器")
+STAFF_ONLY = "企业用户只能使用本企业的政策计算器"
 
 
 def _read(actor: Actor) -> None:
@@ -335,53 +332,39 @@ def build_input(
             source = source_of(policy, key)
             if sources.setdefault(key, source) != source:
                 raise InvalidInput(f"输入“{key}”在不同政策中的来源不一致，请统一", field="inputs")
-    scope = sa.select(
-        Enterprise.id, Enterprise.founded_on, Enterprise.industry_code, Enterprise.chain,
-        Enterprise.region_code, Enterprise.in_zone,
-    )  # fmt: skip
-    scope = (
-        scope.where(Enterprise.id.in_(enterprise_ids))
-        if enterprise_ids is not None
-        else scope.where(Enterprise.in_zone)
-    )
-    registry = session.execute(scope.order_by(Enterprise.id)).all()
-    ids = [r.id for r in registry]
+    registry = read.firms(
+        session, ids=enterprise_ids, in_zone=None if enterprise_ids is not None else True,
+        columns=("founded_on", "industry_code", "chain", "region_code", "in_zone"),
+    ).to_dicts()  # fmt: skip
+    ids = [r["enterprise_id"] for r in registry]
     sections = reference.sections(session)
     data: dict[str, list[Any]] = {"enterprise_id": ids}
     trusted: dict[str, list[Any]] = {"enterprise_id": ids}
     # registry fields
-    gaoxin_since: dict[int, dt.date | None] = {}
-    for enterprise_id, start in session.execute(
-        sa.select(EnterpriseTag.enterprise_id, EnterpriseTag.valid_from).where(
-            EnterpriseTag.tag == "gaoxin"
-        )
-    ):
-        gaoxin_since[enterprise_id] = start
+    gaoxin_since: dict[int, dt.date | None] = dict(
+        read.titles(session, on=None, tags=["gaoxin"], with_dates=True)
+        .select("enterprise_id", "valid_from")
+        .iter_rows()
+    )
     field_values: dict[str, list[Any]] = {
-        "age_years": [_years_between(r.founded_on, day) for r in registry],
+        "age_years": [_years_between(r["founded_on"], day) for r in registry],
         "gaoxin_since": [
-            float(start.year) if (start := gaoxin_since.get(r.id)) else None for r in registry
+            float(start.year) if (start := gaoxin_since.get(r["enterprise_id"])) else None
+            for r in registry
         ],
-        "on_chain": [r.chain is not None for r in registry],
-        "in_zone": [bool(r.in_zone) for r in registry],
-        "section": [sections.get(r.industry_code or "") for r in registry],
-        "industry_code": [r.industry_code for r in registry],
-        "chain": [r.chain for r in registry],
-        "region_code": [r.region_code for r in registry],
+        "on_chain": [r["chain"] is not None for r in registry],
+        "in_zone": [bool(r["in_zone"]) for r in registry],
+        "section": [sections.get(r["industry_code"] or "") for r in registry],
+        "industry_code": [r["industry_code"] for r in registry],
+        "chain": [r["chain"] for r in registry],
+        "region_code": [r["region_code"] for r in registry],
     }
-    # titles held on the last day of the period
+    # titles held on the last day of the period (the rule of enterprises.read.titles)
     wanted_tags = {s.tag for s in sources.values() if s.tag is not None}
     held: dict[str, set[int]] = {tag: set() for tag in wanted_tags}
     if wanted_tags:
-        rows = session.execute(
-            sa.select(
-                EnterpriseTag.enterprise_id, EnterpriseTag.tag, EnterpriseTag.valid_from,
-                EnterpriseTag.valid_to,
-            ).where(EnterpriseTag.tag.in_(wanted_tags))
-        ).all()  # fmt: skip
-        for enterprise_id, tag, start, end in rows:
-            if (start is None or start <= day) and (end is None or day <= end):
-                held[tag].add(enterprise_id)
+        for enterprise_id, tag in read.titles(session, on=day, tags=wanted_tags).iter_rows():
+            held[tag].add(enterprise_id)
     # 亩均效益: the newest published class and low-efficiency list up to the period
     standing: dict[int, dict[str, Any]] = {}
     if any(s.landuse is not None for s in sources.values()):
@@ -489,7 +472,7 @@ def evaluate_all(
 def create_run(session: Session, *, actor: Actor, period: int, note: str = "") -> PolicyRun:
     """Every zone firm against the newest version of every policy, for period."""
     actor.require(Permission.ANALYSES_WRITE)
-    _staff_only(actor)
+    actor.require_staff(STAFF_ONLY)
     if not 1990 <= period <= 2100:
         raise InvalidInput("评价年度应为 1990–2100 的年份", field="period", value=str(period))
     versions = newest(session)
@@ -554,7 +537,7 @@ def create_run(session: Session, *, actor: Actor, period: int, note: str = "") -
 
 def get_runs(session: Session, *, actor: Actor) -> list[PolicyRun]:
     actor.require(Permission.ZONE_READ)
-    _staff_only(actor)
+    actor.require_staff(STAFF_ONLY)
     return list(
         session.scalars(sa.select(PolicyRun).order_by(PolicyRun.period.desc(), PolicyRun.id.desc()))
     )
@@ -562,7 +545,7 @@ def get_runs(session: Session, *, actor: Actor) -> list[PolicyRun]:
 
 def get_run_or_raise(session: Session, *, actor: Actor, run_id: int) -> PolicyRun:
     actor.require(Permission.ZONE_READ)
-    _staff_only(actor)
+    actor.require_staff(STAFF_ONLY)
     run = session.get(PolicyRun, run_id)
     if run is None:
         raise NotFound(f"评估批次不存在：{run_id}")
@@ -595,7 +578,7 @@ def run_inputs(session: Session, run: PolicyRun) -> tuple[pl.DataFrame, pl.DataF
 @dataclass(frozen=True)
 class PayoutLine:
     outcome: PolicyOutcome
-    enterprise: Enterprise
+    enterprise: read.Firm
     paid: Payout | None
 
 
@@ -609,16 +592,15 @@ def payout_list(
     if status not in ("eligible", "unknown", "near"):
         raise InvalidInput("状态应为 eligible、unknown 或 near", field="status", value=status)
     query = (
-        sa.select(PolicyOutcome, Enterprise)
-        .join(Enterprise, Enterprise.id == PolicyOutcome.enterprise_id)
+        sa.select(PolicyOutcome)
         .where(PolicyOutcome.run_id == run.id, PolicyOutcome.policy_code == code)
-        .order_by(PolicyOutcome.amount.desc().nulls_last(), Enterprise.id)
+        .order_by(PolicyOutcome.amount.desc().nulls_last(), PolicyOutcome.enterprise_id)
     )
     if status == "near":
         query = query.where(PolicyOutcome.near == sa.true())
     else:
         query = query.where(PolicyOutcome.status == status)
-    rows = session.execute(query).all()
+    rows = read.attach(session, session.scalars(query), lambda o: o.enterprise_id)
     paid = {
         p.enterprise_id: p
         for p in session.scalars(
@@ -634,7 +616,7 @@ def approve(
     """Approve the payouts of the given eligible firms, all or none: refused when a firm is not
     eligible in the run, or was already paid for this policy and period (by any run)."""
     actor.require(Permission.PAYOUTS_APPROVE)
-    _staff_only(actor)
+    actor.require_staff(STAFF_ONLY)
     run = get_run_or_raise(session, actor=actor, run_id=run_id)
     version, policy = run_policy(session, run, code)
     auth_service.require_owner(
@@ -659,19 +641,14 @@ def approve(
             f"以下企业在本批次中不符合条件，不能兑现：{'、'.join(map(str, not_eligible))}",
             field="enterprise_ids",
         )
-    already = (
-        session.execute(
-            sa.select(Enterprise.name)
-            .join(Payout, Payout.enterprise_id == Enterprise.id)
-            .where(
-                Payout.policy_code == code,
-                Payout.period == run.period,
-                Payout.enterprise_id.in_(ids),
-            )
+    paid_ids = session.scalars(
+        sa.select(Payout.enterprise_id).where(
+            Payout.policy_code == code,
+            Payout.period == run.period,
+            Payout.enterprise_id.in_(ids),
         )
-        .scalars()
-        .all()
-    )
+    ).all()
+    already = sorted(read.names(session, paid_ids).values())
     if already:
         names = "、".join(already)
         raise Conflict(
@@ -730,7 +707,7 @@ def export_xlsx(session: Session, *, actor: Actor, run_id: int, code: str) -> by
 
 @dataclass(frozen=True)
 class Calculation:
-    enterprise: Enterprise
+    enterprise: read.Firm
     period: int
     eligible: list[rules.Explanation]
     near: list[rules.Explanation]
@@ -746,9 +723,7 @@ def calculator(session: Session, *, actor: Actor, enterprise_id: int, period: in
     if actor.enterprise_id is not None and actor.enterprise_id != enterprise_id:
         raise PermissionDenied("只能查看本企业的政策计算结果")
     _read(actor)
-    enterprise = session.get(Enterprise, enterprise_id)
-    if enterprise is None:
-        raise NotFound(f"企业不存在：{enterprise_id}")
+    enterprise = read.get_or_raise(session, enterprise_id)
     versions = newest(session)
     policies = [parse(v.text) for v in versions]
     frame, trust = build_input(
@@ -849,13 +824,7 @@ def what_if(
     both = before.select("enterprise_id", "status", "amount").join(
         after.select("enterprise_id", "status", "amount"), on="enterprise_id", suffix="_after"
     )
-    names = dict(
-        session.execute(
-            sa.select(Enterprise.id, Enterprise.name).where(
-                Enterprise.id.in_(both["enterprise_id"].to_list())
-            )
-        ).all()
-    )
+    names = read.names(session, both["enterprise_id"].to_list())
     gainers: list[Change] = []
     losers: list[Change] = []
     for unit, s0, a0, s1, a1 in both.iter_rows():
@@ -890,7 +859,7 @@ def what_if(
 
 @dataclass(frozen=True)
 class PoolMember:
-    enterprise: Enterprise
+    enterprise: read.Firm
     explanation: rules.Explanation
 
 
@@ -905,8 +874,9 @@ class Pool:
 
 
 def pools(session: Session, *, actor: Actor, run_id: int) -> tuple[PolicyRun, list[Pool]]:
-    """For each title of the ladder, the firms that do not hold it and nearly qualify (at most
-    two conditions failed, each by at most 20%), with their gaps, by chain."""
+    """For each title of the ladder, the firms that do not hold it on the period's last day and
+    nearly qualify (at most two conditions failed, each by at most 20%), with their gaps, by
+    chain."""
     run = get_run_or_raise(session, actor=actor, run_id=run_id)
     frame, _ = run_inputs(session, run)
     out: list[Pool] = []
@@ -914,11 +884,8 @@ def pools(session: Session, *, actor: Actor, run_id: int) -> tuple[PolicyRun, li
         _, policy = run_policy(session, run, code)
         if policy.grants is None:
             continue
-        held = set(
-            session.scalars(
-                sa.select(EnterpriseTag.enterprise_id).where(EnterpriseTag.tag == policy.grants)
-            )
-        )
+        # the title held on the period's last day, as the policy's own inputs read titles
+        held = read.holders(session, tag=policy.grants, on=rules.period_end(run.period))
         near = [
             i
             for i in session.scalars(
@@ -936,10 +903,7 @@ def pools(session: Session, *, actor: Actor, run_id: int) -> tuple[PolicyRun, li
                 "enterprise_id", *policy.inputs
             )
             traced = evaluate_all([policy], subset, run.period, trace=True)
-            firms = {
-                e.id: e
-                for e in session.scalars(sa.select(Enterprise).where(Enterprise.id.in_(near)))
-            }
+            firms = read.records(session, near)
             for explanation_row in traced.frames[code].iter_rows(named=True):
                 firm = firms[explanation_row["enterprise_id"]]
                 explanation = rules.explain_row(policy, explanation_row, traced.parameters[code])

@@ -1,0 +1,39 @@
+"""A chain's anchor firms are those holding the 链主 title on 31 December of the year (the
+registry's one rule for titles held on a date): an expired title no longer makes an anchor."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+
+from tests.chains.conftest import place
+from tests.conftest import SYSTEM
+from wulian.chains import service
+from wulian.enterprises.models import EnterpriseTag
+
+
+def anchors(world, year):
+    frame = world.run(lambda s: service.member_frame(s, actor=SYSTEM, chain="lithium", year=year))
+    return set(frame.filter("anchor")["enterprise_id"].to_list())
+
+
+def test_an_expired_anchor_title_does_not_count(world, atlas):
+    place(world)
+    anchor = atlas["ids"][0]
+    assert anchors(world, 2025) == {anchor}  # a title without dates: held
+
+    def expire(session):
+        tag = session.scalar(
+            sa.select(EnterpriseTag).where(
+                EnterpriseTag.enterprise_id == anchor, EnterpriseTag.tag == "lianzhu"
+            )
+        )
+        tag.valid_to = dt.date(2025, 6, 30)
+
+    world.run(expire)
+    assert anchors(world, 2025) == set()
+    assert anchors(world, 2024) == {anchor}
+    state = world.run(lambda s: service.state(s, actor=SYSTEM, chain="lithium"))
+    assert state.year == 2025
+    assert state.health.node("cathode").anchors == []
