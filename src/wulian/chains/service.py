@@ -162,15 +162,37 @@ def install_shipped(session: Session, *, actor: Actor) -> specversions.Installed
     return done
 
 
+def _may_read_specs(actor: Actor) -> None:
+    actor.require_staff(STAFF_ONLY, Permission.ZONE_READ)
+
+
+def _check_spec(
+    session: Session, actor: Actor, base: ChainSpecRow, text: str, copy: bool
+) -> specversions.Checked:
+    """An officer edits the chains of the officer's department and may start a new chain only
+    with that department as its office; handing a chain to another department is for
+    administrators."""
+    actor.require(Permission.CHAINS_MANAGE)
+    actor.require_staff(STAFF_ONLY, Permission.ZONE_READ)
+    model = parse(text)
+    _check_office(session, actor, model, None if copy else parse(base.text))
+    return specversions.Checked(model.id, model.name)
+
+
+SPECS = specversions.SpecKind(
+    model=ChainSpecRow, what="产业链文件", may_read=_may_read_specs, check=_check_spec,
+    shipped=SHIPPED_SPECS,
+    saved=lambda session, actor, row: _sync_items(session, actor, parse(row.text)),
+)  # fmt: skip
+
+
 def get_specs(session: Session, *, actor: Actor) -> list[ChainSpecRow]:
     """Every chain spec version, by code, newest version first."""
-    actor.require_staff(STAFF_ONLY, Permission.ZONE_READ)
-    return specversions.versions(session, ChainSpecRow)
+    return specversions.listed(session, SPECS, actor=actor)
 
 
 def get_spec_or_raise(session: Session, *, actor: Actor, spec_id: int) -> ChainSpecRow:
-    actor.require_staff(STAFF_ONLY, Permission.ZONE_READ)
-    return specversions.get_or_raise(session, ChainSpecRow, spec_id, "产业链文件")
+    return specversions.get(session, SPECS, actor=actor, spec_id=spec_id)
 
 
 def save_spec(
@@ -183,22 +205,10 @@ def save_spec(
     note: str = "",
 ) -> ChainSpecRow:
     """A new version of a chain spec (or with copy a new chain); refused with the line when the
-    text is not a valid spec. New N个一 items are added to the chain's list.
-
-    An officer edits the chains of the officer's department and may start a new chain only with
-    that department as its office; handing a chain to another department is for administrators."""
-    actor.require(Permission.CHAINS_MANAGE)
-    actor.require_staff(STAFF_ONLY, Permission.ZONE_READ)
-    base = specversions.get_or_raise(session, ChainSpecRow, based_on_id, "产业链文件")
-    text = specversions.checked_text(text)
-    model = parse(text)
-    _check_office(session, actor, model, None if copy else parse(base.text))
-    row = specversions.save(
-        session, ChainSpecRow, base=base, text=text, spec_id=model.id, name=model.name,
-        copy=copy, note=note, created_by=actor.label,
-    )  # fmt: skip
-    _sync_items(session, actor, model)
-    return row
+    text is not a valid spec. New N个一 items are added to the chain's list."""
+    return specversions.save_text(
+        session, SPECS, actor=actor, text=text, based_on_id=based_on_id, copy=copy, note=note
+    )
 
 
 def _check_office(

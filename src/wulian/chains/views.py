@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from wulian.chains import charts, schemas, service
-from wulian.chains.models import ChainSpecRow, MembershipStatus
+from wulian.chains.models import MembershipStatus
 from wulian.core.deps import DB, CurrentActor, render, render_failure
 from wulian.core.errors import InvalidInput, WulianError
 from wulian.core.permissions import Actor, Permission
@@ -31,11 +31,7 @@ pages.include_router(
     spec_router(
         SpecPages(
             base="/atlas/specs",
-            model=ChainSpecRow,
-            shipped=service.SHIPPED_SPECS,
-            get_specs=service.get_specs,
-            get_spec=service.get_spec_or_raise,
-            save=service.save_spec,
+            kind=service.SPECS,
             intro="每条产业链一份文件：上中下游环节（名称、说明、关键词、典型产品、国民经济行业代码、"
             "战略性新兴产业分类、战略权重）、环节之间的供给关系与投入占比、“N个一”工作事项和强弱缺评级规则。"
             "修改后保存为新版本，图谱、归链和链健康度都按最新版本计算。",

@@ -1,12 +1,11 @@
 """The pages of versioned spec files, the same for every module that keeps them: the versions of
 each spec, one version with its diff, and the editor that saves a new version or a copy.
 
-    pages.include_router(spec_router(SpecPages(base="/landuse/specs", model=LanduseSpec, …)))
+    pages.include_router(spec_router(SpecPages(base="/landuse/specs", kind=service.SPECS, …)))
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -18,26 +17,25 @@ from wulian.core import specversions
 from wulian.core.deps import DB, CurrentActor, render, render_failure
 from wulian.core.errors import WulianError
 from wulian.core.permissions import Actor, Permission
-from wulian.core.specversions import SpecVersion
 
 
 @dataclass(frozen=True)
 class SpecPages:
     base: str  # the address of the list; a version is base/{id}
-    model: type[SpecVersion]
-    get_specs: Callable[..., list[Any]]  # (session, actor=) → every version
-    get_spec: Callable[..., Any]  # (session, actor=, spec_id=) → one version, or NotFound
-    save: Callable[..., Any]  # (session, actor=, text=, based_on_id=, copy=, note=) → new version
+    kind: specversions.SpecKind[Any]  # the kind's versions, checks and shipped files
     intro: str  # above the list
     hint: str  # above the editor: the format and what is checked
     shipped_note: str  # on a version shipped with the platform
     kinds: dict[str, str] | None = None  # kind → label, where specs are of several kinds
     edit_permission: Permission = Permission.ANALYSES_WRITE  # who sees the editor
-    shipped: specversions.Shipped | None = None  # the platform's files: newer ones are offered
 
 
 def spec_router(pages: SpecPages) -> APIRouter:
     router = APIRouter(include_in_schema=False)
+
+    def _offer(db: Session, code: str) -> str | None:
+        shipped = pages.kind.shipped
+        return None if shipped is None else specversions.offer(db, shipped, code)
 
     def context(
         db: Session,
@@ -48,10 +46,14 @@ def spec_router(pages: SpecPages) -> APIRouter:
         note: str = "",
         error: WulianError | None = None,
     ) -> dict[str, Any]:
-        spec = pages.get_spec(db, actor=actor, spec_id=spec_id)
-        previous = specversions.previous(db, pages.model, spec)
-        latest = specversions.latest(db, pages.model, spec.code)
-        offer = None if pages.shipped is None else specversions.offer(db, pages.shipped, spec.code)
+        spec = specversions.get(db, pages.kind, actor=actor, spec_id=spec_id)
+        previous = specversions.previous(db, pages.kind.model, spec)
+        latest = specversions.latest(db, pages.kind.model, spec.code)
+        offer = (
+            None
+            if pages.kind.shipped is None
+            else specversions.offer(db, pages.kind.shipped, spec.code)
+        )
         return {
             "actor": actor,
             "spec": spec,
@@ -73,7 +75,7 @@ def spec_router(pages: SpecPages) -> APIRouter:
     @router.get(pages.base)
     def versions(request: Request, db: DB, actor: CurrentActor) -> Response:
         grouped: dict[str, list[Any]] = {}
-        for spec in pages.get_specs(db, actor=actor):
+        for spec in specversions.listed(db, pages.kind, actor=actor):
             grouped.setdefault(spec.code, []).append(spec)
         listed = {
             "actor": actor, "grouped": grouped, "base": pages.base, "kinds": pages.kinds,
@@ -96,8 +98,14 @@ def spec_router(pages: SpecPages) -> APIRouter:
         as_copy: Annotated[str, Form(max_length=5)] = "",
     ) -> Response:
         try:
-            spec = pages.save(
-                db, actor=actor, text=text, based_on_id=spec_id, copy=bool(as_copy), note=note
+            spec = specversions.save_text(
+                db,
+                pages.kind,
+                actor=actor,
+                text=text,
+                based_on_id=spec_id,
+                copy=bool(as_copy),
+                note=note,
             )
         except WulianError as error:
             return render_failure(
@@ -109,14 +117,18 @@ def spec_router(pages: SpecPages) -> APIRouter:
     @router.post(pages.base + "/{spec_id}/adopt")
     def adopt(request: Request, spec_id: int, db: DB, actor: CurrentActor) -> Response:
         """A newer shipped file saved as the next version of this spec (who may edit may adopt)."""
-        spec = pages.get_spec(db, actor=actor, spec_id=spec_id)
-        offer = None if pages.shipped is None else specversions.offer(db, pages.shipped, spec.code)
-        latest = specversions.latest(db, pages.model, spec.code)
+        spec = specversions.get(db, pages.kind, actor=actor, spec_id=spec_id)
+        offer = (
+            None
+            if pages.kind.shipped is None
+            else specversions.offer(db, pages.kind.shipped, spec.code)
+        )
+        latest = specversions.latest(db, pages.kind.model, spec.code)
         if offer is None or latest is None:  # adopted meanwhile, or nothing to adopt
             return RedirectResponse(f"{pages.base}/{spec_id}", status_code=303)
         try:
-            row = pages.save(
-                db, actor=actor, text=offer, based_on_id=latest.id, copy=False,
+            row = specversions.save_text(
+                db, pages.kind, actor=actor, text=offer, based_on_id=latest.id, copy=False,
                 note="采用平台内置的新版本",
             )  # fmt: skip
         except WulianError as error:

@@ -14,13 +14,14 @@ import datetime as dt
 import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column
 
 from wulian.core.db import utcnow
 from wulian.core.errors import Conflict, InvalidInput, NotFound
+from wulian.core.permissions import Actor
 
 MAX_TEXT = 200_000
 
@@ -144,6 +145,70 @@ def install(session: Session, shipped: Shipped, *, created_by: str) -> Installed
         if shipped.installed is not None:
             shipped.installed(session, code, text)
     return done
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A valid text for a new version: the id written in it, its name, and the columns of the
+    version row besides the common ones."""
+
+    spec_id: str
+    name: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SpecKind(Generic[Row]):
+    """A kind of versioned spec file, declared once by the domain that keeps it; versions,
+    diffs, saving, the pages (`core.specpages`) and the production install come from here.
+
+    may_read(actor) raises when actor may not see the specs; check(session, actor, base, text,
+    copy) validates text as a new version of base (or with copy a new spec made from it),
+    including who may write it, and gives what to store."""
+
+    model: type[Row]
+    what: str  # 评价方案, 政策版本, 产业链文件 …, for messages
+    may_read: Callable[[Actor], None]
+    check: Callable[[Session, Actor, Row, str, bool], Checked]
+    shipped: Shipped | None = None
+    saved: Callable[[Session, Actor, Row], None] | None = None  # after a version is saved
+
+
+def listed(session: Session, kind: SpecKind[Row], *, actor: Actor) -> list[Row]:
+    """Every version of every spec of kind, by code, newest version first."""
+    kind.may_read(actor)
+    return versions(session, kind.model)
+
+
+def get(session: Session, kind: SpecKind[Row], *, actor: Actor, spec_id: int) -> Row:
+    """One version; NotFound naming the kind."""
+    kind.may_read(actor)
+    return get_or_raise(session, kind.model, spec_id, kind.what)
+
+
+def save_text(
+    session: Session,
+    kind: SpecKind[Row],
+    *,
+    actor: Actor,
+    text: str,
+    based_on_id: int,
+    copy: bool = False,
+    note: str = "",
+) -> Row:
+    """A new version of based_on's spec, or with copy a new spec (version 1) under the id
+    written in text; refused, with the line, when kind's check refuses the text."""
+    kind.may_read(actor)
+    base = get_or_raise(session, kind.model, based_on_id, kind.what)
+    text = checked_text(text)
+    checked = kind.check(session, actor, base, text, copy)
+    row = save(
+        session, kind.model, base=base, text=text, spec_id=checked.spec_id, name=checked.name,
+        copy=copy, note=note, created_by=actor.label, **checked.extra,
+    )  # fmt: skip
+    if kind.saved is not None:
+        kind.saved(session, actor, row)
+    return row
 
 
 def mark_shipped(row: SpecVersion) -> None:

@@ -48,6 +48,7 @@ from wulian.desk.sweep import SweepResult, sweep
 from wulian.desk.versions import (
     CODE,
     SHIPPED_SPECS,
+    SPECS,
     config_of,
     current,
     get_config_or_raise,
@@ -65,6 +66,7 @@ __all__ = [
     "MAX_DESCRIPTION",
     "MAX_TITLE",
     "SHIPPED_SPECS",
+    "SPECS",
     "SUGGESTER",
     "SUGGEST_THRESHOLD",
     "SYSTEM_LABEL",

@@ -49,13 +49,11 @@ def install_shipped(session: Session, *, actor: Actor) -> specversions.Installed
 
 def get_configs(session: Session, *, actor: Actor) -> list[DeskConfigVersion]:
     """Every version of the configuration, newest first."""
-    staff_only(actor)
-    return specversions.versions(session, DeskConfigVersion)
+    return specversions.listed(session, SPECS, actor=actor)
 
 
 def get_config_or_raise(session: Session, *, actor: Actor, spec_id: int) -> DeskConfigVersion:
-    staff_only(actor)
-    return specversions.get_or_raise(session, DeskConfigVersion, spec_id, "服务台配置")
+    return specversions.get(session, SPECS, actor=actor, spec_id=spec_id)
 
 
 def current(session: Session) -> tuple[int, DeskConfig]:
@@ -97,15 +95,13 @@ def database_key(session: Session) -> str:
 _TEXTS: dict[tuple[str, int], str] = {}
 
 
-def save_config(
-    session: Session, *, actor: Actor, text: str, based_on_id: int, copy: bool, note: str
-) -> DeskConfigVersion:
-    """A new version of the configuration (administrators); department codes must exist."""
+def _check_config(
+    session: Session, actor: Actor, base: DeskConfigVersion, text: str, copy: bool
+) -> specversions.Checked:
+    """Administrators save new versions of the one configuration; department codes must exist."""
     actor.require(Permission.DESK_ADMIN)
     if copy:
         raise InvalidInput("服务台只有一份配置：请修改后保存为新版本", field="text")
-    base = get_config_or_raise(session, actor=actor, spec_id=based_on_id)
-    text = specversions.checked_text(text)
     spec = desk_config.load(text)
     known = set(session.scalars(sa.select(Department.code).where(Department.is_active)))
     problems: list[tuple[tuple[str | int, ...], Any, str]] = []
@@ -118,10 +114,22 @@ def save_config(
             problems.append((("settings", key), code, "没有这个部门代码"))
     if problems:
         raise refuse(text, "desk.yaml", problems)
-    return specversions.save(
-        session, DeskConfigVersion, base=base, text=text, spec_id=spec.id, name=spec.name,
-        copy=False, note=note, created_by=actor.label,
-    )  # fmt: skip
+    return specversions.Checked(spec.id, spec.name)
+
+
+SPECS = specversions.SpecKind(
+    model=DeskConfigVersion, what="服务台配置", may_read=lambda actor: staff_only(actor),
+    check=_check_config, shipped=SHIPPED_SPECS,
+)  # fmt: skip
+
+
+def save_config(
+    session: Session, *, actor: Actor, text: str, based_on_id: int, copy: bool, note: str
+) -> DeskConfigVersion:
+    """A new version of the configuration (administrators); department codes must exist."""
+    return specversions.save_text(
+        session, SPECS, actor=actor, text=text, based_on_id=based_on_id, copy=copy, note=note
+    )
 
 
 def staff_only(actor: Actor) -> None:

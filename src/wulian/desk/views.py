@@ -27,7 +27,7 @@ from wulian.core.permissions import Actor, Permission
 from wulian.core.specpages import SpecPages, spec_router
 from wulian.desk import service, stats
 from wulian.desk.deadlines import STATUS_NAMES
-from wulian.desk.models import DeskConfigVersion, DeskRequest
+from wulian.desk.models import DeskRequest
 from wulian.desk.schemas import (
     ActionIn,
     RequestIn,
@@ -406,11 +406,7 @@ pages.include_router(
     spec_router(
         SpecPages(
             base="/desk/config",
-            model=DeskConfigVersion,
-            shipped=service.SHIPPED_SPECS,
-            get_specs=service.get_configs,
-            get_spec=service.get_config_or_raise,
-            save=service.save_config,
+            kind=service.SPECS,
             intro="服务台配置是一个 YAML 文件：诉求状态、允许的动作（谁可以操作、是否需要理由）、"
             "类别与其属性、路由规则、期限（按类别与优先级，工作小时或工作日）、日历和服务台设置。"
             "修改保存为新版本；已提交的诉求沿用提交时的版本。",

@@ -112,18 +112,38 @@ def install_shipped(session: Session, *, actor: Actor) -> specversions.Installed
     return specversions.install(session, SHIPPED_SPECS, created_by=actor.label)
 
 
+def _may_read_specs(actor: Actor) -> None:
+    actor.require_staff(STAFF_ONLY, Permission.ZONE_READ)
+
+
+def _check_spec(
+    session: Session, actor: Actor, base: InnovationSpec, text: str, copy: bool
+) -> specversions.Checked:
+    actor.require(Permission.ANALYSES_WRITE)
+    model = parse(base.kind, text, "方案文件")
+    if isinstance(model, IndexSpec):
+        current = index_model(specversions.latest(session, InnovationSpec, base.code) or base)
+        auth_service.check_owner_change(
+            session, actor=actor, new=model.department, old=current.department, copy=copy,
+            what=f"评价方案“{model.name if copy else current.name}”",
+        )  # fmt: skip
+    return specversions.Checked(model.id, model.name, {"kind": base.kind})
+
+
+SPECS = specversions.SpecKind(
+    model=InnovationSpec, what="评价方案", may_read=_may_read_specs, check=_check_spec,
+    shipped=SHIPPED_SPECS,
+)  # fmt: skip
+
+
 def get_specs(session: Session, *, actor: Actor) -> list[InnovationSpec]:
     """Every spec version, by code, newest version first."""
-    actor.require(Permission.ZONE_READ)
-    actor.require_staff(STAFF_ONLY)
-    return specversions.versions(session, InnovationSpec)
+    return specversions.listed(session, SPECS, actor=actor)
 
 
 def get_spec_or_raise(session: Session, *, actor: Actor, spec_id: int) -> InnovationSpec:
     """One spec version."""
-    actor.require(Permission.ZONE_READ)
-    actor.require_staff(STAFF_ONLY)
-    return specversions.get_or_raise(session, InnovationSpec, spec_id, "评价方案")
+    return specversions.get(session, SPECS, actor=actor, spec_id=spec_id)
 
 
 def latest_version(session: Session, *, code: str) -> InnovationSpec | None:
@@ -142,27 +162,8 @@ def save_spec(
 ) -> InnovationSpec:
     """A new version of the spec based_on belongs to, or with copy a new spec (version 1) under
     the id written in text. Refused, with the line, when the text is not a valid spec."""
-    actor.require(Permission.ANALYSES_WRITE)
-    base = specversions.get_or_raise(session, InnovationSpec, based_on_id, "评价方案")
-    text = specversions.checked_text(text)
-    model = parse(base.kind, text, "方案文件")
-    if isinstance(model, IndexSpec):
-        current = index_model(specversions.latest(session, InnovationSpec, base.code) or base)
-        auth_service.check_owner_change(
-            session, actor=actor, new=model.department, old=current.department, copy=copy,
-            what=f"评价方案“{model.name if copy else current.name}”",
-        )  # fmt: skip
-    return specversions.save(
-        session,
-        InnovationSpec,
-        base=base,
-        text=text,
-        spec_id=model.id,
-        name=model.name,
-        copy=copy,
-        note=note,
-        created_by=actor.label,
-        kind=base.kind,
+    return specversions.save_text(
+        session, SPECS, actor=actor, text=text, based_on_id=based_on_id, copy=copy, note=note
     )
 
 

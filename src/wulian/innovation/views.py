@@ -16,7 +16,7 @@ from wulian.core.errors import WulianError
 from wulian.core.permissions import Actor, Permission
 from wulian.core.specpages import SpecPages, spec_router
 from wulian.innovation import charts, schemas, service
-from wulian.innovation.models import InnovationSpec, ObjectionOutcome, RunStatus, SpecKind
+from wulian.innovation.models import ObjectionOutcome, RunStatus, SpecKind
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(tags=["创新积分"])
@@ -331,11 +331,7 @@ pages.include_router(
     spec_router(
         SpecPages(
             base="/innovation/specs",
-            model=InnovationSpec,
-            shipped=service.SHIPPED_SPECS,
-            get_specs=service.get_specs,
-            get_spec=service.get_spec_or_raise,
-            save=service.save_spec,
+            kind=service.SPECS,
             kinds={"credit": "授信参考", "index": "积分指数"},
             intro="每个方案是一个规格文件：指标、层级、权重、分阶段方式和计算流程。修改会保存为"
             "新版本，旧版本保留，历次评价记录所用的版本。平台内置方案中，国家核心指标的官方"

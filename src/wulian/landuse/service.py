@@ -71,17 +71,36 @@ def install_shipped(session: Session, *, actor: Actor) -> specversions.Installed
     return specversions.install(session, SHIPPED_SPECS, created_by=actor.label)
 
 
+def _may_read_specs(actor: Actor) -> None:
+    actor.require_staff(STAFF_ONLY, Permission.ZONE_READ)
+
+
+def _check_spec(
+    session: Session, actor: Actor, base: LanduseSpec, text: str, copy: bool
+) -> specversions.Checked:
+    actor.require(Permission.ANALYSES_WRITE)
+    model = parse(text)
+    current = parse((specversions.latest(session, LanduseSpec, base.code) or base).text)
+    auth_service.check_owner_change(
+        session, actor=actor, new=model.department, old=current.department, copy=copy,
+        what=f"评价方案“{model.name if copy else current.name}”",
+    )  # fmt: skip
+    return specversions.Checked(model.id, model.name)
+
+
+SPECS = specversions.SpecKind(
+    model=LanduseSpec, what="评价方案", may_read=_may_read_specs, check=_check_spec,
+    shipped=SHIPPED_SPECS,
+)  # fmt: skip
+
+
 def get_specs(session: Session, *, actor: Actor) -> list[LanduseSpec]:
     """Every spec version, by code, newest version first."""
-    actor.require(Permission.ZONE_READ)
-    actor.require_staff(STAFF_ONLY)
-    return specversions.versions(session, LanduseSpec)
+    return specversions.listed(session, SPECS, actor=actor)
 
 
 def get_spec_or_raise(session: Session, *, actor: Actor, spec_id: int) -> LanduseSpec:
-    actor.require(Permission.ZONE_READ)
-    actor.require_staff(STAFF_ONLY)
-    return specversions.get_or_raise(session, LanduseSpec, spec_id, "评价方案")
+    return specversions.get(session, SPECS, actor=actor, spec_id=spec_id)
 
 
 def save_spec(
@@ -95,19 +114,9 @@ def save_spec(
 ) -> LanduseSpec:
     """A new version of based_on's spec (or with copy a new spec); refused with the line when the
     text is not a valid spec."""
-    actor.require(Permission.ANALYSES_WRITE)
-    base = specversions.get_or_raise(session, LanduseSpec, based_on_id, "评价方案")
-    text = specversions.checked_text(text)
-    model = parse(text)
-    current = parse((specversions.latest(session, LanduseSpec, base.code) or base).text)
-    auth_service.check_owner_change(
-        session, actor=actor, new=model.department, old=current.department, copy=copy,
-        what=f"评价方案“{model.name if copy else current.name}”",
-    )  # fmt: skip
-    return specversions.save(
-        session, LanduseSpec, base=base, text=text, spec_id=model.id, name=model.name,
-        copy=copy, note=note, created_by=actor.label,
-    )  # fmt: skip
+    return specversions.save_text(
+        session, SPECS, actor=actor, text=text, based_on_id=based_on_id, copy=copy, note=note
+    )
 
 
 # ---------------------------------------------------------------- runs

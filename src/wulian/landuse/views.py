@@ -199,11 +199,7 @@ pages.include_router(
     spec_router(
         SpecPages(
             base="/landuse/specs",
-            model=LanduseSpec,
-            shipped=service.SHIPPED_SPECS,
-            get_specs=service.get_specs,
-            get_spec=service.get_spec_or_raise,
-            save=service.save_spec,
+            kind=service.SPECS,
             intro="每个方案是一个规格文件：参评范围、规上与规下的指标、权重和基准值、分类比例、"
             "加减分和各类的差别化政策。修改会保存为新版本，旧版本保留，历次评价记录所用的版本。",
             hint="格式见用户手册“亩均效益”。保存前逐项检查：指标必须是指标目录中的计算指标，权重"

@@ -150,15 +150,37 @@ def install_shipped(session: Session, *, actor: Actor) -> specversions.Installed
     return specversions.install(session, SHIPPED_SPECS, created_by=actor.label)
 
 
+def _check_version(
+    session: Session, actor: Actor, base: PolicyVersion, text: str, copy: bool
+) -> specversions.Checked:
+    actor.require(Permission.ANALYSES_WRITE)
+    policy = parse(text)
+    check_sources(session, policy)
+    current = current_policy(session, base.code)
+    auth_service.check_owner_change(
+        session, actor=actor, new=policy.department,
+        old=current.department if current is not None else None, copy=copy,
+        what=f"政策“{policy.title if copy or current is None else current.title}”",
+    )  # fmt: skip
+    rule_cases.check_cases(policy)
+    return specversions.Checked(
+        policy.id, policy.title, {"category": policy.category, "document": policy.document}
+    )
+
+
+SPECS = specversions.SpecKind(
+    model=PolicyVersion, what="政策版本", may_read=_read, check=_check_version,
+    shipped=SHIPPED_SPECS,
+)  # fmt: skip
+
+
 def get_versions(session: Session, *, actor: Actor) -> list[PolicyVersion]:
     """Every version of every policy, by code, newest first."""
-    _read(actor)
-    return specversions.versions(session, PolicyVersion)
+    return specversions.listed(session, SPECS, actor=actor)
 
 
 def get_version_or_raise(session: Session, *, actor: Actor, spec_id: int) -> PolicyVersion:
-    _read(actor)
-    return specversions.get_or_raise(session, PolicyVersion, spec_id, "政策版本")
+    return specversions.get(session, SPECS, actor=actor, spec_id=spec_id)
 
 
 def save_version(
@@ -172,23 +194,9 @@ def save_version(
 ) -> PolicyVersion:
     """A new version of a policy (or with copy a new policy): refused with file, line and reason
     when the text is invalid, an input's source is unknown, or a test case fails."""
-    actor.require(Permission.ANALYSES_WRITE)
-    base = specversions.get_or_raise(session, PolicyVersion, based_on_id, "政策版本")
-    text = specversions.checked_text(text)
-    policy = parse(text)
-    check_sources(session, policy)
-    current = current_policy(session, base.code)
-    auth_service.check_owner_change(
-        session, actor=actor, new=policy.department,
-        old=current.department if current is not None else None, copy=copy,
-        what=f"政策“{policy.title if copy or current is None else current.title}”",
-    )  # fmt: skip
-    rule_cases.check_cases(policy)
-    return specversions.save(
-        session, PolicyVersion, base=base, text=text, spec_id=policy.id, name=policy.title,
-        copy=copy, note=note, created_by=actor.label, category=policy.category,
-        document=policy.document,
-    )  # fmt: skip
+    return specversions.save_text(
+        session, SPECS, actor=actor, text=text, based_on_id=based_on_id, copy=copy, note=note
+    )
 
 
 def may_approve(session: Session, *, actor: Actor, policy: Policy) -> bool:

@@ -19,7 +19,6 @@ from wulian.engines.rules import cases as rule_cases
 from wulian.engines.rules.policy import CATEGORIES, STATUS_NAMES
 from wulian.enterprises import service as enterprise_service
 from wulian.policy import service
-from wulian.policy.models import PolicyVersion
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(tags=["政策"])
@@ -68,11 +67,7 @@ pages.include_router(
     spec_router(
         SpecPages(
             base="/policies/versions",
-            model=PolicyVersion,
-            shipped=service.SHIPPED_SPECS,
-            get_specs=service.get_versions,
-            get_spec=service.get_version_or_raise,
-            save=service.save_version,
+            kind=service.SPECS,
             intro="每项政策是一个 YAML 文件：适用范围、分期参数（每个取值附法律依据）、条件、"
             "评分表、金额公式和测试用例。修改保存为新版本，保存前必须通过文件中的全部测试用例。",
             hint="格式见《政策文件格式》（docs/guide/policy.md）。保存时检查：表达式的语法和类型"
