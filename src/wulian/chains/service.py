@@ -184,31 +184,10 @@ SPECS = specversions.SpecKind(
     shipped=SHIPPED_SPECS,
     saved=lambda session, actor, row: _sync_items(session, actor, parse(row.text)),
 )  # fmt: skip
-
-
-def get_specs(session: Session, *, actor: Actor) -> list[ChainSpecRow]:
-    """Every chain spec version, by code, newest version first."""
-    return specversions.listed(session, SPECS, actor=actor)
-
-
-def get_spec_or_raise(session: Session, *, actor: Actor, spec_id: int) -> ChainSpecRow:
-    return specversions.get(session, SPECS, actor=actor, spec_id=spec_id)
-
-
-def save_spec(
-    session: Session,
-    *,
-    actor: Actor,
-    text: str,
-    based_on_id: int,
-    copy: bool = False,
-    note: str = "",
-) -> ChainSpecRow:
-    """A new version of a chain spec (or with copy a new chain); refused with the line when the
-    text is not a valid spec. New N个一 items are added to the chain's list."""
-    return specversions.save_text(
-        session, SPECS, actor=actor, text=text, based_on_id=based_on_id, copy=copy, note=note
-    )
+# versions of the chain specs, and saving a new one (new N个一 items join the chain's list)
+get_specs = SPECS.listed
+get_spec_or_raise = SPECS.get
+save_spec = SPECS.save
 
 
 def _check_office(

@@ -173,6 +173,27 @@ class SpecKind(Generic[Row]):
     shipped: Shipped | None = None
     saved: Callable[[Session, Actor, Row], None] | None = None  # after a version is saved
 
+    # The kind's entry points, for its domain's service to name: get_specs = SPECS.listed, …
+    def listed(self, session: Session, *, actor: Actor) -> list[Row]:
+        return listed(session, self, actor=actor)
+
+    def get(self, session: Session, *, actor: Actor, spec_id: int) -> Row:
+        return get(session, self, actor=actor, spec_id=spec_id)
+
+    def save(
+        self,
+        session: Session,
+        *,
+        actor: Actor,
+        text: str,
+        based_on_id: int,
+        copy: bool = False,
+        note: str = "",
+    ) -> Row:
+        return save_text(
+            session, self, actor=actor, text=text, based_on_id=based_on_id, copy=copy, note=note
+        )
+
 
 def listed(session: Session, kind: SpecKind[Row], *, actor: Actor) -> list[Row]:
     """Every version of every spec of kind, by code, newest version first."""

@@ -47,15 +47,6 @@ def install_shipped(session: Session, *, actor: Actor) -> specversions.Installed
     return specversions.install(session, SHIPPED_SPECS, created_by=actor.label)
 
 
-def get_configs(session: Session, *, actor: Actor) -> list[DeskConfigVersion]:
-    """Every version of the configuration, newest first."""
-    return specversions.listed(session, SPECS, actor=actor)
-
-
-def get_config_or_raise(session: Session, *, actor: Actor, spec_id: int) -> DeskConfigVersion:
-    return specversions.get(session, SPECS, actor=actor, spec_id=spec_id)
-
-
 def current(session: Session) -> tuple[int, DeskConfig]:
     """The newest configuration version's id and its parsed content (the text is read once per
     version: versions never change)."""
@@ -121,15 +112,11 @@ SPECS = specversions.SpecKind(
     model=DeskConfigVersion, what="服务台配置", may_read=lambda actor: staff_only(actor),
     check=_check_config, shipped=SHIPPED_SPECS,
 )  # fmt: skip
-
-
-def save_config(
-    session: Session, *, actor: Actor, text: str, based_on_id: int, copy: bool, note: str
-) -> DeskConfigVersion:
-    """A new version of the configuration (administrators); department codes must exist."""
-    return specversions.save_text(
-        session, SPECS, actor=actor, text=text, based_on_id=based_on_id, copy=copy, note=note
-    )
+# versions of the configuration, and saving a new one (administrators; department codes must
+# exist)
+get_configs = SPECS.listed
+get_config_or_raise = SPECS.get
+save_config = SPECS.save
 
 
 def staff_only(actor: Actor) -> None:

@@ -134,37 +134,15 @@ SPECS = specversions.SpecKind(
     model=InnovationSpec, what="评价方案", may_read=_may_read_specs, check=_check_spec,
     shipped=SHIPPED_SPECS,
 )  # fmt: skip
-
-
-def get_specs(session: Session, *, actor: Actor) -> list[InnovationSpec]:
-    """Every spec version, by code, newest version first."""
-    return specversions.listed(session, SPECS, actor=actor)
-
-
-def get_spec_or_raise(session: Session, *, actor: Actor, spec_id: int) -> InnovationSpec:
-    """One spec version."""
-    return specversions.get(session, SPECS, actor=actor, spec_id=spec_id)
+# versions of the spec files, and saving a new one (refused with the line when invalid)
+get_specs = SPECS.listed
+get_spec_or_raise = SPECS.get
+save_spec = SPECS.save
 
 
 def latest_version(session: Session, *, code: str) -> InnovationSpec | None:
     """The newest version of code."""
     return specversions.latest(session, InnovationSpec, code)
-
-
-def save_spec(
-    session: Session,
-    *,
-    actor: Actor,
-    text: str,
-    based_on_id: int,
-    copy: bool = False,
-    note: str = "",
-) -> InnovationSpec:
-    """A new version of the spec based_on belongs to, or with copy a new spec (version 1) under
-    the id written in text. Refused, with the line, when the text is not a valid spec."""
-    return specversions.save_text(
-        session, SPECS, actor=actor, text=text, based_on_id=based_on_id, copy=copy, note=note
-    )
 
 
 def diff(older: InnovationSpec | None, newer: InnovationSpec) -> list[tuple[str, str]]:

@@ -172,31 +172,11 @@ SPECS = specversions.SpecKind(
     model=PolicyVersion, what="政策版本", may_read=_read, check=_check_version,
     shipped=SHIPPED_SPECS,
 )  # fmt: skip
-
-
-def get_versions(session: Session, *, actor: Actor) -> list[PolicyVersion]:
-    """Every version of every policy, by code, newest first."""
-    return specversions.listed(session, SPECS, actor=actor)
-
-
-def get_version_or_raise(session: Session, *, actor: Actor, spec_id: int) -> PolicyVersion:
-    return specversions.get(session, SPECS, actor=actor, spec_id=spec_id)
-
-
-def save_version(
-    session: Session,
-    *,
-    actor: Actor,
-    text: str,
-    based_on_id: int,
-    copy: bool = False,
-    note: str = "",
-) -> PolicyVersion:
-    """A new version of a policy (or with copy a new policy): refused with file, line and reason
-    when the text is invalid, an input's source is unknown, or a test case fails."""
-    return specversions.save_text(
-        session, SPECS, actor=actor, text=text, based_on_id=based_on_id, copy=copy, note=note
-    )
+# versions of the policy files, and saving a new one (refused with file, line and reason when
+# the text is invalid, an input's source is unknown, or a test case fails)
+get_versions = SPECS.listed
+get_version_or_raise = SPECS.get
+save_version = SPECS.save
 
 
 def may_approve(session: Session, *, actor: Actor, policy: Policy) -> bool:
