@@ -22,6 +22,7 @@ from wulian.desk.models import DeskConfigVersion
 from wulian.enterprises.models import Enterprise, Fact
 from wulian.enterprises.uscc import synthetic
 from wulian.landuse import service as landuse_service
+from wulian.landuse import versions as landuse_versions
 from wulian.landuse.models import LanduseSpec
 from wulian.policy.models import PolicyVersion
 from wulian.reference import catalogue
@@ -98,7 +99,7 @@ def test_a_newer_shipped_file_updates_untouched_specs_and_is_offered_over_edits(
     # the platform ships newer files of both the edited landuse spec and the untouched desk file
     landuse_new = landuse_service.shipped_text("huangyan") + "\n# 平台更新\n"
     desk_new = desk_service.shipped_text() + "\n# 平台更新\n"
-    monkeypatch.setattr(landuse_service, "shipped_text", lambda code: landuse_new)
+    monkeypatch.setattr(landuse_versions, "shipped_text", lambda code: landuse_new)
     monkeypatch.setattr(desk_versions, "shipped_text", lambda: desk_new)
 
     result = world.run(lambda s: install.install(s, actor=SYSTEM))
@@ -140,7 +141,7 @@ def test_only_those_who_may_edit_see_and_adopt_an_offer(client, world, monkeypat
             ).id
         )
     )
-    monkeypatch.setattr(landuse_service, "shipped_text", lambda code: base.text + "\n# 新\n")
+    monkeypatch.setattr(landuse_versions, "shipped_text", lambda code: base.text + "\n# 新\n")
     world.user("officer1", Role.OFFICER, department_id=world.department("economy", "经济信息化局"))
     login(client, "officer1")
     page = client.get(f"/landuse/specs/{edited}")
@@ -153,3 +154,25 @@ def test_only_those_who_may_edit_see_and_adopt_an_offer(client, world, monkeypat
     assert refused.status_code == 403
     newest = world.run(lambda s: specversions.latest(s, LanduseSpec, "huangyan").id)
     assert newest == edited
+
+
+def test_the_editor_is_offered_only_to_those_whose_department_owns_the_spec(
+    client, make_client, world
+):
+    world.run(lambda s: install.install(s, actor=SYSTEM))
+    spec = world.scalar(sa.select(LanduseSpec.id).where(LanduseSpec.code == "huangyan"))
+    world.user("owner1", Role.ANALYST, department_id=world.department("economy", "经济信息化局"))
+    world.user("other1", Role.ANALYST, department_id=world.department("science", "科技局"))
+    login(client, "owner1")
+    assert 'id="spec-form"' in client.get(f"/landuse/specs/{spec}").text
+    other = make_client()
+    login(other, "other1")
+    page = other.get(f"/landuse/specs/{spec}")
+    assert page.status_code == 200
+    assert 'id="spec-form"' not in page.text  # the file is shown, without an editor that fails
+    text = world.scalar(sa.select(LanduseSpec.text).where(LanduseSpec.id == spec))
+    refused = post_form(
+        other, f"/landuse/specs/{spec}", {"text": text + "\n# 改\n"}, page=f"/landuse/specs/{spec}"
+    )
+    assert refused.status_code == 403
+    assert "由经济信息化局负责" in refused.text

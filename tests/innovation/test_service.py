@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from tests.conftest import SYSTEM
 from tests.innovation.conftest import AS_OF, MINI, actor_of, expected_points
 from wulian.core.errors import Conflict, InvalidFile, InvalidInput, NotFound, PermissionDenied
+from wulian.core.permissions import Permission
 from wulian.enterprises import facts
 from wulian.innovation import service
 from wulian.innovation.models import InnovationResult, RunStatus
@@ -312,7 +313,7 @@ def test_banks_read_only_consenting_firms_of_published_runs(world, zone):
         kind="token",
         id=1,
         label="合作银行",
-        permissions=frozenset({service.Permission.CREDIT_READ}),
+        permissions=frozenset({Permission.CREDIT_READ}),
         scopes=frozenset({"innovation:credit"}),
     )
     run, page = world.run(lambda s: service.bank_scores(s, actor=bank))

@@ -65,7 +65,8 @@ def spec_router(pages: SpecPages) -> APIRouter:
             "offer_diff": None
             if offer is None or latest is None
             else specversions.diff_texts(latest, offer, "平台内置新版本"),
-            "can_edit": actor.has(pages.edit_permission),
+            "can_edit": actor.has(pages.edit_permission)
+            and (pages.kind.may_edit is None or pages.kind.may_edit(db, actor, latest or spec)),
             "error": error,
             "base": pages.base,
             "hint": pages.hint,

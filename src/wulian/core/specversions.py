@@ -172,6 +172,9 @@ class SpecKind(Generic[Row]):
     check: Callable[[Session, Actor, Row, str, bool], Checked]
     shipped: Shipped | None = None
     saved: Callable[[Session, Actor, Row], None] | None = None  # after a version is saved
+    # whether actor may save new versions of row's spec (to offer the editor only where saving
+    # works; `check` still decides); None: whoever holds the pages' edit permission
+    may_edit: Callable[[Session, Actor, Row], bool] | None = None
 
     # The kind's entry points, for its domain's service to name: get_specs = SPECS.listed, …
     def listed(self, session: Session, *, actor: Actor) -> list[Row]:

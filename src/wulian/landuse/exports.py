@@ -5,9 +5,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from wulian.core.permissions import Actor
 from wulian.core.xlsx import ListWorkbook
+from wulian.enterprises import read
 from wulian.landuse.evaluate import STATUS_NAMES
-from wulian.landuse.models import LanduseRunStatus
+from wulian.landuse.lists import LowFirm, low_list
+from wulian.landuse.models import LanduseResult, LanduseRunStatus
+from wulian.landuse.runs import get_run_or_raise
+from wulian.landuse.versions import STAFF_ONLY, parse
 
 # the class ranks the total score; the low-efficiency list reads 亩均税收 alone: both can hold
 LOW_NOTE = (
@@ -16,9 +24,23 @@ LOW_NOTE = (
 
 if TYPE_CHECKING:
     from wulian.enterprises.read import Firm
-    from wulian.landuse.models import LanduseResult, LanduseRun
-    from wulian.landuse.service import LowFirm
+    from wulian.landuse.models import LanduseRun
     from wulian.landuse.spec import LanduseSpec
+
+
+def export_xlsx(session: Session, *, actor: Actor, run_id: int) -> bytes:
+    """The published lists: every firm with its class, score and rank; the low-efficiency list;
+    firms not rated with the reason. Chinese headers."""
+    run = get_run_or_raise(session, actor=actor, run_id=run_id)
+    actor.require_staff(STAFF_ONLY)
+    results = session.scalars(
+        sa.select(LanduseResult)
+        .where(LanduseResult.run_id == run.id)
+        .order_by(LanduseResult.group, LanduseResult.rank.is_(None), LanduseResult.rank,
+                  LanduseResult.enterprise_id)
+    )  # fmt: skip
+    pairs = read.attach(session, results, lambda r: r.enterprise_id)
+    return workbook(run, parse(run.spec.text), pairs, low_list(session, actor=actor, run_id=run_id))
 
 
 def workbook(

@@ -1,0 +1,196 @@
+"""亩均效益 runs: one spec version on one year's facts and registry (titles held on 31 December),
+the input kept (Parquet and its hash), results by group and class; draft → published.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+from collections import Counter
+
+import polars as pl
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from wulian.core import audit, calendar
+from wulian.core.auth import service as auth_service
+from wulian.core.db import utcnow
+from wulian.core.errors import Conflict, InvalidInput, NotFound
+from wulian.core.permissions import Actor, Permission
+from wulian.enterprises import facts, read
+from wulian.landuse import evaluate
+from wulian.landuse import spec as landuse_spec
+from wulian.landuse.models import LanduseResult, LanduseRun, LanduseRunStatus, LanduseSpec
+from wulian.landuse.versions import BUILDING_TAG, RENTED_TAG, STAFF_ONLY, parse
+from wulian.reference import service as reference
+
+
+def build_input(
+    session: Session, *, actor: Actor, spec: landuse_spec.LanduseSpec, year: int
+) -> pl.DataFrame:
+    """One row per zone firm: the registry facts evaluate needs (规上, rented land, building,
+    门类, founding date, tags for bonus points) and the year's inputs from the facts store; the
+    registry's land area stands in where no land fact was reported for the year. Titles count
+    when held on 31 December of the year (the rule of `enterprises.read.titles`)."""
+    actor.require(Permission.ZONE_READ)
+    actor.require_staff(STAFF_ONLY)
+    inputs = spec.inputs()
+    matrix = facts.build_matrix(session, actor=actor, metrics=inputs, period=str(year)).frame
+    firms = read.firms(
+        session, actor=actor, in_zone=True,
+        columns=("name", "industry_code", "founded_on", "land_area", "chain", "region_code"),
+    ).rename({"land_area": "registry_land"})  # fmt: skip
+    wanted = {"guishang", RENTED_TAG, BUILDING_TAG, *(b.tag for b in spec.bonus)}
+    tags = read.titles(session, on=dt.date(year, 12, 31), tags=wanted)
+    sections = reference.sections(session)
+    frame = firms.join(matrix, on="enterprise_id", how="left")
+    for column in inputs:
+        if column not in frame.columns:
+            frame = frame.with_columns(pl.lit(None, pl.Float64).alias(column))
+    held = {tag: set(tags.filter(pl.col("tag") == tag)["enterprise_id"]) for tag in wanted}
+    frame = frame.with_columns(
+        pl.col("land_area").fill_null(pl.col("registry_land")),
+        pl.col("industry_code").replace_strict(sections, default=None).alias("section"),
+        pl.col("enterprise_id").is_in(held["guishang"]).alias("guishang"),
+        pl.col("enterprise_id").is_in(held[RENTED_TAG]).alias("rented"),
+        pl.col("enterprise_id").is_in(held[BUILDING_TAG]).alias("building"),
+        *(pl.col("enterprise_id").is_in(held[b.tag]).alias(f"tag_{b.tag}") for b in spec.bonus),
+    )
+    # the firms the year concerns: 规上 ones (listed even without data, as incomplete) and
+    # those with at least one of the year's inputs
+    reported = pl.any_horizontal(pl.col(c).is_not_null() for c in inputs if c != "land_area")
+    frame = frame.filter(pl.col("guishang") | reported)
+    return frame.drop("registry_land").sort("enterprise_id")
+
+
+def snapshot_hash(spec_text: str, year: int, frame: pl.DataFrame) -> str:
+    digest = hashlib.sha256()
+    digest.update(spec_text.encode())
+    digest.update(str(year).encode())
+    digest.update(frame.write_csv().encode())
+    return digest.hexdigest()
+
+
+def previous_averages(session: Session, *, year: int) -> dict[str, dict[str, float]] | None:
+    """The averages of last year's published run (the newest, if several)."""
+    run = session.scalar(
+        sa.select(LanduseRun)
+        .where(LanduseRun.year == year - 1, LanduseRun.status == LanduseRunStatus.PUBLISHED.value)
+        .order_by(LanduseRun.published_at.desc())
+        .limit(1)
+    )
+    return None if run is None else run.averages
+
+
+def _require_owner(session: Session, actor: Actor, model: landuse_spec.LanduseSpec) -> None:
+    """Runs of a spec and their publication are its department's work."""
+    auth_service.require_owner(
+        session, actor=actor, department=model.department, what=f"“{model.name}”的评价"
+    )
+
+
+def may_run(session: Session, *, actor: Actor, spec: LanduseSpec) -> bool:
+    """Whether actor may run spec and publish its runs (to show those actions only where they
+    work)."""
+    department = parse(spec.text).department
+    return auth_service.may_act(
+        session, actor=actor, permission=Permission.ANALYSES_WRITE, department=department
+    )
+
+
+def create_run(
+    session: Session, *, actor: Actor, spec_id: int, year: int, note: str = ""
+) -> LanduseRun:
+    """Evaluate a spec version on year's data and keep the result as a draft run."""
+    actor.require(Permission.ANALYSES_WRITE)
+    actor.require_staff(STAFF_ONLY)
+    row = session.get(LanduseSpec, spec_id)
+    if row is None:
+        raise NotFound(f"评价方案不存在：{spec_id}")
+    if not 2000 <= year <= calendar.today().year:
+        raise InvalidInput("评价年度应在 2000 年到今年之间", field="year")
+    model = parse(row.text)
+    _require_owner(session, actor, model)
+    frame = build_input(session, actor=actor, spec=model, year=year)
+    result = evaluate.evaluate(
+        model, frame, year=year, previous_averages=previous_averages(session, year=year)
+    )
+    rows = result.rows
+    if rows.filter(pl.col("status") == "rated").is_empty():
+        raise InvalidInput(f"{year} 年度没有可参评的企业（检查用地、税收等数据是否已导入）")
+    buffer = io.BytesIO()
+    frame.write_parquet(buffer, compression="zstd")
+    counts: Counter[str] = Counter(rows["status"].to_list())
+    counts.update(f"grade:{g}" for g in rows["grade"].drop_nulls().to_list())
+    counts["low"] = int(rows["low"].sum())
+    # a class and the low-efficiency list can both hold: how many of each class are listed
+    counts.update(f"low:{g}" for g in rows.filter(pl.col("low"))["grade"].drop_nulls().to_list())
+    run = LanduseRun(
+        spec_id=row.id, year=year, status=LanduseRunStatus.DRAFT.value,
+        snapshot_hash=snapshot_hash(row.text, year, frame), benchmarks=result.benchmarks,
+        averages=result.averages, counts=dict(counts), inputs=buffer.getvalue(),
+        note=note.strip()[:500], created_by=actor.label,
+    )  # fmt: skip
+    session.add(run)
+    session.flush()
+    records = rows.select(
+        "enterprise_id", "group", "status", "reason", "score", "rank", "size", "grade", "low",
+        "tax_per_mu", "value_added_per_mu",
+    ).with_columns(pl.lit(run.id).alias("run_id")).to_dicts()  # fmt: skip
+    for record in records:
+        record["detail"] = result.details.get(record["enterprise_id"], {})
+    for start in range(0, len(records), 5_000):
+        session.execute(sa.insert(LanduseResult), records[start : start + 5_000])
+    audit.record(
+        session, action="landuse.run", object_type="landuse_runs", object_id=run.id,
+        after={"spec": f"{row.code} v{row.version}", "year": year, "counts": run.counts,
+               "snapshot_hash": run.snapshot_hash},
+    )  # fmt: skip
+    return run
+
+
+def get_runs(session: Session, *, actor: Actor) -> list[LanduseRun]:
+    """Runs, newest first (enterprise users: published ones only)."""
+    actor.require(Permission.ENTERPRISES_READ)
+    query = sa.select(LanduseRun).order_by(LanduseRun.year.desc(), LanduseRun.id.desc())
+    if actor.enterprise_id is not None:
+        query = query.where(LanduseRun.status == LanduseRunStatus.PUBLISHED.value)
+    else:
+        actor.require(Permission.ZONE_READ)
+    return list(session.scalars(query))
+
+
+def get_run_or_raise(session: Session, *, actor: Actor, run_id: int) -> LanduseRun:
+    actor.require(Permission.ENTERPRISES_READ)
+    run = session.get(LanduseRun, run_id)
+    hidden = (
+        actor.enterprise_id is not None
+        and run is not None
+        and (run.status != LanduseRunStatus.PUBLISHED.value)
+    )
+    if run is None or hidden:
+        raise NotFound(f"评价不存在：{run_id}")
+    if actor.enterprise_id is None:
+        actor.require(Permission.ZONE_READ)
+    return run
+
+
+def publish(session: Session, *, actor: Actor, run_id: int) -> LanduseRun:
+    """Publish a draft run: its lists become the year's official ones."""
+    actor.require(Permission.ANALYSES_WRITE)
+    actor.require_staff(STAFF_ONLY)
+    run = get_run_or_raise(session, actor=actor, run_id=run_id)
+    _require_owner(session, actor, parse(run.spec.text))
+    if run.status != LanduseRunStatus.DRAFT.value:
+        raise Conflict("只有草稿可以发布")
+    before = {"status": run.status}
+    run.status = LanduseRunStatus.PUBLISHED.value
+    run.published_at = utcnow()
+    run.published_by = actor.label
+    session.flush()
+    audit.record(
+        session, action="landuse.publish", object_type="landuse_runs", object_id=run.id,
+        before=before, after={"status": run.status},
+    )  # fmt: skip
+    return run

@@ -1,0 +1,146 @@
+"""Payouts: the list of a run's eligible firms per policy, approval by the owning department
+(once per firm, policy and period, audited), and the list as a workbook.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from wulian.core.auth import service as auth_service
+from wulian.core.errors import Conflict, InvalidInput
+from wulian.core.permissions import Actor, Permission
+from wulian.engines.rules.policy import Policy
+from wulian.enterprises import read
+from wulian.policy.library import FREE, STAFF_ONLY
+from wulian.policy.models import Payout, PolicyOutcome, PolicyRun
+from wulian.policy.runs import get_run_or_raise, run_policy
+
+
+@dataclass(frozen=True)
+class PayoutLine:
+    outcome: PolicyOutcome
+    enterprise: read.Firm
+    paid: Payout | None
+
+
+def payout_list(
+    session: Session, *, actor: Actor, run_id: int, code: str, status: str = "eligible"
+) -> tuple[PolicyRun, Policy, list[PayoutLine]]:
+    """The run's outcomes of one policy (eligible by default; unknown = 快申快享 to supply), with
+    any payout already approved for the firm, policy and period."""
+    run = get_run_or_raise(session, actor=actor, run_id=run_id)
+    _, policy = run_policy(session, run, code)
+    if status not in ("eligible", "unknown", "near"):
+        raise InvalidInput("状态应为 eligible、unknown 或 near", field="status", value=status)
+    query = (
+        sa.select(PolicyOutcome)
+        .where(PolicyOutcome.run_id == run.id, PolicyOutcome.policy_code == code)
+        .order_by(PolicyOutcome.amount.desc().nulls_last(), PolicyOutcome.enterprise_id)
+    )
+    if status == "near":
+        query = query.where(PolicyOutcome.near == sa.true())
+    else:
+        query = query.where(PolicyOutcome.status == status)
+    rows = read.attach(session, session.scalars(query), lambda o: o.enterprise_id)
+    paid = {
+        p.enterprise_id: p
+        for p in session.scalars(
+            sa.select(Payout).where(Payout.policy_code == code, Payout.period == run.period)
+        )
+    }
+    return run, policy, [PayoutLine(o, e, paid.get(e.id)) for o, e in rows]
+
+
+def approve(
+    session: Session, *, actor: Actor, run_id: int, code: str, enterprise_ids: list[int]
+) -> list[Payout]:
+    """Approve the payouts of the given eligible firms, all or none: refused when a firm is not
+    eligible in the run, or was already paid for this policy and period (by any run)."""
+    actor.require(Permission.PAYOUTS_APPROVE)
+    actor.require_staff(STAFF_ONLY)
+    run = get_run_or_raise(session, actor=actor, run_id=run_id)
+    version, policy = run_policy(session, run, code)
+    auth_service.require_owner(
+        session, actor=actor, department=policy.department, what=f"政策“{policy.title}”的兑现"
+    )
+    ids = sorted(set(enterprise_ids))
+    if not ids:
+        raise InvalidInput("请至少选择一家企业", field="enterprise_ids")
+    outcomes = {
+        o.enterprise_id: o
+        for o in session.scalars(
+            sa.select(PolicyOutcome).where(
+                PolicyOutcome.run_id == run.id,
+                PolicyOutcome.policy_code == code,
+                PolicyOutcome.enterprise_id.in_(ids),
+            )
+        )
+    }
+    not_eligible = [i for i in ids if i not in outcomes or outcomes[i].status != "eligible"]
+    if not_eligible:
+        raise InvalidInput(
+            f"以下企业在本批次中不符合条件，不能兑现：{'、'.join(map(str, not_eligible))}",
+            field="enterprise_ids",
+        )
+    paid_ids = session.scalars(
+        sa.select(Payout.enterprise_id).where(
+            Payout.policy_code == code,
+            Payout.period == run.period,
+            Payout.enterprise_id.in_(ids),
+        )
+    ).all()
+    already = sorted(read.names(session, paid_ids).values())
+    if already:
+        names = "、".join(already)
+        raise Conflict(
+            f"{policy.title}（{run.period} 年度）已为以下企业兑现，不能重复兑现：{names}"
+        )
+    payouts = [
+        Payout(
+            policy_code=code,
+            period=run.period,
+            enterprise_id=i,
+            run_id=run.id,
+            version_id=version.id,
+            amount=outcomes[i].amount,
+            mode=outcomes[i].mode or FREE,
+            approved_by=actor.label,
+        )
+        for i in ids
+    ]
+    session.add_all(payouts)
+    session.flush()
+    return payouts
+
+
+def export_xlsx(session: Session, *, actor: Actor, run_id: int, code: str) -> bytes:
+    """The payout list (兑现清单) of a policy as xlsx with Chinese headers."""
+    from wulian.core.xlsx import ListWorkbook
+
+    run, policy, lines = payout_list(session, actor=actor, run_id=run_id, code=code)
+    unit = policy.benefit.unit if policy.benefit else ""
+    book = ListWorkbook()
+    book.sheet(
+        "兑现清单",
+        title=f"{policy.title} {run.period} 年度兑现清单",
+        notice=f"{policy.document}；评估批次 {run.id}，{len(lines)} 家企业符合条件。",
+        headers=["序号", "统一社会信用代码", "企业名称", f"金额（{unit}）" if unit else "金额",
+                 "兑现方式", "需补充或核验", "是否已兑现"],
+        rows=(
+            [
+                index,
+                line.enterprise.uscc,
+                line.enterprise.name,
+                line.outcome.amount,
+                line.outcome.mode or "",
+                "、".join(policy.inputs[k].name for k in line.outcome.supply),
+                "已兑现" if line.paid else "",
+            ]
+            for index, line in enumerate(lines, 1)
+        ),
+        widths=[6, 22, 36, 14, 12, 36, 10],
+    )  # fmt: skip
+    return book.close()
