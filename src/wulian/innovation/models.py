@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from wulian.core.db import Base, JSONType, utcnow
+from wulian.core.runs import EvaluationRun
 from wulian.core.specversions import SpecVersion
 
 
@@ -47,7 +48,7 @@ class InnovationSpec(SpecVersion, Base):
     kind: Mapped[str] = mapped_column(sa.String(16))
 
 
-class InnovationRun(Base):
+class InnovationRun(EvaluationRun, Base):
     """An evaluation: a spec version on a period's facts, with its result rows."""
 
     __tablename__ = "innovation_runs"
@@ -57,18 +58,11 @@ class InnovationRun(Base):
     credit_spec_id: Mapped[int | None] = mapped_column(sa.ForeignKey("innovation_specs.id"))
     period: Mapped[str] = mapped_column(sa.String(7), index=True)
     status: Mapped[str] = mapped_column(sa.String(16), default=RunStatus.DRAFT.value)
-    snapshot_hash: Mapped[str] = mapped_column(sa.String(64))
     firms: Mapped[int]  # in scope
     scored: Mapped[int]  # with points
     missing_values: Mapped[int]  # unknown inputs across all firms and indicators
     # cohort → {"size": n, "median": {key: v}, "p75": {key: v}} over indicators and aggregates
     cohort_stats: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
-    # The input frame as evaluated (Parquet): the run can be explained and re-analysed later
-    # whatever happens to the facts since; snapshot_hash is its SHA-256 with the spec's.
-    inputs: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
-    note: Mapped[str] = mapped_column(sa.String(500), default="")
-    created_by: Mapped[str] = mapped_column(sa.String(100))
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     notice_from: Mapped[dt.date | None]
     notice_until: Mapped[dt.date | None]
     published_at: Mapped[dt.datetime | None]

@@ -5,14 +5,12 @@ its hash), results and statistics; draft → public notice → published, and wi
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import io
 
 import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from wulian.core import audit, calendar
+from wulian.core import audit, calendar, runs
 from wulian.core.auth import service as auth_service
 from wulian.core.db import utcnow
 from wulian.core.errors import Conflict, InvalidInput, NotFound
@@ -53,15 +51,6 @@ def build_input(session: Session, *, actor: Actor, spec: IndexSpec, period: str)
     return frame.filter(known).sort(evaluate.UNIT)
 
 
-def snapshot_hash(spec_text: str, period: str, frame: pl.DataFrame) -> str:
-    """SHA-256 of the spec text, the period and the input frame."""
-    digest = hashlib.sha256()
-    digest.update(spec_text.encode())
-    digest.update(period.encode())
-    digest.update(frame.write_csv().encode())
-    return digest.hexdigest()
-
-
 def create_run(
     session: Session,
     *,
@@ -89,8 +78,6 @@ def create_run(
     if frame.is_empty():
         raise InvalidInput(f"{period} 年度没有任何企业的评价数据，无法评价", field="period")
     result = evaluate.evaluate(model, frame, credit_spec)
-    buffer = io.BytesIO()
-    frame.write_parquet(buffer, compression="zstd")
     columns = evaluate.columns_of(model)
     missing = int(
         frame.select(pl.sum_horizontal(pl.col(c).is_null() for c in columns).sum()).item()
@@ -100,12 +87,12 @@ def create_run(
         credit_spec_id=credit_row.id if credit_row else None,
         period=period,
         status=RunStatus.DRAFT.value,
-        snapshot_hash=snapshot_hash(spec_row.text, period, frame),
+        snapshot_hash=runs.snapshot([spec_row.text], period, frame),
         firms=frame.height,
         scored=int(result.rows["points"].count()),
         missing_values=missing,
         cohort_stats=result.stats,
-        inputs=buffer.getvalue(),
+        inputs=runs.pack(frame),
         note=note.strip()[:500],
         created_by=actor.label,
     )

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import io
-
 import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, undefer
 
+from wulian.core import runs
 from wulian.core.errors import InvalidInput, NotFound
 from wulian.core.permissions import Actor, Permission
 from wulian.engines.index import sensitivity
@@ -45,7 +44,7 @@ def rank_intervals(
     if run is None:
         raise NotFound(f"评价不存在：{run_id}")
     model = index_model(run.spec)
-    frame = pl.read_parquet(io.BytesIO(run.inputs))
+    frame = runs.unpack(run.inputs)
     settings = sensitivity.Settings(draws=draws, seed=seed, noise=noise)
     out = sensitivity.run(model, frame, settings)
     if "cohort" in out.columns:

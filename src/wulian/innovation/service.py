@@ -31,7 +31,6 @@ from wulian.innovation.runs import (
     may_run,
     publish,
     require_run_owner,
-    snapshot_hash,
     start_notice,
     withdraw,
 )
@@ -100,7 +99,6 @@ __all__ = [
     "save_spec",
     "set_consent",
     "shipped_text",
-    "snapshot_hash",
     "start_notice",
     "withdraw",
 ]

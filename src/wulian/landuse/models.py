@@ -9,7 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from wulian.core.db import Base, JSONType, utcnow
+from wulian.core.db import Base, JSONType
+from wulian.core.runs import EvaluationRun
 from wulian.core.specversions import SpecVersion
 
 
@@ -29,7 +30,7 @@ class LanduseSpec(SpecVersion, Base):
     __table_args__ = (sa.UniqueConstraint("code", "version"),)
 
 
-class LanduseRun(Base):
+class LanduseRun(EvaluationRun, Base):
     """One year's evaluation: a spec version on that year's facts and registry."""
 
     __tablename__ = "landuse_runs"
@@ -38,14 +39,9 @@ class LanduseRun(Base):
     spec_id: Mapped[int] = mapped_column(sa.ForeignKey("landuse_specs.id"), index=True)
     year: Mapped[int] = mapped_column(index=True)
     status: Mapped[str] = mapped_column(sa.String(16), default=LanduseRunStatus.DRAFT.value)
-    snapshot_hash: Mapped[str] = mapped_column(sa.String(64))
     benchmarks: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)  # group → item → v
     averages: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)  # group → item → v
     counts: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)  # status/class → n
-    inputs: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)  # Parquet, as evaluated
-    note: Mapped[str] = mapped_column(sa.String(500), default="")
-    created_by: Mapped[str] = mapped_column(sa.String(100))
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     published_at: Mapped[dt.datetime | None]
     published_by: Mapped[str | None] = mapped_column(sa.String(100))
 

@@ -5,15 +5,13 @@ the input kept (Parquet and its hash), results by group and class; draft → pub
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import io
 from collections import Counter
 
 import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from wulian.core import audit, calendar
+from wulian.core import audit, calendar, runs
 from wulian.core.auth import service as auth_service
 from wulian.core.db import utcnow
 from wulian.core.errors import Conflict, InvalidInput, NotFound
@@ -64,14 +62,6 @@ def build_input(
     return frame.drop("registry_land").sort("enterprise_id")
 
 
-def snapshot_hash(spec_text: str, year: int, frame: pl.DataFrame) -> str:
-    digest = hashlib.sha256()
-    digest.update(spec_text.encode())
-    digest.update(str(year).encode())
-    digest.update(frame.write_csv().encode())
-    return digest.hexdigest()
-
-
 def previous_averages(session: Session, *, year: int) -> dict[str, dict[str, float]] | None:
     """The averages of last year's published run (the newest, if several)."""
     run = session.scalar(
@@ -119,8 +109,6 @@ def create_run(
     rows = result.rows
     if rows.filter(pl.col("status") == "rated").is_empty():
         raise InvalidInput(f"{year} 年度没有可参评的企业（检查用地、税收等数据是否已导入）")
-    buffer = io.BytesIO()
-    frame.write_parquet(buffer, compression="zstd")
     counts: Counter[str] = Counter(rows["status"].to_list())
     counts.update(f"grade:{g}" for g in rows["grade"].drop_nulls().to_list())
     counts["low"] = int(rows["low"].sum())
@@ -128,8 +116,8 @@ def create_run(
     counts.update(f"low:{g}" for g in rows.filter(pl.col("low"))["grade"].drop_nulls().to_list())
     run = LanduseRun(
         spec_id=row.id, year=year, status=LanduseRunStatus.DRAFT.value,
-        snapshot_hash=snapshot_hash(row.text, year, frame), benchmarks=result.benchmarks,
-        averages=result.averages, counts=dict(counts), inputs=buffer.getvalue(),
+        snapshot_hash=runs.snapshot([row.text], year, frame), benchmarks=result.benchmarks,
+        averages=result.averages, counts=dict(counts), inputs=runs.pack(frame),
         note=note.strip()[:500], created_by=actor.label,
     )  # fmt: skip
     session.add(run)

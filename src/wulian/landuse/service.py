@@ -28,7 +28,6 @@ from wulian.landuse.runs import (
     may_run,
     previous_averages,
     publish,
-    snapshot_hash,
 )
 from wulian.landuse.versions import (
     BUILDING_TAG,
@@ -82,7 +81,6 @@ __all__ = [
     "published_grades",
     "save_spec",
     "shipped_text",
-    "snapshot_hash",
     "standing_up_to",
     "zone_view",
 ]

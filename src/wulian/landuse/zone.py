@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,6 +9,7 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from wulian.core import runs
 from wulian.core.permissions import Actor
 from wulian.landuse import charts
 from wulian.landuse import spec as landuse_spec
@@ -93,9 +93,9 @@ def _pooled(frame: pl.DataFrame) -> tuple[float | None, float | None, int]:
 
 def _inputs_with_results(session: Session, run: LanduseRun) -> pl.DataFrame:
     """The run's input snapshot joined with its results and the firms' region names."""
-    inputs = pl.read_parquet(io.BytesIO(session.scalar(
-        sa.select(LanduseRun.inputs).where(LanduseRun.id == run.id)
-    ) or b""))  # fmt: skip
+    inputs = runs.unpack(
+        session.scalar(sa.select(LanduseRun.inputs).where(LanduseRun.id == run.id))
+    )
     results = pl.DataFrame(
         session.execute(
             sa.select(LanduseResult.enterprise_id, LanduseResult.status, LanduseResult.grade,

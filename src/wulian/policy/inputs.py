@@ -5,7 +5,6 @@ held on the period's last day) and the published 亩均效益 classes, with whic
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections import defaultdict
 from typing import Any
 
@@ -140,12 +139,3 @@ def build_input(
         schema={k: (pl.Int64 if k == "enterprise_id" else pl.Boolean) for k in schema},
     )
     return frame, trust
-
-
-def snapshot_hash(texts: list[str], period: int, frame: pl.DataFrame) -> str:
-    digest = hashlib.sha256()
-    for text in texts:
-        digest.update(text.encode())
-    digest.update(str(period).encode())
-    digest.update(frame.write_csv().encode())
-    return digest.hexdigest()

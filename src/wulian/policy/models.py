@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from wulian.core.db import Base, JSONType, utcnow
+from wulian.core.runs import EvaluationRun
 from wulian.core.specversions import SpecVersion
 
 
@@ -22,7 +23,7 @@ class PolicyVersion(SpecVersion, Base):
     document: Mapped[str] = mapped_column(sa.String(200), default="")
 
 
-class PolicyRun(Base):
+class PolicyRun(EvaluationRun, Base):
     """Every firm of the zone against the newest version of every policy, for one period."""
 
     __tablename__ = "policy_runs"
@@ -32,11 +33,6 @@ class PolicyRun(Base):
     versions: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)  # code → version id
     skipped: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)  # code → why
     counts: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)  # code → status → n
-    inputs: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)  # Parquet, as evaluated
-    snapshot_hash: Mapped[str] = mapped_column(sa.String(64))
-    note: Mapped[str] = mapped_column(sa.String(500), default="")
-    created_by: Mapped[str] = mapped_column(sa.String(100))
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 class PolicyOutcome(Base):

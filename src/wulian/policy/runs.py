@@ -4,18 +4,18 @@ kept as evaluated (Parquet and its hash), and the outcome of each firm and polic
 
 from __future__ import annotations
 
-import io
 from collections import Counter
 
 import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from wulian.core import runs
 from wulian.core.errors import InvalidInput, NotFound
 from wulian.core.permissions import Actor, Permission
 from wulian.engines.rules import evaluate as rules
 from wulian.engines.rules.policy import Policy
-from wulian.policy.inputs import build_input, snapshot_hash
+from wulian.policy.inputs import build_input
 from wulian.policy.library import FREE, NEAR, QUICK, STAFF_ONLY, newest, parse
 from wulian.policy.models import PolicyOutcome, PolicyRun, PolicyVersion
 
@@ -61,15 +61,13 @@ def create_run(session: Session, *, actor: Actor, period: int, note: str = "") -
     policies = [parse(v.text) for v in versions]
     frame, trust = build_input(session, actor=actor, policies=policies, period=period)
     result = evaluate_all(policies, frame, period)
-    buffer = io.BytesIO()
-    frame.join(trust, on="enterprise_id", suffix="__trusted").write_parquet(buffer)
     run = PolicyRun(
         period=period,
         versions={v.code: v.id for v in versions},
         skipped=result.skipped,
         counts={},
-        inputs=buffer.getvalue(),
-        snapshot_hash=snapshot_hash([v.text for v in versions], period, frame),
+        inputs=runs.pack(frame.join(trust, on="enterprise_id", suffix="__trusted")),
+        snapshot_hash=runs.snapshot([v.text for v in versions], period, frame),
         note=note.strip()[:500],
         created_by=actor.label,
     )
@@ -143,7 +141,7 @@ def run_policy(session: Session, run: PolicyRun, code: str) -> tuple[PolicyVersi
 
 def run_inputs(session: Session, run: PolicyRun) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The run's stored input and trust flags."""
-    stored = pl.read_parquet(io.BytesIO(run.inputs))
+    stored = runs.unpack(run.inputs)
     trusted = [c for c in stored.columns if c.endswith("__trusted")]
     frame = stored.drop(trusted)
     trust = stored.select(

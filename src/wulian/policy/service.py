@@ -14,7 +14,7 @@ calculator, whatif, pools; this module names what other modules call.
 from __future__ import annotations
 
 from wulian.policy.calculator import Calculation, calculator
-from wulian.policy.inputs import build_input, snapshot_hash
+from wulian.policy.inputs import build_input
 from wulian.policy.library import (
     FIELDS,
     FREE,
@@ -98,7 +98,6 @@ __all__ = [
     "save_version",
     "shipped_codes",
     "shipped_text",
-    "snapshot_hash",
     "source_of",
     "trust_modes",
     "what_if",
