@@ -47,11 +47,11 @@ from wulian.core.auth import service as auth_service
 from wulian.core.db import create_engine, migrate, session_factory, unit_of_work
 from wulian.core.permissions import Actor
 from wulian.core.settings import load_or_create_secret
-from wulian.demo.build import DEPARTMENTS
 from wulian.desk import service
 from wulian.desk.models import DeskEvent, DeskRequest
 from wulian.enterprises import service as enterprise_service
 from wulian.enterprises.uscc import synthetic
+from wulian.install import DEPARTMENTS
 
 PG_MAINTENANCE = os.environ.get("WULIAN_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 FIRMS = 50
