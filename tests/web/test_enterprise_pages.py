@@ -179,12 +179,14 @@ def test_self_report_with_evidence_then_review(make_client, world, zone):
         "metric": "rd_expense",
         "period": "2024",
         "value": "88.5",
+        "note": "2024 年审计报告第 12 页",
     }
     bad = firm.post(
         f"/enterprises/{zone['a']}/reports", data=form, files={"evidence": ("x.exe", b"MZ..")}
     )
     assert bad.status_code == 422
     assert "只接受 PDF、PNG 或 JPG" in bad.text
+    assert 'value="2024 年审计报告第 12 页"' in bad.text  # what was typed is kept
     done = firm.post(
         f"/enterprises/{zone['a']}/reports", data=form, files={"evidence": ("证明.pdf", PDF)}
     )

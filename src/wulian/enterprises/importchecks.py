@@ -113,7 +113,7 @@ def check_values(
     reason = (
         pl.when(pl.col("percent") & pl.col("number").is_not_null())
         .then(pl.lit("百分数只能用于比例类指标"))
-        .otherwise(pl.lit("不是数字"))
+        .otherwise(pl.lit("应填数字，如 1234.5、1,234.5 或 12%（比例类指标）"))
     )
     report.add(problem_rows(long.filter(invalid), "column", NOT_NUMBER, reason))
     long = long.filter(~invalid).drop("number", "percent", "ratio")

@@ -285,7 +285,8 @@ def self_report(
         if isinstance(error, PermissionDenied):
             raise
         context = _detail_context(db, actor, enterprise_id)
-        context |= {"error": error, "form": {"metric": metric, "period": period, "value": value}}
+        given = {"metric": metric, "period": period, "value": value, "note": note}
+        context |= {"error": error, "form": given}
         return render(request, "enterprises/detail.html", context, status_code=error.status)
     location = f"/enterprises/{enterprise_id}?reported=1#reports"
     forms.remember(db, form_key, location)
