@@ -310,3 +310,12 @@ def test_a_self_report_for_a_future_period_is_refused_and_nothing_waits_for_revi
     assert response.status_code == 422
     assert "“研发费用”的期间 2099 尚未开始" in response.text
     assert world.scalar(sa.select(sa.func.count(Fact.id))) == 0
+
+
+def test_an_address_whose_id_is_not_a_number_is_not_found(client, zone):
+    login(client, "officer1")
+    page = client.get("/enterprises/import")
+    assert page.status_code == 404
+    assert "页面不存在" in page.text
+    api = client.get("/api/v1/enterprises/abc")
+    assert api.status_code == 404

@@ -247,6 +247,8 @@ def _validation_error(exc: RequestValidationError, request: Request | None = Non
     errors = exc.errors()
     if any(e.get("type") == "json_invalid" for e in errors):
         return MalformedJSON("请求内容不是有效的 JSON，请检查格式")
+    if errors and all(e.get("loc", ("",))[0] == "path" for e in errors):
+        return NotFound("页面不存在：地址中的编号无效")  # /enterprises/import is no firm
     labels = field_labels(request) if request is not None else {}
     fields: list[dict[str, Any]] = []
     for e in errors:
