@@ -176,3 +176,31 @@ def test_the_editor_is_offered_only_to_those_whose_department_owns_the_spec(
     )
     assert refused.status_code == 403
     assert "由经济信息化局负责" in refused.text
+
+
+def test_the_install_keeps_a_zone_s_own_department_names(world):
+    world.department("kjj", "科技局")  # the template's 科技局 under the zone's own code
+    result = world.run(lambda s: install.install(s, actor=SYSTEM))
+    assert result.departments == len(install.DEPARTMENTS) - 1
+    names = world.scalar(sa.select(sa.func.count()).where(Department.name == "科技局"))
+    assert names == 1
+
+
+def test_another_department_may_copy_a_spec_into_its_own(client, world):
+    world.run(lambda s: install.install(s, actor=SYSTEM))
+    spec = world.scalar(sa.select(LanduseSpec).where(LanduseSpec.code == "huangyan"))
+    world.user("science1", Role.ANALYST, department_id=world.department("science", "科技局"))
+    login(client, "science1")
+    page = client.get(f"/landuse/specs/{spec.id}")
+    assert 'id="copy-form"' in page.text
+    assert 'id="spec-form"' not in page.text
+    text = spec.text.replace("id: huangyan", "id: science_copy", 1).replace(
+        "department: economy", "department: science", 1
+    )
+    copied = post_form(
+        client, f"/landuse/specs/{spec.id}", {"text": text, "as_copy": "1"},
+        page=f"/landuse/specs/{spec.id}",
+    )  # fmt: skip
+    assert copied.status_code == 303, copied.text[-500:]
+    codes = set(world.run(lambda s: s.scalars(sa.select(LanduseSpec.code)).all()))
+    assert codes == {"huangyan", "science_copy"}

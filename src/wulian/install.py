@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from wulian.chains import service as chains_service
 from wulian.core import audit, specversions
 from wulian.core.auth import service as auth_service
+from wulian.core.auth.models import Department
 from wulian.core.permissions import Actor
 from wulian.desk import service as desk_service
 from wulian.innovation import service as innovation_service
@@ -84,8 +85,9 @@ def install(session: Session, *, actor: Actor, gbt4754: Path | None = None) -> I
     """Bring the database to the shipped reference data and specs (idempotent)."""
     audit.track(session, actor)
     result = InstallResult()
-    for code, name in DEPARTMENTS:
-        if auth_service.get_department_by_code(session, code=code) is None:
+    names = set(session.scalars(sa.select(Department.name)))
+    for code, name in DEPARTMENTS:  # a zone that named an office its own way keeps it
+        if auth_service.get_department_by_code(session, code=code) is None and name not in names:
             auth_service.create_department(session, actor=actor, code=code, name=name)
             result.departments += 1
     metrics = reference_service.sync_metrics(session, actor=actor)

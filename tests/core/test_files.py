@@ -27,7 +27,9 @@ def test_the_type_comes_from_the_first_bytes_not_the_name(tmp_path):
     assert stored.content_type == "application/pdf"
     assert stored.path == f"t/1/{hashlib.sha256(PDF).hexdigest()}.pdf"
     assert put(tmp_path, ZIP, name="表.xlsx").path.endswith(".xlsx")
-    with pytest.raises(InvalidInput, match="类型不允许：只接受 PDF、PNG、JPG、Word（docx） 或"):
+    with pytest.raises(
+        InvalidInput, match="类型不允许：只接受 PDF、PNG、JPG、Word（docx）或 Excel（xlsx）文件"
+    ):
         put(tmp_path, ZIP, name="a.zip")  # a zip that is neither docx nor xlsx
     with pytest.raises(InvalidInput, match="只接受 PDF 或 PNG 文件"):
         put(tmp_path, b"MZ\x90\x00", name="a.pdf", kinds=("pdf", "png"))

@@ -159,7 +159,8 @@ def _check_spec(
 
 
 SPECS = specversions.SpecKind(
-    model=ChainSpecRow, what="产业链文件", may_read=_may_read_specs, check=_check_spec,
+    model=ChainSpecRow, what="产业链文件", write=Permission.CHAINS_MANAGE,
+    may_read=_may_read_specs, check=_check_spec,
     shipped=SHIPPED_SPECS,
     saved=lambda session, actor, row: _sync_items(session, actor, parse(row.text)),
     may_edit=lambda session, actor, row: row.code in managed(session, actor),

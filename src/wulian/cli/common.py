@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from sqlalchemy.orm import Session
 
+import wulian.models  # noqa: F401  (every table, and the hooks the domains register)
 from wulian.core import audit
 from wulian.core.db import create_engine, migrate, session_factory, unit_of_work
 from wulian.core.errors import WulianError

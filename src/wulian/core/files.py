@@ -88,10 +88,8 @@ def store(
         raise InvalidInput(f"{what}超过 {size} 的上限", field=field, value=name or None)
     kind = kind_of(content, name, kinds)
     if kind is None:
-        labels = [KINDS[k].label for k in kinds]
-        allowed = "、".join(labels[:-1]) + " 或 " + labels[-1] if len(labels) > 1 else labels[0]
         raise InvalidInput(
-            f"{what}的类型不允许：只接受 {allowed} 文件", field=field, value=name or None
+            f"{what}的类型不允许：只接受 {_either(kinds)}文件", field=field, value=name or None
         )
     digest = hashlib.sha256(content).hexdigest()
     if sha256 is not None and sha256.strip().lower() != digest:
@@ -133,6 +131,14 @@ def read(data_dir: Path, relative: str) -> bytes:
     if hashlib.sha256(content).hexdigest() != path.stem:  # changed since it was checked
         raise Damaged(relative)
     return content
+
+
+def _either(kinds: Sequence[str]) -> str:
+    """“PDF、PNG 或 JPG ”, “…Word（docx）或 Excel（xlsx）”: spaces only beside Latin letters."""
+    labels = [KINDS[k].label for k in kinds]
+    text = labels[-1] if len(labels) == 1 else "、".join(labels[:-1]) + " 或 " + labels[-1]
+    text = text.replace("） 或 ", "）或 ")
+    return text if text.endswith("）") else text + " "
 
 
 def _intact(path: Path) -> bool:

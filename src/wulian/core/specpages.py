@@ -33,6 +33,14 @@ class SpecPages:
 def spec_router(pages: SpecPages) -> APIRouter:
     router = APIRouter(include_in_schema=False)
 
+    def _may_edit(db: Session, actor: Actor, row: Any) -> bool:
+        if pages.kind.may_edit is None:
+            return True
+        try:
+            return pages.kind.may_edit(db, actor, row)
+        except WulianError:  # a stored text that no longer checks (a metric retired since)
+            return False
+
     def _offer(db: Session, code: str) -> str | None:
         shipped = pages.kind.shipped
         return None if shipped is None else specversions.offer(db, shipped, code)
@@ -49,11 +57,8 @@ def spec_router(pages: SpecPages) -> APIRouter:
         spec = specversions.get(db, pages.kind, actor=actor, spec_id=spec_id)
         previous = specversions.previous(db, pages.kind.model, spec)
         latest = specversions.latest(db, pages.kind.model, spec.code)
-        offer = (
-            None
-            if pages.kind.shipped is None
-            else specversions.offer(db, pages.kind.shipped, spec.code)
-        )
+        offer = _offer(db, spec.code)
+        can_edit = actor.has(pages.edit_permission) and _may_edit(db, actor, latest or spec)
         return {
             "actor": actor,
             "spec": spec,
@@ -65,8 +70,12 @@ def spec_router(pages: SpecPages) -> APIRouter:
             "offer_diff": None
             if offer is None or latest is None
             else specversions.diff_texts(latest, offer, "平台内置新版本"),
-            "can_edit": actor.has(pages.edit_permission)
-            and (pages.kind.may_edit is None or pages.kind.may_edit(db, actor, latest or spec)),
+            "can_edit": can_edit,
+            # one who may not change this spec may still start a new one from it (their own)
+            "can_copy": not can_edit
+            and actor.has(pages.edit_permission)
+            and actor.enterprise_id is None
+            and pages.kind.copies,
             "error": error,
             "base": pages.base,
             "hint": pages.hint,
@@ -119,11 +128,7 @@ def spec_router(pages: SpecPages) -> APIRouter:
     def adopt(request: Request, spec_id: int, db: DB, actor: CurrentActor) -> Response:
         """A newer shipped file saved as the next version of this spec (who may edit may adopt)."""
         spec = specversions.get(db, pages.kind, actor=actor, spec_id=spec_id)
-        offer = (
-            None
-            if pages.kind.shipped is None
-            else specversions.offer(db, pages.kind.shipped, spec.code)
-        )
+        offer = _offer(db, spec.code)
         latest = specversions.latest(db, pages.kind.model, spec.code)
         if offer is None or latest is None:  # adopted meanwhile, or nothing to adopt
             return RedirectResponse(f"{pages.base}/{spec_id}", status_code=303)

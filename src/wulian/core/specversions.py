@@ -21,7 +21,7 @@ from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column
 
 from wulian.core.db import utcnow
 from wulian.core.errors import Conflict, InvalidInput, NotFound
-from wulian.core.permissions import Actor
+from wulian.core.permissions import Actor, Permission
 
 MAX_TEXT = 200_000
 
@@ -168,6 +168,7 @@ class SpecKind(Generic[Row]):
 
     model: type[Row]
     what: str  # 评价方案, 政策版本, 产业链文件 …, for messages
+    write: Permission  # needed for any new version (checked before anything else)
     may_read: Callable[[Actor], None]
     check: Callable[[Session, Actor, Row, str, bool], Checked]
     shipped: Shipped | None = None
@@ -175,6 +176,7 @@ class SpecKind(Generic[Row]):
     # whether actor may save new versions of row's spec (to offer the editor only where saving
     # works; `check` still decides); None: whoever holds the pages' edit permission
     may_edit: Callable[[Session, Actor, Row], bool] | None = None
+    copies: bool = True  # whether a spec may be copied into a new one
 
     # The kind's entry points, for its domain's service to name: get_specs = SPECS.listed, …
     def listed(self, session: Session, *, actor: Actor) -> list[Row]:
@@ -222,6 +224,7 @@ def save_text(
 ) -> Row:
     """A new version of based_on's spec, or with copy a new spec (version 1) under the id
     written in text; refused, with the line, when kind's check refuses the text."""
+    actor.require(kind.write)
     kind.may_read(actor)
     base = get_or_raise(session, kind.model, based_on_id, kind.what)
     text = checked_text(text)

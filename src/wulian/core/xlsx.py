@@ -49,6 +49,7 @@ class ListWorkbook:
         self._cell = self._book.add_format({"border": 1})
         self._number = self._book.add_format({"border": 1, "num_format": "0.00"})
         self._date = self._book.add_format({"border": 1, "num_format": "yyyy-mm-dd"})
+        self._exact = self._book.add_format({"border": 1, "num_format": "General"})
 
     def sheet(
         self,
@@ -65,7 +66,7 @@ class ListWorkbook:
         sheet.merge_range(0, 0, 0, last, title, self._title)
         sheet.merge_range(1, 0, 1, last, notice)
         sheet.write_row(2, 0, headers, self._header)
-        self._write(sheet, rows, start=3)
+        self._write(sheet, rows, start=3, number=self._number)
         self._widths(sheet, widths)
         sheet.freeze_panes(3, 0)
 
@@ -81,11 +82,11 @@ class ListWorkbook:
         """A plain sheet: headers in the first row, the rows below."""
         sheet = self._book.add_worksheet(name[:31] or "数据")
         sheet.write_row(0, 0, headers, self._header)
-        self._write(sheet, rows, start=1)
+        self._write(sheet, rows, start=1, number=self._exact)  # values as they are
         self._widths(sheet, widths)
         sheet.freeze_panes(1, frozen_columns)
 
-    def _write(self, sheet: Any, rows: Iterable[Sequence[Any]], start: int) -> None:
+    def _write(self, sheet: Any, rows: Iterable[Sequence[Any]], start: int, number: Any) -> None:
         for r, values in enumerate(rows, start=start):
             for c, value in enumerate(values):
                 if isinstance(value, Header):
@@ -97,7 +98,7 @@ class ListWorkbook:
                 elif isinstance(value, int):
                     sheet.write_number(r, c, value, self._cell)
                 elif isinstance(value, float):
-                    sheet.write_number(r, c, value, self._number)
+                    sheet.write_number(r, c, value, number)
                 elif isinstance(value, dt.date):
                     day = dt.datetime.combine(value, dt.time()) if type(value) is dt.date else value
                     sheet.write_datetime(r, c, day, self._date)

@@ -109,8 +109,9 @@ def _check_config(
 
 
 SPECS = specversions.SpecKind(
-    model=DeskConfigVersion, what="服务台配置", may_read=lambda actor: staff_only(actor),
-    check=_check_config, shipped=SHIPPED_SPECS,
+    model=DeskConfigVersion, what="服务台配置", write=Permission.DESK_ADMIN,
+    may_read=lambda actor: staff_only(actor), check=_check_config, shipped=SHIPPED_SPECS,
+    copies=False,
 )  # fmt: skip
 # versions of the configuration, and saving a new one (administrators; department codes must
 # exist)

@@ -110,7 +110,8 @@ def _check_spec(
 
 
 SPECS = specversions.SpecKind(
-    model=InnovationSpec, what="评价方案", may_read=_may_read_specs, check=_check_spec,
+    model=InnovationSpec, what="评价方案", write=Permission.ANALYSES_WRITE,
+    may_read=_may_read_specs, check=_check_spec,
     shipped=SHIPPED_SPECS, may_edit=lambda session, actor, row: _may_edit(session, actor, row),
 )  # fmt: skip
 

@@ -69,7 +69,8 @@ def _check_spec(
 
 
 SPECS = specversions.SpecKind(
-    model=LanduseSpec, what="评价方案", may_read=_may_read_specs, check=_check_spec,
+    model=LanduseSpec, what="评价方案", write=Permission.ANALYSES_WRITE,
+    may_read=_may_read_specs, check=_check_spec,
     shipped=SHIPPED_SPECS,
     may_edit=lambda session, actor, row: auth_service.may_act(
         session, actor=actor, permission=Permission.ANALYSES_WRITE,

@@ -153,7 +153,8 @@ def _check_version(
 
 
 SPECS = specversions.SpecKind(
-    model=PolicyVersion, what="政策版本", may_read=require_reader, check=_check_version,
+    model=PolicyVersion, what="政策版本", write=Permission.ANALYSES_WRITE,
+    may_read=require_reader, check=_check_version,
     shipped=SHIPPED_SPECS,
     may_edit=lambda session, actor, row: auth_service.may_act(
         session, actor=actor, permission=Permission.ANALYSES_WRITE,
