@@ -107,9 +107,11 @@ def storm(
     failures: list[BaseException] = []
     health: list[int] = []
     stop = threading.Event()
+    probing = threading.Event()  # the health probe has answered once: the storm may start
 
     def click(client: httpx2.Client, token: str) -> None:
         try:
+            probing.wait(timeout=30)
             start.wait(timeout=30)
             data = {**fields, "csrf_token": token, "form_key": key}
             answers.append(client.post(path, data=data))
@@ -118,11 +120,14 @@ def storm(
 
     def watch() -> None:
         with httpx2.Client(base_url=base, timeout=10) as probe:
-            while not stop.is_set():
+            while True:  # at least once, and on until the storm is over
                 try:
                     health.append(probe.get("/healthz").status_code)
                 except httpx2.TransportError:
                     health.append(0)
+                probing.set()
+                if stop.is_set():
+                    return
                 time.sleep(0.05)
 
     watcher = threading.Thread(target=watch)
