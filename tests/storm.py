@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -17,6 +16,7 @@ from contextlib import contextmanager
 import httpx2
 
 from tests.conftest import PASSWORD, csrf_from
+from tests.e2e.conftest import free_port
 from wulian.core import forms
 from wulian.core.settings import Settings
 
@@ -25,17 +25,11 @@ WORKERS = 2
 RESPONSE_SECONDS = 60  # every answer arrives within this, or the storm fails
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def workers(settings: Settings, count: int = WORKERS) -> Iterator[str]:
     """`wulian serve --workers count` on the settings' database and data directory; its base URL.
     The server is stopped (SIGINT, then SIGKILL of its process group) when the block ends."""
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "WULIAN_DATABASE_URL": settings.database_url,

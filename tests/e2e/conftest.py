@@ -28,7 +28,7 @@ IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 ARTIFACTS = Path(os.environ.get("WULIAN_TEST_ARTIFACTS", "test-artifacts"))
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -37,7 +37,7 @@ def _free_port() -> int:
 @contextmanager
 def serving(app: object) -> Iterator[str]:
     """The app served by uvicorn on a free loopback port, in a thread of this process."""
-    port = _free_port()
+    port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")  # type: ignore[arg-type]
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

@@ -113,24 +113,29 @@ class Damaged(Exception):
     """The stored file's content no longer has the hash it is named after."""
 
 
-def checked_path(data_dir: Path, relative: str) -> Path:
-    """The path of a stored file whose content still has its hash; Missing or Damaged."""
+def _stored(data_dir: Path, relative: str) -> tuple[Path, bytes]:
+    """A stored file and its content, read once and checked against its hash."""
     root = data_dir.resolve()
     path = (root / relative).resolve()
-    if not path.is_relative_to(root) or not path.is_file():
+    if not path.is_relative_to(root):
         raise Missing(relative)
-    if not _intact(path):
+    try:
+        content = path.read_bytes()
+    except OSError:
+        raise Missing(relative) from None
+    if hashlib.sha256(content).hexdigest() != path.stem:
         raise Damaged(relative)
-    return path
+    return path, content
+
+
+def checked_path(data_dir: Path, relative: str) -> Path:
+    """The path of a stored file whose content still has its hash; Missing or Damaged."""
+    return _stored(data_dir, relative)[0]
 
 
 def read(data_dir: Path, relative: str) -> bytes:
     """A stored file's content, checked against its hash; Missing or Damaged."""
-    path = checked_path(data_dir, relative)
-    content = path.read_bytes()
-    if hashlib.sha256(content).hexdigest() != path.stem:  # changed since it was checked
-        raise Damaged(relative)
-    return content
+    return _stored(data_dir, relative)[1]
 
 
 def _either(kinds: Sequence[str]) -> str:

@@ -182,6 +182,13 @@ class SpecKind(Generic[Row]):
     def listed(self, session: Session, *, actor: Actor) -> list[Row]:
         return listed(session, self, actor=actor)
 
+    def install(self, session: Session, *, actor: Actor) -> Installed:
+        """Bring the stored specs to the shipped files (`install`), for one who may write."""
+        actor.require(self.write)
+        if self.shipped is None:
+            return Installed(label=self.what)
+        return install(session, self.shipped, created_by=actor.label)
+
     def get(self, session: Session, *, actor: Actor, spec_id: int) -> Row:
         return get(session, self, actor=actor, spec_id=spec_id)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -40,14 +39,15 @@ def attachment_file(
     if row is None:
         raise NotFound("附件不存在")
     get_or_raise(session, actor=actor, request_id=row.request_id)
+    damaged = Conflict(f"附件“{row.filename}”校验失败（文件已被改动或损坏），拒绝提供")
+    if Path(row.path).stem != row.sha256:  # stored files are named by their hash
+        raise damaged
     try:
         content = files.read(data_dir, row.path)
     except files.Missing:
         raise NotFound(f"附件文件“{row.filename}”已丢失，请联系管理员") from None
     except files.Damaged:
-        content = b""
-    if hashlib.sha256(content).hexdigest() != row.sha256:  # damaged, or not the file recorded
-        raise Conflict(f"附件“{row.filename}”校验失败（文件已被改动或损坏），拒绝提供")
+        raise damaged from None
     return row, content
 
 
