@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from fastapi.testclient import TestClient
@@ -20,6 +21,8 @@ from wulian.core.settings import Settings
 from wulian.enterprises import facts
 from wulian.enterprises import service as enterprise_service
 from wulian.enterprises.models import Fact
+from wulian.landuse.models import LanduseSpec
+from wulian.policy.models import PolicyVersion
 from wulian.reference import service as reference_service
 from wulian.web.app import create_app
 
@@ -121,4 +124,58 @@ def test_the_upgrade_repairs_duplicate_current_facts_and_records_it(blank_databa
         ).scalar()
     assert current == [(3.0,)]
     assert audited == {"superseded": 2, "kept": "每组中最新的一条"}
+    engine.dispose()
+
+
+def test_the_upgrade_keeps_every_run_period_as_text_and_comes_back(blank_database_url):
+    """Runs and payouts stored with integer years keep them as the one period type (text "2024")
+    after the upgrade, and a downgrade gives the integers back. Both databases."""
+    engine = create_engine(blank_database_url)
+    migrate.upgrade(engine, "0015")
+    with unit_of_work(session_factory(engine)) as session:  # tables 0016 leaves as they are
+        audit.track(session, SYSTEM)
+        firm = enterprise_service.create(session, actor=SYSTEM, name="甲公司").id
+        spec = LanduseSpec(code="l", version=1, name="l", text="", created_by="x")
+        version = PolicyVersion(code="p", version=1, name="p", text="", created_by="x")
+        session.add_all([spec, version])
+        session.flush()
+        spec_id, version_id = spec.id, version.id
+    values = {
+        "spec": spec_id,
+        "firm": firm,
+        "version": version_id,
+        "blob": b"",
+        "t": dt.datetime(2025, 5, 1),
+    }
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text("INSERT INTO landuse_runs (spec_id, year, status, benchmarks, averages, "
+                    "counts, inputs, snapshot_hash, note, created_by, created_at) VALUES "
+                    "(:spec, 2024, 'published', '{}', '{}', '{}', :blob, 'h', '', 'x', :t)"),
+            values,
+        )  # fmt: skip
+        connection.execute(
+            sa.text("INSERT INTO policy_runs (id, period, versions, skipped, counts, inputs, "
+                    "snapshot_hash, note, created_by, created_at) VALUES "
+                    "(7, 2023, '{}', '{}', '{}', :blob, 'h', '', 'x', :t)"),
+            values,
+        )  # fmt: skip
+        connection.execute(
+            sa.text("INSERT INTO policy_payouts (policy_code, period, enterprise_id, run_id, "
+                    "version_id, mode, approved_by, approved_at) VALUES "
+                    "('p', 2023, :firm, 7, :version, 'auto', 'x', :t)"),
+            values,
+        )  # fmt: skip
+    read = (
+        "SELECT (SELECT {} FROM landuse_runs), (SELECT period FROM policy_runs), "
+        "(SELECT period FROM policy_payouts)"
+    )
+    migrate.upgrade(engine)
+    with engine.connect() as connection:
+        assert tuple(connection.execute(sa.text(read.format("period"))).one()) == (
+            "2024", "2023", "2023"
+        )  # fmt: skip
+    command.downgrade(migrate.alembic_config(engine), "0015")
+    with engine.connect() as connection:
+        assert tuple(connection.execute(sa.text(read.format("year"))).one()) == (2024, 2023, 2023)
     engine.dispose()

@@ -16,9 +16,10 @@ from tests.conftest import SYSTEM
 from tests.innovation.conftest import AS_OF, MINI, actor_of, expected_points
 from wulian.core.errors import Conflict, InvalidFile, InvalidInput, NotFound, PermissionDenied
 from wulian.core.permissions import Permission
+from wulian.core.runs import RunStatus
 from wulian.enterprises import facts
 from wulian.innovation import service
-from wulian.innovation.models import InnovationResult, RunStatus
+from wulian.innovation.models import InnovationResult
 
 DAY = dt.date(2025, 6, 2)
 

@@ -22,7 +22,7 @@ def test_runs_and_publication_belong_to_the_specs_department(world, zone, who, a
     actor = actor_of(world, who)
 
     def run(session, actor=actor):
-        return service.create_run(session, actor=actor, spec_id=zone["spec"], year=2024).id
+        return service.create_run(session, actor=actor, spec_id=zone["spec"], period=2024).id
 
     if allowed:
         run_id = world.run(run)
@@ -42,7 +42,7 @@ def test_pages_offer_running_and_publishing_only_to_the_department(
 ):
     world.user("analyst_science", Role.ANALYST, department_id=world.department())
     run_id = world.run(
-        lambda s: service.create_run(s, actor=SYSTEM, spec_id=zone["spec"], year=2024).id
+        lambda s: service.create_run(s, actor=SYSTEM, spec_id=zone["spec"], period=2024).id
     )
     login(client, "analyst1")
     assert 'id="new-run"' in client.get("/landuse").text

@@ -17,7 +17,7 @@ from wulian.landuse import service
 
 def run_year(world, zone, year, *, publish=False):
     def act(session):
-        run = service.create_run(session, actor=SYSTEM, spec_id=zone["spec"], year=year)
+        run = service.create_run(session, actor=SYSTEM, spec_id=zone["spec"], period=year)
         if publish:
             service.publish(session, actor=SYSTEM, run_id=run.id)
         return run.id
@@ -98,7 +98,7 @@ def test_what_each_role_may_do(world, zone):
     run_id = run_year(world, zone, 2024)
     officer, firm, analyst = (actor_of(world, u) for u in ("officer1", "firm0", "analyst1"))
     with pytest.raises(PermissionDenied):
-        world.run(lambda s: service.create_run(s, actor=officer, spec_id=zone["spec"], year=2024))
+        world.run(lambda s: service.create_run(s, actor=officer, spec_id=zone["spec"], period=2024))
     with pytest.raises(PermissionDenied):
         world.run(lambda s: service.publish(s, actor=officer, run_id=run_id))
     assert world.run(lambda s: len(service.get_runs(s, actor=officer))) == 1
@@ -134,7 +134,9 @@ def test_benchmarks_from_last_years_published_averages(world, zone):
         return service.save_spec(session, actor=SYSTEM, text=text, based_on_id=base.id).id
 
     spec_id = world.run(edit)
-    run_id = world.run(lambda s: service.create_run(s, actor=SYSTEM, spec_id=spec_id, year=2024).id)
+    run_id = world.run(
+        lambda s: service.create_run(s, actor=SYSTEM, spec_id=spec_id, period=2024).id
+    )
 
     def read(session):
         from wulian.landuse.models import LanduseRun
@@ -192,7 +194,7 @@ def test_a_listed_a_class_firm_is_shown_as_listed_and_not_paid_by_the_a_class_po
         base = session.get(LanduseSpec, zone["spec"])
         text = base.text.replace("{label: A, top: 0.20}", "{label: A, top: 0.30}")
         spec = service.save_spec(session, actor=SYSTEM, text=text, based_on_id=base.id)
-        run = service.create_run(session, actor=SYSTEM, spec_id=spec.id, year=2024)
+        run = service.create_run(session, actor=SYSTEM, spec_id=spec.id, period=2024)
         return service.publish(session, actor=SYSTEM, run_id=run.id).id
 
     run_id = world.run(wider_a)
@@ -248,7 +250,7 @@ def test_the_score_histogram_has_few_bins_whatever_the_scores(world, zone):
     spec_id = world.run(uncapped)
     for spec in (zone["spec"], spec_id):
         run_id = world.run(
-            lambda s, spec=spec: service.create_run(s, actor=SYSTEM, spec_id=spec, year=2024).id
+            lambda s, spec=spec: service.create_run(s, actor=SYSTEM, spec_id=spec, period=2024).id
         )
         view = world.run(lambda s, run_id=run_id: service.zone_view(s, actor=SYSTEM, run_id=run_id))
         rated = sum(1 for status, *_ in results(world, run_id).values() if status == "rated")

@@ -106,9 +106,9 @@ def _landuse_runs(session: Session, *, actor: Actor) -> int:
     spec = specversions.latest(session, LanduseSpec, "huangyan")
     if spec is None:
         raise RuntimeError("内置的亩均效益方案没有载入")
-    last = landuse_service.create_run(session, actor=actor, spec_id=spec.id, year=2024)
+    last = landuse_service.create_run(session, actor=actor, spec_id=spec.id, period=2024)
     landuse_service.publish(session, actor=actor, run_id=last.id)
-    landuse_service.create_run(session, actor=actor, spec_id=spec.id, year=2025)
+    landuse_service.create_run(session, actor=actor, spec_id=spec.id, period=2025)
     return 2
 
 

@@ -9,13 +9,13 @@ from wulian.core import audit
 from wulian.core.db import utcnow
 from wulian.core.pagination import Page
 from wulian.core.permissions import Actor, Permission
+from wulian.core.runs import RunStatus
 from wulian.enterprises import read
 from wulian.innovation.lists import Listed, paginate_pairs
 from wulian.innovation.models import (
     CreditConsent,
     InnovationResult,
     InnovationRun,
-    RunStatus,
 )
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from wulian.core.runs import RunStatus
 from wulian.core.xlsx import ListWorkbook
-from wulian.innovation.models import RunStatus
 
 if TYPE_CHECKING:
     from wulian.enterprises.read import Firm

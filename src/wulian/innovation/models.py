@@ -11,32 +11,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from wulian.core.db import Base, JSONType, utcnow
-from wulian.core.runs import EvaluationRun
+from wulian.core.runs import PublishedRun
 from wulian.core.specversions import SpecVersion
 
 
 class SpecKind(StrEnum):
     INDEX = "index"  # an index spec (engines/index)
     CREDIT = "credit"  # a credit-tier spec (innovation/credit.py)
-
-
-class RunStatus(StrEnum):
-    DRAFT = "draft"
-    NOTICE = "notice"
-    PUBLISHED = "published"
-    WITHDRAWN = "withdrawn"
-
-    @property
-    def label(self) -> str:
-        return RUN_STATUS_LABELS[self]
-
-
-RUN_STATUS_LABELS = {
-    RunStatus.DRAFT: "草稿",
-    RunStatus.NOTICE: "公示中",
-    RunStatus.PUBLISHED: "已发布",
-    RunStatus.WITHDRAWN: "已撤回",
-}
 
 
 class InnovationSpec(SpecVersion, Base):
@@ -48,7 +29,7 @@ class InnovationSpec(SpecVersion, Base):
     kind: Mapped[str] = mapped_column(sa.String(16))
 
 
-class InnovationRun(EvaluationRun, Base):
+class InnovationRun(PublishedRun, Base):
     """An evaluation: a spec version on a period's facts, with its result rows."""
 
     __tablename__ = "innovation_runs"
@@ -56,17 +37,11 @@ class InnovationRun(EvaluationRun, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     spec_id: Mapped[int] = mapped_column(sa.ForeignKey("innovation_specs.id"), index=True)
     credit_spec_id: Mapped[int | None] = mapped_column(sa.ForeignKey("innovation_specs.id"))
-    period: Mapped[str] = mapped_column(sa.String(7), index=True)
-    status: Mapped[str] = mapped_column(sa.String(16), default=RunStatus.DRAFT.value)
     firms: Mapped[int]  # in scope
     scored: Mapped[int]  # with points
     missing_values: Mapped[int]  # unknown inputs across all firms and indicators
     # cohort → {"size": n, "median": {key: v}, "p75": {key: v}} over indicators and aggregates
     cohort_stats: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
-    notice_from: Mapped[dt.date | None]
-    notice_until: Mapped[dt.date | None]
-    published_at: Mapped[dt.datetime | None]
-    published_by: Mapped[str | None] = mapped_column(sa.String(100))
 
     spec: Mapped[InnovationSpec] = relationship(foreign_keys=[spec_id])
     credit_spec: Mapped[InnovationSpec | None] = relationship(foreign_keys=[credit_spec_id])

@@ -13,12 +13,12 @@ from wulian.core import calendar
 from wulian.core.db import utcnow
 from wulian.core.errors import Conflict, InvalidInput, NotFound
 from wulian.core.permissions import Actor, Permission
+from wulian.core.runs import RunStatus
 from wulian.enterprises import read
 from wulian.innovation.models import (
     InnovationResult,
     Objection,
     ObjectionOutcome,
-    RunStatus,
 )
 from wulian.innovation.runs import get_run_or_raise, require_run_owner
 from wulian.innovation.versions import index_model

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from wulian.core.errors import NotFound
 from wulian.core.permissions import Actor
+from wulian.core.runs import RunStatus
 from wulian.engines.index.spec import IndexSpec
 from wulian.enterprises import read
 from wulian.innovation import evaluate
@@ -20,7 +21,6 @@ from wulian.innovation.models import (
     InnovationRun,
     InnovationSpec,
     Objection,
-    RunStatus,
 )
 from wulian.innovation.versions import VISIBLE_TO_FIRMS, index_model
 

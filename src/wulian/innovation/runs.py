@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 
 from wulian.core import audit, calendar, runs
 from wulian.core.auth import service as auth_service
-from wulian.core.db import utcnow
 from wulian.core.errors import Conflict, InvalidInput, NotFound
 from wulian.core.permissions import Actor, Permission
+from wulian.core.runs import RunStatus
 from wulian.engines.index.spec import IndexSpec
 from wulian.enterprises import facts
 from wulian.innovation import evaluate
@@ -24,7 +24,6 @@ from wulian.innovation.models import (
     InnovationSpec,
     Objection,
     ObjectionOutcome,
-    RunStatus,
     SpecKind,
 )
 from wulian.innovation.versions import NOTICE_DAYS, VISIBLE_TO_FIRMS, credit_model, index_model
@@ -172,28 +171,23 @@ def start_notice(
     actor.require(Permission.ANALYSES_WRITE)
     run = get_run_or_raise(session, actor=actor, run_id=run_id)
     require_run_owner(session, actor, index_model(run.spec))
-    if run.status != RunStatus.DRAFT:
-        raise Conflict(f"只有草稿可以公示；本评价{RunStatus(run.status).label}")
-    if not 1 <= days <= 30:
-        raise InvalidInput("公示期应为 1–30 天", field="days", value=str(days))
-    standing = session.scalar(
-        sa.select(InnovationRun.id)
-        .join(InnovationSpec, InnovationRun.spec_id == InnovationSpec.id)
-        .where(
-            InnovationRun.period == run.period,
-            InnovationRun.status.in_(VISIBLE_TO_FIRMS),
-            InnovationSpec.code == run.spec.code,
-            InnovationRun.id != run.id,
+    if run.status == RunStatus.DRAFT:
+        standing = session.scalar(
+            sa.select(InnovationRun.id)
+            .join(InnovationSpec, InnovationRun.spec_id == InnovationSpec.id)
+            .where(
+                InnovationRun.period == run.period,
+                InnovationRun.status.in_(VISIBLE_TO_FIRMS),
+                InnovationSpec.code == run.spec.code,
+                InnovationRun.id != run.id,
+            )
         )
-    )
-    if standing is not None:
-        raise Conflict(
-            f"{run.period} 年度“{run.spec.name}”已有公示中或已发布的评价（#{standing}），请先撤回它"
-        )
-    start = today or calendar.today()
-    run.status = RunStatus.NOTICE.value
-    run.notice_from = start
-    run.notice_until = start + dt.timedelta(days=days - 1)
+        if standing is not None:
+            raise Conflict(
+                f"{run.period} 年度“{run.spec.name}”已有公示中或已发布的评价（#{standing}），"
+                "请先撤回它"
+            )
+    runs.start_notice(run, days=days, today=today or calendar.today())
     session.flush()
     return run
 
@@ -205,11 +199,8 @@ def publish(
     actor.require(Permission.ANALYSES_WRITE)
     run = get_run_or_raise(session, actor=actor, run_id=run_id)
     require_run_owner(session, actor, index_model(run.spec))
-    if run.status != RunStatus.NOTICE:
-        raise Conflict(f"只有公示中的评价可以发布；本评价{RunStatus(run.status).label}")
     day = today or calendar.today()
-    if run.notice_until is not None and day <= run.notice_until:
-        raise Conflict(f"公示期到 {run.notice_until:%Y年%m月%d日} 结束，结束后才能发布")
+    runs.check_publishable(run, today=day, notice_required=True)
     open_count = session.scalar(
         sa.select(sa.func.count())
         .select_from(Objection)
@@ -217,9 +208,7 @@ def publish(
     )
     if open_count:
         raise Conflict(f"还有 {open_count} 条异议没有答复，答复后才能发布")
-    run.status = RunStatus.PUBLISHED.value
-    run.published_at = utcnow()
-    run.published_by = actor.label
+    runs.publish(run, by=actor.label, today=day, notice_required=True)
     session.flush()
     return run
 
@@ -229,11 +218,6 @@ def withdraw(session: Session, *, actor: Actor, run_id: int, reason: str) -> Inn
     actor.require(Permission.ANALYSES_WRITE)
     run = get_run_or_raise(session, actor=actor, run_id=run_id)
     require_run_owner(session, actor, index_model(run.spec))
-    if run.status == RunStatus.WITHDRAWN:
-        raise Conflict("本评价已撤回")
-    if not reason.strip():
-        raise InvalidInput("请填写撤回原因", field="reason")
-    run.status = RunStatus.WITHDRAWN.value
-    run.note = f"撤回：{reason.strip()}"[:500]
+    runs.withdraw(run, reason=reason)
     session.flush()
     return run

@@ -9,7 +9,7 @@ from importlib import resources
 
 from sqlalchemy.orm import Session
 
-from wulian.core import specversions
+from wulian.core import runs, specversions
 from wulian.core.auth import service as auth_service
 from wulian.core.errors import InvalidInput
 from wulian.core.permissions import Actor, Permission
@@ -18,7 +18,6 @@ from wulian.engines.index.spec import IndexSpec
 from wulian.innovation import credit, evaluate
 from wulian.innovation.models import (
     InnovationSpec,
-    RunStatus,
     SpecKind,
 )
 from wulian.reference.catalogue import shipped as shipped_metrics
@@ -30,9 +29,9 @@ SHIPPED: tuple[tuple[str, SpecKind], ...] = (
     ("credit", SpecKind.CREDIT),
 )
 
-NOTICE_DAYS = 7  # a public notice of about a week (calendar days, both ends included)
+NOTICE_DAYS = runs.NOTICE_DAYS
 
-VISIBLE_TO_FIRMS = (RunStatus.NOTICE.value, RunStatus.PUBLISHED.value)
+VISIBLE_TO_FIRMS = runs.PUBLIC
 
 
 def shipped_text(code: str) -> str:

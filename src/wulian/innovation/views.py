@@ -14,9 +14,10 @@ from wulian.core import calendar
 from wulian.core.deps import DB, CurrentActor, render, render_failure, xlsx_download
 from wulian.core.errors import WulianError
 from wulian.core.permissions import Actor, Permission
+from wulian.core.runs import RunStatus
 from wulian.core.specpages import SpecPages, spec_router
 from wulian.innovation import charts, schemas, service
-from wulian.innovation.models import ObjectionOutcome, RunStatus, SpecKind
+from wulian.innovation.models import ObjectionOutcome, SpecKind
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(tags=["创新积分"])

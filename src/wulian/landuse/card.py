@@ -11,12 +11,14 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from wulian.core import runs
 from wulian.core.errors import NotFound
 from wulian.core.permissions import Actor
+from wulian.core.runs import RunStatus
 from wulian.enterprises import read
 from wulian.landuse import evaluate
 from wulian.landuse import spec as landuse_spec
-from wulian.landuse.models import LanduseResult, LanduseRun, LanduseRunStatus
+from wulian.landuse.models import LanduseResult, LanduseRun
 from wulian.landuse.runs import get_run_or_raise
 from wulian.landuse.versions import parse
 from wulian.reference import catalogue
@@ -74,18 +76,18 @@ def card(session: Session, *, actor: Actor, run_id: int, enterprise_id: int) -> 
     ]  # fmt: skip
     bonus = (result.detail.get("bonus") or {}).get("points")
     past = session.execute(
-        sa.select(LanduseRun.year, LanduseResult.grade, LanduseResult.score)
+        sa.select(LanduseRun.period, LanduseResult.grade, LanduseResult.score)
         .join(LanduseRun, LanduseRun.id == LanduseResult.run_id)
         .where(
             LanduseResult.enterprise_id == enterprise_id,
-            LanduseRun.status == LanduseRunStatus.PUBLISHED.value,
+            LanduseRun.status == RunStatus.PUBLISHED.value,
             LanduseRun.id != run.id,
         )
-        .order_by(LanduseRun.year.desc())
+        .order_by(LanduseRun.period.desc())
     ).all()
     return Card(
         run=run, enterprise=enterprise, result=result, lines=lines, bonus=bonus,
-        history=[(y, g, s) for y, g, s in past],
+        history=[(runs.period_year(p), g, s) for p, g, s in past],
         next_class=_next_class(session, run, spec, result),
         policy=spec.policies.get(result.grade or ""),
     )  # fmt: skip

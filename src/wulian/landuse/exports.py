@@ -9,11 +9,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from wulian.core.permissions import Actor
+from wulian.core.runs import RunStatus
 from wulian.core.xlsx import ListWorkbook
 from wulian.enterprises import read
 from wulian.landuse.evaluate import STATUS_NAMES
 from wulian.landuse.lists import LowFirm, low_list
-from wulian.landuse.models import LanduseResult, LanduseRunStatus
+from wulian.landuse.models import LanduseResult
 from wulian.landuse.runs import get_run_or_raise
 from wulian.landuse.versions import STAFF_ONLY, parse
 
@@ -50,7 +51,7 @@ def workbook(
     low: list[LowFirm],
 ) -> bytes:
     book = ListWorkbook()
-    status = "正式发布" if run.status == LanduseRunStatus.PUBLISHED.value else "草稿，未发布"
+    status = "正式发布" if run.status == RunStatus.PUBLISHED.value else "草稿，未发布"
     notice = f"评价方案：{run.spec.name}（第 {run.spec.version} 版）"
     for group in spec.groups:
         rated = [(r, e) for r, e in pairs if r.group == group.key and r.status == "rated"]

@@ -8,11 +8,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from wulian.core import runs
 from wulian.core.errors import PermissionDenied
 from wulian.core.pagination import Page, paginate_rows
 from wulian.core.permissions import Actor, Permission
+from wulian.core.runs import RunStatus
 from wulian.enterprises import read
-from wulian.landuse.models import LanduseResult, LanduseRun, LanduseRunStatus
+from wulian.landuse.models import LanduseResult, LanduseRun
 from wulian.landuse.runs import get_run_or_raise
 from wulian.landuse.versions import LOW_CANDIDATES, STAFF_ONLY, parse
 
@@ -86,17 +88,19 @@ def low_list(session: Session, *, actor: Actor, run_id: int) -> list[LowFirm]:
     history: dict[int, dict[int, float | None]] = {i: {} for i in ids}
     if ids:
         past = session.execute(
-            sa.select(LanduseRun.year, LanduseResult.enterprise_id, LanduseResult.tax_per_mu)
+            sa.select(LanduseRun.period, LanduseResult.enterprise_id, LanduseResult.tax_per_mu)
             .join(LanduseRun, LanduseRun.id == LanduseResult.run_id)
             .where(
                 LanduseResult.enterprise_id.in_(ids),
-                LanduseRun.year < run.year,
-                LanduseRun.status == LanduseRunStatus.PUBLISHED.value,
+                LanduseRun.period < run.period,
+                LanduseRun.status == RunStatus.PUBLISHED.value,
             )
-            .order_by(LanduseRun.year, LanduseRun.published_at)
+            .order_by(LanduseRun.period, LanduseRun.published_at)
         ).all()
-        for year, eid, value in past:
-            history[eid][year] = value  # the newest published run of a year wins
+        for period, eid, value in past:
+            history[eid][runs.period_year(period)] = (
+                value  # the newest published run of a year wins
+            )
     out = []
     for result, enterprise in pairs:
         years = {**history[enterprise.id], run.year: result.tax_per_mu}
@@ -113,11 +117,11 @@ def published_grades(
     """The newest published run (of year, when given) and a page of its firms."""
     actor.require(Permission.ZONE_READ)
     actor.require_staff(STAFF_ONLY)
-    query = sa.select(LanduseRun).where(LanduseRun.status == LanduseRunStatus.PUBLISHED.value)
+    query = sa.select(LanduseRun).where(LanduseRun.status == RunStatus.PUBLISHED.value)
     if year is not None:
-        query = query.where(LanduseRun.year == year)
+        query = query.where(LanduseRun.period == str(year))
     run = session.scalar(
-        query.order_by(LanduseRun.year.desc(), LanduseRun.published_at.desc()).limit(1)
+        query.order_by(LanduseRun.period.desc(), LanduseRun.published_at.desc()).limit(1)
     )
     rows = (
         sa.select(LanduseResult)
@@ -143,8 +147,8 @@ def standing_up_to(
         actor.require(Permission.ZONE_READ)
     run = session.scalar(
         sa.select(LanduseRun)
-        .where(LanduseRun.status == LanduseRunStatus.PUBLISHED.value, LanduseRun.year <= year)
-        .order_by(LanduseRun.year.desc(), LanduseRun.published_at.desc())
+        .where(LanduseRun.status == RunStatus.PUBLISHED.value, LanduseRun.period <= str(year))
+        .order_by(LanduseRun.period.desc(), LanduseRun.published_at.desc())
         .limit(1)
     )
     if run is None:

@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from wulian.core.db import Base, JSONType
-from wulian.core.runs import EvaluationRun
+from wulian.core.runs import PublishedRun
 from wulian.core.specversions import SpecVersion
-
-
-class LanduseRunStatus(StrEnum):
-    DRAFT = "draft"
-    PUBLISHED = "published"
-
-    @property
-    def label(self) -> str:
-        return {"draft": "草稿", "published": "已发布"}[self.value]
 
 
 class LanduseSpec(SpecVersion, Base):
@@ -30,20 +19,16 @@ class LanduseSpec(SpecVersion, Base):
     __table_args__ = (sa.UniqueConstraint("code", "version"),)
 
 
-class LanduseRun(EvaluationRun, Base):
+class LanduseRun(PublishedRun, Base):
     """One year's evaluation: a spec version on that year's facts and registry."""
 
     __tablename__ = "landuse_runs"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     spec_id: Mapped[int] = mapped_column(sa.ForeignKey("landuse_specs.id"), index=True)
-    year: Mapped[int] = mapped_column(index=True)
-    status: Mapped[str] = mapped_column(sa.String(16), default=LanduseRunStatus.DRAFT.value)
     benchmarks: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)  # group → item → v
     averages: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)  # group → item → v
     counts: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)  # status/class → n
-    published_at: Mapped[dt.datetime | None]
-    published_by: Mapped[str | None] = mapped_column(sa.String(100))
 
     spec: Mapped[LanduseSpec] = relationship()
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from typing import Any
 
 import polars as pl
 import sqlalchemy as sa
@@ -13,13 +14,13 @@ from sqlalchemy.orm import Session
 
 from wulian.core import audit, calendar, runs
 from wulian.core.auth import service as auth_service
-from wulian.core.db import utcnow
-from wulian.core.errors import Conflict, InvalidInput, NotFound
+from wulian.core.errors import InvalidInput, NotFound
 from wulian.core.permissions import Actor, Permission
+from wulian.core.runs import RunStatus
 from wulian.enterprises import facts, read
 from wulian.landuse import evaluate
 from wulian.landuse import spec as landuse_spec
-from wulian.landuse.models import LanduseResult, LanduseRun, LanduseRunStatus, LanduseSpec
+from wulian.landuse.models import LanduseResult, LanduseRun, LanduseSpec
 from wulian.landuse.versions import BUILDING_TAG, RENTED_TAG, STAFF_ONLY, parse
 from wulian.reference import service as reference
 
@@ -66,7 +67,7 @@ def previous_averages(session: Session, *, year: int) -> dict[str, dict[str, flo
     """The averages of last year's published run (the newest, if several)."""
     run = session.scalar(
         sa.select(LanduseRun)
-        .where(LanduseRun.year == year - 1, LanduseRun.status == LanduseRunStatus.PUBLISHED.value)
+        .where(LanduseRun.period == str(year - 1), LanduseRun.status == RunStatus.PUBLISHED.value)
         .order_by(LanduseRun.published_at.desc())
         .limit(1)
     )
@@ -90,16 +91,18 @@ def may_run(session: Session, *, actor: Actor, spec: LanduseSpec) -> bool:
 
 
 def create_run(
-    session: Session, *, actor: Actor, spec_id: int, year: int, note: str = ""
+    session: Session, *, actor: Actor, spec_id: int, period: str | int, note: str = ""
 ) -> LanduseRun:
-    """Evaluate a spec version on year's data and keep the result as a draft run."""
+    """Evaluate a spec version on a year's data and keep the result as a draft run."""
     actor.require(Permission.ANALYSES_WRITE)
     actor.require_staff(STAFF_ONLY)
     row = session.get(LanduseSpec, spec_id)
     if row is None:
         raise NotFound(f"评价方案不存在：{spec_id}")
-    if not 2000 <= year <= calendar.today().year:
-        raise InvalidInput("评价年度应在 2000 年到今年之间", field="year")
+    if not 2000 <= int(str(period).strip() or 0) <= calendar.today().year:
+        raise InvalidInput("评价年度应在 2000 年到今年之间", field="year", value=str(period))
+    period = runs.year_period(period, field="year")
+    year = runs.period_year(period)
     model = parse(row.text)
     _require_owner(session, actor, model)
     frame = build_input(session, actor=actor, spec=model, year=year)
@@ -115,8 +118,8 @@ def create_run(
     # a class and the low-efficiency list can both hold: how many of each class are listed
     counts.update(f"low:{g}" for g in rows.filter(pl.col("low"))["grade"].drop_nulls().to_list())
     run = LanduseRun(
-        spec_id=row.id, year=year, status=LanduseRunStatus.DRAFT.value,
-        snapshot_hash=runs.snapshot([row.text], year, frame), benchmarks=result.benchmarks,
+        spec_id=row.id, period=period, status=RunStatus.DRAFT.value,
+        snapshot_hash=runs.snapshot([row.text], period, frame), benchmarks=result.benchmarks,
         averages=result.averages, counts=dict(counts), inputs=runs.pack(frame),
         note=note.strip()[:500], created_by=actor.label,
     )  # fmt: skip
@@ -139,11 +142,11 @@ def create_run(
 
 
 def get_runs(session: Session, *, actor: Actor) -> list[LanduseRun]:
-    """Runs, newest first (enterprise users: published ones only)."""
+    """Runs, newest first (enterprise users: those on notice or published)."""
     actor.require(Permission.ENTERPRISES_READ)
-    query = sa.select(LanduseRun).order_by(LanduseRun.year.desc(), LanduseRun.id.desc())
+    query = sa.select(LanduseRun).order_by(LanduseRun.period.desc(), LanduseRun.id.desc())
     if actor.enterprise_id is not None:
-        query = query.where(LanduseRun.status == LanduseRunStatus.PUBLISHED.value)
+        query = query.where(LanduseRun.status.in_(runs.PUBLIC))
     else:
         actor.require(Permission.ZONE_READ)
     return list(session.scalars(query))
@@ -152,11 +155,7 @@ def get_runs(session: Session, *, actor: Actor) -> list[LanduseRun]:
 def get_run_or_raise(session: Session, *, actor: Actor, run_id: int) -> LanduseRun:
     actor.require(Permission.ENTERPRISES_READ)
     run = session.get(LanduseRun, run_id)
-    hidden = (
-        actor.enterprise_id is not None
-        and run is not None
-        and (run.status != LanduseRunStatus.PUBLISHED.value)
-    )
+    hidden = actor.enterprise_id is not None and run is not None and (run.status not in runs.PUBLIC)
     if run is None or hidden:
         raise NotFound(f"评价不存在：{run_id}")
     if actor.enterprise_id is None:
@@ -164,21 +163,61 @@ def get_run_or_raise(session: Session, *, actor: Actor, run_id: int) -> LanduseR
     return run
 
 
-def publish(session: Session, *, actor: Actor, run_id: int) -> LanduseRun:
-    """Publish a draft run: its lists become the year's official ones."""
+def _managed_run(session: Session, actor: Actor, run_id: int) -> LanduseRun:
+    """A run actor may put on notice, publish or withdraw (its spec's department's work)."""
     actor.require(Permission.ANALYSES_WRITE)
     actor.require_staff(STAFF_ONLY)
     run = get_run_or_raise(session, actor=actor, run_id=run_id)
     _require_owner(session, actor, parse(run.spec.text))
-    if run.status != LanduseRunStatus.DRAFT.value:
-        raise Conflict("只有草稿可以发布")
-    before = {"status": run.status}
-    run.status = LanduseRunStatus.PUBLISHED.value
-    run.published_at = utcnow()
-    run.published_by = actor.label
-    session.flush()
+    return run
+
+
+def _record(
+    session: Session, action: str, run: LanduseRun, before: dict[str, Any], **after: Any
+) -> None:
     audit.record(
-        session, action="landuse.publish", object_type="landuse_runs", object_id=run.id,
-        before=before, after={"status": run.status},
+        session, action=action, object_type="landuse_runs", object_id=run.id,
+        before=before, after={"status": run.status, **after},
     )  # fmt: skip
+
+
+def start_notice(
+    session: Session,
+    *,
+    actor: Actor,
+    run_id: int,
+    days: int = runs.NOTICE_DAYS,
+    today: dt.date | None = None,
+) -> LanduseRun:
+    """Put a draft on public notice (公示) for days calendar days from today: the firms see their
+    class and may ask the department about it before the lists become official."""
+    run = _managed_run(session, actor, run_id)
+    before = {"status": run.status}
+    runs.start_notice(run, days=days, today=today or calendar.today())
+    session.flush()
+    _record(session, "landuse.notice", run, before, notice_until=str(run.notice_until))
+    return run
+
+
+def publish(
+    session: Session, *, actor: Actor, run_id: int, today: dt.date | None = None
+) -> LanduseRun:
+    """Publish a draft, or a run whose notice has ended: its lists become the year's official
+    ones."""
+    run = _managed_run(session, actor, run_id)
+    before = {"status": run.status}
+    runs.publish(run, by=actor.label, today=today or calendar.today(), notice_required=False)
+    session.flush()
+    _record(session, "landuse.publish", run, before)
+    return run
+
+
+def withdraw(session: Session, *, actor: Actor, run_id: int, reason: str) -> LanduseRun:
+    """Withdraw a run at any stage, with the reason: a withdrawn run's lists are no longer the
+    year's (the newest other published run of the year, if any, stands)."""
+    run = _managed_run(session, actor, run_id)
+    before = {"status": run.status, "note": run.note}  # the reason replaces the note
+    runs.withdraw(run, reason=reason)
+    session.flush()
+    _record(session, "landuse.withdraw", run, before, note=run.note)
     return run

@@ -1,7 +1,8 @@
 """亩均效益: the service API of the landuse package.
 
 A run evaluates one spec version on one year's facts and registry, keeps its input, benchmarks,
-averages and each firm's result; a draft is published once checked. Last year's published
+averages and each firm's result; a draft may go on public notice (公示) and is published once
+checked, and any run can be withdrawn (the run lifecycle of core/runs.py). Last year's published
 averages feed benchmarks written as {previous_average: factor}.
 
 The work is done by the package's modules along their seams: versions, runs, lists, card, zone,
@@ -10,6 +11,7 @@ exports; this module names what other modules call.
 
 from __future__ import annotations
 
+from wulian.core.runs import NOTICE_DAYS
 from wulian.landuse.card import Card, CardLine, card, metric_name
 from wulian.landuse.exports import export_xlsx
 from wulian.landuse.lists import (
@@ -28,6 +30,8 @@ from wulian.landuse.runs import (
     may_run,
     previous_averages,
     publish,
+    start_notice,
+    withdraw,
 )
 from wulian.landuse.versions import (
     BUILDING_TAG,
@@ -51,6 +55,7 @@ __all__ = [
     "BUILDING_TAG",
     "GRADE_ORDER",
     "LOW_CANDIDATES",
+    "NOTICE_DAYS",
     "RENTED_TAG",
     "SHIPPED",
     "SHIPPED_SPECS",
@@ -82,5 +87,7 @@ __all__ = [
     "save_spec",
     "shipped_text",
     "standing_up_to",
+    "start_notice",
+    "withdraw",
     "zone_view",
 ]

@@ -3,6 +3,7 @@ report card, the published xlsx, and the spec files."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -15,10 +16,11 @@ from wulian.core.deps import DB, CurrentActor, render, render_failure, xlsx_down
 from wulian.core.errors import NotFound, WulianError
 from wulian.core.pagination import PageOut
 from wulian.core.permissions import Actor
+from wulian.core.runs import RunStatus
 from wulian.core.specpages import SpecPages, spec_router
 from wulian.landuse import schemas, service
 from wulian.landuse.evaluate import STATUS_NAMES
-from wulian.landuse.models import LanduseResult, LanduseRun, LanduseRunStatus, LanduseSpec
+from wulian.landuse.models import LanduseResult, LanduseRun, LanduseSpec
 from wulian.landuse.spec import GROUPS
 
 pages = APIRouter(include_in_schema=False)
@@ -39,7 +41,7 @@ def _index_context(db: Session, actor: Actor, error: WulianError | None = None) 
         "runs": service.get_runs(db, actor=actor),
         "specs": runnable,
         "can_run": bool(runnable),
-        "statuses": LanduseRunStatus,
+        "statuses": RunStatus,
         "error": error,
     }
 
@@ -61,7 +63,7 @@ def create_run(
     note: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     try:
-        run = service.create_run(db, actor=actor, spec_id=spec_id, year=year, note=note)
+        run = service.create_run(db, actor=actor, spec_id=spec_id, period=year, note=note)
     except WulianError as error:
         return render_failure(
             request, db, error, "landuse/index.html", lambda e: _index_context(db, actor, e)
@@ -90,7 +92,7 @@ def _run_context(
         "actor": actor,
         "run": run,
         "spec": spec,
-        "status": LanduseRunStatus(run.status),
+        "status": RunStatus(run.status),
         "filters": filters,
         "listing": listing,
         "base": f"/landuse/runs/{run.id}?{urlencode({k: v for k, v in params.items() if v})}&",
@@ -132,16 +134,52 @@ def run_page(
     return render(request, "landuse/run.html", _run_context(db, actor, run_id, filters, page))
 
 
-@pages.post("/landuse/runs/{run_id}/publish")
-def publish(request: Request, run_id: int, db: DB, actor: CurrentActor) -> Response:
+def _run_action(
+    request: Request, db: DB, actor: CurrentActor, run_id: int, action: Callable[[], object]
+) -> Response:
     try:
-        service.publish(db, actor=actor, run_id=run_id)
+        action()
     except WulianError as error:
         return render_failure(
             request, db, error, "landuse/run.html",
             lambda e: _run_context(db, actor, run_id, service.Filters(), error=e),
         )  # fmt: skip
     return RedirectResponse(f"/landuse/runs/{run_id}", status_code=303)
+
+
+@pages.post("/landuse/runs/{run_id}/notice")
+def start_notice(
+    request: Request,
+    run_id: int,
+    db: DB,
+    actor: CurrentActor,
+    days: Annotated[int, Form(ge=1, le=30)] = service.NOTICE_DAYS,
+) -> Response:
+    return _run_action(
+        request, db, actor, run_id,
+        lambda: service.start_notice(db, actor=actor, run_id=run_id, days=days),
+    )  # fmt: skip
+
+
+@pages.post("/landuse/runs/{run_id}/publish")
+def publish(request: Request, run_id: int, db: DB, actor: CurrentActor) -> Response:
+    return _run_action(
+        request, db, actor, run_id, lambda: service.publish(db, actor=actor, run_id=run_id)
+    )
+
+
+@pages.post("/landuse/runs/{run_id}/withdraw")
+def withdraw(
+    request: Request,
+    run_id: int,
+    db: DB,
+    actor: CurrentActor,
+    reason: Annotated[str, Form(max_length=400)] = "",
+) -> Response:
+    return _run_action(
+        request, db, actor, run_id,
+        lambda: service.withdraw(db, actor=actor, run_id=run_id, reason=reason),
+    )  # fmt: skip
 
 
 @pages.get("/landuse/runs/{run_id}/low")
@@ -160,7 +198,7 @@ def low(request: Request, run_id: int, db: DB, actor: CurrentActor) -> Response:
 def export(run_id: int, db: DB, actor: CurrentActor) -> Response:
     run = service.get_run_or_raise(db, actor=actor, run_id=run_id)
     content = service.export_xlsx(db, actor=actor, run_id=run.id)
-    label = LanduseRunStatus(run.status).label
+    label = RunStatus(run.status).label
     return xlsx_download(content, f"{run.year}年度亩均效益综合评价名单-{label}.xlsx")
 
 
@@ -185,7 +223,7 @@ def latest_card(enterprise_id: int, db: DB, actor: CurrentActor) -> Response:
         sa.select(LanduseResult.run_id)
         .join(LanduseRun, LanduseRun.id == LanduseResult.run_id)
         .where(LanduseResult.enterprise_id == enterprise_id, LanduseResult.run_id.in_(runs))
-        .order_by(LanduseRun.year.desc(), LanduseRun.id.desc())
+        .order_by(LanduseRun.period.desc(), LanduseRun.id.desc())
         .limit(1)
     )
     if found is None:

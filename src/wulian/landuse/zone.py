@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 
 from wulian.core import runs
 from wulian.core.permissions import Actor
+from wulian.core.runs import RunStatus
 from wulian.landuse import charts
 from wulian.landuse import spec as landuse_spec
-from wulian.landuse.models import LanduseResult, LanduseRun, LanduseRunStatus
+from wulian.landuse.models import LanduseResult, LanduseRun
 from wulian.landuse.runs import get_run_or_raise
 from wulian.landuse.versions import STAFF_ONLY, parse
 
@@ -49,17 +50,18 @@ def zone_view(session: Session, *, actor: Actor, run_id: int) -> ZoneView:
     for chain in sorted(c for c in rated["chain"].unique().to_list() if c):
         per_mu.append((chain, *_pooled(rated.filter(pl.col("chain") == chain))))
     years = session.execute(
-        sa.select(LanduseRun.year, LanduseResult.grade, sa.func.count())
+        sa.select(LanduseRun.period, LanduseResult.grade, sa.func.count())
         .join(LanduseRun, LanduseRun.id == LanduseResult.run_id)
         .where(
-            sa.or_(LanduseRun.status == LanduseRunStatus.PUBLISHED.value, LanduseRun.id == run.id),
+            sa.or_(LanduseRun.status == RunStatus.PUBLISHED.value, LanduseRun.id == run.id),
             LanduseResult.grade.is_not(None),
         )
-        .group_by(LanduseRun.year, LanduseResult.grade)
+        .group_by(LanduseRun.period, LanduseResult.grade)
     ).all()
     by_year: dict[int, dict[str, int]] = {}
-    for year, grade, n in years:
+    for period, grade, n in years:
         if grade is not None:
+            year = runs.period_year(period)
             by_year.setdefault(year, {})[grade] = by_year.get(year, {}).get(grade, 0) + n
     histogram = charts.histogram(
         rated["score"].drop_nulls().to_list(), top=highest_score(parse(run.spec.text))

@@ -29,7 +29,6 @@ class PolicyRun(EvaluationRun, Base):
     __tablename__ = "policy_runs"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    period: Mapped[int] = mapped_column(index=True)
     versions: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)  # code → version id
     skipped: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)  # code → why
     counts: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)  # code → status → n
@@ -70,7 +69,7 @@ class Payout(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     policy_code: Mapped[str] = mapped_column(sa.String(64), index=True)
-    period: Mapped[int]
+    period: Mapped[str] = mapped_column(sa.String(7))  # the run's period, YYYY
     enterprise_id: Mapped[int] = mapped_column(sa.ForeignKey("enterprises.id"), index=True)
     run_id: Mapped[int] = mapped_column(sa.ForeignKey("policy_runs.id"))
     version_id: Mapped[int] = mapped_column(sa.ForeignKey("policy_versions.id"))

@@ -45,7 +45,7 @@ def pools(session: Session, *, actor: Actor, run_id: int) -> tuple[PolicyRun, li
         if policy.grants is None:
             continue
         # the title held on the period's last day, as the policy's own inputs read titles
-        held = read.holders(session, tag=policy.grants, on=rules.period_end(run.period))
+        held = read.holders(session, tag=policy.grants, on=rules.period_end(run.year))
         near = [
             i
             for i in session.scalars(
@@ -62,7 +62,7 @@ def pools(session: Session, *, actor: Actor, run_id: int) -> tuple[PolicyRun, li
             subset = frame.filter(pl.col("enterprise_id").is_in(near)).select(
                 "enterprise_id", *policy.inputs
             )
-            traced = evaluate_all([policy], subset, run.period, trace=True)
+            traced = evaluate_all([policy], subset, run.year, trace=True)
             firms = read.records(session, near)
             for explanation_row in traced.frames[code].iter_rows(named=True):
                 firm = firms[explanation_row["enterprise_id"]]

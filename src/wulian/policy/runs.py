@@ -49,18 +49,18 @@ def evaluate_all(
     )
 
 
-def create_run(session: Session, *, actor: Actor, period: int, note: str = "") -> PolicyRun:
-    """Every zone firm against the newest version of every policy, for period."""
+def create_run(session: Session, *, actor: Actor, period: str | int, note: str = "") -> PolicyRun:
+    """Every zone firm against the newest version of every policy, for period (a year)."""
     actor.require(Permission.ANALYSES_WRITE)
     actor.require_staff(STAFF_ONLY)
-    if not 1990 <= period <= 2100:
-        raise InvalidInput("评价年度应为 1990–2100 的年份", field="period", value=str(period))
+    period = runs.year_period(period)
+    year = runs.period_year(period)
     versions = newest(session)
     if not versions:
         raise InvalidInput("政策库是空的：请先导入政策", field="period")
     policies = [parse(v.text) for v in versions]
-    frame, trust = build_input(session, actor=actor, policies=policies, period=period)
-    result = evaluate_all(policies, frame, period)
+    frame, trust = build_input(session, actor=actor, policies=policies, period=year)
+    result = evaluate_all(policies, frame, year)
     run = PolicyRun(
         period=period,
         versions={v.code: v.id for v in versions},

@@ -84,12 +84,12 @@ def what_if(
     actor.require(Permission.ZONE_READ)
     run = get_run_or_raise(session, actor=actor, run_id=run_id)
     _, policy = run_policy(session, run, code)
-    day = rules.period_end(run.period)
+    day = rules.period_end(run.year)
     changed = with_parameter(policy, parameter, value, day)
     frame, _ = run_inputs(session, run)
     columns = ["enterprise_id", *policy.inputs]
-    before = evaluate_all([policy], frame.select(columns), run.period).frames.get(code)
-    after = evaluate_all([changed], frame.select(columns), run.period).frames.get(code)
+    before = evaluate_all([policy], frame.select(columns), run.year).frames.get(code)
+    after = evaluate_all([changed], frame.select(columns), run.year).frames.get(code)
     if before is None or after is None:
         raise InvalidInput(f"政策在 {run.period} 年度不在有效期内", field="run")
     both = before.select("enterprise_id", "status", "amount").join(
