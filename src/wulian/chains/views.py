@@ -15,7 +15,7 @@ from wulian.chains.models import MembershipStatus
 from wulian.core.deps import DB, CurrentActor, render, render_failure
 from wulian.core.errors import InvalidInput, WulianError
 from wulian.core.permissions import Actor, Permission
-from wulian.core.specpages import SpecPages, spec_router
+from wulian.core.specpages import SpecPages, spec_api, spec_router
 from wulian.enterprises import views as enterprise_views
 
 pages = APIRouter(include_in_schema=False)
@@ -27,21 +27,19 @@ PageNo = Annotated[int, Query(ge=1, le=100_000)]
 Year = Annotated[int | None, Query(ge=1900, le=2999)]
 Short = Annotated[str | None, Query(max_length=100)]
 
-pages.include_router(
-    spec_router(
-        SpecPages(
-            base="/atlas/specs",
-            kind=service.SPECS,
-            intro="每条产业链一份文件：上中下游环节（名称、说明、关键词、典型产品、国民经济行业代码、"
-            "战略性新兴产业分类、战略权重）、环节之间的供给关系与投入占比、“N个一”工作事项和强弱缺评级规则。"
-            "修改后保存为新版本，图谱、归链和链健康度都按最新版本计算。",
-            hint="YAML 格式，见使用手册“产业链图谱”。保存前逐行校验："
-            "环节编号重复、供给关系指向不存在的环节、供给关系成环等问题会指出所在行。",
-            shipped_note="这是平台内置的产业链文件，由公开资料整理，请按本地实际修改。",
-            edit_permission=Permission.CHAINS_MANAGE,
-        )
-    )
+SPEC_PAGES = SpecPages(
+    base="/atlas/specs",
+    kind=service.SPECS,
+    intro="每条产业链一份文件：上中下游环节（名称、说明、关键词、典型产品、国民经济行业代码、"
+    "战略性新兴产业分类、战略权重）、环节之间的供给关系与投入占比、“N个一”工作事项和强弱缺评级规则。"
+    "修改后保存为新版本，图谱、归链和链健康度都按最新版本计算。",
+    hint="YAML 格式，见使用手册“产业链图谱”。保存前逐行校验："
+    "环节编号重复、供给关系指向不存在的环节、供给关系成环等问题会指出所在行。",
+    shipped_note="这是平台内置的产业链文件，由公开资料整理，请按本地实际修改。",
+    edit_permission=Permission.CHAINS_MANAGE,
 )
+pages.include_router(spec_router(SPEC_PAGES))
+api.include_router(spec_api(SPEC_PAGES))
 
 
 def _placement_context(db: Session, actor: Actor) -> dict[str, Any]:

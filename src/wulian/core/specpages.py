@@ -1,16 +1,21 @@
-"""The pages of versioned spec files, the same for every module that keeps them: the versions of
-each spec, one version with its diff, and the editor that saves a new version or a copy.
+"""The pages and the API of versioned spec files, the same for every module that keeps them: the
+versions of each spec, one version with its diff, and the editor that saves a new version or a
+copy; under /api/v1 the same at the same address, as JSON.
 
-    pages.include_router(spec_router(SpecPages(base="/landuse/specs", kind=service.SPECS, …)))
+    SPEC_PAGES = SpecPages(base="/landuse/specs", kind=service.SPECS, …)
+    pages.include_router(spec_router(SPEC_PAGES))
+    api.include_router(spec_api(SPEC_PAGES))     # GET/POST /api/v1/landuse/specs…
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from wulian.core import specversions
@@ -144,5 +149,82 @@ def spec_router(pages: SpecPages) -> APIRouter:
             )  # fmt: skip
         specversions.mark_shipped(row)
         return RedirectResponse(f"{pages.base}/{row.id}?saved=1", status_code=303)
+
+    return router
+
+
+class SpecVersionOut(BaseModel):
+    """One version of a spec (without its text)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    code: str = Field(description="规格编号（同一规格的各版本相同）")
+    version: int
+    name: str
+    note: str
+    shipped: bool = Field(description="与平台内置文件相同")
+    based_on_id: int | None = Field(description="由哪个版本修改或复制而来")
+    created_by: str
+    created_at: dt.datetime
+
+
+class SpecVersionDetail(SpecVersionOut):
+    text: str = Field(description="规格文件全文（YAML）")
+    diff: str = Field(
+        description="与所依据版本相比的统一差异格式（unified diff）；没有依据版本时为空"
+    )
+    newer_shipped: bool = Field(description="平台内置文件有更新的版本可以采用")
+
+
+class SpecVersionIn(BaseModel):
+    text: str = Field(max_length=specversions.MAX_TEXT, description="新版本的全文（YAML）")
+    note: str = Field(default="", max_length=500, description="修改说明")
+    copy_as_new: bool = Field(
+        default=False, description="另存为新规格（文件中的编号必须是新的），而不是本规格的新版本"
+    )
+
+
+def spec_api(pages: SpecPages) -> APIRouter:
+    """The JSON API of a spec kind at the pages' address: list, one version, a new version.
+    Reading and saving follow the kind's permissions, as the pages do."""
+    router = APIRouter()
+    label = pages.base.strip("/").replace("/", " ")
+
+    def detail(db: Session, row: Any) -> SpecVersionDetail:
+        older = specversions.previous(db, pages.kind.model, row)
+        shipped = pages.kind.shipped
+        offered = shipped is not None and specversions.offer(db, shipped, row.code) is not None
+        return SpecVersionDetail.model_validate(
+            {
+                **SpecVersionOut.model_validate(row).model_dump(),
+                "text": row.text,
+                "diff": "\n".join(line for _, line in specversions.diff(older, row)),
+                "newer_shipped": offered,
+            }
+        )
+
+    @router.get(pages.base, summary=f"规格版本列表（{label}）")
+    def api_versions(db: DB, actor: CurrentActor) -> list[SpecVersionOut]:
+        return [
+            SpecVersionOut.model_validate(r)
+            for r in specversions.listed(db, pages.kind, actor=actor)
+        ]
+
+    @router.get(pages.base + "/{spec_id}", summary=f"一个规格版本：全文与差异（{label}）")
+    def api_version(spec_id: int, db: DB, actor: CurrentActor) -> SpecVersionDetail:
+        return detail(db, specversions.get(db, pages.kind, actor=actor, spec_id=spec_id))
+
+    @router.post(
+        pages.base + "/{spec_id}", status_code=201, summary=f"保存为新版本或另存为新规格（{label}）"
+    )
+    def api_save(
+        spec_id: int, body: SpecVersionIn, db: DB, actor: CurrentActor
+    ) -> SpecVersionDetail:
+        row = specversions.save_text(
+            db, pages.kind, actor=actor, text=body.text, based_on_id=spec_id,
+            copy=body.copy_as_new, note=body.note,
+        )  # fmt: skip
+        return detail(db, row)
 
     return router

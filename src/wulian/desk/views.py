@@ -24,7 +24,7 @@ from wulian.core.deps import (
 )
 from wulian.core.errors import InvalidInput, PermissionDenied, WulianError
 from wulian.core.permissions import Actor, Permission
-from wulian.core.specpages import SpecPages, spec_router
+from wulian.core.specpages import SpecPages, spec_api, spec_router
 from wulian.desk import service, stats
 from wulian.desk.deadlines import STATUS_NAMES
 from wulian.desk.models import DeskRequest
@@ -402,21 +402,19 @@ def statistics_xlsx(
     return xlsx_download(content, f"企呼我应统计-{start or '全部'}-{end or '至今'}.xlsx")
 
 
-pages.include_router(
-    spec_router(
-        SpecPages(
-            base="/desk/config",
-            kind=service.SPECS,
-            intro="服务台配置是一个 YAML 文件：诉求状态、允许的动作（谁可以操作、是否需要理由）、"
-            "类别与其属性、路由规则、期限（按类别与优先级，工作小时或工作日）、日历和服务台设置。"
-            "修改保存为新版本；已提交的诉求沿用提交时的版本。",
-            hint="格式见《企呼我应》手册（docs/guide/desk.md）。保存时检查：状态与动作互相引用、"
-            "平台依赖的动作齐全、路由与期限有兜底、部门代码存在、日历时段有效，出错时指出行号。",
-            shipped_note="平台内置配置：期限参考中山、珠海、泉州公布的办理时限。",
-            edit_permission=Permission.DESK_ADMIN,
-        )
-    )
+SPEC_PAGES = SpecPages(
+    base="/desk/config",
+    kind=service.SPECS,
+    intro="服务台配置是一个 YAML 文件：诉求状态、允许的动作（谁可以操作、是否需要理由）、"
+    "类别与其属性、路由规则、期限（按类别与优先级，工作小时或工作日）、日历和服务台设置。"
+    "修改保存为新版本；已提交的诉求沿用提交时的版本。",
+    hint="格式见《企呼我应》手册（docs/guide/desk.md）。保存时检查：状态与动作互相引用、"
+    "平台依赖的动作齐全、路由与期限有兜底、部门代码存在、日历时段有效，出错时指出行号。",
+    shipped_note="平台内置配置：期限参考中山、珠海、泉州公布的办理时限。",
+    edit_permission=Permission.DESK_ADMIN,
 )
+pages.include_router(spec_router(SPEC_PAGES))
+api.include_router(spec_api(SPEC_PAGES))
 
 
 # ---------------------------------------------------------------- API (Open311 GeoReport v2 style)

@@ -15,7 +15,7 @@ from wulian.core.deps import DB, CurrentActor, render, render_failure, xlsx_down
 from wulian.core.errors import WulianError
 from wulian.core.permissions import Actor, Permission
 from wulian.core.runs import RunStatus
-from wulian.core.specpages import SpecPages, spec_router
+from wulian.core.specpages import SpecPages, spec_api, spec_router
 from wulian.innovation import charts, schemas, service
 from wulian.innovation.models import ObjectionOutcome, SpecKind
 
@@ -328,23 +328,21 @@ def sensitivity_page(
 
 # ---------------------------------------------------------------- specs
 
-pages.include_router(
-    spec_router(
-        SpecPages(
-            base="/innovation/specs",
-            kind=service.SPECS,
-            kinds={"credit": "授信参考", "index": "积分指数"},
-            intro="每个方案是一个规格文件：指标、层级、权重、分阶段方式和计算流程。修改会保存为"
-            "新版本，旧版本保留，历次评价记录所用的版本。平台内置方案中，国家核心指标的官方"
-            "分阶段权重未公开，所列权重为平台默认值。",
-            hint="格式见用户手册“综合指数引擎”。保存前逐项检查：指标必须在指标目录中，权重必须是"
-            "数字，层级不能成环，阶段分档不能有空缺或重叠，榜单比例不能超过 100%。有错时不保存，"
-            "并指出行号。",
-            shipped_note="平台内置。国家核心指标的分阶段权重官方未公开，这里是平台默认值，请按本地"
-            "方案修改。",
-        )
-    )
+SPEC_PAGES = SpecPages(
+    base="/innovation/specs",
+    kind=service.SPECS,
+    kinds={"credit": "授信参考", "index": "积分指数"},
+    intro="每个方案是一个规格文件：指标、层级、权重、分阶段方式和计算流程。修改会保存为"
+    "新版本，旧版本保留，历次评价记录所用的版本。平台内置方案中，国家核心指标的官方"
+    "分阶段权重未公开，所列权重为平台默认值。",
+    hint="格式见用户手册“综合指数引擎”。保存前逐项检查：指标必须在指标目录中，权重必须是"
+    "数字，层级不能成环，阶段分档不能有空缺或重叠，榜单比例不能超过 100%。有错时不保存，"
+    "并指出行号。",
+    shipped_note="平台内置。国家核心指标的分阶段权重官方未公开，这里是平台默认值，请按本地"
+    "方案修改。",
 )
+pages.include_router(spec_router(SPEC_PAGES))
+api.include_router(spec_api(SPEC_PAGES))
 
 
 # ---------------------------------------------------------------- portraits

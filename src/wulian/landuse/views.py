@@ -17,7 +17,7 @@ from wulian.core.errors import NotFound, WulianError
 from wulian.core.pagination import PageOut
 from wulian.core.permissions import Actor
 from wulian.core.runs import RunStatus
-from wulian.core.specpages import SpecPages, spec_router
+from wulian.core.specpages import SpecPages, spec_api, spec_router
 from wulian.landuse import schemas, service
 from wulian.landuse.evaluate import STATUS_NAMES
 from wulian.landuse.models import LanduseResult, LanduseRun, LanduseSpec
@@ -233,21 +233,18 @@ def latest_card(enterprise_id: int, db: DB, actor: CurrentActor) -> Response:
 
 # ---------------------------------------------------------------- specs
 
-pages.include_router(
-    spec_router(
-        SpecPages(
-            base="/landuse/specs",
-            kind=service.SPECS,
-            intro="每个方案是一个规格文件：参评范围、规上与规下的指标、权重和基准值、分类比例、"
-            "加减分和各类的差别化政策。修改会保存为新版本，旧版本保留，历次评价记录所用的版本。",
-            hint="格式见用户手册“亩均效益”。保存前逐项检查：指标必须是指标目录中的计算指标，权重"
-            "和基准值必须是大于 0 的数字，分类比例从小到大且最后一类为 1。有错时不保存，并指出"
-            "行号。",
-            shipped_note="平台内置（黄岩 2022 年口径）。基准值每年重新公布，请按当年数值另存"
-            "新版本。",
-        )
-    )
+SPEC_PAGES = SpecPages(
+    base="/landuse/specs",
+    kind=service.SPECS,
+    intro="每个方案是一个规格文件：参评范围、规上与规下的指标、权重和基准值、分类比例、"
+    "加减分和各类的差别化政策。修改会保存为新版本，旧版本保留，历次评价记录所用的版本。",
+    hint="格式见用户手册“亩均效益”。保存前逐项检查：指标必须是指标目录中的计算指标，权重"
+    "和基准值必须是大于 0 的数字，分类比例从小到大且最后一类为 1。有错时不保存，并指出"
+    "行号。",
+    shipped_note="平台内置（黄岩 2022 年口径）。基准值每年重新公布，请按当年数值另存新版本。",
 )
+pages.include_router(spec_router(SPEC_PAGES))
+api.include_router(spec_api(SPEC_PAGES))
 
 
 # ---------------------------------------------------------------- API

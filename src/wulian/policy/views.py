@@ -14,7 +14,7 @@ from wulian.core import calendar, forms
 from wulian.core.deps import DB, CurrentActor, FormFields, render, render_failure, xlsx_download
 from wulian.core.errors import InvalidInput, NotFound, WulianError
 from wulian.core.permissions import Actor, Permission
-from wulian.core.specpages import SpecPages, spec_router
+from wulian.core.specpages import SpecPages, spec_api, spec_router
 from wulian.engines.rules import cases as rule_cases
 from wulian.engines.rules.policy import CATEGORIES, STATUS_NAMES
 from wulian.enterprises import service as enterprise_service
@@ -63,19 +63,17 @@ def detail(request: Request, code: str, db: DB, actor: CurrentActor) -> Response
     return render(request, "policy/detail.html", context)
 
 
-pages.include_router(
-    spec_router(
-        SpecPages(
-            base="/policies/versions",
-            kind=service.SPECS,
-            intro="每项政策是一个 YAML 文件：适用范围、分期参数（每个取值附法律依据）、条件、"
-            "评分表、金额公式和测试用例。修改保存为新版本，保存前必须通过文件中的全部测试用例。",
-            hint="格式见《政策文件格式》（docs/guide/policy.md）。保存时检查：表达式的语法和类型"
-            "（出错时指出行和列）、输入的来源、参数的日期区间不重叠，并运行全部测试用例。",
-            shipped_note="平台内置政策：依据文件原文编写，附测试用例。",
-        )
-    )
+SPEC_PAGES = SpecPages(
+    base="/policies/versions",
+    kind=service.SPECS,
+    intro="每项政策是一个 YAML 文件：适用范围、分期参数（每个取值附法律依据）、条件、"
+    "评分表、金额公式和测试用例。修改保存为新版本，保存前必须通过文件中的全部测试用例。",
+    hint="格式见《政策文件格式》（docs/guide/policy.md）。保存时检查：表达式的语法和类型"
+    "（出错时指出行和列）、输入的来源、参数的日期区间不重叠，并运行全部测试用例。",
+    shipped_note="平台内置政策：依据文件原文编写，附测试用例。",
 )
+pages.include_router(spec_router(SPEC_PAGES))
+api.include_router(spec_api(SPEC_PAGES))
 
 
 # ---------------------------------------------------------------- runs
