@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -14,6 +15,7 @@ from wulian.core import calendar
 from wulian.core.deps import DB, CurrentActor, render, render_failure, xlsx_download
 from wulian.core.errors import WulianError
 from wulian.core.permissions import Actor, Permission
+from wulian.core.runpages import RunPages, lifecycle_router, run_action
 from wulian.core.runs import RunStatus
 from wulian.core.specpages import SpecPages, spec_api, spec_router
 from wulian.innovation import charts, schemas, service
@@ -135,59 +137,19 @@ def run_page(
     return render(request, "innovation/run.html", context)
 
 
-def _run_action(request: Request, db: Session, actor: Actor, run_id: int, action: Any) -> Response:
-    try:
-        action()
-    except WulianError as error:
-        return render_failure(
-            request,
-            db,
-            error,
-            "innovation/run.html",
-            lambda e: _run_context(db, actor, run_id, error=e),
-        )
-    return RedirectResponse(f"/innovation/runs/{run_id}", status_code=303)
+RUN_PAGES = RunPages(
+    base="/innovation/runs",
+    service=service,
+    template="innovation/run.html",
+    context=lambda db, actor, run_id, error: _run_context(db, actor, run_id, error=error),
+)
+pages.include_router(lifecycle_router(RUN_PAGES))
 
 
-@pages.post("/innovation/runs/{run_id}/notice")
-def start_notice(
-    request: Request,
-    run_id: int,
-    db: DB,
-    actor: CurrentActor,
-    days: Annotated[int, Form(ge=1, le=30)] = service.NOTICE_DAYS,
+def _run_action(
+    request: Request, db: Session, actor: Actor, run_id: int, action: Callable[[], object]
 ) -> Response:
-    return _run_action(
-        request,
-        db,
-        actor,
-        run_id,
-        lambda: service.start_notice(db, actor=actor, run_id=run_id, days=days),
-    )
-
-
-@pages.post("/innovation/runs/{run_id}/publish")
-def publish(request: Request, run_id: int, db: DB, actor: CurrentActor) -> Response:
-    return _run_action(
-        request, db, actor, run_id, lambda: service.publish(db, actor=actor, run_id=run_id)
-    )
-
-
-@pages.post("/innovation/runs/{run_id}/withdraw")
-def withdraw(
-    request: Request,
-    run_id: int,
-    db: DB,
-    actor: CurrentActor,
-    reason: Annotated[str, Form(max_length=400)] = "",
-) -> Response:
-    return _run_action(
-        request,
-        db,
-        actor,
-        run_id,
-        lambda: service.withdraw(db, actor=actor, run_id=run_id, reason=reason),
-    )
+    return run_action(RUN_PAGES, request, db, actor, run_id, action)
 
 
 @pages.post("/innovation/runs/{run_id}/objections")

@@ -3,7 +3,6 @@ report card, the published xlsx, and the spec files."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -16,6 +15,7 @@ from wulian.core.deps import DB, CurrentActor, render, render_failure, xlsx_down
 from wulian.core.errors import NotFound, WulianError
 from wulian.core.pagination import PageOut
 from wulian.core.permissions import Actor
+from wulian.core.runpages import RunPages, lifecycle_router
 from wulian.core.runs import RunStatus
 from wulian.core.specpages import SpecPages, spec_api, spec_router
 from wulian.landuse import schemas, service
@@ -134,52 +134,18 @@ def run_page(
     return render(request, "landuse/run.html", _run_context(db, actor, run_id, filters, page))
 
 
-def _run_action(
-    request: Request, db: DB, actor: CurrentActor, run_id: int, action: Callable[[], object]
-) -> Response:
-    try:
-        action()
-    except WulianError as error:
-        return render_failure(
-            request, db, error, "landuse/run.html",
-            lambda e: _run_context(db, actor, run_id, service.Filters(), error=e),
-        )  # fmt: skip
-    return RedirectResponse(f"/landuse/runs/{run_id}", status_code=303)
-
-
-@pages.post("/landuse/runs/{run_id}/notice")
-def start_notice(
-    request: Request,
-    run_id: int,
-    db: DB,
-    actor: CurrentActor,
-    days: Annotated[int, Form(ge=1, le=30)] = service.NOTICE_DAYS,
-) -> Response:
-    return _run_action(
-        request, db, actor, run_id,
-        lambda: service.start_notice(db, actor=actor, run_id=run_id, days=days),
-    )  # fmt: skip
-
-
-@pages.post("/landuse/runs/{run_id}/publish")
-def publish(request: Request, run_id: int, db: DB, actor: CurrentActor) -> Response:
-    return _run_action(
-        request, db, actor, run_id, lambda: service.publish(db, actor=actor, run_id=run_id)
+pages.include_router(
+    lifecycle_router(
+        RunPages(
+            base="/landuse/runs",
+            service=service,
+            template="landuse/run.html",
+            context=lambda db, actor, run_id, error: _run_context(
+                db, actor, run_id, service.Filters(), error=error
+            ),
+        )
     )
-
-
-@pages.post("/landuse/runs/{run_id}/withdraw")
-def withdraw(
-    request: Request,
-    run_id: int,
-    db: DB,
-    actor: CurrentActor,
-    reason: Annotated[str, Form(max_length=400)] = "",
-) -> Response:
-    return _run_action(
-        request, db, actor, run_id,
-        lambda: service.withdraw(db, actor=actor, run_id=run_id, reason=reason),
-    )  # fmt: skip
+)
 
 
 @pages.get("/landuse/runs/{run_id}/low")

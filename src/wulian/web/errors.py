@@ -117,6 +117,7 @@ FIELD_LABELS = {
     "workdays": "调休上班日期",
     "notice_no": "通知文号",
     "confirm": "确认写入的行",
+    "copy_as_new": "另存为新规格",
     "form_key": "表单编号",
     "priority": "优先级",
     "q": "搜索内容",
