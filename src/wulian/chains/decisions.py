@@ -4,6 +4,7 @@ and used as training examples; a firm's chain positions.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -21,6 +22,7 @@ from wulian.core.db import utcnow
 from wulian.core.errors import Conflict, InvalidInput, NotFound
 from wulian.core.pagination import Page, paginate
 from wulian.core.permissions import Actor, Permission
+from wulian.core.todo import Todo
 from wulian.enterprises import read
 
 
@@ -216,3 +218,11 @@ def positions(session: Session, *, actor: Actor, enterprise_id: int) -> list[Pos
             continue  # a node the current atlas no longer has
         out.append(Position(spec.id, spec.name, node.key, node.name, node.segment, row))
     return out
+
+
+def waiting(session: Session, *, actor: Actor, now: dt.datetime | None = None) -> list[Todo]:
+    """Chain placements proposed for review (for those who manage the chains)."""
+    if not actor.has(Permission.CHAINS_MANAGE) or actor.enterprise_id is not None:
+        return []
+    total = sum(review_counts(session, actor=actor).values())
+    return [Todo("产业链图谱", "待复核的企业归链", total, "/atlas/review")]

@@ -23,6 +23,7 @@ from wulian.chains.decisions import (
     positions,
     reject,
     review_counts,
+    waiting,
 )
 from wulian.chains.gaps import (
     ChainState,
@@ -118,4 +119,5 @@ __all__ = [
     "state",
     "states",
     "update_item",
+    "waiting",
 ]

@@ -19,6 +19,7 @@ from wulian.core.db import utcnow
 from wulian.core.errors import Conflict, NotFound, PermissionDenied
 from wulian.core.pagination import Page, paginate
 from wulian.core.permissions import Actor, Permission, Role
+from wulian.core.todo import Todo
 from wulian.desk import config as desk_config
 from wulian.desk.config import Action, DeskConfig
 from wulian.desk.models import DeskAttachment, DeskEvent, DeskRequest
@@ -302,3 +303,55 @@ def counts_by_state(session: Session, *, actor: Actor) -> Counter[str]:
         sa.select(DeskRequest.state, sa.func.count()).group_by(DeskRequest.state), where
     )
     return Counter(dict(session.execute(query).all()))
+
+
+def waiting(session: Session, *, actor: Actor, now: dt.datetime | None = None) -> list[Todo]:
+    """The requests waiting for actor. The accepting department (受理) sees those to accept; an
+    officer those of their department (the accepting and supervising departments: all) due soon
+    or overdue and those they handle; others who may read the desk see the overdue ones. A
+    firm's user sees its open requests and those waiting for it to supply material."""
+    _, spec = current(session)
+    try:
+        where = reach(session, actor, spec)
+    except PermissionDenied:
+        return []
+    now = now or utcnow()
+    whole = where.dispatcher or where.supervisor or actor.answers_for_all
+    if not whole and where.enterprise_id is None and actor.has(Permission.DESK_HANDLE):
+        where = Reach(departments=where.departments)  # an officer's own department's work
+    open_ = visible(sa.select(sa.func.count()).select_from(DeskRequest), where).where(
+        DeskRequest.state.in_(spec.open_states())
+    )
+
+    def count(query: sa.Select[int]) -> int:
+        return int(session.scalar(query) or 0)
+
+    module = "企呼我应"
+    if where.enterprise_id is not None:
+        return [
+            Todo(module, "办理中的诉求", count(open_), "/desk?state=open"),
+            *(
+                Todo(module, f"{s.name}的诉求", count(open_.where(DeskRequest.state == s.key)),
+                     f"/desk?state={s.key}", urgent=True)
+                for s in spec.states if s.pauses
+            ),
+        ]  # fmt: skip
+    overdue = Todo(
+        module, "已超期的诉求", count(open_.where(DeskRequest.due_at < now)), "/desk?due=overdue",
+        urgent=True,
+    )  # fmt: skip
+    if not actor.has(Permission.DESK_HANDLE):
+        return [overdue]
+    first = spec.initial
+    soon = open_.where(DeskRequest.warn_at <= now, DeskRequest.due_at >= now)
+    items = [
+        overdue,
+        Todo(module, "即将到期的诉求", count(soon), "/desk?due=soon"),
+    ]
+    if where.dispatcher or actor.answers_for_all:
+        to_accept = count(open_.where(DeskRequest.state == first.key))
+        items.insert(0, Todo(module, f"{first.name}的诉求", to_accept, f"/desk?state={first.key}"))
+    if actor.id is not None:
+        mine = count(open_.where(DeskRequest.assignee_id == actor.id))
+        items.append(Todo(module, "由我承办的诉求", mine, "/desk?state=open&mine=1"))
+    return items

@@ -37,6 +37,7 @@ from wulian.desk.access import (
     officers,
     queue,
     reach,
+    waiting,
 )
 from wulian.desk.actions import act, bulk_assign
 from wulian.desk.clocks import clock_results, recompute_provisional
@@ -108,5 +109,6 @@ __all__ = [
     "survey_of",
     "surveys_due",
     "sweep",
+    "waiting",
     "warm_up",
 ]

@@ -29,6 +29,7 @@ from wulian.core.db.columnar import read_frame
 from wulian.core.errors import InvalidInput, NotFound, PermissionDenied
 from wulian.core.pagination import Page, paginate
 from wulian.core.permissions import Actor, Permission
+from wulian.core.todo import Todo
 from wulian.enterprises.models import Enterprise, Fact, FactSource, FactStatus
 from wulian.reference import catalogue
 from wulian.reference.catalogue import ChangeBound
@@ -662,3 +663,11 @@ def evidence_of(session: Session, *, actor: Actor, fact_id: int) -> str:
     else:
         actor.require(Permission.FACTS_VERIFY)
     return fact.evidence_path
+
+
+def waiting(session: Session, *, actor: Actor, now: dt.datetime | None = None) -> list[Todo]:
+    """Values waiting for actor's review (the metrics their department owns)."""
+    if not actor.has(Permission.FACTS_VERIFY) or actor.enterprise_id is not None:
+        return []
+    total = pending_reviews(session, actor=actor, page=1).total
+    return [Todo("数据核对", "待核对的企业数据（自报与有出入的导入值）", total, "/reviews")]

@@ -14,13 +14,15 @@ from wulian.core.db import utcnow
 from wulian.core.errors import Conflict, InvalidInput, NotFound
 from wulian.core.permissions import Actor, Permission
 from wulian.core.runs import RunStatus
+from wulian.core.todo import Todo
 from wulian.enterprises import read
 from wulian.innovation.models import (
     InnovationResult,
+    InnovationRun,
     Objection,
     ObjectionOutcome,
 )
-from wulian.innovation.runs import get_run_or_raise, require_run_owner
+from wulian.innovation.runs import get_run_or_raise, may_run, require_run_owner
 from wulian.innovation.versions import index_model
 
 
@@ -101,3 +103,41 @@ def objections(
     elif enterprise_id is not None:
         query = query.where(Objection.enterprise_id == enterprise_id)
     return read.attach(session, session.scalars(query), lambda o: o.enterprise_id)
+
+
+def waiting(session: Session, *, actor: Actor, now: dt.datetime | None = None) -> list[Todo]:
+    """Runs on public notice: for a firm, that it may object; for the department that runs the
+    evaluation, the objections to answer and the runs whose notice has ended."""
+    day = calendar.today(now)
+    notices = session.scalars(
+        sa.select(InnovationRun)
+        .where(InnovationRun.status == RunStatus.NOTICE.value)
+        .order_by(InnovationRun.id)
+    ).all()
+    module = "创新积分"
+    if actor.enterprise_id is not None:
+        return [
+            Todo(module, f"{r.period} 年度创新积分公示中（至 {r.notice_until}，可提出异议）", 1,
+                 f"/innovation/runs/{r.id}")
+            for r in notices
+        ]  # fmt: skip
+    items = []
+    for run in notices:
+        if not may_run(session, actor=actor, spec=run.spec):
+            continue
+        answer = int(
+            session.scalar(
+                sa.select(sa.func.count())
+                .select_from(Objection)
+                .where(
+                    Objection.run_id == run.id,
+                    Objection.outcome == ObjectionOutcome.OPEN.value,
+                )
+            )
+            or 0
+        )
+        link = f"/innovation/runs/{run.id}"
+        items.append(Todo(module, f"{run.period} 年度评价待答复的异议", answer, link, urgent=True))
+        if answer == 0 and run.notice_until is not None and day > run.notice_until:
+            items.append(Todo(module, f"{run.period} 年度评价公示期已满，可以发布", 1, link))
+    return items

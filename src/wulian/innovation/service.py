@@ -21,7 +21,7 @@ from wulian.innovation.lists import (
     listing,
     paginate_pairs,
 )
-from wulian.innovation.objections import answer_objection, objections, raise_objection
+from wulian.innovation.objections import answer_objection, objections, raise_objection, waiting
 from wulian.innovation.portraits import Portrait, portrait, portrait_runs
 from wulian.innovation.runs import (
     build_input,
@@ -100,5 +100,6 @@ __all__ = [
     "set_consent",
     "shipped_text",
     "start_notice",
+    "waiting",
     "withdraw",
 ]

@@ -17,6 +17,7 @@ from wulian.core.auth import service as auth_service
 from wulian.core.errors import InvalidInput, NotFound
 from wulian.core.permissions import Actor, Permission
 from wulian.core.runs import RunStatus
+from wulian.core.todo import Todo
 from wulian.enterprises import facts, read
 from wulian.landuse import evaluate
 from wulian.landuse import spec as landuse_spec
@@ -221,3 +222,28 @@ def withdraw(session: Session, *, actor: Actor, run_id: int, reason: str) -> Lan
     session.flush()
     _record(session, "landuse.withdraw", run, before, note=run.note)
     return run
+
+
+def waiting(session: Session, *, actor: Actor, now: dt.datetime | None = None) -> list[Todo]:
+    """Runs on public notice: for a firm, that its class is shown; for the department that runs
+    the evaluation, the runs whose notice has ended and can be published."""
+    day = calendar.today(now)
+    notices = session.scalars(
+        sa.select(LanduseRun)
+        .where(LanduseRun.status == RunStatus.NOTICE.value)
+        .order_by(LanduseRun.id)
+    ).all()
+    module = "亩均效益"
+    if actor.enterprise_id is not None:
+        return [
+            Todo(module, f"{r.period} 年度亩均效益评价公示中（至 {r.notice_until}）", 1,
+                 f"/landuse/runs/{r.id}/firms/{actor.enterprise_id}")
+            for r in notices
+        ]  # fmt: skip
+    return [
+        Todo(module, f"{r.period} 年度亩均效益评价公示期已满，可以发布", 1, f"/landuse/runs/{r.id}")
+        for r in notices
+        if r.notice_until is not None
+        and day > r.notice_until
+        and may_run(session, actor=actor, spec=r.spec)
+    ]

@@ -31,6 +31,7 @@ from wulian.landuse.runs import (
     previous_averages,
     publish,
     start_notice,
+    waiting,
     withdraw,
 )
 from wulian.landuse.versions import (
@@ -88,6 +89,7 @@ __all__ = [
     "shipped_text",
     "standing_up_to",
     "start_notice",
+    "waiting",
     "withdraw",
     "zone_view",
 ]

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -12,9 +13,10 @@ from sqlalchemy.orm import Session
 from wulian.core.auth import service as auth_service
 from wulian.core.errors import Conflict, InvalidInput
 from wulian.core.permissions import Actor, Permission
+from wulian.core.todo import Todo
 from wulian.engines.rules.policy import Policy
 from wulian.enterprises import read
-from wulian.policy.library import FREE, STAFF_ONLY
+from wulian.policy.library import FREE, STAFF_ONLY, may_approve
 from wulian.policy.models import Payout, PolicyOutcome, PolicyRun
 from wulian.policy.runs import get_run_or_raise, run_policy
 
@@ -144,3 +146,34 @@ def export_xlsx(session: Session, *, actor: Actor, run_id: int, code: str) -> by
         widths=[6, 22, 36, 14, 12, 36, 10],
     )  # fmt: skip
     return book.close()
+
+
+def waiting(session: Session, *, actor: Actor, now: dt.datetime | None = None) -> list[Todo]:
+    """Per policy of the newest run that actor may approve: the eligible firms not yet paid."""
+    if actor.enterprise_id is not None or not actor.has(Permission.PAYOUTS_APPROVE):
+        return []
+    run = session.scalar(sa.select(PolicyRun).order_by(PolicyRun.id.desc()).limit(1))
+    if run is None:
+        return []
+    paid = (
+        sa.exists()
+        .where(
+            Payout.policy_code == PolicyOutcome.policy_code,
+            Payout.period == run.period,
+            Payout.enterprise_id == PolicyOutcome.enterprise_id,
+        )
+        .correlate(PolicyOutcome)
+    )
+    counts = session.execute(
+        sa.select(PolicyOutcome.policy_code, sa.func.count())
+        .where(PolicyOutcome.run_id == run.id, PolicyOutcome.status == "eligible", ~paid)
+        .group_by(PolicyOutcome.policy_code)
+        .order_by(PolicyOutcome.policy_code)
+    ).all()
+    items = []
+    for code, n in counts:
+        _, policy = run_policy(session, run, code)
+        if may_approve(session, actor=actor, policy=policy):
+            label = f"“{policy.title}”（{run.period} 年度）待审批兑现的企业"
+            items.append(Todo("政策兑现", label, int(n), f"/policies/runs/{run.id}/{code}"))
+    return items

@@ -42,7 +42,7 @@ from wulian.policy.library import (
     shipped_text,
     source_of,
 )
-from wulian.policy.payouts import PayoutLine, approve, export_xlsx, payout_list
+from wulian.policy.payouts import PayoutLine, approve, export_xlsx, payout_list, waiting
 from wulian.policy.pools import Pool, PoolMember, pools
 from wulian.policy.runs import (
     create_run,
@@ -100,6 +100,7 @@ __all__ = [
     "shipped_text",
     "source_of",
     "trust_modes",
+    "waiting",
     "what_if",
     "with_parameter",
 ]

@@ -13,13 +13,20 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
+from wulian.chains import service as chains_service
+from wulian.core import todo
 from wulian.core.auth import service as auth_service
 from wulian.core.db import migrate
 from wulian.core.deps import DB, CurrentActor, render, settings_of, today_of
 from wulian.core.errors import NotFound
 from wulian.core.permissions import Actor, Permission
 from wulian.core.workdays import service as workdays
+from wulian.desk import service as desk_service
+from wulian.enterprises import facts
 from wulian.enterprises import service as enterprise_service
+from wulian.innovation import service as innovation_service
+from wulian.landuse import service as landuse_service
+from wulian.policy import service as policy_service
 from wulian.web.navigation import CHAINS
 
 pages = APIRouter(include_in_schema=False)
@@ -77,13 +84,37 @@ CHAIN_MODULES: dict[str, list[tuple[str, str | None]]] = {
 }
 
 
+# What each domain says waits for someone (core/todo.py), in the order the home page lists them
+WAITING = (
+    desk_service.waiting,
+    facts.waiting,
+    policy_service.waiting,
+    innovation_service.waiting,
+    landuse_service.waiting,
+    chains_service.waiting,
+)
+
+
+def waiting(request: Request, db: Session, actor: Actor) -> list[todo.Todo]:
+    """What waits for actor, urgent first."""
+    clock = getattr(request.app.state, "clock", None)
+    now = clock() if clock else None
+    return todo.ordered(
+        [item for provider in WAITING for item in provider(db, actor=actor, now=now)]
+    )
+
+
 @pages.get("/")
 def home(request: Request, db: DB, actor: CurrentActor) -> Response:
     if actor.enterprise_id is not None:
         enterprise = enterprise_service.get_or_raise(
             db, actor=actor, enterprise_id=actor.enterprise_id
         )
-        return render(request, "home_enterprise.html", {"actor": actor, "enterprise": enterprise})
+        return render(
+            request,
+            "home_enterprise.html",
+            {"actor": actor, "enterprise": enterprise, "todos": waiting(request, db, actor)},
+        )
     summary = zone_summary(db, actor) if actor.has(Permission.ZONE_READ) else None
     calendar_warning = (
         workdays.warning(db, today=today_of(request))
@@ -98,6 +129,7 @@ def home(request: Request, db: DB, actor: CurrentActor) -> Response:
             "summary": summary,
             "chains": CHAINS,
             "calendar_warning": calendar_warning,
+            "todos": waiting(request, db, actor),
         },
     )
 

@@ -1,0 +1,73 @@
+"""In a real browser, on the demo zone: each role's home lists what waits for it, with counts and
+links; following an item leads to exactly those items, and acting on one updates the home."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import sqlalchemy as sa
+from playwright.sync_api import Page, expect
+
+from tests.conftest import SYSTEM
+from tests.e2e.test_browser import sign_in, sign_out
+from wulian.core.permissions import Role
+from wulian.desk import service as desk_service
+from wulian.desk.models import DeskRequest
+
+
+def todo_count(page: Page, label: str) -> int:
+    item = page.locator("#todo li", has_text=label)
+    if item.count() == 0:
+        return 0
+    return int(item.locator(".todo-count").inner_text())
+
+
+@pytest.mark.demo
+def test_the_dispatcher_accepts_from_the_home_queue(page: Page, live_server, world):
+    centre = world.department("business-env", "营商环境办（企业服务中心）")
+    world.user("centre", Role.OFFICER, department_id=centre)
+    office = world.department("chain-office", "产业链专班（链长办）")
+    world.user("chain1", Role.OFFICER, department_id=office)
+
+    sign_in(page, live_server, "centre")
+    expect(page.get_by_role("heading", name="待办事项")).to_be_visible()
+    waiting = todo_count(page, "待受理的诉求")
+    assert waiting >= 1
+    page.locator("#todo li", has_text="待受理的诉求").get_by_role("link").click()
+    expect(page).to_have_url(re.compile(r"/desk\?state=submitted"))
+    rows = page.locator("#queue tbody tr[data-request]")
+    expect(rows).to_have_count(min(waiting, 50))
+    rows.first.get_by_role("link").first.click()
+    page.locator("form[data-action='accept']").get_by_role("button", name="受理").click()
+    expect(page.locator("#state")).to_have_text("已受理")
+    page.goto(f"{live_server}/")
+    assert todo_count(page, "待受理的诉求") == waiting - 1
+    sign_out(page)
+
+    sign_in(page, live_server, "chain1")
+    to_review = todo_count(page, "待复核的企业归链")
+    assert to_review >= 1
+    assert todo_count(page, "待受理的诉求") == 0  # accepting is the service centre's work
+    page.locator("#todo li", has_text="待复核的企业归链").get_by_role("link").click()
+    expect(page).to_have_url(re.compile(r"/atlas/review"))
+
+
+@pytest.mark.demo
+def test_a_firm_sees_what_waits_for_it(page: Page, live_server, world):
+    handling = world.run(
+        lambda s: s.scalars(
+            sa.select(DeskRequest).where(DeskRequest.state == "handling").order_by(DeskRequest.id)
+        ).first()
+    )
+    assert handling is not None, "the demo zone has a request being handled"
+    step = desk_service.Command("suspend", reason="请补充项目备案证明")
+    world.run(lambda s: desk_service.act(s, actor=SYSTEM, request_id=handling.id, step=step))
+    world.user("firmuser", Role.ENTERPRISE, enterprise_id=handling.enterprise_id)
+    sign_in(page, live_server, "firmuser")
+    assert todo_count(page, "待企业补充的诉求") >= 1
+    assert todo_count(page, "办理中的诉求") >= 1
+    assert todo_count(page, "待受理的诉求") == 0
+    page.locator("#todo li", has_text="待企业补充的诉求").get_by_role("link").click()
+    expect(page).to_have_url(re.compile(r"/desk\?state=waiting"))
+    expect(page.locator("#queue tbody tr[data-request]").first).to_contain_text("待企业补充")
