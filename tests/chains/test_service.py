@@ -287,3 +287,23 @@ def test_each_chain_is_managed_by_its_office(world, atlas):
     world.run(lambda s: service.save_spec(s, actor=admin, text=orphan, based_on_id=spec_id))
     with pytest.raises(PermissionDenied, match="没有指定管理部门"):
         world.run(lambda s: service.confirm(s, actor=other, membership_id=lithium))
+
+
+def test_a_firm_sees_its_places_that_count_not_the_proposals_under_review(world, atlas):
+    place(world, threshold=0.99)  # the model's proposal for 锂测正极二 waits for an officer
+    world.user("firm_second", Role.ENTERPRISE, enterprise_id=atlas["ids"][1])
+    firm = actor_of(world, "firm_second")
+
+    def nodes(actor):
+        return world.run(
+            lambda s: [
+                (p.node, p.membership.status)
+                for p in service.positions(s, actor=actor, enterprise_id=atlas["ids"][1])
+            ]
+        )
+
+    assert nodes(SYSTEM) == [("cathode", "review")]
+    assert nodes(firm) == []
+    some = memberships(world)[atlas["ids"][1]][3]
+    world.run(lambda s: service.confirm(s, actor=SYSTEM, membership_id=some))
+    assert [n for n, _ in nodes(firm)] == [n for n, _ in nodes(SYSTEM)]

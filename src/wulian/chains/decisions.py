@@ -201,15 +201,19 @@ class Position:
 
 
 def positions(session: Session, *, actor: Actor, enterprise_id: int) -> list[Position]:
-    """A firm's places on the chains (proposals waiting for review included, rejected not)."""
+    """A firm's places on the chains: for staff, proposals waiting for review included, rejected
+    not; for the firm's own users, only those that count in the atlas (placed or confirmed),
+    since a proposal is the zone's working material."""
     actor.require_enterprise(enterprise_id)
     atlas = {c.spec.id: c.spec for c in chains(session, actor=actor)}
+    shown = (
+        COUNTED if actor.enterprise_id is not None else (*COUNTED, MembershipStatus.REVIEW.value)
+    )
     rows = session.scalars(
         sa.select(ChainMembership)
-        .where(ChainMembership.enterprise_id == enterprise_id,
-               ChainMembership.status != MembershipStatus.REJECTED.value)
+        .where(ChainMembership.enterprise_id == enterprise_id, ChainMembership.status.in_(shown))
         .order_by(ChainMembership.chain, ChainMembership.node)
-    )  # fmt: skip
+    )
     out = []
     for row in rows:
         spec = atlas.get(row.chain)
