@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
-from tests.conftest import SYSTEM
+from tests.conftest import SYSTEM, login
 from tests.e2e.test_browser import sign_in, sign_out
 from wulian.core.permissions import Role
 from wulian.desk import service as desk_service
@@ -71,3 +71,43 @@ def test_a_firm_sees_what_waits_for_it(page: Page, live_server, world):
     page.locator("#todo li", has_text="待企业补充的诉求").get_by_role("link").click()
     expect(page).to_have_url(re.compile(r"/desk\?state=waiting"))
     expect(page.locator("#queue tbody tr[data-request]").first).to_contain_text("待企业补充")
+
+
+@pytest.mark.demo
+def test_one_file_per_firm_gathers_its_modules(client, make_client, world):
+    """The firm's page (一企一档) shows its innovation points, 亩均 classes, benefits paid and
+    possible, and requests, each linking into its module; the firm's own user sees the same
+    page for its firm, without drafts."""
+    firm_id = world.scalar(
+        sa.text(
+            "SELECT p.enterprise_id FROM policy_payouts p "
+            "JOIN innovation_results i ON i.enterprise_id = p.enterprise_id "
+            "JOIN landuse_results l ON l.enterprise_id = p.enterprise_id "
+            "JOIN desk_requests d ON d.enterprise_id = p.enterprise_id "
+            "ORDER BY p.enterprise_id LIMIT 1"
+        )
+    )
+    assert firm_id is not None, "the demo zone has a firm present in every module"
+    world.user("analyst_e", Role.ANALYST, department_id=world.department("economy", "经济信息化局"))
+    login(client, "analyst_e")
+    page = client.get(f"/enterprises/{firm_id}").text
+    for section in ("firm-innovation", "firm-landuse", "firm-benefits", "firm-requests"):
+        assert f'id="{section}"' in page, section
+    assert "已兑现" in page
+    assert f'href="/innovation/portrait/{firm_id}"' in page
+    assert f'href="/desk?enterprise={firm_id}' in page
+    drafts = world.scalar(
+        sa.text(
+            "SELECT count(*) FROM innovation_runs r JOIN innovation_results i ON i.run_id = r.id "
+            "WHERE i.enterprise_id = :f AND r.status = 'draft'"
+        ).bindparams(f=firm_id)
+    )
+    world.user("firm_e", Role.ENTERPRISE, enterprise_id=firm_id)
+    own = make_client()
+    login(own, "firm_e")
+    mine = own.get(f"/enterprises/{firm_id}").text
+    assert 'id="firm-benefits"' in mine
+    assert 'id="firm-requests"' in mine
+    assert mine.count("草稿") <= page.count("草稿") - (1 if drafts else 0)
+    listed = own.get(f"/desk?enterprise={firm_id}&state=").text
+    assert "data-request" in listed

@@ -355,3 +355,40 @@ def waiting(session: Session, *, actor: Actor, now: dt.datetime | None = None) -
         mine = count(open_.where(DeskRequest.assignee_id == actor.id))
         items.append(Todo(module, "由我承办的诉求", mine, "/desk?state=open&mine=1"))
     return items
+
+
+@dataclass(frozen=True)
+class FirmRequests:
+    """A firm's requests for its page (一企一档): how many are open and closed, the latest."""
+
+    open: int
+    closed: int
+    latest: list[DeskRequest]
+    states: dict[str, str]  # state key → name
+
+
+def firm_requests(session: Session, *, actor: Actor, enterprise_id: int) -> FirmRequests | None:
+    """The firm's requests as far as actor may see them (None: actor does not use the desk)."""
+    actor.require_enterprise(enterprise_id)
+    _, spec = current(session)
+    try:
+        where = reach(session, actor, spec)
+    except PermissionDenied:
+        return None
+    counted = visible(
+        sa.select(DeskRequest.state, sa.func.count()).group_by(DeskRequest.state), where
+    ).where(DeskRequest.enterprise_id == enterprise_id)
+    by_state: dict[str, int] = dict(session.execute(counted))
+    open_states = set(spec.open_states())
+    latest = session.scalars(
+        visible(sa.select(DeskRequest), where)
+        .where(DeskRequest.enterprise_id == enterprise_id)
+        .order_by(DeskRequest.created_at.desc(), DeskRequest.id.desc())
+        .limit(5)
+    ).all()
+    return FirmRequests(
+        open=sum(n for s, n in by_state.items() if s in open_states),
+        closed=sum(n for s, n in by_state.items() if s not in open_states),
+        latest=list(latest),
+        states={s.key: s.name for s in spec.states},
+    )

@@ -43,9 +43,13 @@ from wulian.desk.schemas import (
 )
 from wulian.enterprises import read
 from wulian.enterprises import service as enterprise_service
+from wulian.enterprises import views as enterprise_views
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(tags=["企呼我应（Open311）"])
+enterprise_views.profile_part(
+    "requests", service.firm_requests
+)  # on a firm's page: a firm's requests
 
 PageNo = Annotated[int, Query(ge=1, le=100_000)]
 
@@ -93,6 +97,7 @@ def _queue_context(
             "mine": "1" if filters.mine else "", "escalated": "1" if filters.escalated else "",
             "q": filters.q,
             "department": "" if filters.department_id is None else str(filters.department_id),
+            "enterprise": "" if filters.enterprise_id is None else str(filters.enterprise_id),
         }.items()
         if v
     }  # fmt: skip
@@ -129,6 +134,7 @@ def workbench(
     mine: Annotated[str, Query(max_length=1)] = "",
     escalated: Annotated[str, Query(max_length=1)] = "",
     department: Annotated[str, Query(pattern=r"^\d{0,9}$")] = "",
+    enterprise: Annotated[str, Query(pattern=r"^\d{0,9}$")] = "",
     q: Annotated[str, Query(max_length=100)] = "",
     page: PageNo = 1,
 ) -> Response:
@@ -137,6 +143,7 @@ def workbench(
     filters = service.Filters(
         state=state, category=category, due=due, mine=bool(mine), escalated=bool(escalated),
         department_id=int(department) if department else None, q=q,
+        enterprise_id=int(enterprise) if enterprise else None,
     )  # fmt: skip
     return render(request, "desk/queue.html", _queue_context(db, actor, filters, page))
 

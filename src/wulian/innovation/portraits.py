@@ -157,3 +157,32 @@ def _previous_result(
         )
         .limit(1)
     )
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A firm's result in one run, for its page (一企一档)."""
+
+    run: InnovationRun
+    result: InnovationResult
+
+    @property
+    def status_label(self) -> str:
+        return RunStatus(self.run.status).label
+
+
+def firm_standing(session: Session, *, actor: Actor, enterprise_id: int) -> list[Standing]:
+    """The firm's results in the runs actor may see, newest first (its page's summary)."""
+    runs = portrait_runs(session, actor=actor, enterprise_id=enterprise_id)[:5]
+    if not runs:
+        return []
+    results = {
+        r.run_id: r
+        for r in session.scalars(
+            sa.select(InnovationResult).where(
+                InnovationResult.enterprise_id == enterprise_id,
+                InnovationResult.run_id.in_([r.id for r in runs]),
+            )
+        )
+    }
+    return [Standing(run, results[run.id]) for run in runs if run.id in results]

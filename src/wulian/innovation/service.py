@@ -22,7 +22,7 @@ from wulian.innovation.lists import (
     paginate_pairs,
 )
 from wulian.innovation.objections import answer_objection, objections, raise_objection, waiting
-from wulian.innovation.portraits import Portrait, portrait, portrait_runs
+from wulian.innovation.portraits import Portrait, firm_standing, portrait, portrait_runs
 from wulian.innovation.runs import (
     build_input,
     create_run,
@@ -76,6 +76,7 @@ __all__ = [
     "cultivation_pool",
     "diff",
     "export_xlsx",
+    "firm_standing",
     "get_run_or_raise",
     "get_runs",
     "get_spec_or_raise",

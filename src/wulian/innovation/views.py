@@ -18,11 +18,15 @@ from wulian.core.permissions import Actor, Permission
 from wulian.core.runpages import RunPages, lifecycle_router, run_action
 from wulian.core.runs import RunStatus
 from wulian.core.specpages import SpecPages, spec_api, spec_router
+from wulian.enterprises import views as enterprise_views
 from wulian.innovation import charts, schemas, service
 from wulian.innovation.models import ObjectionOutcome, SpecKind
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(tags=["创新积分"])
+enterprise_views.profile_part(
+    "innovation", service.firm_standing
+)  # on a firm's page: innovation points by run
 
 Short = Annotated[str | None, Query(max_length=40)]
 PageNo = Annotated[int, Query(ge=1, le=100_000)]

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from wulian.core import runs
 from wulian.core.errors import NotFound
-from wulian.core.permissions import Actor
+from wulian.core.permissions import Actor, Permission
 from wulian.core.runs import RunStatus
 from wulian.enterprises import read
 from wulian.landuse import evaluate
@@ -120,3 +120,26 @@ def _next_class(
         details={result.enterprise_id: result.detail},
     )  # fmt: skip
     return evaluate.to_next_class(spec, stored, result.enterprise_id)
+
+
+def firm_standing(
+    session: Session, *, actor: Actor, enterprise_id: int
+) -> list[tuple[LanduseRun, LanduseResult]]:
+    """The firm's results in the runs actor may see (a firm: on notice or published), newest
+    first (its page's summary)."""
+    actor.require_enterprise(enterprise_id)
+    query = (
+        sa.select(LanduseRun, LanduseResult)
+        .join(LanduseResult, LanduseResult.run_id == LanduseRun.id)
+        .where(
+            LanduseResult.enterprise_id == enterprise_id,
+            LanduseRun.status != RunStatus.WITHDRAWN.value,
+        )
+        .order_by(LanduseRun.period.desc(), LanduseRun.id.desc())
+        .limit(5)
+    )
+    if actor.enterprise_id is not None:
+        query = query.where(LanduseRun.status.in_(runs.PUBLIC))
+    elif not actor.has(Permission.ZONE_READ):
+        return []
+    return [(run, result) for run, result in session.execute(query)]

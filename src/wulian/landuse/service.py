@@ -12,7 +12,7 @@ exports; this module names what other modules call.
 from __future__ import annotations
 
 from wulian.core.runs import NOTICE_DAYS
-from wulian.landuse.card import Card, CardLine, card, metric_name
+from wulian.landuse.card import Card, CardLine, card, firm_standing, metric_name
 from wulian.landuse.exports import export_xlsx
 from wulian.landuse.lists import (
     Filters,
@@ -71,6 +71,7 @@ __all__ = [
     "card",
     "create_run",
     "export_xlsx",
+    "firm_standing",
     "get_run_or_raise",
     "get_runs",
     "get_spec_or_raise",

@@ -18,6 +18,7 @@ from wulian.core.permissions import Actor
 from wulian.core.runpages import RunPages, lifecycle_router
 from wulian.core.runs import RunStatus
 from wulian.core.specpages import SpecPages, spec_api, spec_router
+from wulian.enterprises import views as enterprise_views
 from wulian.landuse import schemas, service
 from wulian.landuse.evaluate import STATUS_NAMES
 from wulian.landuse.models import LanduseResult, LanduseRun, LanduseSpec
@@ -25,6 +26,9 @@ from wulian.landuse.spec import GROUPS
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(tags=["亩均效益"])
+enterprise_views.profile_part(
+    "landuse", service.firm_standing
+)  # on a firm's page: 亩均 classes by run
 
 Short = Annotated[str | None, Query(max_length=40)]
 PageNo = Annotated[int, Query(ge=1, le=100_000)]

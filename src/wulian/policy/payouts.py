@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -16,8 +17,8 @@ from wulian.core.permissions import Actor, Permission
 from wulian.core.todo import Todo
 from wulian.engines.rules.policy import Policy
 from wulian.enterprises import read
-from wulian.policy.library import FREE, STAFF_ONLY, may_approve
-from wulian.policy.models import Payout, PolicyOutcome, PolicyRun
+from wulian.policy.library import FREE, STAFF_ONLY, may_approve, parse, require_reader
+from wulian.policy.models import Payout, PolicyOutcome, PolicyRun, PolicyVersion
 from wulian.policy.runs import get_run_or_raise, run_policy
 
 
@@ -177,3 +178,78 @@ def waiting(session: Session, *, actor: Actor, now: dt.datetime | None = None) -
             label = f"“{policy.title}”（{run.period} 年度）待审批兑现的企业"
             items.append(Todo("政策兑现", label, int(n), f"/policies/runs/{run.id}/{code}"))
     return items
+
+
+@dataclass(frozen=True)
+class Benefit:
+    """One line of a firm's benefits: a policy's outcome in the newest run, or a payout."""
+
+    title: str
+    unit: str  # of the amount, as the policy states it
+    status: str  # eligible | unknown | ineligible (near) | paid
+    amount: float | None
+    period: str
+    mode: str | None
+    near: bool = False
+
+
+@dataclass(frozen=True)
+class Benefits:
+    """A firm's benefits for its page (一企一档): what it was paid, and in the newest run what it
+    qualifies for, could qualify for once its data is supplied, or nearly qualifies for."""
+
+    run: PolicyRun | None
+    outcomes: list[Benefit]
+    payouts: list[Benefit]
+
+
+def firm_benefits(session: Session, *, actor: Actor, enterprise_id: int) -> Benefits:
+    actor.require_enterprise(enterprise_id)
+    require_reader(actor)
+    payouts = session.scalars(
+        sa.select(Payout)
+        .where(Payout.enterprise_id == enterprise_id)
+        .order_by(Payout.period.desc(), Payout.approved_at.desc())
+    ).all()
+    run = session.scalar(sa.select(PolicyRun).order_by(PolicyRun.id.desc()).limit(1))
+    outcomes: Sequence[PolicyOutcome] = []
+    if run is not None:
+        outcomes = session.scalars(
+            sa.select(PolicyOutcome)
+            .where(
+                PolicyOutcome.run_id == run.id,
+                PolicyOutcome.enterprise_id == enterprise_id,
+                (PolicyOutcome.status != "ineligible") | PolicyOutcome.near,
+            )
+            .order_by(PolicyOutcome.status, PolicyOutcome.amount.desc().nulls_last())
+        ).all()
+    wanted = {p.version_id for p in payouts}
+    wanted |= {
+        run.versions[o.policy_code] for o in outcomes if run and o.policy_code in run.versions
+    }
+    texts: dict[int, str] = dict(
+        session.execute(
+            sa.select(PolicyVersion.id, PolicyVersion.text).where(PolicyVersion.id.in_(wanted))
+        )
+    )
+
+    def described(version_id: int | None, code: str) -> tuple[str, str]:
+        if version_id not in texts:
+            return code, ""
+        policy = parse(texts[version_id])
+        return policy.title, policy.benefit.unit if policy.benefit else ""
+
+    return Benefits(
+        run,
+        [
+            Benefit(*described(run.versions.get(o.policy_code) if run else None, o.policy_code),
+                    status=o.status, amount=o.amount, period=run.period if run else "",
+                    mode=o.mode, near=o.near)
+            for o in outcomes
+        ],
+        [
+            Benefit(*described(p.version_id, p.policy_code), status="paid", amount=p.amount,
+                    period=p.period, mode=p.mode)
+            for p in payouts
+        ],
+    )  # fmt: skip

@@ -42,7 +42,14 @@ from wulian.policy.library import (
     shipped_text,
     source_of,
 )
-from wulian.policy.payouts import PayoutLine, approve, export_xlsx, payout_list, waiting
+from wulian.policy.payouts import (
+    PayoutLine,
+    approve,
+    export_xlsx,
+    firm_benefits,
+    payout_list,
+    waiting,
+)
 from wulian.policy.pools import Pool, PoolMember, pools
 from wulian.policy.runs import (
     create_run,
@@ -80,6 +87,7 @@ __all__ = [
     "department_name",
     "evaluate_all",
     "export_xlsx",
+    "firm_benefits",
     "get_run_or_raise",
     "get_runs",
     "get_version_or_raise",

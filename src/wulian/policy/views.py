@@ -18,10 +18,14 @@ from wulian.core.specpages import SpecPages, spec_api, spec_router
 from wulian.engines.rules import cases as rule_cases
 from wulian.engines.rules.policy import CATEGORIES, STATUS_NAMES
 from wulian.enterprises import service as enterprise_service
+from wulian.enterprises import views as enterprise_views
 from wulian.policy import service
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(tags=["政策"])
+enterprise_views.profile_part(
+    "benefits", service.firm_benefits
+)  # on a firm's page: benefits received and eligible
 
 Period = Annotated[int | None, Query(ge=1990, le=2100)]
 
