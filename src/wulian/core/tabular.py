@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 import python_calamine
 
@@ -24,7 +25,7 @@ from wulian.core.errors import InvalidFile, RowProblem
 
 EXCEL = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
 TEXT = (".csv", ".txt")
-HEADER_SEARCH_ROWS = 10  # a title or notes above the header are skipped
+HEADER_SEARCHnumberS = 10  # a title or notes above the header are skipped
 # Cells that mean "no value" (unknown, not zero).
 EMPTY = ("", "-", "—", "--", "/", "／", "无", "空", "null", "NULL", "N/A", "n/a", "#N/A")
 
@@ -61,8 +62,7 @@ def read_table(
         grid, sheet_name = _excel_grid(data, filename, sheet)
         encoding = None
     elif suffix in TEXT:
-        grid, encoding = _csv_grid(data, filename)
-        sheet_name = None
+        return _csv_table(data, filename, is_header)
     else:
         raise InvalidFile(
             [RowProblem(None, None, suffix, "只接受 .xlsx、.xls 或 .csv 文件")], filename
@@ -285,6 +285,153 @@ def _csv_grid(data: bytes, filename: str) -> tuple[list[list[str]], str]:
     return grid, encoding
 
 
+# The characters str.strip() removes: cells are stripped in Polars exactly as in Python.
+_SPACE = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
+_BOM = b"\xef\xbb\xbf"
+_QUOTE, _COMMA, _LF, _CR = 34, 44, 10, 13
+_MAX_CSV_COLUMNS = 16_384  # as many as a worksheet has
+
+
+def _csv_table(
+    data: bytes, filename: str, is_header: Callable[[Sequence[str]], bool] | None
+) -> Table:
+    """A CSV file as a Table, parsed by Polars when the file is plain enough for Polars and
+    Python's csv module to read it alike, else by the csv module (same cells, same rows)."""
+    try:
+        body, encoding = _utf8(data)
+    except InvalidFile as error:
+        raise InvalidFile(error.problems, filename) from None
+    table = _polars_csv(body, filename, is_header, encoding)
+    if table is not None:
+        return table
+    grid, encoding = _csv_grid(data, filename)
+    return _table(grid, filename, is_header, None, encoding)
+
+
+def _utf8(data: bytes) -> tuple[bytes, str]:
+    """The file as UTF-8 without a BOM, and the encoding it was in (as decode() tells it)."""
+    body = data[len(_BOM) :] if data.startswith(_BOM) else data
+    try:
+        body.decode("utf-8")  # validates only; Polars reads the bytes
+    except UnicodeDecodeError:
+        text, encoding = decode(data)
+        return text.encode("utf-8"), encoding
+    return body, "UTF-8"
+
+
+def _records(body: bytes) -> int | None:
+    """How many lines (records) the csv module finds in body, when every quote in it stands
+    where a CSV writer puts one: opening a cell (after a comma, a line break or another quote),
+    or closing it (before a comma, a line break or another quote, doubled quotes inside a cell
+    being both). None otherwise, and for a carriage return that ends no line: the csv module and
+    Polars may read such files differently."""
+    crs = body.count(b"\r")
+    if crs and crs != body.count(b"\r\n"):
+        return None
+    trailing = 1 if body and not body.endswith(b"\n") else 0
+    if b'"' not in body:
+        return body.count(b"\n") + trailing
+    buffer = np.frombuffer(body, dtype=np.uint8)
+    quotes = np.flatnonzero(buffer == _QUOTE)
+    if len(quotes) % 2:
+        return None
+    opening, closing = quotes[0::2], quotes[1::2]
+    before = buffer[opening[opening > 0] - 1]
+    if not np.isin(before, (_COMMA, _LF, _QUOTE)).all():
+        return None
+    after = buffer[closing[closing < len(buffer) - 1] + 1]
+    if not np.isin(after, (_COMMA, _LF, _CR, _QUOTE)).all():
+        return None
+    breaks = np.flatnonzero(buffer == _LF)
+    inside = np.searchsorted(quotes, breaks) % 2 == 1  # an odd number of quotes before it
+    return int(len(breaks) - np.count_nonzero(inside)) + trailing
+
+
+def _first_lines(body: bytes) -> list[list[str]] | None:
+    """The lines up to the HEADER_SEARCHnumberS-th non-empty one, read by the csv module."""
+    import csv
+
+    lines: list[list[str]] = []
+    found = 0
+    stream = io.TextIOWrapper(io.BytesIO(body), encoding="utf-8", newline="\n")
+    try:
+        for row in csv.reader(stream):
+            cells = [cell.strip() for cell in row]
+            lines.append(cells)
+            found += any(cells)
+            if found == HEADER_SEARCHnumberS:
+                break
+    except csv.Error:
+        return None
+    return lines
+
+
+def _polars_csv(
+    body: bytes,
+    filename: str,
+    is_header: Callable[[Sequence[str]], bool] | None,
+    encoding: str,
+) -> Table | None:
+    """The Table the csv module would give, read by Polars; None when the file is not plain
+    enough to be sure of that (see _records) or Polars cannot read it."""
+    import csv
+
+    records = _records(body)
+    lines = _first_lines(body) if records is not None else None
+    if records is None or lines is None:
+        return None
+    numbered = [(number, row) for number, row in enumerate(lines, start=1) if any(row)]
+    if not numbered:
+        raise InvalidFile([RowProblem(None, None, None, "文件是空的")], filename)
+    start = _header_index(numbered, is_header)
+    header_row, header = numbered[start]
+    width = max(len(row) for _, row in numbered[start:])
+    while True:  # a longer line further on: read again, wider
+        schema = {f"c{i}": pl.String for i in range(width)}
+        try:
+            frame = pl.read_csv(
+                body,
+                has_header=False,
+                schema=schema,
+                missing_columns="insert",
+                raise_if_empty=False,
+            )
+        except pl.exceptions.PolarsError as error:
+            if "more fields" not in str(error) or width >= _MAX_CSV_COLUMNS:
+                return None
+            width = min(width * 2, _MAX_CSV_COLUMNS)
+            continue
+        break
+    if frame.height != records:
+        return None
+    longest = frame.select(pl.max_horizontal(pl.all().str.len_bytes().max())).item()
+    if longest is not None and longest > csv.field_size_limit():
+        return None  # the csv module refuses such a cell; let it say where
+    names = _names(header, width, header_row, filename)
+    number = "row"
+    while number in names:
+        number += "_"
+    body_rows = (
+        frame.slice(header_row)
+        .with_row_index(number, offset=header_row + 1)
+        .select(
+            pl.col(number).cast(pl.Int64),
+            *[
+                pl.col(f"c{i}").fill_null("").str.strip_chars(_SPACE).alias(name)
+                for i, name in enumerate(names)
+            ],
+        )
+        .filter(pl.any_horizontal(pl.col(n).str.len_bytes() > 0 for n in names))
+    )
+    return Table(
+        frame=_drop_empty_unnamed(body_rows.drop(number)),
+        rows=body_rows[number].alias("row"),
+        header_row=header_row,
+        sheet=None,
+        encoding=encoding,
+    )
+
+
 def _table(
     grid: list[list[str]],
     filename: str,
@@ -295,14 +442,39 @@ def _table(
     numbered = [(number, row) for number, row in enumerate(grid, start=1) if any(row)]
     if not numbered:
         raise InvalidFile([RowProblem(None, None, None, "文件是空的")], filename)
-    start = 0
-    if is_header is not None:
-        for index, (_, row) in enumerate(numbered[:HEADER_SEARCH_ROWS]):
-            if is_header(row):
-                start = index
-                break
+    start = _header_index(numbered, is_header)
     header_row, header = numbered[start]
     width = max(len(row) for _, row in numbered[start:])
+    names = _names(header, width, header_row, filename)
+    body = numbered[start + 1 :]
+    columns = {
+        name: [row[i] if i < len(row) else "" for _, row in body] for i, name in enumerate(names)
+    }
+    frame = pl.DataFrame(columns, schema=dict.fromkeys(names, pl.String))
+    rows = pl.Series("row", [number for number, _ in body], dtype=pl.Int64)
+    return Table(
+        frame=_drop_empty_unnamed(frame),
+        rows=rows,
+        header_row=header_row,
+        sheet=sheet,
+        encoding=encoding,
+    )
+
+
+def _header_index(
+    numbered: Sequence[tuple[int, list[str]]],
+    is_header: Callable[[Sequence[str]], bool] | None,
+) -> int:
+    """The position in `numbered` (the non-empty lines) of the header line."""
+    if is_header is not None:
+        for index, (_, row) in enumerate(numbered[:HEADER_SEARCHnumberS]):
+            if is_header(row):
+                return index
+    return 0
+
+
+def _names(header: list[str], width: int, header_row: int, filename: str) -> list[str]:
+    """Column names of a header line, `width` of them; repeated names are refused."""
     header = header + [""] * (width - len(header))
     problems: list[RowProblem] = []
     seen: dict[str, int] = {}
@@ -311,24 +483,25 @@ def _table(
         name = " ".join(title.split())
         if not name:
             # An unnamed column is fine when it is empty (a stray border or formatting).
-            name = f"（第 {position + 1} 列）"
+            name = _UNNAMED.format(position + 1)
         if name in seen:
             problems.append(RowProblem(header_row, name, None, "表头重复"))
         seen[name] = position
         names.append(name)
     if problems:
         raise InvalidFile(problems, filename)
-    body = numbered[start + 1 :]
-    columns = {
-        name: [row[i] if i < len(row) else "" for _, row in body] for i, name in enumerate(names)
-    }
-    frame = pl.DataFrame(columns, schema=dict.fromkeys(names, pl.String))
-    empty_unnamed = [
-        n for n in names if n.startswith("（第 ") and frame[n].str.len_chars().sum() in (0, None)
-    ]
-    frame = frame.drop(empty_unnamed)
-    rows = pl.Series("row", [number for number, _ in body], dtype=pl.Int64)
-    return Table(frame=frame, rows=rows, header_row=header_row, sheet=sheet, encoding=encoding)
+    return names
+
+
+_UNNAMED = "（第 {} 列）"
+
+
+def _drop_empty_unnamed(frame: pl.DataFrame) -> pl.DataFrame:
+    empty = [
+        n for n in frame.columns
+        if n.startswith("（第 ") and frame[n].str.len_bytes().sum() in (0, None)
+    ]  # fmt: skip
+    return frame.drop(empty)
 
 
 def parse_numbers(raw: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
