@@ -36,7 +36,7 @@ def expected(lines: list[list[str]]) -> tuple[list[str], list[dict[str, str]], l
     return [names[i] for i in kept], frame, [number for number, _ in body]
 
 
-PIECES = [*'甲乙a1,"\n \t-—　.%', "\r\n", "无"]
+PIECES = [*'甲乙a1,"\n \t-—　.%\x1c', "\r\n", "无"]
 CELL = st.lists(st.sampled_from(PIECES), max_size=6).map("".join)
 LINE = st.lists(CELL, min_size=0, max_size=len(HEADER) + 2)
 
@@ -94,6 +94,14 @@ def test_gbk_and_gb18030_files_under_a_title_line(encoding):
     assert table.header_row == 3
     assert table.frame.to_dicts() == [{"企业名称": name, "营业收入": "1", "备注": "200"}]
     assert table.rows.to_list() == [4]
+
+
+def test_a_gbk_file_whose_first_lines_are_plain_ascii():
+    lines = [["code", "name"]] + [[str(i), "x"] for i in range(20_000)] + [["20000", "祥和科技"]]
+    table = read_table(written(lines).encode("gbk"), "firms.csv")
+    assert table.encoding == "GB18030/GBK"
+    assert table.frame.row(20_000) == ("20000", "祥和科技")
+    assert table.rows[20_000] == 20_002
 
 
 def test_a_line_longer_than_the_header_far_down_the_file_keeps_its_cells():

@@ -7,6 +7,7 @@ that the checks that follow can report the value a person sees, with its row and
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import html
 import io
@@ -285,8 +286,10 @@ def _csv_grid(data: bytes, filename: str) -> tuple[list[list[str]], str]:
     return grid, encoding
 
 
-# The characters str.strip() removes: cells are stripped in Polars exactly as in Python.
+# The characters str.strip() removes: cells are stripped in Polars exactly as in Python. Polars'
+# own strip_chars() (Unicode White_Space, faster) removes them all but the four separators.
 _SPACE = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
+_SEPARATORS = (b"\x1c", b"\x1d", b"\x1e", b"\x1f")
 _BOM = b"\xef\xbb\xbf"
 _QUOTE, _COMMA, _LF, _CR = 34, 44, 10, 13
 _MAX_CSV_COLUMNS = 16_384  # as many as a worksheet has
@@ -297,26 +300,46 @@ def _csv_table(
 ) -> Table:
     """A CSV file as a Table, parsed by Polars when the file is plain enough for Polars and
     Python's csv module to read it alike, else by the csv module (same cells, same rows)."""
+    body = data[len(_BOM) :] if data.startswith(_BOM) else data
+    table: Table | None = None
+    if _starts_as_utf8(body):
+        try:
+            table = _polars_csv(body, filename, is_header, "UTF-8")
+        except _NotUtf8:
+            pass
+        else:
+            if table is None:
+                return _csv_module_table(data, filename, is_header)
+            return table
     try:
-        body, encoding = _utf8(data)
+        text, encoding = decode(data)
     except InvalidFile as error:
         raise InvalidFile(error.problems, filename) from None
-    table = _polars_csv(body, filename, is_header, encoding)
-    if table is not None:
-        return table
+    try:
+        table = _polars_csv(text.encode("utf-8"), filename, is_header, encoding)
+    except _NotUtf8:  # Polars refused the text for another reason
+        table = None
+    return table or _csv_module_table(data, filename, is_header)
+
+
+def _csv_module_table(
+    data: bytes, filename: str, is_header: Callable[[Sequence[str]], bool] | None
+) -> Table:
     grid, encoding = _csv_grid(data, filename)
     return _table(grid, filename, is_header, None, encoding)
 
 
-def _utf8(data: bytes) -> tuple[bytes, str]:
-    """The file as UTF-8 without a BOM, and the encoding it was in (as decode() tells it)."""
-    body = data[len(_BOM) :] if data.startswith(_BOM) else data
+class _NotUtf8(Exception):
+    """The bytes are not UTF-8 after all."""
+
+
+def _starts_as_utf8(body: bytes) -> bool:
+    """Whether the first 64 KiB are UTF-8 (Polars checks the rest as it reads)."""
     try:
-        body.decode("utf-8")  # validates only; Polars reads the bytes
+        codecs.getincrementaldecoder("utf-8")().decode(body[: 1 << 16], final=False)
     except UnicodeDecodeError:
-        text, encoding = decode(data)
-        return text.encode("utf-8"), encoding
-    return body, "UTF-8"
+        return False
+    return True
 
 
 def _records(body: bytes) -> int | None:
@@ -325,8 +348,7 @@ def _records(body: bytes) -> int | None:
     or closing it (before a comma, a line break or another quote, doubled quotes inside a cell
     being both). None otherwise, and for a carriage return that ends no line: the csv module and
     Polars may read such files differently."""
-    crs = body.count(b"\r")
-    if crs and crs != body.count(b"\r\n"):
+    if b"\r" in body and body.count(b"\r") != body.count(b"\r\n"):
         return None
     trailing = 1 if body and not body.endswith(b"\n") else 0
     if b'"' not in body:
@@ -363,6 +385,8 @@ def _first_lines(body: bytes) -> list[list[str]] | None:
                 break
     except csv.Error:
         return None
+    except UnicodeDecodeError:
+        raise _NotUtf8 from None
     return lines
 
 
@@ -397,6 +421,8 @@ def _polars_csv(
                 raise_if_empty=False,
             )
         except pl.exceptions.PolarsError as error:
+            if "utf-8" in str(error):
+                raise _NotUtf8 from None
             if "more fields" not in str(error) or width >= _MAX_CSV_COLUMNS:
                 return None
             width = min(width * 2, _MAX_CSV_COLUMNS)
@@ -408,6 +434,7 @@ def _polars_csv(
     if longest is not None and longest > csv.field_size_limit():
         return None  # the csv module refuses such a cell; let it say where
     names = _names(header, width, header_row, filename)
+    space = _SPACE if any(c in body for c in _SEPARATORS) else None
     number = "row"
     while number in names:
         number += "_"
@@ -417,7 +444,7 @@ def _polars_csv(
         .select(
             pl.col(number).cast(pl.Int64),
             *[
-                pl.col(f"c{i}").fill_null("").str.strip_chars(_SPACE).alias(name)
+                pl.col(f"c{i}").fill_null("").str.strip_chars(space).alias(name)
                 for i, name in enumerate(names)
             ],
         )
