@@ -155,3 +155,8 @@ def test_a_file_that_is_not_text_is_refused():
     picture = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
     with pytest.raises(InvalidFile, match="无法识别文件编码"):
         read_table(picture, "企业.csv")
+
+
+def test_lines_ended_by_carriage_returns_alone_are_refused_as_before():
+    with pytest.raises(InvalidFile, match="不是有效的 CSV 文本"):
+        read_table("企业名称,备注\r甲,1\r".encode(), "企业.csv")

@@ -348,12 +348,14 @@ def _records(body: bytes) -> int | None:
     or closing it (before a comma, a line break or another quote, doubled quotes inside a cell
     being both). None otherwise, and for a carriage return that ends no line: the csv module and
     Polars may read such files differently."""
-    if b"\r" in body and body.count(b"\r") != body.count(b"\r\n"):
-        return None
+    buffer = np.frombuffer(body, dtype=np.uint8)
+    if b"\r" in body:
+        returns = np.flatnonzero(buffer == _CR) + 1
+        if returns[-1] == len(buffer) or not (buffer[returns] == _LF).all():
+            return None
     trailing = 1 if body and not body.endswith(b"\n") else 0
     if b'"' not in body:
         return body.count(b"\n") + trailing
-    buffer = np.frombuffer(body, dtype=np.uint8)
     quotes = np.flatnonzero(buffer == _QUOTE)
     if len(quotes) % 2:
         return None
