@@ -3,6 +3,12 @@
 
 Every cell comes back as text (numbers in their shortest exact form, dates as YYYY-MM-DD), so
 that the checks that follow can report the value a person sees, with its row and column.
+
+A CSV file is parsed by Polars (every column as text) when its quotes stand only where a CSV
+writer puts them and no carriage return stands alone: Polars then finds the same lines and cells
+as Python's csv module, which reads any other file as before. GBK/GB18030 text is transcoded to
+UTF-8 once; the header is looked for in the first lines, read by the csv module. Workbook cells
+are turned into text a column at a time (text and numbers in Polars).
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import re
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +33,7 @@ from wulian.core.errors import InvalidFile, RowProblem
 
 EXCEL = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
 TEXT = (".csv", ".txt")
-HEADER_SEARCHnumberS = 10  # a title or notes above the header are skipped
+HEADER_SEARCH_ROWS = 10  # a title or notes above the header are skipped
 # Cells that mean "no value" (unknown, not zero).
 EMPTY = ("", "-", "—", "--", "/", "／", "无", "空", "null", "NULL", "N/A", "n/a", "#N/A")
 
@@ -60,15 +67,14 @@ def read_table(
     """
     suffix = Path(filename).suffix.lower()
     if suffix in EXCEL:
-        grid, sheet_name = _excel_grid(data, filename, sheet)
-        encoding = None
+        cells, sheet_name = _excel_cells(data, filename, sheet)
+        return _excel_table(cells, filename, is_header, sheet_name)
     elif suffix in TEXT:
         return _csv_table(data, filename, is_header)
     else:
         raise InvalidFile(
             [RowProblem(None, None, suffix, "只接受 .xlsx、.xls 或 .csv 文件")], filename
         )
-    return _table(grid, filename, is_header, sheet_name, encoding)
 
 
 def _cell_text(value: Any) -> str:
@@ -204,7 +210,8 @@ _TOO_WIDE = (
 )
 
 
-def _excel_grid(data: bytes, filename: str, sheet: str | None) -> tuple[list[list[str]], str]:
+def _excel_cells(data: bytes, filename: str, sheet: str | None) -> tuple[pl.DataFrame, str]:
+    """The cells of a sheet as text, a column c0, c1, … for each of its columns."""
     span = _sheet_span(data, sheet)
     if span is not None and span > MAX_CELLS:
         raise InvalidFile(
@@ -220,15 +227,60 @@ def _excel_grid(data: bytes, filename: str, sheet: str | None) -> tuple[list[lis
                 filename,
             )
         chosen = sheet or names[0]
-        rows = workbook.get_sheet_by_name(chosen).iter_rows()
-        grid = [[_cell_text(v) for v in row] for row in rows]  # one row of objects at a time
+        columns = list(zip_longest(*workbook.get_sheet_by_name(chosen).iter_rows(), fillvalue=""))
     except InvalidFile:
         raise
     except Exception:  # calamine raises several types, with English text, for damaged files
         raise InvalidFile(
             [RowProblem(None, None, None, _unreadable_excel(data))], filename
         ) from None
-    return grid, chosen
+    cells = pl.DataFrame([_column_text(f"c{i}", values) for i, values in enumerate(columns)])
+    return cells, chosen
+
+
+def _column_text(name: str, values: Sequence[Any]) -> pl.Series:
+    """_cell_text of every value, in Polars for text and numbers."""
+    kinds = set(map(type, values))
+    if kinds <= {str}:
+        return pl.Series(name, values, dtype=pl.String).str.strip_chars(_SPACE)
+    if kinds <= {str, float}:
+        text = pl.Series([v if type(v) is str else None for v in values], dtype=pl.String)
+        numbers = pl.Series([v if type(v) is float else None for v in values], dtype=pl.Float64)
+        return text.str.strip_chars(_SPACE).fill_null(_float_text(numbers)).alias(name)
+    return pl.Series(name, [_cell_text(v) for v in values], dtype=pl.String)
+
+
+def _float_text(numbers: pl.Series) -> pl.Series:
+    """_cell_text of floats: whole numbers under 10¹⁵ as integers, others as repr() writes
+    them (Polars writes the same digits where repr() uses no exponent: 10⁻⁴ ≤ |x| < 10¹⁶)."""
+    size = numbers.abs()
+    whole = (numbers == numbers.floor()) & (size < 1e15)
+    plain = (size >= 1e-4) & (size < 1e15)
+    text = pl.select(
+        pl.when(whole)
+        .then(numbers.cast(pl.Int64, strict=False).cast(pl.String))
+        .when(plain)
+        .then(numbers.cast(pl.String))
+    ).to_series()
+    odd = (numbers.is_not_null() & text.is_null()).arg_true()  # exponents, nan, inf
+    if len(odd):
+        text = text.scatter(odd, [repr(v) for v in numbers.gather(odd)])
+    return text
+
+
+def _excel_table(
+    cells: pl.DataFrame,
+    filename: str,
+    is_header: Callable[[Sequence[str]], bool] | None,
+    sheet: str,
+) -> Table:
+    filled = pl.any_horizontal(pl.col(c).str.len_bytes() > 0 for c in cells.columns)
+    first = cells.with_row_index("i").filter(filled).head(HEADER_SEARCH_ROWS)
+    if not cells.width or first.is_empty():
+        raise InvalidFile([RowProblem(None, None, None, "文件是空的")], filename)
+    numbered = [(row[0] + 1, list(row[1:])) for row in first.rows()]
+    header_row, header = numbered[_header_index(numbered, is_header)]
+    return _positional_table(cells, header_row, header, filename, sheet, None)
 
 
 ZIP_MAGIC = b"PK\x03\x04"  # .xlsx, .xlsm, .ods
@@ -372,7 +424,7 @@ def _records(body: bytes) -> int | None:
 
 
 def _first_lines(body: bytes) -> list[list[str]] | None:
-    """The lines up to the HEADER_SEARCHnumberS-th non-empty one, read by the csv module."""
+    """The lines up to the HEADER_SEARCH_ROWS-th non-empty one, read by the csv module."""
     import csv
 
     lines: list[list[str]] = []
@@ -383,7 +435,7 @@ def _first_lines(body: bytes) -> list[list[str]] | None:
             cells = [cell.strip() for cell in row]
             lines.append(cells)
             found += any(cells)
-            if found == HEADER_SEARCHnumberS:
+            if found == HEADER_SEARCH_ROWS:
                 break
     except csv.Error:
         return None
@@ -435,28 +487,39 @@ def _polars_csv(
     longest = frame.select(pl.max_horizontal(pl.all().str.len_bytes().max())).item()
     if longest is not None and longest > csv.field_size_limit():
         return None  # the csv module refuses such a cell; let it say where
-    names = _names(header, width, header_row, filename)
     space = _SPACE if any(c in body for c in _SEPARATORS) else None
+    cells = frame.select(pl.all().fill_null("").str.strip_chars(space))
+    return _positional_table(cells, header_row, header, filename, None, encoding)
+
+
+def _positional_table(
+    cells: pl.DataFrame,
+    header_row: int,
+    header: list[str],
+    filename: str,
+    sheet: str | None,
+    encoding: str | None,
+) -> Table:
+    """The Table below the header line of cells (text, columns c0, c1, …; row i is the sheet's
+    line i + 1)."""
+    names = _names(header, cells.width, header_row, filename)
     number = "row"
     while number in names:
         number += "_"
-    body_rows = (
-        frame.slice(header_row)
+    body = (
+        cells.slice(header_row)
         .with_row_index(number, offset=header_row + 1)
         .select(
             pl.col(number).cast(pl.Int64),
-            *[
-                pl.col(f"c{i}").fill_null("").str.strip_chars(space).alias(name)
-                for i, name in enumerate(names)
-            ],
+            *[pl.col(f"c{i}").alias(name) for i, name in enumerate(names)],
         )
         .filter(pl.any_horizontal(pl.col(n).str.len_bytes() > 0 for n in names))
     )
     return Table(
-        frame=_drop_empty_unnamed(body_rows.drop(number)),
-        rows=body_rows[number].alias("row"),
+        frame=_drop_empty_unnamed(body.drop(number)),
+        rows=body[number].alias("row"),
         header_row=header_row,
-        sheet=None,
+        sheet=sheet,
         encoding=encoding,
     )
 
@@ -496,7 +559,7 @@ def _header_index(
 ) -> int:
     """The position in `numbered` (the non-empty lines) of the header line."""
     if is_header is not None:
-        for index, (_, row) in enumerate(numbered[:HEADER_SEARCHnumberS]):
+        for index, (_, row) in enumerate(numbered[:HEADER_SEARCH_ROWS]):
             if is_header(row):
                 return index
     return 0
