@@ -7,7 +7,8 @@ Times, best of --repeat runs each:
 - `polars.read_csv` alone on the UTF-8 bytes (every column as text, nothing stripped);
 - the csv-module reader `read_table` used before (and still uses for files Polars and the csv
   module might read differently), once;
-- `read_table` on the xlsx, and python-calamine alone (its rows as Python values).
+- `read_table` on the xlsx, the sheet span check within it, python-calamine alone (its rows as
+  Python values), and the cell-by-cell conversion `read_table` used before, once.
 
     python benchmarks/bench_tabular.py [--rows 1000000] [--xlsx-rows 100000] [--repeat 3]
 """
@@ -161,11 +162,22 @@ def main() -> None:
         book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
         return sum(1 for _ in book.get_sheet_by_name("数据").iter_rows())
 
+    def cell_by_cell() -> tabular.Table:  # as read_table did before, sheet span check aside
+        book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+        rows = book.get_sheet_by_name("数据").iter_rows()
+        grid = [[tabular._cell_text(v) for v in row] for row in rows]
+        return tabular._table(grid, "企业.xlsx", is_header, "数据", None)
+
     raw_time, _ = best(args.repeat, calamine_alone)
     xlsx_time, xlsx = best(args.repeat, lambda: read_table(data, "企业.xlsx", is_header=is_header))
     assert xlsx.frame.height == args.xlsx_rows
+    span_time, _ = best(args.repeat, lambda: tabular._sheet_span(data, "数据"))
+    before_time, before = best(1, cell_by_cell)
+    assert before.frame.equals(xlsx.frame)
     print(f"  python-calamine alone (Python rows) {raw_time:6.2f} s")
     print(f"  read_table                          {xlsx_time:6.2f} s")
+    print(f"    of which the sheet span check     {span_time:6.2f} s")
+    print(f"  cell-by-cell reader (before)        {before_time:6.2f} s  (once; no span check)")
 
 
 if __name__ == "__main__":
