@@ -378,7 +378,7 @@ def firm_requests(session: Session, *, actor: Actor, enterprise_id: int) -> Firm
     counted = visible(
         sa.select(DeskRequest.state, sa.func.count()).group_by(DeskRequest.state), where
     ).where(DeskRequest.enterprise_id == enterprise_id)
-    by_state: dict[str, int] = dict(session.execute(counted))
+    by_state: dict[str, int] = dict(session.execute(counted).all())
     open_states = set(spec.open_states())
     latest = session.scalars(
         visible(sa.select(DeskRequest), where)

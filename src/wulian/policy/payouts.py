@@ -230,7 +230,7 @@ def firm_benefits(session: Session, *, actor: Actor, enterprise_id: int) -> Bene
     texts: dict[int, str] = dict(
         session.execute(
             sa.select(PolicyVersion.id, PolicyVersion.text).where(PolicyVersion.id.in_(wanted))
-        )
+        ).all()
     )
 
     def described(version_id: int | None, code: str) -> tuple[str, str]:
