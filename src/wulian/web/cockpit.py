@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from wulian.chains import service as chains_service
 from wulian.chains.health import money
 from wulian.core import xlsx
-from wulian.core.errors import PermissionDenied
+from wulian.core.errors import Conflict, PermissionDenied
 from wulian.core.permissions import Actor
 from wulian.desk import stats as desk_stats
 from wulian.innovation import service as innovation_service
@@ -38,10 +38,11 @@ class Cockpit:
 
 
 def _may(read: Callable[[], T]) -> T | None:
-    """A section's figures, or None where the reader may not see them."""
+    """A section's figures, or None where the reader may not see them (or the module is not set
+    up yet, such as a desk without its configuration)."""
     try:
         return read()
-    except PermissionDenied:
+    except (PermissionDenied, Conflict):
         return None
 
 
