@@ -78,7 +78,7 @@ SIZES: dict[str, tuple[str, int, int | None]] = {
     "large": ("大型（1000 人及以上）", 1000, None),
 }
 SORTS = {
-    "name": (Enterprise.name, Enterprise.id),
+    "name": (Enterprise.name_pinyin, Enterprise.name, Enterprise.id),  # by pinyin
     "-staff": (Enterprise.staff_size.desc().nulls_last(), Enterprise.id),
     "-founded": (Enterprise.founded_on.desc().nulls_last(), Enterprise.id),
     "founded": (Enterprise.founded_on.asc().nulls_last(), Enterprise.id),
@@ -106,7 +106,7 @@ def _filtered(actor: Actor, filters: Filters) -> sa.Select[Enterprise]:
         query = query.where(
             sa.or_(
                 Enterprise.name.contains(term, autoescape=True),
-                Enterprise.name_key.contains(name_key(term), autoescape=True),
+                Enterprise.name_search.contains(name_key(term), autoescape=True),
                 Enterprise.uscc == term.upper(),
             )
         )
