@@ -81,11 +81,11 @@ def upgrade() -> None:
     with op.batch_alter_table("enterprises", schema=None) as batch_op:
         batch_op.alter_column("name_pinyin", server_default=None)
         batch_op.alter_column("name_search", server_default=None)
-        batch_op.create_index(batch_op.f("ix_enterprises_name_pinyin"), ["name_pinyin"])
+        batch_op.create_index("ix_enterprises_name_pinyin", ["name_pinyin", "id"])
 
 
 def downgrade() -> None:
     with op.batch_alter_table("enterprises", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_enterprises_name_pinyin"))
+        batch_op.drop_index("ix_enterprises_name_pinyin")
         batch_op.drop_column("name_search")
         batch_op.drop_column("name_pinyin")
