@@ -40,12 +40,11 @@ def check(source: str) -> expr.Node:
 
 
 def compiled(tree: expr.Node, frame: pl.DataFrame) -> list[Any]:
-    compiler = expr.Compiler(SYMBOLS, pl.col, expr.Checker("", SYMBOLS))
-    return (
-        frame.with_columns(expr.ones())
-        .with_columns(compiler.compile(tree).alias("out"))["out"]
-        .to_list()
-    )
+    frame, numbers = expr.exact_frame(frame, ["x", "y", "z"])
+    compiler = expr.Compiler(SYMBOLS, pl.col, expr.Checker("", SYMBOLS), numbers=numbers)
+    out = compiler.compile(tree).alias("out")
+    lazy = compiler.flush(frame.lazy().with_columns(expr.ones()))
+    return lazy.with_columns(out).collect()["out"].to_list()
 
 
 def run(source: str, **row: Any) -> Any:
