@@ -82,16 +82,48 @@ class _Compiled:
         self.params: dict[str, Dated] = parameter_values(policy, day)
         constants: dict[str, float | bool | str] = {"period": period}
         constants |= {key: dated.value for key, dated in self.params.items()}
-        self.compiler = expr.Compiler(
-            policy.symbols,
-            pl.col,
-            expr.Checker("", policy.symbols),
-            constants,
-            {k: numbers[k] for k in policy.inputs if k in numbers},
-        )
+        self.constants = constants
+        self.numbers = {k: numbers[k] for k in policy.inputs if k in numbers}
+
+    def compiler(self, points: bool) -> expr.Compiler:
+        symbols = self.policy.symbols
+        checker = expr.Checker("", symbols)
+        return expr.Compiler(symbols, pl.col, checker, self.constants, self.numbers, points)
 
     def query(self, data: pl.LazyFrame, unit: str, near: Near, trace: bool) -> pl.LazyFrame:
-        policy, compiler = self.policy, self.compiler
+        """Two passes: every row with its inputs as they are (unknown is null, deciding
+        nothing); then the rows that leave a condition or the amount unknown again, with every
+        unknown input as the interval of its range. Rows keep their order."""
+        inputs = [unit, *self.policy.inputs, *(f"q.{k}" for k in self.numbers), expr.ONES]
+        inputs = list(dict.fromkeys(inputs))
+        indexed = data.with_row_index("__i")
+        first, columns = self.stage(self.compiler(True), indexed, unit, near, trace)
+        conditions = [pl.col(f"c.{c.key}") for c in self.policy.conditions]
+        again = pl.any_horizontal(c.is_null() for c in conditions)
+        if self.policy.benefit is not None:
+            again = again | ((pl.col("status") == "eligible") & pl.col("a.raw").is_null())
+        first = first.with_columns(again.alias("__again")).cache()
+        redo = first.filter(pl.col("__again")).select("__i", *inputs)
+        second, again_columns = self.stage(self.compiler(False), redo, unit, near, trace)
+        names = [c.meta.output_name() for c in columns]
+        redone = second.select(
+            "__i", *(c.alias(f"{n}__2") for c, n in zip(again_columns, names, strict=True))
+        )
+        joined = first.select("__i", "__again", *columns).join(
+            redone, on="__i", how="left", maintain_order="left"
+        )
+        return joined.select(
+            pl.when(pl.col("__again")).then(pl.col(f"{n}__2")).otherwise(pl.col(n)).alias(n)
+            if n != unit
+            else pl.col(n)
+            for n in names
+        )
+
+    def stage(
+        self, compiler: expr.Compiler, data: pl.LazyFrame, unit: str, near: Near, trace: bool
+    ) -> tuple[pl.LazyFrame, list[pl.Expr]]:
+        """The policy's query over data by one compiler: the full frame and what to keep."""
+        policy = self.policy
         compile_ = compiler.compile
 
         def put(frame: pl.LazyFrame, *exprs: Any) -> pl.LazyFrame:
@@ -195,7 +227,7 @@ class _Compiled:
             for bit, c in enumerate(conditions)
         ]
         shortfalls = [
-            expr.shortfall(policy.tree("conditions", i), self.compiler, pl.col(f"c.{c.key}")).alias(
+            expr.shortfall(policy.tree("conditions", i), compiler, pl.col(f"c.{c.key}")).alias(
                 f"s.{c.key}"
             )
             for i, c in enumerate(policy.conditions)
@@ -241,7 +273,7 @@ class _Compiled:
         if policy.score:
             core.insert(3, "score")
         if not trace:
-            return frame.select(core)
+            return compiler.flush(frame), [pl.col(c) for c in core]
         sides = []
         for i, condition in enumerate(policy.conditions):
             for k, comparison in enumerate(expr.comparisons(policy.tree("conditions", i))):
@@ -258,7 +290,9 @@ class _Compiled:
             *conditions,
             *(f"s.{c.key}" for c in policy.conditions),
         ]
-        return compiler.flush(frame).select(*list(dict.fromkeys(keep)), *sides)
+        frame = compiler.flush(frame).with_columns(sides)
+        names = [*dict.fromkeys(keep), *(e.meta.output_name() for e in sides)]
+        return frame, [pl.col(c) for c in names]
 
 
 @dataclass

@@ -87,6 +87,26 @@ class Span:
 UNBOUNDED = Span(None, None, None, None)
 
 
+def _point(a: Span) -> bool:
+    """Whether a is one value per row (lo and hi the same end)."""
+    return a.lo is not None and a.lo is a.hi
+
+
+def _as_point(end: Rat, a: Span, b: Span, op: str) -> Span:
+    bounds: list[Fraction | None] = [None, None]
+    if op == "+":
+        if a.low is not None and b.low is not None:
+            bounds[0] = a.low + b.low
+        if a.high is not None and b.high is not None:
+            bounds[1] = a.high + b.high
+    elif None not in (a.low, a.high, b.low, b.high):
+        products = [x * y for x in (a.low, a.high) for y in (b.low, b.high)]  # type: ignore[operator]
+        bounds = [min(products), max(products)]
+    elif a.low is not None and a.low >= 0 and b.low is not None and b.low >= 0:
+        bounds[0] = a.low * b.low
+    return Span(end, end, bounds[0], bounds[1])
+
+
 def _neg_end(end: Rat | None) -> Rat | None:
     return None if end is None else ex.rat_neg(end)
 
@@ -112,7 +132,11 @@ class Compiler:
         checker: Checker,
         constants: Mapping[str, float | bool | str] | None = None,
         numbers: Mapping[str, Column] | None = None,
+        points: bool = False,
     ) -> None:
+        # points: every row's inputs taken as they are, an unknown one as null that decides
+        # nothing (a sound first pass: what it decides is decided; the rest needs intervals)
+        self.points = points
         self.symbols = symbols
         self.column = column
         self.checker = checker
@@ -176,6 +200,9 @@ class Compiler:
         if info is None:
             raise KeyError(f"number input {name} was not converted to exact integers")
         den = 10**info.scale
+        if self.points:
+            end_ = Rat(Int(info.expr, None, info.size, True), Int.of(den))
+            return Span(end_, end_, info.low, info.high)
         low, high = symbol.low, symbol.high
         common = den
         for bound in (low, high):
@@ -242,6 +269,9 @@ class Compiler:
         raise TypeError(node)  # pragma: no cover
 
     def add(self, a: Span, b: Span) -> Span:
+        if _point(a) and _point(b):
+            return _as_point(ex.rat_add(a.lo, b.lo, self.flags), a, b, "+")  # type: ignore[arg-type]
+
         def end(x: Rat | None, y: Rat | None) -> Rat | None:
             return None if x is None or y is None else ex.rat_add(x, y, self.flags)
 
@@ -253,6 +283,11 @@ class Compiler:
         if c == 0:
             return Span.const(Fraction(0))
         factor = Rat.of(c)
+        if _point(a):
+            low = None if a.low is None else a.low * c
+            high = None if a.high is None else a.high * c
+            end_ = ex.rat_mul(a.lo, factor, self.flags)  # type: ignore[arg-type]
+            return Span(end_, end_, *((low, high) if c > 0 else (high, low)))
 
         def end(x: Rat | None) -> Rat | None:
             return None if x is None else ex.rat_mul(x, factor, self.flags)
@@ -267,6 +302,8 @@ class Compiler:
         """a × b per row: both not negative: [lo·lo, hi·hi]; else, every end finite: the least
         and greatest of the four products; else unbounded."""
         flags = self.flags
+        if _point(a) and _point(b):
+            return _as_point(ex.rat_mul(a.lo, b.lo, flags), a, b, "*")  # type: ignore[arg-type]
         like = a.lo or a.hi or b.lo or b.hi
         if like is None:
             return UNBOUNDED
@@ -311,6 +348,16 @@ class Compiler:
             den = pl.when(missing).then(pl.lit(1, pl.Int64)).otherwise(n.e().abs())
             return Rat(Int(num, None, d.size), Int(den, None, max(n.size, 1)))
 
+        if _point(b):  # unknown where b is unknown or 0
+            assert_end = self.share(b.lo)  # type: ignore[arg-type]
+            zero_or_unknown = ex.compare("==", assert_end, Rat.of(Fraction(0)), flags).fill_null(
+                True
+            )
+            end_ = ex.null_if(zero_or_unknown, flip(assert_end))
+            low = high = None
+            if b.low is not None and b.low > 0:
+                low, high = (Fraction(0) if b.high is None else 1 / b.high), 1 / b.low
+            return Span(end_, end_, low, high)
         lo, hi = flip(b.hi), flip(b.lo)
         if b.low is not None and b.low > 0 and b.lo is not None:
             undefined = b.lo.num.e().is_null()  # (−∞, ∞): from a division by zero
@@ -354,6 +401,12 @@ class Compiler:
     def choose(self, condition: pl.Expr, a: Span, b: Span) -> Span:
         """if condition then a else b; an unknown condition gives the hull of both."""
         condition = self.let(condition)
+        if self.points and _point(a) and _point(b):
+            chosen = ex.null_if(
+                condition.is_null(),
+                ex.select(condition, a.lo, b.lo, self.flags),  # type: ignore[arg-type]
+            )
+            return Span(chosen, chosen, _fmin([a.low, b.low]), _fmax([a.high, b.high]))
         return Span(
             self._choose(condition, a.lo, b.lo, "min"),
             self._choose(condition, a.hi, b.hi, "max"),
@@ -380,6 +433,12 @@ class Compiler:
         return out
 
     def _extreme(self, a: Span, b: Span, how: str) -> Span:
+        if self.points and _point(a) and _point(b):
+            chosen = self.lower(a.lo, b.lo, how, propagate=True)  # type: ignore[arg-type]
+            lows, highs = [a.low, b.low], [a.high, b.high]
+            low = _fmin(lows) if how == "min" else _fmax(lows)
+            high = _fmin(highs) if how == "min" else _fmax(highs)
+            return Span(chosen, chosen, low, high)
         if how == "min":
             # the lower end: any −∞ wins; the upper end: +∞ is ignored
             lo = None if a.lo is None or b.lo is None else self.lower(a.lo, b.lo, "min", True)
@@ -401,6 +460,11 @@ class Compiler:
     def absolute(self, a: Span) -> Span:
         if a.low is not None and a.low >= 0:
             return a
+        if _point(a):
+            x = self.share(a.lo)  # type: ignore[arg-type]
+            zero = Rat.of(Fraction(0))
+            end_ = ex.select(ex.compare(">=", x, zero, self.flags), x, ex.rat_neg(x), self.flags)
+            return Span(end_, end_, Fraction(0), None)
         if a.high is not None and a.high <= 0:
             return Span(_neg_end(a.hi), _neg_end(a.lo), -a.high, None if a.low is None else -a.low)
         zero = Rat.of(Fraction(0))
@@ -447,6 +511,9 @@ class Compiler:
                 )
             )
             low, high = min(every), max(every)
+            if self.points:
+                end_ = Rat(Int(found, None, int(size)), Int.of(den))
+                return Span(end_, end_, low, high)
             lo = Rat(Int(found.fill_null(int(low * den)), None, int(size)), Int.of(den))
             hi = Rat(Int(found.fill_null(int(high * den)), None, int(size)), Int.of(den))
             return Span(lo, hi, low, high)
@@ -461,6 +528,14 @@ class Compiler:
         den = math.lcm(*(v.denominator for v in every))
         size = int(max(abs(v * den) for v in every))
         x = self.share_span(x)
+        if self.points and _point(x):
+            chain: Any = pl.when(x.lo.num.e().is_null()).then(None)  # type: ignore[union-attr]
+            for lower, points in bands:
+                holds = ex.compare(">=", x.lo, Rat.of(lower), self.flags)  # type: ignore[arg-type]
+                chain = chain.when(holds).then(pl.lit(int(points * den), pl.Int64))
+            value = chain.otherwise(pl.lit(int(otherwise * den), pl.Int64))
+            end_ = Rat(Int(value, None, size), Int.of(den))
+            return Span(end_, end_, min(every), max(every))
         reach: list[tuple[pl.Expr, Fraction]] = []
         upper: Fraction | None = None
         for lower, points in bands:
@@ -501,6 +576,11 @@ class Compiler:
 
     def rounded(self, a: Span, digits: int) -> Span:
         a = self.share_span(a)
+        if _point(a):
+            end_ = ex.round_half_away(a.lo, digits, self.flags)  # type: ignore[arg-type]
+            low = None if a.low is None else round_fraction(a.low, digits)
+            high = None if a.high is None else round_fraction(a.high, digits)
+            return Span(end_, end_, low, high)
 
         def end(x: Rat | None) -> Rat | None:
             return None if x is None else ex.round_half_away(x, digits, self.flags)
@@ -561,6 +641,8 @@ class Compiler:
         """a op b: true where every value in both intervals makes it true, false where every
         value makes it false, else unknown."""
         flags = self.flags
+        if _point(a) and _point(b):
+            return ex.compare(op, a.lo, b.lo, flags)  # type: ignore[arg-type]
         a, b = self.share_span(a), self.share_span(b)
 
         def holds(x: Rat | None, cmp: str, y: Rat | None) -> pl.Expr:
