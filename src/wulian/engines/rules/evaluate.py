@@ -99,9 +99,7 @@ class _Compiled:
         indexed = data.with_row_index("__i")
         first, columns = self.stage(self.compiler(True), indexed, unit, near, trace)
         conditions = [pl.col(f"c.{c.key}") for c in self.policy.conditions]
-        again = pl.any_horizontal(c.is_null() for c in conditions)
-        if self.policy.benefit is not None:
-            again = again | ((pl.col("status") == "eligible") & pl.col("a.raw").is_null())
+        again = (pl.col("status") == "unknown") | pl.any_horizontal(c.is_null() for c in conditions)
         first = first.with_columns(again.alias("__again")).cache()
         redo = first.filter(pl.col("__again")).select("__i", *inputs)
         second, again_columns = self.stage(self.compiler(False), redo, unit, near, trace)

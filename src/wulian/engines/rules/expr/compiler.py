@@ -435,9 +435,9 @@ class Compiler:
     def _extreme(self, a: Span, b: Span, how: str) -> Span:
         if self.points and _point(a) and _point(b):
             chosen = self.lower(a.lo, b.lo, how, propagate=True)  # type: ignore[arg-type]
-            lows, highs = [a.low, b.low], [a.high, b.high]
-            low = _fmin(lows) if how == "min" else _fmax(lows)
-            high = _fmin(highs) if how == "min" else _fmax(highs)
+            ends_low, ends_high = [a.low, b.low], [a.high, b.high]
+            low = _fmin(ends_low) if how == "min" else _fmax(ends_low)
+            high = _fmin(ends_high) if how == "min" else _fmax(ends_high)
             return Span(chosen, chosen, low, high)
         if how == "min":
             # the lower end: any −∞ wins; the upper end: +∞ is ignored
@@ -447,14 +447,14 @@ class Compiler:
             else:
                 hi = self.upper(a.hi, b.hi, "min", False)
             low = _fmin([a.low, b.low])
-            highs = [h for h in (a.high, b.high) if h is not None]
+            highs: list[Fraction] = [h for h in (a.high, b.high) if h is not None]
             return Span(lo, hi, low, min(highs) if highs else None)
         if a.lo is None or b.lo is None:
             lo = a.lo if b.lo is None else b.lo
         else:
             lo = self.lower(a.lo, b.lo, "max", False)
         hi = None if a.hi is None or b.hi is None else self.upper(a.hi, b.hi, "max", True)
-        lows = [v for v in (a.low, b.low) if v is not None]
+        lows: list[Fraction] = [v for v in (a.low, b.low) if v is not None]
         return Span(lo, hi, max(lows) if lows else None, _fmax([a.high, b.high]))
 
     def absolute(self, a: Span) -> Span:
@@ -529,11 +529,11 @@ class Compiler:
         size = int(max(abs(v * den) for v in every))
         x = self.share_span(x)
         if self.points and _point(x):
-            chain: Any = pl.when(x.lo.num.e().is_null()).then(None)  # type: ignore[union-attr]
+            ladder: Any = pl.when(x.lo.num.e().is_null()).then(None)  # type: ignore[union-attr]
             for lower, points in bands:
                 holds = ex.compare(">=", x.lo, Rat.of(lower), self.flags)  # type: ignore[arg-type]
-                chain = chain.when(holds).then(pl.lit(int(points * den), pl.Int64))
-            value = chain.otherwise(pl.lit(int(otherwise * den), pl.Int64))
+                ladder = ladder.when(holds).then(pl.lit(int(points * den), pl.Int64))
+            value = ladder.otherwise(pl.lit(int(otherwise * den), pl.Int64))
             end_ = Rat(Int(value, None, size), Int.of(den))
             return Span(end_, end_, min(every), max(every))
         reach: list[tuple[pl.Expr, Fraction]] = []

@@ -349,13 +349,13 @@ def _float_ints(values: pl.Series) -> tuple[pl.Series, int]:
     rest: dict[int, tuple[int, int]] = {}
     for i in todo:
         sign, digits, exponent = Decimal(repr(float(x[i]))).as_tuple()
-        whole = int("".join(map(str, digits))) * (-1 if sign else 1)
+        mantissa = int("".join(map(str, digits))) * (-1 if sign else 1)
         if isinstance(exponent, str):  # pragma: no cover - finite floats only
             raise Inexact(x[i])
         if exponent >= 0:
-            rest[int(i)] = (whole * 10**exponent, 0)
+            rest[int(i)] = (mantissa * 10**exponent, 0)
         else:
-            rest[int(i)] = (whole, -exponent)
+            rest[int(i)] = (mantissa, -exponent)
     scale = max([int(scales.max()) if n else 0, *(s for _, s in rest.values())], default=0)
     scale = max(scale, 0)
     if scale > MAX_SCALE:
