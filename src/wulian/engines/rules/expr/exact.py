@@ -89,8 +89,6 @@ def mul(a: Int, b: Int, flags: Flags) -> Int:
         return b
     if b.const == 1:
         return a
-    if a.const == 0 or b.const == 0:
-        return Int.of(0)
     size = a.size * b.size
     if size < FIT64:
         return Int(a.e() * b.e(), None, size)
