@@ -334,3 +334,21 @@ def test_every_value_of_the_blanks_lies_in_the_interval(
                 continue  # division by zero: unknown at that point
             assert span.lo is None or span.lo <= point, (source, row, filled)
             assert span.hi is None or point <= span.hi, (source, row, filled)
+
+
+def test_cells_of_a_data_file_are_read_as_written(tmp_path: Path) -> None:
+    from wulian.engines.rules import files
+
+    text = POLICY.replace("revenue <= 200000000 or rd >= 0", "revenue <= 1000000000000")
+    (tmp_path / "exact.yaml").write_text(text, "utf-8")
+    policies = files.read_policies(tmp_path)
+    data = tmp_path / "data.csv"
+    data.write_text(
+        'id,rd,revenue\n1,"30,000,000,000.00","1,000,000,000,000.01"\n'
+        '2,3%,"1,000,000,000,000.00"\n3,,100\n',
+        "utf-8",
+    )
+    frame = files.read_data(data, policies)
+    assert frame["rd"].to_list() == [Decimal("30000000000.00"), Decimal("0.03"), None]
+    out = evaluate(policies, frame, period=2024, trace=True).frames["exact"]
+    assert out["c.small"].to_list() == [False, True, True]
