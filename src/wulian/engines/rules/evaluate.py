@@ -92,22 +92,26 @@ class _Compiled:
 
     def query(self, data: pl.LazyFrame, unit: str, near: Near, trace: bool) -> pl.LazyFrame:
         """Two passes: every row with its inputs as they are (unknown is null, deciding
-        nothing); then the rows that leave a condition or the amount unknown again, with every
-        unknown input as the interval of its range. Rows keep their order."""
+        nothing; what this pass decides is decided, and it costs about what float arithmetic
+        did); then the rows it leaves unknown again, with every unknown input as the interval
+        of its range. Rows keep their order."""
         inputs = [unit, *self.policy.inputs, *(f"q.{k}" for k in self.numbers), expr.ONES]
         inputs = list(dict.fromkeys(inputs))
         indexed = data.with_row_index("__i")
         first, columns = self.stage(self.compiler(True), indexed, unit, near, trace)
-        conditions = [pl.col(f"c.{c.key}") for c in self.policy.conditions]
-        again = (pl.col("status") == "unknown") | pl.any_horizontal(c.is_null() for c in conditions)
-        first = first.with_columns(again.alias("__again")).cache()
+        again = pl.col("status") == "unknown"  # what the first pass decides is decided
+        keep = [c.meta.output_name() for c in columns]
+        carried = [c for c in inputs if c not in keep]
+        first = (  # only what is shown and what the second pass reads
+            first.select("__i", again.alias("__again"), *columns, *carried).cache()
+        )
         redo = first.filter(pl.col("__again")).select("__i", *inputs)
         second, again_columns = self.stage(self.compiler(False), redo, unit, near, trace)
         names = [c.meta.output_name() for c in columns]
         redone = second.select(
             "__i", *(c.alias(f"{n}__2") for c, n in zip(again_columns, names, strict=True))
         )
-        joined = first.select("__i", "__again", *columns).join(
+        joined = first.select("__i", "__again", *keep).join(
             redone, on="__i", how="left", maintain_order="left"
         )
         return joined.select(

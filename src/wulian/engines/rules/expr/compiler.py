@@ -762,15 +762,54 @@ def exact_frame(
     frame: pl.DataFrame, names: Sequence[str]
 ) -> tuple[pl.DataFrame, dict[str, Column]]:
     """frame with each number column in names also held as exact integers (column "q.<name>"),
-    and how the compiler reads them; Inexact (with .column set) for a value that cannot be held."""
-    added = []
+    and how the compiler reads them; Inexact (with .column set) for a value that cannot be held.
+    A float column whose every value has at most a few decimals (the usual case) is found so in
+    a few vectorised passes over all such columns at once; any other column value by value
+    (`exact_series`)."""
+    added: list[pl.Expr | pl.Series] = []
     numbers: dict[str, Column] = {}
+    floats = [n for n in names if frame.schema[n].is_float()]
+    found: dict[str, int] = {}
+    bounds: dict[str, Any] = {}
+    if floats:
+        bounds = frame.select(
+            *(pl.col(n).min().alias(f"{n}.min") for n in floats),
+            *(pl.col(n).max().alias(f"{n}.max") for n in floats),
+        ).row(0, named=True)
+    one = (pl.int_range(pl.len(), dtype=pl.Int64) * 0 + 1).cast(pl.Float64)
+    pending = floats
+    for scale in range(_FAST_SCALES):
+        if not pending:
+            break
+        power = 10.0**scale
+        checks = []
+        for name in pending:
+            x = pl.col(name).cast(pl.Float64)
+            k = (x * power).round()
+            back = k if scale == 0 else k / (one * power)  # a column divisor: exact division
+            checks.append((((back == x) & (k.abs() < 2.0**49)) | x.is_null()).all().alias(name))
+        fits = frame.select(checks).row(0, named=True)
+        found |= {n: scale for n in pending if fits[n]}
+        pending = [n for n in pending if n not in found]
     for name in names:
+        if name in found:
+            scale, power = found[name], 10 ** found[name]
+            least, greatest = bounds[f"{name}.min"], bounds[f"{name}.max"]
+            low = None if least is None else ex.exact(float(least))
+            high = None if greatest is None else ex.exact(float(greatest))
+            size = 0 if low is None or high is None else int(max(abs(low), abs(high)) * power)
+            ints = (pl.col(name).cast(pl.Float64) * float(power)).round().cast(pl.Int64)
+            added.append(ints.alias(f"q.{name}"))
+            numbers[name] = Column(pl.col(f"q.{name}"), scale, size, low, high)
+            continue
         try:
-            ints, scale, size, low, high = ex.exact_series(frame[name])
+            series, scale, size, low, high = ex.exact_series(frame[name])
         except ex.Inexact as error:
             error.column = name  # type: ignore[attr-defined]
             raise
-        added.append(ints.alias(f"q.{name}"))
+        added.append(series.alias(f"q.{name}"))
         numbers[name] = Column(pl.col(f"q.{name}"), scale, size, low, high)
     return frame.with_columns(added), numbers
+
+
+_FAST_SCALES = 4
