@@ -783,13 +783,18 @@ def exact_frame(
             break
         power = 10.0**scale
         checks = []
+        small = []  # |x·10^s| < 2^49 for every value: the decimal is unique
         for name in pending:
+            least, greatest = bounds[f"{name}.min"], bounds[f"{name}.max"]
+            if least is not None and max(-least, greatest) * power >= 2.0**48:
+                continue
+            small.append(name)
             x = pl.col(name).cast(pl.Float64)
             k = (x * power).round()
             back = k if scale == 0 else k / (one * power)  # a column divisor: exact division
-            checks.append((((back == x) & (k.abs() < 2.0**49)) | x.is_null()).all().alias(name))
-        fits = frame.select(checks).row(0, named=True)
-        found |= {n: scale for n in pending if fits[n]}
+            checks.append((back == x).all().alias(name))  # nulls are left out
+        fits = frame.select(checks).row(0, named=True) if checks else {}
+        found |= {n: scale for n in small if fits[n]}
         pending = [n for n in pending if n not in found]
     for name in names:
         if name in found:
