@@ -76,13 +76,6 @@ class Span:
         end = Rat.of(value)
         return Span(end, end, value, value)
 
-    @property
-    def value(self) -> Fraction | None:
-        """The value when it is the same constant on every row."""
-        if self.lo is not None and self.lo is self.hi:
-            return self.lo.const
-        return None
-
 
 UNBOUNDED = Span(None, None, None, None)
 

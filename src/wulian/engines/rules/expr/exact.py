@@ -218,11 +218,6 @@ def infinite(like: Rat) -> Rat:
     return Rat(Int(pl.lit(None, pl.Int128 if wide else pl.Int64), None, like.num.size), like.den)
 
 
-def when_null(a: Rat, b: Rat, flags: Flags) -> Rat:
-    """a, or b where a is infinite (null)."""
-    return select(a.num.e().is_not_null(), a, b, flags)
-
-
 def null_if(condition: pl.Expr, a: Rat) -> Rat:
     """a made infinite where condition holds."""
     wide = a.num.wide
