@@ -167,9 +167,18 @@ class Compiler:
         return Span(lo, hi, a.low, a.high)
 
     def flush(self, frame: pl.LazyFrame) -> pl.LazyFrame:
-        """frame with the shared parts computed so far, in order."""
-        for _, value in self.lets:
-            frame = frame.with_columns(value)
+        """frame with the shared parts computed so far: each batch of parts that read none of
+        the batch's own columns in one projection, in order."""
+        batch: list[pl.Expr] = []
+        names: set[str] = set()
+        for name, value in self.lets:
+            if names.intersection(value.meta.root_names()):
+                frame = frame.with_columns(batch)
+                batch, names = [], set()
+            batch.append(value)
+            names.add(name)
+        if batch:
+            frame = frame.with_columns(batch)
         self.lets = []
         return frame
 
