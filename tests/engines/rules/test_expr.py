@@ -112,6 +112,7 @@ def test_unknown_propagates_except_where_logic_decides() -> None:
     assert run("if b then 1 else 2") is None
     assert run("known(x)") is False
     assert run("x / y", x=1.0, y=0.0) is None  # division by zero is unknown, not infinite
+    assert run("0 * (x / y)", x=1.0, y=0.0) is None  # and stays so, even times zero
 
 
 def test_a_value_exactly_on_a_threshold_is_on_it() -> None:

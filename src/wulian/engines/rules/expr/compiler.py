@@ -282,9 +282,7 @@ class Compiler:
         return Span(end(a.lo, b.lo), end(a.hi, b.hi), low, high)
 
     def scaled(self, a: Span, c: Fraction) -> Span:
-        if c == 0:
-            return Span.const(Fraction(0))
-        factor = Rat.of(c)
+        factor = Rat.of(c)  # × 0 keeps an infinite end: 0 × (x / 0) stays unknown
         if _point(a):
             low = None if a.low is None else a.low * c
             high = None if a.high is None else a.high * c
@@ -296,7 +294,7 @@ class Compiler:
 
         low = None if a.low is None else a.low * c
         high = None if a.high is None else a.high * c
-        if c > 0:
+        if c >= 0:
             return Span(end(a.lo), end(a.hi), low, high)
         return Span(end(a.hi), end(a.lo), high, low)
 

@@ -74,8 +74,8 @@ def _neg(a: Iv) -> Iv:
 
 
 def _scaled(a: Iv, c: Fraction) -> Iv:
-    if c == 0:
-        return Iv(Fraction(0), Fraction(0))
+    if c == 0:  # an infinite end stays infinite: 0 × (x / 0) stays unknown
+        return Iv(None if a.lo is None else Fraction(0), None if a.hi is None else Fraction(0))
     lo = None if a.lo is None else a.lo * c
     hi = None if a.hi is None else a.hi * c
     return Iv(lo, hi) if c > 0 else Iv(hi, lo)
