@@ -32,10 +32,7 @@ from __future__ import annotations
 from wulian.engines.rules.expr.checker import Checker, Symbol
 from wulian.engines.rules.expr.compiler import (
     ONES,
-    UNBOUNDED,
-    Column,
     Compiler,
-    Span,
     exact_frame,
     number_of,
     ones,
@@ -49,6 +46,7 @@ from wulian.engines.rules.expr.exact import (
 )
 from wulian.engines.rules.expr.interpret import Iv, Value, evaluate_node, interpret
 from wulian.engines.rules.expr.render import OPERATORS, comparisons, render
+from wulian.engines.rules.expr.spans import UNBOUNDED, Column, Span
 from wulian.engines.rules.expr.syntax import (
     COMPARISONS,
     FUNCTIONS,
