@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from wulian.core import xlsx
 from wulian.core.db import utcnow
 from wulian.demo.chains import firm_texts
+from wulian.enterprises import importreport
 from wulian.enterprises.models import Enterprise, EnterpriseTag, Fact, FactSource
 from wulian.enterprises.names import name_key, pinyin_key, search_key
 from wulian.enterprises.uscc import synthetic
@@ -473,7 +474,7 @@ def _year_values(
     }
 
 
-SAMPLE_NAME = "示例导入-2025年度税务数据.xlsx"
+SAMPLE_NAME = importreport.SAMPLE_NAME  # the import page offers it for download
 
 
 def sample_import(session: Session) -> bytes:

@@ -9,10 +9,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
 from wulian.core import xlsx
 from wulian.core.errors import RowProblem
+from wulian.core.permissions import Actor, Permission
 from wulian.core.tabular import Table
 from wulian.reference.aliases import Resolver
+from wulian.reference.models import Metric
 
 MAX_PROBLEMS = 100_000  # a report lists at most this many problems (the counts stay exact)
 
@@ -324,4 +329,39 @@ def report_xlsx(report: ImportReport) -> bytes:
         *[(c.header, c.target, c.unit or "", c.note) for c in report.columns],
     ]
     book.table("导入概况", headers=["项目", "内容"], rows=lines, widths=[28, 36, 36, 36])
+    return book.close()
+
+
+# The demo zone writes a sample file of this name into the data folder; the import page offers it.
+SAMPLE_NAME = "示例导入-2025年度税务数据.xlsx"
+
+
+def template_xlsx(session: Session, *, actor: Actor) -> bytes:
+    """An empty wide-table workbook to fill in: the firm's credit code and name, then one column
+    per metric that can be reported (name and unit, as the import reads them), and a sheet that
+    explains each metric (period, type, range, definition)."""
+    actor.require(Permission.FACTS_WRITE)
+    metrics = session.scalars(
+        sa.select(Metric).where(Metric.kind == "input").order_by(Metric.id)
+    ).all()
+    book = xlsx.ListWorkbook()
+    book.table(
+        "企业数据",
+        headers=["统一社会信用代码", "企业名称", *(f"{m.name}（{m.unit}）" for m in metrics)],
+        rows=[],
+        widths=[22, 30, *(max(12, len(m.name) + len(m.unit) + 4) for m in metrics)],
+        frozen_columns=2,
+    )
+    kinds = {"number": "数值", "integer": "整数", "ratio": "比例（可写 5% 或 0.05）"}
+    book.table(
+        "指标说明",
+        headers=["表头", "期间", "类型", "下限", "上限", "定义"],
+        rows=[
+            [f"{m.name}（{m.unit}）", "年" if m.period == "year" else "月",
+             kinds.get(m.value_type, m.value_type), m.min_value, m.max_value,
+             m.definition or ""]
+            for m in metrics
+        ],
+        widths=[30, 6, 22, 10, 10, 60],
+    )  # fmt: skip
     return book.close()

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from wulian.core import calendar, forms
 from wulian.core.db import utcnow
 from wulian.core.deps import DB, XLSX, CurrentActor, render, settings_of, xlsx_download
-from wulian.core.errors import InvalidFile, InvalidInput, PermissionDenied, WulianError
+from wulian.core.errors import InvalidFile, InvalidInput, NotFound, PermissionDenied, WulianError
 from wulian.core.permissions import Actor, Permission
 from wulian.core.uploads import Uploads
 from wulian.enterprises import facts, importreport, imports, registry_import, service
@@ -418,8 +418,30 @@ def _require_importer(actor: Actor) -> None:
 def imports_page(request: Request, db: DB, actor: CurrentActor) -> Response:
     _require_importer(actor)
     _uploads(request).purge()
-    context = _import_context(db, actor, keep_hours=settings_of(request).upload_keep_hours)
+    settings = settings_of(request)
+    context = _import_context(
+        db, actor, keep_hours=settings.upload_keep_hours,
+        has_sample=(settings.data_dir / importreport.SAMPLE_NAME).is_file(),
+    )  # fmt: skip
     return render(request, "enterprises/import.html", context)
+
+
+@pages.get("/imports/template.xlsx")
+def import_template(request: Request, db: DB, actor: CurrentActor) -> Response:
+    """A workbook to fill in: one column per metric that can be reported, with a sheet that
+    explains them."""
+    _require_importer(actor)
+    return xlsx_download(importreport.template_xlsx(db, actor=actor), "企业数据导入模板.xlsx")
+
+
+@pages.get("/imports/sample.xlsx")
+def import_sample(request: Request, db: DB, actor: CurrentActor) -> Response:
+    """The demo zone's sample file (with a few deliberate mistakes), where the demo wrote one."""
+    _require_importer(actor)
+    path = settings_of(request).data_dir / importreport.SAMPLE_NAME
+    if not path.is_file():
+        raise NotFound("没有示例导入文件（示例园区生成时才有）")
+    return xlsx_download(path.read_bytes(), importreport.SAMPLE_NAME)
 
 
 @pages.post("/imports")
