@@ -139,3 +139,20 @@ def test_the_cockpit_shows_figures_from_every_module(client, world):
 
     sheets = openpyxl.load_workbook(io.BytesIO(book.content)).sheetnames
     assert sheets == ["产业链", "创新积分", "亩均效益", "政策兑现", "企呼我应", "诉求按部门"]
+    import docx
+
+    brief = client.get("/cockpit/briefing.docx")
+    assert brief.status_code == 200
+    assert "attachment" in brief.headers["content-disposition"]
+    document = docx.Document(io.BytesIO(brief.content))
+    headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
+    assert headings == [
+        "一、产业链",
+        "二、创新积分",
+        "三、亩均效益",
+        "四、政策兑现",
+        "五、企呼我应",
+    ]
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert f"诉求 {total:,} 件" in text
+    assert len(document.tables) >= 3

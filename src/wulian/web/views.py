@@ -18,7 +18,15 @@ from wulian.chains import service as chains_service
 from wulian.core import todo
 from wulian.core.auth import service as auth_service
 from wulian.core.db import migrate
-from wulian.core.deps import DB, CurrentActor, render, settings_of, today_of, xlsx_download
+from wulian.core.deps import (
+    DB,
+    CurrentActor,
+    download,
+    render,
+    settings_of,
+    today_of,
+    xlsx_download,
+)
 from wulian.core.errors import NotFound
 from wulian.core.permissions import Actor, Permission
 from wulian.core.workdays import service as workdays
@@ -28,8 +36,11 @@ from wulian.enterprises import service as enterprise_service
 from wulian.innovation import service as innovation_service
 from wulian.landuse import service as landuse_service
 from wulian.policy import service as policy_service
+from wulian.web import briefing
 from wulian.web import cockpit as cockpit_figures
 from wulian.web.navigation import CHAINS
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(tags=["园区"])
@@ -158,6 +169,16 @@ def cockpit(request: Request, db: DB, actor: CurrentActor) -> Response:
             "figures": cockpit_figures.build(db, actor=actor, now=_now(request)),
         },
     )
+
+
+@pages.get("/cockpit/briefing.docx")
+def cockpit_briefing(request: Request, db: DB, actor: CurrentActor) -> Response:
+    """The weekly briefing (领导简报) with the cockpit's figures, as a Word document."""
+    zone_summary(db, actor)  # the cockpit's own permission
+    figures = cockpit_figures.build(db, actor=actor, now=_now(request))
+    day = today_of(request)
+    content = briefing.briefing_docx(figures, zone=settings_of(request).zone_name, day=day)
+    return download(content, f"领导简报-{day:%Y%m%d}.docx", DOCX)
 
 
 @pages.get("/cockpit/export.xlsx")
