@@ -87,16 +87,35 @@ def notify_department_code(
 
 
 def notify_enterprises(
-    session: Session, *, enterprise_ids: Iterable[int], **what: str
+    session: Session,
+    *,
+    enterprise_ids: Iterable[int],
+    kind: str,
+    title: str,
+    body: str = "",
+    link: str = "",
 ) -> list[Notification]:
-    """Notify the users of each firm in enterprise_ids (see `notify` for what)."""
+    """Notify the users of each firm in enterprise_ids; "{enterprise_id}" in link becomes the
+    firm's id (each firm's own page)."""
     ids = sorted(set(enterprise_ids))
     if not ids:
         return []
-    users = session.scalars(
-        sa.select(User.id).where(User.enterprise_id.in_(ids), User.role == Role.ENTERPRISE)
+    users = session.execute(
+        sa.select(User.enterprise_id, User.id)
+        .where(User.enterprise_id.in_(ids), User.role == Role.ENTERPRISE)
+        .order_by(User.enterprise_id, User.id)
     ).all()
-    return notify(session, user_ids=users, **what)
+    by_firm: dict[int, list[int]] = {}
+    for firm, user in users:
+        if firm is not None:
+            by_firm.setdefault(firm, []).append(user)
+    rows: list[Notification] = []
+    for firm, user_ids in by_firm.items():
+        rows += notify(
+            session, user_ids=user_ids, kind=kind, title=title, body=body,
+            link=link.replace("{enterprise_id}", str(firm)),
+        )  # fmt: skip
+    return rows
 
 
 def _choices(session: Session, user_ids: list[int], spec: Kind) -> dict[int, tuple[bool, bool]]:
