@@ -25,6 +25,7 @@ from wulian.core.errors import (
     PermissionDenied,
     WulianError,
 )
+from wulian.core.notify import service as notify
 from wulian.core.permissions import Actor
 from wulian.core.settings import Settings
 
@@ -140,6 +141,8 @@ def _resolve(request: Request, db: Session) -> Actor | None:
         )
         request.state.user_session = row
         actor = auth_service.actor_for_user(user)
+        # the header's bell, counted only when a page's layout asks for it
+        request.state.unread = lambda: notify.unread_count(db, user_id=user.id)
     if actor is not None:
         request.state.actor = actor
         audit.track(db, actor)

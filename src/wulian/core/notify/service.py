@@ -162,6 +162,11 @@ def unread_count(session: Session, *, user_id: int) -> int:
     return int(count or 0)
 
 
+def count_unread(session: Session, *, actor: Actor) -> int:
+    """How many of the actor's own notifications are unread."""
+    return unread_count(session, user_id=_own(actor))
+
+
 def get_or_raise(session: Session, *, actor: Actor, notification_id: int) -> Notification:
     """One of the actor's notifications; another user's is as if it did not exist."""
     row = session.get(Notification, notification_id)
