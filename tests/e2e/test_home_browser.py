@@ -111,3 +111,31 @@ def test_one_file_per_firm_gathers_its_modules(client, make_client, world):
     assert mine.count("草稿") <= page.count("草稿") - (1 if drafts else 0)
     listed = own.get(f"/desk?enterprise={firm_id}&state=").text
     assert "data-request" in listed
+
+
+@pytest.mark.demo
+def test_the_cockpit_shows_figures_from_every_module(client, world):
+    """A leader's cockpit on the demo zone: each module's figures as the database holds them,
+    a chart beside the tables, and the same figures in a workbook."""
+    world.user("leader1", Role.ANALYST, department_id=world.department("leaders", "管委会领导"))
+    login(client, "leader1")
+    page = client.get("/cockpit").text
+    for section in ("cockpit-chains", "cockpit-innovation", "cockpit-landuse", "cockpit-payouts",
+                    "cockpit-desk"):  # fmt: skip
+        assert f'id="{section}"' in page, section
+    paid = world.scalar(sa.text("SELECT count(*) FROM policy_payouts"))
+    free = world.scalar(sa.text("SELECT count(*) FROM policy_payouts WHERE mode = '免申即享'"))
+    assert paid > 0
+    share = f"{free / paid * 100:.1f}%" if paid else "—"
+    assert share in page
+    total = world.scalar(sa.text("SELECT count(*) FROM desk_requests"))
+    assert f"诉求 {total:,} 件" in page
+    assert page.count('<svg class="chart bars"') >= 3
+    book = client.get("/cockpit/export.xlsx")
+    assert book.status_code == 200
+    import io
+
+    import openpyxl
+
+    sheets = openpyxl.load_workbook(io.BytesIO(book.content)).sheetnames
+    assert sheets == ["产业链", "创新积分", "亩均效益", "政策兑现", "企呼我应", "诉求按部门"]

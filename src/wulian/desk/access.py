@@ -310,10 +310,10 @@ def waiting(session: Session, *, actor: Actor, now: dt.datetime | None = None) -
     officer those of their department (the accepting and supervising departments: all) due soon
     or overdue and those they handle; others who may read the desk see the overdue ones. A
     firm's user sees its open requests and those waiting for it to supply material."""
-    _, spec = current(session)
     try:
+        _, spec = current(session)
         where = reach(session, actor, spec)
-    except PermissionDenied:
+    except (PermissionDenied, Conflict):  # not a desk user, or no desk configured yet
         return []
     now = now or utcnow()
     whole = where.dispatcher or where.supervisor or actor.answers_for_all
@@ -370,15 +370,15 @@ class FirmRequests:
 def firm_requests(session: Session, *, actor: Actor, enterprise_id: int) -> FirmRequests | None:
     """The firm's requests as far as actor may see them (None: actor does not use the desk)."""
     actor.require_enterprise(enterprise_id)
-    _, spec = current(session)
     try:
+        _, spec = current(session)
         where = reach(session, actor, spec)
-    except PermissionDenied:
+    except (PermissionDenied, Conflict):  # not a desk user, or no desk configured yet
         return None
     counted = visible(
         sa.select(DeskRequest.state, sa.func.count()).group_by(DeskRequest.state), where
     ).where(DeskRequest.enterprise_id == enterprise_id)
-    by_state: dict[str, int] = dict(session.execute(counted))
+    by_state: dict[str, int] = dict(session.execute(counted).all())
     open_states = set(spec.open_states())
     latest = session.scalars(
         visible(sa.select(DeskRequest), where)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from wulian.core.errors import InvalidInput
 from wulian.core.pagination import Page, paginate_rows
 from wulian.core.permissions import Actor, Permission
+from wulian.core.runs import RunStatus
 from wulian.engines.index import spec as index_spec
 from wulian.enterprises import read
 from wulian.innovation.models import (
@@ -152,3 +153,44 @@ def paginate_pairs(
     results = [row[0] for row in rows.items]
     items = [Listed(r, e) for r, e in read.attach(session, results, lambda r: r.enterprise_id)]
     return Page(items=items, total=rows.total, page=rows.page, per_page=per_page)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The newest published run in figures (the cockpit's): firms, scored, per band and stage."""
+
+    run: InnovationRun
+    bands: list[tuple[str, int]]  # band label, firms, best first
+    stages: list[tuple[str, int]]  # stage, firms
+
+
+def published_summary(session: Session, *, actor: Actor) -> Summary | None:
+    actor.require(Permission.ZONE_READ)
+    actor.require_staff(STAFF_ONLY)
+    run = session.scalar(
+        sa.select(InnovationRun)
+        .where(InnovationRun.status == RunStatus.PUBLISHED.value)
+        .order_by(InnovationRun.period.desc(), InnovationRun.published_at.desc())
+        .limit(1)
+    )
+    if run is None:
+        return None
+    counted = {
+        (band, cohort): int(n)
+        for band, cohort, n in session.execute(
+            sa.select(InnovationResult.band, InnovationResult.cohort, sa.func.count())
+            .where(InnovationResult.run_id == run.id)
+            .group_by(InnovationResult.band, InnovationResult.cohort)
+        )
+    }
+    per_band: dict[str, int] = {}
+    per_stage: dict[str, int] = {}
+    for (band, cohort), n in counted.items():
+        if band:
+            per_band[band] = per_band.get(band, 0) + n
+        per_stage[cohort] = per_stage.get(cohort, 0) + n
+    return Summary(
+        run,
+        [(b, per_band.get(b, 0)) for b in bands(run)],
+        [(c, per_stage[c]) for c in cohorts(run) if c in per_stage],
+    )

@@ -14,12 +14,14 @@ from wulian.innovation.banks import bank_scores, consent_of, grant_consents, set
 from wulian.innovation.lists import (
     Listed,
     PoolEntry,
+    Summary,
     bands,
     cohorts,
     cultivation_pool,
     export_xlsx,
     listing,
     paginate_pairs,
+    published_summary,
 )
 from wulian.innovation.objections import answer_objection, objections, raise_objection, waiting
 from wulian.innovation.portraits import Portrait, firm_standing, portrait, portrait_runs
@@ -65,6 +67,7 @@ __all__ = [
     "Listed",
     "PoolEntry",
     "Portrait",
+    "Summary",
     "answer_objection",
     "bands",
     "bank_scores",
@@ -94,6 +97,7 @@ __all__ = [
     "portrait_runs",
     "previous_version",
     "publish",
+    "published_summary",
     "raise_objection",
     "rank_intervals",
     "require_run_owner",

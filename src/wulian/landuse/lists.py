@@ -164,3 +164,22 @@ def standing_up_to(
         unknown = not low and tax_per_mu is None and status in LOW_CANDIDATES
         out[enterprise_id] = {"grade": grade, "low": None if unknown else bool(low)}
     return out
+
+
+def published_counts(session: Session, *, actor: Actor) -> tuple[LanduseRun, dict[str, int]] | None:
+    """The newest published run and its counts per class (A–D, T) and on the low list."""
+    actor.require(Permission.ZONE_READ)
+    actor.require_staff(STAFF_ONLY)
+    run = session.scalar(
+        sa.select(LanduseRun)
+        .where(LanduseRun.status == RunStatus.PUBLISHED.value)
+        .order_by(LanduseRun.period.desc(), LanduseRun.published_at.desc())
+        .limit(1)
+    )
+    if run is None:
+        return None
+    counts = {
+        k.removeprefix("grade:"): int(v) for k, v in run.counts.items() if k.startswith("grade:")
+    }
+    counts["low"] = int(run.counts.get("low", 0))
+    return run, counts

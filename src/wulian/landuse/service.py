@@ -19,6 +19,7 @@ from wulian.landuse.lists import (
     LowFirm,
     listing,
     low_list,
+    published_counts,
     published_grades,
     standing_up_to,
 )
@@ -85,6 +86,7 @@ __all__ = [
     "parse",
     "previous_averages",
     "publish",
+    "published_counts",
     "published_grades",
     "save_spec",
     "shipped_text",

@@ -239,7 +239,7 @@ def firm_benefits(session: Session, *, actor: Actor, enterprise_id: int) -> Bene
     texts: dict[int, str] = dict(
         session.execute(
             sa.select(PolicyVersion.id, PolicyVersion.text).where(PolicyVersion.id.in_(wanted))
-        )
+        ).all()
     )
 
     def described(version_id: int | None, code: str) -> tuple[str, str]:
@@ -262,3 +262,37 @@ def firm_benefits(session: Session, *, actor: Actor, enterprise_id: int) -> Bene
             for p in payouts
         ],
     )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class PayoutYear:
+    """Payouts approved for one period (the cockpit's figures)."""
+
+    period: str
+    firms: int
+    payouts: int
+    amount: float  # of the payouts with a known amount, in each policy's unit (万元 by default)
+    free: int  # 免申即享: paid without an application
+
+    @property
+    def free_share(self) -> float | None:
+        return self.free / self.payouts if self.payouts else None
+
+
+def payout_years(session: Session, *, actor: Actor) -> list[PayoutYear]:
+    """Per period, newest first: how many payouts to how many firms, the amount, and how many
+    were 免申即享."""
+    actor.require(Permission.ZONE_READ)
+    actor.require_staff(STAFF_ONLY)
+    rows = session.execute(
+        sa.select(
+            Payout.period,
+            sa.func.count(sa.distinct(Payout.enterprise_id)),
+            sa.func.count(),
+            sa.func.coalesce(sa.func.sum(Payout.amount), 0.0),
+            sa.func.count().filter(Payout.mode == FREE),
+        )
+        .group_by(Payout.period)
+        .order_by(Payout.period.desc())
+    ).all()
+    return [PayoutYear(p, int(f), int(n), float(a or 0), int(free)) for p, f, n, a, free in rows]

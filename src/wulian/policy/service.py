@@ -44,10 +44,12 @@ from wulian.policy.library import (
 )
 from wulian.policy.payouts import (
     PayoutLine,
+    PayoutYear,
     approve,
     export_xlsx,
     firm_benefits,
     payout_list,
+    payout_years,
     waiting,
 )
 from wulian.policy.pools import Pool, PoolMember, pools
@@ -74,6 +76,7 @@ __all__ = [
     "Change",
     "LibraryItem",
     "PayoutLine",
+    "PayoutYear",
     "Pool",
     "PoolMember",
     "Readable",
@@ -98,6 +101,7 @@ __all__ = [
     "newest",
     "parse",
     "payout_list",
+    "payout_years",
     "pools",
     "readable",
     "require_reader",

@@ -33,6 +33,8 @@ def thousands(value: int | float | str | None) -> str:
         return "—"
     if isinstance(value, str):
         return value
+    if isinstance(value, float) and value.is_integer():
+        return f"{int(value):,}"  # 职工总数 78 人, not 78.0
     return f"{value:,}"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import tempfile
 from dataclasses import asdict, dataclass
@@ -17,7 +18,7 @@ from wulian.chains import service as chains_service
 from wulian.core import todo
 from wulian.core.auth import service as auth_service
 from wulian.core.db import migrate
-from wulian.core.deps import DB, CurrentActor, render, settings_of, today_of
+from wulian.core.deps import DB, CurrentActor, render, settings_of, today_of, xlsx_download
 from wulian.core.errors import NotFound
 from wulian.core.permissions import Actor, Permission
 from wulian.core.workdays import service as workdays
@@ -27,6 +28,7 @@ from wulian.enterprises import service as enterprise_service
 from wulian.innovation import service as innovation_service
 from wulian.landuse import service as landuse_service
 from wulian.policy import service as policy_service
+from wulian.web import cockpit as cockpit_figures
 from wulian.web.navigation import CHAINS
 
 pages = APIRouter(include_in_schema=False)
@@ -134,6 +136,12 @@ def home(request: Request, db: DB, actor: CurrentActor) -> Response:
     )
 
 
+def _now(request: Request) -> dt.datetime | None:
+    """The app's clock when one is set (tests do), else None: now."""
+    clock = getattr(request.app.state, "clock", None)
+    return clock() if clock else None
+
+
 @pages.get("/cockpit")
 def cockpit(request: Request, db: DB, actor: CurrentActor) -> Response:
     summary = zone_summary(db, actor)
@@ -147,8 +155,17 @@ def cockpit(request: Request, db: DB, actor: CurrentActor) -> Response:
             "departments": departments,
             "chains": CHAINS,
             "modules": CHAIN_MODULES,
+            "figures": cockpit_figures.build(db, actor=actor, now=_now(request)),
         },
     )
+
+
+@pages.get("/cockpit/export.xlsx")
+def cockpit_export(request: Request, db: DB, actor: CurrentActor) -> Response:
+    zone_summary(db, actor)  # the cockpit's own permission
+    figures = cockpit_figures.build(db, actor=actor, now=_now(request))
+    day = today_of(request)
+    return xlsx_download(cockpit_figures.export_xlsx(figures), f"领导驾驶舱-{day:%Y%m%d}.xlsx")
 
 
 @pages.get("/chains/{key}")
