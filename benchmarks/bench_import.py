@@ -97,8 +97,8 @@ def register_firms(database: Path, rows: int) -> None:
     now = dt.datetime.now(dt.UTC).isoformat(sep=" ")
     connection = sqlite3.connect(database)
     connection.executemany(
-        "INSERT INTO enterprises (uscc, name, name_key, former_names, in_zone, created_at,"
-        " updated_at) VALUES (?,?,?,'[]',1,?,?)",
+        "INSERT INTO enterprises (uscc, name, name_key, name_pinyin, name_search, former_names,"
+        " in_zone, created_at, updated_at) VALUES (?,?,?,'','','[]',1,?,?)",  # no search here
         (
             (synthetic(i), f"基准企业{i:06d}有限公司", f"基准企业{i:06d}", now, now)
             for i in range(1, rows + 1)

@@ -45,8 +45,8 @@ def build(path: Path, firms: int, metric_keys: list[str]) -> None:
     connection = sqlite3.connect(path)
     connection.execute("PRAGMA synchronous=OFF")
     connection.executemany(
-        "INSERT INTO enterprises (id, name, name_key, former_names, in_zone, created_at,"
-        " updated_at) VALUES (?,?,?,'[]',1,?,?)",
+        "INSERT INTO enterprises (id, name, name_key, name_pinyin, name_search, former_names,"
+        " in_zone, created_at, updated_at) VALUES (?,?,?,'','','[]',1,?,?)",  # no search here
         ((i, f"企业{i:06d}", f"企业{i:06d}", now, now) for i in range(1, firms + 1)),
     )
 

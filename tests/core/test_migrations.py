@@ -19,12 +19,24 @@ from wulian.core.db import Base, create_engine, migrate, session_factory, unit_o
 from wulian.core.errors import DatabaseAhead, DatabaseBehind
 from wulian.core.settings import Settings
 from wulian.enterprises import facts
-from wulian.enterprises import service as enterprise_service
 from wulian.enterprises.models import Fact
+from wulian.enterprises.names import pinyin_key, search_key
 from wulian.landuse.models import LanduseSpec
 from wulian.policy.models import PolicyVersion
 from wulian.reference import service as reference_service
 from wulian.web.app import create_app
+
+
+def _old_firm(session, name):
+    """A firm written as an older schema holds it (the model now has columns it lacks)."""
+    stamp = dt.datetime(2025, 5, 1, tzinfo=dt.UTC)
+    return session.execute(
+        sa.text(
+            "INSERT INTO enterprises (name, name_key, former_names, in_zone, created_at, "
+            "updated_at) VALUES (:n, :n, '[]', :z, :t, :t) RETURNING id"
+        ),
+        {"n": name, "z": True, "t": stamp},
+    ).scalar_one()
 
 
 def test_migrations_match_the_models(engine):
@@ -107,12 +119,12 @@ def test_the_upgrade_repairs_duplicate_current_facts_and_records_it(blank_databa
     with unit_of_work(session_factory(engine)) as session:
         audit.track(session, SYSTEM)
         reference_service.sync_metrics(session, actor=SYSTEM)
-        firm = enterprise_service.create(session, actor=SYSTEM, name="甲公司")
+        firm_id = _old_firm(session, "甲公司")
         metric = facts.metric_or_raise(session, "revenue")
         source = facts.source_or_raise(session, "tax")
         for value in (1.0, 2.0, 3.0):  # what two racing writers used to leave
             session.add(
-                Fact(enterprise_id=firm.id, metric_id=metric.id, period="2024", value=value,
+                Fact(enterprise_id=firm_id, metric_id=metric.id, period="2024", value=value,
                      source_id=source.id, as_of=dt.date(2025, 5, 1), entered_by="导入")
             )  # fmt: skip
             session.flush()
@@ -134,7 +146,7 @@ def test_the_upgrade_keeps_every_run_period_as_text_and_comes_back(blank_databas
     migrate.upgrade(engine, "0015")
     with unit_of_work(session_factory(engine)) as session:  # tables 0016 leaves as they are
         audit.track(session, SYSTEM)
-        firm = enterprise_service.create(session, actor=SYSTEM, name="甲公司").id
+        firm = _old_firm(session, "甲公司")
         spec = LanduseSpec(code="l", version=1, name="l", text="", created_by="x")
         version = PolicyVersion(code="p", version=1, name="p", text="", created_by="x")
         session.add_all([spec, version])
@@ -178,4 +190,25 @@ def test_the_upgrade_keeps_every_run_period_as_text_and_comes_back(blank_databas
     command.downgrade(migrate.alembic_config(engine), "0015")
     with engine.connect() as connection:
         assert tuple(connection.execute(sa.text(read.format("year"))).one()) == (2024, 2023, 2023)
+    engine.dispose()
+
+
+def test_the_upgrade_keys_existing_firms_in_pinyin(blank_database_url):
+    """Firms registered before names had pinyin keys get them, their former names included, as
+    a firm registered today would. Both databases."""
+    engine = create_engine(blank_database_url)
+    migrate.upgrade(engine, "0016")
+    with engine.begin() as connection:
+        firm_id = _old_firm(connection, "重庆长安汽车股份有限公司")
+        connection.execute(
+            sa.text("UPDATE enterprises SET former_names = :f WHERE id = :i"),
+            {"f": '["长安汽车制造厂"]', "i": firm_id},
+        )
+    migrate.upgrade(engine)
+    with engine.connect() as connection:
+        pinyin, search = connection.execute(
+            sa.text("SELECT name_pinyin, name_search FROM enterprises")
+        ).one()
+    assert pinyin == pinyin_key("重庆长安汽车股份有限公司")
+    assert search == search_key("重庆长安汽车股份有限公司", ["长安汽车制造厂"])
     engine.dispose()

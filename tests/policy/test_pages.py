@@ -98,3 +98,16 @@ def test_a_firm_sees_only_its_own_calculator(client, zone):
     assert other.status_code == 403
     start = client.get("/policies/calculator")
     assert start.headers["location"] == f"/policies/calculator/{zone['ids'][0]}"
+
+
+def test_the_calculator_finds_a_firm_by_pinyin_initials_or_part_of_its_name(client, world, zone):
+    world.user("analyst_p", Role.ANALYST)
+    login(client, "analyst_p")
+    one = client.get("/policies/calculator?enterprise=zcyk")  # 政策乙科技
+    assert one.headers["location"] == f"/policies/calculator/{zone['ids'][1]}"
+    several = client.get("/policies/calculator?enterprise=政策")
+    assert several.status_code == 200
+    assert "找到 5 家" in several.text
+    assert f'href="/policies/calculator/{zone["ids"][4]}"' in several.text
+    none = client.get("/policies/calculator?enterprise=不存在的企业")
+    assert "没有找到企业" in none.text

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import typer
 
-from wulian.cli import accounts, database, engines, imports, reference, server
+from wulian.cli import accounts, database, engines, imports, licences, reference, server
 
 app = typer.Typer(
     help="wulian 五链：五链融合工作平台", no_args_is_help=True, pretty_exceptions_enable=False
 )
 app.registered_commands += server.app.registered_commands
+app.registered_commands += licences.app.registered_commands
 app.add_typer(imports.import_app, name="import")
 app.add_typer(engines.index_app, name="index")
 app.add_typer(engines.policy_app, name="policy")

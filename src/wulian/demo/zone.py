@@ -20,7 +20,7 @@ from wulian.core import xlsx
 from wulian.core.db import utcnow
 from wulian.demo.chains import firm_texts
 from wulian.enterprises.models import Enterprise, EnterpriseTag, Fact, FactSource
-from wulian.enterprises.names import name_key
+from wulian.enterprises.names import name_key, pinyin_key, search_key
 from wulian.enterprises.uscc import synthetic
 from wulian.reference.models import Metric, Region
 
@@ -183,6 +183,8 @@ def build_zone(session: Session, *, actor_label: str) -> ZoneResult:
                 "uscc": synthetic(index + 1, region),
                 "name": firm["name"],
                 "name_key": name_key(firm["name"]),
+                "name_pinyin": pinyin_key(firm["name"]),
+                "name_search": search_key(firm["name"]),
                 "former_names": [],
                 "in_zone": firm["in_zone"],
                 "legal_rep": firm["legal_rep"],
@@ -209,6 +211,8 @@ def build_zone(session: Session, *, actor_label: str) -> ZoneResult:
                 "uscc": None,
                 "name": variant,
                 "name_key": name_key(variant),
+                "name_pinyin": pinyin_key(variant),
+                "name_search": search_key(variant),
                 "former_names": [],
                 "in_zone": True,
                 "legal_rep": original["legal_rep"],

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from wulian.core.db import Base, JSONType, utcnow
+from wulian.enterprises.names import pinyin_key, search_key
 from wulian.reference.models import Metric
 
 FACT_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
@@ -32,12 +33,17 @@ PROFILE_FIELDS = (
 
 class Enterprise(Base):
     __tablename__ = "enterprises"
+    # lists page by pinyin: the index walks in the list's order, ties broken by id
+    __table_args__ = (sa.Index("ix_enterprises_name_pinyin", "name_pinyin", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     uscc: Mapped[str | None] = mapped_column(sa.String(18), unique=True)
     name: Mapped[str] = mapped_column(sa.String(200), index=True)
     # The name folded for duplicate detection (width, spaces, brackets, company-form suffixes).
     name_key: Mapped[str] = mapped_column(sa.String(200), index=True, default="")
+    # kept by the mapper events below: the pinyin sort key, and what a search matches
+    name_pinyin: Mapped[str] = mapped_column(sa.String(400), default="")
+    name_search: Mapped[str] = mapped_column(sa.Text, default="")
     former_names: Mapped[list[str]] = mapped_column(JSONType, default=list)
     in_zone: Mapped[bool] = mapped_column(default=True)
     legal_rep: Mapped[str | None] = mapped_column(sa.String(100))
@@ -57,6 +63,23 @@ class Enterprise(Base):
     tags: Mapped[list[EnterpriseTag]] = relationship(
         back_populates="enterprise", cascade="all, delete-orphan", order_by="EnterpriseTag.tag"
     )
+
+    def name_columns(self) -> None:
+        """Set the keys derived from the name and former names (see enterprises/names.py)."""
+        self.name_pinyin = pinyin_key(self.name)
+        self.name_search = search_key(self.name, self.former_names or ())
+
+
+@sa.event.listens_for(Enterprise, "before_insert")
+def _keys_on_insert(_mapper: object, _connection: object, target: Enterprise) -> None:
+    target.name_columns()
+
+
+@sa.event.listens_for(Enterprise, "before_update")
+def _keys_on_update(_mapper: object, _connection: object, target: Enterprise) -> None:
+    state = sa.inspect(target)
+    if state.attrs.name.history.has_changes() or state.attrs.former_names.history.has_changes():
+        target.name_columns()
 
 
 class EnterpriseTag(Base):

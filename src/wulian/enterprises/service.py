@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -71,6 +72,7 @@ def id_for_uscc(session: Session, *, code: str | None) -> int | None:
     return get_by_uscc_or_raise(session, code=code.strip()).id
 
 
+USCC_SHAPE = re.compile(r"[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}")
 SIZES: dict[str, tuple[str, int, int | None]] = {
     "micro": ("微型（20 人以下）", 0, 20),
     "small": ("小型（20–299 人）", 20, 300),
@@ -78,7 +80,7 @@ SIZES: dict[str, tuple[str, int, int | None]] = {
     "large": ("大型（1000 人及以上）", 1000, None),
 }
 SORTS = {
-    "name": (Enterprise.name, Enterprise.id),
+    "name": (Enterprise.name_pinyin, Enterprise.id),  # by pinyin (the index's order)
     "-staff": (Enterprise.staff_size.desc().nulls_last(), Enterprise.id),
     "-founded": (Enterprise.founded_on.desc().nulls_last(), Enterprise.id),
     "founded": (Enterprise.founded_on.asc().nulls_last(), Enterprise.id),
@@ -103,13 +105,10 @@ def _filtered(actor: Actor, filters: Filters) -> sa.Select[Enterprise]:
         query = query.where(Enterprise.id == actor.enterprise_id)
     if filters.q:
         term = filters.q.strip()
-        query = query.where(
-            sa.or_(
-                Enterprise.name.contains(term, autoescape=True),
-                Enterprise.name_key.contains(name_key(term), autoescape=True),
-                Enterprise.uscc == term.upper(),
-            )
-        )
+        if USCC_SHAPE.fullmatch(term.upper()):  # a credit code: its unique index, no scan
+            query = query.where(Enterprise.uscc == term.upper())
+        else:  # name_search holds each name folded as name_key, and its pinyin
+            query = query.where(Enterprise.name_search.contains(name_key(term), autoescape=True))
     if filters.in_zone is not None:
         query = query.where(Enterprise.in_zone == filters.in_zone)
     if filters.chain:

@@ -40,7 +40,8 @@ def profile_part(key: str, part: ProfilePart) -> None:
 
 
 Search = Annotated[
-    str | None, Query(max_length=100, description="企业名称关键词或统一社会信用代码")
+    str | None,
+    Query(max_length=100, description="名称或曾用名的一部分、拼音或首字母、统一社会信用代码"),
 ]
 Page = Annotated[int, Query(ge=1, le=100_000)]
 Short = Annotated[str | None, Query(max_length=40)]

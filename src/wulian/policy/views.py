@@ -249,16 +249,26 @@ def calculator_start(
     if actor.enterprise_id is not None:
         return RedirectResponse(f"/policies/calculator/{actor.enterprise_id}", status_code=303)
     error = None
+    candidates: list[Any] = []
     text = enterprise.strip()
     if text:
         found = enterprise_service.find_id(db, text=text)
+        if found is None:  # part of a name, a former name, pinyin or its initials
+            matches = enterprise_service.get_all(
+                db, actor=actor, filters=enterprise_service.Filters(q=text), per_page=20
+            )
+            candidates = list(matches.items)
+            found = candidates[0].id if matches.total == 1 else None
         if found is not None:
             return RedirectResponse(f"/policies/calculator/{found}", status_code=303)
-        error = NotFound(f"没有找到企业：{text}（请输入统一社会信用代码、企业全称或编号）")
+        if not candidates:
+            error = NotFound(
+                f"没有找到企业：{text}（可输入名称或曾用名的一部分、拼音或首字母、统一社会信用代码）"
+            )
     return render(
         request,
         "policy/calculator_start.html",
-        {"actor": actor, "enterprise": text, "error": error},
+        {"actor": actor, "enterprise": text, "error": error, "candidates": candidates},
     )
 
 

@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from wulian.core import calendar
+from wulian.core.audit import labels as audit_labels
 from wulian.core.audit import service as audit_service
 from wulian.core.auth import service as auth_service
 from wulian.core.auth.schemas import (
@@ -453,6 +454,7 @@ def audit_page(
         actions=actions,
         types=types,
         filters=filters,
+        labels=audit_labels,
     )
 
 

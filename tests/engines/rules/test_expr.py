@@ -40,12 +40,11 @@ def check(source: str) -> expr.Node:
 
 
 def compiled(tree: expr.Node, frame: pl.DataFrame) -> list[Any]:
-    compiler = expr.Compiler(SYMBOLS, pl.col, expr.Checker("", SYMBOLS))
-    return (
-        frame.with_columns(expr.ones())
-        .with_columns(compiler.compile(tree).alias("out"))["out"]
-        .to_list()
-    )
+    frame, numbers = expr.exact_frame(frame, ["x", "y", "z"])
+    compiler = expr.Compiler(SYMBOLS, pl.col, expr.Checker("", SYMBOLS), numbers=numbers)
+    out = compiler.compile(tree).alias("out")
+    lazy = compiler.flush(frame.lazy().with_columns(expr.ones()))
+    return lazy.with_columns(out).collect()["out"].to_list()
 
 
 def run(source: str, **row: Any) -> Any:
@@ -113,6 +112,7 @@ def test_unknown_propagates_except_where_logic_decides() -> None:
     assert run("if b then 1 else 2") is None
     assert run("known(x)") is False
     assert run("x / y", x=1.0, y=0.0) is None  # division by zero is unknown, not infinite
+    assert run("0 * (x / y)", x=1.0, y=0.0) is None  # and stays so, even times zero
 
 
 def test_a_value_exactly_on_a_threshold_is_on_it() -> None:

@@ -241,7 +241,7 @@ LADDER_THRESHOLDS = [
     ("gaoxin", {"age_years": 1.0}, "age"),
     ("gaoxin", {"innovation_score": 71.0}, "innovation"),
     ("gaoxin", {"hightech_product_revenue": 4800.0, "revenue": 8000.0}, "hightech"),
-    ("zhuanjing", {"rd_expense": 100.0, "revenue": 3333.3333333333335}, "rd"),
+    ("zhuanjing", {"rd_expense": 150.0, "revenue": 5000.0}, "rd"),
     ("zhuanjing", {"age_years": 2.0}, "years"),
     ("zhuanjing", {"revenue": 1000.0, "rd_expense": 100.0}, "scale"),
     ("xiaojuren", {"debt_ratio": 0.7}, "debt"),
@@ -266,7 +266,7 @@ def test_a_firm_exactly_on_a_ladder_threshold_meets_it(
 def test_band_boundaries_of_the_kexing_points_are_inclusive() -> None:
     policy = load((SHIPPED / "kexing.yaml").read_text("utf-8"), "kexing.yaml")
     base = dict(policy.tests[0].input)
-    # 0.3 × 1,000,000 cannot be stored exactly; the tolerance keeps it in the 20-point band
+    # each share is read as the decimal it prints as, so every lower bound is in its band
     shares = {0.30: 20, 0.25: 16, 0.20: 12, 0.15: 8, 0.10: 4, 0.0999: 0}
     rows = [base | {"tech_staff": s * 1_000_000, "staff_total": 1_000_000.0} for s in shares]
     ratios = {0.06: 50, 0.05: 40, 0.04: 30, 0.03: 20, 0.02: 10, 0.0199: 0}

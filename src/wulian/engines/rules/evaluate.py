@@ -20,6 +20,7 @@ import math
 import operator
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 import polars as pl
@@ -74,56 +75,113 @@ def required_columns(policies: Sequence[Policy]) -> dict[str, str]:
 class _Compiled:
     """One policy compiled for one period: its lazy query over the data."""
 
-    def __init__(self, policy: Policy, period: int, day: dt.date) -> None:
+    def __init__(
+        self, policy: Policy, period: int, day: dt.date, numbers: dict[str, expr.Column]
+    ) -> None:
         self.policy = policy
         self.params: dict[str, Dated] = parameter_values(policy, day)
-        constants: dict[str, float | bool | str] = {"period": float(period)}
+        constants: dict[str, float | bool | str] = {"period": period}
         constants |= {key: dated.value for key, dated in self.params.items()}
-        self.compiler = expr.Compiler(
-            policy.symbols, pl.col, expr.Checker("", policy.symbols), constants
-        )
+        self.constants = constants
+        self.numbers = {k: numbers[k] for k in policy.inputs if k in numbers}
+
+    def compiler(self, points: bool) -> expr.Compiler:
+        symbols = self.policy.symbols
+        checker = expr.Checker("", symbols)
+        return expr.Compiler(symbols, pl.col, checker, self.constants, self.numbers, points)
 
     def query(self, data: pl.LazyFrame, unit: str, near: Near, trace: bool) -> pl.LazyFrame:
-        policy, compile_ = self.policy, self.compiler.compile
+        """Two passes: every row with its inputs as they are (unknown is null, deciding
+        nothing; what this pass decides is decided, and it costs about what float arithmetic
+        did); then the rows it leaves unknown again, with every unknown input as the interval
+        of its range. Rows keep their order."""
+        inputs = [unit, *self.policy.inputs, *(f"q.{k}" for k in self.numbers), expr.ONES]
+        inputs = list(dict.fromkeys(inputs))
+        indexed = data.with_row_index("__i")
+        first, columns = self.stage(self.compiler(True), indexed, unit, near, trace)
+        again = pl.col("status") == "unknown"  # what the first pass decides is decided
+        keep = [c.meta.output_name() for c in columns]
+        carried = [c for c in inputs if c not in keep]
+        first = (  # only what is shown and what the second pass reads
+            first.select("__i", again.alias("__again"), *columns, *carried).cache()
+        )
+        redo = first.filter(pl.col("__again")).select("__i", *inputs)
+        second, again_columns = self.stage(self.compiler(False), redo, unit, near, trace)
+        names = [c.meta.output_name() for c in columns]
+        redone = second.select(
+            "__i", *(c.alias(f"{n}__2") for c, n in zip(again_columns, names, strict=True))
+        )
+        joined = first.select("__i", "__again", *keep).join(
+            redone, on="__i", how="left", maintain_order="left"
+        )
+        return joined.select(
+            pl.when(pl.col("__again")).then(pl.col(f"{n}__2")).otherwise(pl.col(n)).alias(n)
+            if n != unit
+            else pl.col(n)
+            for n in names
+        )
+
+    def stage(
+        self, compiler: expr.Compiler, data: pl.LazyFrame, unit: str, near: Near, trace: bool
+    ) -> tuple[pl.LazyFrame, list[pl.Expr]]:
+        """The policy's query over data by one compiler: the full frame and what to keep."""
+        policy = self.policy
+        compile_ = compiler.compile
+
+        def put(frame: pl.LazyFrame, *exprs: Any) -> pl.LazyFrame:
+            built: list[pl.Expr] = []
+            for item in exprs:
+                built += [item] if isinstance(item, pl.Expr) else list(item)
+            return compiler.flush(frame).with_columns(built)
+
         frame = data
         for i, value in enumerate(policy.values):
-            frame = frame.with_columns(compile_(policy.tree("values", i)).alias(value.key))
+            tree = policy.tree("values", i)
+            if policy.symbols[value.key].type == "number":
+                frame = put(frame, compiler.materialize(value.key, compiler.span(tree)))
+                shown = compiler.shown(compiler.spans[value.key])
+                frame = put(frame, shown.alias(value.key))
+            else:
+                frame = put(frame, compile_(tree).alias(value.key))
         if policy.score:
-            items = [
-                compile_(policy.tree("score", i)).alias(s.key) for i, s in enumerate(policy.score)
-            ]
-            frame = frame.with_columns(items)
-            total = pl.col(policy.score[0].key)
+            items = []
+            for i, item in enumerate(policy.score):
+                items += compiler.materialize(item.key, compiler.span(policy.tree("score", i)))
+            frame = put(frame, items)
+            total = compiler.spans[policy.score[0].key]
             for item in policy.score[1:]:
-                total = total + pl.col(item.key)  # unknown if any item is unknown
-            frame = frame.with_columns(total.alias("score"))
+                total = compiler.add(total, compiler.spans[item.key])
+            frame = put(frame, compiler.materialize("score", total))
+            frame = put(
+                frame,
+                [
+                    compiler.shown(compiler.spans[key]).alias(key)
+                    for key in [*(s.key for s in policy.score), "score"]
+                ],
+            )
         conditions = [f"c.{c.key}" for c in policy.conditions]
-        frame = frame.with_columns(
-            compile_(policy.tree("conditions", i)).alias(conditions[i])
-            for i in range(len(policy.conditions))
+        frame = put(
+            frame,
+            [
+                compile_(policy.tree("conditions", i)).alias(conditions[i])
+                for i in range(len(policy.conditions))
+            ],
         )
         eligible = pl.all_horizontal(pl.col(c) for c in conditions)
         amount: pl.Expr | None = None
         benefit = policy.benefit
         if benefit is not None:
-            amount = compile_(policy.tree("benefit"))
+            span = compiler.span(policy.tree("benefit"))
             if benefit.cap is not None:
                 cap = (
                     self.params[benefit.cap].value if isinstance(benefit.cap, str) else benefit.cap
                 )
-                amount = (
-                    pl.when(amount.is_null())
-                    .then(None)
-                    .otherwise(pl.min_horizontal(amount, pl.lit(float(cap))))
-                )
+                span = compiler.extreme([span, expr.Span.const(expr.exact(cap))], "min")
             if benefit.min is not None:
-                amount = (
-                    pl.when(amount.is_null())
-                    .then(None)
-                    .otherwise(pl.max_horizontal(amount, pl.lit(float(benefit.min))))
-                )
-            amount = expr.round_half_up(amount, benefit.digits)
-            frame = frame.with_columns(amount.alias("a.raw"))
+                floor = expr.Span.const(expr.exact(benefit.min))
+                span = compiler.extreme([span, floor], "max")
+            amount = compiler.shown(compiler.rounded(span, benefit.digits))
+            frame = put(frame, amount.alias("a.raw"))
         amount_known = pl.col("a.raw").is_not_null() if amount is not None else pl.lit(True)
         status = (
             pl.when(eligible.is_null())
@@ -135,7 +193,7 @@ class _Compiled:
             .otherwise(pl.lit("ineligible"))
             .cast(STATUS)
         )
-        frame = frame.with_columns(status.alias("status"))
+        frame = put(frame, status.alias("status"))
         unknown = pl.col("status") == "unknown"
         # missing: the unknown inputs that feed a condition (or the amount) that is unknown
         inputs = list(policy.inputs)
@@ -171,12 +229,13 @@ class _Compiled:
             for bit, c in enumerate(conditions)
         ]
         shortfalls = [
-            expr.shortfall(policy.tree("conditions", i), self.compiler, pl.col(f"c.{c.key}")).alias(
+            expr.shortfall(policy.tree("conditions", i), compiler, pl.col(f"c.{c.key}")).alias(
                 f"s.{c.key}"
             )
             for i, c in enumerate(policy.conditions)
         ]
-        frame = frame.with_columns(
+        frame = put(
+            frame,
             missing.cast(pl.UInt64).alias("missing"),
             pl.sum_horizontal(failed_bits).cast(pl.UInt64).alias("failed"),
             pl.sum_horizontal(pl.col(c) == False for c in conditions)  # noqa: E712
@@ -188,9 +247,12 @@ class _Compiled:
             pl.when(pl.col(c) == False).then(pl.col(f"s.{k.key}"))  # noqa: E712
             for c, k in zip(conditions, policy.conditions, strict=True)
         )
-        frame = frame.with_columns(
+        frame = put(
+            frame,
             pl.when(pl.col("status") == "ineligible").then(worst).alias("worst"),
-        ).with_columns(
+        )
+        frame = put(
+            frame,
             (
                 (pl.col("status") == "ineligible")
                 & (pl.col("n_failed") <= near.max_failed)
@@ -205,17 +267,22 @@ class _Compiled:
                 else pl.lit(None, pl.Float64)
             ).alias("amount"),
         )
+        checks = compiler.flags.checks
+        overflow = pl.any_horizontal(checks).fill_null(False) if checks else pl.lit(False)
+        frame = put(frame, overflow.alias("overflow"))
         core = [unit, "status", "amount", "missing", "failed", "n_failed", "worst", "near"]
+        core.append("overflow")
         if policy.score:
             core.insert(3, "score")
         if not trace:
-            return frame.select(core)
+            return compiler.flush(frame), [pl.col(c) for c in core]
         sides = []
         for i, condition in enumerate(policy.conditions):
             for k, comparison in enumerate(expr.comparisons(policy.tree("conditions", i))):
                 sides += [
                     compile_(comparison.left).alias(f"t.{condition.key}.{k}.l"),
                     compile_(comparison.right).alias(f"t.{condition.key}.{k}.r"),
+                    compile_(comparison).alias(f"t.{condition.key}.{k}.h"),
                 ]
         keep = [
             *core,
@@ -225,7 +292,9 @@ class _Compiled:
             *conditions,
             *(f"s.{c.key}" for c in policy.conditions),
         ]
-        return frame.select(*list(dict.fromkeys(keep)), *sides)
+        frame = compiler.flush(frame).with_columns(sides)
+        names = [*dict.fromkeys(keep), *(e.meta.output_name() for e in sides)]
+        return frame, [pl.col(c) for c in names]
 
 
 @dataclass
@@ -325,9 +394,9 @@ def check_data(policies: Sequence[Policy], data: pl.DataFrame, unit: str) -> pl.
         have = data.schema[key]
         if have == wanted:
             continue
-        if kind == "number" and have.is_numeric():
-            casts.append(pl.col(key).cast(pl.Float64))
-        elif have == pl.Null:
+        if kind == "number" and (have.is_numeric() or isinstance(have, pl.Decimal)):
+            continue  # read exactly: integers and decimals as they are, floats by shortest repr
+        if have == pl.Null:
             casts.append(pl.col(key).cast(wanted))
         else:
             problems.append(RowProblem(None, key, str(have), f"类型应为{expr.TYPE_NAMES[kind]}"))
@@ -362,11 +431,26 @@ def evaluate(
         for p in policies
         if not p.in_effect(day)
     }
-    compiled = [_Compiled(p, period, day) for p in active]
+    kinds = required_columns(active)
+    try:
+        data, numbers = expr.exact_frame(data, [k for k, kind in kinds.items() if kind == "number"])
+    except expr.Inexact as error:
+        column = getattr(error, "column", None)
+        raise InvalidFile(
+            [
+                RowProblem(
+                    None, column, str(error.value), "数值超出精确计算范围（小数位过多或数值过大）"
+                )
+            ],
+            "数据",
+        ) from None
+    compiled = [_Compiled(p, period, day, numbers) for p in active]
     lazy = data.lazy()
     queries = []
     for item in compiled:
-        columns = [pl.col(c) for c in dict.fromkeys([unit, *item.policy.inputs])]
+        names = [unit, *item.policy.inputs]
+        names += [f"q.{k}" for k in item.policy.inputs if k in numbers]
+        columns = [pl.col(c) for c in dict.fromkeys(names)]
         queries.append(item.query(lazy.select(*columns, expr.ones()), unit, near, trace))
     frames = pl.collect_all(queries) if queries else []
     return Evaluation(
@@ -459,6 +543,7 @@ class Explanation:
     missing: list[tuple[str, str]]  # inputs: key, name
     parameters: list[tuple[str, str, str]]  # name, value, legal reference
     near: bool
+    overflow: bool = False  # a value left the range of exact arithmetic: unknown for that
 
     @property
     def status_name(self) -> str:
@@ -484,6 +569,8 @@ class Explanation:
             out.append(f"  {mark} {line.name}" + (f"（{detail}）" if detail else ""))
         if self.missing:
             out.append("  缺少数据：" + "、".join(name for _, name in self.missing))
+        if self.overflow:
+            out.append("  数值超出精确计算范围，相关结论按未知处理")
         out += [f"  参数 {name} = {value}（{ref}）" for name, value, ref in self.parameters]
         return out
 
@@ -515,12 +602,8 @@ def explain_row(policy: Policy, row: dict[str, Any], params: dict[str, Dated]) -
             right_value = row.get(f"t.{condition.key}.{k}.r")
             left, left_text = side(comparison.left, comparison.right, left_value)
             right, right_text = side(comparison.right, comparison.left, right_value)
-            holds = expr.interpret(
-                expr.Compare(0, comparison.op, expr.Name(0, "l"), expr.Name(0, "r")),
-                {"l": left_value, "r": right_value},
-                {},
-            )
-            checks.append(Check(left, left_text, _OPS[comparison.op], right, right_text, holds))  # type: ignore[arg-type]
+            holds = row.get(f"t.{condition.key}.{k}.h")
+            checks.append(Check(left, left_text, _OPS[comparison.op], right, right_text, holds))
         conditions.append(
             ConditionLine(
                 condition.key,
@@ -556,6 +639,7 @@ def explain_row(policy: Policy, row: dict[str, Any], params: dict[str, Dated]) -
             for key, d in params.items()
         ],
         near=bool(row.get("near")),
+        overflow=bool(row.get("overflow")),
     )
 
 
@@ -573,38 +657,49 @@ def _percent(policy: Policy, node: expr.Node) -> bool:
 def interpret_policy(
     policy: Policy, row: dict[str, Any], params: dict[str, Dated], period: int
 ) -> tuple[str, float | None]:
-    """(status, amount) of one unit, row by row in plain Python through `expr.interpret`: the
-    reference the compiled evaluation is checked and timed against."""
+    """(status, amount) of one unit, row by row in plain Python with exact fractions through
+    `expr.evaluate_node`: the reference the compiled evaluation is checked and timed against."""
     env: dict[str, Any] = dict(row)
-    env["period"] = float(period)
+    env["period"] = period
     env |= {key: d.value for key, d in params.items()}
+    constants = frozenset(["period", *params])
     symbols = policy.symbols
+
+    def run(tree: expr.Node) -> Any:
+        return expr.evaluate_node(tree, env, symbols, constants)
+
     for i, value in enumerate(policy.values):
-        env[value.key] = expr.interpret(policy.tree("values", i), env, symbols)
+        env[value.key] = run(policy.tree("values", i))
     if policy.score:
-        total: float | None = 0.0
+        low: Fraction | None = Fraction(0)
+        high: Fraction | None = Fraction(0)
         for i, item in enumerate(policy.score):
-            points = expr.interpret(policy.tree("score", i), env, symbols)
+            points = run(policy.tree("score", i))
             env[item.key] = points
-            total = None if total is None or points is None else total + points  # type: ignore[operator]
-        env["score"] = total
-    holds = [
-        expr.interpret(policy.tree("conditions", i), env, symbols)
-        for i in range(len(policy.conditions))
-    ]
+            low = None if low is None or points.lo is None else low + points.lo
+            high = None if high is None or points.hi is None else high + points.hi
+        env["score"] = expr.Iv(low, high)
+    holds = [run(policy.tree("conditions", i)) for i in range(len(policy.conditions))]
     if any(h is False for h in holds):
         return "ineligible", 0.0 if policy.benefit is not None else None
     if any(h is None for h in holds):
         return "unknown", None
     if policy.benefit is None:
         return "eligible", None
-    amount = expr.interpret(policy.tree("benefit"), env, symbols)
-    if amount is None:
-        return "unknown", None
+    amount = run(policy.tree("benefit"))
+    lo, hi = amount.lo, amount.hi
     cap = policy.benefit.cap
     if cap is not None:
-        limit = float(params[cap].value) if isinstance(cap, str) else cap
-        amount = min(float(amount), limit)  # type: ignore[arg-type]
+        limit = expr.exact(params[cap].value if isinstance(cap, str) else cap)
+        lo = None if lo is None else min(lo, limit)
+        hi = limit if hi is None else min(hi, limit)
     if policy.benefit.min is not None:
-        amount = max(float(amount), policy.benefit.min)  # type: ignore[arg-type]
-    return "eligible", expr.round_value(float(amount), policy.benefit.digits)  # type: ignore[arg-type]
+        floor = expr.exact(policy.benefit.min)
+        lo = floor if lo is None else max(lo, floor)
+        hi = None if hi is None else max(hi, floor)
+    digits = policy.benefit.digits
+    lo = None if lo is None else expr.round_fraction(lo, digits)
+    hi = None if hi is None else expr.round_fraction(hi, digits)
+    if lo is None or lo != hi:
+        return "unknown", None
+    return "eligible", lo.numerator / lo.denominator

@@ -3,6 +3,8 @@ table (CSV in UTF-8 or GBK, or xlsx) with one column per input, the outcomes as 
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import polars as pl
@@ -108,4 +110,31 @@ def read_data(path: Path, policies: list[Policy], unit: str = "id") -> pl.DataFr
         converted.append(value.alias(column))
     if problems:
         raise InvalidFile(sorted(problems, key=lambda p: p.row or 0), path.name)
-    return frame.with_columns(converted).drop("__row")
+    out = frame.with_columns(converted).drop("__row")
+    numbers = [c for c, kind in required_columns(policies).items() if kind == "number"]
+    return out.with_columns(_decimals(frame[c], out[c]) for c in numbers if c in frame.columns)
+
+
+def _decimals(raw: pl.Series, value: pl.Series) -> pl.Series:
+    """A number column exactly as the cells write it (a decimal column), where its digits fit;
+    else the parsed floats (read by their shortest repr later)."""
+    exact: list[Decimal | None] = []
+    for text, number in zip(raw.to_list(), value.to_list(), strict=True):
+        if number is None:
+            exact.append(None)
+            continue
+        cell = re.sub(r"[,，\s]", "", str(text))
+        percent = cell.endswith(("%", "％"))
+        try:
+            decimal = Decimal(cell.rstrip("%％"))
+        except InvalidOperation:
+            return value
+        exact.append(decimal.scaleb(-2) if percent else decimal)
+    places = [-int(d.as_tuple().exponent) for d in exact if d is not None]
+    scale = max([0, *places])
+    if scale > 18:
+        return value
+    try:
+        return pl.Series(value.name, exact, dtype=pl.Decimal(38, scale))
+    except (pl.exceptions.PolarsError, ValueError, OverflowError):
+        return value

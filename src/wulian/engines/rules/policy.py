@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from fractions import Fraction
 from functools import cached_property
 from typing import Annotated, Literal
 
@@ -70,12 +71,84 @@ class Source(Strict):
         raise AssertionError  # pragma: no cover - the validator requires one
 
 
+class Range(Strict):
+    """The values a number input can take (inclusive); an end left out is unbounded."""
+
+    min: Number | None = None
+    max: Number | None = None
+
+    @model_validator(mode="after")
+    def _order(self) -> Range:
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise SpecProblem("min 大于 max", ("min",))
+        return self
+
+
+# Units of amounts and counts that are never negative: without a declared range, an unknown
+# input of such a unit is taken to be ≥ 0 (a share, percent: true, to lie in [0, 1]).
+NOT_NEGATIVE_UNITS = frozenset(
+    {
+        "元",
+        "千元",
+        "万元",
+        "百万元",
+        "亿元",
+        "美元",
+        "万美元",
+        "人",
+        "人次",
+        "个",
+        "件",
+        "项",
+        "家",
+        "次",
+        "篇",
+        "台",
+        "套",
+        "年",
+        "月",
+        "天",
+        "亩",
+        "平方米",
+        "公顷",
+        "吨",
+        "千瓦时",
+        "万千瓦时",
+        "吨标准煤",
+        "分",
+    }
+)
+
+
 class Input(Strict):
     name: Label
     type: Literal["number", "bool", "code", "tags"] = "number"
     unit: str = Field("", max_length=20)
     percent: bool = False  # a share, shown as a percentage
     source: Source | None = None
+    range: Range | None = None  # number inputs: the values it can take when unknown
+
+    @model_validator(mode="after")
+    def _range(self) -> Input:
+        if self.range is not None and self.type != "number":
+            raise SpecProblem("只有数值输入可以设定 range", ("range",))
+        return self
+
+    @property
+    def bounds(self) -> tuple[Fraction | None, Fraction | None]:
+        """(least, greatest) value the input can take; None where unbounded. Declared, or by
+        default: a share in [0, 1], an amount or count of a known unit ≥ 0, else unbounded."""
+        if self.range is not None:
+            low, high = self.range.min, self.range.max
+            return (
+                None if low is None else expr.exact(low),
+                None if high is None else expr.exact(high),
+            )
+        if self.percent:
+            return Fraction(0), Fraction(1)
+        if self.unit in NOT_NEGATIVE_UNITS:
+            return Fraction(0), None
+        return None, None
 
 
 class Dated(Strict):
@@ -301,7 +374,10 @@ class Policy(Strict):
             raise SpecProblem(f"条件最多 {MAX_CONDITIONS} 项", ("conditions",))
         self._names()
         symbols: dict[str, expr.Symbol] = {"period": expr.Symbol("number")}
-        symbols |= {k: expr.Symbol(i.type) for k, i in self.inputs.items()}
+        symbols |= {
+            k: expr.Symbol(i.type, low=i.bounds[0], high=i.bounds[1])
+            for k, i in self.inputs.items()
+        }
         symbols |= {k: expr.Symbol(_kind(p.values[0].value)) for k, p in self.parameters.items()}
         symbols |= {k: t.symbol for k, t in self.tables.items()}
         for i, value in enumerate(self.values):

@@ -16,11 +16,12 @@ Unknown is not zero: a missing input is null, and so is everything computed from
 where logic decides without it (false and unknown is false; true or unknown is true — Kleene's
 three-valued logic, which Polars implements for & and |). Division by zero is unknown too.
 
-Numbers compare with a tolerance relative to the threshold (the right-hand side t, 64-bit
-floats): a value within TOLERANCE × |t| of t is on it, so a ratio that is exactly on a threshold
-(740,000 / 18,500,000 against 4%) is on it, and sums of decimal amounts that differ from the
-threshold only by binary rounding do not fall below it. a ≥ t is a ≥ t − TOLERANCE·|t|, a > t is
-a > t + TOLERANCE·|t|, and so on; when t is a constant its bounds are computed once.
+Numbers are exact: decimals (a float input through its shortest repr) held as fractions of
+integers, compared by cross-multiplication with no tolerance, so 0.7 + 0.1 = 0.8 and
+740,000 / 18,500,000 = 4%; rounding is half away from zero on the exact value. Every numeric
+expression is an interval [lo, hi] per row: a known value is lo = hi, an unknown input spans its
+declared range, and a comparison is decided wherever the whole interval decides it — so a
+missing input leaves a result unknown only where some value it may take would change it.
 
 `interpret` evaluates an expression for one row in plain Python, by the same rules; it is the
 reference the compiled form is tested against.
@@ -31,14 +32,22 @@ from __future__ import annotations
 from wulian.engines.rules.expr.checker import Checker, Symbol
 from wulian.engines.rules.expr.compiler import (
     ONES,
-    TOLERANCE,
+    UNBOUNDED,
+    Column,
     Compiler,
+    Span,
+    exact_frame,
+    number_of,
     ones,
-    round_half_up,
-    round_value,
     shortfall,
 )
-from wulian.engines.rules.expr.interpret import Value, interpret
+from wulian.engines.rules.expr.exact import (
+    Inexact,
+    exact,
+    exact_series,
+    round_fraction,
+)
+from wulian.engines.rules.expr.interpret import Iv, Value, evaluate_node, interpret
 from wulian.engines.rules.expr.render import OPERATORS, comparisons, render
 from wulian.engines.rules.expr.syntax import (
     COMPARISONS,
@@ -73,16 +82,19 @@ __all__ = [
     "KEYWORDS",
     "ONES",
     "OPERATORS",
-    "TOLERANCE",
     "TYPE_NAMES",
+    "UNBOUNDED",
     "Arith",
     "Bool",
     "Call",
     "Checker",
+    "Column",
     "Compare",
     "Compiler",
     "ExprError",
     "If",
+    "Inexact",
+    "Iv",
     "Logic",
     "Member",
     "Name",
@@ -90,19 +102,24 @@ __all__ = [
     "Node",
     "Not",
     "Num",
+    "Span",
     "Symbol",
     "Text",
     "Type",
     "Value",
     "children",
     "comparisons",
+    "evaluate_node",
+    "exact",
+    "exact_frame",
+    "exact_series",
     "interpret",
     "names",
+    "number_of",
     "ones",
     "parse",
     "render",
-    "round_half_up",
-    "round_value",
+    "round_fraction",
     "shortfall",
     "tokens",
     "walk",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from fractions import Fraction
 
 from wulian.engines.rules.expr.syntax import (
     TYPE_NAMES,
@@ -36,6 +37,9 @@ class Symbol:
     bands: tuple[tuple[float, float], ...] = ()  # table: (lower bound inclusive, value), desc.
     codes: tuple[tuple[str, float], ...] = ()  # codetable
     otherwise: float | None = None  # table/codetable: value below every band / other codes
+    # a number input: the values it can take when unknown (None: unbounded on that side)
+    low: Fraction | None = None
+    high: Fraction | None = None
 
 
 class Checker:

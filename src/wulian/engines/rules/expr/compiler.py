@@ -1,16 +1,22 @@
-"""Expressions compiled to Polars: unknown stays unknown (Kleene logic), comparisons with a
-tolerance relative to the threshold, division exact; and how far a row is from a condition.
+"""Expressions compiled to Polars, exactly: numbers are fractions of integer columns, compared by
+cross-multiplication, never with a tolerance; every numeric expression is an interval [lo, hi]
+(a known value is lo = hi), so an unknown input decides nothing only where some value it may
+take would change the result. Logic is Kleene's; and how far a row is from a condition.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 import polars as pl
 
+from wulian.engines.rules.expr import exact as ex
 from wulian.engines.rules.expr.checker import Checker, Symbol
+from wulian.engines.rules.expr.exact import Flags, Int, Rat, exact, round_fraction
 from wulian.engines.rules.expr.syntax import (
     Arith,
     Bool,
@@ -27,11 +33,9 @@ from wulian.engines.rules.expr.syntax import (
     Text,
 )
 
-TOLERANCE = 1e-9
-
 # Polars divides by a constant by multiplying with its reciprocal (3 / 10 gives
-# 0.30000000000000004); dividing by a column is exact IEEE division. So every divisor is
-# multiplied by this column of ones, which frames given to compiled expressions must carry.
+# 0.30000000000000004); dividing by a column is correctly rounded. Exact values are shown as
+# floats by dividing by this column of ones, which frames given to compiled expressions carry.
 ONES = "__one"
 
 
@@ -40,66 +44,79 @@ def ones() -> pl.Expr:
     return (pl.int_range(pl.len(), dtype=pl.Int64) * 0 + 1).cast(pl.Float64).alias(ONES)
 
 
-def threshold_bounds(t: float) -> tuple[float, float]:
-    slack = TOLERANCE * abs(t)
-    return t - slack, t + slack
+def number_of(node: Num) -> Fraction:
+    """A number literal exactly as written (3% is 3/100)."""
+    return exact(node.written) if node.written else exact(node.value)
 
 
-def _compare(op: str, left: pl.Expr, right: pl.Expr | float, numeric: bool = True) -> pl.Expr:
-    """left op right; numbers with the tolerance relative to right (a Python float when it is a
-    constant, so that its bounds are folded)."""
-    if not numeric:
-        return left == right if op == "==" else left != right
-    if isinstance(right, float):
-        low, high = threshold_bounds(right)
-        lo: pl.Expr | float = low
-        hi: pl.Expr | float = high
-    else:
-        slack = TOLERANCE * right.abs()
-        lo, hi = right - slack, right + slack
-    if op == ">=":
-        return left >= lo
-    if op == ">":
-        return left > hi
-    if op == "<=":
-        return left <= hi
-    if op == "<":
-        return left < lo
-    equal = (left >= lo) & (left <= hi)
-    return equal if op == "==" else ~equal
+@dataclass(frozen=True)
+class Column:
+    """A number input as exact integers: value = column / 10^scale; size bounds |column|, low
+    and high are the least and greatest known values (None when every value is unknown)."""
+
+    expr: pl.Expr
+    scale: int
+    size: int
+    low: Fraction | None
+    high: Fraction | None
 
 
-def _literal(value: float | bool | str) -> pl.Expr:
-    if isinstance(value, bool):
-        return pl.lit(value, pl.Boolean)
-    if isinstance(value, str):
-        return pl.lit(value, pl.String)
-    return pl.lit(float(value), pl.Float64)
+@dataclass(frozen=True)
+class Span:
+    """A numeric expression per row: lo ≤ value ≤ hi (None: infinite on every row; a null
+    numerator: infinite on that row). low/high bound every finite end on every row."""
+
+    lo: Rat | None
+    hi: Rat | None
+    low: Fraction | None
+    high: Fraction | None
+
+    @staticmethod
+    def const(value: Fraction) -> Span:
+        end = Rat.of(value)
+        return Span(end, end, value, value)
 
 
-def round_value(value: float, digits: int) -> float:
-    """`round_half_up` for one Python float, by the same arithmetic."""
-    if not value:
-        return 0.0
-    scale = 10.0**digits
-    return math.copysign(1.0, value) * (math.floor(abs(value) * scale + 0.5 + TOLERANCE) / scale)
+UNBOUNDED = Span(None, None, None, None)
 
 
-def round_half_up(x: pl.Expr, digits: int) -> pl.Expr:
-    """x to digits decimals, halves away from zero (四舍五入), a hair of tolerance so that 2.675
-    stored as 2.67499… still rounds up; `interpret` rounds the same way."""
-    scale = 10.0**digits
-    out: pl.Expr = x.sign() * ((x.abs() * scale + 0.5 + TOLERANCE).floor() / (scale * pl.col(ONES)))
-    return out.cast(pl.Float64)
+def _point(a: Span) -> bool:
+    """Whether a is one value per row (lo and hi the same end)."""
+    return a.lo is not None and a.lo is a.hi
 
 
-def _unknown_if_any(args: Sequence[pl.Expr], value: pl.Expr) -> pl.Expr:
-    return pl.when(pl.any_horizontal(a.is_null() for a in args)).then(None).otherwise(value)
+def _as_point(end: Rat, a: Span, b: Span, op: str) -> Span:
+    bounds: list[Fraction | None] = [None, None]
+    if op == "+":
+        if a.low is not None and b.low is not None:
+            bounds[0] = a.low + b.low
+        if a.high is not None and b.high is not None:
+            bounds[1] = a.high + b.high
+    elif None not in (a.low, a.high, b.low, b.high):
+        products = [x * y for x in (a.low, a.high) for y in (b.low, b.high)]  # type: ignore[operator]
+        bounds = [min(products), max(products)]
+    elif a.low is not None and a.low >= 0 and b.low is not None and b.low >= 0:
+        bounds[0] = a.low * b.low
+    return Span(end, end, bounds[0], bounds[1])
+
+
+def _neg_end(end: Rat | None) -> Rat | None:
+    return None if end is None else ex.rat_neg(end)
+
+
+def _fmin(values: Sequence[Fraction | None]) -> Fraction | None:
+    return None if any(v is None for v in values) else min(values)  # type: ignore[type-var]
+
+
+def _fmax(values: Sequence[Fraction | None]) -> Fraction | None:
+    return None if any(v is None for v in values) else max(values)  # type: ignore[type-var]
 
 
 class Compiler:
-    """A checked expression as a Polars expression over columns named by `column(name)`;
-    names in constants (parameters, the period) are literals, the same for every row."""
+    """A checked expression as Polars expressions over the frame's columns: a number input is
+    read through `numbers` (exact integers), anything else through `column(name)`; names in
+    constants (parameters, the period) are the same for every row; derived names already
+    computed are in `spans`."""
 
     def __init__(
         self,
@@ -107,137 +124,697 @@ class Compiler:
         column: Callable[[str], pl.Expr],
         checker: Checker,
         constants: Mapping[str, float | bool | str] | None = None,
+        numbers: Mapping[str, Column] | None = None,
+        points: bool = False,
     ) -> None:
+        # points: every row's inputs taken as they are, an unknown one as null that decides
+        # nothing (a sound first pass: what it decides is decided; the rest needs intervals)
+        self.points = points
         self.symbols = symbols
         self.column = column
         self.checker = checker
         self.constants = constants or {}
+        self.numbers = dict(numbers or {})
+        self.spans: dict[str, Span] = {}
+        self.flags = Flags()
+        self.lets: list[tuple[str, pl.Expr]] = []
+        self.count = 0
 
-    def constant(self, node: Node) -> float | None:
+    # ------------------------------------------------------------ shared parts
+
+    def let(self, value: pl.Expr) -> pl.Expr:
+        """value computed once as a column of its own (applied by `flush`), so that a part read
+        several times is not copied into the expression each time."""
+        self.count += 1
+        name = f"__l{self.count}"
+        self.lets.append((name, value.alias(name)))
+        return pl.col(name)
+
+    def share_int(self, x: Int) -> Int:
+        if x.expr is None or x.simple:
+            return x
+        return Int(self.let(x.expr), None, x.size, True)
+
+    def share(self, x: Rat) -> Rat:
+        return Rat(self.share_int(x.num), self.share_int(x.den))
+
+    def share_end(self, x: Rat | None) -> Rat | None:
+        return None if x is None else self.share(x)
+
+    def share_span(self, a: Span) -> Span:
+        lo = self.share_end(a.lo)
+        hi = lo if a.hi is a.lo else self.share_end(a.hi)
+        return Span(lo, hi, a.low, a.high)
+
+    def flush(self, frame: pl.LazyFrame) -> pl.LazyFrame:
+        """frame with the shared parts computed so far: each batch of parts that read none of
+        the batch's own columns in one projection, in order."""
+        batch: list[pl.Expr] = []
+        names: set[str] = set()
+        for name, value in self.lets:
+            if names.intersection(value.meta.root_names()):
+                frame = frame.with_columns(batch)
+                batch, names = [], set()
+            batch.append(value)
+            names.add(name)
+        if batch:
+            frame = frame.with_columns(batch)
+        self.lets = []
+        return frame
+
+    # ------------------------------------------------------------ numbers
+
+    def constant(self, node: Node) -> Fraction | None:
         """The value of a numeric node that is the same for every row (a number, a parameter)."""
         if isinstance(node, Num):
-            return node.value
+            return number_of(node)
         if isinstance(node, Name) and node.name in self.constants:
             value = self.constants[node.name]
-            return None if isinstance(value, bool | str) else float(value)
+            return None if isinstance(value, bool | str) else exact(value)
         if isinstance(node, Neg):
             inner = self.constant(node.operand)
             return None if inner is None else -inner
         return None
 
-    def threshold(self, node: Node) -> pl.Expr | float:
+    def input(self, name: str) -> Span:
+        info = self.numbers.get(name)
+        symbol = self.symbols.get(name, Symbol("number"))
+        if info is None:
+            raise KeyError(f"number input {name} was not converted to exact integers")
+        den = 10**info.scale
+        if self.points:
+            end_ = Rat(Int(info.expr, None, info.size, True), Int.of(den))
+            return Span(end_, end_, info.low, info.high)
+        low, high = symbol.low, symbol.high
+        common = den
+        for bound in (low, high):
+            if bound is not None:
+                common = math.lcm(common, bound.denominator)
+        value = Int(info.expr, None, info.size, True)
+        if common != den:
+            value = ex.mul(value, Int.of(common // den), self.flags)
+
+        def end(bound: Fraction | None) -> Rat:
+            if bound is None:
+                return Rat(value, Int.of(common))
+            filled = int(bound * common)
+            size = max(value.size, abs(filled))
+            wide = size >= ex.FIT64
+            return Rat(Int(value.e(wide).fill_null(filled), None, size), Int.of(common))
+
+        return Span(
+            end(low),
+            end(high),
+            None if low is None else (low if info.low is None else min(low, info.low)),
+            None if high is None else (high if info.high is None else max(high, info.high)),
+        )
+
+    def span(self, node: Node) -> Span:
+        """A numeric node as an interval per row."""
         value = self.constant(node)
-        return self.compile(node) if value is None else value
+        if value is not None:
+            return Span.const(value)
+        if isinstance(node, Name):
+            if node.name in self.spans:
+                return self.spans[node.name]
+            return self.input(node.name)
+        if isinstance(node, Neg):
+            inner = self.span(node.operand)
+            return Span(
+                _neg_end(inner.hi),
+                _neg_end(inner.lo),
+                None if inner.high is None else -inner.high,
+                None if inner.low is None else -inner.low,
+            )
+        if isinstance(node, Arith):
+            if node.op in ("+", "-"):
+                right = self.span(node.right if node.op == "+" else Neg(node.at, node.right))
+                return self.add(self.span(node.left), right)
+            right_constant = self.constant(node.right)
+            if node.op == "*":
+                left_constant = self.constant(node.left)
+                if left_constant is not None:
+                    return self.scaled(self.span(node.right), left_constant)
+                if right_constant is not None:
+                    return self.scaled(self.span(node.left), right_constant)
+                return self.mul(self.span(node.left), self.span(node.right))
+            if right_constant is not None:
+                if right_constant == 0:
+                    return UNBOUNDED  # division by zero is unknown
+                return self.scaled(self.span(node.left), 1 / right_constant)
+            return self.mul(self.span(node.left), self.reciprocal(self.span(node.right)))
+        if isinstance(node, If):
+            condition = self.compile(node.condition)
+            return self.choose(condition, self.span(node.then), self.span(node.otherwise))
+        if isinstance(node, Call):
+            return self.numeric_call(node)
+        raise TypeError(node)  # pragma: no cover
+
+    def add(self, a: Span, b: Span) -> Span:
+        if _point(a) and _point(b):
+            return _as_point(ex.rat_add(a.lo, b.lo, self.flags), a, b, "+")  # type: ignore[arg-type]
+
+        def end(x: Rat | None, y: Rat | None) -> Rat | None:
+            return None if x is None or y is None else ex.rat_add(x, y, self.flags)
+
+        low = None if a.low is None or b.low is None else a.low + b.low
+        high = None if a.high is None or b.high is None else a.high + b.high
+        return Span(end(a.lo, b.lo), end(a.hi, b.hi), low, high)
+
+    def scaled(self, a: Span, c: Fraction) -> Span:
+        factor = Rat.of(c)  # × 0 keeps an infinite end: 0 × (x / 0) stays unknown
+        if _point(a):
+            low = None if a.low is None else a.low * c
+            high = None if a.high is None else a.high * c
+            end_ = ex.rat_mul(a.lo, factor, self.flags)  # type: ignore[arg-type]
+            return Span(end_, end_, *((low, high) if c > 0 else (high, low)))
+
+        def end(x: Rat | None) -> Rat | None:
+            return None if x is None else ex.rat_mul(x, factor, self.flags)
+
+        low = None if a.low is None else a.low * c
+        high = None if a.high is None else a.high * c
+        if c >= 0:
+            return Span(end(a.lo), end(a.hi), low, high)
+        return Span(end(a.hi), end(a.lo), high, low)
+
+    def mul(self, a: Span, b: Span) -> Span:
+        """a × b per row: both not negative: [lo·lo, hi·hi]; else, every end finite: the least
+        and greatest of the four products; else unbounded."""
+        flags = self.flags
+        if _point(a) and _point(b):
+            return _as_point(ex.rat_mul(a.lo, b.lo, flags), a, b, "*")  # type: ignore[arg-type]
+        like = a.lo or a.hi or b.lo or b.hi
+        if like is None:
+            return UNBOUNDED
+        a_lo, a_hi = self._end(a.lo, like), self._end(a.hi, like)
+        b_lo, b_hi = self._end(b.lo, like), self._end(b.hi, like)
+        a_lo, a_hi, b_lo, b_hi = (self.share(x) for x in (a_lo, a_hi, b_lo, b_hi))
+        lo = ex.rat_mul(a_lo, b_lo, flags)
+        hi = None if a.hi is None or b.hi is None else ex.rat_mul(a_hi, b_hi, flags)
+        if a.low is not None and a.low >= 0 and b.low is not None and b.low >= 0:
+            high = None if a.high is None or b.high is None else a.high * b.high
+            return Span(lo, hi, a.low * b.low, high)
+        zero = Rat.of(Fraction(0))
+        fast = self.let(
+            ex.compare(">=", a_lo, zero, flags).fill_null(False)
+            & ex.compare(">=", b_lo, zero, flags).fill_null(False)
+        )
+        products = [ex.rat_mul(x, y, flags) for x in (a_lo, a_hi) for y in (b_lo, b_hi)]
+        least, most = products[0], products[0]
+        for product in products[1:]:
+            least = self.lower(least, product, "min", propagate=True)
+            most = self.upper(most, product, "max", propagate=True)
+        out_lo = ex.select(fast, lo, least, flags)
+        out_hi = ex.select(fast, self._end(hi, like), most, flags)
+        bounds = [a.low, a.high, b.low, b.high]
+        if any(v is None for v in bounds):
+            return Span(out_lo, out_hi, None, None)
+        statics = [x * y for x in (a.low, a.high) for y in (b.low, b.high)]  # type: ignore[operator]
+        return Span(out_lo, out_hi, min(statics), max(statics))
+
+    def reciprocal(self, b: Span) -> Span:
+        """1 / b as an interval: unbounded where b may be 0 (division by zero is unknown)."""
+        flags = self.flags
+
+        def flip(end: Rat | None) -> Rat:
+            if end is None:
+                return Rat.of(Fraction(0))  # 1 / ±∞
+            end = self.share(end)
+            n, d = end.num, end.den
+            wide = n.wide or d.wide
+            missing = n.e().is_null()
+            num = pl.when(missing).then(pl.lit(0, pl.Int64)).otherwise(n.e(wide).sign() * d.e(wide))
+            den = pl.when(missing).then(pl.lit(1, pl.Int64)).otherwise(n.e().abs())
+            return Rat(Int(num, None, d.size), Int(den, None, max(n.size, 1)))
+
+        if _point(b):  # unknown where b is unknown or 0
+            assert_end = self.share(b.lo)  # type: ignore[arg-type]
+            zero_or_unknown = ex.compare("==", assert_end, Rat.of(Fraction(0)), flags).fill_null(
+                True
+            )
+            end_ = ex.null_if(zero_or_unknown, flip(assert_end))
+            low = high = None
+            if b.low is not None and b.low > 0:
+                low, high = (Fraction(0) if b.high is None else 1 / b.high), 1 / b.low
+            return Span(end_, end_, low, high)
+        lo, hi = flip(b.hi), flip(b.lo)
+        if b.low is not None and b.low > 0 and b.lo is not None:
+            undefined = b.lo.num.e().is_null()  # (−∞, ∞): from a division by zero
+            lo, hi = ex.null_if(undefined, lo), ex.null_if(undefined, hi)
+            return Span(lo, hi, Fraction(0) if b.high is None else 1 / b.high, 1 / b.low)
+        if b.high is not None and b.high < 0 and b.hi is not None:
+            undefined = b.hi.num.e().is_null()
+            lo, hi = ex.null_if(undefined, lo), ex.null_if(undefined, hi)
+            return Span(lo, hi, 1 / b.high, Fraction(0) if b.low is None else 1 / b.low)
+        zero = Rat.of(Fraction(0))
+        b = self.share_span(b)
+        below = (
+            pl.lit(True) if b.lo is None else ex.compare("<=", b.lo, zero, flags).fill_null(True)
+        )
+        above = (
+            pl.lit(True) if b.hi is None else ex.compare(">=", b.hi, zero, flags).fill_null(True)
+        )
+        may_be_zero = self.let(below & above)
+        lo, hi = ex.null_if(may_be_zero, lo), ex.null_if(may_be_zero, hi)
+        if b.low is not None and b.low >= 0:
+            return Span(lo, hi, Fraction(0), None)
+        if b.high is not None and b.high <= 0:
+            return Span(lo, hi, None, Fraction(0))
+        return Span(lo, hi, None, None)
+
+    def _end(self, end: Rat | None, like: Rat) -> Rat:
+        return ex.infinite(like) if end is None else end
+
+    def lower(self, a: Rat, b: Rat, how: str, propagate: bool) -> Rat:
+        """min or max of two ends; propagate: an infinite (null) end wins, else it is ignored."""
+        a, b = ex.align(a, b, self.flags)
+        a, b = self.share(a), self.share(b)
+        first = self.let(ex.compare("<=" if how == "min" else ">=", a, b, self.flags))
+        if propagate:
+            return ex.null_if(first.is_null(), ex.select(first, a, b, self.flags))
+        condition = a.num.e().is_not_null() & (b.num.e().is_null() | first)
+        return ex.select(condition.fill_null(False), a, b, self.flags)
+
+    upper = lower
+
+    def choose(self, condition: pl.Expr, a: Span, b: Span) -> Span:
+        """if condition then a else b; an unknown condition gives the hull of both."""
+        condition = self.let(condition)
+        if self.points and _point(a) and _point(b):
+            chosen = ex.null_if(
+                condition.is_null(),
+                ex.select(condition, a.lo, b.lo, self.flags),  # type: ignore[arg-type]
+            )
+            return Span(chosen, chosen, _fmin([a.low, b.low]), _fmax([a.high, b.high]))
+        return Span(
+            self._choose(condition, a.lo, b.lo, "min"),
+            self._choose(condition, a.hi, b.hi, "max"),
+            _fmin([a.low, b.low]),
+            _fmax([a.high, b.high]),
+        )
+
+    def _choose(self, condition: pl.Expr, x: Rat | None, y: Rat | None, how: str) -> Rat | None:
+        if x is None and y is None:
+            return None
+        like = x if x is not None else y
+        if like is None:  # pragma: no cover - excluded above
+            return None
+        x_, y_ = self._end(x, like), self._end(y, like)
+        hull = self.lower(x_, y_, how, propagate=True)
+        inner = ex.select((~condition).fill_null(False), y_, hull, self.flags)
+        return ex.select(condition.fill_null(False), x_, inner, self.flags)
+
+    def extreme(self, spans: list[Span], how: str) -> Span:
+        """min or max of several intervals."""
+        out = spans[0]
+        for other in spans[1:]:
+            out = self._extreme(out, other, how)
+        return out
+
+    def _extreme(self, a: Span, b: Span, how: str) -> Span:
+        if self.points and _point(a) and _point(b):
+            chosen = self.lower(a.lo, b.lo, how, propagate=True)  # type: ignore[arg-type]
+            ends_low, ends_high = [a.low, b.low], [a.high, b.high]
+            low = _fmin(ends_low) if how == "min" else _fmax(ends_low)
+            high = _fmin(ends_high) if how == "min" else _fmax(ends_high)
+            return Span(chosen, chosen, low, high)
+        if how == "min":
+            # the lower end: any −∞ wins; the upper end: +∞ is ignored
+            lo = None if a.lo is None or b.lo is None else self.lower(a.lo, b.lo, "min", True)
+            if a.hi is None or b.hi is None:
+                hi = a.hi if b.hi is None else b.hi
+            else:
+                hi = self.upper(a.hi, b.hi, "min", False)
+            low = _fmin([a.low, b.low])
+            highs: list[Fraction] = [h for h in (a.high, b.high) if h is not None]
+            return Span(lo, hi, low, min(highs) if highs else None)
+        if a.lo is None or b.lo is None:
+            lo = a.lo if b.lo is None else b.lo
+        else:
+            lo = self.lower(a.lo, b.lo, "max", False)
+        hi = None if a.hi is None or b.hi is None else self.upper(a.hi, b.hi, "max", True)
+        lows: list[Fraction] = [v for v in (a.low, b.low) if v is not None]
+        return Span(lo, hi, max(lows) if lows else None, _fmax([a.high, b.high]))
+
+    def absolute(self, a: Span) -> Span:
+        if a.low is not None and a.low >= 0:
+            return a
+        if _point(a):
+            x = self.share(a.lo)  # type: ignore[arg-type]
+            zero = Rat.of(Fraction(0))
+            end_ = ex.select(ex.compare(">=", x, zero, self.flags), x, ex.rat_neg(x), self.flags)
+            return Span(end_, end_, Fraction(0), None)
+        if a.high is not None and a.high <= 0:
+            return Span(_neg_end(a.hi), _neg_end(a.lo), -a.high, None if a.low is None else -a.low)
+        zero = Rat.of(Fraction(0))
+        like = a.lo or a.hi
+        if like is None:
+            return Span(zero, None, Fraction(0), None)
+        lo_, hi_ = self.share(self._end(a.lo, like)), self.share(self._end(a.hi, like))
+        positive = self.let(ex.compare(">=", lo_, zero, self.flags).fill_null(False))
+        negative = self.let(ex.compare("<=", hi_, zero, self.flags).fill_null(False))
+        minus_lo, minus_hi = ex.rat_neg(lo_), ex.rat_neg(hi_)
+        lo = ex.select(positive, lo_, ex.select(negative, minus_hi, zero, self.flags), self.flags)
+        widest = self.upper(minus_lo, hi_, "max", propagate=True)
+        hi = ex.select(positive, hi_, ex.select(negative, minus_lo, widest, self.flags), self.flags)
+        unbounded = lo_.num.e().is_null() & hi_.num.e().is_null()
+        lo = ex.null_if(unbounded, lo)
+        high = _fmax(
+            [None if a.low is None else abs(a.low), None if a.high is None else abs(a.high)]
+        )
+        return Span(lo, hi, Fraction(0), high)
+
+    def numeric_call(self, node: Call) -> Span:
+        function, args = node.function, node.args
+        if function in ("min", "max"):
+            return self.extreme([self.span(a) for a in args], function)
+        if function == "abs":
+            return self.absolute(self.span(args[0]))
+        if function == "round":
+            return self.rounded(self.span(args[0]), int(args[1].value))  # type: ignore[attr-defined]
+        if function == "band":
+            return self.band(self.symbols[args[0].name], self.span(args[1]))  # type: ignore[attr-defined]
+        if function == "lookup":
+            symbol = self.symbols[args[0].name]  # type: ignore[attr-defined]
+            code = self.compile(args[1])
+            values = {k: exact(v) for k, v in symbol.codes}
+            otherwise = exact(symbol.otherwise or 0)
+            every = [*values.values(), otherwise]
+            den = math.lcm(*(v.denominator for v in every))
+            size = max(abs(v * den) for v in every)
+            found = pl.when(code.is_not_null()).then(
+                code.replace_strict(
+                    {k: int(v * den) for k, v in values.items()},
+                    default=int(otherwise * den),
+                    return_dtype=pl.Int64,
+                )
+            )
+            low, high = min(every), max(every)
+            if self.points:
+                end_ = Rat(Int(found, None, int(size)), Int.of(den))
+                return Span(end_, end_, low, high)
+            lo = Rat(Int(found.fill_null(int(low * den)), None, int(size)), Int.of(den))
+            hi = Rat(Int(found.fill_null(int(high * den)), None, int(size)), Int.of(den))
+            return Span(lo, hi, low, high)
+        raise TypeError(function)  # pragma: no cover
+
+    def band(self, symbol: Symbol, x: Span) -> Span:
+        """The points of the band x falls in; for an interval, the least and greatest points of
+        every band it reaches."""
+        bands = [(exact(lower), exact(points)) for lower, points in symbol.bands]  # descending
+        otherwise = exact(symbol.otherwise or 0)
+        every = [p for _, p in bands] + [otherwise]
+        den = math.lcm(*(v.denominator for v in every))
+        size = int(max(abs(v * den) for v in every))
+        x = self.share_span(x)
+        if self.points and _point(x):
+            ladder: Any = pl.when(x.lo.num.e().is_null()).then(None)  # type: ignore[union-attr]
+            for lower, points in bands:
+                holds = ex.compare(">=", x.lo, Rat.of(lower), self.flags)  # type: ignore[arg-type]
+                ladder = ladder.when(holds).then(pl.lit(int(points * den), pl.Int64))
+            value = ladder.otherwise(pl.lit(int(otherwise * den), pl.Int64))
+            end_ = Rat(Int(value, None, size), Int.of(den))
+            return Span(end_, end_, min(every), max(every))
+        reach: list[tuple[pl.Expr, Fraction]] = []
+        upper: Fraction | None = None
+        for lower, points in bands:
+            bound = Rat.of(lower)
+            high_enough = (
+                pl.lit(True)
+                if x.hi is None
+                else ex.compare(">=", x.hi, bound, self.flags).fill_null(True)
+            )
+            if upper is None:
+                reach.append((self.let(high_enough), points))
+            else:
+                low_enough = (
+                    pl.lit(True)
+                    if x.lo is None
+                    else ex.compare("<", x.lo, Rat.of(upper), self.flags).fill_null(True)
+                )
+                reach.append((self.let(high_enough & low_enough), points))
+            upper = lower
+        if upper is None:  # pragma: no cover - a table has at least one band
+            raise ValueError(symbol)
+        below = (
+            pl.lit(True)
+            if x.lo is None
+            else ex.compare("<", x.lo, Rat.of(upper), self.flags).fill_null(True)
+        )
+        reach.append((self.let(below), otherwise))
+
+        def chain(order: list[tuple[pl.Expr, Fraction]]) -> Rat:
+            out: Any = pl
+            for reached, points in order:
+                out = out.when(reached).then(pl.lit(int(points * den), pl.Int64))
+            return Rat(Int(out.otherwise(None), None, size), Int.of(den))
+
+        lo = chain(sorted(reach, key=lambda r: r[1]))
+        hi = chain(sorted(reach, key=lambda r: r[1], reverse=True))
+        return Span(lo, hi, min(every), max(every))
+
+    def rounded(self, a: Span, digits: int) -> Span:
+        a = self.share_span(a)
+        if _point(a):
+            end_ = ex.round_half_away(a.lo, digits, self.flags)  # type: ignore[arg-type]
+            low = None if a.low is None else round_fraction(a.low, digits)
+            high = None if a.high is None else round_fraction(a.high, digits)
+            return Span(end_, end_, low, high)
+
+        def end(x: Rat | None) -> Rat | None:
+            return None if x is None else ex.round_half_away(x, digits, self.flags)
+
+        return Span(
+            end(a.lo),
+            end(a.hi),
+            None if a.low is None else round_fraction(a.low, digits),
+            None if a.high is None else round_fraction(a.high, digits),
+        )
+
+    def materialize(self, name: str, a: Span) -> list[pl.Expr]:
+        """The columns that hold a's ends under name, after which the name reads them."""
+        out: list[pl.Expr] = []
+
+        def part(x: Int, column: str) -> Int:
+            if x.expr is None:
+                return x
+            out.append(x.e().alias(column))
+            return Int(pl.col(column), None, x.size, True)
+
+        def end(x: Rat | None, tag: str) -> Rat | None:
+            if x is None:
+                return None
+            return Rat(part(x.num, f"{name}.{tag}n"), part(x.den, f"{name}.{tag}d"))
+
+        lo = end(a.lo, "lo")
+        hi = lo if a.hi is a.lo else end(a.hi, "hi")
+        self.spans[name] = Span(lo, hi, a.low, a.high)
+        return out
+
+    # ------------------------------------------------------------ what a person reads
+
+    def known(self, a: Span) -> pl.Expr:
+        """Whether the value is known (lo = hi)."""
+        if a.lo is None or a.hi is None:
+            return pl.lit(False)
+        if a.lo is a.hi:
+            return a.lo.num.e().is_not_null()
+        return ex.compare("==", a.lo, a.hi, self.flags).fill_null(False)
+
+    def shown(self, a: Span) -> pl.Expr:
+        """The value as a float where it is known, else null."""
+        a = self.share_span(a)
+        if a.lo is None:
+            return pl.lit(None, pl.Float64)
+        return pl.when(self.known(a)).then(ex.to_float(a.lo, pl.col(ONES)))
+
+    def display(self, node: Node) -> pl.Expr:
+        """Any node as what a trace shows: a number as a float (null where unknown)."""
+        if self.checker.type(node) == "number":
+            return self.shown(self.span(node))
+        return self.compile(node)
+
+    # ------------------------------------------------------------ conditions, codes, tags
+
+    def decide(self, op: str, a: Span, b: Span) -> pl.Expr:
+        """a op b: true where every value in both intervals makes it true, false where every
+        value makes it false, else unknown."""
+        flags = self.flags
+        if _point(a) and _point(b):
+            return ex.compare(op, a.lo, b.lo, flags)  # type: ignore[arg-type]
+        a, b = self.share_span(a), self.share_span(b)
+
+        def holds(x: Rat | None, cmp: str, y: Rat | None) -> pl.Expr:
+            if x is None or y is None:
+                return pl.lit(False)
+            return ex.compare(cmp, x, y, flags)
+
+        if op in (">=", ">", "<=", "<"):
+            if op in (">=", ">"):
+                true = holds(a.lo, op, b.hi)
+                false = holds(a.hi, "<" if op == ">=" else "<=", b.lo)
+            else:
+                true = holds(a.hi, op, b.lo)
+                false = holds(a.lo, ">" if op == "<=" else ">=", b.hi)
+        else:
+            same = holds(a.lo, "==", b.hi)
+            if a.lo is not a.hi:
+                same = same & holds(a.lo, "==", a.hi)
+            if b.lo is not b.hi:
+                same = same & holds(b.lo, "==", b.hi)
+            true = same
+            false = holds(a.hi, "<", b.lo) | holds(a.lo, ">", b.hi)
+            if op == "!=":
+                true, false = false, true
+        return pl.when(true).then(True).when(false).then(False).otherwise(None)
 
     def compile(self, node: Node) -> pl.Expr:
-        if isinstance(node, Num):
-            return pl.lit(node.value, pl.Float64)
+        """A node as a Polars expression: bool and code nodes as such (null: unknown), a
+        number as its value shown as a float."""
+        kind = self.checker.type(node)
+        if kind == "number":
+            return self.shown(self.span(node))
         if isinstance(node, Text):
             return pl.lit(node.value, pl.String)
         if isinstance(node, Bool):
             return pl.lit(node.value, pl.Boolean)
         if isinstance(node, Name):
             if node.name in self.constants:
-                return _literal(self.constants[node.name])
+                value = self.constants[node.name]
+                return pl.lit(value, pl.Boolean if isinstance(value, bool) else pl.String)
             return self.column(node.name)
-        if isinstance(node, Neg):
-            return -self.compile(node.operand)
-        if isinstance(node, Arith):
-            left, right = self.compile(node.left), self.compile(node.right)
-            if node.op == "+":
-                return left + right
-            if node.op == "-":
-                return left - right
-            if node.op == "*":
-                return left * right
-            return pl.when(right == 0).then(None).otherwise(left / (right * pl.col(ONES)))
         if isinstance(node, Compare):
-            numeric = self.checker.type(node.left) == "number"
-            if not numeric:
-                return _compare(node.op, self.compile(node.left), self.compile(node.right), False)
-            return _compare(node.op, self.compile(node.left), self.threshold(node.right))
+            if self.checker.type(node.left) == "number":
+                return self.decide(node.op, self.span(node.left), self.span(node.right))
+            left, right = self.compile(node.left), self.compile(node.right)
+            return left == right if node.op == "==" else left != right
         if isinstance(node, Logic):
             items = [self.compile(item) for item in node.items]
             return pl.all_horizontal(items) if node.op == "and" else pl.any_horizontal(items)
         if isinstance(node, Not):
             return ~self.compile(node.operand)
         if isinstance(node, If):
-            condition = self.compile(node.condition)
-            return (
-                pl.when(condition.is_null())
-                .then(None)
-                .when(condition)
-                .then(self.compile(node.then))
-                .otherwise(self.compile(node.otherwise))
+            condition = self.let(self.compile(node.condition))
+            then, otherwise = (
+                self.let(self.compile(node.then)),
+                self.let(self.compile(node.otherwise)),
             )
+            same = pl.when(then == otherwise).then(then) if kind in ("bool", "code") else None
+            out: Any = pl.when(condition).then(then).when(~condition).then(otherwise)
+            result: pl.Expr = out.otherwise(same) if same is not None else out.otherwise(None)
+            return result
         if isinstance(node, Member):
-            item = self.compile(node.item)
-            if isinstance(node.within, Name):
-                found = self.column(node.within.name).list.contains(item)
-            else:
-                values = [m.value for m in node.within if isinstance(m, Num | Text)]
-                if self.checker.type(node.item) == "number":
-                    found = pl.any_horizontal(_compare("==", item, float(v)) for v in values)
-                else:
-                    found = item.is_in([str(v) for v in values])
-                found = pl.when(item.is_null()).then(None).otherwise(found)
-            return ~found if node.negate else found
-        if isinstance(node, Call):
-            return self.call(node)
+            return self.member(node)
+        if isinstance(node, Call) and node.function == "known":
+            if self.checker.type(node.args[0]) == "number":
+                return self.known(self.span(node.args[0]))
+            return self.compile(node.args[0]).is_not_null()
         raise TypeError(node)  # pragma: no cover
 
-    def call(self, node: Call) -> pl.Expr:
-        function, args = node.function, node.args
-        if function in ("min", "max"):
-            compiled = [self.compile(a) for a in args]
-            value = (
-                pl.min_horizontal(compiled) if function == "min" else pl.max_horizontal(compiled)
-            )
-            return _unknown_if_any(compiled, value)
-        if function == "abs":
-            return self.compile(args[0]).abs()
-        if function == "round":
-            return round_half_up(self.compile(args[0]), int(args[1].value))  # type: ignore[attr-defined]
-        if function == "band":
-            symbol = self.symbols[args[0].name]  # type: ignore[attr-defined]
-            x = self.compile(args[1])
-            chain: Any = pl.when(x.is_null()).then(None)
-            for lower, points in symbol.bands:
-                chain = chain.when(_compare(">=", x, lower)).then(pl.lit(points, pl.Float64))
-            out: pl.Expr = chain.otherwise(pl.lit(symbol.otherwise, pl.Float64))
-            return out
-        if function == "lookup":
-            symbol = self.symbols[args[0].name]  # type: ignore[attr-defined]
-            code = self.compile(args[1])
-            found = code.replace_strict(
-                dict(symbol.codes), default=symbol.otherwise, return_dtype=pl.Float64
-            )
-            return pl.when(code.is_null()).then(None).otherwise(found)
-        if function == "known":
-            return self.compile(args[0]).is_not_null()
-        raise TypeError(function)  # pragma: no cover
+    def member(self, node: Member) -> pl.Expr:
+        if isinstance(node.within, Name):
+            item = self.compile(node.item)
+            found = self.column(node.within.name).list.contains(item)
+            found = pl.when(item.is_null()).then(None).otherwise(found)
+        elif self.checker.type(node.item) == "number":
+            x = self.span(node.item)
+            members = [Span.const(number_of(m)) for m in node.within if isinstance(m, Num)]
+            decided = [self.decide("==", x, m) for m in members]
+            found = pl.any_horizontal(decided)
+        else:
+            item = self.compile(node.item)
+            values = [str(m.value) for m in node.within if isinstance(m, Text)]
+            found = pl.when(item.is_null()).then(None).otherwise(item.is_in(values))
+        return ~found if node.negate else found
 
 
 def shortfall(node: Node, compiler: Compiler, holds: pl.Expr | None = None) -> pl.Expr:
     """How far a condition is from holding, as a share of its threshold: 0 when it holds; for a
     failed comparison a ≥ t, (t − a) / |t| (|t| = 0 counts as 1); `and` the largest of its parts,
     `or` the smallest; anything else that fails, infinity. Null where the condition is unknown.
-    holds: the condition's value when it is already a column."""
+    holds: the condition's value when it is already a column. (A float: near misses are a
+    measure for people, not a decision.)"""
     holds = compiler.compile(node) if holds is None else holds
     if (
         isinstance(node, Compare)
         and node.op not in ("==", "!=")
         and compiler.checker.type(node.left) == "number"
     ):
-        a = compiler.compile(node.left)
-        t = compiler.threshold(node.right)
-        if isinstance(t, float):
+        a = compiler.display(node.left)
+        t_exact = compiler.constant(node.right)
+        if t_exact is not None:
+            t = float(t_exact)
             gap = (a - t).abs() * (1.0 / (abs(t) or 1.0))
         else:
-            gap = (a - t).abs() / pl.when(t == 0).then(1.0).otherwise(t.abs())
+            right = compiler.display(node.right)
+            gap = (a - right).abs() / pl.when(right == 0).then(1.0).otherwise(right.abs())
+        gap = gap.fill_null(math.inf)
     elif isinstance(node, Logic):
         parts = [shortfall(item, compiler) for item in node.items]
         gap = pl.max_horizontal(parts) if node.op == "and" else pl.min_horizontal(parts)
     else:
         gap = pl.lit(math.inf)
     return pl.when(holds.is_null()).then(None).when(holds).then(0.0).otherwise(gap)
+
+
+def exact_frame(
+    frame: pl.DataFrame, names: Sequence[str]
+) -> tuple[pl.DataFrame, dict[str, Column]]:
+    """frame with each number column in names also held as exact integers (column "q.<name>"),
+    and how the compiler reads them; Inexact (with .column set) for a value that cannot be held.
+    A float column whose every value has at most a few decimals (the usual case) is found so in
+    a few vectorised passes over all such columns at once; any other column value by value
+    (`exact_series`)."""
+    added: list[pl.Expr | pl.Series] = []
+    numbers: dict[str, Column] = {}
+    floats = [n for n in names if frame.schema[n].is_float()]
+    found: dict[str, int] = {}
+    bounds: dict[str, Any] = {}
+    if floats:
+        bounds = frame.select(
+            *(pl.col(n).min().alias(f"{n}.min") for n in floats),
+            *(pl.col(n).max().alias(f"{n}.max") for n in floats),
+        ).row(0, named=True)
+    one = (pl.int_range(pl.len(), dtype=pl.Int64) * 0 + 1).cast(pl.Float64)
+    pending = floats
+    for scale in range(_FAST_SCALES):
+        if not pending:
+            break
+        power = 10.0**scale
+        checks = []
+        small = []  # |x·10^s| < 2^49 for every value: the decimal is unique
+        for name in pending:
+            least, greatest = bounds[f"{name}.min"], bounds[f"{name}.max"]
+            if least is not None and max(-least, greatest) * power >= 2.0**48:
+                continue
+            small.append(name)
+            x = pl.col(name).cast(pl.Float64)
+            k = (x * power).round()
+            back = k if scale == 0 else k / (one * power)  # a column divisor: exact division
+            checks.append((back == x).all().alias(name))  # nulls are left out
+        fits = frame.select(checks).row(0, named=True) if checks else {}
+        found |= {n: scale for n in small if fits[n]}
+        pending = [n for n in pending if n not in found]
+    for name in names:
+        if name in found:
+            scale, power = found[name], 10 ** found[name]
+            least, greatest = bounds[f"{name}.min"], bounds[f"{name}.max"]
+            low = None if least is None else ex.exact(float(least))
+            high = None if greatest is None else ex.exact(float(greatest))
+            size = 0 if low is None or high is None else int(max(abs(low), abs(high)) * power)
+            ints = (pl.col(name).cast(pl.Float64) * float(power)).round().cast(pl.Int64)
+            added.append(ints.alias(f"q.{name}"))
+            numbers[name] = Column(pl.col(f"q.{name}"), scale, size, low, high)
+            continue
+        try:
+            series, scale, size, low, high = ex.exact_series(frame[name])
+        except ex.Inexact as error:
+            error.column = name  # type: ignore[attr-defined]
+            raise
+        added.append(series.alias(f"q.{name}"))
+        numbers[name] = Column(pl.col(f"q.{name}"), scale, size, low, high)
+    return frame.with_columns(added), numbers
+
+
+_FAST_SCALES = 4
