@@ -1,7 +1,7 @@
 """Notifications, each user's choice of email and SMS, and their address and mobile number.
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-12-04 04:33:40
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import wulian.core.db
 
-revision = "0017"
-down_revision = "0016"
+revision = "0018"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
