@@ -4,6 +4,7 @@ from wulian.chains.models import ChainItem, ChainMembership, ChainPlacement, Cha
 from wulian.core.audit.models import AuditEntry, AuditSeal
 from wulian.core.auth.models import ApiToken, Department, LoginThrottle, User, UserSession
 from wulian.core.forms import FormSubmission
+from wulian.core.notify.models import Notification, NotificationPreference
 from wulian.core.workdays.models import HolidayNotice
 from wulian.desk.models import (
     DeskAttachment,
@@ -54,6 +55,8 @@ __all__ = [
     "LanduseSpec",
     "LoginThrottle",
     "Metric",
+    "Notification",
+    "NotificationPreference",
     "Objection",
     "Payout",
     "PolicyOutcome",

@@ -115,6 +115,7 @@ def _check(
 
 
 ALL_STAFF_PAGE = {"admin": 200, "analyst": 200, "officer": 200, "enterprise": 403, "anon": 303}
+EVERY_USER_PAGE = {"admin": 200, "analyst": 200, "officer": 200, "enterprise": 200, "anon": 303}
 ADMIN_PAGE = {"admin": 200, "analyst": 403, "officer": 403, "enterprise": 403, "anon": 303}
 
 PAGES = [
@@ -143,6 +144,8 @@ PAGES = [
     ("/enterprises/{B}/history?metric=revenue&period=2024", ALL_STAFF_PAGE),
     ("/imports", {"admin": 200, "analyst": 403, "officer": 200, "enterprise": 403, "anon": 303}),
     ("/reviews", {"admin": 200, "analyst": 403, "officer": 200, "enterprise": 403, "anon": 303}),
+    ("/notifications", EVERY_USER_PAGE),
+    ("/account/notifications", EVERY_USER_PAGE),
     ("/admin/users", ADMIN_PAGE),
     ("/admin/departments", ADMIN_PAGE),
     ("/admin/tokens", ADMIN_PAGE),
@@ -188,6 +191,9 @@ API_READS = [
     ("/api/v1/users", _api(200, 403, 403, 403, 403, 403, 403)),
     ("/api/v1/tokens", _api(200, 403, 403, 403, 403, 403, 403)),
     ("/api/v1/audit", _api(200, 403, 403, 403, 403, 403, 403)),
+    # a user's own notifications: an API token has none
+    ("/api/v1/notifications", _api(200, 200, 200, 200, 403, 403, 403)),
+    ("/api/v1/notifications/unread-count", _api(200, 200, 200, 200, 403, 403, 403)),
 ]
 
 

@@ -29,13 +29,23 @@ audit_app = typer.Typer(help="审计日志：封存与校验", no_args_is_help=T
 
 @desk_app.command("sweep")
 def desk_sweep() -> None:
-    """期限巡检：即将到期的诉求预警，超期的诉求自动督办（各一次）。建议每 10 分钟运行一次。"""
+    """期限巡检：即将到期的诉求预警，超期的诉求自动督办（各一次）；再发出待发的通知邮件和短信。
+    建议每 10 分钟运行一次。"""
     from wulian.desk import service as desk_service
 
     with work() as (session, actor):
         result = desk_service.sweep(session, actor=actor)
     recounted = f"，重新计算暂定期限 {result.recounted} 件" if result.recounted else ""
     console.print(f"期限预警 {result.warned} 件，自动督办 {result.escalated} 件{recounted}。")
+    from wulian.core.notify.outbox import Outbox
+
+    settings = get_settings()
+    engine = create_engine(settings.database_url, timeouts=settings.db_command_timeouts)
+    try:
+        delivered = Outbox.from_settings(settings).deliver(session_factory(engine))
+    finally:
+        engine.dispose()
+    console.print(f"通知邮件、短信发出 {delivered.sent} 条，失败 {delivered.failed} 条。")
 
 
 @audit_app.command("seal")

@@ -60,10 +60,14 @@ def serve(
         raise fail(error.message, code=1) from None
     sweeper = None
     if settings.desk_sweep_minutes > 0:  # one for the server, in this process, not per worker
+        from wulian.core.notify.outbox import Outbox
         from wulian.desk.sweeper import Sweeper
 
         sweeper = Sweeper(
-            settings.database_url, settings.desk_sweep_minutes * 60, timeouts=settings.db_timeouts
+            settings.database_url,
+            settings.desk_sweep_minutes * 60,
+            timeouts=settings.db_timeouts,
+            outbox=Outbox.from_settings(settings),
         )
         sweeper.start()
     console.print(

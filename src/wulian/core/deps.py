@@ -25,6 +25,7 @@ from wulian.core.errors import (
     PermissionDenied,
     WulianError,
 )
+from wulian.core.notify import service as notify
 from wulian.core.permissions import Actor
 from wulian.core.settings import Settings
 
@@ -102,9 +103,12 @@ def _db(request: Request) -> Iterator[Session]:
     """One unit of work per request: committed before the response, rolled back on error."""
     state = request.scope.setdefault("state", {})
     meta = audit.RequestMeta(ip=client_ip(request), request_id=state.get("request_id"))
-    with unit_of_work(request.app.state.session_factory) as session:
-        audit.set_request(session, meta)
-        yield session
+    try:
+        with unit_of_work(request.app.state.session_factory) as session:
+            audit.set_request(session, meta)
+            yield session
+    finally:  # a page rendered after the unit of work (an error page) shows the bell uncounted
+        request.state.unread = None
 
 
 DB = Annotated[Session, Depends(_db, scope="function")]
@@ -140,6 +144,9 @@ def _resolve(request: Request, db: Session) -> Actor | None:
         )
         request.state.user_session = row
         actor = auth_service.actor_for_user(user)
+        # the header's bell, counted only when a page's layout asks for it
+        user_id = user.id
+        request.state.unread = lambda: notify.unread_count(db, user_id=user_id)
     if actor is not None:
         request.state.actor = actor
         audit.track(db, actor)

@@ -8,7 +8,7 @@ import stat
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from wulian.core.db import Timeouts
@@ -71,6 +71,21 @@ class Settings(BaseSettings):
         ge=0,
         le=1440,
         description="wulian serve 每隔多少分钟做一次诉求期限巡检（预警、超期督办）；0 为不做",
+    )
+
+    base_url: str = Field(
+        default="", description="平台对外的访问地址，如 https://wulian.zone.gov.cn（邮件中的链接）"
+    )
+    smtp_host: str = Field(default="", description="发送通知邮件的 SMTP 服务器；留空为不发邮件")
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="SMTP 端口")
+    smtp_user: str = Field(default="", description="SMTP 登录用户名；留空为不登录")
+    smtp_password: SecretStr = Field(default=SecretStr(""), description="SMTP 登录密码")
+    smtp_from: str = Field(default="", description="发件人地址，如 notice@zone.gov.cn")
+    smtp_starttls: bool = Field(default=True, description="连接后用 STARTTLS 加密")
+    smtp_ssl: bool = Field(default=False, description="连接即用 TLS（通常为 465 端口）")
+    sms_sender: str = Field(
+        default="wulian.core.notify.senders:LoggingSms",
+        description="短信发送实现（模块:类名）；默认只写日志，接入短信平台时换成平台的实现",
     )
 
     db_lock_timeout_ms: int = Field(

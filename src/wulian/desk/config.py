@@ -42,16 +42,18 @@ EFFECTS = {
     "reopen": "重新办理：企业须在办结后的期限内；清除办结时间和评价",
     "merge": "合并到同一企业的另一件未结束诉求",
     "schedule_survey": "按 settings.survey_days 安排回访",
+    "notify_assigned": "通知承办部门的工作人员（指定了承办人时只通知承办人）",
 }
 Effect = Literal[
     "choose_category", "other_department", "take_request", "mark_escalated", "rate",
-    "review_low_rating", "reopen", "merge", "schedule_survey",
+    "review_low_rating", "reopen", "merge", "schedule_survey", "notify_assigned",
 ]  # fmt: skip
 # The effects of an action whose file does not list them (configurations written before actions
 # declared their effects keep their meaning).
 DEFAULT_EFFECTS: dict[str, tuple[Effect, ...]] = {
     "accept": ("choose_category",),
-    "transfer": ("other_department",),
+    "assign": ("notify_assigned",),
+    "transfer": ("other_department", "notify_assigned"),
     "handle": ("take_request",),
     "escalate": ("mark_escalated",),
     "rate": ("rate", "review_low_rating"),

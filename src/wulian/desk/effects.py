@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from wulian.core.auth.models import Department, User
 from wulian.core.db import utcnow
 from wulian.core.errors import Conflict, InvalidInput
+from wulian.core.notify import service as notify
 from wulian.core.permissions import Actor, Role
 from wulian.desk.access import SYSTEM_LABEL, Command
 from wulian.desk.clocks import calendar_of, recompute
@@ -201,6 +202,50 @@ def _schedule_survey(m: Moment) -> None:
     schedule_survey(m.session, m.request, m.spec, m.at)
 
 
+def _notify_assigned(m: Moment) -> None:
+    notify_handlers(
+        m.session,
+        m.request,
+        kind="desk.assigned",
+        skip=m.actor.id if m.actor.kind == "user" else None,
+        title=f"诉求已{m.action.name}：{m.request.title}",
+        body=f"受理编号 {m.request.tracking_no or m.request.id}。{m.step.reason or ''}".strip(),
+    )
+
+
+def notify_handlers(
+    session: Session,
+    request: DeskRequest,
+    *,
+    kind: str,
+    title: str,
+    body: str = "",
+    skip: int | None = None,
+) -> None:
+    """Notify who handles the request: its officer when it has one, else its department."""
+    link = f"/desk/requests/{request.id}"
+    if request.assignee_id is not None:
+        notify.notify(
+            session,
+            user_ids=[request.assignee_id],
+            kind=kind,
+            title=title,
+            body=body,
+            link=link,
+            skip=skip,
+        )
+    else:
+        notify.notify_department(
+            session,
+            department_id=request.department_id,
+            kind=kind,
+            title=title,
+            body=body,
+            link=link,
+            skip=skip,
+        )
+
+
 def _checked_by_move(m: Moment) -> None:
     """other_department is checked where the department is chosen (`move_department`)."""
 
@@ -216,6 +261,7 @@ EFFECTS: dict[Effect, tuple[Phase, Callable[[Moment], None]]] = {
     "merge": ("before", _merge),
     "schedule_survey": ("after", _schedule_survey),
     "review_low_rating": ("after", _review_low_rating),
+    "notify_assigned": ("after", _notify_assigned),
 }
 
 

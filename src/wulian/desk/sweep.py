@@ -15,6 +15,7 @@ from wulian.core.permissions import Actor, Permission
 from wulian.desk.access import SYSTEM_LABEL, Command, deadlines_label, local_time, spec_allows
 from wulian.desk.actions import act
 from wulian.desk.clocks import now_official, provisional_open, recompute
+from wulian.desk.effects import notify_handlers
 from wulian.desk.intake import record_event
 from wulian.desk.models import DeskRequest
 from wulian.desk.versions import config_of
@@ -51,6 +52,9 @@ def sweep(session: Session, *, actor: Actor, now: dt.datetime | None = None) -> 
             record_event(request, system, "warn", request.state, request.state, at, public=False,
                    note=f"{label}即将到期（{local_time(request.due_at)}）")
         )  # fmt: skip
+        notify_handlers(session, request, kind="desk.due_soon",
+                        title=f"诉求即将到期：{request.title}",
+                        body=f"{label}期限 {local_time(request.due_at)}。")  # fmt: skip
         warned += 1
     overdue = session.scalars(
         sa.select(DeskRequest).where(DeskRequest.due_at < at, DeskRequest.escalated_at.is_(None))
@@ -60,6 +64,8 @@ def sweep(session: Session, *, actor: Actor, now: dt.datetime | None = None) -> 
             reason = f"{deadlines_label(request)}已超期（期限 {local_time(request.due_at)}）"
             act(session, actor=system, request_id=request.id,
                 step=Command("escalate", reason=reason), now=at)  # fmt: skip
+            notify_handlers(session, request, kind="desk.overdue",
+                            title=f"诉求已超期并督办：{request.title}", body=reason)  # fmt: skip
             escalated += 1
     if warned or escalated or recounted:
         audit.record(session, action="desk.sweep", object_type="desk_requests",

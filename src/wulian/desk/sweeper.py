@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 
 from wulian.core import audit
 from wulian.core.db import Timeouts, create_engine, session_factory, unit_of_work
+from wulian.core.notify.outbox import Outbox
 from wulian.core.permissions import Actor
 from wulian.desk import service
 
@@ -28,11 +29,17 @@ class Sweeper:
     `stop()`."""
 
     def __init__(
-        self, database_url: str, seconds: float, *, timeouts: Timeouts | None = None
+        self,
+        database_url: str,
+        seconds: float,
+        *,
+        timeouts: Timeouts | None = None,
+        outbox: Outbox | None = None,
     ) -> None:
         if seconds <= 0:
             raise ValueError("seconds > 0")
         self.seconds = seconds
+        self.outbox = outbox  # email and SMS of the notifications committed since the last time
         self._engine: Engine = create_engine(database_url, timeouts=timeouts)
         self._sessions = session_factory(self._engine)
         self._stopped = threading.Event()
@@ -42,13 +49,22 @@ class Sweeper:
 
     def run_once(self) -> service.SweepResult:
         """One sweep, in its own unit of work; then the audit entries written since the last
-        time are sealed into the audit trail's hash chain, in another."""
+        time are sealed into the audit trail's hash chain, in another; then the notifications'
+        email and SMS are sent (see `core.notify.outbox`)."""
         actor = Actor.system(label=LABEL)
         with unit_of_work(self._sessions) as session:
             audit.track(session, actor)
             result = service.sweep(session, actor=actor)
         with unit_of_work(self._sessions) as session:
             audit.seal(session)
+        if self.outbox is not None:
+            try:
+                delivered = self.outbox.deliver(self._sessions)
+            except Exception:  # the sweep is done; unsent messages wait for the next time
+                log.exception("通知邮件、短信发送失败")
+            else:
+                if delivered.sent or delivered.failed:
+                    log.info("通知：发出 %s 条，失败 %s 条", delivered.sent, delivered.failed)
         return result
 
     def start(self) -> None:

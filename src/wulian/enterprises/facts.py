@@ -27,6 +27,7 @@ from wulian.core.auth.models import Department
 from wulian.core.db import utcnow
 from wulian.core.db.columnar import read_frame
 from wulian.core.errors import InvalidInput, NotFound, PermissionDenied
+from wulian.core.notify import service as notify
 from wulian.core.pagination import Page, paginate
 from wulian.core.permissions import Actor, Permission
 from wulian.core.todo import Todo
@@ -196,7 +197,29 @@ def record(
     )
     session.add(fact)
     session.flush()
+    if source == SELF_REPORT or any(o.status is FactStatus.VERIFIED for o in current):
+        firm = session.get(Enterprise, enterprise_id)
+        notify.notify_department_code(
+            session, code=metric.owner, skip=actor.id if actor.kind == "user" else None,
+            kind="facts.review", title=f"数据待审核：{firm.name if firm else ''}“{metric.name}”",
+            body=f"{period} 年度，{value:g}（{source_row.name}）。", link="/reviews",
+        )  # fmt: skip
     return fact
+
+
+def notify_reviewers(session: Session, *, counts: dict[int, int], skip: int | None) -> None:
+    """Tell each metric's owning department how many imported values wait for its review
+    (counts: metric id → values)."""
+    owners: dict[str, int] = {}
+    for metric in session.scalars(sa.select(Metric).where(Metric.id.in_(counts))):
+        if metric.owner:
+            owners[metric.owner] = owners.get(metric.owner, 0) + counts[metric.id]
+    for code, n in sorted(owners.items()):
+        notify.notify_department_code(
+            session, code=code, skip=skip, kind="facts.review", link="/reviews",
+            title=f"导入数据待审核：{n} 个数值",
+            body="导入的数值与已核实的数值不同，核实后启用。",
+        )  # fmt: skip
 
 
 def _review(session: Session, actor: Actor, fact_id: int) -> Fact:

@@ -401,6 +401,12 @@ def _write_facts(
     }
     bulk_insert(session, Fact.__table__, to_insert, constants)  # type: ignore[arg-type]
     report.beside = counts["beside"].item()
+    if report.beside:
+        waiting = merged.filter(pl.col("write") & pl.col("beside")).group_by("metric_id").len()
+        facts.notify_reviewers(
+            session, counts=dict(waiting.iter_rows()),
+            skip=actor.id if actor.kind == "user" else None,
+        )  # fmt: skip
     report.added = counts["fresh"].item()
     report.superseded = counts["changed"].item()
     report.unchanged = merged.height - report.added - report.superseded - report.beside

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from wulian.core import audit, calendar, runs
 from wulian.core.auth import service as auth_service
 from wulian.core.errors import Conflict, InvalidInput, NotFound
+from wulian.core.notify import service as notify
 from wulian.core.permissions import Actor, Permission
 from wulian.core.runs import RunStatus
 from wulian.engines.index.spec import IndexSpec
@@ -189,6 +190,9 @@ def start_notice(
             )
     runs.start_notice(run, days=days, today=today or calendar.today())
     session.flush()
+    _notify_firms(
+        session, run, "run.notice", f"公示中（至 {run.notice_until}），如有异议可在公示期内提出"
+    )
     return run
 
 
@@ -210,7 +214,19 @@ def publish(
         raise Conflict(f"还有 {open_count} 条异议没有答复，答复后才能发布")
     runs.publish(run, by=actor.label, today=day, notice_required=True)
     session.flush()
+    _notify_firms(session, run, "run.published", "已发布")
     return run
+
+
+def _notify_firms(session: Session, run: InnovationRun, kind: str, what: str) -> None:
+    """Tell the firms rated in run (their users) that its results are on notice or published."""
+    firms = session.scalars(
+        sa.select(InnovationResult.enterprise_id).where(InnovationResult.run_id == run.id)
+    ).all()
+    notify.notify_enterprises(
+        session, enterprise_ids=firms, kind=kind, link="/innovation/portrait/{enterprise_id}",
+        title=f"{run.period} 年度“{run.spec.name}”结果{what}",
+    )  # fmt: skip
 
 
 def withdraw(session: Session, *, actor: Actor, run_id: int, reason: str) -> InnovationRun:

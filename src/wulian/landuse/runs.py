@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from wulian.core import audit, calendar, runs
 from wulian.core.auth import service as auth_service
 from wulian.core.errors import InvalidInput, NotFound
+from wulian.core.notify import service as notify
 from wulian.core.permissions import Actor, Permission
 from wulian.core.runs import RunStatus
 from wulian.core.todo import Todo
@@ -197,6 +198,9 @@ def start_notice(
     runs.start_notice(run, days=days, today=today or calendar.today())
     session.flush()
     _record(session, "landuse.notice", run, before, notice_until=str(run.notice_until))
+    _notify_firms(
+        session, run, "run.notice", f"公示中（至 {run.notice_until}），如有疑问请联系主管部门"
+    )
     return run
 
 
@@ -210,7 +214,19 @@ def publish(
     runs.publish(run, by=actor.label, today=today or calendar.today(), notice_required=False)
     session.flush()
     _record(session, "landuse.publish", run, before)
+    _notify_firms(session, run, "run.published", "已发布")
     return run
+
+
+def _notify_firms(session: Session, run: LanduseRun, kind: str, what: str) -> None:
+    """Tell the firms rated in run (their users) that its classes are on notice or published."""
+    firms = session.scalars(
+        sa.select(LanduseResult.enterprise_id).where(LanduseResult.run_id == run.id)
+    ).all()
+    notify.notify_enterprises(
+        session, enterprise_ids=firms, kind=kind, link="/landuse/card/{enterprise_id}",
+        title=f"{run.period} 年度亩均效益评价结果{what}",
+    )  # fmt: skip
 
 
 def withdraw(session: Session, *, actor: Actor, run_id: int, reason: str) -> LanduseRun:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from wulian.core.auth import service as auth_service
 from wulian.core.errors import Conflict, InvalidInput
+from wulian.core.notify import service as notify
 from wulian.core.permissions import Actor, Permission
 from wulian.core.todo import Todo
 from wulian.engines.rules.policy import Policy
@@ -116,6 +117,14 @@ def approve(
     ]
     session.add_all(payouts)
     session.flush()
+    unit = policy.benefit.unit if policy.benefit else ""
+    for payout in payouts:
+        amount = f"，金额 {payout.amount:g}{unit}" if payout.amount is not None else ""
+        notify.notify_enterprises(
+            session, enterprise_ids=[payout.enterprise_id], kind="payout.approved",
+            link="/enterprises/{enterprise_id}",
+            title=f"{policy.title}（{run.period} 年度）兑现已审批{amount}",
+        )  # fmt: skip
     return payouts
 
 

@@ -24,7 +24,7 @@ from wulian.enterprises import views as enterprise_views
 from wulian.innovation import views as innovation_views
 from wulian.landuse import views as landuse_views
 from wulian.policy import views as policy_views
-from wulian.web import accounts, admin, errors, views
+from wulian.web import accounts, admin, errors, notifications, views
 from wulian.web.middleware import AdmissionMiddleware, GuardMiddleware, RequestLogMiddleware
 from wulian.web.templating import build_templates
 
@@ -109,6 +109,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     for module in (
         views,
         accounts,
+        notifications,
         admin,
         enterprise_views,
         innovation_views,

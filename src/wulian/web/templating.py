@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
 from wulian import __version__
@@ -49,6 +50,12 @@ def size_text(size: int) -> str:
     return f"{size / 1024:.3g} KB"
 
 
+def unread_count(request: Request) -> int | None:
+    """The signed-in user's unread notifications (the header's bell); None without a session."""
+    count = getattr(request.state, "unread", None)
+    return count() if callable(count) else None
+
+
 def build_templates(zone_name: str, limits: dict[str, int] | None = None) -> Jinja2Templates:
     """The template environment of the app; limits (upload, form, evidence: bytes) are stated
     on the pages that take files and in the message of an oversize form."""
@@ -60,6 +67,7 @@ def build_templates(zone_name: str, limits: dict[str, int] | None = None) -> Jin
         static=static,
         menu_for=menu_for,
         is_active=is_active,
+        unread_count=unread_count,
         zone_name=zone_name,
         version=__version__,
         role_labels=ROLE_LABELS,

@@ -312,6 +312,11 @@ COLUMNS = {
     "email": "电子邮箱",
     "sent_at": "发送时间",
     "attempts": "尝试次数",
+    "phone": "手机号码",
+    "sms": "短信",
+    "email_state": "邮件发送状态",
+    "sms_state": "短信发送状态",
+    "claimed_at": "开始发送时间",
 }
 
 VALUES = {

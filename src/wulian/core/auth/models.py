@@ -37,6 +37,8 @@ class User(Base):
     # String reference only: core imports no domain package (see docs/architecture.md).
     enterprise_id: Mapped[int | None] = mapped_column(sa.ForeignKey("enterprises.id"), index=True)
     password_hash: Mapped[str] = mapped_column(sa.String(255))
+    email: Mapped[str | None] = mapped_column(sa.String(254))  # for notifications, if given
+    phone: Mapped[str | None] = mapped_column(sa.String(20))  # mobile, for SMS, if given
     must_change_password: Mapped[bool] = mapped_column(default=True)
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,1 @@
+"""In-app notifications, with email and SMS for those who ask for them (see service.py)."""
