@@ -223,7 +223,9 @@ def site(
         pages: list[str] = []
         files: list[str] = []
         for path in get_routes(app):
-            (files if path in FILES or path.endswith(".xlsx") else pages).extend(fill(path, values))
+            (files if path in FILES or path.endswith((".xlsx", ".docx")) else pages).extend(
+                fill(path, values)
+            )
         with serving(app) as base:
             yield Site(base, pages, files, request_id, data_dir)
         engine.dispose()
