@@ -40,3 +40,8 @@ def test_a_change_reads_as_people_write_it():
         ("发布人", None, "王五"),
     ]
     assert labels.column("no_such_column") == "no_such_column（未命名）"
+
+
+def test_moments_read_in_china_time():
+    got = labels.changes(None, {"created_at": "2026-12-04T05:26:01.928410+00:00"})
+    assert [(c.field, c.after) for c in got] == [("创建时间", "2026-12-04 13:26:01")]

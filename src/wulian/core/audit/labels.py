@@ -5,9 +5,15 @@ a label (a test keeps it so); a key without one is shown as it is, marked, never
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
+
+from wulian.core.calendar import CHINA_TIME
+
+_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2}|Z)$")
 
 TABLES = {
     "api_tokens": "API 令牌",
@@ -50,6 +56,7 @@ TABLES = {
     "user_sessions": "登录会话",
     "users": "用户",
     "notifications": "通知",
+    "platform": "平台",
     "notification_preferences": "通知设置",
 }
 
@@ -305,7 +312,16 @@ COLUMNS = {
     "worst": "最大差距",
     "year": "年度",
     "hash": "散列",
-    "id": "编号",
+    "id": "记录号",
+    # keys of the events recorded beside row changes (audit.record)
+    "departments": "部门",
+    "metrics": "指标",
+    "spec": "方案",
+    "superseded": "转为历史",
+    "kept": "保留",
+    "added": "新增",
+    "updated": "更新",
+    "offered": "提供新版本",
     "read_at": "已读时间",
     "link": "链接",
     "body": "正文",
@@ -354,6 +370,8 @@ def column(name: str) -> str:
 def _value(value: Any) -> str:
     if isinstance(value, bool) or value is None:
         return VALUES[value]
+    if isinstance(value, str) and _INSTANT.match(value):  # a moment: in China's time
+        return f"{dt.datetime.fromisoformat(value).astimezone(CHINA_TIME):%Y-%m-%d %H:%M:%S}"
     if isinstance(value, str):
         return VALUES.get(value, value) if len(value) <= 200 else value[:200] + "…"
     if isinstance(value, float) and value.is_integer():
