@@ -14,6 +14,7 @@ from tests.conftest import SYSTEM, login, post_form
 from tests.landuse.conftest import actor_of
 from wulian.core.audit.models import AuditEntry
 from wulian.core.errors import Conflict, InvalidInput, NotFound
+from wulian.core.permissions import Role
 from wulian.landuse import service
 
 DAY = dt.date(2025, 6, 2)
@@ -121,3 +122,24 @@ def test_the_run_page_offers_each_step_to_its_department_only(world, zone, clien
     )  # fmt: skip
     assert gone.status_code == 303
     assert "已撤回" in client.get(f"/landuse/runs/{run_id}").text
+
+
+def test_a_run_on_notice_waits_on_the_home_of_the_firms_it_rates_only(world, zone):
+    run_id = draft(world, zone)
+    world.run(lambda s: service.start_notice(s, actor=SYSTEM, run_id=run_id, today=DAY))
+    rated = actor_of(world, "firm0")
+    outsider_id = world.enterprise("亩均无关有限公司")
+    world.user("firm_outside", Role.ENTERPRISE, enterprise_id=outsider_id)
+    outsider = actor_of(world, "firm_outside")
+    mine = world.run(lambda s: service.waiting(s, actor=rated))
+    assert [(t.label, t.href) for t in mine] == [
+        (
+            "2024 年度亩均效益评价公示中（至 2025-06-08）",
+            f"/landuse/runs/{run_id}/firms/{zone['ids'][0]}",
+        )
+    ]
+    assert world.run(lambda s: service.waiting(s, actor=outsider)) == []
+    later = dt.datetime(2025, 6, 20, 2, tzinfo=dt.UTC)
+    analyst = actor_of(world, "analyst1")
+    ready = world.run(lambda s: service.waiting(s, actor=analyst, now=later))
+    assert [t.label for t in ready] == ["2024 年度亩均效益评价公示期已满，可以发布"]

@@ -115,11 +115,19 @@ def waiting(session: Session, *, actor: Actor, now: dt.datetime | None = None) -
         .order_by(InnovationRun.id)
     ).all()
     module = "创新积分"
-    if actor.enterprise_id is not None:
+    if actor.enterprise_id is not None:  # the runs on notice that rate this firm
+        rated = set(
+            session.scalars(
+                sa.select(InnovationResult.run_id).where(
+                    InnovationResult.enterprise_id == actor.enterprise_id,
+                    InnovationResult.run_id.in_([r.id for r in notices]),
+                )
+            )
+        )
         return [
             Todo(module, f"{r.period} 年度创新积分公示中（至 {r.notice_until}，可提出异议）", 1,
-                 f"/innovation/runs/{r.id}")
-            for r in notices
+                 f"/innovation/portrait/{actor.enterprise_id}?run={r.id}")
+            for r in notices if r.id in rated
         ]  # fmt: skip
     items = []
     for run in notices:

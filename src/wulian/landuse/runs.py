@@ -250,11 +250,19 @@ def waiting(session: Session, *, actor: Actor, now: dt.datetime | None = None) -
         .order_by(LanduseRun.id)
     ).all()
     module = "亩均效益"
-    if actor.enterprise_id is not None:
+    if actor.enterprise_id is not None:  # the runs on notice that rate this firm
+        rated = set(
+            session.scalars(
+                sa.select(LanduseResult.run_id).where(
+                    LanduseResult.enterprise_id == actor.enterprise_id,
+                    LanduseResult.run_id.in_([r.id for r in notices]),
+                )
+            )
+        )
         return [
             Todo(module, f"{r.period} 年度亩均效益评价公示中（至 {r.notice_until}）", 1,
                  f"/landuse/runs/{r.id}/firms/{actor.enterprise_id}")
-            for r in notices
+            for r in notices if r.id in rated
         ]  # fmt: skip
     return [
         Todo(module, f"{r.period} 年度亩均效益评价公示期已满，可以发布", 1, f"/landuse/runs/{r.id}")
