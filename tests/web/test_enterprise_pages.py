@@ -66,8 +66,9 @@ def test_import_preview_then_commit(client, world, zone):
     assert "不是数字" in preview.text
     assert 'id="commit"' not in preview.text  # all-or-nothing: nothing to confirm
     assert world.scalar(sa.select(sa.func.count(Fact.id))) == 0
-    token = preview.text.split("/imports/")[1].split("/report.xlsx")[0]
-    report = client.get(f"/imports/{token}/report.xlsx")
+    report_link = re.search(r'href="(/imports/[0-9A-Za-z_-]+/report\.xlsx)"', preview.text)
+    assert report_link, "the preview links to its problem report"
+    report = client.get(report_link.group(1))
     sheet = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(report.content))
     rows = sheet.get_sheet_by_index(0).to_python()
     assert rows[1][:5] == [3.0, "衢州乙科技有限公司", "营业收入（万元）", "abc", "不是数字"]
