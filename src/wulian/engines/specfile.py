@@ -143,11 +143,14 @@ def _where(path: Path) -> str:
     return ".".join(str(p) for p in path) or "（文件）"
 
 
-def load_spec(text: str, filename: str, model: type[Model]) -> Model:
-    """text validated as model; InvalidFile with every problem at its line otherwise."""
+def load_spec(
+    text: str, filename: str, model: type[Model], context: dict[str, Any] | None = None
+) -> Model:
+    """text validated as model (context: what its validators may read, such as the rule sets
+    it builds on); InvalidFile with every problem at its line otherwise."""
     data, lines = read_yaml(text, filename)
     try:
-        return model.model_validate(data)
+        return model.model_validate(data, context=context)
     except ValidationError as error:
         problems = []
         for item in error.errors():

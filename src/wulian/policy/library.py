@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from wulian.core import specversions
 from wulian.core.auth import service as auth_service
-from wulian.core.errors import InvalidInput
+from wulian.core.errors import InvalidFile, InvalidInput, RowProblem
 from wulian.core.permissions import Actor, Permission
 from wulian.engines.rules import cases as rule_cases
 from wulian.engines.rules import evaluate as rules
@@ -57,8 +57,23 @@ def shipped_text(code: str) -> str:
 
 @lru_cache(maxsize=256)
 def parse(text: str, filename: str = "政策文件") -> Policy:
-    """A policy from its text (parsed once per text)."""
-    return rule_policy.load(text, filename)
+    """A policy from its text (parsed once per text). The platform's policies stand alone:
+    a file of outputs only, or one reading another policy's outputs, is for `wulian policy`
+    on files."""
+    policy = rule_policy.load(text, filename)
+    if not policy.conditions:
+        raise InvalidFile(
+            [
+                RowProblem(
+                    None,
+                    "conditions",
+                    None,
+                    "平台中的政策须有条件和类别；只定义供引用的结果的文件请用 wulian policy 命令",
+                )
+            ],
+            filename,
+        )
+    return policy
 
 
 def source_of(policy: Policy, key: str) -> Source:

@@ -19,6 +19,7 @@ import functools
 import operator
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 import polars as pl
@@ -34,7 +35,8 @@ from wulian.engines.rules.explain import (
     interpret_policy,
     names_of,
 )
-from wulian.engines.rules.policy import Dated, Policy, parameter_values
+from wulian.engines.rules.expr.exact import FIT64, Int, Rat
+from wulian.engines.rules.policy import Dated, Policy, closure, parameter_values
 
 __all__ = [  # with the explanations (explain.py), which callers read through this module
     "DTYPES",
@@ -97,11 +99,51 @@ def required_columns(policies: Sequence[Policy]) -> dict[str, str]:
     return types
 
 
+@dataclass(frozen=True)
+class _Read:
+    """A number output of another policy as this one reads it: exact columns of the evaluated
+    data (o.<policy>.<key>.n/.d the known value, .lon/.lod/.hin/.hid the interval), the size
+    bound of their integers, and the bounds of every value."""
+
+    name: str
+    size: int
+    low: Fraction | None
+    high: Fraction | None
+
+    def span(self, points: bool) -> expr.Span:
+        base = f"o.{self.name}"
+        wide = self.size >= FIT64
+
+        def ratio(num: str, den: str) -> Rat:
+            cast = pl.Int128 if wide else pl.Int64
+            return Rat(
+                Int(pl.col(f"{base}.{num}").cast(cast), None, self.size, True),
+                Int(pl.col(f"{base}.{den}").cast(cast), None, self.size, True),
+            )
+
+        if points:
+            value = ratio("n", "d")
+            return expr.Span(value, value, self.low, self.high)
+        return expr.Span(ratio("lon", "lod"), ratio("hin", "hid"), self.low, self.high)
+
+
+def _union(a: Fraction | None, b: Fraction | None, how: str) -> Fraction | None:
+    if a is None or b is None:
+        return None
+    return min(a, b) if how == "min" else max(a, b)
+
+
 class _Compiled:
     """One policy compiled for one period: its lazy query over the data."""
 
     def __init__(
-        self, policy: Policy, period: int, day: dt.date, numbers: dict[str, expr.Column]
+        self,
+        policy: Policy,
+        period: int,
+        day: dt.date,
+        numbers: dict[str, expr.Column],
+        exports: Sequence[str] = (),
+        reads: Sequence[_Read] = (),
     ) -> None:
         self.policy = policy
         self.params: dict[str, Dated] = parameter_values(policy, day)
@@ -109,22 +151,88 @@ class _Compiled:
         constants |= {key: dated.value for key, dated in self.params.items()}
         self.constants = constants
         self.numbers = {k: numbers[k] for k in policy.inputs if k in numbers}
+        self.exports = list(exports)  # the outputs others read (or asked for), by key
+        self.reads = list(reads)
+        # the bounds of every value of each exported number, over both passes
+        self.bounds: dict[str, tuple[Fraction | None, Fraction | None]] = {}
 
     def compiler(self, points: bool) -> expr.Compiler:
         symbols = self.policy.symbols
         checker = expr.Checker("", symbols)
-        return expr.Compiler(symbols, pl.col, checker, self.constants, self.numbers, points)
+        compiler = expr.Compiler(symbols, pl.col, checker, self.constants, self.numbers, points)
+        for read in self.reads:
+            compiler.spans[read.name] = read.span(points)
+        return compiler
+
+    def read_columns(self) -> list[str]:
+        """The columns of other policies' outputs this one reads."""
+        out = []
+        for name in sorted(self.policy.reads_of_others()):
+            if any(r.name == name for r in self.reads):
+                out += [f"o.{name}.{part}" for part in ("n", "d", "lon", "lod", "hin", "hid")]
+            else:
+                out.append(f"o.{name}")
+        return out
+
+    def export(self, compiler: expr.Compiler, key: str, amount: expr.Span | None) -> list[pl.Expr]:
+        """The columns under o.<policy>.<key> by which another policy reads output key: a bool
+        or code as it is, a number as its value shown and its exact ends."""
+        policy = self.policy
+        base = f"o.{policy.id}.{key}"
+        symbol = policy.output_symbol(key)
+        if symbol is None or symbol.type != "number":
+            column: pl.Expr
+            if key == "eligible":
+                column = (
+                    pl.when(pl.col("status") == "eligible")
+                    .then(True)
+                    .when(pl.col("status") == "ineligible")
+                    .then(False)
+                )
+            elif any(c.key == key for c in policy.conditions):
+                column = pl.col(f"c.{key}")
+            else:
+                column = pl.col(key)
+            return [column.alias(base)]
+        span = amount if key == "amount" and amount is not None else compiler.spans[key]
+        span = compiler.share_span(span)
+        before = self.bounds.get(key)
+        self.bounds[key] = (
+            (span.low, span.high)
+            if before is None
+            else (_union(before[0], span.low, "min"), _union(before[1], span.high, "max"))
+        )
+        known = compiler.known(span)
+
+        def part(end: Rat | None, which: str) -> pl.Expr:
+            if end is None:
+                return pl.lit(None, pl.Int64)
+            return (end.num if which == "n" else end.den).e()
+
+        lo, hi = span.lo, span.hi
+        return [
+            compiler.shown(span).alias(base),
+            pl.when(known).then(part(lo, "n")).alias(f"{base}.n"),
+            pl.when(known).then(part(lo, "d")).alias(f"{base}.d"),
+            part(lo, "n").alias(f"{base}.lon"),
+            part(lo, "d").alias(f"{base}.lod"),
+            part(hi, "n").alias(f"{base}.hin"),
+            part(hi, "d").alias(f"{base}.hid"),
+        ]
 
     def query(self, data: pl.LazyFrame, unit: str, near: Near, trace: bool) -> pl.LazyFrame:
         """Two passes: every row with its inputs as they are (unknown is null, deciding
         nothing; what this pass decides is decided, and it costs about what float arithmetic
         did); then the rows it leaves unknown again, with every unknown input as the interval
         of its range. Rows keep their order."""
-        inputs = [unit, *self.policy.inputs, *(f"q.{k}" for k in self.numbers), expr.ONES]
+        inputs = [unit, *self.policy.all_inputs, *(f"q.{k}" for k in self.numbers), expr.ONES]
+        inputs += self.read_columns()
         inputs = list(dict.fromkeys(inputs))
         indexed = data.with_row_index("__i")
         first, columns = self.stage(self.compiler(True), indexed, unit, near, trace)
         again = pl.col("status") == "unknown"  # what the first pass decides is decided
+        if self.exports:  # and an output another policy reads is decided only when known
+            again = again | pl.col("__unsure")
         keep = [c.meta.output_name() for c in columns]
         carried = [c for c in inputs if c not in keep]
         first = (  # only what is shown and what the second pass reads
@@ -192,8 +300,10 @@ class _Compiled:
                 for i in range(len(policy.conditions))
             ],
         )
-        eligible = pl.all_horizontal(pl.col(c) for c in conditions)
+        # a file without conditions defines outputs only: every unit meets it
+        eligible = pl.all_horizontal(pl.col(c) for c in conditions) if conditions else pl.lit(True)
         amount: pl.Expr | None = None
+        amount_span: expr.Span | None = None
         benefit = policy.benefit
         if benefit is not None:
             span = compiler.span(policy.tree("benefit"))
@@ -205,9 +315,16 @@ class _Compiled:
             if benefit.min is not None:
                 floor = expr.Span.const(expr.exact(benefit.min))
                 span = compiler.extreme([span, floor], "max")
-            amount = compiler.shown(compiler.rounded(span, benefit.digits))
+            amount_span = compiler.share_span(compiler.rounded(span, benefit.digits))
+            amount = compiler.shown(amount_span)
             frame = put(frame, amount.alias("a.raw"))
         amount_known = pl.col("a.raw").is_not_null() if amount is not None else pl.lit(True)
+        # without conditions, what it is for is its values: unknown while one of them is
+        outputs = [] if conditions else [*(v.key for v in policy.values), *policy.score_keys]
+        if outputs:
+            amount_known = amount_known & pl.all_horizontal(
+                pl.col(k).is_not_null() for k in outputs
+            )
         status = (
             pl.when(eligible.is_null())
             .then(pl.lit("unknown"))
@@ -220,8 +337,9 @@ class _Compiled:
         )
         frame = put(frame, status.alias("status"))
         unknown = pl.col("status") == "unknown"
-        # missing: the unknown inputs that feed a condition (or the amount) that is unknown
-        inputs = list(policy.inputs)
+        # missing: the unknown inputs that feed a condition (or the amount) that is unknown,
+        # the inputs of the outputs it reads of other policies included
+        inputs = list(policy.all_inputs)
         bit = {key: 1 << i for i, key in enumerate(inputs)}
         null_mask = pl.sum_horizontal(
             pl.when(pl.col(key).is_null())
@@ -230,11 +348,14 @@ class _Compiled:
             for key in inputs
         )
         feeding = []
-        for key, deps in policy.depends.items():
+        feeds = [
+            (pl.col("a.raw") if key == "benefit" else pl.col(f"c.{key}"), deps)
+            for key, deps in policy.depends.items()
+        ] + [(pl.col(key), policy.reach[key]) for key in outputs]
+        for column, deps in feeds:
             mask = sum(bit[d] for d in deps)
             if not mask:
                 continue
-            column = pl.col("a.raw") if key == "benefit" else pl.col(f"c.{key}")
             feeding.append(
                 pl.when(column.is_null())
                 .then(pl.lit(mask, pl.UInt64))
@@ -262,15 +383,25 @@ class _Compiled:
         frame = put(
             frame,
             missing.cast(pl.UInt64).alias("missing"),
-            pl.sum_horizontal(failed_bits).cast(pl.UInt64).alias("failed"),
-            pl.sum_horizontal(pl.col(c) == False for c in conditions)  # noqa: E712
+            (pl.sum_horizontal(failed_bits) if conditions else pl.lit(0))
+            .cast(pl.UInt64)
+            .alias("failed"),
+            (
+                pl.sum_horizontal(pl.col(c) == False for c in conditions)  # noqa: E712
+                if conditions
+                else pl.lit(0)
+            )
             .cast(pl.Int32)
             .alias("n_failed"),
             *shortfalls,
         )
-        worst = pl.max_horizontal(
-            pl.when(pl.col(c) == False).then(pl.col(f"s.{k.key}"))  # noqa: E712
-            for c, k in zip(conditions, policy.conditions, strict=True)
+        worst = (
+            pl.max_horizontal(
+                pl.when(pl.col(c) == False).then(pl.col(f"s.{k.key}"))  # noqa: E712
+                for c, k in zip(conditions, policy.conditions, strict=True)
+            )
+            if conditions
+            else pl.lit(None, pl.Float64)
         )
         frame = put(
             frame,
@@ -292,11 +423,29 @@ class _Compiled:
                 else pl.lit(None, pl.Float64)
             ).alias("amount"),
         )
+        exported: list[pl.Expr] = []
+        if self.exports:
+            paid = None
+            if amount_span is not None:  # what it pays: the amount, 0 when not met
+                met = eligible & amount_known
+                paid = compiler.choose(met, amount_span, expr.Span.const(Fraction(0)))
+            for key in self.exports:
+                exported += self.export(compiler, key, paid)
+            frame = put(frame, exported)
+            unsure = [
+                pl.col(e.meta.output_name()).is_null()
+                for e in exported
+                if e.meta.output_name().count(".") == 2  # the value shown, not its ends
+            ]
+            frame = put(frame, pl.any_horizontal(unsure).alias("__unsure"))
         checks = compiler.flags.checks
         overflow = pl.any_horizontal(checks).fill_null(False) if checks else pl.lit(False)
         frame = put(frame, overflow.alias("overflow"))
         core = [unit, "status", "amount", "missing", "failed", "n_failed", "worst", "near"]
         core.append("overflow")
+        core += [e.meta.output_name() for e in exported]
+        if self.exports:
+            core.append("__unsure")
         if policy.score:
             core.insert(3, "score")
         if not trace:
@@ -311,7 +460,7 @@ class _Compiled:
                 ]
         keep = [
             *core,
-            *policy.inputs,
+            *policy.all_inputs,
             *(v.key for v in policy.values),
             *(s.key for s in policy.score),
             *conditions,
@@ -332,6 +481,26 @@ class Evaluation:
     parameters: dict[str, dict[str, Dated]]
     skipped: dict[str, str] = field(default_factory=dict)  # policy id → why not evaluated
     traced: bool = False
+    # o.<policy>.<output>: the outputs other policies read, or asked for, per policy
+    exported: dict[str, pl.DataFrame] = field(default_factory=dict)
+
+    def outputs(self, names: Sequence[str]) -> pl.DataFrame:
+        """One row per unit: its id, then each named output (policy_id.output) as a person
+        reads it (a number where known, true/false, a code; empty where unknown)."""
+        first = next(iter(self.frames.values()), None)
+        ids = (
+            pl.DataFrame({"id": []})
+            if first is None
+            else first.select(pl.col(self.unit).alias("id"))
+        )
+        columns = []
+        for name in names:
+            owner = name.split(".", 1)[0]
+            if owner in self.exported:
+                columns.append(self.exported[owner].get_column(f"o.{name}").alias(name))
+            else:  # not in effect on the day: unknown for every unit
+                columns.append(pl.Series(name, [None] * ids.height))
+        return ids.with_columns(columns)
 
     def long(self) -> pl.DataFrame:
         """One row per unit × policy: status, amount, score, missing inputs and failed
@@ -339,7 +508,7 @@ class Evaluation:
         parts = []
         for key, frame in self.frames.items():
             policy = self.policies[key]
-            inputs = list(policy.inputs)
+            inputs = list(policy.all_inputs)
             conditions = [c.key for c in policy.conditions]
             parts.append(
                 frame.select(
@@ -354,7 +523,7 @@ class Evaluation:
                     _decode(pl.col("failed"), conditions).alias("failed"),
                     "near",
                     _decode(
-                        pl.col("missing"), [i.name for i in policy.inputs.values()], "、"
+                        pl.col("missing"), [i.name for i in policy.all_inputs.values()], "、"
                     ).alias("missing_names"),
                     _decode(pl.col("failed"), [c.name for c in policy.conditions], "；").alias(
                         "failed_names"
@@ -426,6 +595,68 @@ def check_data(policies: Sequence[Policy], data: pl.DataFrame, unit: str) -> pl.
     return data.with_columns(casts) if casts else data
 
 
+def _check_outputs(policies: Sequence[Policy], names: Sequence[str]) -> None:
+    by_id = {p.id: p for p in policies}
+    problems = []
+    for name in names:
+        owner, _, key = name.partition(".")
+        policy = by_id.get(owner)
+        if policy is None:
+            problems.append(RowProblem(None, "outputs", name, f"没有政策“{owner}”"))
+        elif key not in policy.outputs():
+            readable = "、".join(policy.outputs())
+            problems.append(
+                RowProblem(None, "outputs", name, f"政策“{owner}”没有这项结果（可选：{readable}）")
+            )
+    if problems:
+        raise InvalidFile(problems, "输出")
+
+
+def _exports(active: Sequence[Policy], asked: Sequence[str]) -> dict[str, set[str]]:
+    """For each policy, the outputs another policy reads or the caller asked for."""
+    out: dict[str, set[str]] = {p.id: set() for p in active}
+    for name in [*(n for p in active for n in p.reads_of_others()), *asked]:
+        owner, key = name.split(".", 1)
+        if owner in out:
+            out[owner].add(key)
+    return out
+
+
+def _layers(active: Sequence[Policy]) -> list[list[Policy]]:
+    """active in layers: each policy one layer after the last of those it reads."""
+    depth: dict[str, int] = {}
+    for policy in active:  # closure() put each after those it reads
+        depth[policy.id] = 1 + max((depth[u] for u in policy.uses), default=-1)
+    layers: list[list[Policy]] = [[] for _ in range(max(depth.values(), default=-1) + 1)]
+    for policy in active:
+        layers[depth[policy.id]].append(policy)
+    return layers
+
+
+def _reads(
+    policy: Policy, compiled: dict[str, _Compiled], exported: dict[str, pl.DataFrame]
+) -> list[_Read]:
+    """The number outputs of other policies that policy reads, with the size of their integers
+    as evaluated and the bounds of their values."""
+    reads = []
+    for name in sorted(policy.reads_of_others()):
+        owner, key = name.split(".", 1)
+        symbol = policy.uses[owner].output_symbol(key)
+        if symbol is None or symbol.type != "number":
+            continue
+        frame = exported[owner]
+        parts = [f"o.{name}.{p}" for p in ("lon", "lod", "hin", "hid")]
+        extremes = frame.select(
+            *(pl.col(c).max().cast(pl.Float64).alias(f"{c}+") for c in parts),
+            *(pl.col(c).min().cast(pl.Float64).alias(f"{c}-") for c in parts),
+        ).row(0)
+        size = max((abs(int(v)) for v in extremes if v is not None), default=0)
+        size = max(size * 2 + 1, 1)  # as floats, rounded: twice over, and never zero
+        low, high = compiled[owner].bounds[key]
+        reads.append(_Read(name, size, low, high))
+    return reads
+
+
 def evaluate(
     policies: Sequence[Policy],
     data: pl.DataFrame,
@@ -435,9 +666,11 @@ def evaluate(
     unit: str = "id",
     trace: bool = False,
     near: Near = Near(),
+    outputs: Sequence[str] = (),
 ) -> Evaluation:
     """Every row of data (one unit each, unit = its id column) against every policy in effect on
-    day (the end of the period unless given)."""
+    day (the end of the period unless given), and the policies they read, each evaluated once
+    after those it reads. outputs: policy_id.output names to keep (Evaluation.outputs)."""
     day = day or period_end(period)
     ids = [p.id for p in policies]
     duplicated = sorted({i for i in ids if ids.count(i) > 1})
@@ -445,13 +678,20 @@ def evaluate(
         raise InvalidFile(
             [RowProblem(None, "id", d, "政策编号重复") for d in duplicated], "政策文件"
         )
+    policies = closure(policies)
+    _check_outputs(policies, outputs)
     data = check_data(policies, data, unit)
-    active = [p for p in policies if p.in_effect(day)]
-    skipped = {
-        p.id: f"不在有效期内（{p.effective.start} 至 {p.effective.end or '长期'}）"
-        for p in policies
-        if not p.in_effect(day)
-    }
+    skipped: dict[str, str] = {}
+    active: list[Policy] = []
+    for policy in policies:  # each after those it reads
+        if not policy.in_effect(day):
+            end = policy.effective.end or "长期"
+            skipped[policy.id] = f"不在有效期内（{policy.effective.start} 至 {end}）"
+        elif any(used in skipped for used in policy.uses):
+            missing = "、".join(used for used in policy.uses if used in skipped)
+            skipped[policy.id] = f"所引用的政策 {missing} 在 {day} 不在有效期内"
+        else:
+            active.append(policy)
     kinds = required_columns(active)
     try:
         data, numbers = expr.exact_frame(data, [k for k, kind in kinds.items() if kind == "number"])
@@ -465,22 +705,42 @@ def evaluate(
             ],
             "数据",
         ) from None
-    compiled = [_Compiled(p, period, day, numbers) for p in active]
-    lazy = data.lazy()
-    queries = []
-    for item in compiled:
-        names = [unit, *item.policy.inputs]
-        names += [f"q.{k}" for k in item.policy.inputs if k in numbers]
-        columns = [pl.col(c) for c in dict.fromkeys(names)]
-        queries.append(item.query(lazy.select(*columns, expr.ones()), unit, near, trace))
-    frames = pl.collect_all(queries) if queries else []
+    exports = _exports(active, outputs)
+    frames: dict[str, pl.DataFrame] = {}
+    exported: dict[str, pl.DataFrame] = {}
+    compiled: dict[str, _Compiled] = {}
+    for layer in _layers(active):
+        built = []
+        for policy in layer:
+            reads = _reads(policy, compiled, exported)
+            item = _Compiled(policy, period, day, numbers, sorted(exports[policy.id]), reads)
+            compiled[policy.id] = item
+            names = [unit, *policy.all_inputs]
+            names += [f"q.{k}" for k in policy.inputs if k in numbers]
+            columns = [pl.col(c) for c in dict.fromkeys(names)]
+            source = data.select(*columns, expr.ones())
+            theirs = item.read_columns()
+            if theirs:
+                source = source.with_columns(
+                    pl.concat(
+                        [exported[o] for o in dict.fromkeys(c.split(".")[1] for c in theirs)],
+                        how="horizontal",
+                    ).select(theirs)
+                )
+            built.append(item.query(source.lazy(), unit, near, trace))
+        for item, frame in zip([compiled[p.id] for p in layer], pl.collect_all(built), strict=True):
+            key = item.policy.id
+            own = [c for c in frame.columns if c.startswith(f"o.{key}.") or c == "__unsure"]
+            exported[key] = frame.select(c for c in own if c != "__unsure")
+            frames[key] = frame.drop(own)
     return Evaluation(
         policies={p.id: p for p in policies},
-        frames={item.policy.id: frame for item, frame in zip(compiled, frames, strict=True)},
+        frames={p.id: frames[p.id] for p in active},
         period=period,
         day=day,
         unit=unit,
-        parameters={item.policy.id: item.params for item in compiled},
+        parameters={key: item.params for key, item in compiled.items()},
+        exported=exported,
         skipped=skipped,
         traced=trace,
     )

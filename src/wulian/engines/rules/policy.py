@@ -11,12 +11,14 @@ column. See docs/guide/policy.md for the format.
 from __future__ import annotations
 
 import datetime as dt
+import graphlib
 import itertools
+from collections.abc import Iterable
 from fractions import Fraction
 from functools import cached_property
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, model_validator
 
 from wulian.core.errors import InvalidFile, RowProblem
 from wulian.engines.rules import expr
@@ -27,6 +29,8 @@ Label = Annotated[str, Field(min_length=1, max_length=200)]
 Number = Annotated[float, Field(allow_inf_nan=False)]
 CATEGORIES = ("减免", "奖补", "权益", "资质")
 BUILTINS = {"period": "评价年度", "score": "总分"}
+# what another policy may read of a policy besides its values, point items and conditions
+RESULTS = {"eligible": "是否符合", "amount": "金额"}
 MAX_INPUTS = 63  # the missing-input set of a firm is one 64-bit mask
 MAX_CONDITIONS = 63
 
@@ -320,7 +324,8 @@ class Effective(Strict):
 
 
 class Expect(Strict):
-    status: Literal["eligible", "ineligible", "unknown", "not_in_effect"]
+    # left out: not checked (a file of outputs only has no conclusion of its own to check)
+    status: Literal["eligible", "ineligible", "unknown", "not_in_effect"] | None = None
     amount: Number | None = None
     score: Number | None = None
     failed: list[Key] | None = None  # exactly these conditions fail
@@ -348,7 +353,8 @@ class Policy(Strict):
     department: str | None = Field(None, pattern=r"^[a-z][a-z0-9_-]{0,31}$")
     document: Label  # 文号
     reference: str = Field("", max_length=500)  # a link, or where the text is published
-    category: Literal["减免", "奖补", "权益", "资质"]
+    # a file without conditions only defines outputs for other policies, and has no category
+    category: Literal["减免", "奖补", "权益", "资质"] | None = None
     summary: str = Field("", max_length=2000)
     effective: Effective
     grants: Key | None = None  # the registry title this qualification gives (资质)
@@ -358,16 +364,26 @@ class Policy(Strict):
     tables: dict[Key, Table] = Field(default_factory=dict)
     values: list[Derived] = Field(default_factory=list)
     score: list[ScoreItem] = Field(default_factory=list)
-    conditions: list[Condition] = Field(min_length=1)
+    conditions: list[Condition] = Field(default_factory=list)
     benefit: Benefit | None = None
     tests: list[Case] = Field(default_factory=list)
 
     _trees: dict[str, expr.Node] = PrivateAttr(default_factory=dict)
     _types: dict[str, expr.Type] = PrivateAttr(default_factory=dict)
     _source: tuple[str, str] = PrivateAttr(default=("", "policy.yaml"))  # (text, filename)
+    # the policies whose outputs this one reads (policy_id.output), by id
+    _uses: dict[str, Policy] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
-    def _check(self) -> Policy:
+    def _check(self, info: ValidationInfo) -> Policy:
+        if self.conditions and self.category is None:
+            raise SpecProblem("有条件的政策须写明类别（category）", ("category",))
+        if not self.conditions and (self.category is not None or self.grants or self.rung):
+            raise SpecProblem(
+                "没有条件的文件只定义供其他政策引用的结果，不写类别、资质和梯度", ("conditions",)
+            )
+        context = info.context if isinstance(info.context, dict) else {}
+        self._known = dict(context.get("policies", {}))
         if len(self.inputs) > MAX_INPUTS:
             raise SpecProblem(f"输入最多 {MAX_INPUTS} 项", ("inputs",))
         if len(self.conditions) > MAX_CONDITIONS:
@@ -397,8 +413,10 @@ class Policy(Strict):
                 raise SpecProblem(f"封顶应为数字或数值参数，“{cap}”不是", ("benefit", "cap"))
             if isinstance(cap, str) and cap not in self.parameters:
                 raise SpecProblem(f"封顶“{cap}”不是参数", ("benefit", "cap"))
+        if len(self.all_inputs) > MAX_INPUTS:
+            raise SpecProblem(f"输入（含所引用结果所需的输入）最多 {MAX_INPUTS} 项", ("inputs",))
         for i, case in enumerate(self.tests):
-            unknown = sorted(set(case.input) - set(self.inputs))
+            unknown = sorted(set(case.input) - set(self.all_inputs))
             if unknown:
                 raise SpecProblem(f"未声明的输入：{'、'.join(unknown)}", ("tests", i, "input"))
             expect = case.expect
@@ -407,7 +425,7 @@ class Policy(Strict):
                 if key not in named:
                     raise SpecProblem(f"没有条件“{key}”", ("tests", i, "expect", "failed"))
             for key in expect.missing or []:
-                if key not in self.inputs:
+                if key not in self.all_inputs:
                     raise SpecProblem(f"没有输入“{key}”", ("tests", i, "expect", "missing"))
             derived = {v.key for v in self.values} | {s.key for s in self.score}
             for key in expect.values or {}:
@@ -449,6 +467,7 @@ class Policy(Strict):
         where = (*path, "expr")
         try:
             tree = expr.parse(source)
+            self._resolve(source, tree, symbols)
             found = expr.Checker(source, symbols).type(tree)
         except expr.ExprError as error:
             at = (
@@ -464,7 +483,83 @@ class Policy(Strict):
         self._trees[".".join(str(p) for p in path)] = tree
         return found
 
+    def _resolve(self, source: str, tree: expr.Node, symbols: dict[str, expr.Symbol]) -> None:
+        """Bring the outputs of other policies that tree reads (policy_id.output) into scope;
+        ExprError at the name when there is no such policy or output."""
+        for node in expr.walk(tree):
+            if not isinstance(node, expr.Name) or "." not in node.name:
+                continue
+            if node.name in symbols:
+                continue
+            owner, key = node.name.split(".", 1)
+            if owner == self.id:
+                raise expr.error_at(source, node.at, f"本政策的“{key}”直接写名称，不加“{owner}.”")
+            used = self._known.get(owner)
+            if used is None:
+                raise expr.error_at(
+                    source,
+                    node.at,
+                    f"没有政策“{owner}”：引用它的结果时，须把它的文件一同载入",
+                )
+            symbol = used.output_symbol(key)
+            if symbol is None:
+                readable = "、".join(used.outputs()) or "无"
+                raise expr.error_at(
+                    source, node.at, f"政策“{owner}”没有结果“{key}”（可引用：{readable}）"
+                )
+            symbols[node.name] = symbol
+            self._uses[owner] = used
+
     _symbols: dict[str, expr.Symbol] = PrivateAttr(default_factory=dict)
+    _known: dict[str, Policy] = PrivateAttr(default_factory=dict)
+
+    # ------------------------------------------------------------ what others read of it
+
+    def outputs(self) -> list[str]:
+        """The names another policy may read as policy_id.name: derived values, point items,
+        the total score, conditions, whether it is met, and the amount."""
+        names = [v.key for v in self.values] + [s.key for s in self.score]
+        if self.score:
+            names.append("score")
+        names += [c.key for c in self.conditions]
+        names.append("eligible")
+        if self.benefit is not None:
+            names.append("amount")
+        return names
+
+    def output_symbol(self, key: str) -> expr.Symbol | None:
+        if key not in self.outputs():
+            return None
+        if key == "eligible" or any(c.key == key for c in self.conditions):
+            return expr.Symbol("bool")
+        if key == "amount":
+            return expr.Symbol("number")
+        return self._symbols[key]
+
+    @property
+    def score_keys(self) -> list[str]:
+        """Its point items and, when it has any, the total score."""
+        return [*(s.key for s in self.score), *(["score"] if self.score else [])]
+
+    @property
+    def uses(self) -> dict[str, Policy]:
+        """The policies whose outputs this one reads, by id."""
+        return self._uses
+
+    @cached_property
+    def all_inputs(self) -> dict[str, Input]:
+        """Its own inputs, then those of the policies it uses that feed what it reads of them
+        (an unknown one may leave its result unknown, so it is reported as missing)."""
+        found = dict(self.inputs)
+        for name in sorted(self.reads_of_others()):
+            owner, key = name.split(".", 1)
+            used = self._uses[owner]
+            for input_key in sorted(used.reach[key]):
+                found.setdefault(input_key, used.all_inputs[input_key])
+        return found
+
+    def reads_of_others(self) -> set[str]:
+        return {name for tree in self._trees.values() for name in expr.names(tree) if "." in name}
 
     # ------------------------------------------------------------ for the evaluator
 
@@ -494,6 +589,12 @@ class Policy(Strict):
         """The Chinese name of anything an expression can name."""
         if name in BUILTINS:
             return BUILTINS[name]
+        if "." in name and name.split(".", 1)[0] in self._uses:
+            owner, key = name.split(".", 1)
+            used = self._uses[owner]
+            return f"{used.title}·{used.label(key)}"
+        if name in RESULTS:
+            return RESULTS[name]
         for group in (self.inputs, self.parameters, self.tables):
             if name in group:
                 return group[name].name
@@ -504,6 +605,9 @@ class Policy(Strict):
         return name
 
     def is_percent(self, name: str) -> bool:
+        if "." in name and name.split(".", 1)[0] in self._uses:
+            owner, key = name.split(".", 1)
+            return self._uses[owner].is_percent(key)
         if name in self.inputs:
             return self.inputs[name].percent
         if name in self.parameters:
@@ -511,6 +615,11 @@ class Policy(Strict):
         return any(v.key == name and v.percent for v in self.values)
 
     def unit(self, name: str) -> str:
+        if "." in name and name.split(".", 1)[0] in self._uses:
+            owner, key = name.split(".", 1)
+            return self._uses[owner].unit(key)
+        if name == "amount" and self.benefit is not None:
+            return self.benefit.unit
         if name in self.inputs:
             return self.inputs[name].unit
         if name in self.parameters:
@@ -525,7 +634,18 @@ class Policy(Strict):
     @cached_property
     def depends(self) -> dict[str, frozenset[str]]:
         """For each condition key (and "benefit"), the inputs it depends on, through derived
-        values and point items."""
+        values, point items and the outputs of other policies it reads."""
+        reach = self.reach
+        out = {c.key: reach[c.key] for c in self.conditions}
+        if self.benefit is not None:
+            out["benefit"] = reach["benefit"]
+        return out
+
+    @cached_property
+    def reach(self) -> dict[str, frozenset[str]]:
+        """For every name it computes (values, point items, score, conditions, benefit, and
+        its outputs eligible and amount), the inputs — its own or those of the policies it
+        uses — that name depends on."""
         through: dict[str, frozenset[str]] = {}
 
         def inputs_of(tree: expr.Node) -> frozenset[str]:
@@ -535,6 +655,9 @@ class Policy(Strict):
                     found.add(name)
                 elif name in through:
                     found |= through[name]
+                elif "." in name:
+                    owner, key = name.split(".", 1)
+                    found |= self._uses[owner].reach[key]
             return frozenset(found)
 
         for i, value in enumerate(self.values):
@@ -543,10 +666,16 @@ class Policy(Strict):
             through[item.key] = inputs_of(self.tree("score", i))
         if self.score:
             through["score"] = frozenset().union(*(through[s.key] for s in self.score))
-        out = {c.key: inputs_of(self.tree("conditions", i)) for i, c in enumerate(self.conditions)}
+        for i, condition in enumerate(self.conditions):
+            through[condition.key] = inputs_of(self.tree("conditions", i))
         if self.benefit is not None:
-            out["benefit"] = inputs_of(self.tree("benefit"))
-        return out
+            through["benefit"] = inputs_of(self.tree("benefit"))
+        every = frozenset().union(
+            *(through[c.key] for c in self.conditions), through.get("benefit", frozenset())
+        )
+        through["eligible"] = every
+        through["amount"] = every
+        return through
 
     def in_effect(self, day: dt.date) -> bool:
         return self.effective.start <= day and (
@@ -554,11 +683,102 @@ class Policy(Strict):
         )
 
 
-def load(text: str, filename: str = "policy.yaml") -> Policy:
-    """A policy from YAML text; InvalidFile naming file, line and reason otherwise."""
-    policy = load_spec(text, filename, Policy)
+def load(text: str, filename: str = "policy.yaml", uses: Iterable[Policy] = ()) -> Policy:
+    """A policy from YAML text, reading the outputs of the policies in uses; InvalidFile naming
+    file, line and reason otherwise."""
+    known = {p.id: p for p in uses}
+    policy = load_spec(text, filename, Policy, {"policies": known})
     policy._source = (text, filename)
     return policy
+
+
+def references(text: str, filename: str) -> tuple[str | None, set[str]]:
+    """A policy file's id and the ids of the policies its expressions read (policy_id.output),
+    found without checking the file (the full load reports its problems)."""
+    data, _ = read_yaml(text, filename)
+    if not isinstance(data, dict):
+        return None, set()
+    sources: list[object] = []
+    for group in ("values", "score", "conditions"):
+        items = data.get(group)
+        if isinstance(items, list):
+            sources += [item.get("expr") for item in items if isinstance(item, dict)]
+    benefit = data.get("benefit")
+    if isinstance(benefit, dict):
+        sources.append(benefit.get("expr"))
+    found: set[str] = set()
+    for source in sources:
+        if not isinstance(source, str):
+            continue
+        try:
+            found |= {n.split(".", 1)[0] for n in expr.names(expr.parse(source)) if "." in n}
+        except expr.ExprError:
+            continue
+    own = data.get("id")
+    return (own if isinstance(own, str) else None), found
+
+
+def load_set(files: Iterable[tuple[str, str]], uses: Iterable[Policy] = ()) -> list[Policy]:
+    """Policies from (text, filename) pairs, each loaded after the policies it reads (which may
+    also come from uses), in the order given otherwise; InvalidFile for every problem of every
+    file, a repeated id, and a cycle of references (named, as a → b → a)."""
+    texts = list(files)
+    known = {p.id: p for p in uses}
+    ids: dict[str, int] = {}
+    graph: dict[int, set[int]] = {}
+    problems: list[RowProblem] = []
+    read = [references(text, name) for text, name in texts]
+    for index, (own, _) in enumerate(read):
+        if own is None:
+            continue
+        if own in ids:
+            problems.append(
+                RowProblem(None, "id", own, f"政策编号重复（{texts[ids[own]][1]} 中已有）")
+            )
+        ids.setdefault(own, index)
+    for index, (own, refs) in enumerate(read):
+        graph[index] = {ids[r] for r in refs if r in ids and r != own}
+    sorter = graphlib.TopologicalSorter(graph)
+    try:
+        order = list(sorter.static_order())
+    except graphlib.CycleError as error:
+        cycle = [read[i][0] or texts[i][1] for i in error.args[1]]
+        problems.append(
+            RowProblem(None, "id", cycle[0], f"政策之间循环引用：{' → '.join(map(str, cycle))}")
+        )
+        raise InvalidFile(problems, texts[error.args[1][0]][1]) from None
+    if problems:
+        raise InvalidFile(problems, "政策文件")
+    loaded: dict[int, Policy] = {}
+    for index in order:
+        text, name = texts[index]
+        available = {**known, **{p.id: p for p in loaded.values()}}
+        try:
+            loaded[index] = load(text, name, available.values())
+        except InvalidFile as error:
+            problems += [
+                RowProblem(p.row, f"{name} {p.column or ''}".strip(), p.value, p.reason)
+                for p in error.problems
+            ]
+    if problems:
+        raise InvalidFile(problems, "政策文件")
+    return [loaded[i] for i in range(len(texts))]
+
+
+def closure(policies: Iterable[Policy]) -> list[Policy]:
+    """policies with every policy they read, transitively, each after those it reads."""
+    out: dict[str, Policy] = {}
+
+    def visit(policy: Policy) -> None:
+        if policy.id in out:
+            return
+        for used in policy.uses.values():
+            visit(used)
+        out[policy.id] = policy
+
+    for policy in policies:
+        visit(policy)
+    return list(out.values())
 
 
 def parameter_values(policy: Policy, day: dt.date) -> dict[str, Dated]:

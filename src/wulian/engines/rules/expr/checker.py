@@ -66,6 +66,12 @@ class Checker:
             return "bool"
         if isinstance(node, Name):
             symbol = self.symbols.get(node.name)
+            if symbol is None and "." in node.name:
+                raise self.fail(
+                    node,
+                    f"没有“{node.name}”：引用另一政策的结果写作“政策编号.结果名”，"
+                    "且那项政策须一同载入",
+                )
             if symbol is None:
                 raise self.fail(node, f"未声明的名称“{node.name}”（输入、参数、表或中间值）")
             if symbol.type in ("table", "codetable"):

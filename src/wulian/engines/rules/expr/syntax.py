@@ -119,7 +119,7 @@ _TOKEN = re.compile(
     (?P<space>\s+)
   | (?P<number>(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?%?)
   | (?P<text>'[^'\n]*'|"[^"\n]*")
-  | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
+  | (?P<name>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?)
   | (?P<op><=|>=|==|!=|[-+*/()<>\[\],])
     """,
     re.VERBOSE,
@@ -153,7 +153,7 @@ def tokens(source: str) -> list[Token]:
             if char == "=":
                 raise error_at(source, at, "比较相等请写 ==")
             if char == ".":
-                raise error_at(source, at, "不支持属性访问（.）")
+                raise error_at(source, at, "“.”只用于引用另一政策的结果，如 kexing.score")
             if char in "'\"":
                 raise error_at(source, at, "引号没有闭合")
             raise error_at(source, at, f"不认识的字符“{char}”")
