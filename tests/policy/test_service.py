@@ -179,6 +179,11 @@ def test_a_new_version_must_pass_its_tests_and_name_known_sources(world, zone):
     )
     with pytest.raises(InvalidFile, match="指标目录中没有这个指标"):
         world.run(lambda s: service.save_version(s, actor=analyst, text=unknown, based_on_id=base))
+    reads_another = text.replace("expr: increase > 0", "expr: gaoxin_award.eligible")
+    with pytest.raises(InvalidFile, match="没有政策“gaoxin_award”"):
+        world.run(
+            lambda s: service.save_version(s, actor=analyst, text=reads_another, based_on_id=base)
+        )
     higher = text.replace("value: 0.10, reference", "value: 0.12, reference").replace(
         "amount: 10}", "amount: 12}"
     )

@@ -156,8 +156,16 @@ def policy_evaluate(
     ] = None,
     explain: Annotated[str | None, typer.Option("--explain", help="逐条解释某个单位的结论")] = None,
     unit: Annotated[str, typer.Option("--id", help="数据表中的编号列")] = "id",
+    outputs: Annotated[
+        str | None,
+        typer.Option(
+            "--outputs",
+            help="改为写出指定的结果，每个单位一行，如 kexing_points.score,kexing.eligible"
+            "（政策编号.结果名，逗号分隔）",
+        ),
+    ] = None,
 ) -> None:
-    """每个单位 × 每项政策：结论、金额、缺少的数据、不满足的条件。"""
+    """每个单位 × 每项政策：结论、金额、缺少的数据、不满足的条件；或 --outputs 指定的结果。"""
     from wulian.engines.index.files import write_table
     from wulian.engines.rules import evaluate, files
     from wulian.engines.rules.policy import STATUS_NAMES
@@ -166,11 +174,12 @@ def policy_evaluate(
         day = parse_day(on, field="--on") if on else None
         loaded = files.read_policies(policies)
         frame = files.read_data(data, loaded, unit)
+        names = [n.strip() for n in (outputs or "").split(",") if n.strip()]
         result = evaluate.evaluate(
-            loaded, frame, period=period, day=day, unit=unit, trace=bool(explain)
+            loaded, frame, period=period, day=day, unit=unit, trace=bool(explain), outputs=names
         )
         table = result.long()
-        write_table(table, out)
+        write_table(result.outputs(names) if names else table, out)
         counts = table.group_by("status").len()
         summary = "，".join(f"{STATUS_NAMES[s]} {n}" for s, n in sorted(counts.iter_rows()))
         console.print(

@@ -427,7 +427,13 @@ class _Compiled:
         if self.exports:
             paid = None
             if amount_span is not None:  # what it pays: the amount, 0 when not met
-                met = eligible & amount_known
+                status_now = pl.col("status")
+                met = (
+                    pl.when(status_now == "eligible")
+                    .then(True)
+                    .when(status_now == "ineligible")
+                    .then(False)
+                )
                 paid = compiler.choose(met, amount_span, expr.Span.const(Fraction(0)))
             for key in self.exports:
                 exported += self.export(compiler, key, paid)

@@ -32,25 +32,21 @@ def policy_paths(path: Path) -> list[Path]:
 
 
 def read_policies(path: Path) -> list[Policy]:
-    """Every policy under path; all problems of all files at once."""
-    policies: list[Policy] = []
+    """Every policy under path, each loaded after the policies whose outputs it reads; all
+    problems of all files at once."""
+    texts: list[tuple[str, str]] = []
     problems: list[RowProblem] = []
     for file in policy_paths(path):
         try:
-            text = file.read_text("utf-8")
+            texts.append((file.read_text("utf-8"), file.name))
         except (OSError, UnicodeDecodeError) as error:
             problems.append(RowProblem(None, None, None, f"{file.name}：无法读取：{error}"))
-            continue
-        try:
-            policies.append(policy_module.load(text, file.name))
-        except InvalidFile as error:
-            problems += [
-                RowProblem(p.row, f"{file.name} {p.column or ''}".strip(), p.value, p.reason)
-                for p in error.problems
-            ]
     if problems:
         raise InvalidFile(problems, str(path))
-    return policies
+    try:
+        return policy_module.load_set(texts)
+    except InvalidFile as error:
+        raise InvalidFile(error.problems, str(path)) from None
 
 
 def read_data(path: Path, policies: list[Policy], unit: str = "id") -> pl.DataFrame:

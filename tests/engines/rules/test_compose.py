@@ -1,0 +1,239 @@
+"""Rule sets that compose: a policy reads another's outputs as policy_id.output, each policy is
+evaluated once after those it reads, and the result is what the same rules written in one file
+give — status, amount and missing inputs, with blanks decided from bounds across policies."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from wulian.cli import app
+from wulian.core.errors import InvalidFile
+from wulian.engines.rules import cases
+from wulian.engines.rules.evaluate import evaluate
+from wulian.engines.rules.policy import load, load_set
+
+LADDER = Path(__file__).parents[3] / "examples" / "ladder"
+
+MEASURES = """\
+id: measures
+title: 公共指标
+issuer: 示例
+document: 无
+effective: {from: 2020-01-01}
+inputs:
+  x: {name: 研发费用, unit: 万元}
+  y: {name: 销售收入, unit: 万元}
+tables:
+  t:
+    name: 比例得分
+    bands: [{min: 0.05, value: 40}, {min: 0.03, value: 20}]
+    else: 0
+values:
+  - {key: r, name: 研发费用占比, expr: x / y, percent: true}
+score:
+  - {key: p, name: 研发得分, expr: "band(t, r)"}
+"""
+
+READER = """\
+id: reader
+title: 引用公共指标的政策
+issuer: 示例
+document: 无
+category: 奖补
+effective: {from: 2020-01-01}
+inputs:
+  z: {name: 人数, unit: 人}
+conditions:
+  - {key: points, name: 研发得分达标, expr: measures.p >= 20}
+  - {key: share, name: 人数不超过占比的1000倍, expr: z <= measures.r * 1000}
+benefit: {expr: 2 * measures.r, cap: 0.1}
+"""
+
+INLINE = """\
+id: inline
+title: 写在一个文件里的同一条规则
+issuer: 示例
+document: 无
+category: 奖补
+effective: {from: 2020-01-01}
+inputs:
+  x: {name: 研发费用, unit: 万元}
+  y: {name: 销售收入, unit: 万元}
+  z: {name: 人数, unit: 人}
+tables:
+  t:
+    name: 比例得分
+    bands: [{min: 0.05, value: 40}, {min: 0.03, value: 20}]
+    else: 0
+values:
+  - {key: r, name: 研发费用占比, expr: x / y, percent: true}
+score:
+  - {key: p, name: 研发得分, expr: "band(t, r)"}
+conditions:
+  - {key: points, name: 研发得分达标, expr: p >= 20}
+  - {key: share, name: 人数不超过占比的1000倍, expr: z <= r * 1000}
+benefit: {expr: 2 * r, cap: 0.1}
+"""
+
+
+def composed() -> list:
+    return load_set([(READER, "reader.yaml"), (MEASURES, "measures.yaml")])
+
+
+def test_every_case_of_the_composed_ladder_passes() -> None:
+    ladder = load_set([(p.read_text("utf-8"), p.name) for p in sorted(LADDER.glob("*.yaml"))])
+    assert {p.id for p in ladder} == {
+        "firm",
+        "kexing_points",
+        "kexing",
+        "gaoxin_basic",
+        "rd_subsidy",
+    }
+    results = [r for p in ladder for r in cases.run_cases(p)]
+    assert len(results) >= 12
+    assert [r.problems for r in results if not r.passed] == []
+
+
+def test_a_blank_another_policy_bounds_leaves_the_reader_decided() -> None:
+    """科技人员 20 分、按销售收入研发至少 40 分：成本费用空缺时研发得分在 [40, 50]，总分至少 60，
+    so 科小 is met — decided across two policies, not 待补充."""
+    ladder = load_set([(p.read_text("utf-8"), p.name) for p in sorted(LADDER.glob("*.yaml"))])
+    kexing = next(p for p in ladder if p.id == "kexing")
+    row = {
+        "staff_total": 100, "revenue": 1000, "total_assets": 3000, "tech_staff": 30,
+        "rd_expense": 50, "ip_class1_count": 0, "ip_class2_count": 0, "gaoxin": False,
+        "national_award": False, "provincial_platforms": 0, "standard_lead": False,
+    }  # fmt: skip
+    result = evaluate(
+        [kexing], cases.frame_of(kexing, row), period=2024, outputs=["kexing_points.score"]
+    )
+    assert result.frames["kexing"]["status"].to_list() == ["eligible"]
+    assert result.outputs(["kexing_points.score"])["kexing_points.score"].to_list() == [None]
+    assert set(result.frames) == {"firm", "kexing_points", "kexing"}  # read, so evaluated
+
+
+def test_the_same_rules_composed_or_in_one_file_give_the_same_results() -> None:
+    frame = pl.DataFrame(
+        {
+            "id": ["a", "b", "c", "d"],
+            "x": [5, 3, None, 1],
+            "y": [100, 100, 100, None],
+            "z": [40, 31, 10, 1],
+        }
+    )
+    reader = outcome(evaluate(composed(), frame, period=2024).long(), "reader")
+    inline = outcome(evaluate([load(INLINE, "inline.yaml")], frame, period=2024).long(), "inline")
+    assert reader == inline
+    assert [r["status"] for r in reader] == ["eligible", "ineligible", "unknown", "unknown"]
+    assert [r["missing"] for r in reader] == ["", "", "x", "y"]
+
+
+def outcome(long: pl.DataFrame, policy: str) -> list[dict]:
+    """Each unit's status, amount, failed conditions and missing inputs (in name order)."""
+    rows = long.filter(pl.col("policy") == policy).select(
+        "id", "status", "amount", "failed", "missing"
+    )
+    return [
+        r | {"missing": ";".join(sorted(filter(None, r["missing"].split(";"))))}
+        for r in rows.to_dicts()
+    ]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.one_of(st.none(), st.integers(0, 12)),
+            st.one_of(st.none(), st.integers(0, 200)),
+            st.one_of(st.none(), st.integers(0, 120)),
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_composed_and_inline_agree_on_random_firms_with_blanks(rows: list) -> None:
+    frame = pl.DataFrame(
+        {
+            "id": [str(i) for i in range(len(rows))],
+            "x": [r[0] for r in rows],
+            "y": [r[1] for r in rows],
+            "z": [r[2] for r in rows],
+        },
+        schema={"id": pl.String, "x": pl.Int64, "y": pl.Int64, "z": pl.Int64},
+    )
+    reader = outcome(evaluate(composed(), frame, period=2024).long(), "reader")
+    inline = outcome(evaluate([load(INLINE, "inline.yaml")], frame, period=2024).long(), "inline")
+    assert reader == inline
+
+
+@pytest.mark.parametrize(
+    ("files", "fragment"),
+    [
+        ([(READER, "reader.yaml")], "没有政策“measures”"),
+        ([(READER.replace("measures.p >= 20", "measures.q >= 20"), "reader.yaml"),
+          (MEASURES, "m.yaml")],
+         "政策“measures”没有结果“q”（可引用：r、p、score、eligible）"),
+        ([(MEASURES.replace("expr: x / y", "expr: measures.p / y"), "m.yaml")], "直接写名称"),
+        ([(READER, "reader.yaml"), (MEASURES, "m.yaml"), (MEASURES, "copy.yaml")], "政策编号重复"),
+    ],
+)  # fmt: skip
+def test_a_reference_that_cannot_be_read_is_refused_at_its_line(files: list, fragment: str) -> None:
+    with pytest.raises(InvalidFile) as caught:
+        load_set(files)
+    assert fragment in caught.value.message
+
+
+def test_a_cycle_is_refused_at_load_with_the_cycle_named() -> None:
+    a = MEASURES.replace("expr: x / y", "expr: x / y + other.v * 0")
+    b = READER.replace("id: reader", "id: other").replace(
+        "benefit: {expr: 2 * measures.r, cap: 0.1}",
+        "values:\n  - {key: v, name: 值, expr: measures.r}",
+    )
+    with pytest.raises(InvalidFile) as caught:
+        load_set([(a, "measures.yaml"), (b, "other.yaml")])
+    message = caught.value.message
+    assert "循环引用" in message
+    assert "measures → other → measures" in message or "other → measures → other" in message
+
+
+def test_a_file_of_outputs_only_needs_no_conditions_and_no_category() -> None:
+    measures = load(MEASURES, "measures.yaml")
+    assert measures.conditions == []
+    assert measures.category is None
+    frame = pl.DataFrame({"id": ["a", "b"], "x": [5, None], "y": [100, 100]})
+    result = evaluate([measures], frame, period=2024).long()
+    # unknown while one of its values is, naming what is missing
+    assert result["status"].to_list() == ["eligible", "unknown"]
+    assert result["missing"].to_list() == ["", "x"]
+    with pytest.raises(InvalidFile, match="须写明类别"):
+        load(READER.replace("category: 奖补\n", ""), "reader.yaml")
+
+
+def test_the_command_writes_named_outputs_and_refuses_unknown_names(tmp_path: Path) -> None:
+    (tmp_path / "measures.yaml").write_text(MEASURES, "utf-8")
+    (tmp_path / "reader.yaml").write_text(READER, "utf-8")
+    data = tmp_path / "firms.csv"
+    data.write_text("id,x,y,z\nA,5,100,40\nB,,100,10\n", "utf-8")
+    out = tmp_path / "out.csv"
+    args = ["policy", "evaluate", "--policies", str(tmp_path), "--data", str(data),
+            "--period", "2024", "--out", str(out)]  # fmt: skip
+    result = CliRunner().invoke(
+        app, [*args, "--outputs", "measures.r,measures.p,reader.eligible,reader.amount"]
+    )
+    assert result.exit_code == 0, result.output
+    table = pl.read_csv(out)
+    assert table.columns == ["id", "measures.r", "measures.p", "reader.eligible", "reader.amount"]
+    assert table.row(0) == ("A", 0.05, 40.0, True, 0.1)
+    assert table.row(1)[1:] == (None, None, None, None)
+    refused = CliRunner().invoke(app, [*args, "--outputs", "reader.nope"])
+    assert refused.exit_code != 0
+    assert "政策“reader”没有这项结果" in refused.output
+    tested = CliRunner().invoke(app, ["policy", "test", str(LADDER)])
+    assert tested.exit_code == 0, tested.output
+    assert "5 项政策" in tested.output
