@@ -179,8 +179,8 @@ def test_a_new_version_must_pass_its_tests_and_name_known_sources(world, zone):
     )
     with pytest.raises(InvalidFile, match="指标目录中没有这个指标"):
         world.run(lambda s: service.save_version(s, actor=analyst, text=unknown, based_on_id=base))
-    reads_another = text.replace("expr: increase > 0", "expr: gaoxin_award.eligible")
-    with pytest.raises(InvalidFile, match="没有政策“gaoxin_award”"):
+    reads_another = text.replace("expr: increase > 0", "expr: increase > 0 and award.eligible")
+    with pytest.raises(InvalidFile, match="没有政策“award”"):
         world.run(
             lambda s: service.save_version(s, actor=analyst, text=reads_another, based_on_id=base)
         )
@@ -195,6 +195,28 @@ def test_a_new_version_must_pass_its_tests_and_name_known_sources(world, zone):
         world.run(lambda s: service.create_run(s, actor=SYSTEM, period=2024).versions["rd_subsidy"])
         == row.id
     )
+
+
+def test_a_version_may_not_drop_an_output_other_policies_read(world, zone):
+    """专精特新、小巨人、创新型 read 科小's R&D ratio (kexing.rd_revenue_ratio): a kexing version
+    without it is refused, naming them; the run reads it once for all of them."""
+    analyst = actor_of(world, "analyst1")
+    base = world.scalar(sa.select(PolicyVersion.id).where(PolicyVersion.code == "kexing"))
+    text = service.shipped_text("kexing")
+    renamed = text.replace("key: rd_revenue_ratio", "key: rd_share").replace(
+        "band(rd_revenue_points, rd_revenue_ratio)", "band(rd_revenue_points, rd_share)"
+    )
+    with pytest.raises(InvalidFile) as caught:
+        world.run(lambda s: service.save_version(s, actor=analyst, text=renamed, based_on_id=base))
+    message = caught.value.message
+    assert "chuangxin" in message
+    assert "没有结果“rd_revenue_ratio”" in message
+    policy = world.run(lambda s: service.current_policy(s, "xiaojuren"))
+    assert set(policy.uses) == {"chuangxin", "kexing"}
+    assert {"rd_expense", "revenue", "main_business_revenue"} <= set(policy.all_inputs)
+    readable = service.readable(policy)
+    label = "科技型中小企业评价·研发费用占销售收入比例"
+    assert any(label in rule for _, rule in readable.conditions)
 
 
 def test_pools_list_near_misses_without_the_title(world, zone):

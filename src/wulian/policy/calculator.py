@@ -11,7 +11,7 @@ from wulian.core.permissions import Actor
 from wulian.engines.rules import evaluate as rules
 from wulian.enterprises import read
 from wulian.policy.inputs import build_input
-from wulian.policy.library import newest, parse, require_reader
+from wulian.policy.library import newest, parse_all, require_reader
 from wulian.policy.runs import evaluate_all, trust_modes
 
 
@@ -35,7 +35,7 @@ def calculator(session: Session, *, actor: Actor, enterprise_id: int, period: in
     require_reader(actor)
     enterprise = read.get_or_raise(session, enterprise_id)
     versions = newest(session)
-    policies = [parse(v.text) for v in versions]
+    policies = parse_all(tuple(v.text for v in versions))
     frame, trust = build_input(
         session, actor=actor, policies=policies, period=period, enterprise_ids=[enterprise_id]
     )

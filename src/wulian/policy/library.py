@@ -56,11 +56,29 @@ def shipped_text(code: str) -> str:
 
 
 @lru_cache(maxsize=256)
-def parse(text: str, filename: str = "政策文件") -> Policy:
-    """A policy from its text (parsed once per text). The platform's policies stand alone:
-    a file of outputs only, or one reading another policy's outputs, is for `wulian policy`
-    on files."""
-    policy = rule_policy.load(text, filename)
+def parse(text: str, filename: str = "政策文件", uses: tuple[str, ...] = ()) -> Policy:
+    """A policy from its text (parsed once per text and texts it may read): a policy may read
+    the outputs of the policies whose texts are in uses (policy_id.output; uses is a whole set,
+    such as every current version, its own included, and its own is passed over). A file of outputs
+    only (no conditions) is for `wulian policy` on files: the library holds policies."""
+    others = parse_all(uses) if uses else []
+    policy = rule_policy.load(text, filename, [p for p in others if p.id != _id_of(text)])
+    return _standalone(policy, filename)
+
+
+@lru_cache(maxsize=32)
+def parse_all(texts: tuple[str, ...]) -> list[Policy]:
+    """The policies of texts, each loaded after those it reads (a set of current versions, or
+    those pinned by a run)."""
+    loaded = rule_policy.load_set([(text, "政策文件") for text in texts])
+    return [_standalone(p, p.filename) for p in loaded]
+
+
+def _id_of(text: str) -> str | None:
+    return rule_policy.references(text, "政策文件")[0]
+
+
+def _standalone(policy: Policy, filename: str) -> Policy:
     if not policy.conditions:
         raise InvalidFile(
             [
@@ -77,8 +95,9 @@ def parse(text: str, filename: str = "政策文件") -> Policy:
 
 
 def source_of(policy: Policy, key: str) -> Source:
-    """Where an input comes from: as declared, else the metric of the same key."""
-    return policy.inputs[key].source or Source(metric=key)
+    """Where an input comes from (its own or one of a policy it reads): as declared, else the
+    metric of the same key."""
+    return policy.all_inputs[key].source or Source(metric=key)
 
 
 STAFF_ONLY = "企业用户只能使用本企业的政策计算器"
@@ -127,7 +146,7 @@ def _shipped_files() -> dict[str, str]:
 
 
 def _describe(session: Session, code: str, text: str) -> dict[str, object]:
-    policy = parse(text, f"{code}.yaml")
+    policy = parse(text, f"{code}.yaml", tuple(t for _, t in sorted(_shipped_files().items())))
     if policy.id != code:
         raise InvalidInput(f"内置政策文件 {code}.yaml 的 id 应为“{code}”（文件里是“{policy.id}”）")
     check_sources(session, policy)
@@ -146,7 +165,9 @@ SHIPPED_SPECS = specversions.Shipped(
 def _check_version(
     session: Session, actor: Actor, base: PolicyVersion, text: str, copy: bool
 ) -> specversions.Checked:
-    policy = parse(text)
+    texts = {row.code: row.text for row in newest(session)}
+    policy = parse(text, uses=tuple(texts.values()))
+    others = {code: other for code, other in texts.items() if code != base.code}
     check_sources(session, policy)
     current = current_policy(session, base.code)
     auth_service.check_owner_change(
@@ -155,6 +176,7 @@ def _check_version(
         what=f"政策“{policy.title if copy or current is None else current.title}”",
     )  # fmt: skip
     rule_cases.check_cases(policy)
+    _check_readers(policy, others)
     return specversions.Checked(
         policy.id, policy.title, {"category": policy.category, "document": policy.document}
     )
@@ -166,7 +188,7 @@ SPECS = specversions.SpecKind(
     shipped=SHIPPED_SPECS,
     may_edit=lambda session, actor, row: auth_service.may_act(
         session, actor=actor, permission=Permission.ANALYSES_WRITE,
-        department=parse(row.text).department,
+        department=policy_of(session, row).department,
     ),
 )  # fmt: skip
 
@@ -201,7 +223,40 @@ def current_policy(session: Session, code: str) -> Policy | None:
         .order_by(PolicyVersion.version.desc())
         .limit(1)
     )
-    return parse(row.text) if row is not None else None
+    return policy_of(session, row) if row is not None else None
+
+
+def policy_of(session: Session, row: PolicyVersion) -> Policy:
+    """A version of a policy, reading the current versions of the policies it reads."""
+    return parse(row.text, uses=tuple(r.text for r in newest(session)))
+
+
+def _check_readers(policy: Policy, others: dict[str, str]) -> None:
+    """The current policies that read this one still load with it, and pass their cases:
+    a new version may not drop or retype an output another policy reads."""
+    readers = [
+        code for code, text in others.items() if policy.id in rule_policy.references(text, code)[1]
+    ]
+    if not readers:
+        return
+    texts = [policy.text, *others.values()]
+    try:
+        loaded = parse_all(tuple(texts))
+    except InvalidFile as error:
+        raise InvalidFile(
+            [
+                RowProblem(
+                    None,
+                    "outputs",
+                    "、".join(readers),
+                    f"读取本政策结果的政策 {'、'.join(readers)} 与新版本不相容：{error.message}",
+                )
+            ],
+            policy.filename,
+        ) from None
+    for reader in loaded:
+        if reader.id in readers:
+            rule_cases.check_cases(reader)
 
 
 def newest(session: Session) -> list[PolicyVersion]:
@@ -230,7 +285,11 @@ def library(
 ) -> list[LibraryItem]:
     """The newest version of every policy, searched in title, document, issuer and summary."""
     require_reader(actor)
-    items = [LibraryItem(row, parse(row.text)) for row in newest(session)]
+    rows = newest(session)
+    items = [
+        LibraryItem(row, policy)
+        for row, policy in zip(rows, parse_all(tuple(r.text for r in rows)), strict=True)
+    ]
     words = q.strip().split()
     if category:
         items = [i for i in items if i.policy.category == category]

@@ -18,7 +18,7 @@ from wulian.core.permissions import Actor, Permission
 from wulian.core.todo import Todo
 from wulian.engines.rules.policy import Policy
 from wulian.enterprises import read
-from wulian.policy.library import FREE, STAFF_ONLY, may_approve, parse, require_reader
+from wulian.policy.library import FREE, STAFF_ONLY, may_approve, newest, parse, require_reader
 from wulian.policy.models import Payout, PolicyOutcome, PolicyRun, PolicyVersion
 from wulian.policy.runs import get_run_or_raise, run_policy
 
@@ -148,7 +148,7 @@ def export_xlsx(session: Session, *, actor: Actor, run_id: int, code: str) -> by
                 line.enterprise.name,
                 line.outcome.amount,
                 line.outcome.mode or "",
-                "、".join(policy.inputs[k].name for k in line.outcome.supply),
+                "、".join(policy.all_inputs[k].name for k in line.outcome.supply),
                 "已兑现" if line.paid else "",
             ]
             for index, line in enumerate(lines, 1)
@@ -242,10 +242,12 @@ def firm_benefits(session: Session, *, actor: Actor, enterprise_id: int) -> Bene
         ).all()
     )
 
+    current = tuple(row.text for row in newest(session))
+
     def described(version_id: int | None, code: str) -> tuple[str, str]:
         if version_id not in texts:
             return code, ""
-        policy = parse(texts[version_id])
+        policy = parse(texts[version_id], uses=current)
         return policy.title, policy.benefit.unit if policy.benefit else ""
 
     return Benefits(

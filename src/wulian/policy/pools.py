@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from wulian.core.permissions import Actor
 from wulian.engines.rules import evaluate as rules
-from wulian.engines.rules.policy import Policy
+from wulian.engines.rules.policy import Policy, closure
 from wulian.enterprises import read
 from wulian.policy.models import PolicyOutcome, PolicyRun
 from wulian.policy.runs import evaluate_all, get_run_or_raise, run_inputs, run_policy
@@ -60,7 +60,7 @@ def pools(session: Session, *, actor: Actor, run_id: int) -> tuple[PolicyRun, li
         grouped: dict[str, list[PoolMember]] = defaultdict(list)
         if near:
             subset = frame.filter(pl.col("enterprise_id").is_in(near)).select(
-                "enterprise_id", *policy.inputs
+                "enterprise_id", *{k for p in closure([policy]) for k in p.inputs}
             )
             traced = evaluate_all([policy], subset, run.year, trace=True)
             firms = read.records(session, near)

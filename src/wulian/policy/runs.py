@@ -16,7 +16,7 @@ from wulian.core.permissions import Actor, Permission
 from wulian.engines.rules import evaluate as rules
 from wulian.engines.rules.policy import Policy
 from wulian.policy.inputs import build_input
-from wulian.policy.library import FREE, NEAR, QUICK, STAFF_ONLY, newest, parse
+from wulian.policy.library import FREE, NEAR, QUICK, STAFF_ONLY, newest, parse, parse_all
 from wulian.policy.models import PolicyOutcome, PolicyRun, PolicyVersion
 
 
@@ -24,7 +24,7 @@ def trust_modes(
     policy: Policy, frame: pl.DataFrame, trust: pl.DataFrame
 ) -> list[tuple[str | None, list[str]]]:
     """For each outcome row: (免申即享 | 快申快享 | None, inputs to supply or have verified)."""
-    inputs = list(policy.inputs)
+    inputs = list(policy.all_inputs)  # those of the outputs it reads of other policies too
     trusted = {
         row["enterprise_id"]: row
         for row in trust.select("enterprise_id", *inputs).iter_rows(named=True)
@@ -58,7 +58,7 @@ def create_run(session: Session, *, actor: Actor, period: str | int, note: str =
     versions = newest(session)
     if not versions:
         raise InvalidInput("政策库是空的：请先导入政策", field="period")
-    policies = [parse(v.text) for v in versions]
+    policies = parse_all(tuple(v.text for v in versions))
     frame, trust = build_input(session, actor=actor, policies=policies, period=year)
     result = evaluate_all(policies, frame, year)
     run = PolicyRun(
@@ -92,7 +92,7 @@ def create_run(session: Session, *, actor: Actor, period: str | int, note: str =
                     "status": str(values["status"]),
                     "amount": values["amount"],
                     "score": values.get("score"),
-                    "missing": rules.names_of(values["missing"], list(policy.inputs)),
+                    "missing": rules.names_of(values["missing"], list(policy.all_inputs)),
                     "failed": rules.names_of(values["failed"], conditions),
                     "worst": values["worst"],
                     "near": bool(values["near"]),
@@ -136,7 +136,10 @@ def run_policy(session: Session, run: PolicyRun, code: str) -> tuple[PolicyVersi
     row = session.get(PolicyVersion, run.versions[code])
     if row is None:  # pragma: no cover - versions are never deleted
         raise NotFound(f"政策版本不存在：{run.versions[code]}")
-    return row, parse(row.text)
+    pinned = session.scalars(
+        sa.select(PolicyVersion.text).where(PolicyVersion.id.in_(list(run.versions.values())))
+    ).all()
+    return row, parse(row.text, uses=tuple(sorted(pinned)))
 
 
 def run_inputs(session: Session, run: PolicyRun) -> tuple[pl.DataFrame, pl.DataFrame]:

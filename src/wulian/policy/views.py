@@ -51,7 +51,7 @@ def detail(request: Request, code: str, db: DB, actor: CurrentActor) -> Response
     rows = [r for r in service.get_versions(db, actor=actor) if r.code == code]
     if not rows:
         raise NotFound(f"政策不存在：{code}")
-    policy = service.parse(rows[0].text)
+    policy = service.policy_of(db, rows[0])
     context = {
         "actor": actor,
         "row": rows[0],
@@ -59,7 +59,7 @@ def detail(request: Request, code: str, db: DB, actor: CurrentActor) -> Response
         "policy": policy,
         "department": service.department_name(db, policy),
         "readable": service.readable(policy),
-        "sources": {k: service.source_of(policy, k) for k in policy.inputs},
+        "sources": {k: service.source_of(policy, k) for k in policy.all_inputs},
         "fields": service.FIELDS,
         "results": rule_cases.run_cases(policy),
         "status_names": STATUS_NAMES,

@@ -72,7 +72,9 @@ def with_parameter(policy: Policy, key: str, value: float, day: dt.date) -> Poli
         if item["from"] == current.start:
             item["value"] = value
     return rule_policy.load(
-        yaml.safe_dump(data, allow_unicode=True, sort_keys=False), policy.filename
+        yaml.safe_dump(data, allow_unicode=True, sort_keys=False),
+        policy.filename,
+        policy.uses.values(),
     )
 
 
@@ -87,7 +89,7 @@ def what_if(
     day = rules.period_end(run.year)
     changed = with_parameter(policy, parameter, value, day)
     frame, _ = run_inputs(session, run)
-    columns = ["enterprise_id", *policy.inputs]
+    columns = ["enterprise_id", *{k for p in rule_policy.closure([policy]) for k in p.inputs}]
     before = evaluate_all([policy], frame.select(columns), run.year).frames.get(code)
     after = evaluate_all([changed], frame.select(columns), run.year).frames.get(code)
     if before is None or after is None:

@@ -202,6 +202,26 @@ def test_a_cycle_is_refused_at_load_with_the_cycle_named() -> None:
     assert "measures → other → measures" in message or "other → measures → other" in message
 
 
+def test_conditions_and_eligibility_are_read_as_true_false_or_unknown() -> None:
+    award = READER.replace("id: reader", "id: award").replace(
+        "benefit: {expr: 2 * measures.r, cap: 0.1}", "benefit: {expr: '5'}"
+    )
+    award = award.replace(
+        "  - {key: points, name: 研发得分达标, expr: measures.p >= 20}\n"
+        "  - {key: share, name: 人数不超过占比的1000倍, expr: z <= measures.r * 1000}",
+        "  - {key: met, name: 已符合另一政策, expr: reader.eligible and reader.points}",
+    )
+    policies = load_set([(award, "award.yaml"), (READER, "reader.yaml"), (MEASURES, "m.yaml")])
+    frame = pl.DataFrame(
+        {"id": ["a", "b", "c"], "x": [5, 3, None], "y": [100, 100, 100], "z": [1, 40, 1]}
+    )
+    result = evaluate([p for p in policies if p.id == "award"], frame, period=2024)
+    assert result.frames["reader"]["status"].to_list() == ["eligible", "ineligible", "unknown"]
+    assert result.frames["award"]["status"].to_list() == ["eligible", "ineligible", "unknown"]
+    assert result.frames["award"]["amount"].to_list() == [5.0, 0.0, None]
+    assert result.long().filter(pl.col("policy") == "award")["missing"].to_list()[2] == "x"
+
+
 def test_a_file_of_outputs_only_needs_no_conditions_and_no_category() -> None:
     measures = load(MEASURES, "measures.yaml")
     assert measures.conditions == []

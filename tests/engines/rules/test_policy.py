@@ -13,7 +13,7 @@ import pytest
 from wulian.core.errors import InvalidFile
 from wulian.engines.rules import cases, files
 from wulian.engines.rules.evaluate import Near, evaluate
-from wulian.engines.rules.policy import load
+from wulian.engines.rules.policy import Policy, load, load_set
 
 SHIPPED = Path(str(resources.files("wulian.policy").joinpath("policies")))
 
@@ -171,9 +171,16 @@ def shipped() -> list[Path]:
     return sorted(SHIPPED.glob("*.yaml"))
 
 
+def shipped_set() -> dict[str, Policy]:
+    """The shipped policies, loaded together (some read others' outputs), by file stem."""
+    paths = shipped()
+    loaded = load_set([(p.read_text("utf-8"), p.name) for p in paths])
+    return {p.stem: policy for p, policy in zip(paths, loaded, strict=True)}
+
+
 @pytest.mark.parametrize("path", shipped(), ids=lambda p: p.stem)
 def test_every_shipped_policy_passes_its_cases(path: Path) -> None:
-    policy = load(path.read_text("utf-8"), path.name)
+    policy = shipped_set()[path.stem]
     assert policy.tests, "每项政策都要有测试用例"
     failing = [(r.name, r.problems) for r in cases.run_cases(policy) if not r.passed]
     assert failing == []
@@ -183,7 +190,7 @@ def test_every_shipped_policy_passes_its_cases(path: Path) -> None:
 def test_every_shipped_parameter_declares_its_range_and_every_benefit_its_floor(
     path: Path,
 ) -> None:
-    policy = load(path.read_text("utf-8"), path.name)
+    policy = shipped_set()[path.stem]
     assert [k for k, p in policy.parameters.items() if not p.declared] == []
     assert policy.benefit is None or policy.benefit.min == 0
 
@@ -223,7 +230,7 @@ def test_a_benefit_with_a_floor_is_never_below_it() -> None:
 
 
 def test_the_ladder_is_complete() -> None:
-    ladder = {p.stem: load(p.read_text("utf-8"), p.name) for p in shipped()}
+    ladder = shipped_set()
     rungs = {key: p.rung for key, p in ladder.items() if p.category == "资质"}
     assert set(rungs) == {"kexing", "chuangxin", "gaoxin", "zhuanjing", "xiaojuren"}
     assert {p.category for p in ladder.values()} == {"减免", "奖补", "权益", "资质"}
@@ -255,7 +262,7 @@ LADDER_THRESHOLDS = [
 def test_a_firm_exactly_on_a_ladder_threshold_meets_it(
     key: str, inputs: dict[str, float], condition: str
 ) -> None:
-    policy = load((SHIPPED / f"{key}.yaml").read_text("utf-8"), f"{key}.yaml")
+    policy = shipped_set()[key]
     base = dict(policy.tests[0].input)
     result = evaluate(
         [policy], cases.frame_of(policy, base | inputs), period=2024, trace=True

@@ -127,6 +127,12 @@ class _Read:
         return expr.Span(ratio("lon", "lod"), ratio("hin", "hid"), self.low, self.high)
 
 
+def _column(name: str) -> pl.Expr:
+    """The column of a name: an output of another policy (policy_id.output) is read from
+    o.<policy_id>.<output>."""
+    return pl.col(f"o.{name}" if "." in name else name)
+
+
 def _union(a: Fraction | None, b: Fraction | None, how: str) -> Fraction | None:
     if a is None or b is None:
         return None
@@ -159,7 +165,7 @@ class _Compiled:
     def compiler(self, points: bool) -> expr.Compiler:
         symbols = self.policy.symbols
         checker = expr.Checker("", symbols)
-        compiler = expr.Compiler(symbols, pl.col, checker, self.constants, self.numbers, points)
+        compiler = expr.Compiler(symbols, _column, checker, self.constants, self.numbers, points)
         for read in self.reads:
             compiler.spans[read.name] = read.span(points)
         return compiler
