@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -309,7 +310,7 @@ def main() -> None:
     traced = best(lambda: ours(True))
     print(
         f"examples/ladder（{len(rules)} 个文件，{len(kinds)} 项输入，{len(OUTPUTS)} 项输出），"
-        f"{args.firms:,} 家企业（无空缺）："
+        f"{args.firms:,} 家企业（无空缺；load average {os.getloadavg()[0]:.1f}）："
     )
     print(f"  wulian 无追踪 {plain:.3f} s，含追踪 {traced:.3f} s（三次取最快）")
     if not args.skip_openfisca:
