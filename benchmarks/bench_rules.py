@@ -68,13 +68,15 @@ BOUNDS = {
 
 
 def shipped() -> list[Policy]:
-    return [load(p.read_text("utf-8"), p.name) for p in sorted(SHIPPED.glob("*.yaml"))]
+    """The shipped policies, loaded together (some read others' outputs)."""
+    return load_set([(p.read_text("utf-8"), p.name) for p in sorted(SHIPPED.glob("*.yaml"))])
 
 
 def variants(count: int) -> list[Policy]:
     """The shipped policies, then copies with every numeric parameter moved by a few percent."""
     texts = {p.name: yaml.safe_load(p.read_text("utf-8")) for p in sorted(SHIPPED.glob("*.yaml"))}
     out = shipped()
+    originals = list(out)
     k = 0
     while len(out) < count:
         k += 1
@@ -90,7 +92,8 @@ def variants(count: int) -> list[Policy]:
                         value["value"], bool
                     ):
                         value["value"] = value["value"] * (1 + 0.03 * k)
-            out.append(load(yaml.safe_dump(variant, allow_unicode=True), name))
+            text = yaml.safe_dump(variant, allow_unicode=True)
+            out.append(load(text, name, originals))  # reading the originals' outputs
     return out
 
 
