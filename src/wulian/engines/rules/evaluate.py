@@ -159,8 +159,10 @@ class _Compiled:
         self.numbers = {k: numbers[k] for k in policy.inputs if k in numbers}
         self.exports = list(exports)  # the outputs others read (or asked for), by key
         self.reads = list(reads)
-        # the bounds of every value of each exported number, over both passes
+        # the bounds of every value of each exported number, and of the size of its integers,
+        # over both passes
         self.bounds: dict[str, tuple[Fraction | None, Fraction | None]] = {}
+        self.sizes: dict[str, int] = {}
 
     def compiler(self, points: bool) -> expr.Compiler:
         symbols = self.policy.symbols
@@ -208,6 +210,8 @@ class _Compiled:
             if before is None
             else (_union(before[0], span.low, "min"), _union(before[1], span.high, "max"))
         )
+        ints = [x for end in (span.lo, span.hi) if end is not None for x in (end.num, end.den)]
+        self.sizes[key] = max([self.sizes.get(key, 1), *(x.size for x in ints)])
         known = compiler.known(span)
 
         def part(end: Rat | None, which: str) -> pl.Expr:
@@ -634,38 +638,17 @@ def _exports(active: Sequence[Policy], asked: Sequence[str]) -> dict[str, set[st
     return out
 
 
-def _layers(active: Sequence[Policy]) -> list[list[Policy]]:
-    """active in layers: each policy one layer after the last of those it reads."""
-    depth: dict[str, int] = {}
-    for policy in active:  # closure() put each after those it reads
-        depth[policy.id] = 1 + max((depth[u] for u in policy.uses), default=-1)
-    layers: list[list[Policy]] = [[] for _ in range(max(depth.values(), default=-1) + 1)]
-    for policy in active:
-        layers[depth[policy.id]].append(policy)
-    return layers
-
-
-def _reads(
-    policy: Policy, compiled: dict[str, _Compiled], exported: dict[str, pl.DataFrame]
-) -> list[_Read]:
-    """The number outputs of other policies that policy reads, with the size of their integers
-    as evaluated and the bounds of their values."""
+def _reads(policy: Policy, compiled: dict[str, _Compiled]) -> list[_Read]:
+    """The number outputs of other policies that policy reads, with the bounds of their
+    integers and of their values as compiled."""
     reads = []
     for name in sorted(policy.reads_of_others()):
         owner, key = name.split(".", 1)
         symbol = policy.uses[owner].output_symbol(key)
         if symbol is None or symbol.type != "number":
             continue
-        frame = exported[owner]
-        parts = [f"o.{name}.{p}" for p in ("lon", "lod", "hin", "hid")]
-        extremes = frame.select(
-            *(pl.col(c).max().cast(pl.Float64).alias(f"{c}+") for c in parts),
-            *(pl.col(c).min().cast(pl.Float64).alias(f"{c}-") for c in parts),
-        ).row(0)
-        size = max((abs(int(v)) for v in extremes if v is not None), default=0)
-        size = max(size * 2 + 1, 1)  # as floats, rounded: twice over, and never zero
         low, high = compiled[owner].bounds[key]
-        reads.append(_Read(name, size, low, high))
+        reads.append(_Read(name, compiled[owner].sizes[key], low, high))
     return reads
 
 
@@ -718,33 +701,30 @@ def evaluate(
             "数据",
         ) from None
     exports = _exports(active, outputs)
+    compiled: dict[str, _Compiled] = {}
+    queries: dict[str, pl.LazyFrame] = {}
+    base = data.lazy()
+    for policy in active:  # each after those it reads: one plan, collected once
+        item = _Compiled(
+            policy, period, day, numbers, sorted(exports[policy.id]), _reads(policy, compiled)
+        )
+        compiled[policy.id] = item
+        names = [unit, *policy.all_inputs]
+        names += [f"q.{k}" for k in policy.inputs if k in numbers]
+        source = base.select(*(pl.col(c) for c in dict.fromkeys(names)), expr.ones())
+        theirs = item.read_columns()
+        if theirs:
+            owners = dict.fromkeys(c.split(".")[1] for c in theirs)
+            parts = [queries[o].select(c for c in theirs if c.split(".")[1] == o) for o in owners]
+            source = pl.concat([source, *parts], how="horizontal")
+        queries[policy.id] = item.query(source, unit, near, trace)
     frames: dict[str, pl.DataFrame] = {}
     exported: dict[str, pl.DataFrame] = {}
-    compiled: dict[str, _Compiled] = {}
-    for layer in _layers(active):
-        built = []
-        for policy in layer:
-            reads = _reads(policy, compiled, exported)
-            item = _Compiled(policy, period, day, numbers, sorted(exports[policy.id]), reads)
-            compiled[policy.id] = item
-            names = [unit, *policy.all_inputs]
-            names += [f"q.{k}" for k in policy.inputs if k in numbers]
-            columns = [pl.col(c) for c in dict.fromkeys(names)]
-            source = data.select(*columns, expr.ones())
-            theirs = item.read_columns()
-            if theirs:
-                source = source.with_columns(
-                    pl.concat(
-                        [exported[o] for o in dict.fromkeys(c.split(".")[1] for c in theirs)],
-                        how="horizontal",
-                    ).select(theirs)
-                )
-            built.append(item.query(source.lazy(), unit, near, trace))
-        for item, frame in zip([compiled[p.id] for p in layer], pl.collect_all(built), strict=True):
-            key = item.policy.id
-            own = [c for c in frame.columns if c.startswith(f"o.{key}.") or c == "__unsure"]
-            exported[key] = frame.select(c for c in own if c != "__unsure")
-            frames[key] = frame.drop(own)
+    collected = pl.collect_all(list(queries.values())) if queries else []
+    for key, frame in zip(queries, collected, strict=True):
+        own = [c for c in frame.columns if c.startswith(f"o.{key}.") or c == "__unsure"]
+        exported[key] = frame.select(c for c in own if c != "__unsure")
+        frames[key] = frame.drop(own)
     return Evaluation(
         policies={p.id: p for p in policies},
         frames={p.id: frames[p.id] for p in active},
