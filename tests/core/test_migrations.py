@@ -41,7 +41,8 @@ def _old_firm(session, name):
 
 def test_migrations_match_the_models(engine):
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        opts = {"compare_type": True, "include_name": migrate.modelled}
+        context = MigrationContext.configure(connection, opts=opts)
         differences = compare_metadata(context, Base.metadata)
     assert differences == []
     assert migrate.is_current(engine)

@@ -49,6 +49,10 @@ def test_lists_sort_by_pinyin_and_find_by_initials_former_names_and_code(world):
     assert names(world, q="beijing") == ["北京示例材料有限公司"]
     assert names(world, q="长安汽车") == ["重庆长安汽车股份有限公司"]
     assert names(world, q=synthetic(30)) == ["中山精工有限公司"]
+    # two characters: shorter than the trigram index, found all the same
+    assert names(world, q="精工") == ["中山精工有限公司"]
+    assert names(world, q="示例") == ["阿里示例科技有限公司", "北京示例材料有限公司"]
+    assert names(world, q="示例_") == []  # a LIKE wildcard is a character like any other
 
     def rename(session):
         firm = service.get_by_uscc_or_raise(session, code=synthetic(31))

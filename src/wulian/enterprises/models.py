@@ -31,10 +31,22 @@ PROFILE_FIELDS = (
 )
 
 
+# The FTS5 table (trigram tokenizer) over enterprises.name_search on SQLite (migration 0019):
+# not a model, so not on Base.metadata; its rowid is the firm's id.
+SEARCH = sa.Table(
+    "enterprise_search",
+    sa.MetaData(),
+    sa.Column("rowid", sa.Integer, primary_key=True),
+    sa.Column("name_search", sa.Text),
+)
+
+
 class Enterprise(Base):
     __tablename__ = "enterprises"
     # lists page by pinyin: the index walks in the list's order, ties broken by id
     __table_args__ = (sa.Index("ix_enterprises_name_pinyin", "name_pinyin", "id"),)
+    # name_search is also indexed by trigrams (migration 0019): SEARCH on SQLite, a GIN index
+    # on PostgreSQL
 
     id: Mapped[int] = mapped_column(primary_key=True)
     uscc: Mapped[str | None] = mapped_column(sa.String(18), unique=True)
@@ -199,3 +211,14 @@ class Fact(Base):
     @property
     def source_code(self) -> str:
         return self.source.code
+
+
+def name_matches(key: str, dialect: str) -> sa.ColumnElement[bool]:
+    """Whether a firm's search key holds key (a folded name fragment, pinyin or initials): on
+    SQLite through the trigram table when key has three characters or more (and no LIKE
+    wildcard, which its index cannot take escaped), else by LIKE on the key itself (on
+    PostgreSQL its trigram index serves that LIKE)."""
+    if dialect == "sqlite" and len(key) >= 3 and not any(c in key for c in "%_\\"):
+        ids = sa.select(SEARCH.c.rowid).where(SEARCH.c.name_search.like(f"%{key}%"))
+        return Enterprise.id.in_(ids)
+    return Enterprise.name_search.contains(key, autoescape=True)

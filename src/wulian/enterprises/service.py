@@ -18,7 +18,7 @@ from wulian.core.errors import Conflict, InvalidInput, NotFound
 from wulian.core.pagination import Page, paginate
 from wulian.core.permissions import Actor, Permission
 from wulian.enterprises import uscc as uscc_check
-from wulian.enterprises.models import PROFILE_FIELDS, Enterprise, EnterpriseTag, Fact
+from wulian.enterprises.models import PROFILE_FIELDS, Enterprise, EnterpriseTag, Fact, name_matches
 from wulian.enterprises.names import clean_name, name_key
 from wulian.enterprises.tags import TAGS
 from wulian.reference.models import Region
@@ -99,7 +99,7 @@ class Filters:
     sort: str = "name"
 
 
-def _filtered(actor: Actor, filters: Filters) -> sa.Select[Enterprise]:
+def _filtered(actor: Actor, filters: Filters, dialect: str) -> sa.Select[Enterprise]:
     query = sa.select(Enterprise)
     if actor.enterprise_id is not None:
         query = query.where(Enterprise.id == actor.enterprise_id)
@@ -108,7 +108,7 @@ def _filtered(actor: Actor, filters: Filters) -> sa.Select[Enterprise]:
         if USCC_SHAPE.fullmatch(term.upper()):  # a credit code: its unique index, no scan
             query = query.where(Enterprise.uscc == term.upper())
         else:  # name_search holds each name folded as name_key, and its pinyin
-            query = query.where(Enterprise.name_search.contains(name_key(term), autoescape=True))
+            query = query.where(name_matches(name_key(term), dialect))
     if filters.in_zone is not None:
         query = query.where(Enterprise.in_zone == filters.in_zone)
     if filters.chain:
@@ -141,7 +141,9 @@ def get_all(
     """Enterprises visible to actor, filtered and sorted (by name unless told otherwise)."""
     actor.require(Permission.ENTERPRISES_READ)
     filters = filters or Filters(q=q, in_zone=in_zone)
-    query = _filtered(actor, filters).options(selectinload(Enterprise.tags))
+    query = _filtered(actor, filters, session.get_bind().dialect.name).options(
+        selectinload(Enterprise.tags)
+    )
     return paginate(session, query, page=page, per_page=per_page)
 
 
@@ -179,7 +181,11 @@ def export_xlsx(session: Session, *, actor: Actor, filters: Filters) -> bytes:
     """The filtered list as an xlsx workbook with Chinese headers."""
     actor.require(Permission.ENTERPRISES_READ)
     regions = dict(session.execute(sa.select(Region.code, Region.name)).all())
-    query = _filtered(actor, filters).options(selectinload(Enterprise.tags)).limit(EXPORT_LIMIT)
+    query = (
+        _filtered(actor, filters, session.get_bind().dialect.name)
+        .options(selectinload(Enterprise.tags))
+        .limit(EXPORT_LIMIT)
+    )
     headers = [
         "统一社会信用代码", "企业名称", "园区内外", "所属产业链", "行业代码", "区县", "法定代表人",
         "成立日期", "注册资本（万元）", "从业人数", "用地面积（亩）", "资质标签",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from alembic import context
 
 import wulian.models  # noqa: F401  (registers every table on Base.metadata)
-from wulian.core.db import Base
+from wulian.core.db import Base, migrate
 
 config = context.config
 engine = config.attributes["engine"]
@@ -27,6 +27,7 @@ with engine.connect() as connection:
                 target_metadata=Base.metadata,
                 render_as_batch=sqlite,
                 compare_type=True,
+                include_name=migrate.modelled,
             )
             context.run_migrations()
             if sqlite:

@@ -12,6 +12,15 @@ from sqlalchemy.engine import Engine
 
 from wulian.core.errors import DatabaseAhead, DatabaseBehind
 
+# Search structures the migrations keep beside the models (no model describes them): the FTS5
+# table of firm names (and its shadow tables) on SQLite, its trigram index on PostgreSQL.
+UNMODELLED = ("enterprise_search", "ix_enterprises_name_search_trgm")
+
+
+def modelled(name: str | None, type_: str, parent_names: object) -> bool:
+    """Whether a database object is one the models describe (for comparing the two)."""
+    return name is None or not name.startswith(UNMODELLED)
+
 
 def alembic_config(engine: Engine) -> Config:
     """An Alembic config for engine, reading scripts from the installed package."""
