@@ -306,7 +306,8 @@ def test_enterprise_users_cannot_import(world, zone):
 # ---------------------------------------------------------------- registry
 
 
-def test_registry_import_creates_updates_and_tags(world, zone, shared_data):
+def test_registry_import_creates_updates_and_tags(world, zone, shared_data, monkeypatch):
+    monkeypatch.setattr(registry_import, "BULK", 1)  # a bulk load: the statistics are renewed
     world.run(
         lambda s: reference_service.import_gbt4754(
             s, actor=SYSTEM, notes=shared_data / "gbt4754" / "gbt4754_2017_notes.csv"
@@ -382,6 +383,15 @@ def test_registry_import_creates_updates_and_tags(world, zone, shared_data):
     assert report.problems == []
     assert report.committed
     assert (report.created, report.updated) == (1, 1)
+
+    def analysed(session):
+        if session.get_bind().dialect.name == "sqlite":
+            stat = sa.text("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'enterprises'")
+            return session.scalar(stat) > 0
+        stat = sa.text("SELECT reltuples FROM pg_class WHERE relname = 'enterprises'")
+        return session.scalar(stat) >= 0  # -1 until the table is first analysed
+
+    assert world.run(analysed)
 
     def profile(session):
         a = session.get(Enterprise, zone["a"])

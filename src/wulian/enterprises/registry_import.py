@@ -92,6 +92,9 @@ def parse_flag(text: str) -> bool:
     raise ValueError("应填“是”或“否”")
 
 
+BULK = 1000  # firms created by one import, after which the tables are analysed
+
+
 def import_enterprises(
     session: Session,
     *,
@@ -195,6 +198,8 @@ def import_enterprises(
         else:
             report.unchanged += 1
     session.flush()
+    if report.created >= BULK:  # the planner's statistics now, not at the next autovacuum
+        session.execute(sa.text("ANALYZE enterprises"))
     report.committed = True
     audit.record(
         session,
