@@ -9,6 +9,8 @@ import re
 from tests.chains.conftest import memberships, place
 from tests.conftest import login, post_form
 from wulian.core.permissions import Role
+from wulian.enterprises.models import Enterprise
+from wulian.enterprises.uscc import synthetic
 
 
 def test_the_chain_officer_works_through_the_atlas(client, world, atlas):
@@ -115,3 +117,20 @@ def test_an_officer_of_another_department_reads_the_chain_office_s_chains(client
     refused = post_form(client, f"/atlas/memberships/{some}/confirm", {}, page="/atlas/review")
     assert refused.status_code == 403
     assert "产业链专班（链长办）" in refused.text
+
+
+def test_pages_name_a_firms_chain_not_its_code(client, world, atlas):
+    """产业链 锂电新材料 on the registry's pages, never the code lithium."""
+    firm = world.enterprise("锂测链名有限公司", code=synthetic(790))
+
+    def set_chain(session):
+        session.get(Enterprise, firm).chain = "lithium"
+
+    world.run(set_chain)
+    login(client, "officer1")
+    detail = client.get(f"/enterprises/{firm}")
+    assert "<dt>所属产业链</dt><dd>锂电新材料</dd>" in detail.text
+    listed = client.get("/enterprises?chain=lithium")
+    assert "锂测链名有限公司" in listed.text
+    assert "<td>锂电新材料</td>" in listed.text
+    assert '<option value="lithium" selected>锂电新材料</option>' in listed.text

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
 
 from wulian import __version__
+from wulian.chains import service as chains_service
 from wulian.chains.health import money
 from wulian.core import forms
 from wulian.core.auth.cookies import csrf_token
@@ -36,6 +39,21 @@ def thousands(value: int | float | str | None) -> str:
     if isinstance(value, float) and value.is_integer():
         return f"{int(value):,}"  # 职工总数 78 人, not 78.0
     return f"{value:,}"
+
+
+@pass_context
+def chain_name(context: Any, code: str | None) -> str:
+    """A chain's name for its code (产业链 氟硅, never fluorosilicon on a page); a dash when
+    none. The names are read once per request (sync routes only render pages that use it)."""
+    if not code:
+        return "—"
+    request = context.get("request")
+    names = getattr(getattr(request, "state", None), "chain_names", None)
+    if names is None and request is not None:
+        with request.app.state.session_factory() as session:
+            names = chains_service.chain_names(session)
+        request.state.chain_names = names
+    return str((names or {}).get(code, code))
 
 
 def static(path: str) -> str:
@@ -74,6 +92,8 @@ def build_templates(zone_name: str, limits: dict[str, int] | None = None) -> Jin
         scopes=SCOPES,
         limits={k: size_text(v) for k, v in (limits or {}).items()},
     )
-    env.filters.update(china_time=china_time, thousands=thousands, money=money)
+    env.filters.update(
+        china_time=china_time, thousands=thousands, money=money, chain_name=chain_name
+    )
     env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}
     return templates
