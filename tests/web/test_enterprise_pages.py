@@ -320,3 +320,23 @@ def test_an_address_whose_id_is_not_a_number_is_not_found(client, zone):
     assert "页面不存在" in page.text
     api = client.get("/api/v1/enterprises/abc")
     assert api.status_code == 404
+
+
+def test_a_ratio_is_shown_as_a_percentage_and_a_count_as_an_integer(client, world, zone):
+    """资产负债率 24.56%, not 0.2456; 职工总数 4,690, not 4690.0."""
+
+    def put(session):
+        for key, value in (("debt_ratio", 0.2456), ("staff_total", 4690.0)):
+            facts.record(
+                session, actor=SYSTEM, enterprise_id=zone["a"], metric_key=key, period="2024",
+                value=value, source="stats", as_of=dt.date(2025, 3, 1),
+            )  # fmt: skip
+
+    world.run(put)
+    login(client, "analyst1")
+    page = client.get(f"/enterprises/{zone['a']}").text
+    assert ">24.56%</a>" in page
+    assert "0.2456" not in page
+    assert ">4,690</a>" in page
+    history = client.get(f"/enterprises/{zone['a']}/history?metric=debt_ratio&period=2024").text
+    assert "24.56%" in history

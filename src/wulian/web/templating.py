@@ -41,6 +41,21 @@ def thousands(value: int | float | str | None) -> str:
     return f"{value:,}"
 
 
+def measure(value: float | None, metric: Any) -> str:
+    """A metric's value as a person reads it: a ratio as a percentage (资产负债率 24.56%, not
+    0.2456), anything else with thousands separators (职工总数 4,690)."""
+    if value is None:
+        return "—"
+    if getattr(metric, "value_type", None) == "ratio":
+        return f"{round(value * 100, 2):.2f}".rstrip("0").rstrip(".") + "%"
+    return thousands(value)
+
+
+def unit_of(metric: Any) -> str:
+    """The unit a metric's values are shown in (a ratio's is the % of its value)."""
+    return "" if getattr(metric, "value_type", None) == "ratio" else str(metric.unit)
+
+
 @pass_context
 def chain_name(context: Any, code: str | None) -> str:
     """A chain's name for its code (产业链 氟硅, never fluorosilicon on a page); a dash when
@@ -93,7 +108,8 @@ def build_templates(zone_name: str, limits: dict[str, int] | None = None) -> Jin
         limits={k: size_text(v) for k, v in (limits or {}).items()},
     )
     env.filters.update(
-        china_time=china_time, thousands=thousands, money=money, chain_name=chain_name
-    )
+        china_time=china_time, thousands=thousands, money=money, chain_name=chain_name,
+        measure=measure, unit_of=unit_of,
+    )  # fmt: skip
     env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}
     return templates
