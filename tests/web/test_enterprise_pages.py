@@ -13,6 +13,7 @@ import sqlalchemy as sa
 import xlsxwriter
 
 from tests.conftest import SYSTEM, csrf_from, login, page_csrf
+from wulian.core.auth.models import Department, User
 from wulian.core.permissions import Role
 from wulian.enterprises import facts
 from wulian.enterprises.models import Fact, FactStatus
@@ -262,6 +263,25 @@ def test_an_administrator_adds_a_header_alias_in_the_ui(client, world, zone):
     again = client.post("/admin/aliases", data=form)
     assert again.status_code == 409
     assert "已有对应关系" in again.text
+
+
+def test_staff_are_named_by_name_and_department_not_by_login(client, world, zone):
+    world.user("admin2", Role.ADMIN, department_id=world.department())
+
+    def name(session):
+        user = session.scalar(sa.select(User).where(User.username == "admin2"))
+        user.display_name = "王晓东"
+        return session.get(Department, user.department_id).name
+
+    department = world.run(name)
+    login(client, "admin2")
+    page = client.get("/admin/aliases")
+    form = {"csrf_token": csrf_from(page.text), "label": "全年销售额", "target": "revenue"}
+    client.post("/admin/aliases", data=form)
+    listed = client.get("/admin/aliases").text
+    assert f"王晓东（{department}）" in listed
+    audit_log = client.get("/admin/audit").text
+    assert f"王晓东（{department}）" in audit_log
 
 
 def test_likely_duplicates_page_and_merge(make_client, world, zone):

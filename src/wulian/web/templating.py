@@ -14,6 +14,7 @@ from wulian import __version__
 from wulian.chains import service as chains_service
 from wulian.chains.health import money
 from wulian.core import forms
+from wulian.core.auth import service as auth_service
 from wulian.core.auth.cookies import csrf_token
 from wulian.core.calendar import CHINA_TIME
 from wulian.core.permissions import ROLE_LABELS, SCOPES
@@ -71,6 +72,21 @@ def chain_name(context: Any, code: str | None) -> str:
     return str((names or {}).get(code, code))
 
 
+@pass_context
+def staff(context: Any, login: str | None) -> str:
+    """A member of staff as pages name them: 张三（科技局）, not the login zhangsan; what is not
+    a login (系统, a token) as it is. Read once per request."""
+    if not login:
+        return "—"
+    request = context.get("request")
+    names = getattr(getattr(request, "state", None), "staff_names", None)
+    if names is None and request is not None:
+        with request.app.state.session_factory() as session:
+            names = auth_service.staff_names(session)
+        request.state.staff_names = names
+    return str((names or {}).get(login, login))
+
+
 def static(path: str) -> str:
     """The URL of a packaged static file, versioned so that upgrades refresh browser caches."""
     return f"/static/{path}?v={__version__}"
@@ -109,7 +125,7 @@ def build_templates(zone_name: str, limits: dict[str, int] | None = None) -> Jin
     )
     env.filters.update(
         china_time=china_time, thousands=thousands, money=money, chain_name=chain_name,
-        measure=measure, unit_of=unit_of,
+        measure=measure, unit_of=unit_of, staff=staff,
     )  # fmt: skip
     env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}
     return templates

@@ -204,6 +204,21 @@ def get_user_by_username(session: Session, *, username: str) -> User | None:
     return session.scalar(sa.select(User).where(User.username == username.strip().lower()))
 
 
+def staff_names(session: Session) -> dict[str, str]:
+    """Each staff login → how pages name the person: 张三（科技局）, or the login when no
+    display name is set (a firm's users keep their login)."""
+    rows = session.execute(
+        sa.select(User.username, User.display_name, Department.name).outerjoin(
+            Department, Department.id == User.department_id
+        )
+    ).all()
+    out = {}
+    for username, display, department in rows:
+        name = display or username
+        out[username] = f"{name}（{department}）" if department else name
+    return out
+
+
 def get_user_or_raise(session: Session, *, actor: Actor, user_id: int) -> User:
     """A user, for an administrator."""
     actor.require(Permission.USERS_MANAGE)
