@@ -103,9 +103,24 @@ def test_top_k_are_ranked_leaves_with_scores_between_zero_and_one(zero_shot: eng
 
 
 def test_terms_name_what_decided(zero_shot: engine.Model) -> None:
-    frame = engine.predict(zero_shot, ["人造石墨负极材料的生产与销售"], 1).frame
+    text = "人造石墨负极材料的生产与销售"
+    frame = engine.predict(zero_shot, [text], 1).frame
     terms = frame["terms"][0].split("、")
-    assert "石墨" in terms or "负极" in terms
+    assert any("石墨" in t or "负极" in t for t in terms)
+    assert all(t in text for t in terms)  # words and phrases of the text, not fragments
+
+
+def test_decisive_fragments_are_shown_as_the_phrases_that_hold_them() -> None:
+    text = "锂离子电池正极材料的研发、生产和销售；人造石墨负极材料"
+    assert (
+        engine.phrases(text, "正极、石墨、极材、研发")
+        == "锂离子电池正极材料的研发、人造石墨负极材料"
+    )
+    assert engine.phrases("技术服务", "技术") == "技术服务"
+    long = "一般项目：新型膜材料及高性能纤维与复合材料的技术开发技术转让"
+    shown = engine.phrases(long, "复合")
+    assert "复合" in shown
+    assert len(shown) <= 12
 
 
 def test_empty_texts_are_reported_not_placed(zero_shot: engine.Model) -> None:

@@ -449,7 +449,7 @@ def _predict_chunk(
         first = np.flatnonzero(rank == 0)
         found = _terms(model, matrix, rows[first], nodes[first])
         for position, text in zip(first.tolist(), found, strict=True):
-            term_text[position] = text
+            term_text[position] = phrases(texts[int(rows[position])], text)
     return {
         "row": rows + offset,
         "rank": (rank + 1).astype(np.int32),
@@ -588,6 +588,28 @@ def _terms(model: Model, matrix: sp.csr_matrix, rows: np.ndarray, nodes: np.ndar
     for c, start, end in zip(cand[starts].tolist(), starts.tolist(), ends.tolist(), strict=True):
         out[c] = "、".join(words[start:end])
     return out
+
+
+PHRASE_BREAKS = re.compile(r"[\s,，、;；。:：()（）\[\]【】/|]+")
+PHRASE_WIDTH = 12  # a longer phrase is shown around its decisive part
+
+
+def phrases(text: str, terms: str) -> str:
+    """The decisive terms ("、"-joined features, often character fragments such as 锂电 or
+    极材) as the phrases of the text that hold them (锂电池正极材料), each once, in order; a
+    phrase wider than PHRASE_WIDTH is cut around its term."""
+    parts = [p for p in PHRASE_BREAKS.split(text) if p]
+    out: list[str] = []
+    for term in filter(None, terms.split("、")):
+        phrase = next((p for p in parts if term in p), term)
+        if len(phrase) > PHRASE_WIDTH:
+            at = phrase.index(term) if term in phrase else 0
+            room = max(0, PHRASE_WIDTH - len(term)) // 2
+            start = max(0, min(at - room, len(phrase) - PHRASE_WIDTH))
+            phrase = phrase[start : start + max(PHRASE_WIDTH, len(term))]
+        if not any(phrase in seen for seen in out):
+            out = [seen for seen in out if seen not in phrase] + [phrase]
+    return "、".join(out)
 
 
 def _steps(model: Model, nodes: np.ndarray) -> dict[tuple[int, int], np.ndarray]:
