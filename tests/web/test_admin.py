@@ -120,6 +120,30 @@ def test_update_user_and_the_last_administrator_stays(client, world):
     assert world.get_user("root").role is Role.ADMIN
 
 
+def test_an_administrator_sets_a_users_contact_which_the_audit_masks(client, world):
+    _admin(client, world)
+    user_id = world.user("ana", Role.ANALYST)
+    form = {"role": "analyst", "display_name": "李四", "is_active": "on"}
+    bad = post_form(
+        client, f"/admin/users/{user_id}", form | {"phone": "12345"}, page=f"/admin/users/{user_id}"
+    )
+    assert bad.status_code == 422
+    assert "手机号码应为 11 位数字" in bad.text
+    assert world.get_user("ana").phone is None  # nothing written
+    saved = post_form(
+        client,
+        f"/admin/users/{user_id}",
+        form | {"email": "li.si@zone.gov.cn", "phone": "138 0013 8000"},
+        page=f"/admin/users/{user_id}",
+    )
+    assert saved.status_code == 303
+    user = world.get_user("ana")
+    assert (user.email, user.phone) == ("li.si@zone.gov.cn", "13800138000")
+    audit_log = client.get("/admin/audit?object_type=users").text
+    assert "13800138000" not in audit_log
+    assert "li.si@zone.gov.cn" not in audit_log
+
+
 def test_reset_password_ends_the_users_sessions(client, world, make_client):
     _admin(client, world)
     user_id = world.user("ana", Role.ANALYST)

@@ -154,6 +154,8 @@ def user_update(
     department_code: Annotated[str, Form(max_length=32)] = "",
     enterprise_uscc: Annotated[str, Form(max_length=40)] = "",
     is_active: Annotated[str, Form(max_length=8)] = "",
+    email: Annotated[str, Form(max_length=254)] = "",
+    phone: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     _, error = attempt(
         db,
@@ -166,6 +168,8 @@ def user_update(
             department_id=auth_service.department_id_for_code(db, code=department_code),
             enterprise_id=enterprise_service.id_for_uscc(db, code=enterprise_uscc),
             is_active=is_active == "on",
+            email=email,
+            phone=phone,
         ),
     )
     if error:

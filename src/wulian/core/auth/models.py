@@ -24,7 +24,8 @@ class Department(Base):
 
 class User(Base):
     __tablename__ = "users"
-    __audit_mask__: ClassVar[frozenset[str]] = frozenset({"password_hash"})
+    # personal data: the audit trail records that it changed, not what it is
+    __audit_mask__: ClassVar[frozenset[str]] = frozenset({"password_hash", "email", "phone"})
     __audit_ignore__: ClassVar[frozenset[str]] = frozenset({"last_login_at"})
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -313,6 +313,21 @@ def _count_active_admins(session: Session) -> int:
     return session.scalar(query) or 0
 
 
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+PHONE = re.compile(r"^1\d{10}$")  # a mainland mobile number
+
+
+def clean_contact(email_address: str, phone: str) -> tuple[str | None, str | None]:
+    """An email address and a mobile number as stored (None when left empty); InvalidInput
+    naming the field when either is malformed."""
+    address, number = email_address.strip(), phone.strip().replace(" ", "").replace("-", "")
+    if address and (len(address) > 254 or not EMAIL.match(address)):
+        raise InvalidInput("电子邮箱格式不正确", field="email", value=address)
+    if number and not PHONE.match(number):
+        raise InvalidInput("手机号码应为 11 位数字", field="phone", value=number)
+    return address or None, number or None
+
+
 def update_user(
     session: Session,
     *,
@@ -323,8 +338,11 @@ def update_user(
     department_id: int | None = None,
     enterprise_id: int | None = None,
     is_active: bool | None = None,
+    email: str | None = None,
+    phone: str | None = None,
 ) -> User:
-    """Change a user's name, role, bindings or status; the last active administrator stays."""
+    """Change a user's name, role, bindings, status or contact (email, phone: None keeps it,
+    empty clears it); the last active administrator stays."""
     user = get_user_or_raise(session, actor=actor, user_id=user_id)
     new_role = user.role if role is None else _parse_role(role)
     new_active = user.is_active if is_active is None else is_active
@@ -336,6 +354,12 @@ def update_user(
     _check_bindings(new_role, department_id, enterprise_id)
     if display_name is not None:
         user.display_name = display_name.strip()[:100]
+    if email is not None or phone is not None:
+        address, number = clean_contact(
+            email if email is not None else user.email or "",
+            phone if phone is not None else user.phone or "",
+        )
+        user.email, user.phone = address, number
     user.role = new_role
     user.department_id = department_id
     user.enterprise_id = enterprise_id

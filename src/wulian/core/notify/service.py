@@ -10,12 +10,12 @@ what was committed.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterable
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from wulian.core.auth import service as auth_service
 from wulian.core.auth.models import Department, User
 from wulian.core.db import utcnow
 from wulian.core.errors import InvalidInput, NotFound, PermissionDenied
@@ -25,8 +25,6 @@ from wulian.core.pagination import Page, paginate
 from wulian.core.permissions import Actor, Role
 
 PER_PAGE = 20
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-PHONE = re.compile(r"^1\d{10}$")  # a mainland mobile number
 
 
 def notify(
@@ -230,16 +228,12 @@ def update_preferences(
     user = session.get(User, _own(actor))
     if user is None:
         raise NotFound("用户不存在")
-    address, number = email_address.strip(), phone.strip().replace(" ", "").replace("-", "")
-    if address and (len(address) > 254 or not EMAIL.match(address)):
-        raise InvalidInput("电子邮箱格式不正确", field="email", value=address)
-    if number and not PHONE.match(number):
-        raise InvalidInput("手机号码应为 11 位数字", field="phone", value=number)
+    address, number = auth_service.clean_contact(email_address, phone)
     by_email, by_sms = set(email_kinds), set(sms_kinds)
     unknown = (by_email | by_sms) - KINDS.keys()
     if unknown:
         raise InvalidInput(f"没有这类通知：{'、'.join(sorted(unknown))}", field="kinds")
-    user.email, user.phone = address or None, number or None
+    user.email, user.phone = address, number
     existing = {
         r.kind: r
         for r in session.scalars(
