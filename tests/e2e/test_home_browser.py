@@ -130,7 +130,7 @@ def test_the_cockpit_shows_figures_from_every_module(client, world):
     assert share in page
     total = world.scalar(sa.text("SELECT count(*) FROM desk_requests"))
     assert f"诉求 {total:,} 件" in page
-    assert page.count('<svg class="chart bars"') >= 3
+    assert page.count('<svg class="chart bars"') >= 4  # innovation, landuse, payouts, desk
     book = client.get("/cockpit/export.xlsx")
     assert book.status_code == 200
     import io
@@ -156,3 +156,9 @@ def test_the_cockpit_shows_figures_from_every_module(client, world):
     text = "\n".join(p.text for p in document.paragraphs)
     assert f"诉求 {total:,} 件" in text
     assert len(document.tables) >= 3
+    captions = [p.text for p in document.paragraphs if p.runs and p.runs[0].bold]
+    for caption in ("各榜单企业数（家）", "亩均效益分类企业数（家）", "各年度兑现笔数",
+                    "近 12 个月诉求提交与办结（件）"):  # fmt: skip
+        assert caption in captions  # the cockpit's charts, as bars of blocks
+    bars = [c.text for t in document.tables for row in t.rows for c in row.cells]
+    assert any(cell and set(cell) == {"█"} for cell in bars)

@@ -37,6 +37,28 @@ def _table(document: Any, headers: list[str], rows: list[list[Any]]) -> None:
             cell.text = "" if value is None else str(value)
 
 
+BAR = "█"
+BAR_WIDTH = 20  # blocks for the largest value
+
+
+def _bars(
+    document: Any, caption: str, categories: list[str], series: list[tuple[str, list[int]]]
+) -> None:
+    """A bar chart Word shows anywhere: a table of the values with a bar of blocks beside each
+    (the largest value BAR_WIDTH blocks), under its caption — the cockpit's charts, in text."""
+    if not categories:
+        return
+    document.add_paragraph(caption).runs[0].bold = True
+    top = max((v for _, values in series for v in values), default=0) or 1
+    rows = []
+    for i, category in enumerate(categories):
+        for name, values in series:
+            value = values[i]
+            blocks = BAR * max(1 if value else 0, round(BAR_WIDTH * value / top))
+            rows.append([category, name, f"{value:,}", blocks])
+    _table(document, ["", "项目", "数值", "图示"], rows)
+
+
 def briefing_docx(figures: Cockpit, *, zone: str, day: dt.date) -> bytes:
     """The briefing of the week ending on day (a Monday-to-Sunday week, Asia/Shanghai)."""
     document = Document()
@@ -76,6 +98,10 @@ def briefing_docx(figures: Cockpit, *, zone: str, day: dt.date) -> bytes:
             f"{run.period} 年度“{run.spec.name}”已发布：参评 {run.firms:,} 家，"
             f"有积分 {run.scored:,} 家；{bands}。"
         )
+        _bars(
+            document, "各榜单企业数（家）", [band for band, _ in summary.bands],
+            [("企业", [n for _, n in summary.bands])],
+        )  # fmt: skip
     if figures.landuse:
         landuse_run, counts = figures.landuse
         document.add_heading("三、亩均效益", level=1)
@@ -83,6 +109,10 @@ def briefing_docx(figures: Cockpit, *, zone: str, day: dt.date) -> bytes:
         document.add_paragraph(
             f"{landuse_run.period} 年度评价已发布：{grades}；低效企业 {counts.get('low', 0):,} 家。"
         )
+        _bars(
+            document, "亩均效益分类企业数（家）", list(GRADES),
+            [("企业", [counts.get(g, 0) for g in GRADES])],
+        )  # fmt: skip
     if figures.payouts:
         document.add_heading("四、政策兑现", level=1)
         _table(
@@ -90,6 +120,11 @@ def briefing_docx(figures: Cockpit, *, zone: str, day: dt.date) -> bytes:
             ["年度", "兑现企业", "笔数", "金额（万元）", "免申即享占比"],
             [[p.period, f"{p.firms:,} 家", f"{p.payouts:,}", f"{p.amount:,.2f}",
               _percent(p.free_share)] for p in figures.payouts],
+        )  # fmt: skip
+        years = list(reversed(figures.payouts))
+        _bars(
+            document, "各年度兑现笔数", [p.period for p in years],
+            [("兑现", [p.payouts for p in years]), ("其中免申即享", [p.free for p in years])],
         )  # fmt: skip
     if figures.desk is not None:
         desk = figures.desk
@@ -99,6 +134,11 @@ def briefing_docx(figures: Cockpit, *, zone: str, day: dt.date) -> bytes:
             f"办结率 {_percent(desk.closure_rate)}，按时办结率 {_percent(desk.on_time_rate)}，"
             f"满意率 {_percent(desk.satisfaction_rate)}。"
         )
+        months = desk.months[-12:]
+        _bars(
+            document, "近 12 个月诉求提交与办结（件）", [m.month for m in months],
+            [("提交", [m.submitted for m in months]), ("办结", [m.closed for m in months])],
+        )  # fmt: skip
         _table(
             document,
             ["部门", "诉求", "办理中", "已超期", "按时办结率"],

@@ -71,6 +71,13 @@ def build(session: Session, *, actor: Actor, now: dt.datetime | None = None) -> 
             ],
             label="各年度政策兑现笔数",
         )
+    innovation = _may(lambda: innovation_service.published_summary(session, actor=actor))
+    if innovation:
+        charts["innovation"] = columns(
+            [band for band, _ in innovation.bands],
+            [("企业数", [n for _, n in innovation.bands], "a")],
+            label="创新积分各榜单企业数",
+        )
     if landuse is not None:
         counts = landuse[1]
         charts["landuse"] = columns(
@@ -79,7 +86,7 @@ def build(session: Session, *, actor: Actor, now: dt.datetime | None = None) -> 
         )  # fmt: skip
     return Cockpit(
         chains=_may(lambda: chains_service.states(session, actor=actor)),
-        innovation=_may(lambda: innovation_service.published_summary(session, actor=actor)),
+        innovation=innovation,
         landuse=landuse,
         payouts=payouts,
         desk=desk,
