@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 from rich.table import Table
+from sqlalchemy.orm import Session
 
 from wulian.cli.common import console, fail, work
 from wulian.core.auth import service as auth_service
@@ -16,7 +17,6 @@ from wulian.core.calendar import end_of_day, parse_day
 from wulian.core.errors import InvalidInput
 from wulian.core.permissions import SCOPES, Role
 from wulian.core.settings import get_settings
-from wulian.enterprises import service as enterprise_service
 
 user_app = typer.Typer(help="用户管理", no_args_is_help=True)
 token_app = typer.Typer(help="API 令牌管理", no_args_is_help=True)
@@ -64,7 +64,7 @@ def user_create(
         except InvalidInput as error:
             raise fail(error.message) from None
         department_id = auth_service.department_id_for_code(session, code=department)
-        enterprise_id = enterprise_service.id_for_uscc(session, code=enterprise)
+        enterprise_id = _id_for_uscc(session, enterprise)
         created = auth_service.create_user(
             session,
             actor=actor,
@@ -155,7 +155,7 @@ def token_create(
     with work(settings) as (session, actor):
         day = parse_day(expires or "", field="expires")
         expires_at = end_of_day(day) if day else None
-        enterprise_id = enterprise_service.id_for_uscc(session, code=enterprise)
+        enterprise_id = _id_for_uscc(session, enterprise)
         created = auth_service.create_token(
             session,
             actor=actor,
@@ -192,3 +192,10 @@ def token_list() -> None:
                 state,
             )
     console.print(table)
+
+
+def _id_for_uscc(session: Session, code: str | None) -> int | None:
+    """The firm registered under a credit code (the registry is imported only when asked)."""
+    from wulian.enterprises import service as enterprise_service
+
+    return enterprise_service.id_for_uscc(session, code=code)

@@ -12,7 +12,6 @@ from rich.console import Console
 from rich.markup import escape
 from sqlalchemy.orm import Session
 
-import wulian.models  # noqa: F401  (every table, and the hooks the domains register)
 from wulian.core import audit
 from wulian.core.db import create_engine, migrate, session_factory, unit_of_work
 from wulian.core.errors import WulianError
@@ -39,6 +38,8 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 @contextmanager
 def work(settings: Settings | None = None) -> Iterator[tuple[Session, Actor]]:
     """One unit of work on a current database, attributed to the operator; errors become exits."""
+    import wulian.models  # noqa: F401 (every table and hook; not for the engines' commands)
+
     settings = settings or get_settings()
     engine = create_engine(settings.database_url, timeouts=settings.db_command_timeouts)
     actor = cli_actor()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -13,7 +13,9 @@ from wulian.cli.common import console, err_console, fail, work
 from wulian.core.calendar import parse_day
 from wulian.core.errors import InvalidInput
 from wulian.core.settings import get_settings
-from wulian.enterprises.importreport import ImportReport
+
+if TYPE_CHECKING:
+    from wulian.enterprises.importreport import ImportReport
 
 import_app = typer.Typer(help="导入企业名录与企业数据（Excel 或 CSV）", no_args_is_help=True)
 

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 import string
 
 from pwdlib import PasswordHash
 
 _hasher = PasswordHash.recommended()
-# Verified against when the user does not exist, so that timing does not reveal which names exist.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the user does not exist, so that timing does not reveal which
+    names exist; made on first use (hashing costs what a login costs, not every start)."""
+    return _hasher.hash(secrets.token_urlsafe(16))
+
 
 MIN_LENGTH = 10
 MAX_LENGTH = 128
@@ -39,7 +46,7 @@ def hash_password(password: str) -> str:
 def verify_password(password: str, password_hash: str | None) -> tuple[bool, str | None]:
     """Whether password matches, and a new hash when the stored one uses outdated parameters."""
     if password_hash is None:
-        _hasher.verify(password, _DUMMY_HASH)
+        _hasher.verify(password, _dummy_hash())
         return False, None
     return _hasher.verify_and_update(password, password_hash)
 
