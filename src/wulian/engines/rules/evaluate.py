@@ -118,33 +118,33 @@ class _Compiled:
     def query(self, data: pl.LazyFrame, unit: str, near: Near, trace: bool) -> pl.LazyFrame:
         """Two passes: every row with its inputs as they are (unknown is null, deciding
         nothing; what this pass decides is decided, and it costs about what float arithmetic
-        did); then the rows it leaves unknown again, with every unknown input as the interval
-        of its range. Rows keep their order."""
+        did); then only the rows it leaves unknown, with every unknown input as the interval
+        of its range, written over the first pass's results in place. Rows keep their order."""
         inputs = [unit, *self.policy.inputs, *(f"q.{k}" for k in self.numbers), expr.ONES]
         inputs = list(dict.fromkeys(inputs))
-        indexed = data.with_row_index("__i")
-        first, columns = self.stage(self.compiler(True), indexed, unit, near, trace)
-        again = pl.col("status") == "unknown"  # what the first pass decides is decided
+        first, columns = self.stage(self.compiler(True), data, unit, near, trace)
         keep = [c.meta.output_name() for c in columns]
         carried = [c for c in inputs if c not in keep]
-        first = (  # only what is shown and what the second pass reads
-            first.select("__i", again.alias("__again"), *columns, *carried).cache()
-        )
-        redo = first.filter(pl.col("__again")).select("__i", *inputs)
-        second, again_columns = self.stage(self.compiler(False), redo, unit, near, trace)
-        names = [c.meta.output_name() for c in columns]
-        redone = second.select(
-            "__i", *(c.alias(f"{n}__2") for c, n in zip(again_columns, names, strict=True))
-        )
-        joined = first.select("__i", "__again", *keep).join(
-            redone, on="__i", how="left", maintain_order="left"
-        )
-        return joined.select(
-            pl.when(pl.col("__again")).then(pl.col(f"{n}__2")).otherwise(pl.col(n)).alias(n)
-            if n != unit
-            else pl.col(n)
-            for n in names
-        )
+        redone = [n for n in keep if n not in inputs]  # inputs read the same in both passes
+
+        def again(frame: pl.DataFrame) -> pl.DataFrame:
+            """The second pass over the rows the first leaves unknown (none: nothing to do)."""
+            unknown = frame.get_column("status") == "unknown"
+            if not unknown.any():
+                return frame
+            rows = unknown.arg_true()
+            redo = frame.filter(unknown).select(inputs).lazy()
+            second, again_columns = self.stage(self.compiler(False), redo, unit, near, trace)
+            names = [c.meta.output_name() for c in again_columns]
+            values = second.select(again_columns).collect()
+            if names != keep:  # pragma: no cover - both passes keep the same columns
+                raise RuntimeError(f"the passes of {self.policy.id} keep different columns")
+            return frame.with_columns(
+                frame.get_column(n).clone().scatter(rows, values.get_column(n)) for n in redone
+            )
+
+        # the UDF returns the frame it is given, columns and types alike
+        return first.select(*columns, *carried).map_batches(again).select(keep)
 
     def stage(
         self, compiler: expr.Compiler, data: pl.LazyFrame, unit: str, near: Near, trace: bool
