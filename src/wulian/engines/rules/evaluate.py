@@ -124,7 +124,6 @@ class _Compiled:
         inputs = list(dict.fromkeys(inputs))
         first, columns = self.stage(self.compiler(True), data, unit, near, trace)
         keep = [c.meta.output_name() for c in columns]
-        carried = [c for c in inputs if c not in keep]
         redone = [n for n in keep if n not in inputs]  # inputs read the same in both passes
 
         def again(frame: pl.DataFrame) -> pl.DataFrame:
@@ -133,7 +132,7 @@ class _Compiled:
             if not unknown.any():
                 return frame
             rows = unknown.arg_true()
-            redo = frame.filter(unknown).select(inputs).lazy()
+            redo = data.filter(pl.lit(unknown)).select(inputs)
             second, again_columns = self.stage(self.compiler(False), redo, unit, near, trace)
             names = [c.meta.output_name() for c in again_columns]
             values = second.select(again_columns).collect()
@@ -144,7 +143,7 @@ class _Compiled:
             )
 
         # the UDF returns the frame it is given, columns and types alike
-        return first.select(*columns, *carried).map_batches(again).select(keep)
+        return first.select(columns).map_batches(again)
 
     def stage(
         self, compiler: expr.Compiler, data: pl.LazyFrame, unit: str, near: Near, trace: bool
@@ -166,6 +165,7 @@ class _Compiled:
                 frame = put(frame, compiler.materialize(value.key, compiler.span(tree)))
                 shown = compiler.shown(compiler.spans[value.key])
                 frame = put(frame, shown.alias(value.key))
+                compiler.floats.add(value.key)
             else:
                 frame = put(frame, compile_(tree).alias(value.key))
         if policy.score:
@@ -184,6 +184,7 @@ class _Compiled:
                     for key in [*(s.key for s in policy.score), "score"]
                 ],
             )
+            compiler.floats.update([*(s.key for s in policy.score), "score"])
         conditions = [f"c.{c.key}" for c in policy.conditions]
         frame = put(
             frame,
@@ -244,7 +245,7 @@ class _Compiled:
             pl.when(unknown)
             .then(null_mask & functools.reduce(operator.or_, feeding))
             .otherwise(pl.lit(0, pl.UInt64))
-            if feeding
+            if feeding and not compiler.points  # the second pass redoes every unknown row
             else pl.lit(0, pl.UInt64)
         )
         failed_bits = [
@@ -253,11 +254,12 @@ class _Compiled:
             .otherwise(pl.lit(0, pl.UInt64))
             for bit, c in enumerate(conditions)
         ]
-        shortfalls = [
+        shortfalls = [  # shown in a trace; else read only where the condition fails
             expr.shortfall(policy.tree("conditions", i), compiler, pl.col(f"c.{c.key}")).alias(
                 f"s.{c.key}"
             )
             for i, c in enumerate(policy.conditions)
+            if trace
         ]
         frame = put(
             frame,
@@ -269,8 +271,10 @@ class _Compiled:
             *shortfalls,
         )
         worst = pl.max_horizontal(
-            pl.when(pl.col(c) == False).then(pl.col(f"s.{k.key}"))  # noqa: E712
-            for c, k in zip(conditions, policy.conditions, strict=True)
+            pl.when(pl.col(c) == False).then(  # noqa: E712
+                pl.col(f"s.{k.key}") if trace else compiler.gap(policy.tree("conditions", i))
+            )
+            for i, (c, k) in enumerate(zip(conditions, policy.conditions, strict=True))
         )
         frame = put(
             frame,
