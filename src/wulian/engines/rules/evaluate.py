@@ -132,7 +132,7 @@ class _Compiled:
             if not unknown.any():
                 return frame
             rows = unknown.arg_true()
-            redo = data.filter(pl.lit(unknown)).select(inputs)
+            redo = data.select(pl.col(c).gather(rows) for c in inputs)
             second, again_columns = self.stage(self.compiler(False), redo, unit, near, trace)
             names = [c.meta.output_name() for c in again_columns]
             values = second.select(again_columns).collect()
@@ -209,15 +209,14 @@ class _Compiled:
             amount = compiler.shown(compiler.rounded(span, benefit.digits))
             frame = put(frame, amount.alias("a.raw"))
         amount_known = pl.col("a.raw").is_not_null() if amount is not None else pl.lit(True)
-        status = (
+        status = (  # of the enum's own values (text cast to it row by row costs far more)
             pl.when(eligible.is_null())
-            .then(pl.lit("unknown"))
+            .then(pl.lit("unknown", STATUS))
             .when(eligible & ~amount_known)
-            .then(pl.lit("unknown"))
+            .then(pl.lit("unknown", STATUS))
             .when(eligible)
-            .then(pl.lit("eligible"))
-            .otherwise(pl.lit("ineligible"))
-            .cast(STATUS)
+            .then(pl.lit("eligible", STATUS))
+            .otherwise(pl.lit("ineligible", STATUS))
         )
         frame = put(frame, status.alias("status"))
         unknown = pl.col("status") == "unknown"
@@ -270,11 +269,13 @@ class _Compiled:
             .alias("n_failed"),
             *shortfalls,
         )
-        worst = pl.max_horizontal(
-            pl.when(pl.col(c) == False).then(  # noqa: E712
-                pl.col(f"s.{k.key}") if trace else compiler.gap(policy.tree("conditions", i))
-            )
-            for i, (c, k) in enumerate(zip(conditions, policy.conditions, strict=True))
+        worst = compiler.greatest(
+            [
+                pl.when(pl.col(c) == False).then(  # noqa: E712
+                    pl.col(f"s.{k.key}") if trace else compiler.gap(policy.tree("conditions", i))
+                )
+                for i, (c, k) in enumerate(zip(conditions, policy.conditions, strict=True))
+            ]
         )
         frame = put(
             frame,

@@ -413,8 +413,17 @@ class Compiler(Arithmetic):
             return out.fill_null(math.inf)
         if isinstance(node, Logic):
             parts = [shortfall(item, self) for item in node.items]
-            return pl.max_horizontal(parts) if node.op == "and" else pl.min_horizontal(parts)
+            return self.greatest(parts) if node.op == "and" else pl.min_horizontal(parts)
         return pl.lit(math.inf)
+
+    @staticmethod
+    def greatest(parts: Sequence[pl.Expr]) -> pl.Expr:
+        """The greatest of shortfalls (never negative nor NaN), nulls left out, null where every
+        one is: max_horizontal's result, without its slow path for nulls."""
+        if len(parts) == 1:
+            return parts[0]
+        most = pl.max_horizontal([part.fill_null(-1.0) for part in parts])
+        return pl.when(most >= 0).then(most)
 
     def member(self, node: Member) -> pl.Expr:
         if isinstance(node.within, Name):
