@@ -420,6 +420,8 @@ class Compiler(Arithmetic):
     def greatest(parts: Sequence[pl.Expr]) -> pl.Expr:
         """The greatest of shortfalls (never negative nor NaN), nulls left out, null where every
         one is: max_horizontal's result, without its slow path for nulls."""
+        if not parts:
+            return pl.lit(None, pl.Float64)
         if len(parts) == 1:
             return parts[0]
         most = pl.max_horizontal([part.fill_null(-1.0) for part in parts])
