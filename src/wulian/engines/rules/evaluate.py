@@ -233,36 +233,36 @@ class _Compiled:
     def query(self, data: pl.LazyFrame, unit: str, near: Near, trace: bool) -> pl.LazyFrame:
         """Two passes: every row with its inputs as they are (unknown is null, deciding
         nothing; what this pass decides is decided, and it costs about what float arithmetic
-        did); then the rows it leaves unknown again, with every unknown input as the interval
-        of its range. Rows keep their order."""
+        did); then only the rows it leaves unknown (or, for an output another policy reads,
+        unknown), with every unknown input as the interval of its range, written over the first
+        pass's results in place. Rows keep their order."""
         inputs = [unit, *self.policy.all_inputs, *(f"q.{k}" for k in self.numbers), expr.ONES]
         inputs += self.read_columns()
         inputs = list(dict.fromkeys(inputs))
-        indexed = data.with_row_index("__i")
-        first, columns = self.stage(self.compiler(True), indexed, unit, near, trace)
-        again = pl.col("status") == "unknown"  # what the first pass decides is decided
-        if self.exports:  # and an output another policy reads is decided only when known
-            again = again | pl.col("__unsure")
+        first, columns = self.stage(self.compiler(True), data, unit, near, trace)
         keep = [c.meta.output_name() for c in columns]
-        carried = [c for c in inputs if c not in keep]
-        first = (  # only what is shown and what the second pass reads
-            first.select("__i", again.alias("__again"), *columns, *carried).cache()
-        )
-        redo = first.filter(pl.col("__again")).select("__i", *inputs)
-        second, again_columns = self.stage(self.compiler(False), redo, unit, near, trace)
-        names = [c.meta.output_name() for c in columns]
-        redone = second.select(
-            "__i", *(c.alias(f"{n}__2") for c, n in zip(again_columns, names, strict=True))
-        )
-        joined = first.select("__i", "__again", *keep).join(
-            redone, on="__i", how="left", maintain_order="left"
-        )
-        return joined.select(
-            pl.when(pl.col("__again")).then(pl.col(f"{n}__2")).otherwise(pl.col(n)).alias(n)
-            if n != unit
-            else pl.col(n)
-            for n in names
-        )
+        redone = [n for n in keep if n not in inputs]  # inputs read the same in both passes
+
+        def again(frame: pl.DataFrame) -> pl.DataFrame:
+            """The second pass over the rows the first leaves unknown (none: nothing to do)."""
+            unknown = frame.get_column("status") == "unknown"
+            if self.exports:  # an output another policy reads is decided only when known
+                unknown = unknown | frame.get_column("__unsure")
+            if not unknown.any():
+                return frame
+            rows = unknown.arg_true()
+            redo = data.select(pl.col(c).gather(rows) for c in inputs)
+            second, again_columns = self.stage(self.compiler(False), redo, unit, near, trace)
+            names = [c.meta.output_name() for c in again_columns]
+            values = second.select(again_columns).collect()
+            if names != keep:  # pragma: no cover - both passes keep the same columns
+                raise RuntimeError(f"the passes of {self.policy.id} keep different columns")
+            return frame.with_columns(
+                frame.get_column(n).clone().scatter(rows, values.get_column(n)) for n in redone
+            )
+
+        # the UDF returns the frame it is given, columns and types alike
+        return first.select(columns).map_batches(again)
 
     def stage(
         self, compiler: expr.Compiler, data: pl.LazyFrame, unit: str, near: Near, trace: bool
@@ -284,6 +284,7 @@ class _Compiled:
                 frame = put(frame, compiler.materialize(value.key, compiler.span(tree)))
                 shown = compiler.shown(compiler.spans[value.key])
                 frame = put(frame, shown.alias(value.key))
+                compiler.floats.add(value.key)
             else:
                 frame = put(frame, compile_(tree).alias(value.key))
         if policy.score:
@@ -302,6 +303,7 @@ class _Compiled:
                     for key in [*(s.key for s in policy.score), "score"]
                 ],
             )
+            compiler.floats.update([*(s.key for s in policy.score), "score"])
         conditions = [f"c.{c.key}" for c in policy.conditions]
         frame = put(
             frame,
@@ -335,15 +337,14 @@ class _Compiled:
             amount_known = amount_known & pl.all_horizontal(
                 pl.col(k).is_not_null() for k in outputs
             )
-        status = (
+        status = (  # of the enum's own values (text cast to it row by row costs far more)
             pl.when(eligible.is_null())
-            .then(pl.lit("unknown"))
+            .then(pl.lit("unknown", STATUS))
             .when(eligible & ~amount_known)
-            .then(pl.lit("unknown"))
+            .then(pl.lit("unknown", STATUS))
             .when(eligible)
-            .then(pl.lit("eligible"))
-            .otherwise(pl.lit("ineligible"))
-            .cast(STATUS)
+            .then(pl.lit("eligible", STATUS))
+            .otherwise(pl.lit("ineligible", STATUS))
         )
         frame = put(frame, status.alias("status"))
         unknown = pl.col("status") == "unknown"
@@ -375,7 +376,7 @@ class _Compiled:
             pl.when(unknown)
             .then(null_mask & functools.reduce(operator.or_, feeding))
             .otherwise(pl.lit(0, pl.UInt64))
-            if feeding
+            if feeding and not compiler.points  # the second pass redoes every unknown row
             else pl.lit(0, pl.UInt64)
         )
         failed_bits = [
@@ -384,11 +385,12 @@ class _Compiled:
             .otherwise(pl.lit(0, pl.UInt64))
             for bit, c in enumerate(conditions)
         ]
-        shortfalls = [
+        shortfalls = [  # shown in a trace; else read only where the condition fails
             expr.shortfall(policy.tree("conditions", i), compiler, pl.col(f"c.{c.key}")).alias(
                 f"s.{c.key}"
             )
             for i, c in enumerate(policy.conditions)
+            if trace
         ]
         frame = put(
             frame,
@@ -405,13 +407,13 @@ class _Compiled:
             .alias("n_failed"),
             *shortfalls,
         )
-        worst = (
-            pl.max_horizontal(
-                pl.when(pl.col(c) == False).then(pl.col(f"s.{k.key}"))  # noqa: E712
-                for c, k in zip(conditions, policy.conditions, strict=True)
-            )
-            if conditions
-            else pl.lit(None, pl.Float64)
+        worst = compiler.greatest(
+            [
+                pl.when(pl.col(c) == False).then(  # noqa: E712
+                    pl.col(f"s.{k.key}") if trace else compiler.gap(policy.tree("conditions", i))
+                )
+                for i, (c, k) in enumerate(zip(conditions, policy.conditions, strict=True))
+            ]
         )
         frame = put(
             frame,
@@ -640,7 +642,7 @@ def _exports(active: Sequence[Policy], asked: Sequence[str]) -> dict[str, set[st
 
 def _reads(policy: Policy, compiled: dict[str, _Compiled]) -> list[_Read]:
     """The number outputs of other policies that policy reads, with the bounds of their
-    integers and of their values as compiled."""
+    integers and of their values over the passes that ran."""
     reads = []
     for name in sorted(policy.reads_of_others()):
         owner, key = name.split(".", 1)
@@ -650,6 +652,17 @@ def _reads(policy: Policy, compiled: dict[str, _Compiled]) -> list[_Read]:
         low, high = compiled[owner].bounds[key]
         reads.append(_Read(name, compiled[owner].sizes[key], low, high))
     return reads
+
+
+def _layers(active: Sequence[Policy]) -> list[list[Policy]]:
+    """active in layers: each policy one layer after the last of those it reads."""
+    depth: dict[str, int] = {}
+    for policy in active:  # closure() put each after those it reads
+        depth[policy.id] = 1 + max((depth[u] for u in policy.uses), default=-1)
+    layers: list[list[Policy]] = [[] for _ in range(max(depth.values(), default=-1) + 1)]
+    for policy in active:
+        layers[depth[policy.id]].append(policy)
+    return layers
 
 
 def evaluate(
@@ -702,29 +715,30 @@ def evaluate(
         ) from None
     exports = _exports(active, outputs)
     compiled: dict[str, _Compiled] = {}
-    queries: dict[str, pl.LazyFrame] = {}
-    base = data.lazy()
-    for policy in active:  # each after those it reads: one plan, collected once
-        item = _Compiled(
-            policy, period, day, numbers, sorted(exports[policy.id]), _reads(policy, compiled)
-        )
-        compiled[policy.id] = item
-        names = [unit, *policy.all_inputs]
-        names += [f"q.{k}" for k in policy.inputs if k in numbers]
-        source = base.select(*(pl.col(c) for c in dict.fromkeys(names)), expr.ones())
-        theirs = item.read_columns()
-        if theirs:
-            owners = dict.fromkeys(c.split(".")[1] for c in theirs)
-            parts = [queries[o].select(c for c in theirs if c.split(".")[1] == o) for o in owners]
-            source = pl.concat([source, *parts], how="horizontal")
-        queries[policy.id] = item.query(source, unit, near, trace)
     frames: dict[str, pl.DataFrame] = {}
     exported: dict[str, pl.DataFrame] = {}
-    collected = pl.collect_all(list(queries.values())) if queries else []
-    for key, frame in zip(queries, collected, strict=True):
-        own = [c for c in frame.columns if c.startswith(f"o.{key}.") or c == "__unsure"]
-        exported[key] = frame.select(c for c in own if c != "__unsure")
-        frames[key] = frame.drop(own)
+    for layer in _layers(active):  # each after those it reads, a layer at a time: a reader's
+        queries = []  # integers are sized by what its sources held (the interval pass of a
+        for policy in layer:  # source is compiled while it runs, on the rows that need it)
+            item = _Compiled(
+                policy, period, day, numbers, sorted(exports[policy.id]), _reads(policy, compiled)
+            )
+            compiled[policy.id] = item
+            names = [unit, *policy.all_inputs]
+            names += [f"q.{k}" for k in policy.inputs if k in numbers]
+            source = data.select(*(pl.col(c) for c in dict.fromkeys(names)), expr.ones())
+            theirs = item.read_columns()
+            if theirs:
+                owners = dict.fromkeys(c.split(".")[1] for c in theirs)
+                source = source.hstack(
+                    pl.concat([exported[o] for o in owners], how="horizontal").select(theirs)
+                )
+            queries.append(item.query(source.lazy(), unit, near, trace))
+        for policy, frame in zip(layer, pl.collect_all(queries), strict=True):
+            key = policy.id
+            own = [c for c in frame.columns if c.startswith(f"o.{key}.") or c == "__unsure"]
+            exported[key] = frame.select(c for c in own if c != "__unsure")
+            frames[key] = frame.drop(own)
     return Evaluation(
         policies={p.id: p for p in policies},
         frames={p.id: frames[p.id] for p in active},

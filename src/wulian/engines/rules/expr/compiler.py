@@ -71,6 +71,11 @@ class Compiler(Arithmetic):
         self.constants = constants or {}
         self.numbers = dict(numbers or {})
         self.spans: dict[str, Span] = {}
+        # derived names whose value shown as a float is already a column of the frame
+        self.floats: set[str] = set()
+        # each node's span, computed once: a node read again (a condition and its shortfall,
+        # a trace) reads the same columns
+        self.memo: dict[int, tuple[Node, Span]] = {}
 
     # ------------------------------------------------------------ shared parts
 
@@ -123,6 +128,16 @@ class Compiler(Arithmetic):
 
     def span(self, node: Node) -> Span:
         """A numeric node as an interval per row."""
+        if isinstance(node, Name | Num):
+            return self._span(node)
+        found = self.memo.get(id(node))
+        if found is not None and found[0] is node:
+            return found[1]
+        out = self._span(node)
+        self.memo[id(node)] = (node, out)
+        return out
+
+    def _span(self, node: Node) -> Span:
         value = self.constant(node)
         if value is not None:
             return Span.const(value)
@@ -286,12 +301,21 @@ class Compiler(Arithmetic):
         a = self.share_span(a)
         if a.lo is None:
             return pl.lit(None, pl.Float64)
-        return pl.when(self.known(a)).then(ex.to_float(a.lo, pl.col(ONES)))
+        value = ex.to_float(a.lo, pl.col(ONES))
+        if a.lo is a.hi:  # known where the numerator is, and null where it is null
+            return value
+        return pl.when(self.known(a)).then(value)
+
+    def number(self, node: Node) -> pl.Expr:
+        """A numeric node shown as a float (null where unknown)."""
+        if isinstance(node, Name) and node.name in self.floats:
+            return pl.col(node.name)
+        return self.shown(self.span(node))
 
     def display(self, node: Node) -> pl.Expr:
         """Any node as what a trace shows: a number as a float (null where unknown)."""
         if self.checker.type(node) == "number":
-            return self.shown(self.span(node))
+            return self.number(node)
         return self.compile(node)
 
     # ------------------------------------------------------------ conditions, codes, tags
@@ -333,7 +357,7 @@ class Compiler(Arithmetic):
         number as its value shown as a float."""
         kind = self.checker.type(node)
         if kind == "number":
-            return self.shown(self.span(node))
+            return self.number(node)
         if isinstance(node, Text):
             return pl.lit(node.value, pl.String)
         if isinstance(node, Bool):
@@ -371,6 +395,38 @@ class Compiler(Arithmetic):
             return self.compile(node.args[0]).is_not_null()
         raise TypeError(node)  # pragma: no cover
 
+    def gap(self, node: Node) -> pl.Expr:
+        """How far a condition is from holding where it fails (`shortfall` where it is false)."""
+        if (
+            isinstance(node, Compare)
+            and node.op not in ("==", "!=")
+            and self.checker.type(node.left) == "number"
+        ):
+            a = self.display(node.left)
+            t_exact = self.constant(node.right)
+            if t_exact is not None:
+                t = float(t_exact)
+                out = (a - t).abs() * (1.0 / (abs(t) or 1.0))
+            else:
+                right = self.display(node.right)
+                out = (a - right).abs() / pl.when(right == 0).then(1.0).otherwise(right.abs())
+            return out.fill_null(math.inf)
+        if isinstance(node, Logic):
+            parts = [shortfall(item, self) for item in node.items]
+            return self.greatest(parts) if node.op == "and" else pl.min_horizontal(parts)
+        return pl.lit(math.inf)
+
+    @staticmethod
+    def greatest(parts: Sequence[pl.Expr]) -> pl.Expr:
+        """The greatest of shortfalls (never negative nor NaN), nulls left out, null where every
+        one is: max_horizontal's result, without its slow path for nulls."""
+        if not parts:
+            return pl.lit(None, pl.Float64)
+        if len(parts) == 1:
+            return parts[0]
+        most = pl.max_horizontal([part.fill_null(-1.0) for part in parts])
+        return pl.when(most >= 0).then(most)
+
     def member(self, node: Member) -> pl.Expr:
         if isinstance(node.within, Name):
             item = self.compile(node.item)
@@ -395,26 +451,7 @@ def shortfall(node: Node, compiler: Compiler, holds: pl.Expr | None = None) -> p
     holds: the condition's value when it is already a column. (A float: near misses are a
     measure for people, not a decision.)"""
     holds = compiler.compile(node) if holds is None else holds
-    if (
-        isinstance(node, Compare)
-        and node.op not in ("==", "!=")
-        and compiler.checker.type(node.left) == "number"
-    ):
-        a = compiler.display(node.left)
-        t_exact = compiler.constant(node.right)
-        if t_exact is not None:
-            t = float(t_exact)
-            gap = (a - t).abs() * (1.0 / (abs(t) or 1.0))
-        else:
-            right = compiler.display(node.right)
-            gap = (a - right).abs() / pl.when(right == 0).then(1.0).otherwise(right.abs())
-        gap = gap.fill_null(math.inf)
-    elif isinstance(node, Logic):
-        parts = [shortfall(item, compiler) for item in node.items]
-        gap = pl.max_horizontal(parts) if node.op == "and" else pl.min_horizontal(parts)
-    else:
-        gap = pl.lit(math.inf)
-    return pl.when(holds.is_null()).then(None).when(holds).then(0.0).otherwise(gap)
+    return pl.when(holds.is_null()).then(None).when(holds).then(0.0).otherwise(compiler.gap(node))
 
 
 def exact_frame(

@@ -229,6 +229,8 @@ def to_float(value: Rat, ones: pl.Expr) -> pl.Expr:
     """The float nearest to num / den where both are exact as floats (a column divisor: Polars
     multiplies by the reciprocal of a constant one)."""
     num = value.num.e().cast(pl.Float64)
+    if value.den.expr is None and (value.den.const or 1) == 1:
+        return num  # x / 1 is x
     den = (
         pl.lit(float(value.den.const or 1))
         if value.den.expr is None

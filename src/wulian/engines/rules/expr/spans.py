@@ -90,6 +90,7 @@ class Arithmetic:
         self.flags = Flags()
         self.lets: list[tuple[str, pl.Expr]] = []
         self.count = 0
+        self.shared: dict[int, tuple[Int, Int]] = {}  # each part shared once
 
     def let(self, value: pl.Expr) -> pl.Expr:
         """value computed once as a column of its own (applied by `flush`), so that a part read
@@ -102,7 +103,12 @@ class Arithmetic:
     def share_int(self, x: Int) -> Int:
         if x.expr is None or x.simple:
             return x
-        return Int(self.let(x.expr), None, x.size, True)
+        found = self.shared.get(id(x))
+        if found is not None and found[0] is x:
+            return found[1]
+        out = Int(self.let(x.expr), None, x.size, True)
+        self.shared[id(x)] = (x, out)
+        return out
 
     def share(self, x: Rat) -> Rat:
         return Rat(self.share_int(x.num), self.share_int(x.den))
