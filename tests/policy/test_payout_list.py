@@ -202,3 +202,16 @@ def test_the_page_refuses_another_department(world, run_id, client):
     assert refused.status_code == 403
     assert "由科技局负责" in refused.text
     assert _paid(world) == 0
+
+
+def test_the_runs_list_is_paged(world, run_id, client):
+    analyst = actor_of(world, "analyst1")
+    newer = world.run(lambda s: service.create_run(s, actor=analyst, period=2025).id)
+    login(client, "analyst1")
+    first = client.get("/policies/runs", params={"per_page": 1})
+    assert "第 1 / 2 页，共 2 条" in first.text
+    assert f'href="/policies/runs/{newer}"' in first.text
+    assert f'href="/policies/runs/{run_id}"' not in first.text
+    assert 'value="2025"' in first.text  # a new run proposes the newest period
+    second = client.get("/policies/runs", params={"per_page": 1, "page": 2})
+    assert f'href="/policies/runs/{run_id}"' in second.text

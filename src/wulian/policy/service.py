@@ -69,6 +69,7 @@ from wulian.policy.runs import (
     get_runs,
     run_inputs,
     run_policy,
+    runs_page,
     trust_modes,
 )
 from wulian.policy.whatif import Change, WhatIf, what_if, with_parameter
@@ -125,6 +126,7 @@ __all__ = [
     "require_reader",
     "run_inputs",
     "run_policy",
+    "runs_page",
     "save_version",
     "shipped_codes",
     "shipped_text",

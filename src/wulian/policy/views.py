@@ -30,6 +30,8 @@ enterprise_views.profile_part(
 )  # on a firm's page: benefits received and eligible
 
 Period = Annotated[int | None, Query(ge=1990, le=2100)]
+PageNo = Annotated[int, Query(ge=1, le=100_000)]
+PerPage = Annotated[int, Query(ge=1, le=200)]
 
 
 @pages.get("/policies")
@@ -85,10 +87,17 @@ api.include_router(spec_api(SPEC_PAGES))
 # ---------------------------------------------------------------- runs
 
 
-def _runs_context(db: Session, actor: Actor, error: WulianError | None = None) -> dict[str, Any]:
+def _runs_context(
+    db: Session, actor: Actor, error: WulianError | None = None, page: int = 1, per_page: int = 20
+) -> dict[str, Any]:
+    result = service.runs_page(db, actor=actor, page=page, per_page=per_page)
+    latest = service.runs_page(db, actor=actor, page=1, per_page=1).items
     return {
         "actor": actor,
-        "runs": service.get_runs(db, actor=actor),
+        "runs": result.items,
+        "result": result,
+        "latest": latest[0] if latest else None,
+        "sizes": PAGE_SIZES,
         "can_run": actor.has(Permission.ANALYSES_WRITE),
         "this_year": calendar.today().year,
         "error": error,
@@ -96,8 +105,11 @@ def _runs_context(db: Session, actor: Actor, error: WulianError | None = None) -
 
 
 @pages.get("/policies/runs")
-def runs(request: Request, db: DB, actor: CurrentActor) -> Response:
-    return render(request, "policy/runs.html", _runs_context(db, actor))
+def runs(
+    request: Request, db: DB, actor: CurrentActor, page: PageNo = 1, per_page: PerPage = 20
+) -> Response:
+    context = _runs_context(db, actor, page=page, per_page=per_page)
+    return render(request, "policy/runs.html", context)
 
 
 @pages.post("/policies/runs")
@@ -147,8 +159,6 @@ Search = Annotated[
     str | None,
     Query(max_length=100, description="名称或曾用名的一部分、拼音或首字母、统一社会信用代码"),
 ]
-PageNo = Annotated[int, Query(ge=1, le=100_000)]
-PerPage = Annotated[int, Query(ge=1, le=200)]
 
 
 def _payout_filters(
