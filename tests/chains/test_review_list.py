@@ -157,7 +157,7 @@ def test_the_page_filters_confirms_then_acts(world, queue, client):
     form = {"csrf_token": token, "chain": "lithium", "node": "cathode"}
     asked = client.post("/atlas/review/confirm-matching", data=form)
     assert asked.status_code == 200
-    assert "确认归链（2 条）" in asked.text
+    assert "确认通过归链复核（2 条）" in asked.text
     assert _confirmed(world) == []
     done = client.post(
         "/atlas/review/confirm-matching", data={**form, "confirm": "1", "expected": "2"}

@@ -211,7 +211,7 @@ def confirm_matching(
     if not confirm:
         context = _review_context(db, actor, page=1, **shown)
         fields = {k: v for k, v in context["fields"].items() if k != "status"}
-        context["confirming"] = {"count": count, "verb": "确认归链", "fields": fields}
+        context["confirming"] = {"count": count, "verb": "通过归链复核", "fields": fields}
         return render(request, "chains/review.html", context)
     query = urlencode({k: v for k, v in shown.items() if v and k != "status"})
     return RedirectResponse(f"/atlas/review?confirmed={count}&{query}", status_code=303)
