@@ -239,3 +239,14 @@ def test_the_page_refuses_another_departments_metric(world, queue, client):
     assert refused.status_code == 403
     assert "科技局" in refused.text
     assert _statuses(world) == []
+
+
+def test_the_registry_list_offers_page_numbers_and_sizes(world, queue, client):
+    login(client, "admin1")
+    page = client.get("/enterprises", params={"per_page": 2, "q": "测试"})
+    assert "第 1 / 2 页，共 4 条" in page.text
+    assert 'aria-label="第 2 页"' in page.text
+    assert 'aria-label="每页 20 条"' in page.text
+    names = sorted((n for n in NAMES if n in page.text), key=page.text.index)
+    assert names == [NAMES[3], NAMES[1]]  # 阿拉, 北方: the first two in pinyin order
+    assert client.get("/enterprises", params={"per_page": 500}).status_code == 422

@@ -47,6 +47,7 @@ Search = Annotated[
 ]
 Page = Annotated[int, Query(ge=1, le=100_000)]
 Short = Annotated[str | None, Query(max_length=40)]
+PerPage = Annotated[int, Query(ge=1, le=200)]
 
 
 def _filters(
@@ -78,9 +79,10 @@ def list_page(
     size: Short = None,
     sort: Short = None,
     page: Page = 1,
+    per_page: PerPage = 50,
 ) -> Response:
     filters = _filters(q, zone, chain, tag, region, size, sort)
-    result = service.get_all(db, actor=actor, filters=filters, page=page)
+    result = service.get_all(db, actor=actor, filters=filters, page=page, per_page=per_page)
     params = {
         "q": q or "",
         "zone": zone or "",
@@ -103,6 +105,7 @@ def list_page(
             "facets": facets,
             "tags": TAGS,
             "regions": dict(facets.regions),
+            "sizes": PAGE_SIZES,
         },
     )
 
@@ -307,7 +310,6 @@ def evidence(request: Request, fact_id: int, db: DB, actor: CurrentActor) -> Res
 # ---------------------------------------------------------------- reviews
 
 
-PerPage = Annotated[int, Query(ge=1, le=200)]
 Period = Annotated[str | None, Query(max_length=7)]
 Key = Annotated[str | None, Query(max_length=64)]
 
