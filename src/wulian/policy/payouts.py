@@ -121,16 +121,10 @@ def _lines(
     session: Session, run: PolicyRun, code: str, outcomes: Sequence[PolicyOutcome]
 ) -> list[PayoutLine]:
     rows = read.attach(session, outcomes, lambda o: o.enterprise_id)
-    paid = {
-        p.enterprise_id: p
-        for p in session.scalars(
-            sa.select(Payout).where(
-                Payout.policy_code == code,
-                Payout.period == run.period,
-                Payout.enterprise_id.in_([o.enterprise_id for o, _ in rows]),
-            )
-        )
-    }
+    query = sa.select(Payout).where(Payout.policy_code == code, Payout.period == run.period)
+    if len(rows) <= 1000:  # a page: its firms' payouts; an export: every payout of the period
+        query = query.where(Payout.enterprise_id.in_([o.enterprise_id for o, _ in rows]))
+    paid = {p.enterprise_id: p for p in session.scalars(query)}
     return [PayoutLine(o, e, paid.get(e.id)) for o, e in rows]
 
 
