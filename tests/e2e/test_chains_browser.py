@@ -1,8 +1,11 @@
 """In a real browser, on the demo zone: the chain office opens the atlas, a chain's map, a node
-from the map, confirms a firm in the review queue and finds it placed on the firm's page, and
-updates an N个一 item."""
+from the map, confirms a firm in the review queue and finds it placed on the firm's page,
+updates an N个一 item, and confirms every proposal the filtered queue holds after a
+confirmation; no console errors."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -15,6 +18,8 @@ from wulian.core.permissions import Role
 def test_the_chain_office_on_the_demo_zone(page: Page, live_server, world):
     office = world.department("chain-office", "产业链专班（链长办）")
     world.user("chain1", Role.OFFICER, department_id=office)
+    console_errors: list[str] = []
+    page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
     sign_in(page, live_server, "chain1")
 
     page.get_by_role("link", name="产业链图谱", exact=True).click()
@@ -49,3 +54,17 @@ def test_the_chain_office_on_the_demo_zone(page: Page, live_server, world):
     page.locator("#queue").get_by_role("link", name=name).click()
     expect(page.locator("#chain-positions")).to_contain_text("已确认")
     expect(page.locator("#chain-positions")).to_contain_text("chain1")
+
+    # every proposal that matches the filter, in pinyin order, confirmed after a confirmation
+    page.goto(f"{live_server}/atlas/review")
+    filters = page.locator("#review-filters")
+    filters.get_by_label("排序").select_option("firm")
+    filters.get_by_role("button", name="筛选").click()
+    expect(page).to_have_url(re.compile(r"sort=firm"))
+    total = page.locator("#matching-total").inner_text()
+    page.get_by_role("button", name="全部确认…").click()
+    expect(page.locator("#confirm-matching .matching-count")).to_have_text(total)
+    page.get_by_role("button", name=re.compile(r"^确认通过归链复核")).click()
+    expect(page.locator("#confirmed")).to_contain_text(f"已确认 {total.replace(',', '')} 条归链")
+    expect(page.locator("#queue")).to_contain_text("没有符合条件的记录")
+    assert console_errors == []

@@ -18,6 +18,8 @@ def test_demo_zone_pages_and_the_sample_import(page: Page, live_server, world, t
     result = world.run(lambda s: build.build(s, actor=SYSTEM, data_dir=tmp_path))
     assert result.zone is not None
     world.user("officer1", Role.OFFICER, department_id=world.department())
+    console_errors: list[str] = []
+    page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
     sign_in(page, live_server, "officer1")
 
     page.goto(f"{live_server}/enterprises")
@@ -79,6 +81,21 @@ def test_demo_zone_pages_and_the_sample_import(page: Page, live_server, world, t
     expect(page.locator("#review-queue")).to_contain_text("大幅变动")
 
     expect(page.locator("#review-queue tbody tr").first).to_be_visible()
+    # the queue filtered by period, every matching value verified after a confirmation
+    filters = page.locator("#review-filters")
+    filters.get_by_label("期间").fill("2025")
+    filters.get_by_label("排序").select_option("firm")
+    filters.get_by_role("button", name="查询").click()
+    expect(page).to_have_url(re.compile(r"period=2025"))
+    total = page.locator("#matching-total").inner_text()
+    with page.expect_download() as download:
+        page.locator("#review-export").click()
+    assert download.value.suggested_filename.endswith(".xlsx")
+    page.get_by_role("button", name="全部通过…").click()
+    expect(page.locator("#confirm-matching .matching-count")).to_have_text(total)
+    page.get_by_role("button", name=re.compile(r"^确认通过待审核数据")).click()
+    expect(page.locator("#review-done")).to_contain_text(f"已通过 {total.replace(',', '')} 条数据")
+    assert console_errors == []
 
 
 def test_an_enterprise_user_sees_only_their_firm(page: Page, live_server, world, tmp_path):

@@ -4,6 +4,8 @@ twice), the cultivation pools, and a firm's own policy calculator."""
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import Page, expect
 
 from tests.conftest import SYSTEM
@@ -15,6 +17,8 @@ from wulian.demo import build
 def test_policies_on_the_demo_zone(page: Page, live_server, world, tmp_path):
     world.run(lambda s: build.build(s, actor=SYSTEM, data_dir=tmp_path))
     world.user("officer1", Role.OFFICER, department_id=world.department())
+    console_errors: list[str] = []
+    page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
     sign_in(page, live_server, "officer1")
 
     page.get_by_role("link", name="政策库").click()
@@ -49,6 +53,19 @@ def test_policies_on_the_demo_zone(page: Page, live_server, world, tmp_path):
     expect(page.locator("#approved")).to_contain_text("已批准兑现 2 家企业")
     expect(page.locator("#payouts .tag-ok", has_text="已兑现")).to_have_count(2)
 
+    # the 免申即享 firms not yet paid, by name, all approved after a confirmation
+    filters = page.locator("#payout-filters")
+    filters.get_by_label("兑现方式").select_option("free")
+    filters.get_by_label("兑现情况").select_option("unpaid")
+    filters.get_by_label("排序").select_option("firm")
+    filters.get_by_role("button", name="查询").click()
+    expect(page).to_have_url(re.compile(r"mode=free"))
+    unpaid = page.locator("#count").inner_text()
+    page.get_by_role("button", name="批准符合筛选条件、尚未兑现的全部企业…").click()
+    expect(page.locator("#confirm-matching .matching-count")).to_have_text(unpaid)
+    page.get_by_role("button", name=re.compile(r"^确认批准兑现")).click()
+    expect(page.locator("#approved")).to_contain_text(f"已批准兑现 {unpaid.replace(',', '')} 家")
+
     page.get_by_role("link", name="梯度培育").click()
     expect(page.locator("#pool-kexing h2")).to_contain_text("科技型中小企业评价")
     expect(page.locator("#pool-kexing td").nth(1)).to_contain_text("需")
@@ -61,3 +78,4 @@ def test_policies_on_the_demo_zone(page: Page, live_server, world, tmp_path):
     expect(page.locator("#unknown")).to_contain_text("需补充")
     page.goto(f"{live_server}/policies/calculator/6")
     expect(page.locator("body")).to_contain_text("只能查看本企业")
+    assert [e for e in console_errors if "403" not in e] == []  # the refused page is a 403

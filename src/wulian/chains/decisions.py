@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -17,9 +18,16 @@ from wulian.chains.models import (
     MembershipSource,
     MembershipStatus,
 )
-from wulian.chains.versions import STAFF_ONLY, chain_or_raise, chains, node_or_raise, require_manage
+from wulian.chains.versions import (
+    STAFF_ONLY,
+    chain_or_raise,
+    chains,
+    managed,
+    node_or_raise,
+    require_manage,
+)
 from wulian.core.db import utcnow
-from wulian.core.errors import Conflict, InvalidInput, NotFound
+from wulian.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from wulian.core.pagination import Page, paginate
 from wulian.core.permissions import Actor, Permission
 from wulian.core.todo import Todo
@@ -135,15 +143,33 @@ class Filters:
     node: str | None = None
     status: str | None = None
     in_zone: bool | None = True
-    q: str | None = None
+    q: str | None = None  # the firm: part of its name, its pinyin or initials, its credit code
+    sort: str = "default"  # default (review: most confident first; else by name) | firm
 
 
-def memberships(
-    session: Session, *, actor: Actor, filters: Filters, page: int = 1, per_page: int = 50
-) -> Page[ChainMembership]:
-    """Memberships with their firms: the review queue (status review, least sure first) and the
-    firms of a node (biggest first)."""
-    actor.require_staff(STAFF_ONLY, Permission.ZONE_READ)
+SORTS = {"default": "按置信度（待复核）或名称", "firm": "按企业名称"}
+BULK_LIMIT = 10_000  # proposals one confirmation of every match may confirm (one transaction)
+
+
+def _check(session: Session, actor: Actor, filters: Filters) -> None:
+    """Refuse filter values that name no chain, node, status or order, with the reason."""
+    if filters.sort not in SORTS:
+        raise InvalidInput(f"没有“{filters.sort}”这种排序", field="sort")
+    if filters.status and filters.status not in {s.value for s in MembershipStatus}:
+        raise InvalidInput(f"没有“{filters.status}”这种归链状态", field="status")
+    if not (filters.chain or filters.node):
+        return
+    atlas = {c.spec.id: c for c in chains(session, actor=actor)}
+    if filters.chain and filters.chain not in atlas:
+        raise InvalidInput(f"没有编号为“{filters.chain}”的产业链", field="chain")
+    within = [atlas[filters.chain]] if filters.chain else list(atlas.values())
+    if filters.node and not any(n.key == filters.node for c in within for n in c.spec.nodes):
+        where = f"产业链“{within[0].spec.name}”" if filters.chain else "图谱"
+        raise InvalidInput(f"{where}没有编号为“{filters.node}”的环节", field="node")
+
+
+def _filtered(session: Session, actor: Actor, filters: Filters) -> sa.Select[Any]:
+    _check(session, actor, filters)
     query = sa.select(ChainMembership)
     if filters.chain:
         query = query.where(ChainMembership.chain == filters.chain)
@@ -153,19 +179,64 @@ def memberships(
         query = query.where(ChainMembership.status == filters.status)
     else:
         query = query.where(ChainMembership.status.in_(COUNTED))
-    if filters.in_zone is not None or filters.q:
+    if filters.in_zone is not None:
         query = query.where(
-            ChainMembership.enterprise_id.in_(
-                read.ids_where(in_zone=filters.in_zone, name_contains=filters.q or None)
-            )
+            ChainMembership.enterprise_id.in_(read.ids_where(in_zone=filters.in_zone))
         )
-    if filters.status == MembershipStatus.REVIEW.value:
-        query = query.order_by(ChainMembership.confidence.desc().nulls_last(), ChainMembership.id)
-    else:
-        query = query.order_by(
-            read.field_of(ChainMembership.enterprise_id, "name"), ChainMembership.id
+    if filters.q and filters.q.strip():
+        query = query.where(ChainMembership.enterprise_id.in_(read.ids_matching(filters.q)))
+    by_name = (read.name_order(ChainMembership.enterprise_id), ChainMembership.id)
+    if filters.sort == "default" and filters.status == MembershipStatus.REVIEW.value:
+        return query.order_by(ChainMembership.confidence.desc().nulls_last(), ChainMembership.id)
+    return query.order_by(*by_name)
+
+
+def memberships(
+    session: Session, *, actor: Actor, filters: Filters, page: int = 1, per_page: int = 50
+) -> Page[ChainMembership]:
+    """Memberships with their firms: the review queue (status review, least sure first) and the
+    firms of a node (by name, in pinyin order); bad filter values are refused."""
+    actor.require_staff(STAFF_ONLY, Permission.ZONE_READ)
+    return paginate(session, _filtered(session, actor, filters), page=page, per_page=per_page)
+
+
+def confirm_matching(
+    session: Session,
+    *,
+    actor: Actor,
+    filters: Filters,
+    expected: int | None = None,
+    dry_run: bool = False,
+) -> int:
+    """Confirm every proposal waiting for review that matches filters, on the chains actor
+    manages, in one transaction, each through `confirm` (one audit entry per membership). A
+    chain named in filters that actor does not manage is refused. With dry_run, the checks and
+    the count only (the confirmation step); otherwise expected must be the count confirmed."""
+    actor.require(Permission.CHAINS_MANAGE)
+    actor.require_staff(STAFF_ONLY, Permission.ZONE_READ)
+    if filters.status != MembershipStatus.REVIEW.value:
+        raise InvalidInput("只能批量确认待复核的归链，请先筛选“待复核”", field="status")
+    if filters.chain:
+        require_manage(session, actor, filters.chain)
+    own = managed(session, actor)
+    if not own:
+        raise PermissionDenied("本账号所在部门不负责任何产业链，不能确认归链")
+    query = _filtered(session, actor, filters).where(ChainMembership.chain.in_(sorted(own)))
+    ids = session.scalars(query.with_only_columns(ChainMembership.id).limit(BULK_LIMIT + 1)).all()
+    if not ids:
+        raise InvalidInput("没有符合筛选条件、由本部门负责的待复核归链")
+    if len(ids) > BULK_LIMIT:
+        raise InvalidInput(f"一次最多确认 {BULK_LIMIT:,} 条，请缩小筛选范围")
+    if dry_run:
+        return len(ids)
+    if expected != len(ids):
+        raise Conflict(
+            f"符合条件的待复核归链现在是 {len(ids):,} 条（确认时为 {expected or 0:,} 条），"
+            "请重新确认"
         )
-    return paginate(session, query, page=page, per_page=per_page)
+    for membership_id in ids:
+        confirm(session, actor=actor, membership_id=membership_id)
+    return len(ids)
 
 
 def review_counts(session: Session, *, actor: Actor) -> dict[str, int]:

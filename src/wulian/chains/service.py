@@ -13,10 +13,12 @@ gaps; this module names what other modules call.
 from __future__ import annotations
 
 from wulian.chains.decisions import (
+    SORTS,
     Filters,
     Position,
     bulk_confirm,
     confirm,
+    confirm_matching,
     fold_firm,
     memberships,
     move,
@@ -74,6 +76,7 @@ __all__ = [
     "MIN_PRODUCT_CHARS",
     "SHIPPED",
     "SHIPPED_SPECS",
+    "SORTS",
     "SPECS",
     "STAFF_ONLY",
     "THRESHOLD",
@@ -90,6 +93,7 @@ __all__ = [
     "chain_or_raise",
     "chains",
     "confirm",
+    "confirm_matching",
     "firm_text",
     "fold_firm",
     "get_items",

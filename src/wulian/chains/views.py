@@ -14,6 +14,7 @@ from wulian.chains import charts, schemas, service
 from wulian.chains.models import MembershipStatus
 from wulian.core.deps import DB, CurrentActor, render, render_failure
 from wulian.core.errors import InvalidInput, WulianError
+from wulian.core.pagination import PAGE_SIZES
 from wulian.core.permissions import Actor, Permission
 from wulian.core.specpages import SpecPages, spec_api, spec_router
 from wulian.enterprises import views as enterprise_views
@@ -99,14 +100,22 @@ STATUS_CHOICES = {
 }
 
 
-def _review_filters(chain: str | None, status: str | None, q: str | None) -> service.Filters:
+def _review_filters(
+    chain: str | None,
+    status: str | None,
+    q: str | None,
+    node: str | None = None,
+    sort: str | None = None,
+) -> service.Filters:
     status = status or MembershipStatus.REVIEW.value
     if status not in STATUS_CHOICES:
         raise InvalidInput(f"没有“{status}”这种归链状态", field="status")
     wanted = None if status == "all" else status
     return service.Filters(
-        chain=chain or None, status=wanted, in_zone=True if status != "all" else None, q=q or None
-    )
+        chain=chain or None, node=node or None, status=wanted,
+        in_zone=True if status != "all" else None, q=(q or "").strip() or None,
+        sort=sort or "default",
+    )  # fmt: skip
 
 
 def _review_context(
@@ -117,24 +126,37 @@ def _review_context(
     status: str | None,
     q: str | None,
     page: int,
+    node: str | None = None,
+    sort: str | None = None,
+    per_page: int = 20,
     error: WulianError | None = None,
 ) -> dict[str, Any]:
-    filters = _review_filters(chain, status, q)
+    filters = _review_filters(chain, status, q, node, sort)
     atlas = service.chains(db, actor=actor)
     names = {c.spec.id: (c.spec.name, {n.key: n.name for n in c.spec.nodes}) for c in atlas}
-    query = {"chain": chain or "", "status": status or "review", "q": q or ""}
+    fields = {
+        "chain": chain or "", "node": node or "", "status": status or "review", "q": q or "",
+        "sort": "" if filters.sort == "default" else filters.sort,
+    }  # fmt: skip
+    fields = {k: v for k, v in fields.items() if v}
+    result = service.memberships(db, actor=actor, filters=filters, page=page, per_page=per_page)
     return {
         "actor": actor,
-        "result": service.memberships(db, actor=actor, filters=filters, page=page, per_page=20),
+        "result": result,
         "atlas": atlas,
         "names": names,
         "counts": service.review_counts(db, actor=actor),
         "chain": chain or "",
+        "node": node or "",
         "status": status or "review",
         "q": q or "",
+        "sort": filters.sort,
+        "sorts": service.SORTS,
+        "fields": fields,
         "choices": STATUS_CHOICES,
-        "base": "/atlas/review?" + urlencode(query) + "&",
-        "back": "/atlas/review?" + urlencode({**query, "page": page}),
+        "base": "/atlas/review?" + urlencode(fields) + "&",
+        "sizes": PAGE_SIZES,
+        "back": "/atlas/review?" + urlencode({**fields, "page": page, "per_page": per_page}),
         "error": error,
         **_placement_context(db, actor),
     }
@@ -146,12 +168,53 @@ def review(
     db: DB,
     actor: CurrentActor,
     chain: Short = None,
+    node: Short = None,
     status: Short = None,
     q: Short = None,
+    sort: Short = None,
     page: PageNo = 1,
+    per_page: Annotated[int, Query(ge=1, le=200)] = 20,
 ) -> Response:
-    context = _review_context(db, actor, chain=chain, status=status, q=q, page=page)
+    context = _review_context(
+        db, actor, chain=chain, node=node, status=status, q=q, sort=sort, page=page,
+        per_page=per_page,
+    )  # fmt: skip
     return render(request, "chains/review.html", context)
+
+
+@pages.post("/atlas/review/confirm-matching")
+def confirm_matching(
+    request: Request,
+    db: DB,
+    actor: CurrentActor,
+    chain: Annotated[str, Form(max_length=100)] = "",
+    node: Annotated[str, Form(max_length=100)] = "",
+    q: Annotated[str, Form(max_length=100)] = "",
+    sort: Annotated[str, Form(max_length=40)] = "",
+    expected: Annotated[int | None, Form(ge=0)] = None,
+    confirm: Annotated[bool, Form()] = False,
+) -> Response:
+    """Every proposal waiting for review that matches the filter confirmed: first the count to
+    confirm, then (confirm, with the count confirmed) the decisions, in one transaction."""
+    shown: dict[str, Any] = {"chain": chain, "node": node, "status": "review", "q": q,
+                             "sort": sort or None}  # fmt: skip
+    try:
+        count = service.confirm_matching(
+            db, actor=actor, filters=_review_filters(chain, "review", q, node, sort),
+            expected=expected, dry_run=not confirm,
+        )  # fmt: skip
+    except WulianError as error:
+        return render_failure(
+            request, db, error, "chains/review.html",
+            lambda e: _review_context(db, actor, page=1, error=e, **shown),
+        )  # fmt: skip
+    if not confirm:
+        context = _review_context(db, actor, page=1, **shown)
+        fields = {k: v for k, v in context["fields"].items() if k != "status"}
+        context["confirming"] = {"count": count, "verb": "通过归链复核", "fields": fields}
+        return render(request, "chains/review.html", context)
+    query = urlencode({k: v for k, v in shown.items() if v and k != "status"})
+    return RedirectResponse(f"/atlas/review?confirmed={count}&{query}", status_code=303)
 
 
 def _decided(

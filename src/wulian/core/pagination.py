@@ -13,6 +13,9 @@ from sqlalchemy.orm import Session
 T = TypeVar("T")
 Ts = TypeVarTuple("Ts")
 
+# The page sizes a list offers (the pager's "每页 … 条"); the API accepts any size up to its limit.
+PAGE_SIZES = (20, 50, 100, 200)
+
 
 @dataclass(frozen=True)
 class Page(Generic[T]):
@@ -24,6 +27,17 @@ class Page(Generic[T]):
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.per_page))
+
+    def numbers(self, around: int = 2) -> list[int | None]:
+        """The page numbers a pager shows: the first, the last and those within `around` of this
+        page, None where numbers are left out (“…”)."""
+        shown = {1, self.pages, *range(self.page - around, self.page + around + 1)}
+        out: list[int | None] = []
+        for number in sorted(n for n in shown if 1 <= n <= self.pages):
+            if out and number - (out[-1] or 0) > 1:
+                out.append(None)
+            out.append(number)
+        return out
 
 
 class PageOut(BaseModel, Generic[T]):

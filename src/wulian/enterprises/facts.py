@@ -21,16 +21,17 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
-from wulian.core import calendar, files
+from wulian.core import calendar, files, xlsx
 from wulian.core.auth import service as auth_service
 from wulian.core.auth.models import Department
 from wulian.core.db import utcnow
 from wulian.core.db.columnar import read_frame
-from wulian.core.errors import InvalidInput, NotFound, PermissionDenied
+from wulian.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from wulian.core.notify import service as notify
 from wulian.core.pagination import Page, paginate
 from wulian.core.permissions import Actor, Permission
 from wulian.core.todo import Todo
+from wulian.enterprises import read
 from wulian.enterprises.models import Enterprise, Fact, FactSource, FactStatus
 from wulian.reference import catalogue
 from wulian.reference.catalogue import ChangeBound
@@ -574,10 +575,24 @@ def firm_reports(session: Session, *, actor: Actor, enterprise_id: int) -> Seque
     ).all()
 
 
-def pending_reviews(session: Session, *, actor: Actor, page: int = 1) -> Page[Fact]:
-    """Current values waiting for an officer, oldest first: firms' own reports, and values an
-    import stored beside a verified value of the same source (in use until one is verified)."""
-    actor.require(Permission.FACTS_VERIFY)
+@dataclass(frozen=True)
+class ReviewFilters:
+    """What the review queue is filtered and sorted by (empty: no filter)."""
+
+    metric: str | None = None  # a metric key
+    source: str | None = None  # a source code
+    q: str | None = None  # the firm: part of its name, its pinyin or initials, its credit code
+    period: str | None = None  # YYYY or YYYY-MM
+    sort: str = "oldest"
+
+
+REVIEW_SORTS = {"oldest": "最早提交的在前", "firm": "按企业名称", "metric": "按指标和期间"}
+BULK_LIMIT = 10_000  # values one bulk review may decide (one transaction)
+
+
+def _pending_query(session: Session, actor: Actor, filters: ReviewFilters) -> sa.Select[Any]:
+    """Current values waiting for actor's review, filtered and ordered; bad filter values are
+    refused with the reason."""
     sibling = aliased(Fact)
     beside_verified = (
         sa.exists()
@@ -599,12 +614,137 @@ def pending_reviews(session: Session, *, actor: Actor, page: int = 1) -> Page[Fa
             Fact.is_current == sa.true(),
             sa.or_(FactSource.code == SELF_REPORT, beside_verified),
         )
-        .order_by(Fact.id)
     )
     if not actor.answers_for_all:  # an officer reviews the metrics their department owns
         owned = sa.select(Metric.id).join(Department, Department.code == Metric.owner)
         query = query.where(Fact.metric_id.in_(owned.where(Department.id == actor.department_id)))
-    return paginate(session, query, page=page, per_page=50)
+    if filters.metric:
+        metric = session.scalar(sa.select(Metric).where(Metric.key == filters.metric))
+        if metric is None:
+            raise InvalidInput(f"指标目录中没有“{filters.metric}”", field="metric")
+        query = query.where(Fact.metric_id == metric.id)
+    if filters.source:
+        source = session.get(FactSource, filters.source)
+        if source is None:
+            raise InvalidInput(f"没有“{filters.source}”这个数据来源", field="source")
+        query = query.where(Fact.source_id == source.id)
+    if filters.period:
+        period = filters.period.strip()
+        if not any(p.fullmatch(period) for p in PERIOD_PATTERNS.values()):
+            raise InvalidInput(
+                f"期间“{period}”的格式不对，应为 {PERIOD_FORMS['year']} 或 {PERIOD_FORMS['month']}",
+                field="period",
+            )
+        query = query.where(Fact.period == period)
+    if filters.q and filters.q.strip():
+        query = query.where(Fact.enterprise_id.in_(read.ids_matching(filters.q)))
+    if filters.sort == "firm":
+        return query.order_by(read.name_order(Fact.enterprise_id), Fact.id)
+    if filters.sort == "metric":
+        return query.order_by(Fact.metric_id, Fact.period.desc(), Fact.id)
+    if filters.sort != "oldest":
+        raise InvalidInput(f"没有“{filters.sort}”这种排序", field="sort")
+    return query.order_by(Fact.id)
+
+
+def pending_reviews(
+    session: Session,
+    *,
+    actor: Actor,
+    filters: ReviewFilters | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> Page[Fact]:
+    """Current values waiting for an officer, oldest first unless sorted otherwise: firms' own
+    reports, and values an import stored beside a verified value of the same source (in use
+    until one is verified). An officer sees the metrics their department owns."""
+    actor.require(Permission.FACTS_VERIFY)
+    query = _pending_query(session, actor, filters or ReviewFilters())
+    return paginate(session, query, page=page, per_page=per_page)
+
+
+def review_facets(session: Session, *, actor: Actor) -> tuple[list[Metric], list[FactSource]]:
+    """The metrics actor reviews (their department's, all for administrators) and the sources,
+    for the queue's filters."""
+    actor.require(Permission.FACTS_VERIFY)
+    metrics = sa.select(Metric).where(Metric.kind == "input").order_by(Metric.key)
+    if not actor.answers_for_all:
+        owner = sa.select(Department.code).where(Department.id == actor.department_id)
+        metrics = metrics.where(Metric.owner.in_(owner))
+    sources = sa.select(FactSource).order_by(FactSource.priority)
+    return list(session.scalars(metrics)), list(session.scalars(sources))
+
+
+def review_xlsx(session: Session, *, actor: Actor, filters: ReviewFilters) -> bytes:
+    """The filtered review queue (every matching value, in the list's order) as a workbook."""
+    actor.require(Permission.FACTS_VERIFY)
+    firm = aliased(Enterprise)  # not the registry table the firm order correlates with
+    query = (
+        _pending_query(session, actor, filters)
+        .join(firm, firm.id == Fact.enterprise_id)
+        .add_columns(firm.name, firm.uscc)
+        .limit(BULK_LIMIT * 10)
+    )
+    book = xlsx.ListWorkbook()
+    book.table(
+        "待审核数据",
+        headers=["企业名称", "统一社会信用代码", "指标", "期间", "来源", "数值", "单位",
+                 "数据日期", "填报人", "说明"],
+        rows=(
+            [
+                name, uscc or "", f.metric.name, f.period, f.source.name, f.value, f.metric.unit,
+                f.as_of, f.entered_by, f.note,
+            ]
+            for f, name, uscc in session.execute(query)
+        ),
+        widths=[30, 22, 24, 10, 14, 14, 10, 12, 20, 40],
+        frozen_columns=1,
+    )  # fmt: skip
+    return book.close()
+
+
+def review_matching(
+    session: Session,
+    *,
+    actor: Actor,
+    filters: ReviewFilters,
+    decision: str,
+    reason: str = "",
+    expected: int | None = None,
+    dry_run: bool = False,
+) -> int:
+    """Verify or reject every value of the queue that matches filters, in one transaction: each
+    through `verify` / `reject`, with their checks (the metric's owning department) and one
+    audit entry per value. With dry_run, only the checks and the count (the confirmation step);
+    otherwise expected must be the count the officer confirmed, or nothing is done."""
+    actor.require(Permission.FACTS_VERIFY)
+    if decision not in ("verify", "reject"):
+        raise InvalidInput("请选择通过或驳回", field="decision")
+    if decision == "reject" and not reason.strip():
+        raise InvalidInput("驳回时必须填写理由", field="reason")
+    if filters.metric:  # a metric of another department: refused by name, not an empty list
+        metric = metric_or_raise(session, filters.metric)
+        auth_service.require_owner(
+            session, actor=actor, department=metric.owner, what=f"“{metric.name}”数据的审核"
+        )
+    pending = session.scalars(_pending_query(session, actor, filters).limit(BULK_LIMIT + 1)).all()
+    if not pending:
+        raise InvalidInput("没有符合筛选条件的待审核数据")
+    if len(pending) > BULK_LIMIT:
+        raise InvalidInput(f"一次最多审核 {BULK_LIMIT:,} 条，请缩小筛选范围")
+    if dry_run:
+        return len(pending)
+    if expected != len(pending):
+        raise Conflict(
+            f"符合条件的待审核数据现在是 {len(pending):,} 条（确认时为 {expected or 0:,} 条），"
+            "请重新确认"
+        )
+    for fact in pending:
+        if decision == "verify":
+            verify(session, actor=actor, fact_id=fact.id)
+        else:
+            reject(session, actor=actor, fact_id=fact.id, reason=reason)
+    return len(pending)
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,8 @@ from sqlalchemy.orm import Mapped, Session
 from wulian.core.errors import NotFound, PermissionDenied
 from wulian.core.permissions import Actor, Permission
 from wulian.enterprises.models import Enterprise, EnterpriseTag
+from wulian.enterprises.names import name_key
+from wulian.enterprises.service import USCC_SHAPE
 
 T = TypeVar("T")
 
@@ -253,3 +255,22 @@ def field_of(
         raise ValueError(f"not a registry field: {field}")
     column = getattr(Enterprise, field)
     return sa.select(column).where(Enterprise.id == enterprise_id).scalar_subquery()
+
+
+def name_order(enterprise_id: sa.ColumnElement[int] | Mapped[int]) -> sa.ScalarSelect[str]:
+    """The pinyin sort key of the firm's name (enterprise_id points at it), as a correlated
+    scalar: to order a domain's rows by firm name as Chinese readers expect (by pinyin, not by
+    code point). Break ties with the row's own id."""
+    return sa.select(Enterprise.name_pinyin).where(Enterprise.id == enterprise_id).scalar_subquery()
+
+
+def ids_matching(text: str) -> sa.Select[int]:
+    """A query of the ids of the firms a list's search box finds by text, as the registry's own
+    list does: a credit code exactly, else part of the name or a former name, its pinyin or its
+    pinyin initials."""
+    term = text.strip()
+    if USCC_SHAPE.fullmatch(term.upper()):
+        return sa.select(Enterprise.id).where(Enterprise.uscc == term.upper())
+    return sa.select(Enterprise.id).where(
+        Enterprise.name_search.contains(name_key(term), autoescape=True)
+    )

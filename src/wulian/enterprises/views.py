@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi import Path as Path_
@@ -16,9 +17,10 @@ from wulian.core import calendar, forms
 from wulian.core.db import utcnow
 from wulian.core.deps import DB, XLSX, CurrentActor, render, settings_of, xlsx_download
 from wulian.core.errors import InvalidFile, InvalidInput, NotFound, PermissionDenied, WulianError
+from wulian.core.pagination import PAGE_SIZES
 from wulian.core.permissions import Actor, Permission
 from wulian.core.uploads import Uploads
-from wulian.enterprises import facts, importreport, imports, registry_import, service
+from wulian.enterprises import facts, importreport, imports, read, registry_import, service
 from wulian.enterprises.models import FactSource
 from wulian.enterprises.schemas import EnterpriseIn, EnterpriseOut, EnterprisePageOut
 from wulian.enterprises.tags import TAGS
@@ -45,6 +47,7 @@ Search = Annotated[
 ]
 Page = Annotated[int, Query(ge=1, le=100_000)]
 Short = Annotated[str | None, Query(max_length=40)]
+PerPage = Annotated[int, Query(ge=1, le=200)]
 
 
 def _filters(
@@ -76,9 +79,10 @@ def list_page(
     size: Short = None,
     sort: Short = None,
     page: Page = 1,
+    per_page: PerPage = 50,
 ) -> Response:
     filters = _filters(q, zone, chain, tag, region, size, sort)
-    result = service.get_all(db, actor=actor, filters=filters, page=page)
+    result = service.get_all(db, actor=actor, filters=filters, page=page, per_page=per_page)
     params = {
         "q": q or "",
         "zone": zone or "",
@@ -101,6 +105,7 @@ def list_page(
             "facets": facets,
             "tags": TAGS,
             "regions": dict(facets.regions),
+            "sizes": PAGE_SIZES,
         },
     )
 
@@ -305,18 +310,143 @@ def evidence(request: Request, fact_id: int, db: DB, actor: CurrentActor) -> Res
 # ---------------------------------------------------------------- reviews
 
 
+Period = Annotated[str | None, Query(max_length=7)]
+Key = Annotated[str | None, Query(max_length=64)]
+
+
+def _review_filters(
+    metric: str | None, source: str | None, q: str | None, period: str | None, sort: str | None
+) -> facts.ReviewFilters:
+    return facts.ReviewFilters(
+        metric=metric or None, source=source or None, q=(q or "").strip() or None,
+        period=(period or "").strip() or None, sort=sort or "oldest",
+    )  # fmt: skip
+
+
+def _filter_fields(filters: facts.ReviewFilters) -> dict[str, str]:
+    """The filter as query fields (those set), for links, the export and the bulk forms."""
+    fields = {
+        "metric": filters.metric or "", "source": filters.source or "", "q": filters.q or "",
+        "period": filters.period or "", "sort": "" if filters.sort == "oldest" else filters.sort,
+    }  # fmt: skip
+    return {k: v for k, v in fields.items() if v}
+
+
 @pages.get("/reviews")
-def reviews_page(request: Request, db: DB, actor: CurrentActor, page: Page = 1) -> Response:
-    return render(request, "enterprises/reviews.html", _reviews_context(request, db, actor, page))
+def reviews_page(
+    request: Request,
+    db: DB,
+    actor: CurrentActor,
+    metric: Key = None,
+    source: Key = None,
+    q: Search = None,
+    period: Period = None,
+    sort: Short = None,
+    page: Page = 1,
+    per_page: PerPage = 50,
+) -> Response:
+    filters = _review_filters(metric, source, q, period, sort)
+    try:
+        context = _reviews_context(request, db, actor, filters, page, per_page)
+    except InvalidInput as error:  # a bad filter value: the queue unfiltered, with the reason
+        context = _reviews_context(
+            request, db, actor, facts.ReviewFilters(), 1, per_page, error=error
+        )
+        return render(request, "enterprises/reviews.html", context, status_code=error.status)
+    return render(request, "enterprises/reviews.html", context)
+
+
+@pages.get("/reviews/export.xlsx")
+def reviews_export(
+    db: DB,
+    actor: CurrentActor,
+    metric: Key = None,
+    source: Key = None,
+    q: Search = None,
+    period: Period = None,
+    sort: Short = None,
+) -> Response:
+    filters = _review_filters(metric, source, q, period, sort)
+    content = facts.review_xlsx(db, actor=actor, filters=filters)
+    return xlsx_download(content, f"待审核数据-{calendar.today():%Y%m%d}.xlsx")
 
 
 def _reviews_context(
-    request: Request, db: Session, actor: Actor, page: int = 1, **extra: Any
+    request: Request,
+    db: Session,
+    actor: Actor,
+    filters: facts.ReviewFilters | None = None,
+    page: int = 1,
+    per_page: int = 50,
+    **extra: Any,
 ) -> dict[str, Any]:
-    result = facts.pending_reviews(db, actor=actor, page=page)
+    filters = filters or facts.ReviewFilters()
+    result = facts.pending_reviews(db, actor=actor, filters=filters, page=page, per_page=per_page)
     bounds = catalogue.change_bounds(settings_of(request).change_bounds)
     changes = facts.review_changes(db, actor=actor, pending=result.items, bounds=bounds)
-    return {"actor": actor, "result": result, "changes": changes, **extra}
+    metrics, sources = facts.review_facets(db, actor=actor)
+    fields = _filter_fields(filters)
+    query = urlencode(fields)
+    return {
+        "actor": actor,
+        "result": result,
+        "changes": changes,
+        "firms": read.records(db, (f.enterprise_id for f in result.items)),
+        "filters": filters,
+        "fields": fields,
+        "metrics": metrics,
+        "sources": sources,
+        "sorts": facts.REVIEW_SORTS,
+        "query": query,
+        "base": "/reviews?" + (query + "&" if query else ""),
+        "sizes": PAGE_SIZES,
+        **extra,
+    }
+
+
+@pages.post("/reviews/bulk")
+def review_bulk(
+    request: Request,
+    db: DB,
+    actor: CurrentActor,
+    decision: Annotated[str, Form(max_length=16)],
+    reason: Annotated[str, Form(max_length=2000)] = "",
+    metric: Annotated[str, Form(max_length=64)] = "",
+    source: Annotated[str, Form(max_length=64)] = "",
+    q: Annotated[str, Form(max_length=100)] = "",
+    period: Annotated[str, Form(max_length=7)] = "",
+    sort: Annotated[str, Form(max_length=40)] = "",
+    expected: Annotated[int | None, Form(ge=0)] = None,
+    confirm: Annotated[bool, Form()] = False,
+) -> Response:
+    """Every value that matches the filter, verified or rejected: first the count to confirm,
+    then (confirm, with the count confirmed) the decision, in one transaction."""
+    filters = _review_filters(metric, source, q, period, sort)
+    try:
+        count = facts.review_matching(
+            db, actor=actor, filters=filters, decision=decision, reason=reason,
+            expected=expected, dry_run=not confirm,
+        )  # fmt: skip
+    except WulianError as error:
+        db.rollback()
+        if isinstance(error, PermissionDenied):
+            raise
+        try:
+            context = _reviews_context(request, db, actor, filters, error=error)
+        except InvalidInput:
+            context = _reviews_context(request, db, actor, error=error)
+        return render(request, "enterprises/reviews.html", context, status_code=error.status)
+    if not confirm:
+        context = _reviews_context(request, db, actor, filters)
+        verb = "通过" if decision == "verify" else "驳回"
+        context["confirming"] = {
+            "count": count,
+            "verb": f"{verb}待审核数据",
+            "fields": {**_filter_fields(filters), "decision": decision, "reason": reason},
+        }
+        return render(request, "enterprises/reviews.html", context)
+    verb = "通过" if decision == "verify" else "驳回"
+    return RedirectResponse(f"/reviews?done={verb}&count={count}", status_code=303)
 
 
 @pages.post("/reviews/{fact_id}")

@@ -33,6 +33,7 @@ from wulian.innovation.runs import (
     may_run,
     publish,
     require_run_owner,
+    runs_page,
     start_notice,
     withdraw,
 )
@@ -101,6 +102,7 @@ __all__ = [
     "raise_objection",
     "rank_intervals",
     "require_run_owner",
+    "runs_page",
     "save_spec",
     "set_consent",
     "shipped_text",

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from wulian.core import calendar
 from wulian.core.deps import DB, CurrentActor, render, render_failure, xlsx_download
 from wulian.core.errors import WulianError
+from wulian.core.pagination import PAGE_SIZES
 from wulian.core.permissions import Actor, Permission
 from wulian.core.runpages import RunPages, lifecycle_router, run_action
 from wulian.core.runs import RunStatus
@@ -35,8 +36,11 @@ PageNo = Annotated[int, Query(ge=1, le=100_000)]
 # ---------------------------------------------------------------- runs
 
 
-def _index_context(db: Session, actor: Actor, error: WulianError | None = None) -> dict[str, Any]:
-    runs = service.get_runs(db, actor=actor)
+def _index_context(
+    db: Session, actor: Actor, error: WulianError | None = None, page: int = 1, per_page: int = 20
+) -> dict[str, Any]:
+    result = service.runs_page(db, actor=actor, page=page, per_page=per_page)
+    newest = service.runs_page(db, actor=actor, page=1, per_page=1).items
     staff = actor.enterprise_id is None
     specs = service.get_specs(db, actor=actor) if staff else []
     latest: dict[str, Any] = {}
@@ -49,7 +53,10 @@ def _index_context(db: Session, actor: Actor, error: WulianError | None = None) 
     ]
     return {
         "actor": actor,
-        "runs": runs,
+        "runs": result.items,
+        "result": result,
+        "newest": newest[0] if newest else None,
+        "sizes": PAGE_SIZES,
         "index_specs": runnable,
         "credit_specs": [s for s in latest.values() if s.kind == SpecKind.CREDIT],
         "can_run": bool(runnable),
@@ -59,8 +66,15 @@ def _index_context(db: Session, actor: Actor, error: WulianError | None = None) 
 
 
 @pages.get("/innovation")
-def index(request: Request, db: DB, actor: CurrentActor) -> Response:
-    return render(request, "innovation/index.html", _index_context(db, actor))
+def index(
+    request: Request,
+    db: DB,
+    actor: CurrentActor,
+    page: PageNo = 1,
+    per_page: Annotated[int, Query(ge=1, le=200)] = 20,
+) -> Response:
+    context = _index_context(db, actor, page=page, per_page=per_page)
+    return render(request, "innovation/index.html", context)
 
 
 @pages.post("/innovation/runs")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -14,11 +15,20 @@ from sqlalchemy.orm import Session
 from wulian.core.auth import service as auth_service
 from wulian.core.errors import Conflict, InvalidInput
 from wulian.core.notify import service as notify
+from wulian.core.pagination import Page, paginate
 from wulian.core.permissions import Actor, Permission
 from wulian.core.todo import Todo
 from wulian.engines.rules.policy import Policy
 from wulian.enterprises import read
-from wulian.policy.library import FREE, STAFF_ONLY, may_approve, newest, parse, require_reader
+from wulian.policy.library import (
+    FREE,
+    QUICK,
+    STAFF_ONLY,
+    may_approve,
+    newest,
+    parse,
+    require_reader,
+)
 from wulian.policy.models import Payout, PolicyOutcome, PolicyRun, PolicyVersion
 from wulian.policy.runs import get_run_or_raise, run_policy
 
@@ -30,32 +40,163 @@ class PayoutLine:
     paid: Payout | None
 
 
-def payout_list(
-    session: Session, *, actor: Actor, run_id: int, code: str, status: str = "eligible"
-) -> tuple[PolicyRun, Policy, list[PayoutLine]]:
-    """The run's outcomes of one policy (eligible by default; unknown = 快申快享 to supply), with
-    any payout already approved for the firm, policy and period."""
-    run = get_run_or_raise(session, actor=actor, run_id=run_id)
-    _, policy = run_policy(session, run, code)
-    if status not in ("eligible", "unknown", "near"):
-        raise InvalidInput("状态应为 eligible、unknown 或 near", field="status", value=status)
-    query = (
-        sa.select(PolicyOutcome)
-        .where(PolicyOutcome.run_id == run.id, PolicyOutcome.policy_code == code)
-        .order_by(PolicyOutcome.amount.desc().nulls_last(), PolicyOutcome.enterprise_id)
+STATUSES = {"eligible": "符合（兑现清单）", "unknown": "待补充数据（快申快享）", "near": "接近符合"}
+MODES = {"free": FREE, "quick": QUICK}  # the filter's keys → the outcome's mode
+PAID = {"unpaid": "未兑现", "paid": "已兑现"}
+SORTS = {"amount": "金额从高到低", "firm": "按企业名称"}
+BULK_LIMIT = 10_000  # firms one approval of every match may pay (one transaction)
+
+
+@dataclass(frozen=True)
+class PayoutFilters:
+    """What a policy's list in a run is filtered and sorted by."""
+
+    status: str = "eligible"  # eligible | unknown (快申快享 to supply) | near
+    mode: str | None = None  # free (免申即享) | quick (快申快享)
+    q: str | None = None  # the firm: part of its name, its pinyin or initials, its credit code
+    paid: str | None = None  # unpaid | paid
+    sort: str = "amount"
+
+
+@dataclass(frozen=True)
+class PayoutListing:
+    run: PolicyRun
+    policy: Policy
+    lines: Page[PayoutLine]
+    amount: float  # the sum over every matching firm, not only this page
+
+
+def _paid(run: PolicyRun, code: str) -> sa.Exists:
+    return (
+        sa.exists()
+        .where(
+            Payout.policy_code == code,
+            Payout.period == run.period,
+            Payout.enterprise_id == PolicyOutcome.enterprise_id,
+        )
+        .correlate(PolicyOutcome)
     )
-    if status == "near":
+
+
+def _outcomes(run: PolicyRun, code: str, filters: PayoutFilters) -> sa.Select[Any]:
+    """The run's outcomes of one policy that match filters, in the list's order; bad filter
+    values are refused with the reason."""
+    query = sa.select(PolicyOutcome).where(
+        PolicyOutcome.run_id == run.id, PolicyOutcome.policy_code == code
+    )
+    if filters.status not in STATUSES:
+        raise InvalidInput(
+            f"状态“{filters.status}”不对，应为 eligible、unknown 或 near", field="status",
+            value=filters.status,
+        )  # fmt: skip
+    if filters.status == "near":
         query = query.where(PolicyOutcome.near == sa.true())
     else:
-        query = query.where(PolicyOutcome.status == status)
-    rows = read.attach(session, session.scalars(query), lambda o: o.enterprise_id)
-    paid = {
-        p.enterprise_id: p
-        for p in session.scalars(
-            sa.select(Payout).where(Payout.policy_code == code, Payout.period == run.period)
+        query = query.where(PolicyOutcome.status == filters.status)
+    if filters.mode:
+        if filters.mode not in MODES:
+            raise InvalidInput(
+                f"兑现方式“{filters.mode}”不对，应为 free（免申即享）或 quick（快申快享）",
+                field="mode",
+            )
+        query = query.where(PolicyOutcome.mode == MODES[filters.mode])
+    if filters.paid:
+        if filters.paid not in PAID:
+            raise InvalidInput(
+                f"兑现情况“{filters.paid}”不对，应为 unpaid（未兑现）或 paid（已兑现）",
+                field="paid",
+            )
+        paid = _paid(run, code)
+        query = query.where(paid if filters.paid == "paid" else ~paid)
+    if filters.q and filters.q.strip():
+        query = query.where(PolicyOutcome.enterprise_id.in_(read.ids_matching(filters.q)))
+    if filters.sort == "firm":
+        return query.order_by(read.name_order(PolicyOutcome.enterprise_id), PolicyOutcome.id)
+    if filters.sort != "amount":
+        raise InvalidInput(f"没有“{filters.sort}”这种排序", field="sort")
+    return query.order_by(PolicyOutcome.amount.desc().nulls_last(), PolicyOutcome.enterprise_id)
+
+
+def _lines(
+    session: Session, run: PolicyRun, code: str, outcomes: Sequence[PolicyOutcome]
+) -> list[PayoutLine]:
+    rows = read.attach(session, outcomes, lambda o: o.enterprise_id)
+    query = sa.select(Payout).where(Payout.policy_code == code, Payout.period == run.period)
+    if len(rows) <= 1000:  # a page: its firms' payouts; an export: every payout of the period
+        query = query.where(Payout.enterprise_id.in_([o.enterprise_id for o, _ in rows]))
+    paid = {p.enterprise_id: p for p in session.scalars(query)}
+    return [PayoutLine(o, e, paid.get(e.id)) for o, e in rows]
+
+
+def payout_list(
+    session: Session,
+    *,
+    actor: Actor,
+    run_id: int,
+    code: str,
+    filters: PayoutFilters | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> PayoutListing:
+    """One page of the run's outcomes of one policy (eligible by default; unknown = 快申快享 to
+    supply), with any payout already approved for the firm, policy and period, and the amount
+    of every matching firm."""
+    filters = filters or PayoutFilters()
+    run = get_run_or_raise(session, actor=actor, run_id=run_id)
+    _, policy = run_policy(session, run, code)
+    query = _outcomes(run, code, filters)
+    found = paginate(session, query, page=page, per_page=per_page)
+    amount = session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(PolicyOutcome.amount), 0.0)).where(
+            PolicyOutcome.id.in_(query.with_only_columns(PolicyOutcome.id).order_by(None))
         )
-    }
-    return run, policy, [PayoutLine(o, e, paid.get(e.id)) for o, e in rows]
+    )
+    lines = Page(
+        items=_lines(session, run, code, found.items), total=found.total, page=found.page,
+        per_page=found.per_page,
+    )  # fmt: skip
+    return PayoutListing(run, policy, lines, float(amount or 0.0))
+
+
+def approve_matching(
+    session: Session,
+    *,
+    actor: Actor,
+    run_id: int,
+    code: str,
+    filters: PayoutFilters,
+    expected: int | None = None,
+    dry_run: bool = False,
+) -> int:
+    """Approve the payouts of every eligible firm of the list that matches filters and is not
+    paid yet, through `approve` (the owning department, once per firm, policy and period, all
+    or none). With dry_run, the checks and the count only (the confirmation step); otherwise
+    expected must be the count the officer confirmed, or nothing is done."""
+    actor.require(Permission.PAYOUTS_APPROVE)
+    actor.require_staff(STAFF_ONLY)
+    run = get_run_or_raise(session, actor=actor, run_id=run_id)
+    _, policy = run_policy(session, run, code)
+    auth_service.require_owner(
+        session, actor=actor, department=policy.department, what=f"政策“{policy.title}”的兑现"
+    )
+    if filters.status != "eligible":
+        raise InvalidInput("只有符合条件的企业可以兑现，请先筛选“符合”", field="status")
+    query = _outcomes(run, code, filters).where(~_paid(run, code))
+    ids = session.scalars(
+        query.with_only_columns(PolicyOutcome.enterprise_id).limit(BULK_LIMIT + 1)
+    ).all()
+    if not ids:
+        raise InvalidInput("没有符合筛选条件、尚未兑现的企业")
+    if len(ids) > BULK_LIMIT:
+        raise InvalidInput(f"一次最多批准 {BULK_LIMIT:,} 家企业，请缩小筛选范围")
+    if dry_run:
+        return len(ids)
+    if expected != len(ids):
+        raise Conflict(
+            f"符合条件、尚未兑现的企业现在是 {len(ids):,} 家（确认时为 {expected or 0:,} 家），"
+            "请重新确认"
+        )
+    return len(approve(session, actor=actor, run_id=run_id, code=code, enterprise_ids=list(ids)))
 
 
 def approve(
@@ -128,17 +269,29 @@ def approve(
     return payouts
 
 
-def export_xlsx(session: Session, *, actor: Actor, run_id: int, code: str) -> bytes:
-    """The payout list (兑现清单) of a policy as xlsx with Chinese headers."""
+def export_xlsx(
+    session: Session, *, actor: Actor, run_id: int, code: str, filters: PayoutFilters | None = None
+) -> bytes:
+    """The list of a policy as filtered (by default the payout list, 兑现清单: every eligible
+    firm) as xlsx with Chinese headers, every matching firm in the list's order."""
     from wulian.core.xlsx import ListWorkbook
 
-    run, policy, lines = payout_list(session, actor=actor, run_id=run_id, code=code)
+    filters = filters or PayoutFilters()
+    run = get_run_or_raise(session, actor=actor, run_id=run_id)
+    _, policy = run_policy(session, run, code)
+    outcomes = session.scalars(_outcomes(run, code, filters).limit(200_000)).all()
+    lines = _lines(session, run, code, outcomes)
     unit = policy.benefit.unit if policy.benefit else ""
+    chosen = [STATUSES[filters.status]]
+    chosen += [MODES[filters.mode]] if filters.mode else []
+    chosen += [PAID[filters.paid]] if filters.paid else []
+    chosen += [f"企业“{filters.q.strip()}”"] if filters.q and filters.q.strip() else []
+    kind = "兑现清单" if filters.status == "eligible" else "名单"
     book = ListWorkbook()
     book.sheet(
-        "兑现清单",
-        title=f"{policy.title} {run.period} 年度兑现清单",
-        notice=f"{policy.document}；评估批次 {run.id}，{len(lines)} 家企业符合条件。",
+        kind if filters.status == "eligible" else STATUSES[filters.status],
+        title=f"{policy.title} {run.period} 年度{kind}",
+        notice=f"{policy.document}；评估批次 {run.id}；{'，'.join(chosen)}；{len(lines)} 家企业。",
         headers=["序号", "统一社会信用代码", "企业名称", f"金额（{unit}）" if unit else "金额",
                  "兑现方式", "需补充或核验", "是否已兑现"],
         rows=(
@@ -148,7 +301,10 @@ def export_xlsx(session: Session, *, actor: Actor, run_id: int, code: str) -> by
                 line.enterprise.name,
                 line.outcome.amount,
                 line.outcome.mode or "",
-                "、".join(policy.all_inputs[k].name for k in line.outcome.supply),
+                "、".join(policy.all_inputs[k].name
+                         for k in (line.outcome.missing if filters.status == "unknown"
+                                   else line.outcome.supply)
+                         if k in policy.all_inputs),
                 "已兑现" if line.paid else "",
             ]
             for index, line in enumerate(lines, 1)

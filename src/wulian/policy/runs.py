@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from wulian.core import runs
 from wulian.core.errors import InvalidInput, NotFound
+from wulian.core.pagination import Page, paginate
 from wulian.core.permissions import Actor, Permission
 from wulian.engines.rules import evaluate as rules
 from wulian.engines.rules.policy import Policy
@@ -119,6 +120,16 @@ def get_runs(session: Session, *, actor: Actor) -> list[PolicyRun]:
     return list(
         session.scalars(sa.select(PolicyRun).order_by(PolicyRun.period.desc(), PolicyRun.id.desc()))
     )
+
+
+def runs_page(
+    session: Session, *, actor: Actor, page: int = 1, per_page: int = 20
+) -> Page[PolicyRun]:
+    """One page of the runs, newest period first (as `get_runs`)."""
+    actor.require(Permission.ZONE_READ)
+    actor.require_staff(STAFF_ONLY)
+    query = sa.select(PolicyRun).order_by(PolicyRun.period.desc(), PolicyRun.id.desc())
+    return paginate(session, query, page=page, per_page=per_page)
 
 
 def get_run_or_raise(session: Session, *, actor: Actor, run_id: int) -> PolicyRun:

@@ -5,6 +5,7 @@ and the policy calculator of a firm."""
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 from wulian.core import calendar, forms
 from wulian.core.deps import DB, CurrentActor, FormFields, render, render_failure, xlsx_download
 from wulian.core.errors import InvalidInput, NotFound, WulianError
+from wulian.core.pagination import PAGE_SIZES
 from wulian.core.permissions import Actor, Permission
 from wulian.core.specpages import SpecPages, spec_api, spec_router
 from wulian.engines.rules import cases as rule_cases
@@ -28,6 +30,8 @@ enterprise_views.profile_part(
 )  # on a firm's page: benefits received and eligible
 
 Period = Annotated[int | None, Query(ge=1990, le=2100)]
+PageNo = Annotated[int, Query(ge=1, le=100_000)]
+PerPage = Annotated[int, Query(ge=1, le=200)]
 
 
 @pages.get("/policies")
@@ -83,10 +87,17 @@ api.include_router(spec_api(SPEC_PAGES))
 # ---------------------------------------------------------------- runs
 
 
-def _runs_context(db: Session, actor: Actor, error: WulianError | None = None) -> dict[str, Any]:
+def _runs_context(
+    db: Session, actor: Actor, error: WulianError | None = None, page: int = 1, per_page: int = 20
+) -> dict[str, Any]:
+    result = service.runs_page(db, actor=actor, page=page, per_page=per_page)
+    latest = service.runs_page(db, actor=actor, page=1, per_page=1).items
     return {
         "actor": actor,
-        "runs": service.get_runs(db, actor=actor),
+        "runs": result.items,
+        "result": result,
+        "latest": latest[0] if latest else None,
+        "sizes": PAGE_SIZES,
         "can_run": actor.has(Permission.ANALYSES_WRITE),
         "this_year": calendar.today().year,
         "error": error,
@@ -94,8 +105,11 @@ def _runs_context(db: Session, actor: Actor, error: WulianError | None = None) -
 
 
 @pages.get("/policies/runs")
-def runs(request: Request, db: DB, actor: CurrentActor) -> Response:
-    return render(request, "policy/runs.html", _runs_context(db, actor))
+def runs(
+    request: Request, db: DB, actor: CurrentActor, page: PageNo = 1, per_page: PerPage = 20
+) -> Response:
+    context = _runs_context(db, actor, page=page, per_page=per_page)
+    return render(request, "policy/runs.html", context)
 
 
 @pages.post("/policies/runs")
@@ -140,26 +154,75 @@ def pools(request: Request, run_id: int, db: DB, actor: CurrentActor) -> Respons
     return render(request, "policy/pools.html", {"actor": actor, "run": run, "pools": found})
 
 
+Short = Annotated[str | None, Query(max_length=40)]
+Search = Annotated[
+    str | None,
+    Query(max_length=100, description="名称或曾用名的一部分、拼音或首字母、统一社会信用代码"),
+]
+
+
+def _payout_filters(
+    status: str | None, mode: str | None, q: str | None, paid: str | None, sort: str | None
+) -> service.PayoutFilters:
+    return service.PayoutFilters(
+        status=status or "eligible", mode=mode or None, q=(q or "").strip() or None,
+        paid=paid or None, sort=sort or "amount",
+    )  # fmt: skip
+
+
+def _filter_fields(filters: service.PayoutFilters) -> dict[str, str]:
+    """The filter as query fields (those not at their default)."""
+    fields = {
+        "status": "" if filters.status == "eligible" else filters.status,
+        "mode": filters.mode or "", "q": filters.q or "", "paid": filters.paid or "",
+        "sort": "" if filters.sort == "amount" else filters.sort,
+    }  # fmt: skip
+    return {k: v for k, v in fields.items() if v}
+
+
 def _list_context(
-    db: Session, actor: Actor, run_id: int, code: str, status: str, error: WulianError | None = None
+    db: Session,
+    actor: Actor,
+    run_id: int,
+    code: str,
+    filters: service.PayoutFilters | None = None,
+    error: WulianError | None = None,
+    *,
+    page: int = 1,
+    per_page: int = 50,
 ) -> dict[str, Any]:
-    run, policy, lines = service.payout_list(
-        db, actor=actor, run_id=run_id, code=code, status=status
+    filters = filters or service.PayoutFilters()
+    listing = service.payout_list(
+        db, actor=actor, run_id=run_id, code=code, filters=filters, page=page, per_page=per_page
     )
+    policy, status = listing.policy, filters.status
+    fields = _filter_fields(filters)
+    query = urlencode(fields)
+    base = f"/policies/runs/{run_id}/{code}"
     return {
         "actor": actor,
-        "run": run,
+        "run": listing.run,
         "code": code,
         "policy": policy,
-        "lines": lines,
+        "lines": listing.lines.items,
+        "result": listing.lines,
         "status": status,
+        "filters": filters,
+        "fields": fields,
+        "query": query,
+        "base": f"{base}?" + (query + "&" if query else ""),
+        "sizes": PAGE_SIZES,
+        "statuses": service.STATUSES,
+        "modes": service.MODES,
+        "paid_choices": service.PAID,
+        "sorts": service.SORTS,
         "can_approve": service.may_approve(db, actor=actor, policy=policy) and status == "eligible",
         "department": service.department_name(db, policy),
         "numeric": [
             k for k, p in policy.parameters.items() if not isinstance(p.values[0].value, bool | str)
         ],
         "error": error,
-        "total": sum(line.outcome.amount or 0.0 for line in lines),
+        "total": listing.amount,
     }
 
 
@@ -171,8 +234,20 @@ def payout_page(
     db: DB,
     actor: CurrentActor,
     status: Annotated[str, Query(max_length=12)] = "eligible",
+    mode: Short = None,
+    q: Search = None,
+    paid: Short = None,
+    sort: Short = None,
+    page: PageNo = 1,
+    per_page: PerPage = 50,
 ) -> Response:
-    return render(request, "policy/payouts.html", _list_context(db, actor, run_id, code, status))
+    filters = _payout_filters(status, mode, q, paid, sort)
+    try:
+        context = _list_context(db, actor, run_id, code, filters, page=page, per_page=per_page)
+    except InvalidInput as error:  # a bad filter value: the payout list, with the reason
+        context = _list_context(db, actor, run_id, code, None, error, per_page=per_page)
+        return render(request, "policy/payouts.html", context, status_code=error.status)
+    return render(request, "policy/payouts.html", context)
 
 
 @pages.post("/policies/runs/{run_id}/{code}/approve")
@@ -191,16 +266,67 @@ def approve(
     except WulianError as error:
         return render_failure(
             request, db, error, "policy/payouts.html",
-            lambda e: _list_context(db, actor, run_id, code, "eligible", e),
+            lambda e: _list_context(db, actor, run_id, code, None, e),
         )  # fmt: skip
     location = f"/policies/runs/{run_id}/{code}?approved={len(payouts)}"
     forms.remember(db, key, location)
     return RedirectResponse(location, status_code=303)
 
 
+@pages.post("/policies/runs/{run_id}/{code}/approve-matching")
+def approve_matching(
+    request: Request,
+    run_id: int,
+    code: str,
+    db: DB,
+    actor: CurrentActor,
+    mode: Annotated[str, Form(max_length=40)] = "",
+    q: Annotated[str, Form(max_length=100)] = "",
+    paid: Annotated[str, Form(max_length=40)] = "",
+    sort: Annotated[str, Form(max_length=40)] = "",
+    expected: Annotated[int | None, Form(ge=0)] = None,
+    confirm: Annotated[bool, Form()] = False,
+) -> Response:
+    """Every eligible, unpaid firm of the filtered list approved: first the count to confirm,
+    then (confirm, with the count confirmed) the approval, in one transaction."""
+    filters = _payout_filters("eligible", mode, q, paid, sort)
+    try:
+        count = service.approve_matching(
+            db, actor=actor, run_id=run_id, code=code, filters=filters, expected=expected,
+            dry_run=not confirm,
+        )  # fmt: skip
+    except WulianError as error:
+
+        def again(e: WulianError) -> dict[str, Any]:
+            try:
+                return _list_context(db, actor, run_id, code, filters, e)
+            except InvalidInput:
+                return _list_context(db, actor, run_id, code, None, e)
+
+        return render_failure(request, db, error, "policy/payouts.html", again)
+    if not confirm:
+        context = _list_context(db, actor, run_id, code, filters)
+        context["confirming"] = {
+            "count": count, "verb": "批准兑现", "fields": _filter_fields(filters),
+        }  # fmt: skip
+        return render(request, "policy/payouts.html", context)
+    return RedirectResponse(f"/policies/runs/{run_id}/{code}?approved={count}", status_code=303)
+
+
 @pages.get("/policies/runs/{run_id}/{code}/export.xlsx")
-def export(run_id: int, code: str, db: DB, actor: CurrentActor) -> Response:
-    content = service.export_xlsx(db, actor=actor, run_id=run_id, code=code)
+def export(
+    run_id: int,
+    code: str,
+    db: DB,
+    actor: CurrentActor,
+    status: Annotated[str, Query(max_length=12)] = "eligible",
+    mode: Short = None,
+    q: Search = None,
+    paid: Short = None,
+    sort: Short = None,
+) -> Response:
+    filters = _payout_filters(status, mode, q, paid, sort)
+    content = service.export_xlsx(db, actor=actor, run_id=run_id, code=code, filters=filters)
     return xlsx_download(content, f"兑现清单-{code}-{run_id}.xlsx")
 
 
@@ -228,7 +354,7 @@ def what_if(
     except InvalidInput as error:  # back to the list and its what-if form, with the reason
         return render_failure(
             request, db, error, "policy/payouts.html",
-            lambda e: _list_context(db, actor, run_id, code, "eligible", e) | {"tried": {
+            lambda e: _list_context(db, actor, run_id, code, None, e) | {"tried": {
                 "parameter": parameter, "value": value}},
         )  # fmt: skip
     run = service.get_run_or_raise(db, actor=actor, run_id=run_id)

@@ -1,0 +1,167 @@
+"""The review queue at volume: filters (chain, node, firm), pages, firms in pinyin order, and
+confirming every proposal that matches, on the chains the officer's department manages only,
+after a confirmation."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from tests.chains.conftest import actor_of
+from tests.conftest import SYSTEM, login, page_csrf
+from wulian.chains import service
+from wulian.chains.models import ChainMembership
+from wulian.core.audit.models import AuditEntry
+from wulian.core.errors import Conflict, InvalidInput, PermissionDenied
+from wulian.core.permissions import Role
+from wulian.enterprises.uscc import synthetic
+
+# Code-point order 中 < 北 < 张 < 阿; pinyin order 阿 < 北 < 张 < 中.
+NAMES = [
+    "中原归链测试有限公司",
+    "北方归链测试有限公司",
+    "张江归链测试有限公司",
+    "阿拉归链测试有限公司",
+]
+PLACES = [("lithium", "cathode"), ("lithium", "cathode"), ("lithium", "precursor"),
+          ("chips_sensors", "sensor")]  # fmt: skip
+
+
+@pytest.fixture
+def queue(world, atlas):
+    ids = [world.enterprise(n, code=synthetic(800 + i)) for i, n in enumerate(NAMES)]
+    outside = world.enterprise("园外归链测试有限公司", code=synthetic(810), in_zone=False)
+
+    def write(session):
+        for (chain, node), enterprise_id, score in zip(
+            PLACES, ids, (0.4, 0.6, 0.5, 0.3), strict=True
+        ):
+            session.add(
+                ChainMembership(enterprise_id=enterprise_id, chain=chain, node=node,
+                                source="model", status="review", confidence=score)
+            )  # fmt: skip
+        session.add(ChainMembership(enterprise_id=outside, chain="lithium", node="cathode",
+                                    source="model", status="review", confidence=0.9))  # fmt: skip
+
+    world.run(write)
+    world.user("sci1", Role.OFFICER, department_id=world.department("science", "科技局"))
+    world.user("admin1", Role.ADMIN)
+    return {"ids": ids}
+
+
+def found(world, who="officer1", page=1, per_page=50, **kwargs):
+    filters = service.Filters(status="review", **kwargs)
+    return world.run(
+        lambda s: service.memberships(
+            s, actor=actor_of(world, who), filters=filters, page=page, per_page=per_page
+        )
+    )
+
+
+def firms(page):
+    return [m.enterprise_id for m in page.items]
+
+
+def test_pages_and_filters(world, queue):
+    ids = queue["ids"]
+    first = found(world, per_page=3)
+    assert (first.total, first.pages, len(first.items)) == (4, 2, 3)
+    assert len(found(world, page=2, per_page=3).items) == 1
+    assert firms(first) == [ids[1], ids[2], ids[0]]  # most confident first
+    assert set(firms(found(world, chain="lithium"))) == set(ids[:3])
+    assert set(firms(found(world, chain="lithium", node="cathode"))) == set(ids[:2])
+    assert firms(found(world, node="sensor")) == [ids[3]]
+    assert firms(found(world, q="北方")) == [ids[1]]
+    assert firms(found(world, q="alaguilian")) == [ids[3]]  # pinyin
+    assert firms(found(world, q=synthetic(802))) == [ids[2]]  # credit code
+
+
+def test_firms_in_pinyin_order(world, queue):
+    ids = queue["ids"]
+    assert firms(found(world, sort="firm")) == [ids[3], ids[1], ids[2], ids[0]]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [("chain", "nope", "产业链"), ("node", "nope", "环节"), ("sort", "x", "排序")],
+)
+def test_a_bad_filter_value_is_refused_in_chinese(world, queue, field, value, message):
+    with pytest.raises(InvalidInput, match=message):
+        found(world, **{field: value})
+
+
+def _confirmed(world):
+    return world.run(
+        lambda s: sorted(
+            s.scalars(
+                sa.select(ChainMembership.enterprise_id).where(
+                    ChainMembership.status == "confirmed"
+                )
+            ).all()
+        )
+    )
+
+
+def test_confirm_every_match_acts_on_exactly_those(world, queue):
+    ids = queue["ids"]
+    office = actor_of(world, "officer1")
+    filters = service.Filters(status="review", chain="lithium")
+    assert world.run(
+        lambda s: service.confirm_matching(s, actor=office, filters=filters, dry_run=True)
+    ) == 3  # fmt: skip
+    with pytest.raises(Conflict, match="重新确认"):
+        world.run(lambda s: service.confirm_matching(s, actor=office, filters=filters, expected=4))
+    assert _confirmed(world) == []
+    audited = sa.select(sa.func.count()).where(AuditEntry.object_type == "chain_memberships")
+    before = world.scalar(audited)
+    world.run(lambda s: service.confirm_matching(s, actor=office, filters=filters, expected=3))
+    assert _confirmed(world) == sorted(ids[:3])  # not the sensor firm, nor the external one
+    assert world.scalar(audited) - before == 3  # one entry per membership
+
+
+@pytest.mark.parametrize(
+    ("who", "allowed"), [("officer1", True), ("admin1", True), ("sci1", False),
+                         ("analyst1", False), ("firm0", False)],
+)  # fmt: skip
+def test_only_the_chains_office_confirms_every_match(world, queue, who, allowed):
+    filters = service.Filters(status="review", chain="lithium", node="cathode")
+    act = lambda s: service.confirm_matching(  # noqa: E731
+        s, actor=actor_of(world, who), filters=filters, expected=2
+    )
+    if allowed:
+        assert world.run(act) == 2
+        return
+    with pytest.raises(PermissionDenied):
+        world.run(act)
+    assert _confirmed(world) == []
+
+
+def test_only_proposals_under_review_are_confirmed(world, queue):
+    with pytest.raises(InvalidInput, match="待复核"):
+        world.run(lambda s: service.confirm_matching(
+            s, actor=SYSTEM, filters=service.Filters(status="placed"), dry_run=True))  # fmt: skip
+
+
+def test_the_page_filters_confirms_then_acts(world, queue, client):
+    ids = queue["ids"]
+    login(client, "officer1")
+    page = client.get("/atlas/review", params={"sort": "firm", "per_page": 2})
+    assert page.status_code == 200
+    assert 'id="matching-total">4<' in page.text
+    assert page.text.index(NAMES[3]) < page.text.index(NAMES[1])
+    assert NAMES[0] not in page.text
+    bad = client.get("/atlas/review", params={"node": "nope"})
+    assert bad.status_code == 422
+    assert "没有编号为“nope”的环节" in bad.text
+    token = page_csrf(client, "/atlas/review")
+    form = {"csrf_token": token, "chain": "lithium", "node": "cathode"}
+    asked = client.post("/atlas/review/confirm-matching", data=form)
+    assert asked.status_code == 200
+    assert "确认通过归链复核（2 条）" in asked.text
+    assert _confirmed(world) == []
+    done = client.post(
+        "/atlas/review/confirm-matching", data={**form, "confirm": "1", "expected": "2"}
+    )
+    assert done.status_code == 303
+    assert "confirmed=2" in done.headers["location"]
+    assert _confirmed(world) == sorted(ids[:2])
