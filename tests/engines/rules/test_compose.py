@@ -4,6 +4,7 @@ give — status, amount and missing inputs, with blanks decided from bounds acro
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import polars as pl
@@ -15,8 +16,8 @@ from typer.testing import CliRunner
 from wulian.cli import app
 from wulian.core.errors import InvalidFile
 from wulian.engines.rules import cases
-from wulian.engines.rules.evaluate import evaluate
-from wulian.engines.rules.policy import load, load_set
+from wulian.engines.rules.evaluate import evaluate, interpret_policy
+from wulian.engines.rules.policy import load, load_set, parameter_values
 
 LADDER = Path(__file__).parents[3] / "examples" / "ladder"
 
@@ -167,9 +168,16 @@ def test_composed_and_inline_agree_on_random_firms_with_blanks(rows: list) -> No
         },
         schema={"id": pl.String, "x": pl.Int64, "y": pl.Int64, "z": pl.Int64},
     )
-    reader = outcome(evaluate(composed(), frame, period=2024).long(), "reader")
+    policies = composed()
+    reader = outcome(evaluate(policies, frame, period=2024).long(), "reader")
     inline = outcome(evaluate([load(INLINE, "inline.yaml")], frame, period=2024).long(), "inline")
     assert reader == inline
+    policy = next(p for p in policies if p.id == "reader")
+    params = parameter_values(policy, dt.date(2024, 12, 31))
+    reference = [  # row by row in plain Python, the read outputs interpreted first
+        interpret_policy(policy, row, params, 2024)[0] for row in frame.iter_rows(named=True)
+    ]
+    assert reference == [r["status"] for r in reader]
 
 
 @pytest.mark.parametrize(

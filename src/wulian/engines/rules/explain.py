@@ -4,6 +4,7 @@ interpreter the tests compare the compiled engine with."""
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from fractions import Fraction
 from typing import Any
 
 from wulian.engines.rules import expr
-from wulian.engines.rules.policy import STATUS_NAMES, Dated, Policy
+from wulian.engines.rules.policy import STATUS_NAMES, Dated, Policy, parameter_values
 
 
 def names_of(mask: int, names: Sequence[str]) -> list[str]:
@@ -205,15 +206,39 @@ def _percent(policy: Policy, node: expr.Node) -> bool:
 
 
 def interpret_policy(
-    policy: Policy, row: dict[str, Any], params: dict[str, Dated], period: int
+    policy: Policy,
+    row: dict[str, Any],
+    params: dict[str, Dated],
+    period: int,
+    day: dt.date | None = None,
 ) -> tuple[str, float | None]:
     """(status, amount) of one unit, row by row in plain Python with exact fractions through
-    `expr.evaluate_node`: the reference the compiled evaluation is checked and timed against."""
+    `expr.evaluate_node`: the reference the compiled evaluation is checked and timed against.
+    The outputs of the policies it reads are interpreted first, on their parameters of day (the
+    period's end unless given)."""
+    status, amount, _ = _interpret(policy, row, params, period, day or dt.date(period, 12, 31))
+    return status, amount
+
+
+def _interpret(
+    policy: Policy, row: dict[str, Any], params: dict[str, Dated], period: int, day: dt.date
+) -> tuple[str, float | None, dict[str, Any]]:
     env: dict[str, Any] = dict(row)
     env["period"] = period
     env |= {key: d.value for key, d in params.items()}
     constants = frozenset(["period", *params])
     symbols = policy.symbols
+    for owner, used in policy.uses.items():
+        status, amount, theirs = _interpret(used, row, parameter_values(used, day), period, day)
+        for key in used.outputs():
+            if key == "eligible":
+                value: Any = {"eligible": True, "ineligible": False}.get(status)
+            elif key == "amount":  # what it pays; unknown: any value (a sound reference)
+                paid = None if status == "unknown" else expr.exact(amount or 0)
+                value = expr.Iv(paid, paid)
+            else:
+                value = theirs[key]
+            env[f"{owner}.{key}"] = value
 
     def run(tree: expr.Node) -> Any:
         return expr.evaluate_node(tree, env, symbols, constants)
@@ -230,12 +255,18 @@ def interpret_policy(
             high = None if high is None or points.hi is None else high + points.hi
         env["score"] = expr.Iv(low, high)
     holds = [run(policy.tree("conditions", i)) for i in range(len(policy.conditions))]
+    for condition, held in zip(policy.conditions, holds, strict=True):
+        env[condition.key] = held
+    if not policy.conditions and any(
+        _unknown(env[k]) for k in [*(v.key for v in policy.values), *policy.score_keys]
+    ):
+        return "unknown", None, env
     if any(h is False for h in holds):
-        return "ineligible", 0.0 if policy.benefit is not None else None
+        return "ineligible", 0.0 if policy.benefit is not None else None, env
     if any(h is None for h in holds):
-        return "unknown", None
+        return "unknown", None, env
     if policy.benefit is None:
-        return "eligible", None
+        return "eligible", None, env
     amount = run(policy.tree("benefit"))
     lo, hi = amount.lo, amount.hi
     cap = policy.benefit.cap
@@ -251,5 +282,11 @@ def interpret_policy(
     lo = None if lo is None else expr.round_fraction(lo, digits)
     hi = None if hi is None else expr.round_fraction(hi, digits)
     if lo is None or lo != hi:
-        return "unknown", None
-    return "eligible", lo.numerator / lo.denominator
+        return "unknown", None, env
+    return "eligible", lo.numerator / lo.denominator, env
+
+
+def _unknown(value: Any) -> bool:
+    if isinstance(value, expr.Iv):
+        return value.lo is None or value.lo != value.hi
+    return value is None
