@@ -155,8 +155,9 @@ def before(calendar: WorkCalendar, at: dt.datetime, hours: float) -> dt.datetime
     return high
 
 
-def build(session: Session, *, now: dt.datetime) -> DeskDemo:
-    """The demo requests up to now (an aware datetime); steps after now are not taken."""
+def build(session: Session, *, now: dt.datetime, count: int = COUNT) -> DeskDemo:
+    """The demo requests up to now (an aware datetime): count over the past year, steps after
+    now not taken, then the last handful (`TAIL`)."""
     rng = np.random.default_rng(SEED)
     calendar = working_calendar(session)
     firms = session.execute(
@@ -186,11 +187,11 @@ def build(session: Session, *, now: dt.datetime) -> DeskDemo:
         return True
 
     made = escalated = 0
-    for i in range(COUNT):
+    for i in range(count):
         category = keys[int(rng.choice(len(keys), p=weights / weights.sum()))]
         title, text = REQUESTS[category][1][int(rng.integers(len(REQUESTS[category][1])))]
         enterprise_id, name = firms[int(rng.integers(len(firms)))]
-        day = days[min(len(days) - 1, int(len(days) * (i + rng.random()) / COUNT))]
+        day = days[min(len(days) - 1, int(len(days) * (i + rng.random()) / count))]
         start = dt.datetime.combine(day, dt.time(9), tzinfo=CHINA_TIME) + dt.timedelta(
             minutes=int(rng.integers(0, 8 * 60))
         )
