@@ -1,6 +1,6 @@
 """In a real browser, on the demo zone: the economy bureau's 亩均效益 (the 2024 published run and
-the 2025 draft, the zone view, class filters, a report card, the low-efficiency list, publishing)
-and a firm's own report card."""
+the 2025 one whose notice has ended, the zone view, class filters, a report card, the
+low-efficiency list, publishing) and a firm's own report card."""
 
 from __future__ import annotations
 
@@ -20,9 +20,9 @@ def test_landuse_on_the_demo_zone(page: Page, live_server, world, tmp_path):
     page.get_by_role("link", name="亩均效益", exact=True).click()
     runs = page.locator("#runs")
     expect(runs).to_contain_text("已发布")
-    expect(runs).to_contain_text("草稿")
+    expect(runs).to_contain_text("公示中")
     runs.get_by_role("link", name="#2").click()
-    expect(page.locator("#run-status")).to_have_text("草稿")
+    expect(page.locator("#run-status")).to_have_text("公示中")
     expect(page.locator("#benchmarks")).to_contain_text("24.0970")
     expect(page.locator("#per-mu tbody tr").first).to_contain_text("全区")
     expect(page.locator("#histogram rect").first).to_be_visible()
@@ -53,7 +53,7 @@ def test_landuse_on_the_demo_zone(page: Page, live_server, world, tmp_path):
     with page.expect_download() as download:
         page.get_by_role("link", name="导出名单（xlsx）").click()
     assert download.value.suggested_filename.endswith(".xlsx")
-    page.get_by_role("button", name="核对无误，正式发布").click()
+    page.get_by_role("button", name="公示结束，正式发布").click()
     expect(page.locator("#run-status")).to_have_text("已发布")
     sign_out(page)
 

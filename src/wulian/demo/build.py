@@ -1,5 +1,12 @@
 """Build the demo zone once: the production install (`wulian.install`), a GB/T 4754 subset, the
-synthetic zone with its runs and requests, and the first administrator."""
+synthetic zone with its runs and requests, and the first administrator.
+
+The demo is dated from the day it is built (`now`, by default the clock): whatever the date, its
+home pages have work waiting. The 2024 innovation list was published after a notice that ended
+weeks ago and the 2025 one is on notice now, with an objection to answer; the 2025 亩均效益
+evaluation's notice has just ended, so it can be published; 2024's R&D subsidy was paid to some
+firms and 2025's payouts wait for approval; requests are open in every state, most within their
+deadlines, a few due soon or overdue; and chain placements wait for review."""
 
 from __future__ import annotations
 
@@ -12,13 +19,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from wulian.chains import service as chains_service
-from wulian.core import audit, specversions
+from wulian.core import audit, calendar, specversions
 from wulian.core.auth import service as auth_service
 from wulian.core.permissions import Actor, Role
 from wulian.demo import desk as demo_desk
 from wulian.demo import zone
 from wulian.demo.zone import ZoneResult
 from wulian.enterprises.models import Enterprise
+from wulian.innovation import objections
 from wulian.innovation import service as innovation_service
 from wulian.innovation.models import InnovationResult
 from wulian.install import InstallResult, install
@@ -30,7 +38,11 @@ from wulian.reference import service as reference_service
 from wulian.reference.models import Industry
 
 ADMIN_USERNAME = "admin"
-NOTICE_2024 = dt.date(2025, 6, 3)  # the demo's 2024 innovation-points notice
+# Days before today: the 2024 innovation list's notice started (it was published 10 days later),
+# the 2025 list's notice started (7 days: still on), the 2025 亩均效益 notice started (ended).
+INNOVATION_2024_NOTICE = 40
+INNOVATION_2025_NOTICE = 2
+LANDUSE_2025_NOTICE = 9
 
 
 @dataclass(frozen=True)
@@ -46,8 +58,13 @@ class DemoResult:
     sample: Path | None  # the sample import file, when written
 
 
-def build(session: Session, *, actor: Actor, data_dir: Path | None = None) -> DemoResult:
-    """Create what the demo zone lacks; running it again changes nothing."""
+def build(
+    session: Session, *, actor: Actor, data_dir: Path | None = None, now: dt.datetime | None = None
+) -> DemoResult:
+    """Create what the demo zone lacks, dated from now (aware; by default the clock); running it
+    again changes nothing."""
+    now = now or dt.datetime.now(dt.UTC)
+    today = calendar.today(now)
     installed = install(session, actor=actor)
     if session.scalar(sa.select(sa.func.count()).select_from(Industry)) == 0:
         subset = resources.files("wulian.demo").joinpath("data/gbt4754_subset.csv")
@@ -68,10 +85,11 @@ def build(session: Session, *, actor: Actor, data_dir: Path | None = None) -> De
             },
         )
     placed = chains_service.place(session, actor=actor) if zone_result is not None else None
-    requests = demo_desk.build(session) if zone_result is not None else None
-    runs = _innovation_runs(session, actor=actor) if zone_result is not None else 0
-    landuse_runs = _landuse_runs(session, actor=actor) if zone_result is not None else 0
-    policy_runs = _policy_runs(session, actor=actor) if zone_result is not None else 0
+    made = zone_result is not None
+    requests = demo_desk.build(session, now=now) if made else None
+    runs = _innovation_runs(session, actor=actor, today=today) if made else 0
+    landuse_runs = _landuse_runs(session, actor=actor, today=today) if made else 0
+    policy_runs = _policy_runs(session, actor=actor) if made else 0
     sample = None
     if data_dir is not None:
         sample = data_dir / zone.SAMPLE_NAME
@@ -101,19 +119,26 @@ def build(session: Session, *, actor: Actor, data_dir: Path | None = None) -> De
     )
 
 
-def _landuse_runs(session: Session, *, actor: Actor) -> int:
-    """亩均效益 on the shipped spec: 2024 published, 2025 a draft."""
+def _landuse_runs(session: Session, *, actor: Actor, today: dt.date) -> int:
+    """亩均效益 on the shipped spec: 2024 published, 2025 on a notice that has just ended."""
     spec = specversions.latest(session, LanduseSpec, "huangyan")
     if spec is None:
         raise RuntimeError("内置的亩均效益方案没有载入")
     last = landuse_service.create_run(session, actor=actor, spec_id=spec.id, period=2024)
     landuse_service.publish(session, actor=actor, run_id=last.id)
-    landuse_service.create_run(session, actor=actor, spec_id=spec.id, period=2025)
+    current = landuse_service.create_run(session, actor=actor, spec_id=spec.id, period=2025)
+    landuse_service.start_notice(
+        session,
+        actor=actor,
+        run_id=current.id,
+        today=today - dt.timedelta(days=LANDUSE_2025_NOTICE),
+    )
     return 2
 
 
 def _policy_runs(session: Session, *, actor: Actor) -> int:
-    """Every policy on 2024 (the R&D subsidy paid to its first ten firms) and on 2025."""
+    """Every policy on 2024 (the R&D subsidy paid to its first ten firms) and on 2025 (every
+    eligible firm waiting for approval)."""
     last = policy_service.create_run(session, actor=actor, period=2024)
     paid = session.scalars(
         sa.select(PolicyOutcome.enterprise_id)
@@ -133,9 +158,10 @@ def _policy_runs(session: Session, *, actor: Actor) -> int:
     return 2
 
 
-def _innovation_runs(session: Session, *, actor: Actor) -> int:
-    """Innovation points on the national spec: 2024 published after its notice, 2025 on notice
-    from today; every third scored firm lets banks read its points."""
+def _innovation_runs(session: Session, *, actor: Actor, today: dt.date) -> int:
+    """Innovation points on the national spec: 2024 published after a notice that ended weeks
+    ago, 2025 on notice since two days ago, with one firm's objection to answer; every third
+    scored firm lets banks read its points."""
     national = innovation_service.latest_version(session, code="national")
     credit = innovation_service.latest_version(session, code="credit")
     if national is None or credit is None:
@@ -143,18 +169,29 @@ def _innovation_runs(session: Session, *, actor: Actor) -> int:
     last = innovation_service.create_run(
         session, actor=actor, spec_id=national.id, period="2024", credit_spec_id=credit.id
     )
-    innovation_service.start_notice(session, actor=actor, run_id=last.id, today=NOTICE_2024)
+    notice = today - dt.timedelta(days=INNOVATION_2024_NOTICE)
+    innovation_service.start_notice(session, actor=actor, run_id=last.id, today=notice)
     innovation_service.publish(
-        session, actor=actor, run_id=last.id, today=NOTICE_2024 + dt.timedelta(days=8)
+        session, actor=actor, run_id=last.id, today=notice + dt.timedelta(days=10)
     )
     current = innovation_service.create_run(
         session, actor=actor, spec_id=national.id, period="2025", credit_spec_id=credit.id
     )
-    innovation_service.start_notice(session, actor=actor, run_id=current.id)
+    notice = today - dt.timedelta(days=INNOVATION_2025_NOTICE)
+    innovation_service.start_notice(session, actor=actor, run_id=current.id, today=notice)
     scored = session.scalars(
         sa.select(InnovationResult.enterprise_id)
         .where(InnovationResult.run_id == current.id, InnovationResult.points.is_not(None))
         .order_by(InnovationResult.enterprise_id)
     ).all()
+    if scored:
+        objections.raise_objection(
+            session,
+            actor=actor,
+            run_id=current.id,
+            enterprise_id=scored[1 % len(scored)],
+            text="本企业 2025 年研发费用以税务加计扣除口径为准，请核实研发投入一项的数据",
+            today=today,
+        )
     innovation_service.grant_consents(session, actor=actor, enterprise_ids=list(scored[::3]))
     return 2

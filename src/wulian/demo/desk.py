@@ -1,11 +1,18 @@
-"""The demo zone's request desk: a few hundred requests of 2026 in realistic categories, taken
-through the real service (submit, accept, assign, handle, pauses, transfers, replies, closing,
-ratings and follow-ups) with dated steps, so that deadlines, the overdue list and the leaders'
-figures come from the same code as in production. The newest requests are still open."""
+"""The demo zone's request desk: a few hundred requests of the past year in realistic categories,
+taken through the real service (submit, accept, assign, handle, pauses, transfers, replies,
+closing, ratings and follow-ups) with dated steps, so that deadlines, the overdue list and the
+leaders' figures come from the same code as in production.
+
+Everything is dated back from `now` on the working-day calendar: steps that would come after now
+are not taken, so the newest requests are still open, most within their deadlines; a few were
+left stuck and are overdue. A last handful, submitted in the working hours just before now, is
+taken to each state a request can wait in (待受理 to 回访复核), some due soon and one overdue,
+whatever the day and hour the demo is built."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,14 +24,16 @@ from wulian.core.auth.models import Department
 from wulian.core.calendar import CHINA_TIME, WorkCalendar
 from wulian.core.errors import WulianError
 from wulian.core.permissions import ROLE_PERMISSIONS, Actor, Role
+from wulian.core.workdays import service as workdays
 from wulian.desk import service
+from wulian.desk.models import DeskRequest
 from wulian.desk.service import Command
+from wulian.desk.versions import current
 from wulian.enterprises.models import Enterprise
 
 SEED = 20261121 + 8
 COUNT = 300
-FIRST_DAY = dt.date(2026, 1, 5)
-LAST_DAY = dt.date(2026, 11, 20)
+SPAN_DAYS = 320  # the requests' first day, before today
 
 # category → (weight, [(title, description)])
 REQUESTS: dict[str, tuple[int, list[tuple[str, str]]]] = {
@@ -86,7 +95,31 @@ OFFICERS = {
     "science": "科技局 王芳", "business-env": "企服中心 陈静", "chain-office": "链长办 黄河",
 }  # fmt: skip
 LEADER = Actor.system("管委会 督查室")
-CALENDAR = WorkCalendar("法定工作日")
+ACCEPT = Command("accept")
+ASSIGN = Command("assign")  # to the routed department (filled in per request)
+HANDLE = Command("handle")
+PROGRESS = Command("progress", note="已与企业对接，正在协调相关单位")
+REPLY = Command("reply", note="经协调，问题已解决，具体情况已电话告知企业")
+# The last requests: (category, working hours before now it was submitted, steps taken, evenly
+# spaced). Each open state is held by one at least. The deadlines (response 1 working hour,
+# closure 5 or 7 working days of 7 hours, due soon when a fifth is left) make three due soon and
+# the last one overdue.
+TAIL: tuple[tuple[str, float, tuple[Command, ...]], ...] = (
+    ("power", 0.2, ()),
+    ("logistics", 0.5, ()),
+    ("employment", 0.9, ()),  # the response (1 working hour) due soon
+    ("talent_housing", 1.5, (ACCEPT,)),
+    ("financing", 3, (ACCEPT, ASSIGN)),
+    ("technology", 6, (ACCEPT, ASSIGN, HANDLE)),
+    ("land", 14, (ACCEPT, ASSIGN, HANDLE, PROGRESS)),
+    ("power", 31, (ACCEPT, ASSIGN, HANDLE, PROGRESS)),  # closure (5 days) due soon
+    ("land", 45, (ACCEPT, ASSIGN, HANDLE, PROGRESS)),  # closure (7 days) due soon
+    ("permits", 10, (ACCEPT, ASSIGN, HANDLE, Command("suspend", reason="请补充项目备案证明"))),
+    ("logistics", 18, (ACCEPT, ASSIGN, HANDLE, PROGRESS, REPLY)),
+    ("talent_housing", 24, (ACCEPT, ASSIGN, HANDLE, REPLY, Command("close"),
+                            Command("rate", rating=2))),  # a low rating: 回访复核
+    ("financing", 40, (ACCEPT, ASSIGN, HANDLE, PROGRESS)),  # closure overdue
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -104,36 +137,65 @@ def _firm_actor(enterprise_id: int, name: str) -> Actor:
     )  # fmt: skip
 
 
-def _later(at: dt.datetime, hours: float) -> dt.datetime:
-    """at plus so many working hours (demo steps happen in office hours)."""
-    return CALENDAR.add(at, hours * 3600)
+def working_calendar(session: Session) -> WorkCalendar:
+    """The desk's working days: the State Council's notices entered here, then the packages."""
+    return WorkCalendar("法定工作日", sources=workdays.sources(session))
 
 
-def build(session: Session, *, now: dt.datetime | None = None) -> DeskDemo:
-    """The demo requests; steps after now are not taken (their requests stay open)."""
+def before(calendar: WorkCalendar, at: dt.datetime, hours: float) -> dt.datetime:
+    """The moment so many working hours before at (the inverse of `calendar.add`)."""
+    low, high = at - dt.timedelta(days=60), at
+    target = hours * 3600
+    while (high - low) > dt.timedelta(seconds=1):
+        middle = low + (high - low) / 2
+        if calendar.working_seconds(middle, at) > target:
+            low = middle
+        else:
+            high = middle
+    return high
+
+
+def build(session: Session, *, now: dt.datetime, count: int = COUNT) -> DeskDemo:
+    """The demo requests up to now (an aware datetime): count over the past year, steps after
+    now not taken, then the last handful (`TAIL`)."""
     rng = np.random.default_rng(SEED)
+    calendar = working_calendar(session)
     firms = session.execute(
         sa.select(Enterprise.id, Enterprise.name).where(Enterprise.in_zone).order_by(Enterprise.id)
     ).all()
     codes = dict(session.execute(sa.select(Department.id, Department.code)).all())
-    cutoff = now or dt.datetime.combine(LAST_DAY, dt.time(18), tzinfo=CHINA_TIME)
+    cutoff = before(calendar, now, 2)  # the history stops where the last handful starts
+    today = cutoff.astimezone(CHINA_TIME).date()
+    first_day = today - dt.timedelta(days=SPAN_DAYS)
     keys = list(REQUESTS)
     weights = np.array([REQUESTS[k][0] for k in keys], dtype=float)
     days = [
-        FIRST_DAY + dt.timedelta(days=i)
-        for i in range((LAST_DAY - FIRST_DAY).days + 1)
-        if CALENDAR.is_workday(FIRST_DAY + dt.timedelta(days=i))
+        first_day + dt.timedelta(days=i)
+        for i in range(SPAN_DAYS + 1)
+        if calendar.is_workday(first_day + dt.timedelta(days=i))
     ]
-    made = open_count = escalated = 0
-    for i in range(COUNT):
+
+    def later(at: dt.datetime, hours: float) -> dt.datetime:
+        """at plus so many working hours (demo steps happen in office hours)."""
+        return calendar.add(at, hours * 3600)
+
+    def take(request_id: int, actor: Actor, command: Command, at: dt.datetime) -> bool:
+        try:
+            service.act(session, actor=actor, request_id=request_id, step=command, now=at)
+        except WulianError:
+            return False  # a step the state no longer allows (a review already reopened it)
+        return True
+
+    made = escalated = 0
+    for i in range(count):
         category = keys[int(rng.choice(len(keys), p=weights / weights.sum()))]
         title, text = REQUESTS[category][1][int(rng.integers(len(REQUESTS[category][1])))]
         enterprise_id, name = firms[int(rng.integers(len(firms)))]
-        day = days[min(len(days) - 1, int(len(days) * (i + rng.random()) / COUNT))]
+        day = days[min(len(days) - 1, int(len(days) * (i + rng.random()) / count))]
         start = dt.datetime.combine(day, dt.time(9), tzinfo=CHINA_TIME) + dt.timedelta(
             minutes=int(rng.integers(0, 8 * 60))
         )
-        start = CALENDAR.add(start, 0)
+        start = calendar.add(start, 0)
         if start > cutoff:
             continue
         firm = _firm_actor(enterprise_id, name)
@@ -150,24 +212,83 @@ def build(session: Session, *, now: dt.datetime | None = None) -> DeskDemo:
         made += 1
         routed = codes.get(request.routed_department_id or 0)
         steps = _life(rng, routed, request.category)
-        if rng.random() < 0.03 or day >= days[-15]:  # stuck, or recent: still open
+        if rng.random() < 0.012:  # stuck: overdue, escalated by the sweep
             steps = steps[: int(rng.integers(0, min(5, len(steps))))]
-            open_count += 1
         at = start
         for hours, actor_kind, command in steps:
-            at = _later(at, hours)
+            at = later(at, hours)
             if at > cutoff:
                 break
             actor = {"centre": CENTRE, "firm": firm, "leader": LEADER}.get(actor_kind)
             if actor is None:
                 actor = Actor.system(OFFICERS.get(actor_kind, "承办人"))
-            try:
-                service.act(session, actor=actor, request_id=request.id, step=command, now=at)
-            except WulianError:
-                break  # a step the state no longer allows (a review already reopened it)
+            if not take(request.id, actor, command, at):
+                break
         escalated += int(request.escalated_at is not None)
     swept = service.sweep(session, actor=Actor.system("系统"), now=cutoff)
-    return DeskDemo(made, open_count, made - open_count, escalated + swept.escalated)
+    made += _tail(session, rng, calendar, now, firms, codes, take)
+    swept_now = service.sweep(session, actor=Actor.system("系统"), now=now)
+    _, spec = current(session)
+    open_count = int(
+        session.scalar(
+            sa.select(sa.func.count())
+            .select_from(DeskRequest)
+            .where(DeskRequest.state.in_(spec.open_states()))
+        )
+        or 0
+    )
+    escalated += swept.escalated + swept_now.escalated
+    return DeskDemo(made, open_count, made - open_count, escalated)
+
+
+def _tail(
+    session: Session,
+    rng: np.random.Generator,
+    calendar: WorkCalendar,
+    now: dt.datetime,
+    firms: Sequence[Any],
+    codes: dict[int, str],
+    take: Callable[[int, Actor, Command, dt.datetime], bool],
+) -> int:
+    """The last requests (`TAIL`), each in the state its steps lead to; returns how many."""
+    first: tuple[int, str, str] = (0, "", "")  # the first request still to accept
+    for category, age, steps in TAIL:
+        title, text = REQUESTS[category][1][int(rng.integers(len(REQUESTS[category][1])))]
+        enterprise_id, name = firms[int(rng.integers(len(firms)))]
+        firm = _firm_actor(enterprise_id, name)
+        start = before(calendar, now, age)
+        attributes: dict[str, Any] = {}
+        if category == "financing":
+            attributes = {"amount_wan": int(rng.integers(1, 50)) * 100, "purpose": "流动资金"}
+        request = service.submit(
+            session, actor=firm, title=title, category=category, channel="portal",
+            description=text.format(n=int(rng.integers(2, 60)), m=int(rng.integers(1, 12))),
+            contact_name=f"{name[:2]}联系人", attributes=attributes, now=start,
+        )  # fmt: skip
+        handler = codes.get(request.routed_department_id or 0) or "business-env"
+        at = start
+        for command in steps:
+            at = calendar.add(at, age * 3600 / (len(steps) + 1))
+            if command.action == "assign":
+                command = Command("assign", department=handler)
+            elif command.action == "accept":
+                command = Command("accept", category=category)
+            actor = firm if command.action == "rate" else CENTRE
+            if command.action not in ("accept", "assign", "rate"):
+                actor = Actor.system(OFFICERS.get(handler, "承办人"))
+            take(request.id, actor, command, at)
+        if not first[0] and not steps:
+            first = (enterprise_id, name, request.tracking_no or "")
+    # A firm that wrote twice about the same thing: the second is merged into the first.
+    enterprise_id, name, tracking_no = first
+    title, text = REQUESTS["power"][1][1]
+    duplicate = service.submit(
+        session, actor=_firm_actor(enterprise_id, name), title=title, category="power",
+        description=text.format(m=3), channel="portal", contact_name=f"{name[:2]}联系人",
+        now=before(calendar, now, 0.15),
+    )  # fmt: skip
+    take(duplicate.id, CENTRE, Command("merge", into=tracking_no), before(calendar, now, 0.1))
+    return len(TAIL) + 1
 
 
 def _life(
