@@ -265,3 +265,24 @@ def test_the_command_writes_named_outputs_and_refuses_unknown_names(tmp_path: Pa
     tested = CliRunner().invoke(app, ["policy", "test", str(LADDER)])
     assert tested.exit_code == 0, tested.output
     assert "5 项政策" in tested.output
+
+
+def test_outputs_past_64_bits_pass_exactly_between_policies() -> None:
+    """Known values fit 64 bits but an unknown one's declared range does not: the interval
+    pass writes 128-bit ends over the point pass's results, and the reader decides exactly."""
+    big = MEASURES.replace("expr: x / y", "expr: x * y").replace("percent: true", "unit: 万元")
+    big = big.replace(
+        "x: {name: 研发费用, unit: 万元}",
+        "x: {name: 研发费用, unit: 万元, range: {min: 0, max: 1000000000000000000}}",
+    )
+    reader = READER.replace("measures.p >= 20", "measures.r <= 1000000000000000000000")
+    reader = reader.replace("z <= measures.r * 1000", "z >= 0").replace(
+        "benefit: {expr: 2 * measures.r, cap: 0.1}", ""
+    )
+    policies = load_set([(reader, "reader.yaml"), (big, "m.yaml")])
+    frame = pl.DataFrame(
+        {"id": ["a", "b", "c"], "x": [3, None, None], "y": [7, 1000, 10000], "z": [1, 1, 1]}
+    )
+    result = evaluate([p for p in policies if p.id == "reader"], frame, period=2024)
+    # b: x·1000 ≤ 10²¹ for every x in its range; c: x·10⁴ may exceed it
+    assert result.frames["reader"]["status"].to_list() == ["eligible", "eligible", "unknown"]

@@ -215,9 +215,11 @@ class _Compiled:
         known = compiler.known(span)
 
         def part(end: Rat | None, which: str) -> pl.Expr:
+            """An end's numerator or denominator as Int128 in either pass (the interval pass
+            writes over the point pass's columns, and may need the width); readers narrow it."""
             if end is None:
-                return pl.lit(None, pl.Int64)
-            return (end.num if which == "n" else end.den).e()
+                return pl.lit(None, pl.Int128)
+            return (end.num if which == "n" else end.den).e(wide=True)
 
         lo, hi = span.lo, span.hi
         return [
