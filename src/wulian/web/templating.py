@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
+from sqlalchemy.orm import Session
 
 from wulian import __version__
 from wulian.chains import service as chains_service
@@ -57,34 +59,37 @@ def unit_of(metric: Any) -> str:
     return "" if getattr(metric, "value_type", None) == "ratio" else str(metric.unit)
 
 
+def _per_request(
+    context: Any, attribute: str, load: Callable[[Session], dict[str, str]]
+) -> dict[str, str]:
+    """A lookup read from the database once per request (kept on request.state); pages that use
+    it are rendered by sync routes."""
+    request = context.get("request")
+    state = getattr(request, "state", None)
+    found = getattr(state, attribute, None)
+    if found is None and request is not None:
+        with request.app.state.session_factory() as session:
+            found = load(session)
+        setattr(request.state, attribute, found)
+    return found or {}
+
+
 @pass_context
 def chain_name(context: Any, code: str | None) -> str:
     """A chain's name for its code (产业链 氟硅, never fluorosilicon on a page); a dash when
-    none. The names are read once per request (sync routes only render pages that use it)."""
+    none."""
     if not code:
         return "—"
-    request = context.get("request")
-    names = getattr(getattr(request, "state", None), "chain_names", None)
-    if names is None and request is not None:
-        with request.app.state.session_factory() as session:
-            names = chains_service.chain_names(session)
-        request.state.chain_names = names
-    return str((names or {}).get(code, code))
+    return str(_per_request(context, "chain_names", chains_service.chain_names).get(code, code))
 
 
 @pass_context
 def staff(context: Any, login: str | None) -> str:
     """A member of staff as pages name them: 张三（科技局）, not the login zhangsan; what is not
-    a login (系统, a token) as it is. Read once per request."""
+    a login (系统, a token) as it is."""
     if not login:
         return "—"
-    request = context.get("request")
-    names = getattr(getattr(request, "state", None), "staff_names", None)
-    if names is None and request is not None:
-        with request.app.state.session_factory() as session:
-            names = auth_service.staff_names(session)
-        request.state.staff_names = names
-    return str((names or {}).get(login, login))
+    return str(_per_request(context, "staff_names", auth_service.staff_names).get(login, login))
 
 
 def static(path: str) -> str:

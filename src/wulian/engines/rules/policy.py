@@ -585,13 +585,19 @@ class Policy(Strict):
                 return lines[path[:end]]
         return None
 
+    def _theirs(self, name: str) -> tuple[Policy, str] | None:
+        """(the policy, its output) that name (policy_id.output) reads; None for a name of its
+        own."""
+        owner, dot, key = name.partition(".")
+        return (self._uses[owner], key) if dot and owner in self._uses else None
+
     def label(self, name: str) -> str:
         """The Chinese name of anything an expression can name."""
         if name in BUILTINS:
             return BUILTINS[name]
-        if "." in name and name.split(".", 1)[0] in self._uses:
-            owner, key = name.split(".", 1)
-            used = self._uses[owner]
+        theirs = self._theirs(name)
+        if theirs is not None:
+            used, key = theirs
             return f"{used.title}·{used.label(key)}"
         if name in RESULTS:
             return RESULTS[name]
@@ -605,9 +611,9 @@ class Policy(Strict):
         return name
 
     def is_percent(self, name: str) -> bool:
-        if "." in name and name.split(".", 1)[0] in self._uses:
-            owner, key = name.split(".", 1)
-            return self._uses[owner].is_percent(key)
+        theirs = self._theirs(name)
+        if theirs is not None:
+            return theirs[0].is_percent(theirs[1])
         if name in self.inputs:
             return self.inputs[name].percent
         if name in self.parameters:
@@ -615,9 +621,9 @@ class Policy(Strict):
         return any(v.key == name and v.percent for v in self.values)
 
     def unit(self, name: str) -> str:
-        if "." in name and name.split(".", 1)[0] in self._uses:
-            owner, key = name.split(".", 1)
-            return self._uses[owner].unit(key)
+        theirs = self._theirs(name)
+        if theirs is not None:
+            return theirs[0].unit(theirs[1])
         if name == "amount" and self.benefit is not None:
             return self.benefit.unit
         if name in self.inputs:
