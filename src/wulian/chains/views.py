@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from wulian.chains import charts, schemas, service
 from wulian.chains.models import MembershipStatus
-from wulian.core.deps import DB, CurrentActor, render, render_failure
+from wulian.core import calendar
+from wulian.core.deps import DB, CurrentActor, render, render_failure, xlsx_download
 from wulian.core.errors import InvalidInput, WulianError
 from wulian.core.pagination import PAGE_SIZES
 from wulian.core.permissions import Actor, Permission
@@ -180,6 +181,22 @@ def review(
         per_page=per_page,
     )  # fmt: skip
     return render(request, "chains/review.html", context)
+
+
+@pages.get("/atlas/review/export.xlsx")
+def review_export(
+    db: DB,
+    actor: CurrentActor,
+    chain: Short = None,
+    node: Short = None,
+    status: Short = None,
+    q: Short = None,
+    sort: Short = None,
+) -> Response:
+    """Every membership that matches the filter of the review queue, as a workbook."""
+    filters = _review_filters(chain, status, q, node, sort)
+    content = service.memberships_xlsx(db, actor=actor, filters=filters)
+    return xlsx_download(content, f"归链复核-{calendar.today():%Y%m%d}.xlsx")
 
 
 @pages.post("/atlas/review/confirm-matching")

@@ -273,7 +273,11 @@ def _local(value: dt.datetime | None) -> str:
 
 
 def _names(session: Session, rows: list[Any]) -> dict[int, str]:
-    return read.names(session, {r.enterprise_id for _, r in rows})
+    ids = sorted({r.enterprise_id for _, r in rows})
+    names: dict[int, str] = {}
+    for start in range(0, len(ids), 10_000):  # within every database's limit of parameters
+        names |= read.names(session, ids[start : start + 10_000])
+    return names
 
 
 def surveys_xlsx(
