@@ -224,3 +224,46 @@ def test_a_bad_filter_of_the_export_says_why(world, queue, client):
     bad = client.get("/atlas/review/export.xlsx", params={"status": "nope"})
     assert bad.status_code == 422
     assert "没有“nope”这种归链状态" in bad.text
+
+
+# ---------------------------------------------------------------- the JSON API
+
+
+@pytest.mark.parametrize(
+    ("who", "status"), [("officer1", 200), ("analyst1", 200), ("admin1", 200), ("firm0", 403)]
+)
+def test_the_api_pages_and_filters_as_the_page_does(world, queue, client, who, status):
+    ids = queue["ids"]
+    login(client, who)
+    first = client.get("/api/v1/chain-memberships", params={"per_page": 3})
+    assert first.status_code == status
+    if status != 200:
+        assert NAMES[0] not in first.text
+        return
+    body = first.json()
+    assert (body["total"], body["page"], body["per_page"]) == (4, 1, 3)
+    assert [i["enterprise_id"] for i in body["items"]] == [ids[1], ids[2], ids[0]]
+    assert body["items"][0]["status"] == "review"
+    assert body["items"][0]["node_name"]
+    second = client.get("/api/v1/chain-memberships", params={"per_page": 3, "page": 2}).json()
+    assert [i["enterprise_id"] for i in second["items"]] == [ids[3]]
+    by_name = client.get(
+        "/api/v1/chain-memberships", params={"chain": "lithium", "sort": "firm"}
+    ).json()
+    assert [i["enterprise_name"] for i in by_name["items"]] == [NAMES[1], NAMES[2], NAMES[0]]
+    found = client.get("/api/v1/chain-memberships", params={"q": "alaguilian"}).json()
+    assert [i["enterprise_id"] for i in found["items"]] == [ids[3]]
+    everything = client.get("/api/v1/chain-memberships", params={"status": "all"}).json()
+    assert everything["total"] == 0  # "all" is what counts in the atlas: no proposal yet
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [({"status": "nope"}, "归链状态"), ({"node": "nope"}, "环节"), ({"chain": "x"}, "产业链"),
+     ({"sort": "x"}, "排序")],
+)  # fmt: skip
+def test_a_bad_api_filter_says_why_in_chinese(world, queue, client, params, message):
+    login(client, "officer1")
+    bad = client.get("/api/v1/chain-memberships", params=params)
+    assert bad.status_code == 422
+    assert message in bad.json()["detail"]

@@ -125,3 +125,32 @@ def test_the_bank_api_needs_its_scope(client, world, zone):
     assert refused.status_code == 403
     assert "innovation:credit" in refused.text
     assert "/api/v1/innovation/scores" in client.get("/api/openapi.json").text
+
+
+def test_the_runs_api_pages_as_the_page_does(world, zone, make_client):
+    from wulian.innovation import service
+
+    from tests.innovation.conftest import actor_of
+
+    analyst = actor_of(world, "analyst1")
+    made = [
+        world.run(lambda s, p=p: service.create_run(s, actor=analyst, spec_id=zone["spec"],
+                                                    period=p).id)
+        for p in ("2023", "2024")
+    ]  # fmt: skip
+    world.run(lambda s: service.start_notice(s, actor=analyst, run_id=made[0], days=7))
+    for who, total in (("analyst1", 2), ("officer1", 2), ("firm0", 1)):
+        browser = make_client()
+        login(browser, who)
+        first = browser.get("/api/v1/innovation/runs", params={"per_page": 1})
+        assert first.status_code == 200, who
+        body = first.json()
+        assert (body["total"], body["page"], body["per_page"]) == (total, 1, 1), who
+        newest = made[1] if total == 2 else made[0]  # a firm sees the run in public notice only
+        assert body["items"][0]["id"] == newest
+        assert body["items"][0]["status"] in ("draft", "notice")
+        if total == 2:
+            second = browser.get("/api/v1/innovation/runs", params={"per_page": 1, "page": 2})
+            assert second.json()["items"][0]["id"] == made[0]
+    anonymous = make_client()
+    assert anonymous.get("/api/v1/innovation/runs").status_code == 401

@@ -54,3 +54,27 @@ class ScoresPage(PageOut[ScoreOut]):
                 for item in page.items
             ],
         )
+
+
+class RunOut(BaseModel):
+    """An innovation-points run: its period, method, status in the public-notice cycle, counts."""
+
+    id: int
+    period: str = Field(description="评价年度")
+    spec: str = Field(description="评价方案及版本")
+    status: str = Field(description="draft 草稿、notice 公示中、published 已发布、withdrawn 已撤回")
+    firms: int = Field(description="参评企业数")
+    scored: int = Field(description="得出积分的企业数")
+    notice_from: dt.date | None
+    notice_until: dt.date | None
+    published_at: dt.datetime | None
+    created_at: dt.datetime
+
+    @classmethod
+    def of(cls, run: InnovationRun) -> RunOut:
+        return cls(
+            id=run.id, period=run.period, spec=f"{run.spec.name}（第 {run.spec.version} 版）",
+            status=run.status, firms=run.firms, scored=run.scored, notice_from=run.notice_from,
+            notice_until=run.notice_until, published_at=run.published_at,
+            created_at=run.created_at,
+        )  # fmt: skip

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from wulian.core import calendar
 from wulian.core.deps import DB, CurrentActor, render, render_failure, xlsx_download
 from wulian.core.errors import WulianError
-from wulian.core.pagination import PAGE_SIZES
+from wulian.core.pagination import PAGE_SIZES, PageOut
 from wulian.core.permissions import Actor, Permission
 from wulian.core.runpages import RunPages, lifecycle_router, run_action
 from wulian.core.runs import RunStatus
@@ -408,3 +408,16 @@ def bank_scores(
         db, actor=actor, period=period, uscc=uscc, page=page, per_page=per_page
     )
     return schemas.ScoresPage.build(run, result)
+
+
+@api.get("/innovation/runs", summary="创新积分评价批次（分页，新的在前）")
+def api_runs(
+    db: DB,
+    actor: CurrentActor,
+    page: PageNo = 1,
+    per_page: Annotated[int, Query(ge=1, le=200)] = 20,
+) -> PageOut[schemas.RunOut]:
+    """与“创新积分”页面相同的分页；企业用户只看到公示中和已发布的批次。"""
+    result = service.runs_page(db, actor=actor, page=page, per_page=per_page)
+    items = [schemas.RunOut.of(r) for r in result.items]
+    return PageOut[schemas.RunOut](**PageOut.fields(result), items=items)
