@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 
 from tests.conftest import login, page_csrf, post_form
-from tests.innovation.conftest import MINI
+from tests.innovation.conftest import MINI, actor_of
+from wulian.innovation import service
 
 
 def test_an_analyst_runs_puts_on_notice_and_reads_every_page(client, zone):
@@ -128,10 +129,6 @@ def test_the_bank_api_needs_its_scope(client, world, zone):
 
 
 def test_the_runs_api_pages_as_the_page_does(world, zone, make_client):
-    from wulian.innovation import service
-
-    from tests.innovation.conftest import actor_of
-
     analyst = actor_of(world, "analyst1")
     made = [
         world.run(lambda s, p=p: service.create_run(s, actor=analyst, spec_id=zone["spec"],
