@@ -151,3 +151,28 @@ def test_the_runs_api_pages_as_the_page_does(world, zone, make_client):
             assert second.json()["items"][0]["id"] == made[0]
     anonymous = make_client()
     assert anonymous.get("/api/v1/innovation/runs").status_code == 401
+
+
+def test_the_results_api_filters_and_pages_as_the_run_page_does(world, zone, make_client):
+    analyst = actor_of(world, "analyst1")
+    run_id = world.run(
+        lambda s: service.create_run(s, actor=analyst, spec_id=zone["spec"], period="2024").id
+    )
+    browser = make_client()
+    login(browser, "analyst1")
+    path = f"/api/v1/innovation/runs/{run_id}/results"
+    body = browser.get(path, params={"per_page": 3}).json()
+    assert (body["page"], body["per_page"], len(body["items"])) == (1, 3, 3)
+    small = browser.get(path, params={"cohort": "小", "per_page": 200}).json()
+    assert small["total"] > 0
+    assert {i["stage"] for i in small["items"]} == {"小"}
+    assert "测试创新09有限公司" in {i["name"] for i in small["items"]}
+    top = browser.get(path, params={"cohort": "小", "top": 1}).json()
+    assert [i["rank"] for i in top["items"]] == [1]
+    for params, message in (({"cohort": "巨"}, "阶段"), ({"band": "冠军榜"}, "榜单")):
+        bad = browser.get(path, params=params)
+        assert bad.status_code == 422
+        assert message in bad.json()["detail"]
+    firm = make_client()
+    login(firm, "firm0")
+    assert firm.get(path).status_code in (403, 404)  # a draft is not shown to firms

@@ -78,3 +78,26 @@ class RunOut(BaseModel):
             notice_until=run.notice_until, published_at=run.published_at,
             created_at=run.created_at,
         )  # fmt: skip
+
+
+class ResultOut(BaseModel):
+    """A firm's result in a run: its points, stage, rank and band."""
+
+    enterprise_id: int
+    uscc: str | None = Field(description="统一社会信用代码")
+    name: str = Field(description="企业名称")
+    points: float | None = Field(description="创新积分")
+    stage: str = Field(description="发展阶段")
+    rank: int | None = Field(description="阶段内排名")
+    stage_size: int = Field(description="阶段内企业数")
+    percentile: float | None = Field(description="阶段内百分位（0–100）")
+    band: str | None = Field(description="所在榜单")
+
+    @classmethod
+    def of(cls, item: Listed) -> ResultOut:
+        r = item.result
+        return cls(
+            enterprise_id=r.enterprise_id, uscc=item.enterprise.uscc, name=item.enterprise.name,
+            points=r.points, stage=r.cohort, rank=r.rank, stage_size=r.cohort_size,
+            percentile=r.percentile, band=r.band,
+        )  # fmt: skip
