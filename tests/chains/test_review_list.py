@@ -165,3 +165,105 @@ def test_the_page_filters_confirms_then_acts(world, queue, client):
     assert done.status_code == 303
     assert "confirmed=2" in done.headers["location"]
     assert _confirmed(world) == sorted(ids[:2])
+
+
+def _rows(content):
+    import io
+
+    import openpyxl
+
+    return list(openpyxl.load_workbook(io.BytesIO(content)).active.iter_rows(values_only=True))
+
+
+def test_the_export_holds_exactly_the_filtered_memberships(world, queue):
+    filters = service.Filters(status="review", chain="lithium", sort="firm")
+    data = world.run(
+        lambda s: service.memberships_xlsx(s, actor=actor_of(world, "officer1"), filters=filters)
+    )
+    rows = _rows(data)
+    assert rows[0][:6] == ("企业名称", "统一社会信用代码", "园区内外", "产业链", "环节", "置信度")
+    assert [r[0] for r in rows[1:]] == [NAMES[1], NAMES[2], NAMES[0]]  # 北 < 张 < 中 (pinyin)
+    assert {r[9] for r in rows[1:]} == {"待复核"}
+    assert rows[1][5] == pytest.approx(0.6)
+    everything = world.run(
+        lambda s: service.memberships_xlsx(
+            s, actor=actor_of(world, "analyst1"), filters=service.Filters(status=None, in_zone=None)
+        )
+    )
+    assert len(_rows(everything)) == 1  # placed or confirmed only; the proposals wait for review
+    with pytest.raises(PermissionDenied):
+        world.run(
+            lambda s: service.memberships_xlsx(s, actor=actor_of(world, "firm0"), filters=filters)
+        )
+
+
+@pytest.mark.parametrize(
+    ("who", "status"), [("officer1", 200), ("analyst1", 200), ("admin1", 200), ("firm0", 403)]
+)
+def test_the_page_exports_what_it_shows(world, queue, client, who, status):
+    login(client, who)
+    if status == 200:
+        page = client.get("/atlas/review", params={"chain": "lithium", "q": "北方"})
+        query = "chain=lithium&amp;status=review&amp;q=%E5%8C%97%E6%96%B9"
+        link = f'href="/atlas/review/export.xlsx?{query}"'
+        assert link in page.text
+    export = client.get(
+        "/atlas/review/export.xlsx", params={"chain": "lithium", "status": "review", "q": "北方"}
+    )
+    assert export.status_code == status
+    if status == 200:
+        assert [r[0] for r in _rows(export.content)[1:]] == [NAMES[1]]
+        assert (
+            "归链复核" in export.headers["content-disposition"]
+            or "filename" in (export.headers["content-disposition"])
+        )
+
+
+def test_a_bad_filter_of_the_export_says_why(world, queue, client):
+    login(client, "officer1")
+    bad = client.get("/atlas/review/export.xlsx", params={"status": "nope"})
+    assert bad.status_code == 422
+    assert "没有“nope”这种归链状态" in bad.text
+
+
+# ---------------------------------------------------------------- the JSON API
+
+
+@pytest.mark.parametrize(
+    ("who", "status"), [("officer1", 200), ("analyst1", 200), ("admin1", 200), ("firm0", 403)]
+)
+def test_the_api_pages_and_filters_as_the_page_does(world, queue, client, who, status):
+    ids = queue["ids"]
+    login(client, who)
+    first = client.get("/api/v1/chain-memberships", params={"per_page": 3})
+    assert first.status_code == status
+    if status != 200:
+        assert NAMES[0] not in first.text
+        return
+    body = first.json()
+    assert (body["total"], body["page"], body["per_page"]) == (4, 1, 3)
+    assert [i["enterprise_id"] for i in body["items"]] == [ids[1], ids[2], ids[0]]
+    assert body["items"][0]["status"] == "review"
+    assert body["items"][0]["node_name"]
+    second = client.get("/api/v1/chain-memberships", params={"per_page": 3, "page": 2}).json()
+    assert [i["enterprise_id"] for i in second["items"]] == [ids[3]]
+    by_name = client.get(
+        "/api/v1/chain-memberships", params={"chain": "lithium", "sort": "firm"}
+    ).json()
+    assert [i["enterprise_name"] for i in by_name["items"]] == [NAMES[1], NAMES[2], NAMES[0]]
+    found = client.get("/api/v1/chain-memberships", params={"q": "alaguilian"}).json()
+    assert [i["enterprise_id"] for i in found["items"]] == [ids[3]]
+    everything = client.get("/api/v1/chain-memberships", params={"status": "all"}).json()
+    assert everything["total"] == 0  # "all" is what counts in the atlas: no proposal yet
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [({"status": "nope"}, "归链状态"), ({"node": "nope"}, "环节"), ({"chain": "x"}, "产业链"),
+     ({"sort": "x"}, "排序")],
+)  # fmt: skip
+def test_a_bad_api_filter_says_why_in_chinese(world, queue, client, params, message):
+    login(client, "officer1")
+    bad = client.get("/api/v1/chain-memberships", params=params)
+    assert bad.status_code == 422
+    assert message in bad.json()["detail"]

@@ -250,3 +250,60 @@ def test_the_registry_list_offers_page_numbers_and_sizes(world, queue, client):
     names = sorted((n for n in NAMES if n in page.text), key=page.text.index)
     assert names == [NAMES[3], NAMES[1]]  # 阿拉, 北方: the first two in pinyin order
     assert client.get("/enterprises", params={"per_page": 500}).status_code == 422
+
+
+# ---------------------------------------------------------------- the JSON API
+
+
+@pytest.mark.parametrize(
+    ("who", "status", "total"),
+    [("admin1", 200, 12), ("sci1", 200, 8), ("econ1", 200, 4), ("analyst1", 403, None)],
+)
+def test_the_api_pages_and_filters_as_the_page_does(world, queue, client, who, status, total):
+    login(client, who)
+    first = client.get("/api/v1/reviews", params={"per_page": 5})
+    assert first.status_code == status
+    if status != 200:
+        return
+    body = first.json()
+    assert (body["total"], body["page"], body["per_page"]) == (total, 1, 5)
+    assert len(body["items"]) == min(5, total)
+    assert {"enterprise_name", "metric", "period", "value", "source"} <= set(body["items"][0])
+    rest = client.get("/api/v1/reviews", params={"per_page": 5, "page": 3}).json()
+    assert len(rest["items"]) == total - 10 if total > 10 else rest["items"] == []
+    by_firm = client.get(
+        "/api/v1/reviews", params={"sort": "firm", "period": "2024", "metric": "rd_expense"}
+    )
+    if who == "econ1":
+        assert by_firm.json()["total"] == 0
+        return
+    names = [i["enterprise_name"] for i in by_firm.json()["items"]]
+    assert names == [NAMES[i] for i in PINYIN_ORDER]
+    north = client.get("/api/v1/reviews", params={"q": "bfcs"}).json()
+    assert {i["enterprise_name"] for i in north["items"]} == {NAMES[1]}
+
+
+def test_the_enterprise_api_filters_and_sorts_as_the_list_does(world, queue, client):
+    login(client, "admin1")
+    listed = client.get("/api/v1/enterprises", params={"sort": "name", "per_page": 2}).json()
+    assert listed["total"] == 4
+    assert [i["name"] for i in listed["items"]] == [NAMES[3], NAMES[1]]  # pinyin
+    found = client.get("/api/v1/enterprises", params={"q": "zhangjiang"}).json()
+    assert [i["name"] for i in found["items"]] == [NAMES[2]]
+    for params, message in (({"sort": "name desc"}, "排序"), ({"size": "huge"}, "规模"),
+                            ({"tag": "nope"}, "资质")):  # fmt: skip
+        bad = client.get("/api/v1/enterprises", params=params)
+        assert bad.status_code == 422
+        assert message in bad.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [({"period": "24"}, "期间"), ({"metric": "nope"}, "指标目录"), ({"source": "x"}, "数据来源"),
+     ({"sort": "name desc"}, "排序")],
+)  # fmt: skip
+def test_a_bad_api_filter_says_why_in_chinese(world, queue, client, params, message):
+    login(client, "admin1")
+    bad = client.get("/api/v1/reviews", params=params)
+    assert bad.status_code == 422
+    assert message in bad.json()["detail"]

@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 
 from tests.conftest import login, page_csrf, post_form
-from tests.innovation.conftest import MINI
+from tests.innovation.conftest import MINI, actor_of
+from wulian.innovation import service
 
 
 def test_an_analyst_runs_puts_on_notice_and_reads_every_page(client, zone):
@@ -125,3 +126,53 @@ def test_the_bank_api_needs_its_scope(client, world, zone):
     assert refused.status_code == 403
     assert "innovation:credit" in refused.text
     assert "/api/v1/innovation/scores" in client.get("/api/openapi.json").text
+
+
+def test_the_runs_api_pages_as_the_page_does(world, zone, make_client):
+    analyst = actor_of(world, "analyst1")
+    made = [
+        world.run(lambda s, p=p: service.create_run(s, actor=analyst, spec_id=zone["spec"],
+                                                    period=p).id)
+        for p in ("2023", "2024")
+    ]  # fmt: skip
+    world.run(lambda s: service.start_notice(s, actor=analyst, run_id=made[0], days=7))
+    for who, total in (("analyst1", 2), ("officer1", 2), ("firm0", 1)):
+        browser = make_client()
+        login(browser, who)
+        first = browser.get("/api/v1/innovation/runs", params={"per_page": 1})
+        assert first.status_code == 200, who
+        body = first.json()
+        assert (body["total"], body["page"], body["per_page"]) == (total, 1, 1), who
+        newest = made[1] if total == 2 else made[0]  # a firm sees the run in public notice only
+        assert body["items"][0]["id"] == newest
+        assert body["items"][0]["status"] in ("draft", "notice")
+        if total == 2:
+            second = browser.get("/api/v1/innovation/runs", params={"per_page": 1, "page": 2})
+            assert second.json()["items"][0]["id"] == made[0]
+    anonymous = make_client()
+    assert anonymous.get("/api/v1/innovation/runs").status_code == 401
+
+
+def test_the_results_api_filters_and_pages_as_the_run_page_does(world, zone, make_client):
+    analyst = actor_of(world, "analyst1")
+    run_id = world.run(
+        lambda s: service.create_run(s, actor=analyst, spec_id=zone["spec"], period="2024").id
+    )
+    browser = make_client()
+    login(browser, "analyst1")
+    path = f"/api/v1/innovation/runs/{run_id}/results"
+    body = browser.get(path, params={"per_page": 3}).json()
+    assert (body["page"], body["per_page"], len(body["items"])) == (1, 3, 3)
+    small = browser.get(path, params={"cohort": "小", "per_page": 200}).json()
+    assert small["total"] > 0
+    assert {i["stage"] for i in small["items"]} == {"小"}
+    assert "测试创新09有限公司" in {i["name"] for i in small["items"]}
+    top = browser.get(path, params={"cohort": "小", "top": 1}).json()
+    assert [i["rank"] for i in top["items"]] == [1]
+    for params, message in (({"cohort": "巨"}, "阶段"), ({"band": "冠军榜"}, "榜单")):
+        bad = browser.get(path, params=params)
+        assert bad.status_code == 422
+        assert message in bad.json()["detail"]
+    firm = make_client()
+    login(firm, "firm0")
+    assert firm.get(path).status_code in (403, 404)  # a draft is not shown to firms

@@ -126,3 +126,41 @@ def test_the_low_efficiency_list_is_shown_next_to_the_class(client, world, zone)
     assert "已封顶" in card  # 亩均增加值 far above its benchmark counts as 2×
     low = client.get(run_url + "/low").text
     assert "grade-A" in low
+
+
+def test_the_results_api_filters_and_pages_as_the_run_page_does(client, make_client, zone):
+    login(client, "analyst1")
+    made = post_form(
+        client, "/landuse/runs", {"spec_id": zone["spec"], "year": 2024}, page="/landuse"
+    )
+    run_id = made.headers["location"].rsplit("/", 1)[1]
+    path = f"/api/v1/landuse/runs/{run_id}/results"
+    everyone = client.get(path, params={"per_page": 2})
+    assert everyone.status_code == 200
+    body = everyone.json()
+    assert (body["page"], body["per_page"], len(body["items"])) == (1, 2, 2)
+    total = body["total"]
+    last = client.get(path, params={"per_page": 2, "page": (total + 1) // 2}).json()
+    assert len(last["items"]) == (2 if total % 2 == 0 else 1)
+    only_d = client.get(path, params={"grade": "D", "per_page": 200}).json()
+    names = {i["name"] for i in only_d["items"]}
+    assert "亩均测试00有限公司" in names
+    assert "亩均测试07有限公司" not in names
+    incomplete = client.get(path, params={"status": "incomplete"}).json()
+    assert any("用地面积为 0" in (i["reason"] or "") for i in incomplete["items"])
+    for params, message in (({"grade": "E"}, "类别"), ({"group": "x"}, "分组"),
+                            ({"status": "nope"}, "状态")):  # fmt: skip
+        bad = client.get(path, params=params)
+        assert bad.status_code == 422
+        assert message in bad.json()["detail"]
+    officer = make_client()
+    login(officer, "officer1")
+    assert officer.get(path).status_code == 200
+    firm = make_client()
+    login(firm, "firm0")
+    assert firm.get(path).status_code == 404  # a draft is not shown to firms
+    run_url = made.headers["location"]
+    post_form(client, f"{run_url}/publish", {}, page=run_url)
+    refused = firm.get(path)
+    assert refused.status_code == 403  # published: still the zone's list, not a firm's
+    assert "亩均测试07有限公司" not in refused.text

@@ -215,3 +215,47 @@ def test_the_runs_list_is_paged(world, run_id, client):
     assert 'value="2025"' in first.text  # a new run proposes the newest period
     second = client.get("/policies/runs", params={"per_page": 1, "page": 2})
     assert f'href="/policies/runs/{run_id}"' in second.text
+
+
+# ---------------------------------------------------------------- the JSON API
+
+
+@pytest.mark.parametrize(
+    ("who", "status"), [("analyst1", 200), ("officer1", 200), ("econ1", 200), ("firm0", 403)]
+)
+def test_the_api_pages_and_filters_as_the_page_does(world, run_id, make_client, who, status):
+    browser = make_client()
+    login(browser, who)
+    path = f"/api/v1/policies/runs/{run_id}/{CODE}/payouts"
+    first = browser.get(path, params={"per_page": 2, "sort": "firm"})
+    assert first.status_code == status
+    runs = browser.get("/api/v1/policies/runs", params={"per_page": 1})
+    assert runs.status_code == status
+    if status != 200:
+        assert first.json()["status"] == 403
+        return
+    body = first.json()
+    assert (body["total"], body["page"], body["per_page"]) == (3, 1, 2)
+    assert [i["enterprise_name"] for i in body["items"]] == [name("甲"), name("戊")]
+    assert body["amount"] == pytest.approx(130)
+    assert (body["policy"], body["run_id"]) == (CODE, run_id)
+    second = browser.get(path, params={"per_page": 2, "page": 2, "sort": "firm"}).json()
+    assert [i["enterprise_name"] for i in second["items"]] == [name("乙")]
+    quick = browser.get(path, params={"mode": "quick"}).json()
+    assert [i["enterprise_name"] for i in quick["items"]] == [name("乙")]
+    assert quick["items"][0]["paid"] is False
+    assert runs.json()["total"] == 1
+    assert runs.json()["items"][0]["id"] == run_id
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [({"status": "all"}, "状态"), ({"mode": "免申"}, "兑现方式"), ({"paid": "yes"}, "兑现情况"),
+     ({"sort": "name"}, "排序")],
+)  # fmt: skip
+def test_a_bad_api_filter_says_why_in_chinese(world, run_id, make_client, params, message):
+    browser = make_client()
+    login(browser, "analyst1")
+    bad = browser.get(f"/api/v1/policies/runs/{run_id}/{CODE}/payouts", params=params)
+    assert bad.status_code == 422
+    assert message in bad.json()["detail"]

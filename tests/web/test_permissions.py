@@ -187,6 +187,11 @@ API_READS = [
     ("/api/v1/enterprises", _api(200, 200, 200, 200, 403, 200, 200)),
     ("/api/v1/enterprises/{A}", _api(200, 200, 200, 200, 403, 200, 200)),
     ("/api/v1/enterprises/{B}", _api(200, 200, 200, 403, 403, 403, 200)),
+    ("/api/v1/enterprises?sort=-staff&size=small", _api(200, 200, 200, 200, 403, 200, 200)),
+    ("/api/v1/reviews", _api(200, 403, 200, 403, 403, 403, 403)),
+    ("/api/v1/chain-memberships", _api(200, 200, 200, 403, 403, 403, 403)),  # firms: names
+    ("/api/v1/innovation/runs", _api(200, 200, 200, 200, 200, 200, 403)),
+    ("/api/v1/policies/runs", _api(200, 200, 200, 403, 200, 403, 403)),
     ("/api/v1/departments", _api(200, 200, 200, 403, 200, 403, 403)),
     ("/api/v1/users", _api(200, 403, 403, 403, 403, 403, 403)),
     ("/api/v1/tokens", _api(200, 403, 403, 403, 403, 403, 403)),

@@ -3,20 +3,24 @@ distribution, the review queue, the N个一 items and the chain spec files."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from wulian.chains import charts, schemas, service
 from wulian.chains.models import MembershipStatus
-from wulian.core.deps import DB, CurrentActor, render, render_failure
+from wulian.core import calendar
+from wulian.core.deps import DB, CurrentActor, render, render_failure, xlsx_download
 from wulian.core.errors import InvalidInput, WulianError
-from wulian.core.pagination import PAGE_SIZES
+from wulian.core.pagination import PAGE_SIZES, PageOut
 from wulian.core.permissions import Actor, Permission
 from wulian.core.specpages import SpecPages, spec_api, spec_router
+from wulian.enterprises import read
 from wulian.enterprises import views as enterprise_views
 
 pages = APIRouter(include_in_schema=False)
@@ -180,6 +184,22 @@ def review(
         per_page=per_page,
     )  # fmt: skip
     return render(request, "chains/review.html", context)
+
+
+@pages.get("/atlas/review/export.xlsx")
+def review_export(
+    db: DB,
+    actor: CurrentActor,
+    chain: Short = None,
+    node: Short = None,
+    status: Short = None,
+    q: Short = None,
+    sort: Short = None,
+) -> Response:
+    """Every membership that matches the filter of the review queue, as a workbook."""
+    filters = _review_filters(chain, status, q, node, sort)
+    content = service.memberships_xlsx(db, actor=actor, filters=filters)
+    return xlsx_download(content, f"归链复核-{calendar.today():%Y%m%d}.xlsx")
 
 
 @pages.post("/atlas/review/confirm-matching")
@@ -428,3 +448,76 @@ def api_positions(db: DB, actor: CurrentActor, enterprise_id: int) -> list[schem
         schemas.position_out(p)
         for p in service.positions(db, actor=actor, enterprise_id=enterprise_id)
     ]
+
+
+class MembershipOut(BaseModel):
+    """A firm on a chain node: proposed by the placement, confirmed or rejected by an officer."""
+
+    id: int
+    enterprise_id: int
+    enterprise_name: str
+    uscc: str | None
+    in_zone: bool
+    chain: str = Field(description="产业链编号")
+    node: str = Field(description="环节编号")
+    node_name: str = Field(description="环节名称")
+    status: str = Field(
+        description="review 待复核、placed 自动归链、confirmed 已确认、rejected 不在链上"
+    )
+    source: str = Field(description="rule 规则、model 模型、officer 人工")
+    confidence: float | None = Field(description="模型置信度")
+    terms: str = Field(description="依据（决定归链的词语）")
+    alternatives: list[tuple[str, float]] = Field(description="候选环节及其得分（chain.node）")
+    confirmed_by: str | None
+    confirmed_at: dt.datetime | None
+
+
+@api.get("/chain-memberships", summary="企业归链与归链复核（分页、筛选）")
+def api_memberships(
+    db: DB,
+    actor: CurrentActor,
+    chain: Annotated[str | None, Query(max_length=100, description="产业链编号")] = None,
+    node: Annotated[str | None, Query(max_length=100, description="环节编号")] = None,
+    status: Annotated[
+        str | None,
+        Query(
+            max_length=100, description="review 待复核（默认）、placed、confirmed、rejected、all"
+        ),
+    ] = None,
+    q: Annotated[
+        str | None, Query(max_length=100, description="企业名称的一部分、拼音或首字母、信用代码")
+    ] = None,
+    sort: Annotated[str | None, Query(max_length=100, description="default（默认）、firm")] = None,
+    page: PageNo = 1,
+    per_page: Annotated[int, Query(ge=1, le=200)] = 20,
+) -> PageOut[MembershipOut]:
+    """与“归链复核”页面相同的筛选、排序和分页；只有园区工作人员可以读取。"""
+    filters = _review_filters(chain, status, q, node, sort)
+    result = service.memberships(db, actor=actor, filters=filters, page=page, per_page=per_page)
+    names = {
+        (c.spec.id, n.key): n.name for c in service.chains(db, actor=actor) for n in c.spec.nodes
+    }
+    firms = read.records(db, (m.enterprise_id for m in result.items))
+    items = []
+    for m in result.items:
+        firm = firms.get(m.enterprise_id)
+        items.append(
+            MembershipOut(
+                id=m.id,
+                enterprise_id=m.enterprise_id,
+                enterprise_name=firm.name if firm else "",
+                uscc=firm.uscc if firm else None,
+                in_zone=bool(firm and firm.in_zone),
+                chain=m.chain,
+                node=m.node,
+                node_name=names.get((m.chain, m.node), m.node),
+                status=m.status,
+                source=m.source,
+                confidence=m.confidence,
+                terms=m.terms or "",
+                alternatives=[(str(c), float(v)) for c, v in (m.alternatives or [])],
+                confirmed_by=m.confirmed_by,
+                confirmed_at=m.confirmed_at,
+            )
+        )
+    return PageOut[MembershipOut](**PageOut.fields(result), items=items)

@@ -17,6 +17,7 @@ from wulian.core.errors import InvalidInput, NotFound
 from wulian.desk import service
 from wulian.desk.config import DeskConfig
 from wulian.desk.models import DeskEvent, DeskRequest
+from wulian.enterprises import read
 
 
 class ServiceOut(BaseModel):
@@ -214,3 +215,43 @@ def update_out(event: DeskEvent, spec: DeskConfig, names: dict[int, str]) -> Upd
         reason=event.reason,
         note=event.note,
     )
+
+
+class SurveyOut(BaseModel):
+    """A follow-up survey (回访) of a closed request, answered or not."""
+
+    id: int
+    service_request_id: str = Field(description="受理编号")
+    title: str = Field(description="诉求标题")
+    enterprise_id: int
+    enterprise_name: str = Field(description="企业名称")
+    service_code: str = Field(description="诉求类别")
+    closed_at: dt.datetime | None = Field(description="办结时间")
+    due_at: dt.datetime = Field(description="回访到期时间")
+    answered_at: dt.datetime | None = Field(description="回访时间（未回访为空）")
+    channel: str | None = Field(description="回访方式：portal 在线、phone 电话、visit 上门")
+    solved: bool | None = Field(description="问题是否解决")
+    satisfaction: int | None = Field(description="满意度（1–5 分）")
+    comment: str = Field(description="意见")
+
+
+def surveys_out(session: Session, rows: Sequence[tuple[Any, DeskRequest]]) -> list[SurveyOut]:
+    names = read.names(session, {r.enterprise_id for _, r in rows})
+    return [
+        SurveyOut(
+            id=s.id,
+            service_request_id=r.tracking_no or "",
+            title=r.title,
+            enterprise_id=r.enterprise_id,
+            enterprise_name=names.get(r.enterprise_id, ""),
+            service_code=r.category,
+            closed_at=r.closed_at,
+            due_at=s.due_at,
+            answered_at=s.answered_at,
+            channel=s.channel,
+            solved=s.solved,
+            satisfaction=s.satisfaction,
+            comment=s.comment or "",
+        )
+        for s, r in rows
+    ]

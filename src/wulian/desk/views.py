@@ -11,7 +11,7 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from wulian.core import audit, forms
+from wulian.core import audit, calendar, forms
 from wulian.core.calendar import parse_day
 from wulian.core.deps import (
     DB,
@@ -23,6 +23,7 @@ from wulian.core.deps import (
     xlsx_download,
 )
 from wulian.core.errors import InvalidInput, PermissionDenied, WulianError
+from wulian.core.pagination import PAGE_SIZES, PageOut
 from wulian.core.permissions import Actor, Permission
 from wulian.core.specpages import SpecPages, spec_api, spec_router
 from wulian.desk import service, stats
@@ -35,10 +36,12 @@ from wulian.desk.schemas import (
     ServiceDefinitionOut,
     ServiceOut,
     SubmittedOut,
+    SurveyOut,
     UpdateOut,
     requests_out,
     service_definition,
     services_out,
+    surveys_out,
     update_out,
 )
 from wulian.enterprises import read
@@ -368,11 +371,182 @@ def attachment(request: Request, attachment_id: int, db: DB, actor: CurrentActor
 # ---------------------------------------------------------------- follow-ups and statistics
 
 
+PerPage = Annotated[int, Query(ge=1, le=200)]
+Text = Annotated[str, Query(max_length=100)]
+Short = Annotated[str, Query(max_length=32)]
+Day = Annotated[str, Query(max_length=10)]
+
+
+def _survey_filters(
+    status: str, since: str, until: str, q: str, category: str, sort: str
+) -> service.SurveyFilters:
+    return service.SurveyFilters(
+        status=status or "due", since=parse_day(since, field="since"),
+        until=parse_day(until, field="until"), q=q.strip() or None, category=category or None,
+        sort=sort or "due",
+    )  # fmt: skip
+
+
+def _score(value: str) -> int | None:
+    """A satisfaction score typed in a filter: 1 to 5, or a clear error."""
+    value = value.strip()
+    if not value:
+        return None
+    if not value.isdigit() or not 1 <= int(value) <= 5:
+        raise InvalidInput(f"满意度“{value}”不对，应为 1 到 5 的整数", field="satisfaction")
+    return int(value)
+
+
+def _response_filters(
+    since: str, until: str, q: str, category: str, satisfaction: str, low: str, solved: str,
+    channel: str, sort: str,
+) -> service.ResponseFilters:  # fmt: skip
+    return service.ResponseFilters(
+        since=parse_day(since, field="since"), until=parse_day(until, field="until"),
+        q=q.strip() or None, category=category or None, satisfaction=_score(satisfaction),
+        low=bool(low), solved=solved or None, channel=channel or None, sort=sort or "-answered",
+    )  # fmt: skip
+
+
+def _fields(values: dict[str, str], defaults: dict[str, str]) -> dict[str, str]:
+    """The filter as query fields (those set and not at their default)."""
+    return {k: v for k, v in values.items() if v and v != defaults.get(k)}
+
+
+def _survey_context(
+    db: Session,
+    actor: Actor,
+    values: dict[str, str],
+    *,
+    responses: bool,
+    page: int = 1,
+    per_page: int = 50,
+    error: WulianError | None = None,
+) -> dict[str, Any]:
+    """The survey list or the responses, filtered by values (the query's fields as typed); a
+    bad value shows the list unfiltered with the reason."""
+    try:
+        if responses:
+            filters: Any = _response_filters(**values)
+            result = service.survey_responses(
+                db, actor=actor, filters=filters, page=page, per_page=per_page
+            )
+        else:
+            filters = _survey_filters(**values)
+            result = service.survey_list(
+                db, actor=actor, filters=filters, page=page, per_page=per_page
+            )
+    except InvalidInput as bad:
+        if not any(values.values()):
+            raise
+        blank = dict.fromkeys(values, "")
+        return _survey_context(db, actor, blank, responses=responses, per_page=per_page,
+                               error=bad)  # fmt: skip
+    _, spec = service.current(db)
+    defaults = {"status": "due", "sort": "-answered" if responses else "due"}
+    fields = _fields(values, defaults)
+    query = urlencode(fields)
+    path = "/desk/surveys/responses" if responses else "/desk/surveys"
+    return {
+        "actor": actor,
+        "responses": responses,
+        "result": result,
+        "values": values,
+        "fields": fields,
+        "query": query,
+        "path": path,
+        "base": f"{path}?" + (query + "&" if query else ""),
+        "sizes": PAGE_SIZES,
+        "firms": _firm_names(db, [r.enterprise_id for _, r in result.items]),
+        "spec": spec,
+        "statuses": service.SURVEY_STATUSES,
+        "sorts": service.RESPONSE_SORTS if responses else service.SURVEY_SORTS,
+        "solved_choices": service.SOLVED,
+        "channels": service.SURVEY_CHANNELS,
+        "low_rating": spec.settings.low_rating,
+        "error": error,
+    }
+
+
 @pages.get("/desk/surveys")
-def surveys(request: Request, db: DB, actor: CurrentActor) -> Response:
-    due = service.surveys_due(db, actor=actor)
-    firms = _firm_names(db, [r.enterprise_id for _, r in due])
-    return render(request, "desk/surveys.html", {"actor": actor, "due": due, "firms": firms})
+def surveys(
+    request: Request,
+    db: DB,
+    actor: CurrentActor,
+    status: Short = "",
+    since: Day = "",
+    until: Day = "",
+    q: Text = "",
+    category: Short = "",
+    sort: Short = "",
+    page: PageNo = 1,
+    per_page: PerPage = 50,
+) -> Response:
+    values = {"status": status, "since": since, "until": until, "q": q, "category": category,
+              "sort": sort}  # fmt: skip
+    context = _survey_context(db, actor, values, responses=False, page=page, per_page=per_page)
+    status_code = context["error"].status if context["error"] else 200
+    return render(request, "desk/surveys.html", context, status_code=status_code)
+
+
+@pages.get("/desk/surveys/export.xlsx")
+def surveys_export(
+    db: DB,
+    actor: CurrentActor,
+    status: Short = "",
+    since: Day = "",
+    until: Day = "",
+    q: Text = "",
+    category: Short = "",
+    sort: Short = "",
+) -> Response:
+    filters = _survey_filters(status, since, until, q, category, sort)
+    content = service.surveys_xlsx(db, actor=actor, filters=filters)
+    return xlsx_download(content, f"待回访-{calendar.today():%Y%m%d}.xlsx")
+
+
+@pages.get("/desk/surveys/responses")
+def survey_responses(
+    request: Request,
+    db: DB,
+    actor: CurrentActor,
+    since: Day = "",
+    until: Day = "",
+    q: Text = "",
+    category: Short = "",
+    satisfaction: Annotated[str, Query(max_length=2)] = "",
+    low: Annotated[str, Query(max_length=1)] = "",
+    solved: Short = "",
+    channel: Short = "",
+    sort: Short = "",
+    page: PageNo = 1,
+    per_page: PerPage = 50,
+) -> Response:
+    values = {"since": since, "until": until, "q": q, "category": category,
+              "satisfaction": satisfaction, "low": low, "solved": solved, "channel": channel,
+              "sort": sort}  # fmt: skip
+    context = _survey_context(db, actor, values, responses=True, page=page, per_page=per_page)
+    status_code = context["error"].status if context["error"] else 200
+    return render(request, "desk/surveys.html", context, status_code=status_code)
+
+
+@pages.get("/desk/surveys/responses/export.xlsx")
+def survey_responses_export(
+    db: DB,
+    actor: CurrentActor,
+    since: Day = "",
+    until: Day = "",
+    q: Text = "",
+    category: Short = "",
+    satisfaction: Annotated[str, Query(max_length=2)] = "",
+    low: Annotated[str, Query(max_length=1)] = "",
+    solved: Short = "",
+    channel: Short = "",
+    sort: Short = "",
+) -> Response:
+    filters = _response_filters(since, until, q, category, satisfaction, low, solved, channel, sort)
+    content = service.responses_xlsx(db, actor=actor, filters=filters)
+    return xlsx_download(content, f"回访结果-{calendar.today():%Y%m%d}.xlsx")
 
 
 def _period(since: str, until: str) -> tuple[dt.date | None, dt.date | None]:
@@ -519,6 +693,57 @@ def api_act(
         refused(db, actor, error, item.id, body.action)
         raise
     return requests_out(db, [item])
+
+
+@api.get("/desk/surveys", summary="回访列表：未回访的问卷（分页、筛选）")
+def api_surveys(
+    db: DB,
+    actor: CurrentActor,
+    status: Annotated[
+        str, Query(max_length=32, description="due 已到期（默认）、upcoming 未到期、all 全部")
+    ] = "",
+    since: Annotated[str, Query(max_length=10, description="回访到期日起（YYYY-MM-DD）")] = "",
+    until: Annotated[str, Query(max_length=10, description="回访到期日止（YYYY-MM-DD）")] = "",
+    q: Annotated[
+        str, Query(max_length=100, description="企业名称的一部分、拼音、信用代码或受理编号")
+    ] = "",
+    category: Short = "",
+    sort: Annotated[str, Query(max_length=32, description="due（默认）、firm、-closed")] = "",
+    page: PageNo = 1,
+    per_page: PerPage = 50,
+) -> PageOut[SurveyOut]:
+    """与“待回访”页面相同的筛选和分页；只有诉求的工作人员可以读取（按部门范围）。"""
+    filters = _survey_filters(status, since, until, q, category, sort)
+    result = service.survey_list(db, actor=actor, filters=filters, page=page, per_page=per_page)
+    return PageOut[SurveyOut](**PageOut.fields(result), items=surveys_out(db, result.items))
+
+
+@api.get("/desk/surveys/responses", summary="回访结果：已填写的问卷（分页、筛选）")
+def api_survey_responses(
+    db: DB,
+    actor: CurrentActor,
+    since: Annotated[str, Query(max_length=10, description="回访日期起（YYYY-MM-DD）")] = "",
+    until: Annotated[str, Query(max_length=10, description="回访日期止（YYYY-MM-DD）")] = "",
+    q: Annotated[
+        str, Query(max_length=100, description="企业名称的一部分、拼音、信用代码或受理编号")
+    ] = "",
+    category: Short = "",
+    satisfaction: Annotated[str, Query(max_length=2, description="满意度 1–5")] = "",
+    low: Annotated[str, Query(max_length=1, description="1：只看低满意度（会转入复核的）")] = "",
+    solved: Annotated[str, Query(max_length=32, description="yes 已解决、no 未解决")] = "",
+    channel: Annotated[str, Query(max_length=32, description="portal、phone、visit")] = "",
+    sort: Annotated[
+        str, Query(max_length=32, description="-answered（默认）、satisfaction、firm")
+    ] = "",
+    page: PageNo = 1,
+    per_page: PerPage = 50,
+) -> PageOut[SurveyOut]:
+    """与“回访结果”页面相同的筛选和分页；只有诉求的工作人员可以读取（按部门范围）。"""
+    filters = _response_filters(since, until, q, category, satisfaction, low, solved, channel, sort)
+    result = service.survey_responses(
+        db, actor=actor, filters=filters, page=page, per_page=per_page
+    )
+    return PageOut[SurveyOut](**PageOut.fields(result), items=surveys_out(db, result.items))
 
 
 @api.get("/desk/suggest", summary="按诉求文字推荐类别")

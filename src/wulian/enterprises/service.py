@@ -99,6 +99,17 @@ class Filters:
     sort: str = "name"
 
 
+def check_filters(filters: Filters) -> None:
+    """Refuse filter values that name no order, size or title, with the reason (the API; the
+    page's choices come from these lists)."""
+    if filters.sort not in SORTS:
+        raise InvalidInput(f"没有“{filters.sort}”这种排序，可用：{'、'.join(SORTS)}", field="sort")
+    if filters.size and filters.size not in SIZES:
+        raise InvalidInput(f"没有“{filters.size}”这种规模，可用：{'、'.join(SIZES)}", field="size")
+    if filters.tag and filters.tag not in TAGS:
+        raise InvalidInput(f"没有“{filters.tag}”这种资质标签", field="tag")
+
+
 def _filtered(actor: Actor, filters: Filters, dialect: str) -> sa.Select[Enterprise]:
     query = sa.select(Enterprise)
     if actor.enterprise_id is not None:

@@ -17,12 +17,12 @@ from wulian.core import calendar, forms
 from wulian.core.db import utcnow
 from wulian.core.deps import DB, XLSX, CurrentActor, render, settings_of, xlsx_download
 from wulian.core.errors import InvalidFile, InvalidInput, NotFound, PermissionDenied, WulianError
-from wulian.core.pagination import PAGE_SIZES
+from wulian.core.pagination import PAGE_SIZES, PageOut
 from wulian.core.permissions import Actor, Permission
 from wulian.core.uploads import Uploads
 from wulian.enterprises import facts, importreport, imports, read, registry_import, service
 from wulian.enterprises.models import FactSource
-from wulian.enterprises.schemas import EnterpriseIn, EnterpriseOut, EnterprisePageOut
+from wulian.enterprises.schemas import EnterpriseIn, EnterpriseOut, EnterprisePageOut, ReviewOut
 from wulian.enterprises.tags import TAGS
 from wulian.reference import catalogue
 from wulian.reference.models import Metric, Region
@@ -680,14 +680,75 @@ def api_list(
     actor: CurrentActor,
     q: Search = None,
     in_zone: bool | None = None,
+    chain: Annotated[str | None, Query(max_length=40, description="产业链编号")] = None,
+    tag: Annotated[str | None, Query(max_length=40, description="资质标签")] = None,
+    region: Annotated[str | None, Query(max_length=40, description="区县代码")] = None,
+    size: Annotated[
+        str | None, Query(max_length=40, description="规模：micro、small、medium、large")
+    ] = None,
+    sort: Annotated[
+        str | None,
+        Query(
+            max_length=40, description="name（按拼音，默认）、-staff、-capital、-founded、founded"
+        ),
+    ] = None,
     page: Page = 1,
     per_page: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> EnterprisePageOut:
-    result = service.get_all(db, actor=actor, q=q, in_zone=in_zone, page=page, per_page=per_page)
+    """与企业名录页面相同的筛选、排序和分页。"""
+    filters = service.Filters(
+        q=q or None, in_zone=in_zone, chain=chain or None, tag=tag or None,
+        region=region or None, size=size or None, sort=sort or "name",
+    )  # fmt: skip
+    service.check_filters(filters)
+    result = service.get_all(db, actor=actor, filters=filters, page=page, per_page=per_page)
     return EnterprisePageOut(
         **EnterprisePageOut.fields(result),
         items=[EnterpriseOut.model_validate(e) for e in result.items],
     )
+
+
+@api.get("/reviews", summary="待审核数据（分页、筛选；工作人员只看本部门负责的指标）")
+def api_reviews(
+    db: DB,
+    actor: CurrentActor,
+    metric: Annotated[str | None, Query(max_length=64, description="指标代码")] = None,
+    source: Annotated[str | None, Query(max_length=64, description="数据来源代码")] = None,
+    q: Search = None,
+    period: Annotated[str | None, Query(max_length=7, description="期间：YYYY 或 YYYY-MM")] = None,
+    sort: Annotated[
+        str | None, Query(max_length=40, description="oldest（默认）、firm、metric")
+    ] = None,
+    page: Page = 1,
+    per_page: PerPage = 50,
+) -> PageOut[ReviewOut]:
+    """与“数据审核”页面相同的筛选、排序和分页。"""
+    filters = _review_filters(metric, source, q, period, sort)
+    result = facts.pending_reviews(db, actor=actor, filters=filters, page=page, per_page=per_page)
+    firms = read.records(db, (f.enterprise_id for f in result.items))
+    items = []
+    for f in result.items:
+        firm = firms.get(f.enterprise_id)
+        items.append(
+            ReviewOut(
+                id=f.id,
+                enterprise_id=f.enterprise_id,
+                enterprise_name=firm.name if firm else "",
+                uscc=firm.uscc if firm else None,
+                metric=f.metric.key,
+                metric_name=f.metric.name,
+                unit=f.metric.unit,
+                period=f.period,
+                value=f.value,
+                source=f.source.code,
+                source_name=f.source.name,
+                as_of=f.as_of,
+                entered_by=f.entered_by,
+                note=f.note or "",
+                created_at=f.created_at,
+            )
+        )
+    return PageOut[ReviewOut](**PageOut.fields(result), items=items)
 
 
 @api.get("/enterprises/{enterprise_id}", summary="企业详情")

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from wulian.core import calendar
 from wulian.core.deps import DB, CurrentActor, render, render_failure, xlsx_download
-from wulian.core.errors import WulianError
-from wulian.core.pagination import PAGE_SIZES
+from wulian.core.errors import InvalidInput, WulianError
+from wulian.core.pagination import PAGE_SIZES, PageOut
 from wulian.core.permissions import Actor, Permission
 from wulian.core.runpages import RunPages, lifecycle_router, run_action
 from wulian.core.runs import RunStatus
@@ -408,3 +408,43 @@ def bank_scores(
         db, actor=actor, period=period, uscc=uscc, page=page, per_page=per_page
     )
     return schemas.ScoresPage.build(run, result)
+
+
+@api.get("/innovation/runs", summary="创新积分评价批次（分页，新的在前）")
+def api_runs(
+    db: DB,
+    actor: CurrentActor,
+    page: PageNo = 1,
+    per_page: Annotated[int, Query(ge=1, le=200)] = 20,
+) -> PageOut[schemas.RunOut]:
+    """与“创新积分”页面相同的分页；企业用户只看到公示中和已发布的批次。"""
+    result = service.runs_page(db, actor=actor, page=page, per_page=per_page)
+    items = [schemas.RunOut.of(r) for r in result.items]
+    return PageOut[schemas.RunOut](**PageOut.fields(result), items=items)
+
+
+@api.get("/innovation/runs/{run_id}/results", summary="一次评价的结果（按阶段和排名，分页、筛选）")
+def api_results(
+    run_id: int,
+    db: DB,
+    actor: CurrentActor,
+    cohort: Annotated[str | None, Query(max_length=40, description="发展阶段")] = None,
+    band: Annotated[str | None, Query(max_length=40, description="榜单，如 领跑榜")] = None,
+    top: Annotated[int | None, Query(ge=1, le=100_000, description="阶段内前 N 名")] = None,
+    page: PageNo = 1,
+    per_page: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> PageOut[schemas.ResultOut]:
+    """与评价页面相同的筛选和分页；企业用户只看到公示中和已发布评价的上榜企业。"""
+    run = service.get_run_or_raise(db, actor=actor, run_id=run_id)
+    if cohort and cohort not in service.cohorts(run):
+        known = "、".join(service.cohorts(run))
+        raise InvalidInput(f"这次评价没有“{cohort}”这个阶段，可选：{known}", field="cohort")
+    if band and band not in service.bands(run):
+        known = "、".join(service.bands(run))
+        raise InvalidInput(f"这次评价没有“{band}”这个榜单，可选：{known}", field="band")
+    result = service.listing(
+        db, actor=actor, run_id=run.id, cohort=cohort or None, band=band or None, top=top,
+        page=page, per_page=per_page,
+    )  # fmt: skip
+    items = [schemas.ResultOut.of(item) for item in result.items]
+    return PageOut[schemas.ResultOut](**PageOut.fields(result), items=items)

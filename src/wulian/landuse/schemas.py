@@ -30,3 +30,22 @@ class GradesPage(PageOut[GradeOut]):
     year: int | None = Field(description="评价年度")
     spec: str | None = Field(description="评价方案及版本")
     published_at: dt.datetime | None
+
+
+class ResultOut(BaseModel):
+    """A firm's result in a run (any status), for the zone's staff."""
+
+    enterprise_id: int
+    uscc: str | None = Field(description="统一社会信用代码")
+    name: str = Field(description="企业名称")
+    group: str = Field(description="分组：above 规上，below 规下")
+    grade: str | None = Field(description="类别：A、B、C、D，T 为不定等级")
+    status: str = Field(
+        description="rated 参评、T 不定等级、rented 租地、out 不在范围、incomplete 数据不全"
+    )
+    score: float | None = Field(description="综合得分")
+    rank: int | None = Field(description="组内排名")
+    size: int | None = Field(description="组内参评企业数")
+    low: bool = Field(description="是否为低效企业")
+    tax_per_mu: float | None = Field(description="亩均税收（万元/亩）")
+    reason: str | None = Field(description="未参评或不定等级的原因")

@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from wulian.core.deps import DB, CurrentActor, render, render_failure, xlsx_download
-from wulian.core.errors import NotFound, WulianError
+from wulian.core.errors import InvalidInput, NotFound, WulianError
 from wulian.core.pagination import PageOut
 from wulian.core.permissions import Actor
 from wulian.core.runpages import RunPages, lifecycle_router
@@ -246,3 +246,56 @@ def grades(
             for r, e in rows.items
         ],
     )  # fmt: skip
+
+
+GRADES = ("A", "B", "C", "D", "T")
+
+
+@api.get("/landuse/runs/{run_id}/results", response_model=PageOut[schemas.ResultOut])
+def api_results(
+    run_id: int,
+    db: DB,
+    actor: CurrentActor,
+    group: Annotated[str | None, Query(max_length=40, description="above 规上、below 规下")] = None,
+    grade: Annotated[str | None, Query(max_length=40, description="类别：A、B、C、D、T")] = None,
+    status: Annotated[
+        str | None, Query(max_length=40, description="rated、T、rented、out、incomplete")
+    ] = None,
+    low: Annotated[bool, Query(description="只看低效企业")] = False,
+    q: Annotated[str | None, Query(max_length=50, description="企业名称的一部分")] = None,
+    page: PageNo = 1,
+    per_page: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> PageOut[schemas.ResultOut]:
+    """一次评价（任何状态）的企业结果，与评价页面相同的筛选和分页；只有园区工作人员可以读取。"""
+    if group and group not in GROUPS:
+        raise InvalidInput(f"分组“{group}”不对，应为 above（规上）或 below（规下）", field="group")
+    if grade and grade not in GRADES:
+        raise InvalidInput(f"类别“{grade}”不对，应为 A、B、C、D 或 T", field="grade")
+    if status and status not in STATUS_NAMES:
+        raise InvalidInput(
+            f"状态“{status}”不对，应为 {'、'.join(STATUS_NAMES)} 之一", field="status"
+        )
+    filters = service.Filters(
+        group=group or None, grade=grade or None, status=status or None, low=low, q=q or None
+    )
+    rows = service.listing(
+        db, actor=actor, run_id=run_id, filters=filters, page=page, per_page=per_page
+    )
+    items = [
+        schemas.ResultOut(
+            enterprise_id=e.id,
+            uscc=e.uscc,
+            name=e.name,
+            group=r.group,
+            grade=r.grade,
+            status=r.status,
+            score=r.score,
+            rank=r.rank,
+            size=r.size,
+            low=r.low,
+            tax_per_mu=r.tax_per_mu,
+            reason=r.reason,
+        )
+        for r, e in rows.items
+    ]
+    return PageOut[schemas.ResultOut](**PageOut.fields(rows), items=items)

@@ -4,17 +4,19 @@ and the policy calculator of a firm."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from wulian.core import calendar, forms
 from wulian.core.deps import DB, CurrentActor, FormFields, render, render_failure, xlsx_download
 from wulian.core.errors import InvalidInput, NotFound, WulianError
-from wulian.core.pagination import PAGE_SIZES
+from wulian.core.pagination import PAGE_SIZES, PageOut
 from wulian.core.permissions import Actor, Permission
 from wulian.core.specpages import SpecPages, spec_api, spec_router
 from wulian.engines.rules import cases as rule_cases
@@ -426,3 +428,110 @@ def api_policies(db: DB, actor: CurrentActor) -> list[dict[str, Any]]:
         }
         for i in service.library(db, actor=actor)
     ]
+
+
+class PolicyRunOut(BaseModel):
+    """A policy evaluation run (which firms each policy of the library reaches, for a period)."""
+
+    id: int
+    period: str = Field(description="年度")
+    policies: int = Field(description="参与评价的政策数")
+    note: str
+    created_by: str
+    created_at: dt.datetime
+
+
+@api.get("/policies/runs", summary="政策评价批次（分页，新的在前）")
+def api_runs(
+    db: DB, actor: CurrentActor, page: PageNo = 1, per_page: PerPage = 20
+) -> PageOut[PolicyRunOut]:
+    """与“政策评价”页面相同的分页；只有园区工作人员可以读取。"""
+    result = service.runs_page(db, actor=actor, page=page, per_page=per_page)
+    items = [
+        PolicyRunOut(
+            id=r.id,
+            period=r.period,
+            policies=len(r.versions or {}),
+            note=r.note or "",
+            created_by=r.created_by,
+            created_at=r.created_at,
+        )
+        for r in result.items
+    ]
+    return PageOut[PolicyRunOut](**PageOut.fields(result), items=items)
+
+
+class PayoutLineOut(BaseModel):
+    """A firm in a policy's list of a run, with its payout if one is approved."""
+
+    enterprise_id: int
+    enterprise_name: str
+    uscc: str | None
+    status: str = Field(description="eligible 符合、unknown 待补充数据、ineligible 不符合")
+    near: bool = Field(description="是否接近符合（培育池）")
+    mode: str | None = Field(description="兑现方式：免申即享 或 快申快享")
+    amount: float | None = Field(description="测算金额（万元）")
+    score: float | None
+    supply: list[str] = Field(description="需要补充或核实的数据")
+    paid: bool = Field(description="是否已批准兑现")
+    paid_amount: float | None = Field(description="已批准的金额（万元）")
+    approved_at: dt.datetime | None
+    approved_by: str | None
+
+
+class PayoutsPage(PageOut[PayoutLineOut]):
+    run_id: int
+    period: str = Field(description="年度")
+    policy: str = Field(description="政策代码")
+    title: str = Field(description="政策名称")
+    amount: float = Field(description="全部符合筛选条件的企业的测算金额合计（万元）")
+
+
+@api.get("/policies/runs/{run_id}/{code}/payouts", summary="兑现清单（分页、筛选）")
+def api_payouts(
+    run_id: int,
+    code: str,
+    db: DB,
+    actor: CurrentActor,
+    status: Annotated[
+        str,
+        Query(max_length=12, description="eligible 符合（默认）、unknown 待补充、near 接近符合"),
+    ] = "eligible",
+    mode: Annotated[
+        str | None, Query(max_length=40, description="free 免申即享、quick 快申快享")
+    ] = None,
+    q: Search = None,
+    paid: Annotated[
+        str | None, Query(max_length=40, description="unpaid 未兑现、paid 已兑现")
+    ] = None,
+    sort: Annotated[str | None, Query(max_length=40, description="amount（默认）、firm")] = None,
+    page: PageNo = 1,
+    per_page: PerPage = 50,
+) -> PayoutsPage:
+    """与兑现清单页面相同的筛选、排序和分页。"""
+    filters = _payout_filters(status, mode, q, paid, sort)
+    listing = service.payout_list(
+        db, actor=actor, run_id=run_id, code=code, filters=filters, page=page, per_page=per_page
+    )
+    items = [
+        PayoutLineOut(
+            enterprise_id=line.enterprise.id,
+            enterprise_name=line.enterprise.name,
+            uscc=line.enterprise.uscc,
+            status=line.outcome.status,
+            near=bool(line.outcome.near),
+            mode=line.outcome.mode,
+            amount=line.outcome.amount,
+            score=line.outcome.score,
+            supply=list(line.outcome.supply or []),
+            paid=line.paid is not None,
+            paid_amount=line.paid.amount if line.paid else None,
+            approved_at=line.paid.approved_at if line.paid else None,
+            approved_by=line.paid.approved_by if line.paid else None,
+        )
+        for line in listing.lines.items
+    ]
+    return PayoutsPage(
+        **PageOut.fields(listing.lines), items=items, run_id=listing.run.id,
+        period=listing.run.period, policy=code, title=listing.policy.title, amount=listing.amount,
+    )  # fmt: skip
