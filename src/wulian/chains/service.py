@@ -30,6 +30,8 @@ from wulian.chains.decisions import (
 from wulian.chains.gaps import (
     ChainState,
     RegionCount,
+    Trends,
+    TrendYear,
     candidates,
     chain_names,
     chain_of,
@@ -40,6 +42,7 @@ from wulian.chains.gaps import (
     revenues,
     state,
     states,
+    trends,
 )
 from wulian.chains.placement import latest_placement, place, rule_node
 from wulian.chains.versions import (
@@ -85,6 +88,8 @@ __all__ = [
     "Filters",
     "Position",
     "RegionCount",
+    "TrendYear",
+    "Trends",
     "bulk_confirm",
     "can_place",
     "candidates",
@@ -122,6 +127,7 @@ __all__ = [
     "shipped_text",
     "state",
     "states",
+    "trends",
     "update_item",
     "waiting",
 ]
