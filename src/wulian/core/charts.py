@@ -183,8 +183,7 @@ class GraphChart(_Sheet):
     def _supplies(self, key: str) -> str:
         names = self._names()
         return "、".join(
-            names[link.target] + (f"（{cell(percent(link.share, 0), PERCENT)}）"
-                                  if link.share is not None else "")
+            names[link.target] + (f"（{link.share:.0%}）" if link.share is not None else "")
             for link in self.links if link.source == key
         )  # fmt: skip
 
