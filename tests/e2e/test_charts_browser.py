@@ -89,12 +89,16 @@ def test_the_cockpit_and_a_chain_page_draw_their_charts(watched: Page, live_serv
     assert table.locator("thead th").all_inner_texts() == ["类别", "企业（家）"]
     _toggle(page, "desk")
     expect(page.locator("#chart-desk .chart-table thead")).to_contain_text("按时办结率（%）")
+    page.locator("#chart-desk .chart-area").hover()  # a tooltip, drawn without inline styles
+    page.wait_for_timeout(300)
     if role == "leader":
         _shot(page, "cockpit.jpg")
 
     page.goto(f"{live_server}/atlas/lithium")
     expect(page.get_by_role("heading", name="锂电新材料")).to_be_visible()
     _charts_drawn(page, CHAIN_CHARTS)
+    page.locator("#chart-chain-trend .chart-area").hover()
+    page.wait_for_timeout(300)
     _toggle(page, "chain-map")
     figure = page.locator("#chart-chain-map")
     figure.get_by_role("button", name="表").click()
