@@ -3,7 +3,11 @@ notices shipped with the package list exactly those packages with their licences
 
 from __future__ import annotations
 
+import hashlib
 import re
+import subprocess
+from importlib import resources
+from pathlib import Path
 
 import pytest
 
@@ -40,3 +44,28 @@ def test_the_shipped_notices_are_current():
 )
 def test_which_licences_are_accepted(licence, accepted):
     assert licences.Package("somepkg", "1", licence, "").accepted is accepted
+
+
+@pytest.mark.parametrize("vendored", licences.VENDORED, ids=lambda v: v.name)
+def test_each_vendored_library_ships_as_released_with_its_licence_texts(vendored):
+    """The file is the one released (its digest), of the version the notices name, with its
+    licence and notice texts beside it, and listed in the shipped notices."""
+    root = resources.files("wulian")
+    content = root.joinpath(vendored.path).read_bytes()
+    assert hashlib.sha256(content).hexdigest() == vendored.sha256
+    assert f'version="{vendored.version}"'.encode() in content
+    for text in vendored.texts:
+        assert root.joinpath(vendored.folder, text).read_text("utf-8").strip()
+    assert f"| {vendored.path} | {vendored.name} | {vendored.version} |" in licences.shipped()
+
+
+def test_the_wheel_ships_the_static_files():
+    """Hatch packs every file under src/wulian that git does not ignore: nothing ignores the
+    vendored libraries or the chart script."""
+    ignored = subprocess.run(
+        ["git", "check-ignore", "--no-index", "-v",
+         "src/wulian/web/static/vendor/echarts/echarts.min.js",
+         "src/wulian/web/static/js/charts.js"],
+        cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert ignored.stdout == ""

@@ -22,7 +22,7 @@ def test_the_chain_officer_works_through_the_atlas(client, world, atlas):
     assert "锂电新材料" in home.text
     dashboard = client.get("/atlas/lithium")
     assert dashboard.status_code == 200
-    assert 'id="chain-map"' in dashboard.text
+    assert 'id="chart-chain-map"' in dashboard.text
     assert 'data-node="cathode" data-rating="强"' in dashboard.text
     assert 'data-node="separator" data-rating="缺"' in dashboard.text
     assert "锂测园外隔膜有限公司" in dashboard.text  # a candidate for the missing separator

@@ -27,11 +27,12 @@ def test_the_chain_office_on_the_demo_zone(page: Page, live_server, world):
     expect(chains.locator("tbody tr")).to_have_count(6)
     chains.get_by_role("link", name="锂电新材料").click()
     expect(page.get_by_role("heading", name="锂电新材料")).to_be_visible()
-    expect(page.locator('#chain-map a[data-node="separator"]')).to_have_attribute(
-        "data-rating", "缺"
-    )
+    chain_map = page.locator("#chart-chain-map")
+    expect(chain_map.locator(".chart-area canvas")).to_be_visible()
+    chain_map.get_by_role("button", name="表").click()  # the map's table, with links
+    expect(chain_map.locator('a[data-node="separator"]')).to_have_attribute("data-rating", "缺")
     expect(page.locator("#gaps tbody tr").first).to_contain_text("缺")
-    page.locator('#chain-map a[data-node="cathode"]').click()
+    chain_map.locator('a[data-node="cathode"]').click()
     expect(page.get_by_role("heading", name="正极材料")).to_be_visible()
     expect(page.locator("#node-firms tbody tr").first).to_contain_text("有限公司")
     page.go_back()

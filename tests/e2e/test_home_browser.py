@@ -130,7 +130,9 @@ def test_the_cockpit_shows_figures_from_every_module(client, world):
     assert share in page
     total = world.scalar(sa.text("SELECT count(*) FROM desk_requests"))
     assert f"诉求 {total:,} 件" in page
-    assert page.count('<svg class="chart bars"') >= 4  # innovation, landuse, payouts, desk
+    for key in ("chains-trend", "chains-revenue", "innovation-points", "landuse", "payouts",
+                "desk"):  # fmt: skip
+        assert f'<script type="application/json" id="chart-data-{key}">' in page, key
     book = client.get("/cockpit/export.xlsx")
     assert book.status_code == 200
     import io
@@ -138,7 +140,9 @@ def test_the_cockpit_shows_figures_from_every_module(client, world):
     import openpyxl
 
     sheets = openpyxl.load_workbook(io.BytesIO(book.content)).sheetnames
-    assert sheets == ["产业链", "创新积分", "亩均效益", "政策兑现", "企呼我应", "诉求按部门"]
+    assert sheets == ["产业链", "创新积分", "亩均效益", "政策兑现", "企呼我应", "诉求按部门",
+                      "图·产业链企业与营收", "图·各产业链营收", "图·政策兑现", "图·企呼我应诉求",
+                      "图·创新积分分布", "图·亩均效益分类"]  # fmt: skip
     import docx
 
     brief = client.get("/cockpit/briefing.docx")

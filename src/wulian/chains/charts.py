@@ -1,97 +1,76 @@
-"""The chain map and the regional bars, drawn on the server as inline SVG (no script, no network).
-
-The map reads from upstream (left) to downstream (right): a node's column is its depth along the
-supply edges, its colour its rating (强 green, 弱 amber, 缺 red and dashed) and the disc at its
-left grows with its output (工业增加值; revenue where output is unknown). Each node links to its
-page.
+"""A chain's charts: the chain map and the trends by year as `core.charts` (drawn in the
+browser, each with its table and its sheet of the chain's workbook), and the regional bars, drawn
+on the server as inline SVG.
 """
 
 from __future__ import annotations
 
-import math
 from html import escape
 
-from wulian.chains.health import MISSING, STRONG, ChainHealth, NodeHealth, money
+from wulian.chains.gaps import TrendYear
+from wulian.chains.health import ChainHealth, NodeHealth
 from wulian.chains.spec import ChainSpec
-
-NODE_W, NODE_H, COL_GAP, ROW_GAP, PAD = 184, 50, 40, 14, 12
-RATING_CLASS = {STRONG: "strong", MISSING: "missing"}
+from wulian.core import charts
 
 
-def _size(node: NodeHealth) -> float | None:
-    return node.output if node.output is not None else node.revenue
-
-
-def _short(value: float | None) -> str:
-    """万元 in a few characters: 110.3 亿, 9,675 万, 未知."""
-    if value is None:
-        return "营收未知"
-    return f"{value / 10_000:,.1f} 亿" if value >= 10_000 else f"{value:,.0f} 万"
-
-
-def chain_map(spec: ChainSpec, state: ChainHealth, base: str) -> str:
-    """The chain as a graph from upstream to downstream; base/{key} is a node's page."""
+def chain_graph(spec: ChainSpec, state: ChainHealth, base: str) -> charts.GraphChart:
+    """The chain as a graph from upstream (left) to downstream (right): a node's column is its
+    depth along the supply edges, the column's nodes centred on the tallest column; the edges are
+    the spec's supply edges with their input shares; base/{key} is a node's page. Drawn by
+    static/js/charts.js: node size by firm count, colour by segment, a gap (弱, 缺) marked."""
     columns: dict[int, list[NodeHealth]] = {}
     for node in state.nodes:
         columns.setdefault(node.layer, []).append(node)
-    rows = max(len(c) for c in columns.values())
-    width = PAD * 2 + len(columns) * NODE_W + (len(columns) - 1) * COL_GAP
-    height = PAD * 2 + 24 + rows * NODE_H + (rows - 1) * ROW_GAP
-    where: dict[str, tuple[float, float]] = {}
-    for layer, nodes in sorted(columns.items()):
-        left = PAD + layer * (NODE_W + COL_GAP)
-        top = PAD + 24 + (rows - len(nodes)) * (NODE_H + ROW_GAP) / 2
-        for i, node in enumerate(nodes):
-            where[node.key] = (left, top + i * (NODE_H + ROW_GAP))
-    largest = max((_size(n) or 0.0 for n in state.nodes), default=0.0)
-    parts = [
-        f'<svg class="chart chain-map" viewBox="0 0 {width} {height}" role="img" '
-        f'aria-label="{escape(spec.name)}产业链图谱" id="chain-map">',
-        '<defs><marker id="arrow" viewBox="0 0 8 8" refX="7" refY="4" markerWidth="8" '
-        'markerHeight="8" markerUnits="userSpaceOnUse" orient="auto">'
-        '<path d="M0,0 L8,4 L0,8 z" class="edge-head"/>'
-        "</marker></defs>",
-    ]
-    for layer in sorted(columns):
-        middle = PAD + layer * (NODE_W + COL_GAP) + NODE_W / 2
-        segments = sorted({n.segment for n in columns[layer]}, key=lambda s: "上中下".index(s[0]))
-        label = "、".join(segments)
-        parts.append(f'<text class="column" x="{middle:.0f}" y="{PAD + 10}">{escape(label)}</text>')
-    for edge in spec.edges:
-        (x1, y1), (x2, y2) = where[edge.source], where[edge.target]
-        x1, y1, x2, y2 = x1 + NODE_W, y1 + NODE_H / 2, x2, y2 + NODE_H / 2
-        bend = (x2 - x1) / 2
-        stroke = 1 + 4 * (edge.share or 0.1)
-        share = f"，投入占比 {edge.share:.0%}" if edge.share is not None else ""
-        parts.append(
-            f'<path class="edge" d="M{x1:.0f},{y1:.0f} C{x1 + bend:.0f},{y1:.0f} '
-            f'{x2 - bend:.0f},{y2:.0f} {x2 - 2:.0f},{y2:.0f}" stroke-width="{stroke:.1f}" '
-            f'marker-end="url(#arrow)"><title>{escape(spec.node(edge.source).name)} → '
-            f"{escape(spec.node(edge.target).name)}{share}</title></path>"
-        )
-    for node in state.nodes:
-        x, y = where[node.key]
-        css = RATING_CLASS.get(node.rating, "weak")
-        size = _size(node)
-        radius = 3 + 13 * math.sqrt(size / largest) if size and largest else 0
-        figure = _short(node.revenue) if node.firms else "园区无企业"
-        tip = f"{node.name}（{node.rating}）：{node.firms} 家企业，营收 {money(node.revenue)}"
-        parts.append(
-            f'<a href="{escape(base)}/{node.key}" class="node node-{css}" '
-            f'data-node="{node.key}" data-rating="{node.rating}">'
-            f"<title>{escape(tip)}</title>"
-            f'<rect x="{x:.0f}" y="{y:.0f}" width="{NODE_W}" height="{NODE_H}" rx="6"/>'
-            + (
-                f'<circle cx="{x + 20:.0f}" cy="{y + NODE_H / 2:.0f}" r="{radius:.1f}"/>'
-                if radius
-                else ""
+    tallest = max((len(c) for c in columns.values()), default=0)
+    place = {
+        node.key: (tallest - len(nodes)) / 2 + i
+        for nodes in columns.values()
+        for i, node in enumerate(nodes)
+    }
+    return charts.GraphChart(
+        "chain-map",
+        f"{spec.name}产业链图谱",
+        [
+            charts.Node(
+                key=n.key,
+                name=n.name,
+                segment=n.segment,
+                column=n.layer,
+                row=place[n.key],
+                firms=n.firms,
+                revenue=n.revenue,
+                rating=n.rating,
+                href=f"{base}/{n.key}",
             )
-            + f'<text x="{x + 38:.0f}" y="{y + 21:.0f}" class="name">{escape(node.name)}</text>'
-            f'<text x="{x + 38:.0f}" y="{y + 39:.0f}" class="figure">{node.rating} · '
-            f"{node.firms} 家 · {escape(figure)}</text></a>"
-        )
-    parts.append("</svg>")
-    return "".join(parts)
+            for n in state.nodes
+        ],
+        [charts.Link(e.source, e.target, e.share) for e in spec.edges],
+    )
+
+
+def trend_chart(spec: ChainSpec, rows: list[TrendYear]) -> charts.Chart:
+    """The chain's zone firms, revenue, growth and R&D intensity by year."""
+    years = [str(t.year) for t in rows]
+    return charts.Chart(
+        "chain-trend", f"{spec.name}：企业与营收（按年度）", "年度", years,
+        [charts.Series("报送营收的企业", [t.reported for t in rows], "家"),
+         charts.Series("营收合计", [charts.yi(t.revenue) for t in rows], "亿元", kind="line",
+                       axis=1)],
+        axes=["企业（家）", "营收（亿元）"],
+    )  # fmt: skip
+
+
+def rates_chart(spec: ChainSpec, rows: list[TrendYear]) -> charts.Chart:
+    """The chain's revenue growth and R&D intensity by year, as percentages."""
+    return charts.Chart(
+        "chain-rates", f"{spec.name}：营收增长与研发强度（按年度）", "年度",
+        [str(t.year) for t in rows],
+        [charts.Series("营收增长", [charts.percent(t.growth) for t in rows], charts.PERCENT,
+                       kind="line"),
+         charts.Series("研发强度", [charts.percent(t.rd_intensity) for t in rows],
+                       charts.PERCENT, kind="line")],
+        axes=["比率（%）"],
+    )  # fmt: skip
 
 
 def region_bars(rows: list[tuple[str, int, int]], *, width: int = 640) -> str:

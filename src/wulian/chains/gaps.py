@@ -115,6 +115,88 @@ def _state(
     )
 
 
+@dataclass(frozen=True)
+class TrendYear:
+    """A year of a chain's (or of all chains') zone firms, figures as on the chain's page."""
+
+    year: int
+    firms: int  # zone firms counted on the chain(s)
+    reported: int  # of them, firms whose revenue for the year is known
+    revenue: float | None  # 万元
+    growth: float | None  # on the year before, over firms known in both years
+    rd_intensity: float | None
+
+
+@dataclass(frozen=True)
+class Trends:
+    years: list[int]
+    chains: dict[str, list[TrendYear]]  # chain id → a row per year, oldest first
+    zone: list[TrendYear]  # every chain together, each firm counted once
+
+
+def trends(session: Session, *, actor: Actor, chain: str | None = None, last: int = 5) -> Trends:
+    """The last years with revenue figures, per chain (one chain, or every chain of the atlas)
+    and for the chains together: the figures of the chain's page, year by year. The firms placed
+    today are followed back, so a year's figures are those of today's chain members."""
+    actor.require_staff(STAFF_ONLY, Permission.ZONE_READ)
+    found = (
+        [chain_or_raise(session, actor=actor, code=chain)]
+        if chain
+        else chains(session, actor=actor)
+    )
+    years = sorted(period_years(session))[-last:]
+    codes = [c.spec.id for c in found]
+    if not years or not codes:
+        return Trends(years, {code: [] for code in codes}, [])
+    rows = session.execute(
+        sa.select(ChainMembership.chain, ChainMembership.enterprise_id)
+        .where(ChainMembership.chain.in_(codes), ChainMembership.status.in_(COUNTED))
+        .distinct()
+    ).all()  # fmt: skip
+    schema = {"chain": pl.String, "enterprise_id": pl.Int64}
+    placed = pl.DataFrame(rows, schema=schema, orient="row")
+    zone = read.firms(
+        session, ids=placed["enterprise_id"].unique().to_list(), in_zone=True, columns=("name",)
+    )
+    members = placed.join(zone, on="enterprise_id", how="inner")
+    ids = sorted(set(members["enterprise_id"].to_list()))
+    values: dict[int, pl.DataFrame] = {}
+    for year in [years[0] - 1, *years]:
+        values[year] = facts.build_matrix(
+            session, actor=actor, metrics=["revenue", "industrial_value_added", "rd_expense"],
+            period=str(year), enterprise_ids=ids, in_zone=None,
+        ).frame.rename({"industrial_value_added": "output", "rd_expense": "rd"})  # fmt: skip
+
+    def frame(year: int) -> pl.DataFrame:
+        before = values[year - 1].select("enterprise_id", pl.col("revenue").alias("revenue_prev"))
+        return (
+            members.join(values[year], on="enterprise_id", how="left")
+            .join(before, on="enterprise_id", how="left")
+            .with_columns(pl.lit(None, pl.String).alias("node"), pl.lit(False).alias("anchor"))
+        )
+
+    def point(year: int, rows: pl.DataFrame) -> TrendYear:
+        figures = chain_health.totals(rows.select(list(chain_health.FIRM_SCHEMA)))
+        return TrendYear(
+            year=year,
+            firms=figures.firms,
+            reported=figures.firms - figures.revenue_unknown,
+            revenue=figures.revenue,
+            growth=figures.growth,
+            rd_intensity=figures.rd_intensity,
+        )
+
+    frames = {year: frame(year) for year in years}
+    return Trends(
+        years=years,
+        chains={
+            code: [point(y, frames[y].filter(pl.col("chain") == code)) for y in years]
+            for code in codes
+        },
+        zone=[point(y, frames[y]) for y in years],
+    )
+
+
 def revenues(
     session: Session, *, actor: Actor, ids: list[int], year: int | None
 ) -> dict[int, float | None]:

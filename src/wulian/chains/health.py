@@ -122,6 +122,11 @@ def _figures(frame: pl.DataFrame) -> Figures:
     )
 
 
+def totals(frame: pl.DataFrame) -> Figures:
+    """The figures of a set of firms (rows of FIRM_SCHEMA), each firm counted once."""
+    return _figures(frame.unique("enterprise_id", keep="first", maintain_order=True))
+
+
 def _hhi(frame: pl.DataFrame) -> float | None:
     known = frame.filter(pl.col("revenue").is_not_null() & (pl.col("revenue") > 0))["revenue"]
     total = float(known.sum()) if len(known) else 0.0

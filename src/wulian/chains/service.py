@@ -31,6 +31,8 @@ from wulian.chains.decisions import (
 from wulian.chains.gaps import (
     ChainState,
     RegionCount,
+    Trends,
+    TrendYear,
     candidates,
     chain_names,
     chain_of,
@@ -41,6 +43,7 @@ from wulian.chains.gaps import (
     revenues,
     state,
     states,
+    trends,
 )
 from wulian.chains.placement import latest_placement, place, rule_node
 from wulian.chains.versions import (
@@ -86,6 +89,8 @@ __all__ = [
     "Filters",
     "Position",
     "RegionCount",
+    "TrendYear",
+    "Trends",
     "bulk_confirm",
     "can_place",
     "candidates",
@@ -124,6 +129,7 @@ __all__ = [
     "shipped_text",
     "state",
     "states",
+    "trends",
     "update_item",
     "waiting",
 ]

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from wulian.chains import charts, schemas, service
 from wulian.chains.models import MembershipStatus
-from wulian.core import calendar
+from wulian.core import calendar, xlsx
+from wulian.core import charts as core_charts
 from wulian.core.deps import DB, CurrentActor, render, render_failure, xlsx_download
 from wulian.core.errors import InvalidInput, WulianError
 from wulian.core.pagination import PAGE_SIZES, PageOut
@@ -335,11 +336,13 @@ def _chain_context(
         )
         for gap in state.gaps
     }
+    spec = state.chain.spec
+    trend = service.trends(db, actor=actor, chain=chain).chains.get(chain, [])
     return {
         "actor": actor,
         "state": state,
-        "spec": state.chain.spec,
-        "map": charts.chain_map(state.chain.spec, state.health, f"/atlas/{chain}/nodes"),
+        "spec": spec,
+        "charts": _chain_charts(state, trend),
         "candidates": candidates,
         "items": service.get_items(db, actor=actor, chain=chain),
         "statuses": service.ITEM_STATUSES,
@@ -347,6 +350,51 @@ def _chain_context(
         "can_manage": chain in service.managed(db, actor),
         "error": error,
     }
+
+
+def _chain_charts(
+    state: service.ChainState, trend: list[service.TrendYear]
+) -> dict[str, core_charts.Chart | core_charts.GraphChart]:
+    spec = state.chain.spec
+    found: list[core_charts.Chart | core_charts.GraphChart] = [
+        charts.chain_graph(spec, state.health, f"/atlas/{spec.id}/nodes")
+    ]
+    if trend:
+        found += [charts.trend_chart(spec, trend), charts.rates_chart(spec, trend)]
+    return {c.key: c for c in found if not c.empty}
+
+
+@pages.get("/atlas/{chain}/export.xlsx")
+def chain_export(
+    request: Request, chain: str, db: DB, actor: CurrentActor, year: Year = None
+) -> Response:
+    """The chain's page as a workbook: the nodes' health, the gaps and each chart's figures."""
+    state = service.state(db, actor=actor, chain=chain, year=year)
+    trend = service.trends(db, actor=actor, chain=chain).chains.get(chain, [])
+    book = xlsx.ListWorkbook()
+    h = state.health
+    book.table(
+        "各环节健康度",
+        headers=["环节", "上中下游", "评级", "企业（家）", "营收（万元）", "营收增长",
+                 "研发强度", "集中度 HHI", "本地配套率", "评级理由"],
+        rows=[[n.name, n.segment, n.rating, n.firms, n.revenue, core_charts.cell(
+                   core_charts.percent(n.growth), core_charts.PERCENT),
+               core_charts.cell(core_charts.percent(n.rd_intensity), core_charts.PERCENT),
+               n.hhi, core_charts.cell(core_charts.percent(n.coverage, 0), core_charts.PERCENT),
+               n.reason] for n in h.nodes],
+        widths=[20, 10, 6, 10, 14, 10, 10, 12, 12, 40],
+    )  # fmt: skip
+    book.table(
+        "缺链弱链",
+        headers=["环节", "评级", "重要度", "理由"],
+        rows=[[g.node.name, g.node.rating, g.importance, "；".join(g.reasons)]
+              for g in state.gaps],
+        widths=[20, 6, 8, 60],
+    )  # fmt: skip
+    for chart in _chain_charts(state, trend).values():
+        chart.sheet_into(book)
+    day = f"{state.year}年度" if state.year else "无年度"
+    return xlsx_download(book.close(), f"{state.chain.spec.name}产业链-{day}.xlsx")
 
 
 @pages.get("/atlas/{chain}")

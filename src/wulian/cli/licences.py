@@ -35,6 +35,39 @@ ACCEPTED = {
 
 
 @dataclass(frozen=True)
+class Vendored:
+    """A file shipped inside the wulian package itself (a browser library served as a static
+    file), with its licence texts beside it."""
+
+    name: str
+    version: str
+    licence: str
+    source: str
+    path: str  # under src/wulian
+    texts: tuple[str, ...]  # licence and notice files, in the same folder
+    sha256: str  # of the file as released
+
+    @property
+    def folder(self) -> str:
+        return self.path.rsplit("/", 1)[0]
+
+
+# Browser libraries served by the package (no CDN): each with its version, licence and where it
+# was taken from; their licence texts ship beside them.
+VENDORED = (
+    Vendored(
+        "echarts",
+        "6.1.0",
+        "Apache-2.0（内含 zrender BSD-3-Clause、d3 部分代码 BSD-3-Clause、tslib 0BSD）",
+        "https://registry.npmjs.org/echarts/-/echarts-6.1.0.tgz（dist/echarts.min.js）",
+        "web/static/vendor/echarts/echarts.min.js",
+        ("LICENSE", "NOTICE", "LICENSE-zrender", "LICENSE-d3"),
+        "b66b25aeb4df84e33199dc21694014d336d222cbd9deb0e5a7c14bd6aa0d0fd0",
+    ),
+)
+
+
+@dataclass(frozen=True)
 class Package:
     name: str  # normalised (PEP 503)
     version: str
@@ -120,6 +153,15 @@ def notices(found: list[Package]) -> str:
         "",
         *(f"- {name}：{why}" for name, why in sorted(ACCEPTED.items())),
         "",
+        "随软件包分发的浏览器端库（作为静态文件由平台自己提供，不使用 CDN），"
+        "许可证与声明文件放在同一目录：",
+        "",
+        "| 文件 | 库 | 版本 | 许可证 | 来源 |",
+        "|---|---|---|---|---|",
+        *(f"| {v.path} | {v.name} | {v.version} | {v.licence} | {v.source} |" for v in VENDORED),
+        "",
+        *(f"- {v.name}：{'、'.join(f'{v.folder}/{t}' for t in v.texts)}" for v in VENDORED),
+        "",
     ]
     return "\n".join(lines)
 
@@ -130,6 +172,11 @@ def shipped() -> str:
 
 def _texts(found: list[Package]) -> str:
     out = []
+    root = resources.files("wulian")
+    for v in VENDORED:
+        for text in v.texts:
+            out.append(f"===== {v.name} {v.version}: {text} =====")
+            out.append(root.joinpath(v.folder, text).read_text("utf-8"))
     for package in found:
         dist = md.distribution(package.name)
         for file in dist.files or []:

@@ -56,6 +56,7 @@ class Month:
     month: str
     submitted: int
     closed: int
+    on_time: float | None = None  # of the requests closed in the month with a target, 0–1
 
 
 @dataclass(frozen=True)
@@ -167,10 +168,14 @@ def overview(
     counted = [r for r in requests if r.state not in ended]
     months: Counter[str] = Counter()
     closed_months: Counter[str] = Counter()
+    timed_months: dict[str, list[bool]] = {}
     for r in requests:
         months[f"{r.created_at.astimezone(CHINA_TIME):%Y-%m}"] += 1
         if r.closed_at is not None and r.state == done:
-            closed_months[f"{r.closed_at.astimezone(CHINA_TIME):%Y-%m}"] += 1
+            month = f"{r.closed_at.astimezone(CHINA_TIME):%Y-%m}"
+            closed_months[month] += 1
+            if (met := on_time(r)) is not None:
+                timed_months.setdefault(month, []).append(met)
     topics: Counter[str] = Counter()
     recent = now - dt.timedelta(days=90)
     titles = [r.title for r in requests if r.created_at >= recent] or [r.title for r in requests]
@@ -194,7 +199,12 @@ def overview(
         by_region=summarise("region", regions),
         by_department=summarise("department", {str(k): v for k, v in departments.items()}),
         months=[
-            Month(m, months[m], closed_months.get(m, 0))
+            Month(
+                m,
+                months[m],
+                closed_months.get(m, 0),
+                _ratio(sum(timed_months.get(m, [])), len(timed_months.get(m, []))),
+            )
             for m in sorted(set(months) | set(closed_months))
         ],
         topics=topics.most_common(20),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -162,6 +162,7 @@ class Summary:
     run: InnovationRun
     bands: list[tuple[str, int]]  # band label, firms, best first
     stages: list[tuple[str, int]]  # stage, firms
+    points: list[float] = field(default_factory=list)  # every scored firm's points
 
 
 def published_summary(session: Session, *, actor: Actor) -> Summary | None:
@@ -189,8 +190,14 @@ def published_summary(session: Session, *, actor: Actor) -> Summary | None:
         if band:
             per_band[band] = per_band.get(band, 0) + n
         per_stage[cohort] = per_stage.get(cohort, 0) + n
+    points = session.scalars(
+        sa.select(InnovationResult.points)
+        .where(InnovationResult.run_id == run.id, InnovationResult.points.is_not(None))
+        .order_by(InnovationResult.points)
+    ).all()
     return Summary(
         run,
         [(b, per_band.get(b, 0)) for b in bands(run)],
         [(c, per_stage[c]) for c in cohorts(run) if c in per_stage],
+        [float(p) for p in points if p is not None],
     )

@@ -1,21 +1,21 @@
 """The leaders' cockpit: the zone in figures from every module (chains, innovation points, 亩均
 classes, benefits paid, the request desk), each section only where the reader may see it and
-only from published results, with a chart where people would rather look than read, and the
-same figures as a workbook."""
+only from published results, with a chart where people would rather look than read (trends by
+year or month, the points distribution, the 亩均 classes: `core.charts`, drawn in the browser),
+and the same figures, each chart's among them, as a workbook."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from html import escape
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
 from wulian.chains import service as chains_service
 from wulian.chains.health import money
-from wulian.core import xlsx
+from wulian.core import charts, xlsx
 from wulian.core.errors import Conflict, PermissionDenied
 from wulian.core.permissions import Actor
 from wulian.desk import stats as desk_stats
@@ -34,7 +34,8 @@ class Cockpit:
     landuse: tuple[Any, dict[str, int]] | None  # the newest published run, its counts
     payouts: list[policy_service.PayoutYear] | None
     desk: desk_stats.Overview | None
-    charts: dict[str, str]
+    trends: chains_service.Trends | None = None
+    charts: dict[str, charts.Chart] = field(default_factory=dict)
 
 
 def _may(read: Callable[[], T]) -> T | None:
@@ -47,102 +48,92 @@ def _may(read: Callable[[], T]) -> T | None:
 
 
 def build(session: Session, *, actor: Actor, now: dt.datetime | None = None) -> Cockpit:
-    desk = _may(lambda: desk_stats.overview(session, actor=actor, now=now))
-    payouts = _may(lambda: policy_service.payout_years(session, actor=actor))
-    landuse = _may(lambda: landuse_service.published_counts(session, actor=actor))
-    charts = {}
-    if desk is not None and desk.months:
-        months = desk.months[-12:]
-        charts["desk"] = columns(
-            [m.month for m in months],
-            [
-                ("提交", [m.submitted for m in months], "a"),
-                ("办结", [m.closed for m in months], "b"),
-            ],
-            label="近 12 个月诉求提交与办结（件）",
-        )
-    if payouts:
-        years = list(reversed(payouts))
-        charts["payouts"] = columns(
-            [p.period for p in years],
-            [
-                ("兑现笔数", [p.payouts for p in years], "a"),
-                ("免申即享", [p.free for p in years], "b"),
-            ],
-            label="各年度政策兑现笔数",
-        )
-    innovation = _may(lambda: innovation_service.published_summary(session, actor=actor))
-    if innovation:
-        charts["innovation"] = columns(
-            [band for band, _ in innovation.bands],
-            [("企业数", [n for _, n in innovation.bands], "a")],
-            label="创新积分各榜单企业数",
-        )
-    if landuse is not None:
-        counts = landuse[1]
-        charts["landuse"] = columns(
-            list(GRADES), [("企业数", [counts.get(g, 0) for g in GRADES], "a")],
-            label="亩均效益分类企业数",
-        )  # fmt: skip
-    return Cockpit(
+    figures = Cockpit(
         chains=_may(lambda: chains_service.states(session, actor=actor)),
-        innovation=innovation,
-        landuse=landuse,
-        payouts=payouts,
-        desk=desk,
-        charts=charts,
+        innovation=_may(lambda: innovation_service.published_summary(session, actor=actor)),
+        landuse=_may(lambda: landuse_service.published_counts(session, actor=actor)),
+        payouts=_may(lambda: policy_service.payout_years(session, actor=actor)),
+        desk=_may(lambda: desk_stats.overview(session, actor=actor, now=now)),
+        trends=_may(lambda: chains_service.trends(session, actor=actor)),
     )
+    return replace(figures, charts={c.key: c for c in cockpit_charts(figures) if not c.empty})
 
 
-def columns(
-    categories: Sequence[str],
-    series: Sequence[tuple[str, Sequence[int | float], str]],
-    *,
-    label: str,
-    width: int = 640,
-    height: int = 220,
-) -> str:
-    """Grouped vertical bars as SVG: categories along the bottom, one bar per series (name,
-    values, CSS class suffix), the value above each bar, a legend below."""
-    if not categories:
-        return ""
-    top = max((v for _, values, _ in series for v in values), default=0) or 1
-    left, bottom, legend = 10, 40, 20
-    plot_h = height - bottom - legend
-    slot = (width - left * 2) / len(categories)
-    bar = min(28.0, slot * 0.8 / len(series))
-    parts = [
-        f'<svg class="chart bars" viewBox="0 0 {width} {height}" role="img" '
-        f'aria-label="{escape(label)}">'
-    ]
-    for i, name in enumerate(categories):
-        x0 = left + slot * i + (slot - bar * len(series)) / 2
-        for j, (series_name, values, css) in enumerate(series):
-            value = values[i]
-            h = plot_h * value / top
-            x, y = x0 + bar * j, legend + plot_h - h
-            parts.append(
-                f'<rect class="bar-{css}" x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" '
-                f'height="{h:.1f}"><title>{escape(name)} {escape(series_name)}：{value:,}'
-                f"</title></rect>"
+def cockpit_charts(figures: Cockpit) -> list[charts.Chart]:
+    """The cockpit's charts, each from figures the cockpit already holds."""
+    out: list[charts.Chart] = []
+    if figures.trends is not None and figures.trends.years:
+        trends = figures.trends
+        years = [str(y) for y in trends.years]
+        out.append(
+            charts.Chart(
+                "chains-trend", "产业链企业与营收（按年度）", "年度", years,
+                [charts.Series("报送营收的企业", [t.reported for t in trends.zone], "家"),
+                 charts.Series("营收合计", [charts.yi(t.revenue) for t in trends.zone], "亿元",
+                               kind="line", axis=1),
+                 charts.Series("营收增长", [charts.percent(t.growth) for t in trends.zone],
+                               charts.PERCENT, kind="line", drawn=False)],
+                axes=["企业（家）", "营收（亿元）"],
             )
-            if value:
-                parts.append(
-                    f'<text x="{x + bar / 2:.1f}" y="{y - 3:.1f}" text-anchor="middle">{value:,}'
-                    "</text>"
-                )
-        parts.append(
-            f'<text x="{left + slot * (i + 0.5):.1f}" y="{legend + plot_h + 16}" '
-            f'text-anchor="middle">{escape(name)}</text>'
-        )
-    for j, (series_name, _, css) in enumerate(series):
-        x = left + j * 110
-        parts.append(
-            f'<rect class="bar-{css}" x="{x}" y="{height - 14}" width="10" height="10"/>'
-            f'<text x="{x + 14}" y="{height - 5}">{escape(series_name)}</text>'
-        )
-    parts.append("</svg>")
-    return "".join(parts)
+        )  # fmt: skip
+        names = {s.chain.spec.id: s.chain.spec.name for s in figures.chains or []}
+        out.append(
+            charts.Chart(
+                "chains-revenue", "各产业链营收（亿元，按年度）", "年度", years,
+                [charts.Series(names.get(code, code), [charts.yi(t.revenue) for t in rows],
+                               "亿元", kind="line")
+                 for code, rows in trends.chains.items()],
+                axes=["营收（亿元）"],
+            )
+        )  # fmt: skip
+    if figures.payouts:
+        years_paid = list(reversed(figures.payouts))
+        out.append(
+            charts.Chart(
+                "payouts", "政策兑现（按年度）", "年度", [p.period for p in years_paid],
+                [charts.Series("兑现笔数", [p.payouts for p in years_paid], "笔"),
+                 charts.Series("其中免申即享", [p.free for p in years_paid], "笔"),
+                 charts.Series("兑现金额", [round(p.amount, 2) for p in years_paid], "万元",
+                               kind="line", axis=1),
+                 charts.Series("免申即享占比", [charts.percent(p.free_share) for p in years_paid],
+                               charts.PERCENT, kind="line", drawn=False)],
+                axes=["笔数（笔）", "金额（万元）"],
+            )
+        )  # fmt: skip
+    if figures.desk is not None and figures.desk.months:
+        months = figures.desk.months[-12:]
+        out.append(
+            charts.Chart(
+                "desk", "企呼我应诉求（近 12 个月）", "月份", [m.month for m in months],
+                [charts.Series("提交", [m.submitted for m in months], "件"),
+                 charts.Series("办结", [m.closed for m in months], "件"),
+                 charts.Series("按时办结率", [charts.percent(m.on_time) for m in months],
+                               charts.PERCENT, kind="line", axis=1)],
+                axes=["诉求（件）", "按时办结率（%）"],
+            )
+        )  # fmt: skip
+    if figures.innovation and figures.innovation.points:
+        points = figures.innovation.points
+        bins = charts.histogram(points)
+        out.append(
+            charts.Chart(
+                "innovation-points",
+                f"创新积分分布（{figures.innovation.run.period} 年度，{len(points):,} 家）",
+                "积分区间", [label for label, _ in bins],
+                [charts.Series("企业", [n for _, n in bins], "家")], axes=["企业（家）"],
+            )
+        )  # fmt: skip
+    if figures.landuse is not None:
+        run, counts = figures.landuse
+        out.append(
+            charts.Chart(
+                "landuse", f"亩均效益分类（{run.period} 年度）", "类别",
+                [f"{g} 类" for g in GRADES],
+                [charts.Series("企业", [counts.get(g, 0) for g in GRADES], "家")],
+                axes=["企业（家）"],
+            )
+        )  # fmt: skip
+    return out
 
 
 def _percent(value: float | None) -> str:
@@ -207,4 +198,6 @@ def export_xlsx(cockpit: Cockpit) -> bytes:
                    _percent(g.satisfaction)] for g in desk.by_department],
             widths=[24, 8, 8, 8, 12, 10],
         )  # fmt: skip
+    for chart in cockpit.charts.values():
+        chart.sheet_into(book)
     return book.close()
