@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -135,8 +136,10 @@ class ResponseFilters:
     sort: str = "-answered"
 
 
-def _period(query: sa.Select[Any], column: Any, since: dt.date | None, until: dt.date | None,
-            ) -> sa.Select[Any]:  # fmt: skip
+Listed = sa.Select[DeskSurvey, DeskRequest]
+
+
+def _period(query: Listed, column: Any, since: dt.date | None, until: dt.date | None) -> Listed:
     if since and until and since > until:
         raise InvalidInput(f"开始日期 {since} 晚于结束日期 {until}", field="since")
     if since:
@@ -148,7 +151,7 @@ def _period(query: sa.Select[Any], column: Any, since: dt.date | None, until: dt
 
 def _common(
     session: Session, actor: Actor, q: str | None, category: str | None
-) -> tuple[sa.Select[Any], Any]:
+) -> tuple[Listed, Any]:
     """Surveys joined to their requests, those actor may see, by firm or number and category."""
     staff_only(actor)
     _, spec = current(session)
@@ -172,7 +175,7 @@ def _common(
 
 def _surveys_query(
     session: Session, actor: Actor, filters: SurveyFilters, now: dt.datetime
-) -> sa.Select[Any]:
+) -> Listed:
     """The unanswered surveys that match filters, in the list's order; bad values refused."""
     if filters.status not in SURVEY_STATUSES:
         raise InvalidInput(
@@ -195,7 +198,7 @@ def _surveys_query(
     return query.order_by(DeskSurvey.due_at, DeskSurvey.id)
 
 
-def _responses_query(session: Session, actor: Actor, filters: ResponseFilters) -> sa.Select[Any]:
+def _responses_query(session: Session, actor: Actor, filters: ResponseFilters) -> Listed:
     """The answered surveys that match filters, in the list's order; bad values refused."""
     if filters.sort not in RESPONSE_SORTS:
         raise InvalidInput(f"没有“{filters.sort}”这种排序", field="sort")
@@ -272,7 +275,7 @@ def _local(value: dt.datetime | None) -> str:
     return value.astimezone(CHINA_TIME).strftime("%Y-%m-%d %H:%M")
 
 
-def _names(session: Session, rows: list[Any]) -> dict[int, str]:
+def _names(session: Session, rows: Sequence[Any]) -> dict[int, str]:
     ids = sorted({r.enterprise_id for _, r in rows})
     names: dict[int, str] = {}
     for start in range(0, len(ids), 10_000):  # within every database's limit of parameters

@@ -44,11 +44,13 @@ import polars as pl
 import scipy.sparse as sp
 
 from wulian.core.errors import InvalidFile, RowProblem
+from wulian.engines.classify import fusion, lexical
+from wulian.engines.classify import lines as linesmod
 from wulian.engines.classify import text as textmod
 from wulian.engines.classify.taxonomy import Taxonomy
 
 FORMAT = "wulian-classify"
-VERSION = 1
+VERSION = 2
 C = 2.0
 TEMPERATURES = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.7, 1.0)
 DEFAULT_TEMPERATURE = 0.3
@@ -60,6 +62,8 @@ PRUNE = 9.0
 DENSE_SHARE = 0.3
 DENSE_ROWS = 32  # texts per 32 features or more: scored against the weights as an array
 TERMS = 5
+SUB = 8192  # texts scored against every leaf at a time
+BEAM = 6  # leaves the tree model offers as candidates per text
 # After “列入”, each code followed by its name in brackets (on normalised text).
 CITATION = re.compile(r"(?<![0-9a-z_.\-])([0-9a-z][0-9a-z_.\-]*)\s*\(")
 
@@ -95,6 +99,10 @@ class Model:
     nodes: dict[int, NodeModel]
     temperature: float
     info: dict[str, object]
+    lexical: lexical.Index
+    weights: np.ndarray = field(default_factory=lambda: fusion.DEFAULT_WEIGHTS.copy())
+    bias: float = fusion.DEFAULT_BIAS
+    fused_temperature: float = 1.0
 
     @property
     def features(self) -> int:
@@ -108,6 +116,8 @@ class Model:
     def __post_init__(self) -> None:
         self._word_of = {i: w for w, i in self.words.items()}
         self._paths: np.ndarray | None = None
+        self.leaf_of_node = np.full(len(self.taxonomy), -1, np.int64)
+        self.leaf_of_node[self.lexical.leaves] = np.arange(len(self.lexical.leaves))
 
     def paths(self) -> np.ndarray:
         """Each node's path from the top as a row of node indices, padded with -2."""
@@ -187,40 +197,97 @@ def train(
     *,
     calibrate: bool = True,
 ) -> Model:
-    """A model of the taxonomy from its own texts and labelled (text, code) examples."""
+    """A model of the taxonomy from its own lines and labelled (text, code) examples."""
     labelled = [(t, taxonomy.index[c]) for t, c in examples]
-    own = taxonomy.texts()
+    every = linesmod.with_examples(linesmod.of_taxonomy(taxonomy), labelled)
     temperature = DEFAULT_TEMPERATURE
-    held: list[tuple[str, int]] = []
-    if calibrate and len(labelled) >= MIN_EXAMPLES_TO_CALIBRATE:
-        kept = [e for e in labelled if _hash_share(e[0]) != 0]
-        held = [e for e in labelled if _hash_share(e[0]) == 0]
-        if held and kept:
-            # The trial model that the temperature is fitted on needs no more than a sample.
-            kept = kept[:: math.ceil(len(kept) / TRIAL_EXAMPLES)]
-            trial = _fit(taxonomy, own + kept, DEFAULT_TEMPERATURE)
-            temperature = _fit_temperature(trial, held)
-    model = _fit(taxonomy, own + labelled, temperature)
+    weights, bias = fusion.DEFAULT_WEIGHTS.copy(), fusion.DEFAULT_BIAS
+    fused_t = fusion.DEFAULT_TEMPERATURE
+    leaf = np.array([taxonomy.is_leaf(n) for n in range(len(taxonomy))], dtype=bool)
+    held_out = np.array(
+        [
+            calibrate and kind != linesmod.NAME and leaf[node] and _hash_share(text) == 0
+            for text, node, kind in zip(every.texts, every.nodes, every.kinds, strict=True)
+        ],
+        dtype=bool,
+    )
+    fit_info: dict[str, float] = {}
+    if held_out.sum() >= fusion.MIN_FIT_ROWS:
+        kept = np.flatnonzero(~held_out)
+        examples_kept = kept[np.array(every.kinds)[kept] == linesmod.EXAMPLE]
+        if len(examples_kept) > TRIAL_EXAMPLES:  # the trial model needs no more than a sample
+            drop = np.setdiff1d(
+                examples_kept, examples_kept[:: math.ceil(len(examples_kept) / TRIAL_EXAMPLES)]
+            )
+            kept = np.setdiff1d(kept, drop)
+        trial = _fit(taxonomy, _subset(every, kept), DEFAULT_TEMPERATURE)
+        held = [(every.texts[i], every.nodes[i]) for i in np.flatnonzero(held_out)]
+        temperature = _fit_temperature(trial, held)
+        # The fusion is refitted only on examples: the taxonomy's own lines are list items,
+        # unlike the texts people write.
+        written = [
+            (every.texts[i], every.nodes[i])
+            for i in np.flatnonzero(held_out)
+            if every.kinds[i] == linesmod.EXAMPLE
+        ]
+        if len(written) >= fusion.MIN_FIT_ROWS:
+            trial.temperature = temperature
+            found = _candidates(trial, textmod.normalise([t for t, _ in written]))[0]
+            truth = trial.leaf_of_node[np.array([n for _, n in written], np.int64)]
+            weights, bias, fused_t, fit_info = fusion.fit(found, truth)
+    model = _fit(taxonomy, every, temperature)
+    model.weights, model.bias, model.fused_temperature = weights, bias, fused_t
     model.info.update(
         {
             "examples": len(labelled),
-            "taxonomy_texts": len(own),
-            "calibration_examples": len(held),
+            "taxonomy_lines": len(every.texts) - len(labelled),
+            "held_out_lines": int(held_out.sum()),
+            "fusion": dict(zip(fusion.FEATURES, map(float, weights), strict=True)),
+            **fit_info,
         }
     )
     return model
+
+
+def _subset(every: linesmod.Lines, at: np.ndarray) -> linesmod.Lines:
+    picked = at.tolist()
+    return linesmod.Lines(
+        [every.texts[i] for i in picked],
+        [every.nodes[i] for i in picked],
+        [every.kinds[i] for i in picked],
+    )
 
 
 def _hash_share(text: str) -> int:
     return int(hashlib.blake2b(text.encode("utf-8"), digest_size=8).hexdigest(), 16) % HOLDOUT_SHARE
 
 
-def _fit(taxonomy: Taxonomy, labelled: Sequence[tuple[str, int]], temperature: float) -> Model:
-    texts = textmod.normalise([t for t, _ in labelled])
-    targets = np.array([n for _, n in labelled], np.int64)
+def _fit(taxonomy: Taxonomy, labelled: linesmod.Lines, temperature: float) -> Model:
+    texts = textmod.normalise(labelled.texts)
+    targets = np.array(labelled.nodes, np.int64)
     ngrams, words, idf = _vocabulary(texts)
-    model = Model(taxonomy, ngrams, words, idf, {}, temperature, {"format": FORMAT})
-    matrix = _tfidf(_counts(ngrams, words, texts), idf)
+    counts = _counts(ngrams, words, texts)
+    matrix = _tfidf(counts, idf)
+    leaves = np.array(taxonomy.leaves(), np.int64)
+    leaf_of_node = np.full(len(taxonomy), -1, np.int64)
+    leaf_of_node[leaves] = np.arange(len(leaves))
+    on_leaf = np.flatnonzero(leaf_of_node[targets] >= 0)
+    keywords = [
+        (word, int(leaf_of_node[node]))
+        for node in leaves.tolist()
+        for word in textmod.normalise(taxonomy.keywords[node])
+        if word.strip()
+    ]
+    index = lexical.build(
+        leaves,
+        counts[on_leaf],
+        leaf_of_node[targets[on_leaf]],
+        np.array(labelled.kinds, np.int64)[on_leaf] == linesmod.EXAMPLE,
+        idf,
+        lexical.lexical_features(ngrams, len(words)),
+        keywords,
+    )
+    model = Model(taxonomy, ngrams, words, idf, {}, temperature, {"format": FORMAT}, index)
     # For each node with children: the examples below it and the child they go to.
     below: dict[int, list[tuple[int, int]]] = {}
     for example, node in enumerate(targets.tolist()):
@@ -404,7 +471,7 @@ def _chunk_job(
         raise RuntimeError("no model")
     chunk = textmod.normalise(texts)
     empty = np.array([textmod.is_empty(t) for t in chunk], dtype=bool)
-    found = _predict_chunk(model, chunk, empty, start, top_k, max(top_k, 5), terms)
+    found = _predict_chunk(model, chunk, empty, start, top_k, terms)
     return found, (np.flatnonzero(empty) + start).tolist()
 
 
@@ -428,33 +495,88 @@ def _excluded(model: Model, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarra
     return np.array(rows, np.int64), np.array(nodes, np.int64)
 
 
+def _candidates(
+    model: Model, texts: list[str], beam: int = 0
+) -> tuple[fusion.Candidates, sp.csr_matrix]:
+    """The fused scorers' candidates of normalised texts (cited codes ruled out), and the
+    texts' TF-IDF rows. Scored SUB texts at a time (the lexical scores are texts × leaves)."""
+    matrix = vectorise(model, texts)
+    ex_rows, ex_nodes = _excluded(model, texts)
+    beam_nodes, beam_logp = _beam(model, matrix, ex_rows, ex_nodes, beam or BEAM)
+    parts: list[fusion.Candidates] = []
+    for start in range(0, len(texts), SUB):
+        end = min(start + SUB, len(texts))
+        line, whole = lexical.score(model.lexical, matrix[start:end])
+        hits = lexical.keyword_hits(model.lexical, texts[start:end])
+        head = _head_scores(model, texts[start:end], line)
+        found = fusion.candidates(
+            model.leaf_of_node, beam_nodes[start:end], beam_logp[start:end], line, whole, hits, head
+        )
+        parts.append(fusion.Candidates(found.rows + start, found.leaves, found.features))
+    found = fusion.Candidates(
+        np.concatenate([p.rows for p in parts]) if parts else np.zeros(0, np.int64),
+        np.concatenate([p.leaves for p in parts]) if parts else np.zeros(0, np.int64),
+        np.concatenate([p.features for p in parts])
+        if parts
+        else np.zeros((0, len(fusion.FEATURES))),
+    )
+    if len(ex_rows):  # a leaf under a code the text cites is not a candidate either
+        paths = model.paths()[model.lexical.leaves[found.leaves]]
+        cited = np.zeros(len(found.rows), dtype=bool)
+        for row, node in zip(ex_rows.tolist(), ex_nodes.tolist(), strict=True):
+            cited |= (found.rows == row) & (paths == node).any(axis=1)
+        keep = ~cited
+        found = fusion.Candidates(found.rows[keep], found.leaves[keep], found.features[keep])
+    return found, matrix
+
+
+def _head_scores(model: Model, texts: list[str], line: lexical.Scores) -> lexical.Scores:
+    """The line scores of each text's first item (textmod.head); a text that is one item
+    already has them."""
+    heads = [textmod.head(t) for t in texts]
+    other = [i for i, (h, t) in enumerate(zip(heads, texts, strict=True)) if h != t]
+    if not other:
+        return line
+    scored, _ = lexical.score(model.lexical, vectorise(model, [heads[i] for i in other]))
+    size = model.lexical.size
+    at = np.array(other, np.int64)
+    mine = ~np.isin(line.keys // size, at)
+    keys = np.concatenate([line.keys[mine], at[scored.keys // size] * size + scored.keys % size])
+    values = np.concatenate([line.values[mine], scored.values])
+    order = np.argsort(keys, kind="stable")
+    mean, std = line.mean.copy(), line.std.copy()
+    mean[at], std[at] = scored.mean, scored.std
+    return lexical.Scores(keys[order], values[order], mean, std)
+
+
 def _predict_chunk(
     model: Model,
     texts: list[str],
     empty: np.ndarray,
     offset: int,
     top_k: int,
-    beam: int,
     terms: bool,
 ) -> dict[str, Any]:
-    matrix = vectorise(model, texts)
-    ex_rows, ex_nodes = _excluded(model, texts)
-    best_nodes, best_logp = _beam(model, matrix, ex_rows, ex_nodes, beam)
-    rows, rank = np.nonzero(np.isfinite(best_logp[:, :top_k]))
-    nodes, logp = best_nodes[rows, rank], best_logp[rows, rank]
-    keep = ~empty[rows]
-    rows, nodes, logp, rank = rows[keep], nodes[keep], logp[keep], rank[keep]
+    found, matrix = _candidates(model, texts, max(top_k, BEAM))
+    fused = fusion.logits(found, model.weights, model.bias)
+    probability = fusion.softmax_by_row(found.rows, fused, model.fused_temperature)
+    order = np.lexsort((-fused, found.rows))
+    rows, leaves, probability = found.rows[order], found.leaves[order], probability[order]
+    rank = _rank_within(rows)
+    keep = (rank < top_k) & ~empty[rows]
+    rows, rank, probability = rows[keep], rank[keep], probability[keep]
+    nodes = model.lexical.leaves[leaves[keep]]
     term_text = [""] * len(rows)
     if terms:  # for the best leaf of each text
         first = np.flatnonzero(rank == 0)
-        found = _terms(model, matrix, rows[first], nodes[first])
-        for position, text in zip(first.tolist(), found, strict=True):
+        found_terms = _terms(model, matrix, rows[first], nodes[first])
+        for position, text in zip(first.tolist(), found_terms, strict=True):
             term_text[position] = phrases(texts[int(rows[position])], text)
     return {
         "row": rows + offset,
         "rank": (rank + 1).astype(np.int32),
         "node": nodes,
-        "score": np.round(np.exp(logp), 4),
+        "score": np.round(probability, 4),
         "terms": term_text,
     }
 
@@ -655,12 +777,29 @@ def save(model: Model, path: Path) -> None:
         },
         "words": sorted(model.words, key=model.words.__getitem__),
         "nodes": [int(n) for n in model.nodes],
+        "fusion": {
+            "weights": [float(w) for w in model.weights],
+            "bias": model.bias,
+            "temperature": model.fused_temperature,
+        },
+        "long_keywords": model.lexical.long_keywords,
     }
     arrays: dict[str, np.ndarray] = {
         "header": np.frombuffer(json.dumps(header, ensure_ascii=False).encode(), np.uint8),
         "ngrams": model.ngrams,
         "idf": model.idf,
+        "x_leaves": model.lexical.leaves,
+        "x_keep": model.lexical.keep,
+        "x_owners": model.lexical.owners,
+        "x_keyword_keys": model.lexical.keyword_keys,
+        "x_keyword_leaves": model.lexical.keyword_leaves,
+        "x_long_keys": model.lexical.long_keys,
     }
+    for name, matrix in (("lines", model.lexical.lines), ("whole", model.lexical.whole)):
+        arrays[f"x_{name}_data"] = matrix.data
+        arrays[f"x_{name}_indices"] = matrix.indices
+        arrays[f"x_{name}_indptr"] = matrix.indptr
+        arrays[f"x_{name}_shape"] = np.array(matrix.shape, np.int64)
     for i, node_model in enumerate(model.nodes.values()):
         w = node_model.weights.tocsr()
         arrays[f"n{i}_children"] = node_model.children
@@ -702,4 +841,36 @@ def load(path: Path) -> Model:
         )
         nodes[node] = NodeModel(node, children, weights, archive[f"n{i}_intercepts"])
         nodes[node].densify()
-    return Model(taxonomy, ngrams, words, idf, nodes, float(header["temperature"]), header["info"])
+
+    def csr(name: str) -> sp.csr_matrix:
+        shape = archive[f"x_{name}_shape"]
+        return sp.csr_matrix(
+            (archive[f"x_{name}_data"], archive[f"x_{name}_indices"], archive[f"x_{name}_indptr"]),
+            shape=(int(shape[0]), int(shape[1])),
+        )
+
+    index = lexical.Index(
+        leaves=archive["x_leaves"],
+        keep=archive["x_keep"],
+        lines=csr("lines"),
+        owners=archive["x_owners"],
+        whole=csr("whole"),
+        keyword_keys=archive["x_keyword_keys"],
+        keyword_leaves=archive["x_keyword_leaves"],
+        long_keys=archive["x_long_keys"],
+        long_keywords=[(str(k), int(leaf)) for k, leaf in header["long_keywords"]],
+    )
+    fused = header["fusion"]
+    return Model(
+        taxonomy,
+        ngrams,
+        words,
+        idf,
+        nodes,
+        float(header["temperature"]),
+        header["info"],
+        index,
+        np.array(fused["weights"], np.float64),
+        float(fused["bias"]),
+        float(fused["temperature"]),
+    )

@@ -13,6 +13,7 @@ Python string at a time.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Sequence
 from functools import lru_cache
@@ -108,3 +109,23 @@ def key_text(key: int) -> str:
 def words(text: str) -> list[str]:
     """The jieba words of a normalised text that are at least two characters long."""
     return [w for w in rjieba.cut(text) if len(w) > 1 and w.isalnum()]
+
+
+HEAD_PREFIXES = re.compile(
+    r"^(?:一般项目|许可项目|经营范围|主营产品|主营业务|主要产品|生产|销售)[:：]?"
+)
+ITEMS = re.compile(r"[;；、,，:：。()（）]+")
+
+
+def head(text: str) -> str:
+    """The first item a normalised text names (in 经营范围 and product lists the main one comes
+    first): the part before the first 、 ， ； ： or bracket, after a leading 一般项目：, 许可项目：
+    or similar, of two characters or more; the whole text when there is none."""
+    rest = text.strip()
+    for _ in range(3):
+        rest = HEAD_PREFIXES.sub("", rest).strip()
+    for item in ITEMS.split(rest):
+        item = HEAD_PREFIXES.sub("", item.strip()).strip()
+        if len(item) >= 2:
+            return item
+    return text

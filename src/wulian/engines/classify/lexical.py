@@ -1,0 +1,229 @@
+"""Lexical similarity of texts to the leaves of a taxonomy, and the leaves' keywords in a text.
+
+Two scores per (text, leaf), both cosines of TF-IDF vectors over the features of two characters
+or more (character 2- and 3-grams and words: single characters are in nearly every line and say
+little, and leaving them out keeps the products sparse):
+- line: the largest cosine between the text and one single line of the leaf (its name, a line of
+  its description, a keyword, an example; at most LINE_EXAMPLES examples per leaf);
+- whole: the cosine between the text and everything the leaf says, as one text.
+Each chunk of texts is one sparse product with the lines and one with the leaves; the line
+cosines are reduced to their maximum per leaf in one pass, as the lines are stored leaf by leaf.
+
+Keywords: a leaf's keyword found in the text (after normalisation) is a hit. Keywords of up to
+three characters are matched as n-gram keys; longer ones are looked for in the texts that hold
+their first three characters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from wulian.engines.classify import text as textmod
+
+COMMON_SHARE = 0.005
+COMMON_LINES = 20
+LINE_EXAMPLES = 30  # examples per leaf among the lines compared one by one
+_TWO_CHARS = np.int64(1) << np.int64(21)  # n-gram keys of two characters or more are ≥ this
+
+
+@dataclass
+class Index:
+    leaves: np.ndarray  # node of each leaf position
+    keep: np.ndarray  # feature → its position among the lexical features, or -1
+    lines: sp.csr_matrix  # lexical features × lines, as CSR of the transpose (lines × features)
+    owners: np.ndarray  # leaf position of each line (non-decreasing)
+    whole: sp.csr_matrix  # leaves × lexical features
+    keyword_keys: np.ndarray  # n-gram key of each short keyword (sorted)
+    keyword_leaves: np.ndarray  # leaf position of each short keyword
+    long_keys: np.ndarray  # the n-gram key of the first three characters of each longer one
+    long_keywords: list[tuple[str, int]]  # (keyword, leaf position) of longer keywords, by key
+
+    @property
+    def size(self) -> int:
+        return int(self.leaves.shape[0])
+
+    def __post_init__(self) -> None:
+        # The transposes the products take, kept once.
+        self.lines_t = self.lines.T.tocsr()
+        self.whole_t = self.whole.T.tocsr()
+
+
+def lexical_features(ngrams: np.ndarray, words: int) -> np.ndarray:
+    """Which features count for the lexical scores: n-grams of two characters or more, words."""
+    return np.concatenate([ngrams >= _TWO_CHARS, np.ones(words, dtype=bool)])
+
+
+def _restrict(matrix: sp.csr_matrix, keep: np.ndarray, width: int) -> sp.csr_matrix:
+    """The columns kept (renumbered), each row at unit length again."""
+    out = matrix.tocoo()
+    mask = keep[out.col] >= 0
+    restricted = sp.csr_matrix(
+        (out.data[mask], (out.row[mask], keep[out.col[mask]])),
+        shape=(matrix.shape[0], width),
+        dtype=np.float32,
+    )
+    norms = np.sqrt(np.asarray(restricted.multiply(restricted).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    restricted.data /= np.repeat(norms, np.diff(restricted.indptr)).astype(np.float32)
+    return restricted
+
+
+def build(
+    leaves: np.ndarray,
+    line_counts: sp.csr_matrix,
+    line_leaf: np.ndarray,
+    is_example: np.ndarray,
+    idf: np.ndarray,
+    selected: np.ndarray,
+    keywords: list[tuple[str, int]],
+) -> Index:
+    """The index of the lines of the leaves (counts over all features, leaf position of each
+    line, whether it is an example), with the model's idf and its lexical features selected."""
+    # Features in more than COMMON_SHARE of the lines (制造, 产品, 其他 …) are left out: they
+    # say little, and they would make nearly every line a match of nearly every text.
+    present = np.bincount(line_counts.indices, minlength=len(selected))
+    selected = selected & (present <= max(COMMON_LINES, COMMON_SHARE * line_counts.shape[0]))
+    keep = np.full(len(selected), -1, np.int64)
+    keep[selected] = np.arange(int(selected.sum()))
+    width = int(selected.sum())
+    order = np.argsort(line_leaf, kind="stable")
+    line_leaf, is_example = line_leaf[order], is_example[order]
+    counts = line_counts[order]
+    # At most LINE_EXAMPLES examples of a leaf are compared line by line; all make its whole.
+    compared = np.ones(len(order), dtype=bool)
+    example_rank = _rank_within(np.where(is_example, line_leaf, -1))
+    compared[is_example & (example_rank >= LINE_EXAMPLES)] = False
+    lines = _restrict(_tfidf(counts[compared], idf), keep, width)
+    owners = line_leaf[compared]
+    members = sp.csr_matrix(
+        (np.ones(len(line_leaf), np.float32), (line_leaf, np.arange(len(line_leaf)))),
+        shape=(len(leaves), len(line_leaf)),
+    )
+    whole = _restrict(_tfidf(sp.csr_matrix(members @ counts), idf), keep, width)
+    short = [(k, leaf) for k, leaf in keywords if 1 <= len(k) <= 3]
+    keys = np.array([_key(k) for k, _ in short], np.int64)
+    order = np.argsort(keys, kind="stable")
+    long = sorted(((k, leaf) for k, leaf in keywords if len(k) > 3), key=lambda kl: _key(kl[0][:3]))
+    return Index(
+        leaves=leaves,
+        keep=keep,
+        lines=lines,
+        owners=owners,
+        whole=whole,
+        keyword_keys=keys[order],
+        keyword_leaves=np.array([leaf for _, leaf in short], np.int64)[order],
+        long_keys=np.array([_key(k[:3]) for k, _ in long], np.int64),
+        long_keywords=long,
+    )
+
+
+def _key(text: str) -> int:
+    key = 0
+    for ch in text:
+        key = (key << 21) | ord(ch)
+    return key
+
+
+def _tfidf(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
+    out = sp.csr_matrix(counts, dtype=np.float32, copy=True)
+    out.data = (1.0 + np.log(out.data)) * idf[out.indices]
+    return out
+
+
+def _rank_within(groups: np.ndarray) -> np.ndarray:
+    """0, 1, 2 … within each run of equal values (the array is grouped)."""
+    if not len(groups):
+        return np.zeros(0, np.int64)
+    starts = np.r_[0, np.flatnonzero(np.diff(groups)) + 1]
+    lengths = np.diff(np.r_[starts, len(groups)])
+    out: np.ndarray = np.arange(len(groups)) - np.repeat(starts, lengths)
+    return out
+
+
+@dataclass
+class Scores:
+    """Sparse scores of texts × leaves: keys (text × leaves + leaf, sorted) and values; a leaf
+    not listed scores 0. mean and std are each text's over all the leaves, zeros included."""
+
+    keys: np.ndarray
+    values: np.ndarray
+    mean: np.ndarray
+    std: np.ndarray
+
+    def lookup(self, keys: np.ndarray) -> np.ndarray:
+        if not len(self.keys):
+            return np.zeros(len(keys), np.float32)
+        at = np.searchsorted(self.keys, keys)
+        at[at == len(self.keys)] = 0
+        out: np.ndarray = np.where(self.keys[at] == keys, self.values[at], np.float32(0))
+        return out
+
+    def top(self, size: int, count: int) -> np.ndarray:
+        """The keys of each text's count best leaves (fewer where it has fewer)."""
+        if not len(self.keys):
+            return self.keys
+        rows = self.keys // size
+        # By text, then best first: the scores are cosines in [0, 1], so one float key does it.
+        order = np.argsort(rows * 4.0 - self.values)
+        return self.keys[order[_rank_within(rows[order]) < count]]
+
+
+def _sparse(product: sp.csr_matrix, size: int, owners: np.ndarray | None) -> Scores:
+    """The scores in a product of texts × lines (owners: the leaf of each line, non-decreasing;
+    a leaf's score is the largest of its lines') or of texts × leaves (owners None)."""
+    product.sort_indices()
+    texts = product.shape[0]
+    rows = np.repeat(np.arange(texts, dtype=np.int64), np.diff(product.indptr))
+    leaf = product.indices.astype(np.int64) if owners is None else owners[product.indices]
+    keys = rows * size + leaf
+    values = product.data.astype(np.float32)
+    if owners is not None and len(keys):
+        starts = np.r_[0, np.flatnonzero(np.diff(keys)) + 1]
+        keys, values = keys[starts], np.maximum.reduceat(values, starts)
+        rows = keys // size
+    total = np.bincount(rows, weights=values, minlength=texts)
+    squares = np.bincount(rows, weights=values.astype(np.float64) ** 2, minlength=texts)
+    mean = total / size
+    std = np.sqrt(np.maximum(squares / size - mean**2, 0.0))
+    return Scores(keys, values, mean, std)
+
+
+def score(index: Index, matrix: sp.csr_matrix) -> tuple[Scores, Scores]:
+    """(line, whole) scores of the TF-IDF rows of texts (over all the model's features)."""
+    query = _restrict(matrix, index.keep, index.whole.shape[1])
+    line = _sparse(query @ index.lines_t, index.size, index.owners)
+    whole = _sparse(query @ index.whole_t, index.size, None)
+    return line, whole
+
+
+def keyword_hits(index: Index, texts: Sequence[str]) -> np.ndarray:
+    """Sorted unique keys row × leaves + leaf of the leaves whose keywords the texts hold."""
+    rows, keys = textmod.ngram_keys(texts)
+    found: list[np.ndarray] = []
+    row, at = _join(index.keyword_keys, rows, keys)
+    found.append(row * index.size + index.keyword_leaves[at])
+    row, at = _join(index.long_keys, rows, keys)
+    held = [
+        r * index.size + index.long_keywords[a][1]
+        for r, a in zip(row.tolist(), at.tolist(), strict=True)
+        if index.long_keywords[a][0] in texts[r]
+    ]
+    found.append(np.array(held, np.int64))
+    return np.unique(np.concatenate(found))
+
+
+def _join(
+    sorted_keys: np.ndarray, rows: np.ndarray, keys: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(row, position in sorted_keys) of every text n-gram equal to one of sorted_keys."""
+    if not len(sorted_keys) or not len(keys):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    lo = np.searchsorted(sorted_keys, keys, side="left")
+    many = np.searchsorted(sorted_keys, keys, side="right") - lo
+    hit = np.flatnonzero(many)
+    positions = np.repeat(lo[hit], many[hit]) + _rank_within(np.repeat(hit, many[hit]))
+    return np.repeat(rows[hit], many[hit]), positions
