@@ -15,7 +15,7 @@ from wulian.enterprises.uscc import synthetic
 
 def test_the_chain_officer_works_through_the_atlas(client, world, atlas):
     login(client, "officer1")
-    placed = post_form(client, "/atlas/place", {"threshold": "0.99"}, page="/atlas")
+    placed = post_form(client, "/atlas/place", {"threshold": "0.9999"}, page="/atlas")
     assert placed.status_code == 303
     home = client.get(placed.headers["location"])
     assert "待人工复核" in home.text

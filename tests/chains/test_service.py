@@ -49,7 +49,7 @@ def test_placement_by_rule_and_model_and_review_below_the_threshold(world, atlas
     assert placed["锂测正极二"][1] == "model"
     assert counts["rule.placed"] == 5
     assert sum(counts.values()) - counts["decided"] == len(atlas["ids"])
-    strict = place(world, threshold=0.99)
+    strict = place(world, threshold=0.9999)
     assert strict["model.review"] == 3  # every model proposal now waits for an officer
     queue = world.run(
         lambda s: [m.enterprise.name for m in service.memberships(
@@ -290,7 +290,7 @@ def test_each_chain_is_managed_by_its_office(world, atlas):
 
 
 def test_a_firm_sees_its_places_that_count_not_the_proposals_under_review(world, atlas):
-    place(world, threshold=0.99)  # the model's proposal for 锂测正极二 waits for an officer
+    place(world, threshold=0.9999)  # the model's proposal for 锂测正极二 waits for an officer
     world.user("firm_second", Role.ENTERPRISE, enterprise_id=atlas["ids"][1])
     firm = actor_of(world, "firm_second")
 

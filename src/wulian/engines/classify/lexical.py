@@ -200,6 +200,12 @@ def score(index: Index, matrix: sp.csr_matrix) -> tuple[Scores, Scores]:
     return line, whole
 
 
+def line_scores(index: Index, matrix: sp.csr_matrix) -> Scores:
+    """The line scores alone."""
+    query = _restrict(matrix, index.keep, index.whole.shape[1])
+    return _sparse(query @ index.lines_t, index.size, index.owners)
+
+
 def keyword_hits(index: Index, texts: Sequence[str]) -> np.ndarray:
     """Sorted unique keys row × leaves + leaf of the leaves whose keywords the texts hold."""
     rows, keys = textmod.ngram_keys(texts)

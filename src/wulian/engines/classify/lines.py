@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import numpy as np
+
 from wulian.engines.classify.taxonomy import Taxonomy
 
 # Where a line says the thing belongs: 列入 followed by codes, each with its name in brackets.
@@ -29,6 +31,7 @@ class Lines:
     texts: list[str]
     nodes: list[int]
     kinds: list[int]
+    vectors: np.ndarray | None = None  # the semantic embedding of each line (NaN: none)
 
 
 def _clean(line: str) -> str:

@@ -46,6 +46,7 @@ import scipy.sparse as sp
 from wulian.core.errors import InvalidFile, RowProblem
 from wulian.engines.classify import fusion, lexical
 from wulian.engines.classify import lines as linesmod
+from wulian.engines.classify import semantic as semanticmod
 from wulian.engines.classify import text as textmod
 from wulian.engines.classify.taxonomy import Taxonomy
 
@@ -62,7 +63,7 @@ PRUNE = 9.0
 DENSE_SHARE = 0.3
 DENSE_ROWS = 32  # texts per 32 features or more: scored against the weights as an array
 TERMS = 5
-SUB = 8192  # texts scored against every leaf at a time
+SUB = 32_768  # texts scored against every leaf at a time
 BEAM = 6  # leaves the tree model offers as candidates per text
 # After “列入”, each code followed by its name in brackets (on normalised text).
 CITATION = re.compile(r"(?<![0-9a-z_.\-])([0-9a-z][0-9a-z_.\-]*)\s*\(")
@@ -103,6 +104,7 @@ class Model:
     weights: np.ndarray = field(default_factory=lambda: fusion.DEFAULT_WEIGHTS.copy())
     bias: float = fusion.DEFAULT_BIAS
     fused_temperature: float = 1.0
+    semantic: semanticmod.Index | None = None
 
     @property
     def features(self) -> int:
@@ -196,12 +198,16 @@ def train(
     examples: Sequence[tuple[str, str]] = (),
     *,
     calibrate: bool = True,
+    semantic: str | None = None,
 ) -> Model:
-    """A model of the taxonomy from its own lines and labelled (text, code) examples."""
+    """A model of the taxonomy from its own lines and labelled (text, code) examples; with
+    semantic (an embedder's name, see semantic.py), the semantic score too."""
     labelled = [(t, taxonomy.index[c]) for t, c in examples]
     every = linesmod.with_examples(linesmod.of_taxonomy(taxonomy), labelled)
+    if semantic:
+        every = _embedded(taxonomy, every, semantic)
     temperature = DEFAULT_TEMPERATURE
-    weights, bias = fusion.DEFAULT_WEIGHTS.copy(), fusion.DEFAULT_BIAS
+    weights, bias = fusion.defaults(semantic is not None)
     fused_t = fusion.DEFAULT_TEMPERATURE
     leaf = np.array([taxonomy.is_leaf(n) for n in range(len(taxonomy))], dtype=bool)
     held_out = np.array(
@@ -220,7 +226,7 @@ def train(
                 examples_kept, examples_kept[:: math.ceil(len(examples_kept) / TRIAL_EXAMPLES)]
             )
             kept = np.setdiff1d(kept, drop)
-        trial = _fit(taxonomy, _subset(every, kept), DEFAULT_TEMPERATURE)
+        trial = _fit(taxonomy, _subset(every, kept), DEFAULT_TEMPERATURE, semantic)
         held = [(every.texts[i], every.nodes[i]) for i in np.flatnonzero(held_out)]
         temperature = _fit_temperature(trial, held)
         # The fusion is refitted only on examples: the taxonomy's own lines are list items,
@@ -235,14 +241,21 @@ def train(
             found = _candidates(trial, textmod.normalise([t for t, _ in written]))[0]
             truth = trial.leaf_of_node[np.array([n for _, n in written], np.int64)]
             weights, bias, fused_t, fit_info = fusion.fit(found, truth)
-    model = _fit(taxonomy, every, temperature)
+    model = _fit(taxonomy, every, temperature, semantic)
     model.weights, model.bias, model.fused_temperature = weights, bias, fused_t
     model.info.update(
         {
             "examples": len(labelled),
             "taxonomy_lines": len(every.texts) - len(labelled),
             "held_out_lines": int(held_out.sum()),
-            "fusion": dict(zip(fusion.FEATURES, map(float, weights), strict=True)),
+            "fusion": dict(
+                zip(
+                    (*fusion.FEATURES, fusion.SEMANTIC_FEATURE),
+                    map(float, weights),
+                    strict=False,
+                )
+            ),
+            "semantic": semantic or "",
             **fit_info,
         }
     )
@@ -255,14 +268,36 @@ def _subset(every: linesmod.Lines, at: np.ndarray) -> linesmod.Lines:
         [every.texts[i] for i in picked],
         [every.nodes[i] for i in picked],
         [every.kinds[i] for i in picked],
+        None if every.vectors is None else every.vectors[at],
     )
+
+
+def _embedded(taxonomy: Taxonomy, every: linesmod.Lines, name: str) -> linesmod.Lines:
+    """The lines with the embeddings of those the semantic score compares: the leaves' lines,
+    at most LINE_EXAMPLES examples of each leaf (NaN for the rest)."""
+    taken: dict[int, int] = {}
+    chosen: list[int] = []
+    for i, (node, kind) in enumerate(zip(every.nodes, every.kinds, strict=True)):
+        if not taxonomy.is_leaf(node):
+            continue
+        if kind == linesmod.EXAMPLE:
+            taken[node] = taken.get(node, 0) + 1
+            if taken[node] > lexical.LINE_EXAMPLES:
+                continue
+        chosen.append(i)
+    found = semanticmod.embedder(name).passage([every.texts[i] for i in chosen])
+    vectors = np.full((len(every.texts), found.shape[1] if len(found) else 1), np.nan, np.float16)
+    vectors[chosen] = found.astype(np.float16)
+    return linesmod.Lines(every.texts, every.nodes, every.kinds, vectors)
 
 
 def _hash_share(text: str) -> int:
     return int(hashlib.blake2b(text.encode("utf-8"), digest_size=8).hexdigest(), 16) % HOLDOUT_SHARE
 
 
-def _fit(taxonomy: Taxonomy, labelled: linesmod.Lines, temperature: float) -> Model:
+def _fit(
+    taxonomy: Taxonomy, labelled: linesmod.Lines, temperature: float, semantic: str | None = None
+) -> Model:
     texts = textmod.normalise(labelled.texts)
     targets = np.array(labelled.nodes, np.int64)
     ngrams, words, idf = _vocabulary(texts)
@@ -288,6 +323,12 @@ def _fit(taxonomy: Taxonomy, labelled: linesmod.Lines, temperature: float) -> Mo
         keywords,
     )
     model = Model(taxonomy, ngrams, words, idf, {}, temperature, {"format": FORMAT}, index)
+    if semantic and labelled.vectors is not None:
+        on = np.flatnonzero(~np.isnan(labelled.vectors[:, 0]) & (leaf_of_node[targets] >= 0))
+        order = on[np.argsort(leaf_of_node[targets[on]], kind="stable")]
+        model.semantic = semanticmod.Index(
+            semantic, labelled.vectors[order], leaf_of_node[targets[order]], len(leaves)
+        )
     # For each node with children: the examples below it and the child they go to.
     below: dict[int, list[tuple[int, int]]] = {}
     for example, node in enumerate(targets.tolist()):
@@ -509,8 +550,16 @@ def _candidates(
         line, whole = lexical.score(model.lexical, matrix[start:end])
         hits = lexical.keyword_hits(model.lexical, texts[start:end])
         head = _head_scores(model, texts[start:end], line)
+        meaning = semanticmod.scores(model.semantic, texts[start:end]) if model.semantic else None
         found = fusion.candidates(
-            model.leaf_of_node, beam_nodes[start:end], beam_logp[start:end], line, whole, hits, head
+            model.leaf_of_node,
+            beam_nodes[start:end],
+            beam_logp[start:end],
+            line,
+            whole,
+            hits,
+            head,
+            meaning,
         )
         parts.append(fusion.Candidates(found.rows + start, found.leaves, found.features))
     found = fusion.Candidates(
@@ -521,10 +570,10 @@ def _candidates(
         else np.zeros((0, len(fusion.FEATURES))),
     )
     if len(ex_rows):  # a leaf under a code the text cites is not a candidate either
-        paths = model.paths()[model.lexical.leaves[found.leaves]]
-        cited = np.zeros(len(found.rows), dtype=bool)
-        for row, node in zip(ex_rows.tolist(), ex_nodes.tolist(), strict=True):
-            cited |= (found.rows == row) & (paths == node).any(axis=1)
+        size = len(model.taxonomy) + 2
+        paths = model.paths()[model.lexical.leaves[found.leaves]] + 2  # padding -2 becomes 0
+        on_path = found.rows[:, None] * size + paths
+        cited = np.isin(on_path, ex_rows * size + ex_nodes + 2).any(axis=1)
         keep = ~cited
         found = fusion.Candidates(found.rows[keep], found.leaves[keep], found.features[keep])
     return found, matrix
@@ -537,7 +586,7 @@ def _head_scores(model: Model, texts: list[str], line: lexical.Scores) -> lexica
     other = [i for i, (h, t) in enumerate(zip(heads, texts, strict=True)) if h != t]
     if not other:
         return line
-    scored, _ = lexical.score(model.lexical, vectorise(model, [heads[i] for i in other]))
+    scored = lexical.line_scores(model.lexical, vectorise(model, [heads[i] for i in other]))
     size = model.lexical.size
     at = np.array(other, np.int64)
     mine = ~np.isin(line.keys // size, at)
@@ -783,6 +832,7 @@ def save(model: Model, path: Path) -> None:
             "temperature": model.fused_temperature,
         },
         "long_keywords": model.lexical.long_keywords,
+        "semantic": model.semantic.name if model.semantic else None,
     }
     arrays: dict[str, np.ndarray] = {
         "header": np.frombuffer(json.dumps(header, ensure_ascii=False).encode(), np.uint8),
@@ -795,6 +845,9 @@ def save(model: Model, path: Path) -> None:
         "x_keyword_leaves": model.lexical.keyword_leaves,
         "x_long_keys": model.lexical.long_keys,
     }
+    if model.semantic:
+        arrays["s_vectors"] = model.semantic.vectors
+        arrays["s_owners"] = model.semantic.owners
     for name, matrix in (("lines", model.lexical.lines), ("whole", model.lexical.whole)):
         arrays[f"x_{name}_data"] = matrix.data
         arrays[f"x_{name}_indices"] = matrix.indices
@@ -861,6 +914,11 @@ def load(path: Path) -> Model:
         long_keywords=[(str(k), int(leaf)) for k, leaf in header["long_keywords"]],
     )
     fused = header["fusion"]
+    meaning = None
+    if header.get("semantic"):
+        meaning = semanticmod.Index(
+            str(header["semantic"]), archive["s_vectors"], archive["s_owners"], len(index.leaves)
+        )
     return Model(
         taxonomy,
         ngrams,
@@ -873,4 +931,5 @@ def load(path: Path) -> Model:
         np.array(fused["weights"], np.float64),
         float(fused["bias"]),
         float(fused["temperature"]),
+        meaning,
     )
