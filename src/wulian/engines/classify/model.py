@@ -1,22 +1,24 @@
-"""Hierarchical text classifier: a linear model at every node of the taxonomy that has children,
-choosing among them; a text goes down the tree by beam search.
+"""Text classifier: several scorers propose candidate leaves of the taxonomy, and a fitted
+logistic regression fuses their features into one score (fusion.py).
 
+- Training texts: the taxonomy as single lines (lines.py: names, description lines read as the
+  official notes mean them, keywords) and the labelled examples.
 - Features: TF-IDF (sublinear term frequency, smoothed idf, unit length) over character 1–3-grams
-  and jieba words of the normalised text (see text.py). The vocabulary is what the training texts
-  contain.
-- Training texts: what the taxonomy says of each node (name, description, keywords) and the
-  labelled examples. A text labelled with a node trains every node above it to choose the branch
-  that leads to it. Each node's model is a linear support vector machine (scikit-learn's
-  LinearSVC, one against the rest among its children), trained only on the texts below it: a
-  node's choice is learnt from the texts that matter to it, and training is fast because no model
-  sees more classes than one node has children.
-- Confidence: a node's scores become probabilities by a softmax at temperature τ; a leaf's
-  confidence is the product along its path. τ is fitted on a tenth of the examples held out
-  (minimum log loss of the right leaf) by a trial model trained on the rest (every n-th of them
-  where they are more than 30,000), then the model is trained again on everything.
+  and jieba words of the normalised text (see text.py). The vocabulary is what the lines contain.
+- The tree model: a linear model at every node of the taxonomy that has children, choosing among
+  them; a text goes down the tree by beam search. A line labelled with a node trains every node
+  above it to choose the branch that leads to it. Each node's model is a linear support vector
+  machine (scikit-learn's LinearSVC, one against the rest among its children), trained only on
+  the lines below it. A node's scores become probabilities by a softmax at temperature τ, fitted
+  on a tenth of the lines held out by a trial model trained on the rest.
+- The other scorers: line and whole-text cosines and keywords (lexical.py), the first item of the
+  text, and optionally a semantic score (semantic.py).
+- Fusion: weights fitted on held-out examples when there are enough, else the defaults fitted on
+  the benchmark's dev sets (benchmarks/fit_fusion.py); the confidence is a softmax of the fused
+  scores of a text's candidates.
 - A text that names a code as where it belongs instead (“列入3443（…）”, the way the GB/T 4754
   notes refer elsewhere) never gets that code or anything under it.
-- Terms: the features that added most to the chosen path's scores.
+- Terms: the features that added most to the best leaf's path in the tree model.
 
 Saved as one .npz file of plain arrays (loaded with allow_pickle=False) holding a versioned JSON
 header; nothing in it is executed on load.
@@ -56,7 +58,6 @@ C = 2.0
 TEMPERATURES = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.7, 1.0)
 DEFAULT_TEMPERATURE = 0.3
 HOLDOUT_SHARE = 10  # one example in ten, by a hash of its text, to fit the temperature
-MIN_EXAMPLES_TO_CALIBRATE = 200
 TRIAL_EXAMPLES = 30_000  # at most this many (every n-th) train the trial model
 CHUNK = 125_000
 PRUNE = 9.0

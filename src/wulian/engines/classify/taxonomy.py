@@ -51,17 +51,6 @@ class Taxonomy:
     def leaves(self) -> list[int]:
         return [n for n in range(len(self.codes)) if self.is_leaf(n)]
 
-    def texts(self) -> list[tuple[str, int]]:
-        """What the taxonomy says of each node: its name, its description, its keywords."""
-        out: list[tuple[str, int]] = []
-        for node, name in enumerate(self.names):
-            out.append((name, node))
-            if self.descriptions[node]:
-                out.append((self.descriptions[node], node))
-            if self.keywords[node]:
-                out.append(("、".join(self.keywords[node]), node))
-        return out
-
     def to_frame(self) -> pl.DataFrame:
         return pl.DataFrame(
             {
