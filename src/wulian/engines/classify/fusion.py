@@ -1,17 +1,20 @@
 """Several scorers' candidates for each text, fused into one score by weights fitted on held-out
-lines.
+text.
 
-Candidates of a text: the leaves the tree model's beam search reaches, the leaf with the best
-line cosine, the one with the best whole-text cosine, and every leaf whose keyword the text
-holds. Each candidate's features (FEATURES):
+Candidates of a text: the leaves the tree model's beam search reaches, the LEXICAL_CANDIDATES
+best by line cosine, by whole-text cosine and by the line cosine of the text's first item, every
+leaf whose keyword the text holds, and (with the semantic score) the best by semantic score.
+Each candidate's features (FEATURES):
 - logp: the tree model's log-probability of the leaf (for a leaf outside the beam, one less than
   the beam's worst), and beam: whether the beam reached it;
-- line, whole: the lexical cosines (lexical.py), and line_gap, whole_gap: how far each is below
-  the text's best;
-- keyword: whether the text holds one of the leaf's keywords.
-The fused score is a logistic regression of “this candidate is the right leaf” on the features,
-fitted on lines held out of a trial model; a text's candidates' probabilities are a softmax of
-their fused scores at a fitted temperature.
+- line, whole: the lexical cosines (lexical.py), and line_z, whole_z: how many standard
+  deviations each is above the mean of the text's scores over all the leaves;
+- keyword: whether the text holds one of the leaf's keywords;
+- head_line, head_z: the line cosine of the text's first item (text.head) and its z-score;
+- semantic_z (with the semantic score only): the semantic score's z-score.
+The fused score is a logistic regression of “this candidate is the right leaf” on the features:
+fitted on held-out examples when a model has enough of them, else the defaults below; a text's
+candidates' probabilities are a softmax of their fused scores.
 """
 
 from __future__ import annotations
