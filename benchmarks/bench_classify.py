@@ -23,7 +23,6 @@ baselines in the same run, and speed.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import random
 import re
 import resource
@@ -33,37 +32,21 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-import polars as pl
 
 from wulian.engines.classify import model as engine
-from wulian.engines.classify import taxonomy as taxonomy_module
 from wulian.engines.classify.taxonomy import Taxonomy
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script
-NOTES = Path(__file__).resolve().parents[1].parent / "shared/data/gbt4754/gbt4754_2017_notes.csv"
 SEED = 20261121
 
 
-def gbt_split(path: Path = NOTES) -> tuple[Taxonomy, list[tuple[str, str]], list[tuple[str, str]]]:
+def gbt_split(
+    path: Path | None = None,
+) -> tuple[Taxonomy, list[tuple[str, str]], list[tuple[str, str]]]:
     """The GB/T taxonomy (names, ◇ descriptions), training and test (text, code) item lines."""
-    notes = pl.read_csv(path, infer_schema_length=0)
-    descriptions: list[str] = []
-    train: list[tuple[str, str]] = []
-    test: list[tuple[str, str]] = []
-    for code, level, text in notes.select("code", "level", "description_notes").iter_rows():
-        described = []
-        for line in (text or "").splitlines():
-            if line.startswith("◇"):
-                described.append(line[1:].strip())
-            elif line.startswith("—") and level == "4":
-                item = line[1:].strip()
-                digest = int(hashlib.md5(item.encode("utf-8")).hexdigest(), 16)  # noqa: S324
-                (test if digest % 5 == 0 else train).append((item, code))
-        descriptions.append("\n".join(described))
-    frame = notes.select("code", "name", "parent_code").with_columns(
-        pl.Series("description", descriptions)
-    )
-    return taxonomy_module.from_frame(frame, source=path.name), train, test
+    from benchmarks import classify_sets as sets
+
+    return sets.gbt(full_notes=False, path=path or sets.NOTES)
 
 
 def accuracy(predicted: list[list[str]], truth: list[str]) -> tuple[float, float]:
@@ -97,11 +80,6 @@ class Reference:
         scores = self.svm.decision_function(self.vectoriser.transform(texts))
         top = np.argsort(-scores, axis=1)[:, :3]
         return self.svm.classes_[top].tolist()  # type: ignore[no-any-return]
-
-
-def leaf_names(taxonomy: Taxonomy) -> tuple[list[str], list[str]]:
-    leaves = taxonomy.leaves()
-    return [taxonomy.names[n] for n in leaves], [taxonomy.codes[n] for n in leaves]
 
 
 def synthetic(

@@ -59,10 +59,12 @@ def _held_out(name: str) -> tuple[list[str], list[str]]:
     return frame["text"].str.strip_chars().to_list(), frame["code"].str.strip_chars().to_list()
 
 
-def gbt(full_notes: bool) -> tuple[Taxonomy, list[tuple[str, str]], list[tuple[str, str]]]:
+def gbt(
+    full_notes: bool, path: Path = NOTES
+) -> tuple[Taxonomy, list[tuple[str, str]], list[tuple[str, str]]]:
     """GB/T 4754 and its item lines split 4:1 by a hash of the line. With full_notes, each
     node's description is its whole notes (◇, ◆ and — lines); else only the ◇ sentences."""
-    notes = pl.read_csv(NOTES, infer_schema_length=0)
+    notes = pl.read_csv(path, infer_schema_length=0)
     descriptions: list[str] = []
     train: list[tuple[str, str]] = []
     test: list[tuple[str, str]] = []
@@ -79,7 +81,7 @@ def gbt(full_notes: bool) -> tuple[Taxonomy, list[tuple[str, str]], list[tuple[s
     frame = notes.select("code", "name", "parent_code").with_columns(
         pl.Series("description", descriptions)
     )
-    return taxonomy_module.from_frame(frame, source=NOTES.name), train, test
+    return taxonomy_module.from_frame(frame, source=path.name), train, test
 
 
 def desk_taxonomy() -> Taxonomy:

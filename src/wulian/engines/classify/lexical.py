@@ -95,7 +95,7 @@ def build(
     counts = line_counts[order]
     # At most LINE_EXAMPLES examples of a leaf are compared line by line; all make its whole.
     compared = np.ones(len(order), dtype=bool)
-    example_rank = _rank_within(np.where(is_example, line_leaf, -1))
+    example_rank = rank_within(np.where(is_example, line_leaf, -1))
     compared[is_example & (example_rank >= LINE_EXAMPLES)] = False
     lines = _restrict(_tfidf(counts[compared], idf), keep, width)
     owners = line_leaf[compared]
@@ -134,7 +134,7 @@ def _tfidf(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
     return out
 
 
-def _rank_within(groups: np.ndarray) -> np.ndarray:
+def rank_within(groups: np.ndarray) -> np.ndarray:
     """0, 1, 2 … within each run of equal values (the array is grouped)."""
     if not len(groups):
         return np.zeros(0, np.int64)
@@ -169,7 +169,7 @@ class Scores:
         rows = self.keys // size
         # By text, then best first: the scores are cosines in [0, 1], so one float key does it.
         order = np.argsort(rows * 4.0 - self.values)
-        return self.keys[order[_rank_within(rows[order]) < count]]
+        return self.keys[order[rank_within(rows[order]) < count]]
 
 
 def _sparse(product: sp.csr_matrix, size: int, owners: np.ndarray | None) -> Scores:
@@ -195,14 +195,15 @@ def _sparse(product: sp.csr_matrix, size: int, owners: np.ndarray | None) -> Sco
 def score(index: Index, matrix: sp.csr_matrix) -> tuple[Scores, Scores]:
     """(line, whole) scores of the TF-IDF rows of texts (over all the model's features)."""
     query = _restrict(matrix, index.keep, index.whole.shape[1])
-    line = _sparse(query @ index.lines_t, index.size, index.owners)
-    whole = _sparse(query @ index.whole_t, index.size, None)
-    return line, whole
+    return _lines(index, query), _sparse(query @ index.whole_t, index.size, None)
 
 
 def line_scores(index: Index, matrix: sp.csr_matrix) -> Scores:
     """The line scores alone."""
-    query = _restrict(matrix, index.keep, index.whole.shape[1])
+    return _lines(index, _restrict(matrix, index.keep, index.whole.shape[1]))
+
+
+def _lines(index: Index, query: sp.csr_matrix) -> Scores:
     return _sparse(query @ index.lines_t, index.size, index.owners)
 
 
@@ -231,5 +232,5 @@ def _join(
     lo = np.searchsorted(sorted_keys, keys, side="left")
     many = np.searchsorted(sorted_keys, keys, side="right") - lo
     hit = np.flatnonzero(many)
-    positions = np.repeat(lo[hit], many[hit]) + _rank_within(np.repeat(hit, many[hit]))
+    positions = np.repeat(lo[hit], many[hit]) + rank_within(np.repeat(hit, many[hit]))
     return np.repeat(rows[hit], many[hit]), positions

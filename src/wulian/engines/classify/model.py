@@ -612,7 +612,7 @@ def _predict_chunk(
     probability = fusion.softmax_by_row(found.rows, fused, model.fused_temperature)
     order = np.lexsort((-fused, found.rows))
     rows, leaves, probability = found.rows[order], found.leaves[order], probability[order]
-    rank = _rank_within(rows)
+    rank = lexical.rank_within(rows)
     keep = (rank < top_k) & ~empty[rows]
     rows, rank, probability = rows[keep], rank[keep], probability[keep]
     nodes = model.lexical.leaves[leaves[keep]]
@@ -699,16 +699,6 @@ def _scores(node_model: NodeModel, rows: sp.csr_matrix) -> np.ndarray:
     return result
 
 
-def _rank_within(sorted_rows: np.ndarray) -> np.ndarray:
-    """0, 1, 2 … within each run of equal rows."""
-    if not len(sorted_rows):
-        return np.zeros(0, np.int64)
-    starts = np.r_[0, np.flatnonzero(np.diff(sorted_rows)) + 1]
-    lengths = np.diff(np.r_[starts, len(sorted_rows)])
-    out: np.ndarray = np.arange(len(sorted_rows)) - np.repeat(starts, lengths)
-    return out
-
-
 def _terms(model: Model, matrix: sp.csr_matrix, rows: np.ndarray, nodes: np.ndarray) -> list[str]:
     """For each (row, leaf): the features that added most to the scores along the leaf's path."""
     picked = matrix[rows]  # one row per candidate
@@ -730,7 +720,7 @@ def _terms(model: Model, matrix: sp.csr_matrix, rows: np.ndarray, nodes: np.ndar
     key = (cand << 32) | (np.int64(0x7FFFFFFF) - value.view(np.int32).astype(np.int64))
     order = np.argsort(key, kind="stable")
     cand, feat = cand[order], feat[order]
-    keep = _rank_within(cand) < 3 * TERMS
+    keep = lexical.rank_within(cand) < 3 * TERMS
     cand, feat = cand[keep], feat[keep]
     # One id per distinct text: a word is often also one of the n-grams.
     unique, inverse = np.unique(feat, return_inverse=True)
@@ -749,7 +739,7 @@ def _terms(model: Model, matrix: sp.csr_matrix, rows: np.ndarray, nodes: np.ndar
     has_longer[cand[longer]] = True
     keep = longer | ~has_longer[cand]
     cand, term = cand[keep], term[keep]
-    keep = _rank_within(cand) < TERMS
+    keep = lexical.rank_within(cand) < TERMS
     cand, term = cand[keep], term[keep]
     out = [""] * len(nodes)
     if not len(cand):
