@@ -161,8 +161,20 @@ def test_the_cockpit_shows_figures_from_every_module(client, world):
     assert f"诉求 {total:,} 件" in text
     assert len(document.tables) >= 3
     captions = [p.text for p in document.paragraphs if p.runs and p.runs[0].bold]
-    for caption in ("各榜单企业数（家）", "亩均效益分类企业数（家）", "各年度兑现笔数",
-                    "近 12 个月诉求提交与办结（件）"):  # fmt: skip
-        assert caption in captions  # the cockpit's charts, as bars of blocks
-    bars = [c.text for t in document.tables for row in t.rows for c in row.cells]
-    assert any(cell and set(cell) == {"█"} for cell in bars)
+    import zipfile
+
+    from lxml import etree
+
+    with zipfile.ZipFile(io.BytesIO(brief.content)) as package:
+        drawn = [etree.fromstring(package.read(n)) for n in sorted(package.namelist())
+                 if n.startswith("word/charts/chart")]  # fmt: skip
+    charts_ns = {"c": "http://schemas.openxmlformats.org/drawingml/2006/chart"}
+    series = {v.text for chart in drawn for v in chart.iterfind(".//c:ser/c:tx//c:v", charts_ns)}
+    for caption, name in (("政策兑现（按年度）", "兑现笔数（笔）"),
+                          ("企呼我应诉求（近 12 个月）", "提交（件）"),
+                          ("产业链企业与营收（按年度）", "营收合计（亿元）")):  # fmt: skip
+        assert caption in captions  # the cockpit's charts, drawn by Word
+        assert name in series
+    assert any(c.startswith("亩均效益分类（") for c in captions)
+    assert any(c.startswith("创新积分分布（") for c in captions)
+    assert len(drawn) == 6

@@ -1,6 +1,7 @@
 """The leaders' weekly briefing (领导简报) as a Word document: the cockpit's figures written as
-sentences and tables, for the week that ends on the given day, and the requests overdue that
-day. The same figures as the cockpit (web/cockpit.py), so the two never disagree."""
+sentences, tables and the cockpit's charts (drawn by Word itself, core/docxchart.py), for the week
+that ends on the given day, and the requests overdue that day. The same figures as the cockpit
+(web/cockpit.py), so the two never disagree."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from docx.shared import Pt
 
 from wulian.chains.health import money
 from wulian.core.calendar import CHINA_TIME
+from wulian.core.docxchart import add_chart
 from wulian.web.cockpit import GRADES, Cockpit
 
 FONT = "宋体"
@@ -37,26 +39,11 @@ def _table(document: Any, headers: list[str], rows: list[list[Any]]) -> None:
             cell.text = "" if value is None else str(value)
 
 
-BAR = "█"
-BAR_WIDTH = 20  # blocks for the largest value
-
-
-def _bars(
-    document: Any, caption: str, categories: list[str], series: list[tuple[str, list[int]]]
-) -> None:
-    """A bar chart Word shows anywhere: a table of the values with a bar of blocks beside each
-    (the largest value BAR_WIDTH blocks), under its caption — the cockpit's charts, in text."""
-    if not categories:
-        return
-    document.add_paragraph(caption).runs[0].bold = True
-    top = max((v for _, values in series for v in values), default=0) or 1
-    rows = []
-    for i, category in enumerate(categories):
-        for name, values in series:
-            value = values[i]
-            blocks = BAR * max(1 if value else 0, round(BAR_WIDTH * value / top))
-            rows.append([category, name, f"{value:,}", blocks])
-    _table(document, ["", "项目", "数值", "图示"], rows)
+def _chart(document: Any, figures: Cockpit, key: str) -> None:
+    """The cockpit's chart of that key, drawn by Word, with its table (none if it is empty)."""
+    chart = figures.charts.get(key)
+    if chart is not None:
+        add_chart(document, chart)
 
 
 def briefing_docx(figures: Cockpit, *, zone: str, day: dt.date) -> bytes:
@@ -89,6 +76,8 @@ def briefing_docx(figures: Cockpit, *, zone: str, day: dt.date) -> bytes:
                 for s in figures.chains
             ],
         )  # fmt: skip
+        _chart(document, figures, "chains-trend")
+        _chart(document, figures, "chains-revenue")
     if figures.innovation:
         summary = figures.innovation
         document.add_heading("二、创新积分", level=1)
@@ -98,10 +87,7 @@ def briefing_docx(figures: Cockpit, *, zone: str, day: dt.date) -> bytes:
             f"{run.period} 年度“{run.spec.name}”已发布：参评 {run.firms:,} 家，"
             f"有积分 {run.scored:,} 家；{bands}。"
         )
-        _bars(
-            document, "各榜单企业数（家）", [band for band, _ in summary.bands],
-            [("企业", [n for _, n in summary.bands])],
-        )  # fmt: skip
+        _chart(document, figures, "innovation-points")
     if figures.landuse:
         landuse_run, counts = figures.landuse
         document.add_heading("三、亩均效益", level=1)
@@ -109,10 +95,7 @@ def briefing_docx(figures: Cockpit, *, zone: str, day: dt.date) -> bytes:
         document.add_paragraph(
             f"{landuse_run.period} 年度评价已发布：{grades}；低效企业 {counts.get('low', 0):,} 家。"
         )
-        _bars(
-            document, "亩均效益分类企业数（家）", list(GRADES),
-            [("企业", [counts.get(g, 0) for g in GRADES])],
-        )  # fmt: skip
+        _chart(document, figures, "landuse")
     if figures.payouts:
         document.add_heading("四、政策兑现", level=1)
         _table(
@@ -121,11 +104,7 @@ def briefing_docx(figures: Cockpit, *, zone: str, day: dt.date) -> bytes:
             [[p.period, f"{p.firms:,} 家", f"{p.payouts:,}", f"{p.amount:,.2f}",
               _percent(p.free_share)] for p in figures.payouts],
         )  # fmt: skip
-        years = list(reversed(figures.payouts))
-        _bars(
-            document, "各年度兑现笔数", [p.period for p in years],
-            [("兑现", [p.payouts for p in years]), ("其中免申即享", [p.free for p in years])],
-        )  # fmt: skip
+        _chart(document, figures, "payouts")
     if figures.desk is not None:
         desk = figures.desk
         document.add_heading("五、企呼我应", level=1)
@@ -134,11 +113,7 @@ def briefing_docx(figures: Cockpit, *, zone: str, day: dt.date) -> bytes:
             f"办结率 {_percent(desk.closure_rate)}，按时办结率 {_percent(desk.on_time_rate)}，"
             f"满意率 {_percent(desk.satisfaction_rate)}。"
         )
-        months = desk.months[-12:]
-        _bars(
-            document, "近 12 个月诉求提交与办结（件）", [m.month for m in months],
-            [("提交", [m.submitted for m in months]), ("办结", [m.closed for m in months])],
-        )  # fmt: skip
+        _chart(document, figures, "desk")
         _table(
             document,
             ["部门", "诉求", "办理中", "已超期", "按时办结率"],
