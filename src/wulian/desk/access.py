@@ -13,10 +13,11 @@ from typing import TypeVarTuple
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from wulian.core import xlsx
 from wulian.core.auth.models import Department, User
 from wulian.core.calendar import CHINA_TIME
 from wulian.core.db import utcnow
-from wulian.core.errors import Conflict, NotFound, PermissionDenied
+from wulian.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from wulian.core.pagination import Page, paginate
 from wulian.core.permissions import Actor, Permission, Role
 from wulian.core.todo import Todo
@@ -24,6 +25,7 @@ from wulian.desk import config as desk_config
 from wulian.desk.config import Action, DeskConfig
 from wulian.desk.models import DeskAttachment, DeskEvent, DeskRequest
 from wulian.desk.versions import config_of, current
+from wulian.enterprises import read
 
 MAX_TITLE = 100
 
@@ -167,6 +169,15 @@ def actions_for(session: Session, *, actor: Actor, request: DeskRequest) -> list
     ]
 
 
+# The queue's orders (the list's 排序): nearest deadline first is how officers work.
+QUEUE_SORTS = {
+    "due": "按期限（先到期的在前）",
+    "-submitted": "提交时间从新到旧",
+    "firm": "按企业名称",
+}
+EXPORT_LIMIT = 100_000  # rows in one exported workbook
+
+
 @dataclass(frozen=True)
 class Filters:
     state: str = ""  # a state key, "open" or "closed"
@@ -177,21 +188,15 @@ class Filters:
     escalated: bool = False
     mine: bool = False
     q: str = ""
+    sort: str = "due"  # a key of QUEUE_SORTS
 
 
-def queue(
-    session: Session,
-    *,
-    actor: Actor,
-    filters: Filters = Filters(),
-    now: dt.datetime | None = None,
-    page: int = 1,
-    per_page: int = 50,
-) -> Page[DeskRequest]:
-    """Requests actor may see, nearest deadline first (closed ones last, newest first)."""
+def _queue_query(
+    session: Session, actor: Actor, filters: Filters, now: dt.datetime
+) -> sa.Select[DeskRequest]:
+    """The requests actor may see that match filters, in the order the filter asks for."""
     _, spec = current(session)
     where = reach(session, actor, spec)
-    now = now or utcnow()
     query = visible(sa.select(DeskRequest), where)
     closed = [s.key for s in spec.states if s.closed]
     if filters.state == "open":
@@ -220,8 +225,70 @@ def queue(
             DeskRequest.title.contains(text, autoescape=True)
             | (DeskRequest.tracking_no == text.upper())
         )
-    query = query.order_by(DeskRequest.due_at.is_(None), DeskRequest.due_at, DeskRequest.id.desc())
+    if filters.sort not in QUEUE_SORTS:
+        raise InvalidInput(f"排序方式“{filters.sort}”不对", field="sort")
+    if filters.sort == "firm":
+        return query.order_by(read.name_order(DeskRequest.enterprise_id), DeskRequest.id.desc())
+    if filters.sort == "-submitted":
+        return query.order_by(DeskRequest.created_at.desc(), DeskRequest.id.desc())
+    return query.order_by(DeskRequest.due_at.is_(None), DeskRequest.due_at, DeskRequest.id.desc())
+
+
+def queue(
+    session: Session,
+    *,
+    actor: Actor,
+    filters: Filters = Filters(),
+    now: dt.datetime | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> Page[DeskRequest]:
+    """Requests actor may see, nearest deadline first (closed ones last, newest first) unless the
+    filter sorts otherwise."""
+    query = _queue_query(session, actor, filters, now or utcnow())
     return paginate(session, query, page=page, per_page=per_page)
+
+
+def queue_xlsx(
+    session: Session, *, actor: Actor, filters: Filters, now: dt.datetime | None = None
+) -> bytes:
+    """Every request of the queue that matches filters, in the list's order, as a workbook."""
+    now = now or utcnow()
+    query = _queue_query(session, actor, filters, now).limit(EXPORT_LIMIT)
+    rows: list[DeskRequest] = list(session.scalars(query))
+    _, spec = current(session)
+    firms = read.names(session, sorted({r.enterprise_id for r in rows}))
+    departments = dict(session.execute(sa.select(Department.id, Department.name)).all())
+    staff = actor.enterprise_id is None
+    headers = ["受理编号", "标题", "类别", "状态", "提交时间", "期限", "是否超期"]
+    if staff:
+        headers[2:2] = ["企业"]
+        headers[5:5] = ["承办部门"]
+        headers.append("督办")
+
+    def line(r: DeskRequest) -> list[str]:
+        state = spec.state_map.get(r.state)
+        overdue = r.due_at is not None and r.due_at < now and not (state and state.closed)
+        out = [r.tracking_no or "", r.title,
+               spec.category_map[r.category].name if r.category in spec.category_map
+               else r.category,
+               state.name if state else r.state,
+               local_time(r.created_at), local_time(r.due_at),
+               "是" if overdue else "否"]  # fmt: skip
+        if staff:
+            out[2:2] = [firms.get(r.enterprise_id, "")]
+            out[5:5] = [departments.get(r.department_id, "") if r.department_id else ""]
+            out.append("是" if r.escalated_at else "")
+        return out
+
+    book = xlsx.ListWorkbook()
+    book.table(
+        "诉求", headers=headers, rows=(line(r) for r in rows),
+        widths=[16, 36, *([30] if staff else []), 14, 12, *([20] if staff else []), 18, 18, 10,
+                *([8] if staff else [])],
+        frozen_columns=1,
+    )  # fmt: skip
+    return book.close()
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from __future__ import annotations
 from wulian.desk.access import (
     MAX_DESCRIPTION,
     MAX_TITLE,
+    QUEUE_SORTS,
     SYSTEM_LABEL,
     Command,
     Filters,
@@ -37,6 +38,7 @@ from wulian.desk.access import (
     latest_notes,
     officers,
     queue,
+    queue_xlsx,
     reach,
     waiting,
 )
@@ -82,6 +84,7 @@ __all__ = [
     "CODE",
     "MAX_DESCRIPTION",
     "MAX_TITLE",
+    "QUEUE_SORTS",
     "RESPONSE_SORTS",
     "SHIPPED_SPECS",
     "SOLVED",
@@ -123,6 +126,7 @@ __all__ = [
     "officers",
     "parse",
     "queue",
+    "queue_xlsx",
     "reach",
     "recompute_provisional",
     "responses_xlsx",

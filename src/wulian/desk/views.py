@@ -4,6 +4,7 @@ actions, follow-ups, the leaders' statistics, the configuration) and the Open311
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -55,6 +56,12 @@ enterprise_views.profile_part(
 )  # on a firm's page: a firm's requests
 
 PageNo = Annotated[int, Query(ge=1, le=100_000)]
+PerPage = Annotated[int, Query(ge=1, le=200)]
+Text = Annotated[str, Query(max_length=100)]
+Short = Annotated[str, Query(max_length=32)]
+Day = Annotated[str, Query(max_length=10)]
+Flag = Annotated[str, Query(max_length=1)]
+Id = Annotated[str, Query(pattern=r"^\d{0,9}$")]
 
 
 def refused(
@@ -89,10 +96,10 @@ def _attachment_limit(db: Session) -> int:
 
 
 def _queue_context(
-    db: Session, actor: Actor, filters: service.Filters, page: int
+    db: Session, actor: Actor, filters: service.Filters, page: int, per_page: int = 50
 ) -> dict[str, Any]:
     _, spec = service.current(db)
-    result = service.queue(db, actor=actor, filters=filters, page=page)
+    result = service.queue(db, actor=actor, filters=filters, page=page, per_page=per_page)
     query = {
         k: v
         for k, v in {
@@ -101,6 +108,7 @@ def _queue_context(
             "q": filters.q,
             "department": "" if filters.department_id is None else str(filters.department_id),
             "enterprise": "" if filters.enterprise_id is None else str(filters.enterprise_id),
+            "sort": "" if filters.sort == "due" else filters.sort,
         }.items()
         if v
     }  # fmt: skip
@@ -111,6 +119,9 @@ def _queue_context(
         "result": result,
         "filters": filters,
         "base": "/desk?" + urlencode(query) + ("&" if query else ""),
+        "export": "/desk/export.xlsx" + ("?" + urlencode(query) if query else ""),
+        "sizes": PAGE_SIZES,
+        "sorts": service.QUEUE_SORTS,
         "names": service.department_names(db),
         "firms": _firm_names(db, [r.enterprise_id for r in result.items]),
         "counts": service.counts_by_state(db, actor=actor),
@@ -126,29 +137,71 @@ def _firm_names(db: Session, ids: list[int]) -> dict[int, str]:
     return read.names(db, ids)
 
 
+def _queue_filters(
+    actor: Actor, state: str | None, category: str, due: str, mine: str, escalated: str,
+    department: str, enterprise: str, q: str, sort: str,
+) -> service.Filters:  # fmt: skip
+    if state is None:  # staff start from what is still open; a firm sees all its requests
+        state = "open" if actor.enterprise_id is None else ""
+    return service.Filters(
+        state=state, category=category, due=due, mine=bool(mine), escalated=bool(escalated),
+        department_id=int(department) if department else None, q=q,
+        enterprise_id=int(enterprise) if enterprise else None, sort=sort or "due",
+    )  # fmt: skip
+
+
+Due = Annotated[str, Query(pattern="^(|overdue|soon)$")]
+State = Annotated[str | None, Query(max_length=32)]
+
+
 @pages.get("/desk")
 def workbench(
     request: Request,
     db: DB,
     actor: CurrentActor,
-    state: Annotated[str | None, Query(max_length=32)] = None,
-    category: Annotated[str, Query(max_length=32)] = "",
-    due: Annotated[str, Query(pattern="^(|overdue|soon)$")] = "",
-    mine: Annotated[str, Query(max_length=1)] = "",
-    escalated: Annotated[str, Query(max_length=1)] = "",
-    department: Annotated[str, Query(pattern=r"^\d{0,9}$")] = "",
-    enterprise: Annotated[str, Query(pattern=r"^\d{0,9}$")] = "",
-    q: Annotated[str, Query(max_length=100)] = "",
+    state: State = None,
+    category: Short = "",
+    due: Due = "",
+    mine: Flag = "",
+    escalated: Flag = "",
+    department: Id = "",
+    enterprise: Id = "",
+    q: Text = "",
+    sort: Short = "",
     page: PageNo = 1,
+    per_page: PerPage = 50,
 ) -> Response:
-    if state is None:  # staff start from what is still open; a firm sees all its requests
-        state = "open" if actor.enterprise_id is None else ""
-    filters = service.Filters(
-        state=state, category=category, due=due, mine=bool(mine), escalated=bool(escalated),
-        department_id=int(department) if department else None, q=q,
-        enterprise_id=int(enterprise) if enterprise else None,
-    )  # fmt: skip
-    return render(request, "desk/queue.html", _queue_context(db, actor, filters, page))
+    filters = _queue_filters(
+        actor, state, category, due, mine, escalated, department, enterprise, q, sort
+    )
+    try:
+        context = _queue_context(db, actor, filters, page, per_page)
+    except InvalidInput as bad:  # a bad sort typed into the address: the default order, why
+        context = _queue_context(db, actor, replace(filters, sort="due"), page, per_page)
+        return render(request, "desk/queue.html", context | {"error": bad}, bad.status)
+    return render(request, "desk/queue.html", context)
+
+
+@pages.get("/desk/export.xlsx")
+def queue_export(
+    db: DB,
+    actor: CurrentActor,
+    state: State = None,
+    category: Short = "",
+    due: Due = "",
+    mine: Flag = "",
+    escalated: Flag = "",
+    department: Id = "",
+    enterprise: Id = "",
+    q: Text = "",
+    sort: Short = "",
+) -> Response:
+    """The queue's requests that match the filter (all pages), as a workbook."""
+    filters = _queue_filters(
+        actor, state, category, due, mine, escalated, department, enterprise, q, sort
+    )
+    content = service.queue_xlsx(db, actor=actor, filters=filters)
+    return xlsx_download(content, f"诉求-{calendar.today():%Y%m%d}.xlsx")
 
 
 @pages.post("/desk/bulk-assign")
@@ -369,12 +422,6 @@ def attachment(request: Request, attachment_id: int, db: DB, actor: CurrentActor
 
 
 # ---------------------------------------------------------------- follow-ups and statistics
-
-
-PerPage = Annotated[int, Query(ge=1, le=200)]
-Text = Annotated[str, Query(max_length=100)]
-Short = Annotated[str, Query(max_length=32)]
-Day = Annotated[str, Query(max_length=10)]
 
 
 def _survey_filters(
