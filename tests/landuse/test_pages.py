@@ -164,3 +164,32 @@ def test_the_results_api_filters_and_pages_as_the_run_page_does(client, make_cli
     refused = firm.get(path)
     assert refused.status_code == 403  # published: still the zone's list, not a firm's
     assert "亩均测试07有限公司" not in refused.text
+
+
+def test_the_run_list_pages_and_its_api_shows_firms_only_public_runs(client, make_client, zone):
+    login(client, "analyst1")
+    urls = [
+        post_form(client, "/landuse/runs", {"spec_id": zone["spec"], "year": 2024},
+                  page="/landuse").headers["location"]
+        for _ in range(3)
+    ]  # fmt: skip
+    ids = [int(u.rsplit("/", 1)[1]) for u in urls]
+    first = client.get("/landuse?per_page=2")
+    assert first.status_code == 200
+    assert "第 1 / 2 页，共 3 条" in first.text
+    assert f'href="/landuse/runs/{ids[2]}"' in first.text  # the newest first
+    assert f'href="/landuse/runs/{ids[0]}"' not in first.text
+    second = client.get("/landuse?per_page=2&page=2")
+    assert f'href="/landuse/runs/{ids[0]}"' in second.text
+    assert 'value="2024"' in second.text  # the new run's year: the newest run's, on any page
+    body = client.get("/api/v1/landuse/runs", params={"per_page": 2}).json()
+    assert (body["total"], body["page"], body["per_page"]) == (3, 1, 2)
+    assert [r["id"] for r in body["items"]] == [ids[2], ids[1]]
+    assert body["items"][0]["status"] == "draft"
+    assert body["items"][0]["counts"]["rated"] > 0
+    assert client.get("/api/v1/landuse/runs", params={"per_page": 500}).status_code == 422
+    post_form(client, f"{urls[1]}/publish", {}, page=urls[1])
+    firm = make_client()
+    login(firm, "firm0")
+    seen = firm.get("/api/v1/landuse/runs").json()
+    assert [r["id"] for r in seen["items"]] == [ids[1]]  # drafts are not a firm's to see

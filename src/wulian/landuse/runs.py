@@ -16,6 +16,7 @@ from wulian.core import audit, calendar, runs
 from wulian.core.auth import service as auth_service
 from wulian.core.errors import InvalidInput, NotFound
 from wulian.core.notify import service as notify
+from wulian.core.pagination import Page, paginate
 from wulian.core.permissions import Actor, Permission
 from wulian.core.runs import RunStatus
 from wulian.core.todo import Todo
@@ -143,15 +144,26 @@ def create_run(
     return run
 
 
-def get_runs(session: Session, *, actor: Actor) -> list[LanduseRun]:
-    """Runs, newest first (enterprise users: those on notice or published)."""
+def _runs_query(actor: Actor) -> sa.Select[LanduseRun]:
+    """Runs actor may see, newest year first (enterprise users: those on notice or published)."""
     actor.require(Permission.ENTERPRISES_READ)
     query = sa.select(LanduseRun).order_by(LanduseRun.period.desc(), LanduseRun.id.desc())
     if actor.enterprise_id is not None:
-        query = query.where(LanduseRun.status.in_(runs.PUBLIC))
-    else:
-        actor.require(Permission.ZONE_READ)
-    return list(session.scalars(query))
+        return query.where(LanduseRun.status.in_(runs.PUBLIC))
+    actor.require(Permission.ZONE_READ)
+    return query
+
+
+def get_runs(session: Session, *, actor: Actor) -> list[LanduseRun]:
+    """Runs, newest first (enterprise users: those on notice or published)."""
+    return list(session.scalars(_runs_query(actor)))
+
+
+def runs_page(
+    session: Session, *, actor: Actor, page: int = 1, per_page: int = 20
+) -> Page[LanduseRun]:
+    """One page of the runs, in `get_runs`' order."""
+    return paginate(session, _runs_query(actor), page=page, per_page=per_page)
 
 
 def get_run_or_raise(session: Session, *, actor: Actor, run_id: int) -> LanduseRun:

@@ -8,6 +8,7 @@ import datetime as dt
 from pydantic import BaseModel, Field
 
 from wulian.core.pagination import PageOut
+from wulian.landuse.models import LanduseRun
 
 
 class GradeOut(BaseModel):
@@ -30,6 +31,31 @@ class GradesPage(PageOut[GradeOut]):
     year: int | None = Field(description="评价年度")
     spec: str | None = Field(description="评价方案及版本")
     published_at: dt.datetime | None
+
+
+class RunOut(BaseModel):
+    """A 亩均效益 run: its year, method, status in the public-notice cycle, counts by class."""
+
+    id: int
+    period: str = Field(description="评价年度")
+    spec: str = Field(description="评价方案及版本")
+    status: str = Field(description="draft 草稿、notice 公示中、published 已发布、withdrawn 已撤回")
+    counts: dict[str, int] = Field(
+        description="各状态、类别的企业数：rated 参评，grade:A…grade:T 各类，low 低效企业"
+    )
+    notice_from: dt.date | None
+    notice_until: dt.date | None
+    published_at: dt.datetime | None
+    created_at: dt.datetime
+
+    @classmethod
+    def of(cls, run: LanduseRun) -> RunOut:
+        return cls(
+            id=run.id, period=run.period, spec=f"{run.spec.name}（第 {run.spec.version} 版）",
+            status=run.status, counts={k: int(v) for k, v in (run.counts or {}).items()},
+            notice_from=run.notice_from, notice_until=run.notice_until,
+            published_at=run.published_at, created_at=run.created_at,
+        )  # fmt: skip
 
 
 class ResultOut(BaseModel):

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from wulian.core.deps import DB, CurrentActor, render, render_failure, xlsx_download
 from wulian.core.errors import InvalidInput, NotFound, WulianError
-from wulian.core.pagination import PageOut
+from wulian.core.pagination import PAGE_SIZES, PageOut
 from wulian.core.permissions import Actor
 from wulian.core.runpages import RunPages, lifecycle_router
 from wulian.core.runs import RunStatus
@@ -32,17 +32,25 @@ enterprise_views.profile_part(
 
 Short = Annotated[str | None, Query(max_length=40)]
 PageNo = Annotated[int, Query(ge=1, le=100_000)]
+PerPage = Annotated[int, Query(ge=1, le=200)]
 
 
-def _index_context(db: Session, actor: Actor, error: WulianError | None = None) -> dict[str, Any]:
+def _index_context(
+    db: Session, actor: Actor, error: WulianError | None = None, page: int = 1, per_page: int = 20
+) -> dict[str, Any]:
     staff = actor.enterprise_id is None
+    result = service.runs_page(db, actor=actor, page=page, per_page=per_page)
+    newest = service.runs_page(db, actor=actor, page=1, per_page=1).items
     latest: dict[str, LanduseSpec] = {}
     for row in service.get_specs(db, actor=actor) if staff else []:
         latest.setdefault(row.code, row)
     runnable = [s for s in latest.values() if service.may_run(db, actor=actor, spec=s)]
     return {
         "actor": actor,
-        "runs": service.get_runs(db, actor=actor),
+        "runs": result.items,
+        "result": result,
+        "newest": newest[0] if newest else None,
+        "sizes": PAGE_SIZES,
         "specs": runnable,
         "can_run": bool(runnable),
         "statuses": RunStatus,
@@ -51,10 +59,12 @@ def _index_context(db: Session, actor: Actor, error: WulianError | None = None) 
 
 
 @pages.get("/landuse")
-def index(request: Request, db: DB, actor: CurrentActor) -> Response:
+def index(
+    request: Request, db: DB, actor: CurrentActor, page: PageNo = 1, per_page: PerPage = 20
+) -> Response:
     if actor.enterprise_id is not None:  # a firm goes to its own report card
         return RedirectResponse(f"/landuse/card/{actor.enterprise_id}", status_code=303)
-    return render(request, "landuse/index.html", _index_context(db, actor))
+    return render(request, "landuse/index.html", _index_context(db, actor, None, page, per_page))
 
 
 @pages.post("/landuse/runs")
@@ -249,6 +259,16 @@ def grades(
 
 
 GRADES = ("A", "B", "C", "D", "T")
+
+
+@api.get("/landuse/runs", summary="亩均效益评价批次（分页，新的年度在前）")
+def api_runs(
+    db: DB, actor: CurrentActor, page: PageNo = 1, per_page: PerPage = 20
+) -> PageOut[schemas.RunOut]:
+    """与“亩均效益评价”页面相同的分页；企业用户只看到公示中和已发布的批次。"""
+    result = service.runs_page(db, actor=actor, page=page, per_page=per_page)
+    items = [schemas.RunOut.of(r) for r in result.items]
+    return PageOut[schemas.RunOut](**PageOut.fields(result), items=items)
 
 
 @api.get("/landuse/runs/{run_id}/results", response_model=PageOut[schemas.ResultOut])
