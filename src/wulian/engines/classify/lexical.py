@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 import scipy.sparse as sp
 
@@ -174,7 +175,8 @@ class Scores:
 
 def _sparse(product: sp.csr_matrix, size: int, owners: np.ndarray | None) -> Scores:
     """The scores in a product of texts × lines (owners: the leaf of each line, non-decreasing;
-    a leaf's score is the largest of its lines') or of texts × leaves (owners None)."""
+    a leaf's score is the largest of its lines') or of texts × leaves (owners None). The
+    reference for `_scores`, which computes the same without forming the product."""
     product.sort_indices()
     texts = product.shape[0]
     rows = np.repeat(np.arange(texts, dtype=np.int64), np.diff(product.indptr))
@@ -185,6 +187,12 @@ def _sparse(product: sp.csr_matrix, size: int, owners: np.ndarray | None) -> Sco
         starts = np.r_[0, np.flatnonzero(np.diff(keys)) + 1]
         keys, values = keys[starts], np.maximum.reduceat(values, starts)
         rows = keys // size
+    return _with_moments(keys, values, rows, texts, size)
+
+
+def _with_moments(
+    keys: np.ndarray, values: np.ndarray, rows: np.ndarray, texts: int, size: int
+) -> Scores:
     total = np.bincount(rows, weights=values, minlength=texts)
     squares = np.bincount(rows, weights=values.astype(np.float64) ** 2, minlength=texts)
     mean = total / size
@@ -192,10 +200,87 @@ def _sparse(product: sp.csr_matrix, size: int, owners: np.ndarray | None) -> Sco
     return Scores(keys, values, mean, std)
 
 
+def _scores(query: sp.csr_matrix, other_t: sp.csr_matrix, owners: np.ndarray, size: int) -> Scores:
+    """The scores of the texts (rows of query) against the columns of other_t (features ×
+    lines, or × leaves with owners the identity): for each text and leaf, the largest of the
+    leaf's lines' cosines. The same numbers as `_sparse(query @ other_t, ...)`, from one
+    compiled pass per text that keeps only the lines it touches."""
+    texts = query.shape[0]
+    keys, values = _line_max(
+        query.indptr.astype(np.int64), query.indices.astype(np.int64),
+        query.data.astype(np.float32), other_t.indptr.astype(np.int64),
+        other_t.indices.astype(np.int64), other_t.data.astype(np.float32),
+        owners.astype(np.int64), np.int64(size),
+    )  # fmt: skip
+    return _with_moments(keys, values, keys // size, texts, size)
+
+
+@numba.njit(nogil=True, cache=True)
+def _line_max(
+    q_indptr: np.ndarray, q_indices: np.ndarray, q_data: np.ndarray,
+    o_indptr: np.ndarray, o_indices: np.ndarray, o_data: np.ndarray,
+    owners: np.ndarray, size: np.int64,
+) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Row by row: the dot products with every column the row's features reach (summed in
+    the order a sparse product sums them), then the largest per owner, owners in order."""
+    columns = owners.shape[0]
+    sums = np.zeros(columns, np.float32)
+    seen = np.full(columns, -1, np.int64)
+    touched = np.empty(columns, np.int64)
+    capacity = max(1024, 64 * (q_indptr.shape[0] - 1))
+    out_keys = np.empty(capacity, np.int64)
+    out_values = np.empty(capacity, np.float32)
+    n = 0
+    for row in range(q_indptr.shape[0] - 1):
+        count = 0
+        for a in range(q_indptr[row], q_indptr[row + 1]):
+            feature, weight = q_indices[a], q_data[a]
+            for b in range(o_indptr[feature], o_indptr[feature + 1]):
+                column = o_indices[b]
+                if seen[column] != row:
+                    seen[column] = row
+                    sums[column] = weight * o_data[b]
+                    touched[count] = column
+                    count += 1
+                else:
+                    sums[column] += weight * o_data[b]
+        if count == 0:
+            continue
+        hit = np.sort(touched[:count])
+        if n + count > capacity:
+            while n + count > capacity:
+                capacity *= 2
+            grown_keys = np.empty(capacity, np.int64)
+            grown_keys[:n] = out_keys[:n]
+            out_keys = grown_keys
+            grown_values = np.empty(capacity, np.float32)
+            grown_values[:n] = out_values[:n]
+            out_values = grown_values
+        owner = owners[hit[0]]
+        best = sums[hit[0]]
+        for j in range(1, count):
+            column = hit[j]
+            if owners[column] != owner:
+                if best != 0:  # as the sparse product, which keeps no zero
+                    out_keys[n] = row * size + owner
+                    out_values[n] = best
+                    n += 1
+                owner = owners[column]
+                best = sums[column]
+            elif sums[column] > best:
+                best = sums[column]
+        if best != 0:
+            out_keys[n] = row * size + owner
+            out_values[n] = best
+            n += 1
+    return out_keys[:n].copy(), out_values[:n].copy()
+
+
 def score(index: Index, matrix: sp.csr_matrix) -> tuple[Scores, Scores]:
     """(line, whole) scores of the TF-IDF rows of texts (over all the model's features)."""
     query = _restrict(matrix, index.keep, index.whole.shape[1])
-    return _lines(index, query), _sparse(query @ index.whole_t, index.size, None)
+    whole = _scores(query, index.whole_t, np.arange(index.size, dtype=np.int64), index.size)
+    return _lines(index, query), whole
 
 
 def line_scores(index: Index, matrix: sp.csr_matrix) -> Scores:
@@ -204,7 +289,7 @@ def line_scores(index: Index, matrix: sp.csr_matrix) -> Scores:
 
 
 def _lines(index: Index, query: sp.csr_matrix) -> Scores:
-    return _sparse(query @ index.lines_t, index.size, index.owners)
+    return _scores(query, index.lines_t, index.owners, index.size)
 
 
 def keyword_hits(index: Index, texts: Sequence[str]) -> np.ndarray:

@@ -138,26 +138,64 @@ class Model:
 
 def _counts(model_ngrams: np.ndarray, words: dict[str, int], texts: Sequence[str]) -> sp.csr_matrix:
     """Term counts of normalised texts over a vocabulary (unknown terms dropped)."""
-    rows, keys = textmod.ngram_keys(texts)
+    return _counts_and_heads(model_ngrams, words, texts, [None] * len(texts))[0]
+
+
+def _counts_and_heads(
+    model_ngrams: np.ndarray,
+    words: dict[str, int],
+    texts: Sequence[str],
+    places: Sequence[tuple[int, int] | None],
+) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """Term counts of normalised texts over a vocabulary (unknown terms dropped), and of the
+    part of each text at its place (text[start:end], see textmod.head_place; an empty row where
+    there is none), taken from the text's own n-grams and words."""
+    rows, keys, starts, ends = textmod.ngram_places(texts)
     position = np.searchsorted(model_ngrams, keys)
     position[position == len(model_ngrams)] = 0
     known = model_ngrams[position] == keys if len(model_ngrams) else np.zeros(len(keys), bool)
+    low = np.full(len(texts) + 1, -1, np.int64)  # the places; -1: none
+    high = np.full(len(texts) + 1, -1, np.int64)
     word_rows: list[int] = []
     word_ids: list[int] = []
+    head_rows: list[int] = []
+    head_ids: list[int] = []
     for row, text in enumerate(texts):
-        for w in textmod.words(text):
+        place = places[row]
+        if place is None:
+            for w in textmod.words(text):
+                feature = words.get(w)
+                if feature is not None:
+                    word_rows.append(row)
+                    word_ids.append(feature)
+            continue
+        low[row], high[row] = place
+        for w, start, end in textmod.word_places(text):
             feature = words.get(w)
             if feature is not None:
                 word_rows.append(row)
                 word_ids.append(feature)
-    all_rows = np.concatenate([rows[known], np.asarray(word_rows, np.int64)])
-    all_cols = np.concatenate([position[known], np.asarray(word_ids, np.int64)])
+                if place[0] <= start and end <= place[1]:
+                    head_rows.append(row)
+                    head_ids.append(feature)
+    inside = known & (starts >= low[rows]) & (ends <= high[rows])
     size = len(model_ngrams) + len(words)
-    matrix = sp.csr_matrix(
-        (np.ones(len(all_rows), np.float32), (all_rows, all_cols)), shape=(len(texts), size)
+
+    def matrix(
+        ngram_rows: np.ndarray, ngram_cols: np.ndarray, w_rows: list[int], w_ids: list[int]
+    ) -> sp.csr_matrix:
+        all_rows = np.concatenate([ngram_rows, np.asarray(w_rows, np.int64)])
+        all_cols = np.concatenate([ngram_cols, np.asarray(w_ids, np.int64)])
+        out = sp.csr_matrix(
+            (np.ones(len(all_rows), np.float32), (all_rows, all_cols)), shape=(len(texts), size)
+        )
+        out.sum_duplicates()
+        return out
+
+    return (
+        matrix(rows[known], position[known], word_rows, word_ids),
+        matrix(rows[inside], position[inside], head_rows, head_ids),
     )
-    matrix.sum_duplicates()
-    return matrix
 
 
 def _tfidf(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
@@ -542,7 +580,9 @@ def _candidates(
 ) -> tuple[fusion.Candidates, sp.csr_matrix]:
     """The fused scorers' candidates of normalised texts (cited codes ruled out), and the
     texts' TF-IDF rows. Scored SUB texts at a time (the lexical scores are texts × leaves)."""
-    matrix = vectorise(model, texts)
+    places = [textmod.head_place(t) for t in texts]
+    counts, head_counts = _counts_and_heads(model.ngrams, model.words, texts, places)
+    matrix, head_matrix = _tfidf(counts, model.idf), _tfidf(head_counts, model.idf)
     ex_rows, ex_nodes = _excluded(model, texts)
     beam_nodes, beam_logp = _beam(model, matrix, ex_rows, ex_nodes, beam or BEAM)
     parts: list[fusion.Candidates] = []
@@ -550,7 +590,9 @@ def _candidates(
         end = min(start + SUB, len(texts))
         line, whole = lexical.score(model.lexical, matrix[start:end])
         hits = lexical.keyword_hits(model.lexical, texts[start:end])
-        head = _head_scores(model, texts[start:end], line)
+        head = _head_scores(
+            model, texts[start:end], places[start:end], head_matrix[start:end], line
+        )
         meaning = semanticmod.scores(model.semantic, texts[start:end]) if model.semantic else None
         found = fusion.candidates(
             model.leaf_of_node,
@@ -580,16 +622,30 @@ def _candidates(
     return found, matrix
 
 
-def _head_scores(model: Model, texts: list[str], line: lexical.Scores) -> lexical.Scores:
-    """The line scores of each text's first item (textmod.head); a text that is one item
-    already has them."""
-    heads = [textmod.head(t) for t in texts]
-    other = [i for i, (h, t) in enumerate(zip(heads, texts, strict=True)) if h != t]
-    if not other:
+def _head_scores(
+    model: Model,
+    texts: list[str],
+    places: list[tuple[int, int] | None],
+    placed: sp.csr_matrix,
+    line: lexical.Scores,
+) -> lexical.Scores:
+    """The line scores of each text's first item (textmod.head): from placed (the TF-IDF rows
+    of the items that stand apart in their texts, taken from the texts' own features), else
+    vectorised on their own; a text that is one item already has them."""
+    heads = [textmod.head(t) if p is None else "" for t, p in zip(texts, places, strict=True)]
+    alone = [i for i, (h, t) in enumerate(zip(heads, texts, strict=True)) if h and h != t]
+    if alone:  # the heads that do not stand apart, featurised on their own into their rows
+        own = vectorise(model, [heads[i] for i in alone])
+        into = sp.csr_matrix(
+            (np.ones(len(alone), np.float32), (alone, np.arange(len(alone)))),
+            shape=(len(texts), len(alone)),
+        )
+        placed = sp.csr_matrix(placed + into @ own)  # those rows of placed are empty
+    at = np.array(sorted([i for i, p in enumerate(places) if p is not None] + alone), np.int64)
+    if not len(at):
         return line
-    scored = lexical.line_scores(model.lexical, vectorise(model, [heads[i] for i in other]))
+    scored = lexical.line_scores(model.lexical, placed[at])
     size = model.lexical.size
-    at = np.array(other, np.int64)
     mine = ~np.isin(line.keys // size, at)
     keys = np.concatenate([line.keys[mine], at[scored.keys // size] * size + scored.keys % size])
     values = np.concatenate([line.values[mine], scored.values])

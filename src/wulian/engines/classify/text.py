@@ -76,10 +76,22 @@ def code_points(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
 
 def ngram_keys(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """(row, key) of every character n-gram of every normalised text, in row order."""
+    rows, keys, _, _ = ngram_places(texts)
+    return rows, keys
+
+
+def ngram_places(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(row, key, start, end) of every character n-gram of every normalised text: start and
+    end are its place in its text (text[start:end] is the n-gram)."""
     points, boundary = code_points(texts)
-    row = np.cumsum(points == ord(_ROW_END)) - (points == ord(_ROW_END))
+    ends = points == ord(_ROW_END)
+    row = np.cumsum(ends) - ends
+    first = np.r_[0, np.flatnonzero(ends)[:-1] + 1]  # where each text starts in points
+    offset = np.arange(points.shape[0], dtype=np.int64) - first[row]
     rows: list[np.ndarray] = []
     keys: list[np.ndarray] = []
+    starts: list[np.ndarray] = []
+    lengths: list[np.ndarray] = []
     size = points.shape[0]
     for n in NGRAMS:
         if size < n:
@@ -87,14 +99,18 @@ def ngram_keys(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         span = size - n + 1
         ok = ~boundary[:span]
         key = points[:span].copy()
-        for offset in range(1, n):
-            ok &= ~boundary[offset : offset + span]
-            key = (key << _SHIFT) | points[offset : offset + span]
+        for at in range(1, n):
+            ok &= ~boundary[at : at + span]
+            key = (key << _SHIFT) | points[at : at + span]
         rows.append(row[:span][ok])
         keys.append(key[ok])
+        starts.append(offset[:span][ok])
+        lengths.append(np.full(int(ok.sum()), n, np.int64))
     if not rows:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    return np.concatenate(rows), np.concatenate(keys)
+        empty = np.zeros(0, np.int64)
+        return empty, empty, empty, empty
+    start = np.concatenate(starts)
+    return np.concatenate(rows), np.concatenate(keys), start, start + np.concatenate(lengths)
 
 
 def key_text(key: int) -> str:
@@ -111,10 +127,43 @@ def words(text: str) -> list[str]:
     return [w for w in rjieba.cut(text) if len(w) > 1 and w.isalnum()]
 
 
+def word_places(text: str) -> list[tuple[str, int, int]]:
+    """The words (as `words`) with their places: (word, start, end), text[start:end] == word."""
+    out = []
+    at = 0
+    for w in rjieba.cut(text):
+        end = at + len(w)
+        if len(w) > 1 and w.isalnum():
+            out.append((w, at, end))
+        at = end
+    return out
+
+
 HEAD_PREFIXES = re.compile(
     r"^(?:一般项目|许可项目|经营范围|主营产品|主营业务|主要产品|生产|销售)[:：]?"
 )
 ITEMS = re.compile(r"[;；、,，:：。()（）]+")
+
+
+# Characters jieba keeps inside a run of text it segments as one (besides letters and digits):
+# a head next to one of them might be cut differently on its own than inside its text.
+_JIEBA_JOINS = frozenset("+#&._%-")
+
+
+def head_place(text: str) -> tuple[int, int] | None:
+    """Where the text's head (see head) stands in it, when that is a separate run of it:
+    text[start:end] is the head, with no letter, digit or character jieba joins on either side,
+    so its n-grams and words are those of the text that lie within it. None where the head is
+    the whole text or does not stand apart so (then it is featurised on its own)."""
+    item = head(text)
+    if item == text:
+        return None
+    start = text.find(item)
+    end = start + len(item)
+    for at in (start - 1, end):
+        if 0 <= at < len(text) and (text[at].isalnum() or text[at] in _JIEBA_JOINS):
+            return None
+    return start, end
 
 
 def head(text: str) -> str:
