@@ -150,7 +150,11 @@ def _counts_and_heads(
     """Term counts of normalised texts over a vocabulary (unknown terms dropped), and of the
     part of each text at its place (text[start:end], see textmod.head_place; an empty row where
     there is none), taken from the text's own n-grams and words."""
-    rows, keys, starts, ends = textmod.ngram_places(texts)
+    placed = any(p is not None for p in places)
+    if placed:
+        rows, keys, starts, ends = textmod.ngram_places(texts)
+    else:
+        rows, keys = textmod.ngram_keys(texts)
     position = np.searchsorted(model_ngrams, keys)
     position[position == len(model_ngrams)] = 0
     known = model_ngrams[position] == keys if len(model_ngrams) else np.zeros(len(keys), bool)
@@ -178,7 +182,7 @@ def _counts_and_heads(
                 if place[0] <= start and end <= place[1]:
                     head_rows.append(row)
                     head_ids.append(feature)
-    inside = known & (starts >= low[rows]) & (ends <= high[rows])
+    inside = known & (starts >= low[rows]) & (ends <= high[rows]) if placed else known & False
     size = len(model_ngrams) + len(words)
 
     def matrix(

@@ -76,18 +76,25 @@ def code_points(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
 
 def ngram_keys(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """(row, key) of every character n-gram of every normalised text, in row order."""
-    rows, keys, _, _ = ngram_places(texts)
+    rows, keys, _, _ = _ngrams(texts, places=False)
     return rows, keys
 
 
 def ngram_places(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(row, key, start, end) of every character n-gram of every normalised text: start and
     end are its place in its text (text[start:end] is the n-gram)."""
+    return _ngrams(texts, places=True)
+
+
+def _ngrams(
+    texts: Sequence[str], *, places: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     points, boundary = code_points(texts)
     ends = points == ord(_ROW_END)
     row = np.cumsum(ends) - ends
-    first = np.r_[0, np.flatnonzero(ends)[:-1] + 1]  # where each text starts in points
-    offset = np.arange(points.shape[0], dtype=np.int64) - first[row]
+    if places:  # each character's place in its text
+        first = np.r_[0, np.flatnonzero(ends)[:-1] + 1]  # where each text starts in points
+        offset = np.arange(points.shape[0], dtype=np.int64) - first[row]
     rows: list[np.ndarray] = []
     keys: list[np.ndarray] = []
     starts: list[np.ndarray] = []
@@ -104,11 +111,14 @@ def ngram_places(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarr
             key = (key << _SHIFT) | points[at : at + span]
         rows.append(row[:span][ok])
         keys.append(key[ok])
-        starts.append(offset[:span][ok])
-        lengths.append(np.full(int(ok.sum()), n, np.int64))
+        if places:
+            starts.append(offset[:span][ok])
+            lengths.append(np.full(int(ok.sum()), n, np.int64))
+    empty = np.zeros(0, np.int64)
     if not rows:
-        empty = np.zeros(0, np.int64)
         return empty, empty, empty, empty
+    if not places:
+        return np.concatenate(rows), np.concatenate(keys), empty, empty
     start = np.concatenate(starts)
     return np.concatenate(rows), np.concatenate(keys), start, start + np.concatenate(lengths)
 
