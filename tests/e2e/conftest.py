@@ -20,12 +20,16 @@ import uvicorn
 from psycopg import sql
 
 from tests.conftest import PG_MAINTENANCE, SYSTEM
+from wulian.core import calendar
 from wulian.core.db import create_engine, migrate, session_factory, unit_of_work
 from wulian.demo import build
+from wulian.demo.zone import data_years
 
 CHROMIUM = os.environ.get("WULIAN_CHROMIUM", "/usr/bin/chromium")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 ARTIFACTS = Path(os.environ.get("WULIAN_TEST_ARTIFACTS", "test-artifacts"))
+# The demo's data years, built from today: its previous and last year (its runs and payouts).
+PREVIOUS, LAST = data_years(calendar.today())[-2:]
 
 
 def free_port() -> int:

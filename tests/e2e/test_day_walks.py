@@ -15,6 +15,7 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
+from tests.e2e.conftest import LAST
 from tests.e2e.test_browser import sign_in
 from tests.e2e.test_home_browser import todo_count
 from wulian.core.permissions import Role
@@ -76,7 +77,7 @@ def test_an_analyst_publishes_a_run_whose_notice_has_ended(watched: Page, live_s
     page = watched
     world.user("analyst", Role.ANALYST, department_id=world.department("economy", "经信局"))
     sign_in(page, live_server, "analyst")
-    item = "2025 年度亩均效益评价公示期已满，可以发布"
+    item = f"{LAST} 年度亩均效益评价公示期已满，可以发布"
     assert todo_count(page, item) == 1
     page.locator("#todo li", has_text=item).get_by_role("link").click()
     expect(page).to_have_url(re.compile(r"/landuse/runs/\d+$"))
@@ -138,6 +139,6 @@ def test_a_firm_supplies_what_its_request_waits_for_and_sees_its_benefits(
     page.goto(f"{live_server}/")
     assert todo_count(page, "待企业补充的诉求") == waiting - 1
     page.get_by_role("link", name="我可享受的政策").click()
-    expect(page.locator("h1")).to_contain_text("2025 年度可享政策")
+    expect(page.locator("h1")).to_contain_text(f"{LAST} 年度可享政策")
     could = page.locator("#eligible details, #near details, #unknown details")
     assert could.count() >= 1

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from tests.demo.test_demo_desk import due_counts
+from tests.e2e.conftest import LAST, PREVIOUS
 from wulian.chains.models import ChainMembership
 from wulian.core import calendar, todo
 from wulian.core.auth.models import Department
@@ -35,27 +36,27 @@ def demo(demo_template: str) -> Iterator[Session]:
 def test_the_runs_are_where_the_story_needs_them(demo: Session):
     today = calendar.today()
     innovation = {r.period: r for r in demo.scalars(sa.select(InnovationRun))}
-    published = innovation["2024"]
+    published = innovation[PREVIOUS]
     assert published.status == "published"
     assert published.notice_until is not None
     assert published.notice_until < today
-    on_notice = innovation["2025"]
+    on_notice = innovation[LAST]
     assert on_notice.status == "notice"
     assert on_notice.notice_from is not None
     assert on_notice.notice_until is not None
     assert on_notice.notice_from <= today <= on_notice.notice_until
     assert demo.scalar(sa.select(sa.func.count()).where(Objection.run_id == on_notice.id)) == 1
     landuse = {r.period: r for r in demo.scalars(sa.select(LanduseRun))}
-    assert landuse["2024"].status == "published"
-    assert landuse["2025"].status == "notice"
-    ended = landuse["2025"].notice_until
+    assert landuse[PREVIOUS].status == "published"
+    assert landuse[LAST].status == "notice"
+    ended = landuse[LAST].notice_until
     assert ended is not None
     assert ended < today
 
     newest = demo.scalar(sa.select(PolicyRun).order_by(PolicyRun.id.desc()).limit(1))
     assert newest is not None
-    assert newest.period == "2025"
-    assert demo.scalar(sa.select(sa.func.count()).select_from(Payout)) == 10  # 2024, approved
+    assert newest.period == LAST
+    assert demo.scalar(sa.select(sa.func.count()).select_from(Payout)) == 10  # previous year's
     pending = demo.scalar(
         sa.select(sa.func.count())
         .select_from(PolicyOutcome)
@@ -130,7 +131,7 @@ def test_every_home_has_work_waiting(demo: Session):
     officer = homes["officer"]
     assert officer["待核对的企业数据（自报与有出入的导入值）"] > 0
     assert any("待审批兑现的企业" in label for label in officer)
-    assert homes["analyst"]["2025 年度亩均效益评价公示期已满，可以发布"] == 1
+    assert homes["analyst"][f"{LAST} 年度亩均效益评价公示期已满，可以发布"] == 1
     assert homes["leader"]["已超期的诉求"] >= 1
     enterprise = homes["enterprise"]
     assert enterprise["办理中的诉求"] >= 1
@@ -138,4 +139,4 @@ def test_every_home_has_work_waiting(demo: Session):
     science = actors(demo)["analyst"]
     science = Actor(**{**science.__dict__, "department_id": actors(demo)["officer"].department_id})
     labels = [i.label for p in WAITING for i in p(demo, actor=science, now=now) if i.count]
-    assert "2025 年度评价待答复的异议" in labels
+    assert f"{LAST} 年度评价待答复的异议" in labels

@@ -1,5 +1,5 @@
-"""In a real browser, on the demo zone: the science bureau's innovation points (the 2025 list on
-notice, a new version of a spec with its diff, a run, the rank-interval chart) and a firm's
+"""In a real browser, on the demo zone: the science bureau's innovation points (the last year's
+list on notice, a new version of a spec with its diff, a run, the rank-interval chart) and a firm's
 portrait with an objection."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.e2e.conftest import LAST
 from tests.e2e.test_browser import sign_in, sign_out
 from wulian.core.permissions import Role
 
@@ -54,7 +55,7 @@ def test_innovation_points_on_the_demo_zone(page: Page, live_server, world):
     page.get_by_label("评价方案").select_option(
         label="企业创新积分（国家核心指标·默认权重）（第 2 版）"
     )
-    page.get_by_label("评价年度").fill("2025")
+    page.get_by_label("评价年度").fill(LAST)
     page.get_by_role("button", name="开始评价").click()
     expect(page.locator("#run-status")).to_have_text("草稿")
     first = page.locator("#ranking tbody tr").first

@@ -1,21 +1,22 @@
 """In a real browser, on the demo zone: the policy library and a policy in readable form, the
-2025 evaluation, a payout list with what-if, an officer's approval (and the refusal of paying
+last year's evaluation, a payout list with what-if, an officer's approval (and the refusal of paying
 twice), the cultivation pools, and a firm's own policy calculator."""
 
 from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import Page, expect
 
-from tests.conftest import SYSTEM
+from tests.e2e.conftest import LAST
 from tests.e2e.test_browser import sign_in, sign_out
 from wulian.core.permissions import Role
-from wulian.demo import build
+
+pytestmark = pytest.mark.demo  # a copy of the demo zone built once per run
 
 
-def test_policies_on_the_demo_zone(page: Page, live_server, world, tmp_path):
-    world.run(lambda s: build.build(s, actor=SYSTEM, data_dir=tmp_path))
+def test_policies_on_the_demo_zone(page: Page, live_server, world):
     world.user("officer1", Role.OFFICER, department_id=world.department())
     console_errors: list[str] = []
     page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
@@ -74,7 +75,7 @@ def test_policies_on_the_demo_zone(page: Page, live_server, world, tmp_path):
     world.user("firm5", Role.ENTERPRISE, enterprise_id=5)
     sign_in(page, live_server, "firm5")
     page.get_by_role("link", name="我可享受的政策").click()
-    expect(page.locator("h1")).to_contain_text("2025 年度可享政策")
+    expect(page.locator("h1")).to_contain_text(f"{LAST} 年度可享政策")
     expect(page.locator("#unknown")).to_contain_text("需补充")
     page.goto(f"{live_server}/policies/calculator/6")
     expect(page.locator("body")).to_contain_text("只能查看本企业")

@@ -2,11 +2,13 @@
 synthetic zone with its runs and requests, and the first administrator.
 
 The demo is dated from the day it is built (`now`, by default the clock): whatever the date, its
-home pages have work waiting. The 2024 innovation list was published after a notice that ended
-weeks ago and the 2025 one is on notice now, with an objection to answer; the 2025 亩均效益
-evaluation's notice has just ended, so it can be published; 2024's R&D subsidy was paid to some
-firms and 2025's payouts wait for approval; requests are open in every state, most within their
-deadlines, a few due soon or overdue; and chain placements wait for review."""
+home pages have work waiting. Its facts cover the last three years whose figures are in
+(zone.data_years: in December 2026, 2023 to 2025). The previous year's innovation list was
+published after a notice that ended weeks ago and the last year's is on notice now, with an
+objection to answer; the last year's 亩均效益 evaluation's notice has just ended, so it can be
+published; the previous year's R&D subsidy was paid to some firms and the last year's payouts
+wait for approval; requests are open in every state, most within their deadlines, a few due soon
+or overdue; and chain placements wait for review."""
 
 from __future__ import annotations
 
@@ -38,11 +40,12 @@ from wulian.reference import service as reference_service
 from wulian.reference.models import Industry
 
 ADMIN_USERNAME = "admin"
-# Days before today: the 2024 innovation list's notice started (it was published 10 days later),
-# the 2025 list's notice started (7 days: still on), the 2025 亩均效益 notice started (ended).
-INNOVATION_2024_NOTICE = 40
-INNOVATION_2025_NOTICE = 2
-LANDUSE_2025_NOTICE = 9
+# Days before today: the previous year's innovation list's notice started (it was published 10
+# days later), the last year's list's notice started (7 days: still on), the last year's 亩均效益
+# notice started (ended). The years are the demo's data years (zone.data_years).
+INNOVATION_PREVIOUS_NOTICE = 40
+INNOVATION_LAST_NOTICE = 2
+LANDUSE_LAST_NOTICE = 9
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,7 @@ def build(
     again changes nothing."""
     now = now or dt.datetime.now(dt.UTC)
     today = calendar.today(now)
+    years = zone.data_years(today)
     installed = install(session, actor=actor)
     if session.scalar(sa.select(sa.func.count()).select_from(Industry)) == 0:
         subset = resources.files("wulian.demo").joinpath("data/gbt4754_subset.csv")
@@ -72,7 +76,7 @@ def build(
             reference_service.import_gbt4754(session, actor=actor, notes=path)
     zone_result = None
     if session.scalar(sa.select(sa.func.count()).select_from(Enterprise)) == 0:
-        zone_result = zone.build_zone(session, actor_label=actor.label)
+        zone_result = zone.build_zone(session, actor_label=actor.label, years=years)
         audit.record(
             session,
             action="demo.build",
@@ -87,15 +91,16 @@ def build(
     placed = chains_service.place(session, actor=actor) if zone_result is not None else None
     made = zone_result is not None
     requests = demo_desk.build(session, now=now) if made else None
-    runs = _innovation_runs(session, actor=actor, today=today) if made else 0
-    landuse_runs = _landuse_runs(session, actor=actor, today=today) if made else 0
-    policy_runs = _policy_runs(session, actor=actor) if made else 0
+    pair = (int(years[-2]), int(years[-1]))  # the previous and the last data year
+    runs = _innovation_runs(session, actor=actor, today=today, years=pair) if made else 0
+    landuse_runs = _landuse_runs(session, actor=actor, today=today, years=pair) if made else 0
+    policy_runs = _policy_runs(session, actor=actor, years=pair) if made else 0
     sample = None
     if data_dir is not None:
         sample = data_dir / zone.SAMPLE_NAME
         if not sample.exists():
             data_dir.mkdir(parents=True, exist_ok=True)
-            sample.write_bytes(zone.sample_import(session))
+            sample.write_bytes(zone.sample_import(session, years[-1]))
     password = None
     if auth_service.get_user_by_username(session, username=ADMIN_USERNAME) is None:
         result = auth_service.create_user(
@@ -119,27 +124,30 @@ def build(
     )
 
 
-def _landuse_runs(session: Session, *, actor: Actor, today: dt.date) -> int:
-    """亩均效益 on the shipped spec: 2024 published, 2025 on a notice that has just ended."""
+def _landuse_runs(session: Session, *, actor: Actor, today: dt.date, years: tuple[int, int]) -> int:
+    """亩均效益 on the shipped spec: the previous year published, the last on a notice that has
+    just ended."""
+    previous, latest = years
     spec = specversions.latest(session, LanduseSpec, "huangyan")
     if spec is None:
         raise RuntimeError("内置的亩均效益方案没有载入")
-    last = landuse_service.create_run(session, actor=actor, spec_id=spec.id, period=2024)
+    last = landuse_service.create_run(session, actor=actor, spec_id=spec.id, period=previous)
     landuse_service.publish(session, actor=actor, run_id=last.id)
-    current = landuse_service.create_run(session, actor=actor, spec_id=spec.id, period=2025)
+    current = landuse_service.create_run(session, actor=actor, spec_id=spec.id, period=latest)
     landuse_service.start_notice(
         session,
         actor=actor,
         run_id=current.id,
-        today=today - dt.timedelta(days=LANDUSE_2025_NOTICE),
+        today=today - dt.timedelta(days=LANDUSE_LAST_NOTICE),
     )
     return 2
 
 
-def _policy_runs(session: Session, *, actor: Actor) -> int:
-    """Every policy on 2024 (the R&D subsidy paid to its first ten firms) and on 2025 (every
-    eligible firm waiting for approval)."""
-    last = policy_service.create_run(session, actor=actor, period=2024)
+def _policy_runs(session: Session, *, actor: Actor, years: tuple[int, int]) -> int:
+    """Every policy on the previous year (the R&D subsidy paid to its first ten firms) and on
+    the last (every eligible firm waiting for approval)."""
+    previous, latest = years
+    last = policy_service.create_run(session, actor=actor, period=previous)
     paid = session.scalars(
         sa.select(PolicyOutcome.enterprise_id)
         .where(
@@ -154,30 +162,33 @@ def _policy_runs(session: Session, *, actor: Actor) -> int:
         policy_service.approve(
             session, actor=actor, run_id=last.id, code="rd_subsidy", enterprise_ids=list(paid)
         )
-    policy_service.create_run(session, actor=actor, period=2025)
+    policy_service.create_run(session, actor=actor, period=latest)
     return 2
 
 
-def _innovation_runs(session: Session, *, actor: Actor, today: dt.date) -> int:
-    """Innovation points on the national spec: 2024 published after a notice that ended weeks
-    ago, 2025 on notice since two days ago, with one firm's objection to answer; every third
-    scored firm lets banks read its points."""
+def _innovation_runs(
+    session: Session, *, actor: Actor, today: dt.date, years: tuple[int, int]
+) -> int:
+    """Innovation points on the national spec: the previous year published after a notice that
+    ended weeks ago, the last on notice since two days ago, with one firm's objection to answer;
+    every third scored firm lets banks read its points."""
+    previous, latest = years
     national = innovation_service.latest_version(session, code="national")
     credit = innovation_service.latest_version(session, code="credit")
     if national is None or credit is None:
         raise RuntimeError("内置的创新积分方案没有载入")
     last = innovation_service.create_run(
-        session, actor=actor, spec_id=national.id, period="2024", credit_spec_id=credit.id
+        session, actor=actor, spec_id=national.id, period=str(previous), credit_spec_id=credit.id
     )
-    notice = today - dt.timedelta(days=INNOVATION_2024_NOTICE)
+    notice = today - dt.timedelta(days=INNOVATION_PREVIOUS_NOTICE)
     innovation_service.start_notice(session, actor=actor, run_id=last.id, today=notice)
     innovation_service.publish(
         session, actor=actor, run_id=last.id, today=notice + dt.timedelta(days=10)
     )
     current = innovation_service.create_run(
-        session, actor=actor, spec_id=national.id, period="2025", credit_spec_id=credit.id
+        session, actor=actor, spec_id=national.id, period=str(latest), credit_spec_id=credit.id
     )
-    notice = today - dt.timedelta(days=INNOVATION_2025_NOTICE)
+    notice = today - dt.timedelta(days=INNOVATION_LAST_NOTICE)
     innovation_service.start_notice(session, actor=actor, run_id=current.id, today=notice)
     scored = session.scalars(
         sa.select(InnovationResult.enterprise_id)
@@ -190,7 +201,7 @@ def _innovation_runs(session: Session, *, actor: Actor, today: dt.date) -> int:
             actor=actor,
             run_id=current.id,
             enterprise_id=scored[1 % len(scored)],
-            text="本企业 2025 年研发费用以税务加计扣除口径为准，请核实研发投入一项的数据",
+            text=f"本企业 {latest} 年研发费用以税务加计扣除口径为准，请核实研发投入一项的数据",
             today=today,
         )
     innovation_service.grant_consents(session, actor=actor, enterprise_ids=list(scored[::3]))

@@ -1,4 +1,5 @@
-"""The demo zone “示例高新区”: firms, tags and three years of facts, synthetic but realistic.
+"""The demo zone “示例高新区”: firms, tags and three years of facts (the last three whose figures
+are in, relative to today), synthetic but realistic.
 
 Six chains modelled on Quzhou's. Revenue is heavy-tailed (log-normal, a few anchor firms per chain
 an order of magnitude larger); R&D intensity and the tech-staff share differ by sector; patents
@@ -26,7 +27,15 @@ from wulian.enterprises.uscc import synthetic
 from wulian.reference.models import Metric, Region
 
 SEED = 20261121
-YEARS = ("2023", "2024", "2025")
+
+
+def data_years(today: dt.date) -> tuple[str, str, str]:
+    """The three years of the demo's facts, relative to today: the newest is the last year
+    whose annual figures are in (they are reported by April 30 of the year after)."""
+    last = today.year - 1 if today >= dt.date(today.year, 5, 1) else today.year - 2
+    return (str(last - 2), str(last - 1), str(last))
+
+
 IN_ZONE = 2_000
 EXTERNAL = 5_000
 MISSING_SHARE = 0.05
@@ -160,8 +169,8 @@ class ZoneResult:
     likely_duplicates: int  # codeless ledger records that duplicate a zone firm
 
 
-def build_zone(session: Session, *, actor_label: str) -> ZoneResult:
-    """Write the firms and facts (the caller records the build in the audit trail)."""
+def build_zone(session: Session, *, actor_label: str, years: tuple[str, ...]) -> ZoneResult:
+    """Write the firms and facts of years (the caller records the build in the audit trail)."""
     rng = np.random.default_rng(SEED)
     now = utcnow()
     firms = _firms(rng)
@@ -232,10 +241,10 @@ def build_zone(session: Session, *, actor_label: str) -> ZoneResult:
             }
         )
     session.execute(sa.insert(Enterprise), rows)
-    tags = _tags(rng, firms)
+    tags = _tags(rng, firms, int(years[-1]))
     if tags:
         session.execute(sa.insert(EnterpriseTag), tags)
-    facts, pending = _facts(session, rng, firms, actor_label, now)
+    facts, pending = _facts(session, rng, firms, actor_label, now, years)
     return ZoneResult(
         in_zone=IN_ZONE,
         external=EXTERNAL,
@@ -302,7 +311,8 @@ def _address(index: int, in_zone: bool) -> str:
     return f"浙江省衢州市{district}示例大道{index + 1}号"
 
 
-def _tags(rng: np.random.Generator, firms: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _tags(rng: np.random.Generator, firms: list[dict[str, Any]], last: int) -> list[dict[str, Any]]:
+    """The firms' tags; certificates dated in the years up to last (the newest data year)."""
     tags: list[dict[str, Any]] = []
     for index, firm in enumerate(firms):
         enterprise_id = index + 1
@@ -316,7 +326,8 @@ def _tags(rng: np.random.Generator, firms: list[dict[str, Any]]) -> list[dict[st
         elif enterprise_id % 113 == 0:
             tags.append({"enterprise_id": enterprise_id, "tag": "zaijian"})
         if firm["rd"] >= 0.03 and rng.random() < 0.55:
-            start = dt.date(int(rng.choice([2022, 2023, 2024])), 12, int(rng.integers(1, 28)))
+            year = int(rng.choice([last - 3, last - 2, last - 1]))
+            start = dt.date(year, 12, int(rng.integers(1, 28)))
             tags.append(
                 {
                     "enterprise_id": enterprise_id,
@@ -327,7 +338,7 @@ def _tags(rng: np.random.Generator, firms: list[dict[str, Any]]) -> list[dict[st
                 }
             )
         if firm["staff"] <= 500 and firm["revenue"] <= 20000 and rng.random() < 0.35:
-            year = int(rng.choice([2024, 2025]))
+            year = int(rng.choice([last - 1, last]))
             tags.append(
                 {
                     "enterprise_id": enterprise_id,
@@ -367,6 +378,7 @@ def _facts(
     firms: list[dict[str, Any]],
     actor_label: str,
     now: dt.datetime,
+    years: tuple[str, ...],
 ) -> tuple[int, int]:
     metric_ids = dict(session.execute(sa.select(Metric.key, Metric.id)).all())
     source_ids = dict(session.execute(sa.select(FactSource.code, FactSource.id)).all())
@@ -375,9 +387,9 @@ def _facts(
     for index, firm in enumerate(firms):
         enterprise_id = index + 1
         chain = CHAINS[firm["chain_index"]]
-        years = YEARS if firm["in_zone"] else YEARS[-1:]
-        for offset, year in enumerate(years):
-            scale = (1 + firm["growth"]) ** (offset - len(years) + 1)
+        held = years if firm["in_zone"] else years[-1:]
+        for offset, year in enumerate(held):
+            scale = (1 + firm["growth"]) ** (offset - len(held) + 1)
             noise = float(rng.normal(1.0, 0.05))
             values = _year_values(rng, firm, chain, firm["revenue"] * scale * noise)
             if not firm["in_zone"]:
@@ -405,7 +417,7 @@ def _facts(
                         "created_at": now,
                     }
                 )
-            if firm["in_zone"] and year == YEARS[-1] and rng.random() < 0.015:
+            if firm["in_zone"] and year == years[-1] and rng.random() < 0.015:
                 pending += 1  # a self-report waiting for an officer
                 rows.append(
                     {
@@ -414,7 +426,7 @@ def _facts(
                         "period": year,
                         "value": round(float(rng.lognormal(5, 1)), 1),
                         "source_id": source_ids["self"],
-                        "as_of": dt.date(2026, 3, 15),
+                        "as_of": dt.date(int(year) + 1, 3, 15),
                         "status": "reported",
                         "is_current": True,
                         "note": "企业自报：技术合同登记证明已上传",
@@ -477,10 +489,10 @@ def _year_values(
 SAMPLE_NAME = importreport.SAMPLE_NAME  # the import page offers it for download
 
 
-def sample_import(session: Session) -> bytes:
-    """A tax-system export for the import page, with a handful of deliberate errors.
+def sample_import(session: Session, year: str) -> bytes:
+    """A tax-system export of year for the import page, with a handful of deliberate errors.
 
-    Rows 4–33 restate the firms' stored 2025 figures within a few per cent (in 千元 and 元, as
+    Rows 4–33 restate the firms' stored figures of year within a few per cent (in 千元 and 元, as
     the tax system exports them), except two that an officer must confirm: row 8 gives the
     revenue in 万元 under the 千元 header (a tenth of the stored value, a sharp change) and
     row 12 puts another firm's name beside a credit code. Then: a credit code with a wrong check
@@ -503,7 +515,7 @@ def sample_import(session: Session) -> bytes:
             .join(Metric, Metric.id == Fact.metric_id)
             .where(
                 Fact.enterprise_id.in_([f[0] for f in firms]),
-                Fact.period == YEARS[-1],
+                Fact.period == year,
                 Fact.is_current == sa.true(),
                 Metric.key.in_(["revenue", "tax_paid", "rd_expense"]),
             )
@@ -546,9 +558,9 @@ def sample_import(session: Session) -> bytes:
     ]
     buffer = io.BytesIO()
     workbook = xlsx.workbook(buffer)
-    sheet = workbook.add_worksheet("2025年度")
+    sheet = workbook.add_worksheet(f"{year}年度")
     bold = workbook.add_format({"bold": True})
-    sheet.write(0, 0, "示例高新区 2025 年度重点企业纳税情况（税务系统导出）", bold)
+    sheet.write(0, 0, f"示例高新区 {year} 年度重点企业纳税情况（税务系统导出）", bold)
     sheet.write_row(2, 0, header, bold)
     for number, row in enumerate(rows, start=1):
         sheet.write_row(2 + number, 0, [number, *row])

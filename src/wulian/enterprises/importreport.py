@@ -333,7 +333,7 @@ def report_xlsx(report: ImportReport) -> bytes:
 
 
 # The demo zone writes a sample file of this name into the data folder; the import page offers it.
-SAMPLE_NAME = "示例导入-2025年度税务数据.xlsx"
+SAMPLE_NAME = "示例导入-年度税务数据.xlsx"
 
 
 def template_xlsx(session: Session, *, actor: Actor) -> bytes:
