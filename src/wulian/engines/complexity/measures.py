@@ -47,7 +47,8 @@ PRESENCES: tuple[str, ...] = ("rca", "rpop", "manual")
 
 KEYS = ("time", "loc", "prod")
 SMALL_EIGEN = 64  # up to this size the eigenproblem is solved directly
-SPARSE_SHARE = 0.08  # below this share of ones, products with M are taken as sparse
+SPARSE_SHARE = 0.08
+DISCONNECTED = 1e-9  # a second eigenvalue this close to 1 means a network in pieces  # below this share of ones, products with M are taken as sparse
 MEASURES = ("rca", "rpop", "mcp", "diversity", "ubiquity", "eci", "pci", "density", "coi", "cog")
 
 
@@ -317,6 +318,11 @@ def _eci_pci(
         gram = a @ a.T if m.shape[0] < m.shape[1] else a.T @ a
     side = m.shape[0] < m.shape[1]
     value, vector = _second(gram, np.sqrt(div) if side else np.sqrt(ubq))
+    if value > 1 - DISCONNECTED:
+        # a second eigenvalue of 1: the region–industry network falls apart into pieces, and any
+        # mix of their indicator vectors is an eigenvector; the reference returns one of them
+        # at random (LAPACK's choice), here ECI and PCI are left empty
+        return nan
     if side:
         # the regions' side: kc is an eigenvector of D⁻¹MU⁻¹Mᵀ, kp = U⁻¹Mᵀkc / λ
         if value == 0:
