@@ -1,8 +1,9 @@
 """Writes tests/engines/complexity/data/reference.npz: py-ecomplexity 0.5.3's outputs on a few
-seeded datasets (several years, a region and an industry of total 0, thresholds that leave one
-or several regions without any industry, and industries without any region, RPOP with a population, manual presence binary and continuous,
-continuous and asymmetric proximity, sizes on either side of the direct eigensolver), with the
-inputs and options, so that the tests compare the engine with the reference without it.
+seeded datasets, with their inputs and options, so that the tests compare the engine with the
+reference without it. The cases: several years; a region and an industry of total 0;
+thresholds that leave one or several regions without any industry, and industries without any
+region; RPOP with a population; manual presence, binary and continuous; continuous and
+asymmetric proximity; sizes on either side of the direct eigensolver.
 
     python benchmarks/complexity_fixtures.py [--reference-python PATH]
 
@@ -22,7 +23,7 @@ import numpy as np
 import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_complexity import REFERENCE_SCRIPT, reference_python  # noqa: E402
+from bench_complexity import REFERENCE_SCRIPT, reference_python
 
 OUT = Path(__file__).resolve().parent.parent / "tests/engines/complexity/data/reference.npz"
 

@@ -98,7 +98,7 @@ def test_equal_to_the_reference_outputs(name: str) -> None:
 
 def test_the_stored_cases_cover_the_conventions() -> None:
     """What the stored cases are there for, checked on the reference's own outputs."""
-    ref = {k: v for k, v in FIXTURE.items()}
+    ref = FIXTURE
     # a region and an industry of total 0 come back with every measure empty
     loc = ref["rca_years_zeros__ref_loc"]
     assert np.isnan(ref["rca_years_zeros__ref_eci"][loc == "R999"]).all()
@@ -135,7 +135,8 @@ def test_equal_to_the_reference_live(tmp_path: Path) -> None:
     python = _reference_python()
     if python is None:
         pytest.skip(
-            "参考实现的环境 .bench/ecomplexity 不存在（python benchmarks/bench_complexity.py 会创建它）"
+            "参考实现的环境 .bench/ecomplexity 不存在"
+            "（python benchmarks/bench_complexity.py 会创建它）"
         )
     sys.path.insert(0, str(ROOT / "benchmarks"))
     try:

@@ -47,8 +47,8 @@ PRESENCES: tuple[str, ...] = ("rca", "rpop", "manual")
 
 KEYS = ("time", "loc", "prod")
 SMALL_EIGEN = 64  # up to this size the eigenproblem is solved directly
-SPARSE_SHARE = 0.08
-DISCONNECTED = 1e-9  # a second eigenvalue this close to 1 means a network in pieces  # below this share of ones, products with M are taken as sparse
+SPARSE_SHARE = 0.08  # below this share of ones, products with M are taken as sparse
+DISCONNECTED = 1e-9  # a second eigenvalue this close to 1 means a network in pieces
 MEASURES = ("rca", "rpop", "mcp", "diversity", "ubiquity", "eci", "pci", "density", "coi", "cog")
 
 
