@@ -253,10 +253,9 @@ def _period(
         base = rpop if rpop is not None else rca
         proximity = (1 + np.corrcoef(base.T)) / 2
         weights = mcp if presence == "manual" else base
-    density = _density(
-        weights.astype(float) if binary else weights, proximity, binary and not continuous
+    density, coi, cog = _density_coi_cog(
+        mcp, weights, pci_raw, proximity, binary and not continuous
     )
-    coi, cog = _coi_cog(mcp, density, pci_raw, proximity, binary)
 
     std = eci_raw.std()
     mean = eci_raw.mean()
@@ -380,26 +379,30 @@ def _discrete_proximity(
     return out
 
 
-def _density(weights: np.ndarray, proximity: np.ndarray, binary: bool) -> np.ndarray:
+def _density_coi_cog(
+    mcp: np.ndarray, weights: np.ndarray, pci: np.ndarray, proximity: np.ndarray, binary: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """density = W @ (φᵀ / Σφ); COI = Σ_p density (1 − M) PCI; COG = (1 − M) ∘ ((1 − M) @ X)
+    with X = φ ∘ (PCI / Σφ) by rows (W is M, or RCA/RPOP for continuous proximity).
+
+    When W is M (0/1) and everything is finite, (1 − M) @ X is taken as X's column sums less
+    M @ X, and M @ [φᵀ/Σφ, X] is one product; otherwise the reference's own expressions (which
+    also spread NaN as it does)."""
+    absent = 1 - mcp
     with np.errstate(divide="ignore", invalid="ignore"):
         scaled = proximity.T / np.nansum(proximity, axis=1)[np.newaxis, :]
-    return _matmul(weights, scaled, binary)
-
-
-def _coi_cog(
-    mcp: np.ndarray, density: np.ndarray, pci: np.ndarray, proximity: np.ndarray, binary: bool
-) -> tuple[np.ndarray, np.ndarray]:
-    absent = 1 - mcp
-    coi = ((density * absent) * pci).sum(axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
         x = proximity * (pci / proximity.sum(axis=1))[:, np.newaxis]
-        if binary and np.isfinite(x).all():
-            # (1 − M) @ X as column sums less M @ X, M being sparse or dense
-            through = x.sum(axis=0)[np.newaxis, :] - _matmul(mcp.astype(float), x, binary)
+        n = proximity.shape[0]
+        if binary and np.isfinite(scaled).all() and np.isfinite(x).all():
+            both = _matmul(mcp.astype(float), np.hstack([scaled, x]), binary)
+            density = both[:, :n]
+            through = x.sum(axis=0)[np.newaxis, :] - both[:, n:]
         else:
+            density = weights @ scaled
             through = absent @ x
+        coi = ((density * absent) * pci).sum(axis=1)
         cog = absent * through
-    return coi, cog
+    return density, coi, cog
 
 
 def _cp_frame(
