@@ -309,14 +309,10 @@ def _eci_pci(
         # no second eigenvalue (one industry), or one region: no correlation to sign ECI by
         return nan
     left, right = 1 / np.sqrt(div), 1 / np.sqrt(ubq)
-    if binary and np.count_nonzero(m) < SPARSE_SHARE * m.size:
-        a = sp.csr_array(sp.diags_array(left) @ sp.csr_array(m) @ sp.diags_array(right))
-        gram = (a @ a.T if m.shape[0] < m.shape[1] else a.T @ a).toarray()
-    else:
-        a = left[:, np.newaxis] * m * right[np.newaxis, :]
-        gram = a @ a.T if m.shape[0] < m.shape[1] else a.T @ a
     side = m.shape[0] < m.shape[1]
-    value, vector = _second(gram, np.sqrt(div) if side else np.sqrt(ubq))
+    # A = D^-½ M U^-½, sparse; the symmetric matrix of the smaller side is A·Aᵀ or Aᵀ·A
+    a = sp.csr_array(sp.diags_array(left) @ sp.csr_array(m) @ sp.diags_array(right))
+    value, vector = _second(a.T if side else a, np.sqrt(div) if side else np.sqrt(ubq))
     if value > 1 - DISCONNECTED:
         # a second eigenvalue of 1: the region–industry network falls apart into pieces, and any
         # mix of their indicator vectors is an eigenvector; the reference returns one of them
@@ -342,24 +338,29 @@ def _eci_pci(
     return eci, pci
 
 
-def _second(gram: np.ndarray, top: np.ndarray) -> tuple[float, np.ndarray]:
-    """The second-largest eigenvalue of a symmetric positive semi-definite matrix whose largest
-    eigenvalue is 1 with the eigenvector `top` (unnormalised), and its eigenvector.
+def _second(a: sp.csr_array, top: np.ndarray) -> tuple[float, np.ndarray]:
+    """The second-largest eigenvalue of G = Aᵀ·A, whose largest eigenvalue is 1 with the
+    eigenvector `top` (unnormalised), and its eigenvector.
 
-    Large matrices: Lanczos (ARPACK, to machine precision) on the matrix with the known top pair
-    removed, which needs only products with it; small ones, or no convergence: LAPACK's
-    tridiagonal solver for the two largest pairs."""
-    n = gram.shape[0]
+    Large G: Lanczos (ARPACK, to machine precision) on G with the known top pair removed, G never
+    formed: each step is two sparse products with A. Small G, or no convergence: LAPACK's
+    tridiagonal solver for the two largest pairs of G formed."""
+    n = a.shape[1]
     if n > SMALL_EIGEN:
-        top = top / np.linalg.norm(top)
-        deflated = LinearOperator(
-            gram.shape, matvec=lambda x: gram @ x - top * (top @ x), dtype=float
-        )
+        unit = top / np.linalg.norm(top)
+        transposed = sp.csr_array(a.T)
+
+        def product(x: np.ndarray) -> np.ndarray:
+            out: np.ndarray = transposed @ (a @ x) - unit * (unit @ x)
+            return out
+
+        deflated = LinearOperator((n, n), matvec=product, dtype=float)
         try:
             values, vectors = eigsh(deflated, k=1, which="LA", tol=0, v0=np.ones(n))
             return float(values[0]), vectors[:, 0]
         except ArpackNoConvergence:
             pass
+    gram = (a.T @ a).toarray()
     values, vectors = scipy.linalg.eigh(gram, subset_by_index=[n - 2, n - 1], driver="evr")
     return float(values[0]), vectors[:, 0]
 
