@@ -157,7 +157,10 @@ def _write_all(
         for temporary, _ in staged:
             temporary.unlink(missing_ok=True)
         raise InvalidInput(f"无法写入结果：{error}") from None
+    mask = os.umask(0)
+    os.umask(mask)
     for temporary, path in staged:
+        os.chmod(temporary, 0o666 & ~mask)  # as a file the user writes, not mkstemp's 0600
         os.replace(temporary, path)
 
 
