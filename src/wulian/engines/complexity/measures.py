@@ -12,8 +12,9 @@ For each period, in the order the periods first appear:
 4. ECI / PCI: the eigenvector of the second-largest eigenvalue of M̃ = D⁻¹MU⁻¹Mᵀ (regions) and
    its product counterpart U⁻¹MᵀD⁻¹M, signed so that ECI correlates positively with diversity.
    The reference solves the non-symmetric product matrix with a general eigensolver; here the
-   symmetric similar matrix A·Aᵀ or Aᵀ·A (A = D^-½ M U^-½) of the smaller side is solved. Both
-   give the same vector up to scale, and every output is invariant to that scale.
+   symmetric similar matrix A·Aᵀ or Aᵀ·A (A = D^-½ M U^-½) of the smaller side is solved, its
+   known top pair removed, by Lanczos on sparse products. Both give the same vector up to scale,
+   and every output is invariant to that scale.
 5. Proximity φ_pq = min(P(p|q), P(q|p)) from co-occurrence (or the asymmetric P(q|p), or the
    continuous (1 + corr)/2 of RCA columns); density_cp = Σ_q M_cq φ_pq / Σ_q φ_pq.
 6. COI_c = Σ_p density_cp (1 − M_cp) PCI_p; COG_cp = (1 − M_cp) Σ_q (1 − M_cq) φ_qp PCI_q / Σ φ_q.
@@ -26,6 +27,9 @@ The reference's edge cases are kept: one region with diversity 0 (or one industr
 0) makes every ECI and PCI of that period empty (its code fails on the single index and falls back
 to NaN); two or more make ECI (and so PCI, COG) empty through the mean; an industry of ubiquity 0
 has empty proximities, which empty density, COI and COG.
+
+One difference: when the region–industry network falls apart into pieces (a second eigenvalue
+of 1), the reference returns whichever eigenvector LAPACK gives; here ECI and PCI are empty.
 """
 
 from __future__ import annotations
