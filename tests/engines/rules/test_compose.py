@@ -286,3 +286,47 @@ def test_outputs_past_64_bits_pass_exactly_between_policies() -> None:
     result = evaluate([p for p in policies if p.id == "reader"], frame, period=2024)
     # b: x·1000 ≤ 10²¹ for every x in its range; c: x·10⁴ may exceed it
     assert result.frames["reader"]["status"].to_list() == ["eligible", "eligible", "unknown"]
+
+
+def test_plans_kept_between_runs_serve_only_the_same_set_data_and_day() -> None:
+    """A policy's compiled plans are kept with it and used again for the same run; evaluated
+    alone, then in a set that reads its outputs, then on data of other sizes (integers past 64
+    bits) and blanks, then on another day, every result is what freshly loaded policies give."""
+    small = pl.DataFrame(
+        {"id": ["a", "b", "c"], "x": [5, 3, None], "y": [100, 100, 100], "z": [40, 31, 10]}
+    )
+    large = pl.DataFrame(
+        {
+            "id": ["a", "b", "c", "d"],
+            "x": [3 * 10**17, 10**17, None, 1],
+            "y": [10**19, 10**19, 10**19, None],
+            "z": [40, 31, 10, 1],
+        }
+    )
+    kept = composed()
+    measures = next(p for p in kept if p.id == "measures")
+
+    def same(policies: list, fresh: list, frame: pl.DataFrame, day: dt.date | None = None) -> None:
+        ours = evaluate(policies, frame, period=2024, day=day)
+        theirs = evaluate(fresh, frame, period=2024, day=day)
+        assert ours.frames.keys() == theirs.frames.keys()
+        for key, got in ours.frames.items():
+            assert got.equals(theirs.frames[key], null_equal=True), key
+        for key, got in ours.exported.items():
+            assert got.equals(theirs.exported[key], null_equal=True), key
+
+    def fresh_measures() -> list:
+        return [load(MEASURES, "measures.yaml")]
+
+    same([measures], fresh_measures(), small)  # alone: nothing exported
+    plans = len(measures.plans)
+    same([measures], fresh_measures(), small)
+    assert len(measures.plans) == plans  # the same run again: its plans used again
+    same(kept, composed(), small)  # read by another: exports r and p
+    same([measures], fresh_measures(), small)
+    same(kept, composed(), large)
+    same(kept, composed(), small)
+    same(kept, composed(), large, dt.date(2019, 12, 31))  # before both take effect
+    reader = outcome(evaluate(kept, large, period=2024).long(), "reader")
+    inline = outcome(evaluate([load(INLINE, "inline.yaml")], large, period=2024).long(), "inline")
+    assert reader == inline

@@ -127,6 +127,42 @@ class _Read:
         return expr.Span(ratio("lon", "lod"), ratio("hin", "hid"), self.low, self.high)
 
 
+class _Recipe:
+    """The columns a pass adds to the frame, batch by batch (`with_columns` as on a LazyFrame),
+    to be applied to any frame with the inputs."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[pl.Expr]] = []
+
+    def with_columns(self, exprs: Sequence[pl.Expr]) -> _Recipe:
+        self.batches.append(list(exprs))
+        return self
+
+    def apply(self, frame: pl.LazyFrame) -> pl.LazyFrame:
+        for batch in self.batches:
+            frame = frame.with_columns(batch)
+        return frame
+
+
+@dataclass(frozen=True)
+class _Plan:
+    recipe: _Recipe
+    columns: list[pl.Expr]
+    bounds: dict[str, tuple[Fraction | None, Fraction | None, int]]
+
+
+_PLANS_KEPT = 8  # plans kept per policy (other days, other data bounds, other sets)
+
+
+def _write_back(frame: pl.DataFrame, values: pl.DataFrame, name: str, rows: pl.Series) -> pl.Series:
+    """frame's column name with the rows given values' column (an exported integer of the
+    second pass may be Int128 where the first pass's is Int64: both are widened then)."""
+    column, new = frame.get_column(name), values.get_column(name)
+    if column.dtype != new.dtype and pl.Int128 in (column.dtype, new.dtype):
+        column, new = column.cast(pl.Int128), new.cast(pl.Int128)
+    return column.clone().scatter(rows, new)
+
+
 def _column(name: str) -> pl.Expr:
     """The column of a name: an output of another policy (policy_id.output) is read from
     o.<policy_id>.<output>."""
@@ -152,6 +188,7 @@ class _Compiled:
         reads: Sequence[_Read] = (),
     ) -> None:
         self.policy = policy
+        self.day = day
         self.params: dict[str, Dated] = parameter_values(policy, day)
         constants: dict[str, float | bool | str] = {"period": period}
         constants |= {key: dated.value for key, dated in self.params.items()}
@@ -182,7 +219,61 @@ class _Compiled:
                 out.append(f"o.{name}")
         return out
 
-    def export(self, compiler: expr.Compiler, key: str, amount: expr.Span | None) -> list[pl.Expr]:
+    def merge(self, bounds: dict[str, tuple[Fraction | None, Fraction | None, int]]) -> None:
+        """Take in the bounds of the exported numbers (values, size of integers) of a pass."""
+        for key, (low, high, size) in bounds.items():
+            before = self.bounds.get(key)
+            self.bounds[key] = (
+                (low, high)
+                if before is None
+                else (_union(before[0], low, "min"), _union(before[1], high, "max"))
+            )
+            self.sizes[key] = max(self.sizes.get(key, 1), size)
+
+    def plan(self, points: bool, unit: str, near: Near, trace: bool) -> _Plan:
+        """The pass's plan (its columns, batch by batch, and what it keeps), compiled once per
+        everything it depends on (the policy, the day, the sizes and bounds of the inputs and of
+        the outputs it reads, the outputs others read of it, …) and kept with the policy (the
+        last few); the bounds of its exported numbers taken in, as compiling it would."""
+        numbers = tuple(
+            (k, c.scale, c.size, c.low, c.high, c.shown is not None)
+            for k, c in sorted(self.numbers.items())
+        )
+        key = (
+            id(self.policy),
+            points,
+            self.constants["period"],
+            self.day,
+            unit,
+            near,
+            trace,
+            tuple(self.exports),
+            tuple(self.reads),
+            numbers,
+        )
+        plans = self.policy.plans
+        found: _Plan | None = plans.get(key)
+        if found is None:
+            bounds: dict[str, tuple[Fraction | None, Fraction | None, int]] = {}
+            recipe, columns = self.stage(
+                self.compiler(points), _Recipe(), unit, near, trace, bounds
+            )
+            found = _Plan(recipe, columns, bounds)
+            plans[key] = found
+            while len(plans) > _PLANS_KEPT:
+                plans.popitem(last=False)
+        else:
+            plans.move_to_end(key)
+        self.merge(found.bounds)
+        return found
+
+    def export(
+        self,
+        compiler: expr.Compiler,
+        key: str,
+        amount: expr.Span | None,
+        bounds: dict[str, tuple[Fraction | None, Fraction | None, int]],
+    ) -> list[pl.Expr]:
         """The columns under o.<policy>.<key> by which another policy reads output key: a bool
         or code as it is, a number as its value shown and its exact ends."""
         policy = self.policy
@@ -204,22 +295,18 @@ class _Compiled:
             return [column.alias(base)]
         span = amount if key == "amount" and amount is not None else compiler.spans[key]
         span = compiler.share_span(span)
-        before = self.bounds.get(key)
-        self.bounds[key] = (
-            (span.low, span.high)
-            if before is None
-            else (_union(before[0], span.low, "min"), _union(before[1], span.high, "max"))
-        )
         ints = [x for end in (span.lo, span.hi) if end is not None for x in (end.num, end.den)]
-        self.sizes[key] = max([self.sizes.get(key, 1), *(x.size for x in ints)])
+        bounds[key] = (span.low, span.high, max([1, *(x.size for x in ints)]))
         known = compiler.known(span)
 
         def part(end: Rat | None, which: str) -> pl.Expr:
-            """An end's numerator or denominator as Int128 in either pass (the interval pass
-            writes over the point pass's columns, and may need the width); readers narrow it."""
+            """An end's numerator or denominator: Int64 while its size bound fits, else Int128
+            (where the interval pass writes a wider column over the point pass's, both are
+            widened then); readers cast to the width of the size over both passes."""
             if end is None:
-                return pl.lit(None, pl.Int128)
-            return (end.num if which == "n" else end.den).e(wide=True)
+                return pl.lit(None, pl.Int64)
+            x = end.num if which == "n" else end.den
+            return x.e().cast(pl.Int128 if x.wide else pl.Int64)
 
         lo, hi = span.lo, span.hi
         return [
@@ -232,7 +319,7 @@ class _Compiled:
             part(hi, "d").alias(f"{base}.hid"),
         ]
 
-    def query(self, data: pl.LazyFrame, unit: str, near: Near, trace: bool) -> pl.LazyFrame:
+    def query(self, data: pl.DataFrame, unit: str, near: Near, trace: bool) -> pl.LazyFrame:
         """Two passes: every row with its inputs as they are (unknown is null, deciding
         nothing; what this pass decides is decided, and it costs about what float arithmetic
         did); then only the rows it leaves unknown (or, for an output another policy reads,
@@ -241,7 +328,8 @@ class _Compiled:
         inputs = [unit, *self.policy.all_inputs, *(f"q.{k}" for k in self.numbers), expr.ONES]
         inputs += self.read_columns()
         inputs = list(dict.fromkeys(inputs))
-        first, columns = self.stage(self.compiler(True), data, unit, near, trace)
+        plan = self.plan(True, unit, near, trace)
+        first, columns = plan.recipe.apply(data.lazy()), plan.columns
         keep = [c.meta.output_name() for c in columns]
         redone = [n for n in keep if n not in inputs]  # inputs read the same in both passes
 
@@ -253,27 +341,37 @@ class _Compiled:
             if not unknown.any():
                 return frame
             rows = unknown.arg_true()
-            redo = data.select(pl.col(c).gather(rows) for c in inputs)
-            second, again_columns = self.stage(self.compiler(False), redo, unit, near, trace)
+            # gathered by a query, so that no column stays a broadcast constant (the in-memory
+            # engine may then give a one-row column for a frame of several)
+            redo = data.lazy().select(pl.col(c).gather(rows) for c in inputs).collect().lazy()
+            again_plan = self.plan(False, unit, near, trace)
+            second, again_columns = again_plan.recipe.apply(redo), again_plan.columns
             names = [c.meta.output_name() for c in again_columns]
-            values = second.select(again_columns).collect()
+            # a few rows through a large plan: the in-memory engine starts it at far less cost
+            values = second.select(again_columns).collect(engine="in-memory")
             if names != keep:  # pragma: no cover - both passes keep the same columns
                 raise RuntimeError(f"the passes of {self.policy.id} keep different columns")
-            return frame.with_columns(
-                frame.get_column(n).clone().scatter(rows, values.get_column(n)) for n in redone
-            )
+            return frame.with_columns(_write_back(frame, values, n, rows) for n in redone)
 
-        # the UDF returns the frame it is given, columns and types alike
-        return first.select(columns).map_batches(again)
+        # the UDF returns the frame it is given, columns alike, types too but for an exported
+        # integer the second pass widens to Int128 (nothing after it reads the schema)
+        return first.select(columns).map_batches(again, validate_output_schema=False)
 
     def stage(
-        self, compiler: expr.Compiler, data: pl.LazyFrame, unit: str, near: Near, trace: bool
-    ) -> tuple[pl.LazyFrame, list[pl.Expr]]:
-        """The policy's query over data by one compiler: the full frame and what to keep."""
+        self,
+        compiler: expr.Compiler,
+        data: _Recipe,
+        unit: str,
+        near: Near,
+        trace: bool,
+        bounds: dict[str, tuple[Fraction | None, Fraction | None, int]],
+    ) -> tuple[_Recipe, list[pl.Expr]]:
+        """The policy's query by one compiler, recorded onto data: the columns it adds batch by
+        batch, and what to keep; the bounds of its exported numbers put in bounds."""
         policy = self.policy
         compile_ = compiler.compile
 
-        def put(frame: pl.LazyFrame, *exprs: Any) -> pl.LazyFrame:
+        def put(frame: _Recipe, *exprs: Any) -> _Recipe:
             built: list[pl.Expr] = []
             for item in exprs:
                 built += [item] if isinstance(item, pl.Expr) else list(item)
@@ -450,7 +548,7 @@ class _Compiled:
                 )
                 paid = compiler.choose(met, amount_span, expr.Span.const(Fraction(0)))
             for key in self.exports:
-                exported += self.export(compiler, key, paid)
+                exported += self.export(compiler, key, paid, bounds)
             frame = put(frame, exported)
             unsure = [
                 pl.col(e.meta.output_name()).is_null()
@@ -735,7 +833,7 @@ def evaluate(
                 source = source.hstack(
                     pl.concat([exported[o] for o in owners], how="horizontal").select(theirs)
                 )
-            queries.append(item.query(source.lazy(), unit, near, trace))
+            queries.append(item.query(source, unit, near, trace))
         for policy, frame in zip(layer, pl.collect_all(queries), strict=True):
             key = policy.id
             own = [c for c in frame.columns if c.startswith(f"o.{key}.") or c == "__unsure"]

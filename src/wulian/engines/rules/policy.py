@@ -13,10 +13,11 @@ from __future__ import annotations
 import datetime as dt
 import graphlib
 import itertools
+from collections import OrderedDict
 from collections.abc import Iterable
 from fractions import Fraction
 from functools import cached_property
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, model_validator
 
@@ -373,6 +374,8 @@ class Policy(Strict):
     _source: tuple[str, str] = PrivateAttr(default=("", "policy.yaml"))  # (text, filename)
     # the policies whose outputs this one reads (policy_id.output), by id
     _uses: dict[str, Policy] = PrivateAttr(default_factory=dict)
+    # its compiled plans (evaluate.py), by everything a plan depends on besides the policy
+    _plans: OrderedDict[Any, Any] = PrivateAttr(default_factory=OrderedDict)
 
     @model_validator(mode="after")
     def _check(self, info: ValidationInfo) -> Policy:
@@ -540,6 +543,11 @@ class Policy(Strict):
     def score_keys(self) -> list[str]:
         """Its point items and, when it has any, the total score."""
         return [*(s.key for s in self.score), *(["score"] if self.score else [])]
+
+    @property
+    def plans(self) -> OrderedDict[Any, Any]:
+        """Its compiled plans, kept by the evaluation (evaluate.py) between runs."""
+        return self._plans
 
     @property
     def uses(self) -> dict[str, Policy]:

@@ -7,10 +7,13 @@ take would change the result. Logic is Kleene's; and how far a row is from a con
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from fractions import Fraction
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from wulian.engines.rules.expr import exact as ex
@@ -310,6 +313,10 @@ class Compiler(Arithmetic):
         """A numeric node shown as a float (null where unknown)."""
         if isinstance(node, Name) and node.name in self.floats:
             return pl.col(node.name)
+        if isinstance(node, Name) and self.points and node.name not in self.spans:
+            info = self.numbers.get(node.name)
+            if info is not None and info.shown is not None:
+                return info.shown  # the input as given: no division per row
         return self.shown(self.span(node))
 
     def display(self, node: Node) -> pl.Expr:
@@ -416,15 +423,16 @@ class Compiler(Arithmetic):
             return self.greatest(parts) if node.op == "and" else pl.min_horizontal(parts)
         return pl.lit(math.inf)
 
-    @staticmethod
-    def greatest(parts: Sequence[pl.Expr]) -> pl.Expr:
+    def greatest(self, parts: Sequence[pl.Expr]) -> pl.Expr:
         """The greatest of shortfalls (never negative nor NaN), nulls left out, null where every
-        one is: max_horizontal's result, without its slow path for nulls."""
+        one is: max_horizontal's result, without its slow path for nulls. The maximum is a
+        column of its own: read twice, inlined it would be computed twice (and a nested one
+        four times)."""
         if not parts:
             return pl.lit(None, pl.Float64)
         if len(parts) == 1:
             return parts[0]
-        most = pl.max_horizontal([part.fill_null(-1.0) for part in parts])
+        most = self.let(pl.max_horizontal([part.fill_null(-1.0) for part in parts]))
         return pl.when(most >= 0).then(most)
 
     def member(self, node: Member) -> pl.Expr:
@@ -459,49 +467,30 @@ def exact_frame(
 ) -> tuple[pl.DataFrame, dict[str, Column]]:
     """frame with each number column in names also held as exact integers (column "q.<name>"),
     and how the compiler reads them; Inexact (with .column set) for a value that cannot be held.
-    A float column whose every value has at most a few decimals (the usual case) is found so in
-    a few vectorised passes over all such columns at once; any other column value by value
-    (`exact_series`)."""
+    A float column whose every value has at most a few decimals (the usual case) is found so by
+    a few array passes over its known values, columns side by side on threads; any other column
+    value by value (`exact_series`)."""
     added: list[pl.Expr | pl.Series] = []
     numbers: dict[str, Column] = {}
     floats = [n for n in names if frame.schema[n].is_float()]
-    found: dict[str, int] = {}
-    bounds: dict[str, Any] = {}
-    if floats:
-        bounds = frame.select(
-            *(pl.col(n).min().alias(f"{n}.min") for n in floats),
-            *(pl.col(n).max().alias(f"{n}.max") for n in floats),
-        ).row(0, named=True)
-    one = (pl.int_range(pl.len(), dtype=pl.Int64) * 0 + 1).cast(pl.Float64)
-    pending = floats
-    for scale in range(_FAST_SCALES):
-        if not pending:
-            break
-        power = 10.0**scale
-        checks = []
-        small = []  # |x·10^s| < 2^49 for every value: the decimal is unique
-        for name in pending:
-            least, greatest = bounds[f"{name}.min"], bounds[f"{name}.max"]
-            if least is not None and max(-least, greatest) * power >= 2.0**48:
-                continue
-            small.append(name)
-            x = pl.col(name).cast(pl.Float64)
-            k = (x * power).round()
-            back = k if scale == 0 else k / (one * power)  # a column divisor: exact division
-            checks.append((back == x).all().alias(name))  # nulls are left out
-        fits = frame.select(checks).row(0, named=True) if checks else {}
-        found |= {n: scale for n in small if fits[n]}
-        pending = [n for n in pending if n not in found]
+    with ThreadPoolExecutor(max_workers=min(len(floats), os.cpu_count() or 1) or 1) as pool:
+        scales = dict(zip(floats, pool.map(lambda n: _fast_scale(frame[n]), floats), strict=True))
     for name in names:
-        if name in found:
-            scale, power = found[name], 10 ** found[name]
-            least, greatest = bounds[f"{name}.min"], bounds[f"{name}.max"]
-            low = None if least is None else ex.exact(float(least))
-            high = None if greatest is None else ex.exact(float(greatest))
+        if scales.get(name) is not None:
+            scale, least, greatest, whole = scales[name]  # type: ignore[misc]
+            power = 10**scale
+            low = None if least is None else ex.exact(least)
+            high = None if greatest is None else ex.exact(greatest)
             size = 0 if low is None or high is None else int(max(abs(low), abs(high)) * power)
-            ints = (pl.col(name).cast(pl.Float64) * float(power)).round().cast(pl.Int64)
-            added.append(ints.alias(f"q.{name}"))
-            numbers[name] = Column(pl.col(f"q.{name}"), scale, size, low, high)
+            if whole is not None:  # no value unknown: the integers already found
+                added.append(pl.Series(f"q.{name}", whole))
+            else:
+                ints = (pl.col(name).cast(pl.Float64) * float(power)).round().cast(pl.Int64)
+                added.append(ints.alias(f"q.{name}"))
+            # k / 10^s == x was checked by the very division `shown` makes; + 0.0: −0.0 is
+            # shown as 0.0, as k / 10^s gives it
+            shown = pl.col(name).cast(pl.Float64) + 0.0
+            numbers[name] = Column(pl.col(f"q.{name}"), scale, size, low, high, shown)
             continue
         try:
             series, scale, size, low, high = ex.exact_series(frame[name])
@@ -511,6 +500,31 @@ def exact_frame(
         added.append(series.alias(f"q.{name}"))
         numbers[name] = Column(pl.col(f"q.{name}"), scale, size, low, high)
     return frame.with_columns(added), numbers
+
+
+def _fast_scale(
+    column: pl.Series,
+) -> tuple[int, float | None, float | None, np.ndarray | None] | None:
+    """(s, least, greatest, ints) when every known value x of a float column is
+    round(x·10^s) / 10^s exactly, for the least s < _FAST_SCALES, with |x·10^s| < 2^48 (then
+    that decimal is unique and is x's shortest repr); ints: the integers round(x·10^s) when no
+    value is unknown, else None. Otherwise None (a NaN is no decimal)."""
+    x = column.cast(pl.Float64).drop_nulls().to_numpy()
+    if not x.size:
+        return 0, None, None, None
+    least, greatest = float(x.min()), float(x.max())
+    if math.isnan(least) or math.isnan(greatest):
+        return None
+    for scale in range(_FAST_SCALES):
+        power = 10.0**scale
+        if max(-least, greatest) * power >= 2.0**48:
+            continue
+        k = np.round(x * power)
+        back = k if scale == 0 else k / power  # numpy divides (no reciprocal): exactly rounded
+        if np.array_equal(back, x):
+            whole = k.astype(np.int64) if x.size == len(column) else None
+            return scale, least, greatest, whole
+    return None
 
 
 _FAST_SCALES = 4

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any, Protocol, TypeVar
 
 import polars as pl
 
@@ -17,16 +18,26 @@ from wulian.engines.rules.expr import exact as ex
 from wulian.engines.rules.expr.exact import Flags, Int, Rat, round_fraction
 
 
+class _Columns(Protocol):
+    def with_columns(self, exprs: list[pl.Expr], /) -> Any: ...
+
+
+_Frame = TypeVar("_Frame", bound=_Columns)  # a LazyFrame, or a recording of what is added
+
+
 @dataclass(frozen=True)
 class Column:
     """A number input as exact integers: value = column / 10^scale; size bounds |column|, low
-    and high are the least and greatest known values (None when every value is unknown)."""
+    and high are the least and greatest known values (None when every value is unknown).
+    shown: a float column equal on every row to the value shown as a float (the column the
+    integers were read from, when each of its values is column / 10^scale to the bit), or None."""
 
     expr: pl.Expr
     scale: int
     size: int
     low: Fraction | None
     high: Fraction | None
+    shown: pl.Expr | None = None
 
 
 @dataclass(frozen=True)
@@ -94,7 +105,10 @@ class Arithmetic:
 
     def let(self, value: pl.Expr) -> pl.Expr:
         """value computed once as a column of its own (applied by `flush`), so that a part read
-        several times is not copied into the expression each time."""
+        several times is not copied into the expression each time. A value that reads no
+        column is the same on every row: it stays a literal (broadcast where it is used)."""
+        if not value.meta.root_names():
+            return value
         self.count += 1
         name = f"__l{self.count}"
         self.lets.append((name, value.alias(name)))
@@ -121,7 +135,7 @@ class Arithmetic:
         hi = lo if a.hi is a.lo else self.share_end(a.hi)
         return Span(lo, hi, a.low, a.high)
 
-    def flush(self, frame: pl.LazyFrame) -> pl.LazyFrame:
+    def flush(self, frame: _Frame) -> _Frame:
         """frame with the shared parts computed so far: each batch of parts that read none of
         the batch's own columns in one projection, in order."""
         batch: list[pl.Expr] = []
