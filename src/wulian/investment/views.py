@@ -1,0 +1,329 @@
+"""The project pipeline's pages and API: the list (filters, paging, export), a project (details,
+stage history, moves), a new lead, the stage table."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from wulian.core import forms
+from wulian.core.calendar import parse_day
+from wulian.core.deps import DB, CurrentActor, FormFields, render, today_of, xlsx_download
+from wulian.core.errors import InvalidInput, WulianError
+from wulian.core.pagination import PAGE_SIZES, PageOut
+from wulian.core.permissions import Actor, Permission
+from wulian.investment import schemas, service
+
+pages = APIRouter(include_in_schema=False)
+api = APIRouter(tags=["招商"])
+
+PageNo = Annotated[int, Query(ge=1, le=100_000)]
+PerPage = Annotated[int, Query(ge=1, le=200)]
+Short = Annotated[str | None, Query(max_length=100)]
+
+
+def _filters(
+    stage: str | None, chain: str | None, source: str | None, team: str | None,
+    band: str | None, stale: str | None, q: str | None, sort: str | None,
+) -> service.Filters:  # fmt: skip
+    team_id = None
+    if team:
+        if not team.isdigit():
+            raise InvalidInput(f"没有“{team}”这个招商小组", field="team")
+        team_id = int(team)
+    return service.Filters(
+        stage=stage or None, chain=chain or None, source=source or None, team=team_id,
+        band=band or None, stale=stale in ("1", "on", "true"), q=(q or "").strip() or None,
+        sort=sort or "name",
+    )  # fmt: skip
+
+
+def _fields(filters: service.Filters) -> dict[str, str]:
+    values = {
+        "stage": filters.stage, "chain": filters.chain, "source": filters.source,
+        "team": str(filters.team) if filters.team else None, "band": filters.band,
+        "stale": "1" if filters.stale else None, "q": filters.q,
+        "sort": filters.sort if filters.sort != "name" else None,
+    }  # fmt: skip
+    return {k: v for k, v in values.items() if v}
+
+
+@pages.get("/investment")
+def pipeline(
+    request: Request,
+    db: DB,
+    actor: CurrentActor,
+    stage: Short = None,
+    chain: Short = None,
+    source: Short = None,
+    team: Short = None,
+    band: Short = None,
+    stale: Short = None,
+    q: Short = None,
+    sort: Short = None,
+    page: PageNo = 1,
+    per_page: PerPage = 50,
+) -> Response:
+    service.require_read(actor)
+    today = today_of(request)
+    labels = service.labels(db, actor=actor)
+    filters = _filters(stage, chain, source, team, band, stale, q, sort)
+    error: WulianError | None = None
+    try:
+        result = service.get_all(
+            db, actor=actor, today=today, filters=filters, page=page, per_page=per_page
+        )
+    except InvalidInput as refused:
+        error, filters = refused, service.Filters()
+        result = service.get_all(db, actor=actor, today=today, filters=filters, per_page=per_page)
+    fields = _fields(filters)
+    context = {
+        "actor": actor, "result": result, "filters": filters, "fields": fields, "error": error,
+        "labels": labels, "today": today, "sources": service.SOURCES, "bands": service.BANDS,
+        "sorts": service.SORTS, "teams": service.teams(db, actor=actor), "sizes": PAGE_SIZES,
+        "base": "/investment?" + urlencode({**fields, "per_page": per_page}) + "&",
+        "export": "/investment/export.xlsx?" + urlencode(fields),
+        "can_write": actor.has(Permission.INVESTMENT_WRITE),
+        "yi": service.yi, "band_of": service.band_of, "stale_days": service.stale_days,
+    }  # fmt: skip
+    return render(
+        request, "investment/list.html", context, status_code=error.status if error else 200
+    )
+
+
+@pages.get("/investment/export.xlsx")
+def export(
+    request: Request,
+    db: DB,
+    actor: CurrentActor,
+    stage: Short = None,
+    chain: Short = None,
+    source: Short = None,
+    team: Short = None,
+    band: Short = None,
+    stale: Short = None,
+    q: Short = None,
+    sort: Short = None,
+) -> Response:
+    filters = _filters(stage, chain, source, team, band, stale, q, sort)
+    today = today_of(request)
+    content = service.export_xlsx(db, actor=actor, today=today, filters=filters)
+    return xlsx_download(content, f"招商项目库-{today:%Y%m%d}.xlsx")
+
+
+# ---------------------------------------------------------------- a new lead
+
+
+def _new_context(db: Session, actor: Actor, request: Request) -> dict[str, Any]:
+    labels = service.labels(db, actor=actor)
+    return {
+        "actor": actor, "labels": labels, "sources": service.SOURCES,
+        "teams": service.teams(db, actor=actor), "officers": service.officers(db, actor=actor),
+        "today": today_of(request), "form": {}, "error": None,
+    }  # fmt: skip
+
+
+@pages.get("/investment/new")
+def new_form(request: Request, db: DB, actor: CurrentActor) -> Response:
+    actor.require(Permission.INVESTMENT_WRITE)
+    service.require_read(actor)
+    return render(request, "investment/new.html", _new_context(db, actor, request))
+
+
+def _int_or_none(text: str, field: str, label: str) -> int | None:
+    text = text.strip()
+    if not text:
+        return None
+    if not text.isdigit():
+        raise InvalidInput(f"{label}“{text}”无效", field=field)
+    return int(text)
+
+
+def _day_or_none(text: str, field: str) -> dt.date | None:
+    return parse_day(text, field=field)
+
+
+@pages.post("/investment/new")
+def new_submit(request: Request, db: DB, actor: CurrentActor, form: FormFields) -> Response:
+    values = {k: str(v) for k, v in form.items() if isinstance(v, str)}
+    key = values.get("form_key", "")
+    if (done := forms.once(db, key)) is not None:  # a double-click: the first one acted
+        return RedirectResponse(done or "/investment", status_code=303)
+    try:
+        data = service.NewProject(
+            name=values.get("name", ""), amount_yi=values.get("amount_yi", ""),
+            source=values.get("source", ""), firm=values.get("firm", ""),
+            firm_name=values.get("firm_name", ""), firm_uscc=values.get("firm_uscc", ""),
+            reinvestment=values.get("reinvestment") == "1",
+            fixed_asset_yi=values.get("fixed_asset_yi", ""),
+            industry_code=values.get("industry_code", ""),
+            manufacturing=values.get("manufacturing") == "1",
+            high_tech=values.get("high_tech") == "1", chain=values.get("chain", ""),
+            node=values.get("node", ""), fund_name=values.get("fund_name", ""),
+            team_id=_int_or_none(values.get("team_id", ""), "team_id", "招商小组"),
+            officer_id=_int_or_none(values.get("officer_id", ""), "officer_id", "负责人"),
+            lead_on=_day_or_none(values.get("lead_on", ""), "lead_on"),
+            note=values.get("note", "")[:2000],
+        )  # fmt: skip
+        project = service.create(db, actor=actor, today=today_of(request), data=data)
+    except WulianError as error:
+        service.refused(db, actor=actor, project_id=None, attempt="登记项目", error=error)
+        context = _new_context(db, actor, request) | {"form": values, "error": error}
+        return render(request, "investment/new.html", context, status_code=error.status)
+    location = f"/investment/{project.id}?created=1"
+    forms.remember(db, key, location)
+    return RedirectResponse(location, status_code=303)
+
+
+# ---------------------------------------------------------------- the stage table
+
+
+@pages.get("/investment/stages")
+def stage_table(request: Request, db: DB, actor: CurrentActor) -> Response:
+    service.require_read(actor)
+    context = {
+        "actor": actor, "stages": service.stages(db), "error": None,
+        "can_edit": actor.has(Permission.INVESTMENT_ADMIN),
+    }  # fmt: skip
+    return render(request, "investment/stages.html", context)
+
+
+@pages.post("/investment/stages/{key}")
+def stage_save(
+    request: Request, key: str, db: DB, actor: CurrentActor, form: FormFields
+) -> Response:
+    days = str(form.get("stale_days") or "").strip()
+    try:
+        if days and not days.isdigit():
+            raise InvalidInput(f"停滞提醒天数“{days}”应为整数", field="stale_days")
+        service.update_stage(
+            db, actor=actor, key=key, name=str(form.get("name") or ""),
+            next_keys=[str(v) for v in form.getlist("next_keys")],
+            stale_days=int(days) if days else None,
+        )  # fmt: skip
+    except WulianError as error:
+        service.refused(db, actor=actor, project_id=None, attempt=f"修改阶段 {key}", error=error)
+        context = {
+            "actor": actor, "stages": service.stages(db), "error": error,
+            "can_edit": actor.has(Permission.INVESTMENT_ADMIN),
+        }  # fmt: skip
+        return render(request, "investment/stages.html", context, status_code=error.status)
+    return RedirectResponse("/investment/stages?saved=1", status_code=303)
+
+
+# ---------------------------------------------------------------- a project
+
+
+def _project_context(
+    db: Session, actor: Actor, request: Request, project_id: int
+) -> dict[str, Any]:
+    project = service.get_or_raise(db, actor=actor, project_id=project_id)
+    labels = service.labels(db, actor=actor)
+    today = today_of(request)
+    stage = labels.stages.get(project.stage)
+    return {
+        "actor": actor, "project": project, "labels": labels, "stage": stage,
+        "history": service.history(db, actor=actor, project_id=project_id),
+        "stale": service.stale_days(stage, project, today), "today": today,
+        "can_write": service.may_write(actor, project), "sources": service.SOURCES,
+        "bands": service.BANDS, "yi": service.yi, "band_of": service.band_of, "error": None,
+    }  # fmt: skip
+
+
+@pages.get("/investment/{project_id}")
+def project_page(request: Request, project_id: int, db: DB, actor: CurrentActor) -> Response:
+    context = _project_context(db, actor, request, project_id)
+    return render(request, "investment/detail.html", context)
+
+
+@pages.post("/investment/{project_id}/move")
+def move(
+    request: Request,
+    project_id: int,
+    db: DB,
+    actor: CurrentActor,
+    to_stage: Annotated[str, Form(max_length=32)],
+    expected_stage: Annotated[str, Form(max_length=32)],
+    on: Annotated[str, Form(max_length=20)] = "",
+    note: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    try:
+        service.move(
+            db, actor=actor, today=today_of(request), project_id=project_id, to_stage=to_stage,
+            expected_stage=expected_stage, on=_day_or_none(on, "on"), note=note,
+        )  # fmt: skip
+    except WulianError as error:
+        service.refused(db, actor=actor, project_id=project_id, attempt="转阶段", error=error)
+        context = _project_context(db, actor, request, project_id) | {"error": error}
+        return render(request, "investment/detail.html", context, status_code=error.status)
+    return RedirectResponse(f"/investment/{project_id}?moved=1", status_code=303)
+
+
+# ---------------------------------------------------------------- API
+
+
+@api.get("/investment/stages", response_model=list[schemas.StageOut])
+def api_stages(db: DB, actor: CurrentActor) -> list[schemas.StageOut]:
+    """The stage table: stages in order and the moves each allows."""
+    service.require_read(actor)
+    return [schemas.StageOut.model_validate(s) for s in service.stages(db)]
+
+
+@api.get("/investment/projects", response_model=PageOut[schemas.ProjectOut])
+def api_projects(
+    request: Request,
+    db: DB,
+    actor: CurrentActor,
+    stage: Short = None,
+    chain: Short = None,
+    source: Short = None,
+    team: Short = None,
+    band: Short = None,
+    stale: Short = None,
+    q: Short = None,
+    sort: Short = None,
+    page: PageNo = 1,
+    per_page: PerPage = 50,
+) -> PageOut[schemas.ProjectOut]:
+    """The pipeline, filtered as on the list page."""
+    filters = _filters(stage, chain, source, team, band, stale, q, sort)
+    result = service.get_all(
+        db, actor=actor, today=today_of(request), filters=filters, page=page, per_page=per_page
+    )
+    return PageOut[schemas.ProjectOut](
+        **PageOut.fields(result), items=[schemas.ProjectOut.of(p) for p in result.items]
+    )
+
+
+@api.get("/investment/projects/{project_id}", response_model=schemas.ProjectDetailOut)
+def api_project(project_id: int, db: DB, actor: CurrentActor) -> schemas.ProjectDetailOut:
+    """One project with its stage history."""
+    project = service.get_or_raise(db, actor=actor, project_id=project_id)
+    events = service.history(db, actor=actor, project_id=project_id)
+    return schemas.ProjectDetailOut.of(project, events)
+
+
+@api.post("/investment/projects", response_model=schemas.ProjectOut, status_code=201)
+def api_create(
+    request: Request, body: schemas.ProjectIn, db: DB, actor: CurrentActor
+) -> schemas.ProjectOut:
+    """Enter a project (a new lead by default); amounts in 亿元 as decimal text."""
+    project = service.create(db, actor=actor, today=today_of(request), data=body.to_new())
+    return schemas.ProjectOut.of(project)
+
+
+@api.post("/investment/projects/{project_id}/move", response_model=schemas.ProjectOut)
+def api_move(
+    request: Request, project_id: int, body: schemas.MoveIn, db: DB, actor: CurrentActor
+) -> schemas.ProjectOut:
+    """Move a project to another stage the stage table allows."""
+    project = service.move(
+        db, actor=actor, today=today_of(request), project_id=project_id, to_stage=body.to_stage,
+        expected_stage=body.expected_stage, on=body.on, note=body.note,
+    )  # fmt: skip
+    return schemas.ProjectOut.of(project)
