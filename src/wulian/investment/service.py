@@ -226,6 +226,7 @@ class NewProject:
     officer_id: int | None = None
     stage: str = "lead"
     lead_on: dt.date | None = None
+    signed_on: dt.date | None = None  # a ledger row already signed: the day it was signed
     note: str = ""
 
 
@@ -333,6 +334,17 @@ def create(
     lead_on = data.lead_on or today
     if lead_on > today:
         raise InvalidInput(f"线索日期 {lead_on} 晚于今天", field="lead_on")
+    signed_on = data.signed_on
+    if signed_on is not None:
+        if not stage.signed:
+            raise InvalidInput(
+                f"阶段为“{stage.name}”（尚未签约），不应填写签约日期", field="signed_on"
+            )
+        if signed_on > today or signed_on < lead_on:
+            raise InvalidInput(
+                f"签约日期 {signed_on} 应在线索日期 {lead_on} 与今天之间", field="signed_on"
+            )
+    since = (signed_on or lead_on) if stage.signed else lead_on
     industry = data.industry_code.strip().upper() or None
     if industry and (len(industry) > 8 or not industry.isalnum()):
         raise InvalidInput(f"行业代码“{industry}”格式不正确", field="industry_code")
@@ -342,18 +354,23 @@ def create(
         amount_wan=amount, fixed_asset_wan=fixed, industry_code=industry,
         manufacturing=data.manufacturing, high_tech=data.high_tech, chain=chain, node=node,
         source=data.source, fund_name=data.fund_name.strip()[:100], team_id=team_id,
-        officer_id=officer_id, stage=stage.key, stage_since=lead_on, lead_on=lead_on,
-        signed_on=lead_on if stage.signed else None, note=data.note.strip(),
+        officer_id=officer_id, stage=stage.key, stage_since=since, lead_on=lead_on,
+        signed_on=since if stage.signed else None, note=data.note.strip(),
         created_by=actor.label,
     )  # fmt: skip
     session.add(project)
     session.flush()
-    session.add(
-        StageEvent(
-            project_id=project.id, from_stage=None, to_stage=stage.key, moved_on=lead_on,
-            note="登记", created_by=actor.label,
-        )
-    )  # fmt: skip
+    first = stages(session)[0].key
+    events: list[tuple[str | None, str, dt.date, str]] = [(None, first, lead_on, "登记")]
+    if stage.key != first:  # entered at its current stage (a ledger row): one move to it
+        events.append((first, stage.key, since, "按台账登记当前阶段"))
+    for from_stage, to_stage, day, note in events:
+        session.add(
+            StageEvent(
+                project_id=project.id, from_stage=from_stage, to_stage=to_stage, moved_on=day,
+                note=note, created_by=actor.label,
+            )
+        )  # fmt: skip
     session.flush()
     return project
 

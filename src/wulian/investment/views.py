@@ -4,20 +4,32 @@ stage history, moves), a new lead, the stage table."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import Path as Path_
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from wulian.core import forms
 from wulian.core.calendar import parse_day
-from wulian.core.deps import DB, CurrentActor, FormFields, render, today_of, xlsx_download
-from wulian.core.errors import InvalidInput, WulianError
+from wulian.core.db import utcnow
+from wulian.core.deps import (
+    DB,
+    CurrentActor,
+    FormFields,
+    render,
+    settings_of,
+    today_of,
+    xlsx_download,
+)
+from wulian.core.errors import InvalidInput, PermissionDenied, WulianError
 from wulian.core.pagination import PAGE_SIZES, PageOut
 from wulian.core.permissions import Actor, Permission
-from wulian.investment import schemas, service
+from wulian.core.uploads import Uploads
+from wulian.investment import ledger, schemas, service
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(tags=["招商"])
@@ -214,6 +226,91 @@ def stage_save(
         }  # fmt: skip
         return render(request, "investment/stages.html", context, status_code=error.status)
     return RedirectResponse("/investment/stages?saved=1", status_code=303)
+
+
+# ---------------------------------------------------------------- the ledger import
+
+
+def _uploads(request: Request) -> Uploads:
+    settings = settings_of(request)
+    return Uploads(
+        folder=settings.data_dir / "uploads",
+        keep=dt.timedelta(hours=settings.upload_keep_hours),
+        clock=getattr(request.app.state, "clock", utcnow),
+    )
+
+
+def _require_importer(actor: Actor) -> None:
+    actor.require(Permission.INVESTMENT_WRITE)
+    service.require_read(actor)
+
+
+@pages.get("/investment/import")
+def import_page(request: Request, db: DB, actor: CurrentActor) -> Response:
+    _require_importer(actor)
+    context = {"actor": actor, "report": None, "error": None, "columns": ledger.LABELS}
+    return render(request, "investment/import.html", context)
+
+
+@pages.get("/investment/import/template.xlsx")
+def import_template(request: Request, db: DB, actor: CurrentActor) -> Response:
+    _require_importer(actor)
+    return xlsx_download(ledger.template_xlsx(), "招商项目台账导入模板.xlsx")
+
+
+@pages.post("/investment/import")
+def import_check(
+    request: Request, db: DB, actor: CurrentActor, file: Annotated[UploadFile, File()]
+) -> Response:
+    """Upload and check a ledger; nothing is written until the check is confirmed."""
+    _require_importer(actor)
+    filename = Path(file.filename or "ledger.xlsx").name[:200]
+    data = file.file.read()
+    context: dict[str, Any] = {"actor": actor, "error": None, "columns": ledger.LABELS}
+    try:
+        report = ledger.import_ledger(
+            db, actor=actor, today=today_of(request), data=data, filename=filename, dry_run=True
+        )
+    except WulianError as error:
+        db.rollback()
+        if isinstance(error, PermissionDenied):
+            raise
+        context |= {"report": None, "error": error}
+        return render(request, "investment/import.html", context, status_code=error.status)
+    token = None
+    if not report.problems:
+        meta = {"filename": filename, "actor": f"{actor.kind}:{actor.id}"}
+        token = _uploads(request).save(data=data, meta=meta, report=b"")
+    context |= {"report": report, "token": token, "yi": service.yi}
+    return render(request, "investment/import.html", context)
+
+
+@pages.post("/investment/import/{token}/commit")
+def import_commit(
+    request: Request,
+    token: Annotated[str, Path_(max_length=40)],
+    db: DB,
+    actor: CurrentActor,
+    form: FormFields,
+) -> Response:
+    """Write a checked ledger: every row, flagged rows only when their boxes are ticked."""
+    _require_importer(actor)
+    uploads = _uploads(request)
+    meta = uploads.meta(token)
+    if meta["actor"] != f"{actor.kind}:{actor.id}":
+        raise PermissionDenied("只能确认自己上传的文件")
+    confirmed = {int(v) for v in form.getlist("confirm") if isinstance(v, str) and v.isdigit()}
+    report = ledger.import_ledger(
+        db, actor=actor, today=today_of(request), data=uploads.data(token),
+        filename=meta["filename"], dry_run=False, confirm_rows=confirmed,
+    )  # fmt: skip
+    if report.committed:
+        uploads.used(token)
+    context = {
+        "actor": actor, "error": None, "columns": ledger.LABELS, "report": report,
+        "token": None if report.committed else token, "yi": service.yi,
+    }  # fmt: skip
+    return render(request, "investment/import.html", context)
 
 
 # ---------------------------------------------------------------- a project

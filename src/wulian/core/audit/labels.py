@@ -84,6 +84,7 @@ ACTIONS = {
     "import.facts": "导入企业数据",
     "innovation.consents": "授信数据授权",
     "innovation.run": "创新积分评价",
+    "investment.import": "导入招商项目台账",
     "investment.refused": "招商项目操作被拒",
     "install.shipped": "载入内置文件",
     "landuse.run": "亩均效益评价",
