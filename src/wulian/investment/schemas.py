@@ -116,3 +116,49 @@ class MoveIn(BaseModel):
     expected_stage: str = Field(max_length=32, description="操作人看到的当前阶段（防止并发覆盖）")
     on: dt.date | None = Field(None, description="日期（默认今天）")
     note: str = Field("", max_length=500)
+
+
+class QuarterOut(BaseModel):
+    quarter: int
+    count: int = Field(description="签约项目数")
+    amount_wan: int = Field(description="签约总投资（万元）")
+    amount_yi: str = Field(description="签约总投资（亿元，精确值）")
+    reinvestment: int = Field(description="其中再投资/二期项目数")
+
+
+class FunnelOut(BaseModel):
+    group: str
+    reached: dict[str, int] = Field(description="到达各阶段的项目数")
+    median_days: dict[str, float | None] = Field(
+        description="离开各阶段的项目在该阶段停留天数的中位数"
+    )
+
+
+class DashboardOut(BaseModel):
+    year: int
+    signed: int
+    signed_wan: int
+    reinvestment: int
+    hundred_yi: int
+    manufacturing: int
+    manufacturing_high_tech: int
+    stale: int
+    quarters: list[QuarterOut]
+    funnel: list[FunnelOut]
+
+    @classmethod
+    def of(cls, d: service.Dashboard) -> DashboardOut:
+        return cls(
+            year=d.year, signed=d.signed, signed_wan=d.signed_wan, reinvestment=d.reinvestment,
+            hundred_yi=d.hundred_yi, manufacturing=d.manufacturing,
+            manufacturing_high_tech=d.manufacturing_high_tech, stale=d.stale,
+            quarters=[
+                QuarterOut(quarter=q.quarter, count=q.count, amount_wan=q.amount_wan,
+                           amount_yi=service.yi(q.amount_wan), reinvestment=q.reinvestment)
+                for q in d.quarters
+            ],
+            funnel=[
+                FunnelOut(group=f.group, reached=f.reached, median_days=f.median_days)
+                for f in d.funnel
+            ],
+        )  # fmt: skip

@@ -10,9 +10,11 @@ Money is whole 万元 (integers): amounts are typed in 亿元 and converted exac
 from __future__ import annotations
 
 import datetime as dt
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from itertools import pairwise
 from typing import Any
 
 import sqlalchemy as sa
@@ -29,7 +31,7 @@ from wulian.enterprises import read
 from wulian.enterprises import service as enterprises
 from wulian.enterprises import uscc as uscc_check
 from wulian.enterprises.names import pinyin_key
-from wulian.investment.models import InvestmentProject, InvestmentStage, StageEvent
+from wulian.investment.models import InvestmentProject, InvestmentStage, SigningEvent, StageEvent
 
 STAFF_ONLY = "招商项目库只对园区工作人员开放，企业用户不能查看"
 
@@ -668,3 +670,207 @@ def with_history(session: Session, project_id: int) -> InvestmentProject | None:
         .options(selectinload(InvestmentProject.events))
     )
     return session.scalar(query)
+
+
+# ---------------------------------------------------------------- figures
+
+
+@dataclass(frozen=True)
+class Quarter:
+    quarter: int
+    count: int
+    amount_wan: int
+    reinvestment: int  # of which 再投资/二期
+
+
+@dataclass(frozen=True)
+class FunnelRow:
+    group: str  # the chain, source or team's name ("全部" for every project)
+    reached: dict[str, int]  # stage key → projects that reached it
+    median_days: dict[str, float | None]  # stage key → median days spent there (left it)
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    year: int
+    quarters: list[Quarter]
+    signed: int
+    signed_wan: int
+    reinvestment: int
+    hundred_yi: int  # signed 百亿级 projects
+    manufacturing: int
+    manufacturing_high_tech: int
+    stages: list[InvestmentStage]  # the funnel's stages (closed ones left out)
+    funnel: list[FunnelRow]
+    group: str
+    stale: int
+
+    @property
+    def high_tech_share(self) -> float | None:
+        """High-tech share among signed manufacturing projects; None when there are none."""
+        return self.manufacturing_high_tech / self.manufacturing if self.manufacturing else None
+
+
+GROUPS = {"chain": "按产业链", "source": "按来源", "team": "按负责小组"}
+
+
+def dashboard(
+    session: Session, *, actor: Actor, year: int, today: dt.date, group: str = "chain"
+) -> Dashboard:
+    """Signed projects and investment by quarter of year; the funnel (projects that reached each
+    stage, conversion, median days spent in a stage) for every project and by group."""
+    require_read(actor)
+    if group not in GROUPS:
+        raise InvalidInput(f"没有“{group}”这种分组", field="group")
+    start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    signed = list(
+        session.scalars(
+            sa.select(InvestmentProject).where(InvestmentProject.signed_on.between(start, end))
+        )
+    )
+    quarters = []
+    for q in range(1, 5):
+        inside = [p for p in signed if p.signed_on and (p.signed_on.month - 1) // 3 + 1 == q]
+        quarters.append(
+            Quarter(q, len(inside), sum(p.amount_wan for p in inside),
+                    sum(1 for p in inside if p.reinvestment))
+        )  # fmt: skip
+    made = [p for p in signed if p.manufacturing]
+    table = [s for s in stages(session) if not s.closed]
+    position = {s.key: s.position for s in table}
+    projects = {p.id: p for p in session.scalars(sa.select(InvestmentProject))}
+    events: dict[int, list[StageEvent]] = {}
+    for event in session.scalars(
+        sa.select(StageEvent).order_by(StageEvent.project_id, StageEvent.moved_on, StageEvent.id)
+    ):
+        events.setdefault(event.project_id, []).append(event)
+    names = labels(session, actor=actor)
+
+    def group_of(p: InvestmentProject) -> str:
+        if group == "chain":
+            return names.chains.get(p.chain, p.chain) if p.chain else "未指定产业链"
+        if group == "source":
+            return SOURCES.get(p.source, p.source)
+        return names.teams.get(p.team_id, str(p.team_id))
+
+    reached: dict[str, dict[str, int]] = {}
+    days: dict[str, dict[str, list[int]]] = {}
+    for pid, project in projects.items():
+        trail = events.get(pid, [])
+        top = max((position.get(e.to_stage, 0) for e in trail), default=0)
+        top = max(top, position.get(project.stage, 0))
+        for key in ("全部", group_of(project)):
+            row = reached.setdefault(key, {s.key: 0 for s in table})
+            for s in table:
+                if s.position <= top:
+                    row[s.key] += 1
+            spent = days.setdefault(key, {s.key: [] for s in table})
+            for here, after in pairwise(trail):
+                if here.to_stage in spent:
+                    spent[here.to_stage].append((after.moved_on - here.moved_on).days)
+    order = ["全部", *sorted(k for k in reached if k != "全部")]
+    funnel = [
+        FunnelRow(
+            k,
+            reached[k],
+            {s: float(statistics.median(v)) if v else None for s, v in days[k].items()},
+        )
+        for k in order
+    ]
+    stale = sum(1 for p in projects.values() if stale_days(names.stages.get(p.stage), p, today) > 0)
+    return Dashboard(
+        year=year, quarters=quarters, signed=len(signed),
+        signed_wan=sum(p.amount_wan for p in signed),
+        reinvestment=sum(1 for p in signed if p.reinvestment),
+        hundred_yi=sum(1 for p in signed if band_of(p.amount_wan) == "100"),
+        manufacturing=len(made), manufacturing_high_tech=sum(1 for p in made if p.high_tech),
+        stages=table, funnel=funnel, group=group, stale=stale,
+    )  # fmt: skip
+
+
+# ---------------------------------------------------------------- signing ceremonies
+
+
+def signings(session: Session, *, actor: Actor) -> list[tuple[SigningEvent, int, int]]:
+    """Signing ceremonies, newest first, each with its projects' count and total (万元)."""
+    require_read(actor)
+    totals = (
+        sa.select(
+            InvestmentProject.signing_id,
+            sa.func.count().label("n"),
+            sa.func.sum(InvestmentProject.amount_wan).label("wan"),
+        )
+        .group_by(InvestmentProject.signing_id)
+        .subquery()
+    )
+    query = (
+        sa.select(SigningEvent, totals.c.n, totals.c.wan)
+        .outerjoin(totals, totals.c.signing_id == SigningEvent.id)
+        .order_by(SigningEvent.held_on.desc(), SigningEvent.id.desc())
+    )
+    return [(e, int(n or 0), int(wan or 0)) for e, n, wan in session.execute(query)]
+
+
+def create_signing(
+    session: Session, *, actor: Actor, today: dt.date, name: str, held_on: dt.date | None,
+    place: str = "",
+) -> SigningEvent:  # fmt: skip
+    """Enter a signing ceremony (集中签约)."""
+    actor.require(Permission.INVESTMENT_WRITE)
+    require_read(actor)
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise InvalidInput("签约活动名称不能为空，且不超过 100 个字", field="name")
+    if held_on is None:
+        raise InvalidInput("请填写签约活动日期", field="held_on")
+    if held_on > today + dt.timedelta(days=366):
+        raise InvalidInput(f"签约活动日期 {held_on} 过远", field="held_on")
+    event = SigningEvent(
+        name=name, held_on=held_on, place=place.strip()[:100], created_by=actor.label
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def get_signing_or_raise(session: Session, *, actor: Actor, signing_id: int) -> SigningEvent:
+    require_read(actor)
+    event = session.get(SigningEvent, signing_id)
+    if event is None:
+        raise NotFound(f"没有编号为 {signing_id} 的签约活动")
+    return event
+
+
+def signing_projects(session: Session, *, actor: Actor, signing_id: int) -> list[InvestmentProject]:
+    require_read(actor)
+    query = sa.select(InvestmentProject).where(InvestmentProject.signing_id == signing_id)
+    return list(session.scalars(query.order_by(InvestmentProject.amount_wan.desc())))
+
+
+def signable(session: Session, *, actor: Actor) -> list[InvestmentProject]:
+    """Signed projects not yet at any ceremony, that actor may change."""
+    require_read(actor)
+    query = sa.select(InvestmentProject).where(
+        InvestmentProject.signed_on.is_not(None), InvestmentProject.signing_id.is_(None)
+    )
+    rows = session.scalars(query.order_by(InvestmentProject.name_pinyin, InvestmentProject.id))
+    return [p for p in rows if may_write(actor, p)]
+
+
+def attach(session: Session, *, actor: Actor, signing_id: int, project_ids: Sequence[int]) -> int:
+    """Put signed projects on a ceremony's list; each must be signed and actor's to change."""
+    event = get_signing_or_raise(session, actor=actor, signing_id=signing_id)
+    if not project_ids:
+        raise InvalidInput("请勾选要列入签约活动的项目", field="project_ids")
+    for pid in project_ids:
+        project = session.get(InvestmentProject, pid)
+        if project is None:
+            raise NotFound(f"没有编号为 {pid} 的招商项目")
+        _require_write(session, actor, project)
+        if project.signed_on is None:
+            raise InvalidInput(f"项目“{project.name}”尚未签约，不能列入签约活动")
+        if project.signing_id is not None and project.signing_id != event.id:
+            raise Conflict(f"项目“{project.name}”已列入另一场签约活动")
+        project.signing_id = event.id
+    session.flush()
+    return len(project_ids)

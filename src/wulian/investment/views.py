@@ -313,6 +313,93 @@ def import_commit(
     return render(request, "investment/import.html", context)
 
 
+# ---------------------------------------------------------------- figures and signings
+
+Year = Annotated[int | None, Query(ge=2000, le=2999)]
+
+
+@pages.get("/investment/dashboard")
+def dashboard(
+    request: Request, db: DB, actor: CurrentActor, year: Year = None, group: Short = None
+) -> Response:
+    today = today_of(request)
+    figures = service.dashboard(
+        db, actor=actor, year=year or today.year, today=today, group=group or "chain"
+    )
+    context = {
+        "actor": actor, "d": figures, "groups": service.GROUPS, "yi": service.yi,
+        "years": list(range(today.year, today.year - 6, -1)),
+    }  # fmt: skip
+    return render(request, "investment/dashboard.html", context)
+
+
+@pages.get("/investment/signings")
+def signing_list(request: Request, db: DB, actor: CurrentActor) -> Response:
+    context = {
+        "actor": actor, "events": service.signings(db, actor=actor), "error": None,
+        "can_write": actor.has(Permission.INVESTMENT_WRITE), "yi": service.yi,
+        "today": today_of(request), "form": {},
+    }  # fmt: skip
+    return render(request, "investment/signings.html", context)
+
+
+@pages.post("/investment/signings")
+def signing_create(
+    request: Request,
+    db: DB,
+    actor: CurrentActor,
+    name: Annotated[str, Form(max_length=100)] = "",
+    held_on: Annotated[str, Form(max_length=20)] = "",
+    place: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    try:
+        event = service.create_signing(
+            db, actor=actor, today=today_of(request), name=name,
+            held_on=parse_day(held_on, field="held_on"), place=place,
+        )  # fmt: skip
+    except WulianError as error:
+        service.refused(db, actor=actor, project_id=None, attempt="登记签约活动", error=error)
+        context = {
+            "actor": actor, "events": service.signings(db, actor=actor), "error": error,
+            "can_write": actor.has(Permission.INVESTMENT_WRITE), "yi": service.yi,
+            "today": today_of(request),
+            "form": {"name": name, "held_on": held_on, "place": place},
+        }  # fmt: skip
+        return render(request, "investment/signings.html", context, status_code=error.status)
+    return RedirectResponse(f"/investment/signings/{event.id}", status_code=303)
+
+
+def _signing_context(db: Session, actor: Actor, signing_id: int) -> dict[str, Any]:
+    event = service.get_signing_or_raise(db, actor=actor, signing_id=signing_id)
+    projects = service.signing_projects(db, actor=actor, signing_id=signing_id)
+    return {
+        "actor": actor, "event": event, "projects": projects, "error": None,
+        "total": sum(p.amount_wan for p in projects), "yi": service.yi,
+        "signable": service.signable(db, actor=actor)
+        if actor.has(Permission.INVESTMENT_WRITE) else [],
+        "labels": service.labels(db, actor=actor),
+    }  # fmt: skip
+
+
+@pages.get("/investment/signings/{signing_id}")
+def signing_page(request: Request, signing_id: int, db: DB, actor: CurrentActor) -> Response:
+    return render(request, "investment/signing.html", _signing_context(db, actor, signing_id))
+
+
+@pages.post("/investment/signings/{signing_id}/attach")
+def signing_attach(
+    request: Request, signing_id: int, db: DB, actor: CurrentActor, form: FormFields
+) -> Response:
+    ids = [int(v) for v in form.getlist("project_ids") if isinstance(v, str) and v.isdigit()]
+    try:
+        service.attach(db, actor=actor, signing_id=signing_id, project_ids=ids)
+    except WulianError as error:
+        service.refused(db, actor=actor, project_id=None, attempt="列入签约活动", error=error)
+        context = _signing_context(db, actor, signing_id) | {"error": error}
+        return render(request, "investment/signing.html", context, status_code=error.status)
+    return RedirectResponse(f"/investment/signings/{signing_id}", status_code=303)
+
+
 # ---------------------------------------------------------------- a project
 
 
@@ -369,6 +456,18 @@ def api_stages(db: DB, actor: CurrentActor) -> list[schemas.StageOut]:
     """The stage table: stages in order and the moves each allows."""
     service.require_read(actor)
     return [schemas.StageOut.model_validate(s) for s in service.stages(db)]
+
+
+@api.get("/investment/dashboard", response_model=schemas.DashboardOut)
+def api_dashboard(
+    request: Request, db: DB, actor: CurrentActor, year: Year = None, group: Short = None
+) -> schemas.DashboardOut:
+    """Signed projects and investment by quarter; the funnel by chain, source or team."""
+    today = today_of(request)
+    figures = service.dashboard(
+        db, actor=actor, year=year or today.year, today=today, group=group or "chain"
+    )
+    return schemas.DashboardOut.of(figures)
 
 
 @api.get("/investment/projects", response_model=PageOut[schemas.ProjectOut])

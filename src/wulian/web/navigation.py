@@ -57,7 +57,19 @@ MENU: tuple[MenuSection, ...] = (
         (
             MenuItem("项目库", "/investment", Permission.INVESTMENT_READ, zone_staff_only=True),
             MenuItem(
+                "招商统计",
+                "/investment/dashboard",
+                Permission.INVESTMENT_READ,
+                zone_staff_only=True,
+            ),
+            MenuItem(
+                "集中签约", "/investment/signings", Permission.INVESTMENT_READ, zone_staff_only=True
+            ),
+            MenuItem(
                 "登记新线索", "/investment/new", Permission.INVESTMENT_WRITE, zone_staff_only=True
+            ),
+            MenuItem(
+                "台账导入", "/investment/import", Permission.INVESTMENT_WRITE, zone_staff_only=True
             ),
         ),
     ),
