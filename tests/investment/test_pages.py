@@ -171,6 +171,8 @@ def test_the_api_lists_creates_and_moves_with_the_same_checks(world, zone, make_
     )  # fmt: skip
     assert jump.status_code == 422
     assert jump.headers["content-type"].startswith("application/problem+json")
+    refused = sa.select(sa.func.count()).where(AuditEntry.action == "investment.refused")
+    assert world.scalar(refused) == 1
     moved = client.post(
         f"/api/v1/investment/projects/{pid}/move", headers=headers,
         json={"to_stage": "contact", "expected_stage": "lead"},

@@ -86,36 +86,48 @@ class ProjectDetailOut(ProjectOut):
 
 
 class ProjectIn(BaseModel):
-    name: str = Field(max_length=200, description="项目名称")
-    amount_yi: Decimal | str = Field(description='总投资（亿元），如 "12.5"')
-    source: str = Field(
-        description="项目来源：" + "，".join(f"{k} {v}" for k, v in service.SOURCES.items())
+    name: str = Field(max_length=200, description="项目名称", title="项目名称")
+    amount_yi: Decimal | str = Field(
+        description='总投资（亿元），如 "12.5"', title="总投资（亿元）"
     )
-    firm: str = Field("", max_length=200, description="名录中的企业：编号、统一社会信用代码或全称")
-    firm_name: str = Field("", max_length=200, description="新企业名称（名录中没有时）")
-    firm_uscc: str = Field("", max_length=18)
-    reinvestment: bool = False
-    fixed_asset_yi: Decimal | str | None = None
-    industry_code: str = Field("", max_length=8)
-    manufacturing: bool = False
-    high_tech: bool = False
-    chain: str = Field("", max_length=48)
-    node: str = Field("", max_length=64)
-    fund_name: str = Field("", max_length=100)
-    team_id: int | None = None
-    officer_id: int | None = None
-    lead_on: dt.date | None = None
-    note: str = Field("", max_length=2000)
+    source: str = Field(
+        title="项目来源",
+        description="项目来源：" + "，".join(f"{k} {v}" for k, v in service.SOURCES.items()),
+    )
+    firm: str = Field(
+        "",
+        max_length=200,
+        description="名录中的企业：编号、统一社会信用代码或全称",
+        title="名录中的企业",
+    )
+    firm_name: str = Field(
+        "", max_length=200, description="新企业名称（名录中没有时）", title="新企业名称"
+    )
+    firm_uscc: str = Field("", max_length=18, title="统一社会信用代码")
+    reinvestment: bool = Field(False, title="再投资/二期")
+    fixed_asset_yi: Decimal | str | None = Field(None, title="固定资产投资（亿元）")
+    industry_code: str = Field("", max_length=8, title="行业代码")
+    manufacturing: bool = Field(False, title="制造业项目")
+    high_tech: bool = Field(False, title="高新技术领域")
+    chain: str = Field("", max_length=48, title="产业链")
+    node: str = Field("", max_length=64, title="环节")
+    fund_name: str = Field("", max_length=100, title="基金")
+    team_id: int | None = Field(None, title="负责小组")
+    officer_id: int | None = Field(None, title="负责人")
+    lead_on: dt.date | None = Field(None, title="线索日期")
+    note: str = Field("", max_length=2000, title="备注")
 
     def to_new(self) -> service.NewProject:
         return service.NewProject(**self.model_dump())
 
 
 class MoveIn(BaseModel):
-    to_stage: str = Field(max_length=32, description="转到的阶段")
-    expected_stage: str = Field(max_length=32, description="操作人看到的当前阶段（防止并发覆盖）")
-    on: dt.date | None = Field(None, description="日期（默认今天）")
-    note: str = Field("", max_length=500)
+    to_stage: str = Field(max_length=32, description="转到的阶段", title="转到的阶段")
+    expected_stage: str = Field(
+        max_length=32, description="操作人看到的当前阶段（防止并发覆盖）", title="当前阶段"
+    )
+    on: dt.date | None = Field(None, description="日期（默认今天）", title="日期")
+    note: str = Field("", max_length=500, title="备注")
 
 
 class QuarterOut(BaseModel):

@@ -37,6 +37,11 @@ api = APIRouter(tags=["招商"])
 PageNo = Annotated[int, Query(ge=1, le=100_000)]
 PerPage = Annotated[int, Query(ge=1, le=200)]
 Short = Annotated[str | None, Query(max_length=100)]
+StageQ = Annotated[str | None, Query(max_length=32, title="阶段")]
+StaleQ = Annotated[str | None, Query(max_length=8, title="只看停滞项目")]
+TeamQ = Annotated[str | None, Query(max_length=12, title="负责小组")]
+ProjectId = Annotated[int, Path_(title="项目编号")]
+SigningId = Annotated[int, Path_(title="签约活动编号")]
 
 
 def _filters(
@@ -70,12 +75,12 @@ def pipeline(
     request: Request,
     db: DB,
     actor: CurrentActor,
-    stage: Short = None,
+    stage: StageQ = None,
     chain: Short = None,
     source: Short = None,
-    team: Short = None,
+    team: TeamQ = None,
     band: Short = None,
-    stale: Short = None,
+    stale: StaleQ = None,
     q: Short = None,
     sort: Short = None,
     page: PageNo = 1,
@@ -113,12 +118,12 @@ def export(
     request: Request,
     db: DB,
     actor: CurrentActor,
-    stage: Short = None,
+    stage: StageQ = None,
     chain: Short = None,
     source: Short = None,
-    team: Short = None,
+    team: TeamQ = None,
     band: Short = None,
-    stale: Short = None,
+    stale: StaleQ = None,
     q: Short = None,
     sort: Short = None,
 ) -> Response:
@@ -348,9 +353,9 @@ def signing_create(
     request: Request,
     db: DB,
     actor: CurrentActor,
-    name: Annotated[str, Form(max_length=100)] = "",
-    held_on: Annotated[str, Form(max_length=20)] = "",
-    place: Annotated[str, Form(max_length=100)] = "",
+    name: Annotated[str, Form(max_length=100, title="活动名称")] = "",
+    held_on: Annotated[str, Form(max_length=20, title="日期")] = "",
+    place: Annotated[str, Form(max_length=100, title="地点")] = "",
 ) -> Response:
     try:
         event = service.create_signing(
@@ -382,13 +387,13 @@ def _signing_context(db: Session, actor: Actor, signing_id: int) -> dict[str, An
 
 
 @pages.get("/investment/signings/{signing_id}")
-def signing_page(request: Request, signing_id: int, db: DB, actor: CurrentActor) -> Response:
+def signing_page(request: Request, signing_id: SigningId, db: DB, actor: CurrentActor) -> Response:
     return render(request, "investment/signing.html", _signing_context(db, actor, signing_id))
 
 
 @pages.post("/investment/signings/{signing_id}/attach")
 def signing_attach(
-    request: Request, signing_id: int, db: DB, actor: CurrentActor, form: FormFields
+    request: Request, signing_id: SigningId, db: DB, actor: CurrentActor, form: FormFields
 ) -> Response:
     ids = [int(v) for v in form.getlist("project_ids") if isinstance(v, str) and v.isdigit()]
     try:
@@ -420,7 +425,7 @@ def _project_context(
 
 
 @pages.get("/investment/{project_id}")
-def project_page(request: Request, project_id: int, db: DB, actor: CurrentActor) -> Response:
+def project_page(request: Request, project_id: ProjectId, db: DB, actor: CurrentActor) -> Response:
     context = _project_context(db, actor, request, project_id)
     return render(request, "investment/detail.html", context)
 
@@ -428,13 +433,13 @@ def project_page(request: Request, project_id: int, db: DB, actor: CurrentActor)
 @pages.post("/investment/{project_id}/move")
 def move(
     request: Request,
-    project_id: int,
+    project_id: ProjectId,
     db: DB,
     actor: CurrentActor,
-    to_stage: Annotated[str, Form(max_length=32)],
-    expected_stage: Annotated[str, Form(max_length=32)],
-    on: Annotated[str, Form(max_length=20)] = "",
-    note: Annotated[str, Form(max_length=500)] = "",
+    to_stage: Annotated[str, Form(max_length=32, title="转到的阶段")],
+    expected_stage: Annotated[str, Form(max_length=32, title="当前阶段")],
+    on: Annotated[str, Form(max_length=20, title="日期")] = "",
+    note: Annotated[str, Form(max_length=500, title="说明")] = "",
 ) -> Response:
     try:
         service.move(
@@ -475,12 +480,12 @@ def api_projects(
     request: Request,
     db: DB,
     actor: CurrentActor,
-    stage: Short = None,
+    stage: StageQ = None,
     chain: Short = None,
     source: Short = None,
-    team: Short = None,
+    team: TeamQ = None,
     band: Short = None,
-    stale: Short = None,
+    stale: StaleQ = None,
     q: Short = None,
     sort: Short = None,
     page: PageNo = 1,
@@ -497,7 +502,7 @@ def api_projects(
 
 
 @api.get("/investment/projects/{project_id}", response_model=schemas.ProjectDetailOut)
-def api_project(project_id: int, db: DB, actor: CurrentActor) -> schemas.ProjectDetailOut:
+def api_project(project_id: ProjectId, db: DB, actor: CurrentActor) -> schemas.ProjectDetailOut:
     """One project with its stage history."""
     project = service.get_or_raise(db, actor=actor, project_id=project_id)
     events = service.history(db, actor=actor, project_id=project_id)
@@ -509,17 +514,27 @@ def api_create(
     request: Request, body: schemas.ProjectIn, db: DB, actor: CurrentActor
 ) -> schemas.ProjectOut:
     """Enter a project (a new lead by default); amounts in 亿元 as decimal text."""
-    project = service.create(db, actor=actor, today=today_of(request), data=body.to_new())
+    try:
+        project = service.create(db, actor=actor, today=today_of(request), data=body.to_new())
+    except WulianError as error:
+        service.refused(db, actor=actor, project_id=None, attempt="登记项目（接口）", error=error)
+        raise
     return schemas.ProjectOut.of(project)
 
 
 @api.post("/investment/projects/{project_id}/move", response_model=schemas.ProjectOut)
 def api_move(
-    request: Request, project_id: int, body: schemas.MoveIn, db: DB, actor: CurrentActor
+    request: Request, project_id: ProjectId, body: schemas.MoveIn, db: DB, actor: CurrentActor
 ) -> schemas.ProjectOut:
     """Move a project to another stage the stage table allows."""
-    project = service.move(
-        db, actor=actor, today=today_of(request), project_id=project_id, to_stage=body.to_stage,
-        expected_stage=body.expected_stage, on=body.on, note=body.note,
-    )  # fmt: skip
+    try:
+        project = service.move(
+            db, actor=actor, today=today_of(request), project_id=project_id,
+            to_stage=body.to_stage, expected_stage=body.expected_stage, on=body.on, note=body.note,
+        )  # fmt: skip
+    except WulianError as error:
+        service.refused(
+            db, actor=actor, project_id=project_id, attempt="转阶段（接口）", error=error
+        )
+        raise
     return schemas.ProjectOut.of(project)
