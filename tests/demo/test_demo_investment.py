@@ -19,6 +19,7 @@ TODAY = dt.date(2027, 2, 10)
 def test_the_demo_pipeline_at_a_pinned_day(world):
     world.run(lambda s: chains.install_shipped(s, actor=SYSTEM))
     world.department("investment", "投资促进局（招商）")
+    world.department("chain-office", "产业链专班（链长办）")
     for n in range(6):
         world.enterprise(f"示例{n}号新材料有限公司")
         world.enterprise(f"外埠示例{n}号科技有限公司", in_zone=False)

@@ -22,8 +22,8 @@ from wulian.investment import service
 from wulian.investment.models import InvestmentProject
 
 SEED = 20260
-TEAM = "investment"
-ABROAD = ("invest-abroad", "驻外招商组")
+# the teams: the investment bureau, and the chain office's per-chain investment teams (九个一)
+TEAMS = ("investment", "chain-office")
 # the path of a project that goes all the way, and how many projects stop at each stage
 PATH = ("lead", "contact", "visit", "negotiation", "signed", "land", "started", "production",
         "capacity")  # fmt: skip
@@ -68,13 +68,10 @@ def build(session: Session, *, actor: Actor, today: dt.date) -> PipelineDemo:
     if session.scalar(sa.select(sa.func.count()).select_from(InvestmentProject)):
         return PipelineDemo(0, 0, 0)
     rng = random.Random(SEED)  # noqa: S311  (made-up demo data, not secrets)
-    team = auth_service.get_department_by_code(session, code=TEAM)
-    abroad = auth_service.get_department_by_code(session, code=ABROAD[0])
-    if abroad is None:
-        abroad = auth_service.create_department(
-            session, actor=actor, code=ABROAD[0], name=ABROAD[1]
-        )
-    teams = [team.id if team else abroad.id, abroad.id]
+    found = [auth_service.get_department_by_code(session, code=code) for code in TEAMS]
+    teams = [d.id for d in found if d is not None]
+    if not teams:
+        return PipelineDemo(0, 0, 0)
     atlas = chains_service.chains(session, actor=actor)
     external = list(session.scalars(read.ids_where(in_zone=False).limit(60)))
     local = list(session.scalars(read.ids_where(in_zone=True).limit(40)))
@@ -130,7 +127,7 @@ def build(session: Session, *, actor: Actor, today: dt.date) -> PipelineDemo:
                 reinvestment=reinvest, chain=chain.spec.id, node=node.key,
                 manufacturing=rng.random() < 0.85, high_tech=rng.random() < 0.65,
                 fund_name="衢州市产业基金" if source == "fund" else "",
-                team_id=teams[0] if rng.random() < 0.7 else teams[1], lead_on=lead_on,
+                team_id=teams[0] if rng.random() < 0.7 else teams[-1], lead_on=lead_on,
                 fixed_asset_yi=None,
             ),
         )  # fmt: skip
