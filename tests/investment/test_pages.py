@@ -198,3 +198,32 @@ def test_a_token_needs_the_investment_scope(world, zone, client, settings):
     ok = client.get("/api/v1/investment/projects", headers={"Authorization": f"Bearer {allowed}"})
     assert ok.status_code == 200
     assert ok.json()["total"] == 1
+
+
+def test_editing_details_is_checked_and_kept_to_the_team(world, zone, make_client):
+    pid = lead(world, zone.actor(world, "officer_a"))
+    client = signed_in(make_client, "officer_a")
+    token = page_csrf(client, f"/investment/{pid}")
+    fields = {"csrf_token": token, "revision": "1", "amount_yi": "12.5", "source": "expo",
+              "chain": "lithium", "node": "cathode", "note": "已二次拜访"}  # fmt: skip
+    wrong_unit = client.post(f"/investment/{pid}/edit", data={**fields, "amount_yi": "125000"})
+    assert wrong_unit.status_code == 422
+    assert "疑似按万元填写" in wrong_unit.text
+    saved = client.post(f"/investment/{pid}/edit", data=fields)
+    assert saved.status_code == 303
+    project = world.scalar(sa.select(InvestmentProject).where(InvestmentProject.id == pid))
+    assert (project.source, project.node, project.amount_wan) == ("expo", "cathode", 125_000)
+    stale = client.post(f"/investment/{pid}/edit", data={**fields, "note": "旧页面"})
+    assert stale.status_code == 409  # the page showed revision 1; it is 2 now
+    assert "刚被其他人修改过" in stale.text
+    other = signed_in(make_client, "officer_b")
+    token = page_csrf(other, f"/investment/{pid}")
+    denied = other.post(
+        f"/investment/{pid}/edit", data={**fields, "csrf_token": token, "revision": "2"}
+    )
+    assert denied.status_code == 403
+    assert world.scalar(sa.select(InvestmentProject.note).where(InvestmentProject.id == pid)) == (
+        "已二次拜访"
+    )
+    refusals = sa.select(sa.func.count()).where(AuditEntry.action == "investment.refused")
+    assert world.scalar(refusals) == 3

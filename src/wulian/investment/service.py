@@ -377,6 +377,61 @@ def create(
     return project
 
 
+@dataclass(frozen=True)
+class Changes:
+    """A project's details as the edit form sends them (amounts in 亿元 text)."""
+
+    amount_yi: str
+    fixed_asset_yi: str = ""
+    source: str = "other"
+    fund_name: str = ""
+    chain: str = ""
+    node: str = ""
+    industry_code: str = ""
+    manufacturing: bool = False
+    high_tech: bool = False
+    reinvestment: bool = False
+    officer_id: int | None = None
+    note: str = ""
+
+
+def update(
+    session: Session, *, actor: Actor, project_id: int, revision: int, changes: Changes
+) -> InvestmentProject:
+    """Change a project's details, checked as a new lead's are; revision is the one the person
+    saw: when someone saved in between, nothing is changed and the person is told."""
+    project = session.get(InvestmentProject, project_id, with_for_update=True)
+    if project is None:
+        raise NotFound(f"没有编号为 {project_id} 的招商项目")
+    _require_write(session, actor, project)
+    if project.revision != revision:
+        raise Conflict(f"项目“{project.name}”刚被其他人修改过，本次没有保存，请刷新页面后重试")
+    amount = parse_yi(changes.amount_yi, field="amount_yi", label="总投资")
+    if amount is None:
+        raise InvalidInput("请填写总投资（亿元）", field="amount_yi")
+    fixed = parse_yi(changes.fixed_asset_yi, field="fixed_asset_yi", label="固定资产投资")
+    if fixed is not None and fixed > amount:
+        raise InvalidInput(
+            f"固定资产投资 {yi(fixed)} 亿元大于总投资 {yi(amount)} 亿元", field="fixed_asset_yi"
+        )
+    if changes.source not in SOURCES:
+        raise InvalidInput(f"没有“{changes.source}”这种项目来源", field="source")
+    chain, node = _check_chain(session, actor, changes.chain, changes.node)
+    _, officer_id = _check_team(session, actor, project.team_id, changes.officer_id)
+    industry = changes.industry_code.strip().upper() or None
+    if industry and (len(industry) > 8 or not industry.isalnum()):
+        raise InvalidInput(f"行业代码“{industry}”格式不正确", field="industry_code")
+    project.amount_wan, project.fixed_asset_wan = amount, fixed
+    project.source, project.fund_name = changes.source, changes.fund_name.strip()[:100]
+    project.chain, project.node, project.industry_code = chain, node, industry
+    project.manufacturing, project.high_tech = changes.manufacturing, changes.high_tech
+    project.reinvestment, project.officer_id = changes.reinvestment, officer_id
+    project.note = changes.note.strip()[:2000]
+    project.updated_at = utcnow()
+    session.flush()
+    return project
+
+
 def get_or_raise(session: Session, *, actor: Actor, project_id: int) -> InvestmentProject:
     require_read(actor)
     project = session.get(InvestmentProject, project_id)

@@ -421,6 +421,7 @@ def _project_context(
         "stale": service.stale_days(stage, project, today), "today": today,
         "can_write": service.may_write(actor, project), "sources": service.SOURCES,
         "bands": service.BANDS, "yi": service.yi, "band_of": service.band_of, "error": None,
+        "officers": service.officers(db, actor=actor, team_id=project.team_id),
     }  # fmt: skip
 
 
@@ -428,6 +429,32 @@ def _project_context(
 def project_page(request: Request, project_id: ProjectId, db: DB, actor: CurrentActor) -> Response:
     context = _project_context(db, actor, request, project_id)
     return render(request, "investment/detail.html", context)
+
+
+@pages.post("/investment/{project_id}/edit")
+def edit(
+    request: Request, project_id: ProjectId, db: DB, actor: CurrentActor, form: FormFields
+) -> Response:
+    values = {k: str(v) for k, v in form.items() if isinstance(v, str)}
+    try:
+        revision = _int_or_none(values.get("revision", ""), "revision", "版本") or 0
+        changes = service.Changes(
+            amount_yi=values.get("amount_yi", ""), fixed_asset_yi=values.get("fixed_asset_yi", ""),
+            source=values.get("source", ""), fund_name=values.get("fund_name", ""),
+            chain=values.get("chain", ""), node=values.get("node", ""),
+            industry_code=values.get("industry_code", ""),
+            manufacturing=values.get("manufacturing") == "1",
+            high_tech=values.get("high_tech") == "1",
+            reinvestment=values.get("reinvestment") == "1",
+            officer_id=_int_or_none(values.get("officer_id", ""), "officer_id", "负责人"),
+            note=values.get("note", "")[:2000],
+        )  # fmt: skip
+        service.update(db, actor=actor, project_id=project_id, revision=revision, changes=changes)
+    except WulianError as error:
+        service.refused(db, actor=actor, project_id=project_id, attempt="修改项目信息", error=error)
+        context = _project_context(db, actor, request, project_id) | {"error": error}
+        return render(request, "investment/detail.html", context, status_code=error.status)
+    return RedirectResponse(f"/investment/{project_id}?saved=1", status_code=303)
 
 
 @pages.post("/investment/{project_id}/move")
