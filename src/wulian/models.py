@@ -21,6 +21,12 @@ from wulian.innovation.models import (
     InnovationSpec,
     Objection,
 )
+from wulian.investment.models import (
+    InvestmentProject,
+    InvestmentStage,
+    SigningEvent,
+    StageEvent,
+)
 from wulian.landuse.models import LanduseResult, LanduseRun, LanduseSpec
 from wulian.policy.models import Payout, PolicyOutcome, PolicyRun, PolicyVersion
 from wulian.reference.models import Industry, IndustryTag, Metric
@@ -50,6 +56,8 @@ __all__ = [
     "InnovationResult",
     "InnovationRun",
     "InnovationSpec",
+    "InvestmentProject",
+    "InvestmentStage",
     "LanduseResult",
     "LanduseRun",
     "LanduseSpec",
@@ -62,6 +70,8 @@ __all__ = [
     "PolicyOutcome",
     "PolicyRun",
     "PolicyVersion",
+    "SigningEvent",
+    "StageEvent",
     "User",
     "UserSession",
 ]

@@ -34,6 +34,7 @@ from wulian.desk import service as desk_service
 from wulian.desk.models import DeskAttachment, DeskConfigVersion, DeskRequest
 from wulian.enterprises.models import Fact
 from wulian.innovation.models import InnovationResult, InnovationRun, InnovationSpec
+from wulian.investment.models import InvestmentProject, SigningEvent
 from wulian.landuse.models import LanduseResult, LanduseRun, LanduseSpec
 from wulian.policy.models import Payout, PolicyRun, PolicyVersion
 from wulian.reference.models import Metric
@@ -161,6 +162,8 @@ def _ids(session: Session, firm: int, request_id: int) -> dict[tuple[str, str], 
         ("desk", "spec_id"): first(DeskConfigVersion.id),
         ("desk", "request_id"): [str(request_id), str(demo_request)],
         ("desk", "attachment_id"): first(DeskAttachment.id),
+        ("investment", "project_id"): first(InvestmentProject.id),
+        ("investment", "signing_id"): first(SigningEvent.id),
         ("?", QUERIES[0]): [f"?metric={metric}&period={period}"],
         ("?", QUERIES[1]): ["?parameter=rate&value=15%25"],
     }

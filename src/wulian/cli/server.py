@@ -123,6 +123,12 @@ def demo() -> None:
             f"企呼我应示例诉求 {desk.requests} 件：已结束 {desk.closed} 件，办理中 {desk.open} 件，"
             f"其中已督办 {desk.escalated} 件。"
         )
+    if result.pipeline:
+        pipeline = result.pipeline
+        console.print(
+            f"招商项目库示例项目 {pipeline.projects} 个（百亿级 {pipeline.hundred_yi} 个），"
+            f"集中签约活动 {pipeline.signings} 场。"
+        )
     if result.sample:
         console.print(f"示例导入文件（含几处故意的错误）：{escape(str(result.sample))}")
     if result.admin_password:

@@ -52,6 +52,9 @@ class Permission(StrEnum):
     DESK_READ = "desk.read"  # every request and the desk's statistics (leaders, analysts)
     DESK_ADMIN = "desk.admin"  # the desk's configuration: states, actions, routes, deadlines
     CALENDAR_MANAGE = "calendar.manage"  # the State Council's holiday notices (working days)
+    INVESTMENT_READ = "investment.read"  # 招商: the project pipeline and its figures (staff only)
+    INVESTMENT_WRITE = "investment.write"  # officers: leads and projects of their own team
+    INVESTMENT_ADMIN = "investment.admin"  # the pipeline's stage table
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -62,6 +65,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.ENTERPRISES_READ,
             Permission.ANALYSES_WRITE,
             Permission.DESK_READ,
+            Permission.INVESTMENT_READ,
         }
     ),
     Role.OFFICER: frozenset(
@@ -73,6 +77,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.PAYOUTS_APPROVE,
             Permission.CHAINS_MANAGE,
             Permission.DESK_HANDLE,
+            Permission.INVESTMENT_READ,
+            Permission.INVESTMENT_WRITE,
         }
     ),
     Role.ENTERPRISE: frozenset(
@@ -107,6 +113,11 @@ SCOPES: dict[str, Scope] = {
             "desk:read",
             "企呼我应：读取全部诉求与统计（如 12345 热线对接）",
             frozenset({Permission.DESK_READ}),
+        ),
+        Scope(
+            "investment:read",
+            "招商：读取项目库与招商统计",
+            frozenset({Permission.INVESTMENT_READ}),
         ),
     )
 }

@@ -8,7 +8,8 @@ published after a notice that ended weeks ago and the last year's is on notice n
 objection to answer; the last year's 亩均效益 evaluation's notice has just ended, so it can be
 published; the previous year's R&D subsidy was paid to some firms and the last year's payouts
 wait for approval; requests are open in every state, most within their deadlines, a few due soon
-or overdue; and chain placements wait for review."""
+or overdue; chain placements wait for review; and about a hundred 招商 projects stand at every
+stage of the pipeline, some of them stale."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from wulian.core import audit, calendar, specversions
 from wulian.core.auth import service as auth_service
 from wulian.core.permissions import Actor, Role
 from wulian.demo import desk as demo_desk
+from wulian.demo import investment as demo_investment
 from wulian.demo import zone
 from wulian.demo.zone import ZoneResult
 from wulian.enterprises.models import Enterprise
@@ -59,6 +61,7 @@ class DemoResult:
     placement: dict[str, int] | None  # firms placed on chain nodes, by outcome
     requests: demo_desk.DeskDemo | None  # the request desk's demo requests
     sample: Path | None  # the sample import file, when written
+    pipeline: demo_investment.PipelineDemo | None = None  # the 招商 projects and signings
 
 
 def build(
@@ -95,6 +98,7 @@ def build(
     runs = _innovation_runs(session, actor=actor, today=today, years=pair) if made else 0
     landuse_runs = _landuse_runs(session, actor=actor, today=today, years=pair) if made else 0
     policy_runs = _policy_runs(session, actor=actor, years=pair) if made else 0
+    pipeline = demo_investment.build(session, actor=actor, today=today) if made else None
     sample = None
     if data_dir is not None:
         sample = data_dir / zone.SAMPLE_NAME
@@ -121,6 +125,7 @@ def build(
         placement=placed.counts if placed is not None else None,
         requests=requests,
         sample=sample,
+        pipeline=pipeline,
     )
 
 

@@ -22,6 +22,7 @@ from wulian.desk import service as desk_service
 from wulian.desk import views as desk_views
 from wulian.enterprises import views as enterprise_views
 from wulian.innovation import views as innovation_views
+from wulian.investment import views as investment_views
 from wulian.landuse import views as landuse_views
 from wulian.policy import views as policy_views
 from wulian.web import accounts, admin, errors, notifications, views
@@ -116,6 +117,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         landuse_views,
         policy_views,
         chain_views,
+        investment_views,
         desk_views,
     ):
         app.include_router(module.pages)

@@ -53,6 +53,27 @@ MENU: tuple[MenuSection, ...] = (
         ),
     ),
     MenuSection(
+        "招商",
+        (
+            MenuItem("项目库", "/investment", Permission.INVESTMENT_READ, zone_staff_only=True),
+            MenuItem(
+                "招商统计",
+                "/investment/dashboard",
+                Permission.INVESTMENT_READ,
+                zone_staff_only=True,
+            ),
+            MenuItem(
+                "集中签约", "/investment/signings", Permission.INVESTMENT_READ, zone_staff_only=True
+            ),
+            MenuItem(
+                "登记新线索", "/investment/new", Permission.INVESTMENT_WRITE, zone_staff_only=True
+            ),
+            MenuItem(
+                "台账导入", "/investment/import", Permission.INVESTMENT_WRITE, zone_staff_only=True
+            ),
+        ),
+    ),
+    MenuSection(
         "服务链",
         (
             MenuItem("企呼我应", "/desk", Permission.ZONE_READ, zone_staff_only=True),
