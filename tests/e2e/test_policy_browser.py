@@ -69,7 +69,12 @@ def test_policies_on_the_demo_zone(page: Page, live_server, world):
 
     page.get_by_role("link", name="梯度培育").click()
     expect(page.locator("#pool-kexing h2")).to_contain_text("科技型中小企业评价")
-    expect(page.locator("#pool-kexing td").nth(1)).to_contain_text("需")
+    expect(page.locator("#pool-kexing td").nth(2)).to_contain_text("需")
+    page.get_by_label("培育称号").select_option("kexing")
+    page.locator("#pool-filters").get_by_role("button", name="筛选").click()
+    expect(page).to_have_url(re.compile(r"title=kexing"))
+    expect(page.locator("section.card[id^=pool-]")).to_have_count(1)
+    expect(page.locator("#pools-export")).to_have_attribute("href", re.compile(r"title=kexing"))
     sign_out(page)
 
     world.user("firm5", Role.ENTERPRISE, enterprise_id=5)

@@ -184,6 +184,15 @@ def records(session: Session, ids: Iterable[int]) -> dict[int, Firm]:
     return {row[0]: Firm(*row) for row in session.execute(query)}
 
 
+def in_name_order(session: Session, ids: Iterable[int]) -> list[int]:
+    """The ids of the firms that exist, their names in pinyin order (ties by id)."""
+    wanted = _ids(ids)
+    if not wanted:
+        return []
+    query = sa.select(Enterprise.id).where(Enterprise.id.in_(wanted))
+    return list(session.scalars(query.order_by(Enterprise.name_pinyin, Enterprise.id)))
+
+
 def attach(session: Session, items: Iterable[T], key: Callable[[T], int]) -> list[tuple[T, Firm]]:
     """Each item with the record of its firm (key gives the firm's id), in the items' order; items
     whose firm is not registered are left out (as an inner join would)."""

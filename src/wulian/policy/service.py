@@ -61,7 +61,15 @@ from wulian.policy.payouts import (
     payout_years,
     waiting,
 )
-from wulian.policy.pools import Pool, PoolMember, pools
+from wulian.policy.pools import (
+    NO_CHAIN,
+    Pool,
+    PoolFilters,
+    PoolMember,
+    pool_titles,
+    pools,
+    pools_xlsx,
+)
 from wulian.policy.runs import (
     create_run,
     evaluate_all,
@@ -79,6 +87,7 @@ __all__ = [
     "FREE",
     "MODES",
     "NEAR",
+    "NO_CHAIN",
     "PAID",
     "QUICK",
     "SHIPPED_SPECS",
@@ -94,6 +103,7 @@ __all__ = [
     "PayoutListing",
     "PayoutYear",
     "Pool",
+    "PoolFilters",
     "PoolMember",
     "Readable",
     "WhatIf",
@@ -121,7 +131,9 @@ __all__ = [
     "payout_list",
     "payout_years",
     "policy_of",
+    "pool_titles",
     "pools",
+    "pools_xlsx",
     "readable",
     "require_reader",
     "run_inputs",

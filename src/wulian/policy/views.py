@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from wulian.core import calendar, forms
 from wulian.core.deps import DB, CurrentActor, FormFields, render, render_failure, xlsx_download
 from wulian.core.errors import InvalidInput, NotFound, WulianError
-from wulian.core.pagination import PAGE_SIZES, PageOut
+from wulian.core.pagination import PAGE_SIZES, Page, PageOut
 from wulian.core.permissions import Actor, Permission
 from wulian.core.specpages import SpecPages, spec_api, spec_router
 from wulian.engines.rules import cases as rule_cases
@@ -150,10 +150,72 @@ def latest_pools(db: DB, actor: CurrentActor) -> Response:
     return RedirectResponse(f"/policies/runs/{runs[0].id}/pools", status_code=303)
 
 
+PREVIEW = 20  # members of each pool shown when no title is chosen
+
+
+def _pool_filters(title: str | None, chain: str | None, q: str | None) -> service.PoolFilters:
+    return service.PoolFilters(
+        title=title or None, chain=chain or None, q=(q or "").strip() or None
+    )
+
+
 @pages.get("/policies/runs/{run_id}/pools")
-def pools(request: Request, run_id: int, db: DB, actor: CurrentActor) -> Response:
-    run, found = service.pools(db, actor=actor, run_id=run_id)
-    return render(request, "policy/pools.html", {"actor": actor, "run": run, "pools": found})
+def pools(
+    request: Request,
+    run_id: int,
+    db: DB,
+    actor: CurrentActor,
+    title: Annotated[str | None, Query(max_length=40)] = None,
+    chain: Annotated[str | None, Query(max_length=40)] = None,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> Response:
+    """The pools, filtered; with a title chosen, its members page by page, else the first
+    PREVIEW of each pool with a link to the rest."""
+    filters = _pool_filters(title, chain, q)
+    error = None
+    try:
+        run, found = service.pools(db, actor=actor, run_id=run_id, filters=filters)
+    except InvalidInput as bad:  # a title typed into the address: every pool, and why
+        error, filters = bad, service.PoolFilters()
+        run, found = service.pools(db, actor=actor, run_id=run_id)
+    chains = sorted({c for p in found for c in p.by_chain})
+    fields = {k: v for k, v in {"title": filters.title, "chain": filters.chain,
+                                "q": filters.q}.items() if v}  # fmt: skip
+    query = urlencode(fields)
+    shown: list[tuple[Any, Page[Any]]] = []
+    for pool in found:
+        members = pool.members()
+        if filters.title:
+            at = (page - 1) * per_page
+            shown.append((pool, Page(members[at : at + per_page], len(members), page, per_page)))
+        else:
+            shown.append((pool, Page(members[:PREVIEW], len(members), 1, PREVIEW)))
+    context = {
+        "actor": actor, "run": run, "pools": shown, "filters": filters, "chains": chains,
+        "titles": service.pool_titles(db, actor=actor, run_id=run.id),
+        "no_chain": service.NO_CHAIN, "query": query, "sizes": PAGE_SIZES,
+        "base": f"/policies/runs/{run.id}/pools?" + (query + "&" if query else ""),
+        "error": error,
+    }  # fmt: skip
+    status = error.status if error else 200
+    return render(request, "policy/pools.html", context, status_code=status)
+
+
+@pages.get("/policies/runs/{run_id}/pools/export.xlsx")
+def pools_export(
+    run_id: int,
+    db: DB,
+    actor: CurrentActor,
+    title: Annotated[str | None, Query(max_length=40)] = None,
+    chain: Annotated[str | None, Query(max_length=40)] = None,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+) -> Response:
+    """The pools as filtered (every member, not one page), as a workbook."""
+    filters = _pool_filters(title, chain, q)
+    content = service.pools_xlsx(db, actor=actor, run_id=run_id, filters=filters)
+    return xlsx_download(content, f"梯度培育库-{run_id}.xlsx")
 
 
 Short = Annotated[str | None, Query(max_length=40)]
