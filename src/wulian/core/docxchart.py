@@ -24,6 +24,7 @@ from docx.oxml.ns import nsdecls
 from docx.shared import Cm, Pt
 from lxml import etree
 
+from wulian.core import xlsx
 from wulian.core.charts import PERCENT, Chart, Series
 
 C = "http://schemas.openxmlformats.org/drawingml/2006/chart"
@@ -97,7 +98,7 @@ def _workbook(chart: Chart) -> bytes:
     """The chart's figures as the workbook Word edits: categories in column A, one series per
     column, the drawn series first (the chart's references point at them)."""
     buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False})
+    book = xlsx.workbook(buffer)  # every string stored as text
     sheet = book.add_worksheet(SHEET)
     drawn = _drawn(chart)
     sheet.write_string(0, 0, chart.category)
