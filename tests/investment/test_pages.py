@@ -227,3 +227,19 @@ def test_editing_details_is_checked_and_kept_to_the_team(world, zone, make_clien
     )
     refusals = sa.select(sa.func.count()).where(AuditEntry.action == "investment.refused")
     assert world.scalar(refusals) == 3
+
+
+def test_a_firms_page_lists_its_projects_for_investment_staff_only(world, zone, make_client):
+    lead(world, zone.actor(world, "officer_a"), name="二期扩产项目", firm=zone.firm_code,
+         firm_name="", amount_yi="3.5", reinvestment=True)  # fmt: skip
+    lead(world, zone.actor(world, "officer_a"), name="另一家企业的项目")
+    staff = signed_in(make_client, "analyst")
+    page = staff.get(f"/enterprises/{zone.firm}").text
+    assert 'id="firm-investment"' in page
+    assert "二期扩产项目" in page
+    assert "3.5" in page
+    assert "另一家企业的项目" not in page
+    firm = signed_in(make_client, "firm_user")
+    own = firm.get(f"/enterprises/{zone.firm}")
+    assert own.status_code == 200
+    assert 'id="firm-investment"' not in own.text  # an enterprise never sees the pipeline

@@ -505,6 +505,39 @@ def move(
     return project
 
 
+@dataclass(frozen=True)
+class FirmProjects:
+    """A firm's 招商 projects, for its page (一企一档)."""
+
+    total: int
+    amount: str  # 亿元, all the firm's projects
+    latest: list[tuple[InvestmentProject, str]]  # each with its amount in 亿元
+    stages: dict[str, str]
+
+
+def firm_projects(session: Session, *, actor: Actor, enterprise_id: int) -> FirmProjects | None:
+    """The firm's projects, newest first (None where actor may not read the pipeline: an
+    enterprise user never sees it, even for its own firm)."""
+    try:
+        require_read(actor)
+    except PermissionDenied:
+        return None
+    mine = InvestmentProject.enterprise_id == enterprise_id
+    total, wan = session.execute(
+        sa.select(
+            sa.func.count(), sa.func.coalesce(sa.func.sum(InvestmentProject.amount_wan), 0)
+        ).where(mine)
+    ).one()
+    if not total:
+        return None
+    latest = session.scalars(
+        sa.select(InvestmentProject).where(mine)
+        .order_by(InvestmentProject.lead_on.desc(), InvestmentProject.id.desc()).limit(5)
+    ).all()  # fmt: skip
+    shown = [(p, yi(p.amount_wan)) for p in latest]
+    return FirmProjects(int(total), yi(int(wan)), shown, stage_names(session))
+
+
 # ---------------------------------------------------------------- lists
 
 

@@ -29,10 +29,14 @@ from wulian.core.errors import InvalidInput, PermissionDenied, WulianError
 from wulian.core.pagination import PAGE_SIZES, PageOut
 from wulian.core.permissions import Actor, Permission
 from wulian.core.uploads import Uploads
+from wulian.enterprises import views as enterprise_views
 from wulian.investment import ledger, schemas, service
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(tags=["招商"])
+enterprise_views.profile_part(
+    "investment", service.firm_projects
+)  # on a firm's page: its 招商 projects, for staff with the investment permission
 
 PageNo = Annotated[int, Query(ge=1, le=100_000)]
 PerPage = Annotated[int, Query(ge=1, le=200)]
