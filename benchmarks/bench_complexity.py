@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
+from reference_env import python_with
 
 from wulian.engines.complexity import compute
 
@@ -42,17 +43,7 @@ OUTPUTS = ["rca", "rpop", "mcp", "diversity", "ubiquity", "eci", "pci", "density
 def reference_python(given: str | None) -> str:
     """The Python that runs the reference: the one given, or the venv at .bench/ecomplexity,
     made and given ecomplexity on first use (apart from the project's own environment)."""
-    if given:
-        return given
-    python = REFERENCE_VENV / "bin" / "python"
-    if not python.exists():
-        print(f"创建参考实现的运行环境 {REFERENCE_VENV} …", file=sys.stderr)
-        subprocess.run([sys.executable, "-m", "venv", str(REFERENCE_VENV)], check=True)  # noqa: S603
-    probe = [str(python), "-c", "import ecomplexity"]
-    if subprocess.run(probe, capture_output=True, check=False).returncode:  # noqa: S603
-        install = [str(python), "-m", "pip", "install", "--quiet", REFERENCE_REQUIREMENT]
-        subprocess.run(install, check=True)  # noqa: S603
-    return str(python)
+    return python_with(REFERENCE_VENV, "ecomplexity", REFERENCE_REQUIREMENT, "参考实现", given)
 
 
 def firms(regions: int, industries: int, years: int = 1, seed: int = 11) -> pl.DataFrame:

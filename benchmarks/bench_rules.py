@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import yaml
+from reference_env import python_with
 
 from wulian.engines.rules import evaluate as engine
 from wulian.engines.rules.policy import Policy, load, load_set
@@ -209,17 +210,9 @@ def ladder() -> list[Policy]:
 def openfisca_python(given: str | None) -> str:
     """The Python that runs OpenFisca: the one given, or the venv at .bench/openfisca, made and
     given openfisca-core on first use (apart from the project's own environment)."""
-    if given:
-        return given
-    python = OPENFISCA_VENV / "bin" / "python"
-    if not python.exists():
-        print(f"创建 OpenFisca 的运行环境 {OPENFISCA_VENV} …", file=sys.stderr)
-        subprocess.run([sys.executable, "-m", "venv", str(OPENFISCA_VENV)], check=True)  # noqa: S603
-    probe = [str(python), "-c", "import openfisca_core"]
-    if subprocess.run(probe, capture_output=True, check=False).returncode:  # noqa: S603
-        install = [str(python), "-m", "pip", "install", "--quiet", OPENFISCA_REQUIREMENT]
-        subprocess.run(install, check=True)  # noqa: S603
-    return str(python)
+    return python_with(
+        OPENFISCA_VENV, "openfisca_core", OPENFISCA_REQUIREMENT, " OpenFisca ", given
+    )
 
 
 def run_openfisca(
