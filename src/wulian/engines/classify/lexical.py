@@ -206,11 +206,10 @@ def _scores(query: sp.csr_matrix, other_t: sp.csr_matrix, owners: np.ndarray, si
     leaf's lines' cosines. The same numbers as `_sparse(query @ other_t, ...)`, from one
     compiled pass per text that keeps only the lines it touches."""
     texts = query.shape[0]
-    keys, values = _line_max(
-        query.indptr.astype(np.int64), query.indices.astype(np.int64),
-        query.data.astype(np.float32), other_t.indptr.astype(np.int64),
-        other_t.indices.astype(np.int64), other_t.data.astype(np.float32),
-        owners.astype(np.int64), np.int64(size),
+    keys, values = _line_max(  # the arrays as they are stored: no copy per call
+        query.indptr, query.indices, query.data.astype(np.float32, copy=False),
+        other_t.indptr, other_t.indices, other_t.data.astype(np.float32, copy=False),
+        owners, np.int64(size),
     )  # fmt: skip
     return _with_moments(keys, values, keys // size, texts, size)
 
