@@ -150,6 +150,7 @@ PAGES = [
     ("/admin/departments", ADMIN_PAGE),
     ("/admin/tokens", ADMIN_PAGE),
     ("/admin/audit", ADMIN_PAGE),
+    ("/admin/audit/export.xlsx", ADMIN_PAGE),
     ("/admin/aliases", ADMIN_PAGE),
 ]
 

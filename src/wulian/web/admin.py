@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -28,7 +29,7 @@ from wulian.core.auth.schemas import (
     UserPatch,
 )
 from wulian.core.calendar import end_of_day, parse_day, start_of_day
-from wulian.core.deps import DB, CurrentActor, render, settings_of, today_of
+from wulian.core.deps import DB, CurrentActor, render, settings_of, today_of, xlsx_download
 from wulian.core.errors import WulianError
 from wulian.core.permissions import ROLE_PERMISSIONS, SCOPES, Actor, Permission, Role
 from wulian.core.workdays import service as workdays
@@ -419,37 +420,74 @@ def _day(value: str | None, field: str) -> dt.datetime | None:
     return start_of_day(day) if day else None
 
 
-@pages.get("/audit")
-def audit_page(
-    request: Request,
-    db: DB,
-    actor: CurrentActor,
-    action: Annotated[str | None, Query(max_length=64)] = None,
-    object_type: Annotated[str | None, Query(max_length=64)] = None,
-    who: Annotated[str | None, Query(max_length=200)] = None,
-    since: Annotated[str | None, Query(max_length=10)] = None,
-    until: Annotated[str | None, Query(max_length=10)] = None,
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-) -> Response:
+AuditAction = Annotated[str | None, Query(max_length=64)]
+AuditWho = Annotated[str | None, Query(max_length=200)]
+AuditDay = Annotated[str | None, Query(max_length=10)]
+
+
+def _audit_filters(
+    action: str | None, object_type: str | None, who: str | None, since: str | None,
+    until: str | None,
+) -> audit_service.Filters:  # fmt: skip
     since_at, until_day = _day(since, "since"), _day(until, "until")
-    result = audit_service.get_all(
-        db,
-        actor=actor,
+    return audit_service.Filters(
         action=action or None,
         object_type=object_type or None,
         actor_label=who or None,
         since=since_at,
         until=until_day + dt.timedelta(days=1) if until_day else None,
+    )
+
+
+def _audit_described(
+    action: str | None, object_type: str | None, who: str | None, since: str | None,
+    until: str | None,
+) -> str:  # fmt: skip
+    """The filter as the page states it: 动作：登录；对象：用户；操作人含“zhang”；2026-11-01 至 …"""
+    parts = []
+    if action:
+        parts.append(f"动作：{audit_labels.action(action)}")
+    if object_type:
+        parts.append(f"对象：{audit_labels.table(object_type)}")
+    if who:
+        parts.append(f"操作人含“{who}”")
+    if since or until:
+        parts.append(f"{since or '最早'} 至 {until or '今天'}")
+    return "；".join(parts)
+
+
+@pages.get("/audit")
+def audit_page(
+    request: Request,
+    db: DB,
+    actor: CurrentActor,
+    action: AuditAction = None,
+    object_type: AuditAction = None,
+    who: AuditWho = None,
+    since: AuditDay = None,
+    until: AuditDay = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
+    filters = _audit_filters(action, object_type, who, since, until)
+    result = audit_service.get_all(
+        db,
+        actor=actor,
+        action=filters.action,
+        object_type=filters.object_type,
+        actor_label=filters.actor_label,
+        since=filters.since,
+        until=filters.until,
         page=page,
     )
     actions, types = audit_service.distinct_values(db, actor=actor)
-    filters = {
+    shown = {
         "action": action or "",
         "object_type": object_type or "",
         "who": who or "",
         "since": since or "",
         "until": until or "",
     }
+    query = urlencode({k: v for k, v in shown.items() if v})
     return _render(
         request,
         "admin/audit.html",
@@ -457,9 +495,34 @@ def audit_page(
         result=result,
         actions=actions,
         types=types,
-        filters=filters,
+        filters=shown,
         labels=audit_labels,
+        export="/admin/audit/export.xlsx" + (f"?{query}" if query else ""),
+        limit=audit_service.EXPORT_LIMIT,
     )
+
+
+@pages.get("/audit/export.xlsx")
+def audit_export(
+    db: DB,
+    actor: CurrentActor,
+    action: AuditAction = None,
+    object_type: AuditAction = None,
+    who: AuditWho = None,
+    since: AuditDay = None,
+    until: AuditDay = None,
+) -> Response:
+    """The entries that match the filter (all pages, newest first) as a workbook; the export is
+    itself recorded in the audit log."""
+    actor.require(Permission.AUDIT_READ)
+    export = audit_service.export_xlsx(
+        db,
+        actor=actor,
+        filters=_audit_filters(action, object_type, who, since, until),
+        staff=auth_service.staff_names(db),
+        described=_audit_described(action, object_type, who, since, until),
+    )
+    return xlsx_download(export.content, f"审计日志-{calendar.today():%Y%m%d}.xlsx")
 
 
 @api.get("/audit", summary="审计日志（最新在前）")

@@ -74,6 +74,7 @@ ACTIONS = {
     "login.refused_locked": "锁定账号登录被拒",
     "logout": "退出登录",
     "password.change_failure": "修改密码失败",
+    "audit.export": "导出审计日志",
     "chains.place": "自动归链",
     "demo.build": "生成示例园区",
     "desk.recompute_provisional": "重算暂定期限",
@@ -101,6 +102,9 @@ COLUMNS = {
     "actor_kind": "操作人类型",
     "actor_label": "操作人",
     "address": "地址",
+    "filter": "筛选条件",
+    "rows": "条数",
+    "truncated": "是否截断",
     "after": "修改后",
     "alias": "别名",
     "alternatives": "备选值",
@@ -399,19 +403,21 @@ def column(name: str) -> str:
     return COLUMNS.get(name, f"{name}（未命名）")
 
 
-def _value(value: Any) -> str:
+def _value(value: Any, cut: int | None = 200) -> str:
+    """A recorded value as a person reads it; text and structures longer than cut characters
+    are shortened (the page), or kept whole with cut None (an export)."""
     if isinstance(value, bool) or value is None:
         return VALUES[value]
     if isinstance(value, str) and _INSTANT.match(value):  # a moment: in China's time
         return f"{dt.datetime.fromisoformat(value).astimezone(CHINA_TIME):%Y-%m-%d %H:%M:%S}"
     if isinstance(value, str):
-        return VALUES.get(value, value) if len(value) <= 200 else value[:200] + "…"
+        return VALUES.get(value, value) if cut is None or len(value) <= cut else value[:cut] + "…"
     if isinstance(value, float) and value.is_integer():
         return f"{int(value):,}"
     if isinstance(value, int | float):
         return f"{value:,}"
     text = json.dumps(value, ensure_ascii=False, sort_keys=True)
-    return text if len(text) <= 200 else text[:200] + "…"
+    return text if cut is None or len(text) <= cut else text[:cut] + "…"
 
 
 @dataclass(frozen=True)
@@ -421,9 +427,11 @@ class Change:
     after: str | None
 
 
-def changes(before: dict[str, Any] | None, after: dict[str, Any] | None) -> list[Change]:
+def changes(
+    before: dict[str, Any] | None, after: dict[str, Any] | None, *, cut: int | None = 200
+) -> list[Change]:
     """The fields an entry records, in Chinese: changed values side by side; for a new or removed
-    row, its values alone."""
+    row, its values alone (long values shortened to cut characters; None keeps them whole)."""
     old, new = before or {}, after or {}
     out = []
     for key in dict.fromkeys([*old, *new]):
@@ -432,8 +440,8 @@ def changes(before: dict[str, Any] | None, after: dict[str, Any] | None) -> list
         out.append(
             Change(
                 column(key),
-                _value(old[key]) if key in old else None,
-                _value(new[key]) if key in new else None,
+                _value(old[key], cut) if key in old else None,
+                _value(new[key], cut) if key in new else None,
             )
         )
     return out
