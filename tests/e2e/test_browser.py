@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import re
+from pathlib import Path
 
+import openpyxl
 from playwright.sync_api import Page, expect
 from stdnum.cn import uscc
 
@@ -119,3 +122,22 @@ def test_nothing_is_fetched_from_outside_the_server(page, live_server, world):
     assert outside == []
     assert console_errors == []  # nothing blocked by the content security policy
     assert any(url.endswith("swagger-ui-bundle.js") for url in requested)
+
+
+def test_the_administrator_exports_the_filtered_audit_log(page, live_server, world):
+    world.user("root", Role.ADMIN)
+    world.department("science", "科技局")
+    console_errors: list[str] = []
+    page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+    sign_in(page, live_server, "root")
+    page.goto(f"{live_server}/admin/audit")
+    page.locator("select[name=object_type]").select_option(label="部门")
+    page.get_by_role("button", name="筛选").click()
+    expect(page.locator("#audit-export")).to_have_text("导出筛选结果（xlsx，1 条）")
+    with page.expect_download() as download:
+        page.locator("#audit-export").click()
+    assert download.value.suggested_filename.startswith("审计日志-")
+    book = openpyxl.load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()))
+    assert book["说明"]["B2"].value == "对象：部门"
+    assert book["审计日志"].max_row == 2  # the header and the department
+    assert console_errors == []

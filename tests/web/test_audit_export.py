@@ -113,3 +113,17 @@ def test_a_bad_day_in_the_filter_exports_nothing(client, world):
         sa.select(sa.func.count(AuditEntry.id)).where(AuditEntry.action == "audit.export")
     )
     assert exports == 0
+
+
+def test_the_audit_page_keeps_the_filter_across_pages_and_sizes(client, world):
+    _admin(client, world)
+    for i in range(25):
+        world.department(f"d{i}", f"部门{i:02d}")
+    first = client.get("/admin/audit", params={"object_type": "departments", "per_page": 20})
+    assert "第 1 / 2 页，共 25 条" in first.text
+    assert "/admin/audit?object_type=departments&amp;per_page=20&amp;page=2" in first.text
+    second = client.get(
+        "/admin/audit", params={"object_type": "departments", "per_page": 20, "page": 2}
+    )
+    assert second.text.count("部门0") == 5  # 部门00 … 部门04, the oldest five
+    assert "部门24" not in second.text

@@ -31,6 +31,7 @@ from wulian.core.auth.schemas import (
 from wulian.core.calendar import end_of_day, parse_day, start_of_day
 from wulian.core.deps import DB, CurrentActor, render, settings_of, today_of, xlsx_download
 from wulian.core.errors import WulianError
+from wulian.core.pagination import PAGE_SIZES
 from wulian.core.permissions import ROLE_PERMISSIONS, SCOPES, Actor, Permission, Role
 from wulian.core.workdays import service as workdays
 from wulian.desk import service as desk_service
@@ -467,6 +468,7 @@ def audit_page(
     since: AuditDay = None,
     until: AuditDay = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Response:
     filters = _audit_filters(action, object_type, who, since, until)
     result = audit_service.get_all(
@@ -478,6 +480,7 @@ def audit_page(
         since=filters.since,
         until=filters.until,
         page=page,
+        per_page=per_page,
     )
     actions, types = audit_service.distinct_values(db, actor=actor)
     shown = {
@@ -498,6 +501,8 @@ def audit_page(
         filters=shown,
         labels=audit_labels,
         export="/admin/audit/export.xlsx" + (f"?{query}" if query else ""),
+        base="/admin/audit?" + (f"{query}&" if query else ""),
+        sizes=PAGE_SIZES,
         limit=audit_service.EXPORT_LIMIT,
     )
 
