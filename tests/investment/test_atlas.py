@@ -99,23 +99,26 @@ def test_the_chain_map_lists_fill_strengthen_and_extend_gaps(world, mapped):
 
 
 def test_targets_are_ranked_with_points_per_criterion_and_reasons(world, mapped):
-    ids, *_ = mapped
+    _ids, *_ = mapped
     rows = world.run(
         lambda s: atlas.rank_targets(s, actor=actor(world, "analyst"), chain="lithium",
                                      node="separator", top_k=10)
     )  # fmt: skip
     names = [t.name for t in rows]
     # zone firms are never targets; the car maker does not fit a separator need
-    assert "图谱正极有限公司" not in names and "园外整车有限公司" not in names
+    assert "图谱正极有限公司" not in names
+    assert "园外整车有限公司" not in names
     first = rows[0]
     assert sum(first.points.values()) == pytest.approx(first.score)
     assert set(first.points) == set(atlas.CRITERIA)
     by_name = {t.name: t for t in rows}
     zhejiang = by_name["园外浙隔膜有限公司"]
-    assert zhejiang.points["region"] == 10 and any("同省" in r for r in zhejiang.reasons)
+    assert zhejiang.points["region"] == 10
+    assert any("同省" in r for r in zhejiang.reasons)
     assert by_name["园外苏隔膜有限公司"].points["region"] == 6
     unknown = by_name["园外粤隔膜有限公司"]
-    assert unknown.points["size"] == 0 and "营收未知，规模不计分" in unknown.reasons
+    assert unknown.points["size"] == 0
+    assert "营收未知，规模不计分" in unknown.reasons
     assert any("主营产品含" in r for r in zhejiang.reasons)
     # a firm making plastic film only shares the industry code: below the separator makers
     assert names.index("园外塑料有限公司") > names.index("园外浙隔膜有限公司")
@@ -126,29 +129,26 @@ def test_an_officer_records_a_plan_for_their_team_only_and_turns_it_into_a_lead(
     officer_a, officer_b = actor(world, "officer_a"), actor(world, "officer_b")
     data = approach.PlanInput(route="business", via_enterprise_id=ids["图谱电芯"],
                               steps="请电芯企业引荐", next_step="拜访", next_on=TODAY)  # fmt: skip
-    plan_id = world.run(
-        lambda s: approach.create_plan(s, actor=officer_a, chain="lithium", node="separator",
-                                       enterprise_id=ids["园外浙隔膜"], data=data).id
-    )  # fmt: skip
+
+    def plan(who, firm, data):
+        return world.run(
+            lambda s: approach.create_plan(
+                s, actor=who, chain="lithium", node="separator", enterprise_id=ids[firm],
+                data=data,
+            ).id
+        )  # fmt: skip
+
+    plan_id = plan(officer_a, "园外浙隔膜", data)
     with pytest.raises(PermissionDenied, match="只有该小组"):
         world.run(lambda s: approach.update_plan(s, actor=officer_b, plan_id=plan_id,
                                                  revision=1, data=data))  # fmt: skip
-    with pytest.raises(PermissionDenied):  # nor for another team
-        world.run(
-            lambda s: approach.create_plan(
-                s, actor=officer_a, chain="lithium", node="separator",
-                enterprise_id=ids["园外苏隔膜"], data=approach.PlanInput(
-                    route="event", team_id=team_b)))  # fmt: skip
+    with pytest.raises(PermissionDenied):  # nor record one for another team
+        plan(officer_a, "园外苏隔膜", approach.PlanInput(route="event", team_id=team_b))
     with pytest.raises(InvalidInput, match="牵线的园区企业"):
-        world.run(
-            lambda s: approach.create_plan(
-                s, actor=officer_a, chain="lithium", node="separator",
-                enterprise_id=ids["园外苏隔膜"], data=approach.PlanInput(route="business")))  # fmt: skip
+        plan(officer_a, "园外苏隔膜", approach.PlanInput(route="business"))
     with pytest.raises(InvalidInput, match="已在园区内"):
-        world.run(
-            lambda s: approach.create_plan(
-                s, actor=officer_a, chain="lithium", node="separator",
-                enterprise_id=ids["图谱正极"], data=approach.PlanInput(route="event")))  # fmt: skip
+        plan(officer_a, "图谱正极", approach.PlanInput(route="event"))
+    assert world.run(lambda s: len(approach.plans(s, actor=officer_b, chain="lithium"))) == 1
     project_id = world.run(
         lambda s: approach.to_lead(s, actor=officer_a, today=TODAY, plan_id=plan_id,
                                    name="隔膜项目", amount_yi="8").id
@@ -156,11 +156,15 @@ def test_an_officer_records_a_plan_for_their_team_only_and_turns_it_into_a_lead(
 
     def check(session):
         project = session.get(InvestmentProject, project_id)
-        assert project.stage == "lead" and project.source == "business"
-        assert project.chain == "lithium" and project.node == "separator"
-        assert project.team_id == team_a and project.enterprise_id == ids["园外浙隔膜"]
+        assert project.stage == "lead"
+        assert project.source == "business"
+        assert project.chain == "lithium"
+        assert project.node == "separator"
+        assert project.team_id == team_a
+        assert project.enterprise_id == ids["园外浙隔膜"]
         plan = approach.plan_of_project(session, actor=officer_a, project_id=project_id)
-        assert plan.id == plan_id and plan.status == "lead"
+        assert plan.id == plan_id
+        assert plan.status == "lead"
 
     world.run(check)
 
@@ -181,13 +185,14 @@ def test_the_workbook_and_the_document_carry_every_layer(world, mapped):
     book = load_workbook(io.BytesIO(report.report_xlsx(found, today=TODAY)))
     assert {"招商方向", "行业路径", "技术路线图", "应用领域", "现状匹配", "目标企业",
             "攻关路径"} <= set(book.sheetnames)  # fmt: skip
-    targets = [row for row in book["目标企业"].iter_rows(values_only=True)]
+    targets = list(book["目标企业"].iter_rows(values_only=True))
     assert targets[0][:4] == ("缺口", "名次", "企业", "总分")
     assert any(row[0] == "隔膜" and row[2] == "园外浙隔膜有限公司" for row in targets[1:])
     document = Document(io.BytesIO(report.report_docx(found, zone="示例高新区", today=TODAY)))
     text = "\n".join(p.text for p in document.paragraphs)
     assert "锂电新材料产业链招商图谱" in text
-    assert "隔膜（补链）" in text and "现状匹配：园区目前没有本环节企业" in text
+    assert "隔膜（补链）" in text
+    assert "现状匹配：园区目前没有本环节企业" in text
     assert len(document.inline_shapes) >= 1  # the gaps' chart, drawn by Word
 
 
@@ -195,7 +200,9 @@ def test_pages_show_the_layers_and_refuse_a_firm_user(world, mapped, make_client
     client = make_client()
     login(client, "officer_a")
     page = client.get("/investment/atlas/lithium")
-    assert page.status_code == 200 and "招商方向" in page.text and "应用领域图" in page.text
+    assert page.status_code == 200
+    assert "招商方向" in page.text
+    assert "应用领域图" in page.text
     node = client.get("/investment/atlas/lithium/separator")
     assert node.status_code == 200
     for layer in ("行业路径", "现状匹配", "目标企业", "攻关路径", "园外浙隔膜有限公司"):
@@ -206,9 +213,24 @@ def test_pages_show_the_layers_and_refuse_a_firm_user(world, mapped, make_client
         "/investment/atlas/lithium/separator/plans",
         data={"csrf_token": token, "enterprise_id": str(ids["园外浙隔膜"]), "route": "fund"},
     )
-    assert refused.status_code == 422 and "基金招商请填写基金名称" in refused.text
+    assert refused.status_code == 422
+    assert "基金招商请填写基金名称" in refused.text
     assert client.get("/investment/atlas/lithium/export.xlsx").status_code == 200
     assert client.get("/investment/atlas/lithium/report.docx").status_code == 200
     firm = make_client()
     login(firm, "firm_user")
     assert firm.get("/investment/atlas/lithium").status_code == 403
+
+
+def test_the_api_gives_the_ranking_with_points_and_reasons(world, mapped, make_client):
+    client = make_client()
+    login(client, "analyst")
+    rows = client.get("/api/v1/investment/atlas/lithium/separator/targets?top_k=3").json()
+    assert [r["rank"] for r in rows] == [1, 2, 3]
+    assert rows[0]["score"] == pytest.approx(sum(rows[0]["points"].values()))
+    assert rows[0]["reasons"]
+    missing = client.get("/api/v1/investment/atlas/lithium/nowhere/targets")
+    assert missing.status_code == 404
+    firm = make_client()
+    login(firm, "firm_user")
+    assert firm.get("/api/v1/investment/atlas/lithium/separator/targets").status_code == 403

@@ -103,7 +103,8 @@ class Domain:
     suppliers: list[tuple[int, str, float | None]]  # zone firms on those nodes, by revenue
     supplier_count: int
     supplier_revenue: float | None
-    inside: list[tuple[int, str]]  # zone firms in the domain
+    inside: list[tuple[int, str]]  # zone firms in the domain (the first eight)
+    inside_count: int  # zone firms in the domain
     gbt: list[str]
     products: list[str]
 
@@ -201,6 +202,7 @@ def chain_map(session: Session, *, actor: Actor, chain: str, year: int | None = 
                     supplier_revenue=float(known.sum()) if len(known) else None,
                     inside=[(int(i), str(n)) for i, n in
                             inside.select("enterprise_id", "name").head(8).iter_rows()],
+                    inside_count=inside.height,
                     gbt=list(domain.gbt), products=list(domain.products),
                 )
             )  # fmt: skip
@@ -217,7 +219,7 @@ def _extensions(spec: Any, domains: list[Domain], plans: dict[str, int]) -> list
     largest = max((d.supplier_revenue or 0.0 for d in domains), default=0.0)
     out = []
     for d in domains:
-        found = len(d.inside)
+        found = d.inside_count
         if found >= needed:
             continue
         share = (d.supplier_revenue or 0.0) / largest if largest else 0.0
@@ -437,8 +439,9 @@ def _domain_map(found: ChainMap, need: Need, codes: list[tuple[str, str]]) -> No
         for k in spec.application(need.key).nodes
     ]
     statements = [
-        f"园区本领域企业 {len(domain.inside)} 家"
+        f"园区本领域企业 {domain.inside_count} 家"
         + ("：" + "、".join(n for _, n in domain.inside) if domain.inside else "")
+        + ("等" if domain.inside_count > len(domain.inside) else "")
         + "。",
         f"园区链上供给本领域的企业 {domain.supplier_count} 家，营收合计 "
         f"{money(domain.supplier_revenue)}（{'、'.join(domain.nodes)}）。",
@@ -448,7 +451,7 @@ def _domain_map(found: ChainMap, need: Need, codes: list[tuple[str, str]]) -> No
     return NodeMap(
         chain=found, gap=found.gap(need.key), need=need, segment="链外应用",
         description=domain.description, codes=codes, upstream=upstream, downstream=[],
-        technologies=[], firms=len(domain.inside), revenue=None, output=None, top=[],
+        technologies=[], firms=domain.inside_count, revenue=None, output=None, top=[],
         missing_products=list(need.products) if not domain.inside else [],
         statements=statements, brokers=_brokers(health, [], upstream), domain=domain,
     )  # fmt: skip

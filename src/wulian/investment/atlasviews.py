@@ -24,10 +24,11 @@ from wulian.core.deps import (
 )
 from wulian.core.errors import InvalidInput, WulianError
 from wulian.core.permissions import Actor, Permission
-from wulian.investment import approach, atlas, report, service
+from wulian.investment import approach, atlas, report, schemas, service
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 pages = APIRouter(include_in_schema=False)
+api = APIRouter(tags=["招商"])
 Year = Annotated[int | None, Query(ge=2000, le=2999)]
 Key = Annotated[str, Path_(max_length=64, title="环节")]
 Code = Annotated[str, Path_(max_length=48, title="产业链")]
@@ -44,7 +45,9 @@ def atlas_index(request: Request, db: DB, actor: CurrentActor, year: Year = None
     return render(request, "investment/atlas.html", {"actor": actor, "maps": maps})
 
 
-def _chain_context(db: Session, actor: Actor, request: Request, chain: str, year: int | None):
+def _chain_context(
+    db: Session, actor: Actor, request: Request, chain: str, year: int | None
+) -> dict[str, Any]:
     found = atlas.chain_map(db, actor=actor, chain=chain, year=year)
     charts = {c.key: c for c in (report.gap_chart(found), report.domain_chart(found))}
     return {
@@ -200,3 +203,28 @@ def plan_lead(
     except WulianError as error:
         return _failed(request, db, actor, chain, key, error, values, "攻关计划转为线索", plan_id)
     return RedirectResponse(f"/investment/{project.id}?created=1", status_code=303)
+
+
+@api.get(
+    "/investment/atlas/{chain}/{key}/targets",
+    response_model=list[schemas.TargetOut],
+    summary="招商图谱：一个方向的目标企业（得分与理由）",
+)
+def api_targets(
+    chain: Code,
+    key: Key,
+    db: DB,
+    actor: CurrentActor,
+    year: Year = None,
+    top_k: Annotated[int, Query(ge=1, le=500)] = 20,
+) -> list[schemas.TargetOut]:
+    """External firms ranked for a gap (a node or an application domain of the chain)."""
+    rows = atlas.rank_targets(db, actor=actor, chain=chain, node=key, year=year, top_k=top_k)
+    return [
+        schemas.TargetOut(
+            id=t.id, name=t.name, rank=i, score=t.score, points=t.points, reasons=t.reasons,
+            revenue_wan=t.revenue, region=t.region, industry_code=t.industry_code,
+            project_id=t.project[0] if t.project else None,
+        )
+        for i, t in enumerate(rows, start=1)
+    ]  # fmt: skip

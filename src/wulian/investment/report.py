@@ -48,7 +48,7 @@ def domain_chart(found: atlas.ChainMap) -> Chart:
         categories=[d.name for d in domains],
         series=[
             Series("供给本领域的园区链上企业", [d.supplier_count for d in domains], "家"),
-            Series("园区本领域企业", [len(d.inside) for d in domains], "家"),
+            Series("园区本领域企业", [d.inside_count for d in domains], "家"),
         ],
         axes=["企业（家）"],
     )  # fmt: skip
@@ -80,7 +80,7 @@ class Roadmap:
         return {
             "title": self.title,
             "today": self.today,
-            "colours": MATURITY_COLOURS,
+            "maturities": [[name, colour] for name, colour in MATURITY_COLOURS.items()],
             "rows": [
                 {"label": f"{t.node_name} · {t.name}", "node": t.node_name, "name": t.name,
                  "generation": t.generation, "maturity": t.maturity, "start": t.start,
@@ -174,7 +174,7 @@ def report_xlsx(r: Report, *, today: dt.date) -> bytes:
         "应用领域", headers=["应用领域", "供给环节", "供给的园区链上企业（家）",
                            "其营收（万元）", "园区本领域企业（家）", "园区本领域企业"],
         rows=[[d.name, "、".join(d.nodes), d.supplier_count, d.supplier_revenue,
-               len(d.inside), "、".join(name for _, name in d.inside)] for d in found.domains],
+               d.inside_count, "、".join(name for _, name in d.inside)] for d in found.domains],
         widths=[16, 30, 14, 14, 14, 60],
     )  # fmt: skip
     book.table(

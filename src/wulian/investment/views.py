@@ -35,6 +35,7 @@ from wulian.investment import approach, atlasviews, ledger, schemas, service
 pages = APIRouter(include_in_schema=False)
 pages.include_router(atlasviews.pages)  # the 招商图谱, before /investment/{project_id}
 api = APIRouter(tags=["招商"])
+api.include_router(atlasviews.api)
 enterprise_views.profile_part(
     "investment", service.firm_projects
 )  # on a firm's page: its 招商 projects, for staff with the investment permission

@@ -12,10 +12,14 @@
     const rows = data.rows.slice().reverse(); // the first technology at the top
     const first = Math.min(...rows.map((r) => r.start), data.today) - 1;
     const last = Math.max(...rows.map((r) => r.end), data.today) + 1;
-    const maturities = Object.keys(data.colours).filter((m) => rows.some((r) => r.maturity === m));
+    const colours = Object.fromEntries(data.maturities); // in the order of maturity
+    const maturities = data.maturities
+      .map(([name]) => name)
+      .filter((m) => rows.some((r) => r.maturity === m));
     const series = maturities.map((maturity) => ({
       name: maturity,
       type: "custom",
+      color: colours[maturity],
       renderItem: (params, api) => {
         const start = api.coord([api.value(0), api.value(2)]);
         const end = api.coord([api.value(1) + 1, api.value(2)]);
@@ -23,7 +27,7 @@
         return {
           type: "rect",
           shape: { x: start[0], y: start[1] - height / 2, width: end[0] - start[0], height },
-          style: { fill: data.colours[maturity] },
+          style: { fill: colours[maturity] },
         };
       },
       encode: { x: [0, 1], y: 2 },
