@@ -49,7 +49,7 @@ def test_from_a_gap_of_the_atlas_to_a_signed_and_started_project(page: Page, liv
     for layer in ("#path", "#match", "#targets", "#plans"):
         expect(page.locator(layer)).to_be_visible()
     expect(page.locator("#statements li").first).to_be_visible()
-    expect(page.locator("#target-table tbody tr").first).to_contain_text("分")
+    expect(page.locator("#target-table tbody tr").first).to_contain_text("营收")  # a reason
     shot(page, "gap")
 
     pick = page.locator("[data-plan-target]").first

@@ -303,7 +303,7 @@ def _codes(session: Session, codes: Sequence[str]) -> list[tuple[str, str]]:
     out = []
     for code in codes:
         found = reference.get_industry(session, code=code)
-        out.append((code, found.name if found is not None else "（行业分类表中未找到）"))
+        out.append((code, found.name if found is not None else "（行业名称未导入）"))
     return out
 
 
