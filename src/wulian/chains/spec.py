@@ -4,7 +4,9 @@ A spec file (YAML) names the chain and lists its nodes (segment 上游/中游/�
 keywords, typical products, GB/T 4754 codes, 战略性新兴产业 categories, strategic weight), the
 edges “A supplies B” (with the input's share of B where known), the chain's work items ("N个一":
 chain leader, office, anchor firms, key projects …), the rules that rate a node 强/弱/缺 and the
-department (链长办) whose officers manage the chain.
+department (链长办) whose officers manage the chain. Two optional sections serve the 招商图谱:
+`roadmap` (key technologies per node with generation, maturity and years) and `applications`
+(the domains the chain's products serve, with the nodes that supply them).
 Checked on load with the line of every problem: unknown nodes, duplicate keys, a supply cycle.
 See docs/guide/chains.md for the format.
 """
