@@ -8,12 +8,14 @@ import datetime as dt
 import io
 
 import pytest
+import sqlalchemy as sa
 from docx import Document
 from openpyxl import load_workbook
 
 from tests.conftest import SYSTEM, login, page_csrf
 from wulian.chains import service as chains
-from wulian.core.errors import InvalidInput, PermissionDenied
+from wulian.core.audit.models import AuditEntry
+from wulian.core.errors import Conflict, InvalidInput, PermissionDenied
 from wulian.core.permissions import Role
 from wulian.enterprises import facts
 from wulian.enterprises.models import Enterprise
@@ -149,10 +151,20 @@ def test_an_officer_records_a_plan_for_their_team_only_and_turns_it_into_a_lead(
     with pytest.raises(InvalidInput, match="已在园区内"):
         plan(officer_a, "图谱正极", approach.PlanInput(route="event"))
     assert world.run(lambda s: len(approach.plans(s, actor=officer_b, chain="lithium"))) == 1
-    project_id = world.run(
-        lambda s: approach.to_lead(s, actor=officer_a, today=TODAY, plan_id=plan_id,
-                                   name="隔膜项目", amount_yi="8").id
-    )  # fmt: skip
+
+    def lead(who, amount="8"):
+        return world.run(
+            lambda s: approach.to_lead(s, actor=who, today=TODAY, plan_id=plan_id,
+                                       name="隔膜项目", amount_yi=amount).id
+        )  # fmt: skip
+
+    with pytest.raises(PermissionDenied, match="只有该小组"):
+        lead(officer_b)
+    with pytest.raises(InvalidInput, match="疑似按万元填写"):  # the pipeline's own checks
+        lead(officer_a, amount="80000")
+    project_id = lead(officer_a)
+    with pytest.raises(Conflict, match="已转为线索"):
+        lead(officer_a)
 
     def check(session):
         project = session.get(InvestmentProject, project_id)
@@ -215,6 +227,13 @@ def test_pages_show_the_layers_and_refuse_a_firm_user(world, mapped, make_client
     )
     assert refused.status_code == 422
     assert "基金招商请填写基金名称" in refused.text
+
+    def refusals(session):
+        query = sa.select(AuditEntry).where(AuditEntry.action == "investment.refused")
+        return [e.after["attempt"] for e in session.scalars(query)]
+
+    assert world.run(refusals) == ["登记攻关计划"]
+    assert world.run(lambda s: approach.plans(s, actor=SYSTEM, chain="lithium")) == []
     assert client.get("/investment/atlas/lithium/export.xlsx").status_code == 200
     assert client.get("/investment/atlas/lithium/report.docx").status_code == 200
     firm = make_client()
