@@ -22,6 +22,7 @@ from wulian.innovation.models import (
     Objection,
 )
 from wulian.investment.models import (
+    ApproachPlan,
     InvestmentProject,
     InvestmentStage,
     SigningEvent,
@@ -33,6 +34,7 @@ from wulian.reference.models import Industry, IndustryTag, Metric
 
 __all__ = [
     "ApiToken",
+    "ApproachPlan",
     "AuditEntry",
     "AuditSeal",
     "ChainItem",

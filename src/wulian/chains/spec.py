@@ -4,7 +4,9 @@ A spec file (YAML) names the chain and lists its nodes (segment 上游/中游/�
 keywords, typical products, GB/T 4754 codes, 战略性新兴产业 categories, strategic weight), the
 edges “A supplies B” (with the input's share of B where known), the chain's work items ("N个一":
 chain leader, office, anchor firms, key projects …), the rules that rate a node 强/弱/缺 and the
-department (链长办) whose officers manage the chain.
+department (链长办) whose officers manage the chain. Two optional sections serve the 招商图谱:
+`roadmap` (key technologies per node with generation, maturity and years) and `applications`
+(the domains the chain's products serve, with the nodes that supply them).
 Checked on load with the line of every problem: unknown nodes, duplicate keys, a supply cycle.
 See docs/guide/chains.md for the format.
 """
@@ -67,6 +69,37 @@ class Rating(Strict):
     anchor_is_strong: bool = True
 
 
+Maturity = Literal["研究", "中试", "产业化", "成熟"]
+MATURITIES: tuple[Maturity, ...] = ("研究", "中试", "产业化", "成熟")
+Year = Annotated[int, Field(ge=2000, le=2060)]
+
+
+class Technology(Strict):
+    """One key technology of a node (重点技术) on the roadmap: its generation, how mature it is
+    and the years it is expected to matter (start to end, inclusive)."""
+
+    node: Key
+    name: str = Field(min_length=1, max_length=40)
+    generation: str = Field(default="", max_length=20)  # 当前主流, 下一代, 前沿 …
+    maturity: Maturity = "产业化"
+    start: Year
+    end: Year
+    note: str = Field(default="", max_length=200)
+
+
+class Application(Strict):
+    """An application domain the chain's products serve (应用领域): which nodes supply it, and
+    the codes, keywords and products by which the zone's firms in it are found."""
+
+    key: Key
+    name: str = Field(min_length=1, max_length=40)
+    description: str = Field(default="", max_length=300)
+    nodes: list[Key] = Field(min_length=1)
+    gbt: list[GbtCode] = Field(default_factory=list)
+    keywords: list[str] = Field(default_factory=list)
+    products: list[str] = Field(default_factory=list)
+
+
 class ChainSpec(Strict):
     id: Key
     name: str = Field(min_length=1, max_length=40)
@@ -78,6 +111,9 @@ class ChainSpec(Strict):
     edges: list[Edge] = Field(default_factory=list)
     items: list[Item] = Field(default_factory=list)
     rating: Rating = Rating()
+    # optional: the key technologies of the nodes (技术路线图) and the application domains
+    roadmap: list[Technology] = Field(default_factory=list)
+    applications: list[Application] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _check(self) -> ChainSpec:
@@ -109,7 +145,47 @@ class ChainSpec(Strict):
             if item.key in seen:
                 raise SpecProblem(f"工作事项编号“{item.key}”重复", ("items", i, "key"))
             seen.add(item.key)
+        self._check_roadmap(keys)
         return self
+
+    def _check_roadmap(self, keys: dict[str, int]) -> None:
+        names: set[tuple[str, str]] = set()
+        for i, tech in enumerate(self.roadmap):
+            if tech.node not in keys:
+                raise SpecProblem(
+                    f"技术路线图：没有编号为“{tech.node}”的环节", ("roadmap", i, "node")
+                )
+            if tech.end < tech.start:
+                raise SpecProblem(
+                    f"技术路线图：“{tech.name}”的结束年份 {tech.end} 早于开始年份 {tech.start}",
+                    ("roadmap", i, "end"),
+                )
+            if (tech.node, tech.name) in names:
+                raise SpecProblem(
+                    f"技术路线图：环节“{tech.node}”的技术“{tech.name}”重复", ("roadmap", i, "name")
+                )
+            names.add((tech.node, tech.name))
+        seen: set[str] = set()
+        for i, domain in enumerate(self.applications):
+            if domain.key in seen or domain.key in keys:
+                raise SpecProblem(
+                    f"应用领域编号“{domain.key}”重复（不能与环节或其他应用领域同名）",
+                    ("applications", i, "key"),
+                )
+            seen.add(domain.key)
+            for j, node in enumerate(domain.nodes):
+                if node not in keys:
+                    raise SpecProblem(
+                        f"应用领域“{domain.name}”：没有编号为“{node}”的环节",
+                        ("applications", i, "nodes", j),
+                    )
+
+    def application(self, key: str) -> Application | None:
+        return next((a for a in self.applications if a.key == key), None)
+
+    def technologies(self, key: str) -> list[Technology]:
+        """The node's key technologies, earliest first."""
+        return sorted((t for t in self.roadmap if t.node == key), key=lambda t: (t.start, t.end))
 
     def node(self, key: str) -> Node:
         return next(n for n in self.nodes if n.key == key)

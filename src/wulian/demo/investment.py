@@ -18,7 +18,7 @@ from wulian.chains import service as chains_service
 from wulian.core.auth import service as auth_service
 from wulian.core.permissions import Actor
 from wulian.enterprises import read
-from wulian.investment import service
+from wulian.investment import approach, atlas, service
 from wulian.investment.models import InvestmentProject
 
 SEED = 20260
@@ -46,6 +46,7 @@ class PipelineDemo:
     projects: int
     signings: int
     hundred_yi: int
+    plans: int = 0  # approach plans of the 招商图谱
 
 
 def _quarter_days(today: dt.date) -> list[dt.date]:
@@ -156,4 +157,37 @@ def build(session: Session, *, actor: Actor, today: dt.date) -> PipelineDemo:
             project.signing_id = events[signed_on].id
         made += 1
     session.flush()
-    return PipelineDemo(made, len(events), len(HUNDRED_YI) - len(big))
+    plans = _plans(session, actor=actor, today=today, teams=teams)
+    return PipelineDemo(made, len(events), len(HUNDRED_YI) - len(big), plans)
+
+
+def _plans(session: Session, *, actor: Actor, today: dt.date, teams: list[int]) -> int:
+    """An approach plan for the best target of each chain's most important gap: 以商招商 through
+    the biggest zone firm around the gap where there is one, else at a trade fair."""
+    made = 0
+    for index, chain in enumerate(chains_service.chains(session, actor=actor)):
+        found = atlas.chain_map(session, actor=actor, chain=chain.spec.id)
+        if not found.gaps:
+            continue
+        gap = found.gaps[0]
+        node = atlas.node_map(session, actor=actor, chain=chain.spec.id, key=gap.key, base=found)
+        targets = atlas.rank_targets(
+            session, actor=actor, chain=chain.spec.id, node=gap.key, year=found.state.year, top_k=1
+        )
+        if not targets:
+            continue
+        via = node.brokers[0] if node.brokers else None
+        data = approach.PlanInput(
+            route="business" if via else "event", team_id=teams[index % len(teams)],
+            via_enterprise_id=via[0] if via else None,
+            steps=(f"请{via[1]}引荐，介绍园区{found.spec.name}配套与需求" if via
+                   else "在行业展会上接洽，邀请来园区考察"),
+            next_step="上门拜访企业负责人", next_on=today + dt.timedelta(days=7 + index),
+            status="following" if index % 2 else "planned",
+        )  # fmt: skip
+        approach.create_plan(
+            session, actor=actor, chain=chain.spec.id, node=gap.key,
+            enterprise_id=targets[0].id, data=data,
+        )  # fmt: skip
+        made += 1
+    return made

@@ -110,3 +110,37 @@ class StageEvent(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     project: Mapped[InvestmentProject] = relationship(back_populates="events")
+
+
+class ApproachPlan(Base):
+    """攻关路径: how a team means to approach a target firm of the 招商图谱 (a gap node of a chain,
+    or an application domain for 延链): the contact route (以商招商 through a zone firm that buys
+    from or sells to it, a fund, alumni, an event …), the steps, the next follow-up; once the
+    firm is ready to talk, the plan becomes a lead of the pipeline (project_id)."""
+
+    __tablename__ = "investment_approach_plans"
+    __table_args__ = (sa.Index("ix_investment_approach_plans_gap", "chain", "node"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chain: Mapped[str] = mapped_column(sa.String(48))
+    node: Mapped[str] = mapped_column(sa.String(64))  # a node key, or an application domain's
+    enterprise_id: Mapped[int] = mapped_column(sa.ForeignKey("enterprises.id"), index=True)
+    firm_name: Mapped[str] = mapped_column(sa.String(200))
+    team_id: Mapped[int] = mapped_column(sa.ForeignKey("departments.id"), index=True)
+    officer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    route: Mapped[str] = mapped_column(sa.String(16))  # a key of approach.ROUTES
+    via_enterprise_id: Mapped[int | None] = mapped_column(sa.ForeignKey("enterprises.id"))
+    fund_name: Mapped[str] = mapped_column(sa.String(100), default="")
+    steps: Mapped[str] = mapped_column(sa.Text, default="")
+    next_step: Mapped[str] = mapped_column(sa.String(200), default="")
+    next_on: Mapped[dt.date | None]
+    status: Mapped[str] = mapped_column(sa.String(16), default="planned")
+    project_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("investment_projects.id", ondelete="SET NULL"), index=True
+    )
+    created_by: Mapped[str] = mapped_column(sa.String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    revision: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": revision}  # noqa: RUF012

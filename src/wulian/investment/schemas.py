@@ -174,3 +174,21 @@ class DashboardOut(BaseModel):
                 for f in d.funnel
             ],
         )  # fmt: skip
+
+
+class TargetOut(BaseModel):
+    """A target firm of a 招商图谱 gap, with its points per criterion and the reasons."""
+
+    id: int = Field(description="名录中的企业编号")
+    name: str = Field(description="企业名称")
+    rank: int = Field(description="名次")
+    score: float = Field(description="总分（满分 100）")
+    points: dict[str, float] = Field(
+        description="各项得分：node 环节归属、industry 行业代码、products 产品匹配、size 规模、"
+        "region 地区、contact 已有接触"
+    )
+    reasons: list[str] = Field(description="得分依据")
+    revenue_wan: float | None = Field(description="营收（万元；未知为空）")
+    region: str = Field(description="地区")
+    industry_code: str | None = Field(description="行业代码")
+    project_id: int | None = Field(description="项目库中已有的该企业项目")

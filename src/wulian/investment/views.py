@@ -30,10 +30,12 @@ from wulian.core.pagination import PAGE_SIZES, PageOut
 from wulian.core.permissions import Actor, Permission
 from wulian.core.uploads import Uploads
 from wulian.enterprises import views as enterprise_views
-from wulian.investment import ledger, schemas, service
+from wulian.investment import approach, atlasviews, ledger, schemas, service
 
 pages = APIRouter(include_in_schema=False)
+pages.include_router(atlasviews.pages)  # the 招商图谱, before /investment/{project_id}
 api = APIRouter(tags=["招商"])
+api.include_router(atlasviews.api)
 enterprise_views.profile_part(
     "investment", service.firm_projects
 )  # on a firm's page: its 招商 projects, for staff with the investment permission
@@ -426,6 +428,7 @@ def _project_context(
         "can_write": service.may_write(actor, project), "sources": service.SOURCES,
         "bands": service.BANDS, "yi": service.yi, "band_of": service.band_of, "error": None,
         "officers": service.officers(db, actor=actor, team_id=project.team_id),
+        "plan": approach.plan_of_project(db, actor=actor, project_id=project_id),
     }  # fmt: skip
 
 

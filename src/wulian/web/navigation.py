@@ -57,6 +57,9 @@ MENU: tuple[MenuSection, ...] = (
         (
             MenuItem("项目库", "/investment", Permission.INVESTMENT_READ, zone_staff_only=True),
             MenuItem(
+                "招商图谱", "/investment/atlas", Permission.INVESTMENT_READ, zone_staff_only=True
+            ),
+            MenuItem(
                 "招商统计",
                 "/investment/dashboard",
                 Permission.INVESTMENT_READ,
