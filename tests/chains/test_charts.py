@@ -90,6 +90,7 @@ def test_the_chain_page_draws_its_charts_and_exports_their_figures(client, world
     assert "vendor/echarts/echarts.min.js" in page
     assert "js/charts.js" in page
     assert 'href="/atlas/lithium/export.xlsx?year=2025"' in page
+    assert 'href="/investment/atlas/lithium" id="chain-investment-atlas"' in page  # 招商图谱
     book = client.get("/atlas/lithium/export.xlsx")
     assert book.status_code == 200
     sheets = openpyxl.load_workbook(io.BytesIO(book.content))

@@ -348,6 +348,7 @@ def _chain_context(
         "statuses": service.ITEM_STATUSES,
         "years": service.period_years(db),
         "can_manage": chain in service.managed(db, actor),
+        "can_invest": actor.has(Permission.INVESTMENT_READ) and actor.enterprise_id is None,
         "error": error,
     }
 
