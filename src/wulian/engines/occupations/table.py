@@ -25,6 +25,8 @@ from wulian.core.tabular import read_table
 from wulian.engines.classify import taxonomy as taxonomy_module
 from wulian.engines.classify.taxonomy import Taxonomy
 
+__all__ = ["Classification", "Taxonomy", "aliases", "classification", "read"]
+
 REQUIRED = ("code", "name", "parent_code")
 CODE = re.compile(r"^\d-\d{2}-\d{2}-\d{2}$")
 MARK = re.compile(r"(?<=[\u4e00-\u9fff）)])\s*(L/S|S/L|L|S)$")

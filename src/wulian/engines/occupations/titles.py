@@ -15,7 +15,7 @@ import unicodedata
 
 # Words about the hire, not the occupation (removed wherever they stand).
 HIRE_WORDS = re.compile(
-    r"急聘|急招|诚聘|高薪诚聘|高薪|招聘|直招|长期招|包吃住|五险一金|双休|"
+    r"急聘|急招|诚聘|高薪诚聘|高薪|^招聘(?!专员|主管|经理|师|助理|顾问|$)|直招|长期招|包吃住|五险一金|双休|"
     r"应届生?|毕业生|校招|社招|实习生?|见习|储备|兼职|全职|临时工?|小时工|"
     r"[0-9一二三四五六七八九十两]+\s*名|[0-9]+\s*人|[0-9]+k|[0-9]+\s*[-~至]\s*[0-9]+\s*[kK千万元]?"
 )
@@ -31,7 +31,7 @@ SEPARATORS = re.compile(r"[/|｜、,，;；\-—–_·•]+")
 # The classification's spelling of common title words: (pattern, words added after the title).
 SPELLINGS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"工程师"), "工程技术人员"),
-    (re.compile(r"(?:开发|研发)工程|程序员|码农|开发$"), "软件开发 计算机程序设计员"),
+    (re.compile(r"开发工程|程序员|码农|开发$|前端|后端"), "软件开发"),
     (re.compile(r"操作工|操机工|机操工"), "操作员 操作调整工"),
     (re.compile(r"普工|作业员"), "生产操作人员"),
     (re.compile(r"技术员"), "技术员 工"),
@@ -39,6 +39,7 @@ SPELLINGS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"司机"), "驾驶员"),
     (re.compile(r"质检|品检|品管|qc"), "质检员 质量检验"),
     (re.compile(r"文员"), "办事员"),
+    (re.compile(r"老师"), "教师"),
     (re.compile(r"经理|总监|主管"), "经理 管理"),
 )
 
