@@ -9,7 +9,7 @@ each with a score (the model's confidence, 0–1) and whether the title needs re
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
@@ -28,6 +28,19 @@ EMPTY_TITLE = "职位名称为空，未归类"
 class Occupations:
     model: classify_model.Model
     marks: dict[str, str]
+    evidence: dict[str, set[str]] = field(default_factory=dict)  # code → pieces of its text
+
+    def __post_init__(self) -> None:
+        if not self.evidence:
+            tax = self.model.taxonomy
+            for node in tax.leaves():
+                text = " ".join([tax.names[node], tax.descriptions[node], *tax.keywords[node]])
+                self.evidence[tax.codes[node]] = titlesmod.pieces(text)
+
+    def supported(self, title: str, code: str) -> bool:
+        """Whether the title shares a word or a pair of characters with what the occupation's
+        name, definition, tasks and aliases say (a confident guess without it is a guess)."""
+        return bool(titlesmod.pieces(titlesmod.core(title)) & self.evidence.get(code, set()))
 
 
 def train(classification: tablemod.Classification) -> Occupations:
@@ -62,14 +75,21 @@ def place(
     top_k: int = 5,
     threshold: float = THRESHOLD,
 ) -> pl.DataFrame:
-    """row, rank, code, name, score, review (是/否, the title's best score under threshold),
+    """row, rank, code, name, score, review (是/否: the title's best score under threshold, or
+    its best occupation sharing no word or character pair with the title),
     mark (数字职业/绿色职业) and terms (the title's decisive words); a title with nothing to
     place by gets one row without code, marked for review."""
     cleaned = [titlesmod.clean(t) for t in titles]
     found = classify_model.predict(occupations.model, cleaned, top_k)
     frame = found.frame
-    best = frame.filter(pl.col("rank") == 1).select(
-        "row", (pl.col("score") < threshold).alias("low")
+    first = frame.filter(pl.col("rank") == 1)
+    unsupported = [
+        not occupations.supported(str(titles[row] or ""), code)
+        for row, code in zip(first["row"].to_list(), first["code"].to_list(), strict=True)
+    ]
+    best = first.select(
+        "row",
+        ((pl.col("score") < threshold) | pl.Series(unsupported, dtype=pl.Boolean)).alias("low"),
     )
     marks = occupations.marks
     out = (

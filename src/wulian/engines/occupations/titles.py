@@ -47,6 +47,18 @@ SPELLINGS: tuple[tuple[re.Pattern[str], str], ...] = (
 def clean(title: str | None) -> str:
     """The title without hire words and rank, the bracketed direction after it, and the
     classification's spelling of its words added at the end."""
+    main, directions = _parts(title)
+    extra = [s for pattern, s in SPELLINGS if pattern.search(main)]
+    return " ".join(x for x in [main, *directions, *extra] if x).strip()
+
+
+def core(title: str | None) -> str:
+    """The title without hire words and rank, with its direction (no spellings added)."""
+    main, directions = _parts(title)
+    return " ".join(x for x in [main, *directions] if x).strip()
+
+
+def _parts(title: str | None) -> tuple[str, list[str]]:
     text = unicodedata.normalize("NFKC", title or "").strip().lower()
     inside = [m.group(1) for m in BRACKETS.finditer(text)]
     text = BRACKETS.sub(" ", text)
@@ -55,5 +67,19 @@ def clean(title: str | None) -> str:
     parts = [p.strip() for p in SEPARATORS.split(text) if p.strip()]
     parts = [RANKS.sub("", p).strip() or p for p in parts]
     main = " ".join(p for p in parts if p)
-    extra = [s for pattern, s in SPELLINGS if pattern.search(main)]
-    return " ".join(x for x in [main, *[d for d in directions if d], *extra] if x).strip()
+    return main, [d for d in directions if d]
+
+
+WORD = re.compile(r"[a-z0-9+#.]+|[\u4e00-\u9fff]+")
+
+
+def pieces(text: str) -> set[str]:
+    """The evidence a text offers: its Latin words and the character pairs of its Chinese runs
+    (a single Chinese character where a run has one)."""
+    out: set[str] = set()
+    for run in WORD.findall(unicodedata.normalize("NFKC", text).lower()):
+        if run.isascii() or len(run) == 1:
+            out.add(run)
+        else:
+            out.update(run[i : i + 2] for i in range(len(run) - 1))
+    return out
