@@ -22,7 +22,8 @@ HIRE_WORDS = re.compile(
 # Seniority and rank around the occupation (removed at the start or the end).
 RANKS = re.compile(
     r"^(?:高级|资深|初级|中级|首席|主任级|专家级|骨干|普通|熟练|一线|"
-    r"[0-9a-z]{1,2}级|[a-z]?[0-9]{1,2})+|(?:[a-z]?[0-9]{1,2}级?|[一二三]级|[ⅰⅱⅲ]+)$"
+    r"[0-9a-z]{1,2}级|[a-z]?[0-9]{1,2}(?![0-9a-z]))+|"
+    r"(?:(?<![0-9a-z])[a-z]?[0-9]{1,2}级?|[一二三]级|[ⅰⅱⅲ]+)$"
 )
 BRACKETS = re.compile(r"[（(【\[]([^）)】\]]*)[）)】\]]")
 DIRECTION = re.compile(r"方向|岗位?$|类$|相关$|优先$")
