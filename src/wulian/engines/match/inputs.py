@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -172,6 +173,14 @@ def _place_keys(text: str) -> tuple[str, str | None, str | None]:
     )
 
 
+def _distinct(frame: pl.DataFrame, name: str) -> tuple[list[str], np.ndarray]:
+    """The column's distinct cells (stripped text) and each row's position among them."""
+    cells = frame[name].cast(pl.String).fill_null("").str.strip_chars().to_list()
+    seen: dict[str, int] = {}
+    codes = np.fromiter((seen.setdefault(c, len(seen)) for c in cells), np.int64, len(cells))
+    return list(seen), codes
+
+
 def _id_of(table: dict[str, int], key: str | None) -> int:
     if key is None:
         return -1
@@ -204,75 +213,85 @@ def encode(
         else:
             seen[key] = row
     n = frame.height
-    education = np.full(n, -1, np.int64)
-    for i, text in enumerate(_column(frame, "education")):
-        if _is_empty(text):
-            continue
+
+    def education_of(text: str) -> tuple[int, str | None]:
         level = EDUCATION_LEVELS.get(_norm(text).replace("及以上", "").replace("以上", ""))
         if level is None:
-            problems.append(
-                RowProblem(rows[i], "education", text, "学历无法识别（如：高中、大专、本科、硕士）")
-            )
-        elif level == ANY and not posts:
-            problems.append(RowProblem(rows[i], "education", text, "人才的学历不能是“不限”"))
-        else:
-            education[i] = level
-    experience = np.full(n, np.nan)
-    for i, text in enumerate(_column(frame, "experience_years")):
-        if _is_empty(text) or (posts and _norm(text) in ("不限", "经验不限")):
-            if posts and _norm(text) in ("不限", "经验不限"):
-                experience[i] = 0.0
-            continue
+            return -1, "学历无法识别（如：高中、大专、本科、硕士）"
+        if level == ANY and not posts:
+            return -1, "人才的学历不能是“不限”"
+        return level, None
+
+    def years_of(text: str) -> tuple[float, str | None]:
+        if posts and _norm(text) in ("不限", "经验不限"):
+            return 0.0, None
         t = _norm(text).removesuffix("年以上").removesuffix("年")
         try:
             value = float(t)
         except ValueError:
             value = float("nan")
         if not np.isfinite(value) or value < 0 or value > MAX_YEARS:
-            problems.append(
-                RowProblem(
-                    rows[i], "experience_years", text, f"工作年限应为 0 到 {MAX_YEARS:.0f} 的年数"
-                )
-            )
-        else:
-            experience[i] = value
-    occupation = np.full((n, 3), -1, np.int64)
-    for i, text in enumerate(_column(frame, "occupation")):
-        if _is_empty(text):
-            continue
+            return float("nan"), f"工作年限应为 0 到 {MAX_YEARS:.0f} 的年数"
+        return value, None
+
+    def occupation_of(text: str) -> tuple[tuple[int, int, int], str | None]:
         if not OCCUPATION.match(text):
-            problems.append(
-                RowProblem(rows[i], "occupation", text, "职业编码应为 x-xx-xx-xx（职业分类大典）")
-            )
-            continue
-        occupation[i] = [
+            return (-1, -1, -1), "职业编码应为 x-xx-xx-xx（职业分类大典）"
+        return (
             _id_of(vocabulary.codes, text),
             _id_of(vocabulary.codes, text[:7] + "-*"),
             _id_of(vocabulary.codes, text[:4] + "-*"),
-        ]
-    low = np.full(n, np.nan)
-    high = np.full(n, np.nan)
-    salary_columns = ("salary_min", "salary_max") if posts else ("expected_salary",)
-    for name in salary_columns:
-        target = high if name == "salary_max" else low
-        for i, text in enumerate(_column(frame, name)):
-            if _is_empty(text) or (posts and _norm(text) == "面议"):
+        ), None
+
+    def salary_of(text: str) -> tuple[float, str | None]:
+        if posts and _norm(text) == "面议":
+            return float("nan"), None
+        money = salary(text)
+        if money is None:
+            return float("nan"), "薪资应为每月的元数（如 8000）"
+        if not SALARY_LOW <= money <= SALARY_HIGH:
+            return float("nan"), WRONG_UNIT
+        return money, None
+
+    def location_of(text: str) -> tuple[tuple[int, int, int], str | None]:
+        place, city, province = _place_keys(text)
+        return (
+            _id_of(vocabulary.places, place),
+            _id_of(vocabulary.places, city),
+            _id_of(vocabulary.places, province),
+        ), None
+
+    def count_of(text: str) -> tuple[int, str | None]:
+        try:
+            value = float(_norm(text).removesuffix("人").removesuffix("名"))
+        except ValueError:
+            value = -1.0
+        if value < 1 or value != int(value):
+            return 1, "招聘人数应为正整数"
+        return int(value), None
+
+    def column(name: str, parse: Any, empty: Any) -> np.ndarray:
+        """The column parsed once per distinct cell; problems reported for every row."""
+        values, inverse = _distinct(frame, name)
+        parsed = []
+        for at, text in enumerate(values):
+            if _is_empty(text):
+                parsed.append(empty)
                 continue
-            money = salary(text)
-            if money is None:
-                problems.append(RowProblem(rows[i], name, text, "薪资应为每月的元数（如 8000）"))
-            elif not SALARY_LOW <= money <= SALARY_HIGH:
-                problems.append(
-                    RowProblem(
-                        rows[i],
-                        name,
-                        text,
-                        WRONG_UNIT,
-                    )
-                )
-            else:
-                target[i] = money
+            value, reason = parse(text)
+            parsed.append(value)
+            if reason is not None:
+                for i in np.flatnonzero(inverse == at).tolist():
+                    problems.append(RowProblem(rows[i], name, text, reason))
+        table = np.array(parsed) if parsed else np.zeros((0,))
+        return table[inverse] if len(inverse) else np.array([empty] * 0)
+
+    education = column("education", education_of, -1).astype(np.int64)
+    experience = column("experience_years", years_of, float("nan")).astype(np.float64)
+    occupation = column("occupation", occupation_of, (-1, -1, -1)).astype(np.int64).reshape(n, 3)
     if posts:
+        low = column("salary_min", salary_of, float("nan")).astype(np.float64)
+        high = column("salary_max", salary_of, float("nan")).astype(np.float64)
         both = ~np.isnan(low) & ~np.isnan(high)
         for i in np.flatnonzero(both & (low > high)).tolist():
             problems.append(
@@ -284,31 +303,12 @@ def encode(
                 )
             )
         high = np.where(np.isnan(high), low, high)
+        count = column("count", count_of, 1).astype(np.int64)
     else:
+        low = column("expected_salary", salary_of, float("nan")).astype(np.float64)
         high = low.copy()
-    location = np.full((n, 3), -1, np.int64)
-    for i, text in enumerate(_column(frame, "location")):
-        if _is_empty(text):
-            continue
-        place, city, province = _place_keys(text)
-        location[i] = [
-            _id_of(vocabulary.places, place),
-            _id_of(vocabulary.places, city),
-            _id_of(vocabulary.places, province),
-        ]
-    count = np.ones(n, np.int64)
-    if posts:
-        for i, text in enumerate(_column(frame, "count")):
-            if _is_empty(text):
-                continue
-            try:
-                value = float(_norm(text).removesuffix("人").removesuffix("名"))
-            except ValueError:
-                value = -1.0
-            if value < 1 or value != int(value):
-                problems.append(RowProblem(rows[i], "count", text, "招聘人数应为正整数"))
-            else:
-                count[i] = int(value)
+        count = np.ones(n, np.int64)
+    location = column("location", location_of, (-1, -1, -1)).astype(np.int64).reshape(n, 3)
     skills_lists = _skills(frame, vocabulary)
     if problems:
         problems.sort(
@@ -341,7 +341,12 @@ def _skills(frame: pl.DataFrame, vocabulary: Vocabulary) -> list[list[int]]:
     split = frame["skills"].cast(pl.String).fill_null("").to_list()
     out: list[list[int]] = []
     table, texts = vocabulary.skills, vocabulary.skill_text
+    done: dict[str, list[int]] = {}
     for cell in split:
+        known = done.get(cell)
+        if known is not None:
+            out.append(known)
+            continue
         ids: list[int] = []
         if not _is_empty(cell):
             for raw in re.split(SKILL_SEPARATORS, unicodedata.normalize("NFKC", cell)):
@@ -355,5 +360,6 @@ def _skills(frame: pl.DataFrame, vocabulary: Vocabulary) -> list[list[int]]:
                     texts.append(raw)
                 if skill not in ids:
                     ids.append(skill)
+        done[cell] = ids
         out.append(ids)
     return out

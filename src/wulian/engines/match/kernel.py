@@ -149,6 +149,7 @@ def _top(
     inv_indptr: np.ndarray, inv_rows: np.ndarray,  # skill → inner rows holding it
     grp_indptr: np.ndarray, grp_rows: np.ndarray,  # 小类 → inner rows in it
     cls_indptr: np.ndarray, cls_rows: np.ndarray,  # class (unknown flags) → inner rows
+    i_class: np.ndarray,  # each inner row's class (int8: bits 1, 2, 4 as in _classes)
     p_held: np.ndarray, p_edu: np.ndarray, p_exp: np.ndarray, p_occ: np.ndarray,
     p_sal: np.ndarray, p_loc: np.ndarray,
     q_need: np.ndarray, q_edu: np.ndarray, q_exp: np.ndarray, q_occ: np.ndarray,
@@ -160,7 +161,7 @@ def _top(
     keys = np.full((outer, k), -1, np.int64)
     blocks = (outer + BLOCK - 1) // BLOCK
     for b in numba.prange(blocks):
-        counts = np.zeros(inner, np.int32)
+        counts = np.zeros(inner, np.int16)
         seen = np.full(inner, -1, np.int64)
         touched = np.empty(inner, np.int64)
         for o in range(b * BLOCK, min(outer, (b + 1) * BLOCK)):
@@ -207,14 +208,10 @@ def _top(
                     continue
                 seen[x] = o
                 if filled == k:
-                    if by_post:
-                        need = q_need[o]
-                        i_occ = p_occ[x, 0] >= 0
-                        i_loc = p_loc[x, 0] >= 0
-                    else:
-                        need = q_need[x]
-                        i_occ = q_occ[x, 0] >= 0
-                        i_loc = q_loc[x, 0] >= 0
+                    need = q_need[o] if by_post else q_need[x]
+                    flags = i_class[x]
+                    i_occ = (flags & 2) == 0
+                    i_loc = (flags & 4) == 0
                     b0 = counts[x] / float(need)
                     b1 = O3 if (o_occ and i_occ) else UNKNOWN
                     b5 = 1.0 if (o_loc and i_loc) else UNKNOWN
@@ -281,14 +278,14 @@ def _grouped(groups: np.ndarray, rows: np.ndarray, width: int) -> tuple[np.ndarr
     return np.r_[0, np.cumsum(counts)].astype(np.int64), rows[order].astype(np.int64)
 
 
-def _classes(side: Side, has_skills: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The rows by which of skills, occupation and location they lack (bits 1, 2, 4)."""
+def _class_of(side: Side, has_skills: np.ndarray) -> np.ndarray:
+    """Which of skills, occupation and location each row lacks (bits 1, 2, 4), as int8."""
     cls = (
-        (~has_skills).astype(np.int64)
-        + 2 * (side.occupation[:, 0] < 0)
-        + 4 * (side.location[:, 0] < 0)
+        (~has_skills).astype(np.int8)
+        + 2 * (side.occupation[:, 0] < 0).astype(np.int8)
+        + 4 * (side.location[:, 0] < 0).astype(np.int8)
     )
-    return _grouped(cls, np.arange(len(side), dtype=np.int64), 8)
+    return cls.astype(np.int8)
 
 
 def top(
@@ -310,7 +307,10 @@ def top(
     grp_indptr, grp_rows = _grouped(
         inner.occupation[:, 1], np.arange(len(inner), dtype=np.int64), max(groups, 1)
     )
-    cls_indptr, cls_rows = _classes(inner, np.diff(inner.skills_indptr) > 0)
+    i_class = _class_of(inner, np.diff(inner.skills_indptr) > 0)
+    cls_indptr, cls_rows = _grouped(
+        i_class.astype(np.int64), np.arange(len(inner), dtype=np.int64), 8
+    )
     k = min(k, len(inner)) if len(inner) else 0
     if k == 0 or len(outer) == 0:
         empty = np.full((len(outer), max(k, 0)), -1, np.int64)
@@ -318,7 +318,7 @@ def top(
     found: tuple[np.ndarray, np.ndarray] = _top(
         by_post, k,
         outer.skills_indptr, outer.skills_indices, inv_indptr, inv_rows,
-        grp_indptr, grp_rows, cls_indptr, cls_rows,
+        grp_indptr, grp_rows, cls_indptr, cls_rows, i_class,
         np.diff(people.skills_indptr), people.education, people.experience, people.occupation,
         people.salary_low, people.location,
         np.diff(posts.skills_indptr), posts.education, posts.experience, posts.occupation,
