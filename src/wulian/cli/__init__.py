@@ -7,6 +7,7 @@ import typer
 
 from wulian.cli import accounts, database, engines, imports, licences, reference, server
 from wulian.cli.complexity import complexity_app
+from wulian.cli.talent import talent_app
 
 app = typer.Typer(
     help="wulian 五链：五链融合工作平台", no_args_is_help=True, pretty_exceptions_enable=False
@@ -25,6 +26,7 @@ app.add_typer(accounts.user_app, name="user")
 app.add_typer(accounts.token_app, name="token")
 app.add_typer(accounts.department_app, name="department")
 app.add_typer(reference.reference_app, name="reference")
+app.add_typer(talent_app, name="talent")
 
 
 def main() -> None:
