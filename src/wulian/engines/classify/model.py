@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 import json
 import math
 import multiprocessing
@@ -160,36 +161,28 @@ def _counts_and_heads(
     known = model_ngrams[position] == keys if len(model_ngrams) else np.zeros(len(keys), bool)
     low = np.full(len(texts) + 1, -1, np.int64)  # the places; -1: none
     high = np.full(len(texts) + 1, -1, np.int64)
-    word_rows: list[int] = []
-    word_ids: list[int] = []
-    head_rows: list[int] = []
-    head_ids: list[int] = []
-    for row, text in enumerate(texts):
-        place = places[row]
-        if place is None:
-            for w in textmod.words(text):
-                feature = words.get(w)
-                if feature is not None:
-                    word_rows.append(row)
-                    word_ids.append(feature)
-            continue
-        low[row], high[row] = place
-        for w, start, end in textmod.word_places(text):
-            feature = words.get(w)
-            if feature is not None:
-                word_rows.append(row)
-                word_ids.append(feature)
-                if place[0] <= start and end <= place[1]:
-                    head_rows.append(row)
-                    head_ids.append(feature)
+    if placed:
+        at = [row for row, place in enumerate(places) if place is not None]
+        low[at], high[at] = np.array([places[row] for row in at], np.int64).T
+    # Every word of every text to its feature (-1: not in the vocabulary), looked up in one
+    # call, with no Python code run per word.
+    word_rows, word_text, word_starts, word_ends = textmod.word_spans(texts)
+    word_ids = np.fromiter(
+        map(words.get, word_text, itertools.repeat(-1)), np.int64, len(word_text)
+    )
+    known_word = word_ids >= 0
+    word_rows, word_ids = word_rows[known_word], word_ids[known_word]
+    word_starts, word_ends = word_starts[known_word], word_ends[known_word]
+    in_head = (word_starts >= low[word_rows]) & (word_ends <= high[word_rows])
+    head_rows, head_ids = word_rows[in_head], word_ids[in_head]
     inside = known & (starts >= low[rows]) & (ends <= high[rows]) if placed else known & False
     size = len(model_ngrams) + len(words)
 
     def matrix(
-        ngram_rows: np.ndarray, ngram_cols: np.ndarray, w_rows: list[int], w_ids: list[int]
+        ngram_rows: np.ndarray, ngram_cols: np.ndarray, w_rows: np.ndarray, w_ids: np.ndarray
     ) -> sp.csr_matrix:
-        all_rows = np.concatenate([ngram_rows, np.asarray(w_rows, np.int64)])
-        all_cols = np.concatenate([ngram_cols, np.asarray(w_ids, np.int64)])
+        all_rows = np.concatenate([ngram_rows, w_rows])
+        all_cols = np.concatenate([ngram_cols, w_ids])
         out = sp.csr_matrix(
             (np.ones(len(all_rows), np.float32), (all_rows, all_cols)), shape=(len(texts), size)
         )
