@@ -162,7 +162,8 @@ def word_spans(texts: Sequence[str]) -> tuple[np.ndarray, list[str], np.ndarray,
     joined = _ROW_END.join(texts) + _ROW_END
     lengths_of_texts = np.fromiter(map(len, texts), np.int64, len(texts)) + 1
     text_start = np.cumsum(lengths_of_texts) - lengths_of_texts  # in joined
-    tokens: list[str] = rjieba.cut(joined) if "\r" not in joined else []
+    one_cut = "\r" not in joined and joined.count(_ROW_END) == len(texts)
+    tokens: list[str] = rjieba.cut(joined) if one_cut else []
     lengths = np.fromiter(map(len, tokens), np.int64, len(tokens))
     row_end = np.fromiter(map(_ROW_END.__eq__, tokens), bool, len(tokens))
     if int(lengths.sum()) == len(joined) and int(row_end.sum()) == len(texts):
