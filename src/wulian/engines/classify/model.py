@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 import json
 import math
 import multiprocessing
@@ -41,6 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numba
 import numpy as np
 import polars as pl
 import scipy.sparse as sp
@@ -150,56 +152,104 @@ def _counts_and_heads(
     """Term counts of normalised texts over a vocabulary (unknown terms dropped), and of the
     part of each text at its place (text[start:end], see textmod.head_place; an empty row where
     there is none), taken from the text's own n-grams and words."""
-    placed = any(p is not None for p in places)
-    if placed:
-        rows, keys, starts, ends = textmod.ngram_places(texts)
-    else:
-        rows, keys = textmod.ngram_keys(texts)
-    position = np.searchsorted(model_ngrams, keys)
-    position[position == len(model_ngrams)] = 0
-    known = model_ngrams[position] == keys if len(model_ngrams) else np.zeros(len(keys), bool)
-    low = np.full(len(texts) + 1, -1, np.int64)  # the places; -1: none
-    high = np.full(len(texts) + 1, -1, np.int64)
-    word_rows: list[int] = []
-    word_ids: list[int] = []
-    head_rows: list[int] = []
-    head_ids: list[int] = []
-    for row, text in enumerate(texts):
-        place = places[row]
-        if place is None:
-            for w in textmod.words(text):
-                feature = words.get(w)
-                if feature is not None:
-                    word_rows.append(row)
-                    word_ids.append(feature)
-            continue
-        low[row], high[row] = place
-        for w, start, end in textmod.word_places(text):
-            feature = words.get(w)
-            if feature is not None:
-                word_rows.append(row)
-                word_ids.append(feature)
-                if place[0] <= start and end <= place[1]:
-                    head_rows.append(row)
-                    head_ids.append(feature)
-    inside = known & (starts >= low[rows]) & (ends <= high[rows]) if placed else known & False
-    size = len(model_ngrams) + len(words)
-
-    def matrix(
-        ngram_rows: np.ndarray, ngram_cols: np.ndarray, w_rows: list[int], w_ids: list[int]
-    ) -> sp.csr_matrix:
-        all_rows = np.concatenate([ngram_rows, np.asarray(w_rows, np.int64)])
-        all_cols = np.concatenate([ngram_cols, np.asarray(w_ids, np.int64)])
-        out = sp.csr_matrix(
-            (np.ones(len(all_rows), np.float32), (all_rows, all_cols)), shape=(len(texts), size)
-        )
-        out.sum_duplicates()
-        return out
-
-    return (
-        matrix(rows[known], position[known], word_rows, word_ids),
-        matrix(rows[inside], position[inside], head_rows, head_ids),
+    low = np.full(len(texts), -1, np.int64)  # the places; -1: none
+    high = np.full(len(texts), -1, np.int64)
+    at = [row for row, place in enumerate(places) if place is not None]
+    if at:
+        low[at], high[at] = np.array([places[row] for row in at], np.int64).T
+    # Every word of every text to its feature (-1: not in the vocabulary), looked up in one
+    # call, with no Python code run per word.
+    word_rows, word_text, word_starts, word_ends = textmod.word_spans(texts)
+    word_ids = np.fromiter(
+        map(words.get, word_text, itertools.repeat(-1)), np.int64, len(word_text)
     )
+    known = word_ids >= 0
+    points, boundary = textmod.code_points(texts)
+    lengths = np.fromiter(map(len, texts), np.int64, len(texts))
+    first = np.cumsum(lengths + 1) - (lengths + 1)  # where each text starts in points
+    size = (len(texts), len(model_ngrams) + len(words))
+    widest = int(lengths.max()) if len(texts) else 0
+    most_words = int(np.bincount(word_rows[known]).max()) if known.any() else 0
+    found = _count_rows(
+        points, boundary, first, lengths, model_ngrams.astype(np.int64, copy=False),
+        word_rows[known], word_ids[known], word_starts[known], word_ends[known],
+        low, high, len(textmod.NGRAMS) * widest + most_words,
+    )  # fmt: skip
+    counts = sp.csr_matrix((found[2], found[1], found[0]), shape=size)
+    heads = sp.csr_matrix((found[5], found[4], found[3]), shape=size)
+    return counts, heads
+
+
+@numba.njit(nogil=True, cache=True)
+def _count_rows(
+    points: np.ndarray, boundary: np.ndarray, first: np.ndarray, lengths: np.ndarray,
+    ngrams: np.ndarray, word_rows: np.ndarray, word_ids: np.ndarray,
+    word_starts: np.ndarray, word_ends: np.ndarray, low: np.ndarray, high: np.ndarray,
+    room: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """Row by row, the CSR arrays (indptr, indices, data) of the counts of the n-grams (keys
+    looked up in the sorted ngrams: feature = position) and the words (rows ascending) of each
+    text, and of those within its place [low, high): features in order, counts as float32."""
+    rows = first.shape[0]
+    capacity = 3 * points.shape[0] + word_ids.shape[0]
+    indptr = np.zeros(rows + 1, np.int32)
+    indices = np.empty(capacity, np.int32)
+    data = np.empty(capacity, np.float32)
+    head_indptr = np.zeros(rows + 1, np.int32)
+    head_indices = np.empty(capacity, np.int32)
+    head_data = np.empty(capacity, np.float32)
+    found = np.empty(max(room, 1), np.int64)
+    inside = np.empty(max(room, 1), np.int64)
+    vocabulary = ngrams.shape[0]
+    w = 0
+    n = 0
+    n_head = 0
+    for row in range(rows):
+        start = first[row]
+        end = start + lengths[row]
+        m = 0
+        h = 0
+        for i in range(start, end):
+            key = np.int64(0)
+            for j in range(i, min(i + 3, end)):  # the 1-, 2- and 3-grams from i
+                if boundary[j]:
+                    break
+                key = (key << 21) | points[j]
+                at = np.searchsorted(ngrams, key)
+                if at < vocabulary and ngrams[at] == key:
+                    found[m] = at
+                    m += 1
+                    if i - start >= low[row] and j + 1 - start <= high[row]:
+                        inside[h] = at
+                        h += 1
+        while w < word_rows.shape[0] and word_rows[w] == row:
+            found[m] = word_ids[w]
+            m += 1
+            if word_starts[w] >= low[row] and word_ends[w] <= high[row]:
+                inside[h] = word_ids[w]
+                h += 1
+            w += 1
+        n = _runs(np.sort(found[:m]), indices, data, n)
+        indptr[row + 1] = n
+        n_head = _runs(np.sort(inside[:h]), head_indices, head_data, n_head)
+        head_indptr[row + 1] = n_head
+    return (
+        indptr, indices[:n].copy(), data[:n].copy(),
+        head_indptr, head_indices[:n_head].copy(), head_data[:n_head].copy(),
+    )  # fmt: skip
+
+
+@numba.njit(nogil=True, cache=True)
+def _runs(values: np.ndarray, indices: np.ndarray, data: np.ndarray, n: int) -> int:
+    """Each run of equal sorted values as (value, length) from position n on; the new end."""
+    for k in range(values.shape[0]):
+        if k and values[k] == values[k - 1]:
+            data[n - 1] += np.float32(1)
+        else:
+            indices[n] = values[k]
+            data[n] = np.float32(1)
+            n += 1
+    return n
 
 
 def _tfidf(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
