@@ -119,6 +119,18 @@ def test_feature_counts_are_those_of_each_term_looked_up_alone(
     assert (alone != counts).nnz == 0
 
 
+def test_texts_too_many_for_32_bit_indices_are_counted_in_halves(monkeypatch) -> None:
+    texts = textmod.normalise(["锂电池正极材料", "软件开发服务", "", "涤纶长丝 DTY", "锂电池隔膜"])
+    ngrams, words, _ = engine._vocabulary(texts[:3])
+    places: list[tuple[int, int] | None] = [(0, 3), None, None, (1, 4), (0, 2)]
+    whole = engine._counts_and_heads(ngrams, words, texts, places)
+    monkeypatch.setattr(engine, "INDEX_LIMIT", 30)  # forces a split down to single texts
+    halves = engine._counts_and_heads(ngrams, words, texts, places)
+    assert (halves[0] != whole[0]).nnz == 0
+    assert (halves[1] != whole[1]).nnz == 0
+    assert halves[0].shape == whole[0].shape
+
+
 def test_an_empty_list_of_texts_has_no_words_and_no_counts() -> None:
     rows, words, starts, ends = textmod.word_spans([])
     assert (len(rows), words, len(starts), len(ends)) == (0, [], 0, 0)

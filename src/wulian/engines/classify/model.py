@@ -138,6 +138,9 @@ class Model:
 # ------------------------------------------------------------------------------------ features
 
 
+INDEX_LIMIT = 2**31 - 1  # entries a sparse matrix with 32-bit indices holds
+
+
 def _counts(model_ngrams: np.ndarray, words: dict[str, int], texts: Sequence[str]) -> sp.csr_matrix:
     """Term counts of normalised texts over a vocabulary (unknown terms dropped)."""
     return _counts_and_heads(model_ngrams, words, texts, [None] * len(texts))[0]
@@ -151,7 +154,13 @@ def _counts_and_heads(
 ) -> tuple[sp.csr_matrix, sp.csr_matrix]:
     """Term counts of normalised texts over a vocabulary (unknown terms dropped), and of the
     part of each text at its place (text[start:end], see textmod.head_place; an empty row where
-    there is none), taken from the text's own n-grams and words."""
+    there is none), taken from the text's own n-grams and words. The compiled pass writes 32-bit
+    indices: texts with more than about 2³¹ terms in all are counted in halves."""
+    if len(texts) > 1 and 4 * (sum(map(len, texts)) + len(texts)) >= INDEX_LIMIT:
+        half = len(texts) // 2
+        top = _counts_and_heads(model_ngrams, words, texts[:half], places[:half])
+        bottom = _counts_and_heads(model_ngrams, words, texts[half:], places[half:])
+        return sp.vstack([top[0], bottom[0]], "csr"), sp.vstack([top[1], bottom[1]], "csr")
     low = np.full(len(texts), -1, np.int64)  # the places; -1: none
     high = np.full(len(texts), -1, np.int64)
     at = [row for row, place in enumerate(places) if place is not None]
