@@ -1,5 +1,15 @@
 """Every table of the platform, imported so that migrations see one complete metadata."""
 
+from wulian.capital.models import (
+    CapitalConfig,
+    Commitment,
+    Compensation,
+    Fund,
+    FundInvestment,
+    FundManager,
+    Loan,
+    RiskPool,
+)
 from wulian.chains.models import ChainItem, ChainMembership, ChainPlacement, ChainSpecRow
 from wulian.core.audit.models import AuditEntry, AuditSeal
 from wulian.core.auth.models import ApiToken, Department, LoginThrottle, User, UserSession
@@ -35,10 +45,13 @@ __all__ = [
     "ApiToken",
     "AuditEntry",
     "AuditSeal",
+    "CapitalConfig",
     "ChainItem",
     "ChainMembership",
     "ChainPlacement",
     "ChainSpecRow",
+    "Commitment",
+    "Compensation",
     "CreditConsent",
     "Department",
     "DeskAttachment",
@@ -50,6 +63,9 @@ __all__ = [
     "Fact",
     "FactSource",
     "FormSubmission",
+    "Fund",
+    "FundInvestment",
+    "FundManager",
     "HolidayNotice",
     "Industry",
     "IndustryTag",
@@ -61,6 +77,7 @@ __all__ = [
     "LanduseResult",
     "LanduseRun",
     "LanduseSpec",
+    "Loan",
     "LoginThrottle",
     "Metric",
     "Notification",
@@ -70,6 +87,7 @@ __all__ = [
     "PolicyOutcome",
     "PolicyRun",
     "PolicyVersion",
+    "RiskPool",
     "SigningEvent",
     "StageEvent",
     "User",
