@@ -13,8 +13,9 @@ from openpyxl import Workbook
 
 from tests.capital.conftest import commit, fund
 from tests.capital.test_funds import two_funds
+from tests.capital.test_loans import loan, pool
 from tests.conftest import login, page_csrf
-from wulian.capital.models import Fund, FundInvestment
+from wulian.capital.models import Compensation, Fund, FundInvestment
 from wulian.core.audit.models import AuditEntry
 
 
@@ -104,7 +105,7 @@ def test_a_firm_user_sees_only_its_own_page(world, zone, make_client):
     assert own.status_code == 200
     assert "衢州产业母基金" in own.text
     assert client.get(f"/capital/firms/{zone.firm_b}").status_code == 403
-    assert "我的企业融资" in client.get("/").text
+    assert "我的融资" in client.get("/").text
 
 
 def test_the_api_is_scoped_by_token(world, zone, client, settings):
@@ -177,3 +178,86 @@ def test_the_ledger_import_is_all_or_nothing_with_row_column_and_value(world, zo
     assert "已导入 2 笔投资，合计 3 亿元" in done.text
     assert world.scalar(sa.select(sa.func.count()).select_from(FundInvestment)) == 2
     assert client.get("/capital/export.xlsx").status_code == 200
+
+
+def test_a_default_on_the_page_moves_the_pool_past_its_warning(world, zone, make_client):
+    fin = zone.actor(world, "fin1")
+    pid = pool(world, fin)
+    for _ in range(4):
+        loan(world, fin, pool_id=pid, granted="235", disbursed="235")
+    bad = loan(world, fin, pool_id=pid, granted="60", disbursed="60")
+    client = signed_in(make_client, "fin1")
+    page = client.get("/capital/loans")
+    assert 'class="pool-ok"' in page.text
+    assert "data-pool-alert" not in page.text
+    token = page_csrf(client, "/capital/loans")
+    response = client.post(f"/capital/loans/{bad}", data={"csrf_token": token,
+                                                          "status": "default"})  # fmt: skip
+    assert response.status_code == 303
+    page = client.get("/capital/loans")
+    assert "风险池“科技贷风险池”不良率 6.00%，超过预警线 5%" in page.text
+    assert "风险池“科技贷风险池”不良率 6.00%" in client.get("/capital").text
+    client.post(f"/capital/loans/{bad}/compensation", data={"csrf_token": token})
+    other = signed_in(make_client, "inv1")
+    cid = world.scalar(sa.select(Compensation.id))
+    refused = other.post(f"/capital/compensations/{cid}/approve",
+                         data={"csrf_token": page_csrf(other, "/capital/loans")})  # fmt: skip
+    assert refused.status_code == 403
+    assert "风险补偿只能由金融办的工作人员审批" in refused.text
+    entry = world.scalar(
+        sa.select(AuditEntry).where(AuditEntry.action == "capital.refused")
+        .order_by(AuditEntry.id.desc())
+    )  # fmt: skip
+    assert entry.after["attempt"] == "审批风险补偿"
+    assert world.scalar(sa.select(Compensation.status)) == "proposed"
+    done = client.post(f"/capital/compensations/{cid}/approve", data={"csrf_token": token})
+    assert done.status_code == 303
+    assert world.scalar(sa.select(Compensation.status)) == "approved"
+
+
+def test_products_and_a_firms_plan_on_the_pages(world, zone, make_client):
+    client = signed_in(make_client, "fin1")
+    token = page_csrf(client, "/capital/products")
+    bad = client.post(
+        "/capital/products",
+        data={"csrf_token": token, "name": "科技贷", "lender": "衢州某银行", "kind": "credit",
+              "eligibility": "营业收入: revenue >="},
+    )  # fmt: skip
+    assert bad.status_code == 422
+    assert "准入规则第 1 行（营业收入）无法解析" in bad.text
+    ok = client.post(
+        "/capital/products",
+        data={"csrf_token": token, "name": "科技贷", "lender": "衢州某银行", "kind": "credit",
+              "eligibility": "园区企业: in_zone\n纳税额不低于 50 万元: tax_paid >= 50",
+              "max_wan": "1000", "min_rate": "3.45"},
+    )  # fmt: skip
+    assert ok.status_code == 303
+    plan = client.get(f"/capital/plans/{zone.firm}")
+    assert "接近符合" in plan.text
+    assert "缺少数据：纳税额" in plan.text
+    client.post(f"/capital/plans/{zone.firm}/notes",
+                data={"csrf_token": token, "text": "请补报纳税额", "handed": "1"})  # fmt: skip
+    firm = signed_in(make_client, "firm_user")
+    own = firm.get(f"/capital/plans/{zone.firm}")
+    assert "请补报纳税额" in own.text
+    assert 'id="note-form"' not in own.text
+    assert firm.get(f"/capital/plans/{zone.firm_b}").status_code == 403
+
+
+def test_the_listing_pipeline_page(world, zone, make_client):
+    client = signed_in(make_client, "fin1")
+    token = page_csrf(client, "/capital/listings")
+    added = client.post("/capital/listings", data={"csrf_token": token,
+                                                   "firm": "衢州锂测材料有限公司"})  # fmt: skip
+    assert added.status_code == 303
+    page = client.get("/capital/listings")
+    assert "衢州锂测材料有限公司" in page.text
+    case = page.text.split('data-listing="')[1].split('"')[0]
+    bad = client.post(f"/capital/listings/{case}/advance",
+                      data={"csrf_token": token, "to_stage": "listed"})  # fmt: skip
+    assert bad.status_code == 422
+    assert "不能直接转到“上市”" in bad.text
+    client.post(f"/capital/listings/{case}/advance",
+                data={"csrf_token": token, "to_stage": "shareholding"})  # fmt: skip
+    firm = signed_in(make_client, "firm_user")
+    assert "股改" in firm.get(f"/capital/firms/{zone.firm}").text

@@ -171,3 +171,59 @@ class Compensation(Base):
     approved_by: Mapped[str | None] = mapped_column(sa.String(100))
     approved_on: Mapped[dt.date | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class FinancingProduct(Base):
+    """A bank's or guarantor's financing product (科技贷, 助力贷, 税易贷, 知识产权质押贷 …) with
+    its eligibility as a rule set: one condition per line, "说明: 表达式" (the rules engine's
+    expression language)."""
+
+    __tablename__ = "capital_products"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    lender: Mapped[str] = mapped_column(sa.String(200))
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    min_yuan: Mapped[int | None] = mapped_column(sa.BigInteger)
+    max_yuan: Mapped[int | None] = mapped_column(sa.BigInteger)
+    min_rate_bp: Mapped[int | None]  # annual rate, basis points
+    max_rate_bp: Mapped[int | None]
+    term_months: Mapped[int | None]
+    collateral: Mapped[str] = mapped_column(sa.String(200), default="")
+    eligibility: Mapped[str] = mapped_column(sa.Text, default="")
+    active: Mapped[bool] = mapped_column(default=True)
+    created_by: Mapped[str] = mapped_column(sa.String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class PlanNote(Base):
+    """An officer's note on a firm's 一企一策 financing plan (about one product or the whole plan);
+    the firm sees it once handed over."""
+
+    __tablename__ = "capital_plan_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(sa.ForeignKey("enterprises.id"), index=True)
+    product_id: Mapped[int | None] = mapped_column(sa.ForeignKey("capital_products.id"))
+    text: Mapped[str] = mapped_column(sa.Text)
+    handed: Mapped[bool] = mapped_column(default=False)  # shown to the firm
+    created_by: Mapped[str] = mapped_column(sa.String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ListingCase(Base):
+    """A firm on the listing pipeline (上市梯队): reserve → 股改 → 辅导备案 → 申报 → 审核 → 注册 →
+    上市, or 新三板挂牌; its board, intermediaries and the day it reached each stage."""
+
+    __tablename__ = "capital_listings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(sa.ForeignKey("enterprises.id"), unique=True)
+    firm_name: Mapped[str] = mapped_column(sa.String(200))
+    stage: Mapped[str] = mapped_column(sa.String(16), index=True)
+    board: Mapped[str | None] = mapped_column(sa.String(16))
+    intermediaries: Mapped[str] = mapped_column(sa.String(300), default="")
+    stage_dates: Mapped[dict[str, str]] = mapped_column(JSONType, default=dict)
+    listed_on: Mapped[dt.date | None] = mapped_column(index=True)
+    created_by: Mapped[str] = mapped_column(sa.String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

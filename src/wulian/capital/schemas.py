@@ -8,8 +8,10 @@ from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
-from wulian.capital import service
-from wulian.capital.models import FundInvestment
+from wulian.capital import loans, service
+from wulian.capital.loans import PoolState
+from wulian.capital.models import FundInvestment, Loan
+from wulian.capital.products import Plan
 
 
 def _yi(yuan: int | None) -> str | None:
@@ -138,3 +140,95 @@ class InvestmentIn(BaseModel):
 
     def to_new(self) -> service.NewInvestment:
         return service.NewInvestment(**self.model_dump())
+
+
+class PoolOut(BaseModel):
+    id: int
+    name: str
+    lender: str
+    government_yuan: int
+    bank_yuan: int
+    cover_pct: int = Field(description="补偿比例（违约余额的百分比）")
+    warn_pct: str = Field(description="预警线（%）")
+    stop_pct: str = Field(description="暂停线（%）")
+    loans: int
+    outstanding_yuan: int = Field(description="在贷余额（元）")
+    bad_yuan: int = Field(description="违约贷款余额（元）")
+    ratio_pct: str | None = Field(description="不良率（%；无在贷余额时为空）")
+    level: str = Field(description="ok 正常，warn 预警，stop 暂停新增")
+    funds_yuan: int = Field(description="资金池余额（元）")
+
+    @classmethod
+    def of(cls, p: PoolState) -> PoolOut:
+        return cls(
+            id=p.pool.id, name=p.pool.name, lender=p.pool.lender,
+            government_yuan=p.pool.government_yuan, bank_yuan=p.pool.bank_yuan,
+            cover_pct=p.pool.cover_pct, warn_pct=loans.pct_of(p.pool.warn_bp),
+            stop_pct=loans.pct_of(p.pool.stop_bp), loans=p.loans, outstanding_yuan=p.outstanding,
+            bad_yuan=p.bad, ratio_pct=None if p.ratio_bp is None else p.ratio, level=p.level,
+            funds_yuan=p.funds,
+        )  # fmt: skip
+
+
+class LoanOut(BaseModel):
+    id: int
+    enterprise_id: int
+    firm_name: str
+    lender: str
+    product: str
+    pool_id: int | None
+    granted_yuan: int
+    disbursed_yuan: int
+    repaid_yuan: int
+    status: str = Field(description="normal 正常，overdue 逾期，default 违约")
+    granted_on: dt.date
+    due_on: dt.date | None
+
+    @classmethod
+    def of(cls, r: Loan) -> LoanOut:
+        return cls(
+            id=r.id, enterprise_id=r.enterprise_id, firm_name=r.firm_name, lender=r.lender,
+            product=r.product, pool_id=r.pool_id, granted_yuan=r.granted_yuan,
+            disbursed_yuan=r.disbursed_yuan, repaid_yuan=r.repaid_yuan, status=r.status,
+            granted_on=r.granted_on, due_on=r.due_on,
+        )  # fmt: skip
+
+
+class CheckOut(BaseModel):
+    label: str = Field(description="条件说明")
+    rule: str = Field(description="条件表达式")
+    met: bool | None = Field(description="是否满足（空：缺少数据，未知）")
+    missing: list[str] = Field(description="缺少的数据")
+
+
+class MatchOut(BaseModel):
+    product_id: int
+    product: str
+    lender: str
+    kind: str
+    status: str = Field(description="qualifies 符合条件，nearly 接近符合，no 暂不符合")
+    checks: list[CheckOut]
+
+
+class PlanOut(BaseModel):
+    enterprise_id: int
+    period: str | None = Field(description="所用数据的年份")
+    matches: list[MatchOut]
+    to_add: list[str] = Field(description="建议补充的数据")
+    notes: list[str] = Field(description="工作人员批注（企业只看到已交给企业的）")
+
+    @classmethod
+    def of(cls, p: Plan) -> PlanOut:
+        return cls(
+            enterprise_id=p.enterprise_id, period=p.period, to_add=p.to_add,
+            notes=[n.text for n in p.notes],
+            matches=[
+                MatchOut(
+                    product_id=m.product.id, product=m.product.name, lender=m.product.lender,
+                    kind=m.product.kind, status=m.status,
+                    checks=[CheckOut(label=c.label, rule=c.source, met=c.met, missing=c.missing)
+                            for c in m.checks],
+                )
+                for m in p.matches
+            ],
+        )  # fmt: skip

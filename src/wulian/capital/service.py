@@ -34,7 +34,7 @@ from wulian.enterprises import service as enterprises
 from wulian.investment import service as investment
 
 FINANCE_OFFICE = "finance"  # the department code of 金融办
-STAFF_ONLY = "资金链数据只对园区工作人员开放；企业请在“我的企业融资”查看本企业的数据"
+STAFF_ONLY = "资金链数据只对园区工作人员开放；企业请在“我的融资”查看本企业的数据"
 OFFICE_ONLY = "只有金融办的工作人员可以登记或修改资金链数据"
 
 FUND_KINDS: dict[str, str] = {

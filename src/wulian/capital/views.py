@@ -13,7 +13,7 @@ from fastapi import Path as Path_
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from wulian.capital import ledger, schemas, service
+from wulian.capital import ledger, listings, loans, products, schemas, service
 from wulian.core.calendar import parse_day
 from wulian.core.db import utcnow
 from wulian.core.deps import (
@@ -56,6 +56,8 @@ def _int_or_none(text: str, field: str, label: str) -> int | None:
 def _matrix_context(db: Session, actor: Actor) -> dict[str, Any]:
     m = service.matrix(db, actor=actor)
     return {
+        "alerts": [p for p in loans.pools(db, actor=actor) if p.level != "ok"],
+        "pct_of": loans.pct_of,
         "actor": actor, "m": m, "show": service.show, "kinds": service.FUND_KINDS,
         "investor_kinds": service.INVESTOR_KINDS, "bases": service.BASES,
         "managers": service.managers(db, actor=actor), "depth": service.depth,
@@ -326,6 +328,10 @@ def import_commit(
 def firm_context(db: Session, actor: Actor, enterprise_id: int) -> dict[str, Any]:
     return {
         "actor": actor, "enterprise_id": enterprise_id, "show": service.show,
+        "loans": loans.firm_loans(db, actor=actor, enterprise_id=enterprise_id),
+        "listing": listings.firm_case(db, actor=actor, enterprise_id=enterprise_id),
+        "listing_stages": listings.STAGES, "boards": listings.BOARDS,
+        "statuses": loans.STATUSES,
         "firm": service.firm_capital(db, actor=actor, enterprise_id=enterprise_id),
     }  # fmt: skip
 
@@ -333,6 +339,282 @@ def firm_context(db: Session, actor: Actor, enterprise_id: int) -> dict[str, Any
 @pages.get("/capital/firms/{enterprise_id}")
 def firm_page(request: Request, enterprise_id: FirmId, db: DB, actor: CurrentActor) -> Response:
     return render(request, "capital/firm.html", firm_context(db, actor, enterprise_id))
+
+
+# ---------------------------------------------------------------- loans and pools
+
+
+def _loans_context(db: Session, actor: Actor, request: Request) -> dict[str, Any]:
+    states = loans.pools(db, actor=actor)
+    rows = loans.loans(db, actor=actor)
+    return {
+        "loan_firms": {r.id: r.firm_name for r in rows},
+        "actor": actor, "pools": states, "names": {p.pool.id: p.pool.name for p in states},
+        "loans": rows, "statuses": loans.STATUSES,
+        "compensations": loans.compensations(db, actor=actor),
+        "compensation_statuses": loans.COMPENSATION_STATUSES, "show": service.show,
+        "pct_of": loans.pct_of, "can_write": service.may_write(db, actor),
+        "can_admin": actor.has(Permission.FINANCE_ADMIN), "today": today_of(request),
+        "error": None, "form": {},
+    }  # fmt: skip
+
+
+@pages.get("/capital/loans")
+def loans_page(request: Request, db: DB, actor: CurrentActor) -> Response:
+    return render(request, "capital/loans.html", _loans_context(db, actor, request))
+
+
+def _loans_failure(
+    request: Request, db: Session, actor: Actor, error: WulianError, attempt: str,
+    values: dict[str, str], object_type: str = "capital_loans", object_id: int | None = None,
+) -> Response:  # fmt: skip
+    service.refused(
+        db, actor=actor, object_type=object_type, object_id=object_id, attempt=attempt,
+        error=error,
+    )  # fmt: skip
+    if isinstance(error, PermissionDenied):
+        raise error
+    context = _loans_context(db, actor, request) | {"error": error, "form": values}
+    return render(request, "capital/loans.html", context, status_code=error.status)
+
+
+@pages.post("/capital/pools")
+def pool_create(request: Request, db: DB, actor: CurrentActor, form: FormFields) -> Response:
+    values = _values(form)
+    try:
+        loans.create_pool(
+            db, actor=actor, name=values.get("name", ""), lender=values.get("lender", ""),
+            government=values.get("government", ""), bank=values.get("bank", ""),
+            unit=values.get("unit", "万元"), cover_pct=values.get("cover_pct", "") or 80,
+            warn_pct=values.get("warn_pct") or None, stop_pct=values.get("stop_pct") or None,
+        )  # fmt: skip
+    except WulianError as error:
+        return _loans_failure(request, db, actor, error, "设立风险池", values, "capital_pools")
+    return RedirectResponse("/capital/loans?pooled=1", status_code=303)
+
+
+@pages.post("/capital/pools/{pool_id}/thresholds")
+def pool_thresholds(
+    request: Request, pool_id: Annotated[int, Path_(title="资金池编号")], db: DB,
+    actor: CurrentActor, form: FormFields,
+) -> Response:  # fmt: skip
+    values = _values(form)
+    try:
+        loans.set_thresholds(
+            db, actor=actor, pool_id=pool_id, warn_pct=values.get("warn_pct", ""),
+            stop_pct=values.get("stop_pct", ""),
+        )  # fmt: skip
+    except WulianError as error:
+        return _loans_failure(
+            request, db, actor, error, "修改风险池阈值", values, "capital_pools", pool_id
+        )
+    return RedirectResponse("/capital/loans?saved=1", status_code=303)
+
+
+@pages.post("/capital/loans")
+def loan_create(request: Request, db: DB, actor: CurrentActor, form: FormFields) -> Response:
+    values = _values(form)
+    try:
+        data = loans.NewLoan(
+            firm=values.get("firm", ""), lender=values.get("lender", ""),
+            granted=values.get("granted"), disbursed=values.get("disbursed") or None,
+            unit=values.get("unit", "万元"), product=values.get("product", ""),
+            pool_id=_int_or_none(values.get("pool_id", ""), "pool_id", "风险池"),
+            granted_on=parse_day(values.get("granted_on", ""), field="granted_on"),
+            due_on=parse_day(values.get("due_on", ""), field="due_on"),
+        )  # fmt: skip
+        loans.register(db, actor=actor, today=today_of(request), data=data)
+    except WulianError as error:
+        return _loans_failure(request, db, actor, error, "登记贷款", values)
+    return RedirectResponse("/capital/loans?registered=1", status_code=303)
+
+
+@pages.post("/capital/loans/{loan_id}")
+def loan_update(
+    request: Request, loan_id: Annotated[int, Path_(title="贷款编号")], db: DB,
+    actor: CurrentActor, form: FormFields,
+) -> Response:  # fmt: skip
+    values = _values(form)
+    try:
+        loans.update(
+            db, actor=actor, today=today_of(request), loan_id=loan_id,
+            status=values.get("status", ""), repaid=values.get("repaid") or None,
+            unit=values.get("unit", "万元"),
+        )  # fmt: skip
+        if values.get("status") == "default" and values.get("propose") == "1":
+            loans.propose(db, actor=actor, loan_id=loan_id)
+    except WulianError as error:
+        return _loans_failure(request, db, actor, error, "更新贷款", values, object_id=loan_id)
+    return RedirectResponse("/capital/loans?updated=1", status_code=303)
+
+
+@pages.post("/capital/loans/{loan_id}/compensation")
+def compensation_propose(
+    request: Request, loan_id: Annotated[int, Path_(title="贷款编号")], db: DB,
+    actor: CurrentActor,
+) -> Response:  # fmt: skip
+    try:
+        loans.propose(db, actor=actor, loan_id=loan_id)
+    except WulianError as error:
+        return _loans_failure(request, db, actor, error, "申请风险补偿", {}, object_id=loan_id)
+    return RedirectResponse("/capital/loans?proposed=1", status_code=303)
+
+
+@pages.post("/capital/compensations/{compensation_id}/approve")
+def compensation_approve(
+    request: Request, compensation_id: Annotated[int, Path_(title="补偿编号")], db: DB,
+    actor: CurrentActor,
+) -> Response:  # fmt: skip
+    try:
+        loans.approve(db, actor=actor, today=today_of(request), compensation_id=compensation_id)
+    except WulianError as error:
+        return _loans_failure(
+            request, db, actor, error, "审批风险补偿", {}, "capital_compensations", compensation_id
+        )
+    return RedirectResponse("/capital/loans?approved=1", status_code=303)
+
+
+# ---------------------------------------------------------------- products and plans
+
+
+def _products_context(db: Session, actor: Actor) -> dict[str, Any]:
+    return {
+        "actor": actor, "products": products.catalogue(db, actor=actor), "kinds": products.KINDS,
+        "inputs": products.NAMES, "show": service.show, "pct_of": loans.pct_of,
+        "can_write": service.may_write(db, actor), "error": None, "form": {},
+    }  # fmt: skip
+
+
+@pages.get("/capital/products")
+def products_page(request: Request, db: DB, actor: CurrentActor) -> Response:
+    return render(request, "capital/products.html", _products_context(db, actor))
+
+
+@pages.post("/capital/products")
+def product_create(request: Request, db: DB, actor: CurrentActor, form: FormFields) -> Response:
+    values = _values(form)
+    try:
+        data = products.NewProduct(
+            name=values.get("name", ""), lender=values.get("lender", ""),
+            kind=values.get("kind", ""), eligibility=values.get("eligibility", ""),
+            min_wan=values.get("min_wan") or None, max_wan=values.get("max_wan") or None,
+            min_rate=values.get("min_rate") or None, max_rate=values.get("max_rate") or None,
+            term_months=values.get("term_months") or None,
+            collateral=values.get("collateral", ""),
+        )  # fmt: skip
+        products.create(db, actor=actor, data=data)
+    except WulianError as error:
+        service.refused(
+            db, actor=actor, object_type="capital_products", object_id=None,
+            attempt="登记融资产品", error=error,
+        )  # fmt: skip
+        if isinstance(error, PermissionDenied):
+            raise
+        context = _products_context(db, actor) | {"error": error, "form": values}
+        return render(request, "capital/products.html", context, status_code=error.status)
+    return RedirectResponse("/capital/products?created=1", status_code=303)
+
+
+def _plan_context(
+    db: Session, actor: Actor, request: Request, enterprise_id: int
+) -> dict[str, Any]:
+    return {
+        "actor": actor, "plan": products.plan(db, actor=actor, enterprise_id=enterprise_id,
+                                              today=today_of(request)),
+        "kinds": products.KINDS, "statuses": products.STATUS_NAMES, "show": service.show,
+        "pct_of": loans.pct_of, "units": {k: v[1] for k, v in products.INPUTS.items()},
+        "names": products.NAMES, "can_write": service.may_write(db, actor), "error": None,
+    }  # fmt: skip
+
+
+@pages.get("/capital/plans/{enterprise_id}")
+def plan_page(request: Request, enterprise_id: FirmId, db: DB, actor: CurrentActor) -> Response:
+    return render(request, "capital/plan.html", _plan_context(db, actor, request, enterprise_id))
+
+
+@pages.post("/capital/plans/{enterprise_id}/notes")
+def plan_note(
+    request: Request, enterprise_id: FirmId, db: DB, actor: CurrentActor, form: FormFields
+) -> Response:
+    values = _values(form)
+    try:
+        products.annotate(
+            db, actor=actor, enterprise_id=enterprise_id, text=values.get("text", ""),
+            product_id=_int_or_none(values.get("product_id", ""), "product_id", "产品"),
+            handed=values.get("handed") == "1",
+        )  # fmt: skip
+    except WulianError as error:
+        service.refused(
+            db, actor=actor, object_type="capital_plan_notes", object_id=enterprise_id,
+            attempt="批注一企一策", error=error,
+        )  # fmt: skip
+        if isinstance(error, PermissionDenied):
+            raise
+        context = _plan_context(db, actor, request, enterprise_id) | {"error": error}
+        return render(request, "capital/plan.html", context, status_code=error.status)
+    return RedirectResponse(f"/capital/plans/{enterprise_id}?noted=1", status_code=303)
+
+
+# ---------------------------------------------------------------- the listing pipeline
+
+
+def _listings_context(db: Session, actor: Actor, request: Request) -> dict[str, Any]:
+    today = today_of(request)
+    return {
+        "actor": actor, "cases": listings.cases(db, actor=actor),
+        "counts": listings.counts(db, actor=actor, today=today), "stages": listings.STAGES,
+        "boards": listings.BOARDS, "allowed_next": listings.allowed_next,
+        "can_write": service.may_write(db, actor), "today": today, "error": None, "form": {},
+    }  # fmt: skip
+
+
+@pages.get("/capital/listings")
+def listings_page(request: Request, db: DB, actor: CurrentActor) -> Response:
+    return render(request, "capital/listings.html", _listings_context(db, actor, request))
+
+
+def _listings_failure(
+    request: Request, db: Session, actor: Actor, error: WulianError, attempt: str,
+    values: dict[str, str], object_id: int | None = None,
+) -> Response:  # fmt: skip
+    service.refused(
+        db, actor=actor, object_type="capital_listings", object_id=object_id, attempt=attempt,
+        error=error,
+    )  # fmt: skip
+    if isinstance(error, PermissionDenied):
+        raise error
+    context = _listings_context(db, actor, request) | {"error": error, "form": values}
+    return render(request, "capital/listings.html", context, status_code=error.status)
+
+
+@pages.post("/capital/listings")
+def listing_add(request: Request, db: DB, actor: CurrentActor, form: FormFields) -> Response:
+    values = _values(form)
+    try:
+        listings.add(
+            db, actor=actor, today=today_of(request), firm=values.get("firm", ""),
+            board=values.get("board", ""), intermediaries=values.get("intermediaries", ""),
+        )  # fmt: skip
+    except WulianError as error:
+        return _listings_failure(request, db, actor, error, "列入上市后备", values)
+    return RedirectResponse("/capital/listings?added=1", status_code=303)
+
+
+@pages.post("/capital/listings/{case_id}/advance")
+def listing_advance(
+    request: Request, case_id: Annotated[int, Path_(title="编号")], db: DB, actor: CurrentActor,
+    form: FormFields,
+) -> Response:  # fmt: skip
+    values = _values(form)
+    try:
+        listings.advance(
+            db, actor=actor, today=today_of(request), case_id=case_id,
+            to_stage=values.get("to_stage", ""), board=values.get("board", ""),
+            on=parse_day(values.get("on", ""), field="on"),
+        )  # fmt: skip
+    except WulianError as error:
+        return _listings_failure(request, db, actor, error, "推进上市阶段", values, case_id)
+    return RedirectResponse("/capital/listings?moved=1", status_code=303)
 
 
 # ---------------------------------------------------------------- API
@@ -375,3 +657,25 @@ def api_firm(enterprise_id: FirmId, db: DB, actor: CurrentActor) -> list[schemas
     """The fund investments in one firm (a firm's own token or user reads only its own)."""
     firm = service.firm_capital(db, actor=actor, enterprise_id=enterprise_id)
     return [schemas.InvestmentOut.of(r) for r in firm.investments]
+
+
+@api.get("/capital/pools", response_model=list[schemas.PoolOut])
+def api_pools(db: DB, actor: CurrentActor) -> list[schemas.PoolOut]:
+    """Risk-compensation pools: contributions, balance, bad-loan ratio and level."""
+    return [schemas.PoolOut.of(p) for p in loans.pools(db, actor=actor)]
+
+
+@api.get("/capital/loans", response_model=list[schemas.LoanOut])
+def api_loans(db: DB, actor: CurrentActor) -> list[schemas.LoanOut]:
+    """Every registered loan, newest first."""
+    return [schemas.LoanOut.of(r) for r in loans.loans(db, actor=actor)]
+
+
+@api.get("/capital/plans/{enterprise_id}", response_model=schemas.PlanOut)
+def api_plan(
+    request: Request, enterprise_id: FirmId, db: DB, actor: CurrentActor
+) -> schemas.PlanOut:
+    """A firm's 一企一策 plan: the products it qualifies or nearly qualifies for, with reasons
+    and the data to add (a firm's own token or user reads only its own)."""
+    plan = products.plan(db, actor=actor, enterprise_id=enterprise_id, today=today_of(request))
+    return schemas.PlanOut.of(plan)

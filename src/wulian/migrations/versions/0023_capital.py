@@ -1,6 +1,6 @@
 """The capital chain (资金链): the fund matrix (managers, funds, commitments, investments), its
 configuration with the default leverage definition, loans, risk-compensation pools and their
-compensations.
+compensations, financing products, notes on firms' 一企一策 plans and the listing pipeline.
 
 Revision ID: 0023c
 Revises: 0020
@@ -248,6 +248,81 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_capital_investments_project_id"), ["project_id"], unique=False
         )
+    op.create_table(
+        "capital_products",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("lender", sa.String(length=200), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("min_yuan", sa.BigInteger(), nullable=True),
+        sa.Column("max_yuan", sa.BigInteger(), nullable=True),
+        sa.Column("min_rate_bp", sa.Integer(), nullable=True),
+        sa.Column("max_rate_bp", sa.Integer(), nullable=True),
+        sa.Column("term_months", sa.Integer(), nullable=True),
+        sa.Column("collateral", sa.String(length=200), nullable=False),
+        sa.Column("eligibility", sa.Text(), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("created_by", sa.String(length=100), nullable=False),
+        sa.Column("created_at", wulian.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_capital_products")),
+        sa.UniqueConstraint("name", name=op.f("uq_capital_products_name")),
+    )
+    op.create_table(
+        "capital_plan_notes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("enterprise_id", sa.Integer(), nullable=False),
+        sa.Column("product_id", sa.Integer(), nullable=True),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("handed", sa.Boolean(), nullable=False),
+        sa.Column("created_by", sa.String(length=100), nullable=False),
+        sa.Column("created_at", wulian.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["enterprise_id"],
+            ["enterprises.id"],
+            name=op.f("fk_capital_plan_notes_enterprise_id_enterprises"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["product_id"],
+            ["capital_products.id"],
+            name=op.f("fk_capital_plan_notes_product_id_capital_products"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_capital_plan_notes")),
+    )
+    with op.batch_alter_table("capital_plan_notes", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_capital_plan_notes_enterprise_id"), ["enterprise_id"], unique=False
+        )
+
+    op.create_table(
+        "capital_listings",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("enterprise_id", sa.Integer(), nullable=False),
+        sa.Column("firm_name", sa.String(length=200), nullable=False),
+        sa.Column("stage", sa.String(length=16), nullable=False),
+        sa.Column("board", sa.String(length=16), nullable=True),
+        sa.Column("intermediaries", sa.String(length=300), nullable=False),
+        sa.Column(
+            "stage_dates",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("listed_on", sa.Date(), nullable=True),
+        sa.Column("created_by", sa.String(length=100), nullable=False),
+        sa.Column("created_at", wulian.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["enterprise_id"],
+            ["enterprises.id"],
+            name=op.f("fk_capital_listings_enterprise_id_enterprises"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_capital_listings")),
+        sa.UniqueConstraint("enterprise_id", name=op.f("uq_capital_listings_enterprise_id")),
+    )
+    with op.batch_alter_table("capital_listings", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_capital_listings_stage"), ["stage"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_capital_listings_listed_on"), ["listed_on"], unique=False
+        )
+
     config = sa.table(
         "capital_config",
         sa.column("id", sa.Integer()),
@@ -264,6 +339,14 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("capital_listings", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_capital_listings_listed_on"))
+        batch_op.drop_index(batch_op.f("ix_capital_listings_stage"))
+    op.drop_table("capital_listings")
+    with op.batch_alter_table("capital_plan_notes", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_capital_plan_notes_enterprise_id"))
+    op.drop_table("capital_plan_notes")
+    op.drop_table("capital_products")
     with op.batch_alter_table("capital_investments", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_capital_investments_project_id"))
         batch_op.drop_index(batch_op.f("ix_capital_investments_fund_id"))
