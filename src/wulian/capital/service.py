@@ -636,15 +636,34 @@ def _subtree(funds: list[Fund], root: int) -> set[int]:
     return out
 
 
+@dataclass
+class _Book:
+    """Commitments and investments grouped by fund, read once for every fund's figures."""
+
+    commits: dict[int, list[Commitment]] = field(default_factory=dict)  # by the fund committed to
+    onward: dict[int, list[Commitment]] = field(default_factory=dict)  # by the investing fund
+    rows: dict[int, list[FundInvestment]] = field(default_factory=dict)  # by the investing fund
+
+    @classmethod
+    def of(cls, commits: Iterable[Commitment], rows: Iterable[FundInvestment]) -> _Book:
+        book = cls()
+        for c in commits:
+            book.commits.setdefault(c.fund_id, []).append(c)
+            if c.investor_fund_id is not None:
+                book.onward.setdefault(c.investor_fund_id, []).append(c)
+        for r in rows:
+            book.rows.setdefault(r.fund_id, []).append(r)
+        return book
+
+
 def _figures(
-    ids: set[int], commits: list[Commitment], rows: list[FundInvestment],
-    projects: dict[int, investment.ProjectFacts], kinds: set[str], base: str,
-    pct: dict[int, int | None],
+    ids: set[int], book: _Book, projects: dict[int, investment.ProjectFacts], kinds: set[str],
+    base: str, pct: dict[int, int | None],
 ) -> Figures:  # fmt: skip
     """The figures of the funds ids as one whole: money flowing between them is not counted twice
     (a commitment from a fund inside is neither size nor government money of the whole)."""
     out = Figures()
-    inside = [c for c in commits if c.fund_id in ids]
+    inside = [c for f in ids for c in book.commits.get(f, [])]
     outside = [c for c in inside if c.investor_fund_id not in ids]
     out.committed = sum(c.committed_yuan for c in outside)
     out.paid_in = sum(c.paid_in_yuan for c in outside)
@@ -653,7 +672,7 @@ def _figures(
         for c in outside
         if c.investor_kind in kinds
     )
-    mine = [r for r in rows if r.fund_id in ids]
+    mine = [r for f in sorted(ids) for r in book.rows.get(f, [])]
     out.investments = len(mine)
     out.invested = sum(r.amount_yuan for r in mine)
     out.held = sum(r.amount_yuan for r in mine if r.exited_on is None)
@@ -677,13 +696,13 @@ def _figures(
             out.unknown_rounds += 1
     out.projects = len(seen)
     required = [
-        sum(c.committed_yuan for c in commits if c.fund_id == f) * p // 100
+        sum(c.committed_yuan for c in book.commits.get(f, [])) * p // 100
         for f in ids
         if (p := pct.get(f)) is not None
     ]
     out.reinvest_required = sum(required) if required else None
     own_commit = sum(c.committed_yuan for c in inside)
-    onward = sum(c.committed_yuan for c in commits if c.investor_fund_id in ids)
+    onward = sum(c.committed_yuan for f in ids for c in book.onward.get(f, []))
     out.remaining = own_commit - out.invested - onward
     return out
 
@@ -698,13 +717,12 @@ def matrix(session: Session, *, actor: Actor) -> Matrix:
     rows = list(session.scalars(sa.select(FundInvestment)))
     projects = investment.project_facts(session, [r.project_id for r in rows if r.project_id])
     pct = {f.id: f.reinvest_pct for f in all_funds}
+    book = _Book.of(commits, rows)
     per_fund, own = {}, {}
     for f in all_funds:
-        per_fund[f.id] = _figures(
-            _subtree(all_funds, f.id), commits, rows, projects, kinds, base, pct
-        )
-        own[f.id] = _figures({f.id}, commits, rows, projects, kinds, base, pct)
-    total = _figures({f.id for f in all_funds}, commits, rows, projects, kinds, base, pct)
+        per_fund[f.id] = _figures(_subtree(all_funds, f.id), book, projects, kinds, base, pct)
+        own[f.id] = _figures({f.id}, book, projects, kinds, base, pct)
+    total = _figures({f.id for f in all_funds}, book, projects, kinds, base, pct)
     groups: dict[tuple[str | None, str | None], list[FundInvestment]] = {}
     for r in rows:
         groups.setdefault((r.chain, r.node), []).append(r)
