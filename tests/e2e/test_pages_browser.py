@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import PASSWORD, SYSTEM, World, app_routes
 from tests.e2e.conftest import demo_copy, serving
+from wulian.capital.models import Fund
 from wulian.chains import service as chains_service
 from wulian.chains.models import ChainSpecRow
 from wulian.core.auth import service as auth_service
@@ -164,6 +165,7 @@ def _ids(session: Session, firm: int, request_id: int) -> dict[tuple[str, str], 
         ("desk", "attachment_id"): first(DeskAttachment.id),
         ("investment", "project_id"): first(InvestmentProject.id),
         ("investment", "signing_id"): first(SigningEvent.id),
+        ("capital", "fund_id"): first(Fund.id),
         ("?", QUERIES[0]): [f"?metric={metric}&period={period}"],
         ("?", QUERIES[1]): ["?parameter=rate&value=15%25"],
     }

@@ -55,6 +55,10 @@ class Permission(StrEnum):
     INVESTMENT_READ = "investment.read"  # 招商: the project pipeline and its figures (staff only)
     INVESTMENT_WRITE = "investment.write"  # officers: leads and projects of their own team
     INVESTMENT_ADMIN = "investment.admin"  # the pipeline's stage table
+    # 资金链: funds, loans and pools (read: staff; write: the finance office's officers only)
+    FINANCE_READ = "finance.read"
+    FINANCE_WRITE = "finance.write"
+    FINANCE_ADMIN = "finance.admin"  # the leverage definition and the pools' thresholds
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -66,6 +70,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.ANALYSES_WRITE,
             Permission.DESK_READ,
             Permission.INVESTMENT_READ,
+            Permission.FINANCE_READ,
         }
     ),
     Role.OFFICER: frozenset(
@@ -79,6 +84,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.DESK_HANDLE,
             Permission.INVESTMENT_READ,
             Permission.INVESTMENT_WRITE,
+            Permission.FINANCE_READ,
+            Permission.FINANCE_WRITE,
         }
     ),
     Role.ENTERPRISE: frozenset(
@@ -118,6 +125,11 @@ SCOPES: dict[str, Scope] = {
             "investment:read",
             "招商：读取项目库与招商统计",
             frozenset({Permission.INVESTMENT_READ}),
+        ),
+        Scope(
+            "finance:read",
+            "资金链：读取基金矩阵、撬动倍数、贷款与风险池",
+            frozenset({Permission.FINANCE_READ}),
         ),
     )
 }

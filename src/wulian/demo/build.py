@@ -25,6 +25,7 @@ from wulian.chains import service as chains_service
 from wulian.core import audit, calendar, specversions
 from wulian.core.auth import service as auth_service
 from wulian.core.permissions import Actor, Role
+from wulian.demo import capital as demo_capital
 from wulian.demo import desk as demo_desk
 from wulian.demo import investment as demo_investment
 from wulian.demo import zone
@@ -62,6 +63,7 @@ class DemoResult:
     requests: demo_desk.DeskDemo | None  # the request desk's demo requests
     sample: Path | None  # the sample import file, when written
     pipeline: demo_investment.PipelineDemo | None = None  # the 招商 projects and signings
+    capital: demo_capital.CapitalDemo | None = None  # the fund matrix, loans and pools
 
 
 def build(
@@ -99,6 +101,7 @@ def build(
     landuse_runs = _landuse_runs(session, actor=actor, today=today, years=pair) if made else 0
     policy_runs = _policy_runs(session, actor=actor, years=pair) if made else 0
     pipeline = demo_investment.build(session, actor=actor, today=today) if made else None
+    capital = demo_capital.build(session, actor=actor, today=today) if made else None
     sample = None
     if data_dir is not None:
         sample = data_dir / zone.SAMPLE_NAME
@@ -126,6 +129,7 @@ def build(
         requests=requests,
         sample=sample,
         pipeline=pipeline,
+        capital=capital,
     )
 
 

@@ -962,3 +962,52 @@ def attach(session: Session, *, actor: Actor, signing_id: int, project_ids: Sequ
         project.signing_id = event.id
     session.flush()
     return len(project_ids)
+
+
+# ---------------------------------------------------------------- for the capital chain
+
+
+@dataclass(frozen=True)
+class ProjectFacts:
+    """What the capital chain reads of a project a fund invested in (以投促引)."""
+
+    id: int
+    name: str
+    firm_name: str
+    enterprise_id: int | None
+    amount_wan: int
+    chain: str | None
+    node: str | None
+    source: str
+    signed: bool
+
+
+def project_facts(session: Session, ids: Sequence[int]) -> dict[int, ProjectFacts]:
+    """The projects of ids, for callers that have already checked who asks (the capital chain's
+    service: staff with the finance permission)."""
+    wanted = sorted({int(i) for i in ids})
+    if not wanted:
+        return {}
+    rows = session.scalars(sa.select(InvestmentProject).where(InvestmentProject.id.in_(wanted)))
+    return {
+        p.id: ProjectFacts(
+            p.id, p.name, p.firm_name, p.enterprise_id, p.amount_wan, p.chain, p.node, p.source,
+            p.signed_on is not None,
+        )
+        for p in rows
+    }  # fmt: skip
+
+
+def project_choices(session: Session, limit: int = 500) -> list[ProjectFacts]:
+    """The pipeline's projects a fund may invest in (not dropped), newest first, for the capital
+    chain's forms (callers have already checked who asks)."""
+    closed = sa.select(InvestmentStage.key).where(InvestmentStage.closed)
+    query = (
+        sa.select(InvestmentProject.id)
+        .where(InvestmentProject.stage.not_in(closed))
+        .order_by(InvestmentProject.lead_on.desc(), InvestmentProject.id.desc())
+        .limit(limit)
+    )
+    ids = list(session.scalars(query))
+    found = project_facts(session, ids)
+    return [found[i] for i in ids if i in found]

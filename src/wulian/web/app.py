@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import configure_mappers
 
 from wulian import __version__
+from wulian.capital import views as capital_views  # 资金链
 from wulian.chains import views as chain_views
 from wulian.core.db import create_engine, migrate, session_factory
 from wulian.core.settings import Settings, get_settings
@@ -118,6 +119,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         policy_views,
         chain_views,
         investment_views,
+        capital_views,
         desk_views,
     ):
         app.include_router(module.pages)

@@ -77,6 +77,15 @@ MENU: tuple[MenuSection, ...] = (
         ),
     ),
     MenuSection(
+        "资金链",
+        (
+            MenuItem("基金矩阵", "/capital", Permission.FINANCE_READ, zone_staff_only=True),
+            MenuItem(
+                "贷款与风险池", "/capital/loans", Permission.FINANCE_READ, zone_staff_only=True
+            ),
+        ),
+    ),
+    MenuSection(
         "服务链",
         (
             MenuItem("企呼我应", "/desk", Permission.ZONE_READ, zone_staff_only=True),
@@ -153,6 +162,8 @@ def menu_for(actor: Actor | None) -> list[MenuSection]:
         sections.insert(1, MenuSection("企业", (mine, points, lists, landuse, policies)))
         desk = (MenuItem("我的诉求", "/desk"), MenuItem("提交诉求", "/desk/new"))
         sections.insert(2, MenuSection("企呼我应", desk))
+        finance = MenuItem("我的融资", f"/capital/firms/{actor.enterprise_id}")  # 资金链
+        sections.insert(3, MenuSection("融资", (finance,)))
     return sections
 
 

@@ -1,0 +1,1 @@
+"""The capital chain (资金链): the fund matrix and its leverage, loans and the risk pool."""

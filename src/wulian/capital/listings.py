@@ -1,0 +1,169 @@
+"""The listing pipeline (上市梯队: 培育一批、申报一批、上市一批): firms of the zone from the
+reserve list through 股改, 辅导备案, 申报, 审核 and 注册 to 上市, or to 新三板挂牌; the board, the
+intermediaries and the day each stage was reached; counts by year, stage, board and chain.
+
+A firm moves one stage forward at a time (新三板挂牌 from 股改 on), on a day between the day it
+reached its stage and today; 上市 needs its board. Only the finance office writes; staff with the
+finance permission read; a firm sees its own listing status.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from wulian.capital import service
+from wulian.capital.models import ListingCase
+from wulian.chains import service as chains
+from wulian.core.errors import Conflict, InvalidInput, NotFound
+from wulian.core.permissions import Actor
+from wulian.enterprises import read
+from wulian.enterprises import service as enterprises
+
+STAGES: dict[str, str] = {
+    "reserve": "上市后备",
+    "shareholding": "股改",
+    "tutoring": "辅导备案",
+    "filing": "申报",
+    "review": "审核",
+    "registered": "注册",
+    "listed": "上市",
+    "neeq": "新三板挂牌",
+}
+ORDER = ["reserve", "shareholding", "tutoring", "filing", "review", "registered", "listed"]
+BOARDS: dict[str, str] = {
+    "main": "主板",
+    "star": "科创板",
+    "chinext": "创业板",
+    "bse": "北交所",
+    "neeq": "新三板",
+}
+
+
+def allowed_next(stage: str) -> list[str]:
+    """The stages a case may move to from stage."""
+    if stage in ("listed", "neeq"):
+        return []
+    out = [ORDER[ORDER.index(stage) + 1]]
+    if stage != "reserve":
+        out.append("neeq")
+    return out
+
+
+def add(
+    session: Session, *, actor: Actor, today: dt.date, firm: str, board: str = "",
+    intermediaries: str = "", on: dt.date | None = None,
+) -> ListingCase:  # fmt: skip
+    """Put a firm of the zone on the reserve list."""
+    service.require_write(session, actor)
+    text = firm.strip()
+    found = enterprises.find_id(session, text=text) if text else None
+    if found is None:
+        raise InvalidInput(f"企业名录里没有“{text}”", field="firm", value=text)
+    record = read.get_or_raise(session, found)
+    if not record.in_zone:
+        raise InvalidInput(f"企业“{record.name}”不在园区内，不能列入上市后备", field="firm")
+    if session.scalar(sa.select(ListingCase.id).where(ListingCase.enterprise_id == record.id)):
+        raise Conflict(f"企业“{record.name}”已在上市梯队中", field="firm")
+    if board and board not in BOARDS:
+        raise InvalidInput(f"拟上市板块应为：{'、'.join(BOARDS.values())}", field="board")
+    day = on or today
+    if day > today:
+        raise InvalidInput(f"日期 {day} 晚于今天", field="on")
+    case = ListingCase(
+        enterprise_id=record.id, firm_name=record.name, stage="reserve", board=board or None,
+        intermediaries=intermediaries.strip()[:300], stage_dates={"reserve": day.isoformat()},
+        created_by=actor.label,
+    )  # fmt: skip
+    session.add(case)
+    session.flush()
+    return case
+
+
+def advance(
+    session: Session, *, actor: Actor, today: dt.date, case_id: int, to_stage: str,
+    on: dt.date | None = None, board: str = "",
+) -> ListingCase:  # fmt: skip
+    """Move a case one stage on (or to 新三板挂牌)."""
+    service.require_write(session, actor)
+    case = session.get(ListingCase, case_id, with_for_update=True)
+    if case is None:
+        raise NotFound(f"没有编号为 {case_id} 的上市梯队企业")
+    nexts = allowed_next(case.stage)
+    if to_stage not in nexts:
+        allowed = "、".join(STAGES[k] for k in nexts) or "无（已完成）"
+        raise InvalidInput(
+            f"“{case.firm_name}”处于“{STAGES.get(case.stage, case.stage)}”，不能直接转到"
+            f"“{STAGES.get(to_stage, to_stage)}”（可转到：{allowed}）",
+            field="to_stage", value=to_stage,
+        )  # fmt: skip
+    day = on or today
+    since = dt.date.fromisoformat(case.stage_dates[case.stage])
+    if day > today or day < since:
+        raise InvalidInput(f"日期 {day} 应在 {since} 与今天之间", field="on")
+    if board:
+        if board not in BOARDS:
+            raise InvalidInput(f"板块应为：{'、'.join(BOARDS.values())}", field="board")
+        case.board = board
+    if to_stage == "neeq":
+        case.board = "neeq"
+    if to_stage == "listed":
+        if case.board in (None, "neeq"):
+            raise InvalidInput("上市须选择板块：主板、科创板、创业板或北交所", field="board")
+        case.listed_on = day
+    if to_stage == "neeq":
+        case.listed_on = day
+    case.stage = to_stage
+    case.stage_dates = {**case.stage_dates, to_stage: day.isoformat()}
+    session.flush()
+    return case
+
+
+def cases(session: Session, *, actor: Actor) -> list[ListingCase]:
+    service.require_read(actor)
+    position = {k: i for i, k in enumerate([*ORDER, "neeq"])}
+    rows = list(session.scalars(sa.select(ListingCase).order_by(ListingCase.id)))
+    return sorted(rows, key=lambda c: (-position.get(c.stage, 0), c.firm_name))
+
+
+def firm_case(session: Session, *, actor: Actor, enterprise_id: int) -> ListingCase | None:
+    """A firm's own listing status (its enterprise user, or finance staff)."""
+    if actor.enterprise_id is not None:
+        actor.require_enterprise(enterprise_id)
+    else:
+        service.require_read(actor)
+    return session.scalar(sa.select(ListingCase).where(ListingCase.enterprise_id == enterprise_id))
+
+
+@dataclass(frozen=True)
+class Counts:
+    by_stage: dict[str, int]  # firms now at each stage
+    by_board: dict[str, int]  # listed (and 挂牌) firms per board
+    by_year: dict[int, int]  # new listings (上市, not 挂牌) per year
+    listed: int  # listed firms (上市)
+    recent: int  # new listings in the three years up to today
+    by_chain: dict[str, int]  # listed and reserve firms per chain (name)
+
+
+def counts(session: Session, *, actor: Actor, today: dt.date) -> Counts:
+    rows = cases(session, actor=actor)
+    listed = [c for c in rows if c.stage == "listed" and c.listed_on]
+    years = Counter(c.listed_on.year for c in listed if c.listed_on)
+    start = dt.date(today.year - 3, today.month, min(today.day, 28 if today.month == 2 else 31))
+    names = chains.chain_names(session)
+    chain_count: Counter[str] = Counter()
+    for c in rows:
+        code = chains.chain_of(session, enterprise_id=c.enterprise_id)
+        chain_count[names.get(code, code) if code else "未归链"] += 1
+    return Counts(
+        by_stage={k: sum(1 for c in rows if c.stage == k) for k in STAGES},
+        by_board={k: sum(1 for c in rows if c.board == k and c.listed_on) for k in BOARDS},
+        by_year=dict(sorted(years.items())),
+        listed=len(listed),
+        recent=sum(1 for c in listed if c.listed_on and c.listed_on > start),
+        by_chain=dict(chain_count.most_common()),
+    )

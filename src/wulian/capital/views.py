@@ -1,0 +1,681 @@
+"""The capital chain's pages and API: the fund matrix (figures, funds, by chain), a fund
+(commitments, investments, valuations, exits), the ledger import, the export, the leverage
+definition, and a firm's own view."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Query, Request, UploadFile
+from fastapi import Path as Path_
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from wulian.capital import ledger, listings, loans, products, schemas, service
+from wulian.core.calendar import parse_day
+from wulian.core.db import utcnow
+from wulian.core.deps import (
+    DB,
+    CurrentActor,
+    FormFields,
+    render,
+    settings_of,
+    today_of,
+    xlsx_download,
+)
+from wulian.core.errors import InvalidInput, PermissionDenied, WulianError
+from wulian.core.permissions import Actor, Permission
+from wulian.core.uploads import Uploads
+
+pages = APIRouter(include_in_schema=False)
+api = APIRouter(tags=["资金链"])
+
+FundId = Annotated[int, Path_(title="基金编号")]
+InvestmentId = Annotated[int, Path_(title="投资编号")]
+FirmId = Annotated[int, Path_(title="企业编号")]
+
+
+def _values(form: Any) -> dict[str, str]:
+    return {k: str(v) for k, v in form.items() if isinstance(v, str)}
+
+
+def _int_or_none(text: str, field: str, label: str) -> int | None:
+    text = text.strip()
+    if not text:
+        return None
+    if not text.isdigit():
+        raise InvalidInput(f"{label}“{text}”无效", field=field)
+    return int(text)
+
+
+# ---------------------------------------------------------------- the matrix
+
+
+def _matrix_context(db: Session, actor: Actor) -> dict[str, Any]:
+    m = service.matrix(db, actor=actor)
+    return {
+        "alerts": [p for p in loans.pools(db, actor=actor) if p.level != "ok"],
+        "pct_of": loans.pct_of,
+        "actor": actor, "m": m, "show": service.show, "kinds": service.FUND_KINDS,
+        "investor_kinds": service.INVESTOR_KINDS, "bases": service.BASES,
+        "managers": service.managers(db, actor=actor), "depth": service.depth,
+        "can_write": service.may_write(db, actor), "error": None, "form": {},
+        "can_admin": actor.has(Permission.FINANCE_ADMIN),
+    }  # fmt: skip
+
+
+@pages.get("/capital")
+def matrix_page(request: Request, db: DB, actor: CurrentActor) -> Response:
+    return render(request, "capital/matrix.html", _matrix_context(db, actor))
+
+
+@pages.get("/capital/export.xlsx")
+def export(request: Request, db: DB, actor: CurrentActor) -> Response:
+    content = service.export_xlsx(db, actor=actor)
+    return xlsx_download(content, f"基金矩阵-{today_of(request):%Y%m%d}.xlsx")
+
+
+@pages.post("/capital/funds")
+def fund_create(request: Request, db: DB, actor: CurrentActor, form: FormFields) -> Response:
+    values = _values(form)
+    try:
+        data = service.NewFund(
+            name=values.get("name", ""), kind=values.get("kind", ""),
+            parent=values.get("parent", ""), manager=values.get("manager", ""),
+            chain=values.get("chain", ""), reinvest_pct=values.get("reinvest_pct", ""),
+            established_on=parse_day(values.get("established_on", ""), field="established_on"),
+            note=values.get("note", "")[:2000],
+        )  # fmt: skip
+        fund = service.create_fund(db, actor=actor, data=data)
+    except WulianError as error:
+        service.refused(
+            db, actor=actor, object_type="capital_funds", object_id=None, attempt="登记基金",
+            error=error,
+        )  # fmt: skip
+        if isinstance(error, PermissionDenied):
+            raise
+        context = _matrix_context(db, actor) | {"error": error, "form": values}
+        return render(request, "capital/matrix.html", context, status_code=error.status)
+    return RedirectResponse(f"/capital/funds/{fund.id}?created=1", status_code=303)
+
+
+# ---------------------------------------------------------------- a fund
+
+
+def _fund_context(db: Session, actor: Actor, fund_id: int) -> dict[str, Any]:
+    fund = service.fund_or_raise(db, actor=actor, fund_id=fund_id)
+    m = service.matrix(db, actor=actor)
+    names = {f.id: f.name for f in m.funds}
+    writer = service.may_write(db, actor)
+    return {
+        "actor": actor, "fund": fund, "m": m, "own": m.own[fund.id], "tree": m.per_fund[fund.id],
+        "children": [f for f in m.funds if f.parent_id == fund.id], "names": names,
+        "commitments": service.commitments(db, actor=actor, fund_id=fund.id),
+        "investments": service.investments(db, actor=actor, fund_ids=[fund.id]),
+        "projects": service.project_choices(db, actor=actor) if writer else [],
+        "show": service.show, "kinds": service.FUND_KINDS,
+        "investor_kinds": service.INVESTOR_KINDS, "managers": service.managers(db, actor=actor),
+        "can_write": writer, "error": None, "form": {},
+    }  # fmt: skip
+
+
+@pages.get("/capital/funds/{fund_id}")
+def fund_page(request: Request, fund_id: FundId, db: DB, actor: CurrentActor) -> Response:
+    context = _fund_context(db, actor, fund_id) | {"today": today_of(request)}
+    return render(request, "capital/fund.html", context)
+
+
+def _fund_failure(
+    request: Request, db: Session, actor: Actor, fund_id: int, error: WulianError, attempt: str,
+    values: dict[str, str],
+) -> Response:  # fmt: skip
+    service.refused(
+        db, actor=actor, object_type="capital_funds", object_id=fund_id, attempt=attempt,
+        error=error,
+    )  # fmt: skip
+    if isinstance(error, PermissionDenied):
+        raise error
+    context = _fund_context(db, actor, fund_id) | {
+        "error": error,
+        "form": values,
+        "today": today_of(request),
+    }
+    return render(request, "capital/fund.html", context, status_code=error.status)
+
+
+@pages.post("/capital/funds/{fund_id}/commitments")
+def commitment_add(
+    request: Request, fund_id: FundId, db: DB, actor: CurrentActor, form: FormFields
+) -> Response:
+    values = _values(form)
+    try:
+        service.add_commitment(
+            db, actor=actor, fund_id=fund_id, investor=values.get("investor", ""),
+            investor_kind=values.get("investor_kind", ""), committed=values.get("committed"),
+            paid_in=values.get("paid_in"), unit=values.get("unit", "亿元"),
+            committed_on=parse_day(values.get("committed_on", ""), field="committed_on"),
+        )  # fmt: skip
+    except WulianError as error:
+        return _fund_failure(request, db, actor, fund_id, error, "登记认缴", values)
+    return RedirectResponse(f"/capital/funds/{fund_id}?committed=1", status_code=303)
+
+
+@pages.post("/capital/funds/{fund_id}/investments")
+def investment_add(
+    request: Request, fund_id: FundId, db: DB, actor: CurrentActor, form: FormFields
+) -> Response:
+    values = _values(form)
+    try:
+        fund = service.fund_or_raise(db, actor=actor, fund_id=fund_id)
+        target = values.get("target", "firm")
+        data = service.NewInvestment(
+            fund=str(fund.id), amount=values.get("amount"), unit=values.get("unit", "亿元"),
+            firm=values.get("firm", "") if target == "firm" else "",
+            project_id=_int_or_none(values.get("project_id", ""), "project_id", "招商项目")
+            if target == "project" else None,
+            round_total=values.get("round_total") or None,
+            invested_on=parse_day(values.get("invested_on", ""), field="invested_on"),
+            chain=values.get("chain", ""), node=values.get("node", ""),
+            note=values.get("note", "")[:2000],
+        )  # fmt: skip
+        service.invest(db, actor=actor, today=today_of(request), data=data)
+    except WulianError as error:
+        return _fund_failure(request, db, actor, fund_id, error, "登记基金投资", values)
+    return RedirectResponse(f"/capital/funds/{fund_id}?invested=1", status_code=303)
+
+
+@pages.post("/capital/investments/{investment_id}/value")
+def investment_value(
+    request: Request, investment_id: InvestmentId, db: DB, actor: CurrentActor, form: FormFields
+) -> Response:
+    values = _values(form)
+    row = service.investment_or_raise(db, actor=actor, investment_id=investment_id)
+    fund_id = row.fund_id
+    try:
+        on = parse_day(values.get("on", ""), field="on")
+        unit = values.get("unit", "亿元")
+        if values.get("action") == "exit":
+            service.exit_investment(
+                db, actor=actor, today=today_of(request), investment_id=investment_id,
+                proceeds=values.get("amount", ""), unit=unit, on=on,
+            )  # fmt: skip
+        else:
+            service.value(
+                db, actor=actor, today=today_of(request), investment_id=investment_id,
+                valuation=values.get("amount", ""), unit=unit, on=on,
+            )  # fmt: skip
+    except WulianError as error:
+        return _fund_failure(request, db, actor, fund_id, error, "登记估值或退出", values)
+    return RedirectResponse(f"/capital/funds/{fund_id}?valued=1", status_code=303)
+
+
+# ---------------------------------------------------------------- the leverage definition
+
+
+@pages.get("/capital/config")
+def config_page(request: Request, db: DB, actor: CurrentActor) -> Response:
+    service.require_read(actor)
+    context = {
+        "actor": actor, "config": service.config(db), "investor_kinds": service.INVESTOR_KINDS,
+        "bases": service.BASES, "can_admin": actor.has(Permission.FINANCE_ADMIN), "error": None,
+    }  # fmt: skip
+    return render(request, "capital/config.html", context)
+
+
+@pages.post("/capital/config")
+def config_save(request: Request, db: DB, actor: CurrentActor, form: FormFields) -> Response:
+    kinds = [str(v) for v in form.getlist("government_kinds")]
+    try:
+        service.update_config(
+            db, actor=actor, government_kinds=kinds, leverage_base=str(form.get("base") or "")
+        )
+    except WulianError as error:
+        service.refused(
+            db, actor=actor, object_type="capital_config", object_id=1, attempt="修改撬动口径",
+            error=error,
+        )  # fmt: skip
+        if isinstance(error, PermissionDenied):
+            raise
+        context = {
+            "actor": actor, "config": service.config(db), "bases": service.BASES,
+            "investor_kinds": service.INVESTOR_KINDS, "error": error,
+            "can_admin": actor.has(Permission.FINANCE_ADMIN),
+        }  # fmt: skip
+        return render(request, "capital/config.html", context, status_code=error.status)
+    return RedirectResponse("/capital?configured=1", status_code=303)
+
+
+# ---------------------------------------------------------------- the ledger import
+
+
+def _uploads(request: Request) -> Uploads:
+    settings = settings_of(request)
+    return Uploads(
+        folder=settings.data_dir / "uploads",
+        keep=dt.timedelta(hours=settings.upload_keep_hours),
+        clock=getattr(request.app.state, "clock", utcnow),
+    )
+
+
+@pages.get("/capital/import")
+def import_page(request: Request, db: DB, actor: CurrentActor) -> Response:
+    service.require_write(db, actor)
+    context = {"actor": actor, "report": None, "error": None, "columns": ledger.LABELS}
+    return render(request, "capital/import.html", context)
+
+
+@pages.get("/capital/import/template.xlsx")
+def import_template(request: Request, db: DB, actor: CurrentActor) -> Response:
+    service.require_write(db, actor)
+    return xlsx_download(ledger.template_xlsx(), "基金投资台账导入模板.xlsx")
+
+
+@pages.post("/capital/import")
+def import_check(
+    request: Request, db: DB, actor: CurrentActor, file: Annotated[UploadFile, File()]
+) -> Response:
+    """Upload and check a ledger; nothing is written until the check is confirmed."""
+    service.require_write(db, actor)
+    filename = Path(file.filename or "ledger.xlsx").name[:200]
+    data = file.file.read()
+    context: dict[str, Any] = {"actor": actor, "error": None, "columns": ledger.LABELS}
+    try:
+        report = ledger.import_ledger(
+            db, actor=actor, today=today_of(request), data=data, filename=filename, dry_run=True
+        )
+    except WulianError as error:
+        db.rollback()
+        if isinstance(error, PermissionDenied):
+            raise
+        context |= {"report": None, "error": error}
+        return render(request, "capital/import.html", context, status_code=error.status)
+    token = None
+    if not report.problems:
+        meta = {"filename": filename, "actor": f"{actor.kind}:{actor.id}"}
+        token = _uploads(request).save(data=data, meta=meta, report=b"")
+    context |= {"report": report, "token": token, "show": service.show}
+    return render(request, "capital/import.html", context)
+
+
+@pages.post("/capital/import/{token}/commit")
+def import_commit(
+    request: Request, token: Annotated[str, Path_(max_length=40)], db: DB, actor: CurrentActor
+) -> Response:
+    """Write a checked ledger (checked again: every row or none)."""
+    service.require_write(db, actor)
+    uploads = _uploads(request)
+    meta = uploads.meta(token)
+    if meta["actor"] != f"{actor.kind}:{actor.id}":
+        raise PermissionDenied("只能确认自己上传的文件")
+    report = ledger.import_ledger(
+        db, actor=actor, today=today_of(request), data=uploads.data(token),
+        filename=meta["filename"], dry_run=False,
+    )  # fmt: skip
+    if report.committed:
+        uploads.used(token)
+    context = {
+        "actor": actor, "error": None, "columns": ledger.LABELS, "report": report,
+        "token": None if report.committed else token, "show": service.show,
+    }  # fmt: skip
+    return render(request, "capital/import.html", context)
+
+
+# ---------------------------------------------------------------- a firm's own view
+
+
+def firm_context(db: Session, actor: Actor, enterprise_id: int) -> dict[str, Any]:
+    return {
+        "actor": actor, "enterprise_id": enterprise_id, "show": service.show,
+        "loans": loans.firm_loans(db, actor=actor, enterprise_id=enterprise_id),
+        "listing": listings.firm_case(db, actor=actor, enterprise_id=enterprise_id),
+        "listing_stages": listings.STAGES, "boards": listings.BOARDS,
+        "statuses": loans.STATUSES,
+        "firm": service.firm_capital(db, actor=actor, enterprise_id=enterprise_id),
+    }  # fmt: skip
+
+
+@pages.get("/capital/firms/{enterprise_id}")
+def firm_page(request: Request, enterprise_id: FirmId, db: DB, actor: CurrentActor) -> Response:
+    return render(request, "capital/firm.html", firm_context(db, actor, enterprise_id))
+
+
+# ---------------------------------------------------------------- loans and pools
+
+
+def _loans_context(db: Session, actor: Actor, request: Request) -> dict[str, Any]:
+    states = loans.pools(db, actor=actor)
+    rows = loans.loans(db, actor=actor)
+    return {
+        "loan_firms": {r.id: r.firm_name for r in rows},
+        "actor": actor, "pools": states, "names": {p.pool.id: p.pool.name for p in states},
+        "loans": rows, "statuses": loans.STATUSES,
+        "compensations": loans.compensations(db, actor=actor),
+        "compensation_statuses": loans.COMPENSATION_STATUSES, "show": service.show,
+        "pct_of": loans.pct_of, "can_write": service.may_write(db, actor),
+        "can_admin": actor.has(Permission.FINANCE_ADMIN), "today": today_of(request),
+        "error": None, "form": {},
+    }  # fmt: skip
+
+
+@pages.get("/capital/loans")
+def loans_page(request: Request, db: DB, actor: CurrentActor) -> Response:
+    return render(request, "capital/loans.html", _loans_context(db, actor, request))
+
+
+def _loans_failure(
+    request: Request, db: Session, actor: Actor, error: WulianError, attempt: str,
+    values: dict[str, str], object_type: str = "capital_loans", object_id: int | None = None,
+) -> Response:  # fmt: skip
+    service.refused(
+        db, actor=actor, object_type=object_type, object_id=object_id, attempt=attempt,
+        error=error,
+    )  # fmt: skip
+    if isinstance(error, PermissionDenied):
+        raise error
+    context = _loans_context(db, actor, request) | {"error": error, "form": values}
+    return render(request, "capital/loans.html", context, status_code=error.status)
+
+
+@pages.post("/capital/pools")
+def pool_create(request: Request, db: DB, actor: CurrentActor, form: FormFields) -> Response:
+    values = _values(form)
+    try:
+        loans.create_pool(
+            db, actor=actor, name=values.get("name", ""), lender=values.get("lender", ""),
+            government=values.get("government", ""), bank=values.get("bank", ""),
+            unit=values.get("unit", "万元"), cover_pct=values.get("cover_pct", "") or 80,
+            warn_pct=values.get("warn_pct") or None, stop_pct=values.get("stop_pct") or None,
+        )  # fmt: skip
+    except WulianError as error:
+        return _loans_failure(request, db, actor, error, "设立风险池", values, "capital_pools")
+    return RedirectResponse("/capital/loans?pooled=1", status_code=303)
+
+
+@pages.post("/capital/pools/{pool_id}/thresholds")
+def pool_thresholds(
+    request: Request, pool_id: Annotated[int, Path_(title="资金池编号")], db: DB,
+    actor: CurrentActor, form: FormFields,
+) -> Response:  # fmt: skip
+    values = _values(form)
+    try:
+        loans.set_thresholds(
+            db, actor=actor, pool_id=pool_id, warn_pct=values.get("warn_pct", ""),
+            stop_pct=values.get("stop_pct", ""),
+        )  # fmt: skip
+    except WulianError as error:
+        return _loans_failure(
+            request, db, actor, error, "修改风险池阈值", values, "capital_pools", pool_id
+        )
+    return RedirectResponse("/capital/loans?saved=1", status_code=303)
+
+
+@pages.post("/capital/loans")
+def loan_create(request: Request, db: DB, actor: CurrentActor, form: FormFields) -> Response:
+    values = _values(form)
+    try:
+        data = loans.NewLoan(
+            firm=values.get("firm", ""), lender=values.get("lender", ""),
+            granted=values.get("granted"), disbursed=values.get("disbursed") or None,
+            unit=values.get("unit", "万元"), product=values.get("product", ""),
+            pool_id=_int_or_none(values.get("pool_id", ""), "pool_id", "风险池"),
+            granted_on=parse_day(values.get("granted_on", ""), field="granted_on"),
+            due_on=parse_day(values.get("due_on", ""), field="due_on"),
+        )  # fmt: skip
+        loans.register(db, actor=actor, today=today_of(request), data=data)
+    except WulianError as error:
+        return _loans_failure(request, db, actor, error, "登记贷款", values)
+    return RedirectResponse("/capital/loans?registered=1", status_code=303)
+
+
+@pages.post("/capital/loans/{loan_id}")
+def loan_update(
+    request: Request, loan_id: Annotated[int, Path_(title="贷款编号")], db: DB,
+    actor: CurrentActor, form: FormFields,
+) -> Response:  # fmt: skip
+    values = _values(form)
+    try:
+        loans.update(
+            db, actor=actor, today=today_of(request), loan_id=loan_id,
+            status=values.get("status", ""), repaid=values.get("repaid") or None,
+            unit=values.get("unit", "万元"),
+        )  # fmt: skip
+        if values.get("status") == "default" and values.get("propose") == "1":
+            loans.propose(db, actor=actor, loan_id=loan_id)
+    except WulianError as error:
+        return _loans_failure(request, db, actor, error, "更新贷款", values, object_id=loan_id)
+    return RedirectResponse("/capital/loans?updated=1", status_code=303)
+
+
+@pages.post("/capital/loans/{loan_id}/compensation")
+def compensation_propose(
+    request: Request, loan_id: Annotated[int, Path_(title="贷款编号")], db: DB,
+    actor: CurrentActor,
+) -> Response:  # fmt: skip
+    try:
+        loans.propose(db, actor=actor, loan_id=loan_id)
+    except WulianError as error:
+        return _loans_failure(request, db, actor, error, "申请风险补偿", {}, object_id=loan_id)
+    return RedirectResponse("/capital/loans?proposed=1", status_code=303)
+
+
+@pages.post("/capital/compensations/{compensation_id}/approve")
+def compensation_approve(
+    request: Request, compensation_id: Annotated[int, Path_(title="补偿编号")], db: DB,
+    actor: CurrentActor,
+) -> Response:  # fmt: skip
+    try:
+        loans.approve(db, actor=actor, today=today_of(request), compensation_id=compensation_id)
+    except WulianError as error:
+        return _loans_failure(
+            request, db, actor, error, "审批风险补偿", {}, "capital_compensations", compensation_id
+        )
+    return RedirectResponse("/capital/loans?approved=1", status_code=303)
+
+
+# ---------------------------------------------------------------- products and plans
+
+
+def _products_context(db: Session, actor: Actor) -> dict[str, Any]:
+    return {
+        "actor": actor, "products": products.catalogue(db, actor=actor), "kinds": products.KINDS,
+        "inputs": products.NAMES, "show": service.show, "pct_of": loans.pct_of,
+        "can_write": service.may_write(db, actor), "error": None, "form": {},
+    }  # fmt: skip
+
+
+@pages.get("/capital/products")
+def products_page(request: Request, db: DB, actor: CurrentActor) -> Response:
+    return render(request, "capital/products.html", _products_context(db, actor))
+
+
+@pages.post("/capital/products")
+def product_create(request: Request, db: DB, actor: CurrentActor, form: FormFields) -> Response:
+    values = _values(form)
+    try:
+        data = products.NewProduct(
+            name=values.get("name", ""), lender=values.get("lender", ""),
+            kind=values.get("kind", ""), eligibility=values.get("eligibility", ""),
+            min_wan=values.get("min_wan") or None, max_wan=values.get("max_wan") or None,
+            min_rate=values.get("min_rate") or None, max_rate=values.get("max_rate") or None,
+            term_months=values.get("term_months") or None,
+            collateral=values.get("collateral", ""),
+        )  # fmt: skip
+        products.create(db, actor=actor, data=data)
+    except WulianError as error:
+        service.refused(
+            db, actor=actor, object_type="capital_products", object_id=None,
+            attempt="登记融资产品", error=error,
+        )  # fmt: skip
+        if isinstance(error, PermissionDenied):
+            raise
+        context = _products_context(db, actor) | {"error": error, "form": values}
+        return render(request, "capital/products.html", context, status_code=error.status)
+    return RedirectResponse("/capital/products?created=1", status_code=303)
+
+
+def _plan_context(
+    db: Session, actor: Actor, request: Request, enterprise_id: int
+) -> dict[str, Any]:
+    return {
+        "actor": actor, "plan": products.plan(db, actor=actor, enterprise_id=enterprise_id,
+                                              today=today_of(request)),
+        "kinds": products.KINDS, "statuses": products.STATUS_NAMES, "show": service.show,
+        "pct_of": loans.pct_of, "units": {k: v[1] for k, v in products.INPUTS.items()},
+        "names": products.NAMES, "can_write": service.may_write(db, actor), "error": None,
+    }  # fmt: skip
+
+
+@pages.get("/capital/plans/{enterprise_id}")
+def plan_page(request: Request, enterprise_id: FirmId, db: DB, actor: CurrentActor) -> Response:
+    return render(request, "capital/plan.html", _plan_context(db, actor, request, enterprise_id))
+
+
+@pages.post("/capital/plans/{enterprise_id}/notes")
+def plan_note(
+    request: Request, enterprise_id: FirmId, db: DB, actor: CurrentActor, form: FormFields
+) -> Response:
+    values = _values(form)
+    try:
+        products.annotate(
+            db, actor=actor, enterprise_id=enterprise_id, text=values.get("text", ""),
+            product_id=_int_or_none(values.get("product_id", ""), "product_id", "产品"),
+            handed=values.get("handed") == "1",
+        )  # fmt: skip
+    except WulianError as error:
+        service.refused(
+            db, actor=actor, object_type="capital_plan_notes", object_id=enterprise_id,
+            attempt="批注一企一策", error=error,
+        )  # fmt: skip
+        if isinstance(error, PermissionDenied):
+            raise
+        context = _plan_context(db, actor, request, enterprise_id) | {"error": error}
+        return render(request, "capital/plan.html", context, status_code=error.status)
+    return RedirectResponse(f"/capital/plans/{enterprise_id}?noted=1", status_code=303)
+
+
+# ---------------------------------------------------------------- the listing pipeline
+
+
+def _listings_context(db: Session, actor: Actor, request: Request) -> dict[str, Any]:
+    today = today_of(request)
+    return {
+        "actor": actor, "cases": listings.cases(db, actor=actor),
+        "counts": listings.counts(db, actor=actor, today=today), "stages": listings.STAGES,
+        "boards": listings.BOARDS, "allowed_next": listings.allowed_next,
+        "can_write": service.may_write(db, actor), "today": today, "error": None, "form": {},
+    }  # fmt: skip
+
+
+@pages.get("/capital/listings")
+def listings_page(request: Request, db: DB, actor: CurrentActor) -> Response:
+    return render(request, "capital/listings.html", _listings_context(db, actor, request))
+
+
+def _listings_failure(
+    request: Request, db: Session, actor: Actor, error: WulianError, attempt: str,
+    values: dict[str, str], object_id: int | None = None,
+) -> Response:  # fmt: skip
+    service.refused(
+        db, actor=actor, object_type="capital_listings", object_id=object_id, attempt=attempt,
+        error=error,
+    )  # fmt: skip
+    if isinstance(error, PermissionDenied):
+        raise error
+    context = _listings_context(db, actor, request) | {"error": error, "form": values}
+    return render(request, "capital/listings.html", context, status_code=error.status)
+
+
+@pages.post("/capital/listings")
+def listing_add(request: Request, db: DB, actor: CurrentActor, form: FormFields) -> Response:
+    values = _values(form)
+    try:
+        listings.add(
+            db, actor=actor, today=today_of(request), firm=values.get("firm", ""),
+            board=values.get("board", ""), intermediaries=values.get("intermediaries", ""),
+        )  # fmt: skip
+    except WulianError as error:
+        return _listings_failure(request, db, actor, error, "列入上市后备", values)
+    return RedirectResponse("/capital/listings?added=1", status_code=303)
+
+
+@pages.post("/capital/listings/{case_id}/advance")
+def listing_advance(
+    request: Request, case_id: Annotated[int, Path_(title="编号")], db: DB, actor: CurrentActor,
+    form: FormFields,
+) -> Response:  # fmt: skip
+    values = _values(form)
+    try:
+        listings.advance(
+            db, actor=actor, today=today_of(request), case_id=case_id,
+            to_stage=values.get("to_stage", ""), board=values.get("board", ""),
+            on=parse_day(values.get("on", ""), field="on"),
+        )  # fmt: skip
+    except WulianError as error:
+        return _listings_failure(request, db, actor, error, "推进上市阶段", values, case_id)
+    return RedirectResponse("/capital/listings?moved=1", status_code=303)
+
+
+# ---------------------------------------------------------------- API
+
+
+@api.get("/capital/matrix", response_model=schemas.MatrixOut)
+def api_matrix(db: DB, actor: CurrentActor) -> schemas.MatrixOut:
+    """Every fund's figures (alone and with its sub-funds), the matrix's, and by chain and node;
+    money in 元 (integers) and 亿元 (exact text)."""
+    return schemas.MatrixOut.of(service.matrix(db, actor=actor))
+
+
+@api.get("/capital/investments", response_model=list[schemas.InvestmentOut])
+def api_investments(
+    db: DB, actor: CurrentActor, fund: Annotated[int | None, Query(title="基金编号")] = None
+) -> list[schemas.InvestmentOut]:
+    """Fund investments (of one fund when given), newest first."""
+    rows = service.investments(db, actor=actor, fund_ids=[fund] if fund is not None else None)
+    return [schemas.InvestmentOut.of(r) for r in rows]
+
+
+@api.post("/capital/investments", response_model=schemas.InvestmentOut, status_code=201)
+def api_invest(
+    request: Request, body: schemas.InvestmentIn, db: DB, actor: CurrentActor
+) -> schemas.InvestmentOut:
+    """Record a fund's investment in a registry firm or a 招商 project (finance office)."""
+    try:
+        row = service.invest(db, actor=actor, today=today_of(request), data=body.to_new())
+    except WulianError as error:
+        service.refused(
+            db, actor=actor, object_type="capital_investments", object_id=None,
+            attempt="登记基金投资（接口）", error=error,
+        )  # fmt: skip
+        raise
+    return schemas.InvestmentOut.of(row)
+
+
+@api.get("/capital/firms/{enterprise_id}", response_model=list[schemas.InvestmentOut])
+def api_firm(enterprise_id: FirmId, db: DB, actor: CurrentActor) -> list[schemas.InvestmentOut]:
+    """The fund investments in one firm (a firm's own token or user reads only its own)."""
+    firm = service.firm_capital(db, actor=actor, enterprise_id=enterprise_id)
+    return [schemas.InvestmentOut.of(r) for r in firm.investments]
+
+
+@api.get("/capital/pools", response_model=list[schemas.PoolOut])
+def api_pools(db: DB, actor: CurrentActor) -> list[schemas.PoolOut]:
+    """Risk-compensation pools: contributions, balance, bad-loan ratio and level."""
+    return [schemas.PoolOut.of(p) for p in loans.pools(db, actor=actor)]
+
+
+@api.get("/capital/loans", response_model=list[schemas.LoanOut])
+def api_loans(db: DB, actor: CurrentActor) -> list[schemas.LoanOut]:
+    """Every registered loan, newest first."""
+    return [schemas.LoanOut.of(r) for r in loans.loans(db, actor=actor)]
+
+
+@api.get("/capital/plans/{enterprise_id}", response_model=schemas.PlanOut)
+def api_plan(
+    request: Request, enterprise_id: FirmId, db: DB, actor: CurrentActor
+) -> schemas.PlanOut:
+    """A firm's 一企一策 plan: the products it qualifies or nearly qualifies for, with reasons
+    and the data to add (a firm's own token or user reads only its own)."""
+    plan = products.plan(db, actor=actor, enterprise_id=enterprise_id, today=today_of(request))
+    return schemas.PlanOut.of(plan)
