@@ -13,7 +13,8 @@ from openpyxl import Workbook
 
 from tests.capital.conftest import commit, fund
 from tests.capital.test_funds import two_funds
-from tests.capital.test_loans import loan, pool
+from tests.capital.test_listings import add as add_listing
+from tests.capital.test_loans import loan, pool, set_status
 from tests.conftest import login, page_csrf
 from wulian.capital.models import Compensation, Fund, FundInvestment
 from wulian.core.audit.models import AuditEntry
@@ -261,3 +262,26 @@ def test_the_listing_pipeline_page(world, zone, make_client):
                 data={"csrf_token": token, "to_stage": "shareholding"})  # fmt: skip
     firm = signed_in(make_client, "firm_user")
     assert "股改" in firm.get(f"/capital/firms/{zone.firm}").text
+
+
+def test_a_firms_page_shows_its_capital_to_finance_staff_and_to_the_firm(world, zone, make_client):
+    two_funds(world, zone)
+    fin = zone.actor(world, "fin1")
+    pid = pool(world, fin)
+    loan(world, fin, pool_id=pid, granted="300", disbursed="200")
+    bad = loan(world, fin, pool_id=pid, granted="50", disbursed="50")
+    set_status(world, fin, bad, "overdue")
+    add_listing(world, fin)
+    for who in ("fin1", "firm_user"):
+        page = signed_in(make_client, who).get(f"/enterprises/{zone.firm}").text
+        assert 'id="firm-capital"' in page, who
+        assert "衢州产业母基金" in page
+        assert (
+            "<strong>2</strong> 笔，授信 <strong>350</strong> 万元，余额 <strong>250</strong> 万元"
+            in page
+        )
+        assert "逾期 1 笔" in page
+        assert "上市后备" in page
+        assert f'href="/capital/firms/{zone.firm}"' in page
+    other = signed_in(make_client, "fin1").get(f"/enterprises/{zone.firm_b}").text
+    assert 'id="firm-capital"' not in other  # a firm with no capital shows no empty section

@@ -13,7 +13,7 @@ from fastapi import Path as Path_
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from wulian.capital import ledger, listings, loans, products, schemas, service
+from wulian.capital import ledger, listings, loans, products, profile, schemas, service
 from wulian.core.calendar import parse_day
 from wulian.core.db import utcnow
 from wulian.core.deps import (
@@ -28,9 +28,13 @@ from wulian.core.deps import (
 from wulian.core.errors import InvalidInput, PermissionDenied, WulianError
 from wulian.core.permissions import Actor, Permission
 from wulian.core.uploads import Uploads
+from wulian.enterprises import views as enterprise_views
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(tags=["资金链"])
+enterprise_views.profile_part(
+    "capital", profile.firm_finance
+)  # on a firm's page: fund investments, loans, listing stage (finance staff and the firm)
 
 FundId = Annotated[int, Path_(title="基金编号")]
 InvestmentId = Annotated[int, Path_(title="投资编号")]
