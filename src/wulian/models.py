@@ -30,15 +30,18 @@ from wulian.investment.models import (
 from wulian.landuse.models import LanduseResult, LanduseRun, LanduseSpec
 from wulian.policy.models import Payout, PolicyOutcome, PolicyRun, PolicyVersion
 from wulian.reference.models import Industry, IndustryTag, Metric
+from wulian.talent.models import Authorisation, Consent, Person, Post, Recognition
 
 __all__ = [
     "ApiToken",
     "AuditEntry",
     "AuditSeal",
+    "Authorisation",
     "ChainItem",
     "ChainMembership",
     "ChainPlacement",
     "ChainSpecRow",
+    "Consent",
     "CreditConsent",
     "Department",
     "DeskAttachment",
@@ -67,9 +70,12 @@ __all__ = [
     "NotificationPreference",
     "Objection",
     "Payout",
+    "Person",
     "PolicyOutcome",
     "PolicyRun",
     "PolicyVersion",
+    "Post",
+    "Recognition",
     "SigningEvent",
     "StageEvent",
     "User",

@@ -1,0 +1,485 @@
+"""People's data, lawfully (PIPL): the service API of the talent domain's people records.
+
+Who may read a person's record: the talent office's staff (department code `talent`) and
+administrators, and a firm's own users for the firm's staff only. Everyone else is refused with a
+clear message and the attempt is audited; every read of a record (one person, or a list) is
+audited with the ids read. Identity numbers are validated (GB 11643 check digit), encrypted with
+the key from the settings (`crypto.Keys`), found through their blind index and shown masked.
+Records past their retention date are deleted by `sweep_retention`, run by the periodic sweep.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+from stdnum import exceptions as stdnum_errors
+from stdnum.cn import ric
+
+from wulian.core import audit
+from wulian.core.auth import service as auth_service
+from wulian.core.db import utcnow
+from wulian.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, WulianError
+from wulian.core.permissions import Actor, Permission
+from wulian.enterprises import read
+from wulian.talent import occupations
+from wulian.talent.crypto import Keys, mask
+from wulian.talent.models import Consent, Person, Recognition
+
+OFFICE_CODE = "talent"  # the department code of the talent office (人才办)
+OFFICE_ONLY = "人员个人信息只对人才办工作人员开放"
+OWN_FIRM_ONLY = "只能查看和登记本企业的人员"
+
+# Education, highest first (the key is stored; the rank orders "at least").
+EDUCATION: dict[str, str] = {
+    "doctor": "博士研究生",
+    "master": "硕士研究生",
+    "bachelor": "大学本科",
+    "college": "大学专科",
+    "secondary": "中专/高中",
+    "other": "其他",
+}
+EDUCATION_RANK = {key: len(EDUCATION) - i for i, key in enumerate(EDUCATION)}
+EDUCATION_WORDS = {name: key for key, name in EDUCATION.items()} | {
+    "博士": "doctor", "硕士": "master", "本科": "bachelor", "学士": "bachelor",
+    "大专": "college", "专科": "college", "高职": "college", "中专": "secondary",
+    "高中": "secondary", "技校": "secondary",
+}  # fmt: skip
+
+# Salary bands (annual, 万元): key → (label, lower bound in yuan, upper bound or None).
+SALARY_BANDS: dict[str, tuple[str, int, int | None]] = {
+    "lt10": ("10万元以下", 0, 100_000),
+    "10_20": ("10–20万元", 100_000, 200_000),
+    "20_50": ("20–50万元", 200_000, 500_000),
+    "50_100": ("50–100万元", 500_000, 1_000_000),
+    "ge100": ("100万元及以上", 1_000_000, None),
+}
+
+# What a person may agree their data is used for.
+PURPOSES: dict[str, str] = {
+    "employment": "企业人才登记（在职人员统计）",
+    "talent_map": "产业人才地图（仅汇总统计）",
+    "recognition": "人才认定（企业自主评价）",
+    "matching": "人才岗位匹配",
+    "benefits": "人才政策兑现",
+}
+RETENTION_YEARS = 3  # kept this long after entry unless a retention date is given
+MAX_RETENTION_YEARS = 30
+
+
+def band_of(yuan: int) -> str:
+    """The salary band key of an annual salary in yuan."""
+    for key, (_, low, high) in SALARY_BANDS.items():
+        if yuan >= low and (high is None or yuan < high):
+            return key
+    return "lt10"
+
+
+def education_key(text: str) -> str | None:
+    """An education as stored: a key or its Chinese name; None for nothing; InvalidInput else."""
+    t = text.strip()
+    if not t:
+        return None
+    if t in EDUCATION:
+        return t
+    key = EDUCATION_WORDS.get(t) or EDUCATION_WORDS.get(t.replace("学历", "").replace("研究生", ""))
+    if key is None:
+        raise InvalidInput(
+            f"学历“{t}”不在可选范围内：{'、'.join(EDUCATION.values())}", field="education", value=t
+        )
+    return key
+
+
+# ---------------------------------------------------------------- identity numbers
+
+
+def check_identity(text: str, *, today: dt.date) -> tuple[str, dt.date]:
+    """A 居民身份证号 (GB 11643) normalised, with the birth date it holds; a clear error if the
+    length, the digits, the check digit, the region or the birth date is wrong."""
+    number = text.strip().replace(" ", "").upper()
+    shown = mask(number) if len(number) >= 12 else number
+    try:
+        number = ric.validate(number)
+    except stdnum_errors.InvalidLength:
+        raise InvalidInput(
+            f"身份证号“{shown}”应为 18 位", field="identity_number", value=shown
+        ) from None
+    except stdnum_errors.InvalidChecksum:
+        raise InvalidInput(
+            f"身份证号“{shown}”校验位错误（按 GB 11643 计算应为 {ric.calc_check_digit(number)}），"
+            "请核对号码",
+            field="identity_number",
+            value=shown,
+        ) from None
+    except stdnum_errors.InvalidComponent:
+        raise InvalidInput(
+            f"身份证号“{shown}”中的出生日期或地区码无效", field="identity_number", value=shown
+        ) from None
+    except stdnum_errors.ValidationError:
+        raise InvalidInput(
+            f"身份证号“{shown}”格式不对：前 17 位应为数字，末位为数字或 X",
+            field="identity_number",
+            value=shown,
+        ) from None
+    born = ric.get_birth_date(number)
+    if born > today:
+        raise InvalidInput(
+            f"身份证号“{mask(number)}”中的出生日期 {born.isoformat()} 在今天之后",
+            field="identity_number",
+            value=mask(number),
+        )
+    return number, born
+
+
+# ---------------------------------------------------------------- access
+
+
+def office_id(session: Session) -> int | None:
+    """The talent office's department id, if the zone has one."""
+    office = auth_service.get_department_by_code(session, code=OFFICE_CODE)
+    return office.id if office is not None else None
+
+
+def in_office(session: Session, actor: Actor) -> bool:
+    """Whether actor works for the talent office (or answers for all: administrators, system)."""
+    if actor.enterprise_id is not None:
+        return False
+    if actor.answers_for_all:
+        return True
+    return actor.department_id is not None and actor.department_id == office_id(session)
+
+
+def require_people(session: Session, actor: Actor, enterprise_id: int | None) -> None:
+    """Raise unless actor may read the people of enterprise_id (None: the whole pool)."""
+    actor.require(Permission.TALENT_READ)
+    if actor.enterprise_id is not None:
+        if enterprise_id != actor.enterprise_id:
+            raise PermissionDenied(OWN_FIRM_ONLY)
+        return
+    if not in_office(session, actor):
+        raise PermissionDenied(OFFICE_ONLY)
+
+
+def require_people_write(session: Session, actor: Actor, enterprise_id: int | None) -> None:
+    """Raise unless actor may enter or change people of enterprise_id."""
+    actor.require(Permission.TALENT_WRITE)
+    require_people(session, actor, enterprise_id)
+
+
+def refused(
+    session: Session,
+    *,
+    actor: Actor,
+    attempt: str,
+    error: WulianError,
+    object_id: int | None = None,
+) -> None:
+    """Roll back what failed and record the attempt (who tried what), on its own."""
+    session.rollback()
+    audit.track(session, actor)
+    audit.record(
+        session, action="talent.refused", object_type="talent_people", object_id=object_id,
+        after={"attempt": attempt, "code": error.code, "message": error.message},
+    )  # fmt: skip
+    session.commit()
+
+
+# ---------------------------------------------------------------- people
+
+
+@dataclass(frozen=True)
+class NewPerson:
+    """What a staff list row or the form says about a person."""
+
+    name: str
+    identity_number: str
+    enterprise_id: int | None = None
+    birth_date: dt.date | None = None  # checked against the identity number when given
+    education: str = ""
+    major: str = ""
+    occupation_code: str = ""
+    skills: Sequence[str] = ()
+    salary_yuan: int | None = None  # annual; only its band is kept
+    chain: str = ""
+    node: str = ""
+    consents: Mapping[str, dt.date] = field(default_factory=dict)  # purpose → day agreed
+    retain_until: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class PersonView:
+    """A person as shown: the identity number masked, codes with their Chinese names."""
+
+    id: int
+    enterprise_id: int | None
+    firm_name: str
+    name: str
+    identity_masked: str
+    birth_date: dt.date
+    education: str | None
+    education_label: str
+    major: str
+    occupation_code: str | None
+    skills: list[str]
+    salary_band: str | None
+    salary_label: str
+    chain: str | None
+    node: str | None
+    retain_until: dt.date
+    consents: list[tuple[str, str, dt.date, dt.date | None]]  # key, label, given, withdrawn
+
+
+def _skills(values: Sequence[str]) -> list[str]:
+    out: list[str] = []
+    for value in values:
+        for part in str(value).replace("，", ",").replace("、", ",").replace("；", ",").split(","):
+            part = part.strip()
+            if part and part not in out:
+                out.append(part[:40])
+    if len(out) > 30:
+        raise InvalidInput("技能最多填写 30 项", field="skills")
+    return out
+
+
+def _check_firm(session: Session, actor: Actor, enterprise_id: int | None) -> int | None:
+    if actor.enterprise_id is not None:
+        enterprise_id = enterprise_id or actor.enterprise_id
+    if enterprise_id is not None and not read.exists(session, enterprise_id):
+        raise InvalidInput(
+            "企业名录中没有这家企业", field="enterprise_id", value=str(enterprise_id)
+        )
+    return enterprise_id
+
+
+def create_person(
+    session: Session,
+    *,
+    actor: Actor,
+    keys: Keys,
+    today: dt.date,
+    data: NewPerson,
+    table: Mapping[str, str] | None = None,
+) -> Person:
+    """Enter a person, checked in full before anything is written."""
+    enterprise_id = _check_firm(session, actor, data.enterprise_id)
+    require_people_write(session, actor, enterprise_id)
+    name = data.name.strip()
+    if not name or len(name) > 50:
+        raise InvalidInput("姓名不能为空，且不超过 50 个字", field="name")
+    number, born = check_identity(data.identity_number, today=today)
+    if data.birth_date is not None:
+        if data.birth_date > today:
+            raise InvalidInput(
+                f"出生日期 {data.birth_date.isoformat()} 在今天之后", field="birth_date",
+                value=data.birth_date.isoformat(),
+            )  # fmt: skip
+        if data.birth_date != born:
+            raise InvalidInput(
+                f"出生日期 {data.birth_date.isoformat()} 与身份证号中的 {born.isoformat()} 不一致",
+                field="birth_date", value=data.birth_date.isoformat(),
+            )  # fmt: skip
+    education = education_key(data.education)
+    code = occupations.check(data.occupation_code, table)
+    if data.salary_yuan is not None and data.salary_yuan <= 0:
+        raise InvalidInput("年薪应大于 0", field="salary", value=str(data.salary_yuan))
+    if not data.consents:
+        raise InvalidInput(
+            "请记录本人同意的用途（至少一项）及同意日期：没有本人同意不能登记个人信息",
+            field="consents",
+        )
+    for purpose, given in data.consents.items():
+        if purpose not in PURPOSES:
+            raise InvalidInput(f"没有“{purpose}”这种用途", field="consents", value=purpose)
+        if given > today:
+            raise InvalidInput(
+                f"同意日期 {given.isoformat()} 在今天之后",
+                field="consents",
+                value=given.isoformat(),
+            )
+    retain = data.retain_until or today.replace(year=today.year + RETENTION_YEARS)
+    if retain < today or retain.year > today.year + MAX_RETENTION_YEARS:
+        raise InvalidInput(
+            f"保存期限应在今天到 {MAX_RETENTION_YEARS} 年之内", field="retain_until",
+            value=retain.isoformat(),
+        )  # fmt: skip
+    index = keys.index(number)
+    duplicate = sa.select(Person.id).where(
+        Person.id_index == index, Person.enterprise_id.is_(None)
+        if enterprise_id is None else Person.enterprise_id == enterprise_id,
+    )  # fmt: skip
+    if session.scalar(duplicate) is not None:
+        raise Conflict(
+            f"身份证号为 {mask(number)} 的人员已登记", field="identity_number", value=mask(number)
+        )
+    person = Person(
+        enterprise_id=enterprise_id, name=name, id_cipher=keys.encrypt(number), id_index=index,
+        birth_date=born, education=education, major=data.major.strip()[:100],
+        occupation_code=code, skills=_skills(data.skills),
+        salary_band=None if data.salary_yuan is None else band_of(data.salary_yuan),
+        chain=data.chain.strip() or None, node=data.node.strip() or None,
+        retain_until=retain, created_by=actor.label,
+    )  # fmt: skip
+    session.add(person)
+    session.flush()
+    for purpose, given in data.consents.items():
+        session.add(
+            Consent(person_id=person.id, purpose=purpose, given_on=given, created_by=actor.label)
+        )
+    session.flush()
+    return person
+
+
+def _view(
+    person: Person, keys: Keys, firms: Mapping[int, str], consents: list[Consent]
+) -> PersonView:
+    band = person.salary_band
+    firm = firms.get(person.enterprise_id, "") if person.enterprise_id else "人才库（无单位）"
+    return PersonView(
+        id=person.id, enterprise_id=person.enterprise_id, firm_name=firm,
+        name=person.name, identity_masked=mask(keys.decrypt(person.id_cipher)),
+        birth_date=person.birth_date, education=person.education,
+        education_label=EDUCATION.get(person.education or "", "未知"), major=person.major,
+        occupation_code=person.occupation_code, skills=list(person.skills or []),
+        salary_band=band, salary_label=SALARY_BANDS[band][0] if band in SALARY_BANDS else "未知",
+        chain=person.chain, node=person.node, retain_until=person.retain_until,
+        consents=[(c.purpose, PURPOSES.get(c.purpose, c.purpose), c.given_on, c.withdrawn_on)
+                  for c in consents],
+    )  # fmt: skip
+
+
+def _consents(session: Session, ids: Sequence[int]) -> dict[int, list[Consent]]:
+    out: dict[int, list[Consent]] = {i: [] for i in ids}
+    if ids:
+        query = sa.select(Consent).where(Consent.person_id.in_(ids)).order_by(Consent.id)
+        for consent in session.scalars(query):
+            out[consent.person_id].append(consent)
+    return out
+
+
+def get_person(session: Session, *, actor: Actor, keys: Keys, person_id: int) -> PersonView:
+    """One person's record, masked; the read is audited."""
+    actor.require(Permission.TALENT_READ)
+    person = session.get(Person, person_id)
+    if person is None:
+        # a firm's user learns nothing about other firms' people: the same answer as not found
+        raise NotFound("没有这条人员记录")
+    require_people(session, actor, person.enterprise_id)
+    firms = read.names(session, [person.enterprise_id]) if person.enterprise_id else {}
+    view = _view(person, keys, firms, _consents(session, [person.id])[person.id])
+    audit.record(
+        session, action="talent.person_read", object_type="talent_people", object_id=person.id,
+        after={"enterprise_id": person.enterprise_id},
+    )  # fmt: skip
+    return view
+
+
+def list_people(
+    session: Session, *, actor: Actor, keys: Keys, enterprise_id: int | None = None,
+    limit: int = 200,
+) -> list[PersonView]:  # fmt: skip
+    """People of one firm (a firm's user: always its own), or of the whole pool for the talent
+    office; the read is audited with the ids shown."""
+    if actor.enterprise_id is not None:
+        enterprise_id = enterprise_id or actor.enterprise_id
+    if enterprise_id is not None or actor.enterprise_id is not None:
+        require_people(session, actor, enterprise_id)
+    else:
+        require_people(session, actor, None)
+    query = sa.select(Person).order_by(Person.enterprise_id, Person.id).limit(limit)
+    if enterprise_id is not None:
+        query = query.where(Person.enterprise_id == enterprise_id)
+    people = list(session.scalars(query))
+    firms = read.names(session, {p.enterprise_id for p in people if p.enterprise_id})
+    consents = _consents(session, [p.id for p in people])
+    views = [_view(p, keys, firms, consents[p.id]) for p in people]
+    if views:
+        audit.record(
+            session, action="talent.people_read", object_type="talent_people",
+            after={"enterprise_id": enterprise_id, "ids": [v.id for v in views]},
+        )  # fmt: skip
+    return views
+
+
+def find_by_identity(
+    session: Session, *, actor: Actor, keys: Keys, number: str, today: dt.date
+) -> list[PersonView]:
+    """The records with this identity number that actor may read (by the blind index)."""
+    normalised, _ = check_identity(number, today=today)
+    query = sa.select(Person.id).where(Person.id_index == keys.index(normalised))
+    if actor.enterprise_id is not None:
+        query = query.where(Person.enterprise_id == actor.enterprise_id)
+    else:
+        require_people(session, actor, None)
+    return [
+        get_person(session, actor=actor, keys=keys, person_id=i) for i in session.scalars(query)
+    ]
+
+
+def withdraw_consent(
+    session: Session, *, actor: Actor, person_id: int, purpose: str, today: dt.date
+) -> None:
+    """Record that the person withdrew their consent to one purpose."""
+    person = session.get(Person, person_id)
+    if person is None:
+        raise NotFound("没有这条人员记录")
+    require_people_write(session, actor, person.enterprise_id)
+    consent = session.scalar(
+        sa.select(Consent).where(Consent.person_id == person_id, Consent.purpose == purpose)
+    )
+    if consent is None or consent.withdrawn_on is not None:
+        raise InvalidInput("此人没有这项有效的同意", field="purpose", value=purpose)
+    consent.withdrawn_on = today
+    person.updated_at = utcnow()
+    session.flush()
+
+
+def consented(session: Session, purpose: str) -> sa.Select[Any]:
+    """Ids of people with a standing consent to purpose (for queries that use their data)."""
+    return sa.select(Consent.person_id).where(
+        Consent.purpose == purpose, Consent.withdrawn_on.is_(None)
+    )
+
+
+def count_people(session: Session, *, enterprise_id: int | None = None) -> int:
+    """How many people are recorded (no personal data: counts for pages and the map)."""
+    query = sa.select(sa.func.count()).select_from(Person)
+    if enterprise_id is not None:
+        query = query.where(Person.enterprise_id == enterprise_id)
+    return int(session.scalar(query) or 0)
+
+
+# ---------------------------------------------------------------- retention
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    removed: int
+
+
+def sweep_retention(session: Session, *, actor: Actor, today: dt.date) -> SweepResult:
+    """Delete the people whose retention date has passed (with their consents and
+    recognitions); each deletion is audited without the personal fields."""
+    actor.require(Permission.TALENT_ADMIN)
+    expired = list(session.scalars(sa.select(Person).where(Person.retain_until < today)))
+    if not expired:
+        return SweepResult(0)
+    ids = [p.id for p in expired]
+    for recognition in session.scalars(
+        sa.select(Recognition).where(Recognition.person_id.in_(ids))
+    ):
+        session.delete(recognition)
+    for consent in session.scalars(sa.select(Consent).where(Consent.person_id.in_(ids))):
+        session.delete(consent)
+    session.flush()
+    for person in expired:
+        session.delete(person)
+    session.flush()
+    audit.record(
+        session, action="talent.retention_sweep", object_type="talent_people",
+        after={"removed": len(ids), "ids": ids, "today": today.isoformat()},
+    )  # fmt: skip
+    return SweepResult(len(ids))
