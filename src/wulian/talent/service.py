@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from stdnum import exceptions as stdnum_errors
 from stdnum.cn import ric
 
+from wulian.chains import service as chains_service
 from wulian.core import audit
 from wulian.core.auth import service as auth_service
 from wulian.core.db import utcnow
@@ -28,7 +29,7 @@ from wulian.core.permissions import Actor, Permission
 from wulian.enterprises import read
 from wulian.talent import occupations
 from wulian.talent.crypto import Keys, mask
-from wulian.talent.models import Consent, Person, Recognition
+from wulian.talent.models import Consent, Person, Post, Recognition
 
 OFFICE_CODE = "talent"  # the department code of the talent office (人才办)
 OFFICE_ONLY = "人员个人信息只对人才办工作人员开放"
@@ -483,3 +484,156 @@ def sweep_retention(session: Session, *, actor: Actor, today: dt.date) -> SweepR
         after={"removed": len(ids), "ids": ids, "today": today.isoformat()},
     )  # fmt: skip
     return SweepResult(len(ids))
+
+
+# ---------------------------------------------------------------- posts (demand)
+
+POST_STAFF_OR_OWN = "只能查看和登记本企业的岗位"
+
+
+@dataclass(frozen=True)
+class NewPost:
+    """What a posts list row or the form says about an open post; salaries in yuan per year."""
+
+    title: str
+    openings: int
+    enterprise_id: int | None = None
+    occupation_code: str = ""
+    skills: Sequence[str] = ()
+    education: str = ""
+    experience_years: int | None = None
+    salary_min_yuan: int | None = None
+    salary_max_yuan: int | None = None
+    chain: str = ""
+    node: str = ""
+
+
+def require_posts_write(actor: Actor, enterprise_id: int, session: Session) -> None:
+    """A firm's user for its own firm; the talent office for any firm."""
+    actor.require(Permission.TALENT_WRITE)
+    if actor.enterprise_id is not None:
+        if actor.enterprise_id != enterprise_id:
+            raise PermissionDenied(POST_STAFF_OR_OWN)
+        return
+    if not in_office(session, actor):
+        raise PermissionDenied("岗位需求由企业或人才办工作人员登记")
+
+
+def check_chain(
+    session: Session, actor: Actor, chain: str, node: str
+) -> tuple[str | None, str | None]:
+    """A chain and node as stored (codes), from their codes or names; a clear error otherwise."""
+    chain, node = chain.strip(), node.strip()
+    if not chain:
+        if node:
+            raise InvalidInput("填写了环节，请同时填写产业链", field="chain")
+        return None, None
+    for found in chains_service.chains(session, actor=actor):
+        if chain in (found.spec.id, found.spec.name):
+            if not node:
+                return found.spec.id, None
+            for item in found.spec.nodes:
+                if node in (item.key, item.name):
+                    return found.spec.id, item.key
+            raise InvalidInput(
+                f"产业链“{found.spec.name}”没有“{node}”这个环节", field="node", value=node
+            )
+    raise InvalidInput(f"没有“{chain}”这条产业链", field="chain", value=chain)
+
+
+def create_post(
+    session: Session,
+    *,
+    actor: Actor,
+    data: NewPost,
+    table: Mapping[str, str] | None = None,
+) -> Post:
+    """Enter an open post, checked in full before it is written."""
+    enterprise_id = data.enterprise_id or actor.enterprise_id
+    if enterprise_id is None or not read.exists(session, enterprise_id):
+        raise InvalidInput("请选择发布岗位的企业", field="enterprise_id")
+    require_posts_write(actor, enterprise_id, session)
+    title = data.title.strip()
+    if not title or len(title) > 100:
+        raise InvalidInput("岗位名称不能为空，且不超过 100 个字", field="title")
+    if not 1 <= data.openings <= 10_000:
+        raise InvalidInput(
+            "招聘人数应为 1–10000 的整数", field="openings", value=str(data.openings)
+        )
+    if data.experience_years is not None and not 0 <= data.experience_years <= 50:
+        raise InvalidInput(
+            "经验要求应为 0–50 年", field="experience_years", value=str(data.experience_years)
+        )
+    low, high = data.salary_min_yuan, data.salary_max_yuan
+    for value, name in ((low, "salary_min"), (high, "salary_max")):
+        if value is not None and value <= 0:
+            raise InvalidInput("年薪应大于 0", field=name, value=str(value))
+    if low is not None and high is not None and low > high:
+        raise InvalidInput(f"年薪下限 {wan(low)} 万元高于上限 {wan(high)} 万元", field="salary_min")
+    chain, node = check_chain(session, actor, data.chain, data.node)
+    post = Post(
+        enterprise_id=enterprise_id, title=title,
+        occupation_code=occupations.check(data.occupation_code, table),
+        skills=_skills(data.skills), education=education_key(data.education),
+        experience_years=data.experience_years, salary_min_yuan=low, salary_max_yuan=high,
+        openings=data.openings, chain=chain, node=node, created_by=actor.label,
+    )  # fmt: skip
+    session.add(post)
+    session.flush()
+    return post
+
+
+def wan(yuan: int | None) -> str:
+    """Yuan shown in 万元 (one decimal at most): 250000 → 25, 125000 → 12.5."""
+    if yuan is None:
+        return ""
+    text = f"{yuan / 10_000:.1f}"
+    return text[:-2] if text.endswith(".0") else text
+
+
+@dataclass(frozen=True)
+class PostView:
+    id: int
+    enterprise_id: int
+    firm_name: str
+    title: str
+    occupation_code: str | None
+    skills: list[str]
+    education_label: str
+    experience_years: int | None
+    salary: str  # "15–25万元/年", or "面议"
+    openings: int
+    chain: str | None
+    node: str | None
+
+
+def list_posts(
+    session: Session, *, actor: Actor, enterprise_id: int | None = None, limit: int = 500
+) -> list[PostView]:
+    """Open posts: a firm's user sees its own; zone staff with talent.read see every firm's."""
+    actor.require(Permission.TALENT_READ)
+    if actor.enterprise_id is not None:
+        if enterprise_id not in (None, actor.enterprise_id):
+            raise PermissionDenied(POST_STAFF_OR_OWN)
+        enterprise_id = actor.enterprise_id
+    query = sa.select(Post).where(Post.is_open).order_by(Post.enterprise_id, Post.id).limit(limit)
+    if enterprise_id is not None:
+        query = query.where(Post.enterprise_id == enterprise_id)
+    posts = list(session.scalars(query))
+    firms = read.names(session, {p.enterprise_id for p in posts})
+    views = []
+    for p in posts:
+        if p.salary_min_yuan is None and p.salary_max_yuan is None:
+            salary = "面议"
+        else:
+            parts = [wan(p.salary_min_yuan) or "…", wan(p.salary_max_yuan) or "…"]
+            salary = f"{parts[0]}–{parts[1]}万元/年"
+        views.append(
+            PostView(
+                p.id, p.enterprise_id, firms.get(p.enterprise_id, ""), p.title,
+                p.occupation_code, list(p.skills or []),
+                EDUCATION.get(p.education or "", "不限"), p.experience_years, salary,
+                p.openings, p.chain, p.node,
+            )
+        )  # fmt: skip
+    return views
