@@ -27,9 +27,9 @@ from wulian.core.db import utcnow
 from wulian.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, WulianError
 from wulian.core.permissions import Actor, Permission
 from wulian.enterprises import read
-from wulian.talent import occupations
+from wulian.talent import authorise, occupations
 from wulian.talent.crypto import Keys, mask
-from wulian.talent.models import Consent, Person, Post, Recognition
+from wulian.talent.models import Authorisation, Consent, Person, Post, Recognition
 
 OFFICE_CODE = "talent"  # the department code of the talent office (人才办)
 OFFICE_ONLY = "人员个人信息只对人才办工作人员开放"
@@ -637,3 +637,271 @@ def list_posts(
             )
         )  # fmt: skip
     return views
+
+
+# ---------------------------------------------------------------- 企业人才自主评价
+
+GRADES: dict[str, str] = {
+    "A": "A类 顶尖人才",
+    "B": "B类 国家级领军人才",
+    "C": "C类 省级领军人才",
+    "D": "D类 市级领军人才",
+    "E": "E类 高级人才",
+}
+FIRM_GRADES = ("D", "E")  # what a firm may recognise itself; A–C go through the catalogue
+STATES = {"submitted": "待认账", "approved": "已认账", "returned": "已退回"}
+OFFICE_APPROVES = "只有人才办工作人员可以认账或退回企业的人才认定"
+AUTHORISATION_DAYS = 365
+
+
+def _require_office_write(session: Session, actor: Actor, why: str) -> None:
+    actor.require(Permission.TALENT_WRITE)
+    if not in_office(session, actor):
+        raise PermissionDenied(why)
+
+
+def eligibility(
+    session: Session, *, actor: Actor, year: int, enterprise_ids: list[int] | None = None
+) -> list[authorise.Eligibility]:
+    """Which firms meet the rules of authorisation on year's data, each with its reasons."""
+    actor.require_staff("人才自主评价资格的评价结果只对园区工作人员开放", Permission.TALENT_READ)
+    return authorise.evaluate(session, actor=actor, year=year, enterprise_ids=enterprise_ids)
+
+
+def current_authorisation(
+    session: Session, *, enterprise_id: int, today: dt.date
+) -> Authorisation | None:
+    """The firm's authorisation in force on today, if any."""
+    query = (
+        sa.select(Authorisation)
+        .where(
+            Authorisation.enterprise_id == enterprise_id, ~Authorisation.revoked,
+            Authorisation.granted_on <= today, Authorisation.expires_on >= today,
+        )
+        .order_by(Authorisation.expires_on.desc())
+    )  # fmt: skip
+    return session.scalars(query).first()
+
+
+def latest_authorisation(session: Session, *, enterprise_id: int) -> Authorisation | None:
+    """The firm's newest authorisation, in force or not."""
+    query = (
+        sa.select(Authorisation)
+        .where(Authorisation.enterprise_id == enterprise_id, ~Authorisation.revoked)
+        .order_by(Authorisation.expires_on.desc())
+    )
+    return session.scalars(query).first()
+
+
+def authorise_firms(
+    session: Session, *, actor: Actor, year: int, today: dt.date,
+    enterprise_ids: list[int] | None = None,
+) -> list[Authorisation]:  # fmt: skip
+    """Authorise every eligible firm that has no authorisation in force (the yearly
+    re-evaluation): a quota from its staff and one year's validity, with the reasons kept."""
+    _require_office_write(session, actor, "只有人才办工作人员可以授予人才自主评价资格")
+    granted = []
+    for result in authorise.evaluate(
+        session, actor=actor, year=year, enterprise_ids=enterprise_ids
+    ):
+        if result.status != "eligible" or result.quota is None:
+            continue
+        if current_authorisation(session, enterprise_id=result.enterprise_id, today=today):
+            continue
+        item = Authorisation(
+            enterprise_id=result.enterprise_id, year=year, quota=result.quota, granted_on=today,
+            expires_on=today + dt.timedelta(days=AUTHORISATION_DAYS - 1),
+            reasons=[{"line": line} for line in result.lines], created_by=actor.label,
+        )  # fmt: skip
+        session.add(item)
+        granted.append(item)
+    session.flush()
+    if granted:
+        audit.record(
+            session, action="talent.authorise", object_type="talent_authorisations",
+            after={"year": year, "firms": [g.enterprise_id for g in granted]},
+        )  # fmt: skip
+    return granted
+
+
+def used_quota(session: Session, authorisation_id: int) -> int:
+    """Recognitions counted against an authorisation's quota (submitted or approved)."""
+    query = sa.select(sa.func.count()).where(
+        Recognition.authorisation_id == authorisation_id,
+        Recognition.state.in_(("submitted", "approved")),
+    )
+    return int(session.scalar(query) or 0)
+
+
+def submit_recognition(
+    session: Session, *, actor: Actor, person_id: int, grade: str, evidence: str,
+    today: dt.date,
+) -> Recognition:  # fmt: skip
+    """A firm recognises one of its people (企业认定), within its quota and before its
+    authorisation expires; the talent office then reviews it."""
+    actor.require(Permission.TALENT_WRITE)
+    if actor.enterprise_id is None:
+        raise PermissionDenied("人才自主评价由获得授权的企业提交")
+    person = session.get(Person, person_id)
+    if person is None or person.enterprise_id != actor.enterprise_id:
+        raise NotFound("本企业没有这条人员记录")
+    if grade not in FIRM_GRADES:
+        raise InvalidInput(
+            "企业自主评价只能认定 D 类、E 类人才；A–C 类须按人才目录申报", field="grade",
+            value=grade,
+        )  # fmt: skip
+    text = evidence.strip()
+    if len(text) < 10 or len(text) > 4000:
+        raise InvalidInput(
+            "请填写认定依据和佐证材料说明（10–4000 字），如职称、获奖、专利、业绩", field="evidence"
+        )
+    granted = current_authorisation(session, enterprise_id=actor.enterprise_id, today=today)
+    if granted is None:
+        last = latest_authorisation(session, enterprise_id=actor.enterprise_id)
+        if last is not None and last.expires_on < today:
+            raise PermissionDenied(
+                f"本企业的人才自主评价授权已于 {last.expires_on.isoformat()} 到期，"
+                "不能再提交认定；请等待人才办按最新年度数据重新评价",
+                field="authorisation",
+            )
+        raise PermissionDenied("本企业尚未获得人才自主评价授权", field="authorisation")
+    used = used_quota(session, granted.id)
+    if used >= granted.quota:
+        raise PermissionDenied(
+            f"本企业本年度自主评价名额 {granted.quota} 名已用完（已提交或已认账 {used} 名），"
+            "不能再提交",
+            field="quota",
+        )
+    standing = session.scalar(
+        sa.select(Consent.id).where(
+            Consent.person_id == person.id, Consent.purpose == "recognition",
+            Consent.withdrawn_on.is_(None),
+        )
+    )  # fmt: skip
+    if standing is None:
+        raise InvalidInput(
+            f"{person.name}未同意将个人信息用于人才认定，请先取得本人同意并登记", field="consent"
+        )
+    open_one = session.scalar(
+        sa.select(Recognition.id).where(
+            Recognition.person_id == person.id, Recognition.state.in_(("submitted", "approved"))
+        )
+    )
+    if open_one is not None:
+        raise Conflict(f"{person.name}已有待认账或已认账的认定", field="person_id")
+    recognition = Recognition(
+        authorisation_id=granted.id, enterprise_id=actor.enterprise_id, person_id=person.id,
+        grade=grade, evidence=text, state="submitted", submitted_on=today,
+        created_by=actor.label,
+    )  # fmt: skip
+    session.add(recognition)
+    session.flush()
+    return recognition
+
+
+def decide_recognition(
+    session: Session, *, actor: Actor, recognition_id: int, approve: bool, note: str,
+    today: dt.date,
+) -> Recognition:  # fmt: skip
+    """The talent office confirms (认账) or returns a firm's recognition."""
+    _require_office_write(session, actor, OFFICE_APPROVES)
+    recognition = session.get(Recognition, recognition_id)
+    if recognition is None:
+        raise NotFound("没有这条人才认定")
+    if recognition.state != "submitted":
+        raise Conflict(f"这条认定{STATES[recognition.state]}，不能再处理", field="state")
+    note = note.strip()
+    if not approve and not note:
+        raise InvalidInput("退回时请写明理由", field="note")
+    recognition.state = "approved" if approve else "returned"
+    recognition.decided_on = today
+    recognition.decided_by = actor.label
+    recognition.decision_note = note[:500]
+    session.flush()
+    return recognition
+
+
+def recognition_refused(
+    session: Session, *, actor: Actor, attempt: str, error: WulianError,
+    object_id: int | None = None,
+) -> None:  # fmt: skip
+    """Roll back a refused recognition step and record the attempt, on its own."""
+    session.rollback()
+    audit.track(session, actor)
+    audit.record(
+        session, action="talent.recognition_refused", object_type="talent_recognitions",
+        object_id=object_id,
+        after={"attempt": attempt, "code": error.code, "message": error.message},
+    )  # fmt: skip
+    session.commit()
+
+
+@dataclass(frozen=True)
+class RecognitionView:
+    id: int
+    enterprise_id: int
+    firm_name: str
+    person_id: int
+    person_name: str
+    grade: str
+    grade_label: str
+    evidence: str
+    state: str
+    state_label: str
+    submitted_on: dt.date
+    decided_on: dt.date | None
+    decided_by: str
+    decision_note: str
+
+
+def list_recognitions(
+    session: Session, *, actor: Actor, state: str | None = None
+) -> list[RecognitionView]:
+    """Recognitions: a firm's own, or every firm's for the talent office."""
+    actor.require(Permission.TALENT_READ)
+    query = sa.select(Recognition, Person.name).join(Person, Person.id == Recognition.person_id)
+    if actor.enterprise_id is not None:
+        query = query.where(Recognition.enterprise_id == actor.enterprise_id)
+    elif not in_office(session, actor):
+        raise PermissionDenied(OFFICE_ONLY)
+    if state:
+        query = query.where(Recognition.state == state)
+    rows = list(session.execute(query.order_by(Recognition.id.desc())))
+    firms = read.names(session, {r.enterprise_id for r, _ in rows})
+    return [
+        RecognitionView(
+            r.id,
+            r.enterprise_id,
+            firms.get(r.enterprise_id, ""),
+            r.person_id,
+            name,
+            r.grade,
+            GRADES.get(r.grade, r.grade),
+            r.evidence,
+            r.state,
+            STATES.get(r.state, r.state),
+            r.submitted_on,
+            r.decided_on,
+            r.decided_by,
+            r.decision_note,
+        )
+        for r, name in rows
+    ]
+
+
+def authorisations(session: Session, *, actor: Actor, today: dt.date) -> list[dict[str, Any]]:
+    """Authorised firms with quota, used and expiry (a firm's user: its own)."""
+    actor.require(Permission.TALENT_READ)
+    query = sa.select(Authorisation).where(~Authorisation.revoked)
+    if actor.enterprise_id is not None:
+        query = query.where(Authorisation.enterprise_id == actor.enterprise_id)
+    items = list(session.scalars(query.order_by(Authorisation.expires_on.desc())))
+    firms = read.names(session, {a.enterprise_id for a in items})
+    return [
+        {"id": a.id, "enterprise_id": a.enterprise_id, "firm_name": firms.get(a.enterprise_id, ""),
+         "year": a.year, "quota": a.quota, "used": used_quota(session, a.id),
+         "granted_on": a.granted_on, "expires_on": a.expires_on,
+         "in_force": a.granted_on <= today <= a.expires_on,
+         "reasons": [str(r.get("line", "")) for r in a.reasons]}
+        for a in items
+    ]  # fmt: skip
