@@ -21,13 +21,13 @@ from stdnum import exceptions as stdnum_errors
 from stdnum.cn import ric
 
 from wulian.chains import service as chains_service
-from wulian.core import audit
+from wulian.core import audit, xlsx
 from wulian.core.auth import service as auth_service
 from wulian.core.db import utcnow
 from wulian.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, WulianError
 from wulian.core.permissions import Actor, Permission
 from wulian.enterprises import read
-from wulian.talent import authorise, occupations
+from wulian.talent import authorise, occupations, scarcity
 from wulian.talent.crypto import Keys, mask
 from wulian.talent.models import Authorisation, Consent, Person, Post, Recognition
 
@@ -905,3 +905,153 @@ def authorisations(session: Session, *, actor: Actor, today: dt.date) -> list[di
          "reasons": [str(r.get("line", "")) for r in a.reasons]}
         for a in items
     ]  # fmt: skip
+
+
+# ---------------------------------------------------------------- the industry talent map
+
+SCARCITY_RANK = {"other": 0, "secondary": 1, "college": 2, "bachelor": 3, "master": 4, "doctor": 4}
+STATISTICS_PURPOSES = ("employment", "talent_map")  # consents that allow counting a person
+
+
+@dataclass(frozen=True)
+class MapCell:
+    """Demand and supply of one occupation at one chain node, with its scarcity."""
+
+    chain: str | None
+    chain_name: str
+    node: str | None
+    node_name: str
+    occupation_code: str | None
+    occupation_name: str
+    demand: int  # openings of open posts
+    posts: int
+    supply: int  # people counted (with a consent to statistics)
+    education: str  # the most common minimum education required, or 未说明
+    experience_years: float | None  # mean minimum, weighted by openings
+    salary_median_yuan: int | None  # median of the posts' offers (midpoints), per year
+    index: int | None
+    level: str
+    scores: dict[str, int]
+
+    @property
+    def ratio(self) -> str:
+        return f"{self.supply / self.demand:.2f}" if self.demand else "—"
+
+    @property
+    def salary(self) -> str:
+        return f"{wan(self.salary_median_yuan)}万元/年" if self.salary_median_yuan else "未说明"
+
+
+def _median(values: list[float]) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def _midpoint(post: Post) -> float | None:
+    known = [v for v in (post.salary_min_yuan, post.salary_max_yuan) if v is not None]
+    return sum(known) / len(known) if known else None
+
+
+def talent_map(
+    session: Session, *, actor: Actor, chain: str | None = None,
+    table: Mapping[str, str] | None = None,
+) -> list[MapCell]:  # fmt: skip
+    """Demand (open posts) against supply (people who consented to statistics) per chain node
+    and occupation, with the scarcity index (see `scarcity`); counts only, no personal data."""
+    actor.require_staff("产业人才地图只对园区工作人员开放", Permission.TALENT_READ)
+    atlas = {c.spec.id: c for c in chains_service.chains(session, actor=actor)}
+    posts = list(session.scalars(sa.select(Post).where(Post.is_open)))
+    counted = sa.select(Consent.person_id).where(
+        Consent.purpose.in_(STATISTICS_PURPOSES), Consent.withdrawn_on.is_(None)
+    )
+    supply_rows = session.execute(
+        sa.select(Person.chain, Person.node, Person.occupation_code, sa.func.count())
+        .where(Person.id.in_(counted))
+        .group_by(Person.chain, Person.node, Person.occupation_code)
+    ).all()
+    supply = {(c, n, o): int(k) for c, n, o, k in supply_rows}
+    zone_median = _median([m for p in posts if (m := _midpoint(p)) is not None])
+    groups: dict[tuple[str | None, str | None, str | None], list[Post]] = {}
+    for post in posts:
+        groups.setdefault((post.chain, post.node, post.occupation_code), []).append(post)
+    for key in supply:
+        groups.setdefault(key, [])
+    cells = []
+    for (chain_key, node_key, code), items in groups.items():
+        if chain is not None and chain_key != chain:
+            continue
+        demand = sum(p.openings for p in items)
+        stated = [p for p in items if p.education is not None]
+        education_rank = (
+            sum(SCARCITY_RANK.get(p.education or "", 0) * p.openings for p in stated)
+            / sum(p.openings for p in stated)
+            if stated else None
+        )  # fmt: skip
+        with_years = [p for p in items if p.experience_years is not None]
+        years = (
+            sum((p.experience_years or 0) * p.openings for p in with_years)
+            / sum(p.openings for p in with_years)
+            if with_years else None
+        )  # fmt: skip
+        offer = _median([m for p in items if (m := _midpoint(p)) is not None])
+        relative = offer / zone_median if offer is not None and zone_median else None
+        rating = scarcity.rate(
+            supply=supply.get((chain_key, node_key, code), 0), demand=demand,
+            education_rank=education_rank, experience_years=years, salary_relative=relative,
+        )  # fmt: skip
+        common = max(
+            {p.education for p in stated},
+            key=lambda e: sum(p.openings for p in stated if p.education == e),
+            default=None,
+        )
+        found = atlas.get(chain_key or "")
+        node_name = ""
+        if found is not None and node_key:
+            node_name = next((n.name for n in found.spec.nodes if n.key == node_key), node_key)
+        cells.append(
+            MapCell(
+                chain=chain_key, chain_name=found.spec.name if found else "未归链",
+                node=node_key, node_name=node_name or ("—" if found else ""),
+                occupation_code=code,
+                occupation_name=(table or {}).get(code or "", "") if code else "职业未归类",
+                demand=demand, posts=len(items),
+                supply=supply.get((chain_key, node_key, code), 0),
+                education=EDUCATION.get(common or "", "未说明"), experience_years=years,
+                salary_median_yuan=None if offer is None else int(offer), index=rating.index,
+                level=rating.level, scores=rating.scores,
+            )
+        )  # fmt: skip
+    return sorted(cells, key=lambda c: (-(c.index or 0), -c.demand, c.chain_name, c.node_name))
+
+
+CATALOGUE_HEADERS = [
+    "产业链", "环节", "职业代码", "职业名称", "需求人数", "供给人数", "供需比", "学历要求",
+    "经验要求（年）", "薪酬中位数（万元/年）", "紧缺指数", "紧缺程度",
+]  # fmt: skip
+
+
+def shortage_catalogue_xlsx(
+    session: Session, *, actor: Actor, min_index: int = 3,
+    table: Mapping[str, str] | None = None,
+) -> bytes:  # fmt: skip
+    """The 紧缺人才目录: occupations rated min_index and above, most scarce first."""
+    cells = [
+        c for c in talent_map(session, actor=actor, table=table)
+        if c.index is not None and c.index >= min_index
+    ]  # fmt: skip
+    rows = [
+        [c.chain_name, c.node_name, c.occupation_code or "", c.occupation_name, c.demand, c.supply,
+         c.ratio, c.education,
+         "" if c.experience_years is None else round(c.experience_years, 1),
+         wan(c.salary_median_yuan), c.index, c.level]
+        for c in cells
+    ]  # fmt: skip
+    book = xlsx.ListWorkbook()
+    book.table(
+        "紧缺人才目录", headers=CATALOGUE_HEADERS, rows=rows,
+        widths=[14, 18, 12, 26, 10, 10, 8, 12, 12, 16, 10, 10], frozen_columns=2,
+    )  # fmt: skip
+    return book.close()
