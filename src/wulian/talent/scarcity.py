@@ -9,7 +9,7 @@ Four scores, each 1–5:
 | supply/demand (weight 0.6) | people ÷ openings | ≥ 2 | 1–2 | 0.5–1 | 0.2–0.5 | < 0.2 |
 | education (0.15) | the openings' mean minimum | none | 中专/高中 | 大专 | 本科 | 硕士+ |
 | experience (0.1) | the openings' mean minimum, years | < 1 | 1–3 | 3–5 | 5–8 | ≥ 8 |
-| salary (0.15) | median offer ÷ the zone's median offer | < 0.8 | 0.8–1 | 1–1.25 | 1.25–1.6 | ≥ 1.6 |
+| salary (0.15) | median offer ÷ zone median | < 0.8 | 0.8–1 | 1–1.25 | 1.25–1.6 | ≥ 1.6 |
 
 The index is the weighted mean, rounded half up. A score whose input is unknown (no post states
 an education, an experience or a salary) is left out and the other weights are rescaled: unknown
