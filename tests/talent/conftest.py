@@ -7,6 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pytest
+from pydantic import SecretStr
 from stdnum.cn import ric
 
 from wulian.core.auth import service as auth_service
@@ -61,4 +62,15 @@ def person(world, actor: Actor, *, today: dt.date = TODAY, **fields) -> int:
     data = service.NewPerson(**values)
     return world.run(
         lambda s: service.create_person(s, actor=actor, keys=KEYS, today=today, data=data).id
+    )
+
+
+@pytest.fixture
+def settings(settings, shared_data):
+    """The app's settings with the test key and the occupation table beside the checkout."""
+    return settings.model_copy(
+        update={
+            "talent_key": SecretStr(TEST_KEY),
+            "occupations_file": shared_data / "occupations" / "csco2022.csv",
+        }
     )

@@ -74,6 +74,19 @@ MENU: tuple[MenuSection, ...] = (
         ),
     ),
     MenuSection(
+        "人才链",
+        (
+            MenuItem("人才工作台", "/talent", Permission.TALENT_READ),
+            MenuItem("产业人才地图", "/talent/map", Permission.TALENT_READ, zone_staff_only=True),
+            MenuItem(
+                "自主评价授权",
+                "/talent/authorisations",
+                Permission.TALENT_READ,
+                zone_staff_only=True,
+            ),
+        ),
+    ),
+    MenuSection(
         "服务链",
         (
             MenuItem("企呼我应", "/desk", Permission.ZONE_READ, zone_staff_only=True),

@@ -1,0 +1,82 @@
+"""The talent pages as a browser uses them: a firm imports its staff, sees them masked; another
+firm is refused and the attempt audited; the talent office confirms; the map downloads."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from pydantic import SecretStr
+
+from tests.conftest import csrf_from, login, page_csrf
+from tests.talent.conftest import identity
+from tests.talent.test_imports import STAFF_HEADERS, book, staff_row
+from wulian.core.audit.models import AuditEntry
+from wulian.talent.models import Person
+
+
+def _upload(client, kind, data, firm=None):
+    token = page_csrf(client, f"/talent/import/{kind}")
+    fields = {"csrf_token": token} | ({"firm": str(firm)} if firm else {})
+    return client.post(
+        f"/talent/import/{kind}", data=fields,
+        files={"file": ("名单.xlsx", data, "application/octet-stream")},
+    )  # fmt: skip
+
+
+def test_a_firm_imports_staff_and_another_firm_is_refused(make_client, world, zone):
+    firm_a = make_client()
+    login(firm_a, "firm_a_user")
+    checked = _upload(firm_a, "staff", book(STAFF_HEADERS, [staff_row(1, chain="", node="")]))
+    assert checked.status_code == 200
+    assert "检查通过：1 行" in checked.text
+    assert identity(1) not in checked.text
+    action = checked.text.split('action="/talent/import/staff/')[1].split('"')[0]
+    done = firm_a.post(
+        f"/talent/import/staff/{action}", data={"csrf_token": csrf_from(checked.text)}
+    )
+    assert "已导入 1 行" in done.text
+    hub = firm_a.get("/talent")
+    assert "3308**********0011" in hub.text
+    assert identity(1) not in hub.text
+    pid = world.scalar(sa.select(Person.id))
+
+    firm_b = make_client()
+    login(firm_b, "firm_b_user")
+    refused = firm_b.get(f"/talent/people/{pid}")
+    assert refused.status_code == 403
+    assert "只能查看和登记本企业的人员" in refused.text
+    attempt = world.scalar(sa.select(AuditEntry.after).where(AuditEntry.action == "talent.refused"))
+    assert attempt["attempt"] == "查看人员信息"
+
+    office = make_client()
+    login(office, "talent_officer")
+    page = office.get(f"/talent/people/{pid}")
+    assert page.status_code == 200
+    assert "3308**********0011" in page.text
+    assert (
+        world.scalar(sa.select(sa.func.count()).where(AuditEntry.action == "talent.person_read"))
+        == 1
+    )
+
+
+def test_pages_by_role(make_client, world, zone):
+    other = make_client()
+    login(other, "other_officer")
+    assert other.get("/talent/people").status_code == 403
+    assert other.get("/talent/map").status_code == 200
+    catalogue = other.get("/talent/map/catalogue.xlsx")
+    assert catalogue.headers["content-type"].startswith(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml"
+    )
+    firm = make_client()
+    login(firm, "firm_a_user")
+    assert firm.get("/talent/map").status_code == 403
+    assert "人才工作台" in firm.get("/").text  # the menu entry for talent.read
+
+
+def test_without_a_key_the_page_says_why(make_client, world, zone, app):
+    app.state.settings = app.state.settings.model_copy(update={"talent_key": SecretStr("")})
+    firm = make_client()
+    login(firm, "firm_a_user")
+    page = firm.get("/talent")
+    assert page.status_code == 503
+    assert "WULIAN_TALENT_KEY" in page.text
