@@ -100,10 +100,8 @@ def test_a_firm_recognises_a_talent_and_the_office_confirms(
     page.get_by_role("link", name="导入岗位需求").click()
     posts = tmp_path / "岗位需求.xlsx"
     posts.write_bytes(_book(
-    row.get_by_label("王晓明的认定依据").fill(
-        "高级工程师；主持磷酸锰铁锂中试，授权发明专利 3 件"
-    )
-         "产业链", "环节", "职业代码"],
+        ["岗位名称", "学历要求", "经验要求（年）", "年薪下限（万元）", "年薪上限（万元）",
+         "招聘人数", "产业链", "环节", "职业代码"],
         [["正极材料研发工程师", "硕士", "5", "30", "50", "6", "锂电新材料", "正极材料",
           "2-02-06-01"],
          ["质量工程师", "本科", "2", "12", "18", "1", "锂电新材料", "正极材料", "2-02-29-03"]],
@@ -139,7 +137,8 @@ def test_a_firm_recognises_a_talent_and_the_office_confirms(
     expect(page.locator("#staff")).to_contain_text("3308**********0011")
     expect(page.locator("#staff")).to_contain_text("20–50万元")  # 350,000 元 = 35 万元
     row = page.locator("#staff tr", has_text="王晓明")
-    row.get_by_label("王晓明的认定依据").fill("高级工程师；主持磷酸锰铁锂中试，授权发明专利 3 件")
+    evidence = "高级工程师；主持磷酸锰铁锂中试，授权发明专利 3 件"
+    row.get_by_label("王晓明的认定依据").fill(evidence)
     row.get_by_role("button", name="认定").click()
     expect(page.locator("#submitted")).to_be_visible()
     expect(page.locator("#recognitions")).to_contain_text("待认账")
