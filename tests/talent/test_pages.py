@@ -41,7 +41,7 @@ def test_a_firm_imports_staff_and_another_firm_is_refused(make_client, world, zo
 
     firm_b = make_client()
     login(firm_b, "firm_b_user")
-    refused = firm_b.get(f"/talent/people/{pid}")
+    refused = firm_b.get(f"/talent/people?person={pid}")
     assert refused.status_code == 403
     assert "只能查看和登记本企业的人员" in refused.text
     attempt = world.scalar(sa.select(AuditEntry.after).where(AuditEntry.action == "talent.refused"))
@@ -49,7 +49,7 @@ def test_a_firm_imports_staff_and_another_firm_is_refused(make_client, world, zo
 
     office = make_client()
     login(office, "talent_officer")
-    page = office.get(f"/talent/people/{pid}")
+    page = office.get(f"/talent/people?person={pid}")
     assert page.status_code == 200
     assert "3308**********0011" in page.text
     assert (
@@ -77,6 +77,10 @@ def test_without_a_key_the_page_says_why(make_client, world, zone, app):
     app.state.settings = app.state.settings.model_copy(update={"talent_key": SecretStr("")})
     firm = make_client()
     login(firm, "firm_a_user")
-    page = firm.get("/talent")
-    assert page.status_code == 503
+    page = firm.get("/talent")  # the page stays, saying why the staff cannot be shown
     assert "WULIAN_TALENT_KEY" in page.text
+    assert "本企业人员（0 人）" in page.text
+    checked = _upload(firm, "staff", book(STAFF_HEADERS, [staff_row(1)]))
+    assert checked.status_code == 503
+    assert "WULIAN_TALENT_KEY" in checked.text
+    assert world.scalar(sa.select(sa.func.count()).select_from(Person)) == 0

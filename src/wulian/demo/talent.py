@@ -128,7 +128,7 @@ def build(
             people += 1
     granted = service.authorise_firms(session, actor=actor, year=year, today=today)
     recognitions = 0
-    for item in granted[:3]:
+    for item in [g for g in granted if g.enterprise_id in staff][:4]:
         firm_actor = Actor(
             kind="system", id=None, label=f"{actor.label}（企业）",
             permissions=frozenset({Permission.TALENT_READ, Permission.TALENT_WRITE}),

@@ -29,7 +29,7 @@ from wulian.core.errors import InvalidInput, NotFound, PermissionDenied, WulianE
 from wulian.core.permissions import Actor, Permission
 from wulian.core.uploads import Uploads
 from wulian.talent import imports, occupations, scarcity, schemas, service
-from wulian.talent.crypto import Keys
+from wulian.talent.crypto import KeyMissing, Keys
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(tags=["人才"])
@@ -82,7 +82,10 @@ def _hub_context(request: Request, db: Session, actor: Actor) -> dict[str, Any]:
         "people": [],
     }  # fmt: skip
     if firm is not None:
-        context["people"] = service.list_people(db, actor=actor, keys=keys_of(request))
+        try:
+            context["people"] = service.list_people(db, actor=actor, keys=keys_of(request))
+        except KeyMissing as missing:
+            context["key_missing"] = missing.message
     return context
 
 
@@ -98,23 +101,27 @@ def hub(request: Request, db: DB, actor: CurrentActor) -> Response:
 def people(
     request: Request, db: DB, actor: CurrentActor,
     firm: Annotated[int | None, Query(ge=1, title="企业编号")] = None,
+    person: Annotated[int | None, Query(ge=1, title="人员编号")] = None,
 ) -> Response:  # fmt: skip
+    """The people of a firm or of the pool (talent office), or one person; each read audited."""
     try:
-        listed = service.list_people(db, actor=actor, keys=keys_of(request), enterprise_id=firm)
+        keys = keys_of(request)
+    except KeyMissing as missing:
+        context = {"actor": actor, "people": [], "key_missing": missing.message}
+        return render(request, "talent/people.html", context)
+    if person is not None:
+        try:
+            view = service.get_person(db, actor=actor, keys=keys, person_id=person)
+        except PermissionDenied as error:
+            _refused(db, actor, "查看人员信息", error, person)
+            raise
+        return render(request, "talent/person.html", {"actor": actor, "person": view})
+    try:
+        listed = service.list_people(db, actor=actor, keys=keys, enterprise_id=firm)
     except PermissionDenied as error:
         _refused(db, actor, "查看人员名单", error, None)
         raise
     return render(request, "talent/people.html", {"actor": actor, "people": listed})
-
-
-@pages.get("/talent/people/{person_id}")
-def person(request: Request, person_id: PersonId, db: DB, actor: CurrentActor) -> Response:
-    try:
-        view = service.get_person(db, actor=actor, keys=keys_of(request), person_id=person_id)
-    except PermissionDenied as error:
-        _refused(db, actor, "查看人员信息", error, person_id)
-        raise
-    return render(request, "talent/person.html", {"actor": actor, "person": view})
 
 
 # ---------------------------------------------------------------- imports
@@ -133,17 +140,27 @@ def _import_context(actor: Actor, kind: imports.Kind) -> dict[str, Any]:
     return {"actor": actor, "kind": kind, "report": None, "error": None, "token": None}
 
 
-@pages.get("/talent/import/{kind}")
-def import_page(request: Request, kind: KindP, db: DB, actor: CurrentActor) -> Response:
-    actor.require(Permission.TALENT_WRITE)
-    return render(request, "talent/import.html", _import_context(actor, _kind(kind)))
+def _import_page(found: imports.Kind) -> Any:
+    def page(request: Request, db: DB, actor: CurrentActor) -> Response:
+        actor.require(Permission.TALENT_WRITE)
+        return render(request, "talent/import.html", _import_context(actor, found))
+
+    return page
 
 
-@pages.get("/talent/import/{kind}/template.xlsx")
-def import_template(request: Request, kind: KindP, actor: CurrentActor) -> Response:
-    actor.require(Permission.TALENT_WRITE)
-    found = _kind(kind)
-    return xlsx_download(imports.template_xlsx(found), f"{found.title}导入模板.xlsx")
+def _import_template(found: imports.Kind) -> Any:
+    def template(request: Request, actor: CurrentActor) -> Response:
+        actor.require(Permission.TALENT_WRITE)
+        return xlsx_download(imports.template_xlsx(found), f"{found.title}导入模板.xlsx")
+
+    return template
+
+
+for _found in imports.KINDS.values():  # one page per kind (no path parameter to guess)
+    pages.add_api_route(f"/talent/import/{_found.key}", _import_page(_found), methods=["GET"])
+    pages.add_api_route(
+        f"/talent/import/{_found.key}/template.xlsx", _import_template(_found), methods=["GET"]
+    )
 
 
 @pages.post("/talent/import/{kind}")
