@@ -889,17 +889,30 @@ def list_recognitions(
     ]
 
 
-def authorisations(session: Session, *, actor: Actor, today: dt.date) -> list[dict[str, Any]]:
-    """Authorised firms with quota, used and expiry (a firm's user: its own)."""
+def authorisations(
+    session: Session, *, actor: Actor, today: dt.date, limit: int = 1000
+) -> list[dict[str, Any]]:
+    """Authorised firms with quota, used and expiry, newest first (a firm's user: its own)."""
     actor.require(Permission.TALENT_READ)
     query = sa.select(Authorisation).where(~Authorisation.revoked)
     if actor.enterprise_id is not None:
         query = query.where(Authorisation.enterprise_id == actor.enterprise_id)
-    items = list(session.scalars(query.order_by(Authorisation.expires_on.desc())))
+    query = query.order_by(Authorisation.expires_on.desc(), Authorisation.id).limit(limit)
+    items = list(session.scalars(query))
     firms = read.names(session, {a.enterprise_id for a in items})
+    used = dict(
+        session.execute(
+            sa.select(Recognition.authorisation_id, sa.func.count())
+            .where(
+                Recognition.authorisation_id.in_([a.id for a in items]),
+                Recognition.state.in_(("submitted", "approved")),
+            )
+            .group_by(Recognition.authorisation_id)
+        ).all()
+    )
     return [
         {"id": a.id, "enterprise_id": a.enterprise_id, "firm_name": firms.get(a.enterprise_id, ""),
-         "year": a.year, "quota": a.quota, "used": used_quota(session, a.id),
+         "year": a.year, "quota": a.quota, "used": int(used.get(a.id, 0)),
          "granted_on": a.granted_on, "expires_on": a.expires_on,
          "in_force": a.granted_on <= today <= a.expires_on,
          "reasons": [str(r.get("line", "")) for r in a.reasons]}

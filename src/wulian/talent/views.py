@@ -72,7 +72,7 @@ def _hub_context(request: Request, db: Session, actor: Actor) -> dict[str, Any]:
     firm = actor.enterprise_id
     context: dict[str, Any] = {
         "actor": actor, "today": today, "office": office, "firm": firm,
-        "authorisations": service.authorisations(db, actor=actor, today=today),
+        "authorisations": service.authorisations(db, actor=actor, today=today, limit=30),
         "recognitions": (
             service.list_recognitions(db, actor=actor) if office or firm is not None else []
         ),
