@@ -20,12 +20,16 @@ from sqlalchemy.orm import Session
 from wulian.core.permissions import Actor
 from wulian.engines.rules import evaluate as rules
 from wulian.engines.rules import policy as rule_files
+from wulian.engines.rules.explain import explain_row
 from wulian.engines.rules.policy import STATUS_NAMES, Policy
 from wulian.enterprises import facts, read
 
 QUOTA_SHARE = 0.05  # of staff_total
 QUOTA_MIN, QUOTA_MAX = 1, 20
 METRICS = ("rd_expense", "revenue", "tech_staff", "staff_total")
+# Up to this many firms every result is explained; beyond, only the eligible ones (the others'
+# reasons are one click away: evaluate them by id).
+EXPLAIN_ALL = 300
 
 
 @functools.cache
@@ -73,12 +77,16 @@ def evaluate(
     if frame.is_empty():
         return []
     result = rules.evaluate([spec], frame, period=year, unit="enterprise_id", trace=True)
-    statuses = result.frames[spec.id].select("enterprise_id", "status").iter_rows()
     staff = dict(frame.select("enterprise_id", "staff_total").iter_rows())
     names = read.names(session, [int(i) for i in frame["enterprise_id"]])
+    evaluated, parameters = result.policies[spec.id], result.parameters[spec.id]
     out = []
-    for enterprise_id, status in statuses:
-        explanation = result.explain(enterprise_id)[0]
+    for row in result.frames[spec.id].iter_rows(named=True):  # each row explained once
+        enterprise_id, status = row["enterprise_id"], row["status"]
+        every = result.frames[spec.id].height <= EXPLAIN_ALL
+        lines = (
+            explain_row(evaluated, row, parameters).lines() if every or status == "eligible" else []
+        )
         out.append(
             Eligibility(
                 enterprise_id=int(enterprise_id),
@@ -86,7 +94,7 @@ def evaluate(
                 status=str(status),
                 status_name=STATUS_NAMES[str(status)],
                 quota=quota_of(staff.get(enterprise_id)) if status == "eligible" else None,
-                lines=explanation.lines(),
+                lines=lines,
             )
         )
     return sorted(out, key=lambda e: (e.status != "eligible", e.firm_name))

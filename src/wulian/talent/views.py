@@ -286,6 +286,8 @@ def authorisation_page(
     results = service.eligibility(db, actor=actor, year=year)
     context = {
         "actor": actor, "year": year, "results": results, "today": today,
+        "shown": [r for r in results if r.status == "eligible"]
+        + [r for r in results if r.status != "eligible"][:300],
         "granted": service.authorisations(db, actor=actor, today=today),
         "office": service.in_office(db, actor) and actor.has(Permission.TALENT_WRITE),
     }  # fmt: skip
