@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from pydantic import SecretStr
 
-from tests.conftest import csrf_from, login, page_csrf
+from tests.conftest import SYSTEM, csrf_from, login, page_csrf
 from tests.talent.conftest import identity
 from tests.talent.test_imports import STAFF_HEADERS, book, staff_row
 from wulian.core.audit.models import AuditEntry
@@ -84,3 +84,38 @@ def test_without_a_key_the_page_says_why(make_client, world, zone, app):
     assert checked.status_code == 503
     assert "WULIAN_TALENT_KEY" in checked.text
     assert world.scalar(sa.select(sa.func.count()).select_from(Person)) == 0
+
+
+def test_an_officer_outside_the_office_is_refused_on_the_page(make_client, world, zone):
+    from tests.talent.test_recognition import EVIDENCE, _authorise, _facts, _staff
+    from wulian.reference import service as reference_service
+    from wulian.talent.models import Recognition
+
+    world.run(lambda s: reference_service.sync_metrics(s, actor=SYSTEM))
+    _facts(world, zone.firm_a, rd=400, staff=30, tech=6, revenue_1=9000)
+    _authorise(world, zone)
+    pid = _staff(world, zone, 1)
+    firm = make_client()
+    login(firm, "firm_a_user")
+    token = page_csrf(firm, "/talent")
+    sent = firm.post(
+        "/talent/recognitions",
+        data={"csrf_token": token, "person_id": pid, "grade": "E", "evidence": EVIDENCE},
+    )
+    assert sent.status_code == 303
+    rid = world.scalar(sa.select(Recognition.id))
+    other = make_client()
+    login(other, "other_officer")
+    token = page_csrf(other, "/talent")
+    refused = other.post(
+        f"/talent/recognitions/{rid}/decide", data={"csrf_token": token, "decision": "approve"}
+    )
+    assert refused.status_code == 403
+    assert "只有人才办工作人员可以认账" in refused.text
+    assert world.scalar(sa.select(Recognition.state)) == "submitted"
+    assert (
+        world.scalar(
+            sa.select(sa.func.count()).where(AuditEntry.action == "talent.recognition_refused")
+        )
+        == 1
+    )
