@@ -44,12 +44,14 @@ from wulian.investment.models import (
 from wulian.landuse.models import LanduseResult, LanduseRun, LanduseSpec
 from wulian.policy.models import Payout, PolicyOutcome, PolicyRun, PolicyVersion
 from wulian.reference.models import Industry, IndustryTag, Metric
+from wulian.talent.models import Authorisation, Consent, Person, Post, Recognition
 
 __all__ = [
     "ApiToken",
     "ApproachPlan",
     "AuditEntry",
     "AuditSeal",
+    "Authorisation",
     "CapitalConfig",
     "ChainItem",
     "ChainMembership",
@@ -57,6 +59,7 @@ __all__ = [
     "ChainSpecRow",
     "Commitment",
     "Compensation",
+    "Consent",
     "CreditConsent",
     "Department",
     "DeskAttachment",
@@ -91,10 +94,13 @@ __all__ = [
     "NotificationPreference",
     "Objection",
     "Payout",
+    "Person",
     "PlanNote",
     "PolicyOutcome",
     "PolicyRun",
     "PolicyVersion",
+    "Post",
+    "Recognition",
     "RiskPool",
     "SigningEvent",
     "StageEvent",

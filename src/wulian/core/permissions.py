@@ -55,6 +55,10 @@ class Permission(StrEnum):
     INVESTMENT_READ = "investment.read"  # 招商: the project pipeline and its figures (staff only)
     INVESTMENT_WRITE = "investment.write"  # officers: leads and projects of their own team
     INVESTMENT_ADMIN = "investment.admin"  # the pipeline's stage table
+    # talent (人才链): people records are read by the talent office and by a firm for its staff
+    TALENT_READ = "talent.read"  # the talent map; people records (talent office, own firm)
+    TALENT_WRITE = "talent.write"  # staff lists, posts, recognitions; approval (talent office)
+    TALENT_ADMIN = "talent.admin"  # authorisations' rules, the retention sweep
     # 资金链: funds, loans and pools (read: staff; write: the finance office's officers only)
     FINANCE_READ = "finance.read"
     FINANCE_WRITE = "finance.write"
@@ -70,6 +74,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.ANALYSES_WRITE,
             Permission.DESK_READ,
             Permission.INVESTMENT_READ,
+            Permission.TALENT_READ,
             Permission.FINANCE_READ,
         }
     ),
@@ -84,12 +89,20 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.DESK_HANDLE,
             Permission.INVESTMENT_READ,
             Permission.INVESTMENT_WRITE,
+            Permission.TALENT_READ,
+            Permission.TALENT_WRITE,
             Permission.FINANCE_READ,
             Permission.FINANCE_WRITE,
         }
     ),
     Role.ENTERPRISE: frozenset(
-        {Permission.ENTERPRISES_READ, Permission.FACTS_WRITE, Permission.DESK_SUBMIT}
+        {
+            Permission.ENTERPRISES_READ,
+            Permission.FACTS_WRITE,
+            Permission.DESK_SUBMIT,
+            Permission.TALENT_READ,  # its own staff and posts only
+            Permission.TALENT_WRITE,
+        }
     ),
 }
 

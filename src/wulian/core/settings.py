@@ -104,6 +104,18 @@ class Settings(BaseSettings):
         description="事务在两条语句之间空闲的最长时间（毫秒，PostgreSQL）；0 为不限",
     )
 
+    talent_key: SecretStr = Field(
+        default=SecretStr(""),
+        description="人才个人信息（身份证号）加密主密钥：64 位十六进制（32 字节），"
+        "如 python -c 'import secrets; print(secrets.token_hex(32))' 生成；不写入数据库，"
+        "丢失后已存的身份证号无法解密",
+    )
+    occupations_file: Path | None = Field(
+        default=None,
+        description="职业分类大典（2022）CSV（列 level、code、name…），"
+        "用于核对人员和岗位的职业代码；留空则只检查代码格式",
+    )
+
     @property
     def db_timeouts(self) -> Timeouts:
         """The database timeouts of the web server and of short commands."""

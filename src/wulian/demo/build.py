@@ -28,6 +28,7 @@ from wulian.core.permissions import Actor, Role
 from wulian.demo import capital as demo_capital
 from wulian.demo import desk as demo_desk
 from wulian.demo import investment as demo_investment
+from wulian.demo import talent as demo_talent
 from wulian.demo import zone
 from wulian.demo.zone import ZoneResult
 from wulian.enterprises.models import Enterprise
@@ -63,6 +64,7 @@ class DemoResult:
     requests: demo_desk.DeskDemo | None  # the request desk's demo requests
     sample: Path | None  # the sample import file, when written
     pipeline: demo_investment.PipelineDemo | None = None  # the 招商 projects and signings
+    talent: demo_talent.TalentDemo | None = None  # posts, people (with a key), authorisations
     capital: demo_capital.CapitalDemo | None = None  # the fund matrix, loans and pools
 
 
@@ -101,6 +103,13 @@ def build(
     landuse_runs = _landuse_runs(session, actor=actor, today=today, years=pair) if made else 0
     policy_runs = _policy_runs(session, actor=actor, years=pair) if made else 0
     pipeline = demo_investment.build(session, actor=actor, today=today) if made else None
+    talent = (
+        demo_talent.build(
+            session, actor=actor, today=today, year=int(years[-1]), keys=demo_talent.keys()
+        )
+        if made
+        else None
+    )
     capital = demo_capital.build(session, actor=actor, today=today) if made else None
     sample = None
     if data_dir is not None:
@@ -129,6 +138,7 @@ def build(
         requests=requests,
         sample=sample,
         pipeline=pipeline,
+        talent=talent,
         capital=capital,
     )
 

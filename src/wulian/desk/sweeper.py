@@ -14,11 +14,12 @@ import threading
 
 from sqlalchemy.engine import Engine
 
-from wulian.core import audit
+from wulian.core import audit, calendar
 from wulian.core.db import Timeouts, create_engine, session_factory, unit_of_work
 from wulian.core.notify.outbox import Outbox
 from wulian.core.permissions import Actor
 from wulian.desk import service
+from wulian.talent import service as talent
 
 LABEL = "期限巡检"
 log = logging.getLogger(__name__)
@@ -48,13 +49,17 @@ class Sweeper:
         self.failures = 0  # failed since start
 
     def run_once(self) -> service.SweepResult:
-        """One sweep, in its own unit of work; then the audit entries written since the last
+        """One sweep, in its own unit of work; then the talent records past their retention are
+        deleted, in another; then the audit entries written since the last
         time are sealed into the audit trail's hash chain, in another; then the notifications'
         email and SMS are sent (see `core.notify.outbox`)."""
         actor = Actor.system(label=LABEL)
         with unit_of_work(self._sessions) as session:
             audit.track(session, actor)
             result = service.sweep(session, actor=actor)
+        with unit_of_work(self._sessions) as session:  # talent records past their retention
+            audit.track(session, actor)
+            talent.sweep_retention(session, actor=actor, today=calendar.today())
         with unit_of_work(self._sessions) as session:
             audit.seal(session)
         if self.outbox is not None:

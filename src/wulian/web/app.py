@@ -26,6 +26,7 @@ from wulian.innovation import views as innovation_views
 from wulian.investment import views as investment_views
 from wulian.landuse import views as landuse_views
 from wulian.policy import views as policy_views
+from wulian.talent import views as talent_views
 from wulian.web import accounts, admin, errors, notifications, views
 from wulian.web.middleware import AdmissionMiddleware, GuardMiddleware, RequestLogMiddleware
 from wulian.web.templating import build_templates
@@ -121,6 +122,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         investment_views,
         capital_views,
         desk_views,
+        talent_views,
     ):
         app.include_router(module.pages)
         app.include_router(module.api, prefix="/api/v1")

@@ -77,6 +77,19 @@ MENU: tuple[MenuSection, ...] = (
         ),
     ),
     MenuSection(
+        "人才链",
+        (
+            MenuItem("人才工作台", "/talent", Permission.TALENT_READ),
+            MenuItem("产业人才地图", "/talent/map", Permission.TALENT_READ, zone_staff_only=True),
+            MenuItem(
+                "自主评价授权",
+                "/talent/authorisations",
+                Permission.TALENT_READ,
+                zone_staff_only=True,
+            ),
+        ),
+    ),
+    MenuSection(
         "资金链",
         (
             MenuItem("基金矩阵", "/capital", Permission.FINANCE_READ, zone_staff_only=True),

@@ -62,6 +62,12 @@ TABLES = {
     "notifications": "通知",
     "platform": "平台",
     "notification_preferences": "通知设置",
+    # talent
+    "talent_people": "人才人员信息",
+    "talent_consents": "个人信息使用同意",
+    "talent_posts": "企业岗位需求",
+    "talent_authorisations": "人才自主评价授权",
+    "talent_recognitions": "企业人才认定",
 }
 
 ACTIONS = {
@@ -94,6 +100,15 @@ ACTIONS = {
     "landuse.withdraw": "撤回亩均效益评价",
     "reference.import": "导入参考数据",
     "facts.repair_duplicates": "修复重复的现行数据",
+    # talent
+    "talent.person_read": "查看人员信息",
+    "talent.people_read": "查看人员名单",
+    "talent.refused": "人才信息操作被拒",
+    "talent.retention_sweep": "删除超过保存期限的人员信息",
+    "talent.import_staff": "导入企业人员名单",
+    "talent.import_posts": "导入企业岗位需求",
+    "talent.authorise": "授予人才自主评价资格",
+    "talent.recognition_refused": "人才认定操作被拒",
 }
 
 COLUMNS = {
@@ -369,6 +384,36 @@ COLUMNS = {
     "from_stage": "原阶段",
     "to_stage": "新阶段",
     "moved_on": "日期",
+    # talent
+    "authorisation_id": "自主评价授权",
+    "birth_date": "出生日期",
+    "decided_by": "认账人",
+    "decided_on": "认账日期",
+    "decision_note": "认账意见",
+    "education": "学历",
+    "evidence": "佐证材料",
+    "experience_years": "工作经验（年）",
+    "expires_on": "有效期至",
+    "given_on": "同意日期",
+    "granted_on": "授权日期",
+    "id_cipher": "身份证号（密文）",
+    "id_index": "身份证号（检索索引）",
+    "is_open": "招聘中",
+    "major": "专业",
+    "occupation_code": "职业代码",
+    "openings": "招聘人数",
+    "person_id": "人员",
+    "purpose": "用途",
+    "quota": "认定名额",
+    "reasons": "评价依据",
+    "retain_until": "保存期限",
+    "revoked": "已撤销",
+    "salary_band": "年薪档次",
+    "salary_max_yuan": "年薪上限（元）",
+    "salary_min_yuan": "年薪下限（元）",
+    "skills": "技能",
+    "submitted_on": "提交日期",
+    "withdrawn_on": "撤回同意日期",
 }
 
 VALUES = {

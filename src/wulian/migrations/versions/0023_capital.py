@@ -3,7 +3,7 @@ configuration with the default leverage definition, loans, risk-compensation poo
 compensations, financing products, notes on firms' 一企一策 plans and the listing pipeline.
 
 Revision ID: 0023c
-Revises: 0021a
+Revises: 0022t
 Create Date: 2026-12-04 20:19:08
 """
 
@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql
 import wulian.core.db
 
 revision = "0023c"
-down_revision = "0021a"
+down_revision = "0022t"
 branch_labels = None
 depends_on = None
 

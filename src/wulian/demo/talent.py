@@ -1,0 +1,147 @@
+"""The demo's talent data for the six chains: firms' open posts on chain nodes with occupation
+codes, their staff (made-up people with well-formed identity numbers, encrypted with the key in
+the settings; no key, no people), the yearly authorisation of firms on the rules, and a few
+recognitions waiting for the talent office. Some occupations get far more openings than people,
+so the talent map has scarce and balanced cells on every chain."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+from stdnum.cn import ric
+
+from wulian.chains import service as chains_service
+from wulian.core.errors import WulianError
+from wulian.core.permissions import Actor, Permission
+from wulian.core.settings import get_settings
+from wulian.enterprises import read
+from wulian.talent import service
+from wulian.talent.crypto import Keys
+from wulian.talent.models import Post
+
+SEED = 20261
+FIRMS_PER_CHAIN = 3
+# occupations (职业分类大典 2022) wanted on each chain: (code, post title)
+OCCUPATIONS: dict[str, tuple[tuple[str, str], ...]] = {
+    "lithium": (("2-02-06-01", "电池材料研发工程师"), ("2-02-09-01", "电子材料工程师"),
+                ("2-02-29-03", "质量工程师")),
+    "fluorosilicon": (("2-02-06-02", "化工工艺设计工程师"), ("2-02-19-03", "无机材料工程师"),
+                      ("2-02-29-03", "质量工程师")),
+    "electronic_chemicals": (("2-02-06-01", "电子化学品研发工程师"),
+                             ("2-02-09-01", "电子材料工程师"), ("2-02-07-02", "设备工程师")),
+    "chips_sensors": (("2-02-38-09", "集成电路设计工程师"), ("2-02-09-02", "传感器工程师"),
+                      ("2-02-07-02", "设备工程师")),
+    "biomedicine": (("2-02-32-01", "制药工艺工程师"), ("2-02-32-02", "生物工程研究员"),
+                    ("2-02-29-03", "质量工程师")),
+    "special_paper": (("2-02-36-01", "制浆造纸工程师"), ("6-07-01-03", "造纸工"),
+                      ("2-02-07-01", "机械设计工程师")),
+}  # fmt: skip
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗郑梁谢宋唐许邓冯韩曹"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰文斌宇浩凯鹏晨"
+MAJORS = ("材料科学与工程", "化学工程与工艺", "应用化学", "机械设计制造及其自动化",
+          "微电子科学与工程", "生物工程", "制药工程", "轻化工程", "电气工程及其自动化")  # fmt: skip
+EDUCATIONS = ("doctor", "master", "master", "bachelor", "bachelor", "bachelor", "college")
+REGIONS = ("330802", "330822", "330824", "330881", "330102", "330106")
+
+
+@dataclass(frozen=True)
+class TalentDemo:
+    posts: int
+    people: int
+    authorised: int
+    recognitions: int
+
+
+def _identity(rng: random.Random, serial: int) -> tuple[str, dt.date]:
+    """A well-formed made-up number (a region code valid in the year of birth)."""
+    while True:
+        born = dt.date(rng.randint(1972, 2001), rng.randint(1, 12), rng.randint(1, 28))
+        body = f"{rng.choice(REGIONS)}{born:%Y%m%d}{serial % 1000:03d}"
+        number = body + ric.calc_check_digit(body + "0")
+        if ric.is_valid(number):
+            return number, born
+
+
+def keys() -> Keys | None:
+    """The keys from the settings, or None when no key is configured (the demo then has posts,
+    authorisations and the map's demand, but no people)."""
+    secret = get_settings().talent_key.get_secret_value()
+    return Keys.from_master(secret) if secret.strip() else None
+
+
+def build(
+    session: Session, *, actor: Actor, today: dt.date, year: int, keys: Keys | None
+) -> TalentDemo:
+    """Create the talent demo (once: nothing when posts exist)."""
+    if session.scalar(sa.select(sa.func.count()).select_from(Post)):
+        return TalentDemo(0, 0, 0, 0)
+    rng = random.Random(SEED)  # noqa: S311  (made-up demo data, not secrets)
+    atlas = [c for c in chains_service.chains(session, actor=actor) if c.spec.id in OCCUPATIONS]
+    local = list(session.scalars(read.ids_where(in_zone=True).limit(FIRMS_PER_CHAIN * 6)))
+    if not atlas or not local:
+        return TalentDemo(0, 0, 0, 0)
+    posts = people = serial = 0
+    staff: dict[int, list[int]] = {}
+    for index, firm in enumerate(local):
+        chain = atlas[index % len(atlas)]
+        wanted = OCCUPATIONS[chain.spec.id]
+        nodes = [n for n in chain.spec.nodes if n.segment == "中游"] or list(chain.spec.nodes)
+        node = nodes[index // len(atlas) % len(nodes)]
+        for rank, (code, title) in enumerate(wanted):
+            low = rng.choice((8, 10, 12, 15, 20, 25)) * 10_000
+            data = service.NewPost(
+                title=title, openings=rng.randint(4, 12) if rank == 0 else rng.randint(1, 3),
+                enterprise_id=firm, occupation_code=code, education=rng.choice(
+                    ("硕士", "本科", "本科", "大专")) if rank else "硕士",
+                experience_years=rng.choice((None, 1, 3, 5)), salary_min_yuan=low,
+                salary_max_yuan=low + rng.choice((5, 8, 10, 15)) * 10_000,
+                chain=chain.spec.id, node=node.key,
+            )  # fmt: skip
+            service.create_post(session, actor=actor, data=data)
+            posts += 1
+        if keys is None:
+            continue
+        for _ in range(rng.randint(3, 6)):
+            serial += 1
+            number, _born = _identity(rng, serial)
+            code = wanted[min(2, int(rng.random() * 3.5))][0]  # few for the first (scarce)
+            consents = {"employment": today - dt.timedelta(days=rng.randint(30, 400)),
+                        "talent_map": today - dt.timedelta(days=rng.randint(1, 30))}  # fmt: skip
+            if rng.random() < 0.6:
+                consents["recognition"] = today - dt.timedelta(days=rng.randint(1, 30))
+            data_p = service.NewPerson(
+                name=rng.choice(SURNAMES) + "".join(rng.sample(GIVEN, rng.choice((1, 2)))),
+                identity_number=number, enterprise_id=firm, education=rng.choice(EDUCATIONS),
+                major=rng.choice(MAJORS), occupation_code=code,
+                skills=[title for _, title in wanted[:2]],
+                salary_yuan=rng.choice((9, 12, 18, 25, 35, 60)) * 10_000, chain=chain.spec.id,
+                node=node.key, consents=consents,
+            )  # fmt: skip
+            person = service.create_person(
+                session, actor=actor, keys=keys, today=today, data=data_p
+            )
+            staff.setdefault(firm, []).append(person.id)
+            people += 1
+    granted = service.authorise_firms(session, actor=actor, year=year, today=today)
+    recognitions = 0
+    for item in [g for g in granted if g.enterprise_id in staff][:4]:
+        firm_actor = Actor(
+            kind="system", id=None, label=f"{actor.label}（企业）",
+            permissions=frozenset({Permission.TALENT_READ, Permission.TALENT_WRITE}),
+            enterprise_id=item.enterprise_id,
+        )  # fmt: skip
+        for person_id in staff.get(item.enterprise_id, [])[: min(2, item.quota)]:
+            try:
+                service.submit_recognition(
+                    session, actor=firm_actor, person_id=person_id, grade="E",
+                    evidence="高级工程师职称；近三年主持企业重点研发项目，获授权发明专利 2 件",
+                    today=today,
+                )  # fmt: skip
+            except WulianError:  # no consent to recognition: not submitted
+                continue
+            recognitions += 1
+    return TalentDemo(posts, people, len(granted), recognitions)

@@ -1,0 +1,332 @@
+"""The talent pages: the hub (a firm's staff, posts, authorisation and recognitions; the talent
+office's review), people records (masked, audited), the staff and posts imports, the
+authorisation of firms, and the industry talent map with its 紧缺人才目录 download."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import Path as Path_
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from wulian.chains import service as chains_service
+from wulian.core.db import utcnow
+from wulian.core.deps import (
+    DB,
+    CurrentActor,
+    FormFields,
+    render,
+    settings_of,
+    today_of,
+    xlsx_download,
+)
+from wulian.core.errors import InvalidInput, NotFound, PermissionDenied, WulianError
+from wulian.core.permissions import Actor, Permission
+from wulian.core.uploads import Uploads
+from wulian.talent import imports, occupations, scarcity, schemas, service
+from wulian.talent.crypto import KeyMissing, Keys
+
+pages = APIRouter(include_in_schema=False)
+api = APIRouter(tags=["人才"])
+
+PersonId = Annotated[int, Path_(title="人员编号")]
+RecognitionId = Annotated[int, Path_(title="认定编号")]
+KindP = Annotated[str, Path_(max_length=8, title="导入类别")]
+ChainQ = Annotated[str | None, Query(max_length=48, title="产业链")]
+YearQ = Annotated[int | None, Query(ge=2000, le=2999, title="数据年度")]
+
+
+def keys_of(request: Request) -> Keys:
+    """The keys from the settings; a clear error (503) when the key is not configured."""
+    return Keys.from_master(settings_of(request).talent_key.get_secret_value())
+
+
+def table_of(request: Request) -> Mapping[str, str] | None:
+    path = settings_of(request).occupations_file
+    return occupations.load(Path(path)) if path else None
+
+
+def _refused(db: Session, actor: Actor, attempt: str, error: WulianError, oid: int | None) -> None:
+    service.refused(db, actor=actor, attempt=attempt, error=error, object_id=oid)
+
+
+def _kind(kind: str) -> imports.Kind:
+    found = imports.KINDS.get(kind)
+    if found is None:
+        raise NotFound("没有这种导入")
+    return found
+
+
+# ---------------------------------------------------------------- hub
+
+
+def _hub_context(request: Request, db: Session, actor: Actor) -> dict[str, Any]:
+    actor.require(Permission.TALENT_READ)
+    today = today_of(request)
+    office = service.in_office(db, actor)
+    firm = actor.enterprise_id
+    context: dict[str, Any] = {
+        "actor": actor, "today": today, "office": office, "firm": firm,
+        "authorisations": service.authorisations(db, actor=actor, today=today, limit=30),
+        "recognitions": (
+            service.list_recognitions(db, actor=actor) if office or firm is not None else []
+        ),
+        "posts": service.list_posts(db, actor=actor) if firm is not None else [],
+        "people_count": service.count_people(db, enterprise_id=firm) if office or firm else None,
+        "grades": {k: service.GRADES[k] for k in service.FIRM_GRADES},
+        "people": [],
+    }  # fmt: skip
+    if firm is not None:
+        try:
+            context["people"] = service.list_people(db, actor=actor, keys=keys_of(request))
+        except KeyMissing as missing:
+            context["key_missing"] = missing.message
+    return context
+
+
+@pages.get("/talent")
+def hub(request: Request, db: DB, actor: CurrentActor) -> Response:
+    return render(request, "talent/hub.html", _hub_context(request, db, actor))
+
+
+# ---------------------------------------------------------------- people
+
+
+@pages.get("/talent/people")
+def people(
+    request: Request, db: DB, actor: CurrentActor,
+    firm: Annotated[int | None, Query(ge=1, title="企业编号")] = None,
+    person: Annotated[int | None, Query(ge=1, title="人员编号")] = None,
+) -> Response:  # fmt: skip
+    """The people of a firm or of the pool (talent office), or one person; each read audited."""
+    try:
+        keys = keys_of(request)
+    except KeyMissing as missing:
+        context = {"actor": actor, "people": [], "key_missing": missing.message}
+        return render(request, "talent/people.html", context)
+    if person is not None:
+        try:
+            view = service.get_person(db, actor=actor, keys=keys, person_id=person)
+        except PermissionDenied as error:
+            _refused(db, actor, "查看人员信息", error, person)
+            raise
+        return render(request, "talent/person.html", {"actor": actor, "person": view})
+    try:
+        listed = service.list_people(db, actor=actor, keys=keys, enterprise_id=firm)
+    except PermissionDenied as error:
+        _refused(db, actor, "查看人员名单", error, None)
+        raise
+    return render(request, "talent/people.html", {"actor": actor, "people": listed})
+
+
+# ---------------------------------------------------------------- imports
+
+
+def _uploads(request: Request) -> Uploads:
+    settings = settings_of(request)
+    return Uploads(
+        folder=settings.data_dir / "uploads",
+        keep=dt.timedelta(hours=settings.upload_keep_hours),
+        clock=getattr(request.app.state, "clock", utcnow),
+    )
+
+
+def _import_context(actor: Actor, kind: imports.Kind) -> dict[str, Any]:
+    return {"actor": actor, "kind": kind, "report": None, "error": None, "token": None}
+
+
+def _import_page(found: imports.Kind) -> Any:
+    def page(request: Request, db: DB, actor: CurrentActor) -> Response:
+        actor.require(Permission.TALENT_WRITE)
+        return render(request, "talent/import.html", _import_context(actor, found))
+
+    return page
+
+
+def _import_template(found: imports.Kind) -> Any:
+    def template(request: Request, actor: CurrentActor) -> Response:
+        actor.require(Permission.TALENT_WRITE)
+        return xlsx_download(imports.template_xlsx(found), f"{found.title}导入模板.xlsx")
+
+    return template
+
+
+for _found in imports.KINDS.values():  # one page per kind (no path parameter to guess)
+    pages.add_api_route(f"/talent/import/{_found.key}", _import_page(_found), methods=["GET"])
+    pages.add_api_route(
+        f"/talent/import/{_found.key}/template.xlsx", _import_template(_found), methods=["GET"]
+    )
+
+
+@pages.post("/talent/import/{kind}")
+def import_check(
+    request: Request, kind: KindP, db: DB, actor: CurrentActor,
+    file: Annotated[UploadFile, File()],
+    firm: Annotated[int | None, Form(ge=1, title="企业编号")] = None,
+) -> Response:  # fmt: skip
+    """Upload and check a file; nothing is written until the check is confirmed."""
+    actor.require(Permission.TALENT_WRITE)
+    found = _kind(kind)
+    filename = Path(file.filename or "名单.xlsx").name[:200]
+    data = file.file.read()
+    context = _import_context(actor, found)
+    try:
+        report = imports.run_import(
+            db, kind=found, actor=actor, keys=keys_of(request), today=today_of(request),
+            data=data, filename=filename, dry_run=True, enterprise_id=firm,
+            table=table_of(request),
+        )  # fmt: skip
+    except PermissionDenied as error:
+        _refused(db, actor, f"导入{found.title}", error, None)
+        raise
+    except WulianError as error:
+        db.rollback()
+        context["error"] = error
+        return render(request, "talent/import.html", context, status_code=error.status)
+    if not report.problems:
+        meta = {"filename": filename, "actor": f"{actor.kind}:{actor.id}", "firm": firm}
+        context["token"] = _uploads(request).save(data=data, meta=meta, report=b"")
+    context["report"] = report
+    return render(request, "talent/import.html", context)
+
+
+@pages.post("/talent/import/{kind}/{token}/commit")
+def import_commit(
+    request: Request, kind: KindP, token: Annotated[str, Path_(max_length=40)], db: DB,
+    actor: CurrentActor, form: FormFields,
+) -> Response:  # fmt: skip
+    """Write a checked file: every row, flagged rows only when their boxes are ticked."""
+    actor.require(Permission.TALENT_WRITE)
+    found = _kind(kind)
+    uploads = _uploads(request)
+    meta = uploads.meta(token)
+    if meta["actor"] != f"{actor.kind}:{actor.id}":
+        raise PermissionDenied("只能确认自己上传的文件")
+    confirmed = {int(v) for v in form.getlist("confirm") if isinstance(v, str) and v.isdigit()}
+    report = imports.run_import(
+        db, kind=found, actor=actor, keys=keys_of(request), today=today_of(request),
+        data=uploads.data(token), filename=meta["filename"], dry_run=False,
+        enterprise_id=meta.get("firm"), confirm_rows=confirmed, table=table_of(request),
+    )  # fmt: skip
+    if report.committed:
+        uploads.used(token)
+    context = _import_context(actor, found) | {
+        "report": report,
+        "token": None if report.committed else token,
+    }
+    return render(request, "talent/import.html", context)
+
+
+# ---------------------------------------------------------------- recognitions
+
+
+@pages.post("/talent/recognitions")
+def recognise(
+    request: Request, db: DB, actor: CurrentActor,
+    person_id: Annotated[int, Form(ge=1, title="人员")],
+    grade: Annotated[str, Form(max_length=4, title="类别")],
+    evidence: Annotated[str, Form(max_length=4000, title="认定依据")],
+) -> Response:  # fmt: skip
+    try:
+        service.submit_recognition(
+            db, actor=actor, person_id=person_id, grade=grade, evidence=evidence,
+            today=today_of(request),
+        )  # fmt: skip
+    except WulianError as error:
+        service.recognition_refused(db, actor=actor, attempt="提交人才认定", error=error)
+        return _hub_error(request, db, actor, error)
+    return RedirectResponse("/talent?submitted=1", status_code=303)
+
+
+@pages.post("/talent/recognitions/{recognition_id}/decide")
+def decide(
+    request: Request, recognition_id: RecognitionId, db: DB, actor: CurrentActor,
+    decision: Annotated[str, Form(max_length=8, title="认账意见")],
+    note: Annotated[str, Form(max_length=500, title="说明")] = "",
+) -> Response:  # fmt: skip
+    try:
+        if decision not in ("approve", "return"):
+            raise InvalidInput("请选择认账或退回", field="decision")
+        service.decide_recognition(
+            db, actor=actor, recognition_id=recognition_id, approve=decision == "approve",
+            note=note, today=today_of(request),
+        )  # fmt: skip
+    except WulianError as error:
+        service.recognition_refused(
+            db, actor=actor, attempt="认账" if decision == "approve" else "退回认定",
+            error=error, object_id=recognition_id,
+        )  # fmt: skip
+        return _hub_error(request, db, actor, error)
+    return RedirectResponse(f"/talent?decided={decision}", status_code=303)
+
+
+def _hub_error(request: Request, db: Session, actor: Actor, error: WulianError) -> Response:
+    try:
+        context = _hub_context(request, db, actor)
+    except WulianError:
+        raise error from None
+    context["error"] = error
+    return render(request, "talent/hub.html", context, status_code=error.status)
+
+
+# ---------------------------------------------------------------- authorisations
+
+
+@pages.get("/talent/authorisations")
+def authorisation_page(
+    request: Request, db: DB, actor: CurrentActor, year: YearQ = None
+) -> Response:
+    today = today_of(request)
+    year = year or today.year - 1
+    results = service.eligibility(db, actor=actor, year=year)
+    context = {
+        "actor": actor, "year": year, "results": results, "today": today,
+        "shown": [r for r in results if r.status == "eligible"]
+        + [r for r in results if r.status != "eligible"][:300],
+        "granted": service.authorisations(db, actor=actor, today=today),
+        "office": service.in_office(db, actor) and actor.has(Permission.TALENT_WRITE),
+    }  # fmt: skip
+    return render(request, "talent/authorisations.html", context)
+
+
+@pages.post("/talent/authorisations")
+def authorise(
+    request: Request, db: DB, actor: CurrentActor,
+    year: Annotated[int, Form(ge=2000, le=2999, title="数据年度")],
+) -> Response:  # fmt: skip
+    granted = service.authorise_firms(db, actor=actor, year=year, today=today_of(request))
+    return RedirectResponse(
+        f"/talent/authorisations?year={year}&granted={len(granted)}", status_code=303
+    )
+
+
+# ---------------------------------------------------------------- map
+
+
+@pages.get("/talent/map")
+def talent_map(request: Request, db: DB, actor: CurrentActor, chain: ChainQ = None) -> Response:
+    cells = service.talent_map(db, actor=actor, chain=chain or None, table=table_of(request))
+    context = {
+        "actor": actor, "cells": cells, "chain": chain or "",
+        "chains": [(c.spec.id, c.spec.name) for c in chains_service.chains(db, actor=actor)],
+        "levels": scarcity.LEVELS,
+    }  # fmt: skip
+    return render(request, "talent/map.html", context)
+
+
+@pages.get("/talent/map/catalogue.xlsx")
+def catalogue(request: Request, db: DB, actor: CurrentActor) -> Response:
+    data = service.shortage_catalogue_xlsx(db, actor=actor, table=table_of(request))
+    return xlsx_download(data, "紧缺人才目录.xlsx")
+
+
+@api.get("/talent/map", response_model=list[schemas.MapCellOut])
+def map_api(request: Request, db: DB, actor: CurrentActor, chain: ChainQ = None) -> Any:
+    """The industry talent map: demand, supply and scarcity per chain node and occupation."""
+    cells = service.talent_map(db, actor=actor, chain=chain or None, table=table_of(request))
+    return [schemas.MapCellOut.of(c) for c in cells]

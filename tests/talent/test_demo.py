@@ -1,0 +1,55 @@
+"""The demo's talent data: posts on all six chains, people (with a key) whose numbers are
+encrypted, firms authorised on the rules, recognitions waiting; built once."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+
+from tests.conftest import SYSTEM
+from tests.talent.conftest import KEYS, TODAY
+from wulian.chains import service as chains
+from wulian.demo import talent as demo_talent
+from wulian.enterprises import facts
+from wulian.reference import service as reference_service
+from wulian.talent import service
+from wulian.talent.models import Person, Post, Recognition
+
+
+def test_the_demo_has_talent_data_for_the_six_chains(world, zone):
+    world.run(lambda s: chains.install_shipped(s, actor=SYSTEM))
+    world.run(lambda s: reference_service.sync_metrics(s, actor=SYSTEM))
+    firms = [world.enterprise(f"衢州示例{i}号材料有限公司") for i in range(16)]
+
+    def write(session):
+        for firm in [zone.firm_a, zone.firm_b, *firms]:
+            for key, value, period in (("rd_expense", 500.0, "2025"), ("revenue", 10000.0, "2025"),
+                                       ("staff_total", 60.0, "2025"), ("tech_staff", 12.0, "2025"),
+                                       ("revenue", 9000.0, "2024")):  # fmt: skip
+                facts.record(session, actor=SYSTEM, enterprise_id=firm, metric_key=key,
+                             period=period, value=value, source="stats",
+                             as_of=dt.date(2026, 4, 30))  # fmt: skip
+
+    world.run(write)
+    result = world.run(
+        lambda s: demo_talent.build(s, actor=SYSTEM, today=TODAY, year=2025, keys=KEYS)
+    )
+    assert result.posts == 18 * 3
+    assert result.people >= 18 * 3
+    assert result.authorised == 18
+    assert result.recognitions >= 1
+    chains_with_posts = world.scalar(sa.select(sa.func.count(sa.distinct(Post.chain))))
+    assert chains_with_posts == 6
+    assert world.scalar(sa.select(sa.func.count()).select_from(Recognition)) >= 1
+    cells = world.run(lambda s: service.talent_map(s, actor=SYSTEM))
+    per_chain = {}
+    for c in cells:
+        per_chain.setdefault(c.chain, set()).add(c.index)
+    assert len(per_chain) == 6
+    assert all(max(i for i in indexes if i) >= 4 for indexes in per_chain.values())
+    assert world.scalar(sa.select(Person.id_cipher)) != b""
+    again = world.run(
+        lambda s: demo_talent.build(s, actor=SYSTEM, today=TODAY, year=2025, keys=KEYS)
+    )
+    assert again.posts == 0
