@@ -2,7 +2,8 @@
 
 Points per criterion (at most): fit 55, size 15, growth 8, signals 8, ties 6, region 4,
 contacts 4. A criterion whose input is unknown has no points (null, not 0) and the reasons say
-so; the score is the sum of the points that are known.
+so. The score is the share of the attainable points a firm earns on the criteria known for it
+(0–100): a firm whose revenue is unknown is judged on the rest, not ranked as a tiny one.
 """
 
 from __future__ import annotations
@@ -117,32 +118,45 @@ def _province(text: str) -> tuple[str | None, str | None]:
 
 @dataclass
 class Regions:
-    province: list[str | None]
-    city: list[str | None]
-    known: np.ndarray
+    """Each firm's province (adcode prefix as a number) and city (a number), -1 unknown."""
+
+    province: np.ndarray
+    city: np.ndarray
+    cities: dict[str, int]
 
     @classmethod
     def of(cls, regions: list[str | None]) -> Regions:
-        parsed = [_province(r) if r else (None, None) for r in regions]
-        province = [p for p, _ in parsed]
-        city = [c for _, c in parsed]
-        known = np.array([p is not None or c is not None for p, c in parsed], dtype=bool)
-        return cls(province, city, known)
+        parsed: dict[str, tuple[str | None, str | None]] = {}
+        cities: dict[str, int] = {}
+        province = np.full(len(regions), -1, np.int64)
+        city = np.full(len(regions), -1, np.int64)
+        for at, text in enumerate(regions):
+            if not text:
+                continue
+            found = parsed.get(text)
+            if found is None:
+                found = parsed[text] = _province(text)
+            if found[0] is not None:
+                province[at] = int(found[0])
+            if found[1] is not None:
+                city[at] = cities.setdefault(found[1], len(cities))
+        return cls(province, city, cities)
 
     def points(self, region: str | None, chosen: np.ndarray) -> np.ndarray:
+        """4 in the zone's city, 2 in its province, 0 in another province, NaN unknown."""
         out = np.full(len(chosen), np.nan)
         if not region:
             return out
-        province, city = _province(region)
-        for at, firm in enumerate(chosen.tolist()):
-            if not self.known[firm]:
-                continue
-            if city is not None and self.city[firm] == city:
-                out[at] = MAXIMUM["region"]
-            elif province is not None and self.province[firm] == province:
-                out[at] = MAXIMUM["region"] / 2
-            elif self.province[firm] is not None and province is not None:
-                out[at] = 0.0
+        wanted_province, wanted_city = _province(region)
+        province = self.province[chosen]
+        city = self.city[chosen]
+        if wanted_province is not None:
+            known = province >= 0
+            out[known] = np.where(
+                province[known] == int(wanted_province), MAXIMUM["region"] / 2, 0.0
+            )
+        if wanted_city is not None and wanted_city in self.cities:
+            out[city == self.cities[wanted_city]] = float(MAXIMUM["region"])
         return out
 
 
@@ -212,7 +226,10 @@ def score(
     ties = np.where(zone_hit, float(MAXIMUM["ties"]), ties)
     points["ties"] = ties
     points = {c: np.round(v, 1) for c, v in points.items()}
-    total = np.round(np.nansum(np.stack([points[c] for c in CRITERIA]), axis=0), 1)
+    stacked = np.stack([points[c] for c in CRITERIA])
+    attainable = np.array([MAXIMUM[c] for c in CRITERIA], np.float64)[:, None]
+    known = ~np.isnan(stacked)
+    total = np.round(100 * np.nansum(stacked, axis=0) / (known * attainable).sum(axis=0), 1)
     top = _top(total, points["fit"], chosen, top_k)
     return Table(chosen[top], {c: v[top] for c, v in points.items()}, total[top])
 
@@ -253,7 +270,14 @@ def _fit_reason(
     vector: sp.csr_matrix,
     related: _Related,
 ) -> str:
-    from wulian.engines.targets.index import COOCCURRENCE, INDUSTRY_ITEM, KNOWLEDGE, LEXICAL
+    from wulian.engines.targets.index import (
+        COOCCURRENCE,
+        FEEDBACK,
+        INDUSTRY_ITEM,
+        KNOWLEDGE,
+        LEXICAL,
+        WHOLE_LIST,
+    )
 
     need = f"“{_short(need_text)}”"
     knowledge = index.knowledge
@@ -266,6 +290,12 @@ def _fit_reason(
             else ("同属一个中类" if code[:3] == wanted[:3] else "同属一个大类")
         )
         return f"所属行业 {code} 与需求所在的行业 {wanted} {knowledge.names[industry_class]}{level}"
+    if item == WHOLE_LIST:
+        listed = index.firms.products[firm] or ""
+        words = features.shared(
+            index.space, vector, index.space.vectors([textmod.normalise([listed])[0]])
+        )
+        return f"产品表“{_short(listed)}”整体与需求{need}相近（共有{_quoted(words)}）"
     what = "行业" if item in index.industry_items else "产品"
     name = f"{what}“{_short(index.items[item])}”"
     kind = int(related.kind[item])
@@ -276,10 +306,24 @@ def _fit_reason(
         return f"{name}与需求{need}相近（共有{_quoted(words)}）"
     if kind == COOCCURRENCE:
         seed = int(related.via[item])
+        if textmod.normalise([index.items[seed]])[0] == normalised:
+            return (
+                f"{name}常与所需的“{_short(index.items[seed])}”同列"
+                f"（{int(related.shared[item])} 家企业两者都做）"
+            )
         words = features.shared(index.space, vector, index.vectors[seed])
         return (
             f"{name}常与“{_short(index.items[seed])}”同列（{int(related.shared[item])} 家企业"
             f"两者都做），而后者与需求{need}相近（共有{_quoted(words)}）"
+        )
+    if kind == FEEDBACK:
+        listed = int(related.via[item])
+        seed = int(related.via[listed])
+        words = features.shared(index.space, index.vectors[listed], index.vectors[item])
+        return (
+            f"{name}与“{_short(index.items[listed])}”相近（共有{_quoted(words)}），"
+            f"而后者常与“{_short(index.items[seed])}”同列，“{_short(index.items[seed])}”"
+            f"与需求{need}相近"
         )
     if kind == KNOWLEDGE and knowledge is not None:
         c = int(related.via[item])

@@ -1,9 +1,8 @@
-"""Short product names to TF-IDF vectors: character 2- and 3-grams and jieba words.
+"""Short product names to TF-IDF vectors: character 1–3-grams and jieba words.
 
 The texts are normalised as the classify engine normalises them (OpenCC t2s, NFKC, lower case)
-and cut into the same features (its integer n-gram keys and its words). Single characters are in
-nearly every product name (材, 剂, 膜) and say little, so a text only has its single characters
-as features when it has nothing longer. Weights are (1 + log tf) · idf, each row at unit length,
+and cut into the same features (its integer n-gram keys and its words), and single characters
+(but a single Latin letter or digit says nothing and is left out). Weights are (1 + log tf) · idf, each row at unit length,
 so the dot product of two rows is their cosine.
 """
 
@@ -18,7 +17,7 @@ import scipy.sparse as sp
 
 from wulian.engines.classify import text as textmod
 
-_TWO_CHARS = np.int64(1) << np.int64(21)  # n-gram keys of two characters or more are ≥ this
+TWO_CHARS = np.int64(1) << np.int64(21)  # n-gram keys of two characters or more are ≥ this
 SEPARATORS = re.compile(r"[、;；]+")
 
 
@@ -29,14 +28,24 @@ def split_items(text: str | None) -> list[str]:
     return [item.strip() for item in SEPARATORS.split(text) if item.strip()]
 
 
-def _raw(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, list[list[str]]]:
-    """(row, n-gram key) of the n-grams kept for each normalised text, and its words."""
+@dataclass
+class Raw:
+    """The features found in texts, before weighing: (row, n-gram key) pairs and words."""
+
+    rows: np.ndarray
+    keys: np.ndarray
+    words: list[list[str]]
+
+    @property
+    def height(self) -> int:
+        return len(self.words)
+
+
+def raw(texts: Sequence[str]) -> Raw:
+    """The n-grams kept for each normalised text, and its words."""
     rows, keys = textmod.ngram_keys(texts)
-    long = keys >= _TWO_CHARS
-    has_long = np.zeros(len(texts), dtype=bool)
-    has_long[rows[long]] = True
-    keep = long | ~has_long[rows]
-    return rows[keep], keys[keep], [textmod.words(t) for t in texts]
+    keep = keys >= 128  # a single Latin letter or digit says nothing
+    return Raw(rows[keep], keys[keep], [textmod.words(t) for t in texts])
 
 
 @dataclass
@@ -64,7 +73,8 @@ class Space:
     def vectors(self, texts: Sequence[str]) -> sp.csr_matrix:
         """The unit TF-IDF rows of normalised texts (features the space has not seen count in
         each row's length, with the largest idf, but have no column)."""
-        rows, keys, words = _raw(texts)
+        found = raw(texts)
+        rows, keys, words = found.rows, found.keys, found.words
         at = np.searchsorted(self.keys, keys)
         at[at == len(self.keys)] = 0
         known = self.keys[at] == keys if len(self.keys) else np.zeros(len(keys), dtype=bool)
@@ -72,7 +82,8 @@ class Space:
         word_ids = [self.words.get(w, -1) for ws in words for w in ws]
         all_rows = np.concatenate([rows, np.array(word_rows, np.int64)])
         all_cols = np.concatenate([np.where(known, at, -1), np.array(word_ids, np.int64)])
-        return _weigh(all_rows, all_cols, len(texts), self.width, self.idf, self.unseen_idf)
+        vectors, _ = _weigh(all_rows, all_cols, len(texts), self.width, self.idf, self.unseen_idf)
+        return vectors
 
 
 def _weigh(
@@ -82,8 +93,9 @@ def _weigh(
     width: int,
     idf: np.ndarray,
     unseen_idf: float,
-) -> sp.csr_matrix:
-    """Counts (row, column; column -1 for a feature not in the space) to unit TF-IDF rows."""
+) -> tuple[sp.csr_matrix, np.ndarray]:
+    """Counts (row, column; column -1 for a feature not in the space) to unit TF-IDF rows, and
+    each row's length before."""
     seen = cols >= 0
     counts = sp.csr_matrix(
         (np.ones(int(seen.sum()), np.float32), (rows[seen], cols[seen])),
@@ -102,12 +114,23 @@ def _weigh(
     norms = np.sqrt(squares)
     norms[norms == 0] = 1.0
     counts.data /= np.repeat(norms, np.diff(counts.indptr)).astype(np.float32)
-    return counts
+    return counts, norms
 
 
 def fit(texts: Sequence[str]) -> tuple[Space, sp.csr_matrix]:
     """The feature space of normalised texts and their unit TF-IDF rows."""
-    rows, keys, words = _raw(texts)
+    space, vectors, _ = fit_raw([raw(texts)])
+    return space, vectors
+
+
+def fit_raw(parts: Sequence[Raw]) -> tuple[Space, sp.csr_matrix, np.ndarray]:
+    """As fit, on the features of several sets of texts found beforehand (rows in order), with
+    the length each row had before it was made unit."""
+    offsets = np.cumsum([0, *(p.height for p in parts)])
+    rows = np.concatenate([p.rows + o for p, o in zip(parts, offsets, strict=False)])
+    keys = np.concatenate([p.keys for p in parts])
+    words = [w for p in parts for w in p.words]
+    height = int(offsets[-1])
     unique_keys, key_cols = np.unique(keys, return_inverse=True)
     vocabulary: dict[str, int] = {}
     word_rows: list[int] = []
@@ -121,14 +144,14 @@ def fit(texts: Sequence[str]) -> tuple[Space, sp.csr_matrix]:
     all_cols = np.concatenate([key_cols.astype(np.int64), np.array(word_cols, np.int64)])
     width = base + len(vocabulary)
     presence = sp.csr_matrix(
-        (np.ones(len(all_rows), np.float32), (all_rows, all_cols)), shape=(len(texts), width)
+        (np.ones(len(all_rows), np.float32), (all_rows, all_cols)), shape=(height, width)
     )
     presence.sum_duplicates()
     df = np.bincount(presence.indices, minlength=width)
-    count = max(len(texts), 1)
+    count = max(height, 1)
     idf = (np.log((1.0 + count) / (1.0 + df)) + 1.0).astype(np.float32)
     space = Space(unique_keys, vocabulary, idf, float(np.log(1.0 + count) + 1.0))
-    return space, _weigh(all_rows, all_cols, len(texts), width, idf, space.unseen_idf)
+    return (space, *_weigh(all_rows, all_cols, height, width, idf, space.unseen_idf))
 
 
 def shared(space: Space, a: sp.csr_matrix, b: sp.csr_matrix, count: int = 3) -> list[str]:

@@ -36,8 +36,9 @@ from wulian.engines.targets.candidates import (
 )
 from wulian.engines.targets.knowledge import Knowledge
 
-LEXICAL, COOCCURRENCE, KNOWLEDGE, SEMANTIC = 1, 2, 3, 4
+LEXICAL, COOCCURRENCE, KNOWLEDGE, SEMANTIC, FEEDBACK = 1, 2, 3, 4, 5
 INDUSTRY_ITEM = -2  # a firm's fit came from its industry code
+WHOLE_LIST = -3  # a firm's fit came from its whole product list
 
 
 @dataclass(frozen=True)
@@ -45,8 +46,11 @@ class Settings:
     """The relatedness knobs (tuned on the development split of the held-out products only)."""
 
     seeds: int = 12  # items close to the need whose co-listed items are related
-    seed_floor: float = 0.45  # a seed's cosine with the need at least this
+    seed_floor: float = 0.3  # a seed's cosine with the need at least this
     cooccurrence: float = 0.6  # weight of a co-listed item
+    feedback: float = 1.0  # weight of an item close to the co-listed items
+    feedback_items: int = 20  # co-listed items whose words are followed
+    feedback_features: int = 30  # their heaviest features (of two characters or more)
     knowledge: float = 0.75  # weight of an item related through a class
     classes: int = 5  # classes matched by the need
     class_floor: float = 0.45  # a class's best item's cosine with the need at least this
@@ -56,8 +60,9 @@ class Settings:
     semantic_floor: float = 0.8  # cosines of embeddings below this are no relatedness
     semantic_items: int = 50
     context_floor: float = 0.5  # an item's cosine with a context product at least this
-    min_item: float = 0.12  # items below this relatedness are not followed to firms
-    min_fit: float = 0.15  # firms below this fit are not ranked
+    whole: float = 1.0  # weight of the cosine of the need and a firm's whole product list
+    min_item: float = 0.02  # items below this relatedness are not followed to firms
+    min_fit: float = 0.03  # firms below this fit are not ranked
     industry_text: float = 0.9  # an industry given as text counts as a product, at this weight
 
 
@@ -66,6 +71,7 @@ class _Related:
     """Relatedness of each vocabulary item to one need, and why."""
 
     score: np.ndarray  # float32, items
+    lexical: np.ndarray  # float32, items: the cosine with the need alone
     kind: np.ndarray  # int8: LEXICAL … SEMANTIC, 0 none
     via: np.ndarray  # int64: the seed item (co-occurrence), class (knowledge), else -1
     shared: np.ndarray  # int64: firms listing both (co-occurrence)
@@ -81,6 +87,8 @@ class TargetIndex:
     firm_items: sp.csr_matrix  # firms × items, weight 1 (product) or industry_text
     item_firms: sp.csr_matrix  # items × firms
     item_count: np.ndarray  # firms per item
+    item_norm: np.ndarray  # the length of each item's TF-IDF row before it was made unit
+    firm_norm: np.ndarray  # the length of each firm's summed TF-IDF rows (its whole list)
     industry_items: set[int]  # items that came from an industry given as text
     knowledge: Knowledge | None
     class_items: sp.csr_matrix | None  # classes × items: the item's match with the class
@@ -159,8 +167,12 @@ class TargetIndex:
         start = len(raw_items) - len(industry_firms)
         industry_items = set(item_of[start:]) - set(item_of[:start]) - {-1}
         entries = list(vocabulary)
-        knowledge_items = textmod.normalise(taxonomy.items) if taxonomy else []
-        space, vectors = features.fit(entries + knowledge_items)
+        parts = [features.raw(entries)]
+        if taxonomy is not None:
+            parts.append(taxonomy.features())
+        space, vectors, lengths = features.fit_raw(parts)
+        item_norm = lengths[: len(entries)].astype(np.float32)
+        firm_norm = _list_norms(firm_items, vectors[: len(entries)], item_norm)
         postings = vectors.T.tocsr()
         class_items = None
         if taxonomy is not None and taxonomy.items:
@@ -186,6 +198,8 @@ class TargetIndex:
             firm_items=firm_items,
             item_firms=item_firms,
             item_count=np.diff(item_firms.indptr).astype(np.int64),
+            item_norm=item_norm,
+            firm_norm=firm_norm,
             industry_items=industry_items,
             knowledge=taxonomy,
             class_items=class_items,
@@ -232,6 +246,12 @@ class TargetIndex:
             np.float32(self.settings.min_item),
             self.size,
         )
+        if self.settings.whole > 0:
+            fit, best = _with_whole(
+                self.item_firms.indptr, self.item_firms.indices, self.item_firms.data,
+                related.lexical * self.item_norm, self.firm_norm,
+                np.float32(self.settings.whole), fit, best,
+            )  # fmt: skip
         industry_class = np.full(self.size, -1, np.int64)
         if classes:
             fit, best, industry_class = self._industry_fit(fit, best, classes)
@@ -260,11 +280,12 @@ class TargetIndex:
         kind = np.zeros(count, np.int8)
         via = np.full(count, -1, np.int64)
         shared = np.zeros(count, np.int64)
-        related = _Related(score, kind, via, shared)
+        related = _Related(score, np.zeros(count, np.float32), kind, via, shared)
         sims = (vector @ self.postings).tocsr()
         entries, values = sims.indices, sims.data.astype(np.float32)
         own = entries < count
         _raise(related, entries[own], values[own], LEXICAL, -1)
+        related.lexical[entries[own]] = values[own]
         classes: list[tuple[int, float]] = []
         if self.knowledge is not None and (~own).any():
             owners = np.array(self.knowledge.owners, np.int64)[entries[~own] - count]
@@ -275,6 +296,8 @@ class TargetIndex:
             ordered = sorted(best.items(), key=lambda kv: -kv[1])[: self.settings.classes]
             classes = [(c, v) for c, v in ordered if v >= self.settings.class_floor]
         self._cooccurring(related, entries[own], values[own])
+        if self.settings.feedback > 0 and self.settings.cooccurrence > 0:
+            self._feedback(related)
         if self.class_items is not None:
             for c, value in classes:
                 row = self.class_items.getrow(c)
@@ -309,6 +332,39 @@ class TargetIndex:
             strength *= together / (together + 1.0)  # one shared firm is weak evidence
             gains = (s.cooccurrence * value * strength).astype(np.float32)
             _raise(related, others, gains, COOCCURRENCE, seed, together)
+
+    def _feedback(self, related: _Related) -> None:
+        """Items close in words to the items co-listed with the need's closest items: what the
+        firms making the need's neighbours also make, spelled otherwise (MEMS加速度计 → MEMS
+        麦克风芯片)."""
+        s = self.settings
+        listed = np.flatnonzero(related.kind == COOCCURRENCE)
+        if not len(listed):
+            return
+        listed = listed[np.argsort(-related.score[listed], kind="stable")[: s.feedback_items]]
+        weights = related.score[listed]
+        rows = self.vectors[listed]
+        expansion = np.asarray(rows.T @ weights).ravel()
+        long = np.ones(expansion.shape[0], dtype=bool)
+        keys = self.space.keys
+        long[: len(keys)] = keys >= features.TWO_CHARS
+        expansion[~long] = 0
+        top = np.argsort(-expansion)[: s.feedback_features]
+        top = top[expansion[top] > 0]
+        if not len(top):
+            return
+        vector = sp.csr_matrix(
+            (expansion[top] / np.linalg.norm(expansion[top]), (np.zeros(len(top), np.int64), top)),
+            shape=(1, self.space.width),
+            dtype=np.float32,
+        )
+        sims = (vector @ self.postings).tocsr()
+        own = sims.indices < len(self.items)
+        items, values = sims.indices[own], sims.data[own].astype(np.float32)
+        strongest = float(weights[0])  # no item is closer than the co-listed items are
+        best_listed = int(listed[0])
+        gains = (s.feedback * strongest * values).astype(np.float32)
+        _raise(related, items, gains, FEEDBACK, best_listed)
 
     def _semantic(self, related: _Related, need: str) -> None:
         from wulian.engines.classify import semantic as semantic_module
@@ -447,6 +503,48 @@ def _firm_codes(industry: list[str | None]) -> np.ndarray:
             if len(code) >= level:
                 out[at, column] = int(code[:level])
     return out
+
+
+def _list_norms(
+    firm_items: sp.csr_matrix, vectors: sp.csr_matrix, item_norm: np.ndarray
+) -> np.ndarray:
+    """The length of each firm's items' TF-IDF rows summed (its whole list as one text)."""
+    raw = sp.diags(item_norm) @ vectors
+    out = np.zeros(firm_items.shape[0], np.float32)
+    for start in range(0, firm_items.shape[0], 200_000):
+        summed = firm_items[start : start + 200_000] @ raw
+        summed.data **= 2
+        out[start : start + 200_000] = np.sqrt(np.asarray(summed.sum(axis=1)).ravel())
+    out[out == 0] = 1.0
+    return out
+
+
+@numba.njit(nogil=True, cache=True)
+def _with_whole(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    weights: np.ndarray,
+    dots: np.ndarray,
+    norms: np.ndarray,
+    factor: np.float32,
+    fit: np.ndarray,
+    best: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each firm's whole list's cosine with the need (the sum of its items' dot products over
+    its length), times factor, where that is above its best item's relatedness."""
+    whole = np.zeros(fit.shape[0], np.float32)
+    for item in range(dots.shape[0]):
+        value = dots[item]
+        if value == 0:
+            continue
+        for at in range(indptr[item], indptr[item + 1]):
+            whole[indices[at]] += value * weights[at]
+    for firm in range(fit.shape[0]):
+        value = factor * whole[firm] / norms[firm]
+        if value > fit[firm]:
+            fit[firm] = value
+            best[firm] = WHOLE_LIST
+    return fit, best
 
 
 @numba.njit(nogil=True, cache=True)

@@ -10,11 +10,13 @@ DTY both sit in the notes of the synthetic-fibre classes).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 
 from wulian.core.errors import InvalidFile, RowProblem
+from wulian.engines.classify import text as textmod
+from wulian.engines.targets import features
 
 ITEM_CUTS = re.compile(r"[、，,；;：:（）()。\[\]【】“”\"]+")
 LEADS = re.compile(r"^(?:包括|指|含|以及|及|和|或|其他|其它|等)+")
@@ -28,6 +30,13 @@ class Knowledge:
     names: list[str]
     items: list[str]  # every item of every class
     owners: list[int]  # the class (position in codes) of each item
+    _features: features.Raw | None = field(default=None, repr=False)
+
+    def features(self) -> features.Raw:
+        """The items' features, found once (an index is often rebuilt on the same table)."""
+        if self._features is None:
+            self._features = features.raw(textmod.normalise(self.items))
+        return self._features
 
 
 def _items(notes: str) -> list[str]:
