@@ -4,6 +4,7 @@ the zone's own firms, reasons."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
 import numpy as np
 import polars as pl
@@ -69,7 +70,8 @@ def test_a_maker_of_polyester_filament_fits_a_need_for_dty(index: TargetIndex) -
     found = index.rank(_queries("DTY"))
     assert {"a", "b", "f"} <= set(found["id"].to_list())
     reasons = dict(zip(found["id"].to_list(), found["reasons"].to_list(), strict=True))
-    assert "DTY" in reasons["a"] and "1751" in reasons["a"]
+    assert "DTY" in reasons["a"]
+    assert "1751" in reasons["a"]
     assert "c" not in set(found["id"].to_list())  # PTA and glycol are not DTY
 
 
@@ -123,7 +125,8 @@ def test_zone_firms_are_never_returned_and_ties_to_them_count(index: TargetIndex
     assert "a" not in ids
     b = found.filter(pl.col("id") == "b").row(0, named=True)
     f = found.filter(pl.col("id") == "f").row(0, named=True)
-    assert b["points_ties"] == MAXIMUM["ties"] and "与园区企业 a 有购销往来" in b["reasons"]
+    assert b["points_ties"] == MAXIMUM["ties"]
+    assert "与园区企业 a 有购销往来" in b["reasons"]
     assert f["points_ties"] == MAXIMUM["ties"]
     c_less = tied.rank(_queries("涤纶长丝"))
     assert c_less.filter(pl.col("id") == "b")["points_ties"].item() == 0.0
@@ -143,7 +146,8 @@ def test_region_points(index: TargetIndex) -> None:
     assert points["f"] is None  # unknown
     found = index.rank(_queries("聚四氟乙烯", region=["浙江省衢州市"]))
     d = found.filter(pl.col("id") == "d").row(0, named=True)
-    assert d["points_region"] == 0.0 and "不在同一省份" in d["reasons"]
+    assert d["points_region"] == 0.0
+    assert "不在同一省份" in d["reasons"]
 
 
 def test_growth_signals_and_contacts_are_named() -> None:
@@ -161,11 +165,16 @@ def test_growth_signals_and_contacts_are_named() -> None:
     found = TargetIndex.build(firms).rank(_queries("PVDF粘结剂"))
     a = found.filter(pl.col("id") == "a").row(0, named=True)
     b = found.filter(pl.col("id") == "b").row(0, named=True)
-    assert a["points_growth"] == pytest.approx(7.0) and "营收增长 25.0%" in a["reasons"]
-    assert a["points_signals"] == MAXIMUM["signals"] / 2 and "B轮融资" in a["reasons"]
-    assert a["points_contacts"] is None and "无接触记录" in a["reasons"]
-    assert b["points_contacts"] == MAXIMUM["contacts"] and "展会接洽" in b["reasons"]
-    assert b["points_growth"] is None and "增长率未知" in b["reasons"]
+    assert a["points_growth"] == pytest.approx(7.0)
+    assert "营收增长 25.0%" in a["reasons"]
+    assert a["points_signals"] == MAXIMUM["signals"] / 2
+    assert "B轮融资" in a["reasons"]
+    assert a["points_contacts"] is None
+    assert "无接触记录" in a["reasons"]
+    assert b["points_contacts"] == MAXIMUM["contacts"]
+    assert "展会接洽" in b["reasons"]
+    assert b["points_growth"] is None
+    assert "增长率未知" in b["reasons"]
 
 
 def test_co_listed_products_are_related() -> None:
@@ -178,14 +187,19 @@ def test_co_listed_products_are_related() -> None:
     )
     found = TargetIndex.build(firms).rank(_queries("六氟磷酸锂"))
     row = found.filter(pl.col("id") == "target").row(0, named=True)
-    assert "同列" in row["reasons"] and "电解液" in row["reasons"]
+    assert "同列" in row["reasons"]
+    assert "电解液" in row["reasons"]
     assert found["id"].to_list().index("target") < found.height
 
 
 def test_a_semantic_embedder_finds_what_shares_no_character() -> None:
     class Toy:
         name = "toy-targets"
-        table = {"ptfe": [1.0, 0.0], "聚四氟乙烯": [0.99, 0.1], "硅橡胶": [0.0, 1.0]}
+        table: ClassVar[dict[str, list[float]]] = {
+            "ptfe": [1.0, 0.0],
+            "聚四氟乙烯": [0.99, 0.1],
+            "硅橡胶": [0.0, 1.0],
+        }
 
         def _embed(self, texts: Sequence[str]) -> np.ndarray:
             return np.array([self.table.get(t, [0.5, 0.5]) for t in texts], np.float32)
@@ -275,7 +289,8 @@ def test_ranking_properties(firms: pl.DataFrame, need: str, zone: set[int], top_
     }
     assert set(ids[: len(makers)]) == makers or len(ids) == top_k
     for row in found.iter_rows(named=True):
-        assert row["reasons"].startswith("契合") and need in row["reasons"]
+        assert row["reasons"].startswith("契合")
+        assert need in row["reasons"]
         known = [c for c in CRITERIA if row[f"points_{c}"] is not None]
         attainable = sum(MAXIMUM[c] for c in known)
         earned = sum(row[f"points_{c}"] for c in known)

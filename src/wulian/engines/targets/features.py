@@ -2,8 +2,8 @@
 
 The texts are normalised as the classify engine normalises them (OpenCC t2s, NFKC, lower case)
 and cut into the same features (its integer n-gram keys and its words), and single characters
-(but a single Latin letter or digit says nothing and is left out). Weights are (1 + log tf) · idf, each row at unit length,
-so the dot product of two rows is their cosine.
+(but a single Latin letter or digit says nothing and is left out). Weights are (1 + log tf) ·
+idf, each row at unit length, so the dot product of two rows is their cosine.
 """
 
 from __future__ import annotations
