@@ -25,10 +25,12 @@ q1,DTY,POY、FDY,z1,330800
 q2,聚四氟乙烯,,d,
 q3,PVDF粘结剂,,,
 """
-TAXONOMY = """code,name,parent_code,notes
-1751,化纤织造加工,175,"— 合成纤维长丝机织布：指合成纤维长丝（包括POY、FDY、DTY等）的机织布"
-2822,涤纶纤维制造,282,"— 涤纶长丝：涤纶高强力丝、其他涤纶长丝"
-"""
+TAXONOMY = (
+    "code,name,parent_code,notes\n"
+    '1751,化纤织造加工,175,"— 合成纤维长丝机织布：指经纬向均为合成纤维长丝（包括POY、FDY、DTY等）'
+    '的机织布，包括涤纶长丝机织布"\n'
+    '2822,涤纶纤维制造,282,"— 涤纶长丝：涤纶高强力丝、其他涤纶长丝"\n'
+)
 
 
 def _files(tmp_path: Path, candidates: str = CANDIDATES, queries: str = QUERIES) -> list[str]:
