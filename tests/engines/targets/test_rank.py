@@ -296,3 +296,19 @@ def test_ranking_properties(firms: pl.DataFrame, need: str, zone: set[int], top_
         earned = sum(row[f"points_{c}"] for c in known)
         assert row["score"] == pytest.approx(round(100 * earned / attainable, 1), abs=0.06)
         assert ("营收未知" in row["reasons"]) == (row["points_size"] is None)
+
+
+def test_near_spellings_of_co_listed_products_are_related() -> None:
+    firms = pl.DataFrame(
+        {
+            "id": [f"m{i}" for i in range(4)] + ["target", "other"],
+            "name": ["x"] * 6,
+            "products": ["MEMS加速度计、陀螺仪芯片"] * 4 + ["MEMS麦克风", "印染布"],
+        }
+    )
+    found = TargetIndex.build(firms).rank(_queries("陀螺仪"))
+    assert "other" not in found["id"].to_list()
+    row = found.filter(pl.col("id") == "target").row(0, named=True)
+    assert "MEMS加速度计" in row["reasons"]
+    assert "同列" in row["reasons"]
+    assert row["points_fit"] < found.filter(pl.col("id") == "m0")["points_fit"].item()

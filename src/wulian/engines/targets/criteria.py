@@ -317,12 +317,12 @@ def _fit_reason(
             f"两者都做），而后者与需求{need}相近（共有{_quoted(words)}）"
         )
     if kind == FEEDBACK:
-        listed = int(related.via[item])
-        seed = int(related.via[listed])
-        words = features.shared(index.space, index.vectors[listed], index.vectors[item])
+        near = int(related.via[item])
+        source = int(related.shared[item])
+        words = features.shared(index.space, index.vectors[near], index.vectors[item])
         return (
-            f"{name}与“{_short(index.items[listed])}”相近（共有{_quoted(words)}），"
-            f"而后者常与“{_short(index.items[seed])}”同列，“{_short(index.items[seed])}”"
+            f"{name}与“{_short(index.items[near])}”相近（共有{_quoted(words)}），"
+            f"而后者常与“{_short(index.items[source])}”同列，“{_short(index.items[source])}”"
             f"与需求{need}相近"
         )
     if kind == KNOWLEDGE and knowledge is not None:

@@ -74,7 +74,7 @@ class _Related:
     lexical: np.ndarray  # float32, items: the cosine with the need alone
     kind: np.ndarray  # int8: LEXICAL … SEMANTIC, 0 none
     via: np.ndarray  # int64: the seed item (co-occurrence), class (knowledge), else -1
-    shared: np.ndarray  # int64: firms listing both (co-occurrence)
+    shared: np.ndarray  # int64: firms listing both (co-occurrence); the seed (feedback)
 
 
 @dataclass
@@ -364,7 +364,8 @@ class TargetIndex:
         strongest = float(weights[0])  # no item is closer than the co-listed items are
         best_listed = int(listed[0])
         gains = (s.feedback * strongest * values).astype(np.float32)
-        _raise(related, items, gains, FEEDBACK, best_listed)
+        source = np.full(len(items), related.via[best_listed], np.int64)  # its seed
+        _raise(related, items, gains, FEEDBACK, best_listed, source)
 
     def _semantic(self, related: _Related, need: str) -> None:
         from wulian.engines.classify import semantic as semantic_module
