@@ -105,15 +105,22 @@ def needs(firms: pl.DataFrame, sources: list[str]) -> list[tuple[str, str]]:
     return out
 
 
-def without(firms: pl.DataFrame, need: str) -> pl.DataFrame:
-    """The firms with the need deleted from every list where it stands."""
-    norm = textmod.normalise([need])[0]
-    kept = []
-    for products in firms["products"].to_list():
-        items = split_items(products)
-        left = [i for i, n in zip(items, textmod.normalise(items), strict=True) if n != norm]
-        kept.append("、".join(left) if len(left) < len(items) else products)
-    return firms.with_columns(pl.Series("products", kept))
+class Lists:
+    """Each firm's items and their normalised spellings, found once."""
+
+    def __init__(self, firms: pl.DataFrame) -> None:
+        self.firms = firms
+        self.items = [split_items(p) for p in firms["products"].to_list()]
+        self.normalised = [textmod.normalise(items) for items in self.items]
+
+    def without(self, need: str) -> pl.DataFrame:
+        """The firms with the need deleted from every list where it stands."""
+        norm = textmod.normalise([need])[0]
+        kept = [
+            "、".join(i for i, n in zip(items, norms, strict=True) if n != norm)
+            for items, norms in zip(self.items, self.normalised, strict=True)
+        ]
+        return self.firms.with_columns(pl.Series("products", kept))
 
 
 def measures(ranked: list[list[int]], relevant: list[set[int]]) -> tuple[float, float]:
@@ -149,40 +156,48 @@ def quality(split: str, settings: Settings) -> None:
     print(
         f"质量：{firms.height} 家企业，{split} 需求 {len(asked)} 个（隐藏该产品后找回同环节企业）"
     )
-    variants = {
-        "字面（词与n元组）": (None, 0.0),
-        "字面+共现": (None, settings.cooccurrence),
-        "字面+共现+国标注释": (taxonomy, settings.cooccurrence),
-    }
+    plain = dataclasses.replace(settings, cooccurrence=0.0)
+    lists = Lists(firms)
     for with_industry in (False, True):
         columns = ["id", "name", "products"] + (["industry"] if with_industry else [])
-        results: dict[str, tuple[list[list[int]], list[set[int]]]] = {}
         truth_all: list[set[int]] = []
-        base_ranked: list[list[int]] = []
-        engine_ranked: dict[str, list[list[int]]] = {name: [] for name in variants}
-        for need, group in asked:
-            left = without(firms, need)
-            truth = {at for at, g in enumerate(groups) if g == group}
-            truth_all.append(truth)
+        ranked: dict[str, list[list[int]]] = {}
+
+        def add(name: str, order: list[int], into: dict[str, list[list[int]]] = ranked) -> None:
+            into.setdefault(name, []).append(order)
+
+        def engine(index: TargetIndex, need: str) -> list[int]:
+            found = index.rank(pl.DataFrame({"qid": ["q"], "query": [need]}), top_k=2000)
+            return [position[i] for i in found["id"].to_list()]
+
+        for done, (need, group) in enumerate(asked):
+            left = lists.without(need)
+            truth_all.append({at for at, g in enumerate(groups) if g == group})
             documents = [
                 " ".join(split_items(p)) + (" " + code_names.get(c, "") if with_industry else "")
                 for p, c in zip(left["products"].to_list(), left["industry"].to_list(), strict=True)
             ]
-            base_ranked.append(baseline_rank(documents, need))
-            for name, (knowledge, weight) in variants.items():
-                tuned = dataclasses.replace(settings, cooccurrence=weight)
-                index = TargetIndex.build(left.select(columns), taxonomy=knowledge, settings=tuned)
-                found = index.rank(pl.DataFrame({"qid": ["q"], "query": [need]}), top_k=2000)
-                engine_ranked[name].append([position[i] for i in found["id"].to_list()])
-        results["基线：字符 TF-IDF"] = (base_ranked, truth_all)
-        for name in variants:
-            results[f"wulian {name}"] = (engine_ranked[name], truth_all)
+            add("基线：字符 TF-IDF", baseline_rank(documents, need))
+            index = TargetIndex.build(left.select(columns), settings=settings)
+            if not with_industry:
+                add(
+                    "wulian 字面（词与n元组）",
+                    engine(dataclasses.replace(index, settings=plain), need),
+                )
+            add("wulian 字面+共现", engine(index, need))
+            if with_industry:
+                noted = TargetIndex.build(
+                    left.select(columns), taxonomy=taxonomy, settings=settings
+                )
+                add("wulian 字面+共现+国标注释", engine(noted, need))
+            if done % 50 == 49:
+                print(f"  …{done + 1}", file=sys.stderr, flush=True)
         title = "产品 + 行业代码" if with_industry else "仅产品"
         print(f"\n  {title}")
         print(f"  {'方法':<28}{'recall@10':>10}{'MAP':>8}")
-        for name, (ranked, truth) in results.items():
-            recall, mean_ap = measures(ranked, truth)
-            print(f"  {name:<28}{recall:>10.3f}{mean_ap:>8.3f}")
+        for name, orders in ranked.items():
+            recall, mean_ap = measures(orders, truth_all)
+            print(f"  {name:<28}{recall:>10.3f}{mean_ap:>8.3f}", flush=True)
 
 
 def synthetic(count: int, rng: np.random.Generator) -> tuple[pl.DataFrame, list[str]]:
