@@ -21,7 +21,7 @@ the same run, and speed on a million candidates.
    p50, p95 and the largest time per need.
 
     PYTHONPATH=src python benchmarks/bench_targets.py [--split test|dev] [--firms 1000000]
-                                                      [--queries 200] [--skip-speed]
+        [--queries 200] [--setting products|industry|both] [--skip-speed] [--skip-quality]
 """
 
 from __future__ import annotations
@@ -146,7 +146,7 @@ def baseline_rank(documents: list[str], need: str) -> list[int]:
     return np.argsort(-scores, kind="stable").tolist()
 
 
-def quality(split: str, settings: Settings) -> None:
+def quality(split: str, settings: Settings, settings_wanted: str = "both") -> None:
     firms, splits = pool()
     taxonomy = from_frame(pl.read_csv(NOTES, infer_schema_length=0))
     code_names = dict(zip(taxonomy.codes, taxonomy.names, strict=True))
@@ -158,7 +158,8 @@ def quality(split: str, settings: Settings) -> None:
     )
     plain = dataclasses.replace(settings, cooccurrence=0.0)
     lists = Lists(firms)
-    for with_industry in (False, True):
+    wanted = {"products": (False,), "industry": (True,), "both": (False, True)}[settings_wanted]
+    for with_industry in wanted:
         columns = ["id", "name", "products"] + (["industry"] if with_industry else [])
         truth_all: list[set[int]] = []
         ranked: dict[str, list[list[int]]] = {}
@@ -279,13 +280,19 @@ def main() -> None:
     parser.add_argument("--firms", type=int, default=1_000_000)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--skip-speed", action="store_true")
+    parser.add_argument(
+        "--setting",
+        choices=("products", "industry", "both"),
+        default="both",
+        help="质量评测的设置：仅产品、产品 + 行业代码，或两者",
+    )
     parser.add_argument("--skip-quality", action="store_true")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
     if not NOTES.exists():
         sys.exit(f"找不到 {NOTES}")
     if not args.skip_quality:
-        quality(args.split, Settings())
+        quality(args.split, Settings(), args.setting)
     if not args.skip_speed:
         speed(args.firms, args.queries)
 

@@ -178,6 +178,7 @@ class TargetIndex:
         if taxonomy is not None and taxonomy.items:
             class_items = _place(
                 vectors,
+                space.keys,
                 len(entries),
                 np.array(taxonomy.owners, np.int64),
                 len(taxonomy.codes),
@@ -449,11 +450,21 @@ def _unit(matrix: np.ndarray) -> np.ndarray:
 
 
 def _place(
-    vectors: sp.csr_matrix, count: int, owners: np.ndarray, classes: int, settings: Settings
+    vectors: sp.csr_matrix,
+    keys: np.ndarray,
+    count: int,
+    owners: np.ndarray,
+    classes: int,
+    settings: Settings,
 ) -> sp.csr_matrix:
     """classes × items: each item's best cosine with a class's items, for its few best classes."""
-    mine = vectors[:count]
-    theirs_t = vectors[count:].T.tocsr()
+    # Single characters are left out here: each is in thousands of the classes' items, and
+    # the pairs they would make cost far more than the little they say about a class.
+    long = np.ones(vectors.shape[1], dtype=bool)
+    long[: len(keys)] = keys >= features.TWO_CHARS
+    kept = sp.diags(long.astype(np.float32))
+    mine = _unit_rows(sp.csr_matrix(vectors[:count] @ kept))
+    theirs_t = _unit_rows(sp.csr_matrix(vectors[count:] @ kept)).T.tocsr()
     rows: list[np.ndarray] = []
     cols: list[np.ndarray] = []
     vals: list[np.ndarray] = []
@@ -483,6 +494,14 @@ def _place(
         shape=(classes, count),
         dtype=np.float32,
     )
+
+
+def _unit_rows(matrix: sp.csr_matrix) -> sp.csr_matrix:
+    matrix.eliminate_zeros()
+    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    matrix.data /= np.repeat(norms, np.diff(matrix.indptr)).astype(matrix.data.dtype)
+    return matrix
 
 
 def _rank_within(groups: np.ndarray) -> np.ndarray:
