@@ -8,6 +8,7 @@ import typer
 from wulian.cli import accounts, database, engines, imports, licences, reference, server
 from wulian.cli.complexity import complexity_app
 from wulian.cli.talent import talent_app
+from wulian.cli.targets import targets_app
 
 app = typer.Typer(
     help="wulian 五链：五链融合工作平台", no_args_is_help=True, pretty_exceptions_enable=False
@@ -19,6 +20,7 @@ app.add_typer(engines.index_app, name="index")
 app.add_typer(engines.policy_app, name="policy")
 app.add_typer(engines.classify_app, name="classify")
 app.add_typer(complexity_app, name="complexity")
+app.add_typer(targets_app, name="targets")
 app.add_typer(database.audit_app, name="audit")
 app.add_typer(database.db_app, name="db")
 app.add_typer(database.desk_app, name="desk")

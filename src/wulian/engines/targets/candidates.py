@@ -1,0 +1,199 @@
+"""The candidate firms and the queries, checked: every problem named by row, column and value.
+
+Candidates: id, name, products (several separated by 、 or ;), and optionally industry (a GB/T
+4754 code such as 2822 or C2822, or its name as text), region (an adcode such as 330800 or a
+name such as 浙江省衢州市), revenue (万元), growth (revenue growth in %, e.g. 12 or 12%),
+financing and expansion (a signal in words, e.g. 2025年B轮融资3亿元; 新建年产10万吨项目), ties
+(ids of firms it buys from or sells to, separated by ;) and contacts (past contacts in words).
+Queries: qid, query, and optionally context (neighbouring products of the chain, separated by
+、), zone (ids of firms already in the zone, separated by ;) and region (the zone's region).
+An empty cell is unknown, never zero.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from wulian.core.errors import InvalidFile, RowProblem
+from wulian.core.tabular import parse_numbers
+
+REQUIRED = ("id", "name", "products")
+OPTIONAL = (
+    "industry", "region", "revenue", "growth", "financing", "expansion", "ties", "contacts",
+)  # fmt: skip
+QUERY_REQUIRED = ("qid", "query")
+QUERY_OPTIONAL = ("context", "zone", "region")
+ID_SEPARATORS = re.compile(r"[;；]+")
+CODE = re.compile(r"^[A-Ta-t]?(\d{2,4})$")
+LIMIT = 50  # problems listed per file
+
+
+def split_ids(text: str | None) -> list[str]:
+    """The ids a cell names, separated by ;."""
+    if not text:
+        return []
+    return [part.strip() for part in ID_SEPARATORS.split(text) if part.strip()]
+
+
+def industry_code(text: str | None) -> str | None:
+    """The digits of a GB/T 4754 code (2822 from C2822), or None when the text is not a code."""
+    found = CODE.match((text or "").strip())
+    return found.group(1) if found else None
+
+
+@dataclass
+class Candidates:
+    ids: list[str]
+    names: list[str]
+    products: list[str | None]
+    industry: list[str | None]
+    region: list[str | None]
+    revenue: np.ndarray  # 万元, NaN unknown
+    growth: np.ndarray  # %, NaN unknown
+    financing: list[str | None]
+    expansion: list[str | None]
+    ties: list[str | None]
+    contacts: list[str | None]
+    has: frozenset[str]  # the optional columns the input has
+
+
+def _text(frame: pl.DataFrame, column: str) -> list[str | None]:
+    if column not in frame.columns:
+        return [None] * frame.height
+    values = frame[column].cast(pl.Utf8).to_list()
+    return [v.strip() if v is not None and v.strip() else None for v in values]
+
+
+def _numbers(
+    frame: pl.DataFrame, column: str, rows: list[int], *, negative: bool, percent: bool
+) -> tuple[np.ndarray, list[RowProblem]]:
+    if column not in frame.columns:
+        return np.full(frame.height, np.nan), []
+    raw = frame[column]
+    if raw.dtype.is_numeric():
+        values = raw.cast(pl.Float64).to_numpy().copy()
+        values[np.isnan(values) | raw.is_null().to_numpy()] = np.nan
+        text = [None if v is None else str(v) for v in raw.to_list()]
+        bad = np.zeros(frame.height, dtype=bool)
+    else:
+        number, is_empty, is_percent = parse_numbers(pl.col(column).cast(pl.Utf8))
+        parsed = frame.select(number.alias("n"), is_empty.alias("e"), is_percent.alias("p"))
+        values = parsed["n"].fill_null(np.nan).to_numpy().copy()
+        empty = parsed["e"].fill_null(True).to_numpy()
+        flagged = parsed["p"].fill_null(False).to_numpy() & (not percent)
+        bad = ~empty & (np.isnan(values) | flagged)
+        values[empty | bad] = np.nan
+        text = raw.cast(pl.Utf8).to_list()
+    problems = [RowProblem(rows[i], column, text[i], "不是数值") for i in np.flatnonzero(bad)]
+    if not negative:
+        for i in np.flatnonzero(values < 0):
+            problems.append(RowProblem(rows[i], column, text[i], "不能为负数"))
+    return values, problems
+
+
+def _keys(values: list[str | None], rows: list[int], column: str, what: str) -> list[RowProblem]:
+    problems: list[RowProblem] = []
+    seen: dict[str, int] = {}
+    for row, key in zip(rows, values, strict=True):
+        if key is None:
+            problems.append(RowProblem(row, column, None, f"缺少{what}"))
+        elif key in seen:
+            problems.append(RowProblem(row, column, key, f"{what}重复（第 {seen[key]} 行已有）"))
+        else:
+            seen[key] = row
+    return problems
+
+
+def _missing_columns(
+    frame: pl.DataFrame, required: tuple[str, ...], source: str, header_row: int
+) -> None:
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise InvalidFile([RowProblem(header_row, c, None, "缺少这一列") for c in missing], source)
+
+
+def _rows(frame: pl.DataFrame, rows: list[int] | None) -> list[int]:
+    return rows if rows is not None else list(range(2, frame.height + 2))
+
+
+def check_candidates(
+    frame: pl.DataFrame, *, rows: list[int] | None = None, source: str = "候选企业表"
+) -> Candidates:
+    """The candidates, or InvalidFile naming every row, column and value that is wrong (rows:
+    the line of each row in its file; by default the row's place after a header line)."""
+    _missing_columns(frame, REQUIRED, source, 1)
+    lines = _rows(frame, rows)
+    ids = _text(frame, "id")
+    problems = _keys(ids, lines, "id", "企业编号")
+    names = _text(frame, "name")
+    for row, name in zip(lines, names, strict=True):
+        if name is None:
+            problems.append(RowProblem(row, "name", None, "缺少企业名称"))
+    revenue, found = _numbers(frame, "revenue", lines, negative=False, percent=False)
+    problems += found
+    growth, found = _numbers(frame, "growth", lines, negative=True, percent=True)
+    problems += found
+    for i in np.flatnonzero(growth < -100):
+        problems.append(RowProblem(lines[i], "growth", f"{growth[i]:g}", "增长率不能低于 -100%"))
+    if problems:
+        problems.sort(key=lambda p: p.row or 0)
+        raise InvalidFile(problems[:LIMIT], source)
+    return Candidates(
+        ids=[i or "" for i in ids],
+        names=[n or "" for n in names],
+        products=_text(frame, "products"),
+        industry=_text(frame, "industry"),
+        region=_text(frame, "region"),
+        revenue=revenue,
+        growth=growth,
+        financing=_text(frame, "financing"),
+        expansion=_text(frame, "expansion"),
+        ties=_text(frame, "ties"),
+        contacts=_text(frame, "contacts"),
+        has=frozenset(c for c in OPTIONAL if c in frame.columns),
+    )
+
+
+@dataclass
+class Query:
+    qid: str
+    query: str
+    context: list[str]
+    zone: set[str]
+    region: str | None
+
+
+def check_queries(
+    frame: pl.DataFrame, *, rows: list[int] | None = None, source: str = "需求表"
+) -> list[Query]:
+    """The queries, or InvalidFile naming each row without qid or query, or with a qid twice."""
+    _missing_columns(frame, QUERY_REQUIRED, source, 1)
+    lines = _rows(frame, rows)
+    qids = _text(frame, "qid")
+    texts = _text(frame, "query")
+    problems = _keys(qids, lines, "qid", "需求编号")
+    problems += [
+        RowProblem(r, "query", None, "缺少需求（产品、技术或行业）")
+        for r, q in zip(lines, texts, strict=True)
+        if q is None
+    ]
+    if problems:
+        problems.sort(key=lambda p: p.row or 0)
+        raise InvalidFile(problems[:LIMIT], source)
+    from wulian.engines.targets.features import split_items
+
+    return [
+        Query(qid or "", text or "", split_items(context), set(split_ids(zone)), region)
+        for qid, text, context, zone, region in zip(
+            qids,
+            texts,
+            _text(frame, "context"),
+            _text(frame, "zone"),
+            _text(frame, "region"),
+            strict=True,
+        )
+    ]
