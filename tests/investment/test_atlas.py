@@ -121,9 +121,34 @@ def test_targets_are_ranked_with_points_per_criterion_and_reasons(world, mapped)
     unknown = by_name["园外粤隔膜有限公司"]
     assert unknown.points["size"] == 0
     assert "营收未知，规模不计分" in unknown.reasons
-    assert any("主营产品含" in r for r in zhejiang.reasons)
+    assert zhejiang.points["products"] > 0
+    assert any(r.startswith("产品契合：") and "隔膜" in r for r in zhejiang.reasons)
     # a firm making plastic film only shares the industry code: below the separator makers
     assert names.index("园外塑料有限公司") > names.index("园外浙隔膜有限公司")
+
+
+def test_a_firm_sharing_no_word_with_the_need_is_found_through_the_gbt_notes(world, mapped):
+    # "多孔PP基材" shares no character with 隔膜 or its products; the class notes of 2921 list it
+    # next to 锂电池隔膜, so the targets engine relates the two.
+    firm = world.enterprise("园外基材有限公司", code=synthetic(990), in_zone=False)
+
+    def write(session, notes):
+        session.get(Industry, "2921").notes = notes
+        session.get(Enterprise, firm).main_products = "多孔PP基材"
+
+    def ranked():
+        return world.run(
+            lambda s: atlas.rank_targets(s, actor=actor(world, "analyst"), chain="lithium",
+                                         node="separator", top_k=50)
+        )  # fmt: skip
+
+    world.run(lambda s: write(s, ""))
+    assert "园外基材有限公司" not in [t.name for t in ranked()]
+    world.run(lambda s: write(s, "包括：锂电池隔膜、多孔PP基材、农用薄膜"))
+    found = {t.name: t for t in ranked()}["园外基材有限公司"]
+    assert found.points["products"] > 0
+    assert found.points["industry"] == 0  # found by its product, not by an industry code
+    assert any(r.startswith("产品契合：") and "多孔PP基材" in r for r in found.reasons)
 
 
 def test_an_officer_records_a_plan_for_their_team_only_and_turns_it_into_a_lead(world, mapped):

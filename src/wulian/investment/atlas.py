@@ -30,6 +30,9 @@ from sqlalchemy.orm import Session
 from wulian.chains import service as chains
 from wulian.core.errors import NotFound
 from wulian.core.permissions import Actor
+from wulian.engines.targets import criteria as targets_criteria
+from wulian.engines.targets import knowledge as targets_knowledge
+from wulian.engines.targets.index import TargetIndex
 from wulian.enterprises import read
 from wulian.investment.models import ApproachPlan, InvestmentProject
 from wulian.investment.service import require_read, stage_names
@@ -46,7 +49,7 @@ PROVINCES = {"31": "上海市", "32": "江苏省", "33": "浙江省", "34": "安
 CRITERIA: dict[str, tuple[str, int]] = {
     "node": ("环节归属", 30),
     "industry": ("行业代码", 15),
-    "products": ("产品匹配", 20),
+    "products": ("产品契合", 20),
     "size": ("规模", 20),
     "region": ("地区", 10),
     "contact": ("已有接触", 5),
@@ -487,12 +490,15 @@ def rank_targets(
     """External firms of the registry that could fill the gap (a node or an application domain
     of the chain), best first, each with points per criterion and the reasons in Chinese.
 
-    Candidates: external firms placed on the node, on one of its GB/T codes, or naming one of its
-    products or keywords among their main products. Points (see CRITERIA): placed on the node 30;
-    industry code among the node's 15; 10 per product or keyword named (at most 20); size 20 ×
-    log(revenue) / log(the largest candidate revenue) (unknown revenue: 0, said so); region 10 in
-    the zone's province, 6 elsewhere in the Yangtze delta; a project of the pipeline with the
-    firm already 5. Ties by revenue, then id."""
+    Candidates: external firms placed on the node, on one of its GB/T codes, or whose products
+    the targets engine (wulian.engines.targets) finds related to one of the node's products or
+    keywords: sharing words, listed together with them by the same firms, or named in the same
+    GB/T 4754 class notes (a maker of 涤纶长丝 fits a need for DTY). Points (see CRITERIA): placed
+    on the node 30; industry code among the node's 15; product fit 20 × the engine's best fit
+    over the node's products, at least MIN_FIT (its reason quoted); size 20 × log(revenue) / log(the largest
+    candidate revenue) (unknown revenue: 0, said so); region 10 in the zone's province, 6
+    elsewhere in the Yangtze delta; a project of the pipeline with the firm already 5. Ties by
+    revenue, then id."""
     require_read(actor)
     found = chains.chain_or_raise(session, actor=actor, code=chain)
     need = need_of(found.spec, node)
@@ -510,11 +516,12 @@ def rank_targets(
         columns=("name", "industry_code", "region_code", "main_products"),
     ).with_columns(pl.col("main_products").fill_null(""))  # fmt: skip
     words = list(dict.fromkeys(w for w in [*need.products, *need.keywords] if len(w) >= 2))
-    condition = pl.col("enterprise_id").is_in(list(placed)) | pl.col("industry_code").is_in(
-        need.gbt
+    fits = _product_fits(session, external, words or [need.name])
+    condition = (
+        pl.col("enterprise_id").is_in(list(placed))
+        | pl.col("industry_code").is_in(need.gbt)
+        | pl.col("enterprise_id").is_in(list(fits))
     )
-    if words:
-        condition = condition | pl.col("main_products").str.contains_any(words)
     pool = external.filter(condition)
     if pool.is_empty():
         return []
@@ -539,10 +546,10 @@ def rank_targets(
         if code and code in need.gbt:
             points["industry"] = 15
             reasons.append(f"行业代码 {code} 是本环节的行业")
-        named = [w for w in words if w in firm["main_products"]]
-        if named:
-            points["products"] = min(20.0, 10.0 * len(named))
-            reasons.append("主营产品含" + "、".join(f"“{w}”" for w in named[:3]))
+        fit = fits.get(fid)
+        if fit is not None:
+            points["products"] = round(20 * fit[0], 1)
+            reasons.append(fit[1])
         value = revenue.get(fid)
         if value is not None and value > 0 and top > 0:
             points["size"] = round(20 * math.log10(1 + value) / top, 1)
@@ -570,6 +577,56 @@ def rank_targets(
         )  # fmt: skip
     rows.sort(key=lambda t: (-t.score, -(t.revenue or 0), t.id))
     return rows[:top_k]
+
+
+FIT_TOP_K = 200  # firms kept per product of the need
+# The least fit (0–1) that makes a firm a candidate: the engine keeps anything above 0.03, which
+# lets one shared character (电 in 锂电池隔膜 and 纯电动乘用车) through; a gap's list needs firms
+# that make something related, not a common character.
+MIN_FIT = 0.2
+_INDEXES: dict[tuple[int, int], TargetIndex] = {}  # the last indexes built, by their input
+
+
+def _target_index(session: Session, external: pl.DataFrame) -> TargetIndex:
+    """The targets engine's index of the external firms' products, with the GB/T class notes;
+    kept while the firms and the loaded classification are unchanged."""
+    candidates = external.select(
+        pl.col("enterprise_id").cast(pl.Utf8).alias("id"),
+        pl.col("name").fill_null("").alias("name"),
+        pl.col("main_products").alias("products"),
+    )
+    notes = reference.industry_notes(session)
+    key = (
+        int(candidates.hash_rows().sum()) if candidates.height else 0,
+        int(notes.hash_rows().sum()) if notes.height else 0,
+    )
+    index = _INDEXES.get(key)
+    if index is None:
+        taxonomy = targets_knowledge.from_frame(notes) if notes.height else None
+        index = TargetIndex.build(candidates, taxonomy=taxonomy)
+        _INDEXES.clear()  # one registry per process: keep only the newest
+        _INDEXES[key] = index
+    return index
+
+
+def _product_fits(
+    session: Session, external: pl.DataFrame, words: list[str]
+) -> dict[int, tuple[float, str]]:
+    """Each external firm the engine relates to one of words: its best fit (0–1) and the
+    engine's reason for it (which product, related how)."""
+    if external.is_empty() or not words:
+        return {}
+    index = _target_index(session, external)
+    queries = pl.DataFrame({"qid": [str(i) for i in range(len(words))], "query": words})
+    full = float(targets_criteria.MAXIMUM["fit"])
+    ranked = index.rank(queries, top_k=FIT_TOP_K).filter(pl.col("points_fit") >= MIN_FIT * full)
+    best: dict[int, tuple[float, str]] = {}
+    for row in ranked.select("id", "points_fit", "reasons").iter_rows():
+        fid, fit = int(row[0]), float(row[1]) / full
+        if fid not in best or fit > best[fid][0]:
+            reason = str(row[2]).split("；", 1)[0]
+            best[fid] = (fit, "产品契合：" + reason.split("：", 1)[-1])
+    return best
 
 
 def _zone_province(session: Session, actor: Actor) -> str | None:

@@ -206,6 +206,17 @@ def import_gbt4754(
     return result
 
 
+def industry_notes(session: Session) -> pl.DataFrame:
+    """Every loaded industry's code, name and notes (the 说明 of GB/T 4754), for engines that
+    relate products through the classification (code, name, notes: Utf8)."""
+    rows = session.execute(sa.select(Industry.code, Industry.name, Industry.notes)).all()
+    return pl.DataFrame(
+        [tuple(r) for r in rows],
+        schema={"code": pl.Utf8, "name": pl.Utf8, "notes": pl.Utf8},
+        orient="row",
+    )
+
+
 def get_industry(session: Session, *, code: str) -> Industry | None:
     """The industry with code, if loaded."""
     return session.get(Industry, code.strip())
