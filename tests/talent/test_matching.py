@@ -70,6 +70,11 @@ def test_the_right_person_comes_first_with_reasons_and_unknown_is_not_zero(world
     assert any("具备全部 3 项要求" in r for r in best.reasons)
     assert any(r.startswith("职业") for r in best.reasons)
     assert any(r.startswith("学历") for r in best.reasons)
+    # a person keeps only a salary band: the reason says so, with the middle it was scored at
+    assert (
+        "薪资：年薪档次 20–50万元（约 29,167 元/月），高于岗位上限 17%（15,000–25,000 元/月）"
+        in (best.reasons)
+    )
     partial = next(c for c in shown if c.person_id == ids["partial"])
     assert any("缺 2 项" in r and "正极材料" in r for r in partial.reasons)
     # no skills recorded is unknown (scored in the middle), not zero: above the one who lacks all

@@ -22,6 +22,7 @@ band's middle (its floor for the top band) per month; posts' annual salaries are
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -192,6 +193,21 @@ def _criteria(row: dict[str, object]) -> list[Criterion]:
     return out
 
 
+EXPECTED = re.compile(r"^薪资：期望 ([\d,]+) 元/月")
+
+
+def _reasons(text: str, person: Person) -> list[str]:
+    """The engine's reasons, one per criterion; the salary says it is the band's middle."""
+    out = []
+    for part in text.split("；"):
+        band = service.SALARY_BANDS.get(person.salary_band or "")
+        if band is not None:
+            part = EXPECTED.sub(f"薪资：年薪档次 {band[0]}（约 \\1 元/月）", part)
+        if part:
+            out.append(part)
+    return out
+
+
 def _refuse(
     session: Session, actor: Actor, attempt: str, error: PermissionDenied, oid: int
 ) -> None:
@@ -245,7 +261,7 @@ def candidates_for_post(
                 occupation_code=person.occupation_code,
                 score=float(row["score"]),
                 criteria=_criteria(row),
-                reasons=[r for r in str(row["reasons"]).split("；") if r],
+                reasons=_reasons(str(row["reasons"]), person),
             )
         )  # fmt: skip
     audit.record(
@@ -285,7 +301,7 @@ def posts_for_person(session: Session, *, actor: Actor, person_id: int, k: int =
                 rank=int(row["rank"]), post_id=post.id, title=post.title,
                 firm_name=firms.get(post.enterprise_id, ""), score=float(row["score"]),
                 criteria=_criteria(row),
-                reasons=[r for r in str(row["reasons"]).split("；") if r],
+                reasons=_reasons(str(row["reasons"]), person),
             )
         )  # fmt: skip
     audit.record(
