@@ -92,13 +92,13 @@ def test_the_right_person_comes_first_with_reasons_and_unknown_is_not_zero(world
 def test_every_view_is_audited_with_the_people_shown(world, zone, pool):
     _ids, post = pool
     shown = _candidates(world, zone.actor(world, "talent_officer"), post)
-    entry = world.scalar(
-        sa.select(AuditEntry.after).where(AuditEntry.action == "talent.match_read")
-    )
+    entry = world.scalar(sa.select(AuditEntry.after).where(AuditEntry.action == matching.READ_LIST))
     assert entry["ids"] == [c.person_id for c in shown]
+    assert entry["purpose"] == "matching"
+    assert entry["post_id"] == post
     assert entry["view"] == "full"
     _candidates(world, zone.actor(world, "firm_a_user"), post)
-    views = world.scalar(sa.select(sa.func.count()).where(AuditEntry.action == "talent.match_read"))
+    views = world.scalar(sa.select(sa.func.count()).where(AuditEntry.action == matching.READ_LIST))
     assert views == 2
 
 
@@ -110,9 +110,7 @@ def test_the_owning_firm_sees_masked_candidates_with_reasons(world, zone, pool):
     assert "王晓明" not in str(shown)
     assert "李娜" not in str(shown)
     assert any("具备全部 3 项要求" in r for r in shown[0].reasons)
-    entry = world.scalar(
-        sa.select(AuditEntry.after).where(AuditEntry.action == "talent.match_read")
-    )
+    entry = world.scalar(sa.select(AuditEntry.after).where(AuditEntry.action == matching.READ_LIST))
     assert entry["view"] == "masked"
     assert entry["ids"][0] == ids["best"]
 
@@ -137,8 +135,7 @@ def test_others_are_refused_and_the_attempt_is_audited(world, zone, pool, userna
     assert attempt.object_id == str(post)
     assert attempt.after["attempt"] == "查看岗位推荐人选"
     assert (
-        world.scalar(sa.select(sa.func.count()).where(AuditEntry.action == "talent.match_read"))
-        == 0
+        world.scalar(sa.select(sa.func.count()).where(AuditEntry.action == matching.READ_LIST)) == 0
     )
 
 
@@ -151,6 +148,10 @@ def test_posts_for_a_person_for_the_office_only(world, zone, pool):
     assert [f.post_id for f in fits] == [post, other]
     assert fits[0].firm_name == "衢州锂测材料有限公司"
     assert any("具备全部 3 项要求" in r for r in fits[0].reasons)
+    used = world.scalar(sa.select(AuditEntry).where(AuditEntry.action == matching.READ_ONE))
+    assert used.object_id == str(ids["best"])
+    assert used.after["purpose"] == "matching"
+    assert used.after["posts"] == [post, other]
     accountant = world.run(
         lambda s: matching.posts_for_person(s, actor=office, person_id=ids["none"])
     )

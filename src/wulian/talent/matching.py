@@ -40,6 +40,8 @@ from wulian.talent import service
 from wulian.talent.models import Consent, Person, Post
 
 PURPOSE = "matching"
+READ_LIST = "talent.people_read"  # a list of recommended people shown (after: purpose, ids)
+READ_ONE = "talent.person_read"  # one person's data used to find posts (after: purpose)
 TOP = 10
 OTHER_FIRM = "只能查看本企业岗位的推荐人选"
 STAFF_NOT_OFFICE = "推荐人选涉及个人信息，只对人才办工作人员和发布岗位的企业开放"
@@ -265,8 +267,8 @@ def candidates_for_post(
             )
         )  # fmt: skip
     audit.record(
-        session, action="talent.match_read", object_type="talent_posts", object_id=post.id,
-        after={"ids": [int(r) for r in table["person_id"]],
+        session, action=READ_LIST, object_type="talent_posts", object_id=post.id,
+        after={"purpose": PURPOSE, "post_id": post.id, "ids": [int(r) for r in table["person_id"]],
                "view": "full" if office else "masked"},
     )  # fmt: skip
     return out
@@ -305,8 +307,9 @@ def posts_for_person(session: Session, *, actor: Actor, person_id: int, k: int =
             )
         )  # fmt: skip
     audit.record(
-        session, action="talent.match_read", object_type="talent_people", object_id=person.id,
-        after={"posts": [f.post_id for f in out]},
+        session, action=READ_ONE, object_type="talent_people", object_id=person.id,
+        after={"purpose": PURPOSE, "enterprise_id": person.enterprise_id,
+               "posts": [f.post_id for f in out]},
     )  # fmt: skip
     return out
 
