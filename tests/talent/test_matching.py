@@ -194,6 +194,20 @@ def test_the_engine_gets_the_minimum_fields_never_names_nor_identity_numbers(wor
 def test_an_empty_pool_gives_no_candidates_and_names_are_masked(world, zone):
     post = _post(world, zone.actor(world, "firm_a_user"))
     assert _candidates(world, zone.actor(world, "talent_officer"), post) == []
+
+
+def test_a_closed_post_proposes_no_one(world, zone, pool):
+    from wulian.core.errors import NotFound
+    from wulian.talent.models import Post
+
+    _, post = pool
+
+    def close(s):
+        s.get(Post, post).is_open = False
+
+    world.run(close)
+    with pytest.raises(NotFound, match="已关闭"):
+        _candidates(world, zone.actor(world, "talent_officer"), post)
     assert matching.mask_name("欧阳娜娜") == "欧***"
     assert matching.mask_name("李") == "李*"
 

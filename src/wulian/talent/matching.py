@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -169,11 +170,14 @@ def _places(session: Session, firm_ids: set[int]) -> dict[int, str]:
     }
 
 
-def _pool(session: Session) -> list[Person]:
-    consented = sa.select(Consent.person_id).where(
+def _consented() -> sa.Select[Any]:
+    return sa.select(Consent.person_id).where(
         Consent.purpose == PURPOSE, Consent.withdrawn_on.is_(None)
     )
-    query = sa.select(Person).where(Person.id.in_(consented)).order_by(Person.id)
+
+
+def _pool(session: Session) -> list[Person]:
+    query = sa.select(Person).where(Person.id.in_(_consented())).order_by(Person.id)
     return list(session.scalars(query))
 
 
@@ -237,6 +241,8 @@ def candidates_for_post(
     except PermissionDenied as error:
         _refuse(session, actor, "查看岗位推荐人选", error, post_id)
         raise
+    if not post.is_open:
+        raise NotFound("岗位已关闭")
     office = actor.enterprise_id is None
     people = _pool(session)
     if not people:
@@ -284,7 +290,8 @@ def posts_for_person(session: Session, *, actor: Actor, person_id: int, k: int =
         error = PermissionDenied(PERSON_OFFICE_ONLY)
         _refuse(session, actor, "查看人员的推荐岗位", error, person_id)
         raise error
-    if person not in _pool(session):
+    agreed = session.scalar(_consented().where(Consent.person_id == person.id).limit(1))
+    if agreed is None:
         raise InvalidInput(NO_CONSENT, field="person_id", value=str(person_id))
     posts = list(session.scalars(sa.select(Post).where(Post.is_open).order_by(Post.id)))
     if not posts:
