@@ -176,6 +176,7 @@ def test_a_firm_recognises_a_talent_and_the_office_confirms(
     _shot(page, "talent-post-candidates-office")
     first.get_by_role("link", name="李娜").click()
     expect(page.locator("#fits tbody tr").first).to_contain_text("质量工程师")
+    _shot(page, "talent-person-fits")
     page.goto(f"{live_server}/talent")
 
     # the map: six openings for one person at 正极材料 — acutely scarce
