@@ -101,10 +101,11 @@ def test_a_firm_recognises_a_talent_and_the_office_confirms(
     posts = tmp_path / "岗位需求.xlsx"
     posts.write_bytes(_book(
         ["岗位名称", "学历要求", "经验要求（年）", "年薪下限（万元）", "年薪上限（万元）",
-         "招聘人数", "产业链", "环节", "职业代码"],
+         "招聘人数", "产业链", "环节", "职业代码", "技能"],
         [["正极材料研发工程师", "硕士", "5", "30", "50", "6", "锂电新材料", "正极材料",
-          "2-02-06-01"],
-         ["质量工程师", "本科", "2", "12", "18", "1", "锂电新材料", "正极材料", "2-02-29-03"]],
+          "2-02-06-01", "正极材料、电化学、材料表征"],
+         ["质量工程师", "本科", "2", "12", "18", "1", "锂电新材料", "正极材料", "2-02-29-03",
+          "质量管理、六西格玛"]],
     ))  # fmt: skip
     page.locator("#talent-upload input[type=file]").set_input_files(str(posts))
     page.get_by_role("button", name="上传并检查").click()
@@ -116,11 +117,12 @@ def test_a_firm_recognises_a_talent_and_the_office_confirms(
     staff = tmp_path / "人员名单.xlsx"
     staff.write_bytes(_book(
         ["姓名", "身份证号", "学历", "专业", "年薪（万元）", "产业链", "环节", "职业代码",
-         "同意用途", "同意日期"],
+         "同意用途", "同意日期", "技能"],
         [["王晓明", identity(1), "硕士", "材料科学与工程", "350000", "锂电新材料", "正极材料",
-          "2-02-06-01", "企业人才登记、人才认定", "2026-06-01"],
+          "2-02-06-01", "企业人才登记、人才认定、人才岗位匹配", "2026-06-01",
+          "正极材料、电化学"],
          ["李娜", identity(2), "本科", "化学", "15", "锂电新材料", "正极材料", "2-02-29-03",
-          "企业人才登记", "2026-06-01"]],
+          "企业人才登记、人才岗位匹配", "2026-06-01", "质量管理"]],
     ))  # fmt: skip
     page.locator("#talent-upload input[type=file]").set_input_files(str(staff))
     page.get_by_role("button", name="上传并检查").click()
@@ -143,6 +145,18 @@ def test_a_firm_recognises_a_talent_and_the_office_confirms(
     expect(page.locator("#submitted")).to_be_visible()
     expect(page.locator("#recognitions")).to_contain_text("待认账")
     _shot(page, "talent-firm-hub")
+
+    # matching: the firm's post proposes candidates with reasons, names masked (PIPL)
+    page.locator("#posts").get_by_role("link", name="正极材料研发工程师").click()
+    candidates = page.locator("#candidates tbody tr")
+    expect(candidates.first).to_contain_text("王**")
+    expect(candidates.first).to_contain_text(
+        "技能：要求 3 项，具备 2 项（正极材料、电化学），缺 1 项"
+    )
+    expect(candidates.first).to_contain_text("职业：相同")
+    expect(page.locator("#candidates")).not_to_contain_text("王晓明")
+    expect(page.locator("#candidates")).to_contain_text("经验 未知")
+    _shot(page, "talent-post-candidates-firm")
     sign_out(page)
 
     # the talent office confirms
@@ -153,6 +167,17 @@ def test_a_firm_recognises_a_talent_and_the_office_confirms(
     expect(page.locator("#approved")).to_be_visible()
     expect(page.locator("#recognitions tbody tr", has_text="王晓明")).to_contain_text("已认账")
     _shot(page, "talent-office-hub")
+
+    # the office sees the person behind the recommendation, and the posts that fit a person
+    page.locator("#zone-posts").get_by_role("link", name="质量工程师").click()
+    first = page.locator("#candidates tbody tr").first
+    expect(first).to_contain_text("李娜")
+    expect(first).to_contain_text("技能：要求 2 项，具备 1 项（质量管理），缺 1 项（六西格玛）")
+    _shot(page, "talent-post-candidates-office")
+    first.get_by_role("link", name="李娜").click()
+    expect(page.locator("#fits tbody tr").first).to_contain_text("质量工程师")
+    _shot(page, "talent-person-fits")
+    page.goto(f"{live_server}/talent")
 
     # the map: six openings for one person at 正极材料 — acutely scarce
     page.get_by_role("link", name="产业人才地图").first.click()

@@ -13,7 +13,7 @@ from wulian.chains import service as chains
 from wulian.demo import talent as demo_talent
 from wulian.enterprises import facts
 from wulian.reference import service as reference_service
-from wulian.talent import service
+from wulian.talent import matching, service
 from wulian.talent.models import Person, Post, Recognition
 
 
@@ -49,6 +49,13 @@ def test_the_demo_has_talent_data_for_the_six_chains(world, zone):
     assert len(per_chain) == 6
     assert all(max(i for i in indexes if i) >= 4 for indexes in per_chain.values())
     assert world.scalar(sa.select(Person.id_cipher)) != b""
+    # matching proposes candidates from the demo pool, with reasons
+    office = zone.actor(world, "talent_officer")
+    post = world.scalar(sa.select(Post.id).order_by(Post.id))
+    shown = world.run(lambda s: matching.candidates_for_post(s, actor=office, post_id=post))
+    assert len(shown) == matching.TOP
+    assert shown[0].criteria[0].score == 1.0
+    assert any(r.startswith("技能：具备全部") for r in shown[0].reasons)
     again = world.run(
         lambda s: demo_talent.build(s, actor=SYSTEM, today=TODAY, year=2025, keys=KEYS)
     )

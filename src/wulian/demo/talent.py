@@ -80,6 +80,7 @@ def build(
     if session.scalar(sa.select(sa.func.count()).select_from(Post)):
         return TalentDemo(0, 0, 0, 0)
     rng = random.Random(SEED)  # noqa: S311  (made-up demo data, not secrets)
+    agrees = random.Random(SEED + 1)  # noqa: S311  (who agreed to matching)
     atlas = [c for c in chains_service.chains(session, actor=actor) if c.spec.id in OCCUPATIONS]
     local = list(session.scalars(read.ids_where(in_zone=True).limit(FIRMS_PER_CHAIN * 6)))
     if not atlas or not local:
@@ -99,7 +100,7 @@ def build(
                     ("硕士", "本科", "本科", "大专")) if rank else "硕士",
                 experience_years=rng.choice((None, 1, 3, 5)), salary_min_yuan=low,
                 salary_max_yuan=low + rng.choice((5, 8, 10, 15)) * 10_000,
-                chain=chain.spec.id, node=node.key,
+                chain=chain.spec.id, node=node.key, skills=[title],
             )  # fmt: skip
             service.create_post(session, actor=actor, data=data)
             posts += 1
@@ -113,6 +114,8 @@ def build(
                         "talent_map": today - dt.timedelta(days=rng.randint(1, 30))}  # fmt: skip
             if rng.random() < 0.6:
                 consents["recognition"] = today - dt.timedelta(days=rng.randint(1, 30))
+            if agrees.random() < 0.7:
+                consents["matching"] = today - dt.timedelta(days=agrees.randint(1, 60))
             data_p = service.NewPerson(
                 name=rng.choice(SURNAMES) + "".join(rng.sample(GIVEN, rng.choice((1, 2)))),
                 identity_number=number, enterprise_id=firm, education=rng.choice(EDUCATIONS),

@@ -28,13 +28,14 @@ from wulian.core.deps import (
 from wulian.core.errors import InvalidInput, NotFound, PermissionDenied, WulianError
 from wulian.core.permissions import Actor, Permission
 from wulian.core.uploads import Uploads
-from wulian.talent import imports, occupations, scarcity, schemas, service
+from wulian.talent import imports, matching, occupations, scarcity, schemas, service
 from wulian.talent.crypto import KeyMissing, Keys
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(tags=["人才"])
 
 PersonId = Annotated[int, Path_(title="人员编号")]
+PostId = Annotated[int, Path_(title="岗位编号")]
 RecognitionId = Annotated[int, Path_(title="认定编号")]
 KindP = Annotated[str, Path_(max_length=8, title="导入类别")]
 ChainQ = Annotated[str | None, Query(max_length=48, title="产业链")]
@@ -76,7 +77,7 @@ def _hub_context(request: Request, db: Session, actor: Actor) -> dict[str, Any]:
         "recognitions": (
             service.list_recognitions(db, actor=actor) if office or firm is not None else []
         ),
-        "posts": service.list_posts(db, actor=actor) if firm is not None else [],
+        "posts": service.list_posts(db, actor=actor) if firm is not None or office else [],
         "people_count": service.count_people(db, enterprise_id=firm) if office or firm else None,
         "grades": {k: service.GRADES[k] for k in service.FIRM_GRADES},
         "people": [],
@@ -115,13 +116,32 @@ def people(
         except PermissionDenied as error:
             _refused(db, actor, "查看人员信息", error, person)
             raise
-        return render(request, "talent/person.html", {"actor": actor, "person": view})
+        shown: dict[str, Any] = {"actor": actor, "person": view, "fits": None}
+        if service.in_office(db, actor):
+            try:
+                shown["fits"] = matching.posts_for_person(db, actor=actor, person_id=person)
+            except InvalidInput as error:
+                shown["fits_note"] = error.message
+        return render(request, "talent/person.html", shown)
     try:
         listed = service.list_people(db, actor=actor, keys=keys, enterprise_id=firm)
     except PermissionDenied as error:
         _refused(db, actor, "查看人员名单", error, None)
         raise
     return render(request, "talent/people.html", {"actor": actor, "people": listed})
+
+
+# ---------------------------------------------------------------- matching
+
+
+@pages.get("/talent/posts/{post_id}")
+def post_page(request: Request, post_id: PostId, db: DB, actor: CurrentActor) -> Response:
+    """A post and its 推荐人选 (the office: the people; the firm: masked; others: refused)."""
+    candidates = matching.candidates_for_post(db, actor=actor, post_id=post_id)  # checks first
+    post = matching.get_post(db, actor=actor, post_id=post_id)
+    office = service.in_office(db, actor)
+    context = {"actor": actor, "post": post, "candidates": candidates, "office": office}
+    return render(request, "talent/post.html", context)
 
 
 # ---------------------------------------------------------------- imports
