@@ -493,12 +493,12 @@ def rank_targets(
     Candidates: external firms placed on the node, on one of its GB/T codes, or whose products
     the targets engine (wulian.engines.targets) finds related to one of the node's products or
     keywords: sharing words, listed together with them by the same firms, or named in the same
-    GB/T 4754 class notes (a maker of 涤纶长丝 fits a need for DTY). Points (see CRITERIA): placed
-    on the node 30; industry code among the node's 15; product fit 20 × the engine's best fit
-    over the node's products, at least MIN_FIT (its reason quoted); size 20 × log(revenue) / log(the largest
-    candidate revenue) (unknown revenue: 0, said so); region 10 in the zone's province, 6
-    elsewhere in the Yangtze delta; a project of the pipeline with the firm already 5. Ties by
-    revenue, then id."""
+    GB/T 4754 class notes (a maker of 涤纶长丝 fits a need for DTY). Points (see CRITERIA):
+    placed on the node 30; industry code among the node's 15; product fit 20 × the engine's best
+    fit over the node's products, at least MIN_FIT (its reason quoted); size 20 × log(revenue) /
+    log(the largest candidate revenue) (unknown revenue: 0, said so); region 10 in the zone's
+    province, 6 elsewhere in the Yangtze delta; a project of the pipeline with the firm already 5.
+    Ties by revenue, then id."""
     require_read(actor)
     found = chains.chain_or_raise(session, actor=actor, code=chain)
     need = need_of(found.spec, node)
