@@ -45,6 +45,11 @@ def test_a_loan_for_a_firm_outside_the_zone_is_refused(world, zone):
         loan(world, fin, disbursed="200")
     with pytest.raises(InvalidInput, match="疑似按亿元填写（按亿元即 5000 万元）"):
         loan(world, fin, granted="0.5")
+    # 3,000,000 万元 (300 亿元) for one firm's loan: 3,000,000 元 typed in the 万元 field
+    with pytest.raises(
+        InvalidInput, match="即 300 亿元，超过单笔 100 亿元，疑似按元填写（按元即 300 万元）"
+    ):
+        loan(world, fin, granted="3000000", disbursed="")
     with pytest.raises(PermissionDenied, match="只有金融办"):
         loan(world, zone.actor(world, "inv1"))
     assert world.scalar(sa.select(sa.func.count()).select_from(Loan)) == 0

@@ -5,6 +5,7 @@ or the data to add) or not; notes handed to the firm are the only ones it sees."
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 import sqlalchemy as sa
@@ -66,6 +67,15 @@ def test_a_rule_that_does_not_parse_is_refused(world, zone, rules, words):
     with pytest.raises(InvalidInput) as refused:
         product(world, fin, "坏规则产品", rules)
     assert words in refused.value.message
+    assert world.scalar(sa.select(sa.func.count()).select_from(FinancingProduct)) == 0
+
+
+def test_a_rate_typed_as_a_fraction_or_a_line_in_yuan_is_refused(world, zone):
+    fin = zone.actor(world, "fin1")
+    with pytest.raises(InvalidInput, match=re.escape("疑似按小数填写（0.04 即 4%？）")):
+        product(world, fin, "贴息贷", "", min_rate="0.04")
+    with pytest.raises(InvalidInput, match="最高额度“5000000”万元即 500 亿元，超过单笔 100 亿元"):
+        product(world, fin, "大额贷", "", max_wan="5000000")
     assert world.scalar(sa.select(sa.func.count()).select_from(FinancingProduct)) == 0
 
 

@@ -28,6 +28,23 @@ from wulian.enterprises import service as enterprises
 STATUSES: dict[str, str] = {"normal": "正常", "overdue": "逾期", "default": "违约"}
 COMPENSATION_STATUSES = {"proposed": "待审批", "approved": "已补偿"}
 LOAN_MIN_WAN = Decimal(1)  # under 1 万元 in a 万元 field: surely typed in 亿元
+LOAN_MAX_YI = 100  # a single loan or product line of 100 亿元 or more: surely typed in 元
+
+
+def check_not_yuan(yuan: int | None, text: str | Decimal | None, unit: str, *, field: str,
+                   label: str) -> None:  # fmt: skip
+    """Refuse an amount of LOAN_MAX_YI 亿元 or more, which for one firm's loan is an amount in 元
+    typed where 万元 (or 亿元) was asked, naming what it would be in 元."""
+    if yuan is None or yuan < LOAN_MAX_YI * 100_000_000:
+        return
+    as_yuan = service.show(int(Decimal(str(text).replace(",", "").replace("，", ""))), "万元")
+    raise InvalidInput(
+        f"{label}“{text}”{unit}即 {service.show(yuan, '亿元')} 亿元，超过单笔 {LOAN_MAX_YI} 亿元，"
+        f"疑似按元填写（按元即 {as_yuan} 万元），请核对单位",
+        field=field, value=str(text), unit_suspect=True,
+    )  # fmt: skip
+
+
 APPROVE_ONLY = "风险补偿只能由金融办的工作人员审批"
 
 
@@ -218,6 +235,7 @@ def register(session: Session, *, actor: Actor, today: dt.date, data: NewLoan) -
     )
     if granted is None:
         raise InvalidInput(f"请填写授信金额（{data.unit}）", field="granted")
+    check_not_yuan(granted, data.granted, data.unit, field="granted", label="授信金额")
     disbursed = (
         service.parse_money(
             data.disbursed, data.unit, field="disbursed", label="放款金额", min_wan=LOAN_MIN_WAN

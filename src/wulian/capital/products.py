@@ -20,7 +20,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from wulian.capital import service
+from wulian.capital import loans, service
 from wulian.capital.models import FinancingProduct, PlanNote
 from wulian.core.errors import Conflict, InvalidInput, NotFound
 from wulian.core.permissions import Actor
@@ -130,7 +130,17 @@ def _rate(text: str | None, field: str, label: str) -> int | None:
     except ArithmeticError:
         raise InvalidInput(f"{label}“{text}”不是数字（年利率，%）", field=field) from None
     if not value.is_finite() or not 0 <= value <= 36 or (value * 100) % 1:
-        raise InvalidInput(f"{label}应在 0–36% 之间，最多两位小数", field=field, value=str(text))
+        raise InvalidInput(
+            f"{label}应在 0–36% 之间（年利率，按百分数填写，如 4.35），最多两位小数",
+            field=field, value=str(text),
+        )  # fmt: skip
+    if 0 < value < 1:
+        percent = f"{(value * 100).normalize():f}"
+        raise InvalidInput(
+            f"{label}“{text}”% 不足 1%，疑似按小数填写（{text} 即 {percent}%？），"
+            "年利率请按百分数填写，如 4.35",
+            field=field, value=str(text), unit_suspect=True,
+        )  # fmt: skip
     return int(value * 100)
 
 
@@ -153,6 +163,8 @@ def create(session: Session, *, actor: Actor, data: NewProduct) -> FinancingProd
     high = service.parse_money(
         data.max_wan, "万元", field="max_wan", label="最高额度", min_wan=Decimal(1)
     )
+    loans.check_not_yuan(low, data.min_wan, "万元", field="min_wan", label="最低额度")
+    loans.check_not_yuan(high, data.max_wan, "万元", field="max_wan", label="最高额度")
     if low is not None and high is not None and low > high:
         raise InvalidInput("最低额度大于最高额度", field="min_wan")
     low_rate = _rate(data.min_rate, "min_rate", "最低利率")

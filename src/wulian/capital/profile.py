@@ -6,6 +6,7 @@ nothing, so the page shows no empty section."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
@@ -18,13 +19,18 @@ from wulian.core.permissions import Actor
 @dataclass(frozen=True)
 class FirmFinance:
     investments: int  # fund investments in the firm
-    invested: str  # their amount, 万元
+    invested: str  # their amount, 亿元 (as the fund pages show it)
     funds: list[str]  # the funds' names
     loans: int
-    granted: str  # 万元, all loans
+    granted: str  # 万元, all loans (as the loan pages show them), with thousands separators
     outstanding: str  # 万元, disbursed and not repaid
     troubled: dict[str, int]  # loans overdue or in default, by their Chinese status
     listing: str | None  # the listing stage (and board), None when not on the pipeline
+
+
+def _shown(yuan: int, unit: str) -> str:
+    """An amount in unit, exact, with thousands separators: 3,000,200."""
+    return f"{Decimal(service.show(yuan, unit) or '0'):,f}"
 
 
 def _outstanding(loan: Loan) -> int:
@@ -53,11 +59,11 @@ def firm_finance(session: Session, *, actor: Actor, enterprise_id: int) -> FirmF
             listing += f"（{listings.BOARDS.get(case.board, case.board)}）"
     return FirmFinance(
         investments=len(firm.investments),
-        invested=service.show(sum(i.amount_yuan for i in firm.investments), "万元") or "0",
+        invested=_shown(sum(i.amount_yuan for i in firm.investments), "亿元"),
         funds=sorted({firm.fund_names.get(i.fund_id, "") for i in firm.investments} - {""}),
         loans=len(own_loans),
-        granted=service.show(sum(x.granted_yuan for x in own_loans), "万元") or "0",
-        outstanding=service.show(sum(_outstanding(x) for x in own_loans), "万元") or "0",
+        granted=_shown(sum(x.granted_yuan for x in own_loans), "万元"),
+        outstanding=_shown(sum(_outstanding(x) for x in own_loans), "万元"),
         troubled=troubled,
         listing=listing,
     )

@@ -180,8 +180,14 @@ def menu_for(actor: Actor | None) -> list[MenuSection]:
     return sections
 
 
-def is_active(href: str, path: str) -> bool:
-    """Whether the menu item href is the current page or one of its children."""
+def _covers(href: str, path: str) -> bool:
     if href == "/":
         return path == "/"
     return path == href or path.startswith(href + "/")
+
+
+def active_href(sections: list[MenuSection], path: str) -> str | None:
+    """The one menu item the current page belongs to: the most specific item that is the page
+    or one of its parents (/investment/atlas/lithium marks 招商图谱, not also 项目库)."""
+    found = [item.href for s in sections for item in s.items if _covers(item.href, path)]
+    return max(found, key=len) if found else None

@@ -20,7 +20,7 @@ from wulian.core.auth import service as auth_service
 from wulian.core.auth.cookies import csrf_token
 from wulian.core.calendar import CHINA_TIME
 from wulian.core.permissions import ROLE_LABELS, SCOPES
-from wulian.web.navigation import is_active, menu_for
+from wulian.web.navigation import active_href, menu_for
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 
@@ -120,7 +120,7 @@ def build_templates(zone_name: str, limits: dict[str, int] | None = None) -> Jin
         form_key=forms.new_key,
         static=static,
         menu_for=menu_for,
-        is_active=is_active,
+        active_href=active_href,
         unread_count=unread_count,
         zone_name=zone_name,
         version=__version__,

@@ -466,7 +466,9 @@ COLUMNS = {
     "experience_years": "工作经验（年）",
     "expires_on": "有效期至",
     "given_on": "同意日期",
-    "granted_on": "授权日期",
+    "granted_on": "授权或授信日期",
+    "attempt": "尝试的操作",
+    "message": "提示",
     "id_cipher": "身份证号（密文）",
     "id_index": "身份证号（检索索引）",
     "is_open": "招聘中",
@@ -488,6 +490,11 @@ COLUMNS = {
 }
 
 VALUES = {
+    "normal": "正常",
+    "overdue": "逾期",
+    "default": "违约",
+    "invalid_input": "输入有误",
+    "permission_denied": "无权操作",
     "draft": "草稿",
     "notice": "公示中",
     "published": "已发布",
