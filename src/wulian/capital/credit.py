@@ -9,7 +9,6 @@ Pure: Polars in, Polars out.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from importlib import resources
 from typing import Annotated, Any
 
@@ -115,16 +114,6 @@ def score(spec: CreditSpec, frame: pl.DataFrame) -> tuple[pl.DataFrame, pipeline
         )
     )
     return rows, result
-
-
-@dataclass(frozen=True)
-class Line:
-    key: str
-    name: str
-    unit: str
-    raw: float | None
-    points: float | None  # 0–100 after normalisation
-    weight: float  # the indicator's weight in the spec
 
 
 def explanations(spec: CreditSpec, result: pipeline.Result) -> list[dict[str, Any]]:
