@@ -55,7 +55,10 @@ def main() -> None:
         start = time.perf_counter()
         rows, _ = credit.score(spec, data)
         took = time.perf_counter() - start
-        print(f"  第 {attempt} 次：评级与额度（含指数引擎）{took:.3f} s；指数引擎单独运行 {engine:.3f} s")
+        print(
+            f"  第 {attempt} 次：评级与额度（含指数引擎）{took:.3f} s；"
+            f"指数引擎单独运行 {engine:.3f} s"
+        )
     counts = rows.group_by("grade").len().sort("grade", nulls_last=True)
     shown = "，".join(
         f"{g or '资料不足'} {n:,}" for g, n in zip(counts["grade"], counts["len"], strict=True)
