@@ -6,11 +6,13 @@ Money is kept as whole 元 (integers): exact, typed in 亿元 or 万元 and show
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from wulian.core.db import Base, JSONType, utcnow
+from wulian.core.runs import PublishedRun
 
 
 class CapitalConfig(Base):
@@ -227,3 +229,49 @@ class ListingCase(Base):
     listed_on: Mapped[dt.date | None] = mapped_column(index=True)
     created_by: Mapped[str] = mapped_column(sa.String(100))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+# ---------------------------------------------------------------- knowledge-value credit
+
+
+class KnowledgeCreditRun(PublishedRun, Base):
+    """A knowledge-value credit evaluation (知识价值信用评价) of the zone's firms for a year: the
+    spec as evaluated, the input frame, the lifecycle of a published evaluation."""
+
+    __tablename__ = "capital_credit_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    spec_code: Mapped[str] = mapped_column(sa.String(64))
+    spec_name: Mapped[str] = mapped_column(sa.String(100))
+    spec_version: Mapped[str] = mapped_column(sa.String(32))
+    spec_text: Mapped[str] = mapped_column(sa.Text)
+
+
+class KnowledgeCreditResult(Base):
+    """One firm's grade in a run: score, grade and credit line (null: too few known indicators)
+    and the explanation (each indicator's value, points and weight)."""
+
+    __tablename__ = "capital_credit_results"
+    __table_args__ = (sa.UniqueConstraint("run_id", "enterprise_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("capital_credit_runs.id", ondelete="CASCADE"), index=True
+    )
+    enterprise_id: Mapped[int] = mapped_column(sa.ForeignKey("enterprises.id"), index=True)
+    score: Mapped[float | None]
+    grade: Mapped[str | None] = mapped_column(sa.String(8))
+    line_wan: Mapped[float | None]  # 万元
+    known: Mapped[int]
+    explanation: Mapped[dict[str, Any]] = mapped_column(JSONType)
+
+
+class KnowledgeCreditConsent(Base):
+    """Whether a firm lets partner banks read its knowledge-value credit grade through the API."""
+
+    __tablename__ = "capital_credit_consents"
+
+    enterprise_id: Mapped[int] = mapped_column(sa.ForeignKey("enterprises.id"), primary_key=True)
+    granted: Mapped[bool] = mapped_column(default=False)
+    changed_by: Mapped[str] = mapped_column(sa.String(100))
+    changed_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)

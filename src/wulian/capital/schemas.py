@@ -9,6 +9,7 @@ from decimal import Decimal
 from pydantic import BaseModel, Field
 
 from wulian.capital import loans, service
+from wulian.capital.knowledge import Graded
 from wulian.capital.loans import PoolState
 from wulian.capital.models import FundInvestment, Loan
 from wulian.capital.products import Plan
@@ -79,21 +80,32 @@ class MatrixOut(BaseModel):
     @classmethod
     def of(cls, m: service.Matrix) -> MatrixOut:
         return cls(
-            government_kinds=m.government_kinds, base=m.base, total=FiguresOut.of(m.total),
+            government_kinds=m.government_kinds,
+            base=m.base,
+            total=FiguresOut.of(m.total),
             funds=[
                 FundOut(
-                    id=f.id, name=f.name, kind=f.kind, parent_id=f.parent_id,
-                    reinvest_pct=f.reinvest_pct, own=FiguresOut.of(m.own[f.id]),
+                    id=f.id,
+                    name=f.name,
+                    kind=f.kind,
+                    parent_id=f.parent_id,
+                    reinvest_pct=f.reinvest_pct,
+                    own=FiguresOut.of(m.own[f.id]),
                     with_sub_funds=FiguresOut.of(m.per_fund[f.id]),
                 )
                 for f in m.funds
             ],
             by_chain=[
-                ChainRowOut(chain=r.chain, node=r.node, count=r.count, invested_yuan=r.invested,
-                            leveraged_yuan=r.leveraged)
+                ChainRowOut(
+                    chain=r.chain,
+                    node=r.node,
+                    count=r.count,
+                    invested_yuan=r.invested,
+                    leveraged_yuan=r.leveraged,
+                )
                 for r in m.by_chain
             ],
-        )  # fmt: skip
+        )
 
 
 class InvestmentOut(BaseModel):
@@ -220,15 +232,67 @@ class PlanOut(BaseModel):
     @classmethod
     def of(cls, p: Plan) -> PlanOut:
         return cls(
-            enterprise_id=p.enterprise_id, period=p.period, to_add=p.to_add,
+            enterprise_id=p.enterprise_id,
+            period=p.period,
+            to_add=p.to_add,
             notes=[n.text for n in p.notes],
             matches=[
                 MatchOut(
-                    product_id=m.product.id, product=m.product.name, lender=m.product.lender,
-                    kind=m.product.kind, status=m.status,
-                    checks=[CheckOut(label=c.label, rule=c.source, met=c.met, missing=c.missing)
-                            for c in m.checks],
+                    product_id=m.product.id,
+                    product=m.product.name,
+                    lender=m.product.lender,
+                    kind=m.product.kind,
+                    status=m.status,
+                    checks=[
+                        CheckOut(label=c.label, rule=c.source, met=c.met, missing=c.missing)
+                        for c in m.checks
+                    ],
                 )
                 for m in p.matches
             ],
-        )  # fmt: skip
+        )
+
+
+# ---------------------------------------------------------------- knowledge-value credit
+
+
+class CreditIndicatorOut(BaseModel):
+    name: str = Field(description="指标")
+    value: float | None = Field(description="数值（未知为空：不按零分计）")
+    unit: str = Field(description="单位")
+    points: float | None = Field(description="得分（0–100；未知为空）")
+    weight: float = Field(description="权重")
+
+
+class CreditGradeOut(BaseModel):
+    uscc: str | None = Field(description="统一社会信用代码")
+    name: str = Field(description="企业名称")
+    period: str = Field(description="评价年度")
+    score: float | None = Field(description="知识价值信用分（0–100；资料不足为空）")
+    grade: str | None = Field(description="等级 A–E（资料不足为空）")
+    credit_line_wan: float | None = Field(description="授信参考额度（万元）")
+    known: int = Field(description="已知指标数")
+    indicators: list[CreditIndicatorOut]
+
+    @classmethod
+    def of(cls, period: str, g: Graded) -> CreditGradeOut:
+        lines = g.explanation.get("indicators", [])
+        return cls(
+            uscc=g.uscc,
+            name=g.name,
+            period=period,
+            score=g.score,
+            grade=g.grade,
+            credit_line_wan=g.line_wan,
+            known=g.known,
+            indicators=[
+                CreditIndicatorOut(
+                    name=i["name"],
+                    value=i["raw"],
+                    unit=i["unit"],
+                    points=i["points"],
+                    weight=i["weight"],
+                )
+                for i in lines
+            ],
+        )

@@ -22,7 +22,15 @@ from decimal import Decimal, InvalidOperation
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from wulian.capital.models import CapitalConfig, Commitment, Fund, FundInvestment, FundManager
+from wulian.capital.models import (
+    CapitalConfig,
+    Commitment,
+    Fund,
+    FundInvestment,
+    FundManager,
+    ListingCase,
+    Loan,
+)
 from wulian.chains import service as chains
 from wulian.core import audit, xlsx
 from wulian.core.auth.models import Department
@@ -878,3 +886,106 @@ def project_choices(session: Session, *, actor: Actor) -> list[investment.Projec
     """The 招商 projects a fund may invest in, for the investment form."""
     require_read(actor)
     return investment.project_choices(session)
+
+
+# ---------------------------------------------------------------- capital on each chain
+
+
+MEMBERS_LIMIT = 200_000  # a chain's counted memberships read at once
+
+
+@dataclass
+class NodeCapital:
+    """A chain's (or one node's) capital: fund investments booked on it, loans of its firms, its
+    firms in the listing pipeline. Money in whole 元."""
+
+    node: str | None  # the node's key; None: the chain as a whole, or investments without a node
+    name: str
+    investments: int = 0
+    invested: int = 0
+    loan_firms: int = 0
+    granted: int = 0  # 授信
+    outstanding: int = 0  # disbursed and not repaid
+    bad: int = 0  # outstanding on overdue or defaulted loans
+    listed: int = 0  # 上市
+    quoted: int = 0  # 新三板挂牌
+    reserve: int = 0  # in the pipeline before listing (后备 to 注册)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.investments or self.loan_firms or self.listed or self.quoted
+                    or self.reserve)  # fmt: skip
+
+
+@dataclass
+class ChainCapital:
+    chain: str
+    name: str
+    total: NodeCapital
+    nodes: list[NodeCapital]  # only nodes with something, in the chain's order
+
+
+def _add_firm(target: NodeCapital, loans_of: list[Loan], stage: str | None) -> None:
+    if loans_of:
+        target.loan_firms += 1
+        for loan in loans_of:
+            left = max(loan.disbursed_yuan - loan.repaid_yuan, 0)
+            target.granted += loan.granted_yuan
+            target.outstanding += left
+            if loan.status in ("overdue", "default"):
+                target.bad += left
+    if stage == "listed":
+        target.listed += 1
+    elif stage == "neeq":
+        target.quoted += 1
+    elif stage is not None:
+        target.reserve += 1
+
+
+def chain_capital(
+    session: Session, *, actor: Actor, chain: str | None = None, year: int | None = None
+) -> list[ChainCapital]:  # year: the chain page's; the figures are as they stand today
+    """Capital by chain and node (one chain when given, else every chain of the atlas), for the
+    chains' pages and the cockpit: fund investments booked on the chain and node, loans and
+    listing stages of the firms counted on it (a firm on two nodes counts on each node, once for
+    the chain). Staff with the finance permission."""
+    require_read(actor)
+    atlas = [c for c in chains.chains(session, actor=actor) if chain in (None, c.spec.id)]
+    if chain is not None and not atlas:
+        raise NotFound(f"没有产业链“{chain}”")
+    codes = [c.spec.id for c in atlas]
+    rows = list(session.scalars(sa.select(FundInvestment).where(FundInvestment.chain.in_(codes))))
+    loans_by_firm: dict[int, list[Loan]] = {}
+    for loan in session.scalars(sa.select(Loan).order_by(Loan.id)):
+        loans_by_firm.setdefault(loan.enterprise_id, []).append(loan)
+    listed = sa.select(ListingCase.enterprise_id, ListingCase.stage)
+    stages: dict[int, str] = {int(row[0]): str(row[1]) for row in session.execute(listed)}
+    out = []
+    for c in atlas:
+        names = {n.key: n.name for n in c.spec.nodes}
+        total = NodeCapital(None, c.spec.name)
+        nodes = {key: NodeCapital(key, name) for key, name in names.items()}
+        loose = NodeCapital(None, "未指定环节")
+        for r in rows:
+            if r.chain != c.spec.id:
+                continue
+            for target in (total, nodes.get(r.node or "", loose)):
+                target.investments += 1
+                target.invested += r.amount_yuan
+        members = chains.memberships(
+            session, actor=actor, filters=chains.Filters(chain=c.spec.id, sort="firm"),
+            per_page=MEMBERS_LIMIT,
+        ).items  # fmt: skip
+        seen: set[int] = set()
+        for firm, node in ((m.enterprise_id, m.node) for m in members):
+            loans_of, stage = loans_by_firm.get(firm, []), stages.get(firm)
+            if not loans_of and stage is None:
+                continue
+            if node in nodes:
+                _add_firm(nodes[node], loans_of, stage)
+            if firm not in seen:
+                seen.add(firm)
+                _add_firm(total, loans_of, stage)
+        shown = [n for n in nodes.values() if not n.empty] + ([loose] if not loose.empty else [])
+        out.append(ChainCapital(c.spec.id, c.spec.name, total, shown))
+    return out

@@ -13,7 +13,17 @@ from fastapi import Path as Path_
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from wulian.capital import ledger, listings, loans, products, profile, schemas, service
+from wulian.capital import (
+    credit,
+    knowledge,
+    ledger,
+    listings,
+    loans,
+    products,
+    profile,
+    schemas,
+    service,
+)
 from wulian.core.calendar import parse_day
 from wulian.core.db import utcnow
 from wulian.core.deps import (
@@ -28,6 +38,7 @@ from wulian.core.deps import (
 from wulian.core.errors import InvalidInput, PermissionDenied, WulianError
 from wulian.core.permissions import Actor, Permission
 from wulian.core.uploads import Uploads
+from wulian.enterprises import read
 from wulian.enterprises import views as enterprise_views
 
 pages = APIRouter(include_in_schema=False)
@@ -683,3 +694,110 @@ def api_plan(
     and the data to add (a firm's own token or user reads only its own)."""
     plan = products.plan(db, actor=actor, enterprise_id=enterprise_id, today=today_of(request))
     return schemas.PlanOut.of(plan)
+
+
+# ---------------------------------------------------------------- knowledge-value credit
+
+
+def _credit_context(db: Session, actor: Actor, run_id: int | None) -> dict[str, Any]:
+    all_runs = knowledge.run_list(db, actor=actor)
+    run = next((r for r in all_runs if r.id == run_id), None) if run_id else None
+    if run is None and all_runs:
+        run = all_runs[0]
+    rows = knowledge.results(db, actor=actor, run_id=run.id) if run is not None else []
+    spec = credit.load(run.spec_text) if run is not None else credit.shipped()
+    return {
+        "actor": actor, "runs": all_runs, "run": run, "rows": rows, "spec": spec,
+        "counts": knowledge.grade_counts(rows, spec.grades), "too_few": knowledge.TOO_FEW,
+        "can_write": service.may_write(db, actor), "error": None, "form": {},
+    }  # fmt: skip
+
+
+@pages.get("/capital/credit")
+def credit_page(
+    request: Request, db: DB, actor: CurrentActor, run: Annotated[int | None, Query()] = None
+) -> Response:
+    return render(request, "capital/credit.html", _credit_context(db, actor, run))
+
+
+def _credit_failure(
+    request: Request, db: Session, actor: Actor, error: WulianError, attempt: str,
+    values: dict[str, str], run_id: int | None = None,
+) -> Response:  # fmt: skip
+    service.refused(
+        db, actor=actor, object_type="capital_credit_runs", object_id=run_id, attempt=attempt,
+        error=error,
+    )  # fmt: skip
+    if isinstance(error, PermissionDenied):
+        raise error
+    context = _credit_context(db, actor, run_id) | {"error": error, "form": values}
+    return render(request, "capital/credit.html", context, status_code=error.status)
+
+
+@pages.post("/capital/credit/runs")
+def credit_run(request: Request, db: DB, actor: CurrentActor, form: FormFields) -> Response:
+    values = _values(form)
+    try:
+        run = knowledge.create_run(
+            db, actor=actor, period=values.get("period", ""), today=today_of(request),
+            note=values.get("note", ""),
+        )  # fmt: skip
+    except WulianError as error:
+        return _credit_failure(request, db, actor, error, "运行知识价值信用评价", values)
+    return RedirectResponse(f"/capital/credit?run={run.id}", status_code=303)
+
+
+@pages.post("/capital/credit/runs/{run_id}/publish")
+def credit_publish(request: Request, run_id: int, db: DB, actor: CurrentActor) -> Response:
+    try:
+        knowledge.publish(db, actor=actor, run_id=run_id, today=today_of(request))
+    except WulianError as error:
+        return _credit_failure(request, db, actor, error, "发布知识价值信用评价", {}, run_id)
+    return RedirectResponse(f"/capital/credit?run={run_id}", status_code=303)
+
+
+@pages.get("/capital/credit/firms/{enterprise_id}")
+def credit_firm(request: Request, enterprise_id: FirmId, db: DB, actor: CurrentActor) -> Response:
+    run, graded = knowledge.firm_grade(db, actor=actor, enterprise_id=enterprise_id)
+    own = actor.enterprise_id == enterprise_id
+    firm = read.get_or_raise(db, enterprise_id)
+    context = {
+        "actor": actor, "run": run, "graded": graded, "enterprise_id": enterprise_id,
+        "firm": firm, "too_few": knowledge.TOO_FEW,
+        "consent": knowledge.consent_of(db, actor=actor, enterprise_id=enterprise_id),
+        "can_consent": (own and actor.has(Permission.FACTS_WRITE))
+        or (actor.enterprise_id is None and actor.has(Permission.ENTERPRISES_WRITE)),
+    }  # fmt: skip
+    return render(request, "capital/credit_firm.html", context)
+
+
+@pages.post("/capital/credit/firms/{enterprise_id}/consent")
+def credit_consent(
+    request: Request, enterprise_id: FirmId, db: DB, actor: CurrentActor, form: FormFields
+) -> Response:
+    granted = str(form.get("granted", "")) == "1"
+    knowledge.set_consent(db, actor=actor, enterprise_id=enterprise_id, granted=granted)
+    return RedirectResponse(f"/capital/credit/firms/{enterprise_id}", status_code=303)
+
+
+@api.get("/capital/credit/grades", response_model=list[schemas.CreditGradeOut])
+def api_credit_grades(db: DB, actor: CurrentActor) -> list[schemas.CreditGradeOut]:
+    """合作银行：最新已发布的知识价值信用评价中，授权银行查看的企业的等级与授信参考额度。
+    需要 `innovation:credit` 范围的令牌（绑定企业的令牌只看到该企业）。"""
+    run, rows = knowledge.bank_grades(db, actor=actor)
+    return [schemas.CreditGradeOut.of(run.period, g) for g in rows] if run is not None else []
+
+
+@api.get("/capital/credit/grades/{uscc}", response_model=schemas.CreditGradeOut)
+def api_credit_grade(
+    uscc: Annotated[str, Path_(max_length=18, title="统一社会信用代码")], db: DB,
+    actor: CurrentActor,
+) -> schemas.CreditGradeOut:  # fmt: skip
+    """合作银行：一家企业的知识价值信用等级、授信参考额度与各指标得分；企业未授权时拒绝，
+    并记入审计日志。"""
+    try:
+        run, graded = knowledge.bank_grade(db, actor=actor, uscc=uscc)
+    except PermissionDenied as error:
+        knowledge.refused(db, actor=actor, uscc=uscc, error=error)
+        raise
+    return schemas.CreditGradeOut.of(run.period, graded)

@@ -4,6 +4,7 @@ distribution, the review queue, the N个一 items and the chain spec files."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -17,7 +18,7 @@ from wulian.chains.models import MembershipStatus
 from wulian.core import calendar, xlsx
 from wulian.core import charts as core_charts
 from wulian.core.deps import DB, CurrentActor, render, render_failure, xlsx_download
-from wulian.core.errors import InvalidInput, WulianError
+from wulian.core.errors import InvalidInput, PermissionDenied, WulianError
 from wulian.core.pagination import PAGE_SIZES, PageOut
 from wulian.core.permissions import Actor, Permission
 from wulian.core.specpages import SpecPages, spec_api, spec_router
@@ -26,6 +27,27 @@ from wulian.enterprises import views as enterprise_views
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(tags=["产业链"])
+
+# Cards other packages add to a chain's page without the chains reading them (the web layer adds
+# the capital card): key → part(session, *, actor, chain, year), shown as parts[key]; None where
+# the reader may not see it.
+ChainPart = Callable[..., Any]
+_CHAIN_PARTS: dict[str, ChainPart] = {}
+
+
+def chain_part(key: str, part: ChainPart) -> None:
+    _CHAIN_PARTS[key] = part
+
+
+def _parts(db: Session, actor: Actor, chain: str, year: int | None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, part in _CHAIN_PARTS.items():
+        try:
+            out[key] = part(db, actor=actor, chain=chain, year=year)
+        except PermissionDenied:
+            out[key] = None
+    return out
+
 
 enterprise_views.profile_part("positions", service.positions)  # a firm's places on the chains
 
@@ -350,6 +372,7 @@ def _chain_context(
         "can_manage": chain in service.managed(db, actor),
         "can_invest": actor.has(Permission.INVESTMENT_READ) and actor.enterprise_id is None,
         "error": error,
+        "parts": _parts(db, actor, chain, state.year),
     }
 
 

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from wulian.capital import listings, loans, products, service
-from wulian.capital.models import Fund
+from wulian.capital import knowledge, listings, loans, products, service
+from wulian.capital.models import Fund, KnowledgeCreditResult
 from wulian.core.errors import InvalidInput
 from wulian.core.permissions import Actor
-from wulian.enterprises import read
+from wulian.enterprises import facts, read
 from wulian.investment import service as investment
 
 SEED = 20261
@@ -79,6 +79,7 @@ class CapitalDemo:
     investments: int
     projects: int  # investments in 招商 projects (以投促引)
     loans: int = 0
+    credit_graded: int = 0  # firms graded in the published knowledge-value credit run
 
 
 def build(session: Session, *, actor: Actor, today: dt.date) -> CapitalDemo:
@@ -158,7 +159,27 @@ def build(session: Session, *, actor: Actor, today: dt.date) -> CapitalDemo:
     count = session.scalar(sa.select(sa.func.count()).select_from(Fund))
     lent = _loans(session, actor, today, local, rng)
     _ladder(session, actor, today, local[-len(LADDER) - 5 : -5])
-    return CapitalDemo(int(count or 0), made, projects, lent)
+    graded = _credit(session, actor, today, local[:20])
+    return CapitalDemo(int(count or 0), made, projects, lent, graded)
+
+
+def _credit(session: Session, actor: Actor, today: dt.date, consenting: list[int]) -> int:
+    """The knowledge-value credit run of the newest data year, published; some firms consent to
+    partner banks reading their grade."""
+    years = [y for y in facts.years(session, metric="revenue") if y <= today.year]
+    if not years:
+        return 0
+    try:
+        run = knowledge.create_run(session, actor=actor, period=str(years[0]), today=today)
+    except InvalidInput:  # no firm with figures that year
+        return 0
+    knowledge.publish(session, actor=actor, run_id=run.id, today=today)
+    for firm in consenting:
+        knowledge.set_consent(session, actor=actor, enterprise_id=firm, granted=True)
+    graded = sa.select(sa.func.count()).where(
+        KnowledgeCreditResult.run_id == run.id, KnowledgeCreditResult.grade.is_not(None)
+    )
+    return int(session.scalar(graded) or 0)
 
 
 def _ladder(session: Session, actor: Actor, today: dt.date, firms: list[int]) -> None:

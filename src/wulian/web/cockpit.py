@@ -13,7 +13,9 @@ from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
+from wulian.capital import service as capital_service
 from wulian.chains import service as chains_service
+from wulian.chains import views as chains_views
 from wulian.chains.health import money
 from wulian.core import charts, xlsx
 from wulian.core.errors import Conflict, PermissionDenied
@@ -35,7 +37,13 @@ class Cockpit:
     payouts: list[policy_service.PayoutYear] | None
     desk: desk_stats.Overview | None
     trends: chains_service.Trends | None = None
+    capital: list[capital_service.ChainCapital] | None = None  # by chain (finance staff)
     charts: dict[str, charts.Chart] = field(default_factory=dict)
+
+
+# The capital card on each chain's page, added here in the web layer so that the chains and the
+# capital domains stay independent of each other (capital reads chains.service, not the reverse).
+chains_views.chain_part("capital", capital_service.chain_capital)
 
 
 def _may(read: Callable[[], T]) -> T | None:
@@ -55,6 +63,7 @@ def build(session: Session, *, actor: Actor, now: dt.datetime | None = None) -> 
         payouts=_may(lambda: policy_service.payout_years(session, actor=actor)),
         desk=_may(lambda: desk_stats.overview(session, actor=actor, now=now)),
         trends=_may(lambda: chains_service.trends(session, actor=actor)),
+        capital=_may(lambda: capital_service.chain_capital(session, actor=actor)),
     )
     return replace(figures, charts={c.key: c for c in cockpit_charts(figures) if not c.empty})
 

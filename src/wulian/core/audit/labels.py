@@ -80,6 +80,10 @@ TABLES = {
     "talent_posts": "企业岗位需求",
     "talent_authorisations": "人才自主评价授权",
     "talent_recognitions": "企业人才认定",
+    # capital
+    "capital_credit_runs": "知识价值信用评价",
+    "capital_credit_results": "知识价值信用评价结果",
+    "capital_credit_consents": "知识价值信用银行查看授权",
 }
 
 ACTIONS = {
@@ -123,6 +127,9 @@ ACTIONS = {
     "talent.import_posts": "导入企业岗位需求",
     "talent.authorise": "授予人才自主评价资格",
     "talent.recognition_refused": "人才认定操作被拒",
+    # capital
+    "capital.credit_run": "运行知识价值信用评价",
+    "capital.credit_refused": "银行查看知识价值信用被拒（企业未授权）",
 }
 
 COLUMNS = {
@@ -487,6 +494,14 @@ COLUMNS = {
     "skills": "技能",
     "submitted_on": "提交日期",
     "withdrawn_on": "撤回同意日期",
+    # capital
+    "spec_code": "方案代码",
+    "spec_name": "方案名称",
+    "spec_version": "方案版本",
+    "spec_text": "方案文本",
+    "line_wan": "授信参考额度（万元）",
+    "known": "已知指标数",
+    "explanation": "评价说明",
 }
 
 VALUES = {
