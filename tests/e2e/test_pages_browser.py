@@ -39,6 +39,7 @@ from wulian.investment.models import InvestmentProject, SigningEvent
 from wulian.landuse.models import LanduseResult, LanduseRun, LanduseSpec
 from wulian.policy.models import Payout, PolicyRun, PolicyVersion
 from wulian.reference.models import Metric
+from wulian.talent.models import Post
 from wulian.web.app import create_app
 from wulian.web.navigation import CHAINS
 
@@ -166,6 +167,9 @@ def _ids(session: Session, firm: int, request_id: int) -> dict[tuple[str, str], 
         ("investment", "project_id"): first(InvestmentProject.id),
         ("investment", "signing_id"): first(SigningEvent.id),
         ("capital", "fund_id"): first(Fund.id),
+        ("investment", "chain"): [chain.row.code],
+        ("investment", "key"): [chain.spec.nodes[0].key],
+        ("talent", "post_id"): first(Post.id),
         ("?", QUERIES[0]): [f"?metric={metric}&period={period}"],
         ("?", QUERIES[1]): ["?parameter=rate&value=15%25"],
     }

@@ -61,7 +61,12 @@
       xAxis: {
         type: "category",
         data: data.categories,
-        axisLabel: { hideOverlap: true },
+        // Every name shown (slanted when there are many) up to 20 categories; beyond that,
+        // labels that would overlap are left out.
+        axisLabel:
+          data.categories.length <= 20
+            ? { interval: 0, rotate: data.categories.length > 6 ? 30 : 0 }
+            : { hideOverlap: true },
       },
       yAxis: axes,
       tooltip: { trigger: "axis", renderMode: "richText", confine: true },
