@@ -33,6 +33,14 @@ PROBLEM_JSON = "application/problem+json"
 # Labels of parameter and field names that carry no title of their own (Form(title=…) and
 # Field(title=…) take precedence). A name missing from both is a fault a test catches.
 FIELD_LABELS = {
+    "amount": "金额",
+    "firm": "企业",
+    "fund": "基金",
+    "invested_on": "投资日期",
+    "project_id": "项目编号",
+    "round_total": "本轮融资总额",
+    "unit": "金额单位",
+    "top_k": "前几名",
     "action": "操作",
     "active": "状态",
     "alias_id": "别名",
