@@ -156,7 +156,11 @@ def test_items_and_spec_versions(world, atlas):
                           "  - {from: recycling, to: resource}")  # fmt: skip
     with pytest.raises(InvalidFile, match="成环"):
         world.run(lambda s: service.save_spec(s, actor=officer, text=cyclic, based_on_id=spec_id))
-    extended = text + "  - {key: fund, name: 一支产业基金, owner: 金融办}\n"
+    # a new N个一 item at the end of the items section (other sections follow it)
+    items_end = text.index("\nroadmap:")
+    extended = (
+        text[:items_end] + "\n  - {key: fund, name: 一支产业基金, owner: 金融办}" + text[items_end:]
+    )
     row = world.run(lambda s: service.save_spec(s, actor=officer, text=extended,
                                                 based_on_id=spec_id).version)  # fmt: skip
     assert row == 2
