@@ -23,6 +23,7 @@ from wulian.core.permissions import Role
 from wulian.enterprises import facts
 from wulian.enterprises.uscc import synthetic
 from wulian.reference import service as reference_service
+from wulian.talent import matching
 
 SHOTS = os.environ.get("WULIAN_TALENT_SHOTS")  # a folder to keep the pages' screenshots in
 
@@ -80,6 +81,7 @@ def test_a_firm_recognises_a_talent_and_the_office_confirms(
     page: Page, live_server, world, tmp_path
 ):
     _zone(world)
+    matching.warm_up()  # as the server does when it starts (the test server skips warming up)
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))

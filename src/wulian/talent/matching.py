@@ -191,6 +191,30 @@ def _run(
     return reasons.result(left, right, vocabulary, np.asarray(rows), by_post=by_post)
 
 
+def warm_up() -> None:
+    """Compile the matching engine's kernels (Numba; cached on disk after the first time, which
+    can take a minute on a fresh install) on two made-up people and posts, both ways, so that
+    the first post page a user opens does not wait for it. Run when the server starts."""
+    people = pl.DataFrame(
+        {"id": ["1", "2"], "skills": ["注塑、质量管理", "PLC"], "education": ["本科", ""],
+         "experience_years": ["3", ""], "occupation": ["", ""],
+         "expected_salary": ["8000", ""], "location": ["330802", ""]},
+        schema=dict.fromkeys(inputs.PEOPLE_COLUMNS, pl.String),
+    )  # fmt: skip
+    posts = pl.DataFrame(
+        {"id": ["1", "2"], "skills": ["注塑", "PLC、质量管理"], "education": ["本科", "不限"],
+         "experience_years": ["2", ""], "occupation": ["", ""], "salary_min": ["6000", ""],
+         "salary_max": ["9000", ""], "location": ["330802", ""], "count": ["1", "2"]},
+        schema=dict.fromkeys(inputs.POST_COLUMNS, pl.String),
+    )  # fmt: skip
+    for by_post in (True, False):
+        vocabulary = inputs.Vocabulary.new()
+        left = inputs.encode(people, "people", vocabulary, source="人员")
+        right = inputs.encode(posts, "posts", vocabulary, source="岗位")
+        rows, _ = kernel.top(left, right, 1, by_post=by_post)
+        reasons.result(left, right, vocabulary, np.asarray(rows), by_post=by_post)
+
+
 def _criteria(row: dict[str, object]) -> list[Criterion]:
     out = []
     for name in scoring.CRITERIA:

@@ -26,6 +26,7 @@ from wulian.innovation import views as innovation_views
 from wulian.investment import views as investment_views
 from wulian.landuse import views as landuse_views
 from wulian.policy import views as policy_views
+from wulian.talent import matching as talent_matching
 from wulian.talent import views as talent_views
 from wulian.web import accounts, admin, errors, notifications, views
 from wulian.web.middleware import AdmissionMiddleware, GuardMiddleware, RequestLogMiddleware
@@ -47,8 +48,9 @@ def configure_logging() -> None:
 
 def warm_up(app: FastAPI, engine: Engine) -> None:
     """What the first requests would otherwise wait for (about 0.7 s): FastAPI's per-route
-    request models, which it builds on first match, the ORM's mapper configuration and the
-    request desk's category model. Runs before the server accepts connections."""
+    request models, which it builds on first match, the ORM's mapper configuration, the
+    request desk's category model and the talent matching kernels. Runs before the server
+    accepts connections."""
     for route in app.router.routes:
         build = getattr(route, "effective_candidates", None)  # an included router's routes
         if callable(build):
@@ -56,6 +58,7 @@ def warm_up(app: FastAPI, engine: Engine) -> None:
     configure_mappers()
     with session_factory(engine)() as session:
         desk_service.warm_up(session)
+    talent_matching.warm_up()  # the matching engine's compiled kernels
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
