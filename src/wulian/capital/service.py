@@ -247,23 +247,6 @@ def managers(session: Session, *, actor: Actor) -> dict[int, str]:
     return dict(session.execute(sa.select(FundManager.id, FundManager.name)).all())
 
 
-def _chain(
-    session: Session, actor: Actor, chain: str, node: str = ""
-) -> tuple[str | None, str | None]:
-    chain, node = chain.strip(), node.strip()
-    if not chain:
-        if node:
-            raise InvalidInput("填写了环节，请同时选择产业链", field="chain")
-        return None, None
-    try:
-        found = chains.chain_or_raise(session, actor=actor, code=chain)
-        if node:
-            chains.node_or_raise(found, node)
-    except NotFound as error:
-        raise InvalidInput(error.message, field="node" if node else "chain") from None
-    return chain, node or None
-
-
 def create_fund(session: Session, *, actor: Actor, data: NewFund) -> Fund:
     """Enter a fund of the matrix, checked in full."""
     require_write(session, actor)
@@ -293,7 +276,7 @@ def create_fund(session: Session, *, actor: Actor, data: NewFund) -> Fund:
                 field="reinvest_pct", value=str(data.reinvest_pct),
             )  # fmt: skip
         pct = int(text)
-    chain, _ = _chain(session, actor, data.chain)
+    chain, _ = chains.checked_position(session, actor=actor, chain=data.chain)
     manager_id = None
     if data.manager.strip():
         manager_name = data.manager.strip()[:200]
@@ -504,7 +487,9 @@ def invest(
         enterprise_id, name, local = record.id, record.name, record.in_zone
         chain, node = chains.chain_of(session, enterprise_id=record.id), None
     if data.chain.strip():
-        chain, node = _chain(session, actor, data.chain, data.node)
+        chain, node = chains.checked_position(
+            session, actor=actor, chain=data.chain, node=data.node
+        )
     _over(session, fund, amount, data.unit, "投资金额")
     row = FundInvestment(
         fund_id=fund.id, enterprise_id=enterprise_id, project_id=project_id, target_name=name,

@@ -241,6 +241,25 @@ def node_or_raise(chain: Chain, key: str) -> chain_spec.Node:
     raise NotFound(f"产业链“{chain.spec.name}”没有编号为“{key}”的环节")
 
 
+def checked_position(
+    session: Session, *, actor: Actor, chain: str, node: str = ""
+) -> tuple[str | None, str | None]:
+    """A chain and node typed on a form, checked (stripped; blank as None): a node without a
+    chain, an unknown chain or a node the chain does not have is refused in Chinese."""
+    chain, node = chain.strip(), node.strip()
+    if not chain:
+        if node:
+            raise InvalidInput("填写了环节，请同时选择产业链", field="chain")
+        return None, None
+    try:
+        found = chain_or_raise(session, actor=actor, code=chain)
+        if node:
+            node_or_raise(found, node)
+    except NotFound as error:
+        raise InvalidInput(error.message, field="node" if node else "chain") from None
+    return chain, node or None
+
+
 def get_items(session: Session, *, actor: Actor, chain: str) -> list[ChainItem]:
     actor.require_staff(STAFF_ONLY, Permission.ZONE_READ)
     query = sa.select(ChainItem).where(ChainItem.chain == chain).order_by(ChainItem.position)

@@ -265,23 +265,6 @@ def resolve_firm(session: Session, *, actor: Actor, firm: str, name: str, code: 
     return Firm(None, name, normalised)
 
 
-def _check_chain(
-    session: Session, actor: Actor, chain: str, node: str
-) -> tuple[str | None, str | None]:
-    chain, node = chain.strip(), node.strip()
-    if not chain:
-        if node:
-            raise InvalidInput("填写了环节，请同时选择产业链", field="chain")
-        return None, None
-    try:
-        found = chains.chain_or_raise(session, actor=actor, code=chain)
-        if node:
-            chains.node_or_raise(found, node)
-    except NotFound as error:
-        raise InvalidInput(error.message, field="node" if node else "chain") from None
-    return chain, node or None
-
-
 def _check_team(
     session: Session, actor: Actor, team_id: int | None, officer_id: int | None
 ) -> tuple[int, int | None]:
@@ -330,7 +313,7 @@ def create(
     firm = resolve_firm(
         session, actor=actor, firm=data.firm, name=data.firm_name, code=data.firm_uscc
     )
-    chain, node = _check_chain(session, actor, data.chain, data.node)
+    chain, node = chains.checked_position(session, actor=actor, chain=data.chain, node=data.node)
     team_id, officer_id = _check_team(session, actor, data.team_id, data.officer_id)
     stage = stage_or_raise(session, data.stage)
     lead_on = data.lead_on or today
@@ -416,7 +399,9 @@ def update(
         )
     if changes.source not in SOURCES:
         raise InvalidInput(f"没有“{changes.source}”这种项目来源", field="source")
-    chain, node = _check_chain(session, actor, changes.chain, changes.node)
+    chain, node = chains.checked_position(
+        session, actor=actor, chain=changes.chain, node=changes.node
+    )
     _, officer_id = _check_team(session, actor, project.team_id, changes.officer_id)
     industry = changes.industry_code.strip().upper() or None
     if industry and (len(industry) > 8 or not industry.isalnum()):
