@@ -1,5 +1,5 @@
 """`wulian talent`: the talent engines on plain files (no database): job titles to occupations,
-and matching people with posts."""
+and matching people with posts; and, on the database, changing the key of identity numbers."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import polars as pl
 import typer
 from rich.markup import escape
 
-from wulian.cli.common import console, fail
+from wulian.cli.common import console, fail, work
 from wulian.core.errors import WulianError
 
 talent_app = typer.Typer(
@@ -108,3 +108,33 @@ def match(
         else f"{len(side_posts)} 个岗位各自的前 {top_k} 名人才"
     )
     console.print(f"已匹配 {what}（共 {frame.height} 行）；结果写入 {escape(str(out))}")
+
+
+@talent_app.command("rotate-key")
+def rotate_key(
+    old_key: Annotated[
+        str,
+        typer.Option(
+            "--old-key",
+            envvar="WULIAN_TALENT_OLD_KEY",
+            prompt="原密钥（64 位十六进制）",
+            hide_input=True,
+            help="原来的加密主密钥；建议用环境变量 WULIAN_TALENT_OLD_KEY 传入，不写在命令行上",
+        ),
+    ],
+) -> None:
+    """更换人员身份证号的加密密钥：用原密钥解密、用新密钥（设置中的 WULIAN_TALENT_KEY）重新加密，
+    全部成功才写入。先停止服务，运行本命令，再用新密钥启动服务。"""
+    from wulian.core.settings import get_settings
+    from wulian.talent.crypto import Keys
+    from wulian.talent.rotation import rotate_key as rotate
+
+    try:
+        old = Keys.from_master(old_key)
+        new = Keys.from_master(get_settings().talent_key.get_secret_value())
+    except WulianError as error:
+        raise fail(error.message) from None
+    with work() as (session, actor):
+        result = rotate(session, actor=actor, old=old, new=new)
+    already = f"；另有 {result.already} 人此前已用新密钥加密" if result.already else ""
+    console.print(f"已用新密钥重新加密 {result.rotated} 人的身份证号{already}。")

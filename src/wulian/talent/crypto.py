@@ -38,7 +38,10 @@ class KeyMissing(WulianError):
 class KeyMismatch(WulianError):
     status = 500
     code = "talent_key_mismatch"
-    title = "身份证号无法解密：加密密钥与录入时不同，请联系系统管理员"
+    title = (
+        "身份证号无法解密：加密密钥与录入时不同。请系统管理员换回原密钥，"
+        "或用 wulian talent rotate-key 把已存的身份证号改用新密钥加密"
+    )
 
 
 def _derive(master: bytes, label: bytes) -> bytes:

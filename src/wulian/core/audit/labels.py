@@ -123,6 +123,7 @@ ACTIONS = {
     "talent.people_read": "查看人员名单",
     "talent.refused": "人才信息操作被拒",
     "talent.retention_sweep": "删除超过保存期限的人员信息",
+    "talent.rotate_key": "更换人员身份证号加密密钥",
     "talent.import_staff": "导入企业人员名单",
     "talent.import_posts": "导入企业岗位需求",
     "talent.authorise": "授予人才自主评价资格",
