@@ -51,6 +51,28 @@ def reference_import_gbt4754(
     )
 
 
+@reference_import_app.command("occupations")
+def reference_import_occupations(
+    table: Annotated[
+        Path,
+        typer.Argument(
+            exists=True,
+            dir_okay=False,
+            help="职业分类大典（2022）CSV：level,code,name,parent_code[,definition]",
+        ),
+    ],
+) -> None:
+    """导入职业分类大典（2022）（整表导入，替换此前导入的表：要么全部成功，要么不写入）。
+    人才地图、紧缺人才目录和人员、岗位的职业代码核对都用它。"""
+    from wulian.reference import service as reference_service
+
+    with work() as (session, actor):
+        result = reference_service.import_occupations(session, actor=actor, path=table)
+    console.print(
+        f"[green]已导入[/] 职业分类 {result.entries} 条（职业即细类 {result.occupations} 个）"
+    )
+
+
 @reference_app.command("sync-metrics")
 def reference_sync_metrics() -> None:
     """把指标目录与随程序发布的 metrics.yaml 同步。"""

@@ -88,3 +88,17 @@ class HeaderAlias(Base):
     target: Mapped[str] = mapped_column(sa.String(80))
     created_by: Mapped[str] = mapped_column(sa.String(200))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Occupation(Base):
+    """A node of the national occupation classification (职业分类大典 2022): 大类 (level 1) down to
+    the occupation (细类, level 4, x-xx-xx-xx), loaded from the operator's copy of the table."""
+
+    __tablename__ = "occupations"
+    __audit__ = False  # loaded in bulk; each import is recorded as one audit event
+
+    code: Mapped[str] = mapped_column(sa.String(12), primary_key=True)
+    level: Mapped[int]
+    name: Mapped[str] = mapped_column(sa.String(200))
+    parent_code: Mapped[str | None] = mapped_column(sa.String(12), index=True)
+    definition: Mapped[str] = mapped_column(sa.Text, default="")

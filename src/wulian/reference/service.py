@@ -16,7 +16,7 @@ from wulian.core.errors import InvalidFile, NotFound, RowProblem
 from wulian.core.permissions import Actor, Permission
 from wulian.core.tabular import decode
 from wulian.reference import catalogue
-from wulian.reference.models import Industry, IndustryTag, Metric
+from wulian.reference.models import Industry, IndustryTag, Metric, Occupation
 
 LEVEL_PATTERNS = {
     1: re.compile(r"^[A-T]$"),
@@ -204,6 +204,94 @@ def import_gbt4754(
         after={"file": notes.name, **result.__dict__},
     )
     return result
+
+
+OCCUPATION_CODE = re.compile(r"^\d-\d{2}-\d{2}-\d{2}$")
+OCCUPATION_LEVELS = {1: "大类", 2: "中类", 3: "小类", 4: "细类（职业）"}
+
+
+def check_occupations(frame: pl.DataFrame, source: str = "职业分类表") -> list[RowProblem]:
+    """Problems of a 职业分类大典 table: codes, levels, names, duplicates, parents (pure)."""
+    _require_columns(frame, ["level", "code", "name", "parent_code"], source)
+    problems: list[RowProblem] = []
+    rows = frame.select("level", "code", "name", "parent_code").rows()
+    levels: dict[str, int] = {}
+    for index, (level, code, name, _parent) in enumerate(rows, start=2):
+        code = code.strip()
+        if not level.strip().isdigit() or int(level) not in OCCUPATION_LEVELS:
+            problems.append(RowProblem(index, "level", level, "层级应为 1–4"))
+        elif not OCCUPATION_CODE.match(code):
+            problems.append(RowProblem(index, "code", code, "代码格式应为 x-xx-xx-xx"))
+        elif code in levels:
+            problems.append(RowProblem(index, "code", code, "代码重复"))
+        else:
+            levels[code] = int(level)
+        if not name.strip():
+            problems.append(RowProblem(index, "name", name, "名称不能为空"))
+        if len(problems) >= MAX_PROBLEMS:
+            return problems
+    for index, (_level, code, _name, parent) in enumerate(rows, start=2):
+        code, parent = code.strip(), parent.strip()
+        own = levels.get(code)
+        if own is None or own == 1:
+            if own == 1 and parent:
+                problems.append(RowProblem(index, "parent_code", parent, "大类不应有上级代码"))
+            continue
+        # a 小类 without subdivisions is itself an occupation (level 4, code ending in 00), and
+        # the table has such a 小类 above occupations too: only a higher level is refused
+        if parent not in levels or parent == code:
+            problems.append(RowProblem(index, "parent_code", parent, "上级代码不在表中"))
+        elif levels[parent] > own:
+            problems.append(RowProblem(index, "parent_code", parent, "上级代码的层级不应低于本行"))
+        if len(problems) >= MAX_PROBLEMS:
+            break
+    return problems
+
+
+@dataclass(frozen=True)
+class OccupationImport:
+    entries: int
+    occupations: int
+
+
+def import_occupations(session: Session, *, actor: Actor, path: Path) -> OccupationImport:
+    """Load the 职业分类大典 table as a whole, replacing the one loaded before: all, or nothing."""
+    actor.require(Permission.REFERENCE_MANAGE)
+    frame = read_csv_text(path)
+    problems = check_occupations(frame, path.name)
+    if problems:
+        raise InvalidFile(problems, path.name)
+    definition = pl.col("definition") if "definition" in frame.columns else pl.lit("")
+    rows = [
+        {
+            "code": code.strip(),
+            "level": int(level),
+            "name": name.strip(),
+            "parent_code": parent.strip() or None,
+            "definition": (text or "").strip(),
+        }
+        for level, code, name, parent, text in frame.select(
+            "level", "code", "name", "parent_code", definition.alias("definition")
+        ).rows()
+    ]
+    session.execute(sa.delete(Occupation))
+    session.execute(sa.insert(Occupation), rows)
+    result = OccupationImport(len(rows), sum(1 for row in rows if row["level"] == 4))
+    audit.record(
+        session,
+        action="reference.import",
+        object_type="occupations",
+        after={"file": path.name, **result.__dict__},
+    )
+    return result
+
+
+def occupation_names(session: Session) -> dict[str, str] | None:
+    """The loaded occupations (细类): code → name; None when no table has been loaded."""
+    rows = session.execute(
+        sa.select(Occupation.code, Occupation.name).where(Occupation.level == 4)
+    ).all()
+    return {str(code): str(name) for code, name in rows} or None
 
 
 def industry_notes(session: Session) -> pl.DataFrame:

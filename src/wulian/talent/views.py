@@ -28,6 +28,7 @@ from wulian.core.deps import (
 from wulian.core.errors import InvalidInput, NotFound, PermissionDenied, WulianError
 from wulian.core.permissions import Actor, Permission
 from wulian.core.uploads import Uploads
+from wulian.reference import service as reference
 from wulian.talent import imports, matching, occupations, scarcity, schemas, service
 from wulian.talent.crypto import KeyMissing, Keys
 
@@ -47,9 +48,11 @@ def keys_of(request: Request) -> Keys:
     return Keys.from_master(settings_of(request).talent_key.get_secret_value())
 
 
-def table_of(request: Request) -> Mapping[str, str] | None:
+def table_of(request: Request, db: Session) -> Mapping[str, str] | None:
+    """The occupations (code → name): the file in the settings, else the table imported with
+    `wulian reference import occupations`, else None (only the codes' shape is checked)."""
     path = settings_of(request).occupations_file
-    return occupations.load(Path(path)) if path else None
+    return occupations.load(Path(path)) if path else reference.occupation_names(db)
 
 
 def _refused(db: Session, actor: Actor, attempt: str, error: WulianError, oid: int | None) -> None:
@@ -199,7 +202,7 @@ def import_check(
         report = imports.run_import(
             db, kind=found, actor=actor, keys=keys_of(request), today=today_of(request),
             data=data, filename=filename, dry_run=True, enterprise_id=firm,
-            table=table_of(request),
+            table=table_of(request, db),
         )  # fmt: skip
     except PermissionDenied as error:
         _refused(db, actor, f"导入{found.title}", error, None)
@@ -231,7 +234,7 @@ def import_commit(
     report = imports.run_import(
         db, kind=found, actor=actor, keys=keys_of(request), today=today_of(request),
         data=uploads.data(token), filename=meta["filename"], dry_run=False,
-        enterprise_id=meta.get("firm"), confirm_rows=confirmed, table=table_of(request),
+        enterprise_id=meta.get("firm"), confirm_rows=confirmed, table=table_of(request, db),
     )  # fmt: skip
     if report.committed:
         uploads.used(token)
@@ -330,7 +333,7 @@ def authorise(
 
 @pages.get("/talent/map")
 def talent_map(request: Request, db: DB, actor: CurrentActor, chain: ChainQ = None) -> Response:
-    cells = service.talent_map(db, actor=actor, chain=chain or None, table=table_of(request))
+    cells = service.talent_map(db, actor=actor, chain=chain or None, table=table_of(request, db))
     context = {
         "actor": actor, "cells": cells, "chain": chain or "",
         "chains": [(c.spec.id, c.spec.name) for c in chains_service.chains(db, actor=actor)],
@@ -341,12 +344,12 @@ def talent_map(request: Request, db: DB, actor: CurrentActor, chain: ChainQ = No
 
 @pages.get("/talent/map/catalogue.xlsx")
 def catalogue(request: Request, db: DB, actor: CurrentActor) -> Response:
-    data = service.shortage_catalogue_xlsx(db, actor=actor, table=table_of(request))
+    data = service.shortage_catalogue_xlsx(db, actor=actor, table=table_of(request, db))
     return xlsx_download(data, "紧缺人才目录.xlsx")
 
 
 @api.get("/talent/map", response_model=list[schemas.MapCellOut])
 def map_api(request: Request, db: DB, actor: CurrentActor, chain: ChainQ = None) -> Any:
     """The industry talent map: demand, supply and scarcity per chain node and occupation."""
-    cells = service.talent_map(db, actor=actor, chain=chain or None, table=table_of(request))
+    cells = service.talent_map(db, actor=actor, chain=chain or None, table=table_of(request, db))
     return [schemas.MapCellOut.of(c) for c in cells]

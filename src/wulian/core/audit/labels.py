@@ -37,6 +37,7 @@ TABLES = {
     "header_aliases": "表头别名",
     "holiday_notices": "节假日安排",
     "industries": "国民经济行业",
+    "occupations": "职业分类",
     "industry_tags": "行业标签",
     "innovation_credit_consents": "授信数据授权",
     "innovation_objections": "创新积分异议",
