@@ -187,6 +187,18 @@ def test_a_blank_that_cannot_change_the_outcome_leaves_it_decided() -> None:
     assert out["missing"].to_list() == ["", "total_cost"]
 
 
+def test_the_interval_pass_over_rows_alike_in_a_point_table() -> None:
+    """Every redone row in the same band of a point table (the band a constant over the rows it
+    redoes): each row decided as alone, whichever the row count."""
+    policy = load((SHIPPED / "kexing.yaml").read_text("utf-8"), "kexing.yaml")
+    base = dict(policy.tests[0].input) | {"tech_staff": 30, "staff_total": 100}
+    for count in (2, 3, 40):
+        rows = [base | {"rd_expense": 92.5, "revenue": 1850, "total_cost": None}] * count
+        data = pl.concat([cases.frame_of(policy, r) for r in rows])
+        out = evaluate([policy], data, period=2024).long()
+        assert out["status"].to_list() == ["eligible"] * count
+
+
 def test_a_ceiling_met_by_the_cap_makes_the_amount_known() -> None:
     text = POLICY.replace("rd / revenue >= 3%", "revenue > 0").replace(
         '{expr: "rd * 0.5", min: 0, unit: 元}', '{expr: "rd * 0.5 + revenue", cap: 100, min: 0}'

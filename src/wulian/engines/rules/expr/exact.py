@@ -183,8 +183,16 @@ def sides(a: Rat, b: Rat, flags: Flags) -> tuple[pl.Expr, pl.Expr]:
     return x.e(wide), y.e(wide)
 
 
+_FLIPPED = {">=": "<=", ">": "<", "<=": ">=", "<": ">", "==": "==", "!=": "!="}
+
+
 def compare(op: str, a: Rat, b: Rat, flags: Flags) -> pl.Expr:
     x, y = sides(a, b, flags)
+    if not x.meta.root_names() and y.meta.root_names():
+        # the column first: Polars' in-memory engine compares a literal with a column it holds
+        # as one broadcast value (a when/then of literals whose condition is the same on every
+        # row of a one-chunk frame) into a one-row column, refused for a frame of several
+        x, y, op = y, x, _FLIPPED[op]
     if op == ">=":
         return x >= y
     if op == ">":
