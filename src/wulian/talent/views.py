@@ -30,6 +30,7 @@ from wulian.core.permissions import Actor, Permission
 from wulian.core.specpages import SpecPages, spec_router
 from wulian.core.uploads import Uploads
 from wulian.talent import (
+    authorisation_runs,
     evaluations,
     imports,
     matching,
@@ -311,19 +312,53 @@ def _hub_error(request: Request, db: Session, actor: Actor, error: WulianError) 
 
 @pages.get("/talent/authorisations")
 def authorisation_page(
-    request: Request, db: DB, actor: CurrentActor, year: YearQ = None
-) -> Response:
+    request: Request, db: DB, actor: CurrentActor, year: YearQ = None,
+    status: Annotated[str | None, Query(max_length=12, title="结论")] = None,
+    page: Annotated[int, Query(ge=1, le=100_000, title="页码")] = 1,
+) -> Response:  # fmt: skip
     today = today_of(request)
     year = year or today.year - 1
-    results = service.eligibility(db, actor=actor, year=year)
-    context = {
-        "actor": actor, "year": year, "results": results, "today": today,
-        "shown": [r for r in results if r.status == "eligible"]
-        + [r for r in results if r.status != "eligible"][:300],
+    return render(
+        request, "talent/authorisations.html",
+        _authorisation_context(db, actor, year, today, status, page),
+    )  # fmt: skip
+
+
+def _authorisation_context(
+    db: Session, actor: Actor, year: int, today: dt.date, status: str | None, page: int
+) -> dict[str, Any]:
+    """The stored evaluation of year (none yet: the office evaluates), a page of its firms."""
+    run = authorisation_runs.latest(db, actor=actor, year=year)
+    listed = (
+        authorisation_runs.results(db, actor=actor, run_id=run.id, status=status, page=page)
+        if run is not None
+        else None
+    )
+    return {
+        "actor": actor, "year": year, "today": today, "run": run, "listed": listed,
+        "status": status or "", "statuses": authorisation_runs.STATUSES, "error": None,
         "granted": service.authorisations(db, actor=actor, today=today),
         "office": service.in_office(db, actor) and actor.has(Permission.TALENT_WRITE),
     }  # fmt: skip
-    return render(request, "talent/authorisations.html", context)
+
+
+@pages.post("/talent/authorisations/evaluate")
+def authorisation_evaluate(
+    request: Request, db: DB, actor: CurrentActor,
+    year: Annotated[int, Form(ge=2000, le=2999, title="数据年度")],
+) -> Response:  # fmt: skip
+    """Evaluate every zone firm on year's data again and keep the result (talent office)."""
+    today = today_of(request)
+    try:
+        authorisation_runs.evaluate(db, actor=actor, year=year, today=today)
+    except PermissionDenied as error:
+        _refused(db, actor, "评价人才自主评价资格", error, None)
+        raise
+    except WulianError as error:
+        db.rollback()
+        context = _authorisation_context(db, actor, year, today, None, 1) | {"error": error}
+        return render(request, "talent/authorisations.html", context, status_code=error.status)
+    return RedirectResponse(f"/talent/authorisations?year={year}&evaluated=1", status_code=303)
 
 
 @pages.post("/talent/authorisations")
