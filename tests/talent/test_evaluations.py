@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from tests.conftest import login, page_csrf
 from tests.talent.conftest import TODAY, identity, person
+from tests.talent.test_imports import atlas  # noqa: F401 (a fixture)
 from wulian.core.audit.models import AuditEntry
 from wulian.core.errors import InvalidInput, NotFound, PermissionDenied
 from wulian.talent import evaluations
@@ -210,3 +211,28 @@ def test_pages_by_role(make_client, world, zone, staff):
     assert "赵国" not in own.text
     assert "E 类 高级人才" in firm.get(f"/talent/people?person={doctor}").text
     assert _audits(world, "talent.refused") >= 2
+
+
+def test_the_staff_list_takes_the_new_columns_checked_per_cell(world, atlas):  # noqa: F811
+    from tests.talent.test_imports import STAFF_HEADERS, book, run, staff_row
+
+    actor = atlas.actor(world, "firm_a_user")
+    headers = [*STAFF_HEADERS, "工作年限（年）", "所在地", "职称", "职务层级", "荣誉与人才计划",
+               "创新成果（项）"]  # fmt: skip
+    good = [*staff_row(1), "8", "330802", "副高级", "技术骨干", "市级", "3"]
+    bad_years = [*staff_row(2, name="李娜"), "八年", "330802", "", "", "", ""]
+    bad_title = [*staff_row(3, name="周强"), "3", "", "教授", "", "", ""]
+    report = run(world, actor, book(headers, [good, bad_years, bad_title]), dry_run=True)
+    problems = {(p.row, p.column, p.value): p.reason for p in report.problems}
+    assert problems[(3, "工作年限（年）", "八年")] == "应为整数"
+    assert "职称“教授”不在可选范围内" in problems[(4, "职称", "教授")]
+    assert world.scalar(sa.select(sa.func.count()).select_from(Person)) == 0
+    done = run(world, actor, book(headers, [good]))
+    assert done.committed
+    stored = world.run(
+        lambda s: s.execute(
+            sa.select(Person.experience_years, Person.region_code, Person.title_level,
+                      Person.position_level, Person.honour_level, Person.achievements)
+        ).one()
+    )  # fmt: skip
+    assert tuple(stored) == (8, "330802", "deputy_senior", "core", "city", 3)
