@@ -236,3 +236,22 @@ def test_the_staff_list_takes_the_new_columns_checked_per_cell(world, atlas):  #
         ).one()
     )  # fmt: skip
     assert tuple(stored) == (8, "330802", "deputy_senior", "core", "city", 3)
+
+
+def test_matching_gets_recorded_years_and_region(world, zone):
+    """Years of work and a recorded region reach the matching engine; not recorded stays
+    unknown (empty), never 0; a recorded region comes before the firm's."""
+    from wulian.talent import matching
+
+    firm_a = zone.actor(world, "firm_a_user")
+    known = person(world, firm_a, identity_number=identity(21), experience_years=6,
+                   region_code="330803")  # fmt: skip
+    unknown = person(world, firm_a, name="李娜", identity_number=identity(22))
+
+    def frame(s):
+        people = [s.get(Person, known), s.get(Person, unknown)]
+        return matching.people_frame(people, {zone.firm_a: "330802"})
+
+    people = world.run(frame)
+    assert people["experience_years"].to_list() == ["6", ""]
+    assert people["location"].to_list() == ["330803", "330802"]
