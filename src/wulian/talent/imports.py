@@ -385,17 +385,17 @@ def _staff_row(
         if not text:
             continue
         try:
-            number = Decimal(text)
+            whole = Decimal(text)
         except InvalidOperation:
             problem(name, "应为整数", cell(name))
             return None
-        if not number.is_finite() or number != number.to_integral_value():
+        if not whole.is_finite() or whole != whole.to_integral_value():
             problem(name, "应为整数", cell(name))
             return None
-        if not 0 <= number <= most:
+        if not 0 <= whole <= most:
             problem(name, f"应为 0–{most}", cell(name))
             return None
-        counts[name] = int(number)
+        counts[name] = int(whole)
     consent_on = days["consent_on"]
     data = service.NewPerson(
         name=cell("name"), identity_number=normalised, enterprise_id=enterprise_id,
