@@ -94,3 +94,24 @@ def test_the_page_reads_the_stored_run_and_does_not_evaluate(
     )
     assert refused.status_code == 403
     assert world.scalar(sa.select(sa.func.count()).select_from(AuthorisationRun)) == 1
+
+
+def test_authorising_uses_the_stored_evaluation(world, firms, monkeypatch):
+    """Once the office evaluated a year, authorising grants from the stored results (what the
+    page showed) without evaluating every firm again."""
+    from wulian.talent import service
+
+    office = firms.actor(world, "talent_officer")
+    world.run(lambda s: authorisation_runs.evaluate(s, actor=office, year=2025, today=TODAY))
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("evaluated again")
+
+    monkeypatch.setattr(authorise, "evaluate", refuse)
+    granted = world.run(
+        lambda s: [
+            (a.enterprise_id, a.quota)
+            for a in service.authorise_firms(s, actor=office, year=2025, today=TODAY)
+        ]
+    )
+    assert granted == [(firms.firm_a, 2)]

@@ -192,12 +192,6 @@ def run_or_raise(session: Session, *, actor: Actor, run_id: int) -> EvaluationRu
     return run
 
 
-def start_notice(session: Session, *, actor: Actor, run_id: int, days: int = 7) -> None:
-    """A person's result is not put on public notice."""
-    require_office(session, actor)
-    raise InvalidInput("人才评价结果涉及个人信息，不公示：请直接发布", field="days")
-
-
 def publish(session: Session, *, actor: Actor, run_id: int, today: dt.date) -> EvaluationRunRow:
     require_office(session, actor)
     run = run_or_raise(session, actor=actor, run_id=run_id)

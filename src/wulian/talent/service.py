@@ -31,6 +31,8 @@ from wulian.talent import authorise, evaluation, occupations, scarcity
 from wulian.talent.crypto import Keys, mask
 from wulian.talent.models import (
     Authorisation,
+    AuthorisationResult,
+    AuthorisationRun,
     Consent,
     EvaluationResult,
     Person,
@@ -766,6 +768,31 @@ def latest_authorisation(session: Session, *, enterprise_id: int) -> Authorisati
     return session.scalars(query).first()
 
 
+def _stored_eligible(session: Session, year: int) -> list[authorise.Eligibility] | None:
+    """The eligible firms of the newest stored evaluation of year (None: none stored), so that
+    authorising uses the results the office saw instead of evaluating every firm again."""
+    run_id = session.scalar(
+        sa.select(AuthorisationRun.id)
+        .where(AuthorisationRun.period == str(year))
+        .order_by(AuthorisationRun.id.desc())
+        .limit(1)
+    )
+    if run_id is None:
+        return None
+    rows = session.scalars(
+        sa.select(AuthorisationResult).where(
+            AuthorisationResult.run_id == run_id, AuthorisationResult.status == "eligible"
+        )
+    )
+    return [
+        authorise.Eligibility(
+            enterprise_id=r.enterprise_id, firm_name=r.firm_name, status=r.status,
+            status_name="符合", quota=r.quota, lines=list(r.lines),
+        )
+        for r in rows
+    ]  # fmt: skip
+
+
 def authorise_firms(
     session: Session, *, actor: Actor, year: int, today: dt.date,
     enterprise_ids: list[int] | None = None,
@@ -774,9 +801,13 @@ def authorise_firms(
     re-evaluation): a quota from its staff and one year's validity, with the reasons kept."""
     _require_office_write(session, actor, "只有人才办工作人员可以授予人才自主评价资格")
     granted = []
-    for result in authorise.evaluate(
-        session, actor=actor, year=year, enterprise_ids=enterprise_ids
-    ):
+    stored = _stored_eligible(session, year) if enterprise_ids is None else None
+    found = (
+        stored
+        if stored is not None
+        else authorise.evaluate(session, actor=actor, year=year, enterprise_ids=enterprise_ids)
+    )
+    for result in found:
         if result.status != "eligible" or result.quota is None:
             continue
         if current_authorisation(session, enterprise_id=result.enterprise_id, today=today):
