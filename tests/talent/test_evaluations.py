@@ -15,7 +15,7 @@ from tests.talent.test_imports import atlas  # noqa: F401 (a fixture)
 from wulian.core.audit.models import AuditEntry
 from wulian.core.errors import InvalidInput, NotFound, PermissionDenied
 from wulian.talent import evaluations
-from wulian.talent.models import EvaluationResult, Person
+from wulian.talent.models import EvaluationResult, EvaluationSpecVersion, Person
 
 CONSENT = {"employment": dt.date(2026, 6, 1), "recognition": dt.date(2026, 6, 1)}
 
@@ -255,3 +255,27 @@ def test_matching_gets_recorded_years_and_region(world, zone):
     people = world.run(frame)
     assert people["experience_years"].to_list() == ["6", ""]
     assert people["location"].to_list() == ["330803", "330802"]
+
+
+def test_the_spec_pages(make_client, world, zone):
+    office_actor = zone.actor(world, "talent_officer")
+    spec_id = world.run(lambda s: evaluations.current_spec(s, actor=office_actor).id)
+    office = make_client()
+    login(office, "talent_officer")
+    listed = office.get("/talent/evaluation/specs")
+    assert listed.status_code == 200
+    assert "七维人才评价" in listed.text
+    shown = office.get(f"/talent/evaluation/specs/{spec_id}")
+    assert shown.status_code == 200
+    assert "experience_years" in shown.text
+    token = page_csrf(office, f"/talent/evaluation/specs/{spec_id}")
+    broken = office.post(
+        f"/talent/evaluation/specs/{spec_id}",
+        data={"csrf_token": token, "text": "id: talent_seven\nname: 坏\n"},
+    )
+    assert broken.status_code == 422  # refused with the file's problems; nothing saved
+    assert "index" in broken.text
+    assert world.scalar(sa.select(sa.func.count()).select_from(EvaluationSpecVersion)) == 1
+    firm = make_client()
+    login(firm, "firm_a_user")
+    assert firm.get("/talent/evaluation/specs").status_code == 403
