@@ -32,6 +32,7 @@ from wulian.landuse import service as landuse_service
 from wulian.policy import service as policy_service
 from wulian.reference import service as reference_service
 from wulian.reference.models import Industry
+from wulian.talent import evaluations as talent_evaluations
 
 # The offices that run 五链融合 in a zone (see docs/guide/accounts.md); the shipped desk
 # configuration routes to these codes.
@@ -57,6 +58,7 @@ SHIPPED: tuple[specversions.Shipped, ...] = (
     policy_service.SHIPPED_SPECS,
     chains_service.SHIPPED_SPECS,
     desk_service.SHIPPED_SPECS,
+    talent_evaluations.SHIPPED_SPECS,
 )
 
 

@@ -89,6 +89,9 @@ def test_a_firm_recognises_a_talent_and_the_office_confirms(
     # the talent office authorises the firms that meet the rules
     sign_in(page, live_server, "talent1")
     page.get_by_role("link", name="自主评价授权").click()
+    expect(page.locator("#not-evaluated")).to_be_visible()  # stored, not evaluated on view
+    page.locator("#evaluate button").click()
+    expect(page.locator("#evaluated")).to_be_visible()
     expect(page.locator("#eligibility")).to_contain_text("衢州锂测材料有限公司")
     expect(page.locator("#eligibility")).to_contain_text("符合")
     page.locator("#authorise button").click()
@@ -119,12 +122,12 @@ def test_a_firm_recognises_a_talent_and_the_office_confirms(
     staff = tmp_path / "人员名单.xlsx"
     staff.write_bytes(_book(
         ["姓名", "身份证号", "学历", "专业", "年薪（万元）", "产业链", "环节", "职业代码",
-         "同意用途", "同意日期", "技能"],
+         "同意用途", "同意日期", "技能", "工作年限（年）", "职称", "职务层级"],
         [["王晓明", identity(1), "硕士", "材料科学与工程", "350000", "锂电新材料", "正极材料",
           "2-02-06-01", "企业人才登记、人才认定、人才岗位匹配", "2026-06-01",
-          "正极材料、电化学"],
+          "正极材料、电化学", "6", "中级", "技术骨干"],
          ["李娜", identity(2), "本科", "化学", "15", "锂电新材料", "正极材料", "2-02-29-03",
-          "企业人才登记、人才岗位匹配", "2026-06-01", "质量管理"]],
+          "企业人才登记、人才岗位匹配", "2026-06-01", "质量管理", "", "", ""]],
     ))  # fmt: skip
     page.locator("#talent-upload input[type=file]").set_input_files(str(staff))
     page.get_by_role("button", name="上传并检查").click()
@@ -179,6 +182,23 @@ def test_a_firm_recognises_a_talent_and_the_office_confirms(
     first.get_by_role("link", name="李娜").click()
     expect(page.locator("#fits tbody tr").first).to_contain_text("质量工程师")
     _shot(page, "talent-person-fits")
+    page.goto(f"{live_server}/talent")
+
+    # the office runs and publishes the talent evaluation: 王晓明's 七维 points and class, each
+    # dimension explained (master 85, 6 years 60, 20万 60, core 50, 中级 60; weights 20, 15, 15,
+    # 15, 10 of the known: 4850 / 75 = 64.7) and class E (a master on 20–50万)
+    page.get_by_role("link", name="人才评价").first.click()
+    page.get_by_role("button", name="运行评价").click()
+    page.locator("#evaluation-publish").click()
+    expect(page.locator("h1")).to_contain_text("已发布")
+    page.locator("#grade-filter select").select_option("E")
+    page.get_by_role("button", name="筛选").click()
+    page.locator("#evaluation-results").get_by_role("link", name="王晓明").click()
+    expect(page.locator("#seven-score")).to_contain_text("64.7")
+    expect(page.locator("#catalogue-grade")).to_contain_text("E 类 高级人才")
+    expect(page.locator("#seven-dimensions")).to_contain_text("5–10 年（含下限）：60 分")
+    expect(page.locator("#seven-dimensions")).to_contain_text("未知，不计分")
+    _shot(page, "talent-person-evaluation")
     page.goto(f"{live_server}/talent")
 
     # the map: six openings for one person at 正极材料 — acutely scarce

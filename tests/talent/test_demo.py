@@ -60,3 +60,20 @@ def test_the_demo_has_talent_data_for_the_six_chains(world, zone):
         lambda s: demo_talent.build(s, actor=SYSTEM, today=TODAY, year=2025, keys=KEYS)
     )
     assert again.posts == 0
+    # the people who agreed to 人才认定 have 七维 points and a class in a published evaluation,
+    # and the authorisations' evaluation is stored
+    from wulian.talent import evaluations
+    from wulian.talent.models import AuthorisationRun, EvaluationResult
+
+    assert result.evaluated >= 18
+    published = world.run(lambda s: evaluations.latest_published(s).id)
+    assert (
+        world.scalar(
+            sa.select(sa.func.count()).where(
+                EvaluationResult.run_id == published, EvaluationResult.score.is_not(None)
+            )
+        )
+        >= 1
+    )
+    assert world.scalar(sa.select(sa.func.count()).where(EvaluationResult.grade.is_not(None))) >= 1
+    assert world.scalar(sa.select(sa.func.count()).select_from(AuthorisationRun)) == 1

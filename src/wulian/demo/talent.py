@@ -1,27 +1,30 @@
 """The demo's talent data for the six chains: firms' open posts on chain nodes with occupation
 codes, their staff (made-up people with well-formed identity numbers, encrypted with the key in
-the settings; no key, no people), the yearly authorisation of firms on the rules, and a few
-recognitions waiting for the talent office. Some occupations get far more openings than people,
-so the talent map has scarce and balanced cells on every chain."""
+the settings; no key, no people), the yearly authorisation of firms on the rules (kept as a
+stored evaluation), a few recognitions waiting for the talent office, and with a key a published
+talent evaluation (七维 points and A–E class of the people who agreed to 人才认定). Some
+occupations get far more openings than people, so the talent map has scarce and balanced cells on
+every chain."""
 
 from __future__ import annotations
 
 import datetime as dt
 import random
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from stdnum.cn import ric
 
 from wulian.chains import service as chains_service
-from wulian.core.errors import WulianError
+from wulian.core.errors import InvalidInput, WulianError
 from wulian.core.permissions import Actor, Permission
 from wulian.core.settings import get_settings
 from wulian.enterprises import read
-from wulian.talent import service
+from wulian.talent import authorisation_runs, evaluations, service
 from wulian.talent.crypto import Keys
-from wulian.talent.models import Post
+from wulian.talent.models import EvaluationResult, Post
 
 SEED = 20261
 FIRMS_PER_CHAIN = 3
@@ -54,6 +57,7 @@ class TalentDemo:
     people: int
     authorised: int
     recognitions: int
+    evaluated: int = 0  # people with 七维 points and an A–E class (a published evaluation)
 
 
 def _identity(rng: random.Random, serial: int) -> tuple[str, dt.date]:
@@ -81,6 +85,7 @@ def build(
         return TalentDemo(0, 0, 0, 0)
     rng = random.Random(SEED)  # noqa: S311  (made-up demo data, not secrets)
     agrees = random.Random(SEED + 1)  # noqa: S311  (who agreed to matching)
+    profile = random.Random(SEED + 2)  # noqa: S311  (the evaluations' fields)
     atlas = [c for c in chains_service.chains(session, actor=actor) if c.spec.id in OCCUPATIONS]
     local = list(session.scalars(read.ids_where(in_zone=True).limit(FIRMS_PER_CHAIN * 6)))
     if not atlas or not local:
@@ -122,13 +127,14 @@ def build(
                 major=rng.choice(MAJORS), occupation_code=code,
                 skills=[title for _, title in wanted[:2]],
                 salary_yuan=rng.choice((9, 12, 18, 25, 35, 60)) * 10_000, chain=chain.spec.id,
-                node=node.key, consents=consents,
+                node=node.key, consents=consents, **_profile(profile),
             )  # fmt: skip
             person = service.create_person(
                 session, actor=actor, keys=keys, today=today, data=data_p
             )
             staff.setdefault(firm, []).append(person.id)
             people += 1
+    authorisation_runs.evaluate(session, actor=actor, year=year, today=today)
     granted = service.authorise_firms(session, actor=actor, year=year, today=today)
     recognitions = 0
     for item in [g for g in granted if g.enterprise_id in staff][:4]:
@@ -147,4 +153,34 @@ def build(
             except WulianError:  # no consent to recognition: not submitted
                 continue
             recognitions += 1
-    return TalentDemo(posts, people, len(granted), recognitions)
+    evaluated = 0
+    if people:
+        try:
+            run = evaluations.create_run(session, actor=actor, today=today, note="示例园区")
+        except InvalidInput:  # nobody agreed to 人才认定
+            run = None
+        if run is not None:
+            evaluations.publish(session, actor=actor, run_id=run.id, today=today)
+            evaluated = int(
+                session.scalar(
+                    sa.select(sa.func.count()).where(EvaluationResult.run_id == run.id)
+                ) or 0
+            )  # fmt: skip
+    return TalentDemo(posts, people, len(granted), recognitions, evaluated)
+
+
+def _profile(rng: random.Random) -> dict[str, Any]:
+    """Made-up fields for the evaluations: years of work, title, position, honours (a few
+    leaders), achievements; some left unknown, as in real staff lists."""
+    honour = rng.choices(
+        ("none", "city", "provincial", "national", "top", ""), (70, 10, 6, 3, 1, 10)
+    )[0]
+    return {
+        "experience_years": rng.choice((1, 2, 4, 6, 8, 12, 18, None)),
+        "title_level": rng.choice(("none", "junior", "intermediate", "intermediate",
+                                   "deputy_senior", "full_senior", "")),
+        "position_level": rng.choice(("staff", "staff", "core", "core", "middle", "senior",
+                                      "executive", "")),
+        "honour_level": honour,
+        "achievements": rng.choice((0, 0, 1, 2, 3, 5, 8, 12, None)),
+    }  # fmt: skip

@@ -60,6 +60,15 @@ def evaluate(
     session: Session, *, actor: Actor, year: int, enterprise_ids: list[int] | None = None
 ) -> list[Eligibility]:
     """Every zone firm (or those asked for) against the rules, on the facts of year."""
+    return evaluate_frame(session, actor=actor, year=year, enterprise_ids=enterprise_ids)[1]
+
+
+def evaluate_frame(
+    session: Session, *, actor: Actor, year: int, enterprise_ids: list[int] | None = None,
+    explain_all: bool = False,
+) -> tuple[pl.DataFrame, list[Eligibility]]:  # fmt: skip
+    """The input frame (one row per firm: the rules' inputs) and every firm's result; with
+    explain_all every result is explained whatever the number of firms (for a stored run)."""
     spec = policy()
     now = facts.build_matrix(
         session, actor=actor, metrics=list(METRICS), period=str(year),
@@ -75,7 +84,7 @@ def evaluate(
         how="left",
     )
     if frame.is_empty():
-        return []
+        return frame, []
     result = rules.evaluate([spec], frame, period=year, unit="enterprise_id", trace=True)
     staff = dict(frame.select("enterprise_id", "staff_total").iter_rows())
     names = read.names(session, [int(i) for i in frame["enterprise_id"]])
@@ -83,7 +92,7 @@ def evaluate(
     out = []
     for row in result.frames[spec.id].iter_rows(named=True):  # each row explained once
         enterprise_id, status = row["enterprise_id"], row["status"]
-        every = result.frames[spec.id].height <= EXPLAIN_ALL
+        every = explain_all or result.frames[spec.id].height <= EXPLAIN_ALL
         lines = (
             explain_row(evaluated, row, parameters).lines() if every or status == "eligible" else []
         )
@@ -97,4 +106,4 @@ def evaluate(
                 lines=lines,
             )
         )
-    return sorted(out, key=lambda e: (e.status != "eligible", e.firm_name))
+    return frame, sorted(out, key=lambda e: (e.status != "eligible", e.firm_name))

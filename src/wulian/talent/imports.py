@@ -65,21 +65,31 @@ STAFF = Kind(
         "salary": ("年薪", "年收入", "月薪"), "chain": ("产业链",), "node": ("环节", "产业链环节"),
         "purposes": ("同意用途", "授权用途"), "consent_on": ("同意日期", "授权日期"),
         "retain_until": ("保存期限", "保存至"),
+        "experience_years": ("工作年限", "工作经验", "工作年限年"),
+        "region_code": ("所在地", "所在地代码", "工作地行政区划代码"),
+        "title_level": ("职称", "专业技术职称"),
+        "position_level": ("职务层级", "职务"),
+        "honour_level": ("荣誉与人才计划", "荣誉", "人才计划"),
+        "achievements": ("创新成果", "创新成果项"),
     },
     labels={
         "name": "姓名", "identity_number": "身份证号", "birth_date": "出生日期",
         "education": "学历", "major": "专业", "occupation_code": "职业代码", "skills": "技能",
         "salary": "年薪",
         "chain": "产业链", "node": "环节", "purposes": "同意用途", "consent_on": "同意日期",
-        "retain_until": "保存期限",
+        "retain_until": "保存期限", "experience_years": "工作年限（年）",
+        "region_code": "所在地", "title_level": "职称", "position_level": "职务层级",
+        "honour_level": "荣誉与人才计划", "achievements": "创新成果（项）",
     },
     required=("name", "identity_number", "consent_on"),
     money=("salary",),
     template=["姓名", "身份证号", "出生日期", "学历", "专业", "职业代码", "技能", "年薪（万元）",
-              "产业链", "环节", "同意用途", "同意日期", "保存期限"],
+              "产业链", "环节", "同意用途", "同意日期", "保存期限", "工作年限（年）", "所在地",
+              "职称", "职务层级", "荣誉与人才计划", "创新成果（项）"],
     example=["张三（示例行：导入前请删除）", "330802199001010029", "1990-01-01", "硕士",
              "材料科学与工程", "2-02-29-03", "正极材料、电化学", "25", "锂电新材料", "正极材料",
-             "企业人才登记、岗位匹配", "2026-06-01", ""],
+             "企业人才登记、岗位匹配", "2026-06-01", "", "6", "330802", "中级", "技术骨干",
+             "无", "2"],
 )  # fmt: skip
 
 POSTS = Kind(
@@ -367,6 +377,25 @@ def _staff_row(
             problem("purposes", f"同意用途应为：{'、'.join(service.PURPOSES.values())}", word)
             return None
         purposes.append(key)
+    counts: dict[str, int | None] = {}
+    for name, most in (("experience_years", service.MAX_EXPERIENCE_YEARS),
+                       ("achievements", service.MAX_ACHIEVEMENTS)):  # fmt: skip
+        text = cell(name).replace("年", "").replace("项", "").strip()
+        counts[name] = None
+        if not text:
+            continue
+        try:
+            whole = Decimal(text)
+        except InvalidOperation:
+            problem(name, "应为整数", cell(name))
+            return None
+        if not whole.is_finite() or whole != whole.to_integral_value():
+            problem(name, "应为整数", cell(name))
+            return None
+        if not 0 <= whole <= most:
+            problem(name, f"应为 0–{most}", cell(name))
+            return None
+        counts[name] = int(whole)
     consent_on = days["consent_on"]
     data = service.NewPerson(
         name=cell("name"), identity_number=normalised, enterprise_id=enterprise_id,
@@ -374,6 +403,9 @@ def _staff_row(
         occupation_code=cell("occupation_code"), skills=[cell("skills")], salary_yuan=salary,
         chain=cell("chain"), node=cell("node"),
         consents=dict.fromkeys(purposes, consent_on), retain_until=days["retain_until"],
+        experience_years=counts["experience_years"], achievements=counts["achievements"],
+        region_code=cell("region_code"), title_level=cell("title_level"),
+        position_level=cell("position_level"), honour_level=cell("honour_level"),
     )  # fmt: skip
     chain_text, node_text = cell("chain"), cell("node")
 

@@ -14,9 +14,10 @@ What each side sees (PIPL, purpose and minimum necessary):
 - anyone else (another firm, other departments, analysts): refused, and the attempt audited.
 Every list of recommended people shown is audited with the ids shown.
 
-Fields the database does not hold are unknown to the engine, never zero: a person's experience
-in years, and the place of people in the pool without a firm (a person of a firm, and a post, are
-placed at the firm's registered region). A person keeps only a salary band: the engine gets the
+Fields the database does not hold are unknown to the engine, never zero: a person's years of
+work when not recorded, and the place of a person without a recorded region outside a firm (a
+person's own recorded region comes first; otherwise a person of a firm, and a post, are placed at
+the firm's registered region). A person keeps only a salary band: the engine gets the
 band's middle (its floor for the top band) per month; posts' annual salaries are divided by 12.
 """
 
@@ -133,10 +134,12 @@ def people_frame(people: Sequence[Person], places: dict[int, str]) -> pl.DataFra
             "id": [str(p.id) for p in people],
             "skills": ["、".join(p.skills or []) for p in people],
             "education": [EDUCATION.get(p.education or "", "") for p in people],
-            "experience_years": [""] * len(people),  # not recorded: unknown
+            "experience_years": [
+                "" if p.experience_years is None else str(p.experience_years) for p in people
+            ],  # not recorded: unknown
             "occupation": [p.occupation_code or "" for p in people],
             "expected_salary": [_band_monthly(p.salary_band) for p in people],
-            "location": [places.get(p.enterprise_id or 0, "") for p in people],
+            "location": [p.region_code or places.get(p.enterprise_id or 0, "") for p in people],
         },
         schema=dict.fromkeys(inputs.PEOPLE_COLUMNS, pl.String),
     )

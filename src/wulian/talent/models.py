@@ -10,11 +10,14 @@ year (integers); a person keeps only a salary band.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from wulian.core.db import Base, JSONType, utcnow
+from wulian.core.runs import EvaluationRun, PublishedRun
+from wulian.core.specversions import SpecVersion
 
 
 class Person(Base):
@@ -41,6 +44,13 @@ class Person(Base):
     salary_band: Mapped[str | None] = mapped_column(sa.String(8))  # SALARY_BANDS key
     chain: Mapped[str | None] = mapped_column(sa.String(48))
     node: Mapped[str | None] = mapped_column(sa.String(64))
+    # for the talent evaluations (七维, A–E catalogue) and matching; None: unknown
+    experience_years: Mapped[int | None]  # years of work
+    region_code: Mapped[str | None] = mapped_column(sa.String(6))  # where they work (GB/T 2260)
+    title_level: Mapped[str | None] = mapped_column(sa.String(16))  # TITLE_LEVELS key (职称)
+    position_level: Mapped[str | None] = mapped_column(sa.String(16))  # POSITION_LEVELS key
+    honour_level: Mapped[str | None] = mapped_column(sa.String(16))  # HONOUR_LEVELS key
+    achievements: Mapped[int | None]  # innovation achievements (patents, projects …) counted
     retain_until: Mapped[dt.date]
     created_by: Mapped[str] = mapped_column(sa.String(100))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
@@ -142,3 +152,85 @@ class Recognition(Base):
     revision: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": revision}  # noqa: RUF012
+
+
+class EvaluationSpecVersion(SpecVersion, Base):
+    """One version of the 七维 talent evaluation spec (weights and scoring tables)."""
+
+    __tablename__ = "talent_eval_specs"
+    __table_args__ = (sa.UniqueConstraint("code", "version"),)
+
+
+class EvaluationRunRow(PublishedRun, Base):
+    """A talent evaluation of the people who consented to 人才认定: the 七维 points (the spec
+    version as evaluated) and the A–E catalogue grade (the rule set as evaluated), with the input
+    frame (internal person ids and the coded inputs only: no names, no identity numbers)."""
+
+    __tablename__ = "talent_eval_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    spec_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("talent_eval_specs.id", ondelete="SET NULL")
+    )
+    spec_code: Mapped[str] = mapped_column(sa.String(64))
+    spec_name: Mapped[str] = mapped_column(sa.String(100))
+    spec_version: Mapped[str] = mapped_column(sa.String(32))
+    spec_text: Mapped[str] = mapped_column(sa.Text)
+    rules_text: Mapped[str] = mapped_column(sa.Text)
+
+
+class EvaluationResult(Base):
+    """One person's result in a talent evaluation: 七维 points (null: too few known inputs) and
+    catalogue grade (null: no class; status says matched, none or unknown), each explained."""
+
+    __tablename__ = "talent_eval_results"
+    __table_args__ = (
+        sa.UniqueConstraint("run_id", "person_id"),
+        sa.Index("ix_talent_eval_results_run_grade", "run_id", "grade"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("talent_eval_runs.id", ondelete="CASCADE"), index=True
+    )
+    person_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("talent_people.id", ondelete="CASCADE"), index=True
+    )
+    enterprise_id: Mapped[int | None] = mapped_column(sa.ForeignKey("enterprises.id"), index=True)
+    score: Mapped[float | None]
+    known: Mapped[int]
+    grade: Mapped[str | None] = mapped_column(sa.String(4))  # A–E; None: no class
+    grade_status: Mapped[str] = mapped_column(sa.String(16))  # matched | none | unknown
+    explanation: Mapped[dict[str, Any]] = mapped_column(JSONType)
+
+
+class AuthorisationRun(EvaluationRun, Base):
+    """The authorisation rules evaluated on every zone firm for a data year, kept so that the
+    page lists it without evaluating again; the talent office re-evaluates explicitly."""
+
+    __tablename__ = "talent_authorisation_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rules_text: Mapped[str] = mapped_column(sa.Text)
+    eligible: Mapped[int] = mapped_column(default=0)
+    firms: Mapped[int] = mapped_column(default=0)
+
+
+class AuthorisationResult(Base):
+    """One firm's result in an authorisation run: status, quota (eligible) and explanation."""
+
+    __tablename__ = "talent_authorisation_results"
+    __table_args__ = (
+        sa.UniqueConstraint("run_id", "enterprise_id"),
+        sa.Index("ix_talent_authorisation_results_run_status", "run_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("talent_authorisation_runs.id", ondelete="CASCADE"), index=True
+    )
+    enterprise_id: Mapped[int] = mapped_column(sa.ForeignKey("enterprises.id"), index=True)
+    firm_name: Mapped[str] = mapped_column(sa.String(200), default="")
+    status: Mapped[str] = mapped_column(sa.String(16))  # eligible | ineligible | unknown
+    quota: Mapped[int | None]
+    lines: Mapped[list[str]] = mapped_column(JSONType, default=list)

@@ -27,9 +27,18 @@ from wulian.core.db import utcnow
 from wulian.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, WulianError
 from wulian.core.permissions import Actor, Permission
 from wulian.enterprises import read
-from wulian.talent import authorise, occupations, scarcity
+from wulian.talent import authorise, evaluation, occupations, scarcity
 from wulian.talent.crypto import Keys, mask
-from wulian.talent.models import Authorisation, Consent, Person, Post, Recognition
+from wulian.talent.models import (
+    Authorisation,
+    AuthorisationResult,
+    AuthorisationRun,
+    Consent,
+    EvaluationResult,
+    Person,
+    Post,
+    Recognition,
+)
 
 OFFICE_CODE = "talent"  # the department code of the talent office (人才办)
 OFFICE_ONLY = "人员个人信息只对人才办工作人员开放"
@@ -209,6 +218,13 @@ class NewPerson:
     node: str = ""
     consents: Mapping[str, dt.date] = field(default_factory=dict)  # purpose → day agreed
     retain_until: dt.date | None = None
+    # for the talent evaluations and matching (all optional; empty: unknown)
+    experience_years: int | None = None
+    region_code: str = ""
+    title_level: str = ""
+    position_level: str = ""
+    honour_level: str = ""
+    achievements: int | None = None
 
 
 @dataclass(frozen=True)
@@ -232,6 +248,12 @@ class PersonView:
     node: str | None
     retain_until: dt.date
     consents: list[tuple[str, str, dt.date, dt.date | None]]  # key, label, given, withdrawn
+    experience_years: int | None = None
+    region_code: str | None = None
+    title_label: str = "未知"
+    position_label: str = "未知"
+    honour_label: str = "未知"
+    achievements: int | None = None
 
 
 def _skills(values: Sequence[str]) -> list[str]:
@@ -307,6 +329,7 @@ def create_person(
             f"保存期限应在今天到 {MAX_RETENTION_YEARS} 年之内", field="retain_until",
             value=retain.isoformat(),
         )  # fmt: skip
+    extra = evaluation_fields(data)
     index = keys.index(number)
     duplicate = sa.select(Person.id).where(
         Person.id_index == index, Person.enterprise_id.is_(None)
@@ -322,7 +345,7 @@ def create_person(
         occupation_code=code, skills=_skills(data.skills),
         salary_band=None if data.salary_yuan is None else band_of(data.salary_yuan),
         chain=data.chain.strip() or None, node=data.node.strip() or None,
-        retain_until=retain, created_by=actor.label,
+        retain_until=retain, created_by=actor.label, **extra,
     )  # fmt: skip
     session.add(person)
     session.flush()
@@ -332,6 +355,52 @@ def create_person(
         )
     session.flush()
     return person
+
+
+MAX_EXPERIENCE_YEARS = 60
+MAX_ACHIEVEMENTS = 10_000
+
+
+def level_key(text: str, levels: Mapping[str, str], what: str, field_name: str) -> str | None:
+    """A coded level as stored: its key, its Chinese name or the name's first words; None for
+    nothing; InvalidInput naming the choices otherwise."""
+    t = text.strip()
+    if not t:
+        return None
+    if t in levels:
+        return t
+    for key, name in levels.items():
+        if t == name or name.startswith(t) or t == name.split("（")[0]:
+            return key
+    choices = "、".join(name.split("（")[0] for name in levels.values())
+    raise InvalidInput(f"{what}“{t}”不在可选范围内：{choices}", field=field_name, value=t)
+
+
+def evaluation_fields(data: NewPerson) -> dict[str, Any]:
+    """The optional fields the talent evaluations and matching read, checked."""
+    years, count = data.experience_years, data.achievements
+    if years is not None and not 0 <= years <= MAX_EXPERIENCE_YEARS:
+        raise InvalidInput(
+            f"工作年限应为 0–{MAX_EXPERIENCE_YEARS} 年", field="experience_years", value=str(years)
+        )
+    if count is not None and not 0 <= count <= MAX_ACHIEVEMENTS:
+        raise InvalidInput(
+            f"创新成果应为 0–{MAX_ACHIEVEMENTS} 项", field="achievements", value=str(count)
+        )
+    region = data.region_code.strip()
+    if region and not (len(region) == 6 and region.isascii() and region.isdigit()):
+        raise InvalidInput(
+            "所在地应为 6 位行政区划代码（如 330802）", field="region_code", value=region
+        )
+    return {
+        "experience_years": years, "achievements": count, "region_code": region or None,
+        "title_level": level_key(
+            data.title_level, evaluation.TITLE_LEVELS, "职称", "title_level"),
+        "position_level": level_key(
+            data.position_level, evaluation.POSITION_LEVELS, "职务层级", "position_level"),
+        "honour_level": level_key(
+            data.honour_level, evaluation.HONOUR_LEVELS, "荣誉与人才计划", "honour_level"),
+    }  # fmt: skip
 
 
 def _view(
@@ -349,6 +418,11 @@ def _view(
         chain=person.chain, node=person.node, retain_until=person.retain_until,
         consents=[(c.purpose, PURPOSES.get(c.purpose, c.purpose), c.given_on, c.withdrawn_on)
                   for c in consents],
+        experience_years=person.experience_years, region_code=person.region_code,
+        title_label=evaluation.TITLE_LEVELS.get(person.title_level or "", "未知"),
+        position_label=evaluation.POSITION_LEVELS.get(person.position_level or "", "未知"),
+        honour_label=evaluation.HONOUR_LEVELS.get(person.honour_level or "", "未知"),
+        achievements=person.achievements,
     )  # fmt: skip
 
 
@@ -475,6 +549,7 @@ def sweep_retention(session: Session, *, actor: Actor, today: dt.date) -> SweepR
         session.delete(recognition)
     for consent in session.scalars(sa.select(Consent).where(Consent.person_id.in_(ids))):
         session.delete(consent)
+    session.execute(sa.delete(EvaluationResult).where(EvaluationResult.person_id.in_(ids)))
     session.flush()
     for person in expired:
         session.delete(person)
@@ -693,6 +768,31 @@ def latest_authorisation(session: Session, *, enterprise_id: int) -> Authorisati
     return session.scalars(query).first()
 
 
+def _stored_eligible(session: Session, year: int) -> list[authorise.Eligibility] | None:
+    """The eligible firms of the newest stored evaluation of year (None: none stored), so that
+    authorising uses the results the office saw instead of evaluating every firm again."""
+    run_id = session.scalar(
+        sa.select(AuthorisationRun.id)
+        .where(AuthorisationRun.period == str(year))
+        .order_by(AuthorisationRun.id.desc())
+        .limit(1)
+    )
+    if run_id is None:
+        return None
+    rows = session.scalars(
+        sa.select(AuthorisationResult).where(
+            AuthorisationResult.run_id == run_id, AuthorisationResult.status == "eligible"
+        )
+    )
+    return [
+        authorise.Eligibility(
+            enterprise_id=r.enterprise_id, firm_name=r.firm_name, status=r.status,
+            status_name="符合", quota=r.quota, lines=list(r.lines),
+        )
+        for r in rows
+    ]  # fmt: skip
+
+
 def authorise_firms(
     session: Session, *, actor: Actor, year: int, today: dt.date,
     enterprise_ids: list[int] | None = None,
@@ -701,9 +801,13 @@ def authorise_firms(
     re-evaluation): a quota from its staff and one year's validity, with the reasons kept."""
     _require_office_write(session, actor, "只有人才办工作人员可以授予人才自主评价资格")
     granted = []
-    for result in authorise.evaluate(
-        session, actor=actor, year=year, enterprise_ids=enterprise_ids
-    ):
+    stored = _stored_eligible(session, year) if enterprise_ids is None else None
+    found = (
+        stored
+        if stored is not None
+        else authorise.evaluate(session, actor=actor, year=year, enterprise_ids=enterprise_ids)
+    )
+    for result in found:
         if result.status != "eligible" or result.quota is None:
             continue
         if current_authorisation(session, enterprise_id=result.enterprise_id, today=today):

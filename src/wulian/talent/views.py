@@ -27,9 +27,19 @@ from wulian.core.deps import (
 )
 from wulian.core.errors import InvalidInput, NotFound, PermissionDenied, WulianError
 from wulian.core.permissions import Actor, Permission
+from wulian.core.specpages import SpecPages, spec_router
 from wulian.core.uploads import Uploads
 from wulian.reference import service as reference
-from wulian.talent import imports, matching, occupations, scarcity, schemas, service
+from wulian.talent import (
+    authorisation_runs,
+    evaluations,
+    imports,
+    matching,
+    occupations,
+    scarcity,
+    schemas,
+    service,
+)
 from wulian.talent.crypto import KeyMissing, Keys
 
 pages = APIRouter(include_in_schema=False)
@@ -120,6 +130,9 @@ def people(
             _refused(db, actor, "查看人员信息", error, person)
             raise
         shown: dict[str, Any] = {"actor": actor, "person": view, "fits": None}
+        shown["evaluation_run"], shown["evaluated"] = evaluations.person_result(
+            db, actor=actor, person_id=person
+        )
         if service.in_office(db, actor):
             try:
                 shown["fits"] = matching.posts_for_person(db, actor=actor, person_id=person)
@@ -302,19 +315,53 @@ def _hub_error(request: Request, db: Session, actor: Actor, error: WulianError) 
 
 @pages.get("/talent/authorisations")
 def authorisation_page(
-    request: Request, db: DB, actor: CurrentActor, year: YearQ = None
-) -> Response:
+    request: Request, db: DB, actor: CurrentActor, year: YearQ = None,
+    status: Annotated[str | None, Query(max_length=12, title="结论")] = None,
+    page: Annotated[int, Query(ge=1, le=100_000, title="页码")] = 1,
+) -> Response:  # fmt: skip
     today = today_of(request)
     year = year or today.year - 1
-    results = service.eligibility(db, actor=actor, year=year)
-    context = {
-        "actor": actor, "year": year, "results": results, "today": today,
-        "shown": [r for r in results if r.status == "eligible"]
-        + [r for r in results if r.status != "eligible"][:300],
+    return render(
+        request, "talent/authorisations.html",
+        _authorisation_context(db, actor, year, today, status, page),
+    )  # fmt: skip
+
+
+def _authorisation_context(
+    db: Session, actor: Actor, year: int, today: dt.date, status: str | None, page: int
+) -> dict[str, Any]:
+    """The stored evaluation of year (none yet: the office evaluates), a page of its firms."""
+    run = authorisation_runs.latest(db, actor=actor, year=year)
+    listed = (
+        authorisation_runs.results(db, actor=actor, run_id=run.id, status=status, page=page)
+        if run is not None
+        else None
+    )
+    return {
+        "actor": actor, "year": year, "today": today, "run": run, "listed": listed,
+        "status": status or "", "statuses": authorisation_runs.STATUSES, "error": None,
         "granted": service.authorisations(db, actor=actor, today=today),
         "office": service.in_office(db, actor) and actor.has(Permission.TALENT_WRITE),
     }  # fmt: skip
-    return render(request, "talent/authorisations.html", context)
+
+
+@pages.post("/talent/authorisations/evaluate")
+def authorisation_evaluate(
+    request: Request, db: DB, actor: CurrentActor,
+    year: Annotated[int, Form(ge=2000, le=2999, title="数据年度")],
+) -> Response:  # fmt: skip
+    """Evaluate every zone firm on year's data again and keep the result (talent office)."""
+    today = today_of(request)
+    try:
+        authorisation_runs.evaluate(db, actor=actor, year=year, today=today)
+    except PermissionDenied as error:
+        _refused(db, actor, "评价人才自主评价资格", error, None)
+        raise
+    except WulianError as error:
+        db.rollback()
+        context = _authorisation_context(db, actor, year, today, None, 1) | {"error": error}
+        return render(request, "talent/authorisations.html", context, status_code=error.status)
+    return RedirectResponse(f"/talent/authorisations?year={year}&evaluated=1", status_code=303)
 
 
 @pages.post("/talent/authorisations")
@@ -353,3 +400,117 @@ def map_api(request: Request, db: DB, actor: CurrentActor, chain: ChainQ = None)
     """The industry talent map: demand, supply and scarcity per chain node and occupation."""
     cells = service.talent_map(db, actor=actor, chain=chain or None, table=table_of(request, db))
     return [schemas.MapCellOut.of(c) for c in cells]
+
+
+# ---------------------------------------------------------------- talent evaluations (七维, A–E)
+
+RunId = Annotated[int, Path_(title="评价编号")]
+GradeQ = Annotated[str | None, Query(max_length=8, title="类别")]
+PageQ = Annotated[int, Query(ge=1, le=100_000, title="页码")]
+
+
+def _evaluations_context(db: Session, actor: Actor) -> dict[str, Any]:
+    office = service.in_office(db, actor)
+    return {
+        "actor": actor, "office": office and actor.has(Permission.TALENT_WRITE),
+        "runs": evaluations.run_list(db, actor=actor), "error": None,
+    }  # fmt: skip
+
+
+@pages.get("/talent/evaluations")
+def evaluations_page(request: Request, db: DB, actor: CurrentActor) -> Response:
+    """The talent evaluations (七维 points and A–E class): the runs; the office runs one."""
+    try:
+        context = _evaluations_context(db, actor)
+    except PermissionDenied as error:
+        _refused(db, actor, "查看人才评价", error, None)
+        raise
+    return render(request, "talent/evaluations.html", context)
+
+
+@pages.post("/talent/evaluations")
+def evaluations_run(
+    request: Request, db: DB, actor: CurrentActor,
+    note: Annotated[str, Form(max_length=500, title="备注")] = "",
+) -> Response:  # fmt: skip
+    try:
+        run = evaluations.create_run(db, actor=actor, today=today_of(request), note=note)
+    except PermissionDenied as error:
+        _refused(db, actor, "运行人才评价", error, None)
+        raise
+    except WulianError as error:
+        db.rollback()
+        context = _evaluations_context(db, actor) | {"error": error}
+        return render(request, "talent/evaluations.html", context, status_code=error.status)
+    return RedirectResponse(f"/talent/evaluations/{run.id}", status_code=303)
+
+
+def _run_context(
+    db: Session, actor: Actor, run_id: int, grade: str | None, page: int
+) -> dict[str, Any]:
+    run = evaluations.run_or_raise(db, actor=actor, run_id=run_id)
+    listed = evaluations.results(db, actor=actor, run_id=run_id, grade=grade or None, page=page)
+    return {
+        "actor": actor, "run": run, "listed": listed, "grade": grade or "",
+        "filters": evaluations.GRADE_FILTERS, "error": None,
+        "office": service.in_office(db, actor) and actor.has(Permission.TALENT_WRITE),
+    }  # fmt: skip
+
+
+@pages.get("/talent/evaluations/{run_id}")
+def evaluation_run_page(
+    request: Request, run_id: RunId, db: DB, actor: CurrentActor, grade: GradeQ = None,
+    page: PageQ = 1,
+) -> Response:  # fmt: skip
+    """The people of a run by class, with their 七维 points; filter by class; paged."""
+    try:
+        context = _run_context(db, actor, run_id, grade, page)
+    except PermissionDenied as error:
+        _refused(db, actor, "查看人才评价结果", error, None)
+        raise
+    return render(request, "talent/evaluation_run.html", context)
+
+
+def _run_action(request: Request, db: Session, actor: Actor, run_id: int, act: Any) -> Response:
+    try:
+        act()
+    except PermissionDenied as error:
+        _refused(db, actor, "发布或撤回人才评价", error, run_id)
+        raise
+    except WulianError as error:
+        db.rollback()
+        context = _run_context(db, actor, run_id, None, 1) | {"error": error}
+        return render(request, "talent/evaluation_run.html", context, status_code=error.status)
+    return RedirectResponse(f"/talent/evaluations/{run_id}", status_code=303)
+
+
+@pages.post("/talent/evaluations/{run_id}/publish")
+def evaluation_publish(request: Request, run_id: RunId, db: DB, actor: CurrentActor) -> Response:
+    today = today_of(request)
+    return _run_action(
+        request, db, actor, run_id,
+        lambda: evaluations.publish(db, actor=actor, run_id=run_id, today=today),
+    )  # fmt: skip
+
+
+@pages.post("/talent/evaluations/{run_id}/withdraw")
+def evaluation_withdraw(
+    request: Request, run_id: RunId, db: DB, actor: CurrentActor,
+    reason: Annotated[str, Form(max_length=400, title="撤回原因")] = "",
+) -> Response:  # fmt: skip
+    return _run_action(
+        request, db, actor, run_id,
+        lambda: evaluations.withdraw(db, actor=actor, run_id=run_id, reason=reason),
+    )  # fmt: skip
+
+
+EVALUATION_SPEC_PAGES = SpecPages(
+    base="/talent/evaluation/specs",
+    kind=evaluations.SPECS,
+    intro="七维人才评价方案：七个维度的权重和分档表。修改后保存为新版本；每次评价记下所用版本。",
+    hint="索引引擎方案格式（见 docs/guide/index-engine.md）外加 min_known（至少已知的维度数）和"
+    " codes（等级数值的中文名称）；每个维度须有一个 steps 分档表。保存前检查格式、权重和分档。",
+    shipped_note="平台内置的默认方案：权重与分档不是官方数值，请按本地方案修改。",
+    edit_permission=Permission.TALENT_WRITE,
+)
+pages.include_router(spec_router(EVALUATION_SPEC_PAGES))

@@ -85,6 +85,11 @@ TABLES = {
     "capital_credit_runs": "知识价值信用评价",
     "capital_credit_results": "知识价值信用评价结果",
     "capital_credit_consents": "知识价值信用银行查看授权",
+    "talent_eval_runs": "人才评价（七维、人才分类目录）",
+    "talent_authorisation_runs": "人才自主评价资格评价",
+    "talent_authorisation_results": "人才自主评价资格评价结果",
+    "talent_eval_results": "人才评价结果",
+    "talent_eval_specs": "七维人才评价方案",
 }
 
 ACTIONS = {
@@ -132,6 +137,11 @@ ACTIONS = {
     # capital
     "capital.credit_run": "运行知识价值信用评价",
     "capital.credit_refused": "银行查看知识价值信用被拒（企业未授权）",
+    "talent.evaluation_run": "运行人才评价（七维、人才分类目录）",
+    "talent.evaluation_publish": "发布人才评价",
+    "talent.evaluation_withdraw": "撤回人才评价",
+    "talent.evaluation_read": "查看人员的人才评价结果",
+    "talent.authorisation_run": "评价企业人才自主评价资格",
 }
 
 COLUMNS = {
@@ -504,6 +514,14 @@ COLUMNS = {
     "line_wan": "授信参考额度（万元）",
     "known": "已知指标数",
     "explanation": "评价说明",
+    "title_level": "专业技术职称",
+    "position_level": "职务层级",
+    "honour_level": "荣誉与人才计划层级",
+    "achievements": "创新成果（项）",
+    "eligible": "符合条件的企业数",
+    "grade_status": "人才分类目录结论",
+    "lines": "评价依据",
+    "rules_text": "规则文件",
 }
 
 VALUES = {

@@ -1,0 +1,281 @@
+"""Talent evaluations as runs: the talent office runs, publishes and reads them; a firm reads its
+own staff's published results only; another officer is refused and the attempt audited; every
+read is audited; people without the 人才认定 consent are not evaluated."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import login, page_csrf
+from tests.talent.conftest import TODAY, identity, person
+from tests.talent.test_imports import atlas  # noqa: F401 (a fixture)
+from wulian.core.audit.models import AuditEntry
+from wulian.core.errors import InvalidInput, NotFound, PermissionDenied
+from wulian.talent import evaluations
+from wulian.talent.models import EvaluationResult, EvaluationSpecVersion, Person
+
+CONSENT = {"employment": dt.date(2026, 6, 1), "recognition": dt.date(2026, 6, 1)}
+
+
+@pytest.fixture
+def staff(world, zone):
+    """Firm A: a doctor (class E, 七维 points); firm B: a national-programme engineer (class B);
+    firm A: someone without the 人才认定 consent (not evaluated)."""
+    firm_a = zone.actor(world, "firm_a_user")
+    firm_b = zone.actor(world, "firm_b_user")
+    doctor = person(
+        world, firm_a, name="李博", identity_number=identity(11), education="博士",
+        salary_yuan=300_000, consents=CONSENT, experience_years=8, position_level="core",
+        achievements=4, title_level="副高级",
+    )  # fmt: skip
+    leader = person(
+        world, firm_b, name="赵国", identity_number=identity(12), education="硕士",
+        consents=CONSENT, honour_level="national", title_level="正高级",
+    )  # fmt: skip
+    unconsented = person(world, firm_a, name="钱未", identity_number=identity(13))
+    return doctor, leader, unconsented
+
+
+def _run(world, zone, publish=True) -> int:
+    office = zone.actor(world, "talent_officer")
+
+    def run(session):
+        made = evaluations.create_run(session, actor=office, today=TODAY)
+        if publish:
+            evaluations.publish(session, actor=office, run_id=made.id, today=TODAY)
+        return made.id
+
+    return world.run(run)
+
+
+def _audits(world, action: str) -> int:
+    return world.scalar(sa.select(sa.func.count()).where(AuditEntry.action == action))
+
+
+def test_the_office_runs_and_every_consenting_person_is_evaluated(world, zone, staff):
+    doctor, leader, _unconsented = staff
+    run_id = _run(world, zone, publish=False)
+    rows = {
+        r.person_id: r
+        for r in world.run(
+            lambda s: list(
+                s.scalars(sa.select(EvaluationResult).where(EvaluationResult.run_id == run_id))
+            )
+        )
+    }
+    assert set(rows) == {doctor, leader}  # no consent to 人才认定: not evaluated
+    assert rows[doctor].grade == "E"
+    assert rows[doctor].score == 71.7  # the hand-worked example of the engine tests
+    assert rows[leader].grade == "B"
+    assert _audits(world, "talent.evaluation_run") == 1
+
+
+def test_run_refused_for_others(world, zone, staff):
+    for user in ("other_officer", "analyst", "firm_a_user"):
+        actor = zone.actor(world, user)
+        with pytest.raises(PermissionDenied):
+            world.run(lambda s, a=actor: evaluations.create_run(s, actor=a, today=TODAY))
+
+
+def test_no_consenting_people_is_a_clear_message(world, zone):
+    office = zone.actor(world, "talent_officer")
+    with pytest.raises(InvalidInput, match="人才认定"):
+        world.run(lambda s: evaluations.create_run(s, actor=office, today=TODAY))
+
+
+def test_a_firm_sees_its_own_staff_in_published_runs_only(world, zone, staff):
+    doctor, leader, _ = staff
+    draft = _run(world, zone, publish=False)
+    firm_a = zone.actor(world, "firm_a_user")
+    with pytest.raises(NotFound):
+        world.run(lambda s: evaluations.results(s, actor=firm_a, run_id=draft))
+    published = _run(world, zone)
+    page = world.run(lambda s: evaluations.results(s, actor=firm_a, run_id=published))
+    assert [e.person_id for e in page.items] == [doctor]
+    _, own = world.run(lambda s: evaluations.person_result(s, actor=firm_a, person_id=doctor))
+    assert own is not None
+    assert own.grade == "E"
+    with pytest.raises(PermissionDenied):
+        world.run(lambda s: evaluations.person_result(s, actor=firm_a, person_id=leader))
+
+
+def test_other_officer_is_refused(world, zone, staff):
+    doctor, _, _ = staff
+    run_id = _run(world, zone)
+    other = zone.actor(world, "other_officer")
+    with pytest.raises(PermissionDenied, match="人才办"):
+        world.run(lambda s: evaluations.results(s, actor=other, run_id=run_id))
+    with pytest.raises(PermissionDenied):
+        world.run(lambda s: evaluations.person_result(s, actor=other, person_id=doctor))
+
+
+def test_the_office_filters_by_class_and_reads_are_audited(world, zone, staff):
+    doctor, leader, _ = staff
+    run_id = _run(world, zone)
+    office = zone.actor(world, "talent_officer")
+    page = world.run(lambda s: evaluations.results(s, actor=office, run_id=run_id, grade="B"))
+    assert [e.person_id for e in page.items] == [leader]
+    assert page.counts["B"] == 1
+    assert page.counts["E"] == 1
+    every = world.run(lambda s: evaluations.results(s, actor=office, run_id=run_id))
+    assert [e.person_id for e in every.items] == [leader, doctor]  # class B before E
+    assert _audits(world, "talent.people_read") == 2
+    with pytest.raises(InvalidInput, match="没有“X”这个类别"):
+        world.run(lambda s: evaluations.results(s, actor=office, run_id=run_id, grade="X"))
+    world.run(lambda s: evaluations.person_result(s, actor=office, person_id=doctor))
+    assert _audits(world, "talent.evaluation_read") == 1
+
+
+def test_withdrawn_runs_are_not_shown_to_firms(world, zone, staff):
+    doctor, _, _ = staff
+    run_id = _run(world, zone)
+    office = zone.actor(world, "talent_officer")
+    world.run(lambda s: evaluations.withdraw(s, actor=office, run_id=run_id, reason="数据有误"))
+    firm_a = zone.actor(world, "firm_a_user")
+    run, result = world.run(lambda s: evaluations.person_result(s, actor=firm_a, person_id=doctor))
+    assert (run, result) == (None, None)
+
+
+def test_new_fields_are_checked(world, zone):
+    firm_a = zone.actor(world, "firm_a_user")
+    with pytest.raises(InvalidInput, match="工作年限应为 0–60 年"):
+        person(world, firm_a, experience_years=70)
+    with pytest.raises(InvalidInput, match="职称“教授级”不在可选范围内"):
+        person(world, firm_a, title_level="教授级")
+    with pytest.raises(InvalidInput, match="6 位行政区划代码"):
+        person(world, firm_a, region_code="3308")
+    assert world.scalar(sa.select(sa.func.count()).select_from(Person)) == 0
+
+
+def test_the_spec_is_versioned_and_edited_by_the_office_only(world, zone, staff):
+    office = zone.actor(world, "talent_officer")
+    other = zone.actor(world, "other_officer")
+    row = world.run(lambda s: evaluations.current_spec(s, actor=office))
+    base_id, text = row.id, row.text
+    edited = text.replace("weight: 20, unit: 等级", "weight: 30, unit: 等级")
+    with pytest.raises(PermissionDenied):
+        world.run(
+            lambda s: evaluations.SPECS.save(s, actor=other, text=edited, based_on_id=base_id)
+        )
+    saved = world.run(
+        lambda s: evaluations.SPECS.save(s, actor=office, text=edited, based_on_id=base_id).version
+    )
+    assert saved == 2
+    run_id = _run(world, zone, publish=False)
+    doctor, _, _ = staff
+    score = world.scalar(
+        sa.select(EvaluationResult.score).where(
+            EvaluationResult.run_id == run_id, EvaluationResult.person_id == doctor
+        )
+    )
+    assert score != 71.7  # the new weights were used
+    assert (
+        world.scalar(
+            sa.select(evaluations.EvaluationRunRow.spec_version).where(
+                evaluations.EvaluationRunRow.id == run_id
+            )
+        )
+        == "2"
+    )
+
+
+def test_pages_by_role(make_client, world, zone, staff):
+    doctor, _leader, _ = staff
+    office = make_client()
+    login(office, "talent_officer")
+    token = page_csrf(office, "/talent/evaluations")
+    made = office.post("/talent/evaluations", data={"csrf_token": token})
+    assert made.status_code == 303
+    run_path = made.headers["location"]
+    published = office.post(f"{run_path}/publish", data={"csrf_token": token})
+    assert published.status_code == 303
+    listed = office.get(run_path + "?grade=B")
+    assert "赵国" in listed.text
+    assert "李博" not in listed.text
+    page = office.get(f"/talent/people?person={doctor}")
+    assert "71.7" in page.text
+    assert "E 类 高级人才" in page.text
+    assert "5–10 年（含下限）：60 分" in page.text
+    other = make_client()
+    login(other, "other_officer")
+    assert other.get(run_path).status_code == 403
+    assert other.get("/talent/evaluations").status_code == 403
+    firm = make_client()
+    login(firm, "firm_a_user")
+    own = firm.get(run_path)
+    assert own.status_code == 200
+    assert "李博" in own.text
+    assert "赵国" not in own.text
+    assert "E 类 高级人才" in firm.get(f"/talent/people?person={doctor}").text
+    assert _audits(world, "talent.refused") >= 2
+
+
+def test_the_staff_list_takes_the_new_columns_checked_per_cell(world, atlas):  # noqa: F811
+    from tests.talent.test_imports import STAFF_HEADERS, book, run, staff_row
+
+    actor = atlas.actor(world, "firm_a_user")
+    headers = [*STAFF_HEADERS, "工作年限（年）", "所在地", "职称", "职务层级", "荣誉与人才计划",
+               "创新成果（项）"]  # fmt: skip
+    good = [*staff_row(1), "8", "330802", "副高级", "技术骨干", "市级", "3"]
+    bad_years = [*staff_row(2, name="李娜"), "八年", "330802", "", "", "", ""]
+    bad_title = [*staff_row(3, name="周强"), "3", "", "教授", "", "", ""]
+    report = run(world, actor, book(headers, [good, bad_years, bad_title]), dry_run=True)
+    problems = {(p.row, p.column, p.value): p.reason for p in report.problems}
+    assert problems[(3, "工作年限（年）", "八年")] == "应为整数"
+    assert "职称“教授”不在可选范围内" in problems[(4, "职称", "教授")]
+    assert world.scalar(sa.select(sa.func.count()).select_from(Person)) == 0
+    done = run(world, actor, book(headers, [good]))
+    assert done.committed
+    stored = world.run(
+        lambda s: s.execute(
+            sa.select(Person.experience_years, Person.region_code, Person.title_level,
+                      Person.position_level, Person.honour_level, Person.achievements)
+        ).one()
+    )  # fmt: skip
+    assert tuple(stored) == (8, "330802", "deputy_senior", "core", "city", 3)
+
+
+def test_matching_gets_recorded_years_and_region(world, zone):
+    """Years of work and a recorded region reach the matching engine; not recorded stays
+    unknown (empty), never 0; a recorded region comes before the firm's."""
+    from wulian.talent import matching
+
+    firm_a = zone.actor(world, "firm_a_user")
+    known = person(world, firm_a, identity_number=identity(21), experience_years=6,
+                   region_code="330803")  # fmt: skip
+    unknown = person(world, firm_a, name="李娜", identity_number=identity(22))
+
+    def frame(s):
+        people = [s.get(Person, known), s.get(Person, unknown)]
+        return matching.people_frame(people, {zone.firm_a: "330802"})
+
+    people = world.run(frame)
+    assert people["experience_years"].to_list() == ["6", ""]
+    assert people["location"].to_list() == ["330803", "330802"]
+
+
+def test_the_spec_pages(make_client, world, zone):
+    office_actor = zone.actor(world, "talent_officer")
+    spec_id = world.run(lambda s: evaluations.current_spec(s, actor=office_actor).id)
+    office = make_client()
+    login(office, "talent_officer")
+    listed = office.get("/talent/evaluation/specs")
+    assert listed.status_code == 200
+    assert "七维人才评价" in listed.text
+    shown = office.get(f"/talent/evaluation/specs/{spec_id}")
+    assert shown.status_code == 200
+    assert "experience_years" in shown.text
+    token = page_csrf(office, f"/talent/evaluation/specs/{spec_id}")
+    broken = office.post(
+        f"/talent/evaluation/specs/{spec_id}",
+        data={"csrf_token": token, "text": "id: talent_seven\nname: 坏\n"},
+    )
+    assert broken.status_code == 422  # refused with the file's problems; nothing saved
+    assert "index" in broken.text
+    assert world.scalar(sa.select(sa.func.count()).select_from(EvaluationSpecVersion)) == 1
+    firm = make_client()
+    login(firm, "firm_a_user")
+    assert firm.get("/talent/evaluation/specs").status_code == 403
