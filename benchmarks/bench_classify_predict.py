@@ -19,6 +19,7 @@ shared, so only times taken in the same run, interleaved, compare.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import resource
 import string
@@ -122,12 +123,21 @@ def prepare(folder: Path) -> None:
 def predict(folder: Path, count: int, out: Path | None, with_sets: bool) -> None:
     _, texts = speed_texts(count)
     model = engine.load(folder / "speed.npz")
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = time.process_time() - children.ru_utime - children.ru_stime
     start = time.perf_counter()
     prediction = engine.predict(model, texts, 3, terms=True)
     took = time.perf_counter() - start
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = time.process_time() + children.ru_utime + children.ru_stime - cpu
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
     source = Path(engine.__file__).resolve().parents[3]
-    print(f"{source}: predict {len(texts):,} texts {took:.2f} s; peak {peak:.2f} GiB", flush=True)
+    load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(
+        f"{source}: predict {len(texts):,} texts {took:.2f} s (CPU {cpu:.2f} s, the forked"
+        f" workers' included); peak {peak:.2f} GiB; load average {load}",
+        flush=True,
+    )
     if out is None:
         return
     frames = [frame_of(prediction, "speed")]

@@ -226,6 +226,10 @@ def _line_max(
     sums = np.zeros(columns, np.float32)
     seen = np.full(columns, -1, np.int64)
     touched = np.empty(columns, np.int64)
+    owner_count = size if columns == 0 else max(size, owners.max() + 1)
+    owner_seen = np.full(owner_count, -1, np.int64)
+    best = np.zeros(owner_count, np.float32)
+    met = np.empty(owner_count, np.int64)
     capacity = max(1024, 64 * (q_indptr.shape[0] - 1))
     out_keys = np.empty(capacity, np.int64)
     out_values = np.empty(capacity, np.float32)
@@ -245,9 +249,21 @@ def _line_max(
                     sums[column] += weight * o_data[b]
         if count == 0:
             continue
-        hit = np.sort(touched[:count])
-        if n + count > capacity:
-            while n + count > capacity:
+        # The largest per owner, in the order the columns were met (the maximum does not
+        # depend on it), then the owners in order: fewer to sort than the columns.
+        reached = 0
+        for j in range(count):
+            column = touched[j]
+            owner = owners[column]
+            if owner_seen[owner] != row:
+                owner_seen[owner] = row
+                best[owner] = sums[column]
+                met[reached] = owner
+                reached += 1
+            elif sums[column] > best[owner]:
+                best[owner] = sums[column]
+        if n + reached > capacity:
+            while n + reached > capacity:
                 capacity *= 2
             grown_keys = np.empty(capacity, np.int64)
             grown_keys[:n] = out_keys[:n]
@@ -255,23 +271,11 @@ def _line_max(
             grown_values = np.empty(capacity, np.float32)
             grown_values[:n] = out_values[:n]
             out_values = grown_values
-        owner = owners[hit[0]]
-        best = sums[hit[0]]
-        for j in range(1, count):
-            column = hit[j]
-            if owners[column] != owner:
-                if best != 0:  # as the sparse product, which keeps no zero
-                    out_keys[n] = row * size + owner
-                    out_values[n] = best
-                    n += 1
-                owner = owners[column]
-                best = sums[column]
-            elif sums[column] > best:
-                best = sums[column]
-        if best != 0:
-            out_keys[n] = row * size + owner
-            out_values[n] = best
-            n += 1
+        for owner in np.sort(met[:reached]):
+            if best[owner] != 0:  # as the sparse product, which keeps no zero
+                out_keys[n] = row * size + owner
+                out_values[n] = best[owner]
+                n += 1
     return out_keys[:n].copy(), out_values[:n].copy()
 
 

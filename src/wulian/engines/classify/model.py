@@ -39,6 +39,7 @@ import warnings
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -121,8 +122,67 @@ class Model:
     def __post_init__(self) -> None:
         self._word_of = {i: w for w, i in self.words.items()}
         self._paths: np.ndarray | None = None
+        self._step_columns: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._feature_texts: tuple[np.ndarray, list[str], np.ndarray] | None = None
         self.leaf_of_node = np.full(len(self.taxonomy), -1, np.int64)
         self.leaf_of_node[self.lexical.leaves] = np.arange(len(self.lexical.leaves))
+
+    def feature_texts(self) -> tuple[np.ndarray, list[str], np.ndarray]:
+        """Each feature's text as an id (features with the same text, such as a word that is
+        also an n-gram, share one), the texts, and whether each is longer than one character."""
+        if self._feature_texts is None:
+            keys = self.ngrams.astype(np.int64)
+            shifts = (2 * textmod._SHIFT, textmod._SHIFT, np.int64(0))
+            # Each key's code points, high to low, with a row end after each (key_text's way:
+            # a character for every shift with something left above it).
+            points = np.zeros((len(keys), len(shifts) + 1), np.uint32)
+            for at, shift in enumerate(shifts):
+                high = keys >> shift
+                points[:, at] = np.where(high != 0, high & 0x1FFFFF, 0)
+            points[:, -1] = ord(textmod._ROW_END)
+            flat = points.ravel()
+            joined = flat[flat != 0].tobytes().decode("utf-32-le")
+            texts_of_features = joined.split(textmod._ROW_END)[: len(keys)]
+            texts_of_features += [""] * (self.features - len(keys))
+            for word, feature in self.words.items():
+                texts_of_features[feature] = word
+            ids: dict[str, int] = {}
+            text_of = np.fromiter(
+                (ids.setdefault(t, len(ids)) for t in texts_of_features),
+                np.int64,
+                len(texts_of_features),
+            )
+            texts = list(ids)
+            longer = np.fromiter((len(t) > 1 for t in texts), bool, len(texts))
+            self._feature_texts = (text_of, texts, longer)
+        return self._feature_texts
+
+    def step_columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The weights of every step of the tree (a node with a model to one of its children)
+        as CSR rows, one per child: (row of each node, -1 where its parent has no model;
+        indptr, indices (sorted features), data)."""
+        if self._step_columns is None:
+            step_of = np.full(len(self.taxonomy), -1, np.int64)
+            columns: list[sp.csr_matrix] = []
+            for node_model in self.nodes.values():
+                by_child = sp.csr_matrix(node_model.weights.T.tocsr(), dtype=np.float32)
+                by_child.sort_indices()
+                for at, child in enumerate(node_model.children.tolist()):
+                    step_of[child] = len(columns)
+                    columns.append(by_child[at])
+            joined = (
+                sp.vstack(columns, "csr")
+                if columns
+                else sp.csr_matrix((0, self.features), dtype=np.float32)
+            )
+            joined.sort_indices()
+            self._step_columns = (
+                step_of,
+                joined.indptr.astype(np.int64),
+                joined.indices.astype(np.int64),
+                joined.data.astype(np.float32, copy=False),
+            )
+        return self._step_columns
 
     def paths(self) -> np.ndarray:
         """Each node's path from the top as a row of node indices, padded with -2."""
@@ -561,6 +621,10 @@ def predict(
         for start in range(0, len(texts), CHUNK)
     ]
     workers = min(os.cpu_count() or 1, len(jobs))
+    if terms and jobs:  # the tables the terms take, made once, before any fork
+        model.feature_texts()
+        model.step_columns()
+        model.paths()
     if workers > 1:  # chunks in forked processes, which share the model's memory
         global _SHARED
         with _FORKING:
@@ -739,8 +803,9 @@ def _predict_chunk(
     if terms:  # for the best leaf of each text
         first = np.flatnonzero(rank == 0)
         found_terms = _terms(model, matrix, rows[first], nodes[first])
-        for position, text in zip(first.tolist(), found_terms, strict=True):
-            term_text[position] = phrases(texts[int(rows[position])], text)
+        shown = phrases_of([texts[r] for r in rows[first].tolist()], found_terms)
+        for position, text in zip(first.tolist(), shown, strict=True):
+            term_text[position] = text
     return {
         "row": rows + offset,
         "rank": (rank + 1).astype(np.int32),
@@ -823,14 +888,15 @@ def _terms(model: Model, matrix: sp.csr_matrix, rows: np.ndarray, nodes: np.ndar
     picked = matrix[rows]  # one row per candidate
     picked.sort_indices()
     counts = np.diff(picked.indptr)
-    total = np.zeros(picked.nnz, np.float32)  # each feature's contributions over the path
-    weights = np.zeros(model.features, np.float32)  # one child's weights at a time
-    for (parent, child), at in _steps(model, nodes).items():
-        column = model.nodes[parent].column(child)
-        weights[column.indices] = column.data
-        entries = _ranges(picked.indptr[at], counts[at])
-        total[entries] += picked.data[entries] * weights[picked.indices[entries]]
-        weights[column.indices] = 0
+    # Each feature's contributions over the path, step by step from the top.
+    step_of, step_indptr, step_indices, step_data = model.step_columns()
+    paths = model.paths()[nodes]
+    steps = np.where(paths >= 0, step_of[np.maximum(paths, 0)], -1)
+    total = _path_totals(
+        picked.indptr.astype(np.int64), picked.indices.astype(np.int64),
+        picked.data.astype(np.float32, copy=False), steps, step_indptr, step_indices,
+        step_data, model.features,
+    )  # fmt: skip
     positive = total > 0
     cand = np.repeat(np.arange(len(nodes), dtype=np.int64), counts)[positive]
     feat, value = picked.indices[positive], total[positive]
@@ -842,18 +908,13 @@ def _terms(model: Model, matrix: sp.csr_matrix, rows: np.ndarray, nodes: np.ndar
     keep = lexical.rank_within(cand) < 3 * TERMS
     cand, feat = cand[keep], feat[keep]
     # One id per distinct text: a word is often also one of the n-grams.
-    unique, inverse = np.unique(feat, return_inverse=True)
-    ids: dict[str, int] = {}
-    text_id = np.array(
-        [ids.setdefault(model.feature_text(int(f)), len(ids)) for f in unique], np.int64
-    )
-    texts = list(ids)
-    term = text_id[inverse]
+    text_of, texts, is_longer = model.feature_texts()
+    term = text_of[feat]
     first = np.zeros(len(term), dtype=bool)  # the first time a candidate meets a text
     first[np.unique(cand * len(texts) + term, return_index=True)[1]] = True
     cand, term = cand[first], term[first]
     # Single characters say little to a reader: shown only where nothing longer decided.
-    longer = np.array([len(t) > 1 for t in texts], dtype=bool)[term]
+    longer = is_longer[term]
     has_longer = np.zeros(len(nodes), dtype=bool)
     has_longer[cand[longer]] = True
     keep = longer | ~has_longer[cand]
@@ -893,29 +954,214 @@ def phrases(text: str, terms: str) -> str:
     return "、".join(out)
 
 
-def _steps(model: Model, nodes: np.ndarray) -> dict[tuple[int, int], np.ndarray]:
-    """(parent, child) → the candidates whose path takes that step, for parents with a model."""
-    paths = model.paths()
-    steps: dict[tuple[int, int], np.ndarray] = {}
-    for depth in range(paths.shape[1]):
-        child = paths[nodes, depth]
-        parent = paths[nodes, depth - 1] if depth else np.full(len(nodes), -1)
-        on = np.flatnonzero((child >= 0) & np.isin(parent, list(model.nodes)))
-        key = parent[on] * (len(model.taxonomy) + 1) + child[on]
-        order = np.argsort(key, kind="stable")
-        split = np.flatnonzero(np.diff(key[order])) + 1
-        for group in np.split(on[order], split):
-            if len(group):
-                steps[(int(parent[group[0]]), int(child[group[0]]))] = group
-    return steps
+_TERM_BREAK = ord("、")
 
 
-def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """The positions start, start + 1 … start + length - 1 of every range, one after another."""
-    ends = np.cumsum(lengths)
-    out: np.ndarray = np.arange(ends[-1] if len(ends) else 0)
-    out += np.repeat(starts - ends + lengths, lengths)
-    return out
+@lru_cache(maxsize=1)
+def _phrase_break_table() -> np.ndarray:
+    """True for the code points (of the Basic Multilingual Plane) PHRASE_BREAKS matches; none
+    beyond it does."""
+    return np.array([PHRASE_BREAKS.match(chr(c)) is not None for c in range(0x10000)], bool)
+
+
+def _points(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The code points of the texts one after another, and where each text starts."""
+    lengths = np.fromiter(map(len, texts), np.int64, len(texts))
+    starts = np.cumsum(lengths) - lengths
+    points = np.frombuffer("".join(texts).encode("utf-32-le"), np.uint32).astype(np.int32)
+    return points, np.r_[starts, lengths.sum()].astype(np.int64)
+
+
+def phrases_of(texts: Sequence[str], terms: Sequence[str]) -> list[str]:
+    """`phrases(text, terms)` of each pair, in one compiled pass (no Python code per text;
+    with no texts the pass runs too, so a warm-up on an empty text loads it)."""
+    text_points, text_at = _points(texts)
+    term_points, term_at = _points(terms)
+    table = _phrase_break_table()
+    low = text_points < 0x10000
+    breaks = np.zeros(text_points.shape, dtype=bool)
+    breaks[low] = table[text_points[low]]
+    out, out_at = _phrase_rows(
+        text_points, breaks, text_at, term_points, term_at, np.int64(PHRASE_WIDTH),
+        np.int32(_TERM_BREAK),
+    )  # fmt: skip
+    joined = out.tobytes().decode("utf-32-le")
+    bounds = out_at.tolist()
+    return [joined[bounds[i] : bounds[i + 1]] for i in range(len(texts))]
+
+
+@numba.njit(nogil=True, cache=True)
+def _phrase_rows(
+    points: np.ndarray, breaks: np.ndarray, text_at: np.ndarray,
+    term_points: np.ndarray, term_at: np.ndarray, width: np.int64, sep: np.int32,
+) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Row by row what `phrases` returns, as code points one row after another and where each
+    row starts. A phrase is held as (source, start, length): source 0 is the text's points, 1
+    the terms' points."""
+    rows = text_at.shape[0] - 1
+    out = np.empty(points.shape[0] + term_points.shape[0] + 16, np.int32)
+    out_at = np.zeros(rows + 1, np.int64)
+    part_start = np.empty(points.shape[0] + 1, np.int64)
+    part_end = np.empty(points.shape[0] + 1, np.int64)
+    most = term_points.shape[0] + 1
+    kept_source = np.empty(most, np.int64)
+    kept_start = np.empty(most, np.int64)
+    kept_length = np.empty(most, np.int64)
+    spare_source = np.empty(most, np.int64)
+    spare_start = np.empty(most, np.int64)
+    spare_length = np.empty(most, np.int64)
+    n = 0
+    for row in range(rows):
+        start, end = text_at[row], text_at[row + 1]
+        parts = 0  # the runs between breaks
+        i = start
+        while i < end:
+            if breaks[i]:
+                i += 1
+                continue
+            j = i
+            while j < end and not breaks[j]:
+                j += 1
+            part_start[parts], part_end[parts] = i, j
+            parts += 1
+            i = j
+        kept = 0
+        t_end = term_at[row + 1]
+        t = term_at[row]
+        while t <= t_end:
+            u = t  # the term is term_points[t:u], up to the next 、 or the row's end
+            while u < t_end and term_points[u] != sep:
+                u += 1
+            size = u - t
+            if size:
+                # The first part that holds the term, else the term itself (never cut: a
+                # term wider than width is cut from 0 to its own width).
+                source, at_start, length = 1, t, size
+                for p in range(parts):
+                    at = _find(points, part_start[p], part_end[p], term_points, t, size)
+                    if at >= 0:
+                        source, at_start = 0, part_start[p]
+                        length = part_end[p] - part_start[p]
+                        if length > width:
+                            room = max(0, width - size) // 2
+                            cut = max(0, min(at - room, length - width))
+                            at_start += cut
+                            length = min(max(width, size), length - cut)
+                        break
+                seen = False
+                for k in range(kept):
+                    if _holds(points, term_points, kept_source[k], kept_start[k],
+                              kept_length[k], source, at_start, length):  # fmt: skip
+                        seen = True
+                        break
+                if not seen:
+                    left = 0
+                    for k in range(kept):
+                        if not _holds(points, term_points, source, at_start, length,
+                                      kept_source[k], kept_start[k], kept_length[k]):  # fmt: skip
+                            spare_source[left] = kept_source[k]
+                            spare_start[left] = kept_start[k]
+                            spare_length[left] = kept_length[k]
+                            left += 1
+                    kept_source[:left] = spare_source[:left]
+                    kept_start[:left] = spare_start[:left]
+                    kept_length[:left] = spare_length[:left]
+                    kept_source[left], kept_start[left], kept_length[left] = (
+                        source,
+                        at_start,
+                        length,
+                    )
+                    kept = left + 1
+            t = u + 1
+        needed = n + kept
+        for k in range(kept):
+            needed += kept_length[k]
+        if needed > out.shape[0]:
+            grown = np.empty(2 * needed, np.int32)
+            grown[:n] = out[:n]
+            out = grown
+        for k in range(kept):
+            if k:
+                out[n] = sep
+                n += 1
+            from_points = kept_source[k] == 0
+            for c in range(kept_start[k], kept_start[k] + kept_length[k]):
+                out[n] = points[c] if from_points else term_points[c]
+                n += 1
+        out_at[row + 1] = n
+    return out[:n].copy(), out_at
+
+
+@numba.njit(nogil=True, cache=True)
+def _find(
+    points: np.ndarray, start: int, end: int, term: np.ndarray, t: int, size: int,
+) -> int:  # fmt: skip
+    """Where term[t:t + size] first occurs in points[start:end], from start; -1 if nowhere."""
+    for i in range(start, end - size + 1):
+        j = 0
+        while j < size and points[i + j] == term[t + j]:
+            j += 1
+        if j == size:
+            return i - start
+    return -1
+
+
+@numba.njit(nogil=True, cache=True)
+def _holds(
+    points: np.ndarray, term_points: np.ndarray,
+    source: int, start: int, length: int, inner_source: int, inner_start: int, inner_length: int,
+) -> bool:  # fmt: skip
+    """Whether the phrase (source, start, length) holds the phrase (inner_…) as `in` does."""
+    outer = points if source == 0 else term_points
+    inner = points if inner_source == 0 else term_points
+    for i in range(start, start + length - inner_length + 1):
+        j = 0
+        while j < inner_length and outer[i + j] == inner[inner_start + j]:
+            j += 1
+        if j == inner_length:
+            return True
+    return bool(inner_length == 0)
+
+
+@numba.njit(nogil=True, cache=True)
+def _path_totals(
+    indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, steps: np.ndarray,
+    step_indptr: np.ndarray, step_indices: np.ndarray, step_data: np.ndarray, features: int,
+) -> np.ndarray:  # fmt: skip
+    """For each entry of each row: the sum, over the steps of the row's path (steps: row ×
+    depth, the step's column, -1 where none), of its value times the weight the step gives
+    the feature, in float32, added depth after depth. Each depth, the rows are grouped by step
+    and each step's weights are spread into an array once."""
+    rows, steps_count = steps.shape[0], step_indptr.shape[0] - 1
+    total = np.zeros(data.shape[0], np.float32)
+    weights = np.zeros(features, np.float32)
+    start = np.zeros(steps_count + 1, np.int64)
+    order = np.empty(rows, np.int64)
+    for depth in range(steps.shape[1]):
+        start[:] = 0
+        for row in range(rows):
+            if steps[row, depth] >= 0:
+                start[steps[row, depth] + 1] += 1
+        for step in range(steps_count):
+            start[step + 1] += start[step]
+        placed = start[:-1].copy()
+        for row in range(rows):
+            step = steps[row, depth]
+            if step >= 0:
+                order[placed[step]] = row
+                placed[step] += 1
+        for step in range(steps_count):
+            if start[step] == start[step + 1]:
+                continue
+            for b in range(step_indptr[step], step_indptr[step + 1]):
+                weights[step_indices[b]] = step_data[b]
+            for k in range(start[step], start[step + 1]):
+                row = order[k]
+                for e in range(indptr[row], indptr[row + 1]):
+                    total[e] += data[e] * weights[indices[e]]
+            for b in range(step_indptr[step], step_indptr[step + 1]):
+                weights[step_indices[b]] = 0
+    return total
 
 
 # ------------------------------------------------------------------------------- save and load
