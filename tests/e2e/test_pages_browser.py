@@ -39,7 +39,7 @@ from wulian.investment.models import InvestmentProject, SigningEvent
 from wulian.landuse.models import LanduseResult, LanduseRun, LanduseSpec
 from wulian.policy.models import Payout, PolicyRun, PolicyVersion
 from wulian.reference.models import Metric
-from wulian.talent.models import Post
+from wulian.talent.models import EvaluationRunRow, EvaluationSpecVersion, Post
 from wulian.web.app import create_app
 from wulian.web.navigation import CHAINS
 
@@ -170,6 +170,9 @@ def _ids(session: Session, firm: int, request_id: int) -> dict[tuple[str, str], 
         ("investment", "chain"): [chain.row.code],
         ("investment", "key"): [chain.spec.nodes[0].key],
         ("talent", "post_id"): first(Post.id),
+        # the demo has people (and their evaluations) only with a key: else a Chinese 404
+        ("talent", "run_id"): first(EvaluationRunRow.id) or ["999999"],
+        ("talent", "spec_id"): first(EvaluationSpecVersion.id),
         ("?", QUERIES[0]): [f"?metric={metric}&period={period}"],
         ("?", QUERIES[1]): ["?parameter=rate&value=15%25"],
     }
