@@ -367,7 +367,7 @@ def _loans_context(db: Session, actor: Actor, request: Request) -> dict[str, Any
         "actor": actor, "pools": states, "names": {p.pool.id: p.pool.name for p in states},
         "loans": rows, "statuses": loans.STATUSES,
         "compensations": loans.compensations(db, actor=actor),
-        "compensation_statuses": loans.COMPENSATION_STATUSES, "show": service.show,
+        "compensation_statuses": loans.COMPENSATION_STATUSES, "show": service.grouped,
         "pct_of": loans.pct_of, "can_write": service.may_write(db, actor),
         "can_admin": actor.has(Permission.FINANCE_ADMIN), "today": today_of(request),
         "error": None, "form": {},
