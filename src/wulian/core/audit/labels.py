@@ -84,6 +84,9 @@ TABLES = {
     "capital_credit_runs": "知识价值信用评价",
     "capital_credit_results": "知识价值信用评价结果",
     "capital_credit_consents": "知识价值信用银行查看授权",
+    "capital_needs": "融资需求",
+    "capital_events": "银企对接活动",
+    "capital_event_outcomes": "银企对接成效",
 }
 
 ACTIONS = {
@@ -130,6 +133,7 @@ ACTIONS = {
     # capital
     "capital.credit_run": "运行知识价值信用评价",
     "capital.credit_refused": "银行查看知识价值信用被拒（企业未授权）",
+    "capital.needs_import": "导入融资需求",
 }
 
 COLUMNS = {
