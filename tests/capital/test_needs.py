@@ -115,8 +115,11 @@ def book(rows, headers=("企业名称", "融资金额（万元）", "资金用�
 
 
 def load(world, actor, data, dry_run=False):
-    return world.run(lambda s: needs.import_needs(s, actor=actor, today=TODAY, data=data,
-                                                  filename="needs.xlsx", dry_run=dry_run))  # fmt: skip
+    return world.run(
+        lambda s: needs.import_needs(
+            s, actor=actor, today=TODAY, data=data, filename="needs.xlsx", dry_run=dry_run
+        )
+    )
 
 
 def test_the_import_is_all_or_nothing_with_row_column_and_value(world, zone):
