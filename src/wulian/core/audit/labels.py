@@ -506,6 +506,12 @@ COLUMNS = {
     "line_wan": "授信参考额度（万元）",
     "known": "已知指标数",
     "explanation": "评价说明",
+    # capital: financing needs and matchmaking events
+    "deadline": "截止日期",
+    "desk_request_id": "诉求编号",
+    "intention": "融资意向",
+    "lenders": "参会机构",
+    "need_id": "融资需求编号",
 }
 
 VALUES = {
