@@ -68,13 +68,18 @@ def build_input(
 
 
 def create_run(
-    session: Session, *, actor: Actor, period: str, today: dt.date, note: str = ""
-) -> KnowledgeCreditRun:
-    """Evaluate the shipped spec on period's data; keep the results as a draft (finance office)."""
+    session: Session, *, actor: Actor, period: str, today: dt.date, note: str = "",
+    spec_code: str = "knowledge_credit",
+) -> KnowledgeCreditRun:  # fmt: skip
+    """Evaluate a shipped spec (Hubei's by default; spec_code picks another) on period's data;
+    keep the results as a draft (finance office)."""
     service.require_write(session, actor)
+    if spec_code not in credit.SHIPPED_SPECS:
+        names = "、".join(credit.shipped(c).name for c in credit.SHIPPED_SPECS)
+        raise InvalidInput(f"没有代码为“{spec_code}”的评价方案（可选：{names}）", field="spec_code")
     period = runs.year_period(period, latest=today.year)
-    text = credit.shipped_text()
-    spec = credit.load(text)
+    text = credit.shipped_text(spec_code)
+    spec = credit.load(text, credit.SHIPPED_SPECS[spec_code])
     frame = build_input(session, actor=actor, spec=spec, period=period)
     if frame.is_empty():
         raise InvalidInput(f"{period} 年没有可评价的企业数据", field="period", value=period)

@@ -715,6 +715,7 @@ def _credit_context(db: Session, actor: Actor, run_id: int | None) -> dict[str, 
         "actor": actor, "runs": all_runs, "run": run, "rows": rows, "spec": spec,
         "counts": knowledge.grade_counts(rows, spec.grades), "too_few": knowledge.TOO_FEW,
         "can_write": service.may_write(db, actor), "error": None, "form": {},
+        "specs": {code: credit.shipped(code).name for code in credit.SHIPPED_SPECS},
     }  # fmt: skip
 
 
@@ -745,7 +746,7 @@ def credit_run(request: Request, db: DB, actor: CurrentActor, form: FormFields) 
     try:
         run = knowledge.create_run(
             db, actor=actor, period=values.get("period", ""), today=today_of(request),
-            note=values.get("note", ""),
+            note=values.get("note", ""), spec_code=values.get("spec_code") or "knowledge_credit",
         )  # fmt: skip
     except WulianError as error:
         return _credit_failure(request, db, actor, error, "运行知识价值信用评价", values)
