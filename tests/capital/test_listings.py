@@ -99,6 +99,7 @@ def test_stages_reached_are_rewarded_through_the_policies_payouts(world, zone):
     assert outcome(run_2025, zone.firm) == 80.0
     assert outcome(run_2026, zone.firm) == 100.0  # 申报受理
     assert outcome(run_2025, zone.firm_b) is None  # no stage on the pipeline: not reached
+
     def approve(actor):
         return world.run(
             lambda s: [
