@@ -235,3 +235,39 @@ def test_a_run_may_use_chongqings_base_plus_bonus_spec(world, credit_data):
     with pytest.raises(InvalidInput, match="没有代码为“shanghai”的评价方案"):
         world.run(lambda s: knowledge.create_run(s, actor=fin, period="2025", today=TODAY,
                                                  spec_code="shanghai"))  # fmt: skip
+
+
+def test_a_spec_is_edited_as_a_new_version_that_the_next_run_uses(world, credit_data):
+    from wulian.capital.models import CreditSpecVersion
+    from wulian.core.errors import InvalidFile
+
+    zone = credit_data
+    fin = zone.actor(world, "fin1")
+    world.run(lambda s: knowledge.SPECS.install(s, actor=SYSTEM))
+    base = world.scalar(
+        sa.select(CreditSpecVersion).where(CreditSpecVersion.code == "knowledge_credit")
+    )
+    text = base.text.replace("lines: {A: 1000, B: 800, C: 500,", "lines: {A: 1000, B: 800, C: 600,")
+    assert text != base.text
+
+    def save(actor, body):
+        return world.run(
+            lambda s: (
+                knowledge.SPECS.save(
+                    s, actor=actor, text=body, based_on_id=base.id, note="C 级额度调整"
+                ).version
+            )
+        )
+
+    with pytest.raises(PermissionDenied, match="只有金融办"):
+        save(zone.actor(world, "inv1"), text)
+    with pytest.raises(InvalidFile, match="等级 C 没有对应的授信额度"):
+        save(fin, base.text.replace("C: 500, ", ""))
+    assert save(fin, text) == 2
+    run_id = world.run(lambda s: knowledge.create_run(s, actor=fin, period="2025",
+                                                      today=TODAY).id)  # fmt: skip
+    run = world.run(lambda s: s.get(KnowledgeCreditRun, run_id))
+    assert (run.spec_code, run.spec_version) == ("knowledge_credit", "2")
+    rows = {g.enterprise_id: g for g in world.run(
+        lambda s: knowledge.results(s, actor=fin, run_id=run_id))}  # fmt: skip
+    assert (rows[zone.firm].grade, rows[zone.firm].line_wan) == ("C", 600.0)  # the new line

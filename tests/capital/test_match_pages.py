@@ -115,3 +115,15 @@ def test_the_needs_import_checks_then_writes(world, zone, make_client):
     assert world.scalar(sa.select(sa.func.count()).select_from(FinancingNeed)) == 0
     template = fin.get("/capital/needs/import/template.xlsx")
     assert template.status_code == 200
+
+
+def test_the_credit_specs_are_listed_with_their_versions(world, zone, make_client):
+    from tests.conftest import SYSTEM
+    from wulian.capital import knowledge
+
+    world.run(lambda s: knowledge.SPECS.install(s, actor=SYSTEM))
+    page = signed_in(make_client, "fin1").get("/capital/credit/specs")
+    assert page.status_code == 200
+    assert "重庆模式" in page.text
+    assert "湖北" in page.text or "七项指标" in page.text
+    assert signed_in(make_client, "firm_user").get("/capital/credit/specs").status_code == 403

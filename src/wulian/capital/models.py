@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from wulian.core.db import Base, JSONType, utcnow
 from wulian.core.runs import PublishedRun
+from wulian.core.specversions import SpecVersion
 
 
 class CapitalConfig(Base):
@@ -347,3 +348,11 @@ class MatchOutcome(Base):
     disbursed_yuan: Mapped[int | None] = mapped_column(sa.BigInteger)
     created_by: Mapped[str] = mapped_column(sa.String(100))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class CreditSpecVersion(SpecVersion, Base):
+    """One version of a knowledge-value credit spec file (Hubei's, Chongqing's or a zone's own).
+    Versions are never edited: an edit is a new version; a run keeps the text it used."""
+
+    __tablename__ = "capital_credit_specs"
+    __table_args__ = (sa.UniqueConstraint("code", "version"),)

@@ -39,6 +39,7 @@ from wulian.core.deps import (
 )
 from wulian.core.errors import InvalidInput, PermissionDenied, WulianError
 from wulian.core.permissions import Actor, Permission
+from wulian.core.specpages import SpecPages, spec_api, spec_router
 from wulian.core.uploads import Uploads
 from wulian.enterprises import read
 from wulian.enterprises import views as enterprise_views
@@ -715,7 +716,7 @@ def _credit_context(db: Session, actor: Actor, run_id: int | None) -> dict[str, 
         "actor": actor, "runs": all_runs, "run": run, "rows": rows, "spec": spec,
         "counts": knowledge.grade_counts(rows, spec.grades), "too_few": knowledge.TOO_FEW,
         "can_write": service.may_write(db, actor), "error": None, "form": {},
-        "specs": {code: credit.shipped(code).name for code in credit.SHIPPED_SPECS},
+        "specs": knowledge.spec_choices(db),
     }  # fmt: skip
 
 
@@ -1041,3 +1042,20 @@ def outcome_create(
         context = _event_context(db, actor, event_id) | {"error": error, "form": values}
         return render(request, "capital/event.html", context, status_code=error.status)
     return RedirectResponse(f"/capital/events/{event_id}?recorded=1", status_code=303)
+
+
+# ---------------------------------------------------------------- the credit specs' versions
+
+CREDIT_SPEC_PAGES = SpecPages(
+    base="/capital/credit/specs",
+    kind=knowledge.SPECS,
+    intro="知识价值信用评价方案：湖北模式（七项指标）与重庆模式（基础指标加加分项）随平台内置，"
+    "也可保存本地方案。修改会保存为新版本，旧版本保留；每次评价记录所用方案的文本和版本。",
+    hint="格式见用户手册“资金链”：index 为指数评价方案（指标、权重、满分线、分级），lines 为各级"
+    "授信参考额度（万元），min_known 为评级所需的最少已知指标数。保存前逐项检查，有错时不保存，"
+    "并指出行号。",
+    shipped_note="平台内置。满分线、权重、分数线和额度为平台默认值，不是官方数值，请按本地方案修改。",
+    edit_permission=Permission.FINANCE_WRITE,
+)
+pages.include_router(spec_router(CREDIT_SPEC_PAGES))
+api.include_router(spec_api(CREDIT_SPEC_PAGES))

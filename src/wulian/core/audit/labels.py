@@ -87,6 +87,7 @@ TABLES = {
     "capital_needs": "融资需求",
     "capital_events": "银企对接活动",
     "capital_event_outcomes": "银企对接成效",
+    "capital_credit_specs": "知识价值信用评价方案版本",
 }
 
 ACTIONS = {

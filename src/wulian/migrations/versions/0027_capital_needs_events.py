@@ -1,4 +1,5 @@
-"""Financing needs of firms and bank–firm matchmaking events (银企对接) with their outcomes.
+"""Financing needs of firms, bank–firm matchmaking events (银企对接) with their outcomes, and the
+versions of the knowledge-value credit specs.
 
 Revision ID: 0027f
 Revises: 0024k
@@ -136,9 +137,35 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_capital_event_outcomes_event_id"), ["event_id"], unique=False
         )
+    op.create_table(
+        "capital_credit_specs",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("code", sa.String(length=64), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("note", sa.String(length=500), nullable=False),
+        sa.Column("shipped", sa.Boolean(), nullable=False),
+        sa.Column("created_by", sa.String(length=100), nullable=False),
+        sa.Column("created_at", wulian.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("based_on_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["based_on_id"],
+            ["capital_credit_specs.id"],
+            name=op.f("fk_capital_credit_specs_based_on_id_capital_credit_specs"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_capital_credit_specs")),
+        sa.UniqueConstraint("code", "version", name=op.f("uq_capital_credit_specs_code")),
+    )
+    with op.batch_alter_table("capital_credit_specs", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_capital_credit_specs_code"), ["code"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("capital_credit_specs", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_capital_credit_specs_code"))
+
+    op.drop_table("capital_credit_specs")
     with op.batch_alter_table("capital_event_outcomes", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_capital_event_outcomes_event_id"))
         batch_op.drop_index(batch_op.f("ix_capital_event_outcomes_enterprise_id"))
