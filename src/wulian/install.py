@@ -21,6 +21,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from wulian.capital import knowledge as capital_knowledge
 from wulian.chains import service as chains_service
 from wulian.core import audit, specversions
 from wulian.core.auth import service as auth_service
@@ -59,6 +60,7 @@ SHIPPED: tuple[specversions.Shipped, ...] = (
     chains_service.SHIPPED_SPECS,
     desk_service.SHIPPED_SPECS,
     talent_evaluations.SHIPPED_SPECS,
+    capital_knowledge.SHIPPED_SPECS,
 )
 
 

@@ -16,6 +16,7 @@ from wulian.core.auth import service as auth_service
 from wulian.core.permissions import Actor, Role
 from wulian.enterprises.uscc import synthetic
 from wulian.investment import service as investment
+from wulian.reference import service as reference_service
 
 TODAY = dt.date(2026, 6, 30)
 
@@ -36,6 +37,7 @@ class Zone:
 @pytest.fixture
 def zone(world) -> Zone:
     world.run(lambda s: chains.install_shipped(s, actor=SYSTEM))
+    world.run(lambda s: reference_service.sync_metrics(s, actor=SYSTEM))  # listing stages as facts
     finance = world.department("finance", "金融办")
     other = world.department("investment", "投资促进局（招商）")
     firm = world.enterprise("衢州锂测材料有限公司", code=synthetic(4301))

@@ -18,7 +18,7 @@ from tests.conftest import SYSTEM, login, post_form
 from wulian.capital import credit, knowledge
 from wulian.capital.models import KnowledgeCreditResult, KnowledgeCreditRun
 from wulian.core.audit.models import AuditEntry
-from wulian.core.errors import InvalidFile, PermissionDenied
+from wulian.core.errors import InvalidFile, InvalidInput, PermissionDenied
 from wulian.enterprises import facts
 from wulian.enterprises.models import EnterpriseTag
 from wulian.reference import service as reference_service
@@ -212,3 +212,62 @@ def test_the_credit_pages(client, world, credit_data, make_client):
     assert "已授权合作银行" in firm.get(f"/capital/credit/firms/{zone.firm}").text
     assert firm.get(f"/capital/credit/firms/{zone.firm_b}").status_code == 403
     assert firm.get("/capital/credit").status_code == 403
+
+
+def test_a_run_may_use_chongqings_base_plus_bonus_spec(world, credit_data):
+    zone = credit_data
+    fin = zone.actor(world, "fin1")
+    run_id = world.run(lambda s: knowledge.create_run(
+        s, actor=fin, period="2025", today=TODAY, spec_code="knowledge_credit_cq").id)  # fmt: skip
+    run = world.run(lambda s: s.get(KnowledgeCreditRun, run_id))
+    assert run.spec_code == "knowledge_credit_cq"
+    assert "重庆" in run.spec_text
+    rows = {g.enterprise_id: g for g in world.run(
+        lambda s: knowledge.results(s, actor=fin, run_id=run_id))}  # fmt: skip
+    # firm A: base (50×100 + 25×80 + 25×100) ÷ 100 = 95; bonus: tech staff 20% → 5, postgraduates
+    # 10% → 5, growth 25% → 5, 高企 → 10: 120 → A → 300 万元
+    a = rows[zone.firm]
+    assert (a.score, a.grade, a.line_wan) == (120.0, "A", 300.0)
+    # firm B: only R&D 20 万元 (4 points) and intensity 2% (33.3) known among the base: their
+    # weights share the base (18.7); no bonus shown, none added → E → 40 万元
+    b = rows[zone.firm_b]
+    assert (b.score, b.grade, b.line_wan) == (18.7, "E", 40.0)
+    with pytest.raises(InvalidInput, match="没有代码为“shanghai”的评价方案"):
+        world.run(lambda s: knowledge.create_run(s, actor=fin, period="2025", today=TODAY,
+                                                 spec_code="shanghai"))  # fmt: skip
+
+
+def test_a_spec_is_edited_as_a_new_version_that_the_next_run_uses(world, credit_data):
+    from wulian.capital.models import CreditSpecVersion
+    from wulian.core.errors import InvalidFile
+
+    zone = credit_data
+    fin = zone.actor(world, "fin1")
+    world.run(lambda s: knowledge.SPECS.install(s, actor=SYSTEM))
+    base = world.scalar(
+        sa.select(CreditSpecVersion).where(CreditSpecVersion.code == "knowledge_credit")
+    )
+    text = base.text.replace("lines: {A: 1000, B: 800, C: 500,", "lines: {A: 1000, B: 800, C: 600,")
+    assert text != base.text
+
+    def save(actor, body):
+        return world.run(
+            lambda s: (
+                knowledge.SPECS.save(
+                    s, actor=actor, text=body, based_on_id=base.id, note="C 级额度调整"
+                ).version
+            )
+        )
+
+    with pytest.raises(PermissionDenied, match="只有金融办"):
+        save(zone.actor(world, "inv1"), text)
+    with pytest.raises(InvalidFile, match="等级 C 没有对应的授信额度"):
+        save(fin, base.text.replace("C: 500, ", ""))
+    assert save(fin, text) == 2
+    run_id = world.run(lambda s: knowledge.create_run(s, actor=fin, period="2025",
+                                                      today=TODAY).id)  # fmt: skip
+    run = world.run(lambda s: s.get(KnowledgeCreditRun, run_id))
+    assert (run.spec_code, run.spec_version) == ("knowledge_credit", "2")
+    rows = {g.enterprise_id: g for g in world.run(
+        lambda s: knowledge.results(s, actor=fin, run_id=run_id))}  # fmt: skip
+    assert (rows[zone.firm].grade, rows[zone.firm].line_wan) == ("C", 600.0)  # the new line

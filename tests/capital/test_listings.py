@@ -73,3 +73,46 @@ def test_only_the_finance_office_moves_firms_and_a_firm_sees_its_own(world, zone
         world.run(lambda s: listings.firm_case(s, actor=firm_user, enterprise_id=zone.firm_b))
     with pytest.raises(PermissionDenied):
         world.run(lambda s: listings.cases(s, actor=firm_user))
+
+
+def test_stages_reached_are_rewarded_through_the_policies_payouts(world, zone):
+    from tests.conftest import SYSTEM
+    from wulian.policy import service as policy
+
+    fin = zone.actor(world, "fin1")
+    case = add(world, fin, on=dt.date(2024, 11, 1))
+    move(world, fin, case, "shareholding", on=dt.date(2025, 3, 1))
+    move(world, fin, case, "tutoring", on=dt.date(2025, 9, 1))
+    move(world, fin, case, "filing", on=dt.date(2026, 2, 1))
+    world.run(lambda s: policy.install_shipped(s, actor=SYSTEM))
+    run_2025 = world.run(lambda s: policy.create_run(s, actor=SYSTEM, period="2025").id)
+    run_2026 = world.run(lambda s: policy.create_run(s, actor=SYSTEM, period="2026").id)
+    staff = zone.actor(world, "analyst")
+
+    def outcome(run_id, firm):
+        rows = world.run(lambda s: policy.payout_list(
+            s, actor=staff, run_id=run_id, code="listing_reward",
+            filters=policy.PayoutFilters(status="eligible")).lines.items)  # fmt: skip
+        return {line.enterprise.id: line.outcome.amount for line in rows}.get(firm)
+
+    # 2025: 股改 30 + 辅导备案 50 (the platform's default amounts), one payout for the year
+    assert outcome(run_2025, zone.firm) == 80.0
+    assert outcome(run_2026, zone.firm) == 100.0  # 申报受理
+    assert outcome(run_2025, zone.firm_b) is None  # no stage on the pipeline: not reached
+
+    def approve(actor):
+        return world.run(
+            lambda s: [
+                p.amount
+                for p in policy.approve(
+                    s, actor=actor, run_id=run_2025, code="listing_reward",
+                    enterprise_ids=[zone.firm],
+                )
+            ]
+        )  # fmt: skip
+
+    with pytest.raises(PermissionDenied):  # the finance office approves its policy's payouts
+        approve(zone.actor(world, "inv1"))
+    assert approve(fin) == [80.0]
+    with pytest.raises(Conflict, match="不能重复兑现"):
+        approve(fin)

@@ -126,3 +126,35 @@ def test_a_firm_sees_its_own_plan_and_only_handed_notes(world, zone, firm_data):
     staff = world.run(lambda s: products.plan(s, actor=zone.actor(world, "analyst"),
                                               enterprise_id=zone.firm, today=TODAY))  # fmt: skip
     assert len(staff.notes) == 2
+
+
+def test_rules_may_name_the_inputs_and_titles_in_chinese(world, zone, firm_data):
+    fin = zone.actor(world, "fin1")
+    rules = "高企: '高新技术企业' in 资质\n营收不低于 1000 万元: 营业收入 >= 1000\n园区: 园区企业"
+    product(world, fin, "中文规则贷", rules)
+    plan = world.run(lambda s: products.plan(s, actor=fin, enterprise_id=zone.firm, today=TODAY))
+    match = plan.matches[0]
+    assert match.status == "qualifies"
+    assert [c.source for c in match.checks][1] == "营业收入 >= 1000"  # shown as typed
+    with pytest.raises(InvalidInput, match="准入规则第 2 行（利润）：没有名为“净利润额”的输入"):
+        product(world, fin, "坏中文规则贷", "园区: 园区企业\n利润: 净利润额 > 0")
+    assert world.scalar(sa.select(sa.func.count()).select_from(FinancingProduct)) == 1
+
+
+def test_a_firm_with_a_defaulted_loan_does_not_qualify_without_the_reason(world, zone, firm_data):
+    from wulian.capital import loans
+
+    fin = zone.actor(world, "fin1")
+    product(world, fin, "科技贷", KEJI)
+    data = loans.NewLoan(firm="衢州锂测材料有限公司", lender="衢州某银行", granted="300",
+                         disbursed="300", granted_on=dt.date(2025, 1, 5))  # fmt: skip
+    loan_id = world.run(lambda s: loans.register(s, actor=fin, today=TODAY, data=data).id)
+    plan = world.run(lambda s: products.plan(s, actor=fin, enterprise_id=zone.firm, today=TODAY))
+    assert plan.matches[0].status == "qualifies"
+    world.run(lambda s: loans.update(s, actor=fin, today=TODAY, loan_id=loan_id,
+                                     status="default"))  # fmt: skip
+    plan = world.run(lambda s: products.plan(s, actor=fin, enterprise_id=zone.firm, today=TODAY))
+    match = plan.matches[0]
+    assert match.status == "nearly"
+    assert [c.label for c in match.failed] == ["无逾期、违约贷款"]
+    assert "衢州某银行贷款违约（2026-06-30）" in match.failed[0].source

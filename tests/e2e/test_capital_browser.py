@@ -88,3 +88,44 @@ def test_a_fund_invests_in_a_project_and_a_default_warns_the_pool(
     assert errors == [
         "Failed to load resource: the server responded with a status of 422 (Unprocessable Entity)"
     ]
+
+
+def test_a_need_goes_to_an_event_and_its_outcome_adds_to_the_totals(
+    page: Page, live_server, world, zone
+):
+    fin = zone.actor(world, "fin1")
+    product(world, fin, "科技贷", "园区企业: 园区企业")
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    sign_in(page, live_server, "fin1")
+    page.get_by_role("link", name="融资需求", exact=True).click()
+    form = page.locator("#need-form")
+    form.get_by_label("企业").fill("衢州锂测材料有限公司")
+    form.get_by_label("融资金额（万元）").fill("800")
+    form.get_by_label("资金用途").fill("流动资金")
+    form.get_by_role("button", name="登记").click()
+    expect(page.locator("#created")).to_be_visible()
+    expect(page.locator("#needs")).to_contain_text("800")
+
+    page.get_by_role("link", name="银企对接", exact=True).first.click()
+    expect(page.locator("#invitations")).to_contain_text("科技贷")
+    expect(page.locator("#invite-lenders")).to_contain_text("衢州某银行")
+    form = page.locator("#event-form")
+    form.get_by_label("活动名称").fill("锂电产业链银企对接会")
+    form.get_by_label("日期").fill("2026-05-20")
+    form.get_by_label("参会机构（用顿号分隔）").fill("衢州某银行")
+    expect(form.get_by_label("参会企业（全称或统一社会信用代码，用顿号分隔）")).to_have_value(
+        "衢州锂测材料有限公司"
+    )
+    form.get_by_role("button", name="登记").click()
+    outcome = page.locator("#outcome-form")
+    outcome.get_by_label("授信（万元）").fill("1200")
+    outcome.get_by_label("放款（万元）").fill("500")
+    outcome.get_by_role("button", name="登记").click()
+    expect(page.locator("#recorded")).to_be_visible()
+    expect(page.locator("#event-totals")).to_contain_text("1,200")
+    expect(page.locator("#outcomes")).to_contain_text("500")
+    shot(page, "event")
+    page.get_by_role("link", name="银企对接").first.click()
+    expect(page.locator("#events-years")).to_contain_text("1,200")
+    assert errors == []

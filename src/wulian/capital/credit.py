@@ -21,6 +21,12 @@ from wulian.engines.specfile import SpecProblem, load_spec
 
 UNIT = "enterprise_id"
 SHIPPED = "knowledge_credit.yaml"
+# the shipped specs a run may use: code → file (Hubei's seven indicators; Chongqing's base
+# indicators plus bonus items)
+SHIPPED_SPECS: dict[str, str] = {
+    "knowledge_credit": SHIPPED,
+    "knowledge_credit_cq": "knowledge_credit_cq.yaml",
+}
 TAG_COLUMNS = {"high_tech": "gaoxin"}  # indicator column → the registry title it reads (1/0)
 Amount = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 
@@ -75,12 +81,13 @@ def load(text: str, filename: str = SHIPPED) -> CreditSpec:
     return load_spec(text, filename, CreditSpec)
 
 
-def shipped_text() -> str:
-    return resources.files("wulian.capital").joinpath("specs", SHIPPED).read_text("utf-8")
+def shipped_text(code: str = "knowledge_credit") -> str:
+    filename = SHIPPED_SPECS[code]
+    return resources.files("wulian.capital").joinpath("specs", filename).read_text("utf-8")
 
 
-def shipped() -> CreditSpec:
-    return load(shipped_text())
+def shipped(code: str = "knowledge_credit") -> CreditSpec:
+    return load(shipped_text(code), SHIPPED_SPECS[code])
 
 
 def score(spec: CreditSpec, frame: pl.DataFrame) -> tuple[pl.DataFrame, pipeline.Result]:

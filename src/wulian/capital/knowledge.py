@@ -20,8 +20,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from wulian.capital import credit, service
-from wulian.capital.models import KnowledgeCreditConsent, KnowledgeCreditResult, KnowledgeCreditRun
-from wulian.core import audit, runs
+from wulian.capital.models import (
+    CreditSpecVersion,
+    KnowledgeCreditConsent,
+    KnowledgeCreditResult,
+    KnowledgeCreditRun,
+)
+from wulian.core import audit, runs, specversions
 from wulian.core.db import utcnow
 from wulian.core.errors import InvalidInput, NotFound, PermissionDenied
 from wulian.core.permissions import Actor, Permission
@@ -64,23 +69,80 @@ def build_input(
     return frame.select(credit.UNIT, *spec.columns).sort(credit.UNIT)
 
 
+# ---------------------------------------------------------------- the spec files' versions
+
+
+def _describe(session: Session, code: str, text: str) -> dict[str, object]:
+    return {"name": credit.load(text, credit.SHIPPED_SPECS.get(code, f"{code}.yaml")).name}
+
+
+SHIPPED_SPECS = specversions.Shipped(
+    key="capital_credit",
+    label="知识价值信用评价方案",
+    model=CreditSpecVersion,
+    files=lambda: {code: credit.shipped_text(code) for code in credit.SHIPPED_SPECS},
+    describe=_describe,
+)
+
+
+def _check_spec(
+    session: Session, actor: Actor, base: CreditSpecVersion, text: str, copy: bool
+) -> specversions.Checked:
+    """A new version (or a copy) of a credit spec: the finance office; refused at its line."""
+    service.require_write(session, actor)
+    model = credit.load(text, "方案文件")
+    return specversions.Checked(model.id, model.name)
+
+
+SPECS = specversions.SpecKind(
+    model=CreditSpecVersion, what="知识价值信用评价方案", write=Permission.FINANCE_WRITE,
+    may_read=service.require_read, check=_check_spec, shipped=SHIPPED_SPECS,
+    may_edit=lambda session, actor, row: service.may_write(session, actor),
+)  # fmt: skip
+
+
+def spec_text(session: Session, code: str) -> tuple[str, int]:
+    """The text of code's newest stored version and its version (the shipped file, version 1,
+    where none is stored)."""
+    row = specversions.latest(session, CreditSpecVersion, code)
+    if row is not None:
+        return row.text, row.version
+    if code not in credit.SHIPPED_SPECS:
+        raise InvalidInput(f"没有代码为“{code}”的评价方案", field="spec_code")
+    return credit.shipped_text(code), 1
+
+
+def spec_choices(session: Session) -> dict[str, str]:
+    """code → name of the specs a run may use: the shipped ones and any stored."""
+    out = {code: credit.shipped(code).name for code in credit.SHIPPED_SPECS}
+    for row in session.scalars(sa.select(CreditSpecVersion).order_by(CreditSpecVersion.id)):
+        out[row.code] = row.name
+    return out
+
+
 # ---------------------------------------------------------------- runs
 
 
 def create_run(
-    session: Session, *, actor: Actor, period: str, today: dt.date, note: str = ""
-) -> KnowledgeCreditRun:
-    """Evaluate the shipped spec on period's data; keep the results as a draft (finance office)."""
+    session: Session, *, actor: Actor, period: str, today: dt.date, note: str = "",
+    spec_code: str = "knowledge_credit",
+) -> KnowledgeCreditRun:  # fmt: skip
+    """Evaluate a shipped spec (Hubei's by default; spec_code picks another) on period's data;
+    keep the results as a draft (finance office)."""
     service.require_write(session, actor)
+    choices = spec_choices(session)
+    if spec_code not in choices:
+        names = "、".join(choices.values())
+        raise InvalidInput(f"没有代码为“{spec_code}”的评价方案（可选：{names}）", field="spec_code")
     period = runs.year_period(period, latest=today.year)
-    text = credit.shipped_text()
-    spec = credit.load(text)
+    text, version = spec_text(session, spec_code)
+    spec = credit.load(text, f"{spec_code} v{version}")
     frame = build_input(session, actor=actor, spec=spec, period=period)
     if frame.is_empty():
         raise InvalidInput(f"{period} 年没有可评价的企业数据", field="period", value=period)
     rows, result = credit.score(spec, frame)
     run = KnowledgeCreditRun(
-        period=period, spec_code=spec.id, spec_name=spec.name, spec_version=str(spec.version),
+        period=period, spec_code=spec_code, spec_name=spec.name, spec_version=str(version),
         spec_text=text, inputs=runs.pack(frame), snapshot_hash=runs.snapshot([text], period, frame),
         note=note.strip()[:500], created_by=actor.label,
     )  # fmt: skip

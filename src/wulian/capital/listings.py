@@ -21,7 +21,7 @@ from wulian.capital.models import ListingCase
 from wulian.chains import service as chains
 from wulian.core.errors import Conflict, InvalidInput, NotFound
 from wulian.core.permissions import Actor
-from wulian.enterprises import read
+from wulian.enterprises import facts, read
 from wulian.enterprises import service as enterprises
 
 STAGES: dict[str, str] = {
@@ -35,6 +35,15 @@ STAGES: dict[str, str] = {
     "neeq": "新三板挂牌",
 }
 ORDER = ["reserve", "shareholding", "tutoring", "filing", "review", "registered", "listed"]
+# the stages the listing-reward policy (policy/policies/listing_reward.yaml) rewards: reaching
+# one records the registry metric it reads (1 for the year of the day reached), as the officer
+REWARD_METRICS: dict[str, str] = {
+    "shareholding": "listing_shareholding",
+    "tutoring": "listing_tutoring",
+    "filing": "listing_filing",
+    "listed": "listing_listed",
+    "neeq": "listing_neeq",
+}
 BOARDS: dict[str, str] = {
     "main": "主板",
     "star": "科创板",
@@ -120,6 +129,13 @@ def advance(
     case.stage = to_stage
     case.stage_dates = {**case.stage_dates, to_stage: day.isoformat()}
     session.flush()
+    metric = REWARD_METRICS.get(to_stage)
+    if metric is not None:  # the stage as the policies read it: the listing reward's input
+        facts.record(
+            session, actor=actor, enterprise_id=case.enterprise_id, metric_key=metric,
+            period=str(day.year), value=1.0, source="officer", as_of=day,
+            note=f"上市梯队：{STAGES[to_stage]}（{day.isoformat()}）",
+        )  # fmt: skip
     return case
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from wulian.core.db import Base, JSONType, utcnow
 from wulian.core.runs import PublishedRun
+from wulian.core.specversions import SpecVersion
 
 
 class CapitalConfig(Base):
@@ -275,3 +276,83 @@ class KnowledgeCreditConsent(Base):
     granted: Mapped[bool] = mapped_column(default=False)
     changed_by: Mapped[str] = mapped_column(sa.String(100))
     changed_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+# ---------------------------------------------------------------- financing needs and 银企对接
+
+
+class FinancingNeed(Base):
+    """A firm's financing need (融资需求): amount, purpose, term, the collateral it can offer, the
+    day it needs the money by and where it stands; typed by the firm or an officer, imported from
+    a list, or taken from a request of the desk's 融资需求 category."""
+
+    __tablename__ = "capital_needs"
+    __table_args__ = (sa.CheckConstraint("amount_yuan > 0", name="need_amount_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(sa.ForeignKey("enterprises.id"), index=True)
+    firm_name: Mapped[str] = mapped_column(sa.String(200))
+    amount_yuan: Mapped[int] = mapped_column(sa.BigInteger)
+    purpose: Mapped[str] = mapped_column(sa.String(200))
+    term_months: Mapped[int | None]
+    collateral: Mapped[str] = mapped_column(sa.String(200), default="")
+    deadline: Mapped[dt.date | None]
+    status: Mapped[str] = mapped_column(sa.String(16), default="open", index=True)
+    source: Mapped[str] = mapped_column(sa.String(16), default="form")  # form | desk | import
+    desk_request_id: Mapped[int | None] = mapped_column(unique=True)  # the desk's request
+    created_by: Mapped[str] = mapped_column(sa.String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class MatchEvent(Base):
+    """A matchmaking event between banks and firms (银企对接会): its day, the lenders and the firms
+    taking part."""
+
+    __tablename__ = "capital_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    held_on: Mapped[dt.date] = mapped_column(index=True)
+    place: Mapped[str] = mapped_column(sa.String(200), default="")
+    chain: Mapped[str | None] = mapped_column(sa.String(48))  # an event for one chain's firms
+    lenders: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    firms: Mapped[list[int]] = mapped_column(JSONType, default=list)  # enterprise ids
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+    created_by: Mapped[str] = mapped_column(sa.String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class MatchOutcome(Base):
+    """What came of one firm and one lender (and product) at an event: an intention (意向), the
+    credit granted (授信) and the loans disbursed (放款), linked to the registered loan when there
+    is one."""
+
+    __tablename__ = "capital_event_outcomes"
+    __table_args__ = (
+        sa.UniqueConstraint("event_id", "enterprise_id", "lender", "product_id"),
+        sa.CheckConstraint("granted_yuan IS NULL OR granted_yuan > 0", name="outcome_granted"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("capital_events.id", ondelete="CASCADE"), index=True
+    )
+    enterprise_id: Mapped[int] = mapped_column(sa.ForeignKey("enterprises.id"), index=True)
+    firm_name: Mapped[str] = mapped_column(sa.String(200))
+    lender: Mapped[str] = mapped_column(sa.String(200))
+    product_id: Mapped[int | None] = mapped_column(sa.ForeignKey("capital_products.id"))
+    need_id: Mapped[int | None] = mapped_column(sa.ForeignKey("capital_needs.id"))
+    loan_id: Mapped[int | None] = mapped_column(sa.ForeignKey("capital_loans.id"))
+    intention: Mapped[bool] = mapped_column(default=True)
+    granted_yuan: Mapped[int | None] = mapped_column(sa.BigInteger)
+    disbursed_yuan: Mapped[int | None] = mapped_column(sa.BigInteger)
+    created_by: Mapped[str] = mapped_column(sa.String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class CreditSpecVersion(SpecVersion, Base):
+    """One version of a knowledge-value credit spec file (Hubei's, Chongqing's or a zone's own).
+    Versions are never edited: an edit is a new version; a run keeps the text it used."""
+
+    __tablename__ = "capital_credit_specs"
+    __table_args__ = (sa.UniqueConstraint("code", "version"),)

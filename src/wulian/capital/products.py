@@ -14,6 +14,7 @@ and hand notes to the firm.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -21,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from wulian.capital import loans, service
-from wulian.capital.models import FinancingProduct, PlanNote
+from wulian.capital.models import FinancingProduct, Loan, PlanNote
 from wulian.core.errors import Conflict, InvalidInput, NotFound
 from wulian.core.permissions import Actor
 from wulian.engines.rules import expr
@@ -57,6 +58,14 @@ SYMBOLS: dict[str, expr.Symbol] = {
     TAG_INPUT: expr.Symbol("tags"),
 }
 NAMES = {k: v[0] for k, v in INPUTS.items()} | {TAG_INPUT: "资质（高新技术企业等）"}
+# the Chinese names a rule may use for the inputs (the names users see) and for the titles
+CHINESE = {v[0]: k for k, v in INPUTS.items()} | {
+    "资质": TAG_INPUT, "称号": TAG_INPUT, "营收": "revenue", "研发投入": "rd_expense",
+    "纳税": "tax_paid", "成立年限": "years", "发明专利": "invention_patents",
+}  # fmt: skip
+TAG_NAMES = {t.label: k for k, t in TAGS.items()} | {"高企": "gaoxin", "科小": "kexing"}
+_QUOTED = re.compile(r"""('[^'\n]*'|"[^"\n]*"|‘[^’\n]*’|“[^”\n]*”)""")
+_CJK = re.compile(r"[\u3400-\u9fff]+")
 
 
 # ---------------------------------------------------------------- the rule set
@@ -67,6 +76,30 @@ class Rule:
     label: str
     source: str
     node: expr.Node
+
+
+def translate(source: str, number: int, label: str) -> str:
+    """A condition written with the Chinese names of the inputs (营业收入 >= 500, '高新技术企业'
+    in 资质) in the expression language's names; InvalidInput at the line for an unknown name."""
+    out = []
+    for index, part in enumerate(_QUOTED.split(source)):
+        if index % 2:  # a quoted text: a title named in Chinese becomes its key
+            inner = part[1:-1].strip()
+            out.append(f"'{TAG_NAMES.get(inner, inner)}'")
+            continue
+
+        def name(found: re.Match[str]) -> str:
+            word = found.group(0)
+            if word not in CHINESE:
+                raise InvalidInput(
+                    f"准入规则第 {number} 行（{label}）：没有名为“{word}”的输入。可用的输入："
+                    + "、".join(f"{v}（{k}）" for k, v in NAMES.items()),
+                    field="eligibility", value=source,
+                )  # fmt: skip
+            return f" {CHINESE[word]} "
+
+        out.append(_CJK.sub(name, part))
+    return "".join(out).strip()
 
 
 def parse_rules(text: str) -> list[Rule]:
@@ -84,7 +117,8 @@ def parse_rules(text: str) -> list[Rule]:
                 "revenue >= 500”",
                 field="eligibility", value=line,
             )  # fmt: skip
-        source = source.strip()
+        typed = source.strip()
+        source = translate(typed, number, label.strip())
         try:
             node = expr.parse(source)
             kind = expr.Checker(source, SYMBOLS).type(node)
@@ -100,7 +134,7 @@ def parse_rules(text: str) -> list[Rule]:
                 f"这里是{expr.TYPE_NAMES[kind]}",
                 field="eligibility", value=source,
             )  # fmt: skip
-        rules.append(Rule(label.strip()[:100], source, node))
+        rules.append(Rule(label.strip()[:100], typed, node))
     return rules
 
 
@@ -288,10 +322,20 @@ def plan(session: Session, *, actor: Actor, enterprise_id: int, today: dt.date) 
     products = session.scalars(
         sa.select(FinancingProduct).where(FinancingProduct.active).order_by(FinancingProduct.id)
     )
+    troubled = session.scalars(
+        sa.select(Loan)
+        .where(Loan.enterprise_id == enterprise_id, Loan.status.in_(("overdue", "default")))
+        .order_by(Loan.id)
+    ).all()
+    reasons = "；".join(
+        f"{r.lender}贷款{loans.STATUSES[r.status]}（{r.status_on or '—'}）" for r in troubled
+    )
+    # a firm with an overdue or defaulted loan does not qualify without this reason
+    record = [Check("无逾期、违约贷款", reasons, False, [])] if troubled else []
     matches = []
     for product in products:
         rules = parse_rules(product.eligibility)
-        matches.append(Match(product, [_check(r, row) for r in rules]))
+        matches.append(Match(product, [_check(r, row) for r in rules] + record))
     order = {"qualifies": 0, "nearly": 1, "no": 2}
     matches.sort(key=lambda m: (order[m.status], len(m.failed), m.product.id))
     to_add = list(

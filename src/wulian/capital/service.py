@@ -121,6 +121,16 @@ def show(yuan: int | None, unit: str = "亿元") -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+def grouped(yuan: int | None, unit: str = "万元") -> str:
+    """元 shown exactly in unit with thousands separators (12,500, 1,234.5); empty when unknown."""
+    text = show(yuan, unit)
+    if not text:
+        return text
+    whole, dot, fraction = text.partition(".")
+    sign = "-" if whole.startswith("-") else ""
+    return f"{sign}{int(whole.lstrip('-')):,}{dot}{fraction}"
+
+
 def ratio(numerator: int, denominator: int) -> Decimal | None:
     """numerator ÷ denominator to 2 decimals; None when the denominator is 0 (unknown, not 0)."""
     if denominator <= 0:

@@ -15,10 +15,12 @@ from sqlalchemy.orm import Session
 
 from wulian.capital import (
     credit,
+    events,
     knowledge,
     ledger,
     listings,
     loans,
+    needs,
     products,
     profile,
     schemas,
@@ -37,6 +39,7 @@ from wulian.core.deps import (
 )
 from wulian.core.errors import InvalidInput, PermissionDenied, WulianError
 from wulian.core.permissions import Actor, Permission
+from wulian.core.specpages import SpecPages, spec_api, spec_router
 from wulian.core.uploads import Uploads
 from wulian.enterprises import read
 from wulian.enterprises import views as enterprise_views
@@ -348,6 +351,9 @@ def firm_context(db: Session, actor: Actor, enterprise_id: int) -> dict[str, Any
         "listing_stages": listings.STAGES, "boards": listings.BOARDS,
         "statuses": loans.STATUSES,
         "firm": service.firm_capital(db, actor=actor, enterprise_id=enterprise_id),
+        "needs": needs.needs(db, actor=actor, enterprise_id=enterprise_id),
+        "need_statuses": needs.STATUSES, "grouped": service.grouped,
+        "outcomes": events.firm_outcomes(db, actor=actor, enterprise_id=enterprise_id),
     }  # fmt: skip
 
 
@@ -367,7 +373,7 @@ def _loans_context(db: Session, actor: Actor, request: Request) -> dict[str, Any
         "actor": actor, "pools": states, "names": {p.pool.id: p.pool.name for p in states},
         "loans": rows, "statuses": loans.STATUSES,
         "compensations": loans.compensations(db, actor=actor),
-        "compensation_statuses": loans.COMPENSATION_STATUSES, "show": service.show,
+        "compensation_statuses": loans.COMPENSATION_STATUSES, "show": service.grouped,
         "pct_of": loans.pct_of, "can_write": service.may_write(db, actor),
         "can_admin": actor.has(Permission.FINANCE_ADMIN), "today": today_of(request),
         "error": None, "form": {},
@@ -710,6 +716,7 @@ def _credit_context(db: Session, actor: Actor, run_id: int | None) -> dict[str, 
         "actor": actor, "runs": all_runs, "run": run, "rows": rows, "spec": spec,
         "counts": knowledge.grade_counts(rows, spec.grades), "too_few": knowledge.TOO_FEW,
         "can_write": service.may_write(db, actor), "error": None, "form": {},
+        "specs": knowledge.spec_choices(db),
     }  # fmt: skip
 
 
@@ -740,7 +747,7 @@ def credit_run(request: Request, db: DB, actor: CurrentActor, form: FormFields) 
     try:
         run = knowledge.create_run(
             db, actor=actor, period=values.get("period", ""), today=today_of(request),
-            note=values.get("note", ""),
+            note=values.get("note", ""), spec_code=values.get("spec_code") or "knowledge_credit",
         )  # fmt: skip
     except WulianError as error:
         return _credit_failure(request, db, actor, error, "运行知识价值信用评价", values)
@@ -801,3 +808,254 @@ def api_credit_grade(
         knowledge.refused(db, actor=actor, uscc=uscc, error=error)
         raise
     return schemas.CreditGradeOut.of(run.period, graded)
+
+
+# ---------------------------------------------------------------- financing needs
+
+NeedId = Annotated[int, Path_(title="融资需求编号")]
+EventId = Annotated[int, Path_(title="对接活动编号")]
+
+
+def _needs_context(db: Session, actor: Actor, request: Request) -> dict[str, Any]:
+    status = request.query_params.get("status") or None
+    status = status if status in needs.STATUSES else None
+    return {
+        "actor": actor, "needs": needs.needs(db, actor=actor, status=status), "status": status,
+        "statuses": needs.STATUSES, "sources": needs.SOURCES, "show": service.grouped,
+        "can_write": service.may_write(db, actor), "is_firm": actor.enterprise_id is not None,
+        "today": today_of(request), "error": None, "form": {},
+    }  # fmt: skip
+
+
+def _needs_failure(
+    request: Request, db: Session, actor: Actor, error: WulianError, attempt: str,
+    values: dict[str, str], object_id: int | None = None,
+) -> Response:  # fmt: skip
+    service.refused(
+        db, actor=actor, object_type="capital_needs", object_id=object_id, attempt=attempt,
+        error=error,
+    )  # fmt: skip
+    if isinstance(error, PermissionDenied):
+        raise error
+    context = _needs_context(db, actor, request) | {"error": error, "form": values}
+    return render(request, "capital/needs.html", context, status_code=error.status)
+
+
+@pages.get("/capital/needs")
+def needs_page(request: Request, db: DB, actor: CurrentActor) -> Response:
+    return render(request, "capital/needs.html", _needs_context(db, actor, request))
+
+
+@pages.post("/capital/needs")
+def need_create(request: Request, db: DB, actor: CurrentActor, form: FormFields) -> Response:
+    values = _values(form)
+    try:
+        data = needs.NewNeed(
+            firm=values.get("firm", ""), amount_wan=values.get("amount_wan") or None,
+            purpose=values.get("purpose", ""), term_months=values.get("term_months") or None,
+            collateral=values.get("collateral", ""),
+            deadline=parse_day(values.get("deadline", ""), field="deadline"),
+        )  # fmt: skip
+        needs.create(db, actor=actor, today=today_of(request), data=data)
+    except WulianError as error:
+        return _needs_failure(request, db, actor, error, "登记融资需求", values)
+    return RedirectResponse("/capital/needs?created=1", status_code=303)
+
+
+@pages.post("/capital/needs/from-desk")
+def need_from_desk(request: Request, db: DB, actor: CurrentActor, form: FormFields) -> Response:
+    values = _values(form)
+    try:
+        request_id = _int_or_none(values.get("request_id", ""), "request_id", "诉求编号")
+        if request_id is None:
+            raise InvalidInput("请填写诉求编号", field="request_id")
+        needs.from_desk(
+            db, actor=actor, today=today_of(request), request_id=request_id,
+            term_months=values.get("term_months", ""), collateral=values.get("collateral", ""),
+            deadline=parse_day(values.get("deadline", ""), field="deadline"),
+        )  # fmt: skip
+    except WulianError as error:
+        return _needs_failure(request, db, actor, error, "由诉求登记融资需求", values)
+    return RedirectResponse("/capital/needs?created=1", status_code=303)
+
+
+@pages.post("/capital/needs/{need_id}/status")
+def need_status(
+    request: Request, need_id: NeedId, db: DB, actor: CurrentActor, form: FormFields
+) -> Response:
+    values = _values(form)
+    try:
+        needs.set_status(db, actor=actor, need_id=need_id, status=values.get("status", ""))
+    except WulianError as error:
+        return _needs_failure(request, db, actor, error, "更新融资需求状态", values, need_id)
+    return RedirectResponse("/capital/needs?moved=1", status_code=303)
+
+
+def _needs_import(actor: Actor, **more: Any) -> dict[str, Any]:
+    return {"actor": actor, "report": None, "error": None, "columns": needs.LABELS,
+            "show": service.grouped, "token": None} | more  # fmt: skip
+
+
+@pages.get("/capital/needs/import")
+def needs_import_page(request: Request, db: DB, actor: CurrentActor) -> Response:
+    service.require_write(db, actor)
+    return render(request, "capital/needs_import.html", _needs_import(actor))
+
+
+@pages.get("/capital/needs/import/template.xlsx")
+def needs_import_template(request: Request, db: DB, actor: CurrentActor) -> Response:
+    service.require_write(db, actor)
+    return xlsx_download(needs.template_xlsx(), "融资需求导入模板.xlsx")
+
+
+@pages.post("/capital/needs/import")
+def needs_import_check(
+    request: Request, db: DB, actor: CurrentActor, file: Annotated[UploadFile, File()]
+) -> Response:
+    """Upload and check a list of needs; nothing is written until the check is confirmed."""
+    service.require_write(db, actor)
+    filename = Path(file.filename or "needs.xlsx").name[:200]
+    data = file.file.read()
+    try:
+        report = needs.import_needs(
+            db, actor=actor, today=today_of(request), data=data, filename=filename, dry_run=True
+        )
+    except WulianError as error:
+        db.rollback()
+        if isinstance(error, PermissionDenied):
+            raise
+        context = _needs_import(actor, error=error)
+        return render(request, "capital/needs_import.html", context, status_code=error.status)
+    token = None
+    if not report.problems:
+        meta = {"filename": filename, "actor": f"{actor.kind}:{actor.id}"}
+        token = _uploads(request).save(data=data, meta=meta, report=b"")
+    return render(
+        request, "capital/needs_import.html", _needs_import(actor, report=report, token=token)
+    )
+
+
+@pages.post("/capital/needs/import/{token}/commit")
+def needs_import_commit(
+    request: Request, token: Annotated[str, Path_(max_length=40)], db: DB, actor: CurrentActor
+) -> Response:
+    """Write a checked list of needs (checked again: every row or none)."""
+    service.require_write(db, actor)
+    uploads = _uploads(request)
+    meta = uploads.meta(token)
+    if meta["actor"] != f"{actor.kind}:{actor.id}":
+        raise PermissionDenied("只能确认自己上传的文件")
+    report = needs.import_needs(
+        db, actor=actor, today=today_of(request), data=uploads.data(token),
+        filename=meta["filename"], dry_run=False,
+    )  # fmt: skip
+    if report.committed:
+        uploads.used(token)
+    context = _needs_import(actor, report=report, token=None if report.committed else token)
+    return render(request, "capital/needs_import.html", context)
+
+
+# ---------------------------------------------------------------- matchmaking events (银企对接)
+
+
+def _events_context(db: Session, actor: Actor, request: Request) -> dict[str, Any]:
+    rows = events.events(db, actor=actor)
+    return {
+        "actor": actor, "events": rows,
+        "totals": {e.id: events.event_totals(db, actor=actor, event_id=e.id) for e in rows},
+        "summary": events.summary(db, actor=actor),
+        "invitations": events.invitations(db, actor=actor, today=today_of(request)),
+        "statuses": products.STATUS_NAMES, "show": service.grouped,
+        "can_write": service.may_write(db, actor), "today": today_of(request), "error": None,
+        "form": {},
+    }  # fmt: skip
+
+
+@pages.get("/capital/events")
+def events_page(request: Request, db: DB, actor: CurrentActor) -> Response:
+    return render(request, "capital/events.html", _events_context(db, actor, request))
+
+
+@pages.post("/capital/events")
+def event_create(request: Request, db: DB, actor: CurrentActor, form: FormFields) -> Response:
+    values = _values(form)
+    try:
+        made = events.create_event(
+            db, actor=actor, today=today_of(request), name=values.get("name", ""),
+            held_on=parse_day(values.get("held_on", ""), field="held_on"),
+            lenders=values.get("lenders", ""), firms=values.get("firms", ""),
+            place=values.get("place", ""), chain=values.get("chain", ""),
+        )  # fmt: skip
+    except WulianError as error:
+        service.refused(
+            db, actor=actor, object_type="capital_events", object_id=None,
+            attempt="登记银企对接活动", error=error,
+        )  # fmt: skip
+        if isinstance(error, PermissionDenied):
+            raise
+        context = _events_context(db, actor, request) | {"error": error, "form": values}
+        return render(request, "capital/events.html", context, status_code=error.status)
+    return RedirectResponse(f"/capital/events/{made.id}?created=1", status_code=303)
+
+
+def _event_context(db: Session, actor: Actor, event_id: int) -> dict[str, Any]:
+    event = events.event_or_raise(db, actor=actor, event_id=event_id)
+    rows = events.outcomes(db, actor=actor, event_id=event_id)
+    catalogue = {p.id: p for p in products.catalogue(db, actor=actor)}
+    return {
+        "actor": actor, "event": event, "outcomes": rows,
+        "totals": events.event_totals(db, actor=actor, event_id=event_id),
+        "firm_names": read.names(db, event.firms), "products": catalogue,
+        "show": service.grouped, "can_write": service.may_write(db, actor), "error": None,
+        "form": {},
+    }  # fmt: skip
+
+
+@pages.get("/capital/events/{event_id}")
+def event_page(request: Request, event_id: EventId, db: DB, actor: CurrentActor) -> Response:
+    return render(request, "capital/event.html", _event_context(db, actor, event_id))
+
+
+@pages.post("/capital/events/{event_id}/outcomes")
+def outcome_create(
+    request: Request, event_id: EventId, db: DB, actor: CurrentActor, form: FormFields
+) -> Response:
+    values = _values(form)
+    try:
+        data = events.NewOutcome(
+            firm=values.get("firm", ""), lender=values.get("lender", ""),
+            product_id=_int_or_none(values.get("product_id", ""), "product_id", "产品"),
+            need_id=_int_or_none(values.get("need_id", ""), "need_id", "融资需求编号"),
+            loan_id=_int_or_none(values.get("loan_id", ""), "loan_id", "贷款编号"),
+            intention=values.get("intention", "1") == "1",
+            granted_wan=values.get("granted_wan") or None,
+            disbursed_wan=values.get("disbursed_wan") or None,
+        )  # fmt: skip
+        events.record(db, actor=actor, event_id=event_id, data=data)
+    except WulianError as error:
+        service.refused(
+            db, actor=actor, object_type="capital_event_outcomes", object_id=event_id,
+            attempt="登记银企对接成效", error=error,
+        )  # fmt: skip
+        if isinstance(error, PermissionDenied):
+            raise
+        context = _event_context(db, actor, event_id) | {"error": error, "form": values}
+        return render(request, "capital/event.html", context, status_code=error.status)
+    return RedirectResponse(f"/capital/events/{event_id}?recorded=1", status_code=303)
+
+
+# ---------------------------------------------------------------- the credit specs' versions
+
+CREDIT_SPEC_PAGES = SpecPages(
+    base="/capital/credit/specs",
+    kind=knowledge.SPECS,
+    intro="知识价值信用评价方案：湖北模式（七项指标）与重庆模式（基础指标加加分项）随平台内置，"
+    "也可保存本地方案。修改会保存为新版本，旧版本保留；每次评价记录所用方案的文本和版本。",
+    hint="格式见用户手册“资金链”：index 为指数评价方案（指标、权重、满分线、分级），lines 为各级"
+    "授信参考额度（万元），min_known 为评级所需的最少已知指标数。保存前逐项检查，有错时不保存，"
+    "并指出行号。",
+    shipped_note="平台内置。满分线、权重、分数线和额度为平台默认值，不是官方数值，请按本地方案修改。",
+    edit_permission=Permission.FINANCE_WRITE,
+)
+pages.include_router(spec_router(CREDIT_SPEC_PAGES))
+api.include_router(spec_api(CREDIT_SPEC_PAGES))

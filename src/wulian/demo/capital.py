@@ -13,12 +13,13 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from wulian.capital import knowledge, listings, loans, products, service
-from wulian.capital.models import Fund, KnowledgeCreditResult
+from wulian.capital import events, knowledge, listings, loans, needs, products, service
+from wulian.capital.models import Fund, KnowledgeCreditResult, Loan
 from wulian.core.errors import InvalidInput
 from wulian.core.permissions import Actor
 from wulian.enterprises import facts, read
 from wulian.investment import service as investment
+from wulian.policy import service as policy
 
 SEED = 20261
 # the "3": (name, kind, manager, 返投 %, [(investor, kind, committed 亿元, paid-in 亿元)])
@@ -80,6 +81,9 @@ class CapitalDemo:
     projects: int  # investments in 招商 projects (以投促引)
     loans: int = 0
     credit_graded: int = 0  # firms graded in the published knowledge-value credit run
+    needs: int = 0  # firms' financing needs
+    outcomes: int = 0  # outcomes of the past 银企对接 event
+    listing_rewards: int = 0  # listing-reward payouts approved through the policies
 
 
 def build(session: Session, *, actor: Actor, today: dt.date) -> CapitalDemo:
@@ -160,7 +164,97 @@ def build(session: Session, *, actor: Actor, today: dt.date) -> CapitalDemo:
     lent = _loans(session, actor, today, local, rng)
     _ladder(session, actor, today, local[-len(LADDER) - 5 : -5])
     graded = _credit(session, actor, today, local[:20])
-    return CapitalDemo(int(count or 0), made, projects, lent, graded)
+    asked, outcomes = _matchmaking(session, actor, today, local[24:32], local[:2])
+    rewards = _listing_rewards(session, actor, today)
+    return CapitalDemo(int(count or 0), made, projects, lent, graded, asked, outcomes, rewards)
+
+
+# financing needs: (万元, purpose, months, collateral)
+NEEDS = (
+    ("500", "流动资金", 12, "信用"), ("1200", "设备购置", 36, "设备抵押"),
+    ("300", "技术改造", 24, "知识产权质押"), ("800", "流动资金", 12, "政府性融资担保"),
+    ("2000", "项目建设", 60, "土地厂房抵押"), ("150", "流动资金", 12, "信用"),
+)  # fmt: skip
+
+
+def _matchmaking(
+    session: Session, actor: Actor, today: dt.date, asking: list[int], borrowers: list[int]
+) -> tuple[int, int]:
+    """Firms' financing needs and one past 银企对接 event with what came of it: credit granted
+    to most firms, disbursed to some, one outcome linked to a registered loan."""
+    made = []
+    for firm, (amount, purpose, months, collateral) in zip(asking, NEEDS, strict=False):
+        made.append(
+            needs.create(
+                session, actor=actor, today=today,
+                data=needs.NewNeed(firm=str(firm), amount_wan=amount, purpose=purpose,
+                                   term_months=months, collateral=collateral),
+            )
+        )  # fmt: skip
+    lenders = list(dict.fromkeys(c[1] for c in CATALOGUE))
+    held = today - dt.timedelta(days=75)
+    event = events.create_event(
+        session, actor=actor, today=today, name=f"{held.year} 年科技企业银企对接会",
+        held_on=held, lenders=lenders, firms=[str(n.enterprise_id) for n in made[:4]]
+        + [str(b) for b in borrowers], place="园区企业服务中心",
+    )  # fmt: skip
+    catalogue = {p.name: p for p in products.catalogue(session, actor=actor)}
+    plan = (  # (need index, lender, product, granted, disbursed)
+        (0, "衢州某农商银行", "科技贷", "500", "500"),
+        (1, "衢州某银行", "助力贷", "1000", "600"),
+        (2, "衢州某农商银行", "知识产权质押贷", "300", None),
+        (3, "衢州市融资担保有限公司", "园区批量担保贷", None, None),
+    )  # fmt: skip
+    count = 0
+    for index, lender, product, granted, disbursed in plan:
+        need = made[index]
+        events.record(
+            session, actor=actor, event_id=event.id,
+            data=events.NewOutcome(
+                firm=str(need.enterprise_id), lender=lender,
+                product_id=catalogue[product].id if product in catalogue else None,
+                need_id=need.id, granted_wan=granted, disbursed_wan=disbursed,
+            ),
+        )  # fmt: skip
+        count += 1
+    loan = session.scalar(
+        sa.select(Loan).where(Loan.enterprise_id.in_(borrowers)).order_by(Loan.id).limit(1)
+    )
+    if loan is not None and loan.lender in lenders:
+        events.record(
+            session, actor=actor, event_id=event.id,
+            data=events.NewOutcome(firm=str(loan.enterprise_id), lender=loan.lender,
+                                   loan_id=loan.id),
+        )  # fmt: skip
+        count += 1
+    return len(made), count
+
+
+def _listing_rewards(session: Session, actor: Actor, today: dt.date) -> int:
+    """The listing rewards of this year's and last year's stages: a policy run of each year
+    (the listing-reward policy reads the stages the pipeline recorded), its payouts approved."""
+    paid = 0
+    for year in (today.year - 1, today.year):
+        try:
+            run = policy.create_run(session, actor=actor, period=str(year), note="上市分阶段奖励")
+        except InvalidInput:
+            continue
+        listing = policy.payout_list(
+            session, actor=actor, run_id=run.id, code="listing_reward",
+            filters=policy.PayoutFilters(status="eligible"),
+        )  # fmt: skip
+        ids = [line.enterprise.id for line in listing.lines.items if line.paid is None]
+        if ids:
+            paid += len(
+                policy.approve(
+                    session,
+                    actor=actor,
+                    run_id=run.id,
+                    code="listing_reward",
+                    enterprise_ids=ids,
+                )
+            )
+    return paid
 
 
 def _credit(session: Session, actor: Actor, today: dt.date, consenting: list[int]) -> int:

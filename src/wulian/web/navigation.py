@@ -96,6 +96,14 @@ MENU: tuple[MenuSection, ...] = (
             MenuItem(
                 "贷款与风险池", "/capital/loans", Permission.FINANCE_READ, zone_staff_only=True
             ),
+            MenuItem(
+                "融资产品", "/capital/products", Permission.FINANCE_READ, zone_staff_only=True
+            ),
+            MenuItem("融资需求", "/capital/needs", Permission.FINANCE_READ, zone_staff_only=True),
+            MenuItem("银企对接", "/capital/events", Permission.FINANCE_READ, zone_staff_only=True),
+            MenuItem(
+                "上市梯队", "/capital/listings", Permission.FINANCE_READ, zone_staff_only=True
+            ),
         ),
     ),
     MenuSection(
@@ -176,7 +184,7 @@ def menu_for(actor: Actor | None) -> list[MenuSection]:
         desk = (MenuItem("我的诉求", "/desk"), MenuItem("提交诉求", "/desk/new"))
         sections.insert(2, MenuSection("企呼我应", desk))
         finance = MenuItem("我的融资", f"/capital/firms/{actor.enterprise_id}")  # 资金链
-        sections.insert(3, MenuSection("融资", (finance,)))
+        sections.insert(3, MenuSection("融资", (finance, MenuItem("融资需求", "/capital/needs"))))
     return sections
 
 

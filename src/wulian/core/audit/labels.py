@@ -90,6 +90,10 @@ TABLES = {
     "talent_authorisation_results": "人才自主评价资格评价结果",
     "talent_eval_results": "人才评价结果",
     "talent_eval_specs": "七维人才评价方案",
+    "capital_needs": "融资需求",
+    "capital_events": "银企对接活动",
+    "capital_event_outcomes": "银企对接成效",
+    "capital_credit_specs": "知识价值信用评价方案版本",
 }
 
 ACTIONS = {
@@ -142,6 +146,7 @@ ACTIONS = {
     "talent.evaluation_withdraw": "撤回人才评价",
     "talent.evaluation_read": "查看人员的人才评价结果",
     "talent.authorisation_run": "评价企业人才自主评价资格",
+    "capital.needs_import": "导入融资需求",
 }
 
 COLUMNS = {
@@ -522,6 +527,12 @@ COLUMNS = {
     "grade_status": "人才分类目录结论",
     "lines": "评价依据",
     "rules_text": "规则文件",
+    # capital: financing needs and matchmaking events
+    "deadline": "截止日期",
+    "desk_request_id": "诉求编号",
+    "intention": "融资意向",
+    "lenders": "参会机构",
+    "need_id": "融资需求编号",
 }
 
 VALUES = {

@@ -1,0 +1,303 @@
+"""Matchmaking events between banks and firms (银企对接): an event with its lenders and firms, what
+came of each firm × lender × product (an intention, credit granted, loans disbursed, linked to the
+registered loan where there is one), the event's totals and the totals by year and by chain.
+
+Whom to invite: the open needs matched to the products of the catalogue by the eligibility
+engine of the 一企一策 plan (`products.plan`): a need is matched to a product the firm qualifies
+for (or nearly) whose amount range holds the need; the lenders of those products are proposed
+with the firms. The finance office writes; finance staff read; a firm reads its own outcomes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from wulian.capital import loans, needs, products, service
+from wulian.capital.models import FinancingNeed, FinancingProduct, Loan, MatchEvent, MatchOutcome
+from wulian.chains import service as chains
+from wulian.core.errors import Conflict, InvalidInput, NotFound
+from wulian.core.permissions import Actor
+from wulian.enterprises import read
+from wulian.enterprises import service as enterprises
+
+MAX_LENDERS = 50
+MAX_FIRMS = 500
+
+
+def _names(text: str | list[str]) -> list[str]:
+    items = text if isinstance(text, list) else text.replace("，", "、").replace(",", "、")
+    parts = items if isinstance(items, list) else items.replace("\n", "、").split("、")
+    return list(dict.fromkeys(p.strip() for p in parts if p.strip()))
+
+
+def create_event(
+    session: Session, *, actor: Actor, today: dt.date, name: str, held_on: dt.date | None,
+    lenders: str | list[str], firms: str | list[str], place: str = "", chain: str = "",
+    note: str = "",
+) -> MatchEvent:  # fmt: skip
+    """Register an event with its lenders and the firms of the zone taking part."""
+    service.require_write(session, actor)
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise InvalidInput("活动名称不能为空，且不超过 200 个字", field="name")
+    if held_on is None:
+        raise InvalidInput("请填写活动日期", field="held_on")
+    if held_on > today + dt.timedelta(days=366):
+        raise InvalidInput(f"活动日期 {held_on} 过远，请核对", field="held_on")
+    banks = _names(lenders)
+    if not banks:
+        raise InvalidInput("请至少填写一家参会银行或金融机构（用顿号分隔）", field="lenders")
+    if len(banks) > MAX_LENDERS or any(len(b) > 200 for b in banks):
+        raise InvalidInput(
+            f"参会机构最多 {MAX_LENDERS} 家，每个名称不超过 200 个字", field="lenders"
+        )
+    ids: list[int] = []
+    for text in _names(firms):
+        found = enterprises.find_id(session, text=text)
+        if found is None:
+            raise InvalidInput(f"企业名录里没有“{text}”", field="firms", value=text)
+        firm = read.get_or_raise(session, found)
+        if not firm.in_zone:
+            raise InvalidInput(f"企业“{firm.name}”不在园区内", field="firms", value=firm.name)
+        ids.append(firm.id)
+    ids = list(dict.fromkeys(ids))
+    if len(ids) > MAX_FIRMS:
+        raise InvalidInput(f"参会企业最多 {MAX_FIRMS} 家", field="firms")
+    chain_id, _ = chains.checked_position(session, actor=actor, chain=chain)
+    event = MatchEvent(
+        name=name, held_on=held_on, place=place.strip()[:200], chain=chain_id, lenders=banks,
+        firms=ids, note=note.strip()[:2000], created_by=actor.label,
+    )  # fmt: skip
+    session.add(event)
+    session.flush()
+    return event
+
+
+def event_or_raise(session: Session, *, actor: Actor, event_id: int) -> MatchEvent:
+    service.require_read(actor)
+    event = session.get(MatchEvent, event_id)
+    if event is None:
+        raise NotFound(f"没有编号为 {event_id} 的银企对接活动")
+    return event
+
+
+def events(session: Session, *, actor: Actor) -> list[MatchEvent]:
+    service.require_read(actor)
+    query = sa.select(MatchEvent).order_by(MatchEvent.held_on.desc(), MatchEvent.id.desc())
+    return list(session.scalars(query))
+
+
+@dataclass(frozen=True)
+class NewOutcome:
+    firm: str  # a participating firm: number, credit code or full name
+    lender: str
+    product_id: int | None = None
+    need_id: int | None = None
+    loan_id: int | None = None
+    intention: bool = True
+    granted_wan: str | Decimal | None = None
+    disbursed_wan: str | Decimal | None = None
+
+
+def record(session: Session, *, actor: Actor, event_id: int, data: NewOutcome) -> MatchOutcome:
+    """What came of a firm and a lender (and product) at an event; a linked loan gives the
+    credit granted and disbursed when they are not typed."""
+    service.require_write(session, actor)
+    event = event_or_raise(session, actor=actor, event_id=event_id)
+    found = enterprises.find_id(session, text=data.firm.strip()) if data.firm.strip() else None
+    if found is None or found not in event.firms:
+        raise InvalidInput(
+            f"“{data.firm.strip()}”不是本次活动的参会企业", field="firm", value=data.firm
+        )
+    firm = read.get_or_raise(session, found)
+    lender = data.lender.strip()
+    if lender not in event.lenders:
+        raise InvalidInput(
+            f"“{lender}”不是本次活动的参会机构（{'、'.join(event.lenders)}）", field="lender",
+            value=lender,
+        )  # fmt: skip
+    if data.product_id is not None:
+        product = session.get(FinancingProduct, data.product_id)
+        if product is None:
+            raise NotFound(f"没有编号为 {data.product_id} 的融资产品")
+        if product.lender != lender:
+            raise InvalidInput(
+                f"产品“{product.name}”属于“{product.lender}”，不是“{lender}”", field="product_id"
+            )
+    if data.need_id is not None:
+        need = session.get(FinancingNeed, data.need_id)
+        if need is None or need.enterprise_id != firm.id:
+            raise InvalidInput(f"融资需求 {data.need_id} 不是“{firm.name}”的需求", field="need_id")
+    granted = service.parse_money(
+        data.granted_wan, "万元", field="granted_wan", label="授信金额", min_wan=loans.LOAN_MIN_WAN
+    )
+    loans.check_not_yuan(granted, data.granted_wan, "万元", field="granted_wan", label="授信金额")
+    disbursed = service.parse_money(
+        data.disbursed_wan, "万元", field="disbursed_wan", label="放款金额",
+        min_wan=loans.LOAN_MIN_WAN,
+    )  # fmt: skip
+    if data.loan_id is not None:
+        loan = session.get(Loan, data.loan_id)
+        if loan is None:
+            raise NotFound(f"没有编号为 {data.loan_id} 的贷款")
+        if loan.enterprise_id != firm.id or loan.lender != lender:
+            raise InvalidInput(
+                f"贷款 {loan.id} 是“{loan.firm_name}”在“{loan.lender}”的贷款，与本条不符",
+                field="loan_id",
+            )
+        granted = loan.granted_yuan if granted is None else granted
+        disbursed = loan.disbursed_yuan if disbursed is None else disbursed
+    if disbursed is not None and granted is None:
+        raise InvalidInput("已放款的须填写授信金额", field="granted_wan")
+    if disbursed is not None and granted is not None and disbursed > granted:
+        raise InvalidInput(
+            f"放款金额 {service.show(disbursed, '万元')} 万元大于授信金额 "
+            f"{service.show(granted, '万元')} 万元",
+            field="disbursed_wan",
+        )
+    same = session.scalar(
+        sa.select(MatchOutcome.id).where(
+            MatchOutcome.event_id == event.id, MatchOutcome.enterprise_id == firm.id,
+            MatchOutcome.lender == lender,
+            MatchOutcome.product_id.is_(None) if data.product_id is None
+            else MatchOutcome.product_id == data.product_id,
+        )
+    )  # fmt: skip
+    if same is not None:
+        raise Conflict(f"已登记“{firm.name}”与“{lender}”的对接成效（编号 {same}）")
+    row = MatchOutcome(
+        event_id=event.id, enterprise_id=firm.id, firm_name=firm.name, lender=lender,
+        product_id=data.product_id, need_id=data.need_id, loan_id=data.loan_id,
+        intention=data.intention or granted is not None, granted_yuan=granted,
+        disbursed_yuan=disbursed, created_by=actor.label,
+    )  # fmt: skip
+    session.add(row)
+    if data.need_id is not None and granted is not None:
+        need = session.get(FinancingNeed, data.need_id)
+        if need is not None and need.status == "open":
+            need.status = "matching"
+    session.flush()
+    return row
+
+
+def outcomes(session: Session, *, actor: Actor, event_id: int) -> list[MatchOutcome]:
+    event_or_raise(session, actor=actor, event_id=event_id)
+    query = sa.select(MatchOutcome).where(MatchOutcome.event_id == event_id)
+    return list(session.scalars(query.order_by(MatchOutcome.firm_name, MatchOutcome.id)))
+
+
+def firm_outcomes(session: Session, *, actor: Actor, enterprise_id: int) -> list[MatchOutcome]:
+    """A firm's outcomes at every event: its own user, or finance staff."""
+    if actor.enterprise_id is not None:
+        actor.require_enterprise(enterprise_id)
+    else:
+        service.require_read(actor)
+    query = sa.select(MatchOutcome).where(MatchOutcome.enterprise_id == enterprise_id)
+    return list(session.scalars(query.order_by(MatchOutcome.id)))
+
+
+# ---------------------------------------------------------------- totals
+
+
+@dataclass
+class Totals:
+    events: int = 0
+    firms: int = 0  # firms taking part
+    intentions: int = 0  # firm × lender pairs with an intention
+    granted: int = 0  # 元
+    disbursed: int = 0  # 元
+    firms_granted: set[int] = field(default_factory=set)
+
+    def add(self, row: MatchOutcome) -> None:
+        self.intentions += bool(row.intention)
+        self.granted += row.granted_yuan or 0
+        self.disbursed += row.disbursed_yuan or 0
+        if row.granted_yuan:
+            self.firms_granted.add(row.enterprise_id)
+
+
+def event_totals(session: Session, *, actor: Actor, event_id: int) -> Totals:
+    event = event_or_raise(session, actor=actor, event_id=event_id)
+    total = Totals(events=1, firms=len(event.firms))
+    for row in outcomes(session, actor=actor, event_id=event_id):
+        total.add(row)
+    return total
+
+
+@dataclass(frozen=True)
+class Summary:
+    by_year: dict[int, Totals]
+    by_chain: dict[str, Totals]  # chain name (or 未归链) → totals of its firms' outcomes
+
+
+def summary(session: Session, *, actor: Actor) -> Summary:
+    """Every event's totals by the year it was held and by the chain of each firm (a firm's
+    outcomes count on its chain in the atlas)."""
+    service.require_read(actor)
+    all_events = {e.id: e for e in session.scalars(sa.select(MatchEvent))}
+    by_year: dict[int, Totals] = defaultdict(Totals)
+    by_chain: dict[str, Totals] = defaultdict(Totals)
+    for event in all_events.values():
+        year = by_year[event.held_on.year]
+        year.events += 1
+        year.firms += len(event.firms)
+    names = chains.chain_names(session)
+    chain_of: dict[int, str] = {}
+    for row in session.scalars(sa.select(MatchOutcome).order_by(MatchOutcome.id)):
+        by_year[all_events[row.event_id].held_on.year].add(row)
+        if row.enterprise_id not in chain_of:
+            code = chains.chain_of(session, enterprise_id=row.enterprise_id)
+            chain_of[row.enterprise_id] = names.get(code, code) if code else "未归链"
+        by_chain[chain_of[row.enterprise_id]].add(row)
+    return Summary(dict(sorted(by_year.items(), reverse=True)), dict(by_chain))
+
+
+# ---------------------------------------------------------------- whom to invite
+
+
+@dataclass(frozen=True)
+class Proposal:
+    need: FinancingNeed
+    matches: list[products.Match]  # products the firm qualifies (or nearly) for, amount fitting
+
+
+@dataclass(frozen=True)
+class Invitations:
+    proposals: list[Proposal]
+    lenders: dict[str, int]  # lender → needs it may serve
+    firms: list[str]  # firms with at least one proposed product
+
+
+def _fits(product: FinancingProduct, amount: int) -> bool:
+    low, high = product.min_yuan, product.max_yuan
+    return (low is None or amount >= low) and (high is None or amount <= high)
+
+
+def invitations(session: Session, *, actor: Actor, today: dt.date) -> Invitations:
+    """The open needs against the catalogue (the eligibility engine of the plan)."""
+    service.require_read(actor)
+    open_needs = needs.needs(session, actor=actor, status="open")
+    proposals: list[Proposal] = []
+    lenders: dict[str, int] = defaultdict(int)
+    plans: dict[int, products.Plan] = {}
+    for need in sorted(open_needs, key=lambda n: n.id):
+        if need.enterprise_id not in plans:
+            plans[need.enterprise_id] = products.plan(
+                session, actor=actor, enterprise_id=need.enterprise_id, today=today
+            )
+        matches = [
+            m for m in plans[need.enterprise_id].matches
+            if m.status != "no" and _fits(m.product, need.amount_yuan)
+        ]  # fmt: skip
+        proposals.append(Proposal(need, matches))
+        for lender in dict.fromkeys(m.product.lender for m in matches):
+            lenders[lender] += 1
+    firms = list(dict.fromkeys(p.need.firm_name for p in proposals if p.matches))
+    ranked = dict(sorted(lenders.items(), key=lambda kv: (-kv[1], kv[0])))
+    return Invitations(proposals, ranked, firms)

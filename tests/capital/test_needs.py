@@ -1,0 +1,152 @@
+"""Firms' financing needs as their users meet them: a firm registers its own need, the finance
+office any zone firm's, a request of the desk's 融资需求 category becomes a linked need once, and
+an xlsx list is imported all or nothing with row, column and value; amounts off by 10⁴ are
+refused with the other reading; a firm sees only its own needs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+
+import pytest
+import sqlalchemy as sa
+from openpyxl import Workbook
+
+from tests.capital.conftest import TODAY
+from tests.conftest import SYSTEM
+from wulian.capital import needs
+from wulian.capital.models import FinancingNeed
+from wulian.core.errors import Conflict, InvalidInput, PermissionDenied
+from wulian.desk import service as desk
+
+
+def need(world, actor, firm="衢州锂测材料有限公司", amount="500", purpose="流动资金", **fields):
+    data = needs.NewNeed(firm=firm, amount_wan=amount, purpose=purpose, **fields)
+    return int(world.run(lambda s: needs.create(s, actor=actor, today=TODAY, data=data).id))
+
+
+def count(world):
+    return world.scalar(sa.select(sa.func.count()).select_from(FinancingNeed))
+
+
+def test_a_firm_registers_its_own_need_and_sees_only_its_own(world, zone):
+    firm_user = zone.actor(world, "firm_user")
+    own = need(world, firm_user, firm="衢州硅测科技有限公司", term_months="12",
+               collateral="知识产权质押", deadline=dt.date(2026, 9, 30))  # fmt: skip
+    row = world.run(lambda s: s.get(FinancingNeed, own))
+    assert (row.enterprise_id, row.amount_yuan, row.term_months) == (zone.firm, 5_000_000, 12)
+    assert row.status == "open"
+    fin = zone.actor(world, "fin1")
+    need(world, fin, firm="衢州硅测科技有限公司", amount="2000")
+    assert [n.id for n in world.run(lambda s: needs.needs(s, actor=firm_user))] == [own]
+    assert len(world.run(lambda s: needs.needs(s, actor=zone.actor(world, "analyst")))) == 2
+    other = world.scalar(sa.select(FinancingNeed.id).where(FinancingNeed.id != own))
+    with pytest.raises(PermissionDenied):
+        world.run(lambda s: needs.need_or_raise(s, actor=firm_user, need_id=other))
+    with pytest.raises(PermissionDenied, match="只有金融办"):
+        need(world, zone.actor(world, "inv1"))
+    with pytest.raises(PermissionDenied):
+        world.run(lambda s: needs.set_status(s, actor=firm_user, need_id=own, status="met"))
+
+
+@pytest.mark.parametrize(
+    ("fields", "words"),
+    [
+        ({"amount": "0.5"}, "疑似按亿元填写（按亿元即 5000 万元）"),
+        ({"amount": "2000000"}, "疑似按元填写"),
+        ({"amount": "五百"}, "不是数字"),
+        ({"purpose": " "}, "请填写资金用途"),
+        ({"term_months": "0"}, "期限“0”应为 1–360 个月"),
+        ({"deadline": dt.date(2026, 1, 1)}, "早于今天"),
+        ({"firm": "上海外测电子有限公司"}, "不在园区内"),
+        ({"firm": "不存在公司"}, "企业名录里没有“不存在公司”"),
+    ],
+)
+def test_bad_input_is_refused_in_chinese_and_nothing_is_written(world, zone, fields, words):
+    with pytest.raises(InvalidInput, match=re.escape(words)):
+        need(world, zone.actor(world, "fin1"), **fields)
+    assert count(world) == 0
+
+
+def test_a_desk_financing_request_becomes_a_linked_need_once(world, zone):
+    world.run(lambda s: desk.install_shipped(s, actor=SYSTEM))
+    firm_user = zone.actor(world, "firm_user")
+
+    def submit(session, category="financing", attributes=None):
+        return desk.submit(
+            session, actor=firm_user, title="扩产需要流动资金贷款", category=category,
+            description="订单增加，需要 800 万元流动资金贷款，可提供专利质押。",
+            attributes=attributes if attributes is not None else
+            {"amount_wan": 800, "purpose": "流动资金"},
+        ).id  # fmt: skip
+
+    request_id = world.run(submit)
+    fin = zone.actor(world, "fin1")
+    with pytest.raises(PermissionDenied):  # not yet handed to the finance office
+        world.run(lambda s: needs.from_desk(s, actor=fin, today=TODAY, request_id=request_id))
+    for step in (desk.Command("accept"), desk.Command("assign", department="finance")):
+        world.run(lambda s, step=step: desk.act(s, actor=SYSTEM, request_id=request_id, step=step))
+    made = world.run(lambda s: needs.from_desk(s, actor=fin, today=TODAY, request_id=request_id,
+                                               collateral="专利质押").id)  # fmt: skip
+    row = world.run(lambda s: s.get(FinancingNeed, made))
+    assert (row.amount_yuan, row.purpose, row.source) == (8_000_000, "流动资金", "desk")
+    assert row.desk_request_id == request_id
+    with pytest.raises(Conflict, match="已登记为融资需求"):
+        world.run(lambda s: needs.from_desk(s, actor=fin, today=TODAY, request_id=request_id))
+    other = world.run(lambda s: submit(s, category="power", attributes={"capacity_kva": 400}))
+    for step in (desk.Command("accept"), desk.Command("assign", department="finance")):
+        world.run(lambda s, step=step: desk.act(s, actor=SYSTEM, request_id=other, step=step))
+    with pytest.raises(InvalidInput, match="不是“融资需求”类诉求"):
+        world.run(lambda s: needs.from_desk(s, actor=fin, today=TODAY, request_id=other))
+    assert count(world) == 1
+
+
+def book(rows, headers=("企业名称", "融资金额（万元）", "资金用途", "期限（月）", "可提供担保",
+                        "需求截止日期")) -> bytes:  # fmt: skip
+    wb = Workbook()
+    ws = wb.active
+    ws.append(list(headers))
+    for row in rows:
+        ws.append(list(row))
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def load(world, actor, data, dry_run=False):
+    return world.run(
+        lambda s: needs.import_needs(
+            s, actor=actor, today=TODAY, data=data, filename="needs.xlsx", dry_run=dry_run
+        )
+    )
+
+
+def test_the_import_is_all_or_nothing_with_row_column_and_value(world, zone):
+    fin = zone.actor(world, "fin1")
+    bad = book([
+        ("衢州锂测材料有限公司", "500", "流动资金", "12", "信用", "2026-12-31"),
+        ("衢州硅测科技有限公司", "0.3", "设备购置", "", "", ""),
+        ("衢州硅测科技有限公司", "300", "技术改造", "十二", "", ""),
+        ("衢州硅测科技有限公司", "300", "技术改造", "", "", "明年"),
+    ])  # fmt: skip
+    report = load(world, fin, bad)
+    assert not report.committed
+    found = [(p.row, p.column, p.value) for p in report.problems]
+    assert found == [(3, "融资金额（万元）", "0.3"), (4, "期限（月）", "十二"),
+                     (5, "需求截止日期", "明年")]  # fmt: skip
+    assert "疑似按亿元填写" in report.problems[0].reason
+    assert count(world) == 0
+    good = book([
+        ("衢州锂测材料有限公司", "500", "流动资金", "12", "信用", "2026-12-31"),
+        ("衢州硅测科技有限公司", "1,200", "设备购置", "36", "设备抵押", ""),
+    ])  # fmt: skip
+    checked = load(world, fin, good, dry_run=True)
+    assert (checked.created, checked.committed, count(world)) == (2, False, 0)
+    done = load(world, fin, good)
+    assert (done.committed, done.total_yuan, count(world)) == (True, 17_000_000, 2)
+    short = book([("衢州锂测材料有限公司", "500")], headers=("企业名称", "融资金额（万元）"))
+    missing = load(world, fin, short)
+    assert [p.reason for p in missing.problems] == ["缺少“资金用途”列"]
+    with pytest.raises(PermissionDenied):
+        load(world, zone.actor(world, "firm_user"), good)
