@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import PASSWORD, SYSTEM, World, app_routes
 from tests.e2e.conftest import demo_copy, serving
-from wulian.capital.models import Fund
+from wulian.capital.models import CreditSpecVersion, Fund, MatchEvent
 from wulian.chains import service as chains_service
 from wulian.chains.models import ChainSpecRow
 from wulian.core.auth import service as auth_service
@@ -167,6 +167,8 @@ def _ids(session: Session, firm: int, request_id: int) -> dict[tuple[str, str], 
         ("investment", "project_id"): first(InvestmentProject.id),
         ("investment", "signing_id"): first(SigningEvent.id),
         ("capital", "fund_id"): first(Fund.id),
+        ("capital", "event_id"): first(MatchEvent.id),
+        ("capital", "spec_id"): first(CreditSpecVersion.id),
         ("investment", "chain"): [chain.row.code],
         ("investment", "key"): [chain.spec.nodes[0].key],
         ("talent", "post_id"): first(Post.id),
