@@ -84,6 +84,12 @@ TABLES = {
     "capital_credit_runs": "知识价值信用评价",
     "capital_credit_results": "知识价值信用评价结果",
     "capital_credit_consents": "知识价值信用银行查看授权",
+    # talent programmes
+    "talent_programmes": "人才项目",
+    "talent_programme_rounds": "人才项目申报批次",
+    "talent_programme_applications": "人才项目申报",
+    "talent_programme_reviews": "人才项目专家评分",
+    "talent_award_instalments": "人才项目分期资助",
 }
 
 ACTIONS = {
@@ -130,6 +136,9 @@ ACTIONS = {
     # capital
     "capital.credit_run": "运行知识价值信用评价",
     "capital.credit_refused": "银行查看知识价值信用被拒（企业未授权）",
+    # talent programmes and portraits
+    "talent.programme_refused": "人才项目操作被拒",
+    "talent.portrait_read": "查看人才画像",
 }
 
 COLUMNS = {
@@ -502,6 +511,24 @@ COLUMNS = {
     "line_wan": "授信参考额度（万元）",
     "known": "已知指标数",
     "explanation": "评价说明",
+    # talent programmes
+    "application_id": "申报编号",
+    "closes_on": "申报截止日",
+    "criteria": "评分项",
+    "max_award_yuan": "资助上限（元）",
+    "min_award_yuan": "资助下限（元）",
+    "met_by": "里程碑确认人",
+    "met_on": "里程碑确认日",
+    "milestone": "里程碑",
+    "opens_on": "申报开始日",
+    "programme_id": "人才项目编号",
+    "reviewer_id": "评审专家编号",
+    "reviewer_label": "评审专家",
+    "reviewers": "评审专家",
+    "round_id": "申报批次编号",
+    "scores": "各项评分",
+    "summary": "简介",
+    "total": "总分",
 }
 
 VALUES = {
