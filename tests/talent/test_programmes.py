@@ -106,21 +106,26 @@ def test_a_firm_applies_for_its_own_staff_before_the_deadline_only(world, zone, 
     assert isinstance(applied, int)
     # another firm's person: refused, nothing written, audited
     error = _attempt(world, zone, "firm_a_user", _apply(setup["round"], setup["b1"]))
-    assert isinstance(error, WulianError) and "本企业在职人员" in error.message
+    assert isinstance(error, WulianError)
+    assert "本企业在职人员" in error.message
     # after the deadline
     late = _attempt(
         world, zone, "firm_a_user", _apply(setup["round"], setup["a2"], dt.date(2026, 7, 16))
     )
-    assert isinstance(late, WulianError) and "2026-07-15 截止" in late.message
+    assert isinstance(late, WulianError)
+    assert "2026-07-15 截止" in late.message
     # twice
     again = _attempt(world, zone, "firm_a_user", _apply(setup["round"], setup["a1"]))
-    assert isinstance(again, WulianError) and "不能重复申报" in again.message
+    assert isinstance(again, WulianError)
+    assert "不能重复申报" in again.message
     # another department cannot apply
     other = _attempt(world, zone, "other_officer", _apply(setup["round"], setup["a2"]))
-    assert isinstance(other, WulianError) and "人才办" in other.message
+    assert isinstance(other, WulianError)
+    assert "人才办" in other.message
     assert _count(world, ProgrammeApplication) == 1
     messages = [r["message"] for r in _refusals(world)]
-    assert len(messages) == 4 and any("截止" in m for m in messages)
+    assert len(messages) == 4
+    assert any("截止" in m for m in messages)
     # the talent office applies for anyone, on the last day
     by_office = _attempt(
         world, zone, "talent_officer", _apply(setup["round"], setup["b1"], dt.date(2026, 7, 15))
@@ -134,11 +139,14 @@ def test_experts_score_once_within_range_and_see_others_only_after_scoring(world
     assert _attempt(world, zone, "expert_1", _score(app, merit=36, plan=25, fit=27))
     # out of range, twice, not an expert: refused, nothing written
     bad = _attempt(world, zone, "expert_2", _score(app, merit=45, plan=25, fit=27))
-    assert isinstance(bad, WulianError) and "“业绩成果”的评分应在 0 到 40 之间" in bad.message
+    assert isinstance(bad, WulianError)
+    assert "“业绩成果”的评分应在 0 到 40 之间" in bad.message
     twice = _attempt(world, zone, "expert_1", _score(app, merit=30, plan=20, fit=20))
-    assert isinstance(twice, WulianError) and "不能重复评分" in twice.message
+    assert isinstance(twice, WulianError)
+    assert "不能重复评分" in twice.message
     stranger = _attempt(world, zone, "other_officer", _score(app, merit=30, plan=20, fit=20))
-    assert isinstance(stranger, WulianError) and "不是本批次的评审专家" in stranger.message
+    assert isinstance(stranger, WulianError)
+    assert "不是本批次的评审专家" in stranger.message
     firm = _attempt(world, zone, "firm_a_user", _score(app, merit=30, plan=20, fit=20))
     assert isinstance(firm, WulianError)
     assert _count(world, ProgrammeReview) == 1
@@ -152,7 +160,9 @@ def test_experts_score_once_within_range_and_see_others_only_after_scoring(world
         )
 
     before = {v.id: v for v in seen("expert_2")}
-    assert before[app].scores == [] and before[app].average is None and before[app].reviews == 1
+    assert before[app].scores == []
+    assert before[app].average is None
+    assert before[app].reviews == 1
     assert _attempt(world, zone, "expert_2", _score(app, merit=30, plan=20, fit=25))
     after = {v.id: v for v in seen("expert_2")}
     assert sorted(s.total for s in after[app].scores) == [75, 88]
@@ -162,7 +172,9 @@ def test_experts_score_once_within_range_and_see_others_only_after_scoring(world
     assert [(v.id, v.rank, v.average) for v in ranked] == [(app, 1, 81.5), (app2, 2, 60.0)]
     # the firm: its own application, no scores
     own = seen("firm_a_user")
-    assert [v.id for v in own] == [app] and own[0].scores == [] and own[0].average is None
+    assert [v.id for v in own] == [app]
+    assert own[0].scores == []
+    assert own[0].average is None
 
 
 def _award(application_id, amount, parts):
@@ -179,13 +191,16 @@ def test_only_the_talent_office_awards_in_range_and_instalments_are_paid_through
     assert _attempt(world, zone, "expert_1", _score(app, merit=36, plan=25, fit=27))
     plan = [(2026, 400_000, "中试线建成"), (2027, 300_000, "量产"), (2028, 300_000, "营收达标")]
     other = _attempt(world, zone, "other_officer", _award(app, 1_000_000, plan))
-    assert isinstance(other, WulianError) and "只有人才办工作人员可以决定" in other.message
+    assert isinstance(other, WulianError)
+    assert "只有人才办工作人员可以决定" in other.message
     firm = _attempt(world, zone, "firm_a_user", _award(app, 1_000_000, plan))
     assert isinstance(firm, WulianError)
     big = _attempt(world, zone, "talent_officer", _award(app, 6_000_000, plan))
-    assert isinstance(big, WulianError) and "20 万元到 500 万元" in big.message
+    assert isinstance(big, WulianError)
+    assert "20 万元到 500 万元" in big.message
     wrong = _attempt(world, zone, "talent_officer", _award(app, 1_200_000, plan))
-    assert isinstance(wrong, WulianError) and "应等于资助金额 120 万元" in wrong.message
+    assert isinstance(wrong, WulianError)
+    assert "应等于资助金额 120 万元" in wrong.message
     assert _count(world, AwardInstalment) == 0
     assert world.scalar(sa.select(ProgrammeApplication.state)) == "submitted"
     assert len(_refusals(world)) == 4
@@ -209,11 +224,12 @@ def test_only_the_talent_office_awards_in_range_and_instalments_are_paid_through
     _, outcomes = run_2026()
     assert outcomes.get(("talent_award", zone.firm_a), ("ineligible",))[0] != "eligible"
     first = world.scalar(sa.select(AwardInstalment.id).where(AwardInstalment.seq == 1))
-    confirm = lambda s, a: (
-        programmes.confirm_milestone(  # noqa: E731
-            s, actor=a, instalment_id=first, today=TODAY
-        ).id
-    )
+    def confirm(s, a):
+        return (
+            programmes.confirm_milestone(
+                s, actor=a, instalment_id=first, today=TODAY
+            ).id
+        )
     assert isinstance(_attempt(world, zone, "firm_a_user", confirm), WulianError)
     assert _attempt(world, zone, "talent_officer", confirm) == first
     run_id, outcomes = run_2026()
@@ -286,7 +302,8 @@ def test_recognised_talent_who_agreed_get_the_benefit_in_the_policy_run(world, z
             today=TODAY,
         )
     )  # fmt: skip
-    assert shown.counted and shown.full
+    assert shown.counted
+    assert shown.full
     assert [(b.code, b.amount) for b in shown.benefits] == [("talent_recognised", 2.0)]
     assert [r.state for r in shown.recognitions] == ["approved"]
 
@@ -315,9 +332,11 @@ def test_the_portrait_per_role_and_every_read_audited(world, zone, setup):
         return _attempt(world, zone, username, go)
 
     office = look("talent_officer", setup["a1"])
-    assert office.full and "*" in office.person.identity_masked
+    assert office.full
+    assert "*" in office.person.identity_masked
     firm = look("firm_a_user", setup["a1"])
-    assert not isinstance(firm, WulianError) and not firm.full
+    assert not isinstance(firm, WulianError)
+    assert not firm.full
     for username in ("firm_b_user", "other_officer", "analyst"):
         assert isinstance(look(username, setup["a1"]), WulianError), username
     reads = world.scalar(

@@ -463,9 +463,9 @@ def firm_requests(session: Session, *, actor: Actor, enterprise_id: int) -> Firm
 
 def person_requests(
     session: Session, *, actor: Actor, enterprise_id: int, person_id: int, limit: int = 50
-) -> list[DeskRequest]:
+) -> list[tuple[str, str, str, str]]:
     """The firm's requests linked to one of its people (attribute `talent_person`), as far as
-    actor may see them, newest first."""
+    actor may see them, newest first: tracking number, title, category and state names."""
     actor.require_enterprise(enterprise_id)
     try:
         _, spec = current(session)
@@ -481,4 +481,11 @@ def person_requests(
         .order_by(DeskRequest.created_at.desc(), DeskRequest.id.desc())
         .limit(2000)
     ).all()
-    return [r for r in rows if (r.attributes or {}).get("talent_person") == person_id][:limit]
+    linked_rows = [r for r in rows if (r.attributes or {}).get("talent_person") == person_id]
+    categories, states = spec.category_map, spec.state_map
+    return [
+        (r.tracking_no or "", r.title,
+         categories[r.category].name if r.category in categories else r.category,
+         states[r.state].name if r.state in states else r.state)
+        for r in linked_rows[:limit]
+    ]  # fmt: skip

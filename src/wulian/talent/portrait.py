@@ -111,10 +111,9 @@ def _benefits(session: Session, actor: Actor, enterprise_id: int | None) -> list
 def _requests(session: Session, actor: Actor, person: Person) -> list[tuple[str, str, str, str]]:
     if person.enterprise_id is None:
         return []
-    rows = desk.person_requests(
+    return desk.person_requests(
         session, actor=actor, enterprise_id=person.enterprise_id, person_id=person.id
     )
-    return [(r.tracking_no or "", r.title, r.category, r.state) for r in rows]
 
 
 def portrait(

@@ -193,6 +193,12 @@ def programmes(session: Session, *, actor: Actor, today: dt.date) -> list[RoundV
     ]  # fmt: skip
 
 
+def all_programmes(session: Session, *, actor: Actor) -> list[Programme]:
+    """Every programme, by name."""
+    _reader(actor)
+    return list(session.scalars(sa.select(Programme).order_by(Programme.name)))
+
+
 def get_round(session: Session, round_id: int) -> tuple[ProgrammeRound, Programme]:
     item = session.get(ProgrammeRound, round_id)
     if item is None:
