@@ -57,7 +57,8 @@ def test_programme_pages_per_role(make_client, world, zone):
         {"programme_id": str(pid), "name": "第一批", "opens_on": str(today),
          "closes_on": str(today + dt.timedelta(days=30)), "reviewers": "firm_a_user"},
     )  # fmt: skip
-    assert bad_round.status_code == 422 and "不是在用的园区工作人员账号" in bad_round.text
+    assert bad_round.status_code == 422
+    assert "不是在用的园区工作人员账号" in bad_round.text
     made_round = _post(
         office, "/talent/programmes", "/talent/programmes/rounds",
         {"programme_id": str(pid), "name": "第一批", "opens_on": str(today - dt.timedelta(days=1)),
@@ -74,14 +75,16 @@ def test_programme_pages_per_role(make_client, world, zone):
         other, "/talent/programmes", "/talent/programmes",
         {"code": "x", "name": "x", "min_award": "1", "max_award": "2", "criteria": "a，1"},
     )  # fmt: skip
-    assert refused.status_code == 403 and "只有人才办工作人员可以设立" in refused.text
+    assert refused.status_code == 403
+    assert "只有人才办工作人员可以设立" in refused.text
     assert world.scalar(sa.select(sa.func.count()).select_from(Programme)) == 1
 
     firm = make_client()
     login(firm, "firm_a_user")
     assert "孙立新" in firm.get(page).text  # the application form lists its own staff
     wrong = _post(firm, page, f"{page}/apply", {"person_id": str(theirs), "summary": SUMMARY})
-    assert wrong.status_code == 403 and "只能为本企业在职人员申报" in wrong.text
+    assert wrong.status_code == 403
+    assert "只能为本企业在职人员申报" in wrong.text
     ok = _post(firm, page, f"{page}/apply", {"person_id": str(mine), "summary": SUMMARY})
     assert ok.status_code == 303
     app_id = world.scalar(sa.select(ProgrammeApplication.id))
@@ -90,13 +93,16 @@ def test_programme_pages_per_role(make_client, world, zone):
     expert = make_client()
     login(expert, "expert_a")
     shown = expert.get(page)
-    assert "提交评分" in shown.text and SUMMARY in shown.text
+    assert "提交评分" in shown.text
+    assert SUMMARY in shown.text
     score = f"/talent/programmes/applications/{app_id}/score"
     out = _post(expert, page, score, {"score_c1": "60", "score_c2": "40"})
-    assert out.status_code == 422 and "应在 0 到 50 之间" in out.text
+    assert out.status_code == 422
+    assert "应在 0 到 50 之间" in out.text
     assert _post(expert, page, score, {"score_c1": "45", "score_c2": "40"}).status_code == 303
     twice = _post(expert, page, score, {"score_c1": "45", "score_c2": "40"})
-    assert twice.status_code == 409 and "不能重复评分" in twice.text
+    assert twice.status_code == 409
+    assert "不能重复评分" in twice.text
     assert world.scalar(sa.select(sa.func.count()).select_from(ProgrammeReview)) == 1
     # the firm never sees the scores; another department cannot open the round
     assert "85" not in firm.get(page).text.split('id="applications"')[1]
@@ -121,9 +127,13 @@ def test_programme_pages_per_role(make_client, world, zone):
 
     # the portrait: the office sees the identity number masked; the firm not at all; others 403
     full = office.get(f"/talent/people/{mine}/portrait")
-    assert full.status_code == 200 and 'id="identity"' in full.text and "领军人才计划" in full.text
+    assert full.status_code == 200
+    assert 'id="identity"' in full.text
+    assert "领军人才计划" in full.text
     own = firm.get(f"/talent/people/{mine}/portrait")
-    assert own.status_code == 200 and 'id="identity"' not in own.text and "100.0 万元" in own.text
+    assert own.status_code == 200
+    assert 'id="identity"' not in own.text
+    assert "100.0 万元" in own.text
     firm_b = make_client()
     login(firm_b, "firm_b_user")
     assert firm_b.get(f"/talent/people/{mine}/portrait").status_code == 403

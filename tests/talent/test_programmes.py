@@ -224,12 +224,10 @@ def test_only_the_talent_office_awards_in_range_and_instalments_are_paid_through
     _, outcomes = run_2026()
     assert outcomes.get(("talent_award", zone.firm_a), ("ineligible",))[0] != "eligible"
     first = world.scalar(sa.select(AwardInstalment.id).where(AwardInstalment.seq == 1))
+
     def confirm(s, a):
-        return (
-            programmes.confirm_milestone(
-                s, actor=a, instalment_id=first, today=TODAY
-            ).id
-        )
+        return programmes.confirm_milestone(s, actor=a, instalment_id=first, today=TODAY).id
+
     assert isinstance(_attempt(world, zone, "firm_a_user", confirm), WulianError)
     assert _attempt(world, zone, "talent_officer", confirm) == first
     run_id, outcomes = run_2026()
