@@ -341,3 +341,47 @@ def test_the_portrait_per_role_and_every_read_audited(world, zone, setup):
         sa.select(sa.func.count()).where(AuditEntry.action == "talent.portrait_read")
     )
     assert reads == 2
+
+
+def test_talent_requests_at_the_desk_are_routed_to_the_talent_office_and_linked_to_own_staff(
+    world, zone, setup
+):
+    from wulian.desk import service as desk
+
+    world.run(lambda s: desk.install_shipped(s, actor=SYSTEM))
+
+    def ask(person_id, category="talent_schooling"):
+        def go(session, actor):
+            return desk.submit(
+                session, actor=actor, title="人才子女入学", category=category,
+                description="我司认定人才的子女今年秋季需要就近入读小学，请协调学位",
+                attributes={"talent_person": str(person_id), "stage": "小学"},
+            ).id  # fmt: skip
+
+        return go
+
+    wrong = _attempt(world, zone, "firm_a_user", ask(setup["b1"]))
+    assert isinstance(wrong, WulianError)
+    assert f"人员编号 {setup['b1']} 不是本企业登记的人员" in wrong.message
+    from wulian.desk.models import DeskRequest
+
+    assert _count(world, DeskRequest) == 0
+    made = _attempt(world, zone, "firm_a_user", ask(setup["a1"]))
+    assert isinstance(made, int)
+    routed = world.scalar(sa.select(DeskRequest.routed_department_id).where(DeskRequest.id == made))
+    assert routed == zone.office
+    # the portrait lists it (as far as the viewer may see the desk: the firm, an administrator)
+    shown = world.run(
+        lambda s: portrait.portrait(
+            s, actor=zone.actor(world, "firm_a_user"), keys=KEYS, person_id=setup["a1"],
+            today=TODAY,
+        )
+    )  # fmt: skip
+    assert [(r[1], r[2]) for r in shown.requests] == [("人才子女入学", "人才子女就学")]
+    other = world.run(
+        lambda s: portrait.portrait(
+            s, actor=zone.actor(world, "admin"), keys=KEYS, person_id=setup["a2"],
+            today=TODAY,
+        )
+    )  # fmt: skip
+    assert other.requests == []
