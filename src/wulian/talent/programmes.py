@@ -536,6 +536,11 @@ def decide(
         found.decision_note = note[:500]
         session.flush()
         return found
+    if found.enterprise_id is None:
+        raise InvalidInput(
+            "人才库人员（无单位）的资助按所在企业兑现：请先登记此人所在的企业，再决定资助",
+            field="state",
+        )
     low, high = programme.min_award_yuan, programme.max_award_yuan
     if amount_yuan is None or not low <= amount_yuan <= high:
         raise InvalidInput(

@@ -1126,7 +1126,10 @@ def benefit_inputs(
     counts and sums only; firms with none are left out (the policy reads them as 0 people)."""
     from wulian.talent.programme_models import AwardInstalment, ProgrammeApplication
 
-    actor.require_staff("人才政策的计算只对园区工作人员开放")
+    if actor.enterprise_id is not None and (
+        enterprise_ids is None or set(enterprise_ids) - {actor.enterprise_id}
+    ):  # a firm's policy calculator: its own counts only
+        raise PermissionDenied("企业只能计算本企业的人才政策")
     if source not in BENEFIT_SOURCES:
         raise InvalidInput(f"人才数据中没有“{source}”", field="source", value=source)
     day = dt.date(year, 12, 31)
