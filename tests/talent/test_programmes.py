@@ -385,3 +385,20 @@ def test_talent_requests_at_the_desk_are_routed_to_the_talent_office_and_linked_
         )
     )  # fmt: skip
     assert other.requests == []
+
+
+def test_an_award_for_a_pool_person_without_a_firm_is_refused(world, zone, setup):
+    office = zone.actor(world, "talent_officer")
+    pool = person(
+        world, office, identity_number=identity(51), name="郑一鸣",
+        consents=dict.fromkeys(ALL, dt.date(2026, 6, 1)),
+    )  # fmt: skip
+    app = _attempt(world, zone, "talent_officer", _apply(setup["round"], pool))
+    assert isinstance(app, int)
+    assert _attempt(world, zone, "expert_1", _score(app, merit=30, plan=20, fit=20))
+    refused = _attempt(
+        world, zone, "talent_officer", _award(app, 200_000, [(2026, 200_000, "到岗")])
+    )
+    assert isinstance(refused, WulianError)
+    assert "请先登记此人所在的企业" in refused.message
+    assert _count(world, AwardInstalment) == 0
