@@ -48,6 +48,13 @@ from wulian.landuse.models import LanduseResult, LanduseRun, LanduseSpec
 from wulian.policy.models import Payout, PolicyOutcome, PolicyRun, PolicyVersion
 from wulian.reference.models import Industry, IndustryTag, Metric
 from wulian.talent.models import Authorisation, Consent, Person, Post, Recognition
+from wulian.talent.programme_models import (
+    AwardInstalment,
+    Programme,
+    ProgrammeApplication,
+    ProgrammeReview,
+    ProgrammeRound,
+)
 
 __all__ = [
     "ApiToken",
@@ -55,6 +62,7 @@ __all__ = [
     "AuditEntry",
     "AuditSeal",
     "Authorisation",
+    "AwardInstalment",
     "CapitalConfig",
     "ChainItem",
     "ChainMembership",
@@ -106,6 +114,10 @@ __all__ = [
     "PolicyRun",
     "PolicyVersion",
     "Post",
+    "Programme",
+    "ProgrammeApplication",
+    "ProgrammeReview",
+    "ProgrammeRound",
     "Recognition",
     "RiskPool",
     "SigningEvent",

@@ -77,3 +77,44 @@ def test_the_demo_has_talent_data_for_the_six_chains(world, zone):
     )
     assert world.scalar(sa.select(sa.func.count()).where(EvaluationResult.grade.is_not(None))) >= 1
     assert world.scalar(sa.select(sa.func.count()).select_from(AuthorisationRun)) == 1
+
+
+def test_the_demo_has_a_talent_programme_with_reviews_and_an_award(world, zone):
+    from wulian.talent.programme_models import (
+        AwardInstalment,
+        ProgrammeApplication,
+        ProgrammeReview,
+    )
+
+    world.run(lambda s: chains.install_shipped(s, actor=SYSTEM))
+    world.run(lambda s: reference_service.sync_metrics(s, actor=SYSTEM))
+    firms = [world.enterprise(f"衢州示例{i}号装备有限公司") for i in range(6)]
+
+    def write(session):
+        for firm in [zone.firm_a, zone.firm_b, *firms]:
+            for key, value, period in (("rd_expense", 500.0, "2025"), ("revenue", 10000.0, "2025"),
+                                       ("staff_total", 60.0, "2025"), ("tech_staff", 12.0, "2025"),
+                                       ("revenue", 9000.0, "2024")):  # fmt: skip
+                facts.record(session, actor=SYSTEM, enterprise_id=firm, metric_key=key,
+                             period=period, value=value, source="stats",
+                             as_of=dt.date(2026, 4, 30))  # fmt: skip
+
+    world.run(write)
+    result = world.run(
+        lambda s: demo_talent.build(s, actor=SYSTEM, today=TODAY, year=2025, keys=KEYS)
+    )
+    assert result.applications >= 2
+    assert world.scalar(sa.select(sa.func.count()).select_from(ProgrammeReview)) == (
+        2 * result.applications
+    )
+    states = world.scalar(sa.select(sa.func.count()).where(ProgrammeApplication.state == "awarded"))
+    assert states == 1
+    years = world.run(
+        lambda s: [(i.year, i.met_on is not None) for i in s.scalars(
+            sa.select(AwardInstalment).order_by(AwardInstalment.seq))]
+    )  # fmt: skip
+    assert years == [(2026, True), (2027, False), (2028, False)]
+    due = world.run(
+        lambda s: service.benefit_inputs(s, actor=SYSTEM, source="award_due", year=2026)
+    )
+    assert sum(due.values()) == 40.0

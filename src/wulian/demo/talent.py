@@ -21,6 +21,7 @@ from wulian.chains import service as chains_service
 from wulian.core.errors import InvalidInput, WulianError
 from wulian.core.permissions import Actor, Permission
 from wulian.core.settings import get_settings
+from wulian.demo import talent_programmes as demo_programmes
 from wulian.enterprises import read
 from wulian.talent import authorisation_runs, evaluations, service
 from wulian.talent.crypto import Keys
@@ -58,6 +59,7 @@ class TalentDemo:
     authorised: int
     recognitions: int
     evaluated: int = 0  # people with 七维 points and an A–E class (a published evaluation)
+    applications: int = 0  # to the demo talent programme
 
 
 def _identity(rng: random.Random, serial: int) -> tuple[str, dt.date]:
@@ -85,7 +87,8 @@ def build(
         return TalentDemo(0, 0, 0, 0)
     rng = random.Random(SEED)  # noqa: S311  (made-up demo data, not secrets)
     agrees = random.Random(SEED + 1)  # noqa: S311  (who agreed to matching)
-    profile = random.Random(SEED + 2)  # noqa: S311  (the evaluations' fields)
+    benefits = random.Random(SEED + 2)  # noqa: S311  (who agreed to talent benefits)
+    profile = random.Random(SEED + 3)  # noqa: S311  (the evaluations' fields)
     atlas = [c for c in chains_service.chains(session, actor=actor) if c.spec.id in OCCUPATIONS]
     local = list(session.scalars(read.ids_where(in_zone=True).limit(FIRMS_PER_CHAIN * 6)))
     if not atlas or not local:
@@ -121,6 +124,8 @@ def build(
                 consents["recognition"] = today - dt.timedelta(days=rng.randint(1, 30))
             if agrees.random() < 0.7:
                 consents["matching"] = today - dt.timedelta(days=agrees.randint(1, 60))
+            if "recognition" in consents and benefits.random() < 0.6:
+                consents["benefits"] = consents["recognition"]
             data_p = service.NewPerson(
                 name=rng.choice(SURNAMES) + "".join(rng.sample(GIVEN, rng.choice((1, 2)))),
                 identity_number=number, enterprise_id=firm, education=rng.choice(EDUCATIONS),
@@ -166,7 +171,12 @@ def build(
                     sa.select(sa.func.count()).where(EvaluationResult.run_id == run.id)
                 ) or 0
             )  # fmt: skip
-    return TalentDemo(posts, people, len(granted), recognitions, evaluated)
+    applications = (
+        demo_programmes.build(session, actor=actor, today=today, staff=staff)
+        if keys is not None
+        else 0
+    )
+    return TalentDemo(posts, people, len(granted), recognitions, evaluated, applications)
 
 
 def _profile(rng: random.Random) -> dict[str, Any]:

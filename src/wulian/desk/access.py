@@ -459,3 +459,33 @@ def firm_requests(session: Session, *, actor: Actor, enterprise_id: int) -> Firm
         latest=list(latest),
         states={s.key: s.name for s in spec.states},
     )
+
+
+def person_requests(
+    session: Session, *, actor: Actor, enterprise_id: int, person_id: int, limit: int = 50
+) -> list[tuple[str, str, str, str]]:
+    """The firm's requests linked to one of its people (attribute `talent_person`), as far as
+    actor may see them, newest first: tracking number, title, category and state names."""
+    actor.require_enterprise(enterprise_id)
+    try:
+        _, spec = current(session)
+        where = reach(session, actor, spec)
+    except (PermissionDenied, Conflict):  # not a desk user, or no desk configured yet
+        return []
+    linked = [
+        c.key for c in spec.categories if any(a.code == "talent_person" for a in c.attributes)
+    ]
+    rows = session.scalars(
+        visible(sa.select(DeskRequest), where)
+        .where(DeskRequest.enterprise_id == enterprise_id, DeskRequest.category.in_(linked))
+        .order_by(DeskRequest.created_at.desc(), DeskRequest.id.desc())
+        .limit(2000)
+    ).all()
+    linked_rows = [r for r in rows if (r.attributes or {}).get("talent_person") == person_id]
+    categories, states = spec.category_map, spec.state_map
+    return [
+        (r.tracking_no or "", r.title,
+         categories[r.category].name if r.category in categories else r.category,
+         states[r.state].name if r.state in states else r.state)
+        for r in linked_rows[:limit]
+    ]  # fmt: skip

@@ -28,6 +28,7 @@ from wulian.desk.suggest import SUGGEST_THRESHOLD, SUGGESTER
 from wulian.desk.versions import current
 from wulian.engines.classify import text as classify_text
 from wulian.enterprises import read
+from wulian.talent import service as talent
 
 CHANNELS = {"portal": "企业门户", "api": "接口", "hotline": "服务热线", "visit": "走访发现"}
 
@@ -180,6 +181,10 @@ def submit(
     if category not in spec.category_map:
         raise InvalidInput(f"诉求类别“{category}”不存在", field="category", value=category)
     clean_attributes = _attributes(spec, category, attributes or {})
+    if "talent_person" in clean_attributes:  # a request about one person: the firm's own only
+        person_id = int(clean_attributes["talent_person"])
+        talent.check_staff_member(session, enterprise_id=enterprise_id, person_id=person_id)
+        clean_attributes["talent_person"] = person_id
     level = level or spec.category_map[category].level
     if level not in spec.levels:
         raise InvalidInput(f"层级应为：{'、'.join(spec.levels)}", field="level", value=level)

@@ -19,6 +19,7 @@ from wulian.enterprises import facts, read
 from wulian.landuse import service as landuse
 from wulian.policy.library import source_of
 from wulian.reference import service as reference
+from wulian.talent import service as talent
 
 
 def _years_between(start: dt.date | None, day: dt.date) -> float | None:
@@ -121,16 +122,32 @@ def build_input(
         elif source.landuse is not None:
             data[key] = [standing.get(i, {}).get(source.landuse) for i in ids]
             trusted[key] = [True] * len(ids)
+        elif source.talent is not None:
+            # counts and sums per firm from the talent office's records (no personal fields);
+            # a firm without any has none (the talent office keeps every record: 0, not unknown)
+            found = talent.benefit_inputs(
+                session, actor=actor, source=source.talent, year=period,
+                enterprise_ids=ids if enterprise_ids is not None else None,
+            )  # fmt: skip
+            data[key] = [found.get(i, 0.0) for i in ids]
+            trusted[key] = [True] * len(ids)
     schema: dict[str, Any] = {"enterprise_id": pl.Int64}
     schema |= {key: rules.DTYPES[kind] for key, kind in kinds.items()}
     frame = pl.DataFrame({k: data[k] for k in schema}, schema=schema)
     if enterprise_ids is None:
         # the firms the period concerns: those with a value of the year or a title the policies
         # read (a registry record with neither, such as an old ledger's duplicate, is left out)
-        current = [k for k, s in sources.items() if (s.metric is not None and s.lag == 0) or s.tag]
+        current = [
+            k for k, s in sources.items()
+            if (s.metric is not None and s.lag == 0) or s.tag or s.talent
+        ]  # fmt: skip
         if current:
             keep = pl.any_horizontal(
-                (pl.col(k) == True) if kinds[k] == "bool" else pl.col(k).is_not_null()  # noqa: E712
+                (pl.col(k) == True)  # noqa: E712
+                if kinds[k] == "bool"
+                else (pl.col(k) > 0)
+                if sources[k].talent
+                else pl.col(k).is_not_null()
                 for k in current
             )
             frame = frame.filter(keep)

@@ -119,6 +119,8 @@ def check_sources(session: Session, policy: Policy) -> None:
             problems.append((where, source.metric, "指标目录中没有这个指标"))
         if source.tag is not None and source.tag not in TAGS:
             problems.append((where, source.tag, f"名录中没有这个称号；可用：{'、'.join(TAGS)}"))
+        if source.talent is not None and item.type != "number":
+            problems.append((where, source.talent, "人才数据是人数或金额，输入应为数值"))
         if source.field is not None:
             if source.field not in FIELDS:
                 problems.append(

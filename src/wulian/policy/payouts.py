@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from wulian.core.auth import service as auth_service
-from wulian.core.errors import Conflict, InvalidInput
+from wulian.core.errors import Conflict, InvalidInput, PermissionDenied
 from wulian.core.notify import service as notify
 from wulian.core.pagination import Page, paginate
 from wulian.core.permissions import Actor, Permission
@@ -454,3 +454,21 @@ def payout_years(session: Session, *, actor: Actor) -> list[PayoutYear]:
         .order_by(Payout.period.desc())
     ).all()
     return [PayoutYear(p, int(f), int(n), float(a or 0), int(free)) for p, f, n, a, free in rows]
+
+
+def paid_periods(
+    session: Session, *, actor: Actor, code: str, enterprise_ids: Sequence[int]
+) -> dict[tuple[str, int], float | None]:
+    """(period, firm) → amount of the payouts approved for one policy to the given firms (for a
+    domain that feeds a policy, such as talent awards paid in instalments, to show what was
+    paid)."""
+    if actor.enterprise_id is None:
+        actor.require(Permission.ZONE_READ)
+    elif set(enterprise_ids) - {actor.enterprise_id}:
+        raise PermissionDenied("只能查看本企业的兑现情况")
+    rows = session.execute(
+        sa.select(Payout.period, Payout.enterprise_id, Payout.amount).where(
+            Payout.policy_code == code, Payout.enterprise_id.in_(list(enterprise_ids))
+        )
+    ).all()
+    return {(str(p), int(e)): a for p, e, a in rows}

@@ -435,6 +435,12 @@ def _consents(session: Session, ids: Sequence[int]) -> dict[int, list[Consent]]:
     return out
 
 
+def person_view(session: Session, *, keys: Keys, person: Person) -> PersonView:
+    """A person as shown (masked), for a caller that checked the access and audits the read."""
+    firms = read.names(session, [person.enterprise_id]) if person.enterprise_id else {}
+    return _view(person, keys, firms, _consents(session, [person.id])[person.id])
+
+
 def get_person(session: Session, *, actor: Actor, keys: Keys, person_id: int) -> PersonView:
     """One person's record, masked; the read is audited."""
     actor.require(Permission.TALENT_READ)
@@ -959,7 +965,7 @@ class RecognitionView:
 
 
 def list_recognitions(
-    session: Session, *, actor: Actor, state: str | None = None
+    session: Session, *, actor: Actor, state: str | None = None, person_id: int | None = None
 ) -> list[RecognitionView]:
     """Recognitions: a firm's own, or every firm's for the talent office."""
     actor.require(Permission.TALENT_READ)
@@ -970,6 +976,8 @@ def list_recognitions(
         raise PermissionDenied(OFFICE_ONLY)
     if state:
         query = query.where(Recognition.state == state)
+    if person_id is not None:
+        query = query.where(Recognition.person_id == person_id)
     rows = list(session.execute(query.order_by(Recognition.id.desc())))
     firms = read.names(session, {r.enterprise_id for r, _ in rows})
     return [
@@ -1172,3 +1180,93 @@ def shortage_catalogue_xlsx(
         widths=[14, 18, 12, 26, 10, 10, 8, 12, 12, 16, 10, 10], frozen_columns=2,
     )  # fmt: skip
     return book.close()
+
+
+# ---------------------------------------------------------------- benefits (policy inputs)
+
+# What the policy run may ask of the talent office's records: counts and sums per firm only,
+# never a person's fields (PIPL: the minimum the rules need).
+BENEFIT_SOURCES: dict[str, str] = {
+    "recognised": "经认账或人才项目入选、且同意“人才政策兑现”的人数",
+    "award_due": "人才项目当年到期、里程碑已确认的资助（万元）",
+}
+
+
+def benefit_people(
+    session: Session, *, day: dt.date, enterprise_ids: Sequence[int] | None = None
+) -> dict[int, set[int]]:
+    """Firm → ids of its people who count for talent benefits on day: a recognition confirmed
+    (认账) or a programme award decided by then, and a standing consent to 人才政策兑现."""
+    from wulian.talent.programme_models import ProgrammeApplication
+
+    consented = sa.select(Consent.person_id).where(
+        Consent.purpose == "benefits", Consent.given_on <= day, Consent.withdrawn_on.is_(None)
+    )
+    recognised = sa.select(Recognition.person_id).where(
+        Recognition.state == "approved", Recognition.decided_on <= day
+    )
+    awarded = sa.select(ProgrammeApplication.person_id).where(
+        ProgrammeApplication.state == "awarded", ProgrammeApplication.decided_on <= day
+    )
+    query = sa.select(Person.enterprise_id, Person.id).where(
+        Person.enterprise_id.is_not(None),
+        Person.id.in_(consented),
+        Person.id.in_(recognised) | Person.id.in_(awarded),
+    )
+    if enterprise_ids is not None:
+        query = query.where(Person.enterprise_id.in_(list(enterprise_ids)))
+    out: dict[int, set[int]] = {}
+    for firm, person in session.execute(query):
+        if firm is not None:  # the query asks for firms' people only
+            out.setdefault(int(firm), set()).add(int(person))
+    return out
+
+
+def benefit_inputs(
+    session: Session, *, actor: Actor, source: str, year: int,
+    enterprise_ids: Sequence[int] | None = None,
+) -> dict[int, float]:  # fmt: skip
+    """Per firm, the value of a talent source of a policy input for year (see BENEFIT_SOURCES):
+    counts and sums only; firms with none are left out (the policy reads them as 0 people)."""
+    from wulian.talent.programme_models import AwardInstalment, ProgrammeApplication
+
+    if actor.enterprise_id is not None and (
+        enterprise_ids is None or set(enterprise_ids) - {actor.enterprise_id}
+    ):  # a firm's policy calculator: its own counts only
+        raise PermissionDenied("企业只能计算本企业的人才政策")
+    if source not in BENEFIT_SOURCES:
+        raise InvalidInput(f"人才数据中没有“{source}”", field="source", value=source)
+    day = dt.date(year, 12, 31)
+    if source == "recognised":
+        people = benefit_people(session, day=day, enterprise_ids=enterprise_ids)
+        return {firm: float(len(ids)) for firm, ids in people.items()}
+    query = (
+        sa.select(ProgrammeApplication.enterprise_id, sa.func.sum(AwardInstalment.amount_yuan))
+        .join(ProgrammeApplication, ProgrammeApplication.id == AwardInstalment.application_id)
+        .where(
+            ProgrammeApplication.state == "awarded",
+            ProgrammeApplication.enterprise_id.is_not(None),
+            AwardInstalment.year == year,
+            AwardInstalment.met_on.is_not(None),
+            AwardInstalment.met_on <= day,
+        )
+        .group_by(ProgrammeApplication.enterprise_id)
+    )
+    if enterprise_ids is not None:
+        query = query.where(ProgrammeApplication.enterprise_id.in_(list(enterprise_ids)))
+    return {
+        int(firm): float(total) / 10_000
+        for firm, total in session.execute(query)
+        if firm is not None
+    }
+
+
+def check_staff_member(session: Session, *, enterprise_id: int, person_id: int) -> None:
+    """InvalidInput unless person_id is one of the firm's registered people (a request linked to
+    a person, for example); the message says nothing about other firms' people."""
+    person = session.get(Person, person_id)
+    if person is None or person.enterprise_id != enterprise_id:
+        raise InvalidInput(
+            f"人员编号 {person_id} 不是本企业登记的人员", field="attribute[talent_person]",
+            value=str(person_id),
+        )  # fmt: skip

@@ -94,6 +94,12 @@ TABLES = {
     "capital_events": "银企对接活动",
     "capital_event_outcomes": "银企对接成效",
     "capital_credit_specs": "知识价值信用评价方案版本",
+    # talent programmes
+    "talent_programmes": "人才项目",
+    "talent_programme_rounds": "人才项目申报批次",
+    "talent_programme_applications": "人才项目申报",
+    "talent_programme_reviews": "人才项目专家评分",
+    "talent_award_instalments": "人才项目分期资助",
 }
 
 ACTIONS = {
@@ -147,6 +153,9 @@ ACTIONS = {
     "talent.evaluation_read": "查看人员的人才评价结果",
     "talent.authorisation_run": "评价企业人才自主评价资格",
     "capital.needs_import": "导入融资需求",
+    # talent programmes and portraits
+    "talent.programme_refused": "人才项目操作被拒",
+    "talent.portrait_read": "查看人才画像",
 }
 
 COLUMNS = {
@@ -533,6 +542,24 @@ COLUMNS = {
     "intention": "融资意向",
     "lenders": "参会机构",
     "need_id": "融资需求编号",
+    # talent programmes
+    "application_id": "申报编号",
+    "closes_on": "申报截止日",
+    "criteria": "评分项",
+    "max_award_yuan": "资助上限（元）",
+    "min_award_yuan": "资助下限（元）",
+    "met_by": "里程碑确认人",
+    "met_on": "里程碑确认日",
+    "milestone": "里程碑",
+    "opens_on": "申报开始日",
+    "programme_id": "人才项目编号",
+    "reviewer_id": "评审专家编号",
+    "reviewer_label": "评审专家",
+    "reviewers": "评审专家",
+    "round_id": "申报批次编号",
+    "scores": "各项评分",
+    "summary": "简介",
+    "total": "总分",
 }
 
 VALUES = {

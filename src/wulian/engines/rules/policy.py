@@ -43,25 +43,28 @@ class Strict(BaseModel):
 class Source(Strict):
     """Where a platform finds an input; the engine itself reads the column of the input's key.
 
-    metric: a metric of the facts store (lag years back); tag: whether the firm holds a registry
-    title; field: a registry field (age_years, section, industry_code, chain, on_chain,
-    region_code, gaoxin_since); landuse: the firm's published 亩均效益 result (grade: its class;
-    low: whether it is on the low-efficiency list). supplied (with a
-    metric): no government system holds it, the firm or an officer supplies it (an expert score,
-    a document), so it is unknown until they do and never counts as a trusted source."""
+        metric: a metric of the facts store (lag years back); tag: whether the firm holds a registry
+        title; field: a registry field (age_years, section, industry_code, chain, on_chain,
+        region_code, gaoxin_since); landuse: the firm's published 亩均效益 result (grade: its class;
+        low: whether it is on the low-efficiency list); talent: a count or sum per firm from the talent
+    office's records (recognised: people recognised or awarded who agreed to benefits; award_due:
+    the talent programme instalments due in the year with their milestone met, 万元). supplied (with a
+        metric): no government system holds it, the firm or an officer supplies it (an expert score,
+        a document), so it is unknown until they do and never counts as a trusted source."""
 
     metric: str | None = None
     lag: int = Field(0, ge=0, le=5)
     tag: str | None = None
     field: str | None = None
     landuse: Literal["grade", "low"] | None = None
+    talent: Literal["recognised", "award_due"] | None = None
     supplied: bool = False
 
     @model_validator(mode="after")
     def _one(self) -> Source:
-        kinds = [self.metric, self.tag, self.field, self.landuse]
+        kinds = [self.metric, self.tag, self.field, self.landuse, self.talent]
         if sum(k is not None for k in kinds) != 1:
-            raise SpecProblem("来源应为 metric、tag、field、landuse 之一，且只写一个")
+            raise SpecProblem("来源应为 metric、tag、field、landuse、talent 之一，且只写一个")
         if self.lag and self.metric is None:
             raise SpecProblem("lag 只用于 metric", ("lag",))
         if self.supplied and self.metric is None:
@@ -70,7 +73,7 @@ class Source(Strict):
 
     @property
     def kind(self) -> str:
-        for kind in ("metric", "tag", "field", "landuse"):
+        for kind in ("metric", "tag", "field", "landuse", "talent"):
             if getattr(self, kind) is not None:
                 return kind
         raise AssertionError  # pragma: no cover - the validator requires one
