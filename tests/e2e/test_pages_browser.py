@@ -39,7 +39,8 @@ from wulian.investment.models import InvestmentProject, SigningEvent
 from wulian.landuse.models import LanduseResult, LanduseRun, LanduseSpec
 from wulian.policy.models import Payout, PolicyRun, PolicyVersion
 from wulian.reference.models import Metric
-from wulian.talent.models import EvaluationRunRow, EvaluationSpecVersion, Post
+from wulian.talent.models import EvaluationRunRow, EvaluationSpecVersion, Person, Post
+from wulian.talent.programme_models import ProgrammeRound
 from wulian.web.app import create_app
 from wulian.web.navigation import CHAINS
 
@@ -175,6 +176,8 @@ def _ids(session: Session, firm: int, request_id: int) -> dict[tuple[str, str], 
         # the demo has people (and their evaluations) only with a key: else a Chinese 404
         ("talent", "run_id"): first(EvaluationRunRow.id) or ["999999"],
         ("talent", "spec_id"): first(EvaluationSpecVersion.id),
+        ("talent", "round_id"): first(ProgrammeRound.id) or ["999999"],
+        ("talent", "person_id"): first(Person.id) or ["999999"],
         ("?", QUERIES[0]): [f"?metric={metric}&period={period}"],
         ("?", QUERIES[1]): ["?parameter=rate&value=15%25"],
     }

@@ -279,3 +279,33 @@ def test_the_spec_pages(make_client, world, zone):
     firm = make_client()
     login(firm, "firm_a_user")
     assert firm.get("/talent/evaluation/specs").status_code == 403
+
+
+def test_the_portrait_shows_the_published_evaluation(world, zone, staff):
+    from tests.talent.conftest import KEYS
+    from wulian.talent import portrait
+
+    doctor, _leader, unconsented = staff
+
+    def sections(username, pid):
+        actor = zone.actor(world, username)
+        return world.run(
+            lambda s: {
+                sec.title: dict(sec.lines)
+                for sec in portrait.portrait(
+                    s, actor=actor, keys=KEYS, person_id=pid, today=TODAY
+                ).sections
+            }
+        )
+
+    assert sections("talent_officer", doctor)["人才评价"] == {"七维得分": "尚无已发布的人才评价"}
+    _run(world, zone, publish=False)  # a draft is not shown
+    assert sections("firm_a_user", doctor)["人才评价"] == {"七维得分": "尚无已发布的人才评价"}
+    _run(world, zone)
+    shown = sections("firm_a_user", doctor)["人才评价"]
+    assert shown["七维得分"] == "71.7"
+    assert shown["人才分类目录"].startswith("E")
+    assert (
+        "不在最新一次已发布的评价中"
+        in sections("talent_officer", unconsented)["人才评价"]["七维得分"]
+    )

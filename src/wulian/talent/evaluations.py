@@ -27,7 +27,7 @@ from wulian.core.errors import InvalidInput, NotFound, PermissionDenied
 from wulian.core.permissions import Actor, Permission
 from wulian.core.runs import RunStatus
 from wulian.enterprises import read
-from wulian.talent import evaluation, service
+from wulian.talent import evaluation, portrait, service
 from wulian.talent.models import (
     EvaluationResult,
     EvaluationRunRow,
@@ -381,3 +381,24 @@ def results(
                    "ids": [i.person_id for i in items]},
         )  # fmt: skip
     return Page(items, total, page, pages, counts)
+
+
+@portrait.register_section
+def portrait_section(session: Session, actor: Actor, person_id: int) -> portrait.Section:
+    """The portrait's 人才评价 section: the newest published evaluation's points and class."""
+    run, found = person_result(session, actor=actor, person_id=person_id)
+    if run is None:
+        return portrait.Section("人才评价", [("七维得分", "尚无已发布的人才评价")])
+    period = f"第 {run.id} 次评价（{run.created_at:%Y-%m-%d}）"
+    if found is None:
+        return portrait.Section("人才评价", [("七维得分", f"不在最新一次已发布的评价中：{period}")])
+    lines = [
+        ("评价", period),
+        ("七维得分", found.score_label),
+        ("人才分类目录", found.grade_label),
+    ]
+    if found.award_wan is not None:
+        lines.append(("目录对应奖励", f"{found.award_wan:g} 万元（分年兑现）"))
+    return portrait.Section(
+        "人才评价", lines, link=f"/talent/people?person={person_id}", link_label="各维度得分"
+    )
