@@ -47,6 +47,8 @@ from wulian.investment.models import (
 from wulian.landuse.models import LanduseResult, LanduseRun, LanduseSpec
 from wulian.policy.models import Payout, PolicyOutcome, PolicyRun, PolicyVersion
 from wulian.reference.models import Industry, IndustryTag, Metric
+from wulian.talent.colleges import Cohort, College, Major, RetentionTarget
+from wulian.talent.events import Event, EventPost
 from wulian.talent.models import Authorisation, Consent, Person, Post, Recognition
 
 __all__ = [
@@ -60,6 +62,8 @@ __all__ = [
     "ChainMembership",
     "ChainPlacement",
     "ChainSpecRow",
+    "Cohort",
+    "College",
     "Commitment",
     "Compensation",
     "Consent",
@@ -71,6 +75,8 @@ __all__ = [
     "DeskRequest",
     "DeskSurvey",
     "Enterprise",
+    "Event",
+    "EventPost",
     "Fact",
     "FactSource",
     "FinancingProduct",
@@ -95,6 +101,7 @@ __all__ = [
     "ListingCase",
     "Loan",
     "LoginThrottle",
+    "Major",
     "Metric",
     "Notification",
     "NotificationPreference",
@@ -107,6 +114,7 @@ __all__ = [
     "PolicyVersion",
     "Post",
     "Recognition",
+    "RetentionTarget",
     "RiskPool",
     "SigningEvent",
     "StageEvent",

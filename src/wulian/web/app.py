@@ -26,6 +26,7 @@ from wulian.innovation import views as innovation_views
 from wulian.investment import views as investment_views
 from wulian.landuse import views as landuse_views
 from wulian.policy import views as policy_views
+from wulian.talent import collegeviews as talent_college_views
 from wulian.talent import matching as talent_matching
 from wulian.talent import views as talent_views
 from wulian.web import accounts, admin, errors, notifications, views
@@ -126,6 +127,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         capital_views,
         desk_views,
         talent_views,
+        talent_college_views,
     ):
         app.include_router(module.pages)
         app.include_router(module.api, prefix="/api/v1")
