@@ -4,6 +4,7 @@ the talent office writes, zone staff read, firms are refused; the xlsx import is
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -14,7 +15,8 @@ from tests.talent.test_imports import book
 from wulian.chains import service as chains
 from wulian.core.audit.models import AuditEntry
 from wulian.core.errors import InvalidInput, PermissionDenied
-from wulian.talent import colleges
+from wulian.demo import colleges as demo_colleges
+from wulian.talent import colleges, events, service
 from wulian.talent.colleges import Cohort, College, Major
 
 HEADERS = colleges.TEMPLATE
@@ -185,3 +187,23 @@ def test_the_page_shows_a_dash_for_unknown_retention_and_refuses_a_firm(make_cli
     firm = make_client()
     login(firm, "firm_a_user")
     assert firm.get("/talent/colleges").status_code == 403
+
+
+def test_the_demo_has_two_colleges_three_years_and_a_past_event(world, atlas):
+    office = atlas.actor(world, "talent_officer")
+    for title in ("电池工艺工程师", "质量检验员", "有机硅合成工"):
+        data = service.NewPost(title=title, openings=3, enterprise_id=atlas.firm_a)
+        world.run(lambda s, d=data: service.create_post(s, actor=office, data=d))
+    today = dt.date(2026, 6, 30)
+    made = world.run(lambda s: demo_colleges.build(s, actor=SYSTEM, today=today))
+    assert (made.colleges, made.cohorts, made.events) == (2, 15, 1)
+    view = world.run(lambda s: colleges.overview(s, actor=office))
+    assert [y.year for y in view.years] == [2025, 2024, 2023]
+    assert view.years[0].rate is None  # the latest year not yet surveyed: unknown
+    assert view.years[2].rate == Decimal("30.0")
+    [event] = world.run(lambda s: events.list_events(s, actor=office))
+    assert event.ends_on < today
+    assert event.intentions is not None
+    assert event.signings is None  # one post's signings unknown
+    again = world.run(lambda s: demo_colleges.build(s, actor=SYSTEM, today=today))
+    assert again.colleges == 0
