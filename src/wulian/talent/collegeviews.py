@@ -23,8 +23,22 @@ api = APIRouter(tags=["人才"])
 CollegeId = Annotated[int, Path_(title="院校编号")]
 MajorId = Annotated[int, Path_(title="专业编号")]
 EventId = Annotated[int, Path_(title="活动编号")]
-Text = Annotated[str, Form(max_length=200)]
-Count = Annotated[str, Form(max_length=20)]
+Name = Annotated[str, Form(max_length=100, title="名称")]
+ChainF = Annotated[str, Form(max_length=48, title="产业链")]
+NodeF = Annotated[str, Form(max_length=64, title="环节")]
+CodeF = Annotated[str, Form(max_length=20, title="职业代码")]
+YearF = Annotated[str, Form(max_length=20, title="毕业年度")]
+Graduates = Annotated[str, Form(max_length=20, title="毕业生人数")]
+Employed = Annotated[str, Form(max_length=20, title="区内企业就业人数")]
+Retained = Annotated[str, Form(max_length=20, title="留在园区人数")]
+Rate = Annotated[str, Form(max_length=20, title="目标留存率")]
+Starts = Annotated[str, Form(max_length=20, title="开始日期")]
+Ends = Annotated[str, Form(max_length=20, title="结束日期")]
+Place = Annotated[str, Form(max_length=200, title="地点/院校")]
+Candidates = Annotated[str, Form(max_length=20, title="应聘人数")]
+Intentions = Annotated[str, Form(max_length=20, title="意向人数")]
+Signings = Annotated[str, Form(max_length=20, title="签约人数")]
+Upload = Annotated[UploadFile, File(title="院校毕业生文件")]
 
 
 def _failed(db: Session, actor: Actor, attempt: str, error: WulianError) -> None:
@@ -66,9 +80,7 @@ def _write(request: Request, db: Session, actor: Actor, attempt: str, action: An
 
 
 @pages.post("/talent/colleges")
-def add_college(
-    request: Request, db: DB, actor: CurrentActor, name: Annotated[str, Form(max_length=100)]
-) -> Response:
+def add_college(request: Request, db: DB, actor: CurrentActor, name: Name) -> Response:
     return _write(
         request, db, actor, "登记院校", lambda: colleges.add_college(db, actor=actor, name=name)
     )
@@ -77,8 +89,7 @@ def add_college(
 @pages.post("/talent/colleges/{college_id}/majors")
 def add_major(
     request: Request, college_id: CollegeId, db: DB, actor: CurrentActor,
-    name: Annotated[str, Form(max_length=100)], chain: Text = "", node: Text = "",
-    occupation_code: Annotated[str, Form(max_length=20)] = "",
+    name: Name, chain: ChainF = "", node: NodeF = "", occupation_code: CodeF = "",
 ) -> Response:  # fmt: skip
     return _write(
         request, db, actor, "登记院校专业",
@@ -92,7 +103,7 @@ def add_major(
 @pages.post("/talent/colleges/majors/{major_id}/cohorts")
 def record_cohort(
     request: Request, major_id: MajorId, db: DB, actor: CurrentActor,
-    year: Count, graduates: Count, employed: Count = "", retained: Count = "",
+    year: YearF, graduates: Graduates, employed: Employed = "", retained: Retained = "",
 ) -> Response:  # fmt: skip
     return _write(
         request, db, actor, "登记院校毕业生",
@@ -105,7 +116,7 @@ def record_cohort(
 
 @pages.post("/talent/colleges/targets")
 def set_target(
-    request: Request, db: DB, actor: CurrentActor, year: Count, target_rate: Count
+    request: Request, db: DB, actor: CurrentActor, year: YearF, target_rate: Rate
 ) -> Response:
     return _write(
         request, db, actor, "设置留存率目标",
@@ -121,7 +132,10 @@ def colleges_template(actor: CurrentActor) -> Response:
 
 @pages.post("/talent/colleges/import")
 def import_colleges(
-    request: Request, db: DB, actor: CurrentActor, file: Annotated[UploadFile, File()]
+    request: Request,
+    db: DB,
+    actor: CurrentActor,
+    file: Annotated[UploadFile, File(title="院校毕业生文件")],
 ) -> Response:
     filename = Path(file.filename or "院校.xlsx").name[:200]
     try:
@@ -156,8 +170,8 @@ def events_page(request: Request, db: DB, actor: CurrentActor) -> Response:
 
 @pages.post("/talent/events")
 def create_event(
-    request: Request, db: DB, actor: CurrentActor, name: Annotated[str, Form(max_length=100)],
-    starts_on: Count, ends_on: Count, place: Text = "", candidates: Count = "",
+    request: Request, db: DB, actor: CurrentActor, name: Name, starts_on: Starts, ends_on: Ends,
+    place: Place = "", candidates: Candidates = "",
 ) -> Response:  # fmt: skip
     try:
         event = events.create_event(
@@ -191,8 +205,8 @@ def event_page(request: Request, event_id: EventId, db: DB, actor: CurrentActor)
 @pages.post("/talent/events/{event_id}/posts")
 def record_post(
     request: Request, event_id: EventId, db: DB, actor: CurrentActor,
-    post_id: Annotated[int, Form(ge=1, title="岗位编号")], intentions: Count = "",
-    signings: Count = "",
+    post_id: Annotated[int, Form(ge=1, title="岗位编号")], intentions: Intentions = "",
+    signings: Signings = "",
 ) -> Response:  # fmt: skip
     try:
         events.record_post(
