@@ -207,3 +207,46 @@ def test_the_demo_has_two_colleges_three_years_and_a_past_event(world, atlas):
     assert event.signings is None  # one post's signings unknown
     again = world.run(lambda s: demo_colleges.build(s, actor=SYSTEM, today=today))
     assert again.colleges == 0
+
+
+def test_the_import_page_lists_problems_and_writes_nothing(make_client, world, atlas):
+    office = make_client()
+    login(office, "talent_officer")
+    template = office.get("/talent/colleges/template.xlsx")
+    assert template.status_code == 200
+    row = [
+        "衢州职业技术学院",
+        "应用化工技术",
+        "氟硅新材料",
+        "不存在的环节",
+        "",
+        "2026",
+        "10",
+        "",
+        "",
+    ]
+    token = page_csrf(office, "/talent/colleges")
+    checked = office.post(
+        "/talent/colleges/import", data={"csrf_token": token},
+        files={"file": ("院校.xlsx", book(HEADERS, [row]), "application/octet-stream")},
+    )  # fmt: skip
+    assert checked.status_code == 422
+    assert "产业链“氟硅新材料”没有“不存在的环节”这个环节" in checked.text
+    assert "未写入任何数据" in checked.text
+    assert world.scalar(sa.select(sa.func.count()).select_from(College)) == 0
+    row[3] = "含氟聚合物"
+    done = office.post(
+        "/talent/colleges/import", data={"csrf_token": token},
+        files={"file": ("院校.xlsx", book(HEADERS, [row]), "application/octet-stream")},
+    )  # fmt: skip
+    assert "已导入 1 行" in done.text
+    assert world.scalar(sa.select(Cohort.graduates)) == 10
+
+    analyst = make_client()
+    login(analyst, "analyst")
+    refused = analyst.post(
+        "/talent/colleges/import", data={"csrf_token": page_csrf(analyst, "/talent/colleges")},
+        files={"file": ("院校.xlsx", book(HEADERS, [row]), "application/octet-stream")},
+    )  # fmt: skip
+    assert refused.status_code == 403
+    assert world.scalar(sa.select(sa.func.count()).select_from(Cohort)) == 1
