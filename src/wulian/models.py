@@ -47,6 +47,8 @@ from wulian.investment.models import (
 from wulian.landuse.models import LanduseResult, LanduseRun, LanduseSpec
 from wulian.policy.models import Payout, PolicyOutcome, PolicyRun, PolicyVersion
 from wulian.reference.models import Industry, IndustryTag, Metric
+from wulian.talent.colleges import Cohort, College, Major, RetentionTarget
+from wulian.talent.events import Event, EventPost
 from wulian.talent.models import Authorisation, Consent, Person, Post, Recognition
 from wulian.talent.programme_models import (
     AwardInstalment,
@@ -68,6 +70,8 @@ __all__ = [
     "ChainMembership",
     "ChainPlacement",
     "ChainSpecRow",
+    "Cohort",
+    "College",
     "Commitment",
     "Compensation",
     "Consent",
@@ -79,6 +83,8 @@ __all__ = [
     "DeskRequest",
     "DeskSurvey",
     "Enterprise",
+    "Event",
+    "EventPost",
     "Fact",
     "FactSource",
     "FinancingProduct",
@@ -103,6 +109,7 @@ __all__ = [
     "ListingCase",
     "Loan",
     "LoginThrottle",
+    "Major",
     "Metric",
     "Notification",
     "NotificationPreference",
@@ -119,6 +126,7 @@ __all__ = [
     "ProgrammeReview",
     "ProgrammeRound",
     "Recognition",
+    "RetentionTarget",
     "RiskPool",
     "SigningEvent",
     "StageEvent",

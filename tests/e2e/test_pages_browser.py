@@ -39,6 +39,7 @@ from wulian.investment.models import InvestmentProject, SigningEvent
 from wulian.landuse.models import LanduseResult, LanduseRun, LanduseSpec
 from wulian.policy.models import Payout, PolicyRun, PolicyVersion
 from wulian.reference.models import Metric
+from wulian.talent.events import Event as TalentEvent
 from wulian.talent.models import EvaluationRunRow, EvaluationSpecVersion, Person, Post
 from wulian.talent.programme_models import ProgrammeRound
 from wulian.web.app import create_app
@@ -178,6 +179,7 @@ def _ids(session: Session, firm: int, request_id: int) -> dict[tuple[str, str], 
         ("talent", "spec_id"): first(EvaluationSpecVersion.id),
         ("talent", "round_id"): first(ProgrammeRound.id) or ["999999"],
         ("talent", "person_id"): first(Person.id) or ["999999"],
+        ("talent", "event_id"): first(TalentEvent.id),
         ("?", QUERIES[0]): [f"?metric={metric}&period={period}"],
         ("?", QUERIES[1]): ["?parameter=rate&value=15%25"],
     }

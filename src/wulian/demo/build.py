@@ -26,6 +26,7 @@ from wulian.core import audit, calendar, specversions
 from wulian.core.auth import service as auth_service
 from wulian.core.permissions import Actor, Role
 from wulian.demo import capital as demo_capital
+from wulian.demo import colleges as demo_colleges
 from wulian.demo import desk as demo_desk
 from wulian.demo import investment as demo_investment
 from wulian.demo import talent as demo_talent
@@ -110,6 +111,8 @@ def build(
         if made
         else None
     )
+    if made:
+        demo_colleges.build(session, actor=actor, today=today)  # after the posts it links
     capital = demo_capital.build(session, actor=actor, today=today) if made else None
     sample = None
     if data_dir is not None:

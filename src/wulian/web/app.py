@@ -26,6 +26,7 @@ from wulian.innovation import views as innovation_views
 from wulian.investment import views as investment_views
 from wulian.landuse import views as landuse_views
 from wulian.policy import views as policy_views
+from wulian.talent import collegeviews as talent_college_views
 from wulian.talent import matching as talent_matching
 from wulian.talent import programme_views as talent_programme_views
 from wulian.talent import views as talent_views
@@ -128,6 +129,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         desk_views,
         talent_views,
         talent_programme_views,
+        talent_college_views,
     ):
         app.include_router(module.pages)
         app.include_router(module.api, prefix="/api/v1")

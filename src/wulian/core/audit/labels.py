@@ -81,6 +81,12 @@ TABLES = {
     "talent_posts": "企业岗位需求",
     "talent_authorisations": "人才自主评价授权",
     "talent_recognitions": "企业人才认定",
+    "talent_colleges": "合作院校",
+    "talent_college_majors": "院校专业",
+    "talent_college_cohorts": "院校毕业生",
+    "talent_retention_targets": "毕业生留存率目标",
+    "talent_events": "人才周活动",
+    "talent_event_posts": "人才周岗位",
     # capital
     "capital_credit_runs": "知识价值信用评价",
     "capital_credit_results": "知识价值信用评价结果",
@@ -144,6 +150,7 @@ ACTIONS = {
     "talent.import_posts": "导入企业岗位需求",
     "talent.authorise": "授予人才自主评价资格",
     "talent.recognition_refused": "人才认定操作被拒",
+    "talent.import_colleges": "导入院校毕业生数据",
     # capital
     "capital.credit_run": "运行知识价值信用评价",
     "capital.credit_refused": "银行查看知识价值信用被拒（企业未授权）",
@@ -560,6 +567,19 @@ COLUMNS = {
     "scores": "各项评分",
     "summary": "简介",
     "total": "总分",
+    # talent: colleges and events
+    "college_id": "院校",
+    "major_id": "专业",
+    "graduates": "毕业生人数",
+    "retained": "留在园区人数",
+    "employed": "区内企业就业人数",
+    "target_rate": "目标留存率（%）",
+    "starts_on": "开始日期",
+    "ends_on": "结束日期",
+    "candidates": "应聘人数",
+    "post_id": "岗位",
+    "intentions": "意向人数",
+    "signings": "签约人数",
 }
 
 VALUES = {

@@ -43,14 +43,15 @@ class Strict(BaseModel):
 class Source(Strict):
     """Where a platform finds an input; the engine itself reads the column of the input's key.
 
-        metric: a metric of the facts store (lag years back); tag: whether the firm holds a registry
-        title; field: a registry field (age_years, section, industry_code, chain, on_chain,
-        region_code, gaoxin_since); landuse: the firm's published 亩均效益 result (grade: its class;
-        low: whether it is on the low-efficiency list); talent: a count or sum per firm from the talent
-    office's records (recognised: people recognised or awarded who agreed to benefits; award_due:
-    the talent programme instalments due in the year with their milestone met, 万元). supplied (with a
-        metric): no government system holds it, the firm or an officer supplies it (an expert score,
-        a document), so it is unknown until they do and never counts as a trusted source."""
+    metric: a metric of the facts store (lag years back); tag: whether the firm holds a registry
+    title; field: a registry field (age_years, section, industry_code, chain, on_chain,
+    region_code, gaoxin_since); landuse: the firm's published 亩均效益 result (grade: its class;
+    low: whether it is on the low-efficiency list); talent: a count or sum per firm from the
+    talent office's records (recognised: people recognised or awarded who agreed to benefits;
+    award_due: the talent programme instalments due in the year with their milestone met, 万元).
+    supplied (with a metric): no government system holds it, the firm or an officer supplies it
+    (an expert score, a document), so it is unknown until they do and never counts as a trusted
+    source."""
 
     metric: str | None = None
     lag: int = Field(0, ge=0, le=5)
