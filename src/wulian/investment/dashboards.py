@@ -95,8 +95,9 @@ def dashboard(
             return SOURCES.get(p.source, p.source)
         return names.teams.get(p.team_id, str(p.team_id))
 
-    reached: dict[str, dict[str, int]] = {}
-    days: dict[str, dict[str, list[int]]] = {}
+    # the whole row stands even when there is no project yet (a new install)
+    reached: dict[str, dict[str, int]] = {"全部": {s.key: 0 for s in table}}
+    days: dict[str, dict[str, list[int]]] = {"全部": {s.key: [] for s in table}}
     for pid, project in projects.items():
         trail = events.get(pid, [])
         top = max((position.get(e.to_stage, 0) for e in trail), default=0)

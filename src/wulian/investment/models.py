@@ -144,3 +144,20 @@ class ApproachPlan(Base):
     revision: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": revision}  # noqa: RUF012
+
+
+class AnnualTask(Base):
+    """A team's 招商 task for a year, set by an administrator: signed projects, signed investment
+    (万元) and projects started (开工); None where that part of the task is not set."""
+
+    __tablename__ = "investment_annual_tasks"
+    __table_args__ = (sa.UniqueConstraint("year", "team_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int]
+    team_id: Mapped[int] = mapped_column(sa.ForeignKey("departments.id"), index=True)
+    task_signed: Mapped[int | None]
+    task_signed_wan: Mapped[int | None] = mapped_column(sa.BigInteger)
+    task_started: Mapped[int | None]
+    updated_by: Mapped[str] = mapped_column(sa.String(100))
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

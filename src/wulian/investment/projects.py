@@ -110,7 +110,7 @@ def _check_team(
         officer = session.get(User, officer_id)
         if officer is None or officer.role == Role.ENTERPRISE or not officer.is_active:
             raise InvalidInput("所选的负责人不存在或不是园区工作人员", field="officer_id")
-        if officer.department_id != team_id:
+        if officer.department_id != team_id and officer.role != Role.ADMIN:
             raise InvalidInput(
                 f"负责人“{officer.display_name or officer.username}”不属于{team.name}",
                 field="officer_id",

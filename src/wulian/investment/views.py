@@ -30,10 +30,11 @@ from wulian.core.pagination import PAGE_SIZES, PageOut
 from wulian.core.permissions import Actor, Permission
 from wulian.core.uploads import Uploads
 from wulian.enterprises import views as enterprise_views
-from wulian.investment import approach, atlasviews, ledger, schemas, service
+from wulian.investment import approach, atlasviews, ledger, schemas, service, tasks, taskviews
 
 pages = APIRouter(include_in_schema=False)
 pages.include_router(atlasviews.pages)  # the 招商图谱, before /investment/{project_id}
+pages.include_router(taskviews.pages)  # annual tasks, likewise
 api = APIRouter(tags=["招商"])
 api.include_router(atlasviews.api)
 enterprise_views.profile_part(
@@ -340,6 +341,8 @@ def dashboard(
     context = {
         "actor": actor, "d": figures, "groups": service.GROUPS, "yi": service.yi,
         "years": list(range(today.year, today.year - 6, -1)),
+        "tasks": tasks.progress(db, actor=actor, year=figures.year, today=today),
+        "share": tasks.Progress.share,
     }  # fmt: skip
     return render(request, "investment/dashboard.html", context)
 

@@ -84,6 +84,8 @@ TABLES = {
     "capital_credit_runs": "知识价值信用评价",
     "capital_credit_results": "知识价值信用评价结果",
     "capital_credit_consents": "知识价值信用银行查看授权",
+    # investment
+    "investment_annual_tasks": "年度招商任务",
 }
 
 ACTIONS = {
@@ -502,6 +504,10 @@ COLUMNS = {
     "line_wan": "授信参考额度（万元）",
     "known": "已知指标数",
     "explanation": "评价说明",
+    # investment annual tasks
+    "task_signed": "签约项目任务数",
+    "task_signed_wan": "签约投资额任务（万元）",
+    "task_started": "开工项目任务数",
 }
 
 VALUES = {
