@@ -161,3 +161,23 @@ class AnnualTask(Base):
     task_started: Mapped[int | None]
     updated_by: Mapped[str] = mapped_column(sa.String(100))
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ProjectDocument(Base):
+    """A document of a project (合同, 投资协议, 可研报告 …), stored by core.files under its
+    SHA-256 and checked against it when read."""
+
+    __tablename__ = "investment_project_documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("investment_projects.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(sa.String(16))  # a key of documents.KINDS
+    filename: Mapped[str] = mapped_column(sa.String(200))
+    content_type: Mapped[str] = mapped_column(sa.String(100))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    path: Mapped[str] = mapped_column(sa.String(300))
+    created_by: Mapped[str] = mapped_column(sa.String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -86,6 +86,7 @@ TABLES = {
     "capital_credit_consents": "知识价值信用银行查看授权",
     # investment
     "investment_annual_tasks": "年度招商任务",
+    "investment_project_documents": "招商项目文件",
 }
 
 ACTIONS = {

@@ -1,5 +1,5 @@
 """Investment annual tasks (年度招商任务): per year and team, signed projects, signed investment
-and projects started.
+and projects started; a project's documents (合同, 投资协议, 可研报告).
 
 Revision ID: 0028i
 Revises: 0024k
@@ -42,9 +42,36 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_investment_annual_tasks_team_id"), ["team_id"], unique=False
         )
+    op.create_table(
+        "investment_project_documents",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("project_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("filename", sa.String(length=200), nullable=False),
+        sa.Column("content_type", sa.String(length=100), nullable=False),
+        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("path", sa.String(length=300), nullable=False),
+        sa.Column("created_by", sa.String(length=100), nullable=False),
+        sa.Column("created_at", wulian.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["project_id"],
+            ["investment_projects.id"],
+            name=op.f("fk_investment_project_documents_project_id_investment_projects"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_investment_project_documents")),
+    )
+    with op.batch_alter_table("investment_project_documents", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_investment_project_documents_project_id"), ["project_id"], unique=False
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("investment_project_documents", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_investment_project_documents_project_id"))
+    op.drop_table("investment_project_documents")
     with op.batch_alter_table("investment_annual_tasks", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_investment_annual_tasks_team_id"))
     op.drop_table("investment_annual_tasks")
