@@ -24,7 +24,7 @@ from wulian.core.deps import (
 )
 from wulian.core.errors import InvalidInput, WulianError
 from wulian.core.permissions import Actor, Permission
-from wulian.investment import approach, atlas, report, schemas, service, tasks
+from wulian.investment import approach, atlas, opportunities, report, schemas, service, tasks
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 pages = APIRouter(include_in_schema=False)
@@ -229,3 +229,20 @@ def api_targets(
         )
         for i, t in enumerate(rows, start=1)
     ]  # fmt: skip
+
+
+@pages.get("/investment/opportunities")
+def opportunity_page(
+    request: Request,
+    db: DB,
+    actor: CurrentActor,
+    weight: Annotated[str, Query(max_length=16, title="权重")] = "revenue",
+    preset: Annotated[str, Query(max_length=16, title="方案")] = "",
+) -> Response:
+    """The zone's opportunity industries (complexity engine over the registry)."""
+    found = opportunities.opportunity_industries(db, actor=actor, weight=weight, preset=preset)
+    context = {
+        "actor": actor, "o": found, "weights": opportunities.WEIGHTS,
+        "presets": opportunities.PRESETS,
+    }  # fmt: skip
+    return render(request, "investment/opportunities.html", context)
