@@ -22,6 +22,7 @@ the same run, and speed on a million candidates.
 
     PYTHONPATH=src python benchmarks/bench_targets.py [--split test|dev] [--firms 1000000]
         [--queries 200] [--setting products|industry|both] [--skip-speed] [--skip-quality]
+        [--code-name 0.5,0.9]  (rows with each coded firm's class name as one of its products)
 """
 
 from __future__ import annotations
@@ -147,7 +148,11 @@ def baseline_rank(documents: list[str], need: str) -> list[int]:
 
 
 def quality(
-    split: str, settings: Settings, settings_wanted: str = "both", part: tuple[int, int] = (0, 1)
+    split: str,
+    settings: Settings,
+    settings_wanted: str = "both",
+    part: tuple[int, int] = (0, 1),
+    name_weights: tuple[float, ...] = (),
 ) -> None:
     firms, splits = pool()
     taxonomy = from_frame(pl.read_csv(NOTES, infer_schema_length=0))
@@ -189,10 +194,20 @@ def quality(
                 )
             add("wulian 字面+共现", engine(index, need))
             if with_industry:
-                noted = TargetIndex.build(
+                before = dataclasses.replace(settings, code_name=0.0)
+                noted = TargetIndex.build(left.select(columns), taxonomy=taxonomy, settings=before)
+                add("wulian 字面+共现+国标注释（旧）", engine(noted, need))
+                named = TargetIndex.build(
                     left.select(columns), taxonomy=taxonomy, settings=settings
                 )
-                add("wulian 字面+共现+国标注释", engine(noted, need))
+                add("wulian …+行业名称作产品", engine(named, need))
+                for weight in name_weights:  # each coded firm's class name as one of its products
+                    named = TargetIndex.build(
+                        left.select(columns),
+                        taxonomy=taxonomy,
+                        settings=dataclasses.replace(settings, code_name=weight),
+                    )
+                    add(f"wulian …+行业名称作产品 {weight:g}", engine(named, need))
             if done % 50 == 49:
                 print(f"  …{done + 1}", file=sys.stderr, flush=True)
         title = "产品 + 行业代码" if with_industry else "仅产品"
@@ -295,13 +310,19 @@ def main() -> None:
         help="质量评测的设置：仅产品、产品 + 行业代码，或两者",
     )
     parser.add_argument("--skip-quality", action="store_true")
+    parser.add_argument(
+        "--code-name",
+        default="",
+        help="另加几行：有行业代码的企业以其国标类别名称作一项产品，按这些权重（如 0.5,0.9）",
+    )
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
     if not NOTES.exists():
         sys.exit(f"找不到 {NOTES}")
     if not args.skip_quality:
         at, parts = (int(x) for x in args.part.split("/"))
-        quality(args.split, Settings(), args.setting, (at, parts))
+        weights = tuple(float(w) for w in args.code_name.split(",") if w.strip())
+        quality(args.split, Settings(), args.setting, (at, parts), weights)
     if not args.skip_speed:
         speed(args.firms, args.queries)
 

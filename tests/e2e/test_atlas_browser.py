@@ -1,7 +1,7 @@
 """In a real browser, on the demo zone: a 招商 officer opens the 招商图谱 from the dashboard, picks
 a chain and its most important gap, reads the five layers, records an approach plan for a ranked
-target, turns it into a lead, takes the lead through the pipeline to 签约 and 开工, and the
-dashboard counts it; no console or script errors on any page."""
+target, turns it into a lead, takes the lead through the pipeline to 签约 and 开工, uploads its
+投资协议, and the dashboard counts it; no console or script errors on any page."""
 
 from __future__ import annotations
 
@@ -75,6 +75,13 @@ def test_from_a_gap_of_the_atlas_to_a_signed_and_started_project(page: Page, liv
         expect(page.locator("#moved")).to_contain_text(f"阶段已更新为“{name}”")
     shot(page, "project")
     project = page.url.split("?")[0]
+    agreement = Path(ARTIFACTS) / "atlas" / "投资协议.pdf"
+    agreement.write_bytes(b"%PDF-1.4\n" + b"0" * 200)
+    page.locator("#document-form select[name=kind]").select_option(label="投资协议")
+    page.locator("#document-form input[type=file]").set_input_files(str(agreement))
+    page.locator("#document-form").get_by_role("button", name="上传").click()
+    expect(page.locator("#uploaded")).to_be_visible()
+    expect(page.locator("#document-list")).to_contain_text("投资协议.pdf")
 
     assert signed_count(page, live_server) == before + 1
     expect(page.locator("#funnel")).to_contain_text("锂电新材料")

@@ -35,7 +35,7 @@ from wulian.desk import service as desk_service
 from wulian.desk.models import DeskAttachment, DeskConfigVersion, DeskRequest
 from wulian.enterprises.models import Fact
 from wulian.innovation.models import InnovationResult, InnovationRun, InnovationSpec
-from wulian.investment.models import InvestmentProject, SigningEvent
+from wulian.investment.models import InvestmentProject, ProjectDocument, SigningEvent
 from wulian.landuse.models import LanduseResult, LanduseRun, LanduseSpec
 from wulian.policy.models import Payout, PolicyRun, PolicyVersion
 from wulian.reference.models import Metric
@@ -168,6 +168,7 @@ def _ids(session: Session, firm: int, request_id: int) -> dict[tuple[str, str], 
         ("desk", "attachment_id"): first(DeskAttachment.id),
         ("investment", "project_id"): first(InvestmentProject.id),
         ("investment", "signing_id"): first(SigningEvent.id),
+        ("investment", "document_id"): first(ProjectDocument.id) or ["999999"],  # none: a 404
         ("capital", "fund_id"): first(Fund.id),
         ("capital", "event_id"): first(MatchEvent.id),
         ("capital", "spec_id"): first(CreditSpecVersion.id),

@@ -24,7 +24,7 @@ from wulian.core.deps import (
 )
 from wulian.core.errors import InvalidInput, WulianError
 from wulian.core.permissions import Actor, Permission
-from wulian.investment import approach, atlas, report, schemas, service
+from wulian.investment import approach, atlas, opportunities, report, schemas, service, tasks
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 pages = APIRouter(include_in_schema=False)
@@ -100,7 +100,8 @@ def _node_context(
         "actor": actor, "n": node, "spec": node.chain.spec, "targets": targets, "plans": plans,
         "criteria": atlas.CRITERIA, "money": atlas.money, "routes": approach.ROUTES,
         "statuses": approach.STATUSES, "labels": names, "error": None, "form": {},
-        "teams": service.teams(db, actor=actor), "officers": service.officers(db, actor=actor),
+        "teams": service.teams(db, actor=actor),
+        "officers": tasks.investment_officers(db, actor=actor),  # staff of 招商 teams, admins
         "can_write": actor.has(Permission.INVESTMENT_WRITE),
         "may_write": lambda p: approach.may_write(actor, p), "today": today_of(request),
         "planned": {p.enterprise_id for p in plans},
@@ -228,3 +229,20 @@ def api_targets(
         )
         for i, t in enumerate(rows, start=1)
     ]  # fmt: skip
+
+
+@pages.get("/investment/opportunities")
+def opportunity_page(
+    request: Request,
+    db: DB,
+    actor: CurrentActor,
+    weight: Annotated[str, Query(max_length=16, title="权重")] = "revenue",
+    preset: Annotated[str, Query(max_length=16, title="方案")] = "",
+) -> Response:
+    """The zone's opportunity industries (complexity engine over the registry)."""
+    found = opportunities.opportunity_industries(db, actor=actor, weight=weight, preset=preset)
+    context = {
+        "actor": actor, "o": found, "weights": opportunities.WEIGHTS,
+        "presets": opportunities.PRESETS,
+    }  # fmt: skip
+    return render(request, "investment/opportunities.html", context)

@@ -144,3 +144,40 @@ class ApproachPlan(Base):
     revision: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": revision}  # noqa: RUF012
+
+
+class AnnualTask(Base):
+    """A team's 招商 task for a year, set by an administrator: signed projects, signed investment
+    (万元) and projects started (开工); None where that part of the task is not set."""
+
+    __tablename__ = "investment_annual_tasks"
+    __table_args__ = (sa.UniqueConstraint("year", "team_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int]
+    team_id: Mapped[int] = mapped_column(sa.ForeignKey("departments.id"), index=True)
+    task_signed: Mapped[int | None]
+    task_signed_wan: Mapped[int | None] = mapped_column(sa.BigInteger)
+    task_started: Mapped[int | None]
+    updated_by: Mapped[str] = mapped_column(sa.String(100))
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ProjectDocument(Base):
+    """A document of a project (合同, 投资协议, 可研报告 …), stored by core.files under its
+    SHA-256 and checked against it when read."""
+
+    __tablename__ = "investment_project_documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("investment_projects.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(sa.String(16))  # a key of documents.KINDS
+    filename: Mapped[str] = mapped_column(sa.String(200))
+    content_type: Mapped[str] = mapped_column(sa.String(100))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    path: Mapped[str] = mapped_column(sa.String(300))
+    created_by: Mapped[str] = mapped_column(sa.String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -20,6 +20,7 @@ from wulian.core.deps import (
     DB,
     CurrentActor,
     FormFields,
+    download,
     render,
     settings_of,
     today_of,
@@ -30,10 +31,20 @@ from wulian.core.pagination import PAGE_SIZES, PageOut
 from wulian.core.permissions import Actor, Permission
 from wulian.core.uploads import Uploads
 from wulian.enterprises import views as enterprise_views
-from wulian.investment import approach, atlasviews, ledger, schemas, service
+from wulian.investment import (
+    approach,
+    atlasviews,
+    documents,
+    ledger,
+    schemas,
+    service,
+    tasks,
+    taskviews,
+)
 
 pages = APIRouter(include_in_schema=False)
 pages.include_router(atlasviews.pages)  # the 招商图谱, before /investment/{project_id}
+pages.include_router(taskviews.pages)  # annual tasks, likewise
 api = APIRouter(tags=["招商"])
 api.include_router(atlasviews.api)
 enterprise_views.profile_part(
@@ -340,6 +351,8 @@ def dashboard(
     context = {
         "actor": actor, "d": figures, "groups": service.GROUPS, "yi": service.yi,
         "years": list(range(today.year, today.year - 6, -1)),
+        "tasks": tasks.progress(db, actor=actor, year=figures.year, today=today),
+        "share": tasks.Progress.share,
     }  # fmt: skip
     return render(request, "investment/dashboard.html", context)
 
@@ -429,6 +442,8 @@ def _project_context(
         "bands": service.BANDS, "yi": service.yi, "band_of": service.band_of, "error": None,
         "officers": service.officers(db, actor=actor, team_id=project.team_id),
         "plan": approach.plan_of_project(db, actor=actor, project_id=project_id),
+        "documents": documents.documents(db, actor=actor, project_id=project_id),
+        "document_kinds": documents.KINDS, "document_limit": documents.LIMIT_BYTES // 2**20,
     }  # fmt: skip
 
 
@@ -436,6 +451,45 @@ def _project_context(
 def project_page(request: Request, project_id: ProjectId, db: DB, actor: CurrentActor) -> Response:
     context = _project_context(db, actor, request, project_id)
     return render(request, "investment/detail.html", context)
+
+
+DocumentId = Annotated[int, Path_(title="文件编号")]
+
+
+@pages.post("/investment/{project_id}/documents")
+def document_upload(
+    request: Request,
+    project_id: ProjectId,
+    db: DB,
+    actor: CurrentActor,
+    kind: Annotated[str, Form(max_length=16)] = "",
+    file: Annotated[UploadFile | None, File()] = None,
+) -> Response:
+    """Keep a document on the project (the file is read in the route's thread)."""
+    limit = documents.LIMIT_BYTES
+    content = file.file.read(limit + 1) if file is not None and file.filename else b""
+    try:
+        documents.upload(
+            db, actor=actor, project_id=project_id, kind=kind,
+            filename=(file.filename or "") if file is not None else "", content=content,
+            data_dir=settings_of(request).data_dir,
+        )  # fmt: skip
+    except WulianError as error:
+        service.refused(db, actor=actor, project_id=project_id, attempt="上传项目文件", error=error)
+        context = _project_context(db, actor, request, project_id) | {"error": error}
+        return render(request, "investment/detail.html", context, status_code=error.status)
+    return RedirectResponse(f"/investment/{project_id}?uploaded=1#documents", status_code=303)
+
+
+@pages.get("/investment/{project_id}/documents/{document_id}")
+def document_download(
+    request: Request, project_id: ProjectId, document_id: DocumentId, db: DB, actor: CurrentActor
+) -> Response:
+    row, content = documents.document_file(
+        db, actor=actor, project_id=project_id, document_id=document_id,
+        data_dir=settings_of(request).data_dir,
+    )  # fmt: skip
+    return download(content, row.filename, row.content_type)
 
 
 @pages.post("/investment/{project_id}/edit")

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from wulian.core.errors import InvalidFile, InvalidInput
 from wulian.engines.classify import semantic
-from wulian.engines.targets import COLUMNS, CRITERIA, MAXIMUM, TargetIndex, from_frame
+from wulian.engines.targets import COLUMNS, CRITERIA, MAXIMUM, Settings, TargetIndex, from_frame
 
 TAXONOMY = pl.DataFrame(
     {
@@ -312,3 +312,19 @@ def test_near_spellings_of_co_listed_products_are_related() -> None:
     assert "MEMS加速度计" in row["reasons"]
     assert "同列" in row["reasons"]
     assert row["points_fit"] < found.filter(pl.col("id") == "m0")["points_fit"].item()
+
+
+def test_a_coded_firms_class_name_counts_as_one_of_its_products() -> None:
+    firms = pl.DataFrame(
+        {"id": ["g", "h"], "name": ["庚材料", "辛贸易"], "products": ["PVDF粉料", "日用百货"],
+         "industry": ["2651", None]}
+    )  # fmt: skip
+    taxonomy = from_frame(TAXONOMY)
+    named = TargetIndex.build(firms, taxonomy=taxonomy).rank(_queries("合成树脂制造"))
+    assert named["id"].to_list()[:1] == ["g"]
+    assert "行业" in named["reasons"].to_list()[0]  # said to come from its industry
+    off = Settings(code_name=0.0)
+    plain = TargetIndex.build(firms, taxonomy=taxonomy, settings=off).rank(_queries("合成树脂制造"))
+    fit_on = named.filter(pl.col("id") == "g")["points_fit"].item()
+    fit_off = plain.filter(pl.col("id") == "g")["points_fit"].to_list()
+    assert not fit_off or fit_off[0] < fit_on

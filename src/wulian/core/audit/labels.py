@@ -106,6 +106,9 @@ TABLES = {
     "talent_programme_applications": "人才项目申报",
     "talent_programme_reviews": "人才项目专家评分",
     "talent_award_instalments": "人才项目分期资助",
+    # investment
+    "investment_annual_tasks": "年度招商任务",
+    "investment_project_documents": "招商项目文件",
 }
 
 ACTIONS = {
@@ -580,6 +583,10 @@ COLUMNS = {
     "post_id": "岗位",
     "intentions": "意向人数",
     "signings": "签约人数",
+    # investment annual tasks
+    "task_signed": "签约项目任务数",
+    "task_signed_wan": "签约投资额任务（万元）",
+    "task_started": "开工项目任务数",
 }
 
 VALUES = {

@@ -66,6 +66,7 @@ class Settings:
     min_item: float = 0.02  # items below this relatedness are not followed to firms
     min_fit: float = 0.03  # firms below this fit are not ranked
     industry_text: float = 0.9  # an industry given as text counts as a product, at this weight
+    code_name: float = 0.9  # a coded firm's class name (taxonomy) as a product, this weight
 
 
 @dataclass
@@ -133,8 +134,10 @@ class TargetIndex:
         industry_text = [
             None if (t is None or industry_code(t) is not None) else t for t in firms.industry
         ]
+        named = _code_names(firms.industry, taxonomy, settings.code_name)
         raw_items = [item for items in per_firm for item in items]
         raw_items += [t for t in industry_text if t is not None]
+        raw_items += [t for t in named if t is not None]
         normalised = textmod.normalise(raw_items)
         vocabulary: dict[str, int] = {}
         spelled: list[str] = []
@@ -156,6 +159,9 @@ class TargetIndex:
         industry_firms = [f for f, t in enumerate(industry_text) if t is not None]
         firm_rows += industry_firms
         weights += [settings.industry_text] * len(industry_firms)
+        named_firms = [f for f, t in enumerate(named) if t is not None]
+        firm_rows += named_firms
+        weights += [settings.code_name] * len(named_firms)
         rows_arr = np.array(firm_rows, np.int64)
         cols_arr = np.array(item_of, np.int64)
         keep = cols_arr >= 0
@@ -166,7 +172,7 @@ class TargetIndex:
         firm_items.sum_duplicates()
         firm_items.data = np.minimum(firm_items.data, 1.0).astype(np.float32)
         item_firms = firm_items.T.tocsr()
-        start = len(raw_items) - len(industry_firms)
+        start = len(raw_items) - len(industry_firms) - len(named_firms)
         industry_items = set(item_of[start:]) - set(item_of[:start]) - {-1}
         entries = list(vocabulary)
         parts = [features.raw(entries)]
@@ -512,6 +518,27 @@ def _rank_within(groups: np.ndarray) -> np.ndarray:
     starts = np.r_[0, np.flatnonzero(np.diff(groups)) + 1]
     lengths = np.diff(np.r_[starts, len(groups)])
     out: np.ndarray = np.arange(len(groups)) - np.repeat(starts, lengths)
+    return out
+
+
+def _code_names(
+    industry: list[str | None], taxonomy: Knowledge | None, weight: float
+) -> list[str | None]:
+    """Each coded firm's class name in taxonomy (its most specific level known), to be listed as
+    one of its products; None where the firm has no code, the class is unknown or weight is 0."""
+    if taxonomy is None or weight <= 0:
+        return [None] * len(industry)
+    names = dict(zip(taxonomy.codes, taxonomy.names, strict=True))
+    out: list[str | None] = []
+    for text in industry:
+        code = industry_code(text)
+        found = None
+        if code is not None:
+            for level in (4, 3, 2):
+                found = names.get(code[:level]) if len(code) >= level else None
+                if found:
+                    break
+        out.append(found)
     return out
 
 

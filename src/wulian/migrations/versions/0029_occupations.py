@@ -1,7 +1,7 @@
 """The national occupation classification (职业分类大典 2022) as a reference table.
 
 Revision ID: 0029o
-Revises: 0030g
+Revises: 0028i
 Create Date: 2026-12-05 00:10:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0029o"
-down_revision = "0030g"
+down_revision = "0028i"
 branch_labels = None
 depends_on = None
 
