@@ -145,8 +145,29 @@ def test_the_import_is_all_or_nothing_with_row_column_and_value(world, zone):
     assert (checked.created, checked.committed, count(world)) == (2, False, 0)
     done = load(world, fin, good)
     assert (done.committed, done.total_yuan, count(world)) == (True, 17_000_000, 2)
+    several = load(
+        world, fin, book([("不存在的公司", "500", "流动资金", "十二", "", "2026/13/01")])
+    )
+    assert sorted((p.row, p.column, p.value) for p in several.problems) == sorted(
+        [
+            (2, "需求截止日期", "2026/13/01"),
+            (2, "企业名称", "不存在的公司"),
+            (2, "期限（月）", "十二"),
+        ]
+    )  # every problem of a row, not only the first
+    assert count(world) == 2
     short = book([("衢州锂测材料有限公司", "500")], headers=("企业名称", "融资金额（万元）"))
     missing = load(world, fin, short)
     assert [p.reason for p in missing.problems] == ["缺少“资金用途”列"]
     with pytest.raises(PermissionDenied):
         load(world, zone.actor(world, "firm_user"), good)
+
+
+def test_the_same_need_sent_twice_from_the_form_is_registered_once(world, zone):
+    firm_user = zone.actor(world, "firm_user")
+    first = need(world, firm_user, firm="", amount="300")
+    with pytest.raises(Conflict, match=f"刚刚已登记了同一笔融资需求（编号 {first}）"):
+        need(world, firm_user, firm="", amount="300")
+    assert count(world) == 1
+    need(world, firm_user, firm="", amount="300", purpose="设备购置")  # another need
+    assert count(world) == 2

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from wulian.capital import ledger, loans, service
 from wulian.capital.models import FinancingNeed
 from wulian.core import audit, xlsx
+from wulian.core.db import utcnow
 from wulian.core.errors import Conflict, InvalidInput, NotFound, RowProblem, WulianError
 from wulian.core.permissions import Actor
 from wulian.core.tabular import EMPTY, read_table
@@ -37,6 +38,7 @@ STATUSES: dict[str, str] = {
 SOURCES: dict[str, str] = {"form": "填报", "desk": "企呼我应", "import": "导入"}
 DESK_CATEGORY = "financing"  # the desk's 融资需求 category
 PURPOSE_MAX = 200
+REPEAT_WINDOW = dt.timedelta(minutes=10)  # the same need from the form again: a repeat
 
 
 @dataclass(frozen=True)
@@ -81,29 +83,82 @@ def _term(text: str | int | None) -> int | None:
     return int(term)
 
 
+@dataclass(frozen=True)
+class _Checked:
+    firm: read.Firm
+    amount_yuan: int
+    purpose: str
+    term_months: int | None
+
+
+def check(
+    session: Session, *, actor: Actor, today: dt.date, data: NewNeed
+) -> tuple[_Checked | None, list[WulianError]]:
+    """Every check of a need, each field on its own: the values when all pass, else every
+    problem (the form shows the first, an import lists them all)."""
+    problems: list[WulianError] = []
+    firm = amount = term = None
+    try:
+        firm = _firm(session, actor, data.firm)
+    except WulianError as error:
+        problems.append(error)
+    try:
+        amount = service.parse_money(
+            data.amount_wan, "万元", field="amount_wan", label="融资金额",
+            min_wan=loans.LOAN_MIN_WAN,
+        )  # fmt: skip
+        if amount is None:
+            raise InvalidInput("请填写融资金额（万元）", field="amount_wan")
+        loans.check_not_yuan(amount, data.amount_wan, "万元", field="amount_wan", label="融资金额")
+    except WulianError as error:
+        problems.append(error)
+    purpose = data.purpose.strip()
+    if not purpose or len(purpose) > PURPOSE_MAX:
+        problems.append(
+            InvalidInput(f"请填写资金用途（不超过 {PURPOSE_MAX} 个字）", field="purpose")
+        )
+    try:
+        term = _term(data.term_months)
+    except WulianError as error:
+        problems.append(error)
+    if data.deadline is not None and data.deadline < today:
+        problems.append(InvalidInput(f"需求截止日期 {data.deadline} 早于今天", field="deadline"))
+    if problems or firm is None or amount is None:
+        return None, problems
+    return _Checked(firm, amount, purpose, term), []
+
+
 def create(
     session: Session, *, actor: Actor, today: dt.date, data: NewNeed, source: str = "form",
     desk_request_id: int | None = None,
 ) -> FinancingNeed:  # fmt: skip
-    """Register a need (every check before the write)."""
+    """Register a need (every check before the write). The same need sent twice from the form
+    (a double click, a page sent again) is refused, naming the one registered."""
     _require_write(session, actor)
-    firm = _firm(session, actor, data.firm)
-    amount = service.parse_money(
-        data.amount_wan, "万元", field="amount_wan", label="融资金额", min_wan=loans.LOAN_MIN_WAN
-    )
-    if amount is None:
-        raise InvalidInput("请填写融资金额（万元）", field="amount_wan")
-    loans.check_not_yuan(amount, data.amount_wan, "万元", field="amount_wan", label="融资金额")
-    purpose = data.purpose.strip()
-    if not purpose or len(purpose) > PURPOSE_MAX:
-        raise InvalidInput(f"请填写资金用途（不超过 {PURPOSE_MAX} 个字）", field="purpose")
-    term = _term(data.term_months)
-    if data.deadline is not None and data.deadline < today:
-        raise InvalidInput(f"需求截止日期 {data.deadline} 早于今天", field="deadline")
+    checked, problems = check(session, actor=actor, today=today, data=data)
+    if checked is None:
+        raise problems[0]
+    if source == "form":
+        same = session.scalar(
+            sa.select(FinancingNeed.id).where(
+                FinancingNeed.enterprise_id == checked.firm.id,
+                FinancingNeed.amount_yuan == checked.amount_yuan,
+                FinancingNeed.purpose == checked.purpose,
+                FinancingNeed.status == "open",
+                FinancingNeed.created_at >= utcnow() - REPEAT_WINDOW,
+            )
+        )
+        if same is not None:
+            raise Conflict(
+                f"刚刚已登记了同一笔融资需求（编号 {same}），没有重复登记；"
+                "如确是另一笔需求，请在用途中写明区别"
+            )
     need = FinancingNeed(
-        enterprise_id=firm.id, firm_name=firm.name, amount_yuan=amount, purpose=purpose,
-        term_months=term, collateral=data.collateral.strip()[:200], deadline=data.deadline,
-        status="open", source=source, desk_request_id=desk_request_id, created_by=actor.label,
+        enterprise_id=checked.firm.id, firm_name=checked.firm.name,
+        amount_yuan=checked.amount_yuan, purpose=checked.purpose,
+        term_months=checked.term_months, collateral=data.collateral.strip()[:200],
+        deadline=data.deadline, status="open", source=source, desk_request_id=desk_request_id,
+        created_by=actor.label,
     )  # fmt: skip
     session.add(need)
     session.flush()
@@ -254,14 +309,13 @@ def import_needs(
             report.problems.append(
                 RowProblem(line, report.columns["deadline"], cell("deadline"), day)
             )
-            continue
         item = NewNeed(
             firm=cell("firm"), amount_wan=cell("amount"), purpose=cell("purpose"),
-            term_months=cell("term"), collateral=cell("collateral"), deadline=day,
+            term_months=cell("term"), collateral=cell("collateral"),
+            deadline=None if isinstance(day, str) else day,
         )  # fmt: skip
-        try:
-            need = create(session, actor=actor, today=today, data=item, source="import")
-        except WulianError as error:
+        checked, problems = check(session, actor=actor, today=today, data=item)
+        for error in problems:
             name = {"amount_wan": "amount", "term_months": "term"}.get(
                 str(error.extra.get("field") or ""), str(error.extra.get("field") or "firm")
             )
@@ -272,7 +326,9 @@ def import_needs(
                     line, column, None if bad is None else str(bad) or cell(name), error.message
                 )
             )
+        if checked is None or isinstance(day, str):
             continue
+        need = create(session, actor=actor, today=today, data=item, source="import")
         report.created += 1
         report.total_yuan += need.amount_yuan
     if dry_run or report.problems:

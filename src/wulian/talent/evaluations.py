@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from wulian.core import audit, runs, specversions
+from wulian.core.calendar import CHINA_TIME
 from wulian.core.errors import InvalidInput, NotFound, PermissionDenied
 from wulian.core.permissions import Actor, Permission
 from wulian.core.runs import RunStatus
@@ -389,7 +390,7 @@ def portrait_section(session: Session, actor: Actor, person_id: int) -> portrait
     run, found = person_result(session, actor=actor, person_id=person_id)
     if run is None:
         return portrait.Section("人才评价", [("七维得分", "尚无已发布的人才评价")])
-    period = f"第 {run.id} 次评价（{run.created_at:%Y-%m-%d}）"
+    period = f"第 {run.id} 次评价（{run.created_at.astimezone(CHINA_TIME):%Y-%m-%d}）"
     if found is None:
         return portrait.Section("人才评价", [("七维得分", f"不在最新一次已发布的评价中：{period}")])
     lines = [
