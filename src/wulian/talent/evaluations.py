@@ -358,7 +358,7 @@ def results(
     if grade:
         if grade not in GRADE_FILTERS:
             raise InvalidInput(
-                f"没有“{grade}”这个类别：可选 {'、'.join(GRADE_FILTERS)}", field="grade",
+                f"没有“{grade}”这个类别：可选 {'、'.join(GRADE_FILTERS.values())}", field="grade",
                 value=grade,
             )  # fmt: skip
         base = base.where(

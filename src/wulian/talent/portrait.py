@@ -2,8 +2,8 @@
 with their instalments, the talent benefits of the newest policy run, and the person's requests
 at the desk; further sections (such as evaluations) are added by registering a section builder.
 
-Who sees it: the talent office and administrators in full (the identity number masked, as
-everywhere); a firm's users for the firm's own staff, without the identity number or birth date;
+Who sees it: the talent office and administrators; a firm's users for the firm's own staff (the
+identity number masked, as everywhere, and the birth date, as in the firm's staff list);
 everyone else is refused. Every read is audited (`talent.portrait_read`).
 """
 
@@ -64,7 +64,7 @@ class BenefitLine:
 @dataclass(frozen=True)
 class Portrait:
     person: service.PersonView
-    full: bool  # the talent office: the identity number (masked) and birth date are shown
+    full: bool  # the talent office's view (a firm sees its own staff, as in its staff list)
     recognitions: list[service.RecognitionView]
     applications: list[programmes.ApplicationView]
     counted: bool  # counts for talent benefits today
