@@ -297,10 +297,10 @@ def portrait_page(request: Request, person_id: PersonId, db: DB, actor: CurrentA
     try:
         keys = keys_of(request)
     except KeyMissing as missing:
+        # as the people pages: the page stays and says why nobody can be shown
         return render(
-            request, "talent/portrait.html", {"actor": actor, "key_missing": missing.message},
-            status_code=503,
-        )  # fmt: skip
+            request, "talent/portrait.html", {"actor": actor, "key_missing": missing.message}
+        )
     try:
         shown = portrait.portrait(
             db, actor=actor, keys=keys, person_id=person_id, today=today_of(request)
