@@ -19,7 +19,6 @@ from wulian.core.errors import InvalidInput
 from wulian.core.permissions import Actor
 from wulian.enterprises import facts, read
 from wulian.investment import service as investment
-from wulian.policy import service as policy
 
 SEED = 20261
 # the "3": (name, kind, manager, 返投 %, [(investor, kind, committed 亿元, paid-in 亿元)])
@@ -83,7 +82,6 @@ class CapitalDemo:
     credit_graded: int = 0  # firms graded in the published knowledge-value credit run
     needs: int = 0  # firms' financing needs
     outcomes: int = 0  # outcomes of the past 银企对接 event
-    listing_rewards: int = 0  # listing-reward payouts approved through the policies
 
 
 def build(session: Session, *, actor: Actor, today: dt.date) -> CapitalDemo:
@@ -165,8 +163,9 @@ def build(session: Session, *, actor: Actor, today: dt.date) -> CapitalDemo:
     _ladder(session, actor, today, local[-len(LADDER) - 5 : -5])
     graded = _credit(session, actor, today, local[:20])
     asked, outcomes = _matchmaking(session, actor, today, local[24:32], local[:2])
-    rewards = _listing_rewards(session, actor, today)
-    return CapitalDemo(int(count or 0), made, projects, lent, graded, asked, outcomes, rewards)
+    # the stages reached are in the facts; their listing rewards appear when the finance office
+    # runs the policies for this year (the demo's own runs stay on its data years)
+    return CapitalDemo(int(count or 0), made, projects, lent, graded, asked, outcomes)
 
 
 # financing needs: (万元, purpose, months, collateral)
@@ -228,33 +227,6 @@ def _matchmaking(
         )  # fmt: skip
         count += 1
     return len(made), count
-
-
-def _listing_rewards(session: Session, actor: Actor, today: dt.date) -> int:
-    """The listing rewards of this year's and last year's stages: a policy run of each year
-    (the listing-reward policy reads the stages the pipeline recorded), its payouts approved."""
-    paid = 0
-    for year in (today.year - 1, today.year):
-        try:
-            run = policy.create_run(session, actor=actor, period=str(year), note="上市分阶段奖励")
-        except InvalidInput:
-            continue
-        listing = policy.payout_list(
-            session, actor=actor, run_id=run.id, code="listing_reward",
-            filters=policy.PayoutFilters(status="eligible"),
-        )  # fmt: skip
-        ids = [line.enterprise.id for line in listing.lines.items if line.paid is None]
-        if ids:
-            paid += len(
-                policy.approve(
-                    session,
-                    actor=actor,
-                    run_id=run.id,
-                    code="listing_reward",
-                    enterprise_ids=ids,
-                )
-            )
-    return paid
 
 
 def _credit(session: Session, actor: Actor, today: dt.date, consenting: list[int]) -> int:
