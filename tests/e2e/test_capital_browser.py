@@ -9,12 +9,13 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from tests.capital.conftest import commit, fund
+from tests.capital.conftest import TODAY, commit, fund
 from tests.capital.conftest import zone as zone  # the fixture
 from tests.capital.test_loans import loan, pool
 from tests.capital.test_products import product
 from tests.e2e.conftest import ARTIFACTS
 from tests.e2e.test_browser import sign_in
+from wulian.capital import loans
 
 
 def shot(page: Page, name: str) -> None:
@@ -77,7 +78,15 @@ def test_a_fund_invests_in_a_project_and_a_default_warns_the_pool(
     page.get_by_role("link", name="基金矩阵").first.click()
     expect(page.locator("[data-pool-alert]")).to_contain_text("科技贷风险池")
 
+    # the defaulted loan's firm: no product qualifies while the default stands, and it says why
     page.goto(f"{live_server}/capital/plans/{zone.firm}")
+    expect(page.locator("#troubled")).to_contain_text("违约")
+    expect(page.locator("body")).to_contain_text("暂无符合或接近符合条件的产品")
+    world.run(
+        lambda s: loans.update(s, actor=fin, today=TODAY, loan_id=bad, status="normal")
+    )  # the default cleared
+    page.goto(f"{live_server}/capital/plans/{zone.firm}")
+    expect(page.locator("#troubled")).to_have_count(0)
     plan = page.locator("section.match").first
     expect(plan).to_contain_text("科技贷")
     expect(plan).to_contain_text("接近符合")

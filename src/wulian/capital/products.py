@@ -272,6 +272,7 @@ class Plan:
     matches: list[Match]
     notes: list[PlanNote]
     to_add: list[str] = field(default_factory=list)  # data the firm should add
+    troubled: str = ""  # the firm's overdue or defaulted loans: no product qualifies until cleared
 
 
 def _inputs(
@@ -351,7 +352,7 @@ def plan(session: Session, *, actor: Actor, enterprise_id: int, today: dt.date) 
     shown = {k: v for k, v in row.items() if k != TAG_INPUT}
     held: set[str] = row[TAG_INPUT]  # type: ignore[assignment]
     shown[TAG_INPUT] = "、".join(TAGS[t].label for t in sorted(held) if t in TAGS) or "无"
-    return Plan(enterprise_id, name, period, shown, matches, notes, to_add)
+    return Plan(enterprise_id, name, period, shown, matches, notes, to_add, reasons)
 
 
 def annotate(
