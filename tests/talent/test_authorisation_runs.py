@@ -115,3 +115,18 @@ def test_authorising_uses_the_stored_evaluation(world, firms, monkeypatch):
         ]
     )
     assert granted == [(firms.firm_a, 2)]
+
+
+def test_a_record_without_data_is_not_evaluated_and_can_still_be_merged(world, firms):
+    from tests.conftest import SYSTEM
+    from wulian.enterprises import service as enterprises
+
+    duplicate = world.enterprise("衢州锂测材料 有限公司")  # a ledger record without a code
+    office = firms.actor(world, "talent_officer")
+    run_id = world.run(
+        lambda s: authorisation_runs.evaluate(s, actor=office, year=2025, today=TODAY).id
+    )
+    listed = world.run(lambda s: authorisation_runs.results(s, actor=office, run_id=run_id))
+    assert sorted(r.enterprise_id for r in listed.items) == sorted([firms.firm_a, firms.firm_b])
+    world.run(lambda s: enterprises.merge(s, actor=SYSTEM, keep_id=firms.firm_a, drop_id=duplicate))
+    assert world.scalar(sa.select(sa.func.count()).select_from(AuthorisationResult)) == 2

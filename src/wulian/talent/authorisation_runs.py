@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -34,6 +35,15 @@ def evaluate(session: Session, *, actor: Actor, year: int, today: dt.date) -> Au
         raise PermissionDenied("只有人才办工作人员可以评价企业的人才自主评价资格")
     period = runs.year_period(year, latest=today.year, field="year")
     frame, results = authorise.evaluate_frame(session, actor=actor, year=year, explain_all=True)
+    # a registry record with none of the inputs (such as a ledger duplicate awaiting its merge)
+    # is not evaluated: kept results would tie it down, and there is nothing to say of it
+    inputs = [c for c in frame.columns if c != "enterprise_id"]
+    with_data = set(
+        frame.filter(pl.any_horizontal(pl.col(inputs).is_not_null()))["enterprise_id"].to_list()
+        if inputs
+        else []
+    )
+    results = [r for r in results if r.enterprise_id in with_data]
     if not results:
         raise InvalidInput(f"{year} 年没有可评价的企业数据", field="year", value=str(year))
     text = authorise.policy().text
