@@ -21,7 +21,7 @@ from wulian.core.permissions import Role
 from wulian.policy import service as policy
 from wulian.reference import service as reference_service
 from wulian.talent import portrait, programmes, service
-from wulian.talent.models import Authorisation, Recognition
+from wulian.talent.models import Authorisation, Person, Recognition
 from wulian.talent.programme_models import AwardInstalment, ProgrammeApplication, ProgrammeReview
 
 CRITERIA = [("merit", "业绩成果", 40.0), ("plan", "项目计划", 30.0), ("fit", "产业契合", 30.0)]
@@ -126,6 +126,9 @@ def test_a_firm_applies_for_its_own_staff_before_the_deadline_only(world, zone, 
     messages = [r["message"] for r in _refusals(world)]
     assert len(messages) == 4
     assert any("截止" in m for m in messages)
+    # the refusals kept in the audit trail name the person by number, never by name
+    names = world.run(lambda s: [p.name for p in s.scalars(sa.select(Person))])
+    assert not [m for m in messages for name in names if name in m]
     # the talent office applies for anyone, on the last day
     by_office = _attempt(
         world, zone, "talent_officer", _apply(setup["round"], setup["b1"], dt.date(2026, 7, 15))
@@ -247,6 +250,18 @@ def test_only_the_talent_office_awards_in_range_and_instalments_are_paid_through
     assert [(i.year, i.state) for i in view.instalments] == [
         (2026, "已兑现"), (2027, "待确认里程碑"), (2028, "待确认里程碑")
     ]  # fmt: skip
+    # an instalment confirmed after its year would never be paid: refused, nothing changed
+    second = world.scalar(sa.select(AwardInstalment.id).where(AwardInstalment.seq == 2))
+    late = _attempt(
+        world, zone, "talent_officer",
+        lambda s, a: programmes.confirm_milestone(
+            s, actor=a, instalment_id=second, today=dt.date(2028, 1, 15)
+        ),
+    )  # fmt: skip
+    assert isinstance(late, WulianError)
+    assert "2027 年，该年已过" in late.message
+    met = sa.select(AwardInstalment.met_on).where(AwardInstalment.id == second)
+    assert world.scalar(met) is None
 
 
 def policy_outcome():
@@ -402,3 +417,28 @@ def test_an_award_for_a_pool_person_without_a_firm_is_refused(world, zone, setup
     assert isinstance(refused, WulianError)
     assert "请先登记此人所在的企业" in refused.message
     assert _count(world, AwardInstalment) == 0
+
+
+def test_the_retention_sweep_keeps_a_running_award_and_then_removes_it_audited(world, zone, setup):
+    app = _attempt(world, zone, "firm_a_user", _apply(setup["round"], setup["a1"]))
+    assert _attempt(world, zone, "expert_1", _score(app, merit=36, plan=25, fit=27))
+    plan = [(2026, 500_000, "中试线建成"), (2030, 500_000, "量产")]
+    assert _attempt(world, zone, "talent_officer", _award(app, 1_000_000, plan))
+
+    def sweep(day):
+        return world.run(lambda s: service.sweep_retention(s, actor=SYSTEM, today=day))
+
+    # every record's retention ends on 2029-06-30 (three years); the award runs into 2030
+    during = sweep(dt.date(2029, 7, 1))
+    assert (during.removed, during.kept) == (2, 1)
+    assert _count(world, AwardInstalment) == 2
+    after = sweep(dt.date(2031, 1, 1))
+    assert (after.removed, after.kept) == (1, 0)
+    assert _count(world, AwardInstalment) == 0
+    assert _count(world, ProgrammeApplication) == 0
+    deleted = world.scalar(
+        sa.select(sa.func.count()).where(
+            AuditEntry.action == "delete", AuditEntry.object_type == "talent_award_instalments"
+        )
+    )
+    assert deleted == 2  # each row deleted through the audit trail, not by the cascade

@@ -61,6 +61,7 @@ class ProgrammeApplication(Base):
         sa.UniqueConstraint("round_id", "person_id", name="uq_talent_application_person"),
     )
     __audit__ = True
+    __audit_mask__ = frozenset({"summary"})  # the person's achievements and plans, in free text
 
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(sa.ForeignKey("talent_programme_rounds.id"), index=True)

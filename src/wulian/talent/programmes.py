@@ -252,14 +252,14 @@ def apply(
     )  # fmt: skip
     if standing is None:
         raise InvalidInput(
-            f"{person.name}未同意将个人信息用于人才认定（含人才项目评审），请先取得本人同意",
+            f"人员 #{person.id} 未同意将个人信息用于人才认定（含人才项目评审），请先取得本人同意",
             field="consent",
         )
     taken = sa.select(ProgrammeApplication.id).where(
         ProgrammeApplication.round_id == round_id, ProgrammeApplication.person_id == person.id
     )
     if session.scalar(taken) is not None:
-        raise Conflict(f"{person.name}已申报本批次，不能重复申报", field="person_id")
+        raise Conflict(f"人员 #{person.id} 已申报本批次，不能重复申报", field="person_id")
     application = ProgrammeApplication(
         round_id=round_id, person_id=person.id, enterprise_id=person.enterprise_id,
         summary=text, state="submitted", submitted_on=today, created_by=actor.label,
@@ -387,7 +387,8 @@ def _views(
                 instalments=[
                     InstalmentView(
                         p.id, p.seq, p.year, p.amount_yuan, p.milestone, p.met_on,
-                        a.enterprise_id is not None
+                        p.met_on is not None
+                        and a.enterprise_id is not None
                         and (str(p.year), a.enterprise_id) in paid,
                     )
                     for p in plans[a.id]
@@ -591,6 +592,23 @@ def confirm_milestone(
         raise NotFound("没有这一期资助")
     if part.met_on is not None:
         raise Conflict(f"这一期的里程碑已于 {part.met_on.isoformat()} 确认", field="met_on")
+    # an instalment is paid in its year's policy run, once per firm and year: confirmed after its
+    # year, or after that year's payout to the firm, it would never be paid
+    if today.year > part.year:
+        raise Conflict(
+            f"这一期资助安排在 {part.year} 年，该年已过：请重新安排资助计划后再确认", field="met_on"
+        )
+    firm = session.scalar(
+        sa.select(ProgrammeApplication.enterprise_id).where(
+            ProgrammeApplication.id == part.application_id
+        )
+    )
+    if firm is not None and (str(part.year), firm) in policy.paid_periods(
+        session, actor=actor, code=AWARD_POLICY, enterprise_ids=[firm]
+    ):
+        raise Conflict(
+            f"所在企业 {part.year} 年的人才项目资助已兑现，这一期须安排到以后年度", field="met_on"
+        )
     part.met_on, part.met_by = today, actor.label
     session.flush()
     return part

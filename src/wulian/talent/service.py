@@ -539,16 +539,48 @@ def count_people(session: Session, *, enterprise_id: int | None = None) -> int:
 @dataclass(frozen=True)
 class SweepResult:
     removed: int
+    kept: int = 0  # past retention but with award instalments still to confirm or pay
 
 
 def sweep_retention(session: Session, *, actor: Actor, today: dt.date) -> SweepResult:
     """Delete the people whose retention date has passed (with their consents and
     recognitions); each deletion is audited without the personal fields."""
     actor.require(Permission.TALENT_ADMIN)
+    from wulian.talent.programme_models import (  # the programmes' tables, read here only
+        AwardInstalment,
+        ProgrammeApplication,
+        ProgrammeReview,
+    )
+
     expired = list(session.scalars(sa.select(Person).where(Person.retain_until < today)))
+    # an award still running (an instalment of this year or later) keeps the person's record
+    # until it is paid: the grant is the lawful basis that outlasts the retention date
+    running = set(
+        session.scalars(
+            sa.select(ProgrammeApplication.person_id)
+            .join(AwardInstalment, AwardInstalment.application_id == ProgrammeApplication.id)
+            .where(
+                ProgrammeApplication.person_id.in_([p.id for p in expired]),
+                AwardInstalment.year >= today.year,
+            )
+        )
+    )
+    expired = [p for p in expired if p.id not in running]
     if not expired:
-        return SweepResult(0)
+        return SweepResult(0, len(running))
     ids = [p.id for p in expired]
+    applications = list(
+        session.scalars(
+            sa.select(ProgrammeApplication).where(ProgrammeApplication.person_id.in_(ids))
+        )
+    )
+    applied = [a.id for a in applications]
+    for model in (ProgrammeReview, AwardInstalment):  # deleted one by one: each audited
+        for row in session.scalars(sa.select(model).where(model.application_id.in_(applied))):
+            session.delete(row)
+    session.flush()
+    for application in applications:
+        session.delete(application)
     for recognition in session.scalars(
         sa.select(Recognition).where(Recognition.person_id.in_(ids))
     ):
@@ -562,9 +594,10 @@ def sweep_retention(session: Session, *, actor: Actor, today: dt.date) -> SweepR
     session.flush()
     audit.record(
         session, action="talent.retention_sweep", object_type="talent_people",
-        after={"removed": len(ids), "ids": ids, "today": today.isoformat()},
+        after={"removed": len(ids), "ids": ids, "kept": sorted(running),
+               "today": today.isoformat()},
     )  # fmt: skip
-    return SweepResult(len(ids))
+    return SweepResult(len(ids), len(running))
 
 
 # ---------------------------------------------------------------- posts (demand)
