@@ -171,3 +171,13 @@ def test_the_same_need_sent_twice_from_the_form_is_registered_once(world, zone):
     assert count(world) == 1
     need(world, firm_user, firm="", amount="300", purpose="设备购置")  # another need
     assert count(world) == 2
+
+
+def test_a_firm_user_who_must_change_the_password_first_cannot_register_a_need(world, zone):
+    from wulian.core.errors import PasswordChangeRequired
+    from wulian.core.permissions import Role
+
+    world.user("firm_new", Role.ENTERPRISE, enterprise_id=zone.firm, must_change_password=True)
+    with pytest.raises(PasswordChangeRequired):
+        need(world, zone.actor(world, "firm_new"), firm="", amount="300")
+    assert count(world) == 0

@@ -23,7 +23,7 @@ from wulian.capital.models import FinancingNeed
 from wulian.core import audit, xlsx
 from wulian.core.db import utcnow
 from wulian.core.errors import Conflict, InvalidInput, NotFound, RowProblem, WulianError
-from wulian.core.permissions import Actor
+from wulian.core.permissions import Actor, Permission
 from wulian.core.tabular import EMPTY, read_table
 from wulian.desk import service as desk
 from wulian.enterprises import read
@@ -69,9 +69,11 @@ def _firm(session: Session, actor: Actor, text: str) -> read.Firm:
 
 
 def _require_write(session: Session, actor: Actor) -> None:
-    """The finance office, or a firm's own user (for its own firm)."""
+    """The finance office, or a firm's own user (for its own firm, as a self-report)."""
     if actor.enterprise_id is None:
         service.require_write(session, actor)
+    else:
+        actor.require(Permission.FACTS_WRITE)
 
 
 def _term(text: str | int | None) -> int | None:
@@ -222,6 +224,7 @@ def needs(
 ) -> list[FinancingNeed]:
     """Finance staff: every need (or a firm's); a firm's user: its own."""
     if actor.enterprise_id is not None:
+        actor.require(Permission.ENTERPRISES_READ)
         enterprise_id = actor.enterprise_id
     else:
         service.require_read(actor)
