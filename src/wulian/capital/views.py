@@ -311,7 +311,7 @@ def import_check(
         return render(request, "capital/import.html", context, status_code=error.status)
     token = None
     if not report.problems:
-        meta = {"filename": filename, "actor": f"{actor.kind}:{actor.id}"}
+        meta = {"filename": filename, "actor": Uploads.owner(actor)}
         token = _uploads(request).save(data=data, meta=meta, report=b"")
     context |= {"report": report, "token": token, "show": service.show}
     return render(request, "capital/import.html", context)
@@ -324,9 +324,7 @@ def import_commit(
     """Write a checked ledger (checked again: every row or none)."""
     service.require_write(db, actor)
     uploads = _uploads(request)
-    meta = uploads.meta(token)
-    if meta["actor"] != f"{actor.kind}:{actor.id}":
-        raise PermissionDenied("只能确认自己上传的文件")
+    meta = uploads.meta_for(token, actor)
     report = ledger.import_ledger(
         db, actor=actor, today=today_of(request), data=uploads.data(token),
         filename=meta["filename"], dry_run=False,
@@ -928,7 +926,7 @@ def needs_import_check(
         return render(request, "capital/needs_import.html", context, status_code=error.status)
     token = None
     if not report.problems:
-        meta = {"filename": filename, "actor": f"{actor.kind}:{actor.id}"}
+        meta = {"filename": filename, "actor": Uploads.owner(actor)}
         token = _uploads(request).save(data=data, meta=meta, report=b"")
     return render(
         request, "capital/needs_import.html", _needs_import(actor, report=report, token=token)
@@ -942,9 +940,7 @@ def needs_import_commit(
     """Write a checked list of needs (checked again: every row or none)."""
     service.require_write(db, actor)
     uploads = _uploads(request)
-    meta = uploads.meta(token)
-    if meta["actor"] != f"{actor.kind}:{actor.id}":
-        raise PermissionDenied("只能确认自己上传的文件")
+    meta = uploads.meta_for(token, actor)
     report = needs.import_needs(
         db, actor=actor, today=today_of(request), data=uploads.data(token),
         filename=meta["filename"], dry_run=False,

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from wulian.core.db import utcnow
-from wulian.core.errors import NotFound
+from wulian.core.errors import NotFound, PermissionDenied
+from wulian.core.permissions import Actor
 
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,40}$")
 SUFFIXES = (".data", ".json", ".report.xlsx")
@@ -51,6 +52,18 @@ class Uploads:
         meta = self._read(token)
         if meta is None or not (self.folder / f"{token}.data").exists():
             raise NotFound(EXPIRED)
+        return meta
+
+    @staticmethod
+    def owner(actor: Actor) -> str:
+        """Who made an upload, as kept in its metadata (`actor`): only they may confirm it."""
+        return f"{actor.kind}:{actor.id}"
+
+    def meta_for(self, token: str, actor: Actor) -> dict[str, Any]:
+        """What the upload asked for, when actor made it; else PermissionDenied."""
+        meta = self.meta(token)
+        if meta.get("actor") != self.owner(actor):
+            raise PermissionDenied("只能确认自己上传的文件")
         return meta
 
     def data(self, token: str) -> bytes:

@@ -301,7 +301,7 @@ def import_check(
         return render(request, "investment/import.html", context, status_code=error.status)
     token = None
     if not report.problems:
-        meta = {"filename": filename, "actor": f"{actor.kind}:{actor.id}"}
+        meta = {"filename": filename, "actor": Uploads.owner(actor)}
         token = _uploads(request).save(data=data, meta=meta, report=b"")
     context |= {"report": report, "token": token, "yi": service.yi}
     return render(request, "investment/import.html", context)
@@ -318,9 +318,7 @@ def import_commit(
     """Write a checked ledger: every row, flagged rows only when their boxes are ticked."""
     _require_importer(actor)
     uploads = _uploads(request)
-    meta = uploads.meta(token)
-    if meta["actor"] != f"{actor.kind}:{actor.id}":
-        raise PermissionDenied("只能确认自己上传的文件")
+    meta = uploads.meta_for(token, actor)
     confirmed = {int(v) for v in form.getlist("confirm") if isinstance(v, str) and v.isdigit()}
     report = ledger.import_ledger(
         db, actor=actor, today=today_of(request), data=uploads.data(token),

@@ -225,7 +225,7 @@ def import_check(
         context["error"] = error
         return render(request, "talent/import.html", context, status_code=error.status)
     if not report.problems:
-        meta = {"filename": filename, "actor": f"{actor.kind}:{actor.id}", "firm": firm}
+        meta = {"filename": filename, "actor": Uploads.owner(actor), "firm": firm}
         context["token"] = _uploads(request).save(data=data, meta=meta, report=b"")
     context["report"] = report
     return render(request, "talent/import.html", context)
@@ -240,9 +240,7 @@ def import_commit(
     actor.require(Permission.TALENT_WRITE)
     found = _kind(kind)
     uploads = _uploads(request)
-    meta = uploads.meta(token)
-    if meta["actor"] != f"{actor.kind}:{actor.id}":
-        raise PermissionDenied("只能确认自己上传的文件")
+    meta = uploads.meta_for(token, actor)
     confirmed = {int(v) for v in form.getlist("confirm") if isinstance(v, str) and v.isdigit()}
     report = imports.run_import(
         db, kind=found, actor=actor, keys=keys_of(request), today=today_of(request),
