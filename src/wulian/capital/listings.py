@@ -19,10 +19,12 @@ from sqlalchemy.orm import Session
 from wulian.capital import service
 from wulian.capital.models import ListingCase
 from wulian.chains import service as chains
+from wulian.core import audit
 from wulian.core.errors import Conflict, InvalidInput, NotFound
 from wulian.core.permissions import Actor
 from wulian.enterprises import facts, read
 from wulian.enterprises import service as enterprises
+from wulian.policy import service as policy
 
 STAGES: dict[str, str] = {
     "reserve": "上市后备",
@@ -44,6 +46,8 @@ REWARD_METRICS: dict[str, str] = {
     "listed": "listing_listed",
     "neeq": "listing_neeq",
 }
+REWARD_POLICY = "listing_reward"  # the policy paying for the stages (payouts: per firm, year)
+REASON_MAX = 500
 BOARDS: dict[str, str] = {
     "main": "主板",
     "star": "科创板",
@@ -136,6 +140,175 @@ def advance(
             period=str(day.year), value=1.0, source="officer", as_of=day,
             note=f"上市梯队：{STAGES[to_stage]}（{day.isoformat()}）",
         )  # fmt: skip
+    return case
+
+
+def _case(session: Session, case_id: int) -> ListingCase:
+    case = session.get(ListingCase, case_id, with_for_update=True)
+    if case is None:
+        raise NotFound(f"没有编号为 {case_id} 的上市梯队企业")
+    return case
+
+
+def _reason(text: str) -> str:
+    reason = text.strip()
+    if not reason or len(reason) > REASON_MAX:
+        raise InvalidInput(f"请填写更正或撤回的原因（不超过 {REASON_MAX} 个字）", field="reason")
+    return reason
+
+
+def _stage_of(case: ListingCase, stage: str) -> str:
+    if stage not in case.stage_dates:
+        reached = "、".join(STAGES.get(k, k) for k in _reached(case)) or "无"
+        raise InvalidInput(
+            f"“{case.firm_name}”没有“{STAGES.get(stage, stage)}”阶段的记录（已登记：{reached}）",
+            field="stage", value=stage,
+        )  # fmt: skip
+    return stage
+
+
+def _reached(case: ListingCase) -> list[str]:
+    """The stages the case has records of, in the order they were reached."""
+    position = {k: i for i, k in enumerate([*ORDER, "neeq"])}
+    return sorted(case.stage_dates, key=lambda k: (case.stage_dates[k], position.get(k, 99)))
+
+
+def _refuse_if_paid(session: Session, actor: Actor, case: ListingCase, stage: str) -> None:
+    """A stage whose reward was paid (the listing-reward policy's payout to the firm for the
+    year of the day it was reached) is not corrected: the payout rests on it."""
+    if stage not in REWARD_METRICS:
+        return
+    year = case.stage_dates[stage][:4]
+    paid = policy.paid_periods(
+        session, actor=actor, code=REWARD_POLICY, enterprise_ids=[case.enterprise_id]
+    )
+    if (year, case.enterprise_id) in paid:
+        amount = paid[(year, case.enterprise_id)]
+        shown = "" if amount is None else f"（{amount:g} 万元）"
+        raise Conflict(
+            f"“{case.firm_name}”{year} 年度的上市奖励已经兑现{shown}，其“{STAGES[stage]}”阶段记录"
+            "是兑现的依据，不能更正或撤回；如确有错误，请先在政策兑现中处理该笔兑现",
+            field="stage",
+        )  # fmt: skip
+
+
+def _fact(
+    session: Session, actor: Actor, case: ListingCase, stage: str, day: dt.date, value: float,
+    note: str,
+) -> None:  # fmt: skip
+    metric = REWARD_METRICS.get(stage)
+    if metric is not None:  # the stage as the policies read it (0: not reached that year)
+        facts.record(
+            session, actor=actor, enterprise_id=case.enterprise_id, metric_key=metric,
+            period=str(day.year), value=value, source="officer", as_of=day, note=note,
+        )  # fmt: skip
+
+
+def correct(
+    session: Session, *, actor: Actor, today: dt.date, case_id: int, stage: str, reason: str,
+    on: dt.date | None = None, board: str | None = None, intermediaries: str | None = None,
+) -> ListingCase:  # fmt: skip
+    """Correct a stage record: the day it was reached (between the stages before and after it,
+    not after today), the board, the intermediaries; with a reason. The registry fact the
+    listing-reward policy reads follows the day (a day in another year moves it to that year).
+    A stage whose reward was paid is refused (its day or board; the intermediaries may be
+    corrected)."""
+    service.require_write(session, actor)
+    why = _reason(reason)
+    case = _case(session, case_id)
+    _stage_of(case, stage)
+    old_day = dt.date.fromisoformat(case.stage_dates[stage])
+    day = on or old_day
+    before = {"stage_dates": dict(case.stage_dates), "board": case.board,
+              "intermediaries": case.intermediaries, "listed_on": case.listed_on}  # fmt: skip
+    if board is not None and board.strip():
+        board = board.strip()
+        if board not in BOARDS:
+            names = "、".join(BOARDS.values())
+            raise InvalidInput(f"板块应为：{names}", field="board", value=board)
+        if (case.stage == "neeq") != (board == "neeq"):
+            raise InvalidInput(
+                "新三板挂牌企业的板块为新三板" if case.stage == "neeq"
+                else "上市或拟上市的板块应为主板、科创板、创业板或北交所",
+                field="board", value=board,
+            )  # fmt: skip
+    else:
+        board = case.board
+    changed_day, changed_board = day != old_day, board != case.board
+    if changed_day or changed_board:
+        _refuse_if_paid(session, actor, case, stage)
+    if changed_day:
+        order = _reached(case)
+        here = order.index(stage)
+        low = dt.date.fromisoformat(case.stage_dates[order[here - 1]]) if here > 0 else None
+        high = (
+            dt.date.fromisoformat(case.stage_dates[order[here + 1]])
+            if here + 1 < len(order) else today
+        )  # fmt: skip
+        if day > today or (low is not None and day < low) or day > high:
+            start = f"{low}（“{STAGES[order[here - 1]]}”）" if low is not None else "——"
+            end = f" {high}（“{STAGES[order[here + 1]]}”）" if here + 1 < len(order) else "今天"
+            raise InvalidInput(
+                f"“{STAGES[stage]}”的日期 {day} 应在 {start}与{end}之间", field="on",
+                value=day.isoformat(),
+            )  # fmt: skip
+    if not (changed_day or changed_board or intermediaries is not None):
+        raise InvalidInput("没有要更正的内容（日期、板块或中介机构）", field="stage")
+    case.stage_dates = {**case.stage_dates, stage: day.isoformat()}
+    case.board = board
+    if intermediaries is not None:
+        case.intermediaries = intermediaries.strip()[:300]
+    if stage in ("listed", "neeq"):
+        case.listed_on = day
+    session.flush()
+    if changed_day:
+        note = f"上市梯队更正：{STAGES[stage]}日期由 {old_day} 改为 {day}（{why}）"
+        if old_day.year != day.year:
+            _fact(session, actor, case, stage, old_day, 0.0, note)
+        _fact(session, actor, case, stage, day, 1.0, note)
+    after = {"stage_dates": dict(case.stage_dates), "board": case.board,
+             "intermediaries": case.intermediaries, "listed_on": case.listed_on}  # fmt: skip
+    audit.record(
+        session, action="capital.listing_corrected", object_type="capital_listings",
+        object_id=case.id, before=before, after=after | {"stage": stage, "reason": why},
+    )  # fmt: skip
+    return case
+
+
+def withdraw(
+    session: Session, *, actor: Actor, today: dt.date, case_id: int, reason: str
+) -> ListingCase:
+    """Withdraw the stage a case was last moved to (recorded by mistake), with a reason: the
+    case goes back to the stage before, and the registry fact of the withdrawn stage is set to
+    0 for its year (not reached). A stage whose reward was paid is refused."""
+    service.require_write(session, actor)
+    why = _reason(reason)
+    case = _case(session, case_id)
+    if case.stage == "reserve":
+        raise InvalidInput(
+            f"“{case.firm_name}”处于“上市后备”，没有可撤回的阶段", field="stage", value=case.stage
+        )
+    stage = case.stage
+    _refuse_if_paid(session, actor, case, stage)
+    day = dt.date.fromisoformat(case.stage_dates[stage])
+    before = {"stage": stage, "stage_dates": dict(case.stage_dates), "board": case.board,
+              "listed_on": case.listed_on}  # fmt: skip
+    dates = {k: v for k, v in case.stage_dates.items() if k != stage}
+    position = {k: i for i, k in enumerate(ORDER)}
+    case.stage = max(dates, key=lambda k: position.get(k, -1))
+    case.stage_dates = dates
+    if stage in ("listed", "neeq"):
+        case.listed_on = None
+    if stage == "neeq":
+        case.board = None
+    session.flush()
+    _fact(session, actor, case, stage, day, 0.0,
+          f"上市梯队撤回：{STAGES[stage]}（{day.isoformat()}，{why}）")  # fmt: skip
+    audit.record(
+        session, action="capital.listing_withdrawn", object_type="capital_listings",
+        object_id=case.id, before=before,
+        after={"stage": case.stage, "withdrawn": stage, "reason": why},
+    )  # fmt: skip
     return case
 
 
