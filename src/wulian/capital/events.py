@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from wulian.capital import loans, needs, products, service
 from wulian.capital.models import FinancingNeed, FinancingProduct, Loan, MatchEvent, MatchOutcome
 from wulian.chains import service as chains
+from wulian.core import audit
 from wulian.core.errors import Conflict, InvalidInput, NotFound
 from wulian.core.permissions import Actor
 from wulian.enterprises import read
@@ -230,6 +231,34 @@ def event_totals(session: Session, *, actor: Actor, event_id: int) -> Totals:
     return total
 
 
+def all_totals(session: Session, *, actor: Actor, rows: list[MatchEvent]) -> dict[int, Totals]:
+    """The totals of many events with one grouped query (by event and firm), for the list."""
+    service.require_read(actor)
+    out = {e.id: Totals(events=1, firms=len(e.firms)) for e in rows}
+    if not out:
+        return out
+    granted = sa.func.coalesce(sa.func.sum(MatchOutcome.granted_yuan), 0)
+    query = (
+        sa.select(
+            MatchOutcome.event_id,
+            MatchOutcome.enterprise_id,
+            sa.func.count().filter(MatchOutcome.intention == sa.true()),
+            granted,
+            sa.func.coalesce(sa.func.sum(MatchOutcome.disbursed_yuan), 0),
+        )
+        .where(MatchOutcome.event_id.in_(list(out)))
+        .group_by(MatchOutcome.event_id, MatchOutcome.enterprise_id)
+    )
+    for event_id, firm, intentions, given, paid in session.execute(query):
+        total = out[int(event_id)]
+        total.intentions += int(intentions or 0)
+        total.granted += int(given or 0)
+        total.disbursed += int(paid or 0)
+        if given:
+            total.firms_granted.add(int(firm))
+    return out
+
+
 @dataclass(frozen=True)
 class Summary:
     by_year: dict[int, Totals]
@@ -280,7 +309,32 @@ def _fits(product: FinancingProduct, amount: int) -> bool:
 
 
 def invitations(session: Session, *, actor: Actor, today: dt.date) -> Invitations:
-    """The open needs against the catalogue (the eligibility engine of the plan)."""
+    """The open needs against the catalogue: the plans of every firm with an open need evaluated
+    together (`products.batch_matches`: one evaluation of each product's conditions over all of
+    them)."""
+    service.require_read(actor)
+    open_needs = sorted(needs.needs(session, actor=actor, status="open"), key=lambda n: n.id)
+    plans = products.batch_matches(
+        session, actor=actor, enterprise_ids=[n.enterprise_id for n in open_needs], today=today
+    )
+    proposals: list[Proposal] = []
+    lenders: dict[str, int] = defaultdict(int)
+    for need in open_needs:
+        matches = [
+            m for m in plans.get(need.enterprise_id, [])
+            if m.status != "no" and _fits(m.product, need.amount_yuan)
+        ]  # fmt: skip
+        proposals.append(Proposal(need, matches))
+        for lender in dict.fromkeys(m.product.lender for m in matches):
+            lenders[lender] += 1
+    firms = list(dict.fromkeys(p.need.firm_name for p in proposals if p.matches))
+    ranked = dict(sorted(lenders.items(), key=lambda kv: (-kv[1], kv[0])))
+    return Invitations(proposals, ranked, firms)
+
+
+def invitations_one_by_one(session: Session, *, actor: Actor, today: dt.date) -> Invitations:
+    """The same as `invitations`, each firm's plan built on its own (`products.plan`): the
+    reference the batch is tested and measured against (benchmarks/bench_events.py)."""
     service.require_read(actor)
     open_needs = needs.needs(session, actor=actor, status="open")
     proposals: list[Proposal] = []
@@ -301,3 +355,25 @@ def invitations(session: Session, *, actor: Actor, today: dt.date) -> Invitation
     firms = list(dict.fromkeys(p.need.firm_name for p in proposals if p.matches))
     ranked = dict(sorted(lenders.items(), key=lambda kv: (-kv[1], kv[0])))
     return Invitations(proposals, ranked, firms)
+
+
+# ---------------------------------------------------------------- a firm merged into another
+
+
+def fold_merged_firm(session: Session, *, kept_id: int, merged_id: int, actor: Actor) -> None:
+    """The registry merged merged_id into kept_id: every event that lists the duplicate lists
+    the kept firm instead (once). Each rewritten event is audited by the audit hook (its firms
+    before and after) and the fold as a whole is recorded."""
+    changed = []
+    for event in session.scalars(sa.select(MatchEvent).order_by(MatchEvent.id)):
+        if merged_id not in event.firms:
+            continue
+        event.firms = list(dict.fromkeys(kept_id if f == merged_id else f for f in event.firms))
+        changed.append(event.id)
+    if changed:
+        session.flush()
+        audit.record(
+            session, action="capital.events_firm_merged", object_type="capital_events",
+            object_id=kept_id,
+            after={"kept": kept_id, "merged": merged_id, "events": changed},
+        )  # fmt: skip

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -353,6 +355,103 @@ def plan(session: Session, *, actor: Actor, enterprise_id: int, today: dt.date) 
     held: set[str] = row[TAG_INPUT]  # type: ignore[assignment]
     shown[TAG_INPUT] = "、".join(TAGS[t].label for t in sorted(held) if t in TAGS) or "无"
     return Plan(enterprise_id, name, period, shown, matches, notes, to_add, reasons)
+
+
+def _frame_inputs(session: Session, actor: Actor, ids: list[int], today: dt.date) -> pl.DataFrame:
+    """The plan's inputs of many firms as one frame (one matrix build, one read of the titles and
+    of the firms' records): a row per firm, numbers as floats (null: unknown), in_zone, tags."""
+    years = facts.years(session, metric="revenue")
+    period = str(years[0]) if years else None
+    metrics = {k: m for k, (_, _, m) in INPUTS.items() if m is not None}
+    values: dict[int, dict[str, object]] = {}
+    if period is not None and ids:
+        matrix = facts.build_matrix(
+            session, actor=actor, metrics=list(metrics.values()), period=period,
+            enterprise_ids=ids, in_zone=None,
+        )  # fmt: skip
+        values = {int(r["enterprise_id"]): r for r in matrix.frame.to_dicts()}
+    records = read.records(session, ids)
+    held: dict[int, list[str]] = {i: [] for i in ids}
+    for firm, tag in read.titles(session, on=today, ids=ids).select("enterprise_id", "tag").rows():
+        held.setdefault(int(firm), []).append(str(tag))
+    columns: dict[str, list[object]] = {"enterprise_id": list(ids)}
+    for key, metric in metrics.items():
+        columns[key] = [values.get(i, {}).get(metric) for i in ids]
+    columns["years"] = [
+        (today - founded).days // 365 if (founded := records[i].founded_on) is not None else None
+        for i in ids
+    ]
+    columns["in_zone"] = [records[i].in_zone for i in ids]
+    columns[TAG_INPUT] = [sorted(held.get(i, [])) for i in ids]
+    schema: dict[str, pl.DataType | type[pl.DataType]] = {"enterprise_id": pl.Int64}
+    schema |= {k: pl.Float64 for k in INPUTS if k != "in_zone"}
+    schema |= {"in_zone": pl.Boolean, TAG_INPUT: pl.List(pl.String)}
+    return pl.DataFrame(columns, schema=schema)
+
+
+def batch_matches(
+    session: Session, *, actor: Actor, enterprise_ids: Sequence[int], today: dt.date
+) -> dict[int, list[Match]]:
+    """The plans' product matches of many firms at once (whom to invite to a matchmaking event):
+    the inputs read for all firms together and every product's conditions evaluated once over
+    all of them by the rules engine's compiled form (the same outcomes as `plan`, firm by firm).
+    Finance staff."""
+    service.require_read(actor)
+    ids = sorted(set(enterprise_ids))
+    if not ids:
+        return {}
+    frame = _frame_inputs(session, actor, ids, today)
+    numbers = [k for k in INPUTS if k != "in_zone"]
+    data, exact_numbers = expr.exact_frame(frame.with_columns(expr.ones()), numbers)
+    compiler = expr.Compiler(SYMBOLS, pl.col, expr.Checker("", SYMBOLS), {}, exact_numbers)
+    catalogue = list(
+        session.scalars(
+            sa.select(FinancingProduct).where(FinancingProduct.active).order_by(FinancingProduct.id)
+        )
+    )
+    parsed = {p.id: parse_rules(p.eligibility) for p in catalogue}
+    rules = [(p.id, n, rule) for p in catalogue for n, rule in enumerate(parsed[p.id])]
+    compiled = [compiler.compile(rule.node).alias(f"r{pid}.{n}") for pid, n, rule in rules]
+    outcome = compiler.flush(data.lazy()).select(pl.col("enterprise_id"), *compiled).collect()
+    troubled: dict[int, list[Loan]] = {}
+    for loan in session.scalars(
+        sa.select(Loan)
+        .where(Loan.enterprise_id.in_(ids), Loan.status.in_(("overdue", "default")))
+        .order_by(Loan.id)
+    ):
+        troubled.setdefault(loan.enterprise_id, []).append(loan)
+    used = {
+        (pid, n): [x for x in dict.fromkeys(expr.names(rule.node)) if x in SYMBOLS]
+        for pid, n, rule in rules
+    }
+    inputs = frame.to_dicts()
+    order = {"qualifies": 0, "nearly": 1, "no": 2}
+    out: dict[int, list[Match]] = {}
+    for row, met in zip(inputs, outcome.to_dicts(), strict=True):
+        firm = int(row["enterprise_id"])
+        record: list[Check] = []
+        if troubled.get(firm):
+            reasons = "；".join(
+                f"{r.lender}贷款{loans.STATUSES[r.status]}（{r.status_on or '—'}）"
+                for r in troubled[firm]
+            )
+            record = [Check("无逾期、违约贷款", reasons, False, [])]
+        matches = []
+        for product in catalogue:
+            checks = []
+            for n, rule in enumerate(parsed[product.id]):
+                value = met[f"r{product.id}.{n}"]
+                missing = (
+                    [NAMES[x] for x in used[(product.id, n)] if row.get(x) is None]
+                    if value is None
+                    else []
+                )
+                checks.append(Check(rule.label, rule.source, None if value is None else bool(value),
+                                    missing))  # fmt: skip
+            matches.append(Match(product, checks + record))
+        matches.sort(key=lambda m: (order[m.status], len(m.failed), m.product.id))
+        out[firm] = matches
+    return out
 
 
 def annotate(

@@ -8,10 +8,16 @@ from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
-from wulian.capital import loans, service
+from wulian.capital import events, loans, needs, service
 from wulian.capital.knowledge import Graded
 from wulian.capital.loans import PoolState
-from wulian.capital.models import FundInvestment, Loan
+from wulian.capital.models import (
+    FinancingNeed,
+    FundInvestment,
+    Loan,
+    MatchEvent,
+    MatchOutcome,
+)
 from wulian.capital.products import Plan
 
 
@@ -296,3 +302,147 @@ class CreditGradeOut(BaseModel):
                 for i in lines
             ],
         )
+
+
+# ---------------------------------------------------------------- financing needs and 银企对接
+
+
+def _wan(yuan: int | None) -> str | None:
+    return None if yuan is None else service.show(yuan, "万元")
+
+
+class NeedIn(BaseModel):
+    firm: str = Field(
+        "", title="企业", description="企业编号、统一社会信用代码或全称（企业用户：本企业，可不填）"
+    )
+    amount_wan: str = Field(title="融资金额（万元）", description="十进制文本，单位万元")
+    purpose: str = Field(title="资金用途")
+    term_months: int | None = Field(None, title="期限（月）")
+    collateral: str = Field("", title="可提供担保")
+    deadline: dt.date | None = Field(None, title="需求截止日期")
+
+    def to_new(self) -> needs.NewNeed:
+        return needs.NewNeed(
+            firm=self.firm, amount_wan=self.amount_wan, purpose=self.purpose,
+            term_months=self.term_months, collateral=self.collateral, deadline=self.deadline,
+        )  # fmt: skip
+
+
+class NeedStatusIn(BaseModel):
+    status: str = Field(
+        title="需求状态", description="open 待对接，matching 对接中，met 已解决，closed 已关闭"
+    )
+
+
+class NeedOut(BaseModel):
+    id: int
+    enterprise_id: int
+    firm_name: str
+    amount_yuan: int = Field(description="融资金额（元）")
+    amount_wan: str = Field(description="融资金额（万元，精确值）")
+    purpose: str
+    term_months: int | None = Field(description="期限（月；空：未填）")
+    collateral: str
+    deadline: dt.date | None
+    status: str = Field(description="open 待对接，matching 对接中，met 已解决，closed 已关闭")
+    source: str = Field(description="form 填报，desk 企呼我应，import 导入")
+    desk_request_id: int | None
+
+    @classmethod
+    def of(cls, n: FinancingNeed) -> NeedOut:
+        return cls(
+            id=n.id, enterprise_id=n.enterprise_id, firm_name=n.firm_name,
+            amount_yuan=n.amount_yuan, amount_wan=service.show(n.amount_yuan, "万元"),
+            purpose=n.purpose, term_months=n.term_months, collateral=n.collateral,
+            deadline=n.deadline, status=n.status, source=n.source,
+            desk_request_id=n.desk_request_id,
+        )  # fmt: skip
+
+
+class EventIn(BaseModel):
+    name: str = Field(title="活动名称")
+    held_on: dt.date | None = Field(None, title="活动日期")
+    place: str = Field("", title="地点")
+    chain: str = Field("", title="产业链")
+    lenders: list[str] = Field(title="参会机构")
+    firms: list[str] = Field(title="参会企业", description="企业编号、统一社会信用代码或全称")
+    note: str = Field("", title="备注")
+
+
+class TotalsOut(BaseModel):
+    firms: int = Field(description="参会企业数")
+    intentions: int = Field(description="意向数（企业 × 机构）")
+    granted_yuan: int = Field(description="授信（元）")
+    disbursed_yuan: int = Field(description="放款（元）")
+    firms_granted: int = Field(description="获授信企业数")
+
+    @classmethod
+    def of(cls, t: events.Totals) -> TotalsOut:
+        return cls(
+            firms=t.firms, intentions=t.intentions, granted_yuan=t.granted,
+            disbursed_yuan=t.disbursed, firms_granted=len(t.firms_granted),
+        )  # fmt: skip
+
+
+class EventOut(BaseModel):
+    id: int
+    name: str
+    held_on: dt.date
+    place: str
+    chain: str | None
+    lenders: list[str]
+    firms: list[int] = Field(description="参会企业编号")
+    note: str
+    totals: TotalsOut
+
+    @classmethod
+    def of(cls, e: MatchEvent, totals: events.Totals) -> EventOut:
+        return cls(
+            id=e.id, name=e.name, held_on=e.held_on, place=e.place, chain=e.chain,
+            lenders=list(e.lenders), firms=list(e.firms), note=e.note,
+            totals=TotalsOut.of(totals),
+        )  # fmt: skip
+
+
+class OutcomeIn(BaseModel):
+    firm: str = Field(title="企业", description="参会企业的编号、统一社会信用代码或全称")
+    lender: str = Field(title="机构")
+    product_id: int | None = Field(None, title="产品")
+    need_id: int | None = Field(None, title="融资需求编号")
+    loan_id: int | None = Field(None, title="贷款编号")
+    intention: bool = Field(True, title="融资意向")
+    granted_wan: str | None = Field(None, title="授信金额（万元）")
+    disbursed_wan: str | None = Field(None, title="放款金额（万元）")
+
+    def to_new(self) -> events.NewOutcome:
+        return events.NewOutcome(
+            firm=self.firm, lender=self.lender, product_id=self.product_id, need_id=self.need_id,
+            loan_id=self.loan_id, intention=self.intention, granted_wan=self.granted_wan,
+            disbursed_wan=self.disbursed_wan,
+        )  # fmt: skip
+
+
+class OutcomeOut(BaseModel):
+    id: int
+    event_id: int
+    enterprise_id: int
+    firm_name: str
+    lender: str
+    product_id: int | None
+    need_id: int | None
+    loan_id: int | None
+    intention: bool
+    granted_yuan: int | None = Field(description="授信（元；空：无）")
+    disbursed_yuan: int | None = Field(description="放款（元；空：无）")
+
+    @classmethod
+    def of(cls, r: MatchOutcome) -> OutcomeOut:
+        return cls(
+            id=r.id, event_id=r.event_id, enterprise_id=r.enterprise_id, firm_name=r.firm_name,
+            lender=r.lender, product_id=r.product_id, need_id=r.need_id, loan_id=r.loan_id,
+            intention=r.intention, granted_yuan=r.granted_yuan, disbursed_yuan=r.disbursed_yuan,
+        )  # fmt: skip
+
+
+class EventDetailOut(EventOut):
+    outcomes: list[OutcomeOut]

@@ -636,6 +636,42 @@ def listing_advance(
     return RedirectResponse("/capital/listings?moved=1", status_code=303)
 
 
+@pages.post("/capital/listings/correct")
+def listing_correct(request: Request, db: DB, actor: CurrentActor, form: FormFields) -> Response:
+    values = _values(form)
+    case_id = None
+    try:
+        case_id = _int_or_none(values.get("case_id", ""), "case_id", "上市梯队企业")
+        if case_id is None:
+            raise InvalidInput("请选择企业", field="case_id")
+        listings.correct(
+            db, actor=actor, today=today_of(request), case_id=case_id,
+            stage=values.get("stage", ""), reason=values.get("reason", ""),
+            on=parse_day(values.get("on", ""), field="on"), board=values.get("board") or None,
+            intermediaries=values.get("intermediaries") or None,
+        )  # fmt: skip
+    except WulianError as error:
+        return _listings_failure(request, db, actor, error, "更正上市阶段记录", values, case_id)
+    return RedirectResponse("/capital/listings?corrected=1", status_code=303)
+
+
+@pages.post("/capital/listings/withdraw")
+def listing_withdraw(request: Request, db: DB, actor: CurrentActor, form: FormFields) -> Response:
+    values = _values(form)
+    case_id = None
+    try:
+        case_id = _int_or_none(values.get("case_id", ""), "case_id", "上市梯队企业")
+        if case_id is None:
+            raise InvalidInput("请选择企业", field="case_id")
+        listings.withdraw(
+            db, actor=actor, today=today_of(request), case_id=case_id,
+            reason=values.get("reason", ""),
+        )  # fmt: skip
+    except WulianError as error:
+        return _listings_failure(request, db, actor, error, "撤回上市阶段记录", values, case_id)
+    return RedirectResponse("/capital/listings?withdrawn=1", status_code=303)
+
+
 # ---------------------------------------------------------------- API
 
 
@@ -958,7 +994,7 @@ def _events_context(db: Session, actor: Actor, request: Request) -> dict[str, An
     rows = events.events(db, actor=actor)
     return {
         "actor": actor, "events": rows,
-        "totals": {e.id: events.event_totals(db, actor=actor, event_id=e.id) for e in rows},
+        "totals": events.all_totals(db, actor=actor, rows=rows),
         "summary": events.summary(db, actor=actor),
         "invitations": events.invitations(db, actor=actor, today=today_of(request)),
         "statuses": products.STATUS_NAMES, "show": service.grouped,
@@ -1038,6 +1074,111 @@ def outcome_create(
         context = _event_context(db, actor, event_id) | {"error": error, "form": values}
         return render(request, "capital/event.html", context, status_code=error.status)
     return RedirectResponse(f"/capital/events/{event_id}?recorded=1", status_code=303)
+
+
+# ---------------------------------------------------------------- API: needs and events
+
+
+def _api_refused(db: Session, actor: Actor, object_type: str, object_id: int | None,
+                 attempt: str, error: WulianError) -> None:  # fmt: skip
+    service.refused(
+        db, actor=actor, object_type=object_type, object_id=object_id,
+        attempt=f"{attempt}（接口）", error=error,
+    )  # fmt: skip
+
+
+@api.get("/capital/needs", response_model=list[schemas.NeedOut])
+def api_needs(
+    db: DB, actor: CurrentActor,
+    status: Annotated[str | None, Query(title="需求状态")] = None,
+) -> list[schemas.NeedOut]:  # fmt: skip
+    """Financing needs, newest first (finance staff: every need; a firm: its own)."""
+    if status is not None and status not in needs.STATUSES:
+        raise InvalidInput(f"需求状态应为：{'、'.join(needs.STATUSES)}", field="status")
+    return [schemas.NeedOut.of(n) for n in needs.needs(db, actor=actor, status=status)]
+
+
+@api.get("/capital/needs/{need_id}", response_model=schemas.NeedOut)
+def api_need(need_id: NeedId, db: DB, actor: CurrentActor) -> schemas.NeedOut:
+    """One financing need (a firm reads only its own)."""
+    return schemas.NeedOut.of(needs.need_or_raise(db, actor=actor, need_id=need_id))
+
+
+@api.post("/capital/needs", response_model=schemas.NeedOut, status_code=201)
+def api_need_create(
+    request: Request, body: schemas.NeedIn, db: DB, actor: CurrentActor
+) -> schemas.NeedOut:
+    """Register a need (a firm's user: for its own firm; the finance office: any zone firm)."""
+    try:
+        need = needs.create(db, actor=actor, today=today_of(request), data=body.to_new())
+    except WulianError as error:
+        _api_refused(db, actor, "capital_needs", None, "登记融资需求", error)
+        raise
+    return schemas.NeedOut.of(need)
+
+
+@api.post("/capital/needs/{need_id}/status", response_model=schemas.NeedOut)
+def api_need_status(
+    need_id: NeedId, body: schemas.NeedStatusIn, db: DB, actor: CurrentActor
+) -> schemas.NeedOut:
+    """Move a need to another state (the finance office)."""
+    try:
+        need = needs.set_status(db, actor=actor, need_id=need_id, status=body.status)
+    except WulianError as error:
+        _api_refused(db, actor, "capital_needs", need_id, "更新融资需求状态", error)
+        raise
+    return schemas.NeedOut.of(need)
+
+
+@api.get("/capital/events", response_model=list[schemas.EventOut])
+def api_events(db: DB, actor: CurrentActor) -> list[schemas.EventOut]:
+    """Matchmaking events (银企对接), newest first, with their totals (finance staff)."""
+    rows = events.events(db, actor=actor)
+    totals = events.all_totals(db, actor=actor, rows=rows)
+    return [schemas.EventOut.of(e, totals[e.id]) for e in rows]
+
+
+@api.get("/capital/events/{event_id}", response_model=schemas.EventDetailOut)
+def api_event(event_id: EventId, db: DB, actor: CurrentActor) -> schemas.EventDetailOut:
+    """One event with its totals and outcomes (finance staff)."""
+    event = events.event_or_raise(db, actor=actor, event_id=event_id)
+    totals = events.event_totals(db, actor=actor, event_id=event_id)
+    rows = events.outcomes(db, actor=actor, event_id=event_id)
+    base = schemas.EventOut.of(event, totals)
+    return schemas.EventDetailOut(
+        **base.model_dump(), outcomes=[schemas.OutcomeOut.of(r) for r in rows]
+    )
+
+
+@api.post("/capital/events", response_model=schemas.EventOut, status_code=201)
+def api_event_create(
+    request: Request, body: schemas.EventIn, db: DB, actor: CurrentActor
+) -> schemas.EventOut:
+    """Register an event with its lenders and zone firms (the finance office)."""
+    try:
+        event = events.create_event(
+            db, actor=actor, today=today_of(request), name=body.name, held_on=body.held_on,
+            lenders=body.lenders, firms=body.firms, place=body.place, chain=body.chain,
+            note=body.note,
+        )  # fmt: skip
+    except WulianError as error:
+        _api_refused(db, actor, "capital_events", None, "登记银企对接活动", error)
+        raise
+    return schemas.EventOut.of(event, events.Totals(events=1, firms=len(event.firms)))
+
+
+@api.post("/capital/events/{event_id}/outcomes", response_model=schemas.OutcomeOut,
+          status_code=201)  # fmt: skip
+def api_outcome_create(
+    event_id: EventId, body: schemas.OutcomeIn, db: DB, actor: CurrentActor
+) -> schemas.OutcomeOut:
+    """Record what came of a firm and a lender at an event (the finance office)."""
+    try:
+        row = events.record(db, actor=actor, event_id=event_id, data=body.to_new())
+    except WulianError as error:
+        _api_refused(db, actor, "capital_event_outcomes", event_id, "登记银企对接成效", error)
+        raise
+    return schemas.OutcomeOut.of(row)
 
 
 # ---------------------------------------------------------------- the credit specs' versions

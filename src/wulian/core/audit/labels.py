@@ -166,6 +166,10 @@ ACTIONS = {
     # talent programmes and portraits
     "talent.programme_refused": "人才项目操作被拒",
     "talent.portrait_read": "查看人才画像",
+    # capital: merged firms, listing corrections
+    "capital.events_firm_merged": "合并企业后改写银企对接活动的参会企业",
+    "capital.listing_corrected": "更正上市梯队阶段记录",
+    "capital.listing_withdrawn": "撤回上市梯队阶段记录",
 }
 
 COLUMNS = {
