@@ -141,8 +141,8 @@ def test_the_cockpit_shows_figures_from_every_module(client, world):
 
     sheets = openpyxl.load_workbook(io.BytesIO(book.content)).sheetnames
     assert sheets == ["产业链", "创新积分", "亩均效益", "政策兑现", "企呼我应", "诉求按部门",
-                      "图·产业链企业与营收", "图·各产业链营收", "图·政策兑现", "图·企呼我应诉求",
-                      "图·创新积分分布", "图·亩均效益分类"]  # fmt: skip
+                      "资金链", "图·产业链企业与营收", "图·各产业链营收", "图·政策兑现",
+                      "图·企呼我应诉求", "图·创新积分分布", "图·亩均效益分类"]  # fmt: skip
     import docx
 
     brief = client.get("/cockpit/briefing.docx")
@@ -156,6 +156,7 @@ def test_the_cockpit_shows_figures_from_every_module(client, world):
         "三、亩均效益",
         "四、政策兑现",
         "五、企呼我应",
+        "六、资金链",
     ]
     text = "\n".join(p.text for p in document.paragraphs)
     assert f"诉求 {total:,} 件" in text

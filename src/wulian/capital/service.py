@@ -18,6 +18,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -984,3 +985,28 @@ def chain_capital(
         shown = [n for n in nodes.values() if not n.empty] + ([loose] if not loose.empty else [])
         out.append(ChainCapital(c.spec.id, c.spec.name, total, shown))
     return out
+
+
+@dataclass(frozen=True)
+class Registers:
+    """Whether the zone keeps each register the chains' capital is counted from: a register with
+    nothing in it at all is not kept yet, and its figures are unknown (not 0)."""
+
+    investments: bool  # fund investments booked on a chain
+    loans: bool  # the loan register
+    listings: bool  # the listing pipeline
+
+
+def registers(session: Session, *, actor: Actor) -> Registers:
+    """Which of the capital registers hold anything (for the cockpit: unknown is not zero).
+    Staff with the finance permission."""
+    require_read(actor)
+
+    def kept(query: sa.Select[Any]) -> bool:
+        return session.scalar(query.limit(1)) is not None
+
+    return Registers(
+        investments=kept(sa.select(FundInvestment.id).where(FundInvestment.chain.is_not(None))),
+        loans=kept(sa.select(Loan.id)),
+        listings=kept(sa.select(ListingCase.id)),
+    )

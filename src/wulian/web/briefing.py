@@ -17,7 +17,7 @@ from docx.shared import Pt
 from wulian.chains.health import money
 from wulian.core.calendar import CHINA_TIME
 from wulian.core.docxchart import add_chart
-from wulian.web.cockpit import GRADES, Cockpit
+from wulian.web.cockpit import CAPITAL_HEADERS, GRADES, UNKNOWN, Cockpit, capital_rows
 
 FONT = "宋体"
 
@@ -129,6 +129,25 @@ def briefing_docx(figures: Cockpit, *, zone: str, day: dt.date) -> bytes:
                   f"{r.due_at.astimezone(CHINA_TIME):%Y-%m-%d %H:%M}" if r.due_at else ""]
                  for r in desk.overdue_list[:20]],
             )  # fmt: skip
+    if figures.capital is not None and figures.capital_registers is not None:
+        document.add_heading("六、资金链", level=1)
+        kept = figures.capital_registers
+        missing = [name for name, held in (("基金投资", kept.investments), ("贷款", kept.loans),
+                                           ("上市梯队", kept.listings)) if not held]  # fmt: skip
+        document.add_paragraph(
+            "各产业链的基金投资（按登记时所属的产业链计）、授信与贷款、上市与后备企业如下；"
+            "同一企业在多条产业链上时各链都计。"
+            + (
+                f"{'、'.join(missing)}台账尚无记录，相应数字为“{UNKNOWN}”，不是 0。"
+                if missing
+                else ""
+            )
+        )
+        rows = capital_rows(figures)
+        if rows:
+            _table(document, CAPITAL_HEADERS, rows)
+        else:
+            document.add_paragraph("还没有产业链文件。")
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()

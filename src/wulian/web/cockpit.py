@@ -38,6 +38,7 @@ class Cockpit:
     desk: desk_stats.Overview | None
     trends: chains_service.Trends | None = None
     capital: list[capital_service.ChainCapital] | None = None  # by chain (finance staff)
+    capital_registers: capital_service.Registers | None = None  # which registers are kept
     charts: dict[str, charts.Chart] = field(default_factory=dict)
 
 
@@ -64,6 +65,7 @@ def build(session: Session, *, actor: Actor, now: dt.datetime | None = None) -> 
         desk=_may(lambda: desk_stats.overview(session, actor=actor, now=now)),
         trends=_may(lambda: chains_service.trends(session, actor=actor)),
         capital=_may(lambda: capital_service.chain_capital(session, actor=actor)),
+        capital_registers=_may(lambda: capital_service.registers(session, actor=actor)),
     )
     return replace(figures, charts={c.key: c for c in cockpit_charts(figures) if not c.empty})
 
@@ -149,6 +151,44 @@ def _percent(value: float | None) -> str:
     return "未知" if value is None else f"{value * 100:.1f}%"
 
 
+UNKNOWN = "未知"
+CAPITAL_HEADERS = [
+    "产业链", "基金投资（笔）", "基金投资（亿元）", "获授信企业（家）", "授信（万元）",
+    "贷款余额（万元）", "其中逾期、违约（万元）", "逾期、违约占比", "上市企业（家）",
+    "新三板挂牌（家）", "上市后备（家）",
+]  # fmt: skip
+
+
+def _amount(yuan: int, unit: str) -> int | float:
+    value = float(capital_service.show(yuan, unit) or 0)
+    return int(value) if value.is_integer() else value
+
+
+def capital_rows(cockpit: Cockpit) -> list[list[Any]]:
+    """The chains' capital as rows (CAPITAL_HEADERS), for the workbook and the briefing: fund
+    investment, credit and loans, listed and reserve firms of each chain (a firm on two chains
+    counts on each). A register the zone does not keep yet (nothing in it at all) is “未知”, not
+    0, and so is the overdue share of a chain with nothing outstanding."""
+    if cockpit.capital is None or cockpit.capital_registers is None:
+        return []
+    kept = cockpit.capital_registers
+    rows = []
+    for cc in cockpit.capital:
+        t = cc.total
+        invest: list[Any] = (
+            [t.investments, _amount(t.invested, "亿元")] if kept.investments else [UNKNOWN] * 2
+        )
+        share = f"{t.bad / t.outstanding * 100:.1f}%" if t.outstanding else UNKNOWN
+        loans: list[Any] = (
+            [t.loan_firms, _amount(t.granted, "万元"), _amount(t.outstanding, "万元"),
+             _amount(t.bad, "万元"), share]
+            if kept.loans else [UNKNOWN] * 5
+        )  # fmt: skip
+        listed: list[Any] = [t.listed, t.quoted, t.reserve] if kept.listings else [UNKNOWN] * 3
+        rows.append([cc.name, *invest, *loans, *listed])
+    return rows
+
+
 def export_xlsx(cockpit: Cockpit) -> bytes:
     """The cockpit's figures as a workbook, a sheet per section the reader may see."""
     book = xlsx.ListWorkbook()
@@ -206,6 +246,11 @@ def export_xlsx(cockpit: Cockpit) -> bytes:
             rows=[[g.label, g.total, g.open, g.overdue, _percent(g.on_time),
                    _percent(g.satisfaction)] for g in desk.by_department],
             widths=[24, 8, 8, 8, 12, 10],
+        )  # fmt: skip
+    if cockpit.capital is not None and cockpit.capital_registers is not None:
+        book.table(
+            "资金链", headers=CAPITAL_HEADERS, rows=capital_rows(cockpit),
+            widths=[18, 12, 14, 14, 14, 14, 18, 12, 12, 14, 12],
         )  # fmt: skip
     for chart in cockpit.charts.values():
         chart.sheet_into(book)
