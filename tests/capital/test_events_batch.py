@@ -14,9 +14,10 @@ from tests.capital.test_events import event, outcome
 from tests.capital.test_products import BIG, GAOXIN, KEJI, TAX, product
 from tests.capital.test_products import firm_data as firm_data  # the fixture
 from tests.conftest import SYSTEM
-from wulian.capital import events, loans, needs
+from wulian.capital import events, loans, needs, products
 from wulian.capital.models import MatchEvent
 from wulian.core.audit.models import AuditEntry
+from wulian.engines.rules import expr
 from wulian.enterprises import service as enterprises
 
 
@@ -57,6 +58,25 @@ def test_the_batch_gives_each_firms_own_plan(world, zone, firm_data):
     assert _shape(batch) == _shape(reference)
     assert any(c[0] == "无逾期、违约贷款" for _, matches in _shape(batch) for m in matches
                for c in m[2])  # fmt: skip
+
+
+def test_a_figure_too_fine_for_exact_arithmetic_is_left_to_the_interpreter(
+    world, zone, firm_data, monkeypatch
+):
+    fin = zone.actor(world, "fin1")
+    product(world, fin, "科技贷", KEJI, max_wan="1000")
+    product(world, fin, "高企贷", GAOXIN)
+    for firm in ("衢州锂测材料有限公司", "衢州硅测科技有限公司"):
+        data = needs.NewNeed(firm=firm, amount_wan="500", purpose="流动资金")
+        world.run(lambda s, data=data: needs.create(s, actor=fin, today=TODAY, data=data))
+    reference = world.run(lambda s: events.invitations_one_by_one(s, actor=fin, today=TODAY))
+
+    def inexact(*args, **kwargs):
+        raise expr.Inexact("1e-400")
+
+    monkeypatch.setattr(products.expr, "exact_frame", inexact)
+    batch = world.run(lambda s: events.invitations(s, actor=fin, today=TODAY))
+    assert _shape(batch) == _shape(reference)
 
 
 def test_the_grouped_totals_are_each_events_totals(world, zone):

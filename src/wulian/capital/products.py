@@ -389,6 +389,25 @@ def _frame_inputs(session: Session, actor: Actor, ids: list[int], today: dt.date
     return pl.DataFrame(columns, schema=schema)
 
 
+def _evaluate(frame: pl.DataFrame, rules: list[tuple[int, int, Rule]]) -> pl.DataFrame:
+    """Every rule over every firm of frame at once (a column "r<product>.<n>" each: true, false
+    or null for unknown). A figure the exact arithmetic cannot hold (far too many decimals) is
+    left to the interpreter, row by row, which gives the same outcomes."""
+    numbers = [k for k in INPUTS if k != "in_zone"]
+    try:
+        data, exact_numbers = expr.exact_frame(frame.with_columns(expr.ones()), numbers)
+    except expr.Inexact:
+        rows = [r | {TAG_INPUT: set(r[TAG_INPUT])} for r in frame.to_dicts()]
+        return pl.DataFrame(
+            {"enterprise_id": frame["enterprise_id"]}
+            | {f"r{pid}.{n}": [_check(rule, row).met for row in rows] for pid, n, rule in rules},
+            schema={"enterprise_id": pl.Int64} | {f"r{pid}.{n}": pl.Boolean for pid, n, _ in rules},
+        )
+    compiler = expr.Compiler(SYMBOLS, pl.col, expr.Checker("", SYMBOLS), {}, exact_numbers)
+    compiled = [compiler.compile(rule.node).alias(f"r{pid}.{n}") for pid, n, rule in rules]
+    return compiler.flush(data.lazy()).select(pl.col("enterprise_id"), *compiled).collect()
+
+
 def batch_matches(
     session: Session, *, actor: Actor, enterprise_ids: Sequence[int], today: dt.date
 ) -> dict[int, list[Match]]:
@@ -401,9 +420,6 @@ def batch_matches(
     if not ids:
         return {}
     frame = _frame_inputs(session, actor, ids, today)
-    numbers = [k for k in INPUTS if k != "in_zone"]
-    data, exact_numbers = expr.exact_frame(frame.with_columns(expr.ones()), numbers)
-    compiler = expr.Compiler(SYMBOLS, pl.col, expr.Checker("", SYMBOLS), {}, exact_numbers)
     catalogue = list(
         session.scalars(
             sa.select(FinancingProduct).where(FinancingProduct.active).order_by(FinancingProduct.id)
@@ -411,8 +427,7 @@ def batch_matches(
     )
     parsed = {p.id: parse_rules(p.eligibility) for p in catalogue}
     rules = [(p.id, n, rule) for p in catalogue for n, rule in enumerate(parsed[p.id])]
-    compiled = [compiler.compile(rule.node).alias(f"r{pid}.{n}") for pid, n, rule in rules]
-    outcome = compiler.flush(data.lazy()).select(pl.col("enterprise_id"), *compiled).collect()
+    outcome = _evaluate(frame, rules)
     troubled: dict[int, list[Loan]] = {}
     for loan in session.scalars(
         sa.select(Loan)
