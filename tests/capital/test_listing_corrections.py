@@ -124,6 +124,11 @@ def test_a_stage_whose_reward_was_paid_is_not_corrected(world, zone):
         correct(world, fin, case, "shareholding", on=dt.date(2025, 4, 1))
     with pytest.raises(Conflict, match="已经兑现"):
         withdraw(world, fin, case)
+    # nor may another stage move into the year paid (its payout would leave that stage out)
+    move(world, fin, case, "tutoring", on=dt.date(2026, 2, 1))
+    with pytest.raises(Conflict, match="2025 年度的上市奖励已经兑现，“辅导备案”不能改到该年度"):
+        correct(world, fin, case, "tutoring", on=dt.date(2025, 12, 1))
+    withdraw(world, fin, case)  # 辅导备案 (2026, not paid) may be withdrawn
     # the intermediaries are no ground of the payout: they may be corrected
     correct(world, fin, case, "shareholding", intermediaries="某会计师事务所")
     row = world.scalar(sa.select(ListingCase).where(ListingCase.id == case))

@@ -138,3 +138,32 @@ def test_a_need_goes_to_an_event_and_its_outcome_adds_to_the_totals(
     page.get_by_role("link", name="银企对接").first.click()
     expect(page.locator("#events-years")).to_contain_text("1,200")
     assert errors == []
+
+
+def test_a_wrong_listing_stage_is_corrected_then_withdrawn(page: Page, live_server, world, zone):
+    import datetime as dt
+
+    from tests.capital.test_listings import add, move
+
+    fin = zone.actor(world, "fin1")
+    case = add(world, fin, on=dt.date(2024, 11, 1))
+    move(world, fin, case, "shareholding", on=dt.date(2025, 3, 1))
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    sign_in(page, live_server, "fin1")
+    page.goto(f"{live_server}/capital/listings")
+    form = page.locator("#listing-correct")
+    form.get_by_label("阶段").select_option("shareholding")
+    form.get_by_label("日期").fill("2025-04-08")
+    form.get_by_label("原因").fill("股改日期录错")
+    form.get_by_role("button", name="更正").click()
+    expect(page.locator("#corrected")).to_be_visible()
+    expect(page.locator(f'tr[data-listing="{case}"]')).to_contain_text("股改 2025-04-08")
+    withdraw = page.locator("#listing-withdraw")
+    withdraw.get_by_label("原因").fill("尚未完成股改，误登记")
+    withdraw.get_by_role("button", name="撤回最近阶段").click()
+    expect(page.locator("#withdrawn")).to_be_visible()
+    expect(page.locator(f'tr[data-listing="{case}"] .stage')).to_have_text("上市后备")
+    shot(page, "listing-withdrawn")
+    assert errors == []

@@ -173,15 +173,24 @@ def _reached(case: ListingCase) -> list[str]:
     return sorted(case.stage_dates, key=lambda k: (case.stage_dates[k], position.get(k, 99)))
 
 
-def _refuse_if_paid(session: Session, actor: Actor, case: ListingCase, stage: str) -> None:
+def _refuse_if_paid(
+    session: Session, actor: Actor, case: ListingCase, stage: str, to_year: int | None = None
+) -> None:
     """A stage whose reward was paid (the listing-reward policy's payout to the firm for the
-    year of the day it was reached) is not corrected: the payout rests on it."""
+    year of the day it was reached) is not corrected: the payout rests on it; nor is a stage
+    moved into a year already paid (that payout would leave it out)."""
     if stage not in REWARD_METRICS:
         return
-    year = case.stage_dates[stage][:4]
     paid = policy.paid_periods(
         session, actor=actor, code=REWARD_POLICY, enterprise_ids=[case.enterprise_id]
     )
+    if to_year is not None and (str(to_year), case.enterprise_id) in paid:
+        raise Conflict(
+            f"“{case.firm_name}”{to_year} 年度的上市奖励已经兑现，“{STAGES[stage]}”不能改到该年度"
+            "（该笔兑现不含这一阶段）；如确有错误，请先在政策兑现中处理该笔兑现",
+            field="on",
+        )  # fmt: skip
+    year = case.stage_dates[stage][:4]
     if (year, case.enterprise_id) in paid:
         amount = paid[(year, case.enterprise_id)]
         shown = "" if amount is None else f"（{amount:g} 万元）"
@@ -236,7 +245,8 @@ def correct(
         board = case.board
     changed_day, changed_board = day != old_day, board != case.board
     if changed_day or changed_board:
-        _refuse_if_paid(session, actor, case, stage)
+        moved = day.year if day.year != old_day.year else None
+        _refuse_if_paid(session, actor, case, stage, moved)
     if changed_day:
         order = _reached(case)
         here = order.index(stage)
