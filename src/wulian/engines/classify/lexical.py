@@ -173,6 +173,16 @@ class Scores:
         return self.keys[order[rank_within(rows[order]) < count]]
 
 
+def member(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Whether each of keys is among sorted_keys (as np.isin, by binary search)."""
+    if not len(sorted_keys):
+        return np.zeros(len(keys), dtype=bool)
+    at = np.searchsorted(sorted_keys, keys)
+    at[at == len(sorted_keys)] = 0
+    out: np.ndarray = sorted_keys[at] == keys
+    return out
+
+
 def _sparse(product: sp.csr_matrix, size: int, owners: np.ndarray | None) -> Scores:
     """The scores in a product of texts × lines (owners: the leaf of each line, non-decreasing;
     a leaf's score is the largest of its lines') or of texts × leaves (owners None). The
@@ -224,8 +234,8 @@ def _line_max(
     the order a sparse product sums them), then the largest per owner, owners in order."""
     columns = owners.shape[0]
     sums = np.zeros(columns, np.float32)
-    seen = np.full(columns, -1, np.int64)
-    touched = np.empty(columns, np.int64)
+    seen = np.full(columns, -1, np.int32)  # 32 bits: less memory to move about
+    touched = np.empty(columns, np.int32)
     owner_count = size if columns == 0 else max(size, owners.max() + 1)
     owner_seen = np.full(owner_count, -1, np.int64)
     best = np.zeros(owner_count, np.float32)
@@ -271,11 +281,18 @@ def _line_max(
             grown_values = np.empty(capacity, np.float32)
             grown_values[:n] = out_values[:n]
             out_values = grown_values
-        for owner in np.sort(met[:reached]):
-            if best[owner] != 0:  # as the sparse product, which keeps no zero
-                out_keys[n] = row * size + owner
-                out_values[n] = best[owner]
-                n += 1
+        if reached * 16 < owner_count:  # few: sorted
+            for owner in np.sort(met[:reached]):
+                if best[owner] != 0:  # as the sparse product, which keeps no zero
+                    out_keys[n] = row * size + owner
+                    out_values[n] = best[owner]
+                    n += 1
+        else:  # many: a scan of all the owners is cheaper than sorting them
+            for owner in range(owner_count):
+                if owner_seen[owner] == row and best[owner] != 0:
+                    out_keys[n] = row * size + owner
+                    out_values[n] = best[owner]
+                    n += 1
     return out_keys[:n].copy(), out_values[:n].copy()
 
 
