@@ -699,9 +699,28 @@ class Prediction:
 def predict(
     model: Model, texts: Sequence[str | None], top_k: int = 3, *, terms: bool = True
 ) -> Prediction:
+    """The top_k leaves of each text. A text given more than once is predicted once (a text's
+    prediction depends on nothing else) and its rows repeated."""
     if top_k < 1:
         raise ValueError("top_k ≥ 1")
-    return _predict_distinct(model, texts, top_k, terms)
+    distinct: dict[str | None, int] = {}
+    inverse = np.fromiter(
+        (distinct.setdefault(t, len(distinct)) for t in texts), np.int64, len(texts)
+    )
+    if len(distinct) == len(texts):
+        return _predict_distinct(model, texts, top_k, terms)
+    found = _predict_distinct(model, list(distinct), top_k, terms)
+    del distinct
+    # Each text's rows are its distinct text's, which stand together (rows in order).
+    per = np.bincount(found.frame["row"].to_numpy(), minlength=int(inverse.max()) + 1)
+    starts = np.cumsum(per) - per
+    many = per[inverse]
+    rows = np.repeat(np.arange(len(texts), dtype=np.int64), many)
+    at = np.repeat(starts[inverse], many) + lexical.rank_within(rows)
+    frame = found.frame.gather(at).with_columns(pl.Series("row", rows, pl.Int64))
+    is_empty = np.zeros(len(per), dtype=bool)
+    is_empty[found.empty] = True
+    return Prediction(frame, np.flatnonzero(is_empty[inverse]).tolist())
 
 
 def _predict_distinct(
