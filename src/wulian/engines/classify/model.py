@@ -308,7 +308,7 @@ def _key_table(ngrams: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
 
 
 @numba.njit(nogil=True, cache=True, inline="always")
-def _lookup(slots: np.ndarray, places: np.ndarray, shift: np.uint64, key: np.int64) -> np.int64:
+def _lookup(slots: np.ndarray, places: np.ndarray, shift: np.uint64, key: np.int64) -> int:
     """The position of key among the n-grams (see _key_table; shift: 64 - log2 of its size);
     -1 if it is not one."""
     mask = slots.shape[0] - 1
@@ -316,7 +316,7 @@ def _lookup(slots: np.ndarray, places: np.ndarray, shift: np.uint64, key: np.int
     while True:
         found = slots[slot]
         if found == key:
-            return places[slot]
+            return int(places[slot])
         if found == -1:
             return -1
         slot = (slot + 1) & mask
