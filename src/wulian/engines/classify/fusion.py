@@ -86,7 +86,7 @@ def candidates(
     rows, leaves = keys // size, keys % size
     worst = np.where(finite, beam_logp, np.inf).min(axis=1, initial=np.inf)
     worst = np.where(np.isfinite(worst), worst, 0.0)
-    in_beam = np.isin(keys, beam.keys)
+    in_beam = lexical.member(beam.keys, keys)
     logp = np.where(in_beam, beam.lookup(keys), worst[rows] - 1.0)
     line_value, whole_value, head_value = line.lookup(keys), whole.lookup(keys), head.lookup(keys)
     features = np.column_stack(
@@ -97,7 +97,7 @@ def candidates(
             whole_value,
             _z(line, rows, line_value),
             _z(whole, rows, whole_value),
-            np.isin(keys, hits),
+            lexical.member(hits, keys),
             head_value,
             _z(head, rows, head_value),
             *([_z(semantic, rows, semantic.lookup(keys))] if semantic else []),

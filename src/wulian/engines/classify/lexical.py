@@ -164,13 +164,60 @@ class Scores:
         return out
 
     def top(self, size: int, count: int) -> np.ndarray:
-        """The keys of each text's count best leaves (fewer where it has fewer)."""
+        """The keys of each text's count best leaves (fewer where it has fewer; of equal
+        scores the first leaves, so that a text's candidates depend on nothing else), sorted."""
         if not len(self.keys):
             return self.keys
-        rows = self.keys // size
-        # By text, then best first: the scores are cosines in [0, 1], so one float key does it.
-        order = np.argsort(rows * 4.0 - self.values)
-        return self.keys[order[rank_within(rows[order]) < count]]
+        out: np.ndarray = _top(self.keys, self.values, np.int64(size), count)
+        return out
+
+
+@numba.njit(nogil=True, cache=True)
+def _top(keys: np.ndarray, values: np.ndarray, size: np.int64, count: int) -> np.ndarray:
+    """Within each run of keys of one row (keys sorted), the keys of the count largest values
+    (of equal values the first), in key order."""
+    out = np.empty(keys.shape[0], np.int64)
+    best = np.empty(max(count, 1), values.dtype)
+    chosen = np.empty(max(count, 1), np.int64)
+    n = 0
+    start = 0
+    while start < keys.shape[0] and count > 0:
+        row = keys[start] // size
+        end = start
+        filled = 0
+        while end < keys.shape[0] and keys[end] // size == row:
+            value = values[end]
+            if filled == count:
+                if not value > best[count - 1]:
+                    end += 1
+                    continue
+                at = count - 1
+            else:
+                at = filled
+                filled += 1
+            while at > 0 and best[at - 1] < value:  # after every one at least as large
+                best[at] = best[at - 1]
+                chosen[at] = chosen[at - 1]
+                at -= 1
+            best[at] = value
+            chosen[at] = end
+            end += 1
+        taken = np.sort(chosen[:filled])
+        for k in range(filled):
+            out[n] = keys[taken[k]]
+            n += 1
+        start = end
+    return out[:n].copy()
+
+
+def member(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Whether each of keys is among sorted_keys (as np.isin, by binary search)."""
+    if not len(sorted_keys):
+        return np.zeros(len(keys), dtype=bool)
+    at = np.searchsorted(sorted_keys, keys)
+    at[at == len(sorted_keys)] = 0
+    out: np.ndarray = sorted_keys[at] == keys
+    return out
 
 
 def _sparse(product: sp.csr_matrix, size: int, owners: np.ndarray | None) -> Scores:
@@ -224,8 +271,8 @@ def _line_max(
     the order a sparse product sums them), then the largest per owner, owners in order."""
     columns = owners.shape[0]
     sums = np.zeros(columns, np.float32)
-    seen = np.full(columns, -1, np.int64)
-    touched = np.empty(columns, np.int64)
+    seen = np.full(columns, -1, np.int32)  # 32 bits: less memory to move about
+    touched = np.empty(columns, np.int32)
     owner_count = size if columns == 0 else max(size, owners.max() + 1)
     owner_seen = np.full(owner_count, -1, np.int64)
     best = np.zeros(owner_count, np.float32)
@@ -271,11 +318,18 @@ def _line_max(
             grown_values = np.empty(capacity, np.float32)
             grown_values[:n] = out_values[:n]
             out_values = grown_values
-        for owner in np.sort(met[:reached]):
-            if best[owner] != 0:  # as the sparse product, which keeps no zero
-                out_keys[n] = row * size + owner
-                out_values[n] = best[owner]
-                n += 1
+        if reached * 16 < owner_count:  # few: sorted
+            for owner in np.sort(met[:reached]):
+                if best[owner] != 0:  # as the sparse product, which keeps no zero
+                    out_keys[n] = row * size + owner
+                    out_values[n] = best[owner]
+                    n += 1
+        else:  # many: a scan of all the owners is cheaper than sorting them
+            for owner in range(owner_count):
+                if owner_seen[owner] == row and best[owner] != 0:
+                    out_keys[n] = row * size + owner
+                    out_values[n] = best[owner]
+                    n += 1
     return out_keys[:n].copy(), out_values[:n].copy()
 
 

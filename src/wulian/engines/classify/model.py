@@ -124,6 +124,7 @@ class Model:
         self._paths: np.ndarray | None = None
         self._step_columns: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
         self._feature_texts: tuple[np.ndarray, list[str], np.ndarray] | None = None
+        self._feature_points: tuple[np.ndarray, np.ndarray] | None = None
         self.leaf_of_node = np.full(len(self.taxonomy), -1, np.int64)
         self.leaf_of_node[self.lexical.leaves] = np.arange(len(self.lexical.leaves))
 
@@ -156,6 +157,18 @@ class Model:
             longer = np.fromiter((len(t) > 1 for t in texts), bool, len(texts))
             self._feature_texts = (text_of, texts, longer)
         return self._feature_texts
+
+    def feature_points(self) -> tuple[np.ndarray, np.ndarray]:
+        """The code points of the texts of feature_texts, one after another, and where each
+        starts (and the last ends)."""
+        if self._feature_points is None:
+            _, texts, _ = self.feature_texts()
+            lengths = np.fromiter(map(len, texts), np.int64, len(texts))
+            offsets = np.zeros(len(texts) + 1, np.int64)
+            np.cumsum(lengths, out=offsets[1:])
+            flat = np.frombuffer("".join(texts).encode("utf-32-le"), np.uint32).astype(np.int32)
+            self._feature_points = (flat, offsets)
+        return self._feature_points
 
     def step_columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The weights of every step of the tree (a node with a model to one of its children)
@@ -214,18 +227,30 @@ def _counts_and_heads(
 ) -> tuple[sp.csr_matrix, sp.csr_matrix]:
     """Term counts of normalised texts over a vocabulary (unknown terms dropped), and of the
     part of each text at its place (text[start:end], see textmod.head_place; an empty row where
-    there is none), taken from the text's own n-grams and words. The compiled pass writes 32-bit
-    indices: texts with more than about 2³¹ terms in all are counted in halves."""
-    if len(texts) > 1 and 4 * (sum(map(len, texts)) + len(texts)) >= INDEX_LIMIT:
-        half = len(texts) // 2
-        top = _counts_and_heads(model_ngrams, words, texts[:half], places[:half])
-        bottom = _counts_and_heads(model_ngrams, words, texts[half:], places[half:])
-        return sp.vstack([top[0], bottom[0]], "csr"), sp.vstack([top[1], bottom[1]], "csr")
+    there is none), taken from the text's own n-grams and words."""
     low = np.full(len(texts), -1, np.int64)  # the places; -1: none
     high = np.full(len(texts), -1, np.int64)
     at = [row for row, place in enumerate(places) if place is not None]
     if at:
         low[at], high[at] = np.array([places[row] for row in at], np.int64).T
+    return _counts_within(model_ngrams, words, texts, low, high)
+
+
+def _counts_within(
+    model_ngrams: np.ndarray,
+    words: dict[str, int],
+    texts: Sequence[str],
+    low: np.ndarray,
+    high: np.ndarray,
+) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """_counts_and_heads with the places as arrays of starts and ends (-1: none). The compiled
+    pass writes 32-bit indices: texts with more than about 2³¹ terms in all are counted in
+    halves."""
+    if len(texts) > 1 and 4 * (sum(map(len, texts)) + len(texts)) >= INDEX_LIMIT:
+        half = len(texts) // 2
+        top = _counts_within(model_ngrams, words, texts[:half], low[:half], high[:half])
+        bottom = _counts_within(model_ngrams, words, texts[half:], low[half:], high[half:])
+        return sp.vstack([top[0], bottom[0]], "csr"), sp.vstack([top[1], bottom[1]], "csr")
     # Every word of every text to its feature (-1: not in the vocabulary), looked up in one
     # call, with no Python code run per word.
     word_rows, word_text, word_starts, word_ends = textmod.word_spans(texts)
@@ -239,8 +264,9 @@ def _counts_and_heads(
     size = (len(texts), len(model_ngrams) + len(words))
     widest = int(lengths.max()) if len(texts) else 0
     most_words = int(np.bincount(word_rows[known]).max()) if known.any() else 0
+    slots, places_of, closed = _key_table(model_ngrams.astype(np.int64, copy=False))
     found = _count_rows(
-        points, boundary, first, lengths, model_ngrams.astype(np.int64, copy=False),
+        points, boundary, first, lengths, slots, places_of, closed,
         word_rows[known], word_ids[known], word_starts[known], word_ends[known],
         low, high, len(textmod.NGRAMS) * widest + most_words,
     )  # fmt: skip
@@ -249,16 +275,73 @@ def _counts_and_heads(
     return counts, heads
 
 
+_HASH = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing
+
+
+@numba.njit(nogil=True, cache=True)
+def _key_table(ngrams: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+    """An open-addressing hash table of the sorted n-gram keys (keys, -1 where free, and each
+    key's position), of a power-of-two size at least twice theirs; and whether the keys are
+    closed under taking prefixes (an n-gram's first n - 1 characters are a key too, as in any
+    vocabulary of the n-grams of some texts), so that a miss ends the longer n-grams there."""
+    bits = 4
+    while (1 << bits) < 2 * ngrams.shape[0]:
+        bits += 1
+    shift = np.uint64(64 - bits)
+    mask = (1 << bits) - 1
+    slots = np.full(1 << bits, -1, np.int64)
+    places = np.zeros(1 << bits, np.int64)
+    for at in range(ngrams.shape[0]):
+        key = ngrams[at]
+        slot = np.int64((np.uint64(key) * _HASH) >> shift)
+        while slots[slot] != -1:
+            slot = (slot + 1) & mask
+        slots[slot] = key
+        places[slot] = at
+    closed = True
+    for at in range(ngrams.shape[0]):
+        prefix = ngrams[at] >> 21
+        if prefix != 0 and _lookup(slots, places, shift, prefix) < 0:
+            closed = False
+            break
+    return slots, places, closed
+
+
+@numba.njit(nogil=True, cache=True, inline="always")
+def _lookup(slots: np.ndarray, places: np.ndarray, shift: np.uint64, key: np.int64) -> int:
+    """The position of key among the n-grams (see _key_table; shift: 64 - log2 of its size);
+    -1 if it is not one."""
+    mask = slots.shape[0] - 1
+    slot = np.int64((np.uint64(key) * _HASH) >> shift)
+    while True:
+        found = slots[slot]
+        if found == key:
+            return int(places[slot])
+        if found == -1:
+            return -1
+        slot = (slot + 1) & mask
+
+
+@numba.njit(nogil=True, cache=True)
+def _table_shift(slots: np.ndarray) -> np.uint64:
+    bits = 0
+    while (1 << bits) < slots.shape[0]:
+        bits += 1
+    return np.uint64(64 - bits)
+
+
 @numba.njit(nogil=True, cache=True)
 def _count_rows(
     points: np.ndarray, boundary: np.ndarray, first: np.ndarray, lengths: np.ndarray,
-    ngrams: np.ndarray, word_rows: np.ndarray, word_ids: np.ndarray,
+    slots: np.ndarray, places: np.ndarray, closed: bool,
+    word_rows: np.ndarray, word_ids: np.ndarray,
     word_starts: np.ndarray, word_ends: np.ndarray, low: np.ndarray, high: np.ndarray,
     room: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
     """Row by row, the CSR arrays (indptr, indices, data) of the counts of the n-grams (keys
-    looked up in the sorted ngrams: feature = position) and the words (rows ascending) of each
-    text, and of those within its place [low, high): features in order, counts as float32."""
+    looked up in the table of the sorted n-grams: feature = position) and the words (rows
+    ascending) of each text, and of those within its place [low, high): features in order,
+    counts as float32."""
     rows = first.shape[0]
     capacity = 3 * points.shape[0] + word_ids.shape[0]
     indptr = np.zeros(rows + 1, np.int32)
@@ -269,7 +352,7 @@ def _count_rows(
     head_data = np.empty(capacity, np.float32)
     found = np.empty(max(room, 1), np.int64)
     inside = np.empty(max(room, 1), np.int64)
-    vocabulary = ngrams.shape[0]
+    shift = _table_shift(slots)
     w = 0
     n = 0
     n_head = 0
@@ -284,13 +367,15 @@ def _count_rows(
                 if boundary[j]:
                     break
                 key = (key << 21) | points[j]
-                at = np.searchsorted(ngrams, key)
-                if at < vocabulary and ngrams[at] == key:
+                at = _lookup(slots, places, shift, key)
+                if at >= 0:
                     found[m] = at
                     m += 1
                     if i - start >= low[row] and j + 1 - start <= high[row]:
                         inside[h] = at
                         h += 1
+                elif closed:  # nor is any longer n-gram from i
+                    break
         while w < word_rows.shape[0] and word_rows[w] == row:
             found[m] = word_ids[w]
             m += 1
@@ -614,15 +699,43 @@ class Prediction:
 def predict(
     model: Model, texts: Sequence[str | None], top_k: int = 3, *, terms: bool = True
 ) -> Prediction:
+    """The top_k leaves of each text. A text given more than once is predicted once (a text's
+    prediction depends on nothing else) and its rows repeated."""
     if top_k < 1:
         raise ValueError("top_k ≥ 1")
+    distinct: dict[str | None, int] = {}
+    inverse = np.fromiter(
+        (distinct.setdefault(t, len(distinct)) for t in texts), np.int64, len(texts)
+    )
+    if len(distinct) == len(texts):
+        return _predict_distinct(model, texts, top_k, terms)
+    found = _predict_distinct(model, list(distinct), top_k, terms)
+    del distinct
+    # Each text's rows are its distinct text's, which stand together (rows in order).
+    per = np.bincount(found.frame["row"].to_numpy(), minlength=int(inverse.max()) + 1)
+    starts = np.cumsum(per) - per
+    many = per[inverse]
+    rows = np.repeat(np.arange(len(texts), dtype=np.int64), many)
+    at = np.repeat(starts[inverse], many) + lexical.rank_within(rows)
+    frame = found.frame.gather(at).with_columns(pl.Series("row", rows, pl.Int64))
+    is_empty = np.zeros(len(per), dtype=bool)
+    is_empty[found.empty] = True
+    return Prediction(frame, np.flatnonzero(is_empty[inverse]).tolist())
+
+
+def _predict_distinct(
+    model: Model, texts: Sequence[str | None], top_k: int, terms: bool
+) -> Prediction:
     jobs = [
         (start, list(texts[start : start + CHUNK]), top_k, terms)
         for start in range(0, len(texts), CHUNK)
     ]
     workers = min(os.cpu_count() or 1, len(jobs))
+    if jobs:  # a table normalisation takes, made once, before any fork
+        textmod.nfkc_table()
     if terms and jobs:  # the tables the terms take, made once, before any fork
         model.feature_texts()
+        model.feature_points()
         model.step_columns()
         model.paths()
     if workers > 1:  # chunks in forked processes, which share the model's memory
@@ -707,8 +820,8 @@ def _candidates(
 ) -> tuple[fusion.Candidates, sp.csr_matrix]:
     """The fused scorers' candidates of normalised texts (cited codes ruled out), and the
     texts' TF-IDF rows. Scored SUB texts at a time (the lexical scores are texts × leaves)."""
-    places = [textmod.head_place(t) for t in texts]
-    counts, head_counts = _counts_and_heads(model.ngrams, model.words, texts, places)
+    head_start, head_end, low, high = textmod.head_places(texts)
+    counts, head_counts = _counts_within(model.ngrams, model.words, texts, low, high)
     matrix, head_matrix = _tfidf(counts, model.idf), _tfidf(head_counts, model.idf)
     ex_rows, ex_nodes = _excluded(model, texts)
     beam_nodes, beam_logp = _beam(model, matrix, ex_rows, ex_nodes, beam or BEAM)
@@ -718,7 +831,11 @@ def _candidates(
         line, whole = lexical.score(model.lexical, matrix[start:end])
         hits = lexical.keyword_hits(model.lexical, texts[start:end])
         head = _head_scores(
-            model, texts[start:end], places[start:end], head_matrix[start:end], line
+            model,
+            texts[start:end],
+            (head_start[start:end], head_end[start:end], low[start:end]),
+            head_matrix[start:end],
+            line,
         )
         meaning = semanticmod.scores(model.semantic, texts[start:end]) if model.semantic else None
         found = fusion.candidates(
@@ -741,10 +858,12 @@ def _candidates(
     )
     if len(ex_rows):  # a leaf under a code the text cites is not a candidate either
         size = len(model.taxonomy) + 2
-        paths = model.paths()[model.lexical.leaves[found.leaves]] + 2  # padding -2 becomes 0
-        on_path = found.rows[:, None] * size + paths
-        cited = np.isin(on_path, ex_rows * size + ex_nodes + 2).any(axis=1)
-        keep = ~cited
+        keep = np.ones(len(found.rows), dtype=bool)
+        at = np.flatnonzero(lexical.member(np.unique(ex_rows), found.rows))  # citing texts'
+        paths = model.paths()[model.lexical.leaves[found.leaves[at]]] + 2  # padding -2 is 0
+        on_path = (found.rows[at, None] * size + paths).ravel()
+        cited = lexical.member(np.unique(ex_rows * size + ex_nodes + 2), on_path)
+        keep[at] = ~cited.reshape(paths.shape).any(axis=1)
         found = fusion.Candidates(found.rows[keep], found.leaves[keep], found.features[keep])
     return found, matrix
 
@@ -752,34 +871,46 @@ def _candidates(
 def _head_scores(
     model: Model,
     texts: list[str],
-    places: list[tuple[int, int] | None],
+    heads: tuple[np.ndarray, np.ndarray, np.ndarray],
     placed: sp.csr_matrix,
     line: lexical.Scores,
 ) -> lexical.Scores:
-    """The line scores of each text's first item (textmod.head): from placed (the TF-IDF rows
-    of the items that stand apart in their texts, taken from the texts' own features), else
-    vectorised on their own; a text that is one item already has them."""
-    heads = [textmod.head(t) if p is None else "" for t, p in zip(texts, places, strict=True)]
-    alone = [i for i, (h, t) in enumerate(zip(heads, texts, strict=True)) if h and h != t]
+    """The line scores of each text's first item (textmod.head; heads: its start and end in
+    the text and where it stands apart, -1 where it does not, see textmod.head_places): from
+    placed (the TF-IDF rows of the items that stand apart in their texts, taken from the texts'
+    own features), else vectorised on their own; a text that is one item already has them."""
+    head_start, head_end, place_start = heads
+    lengths = np.fromiter(map(len, texts), np.int64, len(texts))
+    # The heads that do not stand apart and are not the whole text.
+    apart = (place_start < 0) & (head_end - head_start < lengths)
+    alone = np.flatnonzero(apart).tolist()
+    starts, ends = head_start.tolist(), head_end.tolist()
+    heads_alone = [texts[i][starts[i] : ends[i]] for i in alone]
     if alone:  # the heads that do not stand apart, featurised on their own into their rows
-        own = vectorise(model, [heads[i] for i in alone])
+        own = vectorise(model, heads_alone)
         into = sp.csr_matrix(
             (np.ones(len(alone), np.float32), (alone, np.arange(len(alone)))),
             shape=(len(texts), len(alone)),
         )
         placed = sp.csr_matrix(placed + into @ own)  # those rows of placed are empty
-    at = np.array(sorted([i for i, p in enumerate(places) if p is not None] + alone), np.int64)
+    at = np.flatnonzero((place_start >= 0) | apart)
     if not len(at):
         return line
     scored = lexical.line_scores(model.lexical, placed[at])
     size = model.lexical.size
-    mine = ~np.isin(line.keys // size, at)
-    keys = np.concatenate([line.keys[mine], at[scored.keys // size] * size + scored.keys % size])
-    values = np.concatenate([line.values[mine], scored.values])
-    order = np.argsort(keys, kind="stable")
+    mine = ~lexical.member(at, line.keys // size)
+    # Two sorted runs of keys of different texts, merged.
+    kept, added = line.keys[mine], at[scored.keys // size] * size + scored.keys % size
+    into = np.searchsorted(kept, added) + np.arange(len(added))
+    keys = np.empty(len(kept) + len(added), np.int64)
+    values = np.empty(len(keys), np.float32)
+    put = np.ones(len(keys), dtype=bool)
+    put[into] = False
+    keys[into], values[into] = added, scored.values
+    keys[put], values[put] = kept, line.values[mine]
     mean, std = line.mean.copy(), line.std.copy()
     mean[at], std[at] = scored.mean, scored.std
-    return lexical.Scores(keys[order], values[order], mean, std)
+    return lexical.Scores(keys, values, mean, std)
 
 
 def _predict_chunk(
@@ -802,8 +933,11 @@ def _predict_chunk(
     term_text = [""] * len(rows)
     if terms:  # for the best leaf of each text
         first = np.flatnonzero(rank == 0)
-        found_terms = _terms(model, matrix, rows[first], nodes[first])
-        shown = phrases_of([texts[r] for r in rows[first].tolist()], found_terms)
+        cand, term = _term_ids(model, matrix, rows[first], nodes[first])
+        shown = _phrases_at(
+            [texts[r] for r in rows[first].tolist()],
+            *_term_points(model, cand, term, len(first)),
+        )
         for position, text in zip(first.tolist(), shown, strict=True):
             term_text[position] = text
     return {
@@ -854,7 +988,7 @@ def _beam(
                 child_logp = _log_softmax((scores + node_model.intercepts) / model.temperature)
                 kids = node_model.children
             take = min(width, len(kids))
-            likeliest = np.argsort(-child_logp, axis=1, kind="stable")[:, :take]
+            likeliest = _best_first(child_logp, take)
             chosen = np.take_along_axis(child_logp, likeliest, axis=1)
             # Children less than e⁻⁹ as likely as the best one cannot reach the top k.
             chosen[chosen < chosen[:, :1] - PRUNE] = -np.inf
@@ -865,10 +999,41 @@ def _beam(
         offered_nodes = offered_nodes.reshape(n, -1)
         if len(excluded):
             keys = citing[:, None] * size + offered_nodes[citing]
-            offered_logp[citing] = np.where(np.isin(keys, excluded), -np.inf, offered_logp[citing])
-        best = np.argsort(-offered_logp, axis=1, kind="stable")[:, :beam]
+            ruled_out = lexical.member(excluded, keys.ravel()).reshape(keys.shape)
+            offered_logp[citing] = np.where(ruled_out, -np.inf, offered_logp[citing])
+        best = _best_first(offered_logp, beam)
         logp = np.take_along_axis(offered_logp, best, axis=1)
         nodes = np.take_along_axis(offered_nodes, best, axis=1)
+
+
+@numba.njit(nogil=True, cache=True)
+def _best_first(values: np.ndarray, count: int) -> np.ndarray:
+    """Row by row, the positions of the count largest values, largest first, ties in position
+    order: `np.argsort(-values, axis=1, kind="stable")[:, :count]` without sorting each row."""
+    rows, width = values.shape
+    count = min(count, width)
+    out = np.empty((rows, count), np.int64)
+    if count <= 0:
+        return out
+    best = np.empty(max(count, 1), values.dtype)
+    for row in range(rows):
+        filled = 0
+        for j in range(width):
+            value = values[row, j]
+            if filled == count:
+                if not value > best[count - 1]:
+                    continue
+                at = count - 1
+            else:
+                at = filled
+                filled += 1
+            while at > 0 and best[at - 1] < value:  # after every one at least as large
+                best[at] = best[at - 1]
+                out[row, at] = out[row, at - 1]
+                at -= 1
+            best[at] = value
+            out[row, at] = j
+    return out
 
 
 def _scores(node_model: NodeModel, rows: sp.csr_matrix) -> np.ndarray:
@@ -883,44 +1048,93 @@ def _scores(node_model: NodeModel, rows: sp.csr_matrix) -> np.ndarray:
     return result
 
 
-def _terms(model: Model, matrix: sp.csr_matrix, rows: np.ndarray, nodes: np.ndarray) -> list[str]:
-    """For each (row, leaf): the features that added most to the scores along the leaf's path."""
+def _term_ids(
+    model: Model, matrix: sp.csr_matrix, rows: np.ndarray, nodes: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """For each (row, leaf): the features that added most to the scores along the leaf's path,
+    as (candidate, id of the feature's text; see Model.feature_texts), candidates ascending."""
     picked = matrix[rows]  # one row per candidate
     picked.sort_indices()
-    counts = np.diff(picked.indptr)
     # Each feature's contributions over the path, step by step from the top.
     step_of, step_indptr, step_indices, step_data = model.step_columns()
     paths = model.paths()[nodes]
     steps = np.where(paths >= 0, step_of[np.maximum(paths, 0)], -1)
+    indptr, indices = picked.indptr.astype(np.int64), picked.indices.astype(np.int64)
     total = _path_totals(
-        picked.indptr.astype(np.int64), picked.indices.astype(np.int64),
-        picked.data.astype(np.float32, copy=False), steps, step_indptr, step_indices,
-        step_data, model.features,
+        indptr, indices, picked.data.astype(np.float32, copy=False), steps, step_indptr,
+        step_indices, step_data, model.features,
     )  # fmt: skip
-    positive = total > 0
-    cand = np.repeat(np.arange(len(nodes), dtype=np.int64), counts)[positive]
-    feat, value = picked.indices[positive], total[positive]
-    # Within each candidate the largest first, ties in feature order: positive float32 values
-    # sort as their bit patterns do, so one stable sort of an integer key does it.
-    key = (cand << 32) | (np.int64(0x7FFFFFFF) - value.view(np.int32).astype(np.int64))
-    order = np.argsort(key, kind="stable")
-    cand, feat = cand[order], feat[order]
-    keep = lexical.rank_within(cand) < 3 * TERMS
-    cand, feat = cand[keep], feat[keep]
-    # One id per distinct text: a word is often also one of the n-grams.
-    text_of, texts, is_longer = model.feature_texts()
-    term = text_of[feat]
-    first = np.zeros(len(term), dtype=bool)  # the first time a candidate meets a text
-    first[np.unique(cand * len(texts) + term, return_index=True)[1]] = True
-    cand, term = cand[first], term[first]
-    # Single characters say little to a reader: shown only where nothing longer decided.
-    longer = is_longer[term]
-    has_longer = np.zeros(len(nodes), dtype=bool)
-    has_longer[cand[longer]] = True
-    keep = longer | ~has_longer[cand]
-    cand, term = cand[keep], term[keep]
-    keep = lexical.rank_within(cand) < TERMS
-    cand, term = cand[keep], term[keep]
+    text_of, _, is_longer = model.feature_texts()
+    cand, term = _decisive(indptr, indices, total, text_of, is_longer, 3 * TERMS, TERMS)
+    return cand, term
+
+
+@numba.njit(nogil=True, cache=True)
+def _decisive(
+    indptr: np.ndarray, indices: np.ndarray, total: np.ndarray, text_of: np.ndarray,
+    is_longer: np.ndarray, most: int, shown: int,
+) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Row by row (features in order): of the features with a positive total, the most largest
+    (of equal totals the first), then each text once (its first), then only texts longer than
+    one character if there are any, then the first shown of them; as (row, text) pairs."""
+    rows = indptr.shape[0] - 1
+    out_rows = np.empty(rows * shown, np.int64)
+    out_terms = np.empty(rows * shown, np.int64)
+    best = np.empty(max(most, 1), np.float32)
+    chosen = np.empty(max(most, 1), np.int64)
+    texts = np.empty(max(most, 1), np.int64)
+    n = 0
+    for row in range(rows):
+        filled = 0
+        for e in range(indptr[row], indptr[row + 1]):
+            value = total[e]
+            if not value > 0:
+                continue
+            if filled == most:
+                if not value > best[most - 1]:
+                    continue
+                at = most - 1
+            else:
+                at = filled
+                filled += 1
+            while at > 0 and best[at - 1] < value:
+                best[at] = best[at - 1]
+                chosen[at] = chosen[at - 1]
+                at -= 1
+            best[at] = value
+            chosen[at] = e
+        distinct = 0
+        any_longer = False
+        for k in range(filled):
+            text = text_of[indices[chosen[k]]]
+            seen = False
+            for m in range(distinct):
+                if texts[m] == text:
+                    seen = True
+                    break
+            if not seen:
+                texts[distinct] = text
+                distinct += 1
+                if is_longer[text]:
+                    any_longer = True
+        taken = 0
+        for k in range(distinct):
+            if taken == shown:
+                break
+            if any_longer and not is_longer[texts[k]]:
+                continue
+            out_rows[n] = row
+            out_terms[n] = texts[k]
+            n += 1
+            taken += 1
+    return out_rows[:n].copy(), out_terms[:n].copy()
+
+
+def _terms(model: Model, matrix: sp.csr_matrix, rows: np.ndarray, nodes: np.ndarray) -> list[str]:
+    """For each (row, leaf): the features that added most to the scores along the leaf's path,
+    as text joined by 、."""
+    cand, term = _term_ids(model, matrix, rows, nodes)
+    _, texts, _ = model.feature_texts()
     out = [""] * len(nodes)
     if not len(cand):
         return out
@@ -930,6 +1144,44 @@ def _terms(model: Model, matrix: sp.csr_matrix, rows: np.ndarray, nodes: np.ndar
     for c, start, end in zip(cand[starts].tolist(), starts.tolist(), ends.tolist(), strict=True):
         out[c] = "、".join(words[start:end])
     return out
+
+
+def _term_points(
+    model: Model, cand: np.ndarray, term: np.ndarray, count: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """What `_points(_terms(…))` gives, from (candidate, text) pairs of count candidates: the
+    code points of each candidate's texts joined by 、, one candidate after another, and
+    where each starts."""
+    flat, offsets = model.feature_points()
+    return _join_terms(flat, offsets, cand, term, count, np.int32(_TERM_BREAK))
+
+
+@numba.njit(nogil=True, cache=True)
+def _join_terms(
+    flat: np.ndarray, offsets: np.ndarray, cand: np.ndarray, term: np.ndarray, count: int,
+    sep: np.int32,
+) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    size = 0
+    for e in range(cand.shape[0]):
+        size += offsets[term[e] + 1] - offsets[term[e]] + 1
+    out = np.empty(size, np.int32)
+    at = np.zeros(count + 1, np.int64)
+    n = 0
+    e = 0
+    for c in range(count):
+        at[c] = n
+        first = True
+        while e < cand.shape[0] and cand[e] == c:
+            if not first:
+                out[n] = sep
+                n += 1
+            first = False
+            for p in range(offsets[term[e]], offsets[term[e] + 1]):
+                out[n] = flat[p]
+                n += 1
+            e += 1
+    at[count] = n
+    return out[:n].copy(), at
 
 
 PHRASE_BREAKS = re.compile(r"[\s,，、;；。:：()（）\[\]【】/|]+")
@@ -975,8 +1227,12 @@ def _points(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
 def phrases_of(texts: Sequence[str], terms: Sequence[str]) -> list[str]:
     """`phrases(text, terms)` of each pair, in one compiled pass (no Python code per text;
     with no texts the pass runs too, so a warm-up on an empty text loads it)."""
+    return _phrases_at(texts, *_points(terms))
+
+
+def _phrases_at(texts: Sequence[str], term_points: np.ndarray, term_at: np.ndarray) -> list[str]:
+    """phrases_of with the terms as code points and where each text's start (see _points)."""
     text_points, text_at = _points(texts)
-    term_points, term_at = _points(terms)
     table = _phrase_break_table()
     low = text_points < 0x10000
     breaks = np.zeros(text_points.shape, dtype=bool)

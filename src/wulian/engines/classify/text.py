@@ -19,6 +19,7 @@ import unicodedata
 from collections.abc import Sequence
 from functools import lru_cache
 
+import numba
 import numpy as np
 import opencc
 import rjieba
@@ -40,12 +41,65 @@ def _word_character_table() -> np.ndarray:
     return np.array([chr(c).isalnum() for c in range(0x10000)], dtype=bool)
 
 
+@lru_cache(maxsize=1)
+def nfkc_table() -> np.ndarray:
+    """For each code point of the Basic Multilingual Plane, the one code point NFKC makes of
+    it whatever stands around it, or -1. A code point has one when it and its NFKC form (one
+    code point) combine with nothing: canonical combining class 0, and never the second of a
+    canonical composition (nor a Hangul vowel or final jamo). NFKC of a text of such code
+    points (no reordering, no composition) is each one's form in turn."""
+    second = {0x1161 + i for i in range(21)} | {0x11A8 + i for i in range(27)}
+    for c in range(0x110000):
+        parts = unicodedata.decomposition(chr(c)).split()
+        if len(parts) == 2 and not parts[0].startswith("<"):
+            second.add(int(parts[1], 16))
+    out = np.full(0x10000, -1, np.int32)
+    for c in range(0x10000):
+        form = unicodedata.normalize("NFKC", chr(c))
+        if (
+            len(form) == 1
+            and c not in second
+            and ord(form) not in second
+            and unicodedata.combining(chr(c)) == 0
+            and unicodedata.combining(form) == 0
+            and not 0xD800 <= c <= 0xDFFF
+        ):
+            out[c] = ord(form)
+    return out
+
+
+def _nfkc(texts: list[str]) -> str:
+    """unicodedata.normalize("NFKC", …) of the texts joined by row ends: code point by code
+    point through nfkc_table where every code point of a text has a form there, else by
+    unicodedata (those texts joined)."""
+    joined = _ROW_END.join(texts)
+    points = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), np.uint32)
+    table = nfkc_table()
+    wide = points >= 0x10000
+    formed = table[np.where(wide, 0, points)]
+    other = wide | (formed < 0)
+    if not other.any():
+        return formed.astype(np.uint32).tobytes().decode("utf-32-le")
+    ends = points == ord(_ROW_END)
+    row = np.cumsum(ends) - ends
+    slow = np.unique(row[other]).tolist()
+    # The texts done by unicodedata are put in place of their rows (spaces for now).
+    formed = np.where(other, np.int32(ord(" ")), formed)
+    parts = formed.astype(np.uint32).tobytes().decode("utf-32-le").split(_ROW_END)
+    done = unicodedata.normalize("NFKC", _ROW_END.join(texts[r] for r in slow)).split(_ROW_END)
+    if len(done) != len(slow):  # a character normalised into a row end: one by one
+        done = [unicodedata.normalize("NFKC", texts[r]) for r in slow]
+    for r, text in zip(slow, done, strict=True):
+        parts[r] = text
+    return _ROW_END.join(parts)
+
+
 def normalise(texts: Sequence[str | None]) -> list[str]:
     """Each text normalised; None becomes the empty text. Done on the joined texts at once."""
     cleaned = [(t or "").replace("\r", " ").replace("\n", " ") for t in texts]
     if not cleaned:
         return []
-    joined = unicodedata.normalize("NFKC", _ROW_END.join(cleaned))
+    joined = _nfkc(cleaned)
     joined = _converter().convert(joined).lower()
     parts = joined.split(_ROW_END)
     if len(parts) != len(cleaned):  # a character normalised into a line break: go one by one
@@ -217,6 +271,164 @@ def head_place(text: str) -> tuple[int, int] | None:
         if 0 <= at < len(text) and (text[at].isalnum() or text[at] in _JIEBA_JOINS):
             return None
     return start, end
+
+
+_PREFIX_WORDS = (
+    "一般项目",
+    "许可项目",
+    "经营范围",
+    "主营产品",
+    "主营业务",
+    "主要产品",
+    "生产",
+    "销售",
+)
+_PREFIX_ENDS = ":："
+_ITEM_BREAKS = ";；、,，:：。()（）"
+
+
+@lru_cache(maxsize=1)
+def _head_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """For head_places: per code point of the Basic Multilingual Plane whether it is white
+    space (str.isspace), an item break (ITEMS), or a letter, digit or character jieba joins
+    (head_place's neighbours); and the prefixes (HEAD_PREFIXES' words) as code points, padded
+    with -1, followed by a row of the characters that may end one."""
+    size = 0x10000
+    space = np.array([chr(c).isspace() for c in range(size)], dtype=bool)
+    breaks = np.zeros(size, dtype=bool)
+    breaks[[ord(c) for c in _ITEM_BREAKS]] = True
+    joins = _word_character_table().copy()
+    joins[[ord(c) for c in _JIEBA_JOINS]] = True
+    rows = [*_PREFIX_WORDS, _PREFIX_ENDS]
+    prefixes = np.full((len(rows), max(map(len, rows))), -1, np.int64)
+    for at, word in enumerate(rows):
+        prefixes[at, : len(word)] = [ord(c) for c in word]
+    return space, breaks, joins, prefixes
+
+
+def head_places(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(start, end) of each text's head (text[start:end] == head(text)) and its place as
+    head_place gives it ((-1, -1) for None), for many texts in one compiled pass; texts with
+    characters beyond the Basic Multilingual Plane by the functions themselves."""
+    count = len(texts)
+    lengths = np.fromiter(map(len, texts), np.int64, count)
+    starts = np.zeros(count + 1, np.int64)
+    np.cumsum(lengths, out=starts[1:])
+    points = np.frombuffer("".join(texts).encode("utf-32-le"), np.uint32).astype(np.int64)
+    space, breaks, joins, prefixes = _head_tables()
+    out = _head_rows(points, starts, space, breaks, joins, prefixes)
+    for row in np.flatnonzero(out[4]).tolist():  # beyond the BMP: in Python
+        text = texts[row]
+        item = head(text)
+        out[0][row] = text.find(item) if item != text else 0
+        out[1][row] = out[0][row] + len(item)
+        place = head_place(text)
+        out[2][row], out[3][row] = place if place is not None else (-1, -1)
+    return out[0], out[1], out[2], out[3]
+
+
+@numba.njit(nogil=True, cache=True)
+def _head_rows(
+    points: np.ndarray, starts: np.ndarray, space: np.ndarray, breaks: np.ndarray,
+    joins: np.ndarray, prefixes: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """head and head_place of each text (its code points from starts[row] to starts[row + 1])
+    as places in it; the last array marks the texts left to Python (beyond the BMP)."""
+    rows = starts.shape[0] - 1
+    head_start = np.zeros(rows, np.int64)
+    head_end = np.zeros(rows, np.int64)
+    place_start = np.full(rows, -1, np.int64)
+    place_end = np.full(rows, -1, np.int64)
+    other = np.zeros(rows, dtype=np.bool_)
+    for row in range(rows):
+        base, n = starts[row], starts[row + 1] - starts[row]
+        wide = False
+        for i in range(base, base + n):
+            if points[i] >= 0x10000:
+                wide = True
+                break
+        if wide:
+            other[row] = True
+            continue
+        a, b = _strip(points, space, base, base + n)
+        for _ in range(3):
+            a = _after_prefix(points, prefixes, a, b)
+            a, b = _strip(points, space, a, b)
+        found_a, found_b = base, base + n  # none found: the whole text
+        i = a
+        while i <= b:
+            j = i
+            while j < b and not breaks[points[j]]:
+                j += 1
+            c, d = _strip(points, space, i, j)
+            c = _after_prefix(points, prefixes, c, d)
+            c, d = _strip(points, space, c, d)
+            if d - c >= 2:
+                found_a, found_b = c, d
+                break
+            if j == b:
+                break
+            i = j
+            while i < b and breaks[points[i]]:
+                i += 1
+        size = found_b - found_a
+        # head_place: the first place the head stands in the text, with no letter, digit or
+        # character jieba joins next to it; none where the head is the whole text.
+        at = found_a
+        for k in range(base, found_a + 1):
+            same = True
+            for m in range(size):
+                if points[k + m] != points[found_a + m]:
+                    same = False
+                    break
+            if same:
+                at = k
+                break
+        head_start[row], head_end[row] = found_a - base, found_b - base
+        if size == n:
+            continue
+        if at > base and joins[points[at - 1]]:
+            continue
+        if at + size < base + n and joins[points[at + size]]:
+            continue
+        place_start[row], place_end[row] = at - base, at + size - base
+    return head_start, head_end, place_start, place_end, other
+
+
+@numba.njit(nogil=True, cache=True)
+def _strip(points: np.ndarray, space: np.ndarray, a: int, b: int) -> tuple[int, int]:
+    """str.strip of points[a:b] (all in the BMP), as places."""
+    while a < b and space[points[a]]:
+        a += 1
+    while b > a and space[points[b - 1]]:
+        b -= 1
+    return a, b
+
+
+@numba.njit(nogil=True, cache=True)
+def _after_prefix(points: np.ndarray, prefixes: np.ndarray, a: int, b: int) -> int:
+    """Where points[a:b] goes on after HEAD_PREFIXES.sub("", …) takes its prefix (if any)."""
+    last = prefixes.shape[0] - 1  # the row of the characters that may end a prefix
+    for p in range(last):
+        size = 0
+        while size < prefixes.shape[1] and prefixes[p, size] >= 0:
+            size += 1
+        if b - a < size:
+            continue
+        same = True
+        for k in range(size):
+            if points[a + k] != prefixes[p, k]:
+                same = False
+                break
+        if same:
+            a += size
+            if a < b:
+                for k in range(prefixes.shape[1]):
+                    if prefixes[last, k] >= 0 and points[a] == prefixes[last, k]:
+                        a += 1
+                        break
+            return a
+    return a
 
 
 def head(text: str) -> str:
