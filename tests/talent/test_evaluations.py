@@ -309,3 +309,68 @@ def test_the_portrait_shows_the_published_evaluation(world, zone, staff):
         "不在最新一次已发布的评价中"
         in sections("talent_officer", unconsented)["人才评价"]["七维得分"]
     )
+
+
+def test_the_grade_list_keeps_to_complete_apart_from_below_the_catalogue(world, zone, staff):
+    """A–E first, then every 待补充 person together, then those below the catalogue, each group
+    by 七维 points: a high-scoring person below the catalogue does not come between two 待补充
+    people."""
+    doctor, leader, _ = staff
+    firm_a = zone.actor(world, "firm_a_user")
+    below = person(
+        world, firm_a, name="孙满", identity_number=identity(21), education="本科",
+        salary_yuan=150_000, consents=CONSENT, experience_years=20, position_level="executive",
+        achievements=12, title_level="无职称", honour_level="无",
+    )  # fmt: skip  # none of A–E can hold, all known: 未达到, many points
+    pending_low = person(
+        world, firm_a, name="周待", identity_number=identity(22), education="本科",
+        salary_yuan=None, consents=CONSENT, experience_years=1, position_level="staff",
+        achievements=0,
+    )  # fmt: skip  # no title nor honour: a class could hold, 待补充
+    pending_high = person(
+        world, firm_a, name="吴待", identity_number=identity(23), education="硕士",
+        salary_yuan=None, consents=CONSENT, experience_years=12, position_level="middle",
+        achievements=5,
+    )  # fmt: skip
+    run_id = _run(world, zone)
+    office = zone.actor(world, "talent_officer")
+    listed = world.run(lambda s: evaluations.results(s, actor=office, run_id=run_id))
+    order = [(i.person_id, i.grade_label) for i in listed.items]
+    assert [pid for pid, _ in order] == [leader, doctor, pending_high, pending_low, below]
+    assert [label for _, label in order][2:] == ["待补充", "待补充", "未达到目录标准"]
+    scores = {i.person_id: i.score for i in listed.items}
+    assert scores[pending_high] > scores[pending_low]
+    assert scores[below] > scores[pending_low]  # more points, still after every 待补充
+
+
+def test_the_current_run_is_the_one_person_pages_read(make_client, world, zone, staff):
+    """Two published runs: the last published is 当前 on the list and its page, the other says
+    which run superseded it; the person page and the portrait read the current one."""
+    first = _run(world, zone)
+    second = _run(world, zone)
+    draft = _run(world, zone, publish=False)
+    office_actor = zone.actor(world, "talent_officer")
+    current = world.run(lambda s: evaluations.latest_published(s).id)
+    assert current == second
+    listed = world.run(
+        lambda s: [
+            r.id for r in [evaluations.current_of(evaluations.run_list(s, actor=office_actor))] if r
+        ]
+    )
+    assert listed == [second]
+    office = make_client()
+    login(office, "talent_officer")
+    page = office.get("/talent/evaluations")
+    assert page.status_code == 200
+    assert page.text.count(">当前</span>") == 1
+    assert f"已被第 {second} 次评价取代" in page.text
+    assert f'当前结果：<a href="/talent/evaluations/{second}">' in page.text
+    old = office.get(f"/talent/evaluations/{first}")
+    assert f'本次评价已被<a href="/talent/evaluations/{second}">第 {second} 次评价</a>取代' in (
+        old.text
+    )
+    assert "这是当前的人才评价结果" in office.get(f"/talent/evaluations/{second}").text
+    assert "这是当前" not in office.get(f"/talent/evaluations/{draft}").text
+    firm = make_client()
+    login(firm, "firm_a_user")
+    assert firm.get("/talent/evaluations").text.count(">当前</span>") == 1

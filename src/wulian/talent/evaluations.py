@@ -229,12 +229,23 @@ def run_list(session: Session, *, actor: Actor) -> list[EvaluationRunRow]:
 
 
 def latest_published(session: Session) -> EvaluationRunRow | None:
+    """The current evaluation: the newest published run of the latest year (the last published
+    wins within a year, as in every domain's runs); person pages and portraits read it."""
     return session.scalar(
         sa.select(EvaluationRunRow)
         .where(EvaluationRunRow.status == RunStatus.PUBLISHED.value)
-        .order_by(EvaluationRunRow.published_at.desc(), EvaluationRunRow.id.desc())
+        .order_by(
+            EvaluationRunRow.period.desc(), EvaluationRunRow.published_at.desc(),
+            EvaluationRunRow.id.desc(),
+        )
         .limit(1)
-    )
+    )  # fmt: skip
+
+
+def current_of(rows: list[EvaluationRunRow]) -> EvaluationRunRow | None:
+    """Among listed runs, the current one (the one latest_published reads)."""
+    found = runs.current_published(rows)
+    return found[max(found)] if found else None
 
 
 # ---------------------------------------------------------------- results
@@ -338,8 +349,8 @@ class Page:
 def results(
     session: Session, *, actor: Actor, run_id: int, grade: str | None = None, page: int = 1
 ) -> Page:
-    """The people of a run by class (A first, then 待补充 and those below the catalogue), then
-    七维 points; a firm sees its own staff only. The read is audited with the ids shown."""
+    """The people of a run by class (A first), then those 待补充, then those below the
+    catalogue, each group by 七维 points (unknown last); a firm sees its own staff only. The read is audited with the ids shown."""
     run = run_or_raise(session, actor=actor, run_id=run_id)
     base = sa.select(EvaluationResult).where(EvaluationResult.run_id == run.id)
     if actor.enterprise_id is not None:
@@ -371,6 +382,7 @@ def results(
     page = min(max(1, page), pages)
     ordered = base.order_by(
         EvaluationResult.grade.is_(None), EvaluationResult.grade,
+        EvaluationResult.grade_status != "unknown",  # 待补充 together, before those below
         EvaluationResult.score.is_(None), EvaluationResult.score.desc(),
         EvaluationResult.person_id,
     ).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)  # fmt: skip
@@ -390,7 +402,7 @@ def portrait_section(session: Session, actor: Actor, person_id: int) -> portrait
     run, found = person_result(session, actor=actor, person_id=person_id)
     if run is None:
         return portrait.Section("人才评价", [("七维得分", "尚无已发布的人才评价")])
-    period = f"第 {run.id} 次评价（{run.created_at.astimezone(CHINA_TIME):%Y-%m-%d}）"
+    period = f"第 {run.id} 次评价（{run.created_at.astimezone(CHINA_TIME):%Y-%m-%d}，当前结果）"
     if found is None:
         return portrait.Section("人才评价", [("七维得分", f"不在最新一次已发布的评价中：{period}")])
     lines = [

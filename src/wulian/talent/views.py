@@ -316,20 +316,25 @@ def authorisation_page(
     request: Request, db: DB, actor: CurrentActor, year: YearQ = None,
     status: Annotated[str | None, Query(max_length=12, title="结论")] = None,
     page: Annotated[int, Query(ge=1, le=100_000, title="页码")] = 1,
+    run: Annotated[int | None, Query(ge=1, title="评价编号")] = None,
 ) -> Response:  # fmt: skip
     today = today_of(request)
     year = year or today.year - 1
     return render(
         request, "talent/authorisations.html",
-        _authorisation_context(db, actor, year, today, status, page),
+        _authorisation_context(db, actor, year, today, status, page, run),
     )  # fmt: skip
 
 
 def _authorisation_context(
-    db: Session, actor: Actor, year: int, today: dt.date, status: str | None, page: int
-) -> dict[str, Any]:
-    """The stored evaluation of year (none yet: the office evaluates), a page of its firms."""
-    run = authorisation_runs.latest(db, actor=actor, year=year)
+    db: Session, actor: Actor, year: int, today: dt.date, status: str | None, page: int,
+    run_id: int | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """The stored evaluations of year (none yet: the office evaluates): the current one (the
+    newest) or an older one asked for, and a page of its firms."""
+    year_runs = authorisation_runs.of_year(db, actor=actor, year=year)
+    current = year_runs[0] if year_runs else None
+    run = next((r for r in year_runs if r.id == run_id), current) if run_id else current
     listed = (
         authorisation_runs.results(db, actor=actor, run_id=run.id, status=status, page=page)
         if run is not None
@@ -337,6 +342,7 @@ def _authorisation_context(
     )
     return {
         "actor": actor, "year": year, "today": today, "run": run, "listed": listed,
+        "year_runs": year_runs, "current_run": current,
         "status": status or "", "statuses": authorisation_runs.STATUSES, "error": None,
         "granted": service.authorisations(db, actor=actor, today=today),
         "office": service.in_office(db, actor) and actor.has(Permission.TALENT_WRITE),
@@ -409,9 +415,10 @@ PageQ = Annotated[int, Query(ge=1, le=100_000, title="页码")]
 
 def _evaluations_context(db: Session, actor: Actor) -> dict[str, Any]:
     office = service.in_office(db, actor)
+    listed = evaluations.run_list(db, actor=actor)
     return {
         "actor": actor, "office": office and actor.has(Permission.TALENT_WRITE),
-        "runs": evaluations.run_list(db, actor=actor), "error": None,
+        "runs": listed, "current_run": evaluations.current_of(listed), "error": None,
     }  # fmt: skip
 
 
@@ -451,6 +458,7 @@ def _run_context(
     return {
         "actor": actor, "run": run, "listed": listed, "grade": grade or "",
         "filters": evaluations.GRADE_FILTERS, "error": None,
+        "current_run": evaluations.latest_published(db),
         "office": service.in_office(db, actor) and actor.has(Permission.TALENT_WRITE),
     }  # fmt: skip
 
