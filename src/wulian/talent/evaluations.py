@@ -350,7 +350,8 @@ def results(
     session: Session, *, actor: Actor, run_id: int, grade: str | None = None, page: int = 1
 ) -> Page:
     """The people of a run by class (A first), then those 待补充, then those below the
-    catalogue, each group by 七维 points (unknown last); a firm sees its own staff only. The read is audited with the ids shown."""
+    catalogue, each group by 七维 points (unknown last); a firm sees its own staff only. The
+    read is audited with the ids shown."""
     run = run_or_raise(session, actor=actor, run_id=run_id)
     base = sa.select(EvaluationResult).where(EvaluationResult.run_id == run.id)
     if actor.enterprise_id is not None:
