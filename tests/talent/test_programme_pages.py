@@ -141,7 +141,8 @@ def test_programme_pages_per_role(make_client, world, zone):
     assert wrong.status_code == 422
     assert "资助决定有 3 处问题" in wrong.text  # every problem at once
     assert wrong.text.count("<li>资助") == 3
-    assert "资助金额应为数字" in wrong.text and "第 2 行“坏行”" in wrong.text
+    assert "资助金额应为数字" in wrong.text
+    assert "第 2 行“坏行”" in wrong.text
     assert "兑现年度 2019" in wrong.text
     assert _post(office, page, decide, award).status_code == 303
     assert world.scalar(sa.select(sa.func.count()).select_from(AwardInstalment)) == 2
