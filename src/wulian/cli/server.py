@@ -101,7 +101,9 @@ class ReadyWatch:
 
     def __init__(self, host: str, port: int, message: str, *, interval: float = 0.5) -> None:
         # a server listening on every address is reached on the loopback one
-        self.host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+        self.host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(  # noqa: S104
+            host, host
+        )
         self.port, self.message, self.interval = port, message, interval
         self.stopped = threading.Event()
         self.thread = threading.Thread(target=self.watch, name="serve-ready", daemon=True)
