@@ -374,3 +374,117 @@ def test_the_current_run_is_the_one_person_pages_read(make_client, world, zone, 
     firm = make_client()
     login(firm, "firm_a_user")
     assert firm.get("/talent/evaluations").text.count(">当前</span>") == 1
+
+
+def _form_fields(spec_text: str) -> dict[str, str]:
+    """The form as the page fills it from a spec text."""
+    from wulian.talent import sevenform
+
+    form = sevenform.form_of(spec_text)
+    fields = {"min_known": str(form.min_known)}
+    for d in form.dimensions:
+        fields[f"weight_{d.key}"] = f"{d.weight:g}"
+        for n, b in enumerate(d.bands):
+            for part, value in (("min", b.min), ("below", b.below), ("points", b.points)):
+                fields[f"band_{d.key}_{n}_{part}"] = "" if value is None else f"{value:g}"
+    return fields
+
+
+def test_the_weights_and_bands_form_saves_a_new_version(world, zone, staff):
+    """The office changes weights and a table on the form: a new version (the old one stays),
+    the file still checks, and the next run scores with it."""
+    from wulian.talent import sevenform
+
+    office = zone.actor(world, "talent_officer")
+    base = world.run(lambda s: evaluations.current_spec(s, actor=office))
+    fields = _form_fields(base.text)
+    fields |= {"weight_education_rank": "15", "weight_title_rank": "15"}  # still 100 in all
+    # experience: a new top band (≥ 20 years: 100), 15–20 now 90
+    fields |= {"band_experience_years_4_below": "20", "band_experience_years_4_points": "90",
+               "band_experience_years_5_min": "20", "band_experience_years_5_points": "100"}  # fmt: skip
+    saved = world.run(
+        lambda s: evaluations.save_form(s, actor=office, spec_id=base.id, fields=fields).id
+    )
+    rows = world.run(
+        lambda s: [(r.id, r.version, r.note) for r in s.scalars(
+            sa.select(EvaluationSpecVersion).order_by(EvaluationSpecVersion.id))]
+    )  # fmt: skip
+    assert rows == [(base.id, 1, "平台内置方案"), (saved, 2, "按表单修改权重和分档")]
+    text = world.scalar(
+        sa.select(EvaluationSpecVersion.text).where(EvaluationSpecVersion.id == saved)
+    )
+    assert text.startswith("# 七维人才评价")  # the file's comments are kept
+    form = sevenform.form_of(text)
+    weights = {d.key: d.weight for d in form.dimensions}
+    assert weights["education_rank"] == 15
+    assert weights["title_rank"] == 15
+    years = next(d for d in form.dimensions if d.key == "experience_years").bands
+    assert [(b.min, b.below, b.points) for b in years[-2:]] == [(15, 20, 90), (20, None, 100)]
+    run_id = _run(world, zone, publish=False)
+    assert world.scalar(sa.select(sa.func.count()).where(EvaluationResult.run_id == run_id)) == 2
+    from wulian.talent.models import EvaluationRunRow
+
+    assert (
+        world.scalar(sa.select(EvaluationRunRow.spec_version).where(EvaluationRunRow.id == run_id))
+        == "2"
+    )
+
+
+def test_the_form_names_every_problem_in_chinese_and_saves_nothing(world, zone, staff):
+    office = zone.actor(world, "talent_officer")
+    base = world.run(lambda s: evaluations.current_spec(s, actor=office))
+    fields = _form_fields(base.text)
+    fields |= {
+        "weight_education_rank": "30",  # the weights add up to 110
+        "band_experience_years_1_min": "2",  # overlaps the first band (below 3)
+        "band_salary_floor_2_min": "25",  # a gap after 10–20
+        "band_position_rank_1_points": "120",  # beyond 100
+        "band_title_rank_2_below": "1",  # lower bound 2 above upper bound 1
+        "weight_honour_rank": "十",  # not a number
+    }
+    with pytest.raises(InvalidInput) as refused:
+        world.run(lambda s: evaluations.save_form(s, actor=office, spec_id=base.id, fields=fields))
+    problems = refused.value.extra["problems"]
+    assert problems[0] == "“荣誉与人才计划”的权重应为数字，填写的是“十”"
+    fields["weight_honour_rank"] = "10"
+    with pytest.raises(InvalidInput) as refused:
+        world.run(lambda s: evaluations.save_form(s, actor=office, spec_id=base.id, fields=fields))
+    problems = refused.value.extra["problems"]
+    text = "\n".join(problems)
+    assert "各维度权重合计应为 100，现为 110" in text
+    assert "“工作年限”第 2 档的下限 2 小于第 1 档的上限 3：两档重叠" in text
+    assert "“年薪（档次下限）”第 3 档的下限 25 大于第 2 档的上限 20：20–25 之间没有分数" in text
+    assert "“职务层级”第 2 档的分数应在 0–100 之间，填写的是 120" in text
+    assert "“专业技术职称”第 3 档的下限 2 应小于上限 1" in text
+    assert world.scalar(sa.select(sa.func.count()).select_from(EvaluationSpecVersion)) == 1
+    other = zone.actor(world, "other_officer")
+    with pytest.raises(PermissionDenied):
+        world.run(lambda s: evaluations.save_form(s, actor=other, spec_id=base.id, fields=fields))
+
+
+def test_the_form_page(make_client, world, zone):
+    office_actor = zone.actor(world, "talent_officer")
+    spec_id = world.run(lambda s: evaluations.current_spec(s, actor=office_actor).id)
+    office = make_client()
+    login(office, "talent_officer")
+    assert (
+        f"/talent/evaluation/specs/{spec_id}/form"
+        in office.get(f"/talent/evaluation/specs/{spec_id}").text
+    )
+    page = office.get(f"/talent/evaluation/specs/{spec_id}/form")
+    assert page.status_code == 200
+    assert "硕士研究生" in page.text  # the coded bands say what they cover
+    token = page_csrf(office, f"/talent/evaluation/specs/{spec_id}/form")
+    text = world.scalar(sa.select(EvaluationSpecVersion.text))
+    fields = _form_fields(text) | {"weight_education_rank": "25", "csrf_token": token}
+    wrong = office.post(f"/talent/evaluation/specs/{spec_id}/form", data=fields)
+    assert wrong.status_code == 422
+    assert "各维度权重合计应为 100，现为 105" in wrong.text
+    assert 'value="25"' in wrong.text  # shown again as typed
+    fields["weight_education_rank"] = "20"
+    fields["weight_title_rank"] = "10"
+    ok = office.post(f"/talent/evaluation/specs/{spec_id}/form", data=fields)
+    assert ok.status_code == 303
+    other = make_client()
+    login(other, "other_officer")
+    assert other.get(f"/talent/evaluation/specs/{spec_id}/form").status_code == 403

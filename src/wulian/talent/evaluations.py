@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +29,7 @@ from wulian.core.errors import InvalidInput, NotFound, PermissionDenied
 from wulian.core.permissions import Actor, Permission
 from wulian.core.runs import RunStatus
 from wulian.enterprises import read
-from wulian.talent import evaluation, portrait, service
+from wulian.talent import evaluation, portrait, service, sevenform
 from wulian.talent.models import (
     EvaluationResult,
     EvaluationRunRow,
@@ -81,6 +82,36 @@ SPECS = specversions.SpecKind(
     may_read=_may_read, check=_check, shipped=SHIPPED_SPECS,
     may_edit=lambda session, actor, row: service.in_office(session, actor), copies=False,
 )  # fmt: skip
+
+
+def spec_form(
+    session: Session, *, actor: Actor, spec_id: int
+) -> tuple[EvaluationSpecVersion, sevenform.SevenForm]:
+    """A version of the 七维 spec and its weights and tables as a form (the talent office)."""
+    row = SPECS.get(session, actor=actor, spec_id=spec_id)
+    if not service.in_office(session, actor):
+        raise PermissionDenied("只有人才办工作人员可以修改七维人才评价方案")
+    return row, sevenform.form_of(row.text)
+
+
+def save_form(
+    session: Session, *, actor: Actor, spec_id: int, fields: Mapping[str, str], note: str = ""
+) -> EvaluationSpecVersion:
+    """The weights and tables typed into the form, saved as a new version of the spec (as an
+    edit of its text is); every problem of the form named at once, nothing saved."""
+    row, _ = spec_form(session, actor=actor, spec_id=spec_id)
+    form, unreadable = sevenform.read_form(row.text, fields)
+    if unreadable:
+        rest = [p for p in sevenform.check(form) if "请填写" not in p]
+        raise InvalidInput(
+            f"方案有 {len(unreadable) + len(rest)} 处问题，未保存：" + "；".join(unreadable + rest),
+            field="form", problems=unreadable + rest,
+        )  # fmt: skip
+    text = sevenform.write(row.text, form)
+    return specversions.save_text(
+        session, SPECS, actor=actor, text=text, based_on_id=row.id,
+        note=note.strip() or "按表单修改权重和分档",
+    )  # fmt: skip
 
 
 def current_spec(session: Session, *, actor: Actor) -> EvaluationSpecVersion:

@@ -39,6 +39,7 @@ from wulian.talent import (
     scarcity,
     schemas,
     service,
+    sevenform,
 )
 from wulian.talent.crypto import KeyMissing, Keys
 
@@ -510,6 +511,55 @@ def evaluation_withdraw(
     )  # fmt: skip
 
 
+SpecId = Annotated[int, Path_(title="方案版本编号")]
+
+
+def _spec_form_context(
+    db: Session, actor: Actor, spec_id: int, fields: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    row, form = evaluations.spec_form(db, actor=actor, spec_id=spec_id)
+    if fields is not None:  # shown again as typed
+        form, _ = sevenform.read_form(row.text, fields)
+    return {
+        "actor": actor, "spec": row, "form": form, "extra_rows": sevenform.EXTRA_ROWS,
+        "row_label": sevenform.row_label, "total": sevenform.WEIGHT_TOTAL, "error": None,
+        "note": (fields or {}).get("note", ""),
+    }  # fmt: skip
+
+
+@pages.get("/talent/evaluation/specs/{spec_id}/form")
+def evaluation_spec_form(
+    request: Request, spec_id: SpecId, db: DB, actor: CurrentActor
+) -> Response:
+    """The 七维 spec's weights and scoring tables as a form (the talent office)."""
+    try:
+        context = _spec_form_context(db, actor, spec_id)
+    except PermissionDenied as error:
+        _refused(db, actor, "修改七维人才评价方案", error, None)
+        raise
+    return render(request, "talent/spec_form.html", context)
+
+
+@pages.post("/talent/evaluation/specs/{spec_id}/form")
+def evaluation_spec_form_save(
+    request: Request, spec_id: SpecId, db: DB, actor: CurrentActor, form: FormFields
+) -> Response:
+    """Save the form's weights and tables as a new version of the 七维 spec."""
+    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    try:
+        row = evaluations.save_form(
+            db, actor=actor, spec_id=spec_id, fields=fields, note=fields.get("note", "")[:500]
+        )
+    except PermissionDenied as error:
+        _refused(db, actor, "修改七维人才评价方案", error, None)
+        raise
+    except WulianError as error:
+        db.rollback()
+        context = _spec_form_context(db, actor, spec_id, fields) | {"error": error}
+        return render(request, "talent/spec_form.html", context, status_code=error.status)
+    return RedirectResponse(f"/talent/evaluation/specs/{row.id}?saved=1", status_code=303)
+
+
 EVALUATION_SPEC_PAGES = SpecPages(
     base="/talent/evaluation/specs",
     kind=evaluations.SPECS,
@@ -518,5 +568,7 @@ EVALUATION_SPEC_PAGES = SpecPages(
     " codes（等级数值的中文名称）；每个维度须有一个 steps 分档表。保存前检查格式、权重和分档。",
     shipped_note="平台内置的默认方案：权重与分档不是官方数值，请按本地方案修改。",
     edit_permission=Permission.TALENT_WRITE,
+    form="form",
+    form_label="按表单修改权重和分档",
 )
 pages.include_router(spec_router(EVALUATION_SPEC_PAGES))
