@@ -400,8 +400,12 @@ def test_the_weights_and_bands_form_saves_a_new_version(world, zone, staff):
     fields = _form_fields(base.text)
     fields |= {"weight_education_rank": "15", "weight_title_rank": "15"}  # still 100 in all
     # experience: a new top band (≥ 20 years: 100), 15–20 now 90
-    fields |= {"band_experience_years_4_below": "20", "band_experience_years_4_points": "90",
-               "band_experience_years_5_min": "20", "band_experience_years_5_points": "100"}  # fmt: skip
+    fields |= {
+        "band_experience_years_4_below": "20",
+        "band_experience_years_4_points": "90",
+        "band_experience_years_5_min": "20",
+        "band_experience_years_5_points": "100",
+    }
     saved = world.run(
         lambda s: evaluations.save_form(s, actor=office, spec_id=base.id, fields=fields).id
     )

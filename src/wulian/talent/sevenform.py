@@ -232,7 +232,7 @@ def _table_step(d: Dimension) -> dict[str, Any]:
 
 def row_label(d: Dimension, band: Band) -> str:
     """What a band covers, in the dimension's names where it is coded (学历 5 = 硕士研究生)."""
-    if not d.codes or band.min is None and band.below is None:
+    if not d.codes or (band.min is None and band.below is None):
         return ""
     low = band.min if band.min is not None else -math.inf
     high = band.below if band.below is not None else math.inf
