@@ -6,6 +6,8 @@ a pool person without a firm cannot be chosen. No console or script errors under
 from __future__ import annotations
 
 import datetime as dt
+import os
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -18,12 +20,19 @@ from wulian.core.permissions import Role
 from wulian.enterprises.uscc import synthetic
 from wulian.talent import programmes, service
 
+SHOTS = os.environ.get("WULIAN_TALENT_SHOTS")  # a folder to keep the pages' screenshots in
 CONSENT = {"employment": dt.date(2026, 1, 5), "recognition": dt.date(2026, 1, 5)}
 
 
 @pytest.fixture
 def settings(settings):
     return settings.model_copy(update={"talent_key": SecretStr(TEST_KEY)})
+
+
+def _shot(page: Page, name: str) -> None:
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
 
 
 def _zone(world) -> dict[str, int]:
@@ -82,6 +91,7 @@ def test_the_talent_office_walks_evaluations_the_spec_form_and_a_round(
     expect(page.locator("#evaluation-runs .tag-ok")).to_have_count(1)
     expect(page.locator("#evaluation-runs")).to_contain_text("已被第")
     expect(page.locator("#current-run")).to_contain_text("人才画像")
+    _shot(page, "evaluations-current")
     page.locator("#evaluation-runs a").last.click()
     expect(page.locator("#run-current")).to_contain_text("取代")
 
@@ -94,6 +104,7 @@ def test_the_talent_office_walks_evaluations_the_spec_form_and_a_round(
     page.get_by_role("button", name="保存为新版本").click()
     expect(page.locator("#problems")).to_contain_text("各维度权重合计应为 100，现为 105")
     expect(page.locator("#problems")).to_contain_text("两档重叠")
+    _shot(page, "seven-form-problems")
     page.get_by_label("工作年限第 2 档下限").fill("3")
     page.get_by_label("专业技术职称的权重").fill("5")
     page.get_by_role("button", name="保存为新版本").click()
@@ -108,6 +119,7 @@ def test_the_talent_office_walks_evaluations_the_spec_form_and_a_round(
     page.get_by_label("查找人员").fill("孙")
     page.get_by_role("button", name="查找").click()
     expect(page.locator("#candidates-note")).to_contain_text("共 1 人")
+    _shot(page, "round-apply")
     page.get_by_label("申报材料摘要").fill(
         "主持高端装备控制系统研发，授权发明专利 4 件，拟建联合实验室"
     )
