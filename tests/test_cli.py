@@ -214,6 +214,42 @@ def test_serve_sweeps_the_desk_while_it_runs(run, world, monkeypatch):
     assert not any(t.name == "desk-sweeper" for t in threading.enumerate())
 
 
+def test_serve_says_it_is_ready_only_once_the_port_accepts_connections(run, world, monkeypatch):
+    """The warm-up runs before the server listens: `wulian serve` first says it is warming up,
+    and says it is ready only when its port accepts connections."""
+    import socket
+
+    import uvicorn
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    seen: list[str] = []
+
+    def server(*args, **kwargs):  # a warm-up, then the port opens; the server then stops
+        time.sleep(0.8)
+        seen.append("warm")
+        with socket.socket() as listener:
+            listener.bind(("127.0.0.1", port))
+            listener.listen()
+            for _ in range(200):
+                if any(t.name == "serve-ready" for t in threading.enumerate()):
+                    time.sleep(0.02)
+                else:
+                    break
+
+    monkeypatch.setattr(uvicorn, "run", server)
+    monkeypatch.setenv("WULIAN_DESK_SWEEP_MINUTES", "0")
+    result = run("serve", "--workers", "2", "--port", str(port))
+    assert result.exit_code == 0, result.output
+    assert seen == ["warm"]
+    starting = result.output.index("正在启动")
+    assert "预热完成后" in result.output
+    assert result.output.index("已就绪") > starting
+    assert f"http://127.0.0.1:{port}" in result.output
+    assert not any(t.name == "serve-ready" for t in threading.enumerate())
+
+
 def test_reference_import_from_the_command_line(run, world, shared_data, tmp_path):
     folder = shared_data / "gbt4754"
     result = run(

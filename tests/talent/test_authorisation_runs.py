@@ -130,3 +130,32 @@ def test_a_record_without_data_is_not_evaluated_and_can_still_be_merged(world, f
     assert sorted(r.enterprise_id for r in listed.items) == sorted([firms.firm_a, firms.firm_b])
     world.run(lambda s: enterprises.merge(s, actor=SYSTEM, keep_id=firms.firm_a, drop_id=duplicate))
     assert world.scalar(sa.select(sa.func.count()).select_from(AuthorisationResult)) == 2
+
+
+def test_several_evaluations_of_a_year_mark_the_current_one(make_client, world, firms):
+    """Two stored evaluations of 2025: the newest is 当前 (authorising reads it), the older is
+    listed as superseded and can still be opened; the reasons of a failed check say what fell
+    short ("低于"), not the threshold as if it held."""
+    office_actor = firms.actor(world, "talent_officer")
+    first, second = (
+        world.run(lambda s: authorisation_runs.evaluate(s, actor=office_actor, year=2025,
+                                                        today=TODAY).id)
+        for _ in range(2)
+    )  # fmt: skip
+    listed = world.run(lambda s: [r.id for r in authorisation_runs.of_year(s, actor=office_actor,
+                                                                           year=2025)])  # fmt: skip
+    assert listed == [second, first]
+    office = make_client()
+    login(office, "talent_officer")
+    page = office.get("/talent/authorisations?year=2025")
+    assert page.status_code == 200
+    assert page.text.count(">当前</span>") == 2  # the table's row and the line above the results
+    assert f"已被第 {second} 次取代" in page.text
+    assert f"第 {second} 次（正在查看）" in page.text
+    old = office.get(f"/talent/authorisations?year=2025&run={first}")
+    assert f"被取代的旧评价（第 {first} 次）" in old.text
+    assert f"第 {first} 次（正在查看）" in old.text
+    assert "，低于 " in page.text  # firm B's R&D intensity falls short
+    firm = firms.actor(world, "firm_a_user")
+    with pytest.raises(PermissionDenied):
+        world.run(lambda s: authorisation_runs.of_year(s, actor=firm, year=2025))

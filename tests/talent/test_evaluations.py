@@ -309,3 +309,186 @@ def test_the_portrait_shows_the_published_evaluation(world, zone, staff):
         "不在最新一次已发布的评价中"
         in sections("talent_officer", unconsented)["人才评价"]["七维得分"]
     )
+
+
+def test_the_grade_list_keeps_to_complete_apart_from_below_the_catalogue(world, zone, staff):
+    """A–E first, then every 待补充 person together, then those below the catalogue, each group
+    by 七维 points: a high-scoring person below the catalogue does not come between two 待补充
+    people."""
+    doctor, leader, _ = staff
+    firm_a = zone.actor(world, "firm_a_user")
+    below = person(
+        world, firm_a, name="孙满", identity_number=identity(21), education="本科",
+        salary_yuan=150_000, consents=CONSENT, experience_years=20, position_level="executive",
+        achievements=12, title_level="无职称", honour_level="无",
+    )  # fmt: skip  # none of A–E can hold, all known: 未达到, many points
+    pending_low = person(
+        world, firm_a, name="周待", identity_number=identity(22), education="本科",
+        salary_yuan=None, consents=CONSENT, experience_years=1, position_level="staff",
+        achievements=0,
+    )  # fmt: skip  # no title nor honour: a class could hold, 待补充
+    pending_high = person(
+        world, firm_a, name="吴待", identity_number=identity(23), education="硕士",
+        salary_yuan=None, consents=CONSENT, experience_years=12, position_level="middle",
+        achievements=5,
+    )  # fmt: skip
+    run_id = _run(world, zone)
+    office = zone.actor(world, "talent_officer")
+    listed = world.run(lambda s: evaluations.results(s, actor=office, run_id=run_id))
+    order = [(i.person_id, i.grade_label) for i in listed.items]
+    assert [pid for pid, _ in order] == [leader, doctor, pending_high, pending_low, below]
+    assert [label for _, label in order][2:] == ["待补充", "待补充", "未达到目录标准"]
+    scores = {i.person_id: i.score for i in listed.items}
+    assert scores[pending_high] > scores[pending_low]
+    assert scores[below] > scores[pending_low]  # more points, still after every 待补充
+
+
+def test_the_current_run_is_the_one_person_pages_read(make_client, world, zone, staff):
+    """Two published runs: the last published is 当前 on the list and its page, the other says
+    which run superseded it; the person page and the portrait read the current one."""
+    first = _run(world, zone)
+    second = _run(world, zone)
+    draft = _run(world, zone, publish=False)
+    office_actor = zone.actor(world, "talent_officer")
+    current = world.run(lambda s: evaluations.latest_published(s).id)
+    assert current == second
+    listed = world.run(
+        lambda s: [
+            r.id for r in [evaluations.current_of(evaluations.run_list(s, actor=office_actor))] if r
+        ]
+    )
+    assert listed == [second]
+    office = make_client()
+    login(office, "talent_officer")
+    page = office.get("/talent/evaluations")
+    assert page.status_code == 200
+    assert page.text.count(">当前</span>") == 1
+    assert f"已被第 {second} 次评价取代" in page.text
+    assert f'当前结果：<a href="/talent/evaluations/{second}">' in page.text
+    old = office.get(f"/talent/evaluations/{first}")
+    assert f'本次评价已被<a href="/talent/evaluations/{second}">第 {second} 次评价</a>取代' in (
+        old.text
+    )
+    assert "这是当前的人才评价结果" in office.get(f"/talent/evaluations/{second}").text
+    assert "这是当前" not in office.get(f"/talent/evaluations/{draft}").text
+    firm = make_client()
+    login(firm, "firm_a_user")
+    assert firm.get("/talent/evaluations").text.count(">当前</span>") == 1
+
+
+def _form_fields(spec_text: str) -> dict[str, str]:
+    """The form as the page fills it from a spec text."""
+    from wulian.talent import sevenform
+
+    form = sevenform.form_of(spec_text)
+    fields = {"min_known": str(form.min_known)}
+    for d in form.dimensions:
+        fields[f"weight_{d.key}"] = f"{d.weight:g}"
+        for n, b in enumerate(d.bands):
+            for part, value in (("min", b.min), ("below", b.below), ("points", b.points)):
+                fields[f"band_{d.key}_{n}_{part}"] = "" if value is None else f"{value:g}"
+    return fields
+
+
+def test_the_weights_and_bands_form_saves_a_new_version(world, zone, staff):
+    """The office changes weights and a table on the form: a new version (the old one stays),
+    the file still checks, and the next run scores with it."""
+    from wulian.talent import sevenform
+
+    office = zone.actor(world, "talent_officer")
+    base = world.run(lambda s: evaluations.current_spec(s, actor=office))
+    fields = _form_fields(base.text)
+    fields |= {"weight_education_rank": "15", "weight_title_rank": "15"}  # still 100 in all
+    # experience: a new top band (≥ 20 years: 100), 15–20 now 90
+    fields |= {
+        "band_experience_years_4_below": "20",
+        "band_experience_years_4_points": "90",
+        "band_experience_years_5_min": "20",
+        "band_experience_years_5_points": "100",
+    }
+    saved = world.run(
+        lambda s: evaluations.save_form(s, actor=office, spec_id=base.id, fields=fields).id
+    )
+    rows = world.run(
+        lambda s: [(r.id, r.version, r.note) for r in s.scalars(
+            sa.select(EvaluationSpecVersion).order_by(EvaluationSpecVersion.id))]
+    )  # fmt: skip
+    assert rows == [(base.id, 1, "平台内置方案"), (saved, 2, "按表单修改权重和分档")]
+    text = world.scalar(
+        sa.select(EvaluationSpecVersion.text).where(EvaluationSpecVersion.id == saved)
+    )
+    assert text.startswith("# 七维人才评价")  # the file's comments are kept
+    form = sevenform.form_of(text)
+    weights = {d.key: d.weight for d in form.dimensions}
+    assert weights["education_rank"] == 15
+    assert weights["title_rank"] == 15
+    years = next(d for d in form.dimensions if d.key == "experience_years").bands
+    assert [(b.min, b.below, b.points) for b in years[-2:]] == [(15, 20, 90), (20, None, 100)]
+    run_id = _run(world, zone, publish=False)
+    assert world.scalar(sa.select(sa.func.count()).where(EvaluationResult.run_id == run_id)) == 2
+    from wulian.talent.models import EvaluationRunRow
+
+    assert (
+        world.scalar(sa.select(EvaluationRunRow.spec_version).where(EvaluationRunRow.id == run_id))
+        == "2"
+    )
+
+
+def test_the_form_names_every_problem_in_chinese_and_saves_nothing(world, zone, staff):
+    office = zone.actor(world, "talent_officer")
+    base = world.run(lambda s: evaluations.current_spec(s, actor=office))
+    fields = _form_fields(base.text)
+    fields |= {
+        "weight_education_rank": "30",  # the weights add up to 110
+        "band_experience_years_1_min": "2",  # overlaps the first band (below 3)
+        "band_salary_floor_2_min": "25",  # a gap after 10–20
+        "band_position_rank_1_points": "120",  # beyond 100
+        "band_title_rank_2_below": "1",  # lower bound 2 above upper bound 1
+        "weight_honour_rank": "十",  # not a number
+    }
+    with pytest.raises(InvalidInput) as refused:
+        world.run(lambda s: evaluations.save_form(s, actor=office, spec_id=base.id, fields=fields))
+    problems = refused.value.extra["problems"]
+    assert problems[0] == "“荣誉与人才计划”的权重应为数字，填写的是“十”"
+    fields["weight_honour_rank"] = "10"
+    with pytest.raises(InvalidInput) as refused:
+        world.run(lambda s: evaluations.save_form(s, actor=office, spec_id=base.id, fields=fields))
+    problems = refused.value.extra["problems"]
+    text = "\n".join(problems)
+    assert "各维度权重合计应为 100，现为 110" in text
+    assert "“工作年限”第 2 档的下限 2 小于第 1 档的上限 3：两档重叠" in text
+    assert "“年薪（档次下限）”第 3 档的下限 25 大于第 2 档的上限 20：20–25 之间没有分数" in text
+    assert "“职务层级”第 2 档的分数应在 0–100 之间，填写的是 120" in text
+    assert "“专业技术职称”第 3 档的下限 2 应小于上限 1" in text
+    assert world.scalar(sa.select(sa.func.count()).select_from(EvaluationSpecVersion)) == 1
+    other = zone.actor(world, "other_officer")
+    with pytest.raises(PermissionDenied):
+        world.run(lambda s: evaluations.save_form(s, actor=other, spec_id=base.id, fields=fields))
+
+
+def test_the_form_page(make_client, world, zone):
+    office_actor = zone.actor(world, "talent_officer")
+    spec_id = world.run(lambda s: evaluations.current_spec(s, actor=office_actor).id)
+    office = make_client()
+    login(office, "talent_officer")
+    assert (
+        f"/talent/evaluation/specs/{spec_id}/form"
+        in office.get(f"/talent/evaluation/specs/{spec_id}").text
+    )
+    page = office.get(f"/talent/evaluation/specs/{spec_id}/form")
+    assert page.status_code == 200
+    assert "硕士研究生" in page.text  # the coded bands say what they cover
+    token = page_csrf(office, f"/talent/evaluation/specs/{spec_id}/form")
+    text = world.scalar(sa.select(EvaluationSpecVersion.text))
+    fields = _form_fields(text) | {"weight_education_rank": "25", "csrf_token": token}
+    wrong = office.post(f"/talent/evaluation/specs/{spec_id}/form", data=fields)
+    assert wrong.status_code == 422
+    assert "各维度权重合计应为 100，现为 105" in wrong.text
+    assert 'value="25"' in wrong.text  # shown again as typed
+    fields["weight_education_rank"] = "20"
+    fields["weight_title_rank"] = "10"
+    ok = office.post(f"/talent/evaluation/specs/{spec_id}/form", data=fields)
+    assert ok.status_code == 303
+    other = make_client()
+    login(other, "other_officer")
+    assert other.get(f"/talent/evaluation/specs/{spec_id}/form").status_code == 403

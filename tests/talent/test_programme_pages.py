@@ -13,6 +13,7 @@ from tests.conftest import login, page_csrf
 from tests.talent.conftest import identity, person
 from wulian.core import calendar
 from wulian.core.audit.models import AuditEntry
+from wulian.core.auth.models import User
 from wulian.core.permissions import Role
 from wulian.talent.programme_models import (
     AwardInstalment,
@@ -32,6 +33,11 @@ def _post(client, page, path, data):
 
 def test_programme_pages_per_role(make_client, world, zone):
     world.user("expert_a", Role.OFFICER, department_id=zone.other_dept)
+    world.run(
+        lambda s: s.execute(
+            sa.update(User).where(User.username == "expert_a").values(display_name="钱评审")
+        )
+    )
     today = calendar.today()
     firm_a = zone.actor(world, "firm_a_user")
     mine = person(
@@ -67,6 +73,14 @@ def test_programme_pages_per_role(make_client, world, zone):
     assert made_round.status_code == 303
     rid = world.scalar(sa.select(ProgrammeRound.id))
     page = f"/talent/programmes/rounds/{rid}"
+    listed = office.get("/talent/programmes")
+    assert "20–500 万元" in listed.text  # not 20.0–500.0
+    # the office applies by choosing a person by name (identity masked), searchable
+    found = office.get(f"{page}?who=吴")
+    assert "吴敏 · " + identity(42)[:4] in found.text
+    assert identity(42) not in found.text
+    assert "孙立新" not in found.text
+    assert "共 1 人" in found.text
 
     # a department that is not the talent office cannot set up programmes
     other = make_client()
@@ -118,6 +132,18 @@ def test_programme_pages_per_role(make_client, world, zone):
     assert _post(expert, page, decide, award).status_code == 403
     ranked = office.get(page)
     assert "85.0" in ranked.text  # the average, for the talent office
+    assert "钱评审（投资促进局（招商）） 85" in ranked.text  # experts by name, not login
+    assert "expert_a 85" not in ranked.text
+    wrong = _post(
+        office, page, decide,
+        {"decision": "award", "amount": "一百", "instalments": "2019，60，实验室建成\n坏行"},
+    )  # fmt: skip
+    assert wrong.status_code == 422
+    assert "资助决定有 3 处问题" in wrong.text  # every problem at once
+    assert wrong.text.count("<li>资助") == 3
+    assert "资助金额应为数字" in wrong.text
+    assert "第 2 行“坏行”" in wrong.text
+    assert "兑现年度 2019" in wrong.text
     assert _post(office, page, decide, award).status_code == 303
     assert world.scalar(sa.select(sa.func.count()).select_from(AwardInstalment)) == 2
     attempts = world.scalar(
@@ -136,7 +162,8 @@ def test_programme_pages_per_role(make_client, world, zone):
     assert 'id="identity"' in own.text
     assert identity(41) not in own.text
     assert identity(41)[-4:] in own.text
-    assert "100.0 万元" in own.text
+    assert "100 万元" in own.text
+    assert "100.0 万元" not in own.text
     firm_b = make_client()
     login(firm_b, "firm_b_user")
     assert firm_b.get(f"/talent/people/{mine}/portrait").status_code == 403

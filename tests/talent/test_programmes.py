@@ -402,20 +402,61 @@ def test_talent_requests_at_the_desk_are_routed_to_the_talent_office_and_linked_
     assert other.requests == []
 
 
-def test_an_award_for_a_pool_person_without_a_firm_is_refused(world, zone, setup):
+def test_a_pool_person_without_a_firm_is_refused_at_application_and_at_award(world, zone, setup):
+    """Awards are paid through the person's firm: a pool person without a zone firm cannot be
+    applied for (a clear message, nothing written, audited), and an application made before
+    the rule (or whose person left the firm) still cannot be awarded."""
     office = zone.actor(world, "talent_officer")
     pool = person(
         world, office, identity_number=identity(51), name="郑一鸣",
         consents=dict.fromkeys(ALL, dt.date(2026, 6, 1)),
     )  # fmt: skip
-    app = _attempt(world, zone, "talent_officer", _apply(setup["round"], pool))
-    assert isinstance(app, int)
+    refused = _attempt(world, zone, "talent_officer", _apply(setup["round"], pool))
+    assert isinstance(refused, WulianError)
+    assert f"人员 #{pool} 是人才库人员，没有登记所在的园区企业" in refused.message
+    assert "请先登记此人所在的企业" in refused.message
+    assert "郑一鸣" not in refused.message
+    assert _count(world, ProgrammeApplication) == 0
+    assert any("人才库人员" in r.get("message", "") for r in _refusals(world))
+    chosen = world.run(
+        lambda s: programmes.candidates(s, actor=office, keys=KEYS, round_id=setup["round"],
+                                        search="郑一")[0]
+    )  # fmt: skip
+    assert [(c.id, c.reason) for c in chosen] == [(pool, "人才库人员（无单位），须先登记所在企业")]
+    # an application without a firm (made before the rule): the award is refused as well
+    app = world.run(
+        lambda s: s.add(
+            ProgrammeApplication(
+                round_id=setup["round"], person_id=pool, enterprise_id=None, summary=SUMMARY,
+                state="submitted", submitted_on=TODAY, created_by="talent_officer",
+            )
+        ) or s.scalar(sa.select(ProgrammeApplication.id))
+    )  # fmt: skip
     assert _attempt(world, zone, "expert_1", _score(app, merit=30, plan=20, fit=20))
     refused = _attempt(
         world, zone, "talent_officer", _award(app, 200_000, [(2026, 200_000, "到岗")])
     )
     assert isinstance(refused, WulianError)
     assert "请先登记此人所在的企业" in refused.message
+    assert _count(world, AwardInstalment) == 0
+
+
+def test_a_wrong_award_names_every_problem_at_once(world, zone, setup):
+    app = _attempt(world, zone, "firm_a_user", _apply(setup["round"], setup["a1"]))
+    assert _attempt(world, zone, "expert_1", _score(app, merit=36, plan=25, fit=27))
+    refused = _attempt(
+        world, zone, "talent_officer",
+        _award(app, 100_000_000, [(2019, 300_000, "中试"), (2027, 0, "")]),
+    )  # fmt: skip
+    assert isinstance(refused, WulianError)
+    problems = refused.extra["problems"]
+    assert len(problems) == 4
+    assert refused.message.startswith("资助决定有 4 处问题，未保存：1. ")
+    assert "资助金额应在" in problems[0]
+    assert "10000 万元" in problems[0]
+    assert problems[1] == "各期金额合计 30 万元，应等于资助金额 10000 万元"
+    assert "第 1 期的兑现年度 2019" in problems[2]
+    assert "第 2 期须有大于 0 的金额和里程碑" in problems[3]
     assert _count(world, AwardInstalment) == 0
 
 

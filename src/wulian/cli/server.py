@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import socket
+import threading
 from typing import Annotated, Any
 
 import typer
@@ -70,17 +72,65 @@ def serve(
             outbox=Outbox.from_settings(settings),
         )
         sweeper.start()
-    console.print(
-        f"[green]wulian 已启动：[/]http://{host}:{port}  （{workers} 个工作进程；Ctrl+C 停止）"
-    )
+    address = f"http://{host}:{port}"
+    if settings.warm_up:
+        console.print(
+            f"[yellow]wulian 正在启动：[/]先预热（页面路由、数据库映射、诉求分类模型、人才匹配"
+            f"内核；首次安装后第一次启动可能需要一两分钟），预热完成后 {address} 才接受连接……"
+        )
+    else:
+        console.print(f"[yellow]wulian 正在启动：[/]{address}")
+    ready = ReadyWatch(host, port, f"[green]wulian 已就绪：[/]{address}  （{workers} 个工作进程；"
+                       "Ctrl+C 停止）")  # fmt: skip
+    ready.start()
     try:
         if workers == 1:
             uvicorn.run(application, **options)
         else:  # each worker process builds its own app (engine, caches) from the same settings
             uvicorn.run("wulian.web.app:create_app", factory=True, workers=workers, **options)
     finally:
+        ready.stop()
         if sweeper is not None:
             sweeper.stop()
+
+
+class ReadyWatch:
+    """Says the server is ready once its port accepts connections (after the warm-up, which
+    runs before uvicorn listens), not before: a thread tries to connect to the server's own
+    address every interval until it can, or until the server stops."""
+
+    def __init__(self, host: str, port: int, message: str, *, interval: float = 0.5) -> None:
+        # a server listening on every address is reached on the loopback one
+        self.host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(  # noqa: S104
+            host, host
+        )
+        self.port, self.message, self.interval = port, message, interval
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self.watch, name="serve-ready", daemon=True)
+        self.said = False
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        if self.thread.is_alive() and self.thread is not threading.current_thread():
+            self.thread.join(timeout=5)
+
+    def accepts(self) -> bool:
+        try:
+            with socket.create_connection((self.host, self.port), timeout=self.interval):
+                return True
+        except OSError:
+            return False
+
+    def watch(self) -> None:
+        while not self.stopped.is_set():
+            if self.accepts():
+                console.print(self.message)
+                self.said = True
+                return
+            self.stopped.wait(self.interval)
 
 
 @app.command()

@@ -27,6 +27,7 @@ import hashlib
 import io
 from collections.abc import Sequence
 from enum import StrEnum
+from typing import TypeVar
 
 import polars as pl
 import sqlalchemy as sa
@@ -108,6 +109,30 @@ class PublishedRun(EvaluationRun):
     @property
     def state(self) -> RunStatus:
         return RunStatus(self.status)
+
+
+R = TypeVar("R", bound="PublishedRun")
+CURRENT_LABEL = "当前"
+CURRENT_NOTE = "同一年度有几次已发布的评价时，最后发布的一次为当前结果，其余为被取代的旧结果"
+
+
+def current_published(rows: Sequence[R]) -> dict[str, R]:
+    """The current run of each period among rows: the newest published one (by publication,
+    then id), the one lists, portraits and benefits of that year read; the others published
+    that year are superseded."""
+    out: dict[str, R] = {}
+    for run in rows:
+        if run.status != RunStatus.PUBLISHED.value:
+            continue
+        found = out.get(run.period)
+        if found is None or _published_key(run) > _published_key(found):
+            out[run.period] = run
+    return out
+
+
+def _published_key(run: PublishedRun) -> tuple[dt.datetime, int]:
+    stamp = run.published_at or dt.datetime.min
+    return (stamp.replace(tzinfo=None), int(getattr(run, "id", 0) or 0))
 
 
 def start_notice(run: PublishedRun, *, days: int, today: dt.date) -> None:

@@ -33,6 +33,8 @@ class SpecPages:
     shipped_note: str  # on a version shipped with the platform
     kinds: dict[str, str] | None = None  # kind → label, where specs are of several kinds
     edit_permission: Permission = Permission.ANALYSES_WRITE  # who sees the editor
+    form: str | None = None  # a form for the spec's main figures, at base/{id}/{form}
+    form_label: str = ""  # the link to it, beside the editor
 
 
 def spec_router(pages: SpecPages) -> APIRouter:
@@ -85,6 +87,8 @@ def spec_router(pages: SpecPages) -> APIRouter:
             "base": pages.base,
             "hint": pages.hint,
             "shipped_note": pages.shipped_note,
+            "form_href": f"{pages.base}/{spec.id}/{pages.form}" if pages.form else None,
+            "form_label": pages.form_label,
         }
 
     @router.get(pages.base)

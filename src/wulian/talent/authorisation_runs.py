@@ -80,6 +80,19 @@ def latest(session: Session, *, actor: Actor, year: int) -> AuthorisationRun | N
     )
 
 
+def of_year(session: Session, *, actor: Actor, year: int) -> list[AuthorisationRun]:
+    """Every stored evaluation of year, newest first: the first is the current one, which the
+    page shows and authorising reads; the others are superseded and kept for reference."""
+    actor.require_staff(STAFF_ONLY, Permission.TALENT_READ)
+    return list(
+        session.scalars(
+            sa.select(AuthorisationRun)
+            .where(AuthorisationRun.period == str(year))
+            .order_by(AuthorisationRun.id.desc())
+        )
+    )
+
+
 @dataclass(frozen=True)
 class Listed:
     items: list[AuthorisationResult]

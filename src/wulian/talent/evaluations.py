@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +29,7 @@ from wulian.core.errors import InvalidInput, NotFound, PermissionDenied
 from wulian.core.permissions import Actor, Permission
 from wulian.core.runs import RunStatus
 from wulian.enterprises import read
-from wulian.talent import evaluation, portrait, service
+from wulian.talent import evaluation, portrait, service, sevenform
 from wulian.talent.models import (
     EvaluationResult,
     EvaluationRunRow,
@@ -81,6 +82,36 @@ SPECS = specversions.SpecKind(
     may_read=_may_read, check=_check, shipped=SHIPPED_SPECS,
     may_edit=lambda session, actor, row: service.in_office(session, actor), copies=False,
 )  # fmt: skip
+
+
+def spec_form(
+    session: Session, *, actor: Actor, spec_id: int
+) -> tuple[EvaluationSpecVersion, sevenform.SevenForm]:
+    """A version of the 七维 spec and its weights and tables as a form (the talent office)."""
+    row = SPECS.get(session, actor=actor, spec_id=spec_id)
+    if not service.in_office(session, actor):
+        raise PermissionDenied("只有人才办工作人员可以修改七维人才评价方案")
+    return row, sevenform.form_of(row.text)
+
+
+def save_form(
+    session: Session, *, actor: Actor, spec_id: int, fields: Mapping[str, str], note: str = ""
+) -> EvaluationSpecVersion:
+    """The weights and tables typed into the form, saved as a new version of the spec (as an
+    edit of its text is); every problem of the form named at once, nothing saved."""
+    row, _ = spec_form(session, actor=actor, spec_id=spec_id)
+    form, unreadable = sevenform.read_form(row.text, fields)
+    if unreadable:
+        rest = [p for p in sevenform.check(form) if "请填写" not in p]
+        raise InvalidInput(
+            f"方案有 {len(unreadable) + len(rest)} 处问题，未保存：" + "；".join(unreadable + rest),
+            field="form", problems=unreadable + rest,
+        )  # fmt: skip
+    text = sevenform.write(row.text, form)
+    return specversions.save_text(
+        session, SPECS, actor=actor, text=text, based_on_id=row.id,
+        note=note.strip() or "按表单修改权重和分档",
+    )  # fmt: skip
 
 
 def current_spec(session: Session, *, actor: Actor) -> EvaluationSpecVersion:
@@ -229,12 +260,23 @@ def run_list(session: Session, *, actor: Actor) -> list[EvaluationRunRow]:
 
 
 def latest_published(session: Session) -> EvaluationRunRow | None:
+    """The current evaluation: the newest published run of the latest year (the last published
+    wins within a year, as in every domain's runs); person pages and portraits read it."""
     return session.scalar(
         sa.select(EvaluationRunRow)
         .where(EvaluationRunRow.status == RunStatus.PUBLISHED.value)
-        .order_by(EvaluationRunRow.published_at.desc(), EvaluationRunRow.id.desc())
+        .order_by(
+            EvaluationRunRow.period.desc(), EvaluationRunRow.published_at.desc(),
+            EvaluationRunRow.id.desc(),
+        )
         .limit(1)
-    )
+    )  # fmt: skip
+
+
+def current_of(rows: list[EvaluationRunRow]) -> EvaluationRunRow | None:
+    """Among listed runs, the current one (the one latest_published reads)."""
+    found = runs.current_published(rows)
+    return found[max(found)] if found else None
 
 
 # ---------------------------------------------------------------- results
@@ -338,8 +380,9 @@ class Page:
 def results(
     session: Session, *, actor: Actor, run_id: int, grade: str | None = None, page: int = 1
 ) -> Page:
-    """The people of a run by class (A first, then 待补充 and those below the catalogue), then
-    七维 points; a firm sees its own staff only. The read is audited with the ids shown."""
+    """The people of a run by class (A first), then those 待补充, then those below the
+    catalogue, each group by 七维 points (unknown last); a firm sees its own staff only. The
+    read is audited with the ids shown."""
     run = run_or_raise(session, actor=actor, run_id=run_id)
     base = sa.select(EvaluationResult).where(EvaluationResult.run_id == run.id)
     if actor.enterprise_id is not None:
@@ -371,6 +414,7 @@ def results(
     page = min(max(1, page), pages)
     ordered = base.order_by(
         EvaluationResult.grade.is_(None), EvaluationResult.grade,
+        EvaluationResult.grade_status != "unknown",  # 待补充 together, before those below
         EvaluationResult.score.is_(None), EvaluationResult.score.desc(),
         EvaluationResult.person_id,
     ).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)  # fmt: skip
@@ -390,7 +434,7 @@ def portrait_section(session: Session, actor: Actor, person_id: int) -> portrait
     run, found = person_result(session, actor=actor, person_id=person_id)
     if run is None:
         return portrait.Section("人才评价", [("七维得分", "尚无已发布的人才评价")])
-    period = f"第 {run.id} 次评价（{run.created_at.astimezone(CHINA_TIME):%Y-%m-%d}）"
+    period = f"第 {run.id} 次评价（{run.created_at.astimezone(CHINA_TIME):%Y-%m-%d}，当前结果）"
     if found is None:
         return portrait.Section("人才评价", [("七维得分", f"不在最新一次已发布的评价中：{period}")])
     lines = [

@@ -7,7 +7,7 @@ import datetime as dt
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi import Path as Path_
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
@@ -41,19 +41,32 @@ def _yuan(text: str, label: str) -> int:
 
 
 def parse_instalments(text: str) -> list[programmes.Instalment]:
-    """Instalments typed one a line: 年度，金额（万元），里程碑."""
-    out = []
+    """Instalments typed one a line: 年度，金额（万元），里程碑; InvalidInput naming every line
+    that cannot be read."""
+    out, problems = read_instalments(text)
+    if problems:
+        raise InvalidInput("；".join(problems), field="instalments", problems=problems)
+    return out
+
+
+def read_instalments(text: str) -> tuple[list[programmes.Instalment], list[str]]:
+    """The instalments typed one a line, and every line that cannot be read."""
+    out, problems = [], []
     for number, line in enumerate([x for x in text.splitlines() if x.strip()], 1):
         parts = [p.strip() for p in re.split(r"[,，、\t]", line, maxsplit=2)]
         if len(parts) != 3 or not parts[0].isdigit():
-            raise InvalidInput(
-                f"资助计划第 {number} 行应为“年度，金额（万元），里程碑”，如“2026，40，中试线建成”",
-                field="instalments", value=line[:60],
-            )  # fmt: skip
-        out.append(
-            programmes.Instalment(int(parts[0]), _yuan(parts[1], f"第 {number} 期金额"), parts[2])
-        )
-    return out
+            problems.append(
+                f"资助计划第 {number} 行“{line.strip()[:60]}”应为“年度，金额（万元），里程碑”，"
+                "如“2026，40，中试线建成”"
+            )
+            continue
+        try:
+            amount = _yuan(parts[1], f"资助计划第 {number} 期金额")
+        except InvalidInput as error:
+            problems.append(error.message)
+            continue
+        out.append(programmes.Instalment(int(parts[0]), amount, parts[2]))
+    return out, problems
 
 
 # ---------------------------------------------------------------- programmes and rounds
@@ -142,7 +155,9 @@ def round_create(
     return RedirectResponse(f"/talent/programmes/rounds/{item.id}", status_code=303)
 
 
-def _round_context(request: Request, db: Session, actor: Actor, round_id: int) -> dict[str, Any]:
+def _round_context(
+    request: Request, db: Session, actor: Actor, round_id: int, who: str = ""
+) -> dict[str, Any]:
     item, programme, views = programmes.round_applications(db, actor=actor, round_id=round_id)
     today = today_of(request)
     office = service.in_office(db, actor)
@@ -151,23 +166,30 @@ def _round_context(request: Request, db: Session, actor: Actor, round_id: int) -
         "applications": views, "office": office and actor.has(Permission.TALENT_WRITE),
         "expert": actor.kind == "user" and actor.id in (item.reviewers or []),
         "criteria": programmes.criteria_of(programme),
-        "open_now": item.opens_on <= today <= item.closes_on, "staff": [],
-        "firm": actor.enterprise_id,
+        "open_now": item.opens_on <= today <= item.closes_on, "candidates": [],
+        "matched": 0, "who": who, "firm": actor.enterprise_id,
     }  # fmt: skip
-    if actor.enterprise_id is not None and context["open_now"]:
+    applies = actor.enterprise_id is not None or context["office"]
+    if applies and context["open_now"]:
         try:
-            context["staff"] = service.list_people(db, actor=actor, keys=keys_of(request))
+            context["candidates"], context["matched"] = programmes.candidates(
+                db, actor=actor, keys=keys_of(request), round_id=round_id, search=who
+            )
         except KeyMissing as missing:
             context["key_missing"] = missing.message
     return context
 
 
 @pages.get("/talent/programmes/rounds/{round_id}")
-def round_page(request: Request, round_id: RoundId, db: DB, actor: CurrentActor) -> Response:
+def round_page(
+    request: Request, round_id: RoundId, db: DB, actor: CurrentActor,
+    who: Annotated[str, Query(max_length=50, title="查找人员")] = "",
+) -> Response:  # fmt: skip
     """A round: applications (ranked for the talent office), scoring for its experts, a firm's
-    own applications and the application form while the round is open."""
+    own applications and the application form while the round is open (people chosen by name,
+    searchable)."""
     try:
-        context = _round_context(request, db, actor, round_id)
+        context = _round_context(request, db, actor, round_id, who)
     except PermissionDenied as error:
         programmes.refused(
             db, actor=actor, attempt="查看人才项目申报", error=error,
@@ -255,11 +277,19 @@ def application_decide(
         if decision not in ("award", "decline"):
             raise InvalidInput("请选择立项资助或不予资助", field="decision")
         award = decision == "award"
+        unread: dict[str, list[str]] = {}
+        amount_yuan = None
+        if award and amount.strip():
+            try:
+                amount_yuan = _yuan(amount, "资助金额")
+            except InvalidInput as error:
+                unread["amount"] = [error.message]
+        plan, plan_problems = read_instalments(instalments) if award else ([], [])
+        if plan_problems:
+            unread["instalments"] = plan_problems
         programmes.decide(
             db, actor=actor, application_id=application_id, award=award, note=note,
-            amount_yuan=_yuan(amount, "资助金额") if award else None,
-            instalments=parse_instalments(instalments) if award else (),
-            today=today_of(request),
+            amount_yuan=amount_yuan, instalments=plan, today=today_of(request), unread=unread,
         )  # fmt: skip
     except WulianError as error:
         programmes.refused(

@@ -21,7 +21,7 @@ talent office as the policy's department. Refused steps change nothing and are a
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +35,7 @@ from wulian.core.permissions import Actor, Permission
 from wulian.enterprises import read
 from wulian.policy import service as policy
 from wulian.talent import service
+from wulian.talent.crypto import Keys, mask
 from wulian.talent.models import Consent, Person
 from wulian.talent.programme_models import (
     AwardInstalment,
@@ -50,6 +51,10 @@ OFFICE_DECIDES = "只有人才办工作人员可以决定人才项目资助"
 OFFICE_CONFIRMS = "只有人才办工作人员可以确认里程碑"
 OWN_STAFF = "企业只能为本企业在职人员申报人才项目"
 NOT_EXPERT = "您不是本批次的评审专家，不能评分"
+NO_FIRM = (
+    "人员 #{id} 是人才库人员，没有登记所在的园区企业：人才项目资助按里程碑由所在企业兑现，"
+    "只能为在园区企业任职的人员申报。请先登记此人所在的企业，再申报"
+)
 STATES = {"submitted": "评审中", "awarded": "已立项资助", "declined": "未入选"}
 MAX_INSTALMENTS = 10
 
@@ -228,6 +233,8 @@ def apply(
         raise PermissionDenied("人才项目由人员所在企业或人才办申报", field="person_id")
     if person is None:
         raise NotFound("没有这条人员记录")
+    if person.enterprise_id is None:
+        raise InvalidInput(NO_FIRM.format(id=person.id), field="person_id")
     if today > item.closes_on:
         raise InvalidInput(
             f"“{programme.name}”{item.name}的申报已于 {item.closes_on.isoformat()} 截止，"
@@ -267,6 +274,77 @@ def apply(
     session.add(application)
     session.flush()
     return application
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A person one may apply for, as the application form offers them: name, masked identity
+    number, firm; why they cannot be chosen, if they cannot."""
+
+    id: int
+    name: str
+    identity_masked: str
+    firm_name: str
+    reason: str = ""  # empty: may be applied for
+
+
+MAX_CANDIDATES = 50
+
+
+def candidates(
+    session: Session, *, actor: Actor, keys: Keys, round_id: int, search: str = ""
+) -> tuple[list[Candidate], int]:
+    """The people actor may apply for in a round (a firm: its own staff; the talent office:
+    everyone), matching search (part of the name, or the person number), those who may be
+    applied for first, at most MAX_CANDIDATES, and how many matched; the read is audited."""
+    actor.require(Permission.TALENT_WRITE)
+    if actor.enterprise_id is None and not service.in_office(session, actor):
+        raise PermissionDenied("人才项目由人员所在企业或人才办申报")
+    get_round(session, round_id)
+    query = sa.select(Person)
+    if actor.enterprise_id is not None:
+        query = query.where(Person.enterprise_id == actor.enterprise_id)
+    text = search.strip().lstrip("#＃")
+    if text.isdigit():
+        query = query.where(Person.id == int(text))
+    elif text:
+        query = query.where(Person.name.contains(text[:50], autoescape=True))
+    people = list(session.scalars(query.order_by(Person.id)))
+    ids = [p.id for p in people]
+    consented = set(
+        session.scalars(service.consented(session, "recognition").where(Consent.person_id.in_(ids)))
+    )
+    applied = set(
+        session.scalars(
+            sa.select(ProgrammeApplication.person_id).where(
+                ProgrammeApplication.round_id == round_id
+            )
+        )
+    )
+
+    def why(p: Person) -> str:
+        if p.enterprise_id is None:
+            return "人才库人员（无单位），须先登记所在企业"
+        if p.id not in consented:
+            return "未同意“人才认定”"
+        return "已申报本批次" if p.id in applied else ""
+
+    found = sorted(((why(p), p) for p in people), key=lambda x: (x[0] != "", x[1].name, x[1].id))
+    shown = found[:MAX_CANDIDATES]
+    firms = read.names(session, {p.enterprise_id for _, p in shown if p.enterprise_id})
+    out = [
+        Candidate(
+            p.id, p.name, mask(keys.decrypt(p.id_cipher)),
+            firms.get(p.enterprise_id, "") if p.enterprise_id else "人才库（无单位）", reason,
+        )
+        for reason, p in shown
+    ]  # fmt: skip
+    if out:
+        audit.record(
+            session, action="talent.people_read", object_type="talent_people",
+            after={"ids": [c.id for c in out], "purpose": "programme", "round_id": round_id},
+        )  # fmt: skip
+    return out, len(ids)
 
 
 @dataclass(frozen=True)
@@ -510,13 +588,56 @@ class Instalment:
     milestone: str
 
 
+def award_problems(
+    programme: Programme, found: ProgrammeApplication, *, amount_yuan: int | None,
+    instalments: Sequence[Instalment], today: dt.date, unread: Mapping[str, Sequence[str]],
+) -> list[str]:  # fmt: skip
+    """Every reason an award cannot be made as asked, in the form's order; unread holds what the
+    form could not read, by field ("amount", "instalments"), reported as read and not checked
+    again."""
+    problems: list[str] = []
+    if found.enterprise_id is None:
+        problems.append(
+            "人才库人员（无单位）的资助按所在企业兑现：请先登记此人所在的企业，再决定资助"
+        )
+    low, high = programme.min_award_yuan, programme.max_award_yuan
+    problems += unread.get("amount", [])
+    if "amount" not in unread and (amount_yuan is None or not low <= amount_yuan <= high):
+        problems.append(
+            f"“{programme.name}”的资助金额应在 {service.wan(low)} 万元到 {service.wan(high)} 万元"
+            "之间" + ("（未填写）" if amount_yuan is None else
+                       f"，填写的是 {service.wan(amount_yuan)} 万元")
+        )  # fmt: skip
+    problems += unread.get("instalments", [])
+    if "instalments" in unread:
+        pass  # the plan as typed cannot be added up; its readable lines are checked below
+    elif not instalments or len(instalments) > MAX_INSTALMENTS:
+        problems.append(f"请分 1–{MAX_INSTALMENTS} 期填写资助计划")
+    elif amount_yuan is not None and sum(i.amount_yuan for i in instalments) != amount_yuan:
+        problems.append(
+            f"各期金额合计 {service.wan(sum(i.amount_yuan for i in instalments))} 万元，"
+            f"应等于资助金额 {service.wan(amount_yuan)} 万元"
+        )
+    for number, part in enumerate(instalments, 1):
+        if part.amount_yuan <= 0 or not part.milestone.strip():
+            problems.append(f"资助计划第 {number} 期须有大于 0 的金额和里程碑")
+        if not today.year <= part.year <= today.year + 10:
+            problems.append(
+                f"资助计划第 {number} 期的兑现年度 {part.year} 应在 "
+                f"{today.year}–{today.year + 10} 年之间"
+            )
+    return problems
+
+
 def decide(
     session: Session, *, actor: Actor, application_id: int, award: bool, note: str,
     amount_yuan: int | None = None, instalments: Sequence[Instalment] = (),
-    today: dt.date,
+    today: dt.date, unread: Mapping[str, Sequence[str]] | None = None,
 ) -> ProgrammeApplication:  # fmt: skip
     """The talent office awards (an amount in the programme's range, paid in instalments that add
-    up to it, each with its milestone) or declines an application that experts have scored."""
+    up to it, each with its milestone) or declines an application that experts have scored; an
+    award asked for wrongly is refused with every problem at once (see award_problems)."""
+    unread = unread or {}
     _office(session, actor, OFFICE_DECIDES)
     found = session.get(ProgrammeApplication, application_id)
     if found is None:
@@ -537,34 +658,16 @@ def decide(
         found.decision_note = note[:500]
         session.flush()
         return found
-    if found.enterprise_id is None:
+    problems = award_problems(
+        programme, found, amount_yuan=amount_yuan, instalments=instalments, today=today,
+        unread=unread,
+    )  # fmt: skip
+    if problems:
         raise InvalidInput(
-            "人才库人员（无单位）的资助按所在企业兑现：请先登记此人所在的企业，再决定资助",
-            field="state",
-        )
-    low, high = programme.min_award_yuan, programme.max_award_yuan
-    if amount_yuan is None or not low <= amount_yuan <= high:
-        raise InvalidInput(
-            f"“{programme.name}”的资助金额应在 {service.wan(low)} 万元到 {service.wan(high)} 万元"
-            "之间",
-            field="amount",
-        )
-    if not instalments or len(instalments) > MAX_INSTALMENTS:
-        raise InvalidInput(f"请分 1–{MAX_INSTALMENTS} 期填写资助计划", field="instalments")
-    if sum(i.amount_yuan for i in instalments) != amount_yuan:
-        raise InvalidInput(
-            f"各期金额合计 {service.wan(sum(i.amount_yuan for i in instalments))} 万元，"
-            f"应等于资助金额 {service.wan(amount_yuan)} 万元",
-            field="instalments",
-        )
-    for part in instalments:
-        if part.amount_yuan <= 0 or not part.milestone.strip():
-            raise InvalidInput("每期须有大于 0 的金额和里程碑", field="instalments")
-        if not today.year <= part.year <= today.year + 10:
-            raise InvalidInput(
-                f"兑现年度 {part.year} 应在 {today.year}–{today.year + 10} 年之间",
-                field="instalments",
-            )
+            f"资助决定有 {len(problems)} 处问题，未保存："
+            + "；".join(f"{n}. {p}" for n, p in enumerate(problems, 1)),
+            field="decision", problems=problems,
+        )  # fmt: skip
     found.state, found.decided_on, found.decided_by = "awarded", today, actor.label
     found.amount_yuan, found.decision_note = amount_yuan, note[:500]
     for seq, part in enumerate(sorted(instalments, key=lambda i: i.year), 1):

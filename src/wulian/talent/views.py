@@ -39,6 +39,7 @@ from wulian.talent import (
     scarcity,
     schemas,
     service,
+    sevenform,
 )
 from wulian.talent.crypto import KeyMissing, Keys
 
@@ -316,20 +317,25 @@ def authorisation_page(
     request: Request, db: DB, actor: CurrentActor, year: YearQ = None,
     status: Annotated[str | None, Query(max_length=12, title="结论")] = None,
     page: Annotated[int, Query(ge=1, le=100_000, title="页码")] = 1,
+    run: Annotated[int | None, Query(ge=1, title="评价编号")] = None,
 ) -> Response:  # fmt: skip
     today = today_of(request)
     year = year or today.year - 1
     return render(
         request, "talent/authorisations.html",
-        _authorisation_context(db, actor, year, today, status, page),
+        _authorisation_context(db, actor, year, today, status, page, run),
     )  # fmt: skip
 
 
 def _authorisation_context(
-    db: Session, actor: Actor, year: int, today: dt.date, status: str | None, page: int
-) -> dict[str, Any]:
-    """The stored evaluation of year (none yet: the office evaluates), a page of its firms."""
-    run = authorisation_runs.latest(db, actor=actor, year=year)
+    db: Session, actor: Actor, year: int, today: dt.date, status: str | None, page: int,
+    run_id: int | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """The stored evaluations of year (none yet: the office evaluates): the current one (the
+    newest) or an older one asked for, and a page of its firms."""
+    year_runs = authorisation_runs.of_year(db, actor=actor, year=year)
+    current = year_runs[0] if year_runs else None
+    run = next((r for r in year_runs if r.id == run_id), current) if run_id else current
     listed = (
         authorisation_runs.results(db, actor=actor, run_id=run.id, status=status, page=page)
         if run is not None
@@ -337,6 +343,7 @@ def _authorisation_context(
     )
     return {
         "actor": actor, "year": year, "today": today, "run": run, "listed": listed,
+        "year_runs": year_runs, "current_run": current,
         "status": status or "", "statuses": authorisation_runs.STATUSES, "error": None,
         "granted": service.authorisations(db, actor=actor, today=today),
         "office": service.in_office(db, actor) and actor.has(Permission.TALENT_WRITE),
@@ -409,9 +416,10 @@ PageQ = Annotated[int, Query(ge=1, le=100_000, title="页码")]
 
 def _evaluations_context(db: Session, actor: Actor) -> dict[str, Any]:
     office = service.in_office(db, actor)
+    listed = evaluations.run_list(db, actor=actor)
     return {
         "actor": actor, "office": office and actor.has(Permission.TALENT_WRITE),
-        "runs": evaluations.run_list(db, actor=actor), "error": None,
+        "runs": listed, "current_run": evaluations.current_of(listed), "error": None,
     }  # fmt: skip
 
 
@@ -451,6 +459,7 @@ def _run_context(
     return {
         "actor": actor, "run": run, "listed": listed, "grade": grade or "",
         "filters": evaluations.GRADE_FILTERS, "error": None,
+        "current_run": evaluations.latest_published(db),
         "office": service.in_office(db, actor) and actor.has(Permission.TALENT_WRITE),
     }  # fmt: skip
 
@@ -502,6 +511,55 @@ def evaluation_withdraw(
     )  # fmt: skip
 
 
+SpecId = Annotated[int, Path_(title="方案版本编号")]
+
+
+def _spec_form_context(
+    db: Session, actor: Actor, spec_id: int, fields: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    row, form = evaluations.spec_form(db, actor=actor, spec_id=spec_id)
+    if fields is not None:  # shown again as typed
+        form, _ = sevenform.read_form(row.text, fields)
+    return {
+        "actor": actor, "spec": row, "form": form, "extra_rows": sevenform.EXTRA_ROWS,
+        "row_label": sevenform.row_label, "total": sevenform.WEIGHT_TOTAL, "error": None,
+        "note": (fields or {}).get("note", ""),
+    }  # fmt: skip
+
+
+@pages.get("/talent/evaluation/specs/{spec_id}/form")
+def evaluation_spec_form(
+    request: Request, spec_id: SpecId, db: DB, actor: CurrentActor
+) -> Response:
+    """The 七维 spec's weights and scoring tables as a form (the talent office)."""
+    try:
+        context = _spec_form_context(db, actor, spec_id)
+    except PermissionDenied as error:
+        _refused(db, actor, "修改七维人才评价方案", error, None)
+        raise
+    return render(request, "talent/spec_form.html", context)
+
+
+@pages.post("/talent/evaluation/specs/{spec_id}/form")
+def evaluation_spec_form_save(
+    request: Request, spec_id: SpecId, db: DB, actor: CurrentActor, form: FormFields
+) -> Response:
+    """Save the form's weights and tables as a new version of the 七维 spec."""
+    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    try:
+        row = evaluations.save_form(
+            db, actor=actor, spec_id=spec_id, fields=fields, note=fields.get("note", "")[:500]
+        )
+    except PermissionDenied as error:
+        _refused(db, actor, "修改七维人才评价方案", error, None)
+        raise
+    except WulianError as error:
+        db.rollback()
+        context = _spec_form_context(db, actor, spec_id, fields) | {"error": error}
+        return render(request, "talent/spec_form.html", context, status_code=error.status)
+    return RedirectResponse(f"/talent/evaluation/specs/{row.id}?saved=1", status_code=303)
+
+
 EVALUATION_SPEC_PAGES = SpecPages(
     base="/talent/evaluation/specs",
     kind=evaluations.SPECS,
@@ -510,5 +568,7 @@ EVALUATION_SPEC_PAGES = SpecPages(
     " codes（等级数值的中文名称）；每个维度须有一个 steps 分档表。保存前检查格式、权重和分档。",
     shipped_note="平台内置的默认方案：权重与分档不是官方数值，请按本地方案修改。",
     edit_permission=Permission.TALENT_WRITE,
+    form="form",
+    form_label="按表单修改权重和分档",
 )
 pages.include_router(spec_router(EVALUATION_SPEC_PAGES))

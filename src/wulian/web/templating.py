@@ -44,6 +44,16 @@ def thousands(value: int | float | str | None) -> str:
     return f"{value:,}"
 
 
+def wan(yuan: int | float | None, places: int = 2) -> str:
+    """An amount in yuan as 万元 a person reads it: 20–500 万元 and 12.5 万元, never 20.0 or
+    12.50 (up to places decimals, trailing zeros dropped, thousands separators); missing is a
+    dash, never 0."""
+    if yuan is None:
+        return "—"
+    text = f"{yuan / 10_000:,.{places}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def measure(value: float | None, metric: Any) -> str:
     """A metric's value as a person reads it: a ratio as a percentage (资产负债率 24.56%, not
     0.2456), anything else with thousands separators (职工总数 4,690)."""
@@ -130,7 +140,7 @@ def build_templates(zone_name: str, limits: dict[str, int] | None = None) -> Jin
     )
     env.filters.update(
         china_time=china_time, thousands=thousands, money=money, chain_name=chain_name,
-        measure=measure, unit_of=unit_of, staff=staff,
+        measure=measure, unit_of=unit_of, staff=staff, wan=wan,
     )  # fmt: skip
     env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}
     return templates

@@ -49,7 +49,7 @@ def test_evaluate_writes_one_row_per_firm_and_policy_and_explains(tmp_path: Path
     assert table["status"].to_list() == ["eligible", "ineligible", "unknown"]
     assert table["amount"].to_list() == [10.0, 0.0, None]
     assert table["missing_names"].to_list()[2] == "上年研发费用"
-    assert "研发费用增量 -100 万元 > 0" in result.output
+    assert "研发费用增量 -100 万元，未超过 0" in result.output  # failed: not "> 0"
     assert "示范区科〔2023〕12号 第三条" in result.output
 
 

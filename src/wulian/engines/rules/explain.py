@@ -64,6 +64,16 @@ class Check:
         )
         return f"{self.left} {self.left_value}，需 {self.op} {right}"
 
+    def detail(self) -> str:
+        """The comparison as the explanation's line shows it: as written when it holds
+        (2.63% ≥ 1%), what went wrong when it fails (2.63%，低于 5%), what is needed when a
+        value is missing (缺失，需 ≥ 5%)."""
+        if self.holds is True:
+            return f"{self.left} {self.left_value} {self.op} {self.right_value}"
+        if self.holds is False:
+            return f"{self.left} {self.left_value}，{_FAILED[self.op]} {self.right_value}"
+        return f"{self.left} {self.left_value}，需 {self.op} {self.right_value}"
+
 
 @dataclass(frozen=True)
 class ConditionLine:
@@ -114,9 +124,7 @@ class Explanation:
         out += [f"  {name}：{value}" for name, value in self.values]
         for line in self.conditions:
             mark = {True: "✓", False: "✗", None: "?"}[line.holds]
-            detail = "；".join(
-                f"{c.left} {c.left_value} {c.op} {c.right_value}" for c in line.checks
-            )
+            detail = "；".join(c.detail() for c in line.checks)
             out.append(f"  {mark} {line.name}" + (f"（{detail}）" if detail else ""))
         if self.missing:
             out.append("  缺少数据：" + "、".join(name for _, name in self.missing))
@@ -127,6 +135,8 @@ class Explanation:
 
 
 _OPS = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "==": "=", "!=": "≠"}
+# what a failed comparison's value is, against the other side (a ≥ b fails: a 低于 b)
+_FAILED = {"≥": "低于", ">": "未超过", "≤": "高于", "<": "不低于", "=": "不等于", "≠": "等于"}
 
 
 def explain_row(policy: Policy, row: dict[str, Any], params: dict[str, Dated]) -> Explanation:
