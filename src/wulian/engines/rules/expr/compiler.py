@@ -403,7 +403,11 @@ class Compiler(Arithmetic):
         raise TypeError(node)  # pragma: no cover
 
     def gap(self, node: Node) -> pl.Expr:
-        """How far a condition is from holding where it fails (`shortfall` where it is false)."""
+        """How far a condition is from holding where it fails (`shortfall` where it is false):
+        read only on the rows where node is false, so it may assume so. Then every item of a
+        false `or` is false (its gap, the least of theirs, needs no test of them), and a false
+        `and` has a false item (its gap, the greatest of its false items', ≥ 0, is that of
+        `shortfall`'s: the 0 of the true ones never the greatest)."""
         if (
             isinstance(node, Compare)
             and node.op not in ("==", "!=")
@@ -419,8 +423,11 @@ class Compiler(Arithmetic):
                 out = (a - right).abs() / pl.when(right == 0).then(1.0).otherwise(right.abs())
             return out.fill_null(math.inf)
         if isinstance(node, Logic):
-            parts = [shortfall(item, self) for item in node.items]
-            return self.greatest(parts) if node.op == "and" else pl.min_horizontal(parts)
+            if node.op == "or":
+                return pl.min_horizontal([self.gap(item) for item in node.items])
+            return self.greatest(
+                [pl.when(self.compile(item).not_()).then(self.gap(item)) for item in node.items]
+            )
         return pl.lit(math.inf)
 
     def greatest(self, parts: Sequence[pl.Expr]) -> pl.Expr:
@@ -515,10 +522,15 @@ def _fast_scale(
     least, greatest = float(x.min()), float(x.max())
     if math.isnan(least) or math.isnan(greatest):
         return None
+    head = x[:_SAMPLE]
     for scale in range(_FAST_SCALES):
         power = 10.0**scale
         if max(-least, greatest) * power >= 2.0**48:
             continue
+        if x.size > _SAMPLE:  # a scale the first values refute is refuted: no pass over all
+            h = np.round(head * power)
+            if not np.array_equal(h if scale == 0 else h / power, head):
+                continue
         k = np.round(x * power)
         back = k if scale == 0 else k / power  # numpy divides (no reciprocal): exactly rounded
         if np.array_equal(back, x):
@@ -528,3 +540,4 @@ def _fast_scale(
 
 
 _FAST_SCALES = 4
+_SAMPLE = 4096
