@@ -414,6 +414,11 @@ class Compiler(Arithmetic):
             and self.checker.type(node.left) == "number"
         ):
             a = self.display(node.left)
+            if isinstance(node.left, Name) and self.points and node.left.name not in self.spans:
+                info = self.numbers.get(node.left.name)
+                if info is not None and info.shown is not None:
+                    # the input as given (its `shown` adds 0.0, for −0.0: the same after abs)
+                    a = pl.col(node.left.name).cast(pl.Float64)
             t_exact = self.constant(node.right)
             if t_exact is not None:
                 t = float(t_exact)
@@ -425,8 +430,10 @@ class Compiler(Arithmetic):
         if isinstance(node, Logic):
             if node.op == "or":
                 return pl.min_horizontal([self.gap(item) for item in node.items])
-            return self.greatest(
-                [pl.when(self.compile(item).not_()).then(self.gap(item)) for item in node.items]
+            # the greatest of the false items' (one at least: ≥ 0), -1 standing for the others
+            return pl.max_horizontal(
+                pl.when(self.compile(item).not_()).then(self.gap(item)).otherwise(-1.0)
+                for item in node.items
             )
         return pl.lit(math.inf)
 
