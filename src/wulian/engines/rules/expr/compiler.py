@@ -437,18 +437,6 @@ class Compiler(Arithmetic):
             )
         return pl.lit(math.inf)
 
-    def greatest(self, parts: Sequence[pl.Expr]) -> pl.Expr:
-        """The greatest of shortfalls (never negative nor NaN), nulls left out, null where every
-        one is: max_horizontal's result, without its slow path for nulls. The maximum is a
-        column of its own: read twice, inlined it would be computed twice (and a nested one
-        four times)."""
-        if not parts:
-            return pl.lit(None, pl.Float64)
-        if len(parts) == 1:
-            return parts[0]
-        most = self.let(pl.max_horizontal([part.fill_null(-1.0) for part in parts]))
-        return pl.when(most >= 0).then(most)
-
     def member(self, node: Member) -> pl.Expr:
         if isinstance(node.within, Name):
             item = self.compile(node.item)
