@@ -1,7 +1,8 @@
 """Near misses, row by row: how far each failed condition is from holding (worst, near and the
-trace's shortfalls) is computed after each pass on the rows where the condition fails only, and
-must be what the definition gives for every row — checked against a plain-Python reference on
-random firms with blanks (rows decided by the first pass and rows redone on intervals)."""
+trace's shortfalls) is read only where the condition fails, and computed so (a false `or`'s items
+all fail, a false `and`'s true items are left out, nested ones alike); it must be what the
+definition gives for every row — checked against a plain-Python reference on random firms with
+blanks (rows decided by the first pass and rows redone on intervals)."""
 
 from __future__ import annotations
 
@@ -37,6 +38,9 @@ conditions:
   - {key: cost, name: 成本不高于收入或直接认定, expr: z <= y or flag}
   - {key: both, name: 合计50万元以上且有收入, expr: x + z >= 50 and y > 0}
   - {key: cover, name: 成本不低于研发费用, expr: z - x >= 0}
+  - key: nested
+    name: 嵌套的且与或
+    expr: (x >= 20 and (z <= 40 or y >= 100)) or (ratio >= 5% and not flag) or x <= z / 4
 """
 
 POLICY = load(GAPS, "gaps.yaml")

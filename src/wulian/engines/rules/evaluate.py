@@ -509,13 +509,20 @@ class _Compiled:
             .alias("n_failed"),
             *shortfalls,
         )
-        worst = compiler.greatest(
-            [
-                pl.when(pl.col(c) == False).then(  # noqa: E712
-                    pl.col(f"s.{k.key}") if trace else compiler.gap(policy.tree("conditions", i))
-                )
-                for i, (c, k) in enumerate(zip(conditions, policy.conditions, strict=True))
-            ]
+        # each failed condition's gap (≥ 0; -1 where it does not fail): an ineligible row
+        # fails one at least, so the greatest is its worst
+        gaps = [
+            pl.when(pl.col(c).not_())
+            .then(pl.col(f"s.{k.key}") if trace else compiler.gap(policy.tree("conditions", i)))
+            .otherwise(-1.0)
+            for i, (c, k) in enumerate(zip(conditions, policy.conditions, strict=True))
+        ]
+        worst = (
+            pl.lit(None, pl.Float64)
+            if not gaps
+            else gaps[0]
+            if len(gaps) == 1
+            else pl.max_horizontal(gaps)
         )
         frame = put(
             frame,

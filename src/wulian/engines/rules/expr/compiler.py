@@ -403,13 +403,22 @@ class Compiler(Arithmetic):
         raise TypeError(node)  # pragma: no cover
 
     def gap(self, node: Node) -> pl.Expr:
-        """How far a condition is from holding where it fails (`shortfall` where it is false)."""
+        """How far a condition is from holding where it fails (`shortfall` where it is false):
+        read only on the rows where node is false, so it may assume so. Then every item of a
+        false `or` is false (its gap, the least of theirs, needs no test of them), and a false
+        `and` has a false item (its gap, the greatest of its false items', ≥ 0, is that of
+        `shortfall`'s: the 0 of the true ones never the greatest)."""
         if (
             isinstance(node, Compare)
             and node.op not in ("==", "!=")
             and self.checker.type(node.left) == "number"
         ):
             a = self.display(node.left)
+            if isinstance(node.left, Name) and self.points and node.left.name not in self.spans:
+                info = self.numbers.get(node.left.name)
+                if info is not None and info.shown is not None:
+                    # the input as given (its `shown` adds 0.0, for −0.0: the same after abs)
+                    a = pl.col(node.left.name).cast(pl.Float64)
             t_exact = self.constant(node.right)
             if t_exact is not None:
                 t = float(t_exact)
@@ -419,21 +428,14 @@ class Compiler(Arithmetic):
                 out = (a - right).abs() / pl.when(right == 0).then(1.0).otherwise(right.abs())
             return out.fill_null(math.inf)
         if isinstance(node, Logic):
-            parts = [shortfall(item, self) for item in node.items]
-            return self.greatest(parts) if node.op == "and" else pl.min_horizontal(parts)
+            if node.op == "or":
+                return pl.min_horizontal([self.gap(item) for item in node.items])
+            # the greatest of the false items' (one at least: ≥ 0), -1 standing for the others
+            return pl.max_horizontal(
+                pl.when(self.compile(item).not_()).then(self.gap(item)).otherwise(-1.0)
+                for item in node.items
+            )
         return pl.lit(math.inf)
-
-    def greatest(self, parts: Sequence[pl.Expr]) -> pl.Expr:
-        """The greatest of shortfalls (never negative nor NaN), nulls left out, null where every
-        one is: max_horizontal's result, without its slow path for nulls. The maximum is a
-        column of its own: read twice, inlined it would be computed twice (and a nested one
-        four times)."""
-        if not parts:
-            return pl.lit(None, pl.Float64)
-        if len(parts) == 1:
-            return parts[0]
-        most = self.let(pl.max_horizontal([part.fill_null(-1.0) for part in parts]))
-        return pl.when(most >= 0).then(most)
 
     def member(self, node: Member) -> pl.Expr:
         if isinstance(node.within, Name):
@@ -515,10 +517,15 @@ def _fast_scale(
     least, greatest = float(x.min()), float(x.max())
     if math.isnan(least) or math.isnan(greatest):
         return None
+    head = x[:_SAMPLE]
     for scale in range(_FAST_SCALES):
         power = 10.0**scale
         if max(-least, greatest) * power >= 2.0**48:
             continue
+        if x.size > _SAMPLE:  # a scale the first values refute is refuted: no pass over all
+            h = np.round(head * power)
+            if not np.array_equal(h if scale == 0 else h / power, head):
+                continue
         k = np.round(x * power)
         back = k if scale == 0 else k / power  # numpy divides (no reciprocal): exactly rounded
         if np.array_equal(back, x):
@@ -528,3 +535,4 @@ def _fast_scale(
 
 
 _FAST_SCALES = 4
+_SAMPLE = 4096
