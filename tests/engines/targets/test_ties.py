@@ -6,10 +6,9 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
+from tests.engines.targets.test_rank import FIRMS, TAXONOMY
 from wulian.core.errors import InvalidFile
 from wulian.engines.targets import MAXIMUM, TargetIndex, from_frame
-
-from tests.engines.targets.test_rank import FIRMS, TAXONOMY
 
 QUERIES = pl.DataFrame(
     {
