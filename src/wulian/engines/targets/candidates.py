@@ -216,6 +216,8 @@ class TieRows:
     buys: np.ndarray  # bool: the zone firm buys from the candidate (else it sells to it)
     product: list[str]
     amount: np.ndarray  # 万元 a year, NaN unknown
+    zone_code: np.ndarray  # int64: the number of each tie's zone firm in zones
+    zones: dict[str, int]
 
 
 def check_ties(
@@ -271,11 +273,16 @@ def check_ties(
     firm = np.array([positions[k or ""] for k in ids], np.int64)
     order = np.argsort(firm, kind="stable")
     pick = order.tolist()
+    zone_ids = [zones[i] or "" for i in pick]
+    numbers: dict[str, int] = {}
+    codes = np.array([numbers.setdefault(z, len(numbers)) for z in zone_ids], np.int64)
     return TieRows(
         firm=firm[order],
-        zone=[zones[i] or "" for i in pick],
+        zone=zone_ids,
         zone_name=[names[i] or zones[i] or "" for i in pick],
         buys=np.array([DIRECTIONS[directions[i] or ""] == "buys" for i in pick], dtype=bool),
         product=[products[i] or "" for i in pick],
         amount=amount[order] if len(pick) else np.zeros(0),
+        zone_code=codes,
+        zones=numbers,
     )

@@ -252,9 +252,9 @@ def score(
 def _tied_to_zone(tie_rows: TieRows, zone: set[str], firms: int) -> np.ndarray:
     """Firms with a tie to one of the zone firms."""
     hit = np.zeros(firms, dtype=bool)
-    if zone and len(tie_rows.firm):
-        inside = np.array([z in zone for z in tie_rows.zone], dtype=bool)
-        hit[tie_rows.firm[inside]] = True
+    wanted = np.array([tie_rows.zones[z] for z in zone if z in tie_rows.zones], np.int64)
+    if len(wanted):
+        hit[tie_rows.firm[np.isin(tie_rows.zone_code, wanted)]] = True
     return hit
 
 
