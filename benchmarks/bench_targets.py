@@ -294,7 +294,8 @@ def speed(count: int, queries: int, ties: int = 0) -> None:
         checked = index.check_ties(table)
         wall, used = time.perf_counter() - started, time.process_time() - started_cpu
         print(
-            f"往来表 {table.height:,} 行（园区企业 Z0–Z499），检查 {wall:.1f} 秒（CPU {used:.1f} 秒）"
+            f"往来表 {table.height:,} 行（园区企业 Z0–Z499），"
+            f"检查 {wall:.1f} 秒（CPU {used:.1f} 秒）"
         )
         times, cpu, rows = [], [], []
         for at, need in enumerate(asked[:queries]):
