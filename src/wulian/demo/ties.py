@@ -7,6 +7,7 @@ show in the demo zone."""
 from __future__ import annotations
 
 import datetime as dt
+from itertools import zip_longest
 
 from sqlalchemy.orm import Session
 
@@ -33,14 +34,16 @@ def build(session: Session, *, actor: Actor, today: dt.date) -> int:
                 session, actor=actor, chain=chain.spec.id, node=gap.key,
                 year=found.state.year, top_k=4,
             )  # fmt: skip
-            pairs: list[tuple[int, str, str]] = []
-            for d in node.downstream:
-                pairs += [(f, "buys", p) for f, _, _ in health.node(d.key).top[:1]
-                          for p in node.need.products[:1]]  # fmt: skip
-            for u in node.upstream:
-                products = found.spec.node(u.key).products
-                pairs += [(f, "sells", p) for f, _, _ in health.node(u.key).top[:1]
-                          for p in products[:1]]  # fmt: skip
+            buyers = [
+                (f, "buys", p)
+                for d in node.downstream
+                for f, _, _ in health.node(d.key).top[:1]
+                for p in node.need.products[:1]
+            ]
+            sellers = [(f, "sells", p) for u in node.upstream
+                       for f, _, _ in health.node(u.key).top[:1]
+                       for p in found.spec.node(u.key).products[:1]]  # fmt: skip
+            pairs = [x for pair in zip_longest(buyers, sellers) for x in pair if x is not None]
             for at, (target, (zone_id, direction, product)) in enumerate(
                 zip(targets[1:3], pairs, strict=False)
             ):
