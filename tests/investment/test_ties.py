@@ -55,6 +55,11 @@ def test_a_tie_is_checked_and_a_duplicate_or_a_suspect_amount_refused(world, map
         _create(world, "officer_a", partner="图谱正极有限公司")
     with pytest.raises(InvalidInput, match="没有统一社会信用代码为 91330800MA2ABCDE1X 的企业"):
         _create(world, "officer_a", partner="91330800MA2ABCDE1X")
+    with pytest.raises(InvalidInput, match="913308007045678912”校验位不正确") as caught:
+        _create(world, "officer_a", partner="913308007045678912")  # all digits: not a number
+    assert caught.value.extra["field"] == "partner"
+    with pytest.raises(InvalidInput, match="企业名录里没有编号为 99999999999 的企业"):
+        _create(world, "officer_a", partner="99999999999")
     with pytest.raises(InvalidInput, match="方向应为“采购自”"):
         _create(world, "officer_a", direction="买", product="另一种")
     with pytest.raises(InvalidInput, match="疑似按元填写（按元即 1200 万元）"):

@@ -86,10 +86,18 @@ def _amount(text: str) -> tuple[int | None, Decimal | None]:
     return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP)), value
 
 
-def _firm(session: Session, actor: Actor, text: str) -> read.Firm | None:
+def _firm(session: Session, actor: Actor, text: str, field: str) -> read.Firm | None:
     """The registry firm named by its number, credit code or full name, if any."""
     text = text.strip()
     if not text:
+        return None
+    if enterprises.USCC_SHAPE.fullmatch(text.upper()):  # a credit code, even all digits
+        try:
+            record = enterprises.get_by_uscc(session, code=text.upper())
+        except WulianError as error:  # a code whose check character is wrong
+            raise InvalidInput(error.message, field=field, value=text) from None
+        return read.get(session, record.id, actor=actor) if record is not None else None
+    if text.isdigit() and int(text) >= 2**31:  # no firm has such a number
         return None
     found = enterprises.find_id(session, text=text)
     return read.get(session, found, actor=actor) if found is not None else None
@@ -125,7 +133,7 @@ def check(session: Session, *, actor: Actor, today: dt.date, data: TieInput) -> 
     zone_text = data.zone_firm.strip()
     if not zone_text:
         raise InvalidInput("请填写园区企业（名称、统一社会信用代码或编号）", field="zone_firm")
-    zone = _firm(session, actor, zone_text)
+    zone = _firm(session, actor, zone_text, "zone_firm")
     if zone is None:
         raise InvalidInput(
             f"企业名录里没有“{zone_text}”（请填写园区企业的全称、统一社会信用代码或编号）",
@@ -138,21 +146,21 @@ def check(session: Session, *, actor: Actor, today: dt.date, data: TieInput) -> 
         raise InvalidInput("请填写往来企业（名录中的企业或企业名称）", field="partner")
     if len(partner_text) > 200:
         raise InvalidInput("往来企业名称不超过 200 个字", field="partner", value=partner_text)
-    partner = _firm(session, actor, partner_text)
+    partner = _firm(session, actor, partner_text, "partner")
     if partner is not None and partner.in_zone:
         raise InvalidInput(
             f"“{partner.name}”是园区企业；链上往来记录园区企业与园区外企业的购销",
+            field="partner", value=partner_text,
+        )  # fmt: skip
+    if partner is None and enterprises.USCC_SHAPE.fullmatch(partner_text.upper()):
+        raise InvalidInput(
+            f"企业名录里没有统一社会信用代码为 {partner_text} 的企业（名录外的企业请填写名称）",
             field="partner", value=partner_text,
         )  # fmt: skip
     if partner is None and partner_text.isdigit():
         raise InvalidInput(
             f"企业名录里没有编号为 {partner_text} 的企业", field="partner", value=partner_text
         )
-    if partner is None and enterprises.USCC_SHAPE.fullmatch(partner_text.upper()):
-        raise InvalidInput(
-            f"企业名录里没有统一社会信用代码为 {partner_text} 的企业（名录外的企业请填写名称）",
-            field="partner", value=partner_text,
-        )  # fmt: skip
     direction = DIRECTION_WORDS.get(data.direction.strip())
     if direction is None:
         raise InvalidInput(
