@@ -43,10 +43,12 @@ def test_ties_from_the_page_to_a_suggested_route(page: Page, live_server, world)
     expect(page.locator("#tie-table")).to_contain_text("浏览器测试外地材料有限公司")
     shot(page, "ties")
 
-    page.goto(f"{live_server}/investment/atlas/lithium")
-    gaps = [a.get_attribute("href") for a in page.locator("#gap-table tbody tr th a").all()]
+    gaps: list[str | None] = []
+    for chain in ("lithium", "fluorosilicon", "special_paper"):
+        page.goto(f"{live_server}/investment/atlas/{chain}")
+        gaps += [a.get_attribute("href") for a in page.locator("#gap-table tbody tr th a").all()]
     tied = None
-    for href in gaps[:4]:
+    for href in gaps:
         page.goto(f"{live_server}{href}")
         found = page.locator(
             "#target-table tbody tr", has_text="链上往来：", has=page.locator("[data-plan-target]")
