@@ -8,11 +8,13 @@ from __future__ import annotations
 import re
 
 import pytest
+import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
 from tests.e2e.test_atlas_browser import shot
 from tests.e2e.test_browser import sign_in
 from wulian.core.permissions import Role
+from wulian.enterprises.models import Enterprise
 
 
 @pytest.mark.demo
@@ -75,7 +77,7 @@ def test_ties_from_the_page_to_a_suggested_route(page: Page, live_server, world)
 
 @pytest.mark.demo
 def test_an_enterprise_user_never_sees_ties(page: Page, live_server, world):
-    firm = world.enterprise("浏览器测试园区企业有限公司")
+    firm = world.scalar(sa.select(Enterprise.id).where(Enterprise.in_zone).limit(1))  # a demo firm
     world.user("firm1", Role.ENTERPRISE, enterprise_id=firm)
     sign_in(page, live_server, "firm1")
     expect(page.get_by_role("link", name="链上往来", exact=True)).to_have_count(0)
