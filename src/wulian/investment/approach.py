@@ -63,6 +63,32 @@ class PlanInput:
     status: str = "planned"
 
 
+def suggestion(target: atlas.Target) -> dict[str, str] | None:
+    """The plan form's prefilled values for a target with supply ties: 以商招商 through the zone
+    firm it trades with most (the officer may change any of it); None without ties."""
+    if not target.ties:
+        return None
+    tie = target.ties[0]
+    return {
+        "route": "business",
+        "via_enterprise_id": str(tie.zone_id),
+        "steps": f"经园区企业{tie.zone_name}牵线（{target.name}{tie.partner_says}）",
+        "note": f"建议以商招商：{target.name}{tie.partner_says}，可请{tie.zone_name}牵线。",
+    }
+
+
+def brokers(node: atlas.NodeMap, targets: list[atlas.Target]) -> list[tuple[int, str, str]]:
+    """The zone firms that may introduce a target (以商招商): the biggest firms of the nodes
+    around the gap, and the zone firms the targets trade with (named with the tie)."""
+    out = {fid: (fid, name, relation) for fid, name, relation in node.brokers}
+    for target in targets:
+        for tie in target.ties:
+            if tie.zone_id not in out:
+                relation = f"与{target.name}有往来：{tie.direction_name}，{tie.product}"
+                out[tie.zone_id] = (tie.zone_id, tie.zone_name, relation)
+    return list(out.values())
+
+
 def may_write(actor: Actor, plan: ApproachPlan) -> bool:
     """Whether actor may change plan: its team's officers, administrators and the system."""
     if not actor.has(Permission.INVESTMENT_WRITE) or actor.enterprise_id is not None:

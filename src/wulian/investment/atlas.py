@@ -34,6 +34,7 @@ from wulian.engines.targets import criteria as targets_criteria
 from wulian.engines.targets import knowledge as targets_knowledge
 from wulian.engines.targets.index import TargetIndex
 from wulian.enterprises import read
+from wulian.investment import ties as supply_ties
 from wulian.investment.models import ApproachPlan, InvestmentProject
 from wulian.investment.service import require_read, stage_names
 from wulian.reference import service as reference
@@ -51,6 +52,7 @@ CRITERIA: dict[str, tuple[str, int]] = {
     "industry": ("行业代码", 15),
     "products": ("产品契合", 20),
     "size": ("规模", 20),
+    "ties": ("链上往来", 10),
     "region": ("地区", 10),
     "contact": ("已有接触", 5),
 }
@@ -476,6 +478,7 @@ class Target:
     region: str
     industry_code: str | None
     project: tuple[int, str] | None  # a project of the pipeline with this firm, and its stage
+    ties: tuple[supply_ties.Tie, ...] = ()  # its ties to zone firms on the node or neighbours
 
 
 def rank_targets(
@@ -496,9 +499,11 @@ def rank_targets(
     GB/T 4754 class notes (a maker of 涤纶长丝 fits a need for DTY). Points (see CRITERIA):
     placed on the node 30; industry code among the node's 15; product fit 20 × the engine's best
     fit over the node's products, at least MIN_FIT (its reason quoted); size 20 × log(revenue) /
-    log(the largest candidate revenue) (unknown revenue: 0, said so); region 10 in the zone's
+    log(the largest candidate revenue) (unknown revenue: 0, said so); supply ties (链上往来) 10
+    when it buys from or sells to a zone firm on the node or its neighbours (`_tie_zone`; the
+    firm and product named); region 10 in the zone's
     province, 6 elsewhere in the Yangtze delta; a project of the pipeline with the firm already 5.
-    Ties by revenue, then id."""
+    Equal scores by revenue, then id."""
     require_read(actor)
     found = chains.chain_or_raise(session, actor=actor, code=chain)
     need = need_of(found.spec, node)
@@ -530,6 +535,10 @@ def rank_targets(
     province = _zone_province(session, actor)
     regions = dict(session.execute(sa.select(Region.code, Region.name)).all())
     contacts = _contacts(session, ids)
+    tied = supply_ties.ties_with(
+        session, actor=actor, partner_ids=ids,
+        zone_ids=_tie_zone(session, actor, found.spec, need, the_year),
+    )  # fmt: skip
     known = [v for v in revenue.values() if v is not None and v > 0]
     top = math.log10(1 + max(known)) if known else 0.0
     by_size = sorted((i for i in ids if revenue.get(i)), key=lambda i: -(revenue[i] or 0))
@@ -556,6 +565,15 @@ def rank_targets(
             reasons.append(f"营收 {money(value)}（候选第 {ranks[fid]} 位）")
         else:
             reasons.append("营收未知，规模不计分")
+        its_ties = tuple(tied.get(fid, ()))
+        if its_ties:
+            points["ties"] = 10
+            said = [
+                t.partner_says + (f"（每年约{money(t.amount_wan)}）" if t.amount_wan else "")
+                for t in its_ties[:3]
+            ]
+            more = f"等 {len(its_ties)} 项" if len(its_ties) > 3 else ""
+            reasons.append("链上往来：" + "、".join(said) + more)
         region = firm["region_code"] or ""
         if province and region[:2] == province:
             points["region"] = 10
@@ -573,10 +591,26 @@ def rank_targets(
                 points=points, reasons=reasons, revenue=value,
                 region=regions.get(region, "地区未知") if region else "地区未知",
                 industry_code=code, project=(contact[0], contact[2]) if contact else None,
+                ties=its_ties,
             )
         )  # fmt: skip
     rows.sort(key=lambda t: (-t.score, -(t.revenue or 0), t.id))
     return rows[:top_k]
+
+
+def _tie_zone(session: Session, actor: Actor, spec: Any, need: Need, year: int | None) -> set[int]:
+    """The zone firms on the gap's node and its neighbours (upstream and downstream), or on the
+    nodes that supply an application domain: their ties make a target's 链上往来."""
+    if year is None:
+        return set()
+    if need.placed:
+        keys = {need.key, *(e.source for e in spec.suppliers(need.key))}
+        keys |= {e.target for e in spec.customers(need.key)}
+    else:
+        domain = spec.application(need.key)
+        keys = set(domain.nodes) if domain is not None else set()
+    members = chains.member_frame(session, actor=actor, chain=spec.id, year=year)
+    return set(members.filter(pl.col("node").is_in(list(keys)))["enterprise_id"].to_list())
 
 
 FIT_TOP_K = 200  # firms kept per product of the need

@@ -181,3 +181,31 @@ class ProjectDocument(Base):
     path: Mapped[str] = mapped_column(sa.String(300))
     created_by: Mapped[str] = mapped_column(sa.String(100))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class SupplyTie(Base):
+    """A supply tie between a zone firm and an external firm (a registry firm, or one known only
+    by name): the zone firm buys the product from it (采购自) or sells the product to it (供货给),
+    with the yearly amount (万元) where known, where the fact came from and the year. Entered by
+    investment staff; the targets of the 招商图谱 and the 以商招商 route read it."""
+
+    __tablename__ = "investment_supply_ties"
+    __table_args__ = (
+        sa.UniqueConstraint("zone_enterprise_id", "partner_key", "direction", "product", "year"),
+        sa.CheckConstraint("amount_wan IS NULL OR amount_wan >= 0", name="amount_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    zone_enterprise_id: Mapped[int] = mapped_column(sa.ForeignKey("enterprises.id"), index=True)
+    partner_enterprise_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("enterprises.id"), index=True
+    )
+    partner_name: Mapped[str] = mapped_column(sa.String(200))
+    partner_key: Mapped[str] = mapped_column(sa.String(220))  # id:N, or name:the name (duplicates)
+    direction: Mapped[str] = mapped_column(sa.String(8))  # buys (采购自) | sells (供货给)
+    product: Mapped[str] = mapped_column(sa.String(100))
+    amount_wan: Mapped[int | None] = mapped_column(sa.BigInteger)  # a year, 万元
+    source: Mapped[str] = mapped_column(sa.String(100), default="")
+    year: Mapped[int]
+    created_by: Mapped[str] = mapped_column(sa.String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

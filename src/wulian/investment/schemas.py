@@ -182,10 +182,10 @@ class TargetOut(BaseModel):
     id: int = Field(description="名录中的企业编号")
     name: str = Field(description="企业名称")
     rank: int = Field(description="名次")
-    score: float = Field(description="总分（满分 100）")
+    score: float = Field(description="总分（满分 110）")
     points: dict[str, float] = Field(
         description="各项得分：node 环节归属、industry 行业代码、products 产品匹配、size 规模、"
-        "region 地区、contact 已有接触"
+        "ties 链上往来、region 地区、contact 已有接触"
     )
     reasons: list[str] = Field(description="得分依据")
     revenue_wan: float | None = Field(description="营收（万元；未知为空）")

@@ -40,11 +40,13 @@ from wulian.investment import (
     service,
     tasks,
     taskviews,
+    tiesviews,
 )
 
 pages = APIRouter(include_in_schema=False)
 pages.include_router(atlasviews.pages)  # the 招商图谱, before /investment/{project_id}
 pages.include_router(taskviews.pages)  # annual tasks, likewise
+pages.include_router(tiesviews.pages)  # supply ties (链上往来), likewise
 api = APIRouter(tags=["招商"])
 api.include_router(atlasviews.api)
 enterprise_views.profile_part(

@@ -69,6 +69,9 @@ MENU: tuple[MenuSection, ...] = (
                 "集中签约", "/investment/signings", Permission.INVESTMENT_READ, zone_staff_only=True
             ),
             MenuItem(
+                "链上往来", "/investment/ties", Permission.INVESTMENT_READ, zone_staff_only=True
+            ),
+            MenuItem(
                 "登记新线索", "/investment/new", Permission.INVESTMENT_WRITE, zone_staff_only=True
             ),
             MenuItem(

@@ -101,3 +101,32 @@ def test_a_missing_file_is_named(tmp_path: Path) -> None:
     result = runner.invoke(app, [*args, "--out", str(tmp_path / "o.csv")])
     assert result.exit_code == 2
     assert "找不到文件" in result.output
+
+
+TIES = """candidate_id,zone_id,direction,product,amount
+b,z1,采购自,涤纶长丝机织布,800
+"""
+
+
+def test_rank_with_a_ties_file_names_the_zone_firm_and_product(tmp_path: Path) -> None:
+    out = tmp_path / "with.csv"
+    (tmp_path / "ties.csv").write_text(TIES, encoding="utf-8")
+    args = [*_files(tmp_path), "--taxonomy", str(tmp_path / "gbt.csv")]
+    result = runner.invoke(app, [*args, "--ties", str(tmp_path / "ties.csv"), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    frame = read_table(out.read_bytes(), out.name).frame
+    b = frame.filter((pl.col("qid") == "q1") & (pl.col("id") == "b")).row(0, named=True)
+    assert float(b["points_ties"]) == 6.0
+    assert "向园区企业z1供货：涤纶长丝机织布（每年约800万元）" in b["reasons"]
+
+
+def test_a_bad_ties_file_is_refused_and_nothing_written(tmp_path: Path) -> None:
+    out = tmp_path / "with.csv"
+    (tmp_path / "ties.csv").write_text(TIES.replace("\nb,", "\nx,"), encoding="utf-8")
+    result = runner.invoke(
+        app, [*_files(tmp_path), "--ties", str(tmp_path / "ties.csv"), "--out", str(out)]
+    )
+    assert result.exit_code == 2
+    message = " ".join(result.output.split())
+    assert "第 2 行“candidate_id”列（值：x）：候选企业表中没有编号为“x”的企业" in message
+    assert not out.exists()

@@ -109,6 +109,7 @@ TABLES = {
     # investment
     "investment_annual_tasks": "年度招商任务",
     "investment_project_documents": "招商项目文件",
+    "investment_supply_ties": "链上往来",
 }
 
 ACTIONS = {
@@ -134,6 +135,8 @@ ACTIONS = {
     "innovation.run": "创新积分评价",
     "investment.import": "导入招商项目台账",
     "investment.refused": "招商项目操作被拒",
+    "investment.ties_import": "导入链上往来",
+    "investment.ties_merge": "合并企业时转移链上往来",
     "install.shipped": "载入内置文件",
     "landuse.run": "亩均效益评价",
     "landuse.notice": "亩均效益公示",
@@ -173,6 +176,11 @@ ACTIONS = {
 }
 
 COLUMNS = {
+    "zone_enterprise_id": "园区企业编号",
+    "partner_enterprise_id": "往来企业编号",
+    "partner_name": "往来企业",
+    "partner_key": "往来企业（查重）",
+    "direction": "方向",
     "action": "动作",
     "actor_id": "操作人编号",
     "actor_kind": "操作人类型",
@@ -594,6 +602,8 @@ COLUMNS = {
 }
 
 VALUES = {
+    "buys": "采购自",
+    "sells": "供货给",
     "normal": "正常",
     "overdue": "逾期",
     "default": "违约",

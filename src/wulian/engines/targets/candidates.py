@@ -5,6 +5,9 @@ Candidates: id, name, products (several separated by 、 or ;), and optionally i
 name such as 浙江省衢州市), revenue (万元), growth (revenue growth in %, e.g. 12 or 12%),
 financing and expansion (a signal in words, e.g. 2025年B轮融资3亿元; 新建年产10万吨项目), ties
 (ids of firms it buys from or sells to, separated by ;) and contacts (past contacts in words).
+Ties (optional, one row a tie): candidate_id, zone_id (a zone firm), direction (采购自: the zone
+firm buys from the candidate; 供货给: it sells to the candidate), product, and optionally amount
+(万元 a year) and zone_name (the zone firm's name, for the reasons).
 Queries: qid, query, and optionally context (neighbouring products of the chain, separated by
 、), zone (ids of firms already in the zone, separated by ;) and region (the zone's region).
 An empty cell is unknown, never zero.
@@ -26,6 +29,10 @@ OPTIONAL = (
     "industry", "region", "revenue", "growth", "financing", "expansion", "ties", "contacts",
 )  # fmt: skip
 QUERY_REQUIRED = ("qid", "query")
+TIES_REQUIRED = ("candidate_id", "zone_id", "direction", "product")
+TIES_OPTIONAL = ("amount", "zone_name")
+# a tie's direction as the zone firm sees it: it buys from the candidate (采购自) or sells to it
+DIRECTIONS = {"采购自": "buys", "buys": "buys", "供货给": "sells", "sells": "sells"}
 QUERY_OPTIONAL = ("context", "zone", "region")
 ID_SEPARATORS = re.compile(r"[;；]+")
 CODE = re.compile(r"^[A-Ta-t]?(\d{2,4})$")
@@ -197,3 +204,85 @@ def check_queries(
             strict=True,
         )
     ]
+
+
+@dataclass
+class TieRows:
+    """Supply ties between candidates and zone firms, sorted by candidate."""
+
+    firm: np.ndarray  # int64: the candidate's position
+    zone: list[str]  # the zone firm's id
+    zone_name: list[str]  # its name (its id when no name was given)
+    buys: np.ndarray  # bool: the zone firm buys from the candidate (else it sells to it)
+    product: list[str]
+    amount: np.ndarray  # 万元 a year, NaN unknown
+    zone_code: np.ndarray  # int64: the number of each tie's zone firm in zones
+    zones: dict[str, int]
+
+
+def check_ties(
+    frame: pl.DataFrame,
+    positions: dict[str, int],
+    *,
+    rows: list[int] | None = None,
+    source: str = "往来表",
+) -> TieRows:
+    """The ties, or InvalidFile naming every row, column and value that is wrong (an unknown
+    candidate, a direction other than 采购自/供货给, a missing product, an amount that is not a
+    number or negative, a tie listed twice)."""
+    _missing_columns(frame, TIES_REQUIRED, source, 1)
+    lines = _rows(frame, rows)
+    ids, zones = _text(frame, "candidate_id"), _text(frame, "zone_id")
+    directions, products = _text(frame, "direction"), _text(frame, "product")
+    names = _text(frame, "zone_name")
+    amount, problems = _numbers(frame, "amount", lines, negative=False, percent=False)
+    seen: dict[tuple[str, str, str, str], int] = {}
+    for at, row in enumerate(lines):
+        key, zone, direction, product = ids[at], zones[at], directions[at], products[at]
+        if key is None:
+            problems.append(RowProblem(row, "candidate_id", None, "缺少候选企业编号"))
+        elif key not in positions:
+            problems.append(
+                RowProblem(row, "candidate_id", key, f"候选企业表中没有编号为“{key}”的企业")
+            )
+        if zone is None:
+            problems.append(RowProblem(row, "zone_id", None, "缺少园区企业编号"))
+        if direction not in DIRECTIONS:
+            problems.append(
+                RowProblem(
+                    row,
+                    "direction",
+                    direction,
+                    "方向须为“采购自”或“供货给”（园区企业向候选企业采购，或向其供货）",
+                )
+            )
+        if product is None:
+            problems.append(RowProblem(row, "product", None, "缺少产品"))
+        if None in (key, zone, direction, product) or direction not in DIRECTIONS:
+            continue
+        tie = (key or "", zone or "", DIRECTIONS[direction or ""], product or "")
+        if tie in seen:
+            problems.append(
+                RowProblem(row, "product", product, f"往来重复（第 {seen[tie]} 行已有）")
+            )
+        else:
+            seen[tie] = row
+    if problems:
+        problems.sort(key=lambda p: p.row or 0)
+        raise InvalidFile(problems[:LIMIT], source)
+    firm = np.array([positions[k or ""] for k in ids], np.int64)
+    order = np.argsort(firm, kind="stable")
+    pick = order.tolist()
+    zone_ids = [zones[i] or "" for i in pick]
+    numbers: dict[str, int] = {}
+    codes = np.array([numbers.setdefault(z, len(numbers)) for z in zone_ids], np.int64)
+    return TieRows(
+        firm=firm[order],
+        zone=zone_ids,
+        zone_name=[names[i] or zones[i] or "" for i in pick],
+        buys=np.array([DIRECTIONS[directions[i] or ""] == "buys" for i in pick], dtype=bool),
+        product=[products[i] or "" for i in pick],
+        amount=amount[order] if len(pick) else np.zeros(0),
+        zone_code=codes,
+        zones=numbers,
+    )

@@ -17,7 +17,13 @@ import scipy.sparse as sp
 
 from wulian.engines.classify import text as textmod
 from wulian.engines.targets import features
-from wulian.engines.targets.candidates import Candidates, Query, industry_code, split_ids
+from wulian.engines.targets.candidates import (
+    Candidates,
+    Query,
+    TieRows,
+    industry_code,
+    split_ids,
+)
 
 if TYPE_CHECKING:
     from wulian.engines.targets.index import TargetIndex, _Related
@@ -202,8 +208,11 @@ def score(
     query: Query,
     context: dict[int, str],
     top_k: int,
+    tie_rows: TieRows | None = None,
 ) -> Table:
-    """The points of the firms chosen (their fit given), and the top_k of them by score."""
+    """The points of the firms chosen (their fit given), and the top_k of them by score.
+    tie_rows (optional): a firm listed there has 0 points for ties unless it buys from or sells
+    to one of the query's zone firms (full points); a firm not listed keeps what it had."""
     fixed = index.points
     points = {
         "fit": MAXIMUM["fit"] * fit.astype(np.float64),
@@ -224,6 +233,12 @@ def score(
     ties = np.where(index.ties.known[chosen], 0.0, np.nan)
     ties = np.where(near, MAXIMUM["ties"] / 2, ties)
     ties = np.where(zone_hit, float(MAXIMUM["ties"]), ties)
+    if tie_rows is not None:
+        listed = np.zeros(index.size, dtype=bool)
+        listed[tie_rows.firm] = True
+        ties = np.where(listed[chosen], np.fmax(ties, 0.0), ties)
+        hit = _tied_to_zone(tie_rows, query.zone, index.size)
+        ties = np.where(hit[chosen], float(MAXIMUM["ties"]), ties)
     points["ties"] = ties
     points = {c: np.round(v, 1) for c, v in points.items()}
     stacked = np.stack([points[c] for c in CRITERIA])
@@ -232,6 +247,33 @@ def score(
     total = np.round(100 * np.nansum(stacked, axis=0) / (known * attainable).sum(axis=0), 1)
     top = _top(total, points["fit"], chosen, top_k)
     return Table(chosen[top], {c: v[top] for c, v in points.items()}, total[top])
+
+
+def _tied_to_zone(tie_rows: TieRows, zone: set[str], firms: int) -> np.ndarray:
+    """Firms with a tie to one of the zone firms."""
+    hit = np.zeros(firms, dtype=bool)
+    wanted = np.array([tie_rows.zones[z] for z in zone if z in tie_rows.zones], np.int64)
+    if len(wanted):
+        hit[tie_rows.firm[np.isin(tie_rows.zone_code, wanted)]] = True
+    return hit
+
+
+def tie_texts(tie_rows: TieRows, firm: int, zone: set[str], most: int = 3) -> list[str]:
+    """The firm's ties to the zone firms in words (向园区企业X供货：DTY), the largest first."""
+    start = int(np.searchsorted(tie_rows.firm, firm, side="left"))
+    end = int(np.searchsorted(tie_rows.firm, firm, side="right"))
+    found = [at for at in range(start, end) if tie_rows.zone[at] in zone]
+    found.sort(key=lambda at: -(0.0 if np.isnan(tie_rows.amount[at]) else tie_rows.amount[at]))
+    out = []
+    for at in found[:most]:
+        name = tie_rows.zone_name[at]
+        verb = f"向园区企业{name}供货" if tie_rows.buys[at] else f"从园区企业{name}采购"
+        amount = tie_rows.amount[at]
+        yearly = "" if np.isnan(amount) else f"（每年约{_money(float(amount))}）"
+        out.append(f"{verb}：{_short(tie_rows.product[at])}{yearly}")
+    if len(found) > most:
+        out.append(f"等 {len(found)} 项")
+    return out
 
 
 def _top(total: np.ndarray, fit: np.ndarray, chosen: np.ndarray, k: int) -> np.ndarray:
@@ -345,6 +387,7 @@ def result(
     industry_class: np.ndarray,
     classes: list[tuple[int, float]],
     context: dict[int, str],
+    tie_rows: TieRows | None = None,
 ) -> pl.DataFrame:
     """The output rows of one query, with the reasons of each."""
     del classes
@@ -388,7 +431,10 @@ def result(
             parts.append("融资扩产：无已知信息，不计分")
         if not np.isnan(p["ties"]):
             partners = [t for t in split_ids(firms.ties[firm]) if t in zone]
-            if partners:
+            listed = tie_texts(tie_rows, firm, zone) if tie_rows is not None else []
+            if listed:
+                text = "、".join(listed)
+            elif partners:
                 text = f"与园区企业 {'、'.join(partners[:5])} 有购销往来"
             else:
                 near = _context_item(index, firm, context)
@@ -396,9 +442,11 @@ def result(
                     f"产品“{_short(index.items[near])}”与链上相邻产品“{context[near]}”相近"
                     if near is not None
                     else "往来企业都不在园区"
+                    if firms.ties[firm]
+                    else "登记的往来园区企业都不在本需求的园区企业之列"
                 )
             parts.append(f"链上往来 {p['ties']:.1f} 分：{text}")
-        elif "ties" in has or query.context:
+        elif "ties" in has or query.context or tie_rows is not None:
             parts.append("链上往来：未知，不计分")
         if query.region:
             if np.isnan(p["region"]):

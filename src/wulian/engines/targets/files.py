@@ -11,7 +11,7 @@ import polars as pl
 
 from wulian.core.errors import InvalidFile, RowProblem
 from wulian.core.tabular import Table, read_table
-from wulian.engines.targets.candidates import QUERY_REQUIRED, REQUIRED
+from wulian.engines.targets.candidates import QUERY_REQUIRED, REQUIRED, TIES_REQUIRED
 from wulian.engines.targets.knowledge import Knowledge, from_frame
 
 
@@ -39,6 +39,12 @@ def read_candidates(path: Path) -> tuple[pl.DataFrame, list[int]]:
 
 def read_queries(path: Path) -> tuple[pl.DataFrame, list[int]]:
     table = _read(path, QUERY_REQUIRED)
+    return table.frame, table.rows.to_list()
+
+
+def read_ties(path: Path) -> tuple[pl.DataFrame, list[int]]:
+    """Supply ties: candidate_id, zone_id, direction (采购自/供货给), product, optional amount."""
+    table = _read(path, TIES_REQUIRED)
     return table.frame, table.rows.to_list()
 
 

@@ -32,8 +32,10 @@ from wulian.engines.targets import criteria, features
 from wulian.engines.targets.candidates import (
     Candidates,
     Query,
+    TieRows,
     check_candidates,
     check_queries,
+    check_ties,
     industry_code,
 )
 from wulian.engines.targets.knowledge import Knowledge
@@ -221,10 +223,21 @@ class TargetIndex:
 
     # ---- ranking ------------------------------------------------------------------------
 
-    def rank(self, queries: pl.DataFrame, top_k: int = 100) -> pl.DataFrame:
+    def rank(
+        self, queries: pl.DataFrame, top_k: int = 100, *, ties: pl.DataFrame | None = None
+    ) -> pl.DataFrame:
         """The top_k targets of each query (qid, query, optional context, zone, region), best
-        first: qid, id, rank, score, reasons and the points of each criterion (null: unknown)."""
-        return self.rank_file(queries, top_k=top_k)
+        first: qid, id, rank, score, reasons and the points of each criterion (null: unknown).
+        ties (optional): candidate_id, zone_id, direction (采购自/供货给), product, optional
+        amount (万元) and zone_name; a candidate tied to one of a query's zone firms gets the
+        ties points, with the zone firm and the product in its reasons."""
+        return self.rank_file(queries, top_k=top_k, ties=ties)
+
+    def check_ties(
+        self, ties: pl.DataFrame, *, rows: list[int] | None = None, source: str = "往来表"
+    ) -> TieRows:
+        """The ties checked against the candidates (InvalidFile names every bad row)."""
+        return check_ties(ties, self._id_position, rows=rows, source=source)
 
     def rank_file(
         self,
@@ -233,17 +246,22 @@ class TargetIndex:
         top_k: int = 100,
         rows: list[int] | None = None,
         source: str = "需求表",
+        ties: pl.DataFrame | TieRows | None = None,
     ) -> pl.DataFrame:
-        """As rank, with the line of each query row in its file for the messages."""
+        """As rank, with the line of each query row in its file for the messages (ties: a
+        frame as in rank, or TieRows already checked)."""
         if top_k < 1:
             raise InvalidInput(f"top_k 须为正整数：{top_k}", field="top_k")
         checked = check_queries(queries, rows=rows, source=source)
-        frames = [self.rank_one(q, top_k) for q in checked]
+        tie_rows = self.check_ties(ties) if isinstance(ties, pl.DataFrame) else ties
+        frames = [self.rank_one(q, top_k, ties=tie_rows) for q in checked]
         if not frames:
             return criteria.empty_result()
         return pl.concat(frames, how="vertical")
 
-    def rank_one(self, query: Query, top_k: int = 100) -> pl.DataFrame:
+    def rank_one(
+        self, query: Query, top_k: int = 100, *, ties: TieRows | None = None
+    ) -> pl.DataFrame:
         need = textmod.normalise([query.query])[0]
         vector = self.space.vectors([need])
         related, classes = self._related(need, vector)
@@ -276,10 +294,12 @@ class TargetIndex:
             query,
             context,
             top_k,
+            ties,
         )
         return criteria.result(
-            self, table, query, need, vector, related, best, industry_class, classes, context
-        )
+            self, table, query, need, vector, related, best, industry_class, classes, context,
+            ties,
+        )  # fmt: skip
 
     def _related(
         self, need: str, vector: sp.csr_matrix

@@ -1,0 +1,157 @@
+"""链上往来's pages: the ties (search, enter, delete) and their xlsx import (check, confirm)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Query, Request, UploadFile
+from fastapi import Path as Path_
+from fastapi.responses import RedirectResponse, Response
+
+from wulian.core.db import utcnow
+from wulian.core.deps import (
+    DB,
+    CurrentActor,
+    FormFields,
+    render,
+    settings_of,
+    today_of,
+    xlsx_download,
+)
+from wulian.core.errors import InvalidInput, PermissionDenied, WulianError
+from wulian.core.permissions import Actor, Permission
+from wulian.core.uploads import Uploads
+from wulian.investment import service, ties
+
+pages = APIRouter(include_in_schema=False)
+TieId = Annotated[int, Path_(title="往来编号")]
+Words = Annotated[str, Query(max_length=100, title="查找")]
+FIELDS = ("zone_firm", "partner", "direction", "product", "amount_wan", "source", "year")
+
+
+def _context(db: DB, actor: Actor, q: str) -> dict[str, Any]:
+    return {
+        "actor": actor, "ties": ties.get_all(db, actor=actor, q=q), "q": q,
+        "total": ties.count(db, actor=actor), "directions": ties.DIRECTIONS,
+        "can_write": actor.has(Permission.INVESTMENT_WRITE), "error": None, "form": {},
+    }  # fmt: skip
+
+
+@pages.get("/investment/ties")
+def ties_page(request: Request, db: DB, actor: CurrentActor, q: Words = "") -> Response:
+    return render(request, "investment/ties.html", _context(db, actor, q))
+
+
+@pages.post("/investment/ties")
+def tie_create(request: Request, db: DB, actor: CurrentActor, form: FormFields) -> Response:
+    values = {k: str(form.get(k) or "") for k in FIELDS}
+    values["confirm_amount"] = str(form.get("confirm_amount") or "")
+    try:
+        year = values["year"].strip()
+        if year and not year.isdigit():
+            raise InvalidInput("年度应为四位数字", field="year", value=year)
+        ties.create(
+            db, actor=actor, today=today_of(request),
+            data=ties.TieInput(
+                zone_firm=values["zone_firm"], partner=values["partner"],
+                direction=values["direction"], product=values["product"],
+                amount_wan=values["amount_wan"], source=values["source"],
+                year=int(year) if year else None, confirm_amount=bool(values["confirm_amount"]),
+            ),
+        )  # fmt: skip
+    except WulianError as error:
+        service.refused(db, actor=actor, project_id=None, attempt="登记链上往来", error=error)
+        context = _context(db, actor, "") | {"error": error, "form": values}
+        return render(request, "investment/ties.html", context, status_code=error.status)
+    return RedirectResponse("/investment/ties?saved=1", status_code=303)
+
+
+@pages.post("/investment/ties/{tie_id}/delete")
+def tie_delete(request: Request, tie_id: TieId, db: DB, actor: CurrentActor) -> Response:
+    try:
+        ties.delete(db, actor=actor, tie_id=tie_id)
+    except WulianError as error:
+        service.refused(db, actor=actor, project_id=None, attempt="删除链上往来", error=error)
+        raise
+    return RedirectResponse("/investment/ties?deleted=1", status_code=303)
+
+
+# ---------------------------------------------------------------- the import
+
+
+def _uploads(request: Request) -> Uploads:
+    settings = settings_of(request)
+    return Uploads(
+        folder=settings.data_dir / "uploads",
+        keep=dt.timedelta(hours=settings.upload_keep_hours),
+        clock=getattr(request.app.state, "clock", utcnow),
+    )
+
+
+def _import_context(actor: Actor) -> dict[str, Any]:
+    return {"actor": actor, "report": None, "error": None, "columns": ties.LABELS, "token": None}
+
+
+@pages.get("/investment/ties/import")
+def import_page(request: Request, db: DB, actor: CurrentActor) -> Response:
+    ties.require_write(actor)
+    return render(request, "investment/ties_import.html", _import_context(actor))
+
+
+@pages.get("/investment/ties/import/template.xlsx")
+def import_template(request: Request, db: DB, actor: CurrentActor) -> Response:
+    ties.require_write(actor)
+    return xlsx_download(ties.template_xlsx(), "链上往来导入模板.xlsx")
+
+
+@pages.post("/investment/ties/import")
+def import_check(
+    request: Request, db: DB, actor: CurrentActor, file: Annotated[UploadFile, File()]
+) -> Response:
+    """Upload and check a file of ties; nothing is written until the check is confirmed."""
+    ties.require_write(actor)
+    filename = Path(file.filename or "ties.xlsx").name[:200]
+    data = file.file.read()
+    context = _import_context(actor)
+    try:
+        report = ties.import_ties(
+            db, actor=actor, today=today_of(request), data=data, filename=filename, dry_run=True
+        )
+    except WulianError as error:
+        db.rollback()
+        if isinstance(error, PermissionDenied):
+            raise
+        context["error"] = error
+        return render(request, "investment/ties_import.html", context, status_code=error.status)
+    if not report.problems:
+        meta = {"filename": filename, "actor": Uploads.owner(actor)}
+        context["token"] = _uploads(request).save(data=data, meta=meta, report=b"")
+    context["report"] = report
+    return render(request, "investment/ties_import.html", context)
+
+
+@pages.post("/investment/ties/import/{token}/commit")
+def import_commit(
+    request: Request,
+    token: Annotated[str, Path_(max_length=40)],
+    db: DB,
+    actor: CurrentActor,
+    form: FormFields,
+) -> Response:
+    """Write a checked file: every row, flagged amounts only when their boxes are ticked."""
+    ties.require_write(actor)
+    uploads = _uploads(request)
+    meta = uploads.meta_for(token, actor)
+    confirmed = {int(v) for v in form.getlist("confirm") if isinstance(v, str) and v.isdigit()}
+    report = ties.import_ties(
+        db, actor=actor, today=today_of(request), data=uploads.data(token),
+        filename=meta["filename"], dry_run=False, confirm_rows=confirmed,
+    )  # fmt: skip
+    if report.committed:
+        uploads.used(token)
+    context = _import_context(actor) | {
+        "report": report, "token": None if report.committed else token,
+    }  # fmt: skip
+    return render(request, "investment/ties_import.html", context)

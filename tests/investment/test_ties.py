@@ -1,0 +1,293 @@
+"""Supply ties (链上往来) as investment staff use them: entered on a page or imported from a file
+(all or nothing, problems named by row, column and value), duplicates and amounts off by 10⁴
+refused, audited; a target tied to zone firms around the gap earns its points with the firm and
+product named, and the plan form suggests 以商招商 through that firm; enterprise users never see
+ties; a registry merge carries them over."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pytest
+import sqlalchemy as sa
+from openpyxl import Workbook
+
+from tests.conftest import SYSTEM, login, page_csrf
+from tests.investment.test_atlas import actor, mapped
+from wulian.core.audit.models import AuditEntry
+from wulian.core.errors import Conflict, InvalidInput, PermissionDenied
+from wulian.enterprises import service as enterprise_service
+from wulian.investment import approach, atlas, ties
+from wulian.investment.models import SupplyTie
+
+__all__ = ["mapped"]
+TODAY = dt.date(2026, 6, 30)
+
+
+def _tie(**fields: object) -> ties.TieInput:
+    values: dict[str, object] = {
+        "zone_firm": "图谱电芯有限公司", "partner": "园外塑料有限公司", "direction": "采购自",
+        "product": "隔膜基膜", "amount_wan": "1200", "source": "企业走访", "year": 2025,
+    } | fields  # fmt: skip
+    return ties.TieInput(**values)  # type: ignore[arg-type]
+
+
+def _create(world, username: str, **fields: object) -> int:
+    return world.run(
+        lambda s: ties.create(s, actor=actor(world, username), today=TODAY, data=_tie(**fields)).id
+    )
+
+
+def _count(world) -> int:
+    return world.run(lambda s: s.scalar(sa.select(sa.func.count()).select_from(SupplyTie)))
+
+
+def test_a_tie_is_checked_and_a_duplicate_or_a_suspect_amount_refused(world, mapped):
+    _create(world, "officer_a")
+    with pytest.raises(Conflict, match="已有这条往来：图谱电芯有限公司 采购自 园外塑料有限公司"):
+        _create(world, "officer_b", direction="采购自")
+    with pytest.raises(InvalidInput, match="企业名录里没有“无此企业”"):
+        _create(world, "officer_a", zone_firm="无此企业")
+    with pytest.raises(InvalidInput, match="“园外浙隔膜有限公司”不是园区企业"):
+        _create(world, "officer_a", zone_firm="园外浙隔膜有限公司")
+    with pytest.raises(InvalidInput, match="“图谱正极有限公司”是园区企业"):
+        _create(world, "officer_a", partner="图谱正极有限公司")
+    with pytest.raises(InvalidInput, match="没有统一社会信用代码为 91330800MA2ABCDE1X 的企业"):
+        _create(world, "officer_a", partner="91330800MA2ABCDE1X")
+    with pytest.raises(InvalidInput, match="913308007045678912”校验位不正确") as caught:
+        _create(world, "officer_a", partner="913308007045678912")  # all digits: not a number
+    assert caught.value.extra["field"] == "partner"
+    with pytest.raises(InvalidInput, match="企业名录里没有编号为 99999999999 的企业"):
+        _create(world, "officer_a", partner="99999999999")
+    with pytest.raises(InvalidInput, match="方向应为“采购自”"):
+        _create(world, "officer_a", direction="买", product="另一种")
+    with pytest.raises(InvalidInput, match="疑似按元填写（按元即 1200 万元）"):
+        _create(world, "officer_a", amount_wan="12000000", product="涂覆隔膜")
+    with pytest.raises(InvalidInput, match="疑似按亿元填写"):
+        _create(world, "officer_a", amount_wan="0.5", product="涂覆隔膜")
+    assert _count(world) == 1
+    # checked and confirmed, the large amount stands; a name not in the registry is kept as such
+    _create(world, "officer_a", amount_wan="12000000", product="涂覆隔膜", confirm_amount=True)
+    _create(world, "officer_a", partner="某外地化工有限公司", direction="供货给", amount_wan="")
+    found = world.run(lambda s: ties.get_all(s, actor=actor(world, "analyst")))
+    assert {(t.partner_name, t.partner_id is None, t.amount_wan) for t in found} == {
+        ("园外塑料有限公司", False, 1200), ("园外塑料有限公司", False, 12_000_000),
+        ("某外地化工有限公司", True, None),
+    }  # fmt: skip
+
+
+def test_who_may_read_and_write_ties(world, mapped):
+    with pytest.raises(PermissionDenied):
+        _create(world, "analyst")
+    with pytest.raises(PermissionDenied):
+        _create(world, "firm_user")
+    tie = _create(world, "officer_a")
+    with pytest.raises(PermissionDenied):
+        world.run(lambda s: ties.get_all(s, actor=actor(world, "firm_user")))
+    with pytest.raises(PermissionDenied):
+        world.run(lambda s: ties.delete(s, actor=actor(world, "analyst"), tie_id=tie))
+    world.run(lambda s: ties.delete(s, actor=actor(world, "officer_b"), tie_id=tie))
+    assert _count(world) == 0
+
+    def audited(session):
+        query = sa.select(AuditEntry.action).where(
+            AuditEntry.object_type == "investment_supply_ties"
+        )
+        return sorted(session.scalars(query))
+
+    assert world.run(audited) == ["create", "delete"]
+
+
+def test_a_tied_target_earns_its_points_and_the_plan_suggests_the_tied_firm(world, mapped):
+    ids, *_ = mapped
+    before = world.run(
+        lambda s: atlas.rank_targets(s, actor=actor(world, "analyst"), chain="lithium",
+                                     node="separator", top_k=10)
+    )  # fmt: skip
+    assert all(t.points["ties"] == 0 and not t.ties for t in before)
+    _create(world, "officer_a")  # 图谱电芯 (cells, downstream of separators) buys from it
+    after = world.run(
+        lambda s: atlas.rank_targets(s, actor=actor(world, "analyst"), chain="lithium",
+                                     node="separator", top_k=10)
+    )  # fmt: skip
+    plastic = next(t for t in after if t.name == "园外塑料有限公司")
+    old = next(t for t in before if t.name == "园外塑料有限公司")
+    assert plastic.points["ties"] == 10
+    assert plastic.score == pytest.approx(old.score + 10)
+    assert (
+        "链上往来：向园区企业图谱电芯有限公司供货：隔膜基膜（每年约1,200 万元）" in plastic.reasons
+    )
+    others = [t for t in after if t.name != "园外塑料有限公司"]
+    assert all(t.points["ties"] == 0 for t in others)
+    suggested = approach.suggestion(plastic)
+    assert suggested is not None
+    assert suggested["route"] == "business"
+    assert suggested["via_enterprise_id"] == str(ids["图谱电芯"])
+    assert approach.suggestion(others[0]) is None
+
+
+def test_a_tie_to_a_zone_firm_away_from_the_gap_earns_nothing(world, mapped):
+    _create(world, "officer_a", zone_firm="图谱正极有限公司")  # cathodes: not next to separators
+    rows = world.run(
+        lambda s: atlas.rank_targets(s, actor=actor(world, "analyst"), chain="lithium",
+                                     node="separator", top_k=10)
+    )  # fmt: skip
+    assert all(t.points["ties"] == 0 for t in rows)
+
+
+def test_the_plan_form_is_prefilled_and_the_officer_may_change_it(world, mapped, make_client):
+    ids, *_ = mapped
+    _create(world, "officer_a")
+    client = make_client()
+    login(client, "officer_a")
+    page = client.get(f"/investment/atlas/lithium/separator?target={ids['园外塑料']}")
+    assert page.status_code == 200
+    assert 'id="plan-suggested"' in page.text
+    assert "建议以商招商：园外塑料有限公司向园区企业图谱电芯有限公司供货：隔膜基膜" in page.text
+    assert f'<option value="{ids["图谱电芯"]}" selected>' in page.text
+    token = page_csrf(client, "/investment/atlas/lithium/separator")
+    done = client.post(
+        "/investment/atlas/lithium/separator/plans",
+        data={"csrf_token": token, "enterprise_id": str(ids["园外塑料"]), "route": "event",
+              "status": "planned"},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert done.status_code == 303
+    plans = world.run(lambda s: approach.plans(s, actor=SYSTEM, chain="lithium"))
+    assert [(p.route, p.via_enterprise_id) for p in plans] == [("event", None)]
+    other = client.get(f"/investment/atlas/lithium/separator?target={ids['园外浙隔膜']}")
+    assert 'id="plan-suggested"' not in other.text
+
+
+def _xlsx(rows: list[list[object]], headers: list[str] | None = None) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["链上往来（2026年走访）"])
+    sheet.append(headers or ties.TEMPLATE_HEADERS)
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _import(world, data: bytes, *, dry_run: bool, confirm: tuple[int, ...] = ()):
+    return world.run(
+        lambda s: ties.import_ties(
+            s, actor=actor(world, "officer_a"), today=TODAY, data=data, filename="往来.xlsx",
+            dry_run=dry_run, confirm_rows=confirm,
+        )
+    )  # fmt: skip
+
+
+def test_an_import_is_all_or_nothing_with_row_column_and_value(world, mapped):
+    _create(world, "officer_a", product="已登记产品")
+    bad = _xlsx([
+        ["图谱电芯有限公司", "采购自", "园外塑料有限公司", "隔膜基膜", 1200, "走访", 2025],
+        ["不存在的企业", "采购自", "园外塑料有限公司", "隔膜基膜", 1200, "走访", 2025],
+        ["图谱电芯有限公司", "卖给", "园外塑料有限公司", "PE", None, "", 2025],
+        ["图谱电芯有限公司", "采购自", "园外塑料有限公司", "隔膜基膜", 900, "", 2025],
+        ["图谱电芯有限公司", "采购自", "园外塑料有限公司", "已登记产品", 1200, "走访", 2025],
+        ["图谱电芯有限公司", "供货给", "园外塑料有限公司", "铝箔", "一千", "", 2025],
+    ])  # fmt: skip
+    report = _import(world, bad, dry_run=False)
+    assert not report.committed
+    said = {(p.row, p.column, p.value, p.reason.split("（")[0]) for p in report.problems}
+    assert (4, "园区企业", "不存在的企业", "企业名录里没有“不存在的企业”") in said
+    assert any(p.row == 5 and p.column == "方向" and p.value == "卖给" for p in report.problems)
+    assert (6, "产品", "隔膜基膜", "与第 3 行重复") in said
+    assert (7, "产品", "已登记产品", "已有这条往来") in said
+    assert any(p.row == 8 and p.value == "一千" for p in report.problems)
+    assert _count(world) == 1
+    missing = _import(world, _xlsx([["a", "b"]], headers=["园区企业", "年往来金额"]), dry_run=True)
+    reasons = [p.reason for p in missing.problems]
+    assert "金额列的表头须注明单位“（万元）”，如“年往来金额（万元）”" in reasons
+    assert "缺少“往来企业”列" in reasons
+
+
+def test_an_import_flags_amounts_off_by_ten_thousand_and_writes_once_confirmed(world, mapped):
+    good = _xlsx([
+        ["图谱电芯有限公司", "采购自", "园外塑料有限公司", "隔膜基膜", 1200, "走访", 2025],
+        ["图谱电芯二有限公司", "采购自", "园外苏隔膜有限公司", "湿法隔膜", 35000000, "", None],
+        ["图谱电芯有限公司", "供货给", "某外地回收有限公司", "废旧电芯", None, "", "2024年"],
+    ])  # fmt: skip
+    checked = _import(world, good, dry_run=True)
+    assert checked.problems == []
+    assert [(f.row, f.value) for f in checked.flags] == [(4, "35000000")]
+    assert "疑似按元填写" in checked.flags[0].reason
+    assert checked.unknown == ["某外地回收有限公司"]
+    refused = _import(world, good, dry_run=False)
+    assert not refused.committed
+    assert _count(world) == 0
+    done = _import(world, good, dry_run=False, confirm=(4,))
+    assert done.committed
+    assert done.created == 3
+    found = world.run(lambda s: ties.get_all(s, actor=SYSTEM))
+    assert {(t.product, t.year, t.amount_wan) for t in found} == {
+        ("隔膜基膜", 2025, 1200), ("湿法隔膜", 2026, 35_000_000), ("废旧电芯", 2024, None),
+    }  # fmt: skip
+
+    def imported(session):
+        query = sa.select(AuditEntry).where(AuditEntry.action == "investment.ties_import")
+        return [e.after for e in session.scalars(query)]
+
+    assert world.run(imported) == [
+        {"filename": "往来.xlsx", "rows": 3, "unknown_partners": ["某外地回收有限公司"]}
+    ]
+
+
+def test_a_merge_carries_the_ties_over(world, mapped):
+    keep = world.enterprise("园外塑料有限公司（重复）", in_zone=False)
+    _create(world, "officer_a")
+    _create(world, "officer_a", partner=str(keep), product="另一种膜")
+    ids, *_ = mapped
+    duplicate = world.enterprise("园外塑料(衢州)有限公司", in_zone=False)
+    _create(world, "officer_a", partner=str(duplicate))  # same as the first once merged
+    _create(world, "officer_a", partner=str(duplicate), product="PE膜")
+    world.run(
+        lambda s: enterprise_service.merge(s, actor=SYSTEM, keep_id=ids["园外塑料"],
+                                           drop_id=duplicate)
+    )  # fmt: skip
+    found = world.run(lambda s: ties.get_all(s, actor=SYSTEM, partner_ids=[ids["园外塑料"]]))
+    assert sorted(t.product for t in found) == ["PE膜", "隔膜基膜"]
+    assert _count(world) == 3
+
+    def merged(session):
+        query = sa.select(AuditEntry).where(AuditEntry.action == "investment.ties_merge")
+        return [e.after for e in session.scalars(query)]
+
+    assert world.run(merged) == [{"merged": duplicate, "moved": 1, "dropped": 1}]
+
+
+def test_the_pages_enter_list_and_delete_ties_and_refuse_a_firm_user(world, mapped, make_client):
+    client = make_client()
+    login(client, "officer_a")
+    token = page_csrf(client, "/investment/ties")
+    form = {"csrf_token": token, "zone_firm": "图谱电芯有限公司", "direction": "buys",
+            "partner": "园外塑料有限公司", "product": "隔膜基膜", "amount_wan": "1200",
+            "year": "2025", "source": "走访"}  # fmt: skip
+    done = client.post("/investment/ties", data=form, follow_redirects=False)
+    assert done.status_code == 303
+    page = client.get("/investment/ties")
+    for shown in ("园外塑料有限公司", "隔膜基膜", "1,200"):
+        assert shown in page.text
+    again = client.post("/investment/ties", data=form)
+    assert again.status_code == 409
+    assert "已有这条往来" in again.text
+    tie = world.run(lambda s: s.scalar(sa.select(SupplyTie.id)))
+    assert client.get("/investment/ties/import").status_code == 200
+    assert client.get("/investment/ties/import/template.xlsx").status_code == 200
+    analyst = make_client()
+    login(analyst, "analyst")
+    assert analyst.get("/investment/ties").status_code == 200
+    assert "登记往来" not in analyst.get("/investment/ties").text
+    assert analyst.get("/investment/ties/import").status_code == 403
+    firm = make_client()
+    login(firm, "firm_user")
+    assert firm.get("/investment/ties").status_code == 403
+    token = page_csrf(client, "/investment/ties")
+    gone = client.post(f"/investment/ties/{tie}/delete", data={"csrf_token": token},
+                       follow_redirects=False)  # fmt: skip
+    assert gone.status_code == 303
+    assert _count(world) == 0
