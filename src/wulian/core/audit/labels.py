@@ -166,6 +166,11 @@ ACTIONS = {
     # talent programmes and portraits
     "talent.programme_refused": "人才项目操作被拒",
     "talent.portrait_read": "查看人才画像",
+    # talent occupations and people edits
+    "talent.occupation_suggest": "为岗位建议职业代码",
+    "talent.occupation_review": "复核岗位职业代码",
+    "talent.occupation_model": "建立职业分类模型",
+    "talent.person_update": "修改人员信息",
 }
 
 COLUMNS = {
