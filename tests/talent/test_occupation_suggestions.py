@@ -90,7 +90,8 @@ def test_a_post_without_a_code_waits_for_the_model_then_is_suggested(
     thread.join(timeout=300)
     state, code, suggested, score = _state(world, java)
     assert (state, code, suggested) == ("suggested", "2-02-10-03", "2-02-10-03")
-    assert score is not None and score >= occupations.engine.THRESHOLD
+    assert score is not None
+    assert score >= occupations.engine.THRESHOLD
     state, code, suggested, _ = _state(world, front)
     assert (state, code) == ("review", None)  # no shared word: the office decides
     assert (Path(settings.data_dir) / "models" / built.name).exists()  # kept on disk
@@ -100,7 +101,8 @@ def test_a_post_without_a_code_waits_for_the_model_then_is_suggested(
     assert entry == {"suggested": [java], "review": [front]}
     page = client.get("/talent/occupations")
     assert 'data-state="ready"' in page.text
-    assert "行政前台" in page.text and "高级Java开发工程师" not in page.text
+    assert "行政前台" in page.text
+    assert "高级Java开发工程师" not in page.text
 
 
 def test_a_cached_model_fills_posts_in_the_request(world, zone, app, settings, built, make_client):
@@ -142,7 +144,8 @@ def test_the_office_reviews_a_low_confidence_suggestion(world, zone, app, settin
     assert _state(world, front)[0] == "review"
     shape = post_form(client, f"/talent/posts/{front}/occupation", {"code": "前台"},
                       "/talent/occupations")  # fmt: skip
-    assert shape.status_code == 422 and "格式不对" in shape.text
+    assert shape.status_code == 422
+    assert "格式不对" in shape.text
     chosen = post_form(client, f"/talent/posts/{front}/occupation", {"code": "2-02-29-04"},
                        "/talent/occupations")  # fmt: skip
     assert chosen.status_code == 303
