@@ -433,11 +433,12 @@ def editable_values(session: Session, *, person_id: int) -> tuple[int | None, di
 
 
 def _whole(text: str, label: str, name: str, high: int) -> int | None:
-    t = text.strip().removesuffix("年").removesuffix("项").strip()
+    shown = text.strip()
+    t = shown.removesuffix("年").removesuffix("项").strip()
     if not t:
         return None
     if not (t.isascii() and t.isdigit()) or int(t) > high:
-        raise InvalidInput(f"{label}应为 0–{high} 的整数，不能是“{t}”", field=name, value=t)
+        raise InvalidInput(f"{label}应为 0–{high} 的整数，不能是“{shown}”", field=name, value=shown)
     return int(t)
 
 
