@@ -132,8 +132,9 @@ def test_an_import_with_one_bad_row_writes_nothing_and_says_where(world, zone, m
     assert "校验位错误" in problem["reason"]
     assert bad_id not in answer.text
     assert world.scalar(sa.select(sa.func.count()).select_from(Person)) == 0
+    good = book(STAFF_HEADERS, [staff_row(51)])
     checked = client.post(
-        "/api/v1/talent/import/staff", files={"file": ("名单.xlsx", book(STAFF_HEADERS, [staff_row(51)]))},
+        "/api/v1/talent/import/staff", files={"file": ("名单.xlsx", good)},
         data={"check_only": "true"} | csrf,
     )  # fmt: skip
     assert checked.status_code == 200
@@ -159,8 +160,8 @@ def test_programme_applications_as_each_caller_may_see_them(world, zone, setup, 
     assert rounds.status_code == 200
     assert rounds.json()[0]["programme_name"] == "南孔精英计划"
     assert rounds.json()[0]["applications"] == 2
-    seen = {u: _as(make_client, u).get(path) for u in
-            ("talent_officer", "expert_1", "firm_a_user", "firm_b_user", "other_officer")}  # fmt: skip
+    users = ("talent_officer", "expert_1", "firm_a_user", "firm_b_user", "other_officer")
+    seen = {u: _as(make_client, u).get(path) for u in users}
     assert {a["id"] for a in seen["talent_officer"].json()} == {own, other}
     assert {a["id"] for a in seen["expert_1"].json()} == {own, other}
     assert [a["id"] for a in seen["firm_a_user"].json()] == [own]

@@ -57,7 +57,8 @@ def test_every_bad_field_is_named_and_nothing_changes(world, zone, make_client):
     client = make_client()
     login(client, "firm_a_user")  # a firm edits its own staff
     bad = GOOD | {"experience_years": "八年", "region_code": "3308", "title_level": "教授级",
-                  "achievements": "-1", "salary_band": "很高", "occupation_code": "2-2-29"}  # fmt: skip
+                  "achievements": "-1", "salary_band": "很高",
+                  "occupation_code": "2-2-29"}  # fmt: skip
     answer = post_form(client, f"/talent/people/{pid}/edit", bad, f"/talent/people/{pid}/edit")
     assert answer.status_code == 422
     text = answer.text
