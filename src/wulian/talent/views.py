@@ -679,6 +679,10 @@ def person_edit_page(
     """The editable fields of a person's record (the office; a firm its own staff)."""
     try:
         keys_of(request)
+    except KeyMissing as missing:  # as the record page: the page says why
+        context = {"actor": actor, "people": [], "key_missing": missing.message}
+        return render(request, "talent/people.html", context)
+    try:
         firm, _ = service.editable_values(db, person_id=person_id)
         service.require_people_write(db, actor, firm)
         context = _edit_context(request, db, actor, person_id)

@@ -23,7 +23,7 @@ def upgrade() -> None:
             sa.Column("suggestion_state", sa.String(length=12), nullable=False, server_default="")
         )
         batch_op.add_column(sa.Column("suggested_code", sa.String(length=12), nullable=True))
-        batch_op.add_column(sa.Column("suggestion_score", sa.Float(), nullable=True))
+        batch_op.add_column(sa.Column("suggestion_score", sa.Double(), nullable=True))
         batch_op.add_column(
             sa.Column("suggestion_terms", sa.String(length=200), nullable=False, server_default="")
         )
