@@ -144,6 +144,11 @@ SCOPES: dict[str, Scope] = {
             "资金链：读取基金矩阵、撬动倍数、贷款与风险池",
             frozenset({Permission.FINANCE_READ}),
         ),
+        Scope(
+            "talent:staff",
+            "人才链：以绑定企业的名义读取本企业人员、导入人员名单和岗位需求",
+            frozenset({Permission.TALENT_READ, Permission.TALENT_WRITE}),
+        ),
     )
 }
 

@@ -294,6 +294,24 @@ def occupation_names(session: Session) -> dict[str, str] | None:
     return {str(code): str(name) for code, name in rows} or None
 
 
+def occupation_table(session: Session) -> pl.DataFrame | None:
+    """The loaded classification as text columns code, name, parent_code, definition (every
+    level, by code), for engines that learn from it; None when no table has been loaded."""
+    rows = session.execute(
+        sa.select(
+            Occupation.code, Occupation.name, Occupation.parent_code, Occupation.definition
+        ).order_by(Occupation.code)
+    ).all()
+    if not rows:
+        return None
+    return pl.DataFrame(
+        [(c, n, p or "", d or "") for c, n, p, d in rows],
+        schema={"code": pl.String, "name": pl.String, "parent_code": pl.String,
+                "definition": pl.String},
+        orient="row",
+    )  # fmt: skip
+
+
 def industry_notes(session: Session) -> pl.DataFrame:
     """Every loaded industry's code, name and notes (the 说明 of GB/T 4754), for engines that
     relate products through the classification (code, name, notes: Utf8)."""

@@ -100,6 +100,15 @@ class Post(Base):
     is_open: Mapped[bool] = mapped_column(default=True)
     created_by: Mapped[str] = mapped_column(sa.String(100))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # the occupation the classify engine suggests for the title (see `occupations`): "" none
+    # asked (a code was given), pending (待建议: the model is being built), suggested (taken),
+    # review (low confidence: the talent office decides), reviewed (the office decided)
+    suggestion_state: Mapped[str] = mapped_column(
+        sa.String(12), default="", server_default="", index=True
+    )
+    suggested_code: Mapped[str | None] = mapped_column(sa.String(12))
+    suggestion_score: Mapped[float | None]
+    suggestion_terms: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
 
 
 class Authorisation(Base):

@@ -403,6 +403,143 @@ def evaluation_fields(data: NewPerson) -> dict[str, Any]:
     }  # fmt: skip
 
 
+# ---------------------------------------------------------------- editing a person's record
+
+# The fields a record's page edits (the PIPL minimum less the identity: name, identity number
+# and birth date are fixed by the identity number and are entered again as a new record), with
+# their Chinese labels for the page and the messages.
+EDITABLE: dict[str, str] = {
+    "education": "学历", "major": "专业", "occupation_code": "职业代码", "skills": "技能",
+    "salary_band": "年薪档次", "chain": "产业链", "node": "环节",
+    "experience_years": "工作年限（年）", "region_code": "所在地", "title_level": "职称",
+    "position_level": "职务层级", "honour_level": "荣誉与人才计划",
+    "achievements": "创新成果（项）",
+}  # fmt: skip
+
+
+def editable_values(session: Session, *, person_id: int) -> tuple[int | None, dict[str, str]]:
+    """The firm of a person and the editable fields as the form shows them (before the caller
+    checks the access: it needs the firm for that)."""
+    person = session.get(Person, person_id)
+    if person is None:
+        raise NotFound("没有这条人员记录")
+    values = {}
+    for name in EDITABLE:
+        value = getattr(person, name)
+        values[name] = (
+            "、".join(value) if isinstance(value, list) else "" if value is None else str(value)
+        )
+    return person.enterprise_id, values
+
+
+def _whole(text: str, label: str, name: str, high: int) -> int | None:
+    shown = text.strip()
+    t = shown.removesuffix("年").removesuffix("项").strip()
+    if not t:
+        return None
+    if not (t.isascii() and t.isdigit()) or int(t) > high:
+        raise InvalidInput(f"{label}应为 0–{high} 的整数，不能是“{shown}”", field=name, value=shown)
+    return int(t)
+
+
+def update_person(
+    session: Session, *, actor: Actor, person_id: int, values: Mapping[str, str],
+    table: Mapping[str, str] | None = None,
+) -> dict[str, str]:  # fmt: skip
+    """Change the editable fields of a person's record (the talent office; a firm its own
+    staff). Every field is checked first and every problem named (field → Chinese message, in
+    the InvalidInput's `errors`); nothing changes while any is wrong. Audited with the names of
+    the fields changed (not their values). Returns the fields changed, field → label."""
+    person = session.get(Person, person_id)
+    if person is None:
+        raise NotFound("没有这条人员记录")
+    require_people_write(session, actor, person.enterprise_id)
+    errors: dict[str, str] = {}
+    new: dict[str, Any] = {}
+
+    def attempt(name: str, check: Any) -> None:
+        if name not in values:
+            return
+        try:
+            new[name] = check(str(values[name]))
+        except InvalidInput as error:
+            errors[name] = error.message
+
+    attempt("education", education_key)
+
+    def major(t: str) -> str:
+        if len(t.strip()) > 100:
+            raise InvalidInput("专业不超过 100 个字", field="major")
+        return t.strip()
+
+    attempt("major", major)
+    attempt("occupation_code", lambda t: occupations.check(t, table))
+    attempt("skills", lambda t: _skills([t]))
+
+    def band(t: str) -> str | None:
+        t = t.strip()
+        if not t:
+            return None
+        for key, (label, _, _) in SALARY_BANDS.items():
+            if t in (key, label):
+                return key
+        choices = "、".join(label for label, _, _ in SALARY_BANDS.values())
+        raise InvalidInput(f"年薪档次“{t}”不在可选范围内：{choices}", field="salary_band", value=t)
+
+    attempt("salary_band", band)
+    attempt(
+        "experience_years",
+        lambda t: _whole(t, "工作年限", "experience_years", MAX_EXPERIENCE_YEARS),
+    )
+    attempt("achievements", lambda t: _whole(t, "创新成果", "achievements", MAX_ACHIEVEMENTS))
+    for name, label, levels in (
+        ("title_level", "职称", evaluation.TITLE_LEVELS),
+        ("position_level", "职务层级", evaluation.POSITION_LEVELS),
+        ("honour_level", "荣誉与人才计划", evaluation.HONOUR_LEVELS),
+    ):
+        attempt(name, lambda t, lv=levels, lb=label, n=name: level_key(t, lv, lb, n))
+
+    def region(t: str) -> str | None:
+        t = t.strip()
+        if t and not (len(t) == 6 and t.isascii() and t.isdigit()):
+            raise InvalidInput(
+                f"所在地应为 6 位行政区划代码（如 330802），不能是“{t}”", field="region_code",
+                value=t,
+            )  # fmt: skip
+        return t or None
+
+    attempt("region_code", region)
+    if "chain" in values or "node" in values:
+        try:
+            new["chain"], new["node"] = check_chain(
+                session, actor, str(values.get("chain", person.chain or "")),
+                str(values.get("node", "")),
+            )  # fmt: skip
+        except InvalidInput as error:
+            errors[str(error.extra.get("field") or "chain")] = error.message
+    if errors:
+        first = next(iter(errors))
+        raise InvalidInput(
+            "；".join(f"{EDITABLE.get(k, k)}：{v}" for k, v in errors.items()), field=first,
+            errors=errors,
+        )  # fmt: skip
+    changed = {
+        name: EDITABLE[name] for name, value in new.items()
+        if name in EDITABLE and getattr(person, name) != value
+    }  # fmt: skip
+    if not changed:
+        return {}
+    for name in changed:
+        setattr(person, name, new[name])
+    person.updated_at = utcnow()
+    session.flush()
+    audit.record(
+        session, action="talent.person_update", object_type="talent_people", object_id=person.id,
+        after={"fields": sorted(changed), "enterprise_id": person.enterprise_id},
+    )  # fmt: skip
+    return changed
+
+
 def _view(
     person: Person, keys: Keys, firms: Mapping[int, str], consents: list[Consent]
 ) -> PersonView:
@@ -692,8 +829,133 @@ def create_post(
         experience_years=data.experience_years, salary_min_yuan=low, salary_max_yuan=high,
         openings=data.openings, chain=chain, node=node, created_by=actor.label,
     )  # fmt: skip
+    # without a code the classify engine suggests one (see fill_suggestions): 待建议 until then
+    post.suggestion_state = "" if post.occupation_code else "pending"
     session.add(post)
     session.flush()
+    return post
+
+
+# ---------------------------------------------------------------- suggested occupations
+
+OCCUPATION_REVIEW_ONLY = "岗位职业代码的复核由人才办工作人员办理"
+
+
+def fill_suggestions(session: Session, *, model: Any, limit: int = 5000) -> tuple[int, int]:
+    """Suggest an occupation for the posts waiting for one (待建议): a confident suggestion
+    becomes the post's occupation code; a low-confidence one waits for the talent office's
+    review (待复核). Returns (suggested, to review); audited as one event."""
+    posts = list(
+        session.scalars(
+            sa.select(Post).where(Post.suggestion_state == "pending").order_by(Post.id).limit(limit)
+        )
+    )
+    if not posts:
+        return 0, 0
+    found = occupations.suggest(model, [p.title for p in posts])
+    taken, review = [], []
+    for post, suggestion in zip(posts, found, strict=True):
+        post.suggested_code = suggestion.code
+        post.suggestion_score = suggestion.score
+        post.suggestion_terms = suggestion.terms
+        if suggestion.code is not None and not suggestion.review and not post.occupation_code:
+            post.occupation_code = suggestion.code
+            post.suggestion_state = "suggested"
+            taken.append(post.id)
+        else:
+            post.suggestion_state = "review"
+            review.append(post.id)
+    session.flush()
+    audit.record(
+        session, action="talent.occupation_suggest", object_type="talent_posts",
+        after={"suggested": taken, "review": review},
+    )  # fmt: skip
+    return len(taken), len(review)
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    id: int
+    enterprise_id: int
+    firm_name: str
+    title: str
+    state: str
+    state_label: str
+    suggested_code: str | None
+    suggested_name: str
+    score: float | None
+    terms: str
+    occupation_code: str | None
+
+
+def occupation_queue(
+    session: Session, *, actor: Actor, table: Mapping[str, str] | None,
+    states: Sequence[str] = ("review",), limit: int = 500,
+) -> list[ReviewItem]:  # fmt: skip
+    """The posts whose suggested occupation the talent office reviews (or that wait for one)."""
+    actor.require(Permission.TALENT_READ)
+    if not in_office(session, actor):
+        raise PermissionDenied(OCCUPATION_REVIEW_ONLY)
+    posts = list(
+        session.scalars(
+            sa.select(Post).where(Post.suggestion_state.in_(list(states)), Post.is_open)
+            .order_by(Post.id).limit(limit)
+        )
+    )  # fmt: skip
+    firms = read.names(session, {p.enterprise_id for p in posts})
+    names = table or {}
+    return [
+        ReviewItem(
+            p.id, p.enterprise_id, firms.get(p.enterprise_id, ""), p.title, p.suggestion_state,
+            occupations.STATES.get(p.suggestion_state, p.suggestion_state), p.suggested_code,
+            names.get(p.suggested_code or "", ""), p.suggestion_score, p.suggestion_terms,
+            p.occupation_code,
+        )
+        for p in posts
+    ]  # fmt: skip
+
+
+def count_suggestions(session: Session) -> dict[str, int]:
+    """How many posts are in each suggestion state (counts only)."""
+    rows = session.execute(
+        sa.select(Post.suggestion_state, sa.func.count())
+        .where(Post.is_open)
+        .group_by(Post.suggestion_state)
+    ).all()
+    return {str(state): int(n) for state, n in rows}
+
+
+def review_occupation(
+    session: Session, *, actor: Actor, post_id: int, code: str,
+    table: Mapping[str, str] | None,
+) -> Post:  # fmt: skip
+    """The talent office sets a post's occupation: the suggestion accepted, or another code of
+    the loaded classification; audited with the suggestion it replaced."""
+    actor.require(Permission.TALENT_WRITE)
+    if not in_office(session, actor):
+        raise PermissionDenied(OCCUPATION_REVIEW_ONLY)
+    if table is None:
+        raise InvalidInput(
+            "尚未载入职业分类大典（2022），不能复核职业代码：请系统管理员先导入职业分类表",
+            field="code",
+        )
+    post = session.get(Post, post_id)
+    if post is None:
+        raise NotFound("没有这个岗位")
+    if not code.strip():
+        raise InvalidInput("请选择职业代码", field="code")
+    checked = occupations.check(code, table, field="code")
+    before = {"occupation_code": post.occupation_code, "state": post.suggestion_state}
+    post.occupation_code = checked
+    post.suggestion_state = "reviewed"
+    session.flush()
+    audit.record(
+        session, action="talent.occupation_review", object_type="talent_posts",
+        object_id=post.id,
+        before=before,
+        after={"occupation_code": checked, "suggested_code": post.suggested_code,
+               "accepted": checked == post.suggested_code},
+    )  # fmt: skip
     return post
 
 
@@ -1183,6 +1445,83 @@ def talent_map(
             )
         )  # fmt: skip
     return sorted(cells, key=lambda c: (-(c.index or 0), -c.demand, c.chain_name, c.node_name))
+
+
+@dataclass(frozen=True)
+class TrendRow:
+    """Demand and supply of one occupation at one chain node, year by year."""
+
+    chain_name: str
+    node_name: str
+    occupation_code: str | None
+    occupation_name: str
+    years: dict[int, tuple[int, int]]  # year → (demand: openings posted that year, supply)
+
+    def change(self, years: Sequence[int]) -> tuple[int, int] | None:
+        """Demand and supply of the last year less the year before (None: one year only)."""
+        if len(years) < 2:
+            return None
+        last, before = self.years.get(years[-1], (0, 0)), self.years.get(years[-2], (0, 0))
+        return last[0] - before[0], last[1] - before[1]
+
+
+def talent_trends(
+    session: Session, *, actor: Actor, chain: str | None = None,
+    table: Mapping[str, str] | None = None, last: int = 5,
+) -> tuple[list[int], list[TrendRow]]:  # fmt: skip
+    """The map across the years the data has dates for (at most the last `last`): demand is the
+    openings of the posts entered in the year (open or since closed), supply the people on record
+    at its end who consented to statistics. Counts only."""
+    actor.require_staff("产业人才地图只对园区工作人员开放", Permission.TALENT_READ)
+    post_year = sa.extract("year", Post.created_at)
+    person_year = sa.extract("year", Person.created_at)
+    demand_rows = session.execute(
+        sa.select(
+            Post.chain, Post.node, Post.occupation_code, post_year, sa.func.sum(Post.openings)
+        ).group_by(Post.chain, Post.node, Post.occupation_code, post_year)
+    ).all()  # fmt: skip
+    counted = sa.select(Consent.person_id).where(
+        Consent.purpose.in_(STATISTICS_PURPOSES), Consent.withdrawn_on.is_(None)
+    )
+    supply_rows = session.execute(
+        sa.select(Person.chain, Person.node, Person.occupation_code, person_year, sa.func.count())
+        .where(Person.id.in_(counted))
+        .group_by(Person.chain, Person.node, Person.occupation_code, person_year)
+    ).all()  # fmt: skip
+    years = sorted({int(r[3]) for r in demand_rows} | {int(r[3]) for r in supply_rows})[-last:]
+    if not years:
+        return [], []
+    demand: dict[tuple[str | None, str | None, str | None], dict[int, int]] = {}
+    for c, n, o, y, k in demand_rows:
+        demand.setdefault((c, n, o), {})[int(y)] = int(k or 0)
+    entered: dict[tuple[str | None, str | None, str | None], dict[int, int]] = {}
+    for c, n, o, y, k in supply_rows:
+        entered.setdefault((c, n, o), {})[int(y)] = int(k)
+    atlas = {c.spec.id: c for c in chains_service.chains(session, actor=actor)}
+    rows = []
+    for key in sorted(set(demand) | set(entered), key=lambda k: tuple(v or "" for v in k)):
+        chain_key, node_key, code = key
+        if chain is not None and chain_key != chain:
+            continue
+        found = atlas.get(chain_key or "")
+        node_name = ""
+        if found is not None and node_key:
+            node_name = next((n.name for n in found.spec.nodes if n.key == node_key), node_key)
+        people = entered.get(key, {})
+        per_year = {
+            year: (demand.get(key, {}).get(year, 0),
+                   sum(k for y, k in people.items() if y <= year))
+            for year in years
+        }  # fmt: skip
+        if not any(d or p for d, p in per_year.values()):
+            continue
+        rows.append(
+            TrendRow(
+                found.spec.name if found else "未归链", node_name or ("—" if found else ""), code,
+                (table or {}).get(code or "", "") if code else "职业未归类", per_year,
+            )
+        )  # fmt: skip
+    return years, rows
 
 
 CATALOGUE_HEADERS = [

@@ -5,17 +5,19 @@ authorisation of firms, and the industry talent map with its 紧缺人才目录 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi import Path as Path_
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from wulian.chains import service as chains_service
-from wulian.core.db import utcnow
+from wulian.core import audit
+from wulian.core.db import unit_of_work, utcnow
 from wulian.core.deps import (
     DB,
     CurrentActor,
@@ -32,6 +34,8 @@ from wulian.core.uploads import Uploads
 from wulian.reference import service as reference
 from wulian.talent import (
     authorisation_runs,
+    colleges,
+    evaluation,
     evaluations,
     imports,
     matching,
@@ -41,6 +45,7 @@ from wulian.talent import (
     service,
     sevenform,
 )
+from wulian.talent import programmes as programme_service
 from wulian.talent.crypto import KeyMissing, Keys
 
 pages = APIRouter(include_in_schema=False)
@@ -250,6 +255,8 @@ def import_commit(
     )  # fmt: skip
     if report.committed:
         uploads.used(token)
+        if found is imports.POSTS:
+            suggest_posts(request, db)
     context = _import_context(actor, found) | {
         "report": report,
         "token": None if report.committed else token,
@@ -385,11 +392,14 @@ def authorise(
 
 @pages.get("/talent/map")
 def talent_map(request: Request, db: DB, actor: CurrentActor, chain: ChainQ = None) -> Response:
-    cells = service.talent_map(db, actor=actor, chain=chain or None, table=table_of(request, db))
+    table = table_of(request, db)
+    cells = service.talent_map(db, actor=actor, chain=chain or None, table=table)
+    years, trends = service.talent_trends(db, actor=actor, chain=chain or None, table=table)
+    graduates = {(n.chain_name, n.node_name): n for n in colleges.overview(db, actor=actor).nodes}
     context = {
         "actor": actor, "cells": cells, "chain": chain or "",
         "chains": [(c.spec.id, c.spec.name) for c in chains_service.chains(db, actor=actor)],
-        "levels": scarcity.LEVELS,
+        "levels": scarcity.LEVELS, "years": years, "trends": trends, "graduates": graduates,
     }  # fmt: skip
     return render(request, "talent/map.html", context)
 
@@ -572,3 +582,304 @@ EVALUATION_SPEC_PAGES = SpecPages(
     form_label="按表单修改权重和分档",
 )
 pages.include_router(spec_router(EVALUATION_SPEC_PAGES))
+
+
+# ---------------------------------------------------------------- suggested occupations of posts
+
+_STORE_LOCK = threading.Lock()
+
+
+def occupation_store(app: Any) -> occupations.ModelStore:
+    """The process's occupation models, kept under the data folder (models/)."""
+    with _STORE_LOCK:
+        store = getattr(app.state, "talent_occupation_models", None)
+        if store is None:
+            store = occupations.ModelStore(app.state.settings.data_dir / "models")
+            app.state.talent_occupation_models = store
+        return store
+
+
+def occupation_source(request: Request, db: Session) -> occupations.Source | None:
+    """The classification the model learns: the settings' file, else the loaded table."""
+    path = settings_of(request).occupations_file
+    if path:
+        return occupations.source_of(Path(path), None)
+    return occupations.source_of(None, reference.occupation_table(db))
+
+
+def build_in_background(app: Any, source: occupations.Source) -> threading.Thread | None:
+    """Start building the model of source (unless built or building); when it is built, the
+    posts waiting for a suggestion (待建议) are filled in a unit of work of their own."""
+    factory = app.state.session_factory
+
+    def then(model: Any) -> None:
+        actor = Actor.system(label=OCCUPATION_LABEL)
+        with unit_of_work(factory) as session:
+            audit.track(session, actor)
+            audit.record(
+                session, action="talent.occupation_model", object_type="talent_posts",
+                after={"key": source.key[:32]},
+            )  # fmt: skip
+            service.fill_suggestions(session, model=model)
+
+    return occupation_store(app).start(source, then)
+
+
+OCCUPATION_LABEL = "职业建议"
+
+
+def suggest_posts(request: Request, db: Session) -> str:
+    """Fill the posts waiting for a suggested occupation when the model is ready; otherwise the
+    model is built in the background (a server started with warm-up does this by itself) and
+    the posts stay 待建议 until it is. Returns the model's state."""
+    source = occupation_source(request, db)
+    if source is None:
+        return "none"
+    store = occupation_store(request.app)
+    model = store.get(source)
+    if model is not None:
+        service.fill_suggestions(db, model=model)
+        return "ready"
+    if settings_of(request).warm_up:
+        build_in_background(request.app, source)
+    return store.state(source)
+
+
+MODEL_STATES = {
+    "ready": "职业分类模型已就绪",
+    "building": "职业分类模型正在后台建立（全表约需一两分钟），建立后自动为待建议的岗位给出建议",
+    "failed": "职业分类模型建立失败，请查看服务器日志后重试",
+    "absent": "职业分类模型尚未建立",
+    "none": "尚未载入职业分类大典（2022）：请系统管理员导入职业分类表或在设置中配置职业分类文件",
+}
+
+
+def _occupations_context(request: Request, db: Session, actor: Actor) -> dict[str, Any]:
+    table = table_of(request, db)
+    queue = service.occupation_queue(db, actor=actor, table=table)
+    source = occupation_source(request, db)
+    state = occupation_store(request.app).state(source)
+    return {
+        "actor": actor, "queue": queue, "counts": service.count_suggestions(db),
+        "states": occupations.STATES, "model_state": state,
+        "model_note": MODEL_STATES.get(state, state), "table": sorted((table or {}).items()),
+        "can_write": actor.has(Permission.TALENT_WRITE), "error": None,
+    }  # fmt: skip
+
+
+@pages.get("/talent/occupations")
+def occupation_review_page(request: Request, db: DB, actor: CurrentActor) -> Response:
+    """The posts whose suggested occupation the talent office reviews (low confidence)."""
+    try:
+        context = _occupations_context(request, db, actor)
+    except PermissionDenied as error:
+        _refused(db, actor, "查看岗位职业代码复核", error, None)
+        raise
+    return render(request, "talent/occupations.html", context)
+
+
+@pages.post("/talent/occupations/model")
+def occupation_model(request: Request, db: DB, actor: CurrentActor) -> Response:
+    """Build the model now (in the background) and fill the posts waiting for it (the office)."""
+    actor.require(Permission.TALENT_WRITE)
+    if not service.in_office(db, actor):
+        error = PermissionDenied(service.OCCUPATION_REVIEW_ONLY)
+        _refused(db, actor, "建立职业分类模型", error, None)
+        raise error
+    source = occupation_source(request, db)
+    if source is None:
+        raise InvalidInput(MODEL_STATES["none"])
+    model = occupation_store(request.app).get(source)
+    if model is not None:
+        service.fill_suggestions(db, model=model)
+    else:
+        build_in_background(request.app, source)
+    return RedirectResponse("/talent/occupations?model=1", status_code=303)
+
+
+@pages.post("/talent/posts/{post_id}/occupation")
+def occupation_review(
+    request: Request, post_id: PostId, db: DB, actor: CurrentActor,
+    code: Annotated[str, Form(max_length=20, title="职业代码")] = "",
+) -> Response:  # fmt: skip
+    """The office accepts the suggested occupation or chooses another code of the table."""
+    try:
+        service.review_occupation(
+            db, actor=actor, post_id=post_id, code=code, table=table_of(request, db)
+        )
+    except PermissionDenied as error:
+        _refused(db, actor, "复核岗位职业代码", error, post_id)
+        raise
+    except WulianError as error:
+        db.rollback()
+        context = _occupations_context(request, db, actor) | {"error": error}
+        return render(request, "talent/occupations.html", context, status_code=error.status)
+    return RedirectResponse(f"/talent/occupations?reviewed={post_id}", status_code=303)
+
+
+# ---------------------------------------------------------------- editing a person's record
+
+
+def _edit_context(request: Request, db: Session, actor: Actor, person_id: int) -> dict[str, Any]:
+    view = service.get_person(db, actor=actor, keys=keys_of(request), person_id=person_id)
+    _, values = service.editable_values(db, person_id=person_id)
+    return {
+        "actor": actor, "person": view, "values": values, "errors": {}, "labels": service.EDITABLE,
+        "education": service.EDUCATION,
+        "bands": {k: v[0] for k, v in service.SALARY_BANDS.items()},
+        "titles": evaluation.TITLE_LEVELS, "positions": evaluation.POSITION_LEVELS,
+        "honours": evaluation.HONOUR_LEVELS, "saved": None,
+    }  # fmt: skip
+
+
+@pages.get("/talent/people/{person_id}/edit")
+def person_edit_page(
+    request: Request, person_id: PersonId, db: DB, actor: CurrentActor
+) -> Response:
+    """The editable fields of a person's record (the office; a firm its own staff)."""
+    try:
+        keys_of(request)
+    except KeyMissing as missing:  # as the record page: the page says why
+        context = {"actor": actor, "people": [], "key_missing": missing.message}
+        return render(request, "talent/people.html", context)
+    try:
+        firm, _ = service.editable_values(db, person_id=person_id)
+        service.require_people_write(db, actor, firm)
+        context = _edit_context(request, db, actor, person_id)
+    except PermissionDenied as error:
+        _refused(db, actor, "修改人员信息", error, person_id)
+        raise
+    return render(request, "talent/person_edit.html", context)
+
+
+@pages.post("/talent/people/{person_id}/edit")
+def person_edit(
+    request: Request, person_id: PersonId, db: DB, actor: CurrentActor, form: FormFields
+) -> Response:
+    values = {name: str(form.get(name) or "")[:400] for name in service.EDITABLE if name in form}
+    try:
+        changed = service.update_person(
+            db, actor=actor, person_id=person_id, values=values, table=table_of(request, db)
+        )
+    except PermissionDenied as error:
+        _refused(db, actor, "修改人员信息", error, person_id)
+        raise
+    except InvalidInput as error:
+        db.rollback()
+        context = _edit_context(request, db, actor, person_id)
+        context["values"] |= values
+        field = str(error.extra.get("field") or "")
+        context["errors"] = dict(error.extra.get("errors") or {field: error.message})
+        context["error"] = error
+        return render(request, "talent/person_edit.html", context, status_code=error.status)
+    return RedirectResponse(
+        f"/talent/people?person={person_id}&saved={len(changed)}", status_code=303
+    )
+
+
+# ---------------------------------------------------------------- API: people, programmes, imports
+
+FirmQ = Annotated[int | None, Query(ge=1, title="企业编号")]
+RoundId = Annotated[int, Path_(title="批次编号")]
+
+
+@api.get("/talent/people", response_model=list[schemas.PersonOut])
+def api_people(request: Request, db: DB, actor: CurrentActor, firm: FirmQ = None) -> Any:
+    """People of a firm (a firm's caller: its own staff only) or of the pool (the talent office);
+    identity numbers masked; the read is audited with the ids listed, a refusal too."""
+    try:
+        listed = service.list_people(db, actor=actor, keys=keys_of(request), enterprise_id=firm)
+    except PermissionDenied as error:
+        _refused(db, actor, "查看人员名单（接口）", error, None)
+        raise
+    return [schemas.PersonOut.of(v) for v in listed]
+
+
+@api.get("/talent/people/{person_id}", response_model=schemas.PersonOut)
+def api_person(request: Request, person_id: PersonId, db: DB, actor: CurrentActor) -> Any:
+    """One person's record (masked), as the record page shows it; the read is audited."""
+    try:
+        view = service.get_person(db, actor=actor, keys=keys_of(request), person_id=person_id)
+    except PermissionDenied as error:
+        _refused(db, actor, "查看人员信息（接口）", error, person_id)
+        raise
+    return schemas.PersonOut.of(view)
+
+
+@api.get("/talent/programmes", response_model=list[schemas.RoundOut])
+def api_programmes(request: Request, db: DB, actor: CurrentActor) -> Any:
+    """Every round of every talent programme, newest first."""
+    rounds = programme_service.programmes(db, actor=actor, today=today_of(request))
+    return [
+        schemas.RoundOut(
+            id=r.id, programme_id=r.programme.id, programme_code=r.programme.code,
+            programme_name=r.programme.name, name=r.name, opens_on=r.opens_on,
+            closes_on=r.closes_on, open_now=r.open_now, applications=r.applications,
+            min_award_yuan=r.programme.min_award_yuan, max_award_yuan=r.programme.max_award_yuan,
+        )
+        for r in rounds
+    ]  # fmt: skip
+
+
+@api.get(
+    "/talent/programmes/rounds/{round_id}/applications",
+    response_model=list[schemas.ApplicationOut],
+)
+def api_round_applications(round_id: RoundId, db: DB, actor: CurrentActor) -> Any:
+    """A round's applications the caller may see: the talent office all (ranked), the round's
+    experts all, a firm its own; others are refused (audited)."""
+    try:
+        _, _, views = programme_service.round_applications(db, actor=actor, round_id=round_id)
+    except PermissionDenied as error:
+        programme_service.refused(
+            db, actor=actor, attempt="查看申报（接口）", error=error,
+            object_type="talent_programme_rounds", object_id=round_id,
+        )  # fmt: skip
+        raise
+    return [
+        schemas.ApplicationOut(
+            id=v.id, round_id=v.round_id, person_id=v.person_id, person_name=v.person_name,
+            enterprise_id=v.enterprise_id, firm_name=v.firm_name, state=v.state,
+            state_label=v.state_label, submitted_on=v.submitted_on, amount_yuan=v.amount_yuan,
+            decided_on=v.decided_on, reviews=v.reviews, average=v.average, rank=v.rank,
+        )
+        for v in views
+    ]  # fmt: skip
+
+
+@api.post("/talent/import/{kind}", response_model=schemas.ImportOut)
+def api_import(
+    request: Request, kind: KindP, db: DB, actor: CurrentActor,
+    file: Annotated[UploadFile, File()],
+    firm: Annotated[int | None, Form(ge=1, title="企业编号")] = None,
+    check_only: Annotated[bool, Form(title="只检查，不写入")] = False,
+    confirm: Annotated[str, Form(max_length=2000, title="确认的行号（逗号分隔）")] = "",
+) -> Response:  # fmt: skip
+    """Import a staff list (staff) or posts (posts) file, all rows or none, by the same checks as
+    the pages: 200 with the result when written (or checked only), 422 with every problem's row,
+    column and value (identity numbers masked) and nothing written."""
+    actor.require(Permission.TALENT_WRITE)
+    found = _kind(kind)
+    filename = Path(file.filename or "名单.xlsx").name[:200]
+    rows = {int(v) for v in confirm.replace("，", ",").split(",") if v.strip().isdigit()}
+    try:
+        report = imports.run_import(
+            db, kind=found, actor=actor, keys=keys_of(request), today=today_of(request),
+            data=file.file.read(), filename=filename, dry_run=check_only, enterprise_id=firm,
+            confirm_rows=rows, table=table_of(request, db),
+        )  # fmt: skip
+    except PermissionDenied as error:
+        _refused(db, actor, f"导入{found.title}（接口）", error, None)
+        raise
+    if report.committed and found is imports.POSTS:
+        suggest_posts(request, db)
+    body = schemas.ImportOut(
+        kind=found.key, filename=filename, rows_total=report.rows_total, checked_only=check_only,
+        committed=report.committed, created=report.created,
+        problems=[schemas.ProblemOut(row=p.row, column=p.column, value=p.value, reason=p.reason)
+                  for p in report.problems],
+        flags=[schemas.FlagOut(row=f.row, column=f.column, value=f.value, reason=f.reason)
+               for f in report.unconfirmed],
+    )  # fmt: skip
+    status = 200 if report.ready else 422
+    return JSONResponse(body.model_dump(mode="json"), status_code=status)

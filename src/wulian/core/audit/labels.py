@@ -173,6 +173,11 @@ ACTIONS = {
     "capital.events_firm_merged": "合并企业后改写银企对接活动的参会企业",
     "capital.listing_corrected": "更正上市梯队阶段记录",
     "capital.listing_withdrawn": "撤回上市梯队阶段记录",
+    # talent occupations and people edits
+    "talent.occupation_suggest": "为岗位建议职业代码",
+    "talent.occupation_review": "复核岗位职业代码",
+    "talent.occupation_model": "建立职业分类模型",
+    "talent.person_update": "修改人员信息",
 }
 
 COLUMNS = {
@@ -527,6 +532,10 @@ COLUMNS = {
     "id_cipher": "身份证号（密文）",
     "id_index": "身份证号（检索索引）",
     "is_open": "招聘中",
+    "suggestion_state": "职业代码建议状态",
+    "suggested_code": "建议的职业代码",
+    "suggestion_score": "职业代码建议的把握",
+    "suggestion_terms": "职业代码建议的依据词语",
     "major": "专业",
     "occupation_code": "职业代码",
     "openings": "招聘人数",
