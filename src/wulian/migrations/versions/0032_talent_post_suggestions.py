@@ -2,7 +2,7 @@
 where the suggestion stands (待建议, suggested, to review, reviewed).
 
 Revision ID: 0032d
-Revises: 0029o
+Revises: 0031t
 Create Date: 2026-12-05 03:40:00
 """
 
