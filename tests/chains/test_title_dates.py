@@ -37,3 +37,22 @@ def test_an_expired_anchor_title_does_not_count(world, atlas):
     state = world.run(lambda s: service.state(s, actor=SYSTEM, chain="lithium"))
     assert state.year == 2025
     assert state.health.node("cathode").anchors == []
+
+
+def test_the_members_of_some_nodes_are_the_member_frames_firms_on_them(world, atlas):
+    """node_members (what 链上往来 reads per gap) names the same zone firms as member_frame on the
+    same nodes, without reading their figures; a node nobody is on gives none."""
+    place(world)
+    frame = world.run(lambda s: service.member_frame(s, actor=SYSTEM, chain="lithium", year=2025))
+    nodes = sorted(set(frame["node"].to_list()))
+    assert nodes
+    for some in (nodes[:1], nodes, [*nodes[1:], "no-such-node"]):
+        expected = set(frame.filter(frame["node"].is_in(some))["enterprise_id"].to_list())
+        got = world.run(
+            lambda s, some=some: service.node_members(s, actor=SYSTEM, chain="lithium", nodes=some)
+        )
+        assert got == expected
+    assert (
+        world.run(lambda s: service.node_members(s, actor=SYSTEM, chain="lithium", nodes=[]))
+        == set()
+    )

@@ -5,6 +5,7 @@ firms for a gap.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import polars as pl
@@ -71,6 +72,29 @@ def member_frame(
         .with_columns(pl.col("enterprise_id").is_in(list(anchors)).alias("anchor"))
     )
     return frame.select(list(chain_health.FIRM_SCHEMA))
+
+
+def node_members(session: Session, *, actor: Actor, chain: str, nodes: Collection[str]) -> set[int]:
+    """The zone firms counted on the chain's given nodes: the firms of `member_frame` on those
+    nodes, without reading their figures."""
+    actor.require_staff(STAFF_ONLY, Permission.ZONE_READ)
+    if not nodes:
+        return set()
+    found = list(
+        session.scalars(
+            sa.select(ChainMembership.enterprise_id)
+            .where(
+                ChainMembership.chain == chain,
+                ChainMembership.node.in_(list(nodes)),
+                ChainMembership.status.in_(COUNTED),
+            )
+            .distinct()
+        )
+    )
+    if not found:
+        return set()
+    zone = read.firms(session, ids=found, in_zone=True, columns=("name",))
+    return set(zone["enterprise_id"].to_list())
 
 
 @dataclass(frozen=True)

@@ -609,8 +609,7 @@ def _tie_zone(session: Session, actor: Actor, spec: Any, need: Need, year: int |
     else:
         domain = spec.application(need.key)
         keys = set(domain.nodes) if domain is not None else set()
-    members = chains.member_frame(session, actor=actor, chain=spec.id, year=year)
-    return set(members.filter(pl.col("node").is_in(list(keys)))["enterprise_id"].to_list())
+    return chains.node_members(session, actor=actor, chain=spec.id, nodes=keys)
 
 
 FIT_TOP_K = 200  # firms kept per product of the need
