@@ -14,12 +14,13 @@ import sqlalchemy as sa
 from openpyxl import Workbook
 
 from tests.conftest import SYSTEM, login, page_csrf
-from tests.investment.test_atlas import actor, mapped
+from tests.investment.test_atlas import FIRMS, actor, mapped
 from wulian.core.audit.models import AuditEntry
 from wulian.core.errors import Conflict, InvalidInput, PermissionDenied
 from wulian.enterprises import service as enterprise_service
+from wulian.enterprises.models import Enterprise
 from wulian.investment import approach, atlas, ties
-from wulian.investment.models import SupplyTie
+from wulian.investment.models import ApproachPlan, SupplyTie
 
 __all__ = ["mapped"]
 TODAY = dt.date(2026, 6, 30)
@@ -291,3 +292,26 @@ def test_the_pages_enter_list_and_delete_ties_and_refuse_a_firm_user(world, mapp
                        follow_redirects=False)  # fmt: skip
     assert gone.status_code == 303
     assert _count(world) == 0
+
+
+def test_a_saved_plan_keeps_naming_its_introducer_once_the_tie_is_gone(world, mapped):
+    """A plan saved with 以商招商 through a firm offered only because of a tie still names that
+    firm (and keeps it selectable) after the tie is deleted, not a bare 园区企业."""
+
+    ids, *_ = mapped
+    officer = actor(world, "officer_a")
+
+    def check(session):
+        node = atlas.node_map(session, actor=officer, chain="lithium", key="separator")
+        offered = {fid for fid, _, _ in approach.brokers(session, node, [])}
+        away = [ids[f[0]] for f in FIRMS if f[4] and ids[f[0]] not in offered]
+        assert away, "the fixture needs a zone firm the node does not offer"
+        plan = ApproachPlan(via_enterprise_id=away[0])
+        listed = {
+            fid: (name, why) for fid, name, why in approach.brokers(session, node, [], [plan])
+        }
+        name = session.get(Enterprise, away[0]).name
+        assert listed[away[0]] == (name, "攻关计划已选的牵线企业")
+        assert set(listed) == offered | {away[0]}
+
+    world.run(check)

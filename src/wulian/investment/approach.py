@@ -11,6 +11,7 @@ project through the pipeline's own checks and links the two both ways.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -77,15 +78,25 @@ def suggestion(target: atlas.Target) -> dict[str, str] | None:
     }
 
 
-def brokers(node: atlas.NodeMap, targets: list[atlas.Target]) -> list[tuple[int, str, str]]:
+def brokers(
+    session: Session,
+    node: atlas.NodeMap,
+    targets: list[atlas.Target],
+    plans: Sequence[ApproachPlan] = (),
+) -> list[tuple[int, str, str]]:
     """The zone firms that may introduce a target (以商招商): the biggest firms of the nodes
-    around the gap, and the zone firms the targets trade with (named with the tie)."""
+    around the gap, the zone firms the targets trade with (named with the tie), and the firms
+    the saved plans already go through (a tie may since have been removed or the target fallen
+    out of the list: the plan still names its firm)."""
     out = {fid: (fid, name, relation) for fid, name, relation in node.brokers}
     for target in targets:
         for tie in target.ties:
             if tie.zone_id not in out:
                 relation = f"与{target.name}有往来：{tie.direction_name}，{tie.product}"
                 out[tie.zone_id] = (tie.zone_id, tie.zone_name, relation)
+    missing = {p.via_enterprise_id for p in plans if p.via_enterprise_id} - set(out)
+    for fid, name in sorted(read.names(session, missing).items()):
+        out[fid] = (fid, name, "攻关计划已选的牵线企业")
     return list(out.values())
 
 

@@ -105,7 +105,7 @@ def _node_context(
         "can_write": actor.has(Permission.INVESTMENT_WRITE),
         "may_write": lambda p: approach.may_write(actor, p), "today": today_of(request),
         "planned": {p.enterprise_id for p in plans},
-        "brokers": approach.brokers(node, targets),
+        "brokers": approach.brokers(db, node, targets, plans),
         "suggested": {
             str(t.id): found for t in targets if (found := approach.suggestion(t)) is not None
         },
