@@ -56,3 +56,36 @@ def test_the_members_of_some_nodes_are_the_member_frames_firms_on_them(world, at
         world.run(lambda s: service.node_members(s, actor=SYSTEM, chain="lithium", nodes=[]))
         == set()
     )
+
+
+def test_the_chain_of_many_firms_is_each_firm_s_chain_of(world, atlas):
+    """chains_of (read by the capital figures per chain) picks, per firm, what chain_of picks:
+    confirmed before automatic, then the surer placement, then the older; a proposal waiting
+    for review, a rejection or no membership gives none."""
+    from wulian.chains.models import ChainMembership
+
+    ids = atlas["ids"]
+
+    def write(session):
+        rows = [
+            (ids[0], "lithium", "cathode", "placed", 0.9),
+            (ids[0], "fluorosilicon", "x1", "confirmed", None),  # confirmed wins over surer
+            (ids[1], "lithium", "cathode", "placed", 0.4),
+            (ids[1], "fluorosilicon", "x1", "placed", 0.8),  # the surer automatic one
+            (ids[2], "lithium", "cathode", "review", 0.9),  # not counted
+            (ids[3], "lithium", "cathode", "rejected", None),
+        ]
+        for firm, chain, node, status, confidence in rows:
+            session.add(
+                ChainMembership(
+                    enterprise_id=firm, chain=chain, node=node, source="model", status=status,
+                    confidence=confidence,
+                )
+            )  # fmt: skip
+
+    world.run(write)
+    many = world.run(lambda s: service.chains_of(s, ids=[*ids, 10**9]))
+    one = {
+        i: c for i in ids if (c := world.run(lambda s, i=i: service.chain_of(s, enterprise_id=i)))
+    }
+    assert many == one == {ids[0]: "fluorosilicon", ids[1]: "fluorosilicon"}

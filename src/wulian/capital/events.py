@@ -277,13 +277,12 @@ def summary(session: Session, *, actor: Actor) -> Summary:
         year.events += 1
         year.firms += len(event.firms)
     names = chains.chain_names(session)
-    chain_of: dict[int, str] = {}
-    for row in session.scalars(sa.select(MatchOutcome).order_by(MatchOutcome.id)):
+    outcomes = list(session.scalars(sa.select(MatchOutcome).order_by(MatchOutcome.id)))
+    codes = chains.chains_of(session, ids={row.enterprise_id for row in outcomes})
+    for row in outcomes:
         by_year[all_events[row.event_id].held_on.year].add(row)
-        if row.enterprise_id not in chain_of:
-            code = chains.chain_of(session, enterprise_id=row.enterprise_id)
-            chain_of[row.enterprise_id] = names.get(code, code) if code else "未归链"
-        by_chain[chain_of[row.enterprise_id]].add(row)
+        code = codes.get(row.enterprise_id)
+        by_chain[names.get(code, code) if code else "未归链"].add(row)
     return Summary(dict(sorted(by_year.items(), reverse=True)), dict(by_chain))
 
 

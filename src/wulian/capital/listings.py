@@ -355,8 +355,9 @@ def counts(session: Session, *, actor: Actor, today: dt.date) -> Counts:
     start = dt.date(today.year - 3, today.month, min(today.day, 28 if today.month == 2 else 31))
     names = chains.chain_names(session)
     chain_count: Counter[str] = Counter()
+    codes = chains.chains_of(session, ids={c.enterprise_id for c in rows})
     for c in rows:
-        code = chains.chain_of(session, enterprise_id=c.enterprise_id)
+        code = codes.get(c.enterprise_id)
         chain_count[names.get(code, code) if code else "未归链"] += 1
     return Counts(
         by_stage={k: sum(1 for c in rows if c.stage == k) for k in STAGES},

@@ -294,14 +294,25 @@ def period_years(session: Session) -> list[int]:
 def chain_of(session: Session, *, enterprise_id: int) -> str | None:
     """The chain a firm is counted on (confirmed before automatic, then by confidence), for other
     domains' service functions that have already checked the actor's access to the firm."""
-    return session.scalar(
-        sa.select(ChainMembership.chain)
-        .where(ChainMembership.enterprise_id == enterprise_id,
-               ChainMembership.status.in_(COUNTED))
-        .order_by((ChainMembership.status == MembershipStatus.CONFIRMED.value).desc(),
-                  ChainMembership.confidence.desc().nulls_last(), ChainMembership.id)
-        .limit(1)
-    )  # fmt: skip
+    return chains_of(session, ids=[enterprise_id]).get(enterprise_id)
+
+
+def chains_of(session: Session, *, ids: Collection[int]) -> dict[int, str]:
+    """`chain_of` for many firms in one query per 1,000 (firms on no chain are left out)."""
+    wanted = sorted(set(ids))
+    out: dict[int, str] = {}
+    for start in range(0, len(wanted), 1000):
+        rows = session.execute(
+            sa.select(ChainMembership.enterprise_id, ChainMembership.chain)
+            .where(ChainMembership.enterprise_id.in_(wanted[start : start + 1000]),
+                   ChainMembership.status.in_(COUNTED))
+            .order_by(ChainMembership.enterprise_id,
+                      (ChainMembership.status == MembershipStatus.CONFIRMED.value).desc(),
+                      ChainMembership.confidence.desc().nulls_last(), ChainMembership.id)
+        )  # fmt: skip
+        for firm, chain in rows:
+            out.setdefault(int(firm), str(chain))
+    return out
 
 
 def chain_names(session: Session) -> dict[str, str]:
