@@ -155,11 +155,24 @@ def test_the_page_corrects_and_withdraws(world, zone, make_client):
         "reason": "日期录错"})  # fmt: skip
     assert ok.status_code == 303
     assert "2025-04-01" in client.get("/capital/listings").text
-    gone = client.post("/capital/listings/withdraw",
-                       data={"csrf_token": token, "case_id": case, "reason": "误登记"})  # fmt: skip
+    form = {"csrf_token": token, "case_id": f"{case}:shareholding", "reason": "误登记"}
+    gone = client.post("/capital/listings/withdraw", data=form)
     assert gone.status_code == 303
     row = world.scalar(sa.select(ListingCase).where(ListingCase.id == case))
     assert row.stage == "reserve"
+    # the same form again (a double click): the stage it showed is gone, nothing else is taken
+    move(world, fin, case, "shareholding", on=dt.date(2025, 3, 1))
+    move(world, fin, case, "tutoring", on=dt.date(2025, 9, 1))
+    form["case_id"] = f"{case}:tutoring"
+    assert client.post("/capital/listings/withdraw", data=form).status_code == 303
+    again = client.post("/capital/listings/withdraw", data=form)
+    assert again.status_code == 409
+    assert "不是页面上的“辅导备案”" in again.text
+    row = world.scalar(sa.select(ListingCase).where(ListingCase.id == case))
+    assert row.stage == "shareholding"
+    for odd in ("²", "9" * 20):
+        bad = client.post("/capital/listings/withdraw", data=form | {"case_id": odd})
+        assert bad.status_code == 422
     other = signed_in(make_client, "inv1")
     refused = other.post("/capital/listings/withdraw", data={
         "csrf_token": page_csrf(other, "/"), "case_id": case, "reason": "x"})  # fmt: skip

@@ -67,6 +67,13 @@ def test_a_tie_is_checked_and_a_duplicate_or_a_suspect_amount_refused(world, map
         _create(world, "officer_a", amount_wan="12000000", product="涂覆隔膜")
     with pytest.raises(InvalidInput, match="疑似按亿元填写"):
         _create(world, "officer_a", amount_wan="0.5", product="涂覆隔膜")
+    for huge in ("1e30", "1e20", "1000000000000"):  # too large whatever the unit, even checked
+        with pytest.raises(InvalidInput, match="年往来金额过大"):
+            _create(world, "officer_a", amount_wan=huge, product="涂覆隔膜", confirm_amount=True)
+    for year in ("²⁰²⁵", "25", "20250"):
+        with pytest.raises(InvalidInput, match="年度应为四位数字"):
+            ties.year_of(year)
+    assert [ties.year_of(y) for y in ("2025", "2025年", "2025.0", " ")] == [2025, 2025, 2025, None]
     assert _count(world) == 1
     # checked and confirmed, the large amount stands; a name not in the registry is kept as such
     _create(world, "officer_a", amount_wan="12000000", product="涂覆隔膜", confirm_amount=True)
@@ -315,3 +322,44 @@ def test_a_saved_plan_keeps_naming_its_introducer_once_the_tie_is_gone(world, ma
         assert set(listed) == offered | {away[0]}
 
     world.run(check)
+
+
+def test_refused_tie_writes_are_recorded_with_the_tie(world, mapped, make_client):
+    """An analyst opening the import, a firm user's template download and a refused delete
+    leave an 招商项目操作被拒 entry on 链上往来, the delete with the tie's id; odd years answer
+    422, not 500."""
+    tie = _create(world, "officer_a")
+    analyst = make_client()
+    login(analyst, "analyst")
+    assert analyst.get("/investment/ties/import").status_code == 403
+    firm = make_client()
+    login(firm, "firm_user")
+    assert firm.get("/investment/ties/import/template.xlsx").status_code == 403
+    token = page_csrf(analyst, "/investment/ties")
+    gone = analyst.post(f"/investment/ties/{tie}/delete", data={"csrf_token": token})
+    assert gone.status_code == 403
+    officer = make_client()
+    login(officer, "officer_a")
+    token = page_csrf(officer, "/investment/ties")
+    form = {"csrf_token": token, "zone_firm": "图谱电芯有限公司", "direction": "buys",
+            "partner": "园外塑料有限公司", "product": "涂覆隔膜", "year": "²⁰²⁵"}  # fmt: skip
+    odd = officer.post("/investment/ties", data=form)
+    assert odd.status_code == 422
+    assert "年度应为四位数字" in odd.text
+
+    def refusals(session):
+        rows = session.execute(
+            sa.select(AuditEntry.object_id, AuditEntry.after)
+            .where(AuditEntry.action == "investment.refused",
+                   AuditEntry.object_type == "investment_supply_ties")
+            .order_by(AuditEntry.id)
+        ).all()  # fmt: skip
+        return [(oid, after["attempt"]) for oid, after in rows]
+
+    assert world.run(refusals) == [
+        (None, "打开链上往来导入"),
+        (None, "下载链上往来导入模板"),
+        (str(tie), "删除链上往来"),
+        (None, "登记链上往来"),
+    ]
+    assert _count(world) == 1

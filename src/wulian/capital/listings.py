@@ -286,14 +286,27 @@ def correct(
 
 
 def withdraw(
-    session: Session, *, actor: Actor, today: dt.date, case_id: int, reason: str
+    session: Session,
+    *,
+    actor: Actor,
+    today: dt.date,
+    case_id: int,
+    reason: str,
+    expected: str | None = None,
 ) -> ListingCase:
     """Withdraw the stage a case was last moved to (recorded by mistake), with a reason: the
     case goes back to the stage before, and the registry fact of the withdrawn stage is set to
-    0 for its year (not reached). A stage whose reward was paid is refused."""
+    0 for its year (not reached). A stage whose reward was paid is refused. expected: the stage
+    the officer saw; when the case has moved since (a second click, a resent form), nothing is
+    withdrawn, so a double click never takes back two stages."""
     service.require_write(session, actor)
     why = _reason(reason)
     case = _case(session, case_id)
+    if expected is not None and expected != case.stage:
+        raise Conflict(
+            f"“{case.firm_name}”现在处于“{STAGES.get(case.stage, case.stage)}”，不是页面上的"
+            f"“{STAGES.get(expected, expected)}”（可能已经撤回过）；请刷新页面后再操作"
+        )
     if case.stage == "reserve":
         raise InvalidInput(
             f"“{case.firm_name}”处于“上市后备”，没有可撤回的阶段", field="stage", value=case.stage

@@ -63,7 +63,7 @@ def _int_or_none(text: str, field: str, label: str) -> int | None:
     text = text.strip()
     if not text:
         return None
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()) or int(text) >= 2**31:
         raise InvalidInput(f"{label}“{text}”无效", field=field)
     return int(text)
 
@@ -660,12 +660,14 @@ def listing_withdraw(request: Request, db: DB, actor: CurrentActor, form: FormFi
     values = _values(form)
     case_id = None
     try:
-        case_id = _int_or_none(values.get("case_id", ""), "case_id", "上市梯队企业")
+        # "编号:阶段": the case and the stage the page showed (a second click withdraws nothing)
+        chosen, _, expected = values.get("case_id", "").partition(":")
+        case_id = _int_or_none(chosen, "case_id", "上市梯队企业")
         if case_id is None:
             raise InvalidInput("请选择企业", field="case_id")
         listings.withdraw(
             db, actor=actor, today=today_of(request), case_id=case_id,
-            reason=values.get("reason", ""),
+            reason=values.get("reason", ""), expected=expected or None,
         )  # fmt: skip
     except WulianError as error:
         return _listings_failure(request, db, actor, error, "撤回上市阶段记录", values, case_id)

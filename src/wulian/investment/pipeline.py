@@ -163,13 +163,20 @@ def _require_write(session: Session, actor: Actor, project: InvestmentProject) -
 
 
 def refused(
-    session: Session, *, actor: Actor, project_id: int | None, attempt: str, error: WulianError
+    session: Session,
+    *,
+    actor: Actor,
+    project_id: int | None,
+    attempt: str,
+    error: WulianError,
+    object_type: str = "investment_projects",
 ) -> None:
-    """Roll back a write that failed and record the attempt (who tried what), on its own."""
+    """Roll back a write that failed and record the attempt (who tried what), on its own;
+    project_id is the id of the object_type's row when there is one."""
     session.rollback()
     audit.track(session, actor)
     audit.record(
-        session, action="investment.refused", object_type="investment_projects",
+        session, action="investment.refused", object_type=object_type,
         object_id=project_id,
         after={"attempt": attempt, "code": error.code, "message": error.message},
     )  # fmt: skip

@@ -73,6 +73,21 @@ def amount_flag(value: Decimal) -> str | None:
     return None
 
 
+AMOUNT_CAP_WAN = Decimal(10) ** 12  # 1 亿亿元: no tie is this large, whatever the unit
+
+
+def year_of(text: str) -> int | None:
+    """A year as typed on the form or in a file (2025, 2025年, 2025.0); blank: None."""
+    text = text.strip().removesuffix("年")
+    if text.endswith(".0"):
+        text = text[:-2]
+    if not text:
+        return None
+    if not (text.isascii() and text.isdigit() and len(text) == 4):
+        raise InvalidInput("年度应为四位数字", field="year", value=text)
+    return int(text)
+
+
 def _amount(text: str) -> tuple[int | None, Decimal | None]:
     text = text.strip().replace(",", "").replace("，", "")
     if not text:
@@ -81,8 +96,12 @@ def _amount(text: str) -> tuple[int | None, Decimal | None]:
         value = Decimal(text)
     except InvalidOperation:
         raise InvalidInput("年往来金额应为数字（万元）", field="amount_wan", value=text) from None
-    if not value.is_finite() or value < 0:
+    if not value.is_finite():
+        raise InvalidInput("年往来金额应为数字（万元）", field="amount_wan", value=text)
+    if value < 0:
         raise InvalidInput("年往来金额不能为负数", field="amount_wan", value=text)
+    if value >= AMOUNT_CAP_WAN:
+        raise InvalidInput("年往来金额过大（单位是万元），请核对", field="amount_wan", value=text)
     return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP)), value
 
 
@@ -432,18 +451,17 @@ def import_ties(
         if not any(cell(n) for n in report.columns):
             continue
         report.rows_total += 1
-        year_text = cell("year").removesuffix("年")
-        if year_text.endswith(".0"):
-            year_text = year_text[:-2]
-        if year_text and not year_text.isdigit():
+        try:
+            year = year_of(cell("year"))
+        except InvalidInput as error:
             report.problems.append(
-                RowProblem(line, report.columns["year"], cell("year"), "年度应为四位数字")
+                RowProblem(line, report.columns["year"], cell("year"), error.message)
             )
             continue
         item = TieInput(
             zone_firm=cell("zone_firm"), partner=cell("partner"), direction=cell("direction"),
             product=cell("product"), amount_wan=cell("amount"), source=cell("source"),
-            year=int(year_text) if year_text else None,
+            year=year,
             confirm_amount=line in report.confirmed,
         )  # fmt: skip
         try:

@@ -20,7 +20,7 @@ from wulian.core.deps import (
     today_of,
     xlsx_download,
 )
-from wulian.core.errors import InvalidInput, PermissionDenied, WulianError
+from wulian.core.errors import PermissionDenied, WulianError
 from wulian.core.permissions import Actor, Permission
 from wulian.core.uploads import Uploads
 from wulian.investment import service, ties
@@ -39,6 +39,22 @@ def _context(db: DB, actor: Actor, q: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def _refused(db: DB, actor: Actor, tie_id: int | None, attempt: str, error: WulianError) -> None:
+    service.refused(
+        db, actor=actor, project_id=tie_id, attempt=attempt, error=error,
+        object_type="investment_supply_ties",
+    )  # fmt: skip
+
+
+def _require_write(db: DB, actor: Actor, attempt: str) -> None:
+    """Only investment staff write ties; anyone else's try is recorded, then refused."""
+    try:
+        ties.require_write(actor)
+    except WulianError as error:
+        _refused(db, actor, None, attempt, error)
+        raise
+
+
 @pages.get("/investment/ties")
 def ties_page(request: Request, db: DB, actor: CurrentActor, q: Words = "") -> Response:
     return render(request, "investment/ties.html", _context(db, actor, q))
@@ -49,20 +65,18 @@ def tie_create(request: Request, db: DB, actor: CurrentActor, form: FormFields) 
     values = {k: str(form.get(k) or "") for k in FIELDS}
     values["confirm_amount"] = str(form.get("confirm_amount") or "")
     try:
-        year = values["year"].strip()
-        if year and not year.isdigit():
-            raise InvalidInput("年度应为四位数字", field="year", value=year)
+        year = ties.year_of(values["year"])
         ties.create(
             db, actor=actor, today=today_of(request),
             data=ties.TieInput(
                 zone_firm=values["zone_firm"], partner=values["partner"],
                 direction=values["direction"], product=values["product"],
                 amount_wan=values["amount_wan"], source=values["source"],
-                year=int(year) if year else None, confirm_amount=bool(values["confirm_amount"]),
+                year=year, confirm_amount=bool(values["confirm_amount"]),
             ),
         )  # fmt: skip
     except WulianError as error:
-        service.refused(db, actor=actor, project_id=None, attempt="登记链上往来", error=error)
+        _refused(db, actor, None, "登记链上往来", error)
         context = _context(db, actor, "") | {"error": error, "form": values}
         return render(request, "investment/ties.html", context, status_code=error.status)
     return RedirectResponse("/investment/ties?saved=1", status_code=303)
@@ -73,7 +87,7 @@ def tie_delete(request: Request, tie_id: TieId, db: DB, actor: CurrentActor) -> 
     try:
         ties.delete(db, actor=actor, tie_id=tie_id)
     except WulianError as error:
-        service.refused(db, actor=actor, project_id=None, attempt="删除链上往来", error=error)
+        _refused(db, actor, tie_id, "删除链上往来", error)
         raise
     return RedirectResponse("/investment/ties?deleted=1", status_code=303)
 
@@ -96,13 +110,13 @@ def _import_context(actor: Actor) -> dict[str, Any]:
 
 @pages.get("/investment/ties/import")
 def import_page(request: Request, db: DB, actor: CurrentActor) -> Response:
-    ties.require_write(actor)
+    _require_write(db, actor, "打开链上往来导入")
     return render(request, "investment/ties_import.html", _import_context(actor))
 
 
 @pages.get("/investment/ties/import/template.xlsx")
 def import_template(request: Request, db: DB, actor: CurrentActor) -> Response:
-    ties.require_write(actor)
+    _require_write(db, actor, "下载链上往来导入模板")
     return xlsx_download(ties.template_xlsx(), "链上往来导入模板.xlsx")
 
 
@@ -111,7 +125,7 @@ def import_check(
     request: Request, db: DB, actor: CurrentActor, file: Annotated[UploadFile, File()]
 ) -> Response:
     """Upload and check a file of ties; nothing is written until the check is confirmed."""
-    ties.require_write(actor)
+    _require_write(db, actor, "检查链上往来文件")
     filename = Path(file.filename or "ties.xlsx").name[:200]
     data = file.file.read()
     context = _import_context(actor)
@@ -141,10 +155,13 @@ def import_commit(
     form: FormFields,
 ) -> Response:
     """Write a checked file: every row, flagged amounts only when their boxes are ticked."""
-    ties.require_write(actor)
+    _require_write(db, actor, "导入链上往来")
     uploads = _uploads(request)
     meta = uploads.meta_for(token, actor)
-    confirmed = {int(v) for v in form.getlist("confirm") if isinstance(v, str) and v.isdigit()}
+    confirmed = {
+        int(v) for v in form.getlist("confirm")
+        if isinstance(v, str) and v.isascii() and v.isdigit() and len(v) < 10
+    }  # fmt: skip
     report = ties.import_ties(
         db, actor=actor, today=today_of(request), data=uploads.data(token),
         filename=meta["filename"], dry_run=False, confirm_rows=confirmed,
