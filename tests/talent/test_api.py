@@ -15,6 +15,7 @@ from tests.talent.test_programmes import _apply, _attempt
 from tests.talent.test_programmes import setup as setup
 from wulian.chains import service as chains
 from wulian.core.audit.models import AuditEntry
+from wulian.core.errors import InvalidInput
 from wulian.talent.crypto import mask
 from wulian.talent.models import Person
 
@@ -108,9 +109,10 @@ def test_a_firms_token_reads_and_imports_its_own_staff(world, zone, two, make_cl
     assert done.status_code == 200, done.text
     assert done.json()["committed"] is True
     assert world.scalar(sa.select(Person.enterprise_id).where(Person.name == "钱一")) == zone.firm_a
-    unbound = world.token("无企业", ["talent:staff"], settings.session_secret)
-    refused = client.get("/api/v1/talent/people", headers={"Authorization": f"Bearer {unbound}"})
-    assert refused.status_code == 403
+    with pytest.raises(InvalidInput, match="须绑定一家企业"):
+        world.token("无企业", ["talent:staff"], settings.session_secret)
+    with pytest.raises(InvalidInput, match="须绑定一家企业"):
+        world.token("无企业", ["desk:submit", "zone:read"], settings.session_secret)
 
 
 def test_an_import_with_one_bad_row_writes_nothing_and_says_where(world, zone, make_client):

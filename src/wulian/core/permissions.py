@@ -112,6 +112,7 @@ class Scope:
     key: str
     label: str
     permissions: frozenset[Permission]
+    firm_bound: bool = False  # acts in a firm's name: a token with it must be bound to a firm
 
 
 SCOPES: dict[str, Scope] = {
@@ -128,6 +129,7 @@ SCOPES: dict[str, Scope] = {
             "desk:submit",
             "企呼我应：以绑定企业的名义提交、查询和补充诉求",
             frozenset({Permission.DESK_SUBMIT}),
+            firm_bound=True,
         ),
         Scope(
             "desk:read",
@@ -148,6 +150,7 @@ SCOPES: dict[str, Scope] = {
             "talent:staff",
             "人才链：以绑定企业的名义读取本企业人员、导入人员名单和岗位需求",
             frozenset({Permission.TALENT_READ, Permission.TALENT_WRITE}),
+            firm_bound=True,
         ),
     )
 }

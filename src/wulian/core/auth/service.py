@@ -641,6 +641,11 @@ def create_token(
         raise InvalidInput(
             f"未知的权限范围：{', '.join(unknown)}；可选：{', '.join(SCOPES)}", field="scopes"
         )
+    bound = [SCOPES[s].label for s in scopes if SCOPES[s].firm_bound]
+    if bound and enterprise_id is None:
+        raise InvalidInput(
+            f"以企业名义的权限范围（{'；'.join(bound)}）须绑定一家企业", field="enterprise_id"
+        )
     if expires_at is not None and expires_at <= utcnow():
         raise InvalidInput("到期时间必须晚于现在", field="expires_at")
     prefix = secrets.token_hex(6)
