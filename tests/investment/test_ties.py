@@ -363,3 +363,53 @@ def test_refused_tie_writes_are_recorded_with_the_tie(world, mapped, make_client
         (None, "登记链上往来"),
     ]
     assert _count(world) == 1
+
+
+def test_the_api_lists_records_and_deletes_ties_under_the_pages_rules(
+    world, mapped, make_client, settings
+):
+    """/api/v1/investment/ties: investment staff record (a flagged amount needs confirm_amount,
+    a duplicate is a 409 with the Chinese message) and delete; analysts and investment:read
+    tokens read; a firm's user or token is refused; refusals are recorded."""
+    officer = make_client()
+    login(officer, "officer_a")
+    headers = {"X-CSRF-Token": page_csrf(officer, "/investment/ties")}
+    body = {"zone_firm": "图谱电芯有限公司", "partner": "园外塑料有限公司", "direction": "采购自",
+            "product": "隔膜基膜", "amount_wan": "12000000", "year": 2025}  # fmt: skip
+    flagged = officer.post("/api/v1/investment/ties", headers=headers, json=body)
+    assert flagged.status_code == 422
+    assert "疑似按元填写" in flagged.json()["detail"]
+    created = officer.post(
+        "/api/v1/investment/ties", headers=headers, json=body | {"confirm_amount": True}
+    )
+    assert created.status_code == 201, created.text
+    tie = created.json()
+    assert (tie["zone_name"], tie["partner_name"], tie["direction_name"], tie["amount_wan"]) == (
+        "图谱电芯有限公司", "园外塑料有限公司", "采购自", 12_000_000,
+    )  # fmt: skip
+    again = officer.post(
+        "/api/v1/investment/ties", headers=headers, json=body | {"confirm_amount": True}
+    )
+    assert again.status_code == 409
+    analyst = make_client()
+    login(analyst, "analyst")
+    assert [t["id"] for t in analyst.get("/api/v1/investment/ties?q=隔膜").json()] == [tie["id"]]
+    assert analyst.get("/api/v1/investment/ties?q=无此产品").json() == []
+    bearer = world.token("招商统计", ["investment:read"], settings.session_secret)
+    reader = make_client()
+    auth = {"Authorization": f"Bearer {bearer}"}
+    assert len(reader.get("/api/v1/investment/ties", headers=auth).json()) == 1
+    assert reader.delete(f"/api/v1/investment/ties/{tie['id']}", headers=auth).status_code == 403
+    firm = make_client()
+    login(firm, "firm_user")
+    assert firm.get("/api/v1/investment/ties").status_code == 403
+    gone = officer.delete(f"/api/v1/investment/ties/{tie['id']}", headers=headers)
+    assert gone.status_code == 204
+    assert _count(world) == 0
+    missing = officer.delete(f"/api/v1/investment/ties/{tie['id']}", headers=headers)
+    assert missing.status_code == 404
+    refused = sa.select(sa.func.count()).where(
+        AuditEntry.action == "investment.refused",
+        AuditEntry.object_type == "investment_supply_ties",
+    )
+    assert world.scalar(refused) == 4  # flagged, duplicate, the token's delete, the missing one

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from wulian.investment import service
+from wulian.investment import service, ties
 from wulian.investment.models import InvestmentProject, StageEvent
 
 
@@ -192,3 +192,55 @@ class TargetOut(BaseModel):
     region: str = Field(description="地区")
     industry_code: str | None = Field(description="行业代码")
     project_id: int | None = Field(description="项目库中已有的该企业项目")
+
+
+class TieOut(BaseModel):
+    """One supply tie (链上往来) between a zone firm and a firm outside the zone."""
+
+    id: int
+    zone_enterprise_id: int = Field(description="园区企业编号")
+    zone_name: str = Field(description="园区企业名称")
+    partner_enterprise_id: int | None = Field(description="对方在名录中的编号（不在名录：空）")
+    partner_name: str = Field(description="对方企业名称")
+    direction: str = Field(description="方向：buys 采购自（园区企业向它采购）、sells 供货给")
+    direction_name: str = Field(description="方向（中文）")
+    product: str = Field(description="产品")
+    amount_wan: int | None = Field(description="年往来金额（万元，空：未知）")
+    source: str = Field(description="来源")
+    year: int = Field(description="年度")
+
+    @classmethod
+    def of(cls, tie: ties.Tie) -> TieOut:
+        return cls(
+            id=tie.id, zone_enterprise_id=tie.zone_id, zone_name=tie.zone_name,
+            partner_enterprise_id=tie.partner_id, partner_name=tie.partner_name,
+            direction=tie.direction, direction_name=tie.direction_name, product=tie.product,
+            amount_wan=tie.amount_wan, source=tie.source, year=tie.year,
+        )  # fmt: skip
+
+
+class TieIn(BaseModel):
+    zone_firm: str = Field(
+        max_length=200, title="园区企业", description="园区企业：编号、统一社会信用代码或全称"
+    )
+    partner: str = Field(
+        max_length=200, title="对方企业",
+        description="园区外企业：编号、统一社会信用代码或全称（名录中没有时按名称记录）",
+    )  # fmt: skip
+    direction: str = Field(
+        max_length=16, title="方向", description="采购自 或 供货给（buys/sells）"
+    )
+    product: str = Field(max_length=100, title="产品")
+    amount_wan: str = Field("", max_length=40, title="年往来金额（万元）", description='如 "1200"')
+    source: str = Field("", max_length=100, title="来源")
+    year: int | None = Field(None, title="年度", description="空：今年")
+    confirm_amount: bool = Field(
+        False, title="金额已核对", description="疑似单位有误的金额经核对后仍按此写入"
+    )
+
+    def to_input(self) -> ties.TieInput:
+        return ties.TieInput(
+            zone_firm=self.zone_firm, partner=self.partner, direction=self.direction,
+            product=self.product, amount_wan=self.amount_wan, source=self.source,
+            year=self.year, confirm_amount=self.confirm_amount,
+        )  # fmt: skip

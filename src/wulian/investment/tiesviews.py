@@ -23,9 +23,10 @@ from wulian.core.deps import (
 from wulian.core.errors import PermissionDenied, WulianError
 from wulian.core.permissions import Actor, Permission
 from wulian.core.uploads import Uploads
-from wulian.investment import service, ties
+from wulian.investment import schemas, service, ties
 
 pages = APIRouter(include_in_schema=False)
+api = APIRouter()
 TieId = Annotated[int, Path_(title="往来编号")]
 Words = Annotated[str, Query(max_length=100, title="查找")]
 FIELDS = ("zone_firm", "partner", "direction", "product", "amount_wan", "source", "year")
@@ -172,3 +173,44 @@ def import_commit(
         "report": report, "token": None if report.committed else token,
     }  # fmt: skip
     return render(request, "investment/ties_import.html", context)
+
+
+# ---------------------------------------------------------------- API
+
+
+@api.get("/investment/ties", response_model=list[schemas.TieOut])
+def api_ties(
+    db: DB,
+    actor: CurrentActor,
+    q: Words = "",
+    limit: Annotated[int, Query(ge=1, le=5000, title="最多条数")] = 500,
+) -> list[schemas.TieOut]:
+    """Supply ties, newest year first (q: a word of a firm or product); investment staff and
+    analysts only."""
+    return [schemas.TieOut.of(t) for t in ties.get_all(db, actor=actor, q=q, limit=limit)]
+
+
+@api.post("/investment/ties", response_model=schemas.TieOut, status_code=201)
+def api_tie_create(
+    request: Request, body: schemas.TieIn, db: DB, actor: CurrentActor
+) -> schemas.TieOut:
+    """Record one tie, checked as on the page (a duplicate, an unknown zone firm or an amount
+    that looks off by 10⁴ without confirm_amount: 4xx with the Chinese message and field)."""
+    try:
+        row = ties.create(db, actor=actor, today=today_of(request), data=body.to_input())
+    except WulianError as error:
+        _refused(db, actor, None, "登记链上往来（接口）", error)
+        raise
+    found = ties.get_all(db, actor=actor, zone_ids=[row.zone_enterprise_id], limit=100_000)
+    return schemas.TieOut.of(next(t for t in found if t.id == row.id))
+
+
+@api.delete("/investment/ties/{tie_id}", status_code=204)
+def api_tie_delete(tie_id: TieId, db: DB, actor: CurrentActor) -> Response:
+    """Delete a tie (entered in error or no longer true)."""
+    try:
+        ties.delete(db, actor=actor, tie_id=tie_id)
+    except WulianError as error:
+        _refused(db, actor, tie_id, "删除链上往来（接口）", error)
+        raise
+    return Response(status_code=204)

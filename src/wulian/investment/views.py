@@ -49,6 +49,7 @@ pages.include_router(taskviews.pages)  # annual tasks, likewise
 pages.include_router(tiesviews.pages)  # supply ties (链上往来), likewise
 api = APIRouter(tags=["招商"])
 api.include_router(atlasviews.api)
+api.include_router(tiesviews.api)
 enterprise_views.profile_part(
     "investment", service.firm_projects
 )  # on a firm's page: its 招商 projects, for staff with the investment permission
