@@ -69,6 +69,16 @@ def test_ties_from_the_page_to_a_suggested_route(page: Page, live_server, world)
     assert via
     expect(page.locator("#plan-suggested")).to_contain_text(f"可请{via}牵线")
     shot(page, "suggested")
+    # another target chosen in the form: its own suggestion (or none), never the first one's
+    others = page.locator("#plan-target option:not(:checked)").filter(has_not_text="请选择")
+    other = others.first.get_attribute("value")
+    assert other
+    page.locator("#plan-target").select_option(other)
+    page.wait_for_url(re.compile(rf"target={other}"))
+    expect(page.locator("#plan-target option:checked")).to_have_attribute("value", other)
+    hint = page.locator("#plan-suggested")
+    if hint.count():
+        expect(hint).not_to_contain_text(f"建议以商招商：{target}")
     # the 422 of the refused amount is the browser's only complaint
     assert errors == [
         "Failed to load resource: the server responded with a status of 422 (Unprocessable Entity)"

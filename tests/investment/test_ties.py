@@ -17,6 +17,7 @@ from tests.conftest import SYSTEM, login, page_csrf
 from tests.investment.test_atlas import FIRMS, actor, mapped
 from wulian.core.audit.models import AuditEntry
 from wulian.core.errors import Conflict, InvalidInput, PermissionDenied
+from wulian.core.permissions import Role
 from wulian.enterprises import service as enterprise_service
 from wulian.enterprises.models import Enterprise
 from wulian.investment import approach, atlas, ties
@@ -88,6 +89,10 @@ def test_a_tie_is_checked_and_a_duplicate_or_a_suspect_amount_refused(world, map
 def test_who_may_read_and_write_ties(world, mapped):
     with pytest.raises(PermissionDenied):
         _create(world, "analyst")
+    talent = world.department("talent-office", "人才工作办公室")
+    world.user("talent_officer", Role.OFFICER, department_id=talent)
+    with pytest.raises(PermissionDenied, match="由招商部门的工作人员登记和删除"):
+        _create(world, "talent_officer")  # an officer, but not of a 招商 team
     with pytest.raises(PermissionDenied):
         _create(world, "firm_user")
     tie = _create(world, "officer_a")
@@ -95,6 +100,9 @@ def test_who_may_read_and_write_ties(world, mapped):
         world.run(lambda s: ties.get_all(s, actor=actor(world, "firm_user")))
     with pytest.raises(PermissionDenied):
         world.run(lambda s: ties.delete(s, actor=actor(world, "analyst"), tie_id=tie))
+    with pytest.raises(PermissionDenied):
+        world.run(lambda s: ties.delete(s, actor=actor(world, "talent_officer"), tie_id=tie))
+    assert world.run(lambda s: ties.get_all(s, actor=actor(world, "talent_officer")))
     world.run(lambda s: ties.delete(s, actor=actor(world, "officer_b"), tie_id=tie))
     assert _count(world) == 0
 
@@ -413,3 +421,31 @@ def test_the_api_lists_records_and_deletes_ties_under_the_pages_rules(
         AuditEntry.object_type == "investment_supply_ties",
     )
     assert world.scalar(refused) == 4  # flagged, duplicate, the token's delete, the missing one
+
+
+def test_a_suggestion_kept_after_the_target_changed_is_caught(world, mapped, make_client):
+    """The form prefilled for one target and saved for another with the first one's introducer
+    is refused with what to check; saving it once more after the message is the officer's call."""
+    ids, *_ = mapped
+    _create(world, "officer_a")
+    client = make_client()
+    login(client, "officer_a")
+    token = page_csrf(client, "/investment/atlas/lithium/separator")
+    form = {"csrf_token": token, "enterprise_id": str(ids["园外浙隔膜"]), "route": "business",
+            "via_enterprise_id": str(ids["图谱电芯"]), "status": "planned",
+            "suggested_for": str(ids["园外塑料"]),
+            "suggested_via": str(ids["图谱电芯"])}  # fmt: skip
+    stale = client.post("/investment/atlas/lithium/separator/plans", data=form)
+    assert stale.status_code == 422
+    assert "预填的以商招商牵线企业是按原先所选目标企业的链上往来建议的" in stale.text
+    assert world.run(lambda s: approach.plans(s, actor=SYSTEM, chain="lithium")) == []
+    for key in ("suggested_for", "suggested_via"):
+        del form[key]
+    kept = client.post(
+        "/investment/atlas/lithium/separator/plans", data=form, follow_redirects=False
+    )
+    assert kept.status_code == 303
+    plans = world.run(lambda s: approach.plans(s, actor=SYSTEM, chain="lithium"))
+    assert [(p.enterprise_id, p.via_enterprise_id) for p in plans] == [
+        (ids["园外浙隔膜"], ids["图谱电芯"])
+    ]

@@ -78,6 +78,21 @@ def suggestion(target: atlas.Target) -> dict[str, str] | None:
     }
 
 
+def check_suggestion(
+    target_id: int, suggested_for: int | None, suggested_via: int | None, data: PlanInput
+) -> None:
+    """A plan form prefilled for one target (以商招商 through the firm it trades with) and then
+    switched to another target must not keep the first target's introducer unnoticed."""
+    if suggested_for is None or suggested_for == target_id or suggested_via is None:
+        return
+    if data.route == "business" and data.via_enterprise_id == suggested_via:
+        raise InvalidInput(
+            "预填的以商招商牵线企业是按原先所选目标企业的链上往来建议的，目标企业已经改了："
+            "请核对牵线企业和攻关步骤，或在目标企业列表中从该企业一行点“登记攻关计划”",
+            field="via_enterprise_id",
+        )
+
+
 def brokers(
     session: Session,
     node: atlas.NodeMap,

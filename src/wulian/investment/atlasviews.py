@@ -124,7 +124,7 @@ def _number(text: str, field: str, label: str) -> int | None:
     text = text.strip()
     if not text:
         return None
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()) or int(text) >= 2**31:
         raise InvalidInput(f"{label}“{text}”无效", field=field)
     return int(text)
 
@@ -162,10 +162,16 @@ def plan_create(
         target = _number(values.get("enterprise_id", ""), "enterprise_id", "目标企业")
         if target is None:
             raise InvalidInput("请选择目标企业", field="enterprise_id")
+        data = _plan_input(values)
+        approach.check_suggestion(
+            target,
+            _number(values.get("suggested_for", ""), "suggested_for", "建议所对的目标企业"),
+            _number(values.get("suggested_via", ""), "suggested_via", "建议的牵线企业"),
+            data,
+        )
         plan = approach.create_plan(
-            db, actor=actor, chain=chain, node=key, enterprise_id=target,
-            data=_plan_input(values),
-        )  # fmt: skip
+            db, actor=actor, chain=chain, node=key, enterprise_id=target, data=data
+        )
     except WulianError as error:
         return _failed(request, db, actor, chain, key, error, values, "登记攻关计划")
     return RedirectResponse(

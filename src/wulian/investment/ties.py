@@ -26,11 +26,19 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from wulian.core import audit, xlsx
-from wulian.core.errors import Conflict, InvalidInput, NotFound, RowProblem, WulianError
+from wulian.core.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    RowProblem,
+    WulianError,
+)
 from wulian.core.permissions import Actor, Permission
 from wulian.core.tabular import EMPTY, read_table
 from wulian.enterprises import read
 from wulian.enterprises import service as enterprises
+from wulian.investment import tasks
 from wulian.investment.models import SupplyTie
 from wulian.investment.pipeline import require_read
 
@@ -44,10 +52,23 @@ FLAG_BELOW_WAN = Decimal(1)  # under 1 万元 a year: probably typed in 亿元
 MAX_ROWS = 5_000
 
 
-def require_write(actor: Actor) -> None:
-    """Staff who may write investment data (never an enterprise user)."""
+def may_write(session: Session, actor: Actor) -> bool:
+    """Whether actor may record or delete ties: the staff of the 招商 teams with the investment
+    write permission, and administrators (other departments read them)."""
+    if not actor.has(Permission.INVESTMENT_WRITE) or actor.enterprise_id is not None:
+        return False
+    if actor.answers_for_all:
+        return True
+    teams = {t.id for t in tasks.investment_teams(session, actor=actor)}
+    return actor.department_id is not None and actor.department_id in teams
+
+
+def require_write(session: Session, actor: Actor) -> None:
+    """Refuse anyone but the 招商 teams' staff and administrators (never an enterprise user)."""
     actor.require(Permission.INVESTMENT_WRITE)
     require_read(actor)
+    if not may_write(session, actor):
+        raise PermissionDenied("链上往来由招商部门的工作人员登记和删除，其他部门只能查看")
 
 
 @dataclass(frozen=True)
@@ -243,7 +264,7 @@ def _write(session: Session, actor: Actor, checked: Checked) -> SupplyTie:
 def create(session: Session, *, actor: Actor, today: dt.date, data: TieInput) -> SupplyTie:
     """Record one tie; a duplicate (same firms, direction, product and year) is refused, and so
     is an amount that looks off by 10⁴ unless confirmed."""
-    require_write(actor)
+    require_write(session, actor)
     checked = check(session, actor=actor, today=today, data=data)
     if checked.flag is not None:
         raise InvalidInput(
@@ -257,7 +278,7 @@ def create(session: Session, *, actor: Actor, today: dt.date, data: TieInput) ->
 
 def delete(session: Session, *, actor: Actor, tie_id: int) -> SupplyTie:
     """Delete a tie (entered in error or no longer true)."""
-    require_write(actor)
+    require_write(session, actor)
     tie = session.get(SupplyTie, tie_id)
     if tie is None:
         raise NotFound(f"没有编号为 {tie_id} 的链上往来")
@@ -428,7 +449,7 @@ def import_ties(
     confirm_rows: Collection[int] = (),
 ) -> ImportReport:
     """Check (dry_run) or write a file of ties; every row or none."""
-    require_write(actor)
+    require_write(session, actor)
     report = ImportReport(filename=filename, confirmed=set(confirm_rows))
     table = read_table(data, filename, is_header=_is_header)
     _columns(table.headers, report)

@@ -21,7 +21,7 @@ from wulian.core.deps import (
     xlsx_download,
 )
 from wulian.core.errors import PermissionDenied, WulianError
-from wulian.core.permissions import Actor, Permission
+from wulian.core.permissions import Actor
 from wulian.core.uploads import Uploads
 from wulian.investment import schemas, service, ties
 
@@ -36,7 +36,7 @@ def _context(db: DB, actor: Actor, q: str) -> dict[str, Any]:
     return {
         "actor": actor, "ties": ties.get_all(db, actor=actor, q=q), "q": q,
         "total": ties.count(db, actor=actor), "directions": ties.DIRECTIONS,
-        "can_write": actor.has(Permission.INVESTMENT_WRITE), "error": None, "form": {},
+        "can_write": ties.may_write(db, actor), "error": None, "form": {},
     }  # fmt: skip
 
 
@@ -50,7 +50,7 @@ def _refused(db: DB, actor: Actor, tie_id: int | None, attempt: str, error: Wuli
 def _require_write(db: DB, actor: Actor, attempt: str) -> None:
     """Only investment staff write ties; anyone else's try is recorded, then refused."""
     try:
-        ties.require_write(actor)
+        ties.require_write(db, actor)
     except WulianError as error:
         _refused(db, actor, None, attempt, error)
         raise

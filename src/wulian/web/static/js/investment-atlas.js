@@ -120,7 +120,22 @@
     figure.classList.add("chart-drawn");
   }
 
+  // The plan form prefilled with one target's 以商招商 suggestion: choosing another target
+  // loads that target's own suggestion (or none) instead of keeping the first one's.
+  function followTarget() {
+    const select = document.getElementById("plan-target");
+    const hint = document.getElementById("plan-suggested");
+    if (!select || !hint) return;
+    select.addEventListener("change", () => {
+      const url = new URL(window.location.href);
+      url.searchParams.set("target", select.value);
+      url.hash = "new-plan";
+      window.location.assign(url.toString());
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
     document.querySelectorAll("figure[data-roadmap]").forEach(draw);
+    followTarget();
   });
 })();
