@@ -74,7 +74,7 @@ def test_the_chain_page_and_the_cockpit_show_the_card(client, on_chain):
     assert summary is not None
     assert "基金投资 2.00 亿元（1 笔）" in summary.group(1)
     assert "1 家企业获授信 300 万元，贷款余额 200 万元" in summary.group(1)
-    assert "上市企业 1 家，上市后备 1 家" in summary.group(1)
+    assert "上市企业 1 家，梯队中尚未上市 1 家（上市后备至注册）" in summary.group(1)
     assert 'data-node="anode"' in page.text
     cockpit = client.get("/cockpit").text
     row = re.search(r'<tr data-chain="lithium">(.*?)</tr>', cockpit, re.S)

@@ -43,6 +43,8 @@ def test_the_workbook_and_the_briefing_carry_each_chains_capital(world, on_chain
     assert "未知" not in text  # every register is kept
     table = next(t for t in document.tables if t.rows[0].cells[0].text == "产业链"
                  and t.rows[0].cells[1].text == "基金投资（笔）")  # fmt: skip
+    # the ladder's firms not yet listed (后备 to 注册), not the 上市后备 stage alone
+    assert table.rows[0].cells[-1].text == "梯队中未上市（家）"
     lithium = next(r for r in table.rows if r.cells[0].text == "锂电新材料")
     assert [c.text for c in lithium.cells][1:5] == ["1", "2", "1", "300"]
     client = make_client()

@@ -135,7 +135,8 @@ def briefing_docx(figures: Cockpit, *, zone: str, day: dt.date) -> bytes:
         missing = [name for name, held in (("基金投资", kept.investments), ("贷款", kept.loans),
                                            ("上市梯队", kept.listings)) if not held]  # fmt: skip
         document.add_paragraph(
-            "各产业链的基金投资（按登记时所属的产业链计）、授信与贷款、上市与后备企业如下；"
+            "各产业链的基金投资（按登记时所属的产业链计）、授信与贷款、上市企业和上市梯队中"
+            "尚未上市的企业（上市后备至注册）如下；"
             "同一企业在多条产业链上时各链都计。"
             + (
                 f"{'、'.join(missing)}台账尚无记录，相应数字为“{UNKNOWN}”，不是 0。"
@@ -143,7 +144,10 @@ def briefing_docx(figures: Cockpit, *, zone: str, day: dt.date) -> bytes:
                 else ""
             )
         )
-        rows = capital_rows(figures)
+        rows = [
+            [f"{v:,}" if isinstance(v, int | float) and not isinstance(v, bool) else v for v in r]
+            for r in capital_rows(figures)
+        ]
         if rows:
             _table(document, CAPITAL_HEADERS, rows)
         else:
