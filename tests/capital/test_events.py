@@ -124,3 +124,19 @@ def test_open_needs_are_matched_to_products_to_propose_whom_to_invite(world, zon
     assert by_firm["衢州锂测材料有限公司"] == ["科技贷"]
     assert found.lenders == {"衢州某银行": 2}
     assert "衢州锂测材料有限公司" in found.firms
+
+
+def test_no_outcome_for_an_event_to_come_nor_credit_without_an_intention(world, zone):
+    """An event still to come has no outcomes yet; 无意向 with credit granted is refused, not
+    silently saved as an intention; nothing is written either time."""
+    fin = zone.actor(world, "fin1")
+    coming = event(world, fin, name="下月的对接会", held_on=TODAY + dt.timedelta(days=5))
+    data = events.NewOutcome(firm="衢州锂测材料有限公司", lender="衢州某银行", granted_wan="300")
+    with pytest.raises(InvalidInput, match="还没有开，活动之后再登记对接成效"):
+        world.run(lambda s: events.record(s, actor=fin, event_id=coming, data=data, today=TODAY))
+    past = event(world, fin)
+    with pytest.raises(InvalidInput, match="选了“无意向”，却填了授信或放款金额"):
+        outcome(world, fin, past, intention=False, granted_wan="300", disbursed_wan="100")
+    assert world.scalar(sa.select(sa.func.count()).select_from(MatchOutcome)) == 0
+    outcome(world, fin, past, intention=False)
+    assert world.scalar(sa.select(MatchOutcome.intention)) is False

@@ -106,11 +106,25 @@ class NewOutcome:
     disbursed_wan: str | Decimal | None = None
 
 
-def record(session: Session, *, actor: Actor, event_id: int, data: NewOutcome) -> MatchOutcome:
+def record(
+    session: Session,
+    *,
+    actor: Actor,
+    event_id: int,
+    data: NewOutcome,
+    today: dt.date | None = None,
+) -> MatchOutcome:
     """What came of a firm and a lender (and product) at an event; a linked loan gives the
-    credit granted and disbursed when they are not typed."""
+    credit granted and disbursed when they are not typed. An event still to come has no
+    outcomes yet (today given), and credit granted with 无意向 is a contradiction, not an
+    intention."""
     service.require_write(session, actor)
     event = event_or_raise(session, actor=actor, event_id=event_id)
+    if today is not None and event.held_on > today:
+        raise InvalidInput(
+            f"“{event.name}”在 {event.held_on.isoformat()} 举行，还没有开，活动之后再登记对接成效",
+            field="event",
+        )
     found = enterprises.find_id(session, text=data.firm.strip()) if data.firm.strip() else None
     if found is None or found not in event.firms:
         raise InvalidInput(
@@ -154,6 +168,11 @@ def record(session: Session, *, actor: Actor, event_id: int, data: NewOutcome) -
             )
         granted = loan.granted_yuan if granted is None else granted
         disbursed = loan.disbursed_yuan if disbursed is None else disbursed
+    if not data.intention and (granted is not None or disbursed is not None):
+        raise InvalidInput(
+            "选了“无意向”，却填了授信或放款金额：有授信的请选“有意向”，无意向的请清空金额",
+            field="intention",
+        )
     if disbursed is not None and granted is None:
         raise InvalidInput("已放款的须填写授信金额", field="granted_wan")
     if disbursed is not None and granted is not None and disbursed > granted:

@@ -1065,7 +1065,7 @@ def outcome_create(
             granted_wan=values.get("granted_wan") or None,
             disbursed_wan=values.get("disbursed_wan") or None,
         )  # fmt: skip
-        events.record(db, actor=actor, event_id=event_id, data=data)
+        events.record(db, actor=actor, event_id=event_id, data=data, today=today_of(request))
     except WulianError as error:
         service.refused(
             db, actor=actor, object_type="capital_event_outcomes", object_id=event_id,
@@ -1172,11 +1172,13 @@ def api_event_create(
 @api.post("/capital/events/{event_id}/outcomes", response_model=schemas.OutcomeOut,
           status_code=201)  # fmt: skip
 def api_outcome_create(
-    event_id: EventId, body: schemas.OutcomeIn, db: DB, actor: CurrentActor
+    request: Request, event_id: EventId, body: schemas.OutcomeIn, db: DB, actor: CurrentActor
 ) -> schemas.OutcomeOut:
     """Record what came of a firm and a lender at an event (the finance office)."""
     try:
-        row = events.record(db, actor=actor, event_id=event_id, data=body.to_new())
+        row = events.record(
+            db, actor=actor, event_id=event_id, data=body.to_new(), today=today_of(request)
+        )
     except WulianError as error:
         _api_refused(db, actor, "capital_event_outcomes", event_id, "登记银企对接成效", error)
         raise

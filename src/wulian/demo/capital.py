@@ -208,7 +208,7 @@ def _matchmaking(
     for index, lender, product, granted, disbursed in plan:
         need = made[index]
         events.record(
-            session, actor=actor, event_id=event.id,
+            session, actor=actor, event_id=event.id, today=today,
             data=events.NewOutcome(
                 firm=str(need.enterprise_id), lender=lender,
                 product_id=catalogue[product].id if product in catalogue else None,
@@ -221,7 +221,7 @@ def _matchmaking(
     )
     if loan is not None and loan.lender in lenders:
         events.record(
-            session, actor=actor, event_id=event.id,
+            session, actor=actor, event_id=event.id, today=today,
             data=events.NewOutcome(firm=str(loan.enterprise_id), lender=loan.lender,
                                    loan_id=loan.id),
         )  # fmt: skip
