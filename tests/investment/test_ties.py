@@ -66,8 +66,8 @@ def test_a_tie_is_checked_and_a_duplicate_or_a_suspect_amount_refused(world, map
         _create(world, "officer_a", direction="买", product="另一种")
     with pytest.raises(InvalidInput, match="疑似按元填写（按元即 1200 万元）"):
         _create(world, "officer_a", amount_wan="12000000", product="涂覆隔膜")
-    with pytest.raises(InvalidInput, match="疑似按亿元填写"):
-        _create(world, "officer_a", amount_wan="0.5", product="涂覆隔膜")
+    with pytest.raises(InvalidInput, match=r"疑似按亿元填写（按亿元即 420 万元）"):
+        _create(world, "officer_a", amount_wan="0.042", product="涂覆隔膜")
     for huge in ("1e30", "1e20", "1000000000000"):  # too large whatever the unit, even checked
         with pytest.raises(InvalidInput, match="年往来金额过大"):
             _create(world, "officer_a", amount_wan=huge, product="涂覆隔膜", confirm_amount=True)
@@ -449,3 +449,26 @@ def test_a_suggestion_kept_after_the_target_changed_is_caught(world, mapped, mak
     assert [(p.enterprise_id, p.via_enterprise_id) for p in plans] == [
         (ids["园外浙隔膜"], ids["图谱电芯"])
     ]
+
+
+def test_every_problem_of_a_tie_is_named_at_once(world, mapped):
+    """The form (and the API) name all of a tie's problems, a file every problem of each row
+    with its column and value."""
+    with pytest.raises(InvalidInput) as caught:
+        _create(world, "officer_a", direction="买", amount_wan="-5", year=1990)
+    message = caught.value.message
+    assert message.startswith("有 3 处问题")
+    for part in ("方向应为“采购自”", "年往来金额不能为负数", "年度应在 2000 至 2026 年之间"):
+        assert part in message
+    data = _xlsx(
+        [
+            ["图谱电芯有限公司", "买", "园外塑料有限公司", "隔膜基膜", "-5", "企业走访", "2035"],
+            ["图谱电芯有限公司", "采购自", "园外塑料有限公司", "隔膜", "abc", "", "²⁰²⁵"],
+        ]
+    )
+    report = _import(world, data, dry_run=True)
+    found = sorted((p.row, p.reason.split("（")[0][:8]) for p in report.problems)
+    assert len([p for p in report.problems if p.row == report.problems[0].row]) == 3
+    assert {p.value for p in report.problems} >= {"买", "-5", "abc", "²⁰²⁵"}
+    assert len(found) == 5  # three in the first row, two in the second
+    assert _count(world) == 0

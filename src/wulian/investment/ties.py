@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -42,6 +43,7 @@ from wulian.investment import tasks
 from wulian.investment.models import SupplyTie
 from wulian.investment.pipeline import require_read
 
+T = TypeVar("T")
 DIRECTIONS: dict[str, str] = {"buys": "采购自", "sells": "供货给"}
 DIRECTION_WORDS: dict[str, str] = {
     "采购自": "buys", "采购": "buys", "向其采购": "buys", "buys": "buys",
@@ -88,9 +90,9 @@ class TieInput:
 def amount_flag(value: Decimal) -> str | None:
     """Why an amount (万元 a year) looks typed in another unit, or None."""
     if value >= FLAG_ABOVE_WAN:
-        return f"超过 100 亿元，疑似按元填写（按元即 {value / 10_000:f} 万元）"
+        return f"超过 100 亿元，疑似按元填写（按元即 {(value / 10_000).normalize():f} 万元）"
     if 0 < value < FLAG_BELOW_WAN:
-        return f"不足 1 万元，疑似按亿元填写（按亿元即 {value * 10_000:f} 万元）"
+        return f"不足 1 万元，疑似按亿元填写（按亿元即 {(value * 10_000).normalize():f} 万元）"
     return None
 
 
@@ -169,8 +171,53 @@ class Checked:
 
 
 def check(session: Session, *, actor: Actor, today: dt.date, data: TieInput) -> Checked:
-    """The tie as it would be written, or InvalidInput naming the field and value."""
-    zone_text = data.zone_firm.strip()
+    """The tie as it would be written, or the first InvalidInput (naming field and value)."""
+    found = check_all(session, actor=actor, today=today, data=data)
+    if isinstance(found, list):
+        raise found[0]
+    return found
+
+
+def check_all(
+    session: Session, *, actor: Actor, today: dt.date, data: TieInput
+) -> Checked | list[InvalidInput]:
+    """The tie as it would be written, or every problem of it (one per field), so that a form
+    or a row of a file names them all at once."""
+    problems: list[InvalidInput] = []
+
+    def attempt(part: Callable[[], T]) -> T | None:
+        try:
+            return part()
+        except InvalidInput as error:
+            problems.append(error)
+            return None
+
+    zone = attempt(lambda: _zone_firm(session, actor, data.zone_firm))
+    partner = attempt(lambda: _partner(session, actor, data.partner))
+    direction = attempt(lambda: _direction(data.direction))
+    product = attempt(lambda: _text(data.product, "product", "产品", 100, "请填写往来的产品"))
+    amounts = attempt(lambda: _amount(data.amount_wan))
+    year = attempt(lambda: _year(data.year, today))
+    source = attempt(lambda: _text(data.source, "source", "来源", 100, None))
+    if (
+        problems or zone is None or partner is None or amounts is None or direction is None
+        or product is None or year is None
+    ):  # fmt: skip
+        return problems  # a part is None only when it added its problem
+    amount, exact = amounts
+    partner_text, found = partner
+    flag = amount_flag(exact) if exact is not None and not data.confirm_amount else None
+    return Checked(
+        zone_id=zone.id, zone_name=zone.name,
+        partner_id=found.id if found is not None else None,
+        partner_name=found.name if found is not None else partner_text,
+        direction=direction, product=product, amount_wan=amount, source=source or "", year=year,
+        flag=flag,
+    )  # fmt: skip
+
+
+def _zone_firm(session: Session, actor: Actor, text: str) -> read.Firm:
+    zone_text = text.strip()
     if not zone_text:
         raise InvalidInput("请填写园区企业（名称、统一社会信用代码或编号）", field="zone_firm")
     zone = _firm(session, actor, zone_text, "zone_firm")
@@ -181,7 +228,11 @@ def check(session: Session, *, actor: Actor, today: dt.date, data: TieInput) -> 
         )  # fmt: skip
     if not zone.in_zone:
         raise InvalidInput(f"“{zone.name}”不是园区企业", field="zone_firm", value=zone_text)
-    partner_text = data.partner.strip()
+    return zone
+
+
+def _partner(session: Session, actor: Actor, text: str) -> tuple[str, read.Firm | None]:
+    partner_text = text.strip()
     if not partner_text:
         raise InvalidInput("请填写往来企业（名录中的企业或企业名称）", field="partner")
     if len(partner_text) > 200:
@@ -197,36 +248,37 @@ def check(session: Session, *, actor: Actor, today: dt.date, data: TieInput) -> 
             f"企业名录里没有统一社会信用代码为 {partner_text} 的企业（名录外的企业请填写名称）",
             field="partner", value=partner_text,
         )  # fmt: skip
-    if partner is None and partner_text.isdigit():
+    if partner is None and partner_text.isascii() and partner_text.isdigit():
         raise InvalidInput(
             f"企业名录里没有编号为 {partner_text} 的企业", field="partner", value=partner_text
         )
-    direction = DIRECTION_WORDS.get(data.direction.strip())
+    return partner_text, partner
+
+
+def _direction(text: str) -> str:
+    direction = DIRECTION_WORDS.get(text.strip())
     if direction is None:
         raise InvalidInput(
             "方向应为“采购自”（园区企业向它采购）或“供货给”（园区企业向它供货）",
-            field="direction", value=data.direction,
+            field="direction", value=text,
         )  # fmt: skip
-    product = data.product.strip()
-    if not product:
-        raise InvalidInput("请填写往来的产品", field="product")
-    if len(product) > 100:
-        raise InvalidInput("产品不超过 100 个字", field="product", value=product)
-    amount, exact = _amount(data.amount_wan)
-    flag = amount_flag(exact) if exact is not None and not data.confirm_amount else None
-    year = data.year if data.year is not None else today.year
+    return direction
+
+
+def _text(text: str, field: str, label: str, limit: int, missing: str | None) -> str:
+    value = text.strip()
+    if not value and missing is not None:
+        raise InvalidInput(missing, field=field)
+    if len(value) > limit:
+        raise InvalidInput(f"{label}不超过 {limit} 个字", field=field, value=value)
+    return value
+
+
+def _year(year: int | None, today: dt.date) -> int:
+    year = year if year is not None else today.year
     if not 2000 <= year <= today.year:
         raise InvalidInput(f"年度应在 2000 至 {today.year} 年之间", field="year", value=str(year))
-    source = data.source.strip()
-    if len(source) > 100:
-        raise InvalidInput("来源不超过 100 个字", field="source", value=source)
-    return Checked(
-        zone_id=zone.id, zone_name=zone.name,
-        partner_id=partner.id if partner is not None else None,
-        partner_name=partner.name if partner is not None else partner_text,
-        direction=direction, product=product, amount_wan=amount, source=source, year=year,
-        flag=flag,
-    )  # fmt: skip
+    return year
 
 
 def _exists(session: Session, checked: Checked) -> bool:
@@ -265,7 +317,15 @@ def create(session: Session, *, actor: Actor, today: dt.date, data: TieInput) ->
     """Record one tie; a duplicate (same firms, direction, product and year) is refused, and so
     is an amount that looks off by 10⁴ unless confirmed."""
     require_write(session, actor)
-    checked = check(session, actor=actor, today=today, data=data)
+    checked = check_all(session, actor=actor, today=today, data=data)
+    if isinstance(checked, list):
+        if len(checked) == 1:
+            raise checked[0]
+        listed = "；".join(f"{n}. {p.message}" for n, p in enumerate(checked, start=1))
+        raise InvalidInput(
+            f"有 {len(checked)} 处问题：{listed}",
+            field=checked[0].extra.get("field"), fields=[p.extra.get("field") for p in checked],
+        )  # fmt: skip
     if checked.flag is not None:
         raise InvalidInput(
             f"年往来金额{checked.flag}；核对无误请勾选“金额已核对”后再保存",
@@ -472,29 +532,29 @@ def import_ties(
         if not any(cell(n) for n in report.columns):
             continue
         report.rows_total += 1
+        found: list[InvalidInput] = []
         try:
             year = year_of(cell("year"))
         except InvalidInput as error:
-            report.problems.append(
-                RowProblem(line, report.columns["year"], cell("year"), error.message)
-            )
-            continue
+            found.append(error)
+            year = today.year  # the other columns are still checked
         item = TieInput(
             zone_firm=cell("zone_firm"), partner=cell("partner"), direction=cell("direction"),
             product=cell("product"), amount_wan=cell("amount"), source=cell("source"),
             year=year,
             confirm_amount=line in report.confirmed,
         )  # fmt: skip
-        try:
-            checked = check(session, actor=actor, today=today, data=item)
-        except WulianError as error:
-            name = _FIELD_OF_ERROR.get(str(error.extra.get("field") or ""), "zone_firm")
-            bad = error.extra.get("value")
-            column = report.columns.get(name, LABELS[name])
-            report.problems.append(
-                RowProblem(line, column, None if bad is None else str(bad), error.message)
-            )
+        result = check_all(session, actor=actor, today=today, data=item)
+        if isinstance(result, list) or found:
+            for problem in [*found, *(result if isinstance(result, list) else [])]:
+                name = _FIELD_OF_ERROR.get(str(problem.extra.get("field") or ""), "zone_firm")
+                bad = problem.extra.get("value")
+                column = report.columns.get(name, LABELS[name])
+                report.problems.append(
+                    RowProblem(line, column, None if bad is None else str(bad), problem.message)
+                )
             continue
+        checked = result
         if checked.flag is not None:
             report.flags.append(Flag(line, report.columns["amount"], cell("amount"), checked.flag))
         if checked.key in seen:
