@@ -15,7 +15,7 @@ from tests.capital.conftest import TODAY
 from tests.capital.test_products import KEJI, product
 from tests.capital.test_products import firm_data as firm_data  # the fixture
 from wulian.capital import events, loans, needs
-from wulian.capital.models import MatchOutcome
+from wulian.capital.models import FinancingNeed, MatchOutcome
 from wulian.core.errors import Conflict, InvalidInput, PermissionDenied
 
 LENDERS = "衢州某银行、衢州农商银行"
@@ -124,6 +124,14 @@ def test_open_needs_are_matched_to_products_to_propose_whom_to_invite(world, zon
     assert by_firm["衢州锂测材料有限公司"] == ["科技贷"]
     assert found.lenders == {"衢州某银行": 2}
     assert "衢州锂测材料有限公司" in found.firms
+    # an intention recorded on a need at an event: it is being matched, no longer proposed
+    first = next(p.need for p in found.proposals if p.need.firm_name == "衢州锂测材料有限公司")
+    outcome(world, fin, event(world, fin), need_id=first.id)
+    assert world.scalar(sa.select(FinancingNeed.status).where(FinancingNeed.id == first.id)) == (
+        "matching"
+    )
+    again = world.run(lambda s: events.invitations(s, actor=fin, today=TODAY))
+    assert [p.need.firm_name for p in again.proposals] == ["衢州硅测科技有限公司"]
 
 
 def test_no_outcome_for_an_event_to_come_nor_credit_without_an_intention(world, zone):

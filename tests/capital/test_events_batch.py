@@ -87,7 +87,7 @@ def test_the_grouped_totals_are_each_events_totals(world, zone):
     outcome(world, fin, first, granted_wan="1000", disbursed_wan="500")
     outcome(world, fin, first, lender="衢州农商银行")
     outcome(world, fin, first, firm="衢州硅测科技有限公司", granted_wan="200")
-    outcome(world, fin, second, granted_wan="300", intention=False)
+    outcome(world, fin, second, granted_wan="300")
 
     def both(session):
         rows = events.events(session, actor=fin)

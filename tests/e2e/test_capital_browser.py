@@ -162,8 +162,12 @@ def test_a_wrong_listing_stage_is_corrected_then_withdrawn(page: Page, live_serv
     expect(page.locator(f'tr[data-listing="{case}"]')).to_contain_text("股改 2025-04-08")
     withdraw = page.locator("#listing-withdraw")
     withdraw.get_by_label("原因").fill("尚未完成股改，误登记")
+    asked: list[str] = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     withdraw.get_by_role("button", name="撤回最近阶段").click()
     expect(page.locator("#withdrawn")).to_be_visible()
     expect(page.locator(f'tr[data-listing="{case}"] .stage')).to_have_text("上市后备")
+    assert len(asked) == 1
+    assert asked[0].startswith("确定撤回所选企业最近一次推进的阶段吗")
     shot(page, "listing-withdrawn")
     assert errors == []

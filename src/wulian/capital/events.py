@@ -198,7 +198,8 @@ def record(
         disbursed_yuan=disbursed, created_by=actor.label,
     )  # fmt: skip
     session.add(row)
-    if data.need_id is not None and granted is not None:
+    if data.need_id is not None and (granted is not None or data.intention):
+        # an intention or credit on the need: it is being matched, no longer to invite
         need = session.get(FinancingNeed, data.need_id)
         if need is not None and need.status == "open":
             need.status = "matching"
