@@ -472,3 +472,27 @@ def test_every_problem_of_a_tie_is_named_at_once(world, mapped):
     assert {p.value for p in report.problems} >= {"买", "-5", "abc", "²⁰²⁵"}
     assert len(found) == 5  # three in the first row, two in the second
     assert _count(world) == 0
+
+
+def test_the_report_names_the_introducer_of_a_plan(world, mapped, make_client):
+    """The 招商图谱's workbook and document say through which zone firm a 以商招商 plan goes."""
+    from docx import Document
+    from openpyxl import load_workbook
+
+    from wulian.investment import report
+
+    ids, *_ = mapped
+    client = make_client()
+    login(client, "officer_a")
+    token = page_csrf(client, "/investment/atlas/lithium/separator")
+    form = {"csrf_token": token, "enterprise_id": str(ids["园外塑料"]), "route": "business",
+            "via_enterprise_id": str(ids["图谱电芯"]), "status": "planned"}  # fmt: skip
+    done = client.post("/investment/atlas/lithium/separator/plans", data=form)
+    assert done.status_code in (200, 303), done.text
+    found = world.run(lambda s: report.report(s, actor=actor(world, "analyst"), chain="lithium"))
+    said = "以商招商（经图谱电芯有限公司牵线）"
+    book = load_workbook(io.BytesIO(report.report_xlsx(found, today=TODAY)))
+    assert any(said in (row[4] or "") for row in book["攻关路径"].iter_rows(values_only=True))
+    document = Document(io.BytesIO(report.report_docx(found, zone="示例高新区", today=TODAY)))
+    cells = [c.text for t in document.tables for row in t.rows for c in row.cells]
+    assert said in cells

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from docx import Document
@@ -19,6 +19,7 @@ from wulian.core import xlsx
 from wulian.core.charts import Chart, Series
 from wulian.core.docxchart import add_chart
 from wulian.core.permissions import Actor
+from wulian.enterprises import read
 from wulian.investment import approach, atlas
 from wulian.investment.models import ApproachPlan
 from wulian.investment.service import labels, require_read
@@ -110,6 +111,13 @@ class Report:
     gaps: list[GapReport]
     teams: dict[int, str]
     officers: dict[int, str]
+    introducers: dict[int, str] = field(default_factory=dict)  # 以商招商's zone firms, by id
+
+    def route(self, p: ApproachPlan) -> str:
+        """The plan's route, with the zone firm that introduces (以商招商（经X牵线）)."""
+        name = approach.ROUTES.get(p.route, p.route)
+        via = self.introducers.get(p.via_enterprise_id) if p.via_enterprise_id else None
+        return f"{name}（经{via}牵线）" if via else name
 
 
 def report(session: Session, *, actor: Actor, chain: str, year: int | None = None) -> Report:
@@ -126,14 +134,15 @@ def report(session: Session, *, actor: Actor, chain: str, year: int | None = Non
         out.append(GapReport(node, targets, approach.plans(session, actor=actor, chain=chain,
                                                            node=gap.key)))  # fmt: skip
     names = labels(session, actor=actor)
-    return Report(found, out, names.teams, names.officers)
+    vias = {p.via_enterprise_id for g in out for p in g.plans if p.via_enterprise_id}
+    return Report(found, out, names.teams, names.officers, read.names(session, vias))
 
 
 def _plan_row(r: Report, gap: atlas.Gap, p: ApproachPlan) -> list[Any]:
     return [
         gap.name, p.firm_name, r.teams.get(p.team_id, ""),
         r.officers.get(p.officer_id, "") if p.officer_id else "",
-        approach.ROUTES.get(p.route, p.route), p.fund_name, p.steps, p.next_step, p.next_on,
+        r.route(p), p.fund_name, p.steps, p.next_step, p.next_on,
         approach.STATUSES.get(p.status, p.status), p.project_id,
     ]  # fmt: skip
 
@@ -287,7 +296,7 @@ def report_docx(r: Report, *, zone: str, today: dt.date) -> bytes:
         if g.plans:
             document.add_paragraph("攻关路径：")
             _table(document, ["目标企业", "负责小组", "对接方式", "下一步", "状态"],
-                   [[p.firm_name, r.teams.get(p.team_id, ""), approach.ROUTES.get(p.route, ""),
+                   [[p.firm_name, r.teams.get(p.team_id, ""), r.route(p),
                      p.next_step + (f"（{p.next_on}）" if p.next_on else ""),
                      approach.STATUSES.get(p.status, p.status)] for p in g.plans])  # fmt: skip
     buffer = io.BytesIO()
