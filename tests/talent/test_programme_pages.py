@@ -130,6 +130,14 @@ def test_programme_pages_per_role(make_client, world, zone):
     }
     assert _post(other, "/talent/programmes", decide, award).status_code == 403
     assert _post(expert, page, decide, award).status_code == 403
+    still_open = _post(office, page, decide, award)
+    assert still_open.status_code == 422
+    assert "截止申报，截止后再作决定" in still_open.text
+    world.run(  # the deadline passes
+        lambda s: s.execute(
+            sa.update(ProgrammeRound).values(closes_on=today - dt.timedelta(days=1))
+        )
+    )
     ranked = office.get(page)
     assert "85.0" in ranked.text  # the average, for the talent office
     assert "钱评审（投资促进局（招商）） 85" in ranked.text  # experts by name, not login

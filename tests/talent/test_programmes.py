@@ -15,6 +15,7 @@ from tests.conftest import SYSTEM
 from tests.talent.conftest import KEYS, TODAY, identity, person
 from wulian.core import audit
 from wulian.core.audit.models import AuditEntry
+from wulian.core.auth.models import User
 from wulian.core.db import session_factory
 from wulian.core.errors import WulianError
 from wulian.core.permissions import Role
@@ -180,10 +181,13 @@ def test_experts_score_once_within_range_and_see_others_only_after_scoring(world
     assert own[0].average is None
 
 
-def _award(application_id, amount, parts):
+DECIDED = dt.date(2026, 7, 20)  # after the round closed (2026-07-15)
+
+
+def _award(application_id, amount, parts, today=DECIDED):
     return lambda s, a: programmes.decide(
         s, actor=a, application_id=application_id, award=True, note="", amount_yuan=amount,
-        instalments=[programmes.Instalment(y, v, m) for y, v, m in parts], today=TODAY,
+        instalments=[programmes.Instalment(y, v, m) for y, v, m in parts], today=today,
     ).id  # fmt: skip
 
 
@@ -192,6 +196,7 @@ def test_only_the_talent_office_awards_in_range_and_instalments_are_paid_through
 ):
     app = _attempt(world, zone, "firm_a_user", _apply(setup["round"], setup["a1"]))
     assert _attempt(world, zone, "expert_1", _score(app, merit=36, plan=25, fit=27))
+    assert _attempt(world, zone, "expert_2", _score(app, merit=34, plan=24, fit=26))
     plan = [(2026, 400_000, "中试线建成"), (2027, 300_000, "量产"), (2028, 300_000, "营收达标")]
     other = _attempt(world, zone, "other_officer", _award(app, 1_000_000, plan))
     assert isinstance(other, WulianError)
@@ -433,6 +438,7 @@ def test_a_pool_person_without_a_firm_is_refused_at_application_and_at_award(wor
         ) or s.scalar(sa.select(ProgrammeApplication.id))
     )  # fmt: skip
     assert _attempt(world, zone, "expert_1", _score(app, merit=30, plan=20, fit=20))
+    assert _attempt(world, zone, "expert_2", _score(app, merit=28, plan=20, fit=20))
     refused = _attempt(
         world, zone, "talent_officer", _award(app, 200_000, [(2026, 200_000, "到岗")])
     )
@@ -444,6 +450,7 @@ def test_a_pool_person_without_a_firm_is_refused_at_application_and_at_award(wor
 def test_a_wrong_award_names_every_problem_at_once(world, zone, setup):
     app = _attempt(world, zone, "firm_a_user", _apply(setup["round"], setup["a1"]))
     assert _attempt(world, zone, "expert_1", _score(app, merit=36, plan=25, fit=27))
+    assert _attempt(world, zone, "expert_2", _score(app, merit=34, plan=24, fit=26))
     refused = _attempt(
         world, zone, "talent_officer",
         _award(app, 100_000_000, [(2019, 300_000, "中试"), (2027, 0, "")]),
@@ -463,6 +470,7 @@ def test_a_wrong_award_names_every_problem_at_once(world, zone, setup):
 def test_the_retention_sweep_keeps_a_running_award_and_then_removes_it_audited(world, zone, setup):
     app = _attempt(world, zone, "firm_a_user", _apply(setup["round"], setup["a1"]))
     assert _attempt(world, zone, "expert_1", _score(app, merit=36, plan=25, fit=27))
+    assert _attempt(world, zone, "expert_2", _score(app, merit=34, plan=24, fit=26))
     plan = [(2026, 500_000, "中试线建成"), (2030, 500_000, "量产")]
     assert _attempt(world, zone, "talent_officer", _award(app, 1_000_000, plan))
 
@@ -483,3 +491,51 @@ def test_the_retention_sweep_keeps_a_running_award_and_then_removes_it_audited(w
         )
     )
     assert deleted == 2  # each row deleted through the audit trail, not by the cascade
+
+
+def test_a_decision_waits_for_the_deadline_and_every_expert_and_no_expert_decides(
+    world, zone, setup
+):
+    """No award before the round closes, nor before every expert of the round has scored, nor
+    by one of the round's experts (who also works in the talent office); milestones are
+    confirmed in their year and in order."""
+    app = _attempt(world, zone, "firm_a_user", _apply(setup["round"], setup["a1"]))
+    assert _attempt(world, zone, "expert_1", _score(app, merit=36, plan=25, fit=27))
+    plan = [(2026, 400_000, "中试线建成"), (2027, 300_000, "量产"), (2028, 300_000, "营收达标")]
+    early = _attempt(world, zone, "talent_officer", _award(app, 1_000_000, plan, today=TODAY))
+    assert isinstance(early, WulianError)
+    assert "2026-07-15 截止申报，截止后再作决定" in early.message
+    waiting = _attempt(world, zone, "talent_officer", _award(app, 1_000_000, plan))
+    assert isinstance(waiting, WulianError)
+    assert "还有 1 位评审专家未评分（已评 1 位）" in waiting.message
+    assert _attempt(world, zone, "expert_2", _score(app, merit=34, plan=24, fit=26))
+    office = zone.office  # expert_1 moves to the talent office, and stays an expert
+
+    def move(session):
+        session.get(User, world.get_user("expert_1").id).department_id = office
+
+    world.run(move)
+    expert = _attempt(world, zone, "expert_1", _award(app, 1_000_000, plan))
+    assert isinstance(expert, WulianError)
+    assert "回避" in expert.message
+    twice = [(2026, 500_000, "中试线建成"), (2026, 500_000, "量产")]
+    same_year = _attempt(world, zone, "talent_officer", _award(app, 1_000_000, twice))
+    assert isinstance(same_year, WulianError)
+    assert "资助计划第 1、2 期同在 2026 年" in same_year.message
+    assert world.scalar(sa.select(ProgrammeApplication.state)) == "submitted"
+    assert _attempt(world, zone, "talent_officer", _award(app, 1_000_000, plan))
+    ids = list(world.run(lambda s: s.scalars(
+        sa.select(AwardInstalment.id).order_by(AwardInstalment.seq)).all()))  # fmt: skip
+
+    def confirm(instalment_id, day):
+        return lambda s, a: (
+            programmes.confirm_milestone(s, actor=a, instalment_id=instalment_id, today=day).id
+        )
+
+    ahead = _attempt(world, zone, "talent_officer", confirm(ids[2], DECIDED))
+    assert isinstance(ahead, WulianError)
+    assert "安排在 2028 年，到该年里程碑达成后再确认" in ahead.message
+    skipped = _attempt(world, zone, "talent_officer", confirm(ids[1], dt.date(2027, 3, 1)))
+    assert isinstance(skipped, WulianError)
+    assert "第 1 期的里程碑还没有确认，请按顺序确认" in skipped.message
+    assert _attempt(world, zone, "talent_officer", confirm(ids[0], DECIDED)) == ids[0]

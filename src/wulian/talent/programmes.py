@@ -618,6 +618,10 @@ def award_problems(
             f"各期金额合计 {service.wan(sum(i.amount_yuan for i in instalments))} 万元，"
             f"应等于资助金额 {service.wan(amount_yuan)} 万元"
         )
+    years = [part.year for part in instalments]
+    for year in sorted({y for y in years if years.count(y) > 1}):
+        numbers = "、".join(str(n) for n, y in enumerate(years, 1) if y == year)
+        problems.append(f"资助计划第 {numbers} 期同在 {year} 年：每年一期，请合并或改到其他年度")
     for number, part in enumerate(instalments, 1):
         if part.amount_yuan <= 0 or not part.milestone.strip():
             problems.append(f"资助计划第 {number} 期须有大于 0 的金额和里程碑")
@@ -642,14 +646,30 @@ def decide(
     found = session.get(ProgrammeApplication, application_id)
     if found is None:
         raise NotFound("没有这份申报")
-    _, programme = get_round(session, found.round_id)
+    item, programme = get_round(session, found.round_id)
     if found.state != "submitted":
         raise Conflict(f"这份申报{STATES[found.state]}，不能再决定", field="state")
-    reviewed = session.scalar(
-        sa.select(sa.func.count()).where(ProgrammeReview.application_id == found.id)
+    if _is_expert(actor, item):
+        raise PermissionDenied(
+            "本批次的评审专家不能对申报作出资助决定（回避），请由人才办其他人员决定"
+        )
+    if today <= item.closes_on:
+        raise InvalidInput(
+            f"“{item.name}”{item.closes_on.isoformat()} 截止申报，截止后再作决定", field="state"
+        )
+    scored = set(
+        session.scalars(
+            sa.select(ProgrammeReview.reviewer_id).where(ProgrammeReview.application_id == found.id)
+        )
     )
-    if not reviewed:
+    if not scored:
         raise InvalidInput("这份申报还没有专家评分，不能决定", field="state")
+    waiting = [r for r in (item.reviewers or []) if r not in scored]
+    if waiting:
+        raise InvalidInput(
+            f"还有 {len(waiting)} 位评审专家未评分（已评 {len(scored)} 位），全部评分后再决定",
+            field="state",
+        )
     note = note.strip()
     if not award:
         if not note:
@@ -701,6 +721,16 @@ def confirm_milestone(
         raise Conflict(
             f"这一期资助安排在 {part.year} 年，该年已过：请重新安排资助计划后再确认", field="met_on"
         )
+    if today.year < part.year:
+        raise Conflict(f"这一期资助安排在 {part.year} 年，到该年里程碑达成后再确认", field="met_on")
+    earlier = session.scalar(
+        sa.select(sa.func.min(AwardInstalment.seq)).where(
+            AwardInstalment.application_id == part.application_id,
+            AwardInstalment.seq < part.seq, AwardInstalment.met_on.is_(None),
+        )
+    )  # fmt: skip
+    if earlier is not None:
+        raise Conflict(f"第 {earlier} 期的里程碑还没有确认，请按顺序确认", field="met_on")
     firm = session.scalar(
         sa.select(ProgrammeApplication.enterprise_id).where(
             ProgrammeApplication.id == part.application_id
