@@ -90,8 +90,11 @@ def test_a_firm_recognises_a_talent_and_the_office_confirms(
     sign_in(page, live_server, "talent1")
     page.get_by_role("link", name="自主评价授权").click()
     expect(page.locator("#not-evaluated")).to_be_visible()  # stored, not evaluated on view
+    asked: list[str] = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     page.locator("#evaluate button").click()
     expect(page.locator("#evaluated")).to_be_visible()
+    assert asked == ["确定重新评价各企业的自主评价资格吗？新的评价成为当前结果，授权按它。"]
     expect(page.locator("#eligibility")).to_contain_text("衢州锂测材料有限公司")
     expect(page.locator("#eligibility")).to_contain_text("符合")
     page.locator("#authorise button").click()
@@ -189,6 +192,7 @@ def test_a_firm_recognises_a_talent_and_the_office_confirms(
     # 15, 10 of the known: 4850 / 75 = 64.7) and class E (a master on 20–50万)
     page.get_by_role("link", name="人才评价").first.click()
     page.get_by_role("button", name="运行评价").click()
+    page.once("dialog", lambda dialog: dialog.accept())  # 确定发布…？
     page.locator("#evaluation-publish").click()
     expect(page.locator("h1")).to_contain_text("已发布")
     page.locator("#grade-filter select").select_option("E")

@@ -85,6 +85,7 @@ def test_the_talent_office_walks_evaluations_the_spec_form_and_a_round(
     for _ in range(2):
         page.goto(f"{live_server}/talent/evaluations")
         page.get_by_role("button", name="运行评价").click()
+        page.once("dialog", lambda dialog: dialog.accept())  # 确定发布…？
         page.locator("#evaluation-publish").click()
         expect(page.locator("#run-current")).to_contain_text("这是当前的人才评价结果")
     page.goto(f"{live_server}/talent/evaluations")
