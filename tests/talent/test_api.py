@@ -65,11 +65,20 @@ def test_a_firm_reads_its_own_staff_only(world, zone, two, make_client):
     client = _as(make_client, "firm_a_user")
     assert [p["id"] for p in client.get("/api/v1/talent/people").json()] == [a]
     assert client.get(f"/api/v1/talent/people/{a}").status_code == 200
-    other = client.get(f"/api/v1/talent/people/{b}")
-    assert other.status_code == 403
-    assert other.json()["detail"] == "只能查看和登记本企业的人员"
+    other = client.get(f"/api/v1/talent/people/{b}")  # the same answer as an unknown id
+    missing = client.get(f"/api/v1/talent/people/{b + 1000}")
+    assert (other.status_code, missing.status_code) == (404, 404)
+    same = {"request_id": None, "instance": None}
+    assert other.json() | same == missing.json() | same
+    assert other.json()["detail"] == "没有这条人员记录"
     assert client.get(f"/api/v1/talent/people?firm={zone.firm_b}").status_code == 403
-    assert _count(world, "talent.refused") == 2
+    assert _count(world, "talent.refused") == 2  # the other firm's person once, as not found
+    attempt = world.scalar(
+        sa.select(AuditEntry.after).where(
+            AuditEntry.action == "talent.refused", AuditEntry.object_id == str(b)
+        )
+    )
+    assert attempt["code"] == "not_found"
 
 
 @pytest.mark.parametrize("username", ["other_officer", "analyst"])
@@ -102,7 +111,7 @@ def test_a_firms_token_reads_and_imports_its_own_staff(world, zone, two, make_cl
     assert [p["id"] for p in client.get("/api/v1/talent/people", headers=headers).json()] == [
         two[0]
     ]
-    assert client.get(f"/api/v1/talent/people/{two[1]}", headers=headers).status_code == 403
+    assert client.get(f"/api/v1/talent/people/{two[1]}", headers=headers).status_code == 404
     data = book(STAFF_HEADERS, [staff_row(41, name="钱一")])
     done = client.post("/api/v1/talent/import/staff", headers=headers,
                        files={"file": ("名单.xlsx", data)})  # fmt: skip

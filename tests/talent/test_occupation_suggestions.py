@@ -196,14 +196,7 @@ def test_a_server_with_warm_up_builds_in_the_background_after_an_import(
     app.state.settings = settings.model_copy(update={"warm_up": True})
     (post,) = _posts(world, zone.actor(world, "firm_a_user"), "数据分析师")
 
-    class Request:  # what suggest_posts reads of a request
-        def __init__(self, app):
-            self.app = app
-
-    def run(s):
-        return views.suggest_posts(Request(app), s)  # type: ignore[arg-type]
-
-    state = world.run(run)
+    state = views.suggest_posts(app)  # after an import has committed
     assert state == "building"
     store = views.occupation_store(app)
     for thread in list(store.threads.values()):

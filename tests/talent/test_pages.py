@@ -42,10 +42,10 @@ def test_a_firm_imports_staff_and_another_firm_is_refused(make_client, world, zo
     firm_b = make_client()
     login(firm_b, "firm_b_user")
     refused = firm_b.get(f"/talent/people?person={pid}")
-    assert refused.status_code == 403
-    assert "只能查看和登记本企业的人员" in refused.text
+    assert refused.status_code == 404  # as for a person that does not exist
+    assert "没有这条人员记录" in refused.text
     attempt = world.scalar(sa.select(AuditEntry.after).where(AuditEntry.action == "talent.refused"))
-    assert attempt["attempt"] == "查看人员信息"
+    assert (attempt["attempt"], attempt["code"]) == ("查看人员信息", "not_found")
 
     office = make_client()
     login(office, "talent_officer")

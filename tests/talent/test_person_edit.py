@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from tests.conftest import login, post_form
 from tests.talent.conftest import KEYS, identity, person
 from wulian.core.audit.models import AuditEntry
-from wulian.core.errors import InvalidInput, PermissionDenied
+from wulian.core.errors import InvalidInput, NotFound
 from wulian.talent import service
 from wulian.talent.crypto import mask
 from wulian.talent.models import Person
@@ -81,13 +81,17 @@ def test_others_cannot_edit(world, zone, make_client, username):
     pid = person(world, zone.actor(world, "firm_a_user"))
     client = make_client()
     login(client, username)
-    assert client.get(f"/talent/people/{pid}/edit").status_code == 403
+    # another firm's user gets the answer of a person that does not exist (ids cannot be probed)
+    status = 404 if username == "firm_b_user" else 403
+    assert client.get(f"/talent/people/{pid}/edit").status_code == status
     refused = post_form(client, f"/talent/people/{pid}/edit", GOOD, "/talent")
-    assert refused.status_code == 403
+    assert refused.status_code == status
     assert _row(world, pid).experience_years is None
     assert world.scalar(
         sa.select(sa.func.count()).where(AuditEntry.action == "talent.refused")
-    ) >= 2  # fmt: skip
+    ) == 2  # fmt: skip
+    if username == "firm_b_user":
+        assert client.get(f"/talent/people/{pid + 1000}/edit").status_code == 404
 
 
 def test_anonymous_cannot_edit(world, zone, make_client):
@@ -108,7 +112,7 @@ def test_the_service_keeps_what_is_not_sent_and_clears_what_is_blank(world, zone
     row = _row(world, pid)
     assert (row.experience_years, row.region_code, row.major) == (None, "330802", "化学")
     other = zone.actor(world, "firm_b_user")
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotFound):  # another firm's person: as if there were none
         world.run(lambda s: service.update_person(s, actor=other, person_id=pid, values={}))
     with pytest.raises(InvalidInput) as caught:
         world.run(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
@@ -95,3 +96,19 @@ def mask(number: str) -> str:
     if len(number) <= 8:
         return "*" * len(number)
     return number[:4] + "*" * (len(number) - 8) + number[-4:]
+
+
+_WHOLE_NUMBER = re.compile(r"^[0-9]{17}[0-9X]$|^[0-9]{15}$")
+_MASKED = re.compile(r"^[0-9]{4}\*{10}[0-9]{3}[0-9X]$|^[0-9]{4}\*{7}[0-9]{4}$")
+
+
+def shown_identity(value: str | None) -> str | None:
+    """What a message may echo of an identity-number cell: a whole number masked (3301…1234);
+    nothing for anything else (a number Excel turned into 3.301021990010113E+17 keeps 16 of the
+    18 digits, a short fragment would be shown in full)."""
+    if value is None:
+        return None
+    number = value.replace(" ", "").upper()
+    if _MASKED.match(number):  # masked already (a second look, as the API's safety net takes)
+        return number
+    return mask(number) if _WHOLE_NUMBER.match(number) else None

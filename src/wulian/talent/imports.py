@@ -26,7 +26,7 @@ from wulian.core.errors import RowProblem, WulianError
 from wulian.core.permissions import Actor
 from wulian.core.tabular import EMPTY, read_table
 from wulian.talent import service
-from wulian.talent.crypto import Keys, mask
+from wulian.talent.crypto import Keys, mask, shown_identity
 
 MAX_ROWS = 5_000
 _STRIP = re.compile(r"[\s*＊（()）]|万元/年|万元|元/年|元/月|元")
@@ -267,6 +267,8 @@ def run_import(
             problems: list[RowProblem] = problems,
         ) -> None:  # fmt: skip
             column = report.columns.get(name, kind.labels.get(name, name))
+            if name == "identity_number":  # never the cell itself (PIPL): masked when whole
+                value = shown_identity(value)
             problems.append(RowProblem(line, column, value, reason))
 
         salaries: dict[str, int | None] = {}
@@ -341,21 +343,19 @@ def _staff_row(
         problem(
             "identity_number",
             "身份证号被 Excel 存成了数字，后几位已经丢失：请把该列设为“文本”后重新填写",
-            number,
         )
         return None
     if not number:
         problem("identity_number", "缺少身份证号")
         return None
-    shown = mask(number) if len(number) >= 12 else number
     try:
         normalised, _ = service.check_identity(number, today=today)
     except WulianError as error:
-        problem("identity_number", error.message, shown)
+        problem("identity_number", error.message, number)  # shown masked by problem()
         return None
     index = keys.index(normalised)
     if index in seen:
-        problem("identity_number", f"与第 {seen[index]} 行是同一个身份证号", shown)
+        problem("identity_number", f"与第 {seen[index]} 行是同一个身份证号", number)
         return None
     seen[index] = line
     days: dict[str, dt.date | None] = {}

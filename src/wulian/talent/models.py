@@ -29,7 +29,12 @@ class Person(Base):
         sa.Index("ix_talent_people_retain_until", "retain_until"),
     )
     __audit__ = True
-    __audit_mask__ = frozenset({"name", "id_cipher", "id_index", "birth_date"})
+    # personal values never reach the audit trail: a change records the fields' names only
+    __audit_mask__ = frozenset(
+        {"name", "id_cipher", "id_index", "birth_date", "education", "major", "occupation_code",
+         "skills", "salary_band", "chain", "node", "experience_years", "region_code",
+         "title_level", "position_level", "honour_level", "achievements", "retain_until"}
+    )  # fmt: skip
 
     id: Mapped[int] = mapped_column(primary_key=True)
     enterprise_id: Mapped[int | None] = mapped_column(sa.ForeignKey("enterprises.id"), index=True)

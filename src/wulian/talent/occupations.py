@@ -8,13 +8,13 @@ occupation (level 4, x-xx-xx-xx); with no table configured only the code's shape
 from __future__ import annotations
 
 import csv
+import fcntl
 import functools
 import hashlib
 import logging
 import os
 import re
 import threading
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -22,7 +22,7 @@ from pathlib import Path
 
 import polars as pl
 
-from wulian.core.errors import InvalidFile, InvalidInput
+from wulian.core.errors import InvalidInput
 from wulian.engines.classify import model as classify_model
 from wulian.engines.occupations import engine
 from wulian.engines.occupations import table as tablemod
@@ -82,7 +82,6 @@ STATES = {
     "review": "待复核",
     "reviewed": "已复核",
 }
-STALE_LOCK_SECONDS = 3600.0  # a build marker older than this is from a process that died
 
 
 @dataclass(frozen=True)
@@ -116,7 +115,9 @@ def source_of(path: Path | None, frame: pl.DataFrame | None) -> Source | None:
 
 class ModelStore:
     """The occupation models of this process, read from or written to folder; builds run in
-    daemon threads, one per key (a marker file keeps a second process from building too)."""
+    daemon threads, one per key. A build holds an OS lock (flock) on a lock file beside the
+    model, so a second thread or process does not build too; the lock goes with the process
+    (a server restarted mid-build builds again at once, no stale marker to wait out)."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -129,7 +130,9 @@ class ModelStore:
         return self.folder / f"occupations-{key[:32]}.npz"
 
     def get(self, source: Source) -> engine.Occupations | None:
-        """The model of source if it is built (in memory, else on disk); None otherwise."""
+        """The model of source if it is built (in memory, else on disk); None otherwise. A file
+        that cannot be read (cut short, corrupt, another format) counts as absent: it is moved
+        aside (….npz.bad) and logged, and the model is built again."""
         with self.lock:
             found = self.models.get(source.key)
         if found is not None:
@@ -139,12 +142,17 @@ class ModelStore:
             return None
         try:
             model = classify_model.load(path)
-        except InvalidFile:
+            marks = model.info.get(MARKS)
+            loaded = engine.Occupations(
+                model, {str(k): str(v) for k, v in marks.items()} if isinstance(marks, dict) else {}
+            )
+        except Exception:  # any unreadable file is absent, never a failed request
+            log.exception("职业分类模型文件 %s 无法读取，已移开，将重新建立", path.name)
+            try:
+                path.replace(path.with_name(path.name + ".bad"))
+            except OSError:
+                log.exception("无法移开职业分类模型文件 %s", path.name)
             return None
-        marks = model.info.get(MARKS)
-        loaded = engine.Occupations(
-            model, {str(k): str(v) for k, v in marks.items()} if isinstance(marks, dict) else {}
-        )
         with self.lock:
             self.models[source.key] = loaded
         return loaded
@@ -161,20 +169,36 @@ class ModelStore:
                 return "building"
             if source.key in self.errors:
                 return "failed"
-        return "building" if self._marked(source.key) else "absent"
+        return "building" if self._locked(source.key) else "absent"
 
-    def _marker(self, key: str) -> Path:
-        return self.folder / f"occupations-{key[:32]}.building"
+    def _lock_path(self, key: str) -> Path:
+        return self.folder / f"occupations-{key[:32]}.lock"
 
-    def _marked(self, key: str) -> bool:
-        marker = self._marker(key)
+    def _take(self, key: str) -> int | None:
+        """The lock of key's build (an open descriptor to close when done), or None when another
+        thread or process holds it."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self._lock_path(key), os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            return time.time() - marker.stat().st_mtime < STALE_LOCK_SECONDS
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
+            os.close(fd)
+            return None
+        return fd
+
+    def _locked(self, key: str) -> bool:
+        """Whether a build of key holds its lock (in this process or another)."""
+        if not self._lock_path(key).exists():
             return False
+        fd = self._take(key)
+        if fd is None:
+            return True
+        os.close(fd)  # closing releases the lock
+        return False
 
     def build(self, source: Source) -> engine.Occupations:
-        """Train the model of source now and keep it (the file is written whole, then renamed)."""
+        """Train the model of source now and keep it (the file is written whole, flushed to
+        disk, then renamed over the old one, so a crash leaves the old file or the new one)."""
         classification = source.classification()
         trained = engine.train(classification)
         trained.model.info[MARKS] = dict(classification.marks)
@@ -182,7 +206,14 @@ class ModelStore:
         path = self.path(source.key)
         partial = path.with_name(f"{path.stem}.{os.getpid()}.{threading.get_ident()}.part")
         classify_model.save(trained.model, partial)
+        with partial.open("rb+") as handle:
+            os.fsync(handle.fileno())
         partial.replace(path)
+        folder = os.open(self.folder, os.O_RDONLY)
+        try:
+            os.fsync(folder)  # the rename itself
+        finally:
+            os.close(folder)
         with self.lock:
             self.models[source.key] = trained
             self.errors.pop(source.key, None)
@@ -199,14 +230,15 @@ class ModelStore:
             running = self.threads.get(source.key)
             if running is not None and running.is_alive():
                 return None
-            if self._marked(source.key):
+            fd = self._take(source.key)
+            if fd is None:  # another process builds it
                 return None
-            self.folder.mkdir(parents=True, exist_ok=True)
-            self._marker(source.key).write_text(str(os.getpid()), encoding="utf-8")
 
             def run() -> None:
                 try:
-                    model = self.build(source)
+                    model = self.get(source)  # built meanwhile by a process that held the lock
+                    if model is None:
+                        model = self.build(source)
                     if then is not None:
                         then(model)
                 except Exception as error:  # logged and shown; the posts stay 待建议
@@ -214,7 +246,7 @@ class ModelStore:
                     with self.lock:
                         self.errors[source.key] = str(error)[:300]
                 finally:
-                    self._marker(source.key).unlink(missing_ok=True)
+                    os.close(fd)  # releases the lock (as the process's end would)
 
             thread = threading.Thread(target=run, name="occupation-model", daemon=True)
             self.threads[source.key] = thread

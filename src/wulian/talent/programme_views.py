@@ -54,7 +54,9 @@ def read_instalments(text: str) -> tuple[list[programmes.Instalment], list[str]]
     out, problems = [], []
     for number, line in enumerate([x for x in text.splitlines() if x.strip()], 1):
         parts = [p.strip() for p in re.split(r"[,，、\t]", line, maxsplit=2)]
-        if len(parts) != 3 or not parts[0].isdigit():
+        if len(parts) != 3 or not (
+            parts[0].isascii() and parts[0].isdigit() and len(parts[0]) == 4
+        ):
             problems.append(
                 f"资助计划第 {number} 行“{line.strip()[:60]}”应为“年度，金额（万元），里程碑”，"
                 "如“2026，40，中试线建成”"
@@ -167,14 +169,15 @@ def _round_context(
         "expert": actor.kind == "user" and actor.id in (item.reviewers or []),
         "criteria": programmes.criteria_of(programme),
         "open_now": item.opens_on <= today <= item.closes_on, "candidates": [],
-        "matched": 0, "who": who, "firm": actor.enterprise_id,
+        "matched": 0, "unconsented": 0, "who": who, "firm": actor.enterprise_id,
     }  # fmt: skip
     applies = actor.enterprise_id is not None or context["office"]
     if applies and context["open_now"]:
         try:
-            context["candidates"], context["matched"] = programmes.candidates(
+            found = programmes.candidates(
                 db, actor=actor, keys=keys_of(request), round_id=round_id, search=who
             )
+            context["candidates"], context["matched"], context["unconsented"] = found
         except KeyMissing as missing:
             context["key_missing"] = missing.message
     return context

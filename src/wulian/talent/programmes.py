@@ -293,58 +293,67 @@ MAX_CANDIDATES = 50
 
 def candidates(
     session: Session, *, actor: Actor, keys: Keys, round_id: int, search: str = ""
-) -> tuple[list[Candidate], int]:
+) -> tuple[list[Candidate], int, int]:
     """The people actor may apply for in a round (a firm: its own staff; the talent office:
-    everyone), matching search (part of the name, or the person number), those who may be
-    applied for first, at most MAX_CANDIDATES, and how many matched; the read is audited."""
+    everyone) who consented to 人才认定, matching search (part of the name, or the person
+    number), those who may be applied for first, at most MAX_CANDIDATES; how many matched; and
+    how many matching people are left out because they have not consented (purpose limitation:
+    only their number is shown). Filtered, ordered and cut in the database; the read is
+    audited."""
     actor.require(Permission.TALENT_WRITE)
     if actor.enterprise_id is None and not service.in_office(session, actor):
         raise PermissionDenied("人才项目由人员所在企业或人才办申报")
     get_round(session, round_id)
-    query = sa.select(Person)
+    where: list[sa.ColumnElement[bool]] = []
     if actor.enterprise_id is not None:
-        query = query.where(Person.enterprise_id == actor.enterprise_id)
+        where.append(Person.enterprise_id == actor.enterprise_id)
     text = search.strip().lstrip("#＃")
-    if text.isdigit():
-        query = query.where(Person.id == int(text))
+    if text.isascii() and text.isdigit():
+        number = int(text)
+        where.append(Person.id == number if number < 2**31 else sa.false())
     elif text:
-        query = query.where(Person.name.contains(text[:50], autoescape=True))
-    people = list(session.scalars(query.order_by(Person.id)))
-    ids = [p.id for p in people]
-    consented = set(
-        session.scalars(service.consented(session, "recognition").where(Consent.person_id.in_(ids)))
-    )
-    applied = set(
-        session.scalars(
-            sa.select(ProgrammeApplication.person_id).where(
-                ProgrammeApplication.round_id == round_id
-            )
-        )
+        where.append(Person.name.contains(text[:50], autoescape=True))
+    consented = sa.exists().where(
+        Consent.person_id == Person.id, Consent.purpose == "recognition",
+        Consent.withdrawn_on.is_(None),
+    )  # fmt: skip
+    applied = sa.exists().where(
+        ProgrammeApplication.person_id == Person.id, ProgrammeApplication.round_id == round_id
     )
 
-    def why(p: Person) -> str:
+    def count(*also: sa.ColumnElement[bool]) -> int:
+        query = sa.select(sa.func.count()).select_from(Person).where(*where, *also)
+        return int(session.scalar(query) or 0)
+
+    matched, unconsented = count(consented), count(sa.not_(consented))
+    barred = sa.case((sa.or_(Person.enterprise_id.is_(None), applied), 1), else_=0)
+    rows = session.execute(
+        sa.select(Person, applied.label("applied"))
+        .where(*where, consented)
+        .order_by(barred, Person.name, Person.id)
+        .limit(MAX_CANDIDATES)
+    ).all()
+
+    def why(p: Person, was_applied: bool) -> str:
         if p.enterprise_id is None:
             return "人才库人员（无单位），须先登记所在企业"
-        if p.id not in consented:
-            return "未同意“人才认定”"
-        return "已申报本批次" if p.id in applied else ""
+        return "已申报本批次" if was_applied else ""
 
-    found = sorted(((why(p), p) for p in people), key=lambda x: (x[0] != "", x[1].name, x[1].id))
-    shown = found[:MAX_CANDIDATES]
-    firms = read.names(session, {p.enterprise_id for _, p in shown if p.enterprise_id})
+    firms = read.names(session, {p.enterprise_id for p, _ in rows if p.enterprise_id})
     out = [
         Candidate(
             p.id, p.name, mask(keys.decrypt(p.id_cipher)),
-            firms.get(p.enterprise_id, "") if p.enterprise_id else "人才库（无单位）", reason,
+            firms.get(p.enterprise_id, "") if p.enterprise_id else "人才库（无单位）",
+            why(p, bool(was_applied)),
         )
-        for reason, p in shown
+        for p, was_applied in rows
     ]  # fmt: skip
     if out:
         audit.record(
             session, action="talent.people_read", object_type="talent_people",
             after={"ids": [c.id for c in out], "purpose": "programme", "round_id": round_id},
         )  # fmt: skip
-    return out, len(ids)
+    return out, matched, unconsented
 
 
 @dataclass(frozen=True)

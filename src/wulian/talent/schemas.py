@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from wulian.talent import service
+from wulian.talent.crypto import shown_identity
 
 
 class MapCellOut(BaseModel):
@@ -126,6 +127,13 @@ class ProblemOut(BaseModel):
     column: str | None = Field(title="列")
     value: str | None = Field(title="原值（身份证号脱敏）")
     reason: str = Field(title="原因")
+
+    @model_validator(mode="after")
+    def _mask_identity(self) -> ProblemOut:
+        # a safety net: whatever a check put there, an identity-number cell leaves masked
+        if self.column is not None and "身份证" in self.column:
+            self.value = shown_identity(self.value)
+        return self
 
 
 class FlagOut(BaseModel):

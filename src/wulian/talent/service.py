@@ -28,7 +28,7 @@ from wulian.core.errors import Conflict, InvalidInput, NotFound, PermissionDenie
 from wulian.core.permissions import Actor, Permission
 from wulian.enterprises import read
 from wulian.talent import authorise, evaluation, occupations, scarcity
-from wulian.talent.crypto import Keys, mask
+from wulian.talent.crypto import Keys, mask, shown_identity
 from wulian.talent.models import (
     Authorisation,
     AuthorisationResult,
@@ -111,27 +111,28 @@ def check_identity(text: str, *, today: dt.date) -> tuple[str, dt.date]:
     """A 居民身份证号 (GB 11643) normalised, with the birth date it holds; a clear error if the
     length, the digits, the check digit, the region or the birth date is wrong."""
     number = text.strip().replace(" ", "").upper()
-    shown = mask(number) if len(number) >= 12 else number
+    # echoed masked only when it has the length of a whole number; a fragment not at all
+    shown = shown_identity(number)
+    said = f"身份证号“{shown}”" if shown else "身份证号"
     try:
         number = ric.validate(number)
     except stdnum_errors.InvalidLength:
         raise InvalidInput(
-            f"身份证号“{shown}”应为 18 位", field="identity_number", value=shown
+            f"{said}应为 18 位（填了 {len(number)} 位）", field="identity_number", value=shown
         ) from None
     except stdnum_errors.InvalidChecksum:
         raise InvalidInput(
-            f"身份证号“{shown}”校验位错误（按 GB 11643 计算应为 {ric.calc_check_digit(number)}），"
-            "请核对号码",
+            f"{said}校验位错误（按 GB 11643 计算应为 {ric.calc_check_digit(number)}），请核对号码",
             field="identity_number",
             value=shown,
         ) from None
     except stdnum_errors.InvalidComponent:
         raise InvalidInput(
-            f"身份证号“{shown}”中的出生日期或地区码无效", field="identity_number", value=shown
+            f"{said}中的出生日期或地区码无效", field="identity_number", value=shown
         ) from None
     except stdnum_errors.ValidationError:
         raise InvalidInput(
-            f"身份证号“{shown}”格式不对：前 17 位应为数字，末位为数字或 X",
+            f"{said}格式不对：前 17 位应为数字，末位为数字或 X",
             field="identity_number",
             value=shown,
         ) from None
@@ -178,6 +179,26 @@ def require_people_write(session: Session, actor: Actor, enterprise_id: int | No
     """Raise unless actor may enter or change people of enterprise_id."""
     actor.require(Permission.TALENT_WRITE)
     require_people(session, actor, enterprise_id)
+
+
+class OtherFirmsPerson(NotFound):
+    """A firm's user asked for another firm's person: answered exactly as a person that does not
+    exist (so ids cannot be probed), and recorded by the caller as a refused attempt."""
+
+
+PERSON_NOT_FOUND = "没有这条人员记录"
+
+
+def person_for(session: Session, actor: Actor, person_id: int) -> Person:
+    """The person of person_id as actor may ask for it: a firm's user gets the same not-found
+    answer for another firm's person as for an id that does not exist (OtherFirmsPerson, which
+    the caller records once); the staff's access is checked by require_people as before."""
+    person = session.get(Person, person_id)
+    if person is None:
+        raise NotFound(PERSON_NOT_FOUND)
+    if actor.enterprise_id is not None and person.enterprise_id != actor.enterprise_id:
+        raise OtherFirmsPerson(PERSON_NOT_FOUND)
+    return person
 
 
 def refused(
@@ -417,12 +438,14 @@ EDITABLE: dict[str, str] = {
 }  # fmt: skip
 
 
-def editable_values(session: Session, *, person_id: int) -> tuple[int | None, dict[str, str]]:
+def editable_values(
+    session: Session, *, actor: Actor, person_id: int
+) -> tuple[int | None, dict[str, str]]:
     """The firm of a person and the editable fields as the form shows them (before the caller
-    checks the access: it needs the firm for that)."""
-    person = session.get(Person, person_id)
-    if person is None:
-        raise NotFound("没有这条人员记录")
+    checks the write access: it needs the firm for that). A firm's user asking for another
+    firm's person gets not found (OtherFirmsPerson)."""
+    actor.require(Permission.TALENT_WRITE)
+    person = person_for(session, actor, person_id)
     values = {}
     for name in EDITABLE:
         value = getattr(person, name)
@@ -450,9 +473,8 @@ def update_person(
     staff). Every field is checked first and every problem named (field → Chinese message, in
     the InvalidInput's `errors`); nothing changes while any is wrong. Audited with the names of
     the fields changed (not their values). Returns the fields changed, field → label."""
-    person = session.get(Person, person_id)
-    if person is None:
-        raise NotFound("没有这条人员记录")
+    actor.require(Permission.TALENT_WRITE)
+    person = person_for(session, actor, person_id)
     require_people_write(session, actor, person.enterprise_id)
     errors: dict[str, str] = {}
     new: dict[str, Any] = {}
@@ -581,10 +603,8 @@ def person_view(session: Session, *, keys: Keys, person: Person) -> PersonView:
 def get_person(session: Session, *, actor: Actor, keys: Keys, person_id: int) -> PersonView:
     """One person's record, masked; the read is audited."""
     actor.require(Permission.TALENT_READ)
-    person = session.get(Person, person_id)
-    if person is None:
-        # a firm's user learns nothing about other firms' people: the same answer as not found
-        raise NotFound("没有这条人员记录")
+    # a firm's user learns nothing about other firms' people: the same answer as not found
+    person = person_for(session, actor, person_id)
     require_people(session, actor, person.enterprise_id)
     firms = read.names(session, [person.enterprise_id]) if person.enterprise_id else {}
     view = _view(person, keys, firms, _consents(session, [person.id])[person.id])
@@ -845,27 +865,38 @@ def fill_suggestions(session: Session, *, model: Any, limit: int = 5000) -> tupl
     """Suggest an occupation for the posts waiting for one (待建议): a confident suggestion
     becomes the post's occupation code; a low-confidence one waits for the talent office's
     review (待复核). Returns (suggested, to review); audited as one event."""
-    posts = list(
-        session.scalars(
-            sa.select(Post).where(Post.suggestion_state == "pending").order_by(Post.id).limit(limit)
-        )
-    )
+    posts = session.execute(
+        sa.select(Post.id, Post.title, Post.occupation_code)
+        .where(Post.suggestion_state == "pending")
+        .order_by(Post.id)
+        .limit(limit)
+    ).all()
     if not posts:
         return 0, 0
     found = occupations.suggest(model, [p.title for p in posts])
-    taken, review = [], []
+    taken: list[int] = []
+    review: list[int] = []
     for post, suggestion in zip(posts, found, strict=True):
-        post.suggested_code = suggestion.code
-        post.suggestion_score = suggestion.score
-        post.suggestion_terms = suggestion.terms
-        if suggestion.code is not None and not suggestion.review and not post.occupation_code:
-            post.occupation_code = suggestion.code
-            post.suggestion_state = "suggested"
-            taken.append(post.id)
-        else:
-            post.suggestion_state = "review"
-            review.append(post.id)
-    session.flush()
+        values: dict[str, Any] = {
+            "suggested_code": suggestion.code, "suggestion_score": suggestion.score,
+            "suggestion_terms": suggestion.terms, "suggestion_state": "review",
+        }  # fmt: skip
+        confident = suggestion.code is not None and not suggestion.review
+        if confident and not post.occupation_code:
+            values |= {"occupation_code": suggestion.code, "suggestion_state": "suggested"}
+        # only while the post still waits: a second filler, or the office having reviewed it
+        # meanwhile, is never overwritten (the row is re-checked when the UPDATE runs)
+        written = session.execute(
+            sa.update(Post)
+            .where(Post.id == post.id, Post.suggestion_state == "pending")
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        if getattr(written, "rowcount", 0) != 1:
+            continue
+        (taken if values["suggestion_state"] == "suggested" else review).append(post.id)
+    if not taken and not review:
+        return 0, 0
     audit.record(
         session, action="talent.occupation_suggest", object_type="talent_posts",
         after={"suggested": taken, "review": review},

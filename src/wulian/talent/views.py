@@ -5,12 +5,13 @@ authorisation of firms, and the industry talent map with its 紧缺人才目录 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, BackgroundTasks, File, Form, Query, Request, UploadFile
 from fastapi import Path as Path_
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
@@ -48,6 +49,8 @@ from wulian.talent import (
 from wulian.talent import programmes as programme_service
 from wulian.talent.crypto import KeyMissing, Keys
 
+log = logging.getLogger(__name__)
+
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(tags=["人才"])
 
@@ -67,12 +70,40 @@ def keys_of(request: Request) -> Keys:
 def table_of(request: Request, db: Session) -> Mapping[str, str] | None:
     """The occupations (code → name): the file in the settings, else the table imported with
     `wulian reference import occupations`, else None (only the codes' shape is checked)."""
-    path = settings_of(request).occupations_file
-    return occupations.load(Path(path)) if path else reference.occupation_names(db)
+    path = occupations_file(settings_of(request))
+    return occupations.load(path) if path else reference.occupation_names(db)
+
+
+def occupations_file(settings: Any) -> Path | None:
+    """The occupation file of the settings when it is there; a configured file that is missing
+    is logged and left out (the table imported into the reference data is used instead, and
+    the occupations page says so), never a failed request."""
+    path = settings.occupations_file
+    if not path:
+        return None
+    if not Path(path).is_file():
+        log.error("设置中配置的职业分类文件不存在：%s", path)
+        return None
+    return Path(path)
 
 
 def _refused(db: Session, actor: Actor, attempt: str, error: WulianError, oid: int | None) -> None:
     service.refused(db, actor=actor, attempt=attempt, error=error, object_id=oid)
+
+
+def whole_number(text: str) -> int | None:
+    """text as a whole number (ASCII digits only, below 2**31), else None: str.isdigit() also
+    accepts digits such as '²' that int() refuses."""
+    text = text.strip()
+    if not (text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if number < 2**31 else None
+
+
+def row_numbers(values: Iterable[str]) -> set[int]:
+    """The row numbers among values (others are left out)."""
+    return {n for n in (whole_number(v) for v in values) if n is not None}
 
 
 def _kind(kind: str) -> imports.Kind:
@@ -132,7 +163,7 @@ def people(
     if person is not None:
         try:
             view = service.get_person(db, actor=actor, keys=keys, person_id=person)
-        except PermissionDenied as error:
+        except (PermissionDenied, service.OtherFirmsPerson) as error:
             _refused(db, actor, "查看人员信息", error, person)
             raise
         shown: dict[str, Any] = {"actor": actor, "person": view, "fits": None}
@@ -240,14 +271,14 @@ def import_check(
 @pages.post("/talent/import/{kind}/{token}/commit")
 def import_commit(
     request: Request, kind: KindP, token: Annotated[str, Path_(max_length=40)], db: DB,
-    actor: CurrentActor, form: FormFields,
+    actor: CurrentActor, form: FormFields, background: BackgroundTasks,
 ) -> Response:  # fmt: skip
     """Write a checked file: every row, flagged rows only when their boxes are ticked."""
     actor.require(Permission.TALENT_WRITE)
     found = _kind(kind)
     uploads = _uploads(request)
     meta = uploads.meta_for(token, actor)
-    confirmed = {int(v) for v in form.getlist("confirm") if isinstance(v, str) and v.isdigit()}
+    confirmed = row_numbers(v for v in form.getlist("confirm") if isinstance(v, str))
     report = imports.run_import(
         db, kind=found, actor=actor, keys=keys_of(request), today=today_of(request),
         data=uploads.data(token), filename=meta["filename"], dry_run=False,
@@ -255,8 +286,8 @@ def import_commit(
     )  # fmt: skip
     if report.committed:
         uploads.used(token)
-        if found is imports.POSTS:
-            suggest_posts(request, db)
+        if found is imports.POSTS:  # after the import is committed, as the system actor
+            background.add_task(suggest_posts, request.app)
     context = _import_context(actor, found) | {
         "report": report,
         "token": None if report.committed else token,
@@ -599,11 +630,11 @@ def occupation_store(app: Any) -> occupations.ModelStore:
         return store
 
 
-def occupation_source(request: Request, db: Session) -> occupations.Source | None:
+def occupation_source(settings: Any, db: Session) -> occupations.Source | None:
     """The classification the model learns: the settings' file, else the loaded table."""
-    path = settings_of(request).occupations_file
-    if path:
-        return occupations.source_of(Path(path), None)
+    path = occupations_file(settings)
+    if path is not None:
+        return occupations.source_of(path, None)
     return occupations.source_of(None, reference.occupation_table(db))
 
 
@@ -628,21 +659,30 @@ def build_in_background(app: Any, source: occupations.Source) -> threading.Threa
 OCCUPATION_LABEL = "职业建议"
 
 
-def suggest_posts(request: Request, db: Session) -> str:
-    """Fill the posts waiting for a suggested occupation when the model is ready; otherwise the
-    model is built in the background (a server started with warm-up does this by itself) and
-    the posts stay 待建议 until it is. Returns the model's state."""
-    source = occupation_source(request, db)
-    if source is None:
-        return "none"
-    store = occupation_store(request.app)
-    model = store.get(source)
-    if model is not None:
-        service.fill_suggestions(db, model=model)
-        return "ready"
-    if settings_of(request).warm_up:
-        build_in_background(request.app, source)
-    return store.state(source)
+def suggest_posts(app: Any, *, build: bool = False) -> str:
+    """Fill the posts waiting for a suggested occupation (待建议, of every firm) when the model is
+    ready; otherwise the model is built in the background (when build is asked for, or the
+    server was started with warm-up) and the posts stay 待建议 until it is. Runs after the
+    request's unit of work is committed (a background task of the response), in a unit of work
+    of its own as the system actor; a failure is logged and leaves the posts waiting, it never
+    undoes or fails the import. Returns the model's state."""
+    try:
+        with unit_of_work(app.state.session_factory) as session:
+            audit.track(session, Actor.system(label=OCCUPATION_LABEL))
+            source = occupation_source(app.state.settings, session)
+            if source is None:
+                return "none"
+            store = occupation_store(app)
+            model = store.get(source)
+            if model is not None:
+                service.fill_suggestions(session, model=model)
+                return "ready"
+        if build or app.state.settings.warm_up:
+            build_in_background(app, source)
+        return store.state(source)
+    except Exception:  # the posts stay 待建议; the office sees the model state
+        log.exception("岗位职业建议失败")
+        return "failed"
 
 
 MODEL_STATES = {
@@ -652,14 +692,21 @@ MODEL_STATES = {
     "absent": "职业分类模型尚未建立",
     "none": "尚未载入职业分类大典（2022）：请系统管理员导入职业分类表或在设置中配置职业分类文件",
 }
+FILE_MISSING = "设置中配置的职业分类文件不存在（{}）：暂用已导入的职业分类表，请系统管理员检查设置"
 
 
 def _occupations_context(request: Request, db: Session, actor: Actor) -> dict[str, Any]:
     table = table_of(request, db)
     queue = service.occupation_queue(db, actor=actor, table=table)
-    source = occupation_source(request, db)
+    settings = settings_of(request)
+    source = occupation_source(settings, db)
     state = occupation_store(request.app).state(source)
+    configured = settings.occupations_file
+    missing = ""
+    if configured is not None and occupations_file(settings) is None:
+        missing = FILE_MISSING.format(Path(configured).name)
     return {
+        "file_missing": missing,
         "actor": actor, "queue": queue, "counts": service.count_suggestions(db),
         "states": occupations.STATES, "model_state": state,
         "model_note": MODEL_STATES.get(state, state), "table": sorted((table or {}).items()),
@@ -679,21 +726,21 @@ def occupation_review_page(request: Request, db: DB, actor: CurrentActor) -> Res
 
 
 @pages.post("/talent/occupations/model")
-def occupation_model(request: Request, db: DB, actor: CurrentActor) -> Response:
+def occupation_model(
+    request: Request, db: DB, actor: CurrentActor, background: BackgroundTasks
+) -> Response:
     """Build the model now (in the background) and fill the posts waiting for it (the office)."""
-    actor.require(Permission.TALENT_WRITE)
-    if not service.in_office(db, actor):
-        error = PermissionDenied(service.OCCUPATION_REVIEW_ONLY)
+    try:
+        actor.require(Permission.TALENT_WRITE)
+        if not service.in_office(db, actor):
+            raise PermissionDenied(service.OCCUPATION_REVIEW_ONLY)
+    except PermissionDenied as error:
         _refused(db, actor, "建立职业分类模型", error, None)
-        raise error
-    source = occupation_source(request, db)
-    if source is None:
+        raise
+    if occupation_source(settings_of(request), db) is None:
         raise InvalidInput(MODEL_STATES["none"])
-    model = occupation_store(request.app).get(source)
-    if model is not None:
-        service.fill_suggestions(db, model=model)
-    else:
-        build_in_background(request.app, source)
+    # filled (or the model built first) after this request, as the system actor
+    background.add_task(suggest_posts, request.app, build=True)
     return RedirectResponse("/talent/occupations?model=1", status_code=303)
 
 
@@ -722,7 +769,7 @@ def occupation_review(
 
 def _edit_context(request: Request, db: Session, actor: Actor, person_id: int) -> dict[str, Any]:
     view = service.get_person(db, actor=actor, keys=keys_of(request), person_id=person_id)
-    _, values = service.editable_values(db, person_id=person_id)
+    _, values = service.editable_values(db, actor=actor, person_id=person_id)
     return {
         "actor": actor, "person": view, "values": values, "errors": {}, "labels": service.EDITABLE,
         "education": service.EDUCATION,
@@ -743,10 +790,10 @@ def person_edit_page(
         context = {"actor": actor, "people": [], "key_missing": missing.message}
         return render(request, "talent/people.html", context)
     try:
-        firm, _ = service.editable_values(db, person_id=person_id)
+        firm, _ = service.editable_values(db, actor=actor, person_id=person_id)
         service.require_people_write(db, actor, firm)
         context = _edit_context(request, db, actor, person_id)
-    except PermissionDenied as error:
+    except (PermissionDenied, service.OtherFirmsPerson) as error:
         _refused(db, actor, "修改人员信息", error, person_id)
         raise
     return render(request, "talent/person_edit.html", context)
@@ -761,7 +808,7 @@ def person_edit(
         changed = service.update_person(
             db, actor=actor, person_id=person_id, values=values, table=table_of(request, db)
         )
-    except PermissionDenied as error:
+    except (PermissionDenied, service.OtherFirmsPerson) as error:
         _refused(db, actor, "修改人员信息", error, person_id)
         raise
     except InvalidInput as error:
@@ -800,7 +847,7 @@ def api_person(request: Request, person_id: PersonId, db: DB, actor: CurrentActo
     """One person's record (masked), as the record page shows it; the read is audited."""
     try:
         view = service.get_person(db, actor=actor, keys=keys_of(request), person_id=person_id)
-    except PermissionDenied as error:
+    except (PermissionDenied, service.OtherFirmsPerson) as error:
         _refused(db, actor, "查看人员信息（接口）", error, person_id)
         raise
     return schemas.PersonOut.of(view)
@@ -849,7 +896,7 @@ def api_round_applications(round_id: RoundId, db: DB, actor: CurrentActor) -> An
 
 @api.post("/talent/import/{kind}", response_model=schemas.ImportOut)
 def api_import(
-    request: Request, kind: KindP, db: DB, actor: CurrentActor,
+    request: Request, kind: KindP, db: DB, actor: CurrentActor, background: BackgroundTasks,
     file: Annotated[UploadFile, File()],
     firm: Annotated[int | None, Form(ge=1, title="企业编号")] = None,
     check_only: Annotated[bool, Form(title="只检查，不写入")] = False,
@@ -858,11 +905,11 @@ def api_import(
     """Import a staff list (staff) or posts (posts) file, all rows or none, by the same checks as
     the pages: 200 with the result when written (or checked only), 422 with every problem's row,
     column and value (identity numbers masked) and nothing written."""
-    actor.require(Permission.TALENT_WRITE)
     found = _kind(kind)
     filename = Path(file.filename or "名单.xlsx").name[:200]
-    rows = {int(v) for v in confirm.replace("，", ",").split(",") if v.strip().isdigit()}
+    rows = row_numbers(confirm.replace("，", ",").split(","))
     try:
+        actor.require(Permission.TALENT_WRITE)
         report = imports.run_import(
             db, kind=found, actor=actor, keys=keys_of(request), today=today_of(request),
             data=file.file.read(), filename=filename, dry_run=check_only, enterprise_id=firm,
@@ -871,8 +918,8 @@ def api_import(
     except PermissionDenied as error:
         _refused(db, actor, f"导入{found.title}（接口）", error, None)
         raise
-    if report.committed and found is imports.POSTS:
-        suggest_posts(request, db)
+    if report.committed and found is imports.POSTS:  # after the commit, as the system actor
+        background.add_task(suggest_posts, request.app)
     body = schemas.ImportOut(
         kind=found.key, filename=filename, rows_total=report.rows_total, checked_only=check_only,
         committed=report.committed, created=report.created,
