@@ -11,6 +11,7 @@ from tests.conftest import login, post_form
 from tests.talent.conftest import KEYS, identity, person
 from wulian.core.audit.models import AuditEntry
 from wulian.core.errors import InvalidInput, NotFound
+from wulian.reference.models import Region
 from wulian.talent import service
 from wulian.talent.crypto import mask
 from wulian.talent.models import Person
@@ -47,9 +48,26 @@ def test_the_office_edits_a_record_and_the_change_is_audited(world, zone, make_c
     assert "experience_years" in entry.after["fields"]
     assert "王晓明" not in str(entry.after)
     assert "330802" not in str(entry.after)  # names of fields, not values
-    shown = client.get(f"/talent/people?person={pid}").text
+    shown = client.get(done.headers["location"]).text
     assert "副高级" in shown
     assert "8 年" in shown
+    assert "已保存，修改了" in shown
+
+
+def test_a_region_code_the_region_table_does_not_hold_is_refused(world, zone, make_client):
+    """With the region table loaded, a made-up six-digit code is refused by name."""
+    pid = person(world, zone.actor(world, "firm_a_user"))
+    assert world.scalar(sa.select(Region.name).where(Region.code == "330802"))  # loaded
+    client = make_client()
+    login(client, "talent_officer")
+    bad = post_form(client, f"/talent/people/{pid}/edit", GOOD | {"region_code": "999999"},
+                    f"/talent/people/{pid}/edit")  # fmt: skip
+    assert bad.status_code == 422
+    assert "没有行政区划代码“999999”" in bad.text
+    assert _row(world, pid).region_code is None
+    good = post_form(client, f"/talent/people/{pid}/edit", GOOD, f"/talent/people/{pid}/edit")
+    assert good.status_code == 303
+    assert _row(world, pid).region_code == "330802"
 
 
 def test_every_bad_field_is_named_and_nothing_changes(world, zone, make_client):

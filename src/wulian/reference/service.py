@@ -16,7 +16,7 @@ from wulian.core.errors import InvalidFile, NotFound, RowProblem
 from wulian.core.permissions import Actor, Permission
 from wulian.core.tabular import decode
 from wulian.reference import catalogue
-from wulian.reference.models import Industry, IndustryTag, Metric, Occupation
+from wulian.reference.models import Industry, IndustryTag, Metric, Occupation, Region
 
 LEVEL_PATTERNS = {
     1: re.compile(r"^[A-T]$"),
@@ -378,6 +378,14 @@ def sync_metrics(session: Session, *, actor: Actor) -> MetricSync:
             updated += 1
     session.flush()
     return MetricSync(added=added, updated=updated)
+
+
+def region_known(session: Session, code: str) -> bool | None:
+    """Whether code is an administrative division of the loaded region table; None when no
+    region table is loaded (then a code cannot be checked, which is not the same as wrong)."""
+    if session.get(Region, code) is not None:
+        return True
+    return False if session.scalar(sa.select(Region.code).limit(1)) is not None else None
 
 
 def sections(session: Session) -> dict[str, str]:

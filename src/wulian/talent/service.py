@@ -27,6 +27,7 @@ from wulian.core.db import utcnow
 from wulian.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, WulianError
 from wulian.core.permissions import Actor, Permission
 from wulian.enterprises import read
+from wulian.reference import service as reference
 from wulian.talent import authorise, evaluation, occupations, scarcity
 from wulian.talent.crypto import Keys, mask, shown_identity
 from wulian.talent.models import (
@@ -527,6 +528,11 @@ def update_person(
             raise InvalidInput(
                 f"所在地应为 6 位行政区划代码（如 330802），不能是“{t}”", field="region_code",
                 value=t,
+            )  # fmt: skip
+        if t and reference.region_known(session, t) is False:
+            raise InvalidInput(
+                f"没有行政区划代码“{t}”（请填写县级行政区划代码，如 330802）",
+                field="region_code", value=t,
             )  # fmt: skip
         return t or None
 
