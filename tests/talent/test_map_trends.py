@@ -74,6 +74,14 @@ def test_the_map_page_shows_the_trend_and_the_graduates(world, history, make_cli
         colleges.record_cohort(s, actor=office, major_id=major.id, year=2026, graduates=120)
 
     world.run(graduates)
+    # a second occupation on the same node: its row does not count the graduates again
+    world.run(
+        lambda s: service.create_post(
+            s, actor=history.actor(world, "firm_a_user"), data=service.NewPost(
+                title="电池工艺工程师", openings=2, occupation_code="2-02-07-04",
+                chain="lithium", node="cathode"),
+        )
+    )  # fmt: skip
     client = make_client()
     login(client, "analyst")
     page = client.get("/talent/map")
@@ -82,7 +90,8 @@ def test_the_map_page_shows_the_trend_and_the_graduates(world, history, make_cli
     assert "2025 需求" in page.text
     assert '<td class="num trend-demand">+2</td>' in page.text
     assert '<td class="num trend-supply">+1</td>' in page.text
-    assert "120 <span" in page.text  # the node's graduates of the latest year
+    assert page.text.count("120 <span") == 1  # the node's graduates of the latest year, once
+    assert "同上" in page.text.split('id="talent-map"')[-1].split("</table>")[0]
     firm = make_client()
     login(firm, "firm_a_user")
     assert firm.get("/talent/map").status_code == 403
