@@ -186,13 +186,13 @@ def _round_context(
 @pages.get("/talent/programmes/rounds/{round_id}")
 def round_page(
     request: Request, round_id: RoundId, db: DB, actor: CurrentActor,
-    who: Annotated[str, Query(max_length=50, title="查找人员")] = "",
+    who: Annotated[str, Query(max_length=500, title="查找人员")] = "",
 ) -> Response:  # fmt: skip
     """A round: applications (ranked for the talent office), scoring for its experts, a firm's
     own applications and the application form while the round is open (people chosen by name,
     searchable)."""
     try:
-        context = _round_context(request, db, actor, round_id, who)
+        context = _round_context(request, db, actor, round_id, who.strip()[:50])  # as the box
     except PermissionDenied as error:
         programmes.refused(
             db, actor=actor, attempt="查看人才项目申报", error=error,
