@@ -38,6 +38,7 @@ from wulian.core.deps import (
     xlsx_download,
 )
 from wulian.core.errors import InvalidInput, PermissionDenied, WulianError
+from wulian.core.forms import optional_number as _int_or_none
 from wulian.core.permissions import Actor, Permission
 from wulian.core.specpages import SpecPages, spec_api, spec_router
 from wulian.core.uploads import Uploads
@@ -57,15 +58,6 @@ FirmId = Annotated[int, Path_(title="企业编号")]
 
 def _values(form: Any) -> dict[str, str]:
     return {k: str(v) for k, v in form.items() if isinstance(v, str)}
-
-
-def _int_or_none(text: str, field: str, label: str) -> int | None:
-    text = text.strip()
-    if not text:
-        return None
-    if not (text.isascii() and text.isdigit()) or int(text) >= 2**31:
-        raise InvalidInput(f"{label}“{text}”无效", field=field)
-    return int(text)
 
 
 # ---------------------------------------------------------------- the matrix

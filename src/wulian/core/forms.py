@@ -1,4 +1,10 @@
-"""One-time form keys: a form a person can double-click carries a random key, and the second
+"""Form values and one-time form keys.
+
+Whole numbers typed into forms (`whole_number`, `row_numbers`, `optional_number`): ASCII digits
+only, below 2**31 (str.isdigit() also accepts digits such as '²' that int() refuses, and a
+database integer column holds less than any number of digits).
+
+One-time form keys: a form a person can double-click carries a random key, and the second
 submission of a key does not act again; it is sent where the first one went.
 
     done = forms.once(session, key)
@@ -16,14 +22,44 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
+from collections.abc import Iterable
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from wulian.core.db import Base, utcnow
+from wulian.core.errors import InvalidInput
 
 KEY = re.compile(r"^[0-9a-f]{32}$")
+
+
+def whole_number(text: str) -> int | None:
+    """text as a whole number (ASCII digits only, below 2**31), else None."""
+    text = text.strip()
+    if not (text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if number < 2**31 else None
+
+
+def row_numbers(values: Iterable[str]) -> set[int]:
+    """The row numbers among values (others are left out)."""
+    return {n for n in (whole_number(v) for v in values) if n is not None}
+
+
+def optional_number(text: str, field: str, label: str) -> int | None:
+    """A form's optional number (an id): None when blank, InvalidInput naming label when not a
+    whole number."""
+    text = text.strip()
+    if not text:
+        return None
+    number = whole_number(text)
+    if number is None:
+        raise InvalidInput(f"{label}“{text}”无效", field=field)
+    return number
+
+
 KEEP_DAYS = 7
 
 

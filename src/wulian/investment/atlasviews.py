@@ -23,6 +23,7 @@ from wulian.core.deps import (
     xlsx_download,
 )
 from wulian.core.errors import InvalidInput, WulianError
+from wulian.core.forms import optional_number as _number
 from wulian.core.permissions import Actor, Permission
 from wulian.investment import approach, atlas, opportunities, report, schemas, service, tasks
 
@@ -118,15 +119,6 @@ def node_page(
 ) -> Response:
     context = _node_context(db, actor, request, chain, key, year)
     return render(request, "investment/atlas_node.html", context)
-
-
-def _number(text: str, field: str, label: str) -> int | None:
-    text = text.strip()
-    if not text:
-        return None
-    if not (text.isascii() and text.isdigit()) or int(text) >= 2**31:
-        raise InvalidInput(f"{label}“{text}”无效", field=field)
-    return int(text)
 
 
 def _plan_input(values: dict[str, str]) -> approach.PlanInput:

@@ -40,6 +40,7 @@ from wulian.core.tabular import EMPTY, read_table
 from wulian.enterprises import read
 from wulian.enterprises import service as enterprises
 from wulian.investment import tasks
+from wulian.investment.ledger import Flag  # an amount flagged in a row, as in the ledger
 from wulian.investment.models import SupplyTie
 from wulian.investment.pipeline import require_read
 
@@ -436,14 +437,6 @@ _UNIT = re.compile(r"[（(]\s*(万元|元|亿元|千元)\s*[)）]")
 _FIELD_OF_ERROR = {"zone_firm": "zone_firm", "partner": "partner", "direction": "direction",
                    "product": "product", "amount_wan": "amount", "source": "source",
                    "year": "year"}  # fmt: skip
-
-
-@dataclass
-class Flag:
-    row: int
-    column: str
-    value: str
-    reason: str
 
 
 @dataclass

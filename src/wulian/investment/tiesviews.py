@@ -10,6 +10,7 @@ from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi import Path as Path_
 from fastapi.responses import RedirectResponse, Response
 
+from wulian.core import forms
 from wulian.core.db import utcnow
 from wulian.core.deps import (
     DB,
@@ -159,10 +160,7 @@ def import_commit(
     _require_write(db, actor, "导入链上往来")
     uploads = _uploads(request)
     meta = uploads.meta_for(token, actor)
-    confirmed = {
-        int(v) for v in form.getlist("confirm")
-        if isinstance(v, str) and v.isascii() and v.isdigit() and len(v) < 10
-    }  # fmt: skip
+    confirmed = forms.row_numbers(v for v in form.getlist("confirm") if isinstance(v, str))
     report = ties.import_ties(
         db, actor=actor, today=today_of(request), data=uploads.data(token),
         filename=meta["filename"], dry_run=False, confirm_rows=confirmed,

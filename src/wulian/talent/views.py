@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -29,6 +29,7 @@ from wulian.core.deps import (
     xlsx_download,
 )
 from wulian.core.errors import InvalidInput, NotFound, PermissionDenied, WulianError
+from wulian.core.forms import row_numbers
 from wulian.core.permissions import Actor, Permission
 from wulian.core.specpages import SpecPages, spec_router
 from wulian.core.uploads import Uploads
@@ -89,21 +90,6 @@ def occupations_file(settings: Any) -> Path | None:
 
 def _refused(db: Session, actor: Actor, attempt: str, error: WulianError, oid: int | None) -> None:
     service.refused(db, actor=actor, attempt=attempt, error=error, object_id=oid)
-
-
-def whole_number(text: str) -> int | None:
-    """text as a whole number (ASCII digits only, below 2**31), else None: str.isdigit() also
-    accepts digits such as '²' that int() refuses."""
-    text = text.strip()
-    if not (text.isascii() and text.isdigit()):
-        return None
-    number = int(text)
-    return number if number < 2**31 else None
-
-
-def row_numbers(values: Iterable[str]) -> set[int]:
-    """The row numbers among values (others are left out)."""
-    return {n for n in (whole_number(v) for v in values) if n is not None}
 
 
 def _kind(kind: str) -> imports.Kind:
