@@ -1,11 +1,16 @@
 """In a real browser: a 银企对接 event typed with two mistakes shows both at once and keeps what was
-typed; corrected, it is registered. No console or script errors beyond the one refusal."""
+typed; corrected, it is registered. A firm put on the listing pipeline by mistake is removed after
+the page asks; a 新三板 firm is moved on to 新三板创新层. No console or script errors beyond the
+one refusal."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 from playwright.sync_api import Page, expect
 
 from tests.capital.conftest import zone as zone  # the fixture
+from tests.capital.test_listings import add, move
 from tests.e2e.test_browser import sign_in
 from tests.e2e.test_capital_browser import shot
 
@@ -37,3 +42,36 @@ def test_an_event_form_names_every_mistake_at_once(page: Page, live_server, worl
     assert errors == [  # the refused form's answer, and nothing else
         "Failed to load resource: the server responded with a status of 422 (Unprocessable Entity)"
     ]
+
+
+def test_a_firm_listed_by_mistake_is_removed_and_a_neeq_firm_moves_on(
+    page: Page, live_server, world, zone
+):
+    fin = zone.actor(world, "fin1")
+    wrong = add(world, fin, on=dt.date(2025, 1, 5))
+    quoted = add(world, fin, firm="衢州硅测科技有限公司", on=dt.date(2024, 11, 1))
+    move(world, fin, quoted, "shareholding", on=dt.date(2025, 3, 1))
+    move(world, fin, quoted, "neeq", on=dt.date(2025, 6, 1))
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    sign_in(page, live_server, "fin1")
+    page.goto(f"{live_server}/capital/listings")
+    row = page.locator(f'tr[data-listing="{quoted}"]')
+    row.get_by_label("转到").select_option("neeq_innovation")
+    row.get_by_role("button", name="推进").click()
+    expect(page.locator("#moved")).to_be_visible()
+    expect(page.locator(f'tr[data-listing="{quoted}"] .stage')).to_have_text("新三板创新层")
+    remove = page.locator("#listing-remove")
+    expect(remove.get_by_label("误列入的企业")).not_to_contain_text("衢州硅测科技有限公司")
+    remove.get_by_label("误列入的企业").select_option(str(wrong))
+    remove.get_by_label("原因").fill("企业名称相近，误选")
+    asked: list[str] = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
+    remove.get_by_role("button", name="移出上市梯队").click()
+    expect(page.locator("#removed")).to_be_visible()
+    expect(page.locator(f'tr[data-listing="{wrong}"]')).to_have_count(0)
+    assert len(asked) == 1
+    assert asked[0].startswith("确定将所选企业移出上市梯队吗")
+    shot(page, "listing-removed")
+    assert errors == []

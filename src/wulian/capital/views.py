@@ -576,6 +576,7 @@ def _listings_context(db: Session, actor: Actor, request: Request) -> dict[str, 
         "actor": actor, "cases": listings.cases(db, actor=actor),
         "counts": listings.counts(db, actor=actor, today=today), "stages": listings.STAGES,
         "boards": listings.BOARDS, "allowed_next": listings.allowed_next,
+        "quoted_stages": ("listed", *listings.QUOTED),
         "can_write": service.may_write(db, actor), "today": today, "error": None, "form": {},
     }  # fmt: skip
 
@@ -665,6 +666,20 @@ def listing_withdraw(request: Request, db: DB, actor: CurrentActor, form: FormFi
     except WulianError as error:
         return _listings_failure(request, db, actor, error, "撤回上市阶段记录", values, case_id)
     return RedirectResponse("/capital/listings?withdrawn=1", status_code=303)
+
+
+@pages.post("/capital/listings/remove")
+def listing_remove(request: Request, db: DB, actor: CurrentActor, form: FormFields) -> Response:
+    values = _values(form)
+    case_id = None
+    try:
+        case_id = _int_or_none(values.get("case_id", ""), "case_id", "上市梯队企业")
+        if case_id is None:
+            raise InvalidInput("请选择企业", field="case_id")
+        listings.remove(db, actor=actor, case_id=case_id, reason=values.get("reason", ""))
+    except WulianError as error:
+        return _listings_failure(request, db, actor, error, "移出上市梯队", values, case_id)
+    return RedirectResponse("/capital/listings?removed=1", status_code=303)
 
 
 # ---------------------------------------------------------------- API
