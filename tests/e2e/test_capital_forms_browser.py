@@ -39,6 +39,8 @@ def test_an_event_form_names_every_mistake_at_once(page: Page, live_server, worl
     firms.fill("衢州锂测材料有限公司")
     form.get_by_role("button", name="登记").click()
     expect(page.get_by_role("heading", name="锂电产业链银企对接会")).to_be_visible()
+    page.goto(f"{live_server}/capital/events")
+    expect(page.locator("#events-chains-note")).to_contain_text("每家企业只计入其所属的一条产业链")
     assert errors == [  # the refused form's answer, and nothing else
         "Failed to load resource: the server responded with a status of 422 (Unprocessable Entity)"
     ]
