@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -21,8 +22,8 @@ from sqlalchemy.orm import Session
 from wulian.capital import loans, needs, products, service
 from wulian.capital.models import FinancingNeed, FinancingProduct, Loan, MatchEvent, MatchOutcome
 from wulian.chains import service as chains
-from wulian.core import audit
-from wulian.core.errors import Conflict, InvalidInput, NotFound
+from wulian.core import audit, forms
+from wulian.core.errors import Conflict, InvalidInput, NotFound, WulianError
 from wulian.core.permissions import Actor
 from wulian.enterprises import read
 from wulian.enterprises import service as enterprises
@@ -40,37 +41,48 @@ def _names(text: str | list[str]) -> list[str]:
 def create_event(
     session: Session, *, actor: Actor, today: dt.date, name: str, held_on: dt.date | None,
     lenders: str | list[str], firms: str | list[str], place: str = "", chain: str = "",
-    note: str = "",
+    note: str = "", unread: Iterable[WulianError] = (),
 ) -> MatchEvent:  # fmt: skip
-    """Register an event with its lenders and the firms of the zone taking part."""
+    """Register an event with its lenders and the firms of the zone taking part; a form with
+    problems is refused with all of them (and those the view could not read, unread)."""
     service.require_write(session, actor)
+    found = forms.Problems(unread)
     name = name.strip()
     if not name or len(name) > 200:
-        raise InvalidInput("活动名称不能为空，且不超过 200 个字", field="name")
+        found.add(InvalidInput("活动名称不能为空，且不超过 200 个字", field="name", value=name))
     if held_on is None:
-        raise InvalidInput("请填写活动日期", field="held_on")
-    if held_on > today + dt.timedelta(days=366):
-        raise InvalidInput(f"活动日期 {held_on} 过远，请核对", field="held_on")
+        if not found.has("held_on"):  # not a day the view could read: named already
+            found.add(InvalidInput("请填写活动日期", field="held_on"))
+    elif held_on > today + dt.timedelta(days=366):
+        found.add(
+            InvalidInput(
+                f"活动日期 {held_on} 过远，请核对", field="held_on", value=held_on.isoformat()
+            )
+        )
     banks = _names(lenders)
     if not banks:
-        raise InvalidInput("请至少填写一家参会银行或金融机构（用顿号分隔）", field="lenders")
-    if len(banks) > MAX_LENDERS or any(len(b) > 200 for b in banks):
-        raise InvalidInput(
-            f"参会机构最多 {MAX_LENDERS} 家，每个名称不超过 200 个字", field="lenders"
+        found.add(InvalidInput("请至少填写一家参会银行或金融机构（用顿号分隔）", field="lenders"))
+    elif len(banks) > MAX_LENDERS or any(len(b) > 200 for b in banks):
+        found.add(
+            InvalidInput(
+                f"参会机构最多 {MAX_LENDERS} 家，每个名称不超过 200 个字",
+                field="lenders",
+                value="、".join(banks)[:200],
+            )
         )
     ids: list[int] = []
     for text in _names(firms):
-        found = enterprises.find_id(session, text=text)
-        if found is None:
-            raise InvalidInput(f"企业名录里没有“{text}”", field="firms", value=text)
-        firm = read.get_or_raise(session, found)
-        if not firm.in_zone:
-            raise InvalidInput(f"企业“{firm.name}”不在园区内", field="firms", value=firm.name)
-        ids.append(firm.id)
+        try:
+            ids.append(_zone_firm(session, text))
+        except InvalidInput as error:
+            found.add(error)
     ids = list(dict.fromkeys(ids))
     if len(ids) > MAX_FIRMS:
-        raise InvalidInput(f"参会企业最多 {MAX_FIRMS} 家", field="firms")
-    chain_id, _ = chains.checked_position(session, actor=actor, chain=chain)
+        found.add(InvalidInput(f"参会企业最多 {MAX_FIRMS} 家", field="firms"))
+    checked = found.check(lambda: chains.checked_position(session, actor=actor, chain=chain))
+    if found or held_on is None or checked is None:  # None only with its problem
+        raise found.error("银企对接活动")
+    chain_id = checked[0]
     event = MatchEvent(
         name=name, held_on=held_on, place=place.strip()[:200], chain=chain_id, lenders=banks,
         firms=ids, note=note.strip()[:2000], created_by=actor.label,
@@ -78,6 +90,17 @@ def create_event(
     session.add(event)
     session.flush()
     return event
+
+
+def _zone_firm(session: Session, text: str) -> int:
+    """A participating firm: a firm of the registry in the zone (number, credit code or name)."""
+    found = enterprises.find_id(session, text=text)
+    if found is None:
+        raise InvalidInput(f"企业名录里没有“{text}”", field="firms", value=text)
+    firm = read.get_or_raise(session, found)
+    if not firm.in_zone:
+        raise InvalidInput(f"企业“{firm.name}”不在园区内", field="firms", value=text)
+    return firm.id
 
 
 def event_or_raise(session: Session, *, actor: Actor, event_id: int) -> MatchEvent:
@@ -113,11 +136,13 @@ def record(
     event_id: int,
     data: NewOutcome,
     today: dt.date | None = None,
+    unread: Iterable[WulianError] = (),
 ) -> MatchOutcome:
     """What came of a firm and a lender (and product) at an event; a linked loan gives the
     credit granted and disbursed when they are not typed. An event still to come has no
     outcomes yet (today given), and credit granted with 无意向 is a contradiction, not an
-    intention."""
+    intention. Every problem of the form is named at once (with unread, those the view could
+    not read)."""
     service.require_write(session, actor)
     event = event_or_raise(session, actor=actor, event_id=event_id)
     if today is not None and event.held_on > today:
@@ -125,62 +150,98 @@ def record(
             f"“{event.name}”在 {event.held_on.isoformat()} 举行，还没有开，活动之后再登记对接成效",
             field="event",
         )
-    found = enterprises.find_id(session, text=data.firm.strip()) if data.firm.strip() else None
-    if found is None or found not in event.firms:
-        raise InvalidInput(
-            f"“{data.firm.strip()}”不是本次活动的参会企业", field="firm", value=data.firm
-        )
-    firm = read.get_or_raise(session, found)
+    found = forms.Problems(unread)
+    firm = found.check(lambda: _participant(session, event, data.firm))
     lender = data.lender.strip()
     if lender not in event.lenders:
-        raise InvalidInput(
-            f"“{lender}”不是本次活动的参会机构（{'、'.join(event.lenders)}）", field="lender",
-            value=lender,
-        )  # fmt: skip
+        found.add(
+            InvalidInput(
+                f"机构“{lender}”不是本次活动的参会机构（{'、'.join(event.lenders)}）",
+                field="lender",
+                value=lender,
+            )
+        )
     if data.product_id is not None:
         product = session.get(FinancingProduct, data.product_id)
         if product is None:
-            raise NotFound(f"没有编号为 {data.product_id} 的融资产品")
-        if product.lender != lender:
-            raise InvalidInput(
-                f"产品“{product.name}”属于“{product.lender}”，不是“{lender}”", field="product_id"
+            found.add(
+                InvalidInput(
+                    f"产品：没有编号为 {data.product_id} 的融资产品",
+                    field="product_id",
+                    value=str(data.product_id),
+                )
+            )
+        elif product.lender != lender:
+            found.add(
+                InvalidInput(
+                    f"产品“{product.name}”属于“{product.lender}”，不是“{lender}”",
+                    field="product_id",
+                    value=str(data.product_id),
+                )
             )
     if data.need_id is not None:
         need = session.get(FinancingNeed, data.need_id)
-        if need is None or need.enterprise_id != firm.id:
-            raise InvalidInput(f"融资需求 {data.need_id} 不是“{firm.name}”的需求", field="need_id")
-    granted = service.parse_money(
-        data.granted_wan, "万元", field="granted_wan", label="授信金额", min_wan=loans.LOAN_MIN_WAN
+        if need is None or (firm is not None and need.enterprise_id != firm.id):
+            whose = f"“{firm.name}”的需求" if firm is not None else "登记过的需求"
+            found.add(
+                InvalidInput(
+                    f"融资需求编号 {data.need_id} 不是{whose}",
+                    field="need_id",
+                    value=str(data.need_id),
+                )
+            )
+    granted = found.check(lambda: _amount(data.granted_wan, "granted_wan", "授信金额"))
+    disbursed = found.check(lambda: _amount(data.disbursed_wan, "disbursed_wan", "放款金额"))
+    amounts_read = all(
+        p.extra.get("field") not in ("granted_wan", "disbursed_wan") for p in found.errors
     )
-    loans.check_not_yuan(granted, data.granted_wan, "万元", field="granted_wan", label="授信金额")
-    disbursed = service.parse_money(
-        data.disbursed_wan, "万元", field="disbursed_wan", label="放款金额",
-        min_wan=loans.LOAN_MIN_WAN,
-    )  # fmt: skip
     if data.loan_id is not None:
         loan = session.get(Loan, data.loan_id)
         if loan is None:
-            raise NotFound(f"没有编号为 {data.loan_id} 的贷款")
-        if loan.enterprise_id != firm.id or loan.lender != lender:
-            raise InvalidInput(
-                f"贷款 {loan.id} 是“{loan.firm_name}”在“{loan.lender}”的贷款，与本条不符",
-                field="loan_id",
+            found.add(
+                InvalidInput(
+                    f"贷款编号：没有编号为 {data.loan_id} 的贷款",
+                    field="loan_id",
+                    value=str(data.loan_id),
+                )
             )
-        granted = loan.granted_yuan if granted is None else granted
-        disbursed = loan.disbursed_yuan if disbursed is None else disbursed
-    if not data.intention and (granted is not None or disbursed is not None):
-        raise InvalidInput(
-            "选了“无意向”，却填了授信或放款金额：有授信的请选“有意向”，无意向的请清空金额",
-            field="intention",
-        )
-    if disbursed is not None and granted is None:
-        raise InvalidInput("已放款的须填写授信金额", field="granted_wan")
-    if disbursed is not None and granted is not None and disbursed > granted:
-        raise InvalidInput(
-            f"放款金额 {service.show(disbursed, '万元')} 万元大于授信金额 "
-            f"{service.show(granted, '万元')} 万元",
-            field="disbursed_wan",
-        )
+        else:
+            if (firm is not None and loan.enterprise_id != firm.id) or loan.lender != lender:
+                found.add(
+                    InvalidInput(
+                        f"贷款 {loan.id} 是“{loan.firm_name}”在“{loan.lender}”的贷款，与本条不符",
+                        field="loan_id",
+                        value=str(data.loan_id),
+                    )
+                )
+            granted = loan.granted_yuan if granted is None else granted
+            disbursed = loan.disbursed_yuan if disbursed is None else disbursed
+    if amounts_read:
+        if not data.intention and (granted is not None or disbursed is not None):
+            found.add(
+                InvalidInput(
+                    "选了“无意向”，却填了授信或放款金额：有授信的请选“有意向”，无意向的请清空金额",
+                    field="intention",
+                    value="无",
+                )
+            )
+        if disbursed is not None and granted is None:
+            found.add(
+                InvalidInput(
+                    "已放款的须填写授信金额", field="granted_wan", value=str(data.granted_wan or "")
+                )
+            )
+        if disbursed is not None and granted is not None and disbursed > granted:
+            found.add(
+                InvalidInput(
+                    f"放款金额 {service.show(disbursed, '万元')} 万元大于授信金额 "
+                    f"{service.show(granted, '万元')} 万元",
+                    field="disbursed_wan",
+                    value=str(data.disbursed_wan or ""),
+                )
+            )
+    if found or firm is None:  # firm is None only with its problem
+        raise found.error("对接成效")
     same = session.scalar(
         sa.select(MatchOutcome.id).where(
             MatchOutcome.event_id == event.id, MatchOutcome.enterprise_id == firm.id,
@@ -205,6 +266,20 @@ def record(
             need.status = "matching"
     session.flush()
     return row
+
+
+def _participant(session: Session, event: MatchEvent, text: str) -> read.Firm:
+    found = enterprises.find_id(session, text=text.strip()) if text.strip() else None
+    if found is None or found not in event.firms:
+        raise InvalidInput(f"企业“{text.strip()}”不是本次活动的参会企业", field="firm", value=text)
+    return read.get_or_raise(session, found)
+
+
+def _amount(text: str | Decimal | None, field: str, label: str) -> int | None:
+    """An amount of an outcome typed in 万元 (None: not typed)."""
+    yuan = service.parse_money(text, "万元", field=field, label=label, min_wan=loans.LOAN_MIN_WAN)
+    loans.check_not_yuan(yuan, text, "万元", field=field, label=label)
+    return yuan
 
 
 def outcomes(session: Session, *, actor: Actor, event_id: int) -> list[MatchOutcome]:

@@ -1,10 +1,13 @@
 """The listing pipeline (上市梯队: 培育一批、申报一批、上市一批): firms of the zone from the
-reserve list through 股改, 辅导备案, 申报, 审核 and 注册 to 上市, or to 新三板挂牌; the board, the
+reserve list through 股改, 辅导备案, 申报, 审核 and 注册 to 上市, or to 新三板挂牌 and from there
+through 创新层 and the 北交所's 辅导备案, 申报, 审核 and 注册 to 上市 on 北交所; the board, the
 intermediaries and the day each stage was reached; counts by year, stage, board and chain.
 
 A firm moves one stage forward at a time (新三板挂牌 from 股改 on), on a day between the day it
-reached its stage and today; 上市 needs its board. Only the finance office writes; staff with the
-finance permission read; a firm sees its own listing status.
+reached its stage and today; 上市 needs its board (北交所 on the 新三板 path). A firm put on the
+list by mistake is removed with a reason (not once listed or quoted, nor with a paid reward).
+Only the finance office writes; staff with the finance permission read; a firm sees its own
+listing status.
 """
 
 from __future__ import annotations
@@ -35,8 +38,20 @@ STAGES: dict[str, str] = {
     "registered": "注册",
     "listed": "上市",
     "neeq": "新三板挂牌",
+    "neeq_innovation": "新三板创新层",
+    "bse_tutoring": "北交所辅导备案",
+    "bse_filing": "北交所申报",
+    "bse_review": "北交所审核",
+    "bse_registered": "北交所注册",
 }
 ORDER = ["reserve", "shareholding", "tutoring", "filing", "review", "registered", "listed"]
+# the 北交所 path of a firm quoted on 新三板: 挂牌 (基础层) → 创新层 → 辅导备案 → 申报 → 审核 → 注册
+# → 上市 on 北交所 (the exchange lists 新三板 firms of the 创新层)
+BSE_PATH = ["neeq", "neeq_innovation", "bse_tutoring", "bse_filing", "bse_review",
+            "bse_registered", "listed"]  # fmt: skip
+QUOTED = service.QUOTED_STAGES  # quoted on 新三板 (挂牌), not listed
+# the order stages are reached in (a tie of days is read in this order)
+POSITION = {k: i for i, k in enumerate([*ORDER[:-1], *BSE_PATH])}
 # the stages the listing-reward policy (policy/policies/listing_reward.yaml) rewards: reaching
 # one records the registry metric it reads (1 for the year of the day reached), as the officer
 REWARD_METRICS: dict[str, str] = {
@@ -45,6 +60,8 @@ REWARD_METRICS: dict[str, str] = {
     "filing": "listing_filing",
     "listed": "listing_listed",
     "neeq": "listing_neeq",
+    "bse_tutoring": "listing_tutoring",  # the 北交所 path's 辅导备案 and 申报 are rewarded as such
+    "bse_filing": "listing_filing",
 }
 REWARD_POLICY = "listing_reward"  # the policy paying for the stages (payouts: per firm, year)
 REASON_MAX = 500
@@ -58,9 +75,12 @@ BOARDS: dict[str, str] = {
 
 
 def allowed_next(stage: str) -> list[str]:
-    """The stages a case may move to from stage."""
-    if stage in ("listed", "neeq"):
+    """The stages a case may move to from stage: the next of its path (上市 or, from 新三板, the
+    北交所 path); 新三板挂牌 from 股改 on."""
+    if stage == "listed":
         return []
+    if stage in BSE_PATH:
+        return [BSE_PATH[BSE_PATH.index(stage) + 1]]
     out = [ORDER[ORDER.index(stage) + 1]]
     if stage != "reserve":
         out.append("neeq")
@@ -101,7 +121,8 @@ def advance(
     session: Session, *, actor: Actor, today: dt.date, case_id: int, to_stage: str,
     on: dt.date | None = None, board: str = "",
 ) -> ListingCase:  # fmt: skip
-    """Move a case one stage on (or to 新三板挂牌)."""
+    """Move a case one stage on (or to 新三板挂牌; from there on the 北交所 path, its board 新三板
+    until it lists on 北交所)."""
     service.require_write(session, actor)
     case = session.get(ListingCase, case_id, with_for_update=True)
     if case is None:
@@ -118,17 +139,25 @@ def advance(
     since = dt.date.fromisoformat(case.stage_dates[case.stage])
     if day > today or day < since:
         raise InvalidInput(f"日期 {day} 应在 {since} 与今天之间", field="on")
-    if board:
-        if board not in BOARDS:
-            raise InvalidInput(f"板块应为：{'、'.join(BOARDS.values())}", field="board")
-        case.board = board
-    if to_stage == "neeq":
-        case.board = "neeq"
-    if to_stage == "listed":
-        if case.board in (None, "neeq"):
+    if board and board not in BOARDS:
+        raise InvalidInput(f"板块应为：{'、'.join(BOARDS.values())}", field="board", value=board)
+    if case.stage in BSE_PATH:  # quoted on 新三板: on to 北交所
+        if board and board != "bse":
+            raise InvalidInput(
+                f"“{case.firm_name}”在新三板挂牌，经创新层申请在北交所上市，板块为北交所，"
+                f"不能选“{BOARDS[board]}”",
+                field="board", value=board,
+            )  # fmt: skip
+        if to_stage == "listed":
+            case.board = "bse"
+    else:
+        if board:
+            case.board = board
+        if to_stage == "neeq":
+            case.board = "neeq"
+        if to_stage == "listed" and case.board in (None, "neeq"):
             raise InvalidInput("上市须选择板块：主板、科创板、创业板或北交所", field="board")
-        case.listed_on = day
-    if to_stage == "neeq":
+    if to_stage in ("listed", "neeq"):
         case.listed_on = day
     case.stage = to_stage
     case.stage_dates = {**case.stage_dates, to_stage: day.isoformat()}
@@ -150,10 +179,12 @@ def _case(session: Session, case_id: int) -> ListingCase:
     return case
 
 
-def _reason(text: str) -> str:
+def _reason(text: str, verb: str = "更正或撤回") -> str:
     reason = text.strip()
     if not reason or len(reason) > REASON_MAX:
-        raise InvalidInput(f"请填写更正或撤回的原因（不超过 {REASON_MAX} 个字）", field="reason")
+        raise InvalidInput(
+            f"请填写{verb}的原因（不超过 {REASON_MAX} 个字）", field="reason", value=reason[:50]
+        )
     return reason
 
 
@@ -169,12 +200,16 @@ def _stage_of(case: ListingCase, stage: str) -> str:
 
 def _reached(case: ListingCase) -> list[str]:
     """The stages the case has records of, in the order they were reached."""
-    position = {k: i for i, k in enumerate([*ORDER, "neeq"])}
-    return sorted(case.stage_dates, key=lambda k: (case.stage_dates[k], position.get(k, 99)))
+    return sorted(case.stage_dates, key=lambda k: (case.stage_dates[k], POSITION.get(k, 99)))
 
 
 def _refuse_if_paid(
-    session: Session, actor: Actor, case: ListingCase, stage: str, to_year: int | None = None
+    session: Session,
+    actor: Actor,
+    case: ListingCase,
+    stage: str,
+    to_year: int | None = None,
+    verb: str = "不能更正或撤回",
 ) -> None:
     """A stage whose reward was paid (the listing-reward policy's payout to the firm for the
     year of the day it was reached) is not corrected: the payout rests on it; nor is a stage
@@ -196,7 +231,7 @@ def _refuse_if_paid(
         shown = "" if amount is None else f"（{amount:g} 万元）"
         raise Conflict(
             f"“{case.firm_name}”{year} 年度的上市奖励已经兑现{shown}，其“{STAGES[stage]}”阶段记录"
-            "是兑现的依据，不能更正或撤回；如确有错误，请先在政策兑现中处理该笔兑现",
+            f"是兑现的依据，{verb}；如确有错误，请先在政策兑现中处理该笔兑现",
             field="stage",
         )  # fmt: skip
 
@@ -206,6 +241,11 @@ def _fact(
     note: str,
 ) -> None:  # fmt: skip
     metric = REWARD_METRICS.get(stage)
+    if value == 0.0 and any(
+        REWARD_METRICS.get(k) == metric and v[:4] == str(day.year)
+        for k, v in case.stage_dates.items() if k != stage
+    ):  # fmt: skip
+        return  # another stage of the case gives the same fact that year (辅导备案 on both paths)
     if metric is not None:  # the stage as the policies read it (0: not reached that year)
         facts.record(
             session, actor=actor, enterprise_id=case.enterprise_id, metric_key=metric,
@@ -235,12 +275,14 @@ def correct(
         if board not in BOARDS:
             names = "、".join(BOARDS.values())
             raise InvalidInput(f"板块应为：{names}", field="board", value=board)
-        if (case.stage == "neeq") != (board == "neeq"):
-            raise InvalidInput(
-                "新三板挂牌企业的板块为新三板" if case.stage == "neeq"
-                else "上市或拟上市的板块应为主板、科创板、创业板或北交所",
-                field="board", value=board,
-            )  # fmt: skip
+        if case.stage in QUOTED:
+            wrong, why_not = board != "neeq", "新三板挂牌企业的板块为新三板"
+        elif "neeq" in case.stage_dates:
+            wrong, why_not = board != "bse", "经新三板在北交所上市的企业，板块为北交所"
+        else:
+            wrong, why_not = board == "neeq", "上市或拟上市的板块应为主板、科创板、创业板或北交所"
+        if wrong:
+            raise InvalidInput(why_not, field="board", value=board)
     else:
         board = case.board
     changed_day, changed_board = day != old_day, board != case.board
@@ -268,7 +310,7 @@ def correct(
     case.board = board
     if intermediaries is not None:
         case.intermediaries = intermediaries.strip()[:300]
-    if stage in ("listed", "neeq"):
+    if stage == "listed" or (stage == "neeq" and "listed" not in case.stage_dates):
         case.listed_on = day
     session.flush()
     if changed_day:
@@ -317,10 +359,11 @@ def withdraw(
     before = {"stage": stage, "stage_dates": dict(case.stage_dates), "board": case.board,
               "listed_on": case.listed_on}  # fmt: skip
     dates = {k: v for k, v in case.stage_dates.items() if k != stage}
-    position = {k: i for i, k in enumerate(ORDER)}
-    case.stage = max(dates, key=lambda k: position.get(k, -1))
+    case.stage = max(dates, key=lambda k: POSITION.get(k, -1))
     case.stage_dates = dates
-    if stage in ("listed", "neeq"):
+    if stage == "listed" and "neeq" in dates:  # back on 新三板, on the 北交所 path
+        case.listed_on, case.board = dt.date.fromisoformat(dates["neeq"]), "neeq"
+    elif stage in ("listed", "neeq"):
         case.listed_on = None
     if stage == "neeq":
         case.board = None
@@ -335,11 +378,45 @@ def withdraw(
     return case
 
 
+def remove(session: Session, *, actor: Actor, case_id: int, reason: str) -> ListingCase:
+    """Take a firm off the pipeline (put on it by mistake), with a reason: its stage records go
+    and the registry facts of its stages are set to 0 for their years (not reached). A firm
+    listed or quoted on 新三板 is refused (its 上市 or 挂牌 is withdrawn first if it was
+    recorded by mistake), and so is a firm with a stage whose listing reward was paid."""
+    service.require_write(session, actor)
+    why = _reason(reason, "移出上市梯队")
+    case = _case(session, case_id)
+    if case.stage == "listed" or case.stage in QUOTED:
+        done = "已上市" if case.stage == "listed" else "已在新三板挂牌"
+        raise Conflict(
+            f"“{case.firm_name}”{done}（现处于“{STAGES.get(case.stage, case.stage)}”，"
+            f"{case.stage_dates.get(case.stage, '')} 起），不能移出上市梯队；如是误登记，"
+            "请先撤回该阶段",
+            field="case_id",
+        )  # fmt: skip
+    for stage in _reached(case):
+        _refuse_if_paid(session, actor, case, stage, verb="企业不能移出上市梯队")
+    before = {"enterprise_id": case.enterprise_id, "firm_name": case.firm_name,
+              "stage": case.stage, "stage_dates": dict(case.stage_dates), "board": case.board,
+              "intermediaries": case.intermediaries}  # fmt: skip
+    reached = dict(case.stage_dates)
+    case.stage_dates = {}
+    for stage, day in reached.items():
+        _fact(session, actor, case, stage, dt.date.fromisoformat(day), 0.0,
+              f"移出上市梯队：{STAGES.get(stage, stage)}（{day}，{why}）")  # fmt: skip
+    session.delete(case)
+    session.flush()
+    audit.record(
+        session, action="capital.listing_removed", object_type="capital_listings",
+        object_id=case_id, before=before, after={"reason": why},
+    )  # fmt: skip
+    return case
+
+
 def cases(session: Session, *, actor: Actor) -> list[ListingCase]:
     service.require_read(actor)
-    position = {k: i for i, k in enumerate([*ORDER, "neeq"])}
     rows = list(session.scalars(sa.select(ListingCase).order_by(ListingCase.id)))
-    return sorted(rows, key=lambda c: (-position.get(c.stage, 0), c.firm_name))
+    return sorted(rows, key=lambda c: (-POSITION.get(c.stage, 0), c.firm_name))
 
 
 def firm_case(session: Session, *, actor: Actor, enterprise_id: int) -> ListingCase | None:

@@ -12,6 +12,7 @@ other reading. Finance staff read every need; a firm reads its own.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from wulian.capital import ledger, loans, service
 from wulian.capital.models import FinancingNeed
-from wulian.core import audit, xlsx
+from wulian.core import audit, forms, xlsx
 from wulian.core.db import utcnow
 from wulian.core.errors import Conflict, InvalidInput, NotFound, RowProblem, WulianError
 from wulian.core.permissions import Actor, Permission
@@ -94,11 +95,13 @@ class _Checked:
 
 
 def check(
-    session: Session, *, actor: Actor, today: dt.date, data: NewNeed
-) -> tuple[_Checked | None, list[WulianError]]:
+    session: Session, *, actor: Actor, today: dt.date, data: NewNeed,
+    unread: Iterable[WulianError] = (),
+) -> tuple[_Checked | None, list[WulianError]]:  # fmt: skip
     """Every check of a need, each field on its own: the values when all pass, else every
-    problem (the form shows the first, an import lists them all)."""
-    problems: list[WulianError] = []
+    problem (the form and the API name them all at once, an import by row and column); unread:
+    the problems of the fields the view could not read (a date)."""
+    problems: list[WulianError] = list(unread)
     firm = amount = term = None
     try:
         firm = _firm(session, actor, data.firm)
@@ -117,14 +120,22 @@ def check(
     purpose = data.purpose.strip()
     if not purpose or len(purpose) > PURPOSE_MAX:
         problems.append(
-            InvalidInput(f"请填写资金用途（不超过 {PURPOSE_MAX} 个字）", field="purpose")
+            InvalidInput(
+                f"请填写资金用途（不超过 {PURPOSE_MAX} 个字）", field="purpose", value=purpose[:50]
+            )
         )
     try:
         term = _term(data.term_months)
     except WulianError as error:
         problems.append(error)
     if data.deadline is not None and data.deadline < today:
-        problems.append(InvalidInput(f"需求截止日期 {data.deadline} 早于今天", field="deadline"))
+        problems.append(
+            InvalidInput(
+                f"需求截止日期 {data.deadline} 早于今天",
+                field="deadline",
+                value=data.deadline.isoformat(),
+            )
+        )
     if problems or firm is None or amount is None:
         return None, problems
     return _Checked(firm, amount, purpose, term), []
@@ -132,14 +143,15 @@ def check(
 
 def create(
     session: Session, *, actor: Actor, today: dt.date, data: NewNeed, source: str = "form",
-    desk_request_id: int | None = None,
+    desk_request_id: int | None = None, unread: Iterable[WulianError] = (),
 ) -> FinancingNeed:  # fmt: skip
-    """Register a need (every check before the write). The same need sent twice from the form
-    (a double click, a page sent again) is refused, naming the one registered."""
+    """Register a need (every check before the write; a need with problems is refused with all
+    of them). The same need sent twice from the form (a double click, a page sent again) is
+    refused, naming the one registered."""
     _require_write(session, actor)
-    checked, problems = check(session, actor=actor, today=today, data=data)
+    checked, problems = check(session, actor=actor, today=today, data=data, unread=unread)
     if checked is None:
-        raise problems[0]
+        raise forms.Problems(problems).error("融资需求")
     if source == "form":
         same = session.scalar(
             sa.select(FinancingNeed.id).where(
@@ -168,22 +180,41 @@ def create(
 
 
 def from_desk(
-    session: Session, *, actor: Actor, today: dt.date, request_id: int, term_months: str = "",
-    collateral: str = "", deadline: dt.date | None = None,
+    session: Session, *, actor: Actor, today: dt.date, request_id: int | None,
+    term_months: str = "", collateral: str = "", deadline: dt.date | None = None,
+    unread: Iterable[WulianError] = (),
 ) -> FinancingNeed:  # fmt: skip
     """A need from a request of the desk's 融资需求 category, linked to it (its amount and
-    purpose are the request's attributes; once per request)."""
+    purpose are the request's attributes; once per request). The form's problems (the request,
+    the term, the day; unread: those the view could not read) are named at once."""
     service.require_write(session, actor)
-    request = desk.get_or_raise(session, actor=actor, request_id=request_id)
-    if request.category != DESK_CATEGORY:
-        raise InvalidInput(
-            f"诉求 {request.tracking_no or request.id} 不是“融资需求”类诉求", field="request_id"
+    found = forms.Problems(unread)
+    if request_id is None and not found.has("request_id"):
+        found.add(InvalidInput("请填写诉求编号", field="request_id"))
+    request = None
+    if request_id is not None:
+        request = desk.get_or_raise(session, actor=actor, request_id=request_id)
+        number = request.tracking_no or request.id
+        taken = session.scalar(
+            sa.select(FinancingNeed.id).where(FinancingNeed.desk_request_id == request.id)
         )
-    taken = session.scalar(
-        sa.select(FinancingNeed.id).where(FinancingNeed.desk_request_id == request.id)
-    )
-    if taken is not None:
-        raise Conflict(f"诉求 {request.tracking_no or request.id} 已登记为融资需求 {taken}")
+        if request.category != DESK_CATEGORY:
+            found.add(
+                InvalidInput(
+                    f"诉求 {number} 不是“融资需求”类诉求", field="request_id", value=str(request_id)
+                )
+            )
+        elif taken is not None:
+            found.add(Conflict(f"诉求 {number} 已登记为融资需求 {taken}", field="request_id"))
+    found.check(lambda: _term(term_months))
+    if deadline is not None and deadline < today:
+        found.add(
+            InvalidInput(
+                f"需求截止日期 {deadline} 早于今天", field="deadline", value=deadline.isoformat()
+            )
+        )
+    if found or request is None:  # request is None only with its problem
+        raise found.error("融资需求")
     attributes = request.attributes or {}
     amount = attributes.get("amount_wan")
     data = NewNeed(

@@ -888,6 +888,9 @@ def project_choices(session: Session, *, actor: Actor) -> list[investment.Projec
 
 
 MEMBERS_LIMIT = 200_000  # a chain's counted memberships read at once
+# the listing pipeline's stages of a firm quoted on 新三板 (挂牌, 创新层, and on its way to 北交所)
+QUOTED_STAGES = ("neeq", "neeq_innovation", "bse_tutoring", "bse_filing", "bse_review",
+                 "bse_registered")  # fmt: skip
 
 
 @dataclass
@@ -904,7 +907,7 @@ class NodeCapital:
     outstanding: int = 0  # disbursed and not repaid
     bad: int = 0  # outstanding on overdue or defaulted loans
     listed: int = 0  # 上市
-    quoted: int = 0  # 新三板挂牌
+    quoted: int = 0  # 新三板挂牌 (also on the way to 北交所)
     reserve: int = 0  # in the pipeline before listing (后备 to 注册)
 
     @property
@@ -932,7 +935,7 @@ def _add_firm(target: NodeCapital, loans_of: list[Loan], stage: str | None) -> N
                 target.bad += left
     if stage == "listed":
         target.listed += 1
-    elif stage == "neeq":
+    elif stage in QUOTED_STAGES:
         target.quoted += 1
     elif stage is not None:
         target.reserve += 1

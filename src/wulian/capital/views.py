@@ -26,6 +26,7 @@ from wulian.capital import (
     schemas,
     service,
 )
+from wulian.core import forms
 from wulian.core.calendar import parse_day
 from wulian.core.db import utcnow
 from wulian.core.deps import (
@@ -575,6 +576,7 @@ def _listings_context(db: Session, actor: Actor, request: Request) -> dict[str, 
         "actor": actor, "cases": listings.cases(db, actor=actor),
         "counts": listings.counts(db, actor=actor, today=today), "stages": listings.STAGES,
         "boards": listings.BOARDS, "allowed_next": listings.allowed_next,
+        "quoted_stages": ("listed", *listings.QUOTED),
         "can_write": service.may_write(db, actor), "today": today, "error": None, "form": {},
     }  # fmt: skip
 
@@ -664,6 +666,20 @@ def listing_withdraw(request: Request, db: DB, actor: CurrentActor, form: FormFi
     except WulianError as error:
         return _listings_failure(request, db, actor, error, "撤回上市阶段记录", values, case_id)
     return RedirectResponse("/capital/listings?withdrawn=1", status_code=303)
+
+
+@pages.post("/capital/listings/remove")
+def listing_remove(request: Request, db: DB, actor: CurrentActor, form: FormFields) -> Response:
+    values = _values(form)
+    case_id = None
+    try:
+        case_id = _int_or_none(values.get("case_id", ""), "case_id", "上市梯队企业")
+        if case_id is None:
+            raise InvalidInput("请选择企业", field="case_id")
+        listings.remove(db, actor=actor, case_id=case_id, reason=values.get("reason", ""))
+    except WulianError as error:
+        return _listings_failure(request, db, actor, error, "移出上市梯队", values, case_id)
+    return RedirectResponse("/capital/listings?removed=1", status_code=303)
 
 
 # ---------------------------------------------------------------- API
@@ -877,14 +893,15 @@ def needs_page(request: Request, db: DB, actor: CurrentActor) -> Response:
 @pages.post("/capital/needs")
 def need_create(request: Request, db: DB, actor: CurrentActor, form: FormFields) -> Response:
     values = _values(form)
+    unread = forms.Problems()
     try:
         data = needs.NewNeed(
             firm=values.get("firm", ""), amount_wan=values.get("amount_wan") or None,
             purpose=values.get("purpose", ""), term_months=values.get("term_months") or None,
             collateral=values.get("collateral", ""),
-            deadline=parse_day(values.get("deadline", ""), field="deadline"),
+            deadline=unread.check(lambda: parse_day(values.get("deadline", ""), field="deadline")),
         )  # fmt: skip
-        needs.create(db, actor=actor, today=today_of(request), data=data)
+        needs.create(db, actor=actor, today=today_of(request), data=data, unread=unread.errors)
     except WulianError as error:
         return _needs_failure(request, db, actor, error, "登记融资需求", values)
     return RedirectResponse("/capital/needs?created=1", status_code=303)
@@ -893,16 +910,19 @@ def need_create(request: Request, db: DB, actor: CurrentActor, form: FormFields)
 @pages.post("/capital/needs/from-desk")
 def need_from_desk(request: Request, db: DB, actor: CurrentActor, form: FormFields) -> Response:
     values = _values(form)
+    unread = forms.Problems()
     try:
-        request_id = _int_or_none(values.get("request_id", ""), "request_id", "诉求编号")
-        if request_id is None:
-            raise InvalidInput("请填写诉求编号", field="request_id")
+        request_id = unread.check(
+            lambda: _int_or_none(values.get("request_id", ""), "request_id", "诉求编号")
+        )
         needs.from_desk(
             db, actor=actor, today=today_of(request), request_id=request_id,
             term_months=values.get("term_months", ""), collateral=values.get("collateral", ""),
-            deadline=parse_day(values.get("deadline", ""), field="deadline"),
+            deadline=unread.check(lambda: parse_day(values.get("deadline", ""), field="deadline")),
+            unread=unread.errors,
         )  # fmt: skip
     except WulianError as error:
+        values["_form"] = "desk"  # the form the values are shown in again
         return _needs_failure(request, db, actor, error, "由诉求登记融资需求", values)
     return RedirectResponse("/capital/needs?created=1", status_code=303)
 
@@ -1005,12 +1025,13 @@ def events_page(request: Request, db: DB, actor: CurrentActor) -> Response:
 @pages.post("/capital/events")
 def event_create(request: Request, db: DB, actor: CurrentActor, form: FormFields) -> Response:
     values = _values(form)
+    unread = forms.Problems()
     try:
         made = events.create_event(
             db, actor=actor, today=today_of(request), name=values.get("name", ""),
-            held_on=parse_day(values.get("held_on", ""), field="held_on"),
+            held_on=unread.check(lambda: parse_day(values.get("held_on", ""), field="held_on")),
             lenders=values.get("lenders", ""), firms=values.get("firms", ""),
-            place=values.get("place", ""), chain=values.get("chain", ""),
+            place=values.get("place", ""), chain=values.get("chain", ""), unread=unread.errors,
         )  # fmt: skip
     except WulianError as error:
         service.refused(
@@ -1047,17 +1068,23 @@ def outcome_create(
     request: Request, event_id: EventId, db: DB, actor: CurrentActor, form: FormFields
 ) -> Response:
     values = _values(form)
+    unread = forms.Problems()
+
+    def number(name: str, label: str) -> int | None:
+        return unread.check(lambda: _int_or_none(values.get(name, ""), name, label))
+
     try:
         data = events.NewOutcome(
             firm=values.get("firm", ""), lender=values.get("lender", ""),
-            product_id=_int_or_none(values.get("product_id", ""), "product_id", "产品"),
-            need_id=_int_or_none(values.get("need_id", ""), "need_id", "融资需求编号"),
-            loan_id=_int_or_none(values.get("loan_id", ""), "loan_id", "贷款编号"),
-            intention=values.get("intention", "1") == "1",
+            product_id=number("product_id", "产品"), need_id=number("need_id", "融资需求编号"),
+            loan_id=number("loan_id", "贷款编号"), intention=values.get("intention", "1") == "1",
             granted_wan=values.get("granted_wan") or None,
             disbursed_wan=values.get("disbursed_wan") or None,
         )  # fmt: skip
-        events.record(db, actor=actor, event_id=event_id, data=data, today=today_of(request))
+        events.record(
+            db, actor=actor, event_id=event_id, data=data, today=today_of(request),
+            unread=unread.errors,
+        )  # fmt: skip
     except WulianError as error:
         service.refused(
             db, actor=actor, object_type="capital_event_outcomes", object_id=event_id,

@@ -15,6 +15,16 @@ submission of a key does not act again; it is sent where the first one went.
 
 The key's row is inserted at once in the request's transaction: a concurrent duplicate waits for
 the first transaction (a unique key), then finds its row. Keys are kept for KEEP_DAYS.
+
+Every problem of a form at once (`Problems`): each field is checked on its own, its InvalidInput
+kept, and the form refused with all of them (one message, numbered; `problems` lists each field,
+value and message for the API's 422). What a view could not read (a date that is not a date) is
+passed to the service as `unread` problems and refused with the rest.
+
+    found = forms.Problems()
+    firm = found.check(lambda: _firm(session, text))
+    amount = found.check(lambda: _amount(text))
+    found.raise_all("融资需求")           # nothing is written while any remains
 """
 
 from __future__ import annotations
@@ -22,16 +32,18 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from wulian.core.db import Base, utcnow
-from wulian.core.errors import InvalidInput
+from wulian.core.errors import InvalidInput, WulianError
 
 KEY = re.compile(r"^[0-9a-f]{32}$")
+T = TypeVar("T")
 
 
 def whole_number(text: str) -> int | None:
@@ -56,8 +68,53 @@ def optional_number(text: str, field: str, label: str) -> int | None:
         return None
     number = whole_number(text)
     if number is None:
-        raise InvalidInput(f"{label}“{text}”无效", field=field)
+        raise InvalidInput(f"{label}“{text}”无效", field=field, value=text)
     return number
+
+
+class Problems:
+    """The problems found in a submitted form, field by field (see the module's docstring)."""
+
+    def __init__(self, errors: Iterable[WulianError] = ()) -> None:
+        self.errors: list[WulianError] = list(errors)
+
+    def __bool__(self) -> bool:
+        return bool(self.errors)
+
+    def has(self, field: str) -> bool:
+        """Whether field already has a problem (one the view could not read, say)."""
+        return any(p.extra.get("field") == field for p in self.errors)
+
+    def add(self, error: WulianError) -> None:
+        self.errors.append(error)
+
+    def check(self, part: Callable[[], T]) -> T | None:
+        """part's value, or None when it raised InvalidInput (kept as a problem)."""
+        try:
+            return part()
+        except InvalidInput as error:
+            self.errors.append(error)
+            return None
+
+    def error(self, what: str = "") -> WulianError:
+        """One InvalidInput naming every problem (the only one as it is)."""
+        if len(self.errors) == 1:
+            return self.errors[0]
+        listed = "；".join(f"{n}. {p.message}" for n, p in enumerate(self.errors, start=1))
+        problems: list[dict[str, Any]] = [
+            {"field": p.extra.get("field"), "value": p.extra.get("value"), "message": p.message}
+            for p in self.errors
+        ]
+        return InvalidInput(
+            f"{what}有 {len(self.errors)} 处问题，未保存：{listed}",
+            field=self.errors[0].extra.get("field"),
+            fields=[p.extra.get("field") for p in self.errors], problems=problems,
+        )  # fmt: skip
+
+    def raise_all(self, what: str = "") -> None:
+        """Refuse the form with every problem found, if any."""
+        if self.errors:
+            raise self.error(what)
 
 
 KEEP_DAYS = 7

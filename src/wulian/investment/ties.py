@@ -26,7 +26,7 @@ from typing import TypeVar
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from wulian.core import audit, xlsx
+from wulian.core import audit, forms, xlsx
 from wulian.core.errors import (
     Conflict,
     InvalidInput,
@@ -320,13 +320,7 @@ def create(session: Session, *, actor: Actor, today: dt.date, data: TieInput) ->
     require_write(session, actor)
     checked = check_all(session, actor=actor, today=today, data=data)
     if isinstance(checked, list):
-        if len(checked) == 1:
-            raise checked[0]
-        listed = "；".join(f"{n}. {p.message}" for n, p in enumerate(checked, start=1))
-        raise InvalidInput(
-            f"有 {len(checked)} 处问题：{listed}",
-            field=checked[0].extra.get("field"), fields=[p.extra.get("field") for p in checked],
-        )  # fmt: skip
+        raise forms.Problems(checked).error()
     if checked.flag is not None:
         raise InvalidInput(
             f"年往来金额{checked.flag}；核对无误请勾选“金额已核对”后再保存",

@@ -137,6 +137,7 @@ def briefing_docx(figures: Cockpit, *, zone: str, day: dt.date) -> bytes:
         document.add_paragraph(
             "各产业链的基金投资（按登记时所属的产业链计）、授信与贷款、上市企业和上市梯队中"
             "尚未上市的企业（上市后备至注册）如下；"
+            "授信与贷款余额取自贷款台账（全部登记的贷款），不是银企对接登记的对接成效；"
             "同一企业在多条产业链上时各链都计。"
             + (
                 f"{'、'.join(missing)}台账尚无记录，相应数字为“{UNKNOWN}”，不是 0。"

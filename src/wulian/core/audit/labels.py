@@ -173,6 +173,7 @@ ACTIONS = {
     "capital.events_firm_merged": "合并企业后改写银企对接活动的参会企业",
     "capital.listing_corrected": "更正上市梯队阶段记录",
     "capital.listing_withdrawn": "撤回上市梯队阶段记录",
+    "capital.listing_removed": "移出上市梯队（误列入）",
     # talent occupations and people edits
     "talent.occupation_suggest": "为岗位建议职业代码",
     "talent.occupation_review": "复核岗位职业代码",

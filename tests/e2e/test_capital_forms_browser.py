@@ -1,0 +1,79 @@
+"""In a real browser: a 银企对接 event typed with two mistakes shows both at once and keeps what was
+typed; corrected, it is registered. A firm put on the listing pipeline by mistake is removed after
+the page asks; a 新三板 firm is moved on to 新三板创新层. No console or script errors beyond the
+one refusal."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from playwright.sync_api import Page, expect
+
+from tests.capital.conftest import zone as zone  # the fixture
+from tests.capital.test_listings import add, move
+from tests.e2e.test_browser import sign_in
+from tests.e2e.test_capital_browser import shot
+
+
+def test_an_event_form_names_every_mistake_at_once(page: Page, live_server, world, zone):
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    sign_in(page, live_server, "fin1")
+    page.goto(f"{live_server}/capital/events")
+    form = page.locator("#event-form")
+    form.get_by_label("活动名称").fill("锂电产业链银企对接会")
+    form.get_by_label("日期").fill("2030-01-01")
+    form.get_by_label("参会机构（用顿号分隔）").fill("衢州某银行")
+    firms = form.get_by_label("参会企业（全称或统一社会信用代码，用顿号分隔）")
+    firms.fill("衢州锂测材料有限公司、没有这家公司")
+    form.get_by_role("button", name="登记").click()
+    problems = page.locator("#form-problems li")
+    expect(problems).to_have_count(2)
+    expect(problems.nth(0)).to_contain_text("活动日期 2030-01-01 过远")
+    expect(problems.nth(1)).to_contain_text("企业名录里没有“没有这家公司”")
+    expect(form.get_by_label("活动名称")).to_have_value("锂电产业链银企对接会")
+    expect(firms).to_have_value("衢州锂测材料有限公司、没有这家公司")
+    shot(page, "event-problems")
+    form.get_by_label("日期").fill("2026-05-20")
+    firms.fill("衢州锂测材料有限公司")
+    form.get_by_role("button", name="登记").click()
+    expect(page.get_by_role("heading", name="锂电产业链银企对接会")).to_be_visible()
+    page.goto(f"{live_server}/capital/events")
+    expect(page.locator("#events-chains-note")).to_contain_text("每家企业只计入其所属的一条产业链")
+    assert errors == [  # the refused form's answer, and nothing else
+        "Failed to load resource: the server responded with a status of 422 (Unprocessable Entity)"
+    ]
+
+
+def test_a_firm_listed_by_mistake_is_removed_and_a_neeq_firm_moves_on(
+    page: Page, live_server, world, zone
+):
+    fin = zone.actor(world, "fin1")
+    wrong = add(world, fin, on=dt.date(2025, 1, 5))
+    quoted = add(world, fin, firm="衢州硅测科技有限公司", on=dt.date(2024, 11, 1))
+    move(world, fin, quoted, "shareholding", on=dt.date(2025, 3, 1))
+    move(world, fin, quoted, "neeq", on=dt.date(2025, 6, 1))
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    sign_in(page, live_server, "fin1")
+    page.goto(f"{live_server}/capital/listings")
+    row = page.locator(f'tr[data-listing="{quoted}"]')
+    row.get_by_label("转到").select_option("neeq_innovation")
+    row.get_by_role("button", name="推进").click()
+    expect(page.locator("#moved")).to_be_visible()
+    expect(page.locator(f'tr[data-listing="{quoted}"] .stage')).to_have_text("新三板创新层")
+    remove = page.locator("#listing-remove")
+    expect(remove.get_by_label("误列入的企业")).not_to_contain_text("衢州硅测科技有限公司")
+    remove.get_by_label("误列入的企业").select_option(str(wrong))
+    remove.get_by_label("原因").fill("企业名称相近，误选")
+    asked: list[str] = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
+    remove.get_by_role("button", name="移出上市梯队").click()
+    expect(page.locator("#removed")).to_be_visible()
+    expect(page.locator(f'tr[data-listing="{wrong}"]')).to_have_count(0)
+    assert len(asked) == 1
+    assert asked[0].startswith("确定将所选企业移出上市梯队吗")
+    shot(page, "listing-removed")
+    assert errors == []
