@@ -10,10 +10,11 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from wulian.engines.targets import TargetIndex
+from wulian.engines.targets import Settings, TargetIndex
 
 # products with the same head: what makes the head common among the candidates' products
 MODIFIERS = ["锂电", "医疗", "环保", "包装", "化工", "纺织", "制冷", "食品", "印刷", "矿山"]
+DISCOUNT = Settings(generic=2.0)  # as the 招商图谱 ranks (the engine's default is 0: off)
 HEADS = ["设备", "材料", "系统", "产品", "装置", "服务"]
 SPECIFIC = ["通信", "光伏", "氢能", "半导体", "航空"]
 OTHER_HEADS = ["模块", "组件", "芯片", "线缆"]
@@ -51,7 +52,7 @@ def test_a_shared_common_word_fits_less_than_the_shared_specific_term(
             "products": products,
         }
     )
-    index = TargetIndex.build(firms)
+    index = TargetIndex.build(firms, settings=DISCOUNT)
     fits = _fits(index, f"{specific}{head}")
     specific_firm = f"f{len(common)}"
     assert specific_firm in fits
@@ -77,7 +78,7 @@ TELECOM = ("通信设备", "高频线缆", "基站", "高频覆铜板", "通信�
 
 
 def test_the_5g_direction_prefers_the_base_station_part_maker_over_other_equipment() -> None:
-    index = TargetIndex.build(DEMO)
+    index = TargetIndex.build(DEMO, settings=DISCOUNT)
     fits = _fits(index, *TELECOM)
     equipment = max(fits.get("lithium", 0.0), fits.get("medical", 0.0))
     assert equipment < fits["rf"]

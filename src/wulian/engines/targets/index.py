@@ -72,8 +72,9 @@ class Settings:
     # How much less a shared feature common among the items counts (0: plain cosine): each
     # feature of the need is weighed by idf ** generic over the need's mean of it, so that a
     # match on a word many items share (设备 in 锂电设备 for 通信设备) earns little unless the
-    # need's specific part matches too.
-    generic: float = 2.0
+    # need's specific part matches too. Off by default: on the held-out split 2 (chosen on the
+    # development split) did not rank better (docs/benchmarks.md); the 招商图谱 uses 2.
+    generic: float = 0.0
 
 
 @dataclass
