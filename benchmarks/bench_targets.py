@@ -24,6 +24,9 @@ the same run, and speed on a million candidates.
         [--queries 200] [--setting products|industry|both] [--skip-speed] [--skip-quality]
         [--ties 50000]  (the speed once more with a ties table of that many rows)
         [--code-name 0.5,0.9]  (rows with each coded firm's class name as one of its products)
+        [--generic 0,2]  (rows with common shared words discounted at each power, Settings.generic)
+        [--compare-generic]  (the speed once more: needs ranked with the discount 2 and without,
+        alternately, on the same index)
 """
 
 from __future__ import annotations
@@ -154,6 +157,7 @@ def quality(
     settings_wanted: str = "both",
     part: tuple[int, int] = (0, 1),
     name_weights: tuple[float, ...] = (),
+    generic: tuple[float, ...] = (),
 ) -> None:
     firms, splits = pool()
     taxonomy = from_frame(pl.read_csv(NOTES, infer_schema_length=0))
@@ -194,6 +198,13 @@ def quality(
                     engine(dataclasses.replace(index, settings=plain), need),
                 )
             add("wulian 字面+共现", engine(index, need))
+            if not with_industry:
+                for power in generic:  # the same index, common features counted otherwise
+                    other = dataclasses.replace(settings, generic=power)
+                    add(
+                        f"wulian 字面+共现 泛词 {power:g}",
+                        engine(dataclasses.replace(index, settings=other), need),
+                    )
             if with_industry:
                 before = dataclasses.replace(settings, code_name=0.0)
                 noted = TargetIndex.build(left.select(columns), taxonomy=taxonomy, settings=before)
@@ -202,6 +213,12 @@ def quality(
                     left.select(columns), taxonomy=taxonomy, settings=settings
                 )
                 add("wulian …+行业名称作产品", engine(named, need))
+                for power in generic:
+                    other = dataclasses.replace(settings, generic=power)
+                    add(
+                        f"wulian …+行业名称作产品 泛词 {power:g}",
+                        engine(dataclasses.replace(named, settings=other), need),
+                    )
                 for weight in name_weights:  # each coded firm's class name as one of its products
                     named = TargetIndex.build(
                         left.select(columns),
@@ -262,7 +279,7 @@ def synthetic(count: int, rng: np.random.Generator) -> tuple[pl.DataFrame, list[
     return frame, asked
 
 
-def speed(count: int, queries: int, ties: int = 0) -> None:
+def speed(count: int, queries: int, ties: int = 0, compare_generic: bool = False) -> None:
     rng = np.random.default_rng(SEED)
     frame, asked = synthetic(count, rng)
     taxonomy = from_frame(pl.read_csv(NOTES, infer_schema_length=0))
@@ -288,6 +305,30 @@ def speed(count: int, queries: int, ties: int = 0) -> None:
         cpu.append(time.process_time() - started_cpu)
         rows.append(found.height)
     _report("每个需求（前 100 名，含理由）", times, cpu, rows)
+    if compare_generic:  # the same needs on the same index, common words discounted (2) or not
+        discounted = dataclasses.replace(
+            index, settings=dataclasses.replace(index.settings, generic=2.0)
+        )
+        plain = dataclasses.replace(
+            index, settings=dataclasses.replace(index.settings, generic=0.0)
+        )
+        pairs: dict[str, tuple[list[float], list[float], list[int]]] = {
+            "new": ([], [], []),
+            "old": ([], [], []),
+        }
+        for at, need in enumerate(asked[:queries]):
+            one = pl.DataFrame(
+                {"qid": [str(at)], "query": [need], "zone": [zone], "region": ["330800"]}
+            )
+            order = [("new", discounted), ("old", plain)]
+            for name, which in order if at % 2 else order[::-1]:  # alternate who goes first
+                started, started_cpu = time.perf_counter(), time.process_time()
+                found = which.rank(one, top_k=100)
+                pairs[name][0].append(time.perf_counter() - started)
+                pairs[name][1].append(time.process_time() - started_cpu)
+                pairs[name][2].append(found.height)
+        _report("交替：泛词折扣 2", *pairs["new"])
+        _report("交替：不折扣", *pairs["old"])
     if ties:
         table = synthetic_ties(frame, ties, rng)
         started, started_cpu = time.perf_counter(), time.process_time()
@@ -361,6 +402,16 @@ def main() -> None:
         default="",
         help="另加几行：有行业代码的企业以其国标类别名称作一项产品，按这些权重（如 0.5,0.9）",
     )
+    parser.add_argument(
+        "--generic",
+        default="",
+        help="另加几行：共有的常见字词按这些幂折扣（Settings.generic，如 1,2；0 即不折扣）",
+    )
+    parser.add_argument(
+        "--compare-generic",
+        action="store_true",
+        help="速度另测：同一索引上交替排序，泛词折扣 2（招商图谱所用）与不折扣各一遍",
+    )
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
     if not NOTES.exists():
@@ -368,9 +419,10 @@ def main() -> None:
     if not args.skip_quality:
         at, parts = (int(x) for x in args.part.split("/"))
         weights = tuple(float(w) for w in args.code_name.split(",") if w.strip())
-        quality(args.split, Settings(), args.setting, (at, parts), weights)
+        powers = tuple(float(w) for w in args.generic.split(",") if w.strip())
+        quality(args.split, Settings(), args.setting, (at, parts), weights, powers)
     if not args.skip_speed:
-        speed(args.firms, args.queries, args.ties)
+        speed(args.firms, args.queries, args.ties, args.compare_generic)
 
 
 if __name__ == "__main__":

@@ -278,3 +278,35 @@ def test_the_api_gives_the_ranking_with_points_and_reasons(world, mapped, make_c
     firm = make_client()
     login(firm, "firm_user")
     assert firm.get("/api/v1/investment/atlas/lithium/separator/targets").status_code == 403
+
+
+def test_sharing_only_a_common_word_does_not_make_a_target(world, mapped):
+    """For the 5G通信 延链 direction (keywords 通信设备、基站 …), makers of 锂电设备 or 医疗设备
+    share only 设备, a word many external firms' products end with: they are not targets, while
+    makers of 通信模组 and 5G基站射频器件 are, each with the words that matched."""
+    products = {
+        "园外锂电装备": "锂电设备", "园外医疗器械": "医疗设备", "园外清洗": "清洗设备",
+        "园外模组": "通信模组", "园外射频": "5G基站射频器件",
+    }  # fmt: skip
+    # other firms' products, so that the registry is not mostly 设备 (as a real one is not)
+    others = "有机硅单体 六氟磷酸锂 聚四氟乙烯 电子特气 氢氟酸 萤石精粉 硅橡胶"
+    others += " 含氟涂料 质子交换膜 光伏背板 晶圆 显示面板 汽车密封件 监护仪"
+    products |= {f"园外其他{i}": text for i, text in enumerate(others.split())}
+    ids = {name: world.enterprise(f"{name}有限公司", in_zone=False) for name in products}
+
+    def describe(session):
+        for name, text in products.items():
+            session.get(Enterprise, ids[name]).main_products = text
+
+    world.run(describe)
+    rows = world.run(
+        lambda s: atlas.rank_targets(s, actor=actor(world, "analyst"), chain="fluorosilicon",
+                                     node="telecom", top_k=50)
+    )  # fmt: skip
+    found = {t.id: t for t in rows}
+    assert ids["园外模组"] in found
+    assert ids["园外射频"] in found
+    assert any("共有“通信”" in r for r in found[ids["园外模组"]].reasons)
+    assert any("基站" in r for r in found[ids["园外射频"]].reasons)
+    equipment = [ids[n] for n in ("园外锂电装备", "园外医疗器械", "园外清洗")]
+    assert not set(equipment) & set(found)

@@ -496,3 +496,51 @@ def test_the_report_names_the_introducer_of_a_plan(world, mapped, make_client):
     document = Document(io.BytesIO(report.report_docx(found, zone="示例高新区", today=TODAY)))
     cells = [c.text for t in document.tables for row in t.rows for c in row.cells]
     assert said in cells
+
+
+def test_a_tie_entered_by_name_counts_once_that_firm_is_registered(world, mapped):
+    """A tie to a firm not yet in the registry is kept by name; once a firm outside the zone
+    with the same name (as the registry folds names: 有限责任公司 and 有限公司 alike) is
+    registered, the tie earns it the ties points without being entered again, and entering it
+    again with the firm does not count it twice."""
+
+    def rank():
+        return world.run(
+            lambda s: atlas.rank_targets(s, actor=actor(world, "analyst"), chain="lithium",
+                                         node="separator", top_k=20)
+        )  # fmt: skip
+
+    _create(world, "officer_a", partner="园外新膜有限责任公司", product="干法隔膜")
+    _create(world, "officer_a", partner="园外同名股份有限公司", product="干法隔膜")
+    found = world.run(lambda s: ties.get_all(s, actor=actor(world, "analyst")))
+    assert all(t.partner_id is None for t in found)  # neither was in the registry
+    new = world.enterprise("园外新膜有限公司", in_zone=False)
+    twins = [world.enterprise(n, in_zone=False) for n in ("园外同名有限公司", "园外同名公司")]
+
+    def describe(session):
+        for fid in (new, *twins):
+            firm = session.get(Enterprise, fid)
+            firm.main_products, firm.industry_code = "干法隔膜", "2921"
+
+    world.run(describe)
+    rows = {t.id: t for t in rank()}
+    assert rows[new].points["ties"] == 10
+    assert (
+        "链上往来：向园区企业图谱电芯有限公司供货：干法隔膜（每年约1,200 万元）"
+        in rows[new].reasons
+    )
+    assert [t.partner_id for t in rows[new].ties] == [new]
+    # two registry firms fold to the name the tie was entered with: which one is meant is
+    # unknown, so neither earns the points
+    assert all(rows[t].points["ties"] == 0 for t in twins)
+    assert all(rows[t].points["ties"] == 0 for t in rows if t not in (new,))
+    _create(world, "officer_a", partner=str(new), product="干法隔膜")  # entered again
+    again = {t.id: t for t in rank()}[new]
+    assert len(again.ties) == 1
+    assert again.points["ties"] == 10
+    assert again.score == rows[new].score
+    # reading for the ranking wrote nothing: the name-only tie is as it was
+    found = world.run(lambda s: ties.get_all(s, actor=actor(world, "analyst")))
+    assert sorted((t.partner_name, t.partner_id) for t in found) == [
+        ("园外同名股份有限公司", None), ("园外新膜有限公司", new), ("园外新膜有限责任公司", None),
+    ]  # fmt: skip

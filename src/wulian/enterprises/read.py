@@ -221,6 +221,31 @@ def exists(session: Session, enterprise_id: int) -> bool:
     return found is not None
 
 
+def ids_for_names(
+    session: Session, names: Iterable[str], *, in_zone: bool | None = None
+) -> dict[str, int]:
+    """Each name → the id of the one registered firm (in or outside the zone, when asked) whose
+    name folds to the same key as it (`names.name_key`: width, spaces, brackets and the
+    company-form suffix 有限公司 / 有限责任公司 … do not count); a name that folds to no firm,
+    or to several, is left out."""
+    wanted: dict[str, list[str]] = {}
+    for name in names:
+        key = name_key(name)
+        if key:
+            wanted.setdefault(key, []).append(name)
+    found: dict[str, list[int]] = {}
+    keys = sorted(wanted)
+    for start in range(0, len(keys), 1000):
+        query = sa.select(Enterprise.name_key, Enterprise.id).where(
+            Enterprise.name_key.in_(keys[start : start + 1000])
+        )
+        if in_zone is not None:
+            query = query.where(Enterprise.in_zone == in_zone)
+        for key, enterprise_id in session.execute(query):
+            found.setdefault(str(key), []).append(int(enterprise_id))
+    return {name: ids[0] for key, ids in found.items() if len(ids) == 1 for name in wanted[key]}
+
+
 def ids_named(session: Session, text: str, *, ids: Iterable[int] | None = None) -> set[int]:
     """The ids of the firms whose name contains text (of ids, when given): for list filters."""
     query = sa.select(Enterprise.id).where(Enterprise.name.contains(text, autoescape=True))

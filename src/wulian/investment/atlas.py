@@ -32,6 +32,7 @@ from wulian.core.errors import NotFound
 from wulian.core.permissions import Actor
 from wulian.engines.targets import criteria as targets_criteria
 from wulian.engines.targets import knowledge as targets_knowledge
+from wulian.engines.targets.index import Settings as TargetSettings
 from wulian.engines.targets.index import TargetIndex
 from wulian.enterprises import read
 from wulian.investment import ties as supply_ties
@@ -618,6 +619,10 @@ FIT_TOP_K = 200  # firms kept per product of the need
 # that make something related, not a common character.
 MIN_FIT = 0.2
 _INDEXES: dict[tuple[int, int], TargetIndex] = {}  # the last indexes built, by their input
+# A word many external firms' products share (设备、材料、系统 …) fits little on its own: without
+# this, makers of 锂电设备 and 医疗设备 passed MIN_FIT for the 5G通信 direction's 通信设备 on 设备
+# alone (docs/guide/targets.md; the engine's own default leaves it off, docs/benchmarks.md).
+FIT_SETTINGS = TargetSettings(generic=2.0)
 
 
 def _target_index(session: Session, external: pl.DataFrame) -> TargetIndex:
@@ -636,7 +641,7 @@ def _target_index(session: Session, external: pl.DataFrame) -> TargetIndex:
     index = _INDEXES.get(key)
     if index is None:
         taxonomy = targets_knowledge.from_frame(notes) if notes.height else None
-        index = TargetIndex.build(candidates, taxonomy=taxonomy)
+        index = TargetIndex.build(candidates, taxonomy=taxonomy, settings=FIT_SETTINGS)
         _INDEXES.clear()  # one registry per process: keep only the newest
         _INDEXES[key] = index
     return index

@@ -605,7 +605,11 @@ def template_xlsx() -> bytes:
 def ties_with(
     session: Session, *, actor: Actor, partner_ids: Collection[int], zone_ids: Collection[int]
 ) -> dict[int, list[Tie]]:
-    """Each partner's ties to the given zone firms, the largest amount first."""
+    """Each partner's ties to the given zone firms, the largest amount first. A tie entered
+    with the partner's name only (it was not in the registry then) counts for the registry
+    firm outside the zone whose name is the same once folded (`read.ids_for_names`: width,
+    spaces, brackets, 有限公司 / 有限责任公司 …), unless the same tie was entered again with
+    the firm itself; nothing is written."""
     require_read(actor)
     if not partner_ids or not zone_ids:
         return {}
@@ -618,9 +622,42 @@ def ties_with(
         ):  # fmt: skip
             if tie.partner_id is not None:
                 out.setdefault(tie.partner_id, []).append(tie)
+    for firm, tie in _named_ties(session, set(partners), zone_ids):
+        held = {(t.zone_id, t.direction, t.product, t.year) for t in out.get(firm, ())}
+        if (tie.zone_id, tie.direction, tie.product, tie.year) not in held:
+            out.setdefault(firm, []).append(tie)
     for found in out.values():
         found.sort(key=lambda t: (-(t.amount_wan or 0), -t.year, t.id))
     return out
+
+
+def _named_ties(
+    session: Session, partners: set[int], zone_ids: Collection[int]
+) -> list[tuple[int, Tie]]:
+    """The name-only ties with the zone firms whose partner is now one of partners (a registry
+    firm outside the zone with the same folded name), each with that firm's id."""
+    rows = list(
+        session.scalars(
+            sa.select(SupplyTie)
+            .where(
+                SupplyTie.partner_enterprise_id.is_(None),
+                SupplyTie.zone_enterprise_id.in_(list(zone_ids)),
+            )
+            .order_by(SupplyTie.id)
+        )
+    )
+    if not rows:
+        return []
+    firms = read.ids_for_names(session, {r.partner_name for r in rows}, in_zone=False)
+    linked = [(firms[r.partner_name], r) for r in rows if firms.get(r.partner_name) in partners]
+    names = read.names(session, {r.zone_enterprise_id for _, r in linked})
+    return [
+        (firm, Tie(r.id, r.zone_enterprise_id,
+                   names.get(r.zone_enterprise_id, str(r.zone_enterprise_id)), firm,
+                   r.partner_name, r.direction, r.product, r.amount_wan, r.source, r.year,
+                   r.created_by))
+        for firm, r in linked
+    ]  # fmt: skip
 
 
 # ---------------------------------------------------------------- merges

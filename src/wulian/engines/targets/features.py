@@ -85,6 +85,26 @@ class Space:
         vectors, _ = _weigh(all_rows, all_cols, len(texts), self.width, self.idf, self.unseen_idf)
         return vectors
 
+    def profile(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """The idf of each distinct feature of one normalised text and its squared TF-IDF
+        weight (unseen features at the largest idf, as they count in `vectors`' lengths)."""
+        found = raw([text])
+        keys, counts = np.unique(found.keys, return_counts=True)
+        idf = np.full(len(keys), self.unseen_idf, np.float64)
+        if len(self.keys):
+            at = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
+            known = self.keys[at] == keys
+            idf[known] = self.idf[at[known]]
+        tally: dict[str, int] = {}
+        for w in found.words[0]:
+            tally[w] = tally.get(w, 0) + 1
+        words = [
+            float(self.idf[self.words[w]]) if w in self.words else self.unseen_idf for w in tally
+        ]
+        values = np.concatenate([idf, np.array(words, np.float64)])
+        tf = np.concatenate([counts, np.array(list(tally.values()), np.int64)]).astype(np.float64)
+        return values, ((1.0 + np.log(np.maximum(tf, 1.0))) * values) ** 2
+
 
 def _weigh(
     rows: np.ndarray,

@@ -69,6 +69,12 @@ class Settings:
     min_fit: float = 0.03  # firms below this fit are not ranked
     industry_text: float = 0.9  # an industry given as text counts as a product, at this weight
     code_name: float = 0.9  # a coded firm's class name (taxonomy) as a product, this weight
+    # How much less a shared feature common among the items counts (0: plain cosine): each
+    # feature of the need is weighed by idf ** generic over the need's mean of it, so that a
+    # match on a word many items share (设备 in 锂电设备 for 通信设备) earns little unless the
+    # need's specific part matches too. Off by default: on the held-out split 2 (chosen on the
+    # development split) did not rank better (docs/benchmarks.md); the 招商图谱 uses 2.
+    generic: float = 0.0
 
 
 @dataclass
@@ -312,6 +318,8 @@ class TargetIndex:
         related = _Related(score, np.zeros(count, np.float32), kind, via, shared)
         sims = (vector @ self.postings).tocsr()
         entries, values = sims.indices, sims.data.astype(np.float32)
+        if self.settings.generic > 0 and len(entries):
+            values = np.minimum(values, self._specific(need, vector)[entries])
         own = entries < count
         _raise(related, entries[own], values[own], LEXICAL, -1)
         related.lexical[entries[own]] = values[own]
@@ -336,6 +344,23 @@ class TargetIndex:
         if self.semantic is not None and self.semantic_name is not None:
             self._semantic(related, need)
         return related, classes
+
+    def _specific(self, need: str, vector: sp.csr_matrix) -> np.ndarray:
+        """Each entry's dot product with the need where a shared feature counts idf ** generic
+        over the need's mean of it (its features weighed as in its length, unseen ones
+        included): a match on the need's rarer features (通信) keeps its cosine, one on a
+        feature many items share (设备) earns a fraction of it; the whole need matched earns
+        its full cosine (the mean is over the need's own weight). Dense over the entries."""
+        power = np.float64(self.settings.generic)
+        idf, mass = self.space.profile(need)
+        mean = float((mass * idf**power).sum() / max(mass.sum(), 1e-12))
+        weighted = vector.copy()
+        scale = self.space.idf[weighted.indices].astype(np.float64) ** power / max(mean, 1e-12)
+        weighted.data = (weighted.data * scale).astype(np.float32)
+        found = (weighted @ self.postings).tocsr()
+        out = np.zeros(self.postings.shape[1], np.float32)
+        out[found.indices] = found.data
+        return out
 
     def _cooccurring(self, related: _Related, entries: np.ndarray, values: np.ndarray) -> None:
         s = self.settings
