@@ -63,3 +63,20 @@ def test_lists_sort_by_pinyin_and_find_by_initials_former_names_and_code(world):
     assert names(world, q="阿里示例") == ["蚂蚁示例科技有限公司"]  # by its former name
     assert names(world, q="mysl") == ["蚂蚁示例科技有限公司"]
     assert names(world)[:2] == ["北京示例材料有限公司", "重庆长安汽车股份有限公司"]
+
+
+def test_a_renamed_firm_is_matched_by_its_new_name(world):
+    """Name matching (a tie entered by name, an import without a credit code) follows a rename:
+    the folded name key is derived like the search keys."""
+    from wulian.enterprises import read
+
+    world.enterprise("衢州旧名材料有限公司", code=synthetic(40))
+
+    def rename(session):
+        firm = service.get_by_uscc_or_raise(session, code=synthetic(40))
+        firm.former_names = [firm.name]
+        firm.name = "衢州新名材料有限责任公司"
+
+    world.run(rename)
+    found = world.run(lambda s: read.ids_for_names(s, ["衢州新名材料有限公司", "衢州旧名材料有限公司"]))
+    assert list(found) == ["衢州新名材料有限公司"]

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from wulian.core.db import Base, JSONType, utcnow
-from wulian.enterprises.names import pinyin_key, search_key
+from wulian.enterprises.names import name_key, pinyin_key, search_key
 from wulian.reference.models import Metric
 
 FACT_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
@@ -77,7 +77,9 @@ class Enterprise(Base):
     )
 
     def name_columns(self) -> None:
-        """Set the keys derived from the name and former names (see enterprises/names.py)."""
+        """Set the keys derived from the name and former names (see enterprises/names.py): a
+        renamed firm is found, matched and deduplicated by its new name."""
+        self.name_key = name_key(self.name)
         self.name_pinyin = pinyin_key(self.name)
         self.name_search = search_key(self.name, self.former_names or ())
 
