@@ -545,12 +545,14 @@ def _spec_form_context(
     db: Session, actor: Actor, spec_id: int, fields: Mapping[str, str] | None = None
 ) -> dict[str, Any]:
     row, form = evaluations.spec_form(db, actor=actor, spec_id=spec_id)
-    if fields is not None:  # shown again as typed
-        form, _ = sevenform.read_form(row.text, fields)
+    # after an error the rows are those of the stored version (the same inputs as posted) and
+    # every box shows what was typed in it, the values that are not numbers marked
+    typed = None if fields is None else {k: v[:40] for k, v in fields.items()}
     return {
         "actor": actor, "spec": row, "form": form, "extra_rows": sevenform.EXTRA_ROWS,
         "row_label": sevenform.row_label, "total": sevenform.WEIGHT_TOTAL, "error": None,
-        "note": (fields or {}).get("note", ""),
+        "note": (fields or {}).get("note", ""), "typed": typed,
+        "invalid": sevenform.unreadable(fields or {}),
     }  # fmt: skip
 
 
