@@ -404,3 +404,26 @@ def test_the_model_is_read_from_disk_once_per_process(
     assert one is two
     assert views.occupation_store(first) is views.occupation_store(second)
     assert len(reads) == 1
+
+
+def test_a_server_reads_the_model_and_fills_the_waiting_before_the_first_request(
+    world, zone, settings, engine, built
+):
+    """With warm-up, the server's start-up reads the model once and fills the posts and people
+    waiting for a suggestion, as the system, before any request is answered."""
+    from fastapi.testclient import TestClient
+
+    from wulian.web.app import create_app
+
+    _cached(settings, built)
+    firm = zone.actor(world, "firm_a_user")
+    (post,) = _posts(world, firm, "高级Java开发工程师")
+    (person_id,) = _people(world, firm, (["Java开发", "软件测试"], "计算机科学与技术"))
+    app = create_app(settings.model_copy(update={"warm_up": True}), engine=engine)
+    with TestClient(app):  # the server's start-up
+        assert _state(world, post)[:2] == ("suggested", "2-02-10-03")
+        assert _person_state(world, person_id)[:2] == ("suggested", "2-02-10-03")
+        entry = world.scalar(
+            sa.select(AuditEntry).where(AuditEntry.action == "talent.person_occupation_suggest")
+        )
+        assert (entry.actor_kind, entry.actor_label) == ("system", views.OCCUPATION_LABEL)
