@@ -213,3 +213,29 @@ def test_the_upgrade_keys_existing_firms_in_pinyin(blank_database_url):
     assert pinyin == pinyin_key("重庆长安汽车股份有限公司")
     assert search == search_key("重庆长安汽车股份有限公司", ["长安汽车制造厂"])
     engine.dispose()
+
+
+def test_the_upgrade_sends_people_without_an_occupation_to_be_suggested(blank_database_url):
+    """People recorded before the people's occupation suggestions: those without an occupation
+    wait for one (待建议), those with one are left as they are. Both databases."""
+    engine = create_engine(blank_database_url)
+    migrate.upgrade(engine, "0032d")
+    stamp = dt.datetime(2025, 5, 1, tzinfo=dt.UTC)
+    with engine.begin() as connection:
+        for index, code in ((1, None), (2, "2-02-10-03")):
+            connection.execute(
+                sa.text(
+                    "INSERT INTO talent_people (name, id_cipher, id_index, birth_date, major,"
+                    " occupation_code, skills, retain_until, created_by, created_at, updated_at)"
+                    " VALUES (:n, :c, :i, :b, '', :o, '[]', :r, 'x', :t, :t)"
+                ),
+                {"n": f"人员{index}", "c": b"x", "i": f"{index:064d}", "o": code,
+                 "b": dt.date(1990, 1, 1), "r": dt.date(2030, 1, 1), "t": stamp},
+            )  # fmt: skip
+    migrate.upgrade(engine)
+    with engine.connect() as connection:
+        states = connection.execute(
+            sa.text("SELECT name, suggestion_state FROM talent_people ORDER BY name")
+        ).all()
+    assert [tuple(s) for s in states] == [("人员1", "pending"), ("人员2", "")]
+    engine.dispose()

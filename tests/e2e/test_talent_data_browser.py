@@ -103,3 +103,68 @@ def test_the_office_reviews_occupations_and_edits_a_record(page: Page, live_serv
     expect(page.locator("#person-facts")).to_contain_text("3 项")
     # the refused edit answered 422 on purpose; nothing else failed or was blocked by the CSP
     assert [e for e in errors if "status of 422" not in e] == []
+
+
+def test_the_office_reviews_a_persons_occupation_and_saves_the_seven_form(
+    page: Page, live_server, world
+):
+    """The review page lists people apart from posts (no identity number); the office accepts
+    a person's suggestion. The 七维 form keeps a wrong value where it was typed, and once saved
+    the version page's diff shows only the two weights changed."""
+    from wulian.talent.models import Person
+
+    firm = _zone(world)
+    data = service.NewPerson(
+        name="陈前台", identity_number=identity(7), enterprise_id=firm, skills=["接待来访"],
+        consents={"employment": dt.date(2026, 6, 1)},
+    )  # fmt: skip
+
+    def person(s):
+        item = service.create_person(s, actor=SYSTEM, keys=KEYS, today=TODAY, data=data)
+        item.suggestion_state = "review"
+        item.suggested_code = "2-02-29-04"
+        item.suggestion_score = 0.31
+        return item.id
+
+    pid = world.run(person)
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+
+    sign_in(page, live_server, "talent1")
+    page.goto(f"{live_server}/talent")
+    page.locator("#occupations-link").click()
+    expect(page.locator("#occupation-review")).to_contain_text("没有待复核的岗位")
+    row = page.locator(f"#person-review-{pid}")
+    expect(row).to_contain_text("陈前台")
+    expect(row).to_contain_text("接待来访")
+    expect(row).to_contain_text("高分子材料工程技术人员")
+    expect(row).to_contain_text("31%")
+    expect(page.locator("#people-occupation-review")).not_to_contain_text(identity(7)[-4:])
+    row.get_by_role("button", name="采纳建议").click()
+    expect(page.locator("#people-occupation-review")).to_contain_text("没有待复核的人员")
+    reviewed = world.scalar(sa.select(Person.occupation_code).where(Person.id == pid))
+    assert reviewed == "2-02-29-04"
+
+    from wulian.talent import evaluations
+
+    spec_id = world.run(lambda s: evaluations.current_spec(s, actor=SYSTEM).id)
+    page.goto(f"{live_server}/talent/evaluation/specs/{spec_id}")
+    page.get_by_role("link", name="按表单修改权重和分档").click()
+    expect(page.locator("h2", has_text="年薪下限（万元）")).to_be_visible()
+    page.get_by_label("学历的权重").fill("十五")
+    page.get_by_label("专业技术职称的权重").fill("15")
+    page.get_by_role("button", name="保存为新版本").click()
+    expect(page.locator("#problems")).to_contain_text("“学历”的权重应为数字，填写的是“十五”")
+    expect(page.get_by_label("学历的权重")).to_have_value("十五")  # kept, marked
+    expect(page.get_by_label("学历的权重")).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_label("专业技术职称的权重")).to_have_value("15")
+    page.get_by_label("学历的权重").fill("15")
+    page.get_by_role("button", name="保存为新版本").click()
+    diff = page.locator("#diff")
+    expect(diff.locator(".diff-add")).to_have_count(2)
+    expect(diff.locator(".diff-del")).to_have_count(2)
+    expect(diff.locator(".diff-add").first).to_contain_text("学历, parent: seven, weight: 15")
+    sign_out(page)
+    # the refused save answered 422 on purpose; nothing else failed or was blocked by the CSP
+    assert [e for e in errors if "status of 422" not in e] == []

@@ -17,10 +17,11 @@ from wulian.talent import matching, service
 from wulian.talent.models import Person, Post, Recognition
 
 
-def test_the_demo_has_talent_data_for_the_six_chains(world, zone):
+def _demo_zone(world, zone, count: int = 16) -> None:
+    """The atlas, the metrics and zone firms with the data the authorisation rules read."""
     world.run(lambda s: chains.install_shipped(s, actor=SYSTEM))
     world.run(lambda s: reference_service.sync_metrics(s, actor=SYSTEM))
-    firms = [world.enterprise(f"衢州示例{i}号材料有限公司") for i in range(16)]
+    firms = [world.enterprise(f"衢州示例{i}号材料有限公司") for i in range(count)]
 
     def write(session):
         for firm in [zone.firm_a, zone.firm_b, *firms]:
@@ -32,11 +33,15 @@ def test_the_demo_has_talent_data_for_the_six_chains(world, zone):
                              as_of=dt.date(2026, 4, 30))  # fmt: skip
 
     world.run(write)
+
+
+def test_the_demo_has_talent_data_for_the_six_chains(world, zone):
+    _demo_zone(world, zone)
     result = world.run(
         lambda s: demo_talent.build(s, actor=SYSTEM, today=TODAY, year=2025, keys=KEYS)
     )
-    assert result.posts == 18 * 3
-    assert result.people >= 18 * 3
+    assert result.posts == 18 * 3 + len(demo_talent.UNCODED_POSTS)
+    assert result.people >= 18 * 3 + len(demo_talent.UNCODED_PEOPLE)
     assert result.authorised == 18
     assert result.recognitions >= 1
     chains_with_posts = world.scalar(sa.select(sa.func.count(sa.distinct(Post.chain))))
@@ -118,3 +123,38 @@ def test_the_demo_has_a_talent_programme_with_reviews_and_an_award(world, zone):
         lambda s: service.benefit_inputs(s, actor=SYSTEM, source="award_due", year=2026)
     )
     assert sum(due.values()) == 40.0
+
+
+def test_the_demo_has_posts_and_people_waiting_for_a_suggested_occupation(world, zone, tmp_path):
+    """A few demo posts and people have no occupation code: the demo build leaves them 待建议
+    (nothing is classified while it is built); once the model is built (in the background on a
+    server) the clear ones are taken and the others wait on the review page."""
+    from tests.talent.test_occupation_suggestions import SMALL
+    from wulian.talent import occupations
+
+    _demo_zone(world, zone, count=3)
+    world.run(lambda s: demo_talent.build(s, actor=SYSTEM, today=TODAY, year=2025, keys=KEYS))
+    pending = world.run(
+        lambda s: [
+            (p.title, p.occupation_code, p.suggested_code)
+            for p in s.scalars(sa.select(Post).where(Post.suggestion_state == "pending"))
+        ]
+    )
+    assert sorted(pending) == sorted((t, None, None) for t, _ in demo_talent.UNCODED_POSTS)
+    waiting = world.scalar(sa.select(sa.func.count()).where(Person.suggestion_state == "pending"))
+    assert waiting == len(demo_talent.UNCODED_PEOPLE)
+    assert world.scalar(sa.select(sa.func.count()).where(Post.suggestion_state == "review")) == 0
+
+    table = tmp_path / "small.csv"
+    table.write_text(SMALL, encoding="utf-8")
+    model = occupations.ModelStore(tmp_path / "models").build(occupations.source_of(table, None))
+    world.run(lambda s: service.fill_suggestions(s, model=model))
+    world.run(lambda s: service.fill_people_suggestions(s, model=model))
+    office = zone.actor(world, "talent_officer")
+    posts = world.run(lambda s: service.occupation_queue(s, actor=office, table=None))
+    people = world.run(lambda s: service.people_occupation_queue(s, actor=office, table=None))
+    assert "行政前台" in [p.title for p in posts]
+    assert people  # the review page has people to review
+    assert (
+        world.scalar(sa.select(sa.func.count()).where(Person.suggestion_state == "suggested")) >= 1
+    )

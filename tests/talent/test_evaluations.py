@@ -457,7 +457,7 @@ def test_the_form_names_every_problem_in_chinese_and_saves_nothing(world, zone, 
     text = "\n".join(problems)
     assert "各维度权重合计应为 100，现为 110" in text
     assert "“工作年限”第 2 档的下限 2 小于第 1 档的上限 3：两档重叠" in text
-    assert "“年薪（档次下限）”第 3 档的下限 25 大于第 2 档的上限 20：20–25 之间没有分数" in text
+    assert "“年薪下限”第 3 档的下限 25 大于第 2 档的上限 20：20–25 之间没有分数" in text
     assert "“职务层级”第 2 档的分数应在 0–100 之间，填写的是 120" in text
     assert "“专业技术职称”第 3 档的下限 2 应小于上限 1" in text
     assert world.scalar(sa.select(sa.func.count()).select_from(EvaluationSpecVersion)) == 1
@@ -487,8 +487,176 @@ def test_the_form_page(make_client, world, zone):
     assert 'value="25"' in wrong.text  # shown again as typed
     fields["weight_education_rank"] = "20"
     fields["weight_title_rank"] = "10"
+    same = office.post(f"/talent/evaluation/specs/{spec_id}/form", data=fields)
+    assert same.status_code == 422  # nothing changed: no new version, and the page says so
+    assert "内容与最新版本相同，没有保存新版本" in same.text
+    fields["band_honour_rank_1_points"] = "65"
     ok = office.post(f"/talent/evaluation/specs/{spec_id}/form", data=fields)
     assert ok.status_code == 303
     other = make_client()
     login(other, "other_officer")
     assert other.get(f"/talent/evaluation/specs/{spec_id}/form").status_code == 403
+
+
+def _diff_changes(world, spec_id: int) -> tuple[list[str], list[str]]:
+    """The removed and added lines of a version's diff against the version it was made from,
+    as the version page shows them."""
+    from wulian.core import specversions
+
+    def lines(s):
+        row = s.get(EvaluationSpecVersion, spec_id)
+        return specversions.diff(specversions.previous(s, EvaluationSpecVersion, row), row)
+
+    shown = world.run(lines)
+    return [t for k, t in shown if k == "del"], [t for k, t in shown if k == "add"]
+
+
+def test_a_form_save_changes_only_the_lines_of_the_values_changed(world, zone, staff):
+    """The version page's diff after a form save shows what changed, not the whole file: two
+    weights moved → two lines; one band's points → one line; a band added → its lines only.
+    The file's comments and layout stay as stored."""
+    office = zone.actor(world, "talent_officer")
+    base = world.run(lambda s: evaluations.current_spec(s, actor=office))
+    fields = _form_fields(base.text) | {"weight_education_rank": "15", "weight_title_rank": "15"}
+    weights = world.run(
+        lambda s: evaluations.save_form(s, actor=office, spec_id=base.id, fields=fields).id
+    )
+    removed, added = _diff_changes(world, weights)
+    assert removed == [
+        "-    - {key: education_rank, name: 学历, parent: seven, weight: 20, unit: 等级}",
+        "-    - {key: title_rank, name: 专业技术职称, parent: seven, weight: 10, unit: 等级}",
+    ]
+    assert added == [
+        "+    - {key: education_rank, name: 学历, parent: seven, weight: 15, unit: 等级}",
+        "+    - {key: title_rank, name: 专业技术职称, parent: seven, weight: 15, unit: 等级}",
+    ]
+    stored = world.scalar(
+        sa.select(EvaluationSpecVersion.text).where(EvaluationSpecVersion.id == weights)
+    )
+    expected = base.text.replace(
+        "学历, parent: seven, weight: 20", "学历, parent: seven, weight: 15"
+    )
+    expected = expected.replace(
+        "职称, parent: seven, weight: 10", "职称, parent: seven, weight: 15"
+    )
+    assert stored == expected  # the rest as stored, comments and layout too
+
+    # one band's points: one line
+    fields = _form_fields(stored) | {"band_honour_rank_1_points": "65"}
+    points = world.run(
+        lambda s: evaluations.save_form(s, actor=office, spec_id=weights, fields=fields).id
+    )
+    removed, added = _diff_changes(world, points)
+    assert removed == ["-        - {min: 1, below: 2, points: 60}"]
+    assert added == ["+        - {min: 1, below: 2, points: 65}"]
+
+    # a band added at the top of 工作年限 (15–20: 90, ≥ 20: 100): the last row changes, one added
+    stored = world.scalar(
+        sa.select(EvaluationSpecVersion.text).where(EvaluationSpecVersion.id == points)
+    )
+    fields = _form_fields(stored) | {
+        "band_experience_years_4_below": "20", "band_experience_years_4_points": "90",
+        "band_experience_years_5_min": "20", "band_experience_years_5_points": "100",
+    }  # fmt: skip
+    more = world.run(
+        lambda s: evaluations.save_form(s, actor=office, spec_id=points, fields=fields).id
+    )
+    removed, added = _diff_changes(world, more)
+    assert removed == ["-        - {min: 15, points: 100}"]
+    assert added == [
+        "+        - {min: 15, below: 20, points: 90}",
+        "+        - {min: 20, points: 100}",
+    ]
+
+
+def test_a_spec_written_differently_is_still_saved_right():
+    """A text whose tables the form cannot edit in place (one table for two dimensions) is
+    written out whole, with the form's values."""
+    from wulian.talent import evaluation, sevenform
+
+    text = evaluation.shipped_text()
+    form = sevenform.form_of(text)
+    form.dimensions[0].weight = 25
+    form.dimensions[1].weight = 10
+    out = sevenform.write(text, form)
+    assert out.count("\n") == text.count("\n")  # edited in place
+    assert sevenform.form_of(out).dimensions[0].weight == 25
+    flow = text.replace(
+        "      steps:\n        - {below: 2, points: 10}\n        - {min: 2, below: 3, points: 30}\n"
+        "        - {min: 3, below: 4, points: 50}\n        - {min: 4, below: 5, points: 70}\n"
+        "        - {min: 5, below: 6, points: 85}\n        - {min: 6, points: 100}\n",
+        "      steps: [{below: 2, points: 10}, {min: 2, below: 3, points: 30}, {min: 3, below: 4,"
+        " points: 50}, {min: 4, below: 5, points: 70}, {min: 5, below: 6, points: 85},"
+        " {min: 6, points: 100}]\n",
+    )
+    assert flow != text
+    form = sevenform.form_of(flow)
+    form.dimensions[0].bands[0].points = 15
+    out = sevenform.write(flow, form)
+    assert "steps: [{below: 2, points: 15}, {min: 2, below: 3, points: 30}" in out
+    assert len(out.splitlines()) == len(flow.splitlines())
+
+
+def test_a_wrong_form_is_shown_again_as_typed_with_every_problem(make_client, world, zone):
+    """Bad values stay in their boxes (marked), every problem listed, nothing saved."""
+    office_actor = zone.actor(world, "talent_officer")
+    spec_id = world.run(lambda s: evaluations.current_spec(s, actor=office_actor).id)
+    office = make_client()
+    login(office, "talent_officer")
+    token = page_csrf(office, f"/talent/evaluation/specs/{spec_id}/form")
+    text = world.scalar(sa.select(EvaluationSpecVersion.text))
+    fields = _form_fields(text) | {
+        "csrf_token": token, "weight_honour_rank": "十", "band_position_rank_1_points": "abc",
+        "band_experience_years_5_min": "20", "band_experience_years_5_points": "1oo",
+        "note": "试改",
+    }  # fmt: skip
+    wrong = office.post(f"/talent/evaluation/specs/{spec_id}/form", data=fields)
+    assert wrong.status_code == 422
+    page = wrong.text
+    assert 'name="weight_honour_rank" value="十"' in page
+    assert 'name="band_position_rank_1_points" value="abc"' in page
+    assert 'name="band_experience_years_5_min" value="20"' in page  # the new row kept too
+    assert 'name="band_experience_years_5_points" value="1oo"' in page
+    assert page.count('aria-invalid="true"') == 3
+    assert "“荣誉与人才计划”的权重应为数字，填写的是“十”" in page
+    assert "“职务层级”第 2 档的分数应为数字，填写的是“abc”" in page
+    assert 'value="试改"' in page
+    assert world.scalar(sa.select(sa.func.count()).select_from(EvaluationSpecVersion)) == 1
+
+
+def test_the_salary_dimension_has_a_clean_name_and_older_results_stay_readable(
+    make_client, world, zone, staff
+):
+    """The shipped spec calls the salary dimension 年薪下限 (shown 年薪下限（万元）); an evaluation
+    published under the older name still shows its own names after the new file is installed."""
+    from wulian.core import specversions
+    from wulian.talent import evaluation
+
+    office = zone.actor(world, "talent_officer")
+    old = evaluation.shipped_text().replace("name: 年薪下限,", "name: 年薪（档次下限）,")
+
+    def install_old(s):
+        s.add(EvaluationSpecVersion(
+            code=evaluations.CODE, version=1, text=old, note="平台内置方案", shipped=True,
+            created_by="系统", name=evaluation.load(old).name,
+        ))  # fmt: skip
+        s.flush()
+
+    world.run(install_old)
+    run_id = _run(world, zone)
+    done = world.run(
+        lambda s: specversions.install(s, evaluations.SHIPPED_SPECS, created_by="系统")
+    )
+    assert done.updated == [evaluations.CODE]
+    _, result = world.run(
+        lambda s: evaluations.person_result(s, actor=office, person_id=staff[0], run_id=run_id)
+    )
+    names = [d["name"] for d in result.dimensions]
+    assert "年薪（档次下限）" in names  # as evaluated
+    client = make_client()
+    login(client, "talent_officer")
+    assert client.get(f"/talent/evaluations/{run_id}").status_code == 200
+    newest = world.run(lambda s: evaluations.current_spec(s, actor=office).id)
+    form = client.get(f"/talent/evaluation/specs/{newest}/form")
+    assert "<h2>年薪下限（万元）</h2>" in form.text
+    assert "档次下限" not in form.text

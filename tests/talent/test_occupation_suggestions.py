@@ -13,12 +13,12 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import SYSTEM, csrf_from, login, post_form
-from tests.talent.conftest import TODAY
-from tests.talent.test_imports import POST_HEADERS, book
+from tests.talent.conftest import KEYS, TODAY, identity
+from tests.talent.test_imports import POST_HEADERS, STAFF_HEADERS, book, staff_row
 from wulian.chains import service as chains
 from wulian.core.audit.models import AuditEntry
 from wulian.talent import occupations, service, views
-from wulian.talent.models import Post
+from wulian.talent.models import Person, Post
 
 SMALL = """level,code,name,parent_code,definition,tasks
 1,2-00-00-00,专业技术人员,,从事专业技术工作的人员。,
@@ -203,3 +203,227 @@ def test_a_server_with_warm_up_builds_in_the_background_after_an_import(
         thread.join(timeout=300)
     assert _state(world, post)[:2] == ("suggested", "2-02-10-09")
     assert TODAY  # the clock is not read
+
+
+# ---------------------------------------------------------------- people
+
+
+def _people(
+    world, actor, *rows: tuple[list[str], str], code: str = "", first: int = 60
+) -> list[int]:
+    def create(s) -> list[int]:
+        out = []
+        for n, (skills, major) in enumerate(rows, start=first):
+            data = service.NewPerson(
+                name=f"测试{n}", identity_number=identity(n), skills=skills, major=major,
+                occupation_code=code, consents={"employment": TODAY},
+            )  # fmt: skip
+            out.append(service.create_person(s, actor=actor, keys=KEYS, today=TODAY, data=data).id)
+        return out
+
+    return world.run(create)
+
+
+def _person_state(world, person_id: int) -> tuple[str, str | None, str | None]:
+    found = world.scalar(sa.select(Person).where(Person.id == person_id))
+    return found.suggestion_state, found.occupation_code, found.suggested_code
+
+
+def _cached(settings, built) -> None:
+    (Path(settings.data_dir) / "models").mkdir(parents=True, exist_ok=True)
+    shutil.copy(built, Path(settings.data_dir) / "models" / built.name)
+
+
+def test_people_without_an_occupation_get_one_suggested_after_the_model_is_built(
+    world, zone, app, settings, small_table
+):
+    firm = zone.actor(world, "firm_a_user")
+    java, front = _people(world, firm, (["Java开发", "软件测试"], "计算机科学与技术"),
+                          (["接待来访"], ""))  # fmt: skip
+    (given,) = _people(world, firm, (["Java开发"], ""), code="2-02-29-04", first=69)
+    assert _person_state(world, java) == ("pending", None, None)  # 待建议: nothing trained here
+    assert _person_state(world, given)[:2] == ("", "2-02-29-04")
+    thread = views.build_in_background(app, occupations.source_of(small_table, None))
+    assert thread is not None
+    thread.join(timeout=300)
+    assert _person_state(world, java) == ("suggested", "2-02-10-03", "2-02-10-03")
+    assert _person_state(world, front)[:2] == ("review", None)  # the office decides
+    assert _person_state(world, given)[:2] == ("", "2-02-29-04")  # never overwritten
+    entry = world.scalar(
+        sa.select(AuditEntry).where(
+            AuditEntry.action == "talent.person_occupation_suggest",
+            AuditEntry.object_type == "talent_people",
+        )
+    )
+    assert entry.after == {"suggested": [java], "review": [front]}  # ids only
+
+
+def test_a_reviewed_person_is_never_overwritten_by_a_suggestion(world, zone, app, settings,
+                                                                built):  # fmt: skip
+    _cached(settings, built)
+    (person_id,) = _people(world, zone.actor(world, "firm_a_user"), (["Java开发"], ""))
+    # the office decided meanwhile (the occupation left blank): the filler leaves it alone
+    world.run(lambda s: s.get(Person, person_id).__setattr__("suggestion_state", "reviewed"))
+    model = views.occupation_store(app).get(occupations.source_of(settings.occupations_file, None))
+    assert world.run(lambda s: service.fill_people_suggestions(s, model=model)) == (0, 0)
+    assert _person_state(world, person_id) == ("reviewed", None, None)
+
+
+def test_an_edit_that_blanks_the_occupation_is_suggested_after_the_save(
+    world, zone, app, settings, built, make_client
+):
+    _cached(settings, built)
+    (person_id,) = _people(world, zone.actor(world, "firm_a_user"), (["Java开发"], "软件工程"),
+                           code="2-02-29-04")  # fmt: skip
+    client = make_client()
+    login(client, "firm_a_user")
+    saved = post_form(client, f"/talent/people/{person_id}/edit", {"occupation_code": ""},
+                      f"/talent/people/{person_id}/edit")  # fmt: skip
+    assert saved.status_code == 303
+    # filled after the response, as the system actor (the model was read from disk)
+    assert _person_state(world, person_id) == ("suggested", "2-02-10-03", "2-02-10-03")
+    # a suggestion the firm blanks again goes to the office, not back to the same guess
+    again = post_form(client, f"/talent/people/{person_id}/edit", {"occupation_code": ""},
+                      f"/talent/people/{person_id}/edit")  # fmt: skip
+    assert again.status_code == 303
+    assert _person_state(world, person_id) == ("review", None, "2-02-10-03")
+
+
+def test_an_imported_staff_list_is_suggested_after_the_commit(
+    world, zone, app, settings, built, make_client
+):
+    _cached(settings, built)
+    world.run(lambda s: chains.install_shipped(s, actor=SYSTEM))
+    client = make_client()
+    login(client, "firm_a_user")
+    row = staff_row(71, skills="Java开发、软件测试", major="计算机科学与技术", chain="", node="")
+    token_page = client.get("/talent/import/staff")
+    checked = client.post(
+        "/talent/import/staff", files={"file": ("名单.xlsx", book(STAFF_HEADERS, [row]))},
+        data={"csrf_token": csrf_from(token_page.text)},
+    )  # fmt: skip
+    assert checked.status_code == 200, checked.text
+    token = re.search(r"/talent/import/staff/([^/\"]+)/commit", checked.text).group(1)
+    done = post_form(client, f"/talent/import/staff/{token}/commit", {}, "/talent/import/staff")
+    assert done.status_code == 200
+    person_id = world.scalar(sa.select(Person.id))
+    assert _person_state(world, person_id)[:2] == ("suggested", "2-02-10-03")
+
+
+def test_the_office_reviews_people_apart_from_posts_and_the_read_is_audited(
+    world, zone, app, settings, built, make_client
+):
+    _cached(settings, built)
+    firm = zone.actor(world, "firm_a_user")
+    (front,) = _people(world, firm, (["接待来访"], "文秘"))
+    (post,) = _posts(world, firm, "行政前台")
+    model = views.occupation_store(app).get(occupations.source_of(settings.occupations_file, None))
+    world.run(lambda s: views.fill_all(s, model))
+    assert _person_state(world, front)[0] == "review"
+    client = make_client()
+    login(client, "talent_officer")
+    page = client.get("/talent/occupations")
+    assert page.status_code == 200
+    posts_table = page.text.split('id="occupation-review"')[1].split("</table>")[0]
+    people_table = page.text.split('id="people-occupation-review"')[1].split("</table>")[0]
+    assert f'id="review-{post}"' in posts_table
+    assert "测试60" not in posts_table
+    assert f'id="person-review-{front}"' in people_table
+    assert "测试60" in people_table
+    assert "接待来访（文秘）" in people_table  # what the suggestion was made from
+    assert identity(60) not in page.text
+    assert identity(60)[-4:] not in people_table  # no identity number, not even masked
+    assert "人员：" in page.text
+    read = world.scalar(
+        sa.select(AuditEntry.after)
+        .where(AuditEntry.action == "talent.people_read")
+        .order_by(AuditEntry.id)
+        .limit(1)
+    )
+    assert read == {"purpose": "occupation_review", "ids": [front]}
+    bad = post_form(client, f"/talent/people/{front}/occupation", {"code": "2-02-99-99"},
+                    "/talent/occupations")  # fmt: skip
+    assert bad.status_code == 422
+    assert "职业分类大典（2022）中没有职业代码“2-02-99-99”" in bad.text
+    assert _person_state(world, front)[:2] == ("review", None)
+    chosen = post_form(client, f"/talent/people/{front}/occupation", {"code": "2-02-29-04"},
+                       "/talent/occupations")  # fmt: skip
+    assert chosen.status_code == 303
+    assert _person_state(world, front)[:2] == ("reviewed", "2-02-29-04")
+    entry = world.scalar(
+        sa.select(AuditEntry).where(
+            AuditEntry.action == "talent.person_occupation_review",
+            AuditEntry.object_type == "talent_people",
+        )
+    )
+    assert entry.object_id == str(front)
+    assert entry.after == {"state": "reviewed", "accepted": False}  # no codes: personal data
+    after = client.get("/talent/occupations").text
+    assert f'id="person-review-{front}"' not in after
+    assert f'id="review-{post}"' in after  # the post still waits
+
+
+@pytest.mark.parametrize("username", ["other_officer", "analyst", "firm_a_user"])
+def test_others_cannot_review_peoples_occupations(world, zone, app, settings, make_client,
+                                                  username):  # fmt: skip
+    (person_id,) = _people(world, zone.actor(world, "firm_a_user"), (["接待来访"], ""))
+    world.run(lambda s: s.get(Person, person_id).__setattr__("suggestion_state", "review"))
+    client = make_client()
+    login(client, username)
+    assert client.get("/talent/occupations").status_code == 403
+    refused = post_form(client, f"/talent/people/{person_id}/occupation",
+                        {"code": "2-02-29-04"}, "/talent")  # fmt: skip
+    assert refused.status_code == 403
+    assert _person_state(world, person_id)[:2] == ("review", None)
+    attempt = world.scalar(
+        sa.select(AuditEntry.after)
+        .where(AuditEntry.action == "talent.refused")
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
+    )
+    assert attempt["attempt"] == "复核人员职业代码"
+
+
+def test_the_model_is_read_from_disk_once_per_process(
+    world, zone, settings, engine, built, monkeypatch
+):
+    """Every app of the process with the same data folder shares one store: the model file is
+    read once and then reused (by requests, imports and background fills alike)."""
+    from wulian.engines.classify import model as classify_model
+    from wulian.web.app import create_app
+
+    _cached(settings, built)
+    reads = []
+    real = classify_model.load
+    monkeypatch.setattr(classify_model, "load", lambda path: reads.append(path) or real(path))
+    first, second = create_app(settings, engine=engine), create_app(settings, engine=engine)
+    source = occupations.source_of(settings.occupations_file, None)
+    one = views.occupation_store(first).get(source)
+    two = views.occupation_store(second).get(source)
+    assert one is not None
+    assert one is two
+    assert views.occupation_store(first) is views.occupation_store(second)
+    assert len(reads) == 1
+
+
+def test_a_server_reads_the_model_and_fills_the_waiting_before_the_first_request(
+    world, zone, settings, engine, built
+):
+    """With warm-up, the server's start-up reads the model once and fills the posts and people
+    waiting for a suggestion, as the system, before any request is answered."""
+    from fastapi.testclient import TestClient
+
+    from wulian.web.app import create_app
+
+    _cached(settings, built)
+    firm = zone.actor(world, "firm_a_user")
+    (post,) = _posts(world, firm, "高级Java开发工程师")
+    (person_id,) = _people(world, firm, (["Java开发", "软件测试"], "计算机科学与技术"))
+    app = create_app(settings.model_copy(update={"warm_up": True}), engine=engine)
+    with TestClient(app):  # the server's start-up
+        assert _state(world, post)[:2] == ("suggested", "2-02-10-03")
+        assert _person_state(world, person_id)[:2] == ("suggested", "2-02-10-03")
+        entry = world.scalar(
+            sa.select(AuditEntry).where(AuditEntry.action == "talent.person_occupation_suggest")
+        )
+        assert (entry.actor_kind, entry.actor_label) == ("system", views.OCCUPATION_LABEL)

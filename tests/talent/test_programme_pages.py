@@ -155,6 +155,10 @@ def test_programme_pages_per_role(make_client, world, zone):
     assert "资助金额应为数字" in wrong.text
     assert "第 2 行“坏行”" in wrong.text
     assert "兑现年度 2019" in wrong.text
+    # the award form keeps what was typed, beside the problems
+    kept = wrong.text.split(f'id="decide-{app_id}"')[1].split("</form>")[0]
+    assert 'name="amount" inputmode="decimal" value="一百"' in kept
+    assert ">2019，60，实验室建成\n坏行</textarea>" in kept
     assert _post(office, page, decide, award).status_code == 303
     assert world.scalar(sa.select(sa.func.count()).select_from(AwardInstalment)) == 2
     attempts = world.scalar(
@@ -177,7 +181,26 @@ def test_programme_pages_per_role(make_client, world, zone):
     assert "100.0 万元" not in own.text
     firm_b = make_client()
     login(firm_b, "firm_b_user")
-    assert firm_b.get(f"/talent/people/{mine}/portrait").status_code == 403
+    # another firm's person: the same 404 as a person that does not exist (no existence leak),
+    # recorded as a refused attempt like the person page; zone staff outside the office: 403
+    before = world.scalar(sa.select(sa.func.count()).where(AuditEntry.action == "talent.refused"))
+    probed = firm_b.get(f"/talent/people/{mine}/portrait")
+    missing = firm_b.get("/talent/people/999999/portrait")
+    assert (probed.status_code, missing.status_code) == (404, 404)
+    assert "没有这条人员记录" in probed.text
+    assert "领军人才计划" not in probed.text
+    refusals = world.run(
+        lambda s: [
+            (r.object_id, r.after["attempt"], r.after["code"])
+            for r in s.scalars(
+                sa.select(AuditEntry)
+                .where(AuditEntry.action == "talent.refused")
+                .order_by(AuditEntry.id)
+                .offset(before)
+            )
+        ]
+    )
+    assert refusals == [(str(mine), "查看人才画像", "not_found")]
     assert other.get(f"/talent/people/{mine}/portrait").status_code == 403
     reads = world.scalar(
         sa.select(sa.func.count()).where(AuditEntry.action == "talent.portrait_read")

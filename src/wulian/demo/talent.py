@@ -44,6 +44,25 @@ OCCUPATIONS: dict[str, tuple[tuple[str, str], ...]] = {
     "special_paper": (("2-02-36-01", "制浆造纸工程师"), ("6-07-01-03", "造纸工"),
                       ("2-02-07-01", "机械设计工程师")),
 }  # fmt: skip
+# posts and people entered without an occupation code, as firms often do: the occupation model
+# suggests one after it is built in the background (never while the demo is built or in a
+# request); the clear ones are taken, the others wait on the review page (/talent/occupations)
+UNCODED_POSTS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("锂电池正极材料工艺工程师", ("正极材料", "烧结工艺")),
+    ("PLC电气自动化工程师", ("PLC", "电气调试")),
+    ("数据分析师（生产数据方向）", ("数据分析", "SQL")),
+    ("设备维护技术员", ("设备维护", "钳工")),
+    ("行政前台", ("接待", "办公软件")),
+)
+# skills and major of staff recorded without an occupation code
+UNCODED_PEOPLE: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("正极材料", "电化学测试"), "材料科学与工程"),
+    (("PLC编程", "电气设计"), "电气工程及其自动化"),
+    (("Java开发", "数据库"), "计算机科学与技术"),
+    (("来料检验", "质量体系"), "应用化学"),
+    (("行政接待",), ""),
+    (("机械设计", "CAD制图"), "机械设计制造及其自动化"),
+)
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗郑梁谢宋唐许邓冯韩曹"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰文斌宇浩凯鹏晨"
 MAJORS = ("材料科学与工程", "化学工程与工艺", "应用化学", "机械设计制造及其自动化",
@@ -95,11 +114,13 @@ def build(
         return TalentDemo(0, 0, 0, 0)
     posts = people = serial = 0
     staff: dict[int, list[int]] = {}
+    placed: dict[int, tuple[str, str]] = {}  # firm → its chain and node
     for index, firm in enumerate(local):
         chain = atlas[index % len(atlas)]
         wanted = OCCUPATIONS[chain.spec.id]
         nodes = [n for n in chain.spec.nodes if n.segment == "中游"] or list(chain.spec.nodes)
         node = nodes[index // len(atlas) % len(nodes)]
+        placed[firm] = (chain.spec.id, node.key)
         for rank, (code, title) in enumerate(wanted):
             low = rng.choice((8, 10, 12, 15, 20, 25)) * 10_000
             data = service.NewPost(
@@ -139,6 +160,10 @@ def build(
             )
             staff.setdefault(firm, []).append(person.id)
             people += 1
+    extra_posts, extra_people = _uncoded(session, actor=actor, today=today, firms=placed,
+                                         keys=keys, serial=serial)  # fmt: skip
+    posts += extra_posts
+    people += extra_people
     authorisation_runs.evaluate(session, actor=actor, year=year, today=today)
     granted = service.authorise_firms(session, actor=actor, year=year, today=today)
     recognitions = 0
@@ -177,6 +202,45 @@ def build(
         else 0
     )
     return TalentDemo(posts, people, len(granted), recognitions, evaluated, applications)
+
+
+def _uncoded(
+    session: Session, *, actor: Actor, today: dt.date, firms: dict[int, tuple[str, str]],
+    keys: Keys | None, serial: int,
+) -> tuple[int, int]:  # fmt: skip
+    """A few posts and (with a key) people without an occupation code, on the first firms: they
+    wait as 待建议 until the occupation model is built in the background. Drawn from a random
+    generator of their own, so the rest of the demo is as before."""
+    rng = random.Random(SEED + 4)  # noqa: S311  (made-up demo data, not secrets)
+    order = list(firms)
+    posts = people = 0
+    for index, (title, skills) in enumerate(UNCODED_POSTS):
+        firm = order[index % len(order)]
+        low = rng.choice((6, 8, 10, 15)) * 10_000
+        data = service.NewPost(
+            title=title, openings=rng.randint(1, 3), enterprise_id=firm, skills=list(skills),
+            education=rng.choice(("本科", "大专", "")), salary_min_yuan=low,
+            salary_max_yuan=low + rng.choice((4, 6, 10)) * 10_000, chain=firms[firm][0],
+            node=firms[firm][1],
+        )  # fmt: skip
+        service.create_post(session, actor=actor, data=data)
+        posts += 1
+    if keys is None:
+        return posts, 0
+    for index, (skills, major) in enumerate(UNCODED_PEOPLE):
+        serial += 1
+        number, _born = _identity(rng, serial)
+        given = today - dt.timedelta(days=rng.randint(30, 300))
+        firm = order[index % len(order)]
+        data_p = service.NewPerson(
+            name=rng.choice(SURNAMES) + "".join(rng.sample(GIVEN, rng.choice((1, 2)))),
+            identity_number=number, enterprise_id=firm, education=rng.choice(EDUCATIONS),
+            major=major, skills=list(skills), chain=firms[firm][0], node=firms[firm][1],
+            consents={"employment": given, "talent_map": given},
+        )  # fmt: skip
+        service.create_person(session, actor=actor, keys=keys, today=today, data=data_p)
+        people += 1
+    return posts, people
 
 
 def _profile(rng: random.Random) -> dict[str, Any]:

@@ -33,7 +33,8 @@ class Person(Base):
     __audit_mask__ = frozenset(
         {"name", "id_cipher", "id_index", "birth_date", "education", "major", "occupation_code",
          "skills", "salary_band", "chain", "node", "experience_years", "region_code",
-         "title_level", "position_level", "honour_level", "achievements", "retain_until"}
+         "title_level", "position_level", "honour_level", "achievements", "retain_until",
+         "suggested_code", "suggestion_score", "suggestion_terms"}
     )  # fmt: skip
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -60,6 +61,15 @@ class Person(Base):
     created_by: Mapped[str] = mapped_column(sa.String(100))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # the occupation the classify engine suggests from the skills and major when the occupation
+    # is blank (see `occupations`), as for posts: "" none asked, pending (待建议), suggested
+    # (taken), review (low confidence: the talent office decides), reviewed (the office decided)
+    suggestion_state: Mapped[str] = mapped_column(
+        sa.String(12), default="", server_default="", index=True
+    )
+    suggested_code: Mapped[str | None] = mapped_column(sa.String(12))
+    suggestion_score: Mapped[float | None]
+    suggestion_terms: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
 
 
 class Consent(Base):

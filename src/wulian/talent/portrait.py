@@ -4,7 +4,8 @@ at the desk; further sections (such as evaluations) are added by registering a s
 
 Who sees it: the talent office and administrators; a firm's users for the firm's own staff (the
 identity number masked, as everywhere, and the birth date, as in the firm's staff list);
-everyone else is refused. Every read is audited (`talent.portrait_read`).
+everyone else is refused; another firm's person is not found, as on the person page (no
+existence leak). Every read is audited (`talent.portrait_read`), every refusal too.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from wulian.core import audit
-from wulian.core.errors import NotFound
 from wulian.core.permissions import Actor, Permission
 from wulian.desk import service as desk
 from wulian.policy import service as policy
@@ -121,9 +121,9 @@ def portrait(
 ) -> Portrait:  # fmt: skip
     """A person's portrait as actor may see it; the read is audited."""
     actor.require(Permission.TALENT_READ)
-    person = session.get(Person, person_id)
-    if person is None:
-        raise NotFound("没有这条人员记录")
+    # another firm's person is answered as one that does not exist (OtherFirmsPerson, recorded
+    # by the caller as a refused attempt), as the person page does
+    person = service.person_for(session, actor, person_id)
     service.require_people(session, actor, person.enterprise_id)
     full = service.in_office(session, actor)
     view = service.person_view(session, keys=keys, person=person)

@@ -203,13 +203,17 @@ def round_page(
 
 
 def _round_error(
-    request: Request, db: Session, actor: Actor, round_id: int, error: WulianError
-) -> Response:
+    request: Request, db: Session, actor: Actor, round_id: int, error: WulianError,
+    typed: dict[str, str] | None = None,
+) -> Response:  # fmt: skip
+    """The round page again with the error; typed: the form that failed (its "form" key names
+    it, e.g. decide-12) and what was typed in it, shown again as typed."""
     try:
         context = _round_context(request, db, actor, round_id)
     except WulianError:
         raise error from None
     context["error"] = error
+    context["typed"] = typed or {}
     return render(request, "talent/round.html", context, status_code=error.status)
 
 
@@ -226,7 +230,8 @@ def round_apply(
         )  # fmt: skip
     except WulianError as error:
         programmes.refused(db, actor=actor, attempt="申报人才项目", error=error)
-        return _round_error(request, db, actor, round_id, error)
+        typed = {"form": "apply", "person_id": str(person_id), "summary": summary}
+        return _round_error(request, db, actor, round_id, error, typed)
     return RedirectResponse(f"/talent/programmes/rounds/{round_id}?applied=1", status_code=303)
 
 
@@ -298,7 +303,11 @@ def application_decide(
         programmes.refused(
             db, actor=actor, attempt="决定人才项目资助", error=error, object_id=application_id
         )
-        return _round_error(request, db, actor, round_id, error)
+        typed = {
+            "form": f"decide-{application_id}", "decision": decision, "amount": amount,
+            "instalments": instalments, "note": note,
+        }  # fmt: skip
+        return _round_error(request, db, actor, round_id, error, typed)
     return RedirectResponse(f"/talent/programmes/rounds/{round_id}?decided=1", status_code=303)
 
 
@@ -338,7 +347,8 @@ def portrait_page(request: Request, person_id: PersonId, db: DB, actor: CurrentA
         shown = portrait.portrait(
             db, actor=actor, keys=keys, person_id=person_id, today=today_of(request)
         )
-    except PermissionDenied as error:
+    except (PermissionDenied, service.OtherFirmsPerson) as error:
+        # another firm's person: 404 as for a missing one, recorded as a refused attempt
         service.refused(db, actor=actor, attempt="查看人才画像", error=error, object_id=person_id)
         raise
     return render(request, "talent/portrait.html", {"actor": actor, "p": shown})

@@ -369,6 +369,9 @@ def create_person(
         chain=data.chain.strip() or None, node=data.node.strip() or None,
         retain_until=retain, created_by=actor.label, **extra,
     )  # fmt: skip
+    # without an occupation the classify engine suggests one from the skills and major (see
+    # fill_people_suggestions, after the model is built in the background): 待建议 until then
+    person.suggestion_state = "" if code else "pending"
     session.add(person)
     session.flush()
     for purpose, given in data.consents.items():
@@ -559,6 +562,8 @@ def update_person(
         return {}
     for name in changed:
         setattr(person, name, new[name])
+    if "occupation_code" in changed:
+        person.suggestion_state = _state_after_edit(person)
     person.updated_at = utcnow()
     session.flush()
     audit.record(
@@ -566,6 +571,18 @@ def update_person(
         after={"fields": sorted(changed), "enterprise_id": person.enterprise_id},
     )  # fmt: skip
     return changed
+
+
+def _state_after_edit(person: Person) -> str:
+    """Where a person's occupation suggestion stands after an edit changed the occupation: a
+    code typed in is the person's (no suggestion); a blank one waits for a suggestion, unless a
+    suggestion or the office's review was there before (then the office looks again: 待复核,
+    the earlier suggestion kept for it)."""
+    if person.occupation_code:
+        return ""
+    if person.suggestion_state in ("suggested", "review", "reviewed"):
+        return "review"
+    return "pending"
 
 
 def _view(
@@ -865,6 +882,7 @@ def create_post(
 # ---------------------------------------------------------------- suggested occupations
 
 OCCUPATION_REVIEW_ONLY = "岗位职业代码的复核由人才办工作人员办理"
+PEOPLE_REVIEW_ONLY = "人员职业代码的复核由人才办工作人员办理"
 
 
 def fill_suggestions(session: Session, *, model: Any, limit: int = 5000) -> tuple[int, int]:
@@ -910,6 +928,62 @@ def fill_suggestions(session: Session, *, model: Any, limit: int = 5000) -> tupl
     return len(taken), len(review)
 
 
+def person_text(skills: Sequence[str] | None, major: str | None) -> str:
+    """What the occupation model reads of a person: the skills, the major as the direction
+    (正极材料、电化学（材料科学与工程）); no name, no identity number."""
+    said = "、".join(str(s) for s in (skills or []) if str(s).strip())
+    major = (major or "").strip()
+    if said and major:
+        return f"{said}（{major}）"
+    return said or major
+
+
+def fill_people_suggestions(session: Session, *, model: Any, limit: int = 5000) -> tuple[int, int]:
+    """Suggest an occupation for the people waiting for one (待建议), from their skills and
+    major: a confident suggestion becomes the person's occupation code; a low-confidence one
+    waits for the talent office's review (待复核). A person the office reviewed, or whose
+    occupation was entered meanwhile, is never overwritten. Returns (suggested, to review);
+    audited as one event with the ids only."""
+    people = session.execute(
+        sa.select(Person.id, Person.skills, Person.major)
+        .where(Person.suggestion_state == "pending", Person.occupation_code.is_(None))
+        .order_by(Person.id)
+        .limit(limit)
+    ).all()
+    if not people:
+        return 0, 0
+    found = occupations.suggest(model, [person_text(p.skills, p.major) for p in people])
+    taken: list[int] = []
+    review: list[int] = []
+    for person, suggestion in zip(people, found, strict=True):
+        values: dict[str, Any] = {
+            "suggested_code": suggestion.code, "suggestion_score": suggestion.score,
+            "suggestion_terms": suggestion.terms, "suggestion_state": "review",
+        }  # fmt: skip
+        if suggestion.code is not None and not suggestion.review:
+            values |= {"occupation_code": suggestion.code, "suggestion_state": "suggested"}
+        # re-checked when the UPDATE runs: still waiting, still without an occupation
+        written = session.execute(
+            sa.update(Person)
+            .where(
+                Person.id == person.id, Person.suggestion_state == "pending",
+                Person.occupation_code.is_(None),
+            )
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )  # fmt: skip
+        if getattr(written, "rowcount", 0) != 1:
+            continue
+        (taken if values["suggestion_state"] == "suggested" else review).append(person.id)
+    if not taken and not review:
+        return 0, 0
+    audit.record(
+        session, action="talent.person_occupation_suggest", object_type="talent_people",
+        after={"suggested": taken, "review": review},
+    )  # fmt: skip
+    return len(taken), len(review)
+
+
 @dataclass(frozen=True)
 class ReviewItem:
     id: int
@@ -950,6 +1024,102 @@ def occupation_queue(
         )
         for p in posts
     ]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class PersonReviewItem:
+    """A person whose suggested occupation the office reviews: no identity number, no birth
+    date; what the suggestion was made from (skills and major)."""
+
+    id: int
+    enterprise_id: int | None
+    firm_name: str
+    name: str
+    text: str
+    state: str
+    state_label: str
+    suggested_code: str | None
+    suggested_name: str
+    score: float | None
+    terms: str
+
+
+def people_occupation_queue(
+    session: Session, *, actor: Actor, table: Mapping[str, str] | None,
+    states: Sequence[str] = ("review",), limit: int = 500,
+) -> list[PersonReviewItem]:  # fmt: skip
+    """The people whose suggested occupation the talent office reviews: read as the people
+    records are (the talent office only, for the whole pool) and audited with the ids shown."""
+    actor.require(Permission.TALENT_READ)
+    if not in_office(session, actor):
+        raise PermissionDenied(PEOPLE_REVIEW_ONLY)
+    require_people(session, actor, None)
+    people = list(
+        session.scalars(
+            sa.select(Person).where(Person.suggestion_state.in_(list(states)))
+            .order_by(Person.id).limit(limit)
+        )
+    )  # fmt: skip
+    firms = read.names(session, {p.enterprise_id for p in people if p.enterprise_id})
+    names = table or {}
+    items = [
+        PersonReviewItem(
+            p.id, p.enterprise_id,
+            firms.get(p.enterprise_id, "") if p.enterprise_id else "人才库（无单位）", p.name,
+            person_text(p.skills, p.major), p.suggestion_state,
+            occupations.STATES.get(p.suggestion_state, p.suggestion_state), p.suggested_code,
+            names.get(p.suggested_code or "", ""), p.suggestion_score, p.suggestion_terms,
+        )
+        for p in people
+    ]  # fmt: skip
+    if items:
+        audit.record(
+            session, action="talent.people_read", object_type="talent_people",
+            after={"purpose": "occupation_review", "ids": [i.id for i in items]},
+        )  # fmt: skip
+    return items
+
+
+def count_people_suggestions(session: Session) -> dict[str, int]:
+    """How many people are in each suggestion state (counts only)."""
+    rows = session.execute(
+        sa.select(Person.suggestion_state, sa.func.count()).group_by(Person.suggestion_state)
+    ).all()
+    return {str(state): int(n) for state, n in rows}
+
+
+def review_person_occupation(
+    session: Session, *, actor: Actor, person_id: int, code: str,
+    table: Mapping[str, str] | None,
+) -> Person:  # fmt: skip
+    """The talent office sets a person's occupation: the suggestion accepted, or another code
+    of the loaded classification; audited (whether the suggestion was accepted, not the codes:
+    a person's occupation is personal data)."""
+    actor.require(Permission.TALENT_WRITE)
+    if not in_office(session, actor):
+        raise PermissionDenied(PEOPLE_REVIEW_ONLY)
+    if table is None:
+        raise InvalidInput(
+            "尚未载入职业分类大典（2022），不能复核职业代码：请系统管理员先导入职业分类表",
+            field="code",
+        )
+    person = person_for(session, actor, person_id)
+    require_people_write(session, actor, person.enterprise_id)
+    if not code.strip():
+        raise InvalidInput("请选择职业代码", field="code")
+    checked = occupations.check(code, table, field="code")
+    before = person.suggestion_state
+    person.occupation_code = checked
+    person.suggestion_state = "reviewed"
+    person.updated_at = utcnow()
+    session.flush()
+    audit.record(
+        session, action="talent.person_occupation_review", object_type="talent_people",
+        object_id=person.id,
+        before={"state": before},
+        after={"state": "reviewed", "accepted": checked == person.suggested_code},
+    )  # fmt: skip
+    return person
 
 
 def count_suggestions(session: Session) -> dict[str, int]:

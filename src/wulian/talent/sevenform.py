@@ -9,6 +9,7 @@ Pure apart from nothing: text in, text out; the caller saves.
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -115,6 +116,18 @@ def read_form(text: str, fields: Mapping[str, str]) -> tuple[SevenForm, list[str
     return SevenForm(int(known) if known is not None else None, dims), problems
 
 
+def unreadable(fields: Mapping[str, str]) -> set[str]:
+    """The names of the form's number boxes whose value is not a number (marked on the page)."""
+    out = set()
+    for name, raw in fields.items():
+        if name == "min_known" or name.startswith(("weight_", "band_")):
+            try:
+                _number(str(raw))
+            except ValueError:
+                out.add(name)
+    return out
+
+
 def check(form: SevenForm) -> list[str]:
     """Every reason the form's values cannot make a spec, in Chinese."""
     problems: list[str] = []
@@ -178,14 +191,25 @@ def _yaml_number(value: float | None) -> int | float | None:
 
 def write(text: str, form: SevenForm) -> str:
     """The spec text with the form's weights, tables and min_known (checked first: InvalidInput
-    naming every problem). Comments at the top of the file are kept; the rest is written out
-    again, one table row a line."""
+    naming every problem). The stored text is changed in place where the values changed (a
+    weight, min_known, a table's rows), so the new version differs from the old one only by
+    those lines and keeps its layout and comments; a text whose layout cannot be edited so (a
+    table shared by several dimensions, rows written as blocks) is written out again whole, one
+    table row a line."""
     problems = check(form)
     if problems:
         raise InvalidInput(
             f"方案有 {len(problems)} 处问题，未保存：" + "；".join(problems),
             field="form", problems=problems,
         )  # fmt: skip
+    patched = _patch(text, form)
+    if patched is not None and _same_spec(text, patched, form):
+        return patched
+    return _rewrite(text, form)
+
+
+def _rewrite(text: str, form: SevenForm) -> str:
+    """The spec written out again whole (comments at the top kept)."""
     data: dict[str, Any] = yaml.safe_load(text)
     data["min_known"] = form.min_known
     by_key = {d.key: d for d in form.dimensions}
@@ -215,6 +239,171 @@ def write(text: str, form: SevenForm) -> str:
         data, allow_unicode=True, sort_keys=False, default_flow_style=None, width=1000
     )
     return "\n".join(header).rstrip() + ("\n" if header else "") + body
+
+
+# ---------------------------------------------------------------- editing the text in place
+
+
+def _scalar_text(value: int | float | None) -> str:
+    """A number as YAML writes it (12, 12.5), one line."""
+    return yaml.safe_dump(value).split("\n", 1)[0]
+
+
+def _row_text(row: Mapping[str, Any]) -> str:
+    return "{" + ", ".join(f"{k}: {_scalar_text(v)}" for k, v in row.items()) + "}"
+
+
+def _child(node: yaml.Node, key: str) -> yaml.Node | None:
+    if not isinstance(node, yaml.MappingNode):
+        return None
+    found = [v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == key]
+    return found[0] if len(found) == 1 else None
+
+
+def _patch(text: str, form: SevenForm) -> str | None:
+    """The text with the changed values replaced where they are written, or None when its
+    layout does not allow it (the caller writes the file out again)."""
+    try:
+        root = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return None
+    if not isinstance(root, yaml.MappingNode) or not isinstance(data, dict):
+        return None
+    edits: list[tuple[int, int, str]] = []  # (start, end, new text), character offsets
+    known = _child(root, "min_known")
+    if data.get("min_known") != form.min_known:
+        if not isinstance(known, yaml.ScalarNode):
+            return None
+        edits.append((known.start_mark.index, known.end_mark.index, _scalar_text(form.min_known)))
+    index = _child(root, "index")
+    indicators = _child(index, "indicators") if index is not None else None
+    pipeline = _child(index, "pipeline") if index is not None else None
+    if not isinstance(indicators, yaml.SequenceNode) or not isinstance(pipeline, yaml.SequenceNode):
+        return None
+    by_key = {d.key: d for d in form.dimensions}
+    stored = {
+        str(i.get("key")): i.get("weight")
+        for i in data.get("index", {}).get("indicators", [])
+        if isinstance(i, dict)
+    }
+    for item in indicators.value:
+        key, weight = _child(item, "key"), _child(item, "weight")
+        if not isinstance(key, yaml.ScalarNode) or key.value not in by_key:
+            continue
+        new = _yaml_number(by_key[key.value].weight)
+        if stored.get(key.value) == new:
+            continue
+        if not isinstance(weight, yaml.ScalarNode):
+            return None
+        edits.append((weight.start_mark.index, weight.end_mark.index, _scalar_text(new)))
+    tables: dict[str, yaml.Node] = {}
+    for step in pipeline.value:
+        stage, method = _child(step, "stage"), _child(step, "method")
+        if not (
+            isinstance(stage, yaml.ScalarNode) and stage.value == "normalise"
+            and isinstance(method, yaml.ScalarNode) and method.value == "steps"
+        ):  # fmt: skip
+            continue
+        named = _child(step, "indicators")
+        if not isinstance(named, yaml.SequenceNode) or len(named.value) != 1:
+            return None  # a table of several dimensions: written out again
+        key = named.value[0].value
+        if key in tables:
+            return None
+        rows = _child(step, "steps")
+        if rows is None:
+            return None
+        tables[key] = rows
+    for d in form.dimensions:
+        rows = tables.get(d.key)
+        if rows is None:
+            return None
+        edit = _table_edits(text, rows, _table_step(d)["steps"])
+        if edit is None:
+            return None
+        edits += edit
+    out = text
+    for start, end, new_text in sorted(edits, reverse=True):
+        out = out[:start] + new_text + out[end:]
+    return out
+
+
+def _table_edits(
+    text: str, node: yaml.Node, new: list[dict[str, Any]]
+) -> list[tuple[int, int, str]] | None:
+    """The edits that make the rows of a table node the new rows: only the rows that changed
+    (rows added or removed: the table's lines), or None when the table is not written one
+    row a line."""
+    if not isinstance(node, yaml.SequenceNode):
+        return None
+    if node.flow_style:  # steps: [{…}, {…}]
+        if yaml.safe_load(text[node.start_mark.index : node.end_mark.index]) == new:
+            return []
+        rows = "[" + ", ".join(_row_text(r) for r in new) + "]"
+        return [(node.start_mark.index, node.end_mark.index, rows)]
+    items = node.value
+    if not items:
+        return None
+    old: list[Any] = []
+    starts: list[int] = []
+    for item in items:  # each row a flow mapping alone on its line after "- "
+        if not (isinstance(item, yaml.MappingNode) and item.flow_style):
+            return None
+        old.append(yaml.safe_load(text[item.start_mark.index : item.end_mark.index]))
+        if item.start_mark.line != item.end_mark.line:
+            return None
+        line_start = text.rfind("\n", 0, item.start_mark.index) + 1
+        line_end = text.find("\n", item.end_mark.index)
+        rest = text[item.end_mark.index : len(text) if line_end < 0 else line_end]
+        if text[line_start : item.start_mark.index].strip() != "-" or rest.strip():
+            return None
+        starts.append(line_start)
+    if len(old) == len(new):
+        return [
+            (item.start_mark.index, item.end_mark.index, _row_text(row))
+            for item, before, row in zip(items, old, new, strict=True)
+            if before != row
+        ]
+    prefix = text[starts[0] : items[0].start_mark.index]
+    if any(text[s : i.start_mark.index] != prefix for s, i in zip(starts, items, strict=True)):
+        return None
+    end = items[-1].end_mark.index
+    lines = "\n".join(prefix + _row_text(r) for r in new)
+    return [(starts[0], end, lines)]
+
+
+def _stripped(data: Any) -> Any:
+    """A spec's data without what the form sets (to compare the rest)."""
+    data = copy.deepcopy(data)
+    data.pop("min_known", None)
+    for indicator in data["index"]["indicators"]:
+        indicator.pop("weight", None)
+    for step in data["index"].get("pipeline", []):
+        if step.get("stage") == "normalise" and step.get("method") == "steps":
+            step.pop("steps", None)
+    return data
+
+
+def _same_spec(text: str, patched: str, form: SevenForm) -> bool:
+    """Whether the edited text says what the form says and, apart from that, what the text
+    said."""
+    try:
+        got = form_of(patched)
+        if _stripped(yaml.safe_load(patched)) != _stripped(yaml.safe_load(text)):
+            return False
+    except Exception:  # any text that does not load again is written out whole instead
+        return False
+    if got.min_known != form.min_known or len(got.dimensions) != len(form.dimensions):
+        return False
+    for a, b in zip(got.dimensions, form.dimensions, strict=True):
+        if (a.key, a.weight) != (b.key, b.weight):
+            return False
+        if [(x.min, x.below, x.points) for x in a.bands] != [
+            (x.min, x.below, x.points) for x in b.bands
+        ]:
+            return False
+    return True
 
 
 def _table_step(d: Dimension) -> dict[str, Any]:

@@ -272,8 +272,9 @@ def import_commit(
     )  # fmt: skip
     if report.committed:
         uploads.used(token)
-        if found is imports.POSTS:  # after the import is committed, as the system actor
-            background.add_task(suggest_posts, request.app)
+        # posts and people without an occupation: suggested after the import is committed,
+        # as the system actor
+        background.add_task(suggest_occupations, request.app)
     context = _import_context(actor, found) | {
         "report": report,
         "token": None if report.committed else token,
@@ -545,12 +546,14 @@ def _spec_form_context(
     db: Session, actor: Actor, spec_id: int, fields: Mapping[str, str] | None = None
 ) -> dict[str, Any]:
     row, form = evaluations.spec_form(db, actor=actor, spec_id=spec_id)
-    if fields is not None:  # shown again as typed
-        form, _ = sevenform.read_form(row.text, fields)
+    # after an error the rows are those of the stored version (the same inputs as posted) and
+    # every box shows what was typed in it, the values that are not numbers marked
+    typed = None if fields is None else {k: v[:40] for k, v in fields.items()}
     return {
         "actor": actor, "spec": row, "form": form, "extra_rows": sevenform.EXTRA_ROWS,
         "row_label": sevenform.row_label, "total": sevenform.WEIGHT_TOTAL, "error": None,
-        "note": (fields or {}).get("note", ""),
+        "note": (fields or {}).get("note", ""), "typed": typed,
+        "invalid": sevenform.unreadable(fields or {}),
     }  # fmt: skip
 
 
@@ -604,14 +607,20 @@ pages.include_router(spec_router(EVALUATION_SPEC_PAGES))
 # ---------------------------------------------------------------- suggested occupations of posts
 
 _STORE_LOCK = threading.Lock()
+_STORES: dict[Path, occupations.ModelStore] = {}  # one per models folder in this process
 
 
 def occupation_store(app: Any) -> occupations.ModelStore:
-    """The process's occupation models, kept under the data folder (models/)."""
+    """The process's occupation models, kept under the data folder (models/): one store per
+    folder for the whole process, so a model file is read once (about 0.7 s) and then reused by
+    every request, import and background fill of the process."""
     with _STORE_LOCK:
         store = getattr(app.state, "talent_occupation_models", None)
         if store is None:
-            store = occupations.ModelStore(app.state.settings.data_dir / "models")
+            folder = (Path(app.state.settings.data_dir) / "models").resolve()
+            store = _STORES.get(folder)
+            if store is None:
+                store = _STORES[folder] = occupations.ModelStore(folder)
             app.state.talent_occupation_models = store
         return store
 
@@ -637,21 +646,28 @@ def build_in_background(app: Any, source: occupations.Source) -> threading.Threa
                 session, action="talent.occupation_model", object_type="talent_posts",
                 after={"key": source.key[:32]},
             )  # fmt: skip
-            service.fill_suggestions(session, model=model)
+            fill_all(session, model)
 
     return occupation_store(app).start(source, then)
+
+
+def fill_all(session: Session, model: Any) -> None:
+    """The posts and the people waiting for a suggested occupation, filled (as the system)."""
+    service.fill_suggestions(session, model=model)
+    service.fill_people_suggestions(session, model=model)
 
 
 OCCUPATION_LABEL = "职业建议"
 
 
 def suggest_posts(app: Any, *, build: bool = False) -> str:
-    """Fill the posts waiting for a suggested occupation (待建议, of every firm) when the model is
-    ready; otherwise the model is built in the background (when build is asked for, or the
-    server was started with warm-up) and the posts stay 待建议 until it is. Runs after the
+    """Fill the posts and the people waiting for a suggested occupation (待建议, of every firm)
+    when the model is ready; otherwise the model is built in the background (when build is
+    asked for, or the server runs with warm-up and something waits) and they stay 待建议 until
+    it is. Also run by the warm-up, before the server accepts connections. Runs after the
     request's unit of work is committed (a background task of the response), in a unit of work
-    of its own as the system actor; a failure is logged and leaves the posts waiting, it never
-    undoes or fails the import. Returns the model's state."""
+    of its own as the system actor; a failure is logged and leaves them waiting, it never
+    undoes or fails the import or the edit. Returns the model's state."""
     try:
         with unit_of_work(app.state.session_factory) as session:
             audit.track(session, Actor.system(label=OCCUPATION_LABEL))
@@ -661,19 +677,28 @@ def suggest_posts(app: Any, *, build: bool = False) -> str:
             store = occupation_store(app)
             model = store.get(source)
             if model is not None:
-                service.fill_suggestions(session, model=model)
+                fill_all(session, model)
                 return "ready"
-        if build or app.state.settings.warm_up:
+            waiting = bool(
+                service.count_suggestions(session).get("pending")
+                or service.count_people_suggestions(session).get("pending")
+            )
+        if build or (waiting and app.state.settings.warm_up):
             build_in_background(app, source)
         return store.state(source)
-    except Exception:  # the posts stay 待建议; the office sees the model state
-        log.exception("岗位职业建议失败")
+    except Exception:  # they stay 待建议; the office sees the model state
+        log.exception("职业代码建议失败")
         return "failed"
+
+
+suggest_occupations = suggest_posts  # the posts and the people
 
 
 MODEL_STATES = {
     "ready": "职业分类模型已就绪",
-    "building": "职业分类模型正在后台建立（全表约需一两分钟），建立后自动为待建议的岗位给出建议",
+    "building": (
+        "职业分类模型正在后台建立（全表约需一两分钟），建立后自动为待建议的岗位和人员给出建议"
+    ),
     "failed": "职业分类模型建立失败，请查看服务器日志后重试",
     "absent": "职业分类模型尚未建立",
     "none": "尚未载入职业分类大典（2022）：请系统管理员导入职业分类表或在设置中配置职业分类文件",
@@ -684,6 +709,7 @@ FILE_MISSING = "设置中配置的职业分类文件不存在（{}）：暂用�
 def _occupations_context(request: Request, db: Session, actor: Actor) -> dict[str, Any]:
     table = table_of(request, db)
     queue = service.occupation_queue(db, actor=actor, table=table)
+    people_queue = service.people_occupation_queue(db, actor=actor, table=table)  # audited
     settings = settings_of(request)
     source = occupation_source(settings, db)
     state = occupation_store(request.app).state(source)
@@ -694,6 +720,7 @@ def _occupations_context(request: Request, db: Session, actor: Actor) -> dict[st
     return {
         "file_missing": missing,
         "actor": actor, "queue": queue, "counts": service.count_suggestions(db),
+        "people_queue": people_queue, "people_counts": service.count_people_suggestions(db),
         "states": occupations.STATES, "model_state": state,
         "model_note": MODEL_STATES.get(state, state), "table": sorted((table or {}).items()),
         "can_write": actor.has(Permission.TALENT_WRITE), "error": None,
@@ -702,11 +729,12 @@ def _occupations_context(request: Request, db: Session, actor: Actor) -> dict[st
 
 @pages.get("/talent/occupations")
 def occupation_review_page(request: Request, db: DB, actor: CurrentActor) -> Response:
-    """The posts whose suggested occupation the talent office reviews (low confidence)."""
+    """The posts and the people whose suggested occupation the talent office reviews (low
+    confidence), in two lists."""
     try:
         context = _occupations_context(request, db, actor)
     except PermissionDenied as error:
-        _refused(db, actor, "查看岗位职业代码复核", error, None)
+        _refused(db, actor, "查看职业代码复核", error, None)
         raise
     return render(request, "talent/occupations.html", context)
 
@@ -750,6 +778,26 @@ def occupation_review(
     return RedirectResponse(f"/talent/occupations?reviewed={post_id}", status_code=303)
 
 
+@pages.post("/talent/people/{person_id}/occupation")
+def person_occupation_review(
+    request: Request, person_id: PersonId, db: DB, actor: CurrentActor,
+    code: Annotated[str, Form(max_length=20, title="职业代码")] = "",
+) -> Response:  # fmt: skip
+    """The office accepts a person's suggested occupation or chooses another code."""
+    try:
+        service.review_person_occupation(
+            db, actor=actor, person_id=person_id, code=code, table=table_of(request, db)
+        )
+    except (PermissionDenied, service.OtherFirmsPerson) as error:
+        _refused(db, actor, "复核人员职业代码", error, person_id)
+        raise
+    except WulianError as error:
+        db.rollback()
+        context = _occupations_context(request, db, actor) | {"error": error}
+        return render(request, "talent/occupations.html", context, status_code=error.status)
+    return RedirectResponse(f"/talent/occupations?reviewed_person={person_id}", status_code=303)
+
+
 # ---------------------------------------------------------------- editing a person's record
 
 
@@ -787,8 +835,9 @@ def person_edit_page(
 
 @pages.post("/talent/people/{person_id}/edit")
 def person_edit(
-    request: Request, person_id: PersonId, db: DB, actor: CurrentActor, form: FormFields
-) -> Response:
+    request: Request, person_id: PersonId, db: DB, actor: CurrentActor, form: FormFields,
+    background: BackgroundTasks,
+) -> Response:  # fmt: skip
     values = {name: str(form.get(name) or "")[:400] for name in service.EDITABLE if name in form}
     try:
         changed = service.update_person(
@@ -805,6 +854,8 @@ def person_edit(
         context["errors"] = dict(error.extra.get("errors") or {field: error.message})
         context["error"] = error
         return render(request, "talent/person_edit.html", context, status_code=error.status)
+    if changed:  # a blank occupation (or new skills of one waiting): suggested after the commit
+        background.add_task(suggest_occupations, request.app)
     return RedirectResponse(
         f"/talent/people?person={person_id}&saved={len(changed)}", status_code=303
     )
@@ -904,8 +955,8 @@ def api_import(
     except PermissionDenied as error:
         _refused(db, actor, f"导入{found.title}（接口）", error, None)
         raise
-    if report.committed and found is imports.POSTS:  # after the commit, as the system actor
-        background.add_task(suggest_posts, request.app)
+    if report.committed:  # posts and people without an occupation, after the commit
+        background.add_task(suggest_occupations, request.app)
     body = schemas.ImportOut(
         kind=found.key, filename=filename, rows_total=report.rows_total, checked_only=check_only,
         committed=report.committed, created=report.created,

@@ -51,8 +51,8 @@ def configure_logging() -> None:
 def warm_up(app: FastAPI, engine: Engine) -> None:
     """What the first requests would otherwise wait for (about 0.7 s): FastAPI's per-route
     request models, which it builds on first match, the ORM's mapper configuration, the
-    request desk's category model and the talent matching kernels. Runs before the server
-    accepts connections."""
+    request desk's category model, the talent matching kernels and the occupation model (read,
+    or built in the background). Runs before the server accepts connections."""
     for route in app.router.routes:
         build = getattr(route, "effective_candidates", None)  # an included router's routes
         if callable(build):
@@ -61,6 +61,10 @@ def warm_up(app: FastAPI, engine: Engine) -> None:
     with session_factory(engine)() as session:
         desk_service.warm_up(session)
     talent_matching.warm_up()  # the matching engine's compiled kernels
+    # the occupation model read once for the process (or built in a background thread), and
+    # the posts and people waiting for a suggested occupation filled by the system, not by a
+    # request
+    talent_views.suggest_occupations(app)
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:

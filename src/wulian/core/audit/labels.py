@@ -179,6 +179,9 @@ ACTIONS = {
     "talent.occupation_review": "复核岗位职业代码",
     "talent.occupation_model": "建立职业分类模型",
     "talent.person_update": "修改人员信息",
+    # talent: suggested occupations of people
+    "talent.person_occupation_suggest": "为人员建议职业代码",
+    "talent.person_occupation_review": "复核人员职业代码",
 }
 
 COLUMNS = {
