@@ -78,5 +78,7 @@ def test_a_renamed_firm_is_matched_by_its_new_name(world):
         firm.name = "衢州新名材料有限责任公司"
 
     world.run(rename)
-    found = world.run(lambda s: read.ids_for_names(s, ["衢州新名材料有限公司", "衢州旧名材料有限公司"]))
+    found = world.run(
+        lambda s: read.ids_for_names(s, ["衢州新名材料有限公司", "衢州旧名材料有限公司"])
+    )
     assert list(found) == ["衢州新名材料有限公司"]
