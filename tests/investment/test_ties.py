@@ -544,3 +544,21 @@ def test_a_tie_entered_by_name_counts_once_that_firm_is_registered(world, mapped
     assert sorted((t.partner_name, t.partner_id) for t in found) == [
         ("园外同名股份有限公司", None), ("园外新膜有限公司", new), ("园外新膜有限责任公司", None),
     ]  # fmt: skip
+
+
+def test_the_list_links_a_name_only_tie_once_that_firm_is_registered(world, mapped, make_client):
+    """The list says a partner entered by name is not in the registry only while that is true:
+    once a firm outside the zone with the same folded name is registered, the row links it (as
+    the ranking counts it), and the tie itself is unchanged."""
+    _create(world, "officer_a", partner="园外后登记材料有限责任公司", product="干法隔膜")
+    client = make_client()
+    login(client, "analyst")
+    row = client.get("/investment/ties").text
+    assert '园外后登记材料有限责任公司 <span class="muted small">（未在企业名录）</span>' in row
+    firm = world.enterprise("园外后登记材料有限公司", in_zone=False)
+    row = client.get("/investment/ties").text
+    assert f'<a href="/enterprises/{firm}">园外后登记材料有限责任公司</a>' in row
+    assert "（按名称对应名录企业）" in row
+    assert "（未在企业名录）" not in row
+    found = world.run(lambda s: ties.get_all(s, actor=actor(world, "analyst")))
+    assert [t.partner_id for t in found] == [None]

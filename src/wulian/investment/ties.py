@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import TypeVar
@@ -629,6 +629,18 @@ def ties_with(
     for found in out.values():
         found.sort(key=lambda t: (-(t.amount_wan or 0), -t.year, t.id))
     return out
+
+
+def registered_partners(session: Session, *, actor: Actor, shown: Sequence[Tie]) -> dict[int, int]:
+    """For the ties shown that were entered with the partner's name only: tie id → the registry
+    firm outside the zone that name now stands for (the same folding as the targets use), so the
+    list links it instead of saying it is not in the registry."""
+    require_read(actor)
+    named = [t for t in shown if t.partner_id is None]
+    if not named:
+        return {}
+    firms = read.ids_for_names(session, {t.partner_name for t in named}, in_zone=False)
+    return {t.id: firms[t.partner_name] for t in named if t.partner_name in firms}
 
 
 def _named_ties(

@@ -34,8 +34,10 @@ FIELDS = ("zone_firm", "partner", "direction", "product", "amount_wan", "source"
 
 
 def _context(db: DB, actor: Actor, q: str) -> dict[str, Any]:
+    shown = ties.get_all(db, actor=actor, q=q)
     return {
-        "actor": actor, "ties": ties.get_all(db, actor=actor, q=q), "q": q,
+        "actor": actor, "ties": shown, "q": q,
+        "registered": ties.registered_partners(db, actor=actor, shown=shown),
         "total": ties.count(db, actor=actor), "directions": ties.DIRECTIONS,
         "can_write": ties.may_write(db, actor), "error": None, "form": {},
     }  # fmt: skip
