@@ -486,6 +486,8 @@ def exact_frame(
             size = 0 if low is None or high is None else int(max(abs(low), abs(high)) * power)
             if whole is not None:  # no value unknown: the integers already found
                 added.append(pl.Series(f"q.{name}", whole))
+            elif scale == 0:  # whole numbers (each checked): as they are, no rounding
+                added.append(pl.col(name).cast(pl.Int64).alias(f"q.{name}"))
             else:
                 ints = (pl.col(name).cast(pl.Float64) * float(power)).round().cast(pl.Int64)
                 added.append(ints.alias(f"q.{name}"))
