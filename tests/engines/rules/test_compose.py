@@ -330,3 +330,77 @@ def test_plans_kept_between_runs_serve_only_the_same_set_data_and_day() -> None:
     reader = outcome(evaluate(kept, large, period=2024).long(), "reader")
     inline = outcome(evaluate([load(INLINE, "inline.yaml")], large, period=2024).long(), "inline")
     assert reader == inline
+
+
+SHARING = """\
+id: base
+title: 同一组中间值与评分、门槛不同的政策
+issuer: 示例
+document: 无
+category: 奖补
+effective: {from: 2020-01-01}
+inputs:
+  x: {name: 研发费用, unit: 万元}
+  y: {name: 销售收入, unit: 万元}
+  w: {name: 资产, unit: 万元}
+  flag: {name: 高新技术企业, type: bool}
+parameters:
+  need: {name: 得分要求, values: [{from: 2020-01-01, value: 20, reference: 示例}]}
+tables:
+  t:
+    name: 比例得分
+    bands: [{min: 0.05, value: 40}, {min: 0.03, value: 20}]
+    else: 0
+values:
+  - {key: r, name: 研发费用占比, expr: x / y, percent: true}
+  - {key: huge, name: 大数, expr: x * x * y * y * w}
+  - {key: big_firm, name: 大企业, expr: y >= 1000}
+  - {key: need_r, name: 门槛的一半, expr: need / 2}
+score:
+  - {key: p, name: 研发得分, expr: "band(t, r)"}
+  - {key: q, name: 加分, expr: if big_firm then 5 else 0}
+  - {key: s, name: 规模分, expr: if huge >= 1 then 10 else 0}
+conditions:
+  - {key: points, name: 得分达标, expr: score >= need or flag}
+  - {key: half, name: 占比, expr: r * 100 >= need_r}
+benefit: {expr: 2 * r, cap: 0.1}
+"""
+
+
+def test_variants_evaluated_together_give_what_each_gives_alone() -> None:
+    """Policies that compute the same derived values and point items (variants with other
+    thresholds) share them in the first pass: each still gives, column for column and with a
+    trace, what it gives evaluated alone, overflows, blanks and a reader included."""
+    texts = {
+        "base": SHARING,
+        "v1": SHARING.replace("id: base", "id: v1").replace("value: 20}", "value: 30}"),
+        "v2": SHARING.replace("id: base", "id: v2").replace("min: 0.03", "min: 0.04"),
+    }
+    reader = READER.replace("measures.", "base.").replace("z <= base.r * 1000", "z <= base.huge")
+    frame = pl.DataFrame(
+        {
+            "id": ["a", "b", "c", "d", "e", "f"],
+            "x": [50.0, 3.0, None, 1e15, 0.0, 7.5],
+            "y": [1000.0, 100.0, 100.0, 1e15, None, 150.0],
+            "w": [2.0, None, 1.0, 1e15, 1.0, 3.0],
+            "flag": [False, None, True, False, False, None],
+            "z": [1, 2, 3, 4, 5, 6],
+        }
+    )
+
+    def together() -> list:
+        files = [(t, f"{k}.yaml") for k, t in texts.items()]
+        return load_set([*files, (reader, "reader.yaml")])
+
+    for trace in (False, True):
+        both = evaluate(together(), frame, period=2024, trace=trace)
+        for policy in together():
+            # alone, but for what others read of it (base: with its reader, which needs it)
+            wanted = "reader" if policy.id == "base" else policy.id
+            mine = [p for p in together() if p.id == wanted]
+            alone = evaluate(mine, frame, period=2024, trace=trace)
+            got, want = both.frames[policy.id], alone.frames[policy.id]
+            assert got.equals(want, null_equal=True), (policy.id, trace)
+        alone = evaluate([load(texts["v1"], "v1.yaml")], frame, period=2024, trace=trace)
+        assert both.frames["v1"].equals(alone.frames["v1"], null_equal=True)
+    assert both.frames["base"]["overflow"].to_list() == [False, False, False, True, False, False]

@@ -14,14 +14,17 @@ of them run together (`pl.collect_all`). Missing inputs and failed conditions ar
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import operator
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from wulian.core.errors import InvalidFile, RowProblem
@@ -154,13 +157,198 @@ class _Plan:
 _PLANS_KEPT = 8  # plans kept per policy (other days, other data bounds, other sets)
 
 
+@dataclass(frozen=True)
+class _Shared:
+    """A derived value or point item computed once for the first pass of every policy that has
+    it: its exact ends (span, over the columns name.lon…), its value shown (column name) and
+    its overflow checks (column check, or None)."""
+
+    name: str
+    span: expr.Span
+    check: str | None
+
+
+class _Unshared(Exception):
+    """An expression the first pass of another policy cannot share (it reads another policy's
+    outputs, a derived value that is not a number, or the total score)."""
+
+
+def _canon(policy: Policy, constants: dict[str, float | bool | str], node: expr.Node) -> Any:
+    """A numeric expression of a policy in a canonical form: two are equal only where the first
+    pass computes the same columns from them, each name resolved to what it is (a constant's
+    value, a table's contents, an input with its declaration, a derived value's own form)."""
+    derived: dict[str, tuple[str, int]] = {
+        v.key: ("values", i) for i, v in enumerate(policy.values)
+    }
+    derived |= {item.key: ("score", i) for i, item in enumerate(policy.score)}
+
+    def walk(node: expr.Node) -> Any:
+        if isinstance(node, expr.Num):
+            return ("num", expr.number_of(node))
+        if isinstance(node, expr.Name):
+            name = node.name
+            if name in constants:
+                value = constants[name]
+                if isinstance(value, bool | str):
+                    return ("const", type(value).__name__, value)
+                return ("const", expr.exact(value))
+            if name in derived and policy.symbols[name].type == "number":
+                return ("derived", walk(policy.tree(*derived[name])))
+            if name in policy.inputs:
+                return ("input", name, policy.symbols[name])
+            if name in policy.tables:
+                return ("table", policy.symbols[name])
+            raise _Unshared(name)
+        out: list[Any] = [type(node).__name__]
+        for item in dataclasses.fields(node):
+            if item.name in ("at", "written"):
+                continue
+            part: Any = getattr(node, item.name)
+            if isinstance(part, expr.Node):
+                part = walk(part)
+            elif isinstance(part, tuple):
+                part = tuple(walk(x) if isinstance(x, expr.Node) else x for x in part)
+            out.append(part)
+        return tuple(out)
+
+    return walk(node)
+
+
+def _numeric_items(policy: Policy) -> list[tuple[str, expr.Node]]:
+    """Its numeric derived values and point items, in the order the first pass computes them."""
+    out = [
+        (v.key, policy.tree("values", i))
+        for i, v in enumerate(policy.values)
+        if policy.symbols[v.key].type == "number"
+    ]
+    return out + [(item.key, policy.tree("score", i)) for i, item in enumerate(policy.score)]
+
+
+_SHARES_KEPT = 8
+_shares: OrderedDict[Any, tuple[_Recipe, list[str], dict[Any, _Shared]]] = OrderedDict()
+
+
+def _share(items: Sequence[_Compiled], data: pl.DataFrame) -> pl.DataFrame | None:
+    """The derived values and point items that two or more of items (the policies of a layer)
+    compute alike, computed once on data for their first passes (each item's `shared` set to
+    those it has); the frame of their columns, or None when none is."""
+    forms: dict[str, list[tuple[str, expr.Node, Any]]] = {}
+    owners: dict[Any, set[str]] = {}
+    for item in items:
+        forms[item.policy.id] = []
+        for key, tree in _numeric_items(item.policy):
+            try:
+                form = _canon(item.policy, item.constants, tree)
+            except _Unshared:
+                form = None
+            forms[item.policy.id].append((key, tree, form))
+            if form is not None:
+                owners.setdefault(form, set()).add(item.policy.id)
+    common = {form for form, ids in owners.items() if len(ids) > 1}
+    if not common:
+        return None
+    order = tuple(f for item in items for _, _, f in forms[item.policy.id] if f in common)
+    numbers = tuple(
+        sorted(
+            {
+                (k, c.scale, c.size, c.low, c.high, c.shown is not None)
+                for item in items
+                for k, c in item.numbers.items()
+            }
+        )
+    )
+    cache_key = (order, numbers, items[0].constants["period"])
+    found = _shares.get(cache_key)
+    if found is None:
+        recipe = _Recipe()
+        names: list[str] = []
+        built: dict[Any, _Shared] = {}
+        count = 0
+        for item in items:
+            compiler = item.compiler(True)
+            compiler.count = count  # let columns of all compilers apart
+            for key, tree, form in forms[item.policy.id]:
+                if form in built:
+                    compiler.spans[key] = built[form].span
+                    continue
+                if form not in common:
+                    continue  # (no shared item reads it: its form would be shared too)
+                name = f"§{len(built)}"
+                before = len(compiler.flags.checks)
+                columns = compiler.materialize(name, compiler.span(tree))
+                recipe = compiler.flush(recipe).with_columns(columns)
+                span = compiler.spans[name]
+                compiler.spans[key] = span
+                checks = compiler.flags.checks[before:]
+                added = [compiler.shown(span).alias(name)]
+                check = None
+                if checks:
+                    check = f"{name}.overflow"
+                    added.append(pl.any_horizontal(checks).alias(check))
+                recipe = compiler.flush(recipe).with_columns(added)
+                names += [c.meta.output_name() for c in columns] + [
+                    e.meta.output_name() for e in added
+                ]
+                built[form] = _Shared(name, span, check)
+            count = compiler.count
+        found = (recipe, names, built)
+        _shares[cache_key] = found
+        while len(_shares) > _SHARES_KEPT:
+            _shares.popitem(last=False)
+    else:
+        _shares.move_to_end(cache_key)
+    recipe, names, built = found
+    for item in items:
+        item.shared = {key: built[form] for key, _, form in forms[item.policy.id] if form in built}
+    return recipe.apply(data.lazy()).select(names).collect()
+
+
+def _span_columns(span: expr.Span) -> list[str]:
+    """The columns a materialised span reads."""
+    ends = [end for end in (span.lo, span.hi) if end is not None]
+    return [
+        name
+        for end in ends
+        for part in (end.num, end.den)
+        if part.expr is not None
+        for name in part.expr.meta.root_names()
+    ]
+
+
 def _write_back(frame: pl.DataFrame, values: pl.DataFrame, name: str, rows: pl.Series) -> pl.Series:
     """frame's column name with the rows given values' column (an exported integer of the
     second pass may be Int128 where the first pass's is Int64: both are widened then)."""
     column, new = frame.get_column(name), values.get_column(name)
     if column.dtype != new.dtype and pl.Int128 in (column.dtype, new.dtype):
         column, new = column.cast(pl.Int128), new.cast(pl.Int128)
+    elif _same(column.gather(rows), new):
+        return column  # the second pass left these rows as they were: no copy to write
     return column.clone().scatter(rows, new)
+
+
+def _zeros_but(new: pl.Series, rows: pl.Series, height: int) -> pl.Series:
+    """A column of height zeros but for the rows given new's values (none of them null)."""
+    given = new.to_numpy()
+    out = np.zeros(height, dtype=given.dtype)
+    out[rows.to_numpy()] = given
+    return pl.Series(new.name, out, dtype=new.dtype)
+
+
+def _same(old: pl.Series, new: pl.Series) -> bool:
+    """Whether two columns of one type hold the same values, nulls alike, floats bit for bit
+    (−0.0 is not 0.0); a type not compared so (nested) is taken to differ."""
+    dtype = old.dtype
+    if dtype != new.dtype or not (
+        dtype.is_numeric() or dtype in (pl.Boolean, pl.String) or isinstance(dtype, pl.Enum)
+    ):
+        return False
+    if not old.equals(new, check_dtypes=True, null_equal=True):
+        return False
+    if dtype.is_float():
+        a, b = old.fill_null(0).to_numpy(), new.fill_null(0).to_numpy()
+        kind = f"i{a.dtype.itemsize}"
+        return bool(np.array_equal(a.view(kind), b.view(kind)))
+    return True
 
 
 def _column(name: str) -> pl.Expr:
@@ -195,6 +383,9 @@ class _Compiled:
         self.constants = constants
         self.numbers = {k: numbers[k] for k in policy.inputs if k in numbers}
         self.exports = list(exports)  # the outputs others read (or asked for), by key
+        # derived values and point items the first pass reads from columns computed once for
+        # every policy of the evaluation that has them (`_share`), by key
+        self.shared: dict[str, _Shared] = {}
         self.reads = list(reads)
         # the bounds of every value of each exported number, and of the size of its integers,
         # over both passes
@@ -250,6 +441,7 @@ class _Compiled:
             tuple(self.exports),
             tuple(self.reads),
             numbers,
+            tuple((k, v.name, v.check) for k, v in self.shared.items()) if points else (),
         )
         plans = self.policy.plans
         found: _Plan | None = plans.get(key)
@@ -353,7 +545,12 @@ class _Compiled:
             values = second.select(again_columns).collect(engine="in-memory")
             if names != keep:  # pragma: no cover - both passes keep the same columns
                 raise RuntimeError(f"the passes of {self.policy.id} keep different columns")
-            return frame.with_columns(_write_back(frame, values, n, rows) for n in redone)
+            return frame.with_columns(
+                _zeros_but(values.get_column(n), rows, frame.height)
+                if n == "missing"  # 0 on every row of the first pass (it decodes no blanks)
+                else _write_back(frame, values, n, rows)
+                for n in redone
+            )
 
         # the UDF returns the frame it is given, columns alike, types too but for an exported
         # integer the second pass widens to Int128 (nothing after it reads the schema)
@@ -380,9 +577,24 @@ class _Compiled:
             return compiler.flush(frame).with_columns(built)
 
         frame = data
+        shared = self.shared if compiler.points else {}
+
+        def take(key: str) -> _Shared | None:
+            """The shared columns of a derived value or point item, read as its own."""
+            got = shared.get(key)
+            if got is not None:
+                compiler.spans[key] = got.span
+                if got.check is not None:
+                    compiler.flags.checks.append(pl.col(got.check))
+            return got
+
         for i, value in enumerate(policy.values):
             tree = policy.tree("values", i)
-            if policy.symbols[value.key].type == "number":
+            got = take(value.key)
+            if got is not None:
+                frame = put(frame, pl.col(got.name).alias(value.key))
+                compiler.floats.add(value.key)
+            elif policy.symbols[value.key].type == "number":
                 frame = put(frame, compiler.materialize(value.key, compiler.span(tree)))
                 shown = compiler.shown(compiler.spans[value.key])
                 frame = put(frame, shown.alias(value.key))
@@ -392,7 +604,8 @@ class _Compiled:
         if policy.score:
             items = []
             for i, item in enumerate(policy.score):
-                items += compiler.materialize(item.key, compiler.span(policy.tree("score", i)))
+                if take(item.key) is None:
+                    items += compiler.materialize(item.key, compiler.span(policy.tree("score", i)))
             frame = put(frame, items)
             total = compiler.spans[policy.score[0].key]
             for item in policy.score[1:]:
@@ -401,7 +614,11 @@ class _Compiled:
             frame = put(
                 frame,
                 [
-                    compiler.shown(compiler.spans[key]).alias(key)
+                    (
+                        pl.col(shared[key].name)
+                        if key in shared
+                        else compiler.shown(compiler.spans[key])
+                    ).alias(key)
                     for key in [*(s.key for s in policy.score), "score"]
                 ],
             )
@@ -415,7 +632,9 @@ class _Compiled:
             ],
         )
         # a file without conditions defines outputs only: every unit meets it
-        eligible = pl.all_horizontal(pl.col(c) for c in conditions) if conditions else pl.lit(True)
+        eligible = compiler.let(  # read three times by the status: computed once
+            pl.all_horizontal(pl.col(c) for c in conditions) if conditions else pl.lit(True)
+        )
         amount: pl.Expr | None = None
         amount_span: expr.Span | None = None
         benefit = policy.benefit
@@ -823,25 +1042,43 @@ def evaluate(
             "数据",
         ) from None
     exports = _exports(active, outputs)
+    one = data.select(expr.ones()).to_series()  # the column of ones, made once for all
     compiled: dict[str, _Compiled] = {}
     frames: dict[str, pl.DataFrame] = {}
     exported: dict[str, pl.DataFrame] = {}
     for layer in _layers(active):  # each after those it reads, a layer at a time: a reader's
         queries = []  # integers are sized by what its sources held (the interval pass of a
-        for policy in layer:  # source is compiled while it runs, on the rows that need it)
+        items = []  # source is compiled while it runs, on the rows that need it)
+        for policy in layer:
             item = _Compiled(
                 policy, period, day, numbers, sorted(exports[policy.id]), _reads(policy, compiled)
             )
             compiled[policy.id] = item
+            items.append(item)
+        # what several policies of the layer compute alike (variants of one policy: the same
+        # ratios and point tables), computed once for their first passes
+        common = _share(items, data.with_columns(one))
+        for policy, item in zip(layer, items, strict=True):
             names = [unit, *policy.all_inputs]
             names += [f"q.{k}" for k in policy.inputs if k in numbers]
-            source = data.select(*(pl.col(c) for c in dict.fromkeys(names)), expr.ones())
+            source = data.select(*(pl.col(c) for c in dict.fromkeys(names))).with_columns(one)
             theirs = item.read_columns()
             if theirs:
                 owners = dict.fromkeys(c.split(".")[1] for c in theirs)
                 source = source.hstack(
                     pl.concat([exported[o] for o in owners], how="horizontal").select(theirs)
                 )
+            if common is not None and item.shared:
+                mine = dict.fromkeys(
+                    c
+                    for got in item.shared.values()
+                    for c in [
+                        got.name,
+                        *_span_columns(got.span),
+                        *([got.check] if got.check else []),
+                    ]
+                )
+                source = source.hstack(common.select(list(mine)))
             queries.append(item.query(source, unit, near, trace))
         for policy, frame in zip(layer, pl.collect_all(queries), strict=True):
             key = policy.id

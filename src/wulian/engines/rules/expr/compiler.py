@@ -486,9 +486,12 @@ def exact_frame(
             size = 0 if low is None or high is None else int(max(abs(low), abs(high)) * power)
             if whole is not None:  # no value unknown: the integers already found
                 added.append(pl.Series(f"q.{name}", whole))
-            else:
-                ints = (pl.col(name).cast(pl.Float64) * float(power)).round().cast(pl.Int64)
-                added.append(ints.alias(f"q.{name}"))
+            else:  # each value checked whole (scale 0) or near a whole number below 2^48
+                # when scaled: rounded, then cast without the cast's range checks
+                ints = pl.col(name).cast(pl.Float64)
+                if scale:
+                    ints = (ints * float(power)).round()
+                added.append(ints.cast(pl.Int64, wrap_numerical=True).alias(f"q.{name}"))
             # k / 10^s == x was checked by the very division `shown` makes; + 0.0: −0.0 is
             # shown as 0.0, as k / 10^s gives it
             shown = pl.col(name).cast(pl.Float64) + 0.0
