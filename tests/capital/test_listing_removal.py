@@ -115,19 +115,27 @@ def test_the_page_removes_after_asking_and_refuses_others(world, zone, make_clie
         "csrf_token": token, "case_id": quoted, "reason": "误列入"})  # fmt: skip
     assert kept.status_code == 409
     assert "已在新三板挂牌" in kept.text
+    firm = world.scalar(sa.select(ListingCase.enterprise_id).where(ListingCase.id == case))
+    shown = f"{case}:{firm}"  # what the page's select sends: the case and its firm
+    assert f'<option value="{shown}">' in page.text
+    stale = client.post("/capital/listings/remove", data={
+        "csrf_token": token, "case_id": f"{case}:{firm + 1000}", "reason": "误列入"})  # fmt: skip
+    assert stale.status_code == 409  # a case that is not the firm the page showed: kept
+    assert cases(world) == 2
     gone = client.post("/capital/listings/remove", data={
-        "csrf_token": token, "case_id": case, "reason": "误列入"})  # fmt: skip
+        "csrf_token": token, "case_id": shown, "reason": "误列入"})  # fmt: skip
     assert gone.status_code == 303
     assert cases(world) == 1
     again = client.post("/capital/listings/remove", data={
-        "csrf_token": token, "case_id": case, "reason": "误列入"})  # fmt: skip
-    assert again.status_code == 404
+        "csrf_token": token, "case_id": shown, "reason": "误列入"})  # fmt: skip
+    assert again.status_code == 409
+    assert "所选企业已不在上市梯队中（已移出，或页面已过期）" in again.text
     tried = world.scalar(
         sa.select(sa.func.count())
         .select_from(AuditEntry)
         .where(AuditEntry.action == "capital.refused", AuditEntry.object_type == "capital_listings")
     )
-    assert tried == 3  # another office's, the quoted firm's and the second click's
+    assert tried == 4  # another office's, the quoted firm's, the stale form's, the second click's
 
 
 def test_a_neeq_firm_goes_on_through_the_innovation_tier_to_the_bse(world, zone):
@@ -161,3 +169,18 @@ def test_a_neeq_firm_goes_on_through_the_innovation_tier_to_the_bse(world, zone)
     row = world.scalar(sa.select(ListingCase).where(ListingCase.id == case))
     assert (row.stage, row.board, row.listed_on) == ("bse_registered", "neeq", dt.date(2024, 8, 1))
     assert stage_facts(world, zone.firm, "listing_listed") == {"2026": 0.0}
+
+
+def test_a_stage_reached_on_the_main_path_is_not_rewarded_again_on_the_bse_path(world, zone):
+    """辅导备案 (2025) for the main board, then 新三板 and the 北交所 path's 辅导备案 (2026): the
+    listing reward reads 辅导备案 once, in 2025; the 北交所 stage is recorded all the same."""
+    fin = zone.actor(world, "fin1")
+    case = add(world, fin, on=dt.date(2024, 1, 10))
+    move(world, fin, case, "shareholding", on=dt.date(2024, 3, 1))
+    move(world, fin, case, "tutoring", on=dt.date(2025, 2, 1))
+    move(world, fin, case, "neeq", on=dt.date(2025, 8, 1))
+    move(world, fin, case, "neeq_innovation", on=dt.date(2025, 11, 1))
+    move(world, fin, case, "bse_tutoring", on=dt.date(2026, 1, 15))
+    row = world.scalar(sa.select(ListingCase).where(ListingCase.id == case))
+    assert row.stage == "bse_tutoring"
+    assert stage_facts(world, zone.firm, "listing_tutoring") == {"2025": 1.0}

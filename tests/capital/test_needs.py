@@ -58,6 +58,7 @@ def test_a_firm_registers_its_own_need_and_sees_only_its_own(world, zone):
         ({"amount": "五百"}, "不是数字"),
         ({"purpose": " "}, "请填写资金用途"),
         ({"term_months": "0"}, "期限“0”应为 1–360 个月"),
+        ({"term_months": "²"}, "期限“²”应为 1–360 个月"),  # a digit, but not a number
         ({"deadline": dt.date(2026, 1, 1)}, "早于今天"),
         ({"firm": "上海外测电子有限公司"}, "不在园区内"),
         ({"firm": "不存在公司"}, "企业名录里没有“不存在公司”"),

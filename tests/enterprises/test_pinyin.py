@@ -82,3 +82,18 @@ def test_a_renamed_firm_is_matched_by_its_new_name(world):
         lambda s: read.ids_for_names(s, ["衢州新名材料有限公司", "衢州旧名材料有限公司"])
     )
     assert list(found) == ["衢州新名材料有限公司"]
+
+
+def test_a_name_that_also_folds_to_a_zone_firm_stands_for_no_outside_firm(world):
+    """A name typed without its company form (or with another) that folds to a zone firm and to
+    a firm outside the zone stands for neither when an outside firm is asked for: which one is
+    meant is unknown."""
+    from wulian.enterprises import read
+
+    world.enterprise("宁波甬芯电子有限公司", code=synthetic(41))
+    outside = world.enterprise("宁波甬芯电子股份有限公司", code=synthetic(42), in_zone=False)
+    world.enterprise("宁波远方电子股份有限公司", code=synthetic(43), in_zone=False)
+    typed = ["宁波甬芯电子", "宁波甬芯电子有限责任公司", "宁波远方电子有限公司"]
+    found = world.run(lambda s: read.ids_for_names(s, typed, in_zone=False))
+    assert outside not in found.values()
+    assert list(found) == ["宁波远方电子有限公司"]

@@ -55,6 +55,8 @@ def test_a_tie_is_checked_and_a_duplicate_or_a_suspect_amount_refused(world, map
         _create(world, "officer_a", zone_firm="园外浙隔膜有限公司")
     with pytest.raises(InvalidInput, match="“图谱正极有限公司”是园区企业"):
         _create(world, "officer_a", partner="图谱正极有限公司")
+    with pytest.raises(InvalidInput, match="“图谱正极有限责任公司”即园区企业“图谱正极有限公司”"):
+        _create(world, "officer_a", partner="图谱正极有限责任公司")  # the same firm, folded
     with pytest.raises(InvalidInput, match="没有统一社会信用代码为 91330800MA2ABCDE1X 的企业"):
         _create(world, "officer_a", partner="91330800MA2ABCDE1X")
     with pytest.raises(InvalidInput, match="913308007045678912”校验位不正确") as caught:

@@ -358,6 +358,33 @@ def test_the_office_reviews_people_apart_from_posts_and_the_read_is_audited(
     )
     assert entry.object_id == str(front)
     assert entry.after == {"state": "reviewed", "accepted": False}  # no codes: personal data
+    refusals = world.scalar(
+        sa.select(sa.func.count())
+        .select_from(AuditEntry)
+        .where(AuditEntry.action == "talent.refused")
+    )
+    assert refusals == 1  # the unknown code above was an attempt, recorded
+    # the same review sent again (a double click) is already done: nothing more is written
+    again = post_form(client, f"/talent/people/{front}/occupation", {"code": "2-02-29-04"},
+                      "/talent/occupations")  # fmt: skip
+    assert again.status_code == 303
+
+    def reviews(session):
+        return session.scalar(
+            sa.select(sa.func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.action == "talent.person_occupation_review")
+        )
+
+    assert world.run(reviews) == 1
+    # a code the firm entered itself is not the office's to replace
+    (own,) = _people(world, firm, (["接待来访"], "文秘"), code="2-02-10-03", first=61)
+    theirs = post_form(client, f"/talent/people/{own}/occupation", {"code": "2-02-29-04"},
+                       "/talent/occupations")  # fmt: skip
+    assert theirs.status_code == 409
+    assert "职业代码由企业自己填写，不在复核范围" in theirs.text
+    assert _person_state(world, own)[:2] == ("", "2-02-10-03")
+    assert world.run(reviews) == 1
     after = client.get("/talent/occupations").text
     assert f'id="person-review-{front}"' not in after
     assert f'id="review-{post}"' in after  # the post still waits

@@ -61,8 +61,12 @@ REWARD_METRICS: dict[str, str] = {
     "listed": "listing_listed",
     "neeq": "listing_neeq",
     "bse_tutoring": "listing_tutoring",  # the 北交所 path's 辅导备案 and 申报 are rewarded as such
+    # (once a firm: see SAME_REWARD)
     "bse_filing": "listing_filing",
 }
+# a stage of the 北交所 path and the main path's stage of the same reward: a firm that reached
+# it on the main path (and then went to 新三板) is not rewarded for it a second time
+SAME_REWARD = {"bse_tutoring": "tutoring", "bse_filing": "filing"}
 REWARD_POLICY = "listing_reward"  # the policy paying for the stages (payouts: per firm, year)
 REASON_MAX = 500
 BOARDS: dict[str, str] = {
@@ -163,6 +167,8 @@ def advance(
     case.stage_dates = {**case.stage_dates, to_stage: day.isoformat()}
     session.flush()
     metric = REWARD_METRICS.get(to_stage)
+    if SAME_REWARD.get(to_stage) in case.stage_dates:
+        metric = None  # rewarded once a firm: 辅导备案 or 申报 reached before on the main path
     if metric is not None:  # the stage as the policies read it: the listing reward's input
         facts.record(
             session, actor=actor, enterprise_id=case.enterprise_id, metric_key=metric,
@@ -378,13 +384,24 @@ def withdraw(
     return case
 
 
-def remove(session: Session, *, actor: Actor, case_id: int, reason: str) -> ListingCase:
+def remove(
+    session: Session, *, actor: Actor, case_id: int, reason: str, firm: int | None = None
+) -> ListingCase:
     """Take a firm off the pipeline (put on it by mistake), with a reason: its stage records go
     and the registry facts of its stages are set to 0 for their years (not reached). A firm
     listed or quoted on 新三板 is refused (its 上市 or 挂牌 is withdrawn first if it was
-    recorded by mistake), and so is a firm with a stage whose listing reward was paid."""
+    recorded by mistake), and so is a firm with a stage whose listing reward was paid. firm:
+    the firm the page showed for case_id; a case gone since (a second click) or now another
+    firm's is refused, never removed."""
     service.require_write(session, actor)
     why = _reason(reason, "移出上市梯队")
+    if firm is not None:
+        shown = session.get(ListingCase, case_id, with_for_update=True)
+        if shown is None or shown.enterprise_id != firm:
+            raise Conflict(
+                "所选企业已不在上市梯队中（已移出，或页面已过期），请刷新页面后再试",
+                field="case_id",
+            )
     case = _case(session, case_id)
     if case.stage == "listed" or case.stage in QUOTED:
         done = "已上市" if case.stage == "listed" else "已在新三板挂牌"

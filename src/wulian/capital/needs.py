@@ -81,7 +81,7 @@ def _term(text: str | int | None) -> int | None:
     term = str(text or "").strip().removesuffix("个月").removesuffix("月").strip()
     if not term:
         return None
-    if not term.isdigit() or not 1 <= int(term) <= 360:
+    if not (term.isascii() and term.isdigit()) or not 1 <= int(term) <= 360:
         raise InvalidInput(f"期限“{text}”应为 1–360 个月", field="term_months", value=str(text))
     return int(term)
 

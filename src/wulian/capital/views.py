@@ -673,10 +673,15 @@ def listing_remove(request: Request, db: DB, actor: CurrentActor, form: FormFiel
     values = _values(form)
     case_id = None
     try:
-        case_id = _int_or_none(values.get("case_id", ""), "case_id", "上市梯队企业")
+        # "编号:企业编号": the case and the firm the page showed (a second click removes nothing)
+        chosen, _, shown = values.get("case_id", "").partition(":")
+        case_id = _int_or_none(chosen, "case_id", "上市梯队企业")
         if case_id is None:
             raise InvalidInput("请选择企业", field="case_id")
-        listings.remove(db, actor=actor, case_id=case_id, reason=values.get("reason", ""))
+        firm = _int_or_none(shown, "case_id", "上市梯队企业") if shown else None
+        listings.remove(
+            db, actor=actor, case_id=case_id, reason=values.get("reason", ""), firm=firm
+        )
     except WulianError as error:
         return _listings_failure(request, db, actor, error, "移出上市梯队", values, case_id)
     return RedirectResponse("/capital/listings?removed=1", status_code=303)

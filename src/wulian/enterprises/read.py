@@ -224,26 +224,30 @@ def exists(session: Session, enterprise_id: int) -> bool:
 def ids_for_names(
     session: Session, names: Iterable[str], *, in_zone: bool | None = None
 ) -> dict[str, int]:
-    """Each name → the id of the one registered firm (in or outside the zone, when asked) whose
-    name folds to the same key as it (`names.name_key`: width, spaces, brackets and the
-    company-form suffix 有限公司 / 有限责任公司 … do not count); a name that folds to no firm,
-    or to several, is left out."""
+    """Each name → the id of the one registered firm whose name folds to the same key as it
+    (`names.name_key`: width, spaces, brackets and the company-form suffix 有限公司 /
+    有限责任公司 … do not count), when that firm is in (or outside) the zone as asked; a name
+    that folds to no firm, or to several (wherever they are: which one is meant is unknown), is
+    left out."""
     wanted: dict[str, list[str]] = {}
     for name in names:
         key = name_key(name)
         if key:
             wanted.setdefault(key, []).append(name)
-    found: dict[str, list[int]] = {}
+    found: dict[str, list[tuple[int, bool]]] = {}
     keys = sorted(wanted)
     for start in range(0, len(keys), 1000):
-        query = sa.select(Enterprise.name_key, Enterprise.id).where(
+        query = sa.select(Enterprise.name_key, Enterprise.id, Enterprise.in_zone).where(
             Enterprise.name_key.in_(keys[start : start + 1000])
         )
-        if in_zone is not None:
-            query = query.where(Enterprise.in_zone == in_zone)
-        for key, enterprise_id in session.execute(query):
-            found.setdefault(str(key), []).append(int(enterprise_id))
-    return {name: ids[0] for key, ids in found.items() if len(ids) == 1 for name in wanted[key]}
+        for key, enterprise_id, zone in session.execute(query):
+            found.setdefault(str(key), []).append((int(enterprise_id), bool(zone)))
+    return {
+        name: ids[0][0]
+        for key, ids in found.items()
+        if len(ids) == 1 and (in_zone is None or ids[0][1] == in_zone)
+        for name in wanted[key]
+    }
 
 
 def ids_named(session: Session, text: str, *, ids: Iterable[int] | None = None) -> set[int]:

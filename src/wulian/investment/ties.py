@@ -253,6 +253,14 @@ def _partner(session: Session, actor: Actor, text: str) -> tuple[str, read.Firm 
         raise InvalidInput(
             f"企业名录里没有编号为 {partner_text} 的企业", field="partner", value=partner_text
         )
+    if partner is None:  # a name: one the registry folds to a zone firm is that firm
+        zone = read.ids_for_names(session, [partner_text], in_zone=True).get(partner_text)
+        if zone is not None:
+            name = read.names(session, {zone}).get(zone, partner_text)
+            raise InvalidInput(
+                f"“{partner_text}”即园区企业“{name}”；链上往来记录园区企业与园区外企业的购销",
+                field="partner", value=partner_text,
+            )  # fmt: skip
     return partner_text, partner
 
 

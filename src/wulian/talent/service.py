@@ -1108,6 +1108,9 @@ def review_person_occupation(
     if not code.strip():
         raise InvalidInput("请选择职业代码", field="code")
     checked = occupations.check(code, table, field="code")
+    session.refresh(person, with_for_update=True)  # one review at a time
+    if not _reviewable(person.suggestion_state, person.occupation_code, checked):
+        return person
     before = person.suggestion_state
     person.occupation_code = checked
     person.suggestion_state = "reviewed"
@@ -1132,6 +1135,15 @@ def count_suggestions(session: Session) -> dict[str, int]:
     return {str(state): int(n) for state, n in rows}
 
 
+def _reviewable(state: str, current: str | None, code: str | None) -> bool:
+    """Whether the office's review of an occupation (state, current code) to code is to be
+    written: a code the firm entered itself is not the office's to replace (Conflict); the same
+    review sent again (a double click) is already done (False: nothing written, no audit)."""
+    if state == "":
+        raise Conflict("职业代码由企业自己填写，不在复核范围；如需更正，请企业修改", field="code")
+    return not (state == "reviewed" and current == code)
+
+
 def review_occupation(
     session: Session, *, actor: Actor, post_id: int, code: str,
     table: Mapping[str, str] | None,
@@ -1146,12 +1158,14 @@ def review_occupation(
             "尚未载入职业分类大典（2022），不能复核职业代码：请系统管理员先导入职业分类表",
             field="code",
         )
-    post = session.get(Post, post_id)
+    post = session.get(Post, post_id, with_for_update=True)  # one review at a time
     if post is None:
         raise NotFound("没有这个岗位")
     if not code.strip():
         raise InvalidInput("请选择职业代码", field="code")
     checked = occupations.check(code, table, field="code")
+    if not _reviewable(post.suggestion_state, post.occupation_code, checked):
+        return post
     before = {"occupation_code": post.occupation_code, "state": post.suggestion_state}
     post.occupation_code = checked
     post.suggestion_state = "reviewed"

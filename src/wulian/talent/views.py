@@ -584,7 +584,7 @@ def evaluation_spec_form_save(
         _refused(db, actor, "修改七维人才评价方案", error, None)
         raise
     except WulianError as error:
-        db.rollback()
+        _refused(db, actor, "修改七维人才评价方案", error, None)
         context = _spec_form_context(db, actor, spec_id, fields) | {"error": error}
         return render(request, "talent/spec_form.html", context, status_code=error.status)
     return RedirectResponse(f"/talent/evaluation/specs/{row.id}?saved=1", status_code=303)
@@ -772,7 +772,7 @@ def occupation_review(
         _refused(db, actor, "复核岗位职业代码", error, post_id)
         raise
     except WulianError as error:
-        db.rollback()
+        _refused(db, actor, "复核岗位职业代码", error, post_id)
         context = _occupations_context(request, db, actor) | {"error": error}
         return render(request, "talent/occupations.html", context, status_code=error.status)
     return RedirectResponse(f"/talent/occupations?reviewed={post_id}", status_code=303)
@@ -792,7 +792,7 @@ def person_occupation_review(
         _refused(db, actor, "复核人员职业代码", error, person_id)
         raise
     except WulianError as error:
-        db.rollback()
+        _refused(db, actor, "复核人员职业代码", error, person_id)
         context = _occupations_context(request, db, actor) | {"error": error}
         return render(request, "talent/occupations.html", context, status_code=error.status)
     return RedirectResponse(f"/talent/occupations?reviewed_person={person_id}", status_code=303)
