@@ -184,3 +184,22 @@ def test_a_stage_reached_on_the_main_path_is_not_rewarded_again_on_the_bse_path(
     row = world.scalar(sa.select(ListingCase).where(ListingCase.id == case))
     assert row.stage == "bse_tutoring"
     assert stage_facts(world, zone.firm, "listing_tutoring") == {"2025": 1.0}
+
+
+def test_a_bse_listing_waits_for_twelve_months_on_neeq(world, zone):
+    fin = zone.actor(world, "fin1")
+    case = add(world, fin, on=dt.date(2025, 1, 10))
+    move(world, fin, case, "shareholding", on=dt.date(2025, 2, 1))
+    move(world, fin, case, "neeq", on=dt.date(2025, 3, 1))
+    day = dt.date(2025, 4, 1)
+    for stage in ("neeq_innovation", "bse_tutoring", "bse_filing", "bse_review", "bse_registered"):
+        move(world, fin, case, stage, on=day)
+        day += dt.timedelta(days=30)
+    with pytest.raises(
+        InvalidInput,
+        match="于 2025-03-01 在新三板挂牌，在北交所上市须连续挂牌满十二个月（2026-03-01 起）",
+    ):
+        move(world, fin, case, "listed", on=dt.date(2026, 2, 28))
+    move(world, fin, case, "listed", on=dt.date(2026, 3, 1))
+    row = world.scalar(sa.select(ListingCase).where(ListingCase.id == case))
+    assert (row.stage, row.board) == ("listed", "bse")

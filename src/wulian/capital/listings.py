@@ -153,6 +153,14 @@ def advance(
                 field="board", value=board,
             )  # fmt: skip
         if to_stage == "listed":
+            quoted = case.stage_dates.get("neeq")
+            due = _year_after(dt.date.fromisoformat(quoted)) if quoted else None
+            if due is not None and day < due:
+                raise InvalidInput(
+                    f"“{case.firm_name}”于 {quoted} 在新三板挂牌，在北交所上市须连续挂牌满十二个月"
+                    f"（{due} 起）",
+                    field="on", value=day.isoformat(),
+                )  # fmt: skip
             case.board = "bse"
     else:
         if board:
@@ -176,6 +184,14 @@ def advance(
             note=f"上市梯队：{STAGES[to_stage]}（{day.isoformat()}）",
         )  # fmt: skip
     return case
+
+
+def _year_after(day: dt.date) -> dt.date:
+    """The same day a year later (29 February: 1 March)."""
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:
+        return dt.date(day.year + 1, 3, 1)
 
 
 def _case(session: Session, case_id: int) -> ListingCase:
