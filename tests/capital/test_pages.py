@@ -105,6 +105,10 @@ def test_a_firm_user_sees_only_its_own_page(world, zone, make_client):
     own = client.get(f"/capital/firms/{zone.firm}")
     assert own.status_code == 200
     assert "衢州产业母基金" in own.text
+    title = own.text.split("<title>")[1].split("</title>")[0]
+    assert title.startswith("衢州")
+    assert "：企业融资 · " in title  # the name only, no tables
+    assert own.text.count('id="firm-needs"') == 1
     assert client.get(f"/capital/firms/{zone.firm_b}").status_code == 403
     assert "我的融资" in client.get("/").text
 

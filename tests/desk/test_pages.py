@@ -158,9 +158,23 @@ def test_leaders_read_statistics_and_export(make_client, world, desk):
     assert book.status_code == 200
     sheets = CalamineWorkbook.from_filelike(io.BytesIO(book.content)).sheet_names
     assert sheets == ["按类别", "按产业链", "按区域", "按承办部门", "月度趋势", "超期清单"]
+    assert "统计范围：全部诉求" in page.text
+    # a handling department sees the figures of the requests it was assigned, and says so
     land = make_client()
     login(land, "land1")
-    assert land.get("/desk/stats").status_code == 403
+    own = land.get("/desk/stats")
+    assert own.status_code == 200
+    assert "统计范围：本部门承办的诉求（" in own.text
+    total = re.compile(r'诉求总数</div>\s*<div class="stat-value">(\d+)</div>')
+    submitted = world.scalar(sa.select(sa.func.count()).select_from(DeskRequest))
+    assert submitted > 0
+    assert total.search(page.text).group(1) == str(submitted)
+    assert total.search(own.text).group(1) == "0"  # none was assigned to it
+    # the cockpit's desk module is the zone's: not shown with a department's share
+    assert 'id="cockpit-desk"' in leader.get("/cockpit").text
+    cockpit = land.get("/cockpit")
+    assert cockpit.status_code == 200
+    assert 'id="cockpit-desk"' not in cockpit.text
     assert firm.get("/desk/stats").status_code == 403
 
 

@@ -26,7 +26,7 @@ from wulian.core.db import utcnow
 from wulian.core.errors import PermissionDenied
 from wulian.core.permissions import Actor
 from wulian.core.xlsx import ListWorkbook
-from wulian.desk import service
+from wulian.desk import access, service
 from wulian.desk.models import DeskRequest
 from wulian.engines.classify import text as classify_text
 from wulian.enterprises import read
@@ -81,6 +81,8 @@ class Overview:
     overdue_list: list[DeskRequest]
     since: dt.date | None
     until: dt.date | None
+    scope: str = "全部诉求"  # or the departments whose requests these are
+    complete: bool = True  # every request (False: a handling department's own)
 
 
 def _ratio(part: int, whole: int) -> float | None:
@@ -97,9 +99,9 @@ def overview(
 ) -> Overview:
     """The desk's figures over requests submitted between since and until (inclusive)."""
     _, spec = service.current(session)
-    _require_all(session, actor)
+    reach = _reach(session, actor)
     now = now or utcnow()
-    query = sa.select(DeskRequest)
+    query = access.visible(sa.select(DeskRequest), reach)
     if since is not None:
         start = dt.datetime.combine(since, dt.time(), tzinfo=CHINA_TIME)
         query = query.where(DeskRequest.created_at >= start)
@@ -211,16 +213,32 @@ def overview(
         overdue_list=overdue_list,
         since=since,
         until=until,
+        scope=_scope(session, reach),
+        complete=reach.all,
     )
 
 
-def _require_all(session: Session, actor: Actor) -> None:
-    """Statistics cover every request: leaders, analysts, the dispatching and supervising
-    offices and administrators."""
+def _reach(session: Session, actor: Actor) -> service.Reach:
+    """Whose requests actor's statistics cover: every request for leaders, analysts, the
+    dispatching and supervising offices and administrators; a handling department's own
+    (those it was assigned); nobody else's."""
     service.staff_only(actor)
     _, spec = service.current(session)
-    if not service.reach(session, actor, spec).all:
-        raise PermissionDenied("诉求统计仅向领导、分析员、受理部门和督办部门开放")
+    reach = service.reach(session, actor, spec)
+    if not reach.all and not reach.departments:
+        raise PermissionDenied("诉求统计仅向领导、分析员、受理部门、督办部门和承办部门开放")
+    return reach
+
+
+def _scope(session: Session, reach: service.Reach) -> str:
+    if reach.all:
+        return "全部诉求"
+    names = service.department_names(session)
+    return (
+        "本部门承办的诉求（"
+        + "、".join(names.get(d, str(d)) for d in sorted(reach.departments))
+        + "）"
+    )
 
 
 def _chain_names(session: Session) -> dict[str, str]:
@@ -236,11 +254,12 @@ def _percent(value: float | None) -> str:
 def export_xlsx(session: Session, *, actor: Actor, figures: Overview) -> bytes:
     """The overview as a workbook: one sheet per breakdown, the monthly trend and the overdue
     list, with Chinese headers."""
-    _require_all(session, actor)
+    _reach(session, actor)
     period = f"{figures.since or '开始'} 至 {figures.until or '今'}"
     book = ListWorkbook()
     notice = (
-        f"统计区间：{period}；诉求 {figures.total} 件，办结率 {_percent(figures.closure_rate)}，"
+        f"统计范围：{figures.scope}；统计区间：{period}；诉求 {figures.total} 件，"
+        f"办结率 {_percent(figures.closure_rate)}，"
         f"按时办结率 {_percent(figures.on_time_rate)}，满意率 {_percent(figures.satisfaction_rate)}"
         f"（{figures.rated} 件已评价）。"
     )

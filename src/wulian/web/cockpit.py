@@ -56,13 +56,20 @@ def _may(read: Callable[[], T]) -> T | None:
         return None
 
 
+def _whole_desk(figures: desk_stats.Overview) -> desk_stats.Overview:
+    """The zone's desk figures: a handling department's own share is not the zone's."""
+    if not figures.complete:
+        raise PermissionDenied("驾驶舱的诉求统计只对能看全部诉求的读者显示")
+    return figures
+
+
 def build(session: Session, *, actor: Actor, now: dt.datetime | None = None) -> Cockpit:
     figures = Cockpit(
         chains=_may(lambda: chains_service.states(session, actor=actor)),
         innovation=_may(lambda: innovation_service.published_summary(session, actor=actor)),
         landuse=_may(lambda: landuse_service.published_counts(session, actor=actor)),
         payouts=_may(lambda: policy_service.payout_years(session, actor=actor)),
-        desk=_may(lambda: desk_stats.overview(session, actor=actor, now=now)),
+        desk=_may(lambda: _whole_desk(desk_stats.overview(session, actor=actor, now=now))),
         trends=_may(lambda: chains_service.trends(session, actor=actor)),
         capital=_may(lambda: capital_service.chain_capital(session, actor=actor)),
         capital_registers=_may(lambda: capital_service.registers(session, actor=actor)),

@@ -72,7 +72,8 @@ CHAIN_MODULES: dict[str, list[tuple[str, str | None]]] = {
     "industry": [
         ("产业链图谱（上中下游环节、链上企业）", "/atlas"),
         ("链主企业与“N个一”工作清单", "/atlas"),
-        ("强链、补链、延链与招商目标", "/atlas"),
+        ("强链、补链、延链与招商图谱", "/investment/atlas"),
+        ("招商项目库", "/investment"),
         ("企业归链复核", "/atlas/review"),
         ("亩均效益评价（A/B/C/D 分类）", "/landuse"),
     ],
@@ -82,12 +83,16 @@ CHAIN_MODULES: dict[str, list[tuple[str, str | None]]] = {
         ("企业名录与科技标签", "/enterprises"),
     ],
     "talent": [
-        ("人才需求与供给匹配", None),
-        ("企业自主认定人才", None),
+        ("产业人才地图：需求、供给、紧缺指数", "/talent/map"),
+        ("人才需求与供给匹配、人才周", "/talent/events"),
+        ("企业自主认定人才与七维评价", "/talent/authorisations"),
+        ("人才项目：申报、评审、资助", "/talent/programmes"),
     ],
     "capital": [
-        ("产业基金与金融产品", None),
-        ("创新积分贷、知识价值信用评价", None),
+        ("产业基金与以投促引", "/capital"),
+        ("金融产品与一企一策", "/capital/products"),
+        ("创新积分贷、知识价值信用评价", "/capital/credit"),
+        ("银企对接与上市梯队", "/capital/events"),
     ],
     "service": [
         ("企呼我应：诉求受理、交办、办结、评价", "/desk"),
