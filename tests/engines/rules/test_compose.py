@@ -404,3 +404,39 @@ def test_variants_evaluated_together_give_what_each_gives_alone() -> None:
         alone = evaluate([load(texts["v1"], "v1.yaml")], frame, period=2024, trace=trace)
         assert both.frames["v1"].equals(alone.frames["v1"], null_equal=True)
     assert both.frames["base"]["overflow"].to_list() == [False, False, False, True, False, False]
+
+
+def test_one_loaded_set_evaluated_by_several_threads_at_once_gives_one_result() -> None:
+    """Requests evaluate the same loaded policies at the same time: the kept plans and shared
+    items (caches of the process) serve them all, each thread getting the single-thread
+    result."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    texts = {
+        "base": SHARING,
+        "v1": SHARING.replace("id: base", "id: v1").replace("value: 20}", "value: 30}"),
+        "v2": SHARING.replace("id: base", "id: v2").replace("min: 0.03", "min: 0.04"),
+    }
+    policies = load_set([(t, f"{k}.yaml") for k, t in texts.items()])
+    frames = [
+        pl.DataFrame(
+            {
+                "id": [f"{k}-{i}" for i in range(40)],
+                "x": [float(i * k % 60) for i in range(40)],
+                "y": [100.0 + i for i in range(40)],
+                "w": [1.0 + (i % 3) for i in range(40)],
+                "flag": [i % 2 == 0 for i in range(40)],
+                "z": list(range(40)),
+            }
+        )
+        for k in (1, 3, 7)
+    ]
+    expected = [evaluate(policies, f, period=2024).long() for f in frames]
+
+    def run(i: int) -> pl.DataFrame:
+        return evaluate(policies, frames[i % 3], period=2024, trace=i % 2 == 1).long()
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(run, range(24)))
+    for i, got in enumerate(results):
+        assert got.equals(expected[i % 3], null_equal=True), i

@@ -18,6 +18,7 @@ import dataclasses
 import datetime as dt
 import functools
 import operator
+import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -226,6 +227,7 @@ def _numeric_items(policy: Policy) -> list[tuple[str, expr.Node]]:
 
 _SHARES_KEPT = 8
 _shares: OrderedDict[Any, tuple[_Recipe, list[str], dict[Any, _Shared]]] = OrderedDict()
+_shares_lock = threading.Lock()  # evaluations of several requests share the caches
 
 
 def _share(items: Sequence[_Compiled], data: pl.DataFrame) -> pl.DataFrame | None:
@@ -258,7 +260,10 @@ def _share(items: Sequence[_Compiled], data: pl.DataFrame) -> pl.DataFrame | Non
         )
     )
     cache_key = (order, numbers, items[0].constants["period"])
-    found = _shares.get(cache_key)
+    with _shares_lock:
+        found = _shares.get(cache_key)
+        if found is not None:
+            _shares.move_to_end(cache_key)
     if found is None:
         recipe = _Recipe()
         names: list[str] = []
@@ -292,11 +297,10 @@ def _share(items: Sequence[_Compiled], data: pl.DataFrame) -> pl.DataFrame | Non
                 built[form] = _Shared(name, span, check)
             count = compiler.count
         found = (recipe, names, built)
-        _shares[cache_key] = found
-        while len(_shares) > _SHARES_KEPT:
-            _shares.popitem(last=False)
-    else:
-        _shares.move_to_end(cache_key)
+        with _shares_lock:
+            _shares[cache_key] = found
+            while len(_shares) > _SHARES_KEPT:
+                _shares.popitem(last=False)
     recipe, names, built = found
     for item in items:
         item.shared = {key: built[form] for key, _, form in forms[item.policy.id] if form in built}
@@ -444,18 +448,20 @@ class _Compiled:
             tuple((k, v.name, v.check) for k, v in self.shared.items()) if points else (),
         )
         plans = self.policy.plans
-        found: _Plan | None = plans.get(key)
+        with _shares_lock:  # a policy loaded once may be evaluated by several requests
+            found: _Plan | None = plans.get(key)
+            if found is not None:
+                plans.move_to_end(key)
         if found is None:
             bounds: dict[str, tuple[Fraction | None, Fraction | None, int]] = {}
             recipe, columns = self.stage(
                 self.compiler(points), _Recipe(), unit, near, trace, bounds
             )
             found = _Plan(recipe, columns, bounds)
-            plans[key] = found
-            while len(plans) > _PLANS_KEPT:
-                plans.popitem(last=False)
-        else:
-            plans.move_to_end(key)
+            with _shares_lock:
+                plans[key] = found
+                while len(plans) > _PLANS_KEPT:
+                    plans.popitem(last=False)
         self.merge(found.bounds)
         return found
 
