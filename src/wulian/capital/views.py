@@ -917,11 +917,8 @@ def need_from_desk(request: Request, db: DB, actor: CurrentActor, form: FormFiel
     values = _values(form)
     unread = forms.Problems()
     try:
-        request_id = unread.check(
-            lambda: _int_or_none(values.get("request_id", ""), "request_id", "诉求编号")
-        )
         needs.from_desk(
-            db, actor=actor, today=today_of(request), request_id=request_id,
+            db, actor=actor, today=today_of(request), request_id=values.get("request_id", ""),
             term_months=values.get("term_months", ""), collateral=values.get("collateral", ""),
             deadline=unread.check(lambda: parse_day(values.get("deadline", ""), field="deadline")),
             unread=unread.errors,
