@@ -576,6 +576,7 @@ def _listings_context(db: Session, actor: Actor, request: Request) -> dict[str, 
         "actor": actor, "cases": listings.cases(db, actor=actor),
         "counts": listings.counts(db, actor=actor, today=today), "stages": listings.STAGES,
         "boards": listings.BOARDS, "allowed_next": listings.allowed_next,
+        "bse_path": listings.BSE_PATH,  # quoted on 新三板: the board can only be 北交所
         "quoted_stages": ("listed", *listings.QUOTED),
         "can_write": service.may_write(db, actor), "today": today, "error": None, "form": {},
     }  # fmt: skip
