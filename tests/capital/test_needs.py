@@ -84,17 +84,27 @@ def test_a_desk_financing_request_becomes_a_linked_need_once(world, zone):
 
     request_id = world.run(submit)
     fin = zone.actor(world, "fin1")
-    with pytest.raises(PermissionDenied):  # not yet handed to the finance office
-        world.run(lambda s: needs.from_desk(s, actor=fin, today=TODAY, request_id=request_id))
+    tracking = world.run(lambda s: desk.get_or_raise(s, actor=SYSTEM, request_id=request_id)
+                         .tracking_no)  # fmt: skip
+    with pytest.raises(InvalidInput, match=f"^诉求 {tracking} 未分派给金融办"):  # not yet handed
+        world.run(lambda s: needs.from_desk(s, actor=fin, today=TODAY, request_id=tracking))
     for step in (desk.Command("accept"), desk.Command("assign", department="finance")):
         world.run(lambda s, step=step: desk.act(s, actor=SYSTEM, request_id=request_id, step=step))
-    made = world.run(lambda s: needs.from_desk(s, actor=fin, today=TODAY, request_id=request_id,
+    made = world.run(lambda s: needs.from_desk(s, actor=fin, today=TODAY,
+                                               request_id=f" {tracking.lower()} ",
                                                collateral="专利质押").id)  # fmt: skip
     row = world.run(lambda s: s.get(FinancingNeed, made))
     assert (row.amount_yuan, row.purpose, row.source) == (8_000_000, "流动资金", "desk")
     assert row.desk_request_id == request_id
-    with pytest.raises(Conflict, match="已登记为融资需求"):
-        world.run(lambda s: needs.from_desk(s, actor=fin, today=TODAY, request_id=request_id))
+    for typed in (tracking, str(request_id), request_id):  # the internal number works too
+        with pytest.raises(Conflict, match=f"诉求 {tracking} 已登记为融资需求 {made}"):
+            world.run(lambda s, typed=typed: needs.from_desk(s, actor=fin, today=TODAY,
+                                                             request_id=typed))  # fmt: skip
+    for typed, words in (("QH99999999999", "没有编号为 QH99999999999 的诉求"),
+                         ("第4件", "诉求编号“第4件”无效：请填写受理编号")):  # fmt: skip
+        with pytest.raises(InvalidInput, match=words):
+            world.run(lambda s, typed=typed: needs.from_desk(s, actor=fin, today=TODAY,
+                                                             request_id=typed))  # fmt: skip
     other = world.run(lambda s: submit(s, category="power", attributes={"capacity_kva": 400}))
     for step in (desk.Command("accept"), desk.Command("assign", department="finance")):
         world.run(lambda s, step=step: desk.act(s, actor=SYSTEM, request_id=other, step=step))
@@ -182,3 +192,39 @@ def test_a_firm_user_who_must_change_the_password_first_cannot_register_a_need(w
     with pytest.raises(PasswordChangeRequired):
         need(world, zone.actor(world, "firm_new"), firm="", amount="300")
     assert count(world) == 0
+
+
+def test_the_needs_page_takes_the_request_number_users_see(world, zone, make_client):
+    """The officer types the 受理编号 shown on the desk (QH…); one not handed to 金融办 is named
+    with the form kept (not a 403 page), and the refused attempt is recorded."""
+    from tests.capital.test_form_problems import refusals
+    from tests.capital.test_pages import signed_in
+    from tests.conftest import page_csrf
+
+    world.run(lambda s: desk.install_shipped(s, actor=SYSTEM))
+    firm_user = zone.actor(world, "firm_user")
+    request_id, tracking = world.run(lambda s: (lambda r: (r.id, r.tracking_no))(desk.submit(
+        s, actor=firm_user, title="扩产需要流动资金贷款", category="financing",
+        description="订单增加，需要 3800 万元流动资金贷款。",
+        attributes={"amount_wan": 3800, "purpose": "流动资金"})))  # fmt: skip
+    client = signed_in(make_client, "fin1")
+    token = page_csrf(client, "/capital/needs")
+    form = {"csrf_token": token, "request_id": tracking, "term_months": "12",
+            "collateral": "专利质押"}  # fmt: skip
+    page = client.post("/capital/needs/from-desk", data=form)
+    assert page.status_code == 422
+    assert f"诉求 {tracking} 未分派给金融办" in page.text
+    assert f'value="{tracking}"' in page.text
+    assert 'value="专利质押"' in page.text
+    assert count(world) == 0
+    assert refusals(world) == 1
+    for step in (desk.Command("accept"), desk.Command("assign", department="finance")):
+        world.run(lambda s, step=step: desk.act(s, actor=SYSTEM, request_id=request_id, step=step))
+    made = client.post("/capital/needs/from-desk", data=form)
+    assert made.status_code == 303
+    row = world.scalar(sa.select(FinancingNeed))
+    assert (row.desk_request_id, row.amount_yuan, row.term_months) == (request_id, 38_000_000, 12)
+    again = client.post("/capital/needs/from-desk", data=form | {"request_id": str(request_id)})
+    assert again.status_code == 409
+    assert f"诉求 {tracking} 已登记为融资需求 {row.id}" in again.text
+    assert count(world) == 1

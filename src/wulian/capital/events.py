@@ -216,15 +216,17 @@ def record(
                 )
             granted = loan.granted_yuan if granted is None else granted
             disbursed = loan.disbursed_yuan if disbursed is None else disbursed
-    if amounts_read:
-        if not data.intention and (granted is not None or disbursed is not None):
-            found.add(
-                InvalidInput(
-                    "选了“无意向”，却填了授信或放款金额：有授信的请选“有意向”，无意向的请清空金额",
-                    field="intention",
-                    value="无",
-                )
+    typed = any(str(t).strip() for t in (data.granted_wan, data.disbursed_wan) if t is not None)
+    if not data.intention and (typed or granted is not None or disbursed is not None):
+        # named with the amounts' own problems: an amount typed at all conflicts with 无意向
+        found.add(
+            InvalidInput(
+                "选了“无意向”，却填了授信或放款金额：有授信的请选“有意向”，无意向的请清空金额",
+                field="intention",
+                value="无",
             )
+        )
+    if amounts_read:
         if disbursed is not None and granted is None:
             found.add(
                 InvalidInput(

@@ -37,7 +37,7 @@ def check_not_yuan(yuan: int | None, text: str | Decimal | None, unit: str, *, f
     typed where 万元 (or 亿元) was asked, naming what it would be in 元."""
     if yuan is None or yuan < LOAN_MAX_YI * 100_000_000:
         return
-    as_yuan = service.show(int(Decimal(str(text).replace(",", "").replace("，", ""))), "万元")
+    as_yuan = service.show(yuan // service.YUAN[unit], "万元")  # the number typed, read in 元
     raise InvalidInput(
         f"{label}“{text}”{unit}即 {service.show(yuan, '亿元')} 亿元，超过单笔 {LOAN_MAX_YI} 亿元，"
         f"疑似按元填写（按元即 {as_yuan} 万元），请核对单位",

@@ -12,9 +12,11 @@ other reading. Finance staff read every need; a firm reads its own.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -23,7 +25,14 @@ from wulian.capital import ledger, loans, service
 from wulian.capital.models import FinancingNeed
 from wulian.core import audit, forms, xlsx
 from wulian.core.db import utcnow
-from wulian.core.errors import Conflict, InvalidInput, NotFound, RowProblem, WulianError
+from wulian.core.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    RowProblem,
+    WulianError,
+)
 from wulian.core.permissions import Actor, Permission
 from wulian.core.tabular import EMPTY, read_table
 from wulian.desk import service as desk
@@ -38,6 +47,7 @@ STATUSES: dict[str, str] = {
 }
 SOURCES: dict[str, str] = {"form": "填报", "desk": "企呼我应", "import": "导入"}
 DESK_CATEGORY = "financing"  # the desk's 融资需求 category
+TRACKING_NO = re.compile(r"^QH\d{4,12}$")  # the desk's 受理编号 (QH + year + number)
 PURPOSE_MAX = 200
 REPEAT_WINDOW = dt.timedelta(minutes=10)  # the same need from the form again: a repeat
 
@@ -179,21 +189,48 @@ def create(
     return need
 
 
+def _desk_request(session: Session, actor: Actor, typed: str | int) -> Any:  # a DeskRequest
+    """The desk's request typed as its 受理编号 (QH…, as users see it) or its internal number,
+    read through the desk's service API. One that is not handed to the finance office is a
+    problem of the form (the officer sees it with the form kept), not a page refused."""
+    text = str(typed).strip()
+    number = forms.whole_number(text)
+    try:
+        if number is not None:
+            return desk.get_or_raise(session, actor=actor, request_id=number)
+        if TRACKING_NO.match(text.upper()):
+            return desk.get_by_tracking_or_raise(session, actor=actor, tracking_no=text)
+    except NotFound:
+        raise InvalidInput(f"没有编号为 {text} 的诉求", field="request_id", value=text) from None
+    except PermissionDenied:
+        raise InvalidInput(
+            f"诉求 {text.upper()} 未分派给金融办，金融办不能据此登记融资需求；"
+            "请先在企呼我应把它交办给金融办",
+            field="request_id", value=text,
+        ) from None  # fmt: skip
+    raise InvalidInput(
+        f"诉求编号“{text}”无效：请填写受理编号（如 QH20260000004）",
+        field="request_id", value=text,
+    )  # fmt: skip
+
+
 def from_desk(
-    session: Session, *, actor: Actor, today: dt.date, request_id: int | None,
+    session: Session, *, actor: Actor, today: dt.date, request_id: str | int | None,
     term_months: str = "", collateral: str = "", deadline: dt.date | None = None,
     unread: Iterable[WulianError] = (),
 ) -> FinancingNeed:  # fmt: skip
     """A need from a request of the desk's 融资需求 category, linked to it (its amount and
-    purpose are the request's attributes; once per request). The form's problems (the request,
-    the term, the day; unread: those the view could not read) are named at once."""
+    purpose are the request's attributes; once per request). request_id is the request's 受理编号
+    as users see it (QH…) or its internal number. The form's problems (the request, the term,
+    the day; unread: those the view could not read) are named at once."""
     service.require_write(session, actor)
     found = forms.Problems(unread)
-    if request_id is None and not found.has("request_id"):
+    if (request_id is None or not str(request_id).strip()) and not found.has("request_id"):
         found.add(InvalidInput("请填写诉求编号", field="request_id"))
     request = None
-    if request_id is not None:
-        request = desk.get_or_raise(session, actor=actor, request_id=request_id)
+    if request_id is not None and str(request_id).strip():
+        request = found.check(lambda: _desk_request(session, actor, request_id))
+    if request is not None:
         number = request.tracking_no or request.id
         taken = session.scalar(
             sa.select(FinancingNeed.id).where(FinancingNeed.desk_request_id == request.id)

@@ -15,6 +15,7 @@ money and whether it is counted committed or paid-in is the matrix's configurati
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -85,6 +86,8 @@ def parse_money(
     if unit not in YUAN:
         raise InvalidInput(f"金额单位应为亿元或万元，不能是“{unit}”", field=field, value=unit)
     raw = str(text).strip().replace(",", "").replace("，", "")
+    if isinstance(text, str):  # typed: a plain decimal, perhaps followed by the field's unit
+        raw = _typed_number(raw, text, unit, field=field, label=label)
     try:
         value = Decimal(raw)
     except InvalidOperation:
@@ -111,6 +114,37 @@ def parse_money(
     if yuan != yuan.to_integral_value():
         raise InvalidInput(f"{label}“{text}”{unit}精确到 1 元即可", field=field, value=str(text))
     return int(yuan)
+
+
+PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+EXPONENT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[eE][+-]?[0-9]+")
+# a unit typed after the number: the field's own (万/万元 in 万元, 亿/亿元 in 亿元) is taken off,
+# any other is refused naming the field's unit
+TYPED_UNIT = re.compile(r"(万亿元|万亿|千万元|千万|百万元|百万|千元|万元|亿元|万|亿|元)$")
+
+
+def _typed_number(raw: str, text: str, unit: str, *, field: str, label: str) -> str:
+    """The number of an amount typed in unit: a plain decimal (12.5, 1,200), with the field's
+    unit after it or not ("50万" where the unit is 万元); other units and exponent notation
+    ("1e3") are refused naming the field's unit."""
+    typed = TYPED_UNIT.search(raw)
+    if typed is not None:
+        number = raw[: typed.start()].strip()
+        if typed.group(1) not in (unit, unit[0]):
+            raise InvalidInput(
+                f"{label}“{text}”的单位不对：本栏按{unit}填写（如“{number or 50}”或"
+                f"“{number or 50}{unit}”），请换算成{unit}",
+                field=field, value=text,
+            )  # fmt: skip
+        raw = number
+    if EXPONENT.fullmatch(raw):
+        raise InvalidInput(
+            f"{label}“{text}”请写成普通数字（如 1000 或 12.5），不要用科学计数法（单位：{unit}）",
+            field=field, value=text,
+        )  # fmt: skip
+    if not PLAIN_NUMBER.fullmatch(raw):
+        raise InvalidInput(f"{label}“{text}”不是数字（单位：{unit}）", field=field, value=text)
+    return raw
 
 
 def show(yuan: int | None, unit: str = "亿元") -> str:

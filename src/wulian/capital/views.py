@@ -576,6 +576,7 @@ def _listings_context(db: Session, actor: Actor, request: Request) -> dict[str, 
         "actor": actor, "cases": listings.cases(db, actor=actor),
         "counts": listings.counts(db, actor=actor, today=today), "stages": listings.STAGES,
         "boards": listings.BOARDS, "allowed_next": listings.allowed_next,
+        "bse_path": listings.BSE_PATH,  # quoted on 新三板: the board can only be 北交所
         "quoted_stages": ("listed", *listings.QUOTED),
         "can_write": service.may_write(db, actor), "today": today, "error": None, "form": {},
     }  # fmt: skip
@@ -917,11 +918,8 @@ def need_from_desk(request: Request, db: DB, actor: CurrentActor, form: FormFiel
     values = _values(form)
     unread = forms.Problems()
     try:
-        request_id = unread.check(
-            lambda: _int_or_none(values.get("request_id", ""), "request_id", "诉求编号")
-        )
         needs.from_desk(
-            db, actor=actor, today=today_of(request), request_id=request_id,
+            db, actor=actor, today=today_of(request), request_id=values.get("request_id", ""),
             term_months=values.get("term_months", ""), collateral=values.get("collateral", ""),
             deadline=unread.check(lambda: parse_day(values.get("deadline", ""), field="deadline")),
             unread=unread.errors,

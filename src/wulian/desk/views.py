@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import replace
+from decimal import Decimal
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -306,6 +307,19 @@ def _find_firm(db: Session, text: str) -> int:
 # ---------------------------------------------------------------- one request
 
 
+def attribute_text(value: Any) -> str:
+    """An attribute's value as its page shows it: a number without a trailing .0 and with
+    thousands separators (3800.0 → 3,800; 1234.5 → 1,234.5), anything else as it is."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    if not number.is_finite():
+        return str(value)
+    if number == number.to_integral_value():
+        return f"{int(number):,}"
+    return f"{number.normalize():,f}"
+
+
 def _detail_context(db: Session, actor: Actor, request_id: int, **extra: Any) -> dict[str, Any]:
     item = service.get_or_raise(db, actor=actor, request_id=request_id)
     spec = service.config_of(db, item)
@@ -316,6 +330,7 @@ def _detail_context(db: Session, actor: Actor, request_id: int, **extra: Any) ->
         "actor": actor,
         "item": item,
         "spec": spec,
+        "attribute_text": attribute_text,
         "firm": firm,
         "events": service.events(db, actor=actor, request=item),
         "files": service.attachments(db, request=item),

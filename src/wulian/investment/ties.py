@@ -322,18 +322,45 @@ def _write(session: Session, actor: Actor, checked: Checked) -> SupplyTie:
     return tie
 
 
-def create(session: Session, *, actor: Actor, today: dt.date, data: TieInput) -> SupplyTie:
+FORM_FIELDS = ("zone_firm", "direction", "partner", "product", "amount_wan", "year", "source")
+
+
+def _unconfirmed(data: TieInput) -> InvalidInput | None:
+    """The problem of an amount that looks off by 10⁴ and is not confirmed, if any."""
+    if data.confirm_amount:
+        return None
+    try:
+        _, exact = _amount(data.amount_wan)
+    except InvalidInput:  # named as it is
+        return None
+    flag = amount_flag(exact) if exact is not None else None
+    if flag is None:
+        return None
+    return InvalidInput(
+        f"年往来金额{flag}；核对无误请勾选“金额已核对”后再保存",
+        field="amount_wan", value=data.amount_wan,
+    )  # fmt: skip
+
+
+def create(
+    session: Session, *, actor: Actor, today: dt.date, data: TieInput,
+    unread: Iterable[InvalidInput] = (),
+) -> SupplyTie:  # fmt: skip
     """Record one tie; a duplicate (same firms, direction, product and year) is refused, and so
-    is an amount that looks off by 10⁴ unless confirmed."""
+    is an amount that looks off by 10⁴ unless confirmed. Every problem is named at once, with
+    those the form could not read (unread: a year that is not a year)."""
     require_write(session, actor)
     checked = check_all(session, actor=actor, today=today, data=data)
+    problems: list[InvalidInput] = list(unread)
     if isinstance(checked, list):
-        raise forms.Problems(checked).error()
-    if checked.flag is not None:
-        raise InvalidInput(
-            f"年往来金额{checked.flag}；核对无误请勾选“金额已核对”后再保存",
-            field="amount_wan", value=data.amount_wan,
-        )  # fmt: skip
+        problems += checked
+    unconfirmed = _unconfirmed(data)
+    if unconfirmed is not None:  # named with the others, not only once they are fixed
+        problems.append(unconfirmed)
+    if problems or isinstance(checked, list):
+        order = {f: n for n, f in enumerate(FORM_FIELDS)}
+        problems.sort(key=lambda p: order.get(str(p.extra.get("field")), len(order)))
+        raise forms.Problems(problems).error()
     if _exists(session, checked):
         raise _duplicate(checked)
     return _write(session, actor, checked)

@@ -21,7 +21,7 @@ from wulian.core.deps import (
     today_of,
     xlsx_download,
 )
-from wulian.core.errors import PermissionDenied, WulianError
+from wulian.core.errors import InvalidInput, PermissionDenied, WulianError
 from wulian.core.permissions import Actor
 from wulian.core.uploads import Uploads
 from wulian.investment import schemas, service, ties
@@ -68,8 +68,9 @@ def ties_page(request: Request, db: DB, actor: CurrentActor, q: Words = "") -> R
 def tie_create(request: Request, db: DB, actor: CurrentActor, form: FormFields) -> Response:
     values = {k: str(form.get(k) or "") for k in FIELDS}
     values["confirm_amount"] = str(form.get("confirm_amount") or "")
+    unread = forms.Problems()  # a year that is not a year, named with the other problems
     try:
-        year = ties.year_of(values["year"])
+        year = unread.check(lambda: ties.year_of(values["year"]))
         ties.create(
             db, actor=actor, today=today_of(request),
             data=ties.TieInput(
@@ -78,6 +79,7 @@ def tie_create(request: Request, db: DB, actor: CurrentActor, form: FormFields) 
                 amount_wan=values["amount_wan"], source=values["source"],
                 year=year, confirm_amount=bool(values["confirm_amount"]),
             ),
+            unread=[e for e in unread.errors if isinstance(e, InvalidInput)],
         )  # fmt: skip
     except WulianError as error:
         _refused(db, actor, None, "登记链上往来", error)
