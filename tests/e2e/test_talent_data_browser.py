@@ -161,7 +161,13 @@ def test_the_office_reviews_a_persons_occupation_and_saves_the_seven_form(
     expect(page.get_by_label("专业技术职称的权重")).to_have_value("15")
     page.get_by_label("学历的权重").fill("15")
     page.get_by_role("button", name="保存为新版本").click()
+    summary = page.locator("#diff-summary")  # in words first, the raw diff folded below
+    expect(summary).to_contain_text("学历：权重 20 → 15")
+    expect(summary).to_contain_text("专业技术职称：权重 10 → 15")
     diff = page.locator("#diff")
+    expect(diff).to_be_hidden()
+    page.locator("#diff-raw summary").click()
+    expect(diff).to_be_visible()
     expect(diff.locator(".diff-add")).to_have_count(2)
     expect(diff.locator(".diff-del")).to_have_count(2)
     expect(diff.locator(".diff-add").first).to_contain_text("学历, parent: seven, weight: 15")
