@@ -145,7 +145,7 @@ def test_a_firm_recognises_a_talent_and_the_office_confirms(
     # ... and recognises a talent within its quota (40 staff × 5% = 2)
     page.goto(f"{live_server}/talent")
     expect(page.locator("#staff")).to_contain_text("3308**********0011")
-    expect(page.locator("#staff")).to_contain_text("20–50万元")  # 350,000 元 = 35 万元
+    expect(page.locator("#staff")).to_contain_text("20–50 万元")  # 350,000 元 = 35 万元
     row = page.locator("#staff tr", has_text="王晓明")
     evidence = "高级工程师；主持磷酸锰铁锂中试，授权发明专利 3 件"
     row.get_by_label("王晓明的认定依据").fill(evidence)

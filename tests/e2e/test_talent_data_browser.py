@@ -161,10 +161,63 @@ def test_the_office_reviews_a_persons_occupation_and_saves_the_seven_form(
     expect(page.get_by_label("专业技术职称的权重")).to_have_value("15")
     page.get_by_label("学历的权重").fill("15")
     page.get_by_role("button", name="保存为新版本").click()
+    summary = page.locator("#diff-summary")  # in words first, the raw diff folded below
+    expect(summary).to_contain_text("学历：权重 20 → 15")
+    expect(summary).to_contain_text("专业技术职称：权重 10 → 15")
     diff = page.locator("#diff")
+    expect(diff).to_be_hidden()
+    page.locator("#diff-raw summary").click()
+    expect(diff).to_be_visible()
     expect(diff.locator(".diff-add")).to_have_count(2)
     expect(diff.locator(".diff-del")).to_have_count(2)
     expect(diff.locator(".diff-add").first).to_contain_text("学历, parent: seven, weight: 15")
     sign_out(page)
     # the refused save answered 422 on purpose; nothing else failed or was blocked by the CSP
+    assert [e for e in errors if "status of 422" not in e] == []
+
+
+def test_the_office_corrects_a_suggestion_taken_automatically(page: Page, live_server, world):
+    """A post whose suggestion was taken without review is listed apart with the occupation's
+    name; a wrong code stays in the box with a message naming the post; a code typed with a
+    Chinese input method's full-width digits and dashes is read; the page says what was done and
+    the post page then names the occupation."""
+    firm = _zone(world)
+
+    def post(s):
+        item = service.create_post(
+            s, actor=SYSTEM,
+            data=service.NewPost(title="锂电池正极材料工艺工程师", openings=1, enterprise_id=firm),
+        )  # fmt: skip
+        item.suggestion_state = "suggested"
+        item.suggested_code = item.occupation_code = "2-02-10-03"
+        item.suggestion_score = 0.93
+        return item.id
+
+    post_id = world.run(post)
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    sign_in(page, live_server, "talent1")
+    page.goto(f"{live_server}/talent/posts/{post_id}")
+    expect(page.locator("#post-occupation")).to_contain_text("软件工程技术人员")
+    expect(page.locator("#post-occupation")).to_contain_text("自动采纳")
+    page.goto(f"{live_server}/talent/occupations")
+    row = page.locator(f"#taken-{post_id}")
+    expect(row).to_contain_text("软件工程技术人员")
+    expect(row).to_contain_text("93%")
+    row.get_by_label("另选代码").fill("2-02-99-99")
+    row.get_by_role("button", name="确定").click()
+    alert = page.locator("[role=alert]")
+    expect(alert).to_contain_text(f"岗位 {post_id}“锂电池正极材料工艺工程师”")
+    box = page.locator(f"#taken-{post_id}").get_by_label("另选代码")
+    expect(box).to_have_value("2-02-99-99")
+    expect(box).to_have_attribute("aria-invalid", "true")
+    box.fill("２－０２－２９－０３")
+    page.locator(f"#taken-{post_id}").get_by_role("button", name="确定").click()
+    expect(page.locator("#review-done")).to_contain_text("职业代码 2-02-29-03 电池材料工程技术人员")
+    expect(page.locator("#taken-posts")).to_contain_text("没有自动采纳的岗位建议")
+    page.goto(f"{live_server}/talent/posts/{post_id}")
+    expect(page.locator("#post-occupation")).to_contain_text("电池材料工程技术人员")
+    expect(page.locator("#post-occupation")).not_to_contain_text("自动采纳")
+    # the refused code answered 422 on purpose; nothing else failed or was blocked by the CSP
     assert [e for e in errors if "status of 422" not in e] == []

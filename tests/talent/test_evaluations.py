@@ -660,3 +660,96 @@ def test_the_salary_dimension_has_a_clean_name_and_older_results_stay_readable(
     form = client.get(f"/talent/evaluation/specs/{newest}/form")
     assert "<h2>年薪下限（万元）</h2>" in form.text
     assert "档次下限" not in form.text
+
+
+def test_the_lowest_salary_band_reads_as_the_band_not_a_floor_of_0(make_client, world, zone):
+    """Someone in the band 10 万元以下 is shown so on the person page (the 七维 row and the
+    catalogue's near miss), never as “年薪下限 0 万元”."""
+    low = person(
+        world, zone.actor(world, "firm_a_user"), name="孙低", identity_number=identity(21),
+        education="硕士", salary_yuan=60_000, consents=CONSENT, experience_years=3,
+        title_level="无职称", honour_level="none",
+    )  # fmt: skip
+    _run(world, zone)
+    client = make_client()
+    login(client, "talent_officer")
+    page = client.get(f"/talent/people?person={low}").text
+    dimensions = page.split('id="seven-dimensions"')[1].split("</table>")[0]
+    assert "<td>10 万元以下</td>" in dimensions
+    near = page.split('id="catalogue-near"')[1].split("</p>")[0]
+    assert "年薪档次 10 万元以下" in near
+    assert "下限 0 万元" not in page
+
+
+def test_the_version_page_says_in_words_what_changed(make_client, world, zone, staff):
+    """Above the raw diff (folded away for experts) the version page lists what changed in
+    plain Chinese: weights, a band's points, bands added."""
+    office = zone.actor(world, "talent_officer")
+    base = world.run(lambda s: evaluations.current_spec(s, actor=office))
+    fields = _form_fields(base.text)
+    fields |= {"weight_education_rank": "25", "weight_title_rank": "5"}
+    fields |= {"band_salary_floor_1_points": "50"}  # the second band: 40 → 50
+    fields |= {
+        "band_experience_years_4_below": "20",
+        "band_experience_years_5_min": "20",
+        "band_experience_years_5_points": "100",
+    }
+    saved = world.run(
+        lambda s: evaluations.save_form(s, actor=office, spec_id=base.id, fields=fields).id
+    )
+    client = make_client()
+    login(client, "talent_officer")
+    page = client.get(f"/talent/evaluation/specs/{saved}?saved=1").text
+    summary = page.split('id="diff-summary"')[1].split("</ul>")[0]
+    assert "<li>学历：权重 20 → 25</li>" in summary
+    assert "<li>专业技术职称：权重 10 → 5</li>" in summary
+    assert "<li>年薪下限：第 2 档分数 40 → 50</li>" in summary
+    assert "工作年限：分档由 5 档改为 6 档" in summary
+    assert "工作年限：增加一档（≥ 20 年：100 分）" in summary
+    assert "@@" not in summary
+    assert page.index('id="diff-summary"') < page.index('<details id="diff-raw">')
+    assert page.index('<details id="diff-raw">') < page.index('id="diff"')
+    # the shipped first version has nothing before it: no summary
+    assert 'id="diff-summary"' not in client.get(f"/talent/evaluation/specs/{base.id}").text
+
+
+def test_the_form_lists_problems_in_its_order_and_marks_every_box_named(make_client, world, zone):
+    """The problems come in the order of the form's boxes (weights, 至少已知的维度数, then the
+    tables from the top), and every box a problem is about is marked, numbers out of range too,
+    not only values that are not numbers."""
+    office_actor = zone.actor(world, "talent_officer")
+    spec_id = world.run(lambda s: evaluations.current_spec(s, actor=office_actor).id)
+    office = make_client()
+    login(office, "talent_officer")
+    token = page_csrf(office, f"/talent/evaluation/specs/{spec_id}/form")
+    text = world.scalar(sa.select(EvaluationSpecVersion.text))
+    fields = _form_fields(text) | {
+        "csrf_token": token, "band_experience_years_1_points": "abc", "min_known": "9",
+        "band_education_rank_2_points": "150", "weight_title_rank": "-5",
+    }  # fmt: skip
+    wrong = office.post(f"/talent/evaluation/specs/{spec_id}/form", data=fields)
+    assert wrong.status_code == 422
+    page = wrong.text
+    listed = page.split('id="problems"')[1].split("</ol>")[0]
+    expected = [
+        "“专业技术职称”的权重不能为负数（-5）",
+        "各维度权重合计应为 100，现为 85",
+        "至少已知的维度数应为 1–7 的整数",
+        "“学历”第 3 档的分数应在 0–100 之间，填写的是 150",
+        "“工作年限”第 2 档的分数应为数字，填写的是“abc”",
+    ]
+    at = [listed.index(t) for t in expected]
+    assert at == sorted(at)
+    for name, value in (
+        ("weight_title_rank", "-5"),
+        ("min_known", "9"),
+        ("band_education_rank_2_points", "150"),
+        ("band_experience_years_1_points", "abc"),
+    ):
+        assert f'name="{name}" value="{value}"' in page
+        box = page.split(f'name="{name}"')[1].split(">")[0]
+        assert 'aria-invalid="true"' in box
+    assert page.count('aria-invalid="true"') == 4
+    assert world.scalar(sa.select(sa.func.count()).select_from(EvaluationSpecVersion)) == 1
+    css = office.get("/static/css/app.css").text
+    assert 'input[aria-invalid="true"]' in css

@@ -78,8 +78,8 @@ def test_a_firm_imports_its_staff_list(world, atlas):
     assert report.preview[0]["identity"] == "3308**********0011"
     people = world.run(lambda s: service.list_people(s, actor=actor, keys=KEYS))
     assert [(p.name, p.salary_label, p.node) for p in people] == [
-        ("王晓明", "20–50万元", "cathode"),
-        ("李娜", "10–20万元", "cathode"),
+        ("王晓明", "20–50 万元", "cathode"),
+        ("李娜", "10–20 万元", "cathode"),
     ]
     assert count(world, Consent) == 4  # two purposes each, with the day agreed
     assert (
@@ -165,7 +165,7 @@ def test_a_firm_imports_its_open_posts(world, atlas):
     assert report.committed, report.problems
     posts = world.run(lambda s: service.list_posts(s, actor=actor))
     assert [(p.title, p.salary, p.openings, p.node) for p in posts] == [
-        ("电池材料研发工程师", "18–30万元/年", 2, "cathode"),
+        ("电池材料研发工程师", "18–30 万元/年", 2, "cathode"),
         ("设备维护技师", "面议", 5, None),
     ]
     other = world.run(lambda s: service.list_posts(s, actor=atlas.actor(world, "firm_b_user")))

@@ -89,7 +89,7 @@ def test_demand_and_supply_per_node_and_occupation(world, mapped):
     assert scarce.level == "极度紧缺"
     assert balanced.index == 2
     assert cells[0] is scarce  # most scarce first
-    assert scarce.salary == "40万元/年"
+    assert scarce.salary == "40 万元/年"
     assert balanced.education == "大学本科"
 
 

@@ -12,6 +12,7 @@ from tests.talent.conftest import identity, person
 from wulian.core.audit.models import AuditEntry
 from wulian.core.errors import InvalidInput, PermissionDenied
 from wulian.engines.match import inputs
+from wulian.enterprises.models import Enterprise
 from wulian.talent import matching, service
 
 AGREED = {"employment": dt.date(2026, 6, 1), "matching": dt.date(2026, 6, 1)}
@@ -72,7 +73,7 @@ def test_the_right_person_comes_first_with_reasons_and_unknown_is_not_zero(world
     assert any(r.startswith("学历") for r in best.reasons)
     # a person keeps only a salary band: the reason says so, with the middle it was scored at
     assert (
-        "薪资：年薪档次 20–50万元（约 29,167 元/月），高于岗位上限 17%（15,000–25,000 元/月）"
+        "薪资：年薪档次 20–50 万元（约 29,167 元/月），高于岗位上限 17%（15,000–25,000 元/月）"
         in (best.reasons)
     )
     partial = next(c for c in shown if c.person_id == ids["partial"])
@@ -246,3 +247,33 @@ def test_the_post_page_by_role(make_client, world, zone, pool):
     assert "适合的岗位" in person.text
     assert f'href="/talent/posts/{post}"' in person.text
     assert "没有同意" in office.get(f"/talent/people?person={ids['no_consent']}").text
+
+
+def test_a_salary_below_the_post_is_not_called_within_it_and_places_are_named(world, zone):
+    """A person whose band is under the post's offer fits on salary (the firm can pay it) and
+    the reason says so truthfully; the place is the region's name, not its code."""
+    firm_a, office = zone.actor(world, "firm_a_user"), zone.actor(world, "talent_officer")
+    low = person(world, firm_a, name="周低薪", identity_number=identity(11), skills=SKILLS,
+                 salary_yuan=50_000, region_code="330802", consents=AGREED)  # fmt: skip
+    post = _post(world, firm_a, salary_min_yuan=100_000, salary_max_yuan=200_000)
+
+    def place_firm(s):
+        s.get(Enterprise, zone.firm_a).region_code = "330802"  # 衢州市柯城区
+
+    world.run(place_firm)
+    shown = _candidates(world, office, post)
+    found = next(c for c in shown if c.person_id == low)
+    assert {c.label: c.score for c in found.criteria}["薪资"] == 1.0
+    salary = next(r for r in found.reasons if r.startswith("薪资"))
+    assert salary == (
+        "薪资：年薪档次 10 万元以下（约 4,167 元/月），"
+        "不高于岗位薪资（8,333–16,667 元/月，低于下限）"
+    )
+    assert "之内" not in salary
+    place = next(r for r in found.reasons if r.startswith("地点"))
+    assert "柯城区" in place
+    assert "330802" not in place
+    fits = world.run(lambda s: matching.posts_for_person(s, actor=office, person_id=low))
+    place = next(r for r in fits[0].reasons if r.startswith("地点"))
+    assert "柯城区" in place
+    assert "330802" not in place

@@ -102,7 +102,11 @@ def test_a_post_without_a_code_waits_for_the_model_then_is_suggested(
     page = client.get("/talent/occupations")
     assert 'data-state="ready"' in page.text
     assert "行政前台" in page.text
-    assert "高级Java开发工程师" not in page.text
+    # taken without review: not in the review queue, listed apart for the office to correct
+    queue = page.text.split('id="occupation-review"')[1].split("</table>")[0]
+    assert "高级Java开发工程师" not in queue
+    taken = page.text.split('id="taken-posts"')[1].split("</table>")[0]
+    assert "高级Java开发工程师" in taken
 
 
 def test_a_cached_model_fills_posts_in_the_request(world, zone, app, settings, built, make_client):
@@ -454,3 +458,76 @@ def test_a_server_reads_the_model_and_fills_the_waiting_before_the_first_request
             sa.select(AuditEntry).where(AuditEntry.action == "talent.person_occupation_suggest")
         )
         assert (entry.actor_kind, entry.actor_label) == ("system", views.OCCUPATION_LABEL)
+
+
+def test_the_office_sees_and_corrects_suggestions_taken_automatically(
+    world, zone, app, settings, built, make_client
+):
+    """A suggestion taken without review is listed (with the occupation's name) for the office to
+    confirm or correct; the post and person pages name the occupation and say it was taken
+    automatically; a refused code stays in its box and the message names the post; full-width
+    digits and dashes are read; a review ends with a message naming what was reviewed."""
+    _cached(settings, built)
+    firm = zone.actor(world, "firm_a_user")
+    (java,) = _posts(world, firm, "高级Java开发工程师")
+    (coder,) = _people(world, firm, (["Java开发", "软件测试"], "计算机科学与技术"))
+    model = views.occupation_store(app).get(occupations.source_of(settings.occupations_file, None))
+    world.run(lambda s: views.fill_all(s, model))
+    assert _state(world, java)[:2] == ("suggested", "2-02-10-03")
+    assert _person_state(world, coder)[:2] == ("suggested", "2-02-10-03")
+    client = make_client()
+    login(client, "talent_officer")
+    page = client.get("/talent/occupations").text
+    assert "已自动采纳的建议（可更正）" in page
+    taken = page.split('id="taken-posts"')[1].split("</table>")[0]
+    assert f'id="taken-{java}"' in taken
+    assert "软件工程技术人员" in taken
+    assert "2-02-10-03" in taken
+    people = page.split('id="taken-people"')[1].split("</table>")[0]
+    assert f'id="taken-person-{coder}"' in people
+    assert "测试60" in people
+    assert identity(60)[-4:] not in people  # no identity number
+    read = world.scalar(
+        sa.select(AuditEntry.after)
+        .where(AuditEntry.action == "talent.people_read")
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
+    )
+    assert read == {"purpose": "occupation_review", "ids": [coder]}
+    # the post and person pages name the occupation and say it was not reviewed
+    post_page = client.get(f"/talent/posts/{java}").text
+    facts = post_page.split('id="post-occupation"')[1].split("</dd>")[0]
+    assert "2-02-10-03" in facts
+    assert "软件工程技术人员" in facts
+    assert "自动采纳" in facts
+    person_page = client.get(f"/talent/people?person={coder}").text
+    facts = person_page.split('id="person-occupation"')[1].split("</dd>")[0]
+    assert "软件工程技术人员" in facts
+    assert "自动采纳" in facts
+    # a refused code: kept in the box, the message names the post
+    bad = post_form(client, f"/talent/posts/{java}/occupation", {"code": "2-02-99-99"},
+                    "/talent/occupations")  # fmt: skip
+    assert bad.status_code == 422
+    assert f"岗位 {java}“高级Java开发工程师”：职业分类大典（2022）中没有职业代码" in bad.text
+    assert 'value="2-02-99-99" aria-invalid="true"' in bad.text
+    assert _state(world, java)[:2] == ("suggested", "2-02-10-03")
+    wrong = post_form(client, f"/talent/people/{coder}/occupation", {"code": "9-99"},
+                      "/talent/occupations")  # fmt: skip
+    assert wrong.status_code == 422
+    assert f"人员 {coder}（测试60）：职业代码“9-99”格式不对" in wrong.text
+    # a Chinese input method's full-width digits and dashes are read as the code
+    fixed = post_form(client, f"/talent/posts/{java}/occupation", {"code": "２－０２－２９－０４"},
+                      "/talent/occupations")  # fmt: skip
+    assert fixed.status_code == 303
+    assert _state(world, java)[:2] == ("reviewed", "2-02-29-04")
+    done = client.get(fixed.headers["location"]).text
+    assert (
+        f"已复核岗位 {java}“高级Java开发工程师”：职业代码 2-02-29-04 高分子材料工程技术人员" in done
+    )
+    assert f'id="taken-{java}"' not in done
+    confirmed = post_form(client, f"/talent/people/{coder}/occupation", {"code": "2-02-10-03"},
+                          "/talent/occupations")  # fmt: skip
+    assert confirmed.status_code == 303
+    assert _person_state(world, coder)[:2] == ("reviewed", "2-02-10-03")
+    done = client.get(confirmed.headers["location"]).text
+    assert f"已复核人员 {coder}（测试60）：职业代码 2-02-10-03 软件工程技术人员" in done

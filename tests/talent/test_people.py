@@ -47,7 +47,7 @@ def test_the_database_holds_no_plain_identity_number(world, zone, engine):
     assert view.identity_masked == "3308**********0070" == mask(number)
     assert view.birth_date == dt.date(1990, 5, 17)  # derived from the number
     assert view.education_label == "硕士研究生"
-    assert view.salary_label == "20–50万元"
+    assert view.salary_label == "20–50 万元"
     assert view.consents[0][1] == "企业人才登记（在职人员统计）"
 
 

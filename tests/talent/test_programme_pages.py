@@ -159,6 +159,20 @@ def test_programme_pages_per_role(make_client, world, zone):
     kept = wrong.text.split(f'id="decide-{app_id}"')[1].split("</form>")[0]
     assert 'name="amount" inputmode="decimal" value="一百"' in kept
     assert ">2019，60，实验室建成\n坏行</textarea>" in kept
+    # the error box says whom it is about; every line of the plan is named by its line
+    assert f"孙立新（申报 {app_id}）的资助决定有 3 处问题" in wrong.text
+    swapped = _post(
+        office, page, decide,
+        {"decision": "award", "amount": "100", "instalments": "坏行\n2019，100，实验室建成"},
+    )  # fmt: skip
+    assert swapped.status_code == 422
+    assert "资助计划第 1 行“坏行”" in swapped.text
+    assert "资助计划第 2 行的兑现年度 2019" in swapped.text
+    assert "期的兑现年度" not in swapped.text
+    # the decision form is in a row of its own under the applicant, not a squeezed column
+    row = ranked.text.split(f'id="application-{app_id}"')[1].split("</tr>")[0]
+    assert "decide-form" not in row
+    assert f'id="decide-{app_id}"' in ranked.text.split(f'id="forms-{app_id}"')[1]
     assert _post(office, page, decide, award).status_code == 303
     assert world.scalar(sa.select(sa.func.count()).select_from(AwardInstalment)) == 2
     attempts = world.scalar(

@@ -462,8 +462,8 @@ def test_a_wrong_award_names_every_problem_at_once(world, zone, setup):
     assert "资助金额应在" in problems[0]
     assert "10000 万元" in problems[0]
     assert problems[1] == "各期金额合计 30 万元，应等于资助金额 10000 万元"
-    assert "第 1 期的兑现年度 2019" in problems[2]
-    assert "第 2 期须有大于 0 的金额和里程碑" in problems[3]
+    assert "第 1 行的兑现年度 2019" in problems[2]
+    assert "第 2 行须有大于 0 的金额和里程碑" in problems[3]
     assert _count(world, AwardInstalment) == 0
 
 
@@ -521,7 +521,7 @@ def test_a_decision_waits_for_the_deadline_and_every_expert_and_no_expert_decide
     twice = [(2026, 500_000, "中试线建成"), (2026, 500_000, "量产")]
     same_year = _attempt(world, zone, "talent_officer", _award(app, 1_000_000, twice))
     assert isinstance(same_year, WulianError)
-    assert "资助计划第 1、2 期同在 2026 年" in same_year.message
+    assert "资助计划第 1、2 行同在 2026 年" in same_year.message
     assert world.scalar(sa.select(ProgrammeApplication.state)) == "submitted"
     assert _attempt(world, zone, "talent_officer", _award(app, 1_000_000, plan))
     ids = list(world.run(lambda s: s.scalars(
@@ -539,3 +539,21 @@ def test_a_decision_waits_for_the_deadline_and_every_expert_and_no_expert_decide
     assert isinstance(skipped, WulianError)
     assert "第 1 期的里程碑还没有确认，请按顺序确认" in skipped.message
     assert _attempt(world, zone, "talent_officer", confirm(ids[0], DECIDED)) == ids[0]
+
+
+def test_equal_averages_share_a_rank(world, zone, setup):
+    """Two applicants scored 78.0 both rank 1; the next is 3rd (1, 1, 3), not 1, 2, 3."""
+    first = _attempt(world, zone, "firm_a_user", _apply(setup["round"], setup["a1"]))
+    second = _attempt(world, zone, "firm_a_user", _apply(setup["round"], setup["a2"]))
+    third = _attempt(world, zone, "firm_b_user", _apply(setup["round"], setup["b1"]))
+    assert _attempt(world, zone, "expert_1", _score(second, merit=30, plan=20, fit=28))
+    assert _attempt(world, zone, "expert_1", _score(first, merit=28, plan=25, fit=25))
+    assert _attempt(world, zone, "expert_1", _score(third, merit=20, plan=20, fit=20))
+    ranked = world.run(
+        lambda s: programmes.round_applications(
+            s, actor=zone.actor(world, "talent_officer"), round_id=setup["round"]
+        )[2]
+    )
+    assert [(v.id, v.rank, v.average) for v in ranked] == [
+        (first, 1, 78.0), (second, 1, 78.0), (third, 3, 60.0)
+    ]  # fmt: skip

@@ -10,6 +10,7 @@ copy; under /api/v1 the same at the same address, as JSON.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -35,6 +36,8 @@ class SpecPages:
     edit_permission: Permission = Permission.ANALYSES_WRITE  # who sees the editor
     form: str | None = None  # a form for the spec's main figures, at base/{id}/{form}
     form_label: str = ""  # the link to it, beside the editor
+    # what changed between two versions' texts in plain words, shown above the raw diff
+    summary: Callable[[str, str], list[str]] | None = None
 
 
 def spec_router(pages: SpecPages) -> APIRouter:
@@ -71,6 +74,9 @@ def spec_router(pages: SpecPages) -> APIRouter:
             "spec": spec,
             "previous": previous,
             "diff": specversions.diff(previous, spec),
+            "summary": pages.summary(previous.text, spec.text)
+            if pages.summary is not None and previous is not None
+            else [],
             "text": spec.text if text is None else text,
             "note": note,
             "latest": latest,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -399,4 +399,32 @@ def sections(session: Session) -> dict[str, str]:
             at, seen = parents[at], seen + 1
         if at is not None:
             out[code] = at
+    return out
+
+
+def region_names(session: Session, codes: Iterable[str]) -> dict[str, str]:
+    """The names of the regions of codes that the loaded region table knows: a county with its
+    city (衢州市柯城区), a city or province by itself; codes it does not know are left out."""
+    wanted = {c for c in codes if c}
+    if not wanted:
+        return {}
+    rows = session.execute(
+        sa.select(Region.code, Region.name, Region.level, Region.parent_code).where(
+            Region.code.in_(sorted(wanted))
+        )
+    ).all()
+    parents = {p for _, _, level, p in rows if level == 3 and p}
+    above = (
+        dict(
+            session.execute(
+                sa.select(Region.code, Region.name).where(Region.code.in_(parents))
+            ).all()
+        )
+        if parents
+        else {}
+    )
+    out = {}
+    for code, name, level, parent in rows:
+        city = above.get(parent or "", "") if level == 3 else ""
+        out[code] = name if name.startswith(city) else city + name
     return out

@@ -372,3 +372,75 @@ def salary_floor(band_low_yuan: int | None) -> float | None:
 def levels(kind: str) -> Mapping[str, str]:
     """The coded values of kind (title, position, honour) with their Chinese names."""
     return {"title": TITLE_LEVELS, "position": POSITION_LEVELS, "honour": HONOUR_LEVELS}[kind]
+
+
+# ---------------------------------------------------------------- what changed between versions
+
+
+def _band_text(step: PointStep, unit: str) -> str:
+    return _row_text(step, unit)
+
+
+def changes(old_text: str, new_text: str) -> list[str]:
+    """What changed from one 七维 spec to the next, in plain Chinese, computed from the parsed
+    specs (not their text): dimensions added or removed, renamed, weights, the least number of
+    known dimensions, and each scoring table's bands (a band's bounds or points; bands added or
+    removed). Empty when either text cannot be read (the raw diff still shows)."""
+    try:
+        old, new = load(old_text, "旧版本"), load(new_text, "新版本")
+    except Exception:  # an unreadable older version: no summary, never a failed page
+        return []
+    out: list[str] = []
+    before = {i.key: i for i in old.index.indicators}
+    after = {i.key: i for i in new.index.indicators}
+    for key, ind in after.items():
+        if key not in before:
+            out.append(f"增加维度“{ind.name}”（权重 {_number(ind.weight)}）")
+    for key, ind in before.items():
+        if key not in after:
+            out.append(f"删除维度“{ind.name}”（原权重 {_number(ind.weight)}）")
+    if old.min_known != new.min_known:
+        out.append(f"至少已知的维度数：{old.min_known} → {new.min_known}")
+    old_tables, new_tables = old.tables, new.tables
+    for key, ind in after.items():
+        was = before.get(key)
+        if was is None:
+            continue
+        if was.name != ind.name:
+            out.append(f"维度名称：{was.name} → {ind.name}")
+        if was.weight != ind.weight:
+            out.append(f"{ind.name}：权重 {_number(was.weight)} → {_number(ind.weight)}")
+        out += _table_changes(ind.name, ind.unit, old_tables.get(key, []), new_tables.get(key, []))
+    return out
+
+
+def _table_changes(name: str, unit: str, old: list[PointStep], new: list[PointStep]) -> list[str]:
+    out: list[str] = []
+    shown = f" {unit}" if unit and unit != "等级" else ""
+
+    def bound(value: float | None, missing: str) -> str:
+        return missing if value is None else f"{_number(value)}{shown}"
+
+    if len(old) == len(new):
+        for n, (a, b) in enumerate(zip(old, new, strict=True), start=1):
+            if a.min != b.min:
+                out.append(f"{name}：第 {n} 档下限 {bound(a.min, '无')} → {bound(b.min, '无')}")
+            if a.below != b.below:
+                out.append(f"{name}：第 {n} 档上限 {bound(a.below, '无')} → {bound(b.below, '无')}")
+            if a.points != b.points:
+                out.append(f"{name}：第 {n} 档分数 {_number(a.points)} → {_number(b.points)}")
+        return out
+    kept = {(s.min, s.below, s.points) for s in new}
+    was = {(s.min, s.below, s.points) for s in old}
+    out.append(f"{name}：分档由 {len(old)} 档改为 {len(new)} 档")
+    out += [
+        f"{name}：删除一档（{_band_text(s, unit)}）"
+        for s in old
+        if (s.min, s.below, s.points) not in kept
+    ]
+    out += [
+        f"{name}：增加一档（{_band_text(s, unit)}）"
+        for s in new
+        if (s.min, s.below, s.points) not in was
+    ]
+    return out

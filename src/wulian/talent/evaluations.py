@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -100,13 +101,11 @@ def save_form(
     """The weights and tables typed into the form, saved as a new version of the spec (as an
     edit of its text is); every problem of the form named at once, nothing saved."""
     row, _ = spec_form(session, actor=actor, spec_id=spec_id)
-    form, unreadable = sevenform.read_form(row.text, fields)
+    form, unreadable = sevenform.read_form_boxes(row.text, fields)
     if unreadable:
-        rest = [p for p in sevenform.check(form) if "请填写" not in p]
-        raise InvalidInput(
-            f"方案有 {len(unreadable) + len(rest)} 处问题，未保存：" + "；".join(unreadable + rest),
-            field="form", problems=unreadable + rest,
-        )  # fmt: skip
+        rest = [p for p in sevenform.check_boxes(form) if "请填写" not in p.text]
+        keys = [d.key for d in form.dimensions]
+        raise sevenform.refusal(sevenform.in_form_order(unreadable + rest, keys))
     text = sevenform.write(row.text, form)
     return specversions.save_text(
         session, SPECS, actor=actor, text=text, based_on_id=row.id,
@@ -308,16 +307,44 @@ class Evaluated:
 
     @property
     def dimensions(self) -> list[dict[str, Any]]:
-        return list(self.explanation.get("seven", {}).get("dimensions", []))
+        out = []
+        for d in self.explanation.get("seven", {}).get("dimensions", []):
+            if d.get("key") == "salary_floor" and d.get("value") is not None:
+                d = d | {"shown": band_shown(float(d["value"]))}
+            out.append(d)
+        return out
 
     @property
     def catalogue(self) -> dict[str, Any]:
-        return dict(self.explanation.get("catalogue", {}))
+        found = dict(self.explanation.get("catalogue", {}))
+        found["matched"] = [plain_salary(line) for line in found.get("matched", [])]
+        found["near"] = [
+            n | {"reasons": [plain_salary(r) for r in n.get("reasons", [])]}
+            for n in found.get("near", [])
+        ]
+        return found
 
     @property
     def award_wan(self) -> float | None:
         value = self.explanation.get("award_wan")
         return None if value is None else float(value)
+
+
+LOWEST_BAND = re.compile(r"年薪(?:档次)?下限 0(?![\d.]) ?万元")
+
+
+def band_shown(floor_wan: float) -> str:
+    """A person's salary as the evaluations read it (the band's lower bound, 万元), shown as
+    the band: 10 万元以下 (its lower bound is 0, no floor at all), 20–50 万元 ……"""
+    for label, low, _ in service.SALARY_BANDS.values():
+        if low / 10_000 == floor_wan:
+            return label
+    return f"{floor_wan:g} 万元"
+
+
+def plain_salary(text: str) -> str:
+    """An explanation's “年薪档次下限 0 万元” as the band it is: “年薪档次 10 万元以下”."""
+    return LOWEST_BAND.sub(f"年薪档次 {service.SALARY_BANDS['lt10'][0]}", text)
 
 
 def _evaluated(session: Session, rows: list[EvaluationResult]) -> list[Evaluated]:

@@ -38,6 +38,7 @@ from wulian.core.errors import InvalidInput, NotFound, PermissionDenied
 from wulian.core.permissions import Actor, Permission
 from wulian.engines.match import inputs, kernel, reasons, scoring
 from wulian.enterprises import read
+from wulian.reference import service as reference
 from wulian.talent import service
 from wulian.talent.models import Consent, Person, Post
 
@@ -227,18 +228,26 @@ def _criteria(row: dict[str, object]) -> list[Criterion]:
 
 
 EXPECTED = re.compile(r"^薪资：期望 ([\d,]+) 元/月")
+REGION_CODE = re.compile(r"(?<!\d)\d{6}(?!\d)")
 
 
-def _reasons(text: str, person: Person) -> list[str]:
-    """The engine's reasons, one per criterion; the salary says it is the band's middle."""
+def _reasons(text: str, person: Person, regions: dict[str, str]) -> list[str]:
+    """The engine's reasons, one per criterion; the salary says it is the band's middle, and
+    the place names the regions (by the region table; a code it does not know stays a code)."""
     out = []
     for part in text.split("；"):
         band = service.SALARY_BANDS.get(person.salary_band or "")
         if band is not None:
             part = EXPECTED.sub(f"薪资：年薪档次 {band[0]}（约 \\1 元/月）", part)
+        if part.startswith("地点："):
+            part = REGION_CODE.sub(lambda m: regions.get(m.group(0), m.group(0)), part)
         if part:
             out.append(part)
     return out
+
+
+def _region_names(people: Sequence[Person], places: dict[int, str]) -> set[str]:
+    return {p.region_code for p in people if p.region_code} | set(places.values())
 
 
 def _refuse(
@@ -278,6 +287,7 @@ def candidates_for_post(
         session, {post.enterprise_id} | {p.enterprise_id for p in people if p.enterprise_id}
     )
     table = _run(people, [post], places, k, by_post=True)
+    regions = reference.region_names(session, _region_names(people, places))
     by_id = {p.id: p for p in people}
     firms = (
         read.names(session, {p.enterprise_id for p in people if p.enterprise_id}) if office else {}
@@ -296,7 +306,7 @@ def candidates_for_post(
                 occupation_code=person.occupation_code,
                 score=float(row["score"]),
                 criteria=_criteria(row),
-                reasons=_reasons(str(row["reasons"]), person),
+                reasons=_reasons(str(row["reasons"]), person, regions),
             )
         )  # fmt: skip
     audit.record(
@@ -326,7 +336,9 @@ def posts_for_person(session: Session, *, actor: Actor, person_id: int, k: int =
     firm_ids = {p.enterprise_id for p in posts} | (
         {person.enterprise_id} if person.enterprise_id else set()
     )
-    table = _run([person], posts, _places(session, firm_ids), k, by_post=False)
+    places = _places(session, firm_ids)
+    table = _run([person], posts, places, k, by_post=False)
+    regions = reference.region_names(session, _region_names([person], places))
     by_id = {p.id: p for p in posts}
     firms = read.names(session, {p.enterprise_id for p in posts})
     out = []
@@ -337,7 +349,7 @@ def posts_for_person(session: Session, *, actor: Actor, person_id: int, k: int =
                 rank=int(row["rank"]), post_id=post.id, title=post.title,
                 firm_name=firms.get(post.enterprise_id, ""), score=float(row["score"]),
                 criteria=_criteria(row),
-                reasons=_reasons(str(row["reasons"]), person),
+                reasons=_reasons(str(row["reasons"]), person, regions),
             )
         )  # fmt: skip
     audit.record(

@@ -15,6 +15,7 @@ import logging
 import os
 import re
 import threading
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -29,7 +30,8 @@ from wulian.engines.occupations import table as tablemod
 
 log = logging.getLogger(__name__)
 
-CODE = re.compile(r"^\d-\d{2}-\d{2}-\d{2}$")
+CODE = re.compile(r"^\d-\d{2}-\d{2}-\d{2}$", re.ASCII)
+DASHES = str.maketrans(dict.fromkeys("‐‑‒–—―−", "-"))  # what NFKC leaves as other dashes
 
 
 @functools.cache
@@ -46,8 +48,10 @@ def load(path: Path) -> Mapping[str, str]:
 def check(
     code: str, table: Mapping[str, str] | None, *, field: str = "occupation_code"
 ) -> str | None:
-    """The occupation code as stored (None when not given), or a clear error."""
-    code = code.strip()
+    """The occupation code as stored (None when not given), or a clear error. Full-width digits
+    and dashes (a Chinese input method's “2－02－05－06”) are read as the ASCII ones (NFKC)."""
+    code = unicodedata.normalize("NFKC", code).strip()
+    code = code.translate(DASHES).replace(" ", "")
     if not code:
         return None
     if not CODE.match(code):

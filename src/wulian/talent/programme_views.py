@@ -63,11 +63,11 @@ def read_instalments(text: str) -> tuple[list[programmes.Instalment], list[str]]
             )
             continue
         try:
-            amount = _yuan(parts[1], f"资助计划第 {number} 期金额")
+            amount = _yuan(parts[1], f"资助计划第 {number} 行金额")
         except InvalidInput as error:
             problems.append(error.message)
             continue
-        out.append(programmes.Instalment(int(parts[0]), amount, parts[2]))
+        out.append(programmes.Instalment(int(parts[0]), amount, parts[2], number))
     return out, problems
 
 
@@ -307,6 +307,13 @@ def application_decide(
             "form": f"decide-{application_id}", "decision": decision, "amount": amount,
             "instalments": instalments, "note": note,
         }  # fmt: skip
+        if not isinstance(error, PermissionDenied) and service.in_office(db, actor):
+            # the office sees every applicant's name on the page: name whom it is about
+            who = programmes.applicant(db, application_id)
+            error.message = (
+                f"{who}的{error.message}" if error.extra.get("problems")
+                else f"{who}：{error.message}"
+            )  # fmt: skip
         return _round_error(request, db, actor, round_id, error, typed)
     return RedirectResponse(f"/talent/programmes/rounds/{round_id}?decided=1", status_code=303)
 

@@ -504,7 +504,9 @@ def round_applications(
         ranked = sorted(
             (v for v in views if v.average is not None), key=lambda v: (-(v.average or 0), v.id)
         )
-        place = {v.id: i for i, v in enumerate(ranked, 1)}
+        # equal averages (as shown, one decimal) share a rank; the next rank skips: 1, 1, 3
+        shown = [round(v.average or 0, 1) for v in ranked]
+        place = {v.id: 1 + sum(1 for x in shown if x > shown[i]) for i, v in enumerate(ranked)}
         views = sorted(
             (_ranked(v, place.get(v.id)) for v in views),
             key=lambda v: (v.rank is None, v.rank or 0, v.id),
@@ -515,6 +517,15 @@ def round_applications(
                "round_id": round_id},
     )  # fmt: skip
     return item, programme, views
+
+
+def applicant(session: Session, application_id: int) -> str:
+    """Who an application is for, as the round page names them to the talent office."""
+    found = session.get(ProgrammeApplication, application_id)
+    if found is None:
+        return f"申报 {application_id}"
+    name = session.scalar(sa.select(Person.name).where(Person.id == found.person_id))
+    return f"{name}（申报 {application_id}）" if name else f"申报 {application_id}"
 
 
 def _ranked(view: ApplicationView, rank: int | None) -> ApplicationView:
@@ -595,6 +606,7 @@ class Instalment:
     year: int
     amount_yuan: int
     milestone: str
+    line: int = 0  # its line in the plan as typed (problems name it so); 0: its place
 
 
 def award_problems(
@@ -627,16 +639,18 @@ def award_problems(
             f"各期金额合计 {service.wan(sum(i.amount_yuan for i in instalments))} 万元，"
             f"应等于资助金额 {service.wan(amount_yuan)} 万元"
         )
+    # every line is named by its line in the plan as typed, as the lines that cannot be read are
+    lines = [part.line or n for n, part in enumerate(instalments, 1)]
     years = [part.year for part in instalments]
     for year in sorted({y for y in years if years.count(y) > 1}):
-        numbers = "、".join(str(n) for n, y in enumerate(years, 1) if y == year)
-        problems.append(f"资助计划第 {numbers} 期同在 {year} 年：每年一期，请合并或改到其他年度")
-    for number, part in enumerate(instalments, 1):
+        numbers = "、".join(str(n) for n, y in zip(lines, years, strict=True) if y == year)
+        problems.append(f"资助计划第 {numbers} 行同在 {year} 年：每年一期，请合并或改到其他年度")
+    for number, part in zip(lines, instalments, strict=True):
         if part.amount_yuan <= 0 or not part.milestone.strip():
-            problems.append(f"资助计划第 {number} 期须有大于 0 的金额和里程碑")
+            problems.append(f"资助计划第 {number} 行须有大于 0 的金额和里程碑")
         if not today.year <= part.year <= today.year + 10:
             problems.append(
-                f"资助计划第 {number} 期的兑现年度 {part.year} 应在 "
+                f"资助计划第 {number} 行的兑现年度 {part.year} 应在 "
                 f"{today.year}–{today.year + 10} 年之间"
             )
     return problems

@@ -63,11 +63,11 @@ EDUCATION_WORDS = {name: key for key, name in EDUCATION.items()} | {
 
 # Salary bands (annual, 万元): key → (label, lower bound in yuan, upper bound or None).
 SALARY_BANDS: dict[str, tuple[str, int, int | None]] = {
-    "lt10": ("10万元以下", 0, 100_000),
-    "10_20": ("10–20万元", 100_000, 200_000),
-    "20_50": ("20–50万元", 200_000, 500_000),
-    "50_100": ("50–100万元", 500_000, 1_000_000),
-    "ge100": ("100万元及以上", 1_000_000, None),
+    "lt10": ("10 万元以下", 0, 100_000),
+    "10_20": ("10–20 万元", 100_000, 200_000),
+    "20_50": ("20–50 万元", 200_000, 500_000),
+    "50_100": ("50–100 万元", 500_000, 1_000_000),
+    "ge100": ("100 万元及以上", 1_000_000, None),
 }
 
 # What a person may agree their data is used for.
@@ -276,6 +276,7 @@ class PersonView:
     position_label: str = "未知"
     honour_label: str = "未知"
     achievements: int | None = None
+    occupation_state: str = ""  # occupations.STATES: "" entered, suggested (taken), reviewed …
 
 
 def _skills(values: Sequence[str]) -> list[str]:
@@ -507,7 +508,7 @@ def update_person(
         if not t:
             return None
         for key, (label, _, _) in SALARY_BANDS.items():
-            if t in (key, label):
+            if t == key or "".join(t.split()) == label.replace(" ", ""):  # 10–20万元 too
                 return key
         choices = "、".join(label for label, _, _ in SALARY_BANDS.values())
         raise InvalidInput(f"年薪档次“{t}”不在可选范围内：{choices}", field="salary_band", value=t)
@@ -604,7 +605,7 @@ def _view(
         title_label=evaluation.TITLE_LEVELS.get(person.title_level or "", "未知"),
         position_label=evaluation.POSITION_LEVELS.get(person.position_level or "", "未知"),
         honour_label=evaluation.HONOUR_LEVELS.get(person.honour_level or "", "未知"),
-        achievements=person.achievements,
+        achievements=person.achievements, occupation_state=person.suggestion_state,
     )  # fmt: skip
 
 
@@ -1180,6 +1181,52 @@ def review_occupation(
     return post
 
 
+def reviewed_post(session: Session, *, actor: Actor, post_id: int) -> tuple[str, str] | None:
+    """A post the office has just reviewed, for the message after it: (title, code); None when
+    it is not a reviewed post (a stale or made-up link shows no message)."""
+    actor.require(Permission.TALENT_READ)
+    if not in_office(session, actor):
+        raise PermissionDenied(OCCUPATION_REVIEW_ONLY)
+    post = session.get(Post, post_id)
+    if post is None or post.suggestion_state != "reviewed" or not post.occupation_code:
+        return None
+    return post.title, post.occupation_code
+
+
+def reviewed_person(session: Session, *, actor: Actor, person_id: int) -> tuple[str, str] | None:
+    """A person the office has just reviewed, for the message after it: (name, code); read as
+    people records are (the office only) and audited."""
+    actor.require(Permission.TALENT_READ)
+    if not in_office(session, actor):
+        raise PermissionDenied(PEOPLE_REVIEW_ONLY)
+    require_people(session, actor, None)
+    person = session.get(Person, person_id)
+    if person is None or person.suggestion_state != "reviewed" or not person.occupation_code:
+        return None
+    audit.record(
+        session, action="talent.people_read", object_type="talent_people", object_id=person.id,
+        after={"purpose": "occupation_review", "ids": [person.id]},
+    )  # fmt: skip
+    return person.name, person.occupation_code
+
+
+def review_subject(session: Session, kind: str, oid: int) -> str:
+    """Which post or person a refused review was about, as the review page names them (post:
+    its number and title; person: number and name, a people read, audited). Called only after
+    the office's own checks passed (a refused permission names nothing)."""
+    if kind == "post":
+        post = session.get(Post, oid)
+        return f"岗位 {oid}“{post.title}”" if post is not None else f"岗位 {oid}"
+    person = session.get(Person, oid)
+    if person is None:
+        return f"人员 {oid}"
+    audit.record(
+        session, action="talent.people_read", object_type="talent_people", object_id=person.id,
+        after={"purpose": "occupation_review", "ids": [person.id]},
+    )  # fmt: skip
+    return f"人员 {oid}（{person.name}）"
+
+
 def wan(yuan: int | None) -> str:
     """Yuan shown in 万元 (one decimal at most): 250000 → 25, 125000 → 12.5."""
     if yuan is None:
@@ -1198,10 +1245,11 @@ class PostView:
     skills: list[str]
     education_label: str
     experience_years: int | None
-    salary: str  # "15–25万元/年", or "面议"
+    salary: str  # "15–25 万元/年", or "面议"
     openings: int
     chain: str | None
     node: str | None
+    occupation_state: str = ""  # occupations.STATES: "" entered by the firm, suggested …
 
 
 def list_posts(
@@ -1224,13 +1272,13 @@ def list_posts(
             salary = "面议"
         else:
             parts = [wan(p.salary_min_yuan) or "…", wan(p.salary_max_yuan) or "…"]
-            salary = f"{parts[0]}–{parts[1]}万元/年"
+            salary = f"{parts[0]}–{parts[1]} 万元/年"
         views.append(
             PostView(
                 p.id, p.enterprise_id, firms.get(p.enterprise_id, ""), p.title,
                 p.occupation_code, list(p.skills or []),
                 EDUCATION.get(p.education or "", "不限"), p.experience_years, salary,
-                p.openings, p.chain, p.node,
+                p.openings, p.chain, p.node, p.suggestion_state,
             )
         )  # fmt: skip
     return views
@@ -1580,7 +1628,7 @@ class MapCell:
 
     @property
     def salary(self) -> str:
-        return f"{wan(self.salary_median_yuan)}万元/年" if self.salary_median_yuan else "未说明"
+        return f"{wan(self.salary_median_yuan)} 万元/年" if self.salary_median_yuan else "未说明"
 
 
 def _median(values: list[float]) -> float | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +30,45 @@ class Band:
     min: float | None
     below: float | None
     points: float | None
+    names: tuple[str, ...] = ()  # the form's boxes of the row (min, below, points), if read
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A problem of the form: its text, the boxes it is about (marked on the page), and the box
+    it is listed at (the problems are listed in the form's order)."""
+
+    text: str
+    fields: tuple[str, ...] = ()
+    at: str = ""
+
+    @property
+    def anchor(self) -> str:
+        return self.at or (self.fields[0] if self.fields else "")
+
+
+BOX = re.compile(r"^band_(.+)_(\d+)_(min|below|points)$")
+PARTS = ("min", "below", "points")
+
+
+def in_form_order(problems: list[Problem], keys: list[str]) -> list[Problem]:
+    """The problems in the order of the form's boxes: the weights (by dimension), 至少已知的维度数,
+    then each dimension's table row by row (下限, 上限, 分数); stable among equals."""
+    order = {k: i for i, k in enumerate(keys)}
+
+    def position(p: Problem) -> tuple[int, int, int, int]:
+        name = p.anchor
+        if name.startswith("weight_"):
+            return (0, order.get(name[len("weight_") :], len(order)), 0, 0)
+        if name == "min_known":
+            return (1, 0, 0, 0)
+        found = BOX.match(name)
+        if found:
+            key, row, part = found.groups()
+            return (2, order.get(key, len(order)), int(row), PARTS.index(part))
+        return (3, 0, 0, 0)
+
+    return sorted(problems, key=position)
 
 
 @dataclass
@@ -81,15 +121,21 @@ def _plain(value: float | None) -> str:
 def read_form(text: str, fields: Mapping[str, str]) -> tuple[SevenForm, list[str]]:
     """The values typed into the form for the dimensions of the spec text, and every value that
     is not a number (the form is shown again with them)."""
+    form, problems = read_form_boxes(text, fields)
+    return form, [p.text for p in problems]
+
+
+def read_form_boxes(text: str, fields: Mapping[str, str]) -> tuple[SevenForm, list[Problem]]:
+    """As read_form, each problem with the box it is about."""
     base = form_of(text)
-    problems: list[str] = []
+    problems: list[Problem] = []
 
     def number(name: str, what: str) -> float | None:
         raw = str(fields.get(name, ""))
         try:
             return _number(raw)
         except ValueError:
-            problems.append(f"{what}应为数字，填写的是“{raw.strip()[:20]}”")
+            problems.append(Problem(f"{what}应为数字，填写的是“{raw.strip()[:20]}”", (name,)))
             return None
 
     known = number("min_known", "至少已知的维度数")
@@ -109,7 +155,7 @@ def read_form(text: str, fields: Mapping[str, str]) -> tuple[SevenForm, list[str
             bands.append(
                 Band(
                     number(names[0], what + "下限"), number(names[1], what + "上限"),
-                    number(names[2], what + "分数"),
+                    number(names[2], what + "分数"), tuple(names),
                 )
             )  # fmt: skip
         dims.append(Dimension(d.key, d.name, d.unit, weight, bands, d.codes))
@@ -129,58 +175,106 @@ def unreadable(fields: Mapping[str, str]) -> set[str]:
 
 
 def check(form: SevenForm) -> list[str]:
-    """Every reason the form's values cannot make a spec, in Chinese."""
-    problems: list[str] = []
+    """Every reason the form's values cannot make a spec, in Chinese, in the form's order."""
+    return [p.text for p in check_boxes(form)]
+
+
+def check_boxes(form: SevenForm) -> list[Problem]:
+    """As check, each problem with the boxes it is about, in the form's order."""
+    problems: list[Problem] = []
     count = len(form.dimensions)
     if form.min_known is None or not 1 <= form.min_known <= count:
-        problems.append(f"至少已知的维度数应为 1–{count} 的整数")
+        problems.append(Problem(f"至少已知的维度数应为 1–{count} 的整数", ("min_known",)))
     weights = [d.weight for d in form.dimensions]
     for d in form.dimensions:
         if d.weight is None:
-            problems.append(f"请填写“{d.name}”的权重")
+            problems.append(Problem(f"请填写“{d.name}”的权重", (f"weight_{d.key}",)))
         elif d.weight < 0:
-            problems.append(f"“{d.name}”的权重不能为负数（{_plain(d.weight)}）")
-    if all(w is not None for w in weights):
+            problems.append(
+                Problem(f"“{d.name}”的权重不能为负数（{_plain(d.weight)}）", (f"weight_{d.key}",))
+            )
+    if all(w is not None for w in weights) and form.dimensions:
         total = sum(w for w in weights if w is not None)
         if abs(total - WEIGHT_TOTAL) > 1e-9:
-            problems.append(f"各维度权重合计应为 {WEIGHT_TOTAL}，现为 {_plain(round(total, 6))}")
+            problems.append(
+                Problem(
+                    f"各维度权重合计应为 {WEIGHT_TOTAL}，现为 {_plain(round(total, 6))}",
+                    at=f"weight_{form.dimensions[-1].key}",
+                )
+            )
     for d in form.dimensions:
         problems += _check_table(d)
-    return problems
+    return in_form_order(problems, [d.key for d in form.dimensions])
 
 
-def _check_table(d: Dimension) -> list[str]:
-    out: list[str] = []
+def _check_table(d: Dimension) -> list[Problem]:
+    out: list[Problem] = []
     name = f"“{d.name}”"
     if not d.bands:
-        return [f"{name}的分档表至少要有一档"]
+        return [Problem(f"{name}的分档表至少要有一档", at=f"band_{d.key}_0_min")]
     last = len(d.bands) - 1
     for n, band in enumerate(d.bands):
         row = f"{name}第 {n + 1} 档"
+        low, high, points = band.names if len(band.names) == 3 else ("", "", "")
+
+        def boxes(*names: str) -> tuple[str, ...]:
+            return tuple(b for b in names if b)
+
         if band.points is None:
-            out.append(f"{row}请填写分数")
+            out.append(Problem(f"{row}请填写分数", boxes(points), at=points))
         elif not 0 <= band.points <= 100:
-            out.append(f"{row}的分数应在 0–100 之间，填写的是 {_plain(band.points)}")
+            out.append(
+                Problem(
+                    f"{row}的分数应在 0–100 之间，填写的是 {_plain(band.points)}", boxes(points)
+                )
+            )
         if n > 0 and band.min is None:
-            out.append(f"{row}请填写下限（只有第一档可以不填，表示“以下”）")
+            out.append(
+                Problem(f"{row}请填写下限（只有第一档可以不填，表示“以下”）", boxes(low), at=low)
+            )
         if n < last and band.below is None:
-            out.append(f"{row}请填写上限（只有最后一档可以不填，表示“及以上”）")
+            out.append(
+                Problem(
+                    f"{row}请填写上限（只有最后一档可以不填，表示“及以上”）", boxes(high), at=high
+                )
+            )
         if band.min is not None and band.below is not None and band.min >= band.below:
-            out.append(f"{row}的下限 {_plain(band.min)} 应小于上限 {_plain(band.below)}")
+            out.append(
+                Problem(
+                    f"{row}的下限 {_plain(band.min)} 应小于上限 {_plain(band.below)}",
+                    boxes(low, high),
+                )
+            )
         if n > 0:
             before = d.bands[n - 1].below
+            previous = d.bands[n - 1].names[1] if len(d.bands[n - 1].names) == 3 else ""
             if before is not None and band.min is not None:
                 if band.min < before:
                     out.append(
-                        f"{row}的下限 {_plain(band.min)} 小于第 {n} 档的上限 {_plain(before)}："
-                        "两档重叠（各档应从低到高排列）"
-                    )
+                        Problem(
+                            f"{row}的下限 {_plain(band.min)} 小于第 {n} 档的上限 {_plain(before)}："
+                            "两档重叠（各档应从低到高排列）",
+                            boxes(low, previous), at=low,
+                        )
+                    )  # fmt: skip
                 elif band.min > before:
                     out.append(
-                        f"{row}的下限 {_plain(band.min)} 大于第 {n} 档的上限 {_plain(before)}："
-                        f"{_plain(before)}–{_plain(band.min)} 之间没有分数（各档应首尾相接）"
-                    )
+                        Problem(
+                            f"{row}的下限 {_plain(band.min)} 大于第 {n} 档的上限 {_plain(before)}："
+                            f"{_plain(before)}–{_plain(band.min)} 之间没有分数（各档应首尾相接）",
+                            boxes(low, previous), at=low,
+                        )
+                    )  # fmt: skip
     return out
+
+
+def refusal(problems: list[Problem]) -> InvalidInput:
+    """The form refused: every problem (in the form's order) and the boxes to mark."""
+    texts = [p.text for p in problems]
+    return InvalidInput(
+        f"方案有 {len(texts)} 处问题，未保存：" + "；".join(texts), field="form", problems=texts,
+        invalid=sorted({name for p in problems for name in p.fields}),
+    )  # fmt: skip
 
 
 def _yaml_number(value: float | None) -> int | float | None:
@@ -196,12 +290,9 @@ def write(text: str, form: SevenForm) -> str:
     those lines and keeps its layout and comments; a text whose layout cannot be edited so (a
     table shared by several dimensions, rows written as blocks) is written out again whole, one
     table row a line."""
-    problems = check(form)
-    if problems:
-        raise InvalidInput(
-            f"方案有 {len(problems)} 处问题，未保存：" + "；".join(problems),
-            field="form", problems=problems,
-        )  # fmt: skip
+    found = check_boxes(form)
+    if found:
+        raise refusal(found)
     patched = _patch(text, form)
     if patched is not None and _same_spec(text, patched, form):
         return patched

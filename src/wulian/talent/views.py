@@ -153,6 +153,7 @@ def people(
             _refused(db, actor, "查看人员信息", error, person)
             raise
         shown: dict[str, Any] = {"actor": actor, "person": view, "fits": None}
+        shown["occupation_names"] = table_of(request, db) or {}
         shown["evaluation_run"], shown["evaluated"] = evaluations.person_result(
             db, actor=actor, person_id=person
         )
@@ -180,6 +181,7 @@ def post_page(request: Request, post_id: PostId, db: DB, actor: CurrentActor) ->
     post = matching.get_post(db, actor=actor, post_id=post_id)
     office = service.in_office(db, actor)
     context = {"actor": actor, "post": post, "candidates": candidates, "office": office}
+    context["occupation_names"] = table_of(request, db) or {}
     return render(request, "talent/post.html", context)
 
 
@@ -586,6 +588,7 @@ def evaluation_spec_form_save(
     except WulianError as error:
         _refused(db, actor, "修改七维人才评价方案", error, None)
         context = _spec_form_context(db, actor, spec_id, fields) | {"error": error}
+        context["invalid"] = context["invalid"] | set(error.extra.get("invalid", []))
         return render(request, "talent/spec_form.html", context, status_code=error.status)
     return RedirectResponse(f"/talent/evaluation/specs/{row.id}?saved=1", status_code=303)
 
@@ -600,6 +603,7 @@ EVALUATION_SPEC_PAGES = SpecPages(
     edit_permission=Permission.TALENT_WRITE,
     form="form",
     form_label="按表单修改权重和分档",
+    summary=evaluation.changes,
 )
 pages.include_router(spec_router(EVALUATION_SPEC_PAGES))
 
@@ -706,10 +710,19 @@ MODEL_STATES = {
 FILE_MISSING = "设置中配置的职业分类文件不存在（{}）：暂用已导入的职业分类表，请系统管理员检查设置"
 
 
-def _occupations_context(request: Request, db: Session, actor: Actor) -> dict[str, Any]:
+def _occupations_context(
+    request: Request, db: Session, actor: Actor, typed: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The review page: the queues to review, then the suggestions taken automatically (which
+    the office may correct); typed: the code a refused review typed (kind, id, code)."""
     table = table_of(request, db)
     queue = service.occupation_queue(db, actor=actor, table=table)
+    taken = service.occupation_queue(db, actor=actor, table=table, states=("suggested",))
     people_queue = service.people_occupation_queue(db, actor=actor, table=table)  # audited
+    people_taken = service.people_occupation_queue(  # audited
+        db, actor=actor, table=table, states=("suggested",)
+    )
+    done = _review_done(request, db, actor, table)
     settings = settings_of(request)
     source = occupation_source(settings, db)
     state = occupation_store(request.app).state(source)
@@ -724,7 +737,42 @@ def _occupations_context(request: Request, db: Session, actor: Actor) -> dict[st
         "states": occupations.STATES, "model_state": state,
         "model_note": MODEL_STATES.get(state, state), "table": sorted((table or {}).items()),
         "can_write": actor.has(Permission.TALENT_WRITE), "error": None,
+        "taken": taken, "people_taken": people_taken, "typed": typed or {}, "done": done,
     }  # fmt: skip
+
+
+def _review_done(
+    request: Request, db: Session, actor: Actor, table: Mapping[str, str] | None
+) -> str:
+    """The message after a review (?reviewed=post id, ?reviewed_person=person id): which post
+    or person now has which occupation; the person's name is a people read (audited)."""
+    names = table or {}
+
+    def number(key: str) -> int | None:
+        value = request.query_params.get(key, "")
+        return int(value) if value.isdigit() and len(value) < 12 else None
+
+    post_id, person_id = number("reviewed"), number("reviewed_person")
+    if post_id is not None:
+        found = service.reviewed_post(db, actor=actor, post_id=post_id)
+        if found is not None:
+            title, code = found
+            return f"已复核岗位 {post_id}“{title}”：职业代码 {code} {names.get(code, '')}".rstrip()
+    if person_id is not None:
+        person = service.reviewed_person(db, actor=actor, person_id=person_id)  # audited
+        if person is not None:
+            name, code = person
+            shown = f"{code} {names.get(code, '')}".rstrip()
+            return f"已复核人员 {person_id}（{name}）：职业代码 {shown}"
+    return ""
+
+
+def _about(db: Session, kind: str, oid: int, error: WulianError) -> WulianError:
+    """The refused review's error naming the post or the person it was about (the queue rows
+    the office sees carry the same numbers and names)."""
+    where = service.review_subject(db, kind, oid)
+    error.message = f"{where}：{error.message}"
+    return error
 
 
 @pages.get("/talent/occupations")
@@ -773,7 +821,9 @@ def occupation_review(
         raise
     except WulianError as error:
         _refused(db, actor, "复核岗位职业代码", error, post_id)
-        context = _occupations_context(request, db, actor) | {"error": error}
+        typed = {"kind": "post", "id": post_id, "code": code}
+        context = _occupations_context(request, db, actor, typed)
+        context["error"] = _about(db, "post", post_id, error)
         return render(request, "talent/occupations.html", context, status_code=error.status)
     return RedirectResponse(f"/talent/occupations?reviewed={post_id}", status_code=303)
 
@@ -793,7 +843,9 @@ def person_occupation_review(
         raise
     except WulianError as error:
         _refused(db, actor, "复核人员职业代码", error, person_id)
-        context = _occupations_context(request, db, actor) | {"error": error}
+        typed = {"kind": "person", "id": person_id, "code": code}
+        context = _occupations_context(request, db, actor, typed)
+        context["error"] = _about(db, "person", person_id, error)
         return render(request, "talent/occupations.html", context, status_code=error.status)
     return RedirectResponse(f"/talent/occupations?reviewed_person={person_id}", status_code=303)
 

@@ -265,3 +265,52 @@ def test_reasons_for_places_by_region_code() -> None:
     table = reasons.result(p, q, vocabulary, np.array([[0, 1]]))
     assert table["location"].to_list() == [0.6, 0.0]
     assert "同城（人才 330106，岗位 330108）" in table["reasons"][0]
+
+
+@settings(max_examples=60, deadline=None)
+@given(tables(), st.integers(1, 6))
+def test_the_salary_reason_says_what_the_score_says(
+    data: tuple[pl.DataFrame, pl.DataFrame], k: int
+) -> None:
+    """An expectation below the post's band is not above the offer (a fit, scored 1) and is
+    never worded as within the band; within it is; above the top is scored lower."""
+    people, posts, vocabulary = _encode(*data)
+    rows, _ = kernel.top(people, posts, k)
+    table = reasons.result(people, posts, vocabulary, rows)
+    index = {pid: i for i, pid in enumerate(people.ids)}
+    post_index = {pid: i for i, pid in enumerate(posts.ids)}
+    for row in table.iter_rows(named=True):
+        i, j = index[row["person_id"]], post_index[row["post_id"]]
+        expected, low, top = people.salary_low[i], posts.salary_low[j], posts.salary_high[j]
+        part = next(p for p in row["reasons"].split("；") if p.startswith("薪资："))
+        if np.isnan(expected) or np.isnan(top):
+            assert row["salary"] is None
+            assert "未知" in part
+        elif not np.isnan(low) and expected < low:
+            assert row["salary"] == 1.0
+            assert "不高于岗位薪资" in part
+            assert "低于下限" in part
+            assert "之内" not in part
+        elif expected <= top:
+            assert row["salary"] == 1.0
+            assert "之内" in part
+        else:
+            assert row["salary"] < 1.0
+            assert "高于岗位上限" in part
+
+
+def test_an_expectation_below_the_band_is_not_called_within_it() -> None:
+    people = pl.DataFrame(
+        {c: [""] for c in inputs.PEOPLE_COLUMNS} | {"id": ["a"], "expected_salary": ["4167"]}
+    )
+    posts = pl.DataFrame(
+        {c: [""] for c in inputs.POST_COLUMNS}
+        | {"id": ["j"], "salary_min": ["8333"], "salary_max": ["16667"], "count": ["1"]}
+    )
+    p, q, vocabulary = _encode(people, posts)
+    table = reasons.result(p, q, vocabulary, np.array([[0]]))
+    assert table["salary"][0] == 1.0
+    assert (
+        "薪资：期望 4,167 元/月，不高于岗位薪资（8,333–16,667 元/月，低于下限）"
+        in table["reasons"][0]
+    )

@@ -3,7 +3,8 @@ Chinese, and the result table of a match.
 
 Reasons name what the person has and what is missing: the skills held and lacking, the two
 occupations and how close they are, education and experience against the least required, the
-expected salary against the band, and the two places. An unknown criterion says which side
+expected salary against the band (within it, below it: not above the offer, a fit too; or
+above its top by how much), and the two places. An unknown criterion says which side
 lacks the data; it counts as scoring.UNKNOWN in the total, neither a fit nor a miss.
 """
 
@@ -209,7 +210,9 @@ def _salary(expected: list[float], lows: list[float], tops: list[float]) -> list
             if low == low and low != top
             else f"{_money(top)} 元/月"
         )
-        if e <= top:
+        if e < low:  # below the offer: within the firm's budget, a fit (scored 1)
+            out.append(f"薪资：期望 {_money(e)} 元/月，不高于岗位薪资（{band}，低于下限）")
+        elif e <= top:
             out.append(f"薪资：期望 {_money(e)} 元/月，在岗位薪资（{band}）之内")
         else:
             out.append(

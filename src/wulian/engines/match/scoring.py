@@ -7,8 +7,8 @@ lacks the data:
 - occupation: 1 the same occupation, 0.6 the same 小类 (x-xx-xx), 0.3 the same 中类 (x-xx), else 0;
 - education: 1 at or above the post's least (or 不限), 0.5 one level below, else 0;
 - experience: 1 at or above the least years, else the share of them the person has;
-- salary: 1 when the person's expectation is within the post's band (at most its top), falling
-  to 0 at 50% above the top;
+- salary: 1 when the person's expectation is not above the post's offer (at most its top: within
+  the band, or below it, which the firm can pay), falling to 0 at 50% above the top;
 - location: 1 the same place, 0.6 the same city, 0.3 the same province, else 0.
 The total is the weighted sum over the criteria, an unknown criterion counting UNKNOWN (neither
 a fit nor a miss: unknown is not zero). It is compared rounded to 10⁻⁶ (`key`), ties going to
