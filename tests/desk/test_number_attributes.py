@@ -19,6 +19,11 @@ def test_number_attributes_are_shown_plainly(value, shown):
     assert attribute_text(value) == shown
 
 
+def test_an_identifier_is_shown_as_people_copy_it():
+    assert attribute_text(12345.0, "人员编号（本企业登记的人才）") == "12345"
+    assert attribute_text(12345.0, "涉及人数") == "12,345"
+
+
 def test_the_request_page_shows_the_financing_amount_grouped(make_client, world, desk):
     whole, _ = submit(world, category="financing", title="扩产需要流动资金",
                       attributes={"amount_wan": "3800", "purpose": "流动资金"})  # fmt: skip

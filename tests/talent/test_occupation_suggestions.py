@@ -531,3 +531,10 @@ def test_the_office_sees_and_corrects_suggestions_taken_automatically(
     assert _person_state(world, coder)[:2] == ("reviewed", "2-02-10-03")
     done = client.get(confirmed.headers["location"]).text
     assert f"已复核人员 {coder}（测试60）：职业代码 2-02-10-03 软件工程技术人员" in done
+
+
+def test_odd_digits_in_the_review_notice_are_ignored(world, zone, make_client):
+    client = make_client()
+    login(client, "talent_officer")
+    page = client.get("/talent/occupations?reviewed=%C2%B2&reviewed_person=%C2%B9%C2%B2")
+    assert page.status_code == 200  # “²” is a digit to Python, not a number

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -85,7 +86,8 @@ def parse_money(
         return None
     if unit not in YUAN:
         raise InvalidInput(f"金额单位应为亿元或万元，不能是“{unit}”", field=field, value=unit)
-    raw = str(text).strip().replace(",", "").replace("，", "")
+    # full-width digits and points from a Chinese input method read as the ASCII ones
+    raw = unicodedata.normalize("NFKC", str(text)).strip().replace(",", "")
     if isinstance(text, str):  # typed: a plain decimal, perhaps followed by the field's unit
         raw = _typed_number(raw, text, unit, field=field, label=label)
     try:
@@ -132,8 +134,8 @@ def _typed_number(raw: str, text: str, unit: str, *, field: str, label: str) -> 
         number = raw[: typed.start()].strip()
         if typed.group(1) not in (unit, unit[0]):
             raise InvalidInput(
-                f"{label}“{text}”的单位不对：本栏按{unit}填写（如“{number or 50}”或"
-                f"“{number or 50}{unit}”），请换算成{unit}",
+                f"{label}“{text}”的单位不对：本栏按{unit}填写，"
+                + _converted(number, typed.group(1), unit),
                 field=field, value=text,
             )  # fmt: skip
         raw = number
@@ -145,6 +147,26 @@ def _typed_number(raw: str, text: str, unit: str, *, field: str, label: str) -> 
     if not PLAIN_NUMBER.fullmatch(raw):
         raise InvalidInput(f"{label}“{text}”不是数字（单位：{unit}）", field=field, value=text)
     return raw
+
+
+# what each unit a person may type after a number is, in 元
+TYPED_YUAN = {
+    "万亿元": 10**12, "万亿": 10**12, "千万元": 10**7, "千万": 10**7, "百万元": 10**6,
+    "百万": 10**6, "千元": 1_000, "万元": 10_000, "亿元": 10**8, "万": 10_000, "亿": 10**8, "元": 1,
+}  # fmt: skip
+
+
+def _converted(number: str, typed: str, unit: str) -> str:
+    """How to write number typed in typed in the field's unit: “5000万” in 亿元 is “0.5”; an
+    example only where the number cannot be read."""
+    try:
+        value = Decimal(number)
+    except InvalidOperation:
+        value = Decimal("NaN")
+    if not PLAIN_NUMBER.fullmatch(number) or not value.is_finite():
+        return f"请换算成{unit}（如“12.5”或“12.5{unit}”）"
+    converted = (value * TYPED_YUAN[typed] / YUAN[unit]).normalize()
+    return f"{number}{typed}即 {converted:f} {unit}，请填“{converted:f}”"
 
 
 def show(yuan: int | None, unit: str = "亿元") -> str:

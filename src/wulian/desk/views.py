@@ -307,17 +307,19 @@ def _find_firm(db: Session, text: str) -> int:
 # ---------------------------------------------------------------- one request
 
 
-def attribute_text(value: Any) -> str:
+def attribute_text(value: Any, name: str = "") -> str:
     """An attribute's value as its page shows it: a number without a trailing .0 and with
-    thousands separators (3800.0 → 3,800; 1234.5 → 1,234.5), anything else as it is."""
+    thousands separators (3800.0 → 3,800; 1234.5 → 1,234.5), but an identifier (an attribute
+    named …编号…) as people copy and search it (12345); anything else as it is."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return str(value)
     number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
     if not number.is_finite():
         return str(value)
+    grouping = "" if "编号" in name else ","
     if number == number.to_integral_value():
-        return f"{int(number):,}"
-    return f"{number.normalize():,f}"
+        return f"{int(number):{grouping}}"
+    return f"{number.normalize():{grouping}f}"
 
 
 def _detail_context(db: Session, actor: Actor, request_id: int, **extra: Any) -> dict[str, Any]:

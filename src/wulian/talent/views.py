@@ -29,7 +29,7 @@ from wulian.core.deps import (
     xlsx_download,
 )
 from wulian.core.errors import InvalidInput, NotFound, PermissionDenied, WulianError
-from wulian.core.forms import row_numbers
+from wulian.core.forms import row_numbers, whole_number
 from wulian.core.permissions import Actor, Permission
 from wulian.core.specpages import SpecPages, spec_router
 from wulian.core.uploads import Uploads
@@ -749,8 +749,7 @@ def _review_done(
     names = table or {}
 
     def number(key: str) -> int | None:
-        value = request.query_params.get(key, "")
-        return int(value) if value.isdigit() and len(value) < 12 else None
+        return whole_number(request.query_params.get(key, ""))
 
     post_id, person_id = number("reviewed"), number("reviewed_person")
     if post_id is not None:
