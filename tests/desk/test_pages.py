@@ -285,3 +285,28 @@ def test_open311_api_with_tokens(client, world, desk, settings):
     )
     assert read_only.status_code == 403
     assert world.scalar(sa.select(sa.func.count()).select_from(DeskEvent)) == 2
+
+
+def test_a_department_s_statistics_and_workbook_cover_only_its_own_requests(
+    make_client, world, desk
+):
+    from tests.desk.conftest import act, china, submit
+
+    land, _ = submit(world, title="用地指标", category="land")
+    power, _ = submit(world, title="用电增容", category="land")
+    for rid, department in ((land, "planning"), (power, "economy")):
+        act(world, "centre1", rid, "accept", china(2026, 9, 28, 11, 0))
+        act(world, "centre1", rid, "assign", china(2026, 9, 28, 11, 5), department=department)
+    total = re.compile(r'诉求总数</div>\s*<div class="stat-value">(\d+)</div>')
+    for username, count, name in (("land1", "1", "自然资源和规划分局"), ("analyst1", "2", None)):
+        client = make_client()
+        login(client, username)
+        page = client.get("/desk/stats?since=2026-01-01&until=2026-12-31").text
+        assert total.search(page).group(1) == count
+        book = client.get("/desk/stats.xlsx?since=2026-01-01&until=2026-12-31").content
+        sheet = CalamineWorkbook.from_filelike(io.BytesIO(book)).get_sheet_by_name("按承办部门")
+        rows = [r for r in sheet.to_python() if r and r[0]]
+        if name is not None:
+            assert f"统计范围：本部门承办的诉求（{name}）" in page
+            assert "统计范围：本部门承办的诉求" in str(rows[1][0])
+            assert [r[0] for r in rows[3:]] == [name]  # no other department's row
