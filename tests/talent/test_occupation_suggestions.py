@@ -504,6 +504,8 @@ def test_the_office_sees_and_corrects_suggestions_taken_automatically(
     facts = person_page.split('id="person-occupation"')[1].split("</dd>")[0]
     assert "软件工程技术人员" in facts
     assert "自动采纳" in facts
+    listed = client.get("/talent/people").text  # the list names the occupation too
+    assert '<span class="mono">2-02-10-03</span> 软件工程技术人员' in listed
     # a refused code: kept in the box, the message names the post
     bad = post_form(client, f"/talent/posts/{java}/occupation", {"code": "2-02-99-99"},
                     "/talent/occupations")  # fmt: skip

@@ -168,7 +168,10 @@ def people(
     except PermissionDenied as error:
         _refused(db, actor, "查看人员名单", error, None)
         raise
-    return render(request, "talent/people.html", {"actor": actor, "people": listed})
+    names = table_of(request, db) or {}
+    return render(
+        request, "talent/people.html", {"actor": actor, "people": listed, "occupation_names": names}
+    )
 
 
 # ---------------------------------------------------------------- matching
