@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 
 import pytest
 import sqlalchemy as sa
@@ -70,9 +71,16 @@ def test_a_tie_is_checked_and_a_duplicate_or_a_suspect_amount_refused(world, map
         _create(world, "officer_a", amount_wan="12000000", product="涂覆隔膜")
     with pytest.raises(InvalidInput, match=r"疑似按亿元填写（按亿元即 420 万元）"):
         _create(world, "officer_a", amount_wan="0.042", product="涂覆隔膜")
-    for huge in ("1e30", "1e20", "1000000000000"):  # too large whatever the unit, even checked
+    for huge in ("1000000000000", "1000000000000万元"):  # too large whatever the unit, even checked
         with pytest.raises(InvalidInput, match="年往来金额过大"):
             _create(world, "officer_a", amount_wan=huge, product="涂覆隔膜", confirm_amount=True)
+    for typed, words in (
+        ("1e30", "年往来金额“1e30”请写成普通数字"),
+        ("3亿", "年往来金额“3亿”的单位不对：本栏按万元填写，3亿即 30000 万元，请填“30000”"),
+        ("八百", "年往来金额“八百”不是数字（单位：万元）"),
+    ):
+        with pytest.raises(InvalidInput, match=re.escape(words)):
+            _create(world, "officer_a", amount_wan=typed, product="涂覆隔膜", confirm_amount=True)
     for year in ("²⁰²⁵", "25", "20250"):
         with pytest.raises(InvalidInput, match="年度应为四位数字"):
             ties.year_of(year)

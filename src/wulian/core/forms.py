@@ -25,6 +25,10 @@ passed to the service as `unread` problems and refused with the rest.
     firm = found.check(lambda: _firm(session, text))
     amount = found.check(lambda: _amount(text))
     found.raise_all("融资需求")           # nothing is written while any remains
+
+Amounts typed with their unit (`typed_amount`): a plain decimal, the field's own unit after it or
+not (“50万” in a 万元 field); another unit is refused with the amount converted
+(“5000万即 0.5 亿元”), exponent notation (“1e3”) refused.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ import datetime as dt
 import re
 import secrets
 from collections.abc import Callable, Iterable
+from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -165,3 +170,57 @@ def remember(session: Session, key: str, location: str) -> None:
         session.execute(
             sa.update(FormSubmission).where(FormSubmission.key == key).values(location=location)
         )
+
+
+# ---------------------------------------------------------------- amounts with a unit
+
+
+PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+EXPONENT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[eE][+-]?[0-9]+")
+# a unit typed after the number: the field's own (万/万元 in 万元, 亿/亿元 in 亿元) is taken off,
+# any other is refused naming the field's unit
+TYPED_UNIT = re.compile(r"(万亿元|万亿|千万元|千万|百万元|百万|千元|万元|亿元|万|亿|元)$")
+
+
+def typed_amount(raw: str, text: str, unit: str, *, field: str, label: str) -> str:
+    """The number of an amount typed in unit: a plain decimal (12.5, 1,200), with the field's
+    unit after it or not ("50万" where the unit is 万元); other units and exponent notation
+    ("1e3") are refused naming the field's unit."""
+    typed = TYPED_UNIT.search(raw)
+    if typed is not None:
+        number = raw[: typed.start()].strip()
+        if typed.group(1) not in (unit, unit[0]):
+            raise InvalidInput(
+                f"{label}“{text}”的单位不对：本栏按{unit}填写，"
+                + _converted(number, typed.group(1), unit),
+                field=field, value=text,
+            )  # fmt: skip
+        raw = number
+    if EXPONENT.fullmatch(raw):
+        raise InvalidInput(
+            f"{label}“{text}”请写成普通数字（如 1000 或 12.5），不要用科学计数法（单位：{unit}）",
+            field=field, value=text,
+        )  # fmt: skip
+    if not PLAIN_NUMBER.fullmatch(raw):
+        raise InvalidInput(f"{label}“{text}”不是数字（单位：{unit}）", field=field, value=text)
+    return raw
+
+
+# what each unit a person may type after a number is, in 元
+TYPED_YUAN = {
+    "万亿元": 10**12, "万亿": 10**12, "千万元": 10**7, "千万": 10**7, "百万元": 10**6,
+    "百万": 10**6, "千元": 1_000, "万元": 10_000, "亿元": 10**8, "万": 10_000, "亿": 10**8, "元": 1,
+}  # fmt: skip
+
+
+def _converted(number: str, typed: str, unit: str) -> str:
+    """How to write number typed in typed in the field's unit: “5000万” in 亿元 is “0.5”; an
+    example only where the number cannot be read."""
+    try:
+        value = Decimal(number)
+    except InvalidOperation:
+        value = Decimal("NaN")
+    if not PLAIN_NUMBER.fullmatch(number) or not value.is_finite():
+        return f"请换算成{unit}（如“12.5”或“12.5{unit}”）"
+    converted = (value * TYPED_YUAN[typed] / TYPED_YUAN[unit]).normalize()
+    return f"{number}{typed}即 {converted:f} {unit}，请填“{converted:f}”"

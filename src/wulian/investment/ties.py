@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from typing import TypeVar
 
 import sqlalchemy as sa
@@ -113,15 +114,14 @@ def year_of(text: str) -> int | None:
 
 
 def _amount(text: str) -> tuple[int | None, Decimal | None]:
-    text = text.strip().replace(",", "").replace("，", "")
-    if not text:
+    """万元 a year as typed: a plain decimal, “万”/“万元” after it or not (“1200万”); another
+    unit is refused with the amount converted, as the capital forms do."""
+    raw = unicodedata.normalize("NFKC", text).strip().replace(",", "")
+    if not raw:
         return None, None
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise InvalidInput("年往来金额应为数字（万元）", field="amount_wan", value=text) from None
-    if not value.is_finite():
-        raise InvalidInput("年往来金额应为数字（万元）", field="amount_wan", value=text)
+    raw = forms.typed_amount(raw, text.strip(), "万元", field="amount_wan", label="年往来金额")
+    text = raw
+    value = Decimal(raw)
     if value < 0:
         raise InvalidInput("年往来金额不能为负数", field="amount_wan", value=text)
     if value >= AMOUNT_CAP_WAN:
