@@ -117,7 +117,10 @@ def test_the_page_removes_after_asking_and_refuses_others(world, zone, make_clie
     assert "已在新三板挂牌" in kept.text
     firm = world.scalar(sa.select(ListingCase.enterprise_id).where(ListingCase.id == case))
     shown = f"{case}:{firm}"  # what the page's select sends: the case and its firm
-    assert f'<option value="{shown}">' in page.text
+    removal = page.text.split('id="listing-remove"')[1].split("</form>")[0]
+    assert f'<option value="{shown}">' in removal
+    correction = page.text.split('id="listing-correct"')[1].split("</form>")[0]
+    assert f'<option value="{case}">' in correction  # the other forms send the case alone
     stale = client.post("/capital/listings/remove", data={
         "csrf_token": token, "case_id": f"{case}:{firm + 1000}", "reason": "误列入"})  # fmt: skip
     assert stale.status_code == 409  # a case that is not the firm the page showed: kept

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
 from tests.capital.conftest import zone as zone  # the fixture
 from tests.capital.test_listings import add, move
 from tests.e2e.test_browser import sign_in
 from tests.e2e.test_capital_browser import shot
+from wulian.capital.models import ListingCase
 
 
 def test_an_event_form_names_every_mistake_at_once(page: Page, live_server, world, zone):
@@ -74,7 +76,8 @@ def test_a_firm_listed_by_mistake_is_removed_and_a_neeq_firm_moves_on(
     expect(page.locator(f'tr[data-listing="{quoted}"] .stage')).to_have_text("新三板创新层")
     remove = page.locator("#listing-remove")
     expect(remove.get_by_label("误列入的企业")).not_to_contain_text("衢州硅测科技有限公司")
-    remove.get_by_label("误列入的企业").select_option(str(wrong))
+    firm = world.scalar(sa.select(ListingCase.enterprise_id).where(ListingCase.id == wrong))
+    remove.get_by_label("误列入的企业").select_option(f"{wrong}:{firm}")  # the case and its firm
     remove.get_by_label("原因").fill("企业名称相近，误选")
     asked: list[str] = []
     page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
