@@ -899,31 +899,44 @@ def fill_suggestions(session: Session, *, model: Any, limit: int = 5000) -> tupl
     if not posts:
         return 0, 0
     found = occupations.suggest(model, [p.title for p in posts])
+    return _write_suggestions(
+        session, Post, [(p.id, not p.occupation_code) for p in posts], found,
+        action="talent.occupation_suggest", object_type="talent_posts",
+    )  # fmt: skip
+
+
+def _write_suggestions(
+    session: Session, table: type[Post] | type[Person], rows: Sequence[tuple[int, bool]],
+    found: Sequence[Any], *, action: str, object_type: str,
+) -> tuple[int, int]:  # fmt: skip
+    """Write each row's suggestion (rows: id, whether a confident suggestion may become its
+    occupation code): confident ones as the occupation (已建议), the others to review (待复核).
+    Only while the row still waits and has no occupation: a second filler, the office having
+    reviewed it or the firm having entered a code meanwhile, is never overwritten (re-checked
+    when the UPDATE runs). Returns (suggested, to review); audited as one event, ids only."""
     taken: list[int] = []
     review: list[int] = []
-    for post, suggestion in zip(posts, found, strict=True):
+    for (row_id, may_fill), suggestion in zip(rows, found, strict=True):
         values: dict[str, Any] = {
             "suggested_code": suggestion.code, "suggestion_score": suggestion.score,
             "suggestion_terms": suggestion.terms, "suggestion_state": "review",
         }  # fmt: skip
-        confident = suggestion.code is not None and not suggestion.review
-        if confident and not post.occupation_code:
+        if may_fill and suggestion.code is not None and not suggestion.review:
             values |= {"occupation_code": suggestion.code, "suggestion_state": "suggested"}
-        # only while the post still waits: a second filler, or the office having reviewed it
-        # meanwhile, is never overwritten (the row is re-checked when the UPDATE runs)
+        guard = [table.id == row_id, table.suggestion_state == "pending"]
+        if table is Person:
+            guard.append(Person.occupation_code.is_(None))
         written = session.execute(
-            sa.update(Post)
-            .where(Post.id == post.id, Post.suggestion_state == "pending")
-            .values(**values)
+            sa.update(table).where(*guard).values(**values)
             .execution_options(synchronize_session=False)
-        )
+        )  # fmt: skip
         if getattr(written, "rowcount", 0) != 1:
             continue
-        (taken if values["suggestion_state"] == "suggested" else review).append(post.id)
+        (taken if values["suggestion_state"] == "suggested" else review).append(row_id)
     if not taken and not review:
         return 0, 0
     audit.record(
-        session, action="talent.occupation_suggest", object_type="talent_posts",
+        session, action=action, object_type=object_type,
         after={"suggested": taken, "review": review},
     )  # fmt: skip
     return len(taken), len(review)
@@ -954,35 +967,10 @@ def fill_people_suggestions(session: Session, *, model: Any, limit: int = 5000) 
     if not people:
         return 0, 0
     found = occupations.suggest(model, [person_text(p.skills, p.major) for p in people])
-    taken: list[int] = []
-    review: list[int] = []
-    for person, suggestion in zip(people, found, strict=True):
-        values: dict[str, Any] = {
-            "suggested_code": suggestion.code, "suggestion_score": suggestion.score,
-            "suggestion_terms": suggestion.terms, "suggestion_state": "review",
-        }  # fmt: skip
-        if suggestion.code is not None and not suggestion.review:
-            values |= {"occupation_code": suggestion.code, "suggestion_state": "suggested"}
-        # re-checked when the UPDATE runs: still waiting, still without an occupation
-        written = session.execute(
-            sa.update(Person)
-            .where(
-                Person.id == person.id, Person.suggestion_state == "pending",
-                Person.occupation_code.is_(None),
-            )
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )  # fmt: skip
-        if getattr(written, "rowcount", 0) != 1:
-            continue
-        (taken if values["suggestion_state"] == "suggested" else review).append(person.id)
-    if not taken and not review:
-        return 0, 0
-    audit.record(
-        session, action="talent.person_occupation_suggest", object_type="talent_people",
-        after={"suggested": taken, "review": review},
+    return _write_suggestions(
+        session, Person, [(p.id, True) for p in people], found,
+        action="talent.person_occupation_suggest", object_type="talent_people",
     )  # fmt: skip
-    return len(taken), len(review)
 
 
 @dataclass(frozen=True)
