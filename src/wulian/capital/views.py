@@ -650,16 +650,23 @@ def listing_correct(request: Request, db: DB, actor: CurrentActor, form: FormFie
     return RedirectResponse("/capital/listings?corrected=1", status_code=303)
 
 
+def _chosen_case(values: dict[str, str]) -> tuple[int, str]:
+    """The case a listing form's select names (“编号” or “编号:what the page showed”), and what
+    the page showed of it ("" when nothing)."""
+    chosen, _, shown = values.get("case_id", "").partition(":")
+    case_id = _int_or_none(chosen, "case_id", "上市梯队企业")
+    if case_id is None:
+        raise InvalidInput("请选择企业", field="case_id")
+    return case_id, shown
+
+
 @pages.post("/capital/listings/withdraw")
 def listing_withdraw(request: Request, db: DB, actor: CurrentActor, form: FormFields) -> Response:
     values = _values(form)
     case_id = None
     try:
         # "编号:阶段": the case and the stage the page showed (a second click withdraws nothing)
-        chosen, _, expected = values.get("case_id", "").partition(":")
-        case_id = _int_or_none(chosen, "case_id", "上市梯队企业")
-        if case_id is None:
-            raise InvalidInput("请选择企业", field="case_id")
+        case_id, expected = _chosen_case(values)
         listings.withdraw(
             db, actor=actor, today=today_of(request), case_id=case_id,
             reason=values.get("reason", ""), expected=expected or None,
@@ -675,10 +682,7 @@ def listing_remove(request: Request, db: DB, actor: CurrentActor, form: FormFiel
     case_id = None
     try:
         # "编号:企业编号": the case and the firm the page showed (a second click removes nothing)
-        chosen, _, shown = values.get("case_id", "").partition(":")
-        case_id = _int_or_none(chosen, "case_id", "上市梯队企业")
-        if case_id is None:
-            raise InvalidInput("请选择企业", field="case_id")
+        case_id, shown = _chosen_case(values)
         firm = _int_or_none(shown, "case_id", "上市梯队企业") if shown else None
         listings.remove(
             db, actor=actor, case_id=case_id, reason=values.get("reason", ""), firm=firm
